@@ -1,0 +1,456 @@
+// Package crdt is Umbrella's pure domain: the signed, hash-linked operation
+// envelope, its canonical encoding, and the materialised community state that
+// every replica computes by replaying the same valid operations in the same
+// deterministic order.
+//
+// The package must never do I/O, start goroutines, or read the wall clock:
+// time and randomness come in as values. Persistence lives behind the OpStore
+// interfaces of sync/store; networking lives in node.
+//
+// # Operation envelope
+//
+// Every change is an Op, encoded as Core Deterministic CBOR (RFC 8949 §4.2.1)
+// as a map with small integer keys:
+//
+//	1 version   uint  (always 1)
+//	2 community bstr  32-byte community id; absent in the genesis op
+//	3 log       bstr  32-byte group id for a group's content log; absent for the control log
+//	4 author    bstr  32-byte Ed25519 public key of the signer
+//	5 parents   array of 32-byte op ids: the heads the author knew in this log (≤ 16)
+//	6 height    uint  1 + max(parent heights); 1 for an op with no parents
+//	7 kind      uint  the operation kind (see Kind)
+//	8 body      bstr  the kind-specific body, itself canonical CBOR (≤ 60 KiB)
+//	9 deps      array of control-log op ids a content op was written against (≤ 16)
+//	10 sig      bstr  64-byte Ed25519 signature by author over the encoding without key 10
+//
+// An op's id is BLAKE3-256 of its full encoding (with the signature). A
+// community's id is the id of its genesis op. Decoding is strict: unknown or
+// duplicate keys, indefinite lengths, tags, non-canonical forms and anything
+// over the limits are rejected, so one op has exactly one encoding and one id.
+package crdt
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/fxamacker/cbor/v2"
+	"lukechampine.com/blake3"
+)
+
+// Limits on a single op. They bound what a peer can make a replica hold.
+const (
+	MaxOpSize   = 64 << 10 // encoded op, bytes
+	MaxBodySize = 60 << 10 // body, bytes
+	MaxParents  = 16
+	MaxDeps     = 16
+	// Version is the only envelope version this code reads or writes.
+	Version = 1
+)
+
+// ID is a 32-byte BLAKE3-256 hash naming an op, a community (its genesis op)
+// or a group (the op that created it).
+type ID [32]byte
+
+// ZeroID is the absent id.
+var ZeroID ID
+
+// String returns the id in lowercase hex.
+func (id ID) String() string { return hex.EncodeToString(id[:]) }
+
+// Short returns the first 8 hex digits, for logs.
+func (id ID) Short() string { return hex.EncodeToString(id[:4]) }
+
+// IsZero reports whether id is the absent id.
+func (id ID) IsZero() bool { return id == ZeroID }
+
+// Compare orders ids bytewise.
+func (id ID) Compare(o ID) int { return bytes.Compare(id[:], o[:]) }
+
+// ParseID parses a 64-digit hex id.
+func ParseID(s string) (ID, error) {
+	var id ID
+	if len(s) != 64 {
+		return id, fmt.Errorf("id %q: want 64 hex digits, got %d characters", s, len(s))
+	}
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		return id, fmt.Errorf("id %q: %w", s, err)
+	}
+	return id, nil
+}
+
+// PublicKey is an Ed25519 public key, the identity of an author.
+type PublicKey [32]byte
+
+// String returns the key in lowercase hex.
+func (k PublicKey) String() string { return hex.EncodeToString(k[:]) }
+
+// Kind says what an op does. Control-log kinds are below 100; content-log
+// kinds are 100 and above.
+type Kind uint16
+
+// Operation kinds.
+const (
+	KindGenesis      Kind = 1 // control: creates the community; the author is its first owner
+	KindInvite       Kind = 2 // control: an admin's invite capability
+	KindJoin         Kind = 3 // control: a member joins by redeeming an invite
+	KindProfile      Kind = 4 // control: a member sets their display name
+	KindGroupCreate  Kind = 5 // control: creates a sub-group
+	KindMessage      Kind = 100
+	kindControlLimit Kind = 100
+)
+
+// IsContent reports whether k belongs in a group's content log.
+func (k Kind) IsContent() bool { return k >= kindControlLimit }
+
+var kindNames = map[Kind]string{
+	KindGenesis:     "genesis",
+	KindInvite:      "invite",
+	KindJoin:        "join",
+	KindProfile:     "profile",
+	KindGroupCreate: "group.create",
+	KindMessage:     "message",
+}
+
+// String names the kind.
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("kind(%d)", uint16(k))
+}
+
+// Known reports whether this code understands kind k.
+func (k Kind) Known() bool { _, ok := kindNames[k]; return ok }
+
+// Op is one signed operation. Fields follow the envelope in the package doc.
+// An Op obtained from DecodeOp or Sign is immutable: its cached encoding and
+// id must stay in step with its fields.
+type Op struct {
+	Version   uint8
+	Community ID // zero in genesis
+	Log       ID // zero for the control log
+	Author    PublicKey
+	Parents   []ID
+	Height    uint64
+	Kind      Kind
+	Body      []byte
+	Deps      []ID
+	Sig       []byte
+
+	raw []byte // full canonical encoding
+	id  ID
+}
+
+// wireOp is the CBOR shape of Op.
+type wireOp struct {
+	Version   uint8    `cbor:"1,keyasint"`
+	Community []byte   `cbor:"2,keyasint,omitempty"`
+	Log       []byte   `cbor:"3,keyasint,omitempty"`
+	Author    []byte   `cbor:"4,keyasint"`
+	Parents   [][]byte `cbor:"5,keyasint,omitempty"`
+	Height    uint64   `cbor:"6,keyasint"`
+	Kind      uint16   `cbor:"7,keyasint"`
+	Body      []byte   `cbor:"8,keyasint,omitempty"`
+	Deps      [][]byte `cbor:"9,keyasint,omitempty"`
+	Sig       []byte   `cbor:"10,keyasint,omitempty"`
+}
+
+// Encoding modes shared by everything that is signed or hashed.
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	var err error
+	encMode, err = cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		panic(err)
+	}
+	decMode, err = cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
+		MaxNestedLevels:   8,
+		MaxArrayElements:  1024,
+		MaxMapPairs:       64,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		UTF8:              cbor.UTF8RejectInvalid,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Marshal encodes v as Core Deterministic CBOR.
+func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
+
+// Unmarshal decodes strict CBOR into v and checks that data was the
+// canonical encoding of the result, so every value has one encoding.
+func Unmarshal(data []byte, v any) error {
+	if err := decMode.Unmarshal(data, v); err != nil {
+		return err
+	}
+	again, err := encMode.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(again, data) {
+		return ErrNotCanonical
+	}
+	return nil
+}
+
+// Errors that callers branch on. Every rejection wraps one of these, so a
+// caller can tell a malformed op from one that is merely early.
+var (
+	// ErrMalformed: the bytes are not a well-formed op or body.
+	ErrMalformed = errors.New("malformed op")
+	// ErrNotCanonical: the encoding is valid CBOR but not the canonical one.
+	ErrNotCanonical = errors.New("non-canonical encoding")
+	// ErrTooLarge: a size limit is exceeded.
+	ErrTooLarge = errors.New("op too large")
+	// ErrBadSignature: the signature does not verify for the author key.
+	ErrBadSignature = errors.New("bad signature")
+	// ErrUnauthorized: the author's role in the op's causal past does not permit it.
+	ErrUnauthorized = errors.New("not authorized")
+	// ErrInvalid: the op is well formed and signed but breaks a rule.
+	ErrInvalid = errors.New("invalid op")
+	// ErrMissingDeps: some parents or control deps are not yet known.
+	ErrMissingDeps = errors.New("missing dependencies")
+)
+
+func idsToWire(ids []ID) [][]byte {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make([][]byte, len(ids))
+	for i := range ids {
+		out[i] = ids[i][:]
+	}
+	return out
+}
+
+func idsFromWire(field string, in [][]byte) ([]ID, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]ID, len(in))
+	for i, b := range in {
+		if len(b) != len(ID{}) {
+			return nil, fmt.Errorf("%w: %s[%d] is %d bytes, want 32", ErrMalformed, field, i, len(b))
+		}
+		copy(out[i][:], b)
+		if i > 0 && out[i-1].Compare(out[i]) >= 0 {
+			return nil, fmt.Errorf("%w: %s must be sorted and unique", ErrMalformed, field)
+		}
+	}
+	return out, nil
+}
+
+func (o *Op) wire(withSig bool) wireOp {
+	w := wireOp{
+		Version: o.Version,
+		Author:  o.Author[:],
+		Parents: idsToWire(o.Parents),
+		Height:  o.Height,
+		Kind:    uint16(o.Kind),
+		Body:    o.Body,
+		Deps:    idsToWire(o.Deps),
+	}
+	if !o.Community.IsZero() {
+		w.Community = o.Community[:]
+	}
+	if !o.Log.IsZero() {
+		w.Log = o.Log[:]
+	}
+	if withSig {
+		w.Sig = o.Sig
+	}
+	return w
+}
+
+// SigningBytes returns the encoding the signature covers: the op without key 10.
+func (o *Op) SigningBytes() ([]byte, error) { return encMode.Marshal(o.wire(false)) }
+
+// Signer signs op encodings. identity.Identity implements it.
+type Signer interface {
+	PublicKey() ed25519.PublicKey
+	Sign(msg []byte) []byte
+}
+
+// Sign fills in o.Version, o.Author and o.Sig, sorts parents and deps, checks
+// limits, and returns the finished immutable op.
+func Sign(o Op, s Signer) (*Op, error) {
+	o.Version = Version
+	copy(o.Author[:], s.PublicKey())
+	o.Parents = SortIDs(o.Parents)
+	o.Deps = SortIDs(o.Deps)
+	if err := o.checkShape(); err != nil {
+		return nil, err
+	}
+	msg, err := o.SigningBytes()
+	if err != nil {
+		return nil, fmt.Errorf("encode op: %w", err)
+	}
+	o.Sig = s.Sign(msg)
+	raw, err := encMode.Marshal(o.wire(true))
+	if err != nil {
+		return nil, fmt.Errorf("encode op: %w", err)
+	}
+	if len(raw) > MaxOpSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), MaxOpSize)
+	}
+	o.raw = raw
+	o.id = blake3.Sum256(raw)
+	return &o, nil
+}
+
+// DecodeOp strictly decodes one op and verifies its signature. It never
+// panics on any input; every error wraps ErrTooLarge, ErrMalformed,
+// ErrNotCanonical or ErrBadSignature.
+func DecodeOp(data []byte) (*Op, error) {
+	if len(data) > MaxOpSize {
+		return nil, fmt.Errorf("decode op: %w: %d bytes, limit %d", ErrTooLarge, len(data), MaxOpSize)
+	}
+	var w wireOp
+	if err := decMode.Unmarshal(data, &w); err != nil {
+		return nil, fmt.Errorf("decode op: %w: %v", ErrMalformed, err)
+	}
+	o := &Op{Version: w.Version, Height: w.Height, Kind: Kind(w.Kind), Body: w.Body, Sig: w.Sig}
+	if o.Version != Version {
+		return nil, fmt.Errorf("decode op: %w: version %d, want %d", ErrMalformed, w.Version, Version)
+	}
+	if err := copyKey(o.Community[:], w.Community, "community", true); err != nil {
+		return nil, err
+	}
+	if err := copyKey(o.Log[:], w.Log, "log", true); err != nil {
+		return nil, err
+	}
+	if err := copyKey(o.Author[:], w.Author, "author", false); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.Parents, err = idsFromWire("parents", w.Parents); err != nil {
+		return nil, fmt.Errorf("decode op: %w", err)
+	}
+	if o.Deps, err = idsFromWire("deps", w.Deps); err != nil {
+		return nil, fmt.Errorf("decode op: %w", err)
+	}
+	if err := o.checkShape(); err != nil {
+		return nil, fmt.Errorf("decode op: %w", err)
+	}
+	if len(o.Sig) != ed25519.SignatureSize {
+		return nil, fmt.Errorf("decode op: %w: signature is %d bytes, want %d", ErrMalformed, len(o.Sig), ed25519.SignatureSize)
+	}
+	again, err := encMode.Marshal(o.wire(true))
+	if err != nil || !bytes.Equal(again, data) {
+		return nil, fmt.Errorf("decode op: %w", ErrNotCanonical)
+	}
+	msg, err := o.SigningBytes()
+	if err != nil {
+		return nil, fmt.Errorf("decode op: %w: %v", ErrMalformed, err)
+	}
+	if !verify(o.Author, msg, o.Sig) {
+		return nil, fmt.Errorf("decode op: %w", ErrBadSignature)
+	}
+	o.raw = append([]byte(nil), data...)
+	o.id = blake3.Sum256(data)
+	return o, nil
+}
+
+func copyKey(dst, src []byte, field string, optional bool) error {
+	if len(src) == 0 && optional {
+		return nil
+	}
+	if len(src) != len(dst) {
+		return fmt.Errorf("decode op: %w: %s is %d bytes, want %d", ErrMalformed, field, len(src), len(dst))
+	}
+	copy(dst, src)
+	return nil
+}
+
+// checkShape checks the envelope rules that need no other op.
+func (o *Op) checkShape() error {
+	switch {
+	case len(o.Parents) > MaxParents:
+		return fmt.Errorf("%w: %d parents, limit %d", ErrTooLarge, len(o.Parents), MaxParents)
+	case len(o.Deps) > MaxDeps:
+		return fmt.Errorf("%w: %d deps, limit %d", ErrTooLarge, len(o.Deps), MaxDeps)
+	case len(o.Body) > MaxBodySize:
+		return fmt.Errorf("%w: body %d bytes, limit %d", ErrTooLarge, len(o.Body), MaxBodySize)
+	case !o.Kind.Known():
+		return fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)
+	case o.Height == 0:
+		return fmt.Errorf("%w: height 0", ErrMalformed)
+	case len(o.Parents) == 0 && o.Height != 1:
+		return fmt.Errorf("%w: op without parents must have height 1, has %d", ErrMalformed, o.Height)
+	case len(o.Parents) > 0 && o.Height < 2:
+		return fmt.Errorf("%w: op with parents must have height ≥ 2", ErrMalformed)
+	}
+	if o.Kind == KindGenesis {
+		if !o.Community.IsZero() || !o.Log.IsZero() || len(o.Parents) != 0 || len(o.Deps) != 0 {
+			return fmt.Errorf("%w: genesis must have no community, log, parents or deps", ErrMalformed)
+		}
+		return nil
+	}
+	if o.Community.IsZero() {
+		return fmt.Errorf("%w: %s op without community", ErrMalformed, o.Kind)
+	}
+	if o.Kind.IsContent() {
+		if o.Log.IsZero() {
+			return fmt.Errorf("%w: %s op must name its group log", ErrMalformed, o.Kind)
+		}
+		if len(o.Deps) == 0 {
+			return fmt.Errorf("%w: %s op must name the control heads it was written against", ErrMalformed, o.Kind)
+		}
+		return nil
+	}
+	if !o.Log.IsZero() || len(o.Deps) != 0 {
+		return fmt.Errorf("%w: control op %s must have no log or deps", ErrMalformed, o.Kind)
+	}
+	if len(o.Parents) == 0 {
+		return fmt.Errorf("%w: control op %s must have parents", ErrMalformed, o.Kind)
+	}
+	return nil
+}
+
+// ID returns the op's id.
+func (o *Op) ID() ID { return o.id }
+
+// Bytes returns the op's canonical encoding. Callers must not modify it.
+func (o *Op) Bytes() []byte { return o.raw }
+
+// CommunityID returns the community the op belongs to (its own id for genesis).
+func (o *Op) CommunityID() ID {
+	if o.Kind == KindGenesis {
+		return o.id
+	}
+	return o.Community
+}
+
+// LogKey names the log an op belongs to: the zero id for the control log,
+// otherwise the group id.
+func (o *Op) LogKey() ID { return o.Log }
+
+// SortIDs returns ids sorted bytewise with duplicates removed. It may reuse ids' storage.
+func SortIDs(ids []ID) []ID {
+	if len(ids) < 2 {
+		return ids
+	}
+	out := append([]ID(nil), ids...)
+	slicesSortIDs(out)
+	j := 0
+	for i := range out {
+		if i == 0 || out[i] != out[j-1] {
+			out[j] = out[i]
+			j++
+		}
+	}
+	return out[:j]
+}
+
+func verify(author PublicKey, msg, sig []byte) bool { return ed25519.Verify(author[:], msg, sig) }

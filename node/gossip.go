@@ -1,0 +1,182 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"lukechampine.com/blake3"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/replica"
+)
+
+// joinedTopic is a gossipsub topic the node is subscribed to.
+type joinedTopic struct {
+	community, log crdt.ID
+	topic          *pubsub.Topic
+	sub            *pubsub.Subscription
+}
+
+func newPubSub(ctx context.Context, h host.Host) (*pubsub.PubSub, error) {
+	return pubsub.NewGossipSub(ctx, h,
+		// Ops carry their own author signature; gossip adds none, and a
+		// message's id is its content hash, so duplicates collapse.
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithMessageIdFn(func(m *pb.Message) string {
+			h := blake3.Sum256(m.Data)
+			return string(h[:])
+		}),
+		pubsub.WithMaxMessageSize(crdt.MaxOpSize+1024),
+	)
+}
+
+// TopicName derives the gossipsub topic of one log of a community. Outsiders
+// who do not know the community id cannot name its topics.
+func TopicName(community, log crdt.ID) string {
+	h := blake3.New(32, nil)
+	h.Write([]byte("umbrella/topic/v1"))
+	h.Write(community[:])
+	h.Write(log[:])
+	return fmt.Sprintf("umbrella/1/%x", h.Sum(nil))
+}
+
+// joinTopics subscribes to the control log and every group of a community.
+func (n *Node) joinTopics(cid crdt.ID) error {
+	logs := []crdt.ID{crdt.ZeroID}
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		for gid := range c.State().Groups {
+			logs = append(logs, gid)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, lg := range logs {
+		if err := n.joinTopic(cid, lg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *Node) joinTopic(cid, lg crdt.ID) error {
+	name := TopicName(cid, lg)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.topics[name]; ok || n.ctx.Err() != nil {
+		return nil
+	}
+	if err := n.ps.RegisterTopicValidator(name, n.validator(cid, lg)); err != nil {
+		return fmt.Errorf("register validator: %w", err)
+	}
+	t, err := n.ps.Join(name)
+	if err != nil {
+		return fmt.Errorf("join topic: %w", err)
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		return fmt.Errorf("subscribe topic: %w", err)
+	}
+	jt := &joinedTopic{community: cid, log: lg, topic: t, sub: sub}
+	n.topics[name] = jt
+	n.wg.Add(1)
+	go n.readTopic(jt)
+	return nil
+}
+
+// validator rejects, before forwarding, what is undecodable, badly signed,
+// oversized or for another log; gossipsub then penalises the sender.
+func (n *Node) validator(cid, lg crdt.ID) func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
+	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		op, err := crdt.DecodeOp(m.Data)
+		if err != nil {
+			n.log.Debug("gossip: reject op", "from", from, "err", err)
+			return pubsub.ValidationReject
+		}
+		if op.CommunityID() != cid || op.Log != lg {
+			n.log.Debug("gossip: reject op for another log", "from", from)
+			return pubsub.ValidationReject
+		}
+		m.ValidatorData = op
+		return pubsub.ValidationAccept
+	}
+}
+
+func (n *Node) readTopic(jt *joinedTopic) {
+	defer n.wg.Done()
+	defer jt.sub.Cancel()
+	for {
+		m, err := jt.sub.Next(n.ctx)
+		if err != nil {
+			return
+		}
+		if m.ReceivedFrom == n.host.ID() {
+			continue
+		}
+		op, ok := m.ValidatorData.(*crdt.Op)
+		if !ok {
+			continue
+		}
+		res, err := n.rep.Ingest(n.ctx, op)
+		if err != nil {
+			n.log.Debug("gossip: op refused", "from", m.ReceivedFrom, "op", op.ID().Short(), "err", err)
+			continue
+		}
+		n.afterIngest(res)
+		if res.Outcome == replica.Parked {
+			n.goPull(m.ReceivedFrom, jt.community)
+		}
+	}
+}
+
+// publish sends an op to its log's topic.
+func (n *Node) publish(op *crdt.Op) {
+	name := TopicName(op.CommunityID(), op.Log)
+	n.mu.Lock()
+	jt := n.topics[name]
+	n.mu.Unlock()
+	if jt == nil {
+		return
+	}
+	if err := jt.topic.Publish(n.ctx, op.Bytes()); err != nil && !errors.Is(err, context.Canceled) {
+		n.log.Debug("publish failed", "op", op.ID().Short(), "err", err)
+	}
+}
+
+// afterIngest reacts to accepted ops: new groups get subscribed, subscribers
+// hear about changes.
+func (n *Node) afterIngest(res replica.Result) {
+	for _, op := range res.Accepted {
+		cid := op.CommunityID()
+		switch {
+		case op.Kind.IsContent():
+			n.emit(Event{Kind: EventMessages, Community: cid, Group: op.Log})
+		case op.Kind == crdt.KindGroupCreate || op.Kind == crdt.KindGenesis:
+			if err := n.joinTopics(cid); err != nil {
+				n.log.Warn("subscribe to new group", "err", err)
+			}
+			n.emit(Event{Kind: EventGroups, Community: cid})
+			n.emit(Event{Kind: EventCommunities, Community: cid})
+		default:
+			n.emit(Event{Kind: EventCommunities, Community: cid})
+			if op.Kind == crdt.KindProfile || op.Kind == crdt.KindJoin {
+				n.emitAllGroups(cid) // author names shown in messages may change
+			}
+		}
+	}
+}
+
+func (n *Node) emitAllGroups(cid crdt.ID) {
+	_ = n.rep.View(cid, func(c *crdt.Community) error {
+		for gid := range c.State().Groups {
+			n.emit(Event{Kind: EventMessages, Community: cid, Group: gid})
+		}
+		return nil
+	})
+}

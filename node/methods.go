@@ -1,0 +1,434 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/replica"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// DefaultInviteLifetime is how long a new invite link works.
+const DefaultInviteLifetime = 7 * 24 * time.Hour
+
+// DefaultGroupName is the name of the group every new community starts with.
+const DefaultGroupName = "General"
+
+// ErrNoPeer: none of an invite's addresses could be reached.
+var ErrNoPeer = errors.New("could not reach any member of the community")
+
+func (n *Node) millis() int64 { return n.now().UnixMilli() }
+
+// author signs, ingests and publishes a new op.
+func (n *Node) author(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, body []byte) (*crdt.Op, error) {
+	op, err := n.rep.Author(ctx, n.id, cid, log, kind, body)
+	if err != nil {
+		return nil, err
+	}
+	n.afterIngest(replica.Result{Outcome: replica.Accepted, Accepted: []*crdt.Op{op}})
+	n.publish(op)
+	return op, nil
+}
+
+// CreateCommunity creates a community owned by this node, with its
+// announcement group and a first group named General.
+func (n *Node) CreateCommunity(ctx context.Context, name string) (Community, error) {
+	name = strings.TrimSpace(name)
+	body, err := crdt.EncodeBody(&crdt.GenesisBody{Name: name, Time: n.millis()})
+	if err != nil {
+		return Community{}, err
+	}
+	genesis, err := crdt.Sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body}, n.id)
+	if err != nil {
+		return Community{}, err
+	}
+	cid := genesis.ID()
+	n.rep.Expect(cid)
+	if _, err := n.rep.Ingest(ctx, genesis); err != nil {
+		return Community{}, err
+	}
+	if err := n.joinTopics(cid); err != nil {
+		return Community{}, err
+	}
+	if err := n.writeProfile(ctx, cid); err != nil {
+		return Community{}, err
+	}
+	gb, err := crdt.EncodeBody(&crdt.GroupCreateBody{Name: DefaultGroupName})
+	if err != nil {
+		return Community{}, err
+	}
+	if _, err := n.author(ctx, cid, crdt.ZeroID, crdt.KindGroupCreate, gb); err != nil {
+		return Community{}, err
+	}
+	n.emit(Event{Kind: EventCommunities, Community: cid})
+	return n.community(cid)
+}
+
+func (n *Node) writeProfile(ctx context.Context, cid crdt.ID) error {
+	n.mu.Lock()
+	name := n.name
+	n.mu.Unlock()
+	body, err := crdt.EncodeBody(&crdt.ProfileBody{Name: name})
+	if err != nil {
+		return err
+	}
+	_, err = n.author(ctx, cid, crdt.ZeroID, crdt.KindProfile, body)
+	return err
+}
+
+func (n *Node) community(cid crdt.ID) (Community, error) {
+	var out Community
+	self, _ := keyOf(n.host.ID())
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		out = Community{ID: cid, Name: st.Name, Members: len(st.Members), Role: st.Role(self).String()}
+		return nil
+	})
+	return out, err
+}
+
+// Communities lists the communities this node holds, by name.
+func (n *Node) Communities() []Community {
+	var out []Community
+	for _, cid := range n.rep.Communities() {
+		if c, err := n.community(cid); err == nil {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b Community) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return a.ID.Compare(b.ID)
+	})
+	return out
+}
+
+// Groups lists a community's groups: the announcement group first, then
+// the others by name.
+func (n *Node) Groups(cid crdt.ID) ([]Group, error) {
+	var out []Group
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		for _, g := range c.State().Groups {
+			kind := GroupRegular
+			if g.Announcement {
+				kind = GroupAnnouncement
+			}
+			out = append(out, Group{ID: g.ID, Name: g.Name, Kind: kind})
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b Group) int {
+		if (a.Kind == GroupAnnouncement) != (b.Kind == GroupAnnouncement) {
+			if a.Kind == GroupAnnouncement {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return a.ID.Compare(b.ID)
+	})
+	return out, err
+}
+
+// Members lists a community's members: owners, then admins, then members,
+// each by name.
+func (n *Node) Members(cid crdt.ID) ([]Member, error) {
+	var raw []*crdt.Member
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		for _, m := range c.State().Members {
+			mm := *m
+			raw = append(raw, &mm)
+		}
+		return nil
+	})
+	slices.SortFunc(raw, func(a, b *crdt.Member) int {
+		if a.Role != b.Role {
+			return int(b.Role) - int(a.Role)
+		}
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key.String(), b.Key.String())
+	})
+	out := make([]Member, 0, len(raw))
+	for _, m := range raw {
+		out = append(out, Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String()})
+	}
+	return out, err
+}
+
+func displayName(m *crdt.Member) string {
+	if m == nil {
+		return "Unknown member"
+	}
+	if m.Name != "" {
+		return m.Name
+	}
+	p := peerOf(m.Key)
+	return "Member " + p[len(p)-6:]
+}
+
+// CreateInvite makes an invite link to community cid that admits members
+// for DefaultInviteLifetime. It carries this node's current addresses.
+func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID) (string, error) {
+	c, err := n.community(cid)
+	if err != nil {
+		return "", err
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	body, err := crdt.EncodeBody(&crdt.InviteBody{
+		Key:     pub,
+		Role:    crdt.RoleMember,
+		Expires: n.now().Add(DefaultInviteLifetime).Unix(),
+		Addrs:   n.inviteAddrs(),
+		Name:    c.Name,
+		Time:    n.millis(),
+	})
+	if err != nil {
+		return "", err
+	}
+	op, err := n.author(ctx, cid, crdt.ZeroID, crdt.KindInvite, body)
+	if err != nil {
+		return "", fmt.Errorf("create invite: %w", err)
+	}
+	return identity.InviteLink{Capability: op.Bytes(), Secret: priv.Seed()}.String(), nil
+}
+
+func (n *Node) inviteAddrs() []string {
+	addrs := n.fullAddrs()
+	if len(addrs) > crdt.MaxAddrs {
+		addrs = addrs[:crdt.MaxAddrs]
+	}
+	return addrs
+}
+
+// Invite is a parsed and verified invite link.
+type Invite struct {
+	Community crdt.ID
+	Name      string
+	Expires   time.Time // zero: never
+	Addrs     []peer.AddrInfo
+	op        *crdt.Op
+	link      identity.InviteLink
+}
+
+// ParseInvite decodes an invite link and checks its signature, its key and
+// its expiry. It needs no network.
+func (n *Node) ParseInvite(link string) (*Invite, error) {
+	l, err := identity.ParseInviteLink(link)
+	if err != nil {
+		return nil, err
+	}
+	op, err := crdt.DecodeOp(l.Capability)
+	if err != nil {
+		return nil, fmt.Errorf("%w: its signature or contents do not check out: %v", identity.ErrBadLink, err)
+	}
+	if op.Kind != crdt.KindInvite {
+		return nil, fmt.Errorf("%w: it carries a %s op, not an invite", identity.ErrBadLink, op.Kind)
+	}
+	b, err := crdt.DecodeBody(op)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", identity.ErrBadLink, err)
+	}
+	body := b.(*crdt.InviteBody)
+	if !slices.Equal([]byte(l.InviteKey()), body.Key) {
+		return nil, fmt.Errorf("%w: its key does not match the invite", identity.ErrBadLink)
+	}
+	inv := &Invite{Community: op.CommunityID(), Name: body.Name, op: op, link: l}
+	if body.Expires != 0 {
+		inv.Expires = time.Unix(body.Expires, 0)
+		if n.now().After(inv.Expires) {
+			return nil, fmt.Errorf("%w: it expired on %s; ask for a new one", identity.ErrBadLink, inv.Expires.Format("Jan 2, 2006 15:04"))
+		}
+	}
+	for _, s := range append(append([]string(nil), body.Addrs...), body.Relays...) {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			continue
+		}
+		ai, err := peer.AddrInfoFromP2pAddr(a)
+		if err != nil {
+			continue
+		}
+		inv.Addrs = append(inv.Addrs, *ai)
+	}
+	return inv, nil
+}
+
+// Join redeems an invite link: it dials the addresses in the link, has a
+// member admit it, and pulls the community.
+func (n *Node) Join(ctx context.Context, link string) (Community, error) {
+	inv, err := n.ParseInvite(link)
+	if err != nil {
+		return Community{}, err
+	}
+	cid := inv.Community
+	if c, err := n.community(cid); err == nil && c.Role != crdt.RoleNone.String() {
+		return c, nil // already a member
+	}
+	n.mu.Lock()
+	name := n.name
+	n.mu.Unlock()
+	self, _ := keyOf(n.host.ID())
+	body, err := crdt.EncodeBody(&crdt.JoinBody{
+		Invite: idBytes(inv.op.ID()),
+		Proof:  inv.link.SignWithInvite(crdt.JoinProofMessage(cid, inv.op.ID(), self)),
+		Name:   name,
+		Time:   n.millis(),
+	})
+	if err != nil {
+		return Community{}, err
+	}
+	join, err := crdt.Sign(crdt.Op{Community: cid, Kind: crdt.KindJoin, Parents: []crdt.ID{inv.op.ID()}, Height: inv.op.Height + 1, Body: body}, n.id)
+	if err != nil {
+		return Community{}, err
+	}
+	n.rep.Expect(cid)
+	var errs []error
+	for _, ai := range inv.Addrs {
+		if ai.ID == n.host.ID() {
+			continue
+		}
+		if err := n.joinVia(ctx, ai, inv, join); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := n.joinTopics(cid); err != nil {
+			return Community{}, err
+		}
+		n.emit(Event{Kind: EventCommunities, Community: cid})
+		return n.community(cid)
+	}
+	if len(errs) == 0 {
+		return Community{}, fmt.Errorf("%w: the invite names no address to dial", ErrNoPeer)
+	}
+	return Community{}, fmt.Errorf("%w: %w", ErrNoPeer, errors.Join(errs...))
+}
+
+var errJoinRefused = errors.New("join refused")
+
+func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op) error {
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := n.host.Connect(cctx, ai); err != nil {
+		return fmt.Errorf("dial %s: %w", ai.ID.ShortString(), err)
+	}
+	var resp wire.JoinResponse
+	if err := n.request(ctx, ai.ID, joinProtocol, &wire.JoinRequest{Invite: inv.op.Bytes(), Join: join.Bytes()}, &resp); err != nil {
+		return err
+	}
+	if resp.Error != "" {
+		return fmt.Errorf("%w by %s: %s", errJoinRefused, ai.ID.ShortString(), resp.Error)
+	}
+	// Park our own ops until the pull brings the genesis and the rest.
+	for _, op := range []*crdt.Op{inv.op, join} {
+		if _, err := n.rep.Ingest(ctx, op); err != nil {
+			return err
+		}
+	}
+	if err := n.pull(ctx, ai.ID, inv.Community); err != nil {
+		return fmt.Errorf("sync from %s: %w", ai.ID.ShortString(), err)
+	}
+	if c, err := n.community(inv.Community); err != nil || c.Role == crdt.RoleNone.String() {
+		return fmt.Errorf("sync from %s did not complete the join", ai.ID.ShortString())
+	}
+	n.peers.remember(ai)
+	return nil
+}
+
+// Post sends a text message to a group.
+func (n *Node) Post(ctx context.Context, cid, gid crdt.ID, text string) (crdt.ID, error) {
+	text = strings.TrimRight(text, " \t\r\n")
+	body, err := crdt.EncodeBody(&crdt.MessageBody{Text: text, Time: n.millis()})
+	if err != nil {
+		return crdt.ID{}, err
+	}
+	if err := n.rep.View(cid, func(c *crdt.Community) error {
+		if _, ok := c.State().Groups[gid]; !ok {
+			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+		}
+		return nil
+	}); err != nil {
+		return crdt.ID{}, err
+	}
+	op, err := n.author(ctx, cid, gid, crdt.KindMessage, body)
+	if err != nil {
+		return crdt.ID{}, err
+	}
+	return op.ID(), nil
+}
+
+// ErrUnknownGroup: the community has no such group.
+var ErrUnknownGroup = errors.New("no such group in this community")
+
+// Messages returns a group's messages in the deterministic display order.
+func (n *Node) Messages(cid, gid crdt.ID) ([]Message, error) {
+	self, _ := keyOf(n.host.ID())
+	var out []Message
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		if _, ok := st.Groups[gid]; !ok {
+			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+		}
+		t := c.Timeline(gid)
+		if t == nil {
+			return nil
+		}
+		entries := t.Entries()
+		out = make([]Message, 0, len(entries))
+		for _, e := range entries {
+			mb, ok := e.Body.(*crdt.MessageBody)
+			if !ok {
+				continue
+			}
+			out = append(out, Message{
+				ID:         e.Op.ID(),
+				Author:     peerOf(e.Op.Author),
+				AuthorName: displayName(st.Members[e.Op.Author]),
+				Text:       mb.Text,
+				Time:       time.UnixMilli(mb.Time),
+				Mine:       e.Op.Author == self,
+			})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SetName changes the display name, locally and in every community.
+func (n *Node) SetName(ctx context.Context, name string) error {
+	name, err := identity.ValidateName(name)
+	if err != nil {
+		return err
+	}
+	if err := identity.SaveName(n.cfg.Home, name); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.name = name
+	n.mu.Unlock()
+	var errs []error
+	for _, cid := range n.rep.Communities() {
+		errs = append(errs, n.writeProfile(ctx, cid))
+	}
+	return errors.Join(errs...)
+}
+
+func idBytes(id crdt.ID) []byte { return id[:] }

@@ -1,0 +1,346 @@
+// Package node composes Umbrella's pieces — identity, the op store, the
+// replica, a libp2p host with gossipsub, and the pull and join protocols —
+// into one Node with a small API (see API) and an event stream. Both the
+// desktop app and umbrellad use it.
+//
+// A Node owns every goroutine it starts: New starts them, Close cancels them,
+// waits for them and is idempotent. It never prints; it logs through the
+// slog.Logger in its Config.
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/replica"
+	"github.com/umbrella-p2p/umbrella/sync/store"
+)
+
+// ErrHomeInUse: another process has the home directory open.
+var ErrHomeInUse = errors.New("home directory is in use by another Umbrella process")
+
+// Config configures a Node. Build it with DefaultConfig and change fields.
+type Config struct {
+	// Home holds the identity, the database and the lock. Required.
+	Home string
+	// Listen lists multiaddrs to listen on.
+	Listen []string
+	// MDNS enables discovery of peers on the local network.
+	MDNS bool
+	// Logger receives logs; nil discards them.
+	Logger *slog.Logger
+	// SyncInterval is how often the node pulls from a random member.
+	SyncInterval time.Duration
+	// Now is the wall clock; shown times and invite expiry use it.
+	Now func() time.Time
+
+	// Host, when set, is used instead of building a libp2p host (tests use
+	// simulated networks). It must use the identity key from Home; Close
+	// closes it.
+	Host host.Host
+	// Store, when set, is used instead of the Badger store under Home.
+	Store store.OpStore
+}
+
+// DefaultConfig returns the configuration used when nothing is said: TCP
+// and QUIC on all interfaces, mDNS on.
+func DefaultConfig(home string) Config {
+	return Config{
+		Home:         home,
+		Listen:       []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1", "/ip6/::/tcp/0", "/ip6/::/udp/0/quic-v1"},
+		MDNS:         true,
+		SyncInterval: 30 * time.Second,
+		Now:          time.Now,
+	}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.Home == "" {
+		return errors.New("config: Home is required")
+	}
+	if c.Host == nil && len(c.Listen) == 0 {
+		return errors.New("config: at least one listen address is required")
+	}
+	if c.SyncInterval <= 0 {
+		return errors.New("config: SyncInterval must be positive")
+	}
+	if c.Now == nil {
+		return errors.New("config: Now is required")
+	}
+	return nil
+}
+
+// DefaultHome returns the platform's data directory for Umbrella:
+// $XDG_DATA_HOME/umbrella or ~/.local/share/umbrella on Linux and BSD, the
+// user config directory elsewhere.
+func DefaultHome() (string, error) {
+	switch runtime.GOOS {
+	case "windows", "darwin", "ios", "android":
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return "", fmt.Errorf("find data directory: %w", err)
+		}
+		return filepath.Join(dir, "Umbrella"), nil
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "umbrella"), nil
+	}
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find data directory: %w", err)
+	}
+	return filepath.Join(h, ".local", "share", "umbrella"), nil
+}
+
+// HasIdentity reports whether home holds an identity.
+func HasIdentity(home string) bool { return identity.Exists(home) }
+
+// Init creates a new identity with the given display name in home.
+func Init(home, name string) error {
+	id, err := identity.Generate(rand.Reader, name)
+	if err != nil {
+		return err
+	}
+	return identity.Save(home, id)
+}
+
+// LoadSelf reads the identity in home without starting a node; Addrs is empty.
+func LoadSelf(home string) (Self, error) {
+	id, err := identity.Load(home)
+	if err != nil {
+		return Self{}, err
+	}
+	return Self{PeerID: id.PeerID().String(), Name: id.Name}, nil
+}
+
+// Node is a running Umbrella member node.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	id    *identity.Identity
+	lock  *homeLock
+	store store.OpStore
+	rep   *replica.Replica
+	host  host.Host
+	ps    *pubsub.PubSub
+	mdns  interface{ Close() error }
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+
+	mu      sync.Mutex
+	name    string                   // display name; guarded by mu
+	topics  map[string]*joinedTopic  // by topic name; guarded by mu
+	subs    map[*subscriber]struct{} // guarded by mu
+	syncing map[peer.ID]bool         // pulls under way; guarded by mu
+	peers   *peerBook
+}
+
+// Open starts a node on cfg.Home, which must hold an identity (see Init).
+func Open(ctx context.Context, cfg Config) (n *Node, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	id, err := identity.Load(cfg.Home)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockHome(cfg.Home)
+	if err != nil {
+		return nil, err
+	}
+	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
+		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]bool{}}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+
+	n.store = cfg.Store
+	if n.store == nil {
+		if n.store, err = store.OpenBadger(filepath.Join(cfg.Home, "db"), store.BadgerOptions{Logger: log}); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	}
+	if n.rep, err = replica.Open(ctx, n.store, log); err != nil {
+		return nil, fmt.Errorf("load communities: %w", err)
+	}
+	n.peers = loadPeerBook(filepath.Join(cfg.Home, "peers.json"), n.log)
+
+	n.host = cfg.Host
+	if n.host == nil {
+		if n.host, err = newHost(cfg, id, n.peers.listen()); err != nil {
+			return nil, err
+		}
+	}
+	if n.host.ID() != id.PeerID() {
+		return nil, fmt.Errorf("host peer id %s is not the identity's %s", n.host.ID(), id.PeerID())
+	}
+	n.peers.setListen(n.host.Network().ListenAddresses())
+	if n.ps, err = newPubSub(n.ctx, n.host); err != nil {
+		return nil, fmt.Errorf("start gossipsub: %w", err)
+	}
+	n.host.SetStreamHandler(syncProtocol, n.handleSync)
+	n.host.SetStreamHandler(joinProtocol, n.handleJoin)
+	n.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		n.onConnect(c.RemotePeer())
+	}})
+	for _, cid := range n.rep.Communities() {
+		if err := n.joinTopics(cid); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.MDNS {
+		svc := mdns.NewMdnsService(n.host, "umbrella", mdnsNotifee{n})
+		if err := svc.Start(); err != nil {
+			n.log.Warn("mDNS discovery unavailable", "err", err)
+		} else {
+			n.mdns = svc
+		}
+	}
+	n.wg.Add(2)
+	go n.redialLoop()
+	go n.syncLoop()
+	n.log.Info("node started", "peer", n.host.ID(), "addrs", n.host.Addrs())
+	return n, nil
+}
+
+func newHost(cfg Config, id *identity.Identity, previous []string) (host.Host, error) {
+	opts := []libp2p.Option{
+		libp2p.Identity(id.Libp2pKey()),
+		libp2p.DefaultTransports,
+		libp2p.DefaultMuxers,
+		libp2p.DefaultSecurity,
+	}
+	// Reuse last run's ports where the config asks for "any port", so
+	// addresses in invites and peers' books stay valid across restarts.
+	if addrs := reusePorts(cfg.Listen, previous); len(addrs) > 0 {
+		if h, err := libp2p.New(append(opts, libp2p.ListenAddrStrings(addrs...))...); err == nil {
+			return h, nil
+		}
+	}
+	h, err := libp2p.New(append(opts, libp2p.ListenAddrStrings(cfg.Listen...))...)
+	if err != nil {
+		return nil, fmt.Errorf("start libp2p host on %v: %w", cfg.Listen, err)
+	}
+	return h, nil
+}
+
+type mdnsNotifee struct{ n *Node }
+
+func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
+	if ai.ID == m.n.host.ID() {
+		return
+	}
+	m.n.goConnect(ai)
+}
+
+// goConnect dials a peer in the background.
+func (n *Node) goConnect(ai peer.AddrInfo) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(n.ctx, 15*time.Second)
+		defer cancel()
+		if err := n.host.Connect(ctx, ai); err != nil {
+			n.log.Debug("dial failed", "peer", ai.ID, "err", err)
+		}
+	}()
+}
+
+// Close stops the node and releases the home directory. It is idempotent.
+func (n *Node) Close() error {
+	var errs []error
+	n.once.Do(func() {
+		if n.cancel != nil {
+			n.cancel()
+		}
+		if n.mdns != nil {
+			errs = append(errs, n.mdns.Close())
+		}
+		if n.host != nil {
+			errs = append(errs, n.host.Close())
+		}
+		n.wg.Wait()
+		n.mu.Lock()
+		for s := range n.subs {
+			close(s.ch)
+		}
+		n.subs = map[*subscriber]struct{}{}
+		n.mu.Unlock()
+		if n.peers != nil {
+			n.peers.save()
+		}
+		if n.store != nil {
+			errs = append(errs, n.store.Close())
+		}
+		errs = append(errs, n.lock.release())
+	})
+	return errors.Join(errs...)
+}
+
+// Self describes the local node.
+func (n *Node) Self() Self {
+	n.mu.Lock()
+	name := n.name
+	n.mu.Unlock()
+	return Self{PeerID: n.host.ID().String(), Name: name, Addrs: n.fullAddrs()}
+}
+
+func (n *Node) fullAddrs() []string {
+	var out []string
+	for _, a := range n.host.Addrs() {
+		out = append(out, a.String()+"/p2p/"+n.host.ID().String())
+	}
+	return out
+}
+
+func (n *Node) now() time.Time { return n.cfg.Now() }
+
+var _ API = (*Node)(nil)
+
+// keyOf returns the crdt public key of a peer, or false for a non-Ed25519 peer.
+func keyOf(p peer.ID) (crdt.PublicKey, bool) {
+	pub, err := identity.PublicKeyFromPeerID(p)
+	if err != nil {
+		return crdt.PublicKey{}, false
+	}
+	var k crdt.PublicKey
+	copy(k[:], pub)
+	return k, true
+}
+
+// peerOf returns the peer id of a member key.
+func peerOf(k crdt.PublicKey) string {
+	p, err := identity.PeerIDFromPublicKey(k[:])
+	if err != nil {
+		return k.String()
+	}
+	return p.String()
+}

@@ -1,0 +1,172 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// peerBook remembers, across restarts, the addresses this node listened on
+// and the addresses of peers it shares a community with, so a restarted node
+// finds its community again without a new invite.
+type peerBook struct {
+	path string
+	log  *slog.Logger
+
+	mu   sync.Mutex
+	data peerBookData // guarded by mu
+}
+
+type peerBookData struct {
+	Listen []string            `json:"listen"`
+	Peers  map[string][]string `json:"peers"` // peer id → multiaddrs
+}
+
+const maxBookPeers = 512
+
+func loadPeerBook(path string, log *slog.Logger) *peerBook {
+	b := &peerBook{path: path, log: log, data: peerBookData{Peers: map[string][]string{}}}
+	raw, err := os.ReadFile(path)
+	if err == nil {
+		if err := json.Unmarshal(raw, &b.data); err != nil {
+			log.Warn("ignoring unreadable peer book", "path", path, "err", err)
+			b.data = peerBookData{Peers: map[string][]string{}}
+		}
+	}
+	if b.data.Peers == nil {
+		b.data.Peers = map[string][]string{}
+	}
+	return b
+}
+
+func (b *peerBook) listen() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.data.Listen...)
+}
+
+func (b *peerBook) setListen(addrs []ma.Multiaddr) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.data.Listen = b.data.Listen[:0]
+	for _, a := range addrs {
+		b.data.Listen = append(b.data.Listen, a.String())
+	}
+	b.saveLocked()
+}
+
+func (b *peerBook) remember(ai peer.AddrInfo) {
+	if len(ai.Addrs) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.data.Peers[ai.ID.String()]; !ok && len(b.data.Peers) >= maxBookPeers {
+		return
+	}
+	var s []string
+	for _, a := range ai.Addrs {
+		s = append(s, a.String())
+	}
+	b.data.Peers[ai.ID.String()] = s
+	b.saveLocked()
+}
+
+func (b *peerBook) known() []peer.AddrInfo {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []peer.AddrInfo
+	for id, addrs := range b.data.Peers {
+		p, err := peer.Decode(id)
+		if err != nil {
+			continue
+		}
+		ai := peer.AddrInfo{ID: p}
+		for _, s := range addrs {
+			if a, err := ma.NewMultiaddr(s); err == nil {
+				ai.Addrs = append(ai.Addrs, a)
+			}
+		}
+		out = append(out, ai)
+	}
+	return out
+}
+
+func (b *peerBook) save() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.saveLocked()
+}
+
+func (b *peerBook) saveLocked() {
+	raw, _ := json.Marshal(b.data)
+	tmp := b.path + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+		b.log.Debug("save peer book", "err", err)
+		return
+	}
+	if err := os.Rename(tmp, b.path); err != nil {
+		b.log.Debug("save peer book", "err", err)
+	}
+}
+
+// reusePorts returns listen with each "any port" address replaced by the
+// address this node was bound to for it last time, or nil if there is none.
+// previous holds the bound listen addresses (e.g. /ip4/0.0.0.0/tcp/40123).
+func reusePorts(listen, previous []string) []string {
+	out := make([]string, 0, len(listen))
+	changed := false
+	for _, l := range listen {
+		rep := l
+		if ip, proto, port, rest, ok := splitAddr(l); ok && port == "0" {
+			for _, p := range previous {
+				if pip, pproto, pport, prest, ok := splitAddr(p); ok && pip == ip && pproto == proto && prest == rest && pport != "0" {
+					rep, changed = p, true
+					break
+				}
+			}
+		}
+		out = append(out, rep)
+	}
+	if !changed {
+		return nil
+	}
+	return out
+}
+
+// splitAddr splits "/ip4/A/tcp/P/rest..." into its parts.
+func splitAddr(s string) (ip, proto, port, rest string, ok bool) {
+	parts := strings.SplitN(strings.TrimPrefix(s, "/"), "/", 5)
+	if len(parts) < 4 || (parts[2] != "tcp" && parts[2] != "udp") {
+		return "", "", "", "", false
+	}
+	if len(parts) == 5 {
+		rest = parts[4]
+	}
+	return parts[0] + "/" + parts[1], parts[2], parts[3], rest, true
+}
+
+// redialLoop dials the peers remembered from earlier runs, once at start.
+func (n *Node) redialLoop() {
+	defer n.wg.Done()
+	for _, ai := range n.peers.known() {
+		if ai.ID == n.host.ID() {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+		if err := n.host.Connect(ctx, ai); err != nil {
+			n.log.Debug("redial failed", "peer", ai.ID, "err", err)
+		}
+		cancel()
+		if n.ctx.Err() != nil {
+			return
+		}
+	}
+}

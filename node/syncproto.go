@@ -1,0 +1,320 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/replica"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// Stream protocols; see package sync/wire for their messages.
+const (
+	syncProtocol protocol.ID = "/umbrella/sync/1"
+	joinProtocol protocol.ID = "/umbrella/join/1"
+
+	streamTimeout = 30 * time.Second
+	// maxPullRounds bounds one pull; what is left is fetched by the next.
+	maxPullRounds = 10_000
+)
+
+var errNotMember = errors.New("not a member")
+
+// isMember reports whether peer p is a member of community cid.
+func (n *Node) isMember(cid crdt.ID, p peer.ID) bool {
+	k, ok := keyOf(p)
+	if !ok {
+		return false
+	}
+	member := false
+	_ = n.rep.View(cid, func(c *crdt.Community) error {
+		member = c.State().Role(k) != crdt.RoleNone
+		return nil
+	})
+	return member
+}
+
+func (n *Node) handleSync(s network.Stream) {
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(streamTimeout))
+	var req wire.Request
+	if err := wire.Read(s, &req, 64<<10); err != nil {
+		n.log.Debug("sync: bad request; resetting", "peer", s.Conn().RemotePeer(), "err", err)
+		s.Reset()
+		return
+	}
+	resp := n.answerSync(s.Conn().RemotePeer(), &req)
+	if err := wire.Write(s, resp); err != nil {
+		n.log.Debug("sync: write response", "err", err)
+	}
+}
+
+func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
+	var cid crdt.ID
+	if len(req.Community) != len(cid) {
+		return &wire.Response{Error: "malformed community id"}
+	}
+	copy(cid[:], req.Community)
+	if !n.isMember(cid, from) {
+		return &wire.Response{Error: errNotMember.Error()}
+	}
+	switch req.Kind {
+	case wire.KindHeads:
+		resp := &wire.Response{}
+		err := n.rep.View(cid, func(c *crdt.Community) error {
+			resp.Logs = append(resp.Logs, wire.LogHeads{Heads: wire.FromIDs(c.ControlHeads())})
+			for gid := range c.State().Groups {
+				if t := c.Timeline(gid); t != nil {
+					resp.Logs = append(resp.Logs, wire.LogHeads{Log: gid[:], Heads: wire.FromIDs(t.Heads())})
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return &wire.Response{Error: err.Error()}
+		}
+		return resp
+	case wire.KindFetch:
+		ids, err := wire.IDs(req.IDs)
+		if err != nil || len(ids) > wire.MaxFetch {
+			return &wire.Response{Error: "malformed fetch"}
+		}
+		resp := &wire.Response{}
+		size := 0
+		for _, id := range ids {
+			op, err := n.rep.Get(n.ctx, id)
+			if err != nil || op.CommunityID() != cid {
+				continue
+			}
+			if size += len(op.Bytes()); size > wire.MaxResponseBytes {
+				break
+			}
+			resp.Ops = append(resp.Ops, op.Bytes())
+		}
+		return resp
+	default:
+		return &wire.Response{Error: fmt.Sprintf("unknown request kind %d", req.Kind)}
+	}
+}
+
+// request sends one request on a new stream and reads the response.
+func (n *Node) request(ctx context.Context, p peer.ID, proto protocol.ID, req, resp any) error {
+	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
+	defer cancel()
+	s, err := n.host.NewStream(ctx, p, proto)
+	if err != nil {
+		return fmt.Errorf("open %s stream to %s: %w", proto, p.ShortString(), err)
+	}
+	defer s.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		s.SetDeadline(dl)
+	}
+	if err := wire.Write(s, req); err != nil {
+		s.Reset()
+		return err
+	}
+	if err := s.CloseWrite(); err != nil {
+		s.Reset()
+		return err
+	}
+	if err := wire.Read(s, resp, 0); err != nil {
+		s.Reset()
+		return fmt.Errorf("read response from %s: %w", p.ShortString(), err)
+	}
+	return nil
+}
+
+// pull brings community cid up to date with peer p: it asks for p's heads,
+// then fetches, in batches, every op it lacks and the parents those ops
+// wait for.
+func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
+	var heads wire.Response
+	if err := n.request(ctx, p, syncProtocol, &wire.Request{Kind: wire.KindHeads, Community: cid[:]}, &heads); err != nil {
+		return err
+	}
+	if heads.Error != "" {
+		return fmt.Errorf("peer %s: %s", p.ShortString(), heads.Error)
+	}
+	if len(heads.Logs) > wire.MaxLogs {
+		return fmt.Errorf("peer %s sent %d logs, limit %d", p.ShortString(), len(heads.Logs), wire.MaxLogs)
+	}
+	want := map[crdt.ID]bool{}
+	if has, err := n.rep.Has(ctx, cid); err == nil && !has {
+		want[cid] = true // the genesis, when joining
+	}
+	for _, lh := range heads.Logs {
+		ids, err := wire.IDs(lh.Heads)
+		if err != nil {
+			return fmt.Errorf("peer %s: %w", p.ShortString(), err)
+		}
+		for _, id := range ids {
+			if has, _ := n.rep.Has(ctx, id); !has {
+				want[id] = true
+			}
+		}
+	}
+	for round := 0; len(want) > 0 && round < maxPullRounds; round++ {
+		batch := make([]crdt.ID, 0, wire.MaxFetch)
+		for id := range want {
+			if len(batch) == wire.MaxFetch {
+				break
+			}
+			batch = append(batch, id)
+			delete(want, id)
+		}
+		var resp wire.Response
+		if err := n.request(ctx, p, syncProtocol, &wire.Request{Kind: wire.KindFetch, Community: cid[:], IDs: wire.FromIDs(batch)}, &resp); err != nil {
+			return err
+		}
+		if resp.Error != "" {
+			return fmt.Errorf("peer %s: %s", p.ShortString(), resp.Error)
+		}
+		for _, raw := range resp.Ops {
+			op, err := crdt.DecodeOp(raw)
+			if err != nil {
+				n.host.Network().ClosePeer(p) // a peer that sends garbage is dropped
+				return fmt.Errorf("peer %s sent a bad op: %w", p.ShortString(), err)
+			}
+			if op.CommunityID() != cid {
+				n.host.Network().ClosePeer(p)
+				return fmt.Errorf("peer %s sent an op of another community", p.ShortString())
+			}
+			res, err := n.rep.Ingest(ctx, op)
+			if err != nil {
+				n.log.Debug("pull: op refused", "peer", p, "op", op.ID().Short(), "err", err)
+				continue
+			}
+			n.afterIngest(res)
+			for _, m := range res.Missing {
+				if has, _ := n.rep.Has(ctx, m); !has {
+					want[m] = true
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// goPull pulls cid from p in the background unless a pull from p runs.
+func (n *Node) goPull(p peer.ID, cid crdt.ID) {
+	n.mu.Lock()
+	if n.syncing[p] || n.ctx.Err() != nil {
+		n.mu.Unlock()
+		return
+	}
+	n.syncing[p] = true
+	n.wg.Add(1)
+	n.mu.Unlock()
+	go func() {
+		defer n.wg.Done()
+		defer func() {
+			n.mu.Lock()
+			delete(n.syncing, p)
+			n.mu.Unlock()
+		}()
+		if err := n.pull(n.ctx, p, cid); err != nil {
+			n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)
+		}
+	}()
+}
+
+// onConnect pulls every community the new peer is a member of and
+// remembers its addresses.
+func (n *Node) onConnect(p peer.ID) {
+	for _, cid := range n.rep.Communities() {
+		if n.isMember(cid, p) {
+			n.peers.remember(n.host.Peerstore().PeerInfo(p))
+			n.goPull(p, cid)
+		}
+	}
+	n.emit(Event{Kind: EventPeers})
+}
+
+// syncLoop pulls each community from a random connected member every
+// SyncInterval, so what gossip missed still arrives.
+func (n *Node) syncLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.cfg.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		peers := n.host.Network().Peers()
+		for _, cid := range n.rep.Communities() {
+			var members []peer.ID
+			for _, p := range peers {
+				if n.isMember(cid, p) {
+					members = append(members, p)
+				}
+			}
+			if len(members) > 0 {
+				n.goPull(members[rand.IntN(len(members))], cid)
+			}
+		}
+	}
+}
+
+func (n *Node) handleJoin(s network.Stream) {
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(streamTimeout))
+	var req wire.JoinRequest
+	if err := wire.Read(s, &req, 2*crdt.MaxOpSize+64); err != nil {
+		s.Reset()
+		return
+	}
+	resp := wire.JoinResponse{}
+	if err := n.admit(s.Conn().RemotePeer(), &req); err != nil {
+		resp.Error = err.Error()
+		n.log.Info("join refused", "peer", s.Conn().RemotePeer(), "err", err)
+	}
+	wire.Write(s, &resp)
+}
+
+// admit accepts a join op presented over the join protocol.
+func (n *Node) admit(from peer.ID, req *wire.JoinRequest) error {
+	inv, err := crdt.DecodeOp(req.Invite)
+	if err != nil {
+		return fmt.Errorf("invite: %w", err)
+	}
+	join, err := crdt.DecodeOp(req.Join)
+	if err != nil {
+		return fmt.Errorf("join: %w", err)
+	}
+	if k, ok := keyOf(from); !ok || k != join.Author {
+		return errors.New("join op is not signed by the connecting peer")
+	}
+	if join.Kind != crdt.KindJoin || inv.Kind != crdt.KindInvite || join.CommunityID() != inv.CommunityID() {
+		return errors.New("not an invite and a join of one community")
+	}
+	if has, _ := n.rep.Has(n.ctx, inv.ID()); !has {
+		return errors.New("this node does not know that invite (it may have been revoked or belong to another community)")
+	}
+	body, err := crdt.DecodeBody(inv)
+	if err != nil {
+		return err
+	}
+	if exp := body.(*crdt.InviteBody).Expires; exp != 0 && n.now().Unix() > exp {
+		return fmt.Errorf("the invite expired on %s", time.Unix(exp, 0).UTC().Format(time.RFC1123))
+	}
+	res, err := n.rep.Ingest(n.ctx, join)
+	if err != nil {
+		return err
+	}
+	if res.Outcome == replica.Parked {
+		return errors.New("join op cites ops this node lacks")
+	}
+	n.afterIngest(res)
+	n.publish(join)
+	return nil
+}

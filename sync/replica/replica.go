@@ -1,0 +1,288 @@
+// Package replica is Umbrella's network-free replication engine. It takes
+// ops from anywhere — the local author, gossip, a sync stream, the store at
+// start-up — verifies them, parks those whose parents or deps are missing in
+// the store's bounded pending buffer, accepts the rest into the materialised
+// crdt.Community and the op store, and says what it still needs.
+//
+// It never touches the network and never reads the wall clock except through
+// the Clock it is given, so many replicas can be driven in one test with any
+// delivery order.
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/store"
+)
+
+// Errors callers branch on.
+var (
+	// ErrUnknownCommunity: the replica does not hold that community.
+	ErrUnknownCommunity = errors.New("unknown community")
+	// ErrUnwanted: a genesis op for a community the replica neither holds nor expects.
+	ErrUnwanted = errors.New("community not expected")
+)
+
+// Outcome says what Ingest did with an op.
+type Outcome int
+
+// Outcomes of Ingest.
+const (
+	Accepted  Outcome = iota + 1 // verified and stored; Result.Accepted lists it and any ops it unblocked
+	Duplicate                    // already held
+	Parked                       // waiting for parents or deps (Result.Missing)
+)
+
+// Result reports what Ingest did.
+type Result struct {
+	Outcome  Outcome
+	Accepted []*crdt.Op // in acceptance order: the op, then ops it unblocked
+	Missing  []crdt.ID  // for Parked: what it waits for
+}
+
+// Replica holds the communities of one member. It is safe for concurrent use.
+type Replica struct {
+	store store.OpStore
+	log   *slog.Logger
+
+	mu          sync.Mutex
+	communities map[crdt.ID]*crdt.Community // guarded by mu
+	expected    map[crdt.ID]bool            // communities being joined; guarded by mu
+}
+
+// Open loads every community from st, replaying its logs.
+func Open(ctx context.Context, st store.OpStore, log *slog.Logger) (*Replica, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Replica{store: st, log: log.With("component", "replica"), communities: map[crdt.ID]*crdt.Community{}, expected: map[crdt.ID]bool{}}
+	ids, err := st.Communities(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list communities: %w", err)
+	}
+	for _, cid := range ids {
+		if err := r.load(ctx, cid); err != nil {
+			return nil, fmt.Errorf("load community %s: %w", cid.Short(), err)
+		}
+	}
+	return r, nil
+}
+
+func (r *Replica) load(ctx context.Context, cid crdt.ID) error {
+	genesis, err := r.store.Get(ctx, cid)
+	if err != nil {
+		return err
+	}
+	c, err := crdt.NewCommunity(genesis)
+	if err != nil {
+		return err
+	}
+	logs, err := r.store.Logs(ctx, cid)
+	if err != nil {
+		return err
+	}
+	for _, lg := range logs { // the control log (zero id) sorts first
+		err := r.store.Ops(ctx, cid, lg, func(o *crdt.Op) error {
+			if o.Kind == crdt.KindGenesis {
+				return nil
+			}
+			if err := c.Add(o); err != nil {
+				// A stored op was accepted once; if it no longer is, keep the
+				// store as it is and leave it out of the state.
+				r.log.Warn("stored op no longer valid", "op", o.ID().Short(), "err", err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	r.communities[cid] = c
+	return nil
+}
+
+// Expect lets Ingest accept the genesis of community id, which a node is
+// joining.
+func (r *Replica) Expect(id crdt.ID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.expected[id] = true
+}
+
+// Ingest verifies op and accepts it, parks it, or rejects it. A rejection
+// wraps a crdt error (ErrUnauthorized, ErrInvalid, ErrMalformed, …) or
+// store.ErrPendingFull; crdt.IsInvalid tells whether the sender is to blame.
+func (r *Replica) Ingest(ctx context.Context, op *crdt.Op) (Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ingestLocked(ctx, op)
+}
+
+func (r *Replica) ingestLocked(ctx context.Context, op *crdt.Op) (Result, error) {
+	cid := op.CommunityID()
+	c := r.communities[cid]
+	if op.Kind == crdt.KindGenesis {
+		if c != nil {
+			return Result{Outcome: Duplicate}, nil
+		}
+		if !r.expected[cid] {
+			return Result{}, fmt.Errorf("genesis %s: %w", cid.Short(), ErrUnwanted)
+		}
+		nc, err := crdt.NewCommunity(op)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := r.store.Put(ctx, op); err != nil {
+			return Result{}, fmt.Errorf("store genesis: %w", err)
+		}
+		r.communities[cid] = nc
+		delete(r.expected, cid)
+		acc, err := r.release(ctx, []*crdt.Op{op})
+		return Result{Outcome: Accepted, Accepted: acc}, err
+	}
+	if c == nil {
+		if !r.expected[cid] {
+			return Result{}, fmt.Errorf("op %s: %w %s", op.ID().Short(), ErrUnknownCommunity, cid.Short())
+		}
+		missing := []crdt.ID{cid}
+		if err := r.store.AddPending(ctx, op, missing); err != nil {
+			return Result{}, err
+		}
+		return Result{Outcome: Parked, Missing: missing}, nil
+	}
+	if c.Has(op.ID()) {
+		return Result{Outcome: Duplicate}, nil
+	}
+	if missing := c.Missing(op); len(missing) > 0 {
+		if err := r.store.AddPending(ctx, op, missing); err != nil {
+			return Result{}, err
+		}
+		return Result{Outcome: Parked, Missing: missing}, nil
+	}
+	if err := r.accept(ctx, c, op); err != nil {
+		return Result{}, err
+	}
+	acc, err := r.release(ctx, []*crdt.Op{op})
+	return Result{Outcome: Accepted, Accepted: acc}, err
+}
+
+func (r *Replica) accept(ctx context.Context, c *crdt.Community, op *crdt.Op) error {
+	if err := c.Check(op); err != nil {
+		return fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
+	}
+	if err := r.store.Put(ctx, op); err != nil {
+		return fmt.Errorf("store op %s: %w", op.ID().Short(), err)
+	}
+	if err := c.Add(op); err != nil {
+		return fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
+	}
+	return nil
+}
+
+// release accepts parked ops that the just-accepted ops unblocked,
+// transitively, and returns all accepted ops in order.
+func (r *Replica) release(ctx context.Context, accepted []*crdt.Op) ([]*crdt.Op, error) {
+	for i := 0; i < len(accepted); i++ {
+		ready, err := r.store.TakeReady(ctx, accepted[i].ID())
+		if err != nil {
+			return accepted, fmt.Errorf("pending: %w", err)
+		}
+		for _, op := range ready {
+			c := r.communities[op.CommunityID()]
+			if c == nil || c.Has(op.ID()) {
+				continue
+			}
+			if m := c.Missing(op); len(m) > 0 { // e.g. a dep in another log still missing
+				if err := r.store.AddPending(ctx, op, m); err != nil {
+					r.log.Debug("drop parked op", "op", op.ID().Short(), "err", err)
+				}
+				continue
+			}
+			if err := r.accept(ctx, c, op); err != nil {
+				r.log.Debug("reject parked op", "op", op.ID().Short(), "err", err)
+				continue
+			}
+			accepted = append(accepted, op)
+		}
+	}
+	return accepted, nil
+}
+
+// Missing returns ids that parked ops wait for, to fetch from peers.
+func (r *Replica) Missing(ctx context.Context, max int) ([]crdt.ID, error) {
+	return r.store.Missing(ctx, max)
+}
+
+// Get returns a held op.
+func (r *Replica) Get(ctx context.Context, id crdt.ID) (*crdt.Op, error) { return r.store.Get(ctx, id) }
+
+// Has reports whether op id is held (accepted).
+func (r *Replica) Has(ctx context.Context, id crdt.ID) (bool, error) { return r.store.Has(ctx, id) }
+
+// Communities lists the held communities.
+func (r *Replica) Communities() []crdt.ID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]crdt.ID, 0, len(r.communities))
+	for id := range r.communities {
+		out = append(out, id)
+	}
+	slices.SortFunc(out, crdt.ID.Compare)
+	return out
+}
+
+// View calls fn with community id's state while holding the replica's lock.
+// fn must not keep references to the community or call back into r.
+func (r *Replica) View(id crdt.ID, fn func(*crdt.Community) error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.communities[id]
+	if c == nil {
+		return fmt.Errorf("community %s: %w", id.Short(), ErrUnknownCommunity)
+	}
+	return fn(c)
+}
+
+// Heads returns the heads of one of a community's logs (the zero id for the
+// control log).
+func (r *Replica) Heads(community, log crdt.ID) ([]crdt.ID, error) {
+	var heads []crdt.ID
+	err := r.View(community, func(c *crdt.Community) error {
+		if log.IsZero() {
+			heads = c.ControlHeads()
+		} else if t := c.Timeline(log); t != nil {
+			heads = t.Heads()
+		}
+		return nil
+	})
+	return heads, err
+}
+
+// Author signs a new op in the given log of a community with the current
+// heads as parents (and, for content, the current control heads as deps),
+// ingests it, and returns it.
+func (r *Replica) Author(ctx context.Context, s crdt.Signer, community, log crdt.ID, kind crdt.Kind, body []byte) (*crdt.Op, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.communities[community]
+	if c == nil {
+		return nil, fmt.Errorf("community %s: %w", community.Short(), ErrUnknownCommunity)
+	}
+	op, err := crdt.Sign(c.Draft(log, kind, body), s)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Check(op); err != nil {
+		return nil, err
+	}
+	if _, err := r.ingestLocked(ctx, op); err != nil {
+		return nil, err
+	}
+	return op, nil
+}

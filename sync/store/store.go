@@ -1,0 +1,578 @@
+// Package store keeps Umbrella's operations — on disk in Badger v4, or in
+// memory for tests — through the go-datastore interface: the ops themselves,
+// the heads of every log, and a bounded buffer of ops that wait for missing
+// parents or deps.
+//
+// The store never judges an op: authority, ordering and state are the
+// replica's and crdt's business. It stores what it is handed, answers what
+// it holds, and bounds what it parks.
+//
+// # Key layout
+//
+//	/o/<id>                                   the op's canonical encoding
+//	/l/<community>/<log>/<height:016x>/<id>   empty; ordered index of a log
+//	/h/<community>/<log>/<id>                 empty; the log's heads
+//	/g/<community>/<log>                      empty; the log exists
+//	/p/<id>                                   a parked op: CBOR {1: op, 2: [missing ids]}
+//	/w/<missing>/<id>                         empty; parked op <id> waits on <missing>
+//
+// Ids are lowercase hex; the control log is the all-zero id, so it sorts
+// first among a community's logs.
+package store
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/fxamacker/cbor/v2"
+	datastore "github.com/ipfs/go-datastore"
+	dsq "github.com/ipfs/go-datastore/query"
+	dssync "github.com/ipfs/go-datastore/sync"
+	badger4 "github.com/ipfs/go-ds-badger4"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotFound: the store does not hold that op.
+	ErrNotFound = errors.New("op not found")
+	// ErrMissingParents: Put was given an op whose parents are not stored.
+	ErrMissingParents = errors.New("parents not stored")
+	// ErrPendingFull: the pending buffer is at its bound.
+	ErrPendingFull = errors.New("pending buffer full")
+)
+
+// OpStore keeps verified ops, the heads of every log, and a bounded buffer of
+// ops that wait for missing parents or deps. Implementations are safe for
+// concurrent use.
+type OpStore interface {
+	// Put stores op, whose parents must all be stored already (else an error
+	// wrapping ErrMissingParents). op becomes a head of its log and its
+	// parents stop being heads. Putting a stored op again does nothing.
+	Put(ctx context.Context, op *crdt.Op) error
+	// Get returns a stored op, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, id crdt.ID) (*crdt.Op, error)
+	// Has reports whether op id is stored.
+	Has(ctx context.Context, id crdt.ID) (bool, error)
+	// Heads returns the sorted ids of the log's ops that no stored op names
+	// as parent. log is crdt.ZeroID for the control log, else the group id.
+	Heads(ctx context.Context, community, log crdt.ID) ([]crdt.ID, error)
+	// Ops calls fn for each op of the log in ascending (height, id) order,
+	// streaming; fn's error stops the walk and is returned.
+	Ops(ctx context.Context, community, log crdt.ID, fn func(*crdt.Op) error) error
+	// Count returns how many ops a log holds.
+	Count(ctx context.Context, community, log crdt.ID) (int, error)
+	// Communities lists the communities with stored ops, sorted.
+	Communities(ctx context.Context) ([]crdt.ID, error)
+	// Logs lists a community's logs that hold ops, sorted (control log first).
+	Logs(ctx context.Context, community crdt.ID) ([]crdt.ID, error)
+
+	// AddPending parks op, which waits for the ids in missing. The buffer is
+	// bounded by Limits; when full it returns an error wrapping
+	// ErrPendingFull and keeps nothing. Parking a parked op does nothing.
+	AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID) error
+	// TakeReady is called after op id was stored: it crosses id off every
+	// parked op's missing list and removes and returns those that now wait
+	// for nothing.
+	TakeReady(ctx context.Context, id crdt.ID) ([]*crdt.Op, error)
+	// Missing returns up to max sorted ids that parked ops wait for and that
+	// are neither stored nor parked themselves.
+	Missing(ctx context.Context, max int) ([]crdt.ID, error)
+	// PendingLen returns the number of parked ops and their encoded bytes.
+	PendingLen(ctx context.Context) (n, bytes int, err error)
+
+	// Close releases the store.
+	Close() error
+}
+
+// Limits bound the pending buffer.
+type Limits struct {
+	PendingOps   int // parked ops
+	PendingBytes int // their encoded bytes
+}
+
+// DefaultLimits returns the limits used when nothing is said.
+func DefaultLimits() Limits { return Limits{PendingOps: 10_000, PendingBytes: 64 << 20} }
+
+// Validate checks the limits.
+func (l Limits) Validate() error {
+	if l.PendingOps <= 0 || l.PendingBytes <= 0 {
+		return fmt.Errorf("store limits: pending ops and bytes must be positive, got %d and %d", l.PendingOps, l.PendingBytes)
+	}
+	return nil
+}
+
+// DS is an OpStore over any go-datastore Batching datastore.
+type DS struct {
+	ds  datastore.Batching
+	lim Limits
+
+	mu       sync.Mutex
+	counts   map[string]int // log prefix → op count, filled lazily; guarded by mu
+	pendingN int            // guarded by mu
+	pendingB int            // guarded by mu
+}
+
+var _ OpStore = (*DS)(nil)
+
+// New returns a store over ds.
+func New(ds datastore.Batching, lim Limits) (*DS, error) {
+	if err := lim.Validate(); err != nil {
+		return nil, err
+	}
+	s := &DS{ds: ds, lim: lim, counts: map[string]int{}}
+	res, err := ds.Query(context.Background(), dsq.Query{Prefix: "/p/", ReturnsSizes: true})
+	if err != nil {
+		return nil, fmt.Errorf("scan pending: %w", err)
+	}
+	defer res.Close()
+	for r := range res.Next() {
+		if r.Error != nil {
+			return nil, fmt.Errorf("scan pending: %w", r.Error)
+		}
+		s.pendingN++
+		s.pendingB += r.Size
+	}
+	return s, nil
+}
+
+// NewMemory returns a store in memory, for tests and ephemeral nodes.
+func NewMemory() *DS {
+	s, err := New(dssync.MutexWrap(datastore.NewMapDatastore()), DefaultLimits())
+	if err != nil {
+		panic(err) // default limits are valid and an empty map cannot fail
+	}
+	return s
+}
+
+// BadgerOptions configure the on-disk store.
+type BadgerOptions struct {
+	// EncryptionKey, when set, encrypts the database at rest (16, 24 or 32 bytes).
+	EncryptionKey []byte
+	// Limits bound the pending buffer; zero means DefaultLimits.
+	Limits Limits
+	// Logger receives Badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// OpenBadger opens (creating if needed) a Badger v4 store in dir.
+func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
+	opts := badger4.DefaultOptions
+	opts.GcInterval = 0 // the node runs value-log GC itself when it matters
+	bo := badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{o.Logger}).
+		WithMemTableSize(16 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithNumVersionsToKeep(1)
+	if len(o.EncryptionKey) > 0 {
+		bo = bo.WithEncryptionKey(o.EncryptionKey).WithIndexCacheSize(16 << 20)
+	}
+	opts.Options = bo
+	ds, err := badger4.NewDatastore(dir, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("open badger store in %s: %w", dir, err)
+	}
+	lim := o.Limits
+	if lim == (Limits{}) {
+		lim = DefaultLimits()
+	}
+	s, err := New(ds, lim)
+	if err != nil {
+		ds.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// badgerLogger forwards Badger's warnings and errors to slog and drops its
+// chatter.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+	}
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+	}
+}
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}
+
+func hx(id crdt.ID) string { return hex.EncodeToString(id[:]) }
+
+func opKey(id crdt.ID) datastore.Key { return datastore.RawKey("/o/" + hx(id)) }
+func logPrefix(c, l crdt.ID) string  { return "/l/" + hx(c) + "/" + hx(l) + "/" }
+func headPrefix(c, l crdt.ID) string { return "/h/" + hx(c) + "/" + hx(l) + "/" }
+func pendKey(id crdt.ID) datastore.Key {
+	return datastore.RawKey("/p/" + hx(id))
+}
+func waitKey(missing, id crdt.ID) datastore.Key {
+	return datastore.RawKey("/w/" + hx(missing) + "/" + hx(id))
+}
+
+func parseID(s string) (crdt.ID, error) {
+	var id crdt.ID
+	if len(s) != 64 {
+		return id, fmt.Errorf("stored key has malformed id %q", s)
+	}
+	_, err := hex.Decode(id[:], []byte(s))
+	return id, err
+}
+
+// Put implements OpStore.
+func (s *DS) Put(ctx context.Context, op *crdt.Op) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := op.ID()
+	if ok, err := s.ds.Has(ctx, opKey(id)); err != nil {
+		return fmt.Errorf("put op %s: %w", id.Short(), err)
+	} else if ok {
+		return nil
+	}
+	for _, p := range op.Parents {
+		ok, err := s.ds.Has(ctx, opKey(p))
+		if err != nil {
+			return fmt.Errorf("put op %s: %w", id.Short(), err)
+		}
+		if !ok {
+			return fmt.Errorf("put op %s: parent %s: %w", id.Short(), p.Short(), ErrMissingParents)
+		}
+	}
+	c, l := op.CommunityID(), op.Log
+	b, err := s.ds.Batch(ctx)
+	if err != nil {
+		return fmt.Errorf("put op %s: %w", id.Short(), err)
+	}
+	puts := []struct {
+		k datastore.Key
+		v []byte
+	}{
+		{opKey(id), op.Bytes()},
+		{datastore.RawKey(fmt.Sprintf("%s%016x/%s", logPrefix(c, l), op.Height, hx(id))), nil},
+		{datastore.RawKey(headPrefix(c, l) + hx(id)), nil},
+		{datastore.RawKey("/g/" + hx(c) + "/" + hx(l)), nil},
+	}
+	for _, p := range puts {
+		if err := b.Put(ctx, p.k, p.v); err != nil {
+			return fmt.Errorf("put op %s: %w", id.Short(), err)
+		}
+	}
+	for _, p := range op.Parents {
+		if err := b.Delete(ctx, datastore.RawKey(headPrefix(c, l)+hx(p))); err != nil {
+			return fmt.Errorf("put op %s: %w", id.Short(), err)
+		}
+	}
+	if err := b.Commit(ctx); err != nil {
+		return fmt.Errorf("put op %s: %w", id.Short(), err)
+	}
+	if n, ok := s.counts[logPrefix(c, l)]; ok {
+		s.counts[logPrefix(c, l)] = n + 1
+	}
+	return nil
+}
+
+// Get implements OpStore.
+func (s *DS) Get(ctx context.Context, id crdt.ID) (*crdt.Op, error) {
+	raw, err := s.ds.Get(ctx, opKey(id))
+	if errors.Is(err, datastore.ErrNotFound) {
+		return nil, fmt.Errorf("get op %s: %w", id.Short(), ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get op %s: %w", id.Short(), err)
+	}
+	op, err := crdt.DecodeOp(raw)
+	if err != nil {
+		return nil, fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
+	}
+	if op.ID() != id {
+		return nil, fmt.Errorf("stored op %s is corrupt: its bytes hash to %s", id.Short(), op.ID().Short())
+	}
+	return op, nil
+}
+
+// Has implements OpStore.
+func (s *DS) Has(ctx context.Context, id crdt.ID) (bool, error) {
+	ok, err := s.ds.Has(ctx, opKey(id))
+	if err != nil {
+		return false, fmt.Errorf("has op %s: %w", id.Short(), err)
+	}
+	return ok, nil
+}
+
+// keys returns the last path element of every key under prefix, in key order.
+func (s *DS) keys(ctx context.Context, prefix string, fn func(rest string) error) error {
+	res, err := s.ds.Query(ctx, dsq.Query{Prefix: prefix, KeysOnly: true, Orders: []dsq.Order{dsq.OrderByKey{}}})
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	for r := range res.Next() {
+		if r.Error != nil {
+			return r.Error
+		}
+		if err := fn(strings.TrimPrefix(r.Key, prefix)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *DS) idsUnder(ctx context.Context, prefix string) ([]crdt.ID, error) {
+	var out []crdt.ID
+	err := s.keys(ctx, prefix, func(rest string) error {
+		id, err := parseID(rest)
+		if err != nil {
+			return err
+		}
+		out = append(out, id)
+		return nil
+	})
+	return out, err
+}
+
+// Heads implements OpStore.
+func (s *DS) Heads(ctx context.Context, community, log crdt.ID) ([]crdt.ID, error) {
+	ids, err := s.idsUnder(ctx, headPrefix(community, log))
+	if err != nil {
+		return nil, fmt.Errorf("heads of %s/%s: %w", community.Short(), log.Short(), err)
+	}
+	return ids, nil
+}
+
+// Ops implements OpStore.
+func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(*crdt.Op) error) error {
+	return s.keys(ctx, logPrefix(community, log), func(rest string) error {
+		_, idHex, ok := strings.Cut(rest, "/")
+		if !ok {
+			return fmt.Errorf("malformed log index key %q", rest)
+		}
+		id, err := parseID(idHex)
+		if err != nil {
+			return err
+		}
+		op, err := s.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		return fn(op)
+	})
+}
+
+// Count implements OpStore.
+func (s *DS) Count(ctx context.Context, community, log crdt.ID) (int, error) {
+	p := logPrefix(community, log)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n, ok := s.counts[p]; ok {
+		return n, nil
+	}
+	n := 0
+	if err := s.keys(ctx, p, func(string) error { n++; return nil }); err != nil {
+		return 0, fmt.Errorf("count %s/%s: %w", community.Short(), log.Short(), err)
+	}
+	s.counts[p] = n
+	return n, nil
+}
+
+// Communities implements OpStore.
+func (s *DS) Communities(ctx context.Context) ([]crdt.ID, error) {
+	var out []crdt.ID
+	err := s.keys(ctx, "/g/", func(rest string) error {
+		c, _, _ := strings.Cut(rest, "/")
+		id, err := parseID(c)
+		if err != nil {
+			return err
+		}
+		if len(out) == 0 || out[len(out)-1] != id {
+			out = append(out, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list communities: %w", err)
+	}
+	return out, nil
+}
+
+// Logs implements OpStore.
+func (s *DS) Logs(ctx context.Context, community crdt.ID) ([]crdt.ID, error) {
+	ids, err := s.idsUnder(ctx, "/g/"+hx(community)+"/")
+	if err != nil {
+		return nil, fmt.Errorf("list logs of %s: %w", community.Short(), err)
+	}
+	return ids, nil
+}
+
+type pendingRecord struct {
+	Op      []byte   `cbor:"1,keyasint"`
+	Missing [][]byte `cbor:"2,keyasint"`
+}
+
+var pendDec, _ = cbor.DecOptions{MaxArrayElements: 64, MaxNestedLevels: 4}.DecMode()
+
+func (s *DS) getPending(ctx context.Context, id crdt.ID) (*crdt.Op, []crdt.ID, int, error) {
+	raw, err := s.ds.Get(ctx, pendKey(id))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	var rec pendingRecord
+	if err := pendDec.Unmarshal(raw, &rec); err != nil {
+		return nil, nil, 0, fmt.Errorf("parked op %s is corrupt: %w", id.Short(), err)
+	}
+	op, err := crdt.DecodeOp(rec.Op)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("parked op %s is corrupt: %w", id.Short(), err)
+	}
+	missing := make([]crdt.ID, 0, len(rec.Missing))
+	for _, m := range rec.Missing {
+		if len(m) != len(crdt.ID{}) {
+			return nil, nil, 0, fmt.Errorf("parked op %s is corrupt: bad missing id", id.Short())
+		}
+		missing = append(missing, crdt.ID(m))
+	}
+	return op, missing, len(raw), nil
+}
+
+func encodePending(op *crdt.Op, missing []crdt.ID) []byte {
+	rec := pendingRecord{Op: op.Bytes()}
+	for _, m := range missing {
+		rec.Missing = append(rec.Missing, m[:])
+	}
+	raw, err := crdt.Marshal(rec)
+	if err != nil {
+		panic(fmt.Sprintf("store: encode pending record: %v", err)) // byte strings always encode
+	}
+	return raw
+}
+
+// AddPending implements OpStore.
+func (s *DS) AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := op.ID()
+	if ok, err := s.ds.Has(ctx, pendKey(id)); err != nil {
+		return fmt.Errorf("park op %s: %w", id.Short(), err)
+	} else if ok {
+		return nil
+	}
+	missing = crdt.SortIDs(missing)
+	raw := encodePending(op, missing)
+	if s.pendingN+1 > s.lim.PendingOps || s.pendingB+len(raw) > s.lim.PendingBytes {
+		return fmt.Errorf("park op %s: %w (%d ops, %d bytes)", id.Short(), ErrPendingFull, s.pendingN, s.pendingB)
+	}
+	b, err := s.ds.Batch(ctx)
+	if err != nil {
+		return fmt.Errorf("park op %s: %w", id.Short(), err)
+	}
+	if err := b.Put(ctx, pendKey(id), raw); err != nil {
+		return fmt.Errorf("park op %s: %w", id.Short(), err)
+	}
+	for _, m := range missing {
+		if err := b.Put(ctx, waitKey(m, id), nil); err != nil {
+			return fmt.Errorf("park op %s: %w", id.Short(), err)
+		}
+	}
+	if err := b.Commit(ctx); err != nil {
+		return fmt.Errorf("park op %s: %w", id.Short(), err)
+	}
+	s.pendingN++
+	s.pendingB += len(raw)
+	return nil
+}
+
+// TakeReady implements OpStore.
+func (s *DS) TakeReady(ctx context.Context, id crdt.ID) ([]*crdt.Op, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	waiters, err := s.idsUnder(ctx, "/w/"+hx(id)+"/")
+	if err != nil {
+		return nil, fmt.Errorf("take ready on %s: %w", id.Short(), err)
+	}
+	var ready []*crdt.Op
+	for _, w := range waiters {
+		b, err := s.ds.Batch(ctx)
+		if err != nil {
+			return ready, err
+		}
+		b.Delete(ctx, waitKey(id, w))
+		op, missing, size, err := s.getPending(ctx, w)
+		switch {
+		case errors.Is(err, datastore.ErrNotFound):
+		case err != nil:
+			// A corrupt record is dropped: sync fetches the op again.
+			b.Delete(ctx, pendKey(w))
+		default:
+			rest := slices.DeleteFunc(missing, func(m crdt.ID) bool { return m == id })
+			if len(rest) == 0 {
+				b.Delete(ctx, pendKey(w))
+				s.pendingN--
+				s.pendingB -= size
+				ready = append(ready, op)
+			} else {
+				raw := encodePending(op, rest)
+				b.Put(ctx, pendKey(w), raw)
+				s.pendingB += len(raw) - size
+			}
+		}
+		if err := b.Commit(ctx); err != nil {
+			return ready, fmt.Errorf("take ready on %s: %w", id.Short(), err)
+		}
+	}
+	return ready, nil
+}
+
+// Missing implements OpStore.
+func (s *DS) Missing(ctx context.Context, max int) ([]crdt.ID, error) {
+	var out []crdt.ID
+	var last crdt.ID
+	err := s.keys(ctx, "/w/", func(rest string) error {
+		if len(out) >= max {
+			return errStop
+		}
+		m, _, _ := strings.Cut(rest, "/")
+		id, err := parseID(m)
+		if err != nil || id == last {
+			return err
+		}
+		last = id
+		stored, err := s.ds.Has(ctx, opKey(id))
+		if err != nil {
+			return err
+		}
+		parked, err := s.ds.Has(ctx, pendKey(id))
+		if err != nil {
+			return err
+		}
+		if !stored && !parked {
+			out = append(out, id)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, fmt.Errorf("list missing: %w", err)
+	}
+	return out, nil
+}
+
+var errStop = errors.New("stop")
+
+// PendingLen implements OpStore.
+func (s *DS) PendingLen(context.Context) (int, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pendingN, s.pendingB, nil
+}
+
+// Close implements OpStore.
+func (s *DS) Close() error { return s.ds.Close() }

@@ -1,0 +1,379 @@
+package store
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+type key struct{ priv ed25519.PrivateKey }
+
+func (k key) PublicKey() ed25519.PublicKey { return k.priv.Public().(ed25519.PublicKey) }
+func (k key) Sign(m []byte) []byte         { return ed25519.Sign(k.priv, m) }
+
+var signer = key{ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32))}
+
+// ops builds test ops; bodies are opaque to the store.
+type ops struct {
+	t       testing.TB
+	genesis *crdt.Op
+	n       int
+}
+
+func newOps(t testing.TB) *ops {
+	g, err := crdt.Sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: []byte{0xa1, 0x01, 0x61, 0x47}}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ops{t: t, genesis: g}
+}
+
+func (o *ops) control(parents ...*crdt.Op) *crdt.Op {
+	return o.make(crdt.ZeroID, crdt.KindProfile, parents)
+}
+
+func (o *ops) content(log crdt.ID, parents ...*crdt.Op) *crdt.Op {
+	return o.make(log, crdt.KindMessage, parents)
+}
+
+func (o *ops) make(log crdt.ID, kind crdt.Kind, parents []*crdt.Op) *crdt.Op {
+	o.t.Helper()
+	o.n++
+	op := crdt.Op{Community: o.genesis.ID(), Log: log, Kind: kind, Height: 1, Body: []byte(fmt.Sprintf("body %d", o.n))}
+	for _, p := range parents {
+		op.Parents = append(op.Parents, p.ID())
+		op.Height = max(op.Height, p.Height+1)
+	}
+	if kind.IsContent() {
+		op.Deps = []crdt.ID{o.genesis.ID()}
+	}
+	s, err := crdt.Sign(op, signer)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return s
+}
+
+func put(t testing.TB, s OpStore, ops ...*crdt.Op) {
+	t.Helper()
+	for _, op := range ops {
+		if err := s.Put(t.Context(), op); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func heads(t testing.TB, s OpStore, c, l crdt.ID) []crdt.ID {
+	t.Helper()
+	h, err := s.Heads(t.Context(), c, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func ids(ops ...*crdt.Op) []crdt.ID {
+	var out []crdt.ID
+	for _, o := range ops {
+		out = append(out, o.ID())
+	}
+	return crdt.SortIDs(out)
+}
+
+// testOpStore is the conformance suite every OpStore passes.
+func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
+	t.Run("put get has", func(t *testing.T) {
+		s := open(t)
+		o := newOps(t)
+		put(t, s, o.genesis, o.genesis) // idempotent
+		got, err := s.Get(t.Context(), o.genesis.ID())
+		if err != nil || !bytes.Equal(got.Bytes(), o.genesis.Bytes()) {
+			t.Fatalf("get: %v", err)
+		}
+		if ok, _ := s.Has(t.Context(), o.genesis.ID()); !ok {
+			t.Fatal("has = false")
+		}
+		if _, err := s.Get(t.Context(), crdt.ID{1}); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("get unknown: %v", err)
+		}
+		if ok, _ := s.Has(t.Context(), crdt.ID{1}); ok {
+			t.Fatal("has unknown = true")
+		}
+		if n, _ := s.Count(t.Context(), o.genesis.ID(), crdt.ZeroID); n != 1 {
+			t.Fatalf("count after duplicate put = %d", n)
+		}
+	})
+	t.Run("missing parent", func(t *testing.T) {
+		s := open(t)
+		o := newOps(t)
+		if err := s.Put(t.Context(), o.control(o.genesis)); !errors.Is(err, ErrMissingParents) {
+			t.Fatalf("put without parent: %v", err)
+		}
+		if cs, _ := s.Communities(t.Context()); len(cs) != 0 {
+			t.Fatal("refused put left a trace")
+		}
+	})
+	t.Run("heads", func(t *testing.T) {
+		s := open(t)
+		o := newOps(t)
+		c := o.genesis.ID()
+		a := o.control(o.genesis)
+		put(t, s, o.genesis, a)
+		if got := heads(t, s, c, crdt.ZeroID); !slices.Equal(got, ids(a)) {
+			t.Fatal("chain: want one head")
+		}
+		b1, b2 := o.control(a), o.control(a)
+		put(t, s, b1, b2)
+		if got := heads(t, s, c, crdt.ZeroID); !slices.Equal(got, ids(b1, b2)) {
+			t.Fatal("fork: want two heads")
+		}
+		m := o.control(b1, b2)
+		put(t, s, m)
+		if got := heads(t, s, c, crdt.ZeroID); !slices.Equal(got, ids(m)) {
+			t.Fatal("merge: want one head")
+		}
+		g1, g2 := crdt.ID{1}, crdt.ID{2}
+		x := o.content(g1)
+		y := o.content(g2)
+		put(t, s, x, y)
+		if !slices.Equal(heads(t, s, c, g1), ids(x)) || !slices.Equal(heads(t, s, c, g2), ids(y)) || !slices.Equal(heads(t, s, c, crdt.ZeroID), ids(m)) {
+			t.Fatal("logs' heads are not independent")
+		}
+		logs, _ := s.Logs(t.Context(), c)
+		if !slices.Equal(logs, []crdt.ID{crdt.ZeroID, g1, g2}) {
+			t.Fatalf("logs = %v", logs)
+		}
+		if cs, _ := s.Communities(t.Context()); !slices.Equal(cs, []crdt.ID{c}) {
+			t.Fatalf("communities = %v", cs)
+		}
+	})
+	t.Run("ops order", func(t *testing.T) {
+		s := open(t)
+		o := newOps(t)
+		c := o.genesis.ID()
+		put(t, s, o.genesis)
+		prev := []*crdt.Op{o.genesis}
+		for range 5 {
+			a, b := o.control(prev...), o.control(prev...) // two concurrent ops per height
+			put(t, s, b, a)
+			prev = []*crdt.Op{a, b}
+		}
+		var got []*crdt.Op
+		s.Ops(t.Context(), c, crdt.ZeroID, func(op *crdt.Op) error { got = append(got, op); return nil })
+		if len(got) != 11 {
+			t.Fatalf("ops = %d, want 11", len(got))
+		}
+		for i := 1; i < len(got); i++ {
+			a, b := got[i-1], got[i]
+			if a.Height > b.Height || (a.Height == b.Height && a.ID().Compare(b.ID()) >= 0) {
+				t.Fatalf("ops out of (height, id) order at %d", i)
+			}
+		}
+		if n, _ := s.Count(t.Context(), c, crdt.ZeroID); n != 11 {
+			t.Fatalf("count = %d", n)
+		}
+		stop := errors.New("stop")
+		if err := s.Ops(t.Context(), c, crdt.ZeroID, func(*crdt.Op) error { return stop }); !errors.Is(err, stop) {
+			t.Fatalf("Ops did not return fn's error: %v", err)
+		}
+	})
+	t.Run("pending", func(t *testing.T) {
+		s := open(t)
+		o := newOps(t)
+		a := o.control(o.genesis)
+		b := o.control(o.genesis)
+		w := o.control(a, b) // waits on a and b
+		if err := s.AddPending(t.Context(), w, []crdt.ID{a.ID(), b.ID()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddPending(t.Context(), w, []crdt.ID{a.ID(), b.ID()}); err != nil {
+			t.Fatal(err)
+		}
+		if n, size, _ := s.PendingLen(t.Context()); n != 1 || size == 0 {
+			t.Fatalf("pending len = %d, %d", n, size)
+		}
+		if err := s.AddPending(t.Context(), a, []crdt.ID{o.genesis.ID()}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.Missing(t.Context(), 10)
+		if !slices.Equal(got, ids(o.genesis, b)) { // a is parked, so not missing
+			t.Fatalf("missing = %v", got)
+		}
+		put(t, s, o.genesis)
+		ready, _ := s.TakeReady(t.Context(), o.genesis.ID())
+		if len(ready) != 1 || ready[0].ID() != a.ID() {
+			t.Fatalf("ready after genesis = %v", ready)
+		}
+		put(t, s, a)
+		if ready, _ := s.TakeReady(t.Context(), a.ID()); len(ready) != 0 {
+			t.Fatal("op waiting on two ids released after one")
+		}
+		put(t, s, b)
+		ready, _ = s.TakeReady(t.Context(), b.ID())
+		if len(ready) != 1 || ready[0].ID() != w.ID() {
+			t.Fatalf("ready after both = %v", ready)
+		}
+		if n, size, _ := s.PendingLen(t.Context()); n != 0 || size != 0 {
+			t.Fatalf("pending left: %d ops, %d bytes", n, size)
+		}
+	})
+	t.Run("concurrent puts", func(t *testing.T) {
+		s := open(t)
+		o := newOps(t)
+		put(t, s, o.genesis)
+		var children []*crdt.Op
+		for range 16 {
+			children = append(children, o.control(o.genesis))
+		}
+		var wg sync.WaitGroup
+		for _, c := range children {
+			wg.Go(func() {
+				if err := s.Put(t.Context(), c); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if got := heads(t, s, o.genesis.ID(), crdt.ZeroID); !slices.Equal(got, ids(children...)) {
+			t.Fatalf("heads after concurrent puts: %d, want 16", len(got))
+		}
+	})
+}
+
+func TestMemoryStore(t *testing.T) {
+	testOpStore(t, func(t *testing.T) OpStore { return NewMemory() })
+}
+
+func TestBadgerStore(t *testing.T) {
+	testOpStore(t, func(t *testing.T) OpStore {
+		s, err := OpenBadger(t.TempDir(), BadgerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestPendingBound(t *testing.T) {
+	s, err := New(NewMemory().ds, Limits{PendingOps: 3, PendingBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOps(t)
+	for i := range 4 {
+		err := s.AddPending(t.Context(), o.control(o.genesis), []crdt.ID{o.genesis.ID()})
+		if i < 3 && err != nil {
+			t.Fatal(err)
+		}
+		if i == 3 && !errors.Is(err, ErrPendingFull) {
+			t.Fatalf("4th park: %v, want ErrPendingFull", err)
+		}
+	}
+	if n, _, _ := s.PendingLen(t.Context()); n != 3 {
+		t.Fatalf("pending = %d after overflow", n)
+	}
+	if _, err := New(NewMemory().ds, Limits{}); err == nil {
+		t.Fatal("zero limits accepted")
+	}
+}
+
+// TestBadgerReopen: everything, including parked ops, survives a restart,
+// and an encrypted store needs its key.
+func TestBadgerReopen(t *testing.T) {
+	for _, enc := range [][]byte{nil, bytes.Repeat([]byte{7}, 32)} {
+		dir := t.TempDir()
+		s, err := OpenBadger(dir, BadgerOptions{EncryptionKey: enc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := newOps(t)
+		a := o.control(o.genesis)
+		w := o.control(a, o.control(o.genesis))
+		put(t, s, o.genesis, a)
+		if err := s.AddPending(t.Context(), w, []crdt.ID{w.Parents[0], w.Parents[1]}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s, err = OpenBadger(dir, BadgerOptions{EncryptionKey: enc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := heads(t, s, o.genesis.ID(), crdt.ZeroID); !slices.Equal(got, ids(a)) {
+			t.Fatal("heads lost across reopen")
+		}
+		if n, _, _ := s.PendingLen(t.Context()); n != 1 {
+			t.Fatalf("pending after reopen = %d", n)
+		}
+		s.Close()
+		if enc != nil {
+			if s, err := OpenBadger(dir, BadgerOptions{}); err == nil {
+				s.Close()
+				t.Fatal("encrypted store opened without its key")
+			}
+		}
+	}
+}
+
+func benchStores(b *testing.B, fn func(b *testing.B, s OpStore)) {
+	b.Run("memory", func(b *testing.B) { fn(b, NewMemory()) })
+	b.Run("badger", func(b *testing.B) {
+		s, err := OpenBadger(b.TempDir(), BadgerOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		fn(b, s)
+	})
+}
+
+func BenchmarkPut(b *testing.B) {
+	benchStores(b, func(b *testing.B, s OpStore) {
+		o := newOps(b)
+		put(b, s, o.genesis)
+		batch := make([]*crdt.Op, 0, b.N)
+		prev := o.genesis
+		for range b.N {
+			prev = o.control(prev)
+			batch = append(batch, prev)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for _, op := range batch {
+			if err := s.Put(b.Context(), op); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	})
+}
+
+func BenchmarkGet(b *testing.B) {
+	benchStores(b, func(b *testing.B, s OpStore) {
+		o := newOps(b)
+		put(b, s, o.genesis)
+		all := []*crdt.Op{}
+		prev := o.genesis
+		for range 1000 {
+			prev = o.control(prev)
+			all = append(all, prev)
+			put(b, s, prev)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			if _, err := s.Get(b.Context(), all[i%len(all)].ID()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	})
+}

@@ -1,0 +1,158 @@
+// Package wire frames Umbrella's stream protocol messages: each frame is an
+// unsigned varint length followed by that many bytes of strict, canonical
+// CBOR. It knows nothing of libp2p, storage or the community model: it takes
+// an io.Reader or io.Writer, so tests join two ends with io.Pipe.
+//
+// # Pull protocol (/umbrella/sync/1)
+//
+// One request and one response per stream. A request is a Request frame; the
+// responder answers with one Response frame and closes. Kinds:
+//
+//	Heads (1): Community → Logs: every log the responder holds for the
+//	           community, with its heads (the control log has the zero id).
+//	Fetch (2): Community, IDs (≤ MaxFetch) → Ops: the encoded ops it holds
+//	           among IDs, in the order asked, skipping unknown ids, up to
+//	           MaxResponseBytes in total.
+//
+// The responder answers only peers who are members of the community in its
+// current state; to anyone else it returns Error "not a member". The
+// requester fetches heads it lacks, then the parents those ops are missing,
+// in batches, until it holds everything (parents are fetched before the
+// ops that wait on them are released). A range-based set reconciliation
+// replaces the head walk in a later protocol version; the framing stays.
+//
+// # Join protocol (/umbrella/join/1)
+//
+// The joiner sends a JoinRequest holding the signed invite op from its link
+// and its own signed join op (whose only parent is the invite). Any member
+// holding the community checks the invite is accepted and not expired by its
+// own clock, accepts the join, forwards it over gossip and answers
+// JoinResponse. The joiner then pulls the community as a member.
+package wire
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// Limits of the protocol.
+const (
+	MaxFrame         = 8 << 20
+	MaxFetch         = 512
+	MaxResponseBytes = 4 << 20
+	MaxLogs          = 1024
+)
+
+// ErrFrameTooLarge: a peer announced a frame over MaxFrame.
+var ErrFrameTooLarge = errors.New("frame too large")
+
+// Request kinds.
+const (
+	KindHeads = 1
+	KindFetch = 2
+)
+
+// Request is a pull request.
+type Request struct {
+	Kind      uint8    `cbor:"1,keyasint"`
+	Community []byte   `cbor:"2,keyasint"`
+	IDs       [][]byte `cbor:"3,keyasint,omitempty"`
+}
+
+// LogHeads names one log and its heads.
+type LogHeads struct {
+	Log   []byte   `cbor:"1,keyasint,omitempty"`
+	Heads [][]byte `cbor:"2,keyasint,omitempty"`
+}
+
+// Response answers a Request.
+type Response struct {
+	Error string     `cbor:"1,keyasint,omitempty"`
+	Logs  []LogHeads `cbor:"2,keyasint,omitempty"`
+	Ops   [][]byte   `cbor:"3,keyasint,omitempty"`
+}
+
+// JoinRequest asks a member to admit the sender.
+type JoinRequest struct {
+	Invite []byte `cbor:"1,keyasint"`
+	Join   []byte `cbor:"2,keyasint"`
+}
+
+// JoinResponse answers a JoinRequest; an empty Error means admitted.
+type JoinResponse struct {
+	Error string `cbor:"1,keyasint,omitempty"`
+}
+
+// Write encodes v and writes it as one frame.
+func Write(w io.Writer, v any) error {
+	data, err := crdt.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode frame: %w", err)
+	}
+	if len(data) > MaxFrame {
+		return fmt.Errorf("write frame: %w: %d bytes", ErrFrameTooLarge, len(data))
+	}
+	var hdr [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(hdr[:], uint64(len(data)))
+	if _, err := w.Write(hdr[:n]); err != nil {
+		return fmt.Errorf("write frame: %w", err)
+	}
+	if _, err := w.Write(data); err != nil {
+		return fmt.Errorf("write frame: %w", err)
+	}
+	return nil
+}
+
+// Read reads one frame of at most max bytes (0 means MaxFrame) and decodes
+// it strictly into v.
+func Read(r io.Reader, v any, max int) error {
+	if max <= 0 || max > MaxFrame {
+		max = MaxFrame
+	}
+	br, ok := r.(io.ByteReader)
+	if !ok {
+		b := bufio.NewReaderSize(r, 16)
+		br, r = b, b
+	}
+	n, err := binary.ReadUvarint(br)
+	if err != nil {
+		return fmt.Errorf("read frame length: %w", err)
+	}
+	if n > uint64(max) {
+		return fmt.Errorf("read frame: %w: %d bytes, limit %d", ErrFrameTooLarge, n, max)
+	}
+	data := make([]byte, n)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return fmt.Errorf("read frame: %w", err)
+	}
+	if err := crdt.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode frame: %w", err)
+	}
+	return nil
+}
+
+// IDs converts wire ids to crdt ids, rejecting malformed ones.
+func IDs(in [][]byte) ([]crdt.ID, error) {
+	out := make([]crdt.ID, len(in))
+	for i, b := range in {
+		if len(b) != len(crdt.ID{}) {
+			return nil, fmt.Errorf("id %d is %d bytes, want 32", i, len(b))
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
+}
+
+// FromIDs converts crdt ids to wire ids.
+func FromIDs(in []crdt.ID) [][]byte {
+	out := make([][]byte, len(in))
+	for i := range in {
+		out[i] = in[i][:]
+	}
+	return out
+}
