@@ -454,3 +454,16 @@ func SortIDs(ids []ID) []ID {
 }
 
 func verify(author PublicKey, msg, sig []byte) bool { return ed25519.Verify(author[:], msg, sig) }
+
+// MarshalText encodes the id as hex, so ids read naturally in JSON.
+func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText parses a hex id.
+func (id *ID) UnmarshalText(b []byte) error {
+	v, err := ParseID(string(b))
+	if err != nil {
+		return err
+	}
+	*id = v
+	return nil
+}

@@ -1,0 +1,448 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	flags   func(fs *flag.FlagSet, o *opts)
+	run     func(ctx context.Context, o *opts) error
+}
+
+// opts holds every flag; each command registers the ones it takes.
+type opts struct {
+	home, name, community, group, text, link, logLevel string
+	json, noMDNS                                      bool
+	listen                                            multiFlag
+	stdout, stderr                                    io.Writer
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+var commands = []command{
+	{"init", "create this node's identity", func(fs *flag.FlagSet, o *opts) {
+		fs.StringVar(&o.name, "name", "", "your display name (required)")
+	}, cmdInit},
+	{"serve", "run the node until interrupted", func(fs *flag.FlagSet, o *opts) {
+		fs.Var(&o.listen, "listen", "multiaddr to listen on (repeatable; default: TCP and QUIC on all interfaces)")
+		fs.BoolVar(&o.noMDNS, "no-mdns", false, "do not look for peers on the local network")
+		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	}, cmdServe},
+	{"id", "show this node's peer id, name and addresses", nil, cmdID},
+	{"community create", "create a community", func(fs *flag.FlagSet, o *opts) {
+		fs.StringVar(&o.name, "name", "", "community name (required)")
+	}, cmdCommunityCreate},
+	{"communities", "list your communities", nil, cmdCommunities},
+	{"groups", "list a community's groups", communityFlag, cmdGroups},
+	{"members", "list a community's members and roles", communityFlag, cmdMembers},
+	{"invite create", "make an invite link", communityFlag, cmdInviteCreate},
+	{"join", "join a community with an invite link", func(fs *flag.FlagSet, o *opts) {
+		fs.StringVar(&o.link, "link", "", "the invite link (required)")
+	}, cmdJoin},
+	{"post", "send a message to a group", func(fs *flag.FlagSet, o *opts) {
+		groupFlags(fs, o)
+		fs.StringVar(&o.text, "text", "", "the message (required)")
+	}, cmdPost},
+	{"messages", "show a group's messages", groupFlags, cmdMessages},
+	{"name set", "change your display name", func(fs *flag.FlagSet, o *opts) {
+		fs.StringVar(&o.name, "name", "", "new display name (required)")
+	}, cmdNameSet},
+}
+
+func communityFlag(fs *flag.FlagSet, o *opts) {
+	fs.StringVar(&o.community, "community", "", "community id (required)")
+}
+
+func groupFlags(fs *flag.FlagSet, o *opts) {
+	communityFlag(fs, o)
+	fs.StringVar(&o.group, "group", "", "group id (required)")
+}
+
+func run(argv []string, stdout, stderr io.Writer) int {
+	if len(argv) == 0 || argv[0] == "help" || argv[0] == "-h" || argv[0] == "--help" {
+		printHelp(stdout)
+		return exitOK
+	}
+	var cmd *command
+	for i := range commands {
+		words := strings.Fields(commands[i].name)
+		if len(argv) >= len(words) && strings.Join(argv[:len(words)], " ") == commands[i].name {
+			cmd = &commands[i]
+			argv = argv[len(words):]
+			break
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "umbrellad: unknown command %q; see `umbrellad help`\n", strings.Join(argv[:min(2, len(argv))], " "))
+		return exitUsage
+	}
+	o := &opts{stdout: stdout, stderr: stderr}
+	fs := flag.NewFlagSet("umbrellad "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	defHome, _ := node.DefaultHome()
+	fs.StringVar(&o.home, "home", defHome, "data directory")
+	fs.BoolVar(&o.json, "json", false, "print one JSON value on stdout")
+	if cmd.flags != nil {
+		cmd.flags(fs, o)
+	}
+	if err := fs.Parse(argv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "umbrellad %s: unexpected argument %q\n", cmd.name, fs.Arg(0))
+		return exitUsage
+	}
+	if o.home == "" {
+		fmt.Fprintf(stderr, "umbrellad: no home directory; pass --home DIR\n")
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := cmd.run(ctx, o); err != nil {
+		fmt.Fprintf(stderr, "umbrellad: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return exitUsage
+		}
+		return exitFail
+	}
+	return exitOK
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "umbrellad — Umbrella's headless node")
+	fmt.Fprintln(w, "\nUsage: umbrellad <command> [flags]   (every command takes --home DIR and --json)")
+	fmt.Fprintln(w, "\nCommands:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range commands {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nRun `umbrellad <command> -h` for a command's flags.")
+}
+
+// output prints v as JSON with --json, else calls human.
+func output(o *opts, v any, human func(w io.Writer)) error {
+	if o.json {
+		enc := json.NewEncoder(o.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	tw := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+	human(tw)
+	return tw.Flush()
+}
+
+func required(flagName, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return usagef("--%s is required", flagName)
+	}
+	return nil
+}
+
+func parseID(flagName, v string) (crdt.ID, error) {
+	if err := required(flagName, v); err != nil {
+		return crdt.ID{}, err
+	}
+	id, err := crdt.ParseID(strings.TrimSpace(v))
+	if err != nil {
+		return crdt.ID{}, usagef("--%s: %v", flagName, err)
+	}
+	return id, nil
+}
+
+func cmdInit(_ context.Context, o *opts) error {
+	if err := required("name", o.name); err != nil {
+		return err
+	}
+	if err := node.Init(o.home, o.name); err != nil {
+		if errors.Is(err, identity.ErrExists) {
+			return fmt.Errorf("%s already holds an identity; use `umbrellad name set` to change your name", o.home)
+		}
+		return err
+	}
+	self, err := node.LoadSelf(o.home)
+	if err != nil {
+		return err
+	}
+	return output(o, self, func(w io.Writer) {
+		fmt.Fprintf(w, "Created identity for %s\npeer id:\t%s\nhome:\t%s\n", self.Name, self.PeerID, o.home)
+	})
+}
+
+func cmdServe(ctx context.Context, o *opts) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return usagef("--log-level: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))
+	cfg := node.DefaultConfig(o.home)
+	if len(o.listen) > 0 {
+		cfg.Listen = o.listen
+	}
+	cfg.MDNS = !o.noMDNS
+	cfg.Logger = log
+	if !node.HasIdentity(o.home) {
+		return fmt.Errorf("%s has no identity yet; run `umbrellad init --home %s --name NAME` first", o.home, o.home)
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, node.ErrHomeInUse) {
+			return fmt.Errorf("home %s is already in use by another umbrellad or umbrella", o.home)
+		}
+		return err
+	}
+	defer n.Close()
+	l, err := listenControl(o.home)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: controlHandler(n, log), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	self := n.Self()
+	if err := output(o, map[string]any{"peer_id": self.PeerID, "name": self.Name, "addrs": self.Addrs, "socket": socketPath(o.home)}, func(w io.Writer) {
+		fmt.Fprintf(w, "umbrellad running as %s (%s)\n", self.Name, self.PeerID)
+		for _, a := range self.Addrs {
+			fmt.Fprintf(w, "  listening on %s\n", a)
+		}
+		fmt.Fprintf(w, "  control socket %s\n", socketPath(o.home))
+	}); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-errc:
+		return fmt.Errorf("control API: %w", err)
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutCtx)
+	os.Remove(socketPath(o.home))
+	return n.Close()
+}
+
+// call runs one control API method with a bounded time.
+func call(ctx context.Context, o *opts, method string, a args, out any, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return newClient(o.home).call(ctx, method, a, out)
+}
+
+const callTimeout = 15 * time.Second
+
+func cmdID(ctx context.Context, o *opts) error {
+	var self node.Self
+	err := call(ctx, o, "id", args{}, &self, callTimeout)
+	if errors.Is(err, errNoDaemon) {
+		self, err = node.LoadSelf(o.home)
+		self.Addrs = []string{}
+	}
+	if err != nil {
+		return err
+	}
+	return output(o, self, func(w io.Writer) {
+		fmt.Fprintf(w, "name:\t%s\npeer id:\t%s\n", self.Name, self.PeerID)
+		for _, a := range self.Addrs {
+			fmt.Fprintf(w, "addr:\t%s\n", a)
+		}
+		if len(self.Addrs) == 0 {
+			fmt.Fprintf(w, "addrs:\t(not running)\n")
+		}
+	})
+}
+
+func cmdCommunityCreate(ctx context.Context, o *opts) error {
+	if err := required("name", o.name); err != nil {
+		return err
+	}
+	var c node.Community
+	if err := call(ctx, o, "community.create", args{Name: o.name}, &c, callTimeout); err != nil {
+		return err
+	}
+	return output(o, c, func(w io.Writer) {
+		fmt.Fprintf(w, "Created %q\ncommunity:\t%s\n", c.Name, c.ID)
+	})
+}
+
+func cmdCommunities(ctx context.Context, o *opts) error {
+	var cs []node.Community
+	if err := call(ctx, o, "communities", args{}, &cs, callTimeout); err != nil {
+		return err
+	}
+	return output(o, cs, func(w io.Writer) {
+		if len(cs) == 0 {
+			fmt.Fprintln(w, "No communities yet. Create one with `umbrellad community create --name NAME` or join with `umbrellad join --link LINK`.")
+			return
+		}
+		fmt.Fprintln(w, "ID\tNAME\tMEMBERS\tROLE")
+		for _, c := range cs {
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", c.ID, c.Name, c.Members, c.Role)
+		}
+	})
+}
+
+func cmdGroups(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	var gs []node.Group
+	if err := call(ctx, o, "groups", args{Community: cid}, &gs, callTimeout); err != nil {
+		return err
+	}
+	return output(o, gs, func(w io.Writer) {
+		fmt.Fprintln(w, "ID\tNAME\tKIND")
+		for _, g := range gs {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", g.ID, g.Name, g.Kind)
+		}
+	})
+}
+
+func cmdMembers(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	var ms []node.Member
+	if err := call(ctx, o, "members", args{Community: cid}, &ms, callTimeout); err != nil {
+		return err
+	}
+	return output(o, ms, func(w io.Writer) {
+		fmt.Fprintln(w, "NAME\tROLE\tPEER")
+		for _, m := range ms {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", m.Name, m.Role, m.PeerID)
+		}
+	})
+}
+
+func cmdInviteCreate(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	var res struct {
+		Link string `json:"link"`
+	}
+	if err := call(ctx, o, "invite.create", args{Community: cid}, &res, callTimeout); err != nil {
+		return err
+	}
+	return output(o, res, func(w io.Writer) {
+		fmt.Fprintf(w, "Share this link with the people you invite (it works for %s):\n%s\n", node.DefaultInviteLifetime, res.Link)
+	})
+}
+
+func cmdJoin(ctx context.Context, o *opts) error {
+	if err := required("link", o.link); err != nil {
+		return err
+	}
+	if _, err := identity.ParseInviteLink(o.link); err != nil {
+		return err
+	}
+	var c node.Community
+	if err := call(ctx, o, "join", args{Link: o.link}, &c, 60*time.Second); err != nil {
+		return err
+	}
+	return output(o, c, func(w io.Writer) {
+		fmt.Fprintf(w, "Joined %q (%d members)\ncommunity:\t%s\n", c.Name, c.Members, c.ID)
+	})
+}
+
+func cmdPost(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	gid, err := parseID("group", o.group)
+	if err != nil {
+		return err
+	}
+	if err := required("text", o.text); err != nil {
+		return err
+	}
+	var res struct {
+		ID crdt.ID `json:"id"`
+	}
+	if err := call(ctx, o, "post", args{Community: cid, Group: gid, Text: o.text}, &res, callTimeout); err != nil {
+		return err
+	}
+	return output(o, res, func(w io.Writer) { fmt.Fprintf(w, "Sent\nid:\t%s\n", res.ID) })
+}
+
+func cmdMessages(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	gid, err := parseID("group", o.group)
+	if err != nil {
+		return err
+	}
+	var ms []node.Message
+	if err := call(ctx, o, "messages", args{Community: cid, Group: gid}, &ms, callTimeout); err != nil {
+		return err
+	}
+	return output(o, ms, func(w io.Writer) {
+		if len(ms) == 0 {
+			fmt.Fprintln(w, "No messages yet.")
+		}
+		for _, m := range ms {
+			fmt.Fprintf(w, "%s\t%s:\t%s\n", m.Time.Local().Format("Jan 2 15:04"), m.AuthorName, strings.ReplaceAll(m.Text, "\n", "\n\t\t"))
+		}
+	})
+}
+
+func cmdNameSet(ctx context.Context, o *opts) error {
+	if err := required("name", o.name); err != nil {
+		return err
+	}
+	var self node.Self
+	if err := call(ctx, o, "name.set", args{Name: o.name}, &self, callTimeout); err != nil {
+		return err
+	}
+	return output(o, self, func(w io.Writer) { fmt.Fprintf(w, "You are now %q\n", self.Name) })
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

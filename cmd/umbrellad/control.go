@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// The control API is JSON over HTTP/1.1 on a unix socket in the home
+// directory (mode 0600, so only the owner may drive the node). Every call is
+// POST /v1/<method> with a JSON object of arguments; the answer is the JSON
+// result with status 200, or {"error": "..."} with status 400 (bad
+// arguments) or 500 (the node refused).
+const (
+	socketName   = "umbrellad.sock"
+	maxBodyBytes = 1 << 20
+)
+
+func socketPath(home string) string { return filepath.Join(home, socketName) }
+
+// args are the union of every method's arguments.
+type args struct {
+	Name      string  `json:"name,omitempty"`
+	Community crdt.ID `json:"community,omitzero"`
+	Group     crdt.ID `json:"group,omitzero"`
+	Text      string  `json:"text,omitempty"`
+	Link      string  `json:"link,omitempty"`
+}
+
+type badRequest struct{ error }
+
+func needCommunity(a args) error {
+	if a.Community.IsZero() {
+		return badRequest{errors.New("community id is required")}
+	}
+	return nil
+}
+
+func needGroup(a args) error {
+	if err := needCommunity(a); err != nil {
+		return err
+	}
+	if a.Group.IsZero() {
+		return badRequest{errors.New("group id is required")}
+	}
+	return nil
+}
+
+// methods maps method names to handlers over the node API.
+func methods(n node.API) map[string]func(context.Context, args) (any, error) {
+	return map[string]func(context.Context, args) (any, error){
+		"id": func(context.Context, args) (any, error) { return n.Self(), nil },
+		"community.create": func(ctx context.Context, a args) (any, error) {
+			if a.Name == "" {
+				return nil, badRequest{errors.New("name is required")}
+			}
+			return n.CreateCommunity(ctx, a.Name)
+		},
+		"communities": func(context.Context, args) (any, error) {
+			cs := n.Communities()
+			if cs == nil {
+				cs = []node.Community{}
+			}
+			return cs, nil
+		},
+		"groups": func(_ context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return n.Groups(a.Community)
+		},
+		"members": func(_ context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return n.Members(a.Community)
+		},
+		"invite.create": func(ctx context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			link, err := n.CreateInvite(ctx, a.Community)
+			return map[string]string{"link": link}, err
+		},
+		"join": func(ctx context.Context, a args) (any, error) {
+			if a.Link == "" {
+				return nil, badRequest{errors.New("link is required")}
+			}
+			return n.Join(ctx, a.Link)
+		},
+		"post": func(ctx context.Context, a args) (any, error) {
+			if err := needGroup(a); err != nil {
+				return nil, err
+			}
+			id, err := n.Post(ctx, a.Community, a.Group, a.Text)
+			return map[string]crdt.ID{"id": id}, err
+		},
+		"messages": func(_ context.Context, a args) (any, error) {
+			if err := needGroup(a); err != nil {
+				return nil, err
+			}
+			ms, err := n.Messages(a.Community, a.Group)
+			if ms == nil {
+				ms = []node.Message{}
+			}
+			return ms, err
+		},
+		"name.set": func(ctx context.Context, a args) (any, error) {
+			if err := n.SetName(ctx, a.Name); err != nil {
+				return nil, err
+			}
+			return n.Self(), nil
+		},
+	}
+}
+
+// controlHandler serves the control API over n.
+func controlHandler(n node.API, log *slog.Logger) http.Handler {
+	ms := methods(n)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
+		fn, ok := ms[r.PathValue("method")]
+		if !ok {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("unknown method %q", r.PathValue("method"))})
+			return
+		}
+		var a args
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&a); err != nil && !errors.Is(err, io.EOF) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad request: " + err.Error()})
+			return
+		}
+		res, err := fn(r.Context(), a)
+		if err != nil {
+			status := http.StatusInternalServerError
+			var br badRequest
+			if errors.As(err, &br) {
+				status = http.StatusBadRequest
+			}
+			log.Debug("control call failed", "method", r.PathValue("method"), "err", err)
+			writeJSON(w, status, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// listenControl opens the control socket, refusing to steal one a live
+// daemon answers on and removing a stale one.
+func listenControl(home string) (net.Listener, error) {
+	path := socketPath(home)
+	if _, err := os.Stat(path); err == nil {
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("an umbrellad already answers on %s", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("remove stale socket: %w", err)
+		}
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	return l, nil
+}
+
+// client calls a daemon's control API.
+type client struct {
+	home string
+	http *http.Client
+}
+
+// errNoDaemon: nothing answers on the home's control socket.
+var errNoDaemon = errors.New("no umbrellad is running")
+
+func newClient(home string) *client {
+	path := socketPath(home)
+	return &client{home: home, http: &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+	}}}
+}
+
+func (c *client) call(ctx context.Context, method string, a args, out any) error {
+	body, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://umbrellad/v1/"+method, bytesReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var opErr *net.OpError
+		if errors.As(err, &opErr) && opErr.Op == "dial" {
+			return fmt.Errorf("%w for home %s; start it with `umbrellad serve --home %s`", errNoDaemon, c.home, c.home)
+		}
+		return fmt.Errorf("control API: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("control API: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+			return errors.New(e.Error)
+		}
+		return fmt.Errorf("control API: %s", resp.Status)
+	}
+	return json.Unmarshal(raw, out)
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// fakeNode is a node.API that records calls.
+type fakeNode struct {
+	node.API // unimplemented methods panic, which the tests would notice
+	posted   []string
+}
+
+func (f *fakeNode) Self() node.Self { return node.Self{PeerID: "12D3KooWfake", Name: "Fake"} }
+func (f *fakeNode) Communities() []node.Community {
+	return []node.Community{{ID: crdt.ID{1}, Name: "Glow", Members: 3, Role: "owner"}}
+}
+func (f *fakeNode) Post(_ context.Context, c, g crdt.ID, text string) (crdt.ID, error) {
+	if g != (crdt.ID{2}) {
+		return crdt.ID{}, errors.New("no such group")
+	}
+	f.posted = append(f.posted, text)
+	return crdt.ID{3}, nil
+}
+
+func serveFake(t *testing.T, f *fakeNode) *client {
+	home := t.TempDir()
+	l, err := listenControl(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: controlHandler(f, slog.New(slog.DiscardHandler))}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return newClient(home)
+}
+
+func TestControlAPI(t *testing.T) {
+	f := &fakeNode{}
+	c := serveFake(t, f)
+	ctx := t.Context()
+
+	var cs []node.Community
+	if err := c.call(ctx, "communities", args{}, &cs); err != nil || len(cs) != 1 || cs[0].Name != "Glow" {
+		t.Fatalf("communities: %v %+v", err, cs)
+	}
+	var res struct{ ID crdt.ID }
+	if err := c.call(ctx, "post", args{Community: crdt.ID{1}, Group: crdt.ID{2}, Text: "hi"}, &res); err != nil || res.ID != (crdt.ID{3}) {
+		t.Fatalf("post: %v %v", err, res.ID)
+	}
+	if len(f.posted) != 1 || f.posted[0] != "hi" {
+		t.Fatalf("node got %q", f.posted)
+	}
+	for name, tc := range map[string]struct {
+		method string
+		a      args
+		want   string
+	}{
+		"node error":        {"post", args{Community: crdt.ID{1}, Group: crdt.ID{9}, Text: "hi"}, "no such group"},
+		"missing community": {"groups", args{}, "community id is required"},
+		"missing group":     {"messages", args{Community: crdt.ID{1}}, "group id is required"},
+		"missing link":      {"join", args{}, "link is required"},
+		"unknown method":    {"frobnicate", args{}, "unknown method"},
+	} {
+		if err := c.call(ctx, tc.method, tc.a, &struct{}{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}
+
+// TestControlRejectsBadJSON: the server never trusts the socket.
+func TestControlRejectsBadJSON(t *testing.T) {
+	c := serveFake(t, &fakeNode{})
+	for _, body := range []string{`{"community": "xyz"}`, `{"unknown": 1}`, `[1,2]`, strings.Repeat("x", maxBodyBytes+10)} {
+		resp, err := c.http.Post("http://umbrellad/v1/groups", "application/json", bytes.NewBufferString(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("body %.20q: status %d, want 400", body, resp.StatusCode)
+		}
+	}
+}
+
+func TestListenControlRefusesLiveSocket(t *testing.T) {
+	home := t.TempDir()
+	l, err := listenControl(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	if _, err := listenControl(home); err == nil {
+		t.Fatal("a second daemon took over a live socket")
+	}
+	// A stale socket (nothing listening) is replaced.
+	stale := t.TempDir()
+	ul, _ := net.Listen("unix", filepath.Join(stale, socketName))
+	ul.(*net.UnixListener).SetUnlinkOnClose(false)
+	ul.Close()
+	l2, err := listenControl(stale)
+	if err != nil {
+		t.Fatalf("stale socket not replaced: %v", err)
+	}
+	l2.Close()
+}
+
+func TestCLIUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	for _, tc := range []struct {
+		argv []string
+		code int
+		want string
+	}{
+		{[]string{"help"}, 0, "community create"},
+		{[]string{"groups", "--home", t.TempDir()}, 2, "--community is required"},
+		{[]string{"post", "--home", t.TempDir(), "--community", strings.Repeat("a", 64)}, 2, "--group is required"},
+		{[]string{"communities", "--home", t.TempDir(), "extra"}, 2, "unexpected argument"},
+		{[]string{"init", "--home", t.TempDir()}, 2, "--name is required"},
+		{[]string{"communities", "--home", t.TempDir()}, 1, "no umbrellad is running"},
+	} {
+		out.Reset()
+		errb.Reset()
+		code := run(tc.argv, &out, &errb)
+		if code != tc.code || !strings.Contains(out.String()+errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, output %q; want %d with %q", tc.argv, code, out.String()+errb.String(), tc.code, tc.want)
+		}
+	}
+}
