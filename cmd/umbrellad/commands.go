@@ -47,9 +47,9 @@ type command struct {
 // opts holds every flag; each command registers the ones it takes.
 type opts struct {
 	home, name, community, group, text, link, logLevel string
-	json, noMDNS                                      bool
-	listen                                            multiFlag
-	stdout, stderr                                    io.Writer
+	json, noMDNS                                       bool
+	listen                                             multiFlag
+	stdout, stderr                                     io.Writer
 }
 
 type multiFlag []string
