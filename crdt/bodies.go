@@ -40,6 +40,14 @@ const (
 	MaxAddrs     = 16
 	MaxAddrLen   = 256
 	MaxDescLen   = 1024
+	MaxMentions  = 32
+	MaxEmojiLen  = 32
+	MaxOptions   = 12
+	MinOptions   = 2
+	MaxOptionLen = 200
+	MaxGroups    = 200 // groups per community, the announcement group included
+	MaxSeenHeads = 1024
+	MaxPins      = 3
 	joinProofTag = "umbrella/join/v1"
 )
 
@@ -76,18 +84,23 @@ type JoinBody struct {
 // ProfileBody sets the author's display name.
 type ProfileBody struct {
 	Name string `cbor:"1,keyasint"`
+	Time int64  `cbor:"2,keyasint,omitempty"`
 }
 
 // GroupCreateBody creates a sub-group; its id is the op's id.
 type GroupCreateBody struct {
-	Name        string `cbor:"1,keyasint"`
-	Description string `cbor:"2,keyasint,omitempty"`
+	Name        string      `cbor:"1,keyasint"`
+	Description string      `cbor:"2,keyasint,omitempty"`
+	Policy      GroupPolicy `cbor:"3,keyasint,omitempty"`
+	Time        int64       `cbor:"4,keyasint,omitempty"`
 }
 
 // MessageBody is a text message in a group.
 type MessageBody struct {
-	Text string `cbor:"1,keyasint"`
-	Time int64  `cbor:"2,keyasint"` // author's clock, unix milliseconds; shown only
+	Text     string   `cbor:"1,keyasint"`
+	Time     int64    `cbor:"2,keyasint"`           // author's clock, unix milliseconds; shown only
+	ReplyTo  []byte   `cbor:"3,keyasint,omitempty"` // id of a message or poll in the same group
+	Mentions [][]byte `cbor:"4,keyasint,omitempty"` // member keys, sorted and unique
 }
 
 // JoinProofMessage is what the invite key signs to admit joiner.
@@ -114,8 +127,46 @@ func DecodeBody(o *Op) (any, error) {
 		b = new(ProfileBody)
 	case KindGroupCreate:
 		b = new(GroupCreateBody)
+	case KindSettings:
+		b = new(SettingsBody)
+	case KindDeactivate:
+		b = new(DeactivateBody)
+	case KindDecide:
+		b = new(DecideBody)
+	case KindAdd:
+		b = new(AddBody)
+	case KindRemove:
+		b = new(RemoveBody)
+	case KindLeave:
+		b = new(LeaveBody)
+	case KindRole:
+		b = new(RoleBody)
+	case KindInviteRevoke:
+		b = new(InviteRevokeBody)
+	case KindGroupUpdate:
+		b = new(GroupUpdateBody)
+	case KindGroupJoin:
+		b = new(GroupJoinBody)
+	case KindGroupLeave:
+		b = new(GroupLeaveBody)
+	case KindGroupDecide:
+		b = new(GroupDecideBody)
 	case KindMessage:
 		b = new(MessageBody)
+	case KindEdit:
+		b = new(EditBody)
+	case KindDelete:
+		b = new(DeleteBody)
+	case KindReaction:
+		b = new(ReactionBody)
+	case KindPoll:
+		b = new(PollBody)
+	case KindVote:
+		b = new(VoteBody)
+	case KindPollClose:
+		b = new(PollCloseBody)
+	case KindPin:
+		b = new(PinBody)
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)
 	}
@@ -206,6 +257,9 @@ func (b *GroupCreateBody) check() error {
 	if err := checkName("group name", b.Name); err != nil {
 		return err
 	}
+	if !b.Policy.valid() {
+		return fmt.Errorf("unknown group policy %d", b.Policy)
+	}
 	return checkText("description", b.Description, MaxDescLen, false)
 }
 
@@ -213,5 +267,417 @@ func (b *MessageBody) check() error {
 	if strings.TrimSpace(b.Text) == "" {
 		return fmt.Errorf("message is empty")
 	}
+	if err := checkOptID("reply-to", b.ReplyTo); err != nil {
+		return err
+	}
+	if len(b.Mentions) > MaxMentions {
+		return fmt.Errorf("%d mentions, at most %d", len(b.Mentions), MaxMentions)
+	}
+	for i, m := range b.Mentions {
+		if len(m) != 32 {
+			return fmt.Errorf("mention %d is %d bytes, want 32", i, len(m))
+		}
+		if i > 0 && string(b.Mentions[i-1]) >= string(m) {
+			return fmt.Errorf("mentions must be sorted and unique")
+		}
+	}
 	return checkText("message", b.Text, MaxTextLen, false)
+}
+
+// GroupPolicy says how members get into a group.
+type GroupPolicy uint8
+
+// Group policies.
+const (
+	// PolicyOpen: any community member may join.
+	PolicyOpen GroupPolicy = 0
+	// PolicyApproval: members ask to join and an admin approves.
+	PolicyApproval GroupPolicy = 1
+	// PolicyEveryone: every community member is in the group (like the
+	// announcement group, but everyone may post).
+	PolicyEveryone GroupPolicy = 2
+)
+
+func (p GroupPolicy) valid() bool { return p <= PolicyEveryone }
+
+// String names the policy as shown in JSON.
+func (p GroupPolicy) String() string {
+	switch p {
+	case PolicyOpen:
+		return "open"
+	case PolicyApproval:
+		return "approval"
+	case PolicyEveryone:
+		return "everyone"
+	}
+	return fmt.Sprintf("policy(%d)", uint8(p))
+}
+
+// JoinPolicy says how people with an invite link become members.
+type JoinPolicy uint8
+
+// Join policies.
+const (
+	// JoinByLink: redeeming a valid invite makes you a member.
+	JoinByLink JoinPolicy = 0
+	// JoinByApproval: redeeming an invite asks to join; an admin decides.
+	JoinByApproval JoinPolicy = 1
+)
+
+// String names the policy as shown in JSON.
+func (p JoinPolicy) String() string {
+	if p == JoinByApproval {
+		return "approval"
+	}
+	return "link"
+}
+
+// SettingsBody replaces the community's settings (admins).
+type SettingsBody struct {
+	Name                string     `cbor:"1,keyasint"`
+	Description         string     `cbor:"2,keyasint,omitempty"`
+	JoinPolicy          JoinPolicy `cbor:"3,keyasint,omitempty"`
+	MembersCreateGroups bool       `cbor:"4,keyasint,omitempty"` // false: members may only suggest groups
+	Time                int64      `cbor:"5,keyasint,omitempty"`
+}
+
+// DeactivateBody makes the community read-only (owners).
+type DeactivateBody struct {
+	Time int64 `cbor:"1,keyasint,omitempty"`
+}
+
+// DecideBody approves or denies a pending join request (admins).
+type DecideBody struct {
+	Member  []byte `cbor:"1,keyasint"`
+	Approve bool   `cbor:"2,keyasint,omitempty"`
+	Time    int64  `cbor:"3,keyasint,omitempty"`
+}
+
+// AddBody adds a member directly by key (admins), with a role no higher than
+// the actor's own.
+type AddBody struct {
+	Member []byte `cbor:"1,keyasint"`
+	Name   string `cbor:"2,keyasint"`
+	Role   Role   `cbor:"3,keyasint"`
+	Time   int64  `cbor:"4,keyasint,omitempty"`
+}
+
+// SeenLog is what a remover or demoter had seen of one group's content log:
+// the log's heads. Strong removal keeps the target's ops in their past.
+type SeenLog struct {
+	Group []byte   `cbor:"1,keyasint"`
+	Heads [][]byte `cbor:"2,keyasint"`
+}
+
+// RemoveBody removes a member from the community and every group.
+type RemoveBody struct {
+	Member []byte    `cbor:"1,keyasint"`
+	Seen   []SeenLog `cbor:"2,keyasint,omitempty"`
+	Time   int64     `cbor:"3,keyasint,omitempty"`
+}
+
+// LeaveBody: the author leaves the community.
+type LeaveBody struct {
+	Time int64 `cbor:"1,keyasint,omitempty"`
+}
+
+// RoleBody sets a member's role (promote or demote).
+type RoleBody struct {
+	Member []byte    `cbor:"1,keyasint"`
+	Role   Role      `cbor:"2,keyasint"`
+	Seen   []SeenLog `cbor:"3,keyasint,omitempty"`
+	Time   int64     `cbor:"4,keyasint,omitempty"`
+}
+
+// InviteRevokeBody revokes an invite; joins concurrent with it fall.
+type InviteRevokeBody struct {
+	Invite []byte `cbor:"1,keyasint"`
+	Time   int64  `cbor:"2,keyasint,omitempty"`
+}
+
+// GroupUpdateBody replaces a group's details (admins). Approve turns a
+// member's suggested group into a real one.
+type GroupUpdateBody struct {
+	Group       []byte      `cbor:"1,keyasint"`
+	Name        string      `cbor:"2,keyasint"`
+	Description string      `cbor:"3,keyasint,omitempty"`
+	Policy      GroupPolicy `cbor:"4,keyasint,omitempty"`
+	Archived    bool        `cbor:"5,keyasint,omitempty"`
+	Approve     bool        `cbor:"6,keyasint,omitempty"`
+	Time        int64       `cbor:"7,keyasint,omitempty"`
+}
+
+// GroupJoinBody: the author joins an open group or asks to join an
+// approval group.
+type GroupJoinBody struct {
+	Group []byte `cbor:"1,keyasint"`
+	Time  int64  `cbor:"2,keyasint,omitempty"`
+}
+
+// GroupLeaveBody: the author leaves a group.
+type GroupLeaveBody struct {
+	Group []byte `cbor:"1,keyasint"`
+	Time  int64  `cbor:"2,keyasint,omitempty"`
+}
+
+// GroupDecideBody approves or denies a request to join a group (admins).
+type GroupDecideBody struct {
+	Group   []byte `cbor:"1,keyasint"`
+	Member  []byte `cbor:"2,keyasint"`
+	Approve bool   `cbor:"3,keyasint,omitempty"`
+	Time    int64  `cbor:"4,keyasint,omitempty"`
+}
+
+// EditBody replaces the text of the author's own message.
+type EditBody struct {
+	Target []byte `cbor:"1,keyasint"`
+	Text   string `cbor:"2,keyasint"`
+	Time   int64  `cbor:"3,keyasint,omitempty"`
+}
+
+// DeleteBody deletes a message or poll for everyone.
+type DeleteBody struct {
+	Target []byte `cbor:"1,keyasint"`
+	Time   int64  `cbor:"2,keyasint,omitempty"`
+}
+
+// ReactionBody adds (On) or removes an emoji reaction: a last-writer-wins
+// register per (author, target, emoji).
+type ReactionBody struct {
+	Target []byte `cbor:"1,keyasint"`
+	Emoji  string `cbor:"2,keyasint"`
+	On     bool   `cbor:"3,keyasint,omitempty"`
+	Time   int64  `cbor:"4,keyasint,omitempty"`
+}
+
+// PollBody is a poll with 2–12 options.
+type PollBody struct {
+	Question string   `cbor:"1,keyasint"`
+	Options  []string `cbor:"2,keyasint"`
+	Multi    bool     `cbor:"3,keyasint,omitempty"`
+	Closes   int64    `cbor:"4,keyasint,omitempty"` // unix milliseconds; 0 = open until closed
+	Time     int64    `cbor:"5,keyasint"`
+}
+
+// VoteBody is a voter's choice in a poll: a last-writer-wins register per
+// (voter, poll). No choices withdraws the vote.
+type VoteBody struct {
+	Poll    []byte  `cbor:"1,keyasint"`
+	Choices []uint8 `cbor:"2,keyasint,omitempty"`
+	Time    int64   `cbor:"3,keyasint,omitempty"`
+}
+
+// PollCloseBody closes a poll.
+type PollCloseBody struct {
+	Poll []byte `cbor:"1,keyasint"`
+	Time int64  `cbor:"2,keyasint,omitempty"`
+}
+
+// PinBody pins (On) or unpins a message (admins; at most MaxPins per group).
+type PinBody struct {
+	Target []byte `cbor:"1,keyasint"`
+	On     bool   `cbor:"2,keyasint,omitempty"`
+	Time   int64  `cbor:"3,keyasint,omitempty"`
+}
+
+func checkID(field string, b []byte) error {
+	if len(b) != 32 {
+		return fmt.Errorf("%s is %d bytes, want 32", field, len(b))
+	}
+	return nil
+}
+
+func checkOptID(field string, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return checkID(field, b)
+}
+
+func checkRole(r Role) error {
+	if r < RoleMember || r > RoleOwner {
+		return fmt.Errorf("role %d: want member, admin or owner", r)
+	}
+	return nil
+}
+
+func checkSeen(seen []SeenLog) error {
+	n := 0
+	for i, s := range seen {
+		if err := checkID("seen group", s.Group); err != nil {
+			return err
+		}
+		if i > 0 && string(seen[i-1].Group) >= string(s.Group) {
+			return fmt.Errorf("seen groups must be sorted and unique")
+		}
+		if len(s.Heads) == 0 || len(s.Heads) > MaxParents {
+			return fmt.Errorf("seen group has %d heads, want 1 to %d", len(s.Heads), MaxParents)
+		}
+		for _, h := range s.Heads {
+			if err := checkID("seen head", h); err != nil {
+				return err
+			}
+		}
+		n += len(s.Heads)
+	}
+	if n > MaxSeenHeads {
+		return fmt.Errorf("%d seen heads, at most %d", n, MaxSeenHeads)
+	}
+	return nil
+}
+
+func (b *SettingsBody) check() error {
+	if err := checkName("community name", b.Name); err != nil {
+		return err
+	}
+	if b.JoinPolicy > JoinByApproval {
+		return fmt.Errorf("unknown join policy %d", b.JoinPolicy)
+	}
+	return checkText("description", b.Description, MaxDescLen, false)
+}
+
+func (b *DeactivateBody) check() error { return nil }
+func (b *DecideBody) check() error     { return checkID("member", b.Member) }
+func (b *LeaveBody) check() error      { return nil }
+
+func (b *AddBody) check() error {
+	if err := checkID("member", b.Member); err != nil {
+		return err
+	}
+	if err := checkRole(b.Role); err != nil {
+		return err
+	}
+	return checkName("display name", b.Name)
+}
+
+func (b *RemoveBody) check() error {
+	if err := checkID("member", b.Member); err != nil {
+		return err
+	}
+	return checkSeen(b.Seen)
+}
+
+func (b *RoleBody) check() error {
+	if err := checkID("member", b.Member); err != nil {
+		return err
+	}
+	if err := checkRole(b.Role); err != nil {
+		return err
+	}
+	return checkSeen(b.Seen)
+}
+
+func (b *InviteRevokeBody) check() error { return checkID("invite", b.Invite) }
+
+func (b *GroupUpdateBody) check() error {
+	if err := checkID("group", b.Group); err != nil {
+		return err
+	}
+	if err := checkName("group name", b.Name); err != nil {
+		return err
+	}
+	if !b.Policy.valid() {
+		return fmt.Errorf("unknown group policy %d", b.Policy)
+	}
+	return checkText("description", b.Description, MaxDescLen, false)
+}
+
+func (b *GroupJoinBody) check() error  { return checkID("group", b.Group) }
+func (b *GroupLeaveBody) check() error { return checkID("group", b.Group) }
+
+func (b *GroupDecideBody) check() error {
+	if err := checkID("group", b.Group); err != nil {
+		return err
+	}
+	return checkID("member", b.Member)
+}
+
+func (b *EditBody) check() error {
+	if err := checkID("target", b.Target); err != nil {
+		return err
+	}
+	if strings.TrimSpace(b.Text) == "" {
+		return fmt.Errorf("edited message is empty")
+	}
+	return checkText("message", b.Text, MaxTextLen, false)
+}
+
+func (b *DeleteBody) check() error { return checkID("target", b.Target) }
+
+func (b *ReactionBody) check() error {
+	if err := checkID("target", b.Target); err != nil {
+		return err
+	}
+	if b.Emoji == "" {
+		return fmt.Errorf("emoji is empty")
+	}
+	if err := checkText("emoji", b.Emoji, MaxEmojiLen, true); err != nil {
+		return err
+	}
+	for _, r := range b.Emoji {
+		if unicode.IsSpace(r) || unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return fmt.Errorf("emoji %q contains a letter, digit or space", b.Emoji)
+		}
+	}
+	return nil
+}
+
+func (b *PollBody) check() error {
+	if strings.TrimSpace(b.Question) == "" {
+		return fmt.Errorf("poll question is empty")
+	}
+	if err := checkText("question", b.Question, MaxDescLen, false); err != nil {
+		return err
+	}
+	if len(b.Options) < MinOptions || len(b.Options) > MaxOptions {
+		return fmt.Errorf("poll has %d options, want %d to %d", len(b.Options), MinOptions, MaxOptions)
+	}
+	seen := map[string]bool{}
+	for i, o := range b.Options {
+		if strings.TrimSpace(o) == "" {
+			return fmt.Errorf("option %d is empty", i+1)
+		}
+		if err := checkText(fmt.Sprintf("option %d", i+1), o, MaxOptionLen, true); err != nil {
+			return err
+		}
+		if seen[o] {
+			return fmt.Errorf("option %q appears twice", o)
+		}
+		seen[o] = true
+	}
+	if b.Closes < 0 {
+		return fmt.Errorf("negative closing time")
+	}
+	return nil
+}
+
+func (b *VoteBody) check() error {
+	if err := checkID("poll", b.Poll); err != nil {
+		return err
+	}
+	if len(b.Choices) > MaxOptions {
+		return fmt.Errorf("%d choices, at most %d", len(b.Choices), MaxOptions)
+	}
+	for i, c := range b.Choices {
+		if int(c) >= MaxOptions {
+			return fmt.Errorf("choice %d out of range", c)
+		}
+		if i > 0 && b.Choices[i-1] >= c {
+			return fmt.Errorf("choices must be sorted and unique")
+		}
+	}
+	return nil
+}
+
+func (b *PollCloseBody) check() error { return checkID("poll", b.Poll) }
+func (b *PinBody) check() error       { return checkID("target", b.Target) }
+
+// EncodeAny is EncodeBody for callers outside the package, which hold a
+// body as a plain value: it fails for a value that is not an op body.
+func EncodeAny(b any) ([]byte, error) {
+	body, ok := b.(interface{ check() error })
+	if !ok {
+		return nil, fmt.Errorf("%w: %T is not an op body", ErrInvalid, b)
+	}
+	return EncodeBody(body)
 }

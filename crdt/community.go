@@ -11,51 +11,160 @@ import (
 // the content log of each group, holding only ops that were valid at receipt.
 //
 // Validity at receipt (DESIGN rule 1) is judged against the control state in
-// the op's causal past: for a control op, the replay of its ancestors; for a
-// content op, the replay of the control ops its deps name and their
-// ancestors. Because that past is fixed by the op itself, every replica
-// reaches the same verdict. The current state is the replay of all accepted
-// control ops in the deterministic order of rule 4.
+// the op's causal past: for a control op, the resolution of its ancestors;
+// for a content op, the resolution of the control ops its deps name and
+// their ancestors. Because that past is fixed by the op itself, every
+// replica reaches the same verdict. The current state is the resolution of
+// all accepted control ops (see resolve.go): replay in the order of rule 4,
+// with strong removal. Content ops that a later-known removal invalidates
+// stay in their timeline, marked hidden (Entry.Hidden).
 //
 // A Community is not safe for concurrent use; the replica serialises access.
 type Community struct {
 	id      ID
 	control map[ID]*Op // accepted control ops
+	bodies  map[ID]any // their decoded bodies
 	heads   []ID       // control heads, sorted
-	current *State
+	res     *resolution
+	gen     uint64            // bumped on every change of res
+	rankGen uint64            // bumped when members' ranks, which order timelines, may have changed
 	cache   map[string]*State // StateAt results by sorted heads; values are never mutated
+	anc     map[ID]map[ID]bool
 	groups  map[ID]*Timeline
 }
 
 const stateCacheSize = 256
+
+// ErrHidden marks a content op that was valid when written but that a
+// concurrent removal or demotion of its author, or the fall of the op that
+// admitted its author, has since invalidated. It is shown as hidden.
+var ErrHidden = errors.New("hidden by a removal")
 
 // NewCommunity starts a community from its genesis op.
 func NewCommunity(genesis *Op) (*Community, error) {
 	if genesis.Kind != KindGenesis {
 		return nil, fmt.Errorf("%w: community must start with genesis, got %s", ErrInvalid, genesis.Kind)
 	}
-	st := newState()
-	if err := st.Apply(genesis); err != nil {
+	body, err := DecodeBody(genesis)
+	if err != nil {
 		return nil, err
 	}
-	return &Community{
+	c := &Community{
 		id:      genesis.ID(),
 		control: map[ID]*Op{genesis.ID(): genesis},
+		bodies:  map[ID]any{genesis.ID(): body},
 		heads:   []ID{genesis.ID()},
-		current: st,
 		cache:   map[string]*State{},
+		anc:     map[ID]map[ID]bool{},
 		groups:  map[ID]*Timeline{},
-	}, nil
+		gen:     1,
+	}
+	c.res = resolve(c.control, c.body, c.ancestors)
+	return c, nil
+}
+
+// Load rebuilds a community from ops that were accepted before, as a node
+// does when it starts: ops are not checked again (their signatures were
+// verified and their validity at receipt judged when they were stored), and
+// the control log is resolved once. ops must hold every accepted op of the
+// community except genesis; their order does not matter.
+func Load(genesis *Op, ops []*Op) (*Community, error) {
+	c, err := NewCommunity(genesis)
+	if err != nil {
+		return nil, err
+	}
+	var content []*Op
+	for _, o := range ops {
+		if o.CommunityID() != c.id || o.Kind == KindGenesis {
+			return nil, fmt.Errorf("%w: op %s does not belong to community %s", ErrInvalid, o.ID().Short(), c.id.Short())
+		}
+		body, err := DecodeBody(o)
+		if err != nil {
+			return nil, fmt.Errorf("op %s: %w", o.ID().Short(), err)
+		}
+		if o.Kind.IsContent() {
+			content = append(content, o)
+			c.timeline(o.Log).put(o, body)
+			continue
+		}
+		c.control[o.ID()] = o
+		c.bodies[o.ID()] = body
+	}
+	for _, o := range content {
+		if m := c.Missing(o); len(m) > 0 {
+			return nil, fmt.Errorf("%w: op %s lacks %d of its parents, deps or target", ErrMissingDeps, o.ID().Short(), len(m))
+		}
+	}
+	c.heads = headsOf(c.control)
+	for _, t := range c.groups {
+		t.heads = headsOfTimeline(t)
+	}
+	c.res = resolve(c.control, c.body, c.ancestors)
+	c.gen++
+	c.rankGen++
+	return c, nil
+}
+
+func headsOf(ops map[ID]*Op) []ID {
+	parent := make(map[ID]bool, len(ops))
+	for _, o := range ops {
+		for _, p := range o.Parents {
+			parent[p] = true
+		}
+	}
+	var heads []ID
+	for id := range ops {
+		if !parent[id] {
+			heads = append(heads, id)
+		}
+	}
+	return SortIDs(heads)
+}
+
+func headsOfTimeline(t *Timeline) []ID {
+	ops := make(map[ID]*Op, len(t.ops))
+	for id, e := range t.ops {
+		ops[id] = e.Op
+	}
+	return headsOf(ops)
+}
+
+func (c *Community) body(o *Op) any { return c.bodies[o.ID()] }
+
+// ancestors returns the ancestor set of control op o (o excluded), cached:
+// an op's past never changes.
+func (c *Community) ancestors(o *Op) map[ID]bool {
+	if a, ok := c.anc[o.ID()]; ok {
+		return a
+	}
+	a := map[ID]bool{}
+	stack := slices.Clone(o.Parents)
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if a[id] {
+			continue
+		}
+		a[id] = true
+		if p := c.control[id]; p != nil {
+			stack = append(stack, p.Parents...)
+		}
+	}
+	c.anc[o.ID()] = a
+	return a
 }
 
 // ID returns the community id.
 func (c *Community) ID() ID { return c.id }
 
 // State returns the current control state. Callers must not modify it.
-func (c *Community) State() *State { return c.current }
+func (c *Community) State() *State { return c.res.state }
 
 // ControlHeads returns the current control heads.
 func (c *Community) ControlHeads() []ID { return slices.Clone(c.heads) }
+
+// ControlLen returns the number of accepted control ops, genesis included.
+func (c *Community) ControlLen() int { return len(c.control) }
 
 // Has reports whether op id was accepted in any of the community's logs.
 func (c *Community) Has(id ID) bool {
@@ -70,20 +179,26 @@ func (c *Community) Has(id ID) bool {
 	return false
 }
 
-// Missing returns the parents and deps of o that the community has not
-// accepted yet. An op with missing ids waits in the pending buffer.
+// Missing returns the parents, deps and target of o that the community has
+// not accepted yet. An op with missing ids waits in the pending buffer.
 func (c *Community) Missing(o *Op) []ID {
 	var out []ID
 	if o.Kind.IsContent() {
 		t := c.groups[o.Log]
+		has := func(id ID) bool { return t != nil && t.ops[id] != nil }
 		for _, p := range o.Parents {
-			if t == nil || t.ops[p] == nil {
+			if !has(p) {
 				out = append(out, p)
 			}
 		}
 		for _, d := range o.Deps {
 			if c.control[d] == nil {
 				out = append(out, d)
+			}
+		}
+		if body, err := DecodeBody(o); err == nil {
+			if target, ok := contentTarget(body); ok && !has(target) && !slices.Contains(out, target) {
+				out = append(out, target)
 			}
 		}
 		return out
@@ -97,8 +212,9 @@ func (c *Community) Missing(o *Op) []ID {
 }
 
 // Check judges o against the control state in its causal past without
-// accepting it. It fails with ErrMissingDeps when parents or deps are
-// unknown, and with ErrUnauthorized, ErrInvalid or ErrMalformed otherwise.
+// accepting it. It fails with ErrMissingDeps when parents, deps or the
+// target are unknown, and with ErrUnauthorized, ErrInvalid or ErrMalformed
+// otherwise.
 func (c *Community) Check(o *Op) error {
 	if o.CommunityID() != c.id {
 		return fmt.Errorf("%w: op belongs to community %s, not %s", ErrInvalid, o.CommunityID().Short(), c.id.Short())
@@ -106,8 +222,12 @@ func (c *Community) Check(o *Op) error {
 	if o.Kind == KindGenesis {
 		return fmt.Errorf("%w: second genesis", ErrInvalid)
 	}
+	body, err := DecodeBody(o)
+	if err != nil {
+		return err
+	}
 	if m := c.Missing(o); len(m) > 0 {
-		return fmt.Errorf("%w: %d of its parents/deps", ErrMissingDeps, len(m))
+		return fmt.Errorf("%w: %d of its parents, deps or target", ErrMissingDeps, len(m))
 	}
 	if err := c.checkHeight(o); err != nil {
 		return err
@@ -117,13 +237,21 @@ func (c *Community) Check(o *Op) error {
 		if err != nil {
 			return err
 		}
-		return st.CheckContent(o)
+		var targetOp *Op
+		var target any
+		if tid, ok := contentTarget(body); ok {
+			e := c.groups[o.Log].ops[tid]
+			targetOp, target = e.Op, e.Body
+		}
+		_, err = st.CheckContent(o, body, targetOp, target)
+		return err
 	}
 	st, err := c.StateAt(o.Parents)
 	if err != nil {
 		return err
 	}
-	return st.Clone().Apply(o)
+	_, err = st.check(o, body, st.Role(o.Author))
+	return err
 }
 
 func (c *Community) checkHeight(o *Op) error {
@@ -131,7 +259,7 @@ func (c *Community) checkHeight(o *Op) error {
 	for _, p := range o.Parents {
 		var h uint64
 		if o.Kind.IsContent() {
-			h = c.groups[o.Log].ops[p].op.Height
+			h = c.groups[o.Log].ops[p].Op.Height
 		} else {
 			h = c.control[p].Height
 		}
@@ -159,48 +287,74 @@ func (c *Community) Add(o *Op) error {
 	if err := c.Check(o); err != nil {
 		return err
 	}
+	body, _ := DecodeBody(o) // cannot fail: Check decoded it
 	if o.Kind.IsContent() {
-		st, _ := c.StateAt(o.Deps) // cannot fail: Check just computed it
-		t := c.groups[o.Log]
-		if t == nil {
-			t = newTimeline(o.Log)
-			c.groups[o.Log] = t
-		}
-		body, _ := DecodeBody(o)
-		t.add(o, body, st.Role(o.Author))
+		c.timeline(o.Log).add(c, o, body)
 		return nil
 	}
-	c.control[o.ID()] = o
+	id := o.ID()
+	c.control[id] = o
+	c.bodies[id] = body
 	if slices.Equal(c.heads, o.Parents) {
-		// o descends from every accepted op, so it comes last in the order.
-		if err := c.current.Apply(o); err != nil {
-			c.current.Rejected[o.ID()] = err
+		before := c.res.roleGen
+		c.applyLast(o, body)
+		if c.res.roleGen != before {
+			c.rankGen++
 		}
 	} else {
-		c.current = c.replay(c.control)
+		c.res = resolve(c.control, c.body, c.ancestors)
+		c.rankGen++
 	}
+	c.gen++
 	c.heads = slices.DeleteFunc(c.heads, func(h ID) bool { return slices.Contains(o.Parents, h) })
-	c.heads = SortIDs(append(c.heads, o.ID()))
+	c.heads = SortIDs(append(c.heads, id))
 	return nil
 }
 
-// replay computes the state of a set of control ops closed under parents.
-func (c *Community) replay(ops map[ID]*Op) *State {
-	st := newState()
-	topoOrder(ops, func(o *Op) Role { return st.Role(o.Author) }, func(o *Op) {
-		if err := st.Apply(o); err != nil {
-			st.Rejected[o.ID()] = err
-		}
-	})
-	return st
+// applyLast applies a control op that descends from every accepted one: it
+// comes last in the order and nothing is concurrent with it, so the
+// resolution extends without a replay.
+func (c *Community) applyLast(o *Op, body any) {
+	r, st, id := c.res, c.res.state, o.ID()
+	r.lossPast[id] = r.pastOf(o)
+	if isLossKind(o.Kind) {
+		r.lossIdx[id] = len(r.lossIdx)
+	}
+	need, err := st.check(o, body, st.Role(o.Author))
+	if err != nil {
+		st.Rejected[id] = err
+		return
+	}
+	l := lossOf(st, o, body)
+	st.mutate(o, body)
+	r.noteApplied(o, body, need)
+	if l == nil {
+		return
+	}
+	l.idx = r.lossIdx[id]
+	if !l.invite.IsZero() {
+		r.revokes[l.invite] = append(r.revokes[l.invite], l)
+	} else {
+		r.losses[l.target] = append(r.losses[l.target], l)
+	}
 }
 
-// StateAt returns the control state at the given control heads: the replay
-// of those ops and all their ancestors. The result must not be modified.
+func (c *Community) timeline(group ID) *Timeline {
+	t := c.groups[group]
+	if t == nil {
+		t = newTimeline(group)
+		c.groups[group] = t
+	}
+	return t
+}
+
+// StateAt returns the control state at the given control heads: the
+// resolution of those ops and all their ancestors. The result must not be
+// modified.
 func (c *Community) StateAt(heads []ID) (*State, error) {
 	heads = SortIDs(heads)
 	if slices.Equal(heads, c.heads) {
-		return c.current, nil
+		return c.res.state, nil
 	}
 	key := idsKey(heads)
 	if st, ok := c.cache[key]; ok {
@@ -221,7 +375,7 @@ func (c *Community) StateAt(heads []ID) (*State, error) {
 		past[id] = o
 		stack = append(stack, o.Parents...)
 	}
-	st := c.replay(past)
+	st := resolve(past, c.body, c.ancestors).state
 	if len(c.cache) >= stateCacheSize {
 		clear(c.cache)
 	}
@@ -237,8 +391,17 @@ func idsKey(ids []ID) string {
 	return b.String()
 }
 
-// Timeline returns a group's content log view, or nil if it holds no ops.
+// Timeline returns a group's content log, or nil if it holds no ops.
 func (c *Community) Timeline(group ID) *Timeline { return c.groups[group] }
+
+// Groups lists the ids of the groups that hold content ops.
+func (c *Community) ContentLogs() []ID {
+	out := make([]ID, 0, len(c.groups))
+	for g := range c.groups {
+		out = append(out, g)
+	}
+	return SortIDs(out)
+}
 
 // IsInvalid reports whether err is a verdict about the op itself (so the op
 // must be dropped and its sender may be penalised) rather than a missing
@@ -258,7 +421,7 @@ func (c *Community) Draft(log ID, kind Kind, body []byte) Op {
 		if t := c.groups[log]; t != nil {
 			o.Parents = t.Heads()
 			for _, p := range o.Parents {
-				o.Height = max(o.Height, t.ops[p].op.Height)
+				o.Height = max(o.Height, t.ops[p].Op.Height)
 			}
 		}
 	} else {
@@ -269,4 +432,67 @@ func (c *Community) Draft(log ID, kind Kind, body []byte) Op {
 	}
 	o.Height++
 	return o
+}
+
+// depsPast reports whether loss l is in the causal past of control heads deps.
+func (c *Community) depsPast(l *loss, deps []ID) bool {
+	for _, d := range deps {
+		if c.res.inPast(l, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// verdict decides whether content op e of timeline t still stands (nil) or
+// is hidden, and why.
+func (c *Community) verdict(t *Timeline, e *Entry) error {
+	r := c.res
+	a := e.Op.Author
+	adm, ok := r.admitted[a]
+	if !ok {
+		return fmt.Errorf("%w: the op that admitted the author fell", ErrHidden)
+	}
+	var targetOp *Op
+	if tid, ok := contentTarget(e.Body); ok {
+		if te := t.ops[tid]; te != nil {
+			targetOp = te.Op
+		}
+	}
+	need := contentNeed(e.Op, e.Body, t.group == c.id, targetOp)
+	if need > adm {
+		return fmt.Errorf("%w: the op that made the author %s fell", ErrHidden, need)
+	}
+	for _, l := range r.losses[a] {
+		if need <= l.lostTo || c.depsPast(l, e.Op.Deps) || t.seenBy(l, e.Op.ID()) {
+			continue
+		}
+		if l.lostTo == RoleNone {
+			return fmt.Errorf("%w: the author was removed concurrently (op %s)", ErrHidden, l.op.ID().Short())
+		}
+		return fmt.Errorf("%w: the author was made %s concurrently (op %s)", ErrHidden, l.lostTo, l.op.ID().Short())
+	}
+	return nil
+}
+
+// Entries returns group's timeline in display order, each entry marked
+// hidden or not under the current control state. Callers must not modify
+// it. It is nil for a group without content.
+func (c *Community) Entries(group ID) []*Entry {
+	t := c.groups[group]
+	if t == nil {
+		return nil
+	}
+	if t.order == nil || t.orderGen != c.rankGen {
+		st := c.res.state
+		t.sort(func(o *Op) Role { return st.Role(o.Author) })
+		t.orderGen = c.rankGen
+	}
+	if t.verdictGen != c.gen {
+		for _, e := range t.order {
+			e.Hidden = c.verdict(t, e)
+		}
+		t.verdictGen = c.gen
+	}
+	return t.order
 }

@@ -67,7 +67,7 @@ func TestJoinAndPost(t *testing.T) {
 	f := newFixture(t)
 	cid := f.genesis.ID()
 	f.op(f.owner, ZeroID, KindProfile, &ProfileBody{Name: "Olivia"})
-	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General"})
+	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone})
 	inv, ik := f.invite(f.owner, 2000, 0)
 	dana := newKey(11)
 	join := f.joinOp(dana, inv, ik, "Dana", 1000_000)
@@ -86,7 +86,7 @@ func TestJoinAndPost(t *testing.T) {
 	}
 	m1 := f.op(f.owner, general.ID(), KindMessage, &MessageBody{Text: "Welcome!"})
 	m2 := f.op(dana, general.ID(), KindMessage, &MessageBody{Text: "Thanks"})
-	got := f.c.Timeline(general.ID()).Entries()
+	got := f.c.Entries(general.ID())
 	if len(got) != 2 || got[0].Op.ID() != m1.ID() || got[1].Op.ID() != m2.ID() {
 		t.Fatalf("timeline order wrong: %v", got)
 	}
@@ -98,7 +98,7 @@ func TestJoinAndPost(t *testing.T) {
 func TestRulesAtReceipt(t *testing.T) {
 	f := newFixture(t)
 	cid := f.genesis.ID()
-	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General"})
+	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone})
 	inv, ik := f.invite(f.owner, 2000, 1)
 	dana, eve, mallory := newKey(11), newKey(12), newKey(13)
 	if err := f.c.Add(f.joinOp(dana, inv, ik, "Dana", 1_000_000)); err != nil {
@@ -116,7 +116,7 @@ func TestRulesAtReceipt(t *testing.T) {
 		{"non-member posts", sign(mallory, general.ID(), KindMessage, &MessageBody{Text: "spam"}), ErrUnauthorized},
 		{"member posts an announcement", sign(dana, cid, KindMessage, &MessageBody{Text: "buy now"}), ErrUnauthorized},
 		{"member creates an invite", sign(dana, ZeroID, KindInvite, &InviteBody{Key: make([]byte, 32), Role: RoleMember, Name: "x"}), ErrUnauthorized},
-		{"member creates a group", sign(dana, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Mine"}), ErrUnauthorized},
+		{"member removes the owner", sign(dana, ZeroID, KindRemove, &RemoveBody{Member: f.owner.pubBytes()}), ErrUnauthorized},
 		{"non-member sets a profile", sign(mallory, ZeroID, KindProfile, &ProfileBody{Name: "M"}), ErrUnauthorized},
 		{"invite past max uses", f.joinOnTop(eve, inv, ik, "Eve", 1_000_000), ErrUnauthorized},
 		{"join with wrong invite key", f.joinOp(mallory, inv, otherKey, "M", 1_000_000), ErrUnauthorized},
@@ -189,7 +189,7 @@ func TestConcurrentJoinsPastMaxUses(t *testing.T) {
 // replica reaches the same verdict.
 func TestMessageJudgedInCausalPast(t *testing.T) {
 	f := newFixture(t)
-	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General"})
+	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone})
 	before := f.c.ControlHeads()
 	inv, ik := f.invite(f.owner, 0, 0)
 	dana := newKey(11)
@@ -213,7 +213,7 @@ func TestConvergenceAnyOrder(t *testing.T) {
 	for seed := range seeds {
 		f := newFixture(t)
 		rng := rand.New(rand.NewPCG(uint64(seed), 1))
-		ops := []*Op{f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General"})}
+		ops := []*Op{f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone})}
 		general := ops[0].ID()
 		inv, ik := f.invite(f.owner, 0, 0)
 		ops = append(ops, inv)
@@ -281,7 +281,7 @@ func summary(c *Community, group ID) []string {
 		out = append(out, "group "+id.String()+" "+g.Name)
 	}
 	slices.Sort(out)
-	for _, e := range c.Timeline(group).Entries() {
+	for _, e := range c.Entries(group) {
 		out = append(out, "msg "+e.Op.ID().String())
 	}
 	return out

@@ -93,12 +93,31 @@ type Kind uint16
 
 // Operation kinds.
 const (
-	KindGenesis      Kind = 1 // control: creates the community; the author is its first owner
-	KindInvite       Kind = 2 // control: an admin's invite capability
-	KindJoin         Kind = 3 // control: a member joins by redeeming an invite
-	KindProfile      Kind = 4 // control: a member sets their display name
-	KindGroupCreate  Kind = 5 // control: creates a sub-group
+	KindGenesis      Kind = 1  // control: creates the community; the author is its first owner
+	KindInvite       Kind = 2  // control: an admin's invite capability
+	KindJoin         Kind = 3  // control: a member joins (or asks to join) by redeeming an invite
+	KindProfile      Kind = 4  // control: a member sets their display name
+	KindGroupCreate  Kind = 5  // control: creates a sub-group (or suggests one)
+	KindSettings     Kind = 6  // control: community name, description and policies (admins)
+	KindDeactivate   Kind = 7  // control: the community becomes read-only (owners)
+	KindDecide       Kind = 8  // control: an admin approves or denies a join request
+	KindAdd          Kind = 9  // control: an admin adds a member directly
+	KindRemove       Kind = 10 // control: an admin removes a member from the community
+	KindLeave        Kind = 11 // control: a member leaves the community
+	KindRole         Kind = 12 // control: promote or demote a member
+	KindInviteRevoke Kind = 13 // control: an admin revokes an invite
+	KindGroupUpdate  Kind = 14 // control: rename, describe, archive or approve a group (admins)
+	KindGroupJoin    Kind = 15 // control: a member joins (or asks to join) a group
+	KindGroupLeave   Kind = 16 // control: a member leaves a group
+	KindGroupDecide  Kind = 17 // control: an admin approves or denies a group join request
 	KindMessage      Kind = 100
+	KindEdit         Kind = 101 // content: the author edits their message
+	KindDelete       Kind = 102 // content: the author, or an admin, deletes a message or poll
+	KindReaction     Kind = 103 // content: add or remove an emoji reaction
+	KindPoll         Kind = 104 // content: a poll
+	KindVote         Kind = 105 // content: a vote (replaces the voter's earlier vote)
+	KindPollClose    Kind = 106 // content: the poll's creator or an admin closes it
+	KindPin          Kind = 107 // content: an admin pins or unpins a message
 	kindControlLimit Kind = 100
 )
 
@@ -106,12 +125,31 @@ const (
 func (k Kind) IsContent() bool { return k >= kindControlLimit }
 
 var kindNames = map[Kind]string{
-	KindGenesis:     "genesis",
-	KindInvite:      "invite",
-	KindJoin:        "join",
-	KindProfile:     "profile",
-	KindGroupCreate: "group.create",
-	KindMessage:     "message",
+	KindGenesis:      "genesis",
+	KindInvite:       "invite",
+	KindJoin:         "join",
+	KindProfile:      "profile",
+	KindGroupCreate:  "group.create",
+	KindSettings:     "settings",
+	KindDeactivate:   "deactivate",
+	KindDecide:       "join.decide",
+	KindAdd:          "member.add",
+	KindRemove:       "member.remove",
+	KindLeave:        "leave",
+	KindRole:         "member.role",
+	KindInviteRevoke: "invite.revoke",
+	KindGroupUpdate:  "group.update",
+	KindGroupJoin:    "group.join",
+	KindGroupLeave:   "group.leave",
+	KindGroupDecide:  "group.decide",
+	KindMessage:      "message",
+	KindEdit:         "edit",
+	KindDelete:       "delete",
+	KindReaction:     "reaction",
+	KindPoll:         "poll",
+	KindVote:         "vote",
+	KindPollClose:    "poll.close",
+	KindPin:          "pin",
 }
 
 // String names the kind.

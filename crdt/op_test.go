@@ -24,6 +24,8 @@ func (k testKey) pub() PublicKey {
 	return p
 }
 
+func (k testKey) pubBytes() []byte { p := k.pub(); return p[:] }
+
 func mustSign(t testing.TB, o Op, k testKey) *Op {
 	t.Helper()
 	op, err := Sign(o, k)

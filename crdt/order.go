@@ -4,7 +4,8 @@ package crdt
 // with the tie break of DESIGN rule 4: author rank descending, then height
 // ascending, then id ascending. rank is asked when an op becomes ready, so
 // during a replay it sees the state built so far.
-func topoOrder(ops map[ID]*Op, rank func(*Op) Role, visit func(*Op)) {
+// visit returns false to stop early.
+func topoOrder(ops map[ID]*Op, rank func(*Op) Role, visit func(*Op) bool) {
 	indeg := make(map[ID]int, len(ops))
 	children := make(map[ID][]ID, len(ops))
 	for id, o := range ops {
@@ -35,7 +36,9 @@ func topoOrder(ops map[ID]*Op, rank func(*Op) Role, visit func(*Op)) {
 		o := ready[best]
 		ready[best] = ready[len(ready)-1]
 		ready = ready[:len(ready)-1]
-		visit(o)
+		if !visit(o) {
+			return
+		}
 		for _, c := range children[o.ID()] {
 			indeg[c]--
 			if indeg[c] == 0 {

@@ -8,10 +8,21 @@ import (
 
 // Member is one member of a community as the control log says.
 type Member struct {
-	Key   PublicKey
-	Name  string
-	Role  Role
-	Since ID // the op that admitted them (genesis or join)
+	Key    PublicKey
+	Name   string
+	Role   Role
+	Since  ID    // the op that admitted them (genesis, join, approval or add)
+	RoleBy ID    // the op that gave them their current role
+	Joined int64 // the admitting op's clock, unix milliseconds; shown only
+}
+
+// Request is a pending request to join the community (join policy
+// "approval") or a group (policy PolicyApproval).
+type Request struct {
+	Key  PublicKey
+	Name string
+	Op   ID
+	Time int64
 }
 
 // Group is a group of a community. The announcement group's id is the
@@ -21,33 +32,73 @@ type Group struct {
 	Name         string
 	Description  string
 	Announcement bool
+	Policy       GroupPolicy
+	Archived     bool
+	Suggested    bool // created by a member where only admins create groups; an admin approves it
+	Creator      PublicKey
+	// Members holds the explicit members of open and approval groups, each
+	// with the op that let them in. Announcement and PolicyEveryone groups
+	// contain every community member and keep this empty.
+	Members  map[PublicKey]ID
+	Requests map[PublicKey]*Request
+}
+
+// Everyone reports whether every community member is in the group.
+func (g *Group) Everyone() bool { return g.Announcement || g.Policy == PolicyEveryone }
+
+// Has reports whether community member k is in the group.
+func (g *Group) Has(k PublicKey) bool {
+	if g.Everyone() {
+		return true
+	}
+	_, ok := g.Members[k]
+	return ok
 }
 
 // Invite is an invite capability recorded in the control log.
 type Invite struct {
-	ID   ID
-	By   PublicKey
-	Body InviteBody
-	Uses uint32
+	ID      ID
+	By      PublicKey
+	Body    InviteBody
+	Uses    uint32
+	Revoked bool
+}
+
+// AuditEntry is one admin action, for the audit view.
+type AuditEntry struct {
+	Op     ID
+	Kind   Kind
+	Actor  PublicKey
+	Target PublicKey // the member acted on, if any
+	Object ID        // the group, invite or message acted on, if any
+	Detail string    // e.g. the new role or group name
+	Time   int64     // the actor's clock, unix milliseconds; shown only
 }
 
 // State is a community's control state after replaying some set of control
 // ops. It is a value: Apply mutates it, Clone copies it.
 type State struct {
-	Community   ID
-	Name        string
-	Description string
-	Members     map[PublicKey]*Member
-	Groups      map[ID]*Group
-	Invites     map[ID]*Invite
+	Community           ID
+	Name                string
+	Description         string
+	JoinPolicy          JoinPolicy
+	MembersCreateGroups bool
+	Deactivated         bool
+	Members             map[PublicKey]*Member
+	Requests            map[PublicKey]*Request
+	Groups              map[ID]*Group
+	Invites             map[ID]*Invite
 	// Rejected lists ops that were in the replayed set but whose effect was
 	// refused at their place in the deterministic order, with the reason.
 	Rejected map[ID]error
+	// Audit lists the admin actions that took effect, in replay order.
+	Audit []AuditEntry
 }
 
 func newState() *State {
 	return &State{
 		Members:  map[PublicKey]*Member{},
+		Requests: map[PublicKey]*Request{},
 		Groups:   map[ID]*Group{},
 		Invites:  map[ID]*Invite{},
 		Rejected: map[ID]error{},
@@ -62,9 +113,12 @@ func (s *State) Clone() *State {
 		mm := *m
 		c.Members[k] = &mm
 	}
+	c.Requests = maps.Clone(s.Requests)
 	c.Groups = make(map[ID]*Group, len(s.Groups))
 	for k, g := range s.Groups {
 		gg := *g
+		gg.Members = maps.Clone(g.Members)
+		gg.Requests = maps.Clone(g.Requests)
 		c.Groups[k] = &gg
 	}
 	c.Invites = make(map[ID]*Invite, len(s.Invites))
@@ -73,6 +127,7 @@ func (s *State) Clone() *State {
 		c.Invites[k] = &vv
 	}
 	c.Rejected = maps.Clone(s.Rejected)
+	c.Audit = append([]AuditEntry(nil), s.Audit...)
 	return &c
 }
 
@@ -84,6 +139,17 @@ func (s *State) Role(k PublicKey) Role {
 	return RoleNone
 }
 
+// Owners counts the owners.
+func (s *State) Owners() int {
+	n := 0
+	for _, m := range s.Members {
+		if m.Role == RoleOwner {
+			n++
+		}
+	}
+	return n
+}
+
 // Apply checks that control op o is permitted in state s and, if so, applies
 // it. Errors wrap ErrUnauthorized, ErrInvalid or ErrMalformed; on error s is
 // unchanged.
@@ -93,80 +159,438 @@ func (s *State) Apply(o *Op) error {
 		return err
 	}
 	if o.Kind == KindGenesis {
-		if s.Community != ZeroID {
-			return fmt.Errorf("%w: second genesis", ErrInvalid)
+		return s.genesis(o, body.(*GenesisBody))
+	}
+	if _, err := s.check(o, body, s.Role(o.Author)); err != nil {
+		return err
+	}
+	s.mutate(o, body)
+	return nil
+}
+
+func (s *State) genesis(o *Op, b *GenesisBody) error {
+	if s.Community != ZeroID {
+		return fmt.Errorf("%w: second genesis", ErrInvalid)
+	}
+	s.Community = o.ID()
+	s.Name, s.Description = b.Name, b.Description
+	s.Members[o.Author] = &Member{Key: o.Author, Role: RoleOwner, Since: o.ID(), RoleBy: o.ID(), Joined: b.Time}
+	s.Groups[o.ID()] = &Group{ID: o.ID(), Name: "Announcements", Announcement: true, Creator: o.Author}
+	return nil
+}
+
+func keyOf(b []byte) PublicKey {
+	var k PublicKey
+	copy(k[:], b)
+	return k
+}
+
+func idOf(b []byte) ID {
+	var id ID
+	copy(id[:], b)
+	return id
+}
+
+func unauthorized(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrUnauthorized}, a...)...)
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, a...)...)
+}
+
+// check judges control op o (not genesis) against s, taking the author's
+// role to be role. It returns the lowest rank o needs, which strong removal
+// compares with what a concurrent removal or demotion left the author.
+func (s *State) check(o *Op, body any, role Role) (Role, error) {
+	if s.Community == ZeroID || o.Community != s.Community {
+		return 0, invalid("op of community %s applied to %s", o.Community.Short(), s.Community.Short())
+	}
+	if s.Deactivated {
+		return 0, invalid("the community was deactivated")
+	}
+	need := func(r Role, what string) (Role, error) {
+		if role < r {
+			if role == RoleNone {
+				return r, unauthorized("not a member may not %s", what)
+			}
+			return r, unauthorized("a %s may not %s", role, what)
 		}
-		b := body.(*GenesisBody)
-		s.Community = o.ID()
-		s.Name, s.Description = b.Name, b.Description
-		s.Members[o.Author] = &Member{Key: o.Author, Name: "", Role: RoleOwner, Since: o.ID()}
-		s.Groups[o.ID()] = &Group{ID: o.ID(), Name: "Announcements", Announcement: true}
-		return nil
+		return r, nil
 	}
-	if o.Community != s.Community || s.Community == ZeroID {
-		return fmt.Errorf("%w: op of community %s applied to %s", ErrInvalid, o.Community.Short(), s.Community.Short())
-	}
-	role := s.Role(o.Author)
 	switch b := body.(type) {
 	case *InviteBody:
-		if role < RoleAdmin {
-			return fmt.Errorf("%w: %s may not create invites", ErrUnauthorized, role)
-		}
-		s.Invites[o.ID()] = &Invite{ID: o.ID(), By: o.Author, Body: *b}
+		return need(RoleAdmin, "create invites")
 	case *JoinBody:
-		var invID ID
-		copy(invID[:], b.Invite)
-		inv, ok := s.Invites[invID]
-		if !ok {
-			return fmt.Errorf("%w: join cites invite %s, which is not in its causal past", ErrInvalid, invID.Short())
-		}
-		if role != RoleNone {
-			return fmt.Errorf("%w: already a member", ErrInvalid)
-		}
-		if !ed25519.Verify(inv.Body.Key, JoinProofMessage(s.Community, invID, o.Author), b.Proof) {
-			return fmt.Errorf("%w: join proof does not verify with the invite key", ErrUnauthorized)
-		}
-		if inv.Body.Expires != 0 && b.Time/1000 > inv.Body.Expires {
-			return fmt.Errorf("%w: invite expired", ErrUnauthorized)
-		}
-		if inv.Body.MaxUses != 0 && inv.Uses >= inv.Body.MaxUses {
-			return fmt.Errorf("%w: invite used %d of %d times", ErrUnauthorized, inv.Uses, inv.Body.MaxUses)
-		}
-		inv.Uses++
-		s.Members[o.Author] = &Member{Key: o.Author, Name: b.Name, Role: inv.Body.Role, Since: o.ID()}
+		return RoleNone, s.checkJoin(o, b, role)
 	case *ProfileBody:
-		if role == RoleNone {
-			return fmt.Errorf("%w: not a member", ErrUnauthorized)
-		}
-		s.Members[o.Author].Name = b.Name
+		return need(RoleMember, "set a profile")
 	case *GroupCreateBody:
-		if role < RoleAdmin {
-			return fmt.Errorf("%w: %s may not create groups", ErrUnauthorized, role)
+		if len(s.Groups) >= MaxGroups {
+			return RoleMember, invalid("the community already has %d groups", MaxGroups)
 		}
-		s.Groups[o.ID()] = &Group{ID: o.ID(), Name: b.Name, Description: b.Description}
-	default:
-		return fmt.Errorf("%w: %s is not a control op", ErrInvalid, o.Kind)
+		return need(RoleMember, "create groups")
+	case *SettingsBody:
+		return need(RoleAdmin, "change community settings")
+	case *DeactivateBody:
+		return need(RoleOwner, "deactivate the community")
+	case *DecideBody:
+		if _, ok := s.Requests[keyOf(b.Member)]; !ok {
+			return RoleAdmin, invalid("no pending join request from %x", b.Member[:4])
+		}
+		return need(RoleAdmin, "decide join requests")
+	case *AddBody:
+		if s.Role(keyOf(b.Member)) != RoleNone {
+			return RoleAdmin, invalid("%x is already a member", b.Member[:4])
+		}
+		if b.Role > role {
+			return max(RoleAdmin, b.Role), unauthorized("a %s may not grant %s", role, b.Role)
+		}
+		return need(max(RoleAdmin, b.Role), "add members")
+	case *RemoveBody:
+		t := s.Role(keyOf(b.Member))
+		if t == RoleNone {
+			return RoleAdmin, invalid("%x is not a member", b.Member[:4])
+		}
+		if t == RoleOwner {
+			return RoleOwner, unauthorized("nobody may remove an owner")
+		}
+		return need(max(RoleAdmin, t), "remove a "+t.String())
+	case *LeaveBody:
+		if role == RoleOwner && s.Owners() == 1 {
+			return RoleMember, invalid("the last owner may not leave; make another member owner first")
+		}
+		return need(RoleMember, "leave")
+	case *RoleBody:
+		t := s.Role(keyOf(b.Member))
+		switch {
+		case t == RoleNone:
+			return RoleAdmin, invalid("%x is not a member", b.Member[:4])
+		case t == RoleOwner:
+			return RoleOwner, unauthorized("nobody may change an owner's role")
+		case b.Role == t:
+			return RoleAdmin, invalid("%x is already %s", b.Member[:4], t)
+		case b.Role > role:
+			return max(RoleAdmin, b.Role), unauthorized("a %s may not grant %s", role, b.Role)
+		}
+		return need(max(RoleAdmin, t, b.Role), "change a "+t.String()+"'s role")
+	case *InviteRevokeBody:
+		inv, ok := s.Invites[idOf(b.Invite)]
+		if !ok {
+			return RoleAdmin, invalid("invite %x does not exist", b.Invite[:4])
+		}
+		if inv.Revoked {
+			return RoleAdmin, invalid("invite %x is already revoked", b.Invite[:4])
+		}
+		return need(RoleAdmin, "revoke invites")
+	case *GroupUpdateBody:
+		g, ok := s.Groups[idOf(b.Group)]
+		if !ok {
+			return RoleAdmin, invalid("group %x does not exist", b.Group[:4])
+		}
+		if g.Announcement && (b.Archived || b.Policy != PolicyOpen || b.Approve) {
+			return RoleAdmin, invalid("the announcement group can only be renamed and described")
+		}
+		if b.Approve && !g.Suggested {
+			return RoleAdmin, invalid("group %q is not a suggestion", g.Name)
+		}
+		return need(RoleAdmin, "change groups")
+	case *GroupJoinBody:
+		g, ok := s.Groups[idOf(b.Group)]
+		switch {
+		case !ok:
+			return RoleMember, invalid("group %x does not exist", b.Group[:4])
+		case g.Everyone():
+			return RoleMember, invalid("every member is in group %q", g.Name)
+		case g.Archived || g.Suggested:
+			return RoleMember, invalid("group %q is not open for joining", g.Name)
+		case g.Has(o.Author):
+			return RoleMember, invalid("already in group %q", g.Name)
+		case g.Requests[o.Author] != nil:
+			return RoleMember, invalid("already asked to join group %q", g.Name)
+		}
+		return need(RoleMember, "join groups")
+	case *GroupLeaveBody:
+		g, ok := s.Groups[idOf(b.Group)]
+		switch {
+		case !ok:
+			return RoleMember, invalid("group %x does not exist", b.Group[:4])
+		case g.Everyone():
+			return RoleMember, invalid("nobody leaves group %q; mute it instead", g.Name)
+		case !g.Has(o.Author):
+			return RoleMember, invalid("not in group %q", g.Name)
+		}
+		return need(RoleMember, "leave groups")
+	case *GroupDecideBody:
+		g, ok := s.Groups[idOf(b.Group)]
+		if !ok {
+			return RoleAdmin, invalid("group %x does not exist", b.Group[:4])
+		}
+		if g.Requests[keyOf(b.Member)] == nil {
+			return RoleAdmin, invalid("no pending request from %x to join %q", b.Member[:4], g.Name)
+		}
+		if s.Role(keyOf(b.Member)) == RoleNone {
+			return RoleAdmin, invalid("%x is not a member", b.Member[:4])
+		}
+		return need(RoleAdmin, "decide group requests")
+	}
+	return 0, invalid("%s is not a control op", o.Kind)
+}
+
+func (s *State) checkJoin(o *Op, b *JoinBody, role Role) error {
+	invID := idOf(b.Invite)
+	inv, ok := s.Invites[invID]
+	switch {
+	case !ok:
+		return invalid("join cites invite %s, which is not in its causal past", invID.Short())
+	case inv.Revoked:
+		return unauthorized("invite %s was revoked", invID.Short())
+	case role != RoleNone:
+		return invalid("already a member")
+	case s.Requests[o.Author] != nil:
+		return invalid("already asked to join")
+	case !ed25519.Verify(inv.Body.Key, JoinProofMessage(s.Community, invID, o.Author), b.Proof):
+		return unauthorized("join proof does not verify with the invite key")
+	case inv.Body.Expires != 0 && b.Time/1000 > inv.Body.Expires:
+		return unauthorized("invite expired")
+	case inv.Body.MaxUses != 0 && inv.Uses >= inv.Body.MaxUses:
+		return unauthorized("invite used %d of %d times", inv.Uses, inv.Body.MaxUses)
 	}
 	return nil
 }
 
+// mutate applies control op o, which check accepted.
+func (s *State) mutate(o *Op, body any) {
+	id := o.ID()
+	audit := func(kind Kind, target PublicKey, object ID, detail string, t int64) {
+		s.Audit = append(s.Audit, AuditEntry{Op: id, Kind: kind, Actor: o.Author, Target: target, Object: object, Detail: detail, Time: t})
+	}
+	switch b := body.(type) {
+	case *InviteBody:
+		s.Invites[id] = &Invite{ID: id, By: o.Author, Body: *b}
+		audit(o.Kind, PublicKey{}, id, fmt.Sprintf("expires %d, max uses %d", b.Expires, b.MaxUses), b.Time)
+	case *JoinBody:
+		inv := s.Invites[idOf(b.Invite)]
+		inv.Uses++
+		if s.JoinPolicy == JoinByApproval {
+			s.Requests[o.Author] = &Request{Key: o.Author, Name: b.Name, Op: id, Time: b.Time}
+			return
+		}
+		s.Members[o.Author] = &Member{Key: o.Author, Name: b.Name, Role: inv.Body.Role, Since: id, RoleBy: id, Joined: b.Time}
+	case *ProfileBody:
+		s.Members[o.Author].Name = b.Name
+	case *GroupCreateBody:
+		g := &Group{ID: id, Name: b.Name, Description: b.Description, Policy: b.Policy, Creator: o.Author,
+			Members: map[PublicKey]ID{}, Requests: map[PublicKey]*Request{}}
+		g.Suggested = s.Role(o.Author) < RoleAdmin && !s.MembersCreateGroups
+		if !g.Everyone() {
+			g.Members[o.Author] = id
+		}
+		s.Groups[id] = g
+		if !g.Suggested && s.Role(o.Author) >= RoleAdmin {
+			audit(o.Kind, PublicKey{}, id, b.Name, b.Time)
+		}
+	case *SettingsBody:
+		s.Name, s.Description, s.JoinPolicy, s.MembersCreateGroups = b.Name, b.Description, b.JoinPolicy, b.MembersCreateGroups
+		audit(o.Kind, PublicKey{}, ZeroID, fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), b.Time)
+	case *DeactivateBody:
+		s.Deactivated = true
+		audit(o.Kind, PublicKey{}, ZeroID, "", b.Time)
+	case *DecideBody:
+		k := keyOf(b.Member)
+		req := s.Requests[k]
+		delete(s.Requests, k)
+		if b.Approve {
+			s.Members[k] = &Member{Key: k, Name: req.Name, Role: RoleMember, Since: id, RoleBy: id, Joined: b.Time}
+			audit(o.Kind, k, ZeroID, "approved", b.Time)
+		} else {
+			audit(o.Kind, k, ZeroID, "denied", b.Time)
+		}
+	case *AddBody:
+		k := keyOf(b.Member)
+		delete(s.Requests, k)
+		s.Members[k] = &Member{Key: k, Name: b.Name, Role: b.Role, Since: id, RoleBy: id, Joined: b.Time}
+		audit(o.Kind, k, ZeroID, b.Role.String(), b.Time)
+	case *RemoveBody:
+		k := keyOf(b.Member)
+		s.removeMember(k)
+		audit(o.Kind, k, ZeroID, "", b.Time)
+	case *LeaveBody:
+		s.removeMember(o.Author)
+	case *RoleBody:
+		k := keyOf(b.Member)
+		m := s.Members[k]
+		m.Role, m.RoleBy = b.Role, id
+		audit(o.Kind, k, ZeroID, b.Role.String(), b.Time)
+	case *InviteRevokeBody:
+		s.Invites[idOf(b.Invite)].Revoked = true
+		audit(o.Kind, PublicKey{}, idOf(b.Invite), "", b.Time)
+	case *GroupUpdateBody:
+		g := s.Groups[idOf(b.Group)]
+		g.Name, g.Description = b.Name, b.Description
+		if !g.Announcement {
+			if g.Policy != b.Policy && b.Policy == PolicyEveryone {
+				clear(g.Members)
+				clear(g.Requests)
+			}
+			g.Policy, g.Archived = b.Policy, b.Archived
+		}
+		if b.Approve {
+			g.Suggested = false
+		}
+		audit(o.Kind, PublicKey{}, g.ID, b.Name, b.Time)
+	case *GroupJoinBody:
+		g := s.Groups[idOf(b.Group)]
+		if g.Policy == PolicyApproval {
+			g.Requests[o.Author] = &Request{Key: o.Author, Name: s.Members[o.Author].Name, Op: id, Time: b.Time}
+		} else {
+			g.Members[o.Author] = id
+		}
+	case *GroupLeaveBody:
+		delete(s.Groups[idOf(b.Group)].Members, o.Author)
+	case *GroupDecideBody:
+		g := s.Groups[idOf(b.Group)]
+		k := keyOf(b.Member)
+		delete(g.Requests, k)
+		detail := "denied"
+		if b.Approve {
+			g.Members[k] = id
+			detail = "approved"
+		}
+		audit(o.Kind, k, g.ID, detail, b.Time)
+	}
+}
+
+func (s *State) removeMember(k PublicKey) {
+	delete(s.Members, k)
+	delete(s.Requests, k)
+	for _, g := range s.Groups {
+		delete(g.Members, k)
+		delete(g.Requests, k)
+	}
+}
+
 // CheckContent reports whether content op o is permitted by control state s
-// (the state at o's deps): its group exists, its author is a member, and in
-// the announcement group an admin.
-func (s *State) CheckContent(o *Op) error {
-	if _, err := DecodeBody(o); err != nil {
-		return err
+// (the state at o's deps) and returns the rank it needs; target is the body
+// of the message or poll o acts on, if any (nil otherwise), and targetOp its
+// op.
+func (s *State) CheckContent(o *Op, body any, targetOp *Op, target any) (Role, error) {
+	if s.Deactivated {
+		return 0, invalid("the community was deactivated")
 	}
 	g, ok := s.Groups[o.Log]
 	if !ok {
-		return fmt.Errorf("%w: group %s does not exist in the op's causal past", ErrInvalid, o.Log.Short())
+		return 0, invalid("group %s does not exist in the op's causal past", o.Log.Short())
 	}
 	role := s.Role(o.Author)
 	if role == RoleNone {
-		return fmt.Errorf("%w: author is not a member", ErrUnauthorized)
+		return RoleMember, unauthorized("author is not a member")
 	}
-	if g.Announcement && role < RoleAdmin {
-		return fmt.Errorf("%w: only admins may post announcements", ErrUnauthorized)
+	if !g.Has(o.Author) {
+		return RoleMember, unauthorized("author is not in group %q", g.Name)
+	}
+	if g.Archived || g.Suggested {
+		return RoleMember, invalid("group %q is read-only", g.Name)
+	}
+	need := contentNeed(o, body, g.Announcement, targetOp)
+	if role < need {
+		return need, unauthorized("a %s may not %s here", role, contentVerb(o.Kind, g.Announcement))
+	}
+	return need, checkTarget(o, body, targetOp, target)
+}
+
+// contentNeed is the rank content op o needs. In the announcement group only
+// admins write; members may react and vote. Pins, and deleting or closing
+// what someone else wrote, need an admin anywhere.
+func contentNeed(o *Op, body any, announcement bool, targetOp *Op) Role {
+	switch o.Kind {
+	case KindReaction, KindVote:
+		return RoleMember
+	case KindPin:
+		return RoleAdmin
+	case KindDelete, KindPollClose:
+		if targetOp != nil && targetOp.Author != o.Author {
+			return RoleAdmin
+		}
+	}
+	if announcement {
+		return RoleAdmin
+	}
+	return RoleMember
+}
+
+func contentVerb(k Kind, announcement bool) string {
+	switch k {
+	case KindPin:
+		return "pin messages"
+	case KindDelete:
+		return "delete others' messages"
+	case KindPollClose:
+		return "close others' polls"
+	}
+	if announcement {
+		return "post announcements"
+	}
+	return "post"
+}
+
+// contentTarget returns the id a content op acts on, if any.
+func contentTarget(body any) (ID, bool) {
+	switch b := body.(type) {
+	case *MessageBody:
+		if len(b.ReplyTo) > 0 {
+			return idOf(b.ReplyTo), true
+		}
+	case *EditBody:
+		return idOf(b.Target), true
+	case *DeleteBody:
+		return idOf(b.Target), true
+	case *ReactionBody:
+		return idOf(b.Target), true
+	case *VoteBody:
+		return idOf(b.Poll), true
+	case *PollCloseBody:
+		return idOf(b.Poll), true
+	case *PinBody:
+		return idOf(b.Target), true
+	}
+	return ZeroID, false
+}
+
+func checkTarget(o *Op, body any, targetOp *Op, target any) error {
+	if _, ok := contentTarget(body); !ok {
+		return nil
+	}
+	if targetOp == nil {
+		return invalid("%s's target is not in its group", o.Kind)
+	}
+	isPost := targetOp.Kind == KindMessage || targetOp.Kind == KindPoll
+	switch b := body.(type) {
+	case *MessageBody, *DeleteBody, *ReactionBody, *PinBody:
+		if !isPost {
+			return invalid("%s must target a message or poll, not a %s", o.Kind, targetOp.Kind)
+		}
+	case *EditBody:
+		if targetOp.Kind != KindMessage || targetOp.Author != o.Author {
+			return unauthorized("only a message's author may edit it")
+		}
+	case *VoteBody:
+		p, ok := target.(*PollBody)
+		if !ok {
+			return invalid("vote must target a poll")
+		}
+		if !p.Multi && len(b.Choices) > 1 {
+			return invalid("poll allows one choice, vote has %d", len(b.Choices))
+		}
+		for _, c := range b.Choices {
+			if int(c) >= len(p.Options) {
+				return invalid("choice %d, poll has %d options", c, len(p.Options))
+			}
+		}
+	case *PollCloseBody:
+		if targetOp.Kind != KindPoll {
+			return invalid("poll.close must target a poll")
+		}
 	}
 	return nil
 }

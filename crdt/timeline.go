@@ -5,40 +5,65 @@ import "slices"
 // Timeline is one group's content log: the accepted content ops and the
 // deterministic order in which every replica shows them.
 type Timeline struct {
-	group ID
-	ops   map[ID]*entry
-	heads []ID     // sorted
-	order []*Entry // nil when it must be recomputed
-}
-
-type entry struct {
-	op   *Op
-	body any
-	rank Role // author's rank in the op's control causal past
+	group      ID
+	ops        map[ID]*Entry
+	heads      []ID     // sorted
+	order      []*Entry // nil when it must be recomputed
+	orderGen   uint64   // Community.rankGen the order was computed at
+	verdictGen uint64   // Community.gen the Hidden marks were computed at
+	seen       map[ID]*seenSet
 }
 
 // Entry is one op of a timeline, in display order.
 type Entry struct {
 	Op   *Op
-	Body any // *MessageBody, …
+	Body any // *MessageBody, *ReactionBody, …
+	// Hidden is nil for an op that stands, and wraps ErrHidden with the
+	// reason for one a removal has since invalidated.
+	Hidden error
+}
+
+// seenSet is the part of a timeline a loss op's author had seen.
+type seenSet struct {
+	ids       map[ID]bool
+	maxHeight uint64
+	complete  bool // every seen head was present when computed
 }
 
 func newTimeline(group ID) *Timeline {
-	return &Timeline{group: group, ops: map[ID]*entry{}, order: []*Entry{}}
+	return &Timeline{group: group, ops: map[ID]*Entry{}, seen: map[ID]*seenSet{}}
 }
 
-func (t *Timeline) add(o *Op, body any, rank Role) {
-	t.ops[o.ID()] = &entry{op: o, body: body, rank: rank}
+// put records an op without ordering it (bulk load).
+func (t *Timeline) put(o *Op, body any) {
+	t.ops[o.ID()] = &Entry{Op: o, Body: body}
+	t.order = nil
+}
+
+func (t *Timeline) add(c *Community, o *Op, body any) {
+	e := &Entry{Op: o, Body: body}
+	t.ops[o.ID()] = e
 	// An op whose parents are all the current heads descends from every op,
 	// so it goes last: the common case of a message written after reading
 	// everything stays O(1).
-	if t.order != nil && slices.Equal(o.Parents, t.heads) {
-		t.order = append(t.order, &Entry{Op: o, Body: body})
+	if t.order != nil && t.orderGen == c.rankGen && slices.Equal(o.Parents, t.heads) {
+		t.order = append(t.order, e)
+		if t.verdictGen == c.gen {
+			e.Hidden = c.verdict(t, e)
+		}
 	} else {
 		t.order = nil
 	}
 	t.heads = slices.DeleteFunc(t.heads, func(h ID) bool { return slices.Contains(o.Parents, h) })
 	t.heads = SortIDs(append(t.heads, o.ID()))
+	// A late op that a remover had seen changes verdicts already given.
+	for _, ls := range c.res.losses {
+		for _, l := range ls {
+			if slices.Contains(l.seen[t.group], o.ID()) {
+				t.verdictGen = 0
+			}
+		}
+	}
 }
 
 // Heads returns the timeline's heads.
@@ -47,20 +72,56 @@ func (t *Timeline) Heads() []ID { return slices.Clone(t.heads) }
 // Len returns the number of ops in the timeline.
 func (t *Timeline) Len() int { return len(t.ops) }
 
-// Entries returns the timeline in display order: Kahn order with the tie
-// break author rank desc, height asc, id asc. Callers must not modify it.
-func (t *Timeline) Entries() []*Entry {
-	if t.order != nil {
-		return t.order
-	}
+// Get returns the entry of op id, or nil.
+func (t *Timeline) Get(id ID) *Entry { return t.ops[id] }
+
+// sort computes the display order: Kahn order with the tie break author
+// rank desc, height asc, id asc.
+func (t *Timeline) sort(rank func(*Op) Role) {
 	ops := make(map[ID]*Op, len(t.ops))
 	for id, e := range t.ops {
-		ops[id] = e.op
+		ops[id] = e.Op
 	}
 	order := make([]*Entry, 0, len(t.ops))
-	topoOrder(ops, func(o *Op) Role { return t.ops[o.ID()].rank }, func(o *Op) {
-		order = append(order, &Entry{Op: o, Body: t.ops[o.ID()].body})
+	topoOrder(ops, rank, func(o *Op) bool {
+		order = append(order, t.ops[o.ID()])
+		return true
 	})
 	t.order = order
-	return order
+}
+
+// seenBy reports whether content op id is in what loss l's author had seen
+// of this timeline.
+func (t *Timeline) seenBy(l *loss, id ID) bool {
+	heads := l.seen[t.group]
+	if len(heads) == 0 {
+		return false
+	}
+	s := t.seen[l.op.ID()]
+	if s == nil || !s.complete {
+		s = &seenSet{ids: map[ID]bool{}, complete: true}
+		var stack []ID
+		for _, h := range heads {
+			if e := t.ops[h]; e != nil {
+				stack = append(stack, h)
+				s.maxHeight = max(s.maxHeight, e.Op.Height)
+			} else {
+				s.complete = false
+			}
+		}
+		for len(stack) > 0 {
+			x := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if s.ids[x] {
+				continue
+			}
+			s.ids[x] = true
+			stack = append(stack, t.ops[x].Op.Parents...)
+		}
+		t.seen[l.op.ID()] = s
+	}
+	if e := t.ops[id]; e == nil || e.Op.Height > s.maxHeight {
+		return false
+	}
+	return s.ids[id]
 }

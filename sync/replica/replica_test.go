@@ -62,7 +62,7 @@ func history(t *testing.T) ([]*crdt.Op, crdt.ID, crdt.ID) {
 		ops = append(ops, op)
 		return op
 	}
-	grp := add(owner, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: "General"})
+	grp := add(owner, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: "General", Policy: crdt.PolicyEveryone})
 	ipriv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
 	inv := add(owner, crdt.ZeroID, crdt.KindInvite, &crdt.InviteBody{Key: ipriv.Public().(ed25519.PublicKey), Role: crdt.RoleMember, Name: "Glow"})
 	for i, k := range []key{newKey(2), newKey(3)} {
@@ -89,8 +89,8 @@ func idb(id crdt.ID) []byte { return id[:] }
 func timeline(t *testing.T, r *Replica, cid, gid crdt.ID) []crdt.ID {
 	var out []crdt.ID
 	err := r.View(cid, func(c *crdt.Community) error {
-		if tl := c.Timeline(gid); tl != nil {
-			for _, e := range tl.Entries() {
+		{
+			for _, e := range c.Entries(gid) {
 				out = append(out, e.Op.ID())
 			}
 		}

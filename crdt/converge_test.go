@@ -1,0 +1,140 @@
+package crdt
+
+import (
+	"crypto/ed25519"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+var seedsFlag = flag.Int("crdt.seeds", 0, "seeds for the random-community convergence test (default 1000, 100 with -short)")
+
+// TestConvergenceRandomCommunitiesSlow is the convergence property: random
+// communities — members joining, admins promoted and demoted, concurrent
+// removals, posts, edits, deletions, reactions, polls, votes, pins — written
+// by members who each see only part of the history, then delivered to
+// fresh replicas in random orders with duplicates, and rebuilt with Load:
+// every replica ends with the same state hash.
+func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
+	seeds := 1000
+	if testing.Short() {
+		seeds = 100
+	}
+	if *seedsFlag > 0 {
+		seeds = *seedsFlag
+	}
+	stats := map[string]int{}
+	for seed := range seeds {
+		rng := rand.New(rand.NewPCG(uint64(seed), 2))
+		w := randomWorld(t, rng, 40, stats)
+		w.final(rng)
+	}
+	t.Logf("accepted ops by kind over %d seeds: %v", seeds, stats)
+	// The generator must actually exercise the interesting cases.
+	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden"} {
+		if stats[k] == 0 {
+			t.Errorf("no %s in any seed", k)
+		}
+	}
+}
+
+// randomWorld writes steps random actions by random members, with random
+// partial syncs in between.
+func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) *world {
+	w := newWorld(t, "olivia")
+	general := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone}).ID()
+	for i := range 4 {
+		w.member(fmt.Sprintf("m%d", i), "olivia")
+		if rng.IntN(2) == 0 {
+			w.promote("olivia", fmt.Sprintf("m%d", i), RoleAdmin)
+		}
+	}
+	w.syncAll()
+	emojis := []string{"👍", "❤️", "🎉"}
+	for step := range steps {
+		name := w.names[rng.IntN(len(w.names))]
+		c := w.reps[name]
+		other := w.names[rng.IntN(len(w.names))]
+		group := general
+		if rng.IntN(4) == 0 {
+			group = w.cid()
+		}
+		var posts, polls []*Op
+		for _, e := range c.Entries(group) {
+			switch e.Op.Kind {
+			case KindMessage:
+				posts = append(posts, e.Op)
+			case KindPoll:
+				polls = append(polls, e.Op)
+				posts = append(posts, e.Op)
+			}
+		}
+		pick := func(ops []*Op) []byte {
+			if len(ops) == 0 {
+				return make([]byte, 32)
+			}
+			id := ops[rng.IntN(len(ops))].ID()
+			return idb(id)
+		}
+		var err error
+		var o *Op
+		switch rng.IntN(16) {
+		case 0, 1, 2:
+			o, err = w.try(name, group, KindMessage, &MessageBody{Text: fmt.Sprintf("msg %d", step), Time: int64(step)})
+		case 3:
+			o, err = w.try(name, group, KindReaction, &ReactionBody{Target: pick(posts), Emoji: emojis[rng.IntN(3)], On: rng.IntN(3) > 0})
+		case 4:
+			o, err = w.try(name, group, KindPoll, &PollBody{Question: "Q?", Options: []string{"a", "b", "c"}, Multi: rng.IntN(2) == 0, Time: 1})
+		case 5:
+			o, err = w.try(name, group, KindVote, &VoteBody{Poll: pick(polls), Choices: []uint8{uint8(rng.IntN(3))}})
+		case 6:
+			o, err = w.try(name, group, KindPollClose, &PollCloseBody{Poll: pick(polls)})
+		case 7:
+			o, err = w.try(name, group, KindEdit, &EditBody{Target: pick(posts), Text: "edited"})
+		case 8:
+			o, err = w.try(name, group, KindDelete, &DeleteBody{Target: pick(posts)})
+		case 9:
+			o, err = w.try(name, group, KindPin, &PinBody{Target: pick(posts), On: rng.IntN(4) > 0})
+		case 10:
+			role := []Role{RoleMember, RoleAdmin}[rng.IntN(2)]
+			o, err = w.try(name, ZeroID, KindRole, &RoleBody{Member: w.pk(other), Role: role, Seen: c.SeenLogs()})
+		case 11:
+			o, err = w.try(name, ZeroID, KindRemove, &RemoveBody{Member: w.pk(other), Seen: c.SeenLogs()})
+		case 12:
+			priv := ed25519.NewKeyFromSeed(append(make([]byte, 31), byte(step)))
+			inv, ierr := w.try(name, ZeroID, KindInvite, &InviteBody{Key: priv.Public().(ed25519.PublicKey), Role: RoleMember, MaxUses: uint32(rng.IntN(2)), Name: "G"})
+			if ierr == nil && len(w.names) < 12 {
+				o, err = w.join(fmt.Sprintf("j%d", step), name, inv, priv)
+			}
+		case 13:
+			o, err = w.try(name, ZeroID, KindProfile, &ProfileBody{Name: fmt.Sprintf("%s %d", name, step)})
+		case 14:
+			if len(c.State().Invites) > 0 && rng.IntN(2) == 0 {
+				for id := range c.State().Invites {
+					o, err = w.try(name, ZeroID, KindInviteRevoke, &InviteRevokeBody{Invite: idb(id)})
+					break
+				}
+			}
+		case 15:
+			w.sync(name, other)
+		}
+		if err == nil && o != nil {
+			stats[o.Kind.String()]++
+		}
+		if rng.IntN(3) == 0 {
+			w.sync(name, w.names[rng.IntN(len(w.names))])
+		}
+	}
+	// Count hidden posts, so the test can tell it exercised them.
+	c, _ := NewCommunity(w.genesis)
+	deliverAll(t, c, w.all)
+	for _, g := range c.ContentLogs() {
+		for _, p := range c.View(g).Posts {
+			if p.Hidden != nil {
+				stats["hidden"]++
+			}
+		}
+	}
+	return w
+}

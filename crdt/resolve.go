@@ -1,0 +1,344 @@
+package crdt
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Strong removal (DESIGN rule 3).
+//
+// A control log is resolved by replaying its ops in the deterministic order
+// of rule 4 and applying each one whose author's role in the replayed state
+// permits it. Order alone would let a removed admin's ops count whenever
+// they happen to sort before the removal, so a "loss" op (a removal, a
+// demotion, an invite revocation) also strikes the target's ops that are
+// concurrent with it — neither in its causal past nor descending from it —
+// and need more than the target has left:
+//
+//   - when the loss is replayed, the target's already-applied concurrent ops
+//     that needed the lost rank are struck and the replay starts again;
+//   - when a concurrent op of the target comes after the loss in the order,
+//     it is struck on the spot.
+//
+// Struck ops stay struck for the rest of the resolution, even if the loss
+// that struck them falls later: an invalidated op never becomes valid again.
+// Each restart strikes at least one more op, so a resolution ends after at
+// most as many passes as there are ops. The result is a function of the set
+// of ops alone, so every replica holding the same ops computes the same
+// state.
+//
+// Mutual removal: a removal or demotion by B of A, concurrent with A's
+// removal or demotion of B, is judged with the role B held before A's op,
+// so both apply. Owners can never be removed or demoted, so a community is
+// never frozen.
+//
+// What a struck op granted falls with it, transitively, because the next
+// pass replays without it: a demoted admin's concurrent promotion of C is
+// struck, so C's admin actions that descend from it no longer pass.
+
+// loss is a valid op that takes a privilege away.
+type loss struct {
+	op       *Op
+	idx      int // bit index among the set's loss-kind ops
+	target   PublicKey
+	invite   ID   // for a revocation
+	prevRole Role // the target's role before the op
+	lostTo   Role // the role the op leaves the target with
+	seen     map[ID][]ID
+}
+
+func (l *loss) reason() error {
+	switch {
+	case !l.invite.IsZero():
+		return fmt.Errorf("%w: invite %s was revoked concurrently (op %s)", ErrUnauthorized, l.invite.Short(), l.op.ID().Short())
+	case l.lostTo == RoleNone:
+		return fmt.Errorf("%w: author was removed concurrently (op %s)", ErrUnauthorized, l.op.ID().Short())
+	}
+	return fmt.Errorf("%w: author was made %s concurrently (op %s)", ErrUnauthorized, l.lostTo, l.op.ID().Short())
+}
+
+// bitset is a set of small integers; the zero value is empty. bitsets are
+// shared between ops and never modified after construction.
+type bitset []uint64
+
+func (b bitset) has(i int) bool { return i/64 < len(b) && b[i/64]&(1<<(i%64)) != 0 }
+
+func isLossKind(k Kind) bool { return k == KindRemove || k == KindRole || k == KindInviteRevoke }
+
+type applied struct {
+	op   *Op
+	body any
+	need Role
+}
+
+// resolution is the outcome of replaying a set of control ops.
+type resolution struct {
+	state    *State
+	lossIdx  map[ID]int
+	lossPast map[ID]bitset         // loss-kind ops strictly in each op's past; nil when none
+	losses   map[PublicKey][]*loss // valid removals and demotions, by target
+	revokes  map[ID][]*loss        // valid revocations, by invite
+	admitted map[PublicKey]Role    // the highest role each key validly held at any point
+	applied  map[PublicKey][]applied
+	joins    map[ID][]*Op // applied joins, by invite
+	roleGen  uint64       // bumped when a rank that orders content may have changed
+}
+
+func newResolution() *resolution {
+	return &resolution{
+		state:    newState(),
+		lossIdx:  map[ID]int{},
+		lossPast: map[ID]bitset{},
+		losses:   map[PublicKey][]*loss{},
+		revokes:  map[ID][]*loss{},
+		admitted: map[PublicKey]Role{},
+		applied:  map[PublicKey][]applied{},
+		joins:    map[ID][]*Op{},
+	}
+}
+
+// pastOf computes o's lossPast from its parents': the union of theirs and
+// of the parents that are loss-kind ops. A single parent's set is shared.
+func (r *resolution) pastOf(o *Op) bitset {
+	var out bitset
+	owned := false
+	for _, p := range o.Parents {
+		pp := r.lossPast[p]
+		idx, isLoss := r.lossIdx[p]
+		if !isLoss && len(pp) == 0 {
+			continue
+		}
+		if !isLoss && out == nil {
+			out = pp
+			continue
+		}
+		if !owned {
+			out = slices.Clone(out)
+			owned = true
+		}
+		for i, w := range pp {
+			if i >= len(out) {
+				out = append(out, 0)
+			}
+			out[i] |= w
+		}
+		if isLoss {
+			for idx/64 >= len(out) {
+				out = append(out, 0)
+			}
+			out[idx/64] |= 1 << (idx % 64)
+		}
+	}
+	return out
+}
+
+// inPast reports whether loss l is in the causal past of control op id
+// (or is that op).
+func (r *resolution) inPast(l *loss, id ID) bool {
+	return id == l.op.ID() || r.lossPast[id].has(l.idx)
+}
+
+// resolve replays a set of control ops closed under parents (genesis
+// included). anc returns the ancestor set of a loss op.
+func resolve(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool) *resolution {
+	struck := map[ID]error{}
+	for {
+		r, again := resolvePass(ops, bodies, anc, struck)
+		if !again {
+			return r
+		}
+	}
+}
+
+func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, struck map[ID]error) (*resolution, bool) {
+	r := newResolution()
+	st := r.state
+	restart := false
+	concurrent := func(l *loss, o *Op) bool {
+		return !r.inPast(l, o.ID()) && !anc(l.op)[o.ID()]
+	}
+	topoOrder(ops, func(o *Op) Role { return st.Role(o.Author) }, func(o *Op) bool {
+		id := o.ID()
+		r.lossPast[id] = r.pastOf(o)
+		if isLossKind(o.Kind) {
+			r.lossIdx[id] = len(r.lossIdx)
+		}
+		if err, ok := struck[id]; ok {
+			st.Rejected[id] = err
+			return true
+		}
+		body := bodies(o)
+		if o.Kind == KindGenesis {
+			if err := st.genesis(o, body.(*GenesisBody)); err != nil {
+				st.Rejected[id] = err
+				return true
+			}
+			r.admitted[o.Author] = RoleOwner
+			return true
+		}
+		role := st.Role(o.Author)
+		for _, l := range r.losses[o.Author] {
+			if isCounter(o, body, l) && concurrent(l, o) {
+				role = max(role, l.prevRole)
+			}
+		}
+		need, err := st.check(o, body, role)
+		if err != nil {
+			st.Rejected[id] = err
+			return true
+		}
+		for _, l := range r.losses[o.Author] {
+			if need > l.lostTo && !isCounter(o, body, l) && concurrent(l, o) {
+				struck[id] = l.reason()
+				st.Rejected[id] = struck[id]
+				return true
+			}
+		}
+		if jb, ok := body.(*JoinBody); ok {
+			for _, l := range r.revokes[idOf(jb.Invite)] {
+				if concurrent(l, o) {
+					struck[id] = l.reason()
+					st.Rejected[id] = struck[id]
+					return true
+				}
+			}
+		}
+		l := lossOf(st, o, body)
+		st.mutate(o, body)
+		r.noteApplied(o, body, need)
+		if l == nil {
+			return true
+		}
+		l.idx = r.lossIdx[id]
+		var hit []*Op
+		if !l.invite.IsZero() {
+			r.revokes[l.invite] = append(r.revokes[l.invite], l)
+			for _, j := range r.joins[l.invite] {
+				if concurrent(l, j) {
+					hit = append(hit, j)
+				}
+			}
+		} else {
+			r.losses[l.target] = append(r.losses[l.target], l)
+			for _, a := range r.applied[l.target] {
+				if a.need > l.lostTo && !isCounter(a.op, a.body, l) && concurrent(l, a.op) {
+					hit = append(hit, a.op)
+				}
+			}
+		}
+		for _, h := range hit {
+			struck[h.ID()] = l.reason()
+		}
+		if len(hit) > 0 {
+			restart = true
+			return false
+		}
+		return true
+	})
+	return r, restart
+}
+
+// isCounter reports whether o, by the target of loss l, removes or demotes
+// l's author: the mutual case, where both apply.
+func isCounter(o *Op, body any, l *loss) bool {
+	if !l.invite.IsZero() || o.Author != l.target {
+		return false
+	}
+	switch b := body.(type) {
+	case *RemoveBody:
+		return keyOf(b.Member) == l.op.Author
+	case *RoleBody:
+		return keyOf(b.Member) == l.op.Author
+	}
+	return false
+}
+
+// lossOf describes the privilege o takes away, before it is applied to st.
+func lossOf(st *State, o *Op, body any) *loss {
+	switch b := body.(type) {
+	case *RemoveBody:
+		k := keyOf(b.Member)
+		return &loss{op: o, target: k, prevRole: st.Role(k), lostTo: RoleNone, seen: seenMap(b.Seen)}
+	case *RoleBody:
+		k := keyOf(b.Member)
+		if prev := st.Role(k); b.Role < prev {
+			return &loss{op: o, target: k, prevRole: prev, lostTo: b.Role, seen: seenMap(b.Seen)}
+		}
+	case *InviteRevokeBody:
+		return &loss{op: o, invite: idOf(b.Invite)}
+	}
+	return nil
+}
+
+func seenMap(seen []SeenLog) map[ID][]ID {
+	m := make(map[ID][]ID, len(seen))
+	for _, s := range seen {
+		heads := make([]ID, len(s.Heads))
+		for i, h := range s.Heads {
+			heads[i] = idOf(h)
+		}
+		m[idOf(s.Group)] = heads
+	}
+	return m
+}
+
+// noteApplied records an applied op for later strikes and for the content
+// rules.
+func (r *resolution) noteApplied(o *Op, body any, need Role) {
+	r.applied[o.Author] = append(r.applied[o.Author], applied{op: o, body: body, need: need})
+	admit := func(k PublicKey, role Role) {
+		if prev, ok := r.admitted[k]; ok {
+			r.roleGen++ // a returning member: the rank of their old content changes
+			role = max(prev, role)
+		}
+		r.admitted[k] = role
+	}
+	switch b := body.(type) {
+	case *JoinBody:
+		r.joins[idOf(b.Invite)] = append(r.joins[idOf(b.Invite)], o)
+		if m := r.state.Members[o.Author]; m != nil && m.Since == o.ID() {
+			admit(o.Author, m.Role)
+		}
+	case *DecideBody:
+		if b.Approve {
+			admit(keyOf(b.Member), RoleMember)
+		}
+	case *AddBody:
+		admit(keyOf(b.Member), b.Role)
+	case *RoleBody:
+		k := keyOf(b.Member)
+		r.admitted[k] = max(r.admitted[k], b.Role)
+		r.roleGen++
+	case *RemoveBody, *LeaveBody:
+		r.roleGen++
+	}
+}
+
+// SeenLogs returns what a remover has seen of each group's content log, for
+// RemoveBody.Seen and RoleBody.Seen: the heads of every group timeline,
+// sorted by group, within MaxSeenHeads.
+func (c *Community) SeenLogs() []SeenLog {
+	groups := make([]ID, 0, len(c.groups))
+	for g := range c.groups {
+		groups = append(groups, g)
+	}
+	slices.SortFunc(groups, ID.Compare)
+	var out []SeenLog
+	n := 0
+	for _, g := range groups {
+		heads := c.groups[g].heads
+		if len(heads) > MaxParents {
+			heads = heads[:MaxParents]
+		}
+		if n+len(heads) > MaxSeenHeads {
+			break
+		}
+		s := SeenLog{Group: slices.Clone(g[:])}
+		for _, h := range heads {
+			s.Heads = append(s.Heads, slices.Clone(h[:]))
+		}
+		out = append(out, s)
+		n += len(heads)
+	}
+	return out
+}

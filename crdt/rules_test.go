@@ -1,0 +1,455 @@
+package crdt
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"math/rand/v2"
+	"testing"
+)
+
+// setup: owner Olivia, a General group for everyone, and the named members.
+func setup(t *testing.T, members ...string) (*world, ID) {
+	w := newWorld(t, "olivia")
+	g := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone})
+	for _, m := range members {
+		w.member(m, "olivia")
+	}
+	return w, g.ID()
+}
+
+func (w *world) promote(by, who string, r Role) *Op {
+	w.t.Helper()
+	return w.do(by, ZeroID, KindRole, &RoleBody{Member: w.pk(who), Role: r, Seen: w.reps[by].SeenLogs()})
+}
+
+func (w *world) remove(by, who string) *Op {
+	w.t.Helper()
+	return w.do(by, ZeroID, KindRemove, &RemoveBody{Member: w.pk(who), Seen: w.reps[by].SeenLogs()})
+}
+
+func (w *world) post(by string, group ID, text string) *Op {
+	w.t.Helper()
+	return w.do(by, group, KindMessage, &MessageBody{Text: text, Time: 5})
+}
+
+func rng() *rand.Rand { return rand.New(rand.NewPCG(7, 7)) }
+
+// detour has a plain member write a control op that only actor has seen
+// before actor's next op. It moves actor's next op later in the
+// deterministic order than the concurrent ops of higher-ranked members, so
+// strong removal, not the order's tie break, must decide.
+func (w *world) detour(actor string) {
+	w.t.Helper()
+	if _, ok := w.keys["zed"]; !ok {
+		w.member("zed", "olivia")
+	}
+	w.sync("zed", actor)
+	w.do("zed", ZeroID, KindProfile, &ProfileBody{Name: "Zed " + actor})
+	w.sync("zed", actor)
+}
+
+// bothWays runs a scenario with and without a detour before the decisive op.
+func bothWays(t *testing.T, f func(t *testing.T, detour bool)) {
+	for _, d := range []bool{false, true} {
+		name := "direct"
+		if d {
+			name = "detour"
+		}
+		t.Run(name, func(t *testing.T) { f(t, d) })
+	}
+}
+
+func TestMutualConcurrentRemovalOfTwoAdmins(t *testing.T) { bothWays(t, testMutualRemoval) }
+
+func testMutualRemoval(t *testing.T, detour bool) {
+	w, general := setup(t, "ann", "ben", "mia")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.promote("olivia", "ben", RoleAdmin)
+	w.syncAll()
+	if detour {
+		w.detour("ann")
+	}
+	w.remove("ann", "ben") // concurrent:
+	w.remove("ben", "ann")
+	c := w.final(rng())
+	st := c.State()
+	if st.Role(w.pub("ann")) != RoleNone || st.Role(w.pub("ben")) != RoleNone {
+		t.Fatalf("want both admins removed, ann %v ben %v", st.Role(w.pub("ann")), st.Role(w.pub("ben")))
+	}
+	if st.Role(w.pub("olivia")) != RoleOwner || st.Role(w.pub("mia")) != RoleMember {
+		t.Fatal("owner or bystander affected")
+	}
+	// Not frozen: the owner still runs the community.
+	w.syncAll()
+	w.promote("olivia", "mia", RoleAdmin)
+	w.post("olivia", general, "still here")
+	if c := w.final(rng()); c.State().Role(w.pub("mia")) != RoleAdmin {
+		t.Fatal("owner could not promote after the mutual removal")
+	}
+}
+
+func TestRemovalConcurrentWithRemovedMembersOps(t *testing.T) { bothWays(t, testRemovalConcurrent) }
+
+func testRemovalConcurrent(t *testing.T, detour bool) {
+	w, general := setup(t, "ben")
+	w.promote("olivia", "ben", RoleAdmin)
+	before := w.post("ben", general, "seen before removal")
+	hello := w.post("olivia", general, "hello team")
+	poll := w.do("olivia", general, KindPoll, &PollBody{Question: "Meet on?", Options: []string{"Mon", "Tue"}, Time: 5})
+	w.syncAll()
+	if detour {
+		w.detour("olivia")
+	}
+	w.remove("olivia", "ben")
+	// Ben has not seen his removal:
+	late := w.post("ben", general, "concurrent post")
+	w.do("ben", general, KindReaction, &ReactionBody{Target: idb(hello.ID()), Emoji: "🎉", On: true})
+	w.do("ben", general, KindVote, &VoteBody{Poll: idb(poll.ID()), Choices: []uint8{1}})
+	inv := w.invite("ben")
+	w.do("ben", ZeroID, KindProfile, &ProfileBody{Name: "Benny"})
+	c := w.final(rng())
+	st := c.State()
+	if st.Role(w.pub("ben")) != RoleNone {
+		t.Fatal("ben still a member")
+	}
+	if _, ok := st.Invites[inv.ID()]; ok || !errors.Is(st.Rejected[inv.ID()], ErrUnauthorized) {
+		t.Fatalf("concurrent invite: present %v, rejected %v", ok, st.Rejected[inv.ID()])
+	}
+	if p := findPost(t, c, general, late.ID()); !errors.Is(p.Hidden, ErrHidden) || p.Text != "" {
+		t.Fatalf("concurrent post: hidden %v text %q", p.Hidden, p.Text)
+	}
+	if p := findPost(t, c, general, before.ID()); p.Hidden != nil || p.Text != "seen before removal" {
+		t.Fatalf("post seen by the remover: hidden %v", p.Hidden)
+	}
+	if p := findPost(t, c, general, hello.ID()); len(p.Reactions) != 0 {
+		t.Fatalf("concurrent reaction counted: %v", p.Reactions)
+	}
+	if p := findPost(t, c, general, poll.ID()); p.Poll.Voters != 0 {
+		t.Fatalf("concurrent vote counted: %v", p.Poll.Votes)
+	}
+}
+
+func TestDemotedAdminsConcurrentPromotionsFallTransitively(t *testing.T) {
+	bothWays(t, testDemotedPromotions)
+}
+
+func testDemotedPromotions(t *testing.T, detour bool) {
+	w, general := setup(t, "ann", "cal", "dee")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.syncAll()
+	if detour {
+		w.detour("olivia")
+	}
+	w.promote("olivia", "ann", RoleMember) // demotion
+	// Ann, not knowing, promotes Cal; Cal, via Ann, acts as an admin.
+	w.promote("ann", "cal", RoleAdmin)
+	w.sync("ann", "cal")
+	w.remove("cal", "dee")
+	inv := w.invite("cal")
+	if _, err := w.join("eve", "cal", inv, w.invKey); err != nil {
+		t.Fatal(err)
+	}
+	evePost := w.post("eve", general, "hi I'm Eve")
+	c := w.final(rng())
+	st := c.State()
+	for name, want := range map[string]Role{"ann": RoleMember, "cal": RoleMember, "dee": RoleMember, "eve": RoleNone} {
+		if got := st.Role(w.pub(name)); got != want {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+	if p := findPost(t, c, general, evePost.ID()); !errors.Is(p.Hidden, ErrHidden) {
+		t.Fatalf("post by a member admitted through a fallen invite: hidden %v", p.Hidden)
+	}
+}
+
+func TestRemovedThenReAddedMember(t *testing.T) {
+	w, general := setup(t, "ben")
+	w.syncAll()
+	w.remove("olivia", "ben")
+	old := w.post("ben", general, "concurrent with removal")
+	w.do("olivia", ZeroID, KindAdd, &AddBody{Member: w.pk("ben"), Name: "Ben", Role: RoleMember})
+	w.syncAll()
+	// The old concurrent post is now delivered to everyone, even ordered
+	// after the re-add, and still does not count.
+	fresh := w.post("ben", general, "back again")
+	c := w.final(rng())
+	if c.State().Role(w.pub("ben")) != RoleMember {
+		t.Fatal("ben not re-added")
+	}
+	if p := findPost(t, c, general, old.ID()); !errors.Is(p.Hidden, ErrHidden) {
+		t.Fatal("old concurrent post became valid after the re-add")
+	}
+	if p := findPost(t, c, general, fresh.ID()); p.Hidden != nil {
+		t.Fatalf("new post hidden: %v", p.Hidden)
+	}
+}
+
+func TestRanks(t *testing.T) {
+	w, _ := setup(t, "ann", "cal")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.syncAll()
+	cases := []struct {
+		name, by string
+		kind     Kind
+		body     interface{ check() error }
+		want     error
+	}{
+		{"admin removes owner", "ann", KindRemove, &RemoveBody{Member: w.pk("olivia")}, ErrUnauthorized},
+		{"admin demotes owner", "ann", KindRole, &RoleBody{Member: w.pk("olivia"), Role: RoleMember}, ErrUnauthorized},
+		{"admin grants owner", "ann", KindRole, &RoleBody{Member: w.pk("cal"), Role: RoleOwner}, ErrUnauthorized},
+		{"admin adds an owner", "ann", KindAdd, &AddBody{Member: make([]byte, 32), Name: "X", Role: RoleOwner}, ErrUnauthorized},
+		{"member grants admin", "cal", KindRole, &RoleBody{Member: w.pk("cal"), Role: RoleAdmin}, ErrUnauthorized},
+		{"member removes member", "cal", KindRemove, &RemoveBody{Member: w.pk("ann")}, ErrUnauthorized},
+		{"last owner leaves", "olivia", KindLeave, &LeaveBody{}, ErrInvalid},
+		{"member changes settings", "cal", KindSettings, &SettingsBody{Name: "Mine"}, ErrUnauthorized},
+		{"admin deactivates", "ann", KindDeactivate, &DeactivateBody{}, ErrUnauthorized},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := w.try(tc.by, ZeroID, tc.kind, tc.body); !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// Co-owners: an owner may make another owner, who then can't be removed.
+	w.promote("olivia", "ann", RoleOwner)
+	if _, err := w.try("olivia", ZeroID, KindRemove, &RemoveBody{Member: w.pk("ann")}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("owner removes co-owner: %v", err)
+	}
+	w.do("olivia", ZeroID, KindLeave, &LeaveBody{}) // no longer the last owner
+	if r := w.final(rng()).State().Role(w.pub("ann")); r != RoleOwner {
+		t.Fatalf("co-owner role %v", r)
+	}
+}
+
+func TestAnnouncements(t *testing.T) {
+	w, _ := setup(t, "cal")
+	ann := w.cid()
+	a := w.post("olivia", ann, "Welcome to Glow Team!")
+	if _, err := w.try("cal", ann, KindMessage, &MessageBody{Text: "me too", Time: 1}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("member's announcement: %v", err)
+	}
+	if _, err := w.try("cal", ann, KindPoll, &PollBody{Question: "?", Options: []string{"a", "b"}, Time: 1}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("member's announcement poll: %v", err)
+	}
+	w.syncAll()
+	w.do("cal", ann, KindReaction, &ReactionBody{Target: idb(a.ID()), Emoji: "👏", On: true})
+	c := w.final(rng())
+	if p := findPost(t, c, ann, a.ID()); len(p.Reactions) != 1 || p.Reactions[0].Emoji != "👏" {
+		t.Fatalf("reactions %v", p.Reactions)
+	}
+}
+
+func TestInvites(t *testing.T) {
+	t.Run("join concurrent with revocation", func(t *testing.T) {
+		w, _ := setup(t)
+		inv := w.invite("olivia")
+		j, err := w.join("eve", "olivia", inv, w.invKey) // Olivia has not seen it
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.do("olivia", ZeroID, KindInviteRevoke, &InviteRevokeBody{Invite: idb(inv.ID())})
+		c := w.final(rng())
+		if c.State().Role(w.pub("eve")) != RoleNone || !errors.Is(c.State().Rejected[j.ID()], ErrUnauthorized) {
+			t.Fatalf("join concurrent with revocation: role %v, rejected %v", c.State().Role(w.pub("eve")), c.State().Rejected[j.ID()])
+		}
+		if _, err := w.join("fay", "olivia", inv, w.invKey); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("join after the revocation: %v", err)
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		w, _ := setup(t)
+		inv := w.do("olivia", ZeroID, KindInvite, &InviteBody{Key: w.invKeyPub(), Role: RoleMember, Expires: 10, Name: "G"})
+		if _, err := w.join("eve", "olivia", inv, w.invKey); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("expired invite: %v", err)
+		}
+	})
+	t.Run("past max uses", func(t *testing.T) {
+		w, _ := setup(t)
+		inv := w.do("olivia", ZeroID, KindInvite, &InviteBody{Key: w.invKeyPub(), Role: RoleMember, MaxUses: 1, Name: "G"})
+		if _, err := w.join("eve", "olivia", inv, w.invKey); err != nil {
+			t.Fatal(err)
+		}
+		w.syncAll()
+		if _, err := w.join("fay", "olivia", inv, w.invKey); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("second use of a one-use invite: %v", err)
+		}
+	})
+	t.Run("approval policy", func(t *testing.T) {
+		w, _ := setup(t)
+		w.do("olivia", ZeroID, KindSettings, &SettingsBody{Name: "Glow Team", JoinPolicy: JoinByApproval})
+		inv := w.invite("olivia")
+		if _, err := w.join("eve", "olivia", inv, w.invKey); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.join("fay", "olivia", inv, w.invKey); err != nil {
+			t.Fatal(err)
+		}
+		w.syncAll()
+		st := w.reps["olivia"].State()
+		if len(st.Requests) != 2 || st.Role(w.pub("eve")) != RoleNone {
+			t.Fatalf("requests %d, eve %v", len(st.Requests), st.Role(w.pub("eve")))
+		}
+		w.do("olivia", ZeroID, KindDecide, &DecideBody{Member: w.pk("eve"), Approve: true})
+		w.do("olivia", ZeroID, KindDecide, &DecideBody{Member: w.pk("fay")})
+		st = w.final(rng()).State()
+		if st.Role(w.pub("eve")) != RoleMember || st.Role(w.pub("fay")) != RoleNone || len(st.Requests) != 0 {
+			t.Fatalf("eve %v fay %v requests %d", st.Role(w.pub("eve")), st.Role(w.pub("fay")), len(st.Requests))
+		}
+	})
+}
+
+// invKeyPub makes a fresh invite key, kept for joins, and returns its
+// public half.
+func (w *world) invKeyPub() []byte {
+	w.invKey = ed25519.NewKeyFromSeed(append(make([]byte, 31), byte(200+len(w.all))))
+	return w.invKey.Public().(ed25519.PublicKey)
+}
+
+func TestPolls(t *testing.T) {
+	w, general := setup(t, "ann", "cal")
+	poll := w.do("olivia", general, KindPoll, &PollBody{Question: "Best day for training?", Options: []string{"Mon", "Wed", "Fri"}, Time: 5})
+	w.syncAll()
+	w.do("ann", general, KindVote, &VoteBody{Poll: idb(poll.ID()), Choices: []uint8{0}})
+	w.do("ann", general, KindVote, &VoteBody{Poll: idb(poll.ID()), Choices: []uint8{2}}) // changed
+	if _, err := w.try("ann", general, KindVote, &VoteBody{Poll: idb(poll.ID()), Choices: []uint8{0, 1}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("two choices in a single-choice poll: %v", err)
+	}
+	if _, err := w.try("ann", general, KindVote, &VoteBody{Poll: idb(poll.ID()), Choices: []uint8{5}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("choice out of range: %v", err)
+	}
+	if _, err := w.try("cal", general, KindPollClose, &PollCloseBody{Poll: idb(poll.ID())}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("member closes another's poll: %v", err)
+	}
+	w.sync("olivia", "ann")
+	w.do("olivia", general, KindPollClose, &PollCloseBody{Poll: idb(poll.ID())})
+	// Cal votes without having seen the close: not in its causal past.
+	w.do("cal", general, KindVote, &VoteBody{Poll: idb(poll.ID()), Choices: []uint8{1}})
+	c := w.final(rng())
+	pv := findPost(t, c, general, poll.ID()).Poll
+	if !pv.Closed || pv.Voters != 1 || len(pv.Votes[2]) != 1 || len(pv.Votes[0]) != 0 || len(pv.Votes[1]) != 0 {
+		t.Fatalf("poll: closed %v voters %d votes %v", pv.Closed, pv.Voters, pv.Votes)
+	}
+}
+
+func TestMessageActions(t *testing.T) {
+	w, general := setup(t, "ann", "cal")
+	w.promote("olivia", "ann", RoleAdmin)
+	m := w.post("cal", general, "how do I order samples?")
+	w.syncAll()
+	reply := w.do("olivia", general, KindMessage, &MessageBody{Text: "In the shop tab!", ReplyTo: idb(m.ID()), Mentions: [][]byte{w.pk("cal")}, Time: 6})
+	w.sync("olivia", "cal")
+	w.do("cal", general, KindEdit, &EditBody{Target: idb(m.ID()), Text: "how do I order product samples?"})
+	if _, err := w.try("ann", general, KindEdit, &EditBody{Target: idb(m.ID()), Text: "x"}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("edit of another's message: %v", err)
+	}
+	w.do("cal", general, KindReaction, &ReactionBody{Target: idb(reply.ID()), Emoji: "👍", On: true})
+	w.do("cal", general, KindReaction, &ReactionBody{Target: idb(reply.ID()), Emoji: "❤️", On: true})
+	w.do("cal", general, KindReaction, &ReactionBody{Target: idb(reply.ID()), Emoji: "👍"}) // removed
+	spam := w.post("cal", general, "buy my stuff")
+	if _, err := w.try("cal", general, KindPin, &PinBody{Target: idb(m.ID()), On: true}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("member pins: %v", err)
+	}
+	w.syncAll()
+	if _, err := w.try("cal", general, KindDelete, &DeleteBody{Target: idb(reply.ID())}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("member deletes another's message: %v", err)
+	}
+	w.do("ann", general, KindDelete, &DeleteBody{Target: idb(spam.ID())})
+	var pins []*Op
+	for i := range 4 {
+		p := w.post("olivia", general, "tip "+string(rune('A'+i)))
+		w.do("olivia", general, KindPin, &PinBody{Target: idb(p.ID()), On: true})
+		pins = append(pins, p)
+	}
+	c := w.final(rng())
+	v := c.View(general)
+	if p := findPost(t, c, general, m.ID()); !p.Edited || p.Text != "how do I order product samples?" {
+		t.Fatalf("edit: %v %q", p.Edited, p.Text)
+	}
+	r := findPost(t, c, general, reply.ID())
+	if r.ReplyTo != m.ID() || len(r.Mentions) != 1 || len(r.Reactions) != 1 || r.Reactions[0].Emoji != "❤️" {
+		t.Fatalf("reply %v mentions %v reactions %v", r.ReplyTo, r.Mentions, r.Reactions)
+	}
+	if p := findPost(t, c, general, spam.ID()); !p.Deleted || p.DeletedBy != w.pub("ann") || p.Text != "" {
+		t.Fatal("admin delete did not take")
+	}
+	if len(v.Pinned) != MaxPins || v.Pinned[0] != pins[1].ID() {
+		t.Fatalf("pins %v", v.Pinned)
+	}
+	// The audit view names the admin actions.
+	var kinds []Kind
+	for _, a := range c.Audit() {
+		kinds = append(kinds, a.Kind)
+	}
+	if !containsKinds(kinds, KindRole, KindDelete, KindPin) {
+		t.Fatalf("audit kinds %v", kinds)
+	}
+}
+
+func containsKinds(have []Kind, want ...Kind) bool {
+	for _, k := range want {
+		found := false
+		for _, h := range have {
+			found = found || h == k
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func TestGroups(t *testing.T) {
+	w, _ := setup(t, "ann", "cal")
+	w.promote("olivia", "ann", RoleAdmin)
+	open := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Product questions"})
+	vip := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Leaders", Policy: PolicyApproval})
+	w.syncAll()
+	if _, err := w.try("cal", open.ID(), KindMessage, &MessageBody{Text: "hi", Time: 1}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("post to a group one is not in: %v", err)
+	}
+	w.do("cal", ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(open.ID())})
+	w.post("cal", open.ID(), "hi")
+	w.do("cal", ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(vip.ID())})
+	w.syncAll()
+	w.do("ann", ZeroID, KindGroupDecide, &GroupDecideBody{Group: idb(vip.ID()), Member: w.pk("cal"), Approve: true})
+	// Members may only suggest groups by default.
+	sug := w.do("cal", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Recipes"})
+	w.syncAll()
+	if _, err := w.try("cal", sug.ID(), KindMessage, &MessageBody{Text: "x", Time: 1}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("post to a suggested group: %v", err)
+	}
+	w.do("ann", ZeroID, KindGroupUpdate, &GroupUpdateBody{Group: idb(sug.ID()), Name: "Recipes", Approve: true})
+	w.do("ann", ZeroID, KindGroupUpdate, &GroupUpdateBody{Group: idb(open.ID()), Name: "Product Q&A", Archived: true})
+	w.syncAll()
+	if _, err := w.try("cal", open.ID(), KindMessage, &MessageBody{Text: "x", Time: 1}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("post to an archived group: %v", err)
+	}
+	w.do("cal", ZeroID, KindGroupLeave, &GroupLeaveBody{Group: idb(vip.ID())})
+	st := w.final(rng()).State()
+	g := st.Groups[open.ID()]
+	if g.Name != "Product Q&A" || !g.Archived || !g.Has(w.pub("cal")) {
+		t.Fatalf("open group %+v", g)
+	}
+	if st.Groups[vip.ID()].Has(w.pub("cal")) || st.Groups[sug.ID()].Suggested {
+		t.Fatal("leave or approval did not take")
+	}
+	// Removal takes a member out of every group.
+	w.syncAll()
+	w.remove("olivia", "cal")
+	if w.final(rng()).State().Groups[sug.ID()].Has(w.pub("cal")) {
+		t.Fatal("removed member still in a group")
+	}
+}
+
+func TestDeactivate(t *testing.T) {
+	w, general := setup(t, "cal")
+	w.do("olivia", ZeroID, KindDeactivate, &DeactivateBody{})
+	w.syncAll()
+	if _, err := w.try("cal", general, KindMessage, &MessageBody{Text: "x", Time: 1}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("post after deactivation: %v", err)
+	}
+	if !w.final(rng()).State().Deactivated {
+		t.Fatal("not deactivated")
+	}
+}
