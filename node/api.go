@@ -33,9 +33,15 @@ type Community struct {
 
 // Group is one group of a community.
 type Group struct {
-	ID   crdt.ID   `json:"id"`
-	Name string    `json:"name"`
-	Kind GroupKind `json:"kind"`
+	ID          crdt.ID   `json:"id"`
+	Name        string    `json:"name"`
+	Kind        GroupKind `json:"kind"`
+	Description string    `json:"description,omitempty"`
+	Policy      string    `json:"policy"`              // "open", "approval" or "everyone"
+	Joined      bool      `json:"joined"`              // the local member is in it
+	Archived    bool      `json:"archived,omitempty"`  // read-only
+	Suggested   bool      `json:"suggested,omitempty"` // a member's suggestion awaiting an admin
+	CanPost     bool      `json:"can_post"`            // the local member may write messages here
 }
 
 // Member is one member of a community.
@@ -45,14 +51,67 @@ type Member struct {
 	Role   string `json:"role"`
 }
 
-// Message is one message in a group, as shown to people.
+// Message is one message or poll in a group, as shown to people, with its
+// edits, deletion, reactions and votes folded in.
 type Message struct {
 	ID         crdt.ID   `json:"id"`
+	Kind       string    `json:"kind"`   // "message" or "poll"
 	Author     string    `json:"author"` // peer id
 	AuthorName string    `json:"author_name"`
 	Text       string    `json:"text"`
 	Time       time.Time `json:"time"` // the author's clock; shown, never used for ordering
 	Mine       bool      `json:"mine"`
+	ReplyTo    *crdt.ID  `json:"reply_to,omitempty"`
+	Mentions   []string  `json:"mentions,omitempty"` // peer ids
+	MentionsMe bool      `json:"mentions_me,omitempty"`
+	Edited     bool      `json:"edited,omitempty"`
+	Deleted    bool      `json:"deleted,omitempty"`
+	DeletedBy  string    `json:"deleted_by,omitempty"` // name of who deleted it
+	// Hidden says why a removal or demotion of the author, concurrent with
+	// this message, invalidated it; Text is then empty.
+	Hidden    string     `json:"hidden,omitempty"`
+	Pinned    bool       `json:"pinned,omitempty"`
+	Reactions []Reaction `json:"reactions,omitempty"`
+	Poll      *Poll      `json:"poll,omitempty"`
+}
+
+// Reaction is one emoji under a message.
+type Reaction struct {
+	Emoji string   `json:"emoji"`
+	Count int      `json:"count"`
+	By    []string `json:"by"` // display names
+	Mine  bool     `json:"mine"`
+}
+
+// Poll is a poll's live result.
+type Poll struct {
+	Question  string       `json:"question"`
+	Options   []PollOption `json:"options"`
+	Multi     bool         `json:"multi"`
+	Closed    bool         `json:"closed"`
+	Closes    *time.Time   `json:"closes,omitempty"`
+	Voters    int          `json:"voters"`
+	MyChoices []int        `json:"my_choices,omitempty"`
+}
+
+// PollOption is one option and who chose it.
+type PollOption struct {
+	Text  string   `json:"text"`
+	Votes int      `json:"votes"`
+	By    []string `json:"by"` // display names
+}
+
+// AuditEntry is one admin action, for the audit log.
+type AuditEntry struct {
+	Op         crdt.ID   `json:"op"`
+	Action     string    `json:"action"` // the op kind, e.g. "member.remove"
+	Actor      string    `json:"actor"`
+	ActorName  string    `json:"actor_name"`
+	Target     string    `json:"target,omitempty"`
+	TargetName string    `json:"target_name,omitempty"`
+	Object     *crdt.ID  `json:"object,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	Time       time.Time `json:"time"`
 }
 
 // EventKind says what changed.
@@ -90,6 +149,21 @@ type API interface {
 	Join(ctx context.Context, link string) (Community, error)
 	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
 	Messages(community, group crdt.ID) ([]Message, error)
+	Message(community, group, id crdt.ID) (Message, error)
+	Reply(ctx context.Context, community, group, replyTo crdt.ID, text string) (crdt.ID, error)
+	Edit(ctx context.Context, community, group, msg crdt.ID, text string) error
+	Delete(ctx context.Context, community, group, msg crdt.ID) error
+	Pin(ctx context.Context, community, group, msg crdt.ID, on bool) error
+	React(ctx context.Context, community, group, msg crdt.ID, emoji string, on bool) error
+	CreatePoll(ctx context.Context, community, group crdt.ID, question string, options []string, multi bool, closes time.Time) (crdt.ID, error)
+	Vote(ctx context.Context, community, group, poll crdt.ID, choices []int) error
+	ClosePoll(ctx context.Context, community, group, poll crdt.ID) error
+	CreateGroup(ctx context.Context, community crdt.ID, name, description, policy string) (Group, error)
+	JoinGroup(ctx context.Context, community, group crdt.ID) error
+	LeaveGroup(ctx context.Context, community, group crdt.ID) error
+	RemoveMember(ctx context.Context, community crdt.ID, peerID string) error
+	SetRole(ctx context.Context, community crdt.ID, peerID, role string) error
+	Audit(community crdt.ID) ([]AuditEntry, error)
 	SetName(ctx context.Context, name string) error
 	// Subscribe returns a channel of events and a function that ends the
 	// subscription. The channel is buffered; when it is full, events are

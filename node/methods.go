@@ -64,7 +64,7 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (Community, err
 	if err := n.writeProfile(ctx, cid); err != nil {
 		return Community{}, err
 	}
-	gb, err := crdt.EncodeBody(&crdt.GroupCreateBody{Name: DefaultGroupName})
+	gb, err := crdt.EncodeBody(&crdt.GroupCreateBody{Name: DefaultGroupName, Policy: crdt.PolicyEveryone, Time: n.millis()})
 	if err != nil {
 		return Community{}, err
 	}
@@ -113,35 +113,6 @@ func (n *Node) Communities() []Community {
 		return a.ID.Compare(b.ID)
 	})
 	return out
-}
-
-// Groups lists a community's groups: the announcement group first, then
-// the others by name.
-func (n *Node) Groups(cid crdt.ID) ([]Group, error) {
-	var out []Group
-	err := n.rep.View(cid, func(c *crdt.Community) error {
-		for _, g := range c.State().Groups {
-			kind := GroupRegular
-			if g.Announcement {
-				kind = GroupAnnouncement
-			}
-			out = append(out, Group{ID: g.ID, Name: g.Name, Kind: kind})
-		}
-		return nil
-	})
-	slices.SortFunc(out, func(a, b Group) int {
-		if (a.Kind == GroupAnnouncement) != (b.Kind == GroupAnnouncement) {
-			if a.Kind == GroupAnnouncement {
-				return -1
-			}
-			return 1
-		}
-		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
-			return c
-		}
-		return a.ID.Compare(b.ID)
-	})
-	return out, err
 }
 
 // Members lists a community's members: owners, then admins, then members,
@@ -377,40 +348,6 @@ func (n *Node) Post(ctx context.Context, cid, gid crdt.ID, text string) (crdt.ID
 
 // ErrUnknownGroup: the community has no such group.
 var ErrUnknownGroup = errors.New("no such group in this community")
-
-// Messages returns a group's messages in the deterministic display order.
-func (n *Node) Messages(cid, gid crdt.ID) ([]Message, error) {
-	self, _ := keyOf(n.host.ID())
-	var out []Message
-	err := n.rep.View(cid, func(c *crdt.Community) error {
-		st := c.State()
-		if _, ok := st.Groups[gid]; !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
-		}
-		t := c.Timeline(gid)
-		if t == nil {
-			return nil
-		}
-		entries := t.Entries()
-		out = make([]Message, 0, len(entries))
-		for _, e := range entries {
-			mb, ok := e.Body.(*crdt.MessageBody)
-			if !ok {
-				continue
-			}
-			out = append(out, Message{
-				ID:         e.Op.ID(),
-				Author:     peerOf(e.Op.Author),
-				AuthorName: displayName(st.Members[e.Op.Author]),
-				Text:       mb.Text,
-				Time:       time.UnixMilli(mb.Time),
-				Mine:       e.Op.Author == self,
-			})
-		}
-		return nil
-	})
-	return out, err
-}
 
 // SetName changes the display name, locally and in every community.
 func (n *Node) SetName(ctx context.Context, name string) error {

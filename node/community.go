@@ -1,0 +1,395 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// ErrUnknownMessage: the group has no such message or poll.
+var ErrUnknownMessage = errors.New("no such message in this group")
+
+// ErrUnknownMember: the community has no such member.
+var ErrUnknownMember = errors.New("no such member in this community")
+
+func (n *Node) selfKey() crdt.PublicKey {
+	k, _ := keyOf(n.host.ID())
+	return k
+}
+
+// Groups lists a community's groups: the announcement group first, then
+// the others by name.
+func (n *Node) Groups(cid crdt.ID) ([]Group, error) {
+	var out []Group
+	self := n.selfKey()
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		role := st.Role(self)
+		for _, g := range st.Groups {
+			kind := GroupRegular
+			if g.Announcement {
+				kind = GroupAnnouncement
+			}
+			joined := role != crdt.RoleNone && g.Has(self)
+			canPost := joined && !g.Archived && !g.Suggested && !st.Deactivated && (!g.Announcement || role >= crdt.RoleAdmin)
+			out = append(out, Group{ID: g.ID, Name: g.Name, Kind: kind, Description: g.Description, Policy: g.Policy.String(),
+				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, CanPost: canPost})
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b Group) int {
+		if (a.Kind == GroupAnnouncement) != (b.Kind == GroupAnnouncement) {
+			if a.Kind == GroupAnnouncement {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return a.ID.Compare(b.ID)
+	})
+	return out, err
+}
+
+// Messages returns a group's messages and polls in the deterministic display
+// order, with edits, deletions, reactions, votes, pins and hidden-by-removal
+// marks folded in.
+func (n *Node) Messages(cid, gid crdt.ID) ([]Message, error) {
+	var out []Message
+	self := n.selfKey()
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		if _, ok := st.Groups[gid]; !ok {
+			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+		}
+		v := c.View(gid)
+		out = make([]Message, 0, len(v.Posts))
+		for _, p := range v.Posts {
+			out = append(out, messageOf(st, self, p))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Message returns one message or poll of a group.
+func (n *Node) Message(cid, gid, id crdt.ID) (Message, error) {
+	ms, err := n.Messages(cid, gid)
+	if err != nil {
+		return Message{}, err
+	}
+	for _, m := range ms {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return Message{}, fmt.Errorf("message %s: %w", id.Short(), ErrUnknownMessage)
+}
+
+func nameOf(st *crdt.State, k crdt.PublicKey) string {
+	if m := st.Members[k]; m != nil {
+		return displayName(m)
+	}
+	return displayName(&crdt.Member{Key: k})
+}
+
+func messageOf(st *crdt.State, self crdt.PublicKey, p *crdt.Post) Message {
+	m := Message{ID: p.ID, Kind: p.Kind.String(), Author: peerOf(p.Author), AuthorName: nameOf(st, p.Author),
+		Text: p.Text, Time: time.UnixMilli(p.Time), Mine: p.Author == self, Edited: p.Edited,
+		Deleted: p.Deleted, Pinned: p.Pinned}
+	if !p.ReplyTo.IsZero() {
+		r := p.ReplyTo
+		m.ReplyTo = &r
+	}
+	for _, k := range p.Mentions {
+		m.Mentions = append(m.Mentions, peerOf(k))
+		m.MentionsMe = m.MentionsMe || k == self
+	}
+	if p.Deleted {
+		m.DeletedBy = nameOf(st, p.DeletedBy)
+	}
+	if p.Hidden != nil {
+		m.Hidden = strings.TrimPrefix(p.Hidden.Error(), crdt.ErrHidden.Error()+": ")
+	}
+	for _, r := range p.Reactions {
+		rr := Reaction{Emoji: r.Emoji, Count: len(r.By)}
+		for _, k := range r.By {
+			rr.By = append(rr.By, nameOf(st, k))
+			rr.Mine = rr.Mine || k == self
+		}
+		m.Reactions = append(m.Reactions, rr)
+	}
+	if pv := p.Poll; pv != nil {
+		pl := &Poll{Question: pv.Question, Multi: pv.Multi, Closed: pv.Closed, Voters: pv.Voters}
+		if pv.Closes != 0 {
+			t := time.UnixMilli(pv.Closes)
+			pl.Closes = &t
+		}
+		for i, opt := range pv.Options {
+			po := PollOption{Text: opt, By: []string{}}
+			for _, k := range pv.Votes[i] {
+				po.By = append(po.By, nameOf(st, k))
+				if k == self {
+					pl.MyChoices = append(pl.MyChoices, i)
+				}
+			}
+			po.Votes = len(pv.Votes[i])
+			pl.Options = append(pl.Options, po)
+		}
+		m.Poll = pl
+	}
+	return m
+}
+
+// checkGroup fails unless community cid has group gid.
+func (n *Node) checkGroup(cid, gid crdt.ID) error {
+	return n.rep.View(cid, func(c *crdt.Community) error {
+		if _, ok := c.State().Groups[gid]; !ok {
+			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+		}
+		return nil
+	})
+}
+
+// write encodes body and writes it to log of community cid.
+func (n *Node) write(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, body any) (crdt.ID, error) {
+	b, err := crdt.EncodeAny(body)
+	if err != nil {
+		return crdt.ID{}, err
+	}
+	op, err := n.author(ctx, cid, log, kind, b)
+	if err != nil {
+		return crdt.ID{}, err
+	}
+	return op.ID(), nil
+}
+
+// target checks that msg is a message or poll in group gid.
+func (n *Node) target(cid, gid, msg crdt.ID) error {
+	return n.rep.View(cid, func(c *crdt.Community) error {
+		if _, ok := c.State().Groups[gid]; !ok {
+			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+		}
+		t := c.Timeline(gid)
+		if t == nil || t.Get(msg) == nil {
+			return fmt.Errorf("message %s: %w", msg.Short(), ErrUnknownMessage)
+		}
+		return nil
+	})
+}
+
+func (n *Node) onTarget(ctx context.Context, cid, gid, msg crdt.ID, kind crdt.Kind, body any) error {
+	if err := n.target(cid, gid, msg); err != nil {
+		return err
+	}
+	_, err := n.write(ctx, cid, gid, kind, body)
+	return err
+}
+
+// Reply sends a message that answers another.
+func (n *Node) Reply(ctx context.Context, cid, gid, replyTo crdt.ID, text string) (crdt.ID, error) {
+	if err := n.target(cid, gid, replyTo); err != nil {
+		return crdt.ID{}, err
+	}
+	return n.write(ctx, cid, gid, crdt.KindMessage, &crdt.MessageBody{Text: strings.TrimRight(text, " \t\r\n"), Time: n.millis(), ReplyTo: idBytes(replyTo)})
+}
+
+// Edit replaces the text of one of the local member's messages.
+func (n *Node) Edit(ctx context.Context, cid, gid, msg crdt.ID, text string) error {
+	return n.onTarget(ctx, cid, gid, msg, crdt.KindEdit, &crdt.EditBody{Target: idBytes(msg), Text: strings.TrimRight(text, " \t\r\n"), Time: n.millis()})
+}
+
+// Delete deletes a message or poll for everyone (one's own, or anyone's as
+// an admin).
+func (n *Node) Delete(ctx context.Context, cid, gid, msg crdt.ID) error {
+	return n.onTarget(ctx, cid, gid, msg, crdt.KindDelete, &crdt.DeleteBody{Target: idBytes(msg), Time: n.millis()})
+}
+
+// Pin pins or unpins a message (admins).
+func (n *Node) Pin(ctx context.Context, cid, gid, msg crdt.ID, on bool) error {
+	return n.onTarget(ctx, cid, gid, msg, crdt.KindPin, &crdt.PinBody{Target: idBytes(msg), On: on, Time: n.millis()})
+}
+
+// React adds or removes an emoji reaction.
+func (n *Node) React(ctx context.Context, cid, gid, msg crdt.ID, emoji string, on bool) error {
+	return n.onTarget(ctx, cid, gid, msg, crdt.KindReaction, &crdt.ReactionBody{Target: idBytes(msg), Emoji: strings.TrimSpace(emoji), On: on, Time: n.millis()})
+}
+
+// CreatePoll posts a poll; a zero closes means open until closed.
+func (n *Node) CreatePoll(ctx context.Context, cid, gid crdt.ID, question string, options []string, multi bool, closes time.Time) (crdt.ID, error) {
+	if err := n.checkGroup(cid, gid); err != nil {
+		return crdt.ID{}, err
+	}
+	b := &crdt.PollBody{Question: strings.TrimSpace(question), Multi: multi, Time: n.millis()}
+	for _, o := range options {
+		b.Options = append(b.Options, strings.TrimSpace(o))
+	}
+	if !closes.IsZero() {
+		if !closes.After(n.now()) {
+			return crdt.ID{}, fmt.Errorf("%w: the closing time %s is in the past", crdt.ErrInvalid, closes.Format(time.RFC3339))
+		}
+		b.Closes = closes.UnixMilli()
+	}
+	return n.write(ctx, cid, gid, crdt.KindPoll, b)
+}
+
+// Vote sets the local member's choices in a poll (options counted from 0);
+// no choices withdraws the vote.
+func (n *Node) Vote(ctx context.Context, cid, gid, poll crdt.ID, choices []int) error {
+	b := &crdt.VoteBody{Poll: idBytes(poll), Time: n.millis()}
+	sorted := slices.Clone(choices)
+	slices.Sort(sorted)
+	for i, ch := range sorted {
+		if ch < 0 || ch >= crdt.MaxOptions {
+			return fmt.Errorf("%w: option %d does not exist", crdt.ErrInvalid, ch+1)
+		}
+		if i > 0 && sorted[i-1] == ch {
+			return fmt.Errorf("%w: option %d chosen twice", crdt.ErrInvalid, ch+1)
+		}
+		b.Choices = append(b.Choices, uint8(ch))
+	}
+	m, err := n.Message(cid, gid, poll)
+	if err != nil {
+		return err
+	}
+	if m.Poll == nil {
+		return fmt.Errorf("%w: %s is not a poll", crdt.ErrInvalid, poll.Short())
+	}
+	if m.Poll.Closed || (m.Poll.Closes != nil && !n.now().Before(*m.Poll.Closes)) {
+		return fmt.Errorf("%w: the poll is closed", crdt.ErrInvalid)
+	}
+	return n.onTarget(ctx, cid, gid, poll, crdt.KindVote, b)
+}
+
+// ClosePoll closes a poll (its creator or an admin).
+func (n *Node) ClosePoll(ctx context.Context, cid, gid, poll crdt.ID) error {
+	return n.onTarget(ctx, cid, gid, poll, crdt.KindPollClose, &crdt.PollCloseBody{Poll: idBytes(poll), Time: n.millis()})
+}
+
+// CreateGroup creates a group (or, where only admins create groups,
+// suggests one). policy is "open" (default), "approval" or "everyone".
+func (n *Node) CreateGroup(ctx context.Context, cid crdt.ID, name, description, policy string) (Group, error) {
+	var p crdt.GroupPolicy
+	switch policy {
+	case "", "open":
+		p = crdt.PolicyOpen
+	case "approval":
+		p = crdt.PolicyApproval
+	case "everyone":
+		p = crdt.PolicyEveryone
+	default:
+		return Group{}, fmt.Errorf("%w: policy %q: want open, approval or everyone", crdt.ErrInvalid, policy)
+	}
+	id, err := n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: strings.TrimSpace(name), Description: strings.TrimSpace(description), Policy: p, Time: n.millis()})
+	if err != nil {
+		return Group{}, err
+	}
+	gs, err := n.Groups(cid)
+	for _, g := range gs {
+		if g.ID == id {
+			return g, nil
+		}
+	}
+	return Group{}, fmt.Errorf("group %s not found after creating it: %v", id.Short(), err)
+}
+
+// JoinGroup joins an open group, or asks to join an approval group.
+func (n *Node) JoinGroup(ctx context.Context, cid, gid crdt.ID) error {
+	if err := n.checkGroup(cid, gid); err != nil {
+		return err
+	}
+	_, err := n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupJoin, &crdt.GroupJoinBody{Group: idBytes(gid), Time: n.millis()})
+	return err
+}
+
+// LeaveGroup leaves a group.
+func (n *Node) LeaveGroup(ctx context.Context, cid, gid crdt.ID) error {
+	if err := n.checkGroup(cid, gid); err != nil {
+		return err
+	}
+	_, err := n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupLeave, &crdt.GroupLeaveBody{Group: idBytes(gid), Time: n.millis()})
+	return err
+}
+
+// memberKey resolves a member's peer id.
+func (n *Node) memberKey(cid crdt.ID, peerID string) (crdt.PublicKey, error) {
+	p, err := peer.Decode(strings.TrimSpace(peerID))
+	if err != nil {
+		return crdt.PublicKey{}, fmt.Errorf("%w: member %q is not a peer id: %v", crdt.ErrInvalid, peerID, err)
+	}
+	k, ok := keyOf(p)
+	if !ok {
+		return crdt.PublicKey{}, fmt.Errorf("%w: member %q is not an Ed25519 peer id", crdt.ErrInvalid, peerID)
+	}
+	err = n.rep.View(cid, func(c *crdt.Community) error {
+		if c.State().Role(k) == crdt.RoleNone {
+			return fmt.Errorf("%s: %w", peerID, ErrUnknownMember)
+		}
+		return nil
+	})
+	return k, err
+}
+
+// RemoveMember removes a member from the community and all its groups.
+func (n *Node) RemoveMember(ctx context.Context, cid crdt.ID, peerID string) error {
+	k, err := n.memberKey(cid, peerID)
+	if err != nil {
+		return err
+	}
+	var seen []crdt.SeenLog
+	_ = n.rep.View(cid, func(c *crdt.Community) error { seen = c.SeenLogs(); return nil })
+	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindRemove, &crdt.RemoveBody{Member: k[:], Seen: seen, Time: n.millis()})
+	return err
+}
+
+// SetRole promotes or demotes a member: role is "member", "admin" or "owner".
+func (n *Node) SetRole(ctx context.Context, cid crdt.ID, peerID, role string) error {
+	var r crdt.Role
+	switch role {
+	case "member":
+		r = crdt.RoleMember
+	case "admin":
+		r = crdt.RoleAdmin
+	case "owner":
+		r = crdt.RoleOwner
+	default:
+		return fmt.Errorf("%w: role %q: want member, admin or owner", crdt.ErrInvalid, role)
+	}
+	k, err := n.memberKey(cid, peerID)
+	if err != nil {
+		return err
+	}
+	var seen []crdt.SeenLog
+	_ = n.rep.View(cid, func(c *crdt.Community) error { seen = c.SeenLogs(); return nil })
+	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindRole, &crdt.RoleBody{Member: k[:], Role: r, Seen: seen, Time: n.millis()})
+	return err
+}
+
+// Audit lists the admin actions that took effect, oldest first.
+func (n *Node) Audit(cid crdt.ID) ([]AuditEntry, error) {
+	out := []AuditEntry{}
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		for _, a := range c.Audit() {
+			e := AuditEntry{Op: a.Op, Action: a.Kind.String(), Actor: peerOf(a.Actor), ActorName: nameOf(st, a.Actor), Detail: a.Detail, Time: time.UnixMilli(a.Time)}
+			if a.Target != (crdt.PublicKey{}) {
+				e.Target, e.TargetName = peerOf(a.Target), nameOf(st, a.Target)
+			}
+			if !a.Object.IsZero() {
+				obj := a.Object
+				e.Object = &obj
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
