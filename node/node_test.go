@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -80,6 +82,9 @@ func (s *simNet) start(home, name string, st store.OpStore) *testNode {
 	cfg.MDNS = false
 	cfg.Host = s.host(home)
 	cfg.Store = st
+	if os.Getenv("NODE_DEBUG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	n, err := Open(s.t.Context(), cfg)
 	if err != nil {
 		s.t.Fatal(err)

@@ -161,6 +161,22 @@ func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 			}
 		}
 	}
+	// Parked ops wait for parents that p's heads may not lead to (a joiner
+	// parks its own invite and join before it holds anything): ask for
+	// those too, once each.
+	asked := map[crdt.ID]bool{}
+	topUp := func() {
+		missing, err := n.rep.Missing(ctx, wire.MaxFetch)
+		if err != nil {
+			return
+		}
+		for _, m := range missing {
+			if !asked[m] {
+				want[m] = true
+			}
+		}
+	}
+	topUp()
 	for round := 0; len(want) > 0 && round < maxPullRounds; round++ {
 		batch := make([]crdt.ID, 0, wire.MaxFetch)
 		for id := range want {
@@ -169,6 +185,7 @@ func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 			}
 			batch = append(batch, id)
 			delete(want, id)
+			asked[id] = true
 		}
 		var resp wire.Response
 		if err := n.request(ctx, p, syncProtocol, &wire.Request{Kind: wire.KindFetch, Community: cid[:], IDs: wire.FromIDs(batch)}, &resp); err != nil {
@@ -198,6 +215,9 @@ func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 					want[m] = true
 				}
 			}
+		}
+		if len(want) == 0 {
+			topUp()
 		}
 	}
 	return nil
