@@ -88,6 +88,9 @@ type State struct {
 	Requests            map[PublicKey]*Request
 	Groups              map[ID]*Group
 	Invites             map[ID]*Invite
+	// Names keeps the last display name of everyone who was ever a member
+	// or asked to join, so the posts of people who left keep a name.
+	Names map[PublicKey]string
 	// Rejected lists ops that were in the replayed set but whose effect was
 	// refused at their place in the deterministic order, with the reason.
 	Rejected map[ID]error
@@ -101,6 +104,7 @@ func newState() *State {
 		Requests: map[PublicKey]*Request{},
 		Groups:   map[ID]*Group{},
 		Invites:  map[ID]*Invite{},
+		Names:    map[PublicKey]string{},
 		Rejected: map[ID]error{},
 	}
 }
@@ -127,6 +131,7 @@ func (s *State) Clone() *State {
 		c.Invites[k] = &vv
 	}
 	c.Rejected = maps.Clone(s.Rejected)
+	c.Names = maps.Clone(s.Names)
 	c.Audit = append([]AuditEntry(nil), s.Audit...)
 	return &c
 }
@@ -372,6 +377,7 @@ func (s *State) mutate(o *Op, body any) {
 	case *JoinBody:
 		inv := s.Invites[idOf(b.Invite)]
 		inv.Uses++
+		s.Names[o.Author] = b.Name
 		if s.JoinPolicy == JoinByApproval {
 			s.Requests[o.Author] = &Request{Key: o.Author, Name: b.Name, Op: id, Time: b.Time}
 			return
@@ -379,6 +385,7 @@ func (s *State) mutate(o *Op, body any) {
 		s.Members[o.Author] = &Member{Key: o.Author, Name: b.Name, Role: inv.Body.Role, Since: id, RoleBy: id, Joined: b.Time}
 	case *ProfileBody:
 		s.Members[o.Author].Name = b.Name
+		s.Names[o.Author] = b.Name
 	case *GroupCreateBody:
 		g := &Group{ID: id, Name: b.Name, Description: b.Description, Policy: b.Policy, Creator: o.Author,
 			Members: map[PublicKey]ID{}, Requests: map[PublicKey]*Request{}}
@@ -409,6 +416,7 @@ func (s *State) mutate(o *Op, body any) {
 	case *AddBody:
 		k := keyOf(b.Member)
 		delete(s.Requests, k)
+		s.Names[k] = b.Name
 		s.Members[k] = &Member{Key: k, Name: b.Name, Role: b.Role, Since: id, RoleBy: id, Joined: b.Time}
 		audit(o.Kind, k, ZeroID, b.Role.String(), b.Time)
 	case *RemoveBody:

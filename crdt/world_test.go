@@ -32,8 +32,8 @@ func newWorld(t testing.TB, owner string) *world {
 }
 
 func (w *world) pub(name string) PublicKey { return w.keys[name].pub() }
-func (w *world) pk(name string) []byte    { p := w.pub(name); return p[:] }
-func (w *world) cid() ID                  { return w.genesis.ID() }
+func (w *world) pk(name string) []byte     { p := w.pub(name); return p[:] }
+func (w *world) cid() ID                   { return w.genesis.ID() }
 
 // try drafts an op by name on name's replica and adds it there.
 func (w *world) try(name string, log ID, kind Kind, body interface{ check() error }) (*Op, error) {

@@ -98,7 +98,7 @@ func nameOf(st *crdt.State, k crdt.PublicKey) string {
 	if m := st.Members[k]; m != nil {
 		return displayName(m)
 	}
-	return displayName(&crdt.Member{Key: k})
+	return displayName(&crdt.Member{Key: k, Name: st.Names[k]})
 }
 
 func messageOf(st *crdt.State, self crdt.PublicKey, p *crdt.Post) Message {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -47,9 +48,25 @@ type command struct {
 // opts holds every flag; each command registers the ones it takes.
 type opts struct {
 	home, name, community, group, text, link, logLevel string
-	json, noMDNS                                       bool
-	listen                                             multiFlag
+	member, message, emoji, question, description      string
+	policy, role, closes                               string
+	json, noMDNS, multi, remove                        bool
+	listen, options                                    multiFlag
+	choices                                            intsFlag
 	stdout, stderr                                     io.Writer
+}
+
+// intsFlag collects repeated integer flags.
+type intsFlag []int
+
+func (m *intsFlag) String() string { return fmt.Sprint(*m) }
+func (m *intsFlag) Set(v string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return fmt.Errorf("%q is not a number", v)
+	}
+	*m = append(*m, n)
+	return nil
 }
 
 type multiFlag []string
@@ -85,6 +102,71 @@ var commands = []command{
 	{"name set", "change your display name", func(fs *flag.FlagSet, o *opts) {
 		fs.StringVar(&o.name, "name", "", "new display name (required)")
 	}, cmdNameSet},
+	{"announce", "post to the announcement group (admins)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.text, "text", "", "the announcement (required)")
+	}, cmdAnnounce},
+	{"reply", "answer a message", func(fs *flag.FlagSet, o *opts) {
+		messageFlags(fs, o)
+		fs.StringVar(&o.text, "text", "", "the reply (required)")
+	}, cmdReply},
+	{"edit", "change the text of your message", func(fs *flag.FlagSet, o *opts) {
+		messageFlags(fs, o)
+		fs.StringVar(&o.text, "text", "", "the new text (required)")
+	}, cmdEdit},
+	{"delete", "delete a message for everyone (yours, or anyone's as an admin)", messageFlags, cmdDelete},
+	{"pin", "pin a message (admins; --unpin to take it down)", func(fs *flag.FlagSet, o *opts) {
+		messageFlags(fs, o)
+		fs.BoolVar(&o.remove, "unpin", false, "unpin instead")
+	}, cmdPin},
+	{"react", "react to a message with an emoji", func(fs *flag.FlagSet, o *opts) {
+		messageFlags(fs, o)
+		fs.StringVar(&o.emoji, "emoji", "", "the emoji (required)")
+		fs.BoolVar(&o.remove, "remove", false, "take your reaction back")
+	}, cmdReact},
+	{"poll create", "start a poll", func(fs *flag.FlagSet, o *opts) {
+		groupFlags(fs, o)
+		fs.StringVar(&o.question, "question", "", "the question (required)")
+		fs.Var(&o.options, "option", "an option (repeat 2 to 12 times)")
+		fs.BoolVar(&o.multi, "multi", false, "allow choosing several options")
+		fs.StringVar(&o.closes, "closes", "", "closing time, RFC 3339 (e.g. 2026-12-01T18:00:00Z) or a duration from now (e.g. 48h)")
+	}, cmdPollCreate},
+	{"vote", "vote in a poll (options counted from 1)", func(fs *flag.FlagSet, o *opts) {
+		pollFlags(fs, o)
+		fs.Var(&o.choices, "option", "the number of an option you choose (repeatable in a multiple-choice poll)")
+	}, cmdVote},
+	{"poll show", "show a poll's results", pollFlags, cmdPollShow},
+	{"poll close", "close a poll (its creator or an admin)", pollFlags, cmdPollClose},
+	{"group create", "create a group (members may only suggest one unless the settings allow)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.name, "name", "", "group name (required)")
+		fs.StringVar(&o.description, "description", "", "what the group is for")
+		fs.StringVar(&o.policy, "policy", "open", "who gets in: open, approval or everyone")
+	}, cmdGroupCreate},
+	{"group join", "join a group (or ask to, if it needs approval)", groupFlags, cmdGroupJoin},
+	{"group leave", "leave a group", groupFlags, cmdGroupLeave},
+	{"member remove", "remove a member from the community and all its groups (admins)", memberFlags, cmdMemberRemove},
+	{"member promote", "make a member an admin (or, with --role owner, a co-owner)", func(fs *flag.FlagSet, o *opts) {
+		memberFlags(fs, o)
+		fs.StringVar(&o.role, "role", "admin", "admin or owner")
+	}, cmdMemberPromote},
+	{"member demote", "make an admin a plain member again", memberFlags, cmdMemberDemote},
+	{"audit", "list the admin actions taken in a community", communityFlag, cmdAudit},
+}
+
+func messageFlags(fs *flag.FlagSet, o *opts) {
+	groupFlags(fs, o)
+	fs.StringVar(&o.message, "message", "", "message id (required)")
+}
+
+func pollFlags(fs *flag.FlagSet, o *opts) {
+	groupFlags(fs, o)
+	fs.StringVar(&o.message, "poll", "", "poll id (required)")
+}
+
+func memberFlags(fs *flag.FlagSet, o *opts) {
+	communityFlag(fs, o)
+	fs.StringVar(&o.member, "member", "", "the member's peer id (required)")
 }
 
 func communityFlag(fs *flag.FlagSet, o *opts) {
@@ -429,9 +511,43 @@ func cmdMessages(ctx context.Context, o *opts) error {
 			fmt.Fprintln(w, "No messages yet.")
 		}
 		for _, m := range ms {
-			fmt.Fprintf(w, "%s\t%s:\t%s\n", m.Time.Local().Format("Jan 2 15:04"), m.AuthorName, strings.ReplaceAll(m.Text, "\n", "\n\t\t"))
+			printMessage(w, m)
 		}
 	})
+}
+
+// printMessage prints one message for people: time, author, text and its
+// marks (reply, edited, deleted, hidden by a removal, pinned), reactions
+// and, for a poll, its results; then the id, for commands that act on it.
+func printMessage(w io.Writer, m node.Message) {
+	text := strings.ReplaceAll(m.Text, "\n", "\n\t\t")
+	switch {
+	case m.Hidden != "":
+		text = "[hidden: " + m.Hidden + "]"
+	case m.Deleted:
+		text = "[deleted by " + m.DeletedBy + "]"
+	case m.Poll != nil:
+		text = "📊 " + text
+	}
+	var marks []string
+	if m.ReplyTo != nil {
+		marks = append(marks, "↪ "+m.ReplyTo.Short())
+	}
+	if m.Edited {
+		marks = append(marks, "(edited)")
+	}
+	if m.Pinned {
+		marks = append(marks, "📌")
+	}
+	for _, r := range m.Reactions {
+		marks = append(marks, fmt.Sprintf("%s %d", r.Emoji, r.Count))
+	}
+	fmt.Fprintf(w, "%s\t%s:\t%s\t%s\t%s\n", m.Time.Local().Format("Jan 2 15:04"), m.AuthorName, text, strings.Join(marks, " "), m.ID)
+	if m.Poll != nil && !m.Deleted && m.Hidden == "" {
+		for i, o := range m.Poll.Options {
+			fmt.Fprintf(w, "\t\t  %d. %s — %d\n", i+1, o.Text, o.Votes)
+		}
+	}
 }
 
 func cmdNameSet(ctx context.Context, o *opts) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -31,11 +32,23 @@ func socketPath(home string) string { return filepath.Join(home, socketName) }
 
 // args are the union of every method's arguments.
 type args struct {
-	Name      string  `json:"name,omitempty"`
-	Community crdt.ID `json:"community,omitzero"`
-	Group     crdt.ID `json:"group,omitzero"`
-	Text      string  `json:"text,omitempty"`
-	Link      string  `json:"link,omitempty"`
+	Name        string    `json:"name,omitempty"`
+	Community   crdt.ID   `json:"community,omitzero"`
+	Group       crdt.ID   `json:"group,omitzero"`
+	Text        string    `json:"text,omitempty"`
+	Link        string    `json:"link,omitempty"`
+	Member      string    `json:"member,omitempty"` // peer id
+	Message     crdt.ID   `json:"message,omitzero"` // a message or poll id
+	Emoji       string    `json:"emoji,omitempty"`
+	On          bool      `json:"on,omitempty"`
+	Question    string    `json:"question,omitempty"`
+	Options     []string  `json:"options,omitempty"`
+	Choices     []int     `json:"choices,omitempty"` // poll options, counted from 0
+	Multi       bool      `json:"multi,omitempty"`
+	Closes      time.Time `json:"closes,omitzero"`
+	Role        string    `json:"role,omitempty"`
+	Policy      string    `json:"policy,omitempty"`
+	Description string    `json:"description,omitempty"`
 }
 
 type badRequest struct{ error }
@@ -45,6 +58,140 @@ func needCommunity(a args) error {
 		return badRequest{errors.New("community id is required")}
 	}
 	return nil
+}
+
+func needMessage(a args) error {
+	if err := needGroup(a); err != nil {
+		return err
+	}
+	if a.Message.IsZero() {
+		return badRequest{errors.New("message id is required")}
+	}
+	return nil
+}
+
+func needMember(a args) error {
+	if err := needCommunity(a); err != nil {
+		return err
+	}
+	if a.Member == "" {
+		return badRequest{errors.New("member peer id is required")}
+	}
+	return nil
+}
+
+var ok = map[string]bool{"ok": true}
+
+// done turns an error-only result into {"ok": true}.
+func done(err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return ok, nil
+}
+
+// opID turns an id result into {"id": ID}.
+func opID(id crdt.ID, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return map[string]crdt.ID{"id": id}, nil
+}
+
+// ruleMethods are the community operations beyond posting.
+func ruleMethods(n node.API) map[string]func(context.Context, args) (any, error) {
+	return map[string]func(context.Context, args) (any, error){
+		"member.remove": func(ctx context.Context, a args) (any, error) {
+			if err := needMember(a); err != nil {
+				return nil, err
+			}
+			return done(n.RemoveMember(ctx, a.Community, a.Member))
+		},
+		"member.role": func(ctx context.Context, a args) (any, error) {
+			if err := needMember(a); err != nil {
+				return nil, err
+			}
+			return done(n.SetRole(ctx, a.Community, a.Member, a.Role))
+		},
+		"group.create": func(ctx context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return n.CreateGroup(ctx, a.Community, a.Name, a.Description, a.Policy)
+		},
+		"group.join": func(ctx context.Context, a args) (any, error) {
+			if err := needGroup(a); err != nil {
+				return nil, err
+			}
+			return done(n.JoinGroup(ctx, a.Community, a.Group))
+		},
+		"group.leave": func(ctx context.Context, a args) (any, error) {
+			if err := needGroup(a); err != nil {
+				return nil, err
+			}
+			return done(n.LeaveGroup(ctx, a.Community, a.Group))
+		},
+		"reply": func(ctx context.Context, a args) (any, error) {
+			if err := needMessage(a); err != nil {
+				return nil, err
+			}
+			return opID(n.Reply(ctx, a.Community, a.Group, a.Message, a.Text))
+		},
+		"edit": func(ctx context.Context, a args) (any, error) {
+			if err := needMessage(a); err != nil {
+				return nil, err
+			}
+			return done(n.Edit(ctx, a.Community, a.Group, a.Message, a.Text))
+		},
+		"delete": func(ctx context.Context, a args) (any, error) {
+			if err := needMessage(a); err != nil {
+				return nil, err
+			}
+			return done(n.Delete(ctx, a.Community, a.Group, a.Message))
+		},
+		"pin": func(ctx context.Context, a args) (any, error) {
+			if err := needMessage(a); err != nil {
+				return nil, err
+			}
+			return done(n.Pin(ctx, a.Community, a.Group, a.Message, a.On))
+		},
+		"react": func(ctx context.Context, a args) (any, error) {
+			if err := needMessage(a); err != nil {
+				return nil, err
+			}
+			return done(n.React(ctx, a.Community, a.Group, a.Message, a.Emoji, a.On))
+		},
+		"poll.create": func(ctx context.Context, a args) (any, error) {
+			if err := needGroup(a); err != nil {
+				return nil, err
+			}
+			return opID(n.CreatePoll(ctx, a.Community, a.Group, a.Question, a.Options, a.Multi, a.Closes))
+		},
+		"vote": func(ctx context.Context, a args) (any, error) {
+			if err := needMessage(a); err != nil {
+				return nil, err
+			}
+			return done(n.Vote(ctx, a.Community, a.Group, a.Message, a.Choices))
+		},
+		"poll.close": func(ctx context.Context, a args) (any, error) {
+			if err := needMessage(a); err != nil {
+				return nil, err
+			}
+			return done(n.ClosePoll(ctx, a.Community, a.Group, a.Message))
+		},
+		"message": func(_ context.Context, a args) (any, error) {
+			if err := needMessage(a); err != nil {
+				return nil, err
+			}
+			return n.Message(a.Community, a.Group, a.Message)
+		},
+		"audit": func(_ context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return n.Audit(a.Community)
+		},
+	}
 }
 
 func needGroup(a args) error {
@@ -128,6 +275,7 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 // controlHandler serves the control API over n.
 func controlHandler(n node.API, log *slog.Logger) http.Handler {
 	ms := methods(n)
+	maps.Copy(ms, ruleMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
 		fn, ok := ms[r.PathValue("method")]
