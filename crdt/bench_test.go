@@ -61,7 +61,7 @@ func BenchmarkOpVerify(b *testing.B) {
 	msg, _ := op.SigningBytes()
 	b.ReportAllocs()
 	for b.Loop() {
-		if !verify(op.Author, msg, op.Sig) {
+		if !verifySig(op.Author, msg, op.Sig) {
 			b.Fatal("verify failed")
 		}
 	}

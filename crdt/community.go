@@ -30,6 +30,7 @@ type Community struct {
 	rankGen uint64            // bumped when members' ranks, which order timelines, may have changed
 	cache   map[string]*State // StateAt results by sorted heads; values are never mutated
 	anc     map[ID]map[ID]bool
+	proofs  map[ID]bool // join proof verdicts, by join op id
 	groups  map[ID]*Timeline
 }
 
@@ -56,10 +57,11 @@ func NewCommunity(genesis *Op) (*Community, error) {
 		heads:   []ID{genesis.ID()},
 		cache:   map[string]*State{},
 		anc:     map[ID]map[ID]bool{},
+		proofs:  map[ID]bool{},
 		groups:  map[ID]*Timeline{},
 		gen:     1,
 	}
-	c.res = resolve(c.control, c.body, c.ancestors)
+	c.res = resolve(c.control, c.body, c.ancestors, c.proofs)
 	return c, nil
 }
 
@@ -91,15 +93,33 @@ func Load(genesis *Op, ops []*Op) (*Community, error) {
 		c.bodies[o.ID()] = body
 	}
 	for _, o := range content {
-		if m := c.Missing(o); len(m) > 0 {
-			return nil, fmt.Errorf("%w: op %s lacks %d of its parents, deps or target", ErrMissingDeps, o.ID().Short(), len(m))
+		t := c.groups[o.Log]
+		ok := true
+		for _, p := range o.Parents {
+			ok = ok && t.ops[p] != nil
+		}
+		for _, d := range o.Deps {
+			ok = ok && c.control[d] != nil
+		}
+		if target, has := contentTarget(t.ops[o.ID()].Body); has {
+			ok = ok && t.ops[target] != nil
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: op %s lacks some of its parents, deps or target", ErrMissingDeps, o.ID().Short())
+		}
+	}
+	// A stored join passed every check when it arrived, its proof included;
+	// the proof depends on nothing else, so it need not be verified again.
+	for id, o := range c.control {
+		if o.Kind == KindJoin {
+			c.proofs[id] = true
 		}
 	}
 	c.heads = headsOf(c.control)
 	for _, t := range c.groups {
 		t.heads = headsOfTimeline(t)
 	}
-	c.res = resolve(c.control, c.body, c.ancestors)
+	c.res = resolve(c.control, c.body, c.ancestors, c.proofs)
 	c.gen++
 	c.rankGen++
 	return c, nil
@@ -301,8 +321,8 @@ func (c *Community) Add(o *Op) error {
 		if c.res.roleGen != before {
 			c.rankGen++
 		}
-	} else {
-		c.res = resolve(c.control, c.body, c.ancestors)
+	} else if !c.applyCommutingJoin(o, body) {
+		c.res = resolve(c.control, c.body, c.ancestors, c.proofs)
 		c.rankGen++
 	}
 	c.gen++
@@ -337,6 +357,38 @@ func (c *Community) applyLast(o *Op, body any) {
 	} else {
 		r.losses[l.target] = append(r.losses[l.target], l)
 	}
+}
+
+// applyCommutingJoin applies a join that is concurrent with other ops
+// without a replay when its place in the order cannot matter: a newcomer
+// (never a member, no request) redeeming an unlimited invite that nobody
+// revoked, in a community that admits by link and never required approval.
+// Such a join commutes with every other op — nothing else names the
+// newcomer or counts the invite's uses — so applying it last gives the state
+// a full resolution would. A wave of joins, each written on the invite
+// alone, then costs no replays.
+func (c *Community) applyCommutingJoin(o *Op, body any) bool {
+	b, ok := body.(*JoinBody)
+	if !ok {
+		return false
+	}
+	r, st := c.res, c.res.state
+	inv := st.Invites[idOf(b.Invite)]
+	_, known := r.admitted[o.Author]
+	switch {
+	case inv == nil || inv.Revoked || inv.Body.MaxUses != 0 || len(r.revokes[inv.ID]) > 0,
+		known, st.Requests[o.Author] != nil, st.Deactivated,
+		st.JoinPolicy != JoinByLink || r.everApproval:
+		return false
+	}
+	need, err := st.check(o, body, RoleNone)
+	if err != nil {
+		return false // let the full resolution record why
+	}
+	r.lossPast[o.ID()] = r.pastOf(o)
+	st.mutate(o, body)
+	r.noteApplied(o, body, need)
+	return true
 }
 
 func (c *Community) timeline(group ID) *Timeline {
@@ -375,7 +427,7 @@ func (c *Community) StateAt(heads []ID) (*State, error) {
 		past[id] = o
 		stack = append(stack, o.Parents...)
 	}
-	st := resolve(past, c.body, c.ancestors).state
+	st := resolve(past, c.body, c.ancestors, c.proofs).state
 	if len(c.cache) >= stateCacheSize {
 		clear(c.cache)
 	}
@@ -417,21 +469,41 @@ func IsInvalid(err error) bool {
 func (c *Community) Draft(log ID, kind Kind, body []byte) Op {
 	o := Op{Community: c.id, Log: log, Kind: kind, Body: body}
 	if kind.IsContent() {
-		o.Deps = c.ControlHeads()
+		o.Deps = c.capHeads(c.heads, MaxDeps, func(id ID) uint64 { return c.control[id].Height })
 		if t := c.groups[log]; t != nil {
-			o.Parents = t.Heads()
+			o.Parents = c.capHeads(t.heads, MaxParents, func(id ID) uint64 { return t.ops[id].Op.Height })
 			for _, p := range o.Parents {
 				o.Height = max(o.Height, t.ops[p].Op.Height)
 			}
 		}
 	} else {
-		o.Parents = c.ControlHeads()
+		o.Parents = c.capHeads(c.heads, MaxParents, func(id ID) uint64 { return c.control[id].Height })
 		for _, p := range o.Parents {
 			o.Height = max(o.Height, c.control[p].Height)
 		}
 	}
 	o.Height++
 	return o
+}
+
+// capHeads returns heads, or when there are more than limit (after many
+// concurrent writers, such as a wave of joins, each written on the invite
+// alone), the limit highest ones: later ops merge the rest.
+func (c *Community) capHeads(heads []ID, limit int, height func(ID) uint64) []ID {
+	if len(heads) <= limit {
+		return slices.Clone(heads)
+	}
+	hs := slices.Clone(heads)
+	slices.SortFunc(hs, func(a, b ID) int {
+		if ha, hb := height(a), height(b); ha != hb {
+			if ha > hb {
+				return -1
+			}
+			return 1
+		}
+		return a.Compare(b)
+	})
+	return SortIDs(hs[:limit])
 }
 
 // depsPast reports whether loss l is in the causal past of control heads deps.

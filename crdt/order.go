@@ -1,51 +1,78 @@
 package crdt
 
-// topoOrder returns ops (a set closed under parents) in Kahn topological order
-// with the tie break of DESIGN rule 4: author rank descending, then height
-// ascending, then id ascending. rank is asked when an op becomes ready, so
-// during a replay it sees the state built so far.
-// visit returns false to stop early.
+import "container/heap"
+
+// topoOrder visits ops (a set closed under parents) in Kahn topological
+// order with the tie break of DESIGN rule 4: author rank descending, then
+// height ascending, then id ascending. An op's rank is asked once, when it
+// becomes ready (all its parents visited), so during a replay it is the
+// author's rank in the state replayed so far. visit returns false to stop
+// early.
 func topoOrder(ops map[ID]*Op, rank func(*Op) Role, visit func(*Op) bool) {
-	indeg := make(map[ID]int, len(ops))
-	children := make(map[ID][]ID, len(ops))
+	// Work on indexes: a replay of a 100,000-op log should not build maps of
+	// slices.
+	list := make([]*Op, 0, len(ops))
+	index := make(map[ID]int32, len(ops))
 	for id, o := range ops {
-		n := 0
+		index[id] = int32(len(list))
+		list = append(list, o)
+	}
+	indeg := make([]int32, len(list))
+	first := make([]int32, len(list)) // head of each op's child list, -1 if none
+	for i := range first {
+		first[i] = -1
+	}
+	var next, child []int32 // linked lists of children
+	for i, o := range list {
 		for _, p := range o.Parents {
-			if _, ok := ops[p]; ok {
-				n++
-				children[p] = append(children[p], id)
+			if pi, ok := index[p]; ok {
+				indeg[i]++
+				child = append(child, int32(i))
+				next = append(next, first[pi])
+				first[pi] = int32(len(child) - 1)
 			}
 		}
-		indeg[id] = n
 	}
-	var ready []*Op
-	for id, n := range indeg {
+	var ready readyHeap
+	for i, n := range indeg {
 		if n == 0 {
-			ready = append(ready, ops[id])
+			ready = append(ready, readyOp{list[i], rank(list[i]), int32(i)})
 		}
 	}
-	for len(ready) > 0 {
-		best := 0
-		bestRank := rank(ready[0])
-		for i := 1; i < len(ready); i++ {
-			r := rank(ready[i])
-			if before(ready[i], r, ready[best], bestRank) {
-				best, bestRank = i, r
-			}
-		}
-		o := ready[best]
-		ready[best] = ready[len(ready)-1]
-		ready = ready[:len(ready)-1]
-		if !visit(o) {
+	heap.Init(&ready)
+	for ready.Len() > 0 {
+		r := heap.Pop(&ready).(readyOp)
+		if !visit(r.op) {
 			return
 		}
-		for _, c := range children[o.ID()] {
+		for e := first[r.idx]; e >= 0; e = next[e] {
+			c := child[e]
 			indeg[c]--
 			if indeg[c] == 0 {
-				ready = append(ready, ops[c])
+				heap.Push(&ready, readyOp{list[c], rank(list[c]), c})
 			}
 		}
 	}
+}
+
+type readyOp struct {
+	op   *Op
+	rank Role
+	idx  int32
+}
+
+// readyHeap orders ready ops by the tie break.
+type readyHeap []readyOp
+
+func (h readyHeap) Len() int           { return len(h) }
+func (h readyHeap) Less(i, j int) bool { return before(h[i].op, h[i].rank, h[j].op, h[j].rank) }
+func (h readyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *readyHeap) Push(x any)        { *h = append(*h, x.(readyOp)) }
+func (h *readyHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // before reports whether a (of rank ra) comes before b (of rank rb) among ready ops.

@@ -82,6 +82,8 @@ type resolution struct {
 	applied  map[PublicKey][]applied
 	joins    map[ID][]*Op // applied joins, by invite
 	roleGen  uint64       // bumped when a rank that orders content may have changed
+	// everApproval is set once any settings op asked for join approval.
+	everApproval bool
 }
 
 func newResolution() *resolution {
@@ -140,18 +142,19 @@ func (r *resolution) inPast(l *loss, id ID) bool {
 
 // resolve replays a set of control ops closed under parents (genesis
 // included). anc returns the ancestor set of a loss op.
-func resolve(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool) *resolution {
+func resolve(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, proofs map[ID]bool) *resolution {
 	struck := map[ID]error{}
 	for {
-		r, again := resolvePass(ops, bodies, anc, struck)
+		r, again := resolvePass(ops, bodies, anc, struck, proofs)
 		if !again {
 			return r
 		}
 	}
 }
 
-func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, struck map[ID]error) (*resolution, bool) {
+func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, struck map[ID]error, proofs map[ID]bool) (*resolution, bool) {
 	r := newResolution()
+	r.state.proofs = proofs
 	st := r.state
 	restart := false
 	concurrent := func(l *loss, o *Op) bool {
@@ -294,6 +297,8 @@ func (r *resolution) noteApplied(o *Op, body any, need Role) {
 		r.admitted[k] = role
 	}
 	switch b := body.(type) {
+	case *SettingsBody:
+		r.everApproval = r.everApproval || b.JoinPolicy == JoinByApproval
 	case *JoinBody:
 		r.joins[idOf(b.Invite)] = append(r.joins[idOf(b.Invite)], o)
 		if m := r.state.Members[o.Author]; m != nil && m.Since == o.ID() {

@@ -96,6 +96,10 @@ type State struct {
 	Rejected map[ID]error
 	// Audit lists the admin actions that took effect, in replay order.
 	Audit []AuditEntry
+
+	// proofs caches join proof verdicts by join op id, shared by every
+	// state of one community: a proof's validity depends on that op alone.
+	proofs map[ID]bool
 }
 
 func newState() *State {
@@ -342,6 +346,17 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 	return 0, invalid("%s is not a control op", o.Kind)
 }
 
+func (s *State) proofOK(o *Op, inv *Invite, b *JoinBody) bool {
+	if ok, seen := s.proofs[o.ID()]; seen {
+		return ok
+	}
+	ok := ed25519.Verify(inv.Body.Key, JoinProofMessage(s.Community, inv.ID, o.Author), b.Proof)
+	if s.proofs != nil {
+		s.proofs[o.ID()] = ok
+	}
+	return ok
+}
+
 func (s *State) checkJoin(o *Op, b *JoinBody, role Role) error {
 	invID := idOf(b.Invite)
 	inv, ok := s.Invites[invID]
@@ -354,7 +369,7 @@ func (s *State) checkJoin(o *Op, b *JoinBody, role Role) error {
 		return invalid("already a member")
 	case s.Requests[o.Author] != nil:
 		return invalid("already asked to join")
-	case !ed25519.Verify(inv.Body.Key, JoinProofMessage(s.Community, invID, o.Author), b.Proof):
+	case !s.proofOK(o, inv, b):
 		return unauthorized("join proof does not verify with the invite key")
 	case inv.Body.Expires != 0 && b.Time/1000 > inv.Body.Expires:
 		return unauthorized("invite expired")
