@@ -194,9 +194,9 @@ func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 		if resp.Error != "" {
 			return fmt.Errorf("peer %s: %s", p.ShortString(), resp.Error)
 		}
-		for _, raw := range resp.Ops {
-			op, err := crdt.DecodeOp(raw)
-			if err != nil {
+		decoded, errs := crdt.DecodeOps(resp.Ops)
+		for i, op := range decoded {
+			if err := errs[i]; err != nil {
 				n.host.Network().ClosePeer(p) // a peer that sends garbage is dropped
 				return fmt.Errorf("peer %s sent a bad op: %w", p.ShortString(), err)
 			}

@@ -79,28 +79,35 @@ func (r *Replica) load(ctx context.Context, cid crdt.ID) error {
 	if err != nil {
 		return err
 	}
-	c, err := crdt.NewCommunity(genesis)
-	if err != nil {
-		return err
-	}
 	logs, err := r.store.Logs(ctx, cid)
 	if err != nil {
 		return err
 	}
+	var ops []*crdt.Op
 	for _, lg := range logs { // the control log (zero id) sorts first
 		err := r.store.Ops(ctx, cid, lg, func(o *crdt.Op) error {
-			if o.Kind == crdt.KindGenesis {
-				return nil
-			}
-			if err := c.Add(o); err != nil {
-				// A stored op was accepted once; if it no longer is, keep the
-				// store as it is and leave it out of the state.
-				r.log.Warn("stored op no longer valid", "op", o.ID().Short(), "err", err)
+			if o.Kind != crdt.KindGenesis {
+				ops = append(ops, o)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+	}
+	// Stored ops were judged when they arrived, so the community is rebuilt
+	// in one resolution. If that fails (a store written by a bug), fall back
+	// to checking op by op, keeping what still holds.
+	c, err := crdt.Load(genesis, ops)
+	if err != nil {
+		r.log.Warn("rebuild failed; checking stored ops one by one", "community", cid.Short(), "err", err)
+		if c, err = crdt.NewCommunity(genesis); err != nil {
+			return err
+		}
+		for _, o := range ops {
+			if err := c.Add(o); err != nil {
+				r.log.Warn("stored op no longer valid", "op", o.ID().Short(), "err", err)
+			}
 		}
 	}
 	r.communities[cid] = c

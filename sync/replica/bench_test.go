@@ -1,0 +1,294 @@
+package replica
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/store"
+)
+
+type benchKey struct{ priv ed25519.PrivateKey }
+
+func (k benchKey) PublicKey() ed25519.PublicKey { return k.priv.Public().(ed25519.PublicKey) }
+func (k benchKey) Sign(m []byte) []byte         { return ed25519.Sign(k.priv, m) }
+
+func seedKey(i int) benchKey {
+	seed := make([]byte, 32)
+	binary.BigEndian.PutUint64(seed, uint64(i)+1)
+	return benchKey{ed25519.NewKeyFromSeed(seed)}
+}
+
+// bigCommunity is the benchmark fixture: a community as a node's store
+// would hold it.
+type bigCommunity struct {
+	genesis          *crdt.Op
+	ops              []*crdt.Op // everything but genesis, parents first
+	members, removed int
+	messages, polls  int
+	reactions, votes int
+	general          crdt.ID
+}
+
+// buildCommunity writes a community of the given size the way nodes would:
+// every join written on the invite alone (joiners know nothing else), the
+// owner's later ops merging the heads 16 at a time, some promotions and
+// removals, then a General group where members post, run polls, react and
+// vote. Ops are built directly (all valid by construction) so the fixture
+// is quick to make; the benchmarks then judge them.
+func buildCommunity(tb testing.TB, members, messages, reactsVotes int) *bigCommunity {
+	rng := rand.New(rand.NewPCG(1, 1))
+	owner := seedKey(0)
+	sign := func(o crdt.Op, k benchKey) *crdt.Op {
+		op, err := crdt.Sign(o, k)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return op
+	}
+	body := func(b any) []byte {
+		raw, err := crdt.EncodeAny(b)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return raw
+	}
+	f := &bigCommunity{members: members}
+	f.genesis = sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body(&crdt.GenesisBody{Name: "Glow Team", Time: 1})}, owner)
+	cid := f.genesis.ID()
+	last := f.genesis
+	chain := func(kind crdt.Kind, b any) *crdt.Op {
+		last = sign(crdt.Op{Community: cid, Kind: kind, Parents: []crdt.ID{last.ID()}, Height: last.Height + 1, Body: body(b)}, owner)
+		f.ops = append(f.ops, last)
+		return last
+	}
+	chain(crdt.KindProfile, &crdt.ProfileBody{Name: "Olivia"})
+	f.general = chain(crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: "General", Policy: crdt.PolicyEveryone}).ID()
+	invPriv := seedKey(1 << 30).priv
+	inv := chain(crdt.KindInvite, &crdt.InviteBody{Key: invPriv.Public().(ed25519.PublicKey), Role: crdt.RoleMember, Name: "Glow Team"})
+	keys := make([]benchKey, members)
+	var heads []*crdt.Op
+	for i := range keys {
+		keys[i] = seedKey(i + 1)
+		var pk crdt.PublicKey
+		copy(pk[:], keys[i].PublicKey())
+		proof := ed25519.Sign(invPriv, crdt.JoinProofMessage(cid, inv.ID(), pk))
+		j := sign(crdt.Op{Community: cid, Kind: crdt.KindJoin, Parents: []crdt.ID{inv.ID()}, Height: inv.Height + 1,
+			Body: body(&crdt.JoinBody{Invite: inv.ID().Bytes(), Proof: proof, Name: fmt.Sprintf("Distributor %d", i), Time: 1000})}, keys[i])
+		f.ops = append(f.ops, j)
+		heads = append(heads, j)
+	}
+	for len(heads) > 1 { // the owner's ops merge the heads
+		var next []*crdt.Op
+		for len(heads) > 0 {
+			n := min(crdt.MaxParents, len(heads))
+			var ps []crdt.ID
+			var h uint64
+			for _, p := range heads[:n] {
+				ps = append(ps, p.ID())
+				h = max(h, p.Height)
+			}
+			heads = heads[n:]
+			m := sign(crdt.Op{Community: cid, Kind: crdt.KindProfile, Parents: ps, Height: h + 1, Body: body(&crdt.ProfileBody{Name: "Olivia"})}, owner)
+			f.ops = append(f.ops, m)
+			next = append(next, m)
+		}
+		heads = next
+	}
+	last = heads[0]
+	for i := range 5 {
+		chain(crdt.KindRole, &crdt.RoleBody{Member: keys[i].PublicKey(), Role: crdt.RoleAdmin})
+	}
+	f.removed = 3
+	for i := members - f.removed; i < members; i++ {
+		chain(crdt.KindRemove, &crdt.RemoveBody{Member: keys[i].PublicKey()})
+	}
+	deps := []crdt.ID{last.ID()}
+	authors := keys[:members-f.removed]
+	var prev *crdt.Op
+	var recent, polls []*crdt.Op
+	post := func(kind crdt.Kind, b any, k benchKey) *crdt.Op {
+		o := crdt.Op{Community: cid, Log: f.general, Kind: kind, Deps: deps, Height: 1, Body: body(b)}
+		if prev != nil {
+			o.Parents, o.Height = []crdt.ID{prev.ID()}, prev.Height+1
+		}
+		prev = sign(o, k)
+		f.ops = append(f.ops, prev)
+		return prev
+	}
+	total := messages + reactsVotes
+	for i := range total {
+		k := authors[rng.IntN(len(authors))]
+		switch {
+		case len(recent) > 0 && rng.IntN(total) < reactsVotes && (f.reactions+f.votes) < reactsVotes:
+			if len(polls) > 0 && rng.IntN(2) == 0 {
+				p := polls[rng.IntN(len(polls))]
+				post(crdt.KindVote, &crdt.VoteBody{Poll: p.ID().Bytes(), Choices: []uint8{uint8(rng.IntN(3))}}, k)
+				f.votes++
+			} else {
+				m := recent[rng.IntN(len(recent))]
+				post(crdt.KindReaction, &crdt.ReactionBody{Target: m.ID().Bytes(), Emoji: []string{"👍", "❤️", "🎉"}[rng.IntN(3)], On: true}, k)
+				f.reactions++
+			}
+		case f.messages+f.polls < messages && i%200 == 0:
+			polls = append(polls, post(crdt.KindPoll, &crdt.PollBody{Question: "Which training slot?", Options: []string{"Mon", "Wed", "Fri"}, Time: int64(i)}, k))
+			f.polls++
+		case f.messages+f.polls < messages:
+			m := post(crdt.KindMessage, &crdt.MessageBody{Text: fmt.Sprintf("Great call today, thanks team! Tip %d: follow up within 24 hours.", i), Time: int64(i)}, k)
+			f.messages++
+			recent = append(recent, m)
+			if len(recent) > 1000 {
+				recent = recent[1:]
+			}
+		}
+	}
+	return f
+}
+
+var (
+	fixtureOnce sync.Once
+	fixture     *bigCommunity
+	fixtureDir  string
+)
+
+// stored returns the 5,000-member fixture, written once into a Badger store
+// on disk.
+func stored(b *testing.B) (*bigCommunity, string) {
+	fixtureOnce.Do(func() {
+		fixture = buildCommunity(b, 5000, 100_000, 50_000)
+		dir, err := os.MkdirTemp("", "umbrella-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := store.OpenBadger(dir, store.BadgerOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		for _, o := range append([]*crdt.Op{fixture.genesis}, fixture.ops...) {
+			if err := st.Put(ctx, o); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
+		fixtureDir = dir
+	})
+	if fixture == nil {
+		b.Fatal("fixture failed")
+	}
+	return fixture, fixtureDir
+}
+
+// BenchmarkRebuild measures what a node does when it starts: open the
+// Badger store and rebuild a community of 5,000 members with 100,000
+// messages and polls and 50,000 reactions and votes. Targets: < 3 s,
+// < 150 MB of heap.
+func BenchmarkRebuild(b *testing.B) {
+	f, dir := stored(b)
+	ctx := context.Background()
+	var heap, withStore uint64
+	for b.Loop() {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		st, err := store.OpenBadger(dir, store.BadgerOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := Open(ctx, st, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var posts int
+		err = r.View(f.genesis.ID(), func(c *crdt.Community) error {
+			if got, want := len(c.State().Members), f.members+1-f.removed; got != want {
+				return fmt.Errorf("rebuilt %d members, want %d", got, want)
+			}
+			posts = len(c.View(f.general).Posts)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if posts != f.messages+f.polls {
+			b.Fatalf("rebuilt %d posts, want %d", posts, f.messages+f.polls)
+		}
+		b.StopTimer()
+		var after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		withStore = max(withStore, after.HeapAlloc-before.HeapAlloc)
+		st.Close() // Badger's own buffers (memtable, cache, compaction) go
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap = max(heap, after.HeapAlloc-before.HeapAlloc)
+		runtime.KeepAlive(r)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(withStore)/(1<<20), "heap+badger-MB")
+	b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
+	b.ReportMetric(float64(len(f.ops)+1), "ops")
+}
+
+// BenchmarkIngest compares applying ops received from peers — decode and
+// verify on every core, then check and apply in order — with the raw
+// parallel Ed25519 verify rate on the same machine in the same run. Target:
+// ingest at least half the raw rate.
+func BenchmarkIngest(b *testing.B) {
+	f := buildCommunity(b, 500, 20_000, 10_000)
+	raws := make([][]byte, len(f.ops))
+	for i, o := range f.ops {
+		raws[i] = o.Bytes()
+	}
+	b.Run("raw-parallel-verify", func(b *testing.B) {
+		msgs := make([][]byte, len(f.ops))
+		for i, o := range f.ops {
+			msgs[i], _ = o.SigningBytes()
+		}
+		var n int
+		var mu sync.Mutex
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				o := f.ops[i%len(f.ops)]
+				if !ed25519.Verify(o.Author[:], msgs[i%len(f.ops)], o.Sig) {
+					panic("bad signature")
+				}
+				i++
+			}
+			mu.Lock()
+			n += i
+			mu.Unlock()
+		})
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "ops/s")
+	})
+	b.Run("decode-verify-apply", func(b *testing.B) {
+		var n int
+		for b.Loop() {
+			c, err := crdt.NewCommunity(f.genesis)
+			if err != nil {
+				b.Fatal(err)
+			}
+			err = DecodeEach(raws, 256, func(o *crdt.Op, err error) error {
+				if err != nil {
+					return err
+				}
+				return c.Add(o)
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(raws)
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "ops/s")
+	})
+}
