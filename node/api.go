@@ -145,7 +145,18 @@ type API interface {
 	Communities() []Community
 	Groups(community crdt.ID) ([]Group, error)
 	Members(community crdt.ID) ([]Member, error)
-	CreateInvite(ctx context.Context, community crdt.ID) (string, error)
+	CreateInvite(ctx context.Context, community crdt.ID, opts InviteOptions) (string, error)
+	Invites(community crdt.ID) ([]InviteInfo, error)
+	RevokeInvite(ctx context.Context, community, invite crdt.ID) error
+	Settings(community crdt.ID) (Settings, error)
+	UpdateSettings(ctx context.Context, community crdt.ID, s Settings) error
+	Deactivate(ctx context.Context, community crdt.ID) error
+	LeaveCommunity(ctx context.Context, community crdt.ID) error
+	JoinRequests(community crdt.ID) ([]JoinRequest, error)
+	DecideJoin(ctx context.Context, community crdt.ID, peerID string, approve bool) error
+	UpdateGroup(ctx context.Context, community, group crdt.ID, g GroupSettings) error
+	GroupRequests(community, group crdt.ID) ([]JoinRequest, error)
+	DecideGroupJoin(ctx context.Context, community, group crdt.ID, peerID string, approve bool) error
 	Join(ctx context.Context, link string) (Community, error)
 	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
 	Messages(community, group crdt.ID) ([]Message, error)

@@ -196,10 +196,7 @@ func (n *Node) onTarget(ctx context.Context, cid, gid, msg crdt.ID, kind crdt.Ki
 
 // Reply sends a message that answers another.
 func (n *Node) Reply(ctx context.Context, cid, gid, replyTo crdt.ID, text string) (crdt.ID, error) {
-	if err := n.target(cid, gid, replyTo); err != nil {
-		return crdt.ID{}, err
-	}
-	return n.write(ctx, cid, gid, crdt.KindMessage, &crdt.MessageBody{Text: strings.TrimRight(text, " \t\r\n"), Time: n.millis(), ReplyTo: idBytes(replyTo)})
+	return n.sendMessage(ctx, cid, gid, text, replyTo)
 }
 
 // Edit replaces the text of one of the local member's messages.
@@ -277,16 +274,9 @@ func (n *Node) ClosePoll(ctx context.Context, cid, gid, poll crdt.ID) error {
 // CreateGroup creates a group (or, where only admins create groups,
 // suggests one). policy is "open" (default), "approval" or "everyone".
 func (n *Node) CreateGroup(ctx context.Context, cid crdt.ID, name, description, policy string) (Group, error) {
-	var p crdt.GroupPolicy
-	switch policy {
-	case "", "open":
-		p = crdt.PolicyOpen
-	case "approval":
-		p = crdt.PolicyApproval
-	case "everyone":
-		p = crdt.PolicyEveryone
-	default:
-		return Group{}, fmt.Errorf("%w: policy %q: want open, approval or everyone", crdt.ErrInvalid, policy)
+	p, err := parseGroupPolicy(policy)
+	if err != nil {
+		return Group{}, err
 	}
 	id, err := n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: strings.TrimSpace(name), Description: strings.TrimSpace(description), Policy: p, Time: n.millis()})
 	if err != nil {

@@ -165,6 +165,13 @@ func (n *Node) afterIngest(res replica.Result) {
 			n.emit(Event{Kind: EventCommunities, Community: cid})
 		default:
 			n.emit(Event{Kind: EventCommunities, Community: cid})
+			if op.Kind == crdt.KindDecide {
+				if b, err := crdt.DecodeBody(op); err == nil && b.(*crdt.DecideBody).Approve {
+					var k crdt.PublicKey
+					copy(k[:], b.(*crdt.DecideBody).Member)
+					n.nudge(cid, k)
+				}
+			}
 			if op.Kind == crdt.KindProfile || op.Kind == crdt.KindJoin {
 				n.emitAllGroups(cid) // author names shown in messages may change
 			}

@@ -1,14 +1,18 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -153,12 +157,31 @@ func displayName(m *crdt.Member) string {
 	return "Member " + p[len(p)-6:]
 }
 
-// CreateInvite makes an invite link to community cid that admits members
-// for DefaultInviteLifetime. It carries this node's current addresses.
-func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID) (string, error) {
+// InviteOptions shape a new invite link.
+type InviteOptions struct {
+	// Lifetime is how long the link works: 0 means DefaultInviteLifetime,
+	// a negative value means it never expires.
+	Lifetime time.Duration `json:"lifetime,omitempty"`
+	// MaxUses is how many people it admits; 0 means no limit.
+	MaxUses int `json:"max_uses,omitempty"`
+}
+
+// CreateInvite makes an invite link to community cid (admins). It carries
+// this node's current addresses.
+func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts InviteOptions) (string, error) {
 	c, err := n.community(cid)
 	if err != nil {
 		return "", err
+	}
+	if opts.MaxUses < 0 || opts.MaxUses > math.MaxUint32 {
+		return "", fmt.Errorf("%w: max uses %d: want 0 (no limit) or a positive number", crdt.ErrInvalid, opts.MaxUses)
+	}
+	var expires int64
+	switch {
+	case opts.Lifetime == 0:
+		expires = n.now().Add(DefaultInviteLifetime).Unix()
+	case opts.Lifetime > 0:
+		expires = n.now().Add(opts.Lifetime).Unix()
 	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -167,7 +190,8 @@ func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID) (string, error) {
 	body, err := crdt.EncodeBody(&crdt.InviteBody{
 		Key:     pub,
 		Role:    crdt.RoleMember,
-		Expires: n.now().Add(DefaultInviteLifetime).Unix(),
+		Expires: expires,
+		MaxUses: uint32(opts.MaxUses),
 		Addrs:   n.inviteAddrs(),
 		Name:    c.Name,
 		Time:    n.millis(),
@@ -254,6 +278,9 @@ func (n *Node) Join(ctx context.Context, link string) (Community, error) {
 	if c, err := n.community(cid); err == nil && c.Role != crdt.RoleNone.String() {
 		return c, nil // already a member
 	}
+	if slices.Contains(n.peers.pending(), cid) {
+		return Community{ID: cid, Name: inv.Name, Role: RoleRequested}, nil // already asked
+	}
 	n.mu.Lock()
 	name := n.name
 	n.mu.Unlock()
@@ -277,7 +304,13 @@ func (n *Node) Join(ctx context.Context, link string) (Community, error) {
 		if ai.ID == n.host.ID() {
 			continue
 		}
-		if err := n.joinVia(ctx, ai, inv, join); err != nil {
+		err := n.joinVia(ctx, ai, inv, join)
+		if errors.Is(err, errAwaitingApproval) {
+			n.peers.setPending(cid, true)
+			n.log.Info("asked to join; waiting for an admin", "community", cid.Short())
+			return Community{ID: cid, Name: inv.Name, Role: RoleRequested}, nil
+		}
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -290,10 +323,25 @@ func (n *Node) Join(ctx context.Context, link string) (Community, error) {
 	if len(errs) == 0 {
 		return Community{}, fmt.Errorf("%w: the invite names no address to dial", ErrNoPeer)
 	}
+	for _, err := range errs {
+		if errors.Is(err, ErrJoinRefused) {
+			return Community{}, err // a member answered: that is the reason
+		}
+	}
 	return Community{}, fmt.Errorf("%w: %w", ErrNoPeer, errors.Join(errs...))
 }
 
-var errJoinRefused = errors.New("join refused")
+var (
+	// ErrJoinRefused: a member of the community turned the join down, and
+	// says why (the invite expired, was revoked or is used up).
+	ErrJoinRefused      = errors.New("join refused")
+	errAwaitingApproval = errors.New("the join waits for an admin's approval")
+)
+
+// RoleRequested is the role Join reports for a community that admits by
+// approval: the node asked to join and becomes a member, by itself, once an
+// admin approves.
+const RoleRequested = "requested"
 
 func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op) error {
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -306,13 +354,17 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join 
 		return err
 	}
 	if resp.Error != "" {
-		return fmt.Errorf("%w by %s: %s", errJoinRefused, ai.ID.ShortString(), resp.Error)
+		return fmt.Errorf("%w by %s: %s", ErrJoinRefused, ai.ID.ShortString(), resp.Error)
 	}
+	n.peers.remember(ai)
 	// Park our own ops until the pull brings the genesis and the rest.
 	for _, op := range []*crdt.Op{inv.op, join} {
 		if _, err := n.rep.Ingest(ctx, op); err != nil {
 			return err
 		}
+	}
+	if resp.Pending {
+		return errAwaitingApproval
 	}
 	if err := n.pull(ctx, ai.ID, inv.Community); err != nil {
 		return fmt.Errorf("sync from %s: %w", ai.ID.ShortString(), err)
@@ -320,30 +372,74 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join 
 	if c, err := n.community(inv.Community); err != nil || c.Role == crdt.RoleNone.String() {
 		return fmt.Errorf("sync from %s did not complete the join", ai.ID.ShortString())
 	}
-	n.peers.remember(ai)
 	return nil
 }
 
 // Post sends a text message to a group.
 func (n *Node) Post(ctx context.Context, cid, gid crdt.ID, text string) (crdt.ID, error) {
+	return n.sendMessage(ctx, cid, gid, text, crdt.ZeroID)
+}
+
+// sendMessage writes a message, answering replyTo unless it is zero, with
+// the members named "@Name" in text as its mentions.
+func (n *Node) sendMessage(ctx context.Context, cid, gid crdt.ID, text string, replyTo crdt.ID) (crdt.ID, error) {
 	text = strings.TrimRight(text, " \t\r\n")
-	body, err := crdt.EncodeBody(&crdt.MessageBody{Text: text, Time: n.millis()})
-	if err != nil {
-		return crdt.ID{}, err
-	}
+	b := &crdt.MessageBody{Text: text, Time: n.millis()}
 	if err := n.rep.View(cid, func(c *crdt.Community) error {
 		if _, ok := c.State().Groups[gid]; !ok {
 			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
 		}
+		if !replyTo.IsZero() {
+			if t := c.Timeline(gid); t == nil || t.Get(replyTo) == nil {
+				return fmt.Errorf("message %s: %w", replyTo.Short(), ErrUnknownMessage)
+			}
+			b.ReplyTo = idBytes(replyTo)
+		}
+		b.Mentions = mentions(c.State(), text)
 		return nil
 	}); err != nil {
 		return crdt.ID{}, err
 	}
-	op, err := n.author(ctx, cid, gid, crdt.KindMessage, body)
-	if err != nil {
-		return crdt.ID{}, err
+	return n.write(ctx, cid, gid, crdt.KindMessage, b)
+}
+
+// mentions finds "@Name" in text for the community's members (the longest
+// name that matches, case-insensitively, and ends at a word boundary) and
+// returns their keys sorted, unique, at most crdt.MaxMentions.
+func mentions(st *crdt.State, text string) [][]byte {
+	lower := strings.ToLower(text)
+	seen := map[crdt.PublicKey]bool{}
+	for i := strings.IndexByte(lower, '@'); i >= 0 && len(seen) < crdt.MaxMentions; {
+		rest := lower[i+1:]
+		best, bestLen := crdt.PublicKey{}, 0
+		for k, m := range st.Members {
+			name := strings.ToLower(m.Name)
+			if len(name) <= bestLen || !strings.HasPrefix(rest, name) {
+				continue
+			}
+			if r, _ := utf8.DecodeRuneInString(rest[len(name):]); r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				continue // "@Ann" is not a mention of "Annabel"
+			}
+			best, bestLen = k, len(name)
+		}
+		if bestLen > 0 {
+			seen[best] = true
+		}
+		j := strings.IndexByte(rest, '@')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
 	}
-	return op.ID(), nil
+	out := make([][]byte, 0, len(seen))
+	for k := range seen {
+		out = append(out, k[:])
+	}
+	slices.SortFunc(out, bytes.Compare)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // ErrUnknownGroup: the community has no such group.

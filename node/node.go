@@ -216,6 +216,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
+	for _, cid := range n.peers.pending() {
+		n.rep.Expect(cid) // a join waiting for approval, from an earlier run
+	}
 	if cfg.MDNS {
 		svc := mdns.NewMdnsService(n.host, "umbrella", mdnsNotifee{n})
 		if err := svc.Start(); err != nil {

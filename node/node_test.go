@@ -158,7 +158,7 @@ func TestThreeNodesConverge(t *testing.T) {
 		if comm.Role != "owner" || comm.Members != 1 {
 			t.Fatalf("new community: %+v", comm)
 		}
-		link, err := a.CreateInvite(ctx, comm.ID)
+		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +251,7 @@ func TestJoinErrors(t *testing.T) {
 		defer a.Close()
 		defer b.Close()
 		comm, _ := a.CreateCommunity(ctx, "Glow Team")
-		link, err := a.CreateInvite(ctx, comm.ID)
+		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +269,7 @@ func TestJoinErrors(t *testing.T) {
 		}
 		// An expired link: a's clock moves past the expiry.
 		a.cfg.Now = func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }
-		old, err := a.CreateInvite(ctx, comm.ID)
+		old, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

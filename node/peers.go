@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // peerBook remembers, across restarts, the addresses this node listened on
@@ -27,6 +30,9 @@ type peerBook struct {
 type peerBookData struct {
 	Listen []string            `json:"listen"`
 	Peers  map[string][]string `json:"peers"` // peer id → multiaddrs
+	// Pending lists the communities this node asked to join and waits to
+	// be approved in, by id.
+	Pending []crdt.ID `json:"pending,omitempty"`
 }
 
 const maxBookPeers = 512
@@ -76,6 +82,29 @@ func (b *peerBook) remember(ai peer.AddrInfo) {
 		s = append(s, a.String())
 	}
 	b.data.Peers[ai.ID.String()] = s
+	b.saveLocked()
+}
+
+// pending returns the communities waiting for this node's approval.
+func (b *peerBook) pending() []crdt.ID {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.data.Pending)
+}
+
+// setPending records (or forgets) a join waiting for approval.
+func (b *peerBook) setPending(cid crdt.ID, on bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.Index(b.data.Pending, cid)
+	switch {
+	case on && i < 0:
+		b.data.Pending = append(b.data.Pending, cid)
+	case !on && i >= 0:
+		b.data.Pending = slices.Delete(b.data.Pending, i, i+1)
+	default:
+		return
+	}
 	b.saveLocked()
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -12,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -63,6 +65,12 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 		return &wire.Response{Error: "malformed community id"}
 	}
 	copy(cid[:], req.Community)
+	if req.Kind == wire.KindNudge {
+		if slices.Contains(n.peers.pending(), cid) {
+			n.goPull(from, cid)
+		}
+		return &wire.Response{}
+	}
 	if !n.isMember(cid, from) {
 		return &wire.Response{Error: errNotMember.Error()}
 	}
@@ -242,7 +250,9 @@ func (n *Node) goPull(p peer.ID, cid crdt.ID) {
 		}()
 		if err := n.pull(n.ctx, p, cid); err != nil {
 			n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)
+			return
 		}
+		n.finishPendingJoin(cid)
 	}()
 }
 
@@ -254,6 +264,10 @@ func (n *Node) onConnect(p peer.ID) {
 			n.peers.remember(n.host.Peerstore().PeerInfo(p))
 			n.goPull(p, cid)
 		}
+	}
+	// Anyone connected may be a member of a community we wait to enter.
+	for _, cid := range n.peers.pending() {
+		n.goPull(p, cid)
 	}
 	n.emit(Event{Kind: EventPeers})
 }
@@ -282,7 +296,46 @@ func (n *Node) syncLoop() {
 				n.goPull(members[rand.IntN(len(members))], cid)
 			}
 		}
+		for _, cid := range n.peers.pending() {
+			if len(peers) > 0 {
+				n.goPull(peers[rand.IntN(len(peers))], cid)
+			}
+		}
 	}
+}
+
+// nudge tells peer k, whose request to join cid was just approved, to pull
+// now rather than at its next periodic sync.
+func (n *Node) nudge(cid crdt.ID, k crdt.PublicKey) {
+	p, err := identity.PeerIDFromPublicKey(k[:])
+	if err != nil || n.host.Network().Connectedness(p) != network.Connected {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		var resp wire.Response
+		if err := n.request(n.ctx, p, syncProtocol, &wire.Request{Kind: wire.KindNudge, Community: cid[:]}, &resp); err != nil {
+			n.log.Debug("nudge failed", "peer", p, "err", err)
+		}
+	}()
+}
+
+// finishPendingJoin completes a join that waited for approval once a pull
+// shows this node is a member.
+func (n *Node) finishPendingJoin(cid crdt.ID) {
+	if !slices.Contains(n.peers.pending(), cid) {
+		return
+	}
+	if c, err := n.community(cid); err != nil || c.Role == crdt.RoleNone.String() {
+		return
+	}
+	n.peers.setPending(cid, false)
+	if err := n.joinTopics(cid); err != nil {
+		n.log.Warn("join topics", "community", cid.Short(), "err", err)
+	}
+	n.log.Info("join approved", "community", cid.Short())
+	n.emit(Event{Kind: EventCommunities, Community: cid})
 }
 
 func (n *Node) handleJoin(s network.Stream) {
@@ -294,47 +347,87 @@ func (n *Node) handleJoin(s network.Stream) {
 		return
 	}
 	resp := wire.JoinResponse{}
-	if err := n.admit(s.Conn().RemotePeer(), &req); err != nil {
+	pending, err := n.admit(s.Conn().RemotePeer(), &req)
+	resp.Pending = pending
+	if err != nil {
 		resp.Error = err.Error()
 		n.log.Info("join refused", "peer", s.Conn().RemotePeer(), "err", err)
 	}
 	wire.Write(s, &resp)
 }
 
-// admit accepts a join op presented over the join protocol.
-func (n *Node) admit(from peer.ID, req *wire.JoinRequest) error {
+// admit accepts a join op presented over the join protocol. pending
+// reports that the community admits by approval and the join became a
+// request.
+func (n *Node) admit(from peer.ID, req *wire.JoinRequest) (pending bool, err error) {
 	inv, err := crdt.DecodeOp(req.Invite)
 	if err != nil {
-		return fmt.Errorf("invite: %w", err)
+		return false, fmt.Errorf("invite: %w", err)
 	}
 	join, err := crdt.DecodeOp(req.Join)
 	if err != nil {
-		return fmt.Errorf("join: %w", err)
+		return false, fmt.Errorf("join: %w", err)
 	}
 	if k, ok := keyOf(from); !ok || k != join.Author {
-		return errors.New("join op is not signed by the connecting peer")
+		return false, errors.New("join op is not signed by the connecting peer")
 	}
 	if join.Kind != crdt.KindJoin || inv.Kind != crdt.KindInvite || join.CommunityID() != inv.CommunityID() {
-		return errors.New("not an invite and a join of one community")
+		return false, errors.New("not an invite and a join of one community")
 	}
 	if has, _ := n.rep.Has(n.ctx, inv.ID()); !has {
-		return errors.New("this node does not know that invite (it may have been revoked or belong to another community)")
+		return false, errors.New("this node does not know that invite (it may have been revoked or belong to another community)")
 	}
 	body, err := crdt.DecodeBody(inv)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if exp := body.(*crdt.InviteBody).Expires; exp != 0 && n.now().Unix() > exp {
-		return fmt.Errorf("the invite expired on %s", time.Unix(exp, 0).UTC().Format(time.RFC1123))
+		return false, fmt.Errorf("the invite expired on %s", time.Unix(exp, 0).UTC().Format(time.RFC1123))
+	}
+	// Refuse, before recording it, a join that could only win by undoing
+	// someone else's: concurrent joins past an invite's limit are settled
+	// deterministically, not first come, first served.
+	err = n.rep.View(inv.CommunityID(), func(c *crdt.Community) error {
+		i := c.State().Invites[inv.ID()]
+		switch {
+		case i == nil:
+			return errors.New("the invite is no longer valid")
+		case i.Revoked:
+			return errors.New("the invite was revoked")
+		case i.Body.MaxUses != 0 && i.Uses >= i.Body.MaxUses:
+			return fmt.Errorf("the invite was used %d of %d times", i.Uses, i.Body.MaxUses)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
 	}
 	res, err := n.rep.Ingest(n.ctx, join)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if res.Outcome == replica.Parked {
-		return errors.New("join op cites ops this node lacks")
+		return false, errors.New("join op cites ops this node lacks")
 	}
 	n.afterIngest(res)
+	// A join valid in its causal past can still lose in the community's
+	// order (an invite used up or revoked concurrently): say why.
+	err = n.rep.View(inv.CommunityID(), func(c *crdt.Community) error {
+		st := c.State()
+		switch {
+		case st.Requests[join.Author] != nil:
+			pending = true
+		case st.Role(join.Author) != crdt.RoleNone:
+		case st.Rejected[join.ID()] != nil:
+			return st.Rejected[join.ID()]
+		default:
+			return errors.New("the join did not take effect")
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
 	n.publish(join)
-	return nil
+	return pending, nil
 }

@@ -442,7 +442,7 @@ func (a *App) showInvite() {
 	d.show()
 	var link string
 	a.background(func() (err error) {
-		link, err = a.b.CreateInvite(context.Background(), c.ID)
+		link, err = a.b.CreateInvite(context.Background(), c.ID, node.InviteOptions{})
 		return err
 	}, func(err error) {
 		if err != nil {

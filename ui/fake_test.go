@@ -81,7 +81,7 @@ func (f *fakeBackend) Groups(c crdt.ID) ([]node.Group, error) {
 	return slices.Clone(gs), nil
 }
 
-func (f *fakeBackend) CreateInvite(_ context.Context, c crdt.ID) (string, error) {
+func (f *fakeBackend) CreateInvite(_ context.Context, c crdt.ID, _ node.InviteOptions) (string, error) {
 	return "umbrella://join/" + strings.Repeat("Q", 40) + c.Short(), nil
 }
 

@@ -22,7 +22,7 @@ type Backend interface {
 	CreateCommunity(ctx context.Context, name string) (node.Community, error)
 	Communities() []node.Community
 	Groups(community crdt.ID) ([]node.Group, error)
-	CreateInvite(ctx context.Context, community crdt.ID) (string, error)
+	CreateInvite(ctx context.Context, community crdt.ID, opts node.InviteOptions) (string, error)
 	Join(ctx context.Context, link string) (node.Community, error)
 	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
 	Messages(community, group crdt.ID) ([]node.Message, error)

@@ -13,9 +13,14 @@
 //	Fetch (2): Community, IDs (≤ MaxFetch) → Ops: the encoded ops it holds
 //	           among IDs, in the order asked, skipping unknown ids, up to
 //	           MaxResponseBytes in total.
+//	Nudge (3): Community → an empty Response. The sender tells a peer whose
+//	           request to join it just saw approved that it may pull now;
+//	           a receiver waiting to join that community pulls from the
+//	           sender, any other ignores it.
 //
-// The responder answers only peers who are members of the community in its
-// current state; to anyone else it returns Error "not a member". The
+// The responder answers Heads and Fetch only for peers who are members of
+// the community in its current state; to anyone else it returns Error
+// "not a member". The
 // requester fetches heads it lacks, then the parents those ops are missing,
 // in batches, until it holds everything (parents are fetched before the
 // ops that wait on them are released). A range-based set reconciliation
@@ -55,6 +60,7 @@ var ErrFrameTooLarge = errors.New("frame too large")
 const (
 	KindHeads = 1
 	KindFetch = 2
+	KindNudge = 3
 )
 
 // Request is a pull request.
@@ -86,6 +92,9 @@ type JoinRequest struct {
 // JoinResponse answers a JoinRequest; an empty Error means admitted.
 type JoinResponse struct {
 	Error string `cbor:"1,keyasint,omitempty"`
+	// Pending: the community admits by approval; the join was recorded as
+	// a request, and the joiner syncs once an admin approves it.
+	Pending bool `cbor:"2,keyasint,omitempty"`
 }
 
 // Write encodes v and writes it as one frame.

@@ -1,0 +1,259 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// Settings are a community's settings, as admins change them.
+type Settings struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// JoinPolicy is "link" (an invite link makes you a member) or
+	// "approval" (it asks to join; an admin decides).
+	JoinPolicy string `json:"join_policy"`
+	// MembersCreateGroups: members create groups themselves; otherwise
+	// their new groups are suggestions an admin approves.
+	MembersCreateGroups bool `json:"members_create_groups"`
+	Deactivated         bool `json:"deactivated,omitempty"`
+}
+
+// InviteInfo describes one invite of a community, for the invite manager.
+type InviteInfo struct {
+	ID      crdt.ID    `json:"id"`
+	By      string     `json:"by"` // display name of its creator
+	Created time.Time  `json:"created"`
+	Expires *time.Time `json:"expires,omitempty"`
+	MaxUses int        `json:"max_uses,omitempty"` // 0: unlimited
+	Uses    int        `json:"uses"`
+	Revoked bool       `json:"revoked,omitempty"`
+	Expired bool       `json:"expired,omitempty"`
+}
+
+// JoinRequest is someone asking to join a community or an approval group.
+type JoinRequest struct {
+	PeerID string    `json:"peer_id"`
+	Name   string    `json:"name"`
+	Time   time.Time `json:"time"`
+}
+
+// GroupSettings are what an admin (or a group's creator) may change of a
+// group.
+type GroupSettings struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Policy      string `json:"policy"` // "open", "approval" or "everyone"
+	Archived    bool   `json:"archived"`
+	// Approve makes a member's suggested group a real one (admins).
+	Approve bool `json:"approve,omitempty"`
+}
+
+func parseJoinPolicy(s string) (crdt.JoinPolicy, error) {
+	switch s {
+	case "", "link":
+		return crdt.JoinByLink, nil
+	case "approval":
+		return crdt.JoinByApproval, nil
+	}
+	return 0, fmt.Errorf("%w: join policy %q: want link or approval", crdt.ErrInvalid, s)
+}
+
+func parseGroupPolicy(s string) (crdt.GroupPolicy, error) {
+	switch s {
+	case "", "open":
+		return crdt.PolicyOpen, nil
+	case "approval":
+		return crdt.PolicyApproval, nil
+	case "everyone":
+		return crdt.PolicyEveryone, nil
+	}
+	return 0, fmt.Errorf("%w: policy %q: want open, approval or everyone", crdt.ErrInvalid, s)
+}
+
+// Settings returns community cid's settings.
+func (n *Node) Settings(cid crdt.ID) (Settings, error) {
+	var s Settings
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		s = Settings{Name: st.Name, Description: st.Description, JoinPolicy: st.JoinPolicy.String(), MembersCreateGroups: st.MembersCreateGroups, Deactivated: st.Deactivated}
+		return nil
+	})
+	return s, err
+}
+
+// UpdateSettings replaces community cid's settings (admins).
+func (n *Node) UpdateSettings(ctx context.Context, cid crdt.ID, s Settings) error {
+	jp, err := parseJoinPolicy(s.JoinPolicy)
+	if err != nil {
+		return err
+	}
+	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{
+		Name: strings.TrimSpace(s.Name), Description: strings.TrimSpace(s.Description),
+		JoinPolicy: jp, MembersCreateGroups: s.MembersCreateGroups, Time: n.millis(),
+	})
+	return err
+}
+
+// Deactivate closes community cid for good (owners): nothing more can be
+// written in it.
+func (n *Node) Deactivate(ctx context.Context, cid crdt.ID) error {
+	_, err := n.write(ctx, cid, crdt.ZeroID, crdt.KindDeactivate, &crdt.DeactivateBody{Time: n.millis()})
+	return err
+}
+
+// LeaveCommunity leaves community cid and every group in it. The node
+// keeps what it has, read-only.
+func (n *Node) LeaveCommunity(ctx context.Context, cid crdt.ID) error {
+	_, err := n.write(ctx, cid, crdt.ZeroID, crdt.KindLeave, &crdt.LeaveBody{Time: n.millis()})
+	return err
+}
+
+// Invites lists community cid's invites, newest first.
+func (n *Node) Invites(cid crdt.ID) ([]InviteInfo, error) {
+	out := []InviteInfo{}
+	now := n.now()
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		for _, inv := range st.Invites {
+			info := InviteInfo{ID: inv.ID, By: nameOf(st, inv.By), Created: time.UnixMilli(inv.Body.Time), MaxUses: int(inv.Body.MaxUses), Uses: int(inv.Uses), Revoked: inv.Revoked}
+			if inv.Body.Expires != 0 {
+				t := time.Unix(inv.Body.Expires, 0)
+				info.Expires, info.Expired = &t, now.After(t)
+			}
+			out = append(out, info)
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b InviteInfo) int {
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return a.ID.Compare(b.ID)
+	})
+	return out, err
+}
+
+// RevokeInvite stops invite id from admitting anyone (admins). Joins that
+// did not see the revocation are undone on every node.
+func (n *Node) RevokeInvite(ctx context.Context, cid, id crdt.ID) error {
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		if c.State().Invites[id] == nil {
+			return fmt.Errorf("%w: no invite %s in this community", crdt.ErrInvalid, id.Short())
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindInviteRevoke, &crdt.InviteRevokeBody{Invite: idBytes(id), Time: n.millis()})
+	return err
+}
+
+func requestsOf(st *crdt.State, rs map[crdt.PublicKey]*crdt.Request) []JoinRequest {
+	out := make([]JoinRequest, 0, len(rs))
+	for _, r := range rs {
+		name := r.Name
+		if name == "" {
+			name = nameOf(st, r.Key)
+		}
+		out = append(out, JoinRequest{PeerID: peerOf(r.Key), Name: name, Time: time.UnixMilli(r.Time)})
+	}
+	slices.SortFunc(out, func(a, b JoinRequest) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.PeerID, b.PeerID)
+	})
+	return out
+}
+
+// JoinRequests lists the people waiting for approval to join community
+// cid, oldest first.
+func (n *Node) JoinRequests(cid crdt.ID) ([]JoinRequest, error) {
+	var out []JoinRequest
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		out = requestsOf(c.State(), c.State().Requests)
+		return nil
+	})
+	return out, err
+}
+
+// requesterKey resolves the peer id of someone who asked to join.
+func requesterKey(rs map[crdt.PublicKey]*crdt.Request, peerID string) (crdt.PublicKey, error) {
+	for k := range rs {
+		if peerOf(k) == strings.TrimSpace(peerID) {
+			return k, nil
+		}
+	}
+	return crdt.PublicKey{}, fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
+}
+
+// DecideJoin approves or denies someone's request to join community cid
+// (admins).
+func (n *Node) DecideJoin(ctx context.Context, cid crdt.ID, peerID string, approve bool) error {
+	var k crdt.PublicKey
+	err := n.rep.View(cid, func(c *crdt.Community) (err error) {
+		k, err = requesterKey(c.State().Requests, peerID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindDecide, &crdt.DecideBody{Member: k[:], Approve: approve, Time: n.millis()})
+	return err
+}
+
+// UpdateGroup renames, describes, re-policies, archives or approves a
+// group (admins, or the group's creator).
+func (n *Node) UpdateGroup(ctx context.Context, cid, gid crdt.ID, g GroupSettings) error {
+	p, err := parseGroupPolicy(g.Policy)
+	if err != nil {
+		return err
+	}
+	if err := n.checkGroup(cid, gid); err != nil {
+		return err
+	}
+	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupUpdate, &crdt.GroupUpdateBody{
+		Group: idBytes(gid), Name: strings.TrimSpace(g.Name), Description: strings.TrimSpace(g.Description),
+		Policy: p, Archived: g.Archived, Approve: g.Approve, Time: n.millis(),
+	})
+	return err
+}
+
+// GroupRequests lists who asked to join approval group gid, oldest first.
+func (n *Node) GroupRequests(cid, gid crdt.ID) ([]JoinRequest, error) {
+	var out []JoinRequest
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		g := c.State().Groups[gid]
+		if g == nil {
+			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+		}
+		out = requestsOf(c.State(), g.Requests)
+		return nil
+	})
+	return out, err
+}
+
+// DecideGroupJoin approves or denies a request to join approval group gid
+// (admins).
+func (n *Node) DecideGroupJoin(ctx context.Context, cid, gid crdt.ID, peerID string, approve bool) error {
+	var k crdt.PublicKey
+	err := n.rep.View(cid, func(c *crdt.Community) (err error) {
+		g := c.State().Groups[gid]
+		if g == nil {
+			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+		}
+		k, err = requesterKey(g.Requests, peerID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupDecide, &crdt.GroupDecideBody{Group: idBytes(gid), Member: k[:], Approve: approve, Time: n.millis()})
+	return err
+}

@@ -1,0 +1,145 @@
+package node
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/store"
+)
+
+// ownerAndTwo starts three nodes on a simulated network, the first owning a
+// new community the others are not in yet. Call it inside synctest.Test.
+func ownerAndTwo(t *testing.T) (a, b, c *testNode, comm Community) {
+	sn := newSimNet(t)
+	a = sn.start(t.TempDir(), "Olivia", store.NewMemory())
+	b = sn.start(t.TempDir(), "Ben", store.NewMemory())
+	c = sn.start(t.TempDir(), "Chloe", store.NewMemory())
+	t.Cleanup(func() { a.Close(); b.Close(); c.Close() })
+	comm, err := a.CreateCommunity(t.Context(), "Glow Team")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b, c, comm
+}
+
+// TestJoinByApproval: in a community that admits by approval, a link makes
+// a request, not a member; the requester sees nothing until an admin
+// approves, then becomes a member by itself. A denied request admits no one.
+func TestJoinByApproval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, c, comm := ownerAndTwo(t)
+		if err := a.UpdateSettings(ctx, comm.ID, Settings{Name: "Glow Team", JoinPolicy: "approval"}); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := a.Settings(comm.ID); s.JoinPolicy != "approval" || s.Name != "Glow Team" {
+			t.Fatalf("settings %+v", s)
+		}
+		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []*testNode{b, c} {
+			got, err := n.Join(ctx, link)
+			if err != nil || got.Role != RoleRequested || got.Name != "Glow Team" {
+				t.Fatalf("%s join: %+v, %v", n.Self().Name, got, err)
+			}
+			if len(n.Communities()) != 0 {
+				t.Fatalf("%s holds the community before approval", n.Self().Name)
+			}
+		}
+		// Asking again is not an error.
+		if got, err := b.Join(ctx, link); err != nil || got.Role != RoleRequested {
+			t.Fatalf("second join: %+v, %v", got, err)
+		}
+		reqs, err := a.JoinRequests(comm.ID)
+		if err != nil || len(reqs) != 2 {
+			t.Fatalf("requests %+v, %v", reqs, err)
+		}
+		if err := a.DecideJoin(ctx, comm.ID, b.Self().PeerID, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.DecideJoin(ctx, comm.ID, c.Self().PeerID, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.DecideJoin(ctx, comm.ID, c.Self().PeerID, true); !errors.Is(err, crdt.ErrInvalid) {
+			t.Fatalf("deciding a request twice: %v", err)
+		}
+		waitFor(t, b.Node, "b to be let in", func() bool {
+			cs := b.Communities()
+			return len(cs) == 1 && cs[0].Role == "member"
+		})
+		gid := general(t, a.Node, comm.ID)
+		if _, err := b.Post(ctx, comm.ID, gid, "Thanks for letting me in"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, a.Node, "a to see b's post", func() bool { return len(texts(t, a.Node, comm.ID, gid)) == 1 })
+		time.Sleep(3 * DefaultConfig("").SyncInterval) // virtual time: c keeps asking
+		if len(c.Communities()) != 0 {
+			t.Fatal("a denied requester got the community")
+		}
+		if ms, _ := a.Members(comm.ID); len(ms) != 2 {
+			t.Fatalf("members %+v", ms)
+		}
+	})
+}
+
+// TestInviteManager: invites with a use limit and an expiry are listed
+// with their state; a revoked one stops working.
+func TestInviteManager(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, c, comm := ownerAndTwo(t)
+		once, err := a.CreateInvite(ctx, comm.ID, InviteOptions{MaxUses: 1, Lifetime: 48 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		forever, err := a.CreateInvite(ctx, comm.ID, InviteOptions{Lifetime: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.CreateInvite(ctx, comm.ID, InviteOptions{MaxUses: -2}); !errors.Is(err, crdt.ErrInvalid) {
+			t.Fatalf("negative max uses: %v", err)
+		}
+		if _, err := b.Join(ctx, once); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Join(ctx, once); err == nil || !errors.Is(err, ErrJoinRefused) || !strings.Contains(err.Error(), "used 1 of 1 times") {
+			t.Fatalf("an invite past its max uses: %v", err)
+		}
+		is, err := a.Invites(comm.ID)
+		if err != nil || len(is) != 2 {
+			t.Fatalf("invites %+v, %v", is, err)
+		}
+		var onceInfo, foreverInfo InviteInfo
+		for _, i := range is {
+			if i.MaxUses == 1 {
+				onceInfo = i
+			} else {
+				foreverInfo = i
+			}
+		}
+		if onceInfo.Uses != 1 || onceInfo.Expires == nil || onceInfo.Expires.Sub(time.Now()) > 48*time.Hour || onceInfo.By != "Olivia" {
+			t.Fatalf("single-use invite %+v", onceInfo)
+		}
+		if foreverInfo.Expires != nil || foreverInfo.Uses != 0 {
+			t.Fatalf("unlimited invite %+v", foreverInfo)
+		}
+		if err := a.RevokeInvite(ctx, comm.ID, foreverInfo.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Join(ctx, forever); err == nil || !errors.Is(err, ErrJoinRefused) || !strings.Contains(err.Error(), "revoked") {
+			t.Fatalf("a revoked invite: %v", err)
+		}
+		if ms, _ := a.Members(comm.ID); len(ms) != 2 || ms[1].Name != "Ben" {
+			t.Fatalf("members after refused joins: %+v", ms)
+		}
+		if err := b.RevokeInvite(ctx, comm.ID, onceInfo.ID); !errors.Is(err, crdt.ErrUnauthorized) {
+			t.Fatalf("a member revoking an invite: %v", err)
+		}
+	})
+}
