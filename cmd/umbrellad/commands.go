@@ -50,6 +50,10 @@ type opts struct {
 	home, name, community, group, text, link, logLevel string
 	member, message, emoji, question, description      string
 	policy, role, closes                               string
+	invite, expires, joinPolicy, membersCreate         string
+	maxUses                                            int
+	archive, unarchive, approve, yes                   bool
+	set                                                map[string]bool // the flags given
 	json, noMDNS, multi, remove                        bool
 	listen, options                                    multiFlag
 	choices                                            intsFlag
@@ -90,7 +94,11 @@ var commands = []command{
 	{"communities", "list your communities", nil, cmdCommunities},
 	{"groups", "list a community's groups", communityFlag, cmdGroups},
 	{"members", "list a community's members and roles", communityFlag, cmdMembers},
-	{"invite create", "make an invite link", communityFlag, cmdInviteCreate},
+	{"invite create", "make an invite link (admins)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.expires, "expires", "", "how long it works, e.g. 48h, or never (default 7 days)")
+		fs.IntVar(&o.maxUses, "max-uses", 0, "how many people it admits (default: no limit)")
+	}, cmdInviteCreate},
 	{"join", "join a community with an invite link", func(fs *flag.FlagSet, o *opts) {
 		fs.StringVar(&o.link, "link", "", "the invite link (required)")
 	}, cmdJoin},
@@ -154,6 +162,8 @@ var commands = []command{
 	{"audit", "list the admin actions taken in a community", communityFlag, cmdAudit},
 }
 
+func init() { commands = append(commands, adminCommands...) }
+
 func messageFlags(fs *flag.FlagSet, o *opts) {
 	groupFlags(fs, o)
 	fs.StringVar(&o.message, "message", "", "message id (required)")
@@ -211,6 +221,8 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	o.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "umbrellad %s: unexpected argument %q\n", cmd.name, fs.Arg(0))
 		return exitUsage
@@ -448,11 +460,30 @@ func cmdInviteCreate(ctx context.Context, o *opts) error {
 	var res struct {
 		Link string `json:"link"`
 	}
-	if err := call(ctx, o, "invite.create", args{Community: cid}, &res, callTimeout); err != nil {
+	inv := node.InviteOptions{MaxUses: o.maxUses}
+	lasts := "for " + node.DefaultInviteLifetime.String()
+	switch o.expires {
+	case "":
+	case "never":
+		inv.Lifetime, lasts = -1, "until it is revoked"
+	default:
+		d, err := time.ParseDuration(o.expires)
+		if err != nil || d <= 0 {
+			return usagef("--expires %q: want a positive duration such as 48h, or never", o.expires)
+		}
+		inv.Lifetime, lasts = d, "for "+d.String()
+	}
+	if o.maxUses < 0 {
+		return usagef("--max-uses %d: want a positive number", o.maxUses)
+	}
+	if o.maxUses > 0 {
+		lasts += fmt.Sprintf(", for %d people", o.maxUses)
+	}
+	if err := call(ctx, o, "invite.create", args{Community: cid, InviteOptions: &inv}, &res, callTimeout); err != nil {
 		return err
 	}
 	return output(o, res, func(w io.Writer) {
-		fmt.Fprintf(w, "Share this link with the people you invite (it works for %s):\n%s\n", node.DefaultInviteLifetime, res.Link)
+		fmt.Fprintf(w, "Share this link with the people you invite (it works %s):\n%s\n", lasts, res.Link)
 	})
 }
 

@@ -49,6 +49,12 @@ type args struct {
 	Role        string    `json:"role,omitempty"`
 	Policy      string    `json:"policy,omitempty"`
 	Description string    `json:"description,omitempty"`
+	Invite      crdt.ID   `json:"invite,omitzero"`
+	Approve     bool      `json:"approve,omitempty"`
+	// Invite options and settings travel whole.
+	InviteOptions *node.InviteOptions `json:"invite_options,omitempty"`
+	Settings      *node.Settings      `json:"settings,omitempty"`
+	GroupSettings *node.GroupSettings `json:"group_settings,omitempty"`
 }
 
 type badRequest struct{ error }
@@ -237,7 +243,11 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 			if err := needCommunity(a); err != nil {
 				return nil, err
 			}
-			link, err := n.CreateInvite(ctx, a.Community)
+			var opts node.InviteOptions
+			if a.InviteOptions != nil {
+				opts = *a.InviteOptions
+			}
+			link, err := n.CreateInvite(ctx, a.Community, opts)
 			return map[string]string{"link": link}, err
 		},
 		"join": func(ctx context.Context, a args) (any, error) {
@@ -276,6 +286,7 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 func controlHandler(n node.API, log *slog.Logger) http.Handler {
 	ms := methods(n)
 	maps.Copy(ms, ruleMethods(n))
+	maps.Copy(ms, adminMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
 		fn, ok := ms[r.PathValue("method")]

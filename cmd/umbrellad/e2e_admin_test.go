@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestE2EAdmin drives two real daemons through running a community: an
+// invite with a use limit and an expiry, a join policy of approval, a
+// request approved from the command line, a revoked invite, a group renamed
+// and archived.
+func TestE2EAdmin(t *testing.T) {
+	olivia, ben := newDaemon(t, "Olivia"), newDaemon(t, "Ben")
+	olivia.start()
+	ben.start()
+	var comm struct {
+		Community string `json:"community"`
+	}
+	olivia.jsonRun(&comm, "community", "create", "--name", "Glow Team")
+	c := comm.Community
+
+	var s struct {
+		Name       string `json:"name"`
+		JoinPolicy string `json:"join_policy"`
+	}
+	olivia.jsonRun(&s, "settings", "--community", c, "--join-policy", "approval", "--description", "Skincare distributors")
+	if s.JoinPolicy != "approval" || s.Name != "Glow Team" {
+		t.Fatalf("settings after change: %+v", s)
+	}
+	var inv struct{ Link string }
+	olivia.jsonRun(&inv, "invite", "create", "--community", c, "--max-uses", "2", "--expires", "1h")
+	var joined struct {
+		Role string `json:"role"`
+	}
+	ben.jsonRun(&joined, "join", "--link", inv.Link)
+	if joined.Role != "requested" {
+		t.Fatalf("join in an approval community: role %q, want requested", joined.Role)
+	}
+	var reqs []struct {
+		PeerID string `json:"peer_id"`
+		Name   string `json:"name"`
+	}
+	olivia.jsonRun(&reqs, "requests", "--community", c)
+	if len(reqs) != 1 || reqs[0].Name != "Ben" {
+		t.Fatalf("requests %+v", reqs)
+	}
+	olivia.mustRun("member", "approve", "--community", c, "--member", reqs[0].PeerID)
+	defer func() {
+		if t.Failed() {
+			t.Logf("olivia:\n%s\nben:\n%s", olivia.log, ben.log)
+		}
+	}()
+	eventually(t, 30*time.Second, "ben to be let in", func() bool {
+		out, _, code := ben.cli("members", "--community", c, "--json")
+		var ms []member
+		return code == 0 && json.Unmarshal([]byte(out), &ms) == nil && slices.Contains(ms, member{PeerID: reqs[0].PeerID, Name: "Ben", Role: "member"})
+	})
+
+	var invites []struct {
+		ID      string `json:"id"`
+		MaxUses int    `json:"max_uses"`
+		Uses    int    `json:"uses"`
+		Revoked bool   `json:"revoked"`
+	}
+	olivia.jsonRun(&invites, "invites", "--community", c)
+	if len(invites) != 1 || invites[0].MaxUses != 2 || invites[0].Uses != 1 {
+		t.Fatalf("invites %+v", invites)
+	}
+	_, errOut, code := ben.cli("invite", "revoke", "--community", c, "--invite", invites[0].ID)
+	if code == 0 || !strings.Contains(errOut, "not authorized") {
+		t.Fatalf("a member revoking: exit %d, %q", code, errOut)
+	}
+	olivia.mustRun("invite", "revoke", "--community", c, "--invite", invites[0].ID)
+	olivia.jsonRun(&invites, "invites", "--community", c)
+	if !invites[0].Revoked {
+		t.Fatalf("after revoking: %+v", invites)
+	}
+
+	var groups []struct {
+		ID, Name string
+		Archived bool
+	}
+	olivia.jsonRun(&groups, "groups", "--community", c)
+	general := groups[1].ID
+	olivia.mustRun("group", "update", "--community", c, "--group", general, "--name", "Lobby", "--archive")
+	eventually(t, 10*time.Second, "ben to see the group renamed and archived", func() bool {
+		ben.jsonRun(&groups, "groups", "--community", c)
+		return groups[1].Name == "Lobby" && groups[1].Archived
+	})
+	_, errOut, code = ben.cli("post", "--community", c, "--group", general, "--text", "hello?")
+	if code == 0 || !strings.Contains(errOut, "read-only") {
+		t.Fatalf("post to an archived group: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = olivia.cli("community", "deactivate", "--community", c)
+	if code != 2 || !strings.Contains(errOut, "--yes") {
+		t.Fatalf("deactivate without --yes: exit %d, %q", code, errOut)
+	}
+}
