@@ -173,10 +173,13 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 		WithLogger(badgerLogger{o.Logger}).
 		WithMemTableSize(16 << 20).
 		WithBlockCacheSize(16 << 20).
+		// Table indexes and bloom filters live in a bounded cache rather
+		// than all on the heap.
+		WithIndexCacheSize(16 << 20).
 		WithValueLogFileSize(64 << 20).
 		WithNumVersionsToKeep(1)
 	if len(o.EncryptionKey) > 0 {
-		bo = bo.WithEncryptionKey(o.EncryptionKey).WithIndexCacheSize(16 << 20)
+		bo = bo.WithEncryptionKey(o.EncryptionKey)
 	}
 	opts.Options = bo
 	ds, err := badger4.NewDatastore(dir, &opts)
