@@ -446,7 +446,23 @@ func idsKey(ids []ID) string {
 // Timeline returns a group's content log, or nil if it holds no ops.
 func (c *Community) Timeline(group ID) *Timeline { return c.groups[group] }
 
-// Groups lists the ids of the groups that hold content ops.
+// EachOp calls fn for every op this community holds in log (ZeroID: the
+// control log), in no particular order.
+func (c *Community) EachOp(log ID, fn func(*Op)) {
+	if log.IsZero() {
+		for _, o := range c.control {
+			fn(o)
+		}
+		return
+	}
+	if t := c.groups[log]; t != nil {
+		for _, e := range t.ops {
+			fn(e.Op)
+		}
+	}
+}
+
+// ContentLogs lists the ids of the groups that hold content ops.
 func (c *Community) ContentLogs() []ID {
 	out := make([]ID, 0, len(c.groups))
 	for g := range c.groups {
