@@ -148,12 +148,14 @@ type Node struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 
-	mu      sync.Mutex
-	name    string                   // display name; guarded by mu
-	topics  map[string]*joinedTopic  // by topic name; guarded by mu
-	subs    map[*subscriber]struct{} // guarded by mu
-	syncing map[peer.ID]bool         // pulls under way; guarded by mu
-	peers   *peerBook
+	mu       sync.Mutex
+	name     string                   // display name; guarded by mu
+	topics   map[string]*joinedTopic  // by topic name; guarded by mu
+	subs     map[*subscriber]struct{} // guarded by mu
+	syncing  map[peer.ID]bool         // pulls under way; guarded by mu
+	lastSync map[crdt.ID]SyncStats    // guarded by mu
+	sessions chan struct{}            // reconciliations being answered
+	peers    *peerBook
 }
 
 // Open starts a node on cfg.Home, which must hold an identity (see Init).
@@ -174,7 +176,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
-		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]bool{}}
+		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]bool{},
+		lastSync: map[crdt.ID]SyncStats{}, sessions: make(chan struct{}, maxServedSessions)}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -208,6 +211,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.host.SetStreamHandler(syncProtocol, n.handleSync)
 	n.host.SetStreamHandler(joinProtocol, n.handleJoin)
+	n.host.SetStreamHandler(reconcileProtocol, n.handleReconcile)
 	n.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		n.onConnect(c.RemotePeer())
 	}})

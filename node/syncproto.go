@@ -14,6 +14,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/reconcile"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -75,31 +76,19 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 		return &wire.Response{Error: errNotMember.Error()}
 	}
 	switch req.Kind {
-	case wire.KindHeads:
-		resp := &wire.Response{}
-		err := n.rep.View(cid, func(c *crdt.Community) error {
-			resp.Logs = append(resp.Logs, wire.LogHeads{Heads: wire.FromIDs(c.ControlHeads())})
-			for gid := range c.State().Groups {
-				if t := c.Timeline(gid); t != nil {
-					resp.Logs = append(resp.Logs, wire.LogHeads{Log: gid[:], Heads: wire.FromIDs(t.Heads())})
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return &wire.Response{Error: err.Error()}
-		}
-		return resp
 	case wire.KindFetch:
 		ids, err := wire.IDs(req.IDs)
 		if err != nil || len(ids) > wire.MaxFetch {
 			return &wire.Response{Error: "malformed fetch"}
 		}
 		resp := &wire.Response{}
+		k, _ := keyOf(from)
+		var st *crdt.State
+		_ = n.rep.View(cid, func(c *crdt.Community) error { st = c.State(); return nil })
 		size := 0
 		for _, id := range ids {
 			op, err := n.rep.Get(n.ctx, id)
-			if err != nil || op.CommunityID() != cid {
+			if err != nil || op.CommunityID() != cid || st == nil || !mayRead(st, k, op.Log) {
 				continue
 			}
 			if size += len(op.Bytes()); size > wire.MaxResponseBytes {
@@ -140,59 +129,48 @@ func (n *Node) request(ctx context.Context, p peer.ID, proto protocol.ID, req, r
 	return nil
 }
 
-// pull brings community cid up to date with peer p: it asks for p's heads,
-// then fetches, in batches, every op it lacks and the parents those ops
-// wait for.
+// pull brings community cid up to date with peer p: it reconciles the two
+// sets of ops, then fetches what it lacks, parents first, and the parents
+// that parked ops still wait for.
 func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
-	var heads wire.Response
-	if err := n.request(ctx, p, syncProtocol, &wire.Request{Kind: wire.KindHeads, Community: cid[:]}, &heads); err != nil {
+	for session := 0; session < maxSessionsPerPull; session++ {
+		need, truncated, err := n.reconcileWith(ctx, p, cid)
+		if err != nil {
+			return err
+		}
+		reconcile.Sort(need)
+		ids := make([]crdt.ID, len(need))
+		for i, it := range need {
+			ids[i] = it.ID
+		}
+		if err := n.fetch(ctx, p, cid, ids); err != nil {
+			return err
+		}
+		if !truncated {
+			break
+		}
+	}
+	// A joiner parks its own invite and join before it holds anything;
+	// ops can also wait for parents of logs this node may not read yet.
+	missing, err := n.rep.Missing(ctx, wire.MaxFetch)
+	if err != nil || len(missing) == 0 {
 		return err
 	}
-	if heads.Error != "" {
-		return fmt.Errorf("peer %s: %s", p.ShortString(), heads.Error)
-	}
-	if len(heads.Logs) > wire.MaxLogs {
-		return fmt.Errorf("peer %s sent %d logs, limit %d", p.ShortString(), len(heads.Logs), wire.MaxLogs)
-	}
-	want := map[crdt.ID]bool{}
-	if has, err := n.rep.Has(ctx, cid); err == nil && !has {
-		want[cid] = true // the genesis, when joining
-	}
-	for _, lh := range heads.Logs {
-		ids, err := wire.IDs(lh.Heads)
-		if err != nil {
-			return fmt.Errorf("peer %s: %w", p.ShortString(), err)
-		}
-		for _, id := range ids {
-			if has, _ := n.rep.Has(ctx, id); !has {
-				want[id] = true
-			}
-		}
-	}
-	// Parked ops wait for parents that p's heads may not lead to (a joiner
-	// parks its own invite and join before it holds anything): ask for
-	// those too, once each.
+	return n.fetch(ctx, p, cid, missing)
+}
+
+// maxSessionsPerPull bounds the reconciliations of one pull; each finds up
+// to reconcile.MaxIDs missing ops.
+const maxSessionsPerPull = 64
+
+// fetch asks p for ops ids in batches, in order, and ingests them; it
+// also asks for what the fetched ops turn out to wait for.
+func (n *Node) fetch(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt.ID) error {
 	asked := map[crdt.ID]bool{}
-	topUp := func() {
-		missing, err := n.rep.Missing(ctx, wire.MaxFetch)
-		if err != nil {
-			return
-		}
-		for _, m := range missing {
-			if !asked[m] {
-				want[m] = true
-			}
-		}
-	}
-	topUp()
-	for round := 0; len(want) > 0 && round < maxPullRounds; round++ {
-		batch := make([]crdt.ID, 0, wire.MaxFetch)
-		for id := range want {
-			if len(batch) == wire.MaxFetch {
-				break
-			}
-			batch = append(batch, id)
-			delete(want, id)
+	for round := 0; len(ids) > 0 && round < maxPullRounds; round++ {
+		batch := ids[:min(len(ids), wire.MaxFetch)]
+		ids = ids[len(batch):]
+		for _, id := range batch {
 			asked[id] = true
 		}
 		var resp wire.Response
@@ -219,13 +197,11 @@ func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 			}
 			n.afterIngest(res)
 			for _, m := range res.Missing {
-				if has, _ := n.rep.Has(ctx, m); !has {
-					want[m] = true
+				if has, _ := n.rep.Has(ctx, m); !has && !asked[m] {
+					asked[m] = true
+					ids = append(ids, m)
 				}
 			}
-		}
-		if len(want) == 0 {
-			topUp()
 		}
 	}
 	return nil

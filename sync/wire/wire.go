@@ -8,23 +8,36 @@
 // One request and one response per stream. A request is a Request frame; the
 // responder answers with one Response frame and closes. Kinds:
 //
-//	Heads (1): Community → Logs: every log the responder holds for the
-//	           community, with its heads (the control log has the zero id).
 //	Fetch (2): Community, IDs (≤ MaxFetch) → Ops: the encoded ops it holds
-//	           among IDs, in the order asked, skipping unknown ids, up to
+//	           among IDs, in the order asked, skipping unknown ids and ops
+//	           of groups the requester may not read, up to
 //	           MaxResponseBytes in total.
 //	Nudge (3): Community → an empty Response. The sender tells a peer whose
 //	           request to join it just saw approved that it may pull now;
 //	           a receiver waiting to join that community pulls from the
 //	           sender, any other ignores it.
 //
-// The responder answers Heads and Fetch only for peers who are members of
+// The responder answers Fetch only for peers who are members of
 // the community in its current state; to anyone else it returns Error
-// "not a member". The
-// requester fetches heads it lacks, then the parents those ops are missing,
-// in batches, until it holds everything (parents are fetched before the
-// ops that wait on them are released). A range-based set reconciliation
-// replaces the head walk in a later protocol version; the framing stays.
+// "not a member". Request kind 1 (heads) is retired: nodes find what they
+// lack by reconciling (below).
+//
+// # Reconcile protocol (/umbrella/reconcile/1)
+//
+// Finds which ops two members hold that the other lacks (package
+// sync/reconcile has the algorithm and the message encoding). The
+// initiator opens a stream and sends a Reconcile frame with the community
+// id and the first reconciliation message, over the ops of the logs it may
+// read. The responder checks the initiator is a member and builds its own
+// set over the logs the initiator may read in the responder's state (the
+// control log, the announcement group, every-member groups and the groups
+// the initiator is in); the two then take turns, one Reconcile frame each,
+// until one side's reply says nothing more; the side that would send it
+// closes the stream instead. The responder answers at most MaxTurns
+// frames and serves a bounded number of sessions at once ("busy"
+// otherwise). A frame that does not decode ends the session and the
+// connection. The initiator then fetches what it lacks with Fetch, in
+// rank order, so parents come first.
 //
 // # Join protocol (/umbrella/join/1)
 //
@@ -50,7 +63,6 @@ const (
 	MaxFrame         = 8 << 20
 	MaxFetch         = 512
 	MaxResponseBytes = 4 << 20
-	MaxLogs          = 1024
 )
 
 // ErrFrameTooLarge: a peer announced a frame over MaxFrame.
@@ -58,7 +70,6 @@ var ErrFrameTooLarge = errors.New("frame too large")
 
 // Request kinds.
 const (
-	KindHeads = 1
 	KindFetch = 2
 	KindNudge = 3
 )
@@ -70,17 +81,20 @@ type Request struct {
 	IDs       [][]byte `cbor:"3,keyasint,omitempty"`
 }
 
-// LogHeads names one log and its heads.
-type LogHeads struct {
-	Log   []byte   `cbor:"1,keyasint,omitempty"`
-	Heads [][]byte `cbor:"2,keyasint,omitempty"`
-}
-
 // Response answers a Request.
 type Response struct {
-	Error string     `cbor:"1,keyasint,omitempty"`
-	Logs  []LogHeads `cbor:"2,keyasint,omitempty"`
-	Ops   [][]byte   `cbor:"3,keyasint,omitempty"`
+	Error string   `cbor:"1,keyasint,omitempty"`
+	Ops   [][]byte `cbor:"3,keyasint,omitempty"`
+}
+
+// MaxTurns bounds the frames a responder answers in one reconciliation.
+const MaxTurns = 16
+
+// Reconcile is one turn of a reconciliation.
+type Reconcile struct {
+	Community []byte `cbor:"1,keyasint,omitempty"` // the first frame only
+	Msg       []byte `cbor:"2,keyasint,omitempty"`
+	Error     string `cbor:"3,keyasint,omitempty"`
 }
 
 // JoinRequest asks a member to admit the sender.

@@ -1,0 +1,196 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/reconcile"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+const (
+	reconcileProtocol protocol.ID = "/umbrella/reconcile/1"
+	// maxServedSessions bounds the reconciliations a node answers at once;
+	// each holds one set of (rank, id) items, 40 bytes an op.
+	maxServedSessions = 8
+)
+
+// mayRead reports whether member k may read log (ZeroID: the control log)
+// of a community in state st.
+func mayRead(st *crdt.State, k crdt.PublicKey, log crdt.ID) bool {
+	if st.Role(k) == crdt.RoleNone {
+		return false
+	}
+	if log.IsZero() {
+		return true
+	}
+	g := st.Groups[log]
+	return g != nil && g.Has(k)
+}
+
+// readableSet is the reconciliation set of the ops of community cid that
+// member k may read. It is empty for a community this node does not hold.
+func (n *Node) readableSet(cid crdt.ID, k crdt.PublicKey) *reconcile.Set {
+	var items []reconcile.Item
+	_ = n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		add := func(log crdt.ID) {
+			c.EachOp(log, func(o *crdt.Op) {
+				items = append(items, reconcile.Item{Key: reconcile.Rank(!log.IsZero(), o.Height), ID: o.ID()})
+			})
+		}
+		add(crdt.ZeroID)
+		for gid := range st.Groups {
+			if mayRead(st, k, gid) {
+				add(gid)
+			}
+		}
+		return nil
+	})
+	return reconcile.NewSet(items)
+}
+
+// SyncStats describes the last reconciliation with a peer.
+type SyncStats struct {
+	Peer      string    `json:"peer"`
+	At        time.Time `json:"at"`
+	Turns     int       `json:"turns"`       // messages sent and received
+	RoundTrip int       `json:"round_trips"` // messages this node sent
+	Missing   int       `json:"missing"`     // ops found missing
+}
+
+// reconcileWith runs one reconciliation with p as the initiator and
+// returns the items this node lacks.
+func (n *Node) reconcileWith(ctx context.Context, p peer.ID, cid crdt.ID) (need []reconcile.Item, truncated bool, err error) {
+	self, _ := keyOf(n.host.ID())
+	set := n.readableSet(cid, self)
+	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
+	defer cancel()
+	s, err := n.host.NewStream(ctx, p, reconcileProtocol)
+	if err != nil {
+		return nil, false, fmt.Errorf("open reconcile stream to %s: %w", p.ShortString(), err)
+	}
+	defer s.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		s.SetDeadline(dl)
+	}
+	stats := SyncStats{Peer: p.String(), At: n.now()}
+	out := &wire.Reconcile{Community: cid[:], Msg: set.Initiate().Encode()}
+	for {
+		if err := wire.Write(s, out); err != nil {
+			s.Reset()
+			return nil, false, err
+		}
+		stats.Turns++
+		stats.RoundTrip++
+		var in wire.Reconcile
+		if err := wire.Read(s, &in, 0); err != nil {
+			s.Reset()
+			return nil, false, fmt.Errorf("reconcile with %s: %w", p.ShortString(), err)
+		}
+		stats.Turns++
+		if in.Error != "" {
+			return nil, false, fmt.Errorf("peer %s: %s", p.ShortString(), in.Error)
+		}
+		reply, res, err := n.processTurn(p, set, in.Msg)
+		if err != nil {
+			return nil, false, err
+		}
+		need = append(need, res.Need...)
+		truncated = truncated || res.Truncated
+		if reply.Done() {
+			stats.Missing = len(need)
+			n.noteSync(cid, stats)
+			return need, truncated, nil
+		}
+		if stats.Turns >= 2*wire.MaxTurns {
+			s.Reset()
+			return nil, false, fmt.Errorf("reconcile with %s did not end in %d turns", p.ShortString(), stats.Turns)
+		}
+		out = &wire.Reconcile{Msg: reply.Encode()}
+	}
+}
+
+// processTurn decodes and answers one reconciliation message from p; a
+// message that is not valid drops the connection to p.
+func (n *Node) processTurn(p peer.ID, set *reconcile.Set, raw []byte) (*reconcile.Message, reconcile.Result, error) {
+	msg, err := reconcile.Decode(raw)
+	if err == nil {
+		var reply *reconcile.Message
+		var res reconcile.Result
+		if reply, res, err = set.Process(msg); err == nil {
+			return reply, res, nil
+		}
+	}
+	n.log.Debug("reconcile: bad message; disconnecting", "peer", p, "err", err)
+	n.host.Network().ClosePeer(p)
+	return nil, reconcile.Result{}, fmt.Errorf("peer %s: %w", p.ShortString(), err)
+}
+
+func (n *Node) noteSync(cid crdt.ID, s SyncStats) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.lastSync[cid] = s
+}
+
+// LastSync returns the last reconciliation this node started for
+// community cid, if any.
+func (n *Node) LastSync(cid crdt.ID) (SyncStats, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s, ok := n.lastSync[cid]
+	return s, ok
+}
+
+var errBusy = errors.New("busy: too many reconciliations at once; try again later")
+
+func (n *Node) handleReconcile(s network.Stream) {
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(streamTimeout))
+	from := s.Conn().RemotePeer()
+	select {
+	case n.sessions <- struct{}{}:
+		defer func() { <-n.sessions }()
+	default:
+		wire.Write(s, &wire.Reconcile{Error: errBusy.Error()})
+		return
+	}
+	var in wire.Reconcile
+	if err := wire.Read(s, &in, 0); err != nil {
+		s.Reset()
+		return
+	}
+	var cid crdt.ID
+	if len(in.Community) != len(cid) {
+		wire.Write(s, &wire.Reconcile{Error: "malformed community id"})
+		return
+	}
+	copy(cid[:], in.Community)
+	k, ok := keyOf(from)
+	if !ok || !n.isMember(cid, from) {
+		wire.Write(s, &wire.Reconcile{Error: errNotMember.Error()})
+		return
+	}
+	set := n.readableSet(cid, k)
+	for turn := 0; turn < wire.MaxTurns; turn++ {
+		reply, _, err := n.processTurn(from, set, in.Msg)
+		if err != nil {
+			s.Reset()
+			return
+		}
+		if err := wire.Write(s, &wire.Reconcile{Msg: reply.Encode()}); err != nil || reply.Done() {
+			return
+		}
+		in = wire.Reconcile{}
+		if err := wire.Read(s, &in, 0); err != nil {
+			return // the initiator closes the stream when it has nothing more to say
+		}
+	}
+}

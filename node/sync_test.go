@@ -1,0 +1,84 @@
+package node
+
+import (
+	"fmt"
+	"testing"
+	"testing/synctest"
+
+	"github.com/libp2p/go-libp2p/core/network"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/store"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// TestOfflineMemberCatchesUp: a member away while 1,000 ops are written
+// gets every one of them when it returns, and finding them takes at most
+// three round trips.
+func TestOfflineMemberCatchesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		bHome := t.TempDir()
+		b := sn.start(bHome, "Ben", store.NewMemory())
+		defer a.Close()
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if _, err := b.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, a.Node, comm.ID)
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 1000 {
+			if _, err := a.Post(ctx, comm.ID, gid, fmt.Sprintf("tip %d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b2 := sn.start(bHome, "Ben", b.store)
+		defer b2.Close()
+		waitFor(t, b2.Node, "b to catch up", func() bool { return len(texts(t, b2.Node, comm.ID, gid)) == 1000 })
+		s, ok := b2.LastSync(comm.ID)
+		t.Logf("catch-up: %+v", s)
+		if !ok || s.Missing < 1000 || s.RoundTrip > 3 {
+			t.Fatalf("catch-up: %+v, want ≥ 1000 missing found in ≤ 3 round trips", s)
+		}
+		var ah, bh [32]byte
+		a.rep.View(comm.ID, func(c *crdt.Community) error { ah = c.Hash(); return nil })
+		b2.rep.View(comm.ID, func(c *crdt.Community) error { bh = c.Hash(); return nil })
+		if ah != bh {
+			t.Fatal("after catching up the two nodes' states differ")
+		}
+	})
+}
+
+// TestGarbageReconcilerIsDisconnected: a member whose reconciliation
+// message does not decode is cut off.
+func TestGarbageReconcilerIsDisconnected(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, _, comm := ownerAndTwo(t)
+		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if _, err := b.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		s, err := b.host.NewStream(ctx, a.host.ID(), reconcileProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wire.Write(s, &wire.Reconcile{Community: comm.ID[:], Msg: []byte{1, 0xff, 0xff}}); err != nil {
+			t.Fatal(err)
+		}
+		var in wire.Reconcile
+		_ = wire.Read(s, &in, 0)
+		synctest.Wait()
+		if a.host.Network().Connectedness(b.host.ID()) == network.Connected {
+			t.Fatal("a peer that sent garbage is still connected")
+		}
+	})
+}
