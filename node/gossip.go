@@ -19,7 +19,7 @@ import (
 type joinedTopic struct {
 	community, log crdt.ID
 	topic          *pubsub.Topic
-	sub            *pubsub.Subscription
+	sub            *pubsub.Subscription // nil while this member may not read the log; guarded by Node.mu
 }
 
 func newPubSub(ctx context.Context, h host.Host) (*pubsub.PubSub, error) {
@@ -45,12 +45,21 @@ func TopicName(community, log crdt.ID) string {
 	return fmt.Sprintf("umbrella/1/%x", h.Sum(nil))
 }
 
-// joinTopics subscribes to the control log and every group of a community.
+// joinTopics subscribes to the topics of the logs of community cid this
+// member may read (the control log, the announcement group, every-member
+// groups and the groups it is in) and leaves the topics of groups it no
+// longer may read.
 func (n *Node) joinTopics(cid crdt.ID) error {
+	self, _ := keyOf(n.host.ID())
 	logs := []crdt.ID{crdt.ZeroID}
+	readable := map[crdt.ID]bool{crdt.ZeroID: true}
 	err := n.rep.View(cid, func(c *crdt.Community) error {
-		for gid := range c.State().Groups {
-			logs = append(logs, gid)
+		st := c.State()
+		for gid := range st.Groups {
+			if mayRead(st, self, gid) {
+				logs = append(logs, gid)
+				readable[gid] = true
+			}
 		}
 		return nil
 	})
@@ -62,6 +71,14 @@ func (n *Node) joinTopics(cid crdt.ID) error {
 			return err
 		}
 	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, jt := range n.topics {
+		if jt.community == cid && !readable[jt.log] && jt.sub != nil {
+			jt.sub.Cancel() // its reader ends; the topic handle stays for a return
+			jt.sub = nil
+		}
+	}
 	return nil
 }
 
@@ -69,24 +86,31 @@ func (n *Node) joinTopic(cid, lg crdt.ID) error {
 	name := TopicName(cid, lg)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if _, ok := n.topics[name]; ok || n.ctx.Err() != nil {
+	if n.ctx.Err() != nil {
 		return nil
 	}
-	if err := n.ps.RegisterTopicValidator(name, n.validator(cid, lg)); err != nil {
-		return fmt.Errorf("register validator: %w", err)
+	jt := n.topics[name]
+	if jt == nil {
+		if err := n.ps.RegisterTopicValidator(name, n.validator(cid, lg)); err != nil {
+			return fmt.Errorf("register validator: %w", err)
+		}
+		t, err := n.ps.Join(name)
+		if err != nil {
+			return fmt.Errorf("join topic: %w", err)
+		}
+		jt = &joinedTopic{community: cid, log: lg, topic: t}
+		n.topics[name] = jt
 	}
-	t, err := n.ps.Join(name)
-	if err != nil {
-		return fmt.Errorf("join topic: %w", err)
+	if jt.sub != nil {
+		return nil
 	}
-	sub, err := t.Subscribe()
+	sub, err := jt.topic.Subscribe()
 	if err != nil {
 		return fmt.Errorf("subscribe topic: %w", err)
 	}
-	jt := &joinedTopic{community: cid, log: lg, topic: t, sub: sub}
-	n.topics[name] = jt
+	jt.sub = sub
 	n.wg.Add(1)
-	go n.readTopic(jt)
+	go n.readTopic(jt, sub)
 	return nil
 }
 
@@ -108,11 +132,11 @@ func (n *Node) validator(cid, lg crdt.ID) func(context.Context, peer.ID, *pubsub
 	}
 }
 
-func (n *Node) readTopic(jt *joinedTopic) {
+func (n *Node) readTopic(jt *joinedTopic, sub *pubsub.Subscription) {
 	defer n.wg.Done()
-	defer jt.sub.Cancel()
+	defer sub.Cancel()
 	for {
-		m, err := jt.sub.Next(n.ctx)
+		m, err := sub.Next(n.ctx)
 		if err != nil {
 			return
 		}
@@ -157,7 +181,9 @@ func (n *Node) afterIngest(res replica.Result) {
 		switch {
 		case op.Kind.IsContent():
 			n.emit(Event{Kind: EventMessages, Community: cid, Group: op.Log})
-		case op.Kind == crdt.KindGroupCreate || op.Kind == crdt.KindGenesis:
+		case op.Kind == crdt.KindGroupCreate || op.Kind == crdt.KindGenesis ||
+			op.Kind == crdt.KindGroupJoin || op.Kind == crdt.KindGroupLeave || op.Kind == crdt.KindGroupDecide ||
+			op.Kind == crdt.KindGroupUpdate || op.Kind == crdt.KindRemove || op.Kind == crdt.KindLeave:
 			if err := n.joinTopics(cid); err != nil {
 				n.log.Warn("subscribe to new group", "err", err)
 			}

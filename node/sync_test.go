@@ -82,3 +82,45 @@ func TestGarbageReconcilerIsDisconnected(t *testing.T) {
 		}
 	})
 }
+
+// TestPrivateGroupStaysPrivate: a member outside an approval group gets
+// none of its messages, by gossip or by reconciliation, until admitted.
+func TestPrivateGroupStaysPrivate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, _, comm := ownerAndTwo(t)
+		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if _, err := b.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		leaders, err := a.CreateGroup(ctx, comm.ID, "Leaders", "for team leaders", "approval")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Post(ctx, comm.ID, leaders.ID, "Bonus numbers for this month"); err != nil {
+			t.Fatal(err)
+		}
+		gen := general(t, a.Node, comm.ID)
+		if _, err := a.Post(ctx, comm.ID, gen, "Hello everyone"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b.Node, "b to see the public post", func() bool { return len(texts(t, b.Node, comm.ID, gen)) == 1 })
+		if err := b.pull(ctx, a.host.ID(), comm.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := texts(t, b.Node, comm.ID, leaders.ID); len(got) != 0 {
+			t.Fatalf("b, outside the group, holds %q", got)
+		}
+		if err := b.JoinGroup(ctx, comm.ID, leaders.ID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, a.Node, "b's request", func() bool { r, _ := a.GroupRequests(comm.ID, leaders.ID); return len(r) == 1 })
+		if err := a.DecideGroupJoin(ctx, comm.ID, leaders.ID, b.Self().PeerID, true); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b.Node, "b, admitted, to get the group's history", func() bool {
+			_ = b.pull(ctx, a.host.ID(), comm.ID)
+			return len(texts(t, b.Node, comm.ID, leaders.ID)) == 1
+		})
+	})
+}

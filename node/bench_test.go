@@ -1,0 +1,78 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/store"
+)
+
+// BenchmarkCatchUp: a new member joins a community of 100,000 ops over
+// loopback TCP and holds all of them when Join returns (reconciliation,
+// fetch, verification, and Badger on the joiner's side). Reported: seconds
+// and MB/s of op bytes.
+func BenchmarkCatchUp(b *testing.B) {
+	const posts = 100_000
+	ctx := context.Background()
+	open := func(home, name string, st store.OpStore) *Node {
+		if err := Init(home, name); err != nil {
+			b.Fatal(err)
+		}
+		cfg := DefaultConfig(home)
+		cfg.MDNS = false
+		cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+		cfg.Store = st
+		n, err := Open(ctx, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	a := open(b.TempDir(), "Olivia", nil) // Badger: the in-memory store scans all keys per lookup
+	defer a.Close()
+	comm, err := a.CreateCommunity(ctx, "Glow Team")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var gid crdt.ID
+	gs, _ := a.Groups(comm.ID)
+	for _, g := range gs {
+		if g.Name == DefaultGroupName {
+			gid = g.ID
+		}
+	}
+	bytes := 0
+	for i := range posts {
+		id, err := a.Post(ctx, comm.ID, gid, fmt.Sprintf("Tip %d: follow up with every new customer within 48 hours.", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		op, _ := a.rep.Get(ctx, id)
+		bytes += len(op.Bytes())
+	}
+	var secs float64
+	for b.Loop() {
+		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		home := b.TempDir()
+		j := open(home, "Ben", nil)
+		start := time.Now()
+		if _, err := j.Join(ctx, link); err != nil {
+			b.Fatal(err)
+		}
+		secs = time.Since(start).Seconds()
+		ms, err := j.Messages(comm.ID, gid)
+		if err != nil || len(ms) != posts {
+			b.Fatalf("joiner holds %d of %d messages (%v)", len(ms), posts, err)
+		}
+		j.Close()
+	}
+	b.ReportMetric(secs, "s/catch-up")
+	b.ReportMetric(float64(bytes)/(1<<20)/secs, "MB/s")
+	b.ReportMetric(posts, "ops")
+}
