@@ -57,62 +57,64 @@ func (n *Node) readableSet(cid crdt.ID, k crdt.PublicKey) *reconcile.Set {
 	return reconcile.NewSet(items)
 }
 
-// SyncStats describes the last reconciliation with a peer.
+// SyncStats describes the last pull from a peer: one or more
+// reconciliation sessions, then fetches.
 type SyncStats struct {
-	Peer      string    `json:"peer"`
-	At        time.Time `json:"at"`
-	Turns     int       `json:"turns"`       // messages sent and received
-	RoundTrip int       `json:"round_trips"` // messages this node sent
-	Missing   int       `json:"missing"`     // ops found missing
+	Peer     string    `json:"peer"`
+	At       time.Time `json:"at"`
+	Sessions int       `json:"sessions"`
+	// RoundTrips is the most any session took (messages this node sent).
+	RoundTrips int `json:"round_trips"`
+	Missing    int `json:"missing"` // ops found missing, over all sessions
 }
 
 // reconcileWith runs one reconciliation with p as the initiator and
 // returns the items this node lacks.
-func (n *Node) reconcileWith(ctx context.Context, p peer.ID, cid crdt.ID) (need []reconcile.Item, truncated bool, err error) {
+func (n *Node) reconcileWith(ctx context.Context, p peer.ID, cid crdt.ID, stats *SyncStats) (need []reconcile.Item, err error) {
 	self, _ := keyOf(n.host.ID())
 	set := n.readableSet(cid, self)
 	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
 	defer cancel()
 	s, err := n.host.NewStream(ctx, p, reconcileProtocol)
 	if err != nil {
-		return nil, false, fmt.Errorf("open reconcile stream to %s: %w", p.ShortString(), err)
+		return nil, fmt.Errorf("open reconcile stream to %s: %w", p.ShortString(), err)
 	}
 	defer s.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		s.SetDeadline(dl)
 	}
-	stats := SyncStats{Peer: p.String(), At: n.now()}
+	turns, sent := 0, 0
 	out := &wire.Reconcile{Community: cid[:], Msg: set.Initiate().Encode()}
 	for {
 		if err := wire.Write(s, out); err != nil {
 			s.Reset()
-			return nil, false, err
+			return nil, err
 		}
-		stats.Turns++
-		stats.RoundTrip++
+		turns++
+		sent++
 		var in wire.Reconcile
 		if err := wire.Read(s, &in, 0); err != nil {
 			s.Reset()
-			return nil, false, fmt.Errorf("reconcile with %s: %w", p.ShortString(), err)
+			return nil, fmt.Errorf("reconcile with %s: %w", p.ShortString(), err)
 		}
-		stats.Turns++
+		turns++
 		if in.Error != "" {
-			return nil, false, fmt.Errorf("peer %s: %s", p.ShortString(), in.Error)
+			return nil, fmt.Errorf("peer %s: %s", p.ShortString(), in.Error)
 		}
 		reply, res, err := n.processTurn(p, set, in.Msg)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		need = append(need, res.Need...)
-		truncated = truncated || res.Truncated
 		if reply.Done() {
-			stats.Missing = len(need)
-			n.noteSync(cid, stats)
-			return need, truncated, nil
+			stats.Sessions++
+			stats.RoundTrips = max(stats.RoundTrips, sent)
+			stats.Missing += len(need)
+			return need, nil
 		}
-		if stats.Turns >= 2*wire.MaxTurns {
+		if turns >= 2*wire.MaxTurns {
 			s.Reset()
-			return nil, false, fmt.Errorf("reconcile with %s did not end in %d turns", p.ShortString(), stats.Turns)
+			return nil, fmt.Errorf("reconcile with %s did not end in %d turns", p.ShortString(), turns)
 		}
 		out = &wire.Reconcile{Msg: reply.Encode()}
 	}
@@ -140,8 +142,8 @@ func (n *Node) noteSync(cid crdt.ID, s SyncStats) {
 	n.lastSync[cid] = s
 }
 
-// LastSync returns the last reconciliation this node started for
-// community cid, if any.
+// LastSync returns the last pull this node completed for community cid,
+// if any.
 func (n *Node) LastSync(cid crdt.ID) (SyncStats, bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -42,10 +42,13 @@ func TestOfflineMemberCatchesUp(t *testing.T) {
 		}
 		b2 := sn.start(bHome, "Ben", b.store)
 		defer b2.Close()
-		waitFor(t, b2.Node, "b to catch up", func() bool { return len(texts(t, b2.Node, comm.ID, gid)) == 1000 })
+		waitFor(t, b2.Node, "b to catch up", func() bool {
+			s, ok := b2.LastSync(comm.ID)
+			return len(texts(t, b2.Node, comm.ID, gid)) == 1000 && ok && s.Missing > 0
+		})
 		s, ok := b2.LastSync(comm.ID)
 		t.Logf("catch-up: %+v", s)
-		if !ok || s.Missing < 1000 || s.RoundTrip > 3 {
+		if !ok || s.Missing < 1000 || s.RoundTrips > 3 {
 			t.Fatalf("catch-up: %+v, want ≥ 1000 missing found in ≤ 3 round trips", s)
 		}
 		var ah, bh [32]byte

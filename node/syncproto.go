@@ -133,8 +133,10 @@ func (n *Node) request(ctx context.Context, p peer.ID, proto protocol.ID, req, r
 // sets of ops, then fetches what it lacks, parents first, and the parents
 // that parked ops still wait for.
 func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
+	stats := SyncStats{Peer: p.String(), At: n.now()}
+	defer func() { n.noteSync(cid, stats) }()
 	for session := 0; session < maxSessionsPerPull; session++ {
-		need, truncated, err := n.reconcileWith(ctx, p, cid)
+		need, err := n.reconcileWith(ctx, p, cid, &stats)
 		if err != nil {
 			return err
 		}
@@ -146,7 +148,9 @@ func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 		if err := n.fetch(ctx, p, cid, ids); err != nil {
 			return err
 		}
-		if !truncated {
+		// A Diff is cut at reconcile.MaxIDs ids, and only the side that cut
+		// it knows: go again until a session finds nothing new.
+		if len(need) == 0 {
 			break
 		}
 	}
