@@ -26,6 +26,19 @@ func ownerAndTwo(t *testing.T) (a, b, c *testNode, comm Community) {
 	return a, b, c, comm
 }
 
+// ownerAndMember is ownerAndTwo with the second node joined by link.
+func ownerAndMember(t *testing.T) (a, b, c *testNode, comm Community) {
+	a, b, c, comm = ownerAndTwo(t)
+	link, err := a.CreateInvite(t.Context(), comm.ID, InviteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Join(t.Context(), link); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, c, comm
+}
+
 // TestJoinByApproval: in a community that admits by approval, a link makes
 // a request, not a member; the requester sees nothing until an admin
 // approves, then becomes a member by itself. A denied request admits no one.
@@ -78,7 +91,10 @@ func TestJoinByApproval(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, a.Node, "a to see b's post", func() bool { return len(texts(t, a.Node, comm.ID, gid)) == 1 })
-		time.Sleep(3 * DefaultConfig("").SyncInterval) // virtual time: c keeps asking
+		// The denied requester keeps asking; each pull is refused.
+		if err := c.pull(ctx, a.host.ID(), comm.ID); err == nil || !strings.Contains(err.Error(), errNotMember.Error()) {
+			t.Fatalf("a denied requester's pull: %v", err)
+		}
 		if len(c.Communities()) != 0 {
 			t.Fatal("a denied requester got the community")
 		}

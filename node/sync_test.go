@@ -65,11 +65,7 @@ func TestOfflineMemberCatchesUp(t *testing.T) {
 func TestGarbageReconcilerIsDisconnected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		a, b, _, comm := ownerAndTwo(t)
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
-		if _, err := b.Join(ctx, link); err != nil {
-			t.Fatal(err)
-		}
+		a, b, _, comm := ownerAndMember(t)
 		s, err := b.host.NewStream(ctx, a.host.ID(), reconcileProtocol)
 		if err != nil {
 			t.Fatal(err)
@@ -91,11 +87,7 @@ func TestGarbageReconcilerIsDisconnected(t *testing.T) {
 func TestPrivateGroupStaysPrivate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		a, b, _, comm := ownerAndTwo(t)
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
-		if _, err := b.Join(ctx, link); err != nil {
-			t.Fatal(err)
-		}
+		a, b, _, comm := ownerAndMember(t)
 		leaders, err := a.CreateGroup(ctx, comm.ID, "Leaders", "for team leaders", "approval")
 		if err != nil {
 			t.Fatal(err)

@@ -134,7 +134,6 @@ func (n *Node) request(ctx context.Context, p peer.ID, proto protocol.ID, req, r
 // that parked ops still wait for.
 func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 	stats := SyncStats{Peer: p.String(), At: n.now()}
-	defer func() { n.noteSync(cid, stats) }()
 	for session := 0; session < maxSessionsPerPull; session++ {
 		need, err := n.reconcileWith(ctx, p, cid, &stats)
 		if err != nil {
@@ -157,10 +156,16 @@ func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 	// A joiner parks its own invite and join before it holds anything;
 	// ops can also wait for parents of logs this node may not read yet.
 	missing, err := n.rep.Missing(ctx, wire.MaxFetch)
-	if err != nil || len(missing) == 0 {
+	if err != nil {
 		return err
 	}
-	return n.fetch(ctx, p, cid, missing)
+	if len(missing) > 0 {
+		if err := n.fetch(ctx, p, cid, missing); err != nil {
+			return err
+		}
+	}
+	n.noteSync(cid, stats)
+	return nil
 }
 
 // maxSessionsPerPull bounds the reconciliations of one pull; each finds up

@@ -60,27 +60,32 @@ func cmdAnnounce(ctx context.Context, o *opts) error {
 	return sent(ctx, o, "post", args{Community: cid, Group: cid, Text: o.text}, "Announced")
 }
 
-func cmdReply(ctx context.Context, o *opts) error {
+// textTarget parses a message target and the required --text.
+func textTarget(o *opts) (args, error) {
 	a, err := target(o, "message")
+	if err != nil {
+		return args{}, err
+	}
+	if err := required("text", o.text); err != nil {
+		return args{}, err
+	}
+	a.Text = o.text
+	return a, nil
+}
+
+func cmdReply(ctx context.Context, o *opts) error {
+	a, err := textTarget(o)
 	if err != nil {
 		return err
 	}
-	if err := required("text", o.text); err != nil {
-		return err
-	}
-	a.Text = o.text
 	return sent(ctx, o, "reply", a, "Replied")
 }
 
 func cmdEdit(ctx context.Context, o *opts) error {
-	a, err := target(o, "message")
+	a, err := textTarget(o)
 	if err != nil {
 		return err
 	}
-	if err := required("text", o.text); err != nil {
-		return err
-	}
-	a.Text = o.text
 	return act(ctx, o, "edit", a, "Edited")
 }
 
