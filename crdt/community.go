@@ -187,16 +187,19 @@ func (c *Community) ControlHeads() []ID { return slices.Clone(c.heads) }
 func (c *Community) ControlLen() int { return len(c.control) }
 
 // Has reports whether op id was accepted in any of the community's logs.
-func (c *Community) Has(id ID) bool {
-	if _, ok := c.control[id]; ok {
-		return true
+func (c *Community) Has(id ID) bool { return c.Op(id) != nil }
+
+// Op returns the accepted op id from any of the community's logs, or nil.
+func (c *Community) Op(id ID) *Op {
+	if o, ok := c.control[id]; ok {
+		return o
 	}
 	for _, t := range c.groups {
-		if _, ok := t.ops[id]; ok {
-			return true
+		if e, ok := t.ops[id]; ok {
+			return e.Op
 		}
 	}
-	return false
+	return nil
 }
 
 // Missing returns the parents, deps and target of o that the community has

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -25,8 +26,6 @@ const (
 	joinProtocol protocol.ID = "/umbrella/join/1"
 
 	streamTimeout = 30 * time.Second
-	// maxPullRounds bounds one pull; what is left is fetched by the next.
-	maxPullRounds = 10_000
 )
 
 var errNotMember = errors.New("not a member")
@@ -81,21 +80,23 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 		if err != nil || len(ids) > wire.MaxFetch {
 			return &wire.Response{Error: "malformed fetch"}
 		}
+		// Served from the ops the community holds in memory: no disk reads.
 		resp := &wire.Response{}
 		k, _ := keyOf(from)
-		var st *crdt.State
-		_ = n.rep.View(cid, func(c *crdt.Community) error { st = c.State(); return nil })
-		size := 0
-		for _, id := range ids {
-			op, err := n.rep.Get(n.ctx, id)
-			if err != nil || op.CommunityID() != cid || st == nil || !mayRead(st, k, op.Log) {
-				continue
+		_ = n.rep.View(cid, func(c *crdt.Community) error {
+			st, size := c.State(), 0
+			for _, id := range ids {
+				op := c.Op(id)
+				if op == nil || !mayRead(st, k, op.Log) {
+					continue
+				}
+				if size += len(op.Bytes()); size > wire.MaxResponseBytes {
+					break
+				}
+				resp.Ops = append(resp.Ops, op.Bytes())
 			}
-			if size += len(op.Bytes()); size > wire.MaxResponseBytes {
-				break
-			}
-			resp.Ops = append(resp.Ops, op.Bytes())
-		}
+			return nil
+		})
 		return resp
 	default:
 		return &wire.Response{Error: fmt.Sprintf("unknown request kind %d", req.Kind)}
@@ -172,48 +173,109 @@ func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 // to reconcile.MaxIDs missing ops.
 const maxSessionsPerPull = 64
 
-// fetch asks p for ops ids in batches, in order, and ingests them; it
-// also asks for what the fetched ops turn out to wait for.
+// fetch asks p for ops ids in batches, in order, and ingests them; then
+// it asks for what the fetched ops turn out to wait for, until nothing is
+// left or maxFetchPasses passes ran.
 func (n *Node) fetch(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt.ID) error {
-	asked := map[crdt.ID]bool{}
-	for round := 0; len(ids) > 0 && round < maxPullRounds; round++ {
-		batch := ids[:min(len(ids), wire.MaxFetch)]
-		ids = ids[len(batch):]
-		for _, id := range batch {
-			asked[id] = true
-		}
-		var resp wire.Response
-		if err := n.request(ctx, p, syncProtocol, &wire.Request{Kind: wire.KindFetch, Community: cid[:], IDs: wire.FromIDs(batch)}, &resp); err != nil {
+	asked := make(map[crdt.ID]bool, len(ids))
+	for _, id := range ids {
+		asked[id] = true
+	}
+	for pass := 0; len(ids) > 0 && pass < maxFetchPasses; pass++ {
+		more, err := n.fetchPass(ctx, p, cid, ids, asked)
+		if err != nil {
 			return err
 		}
-		if resp.Error != "" {
-			return fmt.Errorf("peer %s: %s", p.ShortString(), resp.Error)
+		ids = more
+	}
+	return nil
+}
+
+// maxFetchPasses bounds the rounds of "fetch what the fetched ops wait for".
+const maxFetchPasses = 64
+
+// fetchPass fetches ids from p as a pipeline: one goroutine requests
+// batches, one verifies them on every core, and this one ingests each
+// batch in a single store write, so the network, the cores and the disk
+// work at once. It returns the parents and deps that fetched ops wait for
+// and that were not asked for before.
+func (n *Node) fetchPass(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt.ID, asked map[crdt.ID]bool) (more []crdt.ID, err error) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type batch struct {
+		raws [][]byte
+		ops  []*crdt.Op
+		errs []error
+		err  error
+	}
+	send := func(ch chan<- batch, b batch) bool {
+		select {
+		case ch <- b:
+			return b.err == nil
+		case <-ctx.Done():
+			return false
 		}
-		decoded, errs := crdt.DecodeOps(resp.Ops)
-		for i, op := range decoded {
-			if err := errs[i]; err != nil {
+	}
+	fetched, verified := make(chan batch, 2), make(chan batch, 1)
+	wg.Go(func() {
+		defer close(fetched)
+		for start := 0; start < len(ids); start += wire.MaxFetch {
+			var resp wire.Response
+			err := n.request(ctx, p, syncProtocol, &wire.Request{Kind: wire.KindFetch, Community: cid[:], IDs: wire.FromIDs(ids[start:min(start+wire.MaxFetch, len(ids))])}, &resp)
+			if err == nil && resp.Error != "" {
+				err = fmt.Errorf("peer %s: %s", p.ShortString(), resp.Error)
+			}
+			if !send(fetched, batch{raws: resp.Ops, err: err}) {
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		defer close(verified)
+		for b := range fetched {
+			if b.err == nil {
+				b.ops, b.errs = crdt.DecodeOps(b.raws)
+			}
+			if !send(verified, b) {
+				return
+			}
+		}
+	})
+	for b := range verified {
+		if b.err != nil {
+			return nil, b.err
+		}
+		for i, op := range b.ops {
+			if err := b.errs[i]; err != nil {
 				n.host.Network().ClosePeer(p) // a peer that sends garbage is dropped
-				return fmt.Errorf("peer %s sent a bad op: %w", p.ShortString(), err)
+				return nil, fmt.Errorf("peer %s sent a bad op: %w", p.ShortString(), err)
 			}
 			if op.CommunityID() != cid {
 				n.host.Network().ClosePeer(p)
-				return fmt.Errorf("peer %s sent an op of another community", p.ShortString())
+				return nil, fmt.Errorf("peer %s sent an op of another community", p.ShortString())
 			}
-			res, err := n.rep.Ingest(ctx, op)
-			if err != nil {
-				n.log.Debug("pull: op refused", "peer", p, "op", op.ID().Short(), "err", err)
+		}
+		results, errs, err := n.rep.IngestBatch(ctx, b.ops)
+		if err != nil {
+			return nil, err
+		}
+		for i, res := range results {
+			if errs[i] != nil {
+				n.log.Debug("pull: op refused", "peer", p, "op", b.ops[i].ID().Short(), "err", errs[i])
 				continue
 			}
 			n.afterIngest(res)
 			for _, m := range res.Missing {
 				if has, _ := n.rep.Has(ctx, m); !has && !asked[m] {
 					asked[m] = true
-					ids = append(ids, m)
+					more = append(more, m)
 				}
 			}
 		}
 	}
-	return nil
+	return more, ctx.Err()
 }
 
 // goPull pulls cid from p in the background unless a pull from p runs.

@@ -54,6 +54,9 @@ type Replica struct {
 	mu          sync.Mutex
 	communities map[crdt.ID]*crdt.Community // guarded by mu
 	expected    map[crdt.ID]bool            // communities being joined; guarded by mu
+	// unwritten, during IngestBatch, holds accepted ops not yet in the
+	// store; they are written in one batch at its end. Guarded by mu.
+	unwritten *[]*crdt.Op
 }
 
 // Open loads every community from st, replaying its logs.
@@ -131,6 +134,40 @@ func (r *Replica) Ingest(ctx context.Context, op *crdt.Op) (Result, error) {
 	return r.ingestLocked(ctx, op)
 }
 
+// IngestBatch ingests ops in order, as Ingest would one at a time, and
+// writes all the ops it accepts to the store in one batch: the way to take
+// many ops from a sync stream. results[i] and errs[i] say what happened to
+// ops[i]. A non-nil error means the batch could not be written; then none
+// of it was accepted and the communities are as they were in the store.
+func (r *Replica) IngestBatch(ctx context.Context, ops []*crdt.Op) (results []Result, errs []error, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var unwritten []*crdt.Op
+	r.unwritten = &unwritten
+	defer func() { r.unwritten = nil }()
+	results, errs = make([]Result, len(ops)), make([]error, len(ops))
+	for i, op := range ops {
+		results[i], errs[i] = r.ingestLocked(ctx, op)
+	}
+	if len(unwritten) == 0 {
+		return results, errs, nil
+	}
+	if err := r.store.PutBatch(ctx, unwritten); err != nil {
+		// Memory ran ahead of the store: rebuild what the batch touched.
+		touched := map[crdt.ID]bool{}
+		for _, op := range unwritten {
+			touched[op.CommunityID()] = true
+		}
+		for cid := range touched {
+			if lerr := r.load(ctx, cid); lerr != nil {
+				r.log.Error("rebuild after a failed write", "community", cid.Short(), "err", lerr)
+			}
+		}
+		return nil, nil, fmt.Errorf("store %d ops: %w", len(unwritten), err)
+	}
+	return results, errs, nil
+}
+
 func (r *Replica) ingestLocked(ctx context.Context, op *crdt.Op) (Result, error) {
 	cid := op.CommunityID()
 	c := r.communities[cid]
@@ -183,7 +220,9 @@ func (r *Replica) accept(ctx context.Context, c *crdt.Community, op *crdt.Op) er
 	if err := c.Check(op); err != nil {
 		return fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
 	}
-	if err := r.store.Put(ctx, op); err != nil {
+	if r.unwritten != nil {
+		*r.unwritten = append(*r.unwritten, op)
+	} else if err := r.store.Put(ctx, op); err != nil {
 		return fmt.Errorf("store op %s: %w", op.ID().Short(), err)
 	}
 	if err := c.Add(op); err != nil {

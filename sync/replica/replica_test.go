@@ -213,3 +213,87 @@ func TestPendingBounded(t *testing.T) {
 }
 
 func newMapDS() datastore.Batching { return dssync.MutexWrap(datastore.NewMapDatastore()) }
+
+// TestIngestBatch: batches of any order end where one-at-a-time ingest
+// ends, in memory and in the store, and a stranger's op in a batch is
+// refused on its own.
+func TestIngestBatch(t *testing.T) {
+	ops, cid, gid := history(t)
+	ref := open(t, store.NewMemory())
+	ref.Expect(cid)
+	for _, op := range ops {
+		if _, err := ref.Ingest(t.Context(), op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := timeline(t, ref, cid, gid)
+	var heads []crdt.ID
+	ref.View(cid, func(c *crdt.Community) error { heads = c.ControlHeads(); return nil })
+	spam, _ := crdt.Sign(crdt.Op{Community: cid, Log: gid, Kind: crdt.KindMessage, Deps: heads, Height: 1, Body: body(t, &crdt.MessageBody{Text: "spam"})}, newKey(50))
+	for seed := range 20 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 9))
+		st := store.NewMemory()
+		r := open(t, st)
+		r.Expect(cid)
+		deliver := append(slices.Clone(ops), spam)
+		rng.Shuffle(len(deliver), func(i, j int) { deliver[i], deliver[j] = deliver[j], deliver[i] })
+		for len(deliver) > 0 {
+			n := min(len(deliver), 1+rng.IntN(8))
+			_, errs, err := r.IngestBatch(t.Context(), deliver[:n])
+			if err != nil {
+				t.Fatalf("seed %d: %v", seed, err)
+			}
+			for _, e := range errs {
+				if e != nil && !errors.Is(e, crdt.ErrUnauthorized) {
+					t.Fatalf("seed %d: %v", seed, e)
+				}
+			}
+			deliver = deliver[n:]
+		}
+		if has, _ := r.Has(t.Context(), spam.ID()); has {
+			t.Fatalf("seed %d: a stranger's message was stored", seed)
+		}
+		if got := timeline(t, r, cid, gid); !slices.Equal(got, want) {
+			t.Fatalf("seed %d: timeline differs", seed)
+		}
+		if got := timeline(t, open(t, st), cid, gid); !slices.Equal(got, want) {
+			t.Fatalf("seed %d: stored timeline differs", seed)
+		}
+	}
+}
+
+// failingStore refuses batch writes.
+type failingStore struct{ store.OpStore }
+
+var errDiskFull = errors.New("disk full")
+
+func (failingStore) PutBatch(context.Context, []*crdt.Op) error { return errDiskFull }
+
+// TestIngestBatchWriteFails: when the batch cannot be written, the replica
+// says so and holds what the store holds, not what it could not write.
+func TestIngestBatchWriteFails(t *testing.T) {
+	ops, cid, gid := history(t)
+	st := store.NewMemory()
+	r := open(t, failingStore{st})
+	r.Expect(cid)
+	if _, err := r.Ingest(t.Context(), ops[0]); err != nil { // genesis: a single Put
+		t.Fatal(err)
+	}
+	if _, _, err := r.IngestBatch(t.Context(), ops[1:]); !errors.Is(err, errDiskFull) {
+		t.Fatalf("batch on a full disk: %v", err)
+	}
+	if got := timeline(t, r, cid, gid); len(got) != 0 {
+		t.Fatalf("replica shows %d messages the store does not hold", len(got))
+	}
+	if has, _ := r.Has(t.Context(), ops[1].ID()); has {
+		t.Fatal("op stored despite the failure")
+	}
+	// The ops can be ingested again once the disk has room.
+	r2 := open(t, st)
+	if _, _, err := r2.IngestBatch(t.Context(), ops[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if got := timeline(t, r2, cid, gid); len(got) != 10 {
+		t.Fatalf("after retry: %d messages, want 10", len(got))
+	}
+}

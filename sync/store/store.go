@@ -60,6 +60,9 @@ type OpStore interface {
 	// wrapping ErrMissingParents). op becomes a head of its log and its
 	// parents stop being heads. Putting a stored op again does nothing.
 	Put(ctx context.Context, op *crdt.Op) error
+	// PutBatch stores ops in one write, as if each were Put in order: each
+	// op's parents are stored or earlier in ops. On error nothing is stored.
+	PutBatch(ctx context.Context, ops []*crdt.Op) error
 	// Get returns a stored op, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, id crdt.ID) (*crdt.Op, error)
 	// Has reports whether op id is stored.
@@ -121,6 +124,10 @@ type DS struct {
 	counts   map[string]int // log prefix → op count, filled lazily; guarded by mu
 	pendingN int            // guarded by mu
 	pendingB int            // guarded by mu
+	// waiting counts the wait keys under each id, never fewer than there
+	// are, so TakeReady skips the index scan for ids nobody waits for (the
+	// common case when ops arrive parents first). Guarded by mu.
+	waiting map[crdt.ID]int
 }
 
 var _ OpStore = (*DS)(nil)
@@ -130,8 +137,9 @@ func New(ds datastore.Batching, lim Limits) (*DS, error) {
 	if err := lim.Validate(); err != nil {
 		return nil, err
 	}
-	s := &DS{ds: ds, lim: lim, counts: map[string]int{}}
-	res, err := ds.Query(context.Background(), dsq.Query{Prefix: "/p/", ReturnsSizes: true})
+	s := &DS{ds: ds, lim: lim, counts: map[string]int{}, waiting: map[crdt.ID]int{}}
+	ctx := context.Background()
+	res, err := ds.Query(ctx, dsq.Query{Prefix: "/p/", ReturnsSizes: true})
 	if err != nil {
 		return nil, fmt.Errorf("scan pending: %w", err)
 	}
@@ -142,6 +150,18 @@ func New(ds datastore.Batching, lim Limits) (*DS, error) {
 		}
 		s.pendingN++
 		s.pendingB += r.Size
+	}
+	err = s.keys(ctx, "/w/", func(rest string) error {
+		m, _, _ := strings.Cut(rest, "/")
+		id, err := parseID(m)
+		if err != nil {
+			return err
+		}
+		s.waiting[id]++
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan pending: %w", err)
 	}
 	return s, nil
 }
@@ -237,54 +257,89 @@ func parseID(s string) (crdt.ID, error) {
 }
 
 // Put implements OpStore.
-func (s *DS) Put(ctx context.Context, op *crdt.Op) error {
+func (s *DS) Put(ctx context.Context, op *crdt.Op) error { return s.PutBatch(ctx, []*crdt.Op{op}) }
+
+// PutBatch implements OpStore: one datastore batch for all of ops.
+func (s *DS) PutBatch(ctx context.Context, ops []*crdt.Op) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := op.ID()
-	if ok, err := s.ds.Has(ctx, opKey(id)); err != nil {
-		return fmt.Errorf("put op %s: %w", id.Short(), err)
-	} else if ok {
+	// Ops already stored are skipped; parents must be stored or come
+	// earlier in ops. An op cited by a later op of the batch is never a head.
+	in := make(map[crdt.ID]bool, len(ops))
+	cited := map[crdt.ID]bool{}
+	todo := ops[:0:0]
+	for _, op := range ops {
+		id := op.ID()
+		if in[id] {
+			continue
+		}
+		if ok, err := s.ds.Has(ctx, opKey(id)); err != nil {
+			return fmt.Errorf("put op %s: %w", id.Short(), err)
+		} else if ok {
+			continue
+		}
+		for _, p := range op.Parents {
+			if in[p] {
+				cited[p] = true
+				continue
+			}
+			ok, err := s.ds.Has(ctx, opKey(p))
+			if err != nil {
+				return fmt.Errorf("put op %s: %w", id.Short(), err)
+			}
+			if !ok {
+				return fmt.Errorf("put op %s: parent %s: %w", id.Short(), p.Short(), ErrMissingParents)
+			}
+		}
+		in[id] = true
+		todo = append(todo, op)
+	}
+	if len(todo) == 0 {
 		return nil
 	}
-	for _, p := range op.Parents {
-		ok, err := s.ds.Has(ctx, opKey(p))
-		if err != nil {
-			return fmt.Errorf("put op %s: %w", id.Short(), err)
-		}
-		if !ok {
-			return fmt.Errorf("put op %s: parent %s: %w", id.Short(), p.Short(), ErrMissingParents)
-		}
+	fail := func(op *crdt.Op, err error) error {
+		return fmt.Errorf("put op %s: %w", op.ID().Short(), err)
 	}
-	c, l := op.CommunityID(), op.Log
 	b, err := s.ds.Batch(ctx)
 	if err != nil {
-		return fmt.Errorf("put op %s: %w", id.Short(), err)
+		return fail(todo[0], err)
 	}
-	lk := fmt.Sprintf("%s%016x/%s", logPrefix(c, l), op.Height, hx(id))
-	puts := []struct {
-		k datastore.Key
-		v []byte
-	}{
-		{opKey(id), []byte(lk)},
-		{datastore.RawKey(lk), op.Bytes()},
-		{datastore.RawKey(headPrefix(c, l) + hx(id)), nil},
-		{datastore.RawKey("/g/" + hx(c) + "/" + hx(l)), nil},
-	}
-	for _, p := range puts {
-		if err := b.Put(ctx, p.k, p.v); err != nil {
-			return fmt.Errorf("put op %s: %w", id.Short(), err)
+	added := map[string]int{}
+	for _, op := range todo {
+		id, c, l := op.ID(), op.CommunityID(), op.Log
+		lk := fmt.Sprintf("%s%016x/%s", logPrefix(c, l), op.Height, hx(id))
+		if err := b.Put(ctx, opKey(id), []byte(lk)); err != nil {
+			return fail(op, err)
 		}
-	}
-	for _, p := range op.Parents {
-		if err := b.Delete(ctx, datastore.RawKey(headPrefix(c, l)+hx(p))); err != nil {
-			return fmt.Errorf("put op %s: %w", id.Short(), err)
+		if err := b.Put(ctx, datastore.RawKey(lk), op.Bytes()); err != nil {
+			return fail(op, err)
+		}
+		if !cited[id] {
+			if err := b.Put(ctx, datastore.RawKey(headPrefix(c, l)+hx(id)), nil); err != nil {
+				return fail(op, err)
+			}
+		}
+		if added[logPrefix(c, l)] == 0 {
+			if err := b.Put(ctx, datastore.RawKey("/g/"+hx(c)+"/"+hx(l)), nil); err != nil {
+				return fail(op, err)
+			}
+		}
+		added[logPrefix(c, l)]++
+		for _, p := range op.Parents {
+			if !in[p] {
+				if err := b.Delete(ctx, datastore.RawKey(headPrefix(c, l)+hx(p))); err != nil {
+					return fail(op, err)
+				}
+			}
 		}
 	}
 	if err := b.Commit(ctx); err != nil {
-		return fmt.Errorf("put op %s: %w", id.Short(), err)
+		return fail(todo[0], err)
 	}
-	if n, ok := s.counts[logPrefix(c, l)]; ok {
-		s.counts[logPrefix(c, l)] = n + 1
+	for lp, k := range added {
+		if n, ok := s.counts[lp]; ok {
+			s.counts[lp] = n + k
+		}
 	}
 	return nil
 }
@@ -529,6 +584,9 @@ func (s *DS) AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID) err
 	}
 	s.pendingN++
 	s.pendingB += len(raw)
+	for _, m := range missing {
+		s.waiting[m]++
+	}
 	return nil
 }
 
@@ -536,6 +594,9 @@ func (s *DS) AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID) err
 func (s *DS) TakeReady(ctx context.Context, id crdt.ID) ([]*crdt.Op, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.waiting[id] == 0 {
+		return nil, nil
+	}
 	waiters, err := s.idsUnder(ctx, "/w/"+hx(id)+"/")
 	if err != nil {
 		return nil, fmt.Errorf("take ready on %s: %w", id.Short(), err)
@@ -570,6 +631,7 @@ func (s *DS) TakeReady(ctx context.Context, id crdt.ID) ([]*crdt.Op, error) {
 			return ready, fmt.Errorf("take ready on %s: %w", id.Short(), err)
 		}
 	}
+	delete(s.waiting, id)
 	return ready, nil
 }
 

@@ -223,6 +223,44 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 			t.Fatalf("pending left: %d ops, %d bytes", n, size)
 		}
 	})
+	t.Run("batch", func(t *testing.T) {
+		s := open(t)
+		o := newOps(t)
+		c := o.genesis.ID()
+		a := o.control(o.genesis)
+		b1, b2 := o.control(a), o.control(a)
+		x := o.content(crdt.ID{9})
+		// A chain and a fork in one write, with a duplicate inside.
+		if err := s.PutBatch(t.Context(), []*crdt.Op{o.genesis, a, b1, a, b2, x}); err != nil {
+			t.Fatal(err)
+		}
+		if got := heads(t, s, c, crdt.ZeroID); !slices.Equal(got, ids(b1, b2)) {
+			t.Fatalf("heads after batch = %v, want the fork's two tips", got)
+		}
+		if n, _ := s.Count(t.Context(), c, crdt.ZeroID); n != 4 {
+			t.Fatalf("count = %d, want 4", n)
+		}
+		m := o.control(b1, b2)
+		if err := s.PutBatch(t.Context(), []*crdt.Op{b1, m}); err != nil { // b1 stored before
+			t.Fatal(err)
+		}
+		if got := heads(t, s, c, crdt.ZeroID); !slices.Equal(got, ids(m)) {
+			t.Fatalf("heads after merge = %v", got)
+		}
+		if n, _ := s.Count(t.Context(), c, crdt.ZeroID); n != 5 {
+			t.Fatalf("count = %d, want 5", n)
+		}
+		// A batch with an op whose parent is neither stored nor earlier
+		// stores nothing at all.
+		y := o.control(m)
+		orphan := o.control(o.control(m))
+		if err := s.PutBatch(t.Context(), []*crdt.Op{y, orphan}); !errors.Is(err, ErrMissingParents) {
+			t.Fatalf("batch with orphan: %v", err)
+		}
+		if ok, _ := s.Has(t.Context(), y.ID()); ok {
+			t.Fatal("refused batch stored part of itself")
+		}
+	})
 	t.Run("concurrent puts", func(t *testing.T) {
 		s := open(t)
 		o := newOps(t)
@@ -295,7 +333,8 @@ func TestBadgerReopen(t *testing.T) {
 		}
 		o := newOps(t)
 		a := o.control(o.genesis)
-		w := o.control(a, o.control(o.genesis))
+		b := o.control(o.genesis)
+		w := o.control(a, b)
 		put(t, s, o.genesis, a)
 		if err := s.AddPending(t.Context(), w, []crdt.ID{w.Parents[0], w.Parents[1]}); err != nil {
 			t.Fatal(err)
@@ -312,6 +351,14 @@ func TestBadgerReopen(t *testing.T) {
 		}
 		if n, _, _ := s.PendingLen(t.Context()); n != 1 {
 			t.Fatalf("pending after reopen = %d", n)
+		}
+		// What parked ops wait for is known again after the restart.
+		if ready, err := s.TakeReady(t.Context(), a.ID()); err != nil || len(ready) != 0 {
+			t.Fatalf("take ready on one of two parents: %v, %v", ready, err)
+		}
+		put(t, s, b)
+		if ready, err := s.TakeReady(t.Context(), b.ID()); err != nil || len(ready) != 1 || ready[0].ID() != w.ID() {
+			t.Fatalf("parked op not released after a restart: %v, %v", ready, err)
 		}
 		s.Close()
 		if enc != nil {
