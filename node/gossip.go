@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
-	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"lukechampine.com/blake3"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -22,8 +24,41 @@ type joinedTopic struct {
 	sub            *pubsub.Subscription // nil while this member may not read the log; guarded by Node.mu
 }
 
-func newPubSub(ctx context.Context, h host.Host) (*pubsub.PubSub, error) {
-	return pubsub.NewGossipSub(ctx, h,
+// Gossip scoring. A correct node validates before it forwards, so an op
+// that fails validation (undecodable, badly signed, oversized, for another
+// log) marks its sender as broken or hostile: one such op takes a peer
+// below the graylist threshold, and the penalty decays over about an hour.
+// Mesh delivery counters (P3) stay off: community chatter is bursty and a
+// quiet group must not look like a failing peer.
+var (
+	scoreThresholds = &pubsub.PeerScoreThresholds{
+		GossipThreshold:             -10,
+		PublishThreshold:            -50,
+		GraylistThreshold:           -80,
+		AcceptPXThreshold:           5,
+		OpportunisticGraftThreshold: 2,
+	}
+	topicScore = &pubsub.TopicScoreParams{
+		TopicWeight:                    1,
+		TimeInMeshWeight:               0.01,
+		TimeInMeshQuantum:              time.Second,
+		TimeInMeshCap:                  300,
+		FirstMessageDeliveriesWeight:   0.5,
+		FirstMessageDeliveriesDecay:    pubsub.ScoreParameterDecay(10 * time.Minute),
+		FirstMessageDeliveriesCap:      20,
+		MeshFailurePenaltyDecay:        pubsub.ScoreParameterDecay(10 * time.Minute),
+		InvalidMessageDeliveriesWeight: -100,
+		InvalidMessageDeliveriesDecay:  pubsub.ScoreParameterDecay(time.Hour),
+	}
+)
+
+// misbehaviourPenalty is the app-specific score of a peer this node cut off
+// for sending garbage on a sync stream, per offence in the last hour.
+const misbehaviourPenalty = -100
+
+func (n *Node) newPubSub() (*pubsub.PubSub, error) {
+	loopback := []*net.IPNet{{IP: net.IPv4(127, 0, 0, 0), Mask: net.CIDRMask(8, 32)}, {IP: net.IPv6loopback, Mask: net.CIDRMask(128, 128)}}
+	return pubsub.NewGossipSub(n.ctx, n.host,
 		// Ops carry their own author signature; gossip adds none, and a
 		// message's id is its content hash, so duplicates collapse.
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
@@ -32,13 +67,94 @@ func newPubSub(ctx context.Context, h host.Host) (*pubsub.PubSub, error) {
 			return string(h[:])
 		}),
 		pubsub.WithMaxMessageSize(crdt.MaxOpSize+1024),
+		// Only members of a community exchange its topics: a peer that is
+		// not a member (or no longer is) is never grafted, gossiped to or
+		// served, even if it learnt a topic name. Flood publishing and
+		// floodsub peers would bypass that filter, so both are off.
+		pubsub.WithPeerFilter(n.gossipPeerFilter),
+		pubsub.WithFloodPublish(false),
+		pubsub.WithGossipSubProtocols([]protocol.ID{pubsub.GossipSubID_v13, pubsub.GossipSubID_v12, pubsub.GossipSubID_v11}, pubsub.GossipSubDefaultFeatures),
+		pubsub.WithPeerScore(&pubsub.PeerScoreParams{
+			AppSpecificScore:            n.appScore,
+			AppSpecificWeight:           1,
+			IPColocationFactorWeight:    -5,
+			IPColocationFactorThreshold: 20, // an office of distributors behind one NAT is normal
+			IPColocationFactorWhitelist: loopback,
+			BehaviourPenaltyWeight:      -10,
+			BehaviourPenaltyThreshold:   6,
+			BehaviourPenaltyDecay:       pubsub.ScoreParameterDecay(10 * time.Minute),
+			DecayInterval:               time.Second,
+			DecayToZero:                 0.01,
+			RetainScore:                 time.Hour,
+			TopicScoreCap:               10,
+			Topics:                      map[string]*pubsub.TopicScoreParams{},
+		}, scoreThresholds),
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(func(scores map[peer.ID]float64) {
+			n.scores.Store(&scores)
+		}), time.Second),
 	)
 }
 
-// TopicName derives the gossipsub topic of one log of a community. Outsiders
-// who do not know the community id cannot name its topics.
-func TopicName(community, log crdt.ID) string {
-	h := blake3.New(32, nil)
+// gossipPeerFilter admits peer p to topic when p is a member of the
+// community the topic belongs to. It runs on gossipsub's event loop and so
+// must not take Node.mu (held around calls into gossipsub).
+func (n *Node) gossipPeerFilter(p peer.ID, topic string) bool {
+	cid, ok := n.topicCommunity.Load(topic)
+	return ok && n.isMember(cid.(crdt.ID), p)
+}
+
+// penalise records that p sent garbage on a sync stream; gossip scoring
+// then keeps it out of meshes for a while.
+func (n *Node) penalise(p peer.ID) {
+	n.penMu.Lock()
+	defer n.penMu.Unlock()
+	if len(n.penalties) >= maxPenalised {
+		for q, ts := range n.penalties {
+			if n.now().Sub(ts[len(ts)-1]) >= time.Hour {
+				delete(n.penalties, q)
+			}
+		}
+		if len(n.penalties) >= maxPenalised {
+			return // gossip's own scores still apply
+		}
+	}
+	n.penalties[p] = append(n.penalties[p], n.now())
+}
+
+// maxPenalised bounds the peers remembered for misbehaving.
+const maxPenalised = 4096
+
+func (n *Node) appScore(p peer.ID) float64 {
+	n.penMu.Lock()
+	defer n.penMu.Unlock()
+	recent := n.penalties[p][:0]
+	for _, t := range n.penalties[p] {
+		if n.now().Sub(t) < time.Hour {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) == 0 {
+		delete(n.penalties, p)
+		return 0
+	}
+	n.penalties[p] = recent
+	return misbehaviourPenalty * float64(len(recent))
+}
+
+// GossipScore returns gossipsub's last computed score of peer p (0 for a
+// peer it does not score).
+func (n *Node) GossipScore(p peer.ID) float64 {
+	if m := n.scores.Load(); m != nil {
+		return (*m)[p]
+	}
+	return 0
+}
+
+// TopicName derives the gossipsub topic of one log of a community from the
+// community's topic secret, which only members hold: an outsider who knows
+// the community id cannot name its topics.
+func TopicName(secret []byte, community, log crdt.ID) string {
+	h := blake3.New(32, secret)
 	h.Write([]byte("umbrella/topic/v1"))
 	h.Write(community[:])
 	h.Write(log[:])
@@ -50,6 +166,10 @@ func TopicName(community, log crdt.ID) string {
 // groups and the groups it is in) and leaves the topics of groups it no
 // longer may read.
 func (n *Node) joinTopics(cid crdt.ID) error {
+	secret, ok := n.secret(cid)
+	if !ok {
+		return nil // no topics until a member hands over the secret
+	}
 	self, _ := keyOf(n.host.ID())
 	logs := []crdt.ID{crdt.ZeroID}
 	readable := map[crdt.ID]bool{crdt.ZeroID: true}
@@ -67,7 +187,7 @@ func (n *Node) joinTopics(cid crdt.ID) error {
 		return err
 	}
 	for _, lg := range logs {
-		if err := n.joinTopic(cid, lg); err != nil {
+		if err := n.joinTopic(cid, lg, secret); err != nil {
 			return err
 		}
 	}
@@ -82,8 +202,8 @@ func (n *Node) joinTopics(cid crdt.ID) error {
 	return nil
 }
 
-func (n *Node) joinTopic(cid, lg crdt.ID) error {
-	name := TopicName(cid, lg)
+func (n *Node) joinTopic(cid, lg crdt.ID, secret []byte) error {
+	name := TopicName(secret, cid, lg)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.ctx.Err() != nil {
@@ -91,12 +211,16 @@ func (n *Node) joinTopic(cid, lg crdt.ID) error {
 	}
 	jt := n.topics[name]
 	if jt == nil {
+		n.topicCommunity.Store(name, cid)
 		if err := n.ps.RegisterTopicValidator(name, n.validator(cid, lg)); err != nil {
 			return fmt.Errorf("register validator: %w", err)
 		}
 		t, err := n.ps.Join(name)
 		if err != nil {
 			return fmt.Errorf("join topic: %w", err)
+		}
+		if err := t.SetScoreParams(topicScore); err != nil {
+			return fmt.Errorf("topic score: %w", err)
 		}
 		jt = &joinedTopic{community: cid, log: lg, topic: t}
 		n.topics[name] = jt
@@ -161,7 +285,11 @@ func (n *Node) readTopic(jt *joinedTopic, sub *pubsub.Subscription) {
 
 // publish sends an op to its log's topic.
 func (n *Node) publish(op *crdt.Op) {
-	name := TopicName(op.CommunityID(), op.Log)
+	secret, ok := n.secret(op.CommunityID())
+	if !ok {
+		return // peers get it by pulling
+	}
+	name := TopicName(secret, op.CommunityID(), op.Log)
 	n.mu.Lock()
 	jt := n.topics[name]
 	n.mu.Unlock()

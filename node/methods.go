@@ -62,7 +62,7 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (Community, err
 	if _, err := n.rep.Ingest(ctx, genesis); err != nil {
 		return Community{}, err
 	}
-	if err := n.joinTopics(cid); err != nil {
+	if err := n.newSecret(ctx, cid); err != nil {
 		return Community{}, err
 	}
 	if err := n.writeProfile(ctx, cid); err != nil {
@@ -371,6 +371,11 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join 
 	}
 	if c, err := n.community(inv.Community); err != nil || c.Role == crdt.RoleNone.String() {
 		return fmt.Errorf("sync from %s did not complete the join", ai.ID.ShortString())
+	}
+	// Without the topic secret the member still syncs by pulling; it asks
+	// again after every pull until it has it.
+	if err := n.fetchSecret(ctx, ai.ID, inv.Community); err != nil {
+		n.log.Warn("no topic secret yet; live messages wait for the next sync", "err", err)
 	}
 	return nil
 }

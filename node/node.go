@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -154,8 +155,14 @@ type Node struct {
 	subs     map[*subscriber]struct{} // guarded by mu
 	syncing  map[peer.ID]bool         // pulls under way; guarded by mu
 	lastSync map[crdt.ID]SyncStats    // guarded by mu
+	secrets  map[crdt.ID][]byte       // topic secrets; guarded by mu
 	sessions chan struct{}            // reconciliations being answered
 	peers    *peerBook
+
+	topicCommunity sync.Map // topic name → crdt.ID, read by the gossip peer filter
+	scores         atomic.Pointer[map[peer.ID]float64]
+	penMu          sync.Mutex
+	penalties      map[peer.ID][]time.Time // sync-stream offences; guarded by penMu
 }
 
 // Open starts a node on cfg.Home, which must hold an identity (see Init).
@@ -177,7 +184,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]bool{},
-		lastSync: map[crdt.ID]SyncStats{}, sessions: make(chan struct{}, maxServedSessions)}
+		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, sessions: make(chan struct{}, maxServedSessions)}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -206,7 +213,10 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("host peer id %s is not the identity's %s", n.host.ID(), id.PeerID())
 	}
 	n.peers.setListen(n.host.Network().ListenAddresses())
-	if n.ps, err = newPubSub(n.ctx, n.host); err != nil {
+	if err := n.loadSecrets(ctx); err != nil {
+		return nil, fmt.Errorf("load topic secrets: %w", err)
+	}
+	if n.ps, err = n.newPubSub(); err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
 	n.host.SetStreamHandler(syncProtocol, n.handleSync)

@@ -132,6 +132,7 @@ func (n *Node) processTurn(p peer.ID, set *reconcile.Set, raw []byte) (*reconcil
 		}
 	}
 	n.log.Debug("reconcile: bad message; disconnecting", "peer", p, "err", err)
+	n.penalise(p)
 	n.host.Network().ClosePeer(p)
 	return nil, reconcile.Result{}, fmt.Errorf("peer %s: %w", p.ShortString(), err)
 }

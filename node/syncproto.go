@@ -75,6 +75,11 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 		return &wire.Response{Error: errNotMember.Error()}
 	}
 	switch req.Kind {
+	case wire.KindSecret:
+		if s, ok := n.secret(cid); ok {
+			return &wire.Response{Secret: s}
+		}
+		return &wire.Response{Error: "this node does not have the community's topic secret"}
 	case wire.KindFetch:
 		ids, err := wire.IDs(req.IDs)
 		if err != nil || len(ids) > wire.MaxFetch {
@@ -249,10 +254,12 @@ func (n *Node) fetchPass(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt
 		}
 		for i, op := range b.ops {
 			if err := b.errs[i]; err != nil {
-				n.host.Network().ClosePeer(p) // a peer that sends garbage is dropped
+				n.penalise(p) // a peer that sends garbage is dropped
+				n.host.Network().ClosePeer(p)
 				return nil, fmt.Errorf("peer %s sent a bad op: %w", p.ShortString(), err)
 			}
 			if op.CommunityID() != cid {
+				n.penalise(p)
 				n.host.Network().ClosePeer(p)
 				return nil, fmt.Errorf("peer %s sent an op of another community", p.ShortString())
 			}
@@ -300,6 +307,7 @@ func (n *Node) goPull(p peer.ID, cid crdt.ID) {
 			return
 		}
 		n.finishPendingJoin(cid)
+		n.ensureSecret(p, cid)
 	}()
 }
 
@@ -348,6 +356,20 @@ func (n *Node) syncLoop() {
 				n.goPull(peers[rand.IntN(len(peers))], cid)
 			}
 		}
+	}
+}
+
+// ensureSecret asks p for community cid's topic secret if this node is a
+// member without it.
+func (n *Node) ensureSecret(p peer.ID, cid crdt.ID) {
+	if _, ok := n.secret(cid); ok {
+		return
+	}
+	if c, err := n.community(cid); err != nil || c.Role == crdt.RoleNone.String() || c.Role == RoleRequested {
+		return
+	}
+	if err := n.fetchSecret(n.ctx, p, cid); err != nil {
+		n.log.Debug("topic secret", "peer", p, "community", cid.Short(), "err", err)
 	}
 }
 

@@ -94,6 +94,12 @@ type OpStore interface {
 	// PendingLen returns the number of parked ops and their encoded bytes.
 	PendingLen(ctx context.Context) (n, bytes int, err error)
 
+	// PutMeta stores a small value under key, next to the ops (a node's
+	// per-community secrets and settings); GetMeta returns it, or an error
+	// wrapping ErrNotFound.
+	PutMeta(ctx context.Context, key string, value []byte) error
+	GetMeta(ctx context.Context, key string) ([]byte, error)
+
 	// Close releases the store.
 	Close() error
 }
@@ -675,6 +681,28 @@ func (s *DS) PendingLen(context.Context) (int, int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.pendingN, s.pendingB, nil
+}
+
+func metaKey(k string) datastore.Key { return datastore.RawKey("/m/" + hex.EncodeToString([]byte(k))) }
+
+// PutMeta implements OpStore.
+func (s *DS) PutMeta(ctx context.Context, key string, value []byte) error {
+	if err := s.ds.Put(ctx, metaKey(key), value); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// GetMeta implements OpStore.
+func (s *DS) GetMeta(ctx context.Context, key string) ([]byte, error) {
+	v, err := s.ds.Get(ctx, metaKey(key))
+	if errors.Is(err, datastore.ErrNotFound) {
+		return nil, fmt.Errorf("get %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	return v, nil
 }
 
 // Close implements OpStore.

@@ -261,6 +261,21 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 			t.Fatal("refused batch stored part of itself")
 		}
 	})
+	t.Run("meta", func(t *testing.T) {
+		s := open(t)
+		if _, err := s.GetMeta(t.Context(), "secret/x"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("get unset meta: %v", err)
+		}
+		if err := s.PutMeta(t.Context(), "secret/x", []byte{1, 2}); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := s.GetMeta(t.Context(), "secret/x"); err != nil || !bytes.Equal(v, []byte{1, 2}) {
+			t.Fatalf("meta = %v, %v", v, err)
+		}
+		if cs, _ := s.Communities(t.Context()); len(cs) != 0 {
+			t.Fatal("meta shows up as a community")
+		}
+	})
 	t.Run("concurrent puts", func(t *testing.T) {
 		s := open(t)
 		o := newOps(t)

@@ -16,8 +16,12 @@
 //	           request to join it just saw approved that it may pull now;
 //	           a receiver waiting to join that community pulls from the
 //	           sender, any other ignores it.
+//	Secret (4): Community → Secret: the community's 32-byte topic secret,
+//	           from which the names of its gossip topics are derived (see
+//	           node.TopicName). A member asks for it after its first pull;
+//	           any member answers, so no admin need be online.
 //
-// The responder answers Fetch only for peers who are members of
+// The responder answers Fetch and Secret only for peers who are members of
 // the community in its current state; to anyone else it returns Error
 // "not a member". Request kind 1 (heads) is retired: nodes find what they
 // lack by reconciling (below).
@@ -70,9 +74,13 @@ var ErrFrameTooLarge = errors.New("frame too large")
 
 // Request kinds.
 const (
-	KindFetch = 2
-	KindNudge = 3
+	KindFetch  = 2
+	KindNudge  = 3
+	KindSecret = 4
 )
+
+// SecretSize is the size of a community's topic secret.
+const SecretSize = 32
 
 // Request is a pull request.
 type Request struct {
@@ -83,8 +91,9 @@ type Request struct {
 
 // Response answers a Request.
 type Response struct {
-	Error string   `cbor:"1,keyasint,omitempty"`
-	Ops   [][]byte `cbor:"3,keyasint,omitempty"`
+	Error  string   `cbor:"1,keyasint,omitempty"`
+	Ops    [][]byte `cbor:"3,keyasint,omitempty"`
+	Secret []byte   `cbor:"4,keyasint,omitempty"`
 }
 
 // MaxTurns bounds the frames a responder answers in one reconciliation.
