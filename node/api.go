@@ -141,6 +141,9 @@ type Event struct {
 // desktop app declares its own narrower interface over these methods.
 type API interface {
 	Self() Self
+	// Status reports connected peers (direct or relayed) and how up to
+	// date each community is.
+	Status() Status
 	CreateCommunity(ctx context.Context, name string) (Community, error)
 	Communities() []Community
 	Groups(community crdt.ID) ([]Group, error)

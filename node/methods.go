@@ -193,6 +193,7 @@ func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts InviteOptions
 		Expires: expires,
 		MaxUses: uint32(opts.MaxUses),
 		Addrs:   n.inviteAddrs(),
+		Relays:  n.inviteRelays(),
 		Name:    c.Name,
 		Time:    n.millis(),
 	})
@@ -214,12 +215,26 @@ func (n *Node) inviteAddrs() []string {
 	return addrs
 }
 
+// inviteRelays lists the relays this node knows, for an invite.
+func (n *Node) inviteRelays() []string {
+	var out []string
+	for _, r := range n.relays() {
+		for _, a := range r.Addrs {
+			if len(out) < crdt.MaxAddrs {
+				out = append(out, a.String()+"/p2p/"+r.ID.String())
+			}
+		}
+	}
+	return out
+}
+
 // Invite is a parsed and verified invite link.
 type Invite struct {
 	Community crdt.ID
 	Name      string
 	Expires   time.Time // zero: never
 	Addrs     []peer.AddrInfo
+	Relays    []peer.AddrInfo // relays through which the inviter may be reached
 	op        *crdt.Op
 	link      identity.InviteLink
 }
@@ -253,7 +268,23 @@ func (n *Node) ParseInvite(link string) (*Invite, error) {
 			return nil, fmt.Errorf("%w: it expired on %s; ask for a new one", identity.ErrBadLink, inv.Expires.Format("Jan 2, 2006 15:04"))
 		}
 	}
-	for _, s := range append(append([]string(nil), body.Addrs...), body.Relays...) {
+	inv.Addrs = addrInfos(body.Addrs)
+	inv.Relays = addrInfos(body.Relays)
+	// The inviter can also be reached through the relays.
+	if len(inv.Relays) > 0 && !slices.ContainsFunc(inv.Addrs, func(ai peer.AddrInfo) bool { return ai.ID == peerIDOf(op.Author) }) {
+		inv.Addrs = append(inv.Addrs, peer.AddrInfo{ID: peerIDOf(op.Author)})
+	}
+	for i := range inv.Addrs {
+		inv.Addrs[i] = n.viaRelays(inv.Addrs[i], inv.Relays)
+	}
+	return inv, nil
+}
+
+// addrInfos parses "/…/p2p/ID" multiaddrs, merging those of one peer and
+// skipping what does not parse.
+func addrInfos(ss []string) []peer.AddrInfo {
+	var out []peer.AddrInfo
+	for _, s := range ss {
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
 			continue
@@ -262,9 +293,19 @@ func (n *Node) ParseInvite(link string) (*Invite, error) {
 		if err != nil {
 			continue
 		}
-		inv.Addrs = append(inv.Addrs, *ai)
+		if i := slices.IndexFunc(out, func(o peer.AddrInfo) bool { return o.ID == ai.ID }); i >= 0 {
+			out[i].Addrs = append(out[i].Addrs, ai.Addrs...)
+		} else {
+			out = append(out, *ai)
+		}
 	}
-	return inv, nil
+	return out
+}
+
+// peerIDOf returns the libp2p peer id of a member key.
+func peerIDOf(k crdt.PublicKey) peer.ID {
+	p, _ := identity.PeerIDFromPublicKey(k[:])
+	return p
 }
 
 // Join redeems an invite link: it dials the addresses in the link, has a
@@ -299,6 +340,7 @@ func (n *Node) Join(ctx context.Context, link string) (Community, error) {
 		return Community{}, err
 	}
 	n.rep.Expect(cid)
+	n.peers.addRelays(inv.Relays)
 	var errs []error
 	for _, ai := range inv.Addrs {
 		if ai.ID == n.host.ID() {

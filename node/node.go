@@ -23,10 +23,12 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
@@ -51,6 +53,15 @@ type Config struct {
 	SyncInterval time.Duration
 	// Now is the wall clock; shown times and invite expiry use it.
 	Now func() time.Time
+	// Relays lists circuit relay v2 nodes (multiaddrs ending in /p2p/ID,
+	// e.g. from `umbrellad relay`). The node reserves a slot on them when it
+	// cannot be reached directly and names them in the invites it makes.
+	// Relays named in invites this node joined by are used as well.
+	Relays []string
+	// Reachability overrides what AutoNAT finds: "private" (always use
+	// relays; for nodes known to be behind NAT, and tests), "public", or ""
+	// to detect.
+	Reachability string
 
 	// Host, when set, is used instead of building a libp2p host (tests use
 	// simulated networks). It must use the identity key from Home; Close
@@ -77,14 +88,24 @@ func (c *Config) Validate() error {
 	if c.Home == "" {
 		return errors.New("config: Home is required")
 	}
-	if c.Host == nil && len(c.Listen) == 0 {
-		return errors.New("config: at least one listen address is required")
+	if c.Host == nil && len(c.Listen) == 0 && len(c.Relays) == 0 {
+		return errors.New("config: at least one listen address or relay is required")
 	}
 	if c.SyncInterval <= 0 {
 		return errors.New("config: SyncInterval must be positive")
 	}
 	if c.Now == nil {
 		return errors.New("config: Now is required")
+	}
+	switch c.Reachability {
+	case "", "private", "public":
+	default:
+		return fmt.Errorf("config: Reachability %q: want private, public or empty", c.Reachability)
+	}
+	for _, r := range c.Relays {
+		if _, err := parseRelay(r); err != nil {
+			return fmt.Errorf("config: relay %q: %w", r, err)
+		}
 	}
 	return nil
 }
@@ -149,15 +170,20 @@ type Node struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 
-	mu       sync.Mutex
-	name     string                   // display name; guarded by mu
-	topics   map[string]*joinedTopic  // by topic name; guarded by mu
-	subs     map[*subscriber]struct{} // guarded by mu
-	syncing  map[peer.ID]bool         // pulls under way; guarded by mu
-	lastSync map[crdt.ID]SyncStats    // guarded by mu
-	secrets  map[crdt.ID][]byte       // topic secrets; guarded by mu
-	sessions chan struct{}            // reconciliations being answered
-	peers    *peerBook
+	mu      sync.Mutex
+	name    string                   // display name; guarded by mu
+	topics  map[string]*joinedTopic  // by topic name; guarded by mu
+	subs    map[*subscriber]struct{} // guarded by mu
+	syncing map[peer.ID]crdt.ID      // pulls under way, by peer; guarded by mu
+	reach   network.Reachability     // as AutoNAT last found; guarded by mu
+	reachCh chan struct{}            // signalled when reach changes
+
+	resMu        sync.Mutex
+	reservations map[peer.ID]reservation // relay slots held; guarded by resMu
+	lastSync     map[crdt.ID]SyncStats   // guarded by mu
+	secrets      map[crdt.ID][]byte      // topic secrets; guarded by mu
+	sessions     chan struct{}           // reconciliations being answered
+	peers        *peerBook
 
 	topicCommunity sync.Map // topic name → crdt.ID, read by the gossip peer filter
 	scores         atomic.Pointer[map[peer.ID]float64]
@@ -183,8 +209,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
-		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]bool{},
-		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, sessions: make(chan struct{}, maxServedSessions)}
+		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{},
+		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: make(chan struct{}, maxServedSessions)}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -205,7 +231,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 
 	n.host = cfg.Host
 	if n.host == nil {
-		if n.host, err = newHost(cfg, id, n.peers.listen()); err != nil {
+		if n.host, err = newHost(cfg, id, n.peers.listen(), n.withRelayAddrs); err != nil {
 			return nil, err
 		}
 	}
@@ -241,19 +267,43 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			n.mdns = svc
 		}
 	}
-	n.wg.Add(2)
+	reachSub, err := n.host.EventBus().Subscribe(new(event.EvtLocalReachabilityChanged))
+	if err != nil {
+		return nil, fmt.Errorf("watch reachability: %w", err)
+	}
+	n.wg.Add(4)
+	go n.watchReachability(reachSub)
+	go n.relayLoop()
 	go n.redialLoop()
 	go n.syncLoop()
 	n.log.Info("node started", "peer", n.host.ID(), "addrs", n.host.Addrs())
 	return n, nil
 }
 
-func newHost(cfg Config, id *identity.Identity, previous []string) (host.Host, error) {
+func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]ma.Multiaddr) []ma.Multiaddr) (host.Host, error) {
 	opts := []libp2p.Option{
 		libp2p.Identity(id.Libp2pKey()),
 		libp2p.DefaultTransports,
 		libp2p.DefaultMuxers,
 		libp2p.DefaultSecurity,
+		// Reachability: learn from peers whether we can be dialled, help
+		// them learn the same, keep a relay slot while we cannot, and try to
+		// turn relayed connections into direct ones by hole punching.
+		libp2p.EnableNATService(),
+		libp2p.EnableAutoNATv2(),
+		libp2p.NATPortMap(),
+		libp2p.EnableRelay(),
+		libp2p.EnableHolePunching(),
+		// Circuit addresses of the relay slots this node holds (see
+		// relayLoop); libp2p's AutoRelay would only announce relays with
+		// public addresses, which leaves LAN and loopback relays unused.
+		libp2p.AddrsFactory(addrs),
+	}
+	switch cfg.Reachability {
+	case "private":
+		opts = append(opts, libp2p.ForceReachabilityPrivate())
+	case "public":
+		opts = append(opts, libp2p.ForceReachabilityPublic())
 	}
 	// Reuse last run's ports where the config asks for "any port", so
 	// addresses in invites and peers' books stay valid across restarts.
@@ -262,11 +312,41 @@ func newHost(cfg Config, id *identity.Identity, previous []string) (host.Host, e
 			return h, nil
 		}
 	}
-	h, err := libp2p.New(append(opts, libp2p.ListenAddrStrings(cfg.Listen...))...)
+	listen := libp2p.ListenAddrStrings(cfg.Listen...)
+	if len(cfg.Listen) == 0 {
+		listen = libp2p.NoListenAddrs // reachable only through relays
+	}
+	h, err := libp2p.New(append(opts, listen)...)
 	if err != nil {
 		return nil, fmt.Errorf("start libp2p host on %v: %w", cfg.Listen, err)
 	}
 	return h, nil
+}
+
+// watchReachability records what AutoNAT finds about this node.
+func (n *Node) watchReachability(sub event.Subscription) {
+	defer n.wg.Done()
+	defer sub.Close()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case e, ok := <-sub.Out():
+			if !ok {
+				return
+			}
+			r := e.(event.EvtLocalReachabilityChanged).Reachability
+			n.mu.Lock()
+			n.reach = r
+			n.mu.Unlock()
+			select {
+			case n.reachCh <- struct{}{}:
+			default:
+			}
+			n.log.Info("reachability", "now", r.String())
+			n.emit(Event{Kind: EventPeers})
+		}
+	}
 }
 
 type mdnsNotifee struct{ n *Node }

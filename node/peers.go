@@ -33,7 +33,12 @@ type peerBookData struct {
 	// Pending lists the communities this node asked to join and waits to
 	// be approved in, by id.
 	Pending []crdt.ID `json:"pending,omitempty"`
+	// Relays lists relays named in invites this node joined by.
+	Relays []string `json:"relays,omitempty"`
 }
+
+// maxBookRelays bounds the relays remembered from invites.
+const maxBookRelays = 16
 
 const maxBookPeers = 512
 
@@ -105,6 +110,30 @@ func (b *peerBook) setPending(cid crdt.ID, on bool) {
 	default:
 		return
 	}
+	b.saveLocked()
+}
+
+func (b *peerBook) relays() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.data.Relays)
+}
+
+// addRelays remembers relays named in an invite, newest first.
+func (b *peerBook) addRelays(rs []peer.AddrInfo) {
+	if len(rs) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, r := range rs {
+		for _, a := range r.Addrs {
+			s := a.String() + "/p2p/" + r.ID.String()
+			b.data.Relays = slices.DeleteFunc(b.data.Relays, func(x string) bool { return x == s })
+			b.data.Relays = append([]string{s}, b.data.Relays...)
+		}
+	}
+	b.data.Relays = b.data.Relays[:min(len(b.data.Relays), maxBookRelays)]
 	b.saveLocked()
 }
 

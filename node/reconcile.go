@@ -75,7 +75,7 @@ func (n *Node) reconcileWith(ctx context.Context, p peer.ID, cid crdt.ID, stats 
 	set := n.readableSet(cid, self)
 	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
 	defer cancel()
-	s, err := n.host.NewStream(ctx, p, reconcileProtocol)
+	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "umbrella reconcile"), p, reconcileProtocol)
 	if err != nil {
 		return nil, fmt.Errorf("open reconcile stream to %s: %w", p.ShortString(), err)
 	}

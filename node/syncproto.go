@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
@@ -75,6 +76,16 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 		return &wire.Response{Error: errNotMember.Error()}
 	}
 	switch req.Kind {
+	case wire.KindPeers:
+		resp := &wire.Response{}
+		for _, ai := range n.sharedPeers(cid, from) {
+			pa := wire.PeerAddrs{ID: []byte(ai.ID)}
+			for _, a := range ai.Addrs {
+				pa.Addrs = append(pa.Addrs, a.Bytes())
+			}
+			resp.Peers = append(resp.Peers, pa)
+		}
+		return resp
 	case wire.KindSecret:
 		if s, ok := n.secret(cid); ok {
 			return &wire.Response{Secret: s}
@@ -112,7 +123,8 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 func (n *Node) request(ctx context.Context, p peer.ID, proto protocol.ID, req, resp any) error {
 	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
 	defer cancel()
-	s, err := n.host.NewStream(ctx, p, proto)
+	// Small requests may use a relay's limited connection too.
+	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "umbrella sync"), p, proto)
 	if err != nil {
 		return fmt.Errorf("open %s stream to %s: %w", proto, p.ShortString(), err)
 	}
@@ -288,11 +300,11 @@ func (n *Node) fetchPass(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt
 // goPull pulls cid from p in the background unless a pull from p runs.
 func (n *Node) goPull(p peer.ID, cid crdt.ID) {
 	n.mu.Lock()
-	if n.syncing[p] || n.ctx.Err() != nil {
+	if _, busy := n.syncing[p]; busy || n.ctx.Err() != nil {
 		n.mu.Unlock()
 		return
 	}
-	n.syncing[p] = true
+	n.syncing[p] = cid
 	n.wg.Add(1)
 	n.mu.Unlock()
 	go func() {
@@ -308,6 +320,7 @@ func (n *Node) goPull(p peer.ID, cid crdt.ID) {
 		}
 		n.finishPendingJoin(cid)
 		n.ensureSecret(p, cid)
+		n.exchangePeers(p, cid)
 	}()
 }
 
@@ -371,6 +384,33 @@ func (n *Node) ensureSecret(p peer.ID, cid crdt.ID) {
 	if err := n.fetchSecret(n.ctx, p, cid); err != nil {
 		n.log.Debug("topic secret", "peer", p, "community", cid.Short(), "err", err)
 	}
+}
+
+// exchangePeers asks member p for the addresses of cid's members it knows
+// and dials some of them.
+func (n *Node) exchangePeers(p peer.ID, cid crdt.ID) {
+	var resp wire.Response
+	if err := n.request(n.ctx, p, syncProtocol, &wire.Request{Kind: wire.KindPeers, Community: cid[:]}, &resp); err != nil || resp.Error != "" {
+		n.log.Debug("peer exchange", "peer", p, "err", err, "refused", resp.Error)
+		return
+	}
+	var addrs []peer.AddrInfo
+	for _, pa := range resp.Peers[:min(len(resp.Peers), maxSharedPeers)] {
+		id, err := peer.IDFromBytes(pa.ID)
+		if err != nil {
+			continue
+		}
+		ai := peer.AddrInfo{ID: id}
+		for _, b := range pa.Addrs[:min(len(pa.Addrs), crdt.MaxAddrs)] {
+			if a, err := ma.NewMultiaddrBytes(b); err == nil {
+				ai.Addrs = append(ai.Addrs, a)
+			}
+		}
+		if len(ai.Addrs) > 0 {
+			addrs = append(addrs, ai)
+		}
+	}
+	n.meetMembers(cid, addrs)
 }
 
 // nudge tells peer k, whose request to join cid was just approved, to pull

@@ -54,8 +54,9 @@ type opts struct {
 	maxUses                                            int
 	archive, unarchive, approve, yes                   bool
 	set                                                map[string]bool // the flags given
-	json, noMDNS, multi, remove                        bool
-	listen, options                                    multiFlag
+	json, noMDNS, multi, remove, noListen              bool
+	reachability                                       string
+	listen, options, relays                            multiFlag
 	choices                                            intsFlag
 	stdout, stderr                                     io.Writer
 }
@@ -85,9 +86,17 @@ var commands = []command{
 	{"serve", "run the node until interrupted", func(fs *flag.FlagSet, o *opts) {
 		fs.Var(&o.listen, "listen", "multiaddr to listen on (repeatable; default: TCP and QUIC on all interfaces)")
 		fs.BoolVar(&o.noMDNS, "no-mdns", false, "do not look for peers on the local network")
+		fs.Var(&o.relays, "relay", "a relay's multiaddr ending in /p2p/ID, used when this node cannot be reached directly and named in your invites (repeatable)")
+		fs.BoolVar(&o.noListen, "no-listen", false, "accept no direct connections: be reachable only through --relay")
+		fs.StringVar(&o.reachability, "reachability", "", "private (always keep a relay slot) or public; default: detect")
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	}, cmdServe},
+	{"relay", "run a circuit relay for members who cannot be reached directly", func(fs *flag.FlagSet, o *opts) {
+		fs.Var(&o.listen, "listen", "multiaddr to listen on (repeatable; default: TCP and QUIC on all interfaces, port 4001)")
+		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	}, cmdRelay},
 	{"id", "show this node's peer id, name and addresses", nil, cmdID},
+	{"status", "show connected peers (direct or relayed) and each community's sync state", nil, cmdStatus},
 	{"community create", "create a community", func(fs *flag.FlagSet, o *opts) {
 		fs.StringVar(&o.name, "name", "", "community name (required)")
 	}, cmdCommunityCreate},
@@ -317,6 +326,23 @@ func cmdServe(ctx context.Context, o *opts) error {
 	}
 	cfg.MDNS = !o.noMDNS
 	cfg.Logger = log
+	cfg.Relays = o.relays
+	cfg.Reachability = o.reachability
+	if o.noListen {
+		if len(o.relays) == 0 {
+			return usagef("--no-listen needs at least one --relay, or no one could reach this node")
+		}
+		if len(o.listen) > 0 {
+			return usagef("--no-listen and --listen contradict each other")
+		}
+		cfg.Listen = nil
+		if cfg.Reachability == "" {
+			cfg.Reachability = "private"
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return usagef("%v", strings.TrimPrefix(err.Error(), "config: "))
+	}
 	if !node.HasIdentity(o.home) {
 		return fmt.Errorf("%s has no identity yet; run `umbrellad init --home %s --name NAME` first", o.home, o.home)
 	}
@@ -386,6 +412,64 @@ func cmdID(ctx context.Context, o *opts) error {
 			fmt.Fprintf(w, "addrs:\t(not running)\n")
 		}
 	})
+}
+
+func cmdStatus(ctx context.Context, o *opts) error {
+	var st node.Status
+	if err := call(ctx, o, "status", args{}, &st, callTimeout); err != nil {
+		return err
+	}
+	return output(o, st, func(w io.Writer) {
+		fmt.Fprintf(w, "network:\t%s (reachability %s)\n", st.Network, st.Reachable)
+		for _, r := range st.Relays {
+			fmt.Fprintf(w, "relay:\t%s\n", r)
+		}
+		fmt.Fprintf(w, "\nPEER\tNAME\tCONNECTION\n")
+		for _, p := range st.Peers {
+			how := "direct"
+			if p.Relayed {
+				how = "relayed"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\n", p.PeerID, p.Name, how)
+		}
+		fmt.Fprintf(w, "\nCOMMUNITY\tNAME\tSTATE\tMEMBERS ONLINE\tLAST SYNC\n")
+		for _, c := range st.Communities {
+			last := "never"
+			if c.LastSync != nil {
+				last = c.LastSync.At.Format(time.DateTime)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", c.ID, c.Name, c.State, c.Members, last)
+		}
+	})
+}
+
+func cmdRelay(ctx context.Context, o *opts) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return usagef("--log-level: %v", err)
+	}
+	listen := []string(o.listen)
+	if len(listen) == 0 {
+		listen = []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1", "/ip6/::/tcp/4001", "/ip6/::/udp/4001/quic-v1"}
+	}
+	r, err := node.OpenRelay(node.RelayConfig{Home: o.home, Listen: listen, Logger: slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))})
+	if err != nil {
+		if errors.Is(err, node.ErrHomeInUse) {
+			return fmt.Errorf("home %s is already in use by another umbrellad", o.home)
+		}
+		return err
+	}
+	defer r.Close()
+	if err := output(o, map[string]any{"peer_id": r.PeerID(), "addrs": r.Addrs()}, func(w io.Writer) {
+		fmt.Fprintf(w, "umbrellad relay running as %s\n", r.PeerID())
+		for _, a := range r.Addrs() {
+			fmt.Fprintf(w, "  give members: --relay %s\n", a)
+		}
+	}); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return r.Close()
 }
 
 func cmdCommunityCreate(ctx context.Context, o *opts) error {

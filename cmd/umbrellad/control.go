@@ -213,7 +213,8 @@ func needGroup(a args) error {
 // methods maps method names to handlers over the node API.
 func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 	return map[string]func(context.Context, args) (any, error){
-		"id": func(context.Context, args) (any, error) { return n.Self(), nil },
+		"id":     func(context.Context, args) (any, error) { return n.Self(), nil },
+		"status": func(context.Context, args) (any, error) { return n.Status(), nil },
 		"community.create": func(ctx context.Context, a args) (any, error) {
 			if a.Name == "" {
 				return nil, badRequest{errors.New("name is required")}

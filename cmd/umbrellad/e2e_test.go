@@ -89,12 +89,16 @@ func (d *daemon) jsonRun(v any, args ...string) {
 	}
 }
 
-// start runs `serve` and waits until the control socket answers.
-func (d *daemon) start() {
+// start runs `serve` with extra flags (by default it listens on loopback
+// TCP and QUIC) and waits until the control socket answers.
+func (d *daemon) start(extra ...string) {
 	d.t.Helper()
 	d.log = new(bytes.Buffer)
-	d.proc = exec.Command(d.bin, "serve", "--home", d.home, "--no-mdns",
-		"--listen", "/ip4/127.0.0.1/tcp/0", "--listen", "/ip4/127.0.0.1/udp/0/quic-v1")
+	args := []string{"serve", "--home", d.home, "--no-mdns"}
+	if !slices.Contains(extra, "--no-listen") {
+		args = append(args, "--listen", "/ip4/127.0.0.1/tcp/0", "--listen", "/ip4/127.0.0.1/udp/0/quic-v1")
+	}
+	d.proc = exec.Command(d.bin, append(args, extra...)...)
 	d.proc.Stdout, d.proc.Stderr = d.log, d.log
 	if err := d.proc.Start(); err != nil {
 		d.t.Fatal(err)

@@ -20,8 +20,11 @@
 //	           from which the names of its gossip topics are derived (see
 //	           node.TopicName). A member asks for it after its first pull;
 //	           any member answers, so no admin need be online.
+//	Peers (5): Community → Peers: up to 32 other members the responder
+//	           knows addresses for (connected ones first), so members
+//	           find each other without the inviter.
 //
-// The responder answers Fetch and Secret only for peers who are members of
+// The responder answers Fetch, Secret and Peers only for peers who are members of
 // the community in its current state; to anyone else it returns Error
 // "not a member". Request kind 1 (heads) is retired: nodes find what they
 // lack by reconciling (below).
@@ -77,7 +80,14 @@ const (
 	KindFetch  = 2
 	KindNudge  = 3
 	KindSecret = 4
+	KindPeers  = 5
 )
+
+// PeerAddrs is a peer id and its multiaddrs, in their binary forms.
+type PeerAddrs struct {
+	ID    []byte   `cbor:"1,keyasint"`
+	Addrs [][]byte `cbor:"2,keyasint"`
+}
 
 // SecretSize is the size of a community's topic secret.
 const SecretSize = 32
@@ -91,9 +101,10 @@ type Request struct {
 
 // Response answers a Request.
 type Response struct {
-	Error  string   `cbor:"1,keyasint,omitempty"`
-	Ops    [][]byte `cbor:"3,keyasint,omitempty"`
-	Secret []byte   `cbor:"4,keyasint,omitempty"`
+	Error  string      `cbor:"1,keyasint,omitempty"`
+	Ops    [][]byte    `cbor:"3,keyasint,omitempty"`
+	Secret []byte      `cbor:"4,keyasint,omitempty"`
+	Peers  []PeerAddrs `cbor:"5,keyasint,omitempty"`
 }
 
 // MaxTurns bounds the frames a responder answers in one reconciliation.
