@@ -481,22 +481,30 @@ func IsInvalid(err error) bool {
 	return err != nil && !errors.Is(err, ErrMissingDeps)
 }
 
-// Draft returns an unsigned op for the given log (ZeroID for the control log)
-// written on top of everything this community has accepted: parents are the
-// log's heads, height follows them, and a content op's deps are the current
-// control heads. Sign it with Sign.
-func (c *Community) Draft(log ID, kind Kind, body []byte) Op {
+// Draft returns an unsigned op by author for the given log (ZeroID for the
+// control log) written on top of everything this community has accepted:
+// parents are the log's heads, height follows them, and a content op's deps
+// are the current control heads. Sign it with Sign.
+//
+// An op cites at most MaxParents parents and MaxDeps deps. When there are
+// more heads (after many concurrent writers, such as a wave of joins each
+// written on the invite alone), Draft first keeps heads that carry the ops
+// the author's authority rests on (its admission, its role, its place in
+// the group), then the highest; later ops merge the rest.
+func (c *Community) Draft(author PublicKey, log ID, kind Kind, body []byte) Op {
 	o := Op{Community: c.id, Log: log, Kind: kind, Body: body}
+	ctrlHeight := func(id ID) uint64 { return c.control[id].Height }
+	anchors := c.anchors(author, log)
 	if kind.IsContent() {
-		o.Deps = c.capHeads(c.heads, MaxDeps, func(id ID) uint64 { return c.control[id].Height })
+		o.Deps = c.capHeads(c.heads, MaxDeps, ctrlHeight, anchors)
 		if t := c.groups[log]; t != nil {
-			o.Parents = c.capHeads(t.heads, MaxParents, func(id ID) uint64 { return t.ops[id].Op.Height })
+			o.Parents = c.capHeads(t.heads, MaxParents, func(id ID) uint64 { return t.ops[id].Op.Height }, nil)
 			for _, p := range o.Parents {
 				o.Height = max(o.Height, t.ops[p].Op.Height)
 			}
 		}
 	} else {
-		o.Parents = c.capHeads(c.heads, MaxParents, func(id ID) uint64 { return c.control[id].Height })
+		o.Parents = c.capHeads(c.heads, MaxParents, ctrlHeight, anchors)
 		for _, p := range o.Parents {
 			o.Height = max(o.Height, c.control[p].Height)
 		}
@@ -505,10 +513,28 @@ func (c *Community) Draft(log ID, kind Kind, body []byte) Op {
 	return o
 }
 
-// capHeads returns heads, or when there are more than limit (after many
-// concurrent writers, such as a wave of joins, each written on the invite
-// alone), the limit highest ones: later ops merge the rest.
-func (c *Community) capHeads(heads []ID, limit int, height func(ID) uint64) []ID {
+// anchors returns the control ops author's standing rests on: the op that
+// admitted it, the one that gave its role, and the one that let it into
+// group log.
+func (c *Community) anchors(author PublicKey, log ID) []ID {
+	st := c.State()
+	m := st.Members[author]
+	if m == nil {
+		return nil
+	}
+	out := []ID{m.Since, m.RoleBy}
+	if g := st.Groups[log]; g != nil {
+		if id, ok := g.Members[author]; ok {
+			out = append(out, id)
+		}
+	}
+	return slices.DeleteFunc(out, func(id ID) bool { return id.IsZero() || c.control[id] == nil })
+}
+
+// capHeads returns heads, or when there are more than limit, limit of them:
+// first, for each anchor, the highest head that has it in its past, then
+// the highest of the rest.
+func (c *Community) capHeads(heads []ID, limit int, height func(ID) uint64, anchors []ID) []ID {
 	if len(heads) <= limit {
 		return slices.Clone(heads)
 	}
@@ -522,7 +548,52 @@ func (c *Community) capHeads(heads []ID, limit int, height func(ID) uint64) []ID
 		}
 		return a.Compare(b)
 	})
-	return SortIDs(hs[:limit])
+	var out []ID
+	for _, a := range anchors {
+		if slices.ContainsFunc(out, func(h ID) bool { return c.reaches(h, a) }) {
+			continue
+		}
+		for _, h := range hs {
+			if c.reaches(h, a) {
+				out = append(out, h)
+				break
+			}
+		}
+	}
+	for _, h := range hs {
+		if len(out) >= limit {
+			break
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return SortIDs(out[:min(len(out), limit)])
+}
+
+// reaches reports whether control op target is from or in the past of
+// control op from, walking back no lower than target's height.
+func (c *Community) reaches(from, target ID) bool {
+	t := c.control[target]
+	if t == nil {
+		return false
+	}
+	seen := map[ID]bool{}
+	stack := []ID{from}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if id == target {
+			return true
+		}
+		o := c.control[id]
+		if seen[id] || o == nil || o.Height <= t.Height {
+			continue
+		}
+		seen[id] = true
+		stack = append(stack, o.Parents...)
+	}
+	return false
 }
 
 // depsPast reports whether loss l is in the causal past of control heads deps.

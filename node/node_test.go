@@ -15,11 +15,13 @@ import (
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/control"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/x/simlibp2p"
 	"github.com/marcopolo/simnet"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
@@ -31,7 +33,26 @@ type simNet struct {
 	t   *testing.T
 	net *simnet.Simnet
 	n   int
+	// apart, when set, says two peers cannot reach each other (a network
+	// split): their hosts refuse to dial or accept each other.
+	apart func(a, b peer.ID) bool
 }
+
+// simGater refuses connections simNet.apart forbids.
+type simGater struct {
+	self peer.ID
+	net  *simNet
+}
+
+func (g simGater) blocked(p peer.ID) bool { return g.net.apart != nil && g.net.apart(g.self, p) }
+
+func (g simGater) InterceptPeerDial(p peer.ID) bool                 { return !g.blocked(p) }
+func (g simGater) InterceptAddrDial(p peer.ID, _ ma.Multiaddr) bool { return !g.blocked(p) }
+func (g simGater) InterceptAccept(network.ConnMultiaddrs) bool      { return true }
+func (g simGater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
+	return !g.blocked(p)
+}
+func (g simGater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
 
 func newSimNet(t *testing.T) *simNet {
 	nw := &simnet.Simnet{LatencyFunc: simnet.StaticLatency(10 * time.Millisecond)}
@@ -52,6 +73,7 @@ func (s *simNet) host(home string) host.Host {
 		Uplink:   simnet.LinkSettings{BitsPerSecond: 20 * simlibp2p.OneMbps},
 	}
 	h, err := libp2p.New(
+		libp2p.ConnectionGater(simGater{self: id.PeerID(), net: s}),
 		libp2p.Identity(id.Libp2pKey()),
 		libp2p.ListenAddrStrings(fmt.Sprintf("/ip4/%s/udp/8000/quic-v1", simnet.IntToPublicIPv4(s.n))),
 		simlibp2p.QUICSimnet(s.net, link),

@@ -318,6 +318,7 @@ func (n *Node) goPull(p peer.ID, cid crdt.ID) {
 			n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)
 			return
 		}
+		n.peers.remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
 		n.finishPendingJoin(cid)
 		n.ensureSecret(p, cid)
 		n.exchangePeers(p, cid)
@@ -340,8 +341,11 @@ func (n *Node) onConnect(p peer.ID) {
 	n.emit(Event{Kind: EventPeers})
 }
 
-// syncLoop pulls each community from a random connected member every
-// SyncInterval, so what gossip missed still arrives.
+// syncLoop, every SyncInterval, pulls each community from a random member
+// it knows — connected or remembered, so that after a network split it does
+// not keep pulling from the same side — and redials remembered members of
+// communities it is connected to too few of. So what gossip missed still
+// arrives, and a member who was away is found again.
 func (n *Node) syncLoop() {
 	defer n.wg.Done()
 	t := time.NewTicker(n.cfg.SyncInterval)
@@ -352,16 +356,29 @@ func (n *Node) syncLoop() {
 			return
 		case <-t.C:
 		}
+		known := n.peers.known()
 		peers := n.host.Network().Peers()
 		for _, cid := range n.rep.Communities() {
-			var members []peer.ID
+			n.meetMembers(cid, known)
+			var members []peer.AddrInfo
 			for _, p := range peers {
 				if n.isMember(cid, p) {
-					members = append(members, p)
+					members = append(members, peer.AddrInfo{ID: p})
 				}
 			}
-			if len(members) > 0 {
-				n.goPull(members[rand.IntN(len(members))], cid)
+			for _, ai := range known {
+				if ai.ID != n.host.ID() && n.host.Network().Connectedness(ai.ID) != network.Connected && n.isMember(cid, ai.ID) {
+					members = append(members, ai)
+				}
+			}
+			if len(members) == 0 {
+				continue
+			}
+			pick := members[rand.IntN(len(members))]
+			if n.host.Network().Connectedness(pick.ID) == network.Connected {
+				n.goPull(pick.ID, cid)
+			} else {
+				n.goConnect(pick) // onConnect pulls
 			}
 		}
 		for _, cid := range n.peers.pending() {
@@ -537,6 +554,7 @@ func (n *Node) admit(from peer.ID, req *wire.JoinRequest) (pending bool, err err
 	if err != nil {
 		return false, err
 	}
+	n.peers.remember(n.host.Peerstore().PeerInfo(from))
 	n.publish(join)
 	return pending, nil
 }

@@ -320,7 +320,9 @@ func (r *Replica) Author(ctx context.Context, s crdt.Signer, community, log crdt
 	if c == nil {
 		return nil, fmt.Errorf("community %s: %w", community.Short(), ErrUnknownCommunity)
 	}
-	op, err := crdt.Sign(c.Draft(log, kind, body), s)
+	var author crdt.PublicKey
+	copy(author[:], s.PublicKey())
+	op, err := crdt.Sign(c.Draft(author, log, kind, body), s)
 	if err != nil {
 		return nil, err
 	}
