@@ -57,8 +57,16 @@ var (
 const misbehaviourPenalty = -100
 
 func (n *Node) newPubSub() (*pubsub.PubSub, error) {
+	return pubsub.NewGossipSub(n.ctx, n.host, gossipOptions(n.gossipPeerFilter, n.appScore, func(scores map[peer.ID]float64) {
+		n.scores.Store(&scores)
+	})...)
+}
+
+// gossipOptions are gossipsub's settings for Umbrella (the gossip latency
+// benchmark runs them without the rest of a node).
+func gossipOptions(filter pubsub.PeerFilter, appScore func(peer.ID) float64, inspect pubsub.PeerScoreInspectFn) []pubsub.Option {
 	loopback := []*net.IPNet{{IP: net.IPv4(127, 0, 0, 0), Mask: net.CIDRMask(8, 32)}, {IP: net.IPv6loopback, Mask: net.CIDRMask(128, 128)}}
-	return pubsub.NewGossipSub(n.ctx, n.host,
+	return []pubsub.Option{
 		// Ops carry their own author signature; gossip adds none, and a
 		// message's id is its content hash, so duplicates collapse.
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
@@ -66,16 +74,16 @@ func (n *Node) newPubSub() (*pubsub.PubSub, error) {
 			h := blake3.Sum256(m.Data)
 			return string(h[:])
 		}),
-		pubsub.WithMaxMessageSize(crdt.MaxOpSize+1024),
+		pubsub.WithMaxMessageSize(crdt.MaxOpSize + 1024),
 		// Only members of a community exchange its topics: a peer that is
 		// not a member (or no longer is) is never grafted, gossiped to or
 		// served, even if it learnt a topic name. Flood publishing and
 		// floodsub peers would bypass that filter, so both are off.
-		pubsub.WithPeerFilter(n.gossipPeerFilter),
+		pubsub.WithPeerFilter(filter),
 		pubsub.WithFloodPublish(false),
 		pubsub.WithGossipSubProtocols([]protocol.ID{pubsub.GossipSubID_v13, pubsub.GossipSubID_v12, pubsub.GossipSubID_v11}, pubsub.GossipSubDefaultFeatures),
 		pubsub.WithPeerScore(&pubsub.PeerScoreParams{
-			AppSpecificScore:            n.appScore,
+			AppSpecificScore:            appScore,
 			AppSpecificWeight:           1,
 			IPColocationFactorWeight:    -5,
 			IPColocationFactorThreshold: 20, // an office of distributors behind one NAT is normal
@@ -89,10 +97,8 @@ func (n *Node) newPubSub() (*pubsub.PubSub, error) {
 			TopicScoreCap:               10,
 			Topics:                      map[string]*pubsub.TopicScoreParams{},
 		}, scoreThresholds),
-		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(func(scores map[peer.ID]float64) {
-			n.scores.Store(&scores)
-		}), time.Second),
-	)
+		pubsub.WithPeerScoreInspect(inspect, time.Second),
+	}
 }
 
 // gossipPeerFilter admits peer p to topic when p is a member of the

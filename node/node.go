@@ -248,9 +248,12 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.host.SetStreamHandler(syncProtocol, n.handleSync)
 	n.host.SetStreamHandler(joinProtocol, n.handleJoin)
 	n.host.SetStreamHandler(reconcileProtocol, n.handleReconcile)
-	n.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-		n.onConnect(c.RemotePeer())
-	}})
+	n.host.Network().Notify(&network.NotifyBundle{
+		ConnectedF: func(_ network.Network, c network.Conn) { n.onConnect(c.RemotePeer()) },
+		DisconnectedF: func(network.Network, network.Conn) {
+			n.emit(Event{Kind: EventPeers}) // the network indicator may change
+		},
+	})
 	for _, cid := range n.rep.Communities() {
 		if err := n.joinTopics(cid); err != nil {
 			return nil, err

@@ -307,12 +307,14 @@ func (n *Node) goPull(p peer.ID, cid crdt.ID) {
 	n.syncing[p] = cid
 	n.wg.Add(1)
 	n.mu.Unlock()
+	n.emit(Event{Kind: EventPeers, Community: cid}) // syncing
 	go func() {
 		defer n.wg.Done()
 		defer func() {
 			n.mu.Lock()
 			delete(n.syncing, p)
 			n.mu.Unlock()
+			n.emit(Event{Kind: EventPeers, Community: cid})
 		}()
 		if err := n.pull(n.ctx, p, cid); err != nil {
 			n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)

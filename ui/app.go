@@ -43,6 +43,7 @@ type App struct {
 	groupHint     *widget.RichText
 	communityName *widget.Label
 	inviteButton  *widget.Button
+	netStatus     *widget.RichText // online, syncing or offline
 	convo         *conversation
 	lastDialog    *dlg // the most recently opened dialog
 	unsubscribe   func()
@@ -57,7 +58,9 @@ func New(w fyne.Window, b Backend) *App {
 	events, cancel := b.Subscribe()
 	a.unsubscribe = cancel
 	go a.listen(events)
+	go a.tickStatus()
 	a.reloadCommunities()
+	a.refreshStatus()
 	return a
 }
 
@@ -81,6 +84,21 @@ func (a *App) listen(events <-chan node.Event) {
 	}
 }
 
+// tickStatus refreshes the network indicator every few seconds as well, as
+// a busy node may drop events a slow subscriber did not read.
+func (a *App) tickStatus() {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.done:
+			return
+		case <-t.C:
+			fyne.Do(a.refreshStatus)
+		}
+	}
+}
+
 func (a *App) handle(ev node.Event) {
 	switch ev.Kind {
 	case node.EventCommunities:
@@ -93,6 +111,8 @@ func (a *App) handle(ev node.Event) {
 		if ev.Community == a.community && ev.Group == a.group {
 			a.convo.reload(false)
 		}
+	case node.EventPeers:
+		a.refreshStatus()
 	}
 	if a.afterEvent != nil {
 		a.afterEvent(ev)
@@ -120,9 +140,10 @@ func (a *App) build() {
 	me := widget.NewLabelWithStyle(a.self.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	me.Truncation = fyne.TextTruncateEllipsis
 	peer := secondary("Your id " + shortPeer(a.self.PeerID))
+	a.netStatus = secondary("")
 	rail := container.NewBorder(
 		container.NewVBox(heading("Communities"), widget.NewSeparator()),
-		container.NewVBox(widget.NewSeparator(), newButton, joinButton, widget.NewSeparator(), me, peer),
+		container.NewVBox(widget.NewSeparator(), newButton, joinButton, widget.NewSeparator(), me, peer, a.netStatus),
 		nil, nil, a.communityList)
 
 	a.groupList = widget.NewList(
@@ -166,6 +187,37 @@ func (a *App) build() {
 	outer.Offset = 0.22
 	a.root = container.NewStack(outer)
 	a.showCommunityPane(false)
+}
+
+// refreshStatus shows whether the node is online, syncing or offline, and
+// how many peers it reaches directly or through a relay.
+func (a *App) refreshStatus() {
+	setSecondary(a.netStatus, statusText(a.b.Status()))
+}
+
+// statusText is the indicator's wording for st.
+func statusText(st node.Status) string {
+	relayed := 0
+	for _, p := range st.Peers {
+		if p.Relayed {
+			relayed++
+		}
+	}
+	peers := fmt.Sprintf("%d peers", len(st.Peers))
+	if len(st.Peers) == 1 {
+		peers = "1 peer"
+	}
+	if relayed > 0 {
+		peers += fmt.Sprintf(", %d through a relay", relayed)
+	}
+	switch st.Network {
+	case "syncing":
+		return "◐ Syncing · " + peers
+	case "online":
+		return "● Online · " + peers
+	default:
+		return "○ Offline · messages go out when you reconnect"
+	}
 }
 
 // secondary is dimmed, smaller text for details.

@@ -39,6 +39,7 @@ func newHarness(t *testing.T, f *fakeBackend) *harness {
 	h.events = events
 	a.unsubscribe = func() { cancel(); close(a.done) }
 	a.reloadCommunities()
+	a.refreshStatus()
 	h.a = a
 	w.SetContent(a.Content())
 	t.Cleanup(func() { a.Close(); w.Close() })
@@ -312,6 +313,27 @@ func TestInviteDialogShowsLink(t *testing.T) {
 	test.Tap(d.confirm)
 	if got := fyne.CurrentApp().Clipboard().Content(); got != d.linkField.Text {
 		t.Fatalf("clipboard = %q", got)
+	}
+}
+
+// TestNetworkIndicator: the rail says whether the app is online (and how
+// many peers it reaches through a relay), syncing or offline, and follows
+// changes.
+func TestNetworkIndicator(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	if got := h.a.netStatus.String(); got != "● Online · 3 peers, 1 through a relay" {
+		t.Fatalf("indicator %q", got)
+	}
+	f.setStatus(node.Status{Network: "syncing", Peers: []node.PeerStatus{{PeerID: "a"}}})
+	h.waitEvent(node.EventPeers)
+	if got := h.a.netStatus.String(); got != "◐ Syncing · 1 peer" {
+		t.Fatalf("indicator while syncing %q", got)
+	}
+	f.setStatus(node.Status{Network: "offline"})
+	h.waitEvent(node.EventPeers)
+	if got := h.a.netStatus.String(); !strings.HasPrefix(got, "○ Offline") {
+		t.Fatalf("indicator offline %q", got)
 	}
 }
 

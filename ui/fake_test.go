@@ -26,6 +26,7 @@ type fakeBackend struct {
 	posts       []string
 	joinErr     error
 	clock       time.Time
+	status      node.Status
 }
 
 func newFake() *fakeBackend {
@@ -34,6 +35,7 @@ func newFake() *fakeBackend {
 		groups:   map[crdt.ID][]node.Group{},
 		messages: map[crdt.ID][]node.Message{},
 		clock:    time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC),
+		status:   node.Status{Network: "online", Peers: []node.PeerStatus{{PeerID: "a"}, {PeerID: "b"}, {PeerID: "c", Relayed: true}}},
 	}
 }
 
@@ -43,6 +45,20 @@ func (f *fakeBackend) id() crdt.ID {
 }
 
 func (f *fakeBackend) Self() node.Self { return f.self }
+
+func (f *fakeBackend) Status() node.Status {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status
+}
+
+// setStatus changes the network status and tells subscribers.
+func (f *fakeBackend) setStatus(st node.Status) {
+	f.mu.Lock()
+	f.status = st
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventPeers})
+}
 
 func (f *fakeBackend) addCommunity(name, role string, members int) node.Community {
 	f.mu.Lock()

@@ -27,6 +27,8 @@ type Backend interface {
 	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
 	Messages(community, group crdt.ID) ([]node.Message, error)
 	Subscribe() (<-chan node.Event, func())
+	// Status reports the network and sync state for the indicator.
+	Status() node.Status
 }
 
 // FirstRun creates an identity with the chosen display name and returns the
