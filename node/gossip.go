@@ -302,6 +302,16 @@ func (n *Node) publish(op *crdt.Op) {
 	if jt == nil {
 		return
 	}
+	// Just after (re)connecting, gossip may not know yet who else is on
+	// the topic, and the op would reach no one until the next sync: then
+	// nudge the connected members to pull now.
+	if len(jt.topic.ListPeers()) == 0 {
+		for _, p := range n.host.Network().Peers() {
+			if k, ok := keyOf(p); ok && n.isMember(op.CommunityID(), p) {
+				n.nudge(op.CommunityID(), k)
+			}
+		}
+	}
 	if err := jt.topic.Publish(n.ctx, op.Bytes()); err != nil && !errors.Is(err, context.Canceled) {
 		n.log.Debug("publish failed", "op", op.ID().Short(), "err", err)
 	}

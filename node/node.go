@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
@@ -294,13 +296,18 @@ func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]
 		// turn relayed connections into direct ones by hole punching.
 		libp2p.EnableNATService(),
 		libp2p.EnableAutoNATv2(),
-		libp2p.NATPortMap(),
 		libp2p.EnableRelay(),
 		libp2p.EnableHolePunching(),
 		// Circuit addresses of the relay slots this node holds (see
 		// relayLoop); libp2p's AutoRelay would only announce relays with
 		// public addresses, which leaves LAN and loopback relays unused.
 		libp2p.AddrsFactory(addrs),
+	}
+	// Ask the router for a port mapping (UPnP, NAT-PMP) only when this node
+	// listens beyond loopback: a loopback node has nothing to map and must
+	// not talk to the LAN's gateway.
+	if slices.ContainsFunc(cfg.Listen, func(a string) bool { return !isLoopback(a) }) {
+		opts = append(opts, libp2p.NATPortMap())
 	}
 	switch cfg.Reachability {
 	case "private":
@@ -324,6 +331,12 @@ func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]
 		return nil, fmt.Errorf("start libp2p host on %v: %w", cfg.Listen, err)
 	}
 	return h, nil
+}
+
+// isLoopback reports whether listen address a is on 127.0.0.0/8 or ::1.
+func isLoopback(a string) bool {
+	m, err := ma.NewMultiaddr(a)
+	return err == nil && manet.IsIPLoopback(m)
 }
 
 // watchReachability records what AutoNAT finds about this node.

@@ -67,7 +67,7 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 	}
 	copy(cid[:], req.Community)
 	if req.Kind == wire.KindNudge {
-		if slices.Contains(n.peers.pending(), cid) {
+		if slices.Contains(n.peers.pending(), cid) || n.isMember(cid, from) && n.isMember(cid, n.host.ID()) {
 			n.goPull(from, cid)
 		}
 		return &wire.Response{}
@@ -343,11 +343,12 @@ func (n *Node) onConnect(p peer.ID) {
 	n.emit(Event{Kind: EventPeers})
 }
 
-// syncLoop, every SyncInterval, pulls each community from a random member
-// it knows — connected or remembered, so that after a network split it does
-// not keep pulling from the same side — and redials remembered members of
-// communities it is connected to too few of. So what gossip missed still
-// arrives, and a member who was away is found again.
+// syncLoop, every SyncInterval and for each community, pulls from a random
+// connected member, dials a random remembered member it is not connected
+// to (which pulls on connect, so that after a network split a node does not
+// keep syncing with its own side only), and redials remembered members if
+// it is connected to too few. So what gossip missed still arrives, and a
+// member who was away is found again.
 func (n *Node) syncLoop() {
 	defer n.wg.Done()
 	t := time.NewTicker(n.cfg.SyncInterval)
@@ -362,25 +363,23 @@ func (n *Node) syncLoop() {
 		peers := n.host.Network().Peers()
 		for _, cid := range n.rep.Communities() {
 			n.meetMembers(cid, known)
-			var members []peer.AddrInfo
+			var connected []peer.ID
+			var away []peer.AddrInfo
 			for _, p := range peers {
 				if n.isMember(cid, p) {
-					members = append(members, peer.AddrInfo{ID: p})
+					connected = append(connected, p)
 				}
 			}
 			for _, ai := range known {
 				if ai.ID != n.host.ID() && n.host.Network().Connectedness(ai.ID) != network.Connected && n.isMember(cid, ai.ID) {
-					members = append(members, ai)
+					away = append(away, ai)
 				}
 			}
-			if len(members) == 0 {
-				continue
+			if len(connected) > 0 {
+				n.goPull(connected[rand.IntN(len(connected))], cid)
 			}
-			pick := members[rand.IntN(len(members))]
-			if n.host.Network().Connectedness(pick.ID) == network.Connected {
-				n.goPull(pick.ID, cid)
-			} else {
-				n.goConnect(pick) // onConnect pulls
+			if len(away) > 0 {
+				n.goConnect(away[rand.IntN(len(away))]) // onConnect pulls
 			}
 		}
 		for _, cid := range n.peers.pending() {
@@ -432,8 +431,9 @@ func (n *Node) exchangePeers(p peer.ID, cid crdt.ID) {
 	n.meetMembers(cid, addrs)
 }
 
-// nudge tells peer k, whose request to join cid was just approved, to pull
-// now rather than at its next periodic sync.
+// nudge tells peer k to pull cid from this node now rather than at its
+// next periodic sync: its request to join was just approved, or this node
+// wrote an op that gossip could not carry yet.
 func (n *Node) nudge(cid crdt.ID, k crdt.PublicKey) {
 	p, err := identity.PeerIDFromPublicKey(k[:])
 	if err != nil || n.host.Network().Connectedness(p) != network.Connected {

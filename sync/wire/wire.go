@@ -12,10 +12,12 @@
 //	           among IDs, in the order asked, skipping unknown ids and ops
 //	           of groups the requester may not read, up to
 //	           MaxResponseBytes in total.
-//	Nudge (3): Community → an empty Response. The sender tells a peer whose
-//	           request to join it just saw approved that it may pull now;
-//	           a receiver waiting to join that community pulls from the
-//	           sender, any other ignores it.
+//	Nudge (3): Community → an empty Response. The sender has something the
+//	           receiver should pull now: a join request it just saw
+//	           approved, or an op it wrote while gossip knew no peer on the
+//	           topic yet. A receiver waiting to join that community, or a
+//	           member nudged by a member, pulls from the sender; any other
+//	           ignores it.
 //	Secret (4): Community → Secret: the community's 32-byte topic secret,
 //	           from which the names of its gossip topics are derived (see
 //	           node.TopicName). A member asks for it after its first pull;
