@@ -9,6 +9,7 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -164,5 +165,86 @@ func TestGarbageGossipIsPenalised(t *testing.T) {
 		waitFor(t, a.Node, "b's score to fall", func() bool {
 			return a.GossipScore(b.host.ID()) < scoreThresholds.GraylistThreshold
 		})
+	})
+}
+
+// TestMembersFindEachOther: two members who each know only the inviter
+// learn each other's addresses from it and connect directly.
+func TestMembersFindEachOther(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, c, comm := ownerAndMember(t)
+		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b.Node, "b and c to connect", func() bool {
+			return b.host.Network().Connectedness(c.host.ID()) == network.Connected
+		})
+	})
+}
+
+// TestInviteNamesRelays: an invite lists the relays its maker knows, and
+// the joiner can reach the inviter through each of them.
+func TestInviteNamesRelays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, _, comm := ownerAndTwo(t)
+		relay := "/ip4/203.0.113.7/tcp/4001/p2p/12D3KooWLGcptSkeJgav7ywAMZeGhiT1sPpUfuBKM2TNn6Zf34dN"
+		a.cfg.Relays = []string{relay}
+		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := b.ParseInvite(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(inv.Relays) != 1 || inv.Relays[0].ID.String() != "12D3KooWLGcptSkeJgav7ywAMZeGhiT1sPpUfuBKM2TNn6Zf34dN" {
+			t.Fatalf("invite relays %v", inv.Relays)
+		}
+		want := "/ip4/203.0.113.7/tcp/4001/p2p/12D3KooWLGcptSkeJgav7ywAMZeGhiT1sPpUfuBKM2TNn6Zf34dN/p2p-circuit"
+		found := false
+		for _, ai := range inv.Addrs {
+			if ai.ID != a.host.ID() {
+				continue
+			}
+			for _, addr := range ai.Addrs {
+				found = found || addr.String() == want
+			}
+		}
+		if !found {
+			t.Fatalf("the inviter is not reachable through the relay in %v", inv.Addrs)
+		}
+		if _, err := b.Join(ctx, link); err != nil { // a is reachable directly too
+			t.Fatal(err)
+		}
+		if got := b.peers.relays(); len(got) != 1 || got[0] != relay {
+			t.Fatalf("the joiner did not remember the relay: %v", got)
+		}
+	})
+}
+
+// TestStatus: the status lists the connected member as a direct peer and
+// the community as synced after a pull, and offline once no member is
+// connected.
+func TestStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b, _, _ := ownerAndMember(t)
+		st := b.Status()
+		if st.Network != "online" || len(st.Peers) != 1 || st.Peers[0].PeerID != a.host.ID().String() || st.Peers[0].Relayed || st.Peers[0].Name != "Olivia" {
+			t.Fatalf("status %+v", st)
+		}
+		if len(st.Communities) != 1 || st.Communities[0].State != "synced" || st.Communities[0].LastSync == nil || !st.Communities[0].TopicSecret || st.Communities[0].Members != 1 {
+			t.Fatalf("community status %+v", st.Communities)
+		}
+		a.Close()
+		waitFor(t, b.Node, "b to notice a is gone", func() bool { return b.Status().Network == "offline" })
+		if s := b.Status().Communities[0].State; s != "offline" {
+			t.Fatalf("community state %q with no member online", s)
+		}
 	})
 }
