@@ -86,6 +86,9 @@ func (b *peerBook) remember(ai peer.AddrInfo) {
 	for _, a := range ai.Addrs {
 		s = append(s, a.String())
 	}
+	if slices.Equal(b.data.Peers[ai.ID.String()], s) {
+		return // nothing new to write
+	}
 	b.data.Peers[ai.ID.String()] = s
 	b.saveLocked()
 }

@@ -27,6 +27,9 @@ const (
 	joinProtocol protocol.ID = "/umbrella/join/1"
 
 	streamTimeout = 30 * time.Second
+	// nudgeInterval is the least time between two pulls a member's nudges
+	// cause.
+	nudgeInterval = 2 * time.Second
 )
 
 var errNotMember = errors.New("not a member")
@@ -67,7 +70,11 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 	}
 	copy(cid[:], req.Community)
 	if req.Kind == wire.KindNudge {
-		if slices.Contains(n.peers.pending(), cid) || n.isMember(cid, from) && n.isMember(cid, n.host.ID()) {
+		// A member's nudges are heeded at most once per nudgeInterval, so
+		// nudging cannot keep this node reconciling.
+		last, _ := n.LastSync(cid)
+		recent := last.Peer == from.String() && n.now().Sub(last.At) < nudgeInterval
+		if slices.Contains(n.peers.pending(), cid) || !recent && n.isMember(cid, from) && n.isMember(cid, n.host.ID()) {
 			n.goPull(from, cid)
 		}
 		return &wire.Response{}

@@ -35,6 +35,8 @@ func main() {
 	home := flag.String("home", defHome, "data directory")
 	var listen listenFlag
 	flag.Var(&listen, "listen", "multiaddr to listen on (repeatable)")
+	var relays listenFlag
+	flag.Var(&relays, "relay", "a relay's multiaddr ending in /p2p/ID, used when this computer cannot be reached directly (repeatable)")
 	flag.Parse()
 	if err := checkDisplay(); err != nil {
 		fmt.Fprintln(os.Stderr, "umbrella:", err)
@@ -43,6 +45,11 @@ func main() {
 	cfg := node.DefaultConfig(*home)
 	if len(listen) > 0 {
 		cfg.Listen = listen
+	}
+	cfg.Relays = relays
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "umbrella:", strings.TrimPrefix(err.Error(), "config: "))
+		os.Exit(2)
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
