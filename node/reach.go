@@ -34,7 +34,11 @@ func (n *Node) relays() []peer.AddrInfo {
 	var out []peer.AddrInfo
 	for _, s := range append(slices.Clone(n.cfg.Relays), n.peers.relays()...) {
 		ai, err := parseRelay(s)
-		if err != nil || ai.ID == n.hostID() || slices.ContainsFunc(out, func(o peer.AddrInfo) bool { return o.ID == ai.ID }) {
+		if err != nil || ai.ID == n.hostID() {
+			continue
+		}
+		if i := slices.IndexFunc(out, func(o peer.AddrInfo) bool { return o.ID == ai.ID }); i >= 0 {
+			out[i].Addrs = append(out[i].Addrs, ai.Addrs...) // another address of a relay already listed
 			continue
 		}
 		out = append(out, ai)
@@ -196,7 +200,9 @@ type Status struct {
 func (n *Node) Status() Status {
 	st := Status{PeerID: n.host.ID().String(), Addrs: n.fullAddrs(), Reachable: n.reachability(), Peers: []PeerStatus{}, Communities: []CommunitySync{}}
 	for _, r := range n.relays() {
-		st.Relays = append(st.Relays, r.String())
+		for _, a := range r.Addrs {
+			st.Relays = append(st.Relays, a.String()+"/p2p/"+r.ID.String())
+		}
 	}
 	shared := map[peer.ID][]string{}
 	names := map[peer.ID]string{}
