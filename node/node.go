@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -71,6 +72,9 @@ type Config struct {
 	Host host.Host
 	// Store, when set, is used instead of the Badger store under Home.
 	Store store.OpStore
+	// Passphrase, when set, protects the database key (Home/db.key) that
+	// encrypts the database at rest; it is needed on every start once set.
+	Passphrase []byte
 }
 
 // DefaultConfig returns the configuration used when nothing is said: TCP
@@ -213,16 +217,26 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{},
 		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: make(chan struct{}, maxServedSessions)}
+	opened := n // the error returns below clear n
 	defer func() {
 		if err != nil {
-			n.Close()
+			opened.Close()
 		}
 	}()
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 
 	n.store = cfg.Store
 	if n.store == nil {
-		if n.store, err = store.OpenBadger(filepath.Join(cfg.Home, "db"), store.BadgerOptions{Logger: log}); err != nil {
+		dbDir := filepath.Join(cfg.Home, "db")
+		var key []byte
+		if identity.HasDatabaseKey(cfg.Home) || isEmptyDir(dbDir) {
+			if key, err = identity.DatabaseKey(cfg.Home, cfg.Passphrase); err != nil {
+				return nil, err
+			}
+		} else {
+			n.log.Warn("this database was created before encryption at rest and stays unencrypted", "dir", dbDir)
+		}
+		if n.store, err = store.OpenBadger(dbDir, store.BadgerOptions{Logger: log, EncryptionKey: key}); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 	}
@@ -331,6 +345,12 @@ func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]
 		return nil, fmt.Errorf("start libp2p host on %v: %w", cfg.Listen, err)
 	}
 	return h, nil
+}
+
+// isEmptyDir reports whether dir is missing or holds nothing.
+func isEmptyDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err != nil && errors.Is(err, fs.ErrNotExist) || err == nil && len(entries) == 0
 }
 
 // isLoopback reports whether listen address a is on 127.0.0.0/8 or ::1.

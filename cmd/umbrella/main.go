@@ -47,6 +47,9 @@ func main() {
 		cfg.Listen = listen
 	}
 	cfg.Relays = relays
+	if p := os.Getenv("UMBRELLA_PASSPHRASE"); p != "" {
+		cfg.Passphrase = []byte(p) // the app has no passphrase prompt yet
+	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "umbrella:", strings.TrimPrefix(err.Error(), "config: "))
 		os.Exit(2)

@@ -55,7 +55,7 @@ type opts struct {
 	archive, unarchive, approve, yes                   bool
 	set                                                map[string]bool // the flags given
 	json, noMDNS, multi, remove, noListen              bool
-	reachability                                       string
+	reachability, passFile, oldPassFile                string
 	listen, options, relays                            multiFlag
 	choices                                            intsFlag
 	stdout, stderr                                     io.Writer
@@ -89,8 +89,13 @@ var commands = []command{
 		fs.Var(&o.relays, "relay", "a relay's multiaddr ending in /p2p/ID, used when this node cannot be reached directly and named in your invites (repeatable)")
 		fs.BoolVar(&o.noListen, "no-listen", false, "accept no direct connections: be reachable only through --relay")
 		fs.StringVar(&o.reachability, "reachability", "", "private (always keep a relay slot) or public; default: detect")
+		fs.StringVar(&o.passFile, "passphrase-file", "", "file holding the passphrase of the database key (else $UMBRELLA_PASSPHRASE; none if neither)")
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	}, cmdServe},
+	{"passphrase set", "protect the database key with a new passphrase (or remove it)", func(fs *flag.FlagSet, o *opts) {
+		fs.StringVar(&o.passFile, "new-file", "", "file holding the new passphrase; empty or missing flag: no passphrase")
+		fs.StringVar(&o.oldPassFile, "old-file", "", "file holding the current passphrase, if there is one")
+	}, cmdPassphraseSet},
 	{"relay", "run a circuit relay for members who cannot be reached directly", func(fs *flag.FlagSet, o *opts) {
 		fs.Var(&o.listen, "listen", "multiaddr to listen on (repeatable; default: TCP and QUIC on all interfaces, port 4001)")
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -328,6 +333,14 @@ func cmdServe(ctx context.Context, o *opts) error {
 	cfg.Logger = log
 	cfg.Relays = o.relays
 	cfg.Reachability = o.reachability
+	pass, err := readPassphrase(o.passFile)
+	if err != nil {
+		return err
+	}
+	if pass == nil && os.Getenv("UMBRELLA_PASSPHRASE") != "" {
+		pass = []byte(os.Getenv("UMBRELLA_PASSPHRASE"))
+	}
+	cfg.Passphrase = pass
 	if o.noListen {
 		if len(o.relays) == 0 {
 			return usagef("--no-listen needs at least one --relay, or no one could reach this node")
@@ -410,6 +423,47 @@ func cmdID(ctx context.Context, o *opts) error {
 		}
 		if len(self.Addrs) == 0 {
 			fmt.Fprintf(w, "addrs:\t(not running)\n")
+		}
+	})
+}
+
+// readPassphrase reads a passphrase file (its first line); "" gives nil.
+func readPassphrase(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read passphrase: %w", err)
+	}
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	line = bytes.TrimRight(line, "\r")
+	if len(line) == 0 {
+		return nil, fmt.Errorf("passphrase file %s is empty", path)
+	}
+	return line, nil
+}
+
+func cmdPassphraseSet(_ context.Context, o *opts) error {
+	if !identity.HasDatabaseKey(o.home) {
+		return fmt.Errorf("%s has no database key yet; start the node once first", o.home)
+	}
+	old, err := readPassphrase(o.oldPassFile)
+	if err != nil {
+		return err
+	}
+	nw, err := readPassphrase(o.passFile)
+	if err != nil {
+		return err
+	}
+	if err := identity.ChangeDatabasePassphrase(o.home, old, nw); err != nil {
+		return err
+	}
+	return output(o, map[string]bool{"protected": nw != nil}, func(w io.Writer) {
+		if nw != nil {
+			fmt.Fprintln(w, "The database key is now protected by the new passphrase; pass it to `serve` with --passphrase-file.")
+		} else {
+			fmt.Fprintln(w, "The database key is no longer protected by a passphrase (only by its file's permissions).")
 		}
 	})
 }
