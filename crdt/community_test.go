@@ -27,17 +27,10 @@ func newFixture(t testing.TB) *fixture {
 	return &fixture{t: t, owner: owner, genesis: g, c: c}
 }
 
-// authorOf returns a signer's public key.
-func authorOf(s Signer) PublicKey {
-	var k PublicKey
-	copy(k[:], s.PublicKey())
-	return k
-}
-
 // op drafts, signs and adds an op on the fixture's replica.
 func (f *fixture) op(k testKey, log ID, kind Kind, body interface{ check() error }) *Op {
 	f.t.Helper()
-	op := mustSign(f.t, f.c.Draft(authorOf(k), log, kind, mustBody(f.t, body)), k)
+	op := mustSign(f.t, f.c.Draft(k.pub(), log, kind, mustBody(f.t, body)), k)
 	if err := f.c.Add(op); err != nil {
 		f.t.Fatalf("add %s: %v", kind, err)
 	}
@@ -66,7 +59,7 @@ func (f *fixture) joinOp(k testKey, inv *Op, invKey ed25519.PrivateKey, name str
 func (f *fixture) joinOnTop(k testKey, inv *Op, invKey ed25519.PrivateKey, name string, at int64) *Op {
 	f.t.Helper()
 	body := mustBody(f.t, &JoinBody{Invite: idb(inv.ID()), Proof: ed25519.Sign(invKey, JoinProofMessage(f.genesis.ID(), inv.ID(), k.pub())), Name: name, Time: at})
-	return mustSign(f.t, f.c.Draft(authorOf(k), ZeroID, KindJoin, body), k)
+	return mustSign(f.t, f.c.Draft(k.pub(), ZeroID, KindJoin, body), k)
 }
 
 func idb(id ID) []byte { return id[:] }
@@ -113,7 +106,7 @@ func TestRulesAtReceipt(t *testing.T) {
 		t.Fatal(err)
 	}
 	sign := func(k testKey, log ID, kind Kind, body interface{ check() error }) *Op {
-		return mustSign(t, f.c.Draft(authorOf(k), log, kind, mustBody(t, body)), k)
+		return mustSign(t, f.c.Draft(k.pub(), log, kind, mustBody(t, body)), k)
 	}
 	otherKey := ed25519.NewKeyFromSeed(make([]byte, 32))
 	cases := []struct {
@@ -131,7 +124,7 @@ func TestRulesAtReceipt(t *testing.T) {
 		{"post to unknown group", sign(dana, ID{9}, KindMessage, &MessageBody{Text: "?"}), ErrInvalid},
 		{"message with missing deps", mustSign(t, Op{Community: cid, Log: general.ID(), Kind: KindMessage, Deps: []ID{{7}}, Height: 1, Body: mustBody(t, &MessageBody{Text: "x"})}, dana), ErrMissingDeps},
 		{"control op with wrong height", mustSign(t, Op{Community: cid, Kind: KindProfile, Parents: f.c.ControlHeads(), Height: 99, Body: mustBody(t, &ProfileBody{Name: "D"})}, dana), ErrMalformed},
-		{"malformed body", mustSign(t, Op{Community: cid, Kind: KindProfile, Parents: f.c.ControlHeads(), Height: f.c.Draft(authorOf(dana), ZeroID, KindProfile, nil).Height, Body: []byte{0xff}}, dana), ErrMalformed},
+		{"malformed body", mustSign(t, Op{Community: cid, Kind: KindProfile, Parents: f.c.ControlHeads(), Height: f.c.Draft(dana.pub(), ZeroID, KindProfile, nil).Height, Body: []byte{0xff}}, dana), ErrMalformed},
 		{"second genesis", mustSign(t, Op{Kind: KindGenesis, Height: 1, Body: mustBody(t, &GenesisBody{Name: "x"})}, dana), ErrInvalid},
 	}
 	for _, tc := range cases {
@@ -313,14 +306,14 @@ func TestWaveOfJoins(t *testing.T) {
 		t.Fatalf("only %d control heads; the test needs more than %d", len(f.c.ControlHeads()), MaxDeps)
 	}
 	for i, k := range keys {
-		o := mustSign(t, f.c.Draft(authorOf(k), general.ID(), KindMessage, mustBody(t, &MessageBody{Text: "Hi team!"})), k)
+		o := mustSign(t, f.c.Draft(k.pub(), general.ID(), KindMessage, mustBody(t, &MessageBody{Text: "Hi team!"})), k)
 		if len(o.Deps) > MaxDeps {
 			t.Fatalf("draft cites %d deps", len(o.Deps))
 		}
 		if err := f.c.Check(o); err != nil {
 			t.Fatalf("joiner %d cannot post after a wave of joins: %v", i, err)
 		}
-		p := mustSign(t, f.c.Draft(authorOf(k), ZeroID, KindProfile, mustBody(t, &ProfileBody{Name: "New name"})), k)
+		p := mustSign(t, f.c.Draft(k.pub(), ZeroID, KindProfile, mustBody(t, &ProfileBody{Name: "New name"})), k)
 		if err := f.c.Check(p); err != nil {
 			t.Fatalf("joiner %d cannot change its profile after a wave of joins: %v", i, err)
 		}

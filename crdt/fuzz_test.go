@@ -31,7 +31,7 @@ func FuzzApply(f *testing.F) {
 		if Kind(kind).IsContent() == log.IsZero() {
 			return // Sign refuses the mismatch; nothing to learn
 		}
-		o, err := Sign(c.Draft(authorOf(w.keys[name]), log, Kind(kind), body), w.keys[name])
+		o, err := Sign(c.Draft(w.keys[name].pub(), log, Kind(kind), body), w.keys[name])
 		if err != nil {
 			return
 		}

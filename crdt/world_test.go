@@ -43,7 +43,7 @@ func (w *world) try(name string, log ID, kind Kind, body interface{ check() erro
 	if err != nil {
 		return nil, err
 	}
-	o, err := Sign(c.Draft(authorOf(w.keys[name]), log, kind, b), w.keys[name])
+	o, err := Sign(c.Draft(w.keys[name].pub(), log, kind, b), w.keys[name])
 	if err != nil {
 		return nil, err
 	}

@@ -101,6 +101,63 @@ func gossipOptions(filter pubsub.PeerFilter, appScore func(peer.ID) float64, ins
 	}
 }
 
+// evictGrace is how long a peer that lost access to a topic stays
+// connected: long enough for the op that took the access away (its
+// removal) to reach it by gossip, as it may no longer pull.
+const evictGrace = 2 * time.Second
+
+// evictReaders drops, after evictGrace, the connection to every peer on one
+// of community cid's topics that may no longer read its log (removed, left,
+// out of the group). The peer filter keeps such peers out of new meshes,
+// but gossipsub keeps forwarding to a peer already grafted; reconnecting
+// rebuilds the meshes without it.
+func (n *Node) evictReaders(cid crdt.ID) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-time.After(evictGrace):
+		}
+		n.evictNow(cid)
+	}()
+}
+
+func (n *Node) evictNow(cid crdt.ID) {
+	var joined []*joinedTopic
+	n.mu.Lock()
+	for _, jt := range n.topics {
+		if jt.community == cid {
+			joined = append(joined, jt)
+		}
+	}
+	n.mu.Unlock()
+	// ListPeers waits for gossipsub's event loop, which may be waiting for
+	// the replica's lock in the peer filter: ask before taking it.
+	on := make([][]peer.ID, len(joined))
+	for i, jt := range joined {
+		on[i] = jt.topic.ListPeers()
+	}
+	evict := map[peer.ID]bool{}
+	_ = n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		for i, jt := range joined {
+			for _, p := range on[i] {
+				if k, ok := keyOf(p); !ok || !mayRead(st, k, jt.log) {
+					evict[p] = true
+				}
+			}
+		}
+		return nil
+	})
+	for p := range evict {
+		n.log.Info("dropping a peer that may no longer read a topic", "peer", p, "community", cid.Short())
+		n.host.Network().ClosePeer(p)
+		n.evictions.Add(1)
+	}
+}
+
 // gossipPeerFilter admits peer p to topic when p is a member of the
 // community the topic belongs to. It runs on gossipsub's event loop and so
 // must not take Node.mu (held around calls into gossipsub).
@@ -331,6 +388,7 @@ func (n *Node) afterIngest(res replica.Result) {
 			if err := n.joinTopics(cid); err != nil {
 				n.log.Warn("subscribe to new group", "err", err)
 			}
+			n.evictReaders(cid)
 			n.emit(Event{Kind: EventGroups, Community: cid})
 			n.emit(Event{Kind: EventCommunities, Community: cid})
 		default:

@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"github.com/marcopolo/simnet"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity"
 )
 
 // gossipResult is what one simulated gossip run measured.
@@ -51,9 +51,9 @@ func gossipLatency(t *testing.T, nodes int) gossipResult {
 	defer cancel()
 	const topic = "umbrella/bench"
 	type member struct {
-		id    peer.ID
 		topic *pubsub.Topic
 		addr  peer.AddrInfo
+		conns func() []peer.ID
 	}
 	var (
 		mu       sync.Mutex
@@ -101,7 +101,7 @@ func gossipLatency(t *testing.T, nodes int) gossipResult {
 		if err != nil {
 			t.Fatal(err)
 		}
-		members[i] = member{id: h.ID(), topic: tp, addr: peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}}
+		members[i] = member{topic: tp, addr: peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}, conns: h.Network().Peers}
 		wg.Go(func() {
 			for {
 				m, err := sub.Next(ctx)
@@ -121,11 +121,27 @@ func gossipLatency(t *testing.T, nodes int) gossipResult {
 			}
 		}
 	}
-	time.Sleep(10 * time.Second) // virtual: meshes form over several heartbeats
-	author := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	// Publish once every member knows which of its neighbours are on the
+	// topic (meshes graft at the next heartbeat; until then gossipsub
+	// publishes to as many topic peers).
+	ready := func() bool {
+		for _, m := range members {
+			if len(m.topic.ListPeers()) < len(m.conns()) {
+				return false
+			}
+		}
+		return true
+	}
+	for !ready() {
+		time.Sleep(100 * time.Millisecond) // virtual time: poll
+	}
+	author, err := identity.FromSeed(bytes.Repeat([]byte{7}, 32), "Olivia")
+	if err != nil {
+		t.Fatal(err)
+	}
 	const messages = 20
 	for i := range messages {
-		op, err := crdt.Sign(crdt.Op{Community: crdt.ID{1}, Log: crdt.ID{2}, Kind: crdt.KindMessage, Height: 1, Deps: []crdt.ID{{3}}, Body: []byte(fmt.Sprintf("tip %d", i))}, edSigner{author})
+		op, err := crdt.Sign(crdt.Op{Community: crdt.ID{1}, Log: crdt.ID{2}, Kind: crdt.KindMessage, Height: 1, Deps: []crdt.ID{{3}}, Body: []byte(fmt.Sprintf("tip %d", i))}, author)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,9 +152,21 @@ func gossipLatency(t *testing.T, nodes int) gossipResult {
 		if err := from.topic.Publish(ctx, op.Bytes()); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond) // the scenario: one op every half second
 	}
-	time.Sleep(10 * time.Second) // virtual: stragglers arrive through gossip
+	// Wait, in virtual time, for every delivery or 10 s for stragglers.
+	delivered := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, ds := range received {
+			n += len(ds)
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); delivered() < messages*nodes && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond) // virtual time: poll
+	}
 	cancel()
 	mu.Lock()
 	defer mu.Unlock()
@@ -158,11 +186,6 @@ func gossipLatency(t *testing.T, nodes int) gossipResult {
 		delivered: float64(len(all)) / float64(messages*nodes),
 	}
 }
-
-type edSigner struct{ k ed25519.PrivateKey }
-
-func (s edSigner) PublicKey() ed25519.PublicKey { return s.k.Public().(ed25519.PublicKey) }
-func (s edSigner) Sign(m []byte) []byte         { return ed25519.Sign(s.k, m) }
 
 // TestGossipLatencyRun is BenchmarkGossipLatency's worker: synctest's
 // virtual clock needs a *testing.T, so the benchmark runs this test in a

@@ -275,7 +275,7 @@ func (n *Node) ParseInvite(link string) (*Invite, error) {
 		inv.Addrs = append(inv.Addrs, peer.AddrInfo{ID: peerIDOf(op.Author)})
 	}
 	for i := range inv.Addrs {
-		inv.Addrs[i] = n.viaRelays(inv.Addrs[i], inv.Relays)
+		inv.Addrs[i] = viaRelays(inv.Addrs[i], inv.Relays)
 	}
 	return inv, nil
 }
@@ -300,12 +300,6 @@ func addrInfos(ss []string) []peer.AddrInfo {
 		}
 	}
 	return out
-}
-
-// peerIDOf returns the libp2p peer id of a member key.
-func peerIDOf(k crdt.PublicKey) peer.ID {
-	p, _ := identity.PeerIDFromPublicKey(k[:])
-	return p
 }
 
 // Join redeems an invite link: it dials the addresses in the link, has a

@@ -193,6 +193,7 @@ type Node struct {
 
 	topicCommunity sync.Map // topic name → crdt.ID, read by the gossip peer filter
 	scores         atomic.Pointer[map[peer.ID]float64]
+	evictions      atomic.Int64 // peers dropped for losing access to a topic
 	penMu          sync.Mutex
 	penalties      map[peer.ID][]time.Time // sync-stream offences; guarded by penMu
 }
@@ -350,7 +351,7 @@ func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]
 // isEmptyDir reports whether dir is missing or holds nothing.
 func isEmptyDir(dir string) bool {
 	entries, err := os.ReadDir(dir)
-	return err != nil && errors.Is(err, fs.ErrNotExist) || err == nil && len(entries) == 0
+	return errors.Is(err, fs.ErrNotExist) || err == nil && len(entries) == 0
 }
 
 // isLoopback reports whether listen address a is on 127.0.0.0/8 or ::1.
@@ -469,11 +470,18 @@ func keyOf(p peer.ID) (crdt.PublicKey, bool) {
 	return k, true
 }
 
-// peerOf returns the peer id of a member key.
+// peerOf returns the peer id of a member key, as text.
 func peerOf(k crdt.PublicKey) string {
 	p, err := identity.PeerIDFromPublicKey(k[:])
 	if err != nil {
 		return k.String()
 	}
 	return p.String()
+}
+
+// peerIDOf returns the libp2p peer id of a member key ("" if it is not
+// a valid Ed25519 key).
+func peerIDOf(k crdt.PublicKey) peer.ID {
+	p, _ := identity.PeerIDFromPublicKey(k[:])
+	return p
 }

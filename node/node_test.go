@@ -118,9 +118,15 @@ func (s *simNet) start(home, name string, st store.OpStore) *testNode {
 // node event and every simulated second, for at most a simulated minute.
 func waitFor(t *testing.T, n *Node, what string, cond func() bool) {
 	t.Helper()
+	waitWithin(t, n, time.Minute, what, cond)
+}
+
+// waitWithin is waitFor with a limit other than a simulated minute.
+func waitWithin(t *testing.T, n *Node, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
 	events, cancel := n.Subscribe()
 	defer cancel()
-	deadline := time.After(time.Minute)
+	deadline := time.After(limit)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for !cond() {

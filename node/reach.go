@@ -34,7 +34,7 @@ func (n *Node) relays() []peer.AddrInfo {
 	var out []peer.AddrInfo
 	for _, s := range append(slices.Clone(n.cfg.Relays), n.peers.relays()...) {
 		ai, err := parseRelay(s)
-		if err != nil || ai.ID == n.hostID() {
+		if err != nil || ai.ID == n.host.ID() {
 			continue
 		}
 		if i := slices.IndexFunc(out, func(o peer.AddrInfo) bool { return o.ID == ai.ID }); i >= 0 {
@@ -44,13 +44,6 @@ func (n *Node) relays() []peer.AddrInfo {
 		out = append(out, ai)
 	}
 	return out
-}
-
-func (n *Node) hostID() peer.ID {
-	if n.host == nil {
-		return ""
-	}
-	return n.host.ID()
 }
 
 // reservation is a slot this node holds on a relay.
@@ -136,7 +129,7 @@ func (n *Node) withRelayAddrs(addrs []ma.Multiaddr) []ma.Multiaddr {
 
 // viaRelays adds to ai the circuit addresses that reach it through each
 // known relay, for a peer that may only be reachable that way.
-func (n *Node) viaRelays(ai peer.AddrInfo, relays []peer.AddrInfo) peer.AddrInfo {
+func viaRelays(ai peer.AddrInfo, relays []peer.AddrInfo) peer.AddrInfo {
 	for _, r := range relays {
 		if r.ID == ai.ID {
 			continue
@@ -177,10 +170,10 @@ type CommunitySync struct {
 	// State: "synced" (a pull completed within the sync interval and no
 	// pull runs), "syncing" (a pull runs), or "offline" (no member is
 	// connected).
-	State       string     `json:"state"`
-	Members     int        `json:"members_online"`
-	LastSync    *SyncStats `json:"last_sync,omitempty"`
-	TopicSecret bool       `json:"live"` // subscribed to its gossip topics
+	State    string     `json:"state"`
+	Members  int        `json:"members_online"`
+	LastSync *SyncStats `json:"last_sync,omitempty"`
+	Live     bool       `json:"live"` // has the topic secret: gets live messages by gossip
 }
 
 // Status is what `umbrellad status` and the desktop indicator show.
@@ -233,7 +226,7 @@ func (n *Node) Status() Status {
 		if ls, ok := n.LastSync(cid); ok {
 			cs.LastSync = &ls
 		}
-		_, cs.TopicSecret = n.secret(cid)
+		_, cs.Live = n.secret(cid)
 		switch {
 		case busy[cid]:
 			cs.State = "syncing"

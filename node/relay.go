@@ -110,9 +110,6 @@ func (r *Relay) Addrs() []string {
 // PeerID returns the relay's peer id.
 func (r *Relay) PeerID() string { return r.host.ID().String() }
 
-// Peers returns how many peers are connected to the relay.
-func (r *Relay) Peers() int { return len(r.host.Network().Peers()) }
-
 // Close stops the relay. It is idempotent.
 func (r *Relay) Close() error {
 	r.once.Do(func() { r.err = errors.Join(r.host.Close(), r.lock.release()) })

@@ -95,7 +95,7 @@ func TestE2EThroughRelay(t *testing.T) {
 		if !found {
 			t.Fatalf("%s is not connected to %s: %+v", pair[0].home, self.Name, st.Peers)
 		}
-		if len(st.Communities) != 1 || st.Communities[0].State == "offline" || !st.Communities[0].TopicSecret {
+		if len(st.Communities) != 1 || st.Communities[0].State == "offline" || !st.Communities[0].Live {
 			t.Fatalf("%s community status %+v", pair[0].home, st.Communities)
 		}
 	}
