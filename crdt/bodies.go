@@ -70,6 +70,24 @@ type InviteBody struct {
 	Relays  []string `cbor:"6,keyasint,omitempty"` // relay multiaddrs
 	Name    string   `cbor:"7,keyasint"`           // community name, shown before joining
 	Time    int64    `cbor:"8,keyasint"`           // author's clock, unix milliseconds
+	// Details, when set, holds Name, Addrs and Relays (which are then
+	// empty) encrypted under a key only the link carries (e2ee.SealInvite):
+	// the invite op is clear, so the community's name and the inviter's
+	// addresses are not left readable to relays.
+	Details []byte `cbor:"9,keyasint,omitempty"`
+}
+
+// InviteDetails is what InviteBody.Details encrypts.
+type InviteDetails struct {
+	Name   string   `cbor:"1,keyasint"`
+	Addrs  []string `cbor:"2,keyasint,omitempty"`
+	Relays []string `cbor:"3,keyasint,omitempty"`
+}
+
+// Check checks details opened from an invite.
+func (d *InviteDetails) Check() error {
+	b := InviteBody{Key: make([]byte, ed25519.PublicKeySize), Role: RoleMember, Name: d.Name, Addrs: d.Addrs, Relays: d.Relays}
+	return b.check()
 }
 
 // JoinBody redeems an invite: Proof is the invite key's signature over
@@ -167,10 +185,23 @@ func DecodeBody(o *Op) (any, error) {
 		b = new(PollCloseBody)
 	case KindPin:
 		b = new(PinBody)
+	case KindPrekey:
+		b = new(PrekeyBody)
+	case KindRekey:
+		b = new(RekeyBody)
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)
 	}
-	if err := Unmarshal(o.Body, b); err != nil {
+	body := o.Body
+	if o.Sealed() {
+		if !o.Kind.Sealable() {
+			return nil, fmt.Errorf("%w: a %s op is never encrypted", ErrMalformed, o.Kind)
+		}
+		if body = o.plain; body == nil {
+			return nil, fmt.Errorf("%s op %s: %w", o.Kind, o.ID().Short(), ErrSealed)
+		}
+	}
+	if err := Unmarshal(body, b); err != nil {
 		return nil, fmt.Errorf("%w: %s body: %v", ErrMalformed, o.Kind, err)
 	}
 	if err := b.check(); err != nil {
@@ -229,6 +260,12 @@ func (b *InviteBody) check() error {
 	}
 	if b.Expires < 0 {
 		return fmt.Errorf("negative expiry")
+	}
+	if len(b.Details) > 0 {
+		if b.Name != "" || len(b.Addrs) > 0 || len(b.Relays) > 0 || len(b.Details) > 8<<10 {
+			return fmt.Errorf("sealed invite details must replace name and addresses and stay under 8 KiB")
+		}
+		return nil
 	}
 	if len(b.Addrs) > MaxAddrs || len(b.Relays) > MaxAddrs {
 		return fmt.Errorf("more than %d addresses", MaxAddrs)
@@ -339,6 +376,10 @@ type SettingsBody struct {
 	JoinPolicy          JoinPolicy `cbor:"3,keyasint,omitempty"`
 	MembersCreateGroups bool       `cbor:"4,keyasint,omitempty"` // false: members may only suggest groups
 	Time                int64      `cbor:"5,keyasint,omitempty"`
+	// History: members who join (a group) receive its earlier epochs and
+	// read what was said before they came. False (the default, as in
+	// WhatsApp): they receive the current epoch only.
+	History bool `cbor:"6,keyasint,omitempty"`
 }
 
 // DeactivateBody makes the community read-only (owners).

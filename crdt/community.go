@@ -478,7 +478,7 @@ func (c *Community) ContentLogs() []ID {
 // must be dropped and its sender may be penalised) rather than a missing
 // dependency.
 func IsInvalid(err error) bool {
-	return err != nil && !errors.Is(err, ErrMissingDeps)
+	return err != nil && !errors.Is(err, ErrMissingDeps) && !errors.Is(err, ErrSealed)
 }
 
 // Draft returns an unsigned op by author for the given log (ZeroID for the
@@ -526,6 +526,18 @@ func (c *Community) anchors(author PublicKey, log ID) []ID {
 	if g := st.Groups[log]; g != nil {
 		if id, ok := g.Members[author]; ok {
 			out = append(out, id)
+		}
+	}
+	// The epochs the op is sealed under, and the author's own latest
+	// control ops (a removal cites the rotation written just before it).
+	for _, l := range []ID{ZeroID, log} {
+		if e := st.Current[l]; e != nil {
+			out = append(out, e.Last)
+		}
+	}
+	for _, h := range c.heads {
+		if c.control[h].Author == author {
+			out = append(out, h)
 		}
 	}
 	return slices.DeleteFunc(out, func(id ID) bool { return id.IsZero() || c.control[id] == nil })

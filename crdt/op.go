@@ -110,6 +110,8 @@ const (
 	KindGroupJoin    Kind = 15 // control: a member joins (or asks to join) a group
 	KindGroupLeave   Kind = 16 // control: a member leaves a group
 	KindGroupDecide  Kind = 17 // control: an admin approves or denies a group join request
+	KindPrekey       Kind = 18 // control: a member publishes its HPKE prekey (clear)
+	KindRekey        Kind = 19 // control: one part of a new epoch secret for a log, wrapped per member (clear)
 	KindMessage      Kind = 100
 	KindEdit         Kind = 101 // content: the author edits their message
 	KindDelete       Kind = 102 // content: the author, or an admin, deletes a message or poll
@@ -142,6 +144,8 @@ var kindNames = map[Kind]string{
 	KindGroupJoin:    "group.join",
 	KindGroupLeave:   "group.leave",
 	KindGroupDecide:  "group.decide",
+	KindPrekey:       "prekey",
+	KindRekey:        "rekey",
 	KindMessage:      "message",
 	KindEdit:         "edit",
 	KindDelete:       "delete",
@@ -180,6 +184,10 @@ type Op struct {
 
 	raw []byte // full canonical encoding
 	id  ID
+	// plain is the decrypted body of a sealed op (see seal.go). It is not
+	// part of the encoding: a node sets it once, after opening the op with
+	// its keys or when sealing its own op.
+	plain []byte
 }
 
 // wireOp is the CBOR shape of Op.

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // Member is one member of a community as the control log says.
@@ -83,6 +84,7 @@ type State struct {
 	Description         string
 	JoinPolicy          JoinPolicy
 	MembersCreateGroups bool
+	History             bool // new members read earlier epochs (SettingsBody.History)
 	Deactivated         bool
 	Members             map[PublicKey]*Member
 	Requests            map[PublicKey]*Request
@@ -96,6 +98,15 @@ type State struct {
 	Rejected map[ID]error
 	// Audit lists the admin actions that took effect, in replay order.
 	Audit []AuditEntry
+	// Prekeys holds each member's newest prekey.
+	Prekeys map[PublicKey]*Prekey
+	// Epochs holds every epoch seen, complete or not; Current each log's
+	// newest complete epoch (the zero id is the control log's); EpochOrder
+	// the complete epochs in replay order. Epoch values are shared between
+	// states and never mutated.
+	Epochs     map[EpochID]*Epoch
+	Current    map[ID]*Epoch
+	EpochOrder []EpochID
 
 	// proofs caches join proof verdicts by join op id, shared by every
 	// state of one community: a proof's validity depends on that op alone.
@@ -110,6 +121,9 @@ func newState() *State {
 		Invites:  map[ID]*Invite{},
 		Names:    map[PublicKey]string{},
 		Rejected: map[ID]error{},
+		Prekeys:  map[PublicKey]*Prekey{},
+		Epochs:   map[EpochID]*Epoch{},
+		Current:  map[ID]*Epoch{},
 	}
 }
 
@@ -137,6 +151,10 @@ func (s *State) Clone() *State {
 	c.Rejected = maps.Clone(s.Rejected)
 	c.Names = maps.Clone(s.Names)
 	c.Audit = append([]AuditEntry(nil), s.Audit...)
+	c.Prekeys = maps.Clone(s.Prekeys)
+	c.Epochs = maps.Clone(s.Epochs)
+	c.Current = maps.Clone(s.Current)
+	c.EpochOrder = slices.Clone(s.EpochOrder)
 	return &c
 }
 
@@ -234,6 +252,10 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		return RoleNone, s.checkJoin(o, b, role)
 	case *ProfileBody:
 		return need(RoleMember, "set a profile")
+	case *PrekeyBody:
+		return need(RoleMember, "publish a prekey")
+	case *RekeyBody:
+		return s.checkRekey(o, b, role)
 	case *GroupCreateBody:
 		if len(s.Groups) >= MaxGroups {
 			return RoleMember, invalid("the community already has %d groups", MaxGroups)
@@ -401,6 +423,10 @@ func (s *State) mutate(o *Op, body any) {
 	case *ProfileBody:
 		s.Members[o.Author].Name = b.Name
 		s.Names[o.Author] = b.Name
+	case *PrekeyBody:
+		s.Prekeys[o.Author] = &Prekey{Op: id, KEM: b.KEM, Key: b.Key, Time: b.Time}
+	case *RekeyBody:
+		s.applyRekey(o, b)
 	case *GroupCreateBody:
 		g := &Group{ID: id, Name: b.Name, Description: b.Description, Policy: b.Policy, Creator: o.Author,
 			Members: map[PublicKey]ID{}, Requests: map[PublicKey]*Request{}}
@@ -413,7 +439,7 @@ func (s *State) mutate(o *Op, body any) {
 			audit(o.Kind, PublicKey{}, id, b.Name, b.Time)
 		}
 	case *SettingsBody:
-		s.Name, s.Description, s.JoinPolicy, s.MembersCreateGroups = b.Name, b.Description, b.JoinPolicy, b.MembersCreateGroups
+		s.Name, s.Description, s.JoinPolicy, s.MembersCreateGroups, s.History = b.Name, b.Description, b.JoinPolicy, b.MembersCreateGroups, b.History
 		audit(o.Kind, PublicKey{}, ZeroID, fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), b.Time)
 	case *DeactivateBody:
 		s.Deactivated = true
