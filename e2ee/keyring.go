@@ -1,0 +1,391 @@
+package e2ee
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// MaxPrekeys is how many of its own prekeys a node keeps: the newest is
+// published, older ones still open wraps made before a rotation.
+const MaxPrekeys = 4
+
+// EpochKey is an epoch secret a node holds.
+type EpochKey struct {
+	ID        crdt.EpochID
+	Community crdt.ID
+	Log       crdt.ID
+	Secret    []byte
+}
+
+type chainKey struct {
+	epoch     crdt.EpochID
+	community crdt.ID // zero for a genesis op, whose community is its own id
+	sender    crdt.PublicKey
+}
+
+// chain is a receiving chain: the next index expected and the keys of
+// indices skipped on the way there.
+type chain struct {
+	next    uint32
+	ck      [32]byte
+	skipped map[uint32][32]byte
+	order   []uint32 // skipped indices, oldest first, for eviction
+}
+
+// Keyring holds a node's prekeys, the epoch secrets it may read, its
+// sending counters and its receiving chains. It is safe for concurrent
+// use. Marshal gives what must survive a restart (receiving chains are
+// derived again from the epoch secrets).
+type Keyring struct {
+	mu      sync.Mutex
+	prekeys []*Prekey // newest last
+	epochs  map[crdt.EpochID]*EpochKey
+	send    map[crdt.EpochID]uint32 // next index this node seals with
+	recv    map[chainKey]*chain
+	sendCk  map[crdt.EpochID]*[32]byte
+}
+
+// NewKeyring returns an empty keyring.
+func NewKeyring() *Keyring {
+	return &Keyring{epochs: map[crdt.EpochID]*EpochKey{}, send: map[crdt.EpochID]uint32{}, recv: map[chainKey]*chain{}, sendCk: map[crdt.EpochID]*[32]byte{}}
+}
+
+// stored is the persistent form of a keyring.
+type stored struct {
+	Prekeys []storedPrekey `cbor:"1,keyasint,omitempty"`
+	Epochs  []storedEpoch  `cbor:"2,keyasint,omitempty"`
+}
+
+type storedPrekey struct {
+	Suite   uint16 `cbor:"1,keyasint"`
+	Public  []byte `cbor:"2,keyasint"`
+	Private []byte `cbor:"3,keyasint"`
+	Created int64  `cbor:"4,keyasint"`
+}
+
+type storedEpoch struct {
+	ID        []byte `cbor:"1,keyasint"`
+	Community []byte `cbor:"2,keyasint"`
+	Log       []byte `cbor:"3,keyasint,omitempty"`
+	Secret    []byte `cbor:"4,keyasint"`
+	Next      uint32 `cbor:"5,keyasint,omitempty"` // next index this node seals with
+}
+
+// Marshal encodes the keyring's prekeys, epoch secrets and sending
+// counters. Keep it where the database is (it is encrypted at rest).
+func (k *Keyring) Marshal() ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var s stored
+	for _, p := range k.prekeys {
+		s.Prekeys = append(s.Prekeys, storedPrekey{uint16(p.Suite), p.Public, p.Private, p.Created})
+	}
+	ids := slices.SortedFunc(maps.Keys(k.epochs), func(a, b crdt.EpochID) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range ids {
+		e := k.epochs[id]
+		se := storedEpoch{ID: id[:], Community: e.Community[:], Secret: e.Secret, Next: k.send[id]}
+		if !e.Log.IsZero() {
+			se.Log = e.Log[:]
+		}
+		s.Epochs = append(s.Epochs, se)
+	}
+	return crdt.Marshal(&s)
+}
+
+// LoadKeyring decodes what Marshal wrote.
+func LoadKeyring(data []byte) (*Keyring, error) {
+	var s stored
+	if err := crdt.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	k := NewKeyring()
+	for _, p := range s.Prekeys {
+		pk := &Prekey{Suite: Suite(p.Suite), Public: p.Public, Private: p.Private, Created: p.Created}
+		if _, err := pk.private(); err != nil {
+			return nil, fmt.Errorf("keyring: %w", err)
+		}
+		k.prekeys = append(k.prekeys, pk)
+	}
+	for _, e := range s.Epochs {
+		if len(e.ID) != crdt.EpochIDSize || len(e.Community) != 32 || (len(e.Log) != 0 && len(e.Log) != 32) || len(e.Secret) != SecretSize {
+			return nil, fmt.Errorf("keyring: malformed epoch")
+		}
+		ek := &EpochKey{ID: crdt.EpochID(e.ID), Community: crdt.ID(e.Community), Secret: e.Secret}
+		if len(e.Log) != 0 {
+			ek.Log = crdt.ID(e.Log)
+		}
+		k.epochs[ek.ID] = ek
+		if e.Next != 0 {
+			k.send[ek.ID] = e.Next
+		}
+	}
+	return k, nil
+}
+
+// AddPrekey adds a prekey of this node, forgetting the oldest beyond
+// MaxPrekeys.
+func (k *Keyring) AddPrekey(p *Prekey) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.prekeys = append(k.prekeys, p)
+	if len(k.prekeys) > MaxPrekeys {
+		k.prekeys = slices.Delete(k.prekeys, 0, len(k.prekeys)-MaxPrekeys)
+	}
+}
+
+// Prekey returns the newest prekey, nil if there is none.
+func (k *Keyring) Prekey() *Prekey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.prekeys) == 0 {
+		return nil
+	}
+	return k.prekeys[len(k.prekeys)-1]
+}
+
+// prekeyFor finds the prekey with the given public key.
+func (k *Keyring) prekeyFor(suite Suite, public []byte) *Prekey {
+	for _, p := range k.prekeys {
+		if p.Suite == suite && bytes.Equal(p.Public, public) {
+			return p
+		}
+	}
+	return nil
+}
+
+// Unwrap opens a wrapped secret with whichever of this node's prekeys it
+// was made for; public is the prekey's public key.
+func (k *Keyring) Unwrap(suite Suite, public, info, wrapped []byte) ([]byte, error) {
+	k.mu.Lock()
+	p := k.prekeyFor(suite, public)
+	k.mu.Unlock()
+	if p == nil {
+		return nil, fmt.Errorf("%w: wrapped to a prekey this node does not hold", ErrNoKey)
+	}
+	return p.Unwrap(info, wrapped)
+}
+
+// UnwrapAny tries every prekey of this node of suite s.
+func (k *Keyring) UnwrapAny(s Suite, info, wrapped []byte) ([]byte, error) {
+	k.mu.Lock()
+	ps := slices.Clone(k.prekeys)
+	k.mu.Unlock()
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].Suite != s {
+			continue
+		}
+		if secret, err := ps[i].Unwrap(info, wrapped); err == nil {
+			return secret, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no prekey of this node opens the wrap", ErrDecrypt)
+}
+
+// AddEpoch records an epoch secret; it reports whether it was new.
+func (k *Keyring) AddEpoch(e EpochKey) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.epochs[e.ID]; ok {
+		return false
+	}
+	e.Secret = bytes.Clone(e.Secret)
+	k.epochs[e.ID] = &e
+	return true
+}
+
+// Rebind names the community of an epoch drawn before its community
+// existed (the founder's first control epoch, which seals the genesis op).
+func (k *Keyring) Rebind(id crdt.EpochID, community crdt.ID) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if e, ok := k.epochs[id]; ok && e.Community.IsZero() {
+		e.Community = community
+	}
+}
+
+// Epoch returns a held epoch.
+func (k *Keyring) Epoch(id crdt.EpochID) (EpochKey, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, ok := k.epochs[id]
+	if !ok {
+		return EpochKey{}, false
+	}
+	return *e, true
+}
+
+// Has reports whether epoch id is held.
+func (k *Keyring) Has(id crdt.EpochID) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.epochs[id]
+	return ok
+}
+
+// Epochs lists the held epochs of one log of a community.
+func (k *Keyring) Epochs(community, log crdt.ID) []EpochKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []EpochKey
+	for _, e := range k.epochs {
+		if e.Community == community && e.Log == log {
+			out = append(out, *e)
+		}
+	}
+	slices.SortFunc(out, func(a, b EpochKey) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	return out
+}
+
+// Seal encrypts the draft op o's body under epoch id, as author, and
+// replaces it with the sealed body (the clear body stays attached). o must
+// be complete but for its signature: its version, author, sorted parents
+// and deps are bound into the ciphertext.
+func (k *Keyring) Seal(o *crdt.Op, id crdt.EpochID) error {
+	plain := o.Body
+	if o.Sealed() {
+		return fmt.Errorf("seal: op is already sealed")
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, ok := k.epochs[id]
+	if !ok {
+		return fmt.Errorf("seal: epoch %s: %w", id, ErrNoKey)
+	}
+	if e.Community != o.Community && !(o.Kind == crdt.KindGenesis && o.Community.IsZero()) {
+		return fmt.Errorf("seal: epoch %s belongs to another community", id)
+	}
+	if e.Log != o.Log {
+		return fmt.Errorf("seal: epoch %s belongs to another log", id)
+	}
+	o.Version = crdt.Version
+	o.Parents, o.Deps = crdt.SortIDs(o.Parents), crdt.SortIDs(o.Deps)
+	idx := k.send[id]
+	ck := k.sendCk[id]
+	if ck == nil || o.Community.IsZero() {
+		start := chainStart(e.Secret, o.Community, e.Log, o.Author)
+		for range idx { // after a restart, walk to the saved index
+			_, start = step(start)
+		}
+		ck = &start
+	}
+	mk, next := step(*ck)
+	a, nonce := aeadOf(mk)
+	body, err := crdt.EncodeSealed(id, idx, a.Seal(nil, nonce, plain, o.SealAD()))
+	if err != nil {
+		return err
+	}
+	if len(body) > crdt.MaxBodySize {
+		return fmt.Errorf("%w: sealed body %d bytes, limit %d", crdt.ErrTooLarge, len(body), crdt.MaxBodySize)
+	}
+	k.send[id] = idx + 1
+	if !o.Community.IsZero() {
+		k.sendCk[id] = &next
+	}
+	o.Body = body
+	o.WithPlain(plain)
+	return nil
+}
+
+// Open decrypts sealed op o and returns its clear body. It fails with
+// ErrNoKey when the epoch is not held, ErrReplay when the sender's index
+// was used before, ErrDecrypt when the ciphertext does not open.
+func (k *Keyring) Open(o *crdt.Op) ([]byte, error) {
+	s, err := crdt.ParseSealed(o)
+	if err != nil {
+		return nil, err
+	}
+	id := s.EpochOf()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, ok := k.epochs[id]
+	if !ok {
+		return nil, fmt.Errorf("epoch %s: %w", id, ErrNoKey)
+	}
+	if e.Community != o.CommunityID() || e.Log != o.Log {
+		return nil, fmt.Errorf("%w: epoch %s belongs to another log", ErrDecrypt, id)
+	}
+	ckey := chainKey{id, o.Community, o.Author}
+	c := k.recv[ckey]
+	if c == nil {
+		c = &chain{ck: chainStart(e.Secret, o.Community, e.Log, o.Author), skipped: map[uint32][32]byte{}}
+		k.recv[ckey] = c
+	}
+	var mk [32]byte
+	fromSkipped := false
+	switch {
+	case s.Index < c.next:
+		m, ok := c.skipped[s.Index]
+		if !ok {
+			return nil, fmt.Errorf("%w: index %d of %x", ErrReplay, s.Index, o.Author[:4])
+		}
+		mk, fromSkipped = m, true
+	case s.Index-c.next > MaxSkip:
+		return nil, fmt.Errorf("%w: index %d is %d past the next expected (window %d)", ErrDecrypt, s.Index, s.Index-c.next, MaxSkip)
+	default:
+		// Derive without committing: a forged header must not move the chain.
+		ck := c.ck
+		var skipped [][32]byte
+		for i := c.next; i < s.Index; i++ {
+			var m [32]byte
+			m, ck = step(ck)
+			skipped = append(skipped, m)
+		}
+		var next [32]byte
+		mk, next = step(ck)
+		a, nonce := aeadOf(mk)
+		plain, err := a.Open(nil, nonce, s.Ciphertext, o.SealAD())
+		if err != nil {
+			return nil, fmt.Errorf("%w: op %s", ErrDecrypt, o.ID().Short())
+		}
+		for j, m := range skipped {
+			c.keep(c.next+uint32(j), m)
+		}
+		c.next, c.ck = s.Index+1, next
+		return plain, nil
+	}
+	a, nonce := aeadOf(mk)
+	plain, err := a.Open(nil, nonce, s.Ciphertext, o.SealAD())
+	if err != nil {
+		return nil, fmt.Errorf("%w: op %s", ErrDecrypt, o.ID().Short())
+	}
+	if fromSkipped {
+		delete(c.skipped, s.Index)
+	}
+	return plain, nil
+}
+
+func (c *chain) keep(i uint32, mk [32]byte) {
+	c.skipped[i] = mk
+	c.order = append(c.order, i)
+	for len(c.skipped) > MaxSkipped && len(c.order) > 0 {
+		delete(c.skipped, c.order[0])
+		c.order = c.order[1:]
+	}
+	if len(c.order) > 4*MaxSkipped { // indices opened since were left behind
+		c.order = slices.DeleteFunc(c.order, func(j uint32) bool { _, ok := c.skipped[j]; return !ok })
+	}
+}
+
+// Observe tells the keyring that this node authored o (read back from its
+// store), so its sending counter never goes back.
+func (k *Keyring) Observe(o *crdt.Op, self crdt.PublicKey) {
+	if o.Author != self || !o.Sealed() {
+		return
+	}
+	s, err := crdt.ParseSealed(o)
+	if err != nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	id := s.EpochOf()
+	if s.Index+1 > k.send[id] {
+		k.send[id] = s.Index + 1
+		delete(k.sendCk, id)
+	}
+}
