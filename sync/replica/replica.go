@@ -17,6 +17,8 @@ import (
 	"slices"
 	"sync"
 
+	"lukechampine.com/blake3"
+
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -57,6 +59,104 @@ type Replica struct {
 	// unwritten, during IngestBatch, holds accepted ops not yet in the
 	// store; they are written in one batch at its end. Guarded by mu.
 	unwritten *[]*crdt.Op
+	// sealer, when set, seals the bodies this replica authors and opens
+	// those it receives; keyWaits holds the ids ops wait on for a key.
+	sealer   Sealer
+	keyWaits map[crdt.ID]bool
+}
+
+// Sealer seals and opens op bodies (package e2ee through the node). With a
+// Sealer set, every op of a sealable kind must arrive sealed.
+type Sealer interface {
+	// Seal replaces draft o's body by its sealed form under the current
+	// epoch of o's log in c.
+	Seal(c *crdt.Community, o *crdt.Op) error
+	// Open returns the clear body of sealed op o; an error wrapping
+	// crdt.ErrSealed means the epoch is not held yet.
+	Open(o *crdt.Op) ([]byte, error)
+}
+
+// SetSealer makes the replica seal what it authors and open what it
+// receives. Call it before ingesting anything.
+func (r *Replica) SetSealer(s Sealer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sealer = s
+}
+
+// KeyWait is the id that ops sealed under epoch e wait on in the pending
+// buffer until the node holds e.
+func KeyWait(e crdt.EpochID) crdt.ID {
+	return blake3.Sum256(append([]byte("umbrella/v1 epoch wait\x00"), e[:]...))
+}
+
+// unseal opens op if it is sealed. wait is non-zero when the op must wait
+// for epoch key wait; err rejects the op.
+func (r *Replica) unseal(op *crdt.Op) (wait crdt.ID, err error) {
+	if r.sealer == nil || op.Opened() {
+		if r.sealer != nil && op.Kind.Sealable() && !op.Sealed() {
+			return wait, fmt.Errorf("op %s (%s): %w: its body must be encrypted", op.ID().Short(), op.Kind, crdt.ErrInvalid)
+		}
+		return wait, nil
+	}
+	plain, err := r.sealer.Open(op)
+	if errors.Is(err, crdt.ErrSealed) {
+		s, perr := crdt.ParseSealed(op)
+		if perr != nil {
+			return wait, perr
+		}
+		wait = KeyWait(s.EpochOf())
+		r.keyWaits[wait] = true
+		return wait, nil
+	}
+	if err != nil {
+		return wait, fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
+	}
+	op.WithPlain(plain)
+	return wait, nil
+}
+
+// parkSealed opens sealed op, or parks it until its epoch key arrives
+// (parked), or rejects it (err).
+func (r *Replica) parkSealed(ctx context.Context, op *crdt.Op) (parked bool, res Result, err error) {
+	wait, err := r.unseal(op)
+	if err != nil || wait.IsZero() {
+		return false, Result{}, err
+	}
+	if err := r.store.AddPending(ctx, op, []crdt.ID{wait}); err != nil {
+		return false, Result{}, err
+	}
+	return true, Result{Outcome: Parked, Missing: []crdt.ID{wait}}, nil
+}
+
+// KeyArrived accepts the ops that waited for epoch e, and any they
+// unblock, in order.
+func (r *Replica) KeyArrived(ctx context.Context, e crdt.EpochID) ([]*crdt.Op, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := KeyWait(e) // parked ops survive a restart; keyWaits does not
+	delete(r.keyWaits, w)
+	ready, err := r.store.TakeReady(ctx, w)
+	if err != nil {
+		return nil, fmt.Errorf("pending: %w", err)
+	}
+	var accepted []*crdt.Op
+	for _, op := range ready {
+		res, err := r.ingestLocked(ctx, op)
+		if err != nil {
+			r.log.Debug("reject op that waited for a key", "op", op.ID().Short(), "err", err)
+			continue
+		}
+		accepted = append(accepted, res.Accepted...)
+	}
+	return accepted, nil
+}
+
+// WaitingForKeys reports whether some ops wait for an epoch key.
+func (r *Replica) WaitingForKeys() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.keyWaits) > 0
 }
 
 // Open loads every community from st, replaying its logs.
@@ -64,7 +164,7 @@ func Open(ctx context.Context, st store.OpStore, log *slog.Logger) (*Replica, er
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Replica{store: st, log: log.With("component", "replica"), communities: map[crdt.ID]*crdt.Community{}, expected: map[crdt.ID]bool{}}
+	r := &Replica{store: st, log: log.With("component", "replica"), communities: map[crdt.ID]*crdt.Community{}, expected: map[crdt.ID]bool{}, keyWaits: map[crdt.ID]bool{}}
 	ids, err := st.Communities(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list communities: %w", err)
@@ -178,6 +278,9 @@ func (r *Replica) ingestLocked(ctx context.Context, op *crdt.Op) (Result, error)
 		if !r.expected[cid] {
 			return Result{}, fmt.Errorf("genesis %s: %w", cid.Short(), ErrUnwanted)
 		}
+		if parked, res, err := r.parkSealed(ctx, op); parked || err != nil {
+			return res, err
+		}
 		nc, err := crdt.NewCommunity(op)
 		if err != nil {
 			return Result{}, err
@@ -208,6 +311,9 @@ func (r *Replica) ingestLocked(ctx context.Context, op *crdt.Op) (Result, error)
 			return Result{}, err
 		}
 		return Result{Outcome: Parked, Missing: missing}, nil
+	}
+	if parked, res, err := r.parkSealed(ctx, op); parked || err != nil {
+		return res, err
 	}
 	if err := r.accept(ctx, c, op); err != nil {
 		return Result{}, err
@@ -250,6 +356,12 @@ func (r *Replica) release(ctx context.Context, accepted []*crdt.Op) ([]*crdt.Op,
 				}
 				continue
 			}
+			if parked, _, err := r.parkSealed(ctx, op); parked || err != nil {
+				if err != nil {
+					r.log.Debug("reject or drop parked op", "op", op.ID().Short(), "err", err)
+				}
+				continue
+			}
 			if err := r.accept(ctx, c, op); err != nil {
 				r.log.Debug("reject parked op", "op", op.ID().Short(), "err", err)
 				continue
@@ -262,7 +374,10 @@ func (r *Replica) release(ctx context.Context, accepted []*crdt.Op) ([]*crdt.Op,
 
 // Missing returns ids that parked ops wait for, to fetch from peers.
 func (r *Replica) Missing(ctx context.Context, max int) ([]crdt.ID, error) {
-	return r.store.Missing(ctx, max)
+	ids, err := r.store.Missing(ctx, max)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.DeleteFunc(ids, func(id crdt.ID) bool { return r.keyWaits[id] }), err
 }
 
 // Get returns a held op.
@@ -322,9 +437,19 @@ func (r *Replica) Author(ctx context.Context, s crdt.Signer, community, log crdt
 	}
 	var author crdt.PublicKey
 	copy(author[:], s.PublicKey())
-	op, err := crdt.Sign(c.Draft(author, log, kind, body), s)
+	draft := c.Draft(author, log, kind, body)
+	if r.sealer != nil && kind.Sealable() {
+		draft.Author = author
+		if err := r.sealer.Seal(c, &draft); err != nil {
+			return nil, err
+		}
+	}
+	op, err := crdt.Sign(draft, s)
 	if err != nil {
 		return nil, err
+	}
+	if draft.Sealed() {
+		op.WithPlain(draft.Plain())
 	}
 	if err := c.Check(op); err != nil {
 		return nil, err

@@ -24,9 +24,11 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/dgraph-io/badger/v4/options"
 	"log/slog"
 	"strings"
 	"sync"
@@ -187,6 +189,9 @@ type BadgerOptions struct {
 	Limits Limits
 	// Logger receives Badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// NoCompression stores blocks uncompressed (tests that scan the files
+	// for text use it, so compression cannot hide what is there).
+	NoCompression bool
 }
 
 // OpenBadger opens (creating if needed) a Badger v4 store in dir.
@@ -204,6 +209,9 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 		WithNumVersionsToKeep(1)
 	if len(o.EncryptionKey) > 0 {
 		bo = bo.WithEncryptionKey(o.EncryptionKey)
+	}
+	if o.NoCompression {
+		bo = bo.WithCompression(options.None)
 	}
 	opts.Options = bo
 	ds, err := badger4.NewDatastore(dir, &opts)
@@ -315,7 +323,7 @@ func (s *DS) PutBatch(ctx context.Context, ops []*crdt.Op) error {
 		if err := b.Put(ctx, opKey(id), []byte(lk)); err != nil {
 			return fail(op, err)
 		}
-		if err := b.Put(ctx, datastore.RawKey(lk), op.Bytes()); err != nil {
+		if err := b.Put(ctx, datastore.RawKey(lk), storedValue(op)); err != nil {
 			return fail(op, err)
 		}
 		if !cited[id] {
@@ -348,6 +356,37 @@ func (s *DS) PutBatch(ctx context.Context, ops []*crdt.Op) error {
 	return nil
 }
 
+// A sealed op this node has opened is stored with its clear body, so the
+// community can be rebuilt at start without the message keys (which the
+// ratchet has moved past): 0xff, the uvarint length of the encoding, the
+// encoding, the clear body. Other ops are stored as their encoding, which
+// never starts with 0xff (a CBOR break). The database is encrypted at rest.
+const withPlain = 0xff
+
+func storedValue(op *crdt.Op) []byte {
+	if !op.Sealed() || op.Plain() == nil {
+		return op.Bytes()
+	}
+	raw, plain := op.Bytes(), op.Plain()
+	v := make([]byte, 0, 1+binary.MaxVarintLen64+len(raw)+len(plain))
+	v = append(v, withPlain)
+	v = binary.AppendUvarint(v, uint64(len(raw)))
+	v = append(v, raw...)
+	return append(v, plain...)
+}
+
+func splitStored(v []byte) (raw, plain []byte, err error) {
+	if len(v) == 0 || v[0] != withPlain {
+		return v, nil, nil
+	}
+	n, k := binary.Uvarint(v[1:])
+	if k <= 0 || n > uint64(len(v)-1-k) {
+		return nil, nil, errors.New("bad length of the stored encoding")
+	}
+	raw = v[1+k : 1+k+int(n)]
+	return raw, v[1+k+int(n):], nil
+}
+
 // Get implements OpStore.
 func (s *DS) Get(ctx context.Context, id crdt.ID) (*crdt.Op, error) {
 	lk, err := s.ds.Get(ctx, opKey(id))
@@ -366,9 +405,16 @@ func (s *DS) Get(ctx context.Context, id crdt.ID) (*crdt.Op, error) {
 	}
 	// Ops were verified when they were stored; reading back checks the
 	// encoding and that the bytes still hash to the id.
+	raw, plain, err := splitStored(raw)
+	if err != nil {
+		return nil, fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
+	}
 	op, err := crdt.DecodeStored(raw, id)
 	if err != nil {
 		return nil, fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
+	}
+	if plain != nil {
+		op.WithPlain(plain)
 	}
 	return op, nil
 }
@@ -433,18 +479,21 @@ func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(*crdt.Op) 
 	// Decode in batches on every core; hand ops to fn in log order.
 	const batch = 1024
 	var ids []crdt.ID
-	var raws [][]byte
+	var raws, plains [][]byte
 	flush := func() error {
 		ops, errs := crdt.DecodeStoredOps(raws, ids)
 		for i, op := range ops {
 			if errs[i] != nil {
 				return fmt.Errorf("stored op %s is corrupt: %w", ids[i].Short(), errs[i])
 			}
+			if plains[i] != nil {
+				op.WithPlain(plains[i])
+			}
 			if err := fn(op); err != nil {
 				return err
 			}
 		}
-		ids, raws = ids[:0], raws[:0]
+		ids, raws, plains = ids[:0], raws[:0], plains[:0]
 		return nil
 	}
 	for r := range res.Next() {
@@ -459,7 +508,11 @@ func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(*crdt.Op) 
 		if err != nil {
 			return err
 		}
-		ids, raws = append(ids, id), append(raws, r.Value)
+		raw, plain, err := splitStored(r.Value)
+		if err != nil {
+			return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
+		}
+		ids, raws, plains = append(ids, id), append(raws, raw), append(plains, plain)
 		if len(raws) == batch {
 			if err := flush(); err != nil {
 				return err

@@ -25,8 +25,17 @@
 //	Peers (5): Community → Peers: up to 32 other members the responder
 //	           knows addresses for (connected ones first), so members
 //	           find each other without the inviter.
+//	Keys (6): Community, Suite, Prekey → Keys: the epoch secrets the
+//	           requester may read, each wrapped (HPKE) to the prekey in the
+//	           request: every control-log epoch the responder holds (the
+//	           control log is the community's state), and for each group
+//	           the requester is in, its current epoch, or every held epoch
+//	           when the community lets new members read history. A joiner
+//	           asks right after it is admitted, a member whenever an op
+//	           waits for an epoch it lacks; any member answers, so a join
+//	           completes with no admin online.
 //
-// The responder answers Fetch, Secret and Peers only for peers who are members of
+// The responder answers Fetch, Secret, Peers and Keys only for peers who are members of
 // the community in its current state; to anyone else it returns Error
 // "not a member". Request kind 1 (heads) is retired: nodes find what they
 // lack by reconciling (below).
@@ -83,7 +92,18 @@ const (
 	KindNudge  = 3
 	KindSecret = 4
 	KindPeers  = 5
+	KindKeys   = 6
 )
+
+// EpochKey is one epoch secret in a Keys response.
+type EpochKey struct {
+	Log     []byte `cbor:"1,keyasint,omitempty"` // absent for the control log
+	Epoch   []byte `cbor:"2,keyasint"`
+	Wrapped []byte `cbor:"3,keyasint"`
+}
+
+// MaxKeys bounds the epoch keys of one response.
+const MaxKeys = 4096
 
 // PeerAddrs is a peer id and its multiaddrs, in their binary forms.
 type PeerAddrs struct {
@@ -99,6 +119,8 @@ type Request struct {
 	Kind      uint8    `cbor:"1,keyasint"`
 	Community []byte   `cbor:"2,keyasint"`
 	IDs       [][]byte `cbor:"3,keyasint,omitempty"`
+	Suite     uint16   `cbor:"4,keyasint,omitempty"` // Keys: the prekey's KEM
+	Prekey    []byte   `cbor:"5,keyasint,omitempty"` // Keys: the prekey to wrap to
 }
 
 // Response answers a Request.
@@ -107,6 +129,7 @@ type Response struct {
 	Ops    [][]byte    `cbor:"3,keyasint,omitempty"`
 	Secret []byte      `cbor:"4,keyasint,omitempty"`
 	Peers  []PeerAddrs `cbor:"5,keyasint,omitempty"`
+	Keys   []EpochKey  `cbor:"6,keyasint,omitempty"`
 }
 
 // MaxTurns bounds the frames a responder answers in one reconciliation.
