@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -68,5 +69,20 @@ func TestDatabaseKey(t *testing.T) {
 		if _, err := DatabaseKey(d, []byte("x")); !errors.Is(err, ErrCorruptKey) {
 			t.Errorf("%s key file: %v", name, err)
 		}
+	}
+}
+
+func TestSafetyNumber(t *testing.T) {
+	a, b := make([]byte, 32), make([]byte, 32)
+	b[31] = 1
+	na, nb := SafetyNumber(a), SafetyNumber(b)
+	if len(na) != 35 || strings.Count(na, " ") != 5 {
+		t.Fatalf("safety number %q: want six groups of five digits", na)
+	}
+	if na == nb {
+		t.Fatal("two keys share a safety number")
+	}
+	if SafetyNumber(a) != na {
+		t.Fatal("safety number is not stable")
 	}
 }

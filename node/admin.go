@@ -20,7 +20,10 @@ type Settings struct {
 	// MembersCreateGroups: members create groups themselves; otherwise
 	// their new groups are suggestions an admin approves.
 	MembersCreateGroups bool `json:"members_create_groups"`
-	Deactivated         bool `json:"deactivated,omitempty"`
+	// History: new members can read what was said before they joined.
+	// Off by default: they get only the groups' current keys.
+	History     bool `json:"history"`
+	Deactivated bool `json:"deactivated,omitempty"`
 }
 
 // InviteInfo describes one invite of a community, for the invite manager.
@@ -80,7 +83,7 @@ func (n *Node) Settings(cid crdt.ID) (Settings, error) {
 	var s Settings
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
-		s = Settings{Name: st.Name, Description: st.Description, JoinPolicy: st.JoinPolicy.String(), MembersCreateGroups: st.MembersCreateGroups, Deactivated: st.Deactivated}
+		s = Settings{Name: st.Name, Description: st.Description, JoinPolicy: st.JoinPolicy.String(), MembersCreateGroups: st.MembersCreateGroups, History: st.History, Deactivated: st.Deactivated}
 		return nil
 	})
 	return s, err
@@ -94,7 +97,7 @@ func (n *Node) UpdateSettings(ctx context.Context, cid crdt.ID, s Settings) erro
 	}
 	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{
 		Name: strings.TrimSpace(s.Name), Description: strings.TrimSpace(s.Description),
-		JoinPolicy: jp, MembersCreateGroups: s.MembersCreateGroups, Time: n.millis(),
+		JoinPolicy: jp, MembersCreateGroups: s.MembersCreateGroups, History: s.History, Time: n.millis(),
 	})
 	return err
 }

@@ -12,6 +12,8 @@ type Self struct {
 	PeerID string   `json:"peer_id"`
 	Name   string   `json:"name"`
 	Addrs  []string `json:"addrs"` // full multiaddrs including /p2p/<peer id>
+	// SafetyNumber is this member's fingerprint, to compare out of band.
+	SafetyNumber string `json:"safety_number"`
 }
 
 // GroupKind says whether a group is the community's announcement group.
@@ -49,6 +51,9 @@ type Member struct {
 	PeerID string `json:"peer_id"`
 	Name   string `json:"name"`
 	Role   string `json:"role"`
+	// SafetyNumber is the member's fingerprint (identity.SafetyNumber):
+	// compare it with what the member's own app shows.
+	SafetyNumber string `json:"safety_number"`
 }
 
 // Message is one message or poll in a group, as shown to people, with its

@@ -282,6 +282,17 @@ func (n *Node) CreateGroup(ctx context.Context, cid crdt.ID, name, description, 
 	if err != nil {
 		return Group{}, err
 	}
+	suggested := false
+	_ = n.rep.View(cid, func(c *crdt.Community) error {
+		g := c.State().Groups[id]
+		suggested = g == nil || g.Suggested
+		return nil
+	})
+	if !suggested { // a suggestion gets its keys once approved
+		if err := n.rotate(ctx, cid, id, crdt.RekeyInitial, nil); err != nil {
+			return Group{}, fmt.Errorf("group keys: %w", err)
+		}
+	}
 	gs, err := n.Groups(cid)
 	for _, g := range gs {
 		if g.ID == id {
@@ -333,6 +344,32 @@ func (n *Node) RemoveMember(ctx context.Context, cid crdt.ID, peerID string) err
 	k, err := n.memberKey(cid, peerID)
 	if err != nil {
 		return err
+	}
+	// Every log the member could read gets a fresh epoch it is not given,
+	// written before the removal, which cites it (Draft anchors on the
+	// author's own latest ops): nobody holds the removal without the keys.
+	var logs []crdt.ID
+	err = n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		if st.Role(n.selfKey()) < crdt.RoleAdmin || st.Role(k) == crdt.RoleOwner {
+			return nil // the removal below says why not
+		}
+		logs = append(logs, crdt.ZeroID)
+		for gid, g := range st.Groups {
+			if !g.Suggested && st.MayRead(k, gid) {
+				logs = append(logs, gid)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(logs, crdt.ID.Compare)
+	for _, log := range logs {
+		if err := n.rotate(ctx, cid, log, crdt.RekeyRemoval, &k); err != nil {
+			return fmt.Errorf("renew keys before the removal: %w", err)
+		}
 	}
 	var seen []crdt.SeenLog
 	_ = n.rep.View(cid, func(c *crdt.Community) error { seen = c.SeenLogs(); return nil })

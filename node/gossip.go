@@ -144,7 +144,7 @@ func (n *Node) evictNow(cid crdt.ID) {
 		st := c.State()
 		for i, jt := range joined {
 			for _, p := range on[i] {
-				if k, ok := keyOf(p); !ok || !mayRead(st, k, jt.log) {
+				if k, ok := keyOf(p); !ok || !st.MayRead(k, jt.log) {
 					evict[p] = true
 				}
 			}
@@ -239,7 +239,7 @@ func (n *Node) joinTopics(cid crdt.ID) error {
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		for gid := range st.Groups {
-			if mayRead(st, self, gid) {
+			if st.MayRead(self, gid) {
 				logs = append(logs, gid)
 				readable[gid] = true
 			}
@@ -379,6 +379,9 @@ func (n *Node) publish(op *crdt.Op) {
 func (n *Node) afterIngest(res replica.Result) {
 	for _, op := range res.Accepted {
 		cid := op.CommunityID()
+		if !op.Kind.IsContent() {
+			n.kickKeys(cid) // new wraps, prekeys, members or removals
+		}
 		switch {
 		case op.Kind.IsContent():
 			n.emit(Event{Kind: EventMessages, Community: cid, Group: op.Log})

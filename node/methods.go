@@ -18,6 +18,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
@@ -53,13 +54,35 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (Community, err
 	if err != nil {
 		return Community{}, err
 	}
-	genesis, err := crdt.Sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body}, n.id)
+	// The genesis is sealed under the control log's first epoch, drawn
+	// before the community (and its id) exists; the founder's first rekey
+	// op then wraps it, and joiners get it from any member.
+	e0, secret := e2ee.NewEpoch()
+	n.keys.AddEpoch(e2ee.EpochKey{ID: e0, Secret: secret})
+	draft := crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body, Author: n.selfKey()}
+	if err := n.keys.Seal(&draft, e0); err != nil {
+		return Community{}, err
+	}
+	genesis, err := crdt.Sign(draft, n.id)
 	if err != nil {
 		return Community{}, err
 	}
 	cid := genesis.ID()
+	n.keys.Rebind(e0, cid)
+	if err := n.saveKeys(ctx); err != nil {
+		return Community{}, err
+	}
 	n.rep.Expect(cid)
 	if _, err := n.rep.Ingest(ctx, genesis); err != nil {
+		return Community{}, err
+	}
+	if err := n.publishPrekey(ctx, cid); err != nil {
+		return Community{}, err
+	}
+	if err := n.writeEpoch(ctx, cid, crdt.ZeroID, e0, secret, crdt.RekeyInitial, nil); err != nil {
+		return Community{}, err
+	}
+	if err := n.rotate(ctx, cid, cid, crdt.RekeyInitial, nil); err != nil { // the announcement group
 		return Community{}, err
 	}
 	if err := n.newSecret(ctx, cid); err != nil {
@@ -72,7 +95,11 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (Community, err
 	if err != nil {
 		return Community{}, err
 	}
-	if _, err := n.author(ctx, cid, crdt.ZeroID, crdt.KindGroupCreate, gb); err != nil {
+	general, err := n.author(ctx, cid, crdt.ZeroID, crdt.KindGroupCreate, gb)
+	if err != nil {
+		return Community{}, err
+	}
+	if err := n.rotate(ctx, cid, general.ID(), crdt.RekeyInitial, nil); err != nil {
 		return Community{}, err
 	}
 	n.emit(Event{Kind: EventCommunities, Community: cid})
@@ -141,7 +168,7 @@ func (n *Node) Members(cid crdt.ID) ([]Member, error) {
 	})
 	out := make([]Member, 0, len(raw))
 	for _, m := range raw {
-		out = append(out, Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String()})
+		out = append(out, Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: identity.SafetyNumber(m.Key[:])})
 	}
 	return out, err
 }
@@ -187,14 +214,16 @@ func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts InviteOptions
 	if err != nil {
 		return "", err
 	}
+	details, err := crdt.Marshal(&crdt.InviteDetails{Name: c.Name, Addrs: n.inviteAddrs(), Relays: n.inviteRelays()})
+	if err != nil {
+		return "", err
+	}
 	body, err := crdt.EncodeBody(&crdt.InviteBody{
 		Key:     pub,
 		Role:    crdt.RoleMember,
 		Expires: expires,
 		MaxUses: uint32(opts.MaxUses),
-		Addrs:   n.inviteAddrs(),
-		Relays:  n.inviteRelays(),
-		Name:    c.Name,
+		Details: e2ee.SealInvite(priv.Seed(), details),
 		Time:    n.millis(),
 	})
 	if err != nil {
@@ -260,6 +289,20 @@ func (n *Node) ParseInvite(link string) (*Invite, error) {
 	body := b.(*crdt.InviteBody)
 	if !slices.Equal([]byte(l.InviteKey()), body.Key) {
 		return nil, fmt.Errorf("%w: its key does not match the invite", identity.ErrBadLink)
+	}
+	if len(body.Details) > 0 {
+		raw, err := e2ee.OpenInvite(l.Secret, body.Details)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", identity.ErrBadLink, err)
+		}
+		var d crdt.InviteDetails
+		if err := crdt.Unmarshal(raw, &d); err != nil {
+			return nil, fmt.Errorf("%w: invite details: %v", identity.ErrBadLink, err)
+		}
+		if err := d.Check(); err != nil {
+			return nil, fmt.Errorf("%w: invite details: %v", identity.ErrBadLink, err)
+		}
+		body.Name, body.Addrs, body.Relays = d.Name, d.Addrs, d.Relays
 	}
 	inv := &Invite{Community: op.CommunityID(), Name: body.Name, op: op, link: l}
 	if body.Expires != 0 {
@@ -401,6 +444,11 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join 
 	}
 	if resp.Pending {
 		return errAwaitingApproval
+	}
+	// Keys first, from the member that admitted us: the genesis and
+	// everything after it is sealed.
+	if err := n.fetchKeys(ctx, ai.ID, inv.Community); err != nil {
+		return fmt.Errorf("keys from %s: %w", ai.ID.ShortString(), err)
 	}
 	if err := n.pull(ctx, ai.ID, inv.Community); err != nil {
 		return fmt.Errorf("sync from %s: %w", ai.ID.ShortString(), err)

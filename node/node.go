@@ -34,6 +34,7 @@ import (
 	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -75,6 +76,14 @@ type Config struct {
 	// Passphrase, when set, protects the database key (Home/db.key) that
 	// encrypts the database at rest; it is needed on every start once set.
 	Passphrase []byte
+	// KeySuite is the KEM of this node's prekeys: e2ee.X25519 (default) or
+	// e2ee.Hybrid (ML-KEM-768 + X25519). Members of either suite mix.
+	KeySuite e2ee.Suite
+	// RotateAfter and RotateEvery end a group's epoch after that long or
+	// that many ops; PrekeyLifetime is how long a prekey is published.
+	RotateAfter    time.Duration
+	RotateEvery    int
+	PrekeyLifetime time.Duration
 }
 
 // DefaultConfig returns the configuration used when nothing is said: TCP
@@ -86,6 +95,22 @@ func DefaultConfig(home string) Config {
 		MDNS:         true,
 		SyncInterval: 30 * time.Second,
 		Now:          time.Now,
+	}
+}
+
+// keyDefaults fills in unset key settings.
+func (c *Config) keyDefaults() {
+	if c.KeySuite == 0 {
+		c.KeySuite = e2ee.X25519
+	}
+	if c.RotateAfter == 0 {
+		c.RotateAfter = DefaultRotateAfter
+	}
+	if c.RotateEvery == 0 {
+		c.RotateEvery = DefaultRotateEvery
+	}
+	if c.PrekeyLifetime == 0 {
+		c.PrekeyLifetime = DefaultPrekeyLifetime
 	}
 }
 
@@ -102,6 +127,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Now == nil {
 		return errors.New("config: Now is required")
+	}
+	c.keyDefaults()
+	if c.KeySuite != e2ee.X25519 && c.KeySuite != e2ee.Hybrid {
+		return fmt.Errorf("config: unknown KeySuite %#04x", uint16(c.KeySuite))
+	}
+	if c.RotateAfter < 0 || c.RotateEvery < 0 || c.PrekeyLifetime < 0 {
+		return errors.New("config: rotation intervals must not be negative")
 	}
 	switch c.Reachability {
 	case "", "private", "public":
@@ -196,6 +228,13 @@ type Node struct {
 	evictions      atomic.Int64 // peers dropped for losing access to a topic
 	penMu          sync.Mutex
 	penalties      map[peer.ID][]time.Time // sync-stream offences; guarded by penMu
+
+	keys       *e2ee.Keyring
+	rotateMu   sync.Mutex // one rotation at a time
+	keysMu     sync.Mutex
+	epochCount map[crdt.EpochID]int  // ops sealed under each epoch seen since start; guarded by keysMu
+	dueAt      map[dutyKey]time.Time // when this node's turn to rotate a log comes; guarded by keysMu
+	keyKick    map[crdt.ID]bool      // key maintenance scheduled; guarded by keysMu
 }
 
 // Open starts a node on cfg.Home, which must hold an identity (see Init).
@@ -217,7 +256,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{},
-		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: make(chan struct{}, maxServedSessions)}
+		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: make(chan struct{}, maxServedSessions),
+		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}}
 	opened := n // the error returns below clear n
 	defer func() {
 		if err != nil {
@@ -241,9 +281,13 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 	}
+	if err := n.loadKeys(ctx); err != nil {
+		return nil, fmt.Errorf("load keys: %w", err)
+	}
 	if n.rep, err = replica.Open(ctx, n.store, log); err != nil {
 		return nil, fmt.Errorf("load communities: %w", err)
 	}
+	n.rep.SetSealer(n)
 	n.peers = loadPeerBook(filepath.Join(cfg.Home, "peers.json"), n.log)
 
 	n.host = cfg.Host
@@ -279,6 +323,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	for _, cid := range n.peers.pending() {
 		n.rep.Expect(cid) // a join waiting for approval, from an earlier run
 	}
+
 	if cfg.MDNS {
 		svc := mdns.NewMdnsService(n.host, "umbrella", mdnsNotifee{n})
 		if err := svc.Start(); err != nil {
@@ -290,6 +335,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	reachSub, err := n.host.EventBus().Subscribe(new(event.EvtLocalReachabilityChanged))
 	if err != nil {
 		return nil, fmt.Errorf("watch reachability: %w", err)
+	}
+	for _, cid := range n.rep.Communities() {
+		n.kickKeys(cid) // wraps and rotations left from an earlier run
 	}
 	n.wg.Add(4)
 	go n.watchReachability(reachSub)
@@ -444,7 +492,8 @@ func (n *Node) Self() Self {
 	n.mu.Lock()
 	name := n.name
 	n.mu.Unlock()
-	return Self{PeerID: n.host.ID().String(), Name: name, Addrs: n.fullAddrs()}
+	self := n.selfKey()
+	return Self{PeerID: n.host.ID().String(), Name: name, Addrs: n.fullAddrs(), SafetyNumber: identity.SafetyNumber(self[:])}
 }
 
 func (n *Node) fullAddrs() []string {

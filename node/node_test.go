@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -90,6 +91,7 @@ type testNode struct {
 	*Node
 	home  string
 	store store.OpStore
+	skew  *atomic.Int64 // added to the node's clock, for tests of expiry
 }
 
 // start opens a node on home (creating the identity if needed) with st as
@@ -104,6 +106,8 @@ func (s *simNet) start(home, name string, st store.OpStore) *testNode {
 	cfg.MDNS = false
 	cfg.Host = s.host(home)
 	cfg.Store = st
+	skew := new(atomic.Int64)
+	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	if os.Getenv("NODE_DEBUG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -111,7 +115,7 @@ func (s *simNet) start(home, name string, st store.OpStore) *testNode {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return &testNode{Node: n, home: home, store: st}
+	return &testNode{Node: n, home: home, store: st, skew: skew}
 }
 
 // waitFor waits, in virtual time, until cond holds, re-checking on every
@@ -296,7 +300,7 @@ func TestJoinErrors(t *testing.T) {
 			}
 		}
 		// An expired link: a's clock moves past the expiry.
-		a.cfg.Now = func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }
+		a.skew.Store(int64(-8 * 24 * time.Hour))
 		old, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
 		if err != nil {
 			t.Fatal(err)

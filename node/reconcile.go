@@ -22,19 +22,6 @@ const (
 	maxServedSessions = 8
 )
 
-// mayRead reports whether member k may read log (ZeroID: the control log)
-// of a community in state st.
-func mayRead(st *crdt.State, k crdt.PublicKey, log crdt.ID) bool {
-	if st.Role(k) == crdt.RoleNone {
-		return false
-	}
-	if log.IsZero() {
-		return true
-	}
-	g := st.Groups[log]
-	return g != nil && g.Has(k)
-}
-
 // readableSet is the reconciliation set of the ops of community cid that
 // member k may read. It is empty for a community this node does not hold.
 func (n *Node) readableSet(cid crdt.ID, k crdt.PublicKey) *reconcile.Set {
@@ -48,7 +35,7 @@ func (n *Node) readableSet(cid crdt.ID, k crdt.PublicKey) *reconcile.Set {
 		}
 		add(crdt.ZeroID)
 		for gid := range st.Groups {
-			if mayRead(st, k, gid) {
+			if st.MayRead(k, gid) {
 				add(gid)
 			}
 		}

@@ -93,6 +93,9 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 			resp.Peers = append(resp.Peers, pa)
 		}
 		return resp
+	case wire.KindKeys:
+		k, _ := keyOf(from)
+		return n.answerKeys(cid, k, req)
 	case wire.KindSecret:
 		if s, ok := n.secret(cid); ok {
 			return &wire.Response{Secret: s}
@@ -110,7 +113,7 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 			st, size := c.State(), 0
 			for _, id := range ids {
 				op := c.Op(id)
-				if op == nil || !mayRead(st, k, op.Log) {
+				if op == nil || !st.MayRead(k, op.Log) {
 					continue
 				}
 				if size += len(op.Bytes()); size > wire.MaxResponseBytes {
@@ -323,10 +326,12 @@ func (n *Node) goPull(p peer.ID, cid crdt.ID) {
 			n.mu.Unlock()
 			n.emit(Event{Kind: EventPeers, Community: cid})
 		}()
+		n.ensureKeys(n.ctx, p, cid) // so what the pull brings opens at once
 		if err := n.pull(n.ctx, p, cid); err != nil {
 			n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)
 			return
 		}
+		n.ensureKeys(n.ctx, p, cid)                      // groups the pull let this node into
 		n.peers.remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
 		n.finishPendingJoin(cid)
 		n.ensureSecret(p, cid)
@@ -393,6 +398,10 @@ func (n *Node) syncLoop() {
 			if len(peers) > 0 {
 				n.goPull(peers[rand.IntN(len(peers))], cid)
 			}
+		}
+		n.maybeRotatePrekey()
+		for _, cid := range n.rep.Communities() {
+			n.kickKeys(cid) // rotations whose turn came
 		}
 	}
 }

@@ -140,10 +140,12 @@ func (a *App) build() {
 	me := widget.NewLabelWithStyle(a.self.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	me.Truncation = fyne.TextTruncateEllipsis
 	peer := secondary("Your id " + shortPeer(a.self.PeerID))
+	safety := secondary("Safety number " + a.self.SafetyNumber)
+	safety.Truncation, safety.Wrapping = fyne.TextTruncateOff, fyne.TextWrapWord
 	a.netStatus = secondary("")
 	rail := container.NewBorder(
 		container.NewVBox(heading("Communities"), widget.NewSeparator()),
-		container.NewVBox(widget.NewSeparator(), newButton, joinButton, widget.NewSeparator(), me, peer, a.netStatus),
+		container.NewVBox(widget.NewSeparator(), newButton, joinButton, widget.NewSeparator(), me, peer, safety, a.netStatus),
 		nil, nil, a.communityList)
 
 	a.groupList = widget.NewList(

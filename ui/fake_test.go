@@ -31,7 +31,7 @@ type fakeBackend struct {
 
 func newFake() *fakeBackend {
 	return &fakeBackend{
-		self:     node.Self{PeerID: "12D3KooWFakePeerIdOfOliviaXyz", Name: "Olivia"},
+		self:     node.Self{PeerID: "12D3KooWFakePeerIdOfOliviaXyz", Name: "Olivia", SafetyNumber: "05823 11947 60392 48815 90137 27764"},
 		groups:   map[crdt.ID][]node.Group{},
 		messages: map[crdt.ID][]node.Message{},
 		clock:    time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC),

@@ -24,6 +24,7 @@ var adminCommands = []command{
 		fs.StringVar(&o.description, "description", "", "new description")
 		fs.StringVar(&o.joinPolicy, "join-policy", "", "link (an invite makes you a member) or approval (an admin decides)")
 		fs.StringVar(&o.membersCreate, "members-create-groups", "", "yes: members create groups; no: they suggest them")
+		fs.StringVar(&o.history, "history", "", "yes: new members read earlier messages; no: only from when they join")
 	}, cmdSettings},
 	{"requests", "list who asks to join the community (or, with --group, a group)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
@@ -187,7 +188,11 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		if s.MembersCreateGroups {
 			groups = "members create groups"
 		}
-		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\n", s.Name, s.Description, s.JoinPolicy, groups)
+		history := "new members see messages from when they join"
+		if s.History {
+			history = "new members also see earlier messages"
+		}
+		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\nhistory:\t%s\n", s.Name, s.Description, s.JoinPolicy, groups, history)
 		if s.Deactivated {
 			fmt.Fprintln(w, "deactivated:\tyes (read-only)")
 		}
@@ -205,14 +210,18 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		}
 		s.JoinPolicy, changed = o.joinPolicy, true
 	}
-	if o.set["members-create-groups"] {
-		switch o.membersCreate {
+	for flag, dst := range map[string]*bool{"members-create-groups": &s.MembersCreateGroups, "history": &s.History} {
+		if !o.set[flag] {
+			continue
+		}
+		v := map[string]string{"members-create-groups": o.membersCreate, "history": o.history}[flag]
+		switch v {
 		case "yes", "true":
-			s.MembersCreateGroups = true
+			*dst = true
 		case "no", "false":
-			s.MembersCreateGroups = false
+			*dst = false
 		default:
-			return usagef("--members-create-groups %q: want yes or no", o.membersCreate)
+			return usagef("--%s %q: want yes or no", flag, v)
 		}
 		changed = true
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/node"
 )
@@ -47,18 +48,18 @@ type command struct {
 
 // opts holds every flag; each command registers the ones it takes.
 type opts struct {
-	home, name, community, group, text, link, logLevel string
-	member, message, emoji, question, description      string
-	policy, role, closes                               string
-	invite, expires, joinPolicy, membersCreate         string
-	maxUses                                            int
-	archive, unarchive, approve, yes                   bool
-	set                                                map[string]bool // the flags given
-	json, noMDNS, multi, remove, noListen              bool
-	reachability, passFile, oldPassFile                string
-	listen, options, relays                            multiFlag
-	choices                                            intsFlag
-	stdout, stderr                                     io.Writer
+	home, name, community, group, text, link, logLevel  string
+	member, message, emoji, question, description       string
+	policy, role, closes                                string
+	invite, expires, joinPolicy, membersCreate, history string
+	maxUses                                             int
+	archive, unarchive, approve, yes                    bool
+	set                                                 map[string]bool // the flags given
+	json, noMDNS, multi, remove, noListen               bool
+	reachability, passFile, oldPassFile, keySuite       string
+	listen, options, relays                             multiFlag
+	choices                                             intsFlag
+	stdout, stderr                                      io.Writer
 }
 
 // intsFlag collects repeated integer flags.
@@ -90,6 +91,7 @@ var commands = []command{
 		fs.BoolVar(&o.noListen, "no-listen", false, "accept no direct connections: be reachable only through --relay")
 		fs.StringVar(&o.reachability, "reachability", "", "private (always keep a relay slot) or public; default: detect")
 		fs.StringVar(&o.passFile, "passphrase-file", "", "file holding the passphrase of the database key (else $UMBRELLA_PASSPHRASE; none if neither)")
+		fs.StringVar(&o.keySuite, "key-suite", "x25519", "prekey KEM: x25519, or mlkem768x25519 (post-quantum hybrid; 9x larger key rotations)")
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	}, cmdServe},
 	{"id", "show this node's peer id, name and addresses", nil, cmdID},
@@ -324,6 +326,11 @@ func cmdServe(ctx context.Context, o *opts) error {
 	cfg.Logger = log
 	cfg.Relays = o.relays
 	cfg.Reachability = o.reachability
+	suite, err := e2ee.ParseSuite(o.keySuite)
+	if err != nil {
+		return usagef("--key-suite: %v", err)
+	}
+	cfg.KeySuite = suite
 	pass, err := readPassphrase(o.passFile)
 	if err != nil {
 		return err
@@ -475,9 +482,9 @@ func cmdMembers(ctx context.Context, o *opts) error {
 		return err
 	}
 	return output(o, ms, func(w io.Writer) {
-		fmt.Fprintln(w, "NAME\tROLE\tPEER")
+		fmt.Fprintln(w, "NAME\tROLE\tSAFETY NUMBER\tPEER")
 		for _, m := range ms {
-			fmt.Fprintf(w, "%s\t%s\t%s\n", m.Name, m.Role, m.PeerID)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Name, m.Role, m.SafetyNumber, m.PeerID)
 		}
 	})
 }
