@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -180,6 +181,10 @@ type RekeyBody struct {
 	Wraps  []Wrap `cbor:"5,keyasint,omitempty"`
 	Reason uint8  `cbor:"6,keyasint,omitempty"`
 	Time   int64  `cbor:"7,keyasint,omitempty"`
+	// Check commits to the secret (e2ee.EpochCheck), so a member who is
+	// handed the secret by another member, not in a wrap, can tell a
+	// true one from a forged one.
+	Check []byte `cbor:"8,keyasint"`
 }
 
 func (b *RekeyBody) check() error {
@@ -192,6 +197,8 @@ func (b *RekeyBody) check() error {
 		return fmt.Errorf("part %d of %d", b.Part, b.Parts)
 	case b.Reason > RekeyManual:
 		return fmt.Errorf("unknown reason %d", b.Reason)
+	case len(b.Check) != 32:
+		return fmt.Errorf("check is %d bytes, want 32", len(b.Check))
 	}
 	for i, w := range b.Wraps {
 		if len(w.Member) != len(PublicKey{}) {
@@ -228,6 +235,7 @@ type Epoch struct {
 	Reason uint8
 	Time   int64
 	Parts  uint16
+	Check  []byte // commitment to the secret (RekeyBody.Check)
 	have   []uint16
 	// Wraps holds every part's wrap, by member.
 	Wraps map[PublicKey]Wrap
@@ -271,7 +279,7 @@ func (s *State) checkParts(o *Op, b *RekeyBody, log ID) error {
 		return invalid("rekey part %d of epoch %s before its first part", b.Part, id)
 	case e == nil:
 		return nil
-	case e.Log != log || e.By != o.Author || e.Parts != b.Parts:
+	case e.Log != log || e.By != o.Author || e.Parts != b.Parts || !bytes.Equal(e.Check, b.Check):
 		return invalid("rekey part does not match epoch %s", id)
 	case slices.Contains(e.have, b.Part):
 		return invalid("rekey part %d of epoch %s repeated", b.Part, id)
@@ -288,7 +296,7 @@ func (s *State) applyRekey(o *Op, b *RekeyBody) {
 	}
 	e := s.Epochs[id]
 	if e == nil {
-		e = &Epoch{ID: id, Log: log, By: o.Author, First: o.ID(), Reason: b.Reason, Time: b.Time, Parts: b.Parts, Wraps: map[PublicKey]Wrap{}}
+		e = &Epoch{ID: id, Log: log, By: o.Author, First: o.ID(), Reason: b.Reason, Time: b.Time, Parts: b.Parts, Check: b.Check, Wraps: map[PublicKey]Wrap{}}
 	} else {
 		c := *e // states share epochs: copy on write
 		c.have = slices.Clone(e.have)

@@ -264,3 +264,12 @@ func OpenInvite(seed, sealed []byte) ([]byte, error) {
 	}
 	return plain, nil
 }
+
+// EpochCheck is the commitment to an epoch secret that its rekey ops
+// carry: HMAC-SHA256 under the secret of the epoch id.
+func EpochCheck(id crdt.EpochID, secret []byte) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte("umbrella/v1 epoch check\x00"))
+	h.Write(id[:])
+	return h.Sum(nil)
+}

@@ -208,6 +208,20 @@ func (k *Keyring) Rebind(id crdt.EpochID, community crdt.ID) {
 	}
 }
 
+// Forget drops a held epoch (one found forged).
+func (k *Keyring) Forget(id crdt.EpochID) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.epochs, id)
+	delete(k.send, id)
+	delete(k.sendCk, id)
+	for ck := range k.recv {
+		if ck.epoch == id {
+			delete(k.recv, ck)
+		}
+	}
+}
+
 // Epoch returns a held epoch.
 func (k *Keyring) Epoch(id crdt.EpochID) (EpochKey, bool) {
 	k.mu.Lock()

@@ -395,6 +395,13 @@ func TestConcurrentRemovals(t *testing.T) {
 			})
 		}
 		waitFor(t, d.Node, "d to be admin", func() bool { c, _ := d.community(comm.ID); return c.Role == "admin" })
+		for _, n := range []*testNode{a, d} {
+			waitFor(t, n.Node, "the admins to know every prekey", func() bool {
+				var k int
+				_ = n.rep.View(comm.ID, func(c *crdt.Community) error { k = len(c.State().Prekeys); return nil })
+				return k == 5
+			})
+		}
 
 		cut.split(d, c) // a, b, w | d, c
 		if err := a.RemoveMember(ctx, comm.ID, b.Self().PeerID); err != nil {
@@ -421,6 +428,9 @@ func TestConcurrentRemovals(t *testing.T) {
 		}
 		for _, l := range []crdt.ID{crdt.ZeroID, comm.ID, gid} {
 			e := current(w.Node, comm.ID, l)
+			if e.Reason != crdt.RekeyHeal {
+				t.Fatalf("log %s: current epoch has reason %d, want a healing rotation", l.Short(), e.Reason)
+			}
 			if _, ok := e.Wraps[b.selfKey()]; ok {
 				t.Fatalf("log %s: the healed epoch wraps to b", l.Short())
 			}
@@ -572,6 +582,42 @@ func TestLostAndReorderedKeyBundle(t *testing.T) {
 		waitFor(t, b.Node, "b to open everything", func() bool { return len(texts(t, b.Node, comm.ID, gid)) == 2 })
 		if e := current(b.Node, comm.ID, gid); e.ID != current(a.Node, comm.ID, gid).ID {
 			t.Fatal("b's current epoch differs from a's")
+		}
+	})
+}
+
+// TestForgedKeyShareIsDropped: a member hands another a forged secret for
+// an epoch (key shares come from any member). The rekey op's commitment
+// exposes it; the node drops it, asks again, and reads the group.
+func TestForgedKeyShareIsDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cut, ns, comm := splitCommunity(t, "Olivia", "Ben")
+		a, b := ns[0], ns[1]
+		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if _, err := b.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, a.Node, comm.ID)
+		cut.split(b)
+		if err := a.rotate(ctx, comm.ID, gid, crdt.RekeyManual, nil); err != nil {
+			t.Fatal(err)
+		}
+		e := current(a.Node, comm.ID, gid)
+		_, forged := e2ee.NewEpoch()
+		b.keys.AddEpoch(e2ee.EpochKey{ID: e.ID, Community: comm.ID, Log: gid, Secret: forged})
+		id, err := a.Post(ctx, comm.ID, gid, "New price list attached")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut.heal()
+		waitWithin(t, b.Node, 5*time.Minute, "b to read a's post with the true key", func() bool {
+			_, err := b.Message(comm.ID, gid, id)
+			return err == nil
+		})
+		got, _ := b.keys.Epoch(e.ID)
+		if slices.Equal(got.Secret, forged) {
+			t.Fatal("b still holds the forged secret")
 		}
 	})
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"slices"
@@ -308,6 +309,9 @@ func (n *Node) fetchKeys(ctx context.Context, p peer.ID, cid crdt.ID) error {
 		if err != nil {
 			return fmt.Errorf("peer %s: %w", p.ShortString(), err)
 		}
+		if known, ok := n.epochCheck(cid, id); ok && !hmac.Equal(known, e2ee.EpochCheck(id, secret)) {
+			return fmt.Errorf("peer %s sent a forged secret for epoch %s", p.ShortString(), id)
+		}
 		if n.keys.AddEpoch(e2ee.EpochKey{ID: id, Community: cid, Log: log, Secret: secret}) {
 			got = append(got, id)
 		}
@@ -320,6 +324,53 @@ func (n *Node) fetchKeys(ctx context.Context, p peer.ID, cid crdt.ID) error {
 	}
 	n.unlock(ctx, got)
 	return nil
+}
+
+// epochCheck returns the commitment community cid's control log holds for
+// epoch id, if it knows the epoch.
+func (n *Node) epochCheck(cid crdt.ID, id crdt.EpochID) (check []byte, ok bool) {
+	_ = n.rep.View(cid, func(c *crdt.Community) error {
+		if e := c.State().Epochs[id]; e != nil {
+			check, ok = e.Check, true
+		}
+		return nil
+	})
+	return check, ok
+}
+
+// dropForged forgets the epoch secrets of community cid that do not match
+// the commitment of their rekey ops: a member handed this node a forged
+// secret before the rekey op arrived. needsKeys then asks again.
+func (n *Node) dropForged(cid crdt.ID) {
+	var forged []crdt.EpochID
+	for _, l := range n.readableLogs(cid) {
+		for _, e := range n.keys.Epochs(cid, l) {
+			if check, ok := n.epochCheck(cid, e.ID); ok && !hmac.Equal(check, e2ee.EpochCheck(e.ID, e.Secret)) {
+				forged = append(forged, e.ID)
+			}
+		}
+	}
+	for _, id := range forged {
+		n.log.Warn("dropping a forged epoch secret", "community", cid.Short(), "epoch", id)
+		n.keys.Forget(id)
+	}
+	if len(forged) > 0 {
+		if err := n.saveKeys(n.ctx); err != nil {
+			n.log.Warn("save keys", "err", err)
+		}
+	}
+}
+
+// readableLogs lists community cid's control log and groups.
+func (n *Node) readableLogs(cid crdt.ID) []crdt.ID {
+	logs := []crdt.ID{crdt.ZeroID}
+	_ = n.rep.View(cid, func(c *crdt.Community) error {
+		for gid := range c.State().Groups {
+			logs = append(logs, gid)
+		}
+		return nil
+	})
+	return logs
 }
 
 // ensureKeys asks p for keys when this node lacks some.
@@ -366,8 +417,9 @@ func rekeyBodies(st *crdt.State, cid, log crdt.ID, id crdt.EpochID, secret []byt
 	if len(bodies) > crdt.MaxRekeyParts {
 		return nil, fmt.Errorf("a rotation for %d members needs %d parts, limit %d", len(wraps), len(bodies), crdt.MaxRekeyParts)
 	}
+	check := e2ee.EpochCheck(id, secret)
 	for i, b := range bodies {
-		b.Epoch, b.Part, b.Parts, b.Reason, b.Time = bytes.Clone(id[:]), uint16(i+1), uint16(len(bodies)), reason, now
+		b.Epoch, b.Part, b.Parts, b.Reason, b.Time, b.Check = bytes.Clone(id[:]), uint16(i+1), uint16(len(bodies)), reason, now, check
 		if !log.IsZero() {
 			b.Log = bytes.Clone(log[:])
 		}
@@ -609,6 +661,7 @@ func (n *Node) kickKeys(cid crdt.ID) {
 		n.keysMu.Lock()
 		delete(n.keyKick, cid)
 		n.keysMu.Unlock()
+		n.dropForged(cid)
 		n.absorbWraps(n.ctx, cid)
 		n.maintainKeys(n.ctx, cid)
 	}()
