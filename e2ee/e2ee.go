@@ -16,7 +16,8 @@
 //     chain moves on with ckᵢ₊₁ = HMAC(ckᵢ, 0x02). A sender never reuses an
 //     index; a receiver keeps the next expected index and at most
 //     MaxSkipped keys of skipped indices, so out-of-order delivery within
-//     the window opens and a replayed index does not.
+//     the window opens and a replayed index does not. A receiver that
+//     restarts derives its chains again from the epoch secret.
 //   - The body is ChaCha20-Poly1305 under a key and nonce expanded from
 //     mkᵢ, with the op's envelope (crdt.Op.SealAD) as associated data.
 //
@@ -53,9 +54,11 @@ var (
 
 // Ratchet bounds.
 const (
-	// MaxSkip is how far ahead of the next expected index a message may be.
-	MaxSkip = 2000
-	// MaxSkipped is how many skipped message keys a chain keeps.
+	// MaxIndex bounds a sender's index in one epoch (rotation by count
+	// ends epochs long before): deriving a key walks at most this far.
+	MaxIndex = 1 << 16
+	// MaxSkipped is how many skipped message keys a chain keeps: an op
+	// further behind the newest opened one than that no longer opens.
 	MaxSkipped = 2000
 	// SecretSize is the size of an epoch secret.
 	SecretSize = 32

@@ -116,16 +116,33 @@ func TestSkippedWindowIsBounded(t *testing.T) {
 	a, b, id := pair(t)
 	alice := newSigner(1)
 	first := sealed(t, a, alice, id, 1, "first")
-	a.mu.Lock()
-	a.send[id] = MaxSkip + 5 // the sender jumps far ahead
-	delete(a.sendCk, id)
-	a.mu.Unlock()
-	far := sealed(t, a, alice, id, 2, "far")
-	if _, err := b.Open(far); !errors.Is(err, ErrDecrypt) {
-		t.Fatalf("index beyond the window: %v, want ErrDecrypt", err)
+	jump := func(to uint32) {
+		a.mu.Lock()
+		a.send[id] = to
+		delete(a.sendCk, id)
+		a.mu.Unlock()
 	}
-	if _, err := b.Open(first); err != nil {
-		t.Fatalf("a rejected far index must not move the chain: %v", err)
+	jump(MaxIndex) // past any epoch's length: the sender refuses
+	body, _ := crdt.EncodeBody(&crdt.MessageBody{Text: "x", Time: 1})
+	if err := a.Seal(&crdt.Op{Community: community, Log: community, Author: alice.key(), Kind: crdt.KindMessage, Height: 1, Body: body, Deps: []crdt.ID{community}}, id); err == nil {
+		t.Fatal("sealing past the epoch's length succeeded")
+	}
+	// A forged header that far ahead does not open and does not move the chain.
+	s, _ := crdt.ParseSealed(first)
+	fb, _ := crdt.EncodeSealed(id, MaxIndex+1, s.Ciphertext)
+	forged, _ := crdt.Sign(crdt.Op{Community: community, Log: community, Kind: crdt.KindMessage, Height: 3, Parents: []crdt.ID{{3}}, Body: fb, Deps: []crdt.ID{community}}, alice)
+	if _, err := b.Open(forged); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("index beyond an epoch: %v, want ErrDecrypt", err)
+	}
+	// A receiver that restarted (next = 0) still opens a sender far along.
+	jump(3 * MaxSkipped)
+	far := sealed(t, a, alice, id, 2, "far")
+	if _, err := b.Open(far); err != nil {
+		t.Fatalf("index %d after a restart: %v", 3*MaxSkipped, err)
+	}
+	// Only the newest MaxSkipped skipped keys are kept: the first is gone.
+	if _, err := b.Open(first); !errors.Is(err, ErrReplay) {
+		t.Fatalf("an op older than the window: %v, want ErrReplay", err)
 	}
 	// Skipped keys kept are bounded.
 	c := b.recv[chainKey{id, community, alice.key()}]

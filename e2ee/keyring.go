@@ -279,6 +279,9 @@ func (k *Keyring) Seal(o *crdt.Op, id crdt.EpochID) error {
 	o.Version = crdt.Version
 	o.Parents, o.Deps = crdt.SortIDs(o.Parents), crdt.SortIDs(o.Deps)
 	idx := k.send[id]
+	if idx >= MaxIndex {
+		return fmt.Errorf("seal: epoch %s is used up; the group's keys must be renewed", id)
+	}
 	ck := k.sendCk[id]
 	if ck == nil || o.Community.IsZero() {
 		start := chainStart(e.Secret, o.Community, e.Log, o.Author)
@@ -338,16 +341,22 @@ func (k *Keyring) Open(o *crdt.Op) ([]byte, error) {
 			return nil, fmt.Errorf("%w: index %d of %x", ErrReplay, s.Index, o.Author[:4])
 		}
 		mk, fromSkipped = m, true
-	case s.Index-c.next > MaxSkip:
-		return nil, fmt.Errorf("%w: index %d is %d past the next expected (window %d)", ErrDecrypt, s.Index, s.Index-c.next, MaxSkip)
+	case s.Index >= MaxIndex:
+		return nil, fmt.Errorf("%w: index %d beyond an epoch's %d", ErrDecrypt, s.Index, MaxIndex)
 	default:
 		// Derive without committing: a forged header must not move the chain.
 		ck := c.ck
 		var skipped [][32]byte
+		from := c.next
+		if s.Index-from > MaxSkipped { // only the newest skipped keys are kept
+			from = s.Index - MaxSkipped
+		}
 		for i := c.next; i < s.Index; i++ {
 			var m [32]byte
 			m, ck = step(ck)
-			skipped = append(skipped, m)
+			if i >= from {
+				skipped = append(skipped, m)
+			}
 		}
 		var next [32]byte
 		mk, next = step(ck)
@@ -357,7 +366,7 @@ func (k *Keyring) Open(o *crdt.Op) ([]byte, error) {
 			return nil, fmt.Errorf("%w: op %s", ErrDecrypt, o.ID().Short())
 		}
 		for j, m := range skipped {
-			c.keep(c.next+uint32(j), m)
+			c.keep(from+uint32(j), m)
 		}
 		c.next, c.ck = s.Index+1, next
 		return plain, nil
@@ -382,24 +391,5 @@ func (c *chain) keep(i uint32, mk [32]byte) {
 	}
 	if len(c.order) > 4*MaxSkipped { // indices opened since were left behind
 		c.order = slices.DeleteFunc(c.order, func(j uint32) bool { _, ok := c.skipped[j]; return !ok })
-	}
-}
-
-// Observe tells the keyring that this node authored o (read back from its
-// store), so its sending counter never goes back.
-func (k *Keyring) Observe(o *crdt.Op, self crdt.PublicKey) {
-	if o.Author != self || !o.Sealed() {
-		return
-	}
-	s, err := crdt.ParseSealed(o)
-	if err != nil {
-		return
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	id := s.EpochOf()
-	if s.Index+1 > k.send[id] {
-		k.send[id] = s.Index + 1
-		delete(k.sendCk, id)
 	}
 }

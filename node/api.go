@@ -153,6 +153,8 @@ type API interface {
 	Communities() []Community
 	Groups(community crdt.ID) ([]Group, error)
 	Members(community crdt.ID) ([]Member, error)
+	// RotatePrekey draws a new encryption prekey and publishes it.
+	RotatePrekey(ctx context.Context) error
 	CreateInvite(ctx context.Context, community crdt.ID, opts InviteOptions) (string, error)
 	Invites(community crdt.ID) ([]InviteInfo, error)
 	RevokeInvite(ctx context.Context, community, invite crdt.ID) error

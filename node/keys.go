@@ -96,13 +96,16 @@ func (n *Node) newPrekey(ctx context.Context) error {
 	return n.saveKeys(ctx)
 }
 
+// saveKeys writes the keyring. Snapshot and write happen under one lock:
+// an older snapshot written after a newer one would lose an epoch or set
+// a sending counter back, and a counter set back reuses message keys.
 func (n *Node) saveKeys(ctx context.Context) error {
+	n.keysMu.Lock()
+	defer n.keysMu.Unlock()
 	raw, err := n.keys.Marshal()
 	if err != nil {
 		return err
 	}
-	n.keysMu.Lock()
-	defer n.keysMu.Unlock()
 	return n.store.PutMeta(ctx, keyringMeta, raw)
 }
 

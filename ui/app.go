@@ -43,6 +43,7 @@ type App struct {
 	groupHint     *widget.RichText
 	communityName *widget.Label
 	inviteButton  *widget.Button
+	membersButton *widget.Button
 	netStatus     *widget.RichText // online, syncing or offline
 	convo         *conversation
 	lastDialog    *dlg // the most recently opened dialog
@@ -176,7 +177,8 @@ func (a *App) build() {
 	a.communityName.Truncation = fyne.TextTruncateEllipsis
 	a.inviteButton = widget.NewButtonWithIcon("Invite people", theme.ContentAddIcon(), a.showInvite)
 	a.inviteButton.Importance = widget.HighImportance
-	a.groupHeader = container.NewVBox(a.communityName, a.inviteButton, widget.NewSeparator())
+	a.membersButton = widget.NewButtonWithIcon("Members", theme.AccountIcon(), a.showMembers)
+	a.groupHeader = container.NewVBox(a.communityName, container.NewGridWithColumns(2, a.inviteButton, a.membersButton), widget.NewSeparator())
 	a.groupHint = secondary("Choose a community to see its groups.")
 	a.groupHint.Truncation = fyne.TextTruncateOff
 	a.groupHint.Wrapping = fyne.TextWrapWord
@@ -486,6 +488,41 @@ func (a *App) showJoin() {
 	d.createEntry, d.confirm = link, join
 	d.show()
 	a.win.Canvas().Focus(link)
+}
+
+// showMembers lists the community's members with their safety numbers:
+// two people who read each other's number aloud (in person or on a call)
+// and find it matches what their own app shows know no one sits between
+// them.
+func (a *App) showMembers() {
+	c, _ := a.selected()
+	d := a.newDialog("Members of "+c.Name, nil)
+	ms, err := a.b.Members(c.ID)
+	if err != nil {
+		d.setContent(widget.NewLabel("Could not list the members: "+err.Error()), widget.NewButton("Close", d.hide))
+		d.show()
+		return
+	}
+	explain := widget.NewLabel("To be sure a message really comes from someone, compare their safety number here with the one their own app shows under their name.")
+	explain.Wrapping = fyne.TextWrapWord
+	rows := container.NewVBox()
+	for _, m := range ms {
+		name := m.Name
+		if m.PeerID == a.self.PeerID {
+			name += " (you)"
+		}
+		line := widget.NewRichText(
+			&widget.TextSegment{Text: name, Style: widget.RichTextStyle{Inline: true, TextStyle: fyne.TextStyle{Bold: true}}},
+			&widget.TextSegment{Text: " · " + m.Role, Style: secondaryStyle(true)},
+			&widget.TextSegment{Text: m.SafetyNumber, Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Monospace: true}}},
+		)
+		rows.Add(line)
+	}
+	scroll := container.NewVScroll(rows)
+	scroll.SetMinSize(fyne.NewSize(420, min(float32(len(ms))*56, 360)))
+	d.setContent(container.NewVBox(explain, scroll), widget.NewButton("Close", d.hide))
+	d.members = rows
+	d.show()
 }
 
 func (a *App) showInvite() {

@@ -316,6 +316,29 @@ func TestInviteDialogShowsLink(t *testing.T) {
 	}
 }
 
+// TestMembersShowSafetyNumbers: the members dialog lists everyone with
+// their safety number, marking you.
+func TestMembersShowSafetyNumbers(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	c := f.addCommunity("Glow Team", "owner", 2)
+	h.waitEvent(node.EventCommunities)
+	h.a.selectCommunity(c.ID)
+	test.Tap(h.a.membersButton)
+	d := h.a.lastDialog
+	if d.members == nil || len(d.members.Objects) != 2 {
+		t.Fatal("members not listed")
+	}
+	var got []string
+	for _, o := range d.members.Objects {
+		got = append(got, o.(*widget.RichText).String())
+	}
+	want := []string{"Olivia (you) · owner05823 11947 60392 48815 90137 27764", "Ben · member71630 02294 55817 38120 94463 10078"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("members dialog shows %q, want %q", got, want)
+	}
+}
+
 // TestNetworkIndicator: the rail says whether the app is online (and how
 // many peers it reaches through a relay), syncing or offline, and follows
 // changes.

@@ -15,9 +15,10 @@ type dlg struct {
 	holder *fyne.Container
 	open   bool
 
-	createEntry *widget.Entry  // the dialog's main input, if any
-	confirm     *widget.Button // its main action
-	linkField   *widget.Entry  // the invite link, once shown
+	createEntry *widget.Entry   // the dialog's main input, if any
+	confirm     *widget.Button  // its main action
+	linkField   *widget.Entry   // the invite link, once shown
+	members     *fyne.Container // the member rows, once listed
 }
 
 func (a *App) newDialog(title string, content fyne.CanvasObject) *dlg {

@@ -135,6 +135,13 @@ func (f *fakeBackend) Messages(_ crdt.ID, g crdt.ID) ([]node.Message, error) {
 	return slices.Clone(f.messages[g]), nil
 }
 
+func (f *fakeBackend) Members(c crdt.ID) ([]node.Member, error) {
+	return []node.Member{
+		{PeerID: f.self.PeerID, Name: f.self.Name, Role: "owner", SafetyNumber: f.self.SafetyNumber},
+		{PeerID: "12D3KooWFakePeerIdOfBen", Name: "Ben", Role: "member", SafetyNumber: "71630 02294 55817 38120 94463 10078"},
+	}, nil
+}
+
 func (f *fakeBackend) Subscribe() (<-chan node.Event, func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

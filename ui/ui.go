@@ -26,6 +26,8 @@ type Backend interface {
 	Join(ctx context.Context, link string) (node.Community, error)
 	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
 	Messages(community, group crdt.ID) ([]node.Message, error)
+	// Members lists a community's members with their safety numbers.
+	Members(community crdt.ID) ([]node.Member, error)
 	Subscribe() (<-chan node.Event, func())
 	// Status reports the network and sync state for the indicator.
 	Status() node.Status

@@ -114,6 +114,7 @@ var commands = []command{
 		fs.StringVar(&o.text, "text", "", "the message (required)")
 	}, cmdPost},
 	{"messages", "show a group's messages", groupFlags, cmdMessages},
+	{"prekey rotate", "draw a new encryption prekey and publish it in every community (the next key rotations wrap to it)", nil, cmdPrekeyRotate},
 	{"name set", "change your display name", func(fs *flag.FlagSet, o *opts) {
 		fs.StringVar(&o.name, "name", "", "new display name (required)")
 	}, cmdNameSet},
@@ -627,6 +628,16 @@ func cmdNameSet(ctx context.Context, o *opts) error {
 		return err
 	}
 	return output(o, self, func(w io.Writer) { fmt.Fprintf(w, "You are now %q\n", self.Name) })
+}
+
+func cmdPrekeyRotate(ctx context.Context, o *opts) error {
+	var self node.Self
+	if err := call(ctx, o, "prekey.rotate", args{}, &self, callTimeout); err != nil {
+		return err
+	}
+	return output(o, self, func(w io.Writer) {
+		fmt.Fprintln(w, "New prekey published; your safety number is unchanged:", self.SafetyNumber)
+	})
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

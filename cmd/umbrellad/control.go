@@ -234,6 +234,9 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 			}
 			return n.Groups(a.Community)
 		},
+		"prekey.rotate": func(ctx context.Context, _ args) (any, error) {
+			return n.Self(), n.RotatePrekey(ctx)
+		},
 		"members": func(_ context.Context, a args) (any, error) {
 			if err := needCommunity(a); err != nil {
 				return nil, err

@@ -56,7 +56,7 @@ func TestE2EAdmin(t *testing.T) {
 	eventually(t, 30*time.Second, "ben to be let in", func() bool {
 		out, _, code := ben.cli("members", "--community", c, "--json")
 		var ms []member
-		return code == 0 && json.Unmarshal([]byte(out), &ms) == nil && slices.Contains(ms, member{PeerID: reqs[0].PeerID, Name: "Ben", Role: "member"})
+		return code == 0 && json.Unmarshal([]byte(out), &ms) == nil && slices.ContainsFunc(ms, func(m member) bool { return m.PeerID == reqs[0].PeerID && m.Name == "Ben" && m.Role == "member" })
 	})
 
 	var invites []struct {

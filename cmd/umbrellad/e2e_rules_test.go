@@ -29,6 +29,7 @@ type member struct {
 	PeerID string `json:"peer_id"`
 	Name   string `json:"name"`
 	Role   string `json:"role"`
+	Safety string `json:"safety_number"`
 }
 
 func (d *daemon) full(c, g string) []fullMsg {
@@ -97,6 +98,17 @@ func TestE2ECommunityRules(t *testing.T) {
 		return m.Poll != nil && m.Poll.Voters == 2 && m.Poll.Options[1].Votes == 2 &&
 			len(anns) == 1 && len(anns[0].Reactions) == 1 && anns[0].Reactions[0].Count == 1
 	})
+
+	// Safety numbers: what Olivia's node shows for Cal is what Cal's own shows.
+	var calID struct {
+		Safety string `json:"safety_number"`
+	}
+	cal.jsonRun(&calID, "id")
+	if got := olivia.members(c)["Cal"].Safety; len(got) != 35 || got != calID.Safety {
+		t.Fatalf("olivia sees Cal's safety number %q, Cal's own is %q", got, calID.Safety)
+	}
+	// Cal draws a new prekey; the rotation of Ben's removal wraps to it.
+	cal.mustRun("prekey", "rotate")
 
 	// Promote Cal; remove Ben.
 	olivia.mustRun("member", "promote", "--community", c, "--member", olivia.members(c)["Cal"].PeerID)
