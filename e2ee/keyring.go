@@ -47,12 +47,17 @@ type Keyring struct {
 	epochs  map[crdt.EpochID]*EpochKey
 	send    map[crdt.EpochID]uint32 // next index this node seals with
 	recv    map[chainKey]*chain
-	sendCk  map[crdt.EpochID]*[32]byte
+	sendCk  map[chainKey]sendChain // where each of this node's sending chains stands
+}
+
+type sendChain struct {
+	next uint32
+	ck   [32]byte
 }
 
 // NewKeyring returns an empty keyring.
 func NewKeyring() *Keyring {
-	return &Keyring{epochs: map[crdt.EpochID]*EpochKey{}, send: map[crdt.EpochID]uint32{}, recv: map[chainKey]*chain{}, sendCk: map[crdt.EpochID]*[32]byte{}}
+	return &Keyring{epochs: map[crdt.EpochID]*EpochKey{}, send: map[crdt.EpochID]uint32{}, recv: map[chainKey]*chain{}, sendCk: map[chainKey]sendChain{}}
 }
 
 // stored is the persistent form of a keyring.
@@ -214,7 +219,11 @@ func (k *Keyring) Forget(id crdt.EpochID) {
 	defer k.mu.Unlock()
 	delete(k.epochs, id)
 	delete(k.send, id)
-	delete(k.sendCk, id)
+	for ck := range k.sendCk {
+		if ck.epoch == id {
+			delete(k.sendCk, ck)
+		}
+	}
 	for ck := range k.recv {
 		if ck.epoch == id {
 			delete(k.recv, ck)
@@ -282,15 +291,15 @@ func (k *Keyring) Seal(o *crdt.Op, id crdt.EpochID) error {
 	if idx >= MaxIndex {
 		return fmt.Errorf("seal: epoch %s is used up; the group's keys must be renewed", id)
 	}
-	ck := k.sendCk[id]
-	if ck == nil || o.Community.IsZero() {
-		start := chainStart(e.Secret, o.Community, e.Log, o.Author)
-		for range idx { // after a restart, walk to the saved index
-			_, start = step(start)
-		}
-		ck = &start
+	ckey := chainKey{id, o.Community, o.Author}
+	sc, ok := k.sendCk[ckey]
+	if !ok || sc.next > idx {
+		sc = sendChain{ck: chainStart(e.Secret, o.Community, e.Log, o.Author)}
 	}
-	mk, next := step(*ck)
+	for ; sc.next < idx; sc.next++ { // after a restart, walk to the saved index
+		_, sc.ck = step(sc.ck)
+	}
+	mk, next := step(sc.ck)
 	a, nonce := aeadOf(mk)
 	body, err := crdt.EncodeSealed(id, idx, a.Seal(nil, nonce, plain, o.SealAD()))
 	if err != nil {
@@ -300,9 +309,7 @@ func (k *Keyring) Seal(o *crdt.Op, id crdt.EpochID) error {
 		return fmt.Errorf("%w: sealed body %d bytes, limit %d", crdt.ErrTooLarge, len(body), crdt.MaxBodySize)
 	}
 	k.send[id] = idx + 1
-	if !o.Community.IsZero() {
-		k.sendCk[id] = &next
-	}
+	k.sendCk[ckey] = sendChain{next: idx + 1, ck: next}
 	o.Body = body
 	o.WithPlain(plain)
 	return nil

@@ -60,6 +60,10 @@ const (
 	// healStep is how long each admin waits for those before it in the
 	// turn order of a stale or expired epoch.
 	healStep = 20 * time.Second
+	// initialGrace delays giving a new log its first epoch: the node that
+	// created the log normally does it at once, and a kick that sees the
+	// log between its creation and its first rotation must not add another.
+	initialGrace = 10 * time.Second
 )
 
 // wrapBudget bounds the wraps of one rekey op, under crdt.MaxBodySize
@@ -631,6 +635,9 @@ func (n *Node) maintainKeys(ctx context.Context, cid crdt.ID) {
 		due, seen := n.dueAt[key]
 		if !seen {
 			due = now.Add(time.Duration(d.turn) * healStep)
+			if d.reason == crdt.RekeyInitial {
+				due = due.Add(initialGrace)
+			}
 			n.dueAt[key] = due
 		}
 		n.keysMu.Unlock()

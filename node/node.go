@@ -339,7 +339,13 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	for _, cid := range n.rep.Communities() {
 		n.kickKeys(cid) // wraps and rotations left from an earlier run
 	}
-	n.wg.Add(4)
+	idSub, err := n.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		reachSub.Close()
+		return nil, fmt.Errorf("watch identification: %w", err)
+	}
+	n.wg.Add(5)
+	go n.watchIdentify(idSub)
 	go n.watchReachability(reachSub)
 	go n.relayLoop()
 	go n.redialLoop()

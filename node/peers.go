@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"github.com/libp2p/go-libp2p/core/event"
 	"log/slog"
 	"os"
 	"slices"
@@ -228,6 +229,32 @@ func (n *Node) redialLoop() {
 		cancel()
 		if n.ctx.Err() != nil {
 			return
+		}
+	}
+}
+
+// watchIdentify remembers a member's addresses once libp2p's identify has
+// learnt them: a member that connected in (a joiner, say) has none in the
+// peerstore before that, and would otherwise be forgotten if this node
+// restarts before its next sync with it.
+func (n *Node) watchIdentify(sub event.Subscription) {
+	defer n.wg.Done()
+	defer sub.Close()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case e, ok := <-sub.Out():
+			if !ok {
+				return
+			}
+			p := e.(event.EvtPeerIdentificationCompleted).Peer
+			for _, cid := range n.rep.Communities() {
+				if n.isMember(cid, p) {
+					n.peers.remember(n.host.Peerstore().PeerInfo(p))
+					break
+				}
+			}
 		}
 	}
 }

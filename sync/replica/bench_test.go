@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -43,10 +44,30 @@ type bigCommunity struct {
 // removals, then a General group where members post, run polls, react and
 // vote. Ops are built directly (all valid by construction) so the fixture
 // is quick to make; the benchmarks then judge them.
-func buildCommunity(tb testing.TB, members, messages, reactsVotes int) *bigCommunity {
+//
+// With seal, every body but the genesis and the invite and join ops is
+// sealed under one epoch per log, as nodes write them (each author with
+// its own keyring, as each node has).
+func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool) *bigCommunity {
 	rng := rand.New(rand.NewPCG(1, 1))
 	owner := seedKey(0)
+	keyrings := map[crdt.PublicKey]*e2ee.Keyring{}
+	var sealedLogs []crdt.ID
+	var cid crdt.ID
+	keysOf := func(a crdt.PublicKey) *e2ee.Keyring {
+		if keyrings[a] == nil {
+			keyrings[a] = e2ee.NewKeyring()
+			addSealEpochs(keyrings[a], cid, sealedLogs...)
+		}
+		return keyrings[a]
+	}
 	sign := func(o crdt.Op, k benchKey) *crdt.Op {
+		if seal && o.Kind.Sealable() && o.Kind != crdt.KindGenesis {
+			copy(o.Author[:], k.PublicKey())
+			if err := keysOf(o.Author).Seal(&o, sealEpoch(o.Community, o.Log)); err != nil {
+				tb.Fatal(err)
+			}
+		}
 		op, err := crdt.Sign(o, k)
 		if err != nil {
 			tb.Fatal(err)
@@ -62,7 +83,8 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int) *bigCommu
 	}
 	f := &bigCommunity{members: members}
 	f.genesis = sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body(&crdt.GenesisBody{Name: "Glow Team", Time: 1})}, owner)
-	cid := f.genesis.ID()
+	cid = f.genesis.ID()
+	sealedLogs = append(sealedLogs, crdt.ZeroID)
 	last := f.genesis
 	chain := func(kind crdt.Kind, b any) *crdt.Op {
 		last = sign(crdt.Op{Community: cid, Kind: kind, Parents: []crdt.ID{last.ID()}, Height: last.Height + 1, Body: body(b)}, owner)
@@ -71,17 +93,21 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int) *bigCommu
 	}
 	chain(crdt.KindProfile, &crdt.ProfileBody{Name: "Olivia"})
 	f.general = chain(crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: "General", Policy: crdt.PolicyEveryone}).ID()
+	sealedLogs = append(sealedLogs, f.general)
+	for _, k := range keyrings {
+		addSealEpochs(k, cid, f.general)
+	}
 	invPriv := seedKey(1 << 30).priv
 	inv := chain(crdt.KindInvite, &crdt.InviteBody{Key: invPriv.Public().(ed25519.PublicKey), Role: crdt.RoleMember, Name: "Glow Team"})
-	keys := make([]benchKey, members)
+	mkeys := make([]benchKey, members)
 	var heads []*crdt.Op
-	for i := range keys {
-		keys[i] = seedKey(i + 1)
+	for i := range mkeys {
+		mkeys[i] = seedKey(i + 1)
 		var pk crdt.PublicKey
-		copy(pk[:], keys[i].PublicKey())
+		copy(pk[:], mkeys[i].PublicKey())
 		proof := ed25519.Sign(invPriv, crdt.JoinProofMessage(cid, inv.ID(), pk))
 		j := sign(crdt.Op{Community: cid, Kind: crdt.KindJoin, Parents: []crdt.ID{inv.ID()}, Height: inv.Height + 1,
-			Body: body(&crdt.JoinBody{Invite: inv.ID().Bytes(), Proof: proof, Name: fmt.Sprintf("Distributor %d", i), Time: 1000})}, keys[i])
+			Body: body(&crdt.JoinBody{Invite: inv.ID().Bytes(), Proof: proof, Name: fmt.Sprintf("Distributor %d", i), Time: 1000})}, mkeys[i])
 		f.ops = append(f.ops, j)
 		heads = append(heads, j)
 	}
@@ -104,14 +130,14 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int) *bigCommu
 	}
 	last = heads[0]
 	for i := range 5 {
-		chain(crdt.KindRole, &crdt.RoleBody{Member: keys[i].PublicKey(), Role: crdt.RoleAdmin})
+		chain(crdt.KindRole, &crdt.RoleBody{Member: mkeys[i].PublicKey(), Role: crdt.RoleAdmin})
 	}
 	f.removed = 3
 	for i := members - f.removed; i < members; i++ {
-		chain(crdt.KindRemove, &crdt.RemoveBody{Member: keys[i].PublicKey()})
+		chain(crdt.KindRemove, &crdt.RemoveBody{Member: mkeys[i].PublicKey()})
 	}
 	deps := []crdt.ID{last.ID()}
-	authors := keys[:members-f.removed]
+	authors := mkeys[:members-f.removed]
 	var prev *crdt.Op
 	var recent, polls []*crdt.Op
 	post := func(kind crdt.Kind, b any, k benchKey) *crdt.Op {
@@ -162,7 +188,7 @@ var (
 // on disk.
 func stored(b *testing.B) (*bigCommunity, string) {
 	fixtureOnce.Do(func() {
-		fixture = buildCommunity(b, 5000, 100_000, 50_000)
+		fixture = buildCommunity(b, 5000, 100_000, 50_000, false)
 		dir, err := os.MkdirTemp("", "umbrella-bench")
 		if err != nil {
 			b.Fatal(err)
@@ -244,10 +270,15 @@ func BenchmarkRebuild(b *testing.B) {
 // parallel Ed25519 verify rate on the same machine in the same run. Target:
 // ingest at least half the raw rate.
 func BenchmarkIngest(b *testing.B) {
-	f := buildCommunity(b, 500, 20_000, 10_000)
+	f := buildCommunity(b, 500, 20_000, 10_000, false)
 	raws := make([][]byte, len(f.ops))
 	for i, o := range f.ops {
 		raws[i] = o.Bytes()
+	}
+	sealed := buildCommunity(b, 500, 20_000, 10_000, true)
+	sealedRaws := make([][]byte, len(sealed.ops))
+	for i, o := range sealed.ops {
+		sealedRaws[i] = o.Bytes()
 	}
 	b.Run("raw-parallel-verify", func(b *testing.B) {
 		msgs := make([][]byte, len(f.ops))
@@ -289,6 +320,62 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			n += len(raws)
 		}
-		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "ops/s")
+		plainRate = float64(n) / b.Elapsed().Seconds()
+		b.ReportMetric(plainRate, "ops/s")
 	})
+	// The same community with sealed bodies: a member also opens each
+	// (chains fresh each round, as after a restart).
+	b.Run("decode-verify-open-apply", func(b *testing.B) {
+		var n int
+		for b.Loop() {
+			c, err := crdt.NewCommunity(sealed.genesis)
+			if err != nil {
+				b.Fatal(err)
+			}
+			keys := e2ee.NewKeyring()
+			addSealEpochs(keys, sealed.genesis.ID(), crdt.ZeroID, sealed.general)
+			err = DecodeEach(sealedRaws, 256, func(o *crdt.Op, err error) error {
+				if err != nil {
+					return err
+				}
+				if o.Sealed() {
+					plain, err := keys.Open(o)
+					if err != nil {
+						return err
+					}
+					o.WithPlain(plain)
+				}
+				return c.Add(o)
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(sealedRaws)
+		}
+		rate := float64(n) / b.Elapsed().Seconds()
+		b.ReportMetric(rate, "ops/s")
+		if plainRate > 0 {
+			b.ReportMetric(plainRate/rate, "x-plain-time")
+		}
+	})
+}
+
+// plainRate is the plaintext ingest rate of the same run.
+var plainRate float64
+
+// The bench's epochs: fixed ids and secrets, one per log.
+func sealEpoch(_ crdt.ID, log crdt.ID) crdt.EpochID {
+	var e crdt.EpochID
+	copy(e[:], log[:])
+	e[15] ^= 0x5a
+	return e
+}
+
+func addSealEpochs(k *e2ee.Keyring, cid crdt.ID, logs ...crdt.ID) {
+	if k == nil {
+		return
+	}
+	for _, log := range logs {
+		k.AddEpoch(e2ee.EpochKey{ID: sealEpoch(cid, log), Community: cid, Log: log, Secret: log[:]})
+	}
 }
