@@ -416,6 +416,22 @@ func isLoopback(a string) bool {
 
 // watchReachability records what AutoNAT finds about this node.
 func (n *Node) watchReachability(sub event.Subscription) {
+	n.watchEvents(sub, func(e any) {
+		r := e.(event.EvtLocalReachabilityChanged).Reachability
+		n.mu.Lock()
+		n.reach = r
+		n.mu.Unlock()
+		select {
+		case n.reachCh <- struct{}{}:
+		default:
+		}
+		n.log.Info("reachability", "now", r.String())
+		n.emit(Event{Kind: EventPeers})
+	})
+}
+
+// watchEvents hands each event of sub to fn until the node closes.
+func (n *Node) watchEvents(sub event.Subscription, fn func(any)) {
 	defer n.wg.Done()
 	defer sub.Close()
 	for {
@@ -426,16 +442,7 @@ func (n *Node) watchReachability(sub event.Subscription) {
 			if !ok {
 				return
 			}
-			r := e.(event.EvtLocalReachabilityChanged).Reachability
-			n.mu.Lock()
-			n.reach = r
-			n.mu.Unlock()
-			select {
-			case n.reachCh <- struct{}{}:
-			default:
-			}
-			n.log.Info("reachability", "now", r.String())
-			n.emit(Event{Kind: EventPeers})
+			fn(e)
 		}
 	}
 }

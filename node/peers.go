@@ -238,23 +238,13 @@ func (n *Node) redialLoop() {
 // peerstore before that, and would otherwise be forgotten if this node
 // restarts before its next sync with it.
 func (n *Node) watchIdentify(sub event.Subscription) {
-	defer n.wg.Done()
-	defer sub.Close()
-	for {
-		select {
-		case <-n.ctx.Done():
-			return
-		case e, ok := <-sub.Out():
-			if !ok {
+	n.watchEvents(sub, func(e any) {
+		p := e.(event.EvtPeerIdentificationCompleted).Peer
+		for _, cid := range n.rep.Communities() {
+			if n.isMember(cid, p) {
+				n.peers.remember(n.host.Peerstore().PeerInfo(p))
 				return
 			}
-			p := e.(event.EvtPeerIdentificationCompleted).Peer
-			for _, cid := range n.rep.Communities() {
-				if n.isMember(cid, p) {
-					n.peers.remember(n.host.Peerstore().PeerInfo(p))
-					break
-				}
-			}
 		}
-	}
+	})
 }
