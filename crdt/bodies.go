@@ -376,10 +376,10 @@ type SettingsBody struct {
 	JoinPolicy          JoinPolicy `cbor:"3,keyasint,omitempty"`
 	MembersCreateGroups bool       `cbor:"4,keyasint,omitempty"` // false: members may only suggest groups
 	Time                int64      `cbor:"5,keyasint,omitempty"`
-	// History: members who join (a group) receive its earlier epochs and
-	// read what was said before they came. False (the default, as in
-	// WhatsApp): they receive the current epoch only.
-	History bool `cbor:"6,keyasint,omitempty"`
+	// HideHistory: members who join (a community or a group) are not
+	// shown what was said before they came. False by default: a new
+	// distributor reads the training and announcements already posted.
+	HideHistory bool `cbor:"6,keyasint,omitempty"`
 }
 
 // DeactivateBody makes the community read-only (owners).

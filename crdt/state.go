@@ -84,7 +84,7 @@ type State struct {
 	Description         string
 	JoinPolicy          JoinPolicy
 	MembersCreateGroups bool
-	History             bool // new members read earlier epochs (SettingsBody.History)
+	HideHistory         bool // new members are not shown earlier messages (SettingsBody.HideHistory)
 	Deactivated         bool
 	Members             map[PublicKey]*Member
 	Requests            map[PublicKey]*Request
@@ -439,7 +439,7 @@ func (s *State) mutate(o *Op, body any) {
 			audit(o.Kind, PublicKey{}, id, b.Name, b.Time)
 		}
 	case *SettingsBody:
-		s.Name, s.Description, s.JoinPolicy, s.MembersCreateGroups, s.History = b.Name, b.Description, b.JoinPolicy, b.MembersCreateGroups, b.History
+		s.Name, s.Description, s.JoinPolicy, s.MembersCreateGroups, s.HideHistory = b.Name, b.Description, b.JoinPolicy, b.MembersCreateGroups, b.HideHistory
 		audit(o.Kind, PublicKey{}, ZeroID, fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), b.Time)
 	case *DeactivateBody:
 		s.Deactivated = true

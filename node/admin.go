@@ -20,9 +20,9 @@ type Settings struct {
 	// MembersCreateGroups: members create groups themselves; otherwise
 	// their new groups are suggestions an admin approves.
 	MembersCreateGroups bool `json:"members_create_groups"`
-	// History: new members can read what was said before they joined.
-	// Off by default: they get only the groups' current keys.
-	History     bool `json:"history"`
+	// HideHistory: new members are not shown what was said before they
+	// joined (a display rule: see README, End-to-end encryption).
+	HideHistory bool `json:"hide_history"`
 	Deactivated bool `json:"deactivated,omitempty"`
 }
 
@@ -83,7 +83,7 @@ func (n *Node) Settings(cid crdt.ID) (Settings, error) {
 	var s Settings
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
-		s = Settings{Name: st.Name, Description: st.Description, JoinPolicy: st.JoinPolicy.String(), MembersCreateGroups: st.MembersCreateGroups, History: st.History, Deactivated: st.Deactivated}
+		s = Settings{Name: st.Name, Description: st.Description, JoinPolicy: st.JoinPolicy.String(), MembersCreateGroups: st.MembersCreateGroups, HideHistory: st.HideHistory, Deactivated: st.Deactivated}
 		return nil
 	})
 	return s, err
@@ -97,7 +97,7 @@ func (n *Node) UpdateSettings(ctx context.Context, cid crdt.ID, s Settings) erro
 	}
 	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{
 		Name: strings.TrimSpace(s.Name), Description: strings.TrimSpace(s.Description),
-		JoinPolicy: jp, MembersCreateGroups: s.MembersCreateGroups, History: s.History, Time: n.millis(),
+		JoinPolicy: jp, MembersCreateGroups: s.MembersCreateGroups, HideHistory: s.HideHistory, Time: n.millis(),
 	})
 	return err
 }

@@ -72,12 +72,42 @@ func (n *Node) Messages(cid, gid crdt.ID) ([]Message, error) {
 		}
 		v := c.View(gid)
 		out = make([]Message, 0, len(v.Posts))
+		since := int64(0)
+		if st.HideHistory {
+			since = joinedAt(c, st, gid, self)
+		}
 		for _, p := range v.Posts {
+			if p.Time < since && p.Author != self {
+				continue // said before this member came, in a community that hides it
+			}
 			out = append(out, messageOf(st, self, p))
 		}
 		return nil
 	})
 	return out, err
+}
+
+// joinedAt is when (by the admitting ops' clocks, unix milliseconds) k came
+// into group gid: its admission to the community, or its entry into a
+// group with explicit members if later.
+func joinedAt(c *crdt.Community, st *crdt.State, gid crdt.ID, k crdt.PublicKey) int64 {
+	var t int64
+	if m := st.Members[k]; m != nil {
+		t = m.Joined
+	}
+	if g := st.Groups[gid]; g != nil && !g.Everyone() {
+		if op := c.Op(g.Members[k]); op != nil {
+			if b, err := crdt.DecodeBody(op); err == nil {
+				switch b := b.(type) {
+				case *crdt.GroupJoinBody:
+					t = max(t, b.Time)
+				case *crdt.GroupDecideBody:
+					t = max(t, b.Time)
+				}
+			}
+		}
+	}
+	return t
 }
 
 // Message returns one message or poll of a group.

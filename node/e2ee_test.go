@@ -621,3 +621,62 @@ func TestForgedKeyShareIsDropped(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupJoinGetsKeys: a member who joins an open group after epochs
+// were drawn without it gets every epoch from a member at once and reads
+// the group, earlier messages included (the default). With history
+// hidden, a later newcomer is shown only what was said after it came.
+func TestGroupJoinGetsKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, c, comm := ownerAndMember(t)
+		g, err := a.CreateGroup(ctx, comm.ID, "Top sellers", "", "open")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := a.Post(ctx, comm.ID, g.ID, "Before Ben joined")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.rotate(ctx, comm.ID, g.ID, crdt.RekeyManual, nil); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b.Node, "b to see the group", func() bool { gs, _ := b.Groups(comm.ID); return len(gs) == 3 })
+		time.Sleep(time.Second) // scenario: b joins a second later
+		if err := b.JoinGroup(ctx, comm.ID, g.ID); err != nil {
+			t.Fatal(err)
+		}
+		id, err := a.Post(ctx, comm.ID, g.ID, "Welcome to the top sellers, Ben")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitWithin(t, b.Node, 20*time.Second, "b to read the group", func() bool {
+			_, err1 := b.Message(comm.ID, g.ID, id)
+			_, err2 := b.Message(comm.ID, g.ID, before)
+			return err1 == nil && err2 == nil
+		})
+
+		s, _ := a.Settings(comm.ID)
+		s.HideHistory = true
+		if err := a.UpdateSettings(ctx, comm.ID, s); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if _, err := c.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.JoinGroup(ctx, comm.ID, g.ID); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		after, err := a.Post(ctx, comm.ID, g.ID, "Welcome, Chloe")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitWithin(t, c.Node, 20*time.Second, "c to read the new post", func() bool { _, err := c.Message(comm.ID, g.ID, after); return err == nil })
+		if got := texts(t, c.Node, comm.ID, g.ID); len(got) != 1 {
+			t.Fatalf("with history hidden the newcomer is shown %q", got)
+		}
+	})
+}

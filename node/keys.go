@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"time"
 
@@ -222,40 +223,28 @@ func (n *Node) answerKeys(cid crdt.ID, k crdt.PublicKey, req *wire.Request) *wir
 	if suite != e2ee.X25519 && suite != e2ee.Hybrid {
 		return &wire.Response{Error: fmt.Sprintf("unknown key suite %#04x", req.Suite)}
 	}
-	type want struct {
-		log crdt.ID
-		all bool
-		cur crdt.EpochID
-	}
-	var wants []want
+	// Every epoch of every log k may read: ops of a log are hash-linked,
+	// so one whose earlier ops stayed closed could accept none after them.
+	logs := []crdt.ID{crdt.ZeroID}
 	_ = n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
-		wants = append(wants, want{log: crdt.ZeroID, all: true})
 		for gid := range st.Groups {
-			if !st.MayRead(k, gid) {
-				continue
+			if st.MayRead(k, gid) {
+				logs = append(logs, gid)
 			}
-			w := want{log: gid, all: st.History}
-			if e := st.Current[gid]; e != nil {
-				w.cur = e.ID
-			}
-			wants = append(wants, w)
 		}
 		return nil
 	})
 	resp := &wire.Response{}
-	for _, w := range wants {
-		for _, e := range n.keys.Epochs(cid, w.log) {
-			if !w.all && e.ID != w.cur {
-				continue
-			}
-			wrapped, err := e2ee.Wrap(suite, req.Prekey, e2ee.WrapInfo(cid, w.log, e.ID, k), e.Secret)
+	for _, log := range logs {
+		for _, e := range n.keys.Epochs(cid, log) {
+			wrapped, err := e2ee.Wrap(suite, req.Prekey, e2ee.WrapInfo(cid, log, e.ID, k), e.Secret)
 			if err != nil {
 				return &wire.Response{Error: fmt.Sprintf("prekey: %v", err)}
 			}
 			ek := wire.EpochKey{Epoch: e.ID[:], Wrapped: wrapped}
-			if !w.log.IsZero() {
-				ek.Log = w.log[:]
+			if !log.IsZero() {
+				ek.Log = log[:]
 			}
 			if resp.Keys = append(resp.Keys, ek); len(resp.Keys) == wire.MaxKeys {
 				return resp
@@ -323,6 +312,7 @@ func (n *Node) fetchKeys(ctx context.Context, p peer.ID, cid crdt.ID) error {
 			got = append(got, id)
 		}
 	}
+	n.log.Debug("keys from a member", "peer", p.ShortString(), "community", cid.Short(), "sent", len(resp.Keys), "new", len(got))
 	if len(got) == 0 {
 		return nil
 	}
@@ -673,6 +663,68 @@ func (n *Node) kickKeys(cid crdt.ID) {
 		n.keysMu.Unlock()
 		n.dropForged(cid)
 		n.absorbWraps(n.ctx, cid)
+		n.askKeys(cid)
 		n.maintainKeys(n.ctx, cid)
 	}()
 }
+
+// askKeys asks a connected member of cid for the keys this node lacks
+// (after joining a group, or being let in), at most once per
+// keyAskInterval per community.
+func (n *Node) askKeys(cid crdt.ID) {
+	if !n.needsKeys(cid) {
+		return
+	}
+	n.keysMu.Lock()
+	if last, ok := n.keyAsked[cid]; ok && n.now().Sub(last) < keyAskInterval {
+		n.keysMu.Unlock()
+		return
+	}
+	n.keyAsked[cid] = n.now()
+	n.keysMu.Unlock()
+	var members []peer.ID
+	for _, p := range n.host.Network().Peers() {
+		if n.isMember(cid, p) {
+			members = append(members, p)
+		}
+	}
+	if len(members) > 0 {
+		n.ensureKeys(n.ctx, members[mrand.IntN(len(members))], cid)
+	}
+	n.retryKeys(cid)
+}
+
+// retryKeys asks again later while keys are still lacking (the member
+// asked may not yet have known this node was let in), backing off from
+// keyAskInterval to maxKeyRetry.
+func (n *Node) retryKeys(cid crdt.ID) {
+	need := n.needsKeys(cid) // before keysMu: Seal takes keysMu under the replica's lock
+	n.keysMu.Lock()
+	defer n.keysMu.Unlock()
+	if !need {
+		delete(n.keyRetry, cid)
+		return
+	}
+	if n.keyRetryOn[cid] {
+		return
+	}
+	wait := min(max(2*n.keyRetry[cid], keyAskInterval), maxKeyRetry)
+	n.keyRetry[cid], n.keyRetryOn[cid] = wait, true
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		n.keysMu.Lock()
+		delete(n.keyRetryOn, cid)
+		n.keysMu.Unlock()
+		n.kickKeys(cid)
+	}()
+}
+
+const maxKeyRetry = 5 * time.Minute
+
+const keyAskInterval = 5 * time.Second

@@ -232,9 +232,13 @@ type Node struct {
 	keys       *e2ee.Keyring
 	rotateMu   sync.Mutex // one rotation at a time
 	keysMu     sync.Mutex
-	epochCount map[crdt.EpochID]int  // ops sealed under each epoch seen since start; guarded by keysMu
-	dueAt      map[dutyKey]time.Time // when this node's turn to rotate a log comes; guarded by keysMu
-	keyKick    map[crdt.ID]bool      // key maintenance scheduled; guarded by keysMu
+	epochCount map[crdt.EpochID]int      // ops sealed under each epoch seen since start; guarded by keysMu
+	dueAt      map[dutyKey]time.Time     // when this node's turn to rotate a log comes; guarded by keysMu
+	keyKick    map[crdt.ID]bool          // key maintenance scheduled; guarded by keysMu
+	keyAsked   map[crdt.ID]time.Time     // when keys were last asked for; guarded by keysMu
+	laterPulls map[string]bool           // pulls deferred by pullLater, by peer/community; guarded by mu
+	keyRetry   map[crdt.ID]time.Duration // back-off of the next ask; guarded by keysMu
+	keyRetryOn map[crdt.ID]bool          // an ask is scheduled; guarded by keysMu
 }
 
 // Open starts a node on cfg.Home, which must hold an identity (see Init).
@@ -257,7 +261,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{},
 		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: make(chan struct{}, maxServedSessions),
-		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}}
+		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{},
+		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{}}
 	opened := n // the error returns below clear n
 	defer func() {
 		if err != nil {

@@ -71,11 +71,17 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 	copy(cid[:], req.Community)
 	if req.Kind == wire.KindNudge {
 		// A member's nudges are heeded at most once per nudgeInterval, so
-		// nudging cannot keep this node reconciling.
+		// nudging cannot keep this node reconciling; one that comes sooner
+		// is heeded when the interval ends (what it announces must not
+		// wait for the next periodic sync).
 		last, _ := n.LastSync(cid)
 		recent := last.Peer == from.String() && n.now().Sub(last.At) < nudgeInterval
-		if slices.Contains(n.peers.pending(), cid) || !recent && n.isMember(cid, from) && n.isMember(cid, n.host.ID()) {
+		member := n.isMember(cid, from) && n.isMember(cid, n.host.ID())
+		switch {
+		case slices.Contains(n.peers.pending(), cid) || !recent && member:
 			n.goPull(from, cid)
+		case member:
+			n.pullLater(from, cid, last.At.Add(nudgeInterval).Sub(n.now()))
 		}
 		return &wire.Response{}
 	}
@@ -462,6 +468,32 @@ func (n *Node) nudge(cid crdt.ID, k crdt.PublicKey) {
 		if err := n.request(n.ctx, p, syncProtocol, &wire.Request{Kind: wire.KindNudge, Community: cid[:]}, &resp); err != nil {
 			n.log.Debug("nudge failed", "peer", p, "err", err)
 		}
+	}()
+}
+
+// pullLater pulls cid from p after wait, once however often it is asked
+// meanwhile.
+func (n *Node) pullLater(p peer.ID, cid crdt.ID, wait time.Duration) {
+	key := p.String() + "/" + cid.String()
+	n.mu.Lock()
+	if n.laterPulls[key] || n.ctx.Err() != nil {
+		n.mu.Unlock()
+		return
+	}
+	n.laterPulls[key] = true
+	n.wg.Add(1)
+	n.mu.Unlock()
+	go func() {
+		defer n.wg.Done()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		n.mu.Lock()
+		delete(n.laterPulls, key)
+		n.mu.Unlock()
+		n.goPull(p, cid)
 	}()
 }
 

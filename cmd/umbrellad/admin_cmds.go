@@ -188,9 +188,9 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		if s.MembersCreateGroups {
 			groups = "members create groups"
 		}
-		history := "new members see messages from when they join"
-		if s.History {
-			history = "new members also see earlier messages"
+		history := "new members also see earlier messages"
+		if s.HideHistory {
+			history = "new members see messages from when they join"
 		}
 		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\nhistory:\t%s\n", s.Name, s.Description, s.JoinPolicy, groups, history)
 		if s.Deactivated {
@@ -210,7 +210,8 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		}
 		s.JoinPolicy, changed = o.joinPolicy, true
 	}
-	for flag, dst := range map[string]*bool{"members-create-groups": &s.MembersCreateGroups, "history": &s.History} {
+	showHistory := !s.HideHistory
+	for flag, dst := range map[string]*bool{"members-create-groups": &s.MembersCreateGroups, "history": &showHistory} {
 		if !o.set[flag] {
 			continue
 		}
@@ -225,6 +226,7 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		}
 		changed = true
 	}
+	s.HideHistory = !showHistory
 	if !changed {
 		return output(o, s, show)
 	}
