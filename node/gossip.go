@@ -112,15 +112,20 @@ const evictGrace = 2 * time.Second
 // but gossipsub keeps forwarding to a peer already grafted; reconnecting
 // rebuilds the meshes without it.
 func (n *Node) evictReaders(cid crdt.ID) {
+	n.after(evictGrace, func() { n.evictNow(cid) })
+}
+
+// after runs fn in the background after wait, unless the node closes first.
+func (n *Node) after(wait time.Duration, fn func()) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		select {
 		case <-n.ctx.Done():
 			return
-		case <-time.After(evictGrace):
+		case <-time.After(wait):
 		}
-		n.evictNow(cid)
+		fn()
 	}()
 }
 

@@ -710,19 +710,12 @@ func (n *Node) retryKeys(cid crdt.ID) {
 	}
 	wait := min(max(2*n.keyRetry[cid], keyAskInterval), maxKeyRetry)
 	n.keyRetry[cid], n.keyRetryOn[cid] = wait, true
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-time.After(wait):
-		}
+	n.after(wait, func() {
 		n.keysMu.Lock()
 		delete(n.keyRetryOn, cid)
 		n.keysMu.Unlock()
 		n.kickKeys(cid)
-	}()
+	})
 }
 
 const maxKeyRetry = 5 * time.Minute

@@ -481,20 +481,13 @@ func (n *Node) pullLater(p peer.ID, cid crdt.ID, wait time.Duration) {
 		return
 	}
 	n.laterPulls[key] = true
-	n.wg.Add(1)
 	n.mu.Unlock()
-	go func() {
-		defer n.wg.Done()
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-time.After(wait):
-		}
+	n.after(wait, func() {
 		n.mu.Lock()
 		delete(n.laterPulls, key)
 		n.mu.Unlock()
 		n.goPull(p, cid)
-	}()
+	})
 }
 
 // finishPendingJoin completes a join that waited for approval once a pull
