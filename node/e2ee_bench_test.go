@@ -39,7 +39,7 @@ func BenchmarkRotation5000(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				id, secret := e2ee.NewEpoch()
-				bodies, err := rekeyBodies(st, cid, crdt.ZeroID, id, secret, crdt.RekeyTimer, 1, nil)
+				bodies, err := rekeyBodies(wrapTargets(st, crdt.ZeroID, nil), cid, crdt.ZeroID, id, secret, crdt.RekeyTimer, 1)
 				if err != nil {
 					b.Fatal(err)
 				}

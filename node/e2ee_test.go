@@ -253,7 +253,7 @@ func TestKeyBundleFromNonAdminRejected(t *testing.T) {
 		id, secret := e2ee.NewEpoch()
 		_ = b.rep.View(comm.ID, func(c *crdt.Community) error {
 			var err error
-			bodies, err = rekeyBodies(c.State(), comm.ID, gid, id, secret, crdt.RekeyManual, 1, nil)
+			bodies, err = rekeyBodies(wrapTargets(c.State(), gid, nil), comm.ID, gid, id, secret, crdt.RekeyManual, 1)
 			return err
 		})
 		raw, _ := crdt.EncodeBody(bodies[0])

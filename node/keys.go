@@ -380,21 +380,30 @@ func (n *Node) ensureKeys(ctx context.Context, p peer.ID, cid crdt.ID) {
 	}
 }
 
-// prekeyOf returns member k's published prekey in st.
-func prekeyOf(st *crdt.State, k crdt.PublicKey) *crdt.Prekey { return st.Prekeys[k] }
+// wrapTarget is a reader of a log and its published prekey.
+type wrapTarget struct {
+	member crdt.PublicKey
+	prekey *crdt.Prekey
+}
 
-// rekeyBodies draws nothing: it wraps secret to every reader of log in st
-// who has a prekey, except exclude, and splits the wraps into rekey bodies.
-func rekeyBodies(st *crdt.State, cid, log crdt.ID, id crdt.EpochID, secret []byte, reason uint8, now int64, exclude *crdt.PublicKey) ([]*crdt.RekeyBody, error) {
-	var wraps []crdt.Wrap
+// wrapTargets lists the readers of log in st who have a prekey, but
+// exclude; the others ask a member for the key.
+func wrapTargets(st *crdt.State, log crdt.ID, exclude *crdt.PublicKey) []wrapTarget {
+	var out []wrapTarget
 	for _, k := range st.Readers(log) {
-		if exclude != nil && k == *exclude {
-			continue
+		if pk := st.Prekeys[k]; pk != nil && (exclude == nil || k != *exclude) {
+			out = append(out, wrapTarget{k, pk})
 		}
-		pk := prekeyOf(st, k)
-		if pk == nil {
-			continue // asks a member for the key
-		}
+	}
+	return out
+}
+
+// rekeyBodies wraps secret to each target and splits the wraps into
+// rekey bodies.
+func rekeyBodies(targets []wrapTarget, cid, log crdt.ID, id crdt.EpochID, secret []byte, reason uint8, now int64) ([]*crdt.RekeyBody, error) {
+	var wraps []crdt.Wrap
+	for _, t := range targets {
+		k, pk := t.member, t.prekey
 		w, err := e2ee.Wrap(e2ee.Suite(pk.KEM), pk.Key, e2ee.WrapInfo(cid, log, id, k), secret)
 		if err != nil {
 			return nil, fmt.Errorf("wrap to %x: %w", k[:4], err)
@@ -436,12 +445,16 @@ func (n *Node) rotate(ctx context.Context, cid, log crdt.ID, reason uint8, exclu
 func (n *Node) writeEpoch(ctx context.Context, cid, log crdt.ID, id crdt.EpochID, secret []byte, reason uint8, exclude *crdt.PublicKey) error {
 	n.rotateMu.Lock()
 	defer n.rotateMu.Unlock()
-	var bodies []*crdt.RekeyBody
-	err := n.rep.View(cid, func(c *crdt.Community) error {
-		var err error
-		bodies, err = rekeyBodies(c.State(), cid, log, id, secret, reason, n.millis(), exclude)
+	var targets []wrapTarget
+	if err := n.rep.View(cid, func(c *crdt.Community) error {
+		targets = wrapTargets(c.State(), log, exclude)
+		return nil
+	}); err != nil {
 		return err
-	})
+	}
+	// Wrapping takes up to a second for thousands of members: not under
+	// the replica's lock.
+	bodies, err := rekeyBodies(targets, cid, log, id, secret, reason, n.millis())
 	if err != nil {
 		return err
 	}
