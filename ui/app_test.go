@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -135,6 +136,32 @@ func TestFirstRun(t *testing.T) {
 	test.Tap(s.button)
 	if gotName != "Maria Lopez" || ready != f {
 		t.Fatalf("FirstRun got %q, ready=%v", gotName, ready)
+	}
+}
+
+// TestUnlock: a wrong passphrase says so and lets the user try again; the
+// right one opens the app.
+func TestUnlock(t *testing.T) {
+	test.NewTempApp(t)
+	f := newFake()
+	var ready Backend
+	s := NewUnlockScreen(func(_ context.Context, pass []byte) (Backend, error) {
+		if string(pass) != "glow-team-2027" {
+			return nil, fmt.Errorf("open database: %w", ErrWrongPassphrase)
+		}
+		return f, nil
+	}, func(b Backend) { ready = b }, func(fn func()) { fn() })
+	w := test.NewWindow(s.Content())
+	defer w.Close()
+	test.Type(s.entry, "glow-team")
+	test.Tap(s.button)
+	if ready != nil || !s.errLabel.Visible() || !strings.Contains(s.errLabel.Text, "does not open") || s.entry.Text != "" {
+		t.Fatalf("wrong passphrase: ready=%v, error %q", ready, s.errLabel.Text)
+	}
+	test.Type(s.entry, "glow-team-2027")
+	test.Tap(s.button)
+	if ready != f {
+		t.Fatal("the right passphrase did not open the app")
 	}
 }
 

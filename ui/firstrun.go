@@ -31,11 +31,7 @@ func NewFirstRun(a fyne.App, create FirstRun, ready func(Backend), spawn func(fu
 		spawn = func(f func()) { go f() }
 	}
 	s := &FirstRunScreen{}
-	title := widget.NewLabelWithStyle("Welcome to Umbrella", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	title.SizeName = theme.SizeNameHeadingText
-	intro := widget.NewLabel("Your team's home for announcements, training and wins. Messages go straight between your team's computers — no server, no ads.\n\nWhat should your team call you?")
-	intro.Wrapping = fyne.TextWrapWord
-	intro.Alignment = fyne.TextAlignCenter
+	title, intro := screenHeader("Welcome to Umbrella", "Your team's home for announcements, training and wins. Messages go straight between your team's computers — no server, no ads.\n\nWhat should your team call you?")
 	s.name = widget.NewEntry()
 	s.name.SetPlaceHolder("Your name, e.g. Maria Lopez")
 	s.errLabel = errorLabel()
@@ -93,6 +89,16 @@ func NewFirstRun(a fyne.App, create FirstRun, ready func(Backend), spawn func(fu
 	s.root = container.NewCenter(container.NewGridWrap(fyne.NewSize(440, 320),
 		container.NewVBox(title, intro, s.name, s.button, s.progress, s.errLabel)))
 	return s
+}
+
+// screenHeader is the centred title and text of a full-window screen.
+func screenHeader(title, text string) (*widget.Label, *widget.Label) {
+	t := widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	t.SizeName = theme.SizeNameHeadingText
+	intro := widget.NewLabel(text)
+	intro.Wrapping = fyne.TextWrapWord
+	intro.Alignment = fyne.TextAlignCenter
+	return t, intro
 }
 
 // Content returns the screen's root object.

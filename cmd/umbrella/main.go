@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/node"
 	"github.com/umbrella-p2p/umbrella/ui"
 )
@@ -48,7 +49,7 @@ func main() {
 	}
 	cfg.Relays = relays
 	if p := os.Getenv("UMBRELLA_PASSPHRASE"); p != "" {
-		cfg.Passphrase = []byte(p) // the app has no passphrase prompt yet
+		cfg.Passphrase = []byte(p) // otherwise the app asks when the database key is locked
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "umbrella:", strings.TrimPrefix(err.Error(), "config: "))
@@ -75,7 +76,17 @@ func main() {
 	}
 	if node.HasIdentity(*home) {
 		b, err := open(context.Background())
-		if err != nil {
+		if errors.Is(err, identity.ErrPassphraseNeeded) || errors.Is(err, identity.ErrWrongPassphrase) {
+			unlock := ui.NewUnlockScreen(func(ctx context.Context, pass []byte) (ui.Backend, error) {
+				cfg.Passphrase = pass
+				b, err := open(ctx)
+				if errors.Is(err, identity.ErrWrongPassphrase) {
+					return nil, fmt.Errorf("%w: %w", ui.ErrWrongPassphrase, err)
+				}
+				return b, err
+			}, showMain, nil)
+			w.SetContent(unlock.Content())
+		} else if err != nil {
 			msg := widget.NewLabel("Umbrella could not start:\n\n" + err.Error())
 			msg.Wrapping = fyne.TextWrapWord
 			w.SetContent(container.NewPadded(msg))
