@@ -4,6 +4,7 @@
 #   make test    vet + race-checked fast suite + slow and end-to-end tests
 #   make build   both binaries into bin/
 #   make bench   the benchmarks behind the README's Performance table
+#   make screenshots  the app's main screen, light and dark, as PNGs in docs/screenshots
 
 GO      ?= go
 ARGS    ?=
@@ -11,7 +12,7 @@ ARGS    ?=
 SYSPKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
            libxinerama-dev libxi-dev libxxf86vm-dev
 
-.PHONY: run test build bench deps clean vet test-fast test-slow
+.PHONY: run test build bench deps clean vet test-fast test-slow screenshots
 
 # deps installs the missing system packages with apt-get when run as root,
 # and otherwise prints the exact command to run.
@@ -64,6 +65,12 @@ test: vet test-fast test-slow
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+# screenshots renders the golden main screens (no display needed) into
+# docs/screenshots.
+screenshots: deps
+	mkdir -p docs/screenshots
+	UMBRELLA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestGoldenMainScreen' ./ui
 
 clean:
 	rm -rf bin

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -410,7 +414,26 @@ func TestGoldenMainScreen(t *testing.T) {
 			f.deliver(c.ID, gid, "Chloe", "Quick question: can I share the spring catalogue with customers yet?", false)
 			h.drain()
 			h.a.convo.reload(true)
-			test.AssertImageMatches(t, "main_"+variant.name+".png", h.w.Canvas().Capture())
+			img := h.w.Canvas().Capture()
+			test.AssertImageMatches(t, "main_"+variant.name+".png", img)
+			writeScreenshot(t, "main_"+variant.name+".png", img)
 		})
+	}
+}
+
+// writeScreenshot saves img as a PNG in $UMBRELLA_SCREENSHOTS, when set
+// (`make screenshots`).
+func writeScreenshot(t *testing.T, name string, img image.Image) {
+	dir := os.Getenv("UMBRELLA_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
 	}
 }
