@@ -230,7 +230,6 @@ type Epoch struct {
 	ID     EpochID
 	Log    ID // zero for the control log
 	By     PublicKey
-	First  ID // the op of its first part
 	Last   ID // the op of the part that completed it
 	Reason uint8
 	Time   int64
@@ -296,7 +295,7 @@ func (s *State) applyRekey(o *Op, b *RekeyBody) {
 	}
 	e := s.Epochs[id]
 	if e == nil {
-		e = &Epoch{ID: id, Log: log, By: o.Author, First: o.ID(), Reason: b.Reason, Time: b.Time, Parts: b.Parts, Check: b.Check, Wraps: map[PublicKey]Wrap{}}
+		e = &Epoch{ID: id, Log: log, By: o.Author, Reason: b.Reason, Time: b.Time, Parts: b.Parts, Check: b.Check, Wraps: map[PublicKey]Wrap{}}
 	} else {
 		c := *e // states share epochs: copy on write
 		c.have = slices.Clone(e.have)

@@ -206,13 +206,13 @@ func TestWrapUnwrap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := k.Unwrap(s, p.Public, info, w)
+			got, err := k.UnwrapAny(s, info, w)
 			if err != nil || !bytes.Equal(got, secret) {
 				t.Fatalf("unwrap: %v", err)
 			}
 			// Bound to its recipient and epoch.
 			other := WrapInfo(community, crdt.ZeroID, id, newSigner(4).key())
-			if _, err := k.Unwrap(s, p.Public, other, w); !errors.Is(err, ErrDecrypt) {
+			if _, err := k.UnwrapAny(s, other, w); !errors.Is(err, ErrDecrypt) {
 				t.Fatalf("unwrap with another recipient's info: %v", err)
 			}
 			// Survives a restart.

@@ -153,28 +153,6 @@ func (k *Keyring) Prekey() *Prekey {
 	return k.prekeys[len(k.prekeys)-1]
 }
 
-// prekeyFor finds the prekey with the given public key.
-func (k *Keyring) prekeyFor(suite Suite, public []byte) *Prekey {
-	for _, p := range k.prekeys {
-		if p.Suite == suite && bytes.Equal(p.Public, public) {
-			return p
-		}
-	}
-	return nil
-}
-
-// Unwrap opens a wrapped secret with whichever of this node's prekeys it
-// was made for; public is the prekey's public key.
-func (k *Keyring) Unwrap(suite Suite, public, info, wrapped []byte) ([]byte, error) {
-	k.mu.Lock()
-	p := k.prekeyFor(suite, public)
-	k.mu.Unlock()
-	if p == nil {
-		return nil, fmt.Errorf("%w: wrapped to a prekey this node does not hold", ErrNoKey)
-	}
-	return p.Unwrap(info, wrapped)
-}
-
 // UnwrapAny tries every prekey of this node of suite s.
 func (k *Keyring) UnwrapAny(s Suite, info, wrapped []byte) ([]byte, error) {
 	k.mu.Lock()
@@ -339,19 +317,20 @@ func (k *Keyring) Open(o *crdt.Op) ([]byte, error) {
 		c = &chain{ck: chainStart(e.Secret, o.Community, e.Log, o.Author), skipped: map[uint32][32]byte{}}
 		k.recv[ckey] = c
 	}
+	// Find the message key without moving the chain: only a ciphertext
+	// that opens may commit, so a forged header changes nothing.
 	var mk [32]byte
-	fromSkipped := false
+	var commit func()
 	switch {
 	case s.Index < c.next:
 		m, ok := c.skipped[s.Index]
 		if !ok {
 			return nil, fmt.Errorf("%w: index %d of %x", ErrReplay, s.Index, o.Author[:4])
 		}
-		mk, fromSkipped = m, true
+		mk, commit = m, func() { delete(c.skipped, s.Index) }
 	case s.Index >= MaxIndex:
 		return nil, fmt.Errorf("%w: index %d beyond an epoch's %d", ErrDecrypt, s.Index, MaxIndex)
 	default:
-		// Derive without committing: a forged header must not move the chain.
 		ck := c.ck
 		var skipped [][32]byte
 		from := c.next
@@ -367,25 +346,19 @@ func (k *Keyring) Open(o *crdt.Op) ([]byte, error) {
 		}
 		var next [32]byte
 		mk, next = step(ck)
-		a, nonce := aeadOf(mk)
-		plain, err := a.Open(nil, nonce, s.Ciphertext, o.SealAD())
-		if err != nil {
-			return nil, fmt.Errorf("%w: op %s", ErrDecrypt, o.ID().Short())
+		commit = func() {
+			for j, m := range skipped {
+				c.keep(from+uint32(j), m)
+			}
+			c.next, c.ck = s.Index+1, next
 		}
-		for j, m := range skipped {
-			c.keep(from+uint32(j), m)
-		}
-		c.next, c.ck = s.Index+1, next
-		return plain, nil
 	}
-	a, nonce := aeadOf(mk)
-	plain, err := a.Open(nil, nonce, s.Ciphertext, o.SealAD())
+	box, nonce := aeadOf(mk)
+	plain, err := box.Open(nil, nonce, s.Ciphertext, o.SealAD())
 	if err != nil {
 		return nil, fmt.Errorf("%w: op %s", ErrDecrypt, o.ID().Short())
 	}
-	if fromSkipped {
-		delete(c.skipped, s.Index)
-	}
+	commit()
 	return plain, nil
 }
 

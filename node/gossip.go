@@ -107,10 +107,10 @@ func gossipOptions(filter pubsub.PeerFilter, appScore func(peer.ID) float64, ins
 const evictGrace = 2 * time.Second
 
 // evictReaders drops, after evictGrace, the connection to every peer on one
-// of community cid's topics that may no longer read its log (removed, left,
-// out of the group). The peer filter keeps such peers out of new meshes,
-// but gossipsub keeps forwarding to a peer already grafted; reconnecting
-// rebuilds the meshes without it.
+// of community cid's topics that is no longer a member (removed or left).
+// The peer filter keeps such peers out of new meshes, but gossipsub keeps
+// forwarding to a peer already grafted; reconnecting rebuilds the meshes
+// without it.
 func (n *Node) evictReaders(cid crdt.ID) {
 	n.after(evictGrace, func() { n.evictNow(cid) })
 }
@@ -147,9 +147,13 @@ func (n *Node) evictNow(cid crdt.ID) {
 	evict := map[peer.ID]bool{}
 	_ = n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
-		for i, jt := range joined {
+		// Only peers no longer in the community are dropped. A member on a
+		// group topic it may not read in this state may have joined the
+		// group by an op not here yet; one that left the group reads
+		// nothing sent after, which is sealed under epochs it is not given.
+		for i := range joined {
 			for _, p := range on[i] {
-				if k, ok := keyOf(p); !ok || !st.MayRead(k, jt.log) {
+				if k, ok := keyOf(p); !ok || st.Role(k) == crdt.RoleNone {
 					evict[p] = true
 				}
 			}

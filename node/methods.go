@@ -447,7 +447,7 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join 
 	}
 	// Keys first, from the member that admitted us: the genesis and
 	// everything after it is sealed.
-	if err := n.fetchKeys(ctx, ai.ID, inv.Community); err != nil {
+	if _, err := n.fetchKeys(ctx, ai.ID, inv.Community); err != nil {
 		return fmt.Errorf("keys from %s: %w", ai.ID.ShortString(), err)
 	}
 	if err := n.pull(ctx, ai.ID, inv.Community); err != nil {
