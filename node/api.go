@@ -31,6 +31,12 @@ type Community struct {
 	Name    string  `json:"name"`
 	Members int     `json:"members"`
 	Role    string  `json:"role"` // the local member's role: "owner", "admin" or "member"
+	// Description is the community's description, as admins set it.
+	Description string `json:"description,omitempty"`
+	// Unread counts others' messages not yet read in the unmuted groups
+	// the local member is in; Mentions those of them that mention it.
+	Unread   int `json:"unread"`
+	Mentions int `json:"mentions,omitempty"`
 }
 
 // Group is one group of a community.
@@ -44,6 +50,13 @@ type Group struct {
 	Archived    bool      `json:"archived,omitempty"`  // read-only
 	Suggested   bool      `json:"suggested,omitempty"` // a member's suggestion awaiting an admin
 	CanPost     bool      `json:"can_post"`            // the local member may write messages here
+	Members     int       `json:"members"`             // how many members the group has
+	// Unread counts others' messages the local member has not read (see
+	// MarkRead); Mentions those of them that mention it. Both are zero in
+	// groups the member is not in.
+	Unread   int  `json:"unread"`
+	Mentions int  `json:"mentions,omitempty"`
+	Muted    bool `json:"muted,omitempty"` // no notifications, not counted in the community's unread
 }
 
 // Member is one member of a community.
@@ -54,6 +67,8 @@ type Member struct {
 	// SafetyNumber is the member's fingerprint (identity.SafetyNumber):
 	// compare it with what the member's own app shows.
 	SafetyNumber string `json:"safety_number"`
+	// Online: this node is connected to the member right now.
+	Online bool `json:"online"`
 }
 
 // Message is one message or poll in a group, as shown to people, with its
@@ -78,6 +93,68 @@ type Message struct {
 	Pinned    bool       `json:"pinned,omitempty"`
 	Reactions []Reaction `json:"reactions,omitempty"`
 	Poll      *Poll      `json:"poll,omitempty"`
+	// Quote is what a reply answers, to show above it.
+	Quote *Quote `json:"quote,omitempty"`
+	// Index is the message's position in the group's display order (as in
+	// Page); set by MessagePage, Pinned and Search.
+	Index int `json:"-"`
+}
+
+// Quote is the replied-to message as a reply shows it.
+type Quote struct {
+	ID         crdt.ID `json:"id"`
+	AuthorName string  `json:"author_name,omitempty"`
+	// Text is the start of the quoted text (at most QuoteRunes runes).
+	Text    string `json:"text,omitempty"`
+	Deleted bool   `json:"deleted,omitempty"`
+	Hidden  bool   `json:"hidden,omitempty"`
+	// Missing: the quoted message is not here (not synced yet, or said
+	// before this member came in a community that hides history).
+	Missing bool `json:"missing,omitempty"`
+	// Index is the quoted message's position in the display order, -1
+	// when Missing.
+	Index int `json:"-"`
+}
+
+// QuoteRunes is how much of a replied-to message a Quote carries.
+const QuoteRunes = 160
+
+// Page is a window of a group's messages in display order.
+type Page struct {
+	// Total is how many messages the group shows this member.
+	Total int
+	// From is the index of Messages[0].
+	From     int
+	Messages []Message
+	// FirstUnread is the index of the first message by someone else that
+	// the local member has not read, or -1.
+	FirstUnread int
+}
+
+// MaxPage is the most messages one MessagePage call returns.
+const MaxPage = 500
+
+// JoinStage is how far a join has come.
+type JoinStage int
+
+// Join stages, in the order they happen.
+const (
+	JoinChecking   JoinStage = iota + 1 // the link's signature and expiry
+	JoinConnecting                      // dialling the inviter or a relay (Peer)
+	JoinAdmitted                        // a member admitted us; fetching keys
+	JoinSyncing                         // pulling the community (Ops so far)
+	JoinRequested                       // approval needed: the request was recorded
+)
+
+// JoinProgress reports a join's stage to the caller of JoinWithProgress.
+type JoinProgress struct {
+	Stage JoinStage
+	// Community is the name the link carries.
+	Community string
+	// Peer is the short peer id being dialled (JoinConnecting).
+	Peer string
+	// Ops is how many ops have arrived so far (JoinSyncing).
+	Ops int
 }
 
 // Reaction is one emoji under a message.
@@ -168,9 +245,28 @@ type API interface {
 	GroupRequests(community, group crdt.ID) ([]JoinRequest, error)
 	DecideGroupJoin(ctx context.Context, community, group crdt.ID, peerID string, approve bool) error
 	Join(ctx context.Context, link string) (Community, error)
+	// JoinWithProgress is Join, calling progress (from the joining
+	// goroutine) as each stage begins. progress may be nil.
+	JoinWithProgress(ctx context.Context, link string, progress func(JoinProgress)) (Community, error)
 	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
 	Messages(community, group crdt.ID) ([]Message, error)
 	Message(community, group, id crdt.ID) (Message, error)
+	// MessagePage returns up to limit (≤ MaxPage) messages from index
+	// from; a negative from means the last limit messages.
+	MessagePage(community, group crdt.ID, from, limit int) (Page, error)
+	// Pinned returns a group's pinned messages, oldest pin first.
+	Pinned(community, group crdt.ID) ([]Message, error)
+	// Search returns up to limit messages of a group whose text (or poll
+	// question or options, or author name) contains query, ignoring case,
+	// newest first.
+	Search(community, group crdt.ID, query string, limit int) ([]Message, error)
+	// MarkRead records that the local member has read every message of
+	// the group (this device only).
+	MarkRead(ctx context.Context, community, group crdt.ID) error
+	// SetMuted silences a group's notifications (this device only).
+	SetMuted(ctx context.Context, community, group crdt.ID, muted bool) error
+	// GroupMembers lists a group's members, like Members.
+	GroupMembers(community, group crdt.ID) ([]Member, error)
 	Reply(ctx context.Context, community, group, replyTo crdt.ID, text string) (crdt.ID, error)
 	Edit(ctx context.Context, community, group, msg crdt.ID, text string) error
 	Delete(ctx context.Context, community, group, msg crdt.ID) error
