@@ -3,12 +3,13 @@ package ui
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -16,8 +17,9 @@ import (
 	"github.com/umbrella-p2p/umbrella/node"
 )
 
-// App is the main window's content bound to one backend. Its fields are
-// touched only on the UI goroutine.
+// App is the main window's content bound to one backend: the rail of
+// communities, the selected community's home, the conversation and the
+// info pane. Its fields are touched only on the UI goroutine.
 type App struct {
 	win  fyne.Window
 	b    Backend
@@ -28,41 +30,83 @@ type App struct {
 	// afterEvent, when set, is called on the UI goroutine after each
 	// backend event is handled (a test hook).
 	afterEvent func(node.Event)
+	// notify shows a system notification.
+	notify func(title, body string)
+	logger *slog.Logger
+	// foreground: the window has the focus (no notifications for what
+	// the member is looking at).
+	foreground bool
 
 	communities []node.Community
 	groups      []node.Group
-	messages    []node.Message
 	community   crdt.ID // selected community; zero when none
 	group       crdt.ID // selected group; zero when none
+	members     map[string]node.Member
+	membersOf   crdt.ID // the community members holds
 
-	root          *fyne.Container
-	communityList *widget.List
-	groupList     *widget.List
-	groupPane     *fyne.Container
-	groupHeader   *fyne.Container
-	groupHint     *widget.RichText
-	communityName *widget.Label
-	inviteButton  *widget.Button
-	membersButton *widget.Button
-	netStatus     *widget.RichText // online, syncing or offline
-	convo         *conversation
-	lastDialog    *dlg // the most recently opened dialog
-	unsubscribe   func()
-	done          chan struct{}
+	root      *fyne.Container
+	rail      *rail
+	home      *home
+	convo     *conversation
+	info      *infoPane
+	inner     *container.Split // conversation | info pane
+	infoShown bool
+
+	dialogs     []*dlg        // open dialogs, oldest first
+	lastDialog  *dlg          // the most recently opened dialog
+	lastPopUp   *widget.PopUp // the most recently shown pop-up
+	switcher    *switcher     // the Ctrl+K switcher, when open
+	seen        map[crdt.ID]groupCounts
+	pendingOpen string // an invite link to open once the window is shown
+
+	unsubscribe func()
+	done        chan struct{}
 }
+
+// groupCounts are a group's unread counts as last seen, to notice new
+// mentions and announcements.
+type groupCounts struct{ unread, mentions int }
 
 // New builds the main screen for backend b in window w and starts
 // listening to b's events. Call Close when the window closes.
 func New(w fyne.Window, b Backend) *App {
-	a := &App{win: w, b: b, self: b.Self(), now: time.Now, spawn: func(f func()) { go f() }, done: make(chan struct{})}
-	a.build()
+	a := newApp(w, b)
+	a.notify = func(title, body string) {
+		fyne.CurrentApp().SendNotification(fyne.NewNotification(title, body))
+	}
+	lc := fyne.CurrentApp().Lifecycle()
+	lc.SetOnEnteredForeground(func() { a.foreground = true; a.convo.markRead() })
+	lc.SetOnExitedForeground(func() { a.foreground = false })
+	w.SetMainMenu(a.mainMenu())
 	events, cancel := b.Subscribe()
 	a.unsubscribe = cancel
 	go a.listen(events)
 	go a.tickStatus()
+	a.start()
+	return a
+}
+
+// newApp builds the screen without starting anything.
+func newApp(w fyne.Window, b Backend) *App {
+	a := &App{win: w, b: b, self: b.Self(), now: time.Now, spawn: func(f func()) { go f() },
+		notify: func(string, string) {}, logger: slog.Default().With("component", "ui"),
+		foreground: true, seen: map[crdt.ID]groupCounts{}, done: make(chan struct{})}
+	a.build()
+	return a
+}
+
+// start shows the first state.
+func (a *App) start() {
 	a.reloadCommunities()
 	a.refreshStatus()
-	return a
+	for _, c := range a.communities {
+		if gs, err := a.b.Groups(c.ID); err == nil {
+			a.checkNotifications(c, gs)
+		}
+	}
+	if len(a.communities) > 0 {
+		a.selectCommunity(a.communities[0].ID)
+	}
 }
 
 // Content returns the screen's root object.
@@ -77,11 +121,45 @@ func (a *App) Close() {
 	}
 }
 
-// listen forwards backend events to the UI goroutine.
+// OpenLink starts joining with an invite link (an umbrella:// link the app
+// was opened with): the join dialog shows it and its progress.
+func (a *App) OpenLink(link string) {
+	a.showJoin(strings.TrimSpace(link))
+	if d := a.lastDialog; d != nil && d.confirm != nil && strings.TrimSpace(link) != "" {
+		d.confirm.OnTapped()
+	}
+}
+
+// listen forwards backend events to the UI goroutine, a batch at a time:
+// whatever arrived while the UI was busy is handled together, each
+// distinct event once.
 func (a *App) listen(events <-chan node.Event) {
 	defer close(a.done)
 	for ev := range events {
-		fyne.Do(func() { a.handle(ev) })
+		batch := []node.Event{ev}
+	more:
+		for len(batch) < 512 {
+			select {
+			case e, ok := <-events:
+				if !ok {
+					break more
+				}
+				batch = append(batch, e)
+			default:
+				break more
+			}
+		}
+		fyne.DoAndWait(func() { a.handleBatch(batch) })
+	}
+}
+
+func (a *App) handleBatch(batch []node.Event) {
+	seen := map[node.Event]bool{}
+	for _, e := range batch {
+		if !seen[e] {
+			seen[e] = true
+			a.handle(e)
+		}
 	}
 }
 
@@ -104,16 +182,26 @@ func (a *App) handle(ev node.Event) {
 	switch ev.Kind {
 	case node.EventCommunities:
 		a.reloadCommunities()
+		if ev.Community == a.community {
+			a.membersOf = crdt.ID{}
+			a.home.refreshHeader()
+			a.info.refresh()
+		}
 	case node.EventGroups:
 		if ev.Community == a.community {
 			a.reloadGroups()
+		} else {
+			a.checkCommunity(ev.Community)
 		}
 	case node.EventMessages:
 		if ev.Community == a.community && ev.Group == a.group {
-			a.convo.reload(false)
+			a.convo.reload()
 		}
+		a.checkCommunity(ev.Community)
+		a.rail.refresh()
 	case node.EventPeers:
 		a.refreshStatus()
+		a.info.refreshOnline()
 	}
 	if a.afterEvent != nil {
 		a.afterEvent(ev)
@@ -121,82 +209,110 @@ func (a *App) handle(ev node.Event) {
 }
 
 func (a *App) build() {
-	a.communityList = widget.NewList(
-		func() int { return len(a.communities) },
-		func() fyne.CanvasObject {
-			name := widget.NewLabelWithStyle("Community", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			name.Truncation = fyne.TextTruncateEllipsis
-			return container.NewVBox(name, secondary(""))
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			c := a.communities[i]
-			box := o.(*fyne.Container)
-			box.Objects[0].(*widget.Label).SetText(c.Name)
-			setSecondary(box.Objects[1], memberCount(c.Members)+" · "+c.Role)
-		})
-	a.communityList.OnSelected = func(i widget.ListItemID) { a.selectCommunity(a.communities[i].ID) }
-
-	newButton := widget.NewButtonWithIcon("New community", theme.ContentAddIcon(), a.showCreateCommunity)
-	joinButton := widget.NewButtonWithIcon("Join with link", theme.MailComposeIcon(), a.showJoin)
-	me := widget.NewLabelWithStyle(a.self.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	me.Truncation = fyne.TextTruncateEllipsis
-	peer := secondary("Your id " + shortPeer(a.self.PeerID))
-	safety := secondary("Safety number " + a.self.SafetyNumber)
-	safety.Truncation, safety.Wrapping = fyne.TextTruncateOff, fyne.TextWrapWord
-	a.netStatus = secondary("")
-	rail := container.NewBorder(
-		container.NewVBox(heading("Communities"), widget.NewSeparator()),
-		container.NewVBox(widget.NewSeparator(), newButton, joinButton, widget.NewSeparator(), me, peer, safety, a.netStatus),
-		nil, nil, a.communityList)
-
-	a.groupList = widget.NewList(
-		func() int { return len(a.groups) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("group")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), nil, l)
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			g := a.groups[i]
-			box := o.(*fyne.Container)
-			icon := theme.AccountIcon()
-			if g.Kind == node.GroupAnnouncement {
-				icon = theme.VolumeUpIcon()
-			}
-			for _, o := range box.Objects {
-				switch v := o.(type) {
-				case *widget.Icon:
-					v.SetResource(icon)
-				case *widget.Label:
-					v.SetText(g.Name)
-				}
-			}
-		})
-	a.groupList.OnSelected = func(i widget.ListItemID) { a.selectGroup(a.groups[i].ID) }
-	a.communityName = heading("")
-	a.communityName.Truncation = fyne.TextTruncateEllipsis
-	a.inviteButton = widget.NewButtonWithIcon("Invite people", theme.ContentAddIcon(), a.showInvite)
-	a.inviteButton.Importance = widget.HighImportance
-	a.membersButton = widget.NewButtonWithIcon("Members", theme.AccountIcon(), a.showMembers)
-	a.groupHeader = container.NewVBox(a.communityName, container.NewGridWithColumns(2, a.inviteButton, a.membersButton), widget.NewSeparator())
-	a.groupHint = secondary("Choose a community to see its groups.")
-	a.groupHint.Truncation = fyne.TextTruncateOff
-	a.groupHint.Wrapping = fyne.TextWrapWord
-	a.groupPane = container.NewBorder(a.groupHeader, nil, nil, nil, a.groupList)
-
+	a.rail = newRail(a)
+	a.home = newHome(a)
 	a.convo = newConversation(a)
-	inner := container.NewHSplit(a.groupPane, a.convo.root)
-	inner.Offset = 0.28
-	outer := container.NewHSplit(rail, inner)
-	outer.Offset = 0.22
+	a.info = newInfoPane(a)
+	a.inner = container.NewHSplit(a.convo.root, a.info.root)
+	a.inner.Offset = 1
+	middle := container.NewHSplit(a.home.root, a.inner)
+	middle.Offset = 0.3
+	outer := container.NewHSplit(a.rail.root, middle)
+	outer.Offset = 0.2
 	a.root = container.NewStack(outer)
+	a.setInfoShown(false)
 	a.showCommunityPane(false)
+	a.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyEscape {
+			a.escape()
+		}
+	})
+	for _, s := range a.shortcuts() {
+		a.win.Canvas().AddShortcut(s, func(sc fyne.Shortcut) { a.shortcut(sc) })
+	}
+}
+
+// shortcuts are the app's keyboard shortcuts: Ctrl+K switches group,
+// Ctrl+F searches the open group, Ctrl+I shows the info pane.
+func (a *App) shortcuts() []*desktop.CustomShortcut {
+	mod := fyne.KeyModifierShortcutDefault
+	return []*desktop.CustomShortcut{
+		{KeyName: fyne.KeyK, Modifier: mod},
+		{KeyName: fyne.KeyF, Modifier: mod},
+		{KeyName: fyne.KeyI, Modifier: mod},
+	}
+}
+
+// shortcut runs the app's action for s, reporting whether it was one.
+func (a *App) shortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	if !ok || cs.Modifier != fyne.KeyModifierShortcutDefault {
+		return false
+	}
+	switch cs.KeyName {
+	case fyne.KeyK:
+		a.showSwitcher()
+	case fyne.KeyF:
+		a.convo.toggleSearch()
+	case fyne.KeyI:
+		a.toggleInfo()
+	default:
+		return false
+	}
+	return true
+}
+
+// escape closes what is on top: a dialog, the search bar, a reply or edit
+// in progress.
+func (a *App) escape() {
+	switch {
+	case a.closeTopDialog():
+	case a.convo.searching:
+		a.convo.closeSearch()
+	case a.convo.replyTo != nil || a.convo.editing != nil:
+		a.convo.cancelContext()
+	}
+}
+
+// mainMenu is the window's menu bar, with the shortcuts in it.
+func (a *App) mainMenu() *fyne.MainMenu {
+	sc := a.shortcuts()
+	item := func(label string, s *desktop.CustomShortcut, fn func()) *fyne.MenuItem {
+		it := fyne.NewMenuItem(label, fn)
+		it.Shortcut = s
+		return it
+	}
+	return fyne.NewMainMenu(
+		fyne.NewMenu("Community",
+			fyne.NewMenuItem("New community…", a.showCreateCommunity),
+			fyne.NewMenuItem("Join with a link…", func() { a.showJoin("") }),
+		),
+		fyne.NewMenu("Go",
+			item("Switch group…", sc[0], a.showSwitcher),
+			item("Search in group…", sc[1], a.convo.toggleSearch),
+			item("Group info", sc[2], a.toggleInfo),
+		),
+	)
+}
+
+// focus gives o the keyboard focus, if it is on screen.
+func (a *App) focus(o fyne.Focusable) {
+	if cv := fyne.CurrentApp().Driver().CanvasForObject(o.(fyne.CanvasObject)); cv != nil {
+		cv.Focus(o)
+	}
+}
+
+func (a *App) clipboard() fyne.Clipboard { return fyne.CurrentApp().Clipboard() }
+
+// log records a failure that needs no dialog.
+func (a *App) log(what string, err error) {
+	a.logger.Warn(what, "err", err)
 }
 
 // refreshStatus shows whether the node is online, syncing or offline, and
 // how many peers it reaches directly or through a relay.
 func (a *App) refreshStatus() {
-	setSecondary(a.netStatus, statusText(a.b.Status()))
+	a.rail.setStatus(statusText(a.b.Status()))
 }
 
 // statusText is the indicator's wording for st.
@@ -231,6 +347,11 @@ func secondary(text string) *widget.RichText {
 	return rt
 }
 
+// secondaryStyle is the style of dimmed, smaller text (times, counts).
+func secondaryStyle(inline bool) widget.RichTextStyle {
+	return widget.RichTextStyle{Inline: inline, ColorName: theme.ColorNamePlaceHolder, SizeName: theme.SizeNameCaptionText}
+}
+
 func setSecondary(o fyne.CanvasObject, text string) {
 	rt := o.(*widget.RichText)
 	rt.Segments[0].(*widget.TextSegment).Text = text
@@ -257,17 +378,16 @@ func shortPeer(p string) string {
 	return p
 }
 
-// showCommunityPane shows the groups pane, or a welcome when no community
-// is selected.
+// showCommunityPane shows the community's home, or a welcome when none is
+// selected.
 func (a *App) showCommunityPane(selected bool) {
 	if selected {
-		a.groupPane.Objects = []fyne.CanvasObject{a.groupList, a.groupHeader}
-		a.groupPane.Refresh()
+		a.home.show()
 		a.convo.showEmpty("Choose a group to start reading.")
 		return
 	}
-	a.groupPane.Objects = []fyne.CanvasObject{container.NewVBox(layout.NewSpacer(), a.groupHint, layout.NewSpacer())}
-	a.groupPane.Refresh()
+	a.home.showHint()
+	a.setInfoShown(false)
 	if len(a.communities) == 0 {
 		a.convo.showWelcome()
 	} else {
@@ -277,17 +397,14 @@ func (a *App) showCommunityPane(selected bool) {
 
 func (a *App) reloadCommunities() {
 	a.communities = a.b.Communities()
-	a.communityList.Refresh()
+	a.rail.reload()
 	found := false
-	for i, c := range a.communities {
-		if c.ID == a.community {
-			found = true
-			a.communityList.Select(i)
-			a.communityName.SetText(c.Name)
-		}
+	for _, c := range a.communities {
+		found = found || c.ID == a.community
 	}
 	if !found && !a.community.IsZero() {
 		a.community, a.group = crdt.ID{}, crdt.ID{}
+		a.groups = nil
 	}
 	if a.community.IsZero() {
 		a.showCommunityPane(false)
@@ -301,15 +418,14 @@ func (a *App) selectCommunity(id crdt.ID) {
 		return
 	}
 	a.community, a.group = id, crdt.ID{}
-	for _, c := range a.communities {
-		if c.ID == id {
-			a.communityName.SetText(c.Name)
-		}
-	}
+	a.membersOf = crdt.ID{}
+	a.rail.selectCommunity(id)
 	a.showCommunityPane(true)
 	a.reloadGroups()
+	a.info.refresh()
 }
 
+// reloadGroups re-reads the selected community's groups.
 func (a *App) reloadGroups() {
 	gs, err := a.b.Groups(a.community)
 	if err != nil {
@@ -317,13 +433,23 @@ func (a *App) reloadGroups() {
 		return
 	}
 	a.groups = gs
-	a.groupList.UnselectAll()
-	a.groupList.Refresh()
-	for i, g := range a.groups {
-		if g.ID == a.group {
-			a.groupList.Select(i)
+	c, _ := a.selected()
+	a.checkNotifications(c, gs)
+	a.home.reload()
+	if !a.group.IsZero() {
+		_, g := a.selected()
+		if g.ID.IsZero() { // the group is gone
+			a.group = crdt.ID{}
+			a.convo.showEmpty("Choose a group to start reading.")
+		} else {
+			wasJoined := a.convo.openGroup.Joined
+			a.convo.updateHeader()
+			if g.Joined != wasJoined {
+				a.convo.open()
+			}
 		}
 	}
+	a.info.refresh()
 }
 
 func (a *App) selectGroup(id crdt.ID) {
@@ -331,7 +457,16 @@ func (a *App) selectGroup(id crdt.ID) {
 		return
 	}
 	a.group = id
+	a.home.markSelected()
 	a.convo.open()
+	a.info.refresh()
+}
+
+// openGroup shows group gid of community cid (the switcher, a
+// notification).
+func (a *App) openGroup(cid, gid crdt.ID) {
+	a.selectCommunity(cid)
+	a.selectGroup(gid)
 }
 
 // selected returns the selected community and group summaries.
@@ -351,23 +486,44 @@ func (a *App) selected() (node.Community, node.Group) {
 	return c, g
 }
 
+// isAdmin reports whether the local member is an admin or owner of the
+// selected community.
+func (a *App) isAdmin() bool {
+	c, _ := a.selected()
+	return c.Role == "admin" || c.Role == "owner"
+}
+
+// memberIndex returns the selected community's members by peer id,
+// reading them once per change of membership.
+func (a *App) memberIndex() map[string]node.Member {
+	if a.membersOf == a.community && a.members != nil {
+		return a.members
+	}
+	a.members = map[string]node.Member{}
+	a.membersOf = a.community
+	ms, err := a.b.Members(a.community)
+	if err != nil {
+		a.log("list members", err)
+		return a.members
+	}
+	for _, m := range ms {
+		a.members[m.PeerID] = m
+	}
+	return a.members
+}
+
 func (a *App) showError(what string, err error) {
-	a.showErrorText(what, err.Error())
+	a.showErrorText(what, explain(err))
 }
 
 func (a *App) showErrorText(what, detail string) {
 	d := a.newDialog(what, nil)
 	msg := widget.NewLabel(capitalize(detail))
 	msg.Wrapping = fyne.TextWrapWord
-	d.setContent(msg, widget.NewButton("OK", d.hide))
+	ok := widget.NewButton("OK", d.hide)
+	d.setContent(msg, ok)
+	d.confirm = ok
 	d.show()
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // background runs work off the UI goroutine and then done on it.
@@ -378,17 +534,25 @@ func (a *App) background(work func() error, done func(error)) {
 	})
 }
 
+func errorLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}
+
 func (a *App) showCreateCommunity() {
 	d := a.newDialog("New community", nil)
-	name := widget.NewEntry()
+	name := newKeyEntry(a)
 	name.SetPlaceHolder("e.g. Glow Team — Spring Launch")
-	errLabel := errorLabel()
+	d.errLabel = errorLabel()
 	var create *widget.Button
 	create = widget.NewButton("Create", func() {
 		n := strings.TrimSpace(name.Text)
 		if n == "" {
-			errLabel.SetText("Give your community a name.")
-			errLabel.Show()
+			d.errLabel.SetText("Give your community a name.")
+			d.errLabel.Show()
 			return
 		}
 		create.Disable()
@@ -399,163 +563,35 @@ func (a *App) showCreateCommunity() {
 		}, func(err error) {
 			create.Enable()
 			if err != nil {
-				errLabel.SetText(capitalize(err.Error()))
-				errLabel.Show()
+				d.fail("Could not create the community", err)
 				return
 			}
 			d.hide()
 			a.reloadCommunities()
-			a.selectCommunityByID(c.ID)
+			a.selectCommunity(c.ID)
 		})
 	})
 	create.Importance = widget.HighImportance
 	name.OnSubmitted = func(string) { create.OnTapped() }
-	intro := widget.NewLabel("A community holds your team's announcements and groups. You will be its owner.")
+	intro := widget.NewLabel("A community holds your team's announcements and groups. You will be its owner; invite your team once it is made.")
 	intro.Wrapping = fyne.TextWrapWord
-	d.setContent(container.NewVBox(intro, name, errLabel), widget.NewButton("Cancel", d.hide), create)
-	d.createEntry, d.confirm = name, create
+	cancel := widget.NewButton("Cancel", d.hide)
+	d.setContent(container.NewVBox(intro, name, d.errLabel), cancel, create)
+	d.createEntry, d.confirm, d.cancel = name, create, cancel
 	d.show()
-	a.win.Canvas().Focus(name)
+	a.focus(name)
 }
 
-func (a *App) selectCommunityByID(id crdt.ID) {
-	for i, c := range a.communities {
-		if c.ID == id {
-			a.communityList.Select(i)
+// joinGroup joins an open group, or asks to join an approval group.
+func (a *App) joinGroup(g node.Group) {
+	cid := a.community
+	what := "Could not join " + g.Name
+	a.act(what, func(ctx context.Context) error {
+		return a.b.JoinGroup(ctx, cid, g.ID)
+	}, func() {
+		if g.Policy == "approval" {
+			a.showErrorText("Request sent", "An admin of "+g.Name+" will let you in; the group opens here when they do.")
 		}
-	}
-}
-
-func errorLabel() *widget.Label {
-	l := widget.NewLabel("")
-	l.Importance = widget.DangerImportance
-	l.Wrapping = fyne.TextWrapWord
-	l.Hide()
-	return l
-}
-
-func (a *App) showJoin() {
-	d := a.newDialog("Join a community", nil)
-	link := widget.NewMultiLineEntry()
-	link.Wrapping = fyne.TextWrapBreak
-	link.SetPlaceHolder("Paste the invite link you received (umbrella://join/…)")
-	link.SetMinRowsVisible(4)
-	errLabel := errorLabel()
-	progress := widget.NewProgressBarInfinite()
-	progress.Stop()
-	progress.Hide()
-	status := widget.NewLabel("")
-	status.Hide()
-	var join *widget.Button
-	join = widget.NewButton("Join", func() {
-		text := strings.TrimSpace(link.Text)
-		if text == "" {
-			errLabel.SetText("Paste an invite link first.")
-			errLabel.Show()
-			return
-		}
-		errLabel.Hide()
-		join.Disable()
-		link.Disable()
-		progress.Show()
-		progress.Start()
-		status.SetText("Connecting to the community and catching up…")
-		status.Show()
-		var c node.Community
-		a.background(func() (err error) {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			c, err = a.b.Join(ctx, text)
-			return err
-		}, func(err error) {
-			progress.Stop()
-			progress.Hide()
-			status.Hide()
-			join.Enable()
-			link.Enable()
-			if err != nil {
-				errLabel.SetText("Could not join: " + err.Error())
-				errLabel.Show()
-				return
-			}
-			d.hide()
-			a.reloadCommunities()
-			a.selectCommunityByID(c.ID)
-		})
-	})
-	join.Importance = widget.HighImportance
-	d.setContent(container.NewVBox(link, progress, status, errLabel), widget.NewButton("Cancel", d.hide), join)
-	d.createEntry, d.confirm = link, join
-	d.show()
-	a.win.Canvas().Focus(link)
-}
-
-// showMembers lists the community's members with their safety numbers:
-// two people who read each other's number aloud (in person or on a call)
-// and find it matches what their own app shows know no one sits between
-// them.
-func (a *App) showMembers() {
-	c, _ := a.selected()
-	d := a.newDialog("Members of "+c.Name, nil)
-	ms, err := a.b.Members(c.ID)
-	if err != nil {
-		d.setContent(widget.NewLabel("Could not list the members: "+err.Error()), widget.NewButton("Close", d.hide))
-		d.show()
-		return
-	}
-	explain := widget.NewLabel("To be sure a message really comes from someone, compare their safety number here with the one their own app shows under their name.")
-	explain.Wrapping = fyne.TextWrapWord
-	rows := container.NewVBox()
-	for _, m := range ms {
-		name := m.Name
-		if m.PeerID == a.self.PeerID {
-			name += " (you)"
-		}
-		line := widget.NewRichText(
-			&widget.TextSegment{Text: name, Style: widget.RichTextStyle{Inline: true, TextStyle: fyne.TextStyle{Bold: true}}},
-			&widget.TextSegment{Text: " · " + m.Role, Style: secondaryStyle(true)},
-			&widget.TextSegment{Text: m.SafetyNumber, Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Monospace: true}}},
-		)
-		rows.Add(line)
-	}
-	scroll := container.NewVScroll(rows)
-	scroll.SetMinSize(fyne.NewSize(420, min(float32(len(ms))*56, 360)))
-	d.setContent(container.NewVBox(explain, scroll), widget.NewButton("Close", d.hide))
-	d.members = rows
-	d.show()
-}
-
-func (a *App) showInvite() {
-	c, _ := a.selected()
-	d := a.newDialog("Invite people to "+c.Name, nil)
-	status := widget.NewLabel("Creating a link…")
-	d.setContent(status, widget.NewButton("Close", d.hide))
-	d.show()
-	var link string
-	a.background(func() (err error) {
-		link, err = a.b.CreateInvite(context.Background(), c.ID, node.InviteOptions{})
-		return err
-	}, func(err error) {
-		if err != nil {
-			status.SetText("Could not create a link: " + err.Error())
-			status.Importance = widget.DangerImportance
-			status.Refresh()
-			return
-		}
-		explain := widget.NewLabel(fmt.Sprintf("Send this link to the people you want in %s — new distributors join with one click. It works for %d days; anyone who has it can join, so share it privately.", c.Name, int(node.DefaultInviteLifetime.Hours()/24)))
-		explain.Wrapping = fyne.TextWrapWord
-		field := widget.NewMultiLineEntry()
-		field.Wrapping = fyne.TextWrapBreak
-		field.SetText(link)
-		field.SetMinRowsVisible(4)
-		copied := widget.NewLabel("")
-		copyButton := widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() {
-			fyne.CurrentApp().Clipboard().SetContent(link)
-			copied.SetText("Copied to the clipboard.")
-		})
-		copyButton.Importance = widget.HighImportance
-		d.setContent(container.NewVBox(explain, field, copied), widget.NewButton("Close", d.hide), copyButton)
-		d.linkField = field
-		d.confirm = copyButton
+		a.reloadGroups()
 	})
 }

@@ -8,16 +8,58 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// composer is the message entry: Enter sends, Shift+Enter starts a new
-// line, as in every desktop messenger.
-type composer struct {
+// keyEntry is an entry that hands the app's keyboard shortcuts (Ctrl+K,
+// Ctrl+F) to the window instead of swallowing them, and calls onEscape on
+// Esc (by default: close the top dialog).
+type keyEntry struct {
 	widget.Entry
-	shift  bool // a Shift key is held
-	onSend func(text string)
+	a        *App
+	onEscape func()
 }
 
-func newComposer(onSend func(string)) *composer {
+func newKeyEntry(a *App) *keyEntry {
+	e := &keyEntry{a: a}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey handles Esc.
+func (e *keyEntry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		switch {
+		case e.onEscape != nil:
+			e.onEscape()
+		case e.a != nil:
+			e.a.closeTopDialog()
+		}
+		return
+	}
+	e.Entry.TypedKey(k)
+}
+
+// TypedShortcut passes the app's shortcuts on.
+func (e *keyEntry) TypedShortcut(s fyne.Shortcut) {
+	if e.a != nil && e.a.shortcut(s) {
+		return
+	}
+	e.Entry.TypedShortcut(s)
+}
+
+// composer is the message entry: Enter sends, Shift+Enter starts a new
+// line, Esc stops replying or editing, Up in an empty composer edits your
+// last message — as in every desktop messenger.
+type composer struct {
+	keyEntry
+	shift  bool // a Shift key is held
+	onSend func(text string)
+	// onUp is called on Up when the composer is empty; it reports whether
+	// it did something.
+	onUp func() bool
+}
+
+func newComposer(a *App, onSend func(string)) *composer {
 	c := &composer{onSend: onSend}
+	c.a = a
 	c.MultiLine = true
 	c.Wrapping = fyne.TextWrapWord
 	c.SetPlaceHolder("Write a message… (Enter to send, Shift+Enter for a new line)")
@@ -44,15 +86,18 @@ func (c *composer) KeyUp(k *fyne.KeyEvent) {
 
 // TypedKey sends on Enter and lets Shift+Enter insert a newline.
 func (c *composer) TypedKey(k *fyne.KeyEvent) {
-	if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !c.shift {
+	switch {
+	case (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !c.shift:
 		c.send()
 		return
+	case k.Name == fyne.KeyUp && c.Text == "" && c.onUp != nil && c.onUp():
+		return
 	}
-	c.Entry.TypedKey(k)
+	c.keyEntry.TypedKey(k)
 }
 
 func (c *composer) send() {
-	if strings.TrimSpace(c.Text) == "" || c.onSend == nil {
+	if strings.TrimSpace(c.Text) == "" || c.onSend == nil || c.Disabled() {
 		return
 	}
 	c.onSend(c.Text)

@@ -2,7 +2,8 @@ package ui
 
 import (
 	"context"
-	"math"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,52 +13,145 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/node"
 )
 
-// conversation is the right-hand pane: a group's messages and the composer,
-// or a welcome or hint when no group is open.
+// quickReactions are offered first when reacting.
+var quickReactions = []string{"👍", "❤️", "🎉", "👏", "😂", "🙏", "🔥", "💯", "😮", "😢", "🚀", "✅"}
+
+// conversation is the middle pane: the open group's header, pinned
+// messages, search bar, message list and composer; or a welcome, a hint
+// or a card to join a group.
 type conversation struct {
-	a        *App
-	root     *fyne.Container
-	title    *widget.Label
-	subtitle *widget.RichText
-	list     *widget.List
-	empty    *widget.Label
-	composer *composer
-	send     *widget.Button
-	compose  *fyne.Container
-	readOnly *widget.Label
-	body     *fyne.Container // list or empty-state label
-	header   *fyne.Container
-	welcome  fyne.CanvasObject
-	hint     *widget.Label
-	sizer    *widthWatcher
+	a    *App
+	root *fyne.Container
+
+	title     *widget.Label
+	subtitle  *widget.RichText
+	searchBtn *widget.Button
+	infoBtn   *widget.Button
+	moreBtn   *widget.Button
+	header    *fyne.Container
+
+	pinBar  *tapBox
+	pinText *widget.RichText
+	pins    []node.Message
+	pinAt   int
+
+	searchBar    *fyne.Container
+	searchEntry  *keyEntry
+	searchStatus *widget.Label
+	searching    bool
+	query        string
+	results      []node.Message
+	resultAt     int
+
+	win       *msgWindow
+	list      *vlist
+	jump      *widget.Button
+	listArea  *fyne.Container
+	highlight int // row shown highlighted (jumped to), -1 for none
+	unreadAt  int // row with the "New messages" divider, -1 for none
+	newBelow  int // messages that arrived while scrolled up
+	atBottom  bool
+
+	composer     *composer
+	send         *widget.Button
+	pollBtn      *widget.Button
+	contextBar   *fyne.Container
+	contextLabel *widget.RichText
+	replyTo      *node.Message
+	editing      *node.Message
+	compose      *fyne.Container
+	readOnly     *widget.Label
+	bottom       *fyne.Container
+
+	body      *fyne.Container // the list, or the empty-group message
+	empty     *widget.Label
+	welcome   fyne.CanvasObject
+	hint      *widget.Label
+	joinCard  *fyne.Container
+	openGroup node.Group
+
+	// lastMenu is the message menu opened last (a test hook).
+	lastMenu *fyne.Menu
 }
 
 func newConversation(a *App) *conversation {
-	c := &conversation{a: a}
+	c := &conversation{a: a, highlight: -1, unreadAt: -1}
 	c.title = heading("")
 	c.title.Truncation = fyne.TextTruncateEllipsis
 	c.subtitle = secondary("")
-	c.list = widget.NewList(
-		func() int { return len(c.a.messages) },
-		newMessageRow,
-		func(i widget.ListItemID, o fyne.CanvasObject) { c.updateRow(i, o) })
-	c.list.OnSelected = func(widget.ListItemID) { c.list.UnselectAll() }
-	c.sizer = newWidthWatcher(c.list, c.measure)
+	c.searchBtn = widget.NewButtonWithIcon("", theme.SearchIcon(), c.toggleSearch)
+	c.searchBtn.Importance = widget.LowImportance
+	c.infoBtn = widget.NewButtonWithIcon("", theme.InfoIcon(), a.toggleInfo)
+	c.infoBtn.Importance = widget.LowImportance
+	c.moreBtn = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), c.showGroupMenu)
+	c.moreBtn.Importance = widget.LowImportance
+	titles := container.NewVBox(c.title, c.subtitle)
+	c.header = container.NewBorder(nil, widget.NewSeparator(), nil,
+		container.NewHBox(c.searchBtn, c.infoBtn, c.moreBtn), titles)
+
+	c.pinText = widget.NewRichText()
+	c.pinText.Truncation = fyne.TextTruncateEllipsis
+	c.pinBar = newTapBox(container.NewBorder(nil, widget.NewSeparator(), widget.NewIcon(theme.ConfirmIcon()), nil, c.pinText), c.nextPin)
+
+	c.searchEntry = newKeyEntry(a)
+	c.searchEntry.SetPlaceHolder("Search this group")
+	c.searchEntry.OnSubmitted = func(string) { c.search(1) }
+	c.searchEntry.onEscape = c.closeSearch
+	c.searchStatus = widget.NewLabel("")
+	older := widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { c.search(1) })
+	newer := widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { c.search(-1) })
+	closeSearch := widget.NewButtonWithIcon("", theme.CancelIcon(), c.closeSearch)
+	for _, b := range []*widget.Button{older, newer, closeSearch} {
+		b.Importance = widget.LowImportance
+	}
+	c.searchBar = container.NewBorder(nil, widget.NewSeparator(), nil,
+		container.NewHBox(c.searchStatus, older, newer, closeSearch), c.searchEntry)
+
+	c.list = newVList(func() int {
+		if c.win == nil {
+			return 0
+		}
+		return c.win.total
+	}, func() fyne.CanvasObject { return newMsgRow(c) },
+		func(i int, o fyne.CanvasObject) { o.(*msgRow).bind(c.rowData(i)) },
+		func(o fyne.CanvasObject, w float32) float32 { return o.(*msgRow).heightAt(w) },
+		60)
+	c.list.onScrolled = c.scrolled
+	c.jump = widget.NewButtonWithIcon("Latest", theme.MoveDownIcon(), c.jumpToLatest)
+	c.jump.Importance = widget.HighImportance
+	c.jump.Hide()
+	c.listArea = container.NewStack(c.list, container.NewVBox(layout.NewSpacer(),
+		container.NewHBox(layout.NewSpacer(), c.jump, widget.NewLabel(" "))))
+
 	c.empty = widget.NewLabel("")
 	c.empty.Alignment = fyne.TextAlignCenter
 	c.empty.Wrapping = fyne.TextWrapWord
-	c.composer = newComposer(c.post)
+	c.empty.Importance = widget.LowImportance
+
+	c.composer = newComposer(a, c.submit)
+	c.composer.onEscape = c.cancelContext
+	c.composer.onUp = c.editLast
 	c.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), func() { c.composer.send() })
 	c.send.Importance = widget.HighImportance
-	c.compose = container.NewBorder(nil, nil, nil, c.send, c.composer)
-	c.readOnly = widget.NewLabel("Only admins can post announcements here.")
+	c.pollBtn = widget.NewButton("Poll", c.showCreatePoll)
+	c.contextLabel = widget.NewRichText()
+	c.contextLabel.Truncation = fyne.TextTruncateEllipsis
+	cancel := widget.NewButtonWithIcon("", theme.CancelIcon(), c.cancelContext)
+	cancel.Importance = widget.LowImportance
+	c.contextBar = container.NewBorder(nil, nil, nil, cancel, c.contextLabel)
+	c.contextBar.Hide()
+	c.compose = container.NewBorder(c.contextBar, nil, c.pollBtn, c.send, c.composer)
+	c.readOnly = widget.NewLabel("")
 	c.readOnly.Alignment = fyne.TextAlignCenter
+	c.readOnly.Wrapping = fyne.TextWrapWord
 	c.readOnly.Importance = widget.LowImportance
-	c.header = container.NewVBox(c.title, c.subtitle, widget.NewSeparator())
-	c.body = container.NewStack(c.sizer)
+	c.bottom = container.NewStack()
+	c.body = container.NewStack(c.listArea)
+
 	c.hint = widget.NewLabel("")
 	c.hint.Alignment = fyne.TextAlignCenter
 	c.hint.Wrapping = fyne.TextWrapWord
@@ -75,220 +169,771 @@ func (c *conversation) buildWelcome() fyne.CanvasObject {
 	text.Alignment = fyne.TextAlignCenter
 	create := widget.NewButtonWithIcon("Create a community", theme.ContentAddIcon(), c.a.showCreateCommunity)
 	create.Importance = widget.HighImportance
-	join := widget.NewButtonWithIcon("Join with an invite link", theme.MailComposeIcon(), c.a.showJoin)
+	join := widget.NewButtonWithIcon("Join with an invite link", theme.MailComposeIcon(), func() { c.a.showJoin("") })
 	return container.NewCenter(container.NewGridWrap(fyne.NewSize(480, 300),
 		container.NewVBox(title, text, container.NewGridWithColumns(2, create, join))))
 }
 
 func (c *conversation) showWelcome() {
+	c.close()
 	c.root.Objects = []fyne.CanvasObject{c.welcome}
 	c.root.Refresh()
 }
 
 func (c *conversation) showEmpty(hint string) {
+	c.close()
 	c.hint.SetText(hint)
 	c.root.Objects = []fyne.CanvasObject{container.NewVBox(layout.NewSpacer(), c.hint, layout.NewSpacer())}
 	c.root.Refresh()
 }
 
-// updateHeader shows the open group's name and details and reports
-// whether the local member may post in it.
-func (c *conversation) updateHeader() (canPost bool) {
+// close forgets the open group.
+func (c *conversation) close() {
+	c.win = nil
+	c.replyTo, c.editing = nil, nil
+	c.searching, c.query, c.results = false, "", nil
+	c.highlight, c.unreadAt, c.newBelow = -1, -1, 0
+	c.contextBar.Hide()
+	c.list.reload(false)
+}
+
+// updateHeader shows the open group's name and details and what the local
+// member may do in it.
+func (c *conversation) updateHeader() {
 	comm, g := c.a.selected()
+	c.openGroup = g
 	c.title.SetText(g.Name)
+	var sub string
 	switch {
-	case g.Kind == node.GroupAnnouncement && comm.Role == "member":
-		setSecondary(c.subtitle, "Announcements from the team's leaders")
-		return false
 	case g.Kind == node.GroupAnnouncement:
-		setSecondary(c.subtitle, "Only admins can post here · everyone reads it")
+		sub = "Announcements from the team's leaders · everyone reads them"
+	case g.Description != "":
+		sub = g.Description
 	default:
-		setSecondary(c.subtitle, comm.Name+" · "+memberCount(comm.Members))
+		sub = comm.Name + " · " + memberCount(g.Members)
 	}
-	return true
+	if g.Muted {
+		sub = "🔕 " + sub
+	}
+	setSecondary(c.subtitle, sub)
+	switch {
+	case g.CanPost:
+		c.bottom.Objects = []fyne.CanvasObject{c.compose}
+		if g.Kind == node.GroupAnnouncement {
+			c.composer.SetPlaceHolder("Write an announcement for the whole team… (Enter to send)")
+		} else {
+			c.composer.SetPlaceHolder("Write a message… (Enter to send, Shift+Enter for a new line)")
+		}
+	default:
+		c.readOnly.SetText(c.whyReadOnly(comm, g))
+		c.bottom.Objects = []fyne.CanvasObject{c.readOnly}
+	}
+	c.bottom.Refresh()
+}
+
+// whyReadOnly says why the member cannot write in g.
+func (c *conversation) whyReadOnly(comm node.Community, g node.Group) string {
+	switch {
+	case comm.Role == "none":
+		return "You are no longer a member of this community; what it said before stays readable here."
+	case g.Kind == node.GroupAnnouncement:
+		return "Only admins post announcements here. You can react to them."
+	case g.Archived:
+		return "This group is archived: it is kept for reading, and no one can post in it."
+	case g.Suggested:
+		return "This group is a suggestion waiting for an admin's approval."
+	case !g.Joined:
+		return "Join this group to write in it."
+	}
+	return "You cannot write in this group."
 }
 
 // open shows the selected group.
 func (c *conversation) open() {
-	canPost := c.updateHeader()
-	bottom := fyne.CanvasObject(c.compose)
-	if !canPost {
-		bottom = c.readOnly
-	}
-	c.composer.SetText("")
-	c.root.Objects = []fyne.CanvasObject{container.NewBorder(c.header, container.NewPadded(bottom), nil, nil, c.body)}
-	c.root.Refresh()
-	c.reload(true)
-	if canPost {
-		if cv := fyne.CurrentApp().Driver().CanvasForObject(c.composer); cv != nil {
-			cv.Focus(c.composer)
-		}
-	}
-}
-
-// reload re-reads the open group's messages and keeps the view at the
-// bottom when it was there (or when forced).
-func (c *conversation) reload(forceBottom bool) {
-	atBottom := c.isAtBottom()
-	msgs, err := c.a.b.Messages(c.a.community, c.a.group)
-	if err != nil {
-		c.a.showError("Could not load messages", err)
+	c.close()
+	c.updateHeader()
+	g := c.openGroup
+	if !g.Joined && g.Kind != node.GroupAnnouncement {
+		c.showJoinCard(g)
 		return
 	}
-	c.a.messages = msgs
-	if len(msgs) == 0 {
-		c.empty.SetText("No messages yet. Say hello and welcome your team!")
+	c.win = newMsgWindow(c.a.b, c.a.community, c.a.group)
+	c.composer.SetText("")
+	c.root.Objects = []fyne.CanvasObject{container.NewBorder(
+		container.NewVBox(c.header, c.pinBar, c.searchBar), container.NewPadded(c.bottom), nil, nil, c.body)}
+	c.searchBar.Hide()
+	c.root.Refresh()
+	page, err := c.win.tail()
+	if err != nil {
+		c.a.showError("Could not load the messages", err)
+		return
+	}
+	c.unreadAt = page.FirstUnread
+	c.showBody()
+	c.list.reload(false)
+	if c.unreadAt >= 0 {
+		c.list.scrollToRow(max(0, c.unreadAt-1))
+	} else {
+		c.list.scrollToBottom()
+	}
+	c.reloadPins()
+	if g.CanPost {
+		c.a.focus(c.composer)
+	}
+	c.markRead()
+}
+
+// showJoinCard explains a group the member is not in, with a button to
+// join it (or ask to).
+func (c *conversation) showJoinCard(g node.Group) {
+	title := heading(g.Name)
+	title.Alignment = fyne.TextAlignCenter
+	var text, action string
+	switch g.Policy {
+	case "approval":
+		text, action = "An admin lets people into this group. Ask to join, and you will be in as soon as one approves.", "Ask to join"
+	default:
+		text, action = "Anyone in the community can join this group.", "Join group"
+	}
+	if g.Description != "" {
+		text = g.Description + "\n\n" + text
+	}
+	info := widget.NewLabel(memberCount(g.Members) + "\n\n" + text)
+	info.Wrapping = fyne.TextWrapWord
+	info.Alignment = fyne.TextAlignCenter
+	join := widget.NewButtonWithIcon(action, theme.ContentAddIcon(), func() { c.a.joinGroup(g) })
+	join.Importance = widget.HighImportance
+	c.joinCard = container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 240), container.NewVBox(title, info, join)))
+	c.root.Objects = []fyne.CanvasObject{container.NewBorder(c.header, nil, nil, nil, c.joinCard)}
+	c.root.Refresh()
+}
+
+func (c *conversation) showBody() {
+	if c.win.total == 0 {
+		g := c.openGroup
+		switch {
+		case g.Kind == node.GroupAnnouncement && g.CanPost:
+			c.empty.SetText("No announcements yet. Welcome your team and tell them where to start!")
+		case g.Kind == node.GroupAnnouncement:
+			c.empty.SetText("No announcements yet. Your team's leaders post news and promotions here.")
+		default:
+			c.empty.SetText("No messages yet. Say hello and welcome your team!")
+		}
 		c.body.Objects = []fyne.CanvasObject{container.NewVBox(layout.NewSpacer(), c.empty, layout.NewSpacer())}
 	} else {
-		c.body.Objects = []fyne.CanvasObject{c.sizer}
+		c.body.Objects = []fyne.CanvasObject{c.listArea}
 	}
 	c.body.Refresh()
-	c.measure(c.list.Size().Width)
-	c.list.Refresh()
-	if forceBottom || atBottom {
-		c.list.ScrollToBottom()
+}
+
+// reload re-reads the open group after a change: new messages keep the
+// view at the bottom if it was there; otherwise the view stays where it
+// is and the "Latest" button counts what came.
+func (c *conversation) reload() {
+	if c.win == nil {
+		return
+	}
+	oldTotal := c.win.total
+	var oldLast node.Message
+	if oldTotal > 0 {
+		oldLast, _ = c.win.get(oldTotal - 1)
+	}
+	if _, err := c.win.tail(); err != nil {
+		c.a.showError("Could not load the messages", err)
+		return
+	}
+	appended := oldTotal == 0
+	if oldTotal > 0 && c.win.total >= oldTotal {
+		m, ok := c.win.get(oldTotal - 1)
+		appended = ok && m.ID == oldLast.ID
+	}
+	if !c.atBottom && c.win.total > oldTotal {
+		c.newBelow += c.win.total - oldTotal
+	}
+	c.showBody()
+	c.list.reload(appended)
+	c.updateJump()
+	c.reloadPins()
+	if c.searching && c.query != "" {
+		c.refreshResults()
+	}
+	c.markRead()
+}
+
+// rowData is what row i shows.
+func (c *conversation) rowData(i int) rowData {
+	m, ok := c.win.get(i)
+	if !ok {
+		text := "Loading…"
+		if c.win.err != nil {
+			text = "Could not load this message: " + explain(c.win.err)
+		}
+		return rowData{index: i, m: node.Message{Text: text, AuthorName: "…"}, header: true}
+	}
+	d := rowData{index: i, m: m, header: true, unread: i == c.unreadAt, highlight: i == c.highlight, time: m.Time.Local().Format("15:04")}
+	if c.searching {
+		d.query = c.query
+	}
+	prev, hasPrev := c.win.get(i - 1)
+	if !hasPrev || !sameDay(prev.Time, m.Time) {
+		d.day = c.dayLabel(m.Time)
+	} else if prev.Author == m.Author && m.Time.Sub(prev.Time) < 5*time.Minute && m.Time.Sub(prev.Time) >= 0 &&
+		!d.unread && m.Quote == nil && m.Poll == nil && prev.Poll == nil && prev.Hidden == "" && m.Hidden == "" {
+		d.header = false
+	}
+	members := c.a.memberIndex()
+	if mem, ok := members[m.Author]; ok {
+		d.role = mem.Role
+	}
+	for _, p := range m.Mentions {
+		if mem, ok := members[p]; ok {
+			d.mentions = append(d.mentions, mem.Name)
+		}
+	}
+	if m.Poll != nil {
+		g := c.openGroup
+		d.canVote = g.Joined && !g.Archived && !m.Poll.Closed && (m.Poll.Closes == nil || c.a.now().Before(*m.Poll.Closes))
+		d.canClose = g.Joined && !g.Archived && (m.Mine || c.a.isAdmin())
+	}
+	return d
+}
+
+func sameDay(a, b time.Time) bool {
+	a, b = a.Local(), b.Local()
+	y1, m1, d1 := a.Date()
+	y2, m2, d2 := b.Date()
+	return y1 == y2 && m1 == m2 && d1 == d2
+}
+
+// dayLabel names the day of t: Today, Yesterday, a weekday this week, or
+// the date.
+func (c *conversation) dayLabel(t time.Time) string {
+	now := c.a.now().Local()
+	t = t.Local()
+	switch {
+	case sameDay(t, now):
+		return "Today"
+	case sameDay(t, now.AddDate(0, 0, -1)):
+		return "Yesterday"
+	case now.Sub(t) < 6*24*time.Hour && t.Before(now):
+		return t.Format("Monday")
+	case t.Year() == now.Year():
+		return t.Format("Monday, January 2")
+	}
+	return t.Format("January 2, 2006")
+}
+
+// scrolled follows the list's view: it hides the Latest button at the
+// bottom and marks messages read once the reader gets there.
+func (c *conversation) scrolled(first, last int, atBottom bool) {
+	c.atBottom = atBottom
+	if atBottom {
+		c.newBelow = 0
+	}
+	c.updateJump()
+	if atBottom {
+		c.markRead()
 	}
 }
 
-// isAtBottom reports whether the list shows its last message, so new
-// messages should keep it scrolled to the bottom.
-func (c *conversation) isAtBottom() bool {
-	width, height := c.list.Size().Width, c.list.Size().Height
-	if width <= 0 || len(c.a.messages) == 0 {
-		return true
+func (c *conversation) updateJump() {
+	if c.win == nil || c.atBottom || c.win.total == 0 {
+		c.jump.Hide()
+		return
 	}
-	content := float32(0)
-	for i := range c.a.messages {
-		content += c.rowHeight(i, width) + theme.Padding()
+	if c.newBelow > 0 {
+		c.jump.SetText(fmt.Sprintf("%d new", c.newBelow))
+	} else {
+		c.jump.SetText("Latest")
 	}
-	return c.list.GetScrollOffset()+height >= content-4*theme.Padding()
+	c.jump.Show()
 }
 
-// post sends the composer's text; the message appears through the
-// backend's event.
-func (c *conversation) post(text string) {
-	comm, g := c.a.community, c.a.group
+func (c *conversation) jumpToLatest() {
+	c.highlight = -1
+	c.list.scrollToBottom()
+}
+
+// jumpTo shows message i, highlighted.
+func (c *conversation) jumpTo(i int) {
+	if c.win == nil || i < 0 || i >= c.win.total {
+		return
+	}
+	c.highlight = i
+	c.list.reload(true)
+	c.list.scrollToRow(i)
+}
+
+// markRead tells the backend the member has read the group, when its
+// newest message is in view and something was unread.
+func (c *conversation) markRead() {
+	if c.win == nil || !c.atBottom {
+		return
+	}
+	_, g := c.a.selected()
+	if g.Unread == 0 && g.Mentions == 0 {
+		return
+	}
+	cid, gid := c.a.community, c.a.group
+	c.a.background(func() error {
+		return c.a.b.MarkRead(context.Background(), cid, gid)
+	}, func(err error) {
+		if err != nil {
+			c.a.log("mark read", err)
+		}
+	})
+}
+
+// reloadPins shows the group's pinned messages above the list.
+func (c *conversation) reloadPins() {
+	pins, err := c.a.b.Pinned(c.a.community, c.a.group)
+	if err != nil || len(pins) == 0 {
+		c.pins = nil
+		c.pinBar.Hide()
+		return
+	}
+	c.pins = pins
+	if c.pinAt >= len(pins) {
+		c.pinAt = len(pins) - 1
+	}
+	c.showPin()
+	c.pinBar.Show()
+}
+
+func (c *conversation) showPin() {
+	p := c.pins[c.pinAt]
+	text := p.Text
+	if p.Poll != nil {
+		text = "📊 " + p.Poll.Question
+	}
+	count := ""
+	if len(c.pins) > 1 {
+		count = fmt.Sprintf("  (%d of %d)", c.pinAt+1, len(c.pins))
+	}
+	c.pinText.Segments = []widget.RichTextSegment{
+		&widget.TextSegment{Text: "Pinned · " + p.AuthorName + ": ", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePrimary, TextStyle: fyne.TextStyle{Bold: true}}},
+		&widget.TextSegment{Text: ellipsize(text, 140), Style: widget.RichTextStyleInline},
+		&widget.TextSegment{Text: count, Style: secondaryStyle(true)},
+	}
+	c.pinText.Refresh()
+}
+
+// nextPin jumps to the pinned message shown, then shows the next one.
+func (c *conversation) nextPin() {
+	if len(c.pins) == 0 {
+		return
+	}
+	c.jumpTo(c.pins[c.pinAt].Index)
+	c.pinAt = (c.pinAt + len(c.pins) - 1) % len(c.pins)
+	c.showPin()
+}
+
+// toggleSearch opens (or closes) the search bar (Ctrl+F).
+func (c *conversation) toggleSearch() {
+	if c.win == nil {
+		return
+	}
+	if c.searching {
+		c.closeSearch()
+		return
+	}
+	c.searching = true
+	c.searchBar.Show()
+	c.searchStatus.SetText("")
+	c.a.focus(c.searchEntry)
+}
+
+func (c *conversation) closeSearch() {
+	if !c.searching {
+		return
+	}
+	c.searching, c.query, c.results = false, "", nil
+	c.searchEntry.SetText("")
+	c.searchBar.Hide()
+	c.highlight = -1
+	c.list.reload(true)
+	if c.openGroup.CanPost {
+		c.a.focus(c.composer)
+	}
+}
+
+// search moves to the next older (dir 1) or newer (dir -1) match of the
+// search entry's text, searching afresh when the text changed.
+func (c *conversation) search(dir int) {
+	q := strings.TrimSpace(c.searchEntry.Text)
+	if q == "" {
+		c.searchStatus.SetText("")
+		return
+	}
+	if q != c.query {
+		c.query = q
+		c.resultAt = -1
+		if !c.refreshResults() {
+			return
+		}
+	}
+	if len(c.results) == 0 {
+		return
+	}
+	c.resultAt = min(max(c.resultAt+dir, 0), len(c.results)-1)
+	c.searchStatus.SetText(fmt.Sprintf("%d of %d", c.resultAt+1, len(c.results)))
+	c.jumpTo(c.results[c.resultAt].Index)
+}
+
+// maxResults bounds one search.
+const maxResults = 200
+
+func (c *conversation) refreshResults() bool {
+	rs, err := c.a.b.Search(c.a.community, c.a.group, c.query, maxResults)
+	if err != nil {
+		c.searchStatus.SetText("Search failed: " + explain(err))
+		c.results = nil
+		return false
+	}
+	c.results = rs
+	if len(rs) == 0 {
+		c.searchStatus.SetText("No messages match")
+		c.highlight = -1
+		c.list.reload(true)
+	} else if c.resultAt >= 0 {
+		c.resultAt = min(c.resultAt, len(rs)-1)
+		c.searchStatus.SetText(fmt.Sprintf("%d of %d", c.resultAt+1, len(rs)))
+	}
+	return true
+}
+
+// showGroupMenu is the header's ⋮ menu: mute, search, group details and
+// settings, leave.
+func (c *conversation) showGroupMenu() {
+	c.a.showGroupMenu(c.openGroup, c.moreBtn)
+}
+
+// submit sends the composer's text: an edit, a reply or a new message.
+func (c *conversation) submit(text string) {
+	cid, gid := c.a.community, c.a.group
+	text = strings.TrimRight(text, "\n\t ")
+	replyTo, editing := c.replyTo, c.editing
 	c.composer.Disable()
 	c.send.Disable()
 	c.a.background(func() error {
-		_, err := c.a.b.Post(context.Background(), comm, g, strings.TrimRight(text, "\n "))
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
+		var err error
+		switch {
+		case editing != nil:
+			err = c.a.b.Edit(ctx, cid, gid, editing.ID, text)
+		case replyTo != nil:
+			_, err = c.a.b.Reply(ctx, cid, gid, replyTo.ID, text)
+		default:
+			_, err = c.a.b.Post(ctx, cid, gid, text)
+		}
 		return err
 	}, func(err error) {
 		c.composer.Enable()
 		c.send.Enable()
 		if err != nil {
-			c.a.showError("Your message was not sent", err)
+			what := "Your message was not sent"
+			if editing != nil {
+				what = "Your edit was not saved"
+			}
+			c.a.showError(what, err)
 			return
 		}
 		c.composer.SetText("")
-		if c.a.community == comm && c.a.group == g {
-			c.reload(true)
+		c.cancelContext()
+		if c.a.community == cid && c.a.group == gid && c.win != nil {
+			c.list.scrollToBottom()
+			c.reload()
 		}
-		if cv := fyne.CurrentApp().Driver().CanvasForObject(c.composer); cv != nil {
-			cv.Focus(c.composer)
-		}
+		c.a.focus(c.composer)
 	})
 }
 
-// newMessageRow is the template of one message: one rich text with the
-// author and time on the first line and the wrapped text below.
-func newMessageRow() fyne.CanvasObject {
-	rt := widget.NewRichText(
-		&widget.TextSegment{Text: "Author", Style: widget.RichTextStyle{Inline: true, TextStyle: fyne.TextStyle{Bold: true}}},
-		&widget.TextSegment{Text: "  00:00", Style: secondaryStyle(false)},
-		&widget.TextSegment{Text: "text", Style: widget.RichTextStyleParagraph},
-	)
-	rt.Wrapping = fyne.TextWrapWord
-	return rt
+// startReply answers message m.
+func (c *conversation) startReply(m node.Message) {
+	c.editing = nil
+	c.replyTo = &m
+	text := m.Text
+	if m.Poll != nil {
+		text = "📊 " + m.Poll.Question
+	}
+	c.contextLabel.Segments = []widget.RichTextSegment{
+		&widget.TextSegment{Text: "Replying to " + m.AuthorName + ": ", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePrimary, TextStyle: fyne.TextStyle{Bold: true}}},
+		&widget.TextSegment{Text: ellipsize(text, 120), Style: widget.RichTextStyleInline},
+	}
+	c.contextLabel.Refresh()
+	c.contextBar.Show()
+	c.a.focus(c.composer)
 }
 
-// secondaryStyle is the style of dimmed, smaller text (times, counts).
-func secondaryStyle(inline bool) widget.RichTextStyle {
-	return widget.RichTextStyle{Inline: inline, ColorName: theme.ColorNamePlaceHolder, SizeName: theme.SizeNameCaptionText}
+// startEdit puts message m in the composer to change it.
+func (c *conversation) startEdit(m node.Message) {
+	c.replyTo = nil
+	c.editing = &m
+	c.contextLabel.Segments = []widget.RichTextSegment{
+		&widget.TextSegment{Text: "Editing your message", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePrimary, TextStyle: fyne.TextStyle{Bold: true}}},
+		&widget.TextSegment{Text: "  Esc to cancel", Style: secondaryStyle(true)},
+	}
+	c.contextLabel.Refresh()
+	c.contextBar.Show()
+	c.composer.SetText(m.Text)
+	c.composer.CursorRow = strings.Count(m.Text, "\n")
+	c.a.focus(c.composer)
 }
 
-func (c *conversation) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
-	if i >= len(c.a.messages) {
+// cancelContext stops replying or editing (Esc).
+func (c *conversation) cancelContext() {
+	if c.editing != nil {
+		c.composer.SetText("")
+	}
+	c.replyTo, c.editing = nil, nil
+	c.contextBar.Hide()
+}
+
+// editLast edits the member's newest message (Up in an empty composer).
+func (c *conversation) editLast() bool {
+	if c.win == nil || c.composer.Text != "" {
+		return false
+	}
+	for i := c.win.total - 1; i >= max(0, c.win.total-pageSize); i-- {
+		if m, ok := c.win.get(i); ok && m.Mine && m.Poll == nil && !m.Deleted && m.Hidden == "" {
+			c.startEdit(m)
+			return true
+		}
+	}
+	return false
+}
+
+// message returns row i's message.
+func (c *conversation) message(i int) (node.Message, bool) {
+	if c.win == nil {
+		return node.Message{}, false
+	}
+	return c.win.get(i)
+}
+
+// menuFor is message i's menu: what the local member may do with it.
+func (c *conversation) menuFor(i int) *fyne.Menu {
+	m, ok := c.message(i)
+	if !ok {
+		return nil
+	}
+	g := c.openGroup
+	live := m.Hidden == "" && !m.Deleted
+	var items []*fyne.MenuItem
+	if live && g.CanPost {
+		items = append(items, fyne.NewMenuItem("Reply", func() { c.startReply(m) }))
+	}
+	if live && g.Joined && !g.Archived {
+		var emoji []*fyne.MenuItem
+		for _, e := range quickReactions[:8] {
+			emoji = append(emoji, fyne.NewMenuItem(e, func() { c.react(i, e, true) }))
+		}
+		react := fyne.NewMenuItem("React", nil)
+		react.ChildMenu = fyne.NewMenu("", emoji...)
+		items = append(items, react)
+	}
+	if live && m.Mine && m.Poll == nil && g.CanPost {
+		items = append(items, fyne.NewMenuItem("Edit", func() { c.startEdit(m) }))
+	}
+	if live && m.Text != "" {
+		items = append(items, fyne.NewMenuItem("Copy text", func() { c.a.clipboard().SetContent(m.Text) }))
+	}
+	if live && c.a.isAdmin() && g.Joined && !g.Archived {
+		if m.Pinned {
+			items = append(items, fyne.NewMenuItem("Unpin", func() { c.pin(m, false) }))
+		} else {
+			items = append(items, fyne.NewMenuItem("Pin to the top", func() { c.pin(m, true) }))
+		}
+	}
+	if len(m.Reactions) > 0 {
+		items = append(items, fyne.NewMenuItem("Who reacted", func() { c.showReactions(m) }))
+	}
+	if !m.Deleted && m.Hidden == "" && (m.Mine || c.a.isAdmin()) && g.Joined {
+		del := fyne.NewMenuItem("Delete for everyone", func() { c.confirmDelete(m) })
+		del.Icon = theme.DeleteIcon()
+		items = append(items, fyne.NewMenuItemSeparator(), del)
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	return fyne.NewMenu("", items...)
+}
+
+// openMenu implements rowActions: the message menu at a position, or
+// under the widget from.
+func (c *conversation) openMenu(i int, at fyne.Position, from fyne.CanvasObject) {
+	menu := c.menuFor(i)
+	c.lastMenu = menu
+	if menu == nil {
 		return
 	}
-	m := c.a.messages[i]
-	rt := o.(*widget.RichText)
-	name := m.AuthorName
-	if m.Mine {
-		name = "You"
+	cv := c.a.win.Canvas()
+	if from != nil {
+		at = fyne.CurrentApp().Driver().AbsolutePositionForObject(from).Add(fyne.NewPos(0, from.Size().Height))
 	}
-	rt.Segments[0].(*widget.TextSegment).Text = name
-	rt.Segments[1].(*widget.TextSegment).Text = "  " + c.formatTime(m.Time)
-	rt.Segments[2].(*widget.TextSegment).Text = m.Text
-	rt.Refresh()
+	widget.ShowPopUpMenuAtPosition(menu, cv, at)
 }
 
-func (c *conversation) formatTime(t time.Time) string {
-	now := c.a.now()
-	t = t.In(now.Location())
-	if y1, m1, d1 := t.Date(); true {
-		if y2, m2, d2 := now.Date(); y1 == y2 && m1 == m2 && d1 == d2 {
-			return t.Format("15:04")
-		}
-		if y1 == now.Year() {
-			return t.Format("Jan 2 15:04")
-		}
-	}
-	return t.Format("Jan 2 2006 15:04")
-}
-
-// measure sets each row's height for the list's width, from the wrapped
-// line count of its text, so rows grow with long messages without
-// creating a widget per message.
-func (c *conversation) measure(width float32) {
-	if width <= 0 {
+// toggleReaction implements rowActions: tapping a reaction adds yours or
+// takes it back.
+func (c *conversation) toggleReaction(i int, emoji string) {
+	m, ok := c.message(i)
+	if !ok {
 		return
 	}
-	for i := range c.a.messages {
-		c.list.SetItemHeight(i, c.rowHeight(i, width))
+	if !c.openGroup.Joined || c.openGroup.Archived {
+		c.a.showErrorText("You cannot react here", "This group is read-only for you.")
+		return
 	}
+	mine := slices.ContainsFunc(m.Reactions, func(r node.Reaction) bool { return r.Emoji == emoji && r.Mine })
+	c.react(i, emoji, !mine)
 }
 
-func (c *conversation) rowHeight(i int, width float32) float32 {
-	size := theme.TextSize()
-	lineH := fyne.MeasureText("Ag", size, fyne.TextStyle{}).Height
-	avail := width - 4*theme.InnerPadding()
-	if avail < 50 {
-		avail = 50
+func (c *conversation) react(i int, emoji string, on bool) {
+	m, ok := c.message(i)
+	if !ok {
+		return
 	}
-	lines := 0
-	for _, l := range strings.Split(c.a.messages[i].Text, "\n") {
-		w := fyne.MeasureText(l, size, fyne.TextStyle{}).Width
-		lines += max(1, int(math.Ceil(float64(w/avail))))
+	cid, gid := c.a.community, c.a.group
+	c.a.act("Your reaction was not sent", func(ctx context.Context) error {
+		return c.a.b.React(ctx, cid, gid, m.ID, emoji, on)
+	}, c.reload)
+}
+
+// pickReaction implements rowActions: a grid of emoji to react with.
+func (c *conversation) pickReaction(i int, from fyne.CanvasObject) {
+	var pop *widget.PopUp
+	grid := container.NewGridWithColumns(6)
+	for _, e := range quickReactions {
+		b := widget.NewButton(e, func() {
+			pop.Hide()
+			c.react(i, e, true)
+		})
+		b.Importance = widget.LowImportance
+		grid.Add(b)
 	}
-	header := fyne.MeasureText("Ag", size, fyne.TextStyle{Bold: true}).Height + theme.LineSpacing()
-	return header + float32(lines)*(lineH+theme.LineSpacing()) + 2*theme.InnerPadding()
-}
-
-// widthWatcher wraps an object and calls onWidth when its width changes.
-type widthWatcher struct {
-	widget.BaseWidget
-	obj     fyne.CanvasObject
-	onWidth func(float32)
-	width   float32
-}
-
-func newWidthWatcher(obj fyne.CanvasObject, onWidth func(float32)) *widthWatcher {
-	w := &widthWatcher{obj: obj, onWidth: onWidth}
-	w.ExtendBaseWidget(w)
-	return w
-}
-
-// CreateRenderer implements fyne.Widget.
-func (w *widthWatcher) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(w.obj)
-}
-
-// Resize notices width changes.
-func (w *widthWatcher) Resize(s fyne.Size) {
-	w.BaseWidget.Resize(s)
-	if s.Width != w.width {
-		w.width = s.Width
-		w.onWidth(s.Width)
+	pop = widget.NewPopUp(grid, c.a.win.Canvas())
+	pos := fyne.NewPos(0, 0)
+	if from != nil {
+		pos = fyne.CurrentApp().Driver().AbsolutePositionForObject(from).Add(fyne.NewPos(0, from.Size().Height))
 	}
+	pop.ShowAtPosition(pos)
+	c.a.lastPopUp = pop
+}
+
+// jumpToQuote implements rowActions: show the message a reply answers.
+func (c *conversation) jumpToQuote(i int) {
+	m, ok := c.message(i)
+	if !ok || m.Quote == nil || m.Quote.Index < 0 {
+		return
+	}
+	c.jumpTo(m.Quote.Index)
+}
+
+// vote implements rowActions: a tap on an option chooses it (one-choice
+// polls: instead of the previous choice), or takes it back.
+func (c *conversation) vote(i, option int) {
+	m, ok := c.message(i)
+	if !ok || m.Poll == nil {
+		return
+	}
+	choices := slices.Clone(m.Poll.MyChoices)
+	switch {
+	case slices.Contains(choices, option):
+		choices = slices.DeleteFunc(choices, func(x int) bool { return x == option })
+	case m.Poll.Multi:
+		choices = append(choices, option)
+	default:
+		choices = []int{option}
+	}
+	cid, gid := c.a.community, c.a.group
+	c.a.act("Your vote was not counted", func(ctx context.Context) error {
+		return c.a.b.Vote(ctx, cid, gid, m.ID, choices)
+	}, c.reload)
+}
+
+// closePoll implements rowActions.
+func (c *conversation) closePoll(i int) {
+	m, ok := c.message(i)
+	if !ok || m.Poll == nil {
+		return
+	}
+	cid, gid := c.a.community, c.a.group
+	c.a.confirmAction("Close this poll?", fmt.Sprintf("“%s” will stop taking votes; everyone keeps seeing the results.", m.Poll.Question), "Close poll", func() {
+		c.a.act("The poll was not closed", func(ctx context.Context) error {
+			return c.a.b.ClosePoll(ctx, cid, gid, m.ID)
+		}, c.reload)
+	})
+}
+
+// showVoters implements rowActions: who chose each option.
+func (c *conversation) showVoters(i int) {
+	m, ok := c.message(i)
+	if !ok || m.Poll == nil {
+		return
+	}
+	d := c.a.newDialog("Votes: "+ellipsize(m.Poll.Question, 50), nil)
+	rows := container.NewVBox()
+	for _, o := range m.Poll.Options {
+		who := "No votes"
+		if len(o.By) > 0 {
+			who = strings.Join(o.By, ", ")
+		}
+		rows.Add(widget.NewRichText(
+			&widget.TextSegment{Text: fmt.Sprintf("%s — %d", o.Text, o.Votes), Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Bold: true}}},
+			&widget.TextSegment{Text: who, Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder}},
+		))
+	}
+	d.members = rows
+	d.setContent(container.NewVScroll(rows), widget.NewButton("Close", d.hide))
+	d.d.Resize(fyne.NewSize(dialogWidth, min(rows.MinSize().Height+120, 480)))
+	d.show()
+}
+
+// showReactions lists who reacted with what.
+func (c *conversation) showReactions(m node.Message) {
+	d := c.a.newDialog("Reactions", nil)
+	rows := container.NewVBox()
+	for _, r := range m.Reactions {
+		l := widget.NewLabel(reactedBy(r, c.a.self.Name))
+		l.Wrapping = fyne.TextWrapWord
+		rows.Add(l)
+	}
+	d.members = rows
+	d.setContent(rows, widget.NewButton("Close", d.hide))
+	d.show()
+}
+
+func (c *conversation) pin(m node.Message, on bool) {
+	cid, gid := c.a.community, c.a.group
+	what := "The message was not pinned"
+	if !on {
+		what = "The message was not unpinned"
+	}
+	c.a.act(what, func(ctx context.Context) error {
+		return c.a.b.Pin(ctx, cid, gid, m.ID, on)
+	}, c.reload)
+}
+
+func (c *conversation) confirmDelete(m node.Message) {
+	text := "It will be deleted for everyone in the group. This cannot be undone."
+	if !m.Mine {
+		text = fmt.Sprintf("%s's message will be deleted for everyone in the group, and the group will see that an admin deleted it. This cannot be undone.", m.AuthorName)
+	}
+	cid, gid := c.a.community, c.a.group
+	c.a.confirmAction("Delete this message?", text, "Delete", func() {
+		c.a.act("The message was not deleted", func(ctx context.Context) error {
+			return c.a.b.Delete(ctx, cid, gid, m.ID)
+		}, c.reload)
+	})
+}
+
+// selfName implements rowActions.
+func (c *conversation) selfName() string { return c.a.self.Name }
+
+// idOf returns the id of row i, for tests.
+func (c *conversation) idOf(i int) crdt.ID {
+	m, _ := c.message(i)
+	return m.ID
 }

@@ -1,6 +1,10 @@
 package ui
 
 import (
+	"context"
+	"slices"
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -11,23 +15,41 @@ import (
 // open (a form turns into a result). It keeps handles on its main widgets
 // so tests can drive it.
 type dlg struct {
+	a      *App
 	d      *dialog.CustomDialog
 	holder *fyne.Container
 	open   bool
+	width  float32
 
-	createEntry *widget.Entry   // the dialog's main input, if any
+	createEntry *keyEntry       // the dialog's main input, if any
 	confirm     *widget.Button  // its main action
+	cancel      *widget.Button  // its dismiss button, if any
+	errLabel    *widget.Label   // where it says what went wrong, if it can
 	linkField   *widget.Entry   // the invite link, once shown
 	members     *fyne.Container // the member rows, once listed
+	// handles holds a screen's own widgets (an admin screen's rows and
+	// buttons) for tests to drive.
+	handles any
+	// onClose runs when the dialog closes, however it closes.
+	onClose func()
 }
 
+// dialogWidth is the width of ordinary dialogs.
+const dialogWidth = 460
+
 func (a *App) newDialog(title string, content fyne.CanvasObject) *dlg {
-	d := &dlg{holder: container.NewStack()}
+	d := &dlg{a: a, holder: container.NewStack(), width: dialogWidth}
 	if content != nil {
 		d.holder.Objects = []fyne.CanvasObject{content}
 	}
 	d.d = dialog.NewCustomWithoutButtons(title, d.holder, a.win)
-	d.d.SetOnClosed(func() { d.open = false })
+	d.d.SetOnClosed(func() {
+		d.open = false
+		a.dialogs = slices.DeleteFunc(a.dialogs, func(x *dlg) bool { return x == d })
+		if d.onClose != nil {
+			d.onClose()
+		}
+	})
 	a.lastDialog = d
 	return d
 }
@@ -38,16 +60,82 @@ func (d *dlg) setContent(body fyne.CanvasObject, buttons ...fyne.CanvasObject) {
 	d.holder.Objects = []fyne.CanvasObject{body}
 	d.holder.Refresh()
 	d.d.SetButtons(buttons)
-	d.d.Resize(fyne.NewSize(460, d.d.MinSize().Height))
+	d.d.Resize(fyne.NewSize(d.width, d.d.MinSize().Height))
 }
 
 func (d *dlg) show() {
 	d.open = true
+	d.a.dialogs = append(d.a.dialogs, d)
 	d.d.Show()
-	d.d.Resize(fyne.NewSize(460, d.d.MinSize().Height))
+	d.d.Resize(fyne.NewSize(d.width, d.d.MinSize().Height))
 }
 
 func (d *dlg) hide() {
-	d.open = false
+	if !d.open {
+		return
+	}
 	d.d.Hide()
+}
+
+// fail shows err in the dialog's error label (or, lacking one, in a
+// dialog of its own).
+func (d *dlg) fail(what string, err error) {
+	if d.errLabel == nil {
+		d.a.showError(what, err)
+		return
+	}
+	d.errLabel.SetText(what + ": " + explain(err))
+	d.errLabel.Show()
+	d.d.Resize(fyne.NewSize(d.width, d.d.MinSize().Height))
+}
+
+// closeTopDialog closes the dialog opened last (Esc). It reports whether
+// there was one.
+func (a *App) closeTopDialog() bool {
+	if len(a.dialogs) == 0 {
+		return false
+	}
+	a.dialogs[len(a.dialogs)-1].hide()
+	return true
+}
+
+// confirmAction asks before an action that cannot be undone: title, what
+// will happen, and the wording of the button that does it.
+func (a *App) confirmAction(title, text, action string, do func()) *dlg {
+	d := a.newDialog(title, nil)
+	msg := widget.NewLabel(text)
+	msg.Wrapping = fyne.TextWrapWord
+	yes := widget.NewButton(action, func() {
+		d.hide()
+		do()
+	})
+	yes.Importance = widget.DangerImportance
+	no := widget.NewButton("Cancel", d.hide)
+	d.setContent(msg, no, yes)
+	d.confirm, d.cancel = yes, no
+	d.show()
+	return d
+}
+
+// actionTimeout bounds a single write (an op is signed, stored and
+// published locally; a rotation may take a second for 5,000 members).
+const actionTimeout = 30 * time.Second
+
+// act runs one backend write off the UI goroutine; on failure it shows why
+// (what failed, and the backend's reason); on success it calls done, if
+// set, on the UI goroutine.
+func (a *App) act(what string, work func(ctx context.Context) error, done func()) {
+	a.background(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
+		return work(ctx)
+	}, func(err error) {
+		if err != nil {
+			a.showError(what, err)
+			return
+		}
+		if done != nil {
+			done()
+		}
+	})
 }

@@ -13,35 +13,81 @@ import (
 	"github.com/umbrella-p2p/umbrella/node"
 )
 
-// fakeBackend is an in-memory Backend: it really stores communities,
-// groups and messages, and emits events like a node.
+// fakeBackend is an in-memory Backend: it really keeps communities, groups,
+// members, messages, reactions, polls, invites and read state, follows the
+// community rules the screens depend on (who may post, pin, promote), and
+// emits events like a node.
 type fakeBackend struct {
 	mu          sync.Mutex
 	self        node.Self
-	n           byte
-	communities []node.Community
-	groups      map[crdt.ID][]node.Group
-	messages    map[crdt.ID][]node.Message // by group
+	n           int
+	communities []*fakeCommunity
 	subs        []chan node.Event
-	posts       []string
+	posts       []string // every text posted or replied, in order
 	joinErr     error
+	joinStages  []node.JoinProgress // reported by JoinWithProgress
 	clock       time.Time
 	status      node.Status
+	// fail makes the named method return the error once.
+	fail map[string]error
+	// calls counts calls per method name.
+	calls map[string]int
+}
+
+type fakeCommunity struct {
+	info     node.Community
+	settings node.Settings
+	groups   []*fakeGroup
+	members  []node.Member
+	requests []node.JoinRequest
+	invites  []node.InviteInfo
+	audit    []node.AuditEntry
+}
+
+type fakeGroup struct {
+	info node.Group
+	msgs []node.Message
+	// readOthers is how many messages by others the member has read.
+	readOthers int
+	requests   []node.JoinRequest
+	members    []string // peer ids; nil means every member
+	pins       []crdt.ID
 }
 
 func newFake() *fakeBackend {
 	return &fakeBackend{
-		self:     node.Self{PeerID: "12D3KooWFakePeerIdOfOliviaXyz", Name: "Olivia", SafetyNumber: "05823 11947 60392 48815 90137 27764"},
-		groups:   map[crdt.ID][]node.Group{},
-		messages: map[crdt.ID][]node.Message{},
-		clock:    time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC),
-		status:   node.Status{Network: "online", Peers: []node.PeerStatus{{PeerID: "a"}, {PeerID: "b"}, {PeerID: "c", Relayed: true}}},
+		self:   node.Self{PeerID: "12D3KooWFakePeerIdOfOliviaXyz", Name: "Olivia", SafetyNumber: "05823 11947 60392 48815 90137 27764"},
+		clock:  time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC),
+		status: node.Status{Network: "online", Peers: []node.PeerStatus{{PeerID: "a"}, {PeerID: "b"}, {PeerID: "c", Relayed: true}}},
+		fail:   map[string]error{},
+		calls:  map[string]int{},
 	}
+}
+
+// enter is called by every method: it counts the call and returns the
+// injected failure, if any. Callers hold f.mu.
+func (f *fakeBackend) enter(method string) error {
+	f.calls[method]++
+	if err, ok := f.fail[method]; ok {
+		delete(f.fail, method)
+		return err
+	}
+	return nil
+}
+
+// failNext makes the next call of method fail with err.
+func (f *fakeBackend) failNext(method string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail[method] = err
 }
 
 func (f *fakeBackend) id() crdt.ID {
 	f.n++
-	return crdt.ID{f.n}
+	var id crdt.ID
+	id[0], id[1], id[2] = byte(f.n>>16), byte(f.n>>8), byte(f.n)
+	id[31] = 0xfa
+	return id
 }
 
 func (f *fakeBackend) Self() node.Self { return f.self }
@@ -60,21 +106,126 @@ func (f *fakeBackend) setStatus(st node.Status) {
 	f.emit(node.Event{Kind: node.EventPeers})
 }
 
+var fakePeople = []node.Member{
+	{PeerID: "12D3KooWFakePeerIdOfBen", Name: "Ben", Role: "member", SafetyNumber: "71630 02294 55817 38120 94463 10078", Online: true},
+	{PeerID: "12D3KooWFakePeerIdOfChloe", Name: "Chloe", Role: "member", SafetyNumber: "30418 77102 64590 11873 20655 91334"},
+	{PeerID: "12D3KooWFakePeerIdOfDev", Name: "Dev", Role: "member", SafetyNumber: "88213 40076 19934 56218 07741 62905", Online: true},
+}
+
+// addCommunity adds a community with an announcement group and two groups;
+// members beyond the local one and the named fake people are counted only.
 func (f *fakeBackend) addCommunity(name, role string, members int) node.Community {
 	f.mu.Lock()
-	c := node.Community{ID: f.id(), Name: name, Members: members, Role: role}
-	f.communities = append(f.communities, c)
-	f.groups[c.ID] = []node.Group{
-		{ID: c.ID, Name: "Announcements", Kind: node.GroupAnnouncement},
-		{ID: f.id(), Name: "General", Kind: node.GroupRegular},
-		{ID: f.id(), Name: "Product questions", Kind: node.GroupRegular},
+	c := &fakeCommunity{info: node.Community{ID: f.id(), Name: name, Members: members, Role: role}}
+	c.settings = node.Settings{Name: name, JoinPolicy: "link", MembersCreateGroups: true}
+	c.members = append(c.members, node.Member{PeerID: f.self.PeerID, Name: f.self.Name, Role: role, SafetyNumber: f.self.SafetyNumber, Online: true})
+	for i := 0; i < min(len(fakePeople), members-1); i++ {
+		c.members = append(c.members, fakePeople[i])
 	}
+	c.groups = []*fakeGroup{
+		{info: node.Group{ID: c.info.ID, Name: "Announcements", Kind: node.GroupAnnouncement, Policy: "everyone", Joined: true}},
+		{info: node.Group{ID: f.id(), Name: "General", Kind: node.GroupRegular, Policy: "everyone", Joined: true}},
+		{info: node.Group{ID: f.id(), Name: "Product questions", Kind: node.GroupRegular, Policy: "open", Joined: true}},
+	}
+	f.communities = append(f.communities, c)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: c.ID})
-	return c
+	f.emit(node.Event{Kind: node.EventCommunities, Community: c.info.ID})
+	return f.summary(c)
+}
+
+// addGroup adds a group the local member has not joined.
+func (f *fakeBackend) addGroup(cid crdt.ID, name, policy string, joined bool) crdt.ID {
+	f.mu.Lock()
+	c := f.comm(cid)
+	g := &fakeGroup{info: node.Group{ID: f.id(), Name: name, Kind: node.GroupRegular, Policy: policy, Joined: joined}}
+	if !joined {
+		g.members = []string{}
+	}
+	c.groups = append(c.groups, g)
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	return g.info.ID
+}
+
+func (f *fakeBackend) comm(cid crdt.ID) *fakeCommunity {
+	for _, c := range f.communities {
+		if c.info.ID == cid {
+			return c
+		}
+	}
+	return nil
+}
+
+func (f *fakeBackend) group(cid, gid crdt.ID) (*fakeCommunity, *fakeGroup, error) {
+	c := f.comm(cid)
+	if c == nil {
+		return nil, nil, errors.New("unknown community")
+	}
+	for _, g := range c.groups {
+		if g.info.ID == gid {
+			return c, g, nil
+		}
+	}
+	return c, nil, node.ErrUnknownGroup
+}
+
+func (f *fakeBackend) others(g *fakeGroup) int {
+	n := 0
+	for _, m := range g.msgs {
+		if !m.Mine {
+			n++
+		}
+	}
+	return n
+}
+
+// groupInfo is g's summary with its counts.
+func (f *fakeBackend) groupInfo(c *fakeCommunity, g *fakeGroup) node.Group {
+	out := g.info
+	out.Joined = g.members == nil || slices.Contains(g.members, f.self.PeerID)
+	admin := c.info.Role == "admin" || c.info.Role == "owner"
+	out.CanPost = out.Joined && !out.Archived && !out.Suggested && !c.settings.Deactivated && (out.Kind != node.GroupAnnouncement || admin)
+	out.Members = c.info.Members
+	if g.members != nil {
+		out.Members = len(g.members)
+	}
+	if out.Joined {
+		out.Unread = max(0, f.others(g)-g.readOthers)
+		seen := 0
+		for _, m := range g.msgs {
+			if m.Mine {
+				continue
+			}
+			seen++
+			if seen > g.readOthers && m.MentionsMe {
+				out.Mentions++
+			}
+		}
+	}
+	return out
+}
+
+func (f *fakeBackend) summary(c *fakeCommunity) node.Community {
+	out := c.info
+	out.Name, out.Description = c.settings.Name, c.settings.Description
+	out.Unread, out.Mentions = 0, 0
+	for _, g := range c.groups {
+		gi := f.groupInfo(c, g)
+		if gi.Joined && !gi.Muted {
+			out.Unread += gi.Unread
+			out.Mentions += gi.Mentions
+		}
+	}
+	return out
 }
 
 func (f *fakeBackend) CreateCommunity(_ context.Context, name string) (node.Community, error) {
+	f.mu.Lock()
+	err := f.enter("CreateCommunity")
+	f.mu.Unlock()
+	if err != nil {
+		return node.Community{}, err
+	}
 	if strings.TrimSpace(name) == "" {
 		return node.Community{}, errors.New("community name is empty")
 	}
@@ -84,68 +235,866 @@ func (f *fakeBackend) CreateCommunity(_ context.Context, name string) (node.Comm
 func (f *fakeBackend) Communities() []node.Community {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.Clone(f.communities)
+	var out []node.Community
+	for _, c := range f.communities {
+		out = append(out, f.summary(c))
+	}
+	return out
 }
 
-func (f *fakeBackend) Groups(c crdt.ID) ([]node.Group, error) {
+func (f *fakeBackend) Settings(cid crdt.ID) (node.Settings, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	gs, ok := f.groups[c]
-	if !ok {
+	if err := f.enter("Settings"); err != nil {
+		return node.Settings{}, err
+	}
+	c := f.comm(cid)
+	if c == nil {
+		return node.Settings{}, errors.New("unknown community")
+	}
+	return c.settings, nil
+}
+
+func (f *fakeBackend) UpdateSettings(_ context.Context, cid crdt.ID, s node.Settings) error {
+	f.mu.Lock()
+	if err := f.enter("UpdateSettings"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	c := f.comm(cid)
+	if c.info.Role == "member" {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: a member may not change the settings", crdt.ErrUnauthorized)
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: the community name is empty", crdt.ErrInvalid)
+	}
+	s.Deactivated = c.settings.Deactivated
+	c.settings = s
+	f.logAudit(c, "settings", "", "")
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	return nil
+}
+
+func (f *fakeBackend) LeaveCommunity(_ context.Context, cid crdt.ID) error {
+	f.mu.Lock()
+	if err := f.enter("LeaveCommunity"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	f.communities = slices.DeleteFunc(f.communities, func(c *fakeCommunity) bool { return c.info.ID == cid })
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	return nil
+}
+
+func (f *fakeBackend) Groups(cid crdt.ID) ([]node.Group, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Groups"); err != nil {
+		return nil, err
+	}
+	c := f.comm(cid)
+	if c == nil {
 		return nil, errors.New("unknown community")
 	}
-	return slices.Clone(gs), nil
+	var out []node.Group
+	for _, g := range c.groups {
+		out = append(out, f.groupInfo(c, g))
+	}
+	slices.SortStableFunc(out[1:], func(a, b node.Group) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	return out, nil
 }
 
-func (f *fakeBackend) CreateInvite(_ context.Context, c crdt.ID, _ node.InviteOptions) (string, error) {
-	return "umbrella://join/" + strings.Repeat("Q", 40) + c.Short(), nil
+func (f *fakeBackend) CreateGroup(_ context.Context, cid crdt.ID, name, description, policy string) (node.Group, error) {
+	f.mu.Lock()
+	if err := f.enter("CreateGroup"); err != nil {
+		f.mu.Unlock()
+		return node.Group{}, err
+	}
+	c := f.comm(cid)
+	if strings.TrimSpace(name) == "" {
+		f.mu.Unlock()
+		return node.Group{}, fmt.Errorf("%w: the group name is empty", crdt.ErrInvalid)
+	}
+	if policy == "" {
+		policy = "open"
+	}
+	g := &fakeGroup{info: node.Group{ID: f.id(), Name: name, Description: description, Kind: node.GroupRegular, Policy: policy}}
+	if policy != "everyone" {
+		g.members = []string{f.self.PeerID}
+	}
+	g.info.Suggested = c.info.Role == "member" && !c.settings.MembersCreateGroups
+	c.groups = append(c.groups, g)
+	f.logAudit(c, "group.create", "", name)
+	out := f.groupInfo(c, g)
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	return out, nil
 }
 
-func (f *fakeBackend) Join(_ context.Context, link string) (node.Community, error) {
+func (f *fakeBackend) UpdateGroup(_ context.Context, cid, gid crdt.ID, s node.GroupSettings) error {
+	f.mu.Lock()
+	if err := f.enter("UpdateGroup"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	c, g, err := f.group(cid, gid)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	if c.info.Role == "member" {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: a member may not change this group", crdt.ErrUnauthorized)
+	}
+	g.info.Name, g.info.Description, g.info.Policy, g.info.Archived = s.Name, s.Description, s.Policy, s.Archived
+	if s.Approve {
+		g.info.Suggested = false
+	}
+	f.logAudit(c, "group.update", "", s.Name)
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	return nil
+}
+
+func (f *fakeBackend) JoinGroup(_ context.Context, cid, gid crdt.ID) error {
+	f.mu.Lock()
+	if err := f.enter("JoinGroup"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	if g.info.Policy == "approval" {
+		g.requests = append(g.requests, node.JoinRequest{PeerID: f.self.PeerID, Name: f.self.Name, Time: f.clock})
+	} else if g.members != nil && !slices.Contains(g.members, f.self.PeerID) {
+		g.members = append(g.members, f.self.PeerID)
+	}
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	return nil
+}
+
+func (f *fakeBackend) LeaveGroup(_ context.Context, cid, gid crdt.ID) error {
+	f.mu.Lock()
+	if err := f.enter("LeaveGroup"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	if g.members == nil {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: every member is in %s", crdt.ErrInvalid, g.info.Name)
+	}
+	g.members = slices.DeleteFunc(g.members, func(p string) bool { return p == f.self.PeerID })
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	return nil
+}
+
+func (f *fakeBackend) GroupRequests(cid, gid crdt.ID) ([]node.JoinRequest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("GroupRequests"); err != nil {
+		return nil, err
+	}
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(g.requests), nil
+}
+
+func (f *fakeBackend) DecideGroupJoin(_ context.Context, cid, gid crdt.ID, peerID string, approve bool) error {
+	f.mu.Lock()
+	if err := f.enter("DecideGroupJoin"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	i := slices.IndexFunc(g.requests, func(r node.JoinRequest) bool { return r.PeerID == peerID })
+	if i < 0 {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
+	}
+	g.requests = slices.Delete(g.requests, i, i+1)
+	if approve && g.members != nil {
+		g.members = append(g.members, peerID)
+	}
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	return nil
+}
+
+func (f *fakeBackend) MarkRead(_ context.Context, cid, gid crdt.ID) error {
+	f.mu.Lock()
+	if err := f.enter("MarkRead"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	n := f.others(g)
+	changed := g.readOthers != n
+	g.readOthers = n
+	f.mu.Unlock()
+	if changed {
+		f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+		f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	}
+	return nil
+}
+
+func (f *fakeBackend) SetMuted(_ context.Context, cid, gid crdt.ID, muted bool) error {
+	f.mu.Lock()
+	if err := f.enter("SetMuted"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	g.info.Muted = muted
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	return nil
+}
+
+func (f *fakeBackend) Members(cid crdt.ID) ([]node.Member, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Members"); err != nil {
+		return nil, err
+	}
+	c := f.comm(cid)
+	if c == nil {
+		return nil, errors.New("unknown community")
+	}
+	out := slices.Clone(c.members)
+	rank := map[string]int{"owner": 0, "admin": 1, "member": 2}
+	slices.SortStableFunc(out, func(a, b node.Member) int { return rank[a.Role] - rank[b.Role] })
+	return out, nil
+}
+
+func (f *fakeBackend) GroupMembers(cid, gid crdt.ID) ([]node.Member, error) {
+	ms, err := f.Members(cid)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		return nil, err
+	}
+	if g.members == nil {
+		return ms, nil
+	}
+	return slices.DeleteFunc(ms, func(m node.Member) bool { return !slices.Contains(g.members, m.PeerID) }), nil
+}
+
+func (f *fakeBackend) member(c *fakeCommunity, peerID string) *node.Member {
+	for i := range c.members {
+		if c.members[i].PeerID == peerID {
+			return &c.members[i]
+		}
+	}
+	return nil
+}
+
+func (f *fakeBackend) SetRole(_ context.Context, cid crdt.ID, peerID, role string) error {
+	f.mu.Lock()
+	if err := f.enter("SetRole"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	c := f.comm(cid)
+	m := f.member(c, peerID)
+	if m == nil {
+		f.mu.Unlock()
+		return fmt.Errorf("%s: %w", peerID, node.ErrUnknownMember)
+	}
+	if c.info.Role == "member" || (m.Role == "owner" && c.info.Role != "owner") {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: a %s may not change the role of a %s", crdt.ErrUnauthorized, c.info.Role, m.Role)
+	}
+	m.Role = role
+	f.logAudit(c, "member.role", peerID, role)
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	return nil
+}
+
+func (f *fakeBackend) RemoveMember(_ context.Context, cid crdt.ID, peerID string) error {
+	f.mu.Lock()
+	if err := f.enter("RemoveMember"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	c := f.comm(cid)
+	m := f.member(c, peerID)
+	if m == nil {
+		f.mu.Unlock()
+		return fmt.Errorf("%s: %w", peerID, node.ErrUnknownMember)
+	}
+	if c.info.Role == "member" || m.Role == "owner" {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: a %s may not remove a %s", crdt.ErrUnauthorized, c.info.Role, m.Role)
+	}
+	f.logAudit(c, "member.remove", peerID, "")
+	c.members = slices.DeleteFunc(c.members, func(x node.Member) bool { return x.PeerID == peerID })
+	c.info.Members--
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	return nil
+}
+
+// addRequest has someone ask to join community cid.
+func (f *fakeBackend) addRequest(cid crdt.ID, name string) string {
+	f.mu.Lock()
+	c := f.comm(cid)
+	peerID := "12D3KooWFakeRequester" + name
+	c.requests = append(c.requests, node.JoinRequest{PeerID: peerID, Name: name, Time: f.clock})
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	return peerID
+}
+
+func (f *fakeBackend) JoinRequests(cid crdt.ID) ([]node.JoinRequest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("JoinRequests"); err != nil {
+		return nil, err
+	}
+	return slices.Clone(f.comm(cid).requests), nil
+}
+
+func (f *fakeBackend) DecideJoin(_ context.Context, cid crdt.ID, peerID string, approve bool) error {
+	f.mu.Lock()
+	if err := f.enter("DecideJoin"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	c := f.comm(cid)
+	i := slices.IndexFunc(c.requests, func(r node.JoinRequest) bool { return r.PeerID == peerID })
+	if i < 0 {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
+	}
+	r := c.requests[i]
+	c.requests = slices.Delete(c.requests, i, i+1)
+	if approve {
+		c.members = append(c.members, node.Member{PeerID: r.PeerID, Name: r.Name, Role: "member", SafetyNumber: "00000 11111 22222 33333 44444 55555"})
+		c.info.Members++
+		f.logAudit(c, "decide", peerID, "approved")
+	} else {
+		f.logAudit(c, "decide", peerID, "denied")
+	}
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	return nil
+}
+
+// logAudit records an admin action by the local member. Callers hold f.mu.
+func (f *fakeBackend) logAudit(c *fakeCommunity, action, target, detail string) {
+	e := node.AuditEntry{Op: f.id(), Action: action, Actor: f.self.PeerID, ActorName: f.self.Name, Detail: detail, Time: f.clock}
+	if target != "" {
+		e.Target = target
+		if m := f.member(c, target); m != nil {
+			e.TargetName = m.Name
+		} else {
+			for _, r := range c.requests {
+				if r.PeerID == target {
+					e.TargetName = r.Name
+				}
+			}
+		}
+	}
+	c.audit = append(c.audit, e)
+}
+
+func (f *fakeBackend) Audit(cid crdt.ID) ([]node.AuditEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Audit"); err != nil {
+		return nil, err
+	}
+	return slices.Clone(f.comm(cid).audit), nil
+}
+
+func (f *fakeBackend) CreateInvite(_ context.Context, cid crdt.ID, opts node.InviteOptions) (string, error) {
+	f.mu.Lock()
+	if err := f.enter("CreateInvite"); err != nil {
+		f.mu.Unlock()
+		return "", err
+	}
+	c := f.comm(cid)
+	if c.info.Role == "member" {
+		f.mu.Unlock()
+		return "", fmt.Errorf("%w: a member may not create invites", crdt.ErrUnauthorized)
+	}
+	inv := node.InviteInfo{ID: f.id(), By: f.self.Name, Created: f.clock, MaxUses: opts.MaxUses}
+	switch {
+	case opts.Lifetime == 0:
+		t := f.clock.Add(node.DefaultInviteLifetime)
+		inv.Expires = &t
+	case opts.Lifetime > 0:
+		t := f.clock.Add(opts.Lifetime)
+		inv.Expires = &t
+	}
+	c.invites = append([]node.InviteInfo{inv}, c.invites...)
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	return "umbrella://join/" + strings.Repeat("Q", 40) + inv.ID.String()[:12], nil
+}
+
+func (f *fakeBackend) Invites(cid crdt.ID) ([]node.InviteInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Invites"); err != nil {
+		return nil, err
+	}
+	return slices.Clone(f.comm(cid).invites), nil
+}
+
+func (f *fakeBackend) RevokeInvite(_ context.Context, cid, id crdt.ID) error {
+	f.mu.Lock()
+	if err := f.enter("RevokeInvite"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	c := f.comm(cid)
+	i := slices.IndexFunc(c.invites, func(x node.InviteInfo) bool { return x.ID == id })
+	if i < 0 {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: no invite %s in this community", crdt.ErrInvalid, id.Short())
+	}
+	c.invites[i].Revoked = true
+	f.logAudit(c, "invite.revoke", "", "")
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	return nil
+}
+
+func (f *fakeBackend) JoinWithProgress(_ context.Context, link string, progress func(node.JoinProgress)) (node.Community, error) {
+	report := func(p node.JoinProgress) {
+		f.mu.Lock()
+		f.joinStages = append(f.joinStages, p)
+		f.mu.Unlock()
+		if progress != nil {
+			progress(p)
+		}
+	}
+	report(node.JoinProgress{Stage: node.JoinChecking})
+	if !strings.HasPrefix(link, "umbrella://join/") {
+		return node.Community{}, fmt.Errorf("%w: it must start with umbrella://join/", errBadLinkForTest)
+	}
+	report(node.JoinProgress{Stage: node.JoinConnecting, Community: "Joined Team", Peer: "…Xyz123"})
 	if f.joinErr != nil {
 		return node.Community{}, f.joinErr
 	}
-	if !strings.HasPrefix(link, "umbrella://join/") {
-		return node.Community{}, errors.New("invalid invite link: it must start with umbrella://join/")
-	}
+	report(node.JoinProgress{Stage: node.JoinAdmitted, Community: "Joined Team"})
+	report(node.JoinProgress{Stage: node.JoinSyncing, Community: "Joined Team", Ops: 120})
 	return f.addCommunity("Joined Team", "member", 12), nil
 }
 
-func (f *fakeBackend) Post(_ context.Context, c, g crdt.ID, text string) (crdt.ID, error) {
+// errBadLinkForTest is what the fake says of a link that is not one; the
+// node wraps identity.ErrBadLink the same way.
+var errBadLinkForTest = errors.New("invalid invite link")
+
+// page returns the messages of g with their indices and quotes.
+func (f *fakeBackend) page(g *fakeGroup, from, to int) []node.Message {
+	out := make([]node.Message, 0, max(0, to-from))
+	for i := from; i < to; i++ {
+		m := g.msgs[i]
+		m.Index = i
+		m.Pinned = slices.Contains(g.pins, m.ID)
+		if m.ReplyTo != nil {
+			q := &node.Quote{ID: *m.ReplyTo, Index: -1, Missing: true}
+			for j, t := range g.msgs {
+				if t.ID == *m.ReplyTo {
+					q = &node.Quote{ID: t.ID, AuthorName: t.AuthorName, Text: t.Text, Deleted: t.Deleted, Index: j}
+				}
+			}
+			m.Quote = q
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (f *fakeBackend) MessagePage(cid, gid crdt.ID, from, limit int) (node.Page, error) {
 	f.mu.Lock()
-	f.posts = append(f.posts, text)
+	defer f.mu.Unlock()
+	if err := f.enter("MessagePage"); err != nil {
+		return node.Page{}, err
+	}
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		return node.Page{}, err
+	}
+	limit = min(max(limit, 1), node.MaxPage)
+	total := len(g.msgs)
+	if from < 0 {
+		from = max(0, total-limit)
+	}
+	from = min(from, total)
+	to := min(total, from+limit)
+	p := node.Page{Total: total, From: from, Messages: f.page(g, from, to), FirstUnread: -1}
+	seen := 0
+	for i, m := range g.msgs {
+		if m.Mine {
+			continue
+		}
+		seen++
+		if seen > g.readOthers {
+			p.FirstUnread = i
+			break
+		}
+	}
+	return p, nil
+}
+
+func (f *fakeBackend) Pinned(cid, gid crdt.ID) ([]node.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Pinned"); err != nil {
+		return nil, err
+	}
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		return nil, err
+	}
+	var out []node.Message
+	for _, id := range g.pins {
+		if i := slices.IndexFunc(g.msgs, func(m node.Message) bool { return m.ID == id }); i >= 0 {
+			out = append(out, f.page(g, i, i+1)...)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeBackend) Search(cid, gid crdt.ID, query string, limit int) ([]node.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Search"); err != nil {
+		return nil, err
+	}
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		return nil, err
+	}
+	q := strings.ToLower(strings.TrimSpace(query))
+	if q == "" {
+		return nil, fmt.Errorf("%w: the search is empty", crdt.ErrInvalid)
+	}
+	var out []node.Message
+	for i := len(g.msgs) - 1; i >= 0 && len(out) < limit; i-- {
+		m := g.msgs[i]
+		if !m.Deleted && m.Hidden == "" && (strings.Contains(strings.ToLower(m.Text), q) || strings.Contains(strings.ToLower(m.AuthorName), q)) {
+			out = append(out, f.page(g, i, i+1)...)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeBackend) Post(ctx context.Context, cid, gid crdt.ID, text string) (crdt.ID, error) {
+	return f.Reply(ctx, cid, gid, crdt.ID{}, text)
+}
+
+func (f *fakeBackend) Reply(_ context.Context, cid, gid, replyTo crdt.ID, text string) (crdt.ID, error) {
+	f.mu.Lock()
+	err := f.enter("Post")
+	if err == nil {
+		var c *fakeCommunity
+		var g *fakeGroup
+		c, g, err = f.group(cid, gid)
+		if err == nil && !f.groupInfo(c, g).CanPost {
+			err = fmt.Errorf("%w: a member may not post here", crdt.ErrUnauthorized)
+		}
+	}
+	if err == nil {
+		f.posts = append(f.posts, text)
+	}
 	f.mu.Unlock()
-	return f.deliver(c, g, f.self.Name, text, true), nil
+	if err != nil {
+		return crdt.ID{}, err
+	}
+	return f.deliverReply(cid, gid, f.self.Name, text, true, replyTo), nil
 }
 
 // deliver adds a message as if it arrived from the network.
 func (f *fakeBackend) deliver(c, g crdt.ID, author, text string, mine bool) crdt.ID {
+	return f.deliverReply(c, g, author, text, mine, crdt.ID{})
+}
+
+func (f *fakeBackend) deliverReply(cid, gid crdt.ID, author, text string, mine bool, replyTo crdt.ID) crdt.ID {
 	f.mu.Lock()
 	id := f.id()
 	f.clock = f.clock.Add(time.Minute)
-	f.messages[g] = append(f.messages[g], node.Message{ID: id, Author: "peer-" + author, AuthorName: author, Text: text, Time: f.clock, Mine: mine})
+	_, g, _ := f.group(cid, gid)
+	m := node.Message{ID: id, Kind: "message", Author: "peer-" + author, AuthorName: author, Text: text, Time: f.clock, Mine: mine}
+	if mine {
+		m.Author = f.self.PeerID
+	}
+	if !replyTo.IsZero() {
+		r := replyTo
+		m.ReplyTo = &r
+	}
+	if strings.Contains(text, "@"+f.self.Name) {
+		m.Mentions, m.MentionsMe = []string{f.self.PeerID}, true
+	}
+	g.msgs = append(g.msgs, m)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventMessages, Community: c, Group: g})
+	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
 	return id
 }
 
-func (f *fakeBackend) Messages(_ crdt.ID, g crdt.ID) ([]node.Message, error) {
+// fill adds n messages by others to a group at once (one event).
+func (f *fakeBackend) fill(cid, gid crdt.ID, n int) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.messages[g]), nil
+	_, g, _ := f.group(cid, gid)
+	names := []string{"Ben", "Chloe", "Dev", "Maria"}
+	g.msgs = slices.Grow(g.msgs, n)
+	for i := range n {
+		f.clock = f.clock.Add(time.Second)
+		text := fmt.Sprintf("Message %d: follow up with every new customer within 48 hours.", i)
+		if i%7 == 3 {
+			text += " Then send them the spring catalogue, the how-to video and a thank-you note, and ask what they liked most about the samples."
+		}
+		g.msgs = append(g.msgs, node.Message{ID: f.id(), Kind: "message", Author: "peer-" + names[i%4], AuthorName: names[i%4], Text: text, Time: f.clock})
+	}
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
 }
 
-func (f *fakeBackend) Members(c crdt.ID) ([]node.Member, error) {
-	return []node.Member{
-		{PeerID: f.self.PeerID, Name: f.self.Name, Role: "owner", SafetyNumber: f.self.SafetyNumber},
-		{PeerID: "12D3KooWFakePeerIdOfBen", Name: "Ben", Role: "member", SafetyNumber: "71630 02294 55817 38120 94463 10078"},
-	}, nil
+// find returns the message id in group gid, under f.mu.
+func (f *fakeBackend) find(cid, gid, id crdt.ID) (*fakeCommunity, *fakeGroup, *node.Message, error) {
+	c, g, err := f.group(cid, gid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for i := range g.msgs {
+		if g.msgs[i].ID == id {
+			return c, g, &g.msgs[i], nil
+		}
+	}
+	return nil, nil, nil, fmt.Errorf("message %s: %w", id.Short(), node.ErrUnknownMessage)
+}
+
+// change runs fn on message id under the lock and emits its event.
+func (f *fakeBackend) change(method string, cid, gid, id crdt.ID, fn func(*fakeCommunity, *fakeGroup, *node.Message) error) error {
+	f.mu.Lock()
+	err := f.enter(method)
+	if err == nil {
+		var c *fakeCommunity
+		var g *fakeGroup
+		var m *node.Message
+		c, g, m, err = f.find(cid, gid, id)
+		if err == nil {
+			err = fn(c, g, m)
+		}
+	}
+	f.mu.Unlock()
+	if err == nil {
+		f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
+	}
+	return err
+}
+
+func (f *fakeBackend) Edit(_ context.Context, cid, gid, id crdt.ID, text string) error {
+	return f.change("Edit", cid, gid, id, func(_ *fakeCommunity, _ *fakeGroup, m *node.Message) error {
+		if !m.Mine {
+			return fmt.Errorf("%w: only the author may edit a message", crdt.ErrUnauthorized)
+		}
+		m.Text, m.Edited = text, true
+		return nil
+	})
+}
+
+func (f *fakeBackend) Delete(_ context.Context, cid, gid, id crdt.ID) error {
+	return f.change("Delete", cid, gid, id, func(c *fakeCommunity, _ *fakeGroup, m *node.Message) error {
+		if !m.Mine && c.info.Role == "member" {
+			return fmt.Errorf("%w: a member may delete only their own messages", crdt.ErrUnauthorized)
+		}
+		m.Text, m.Deleted, m.DeletedBy, m.Poll, m.Reactions = "", true, f.self.Name, nil, nil
+		return nil
+	})
+}
+
+func (f *fakeBackend) Pin(_ context.Context, cid, gid, id crdt.ID, on bool) error {
+	return f.change("Pin", cid, gid, id, func(c *fakeCommunity, g *fakeGroup, m *node.Message) error {
+		if c.info.Role == "member" {
+			return fmt.Errorf("%w: a member may not pin messages", crdt.ErrUnauthorized)
+		}
+		g.pins = slices.DeleteFunc(g.pins, func(p crdt.ID) bool { return p == m.ID })
+		if on {
+			g.pins = append(g.pins, m.ID)
+			if len(g.pins) > crdt.MaxPins {
+				g.pins = g.pins[1:]
+			}
+		}
+		return nil
+	})
+}
+
+func (f *fakeBackend) React(_ context.Context, cid, gid, id crdt.ID, emoji string, on bool) error {
+	return f.change("React", cid, gid, id, func(_ *fakeCommunity, _ *fakeGroup, m *node.Message) error {
+		f.react(m, f.self.Name, emoji, on, true)
+		return nil
+	})
+}
+
+// react adds or removes who's reaction emoji on m. Callers hold f.mu.
+func (f *fakeBackend) react(m *node.Message, who, emoji string, on, mine bool) {
+	i := slices.IndexFunc(m.Reactions, func(r node.Reaction) bool { return r.Emoji == emoji })
+	if i < 0 {
+		if !on {
+			return
+		}
+		m.Reactions = append(m.Reactions, node.Reaction{Emoji: emoji})
+		i = len(m.Reactions) - 1
+	}
+	r := &m.Reactions[i]
+	has := slices.Contains(r.By, who)
+	switch {
+	case on && !has:
+		r.By = append(r.By, who)
+	case !on && has:
+		r.By = slices.DeleteFunc(slices.Clone(r.By), func(s string) bool { return s == who })
+	}
+	r.Count = len(r.By)
+	if mine {
+		r.Mine = on
+	}
+	if r.Count == 0 {
+		m.Reactions = slices.Delete(m.Reactions, i, i+1)
+	}
+}
+
+// reactAs has another member react, as if it arrived from the network.
+func (f *fakeBackend) reactAs(cid, gid, id crdt.ID, who, emoji string) {
+	f.mu.Lock()
+	_, _, m, _ := f.find(cid, gid, id)
+	f.react(m, who, emoji, true, false)
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
+}
+
+func (f *fakeBackend) CreatePoll(_ context.Context, cid, gid crdt.ID, question string, options []string, multi bool, closes time.Time) (crdt.ID, error) {
+	f.mu.Lock()
+	if err := f.enter("CreatePoll"); err != nil {
+		f.mu.Unlock()
+		return crdt.ID{}, err
+	}
+	if len(options) < crdt.MinOptions || len(options) > crdt.MaxOptions {
+		f.mu.Unlock()
+		return crdt.ID{}, fmt.Errorf("%w: a poll has 2 to 12 options, not %d", crdt.ErrInvalid, len(options))
+	}
+	_, g, err := f.group(cid, gid)
+	if err != nil {
+		f.mu.Unlock()
+		return crdt.ID{}, err
+	}
+	id := f.id()
+	f.clock = f.clock.Add(time.Minute)
+	p := &node.Poll{Question: question, Multi: multi}
+	if !closes.IsZero() {
+		p.Closes = &closes
+	}
+	for _, o := range options {
+		p.Options = append(p.Options, node.PollOption{Text: o, By: []string{}})
+	}
+	g.msgs = append(g.msgs, node.Message{ID: id, Kind: "poll", Author: f.self.PeerID, AuthorName: f.self.Name, Text: question, Time: f.clock, Mine: true, Poll: p})
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
+	return id, nil
+}
+
+func (f *fakeBackend) Vote(_ context.Context, cid, gid, id crdt.ID, choices []int) error {
+	return f.change("Vote", cid, gid, id, func(_ *fakeCommunity, _ *fakeGroup, m *node.Message) error {
+		if m.Poll == nil {
+			return fmt.Errorf("%w: %s is not a poll", crdt.ErrInvalid, id.Short())
+		}
+		if m.Poll.Closed {
+			return fmt.Errorf("%w: the poll is closed", crdt.ErrInvalid)
+		}
+		f.vote(m.Poll, f.self.Name, choices, true)
+		return nil
+	})
+}
+
+// vote sets who's choices in p. Callers hold f.mu.
+func (f *fakeBackend) vote(p *node.Poll, who string, choices []int, mine bool) {
+	voted := false
+	for i := range p.Options {
+		o := &p.Options[i]
+		if slices.Contains(o.By, who) {
+			voted = true
+		}
+		o.By = slices.DeleteFunc(slices.Clone(o.By), func(s string) bool { return s == who })
+		if slices.Contains(choices, i) {
+			o.By = append(o.By, who)
+		}
+		o.Votes = len(o.By)
+	}
+	switch {
+	case !voted && len(choices) > 0:
+		p.Voters++
+	case voted && len(choices) == 0:
+		p.Voters--
+	}
+	if mine {
+		p.MyChoices = slices.Sorted(slices.Values(choices))
+	}
+}
+
+// voteAs has another member vote.
+func (f *fakeBackend) voteAs(cid, gid, id crdt.ID, who string, choices ...int) {
+	f.mu.Lock()
+	_, _, m, _ := f.find(cid, gid, id)
+	f.vote(m.Poll, who, choices, false)
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
+}
+
+func (f *fakeBackend) ClosePoll(_ context.Context, cid, gid, id crdt.ID) error {
+	return f.change("ClosePoll", cid, gid, id, func(c *fakeCommunity, _ *fakeGroup, m *node.Message) error {
+		if m.Poll == nil {
+			return fmt.Errorf("%w: %s is not a poll", crdt.ErrInvalid, id.Short())
+		}
+		if !m.Mine && c.info.Role == "member" {
+			return fmt.Errorf("%w: only its creator or an admin may close a poll", crdt.ErrUnauthorized)
+		}
+		m.Poll.Closed = true
+		return nil
+	})
 }
 
 func (f *fakeBackend) Subscribe() (<-chan node.Event, func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ch := make(chan node.Event, 64)
+	ch := make(chan node.Event, 256)
 	f.subs = append(f.subs, ch)
 	return ch, func() {
 		f.mu.Lock()

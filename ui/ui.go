@@ -1,6 +1,8 @@
 // Package ui is Umbrella's desktop interface, built with Fyne: the first-run
-// screen, the rail of communities, a community's groups, and the
-// conversation with its composer.
+// and unlock screens, the rail of communities, a community's home with its
+// groups, the conversation (a virtualised message list with replies,
+// reactions, polls and pins, and its composer), the info pane with members
+// and safety numbers, and the admin screens.
 //
 // It talks to a node only through the Backend interface it declares and the
 // node's event stream; it never touches the network or storage itself, so
@@ -11,6 +13,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/node"
@@ -19,19 +22,55 @@ import (
 // Backend is what the app needs from a node. *node.Node implements it.
 type Backend interface {
 	Self() node.Self
-	CreateCommunity(ctx context.Context, name string) (node.Community, error)
-	Communities() []node.Community
-	Groups(community crdt.ID) ([]node.Group, error)
-	CreateInvite(ctx context.Context, community crdt.ID, opts node.InviteOptions) (string, error)
-	Join(ctx context.Context, link string) (node.Community, error)
-	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
-	Messages(community, group crdt.ID) ([]node.Message, error)
-	// Members lists a community's members with their safety numbers.
-	Members(community crdt.ID) ([]node.Member, error)
-	Subscribe() (<-chan node.Event, func())
 	// Status reports the network and sync state for the indicator.
 	Status() node.Status
+	Subscribe() (<-chan node.Event, func())
+
+	CreateCommunity(ctx context.Context, name string) (node.Community, error)
+	Communities() []node.Community
+	Settings(community crdt.ID) (node.Settings, error)
+	UpdateSettings(ctx context.Context, community crdt.ID, s node.Settings) error
+	LeaveCommunity(ctx context.Context, community crdt.ID) error
+
+	Groups(community crdt.ID) ([]node.Group, error)
+	CreateGroup(ctx context.Context, community crdt.ID, name, description, policy string) (node.Group, error)
+	UpdateGroup(ctx context.Context, community, group crdt.ID, g node.GroupSettings) error
+	JoinGroup(ctx context.Context, community, group crdt.ID) error
+	LeaveGroup(ctx context.Context, community, group crdt.ID) error
+	GroupRequests(community, group crdt.ID) ([]node.JoinRequest, error)
+	DecideGroupJoin(ctx context.Context, community, group crdt.ID, peerID string, approve bool) error
+	MarkRead(ctx context.Context, community, group crdt.ID) error
+	SetMuted(ctx context.Context, community, group crdt.ID, muted bool) error
+
+	// Members lists a community's members with their safety numbers.
+	Members(community crdt.ID) ([]node.Member, error)
+	GroupMembers(community, group crdt.ID) ([]node.Member, error)
+	SetRole(ctx context.Context, community crdt.ID, peerID, role string) error
+	RemoveMember(ctx context.Context, community crdt.ID, peerID string) error
+	JoinRequests(community crdt.ID) ([]node.JoinRequest, error)
+	DecideJoin(ctx context.Context, community crdt.ID, peerID string, approve bool) error
+	Audit(community crdt.ID) ([]node.AuditEntry, error)
+
+	CreateInvite(ctx context.Context, community crdt.ID, opts node.InviteOptions) (string, error)
+	Invites(community crdt.ID) ([]node.InviteInfo, error)
+	RevokeInvite(ctx context.Context, community, invite crdt.ID) error
+	JoinWithProgress(ctx context.Context, link string, progress func(node.JoinProgress)) (node.Community, error)
+
+	MessagePage(community, group crdt.ID, from, limit int) (node.Page, error)
+	Pinned(community, group crdt.ID) ([]node.Message, error)
+	Search(community, group crdt.ID, query string, limit int) ([]node.Message, error)
+	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
+	Reply(ctx context.Context, community, group, replyTo crdt.ID, text string) (crdt.ID, error)
+	Edit(ctx context.Context, community, group, msg crdt.ID, text string) error
+	Delete(ctx context.Context, community, group, msg crdt.ID) error
+	Pin(ctx context.Context, community, group, msg crdt.ID, on bool) error
+	React(ctx context.Context, community, group, msg crdt.ID, emoji string, on bool) error
+	CreatePoll(ctx context.Context, community, group crdt.ID, question string, options []string, multi bool, closes time.Time) (crdt.ID, error)
+	Vote(ctx context.Context, community, group, poll crdt.ID, choices []int) error
+	ClosePoll(ctx context.Context, community, group, poll crdt.ID) error
 }
+
+var _ Backend = (node.API)(nil)
 
 // FirstRun creates an identity with the chosen display name and returns the
 // started backend.

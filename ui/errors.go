@@ -1,0 +1,51 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// explain turns a backend error into a sentence for people: the known
+// conditions in plain words, anything else as the backend says it.
+func explain(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, context.DeadlineExceeded):
+		return "It took too long; check your connection and try again."
+	case errors.Is(err, node.ErrNoPeer):
+		return "Could not reach anyone in the community. Check your internet connection, or ask the person who invited you to open Umbrella, then try again."
+	case errors.Is(err, node.ErrKeysRenewing):
+		return "The group's keys are being renewed after someone left; try again in a moment (an admin needs to be online)."
+	case errors.Is(err, node.ErrNoKeys):
+		return "This computer has not received the group's encryption keys yet; they arrive when you sync with a member. Try again in a moment."
+	case errors.Is(err, crdt.ErrUnauthorized):
+		return "You are not allowed to do that: " + detail(err, crdt.ErrUnauthorized)
+	case errors.Is(err, crdt.ErrInvalid):
+		return capitalize(detail(err, crdt.ErrInvalid))
+	}
+	return capitalize(err.Error())
+}
+
+// detail is err's text without the sentinel's own words in front.
+func detail(err, sentinel error) string {
+	s := err.Error()
+	if i := strings.Index(s, sentinel.Error()+": "); i >= 0 {
+		s = s[i+len(sentinel.Error())+2:]
+	}
+	return s
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

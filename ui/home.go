@@ -1,0 +1,310 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// home is the selected community's home: its name and description, the
+// announcement group first, the groups the member is in, the groups they
+// can join, suggestions and archived groups, and the community's actions.
+type home struct {
+	a    *App
+	root *fyne.Container
+
+	name        *widget.Label
+	description *widget.Label
+	inviteBtn   *widget.Button
+	membersBtn  *widget.Button
+	menuBtn     *widget.Button
+	newGroupBtn *widget.Button
+	header      *fyne.Container
+	sections    *fyne.Container
+	scroll      *container.Scroll
+	hint        *widget.Label
+	// rows maps group id to its row, for selection and tests.
+	rows map[crdt.ID]*groupRow
+}
+
+func newHome(a *App) *home {
+	h := &home{a: a, rows: map[crdt.ID]*groupRow{}}
+	h.name = heading("")
+	h.name.Truncation = fyne.TextTruncateEllipsis
+	h.description = widget.NewLabel("")
+	h.description.Wrapping = fyne.TextWrapWord
+	h.description.Importance = widget.LowImportance
+	h.inviteBtn = widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), func() { a.showInviteManager(a.community) })
+	h.inviteBtn.Importance = widget.HighImportance
+	h.membersBtn = widget.NewButtonWithIcon("Members", theme.AccountIcon(), func() { a.showMembers(a.community) })
+	h.menuBtn = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), h.showMenu)
+	h.menuBtn.Importance = widget.LowImportance
+	h.newGroupBtn = widget.NewButtonWithIcon("New group", theme.ContentAddIcon(), func() { a.showCreateGroup(a.community) })
+	h.newGroupBtn.Importance = widget.LowImportance
+	h.header = container.NewVBox(
+		container.NewBorder(nil, nil, nil, h.menuBtn, h.name),
+		h.description,
+		container.NewGridWithColumns(2, h.inviteBtn, h.membersBtn),
+		widget.NewSeparator())
+	h.sections = container.NewVBox()
+	h.scroll = container.NewVScroll(h.sections)
+	h.hint = widget.NewLabel("Choose a community to see its groups.")
+	h.hint.Wrapping = fyne.TextWrapWord
+	h.hint.Alignment = fyne.TextAlignCenter
+	h.hint.Importance = widget.LowImportance
+	h.root = container.NewStack()
+	return h
+}
+
+// show shows the home of the selected community.
+func (h *home) show() {
+	h.root.Objects = []fyne.CanvasObject{container.NewBorder(h.header, nil, nil, nil, h.scroll)}
+	h.root.Refresh()
+	h.refreshHeader()
+}
+
+// showHint shows the hint when no community is selected.
+func (h *home) showHint() {
+	h.root.Objects = []fyne.CanvasObject{container.NewVBox(layout.NewSpacer(), h.hint, layout.NewSpacer())}
+	h.root.Refresh()
+}
+
+// refreshHeader shows the community's name, description and the actions
+// the local member may take.
+func (h *home) refreshHeader() {
+	c, _ := h.a.selected()
+	if c.ID.IsZero() {
+		return
+	}
+	h.name.SetText(c.Name)
+	if c.Description != "" {
+		h.description.SetText(c.Description)
+		h.description.Show()
+	} else {
+		h.description.Hide()
+	}
+	if h.a.isAdmin() {
+		h.inviteBtn.Enable()
+	} else {
+		h.inviteBtn.Disable()
+	}
+}
+
+// reload rebuilds the list of groups.
+func (h *home) reload() {
+	h.refreshHeader()
+	gs := h.a.groups
+	var ann, mine, joinable, suggested, archived []node.Group
+	for _, g := range gs {
+		switch {
+		case g.Kind == node.GroupAnnouncement:
+			ann = append(ann, g)
+		case g.Suggested:
+			suggested = append(suggested, g)
+		case g.Archived:
+			if g.Joined {
+				archived = append(archived, g)
+			}
+		case g.Joined:
+			mine = append(mine, g)
+		default:
+			joinable = append(joinable, g)
+		}
+	}
+	clear(h.rows)
+	objs := []fyne.CanvasObject{}
+	section := func(title string, groups []node.Group) {
+		if len(groups) == 0 {
+			return
+		}
+		if title != "" {
+			l := widget.NewLabelWithStyle(strings.ToUpper(title), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			l.SizeName = theme.SizeNameCaptionText
+			l.Importance = widget.LowImportance
+			objs = append(objs, l)
+		}
+		for _, g := range groups {
+			r := h.newRow(g)
+			h.rows[g.ID] = r
+			objs = append(objs, r.box)
+		}
+	}
+	section("", ann)
+	section("Your groups", mine)
+	section("Groups you can join", joinable)
+	section("Suggested groups", suggested)
+	section("Archived", archived)
+	objs = append(objs, h.newGroupBtn)
+	h.sections.Objects = objs
+	h.sections.Refresh()
+	h.markSelected()
+}
+
+// markSelected highlights the open group's row.
+func (h *home) markSelected() {
+	for id, r := range h.rows {
+		r.box.setSelected(id == h.a.group)
+	}
+}
+
+// groupRow is one group in the home: icon, name (bold when unread),
+// details, the unread badge, and for groups one can join, the button.
+type groupRow struct {
+	g      node.Group
+	box    *tapBox
+	name   *widget.Label
+	detail *widget.RichText
+	badge  *badge
+	action *widget.Button // Join, Ask to join, Approve; nil when none
+}
+
+func (h *home) newRow(g node.Group) *groupRow {
+	r := &groupRow{g: g}
+	icon := theme.AccountIcon()
+	switch {
+	case g.Kind == node.GroupAnnouncement:
+		icon = theme.VolumeUpIcon()
+	case g.Archived:
+		icon = theme.StorageIcon()
+	case g.Policy == "approval":
+		icon = theme.VisibilityIcon()
+	}
+	r.name = widget.NewLabel(g.Name)
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.name.TextStyle.Bold = g.Unread > 0 && !g.Muted
+	var detail string
+	switch {
+	case g.Kind == node.GroupAnnouncement:
+		detail = "Only admins post · everyone reads"
+	case !g.Joined && g.Policy == "approval":
+		detail = memberCount(g.Members) + " · admins let people in"
+	case !g.Joined:
+		detail = memberCount(g.Members) + " · open to join"
+	case g.Suggested:
+		detail = "Waiting for an admin's approval"
+	case g.Description != "":
+		detail = g.Description
+	default:
+		detail = memberCount(g.Members)
+	}
+	if g.Muted {
+		detail = "🔕 " + detail
+	}
+	r.detail = secondary(detail)
+	r.badge = newBadge()
+	r.badge.set(g.Unread, g.Mentions, g.Muted)
+	right := fyne.CanvasObject(r.badge)
+	switch {
+	case g.Suggested && h.a.isAdmin():
+		r.action = widget.NewButton("Approve", func() { h.approve(g) })
+	case !g.Joined && !g.Suggested && g.Kind != node.GroupAnnouncement && g.Policy == "approval":
+		r.action = widget.NewButton("Ask to join", func() { h.a.joinGroup(g) })
+	case !g.Joined && !g.Suggested && g.Kind != node.GroupAnnouncement:
+		r.action = widget.NewButton("Join", func() { h.a.joinGroup(g) })
+	}
+	if r.action != nil {
+		right = r.action
+	}
+	texts := container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*2), r.name, r.detail)
+	content := container.NewBorder(nil, nil, container.NewCenter(widget.NewIcon(icon)), container.NewCenter(right), texts)
+	r.box = newTapBox(content, func() { h.a.selectGroup(g.ID) })
+	return r
+}
+
+// approve makes a member's suggested group a real one (admins).
+func (h *home) approve(g node.Group) {
+	cid := h.a.community
+	h.a.act("Could not approve "+g.Name, func(ctx context.Context) error {
+		return h.a.b.UpdateGroup(ctx, cid, g.ID, node.GroupSettings{Name: g.Name, Description: g.Description, Policy: g.Policy, Approve: true})
+	}, h.a.reloadGroups)
+}
+
+// showMenu is the community's ⋮ menu.
+func (h *home) showMenu() {
+	menu := h.menu()
+	h.a.convo.lastMenu = menu
+	widget.ShowPopUpMenuAtPosition(menu, h.a.win.Canvas(),
+		fyne.CurrentApp().Driver().AbsolutePositionForObject(h.menuBtn).Add(fyne.NewPos(0, h.menuBtn.Size().Height)))
+}
+
+func (h *home) menu() *fyne.Menu {
+	a := h.a
+	cid := a.community
+	items := []*fyne.MenuItem{
+		fyne.NewMenuItem("Members and safety numbers", func() { a.showMembers(cid) }),
+	}
+	if a.isAdmin() {
+		requests := "Join requests"
+		if rs, err := a.b.JoinRequests(cid); err == nil && len(rs) > 0 {
+			requests = fmt.Sprintf("Join requests (%d)", len(rs))
+		}
+		items = append(items,
+			fyne.NewMenuItem("Invite links", func() { a.showInviteManager(cid) }),
+			fyne.NewMenuItem(requests, func() { a.showRequests(cid) }),
+			fyne.NewMenuItem("Community settings", func() { a.showCommunitySettings(cid) }),
+			fyne.NewMenuItem("Audit log", func() { a.showAudit(cid) }),
+		)
+	}
+	c, _ := a.selected()
+	items = append(items, fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Leave community", func() {
+			a.confirmAction("Leave "+c.Name+"?", "You leave the community and all its groups. What was said stays readable on this computer, and you can come back with a new invite.", "Leave", func() {
+				a.act("Could not leave "+c.Name, func(ctx context.Context) error { return a.b.LeaveCommunity(ctx, cid) }, a.reloadCommunities)
+			})
+		}))
+	return fyne.NewMenu("", items...)
+}
+
+// showGroupMenu is a group's ⋮ menu: mute, search, info, its settings,
+// leave.
+func (a *App) showGroupMenu(g node.Group, from fyne.CanvasObject) {
+	menu := a.groupMenu(g)
+	a.convo.lastMenu = menu
+	widget.ShowPopUpMenuAtPosition(menu, a.win.Canvas(),
+		fyne.CurrentApp().Driver().AbsolutePositionForObject(from).Add(fyne.NewPos(0, from.Size().Height)))
+}
+
+func (a *App) groupMenu(g node.Group) *fyne.Menu {
+	cid := a.community
+	mute := "Mute notifications"
+	if g.Muted {
+		mute = "Unmute notifications"
+	}
+	items := []*fyne.MenuItem{
+		fyne.NewMenuItem(mute, func() { a.setMuted(g, !g.Muted) }),
+		fyne.NewMenuItem("Search in group", a.convo.toggleSearch),
+		fyne.NewMenuItem("Group info", func() { a.setInfoShown(true) }),
+	}
+	if a.isAdmin() && g.Kind != node.GroupAnnouncement {
+		items = append(items, fyne.NewMenuItem("Group settings", func() { a.showGroupSettings(cid, g.ID) }))
+	}
+	if g.Joined && g.Kind != node.GroupAnnouncement && g.Policy != "everyone" {
+		items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Leave group", func() { a.confirmLeaveGroup(g) }))
+	}
+	return fyne.NewMenu("", items...)
+}
+
+// confirmLeaveGroup asks, then leaves group g.
+func (a *App) confirmLeaveGroup(g node.Group) {
+	cid := a.community
+	a.confirmAction("Leave "+g.Name+"?", "You stop receiving its messages. You can join again later.", "Leave", func() {
+		a.act("Could not leave "+g.Name, func(ctx context.Context) error { return a.b.LeaveGroup(ctx, cid, g.ID) }, a.reloadGroups)
+	})
+}
+
+// setMuted mutes or unmutes a group's notifications.
+func (a *App) setMuted(g node.Group, muted bool) {
+	cid := a.community
+	a.act("Could not change the notifications", func(ctx context.Context) error {
+		return a.b.SetMuted(ctx, cid, g.ID, muted)
+	}, a.reloadGroups)
+}

@@ -1,0 +1,192 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// infoPane is the right-hand pane: the open group's details (what it is
+// for, who may join, how many are in it, notifications) and its members
+// with their roles, whether they are online, and their safety numbers;
+// admins act on members from each member's menu.
+type infoPane struct {
+	a    *App
+	root *fyne.Container
+
+	title    *widget.Label
+	about    *widget.Label
+	policy   *widget.RichText
+	mute     *widget.Check
+	settings *widget.Button
+	leave    *widget.Button
+	count    *widget.Label
+	list     *widget.List
+	members  []node.Member
+	setting  bool // mute is being set from the group, not by the member
+}
+
+func newInfoPane(a *App) *infoPane {
+	p := &infoPane{a: a}
+	p.title = heading("")
+	p.title.Wrapping = fyne.TextWrapWord
+	p.about = widget.NewLabel("")
+	p.about.Wrapping = fyne.TextWrapWord
+	p.policy = secondary("")
+	p.policy.Wrapping, p.policy.Truncation = fyne.TextWrapWord, fyne.TextTruncateOff
+	p.mute = widget.NewCheck("Mute notifications", func(on bool) {
+		if p.setting {
+			return
+		}
+		_, g := a.selected()
+		a.setMuted(g, on)
+	})
+	p.settings = widget.NewButtonWithIcon("Group settings", theme.SettingsIcon(), func() { a.showGroupSettings(a.community, a.group) })
+	p.leave = widget.NewButtonWithIcon("Leave group", theme.LogoutIcon(), func() {
+		_, g := a.selected()
+		a.confirmLeaveGroup(g)
+	})
+	p.leave.Importance = widget.DangerImportance
+	p.count = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.list = widget.NewList(func() int { return len(p.members) }, p.newMemberRow, p.bindMember)
+	p.list.OnSelected = func(widget.ListItemID) { p.list.UnselectAll() }
+	closeBtn := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { a.setInfoShown(false) })
+	closeBtn.Importance = widget.LowImportance
+	top := container.NewVBox(
+		container.NewBorder(nil, nil, nil, closeBtn, widget.NewLabelWithStyle("Group info", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})),
+		widget.NewSeparator(), p.title, p.about, p.policy, p.mute, p.settings, p.leave, widget.NewSeparator(), p.count)
+	p.root = container.NewBorder(top, nil, nil, nil, p.list)
+	return p
+}
+
+// newMemberRow is a member: avatar with an online dot, name and role,
+// safety number, and the admin's menu button.
+func (p *infoPane) newMemberRow() fyne.CanvasObject {
+	name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name.Truncation = fyne.TextTruncateEllipsis
+	safety := widget.NewRichText(&widget.TextSegment{Style: widget.RichTextStyle{SizeName: theme.SizeNameCaptionText, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Monospace: true}}})
+	menu := widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), nil)
+	menu.Importance = widget.LowImportance
+	texts := container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*3), name, safety)
+	return container.NewBorder(nil, nil, newAvatar("", "", 32), menu, texts)
+}
+
+func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
+	if i >= len(p.members) {
+		return
+	}
+	m := p.members[i]
+	box := o.(*fyne.Container)
+	texts := box.Objects[0].(*fyne.Container)
+	name := m.Name
+	if m.PeerID == p.a.self.PeerID {
+		name += " (you)"
+	}
+	if m.Role != "member" {
+		name += " · " + roleName(m.Role)
+	}
+	texts.Objects[0].(*widget.Label).SetText(name)
+	safety := texts.Objects[1].(*widget.RichText)
+	safety.Segments[0].(*widget.TextSegment).Text = m.SafetyNumber
+	safety.Refresh()
+	box.Objects[1].(*avatar).set(m.Name, m.PeerID, m.Online)
+	btn := box.Objects[2].(*widget.Button)
+	actions := p.a.memberActions(p.a.community, m)
+	if len(actions) == 0 {
+		btn.Hide()
+		return
+	}
+	btn.Show()
+	btn.OnTapped = func() {
+		menu := fyne.NewMenu("", p.a.memberActions(p.a.community, m)...)
+		p.a.convo.lastMenu = menu
+		widget.ShowPopUpMenuAtPosition(menu, p.a.win.Canvas(),
+			fyne.CurrentApp().Driver().AbsolutePositionForObject(btn).Add(fyne.NewPos(0, btn.Size().Height)))
+	}
+}
+
+// refresh shows the open group again.
+func (p *infoPane) refresh() {
+	if !p.a.infoShown {
+		return
+	}
+	c, g := p.a.selected()
+	if g.ID.IsZero() {
+		p.title.SetText(c.Name)
+		p.about.SetText("Open a group to see who is in it.")
+		p.policy.Hide()
+		p.mute.Hide()
+		p.settings.Hide()
+		p.leave.Hide()
+		p.members = nil
+		p.count.SetText("")
+		p.list.Refresh()
+		return
+	}
+	p.title.SetText(g.Name)
+	about := g.Description
+	if about == "" && g.Kind == node.GroupAnnouncement {
+		about = "News, promotions and recognition from the team's leaders."
+	}
+	p.about.SetText(about)
+	p.about.Hidden = about == ""
+	var policy string
+	switch {
+	case g.Kind == node.GroupAnnouncement:
+		policy = "Every member is here. Only admins post; everyone can react."
+	case g.Policy == "everyone":
+		policy = "Every member of " + c.Name + " is in this group."
+	case g.Policy == "approval":
+		policy = "Admins let people in: members ask to join."
+	default:
+		policy = "Any member of " + c.Name + " can join."
+	}
+	if g.Archived {
+		policy += " Archived: read-only."
+	}
+	setSecondary(p.policy, policy)
+	p.policy.Show()
+	p.setting = true
+	p.mute.SetChecked(g.Muted)
+	p.setting = false
+	p.mute.Hidden = !g.Joined
+	p.settings.Hidden = !p.a.isAdmin() || g.Kind == node.GroupAnnouncement
+	p.leave.Hidden = !g.Joined || g.Kind == node.GroupAnnouncement || g.Policy == "everyone"
+	ms, err := p.a.b.GroupMembers(p.a.community, g.ID)
+	if err != nil {
+		p.members = nil
+		p.count.SetText("Could not list the members: " + explain(err))
+	} else {
+		p.members = ms
+		p.count.SetText(memberCount(len(ms)))
+	}
+	p.list.Refresh()
+	p.root.Refresh()
+}
+
+// refreshOnline re-reads who is online.
+func (p *infoPane) refreshOnline() {
+	if p.a.infoShown && !p.a.group.IsZero() {
+		p.refresh()
+	}
+}
+
+// toggleInfo shows or hides the info pane (Ctrl+I, the ⓘ button).
+func (a *App) toggleInfo() { a.setInfoShown(!a.infoShown) }
+
+func (a *App) setInfoShown(on bool) {
+	a.infoShown = on
+	if on {
+		a.info.root.Show()
+		a.inner.Offset = 0.64
+		a.info.refresh()
+	} else {
+		a.info.root.Hide()
+		a.inner.Offset = 1
+	}
+	a.inner.Refresh()
+}

@@ -1,0 +1,630 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// rowData is what one row of the conversation shows.
+type rowData struct {
+	index int
+	m     node.Message
+	// header: show the avatar, name and time (not a follow-up by the same
+	// author a moment later).
+	header bool
+	day    string // a day separator above the message, when it starts a day
+	unread bool   // the "New messages" divider above it
+	// highlight: the message was jumped to, or is the current search hit.
+	highlight bool
+	query     string   // the search term to mark in it
+	mentions  []string // names of the members it mentions
+	role      string   // the author's role, for a badge ("owner", "admin")
+	time      string   // the time to show
+	canVote   bool     // the local member may vote in this poll
+	canClose  bool     // … and close it
+}
+
+// rowActions is what a row's buttons do, implemented by the conversation.
+type rowActions interface {
+	openMenu(index int, at fyne.Position, from fyne.CanvasObject)
+	toggleReaction(index int, emoji string)
+	pickReaction(index int, from fyne.CanvasObject)
+	jumpToQuote(index int)
+	vote(index, option int)
+	closePoll(index int)
+	showVoters(index int)
+	selfName() string
+}
+
+const (
+	avatarSize = 34
+	rowPad     = 6
+)
+
+// msgRow is one message in the conversation: optional day separator and
+// unread divider, avatar, name, time and marks, the quoted message it
+// answers, the text (or a deletion or removal notice), a poll, and its
+// reactions. Rows are recycled by the list; bind fills one.
+type msgRow struct {
+	widget.BaseWidget
+	act rowActions
+	d   rowData
+
+	bg        *canvas.Rectangle
+	day       *canvas.Text
+	dayLines  [2]*canvas.Rectangle
+	unread    *canvas.Text
+	unreadBar *canvas.Rectangle
+	avatar    *canvas.Circle
+	avatarTxt *canvas.Text
+	name      *canvas.Text
+	badge     *canvas.Text
+	meta      *canvas.Text // time, edited, pinned
+	quoteBg   *canvas.Rectangle
+	quoteBar  *canvas.Rectangle
+	quoteName *canvas.Text
+	quoteText *canvas.Text
+	body      *widget.RichText
+	poll      *pollView
+	chips     []*chip
+	addChip   *chip
+	menu      *widget.Button
+	hovered   bool
+
+	heightW float32 // width the layout was computed for
+	height  float32
+}
+
+var _ fyne.SecondaryTappable = (*msgRow)(nil)
+var _ desktop.Hoverable = (*msgRow)(nil)
+
+func newMsgRow(act rowActions) *msgRow {
+	r := &msgRow{act: act}
+	r.bg = canvas.NewRectangle(color.Transparent)
+	r.bg.CornerRadius = 6
+	r.day = canvas.NewText("", nil)
+	r.day.TextSize = theme.CaptionTextSize()
+	r.day.TextStyle.Bold = true
+	r.day.Alignment = fyne.TextAlignCenter
+	r.dayLines = [2]*canvas.Rectangle{canvas.NewRectangle(nil), canvas.NewRectangle(nil)}
+	r.unread = canvas.NewText("New messages", nil)
+	r.unread.TextSize = theme.CaptionTextSize()
+	r.unread.TextStyle.Bold = true
+	r.unreadBar = canvas.NewRectangle(nil)
+	r.avatar = canvas.NewCircle(nil)
+	r.avatarTxt = canvas.NewText("", color.White)
+	r.avatarTxt.TextStyle.Bold = true
+	r.avatarTxt.TextSize = 13
+	r.avatarTxt.Alignment = fyne.TextAlignCenter
+	r.name = canvas.NewText("", nil)
+	r.name.TextStyle.Bold = true
+	r.badge = canvas.NewText("", nil)
+	r.badge.TextSize = theme.CaptionTextSize()
+	r.badge.TextStyle.Bold = true
+	r.meta = canvas.NewText("", nil)
+	r.meta.TextSize = theme.CaptionTextSize()
+	r.quoteBg = canvas.NewRectangle(nil)
+	r.quoteBg.CornerRadius = 4
+	r.quoteBar = canvas.NewRectangle(nil)
+	r.quoteName = canvas.NewText("", nil)
+	r.quoteName.TextStyle.Bold = true
+	r.quoteName.TextSize = theme.CaptionTextSize()
+	r.quoteText = canvas.NewText("", nil)
+	r.quoteText.TextSize = theme.CaptionTextSize()
+	r.body = widget.NewRichText()
+	r.body.Wrapping = fyne.TextWrapWord
+	r.poll = newPollView(r)
+	r.addChip = newChip("☺ +", func() { r.act.pickReaction(r.d.index, r.addChip) })
+	r.menu = widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), func() {
+		r.act.openMenu(r.d.index, fyne.NewPos(0, 0), r.menu)
+	})
+	r.menu.Importance = widget.LowImportance
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// bind shows d.
+func (r *msgRow) bind(d rowData) {
+	r.d = d
+	m := d.m
+	r.day.Text = d.day
+	r.name.Text = m.AuthorName
+	if m.Mine {
+		r.name.Text = "You"
+	}
+	r.avatarTxt.Text = initials(m.AuthorName)
+	switch {
+	case m.Mine:
+		r.badge.Text = ""
+	case d.role == "owner":
+		r.badge.Text = "LEADER"
+	case d.role == "admin":
+		r.badge.Text = "ADMIN"
+	default:
+		r.badge.Text = ""
+	}
+	var marks []string
+	marks = append(marks, d.time)
+	if m.Edited && !m.Deleted {
+		marks = append(marks, "edited")
+	}
+	if m.Pinned {
+		marks = append(marks, "📌 pinned")
+	}
+	r.meta.Text = strings.Join(marks, " · ")
+	r.bindQuote(m)
+	r.bindBody(d)
+	r.bindReactions(m)
+	if m.Poll != nil && !m.Deleted && m.Hidden == "" {
+		r.poll.bind(m.Poll, d.canVote, d.canClose)
+	}
+	r.heightW = 0
+	r.Refresh()
+}
+
+func (r *msgRow) bindQuote(m node.Message) {
+	q := m.Quote
+	if q == nil {
+		return
+	}
+	switch {
+	case q.Missing:
+		r.quoteName.Text, r.quoteText.Text = "↩ Reply", "to a message that is not here"
+	case q.Deleted:
+		r.quoteName.Text, r.quoteText.Text = "↩ "+q.AuthorName, "This message was deleted"
+	case q.Hidden:
+		r.quoteName.Text, r.quoteText.Text = "↩ "+q.AuthorName, "Hidden by a removal"
+	default:
+		r.quoteName.Text, r.quoteText.Text = "↩ "+q.AuthorName, ellipsize(q.Text, 90)
+	}
+}
+
+func (r *msgRow) bindBody(d rowData) {
+	m := d.m
+	italic := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Italic: true}}
+	switch {
+	case m.Hidden != "":
+		r.body.Segments = []widget.RichTextSegment{&widget.TextSegment{
+			Text:  "⚠ Hidden: " + m.Hidden + ". Everyone sees this marker instead of the message.",
+			Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameWarning, TextStyle: fyne.TextStyle{Italic: true}}}}
+	case m.Deleted:
+		text := "This message was deleted"
+		if m.DeletedBy != "" && m.DeletedBy != m.AuthorName {
+			text += " by " + m.DeletedBy
+		}
+		r.body.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: text, Style: italic}}
+	case m.Poll != nil:
+		r.body.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: "📊 Poll", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Bold: true}}}}
+	default:
+		r.body.Segments = bodySegments(m.Text, d.mentions, d.query)
+	}
+}
+
+func (r *msgRow) bindReactions(m node.Message) {
+	for len(r.chips) < len(m.Reactions) {
+		r.chips = append(r.chips, newChip("", nil))
+	}
+	for i, re := range m.Reactions {
+		c := r.chips[i]
+		emoji := re.Emoji
+		c.setText(fmt.Sprintf("%s %d", re.Emoji, re.Count))
+		c.mine = re.Mine
+		c.who = reactedBy(re, r.act.selfName())
+		c.onTap = func() { r.act.toggleReaction(r.d.index, emoji) }
+	}
+}
+
+// reactedBy says who chose a reaction, "You" first when you did.
+func reactedBy(re node.Reaction, self string) string {
+	names := make([]string, 0, len(re.By))
+	if re.Mine {
+		names = append(names, "You")
+	}
+	mineSkipped := false
+	for _, n := range re.By {
+		if re.Mine && n == self && !mineSkipped {
+			mineSkipped = true
+			continue
+		}
+		names = append(names, n)
+	}
+	return re.Emoji + " " + strings.Join(names, ", ")
+}
+
+// Tapped implements fyne.Tappable (a tap on the row does nothing, but
+// lets the hover state clear on touch screens).
+func (r *msgRow) Tapped(*fyne.PointEvent) {}
+
+// TappedSecondary opens the message's menu (right click).
+func (r *msgRow) TappedSecondary(e *fyne.PointEvent) {
+	r.act.openMenu(r.d.index, e.AbsolutePosition, nil)
+}
+
+// MouseIn shows the menu button.
+func (r *msgRow) MouseIn(*desktop.MouseEvent) { r.hovered = true; r.Refresh() }
+
+// MouseMoved implements desktop.Hoverable.
+func (r *msgRow) MouseMoved(*desktop.MouseEvent) {}
+
+// MouseOut hides the menu button.
+func (r *msgRow) MouseOut() { r.hovered = false; r.Refresh() }
+
+// summary is what the row shows, as text, for tests and accessibility:
+// name, time and marks, quote, body, poll and reactions.
+func (r *msgRow) summary() string {
+	var parts []string
+	if r.d.day != "" {
+		parts = append(parts, "["+r.d.day+"]")
+	}
+	if r.d.unread {
+		parts = append(parts, "[New messages]")
+	}
+	if r.d.header {
+		head := r.name.Text
+		if r.badge.Text != "" {
+			head += " " + r.badge.Text
+		}
+		parts = append(parts, head+" "+r.meta.Text)
+	} else if r.d.m.Edited || r.d.m.Pinned {
+		parts = append(parts, r.meta.Text)
+	}
+	if r.d.m.Quote != nil {
+		parts = append(parts, "> "+r.quoteName.Text+": "+r.quoteText.Text)
+	}
+	parts = append(parts, richString(r.body))
+	if r.d.m.Poll != nil && !r.d.m.Deleted && r.d.m.Hidden == "" {
+		parts = append(parts, r.poll.summary())
+	}
+	for i := range r.d.m.Reactions {
+		parts = append(parts, "("+r.chips[i].text.Text+")")
+	}
+	return strings.Join(parts, " | ")
+}
+
+// CreateRenderer implements fyne.Widget.
+func (r *msgRow) CreateRenderer() fyne.WidgetRenderer { return &msgRowRenderer{r: r} }
+
+// heightAt lays the row out at width w and returns its height.
+func (r *msgRow) heightAt(w float32) float32 {
+	if r.heightW == w && r.height > 0 {
+		return r.height
+	}
+	r.height = r.layout(w, false)
+	r.heightW = w
+	return r.height
+}
+
+// layout computes (and, when place is set, applies) the positions of the
+// row's parts at width w, returning the height.
+func (r *msgRow) layout(w float32, place bool) float32 {
+	d := r.d
+	pad := float32(rowPad)
+	gutter := float32(avatarSize) + 3*pad
+	y := float32(0)
+	if d.day != "" {
+		h := r.day.MinSize().Height
+		if place {
+			tw := r.day.MinSize().Width + 4*pad
+			r.day.Move(fyne.NewPos(0, y+pad))
+			r.day.Resize(fyne.NewSize(w, h))
+			lw := max(0, (w-tw)/2-2*pad)
+			r.dayLines[0].Move(fyne.NewPos(2*pad, y+pad+h/2))
+			r.dayLines[0].Resize(fyne.NewSize(lw, 1))
+			r.dayLines[1].Move(fyne.NewPos(w-2*pad-lw, y+pad+h/2))
+			r.dayLines[1].Resize(fyne.NewSize(lw, 1))
+		}
+		y += h + 2*pad
+	}
+	if d.unread {
+		h := r.unread.MinSize().Height
+		if place {
+			r.unreadBar.Move(fyne.NewPos(pad, y+pad+h/2))
+			r.unreadBar.Resize(fyne.NewSize(w-2*pad, 1.5))
+			tw := r.unread.MinSize().Width
+			r.unread.Move(fyne.NewPos(w-tw-3*pad, y+pad))
+			r.unread.Resize(fyne.NewSize(tw, h))
+		}
+		y += h + 2*pad
+	}
+	top := y
+	y += pad / 2
+	if d.header {
+		nh := r.name.MinSize().Height
+		if place {
+			r.avatar.Move(fyne.NewPos(pad*1.5, y+pad/2))
+			r.avatar.Resize(fyne.NewSize(avatarSize, avatarSize))
+			th := r.avatarTxt.MinSize().Height
+			r.avatarTxt.Move(fyne.NewPos(pad*1.5, y+pad/2+(avatarSize-th)/2))
+			r.avatarTxt.Resize(fyne.NewSize(avatarSize, th))
+			x := gutter
+			nw := min(r.name.MinSize().Width, max(40, w-gutter-220))
+			r.name.Move(fyne.NewPos(x, y))
+			r.name.Resize(fyne.NewSize(nw, nh))
+			x += nw + pad
+			if r.badge.Text != "" {
+				bw := r.badge.MinSize().Width
+				r.badge.Move(fyne.NewPos(x, y+(nh-r.badge.MinSize().Height)/2))
+				r.badge.Resize(fyne.NewSize(bw, r.badge.MinSize().Height))
+				x += bw + pad
+			}
+			mh := r.meta.MinSize().Height
+			r.meta.Move(fyne.NewPos(x, y+(nh-mh)/2))
+			r.meta.Resize(fyne.NewSize(max(0, w-x-40), mh))
+		}
+		y += nh
+	} else if (d.m.Edited && !d.m.Deleted) || d.m.Pinned {
+		mh := r.meta.MinSize().Height
+		if place {
+			r.meta.Move(fyne.NewPos(gutter, y))
+			r.meta.Resize(fyne.NewSize(max(0, w-gutter-40), mh))
+		}
+		y += mh
+	}
+	if place {
+		bs := r.menu.MinSize()
+		r.menu.Move(fyne.NewPos(w-bs.Width-pad, top))
+		r.menu.Resize(bs)
+	}
+	contentW := max(60, w-gutter-pad)
+	if d.m.Quote != nil {
+		qh := r.quoteName.MinSize().Height + r.quoteText.MinSize().Height + pad
+		qw := min(contentW, max(r.quoteName.MinSize().Width, r.quoteText.MinSize().Width)+3*pad)
+		if place {
+			r.quoteBg.Move(fyne.NewPos(gutter, y+pad/2))
+			r.quoteBg.Resize(fyne.NewSize(qw, qh))
+			r.quoteBar.Move(fyne.NewPos(gutter, y+pad/2))
+			r.quoteBar.Resize(fyne.NewSize(3, qh))
+			r.quoteName.Move(fyne.NewPos(gutter+2*pad, y+pad))
+			r.quoteName.Resize(fyne.NewSize(qw-3*pad, r.quoteName.MinSize().Height))
+			r.quoteText.Move(fyne.NewPos(gutter+2*pad, y+pad+r.quoteName.MinSize().Height))
+			r.quoteText.Resize(fyne.NewSize(qw-3*pad, r.quoteText.MinSize().Height))
+		}
+		y += qh + pad
+	}
+	// The rich text pads itself by the theme's inner padding; pull it in.
+	inner := theme.InnerPadding()
+	r.body.Resize(fyne.NewSize(contentW+inner, r.body.Size().Height))
+	bh := r.body.MinSize().Height
+	if place {
+		r.body.Move(fyne.NewPos(gutter-inner/2, y-inner/1.5))
+		r.body.Resize(fyne.NewSize(contentW+inner, bh))
+	}
+	y += bh - inner*1.2
+	if d.m.Poll != nil && !d.m.Deleted && d.m.Hidden == "" {
+		pw := min(contentW, 460)
+		ph := r.poll.heightAt(pw)
+		if place {
+			r.poll.Move(fyne.NewPos(gutter, y+pad))
+			r.poll.Resize(fyne.NewSize(pw, ph))
+		}
+		y += ph + 2*pad
+	}
+	if n := len(d.m.Reactions); n > 0 || (r.hovered && d.m.Hidden == "" && !d.m.Deleted) {
+		x, rowH := gutter, float32(0)
+		chips := r.chips[:n]
+		if d.m.Hidden == "" && !d.m.Deleted {
+			chips = append(chips[:n:n], r.addChip)
+		}
+		y += pad / 2
+		for _, c := range chips {
+			s := c.MinSize()
+			if x+s.Width > w-pad && x > gutter {
+				x, y = gutter, y+rowH+pad/2
+			}
+			if place {
+				c.Move(fyne.NewPos(x, y))
+				c.Resize(s)
+			}
+			x += s.Width + pad
+			rowH = s.Height
+		}
+		y += rowH + pad/2
+	}
+	y += pad
+	if place {
+		r.bg.Move(fyne.NewPos(pad/2, top))
+		r.bg.Resize(fyne.NewSize(w-pad, y-top))
+	}
+	return y
+}
+
+type msgRowRenderer struct{ r *msgRow }
+
+func (rr *msgRowRenderer) Layout(s fyne.Size) { rr.r.layout(s.Width, true) }
+
+func (rr *msgRowRenderer) MinSize() fyne.Size {
+	w := rr.r.Size().Width
+	if w <= 0 {
+		w = 400
+	}
+	return fyne.NewSize(100, rr.r.heightAt(w))
+}
+
+func (rr *msgRowRenderer) Refresh() {
+	r := rr.r
+	ac := authorColor(r.d.m.Author)
+	r.avatar.FillColor = themeColor(ac)
+	r.name.Color = themeColor(ac)
+	if r.d.m.Mine {
+		r.name.Color = themeColor(theme.ColorNameForeground)
+	}
+	dim := themeColor(theme.ColorNamePlaceHolder)
+	r.day.Color, r.meta.Color, r.quoteText.Color = dim, dim, dim
+	r.dayLines[0].FillColor, r.dayLines[1].FillColor = themeColor(theme.ColorNameSeparator), themeColor(theme.ColorNameSeparator)
+	r.unread.Color, r.unreadBar.FillColor = themeColor(theme.ColorNameError), themeColor(theme.ColorNameError)
+	r.badge.Color = themeColor(theme.ColorNamePrimary)
+	r.quoteBg.FillColor, r.quoteBar.FillColor = themeColor(colorNameQuote), themeColor(theme.ColorNamePrimary)
+	r.quoteName.Color = themeColor(theme.ColorNamePrimary)
+	switch {
+	case r.d.highlight:
+		r.bg.FillColor = themeColor(colorNameHighlight)
+	case r.d.m.MentionsMe:
+		r.bg.FillColor = themeColor(colorNameMention)
+	case r.hovered:
+		r.bg.FillColor = themeColor(theme.ColorNameHover)
+	default:
+		r.bg.FillColor = color.Transparent
+	}
+	r.body.Refresh()
+	for _, c := range r.chips {
+		c.Refresh()
+	}
+	r.addChip.Refresh()
+	if r.d.m.Poll != nil {
+		r.poll.Refresh()
+	}
+	r.heightW = 0
+	rr.Layout(r.Size())
+	for _, o := range rr.Objects() {
+		if _, ok := o.(fyne.Widget); !ok {
+			canvas.Refresh(o)
+		}
+	}
+}
+
+func (rr *msgRowRenderer) Objects() []fyne.CanvasObject {
+	r := rr.r
+	d := r.d
+	objs := []fyne.CanvasObject{r.bg}
+	if d.day != "" {
+		objs = append(objs, r.dayLines[0], r.dayLines[1], r.day)
+	}
+	if d.unread {
+		objs = append(objs, r.unreadBar, r.unread)
+	}
+	if d.header {
+		objs = append(objs, r.avatar, r.avatarTxt, r.name, r.badge, r.meta)
+	} else if (d.m.Edited && !d.m.Deleted) || d.m.Pinned {
+		objs = append(objs, r.meta)
+	}
+	if d.m.Quote != nil {
+		objs = append(objs, r.quoteBg, r.quoteBar, r.quoteName, r.quoteText)
+	}
+	objs = append(objs, r.body)
+	if d.m.Poll != nil && !d.m.Deleted && d.m.Hidden == "" {
+		objs = append(objs, r.poll)
+	}
+	for i := range d.m.Reactions {
+		objs = append(objs, r.chips[i])
+	}
+	if r.hovered && d.m.Hidden == "" && !d.m.Deleted {
+		objs = append(objs, r.addChip)
+	}
+	if r.hovered || (fyne.CurrentDevice().IsMobile()) {
+		objs = append(objs, r.menu)
+	}
+	return objs
+}
+
+func (rr *msgRowRenderer) Destroy() {}
+
+// chip is a small rounded, tappable label: a reaction with its count, or
+// the button that adds one. Hovering shows who reacted.
+type chip struct {
+	widget.BaseWidget
+	bg    *canvas.Rectangle
+	text  *canvas.Text
+	mine  bool
+	who   string // who reacted, shown on hover
+	onTap func()
+	tip   *widget.PopUp
+}
+
+var _ desktop.Hoverable = (*chip)(nil)
+
+func newChip(text string, onTap func()) *chip {
+	c := &chip{onTap: onTap}
+	c.bg = canvas.NewRectangle(nil)
+	c.bg.CornerRadius = 10
+	c.text = canvas.NewText(text, nil)
+	c.text.TextSize = theme.TextSize() - 1
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+func (c *chip) setText(s string) { c.text.Text = s }
+
+// Tapped implements fyne.Tappable.
+func (c *chip) Tapped(*fyne.PointEvent) {
+	c.hideTip()
+	if c.onTap != nil {
+		c.onTap()
+	}
+}
+
+// MouseIn shows who reacted.
+func (c *chip) MouseIn(*desktop.MouseEvent) {
+	if c.who == "" {
+		return
+	}
+	cv := fyne.CurrentApp().Driver().CanvasForObject(c)
+	if cv == nil {
+		return
+	}
+	l := widget.NewLabel(c.who)
+	c.tip = widget.NewPopUp(l, cv)
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(c)
+	c.tip.ShowAtPosition(pos.Add(fyne.NewPos(0, c.Size().Height+2)))
+}
+
+// MouseMoved implements desktop.Hoverable.
+func (c *chip) MouseMoved(*desktop.MouseEvent) {}
+
+// MouseOut hides who reacted.
+func (c *chip) MouseOut() { c.hideTip() }
+
+func (c *chip) hideTip() {
+	if c.tip != nil {
+		c.tip.Hide()
+		c.tip = nil
+	}
+}
+
+// MinSize implements fyne.Widget.
+func (c *chip) MinSize() fyne.Size {
+	s := c.text.MinSize()
+	return fyne.NewSize(s.Width+16, s.Height+6)
+}
+
+// CreateRenderer implements fyne.Widget.
+func (c *chip) CreateRenderer() fyne.WidgetRenderer { return &chipRenderer{c: c} }
+
+type chipRenderer struct{ c *chip }
+
+func (cr *chipRenderer) Layout(s fyne.Size) {
+	cr.c.bg.Resize(s)
+	ts := cr.c.text.MinSize()
+	cr.c.text.Move(fyne.NewPos((s.Width-ts.Width)/2, (s.Height-ts.Height)/2))
+	cr.c.text.Resize(ts)
+}
+
+func (cr *chipRenderer) MinSize() fyne.Size { return cr.c.MinSize() }
+
+func (cr *chipRenderer) Refresh() {
+	c := cr.c
+	if c.mine {
+		c.bg.FillColor = themeColor(colorNameChipMine)
+		c.bg.StrokeColor = themeColor(theme.ColorNamePrimary)
+		c.bg.StrokeWidth = 1
+	} else {
+		c.bg.FillColor = themeColor(colorNameChip)
+		c.bg.StrokeWidth = 0
+	}
+	c.text.Color = themeColor(theme.ColorNameForeground)
+	cr.Layout(c.Size())
+	c.bg.Refresh()
+	c.text.Refresh()
+}
+
+func (cr *chipRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{cr.c.bg, cr.c.text} }
+
+func (cr *chipRenderer) Destroy() {}

@@ -1,0 +1,74 @@
+package ui
+
+import (
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// checkCommunity reads community cid's groups to notice what to notify.
+func (a *App) checkCommunity(cid crdt.ID) {
+	var c node.Community
+	for _, x := range a.communities {
+		if x.ID == cid {
+			c = x
+		}
+	}
+	if c.ID.IsZero() {
+		return
+	}
+	gs, err := a.b.Groups(c.ID)
+	if err != nil {
+		return
+	}
+	a.checkNotifications(c, gs)
+}
+
+// checkNotifications compares groups' unread counts with what was seen
+// last and shows a system notification for a new mention, or a new
+// announcement — unless the group is muted, or open in the focused
+// window. The first look at a group only records its counts.
+func (a *App) checkNotifications(c node.Community, gs []node.Group) {
+	for _, g := range gs {
+		cur := groupCounts{g.Unread, g.Mentions}
+		prev, known := a.seen[g.ID]
+		a.seen[g.ID] = cur
+		if !known || g.Muted || !g.Joined {
+			continue
+		}
+		if a.foreground && c.ID == a.community && g.ID == a.group {
+			continue
+		}
+		switch {
+		case cur.mentions > prev.mentions:
+			m, ok := a.latest(c, g, true)
+			if ok {
+				a.notify(m.AuthorName+" mentioned you in "+g.Name, ellipsize(m.Text, 180))
+			}
+		case g.Kind == node.GroupAnnouncement && cur.unread > prev.unread:
+			m, ok := a.latest(c, g, false)
+			if ok {
+				text := m.Text
+				if m.Poll != nil {
+					text = "📊 " + m.Poll.Question
+				}
+				a.notify("Announcement in "+c.Name, m.AuthorName+": "+ellipsize(text, 180))
+			}
+		}
+	}
+}
+
+// latest is group g's newest message by someone else (mentioning the
+// member, when mention is set).
+func (a *App) latest(c node.Community, g node.Group, mention bool) (node.Message, bool) {
+	p, err := a.b.MessagePage(c.ID, g.ID, -1, 20)
+	if err != nil {
+		return node.Message{}, false
+	}
+	for i := len(p.Messages) - 1; i >= 0; i-- {
+		m := p.Messages[i]
+		if !m.Mine && !m.Deleted && m.Hidden == "" && (!mention || m.MentionsMe) {
+			return m, true
+		}
+	}
+	return node.Message{}, false
+}

@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// switcher is the Ctrl+K dialog: type part of a group's or community's
+// name, Enter opens the first match.
+type switcher struct {
+	d       *dlg
+	entry   *keyEntry
+	list    *widget.List
+	all     []switchItem
+	matches []switchItem
+}
+
+type switchItem struct {
+	community     crdt.ID
+	group         crdt.ID
+	name, context string
+	unread        int
+}
+
+// showSwitcher opens the group switcher over every community's groups the
+// member is in.
+func (a *App) showSwitcher() {
+	if a.switcher != nil && a.switcher.d.open {
+		a.switcher.d.hide()
+		return
+	}
+	s := &switcher{}
+	for _, c := range a.communities {
+		gs, err := a.b.Groups(c.ID)
+		if err != nil {
+			continue
+		}
+		for _, g := range gs {
+			if g.Joined || g.Kind == node.GroupAnnouncement {
+				s.all = append(s.all, switchItem{community: c.ID, group: g.ID, name: g.Name, context: c.Name, unread: g.Unread})
+			}
+		}
+	}
+	d := a.newDialog("Go to a group", nil)
+	s.d = d
+	s.entry = newKeyEntry(a)
+	s.entry.SetPlaceHolder("Type a group or community name")
+	s.list = widget.NewList(func() int { return len(s.matches) },
+		func() fyne.CanvasObject {
+			return container.NewBorder(nil, nil, nil, newBadge(), container.NewHBox(widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), secondary("")))
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			it := s.matches[i]
+			box := o.(*fyne.Container)
+			texts := box.Objects[0].(*fyne.Container)
+			texts.Objects[0].(*widget.Label).SetText(it.name)
+			setSecondary(texts.Objects[1], it.context)
+			box.Objects[1].(*badge).set(it.unread, 0, false)
+		})
+	s.list.OnSelected = func(i widget.ListItemID) { a.pickSwitch(s, i) }
+	s.entry.OnChanged = func(string) { s.filter() }
+	s.entry.OnSubmitted = func(string) { a.pickSwitch(s, 0) }
+	s.filter()
+	scroll := container.NewStack(s.list)
+	d.setContent(container.NewBorder(s.entry, nil, nil, nil, container.NewGridWrap(fyne.NewSize(dialogWidth-40, 300), scroll)), widget.NewButton("Close", d.hide))
+	d.createEntry = s.entry
+	d.handles = s
+	d.onClose = func() { a.switcher = nil }
+	a.switcher = s
+	d.show()
+	a.focus(s.entry)
+}
+
+// filter keeps the items whose name or community contains the typed text.
+func (s *switcher) filter() {
+	q := strings.ToLower(strings.TrimSpace(s.entry.Text))
+	s.matches = s.matches[:0]
+	for _, it := range s.all {
+		if q == "" || strings.Contains(strings.ToLower(it.name), q) || strings.Contains(strings.ToLower(it.context), q) {
+			s.matches = append(s.matches, it)
+		}
+	}
+	s.list.Refresh()
+}
+
+func (a *App) pickSwitch(s *switcher, i int) {
+	if i < 0 || i >= len(s.matches) {
+		return
+	}
+	it := s.matches[i]
+	s.d.hide()
+	a.openGroup(it.community, it.group)
+}
