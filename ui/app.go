@@ -75,7 +75,7 @@ func New(w fyne.Window, b Backend) *App {
 		fyne.CurrentApp().SendNotification(fyne.NewNotification(title, body))
 	}
 	lc := fyne.CurrentApp().Lifecycle()
-	lc.SetOnEnteredForeground(func() { a.foreground = true; a.convo.markRead() })
+	lc.SetOnEnteredForeground(func() { a.foreground = true; a.convo.markRead(false) })
 	lc.SetOnExitedForeground(func() { a.foreground = false })
 	w.SetMainMenu(a.mainMenu())
 	events, cancel := b.Subscribe()
@@ -197,7 +197,11 @@ func (a *App) handle(ev node.Event) {
 		if ev.Community == a.community && ev.Group == a.group {
 			a.convo.reload()
 		}
-		a.checkCommunity(ev.Community)
+		if ev.Community == a.community {
+			a.reloadGroups() // unread counts
+		} else {
+			a.checkCommunity(ev.Community)
+		}
 		a.rail.refresh()
 	case node.EventPeers:
 		a.refreshStatus()

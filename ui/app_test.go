@@ -29,7 +29,7 @@ import (
 // handled on the test goroutine when the test pumps them — Fyne's test
 // driver has no UI thread to serialise fyne.Do on.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	f        *fakeBackend
 	a        *App
 	w        fyne.Window
@@ -37,7 +37,7 @@ type harness struct {
 	notified []string // "title | body" of each notification
 }
 
-func newHarness(t *testing.T, f *fakeBackend) *harness {
+func newHarness(t testing.TB, f *fakeBackend) *harness {
 	test.NewTempApp(t)
 	fyne.CurrentApp().Settings().SetTheme(fixedTheme(theme.VariantLight))
 	w := test.NewWindow(nil)

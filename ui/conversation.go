@@ -280,7 +280,9 @@ func (c *conversation) open() {
 	if g.CanPost {
 		c.a.focus(c.composer)
 	}
-	c.markRead()
+	// Opening a group reads it, as in every messenger; the divider stays
+	// where the unread messages began until the group is left.
+	c.markRead(true)
 }
 
 // showJoinCard explains a group the member is not in, with a button to
@@ -357,7 +359,7 @@ func (c *conversation) reload() {
 	if c.searching && c.query != "" {
 		c.refreshResults()
 	}
-	c.markRead()
+	c.markRead(false)
 }
 
 // rowData is what row i shows.
@@ -432,7 +434,7 @@ func (c *conversation) scrolled(first, last int, atBottom bool) {
 	}
 	c.updateJump()
 	if atBottom {
-		c.markRead()
+		c.markRead(false)
 	}
 }
 
@@ -464,10 +466,11 @@ func (c *conversation) jumpTo(i int) {
 	c.list.scrollToRow(i)
 }
 
-// markRead tells the backend the member has read the group, when its
-// newest message is in view and something was unread.
-func (c *conversation) markRead() {
-	if c.win == nil || !c.atBottom {
+// markRead tells the backend the member has read the group, when
+// something was unread and its newest message is in view (or always, on
+// opening it).
+func (c *conversation) markRead(opening bool) {
+	if c.win == nil || (!c.atBottom && !opening) || !c.a.foreground {
 		return
 	}
 	_, g := c.a.selected()

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -68,7 +70,7 @@ func newInfoPane(a *App) *infoPane {
 func (p *infoPane) newMemberRow() fyne.CanvasObject {
 	name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.Truncation = fyne.TextTruncateEllipsis
-	safety := widget.NewRichText(&widget.TextSegment{Style: widget.RichTextStyle{SizeName: theme.SizeNameCaptionText, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Monospace: true}}})
+	safety := widget.NewRichText(&widget.TextSegment{Text: "00000 00000 00000\n00000 00000 00000", Style: widget.RichTextStyle{SizeName: theme.SizeNameCaptionText, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Monospace: true}}})
 	menu := widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), nil)
 	menu.Importance = widget.LowImportance
 	texts := container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*3), name, safety)
@@ -91,7 +93,7 @@ func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	texts.Objects[0].(*widget.Label).SetText(name)
 	safety := texts.Objects[1].(*widget.RichText)
-	safety.Segments[0].(*widget.TextSegment).Text = m.SafetyNumber
+	safety.Segments[0].(*widget.TextSegment).Text = twoLines(m.SafetyNumber)
 	safety.Refresh()
 	box.Objects[1].(*avatar).set(m.Name, m.PeerID, m.Online)
 	btn := box.Objects[2].(*widget.Button)
@@ -189,4 +191,14 @@ func (a *App) setInfoShown(on bool) {
 		a.inner.Offset = 1
 	}
 	a.inner.Refresh()
+}
+
+// twoLines breaks a safety number's six groups into two lines of three,
+// so it fits a narrow pane.
+func twoLines(sn string) string {
+	g := strings.Fields(sn)
+	if len(g) != 6 {
+		return sn
+	}
+	return strings.Join(g[:3], " ") + "\n" + strings.Join(g[3:], " ")
 }

@@ -91,34 +91,34 @@ func newMsgRow(act rowActions) *msgRow {
 	r := &msgRow{act: act}
 	r.bg = canvas.NewRectangle(color.Transparent)
 	r.bg.CornerRadius = 6
-	r.day = canvas.NewText("", nil)
+	r.day = canvas.NewText("", color.Transparent)
 	r.day.TextSize = theme.CaptionTextSize()
 	r.day.TextStyle.Bold = true
 	r.day.Alignment = fyne.TextAlignCenter
-	r.dayLines = [2]*canvas.Rectangle{canvas.NewRectangle(nil), canvas.NewRectangle(nil)}
-	r.unread = canvas.NewText("New messages", nil)
+	r.dayLines = [2]*canvas.Rectangle{canvas.NewRectangle(color.Transparent), canvas.NewRectangle(color.Transparent)}
+	r.unread = canvas.NewText("New messages", color.Transparent)
 	r.unread.TextSize = theme.CaptionTextSize()
 	r.unread.TextStyle.Bold = true
-	r.unreadBar = canvas.NewRectangle(nil)
-	r.avatar = canvas.NewCircle(nil)
+	r.unreadBar = canvas.NewRectangle(color.Transparent)
+	r.avatar = canvas.NewCircle(color.Transparent)
 	r.avatarTxt = canvas.NewText("", color.White)
 	r.avatarTxt.TextStyle.Bold = true
 	r.avatarTxt.TextSize = 13
 	r.avatarTxt.Alignment = fyne.TextAlignCenter
-	r.name = canvas.NewText("", nil)
+	r.name = canvas.NewText("", color.Transparent)
 	r.name.TextStyle.Bold = true
-	r.badge = canvas.NewText("", nil)
+	r.badge = canvas.NewText("", color.Transparent)
 	r.badge.TextSize = theme.CaptionTextSize()
 	r.badge.TextStyle.Bold = true
-	r.meta = canvas.NewText("", nil)
+	r.meta = canvas.NewText("", color.Transparent)
 	r.meta.TextSize = theme.CaptionTextSize()
-	r.quoteBg = canvas.NewRectangle(nil)
+	r.quoteBg = canvas.NewRectangle(color.Transparent)
 	r.quoteBg.CornerRadius = 4
-	r.quoteBar = canvas.NewRectangle(nil)
-	r.quoteName = canvas.NewText("", nil)
+	r.quoteBar = canvas.NewRectangle(color.Transparent)
+	r.quoteName = canvas.NewText("", color.Transparent)
 	r.quoteName.TextStyle.Bold = true
 	r.quoteName.TextSize = theme.CaptionTextSize()
-	r.quoteText = canvas.NewText("", nil)
+	r.quoteText = canvas.NewText("", color.Transparent)
 	r.quoteText.TextSize = theme.CaptionTextSize()
 	r.body = widget.NewRichText()
 	r.body.Wrapping = fyne.TextWrapWord
@@ -291,7 +291,11 @@ func (r *msgRow) summary() string {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (r *msgRow) CreateRenderer() fyne.WidgetRenderer { return &msgRowRenderer{r: r} }
+func (r *msgRow) CreateRenderer() fyne.WidgetRenderer {
+	rend := &msgRowRenderer{r: r}
+	rend.Refresh()
+	return rend
+}
 
 // heightAt lays the row out at width w and returns its height.
 func (r *msgRow) heightAt(w float32) float32 {
@@ -543,9 +547,9 @@ var _ desktop.Hoverable = (*chip)(nil)
 
 func newChip(text string, onTap func()) *chip {
 	c := &chip{onTap: onTap}
-	c.bg = canvas.NewRectangle(nil)
+	c.bg = canvas.NewRectangle(color.Transparent)
 	c.bg.CornerRadius = 10
-	c.text = canvas.NewText(text, nil)
+	c.text = canvas.NewText(text, color.Transparent)
 	c.text.TextSize = theme.TextSize() - 1
 	c.ExtendBaseWidget(c)
 	return c
@@ -596,7 +600,11 @@ func (c *chip) MinSize() fyne.Size {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (c *chip) CreateRenderer() fyne.WidgetRenderer { return &chipRenderer{c: c} }
+func (c *chip) CreateRenderer() fyne.WidgetRenderer {
+	rend := &chipRenderer{c: c}
+	rend.Refresh()
+	return rend
+}
 
 type chipRenderer struct{ c *chip }
 

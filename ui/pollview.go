@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"image/color"
 	"slices"
 	"strings"
 
@@ -39,7 +40,7 @@ func newPollView(row *msgRow) *pollView {
 	v := &pollView{row: row}
 	v.question = widget.NewRichText()
 	v.question.Wrapping = fyne.TextWrapWord
-	v.footer = canvas.NewText("", nil)
+	v.footer = canvas.NewText("", color.Transparent)
 	v.footer.TextSize = theme.CaptionTextSize()
 	v.voters = widget.NewButton("See votes", func() { v.row.act.showVoters(v.row.d.index) })
 	v.voters.Importance = widget.LowImportance
@@ -146,28 +147,45 @@ func (v *pollView) layout(w float32, place bool) float32 {
 		y += h + 2
 	}
 	fh := max(v.footer.MinSize().Height, v.voters.MinSize().Height)
+	var buttons []*widget.Button
+	if v.p.Voters > 0 {
+		buttons = append(buttons, v.voters)
+	}
+	if v.canClose {
+		buttons = append(buttons, v.closeBtn)
+	}
+	bw := float32(0)
+	for _, b := range buttons {
+		bw += b.MinSize().Width
+	}
+	// The buttons go beside the footer when both fit, else below it.
+	by := y
+	if v.footer.MinSize().Width+bw+8 > w && len(buttons) > 0 {
+		by = y + v.footer.MinSize().Height + 2
+	}
 	if place {
 		v.footer.Move(fyne.NewPos(2, y+(fh-v.footer.MinSize().Height)/2))
 		v.footer.Resize(fyne.NewSize(w, v.footer.MinSize().Height))
 		x := w
-		if v.canClose {
-			s := v.closeBtn.MinSize()
+		for i := len(buttons) - 1; i >= 0; i-- {
+			s := buttons[i].MinSize()
 			x -= s.Width
-			v.closeBtn.Move(fyne.NewPos(x, y))
-			v.closeBtn.Resize(s)
-		}
-		if v.p.Voters > 0 {
-			s := v.voters.MinSize()
-			x -= s.Width
-			v.voters.Move(fyne.NewPos(x, y))
-			v.voters.Resize(s)
+			buttons[i].Move(fyne.NewPos(x, by))
+			buttons[i].Resize(s)
 		}
 	}
-	return y + fh
+	if len(buttons) == 0 {
+		return y + v.footer.MinSize().Height + 2
+	}
+	return by + fh
 }
 
 // CreateRenderer implements fyne.Widget.
-func (v *pollView) CreateRenderer() fyne.WidgetRenderer { return &pollRenderer{v: v} }
+func (v *pollView) CreateRenderer() fyne.WidgetRenderer {
+	rend := &pollRenderer{v: v}
+	rend.Refresh()
+	return rend
+}
 
 type pollRenderer struct{ v *pollView }
 
@@ -237,13 +255,13 @@ var _ desktop.Hoverable = (*pollOption)(nil)
 
 func newPollOption(onTap func()) *pollOption {
 	o := &pollOption{onTap: onTap}
-	o.mark = canvas.NewText("○", nil)
-	o.text = canvas.NewText("", nil)
-	o.count = canvas.NewText("", nil)
+	o.mark = canvas.NewText("○", color.Transparent)
+	o.text = canvas.NewText("", color.Transparent)
+	o.count = canvas.NewText("", color.Transparent)
 	o.count.TextStyle.Bold = true
-	o.track = canvas.NewRectangle(nil)
+	o.track = canvas.NewRectangle(color.Transparent)
 	o.track.CornerRadius = 3
-	o.bar = canvas.NewRectangle(nil)
+	o.bar = canvas.NewRectangle(color.Transparent)
 	o.bar.CornerRadius = 3
 	o.ExtendBaseWidget(o)
 	return o
@@ -279,7 +297,11 @@ func (o *pollOption) MinSize() fyne.Size {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (o *pollOption) CreateRenderer() fyne.WidgetRenderer { return &pollOptionRenderer{o: o} }
+func (o *pollOption) CreateRenderer() fyne.WidgetRenderer {
+	rend := &pollOptionRenderer{o: o}
+	rend.Refresh()
+	return rend
+}
 
 type pollOptionRenderer struct{ o *pollOption }
 

@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"image/color"
 )
 
 // tapBox makes any content tappable, with a hover highlight: a row of the
@@ -22,7 +23,7 @@ type tapBox struct {
 var _ desktop.Hoverable = (*tapBox)(nil)
 
 func newTapBox(content fyne.CanvasObject, onTap func()) *tapBox {
-	t := &tapBox{content: content, onTap: onTap, bg: canvas.NewRectangle(nil)}
+	t := &tapBox{content: content, onTap: onTap, bg: canvas.NewRectangle(color.Transparent)}
 	t.bg.CornerRadius = 6
 	t.ExtendBaseWidget(t)
 	return t
@@ -55,7 +56,11 @@ func (t *tapBox) setSelected(s bool) {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (t *tapBox) CreateRenderer() fyne.WidgetRenderer { return &tapBoxRenderer{t: t} }
+func (t *tapBox) CreateRenderer() fyne.WidgetRenderer {
+	rend := &tapBoxRenderer{t: t}
+	rend.Refresh()
+	return rend
+}
 
 type tapBoxRenderer struct{ t *tapBox }
 
@@ -73,7 +78,7 @@ func (r *tapBoxRenderer) Refresh() {
 	case r.t.hovered:
 		r.t.bg.FillColor = themeColor(theme.ColorNameHover)
 	default:
-		r.t.bg.FillColor = nil
+		r.t.bg.FillColor = color.Transparent
 	}
 	r.t.bg.Refresh()
 	r.t.content.Refresh()
@@ -95,7 +100,7 @@ type badge struct {
 }
 
 func newBadge() *badge {
-	b := &badge{bg: canvas.NewRectangle(nil), text: canvas.NewText("", nil)}
+	b := &badge{bg: canvas.NewRectangle(color.Transparent), text: canvas.NewText("", color.Transparent)}
 	b.bg.CornerRadius = 9
 	b.text.TextSize = theme.CaptionTextSize()
 	b.text.TextStyle.Bold = true
@@ -136,7 +141,11 @@ func (b *badge) MinSize() fyne.Size {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (b *badge) CreateRenderer() fyne.WidgetRenderer { return &badgeRenderer{b: b} }
+func (b *badge) CreateRenderer() fyne.WidgetRenderer {
+	rend := &badgeRenderer{b: b}
+	rend.Refresh()
+	return rend
+}
 
 type badgeRenderer struct{ b *badge }
 
@@ -180,7 +189,7 @@ type avatar struct {
 }
 
 func newAvatar(name, key string, size float32) *avatar {
-	a := &avatar{circle: canvas.NewCircle(nil), text: canvas.NewText(initials(name), nil), key: key, size: size, online: canvas.NewCircle(nil)}
+	a := &avatar{circle: canvas.NewCircle(color.Transparent), text: canvas.NewText(initials(name), color.Transparent), key: key, size: size, online: canvas.NewCircle(color.Transparent)}
 	a.text.TextStyle.Bold = true
 	a.text.TextSize = size * 0.4
 	a.text.Alignment = fyne.TextAlignCenter
@@ -197,7 +206,11 @@ func (a *avatar) set(name, key string, online bool) {
 func (a *avatar) MinSize() fyne.Size { return fyne.NewSize(a.size, a.size) }
 
 // CreateRenderer implements fyne.Widget.
-func (a *avatar) CreateRenderer() fyne.WidgetRenderer { return &avatarRenderer{a: a} }
+func (a *avatar) CreateRenderer() fyne.WidgetRenderer {
+	rend := &avatarRenderer{a: a}
+	rend.Refresh()
+	return rend
+}
 
 type avatarRenderer struct{ a *avatar }
 
@@ -245,13 +258,17 @@ type fill struct {
 }
 
 func newFill(name fyne.ThemeColorName) *fill {
-	f := &fill{rect: canvas.NewRectangle(nil), name: name}
+	f := &fill{rect: canvas.NewRectangle(color.Transparent), name: name}
 	f.ExtendBaseWidget(f)
 	return f
 }
 
 // CreateRenderer implements fyne.Widget.
-func (f *fill) CreateRenderer() fyne.WidgetRenderer { return &fillRenderer{f: f} }
+func (f *fill) CreateRenderer() fyne.WidgetRenderer {
+	rend := &fillRenderer{f: f}
+	rend.Refresh()
+	return rend
+}
 
 type fillRenderer struct{ f *fill }
 
