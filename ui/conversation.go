@@ -34,8 +34,10 @@ type conversation struct {
 	moreBtn   *widget.Button
 	header    *fyne.Container
 
-	pinBar  *tapBox
-	pinText *widget.RichText
+	pinBar   *tapBox
+	pinWho   *widget.Label
+	pinText  *widget.Label
+	pinCount *widget.Label
 	pins    []node.Message
 	pinAt   int
 
@@ -93,9 +95,13 @@ func newConversation(a *App) *conversation {
 	c.header = container.NewBorder(nil, widget.NewSeparator(), nil,
 		container.NewHBox(c.searchBtn, c.infoBtn, c.moreBtn), titles)
 
-	c.pinText = widget.NewRichText()
+	c.pinWho = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.pinWho.Importance = widget.HighImportance
+	c.pinText = widget.NewLabel("")
 	c.pinText.Truncation = fyne.TextTruncateEllipsis
-	c.pinBar = newTapBox(container.NewBorder(nil, widget.NewSeparator(), widget.NewIcon(theme.ConfirmIcon()), nil, c.pinText), c.nextPin)
+	c.pinCount = widget.NewLabel("")
+	c.pinCount.Importance = widget.LowImportance
+	c.pinBar = newTapBox(container.NewBorder(nil, widget.NewSeparator(), c.pinWho, c.pinCount, c.pinText), c.nextPin)
 
 	c.searchEntry = newKeyEntry(a)
 	c.searchEntry.SetPlaceHolder("Search this group")
@@ -511,14 +517,12 @@ func (c *conversation) showPin() {
 	}
 	count := ""
 	if len(c.pins) > 1 {
-		count = fmt.Sprintf("  (%d of %d)", c.pinAt+1, len(c.pins))
+		count = fmt.Sprintf("%d of %d", c.pinAt+1, len(c.pins))
 	}
-	c.pinText.Segments = []widget.RichTextSegment{
-		&widget.TextSegment{Text: "Pinned · " + p.AuthorName + ": ", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePrimary, TextStyle: fyne.TextStyle{Bold: true}}},
-		&widget.TextSegment{Text: ellipsize(text, 140), Style: widget.RichTextStyleInline},
-		&widget.TextSegment{Text: count, Style: secondaryStyle(true)},
-	}
-	c.pinText.Refresh()
+	c.pinWho.SetText("📌 " + p.AuthorName + ":")
+	c.pinText.SetText(ellipsize(text, 140))
+	c.pinCount.SetText(count)
+	c.pinCount.Hidden = count == ""
 }
 
 // nextPin jumps to the pinned message shown, then shows the next one.

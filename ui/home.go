@@ -42,7 +42,6 @@ func newHome(a *App) *home {
 	h.name.Truncation = fyne.TextTruncateEllipsis
 	h.description = widget.NewLabel("")
 	h.description.Wrapping = fyne.TextWrapWord
-	h.description.Importance = widget.LowImportance
 	h.inviteBtn = widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), func() { a.showInviteManager(a.community) })
 	h.inviteBtn.Importance = widget.HighImportance
 	h.membersBtn = widget.NewButtonWithIcon("Members", theme.AccountIcon(), func() { a.showMembers(a.community) })

@@ -331,9 +331,9 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 	if d.unread {
 		h := r.unread.MinSize().Height
 		if place {
-			r.unreadBar.Move(fyne.NewPos(pad, y+pad+h/2))
-			r.unreadBar.Resize(fyne.NewSize(w-2*pad, 1.5))
 			tw := r.unread.MinSize().Width
+			r.unreadBar.Move(fyne.NewPos(pad, y+pad+h/2))
+			r.unreadBar.Resize(fyne.NewSize(max(0, w-tw-6*pad), 1.5))
 			r.unread.Move(fyne.NewPos(w-tw-3*pad, y+pad))
 			r.unread.Resize(fyne.NewSize(tw, h))
 		}

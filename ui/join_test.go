@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// TestJoin: a pasted link joins, showing each stage; the community opens.
+// A link that is not one says so and keeps the dialog open.
+func TestJoin(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	h.a.showJoin("")
+	d := h.a.lastDialog
+	test.Tap(d.confirm)
+	if !strings.Contains(h.dialogText(), "Paste an invite link first") {
+		t.Fatalf("empty link: %q", h.dialogText())
+	}
+	test.Type(d.createEntry, "hello there")
+	test.Tap(d.confirm)
+	if !d.open || !strings.Contains(h.dialogText(), "Could not join: Invalid invite link: it must start with umbrella://join/") {
+		t.Fatalf("bad link: open=%v %q", d.open, h.dialogText())
+	}
+	d.createEntry.SetText("umbrella://join/QQQQ")
+	test.Tap(d.confirm)
+	h.drain()
+	if d.open {
+		t.Fatal("dialog still open after joining")
+	}
+	var stages []node.JoinStage
+	for _, p := range f.joinStages {
+		stages = append(stages, p.Stage)
+	}
+	want := []node.JoinStage{node.JoinChecking, node.JoinChecking, node.JoinConnecting, node.JoinAdmitted, node.JoinSyncing}
+	if !slices.Equal(stages, want) {
+		t.Fatalf("stages %v, want %v", stages, want)
+	}
+	if len(h.a.communities) != 1 || h.a.home.name.Text != "Joined Team" {
+		t.Fatalf("communities after join: %+v", h.a.communities)
+	}
+}
+
+// TestJoinStagesRead: each stage reads as a sentence a newcomer follows.
+func TestJoinStagesRead(t *testing.T) {
+	for _, c := range []struct {
+		p    node.JoinProgress
+		want string
+	}{
+		{node.JoinProgress{Stage: node.JoinChecking}, "Checking the invite link…"},
+		{node.JoinProgress{Stage: node.JoinConnecting, Community: "Glow Team"}, "Connecting to Glow Team…"},
+		{node.JoinProgress{Stage: node.JoinAdmitted, Community: "Glow Team"}, "You're in! Getting the keys to read Glow Team…"},
+		{node.JoinProgress{Stage: node.JoinSyncing, Community: "Glow Team", Ops: 1200}, "Catching up on Glow Team… (1200 updates so far)"},
+		{node.JoinProgress{Stage: node.JoinRequested, Community: "Glow Team"}, "Asked to join Glow Team; an admin will let you in."},
+	} {
+		if got := joinStageText(c.p); got != c.want {
+			t.Errorf("stage %v: %q, want %q", c.p.Stage, got, c.want)
+		}
+	}
+}
+
+// TestJoinUnreachable: when nobody can be reached the dialog says what to
+// do, and the link stays to try again.
+func TestJoinUnreachable(t *testing.T) {
+	f := newFake()
+	f.joinErr = errors.Join(node.ErrNoPeer, errors.New("dial: connection refused"))
+	h := newHarness(t, f)
+	h.a.OpenLink("umbrella://join/QQQQ")
+	d := h.a.lastDialog
+	if !d.open || !strings.Contains(h.dialogText(), "Could not reach anyone in the community") || d.createEntry.Text != "umbrella://join/QQQQ" {
+		t.Fatalf("unreachable: %q", h.dialogText())
+	}
+}
+
+// TestEscapeClosesDialogs: Esc closes the dialog on top, from an entry or
+// from the window.
+func TestEscapeClosesDialogs(t *testing.T) {
+	h := newHarness(t, newFake())
+	h.a.showCreateCommunity()
+	d := h.a.lastDialog
+	d.createEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if d.open {
+		t.Fatal("Esc in the entry did not close the dialog")
+	}
+	h.a.confirmAction("Delete?", "Really?", "Delete", func() { t.Fatal("Esc confirmed") })
+	d = h.a.lastDialog
+	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if d.open || len(h.a.dialogs) != 0 {
+		t.Fatal("Esc did not close the confirmation")
+	}
+}
+
+// TestInfoPane: Ctrl+I shows the open group's details and its members
+// with roles, online state and safety numbers; muting from it mutes.
+func TestInfoPane(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	h.community("Glow Team", "owner", 4, "Product questions")
+	if h.a.info.root.Visible() {
+		t.Fatal("info pane open by default")
+	}
+	h.a.shortcut(ctrl(fyne.KeyI))
+	p := h.a.info
+	if !p.root.Visible() || p.title.Text != "Product questions" || !strings.Contains(p.policy.String(), "Any member of Glow Team can join") {
+		t.Fatalf("info pane: visible=%v title %q policy %q", p.root.Visible(), p.title.Text, p.policy.String())
+	}
+	if p.count.Text != "4 members" || len(p.members) != 4 {
+		t.Fatalf("members: %q %d", p.count.Text, len(p.members))
+	}
+	row := p.newMemberRow()
+	p.bindMember(0, row)
+	if got := labelsText(row); !strings.Contains(got, "Olivia (you) · owner") || !strings.Contains(got, "05823 11947 60392\n48815 90137 27764") {
+		t.Fatalf("first member row: %q", got)
+	}
+	p.mute.SetChecked(true)
+	h.drain()
+	if _, g := h.a.selected(); !g.Muted || !strings.HasPrefix(h.a.convo.subtitle.String(), "🔕") {
+		t.Fatal("muting from the info pane did not mute")
+	}
+	h.a.escape()
+	h.a.shortcut(ctrl(fyne.KeyI))
+	if p.root.Visible() {
+		t.Fatal("Ctrl+I did not hide the info pane")
+	}
+}
