@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -214,6 +215,16 @@ func BenchmarkMessagePage(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(first.Microseconds())/1000, "ms-first-after-start")
+		// The heap one kept display list holds.
+		var with, without runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&with)
+		n.viewMu.Lock()
+		clear(n.views)
+		n.viewMu.Unlock()
+		runtime.GC()
+		runtime.ReadMemStats(&without)
+		b.ReportMetric(float64(int64(with.HeapAlloc)-int64(without.HeapAlloc))/(1<<20), "MB-kept")
 	})
 	b.Run("warm", func(b *testing.B) {
 		b.ReportAllocs()

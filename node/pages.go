@@ -21,8 +21,13 @@ import (
 //
 // Only pages are converted to Messages; the list keeps crdt.Post pointers.
 
-// maxShownLists bounds the groups whose display lists are kept.
-const maxShownLists = 4
+// The display lists kept: at most maxShownLists, and beyond the one read
+// last no more than maxShownPosts posts in all (a list of 100,000 posts
+// holds about 40 MB).
+const (
+	maxShownLists = 4
+	maxShownPosts = 200_000
+)
 
 type groupKey struct{ community, group crdt.ID }
 
@@ -78,17 +83,28 @@ func (n *Node) shown(c *crdt.Community, gid crdt.ID) *shownList {
 	s.ctrl, s.ops, s.used = ctrl, ops, n.viewTick
 	s.extend(self)
 	n.views[k] = s
-	if len(n.views) > maxShownLists {
+	n.evictShown()
+	return s
+}
+
+// evictShown drops the lists read least recently while there are too many
+// or they hold too much. Call it holding viewMu.
+func (n *Node) evictShown() {
+	for len(n.views) > 1 {
+		posts := 0
 		var oldest groupKey
 		var at uint64
 		for k, v := range n.views {
+			posts += v.folded
 			if at == 0 || v.used < at {
 				oldest, at = k, v.used
 			}
 		}
+		if len(n.views) <= maxShownLists && posts <= maxShownPosts {
+			return
+		}
 		delete(n.views, oldest)
 	}
-	return s
 }
 
 // extend takes in the posts the fold gained since the lists were made.

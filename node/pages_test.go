@@ -599,3 +599,34 @@ func TestGroupMembers(t *testing.T) {
 		waitFor(t, a.Node, "Ben to be offline", func() bool { return !online(a.Node, "Ben") })
 	})
 }
+
+// TestShownListsBounded: the display lists kept are few and, but for the
+// one read last, small; the ones read least recently go first.
+func TestShownListsBounded(t *testing.T) {
+	cases := []struct {
+		name  string
+		sizes []int // posts of each list, read in this order
+		want  []int // indexes of the lists kept
+	}{
+		{"few and small", []int{10, 20, 30}, []int{0, 1, 2}},
+		{"too many", []int{1, 2, 3, 4, 5, 6}, []int{2, 3, 4, 5}},
+		{"too big", []int{150_000, 10, 100_000}, []int{1, 2}},
+		{"one huge", []int{10, 500_000}, []int{1}},
+	}
+	for _, tc := range cases {
+		n := &Node{views: map[groupKey]*shownList{}}
+		for i, size := range tc.sizes {
+			n.views[groupKey{group: crdt.ID{byte(i)}}] = &shownList{folded: size, used: uint64(i + 1)}
+			n.evictShown()
+		}
+		var kept []int
+		for i := range tc.sizes {
+			if n.views[groupKey{group: crdt.ID{byte(i)}}] != nil {
+				kept = append(kept, i)
+			}
+		}
+		if !slices.Equal(kept, tc.want) {
+			t.Errorf("%s: kept %v, want %v", tc.name, kept, tc.want)
+		}
+	}
+}
