@@ -77,118 +77,255 @@ type reactKey struct {
 
 // View folds group's timeline into posts.
 func (c *Community) View(group ID) *GroupView {
-	v := &GroupView{Group: group}
-	entries := c.Entries(group)
+	return &c.Fold(group, nil).view
+}
+
+// Fold is a group's view kept up to date as ops arrive: Community.Fold
+// folds only what came after the ops an earlier Fold saw, when nothing
+// before them changed.
+type Fold struct {
+	group ID
+	view  GroupView
+	// entries are the timeline entries folded, in display order (a prefix
+	// of the timeline's order, shared with it); hidden holds the reason of
+	// each one that was hidden, by position.
+	entries []*Entry
+	hidden  map[int]string
+	posts   map[ID]int // position in view.Posts
+	polls   []int      // positions of polls
+	edits   map[ID]lww
+	reacts  map[reactKey]reactState
+	reactBy map[ID][]reactKey // the keys of reacts, by target
+	votes   map[ID][]*Entry
+	closes  map[ID][]*Entry
+	pins    []ID // as pinned and unpinned, before dropping posts that are gone
+}
+
+type reactState struct {
+	at lww
+	on bool
+}
+
+// Fold returns group's view as View does. Given prev, an earlier result of
+// Fold for the same group of this community, it brings prev up to date in
+// place and returns it when the ops prev folded still come first in the
+// display order, in the same order, each hidden or not as before (the
+// common case: new ops arrived and go last); otherwise it folds the whole
+// timeline into a new Fold. Either way the cost of the new ops is what it
+// is when prev is reused, plus a pass over prev's entries to check them.
+// Posts of a reused Fold change in place: callers that keep prev must not
+// share it.
+func (c *Community) Fold(group ID, prev *Fold) *Fold {
+	es := c.Entries(group)
 	t := c.groups[group]
-	posts := map[ID]*Post{}
-	edits := map[ID]lww{}
-	reacts := map[reactKey]struct {
-		at lww
-		on bool
-	}{}
-	votes := map[ID][]*Entry{}
-	closes := map[ID][]*Entry{}
-	for _, e := range entries {
-		o := e.Op
-		if e.Hidden != nil {
-			if o.Kind == KindMessage || o.Kind == KindPoll {
-				p := &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Hidden: e.Hidden}
-				posts[p.ID] = p
-				v.Posts = append(v.Posts, p)
-			}
-			continue
+	if prev != nil && prev.group == group && prev.extends(es) {
+		touched := map[ID]bool{}
+		for i := len(prev.entries); i < len(es); i++ {
+			prev.add(i, es[i], touched)
 		}
-		at := lww{o.Height, o.ID()}
-		switch b := e.Body.(type) {
-		case *MessageBody:
-			p := &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time}
-			if len(b.ReplyTo) > 0 {
-				p.ReplyTo = idOf(b.ReplyTo)
-			}
-			for _, m := range b.Mentions {
-				p.Mentions = append(p.Mentions, keyOf(m))
-			}
-			posts[p.ID] = p
-			v.Posts = append(v.Posts, p)
-		case *PollBody:
-			p := &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Question, Time: b.Time,
-				Poll: &PollView{Question: b.Question, Options: b.Options, Multi: b.Multi, Closes: b.Closes}}
-			posts[p.ID] = p
-			v.Posts = append(v.Posts, p)
-		case *EditBody:
-			p := posts[idOf(b.Target)]
-			if p == nil || p.Hidden != nil || p.Deleted || !at.after(edits[p.ID]) {
-				continue
-			}
-			edits[p.ID] = at
-			p.Text, p.Edited, p.EditedAt = b.Text, true, b.Time
-		case *DeleteBody:
-			if p := posts[idOf(b.Target)]; p != nil && !p.Deleted {
-				p.Deleted, p.DeletedBy, p.Text, p.Poll = true, o.Author, "", nil
-			}
-		case *ReactionBody:
-			k := reactKey{o.Author, idOf(b.Target), b.Emoji}
-			if cur, ok := reacts[k]; !ok || at.after(cur.at) {
-				reacts[k] = struct {
-					at lww
-					on bool
-				}{at, b.On}
-			}
-		case *VoteBody:
-			votes[idOf(b.Poll)] = append(votes[idOf(b.Poll)], e)
-		case *PollCloseBody:
-			closes[idOf(b.Poll)] = append(closes[idOf(b.Poll)], e)
-		case *PinBody:
-			target := idOf(b.Target)
-			v.Pinned = slices.DeleteFunc(v.Pinned, func(id ID) bool { return id == target })
-			if b.On {
-				v.Pinned = append(v.Pinned, target)
-				if len(v.Pinned) > MaxPins {
-					v.Pinned = v.Pinned[1:]
-				}
+		prev.entries = es
+		prev.finish(t, touched)
+		return prev
+	}
+	f := &Fold{group: group, view: GroupView{Group: group}, hidden: map[int]string{}, posts: map[ID]int{},
+		edits: map[ID]lww{}, reacts: map[reactKey]reactState{}, reactBy: map[ID][]reactKey{}, votes: map[ID][]*Entry{}, closes: map[ID][]*Entry{}}
+	for i, e := range es {
+		f.add(i, e, nil)
+	}
+	f.entries = es
+	f.finish(t, nil)
+	return f
+}
+
+// View returns the folded view. Callers must not modify it.
+func (f *Fold) View() *GroupView { return &f.view }
+
+// Index returns the position of post id in View().Posts, or -1.
+func (f *Fold) Index(id ID) int {
+	if i, ok := f.posts[id]; ok {
+		return i
+	}
+	return -1
+}
+
+// extends reports whether es, the timeline's current order, starts with
+// the entries f folded, each with the verdict it had. Hidden reasons are
+// compared by their text: verdicts are recomputed as new error values
+// whenever the control state changes, mostly to the same reason.
+func (f *Fold) extends(es []*Entry) bool {
+	if len(es) < len(f.entries) {
+		return false
+	}
+	same := len(f.entries) == 0 || &es[0] == &f.entries[0]
+	for i, e := range f.entries {
+		if !same && es[i] != e {
+			return false
+		}
+		was, hid := f.hidden[i]
+		if (e.Hidden != nil) != hid || hid && e.Hidden.Error() != was {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *Fold) post(id ID) *Post {
+	if i, ok := f.posts[id]; ok {
+		return f.view.Posts[i]
+	}
+	return nil
+}
+
+func (f *Fold) addPost(p *Post) {
+	f.posts[p.ID] = len(f.view.Posts)
+	if p.Poll != nil {
+		f.polls = append(f.polls, len(f.view.Posts))
+	}
+	f.view.Posts = append(f.view.Posts, p)
+}
+
+// add folds entry e, the i-th of the order. touched collects the posts
+// whose reactions or tally must be computed again (nil: all will be).
+func (f *Fold) add(i int, e *Entry, touched map[ID]bool) {
+	touch := func(id ID) {
+		if touched != nil {
+			touched[id] = true
+		}
+	}
+	o := e.Op
+	if e.Hidden != nil {
+		f.hidden[i] = e.Hidden.Error()
+		if o.Kind == KindMessage || o.Kind == KindPoll {
+			f.addPost(&Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Hidden: e.Hidden})
+		}
+		return
+	}
+	at := lww{o.Height, o.ID()}
+	switch b := e.Body.(type) {
+	case *MessageBody:
+		p := &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time}
+		if len(b.ReplyTo) > 0 {
+			p.ReplyTo = idOf(b.ReplyTo)
+		}
+		for _, m := range b.Mentions {
+			p.Mentions = append(p.Mentions, keyOf(m))
+		}
+		f.addPost(p)
+	case *PollBody:
+		p := &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Question, Time: b.Time,
+			Poll: &PollView{Question: b.Question, Options: b.Options, Multi: b.Multi, Closes: b.Closes}}
+		f.addPost(p)
+		touch(p.ID)
+	case *EditBody:
+		p := f.post(idOf(b.Target))
+		if p == nil || p.Hidden != nil || p.Deleted || !at.after(f.edits[p.ID]) {
+			return
+		}
+		f.edits[p.ID] = at
+		p.Text, p.Edited, p.EditedAt = b.Text, true, b.Time
+	case *DeleteBody:
+		if p := f.post(idOf(b.Target)); p != nil && !p.Deleted {
+			p.Deleted, p.DeletedBy, p.Text, p.Poll = true, o.Author, "", nil
+			touch(p.ID)
+		}
+	case *ReactionBody:
+		k := reactKey{o.Author, idOf(b.Target), b.Emoji}
+		cur, ok := f.reacts[k]
+		if !ok {
+			f.reactBy[k.target] = append(f.reactBy[k.target], k)
+		}
+		if !ok || at.after(cur.at) {
+			f.reacts[k] = reactState{at, b.On}
+			touch(k.target)
+		}
+	case *VoteBody:
+		f.votes[idOf(b.Poll)] = append(f.votes[idOf(b.Poll)], e)
+		touch(idOf(b.Poll))
+	case *PollCloseBody:
+		f.closes[idOf(b.Poll)] = append(f.closes[idOf(b.Poll)], e)
+		touch(idOf(b.Poll))
+	case *PinBody:
+		target := idOf(b.Target)
+		f.pins = slices.DeleteFunc(f.pins, func(id ID) bool { return id == target })
+		if b.On {
+			f.pins = append(f.pins, target)
+			if len(f.pins) > MaxPins {
+				f.pins = f.pins[1:]
 			}
 		}
+	}
+}
+
+// finish computes pins, and the reactions and tallies of the touched posts
+// (all of them when touched is nil).
+func (f *Fold) finish(t *Timeline, touched map[ID]bool) {
+	for _, id := range f.view.Pinned {
+		f.post(id).Pinned = false
 	}
 	// Pins of posts that are gone do not count.
-	v.Pinned = slices.DeleteFunc(v.Pinned, func(id ID) bool {
-		p := posts[id]
+	f.view.Pinned = slices.DeleteFunc(slices.Clone(f.pins), func(id ID) bool {
+		p := f.post(id)
 		return p == nil || p.Deleted || p.Hidden != nil
 	})
-	for _, id := range v.Pinned {
-		posts[id].Pinned = true
+	if len(f.view.Pinned) == 0 {
+		f.view.Pinned = nil
 	}
-	byPost := map[ID]map[string][]PublicKey{}
-	for k, r := range reacts {
-		if !r.on {
-			continue
-		}
-		if byPost[k.target] == nil {
-			byPost[k.target] = map[string][]PublicKey{}
-		}
-		byPost[k.target][k.emoji] = append(byPost[k.target][k.emoji], k.author)
+	for _, id := range f.view.Pinned {
+		f.post(id).Pinned = true
 	}
-	for id, m := range byPost {
-		p := posts[id]
-		if p == nil || p.Deleted || p.Hidden != nil {
-			continue
+	if touched == nil {
+		for id := range f.reactBy {
+			f.react(id)
 		}
-		for emoji, by := range m {
-			slices.SortFunc(by, comparePK)
-			p.Reactions = append(p.Reactions, Reaction{Emoji: emoji, By: by})
+		for _, i := range f.polls {
+			f.tally(t, f.view.Posts[i])
 		}
-		slices.SortFunc(p.Reactions, func(a, b Reaction) int {
-			if len(a.By) != len(b.By) {
-				return len(b.By) - len(a.By)
-			}
-			return strings.Compare(a.Emoji, b.Emoji)
-		})
+		return
 	}
-	for id, p := range posts {
-		if p.Poll != nil {
-			tallyPoll(t, p, votes[id], closes[id])
+	for id := range touched {
+		if p := f.post(id); p != nil {
+			f.react(id)
+			f.tally(t, p)
 		}
 	}
-	return v
+}
+
+// react computes the reactions of post id.
+func (f *Fold) react(id ID) {
+	p := f.post(id)
+	if p == nil {
+		return
+	}
+	p.Reactions = nil
+	if p.Deleted || p.Hidden != nil {
+		return
+	}
+	byEmoji := map[string][]PublicKey{}
+	for _, k := range f.reactBy[id] {
+		if f.reacts[k].on {
+			byEmoji[k.emoji] = append(byEmoji[k.emoji], k.author)
+		}
+	}
+	for emoji, by := range byEmoji {
+		slices.SortFunc(by, comparePK)
+		p.Reactions = append(p.Reactions, Reaction{Emoji: emoji, By: by})
+	}
+	slices.SortFunc(p.Reactions, func(a, b Reaction) int {
+		if len(a.By) != len(b.By) {
+			return len(b.By) - len(a.By)
+		}
+		return strings.Compare(a.Emoji, b.Emoji)
+	})
+}
+
+// tally counts the votes of poll p afresh.
+func (f *Fold) tally(t *Timeline, p *Post) {
+	pv := p.Poll
+	if pv == nil {
+		return
+	}
+	pv.Closed, pv.ClosedBy, pv.Votes, pv.Voters = false, PublicKey{}, nil, 0
+	tallyPoll(t, p, f.votes[p.ID], f.closes[p.ID])
 }
 
 func comparePK(a, b PublicKey) int { return strings.Compare(string(a[:]), string(b[:])) }

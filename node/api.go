@@ -96,7 +96,7 @@ type Message struct {
 	// Quote is what a reply answers, to show above it.
 	Quote *Quote `json:"quote,omitempty"`
 	// Index is the message's position in the group's display order (as in
-	// Page); set by MessagePage, Pinned and Search.
+	// Page); set by Messages, Message, MessagePage, Pinned and Search.
 	Index int `json:"-"`
 }
 
@@ -151,7 +151,8 @@ type JoinProgress struct {
 	Stage JoinStage
 	// Community is the name the link carries.
 	Community string
-	// Peer is the short peer id being dialled (JoinConnecting).
+	// Peer is the short peer id being dialled (JoinConnecting): its last
+	// six characters, as default member names show them.
 	Peer string
 	// Ops is how many ops have arrived so far (JoinSyncing).
 	Ops int

@@ -28,6 +28,7 @@ func (n *Node) selfKey() crdt.PublicKey {
 // the others by name.
 func (n *Node) Groups(cid crdt.ID) ([]Group, error) {
 	var out []Group
+	var counts []*tally // of the groups the member is in, else nil
 	self := n.selfKey()
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
@@ -40,10 +41,23 @@ func (n *Node) Groups(cid crdt.ID) ([]Group, error) {
 			joined := role != crdt.RoleNone && g.Has(self)
 			canPost := joined && !g.Archived && !g.Suggested && !st.Deactivated && (!g.Announcement || role >= crdt.RoleAdmin)
 			out = append(out, Group{ID: g.ID, Name: g.Name, Kind: kind, Description: g.Description, Policy: g.Policy.String(),
-				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, CanPost: canPost})
+				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, CanPost: canPost, Members: groupSize(st, g)})
+			var gc *tally
+			if joined {
+				t := n.counts(c, g.ID)
+				gc = &t
+			}
+			counts = append(counts, gc)
 		}
 		return nil
 	})
+	for i := range out {
+		l := n.localGroup(cid, out[i].ID)
+		out[i].Muted = l.muted
+		if gc := counts[i]; gc != nil {
+			out[i].Unread, out[i].Mentions = gc.unread(l)
+		}
+	}
 	slices.SortFunc(out, func(a, b Group) int {
 		if (a.Kind == GroupAnnouncement) != (b.Kind == GroupAnnouncement) {
 			if a.Kind == GroupAnnouncement {
@@ -59,124 +73,18 @@ func (n *Node) Groups(cid crdt.ID) ([]Group, error) {
 	return out, err
 }
 
-// Messages returns a group's messages and polls in the deterministic display
-// order, with edits, deletions, reactions, votes, pins and hidden-by-removal
-// marks folded in.
-func (n *Node) Messages(cid, gid crdt.ID) ([]Message, error) {
-	var out []Message
-	self := n.selfKey()
-	err := n.rep.View(cid, func(c *crdt.Community) error {
-		st := c.State()
-		if _, ok := st.Groups[gid]; !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
-		}
-		v := c.View(gid)
-		out = make([]Message, 0, len(v.Posts))
-		since := int64(0)
-		if st.HideHistory {
-			since = joinedAt(c, st, gid, self)
-		}
-		for _, p := range v.Posts {
-			if p.Time < since && p.Author != self {
-				continue // said before this member came, in a community that hides it
-			}
-			out = append(out, messageOf(st, self, p))
-		}
-		return nil
-	})
-	return out, err
-}
-
-// joinedAt is when (by the admitting ops' clocks, unix milliseconds) k came
-// into group gid: its admission to the community, or its entry into a
-// group with explicit members if later.
-func joinedAt(c *crdt.Community, st *crdt.State, gid crdt.ID, k crdt.PublicKey) int64 {
-	var t int64
-	if m := st.Members[k]; m != nil {
-		t = m.Joined
+// groupSize counts a group's members.
+func groupSize(st *crdt.State, g *crdt.Group) int {
+	if g.Everyone() {
+		return len(st.Members)
 	}
-	if g := st.Groups[gid]; g != nil && !g.Everyone() {
-		if op := c.Op(g.Members[k]); op != nil {
-			if b, err := crdt.DecodeBody(op); err == nil {
-				switch b := b.(type) {
-				case *crdt.GroupJoinBody:
-					t = max(t, b.Time)
-				case *crdt.GroupDecideBody:
-					t = max(t, b.Time)
-				}
-			}
+	n := 0
+	for k := range g.Members {
+		if st.Members[k] != nil {
+			n++
 		}
 	}
-	return t
-}
-
-// Message returns one message or poll of a group.
-func (n *Node) Message(cid, gid, id crdt.ID) (Message, error) {
-	ms, err := n.Messages(cid, gid)
-	if err != nil {
-		return Message{}, err
-	}
-	for _, m := range ms {
-		if m.ID == id {
-			return m, nil
-		}
-	}
-	return Message{}, fmt.Errorf("message %s: %w", id.Short(), ErrUnknownMessage)
-}
-
-func nameOf(st *crdt.State, k crdt.PublicKey) string {
-	if m := st.Members[k]; m != nil {
-		return displayName(m)
-	}
-	return displayName(&crdt.Member{Key: k, Name: st.Names[k]})
-}
-
-func messageOf(st *crdt.State, self crdt.PublicKey, p *crdt.Post) Message {
-	m := Message{ID: p.ID, Kind: p.Kind.String(), Author: peerOf(p.Author), AuthorName: nameOf(st, p.Author),
-		Text: p.Text, Time: time.UnixMilli(p.Time), Mine: p.Author == self, Edited: p.Edited,
-		Deleted: p.Deleted, Pinned: p.Pinned}
-	if !p.ReplyTo.IsZero() {
-		r := p.ReplyTo
-		m.ReplyTo = &r
-	}
-	for _, k := range p.Mentions {
-		m.Mentions = append(m.Mentions, peerOf(k))
-		m.MentionsMe = m.MentionsMe || k == self
-	}
-	if p.Deleted {
-		m.DeletedBy = nameOf(st, p.DeletedBy)
-	}
-	if p.Hidden != nil {
-		m.Hidden = strings.TrimPrefix(p.Hidden.Error(), crdt.ErrHidden.Error()+": ")
-	}
-	for _, r := range p.Reactions {
-		rr := Reaction{Emoji: r.Emoji, Count: len(r.By)}
-		for _, k := range r.By {
-			rr.By = append(rr.By, nameOf(st, k))
-			rr.Mine = rr.Mine || k == self
-		}
-		m.Reactions = append(m.Reactions, rr)
-	}
-	if pv := p.Poll; pv != nil {
-		pl := &Poll{Question: pv.Question, Multi: pv.Multi, Closed: pv.Closed, Voters: pv.Voters}
-		if pv.Closes != 0 {
-			t := time.UnixMilli(pv.Closes)
-			pl.Closes = &t
-		}
-		for i, opt := range pv.Options {
-			po := PollOption{Text: opt, By: []string{}}
-			for _, k := range pv.Votes[i] {
-				po.By = append(po.By, nameOf(st, k))
-				if k == self {
-					pl.MyChoices = append(pl.MyChoices, i)
-				}
-			}
-			po.Votes = len(pv.Votes[i])
-			pl.Options = append(pl.Options, po)
-		}
-		m.Poll = pl
-	}
-	return m
+	return n
 }
 
 // checkGroup fails unless community cid has group gid.

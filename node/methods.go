@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
@@ -118,14 +119,34 @@ func (n *Node) writeProfile(ctx context.Context, cid crdt.ID) error {
 	return err
 }
 
+// community summarises community cid, with what is unread in the unmuted
+// groups the member is in.
 func (n *Node) community(cid crdt.ID) (Community, error) {
 	var out Community
-	self, _ := keyOf(n.host.ID())
+	var gids []crdt.ID
+	var counts []tally
+	self := n.selfKey()
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
-		out = Community{ID: cid, Name: st.Name, Members: len(st.Members), Role: st.Role(self).String()}
+		out = Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String()}
+		if st.Role(self) == crdt.RoleNone {
+			return nil
+		}
+		for gid, g := range st.Groups {
+			if g.Has(self) {
+				gids = append(gids, gid)
+				counts = append(counts, n.counts(c, gid))
+			}
+		}
 		return nil
 	})
+	for i, gid := range gids {
+		if l := n.localGroup(cid, gid); !l.muted {
+			u, m := counts[i].unread(l)
+			out.Unread += u
+			out.Mentions += m
+		}
+	}
 	return out, err
 }
 
@@ -151,12 +172,43 @@ func (n *Node) Communities() []Community {
 func (n *Node) Members(cid crdt.ID) ([]Member, error) {
 	var raw []*crdt.Member
 	err := n.rep.View(cid, func(c *crdt.Community) error {
-		for _, m := range c.State().Members {
-			mm := *m
-			raw = append(raw, &mm)
-		}
+		raw = membersOf(c.State(), nil)
 		return nil
 	})
+	return n.memberList(raw), err
+}
+
+// GroupMembers lists a group's members like Members: everyone in the
+// community for the announcement group and groups open to everyone.
+func (n *Node) GroupMembers(cid, gid crdt.ID) ([]Member, error) {
+	var raw []*crdt.Member
+	err := n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		g, ok := st.Groups[gid]
+		if !ok {
+			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+		}
+		raw = membersOf(st, g)
+		return nil
+	})
+	return n.memberList(raw), err
+}
+
+// membersOf copies the community's members, or those of group g.
+func membersOf(st *crdt.State, g *crdt.Group) []*crdt.Member {
+	var out []*crdt.Member
+	for _, m := range st.Members {
+		if g == nil || g.Has(m.Key) {
+			mm := *m
+			out = append(out, &mm)
+		}
+	}
+	return out
+}
+
+// memberList sorts members (owners, admins, members, each by name) and
+// describes them.
+func (n *Node) memberList(raw []*crdt.Member) []Member {
 	slices.SortFunc(raw, func(a, b *crdt.Member) int {
 		if a.Role != b.Role {
 			return int(b.Role) - int(a.Role)
@@ -168,9 +220,23 @@ func (n *Node) Members(cid crdt.ID) ([]Member, error) {
 	})
 	out := make([]Member, 0, len(raw))
 	for _, m := range raw {
-		out = append(out, Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: identity.SafetyNumber(m.Key[:])})
+		out = append(out, Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: identity.SafetyNumber(m.Key[:]), Online: n.online(m.Key)})
 	}
-	return out, err
+	return out
+}
+
+// online reports whether this node is connected to member k now (directly
+// or through a relay); the local member always is.
+func (n *Node) online(k crdt.PublicKey) bool {
+	if k == n.selfKey() {
+		return true
+	}
+	p := peerIDOf(k)
+	if p == "" {
+		return false
+	}
+	c := n.host.Network().Connectedness(p)
+	return c == network.Connected || c == network.Limited
 }
 
 func displayName(m *crdt.Member) string {
@@ -269,8 +335,30 @@ type Invite struct {
 }
 
 // ParseInvite decodes an invite link and checks its signature, its key and
-// its expiry. It needs no network.
+// its expiry. It needs no network. An expired link's error matches both
+// identity.ErrBadLink and ErrInviteExpired.
 func (n *Node) ParseInvite(link string) (*Invite, error) {
+	inv, err := readInvite(link)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.checkExpiry(inv); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// checkExpiry fails if inv has expired by this node's clock.
+func (n *Node) checkExpiry(inv *Invite) error {
+	if !inv.Expires.IsZero() && n.now().After(inv.Expires) {
+		return fmt.Errorf("%w: %w on %s; ask for a new one", identity.ErrBadLink, ErrInviteExpired, inv.Expires.Format("Jan 2, 2006 15:04"))
+	}
+	return nil
+}
+
+// readInvite decodes an invite link and checks its signature and its key,
+// not its expiry.
+func readInvite(link string) (*Invite, error) {
 	l, err := identity.ParseInviteLink(link)
 	if err != nil {
 		return nil, err
@@ -307,9 +395,6 @@ func (n *Node) ParseInvite(link string) (*Invite, error) {
 	inv := &Invite{Community: op.CommunityID(), Name: body.Name, op: op, link: l}
 	if body.Expires != 0 {
 		inv.Expires = time.Unix(body.Expires, 0)
-		if n.now().After(inv.Expires) {
-			return nil, fmt.Errorf("%w: it expired on %s; ask for a new one", identity.ErrBadLink, inv.Expires.Format("Jan 2, 2006 15:04"))
-		}
 	}
 	inv.Addrs = addrInfos(body.Addrs)
 	inv.Relays = addrInfos(body.Relays)
@@ -348,8 +433,29 @@ func addrInfos(ss []string) []peer.AddrInfo {
 // Join redeems an invite link: it dials the addresses in the link, has a
 // member admit it, and pulls the community.
 func (n *Node) Join(ctx context.Context, link string) (Community, error) {
-	inv, err := n.ParseInvite(link)
+	return n.JoinWithProgress(ctx, link, nil)
+}
+
+// JoinWithProgress is Join, calling progress (if not nil, on the calling
+// goroutine) as each stage begins, and during the pull as ops arrive.
+//
+// A member that refuses the join says why: the error wraps ErrJoinRefused
+// and, when the invite is the reason, ErrInviteExpired, ErrInviteRevoked
+// or ErrInviteUsedUp. A link that does not check out wraps
+// identity.ErrBadLink (and ErrInviteExpired when it expired).
+func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(JoinProgress)) (Community, error) {
+	inv, err := readInvite(link)
 	if err != nil {
+		return Community{}, err
+	}
+	report := func(p JoinProgress) {
+		if progress != nil {
+			p.Community = inv.Name
+			progress(p)
+		}
+	}
+	report(JoinProgress{Stage: JoinChecking})
+	if err := n.checkExpiry(inv); err != nil {
 		return Community{}, err
 	}
 	cid := inv.Community
@@ -383,10 +489,12 @@ func (n *Node) Join(ctx context.Context, link string) (Community, error) {
 		if ai.ID == n.host.ID() {
 			continue
 		}
-		err := n.joinVia(ctx, ai, inv, join)
+		report(JoinProgress{Stage: JoinConnecting, Peer: shortPeer(ai.ID)})
+		err := n.joinVia(ctx, ai, inv, join, report)
 		if errors.Is(err, errAwaitingApproval) {
 			n.peers.setPending(cid, true)
 			n.log.Info("asked to join; waiting for an admin", "community", cid.Short())
+			report(JoinProgress{Stage: JoinRequested})
 			return Community{ID: cid, Name: inv.Name, Role: RoleRequested}, nil
 		}
 		if err != nil {
@@ -410,6 +518,13 @@ func (n *Node) Join(ctx context.Context, link string) (Community, error) {
 	return Community{}, fmt.Errorf("%w: %w", ErrNoPeer, errors.Join(errs...))
 }
 
+// shortPeer is the end of a peer id, as people see it in default member
+// names.
+func shortPeer(p peer.ID) string {
+	s := p.String()
+	return s[max(0, len(s)-6):]
+}
+
 var (
 	// ErrJoinRefused: a member of the community turned the join down, and
 	// says why (the invite expired, was revoked or is used up).
@@ -417,12 +532,43 @@ var (
 	errAwaitingApproval = errors.New("the join waits for an admin's approval")
 )
 
+// Why an invite does not admit; a join refused for one of these wraps it
+// as well as ErrJoinRefused.
+var (
+	// ErrInviteExpired: the invite's expiry has passed, by this node's
+	// clock or by the clock of the member asked to admit.
+	ErrInviteExpired = errors.New("the invite expired")
+	// ErrInviteRevoked: an admin revoked the invite, or it no longer
+	// stands because whoever made it may no longer invite.
+	ErrInviteRevoked = errors.New("the invite was revoked")
+	// ErrInviteUsedUp: the invite has admitted as many people as it
+	// allows.
+	ErrInviteUsedUp = errors.New("the invite is used up")
+)
+
+// joinReasons maps the wire's refusal reasons to errors.
+var joinReasons = map[uint8]error{
+	wire.JoinReasonExpired: ErrInviteExpired,
+	wire.JoinReasonRevoked: ErrInviteRevoked,
+	wire.JoinReasonUsedUp:  ErrInviteUsedUp,
+}
+
+// remoteRefusal is what a member said when it refused a join: its words,
+// and the reason it gave, if any.
+type remoteRefusal struct {
+	text   string
+	reason error
+}
+
+func (r *remoteRefusal) Error() string { return r.text }
+func (r *remoteRefusal) Unwrap() error { return r.reason }
+
 // RoleRequested is the role Join reports for a community that admits by
 // approval: the node asked to join and becomes a member, by itself, once an
 // admin approves.
 const RoleRequested = "requested"
 
-func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op) error {
+func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op, report func(JoinProgress)) error {
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := n.host.Connect(cctx, ai); err != nil {
@@ -433,7 +579,7 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join 
 		return err
 	}
 	if resp.Error != "" {
-		return fmt.Errorf("%w by %s: %s", ErrJoinRefused, ai.ID.ShortString(), resp.Error)
+		return fmt.Errorf("%w by %s: %w", ErrJoinRefused, ai.ID.ShortString(), &remoteRefusal{text: resp.Error, reason: joinReasons[resp.Reason]})
 	}
 	n.peers.remember(ai)
 	// Park our own ops until the pull brings the genesis and the rest.
@@ -445,12 +591,15 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join 
 	if resp.Pending {
 		return errAwaitingApproval
 	}
+	report(JoinProgress{Stage: JoinAdmitted})
 	// Keys first, from the member that admitted us: the genesis and
 	// everything after it is sealed.
 	if _, err := n.fetchKeys(ctx, ai.ID, inv.Community); err != nil {
 		return fmt.Errorf("keys from %s: %w", ai.ID.ShortString(), err)
 	}
-	if err := n.pull(ctx, ai.ID, inv.Community); err != nil {
+	report(JoinProgress{Stage: JoinSyncing})
+	rc := &received{report: func(ops int) { report(JoinProgress{Stage: JoinSyncing, Ops: ops}) }}
+	if err := n.pullCounting(ctx, ai.ID, inv.Community, rc); err != nil {
 		return fmt.Errorf("sync from %s: %w", ai.ID.ShortString(), err)
 	}
 	if c, err := n.community(inv.Community); err != nil || c.Role == crdt.RoleNone.String() {

@@ -239,6 +239,15 @@ type Node struct {
 	laterPulls map[string]bool           // pulls deferred by pullLater, by peer/community; guarded by mu
 	keyRetry   map[crdt.ID]time.Duration // back-off of the next ask; guarded by keysMu
 	keyRetryOn map[crdt.ID]bool          // an ask is scheduled; guarded by keysMu
+
+	// viewMu guards the display lists and unread counts kept per group
+	// (see pages.go); it is taken inside replica Views, never around one.
+	viewMu   sync.Mutex
+	views    map[groupKey]*shownList   // guarded by viewMu
+	viewTick uint64                    // guarded by viewMu
+	tallies  map[groupKey]*groupCounts // guarded by viewMu
+	localMu  sync.Mutex
+	local    map[groupKey]groupLocal // read marks and mutes loaded from the store; guarded by localMu
 }
 
 // Open starts a node on cfg.Home, which must hold an identity (see Init).
@@ -262,7 +271,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{},
 		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: make(chan struct{}, maxServedSessions),
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{},
-		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{}}
+		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
+		views: map[groupKey]*shownList{}, tallies: map[groupKey]*groupCounts{}, local: map[groupKey]groupLocal{}}
 	opened := n // the error returns below clear n
 	defer func() {
 		if err != nil {

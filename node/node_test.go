@@ -155,7 +155,7 @@ func texts(t *testing.T, n *Node, cid, gid crdt.ID) []string {
 	return out
 }
 
-func general(t *testing.T, n *Node, cid crdt.ID) crdt.ID {
+func general(t testing.TB, n *Node, cid crdt.ID) crdt.ID {
 	gs, err := n.Groups(cid)
 	if err != nil {
 		t.Fatal(err)

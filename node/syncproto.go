@@ -167,6 +167,25 @@ func (n *Node) request(ctx context.Context, p peer.ID, proto protocol.ID, req, r
 // sets of ops, then fetches what it lacks, parents first, and the parents
 // that parked ops still wait for.
 func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
+	return n.pullCounting(ctx, p, cid, nil)
+}
+
+// received counts the ops a pull fetched and reports the count after each
+// batch; a nil *received counts nothing.
+type received struct {
+	n      int
+	report func(int)
+}
+
+func (r *received) add(k int) {
+	if r != nil && k > 0 {
+		r.n += k
+		r.report(r.n)
+	}
+}
+
+// pullCounting is pull, counting the ops it receives into rc.
+func (n *Node) pullCounting(ctx context.Context, p peer.ID, cid crdt.ID, rc *received) error {
 	stats := SyncStats{Peer: p.String(), At: n.now()}
 	for session := 0; session < maxSessionsPerPull; session++ {
 		need, err := n.reconcileWith(ctx, p, cid, &stats)
@@ -178,7 +197,7 @@ func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 		for i, it := range need {
 			ids[i] = it.ID
 		}
-		if err := n.fetch(ctx, p, cid, ids); err != nil {
+		if err := n.fetch(ctx, p, cid, ids, rc); err != nil {
 			return err
 		}
 		// A Diff is cut at reconcile.MaxIDs ids, and only the side that cut
@@ -194,7 +213,7 @@ func (n *Node) pull(ctx context.Context, p peer.ID, cid crdt.ID) error {
 		return err
 	}
 	if len(missing) > 0 {
-		if err := n.fetch(ctx, p, cid, missing); err != nil {
+		if err := n.fetch(ctx, p, cid, missing, rc); err != nil {
 			return err
 		}
 	}
@@ -209,13 +228,13 @@ const maxSessionsPerPull = 64
 // fetch asks p for ops ids in batches, in order, and ingests them; then
 // it asks for what the fetched ops turn out to wait for, until nothing is
 // left or maxFetchPasses passes ran.
-func (n *Node) fetch(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt.ID) error {
+func (n *Node) fetch(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt.ID, rc *received) error {
 	asked := make(map[crdt.ID]bool, len(ids))
 	for _, id := range ids {
 		asked[id] = true
 	}
 	for pass := 0; len(ids) > 0 && pass < maxFetchPasses; pass++ {
-		more, err := n.fetchPass(ctx, p, cid, ids, asked)
+		more, err := n.fetchPass(ctx, p, cid, ids, asked, rc)
 		if err != nil {
 			return err
 		}
@@ -232,7 +251,7 @@ const maxFetchPasses = 64
 // batch in a single store write, so the network, the cores and the disk
 // work at once. It returns the parents and deps that fetched ops wait for
 // and that were not asked for before.
-func (n *Node) fetchPass(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt.ID, asked map[crdt.ID]bool) (more []crdt.ID, err error) {
+func (n *Node) fetchPass(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt.ID, asked map[crdt.ID]bool, rc *received) (more []crdt.ID, err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
@@ -296,6 +315,7 @@ func (n *Node) fetchPass(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt
 		if err != nil {
 			return nil, err
 		}
+		rc.add(len(b.ops))
 		for i, res := range results {
 			if errs[i] != nil {
 				n.log.Debug("pull: op refused", "peer", p, "op", b.ops[i].ID().Short(), "err", errs[i])
@@ -520,9 +540,37 @@ func (n *Node) handleJoin(s network.Stream) {
 	resp.Pending = pending
 	if err != nil {
 		resp.Error = err.Error()
+		var r *refusal
+		if errors.As(err, &r) {
+			resp.Reason = r.reason
+		}
 		n.log.Info("join refused", "peer", s.Conn().RemotePeer(), "err", err)
 	}
 	wire.Write(s, &resp)
+}
+
+// refusal is a join refused because of its invite, with the reason the
+// joiner is told (a wire.JoinReason constant).
+type refusal struct {
+	reason uint8
+	err    error
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+// inviteRefusal says why invite i, as the community's state has it, admits
+// no one more, or returns nil.
+func inviteRefusal(i *crdt.Invite) *refusal {
+	switch {
+	case i == nil:
+		return &refusal{wire.JoinReasonRevoked, errors.New("the invite is no longer valid")}
+	case i.Revoked:
+		return &refusal{wire.JoinReasonRevoked, errors.New("the invite was revoked")}
+	case i.Body.MaxUses != 0 && i.Uses >= i.Body.MaxUses:
+		return &refusal{wire.JoinReasonUsedUp, fmt.Errorf("the invite was used %d of %d times", i.Uses, i.Body.MaxUses)}
+	}
+	return nil
 }
 
 // admit accepts a join op presented over the join protocol. pending
@@ -550,21 +598,19 @@ func (n *Node) admit(from peer.ID, req *wire.JoinRequest) (pending bool, err err
 	if err != nil {
 		return false, err
 	}
-	if exp := body.(*crdt.InviteBody).Expires; exp != 0 && n.now().Unix() > exp {
-		return false, fmt.Errorf("the invite expired on %s", time.Unix(exp, 0).UTC().Format(time.RFC1123))
+	exp := body.(*crdt.InviteBody).Expires
+	expired := func(err error) *refusal {
+		return &refusal{wire.JoinReasonExpired, err}
+	}
+	if exp != 0 && n.now().Unix() > exp {
+		return false, expired(fmt.Errorf("the invite expired on %s", time.Unix(exp, 0).UTC().Format(time.RFC1123)))
 	}
 	// Refuse, before recording it, a join that could only win by undoing
 	// someone else's: concurrent joins past an invite's limit are settled
 	// deterministically, not first come, first served.
 	err = n.rep.View(inv.CommunityID(), func(c *crdt.Community) error {
-		i := c.State().Invites[inv.ID()]
-		switch {
-		case i == nil:
-			return errors.New("the invite is no longer valid")
-		case i.Revoked:
-			return errors.New("the invite was revoked")
-		case i.Body.MaxUses != 0 && i.Uses >= i.Body.MaxUses:
-			return fmt.Errorf("the invite was used %d of %d times", i.Uses, i.Body.MaxUses)
+		if r := inviteRefusal(c.State().Invites[inv.ID()]); r != nil {
+			return r
 		}
 		return nil
 	})
@@ -573,6 +619,10 @@ func (n *Node) admit(from peer.ID, req *wire.JoinRequest) (pending bool, err err
 	}
 	res, err := n.rep.Ingest(n.ctx, join)
 	if err != nil {
+		// The joiner's clock may be past the expiry when this node's is not.
+		if jb, derr := crdt.DecodeBody(join); derr == nil && exp != 0 && jb.(*crdt.JoinBody).Time/1000 > exp {
+			return false, expired(err)
+		}
 		return false, err
 	}
 	if res.Outcome == replica.Parked {
@@ -588,6 +638,9 @@ func (n *Node) admit(from peer.ID, req *wire.JoinRequest) (pending bool, err err
 			pending = true
 		case st.Role(join.Author) != crdt.RoleNone:
 		case st.Rejected[join.ID()] != nil:
+			if r := inviteRefusal(st.Invites[inv.ID()]); r != nil {
+				return &refusal{r.reason, st.Rejected[join.ID()]}
+			}
 			return st.Rejected[join.ID()]
 		default:
 			return errors.New("the join did not take effect")

@@ -64,6 +64,16 @@
 // holding the community checks the invite is accepted and not expired by its
 // own clock, accepts the join, forwards it over gossip and answers
 // JoinResponse. The joiner then pulls the community as a member.
+//
+// A refusal sets Error, for people, and when it is about the invite Reason
+// (3), for programs: 1 the invite expired (by the responder's clock), 2 it
+// was revoked or no longer stands (its maker lost the right to invite), 3
+// it admitted as many people as it allows. Any other refusal (a malformed
+// request, an invite the responder does not know) has no Reason; a joiner
+// treats a Reason it does not know as none. Reason was added after the
+// first release: a joiner from before it rejects a response that carries
+// one, which only a refusal does, so it still fails to join, though
+// without saying why.
 package wire
 
 import (
@@ -154,7 +164,17 @@ type JoinResponse struct {
 	// Pending: the community admits by approval; the join was recorded as
 	// a request, and the joiner syncs once an admin approves it.
 	Pending bool `cbor:"2,keyasint,omitempty"`
+	// Reason says why a refusal refused, when it was the invite: one of
+	// the JoinReason constants, 0 for none.
+	Reason uint8 `cbor:"3,keyasint,omitempty"`
 }
+
+// Reasons for refusing a join (JoinResponse.Reason).
+const (
+	JoinReasonExpired = 1 // the invite expired
+	JoinReasonRevoked = 2 // the invite was revoked or no longer stands
+	JoinReasonUsedUp  = 3 // the invite admitted as many as it allows
+)
 
 // Write encodes v and writes it as one frame.
 func Write(w io.Writer, v any) error {
