@@ -39,24 +39,32 @@ type harness struct {
 
 func newHarness(t testing.TB, f *fakeBackend) *harness {
 	test.NewTempApp(t)
-	fyne.CurrentApp().Settings().SetTheme(fixedTheme(theme.VariantLight))
-	w := test.NewWindow(nil)
-	w.Resize(fyne.NewSize(1100, 700))
-	h := &harness{t: t, f: f, w: w}
-	a := newApp(w, f)
-	a.now = func() time.Time {
+	h := newBackendHarness(t, f)
+	h.f = f
+	h.a.now = func() time.Time {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return f.clock
 	}
+	h.a.start()
+	return h
+}
+
+// newBackendHarness is the main screen over backend b in a new window of
+// the current test app; call a.start after adjusting it.
+func newBackendHarness(t testing.TB, b Backend) *harness {
+	fyne.CurrentApp().Settings().SetTheme(fixedTheme(theme.VariantLight))
+	w := test.NewWindow(nil)
+	w.Resize(fyne.NewSize(1100, 700))
+	h := &harness{t: t, w: w}
+	a := newApp(w, b)
 	a.spawn = func(fn func()) { fn() }
 	a.notify = func(title, body string) { h.notified = append(h.notified, title+" | "+body) }
-	events, cancel := f.Subscribe()
+	events, cancel := b.Subscribe()
 	h.events = events
 	a.unsubscribe = func() { cancel(); close(a.done) }
 	h.a = a
 	w.SetContent(a.Content())
-	a.start()
 	t.Cleanup(func() { a.Close(); w.Close() })
 	return h
 }

@@ -497,3 +497,58 @@ func TestJoinGroupFromHome(t *testing.T) {
 func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
 	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
 }
+
+// TestPollMultipleChoice: in a poll that takes several answers each tap
+// adds or removes one choice; the form stops at 12 options.
+func TestPollMultipleChoice(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	h.community("Glow Team", "member", 4, "General")
+	test.Tap(h.a.convo.pollBtn)
+	d := h.a.lastDialog
+	form := d.handles.(*pollForm)
+	for len(form.options) < 12 {
+		test.Tap(form.add)
+	}
+	if !form.add.Disabled() {
+		t.Fatal("the form offers a 13th option")
+	}
+	test.Type(form.question, "Which products should the next training cover?")
+	for i, o := range []string{"Night cream", "Vitamin C serum", "Starter kit"} {
+		test.Type(form.options[i], o)
+	}
+	test.Tap(form.multi)
+	test.Tap(d.confirm)
+	h.drain()
+	test.Tap(h.row(0).poll.options[0])
+	h.drain()
+	test.Tap(h.row(0).poll.options[2])
+	h.drain()
+	if got := h.row(0).poll.summary(); !strings.Contains(got, "✓Night cream 1") || !strings.Contains(got, "✓Starter kit 1") || !strings.Contains(got, "choose any") {
+		t.Fatalf("two choices: %q", got)
+	}
+	test.Tap(h.row(0).poll.options[0])
+	h.drain()
+	if got := h.row(0).poll.summary(); strings.Contains(got, "✓Night cream") || !strings.Contains(got, "✓Starter kit 1") {
+		t.Fatalf("after taking one back: %q", got)
+	}
+}
+
+// TestMembersReactToAnnouncements: members cannot post announcements but
+// react to them.
+func TestMembersReactToAnnouncements(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	c := h.community("Glow Team", "member", 4, "Announcements")
+	f.deliver(c.ID, c.ID, "Olivia", "Congratulations Ben on reaching Silver!", false)
+	h.drain()
+	items := h.menu(0)
+	if slices.Contains(items, "Reply") || !slices.Contains(items, "React") {
+		t.Fatalf("a member's announcement menu: %v", items)
+	}
+	h.act(0, "React/👏")
+	h.drain()
+	if got := h.row(0).summary(); !strings.HasSuffix(got, "(👏 1)") {
+		t.Fatalf("after reacting: %q", got)
+	}
+}

@@ -18,6 +18,12 @@ func explain(err error) string {
 		return ""
 	case errors.Is(err, context.DeadlineExceeded):
 		return "It took too long; check your connection and try again."
+	case errors.Is(err, node.ErrInviteExpired):
+		return "This invite link has expired. Ask the person who sent it for a new one."
+	case errors.Is(err, node.ErrInviteRevoked):
+		return "This invite link was turned off by an admin. Ask the person who sent it for a new one."
+	case errors.Is(err, node.ErrInviteUsedUp):
+		return "This invite link has already been used as many times as it allows. Ask the person who sent it for a new one."
 	case errors.Is(err, node.ErrNoPeer):
 		return "Could not reach anyone in the community. Check your internet connection, or ask the person who invited you to open Umbrella, then try again."
 	case errors.Is(err, node.ErrKeysRenewing):

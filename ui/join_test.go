@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -127,5 +128,26 @@ func TestInfoPane(t *testing.T) {
 	h.a.shortcut(ctrl(fyne.KeyI))
 	if p.root.Visible() {
 		t.Fatal("Ctrl+I did not hide the info pane")
+	}
+}
+
+// TestJoinRefusedLinks: an expired, revoked or used-up link says so, and
+// what to do.
+func TestJoinRefusedLinks(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("%w: %w on Nov 20, 2026 09:00; ask for a new one", errBadLinkForTest, node.ErrInviteExpired), "This invite link has expired. Ask the person who sent it for a new one."},
+		{fmt.Errorf("%w by …Xyz: %w", node.ErrJoinRefused, node.ErrInviteRevoked), "This invite link was turned off by an admin."},
+		{fmt.Errorf("%w by …Xyz: %w", node.ErrJoinRefused, node.ErrInviteUsedUp), "already been used as many times as it allows"},
+	} {
+		f := newFake()
+		f.joinErr = c.err
+		h := newHarness(t, f)
+		h.a.OpenLink("umbrella://join/QQQQ")
+		if got := h.dialogText(); !h.a.lastDialog.open || !strings.Contains(got, "Could not join: This invite link") || !strings.Contains(got, c.want) {
+			t.Errorf("%v: dialog shows %q", c.err, got)
+		}
 	}
 }
