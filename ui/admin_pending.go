@@ -5,10 +5,6 @@ import "github.com/umbrella-p2p/umbrella/crdt"
 // The admin screens not written yet on this branch; these entry points
 // are what the rest of the app calls.
 
-// showInviteManager creates invite links (expiry, uses; copy, QR code) and
-// lists and revokes the existing ones.
-func (a *App) showInviteManager(cid crdt.ID) {}
-
 // showRequests lists who asks to join the community, to approve or deny.
 func (a *App) showRequests(cid crdt.ID) {}
 
