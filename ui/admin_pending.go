@@ -5,9 +5,6 @@ import "github.com/umbrella-p2p/umbrella/crdt"
 // The admin screens not written yet on this branch; these entry points
 // are what the rest of the app calls.
 
-// showRequests lists who asks to join the community, to approve or deny.
-func (a *App) showRequests(cid crdt.ID) {}
-
 // showCreateGroup creates a group (or, where members only suggest, a
 // suggestion).
 func (a *App) showCreateGroup(cid crdt.ID) {}
