@@ -605,14 +605,14 @@ func (f *fakeBackend) DecideJoin(_ context.Context, cid crdt.ID, peerID string, 
 		return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
 	}
 	r := c.requests[i]
-	c.requests = slices.Delete(c.requests, i, i+1)
 	if approve {
 		c.members = append(c.members, node.Member{PeerID: r.PeerID, Name: r.Name, Role: "member", SafetyNumber: "00000 11111 22222 33333 44444 55555"})
 		c.info.Members++
-		f.logAudit(c, "decide", peerID, "approved")
+		f.logAudit(c, "join.decide", peerID, "approved")
 	} else {
-		f.logAudit(c, "decide", peerID, "denied")
+		f.logAudit(c, "join.decide", peerID, "denied")
 	}
+	c.requests = slices.Delete(c.requests, i, i+1)
 	f.mu.Unlock()
 	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
 	return nil

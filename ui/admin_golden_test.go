@@ -1,0 +1,39 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// TestGoldenAdminScreens renders the invite manager with a QR code and
+// the members dialog, in the light theme.
+func TestGoldenAdminScreens(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		show func(h *harness, c node.Community)
+	}{
+		{"admin_invites_light.png", func(h *harness, c node.Community) {
+			h.createInvite(h.inviteDialog(c.ID), "1 day", "3")
+		}},
+		{"admin_members_light.png", func(h *harness, c node.Community) {
+			h.f.setRoleOf(c.ID, chloeID, "admin")
+			h.drain()
+			h.membersDialog(c.ID)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, c := adminHarness(t, "owner")
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(theme.VariantLight))
+			tc.show(h, c)
+			h.a.root.Refresh() // paints the rail's fill, which is set on refresh
+			img := h.w.Canvas().Capture()
+			test.AssertImageMatches(t, tc.name, img)
+			writeScreenshot(t, tc.name, img)
+		})
+	}
+}

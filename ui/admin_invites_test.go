@@ -1,0 +1,208 @@
+package ui
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// inviteDialog opens the invite manager and returns its view.
+func (h *harness) inviteDialog(cid crdt.ID) *inviteView {
+	h.t.Helper()
+	h.a.showInviteManager(cid)
+	v, ok := h.a.lastDialog.handles.(*inviteView)
+	if !ok {
+		h.t.Fatalf("the invite manager has handles %T: %q", h.a.lastDialog.handles, h.dialogText())
+	}
+	return v
+}
+
+// createInvite fills in the form and taps Create link.
+func (h *harness) createInvite(v *inviteView, expiry, uses string) {
+	h.t.Helper()
+	v.expiry.SetSelected(expiry)
+	v.maxUses.SetText("")
+	test.Type(v.maxUses, uses)
+	test.Tap(v.create)
+	h.drain()
+}
+
+// rowTexts is the text of the invite list's rows.
+func (v *inviteView) rowTexts() []string {
+	var out []string
+	for _, r := range v.rows {
+		out = append(out, r.text())
+	}
+	return out
+}
+
+// TestInviteCreateCopyAndQR: a link for 1 day and 3 people is listed with
+// its uses and expiry, copied as it is, and shown as a QR code of it.
+func TestInviteCreateCopyAndQR(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.inviteDialog(c.ID)
+	if v.expiry.Selected != "7 days" || v.result.Visible() {
+		t.Fatalf("defaults: expiry %q, result shown %v", v.expiry.Selected, v.result.Visible())
+	}
+	h.createInvite(v, "1 day", "3")
+	invs := h.f.invitesOf(c.ID)
+	if len(invs) != 1 || invs[0].MaxUses != 3 || invs[0].Expires == nil || !invs[0].Expires.Equal(h.a.now().Add(24*time.Hour)) {
+		t.Fatalf("invites %+v", invs)
+	}
+	rows := v.rowTexts()
+	if len(rows) != 1 || rows[0] != "Made by Olivia · Nov 25, 09:30 · Expires Nov 26, 09:30 · 0 / 3 uses · Active <Revoke>" {
+		t.Fatalf("rows %q", rows)
+	}
+	link := v.link.Text
+	if !v.result.Visible() || !strings.HasPrefix(link, "umbrella://join/") || h.a.lastDialog.linkField.Text != link {
+		t.Fatalf("link shown %q (visible %v)", link, v.result.Visible())
+	}
+	if got := v.resultHint.Text; !strings.Contains(got, "until Nov 26, 09:30, for up to 3 people") {
+		t.Fatalf("hint %q", got)
+	}
+	test.Type(v.link, "x")
+	if v.link.Text != link {
+		t.Fatalf("the link can be edited: %q", v.link.Text)
+	}
+
+	test.Tap(v.copyBtn)
+	if got := h.a.clipboard().Content(); got != link || v.copyBtn.Text != "Copied" {
+		t.Fatalf("clipboard %q, button %q", got, v.copyBtn.Text)
+	}
+
+	if v.qr == nil || v.qrImg == nil || !slices.Contains(v.qrHolder.Objects, fyne.CanvasObject(v.qr)) {
+		t.Fatal("no QR code shown")
+	}
+	q, err := qrcode.New(link, qrLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bm := q.Bitmap()
+	if got := v.qrImg.Bounds().Dx(); got != len(bm) {
+		t.Fatalf("QR image %d px wide, the code has %d modules", got, len(bm))
+	}
+	for y, row := range bm {
+		for x, dark := range row {
+			if (v.qrImg.GrayAt(x, y).Y == 0) != dark {
+				t.Fatalf("QR module (%d,%d) is wrong", x, y)
+			}
+		}
+	}
+	if side := v.qr.MinSize().Width; side < 150 || side > qrMaxSide || int(side)%len(bm) != 0 {
+		t.Fatalf("QR shown %v units wide for %d modules", side, len(bm))
+	}
+}
+
+// TestInviteNoLimits: a blank number and "Never expires" make a link
+// without limits, and the list says so.
+func TestInviteNoLimits(t *testing.T) {
+	h, c := adminHarness(t, "admin")
+	v := h.inviteDialog(c.ID)
+	h.createInvite(v, "Never expires", "  ")
+	if rows := v.rowTexts(); len(rows) != 1 || !strings.Contains(rows[0], "Never expires · 0 uses · no limit · Active") {
+		t.Fatalf("rows %q", rows)
+	}
+	if got := v.resultHint.Text; !strings.Contains(got, "never expires and works for any number of people") {
+		t.Fatalf("hint %q", got)
+	}
+}
+
+// TestInviteBadMaxUses: anything but a positive whole number is refused
+// with a clear message, and no link is made.
+func TestInviteBadMaxUses(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.inviteDialog(c.ID)
+	for _, bad := range []string{"abc", "0", "-2", "2.5", "99999999999"} {
+		h.createInvite(v, "1 day", bad)
+		e := v.d.errLabel
+		if !e.Visible() || !(strings.Contains(e.Text, "whole number") || strings.Contains(e.Text, "too big")) {
+			t.Fatalf("max uses %q: error %q (shown %v)", bad, e.Text, e.Visible())
+		}
+	}
+	if h.f.calls["CreateInvite"] != 0 || !v.d.open || v.result.Visible() {
+		t.Fatalf("bad input made a link: %d calls", h.f.calls["CreateInvite"])
+	}
+	h.createInvite(v, "1 day", "5")
+	if v.d.errLabel.Visible() || len(v.rows) != 1 {
+		t.Fatalf("a good number after a bad one: error %q, rows %q", v.d.errLabel.Text, v.rowTexts())
+	}
+}
+
+// TestInviteRevoke: revoking asks first; cancelling keeps the link;
+// confirming marks it revoked and takes the link off the screen.
+func TestInviteRevoke(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.inviteDialog(c.ID)
+	h.createInvite(v, "7 days", "")
+	test.Tap(v.rows[0].revoke)
+	d := h.a.lastDialog
+	if got := h.dialogText(); !strings.Contains(got, "People who have not joined yet can no longer use this link") {
+		t.Fatalf("confirmation says %q", got)
+	}
+	test.Tap(d.cancel)
+	if !strings.HasSuffix(v.rows[0].text(), "Active <Revoke>") {
+		t.Fatalf("cancel revoked: %q", v.rowTexts())
+	}
+	test.Tap(v.rows[0].revoke)
+	h.confirm(h.a.lastDialog)
+	if got := v.rowTexts(); len(got) != 1 || !strings.HasSuffix(got[0], "· Revoked") {
+		t.Fatalf("after revoking: %q", got)
+	}
+	if v.result.Visible() {
+		t.Fatal("the revoked link is still offered")
+	}
+}
+
+// TestInviteFailures: a link that cannot be made, or revoked, says why in
+// the dialog, which stays open.
+func TestInviteFailures(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.inviteDialog(c.ID)
+	h.f.failNext("CreateInvite", node.ErrNoKeys)
+	h.createInvite(v, "1 day", "3")
+	if e := v.d.errLabel; !e.Visible() || !strings.HasPrefix(e.Text, "Could not create the link: This computer has not received") {
+		t.Fatalf("error %q", e.Text)
+	}
+	if !v.d.open || v.create.Disabled() || v.result.Visible() {
+		t.Fatal("after a failure the form is not usable")
+	}
+	h.createInvite(v, "1 day", "3")
+	if v.d.errLabel.Visible() {
+		t.Fatal("the error stays after it worked")
+	}
+	h.f.failNext("RevokeInvite", errors.New("the disk is full"))
+	test.Tap(v.rows[0].revoke)
+	h.confirm(h.a.lastDialog)
+	if e := v.d.errLabel; !e.Visible() || e.Text != "Could not revoke the link: The disk is full" || !strings.Contains(v.rows[0].text(), "Active") {
+		t.Fatalf("error %q, rows %q", e.Text, v.rowTexts())
+	}
+	h.f.failNext("Invites", errors.New("the database is locked"))
+	v = h.inviteDialog(c.ID)
+	if !v.listErr.Visible() || !strings.Contains(v.listErr.Text, "The database is locked") {
+		t.Fatalf("list error %q", v.listErr.Text)
+	}
+}
+
+// TestInviteMemberIsToldWhomToAsk: members may not make links; they are
+// told who can.
+func TestInviteMemberIsToldWhomToAsk(t *testing.T) {
+	h, c := adminHarness(t, "member")
+	h.f.setRoleOf(c.ID, chloeID, "admin")
+	h.drain()
+	h.a.showInviteManager(c.ID)
+	if _, ok := h.a.lastDialog.handles.(*inviteView); ok {
+		t.Fatal("a member got the invite manager")
+	}
+	if got := h.dialogText(); !strings.Contains(got, "Only admins can make invite links for Glow Team. Ask Chloe to send one") {
+		t.Fatalf("a member is told %q", got)
+	}
+}

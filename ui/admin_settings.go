@@ -1,0 +1,124 @@
+package ui
+
+import (
+	"context"
+	"strings"
+
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// joinPolicies are how people with an invite link become members, as the
+// settings offer them.
+var joinPolicies = []struct{ policy, label string }{
+	{"link", "Anyone with an invite link joins"},
+	{"approval", "An admin approves each person"},
+}
+
+// joinPolicyLabel is the settings' wording of a join policy.
+func joinPolicyLabel(policy string) string {
+	for _, p := range joinPolicies {
+		if p.policy == policy {
+			return p.label
+		}
+	}
+	return joinPolicies[0].label
+}
+
+// joinPolicyOf is the join policy of the settings' wording.
+func joinPolicyOf(label string) string {
+	for _, p := range joinPolicies {
+		if p.label == label {
+			return p.policy
+		}
+	}
+	return "link"
+}
+
+// settingsView is the community-settings dialog's widgets and the
+// settings as read when it opened.
+type settingsView struct {
+	was         node.Settings
+	name        *keyEntry
+	description *keyEntry
+	joinPolicy  *widget.RadioGroup
+	groups      *widget.Check // members create groups
+	history     *widget.Check // new members see earlier messages
+	save        *widget.Button
+}
+
+// showCommunitySettings changes the community's name, description, join
+// policy, who creates groups, and history for newcomers (admins).
+func (a *App) showCommunitySettings(cid crdt.ID) {
+	community := a.communityName(cid)
+	if !isAdminRole(a.roleIn(cid)) {
+		a.showErrorText("Only admins change the settings", "Ask an admin of "+community+" to change its name, description or who can join.")
+		return
+	}
+	s, err := a.b.Settings(cid)
+	if err != nil {
+		a.showError("Could not open the settings", err)
+		return
+	}
+	d := a.newDialog("Community settings", nil)
+	d.width = 540
+	v := &settingsView{was: s}
+	d.handles = v
+	d.errLabel = errorLabel()
+	v.name = newKeyEntry(a)
+	v.name.SetText(s.Name)
+	v.description = newDescriptionEntry(a, "What is this community for? New members see it first.")
+	v.description.SetText(s.Description)
+	labels := make([]string, len(joinPolicies))
+	for i, p := range joinPolicies {
+		labels[i] = p.label
+	}
+	v.joinPolicy = widget.NewRadioGroup(labels, nil)
+	v.joinPolicy.Required = true
+	v.joinPolicy.SetSelected(joinPolicyLabel(s.JoinPolicy))
+	v.groups = widget.NewCheck("Members can create groups", nil)
+	v.groups.SetChecked(s.MembersCreateGroups)
+	v.history = widget.NewCheck("New members see earlier messages", nil)
+	v.history.SetChecked(!s.HideHistory)
+	v.save = widget.NewButton("Save", func() {
+		name, desc := strings.TrimSpace(v.name.Text), strings.TrimSpace(v.description.Text)
+		if p := nameProblem(name, "community"); p != "" {
+			d.invalid(p)
+			return
+		}
+		if p := descriptionProblem(desc); p != "" {
+			d.invalid(p)
+			return
+		}
+		next := node.Settings{Name: name, Description: desc, JoinPolicy: joinPolicyOf(v.joinPolicy.Selected),
+			MembersCreateGroups: v.groups.Checked, HideHistory: !v.history.Checked, Deactivated: v.was.Deactivated}
+		d.run("Could not save the settings", v.save, func(ctx context.Context) error {
+			return a.b.UpdateSettings(ctx, cid, next)
+		}, func() {
+			d.hide()
+			a.reloadCommunities()
+			if cid == a.community {
+				a.home.refreshHeader()
+			}
+		})
+	})
+	v.save.Importance = widget.HighImportance
+	v.name.OnSubmitted = func(string) { v.save.OnTapped() }
+	cancel := widget.NewButton("Cancel", d.hide)
+	body := container.NewVBox(
+		sectionTitle("Name"), v.name,
+		sectionTitle("Description"), v.description,
+		sectionTitle("How people join"),
+		tight(v.joinPolicy, hint("With approval, people who open an invite link ask to join, and you let them in from Join requests.")),
+		sectionTitle("Groups and history"),
+		tight(v.groups, hint("Otherwise members suggest groups and an admin approves them.")),
+		tight(v.history, hint("On: people who join can scroll back through training, tips and announcements posted before they came. Off: they see only what is posted after they join.")),
+		d.errLabel)
+	d.setContent(body, cancel, v.save)
+	d.createEntry, d.confirm, d.cancel = v.name, v.save, cancel
+	d.show()
+	a.focus(v.name)
+}

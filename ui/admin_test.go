@@ -1,0 +1,285 @@
+package ui
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// Fake people's peer ids (fake_test.go's fakePeople).
+const (
+	benID   = "12D3KooWFakePeerIdOfBen"
+	chloeID = "12D3KooWFakePeerIdOfChloe"
+	devID   = "12D3KooWFakePeerIdOfDev"
+)
+
+// adminHarness opens community Glow Team, where the local member Olivia
+// has role and Ben, Chloe and Dev are members. Backend events reach the
+// open admin dialogs as they will once App.handle calls adminEvent.
+func adminHarness(t *testing.T, role string) (*harness, node.Community) {
+	t.Helper()
+	f := newFake()
+	h := newHarness(t, f)
+	c := h.community("Glow Team", role, 4, "")
+	h.a.afterEvent = h.a.adminEvent
+	return h, c
+}
+
+// membersDialog opens the members dialog and returns its view.
+func (h *harness) membersDialog(cid crdt.ID) *membersView {
+	h.t.Helper()
+	h.a.showMembers(cid)
+	v, ok := h.a.lastDialog.handles.(*membersView)
+	if !ok {
+		h.t.Fatalf("the members dialog has handles %T", h.a.lastDialog.handles)
+	}
+	return v
+}
+
+// rowOf is the shown row of the member called name.
+func (v *membersView) rowOf(t *testing.T, name string) *memberRow {
+	t.Helper()
+	for _, r := range v.rows {
+		if r.m.Name == name && v.rows[r.item] == r {
+			return r
+		}
+	}
+	t.Fatalf("no row for %s; rows: %q", name, v.shownRows())
+	return nil
+}
+
+// hasRow reports whether a row of the member called name is shown.
+func (v *membersView) hasRow(name string) bool {
+	return slices.ContainsFunc(v.shownRows(), func(s string) bool { return strings.HasPrefix(s, name+" ") })
+}
+
+// memberMenu taps the menu button of name's row and returns its labels.
+func (h *harness) memberMenu(v *membersView, name string) []string {
+	h.t.Helper()
+	r := v.rowOf(h.t, name)
+	if !r.menu.Visible() {
+		h.t.Fatalf("%s's row has no menu", name)
+	}
+	v.lastMenu = nil
+	test.Tap(r.menu)
+	return menuLabels(v.lastMenu)
+}
+
+// memberAction chooses label in name's menu and returns the confirmation
+// dialog it opens.
+func (h *harness) memberAction(v *membersView, name, label string) *dlg {
+	h.t.Helper()
+	h.memberMenu(v, name)
+	before := h.a.lastDialog
+	h.choose(v.lastMenu, label)
+	if h.a.lastDialog == before {
+		h.t.Fatalf("%s on %s asked nothing", label, name)
+	}
+	return h.a.lastDialog
+}
+
+// confirm taps the confirmation's main button and handles the events.
+func (h *harness) confirm(d *dlg) {
+	h.t.Helper()
+	test.Tap(d.confirm)
+	h.drain()
+}
+
+// TestMembersPromoteAndDemote: an owner makes Ben an admin after saying
+// what it means; the list shows it; then dismisses him.
+func TestMembersPromoteAndDemote(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.membersDialog(c.ID)
+	if got := v.rowOf(t, "Olivia").text(); !strings.Contains(got, "Owner") || !strings.Contains(got, "05823 11947") {
+		t.Fatalf("own row %q", got)
+	}
+	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Make admin", "Make co-owner", "Remove from Glow Team"}) {
+		t.Fatalf("owner's menu for a member: %q", got)
+	}
+	d := h.memberAction(v, "Ben", "Make admin")
+	if got := h.dialogText(); !strings.Contains(got, "Ben will be able to invite and remove people") {
+		t.Fatalf("confirmation says %q", got)
+	}
+	h.confirm(d)
+	if got := v.rowOf(t, "Ben").text(); !strings.HasPrefix(got, "Ben · Admin") {
+		t.Fatalf("after promoting, Ben's row is %q", got)
+	}
+	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Make co-owner", "Dismiss as admin", "Remove from Glow Team"}) {
+		t.Fatalf("owner's menu for an admin: %q", got)
+	}
+	d = h.memberAction(v, "Ben", "Dismiss as admin")
+	if got := h.dialogText(); !strings.Contains(got, "Ben stays in Glow Team as a member") {
+		t.Fatalf("confirmation says %q", got)
+	}
+	h.confirm(d)
+	if got := v.rowOf(t, "Ben").text(); strings.Contains(got, "Admin") {
+		t.Fatalf("after dismissing, Ben's row is %q", got)
+	}
+	if !v.d.open {
+		t.Fatal("the members dialog closed")
+	}
+}
+
+// TestMembersCoOwnerIsForever: making a co-owner says it cannot be
+// undone, and afterwards nobody can act on them.
+func TestMembersCoOwnerIsForever(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.membersDialog(c.ID)
+	d := h.memberAction(v, "Chloe", "Make co-owner")
+	if got := h.dialogText(); !strings.Contains(got, "This cannot be undone") {
+		t.Fatalf("confirmation says %q", got)
+	}
+	h.confirm(d)
+	r := v.rowOf(t, "Chloe")
+	if !strings.Contains(r.text(), "Owner") || r.menu.Visible() {
+		t.Fatalf("co-owner row %q, menu shown %v", r.text(), r.menu.Visible())
+	}
+}
+
+// TestMembersRemoveAsksFirst: removing says what it means; cancelling
+// keeps Ben; confirming removes him from the list.
+func TestMembersRemoveAsksFirst(t *testing.T) {
+	h, c := adminHarness(t, "admin")
+	v := h.membersDialog(c.ID)
+	d := h.memberAction(v, "Ben", "Remove from Glow Team")
+	if got := h.dialogText(); !strings.Contains(got, "Ben leaves every group and can no longer read new messages") {
+		t.Fatalf("confirmation says %q", got)
+	}
+	test.Tap(d.cancel)
+	h.drain()
+	if !v.hasRow("Ben") || h.f.calls["RemoveMember"] != 0 {
+		t.Fatalf("cancel removed Ben: rows %q", v.shownRows())
+	}
+	h.confirm(h.memberAction(v, "Ben", "Remove from Glow Team"))
+	if v.hasRow("Ben") {
+		t.Fatalf("Ben still listed: %q", v.shownRows())
+	}
+	if got := v.count.Text; !strings.HasPrefix(got, "3 members") {
+		t.Fatalf("count %q", got)
+	}
+}
+
+// TestMemberActionsFollowRules: what each rank may do to each other rank
+// (crdt's rules), as the members menu and the info pane offer it.
+func TestMemberActionsFollowRules(t *testing.T) {
+	remove := "Remove from Glow Team"
+	for _, tc := range []struct {
+		name, me, target string
+		want             []string
+	}{
+		{"owner on member", "owner", "member", []string{"Make admin", "Make co-owner", remove}},
+		{"owner on admin", "owner", "admin", []string{"Make co-owner", "Dismiss as admin", remove}},
+		{"owner on owner", "owner", "owner", nil},
+		{"admin on member", "admin", "member", []string{"Make admin", remove}},
+		{"admin on admin", "admin", "admin", []string{"Dismiss as admin", remove}},
+		{"admin on owner", "admin", "owner", nil},
+		{"member on member", "member", "member", nil},
+		{"member on admin", "member", "admin", nil},
+		{"member on owner", "member", "owner", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, c := adminHarness(t, tc.me)
+			m := node.Member{PeerID: benID, Name: "Ben", Role: tc.target}
+			if got := menuLabels(fyne.NewMenu("", h.a.memberActions(c.ID, m)...)); !slices.Equal(got, tc.want) {
+				t.Fatalf("actions %q, want %q", got, tc.want)
+			}
+			self := node.Member{PeerID: h.f.self.PeerID, Name: "Olivia", Role: tc.me}
+			if got := h.a.memberActions(c.ID, self); len(got) != 0 {
+				t.Fatalf("actions on oneself: %d", len(got))
+			}
+		})
+	}
+}
+
+// TestMembersMemberSeesNoAdminActions: a member's list has no menus and no
+// invite button, and an admin's has no menu on owners.
+func TestMembersMemberSeesNoAdminActions(t *testing.T) {
+	h, c := adminHarness(t, "member")
+	v := h.membersDialog(c.ID)
+	if len(v.rows) != 4 {
+		t.Fatalf("rows %q", v.shownRows())
+	}
+	for _, r := range v.rows {
+		if r.menu.Visible() {
+			t.Fatalf("a member sees a menu on %s", r.m.Name)
+		}
+	}
+	if v.invite != nil || strings.Contains(h.dialogText(), "Invite people") {
+		t.Fatal("a member is offered to invite")
+	}
+
+	h, c = adminHarness(t, "admin")
+	h.f.setRoleOf(c.ID, benID, "owner")
+	h.drain()
+	v = h.membersDialog(c.ID)
+	if r := v.rowOf(t, "Ben"); r.menu.Visible() || !strings.Contains(r.text(), "Owner") {
+		t.Fatalf("an admin sees %q with a menu: %v", r.text(), r.menu.Visible())
+	}
+	if r := v.rowOf(t, "Chloe"); !r.menu.Visible() {
+		t.Fatal("an admin has no menu on a member")
+	}
+}
+
+// TestMembersFollowBackendEvents: another admin's promotion shows in the
+// open dialog when its event arrives.
+func TestMembersFollowBackendEvents(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.membersDialog(c.ID)
+	h.f.setRoleOf(c.ID, devID, "admin")
+	h.drain()
+	if got := v.rowOf(t, "Dev").text(); !strings.HasPrefix(got, "Dev · Admin") {
+		t.Fatalf("Dev's row %q", got)
+	}
+}
+
+// TestMembersManyAndSearch: 5,000 members are listed with a few row
+// widgets, and the search finds one by name.
+func TestMembersManyAndSearch(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	h.f.addMembers(c.ID, 5000)
+	h.drain()
+	v := h.membersDialog(c.ID)
+	if len(v.shown) != 5004 || !strings.HasPrefix(v.count.Text, "5004 members") {
+		t.Fatalf("%d shown, count %q", len(v.shown), v.count.Text)
+	}
+	if n := len(v.byObject); n == 0 || n > 40 {
+		t.Fatalf("%d row widgets for 5,004 members", n)
+	}
+	test.Type(v.search, "distributor 4321")
+	if v.count.Text != "1 of 5004 members" || !v.hasRow("Distributor 4321") || len(v.shownRows()) != 1 {
+		t.Fatalf("search: count %q, rows %q", v.count.Text, v.shownRows())
+	}
+	v.search.SetText("admin")
+	v.search.SetText("Nobody by this name")
+	if !v.empty.Visible() || !strings.Contains(v.empty.Text, "No member matches") {
+		t.Fatalf("no match says %q", v.empty.Text)
+	}
+}
+
+// TestMembersFailures: a refused promotion says why and leaves the list as
+// it was; a list that cannot be read says why.
+func TestMembersFailures(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.membersDialog(c.ID)
+	h.f.failNext("SetRole", node.ErrKeysRenewing)
+	h.confirm(h.memberAction(v, "Ben", "Make admin"))
+	if got := h.dialogText(); !strings.Contains(got, "keys are being renewed") {
+		t.Fatalf("error says %q", got)
+	}
+	if !v.d.open || strings.Contains(v.rowOf(t, "Ben").text(), "Admin") {
+		t.Fatal("the failed promotion shows as done")
+	}
+
+	h.f.failNext("Members", errors.New("the database is locked"))
+	v = h.membersDialog(c.ID)
+	if !v.d.errLabel.Visible() || !strings.Contains(v.d.errLabel.Text, "Could not list the members: The database is locked") {
+		t.Fatalf("error label %q", v.d.errLabel.Text)
+	}
+}

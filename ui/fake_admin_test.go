@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// The fake backend's helpers for the admin screens' tests: changes that
+// arrive from the network (another admin's action, a member's
+// suggestion, a request to join a group) and big communities.
+
+// addMembers adds n members named "Distributor 0001" and on to community
+// cid, as if they had joined.
+func (f *fakeBackend) addMembers(cid crdt.ID, n int) {
+	f.mu.Lock()
+	c := f.comm(cid)
+	for i := 1; i <= n; i++ {
+		c.members = append(c.members, node.Member{
+			PeerID:       fmt.Sprintf("12D3KooWFakeDistributor%04d", i),
+			Name:         fmt.Sprintf("Distributor %04d", i),
+			Role:         "member",
+			SafetyNumber: fmt.Sprintf("%05d 11111 22222 33333 44444 55555", i),
+			Online:       i%3 == 0,
+		})
+	}
+	c.info.Members += n
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+}
+
+// setRoleOf changes a member's role as if another admin had (no checks,
+// no audit entry).
+func (f *fakeBackend) setRoleOf(cid crdt.ID, peerID, role string) {
+	f.mu.Lock()
+	c := f.comm(cid)
+	f.member(c, peerID).Role = role
+	if peerID == f.self.PeerID {
+		c.info.Role = role
+	}
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+}
+
+// setSettings replaces community cid's settings as if another admin had.
+func (f *fakeBackend) setSettings(cid crdt.ID, s node.Settings) {
+	f.mu.Lock()
+	f.comm(cid).settings = s
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+}
+
+// addAudit appends entries to community cid's audit log as if they had
+// arrived.
+func (f *fakeBackend) addAudit(cid crdt.ID, es ...node.AuditEntry) {
+	f.mu.Lock()
+	c := f.comm(cid)
+	c.audit = append(c.audit, es...)
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+}
+
+// addSuggestion adds a group that a member suggested and no admin has
+// approved yet.
+func (f *fakeBackend) addSuggestion(cid crdt.ID, name string) crdt.ID {
+	f.mu.Lock()
+	c := f.comm(cid)
+	g := &fakeGroup{info: node.Group{ID: f.id(), Name: name, Kind: node.GroupRegular, Policy: "open", Suggested: true}, members: []string{}}
+	c.groups = append(c.groups, g)
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	return g.info.ID
+}
+
+// addGroupRequest has a member ask to join approval group gid.
+func (f *fakeBackend) addGroupRequest(cid, gid crdt.ID, peerID, name string) {
+	f.mu.Lock()
+	_, g, _ := f.group(cid, gid)
+	g.requests = append(g.requests, node.JoinRequest{PeerID: peerID, Name: name, Time: f.clock})
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+}
+
+// groupMemberIDs lists who is in group gid (nil: every member).
+func (f *fakeBackend) groupMemberIDs(cid, gid crdt.ID) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, g, _ := f.group(cid, gid)
+	return slices.Clone(g.members)
+}
+
+// settingsOf is community cid's settings.
+func (f *fakeBackend) settingsOf(cid crdt.ID) node.Settings {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.comm(cid).settings
+}
+
+// invitesOf is community cid's invites.
+func (f *fakeBackend) invitesOf(cid crdt.ID) []node.InviteInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.comm(cid).invites)
+}
