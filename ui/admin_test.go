@@ -28,7 +28,6 @@ func adminHarness(t *testing.T, role string) (*harness, node.Community) {
 	f := newFake()
 	h := newHarness(t, f)
 	c := h.community("Glow Team", role, 4, "")
-	h.a.afterEvent = h.a.adminEvent
 	return h, c
 }
 
@@ -44,7 +43,7 @@ func (h *harness) membersDialog(cid crdt.ID) *membersView {
 }
 
 // rowOf is the shown row of the member called name.
-func (v *membersView) rowOf(t *testing.T, name string) *memberRow {
+func (v *membersView) rowOf(t testing.TB, name string) *memberRow {
 	t.Helper()
 	for _, r := range v.rows {
 		if r.m.Name == name && v.rows[r.item] == r {

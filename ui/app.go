@@ -207,6 +207,7 @@ func (a *App) handle(ev node.Event) {
 		a.refreshStatus()
 		a.info.refreshOnline()
 	}
+	a.adminEvent(ev)
 	if a.afterEvent != nil {
 		a.afterEvent(ev)
 	}

@@ -38,8 +38,8 @@ type conversation struct {
 	pinWho   *widget.Label
 	pinText  *widget.Label
 	pinCount *widget.Label
-	pins    []node.Message
-	pinAt   int
+	pins     []node.Message
+	pinAt    int
 
 	searchBar    *fyne.Container
 	searchEntry  *keyEntry

@@ -140,8 +140,10 @@ func (f *fakeBackend) addGroup(cid crdt.ID, name, policy string, joined bool) cr
 	g := &fakeGroup{info: node.Group{ID: f.id(), Name: name, Kind: node.GroupRegular, Policy: policy, Joined: joined}}
 	if !joined {
 		g.members = []string{}
-		for _, p := range fakePeople {
-			g.members = append(g.members, p.PeerID)
+		if policy == "open" { // some others are in it already
+			for _, p := range fakePeople {
+				g.members = append(g.members, p.PeerID)
+			}
 		}
 	}
 	c.groups = append(c.groups, g)
