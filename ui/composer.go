@@ -55,6 +55,8 @@ type composer struct {
 	// onUp is called on Up when the composer is empty; it reports whether
 	// it did something.
 	onUp func() bool
+	// picker suggests members as an @name is typed.
+	picker *mentionPicker
 }
 
 func newComposer(a *App, onSend func(string)) *composer {
@@ -64,6 +66,9 @@ func newComposer(a *App, onSend func(string)) *composer {
 	c.Wrapping = fyne.TextWrapWord
 	c.SetPlaceHolder("Write a message… (Enter to send, Shift+Enter for a new line)")
 	c.SetMinRowsVisible(2)
+	c.picker = &mentionPicker{c: c}
+	c.OnChanged = func(string) { c.updateMentions() }
+	c.OnCursorChanged = c.updateMentions
 	c.ExtendBaseWidget(c)
 	return c
 }
@@ -84,8 +89,26 @@ func (c *composer) KeyUp(k *fyne.KeyEvent) {
 	c.Entry.KeyUp(k)
 }
 
-// TypedKey sends on Enter and lets Shift+Enter insert a newline.
+// TypedKey sends on Enter and lets Shift+Enter insert a newline; while
+// members are suggested for an @name, Up, Down, Enter, Tab and Esc work
+// the suggestions.
 func (c *composer) TypedKey(k *fyne.KeyEvent) {
+	if c.picker.open() {
+		switch k.Name {
+		case fyne.KeyUp:
+			c.picker.move(-1)
+			return
+		case fyne.KeyDown:
+			c.picker.move(1)
+			return
+		case fyne.KeyReturn, fyne.KeyEnter, fyne.KeyTab:
+			c.picker.pick(c.picker.sel)
+			return
+		case fyne.KeyEscape:
+			c.picker.close()
+			return
+		}
+	}
 	switch {
 	case (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !c.shift:
 		c.send()
@@ -100,5 +123,6 @@ func (c *composer) send() {
 	if strings.TrimSpace(c.Text) == "" || c.onSend == nil || c.Disabled() {
 		return
 	}
+	c.picker.close()
 	c.onSend(c.Text)
 }

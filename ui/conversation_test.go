@@ -552,3 +552,61 @@ func TestMembersReactToAnnouncements(t *testing.T) {
 		t.Fatalf("after reacting: %q", got)
 	}
 }
+
+// TestMentionPicker: typing @ and part of a name offers matching members;
+// Enter inserts the name instead of sending; the message goes out with it.
+func TestMentionPicker(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	h.community("Glow Team", "member", 4, "General")
+	cm := h.a.convo.composer
+	test.Type(cm, "Thanks @ch")
+	p := cm.picker
+	if !p.open() || len(p.matches) != 1 || p.matches[0].Name != "Chloe" {
+		t.Fatalf("suggestions %v", p.matches)
+	}
+	cm.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if cm.Text != "Thanks @Chloe " || len(f.posts) != 0 || p.open() {
+		t.Fatalf("after picking: %q, posts %q", cm.Text, f.posts)
+	}
+	test.Type(cm, "and @")
+	if len(p.matches) != 3 { // Ben, Chloe, Dev — not yourself
+		t.Fatalf("all suggestions %v", p.matches)
+	}
+	cm.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	cm.TypedKey(&fyne.KeyEvent{Name: fyne.KeyTab})
+	if cm.Text != "Thanks @Chloe and @Chloe " {
+		t.Fatalf("after Down, Tab: %q", cm.Text)
+	}
+	test.Type(cm, "x@b") // not after a space: an e-mail, not a mention
+	if p.open() {
+		t.Fatal("suggested inside a word")
+	}
+	cm.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if len(f.posts) != 1 || f.posts[0] != "Thanks @Chloe and @Chloe x@b" {
+		t.Fatalf("posted %q", f.posts)
+	}
+}
+
+func TestMentionQuery(t *testing.T) {
+	for _, c := range []struct {
+		text   string
+		cursor int
+		at     int
+		q      string
+		ok     bool
+	}{
+		{"@", 1, 0, "", true},
+		{"hi @Be", 6, 3, "Be", true},
+		{"hi @Ben Carter", 14, 3, "Ben Carter", true},
+		{"mail x@b", 8, 0, "", false},
+		{"hi @Ben\nyes", 11, 0, "", false},
+		{"@ Ben", 5, 0, "", false},
+		{"(@ch", 4, 1, "ch", true},
+	} {
+		at, q, ok := mentionQuery(c.text, c.cursor)
+		if at != c.at || q != c.q || ok != c.ok {
+			t.Errorf("%q at %d: (%d, %q, %v), want (%d, %q, %v)", c.text, c.cursor, at, q, ok, c.at, c.q, c.ok)
+		}
+	}
+}

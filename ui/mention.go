@@ -1,0 +1,168 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// maxSuggestions is how many members the @ picker offers.
+const maxSuggestions = 6
+
+// mentionQuery finds an @name being typed at byte offset cursor of text:
+// the offset of the '@' and what follows it up to the cursor. The '@'
+// starts the text or follows a space; what follows has no line break.
+func mentionQuery(text string, cursor int) (at int, query string, ok bool) {
+	if cursor > len(text) {
+		return 0, "", false
+	}
+	i := strings.LastIndexByte(text[:cursor], '@')
+	if i < 0 {
+		return 0, "", false
+	}
+	if i > 0 {
+		r, _ := utf8.DecodeLastRuneInString(text[:i])
+		if !unicode.IsSpace(r) && !strings.ContainsRune("([\"'", r) {
+			return 0, "", false
+		}
+	}
+	q := text[i+1 : cursor]
+	if strings.ContainsAny(q, "\n@") || utf8.RuneCountInString(q) > 40 || strings.HasPrefix(q, " ") {
+		return 0, "", false
+	}
+	return i, q, true
+}
+
+// suggest returns the members whose name, or a word of it, starts with q
+// (ignoring case), the local member left out, at most maxSuggestions.
+func suggest(members map[string]node.Member, self, q string) []node.Member {
+	q = strings.ToLower(q)
+	var out []node.Member
+	for _, m := range members {
+		if m.PeerID == self || m.Name == "" {
+			continue
+		}
+		name := strings.ToLower(m.Name)
+		match := strings.HasPrefix(name, q)
+		for _, w := range strings.Fields(name) {
+			match = match || strings.HasPrefix(w, q)
+		}
+		if match {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b node.Member) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.PeerID, b.PeerID)
+	})
+	return out[:min(len(out), maxSuggestions)]
+}
+
+// cursorOffset is the entry's cursor as a byte offset into its text.
+func cursorOffset(e *widget.Entry) int {
+	lines := strings.Split(e.Text, "\n")
+	off := 0
+	for i := 0; i < e.CursorRow && i < len(lines); i++ {
+		off += len(lines[i]) + 1
+	}
+	if e.CursorRow < len(lines) {
+		line := []rune(lines[e.CursorRow])
+		off += len(string(line[:min(e.CursorColumn, len(line))]))
+	}
+	return min(off, len(e.Text))
+}
+
+// mentionPicker offers the members matching an @name being typed in the
+// composer; Up and Down choose, Enter or Tab inserts "@Name ", Esc closes.
+type mentionPicker struct {
+	c       *composer
+	pop     *widget.PopUp
+	box     *fyne.Container
+	matches []node.Member
+	sel     int
+	at      int // byte offset of the '@' being completed
+	end     int // byte offset of the cursor
+}
+
+func (c *composer) updateMentions() {
+	p := c.picker
+	at, q, ok := mentionQuery(c.Text, cursorOffset(&c.Entry))
+	var matches []node.Member
+	if ok && c.a != nil {
+		matches = suggest(c.a.memberIndex(), c.a.self.PeerID, q)
+	}
+	if len(matches) == 0 {
+		p.close()
+		return
+	}
+	p.matches, p.at, p.end = matches, at, at+1+len(q)
+	p.sel = min(p.sel, len(matches)-1)
+	p.show()
+}
+
+func (p *mentionPicker) show() {
+	cv := fyne.CurrentApp().Driver().CanvasForObject(p.c)
+	if cv == nil {
+		return
+	}
+	if p.box == nil {
+		p.box = container.NewVBox()
+		p.pop = widget.NewPopUp(p.box, cv)
+	}
+	p.box.Objects = nil
+	for i, m := range p.matches {
+		b := widget.NewButton(m.Name, func() { p.pick(i) })
+		b.Alignment = widget.ButtonAlignLeading
+		b.Importance = widget.LowImportance
+		if i == p.sel {
+			b.Importance = widget.HighImportance
+		}
+		p.box.Add(b)
+	}
+	p.box.Refresh()
+	size := p.box.MinSize().Max(fyne.NewSize(220, 0))
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(p.c)
+	p.pop.Resize(size)
+	p.pop.ShowAtPosition(pos.Subtract(fyne.NewPos(0, size.Height+8)))
+}
+
+func (p *mentionPicker) open() bool { return p.pop != nil && p.pop.Visible() && len(p.matches) > 0 }
+
+func (p *mentionPicker) close() {
+	p.matches = nil
+	p.sel = 0
+	if p.pop != nil {
+		p.pop.Hide()
+	}
+}
+
+// move changes the highlighted suggestion.
+func (p *mentionPicker) move(d int) {
+	p.sel = (p.sel + d + len(p.matches)) % len(p.matches)
+	p.show()
+}
+
+// pick replaces the @name being typed with suggestion i.
+func (p *mentionPicker) pick(i int) {
+	if i < 0 || i >= len(p.matches) {
+		return
+	}
+	c := p.c
+	name := "@" + p.matches[i].Name + " "
+	text := c.Text[:p.at] + name + c.Text[p.end:]
+	p.close()
+	c.SetText(text)
+	before := text[:p.at+len(name)]
+	c.CursorRow = strings.Count(before, "\n")
+	c.CursorColumn = utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:])
+	c.Refresh()
+}
