@@ -198,7 +198,7 @@ func (a *App) handle(ev node.Event) {
 			a.convo.reload()
 		}
 		if ev.Community == a.community {
-			a.reloadGroups() // unread counts
+			a.refreshGroups(false) // unread counts
 		} else {
 			a.checkCommunity(ev.Community)
 		}
@@ -403,6 +403,7 @@ func (a *App) showCommunityPane(selected bool) {
 func (a *App) reloadCommunities() {
 	a.communities = a.b.Communities()
 	a.rail.reload()
+	a.showUnreadInTitle()
 	found := false
 	for _, c := range a.communities {
 		found = found || c.ID == a.community
@@ -418,6 +419,20 @@ func (a *App) reloadCommunities() {
 	}
 }
 
+// showUnreadInTitle puts the number of unread messages in the window's
+// title, as messengers do, so the taskbar shows it.
+func (a *App) showUnreadInTitle() {
+	n := 0
+	for _, c := range a.communities {
+		n += c.Unread
+	}
+	title := "Umbrella"
+	if n > 0 {
+		title = "(" + countText(n) + ") Umbrella"
+	}
+	a.win.SetTitle(title)
+}
+
 func (a *App) selectCommunity(id crdt.ID) {
 	if id == a.community {
 		return
@@ -430,11 +445,17 @@ func (a *App) selectCommunity(id crdt.ID) {
 	a.info.refresh()
 }
 
-// reloadGroups re-reads the selected community's groups.
-func (a *App) reloadGroups() {
+// reloadGroups re-reads the selected community's groups after a change
+// of groups or membership.
+func (a *App) reloadGroups() { a.refreshGroups(true) }
+
+// refreshGroups re-reads the selected community's groups: their unread
+// counts after new messages, and with full, what else may have changed
+// (the info pane's members).
+func (a *App) refreshGroups(full bool) {
 	gs, err := a.b.Groups(a.community)
 	if err != nil {
-		a.showError("Could not load the groups", err)
+		a.home.showProblem("Could not load the groups: " + explain(err))
 		return
 	}
 	a.groups = gs
@@ -454,7 +475,9 @@ func (a *App) reloadGroups() {
 			}
 		}
 	}
-	a.info.refresh()
+	if full {
+		a.info.refresh()
+	}
 }
 
 func (a *App) selectGroup(id crdt.ID) {

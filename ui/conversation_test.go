@@ -338,6 +338,9 @@ func TestUnreadCounts(t *testing.T) {
 	if got := h.a.communities[0]; got.Unread != 2 || got.Mentions != 1 {
 		t.Fatalf("rail counts %+v", got)
 	}
+	if got := h.w.Title(); got != "(2) Umbrella" {
+		t.Fatalf("window title %q", got)
+	}
 	if len(h.notified) != 1 || h.notified[0] != "Chloe mentioned you in Product questions | @Olivia do you know?" {
 		t.Fatalf("notifications %q", h.notified)
 	}

@@ -77,6 +77,12 @@ func (h *home) showHint() {
 	h.root.Refresh()
 }
 
+// showProblem says why the groups cannot be shown.
+func (h *home) showProblem(text string) {
+	h.hint.SetText(text)
+	h.showHint()
+}
+
 // refreshHeader shows the community's name, description and the actions
 // the local member may take.
 func (h *home) refreshHeader() {

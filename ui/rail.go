@@ -93,6 +93,7 @@ func (r *rail) reload() {
 func (r *rail) refresh() {
 	r.a.communities = r.a.b.Communities()
 	r.list.Refresh()
+	r.a.showUnreadInTitle()
 }
 
 // selectCommunity marks community id as selected without re-selecting it.
