@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -61,6 +63,10 @@ type App struct {
 
 	unsubscribe func()
 	done        chan struct{}
+
+	pendingMu sync.Mutex
+	pending   []node.Event // guarded by pendingMu: events not handled yet
+	flushing  bool         // guarded by pendingMu: a flush is scheduled
 }
 
 // groupCounts are a group's unread counts as last seen, to notice new
@@ -130,36 +136,35 @@ func (a *App) OpenLink(link string) {
 	}
 }
 
-// listen forwards backend events to the UI goroutine, a batch at a time:
-// whatever arrived while the UI was busy is handled together, each
-// distinct event once.
+// listen forwards backend events to the UI goroutine. Events that arrive
+// while the UI is busy are gathered and handled together, each distinct
+// event once, so a burst (a catch-up of thousands of ops) costs a few
+// refreshes. It never waits for the UI goroutine, which may itself be
+// waiting for listen to end (Close, when the window closes).
 func (a *App) listen(events <-chan node.Event) {
 	defer close(a.done)
 	for ev := range events {
-		batch := []node.Event{ev}
-	more:
-		for len(batch) < 512 {
-			select {
-			case e, ok := <-events:
-				if !ok {
-					break more
-				}
-				batch = append(batch, e)
-			default:
-				break more
-			}
+		a.pendingMu.Lock()
+		if !slices.Contains(a.pending, ev) {
+			a.pending = append(a.pending, ev)
 		}
-		fyne.DoAndWait(func() { a.handleBatch(batch) })
+		schedule := !a.flushing
+		a.flushing = true
+		a.pendingMu.Unlock()
+		if schedule {
+			fyne.Do(a.flush)
+		}
 	}
 }
 
-func (a *App) handleBatch(batch []node.Event) {
-	seen := map[node.Event]bool{}
+// flush handles the events gathered by listen.
+func (a *App) flush() {
+	a.pendingMu.Lock()
+	batch := a.pending
+	a.pending, a.flushing = nil, false
+	a.pendingMu.Unlock()
 	for _, e := range batch {
-		if !seen[e] {
-			seen[e] = true
-			a.handle(e)
-		}
+		a.handle(e)
 	}
 }
 
