@@ -1,0 +1,245 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// What a member does with a message: its menu (reply, react, edit, copy,
+// pin, who reacted, delete) and the row's own buttons (reactions, poll
+// options, the quote).
+
+// message returns row i's message.
+func (c *conversation) message(i int) (node.Message, bool) {
+	if c.win == nil {
+		return node.Message{}, false
+	}
+	return c.win.get(i)
+}
+
+// menuFor is message i's menu: what the local member may do with it.
+func (c *conversation) menuFor(i int) *fyne.Menu {
+	m, ok := c.message(i)
+	if !ok {
+		return nil
+	}
+	g := c.openGroup
+	live := m.Hidden == "" && !m.Deleted
+	var items []*fyne.MenuItem
+	if live && g.CanPost {
+		items = append(items, fyne.NewMenuItem("Reply", func() { c.startReply(m) }))
+	}
+	if live && g.Joined && !g.Archived {
+		var emoji []*fyne.MenuItem
+		for _, e := range quickReactions[:8] {
+			emoji = append(emoji, fyne.NewMenuItem(e, func() { c.react(i, e, true) }))
+		}
+		react := fyne.NewMenuItem("React", nil)
+		react.ChildMenu = fyne.NewMenu("", emoji...)
+		items = append(items, react)
+	}
+	if live && m.Mine && m.Poll == nil && g.CanPost {
+		items = append(items, fyne.NewMenuItem("Edit", func() { c.startEdit(m) }))
+	}
+	if live && m.Text != "" {
+		items = append(items, fyne.NewMenuItem("Copy text", func() { c.a.clipboard().SetContent(m.Text) }))
+	}
+	if live && c.a.isAdmin() && g.Joined && !g.Archived {
+		if m.Pinned {
+			items = append(items, fyne.NewMenuItem("Unpin", func() { c.pin(m, false) }))
+		} else {
+			items = append(items, fyne.NewMenuItem("Pin to the top", func() { c.pin(m, true) }))
+		}
+	}
+	if len(m.Reactions) > 0 {
+		items = append(items, fyne.NewMenuItem("Who reacted", func() { c.showReactions(m) }))
+	}
+	if !m.Deleted && m.Hidden == "" && (m.Mine || c.a.isAdmin()) && g.Joined {
+		del := fyne.NewMenuItem("Delete for everyone", func() { c.confirmDelete(m) })
+		del.Icon = theme.DeleteIcon()
+		items = append(items, fyne.NewMenuItemSeparator(), del)
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	return fyne.NewMenu("", items...)
+}
+
+// openMenu implements rowActions: the message menu at a position, or
+// under the widget from.
+func (c *conversation) openMenu(i int, at fyne.Position, from fyne.CanvasObject) {
+	menu := c.menuFor(i)
+	c.lastMenu = menu
+	if menu == nil {
+		return
+	}
+	cv := c.a.win.Canvas()
+	if from != nil {
+		at = fyne.CurrentApp().Driver().AbsolutePositionForObject(from).Add(fyne.NewPos(0, from.Size().Height))
+	}
+	widget.ShowPopUpMenuAtPosition(menu, cv, at)
+}
+
+// toggleReaction implements rowActions: tapping a reaction adds yours or
+// takes it back.
+func (c *conversation) toggleReaction(i int, emoji string) {
+	m, ok := c.message(i)
+	if !ok {
+		return
+	}
+	if !c.openGroup.Joined || c.openGroup.Archived {
+		c.a.showErrorText("You cannot react here", "This group is read-only for you.")
+		return
+	}
+	mine := slices.ContainsFunc(m.Reactions, func(r node.Reaction) bool { return r.Emoji == emoji && r.Mine })
+	c.react(i, emoji, !mine)
+}
+
+func (c *conversation) react(i int, emoji string, on bool) {
+	m, ok := c.message(i)
+	if !ok {
+		return
+	}
+	cid, gid := c.a.community, c.a.group
+	c.a.act("Your reaction was not sent", func(ctx context.Context) error {
+		return c.a.b.React(ctx, cid, gid, m.ID, emoji, on)
+	}, c.reload)
+}
+
+// pickReaction implements rowActions: a grid of emoji to react with.
+func (c *conversation) pickReaction(i int, from fyne.CanvasObject) {
+	var pop *widget.PopUp
+	grid := container.NewGridWithColumns(6)
+	for _, e := range quickReactions {
+		b := widget.NewButton(e, func() {
+			pop.Hide()
+			c.react(i, e, true)
+		})
+		b.Importance = widget.LowImportance
+		grid.Add(b)
+	}
+	pop = widget.NewPopUp(grid, c.a.win.Canvas())
+	pos := fyne.NewPos(0, 0)
+	if from != nil {
+		pos = fyne.CurrentApp().Driver().AbsolutePositionForObject(from).Add(fyne.NewPos(0, from.Size().Height))
+	}
+	pop.ShowAtPosition(pos)
+	c.a.lastPopUp = pop
+}
+
+// jumpToQuote implements rowActions: show the message a reply answers.
+func (c *conversation) jumpToQuote(i int) {
+	m, ok := c.message(i)
+	if !ok || m.Quote == nil || m.Quote.Index < 0 {
+		return
+	}
+	c.jumpTo(m.Quote.Index)
+}
+
+// vote implements rowActions: a tap on an option chooses it (one-choice
+// polls: instead of the previous choice), or takes it back.
+func (c *conversation) vote(i, option int) {
+	m, ok := c.message(i)
+	if !ok || m.Poll == nil {
+		return
+	}
+	choices := slices.Clone(m.Poll.MyChoices)
+	switch {
+	case slices.Contains(choices, option):
+		choices = slices.DeleteFunc(choices, func(x int) bool { return x == option })
+	case m.Poll.Multi:
+		choices = append(choices, option)
+	default:
+		choices = []int{option}
+	}
+	cid, gid := c.a.community, c.a.group
+	c.a.act("Your vote was not counted", func(ctx context.Context) error {
+		return c.a.b.Vote(ctx, cid, gid, m.ID, choices)
+	}, c.reload)
+}
+
+// closePoll implements rowActions.
+func (c *conversation) closePoll(i int) {
+	m, ok := c.message(i)
+	if !ok || m.Poll == nil {
+		return
+	}
+	cid, gid := c.a.community, c.a.group
+	c.a.confirmAction("Close this poll?", fmt.Sprintf("“%s” will stop taking votes; everyone keeps seeing the results.", m.Poll.Question), "Close poll", func() {
+		c.a.act("The poll was not closed", func(ctx context.Context) error {
+			return c.a.b.ClosePoll(ctx, cid, gid, m.ID)
+		}, c.reload)
+	})
+}
+
+// showVoters implements rowActions: who chose each option.
+func (c *conversation) showVoters(i int) {
+	m, ok := c.message(i)
+	if !ok || m.Poll == nil {
+		return
+	}
+	d := c.a.newDialog("Votes: "+ellipsize(m.Poll.Question, 50), nil)
+	rows := container.NewVBox()
+	for _, o := range m.Poll.Options {
+		who := "No votes"
+		if len(o.By) > 0 {
+			who = strings.Join(o.By, ", ")
+		}
+		rows.Add(widget.NewRichText(
+			&widget.TextSegment{Text: fmt.Sprintf("%s — %d", o.Text, o.Votes), Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Bold: true}}},
+			&widget.TextSegment{Text: who, Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder}},
+		))
+	}
+	d.members = rows
+	d.setContent(container.NewVScroll(rows), widget.NewButton("Close", d.hide))
+	d.d.Resize(fyne.NewSize(dialogWidth, min(rows.MinSize().Height+120, 480)))
+	d.show()
+}
+
+// showReactions lists who reacted with what.
+func (c *conversation) showReactions(m node.Message) {
+	d := c.a.newDialog("Reactions", nil)
+	rows := container.NewVBox()
+	for _, r := range m.Reactions {
+		l := widget.NewLabel(reactedBy(r, c.a.self.Name))
+		l.Wrapping = fyne.TextWrapWord
+		rows.Add(l)
+	}
+	d.members = rows
+	d.setContent(rows, widget.NewButton("Close", d.hide))
+	d.show()
+}
+
+func (c *conversation) pin(m node.Message, on bool) {
+	cid, gid := c.a.community, c.a.group
+	what := "The message was not pinned"
+	if !on {
+		what = "The message was not unpinned"
+	}
+	c.a.act(what, func(ctx context.Context) error {
+		return c.a.b.Pin(ctx, cid, gid, m.ID, on)
+	}, c.reload)
+}
+
+func (c *conversation) confirmDelete(m node.Message) {
+	text := "It will be deleted for everyone in the group. This cannot be undone."
+	if !m.Mine {
+		text = fmt.Sprintf("%s's message will be deleted for everyone in the group, and the group will see that an admin deleted it. This cannot be undone.", m.AuthorName)
+	}
+	cid, gid := c.a.community, c.a.group
+	c.a.confirmAction("Delete this message?", text, "Delete", func() {
+		c.a.act("The message was not deleted", func(ctx context.Context) error {
+			return c.a.b.Delete(ctx, cid, gid, m.ID)
+		}, c.reload)
+	})
+}
+
