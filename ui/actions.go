@@ -242,4 +242,3 @@ func (c *conversation) confirmDelete(m node.Message) {
 		}, c.reload)
 	})
 }
-

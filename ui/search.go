@@ -81,4 +81,3 @@ func (c *conversation) refreshResults() bool {
 	}
 	return true
 }
-
