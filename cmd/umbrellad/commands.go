@@ -57,6 +57,7 @@ type opts struct {
 	set                                                 map[string]bool // the flags given
 	json, noMDNS, multi, remove, noListen               bool
 	reachability, passFile, oldPassFile, keySuite       string
+	linkFile                                            string
 	listen, options, relays                             multiFlag
 	choices                                             intsFlag
 	stdout, stderr                                      io.Writer
@@ -170,7 +171,7 @@ var commands = []command{
 	{"audit", "list the admin actions taken in a community", communityFlag, cmdAudit},
 }
 
-func init() { commands = append(commands, adminCommands...) }
+func init() { commands = append(append(commands, adminCommands...), demoCommand) }
 
 func messageFlags(fs *flag.FlagSet, o *opts) {
 	groupFlags(fs, o)
