@@ -242,3 +242,6 @@ func (c *conversation) confirmDelete(m node.Message) {
 		}, c.reload)
 	})
 }
+
+// resized implements rowActions: measure the rows in view again.
+func (c *conversation) resized() { c.list.update(false) }

@@ -602,6 +602,7 @@ func (a *App) showCreateCommunity() {
 			d.hide()
 			a.reloadCommunities()
 			a.selectCommunity(c.ID)
+			a.openAnnouncements()
 		})
 	})
 	create.Importance = widget.HighImportance
@@ -613,6 +614,17 @@ func (a *App) showCreateCommunity() {
 	d.createEntry, d.confirm, d.cancel = name, create, cancel
 	d.show()
 	a.focus(name)
+}
+
+// openAnnouncements opens the selected community's announcement group:
+// where a new community starts, and what a newcomer reads first.
+func (a *App) openAnnouncements() {
+	for _, g := range a.groups {
+		if g.Kind == node.GroupAnnouncement {
+			a.selectGroup(g.ID)
+			return
+		}
+	}
 }
 
 // joinGroup joins an open group, or asks to join an approval group.

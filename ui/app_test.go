@@ -398,6 +398,12 @@ func TestCreateCommunity(t *testing.T) {
 	if len(h.a.communities) != 1 || h.a.communities[0].Name != "Glow Team" || h.a.home.name.Text != "Glow Team" {
 		t.Fatalf("communities = %+v, home %q", h.a.communities, h.a.home.name.Text)
 	}
+	if _, g := h.a.selected(); g.Kind != node.GroupAnnouncement || !isShown(h.a.convo.root, h.a.convo.composer) {
+		t.Fatalf("the new community opened %+v, not its announcements with a composer", g)
+	}
+	if !isShown(h.a.home.root, h.a.home.inviteBtn) {
+		t.Fatal("the owner is not offered to invite")
+	}
 	want := []string{"Announcements", "# YOUR GROUPS", "General", "Product questions", "<New group>"}
 	if got := h.homeRows(); !slices.Equal(got[:len(got)-0], want[:4]) {
 		t.Fatalf("home shows %q, want %q", got, want)

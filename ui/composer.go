@@ -66,7 +66,7 @@ func newComposer(a *App, onSend func(string)) *composer {
 	c.Wrapping = fyne.TextWrapWord
 	c.SetPlaceHolder("Write a message… (Enter to send, Shift+Enter for a new line)")
 	c.SetMinRowsVisible(2)
-	c.picker = &mentionPicker{c: c}
+	c.picker = newMentionPicker(c)
 	c.OnChanged = func(string) { c.updateMentions() }
 	c.OnCursorChanged = c.updateMentions
 	c.ExtendBaseWidget(c)

@@ -64,9 +64,11 @@ func TestReact(t *testing.T) {
 	if got := r.summary(); !strings.HasSuffix(got, "| (🎉 2)") || !r.chips[0].mine {
 		t.Fatalf("after Chloe reacted: %q mine=%v", got, r.chips[0].mine)
 	}
-	if r.chips[0].who != "🎉 You, Chloe" {
-		t.Fatalf("who reacted: %q", r.chips[0].who)
+	r.chips[0].MouseIn(nil)
+	if r.chips[0].text.Text != "🎉 You, Chloe" {
+		t.Fatalf("hovering the reaction shows %q", r.chips[0].text.Text)
 	}
+	r.chips[0].MouseOut()
 	test.Tap(r.chips[0])
 	h.drain()
 	if got := h.row(0).summary(); !strings.HasSuffix(got, "| (🎉 1)") || h.row(0).chips[0].mine {

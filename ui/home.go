@@ -28,6 +28,7 @@ type home struct {
 	membersBtn  *widget.Button
 	menuBtn     *widget.Button
 	newGroupBtn *widget.Button
+	actions     *fyne.Container // Invite (admins) and Members
 	header      *fyne.Container
 	sections    *fyne.Container
 	scroll      *container.Scroll
@@ -49,10 +50,11 @@ func newHome(a *App) *home {
 	h.menuBtn.Importance = widget.LowImportance
 	h.newGroupBtn = widget.NewButtonWithIcon("New group", theme.ContentAddIcon(), func() { a.showCreateGroup(a.community) })
 	h.newGroupBtn.Importance = widget.LowImportance
+	h.actions = container.NewGridWithColumns(2, h.inviteBtn, h.membersBtn)
 	h.header = container.NewVBox(
 		container.NewBorder(nil, nil, nil, h.menuBtn, h.name),
 		h.description,
-		container.NewGridWithColumns(2, h.inviteBtn, h.membersBtn),
+		h.actions,
 		widget.NewSeparator())
 	h.sections = container.NewVBox()
 	h.scroll = container.NewVScroll(h.sections)
@@ -97,11 +99,15 @@ func (h *home) refreshHeader() {
 	} else {
 		h.description.Hide()
 	}
+	// Only admins invite; members see the whole row for Members.
 	if h.a.isAdmin() {
-		h.inviteBtn.Enable()
+		h.actions.Layout = layout.NewGridLayoutWithColumns(2)
+		h.actions.Objects = []fyne.CanvasObject{h.inviteBtn, h.membersBtn}
 	} else {
-		h.inviteBtn.Disable()
+		h.actions.Layout = layout.NewStackLayout()
+		h.actions.Objects = []fyne.CanvasObject{h.membersBtn}
 	}
+	h.actions.Refresh()
 }
 
 // reload rebuilds the list of groups.

@@ -98,6 +98,7 @@ func (a *App) showJoin(link string) {
 				return
 			}
 			d.hide()
+			a.openAnnouncements()
 		})
 	})
 	join.Importance = widget.HighImportance

@@ -46,6 +46,12 @@ func TestJoin(t *testing.T) {
 	if len(h.a.communities) != 1 || h.a.home.name.Text != "Joined Team" {
 		t.Fatalf("communities after join: %+v", h.a.communities)
 	}
+	if _, g := h.a.selected(); g.Kind != node.GroupAnnouncement {
+		t.Fatalf("the newcomer sees %q first, not the announcements", g.Name)
+	}
+	if isShown(h.a.home.root, h.a.home.inviteBtn) || !isShown(h.a.home.root, h.a.home.membersBtn) {
+		t.Fatal("a member is offered to invite")
+	}
 }
 
 // TestJoinStagesRead: each stage reads as a sentence a newcomer follows.

@@ -83,14 +83,21 @@ func cursorOffset(e *widget.Entry) int {
 
 // mentionPicker offers the members matching an @name being typed in the
 // composer; Up and Down choose, Enter or Tab inserts "@Name ", Esc closes.
+// It shows in the compose area above the entry, not in a pop-up: a
+// pop-up would take the keyboard from the composer.
 type mentionPicker struct {
 	c       *composer
-	pop     *widget.PopUp
 	box     *fyne.Container
 	matches []node.Member
 	sel     int
 	at      int // byte offset of the '@' being completed
 	end     int // byte offset of the cursor
+}
+
+func newMentionPicker(c *composer) *mentionPicker {
+	p := &mentionPicker{c: c, box: container.NewVBox()}
+	p.box.Hide()
+	return p
 }
 
 func (c *composer) updateMentions() {
@@ -110,17 +117,9 @@ func (c *composer) updateMentions() {
 }
 
 func (p *mentionPicker) show() {
-	cv := fyne.CurrentApp().Driver().CanvasForObject(p.c)
-	if cv == nil {
-		return
-	}
-	if p.box == nil {
-		p.box = container.NewVBox()
-		p.pop = widget.NewPopUp(p.box, cv)
-	}
 	p.box.Objects = nil
 	for i, m := range p.matches {
-		b := widget.NewButton(m.Name, func() { p.pick(i) })
+		b := widget.NewButton("@"+m.Name, func() { p.pick(i) })
 		b.Alignment = widget.ButtonAlignLeading
 		b.Importance = widget.LowImportance
 		if i == p.sel {
@@ -128,20 +127,17 @@ func (p *mentionPicker) show() {
 		}
 		p.box.Add(b)
 	}
+	p.box.Show()
 	p.box.Refresh()
-	size := p.box.MinSize().Max(fyne.NewSize(220, 0))
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(p.c)
-	p.pop.Resize(size)
-	p.pop.ShowAtPosition(pos.Subtract(fyne.NewPos(0, size.Height+8)))
 }
 
-func (p *mentionPicker) open() bool { return p.pop != nil && p.pop.Visible() && len(p.matches) > 0 }
+func (p *mentionPicker) open() bool { return p.box.Visible() && len(p.matches) > 0 }
 
 func (p *mentionPicker) close() {
 	p.matches = nil
 	p.sel = 0
-	if p.pop != nil {
-		p.pop.Hide()
+	if p.box.Visible() {
+		p.box.Hide()
 	}
 }
 
@@ -165,4 +161,7 @@ func (p *mentionPicker) pick(i int) {
 	c.CursorRow = strings.Count(before, "\n")
 	c.CursorColumn = utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:])
 	c.Refresh()
+	if c.a != nil {
+		c.a.focus(c)
+	}
 }

@@ -43,6 +43,8 @@ type rowActions interface {
 	closePoll(index int)
 	showVoters(index int)
 	selfName() string
+	// resized is told when a row's height may have changed by itself.
+	resized()
 }
 
 const (
@@ -220,6 +222,11 @@ func (r *msgRow) bindReactions(m node.Message) {
 		c.mine = re.Mine
 		c.who = reactedBy(re, r.act.selfName())
 		c.onTap = func() { r.act.toggleReaction(r.d.index, emoji) }
+		c.onHover = func() {
+			r.heightW = 0
+			r.Refresh()
+			r.act.resized()
+		}
 	}
 }
 
@@ -532,21 +539,26 @@ func (rr *msgRowRenderer) Objects() []fyne.CanvasObject {
 func (rr *msgRowRenderer) Destroy() {}
 
 // chip is a small rounded, tappable label: a reaction with its count, or
-// the button that adds one. Hovering shows who reacted.
+// the button that adds one. Hovering a reaction shows who chose it in the
+// chip itself (a pop-up would take the keyboard from the composer).
 type chip struct {
 	widget.BaseWidget
-	bg    *canvas.Rectangle
-	text  *canvas.Text
-	mine  bool
-	who   string // who reacted, shown on hover
-	onTap func()
-	tip   *widget.PopUp
+	bg      *canvas.Rectangle
+	text    *canvas.Text
+	label   string // what it shows: "🎉 2"
+	mine    bool
+	who     string // who reacted, shown on hover: "🎉 You, Chloe"
+	hovered bool
+	onTap   func()
+	// onHover is told when the chip starts or stops showing who reacted
+	// (its width changes).
+	onHover func()
 }
 
 var _ desktop.Hoverable = (*chip)(nil)
 
 func newChip(text string, onTap func()) *chip {
-	c := &chip{onTap: onTap}
+	c := &chip{onTap: onTap, label: text}
 	c.bg = canvas.NewRectangle(color.Transparent)
 	c.bg.CornerRadius = 10
 	c.text = canvas.NewText(text, color.Transparent)
@@ -555,41 +567,40 @@ func newChip(text string, onTap func()) *chip {
 	return c
 }
 
-func (c *chip) setText(s string) { c.text.Text = s }
+func (c *chip) setText(s string) {
+	c.label = s
+	c.hovered = false
+	c.text.Text = s
+}
 
 // Tapped implements fyne.Tappable.
 func (c *chip) Tapped(*fyne.PointEvent) {
-	c.hideTip()
 	if c.onTap != nil {
 		c.onTap()
 	}
 }
 
 // MouseIn shows who reacted.
-func (c *chip) MouseIn(*desktop.MouseEvent) {
-	if c.who == "" {
-		return
-	}
-	cv := fyne.CurrentApp().Driver().CanvasForObject(c)
-	if cv == nil {
-		return
-	}
-	l := widget.NewLabel(c.who)
-	c.tip = widget.NewPopUp(l, cv)
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(c)
-	c.tip.ShowAtPosition(pos.Add(fyne.NewPos(0, c.Size().Height+2)))
-}
+func (c *chip) MouseIn(*desktop.MouseEvent) { c.setHover(true) }
 
 // MouseMoved implements desktop.Hoverable.
 func (c *chip) MouseMoved(*desktop.MouseEvent) {}
 
-// MouseOut hides who reacted.
-func (c *chip) MouseOut() { c.hideTip() }
+// MouseOut shows the count again.
+func (c *chip) MouseOut() { c.setHover(false) }
 
-func (c *chip) hideTip() {
-	if c.tip != nil {
-		c.tip.Hide()
-		c.tip = nil
+func (c *chip) setHover(on bool) {
+	if c.who == "" || c.hovered == on {
+		return
+	}
+	c.hovered = on
+	c.text.Text = c.label
+	if on {
+		c.text.Text = ellipsize(c.who, 60)
+	}
+	c.Refresh()
+	if c.onHover != nil {
+		c.onHover()
 	}
 }
 
