@@ -5,36 +5,50 @@
 #   make build   both binaries into bin/
 #   make bench   the benchmarks behind the README's Performance table
 #   make screenshots  the app's main screen, light and dark, as PNGs in docs/screenshots
+#   make demo    a scripted community (umbrellad demo) and the app joined to it
+#   make install-desktop  install the app for this user; umbrella:// links open it
 
 GO      ?= go
 ARGS    ?=
 # System packages Fyne needs to build with cgo on Debian/Ubuntu.
 SYSPKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
            libxinerama-dev libxi-dev libxxf86vm-dev
+# What the app's end-to-end tests add: a virtual X server and screenshots.
+TESTPKGS := xvfb imagemagick
 
-.PHONY: run test build bench deps clean vet test-fast test-slow screenshots
+.PHONY: run test build bench deps test-deps clean vet test-fast test-slow screenshots demo install-desktop
 
-# deps installs the missing system packages with apt-get when run as root,
-# and otherwise prints the exact command to run.
-deps:
+# install_missing installs the Debian packages $(2) that are missing with
+# apt-get when run as root, and otherwise prints the exact command to run;
+# $(1) names the target, $(3) says what is needed elsewhere.
+define install_missing
 	@if ! command -v dpkg >/dev/null 2>&1; then \
-		echo "deps: not a Debian/Ubuntu system; make sure cgo and the OpenGL/X11 headers Fyne needs are installed"; \
+		echo "$(1): not a Debian/Ubuntu system; make sure $(3) are installed"; \
 		exit 0; \
 	fi; \
 	missing=""; \
-	for p in $(SYSPKGS); do \
+	for p in $(2); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = "0" ]; then \
-		echo "deps: installing$$missing"; \
+		echo "$(1): installing$$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	else \
-		echo "deps: missing system packages:$$missing"; \
-		echo "deps: run: sudo apt-get install -y$$missing"; \
+		echo "$(1): missing system packages:$$missing"; \
+		echo "$(1): run: sudo apt-get install -y$$missing"; \
 		exit 1; \
 	fi
+endef
+
+# deps: what building the app needs (cgo, OpenGL and X11 headers).
+deps:
+	$(call install_missing,deps,$(SYSPKGS),cgo and the OpenGL/X11 headers Fyne needs)
+
+# test-deps: deps, and Xvfb and ImageMagick for the app's end-to-end tests.
+test-deps:
+	$(call install_missing,test-deps,$(SYSPKGS) $(TESTPKGS),cgo and the OpenGL/X11 headers Fyne needs (and Xvfb and ImageMagick for the tests))
 
 bin/umbrella: deps FORCE
 	$(GO) build -o bin/umbrella ./cmd/umbrella
@@ -54,10 +68,10 @@ vet: deps
 
 # The fast suite runs under the race detector with -short; the slow suite
 # (end-to-end daemons, long property runs) runs the tests -short skips.
-test-fast: deps
+test-fast: test-deps
 	$(GO) test -race -short -count=1 ./...
 
-test-slow: deps
+test-slow: test-deps
 	$(GO) test -count=1 -run 'E2E|Slow' ./...
 
 test: vet test-fast test-slow
@@ -71,6 +85,44 @@ bench: deps
 screenshots: deps
 	mkdir -p docs/screenshots
 	UMBRELLA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestGoldenMainScreen' ./ui
+
+# demo runs a scripted community (umbrellad demo: a leader and three
+# distributors on 127.0.0.1) and opens the app, on a fresh home, with its
+# invite link. Closing the app stops the community and removes both homes.
+demo: bin/umbrella bin/umbrellad
+	@dir=$$(mktemp -d "$${TMPDIR:-/tmp}/umbrella-demo.XXXXXX") || exit 1; \
+	pid=""; \
+	cleanup() { if [ -n "$$pid" ]; then kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; fi; rm -rf "$$dir"; }; \
+	trap cleanup EXIT; trap 'exit 130' INT TERM; \
+	./bin/umbrellad demo --home "$$dir/members" --link-file "$$dir/link" & pid=$$!; \
+	i=0; while [ ! -s "$$dir/link" ]; do \
+		if ! kill -0 $$pid 2>/dev/null; then echo "demo: umbrellad demo stopped before its community was ready"; exit 1; fi; \
+		i=$$((i + 1)); if [ $$i -gt 600 ]; then echo "demo: no invite link after 60 s"; exit 1; fi; \
+		sleep 0.1; \
+	done; \
+	./bin/umbrella --home "$$dir/app" "$$(cat "$$dir/link")"
+
+# install-desktop installs the app for the current user: the binary in
+# $(PREFIX)/bin, its icon, and a desktop entry that makes it the handler of
+# umbrella:// links (xdg-mime), so clicking an invite link opens it.
+PREFIX ?= $(HOME)/.local
+install-desktop: bin/umbrella
+	@set -e; \
+	data="$${XDG_DATA_HOME:-$$HOME/.local/share}"; \
+	install -D -m 0755 bin/umbrella "$(PREFIX)/bin/umbrella"; \
+	install -D -m 0644 assets/umbrella.svg "$$data/icons/hicolor/scalable/apps/umbrella.svg"; \
+	mkdir -p "$$data/applications"; \
+	sed 's|^Exec=umbrella |Exec=$(PREFIX)/bin/umbrella |' assets/umbrella.desktop > "$$data/applications/umbrella.desktop"; \
+	chmod 0644 "$$data/applications/umbrella.desktop"; \
+	echo "install-desktop: installed $(PREFIX)/bin/umbrella and $$data/applications/umbrella.desktop"; \
+	if command -v update-desktop-database >/dev/null 2>&1; then update-desktop-database "$$data/applications"; fi; \
+	if ! command -v xdg-mime >/dev/null 2>&1; then \
+		echo "install-desktop: xdg-mime is missing, so umbrella:// links are not yet tied to the app"; \
+		echo "install-desktop: run: sudo apt-get install -y xdg-utils && make install-desktop"; \
+		exit 1; \
+	fi; \
+	xdg-mime default umbrella.desktop x-scheme-handler/umbrella; \
+	echo "install-desktop: umbrella:// links now open Umbrella ($$(xdg-mime query default x-scheme-handler/umbrella))"
 
 clean:
 	rm -rf bin
