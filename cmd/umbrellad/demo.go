@@ -604,37 +604,45 @@ func (d *demo) benBot(ctx context.Context, known map[string]bool) {
 	ben := d.ben()
 	events, stop := ben.Subscribe()
 	defer stop()
+	tick := time.NewTicker(2 * time.Second) // events may be dropped; look now and then
+	defer tick.Stop()
 	waved := map[string]bool{}
-	for {
-		var ev node.Event
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
-			ev = e
-		}
-		if ev.Kind != node.EventMessages || ev.Community != d.community || len(waved) >= demoMaxNewcomers {
-			continue
-		}
-		page, err := ben.MessagePage(d.community, ev.Group, -1, 50)
+	wave := func(g crdt.ID) {
+		page, err := ben.MessagePage(d.community, g, -1, 50)
 		if err != nil {
-			continue
+			return
 		}
 		for _, msg := range page.Messages {
 			if known[msg.Author] || waved[msg.Author] || msg.Deleted || msg.Hidden != "" || len(waved) >= demoMaxNewcomers {
 				continue
 			}
 			waved[msg.Author] = true
-			if err := d.retry(ctx, ben, func() error { return ben.React(ctx, d.community, ev.Group, msg.ID, "👋", true) }); err != nil {
+			if err := d.retry(ctx, ben, func() error { return ben.React(ctx, d.community, g, msg.ID, "👋", true) }); err != nil {
 				d.say("Ben could not wave at %s: %v", msg.AuthorName, err)
 			} else {
 				d.say("Ben waved at %s", msg.AuthorName)
 			}
 		}
 	}
+	for len(waved) < demoMaxNewcomers {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			if ev.Kind == node.EventMessages && ev.Community == d.community {
+				wave(ev.Group)
+			}
+		case <-tick.C:
+			for _, g := range []crdt.ID{d.general, d.training, d.wins, d.products} {
+				wave(g)
+			}
+		}
+	}
+	d.say("Ben has waved at %d newcomers; that is enough for one run", demoMaxNewcomers)
+	<-ctx.Done()
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same
