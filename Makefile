@@ -4,7 +4,7 @@
 #   make test    vet + race-checked fast suite + slow and end-to-end tests
 #   make build   both binaries into bin/
 #   make bench   the benchmarks behind the README's Performance table
-#   make screenshots  the app's main screen, light and dark, as PNGs in docs/screenshots
+#   make screenshots  the app's main screens, light and dark, as PNGs in docs/screenshots
 #   make demo    a scripted community (umbrellad demo) and the app joined to it
 #   make install-desktop  install the app for this user; umbrella:// links open it
 
@@ -84,7 +84,7 @@ bench: deps
 # docs/screenshots.
 screenshots: deps
 	mkdir -p docs/screenshots
-	UMBRELLA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestGoldenMainScreen' ./ui
+	UMBRELLA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestGolden' ./ui
 
 # demo runs a scripted community (umbrellad demo: a leader and three
 # distributors on 127.0.0.1) and opens the app, on a fresh home, with its
