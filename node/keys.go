@@ -123,7 +123,7 @@ func (n *Node) Seal(c *crdt.Community, o *crdt.Op) error {
 	if err := n.saveKeys(n.ctx); err != nil { // the sending counter must never go back
 		return fmt.Errorf("save keys: %w", err)
 	}
-	n.counted(e.ID)
+	n.counted(c.ID(), e.ID)
 	return nil
 }
 
@@ -132,17 +132,25 @@ func (n *Node) Open(o *crdt.Op) ([]byte, error) {
 	plain, err := n.keys.Open(o)
 	if err == nil {
 		if s, perr := crdt.ParseSealed(o); perr == nil {
-			n.counted(s.EpochOf())
+			n.counted(o.CommunityID(), s.EpochOf())
 		}
 	}
 	return plain, err
 }
 
-// counted notes one more op sealed under epoch e (for rotation by count).
-func (n *Node) counted(e crdt.EpochID) {
+// counted notes one more op sealed under epoch e of community cid, for
+// rotation by count. Each time the count reaches a multiple of
+// RotateEvery the key duties are looked at at once: a busy group must not
+// wait for the next sync tick, or a sender could use up the epoch's
+// 65,536 keys first.
+func (n *Node) counted(cid crdt.ID, e crdt.EpochID) {
 	n.keysMu.Lock()
 	n.epochCount[e]++
+	due := n.cfg.RotateEvery > 0 && n.epochCount[e]%n.cfg.RotateEvery == 0
 	n.keysMu.Unlock()
+	if due {
+		n.kickKeys(cid)
+	}
 }
 
 // unlock accepts the ops that waited for epochs now held.
