@@ -354,6 +354,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	for _, cid := range n.rep.Communities() {
 		n.kickKeys(cid) // wraps and rotations left from an earlier run
 	}
+	n.wg.Add(1)
+	go n.warmUp()
 	idSub, err := n.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
 		reachSub.Close()

@@ -480,3 +480,37 @@ func containsLower(s, lower string) bool {
 	}
 	return false
 }
+
+// warmUp builds, in the background after the node starts, the display
+// lists of the biggest groups the member is in (as many as are kept), so
+// that opening one of them soon after start costs a page, not a fold of
+// the whole group. Whatever asks first simply waits for the same work.
+func (n *Node) warmUp() {
+	defer n.wg.Done()
+	type big struct {
+		k   groupKey
+		ops int
+	}
+	var groups []big
+	self := n.selfKey()
+	for _, cid := range n.rep.Communities() {
+		_ = n.rep.View(cid, func(c *crdt.Community) error {
+			st := c.State()
+			for gid := range st.Groups {
+				if t := c.Timeline(gid); t != nil && st.MayRead(self, gid) {
+					groups = append(groups, big{groupKey{cid, gid}, t.Len()})
+				}
+			}
+			return nil
+		})
+	}
+	slices.SortFunc(groups, func(a, b big) int { return b.ops - a.ops })
+	for _, g := range groups[:min(len(groups), maxShownLists)] {
+		if n.ctx.Err() != nil {
+			return
+		}
+		if _, err := n.MessagePage(g.k.community, g.k.group, -1, 1); err != nil {
+			n.log.Debug("warm up", "group", g.k.group.Short(), "err", err)
+		}
+	}
+}

@@ -630,3 +630,37 @@ func TestShownListsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmUpAfterStart: a restarted node builds the display list of its
+// biggest group by itself, so opening it soon after start is a page away.
+func TestWarmUpAfterStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		home, st := t.TempDir(), store.NewMemory()
+		n := sn.start(home, "Olivia", st)
+		comm, err := n.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, n.Node, comm.ID)
+		for i := range 30 {
+			if _, err := n.Post(ctx, comm.ID, gid, fmt.Sprintf("Tip %d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n.Close()
+		n = sn.start(home, "Olivia", st)
+		defer n.Close()
+		warm := func() bool {
+			n.viewMu.Lock()
+			defer n.viewMu.Unlock()
+			s := n.views[groupKey{comm.ID, gid}]
+			return s != nil && s.folded == 30
+		}
+		synctest.Wait()
+		if !warm() {
+			t.Fatal("General's display list was not built after the restart")
+		}
+	})
+}
