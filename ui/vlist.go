@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 )
@@ -287,11 +288,18 @@ func (l *vlist) update(rebind bool) {
 		l.anchorDelta = top - l.hs.offset(l.anchor)
 	}
 	l.content.Resize(fyne.NewSize(l.width, max(total, viewH)))
-	if total != oldTotal || l.scroll.Offset.Y != top {
+	// The rows were bound and placed above; what is left is to repaint
+	// them and, when the content's height or the offset changed, the
+	// scroll bar — without refreshing every row again.
+	switch {
+	case total != oldTotal:
 		l.scroll.Offset.Y = top
 		l.scroll.Refresh()
-	} else {
-		l.content.Refresh()
+	case l.scroll.Offset.Y != top:
+		l.scroll.ScrollToOffset(fyne.NewPos(0, top))
+		canvas.Refresh(l.content)
+	default:
+		canvas.Refresh(l.content)
 	}
 	if l.onScrolled != nil {
 		l.onScrolled(l.hs.at(top), l.hs.at(top+viewH-1), l.atBottom())
