@@ -208,13 +208,14 @@ type Node struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 
-	mu      sync.Mutex
-	name    string                   // display name; guarded by mu
-	topics  map[string]*joinedTopic  // by topic name; guarded by mu
-	subs    map[*subscriber]struct{} // guarded by mu
-	syncing map[peer.ID]crdt.ID      // pulls under way, by peer; guarded by mu
-	reach   network.Reachability     // as AutoNAT last found; guarded by mu
-	reachCh chan struct{}            // signalled when reach changes
+	mu       sync.Mutex
+	name     string                   // display name; guarded by mu
+	topics   map[string]*joinedTopic  // by topic name; guarded by mu
+	subs     map[*subscriber]struct{} // guarded by mu
+	syncing  map[peer.ID]crdt.ID      // pulls under way, by peer; guarded by mu
+	pullNext map[peer.ID][]crdt.ID    // pulls asked for while one from the peer ran, to run next; guarded by mu
+	reach    network.Reachability     // as AutoNAT last found; guarded by mu
+	reachCh  chan struct{}            // signalled when reach changes
 
 	resMu        sync.Mutex
 	reservations map[peer.ID]reservation // relay slots held; guarded by resMu
@@ -268,7 +269,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
-		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{},
+		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
 		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: make(chan struct{}, maxServedSessions),
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{},
 		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
