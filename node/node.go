@@ -227,6 +227,10 @@ type Node struct {
 	topicCommunity sync.Map // topic name → crdt.ID, read by the gossip peer filter
 	scores         atomic.Pointer[map[peer.ID]float64]
 	evictions      atomic.Int64 // peers dropped for losing access to a topic
+	meshMu         sync.Mutex
+	published      map[string]time.Time   // when this node last published on each topic; guarded by meshMu
+	owed           map[owedNudge]struct{} // peers grafted soon after, to nudge; guarded by meshMu
+	owedCh         chan struct{}          // signalled when owed grows
 	penMu          sync.Mutex
 	penalties      map[peer.ID][]time.Time // sync-stream offences; guarded by penMu
 
@@ -273,6 +277,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: make(chan struct{}, maxServedSessions),
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{},
 		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
+		published: map[string]time.Time{}, owed: map[owedNudge]struct{}{}, owedCh: make(chan struct{}, 1),
 		views: map[groupKey]*shownList{}, tallies: map[groupKey]*groupCounts{}, local: map[groupKey]groupLocal{}}
 	opened := n // the error returns below clear n
 	defer func() {
@@ -360,7 +365,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		reachSub.Close()
 		return nil, fmt.Errorf("watch identification: %w", err)
 	}
-	n.wg.Add(5)
+	n.wg.Add(6)
+	go n.nudgeLoop()
 	go n.watchIdentify(idSub)
 	go n.watchReachability(reachSub)
 	go n.relayLoop()
