@@ -57,9 +57,10 @@ var (
 const misbehaviourPenalty = -100
 
 func (n *Node) newPubSub() (*pubsub.PubSub, error) {
-	return pubsub.NewGossipSub(n.ctx, n.host, gossipOptions(n.gossipPeerFilter, n.appScore, func(scores map[peer.ID]float64) {
+	opts := gossipOptions(n.gossipPeerFilter, n.appScore, func(scores map[peer.ID]float64) {
 		n.scores.Store(&scores)
-	})...)
+	})
+	return pubsub.NewGossipSub(n.ctx, n.host, append(opts, pubsub.WithRawTracer(meshTracer{n}))...)
 }
 
 // gossipOptions are gossipsub's settings for Umbrella (the gossip latency
@@ -368,19 +369,39 @@ func (n *Node) publish(op *crdt.Op) {
 	if jt == nil {
 		return
 	}
-	// Just after (re)connecting, gossip may not know yet who else is on
-	// the topic, and the op would reach no one until the next sync: then
-	// nudge the connected members to pull now.
-	if len(jt.topic.ListPeers()) == 0 {
-		for _, p := range n.host.Network().Peers() {
-			if k, ok := keyOf(p); ok && n.isMember(op.CommunityID(), p) {
-				n.nudge(op.CommunityID(), k)
-			}
+	// Readers that gossip may not reach (see mesh.go): those not on the
+	// topic are nudged now, those grafted into its mesh in the next
+	// meshWindow when they are.
+	n.notePublished(name)
+	on := map[peer.ID]bool{}
+	for _, p := range jt.topic.ListPeers() {
+		on[p] = true
+	}
+	for _, k := range n.connectedReaders(op.CommunityID(), op.Log) {
+		if !on[peerIDOf(k)] {
+			n.nudge(op.CommunityID(), k)
 		}
 	}
 	if err := jt.topic.Publish(n.ctx, op.Bytes()); err != nil && !errors.Is(err, context.Canceled) {
 		n.log.Debug("publish failed", "op", op.ID().Short(), "err", err)
 	}
+}
+
+// connectedReaders returns the keys of the connected peers that may read
+// log lg of community cid.
+func (n *Node) connectedReaders(cid, lg crdt.ID) []crdt.PublicKey {
+	peers := n.host.Network().Peers()
+	var out []crdt.PublicKey
+	_ = n.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		for _, p := range peers {
+			if k, ok := keyOf(p); ok && st.MayRead(k, lg) {
+				out = append(out, k)
+			}
+		}
+		return nil
+	})
+	return out
 }
 
 // afterIngest reacts to accepted ops: new groups get subscribed, subscribers

@@ -208,13 +208,14 @@ type Node struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 
-	mu      sync.Mutex
-	name    string                   // display name; guarded by mu
-	topics  map[string]*joinedTopic  // by topic name; guarded by mu
-	subs    map[*subscriber]struct{} // guarded by mu
-	syncing map[peer.ID]crdt.ID      // pulls under way, by peer; guarded by mu
-	reach   network.Reachability     // as AutoNAT last found; guarded by mu
-	reachCh chan struct{}            // signalled when reach changes
+	mu       sync.Mutex
+	name     string                   // display name; guarded by mu
+	topics   map[string]*joinedTopic  // by topic name; guarded by mu
+	subs     map[*subscriber]struct{} // guarded by mu
+	syncing  map[peer.ID]crdt.ID      // pulls under way, by peer; guarded by mu
+	pullNext map[peer.ID][]crdt.ID    // pulls asked for while one from the peer ran, to run next; guarded by mu
+	reach    network.Reachability     // as AutoNAT last found; guarded by mu
+	reachCh  chan struct{}            // signalled when reach changes
 
 	resMu        sync.Mutex
 	reservations map[peer.ID]reservation // relay slots held; guarded by resMu
@@ -226,6 +227,10 @@ type Node struct {
 	topicCommunity sync.Map // topic name → crdt.ID, read by the gossip peer filter
 	scores         atomic.Pointer[map[peer.ID]float64]
 	evictions      atomic.Int64 // peers dropped for losing access to a topic
+	meshMu         sync.Mutex
+	published      map[string]time.Time   // when this node last published on each topic; guarded by meshMu
+	owed           map[owedNudge]struct{} // peers grafted soon after, to nudge; guarded by meshMu
+	owedCh         chan struct{}          // signalled when owed grows
 	penMu          sync.Mutex
 	penalties      map[peer.ID][]time.Time // sync-stream offences; guarded by penMu
 
@@ -268,10 +273,11 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
-		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{},
+		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
 		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: make(chan struct{}, maxServedSessions),
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{},
 		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
+		published: map[string]time.Time{}, owed: map[owedNudge]struct{}{}, owedCh: make(chan struct{}, 1),
 		views: map[groupKey]*shownList{}, tallies: map[groupKey]*groupCounts{}, local: map[groupKey]groupLocal{}}
 	opened := n // the error returns below clear n
 	defer func() {
@@ -361,7 +367,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		reachSub.Close()
 		return nil, fmt.Errorf("watch identification: %w", err)
 	}
-	n.wg.Add(5)
+	n.wg.Add(6)
+	go n.nudgeLoop()
 	go n.watchIdentify(idSub)
 	go n.watchReachability(reachSub)
 	go n.relayLoop()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 
@@ -116,6 +117,52 @@ func TestPrivateGroupStaysPrivate(t *testing.T) {
 		waitFor(t, b.Node, "b, admitted, to get the group's history", func() bool {
 			_ = b.pull(ctx, a.host.ID(), comm.ID)
 			return len(texts(t, b.Node, comm.ID, leaders.ID)) == 1
+		})
+	})
+}
+
+// TestPullAskedForDuringAPull: a pull asked for while one from the same peer
+// runs (a nudge, an op parked for its parents) runs once that one ends. The
+// running pull may have reconciled before the op it is asked for was
+// written; dropping the request left the op to the next periodic sync.
+func TestPullAskedForDuringAPull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, _, comm := ownerAndMember(t)
+		gid := general(t, b.Node, comm.ID)
+		// b holds back its answer to the last request of a pull, the peer
+		// exchange, so a's pull from b stays under way after reconciling.
+		asked, release := make(chan struct{}, 1), make(chan struct{})
+		b.host.SetStreamHandler(syncProtocol, func(s network.Stream) {
+			defer s.Close()
+			var req wire.Request
+			if err := wire.Read(s, &req, 64<<10); err != nil {
+				s.Reset()
+				return
+			}
+			if req.Kind == wire.KindPeers {
+				select {
+				case asked <- struct{}{}:
+				default:
+				}
+				<-release
+			}
+			wire.Write(s, b.answerSync(s.Conn().RemotePeer(), &req))
+		})
+		a.goPull(b.host.ID(), comm.ID)
+		<-asked
+		// An op gossip did not carry: written into b's replica only.
+		body, err := crdt.EncodeAny(&crdt.MessageBody{Text: "written while a pulled", Time: b.millis()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.rep.Author(ctx, b.id, comm.ID, gid, crdt.KindMessage, body); err != nil {
+			t.Fatal(err)
+		}
+		a.goPull(b.host.ID(), comm.ID) // as b's nudge would
+		close(release)
+		waitWithin(t, a.Node, 5*time.Second, "a to get the op written during its pull", func() bool {
+			return len(texts(t, a.Node, comm.ID, gid)) == 1
 		})
 	})
 }

@@ -333,36 +333,59 @@ func (n *Node) fetchPass(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt
 	return more, ctx.Err()
 }
 
-// goPull pulls cid from p in the background unless a pull from p runs.
+// goPull pulls cid from p in the background. One pull from a peer runs at
+// a time; one asked for while it runs runs after it (once, however often
+// it was asked): the running pull may have reconciled before what the
+// caller heard of (a nudge, a parked op) existed.
 func (n *Node) goPull(p peer.ID, cid crdt.ID) {
 	n.mu.Lock()
-	if _, busy := n.syncing[p]; busy || n.ctx.Err() != nil {
+	if n.ctx.Err() != nil {
+		n.mu.Unlock()
+		return
+	}
+	if _, busy := n.syncing[p]; busy {
+		if !slices.Contains(n.pullNext[p], cid) {
+			n.pullNext[p] = append(n.pullNext[p], cid)
+		}
 		n.mu.Unlock()
 		return
 	}
 	n.syncing[p] = cid
 	n.wg.Add(1)
 	n.mu.Unlock()
-	n.emit(Event{Kind: EventPeers, Community: cid}) // syncing
 	go func() {
 		defer n.wg.Done()
-		defer func() {
-			n.mu.Lock()
-			delete(n.syncing, p)
-			n.mu.Unlock()
+		for {
+			n.emit(Event{Kind: EventPeers, Community: cid}) // syncing
+			n.pullFrom(p, cid)
 			n.emit(Event{Kind: EventPeers, Community: cid})
-		}()
-		n.ensureKeys(n.ctx, p, cid) // so what the pull brings opens at once
-		if err := n.pull(n.ctx, p, cid); err != nil {
-			n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)
-			return
+			n.mu.Lock()
+			next := n.pullNext[p]
+			if len(next) == 0 || n.ctx.Err() != nil {
+				delete(n.syncing, p)
+				delete(n.pullNext, p)
+				n.mu.Unlock()
+				return
+			}
+			cid, n.pullNext[p] = next[0], next[1:]
+			n.syncing[p] = cid
+			n.mu.Unlock()
 		}
-		n.ensureKeys(n.ctx, p, cid)                      // groups the pull let this node into
-		n.peers.remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
-		n.finishPendingJoin(cid)
-		n.ensureSecret(p, cid)
-		n.exchangePeers(p, cid)
 	}()
+}
+
+// pullFrom is one pull of goPull, with what follows a successful one.
+func (n *Node) pullFrom(p peer.ID, cid crdt.ID) {
+	n.ensureKeys(n.ctx, p, cid) // so what the pull brings opens at once
+	if err := n.pull(n.ctx, p, cid); err != nil {
+		n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)
+		return
+	}
+	n.ensureKeys(n.ctx, p, cid)                      // groups the pull let this node into
+	n.peers.remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
+	n.finishPendingJoin(cid)
+	n.ensureSecret(p, cid)
+	n.exchangePeers(p, cid)
 }
 
 // onConnect pulls every community the new peer is a member of and

@@ -14,10 +14,11 @@
 //	           MaxResponseBytes in total.
 //	Nudge (3): Community → an empty Response. The sender has something the
 //	           receiver should pull now: a join request it just saw
-//	           approved, or an op it wrote while gossip knew no peer on the
-//	           topic yet. A receiver waiting to join that community, or a
-//	           member nudged by a member, pulls from the sender; any other
-//	           ignores it.
+//	           approved, or an op it wrote that gossip may not bring the
+//	           receiver (it was not on the topic yet, or joined the
+//	           sender's mesh for it just after the op was published). A
+//	           receiver waiting to join that community, or a member nudged
+//	           by a member, pulls from the sender; any other ignores it.
 //	Secret (4): Community → Secret: the community's 32-byte topic secret,
 //	           from which the names of its gossip topics are derived (see
 //	           node.TopicName). A member asks for it after its first pull;

@@ -1,0 +1,106 @@
+package node
+
+import (
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// Gossipsub pushes an op to the peers in its topic's mesh as the mesh is
+// when the op is published, and offers it (IHAVE) at the next few
+// heartbeats to the topic's peers outside the mesh. Just after two members
+// connect (a restart, a reconnect, a join) a reader may get neither: it is
+// not on the topic yet, or it is, but is grafted into the mesh only at the
+// next heartbeat, and a mesh peer is never offered what was published
+// before it was grafted. It would then wait for the next periodic sync,
+// 30 s. So publish nudges at once the connected readers not on the topic,
+// and a peer grafted into a topic's mesh within meshWindow after this node
+// published there is nudged as it is grafted. A nudge makes the peer pull
+// from this node (see answerSync) within nudgeInterval.
+
+// meshWindow is how long after publishing on a topic this node nudges the
+// peers grafted into its mesh: the op's gossip window (three heartbeats of a
+// second) with room for a loaded machine.
+const meshWindow = 10 * time.Second
+
+// owedNudge is a peer to nudge about a community.
+type owedNudge struct {
+	peer      peer.ID
+	community crdt.ID
+}
+
+// notePublished records that this node publishes on topic now.
+func (n *Node) notePublished(topic string) {
+	n.meshMu.Lock()
+	defer n.meshMu.Unlock()
+	n.published[topic] = n.now()
+}
+
+// grafted runs on gossipsub's event loop when it adds p to topic's mesh; it
+// must not block or take Node.mu.
+func (n *Node) grafted(p peer.ID, topic string) {
+	cid, ok := n.topicCommunity.Load(topic)
+	if !ok {
+		return
+	}
+	n.meshMu.Lock()
+	defer n.meshMu.Unlock()
+	if at, ok := n.published[topic]; !ok || n.now().Sub(at) >= meshWindow {
+		return
+	}
+	n.owed[owedNudge{p, cid.(crdt.ID)}] = struct{}{}
+	select {
+	case n.owedCh <- struct{}{}:
+	default:
+	}
+}
+
+// nudgeLoop nudges the peers grafted soon after this node published.
+func (n *Node) nudgeLoop() {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-n.owedCh:
+		}
+		n.meshMu.Lock()
+		owed := n.owed
+		n.owed = map[owedNudge]struct{}{}
+		n.meshMu.Unlock()
+		for o := range owed {
+			if k, ok := keyOf(o.peer); ok {
+				n.log.Debug("nudging a peer grafted after a publish", "peer", o.peer, "community", o.community.Short())
+				n.nudge(o.community, k)
+			}
+		}
+	}
+}
+
+// meshTracer hands gossipsub's grafts to Node.grafted and ignores its other
+// events.
+type meshTracer struct{ n *Node }
+
+var _ pubsub.RawTracer = meshTracer{}
+
+func (t meshTracer) Graft(p peer.ID, topic string) { t.n.grafted(p, topic) }
+
+func (meshTracer) OnNewOutboundStream(peer.ID, protocol.ID)             {}
+func (meshTracer) OnClosedOutboundStream(peer.ID)                       {}
+func (meshTracer) Join(string)                                          {}
+func (meshTracer) Leave(string)                                         {}
+func (meshTracer) Prune(peer.ID, string)                                {}
+func (meshTracer) ValidateMessage(*pubsub.Message)                      {}
+func (meshTracer) DeliverMessage(*pubsub.Message)                       {}
+func (meshTracer) RejectMessage(*pubsub.Message, string)                {}
+func (meshTracer) DuplicateMessage(*pubsub.Message)                     {}
+func (meshTracer) ThrottlePeer(peer.ID)                                 {}
+func (meshTracer) RecvRPC(*pubsub.RPC)                                  {}
+func (meshTracer) SendRPC(*pubsub.RPC, peer.ID)                         {}
+func (meshTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
+func (meshTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
+func (meshTracer) UndeliverableMessage(*pubsub.Message)                 {}
