@@ -90,11 +90,16 @@ func (d *daemon) jsonRun(v any, args ...string) {
 }
 
 // start runs `serve` with extra flags (by default it listens on loopback
-// TCP and QUIC) and waits until the control socket answers.
+// TCP and QUIC) and waits until the control socket answers. If the test
+// fails, the daemon's status and its log (at debug level when
+// $UMBRELLA_E2E_DEBUG is set) are printed, for each run of it.
 func (d *daemon) start(extra ...string) {
 	d.t.Helper()
 	d.log = new(bytes.Buffer)
 	args := []string{"serve", "--home", d.home, "--no-mdns"}
+	if os.Getenv("UMBRELLA_E2E_DEBUG") != "" {
+		args = append(args, "--log-level", "debug")
+	}
 	if !slices.Contains(extra, "--no-listen") {
 		args = append(args, "--listen", "/ip4/127.0.0.1/tcp/0", "--listen", "/ip4/127.0.0.1/udp/0/quic-v1")
 	}
@@ -103,10 +108,19 @@ func (d *daemon) start(extra ...string) {
 	if err := d.proc.Start(); err != nil {
 		d.t.Fatal(err)
 	}
+	proc, log := d.proc, d.log
 	d.t.Cleanup(func() {
-		if d.proc != nil && d.proc.ProcessState == nil {
-			d.proc.Process.Kill()
-			d.proc.Wait()
+		running := proc.ProcessState == nil
+		if running && d.t.Failed() {
+			status, _, _ := d.cli("status", "--json")
+			d.t.Logf("status of %s (pid %d) when the test failed:\n%s", d.home, proc.Process.Pid, status)
+		}
+		if running {
+			proc.Process.Kill()
+			proc.Wait()
+		}
+		if d.t.Failed() {
+			d.t.Logf("log of %s (pid %d):\n%s", d.home, proc.Process.Pid, log)
 		}
 	})
 	eventually(d.t, 20*time.Second, "daemon "+d.home+" to answer", func() bool {
