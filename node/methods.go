@@ -218,9 +218,14 @@ func (n *Node) memberList(raw []*crdt.Member) []Member {
 		}
 		return strings.Compare(a.Key.String(), b.Key.String())
 	})
+	keys := make([]crdt.PublicKey, len(raw))
+	for i, m := range raw {
+		keys[i] = m.Key
+	}
+	safety := n.safetyNumbers(keys)
 	out := make([]Member, 0, len(raw))
-	for _, m := range raw {
-		out = append(out, Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: identity.SafetyNumber(m.Key[:]), Online: n.online(m.Key)})
+	for i, m := range raw {
+		out = append(out, Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: safety[i], Online: n.online(m.Key)})
 	}
 	return out
 }

@@ -193,15 +193,17 @@ func LoadSelf(home string) (Self, error) {
 
 // Node is a running Umbrella member node.
 type Node struct {
-	cfg   Config
-	log   *slog.Logger
-	id    *identity.Identity
-	lock  *homeLock
-	store store.OpStore
-	rep   *replica.Replica
-	host  host.Host
-	ps    *pubsub.PubSub
-	mdns  interface{ Close() error }
+	cfg Config
+	// safety remembers members' safety numbers.
+	safety safetyCache
+	log    *slog.Logger
+	id     *identity.Identity
+	lock   *homeLock
+	store  store.OpStore
+	rep    *replica.Replica
+	host   host.Host
+	ps     *pubsub.PubSub
+	mdns   interface{ Close() error }
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -530,7 +532,7 @@ func (n *Node) Self() Self {
 	name := n.name
 	n.mu.Unlock()
 	self := n.selfKey()
-	return Self{PeerID: n.host.ID().String(), Name: name, Addrs: n.fullAddrs(), SafetyNumber: identity.SafetyNumber(self[:])}
+	return Self{PeerID: n.host.ID().String(), Name: name, Addrs: n.fullAddrs(), SafetyNumber: n.safety.numbers([]crdt.PublicKey{self})[0]}
 }
 
 func (n *Node) fullAddrs() []string {

@@ -484,7 +484,8 @@ func containsLower(s, lower string) bool {
 // warmUp builds, in the background after the node starts, the display
 // lists of the biggest groups the member is in (as many as are kept), so
 // that opening one of them soon after start costs a page, not a fold of
-// the whole group. Whatever asks first simply waits for the same work.
+// the whole group, and then every member's safety number. Whatever asks
+// first simply waits for the same work.
 func (n *Node) warmUp() {
 	defer n.wg.Done()
 	type big struct {
@@ -513,4 +514,5 @@ func (n *Node) warmUp() {
 			n.log.Debug("warm up", "group", g.k.group.Short(), "err", err)
 		}
 	}
+	n.warmSafetyNumbers()
 }

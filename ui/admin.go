@@ -463,7 +463,7 @@ func (v *membersView) bind(i widget.ListItemID, o fyne.CanvasObject) {
 	r.name.SetText(name)
 	r.role.SetText(roleTag(m.Role))
 	r.role.Hidden = m.Role != "owner" && m.Role != "admin"
-	r.safety.Segments[0].(*widget.TextSegment).Text = m.SafetyNumber
+	r.safety.Segments[0].(*widget.TextSegment).Text = safetyText(m.SafetyNumber)
 	r.safety.Refresh()
 	r.avatar.set(m.Name, m.PeerID, m.Online)
 	if len(v.a.memberActions(v.cid, m)) == 0 {

@@ -213,7 +213,7 @@ func (c *conversation) updateHeader() {
 	case g.Kind == node.GroupAnnouncement:
 		sub = "Announcements from the team's leaders · everyone reads them"
 	case g.Description != "":
-		sub = g.Description
+		sub = ellipsize(g.Description, 140)
 	default:
 		sub = comm.Name + " · " + memberCount(g.Members)
 	}
@@ -303,7 +303,7 @@ func (c *conversation) showJoinCard(g node.Group) {
 		text, action = "Anyone in the community can join this group.", "Join group"
 	}
 	if g.Description != "" {
-		text = g.Description + "\n\n" + text
+		text = clampLines(g.Description, 8, 600) + "\n\n" + text
 	}
 	info := widget.NewLabel(memberCount(g.Members) + "\n\n" + text)
 	info.Wrapping = fyne.TextWrapWord

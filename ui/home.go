@@ -94,7 +94,7 @@ func (h *home) refreshHeader() {
 	}
 	h.name.SetText(c.Name)
 	if c.Description != "" {
-		h.description.SetText(c.Description)
+		h.description.SetText(clampLines(c.Description, 6, 1100))
 		h.description.Show()
 	} else {
 		h.description.Hide()
@@ -203,7 +203,7 @@ func (h *home) newRow(g node.Group) *groupRow {
 	case g.Suggested:
 		detail = "Waiting for an admin's approval"
 	case g.Description != "":
-		detail = g.Description
+		detail = ellipsize(g.Description, 140)
 	default:
 		detail = memberCount(g.Members)
 	}

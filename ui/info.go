@@ -93,7 +93,7 @@ func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	texts.Objects[0].(*widget.Label).SetText(name)
 	safety := texts.Objects[1].(*widget.RichText)
-	safety.Segments[0].(*widget.TextSegment).Text = twoLines(m.SafetyNumber)
+	safety.Segments[0].(*widget.TextSegment).Text = twoLines(safetyText(m.SafetyNumber))
 	safety.Refresh()
 	box.Objects[1].(*avatar).set(m.Name, m.PeerID, m.Online)
 	btn := box.Objects[2].(*widget.Button)
@@ -134,7 +134,7 @@ func (p *infoPane) refresh() {
 	if about == "" && g.Kind == node.GroupAnnouncement {
 		about = "News, promotions and recognition from the team's leaders."
 	}
-	p.about.SetText(about)
+	p.about.SetText(clampLines(about, 12, 1200))
 	p.about.Hidden = about == ""
 	var policy string
 	switch {
@@ -201,4 +201,14 @@ func twoLines(sn string) string {
 		return sn
 	}
 	return strings.Join(g[:3], " ") + "\n" + strings.Join(g[3:], " ")
+}
+
+// safetyText is what a members list shows for safety number sn: the
+// node leaves it empty while it computes it (a big community just after
+// start), and the list is read again when it has.
+func safetyText(sn string) string {
+	if sn == "" {
+		return "Safety number: working it out…"
+	}
+	return sn
 }

@@ -75,7 +75,10 @@ type msgRow struct {
 	quoteBar  *canvas.Rectangle
 	quoteName *canvas.Text
 	quoteText *canvas.Text
-	body      *widget.RichText
+	// full texts of name, quoteName and quoteText, which layout cuts
+	// to the width they have.
+	nameFull, quoteNameFull, quoteTextFull string
+	body                                   *widget.RichText
 	poll      *pollView
 	chips     []*chip
 	addChip   *chip
@@ -139,10 +142,11 @@ func (r *msgRow) bind(d rowData) {
 	r.d = d
 	m := d.m
 	r.day.Text = d.day
-	r.name.Text = m.AuthorName
+	r.nameFull = m.AuthorName
 	if m.Mine {
-		r.name.Text = "You"
+		r.nameFull = "You"
 	}
+	r.name.Text = r.nameFull
 	r.avatarTxt.Text = initials(m.AuthorName)
 	switch {
 	case m.Mine:
@@ -180,14 +184,15 @@ func (r *msgRow) bindQuote(m node.Message) {
 	}
 	switch {
 	case q.Missing:
-		r.quoteName.Text, r.quoteText.Text = "↩ Reply", "to a message that is not here"
+		r.quoteNameFull, r.quoteTextFull = "↩ Reply", "to a message that is not here"
 	case q.Deleted:
-		r.quoteName.Text, r.quoteText.Text = "↩ "+q.AuthorName, "This message was deleted"
+		r.quoteNameFull, r.quoteTextFull = "↩ "+q.AuthorName, "This message was deleted"
 	case q.Hidden:
-		r.quoteName.Text, r.quoteText.Text = "↩ "+q.AuthorName, "Hidden by a removal"
+		r.quoteNameFull, r.quoteTextFull = "↩ "+q.AuthorName, "Hidden by a removal"
 	default:
-		r.quoteName.Text, r.quoteText.Text = "↩ "+q.AuthorName, ellipsize(q.Text, 90)
+		r.quoteNameFull, r.quoteTextFull = "↩ "+q.AuthorName, ellipsize(q.Text, 90)
 	}
+	r.quoteName.Text, r.quoteText.Text = r.quoteNameFull, r.quoteTextFull
 }
 
 func (r *msgRow) bindBody(d rowData) {
@@ -276,7 +281,7 @@ func (r *msgRow) summary() string {
 		parts = append(parts, "[New messages]")
 	}
 	if r.d.header {
-		head := r.name.Text
+		head := r.nameFull
 		if r.badge.Text != "" {
 			head += " " + r.badge.Text
 		}
@@ -285,7 +290,7 @@ func (r *msgRow) summary() string {
 		parts = append(parts, r.meta.Text)
 	}
 	if r.d.m.Quote != nil {
-		parts = append(parts, "> "+r.quoteName.Text+": "+r.quoteText.Text)
+		parts = append(parts, "> "+r.quoteNameFull+": "+r.quoteTextFull)
 	}
 	parts = append(parts, richString(r.body))
 	if r.d.m.Poll != nil && !r.d.m.Deleted && r.d.m.Hidden == "" {
@@ -357,7 +362,8 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 			r.avatarTxt.Move(fyne.NewPos(pad*1.5, y+pad/2+(avatarSize-th)/2))
 			r.avatarTxt.Resize(fyne.NewSize(avatarSize, th))
 			x := gutter
-			nw := min(r.name.MinSize().Width, max(40, w-gutter-220))
+			fitText(r.name, r.nameFull, max(40, w-gutter-220))
+			nw := r.name.MinSize().Width
 			r.name.Move(fyne.NewPos(x, y))
 			r.name.Resize(fyne.NewSize(nw, nh))
 			x += nw + pad
@@ -388,6 +394,8 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 	contentW := max(60, w-gutter-pad)
 	if d.m.Quote != nil {
 		qh := r.quoteName.MinSize().Height + r.quoteText.MinSize().Height + pad
+		fitText(r.quoteName, r.quoteNameFull, contentW-3*pad)
+		fitText(r.quoteText, r.quoteTextFull, contentW-3*pad)
 		qw := min(contentW, max(r.quoteName.MinSize().Width, r.quoteText.MinSize().Width)+3*pad)
 		if place {
 			r.quoteBg.Move(fyne.NewPos(gutter, y+pad/2))

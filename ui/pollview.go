@@ -63,7 +63,7 @@ func (v *pollView) bind(p *node.Poll, canVote, canClose bool) {
 	}
 	for i, o := range p.Options {
 		po := v.options[i]
-		po.text.Text = o.Text
+		po.full, po.text.Text = o.Text, o.Text
 		po.count.Text = fmt.Sprint(o.Votes)
 		po.chosen = slices.Contains(p.MyChoices, i)
 		po.multi = p.Multi
@@ -111,7 +111,7 @@ func (v *pollView) summary() string {
 		if o.chosen {
 			mark = "✓"
 		}
-		parts = append(parts, fmt.Sprintf("%s%s %s", mark, o.text.Text, o.count.Text))
+		parts = append(parts, fmt.Sprintf("%s%s %s", mark, o.full, o.count.Text))
 	}
 	return strings.Join(append(parts, v.footer.Text), " / ")
 }
@@ -239,6 +239,7 @@ type pollOption struct {
 	widget.BaseWidget
 	mark    *canvas.Text
 	text    *canvas.Text
+	full    string // the option's text, which layout cuts to fit
 	count   *canvas.Text
 	track   *canvas.Rectangle
 	bar     *canvas.Rectangle
@@ -313,6 +314,7 @@ func (r *pollOptionRenderer) Layout(s fyne.Size) {
 	cw := o.count.MinSize().Width
 	o.count.Move(fyne.NewPos(s.Width-cw-2, 2))
 	o.count.Resize(fyne.NewSize(cw, th))
+	fitText(o.text, o.full, max(0, s.Width-cw-32))
 	o.text.Move(fyne.NewPos(24, 2))
 	o.text.Resize(fyne.NewSize(max(0, s.Width-cw-32), th))
 	o.track.Move(fyne.NewPos(24, th+6))

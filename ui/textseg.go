@@ -169,3 +169,41 @@ func ellipsize(s string, n int) string {
 	}
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
+
+// clampLines is s for a wrapped label that must not grow without bound:
+// runs of blank lines become one, and past maxLines lines or maxRunes
+// characters it ends with "…". Descriptions may hold up to 1 KB of line
+// breaks, which would otherwise make a header taller than the screen.
+func clampLines(s string, maxLines, maxRunes int) string {
+	var out []string
+	blank := false
+	cut := false
+	for line := range strings.SplitSeq(strings.TrimSpace(s), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			blank = true
+			continue
+		}
+		if len(out) == maxLines {
+			cut = true
+			break
+		}
+		if blank && len(out) > 0 {
+			if len(out)+1 == maxLines {
+				cut = true
+				break
+			}
+			out = append(out, "")
+		}
+		blank = false
+		out = append(out, line)
+	}
+	r := []rune(strings.Join(out, "\n"))
+	if len(r) > maxRunes {
+		r, cut = r[:maxRunes-1], true
+	}
+	if cut {
+		return strings.TrimSpace(string(r)) + "…"
+	}
+	return string(r)
+}

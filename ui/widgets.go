@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"image/color"
+	"strings"
 )
 
 // tapBox makes any content tappable, with a hover highlight: a row of the
@@ -279,4 +280,26 @@ func (r *fillRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObjec
 func (r *fillRenderer) Refresh() {
 	r.f.rect.FillColor = themeColor(r.f.name)
 	r.f.rect.Refresh()
+}
+
+// fitText sets t's text to full, cut with "…" so that it fits width w:
+// canvas.Text draws its whole text whatever size it is given, so a long
+// name or poll option would run over what is next to it.
+func fitText(t *canvas.Text, full string, w float32) {
+	t.Text = full
+	if w <= 0 || t.MinSize().Width <= w {
+		return
+	}
+	r := []rune(full)
+	lo, hi := 0, len(r)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		t.Text = string(r[:mid]) + "…"
+		if t.MinSize().Width <= w {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	t.Text = strings.TrimSpace(string(r[:lo])) + "…"
 }

@@ -486,7 +486,11 @@ func cmdMembers(ctx context.Context, o *opts) error {
 	return output(o, ms, func(w io.Writer) {
 		fmt.Fprintln(w, "NAME\tROLE\tSAFETY NUMBER\tPEER")
 		for _, m := range ms {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Name, m.Role, m.SafetyNumber, m.PeerID)
+			sn := m.SafetyNumber
+			if sn == "" {
+				sn = "(being computed; ask again in a moment)"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Name, m.Role, sn, m.PeerID)
 		}
 	})
 }

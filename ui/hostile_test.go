@@ -1,0 +1,64 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/umbrella-p2p/umbrella/node"
+)
+
+// TestHostileTextStaysInPlace: what another member wrote cannot take over
+// the window. A description of a thousand line breaks does not make the
+// home or the info pane taller than a screen; a long name and a long
+// poll option are cut with "…" to the width they have instead of being
+// drawn over the time or the vote count.
+func TestHostileTextStaysInPlace(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	c := h.community("Glow Team", "member", 4, "")
+	f.mu.Lock()
+	f.comm(c.ID).settings.Description = "Welcome!" + strings.Repeat("\n", 500) + strings.Repeat("x\n", 500)
+	f.comm(c.ID).groups[1].info.Description = strings.Repeat("line\n", 200)
+	f.mu.Unlock()
+	f.emit(node.Event{Kind: node.EventCommunities, Community: c.ID})
+	h.drain()
+	if got := h.a.home.description.MinSize().Height; got > 200 {
+		t.Fatalf("the home's description is %.0f px tall", got)
+	}
+	if !strings.HasPrefix(h.a.home.description.Text, "Welcome!\n\nx\n") || !strings.HasSuffix(h.a.home.description.Text, "…") {
+		t.Fatalf("the home's description reads %q", h.a.home.description.Text)
+	}
+	gid := h.open("General")
+	h.a.setInfoShown(true)
+	if got := h.a.info.about.MinSize().Height; got > 400 {
+		t.Fatalf("the info pane's description is %.0f px tall", got)
+	}
+	if got := h.a.convo.subtitle.MinSize().Height; got > 40 {
+		t.Fatalf("the conversation's subtitle is %.0f px tall", got)
+	}
+
+	long := strings.Repeat("Wolfeschlegelstein", 3) // 54 bytes; names may have 64
+	h.w.Resize(fyne.NewSize(800, 700))
+	f.deliver(c.ID, gid, long, "Hello team", false)
+	option := strings.Repeat("Mostly on weekday evenings after work ", 5)
+	if _, err := f.CreatePoll(context.Background(), c.ID, gid, "When do you work?", []string{option, "Weekends"}, false, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	h.w.Canvas().Capture()
+	r := h.row(0)
+	if !strings.HasSuffix(r.name.Text, "…") || r.name.Position().X+r.name.MinSize().Width > r.meta.Position().X {
+		t.Fatalf("a long name reads %q and ends at %.0f, the time starts at %.0f", r.name.Text, r.name.Position().X+r.name.MinSize().Width, r.meta.Position().X)
+	}
+	if !strings.Contains(r.summary(), long) {
+		t.Fatalf("copying the message loses the full name: %q", r.summary())
+	}
+	p := h.row(1).poll.options[0]
+	if !strings.HasSuffix(p.text.Text, "…") || p.text.Position().X+p.text.MinSize().Width > p.count.Position().X {
+		t.Fatalf("a long option reads %q and ends at %.0f, its count starts at %.0f", p.text.Text, p.text.Position().X+p.text.MinSize().Width, p.count.Position().X)
+	}
+}
