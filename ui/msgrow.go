@@ -79,11 +79,11 @@ type msgRow struct {
 	// to the width they have.
 	nameFull, quoteNameFull, quoteTextFull string
 	body                                   *widget.RichText
-	poll      *pollView
-	chips     []*chip
-	addChip   *chip
-	menu      *widget.Button
-	hovered   bool
+	poll                                   *pollView
+	chips                                  []*chip
+	addChip                                *chip
+	menu                                   *widget.Button
+	hovered                                bool
 
 	heightW float32 // width the layout was computed for
 	height  float32
