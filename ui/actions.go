@@ -41,7 +41,7 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 	if live && g.Joined && !g.Archived {
 		var emoji []*fyne.MenuItem
 		for _, e := range quickReactions[:8] {
-			emoji = append(emoji, fyne.NewMenuItem(e, func() { c.react(i, e, true) }))
+			emoji = append(emoji, fyne.NewMenuItem(e, func() { c.react(m, e, true) }))
 		}
 		react := fyne.NewMenuItem("React", nil)
 		react.ChildMenu = fyne.NewMenu("", emoji...)
@@ -101,14 +101,13 @@ func (c *conversation) toggleReaction(i int, emoji string) {
 		return
 	}
 	mine := slices.ContainsFunc(m.Reactions, func(r node.Reaction) bool { return r.Emoji == emoji && r.Mine })
-	c.react(i, emoji, !mine)
+	c.react(m, emoji, !mine)
 }
 
-func (c *conversation) react(i int, emoji string, on bool) {
-	m, ok := c.message(i)
-	if !ok {
-		return
-	}
+// react adds (on) or takes back a reaction to message m. It takes the
+// message, not its row: a message synced in above while a menu is open
+// moves the rows, not what the member chose.
+func (c *conversation) react(m node.Message, emoji string, on bool) {
 	cid, gid := c.a.community, c.a.group
 	c.a.act("Your reaction was not sent", func(ctx context.Context) error {
 		return c.a.b.React(ctx, cid, gid, m.ID, emoji, on)
@@ -117,12 +116,16 @@ func (c *conversation) react(i int, emoji string, on bool) {
 
 // pickReaction implements rowActions: a grid of emoji to react with.
 func (c *conversation) pickReaction(i int, from fyne.CanvasObject) {
+	m, ok := c.message(i)
+	if !ok {
+		return
+	}
 	var pop *widget.PopUp
 	grid := container.NewGridWithColumns(6)
 	for _, e := range quickReactions {
 		b := widget.NewButton(e, func() {
 			pop.Hide()
-			c.react(i, e, true)
+			c.react(m, e, true)
 		})
 		b.Importance = widget.LowImportance
 		grid.Add(b)
@@ -150,6 +153,11 @@ func (c *conversation) jumpToQuote(i int) {
 func (c *conversation) vote(i, option int) {
 	m, ok := c.message(i)
 	if !ok || m.Poll == nil {
+		return
+	}
+	if pollOver(m.Poll, c.a.now()) {
+		c.a.showErrorText("This poll has closed", "It no longer takes votes; everyone sees the results as they were when it closed.")
+		c.reload()
 		return
 	}
 	choices := slices.Clone(m.Poll.MyChoices)

@@ -639,6 +639,8 @@ func (c *conversation) editLast() bool {
 // selfName implements rowActions.
 func (c *conversation) selfName() string { return c.a.self.Name }
 
+func (c *conversation) now() time.Time { return c.a.now() }
+
 // idOf returns the id of row i, for tests.
 func (c *conversation) idOf(i int) crdt.ID {
 	m, _ := c.message(i)

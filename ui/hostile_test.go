@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/umbrella-p2p/umbrella/node"
 )
@@ -60,5 +61,38 @@ func TestHostileTextStaysInPlace(t *testing.T) {
 	p := h.row(1).poll.options[0]
 	if !strings.HasSuffix(p.text.Text, "…") || p.text.Position().X+p.text.MinSize().Width > p.count.Position().X {
 		t.Fatalf("a long option reads %q and ends at %.0f, its count starts at %.0f", p.text.Text, p.text.Position().X+p.text.MinSize().Width, p.count.Position().X)
+	}
+}
+
+// TestPollPastClosingTime: once a poll's closing time passes it reads
+// "closed", offers neither votes nor "Close poll", and a tap on an option
+// of a row shown before the deadline says why instead of sending a vote
+// nobody would count.
+func TestPollPastClosingTime(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	c := h.community("Glow Team", "owner", 4, "General")
+	if _, err := f.CreatePoll(context.Background(), c.ID, h.a.group, "Lunch spot?", []string{"Pizza", "Sushi"}, false, f.clock.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	p := h.row(0).poll
+	if !p.options[0].enabled || !p.canClose {
+		t.Fatal("an open poll cannot be voted on or closed")
+	}
+	f.mu.Lock()
+	f.clock = f.clock.Add(2 * time.Hour)
+	f.mu.Unlock()
+	test.Tap(p.options[0])
+	if got := labelsText(h.a.lastDialog.holder); !strings.Contains(got, "It no longer takes votes") {
+		t.Fatalf("a late vote shows %q", got)
+	}
+	if f.calls["Vote"] != 0 {
+		t.Fatal("a vote after the closing time was sent")
+	}
+	h.a.lastDialog.hide()
+	p = h.row(0).poll
+	if got := p.summary(); !strings.HasSuffix(got, "closed Wed Nov 25, 10:30") || p.options[0].enabled || p.canClose {
+		t.Fatalf("past its closing time the poll reads %q (votable %v)", got, p.options[0].enabled)
 	}
 }

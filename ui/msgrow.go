@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -43,6 +44,8 @@ type rowActions interface {
 	closePoll(index int)
 	showVoters(index int)
 	selfName() string
+	// now is the app's clock, for polls whose closing time passed.
+	now() time.Time
 	// resized is told when a row's height may have changed by itself.
 	resized()
 }
@@ -171,7 +174,7 @@ func (r *msgRow) bind(d rowData) {
 	r.bindBody(d)
 	r.bindReactions(m)
 	if m.Poll != nil && !m.Deleted && m.Hidden == "" {
-		r.poll.bind(m.Poll, d.canVote, d.canClose)
+		r.poll.bind(m.Poll, d.canVote, d.canClose, r.act.now())
 	}
 	r.heightW = 0
 	r.Refresh()

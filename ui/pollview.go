@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"slices"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -50,8 +51,9 @@ func newPollView(row *msgRow) *pollView {
 	return v
 }
 
-func (v *pollView) bind(p *node.Poll, canVote, canClose bool) {
-	v.p, v.canVote, v.canClose = p, canVote && !p.Closed, canClose && !p.Closed
+func (v *pollView) bind(p *node.Poll, canVote, canClose bool, now time.Time) {
+	over := pollOver(p, now)
+	v.p, v.canVote, v.canClose = p, canVote && !over, canClose && !over
 	v.question.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: p.Question, Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Bold: true}}}}
 	for len(v.options) < len(p.Options) {
 		i := len(v.options)
@@ -91,6 +93,8 @@ func (v *pollView) bind(p *node.Poll, canVote, canClose bool) {
 	switch {
 	case p.Closed:
 		f = append(f, "closed")
+	case over:
+		f = append(f, "closed "+p.Closes.Local().Format("Mon Jan 2, 15:04"))
 	case p.Closes != nil:
 		f = append(f, "closes "+p.Closes.Local().Format("Mon Jan 2, 15:04"))
 	}
@@ -365,3 +369,10 @@ func (r *pollOptionRenderer) Objects() []fyne.CanvasObject {
 }
 
 func (r *pollOptionRenderer) Destroy() {}
+
+// pollOver reports whether poll p takes no more votes: closed by its
+// author or an admin, or past its closing time (votes after it are not
+// counted by anyone, so the app does not offer them).
+func pollOver(p *node.Poll, now time.Time) bool {
+	return p.Closed || (p.Closes != nil && !now.Before(*p.Closes))
+}
