@@ -127,12 +127,15 @@ func (a *App) Close() {
 	}
 }
 
-// OpenLink starts joining with an invite link (an umbrella:// link the app
+// OpenLink offers to join with an invite link (an umbrella:// link the app
 // was opened with): the join dialog shows it and its progress.
+//
+// It does not join by itself: joining tells the inviter the member's name
+// and address, so the member confirms with Join (focused: Space presses it).
 func (a *App) OpenLink(link string) {
 	a.showJoin(strings.TrimSpace(link))
 	if d := a.lastDialog; d != nil && d.confirm != nil && strings.TrimSpace(link) != "" {
-		d.confirm.OnTapped()
+		a.focus(d.confirm)
 	}
 }
 
@@ -639,4 +642,10 @@ func (a *App) joinGroup(g node.Group) {
 		}
 		a.reloadGroups()
 	})
+}
+
+// hasCommunity reports whether community cid is listed: a join that waits
+// for an admin's approval is not, until they approve.
+func (a *App) hasCommunity(cid crdt.ID) bool {
+	return slices.ContainsFunc(a.communities, func(c node.Community) bool { return c.ID == cid })
 }

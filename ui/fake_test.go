@@ -26,6 +26,10 @@ type fakeBackend struct {
 	posts       []string // every text posted or replied, in order
 	joinErr     error
 	joinStages  []node.JoinProgress // reported by JoinWithProgress
+	// onJoinStage, if set, runs after each stage is reported.
+	onJoinStage func(node.JoinProgress)
+	// joinAsks: joins wait for an admin's approval.
+	joinAsks bool
 	clock       time.Time
 	status      node.Status
 	// fail makes the named method return the error once.
@@ -701,13 +705,16 @@ func (f *fakeBackend) RevokeInvite(_ context.Context, cid, id crdt.ID) error {
 	return nil
 }
 
-func (f *fakeBackend) JoinWithProgress(_ context.Context, link string, progress func(node.JoinProgress)) (node.Community, error) {
+func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progress func(node.JoinProgress)) (node.Community, error) {
 	report := func(p node.JoinProgress) {
 		f.mu.Lock()
 		f.joinStages = append(f.joinStages, p)
 		f.mu.Unlock()
 		if progress != nil {
 			progress(p)
+		}
+		if f.onJoinStage != nil {
+			f.onJoinStage(p)
 		}
 	}
 	report(node.JoinProgress{Stage: node.JoinChecking})
@@ -717,6 +724,13 @@ func (f *fakeBackend) JoinWithProgress(_ context.Context, link string, progress 
 	report(node.JoinProgress{Stage: node.JoinConnecting, Community: "Joined Team", Peer: "…Xyz123"})
 	if f.joinErr != nil {
 		return node.Community{}, f.joinErr
+	}
+	if err := ctx.Err(); err != nil {
+		return node.Community{}, err
+	}
+	if f.joinAsks {
+		report(node.JoinProgress{Stage: node.JoinRequested, Community: "Joined Team"})
+		return node.Community{ID: f.id(), Name: "Joined Team", Role: node.RoleRequested}, nil
 	}
 	report(node.JoinProgress{Stage: node.JoinAdmitted, Community: "Joined Team"})
 	report(node.JoinProgress{Stage: node.JoinSyncing, Community: "Joined Team", Ops: 120})

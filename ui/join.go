@@ -57,6 +57,11 @@ func (a *App) showJoin(link string) {
 	status := widget.NewLabel("")
 	status.Wrapping = fyne.TextWrapWord
 	status.Hide()
+	// stop cancels the join running, if any: closing the dialog (Cancel,
+	// Esc) stops it rather than letting it switch the screen later.
+	stop := func() {}
+	d.onClose = func() { stop() }
+	cancel := widget.NewButton("Cancel", d.hide)
 	var join *widget.Button
 	join = widget.NewButton("Join", func() {
 		text := strings.TrimSpace(entry.Text)
@@ -73,14 +78,22 @@ func (a *App) showJoin(link string) {
 		status.SetText(joinStageText(node.JoinProgress{Stage: node.JoinChecking}))
 		status.Show()
 		var c node.Community
+		ctx, cancelJoin := context.WithTimeout(context.Background(), joinTimeout)
+		stop = cancelJoin
 		a.background(func() (err error) {
-			ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
-			defer cancel()
+			defer cancelJoin()
 			c, err = a.b.JoinWithProgress(ctx, text, func(p node.JoinProgress) {
 				fyne.Do(func() { status.SetText(joinStageText(p)) })
 			})
 			return err
 		}, func(err error) {
+			stop = func() {}
+			if !d.open { // cancelled; if it got in anyway, it is listed
+				if err == nil {
+					a.reloadCommunities()
+				}
+				return
+			}
 			progress.Stop()
 			progress.Hide()
 			join.Enable()
@@ -91,12 +104,15 @@ func (a *App) showJoin(link string) {
 				return
 			}
 			a.reloadCommunities()
-			a.selectCommunity(c.ID)
-			if c.Role == node.RoleRequested {
-				status.SetText("You asked to join " + c.Name + ". An admin will let you in; it opens here by itself when they do.")
+			if c.Role == node.RoleRequested || !a.hasCommunity(c.ID) {
+				// Not in yet: the community is listed once an admin
+				// lets the member in.
+				status.SetText("You asked to join " + c.Name + ". An admin will let you in; it appears on the left when they do.")
 				join.Hide()
+				cancel.SetText("Close")
 				return
 			}
+			a.selectCommunity(c.ID)
 			d.hide()
 			a.openAnnouncements()
 		})
@@ -104,7 +120,6 @@ func (a *App) showJoin(link string) {
 	join.Importance = widget.HighImportance
 	intro := widget.NewLabel("Your team leader sends an invite link. Paste it here — it connects you straight to your team.")
 	intro.Wrapping = fyne.TextWrapWord
-	cancel := widget.NewButton("Cancel", d.hide)
 	d.setContent(container.NewVBox(intro, entry, progress, status, d.errLabel), cancel, join)
 	d.createEntry, d.confirm, d.cancel = entry, join, cancel
 	d.handles = status

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/node"
 )
@@ -80,6 +81,10 @@ func TestJoinUnreachable(t *testing.T) {
 	h := newHarness(t, f)
 	h.a.OpenLink("umbrella://join/QQQQ")
 	d := h.a.lastDialog
+	if len(f.joinStages) != 0 {
+		t.Fatal("opening a link joined before the member chose Join")
+	}
+	test.Tap(d.confirm)
 	if !d.open || !strings.Contains(h.dialogText(), "Could not reach anyone in the community") || d.createEntry.Text != "umbrella://join/QQQQ" {
 		t.Fatalf("unreachable: %q", h.dialogText())
 	}
@@ -152,8 +157,70 @@ func TestJoinRefusedLinks(t *testing.T) {
 		f.joinErr = c.err
 		h := newHarness(t, f)
 		h.a.OpenLink("umbrella://join/QQQQ")
+		test.Tap(h.a.lastDialog.confirm)
 		if got := h.dialogText(); !h.a.lastDialog.open || !strings.Contains(got, "Could not join: This invite link") || !strings.Contains(got, c.want) {
 			t.Errorf("%v: dialog shows %q", c.err, got)
 		}
+	}
+}
+
+// TestJoinShowsProgress: while a join runs the dialog says what it is
+// doing, stage by stage, with the progress bar running; a join that waits
+// for an admin says so and opens nothing; closing the dialog while a join
+// runs stops it, and nothing changes screen afterwards.
+func TestJoinShowsProgress(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	var seen []string
+	f.onJoinStage = func(node.JoinProgress) {
+		if !h.a.lastDialog.open {
+			return
+		}
+		text := h.dialogText()
+		if !isShown(h.a.lastDialog.holder, h.a.lastDialog.handles.(*widget.Label)) {
+			text = "(no status shown) " + text
+		}
+		seen = append(seen, text)
+	}
+	h.a.showJoin("umbrella://join/QQQQ")
+	test.Tap(h.a.lastDialog.confirm)
+	h.drain()
+	for i, want := range []string{"Checking the invite link…", "Connecting to Joined Team…", "You're in! Getting the keys to read Joined Team…", "Catching up on Joined Team… (120 updates so far)"} {
+		if i >= len(seen) || !strings.Contains(seen[i], want) || strings.Contains(seen[i], "(no status shown)") {
+			t.Fatalf("stage %d: the dialog shows %q, want %q", i, seen, want)
+		}
+	}
+
+	f, seen = newFake(), nil
+	f.joinAsks = true
+	h = newHarness(t, f)
+	h.community("Glow Team", "member", 4, "General")
+	h.a.showJoin("umbrella://join/QQQQ")
+	d := h.a.lastDialog
+	test.Tap(d.confirm)
+	h.drain()
+	if !d.open || !strings.Contains(h.dialogText(), "You asked to join Joined Team. An admin will let you in") || d.confirm.Visible() {
+		t.Fatalf("a join waiting for approval shows %q", h.dialogText())
+	}
+	if h.a.home.name.Text != "Glow Team" || strings.Contains(labelsText(h.a.home.root), "Could not") {
+		t.Fatalf("the home behind a join waiting for approval shows %q", labelsText(h.a.home.root))
+	}
+
+	f = newFake()
+	h = newHarness(t, f)
+	h.community("Glow Team", "member", 4, "General")
+	f.onJoinStage = func(p node.JoinProgress) {
+		if p.Stage == node.JoinConnecting {
+			h.a.lastDialog.cancel.OnTapped()
+		}
+	}
+	h.a.showJoin("umbrella://join/QQQQ")
+	test.Tap(h.a.lastDialog.confirm)
+	h.drain()
+	if len(f.communities) != 1 || h.a.home.name.Text != "Glow Team" {
+		t.Fatalf("a cancelled join went on: %d communities, %q open", len(f.communities), h.a.home.name.Text)
+	}
+	if h.a.lastDialog.open {
+		t.Fatalf("a cancelled join left %q", h.dialogText())
 	}
 }

@@ -102,6 +102,7 @@ func TestTwoAppsOverRealNodes(t *testing.T) {
 		}
 
 		hb.a.OpenLink(link)
+		test.Tap(hb.a.lastDialog.confirm)
 		hb.waitUntil("Ben is in Glow Team", func() bool { return hb.a.home.name.Text == "Glow Team" })
 		hb.open("General")
 		hb.typeAndSend("Hi, I'm new! Where do I start?")
