@@ -649,3 +649,14 @@ func (a *App) joinGroup(g node.Group) {
 func (a *App) hasCommunity(cid crdt.ID) bool {
 	return slices.ContainsFunc(a.communities, func(c node.Community) bool { return c.ID == cid })
 }
+
+// groupName is the name of group gid of the selected community, or "the
+// group" when it is not one of them.
+func (a *App) groupName(gid crdt.ID) string {
+	for _, g := range a.groups {
+		if g.ID == gid {
+			return g.Name
+		}
+	}
+	return "the group"
+}

@@ -476,6 +476,55 @@ func TestSendFailureShowsWhy(t *testing.T) {
 	}
 }
 
+// TestDrafts: what is typed and not sent stays with its group when the
+// member looks at another and comes back; a send that fails after the
+// member moved on says where it went and keeps the text there, and one
+// that succeeds after they moved on does not clear the new group's text.
+func TestDrafts(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	h.community("Glow Team", "owner", 4, "General")
+	test.Type(h.a.convo.composer, "Half a thought")
+	h.open("Product questions")
+	if got := h.a.convo.composer.Text; got != "" {
+		t.Fatalf("another group's composer holds %q", got)
+	}
+	h.open("General")
+	if got := h.a.convo.composer.Text; got != "Half a thought" {
+		t.Fatalf("General's draft is %q", got)
+	}
+
+	var later []func()
+	h.a.spawn = func(fn func()) { later = append(later, fn) }
+	h.a.convo.composer.SetText("")
+	f.failNext("Post", node.ErrKeysRenewing)
+	h.typeAndSend("Team call at 8pm!")
+	h.open("Product questions")
+	test.Type(h.a.convo.composer, "Which serum first?")
+	later[0]()
+	if got := h.dialogText(); !strings.Contains(got, "keys are being renewed") {
+		t.Fatalf("error dialog says %q", got)
+	}
+	if got := h.a.lastDialog.title; !strings.Contains(got, "not sent to General (it is kept there)") {
+		t.Fatalf("error dialog is titled %q", got)
+	}
+	h.a.lastDialog.hide()
+	h.typeAndSend("") // Enter: sends "Which serum first?", which succeeds later
+	h.open("General")
+	if got := h.a.convo.composer.Text; got != "Team call at 8pm!" {
+		t.Fatalf("the failed message's text is %q in General", got)
+	}
+	test.Type(h.a.convo.composer, " Bring a friend.")
+	later[1]()
+	if got := h.a.convo.composer.Text; got != "Team call at 8pm! Bring a friend." {
+		t.Fatalf("a send finishing in another group left %q in General", got)
+	}
+	h.open("Product questions")
+	if got := h.a.convo.composer.Text; got != "" {
+		t.Fatalf("a sent message stays as a draft: %q", got)
+	}
+}
+
 func TestPeerMessageAppearsLive(t *testing.T) {
 	f := newFake()
 	h := newHarness(t, f)

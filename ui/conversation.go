@@ -25,6 +25,13 @@ var quickReactions = []string{"👍", "❤️", "🎉", "👏", "😂", "🙏", 
 type conversation struct {
 	a    *App
 	root *fyne.Container
+	// drafts are unsent texts by group; draftFor is the group whose
+	// draft the composer holds.
+	drafts   map[crdt.ID]string
+	draftFor crdt.ID
+	// sending holds the groups with a send in flight, whose composer
+	// stays disabled until it ends.
+	sending map[crdt.ID]bool
 
 	title     *widget.Label
 	subtitle  *widget.RichText
@@ -80,7 +87,7 @@ type conversation struct {
 }
 
 func newConversation(a *App) *conversation {
-	c := &conversation{a: a, highlight: -1, unreadAt: -1}
+	c := &conversation{a: a, highlight: -1, unreadAt: -1, drafts: map[crdt.ID]string{}, sending: map[crdt.ID]bool{}}
 	c.title = heading("")
 	c.title.Truncation = fyne.TextTruncateEllipsis
 	c.subtitle = secondary("")
@@ -194,6 +201,7 @@ func (c *conversation) showEmpty(hint string) {
 
 // close forgets the open group.
 func (c *conversation) close() {
+	c.saveDraft()
 	c.win = nil
 	c.replyTo, c.editing = nil, nil
 	c.searching, c.query, c.results = false, "", nil
@@ -263,7 +271,9 @@ func (c *conversation) open() {
 		return
 	}
 	c.win = newMsgWindow(c.a.b, c.a.community, c.a.group)
-	c.composer.SetText("")
+	c.composer.SetText(c.drafts[c.a.group])
+	c.draftFor = c.a.group
+	c.enableComposer(!c.sending[c.a.group])
 	c.root.Objects = []fyne.CanvasObject{container.NewBorder(
 		container.NewVBox(c.header, c.pinBar, c.searchBar), container.NewPadded(c.bottom), nil, nil, c.body)}
 	c.searchBar.Hide()
@@ -545,8 +555,8 @@ func (c *conversation) submit(text string) {
 	cid, gid := c.a.community, c.a.group
 	text = strings.TrimRight(text, "\n\t ")
 	replyTo, editing := c.replyTo, c.editing
-	c.composer.Disable()
-	c.send.Disable()
+	c.sending[gid] = true
+	c.enableComposer(false)
 	c.a.background(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 		defer cancel()
@@ -561,24 +571,63 @@ func (c *conversation) submit(text string) {
 		}
 		return err
 	}, func(err error) {
-		c.composer.Enable()
-		c.send.Enable()
+		delete(c.sending, gid)
+		here := c.a.community == cid && c.a.group == gid && c.win != nil
+		if here {
+			c.enableComposer(true)
+		}
 		if err != nil {
 			what := "Your message was not sent"
 			if editing != nil {
 				what = "Your edit was not saved"
 			}
+			if !here {
+				// The member moved on: keep the text as that group's
+				// draft, so it is there to send again.
+				if editing == nil {
+					c.drafts[gid] = text
+				}
+				what += " to " + c.a.groupName(gid) + " (it is kept there)"
+			}
 			c.a.showError(what, err)
+			return
+		}
+		if !here {
+			if c.drafts[gid] == text {
+				delete(c.drafts, gid)
+			}
 			return
 		}
 		c.composer.SetText("")
 		c.cancelContext()
-		if c.a.community == cid && c.a.group == gid && c.win != nil {
-			c.list.scrollToBottom()
-			c.reload()
-		}
+		c.list.scrollToBottom()
+		c.reload()
 		c.a.focus(c.composer)
 	})
+}
+
+func (c *conversation) enableComposer(on bool) {
+	if on {
+		c.composer.Enable()
+		c.send.Enable()
+	} else {
+		c.composer.Disable()
+		c.send.Disable()
+	}
+}
+
+// saveDraft keeps what the composer holds as the open group's draft
+// (not an edit of an old message), for when the member comes back.
+func (c *conversation) saveDraft() {
+	if c.draftFor.IsZero() {
+		return
+	}
+	if text := c.composer.Text; strings.TrimSpace(text) != "" && c.editing == nil {
+		c.drafts[c.draftFor] = text
+	} else {
+		delete(c.drafts, c.draftFor)
+	}
+	c.draftFor = crdt.ID{}
 }
 
 // startReply answers message m.

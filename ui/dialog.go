@@ -18,6 +18,7 @@ type dlg struct {
 	a      *App
 	d      *dialog.CustomDialog
 	holder *fyne.Container
+	title  string
 	open   bool
 	width  float32
 
@@ -38,7 +39,7 @@ type dlg struct {
 const dialogWidth = 460
 
 func (a *App) newDialog(title string, content fyne.CanvasObject) *dlg {
-	d := &dlg{a: a, holder: container.NewStack(), width: dialogWidth}
+	d := &dlg{a: a, holder: container.NewStack(), title: title, width: dialogWidth}
 	if content != nil {
 		d.holder.Objects = []fyne.CanvasObject{content}
 	}

@@ -30,8 +30,8 @@ type fakeBackend struct {
 	onJoinStage func(node.JoinProgress)
 	// joinAsks: joins wait for an admin's approval.
 	joinAsks bool
-	clock       time.Time
-	status      node.Status
+	clock    time.Time
+	status   node.Status
 	// fail makes the named method return the error once.
 	fail map[string]error
 	// calls counts calls per method name.
