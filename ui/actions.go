@@ -223,7 +223,8 @@ func (c *conversation) showReactions(m node.Message) {
 		rows.Add(l)
 	}
 	d.members = rows
-	d.setContent(rows, widget.NewButton("Close", d.hide))
+	d.setContent(container.NewVScroll(rows), widget.NewButton("Close", d.hide))
+	d.d.Resize(fyne.NewSize(dialogWidth, min(rows.MinSize().Height+120, 480)))
 	d.show()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -78,7 +79,7 @@ type groupCounts struct{ unread, mentions int }
 func New(w fyne.Window, b Backend) *App {
 	a := newApp(w, b)
 	a.notify = func(title, body string) {
-		fyne.CurrentApp().SendNotification(fyne.NewNotification(title, body))
+		fyne.CurrentApp().SendNotification(fyne.NewNotification(title, notificationBody(runtime.GOOS, body)))
 	}
 	lc := fyne.CurrentApp().Lifecycle()
 	lc.SetOnEnteredForeground(func() { a.foreground = true; a.convo.markRead(false) })

@@ -206,6 +206,7 @@ func (c *conversation) close() {
 	c.replyTo, c.editing = nil, nil
 	c.searching, c.query, c.results = false, "", nil
 	c.highlight, c.unreadAt, c.newBelow = -1, -1, 0
+	c.pinAt = 0
 	c.contextBar.Hide()
 	c.list.reload(false)
 }
@@ -505,6 +506,9 @@ func (c *conversation) markRead(opening bool) {
 // reloadPins shows the group's pinned messages above the list.
 func (c *conversation) reloadPins() {
 	pins, err := c.a.b.Pinned(c.a.community, c.a.group)
+	if err != nil {
+		c.a.log("pinned messages", err) // the list below still shows them
+	}
 	if err != nil || len(pins) == 0 {
 		c.pins = nil
 		c.pinBar.Hide()

@@ -49,7 +49,7 @@ func NewFirstRun(a fyne.App, create FirstRun, ready func(Backend), spawn func(fu
 			s.errLabel.Hide()
 		case len(t) > maxNameLen || !utf8.ValidString(t):
 			s.button.Disable()
-			s.errLabel.SetText("That name is too long; keep it under 64 characters.")
+			s.errLabel.SetText(tooLongName)
 			s.errLabel.Show()
 		default:
 			s.button.Enable()

@@ -75,7 +75,7 @@ func nameProblem(name, what string) string {
 	case n == "":
 		return "Give the " + what + " a name."
 	case len(n) > maxNameLen:
-		return "That name is too long; keep it under 64 characters."
+		return tooLongName
 	}
 	return ""
 }
@@ -83,7 +83,7 @@ func nameProblem(name, what string) string {
 // descriptionProblem says what is wrong with a description, or "".
 func descriptionProblem(d string) string {
 	if len(strings.TrimSpace(d)) > crdt.MaxDescLen {
-		return "The description is too long; keep it under 1,000 characters."
+		return "The description is too long; keep it under 1,000 letters (emoji and accented letters count as 2 to 4)."
 	}
 	return ""
 }
@@ -428,3 +428,7 @@ func (a *App) groupsChanged(cid crdt.ID) {
 		a.reloadGroups()
 	}
 }
+
+// tooLongName says a name is over maxNameLen bytes, which is fewer
+// characters than bytes for emoji and most non-Latin scripts.
+const tooLongName = "That name is too long; keep it under 64 letters (emoji and accented letters count as 2 to 4)."

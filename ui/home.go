@@ -315,7 +315,18 @@ func (a *App) confirmLeaveGroup(g node.Group) {
 // setMuted mutes or unmutes a group's notifications.
 func (a *App) setMuted(g node.Group, muted bool) {
 	cid := a.community
-	a.act("Could not change the notifications", func(ctx context.Context) error {
+	a.background(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
 		return a.b.SetMuted(ctx, cid, g.ID, muted)
-	}, a.reloadGroups)
+	}, func(err error) {
+		if err != nil {
+			a.showError("Could not change the notifications", err)
+		}
+		// Either way, so a check box that was ticked shows what is so.
+		a.reloadGroups()
+		if a.infoShown {
+			a.info.refresh()
+		}
+	})
 }

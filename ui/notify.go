@@ -3,6 +3,7 @@ package ui
 import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/node"
+	"html"
 )
 
 // checkCommunity reads community cid's groups to notice what to notify.
@@ -71,4 +72,15 @@ func (a *App) latest(c node.Community, g node.Group, mention bool) (node.Message
 		}
 	}
 	return node.Message{}, false
+}
+
+// notificationBody is body as a system notification shows it as typed.
+// Linux notification servers may read the body as markup (the
+// freedesktop spec's body-markup), so a message with "<b>" or "&" in it
+// is escaped there; elsewhere the text goes as it is.
+func notificationBody(goos, body string) string {
+	if goos != "linux" {
+		return body
+	}
+	return html.EscapeString(body)
 }

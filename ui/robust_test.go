@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +95,35 @@ func TestPollPastClosingTime(t *testing.T) {
 	p = h.row(0).poll
 	if got := p.summary(); !strings.HasSuffix(got, "closed Wed Nov 25, 10:30") || p.options[0].enabled || p.canClose {
 		t.Fatalf("past its closing time the poll reads %q (votable %v)", got, p.options[0].enabled)
+	}
+}
+
+// TestNotificationBodyEscaped: on Linux, where notification servers may
+// read markup, a message's "<b>" and "&" reach the member as typed.
+func TestNotificationBodyEscaped(t *testing.T) {
+	body := `Buy 2 & get <b>1</b> free`
+	if got := notificationBody("linux", body); got != "Buy 2 &amp; get &lt;b&gt;1&lt;/b&gt; free" {
+		t.Fatalf("linux: %q", got)
+	}
+	if got := notificationBody("darwin", body); got != body {
+		t.Fatalf("darwin: %q", got)
+	}
+}
+
+// TestMuteFailureShowsWhatIsSo: when muting fails the box does not stay
+// ticked as if it had worked.
+func TestMuteFailureShowsWhatIsSo(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	h.community("Glow Team", "member", 4, "General")
+	h.a.setInfoShown(true)
+	f.failNext("SetMuted", errors.New("disk full"))
+	test.Tap(h.a.info.mute)
+	h.drain()
+	if h.a.info.mute.Checked {
+		t.Fatal("the mute box is ticked though muting failed")
+	}
+	if got := h.a.lastDialog.title; got != "Could not change the notifications" {
+		t.Fatalf("the failure shows %q", got)
 	}
 }
