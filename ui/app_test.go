@@ -16,6 +16,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -597,4 +598,11 @@ func writeScreenshot(t *testing.T, name string, img image.Image) {
 	if err := png.Encode(f, img); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// typeShortcut presses Ctrl (Cmd on macOS) with key on the window, as the
+// driver delivers a shortcut no focused widget takes.
+func (h *harness) typeShortcut(key fyne.KeyName) {
+	h.t.Helper()
+	h.w.Canvas().(fyne.Shortcutable).TypedShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault})
 }

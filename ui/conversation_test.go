@@ -393,7 +393,7 @@ func TestSearch(t *testing.T) {
 	f.fill(c.ID, gid, 60)
 	f.deliver(c.ID, gid, "Chloe", "The Brochure is in the Training group", false)
 	h.drain()
-	h.a.shortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault})
+	h.typeShortcut(fyne.KeyF)
 	cv := h.a.convo
 	if !cv.searchBar.Visible() {
 		t.Fatal("Ctrl+F did not open the search bar")
@@ -439,7 +439,7 @@ func TestSwitcher(t *testing.T) {
 	h.community("Glow Team", "member", 4, "General")
 	other := f.addCommunity("Spring Launch 2027", "member", 48)
 	h.drain()
-	h.a.shortcut(&desktop.CustomShortcut{KeyName: fyne.KeyK, Modifier: fyne.KeyModifierShortcutDefault})
+	h.typeShortcut(fyne.KeyK)
 	s := h.a.switcher
 	if s == nil || len(s.matches) != 6 {
 		t.Fatalf("switcher lists %v", s)
@@ -458,7 +458,7 @@ func TestSwitcher(t *testing.T) {
 	if h.a.community != other.ID || h.a.group != other.ID || s.d.open {
 		t.Fatal("Enter did not open Spring Launch's announcements")
 	}
-	h.a.shortcut(&desktop.CustomShortcut{KeyName: fyne.KeyK, Modifier: fyne.KeyModifierShortcutDefault})
+	h.typeShortcut(fyne.KeyK)
 	h.a.switcher.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	if h.a.switcher != nil {
 		t.Fatal("Esc did not close the switcher")

@@ -117,7 +117,7 @@ func TestInfoPane(t *testing.T) {
 	if h.a.info.root.Visible() {
 		t.Fatal("info pane open by default")
 	}
-	h.a.shortcut(ctrl(fyne.KeyI))
+	h.typeShortcut(fyne.KeyI)
 	p := h.a.info
 	if !p.root.Visible() || p.title.Text != "Product questions" || !strings.Contains(p.policy.String(), "Any member of Glow Team can join") {
 		t.Fatalf("info pane: visible=%v title %q policy %q", p.root.Visible(), p.title.Text, p.policy.String())
@@ -136,7 +136,7 @@ func TestInfoPane(t *testing.T) {
 		t.Fatal("muting from the info pane did not mute")
 	}
 	h.a.escape()
-	h.a.shortcut(ctrl(fyne.KeyI))
+	h.typeShortcut(fyne.KeyI)
 	if p.root.Visible() {
 		t.Fatal("Ctrl+I did not hide the info pane")
 	}
