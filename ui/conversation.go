@@ -662,7 +662,7 @@ func (c *conversation) startEdit(m node.Message) {
 	c.contextLabel.Refresh()
 	c.contextBar.Show()
 	c.composer.SetText(m.Text)
-	c.composer.CursorRow = strings.Count(m.Text, "\n")
+	cursorToEnd(&c.composer.Entry)
 	c.a.focus(c.composer)
 }
 
@@ -698,4 +698,17 @@ func (c *conversation) now() time.Time { return c.a.now() }
 func (c *conversation) idOf(i int) crdt.ID {
 	m, _ := c.message(i)
 	return m.ID
+}
+
+// cursorToEnd puts e's cursor after its last character through the
+// entry's own keys: its rows are the lines as shown, wrapped ones too.
+func cursorToEnd(e *widget.Entry) {
+	for range len(e.Text) + 1 {
+		row := e.CursorRow
+		e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+		if e.CursorRow == row {
+			break
+		}
+	}
+	e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd})
 }

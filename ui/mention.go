@@ -68,17 +68,17 @@ func suggest(members map[string]node.Member, self, q string) []node.Member {
 }
 
 // cursorOffset is the entry's cursor as a byte offset into its text.
+// The entry counts its cursor's rows as shown, wrapped lines each a row;
+// CursorTextOffset maps them back to the text.
 func cursorOffset(e *widget.Entry) int {
-	lines := strings.Split(e.Text, "\n")
-	off := 0
-	for i := 0; i < e.CursorRow && i < len(lines); i++ {
-		off += len(lines[i]) + 1
+	runes := e.CursorTextOffset()
+	for i := range e.Text {
+		if runes == 0 {
+			return i
+		}
+		runes--
 	}
-	if e.CursorRow < len(lines) {
-		line := []rune(lines[e.CursorRow])
-		off += len(string(line[:min(e.CursorColumn, len(line))]))
-	}
-	return min(off, len(e.Text))
+	return len(e.Text)
 }
 
 // mentionPicker offers the members matching an @name being typed in the
@@ -92,6 +92,8 @@ type mentionPicker struct {
 	sel     int
 	at      int // byte offset of the '@' being completed
 	end     int // byte offset of the cursor
+	// inserting: pick is typing the name in; the picker stays shut.
+	inserting bool
 }
 
 func newMentionPicker(c *composer) *mentionPicker {
@@ -107,7 +109,7 @@ func (c *composer) updateMentions() {
 	if ok && c.a != nil {
 		matches = suggest(c.a.memberIndex(), c.a.self.PeerID, q)
 	}
-	if len(matches) == 0 {
+	if len(matches) == 0 || p.inserting || complete(matches, q) {
 		p.close()
 		return
 	}
@@ -153,15 +155,36 @@ func (p *mentionPicker) pick(i int) {
 		return
 	}
 	c := p.c
-	name := "@" + p.matches[i].Name + " "
-	text := c.Text[:p.at] + name + c.Text[p.end:]
+	name := p.matches[i].Name + " "
+	query := utf8.RuneCountInString(c.Text[p.at+1 : p.end])
 	p.close()
-	c.SetText(text)
-	before := text[:p.at+len(name)]
-	c.CursorRow = strings.Count(before, "\n")
-	c.CursorColumn = utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:])
-	c.Refresh()
+	// Through the entry's own keys, so its cursor (which counts wrapped
+	// rows) ends after the name.
+	p.inserting = true
+	for range query {
+		c.Entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyBackspace})
+	}
+	for _, r := range name {
+		c.Entry.TypedRune(r)
+	}
+	p.inserting = false
 	if c.a != nil {
 		c.a.focus(c)
 	}
+}
+
+// complete reports whether query q is a whole member's name followed by
+// a space: the mention is done (just picked, or typed out), even though a
+// longer name ("Alice Smith" after "Alice ") still matches.
+func complete(matches []node.Member, q string) bool {
+	name, ok := strings.CutSuffix(q, " ")
+	if !ok {
+		return false
+	}
+	for _, m := range matches {
+		if strings.EqualFold(m.Name, name) {
+			return true
+		}
+	}
+	return false
 }

@@ -127,3 +127,46 @@ func TestMuteFailureShowsWhatIsSo(t *testing.T) {
 		t.Fatalf("the failure shows %q", got)
 	}
 }
+
+// TestMentionInWrappedText: picking a mention after a paragraph long
+// enough to wrap puts the name where the @ was and the cursor after it;
+// a picked name that begins a longer one ("Ben" of "Ben Carter") closes
+// the picker, so the next Enter sends.
+func TestMentionInWrappedText(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	c := h.community("Glow Team", "member", 4, "General")
+	f.mu.Lock()
+	f.comm(c.ID).members = append(f.comm(c.ID).members, node.Member{PeerID: "12D3KooWFakePeerIdOfBenCarter", Name: "Ben Carter", Role: "member"})
+	f.mu.Unlock()
+	cm := h.a.convo.composer
+	first := strings.Repeat("Our spring launch starts Monday and every new distributor gets the starter kit. ", 4)
+	test.Type(cm, first)
+	cm.KeyDown(&fyne.KeyEvent{Name: "LeftShift"})
+	cm.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	cm.KeyUp(&fyne.KeyEvent{Name: "LeftShift"})
+	h.w.Canvas().Capture() // lay out: the paragraph wraps
+	test.Type(cm, "Thanks @ch")
+	if !cm.picker.open() {
+		t.Fatalf("no suggestions after a wrapped paragraph; the cursor is at %d of %d", cm.CursorTextOffset(), len([]rune(cm.Text)))
+	}
+	cm.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	test.Type(cm, "!")
+	if want := first + "\nThanks @Chloe !"; cm.Text != want {
+		t.Fatalf("after picking in wrapped text:\n%q\nwant\n%q", cm.Text, want)
+	}
+
+	cm.SetText("")
+	test.Type(cm, "Welcome @Ben")
+	if len(cm.picker.matches) != 2 {
+		t.Fatalf("suggestions for @Ben: %v", cm.picker.matches)
+	}
+	cm.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if cm.picker.open() {
+		t.Fatalf("the picker stays open after picking: %v", cm.picker.matches)
+	}
+	cm.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if n := len(f.posts); n == 0 || !strings.HasPrefix(f.posts[n-1], "Welcome @Ben") {
+		t.Fatalf("Enter after picking did not send: %q", f.posts)
+	}
+}
