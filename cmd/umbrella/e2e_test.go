@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
+	"github.com/umbrella-p2p/umbrella/internal/proctest"
 	"github.com/umbrella-p2p/umbrella/ui"
 )
 
@@ -140,38 +141,6 @@ func TestE2ECommandLine(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// eventually polls cond every 200 ms until it holds or within passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		<-tick.C
-	}
-}
-
 // needTools fails (not skips) when the X tools are missing: make test
 // installs them.
 func needTools(t *testing.T) {
@@ -196,7 +165,7 @@ func startXvfb(t *testing.T) string {
 		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
 			continue
 		}
-		var out lockedBuffer
+		var out proctest.Buffer
 		x := exec.Command("Xvfb", fmt.Sprintf(":%d", n), "-screen", "0", "1280x800x24", "-nolisten", "tcp")
 		x.Stdout, x.Stderr = &out, &out
 		if err := x.Start(); err != nil {
@@ -366,7 +335,7 @@ func TestE2EXvfbFirstRun(t *testing.T) {
 	}
 	display := startXvfb(t)
 	home := filepath.Join(t.TempDir(), "home")
-	var stderr lockedBuffer
+	var stderr proctest.Buffer
 	app := exec.Command(bin, "--home", home, "--log-level", "info", "--listen", "/ip4/127.0.0.1/tcp/0")
 	app.Env = appEnv(t, display)
 	app.Stdout, app.Stderr = &stderr, &stderr
@@ -386,7 +355,7 @@ func TestE2EXvfbFirstRun(t *testing.T) {
 		}
 	}()
 
-	eventually(t, 60*time.Second, "the app to log the first-run screen", func() bool {
+	proctest.Eventually(t, 60*time.Second, "the app to log the first-run screen", func() bool {
 		for _, line := range strings.Split(stderr.String(), "\n") {
 			if strings.Contains(line, "component=app") && strings.Contains(line, "screen=first-run") {
 				return true

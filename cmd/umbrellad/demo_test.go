@@ -1,16 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/internal/proctest"
 )
 
 // demoMsg is a message as `messages --json` prints it, with what the demo
@@ -45,24 +45,6 @@ func (m demoMsg) reacted(emoji, by string) bool {
 	return slices.ContainsFunc(m.Reactions, func(r demoReaction) bool { return r.Emoji == emoji && slices.Contains(r.By, by) })
 }
 
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestE2EDemo runs `umbrellad demo` as a real process and joins its
 // community with a real `umbrellad serve`: the newcomer finds the scripted
 // story (announcements, a poll with votes, reactions, a pin, a reply), is
@@ -71,7 +53,7 @@ func TestE2EDemo(t *testing.T) {
 	bin := buildDaemon(t)
 	dir := t.TempDir()
 	linkFile := filepath.Join(dir, "link")
-	var out lockedBuffer
+	var out proctest.Buffer
 	demo := exec.Command(bin, "demo", "--home", filepath.Join(dir, "members"), "--link-file", linkFile)
 	demo.Stdout, demo.Stderr = &out, &out
 	if err := demo.Start(); err != nil {
@@ -91,7 +73,7 @@ func TestE2EDemo(t *testing.T) {
 	}()
 
 	var link string
-	eventually(t, 90*time.Second, "the demo to write its link", func() bool {
+	proctest.Eventually(t, 90*time.Second, "the demo to write its link", func() bool {
 		b, err := os.ReadFile(linkFile)
 		link = strings.TrimSpace(string(b))
 		return err == nil && strings.HasPrefix(link, "umbrella://join/")
@@ -133,7 +115,7 @@ func TestE2EDemo(t *testing.T) {
 		t.Fatalf("community description %q", settings.Description)
 	}
 	groups := map[string]string{} // name → id
-	eventually(t, 30*time.Second, "the newcomer to read the group names", func() bool {
+	proctest.Eventually(t, 30*time.Second, "the newcomer to read the group names", func() bool {
 		var gs []struct{ ID, Name, Kind string }
 		alex.jsonRun(&gs, "groups", "--community", c)
 		for _, g := range gs {
@@ -156,13 +138,13 @@ func TestE2EDemo(t *testing.T) {
 		return ms
 	}
 
-	eventually(t, 60*time.Second, "the welcome and promotion announcements", func() bool {
+	proctest.Eventually(t, 60*time.Second, "the welcome and promotion announcements", func() bool {
 		var ms []demoMsg
 		alex.jsonRun(&ms, "messages", "--community", c, "--group", announce)
 		return len(ms) >= 2 && ms[0].AuthorName == "Olivia Reyes" && strings.Contains(ms[0].Text, "Welcome to Glow Team") &&
 			slices.ContainsFunc(ms, func(m demoMsg) bool { return strings.Contains(m.Text, "promotion") })
 	})
-	eventually(t, 60*time.Second, "the pinned start-here message and the poll with its votes in General", func() bool {
+	proctest.Eventually(t, 60*time.Second, "the pinned start-here message and the poll with its votes in General", func() bool {
 		ms := msgs("General")
 		pinned := slices.ContainsFunc(ms, func(m demoMsg) bool { return m.Pinned && strings.Contains(m.Text, "Start here") })
 		poll := slices.ContainsFunc(ms, func(m demoMsg) bool {
@@ -171,20 +153,20 @@ func TestE2EDemo(t *testing.T) {
 		mention := slices.ContainsFunc(ms, func(m demoMsg) bool { return len(m.Mentions) > 0 })
 		return pinned && poll && mention
 	})
-	eventually(t, 60*time.Second, "the win with its 🎉 and 👏", func() bool {
+	proctest.Eventually(t, 60*time.Second, "the win with its 🎉 and 👏", func() bool {
 		return slices.ContainsFunc(msgs("Wins & Recognition"), func(m demoMsg) bool {
 			return m.AuthorName == "Dev Patel" && m.reacted("🎉", "Olivia Reyes") && m.reacted("👏", "Ben Carter")
 		})
 	})
-	eventually(t, 60*time.Second, "the product question and the leader's reply", func() bool {
+	proctest.Eventually(t, 60*time.Second, "the product question and the leader's reply", func() bool {
 		ms := msgs("Product questions")
 		return len(ms) >= 2 && ms[0].AuthorName == "Dev Patel" && ms[1].AuthorName == "Olivia Reyes" && ms[1].ReplyTo == ms[0].ID
 	})
-	eventually(t, 60*time.Second, "training in Training", func() bool {
+	proctest.Eventually(t, 60*time.Second, "training in Training", func() bool {
 		return slices.ContainsFunc(msgs("Training"), func(m demoMsg) bool { return strings.Contains(m.Text, "Training:") })
 	})
 
-	eventually(t, 60*time.Second, "the leader's welcome mentioning the newcomer", func() bool {
+	proctest.Eventually(t, 60*time.Second, "the leader's welcome mentioning the newcomer", func() bool {
 		return slices.ContainsFunc(msgs("General"), func(m demoMsg) bool {
 			return m.AuthorName == "Olivia Reyes" && strings.Contains(m.Text, "Welcome @Alex Kim") && slices.Contains(m.Mentions, self.PeerID)
 		})
@@ -194,7 +176,7 @@ func TestE2EDemo(t *testing.T) {
 		ID string `json:"id"`
 	}
 	alex.jsonRun(&q, "post", "--community", c, "--group", groups["Product questions"], "--text", "Hi all! Can I use the night cream together with the serum?")
-	eventually(t, 60*time.Second, "an answer to the newcomer's question and Ben's wave", func() bool {
+	proctest.Eventually(t, 60*time.Second, "an answer to the newcomer's question and Ben's wave", func() bool {
 		ms := msgs("Product questions")
 		answered := slices.ContainsFunc(ms, func(m demoMsg) bool {
 			return m.AuthorName == "Olivia Reyes" && m.ReplyTo == q.ID && slices.Contains(m.Mentions, self.PeerID)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/internal/proctest"
 )
 
 // TestE2EAdmin drives two real daemons through running a community: an
@@ -53,7 +55,7 @@ func TestE2EAdmin(t *testing.T) {
 			t.Logf("olivia:\n%s\nben:\n%s", olivia.log, ben.log)
 		}
 	}()
-	eventually(t, 30*time.Second, "ben to be let in", func() bool {
+	proctest.Eventually(t, 30*time.Second, "ben to be let in", func() bool {
 		out, _, code := ben.cli("members", "--community", c, "--json")
 		var ms []member
 		return code == 0 && json.Unmarshal([]byte(out), &ms) == nil && slices.ContainsFunc(ms, func(m member) bool { return m.PeerID == reqs[0].PeerID && m.Name == "Ben" && m.Role == "member" })
@@ -86,7 +88,7 @@ func TestE2EAdmin(t *testing.T) {
 	olivia.jsonRun(&groups, "groups", "--community", c)
 	general := groups[1].ID
 	olivia.mustRun("group", "update", "--community", c, "--group", general, "--name", "Lobby", "--archive")
-	eventually(t, 10*time.Second, "ben to see the group renamed and archived", func() bool {
+	proctest.Eventually(t, 10*time.Second, "ben to see the group renamed and archived", func() bool {
 		ben.jsonRun(&groups, "groups", "--community", c)
 		return groups[1].Name == "Lobby" && groups[1].Archived
 	})

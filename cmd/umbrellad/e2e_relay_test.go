@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/internal/proctest"
 	"github.com/umbrella-p2p/umbrella/node"
 )
 
@@ -48,7 +49,7 @@ func TestE2EThroughRelay(t *testing.T) {
 		d.jsonRun(&st, "status")
 		return st
 	}
-	eventually(t, 30*time.Second, "a to hold a relay reservation", func() bool {
+	proctest.Eventually(t, 30*time.Second, "a to hold a relay reservation", func() bool {
 		for _, addr := range status(a).Addrs {
 			if strings.Contains(addr, "/p2p-circuit") {
 				return true
@@ -73,7 +74,7 @@ func TestE2EThroughRelay(t *testing.T) {
 	a.mustRun("post", "--community", comm.ID.String(), "--group", gid, "--text", "Welcome Ben! Start with the product guide.")
 	b.mustRun("post", "--community", comm.ID.String(), "--group", gid, "--text", "Thanks Olivia, reading it now")
 	for _, d := range []*daemon{a, b} {
-		eventually(t, 30*time.Second, d.home+" to see both messages", func() bool {
+		proctest.Eventually(t, 30*time.Second, d.home+" to see both messages", func() bool {
 			var ms []node.Message
 			d.jsonRun(&ms, "messages", "--community", comm.ID.String(), "--group", gid)
 			return len(ms) == 2

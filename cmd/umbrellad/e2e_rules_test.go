@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/internal/proctest"
 )
 
 type fullMsg struct {
@@ -68,7 +70,7 @@ func TestE2ECommunityRules(t *testing.T) {
 		d.mustRun("join", "--link", inv.Link)
 	}
 	for _, d := range []*daemon{olivia, ben, cal} {
-		eventually(t, 20*time.Second, d.home+" to see three members", func() bool { return len(d.members(c)) == 3 })
+		proctest.Eventually(t, 20*time.Second, d.home+" to see three members", func() bool { return len(d.members(c)) == 3 })
 	}
 	var groups []struct{ ID, Name, Kind string }
 	olivia.jsonRun(&groups, "groups", "--community", c)
@@ -81,17 +83,17 @@ func TestE2ECommunityRules(t *testing.T) {
 	}
 	var ann struct{ ID string }
 	olivia.jsonRun(&ann, "announce", "--community", c, "--text", "Welcome! Training call Monday 7pm.")
-	eventually(t, 10*time.Second, "ben to see the announcement", func() bool { return len(ben.full(c, c)) == 1 })
+	proctest.Eventually(t, 10*time.Second, "ben to see the announcement", func() bool { return len(ben.full(c, c)) == 1 })
 	ben.mustRun("react", "--community", c, "--group", c, "--message", ann.ID, "--emoji", "👍")
 
 	// A poll in General, with votes from two members.
 	var poll struct{ ID string }
 	olivia.jsonRun(&poll, "poll", "create", "--community", c, "--group", general, "--question", "Best time for training?", "--option", "Morning", "--option", "Evening")
 	for _, d := range []*daemon{ben, cal} {
-		eventually(t, 10*time.Second, d.home+" to see the poll", func() bool { return len(d.full(c, general)) == 1 })
+		proctest.Eventually(t, 10*time.Second, d.home+" to see the poll", func() bool { return len(d.full(c, general)) == 1 })
 		d.mustRun("vote", "--community", c, "--group", general, "--poll", poll.ID, "--option", "2")
 	}
-	eventually(t, 10*time.Second, "olivia to count two votes and a reaction", func() bool {
+	proctest.Eventually(t, 10*time.Second, "olivia to count two votes and a reaction", func() bool {
 		var m fullMsg
 		olivia.jsonRun(&m, "poll", "show", "--community", c, "--group", general, "--poll", poll.ID)
 		anns := olivia.full(c, c)
@@ -112,19 +114,19 @@ func TestE2ECommunityRules(t *testing.T) {
 
 	// Promote Cal; remove Ben.
 	olivia.mustRun("member", "promote", "--community", c, "--member", olivia.members(c)["Cal"].PeerID)
-	eventually(t, 10*time.Second, "cal to become admin", func() bool { return cal.members(c)["Cal"].Role == "admin" })
+	proctest.Eventually(t, 10*time.Second, "cal to become admin", func() bool { return cal.members(c)["Cal"].Role == "admin" })
 	ben.mustRun("post", "--community", c, "--group", general, "--text", "Hi all, Ben here")
-	eventually(t, 10*time.Second, "olivia to see ben's post", func() bool { return len(olivia.full(c, general)) == 2 })
+	proctest.Eventually(t, 10*time.Second, "olivia to see ben's post", func() bool { return len(olivia.full(c, general)) == 2 })
 	olivia.mustRun("member", "remove", "--community", c, "--member", olivia.members(c)["Ben"].PeerID)
 	for _, d := range []*daemon{olivia, cal, ben} {
-		eventually(t, 10*time.Second, d.home+" to see ben removed", func() bool { _, in := d.members(c)["Ben"]; return !in })
+		proctest.Eventually(t, 10*time.Second, d.home+" to see ben removed", func() bool { _, in := d.members(c)["Ben"]; return !in })
 	}
 	_, errOut, code = ben.cli("post", "--community", c, "--group", general, "--text", "I'm still here, buy my stuff")
 	if code == 0 || !strings.Contains(errOut, "not a member") {
 		t.Fatalf("removed member's post: exit %d, %q", code, errOut)
 	}
 	cal.mustRun("post", "--community", c, "--group", general, "--text", "Cal here, now an admin")
-	eventually(t, 10*time.Second, "olivia to see cal's post", func() bool { return len(olivia.full(c, general)) == 3 })
+	proctest.Eventually(t, 10*time.Second, "olivia to see cal's post", func() bool { return len(olivia.full(c, general)) == 3 })
 	for _, d := range []*daemon{olivia, cal} {
 		var got []string
 		for _, m := range d.full(c, general) {

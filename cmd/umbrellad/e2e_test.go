@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/internal/proctest"
 )
 
 // daemonBin is the umbrellad binary built once for the end-to-end tests.
@@ -123,7 +124,7 @@ func (d *daemon) start(extra ...string) {
 			d.t.Logf("log of %s (pid %d):\n%s", d.home, proc.Process.Pid, log)
 		}
 	})
-	eventually(d.t, 20*time.Second, "daemon "+d.home+" to answer", func() bool {
+	proctest.Eventually(d.t, 20*time.Second, "daemon "+d.home+" to answer", func() bool {
 		_, _, code := d.cli("communities")
 		return code == 0
 	})
@@ -143,22 +144,6 @@ func (d *daemon) stop() {
 	case <-time.After(20 * time.Second):
 		d.proc.Process.Kill()
 		d.t.Fatalf("daemon did not stop on SIGTERM:\n%s", d.log)
-	}
-}
-
-// eventually polls cond every 100 ms until it holds or the deadline passes.
-// Real processes have no virtual clock to wait on, so a bounded poll is the
-// honest way to wait for them.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		<-tick.C
 	}
 }
 
@@ -227,9 +212,9 @@ func TestE2ETwoDaemons(t *testing.T) {
 	gid := groups[1].ID
 
 	a.mustRun("post", "--community", comm.Community, "--group", gid, "--text", "Welcome to the team, Ben!")
-	eventually(t, 10*time.Second, "b to receive a's message", func() bool { return len(b.messages(comm.Community, gid)) == 1 })
+	proctest.Eventually(t, 10*time.Second, "b to receive a's message", func() bool { return len(b.messages(comm.Community, gid)) == 1 })
 	b.mustRun("post", "--community", comm.Community, "--group", gid, "--text", "Thanks! Excited to start.")
-	eventually(t, 10*time.Second, "a to receive b's message", func() bool { return len(a.messages(comm.Community, gid)) == 2 })
+	proctest.Eventually(t, 10*time.Second, "a to receive b's message", func() bool { return len(a.messages(comm.Community, gid)) == 2 })
 	want := []string{"Olivia: Welcome to the team, Ben!", "Ben: Thanks! Excited to start."}
 	for _, d := range []*daemon{a, b} {
 		if got := texts(d.messages(comm.Community, gid)); !slices.Equal(got, want) {
@@ -248,7 +233,7 @@ func TestE2ETwoDaemons(t *testing.T) {
 	}
 	// The restarted daemons find each other again without a new invite.
 	b.mustRun("post", "--community", comm.Community, "--group", gid, "--text", "Still here after a restart")
-	eventually(t, 20*time.Second, "a to receive b's post after restart", func() bool { return len(a.messages(comm.Community, gid)) == 3 })
+	proctest.Eventually(t, 20*time.Second, "a to receive b's post after restart", func() bool { return len(a.messages(comm.Community, gid)) == 3 })
 }
 
 // TestE2EBadInput: every kind of bad input gets a clear error and a
