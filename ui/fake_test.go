@@ -265,26 +265,18 @@ func (f *fakeBackend) Settings(cid crdt.ID) (node.Settings, error) {
 }
 
 func (f *fakeBackend) UpdateSettings(_ context.Context, cid crdt.ID, s node.Settings) error {
-	f.mu.Lock()
-	if err := f.enter("UpdateSettings"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	c := f.comm(cid)
-	if c.info.Role == "member" {
-		f.mu.Unlock()
-		return fmt.Errorf("%w: a member may not change the settings", crdt.ErrUnauthorized)
-	}
-	if strings.TrimSpace(s.Name) == "" {
-		f.mu.Unlock()
-		return fmt.Errorf("%w: the community name is empty", crdt.ErrInvalid)
-	}
-	s.Deactivated = c.settings.Deactivated
-	c.settings = s
-	f.logAudit(c, "settings", "", "")
-	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
-	return nil
+	return f.changeCommunity("UpdateSettings", cid, func(c *fakeCommunity) error {
+		if c.info.Role == "member" {
+			return fmt.Errorf("%w: a member may not change the settings", crdt.ErrUnauthorized)
+		}
+		if strings.TrimSpace(s.Name) == "" {
+			return fmt.Errorf("%w: the community name is empty", crdt.ErrInvalid)
+		}
+		s.Deactivated = c.settings.Deactivated
+		c.settings = s
+		f.logAudit(c, "settings", "", "")
+		return nil
+	})
 }
 
 func (f *fakeBackend) LeaveCommunity(_ context.Context, cid crdt.ID) error {
@@ -345,70 +337,38 @@ func (f *fakeBackend) CreateGroup(_ context.Context, cid crdt.ID, name, descript
 }
 
 func (f *fakeBackend) UpdateGroup(_ context.Context, cid, gid crdt.ID, s node.GroupSettings) error {
-	f.mu.Lock()
-	if err := f.enter("UpdateGroup"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	c, g, err := f.group(cid, gid)
-	if err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	if c.info.Role == "member" {
-		f.mu.Unlock()
-		return fmt.Errorf("%w: a member may not change this group", crdt.ErrUnauthorized)
-	}
-	g.info.Name, g.info.Description, g.info.Policy, g.info.Archived = s.Name, s.Description, s.Policy, s.Archived
-	if s.Approve {
-		g.info.Suggested = false
-	}
-	f.logAudit(c, "group.update", "", s.Name)
-	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
-	return nil
+	return f.changeGroup("UpdateGroup", cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
+		if c.info.Role == "member" {
+			return fmt.Errorf("%w: a member may not change this group", crdt.ErrUnauthorized)
+		}
+		g.info.Name, g.info.Description, g.info.Policy, g.info.Archived = s.Name, s.Description, s.Policy, s.Archived
+		if s.Approve {
+			g.info.Suggested = false
+		}
+		f.logAudit(c, "group.update", "", s.Name)
+		return nil
+	}, node.EventGroups)
 }
 
 func (f *fakeBackend) JoinGroup(_ context.Context, cid, gid crdt.ID) error {
-	f.mu.Lock()
-	if err := f.enter("JoinGroup"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	_, g, err := f.group(cid, gid)
-	if err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	if g.info.Policy == "approval" {
-		g.requests = append(g.requests, node.JoinRequest{PeerID: f.self.PeerID, Name: f.self.Name, Time: f.clock})
-	} else if g.members != nil && !slices.Contains(g.members, f.self.PeerID) {
-		g.members = append(g.members, f.self.PeerID)
-	}
-	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
-	return nil
+	return f.changeGroup("JoinGroup", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
+		if g.info.Policy == "approval" {
+			g.requests = append(g.requests, node.JoinRequest{PeerID: f.self.PeerID, Name: f.self.Name, Time: f.clock})
+		} else if g.members != nil && !slices.Contains(g.members, f.self.PeerID) {
+			g.members = append(g.members, f.self.PeerID)
+		}
+		return nil
+	}, node.EventGroups)
 }
 
 func (f *fakeBackend) LeaveGroup(_ context.Context, cid, gid crdt.ID) error {
-	f.mu.Lock()
-	if err := f.enter("LeaveGroup"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	_, g, err := f.group(cid, gid)
-	if err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	if g.members == nil {
-		f.mu.Unlock()
-		return fmt.Errorf("%w: every member is in %s", crdt.ErrInvalid, g.info.Name)
-	}
-	g.members = slices.DeleteFunc(g.members, func(p string) bool { return p == f.self.PeerID })
-	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
-	return nil
+	return f.changeGroup("LeaveGroup", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
+		if g.members == nil {
+			return fmt.Errorf("%w: every member is in %s", crdt.ErrInvalid, g.info.Name)
+		}
+		g.members = slices.DeleteFunc(g.members, func(p string) bool { return p == f.self.PeerID })
+		return nil
+	}, node.EventGroups)
 }
 
 func (f *fakeBackend) GroupRequests(cid, gid crdt.ID) ([]node.JoinRequest, error) {
@@ -425,68 +385,39 @@ func (f *fakeBackend) GroupRequests(cid, gid crdt.ID) ([]node.JoinRequest, error
 }
 
 func (f *fakeBackend) DecideGroupJoin(_ context.Context, cid, gid crdt.ID, peerID string, approve bool) error {
-	f.mu.Lock()
-	if err := f.enter("DecideGroupJoin"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	_, g, err := f.group(cid, gid)
-	if err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	i := slices.IndexFunc(g.requests, func(r node.JoinRequest) bool { return r.PeerID == peerID })
-	if i < 0 {
-		f.mu.Unlock()
-		return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
-	}
-	g.requests = slices.Delete(g.requests, i, i+1)
-	if approve && g.members != nil {
-		g.members = append(g.members, peerID)
-	}
-	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
-	return nil
+	return f.changeGroup("DecideGroupJoin", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
+		i := slices.IndexFunc(g.requests, func(r node.JoinRequest) bool { return r.PeerID == peerID })
+		if i < 0 {
+			return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
+		}
+		g.requests = slices.Delete(g.requests, i, i+1)
+		if approve && g.members != nil {
+			g.members = append(g.members, peerID)
+		}
+		return nil
+	}, node.EventGroups)
 }
 
 func (f *fakeBackend) MarkRead(_ context.Context, cid, gid crdt.ID) error {
-	f.mu.Lock()
-	if err := f.enter("MarkRead"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	_, g, err := f.group(cid, gid)
-	if err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	n := f.others(g)
-	changed := g.readOthers != n
-	g.readOthers = n
-	f.mu.Unlock()
-	if changed {
+	changed := false
+	err := f.changeGroup("MarkRead", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
+		n := f.others(g)
+		changed = g.readOthers != n
+		g.readOthers = n
+		return nil
+	})
+	if err == nil && changed {
 		f.emit(node.Event{Kind: node.EventGroups, Community: cid})
 		f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
 	}
-	return nil
+	return err
 }
 
 func (f *fakeBackend) SetMuted(_ context.Context, cid, gid crdt.ID, muted bool) error {
-	f.mu.Lock()
-	if err := f.enter("SetMuted"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	_, g, err := f.group(cid, gid)
-	if err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	g.info.Muted = muted
-	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
-	return nil
+	return f.changeGroup("SetMuted", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
+		g.info.Muted = muted
+		return nil
+	}, node.EventGroups, node.EventCommunities)
 }
 
 func (f *fakeBackend) Members(cid crdt.ID) ([]node.Member, error) {
@@ -532,50 +463,34 @@ func (f *fakeBackend) member(c *fakeCommunity, peerID string) *node.Member {
 }
 
 func (f *fakeBackend) SetRole(_ context.Context, cid crdt.ID, peerID, role string) error {
-	f.mu.Lock()
-	if err := f.enter("SetRole"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	c := f.comm(cid)
-	m := f.member(c, peerID)
-	if m == nil {
-		f.mu.Unlock()
-		return fmt.Errorf("%s: %w", peerID, node.ErrUnknownMember)
-	}
-	if c.info.Role == "member" || (m.Role == "owner" && c.info.Role != "owner") {
-		f.mu.Unlock()
-		return fmt.Errorf("%w: a %s may not change the role of a %s", crdt.ErrUnauthorized, c.info.Role, m.Role)
-	}
-	m.Role = role
-	f.logAudit(c, "member.role", peerID, role)
-	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
-	return nil
+	return f.changeCommunity("SetRole", cid, func(c *fakeCommunity) error {
+		m := f.member(c, peerID)
+		if m == nil {
+			return fmt.Errorf("%s: %w", peerID, node.ErrUnknownMember)
+		}
+		if c.info.Role == "member" || (m.Role == "owner" && c.info.Role != "owner") {
+			return fmt.Errorf("%w: a %s may not change the role of a %s", crdt.ErrUnauthorized, c.info.Role, m.Role)
+		}
+		m.Role = role
+		f.logAudit(c, "member.role", peerID, role)
+		return nil
+	})
 }
 
 func (f *fakeBackend) RemoveMember(_ context.Context, cid crdt.ID, peerID string) error {
-	f.mu.Lock()
-	if err := f.enter("RemoveMember"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	c := f.comm(cid)
-	m := f.member(c, peerID)
-	if m == nil {
-		f.mu.Unlock()
-		return fmt.Errorf("%s: %w", peerID, node.ErrUnknownMember)
-	}
-	if c.info.Role == "member" || m.Role == "owner" {
-		f.mu.Unlock()
-		return fmt.Errorf("%w: a %s may not remove a %s", crdt.ErrUnauthorized, c.info.Role, m.Role)
-	}
-	f.logAudit(c, "member.remove", peerID, "")
-	c.members = slices.DeleteFunc(c.members, func(x node.Member) bool { return x.PeerID == peerID })
-	c.info.Members--
-	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
-	return nil
+	return f.changeCommunity("RemoveMember", cid, func(c *fakeCommunity) error {
+		m := f.member(c, peerID)
+		if m == nil {
+			return fmt.Errorf("%s: %w", peerID, node.ErrUnknownMember)
+		}
+		if c.info.Role == "member" || m.Role == "owner" {
+			return fmt.Errorf("%w: a %s may not remove a %s", crdt.ErrUnauthorized, c.info.Role, m.Role)
+		}
+		f.logAudit(c, "member.remove", peerID, "")
+		c.members = slices.DeleteFunc(c.members, func(x node.Member) bool { return x.PeerID == peerID })
+		c.info.Members--
+		return nil
+	})
 }
 
 // addRequest has someone ask to join community cid.
@@ -599,29 +514,22 @@ func (f *fakeBackend) JoinRequests(cid crdt.ID) ([]node.JoinRequest, error) {
 }
 
 func (f *fakeBackend) DecideJoin(_ context.Context, cid crdt.ID, peerID string, approve bool) error {
-	f.mu.Lock()
-	if err := f.enter("DecideJoin"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	c := f.comm(cid)
-	i := slices.IndexFunc(c.requests, func(r node.JoinRequest) bool { return r.PeerID == peerID })
-	if i < 0 {
-		f.mu.Unlock()
-		return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
-	}
-	r := c.requests[i]
-	if approve {
-		c.members = append(c.members, node.Member{PeerID: r.PeerID, Name: r.Name, Role: "member", SafetyNumber: "00000 11111 22222 33333 44444 55555"})
-		c.info.Members++
-		f.logAudit(c, "join.decide", peerID, "approved")
-	} else {
-		f.logAudit(c, "join.decide", peerID, "denied")
-	}
-	c.requests = slices.Delete(c.requests, i, i+1)
-	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
-	return nil
+	return f.changeCommunity("DecideJoin", cid, func(c *fakeCommunity) error {
+		i := slices.IndexFunc(c.requests, func(r node.JoinRequest) bool { return r.PeerID == peerID })
+		if i < 0 {
+			return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
+		}
+		r := c.requests[i]
+		if approve {
+			c.members = append(c.members, node.Member{PeerID: r.PeerID, Name: r.Name, Role: "member", SafetyNumber: "00000 11111 22222 33333 44444 55555"})
+			c.info.Members++
+			f.logAudit(c, "join.decide", peerID, "approved")
+		} else {
+			f.logAudit(c, "join.decide", peerID, "denied")
+		}
+		c.requests = slices.Delete(c.requests, i, i+1)
+		return nil
+	})
 }
 
 // logAudit records an admin action by the local member. Callers hold f.mu.
@@ -687,22 +595,15 @@ func (f *fakeBackend) Invites(cid crdt.ID) ([]node.InviteInfo, error) {
 }
 
 func (f *fakeBackend) RevokeInvite(_ context.Context, cid, id crdt.ID) error {
-	f.mu.Lock()
-	if err := f.enter("RevokeInvite"); err != nil {
-		f.mu.Unlock()
-		return err
-	}
-	c := f.comm(cid)
-	i := slices.IndexFunc(c.invites, func(x node.InviteInfo) bool { return x.ID == id })
-	if i < 0 {
-		f.mu.Unlock()
-		return fmt.Errorf("%w: no invite %s in this community", crdt.ErrInvalid, id.Short())
-	}
-	c.invites[i].Revoked = true
-	f.logAudit(c, "invite.revoke", "", "")
-	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
-	return nil
+	return f.changeCommunity("RevokeInvite", cid, func(c *fakeCommunity) error {
+		i := slices.IndexFunc(c.invites, func(x node.InviteInfo) bool { return x.ID == id })
+		if i < 0 {
+			return fmt.Errorf("%w: no invite %s in this community", crdt.ErrInvalid, id.Short())
+		}
+		c.invites[i].Revoked = true
+		f.logAudit(c, "invite.revoke", "", "")
+		return nil
+	})
 }
 
 func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progress func(node.JoinProgress)) (node.Community, error) {
@@ -907,6 +808,47 @@ func (f *fakeBackend) fill(cid, gid crdt.ID, n int) {
 	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
 }
 
+// changeCommunity runs fn on community cid under the lock, after the
+// failure method may be set to give; when it succeeds it emits an
+// EventCommunities.
+func (f *fakeBackend) changeCommunity(method string, cid crdt.ID, fn func(*fakeCommunity) error) error {
+	f.mu.Lock()
+	err := f.enter(method)
+	if err == nil {
+		if c := f.comm(cid); c == nil {
+			err = errors.New("unknown community")
+		} else {
+			err = fn(c)
+		}
+	}
+	f.mu.Unlock()
+	if err == nil {
+		f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	}
+	return err
+}
+
+// changeGroup runs fn on group gid under the lock, like changeCommunity,
+// and emits events when it succeeds.
+func (f *fakeBackend) changeGroup(method string, cid, gid crdt.ID, fn func(*fakeCommunity, *fakeGroup) error, events ...node.EventKind) error {
+	f.mu.Lock()
+	err := f.enter(method)
+	if err == nil {
+		var c *fakeCommunity
+		var g *fakeGroup
+		if c, g, err = f.group(cid, gid); err == nil {
+			err = fn(c, g)
+		}
+	}
+	f.mu.Unlock()
+	if err == nil {
+		for _, k := range events {
+			f.emit(node.Event{Kind: k, Community: cid, Group: gid})
+		}
+	}
+	return err
+}
+
 // find returns the message id in group gid, under f.mu.
 func (f *fakeBackend) find(cid, gid, id crdt.ID) (*fakeCommunity, *fakeGroup, *node.Message, error) {
 	c, g, err := f.group(cid, gid)
@@ -923,22 +865,13 @@ func (f *fakeBackend) find(cid, gid, id crdt.ID) (*fakeCommunity, *fakeGroup, *n
 
 // change runs fn on message id under the lock and emits its event.
 func (f *fakeBackend) change(method string, cid, gid, id crdt.ID, fn func(*fakeCommunity, *fakeGroup, *node.Message) error) error {
-	f.mu.Lock()
-	err := f.enter(method)
-	if err == nil {
-		var c *fakeCommunity
-		var g *fakeGroup
-		var m *node.Message
-		c, g, m, err = f.find(cid, gid, id)
-		if err == nil {
-			err = fn(c, g, m)
+	return f.changeGroup(method, cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
+		_, _, m, err := f.find(cid, gid, id)
+		if err != nil {
+			return err
 		}
-	}
-	f.mu.Unlock()
-	if err == nil {
-		f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
-	}
-	return err
+		return fn(c, g, m)
+	}, node.EventMessages)
 }
 
 func (f *fakeBackend) Edit(_ context.Context, cid, gid, id crdt.ID, text string) error {
