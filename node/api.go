@@ -66,8 +66,8 @@ type Member struct {
 	Role   string `json:"role"`
 	// SafetyNumber is the member's fingerprint (identity.SafetyNumber):
 	// compare it with what the member's own app shows. It is empty while
-	// the node computes it: when a list is missing more than a few (a
-	// big community just after start or just joined), it returns at once
+	// the node computes it: when a list is missing more than a few (a big
+	// community's first list since the node started), it returns at once
 	// and emits EventPeers once they are ready.
 	SafetyNumber string `json:"safety_number"`
 	// Online: this node is connected to the member right now.

@@ -54,10 +54,7 @@ type shownList struct {
 func (n *Node) shown(c *crdt.Community, gid crdt.ID) *shownList {
 	self := n.selfKey()
 	k := groupKey{c.ID(), gid}
-	ctrl, ops := c.ControlLen(), 0
-	if t := c.Timeline(gid); t != nil {
-		ops = t.Len()
-	}
+	ctrl, ops := groupLen(c, gid)
 	n.viewMu.Lock()
 	defer n.viewMu.Unlock()
 	n.viewTick++
@@ -484,8 +481,7 @@ func containsLower(s, lower string) bool {
 // warmUp builds, in the background after the node starts, the display
 // lists of the biggest groups the member is in (as many as are kept), so
 // that opening one of them soon after start costs a page, not a fold of
-// the whole group, and then every member's safety number. Whatever asks
-// first simply waits for the same work.
+// the whole group. Whatever asks first simply waits for the same work.
 func (n *Node) warmUp() {
 	defer n.wg.Done()
 	type big struct {
@@ -514,5 +510,13 @@ func (n *Node) warmUp() {
 			n.log.Debug("warm up", "group", g.k.group.Short(), "err", err)
 		}
 	}
-	n.warmSafetyNumbers()
+}
+
+// groupLen is how far community c's control log and group gid's timeline
+// have grown: what a cached view of the group was built from.
+func groupLen(c *crdt.Community, gid crdt.ID) (ctrl, ops int) {
+	if t := c.Timeline(gid); t != nil {
+		ops = t.Len()
+	}
+	return c.ControlLen(), ops
 }

@@ -91,10 +91,11 @@ func (c *safetyCache) numbers(keys []crdt.PublicKey) []string {
 }
 
 // safetyNumbers returns the safety numbers of keys for a members list.
-// When more than safetyInline are not known yet (a big community just
-// after start or just joined) it leaves those empty and computes them in
-// the background, one core at a time, then emits EventPeers so that lists
-// on screen read them again.
+// When more than safetyInline are not known yet (a big community's first
+// list since the node started) it leaves those empty and computes them in
+// the background, leaving a core free, then emits EventPeers so that
+// lists on screen read them again. Nothing computes them before a list
+// asks: a relay never does.
 func (n *Node) safetyNumbers(keys []crdt.PublicKey) []string {
 	out, missing := n.safety.lookup(keys)
 	switch {
@@ -125,29 +126,14 @@ func (n *Node) safetyNumbers(keys []crdt.PublicKey) []string {
 	return out
 }
 
-// fillSafety computes the safety numbers of keys not known yet, one core
-// at a time, in slices, so that a close is noticed within one.
+// fillSafety computes the safety numbers of keys not known yet on all
+// cores but one, in slices, so that a close is noticed within one.
 func (n *Node) fillSafety(keys []crdt.PublicKey) {
+	workers := max(1, runtime.GOMAXPROCS(0)-1)
 	for len(keys) > 0 && n.ctx.Err() == nil {
 		k := min(len(keys), 128)
 		out, missing := n.safety.lookup(keys[:k])
-		n.safety.fill(keys[:k], missing, out, 1)
+		n.safety.fill(keys[:k], missing, out, workers)
 		keys = keys[k:]
-	}
-}
-
-// warmSafetyNumbers computes the safety numbers of every member of every
-// community held, so the first members list opened after a start has
-// them all.
-func (n *Node) warmSafetyNumbers() {
-	for _, cid := range n.rep.Communities() {
-		var keys []crdt.PublicKey
-		_ = n.rep.View(cid, func(c *crdt.Community) error {
-			for k := range c.State().Members {
-				keys = append(keys, k)
-			}
-			return nil
-		})
-		n.fillSafety(keys)
 	}
 }

@@ -130,10 +130,7 @@ type tally struct {
 // a replica View of c.
 func (n *Node) counts(c *crdt.Community, gid crdt.ID) tally {
 	k := groupKey{c.ID(), gid}
-	ctrl, ops := c.ControlLen(), 0
-	if t := c.Timeline(gid); t != nil {
-		ops = t.Len()
-	}
+	ctrl, ops := groupLen(c, gid)
 	n.viewMu.Lock()
 	defer n.viewMu.Unlock()
 	gc := n.tallies[k]
