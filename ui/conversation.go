@@ -410,7 +410,7 @@ func (c *conversation) rowData(i int) rowData {
 	}
 	if m.Poll != nil {
 		g := c.openGroup
-		d.canVote = g.Joined && !g.Archived && !m.Poll.Closed && (m.Poll.Closes == nil || c.a.now().Before(*m.Poll.Closes))
+		d.canVote = g.Joined && !g.Archived // and the poll open, which bind checks when it shows it
 		d.canClose = g.Joined && !g.Archived && (m.Mine || c.a.isAdmin())
 	}
 	return d

@@ -170,3 +170,47 @@ func TestMentionInWrappedText(t *testing.T) {
 		t.Fatalf("Enter after picking did not send: %q", f.posts)
 	}
 }
+
+func TestClampLines(t *testing.T) {
+	for _, c := range []struct {
+		in         string
+		lines, max int
+		want       string
+	}{
+		{"", 3, 100, ""},
+		{"  Welcome!  ", 3, 100, "Welcome!"},
+		{"a\n\n\n\nb", 3, 100, "a\n\nb"},
+		{"a\nb\nc\nd", 2, 100, "a\nb…"},
+		{"a\n\nb\nc", 2, 100, "a…"},
+		{"abcdef", 3, 4, "abc…"},
+	} {
+		if got := clampLines(c.in, c.lines, c.max); got != c.want {
+			t.Errorf("clampLines(%q, %d, %d) = %q, want %q", c.in, c.lines, c.max, got, c.want)
+		}
+	}
+}
+
+// TestEditPutsCursorAtEnd: editing a message that wraps puts the cursor
+// after its last character, so what is typed goes at the end.
+func TestEditPutsCursorAtEnd(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	h.community("Glow Team", "owner", 4, "General")
+	long := strings.Repeat("Remember to log every order in the tracker before Friday. ", 4) + "\nThanks"
+	h.typeAndSend(strings.ReplaceAll(long, "\n", ""))
+	f.mu.Lock()
+	f.comm(h.a.community).groups[1].msgs[0].Text = long
+	f.mu.Unlock()
+	h.a.convo.reload()
+	h.w.Canvas().Capture()
+	m, ok := h.a.convo.message(0)
+	if !ok {
+		t.Fatal("no message 0")
+	}
+	h.a.convo.startEdit(m)
+	h.w.Canvas().Capture()
+	test.Type(h.a.convo.composer, "!")
+	if got := h.a.convo.composer.Text; got != long+"!" {
+		t.Fatalf("typing after starting an edit gives\n%q", got)
+	}
+}

@@ -175,30 +175,16 @@ func ellipsize(s string, n int) string {
 // characters it ends with "…". Descriptions may hold up to 1 KB of line
 // breaks, which would otherwise make a header taller than the screen.
 func clampLines(s string, maxLines, maxRunes int) string {
-	var out []string
-	blank := false
-	cut := false
+	var lines []string
 	for line := range strings.SplitSeq(strings.TrimSpace(s), "\n") {
 		line = strings.TrimSpace(line)
-		if line == "" {
-			blank = true
-			continue
+		if line != "" || (len(lines) > 0 && lines[len(lines)-1] != "") {
+			lines = append(lines, line)
 		}
-		if len(out) == maxLines {
-			cut = true
-			break
-		}
-		if blank && len(out) > 0 {
-			if len(out)+1 == maxLines {
-				cut = true
-				break
-			}
-			out = append(out, "")
-		}
-		blank = false
-		out = append(out, line)
 	}
-	r := []rune(strings.Join(out, "\n"))
+	cut := len(lines) > maxLines
+	lines = lines[:min(len(lines), maxLines)]
+	r := []rune(strings.TrimSpace(strings.Join(lines, "\n")))
 	if len(r) > maxRunes {
 		r, cut = r[:maxRunes-1], true
 	}
