@@ -1,6 +1,7 @@
 package node
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -50,13 +51,21 @@ func TestSafetyNumbersCached(t *testing.T) {
 
 // BenchmarkSafetyNumbers5000 measures the safety numbers of a 5,000-member
 // community's members list, which the info pane reads on each change of
-// who is online: the first time (computed on every core) and after.
+// who is online: the first time (computed on every core, and as the
+// node's background fill does it) and after.
 func BenchmarkSafetyNumbers5000(b *testing.B) {
 	keys := testKeys(5000)
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
 			c := &safetyCache{}
 			c.numbers(keys)
+		}
+	})
+	b.Run("background", func(b *testing.B) { // as a node fills a big list: all cores but one
+		for b.Loop() {
+			c := &safetyCache{}
+			out, missing := c.lookup(keys)
+			c.fill(keys, missing, out, max(1, runtime.GOMAXPROCS(0)-1))
 		}
 	})
 	b.Run("warm", func(b *testing.B) {
