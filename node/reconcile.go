@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -15,12 +16,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
-const (
-	reconcileProtocol protocol.ID = "/umbrella/reconcile/1"
-	// maxServedSessions bounds the reconciliations a node answers at once;
-	// each holds one set of (rank, id) items, 40 bytes an op.
-	maxServedSessions = 8
-)
+const reconcileProtocol protocol.ID = "/umbrella/reconcile/1"
 
 // readableSet is the reconciliation set of the ops of community cid that
 // member k may read. It is empty for a community this node does not hold.
@@ -141,17 +137,81 @@ func (n *Node) LastSync(cid crdt.ID) (SyncStats, bool) {
 
 var errBusy = errors.New("busy: too many reconciliations at once; try again later")
 
+// Bounds on the reconciliations a node answers. A session holds a set of
+// (rank, id) items, 40 bytes an op, for as long as the initiator takes its
+// turns, so slots are scarce: they go only to members, one member holds at
+// most maxSessionsPerPeer of them, and an initiator that goes quiet for
+// reconcileIdle loses its slot.
+const (
+	maxServedSessions  = 8
+	maxSessionsPerPeer = 2
+	// reconcileIdle is the longest a responder waits for the initiator's
+	// next frame (the first one included) or for its own reply to be read.
+	reconcileIdle = 10 * time.Second
+)
+
+// sessionSlots counts the reconciliations a node answers, in all and per
+// peer. Its zero value is not usable; see newSessionSlots.
+type sessionSlots struct {
+	mu     sync.Mutex
+	total  int             // guarded by mu
+	byPeer map[peer.ID]int // guarded by mu; no zero entries
+	max    int
+	per    int
+}
+
+func newSessionSlots(max, perPeer int) *sessionSlots {
+	return &sessionSlots{byPeer: map[peer.ID]int{}, max: max, per: perPeer}
+}
+
+// take gives p a slot, or reports false when every slot, or p's share of
+// them, is taken. release must be called once when the session ends.
+func (s *sessionSlots) take(p peer.ID) (release func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.total >= s.max || s.byPeer[p] >= s.per {
+		return nil, false
+	}
+	s.total++
+	s.byPeer[p]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.total--
+			if s.byPeer[p]--; s.byPeer[p] == 0 {
+				delete(s.byPeer, p)
+			}
+		})
+	}, true
+}
+
+// inUse returns the slots taken, in all and by p.
+func (s *sessionSlots) inUse(p peer.ID) (total, byPeer int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total, s.byPeer[p]
+}
+
+// handleReconcile answers one reconciliation. Nothing is held for the
+// initiator until it has shown it may reconcile: its first frame names the
+// community and must arrive within reconcileIdle, and only then, for a
+// member, is a session slot taken and the set built. Every later frame must
+// also come within reconcileIdle, and the whole session within
+// streamTimeout.
 func (n *Node) handleReconcile(s network.Stream) {
 	defer s.Close()
-	s.SetDeadline(time.Now().Add(streamTimeout))
-	from := s.Conn().RemotePeer()
-	select {
-	case n.sessions <- struct{}{}:
-		defer func() { <-n.sessions }()
-	default:
-		wire.Write(s, &wire.Reconcile{Error: errBusy.Error()})
-		return
+	start := time.Now()
+	idle := func() {
+		dl := time.Now().Add(reconcileIdle)
+		if end := start.Add(streamTimeout); end.Before(dl) {
+			dl = end
+		}
+		s.SetDeadline(dl)
 	}
+	from := s.Conn().RemotePeer()
+	idle()
 	var in wire.Reconcile
 	if err := wire.Read(s, &in, 0); err != nil {
 		s.Reset()
@@ -168,6 +228,12 @@ func (n *Node) handleReconcile(s network.Stream) {
 		wire.Write(s, &wire.Reconcile{Error: errNotMember.Error()})
 		return
 	}
+	release, ok := n.sessions.take(from)
+	if !ok {
+		wire.Write(s, &wire.Reconcile{Error: errBusy.Error()})
+		return
+	}
+	defer release()
 	set := n.readableSet(cid, k)
 	for turn := 0; turn < wire.MaxTurns; turn++ {
 		reply, _, err := n.processTurn(from, set, in.Msg)
@@ -175,6 +241,7 @@ func (n *Node) handleReconcile(s network.Stream) {
 			s.Reset()
 			return
 		}
+		idle()
 		if err := wire.Write(s, &wire.Reconcile{Msg: reply.Encode()}); err != nil || reply.Done() {
 			return
 		}

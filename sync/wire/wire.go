@@ -53,8 +53,10 @@
 // the initiator is in); the two then take turns, one Reconcile frame each,
 // until one side's reply says nothing more; the side that would send it
 // closes the stream instead. The responder answers at most MaxTurns
-// frames and serves a bounded number of sessions at once ("busy"
-// otherwise). A frame that does not decode ends the session and the
+// frames and serves a bounded number of sessions at once, and a bounded
+// number for any one peer ("busy" otherwise); it takes a session's place
+// only once the first frame has shown a member asking, and ends a session
+// whose initiator leaves it idle for some seconds. A frame that does not decode ends the session and the
 // connection. The initiator then fetches what it lacks with Fetch, in
 // rank order, so parents come first.
 //
@@ -79,6 +81,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -197,6 +200,9 @@ func Write(w io.Writer, v any) error {
 	return nil
 }
 
+// firstChunk is what Read allocates for a frame before its bytes arrive.
+const firstChunk = 64 << 10
+
 // Read reads one frame of at most max bytes (0 means MaxFrame) and decodes
 // it strictly into v.
 func Read(r io.Reader, v any, max int) error {
@@ -215,9 +221,23 @@ func Read(r io.Reader, v any, max int) error {
 	if n > uint64(max) {
 		return fmt.Errorf("read frame: %w: %d bytes, limit %d", ErrFrameTooLarge, n, max)
 	}
-	data := make([]byte, n)
+	// Memory grows with the bytes that arrive, not with the length a peer
+	// announces: a peer that names a large frame and sends nothing holds
+	// at most firstChunk bytes of the reader's memory.
+	data := make([]byte, min(n, firstChunk))
 	if _, err := io.ReadFull(r, data); err != nil {
 		return fmt.Errorf("read frame: %w", err)
+	}
+	if n > firstChunk {
+		var buf bytes.Buffer
+		buf.Write(data)
+		if _, err := io.CopyN(&buf, r, int64(n)-firstChunk); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("read frame: %w", err)
+		}
+		data = buf.Bytes()
 	}
 	if err := crdt.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("decode frame: %w", err)

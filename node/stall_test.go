@@ -1,0 +1,105 @@
+package node
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/reconcile"
+	"github.com/umbrella-p2p/umbrella/sync/store"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// TestIdleStreamsDoNotStallReconciliation: a stranger who knows only the
+// address an invite carries opens more reconcile streams than a node
+// serves and sends nothing; a member opens more than its share and goes
+// quiet. Neither holds a slot a joiner needs: the stranger takes none, the
+// member at most its share and only until it has been idle for
+// reconcileIdle; a newcomer joins through the node at once.
+func TestIdleStreamsDoNotStallReconciliation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		m := sn.start(t.TempDir(), "Mallory", store.NewMemory())
+		x := sn.start(t.TempDir(), "Stranger", store.NewMemory())
+		d := sn.start(t.TempDir(), "Dev", store.NewMemory())
+		for _, n := range []*testNode{a, m, x, d} {
+			defer n.Close()
+		}
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the join's own sessions have ended
+
+		open := func(from *testNode, first *wire.Reconcile) []network.Stream {
+			if err := from.host.Connect(ctx, a.host.Peerstore().PeerInfo(a.host.ID())); err != nil {
+				t.Fatal(err)
+			}
+			var out []network.Stream
+			for range maxServedSessions + 2 {
+				s, err := from.host.NewStream(ctx, a.host.ID(), reconcileProtocol)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if first != nil {
+					if err := wire.Write(s, first); err != nil {
+						t.Fatal(err)
+					}
+				}
+				out = append(out, s)
+			}
+			return out
+		}
+		// The stranger says nothing at all; the member names the community,
+		// claims to hold nothing (so the node's reply asks for another
+		// turn) and then never takes its turn.
+		silent := open(x, nil)
+		first := &wire.Reconcile{Community: comm.ID[:], Msg: reconcile.NewSet(nil).Initiate().Encode()}
+		quiet := open(m, first)
+		waitWithin(t, a.Node, 5*time.Second, "the member's sessions to start", func() bool {
+			_, byM := a.sessions.inUse(m.host.ID())
+			return byM > 0
+		})
+		time.Sleep(time.Second) // virtual: every frame sent has arrived
+		synctest.Wait()
+		if total, byX := a.sessions.inUse(x.host.ID()); byX != 0 || total > maxSessionsPerPeer {
+			t.Fatalf("slots taken: %d in all, %d by the stranger; want the stranger none and the member at most %d", total, byX, maxSessionsPerPeer)
+		}
+		if _, byM := a.sessions.inUse(m.host.ID()); byM != maxSessionsPerPeer {
+			t.Fatalf("member holds %d slots, want its share %d", byM, maxSessionsPerPeer)
+		}
+
+		// A newcomer joins through the node while all of that is open.
+		start := time.Now()
+		if _, err := d.Join(ctx, link); err != nil {
+			t.Fatalf("join while streams sit idle: %v", err)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("join took %v", took)
+		}
+		if c := communityOf(t, d.Node, comm.ID); c.Role != crdt.RoleMember.String() {
+			t.Fatalf("newcomer's role %q", c.Role)
+		}
+
+		// The quiet member's slots come back once it has been idle.
+		waitWithin(t, a.Node, reconcileIdle+2*time.Second, "the quiet member's slots to be freed", func() bool {
+			total, _ := a.sessions.inUse(m.host.ID())
+			return total == 0
+		})
+		for _, s := range append(silent, quiet...) {
+			s.Reset()
+		}
+	})
+}
