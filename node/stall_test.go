@@ -1,6 +1,7 @@
 package node
 
 import (
+	"io"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -100,6 +101,21 @@ func TestIdleStreamsDoNotStallReconciliation(t *testing.T) {
 		})
 		for _, s := range append(silent, quiet...) {
 			s.Reset()
+		}
+
+		// A pull request that never comes whole is given up as soon.
+		s, err := x.host.NewStream(ctx, a.host.ID(), syncProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Reset()
+		if _, err := s.Write([]byte{0x20}); err != nil { // announces 32 bytes and sends none
+			t.Fatal(err)
+		}
+		start = time.Now()
+		io.Copy(io.Discard, s) // until the node resets or closes it
+		if took := time.Since(start); took > reconcileIdle+time.Second {
+			t.Fatalf("an idle pull stream was held for %v", took)
 		}
 	})
 }

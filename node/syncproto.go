@@ -50,13 +50,14 @@ func (n *Node) isMember(cid crdt.ID, p peer.ID) bool {
 
 func (n *Node) handleSync(s network.Stream) {
 	defer s.Close()
-	s.SetDeadline(time.Now().Add(streamTimeout))
+	s.SetDeadline(time.Now().Add(reconcileIdle)) // a request is small: it comes at once or not at all
 	var req wire.Request
 	if err := wire.Read(s, &req, 64<<10); err != nil {
 		n.log.Debug("sync: bad request; resetting", "peer", s.Conn().RemotePeer(), "err", err)
 		s.Reset()
 		return
 	}
+	s.SetDeadline(time.Now().Add(streamTimeout))
 	resp := n.answerSync(s.Conn().RemotePeer(), &req)
 	if err := wire.Write(s, resp); err != nil {
 		n.log.Debug("sync: write response", "err", err)
