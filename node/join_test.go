@@ -3,11 +3,14 @@ package node
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
 // TestJoinProgress: a join reports its stages in order — checking the
@@ -92,8 +95,9 @@ func stagesOf(ps []JoinProgress) map[JoinStage]int {
 	return out
 }
 
-// TestJoinRefusalReasons: an expired link is refused before dialling; a
-// member that refuses a link tells why — expired by its clock, revoked,
+// TestJoinRefusalReasons: an expired link is refused as a bad link (a
+// member asked only so that a member's node that lost the community could
+// fetch it again); a member that refuses a link tells why — expired by its clock, revoked,
 // used up — and the joiner's error says so in a way a program can tell.
 func TestJoinRefusalReasons(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -112,7 +116,7 @@ func TestJoinRefusalReasons(t *testing.T) {
 			}
 		}
 
-		// Expired by the joiner's clock: refused without dialling.
+		// Expired by the joiner's clock: a bad link.
 		a.skew.Store(int64(-8 * 24 * time.Hour))
 		old, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
 		if err != nil {
@@ -167,4 +171,138 @@ func TestJoinRefusalReasons(t *testing.T) {
 			t.Fatal("a refused join left a community behind")
 		}
 	})
+}
+
+// TestJoinResumes: a join cut short after a member admitted it — the
+// joiner's node closed before it stored anything — is not a lock-out. The
+// joiner, on a fresh or its old store, joins again with the same link,
+// with a link made after its admission, with a single-use link it used up
+// and with a link that has since expired; each time it is answered as
+// admitted, no second join is recorded, and it ends holding the community
+// and reading what was posted before and after.
+func TestJoinResumes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		defer a.Close()
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, a.Node, comm.ID)
+		if _, err := a.Post(ctx, comm.ID, gid, "before"); err != nil {
+			t.Fatal(err)
+		}
+		unlimited, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// admitted has a member admit home's identity through link, then
+		// closes the node before it stores anything, as kill -9 would.
+		admitted := func(name, link string, st store.OpStore) string {
+			t.Helper()
+			home := t.TempDir()
+			n := sn.start(home, name, st)
+			inv, err := n.ParseInvite(link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			join, err := n.joinOp(inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := n.askToJoin(ctx, inv.Addrs[0], inv, join); err != nil {
+				t.Fatalf("%s admitted: %v", name, err)
+			}
+			if err := n.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if joins := joinsBy(t, a.Node, comm.ID, n.selfKey()); joins != 1 {
+				t.Fatalf("%s: %d joins recorded, want 1", name, joins)
+			}
+			return home
+		}
+		once, err := a.CreateInvite(ctx, comm.ID, InviteOptions{MaxUses: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hour, err := a.CreateInvite(ctx, comm.ID, InviteOptions{Lifetime: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oldStore := store.NewMemory()
+		homes := map[string]string{
+			"Ben":   admitted("Ben", unlimited, store.NewMemory()),
+			"Chloe": admitted("Chloe", unlimited, store.NewMemory()),
+			"Dana":  admitted("Dana", once, oldStore),
+			"Eli":   admitted("Eli", hour, store.NewMemory()),
+		}
+		later, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.skew.Store(int64(2 * time.Hour)) // the hour link has expired
+		cases := []struct {
+			name, link string
+			st         store.OpStore
+		}{
+			{"Ben", unlimited, store.NewMemory()}, // the same link
+			{"Chloe", later, store.NewMemory()},   // a link made after the admission
+			{"Dana", once, oldStore},              // the single-use link it used, on its old store
+			{"Eli", hour, store.NewMemory()},      // an expired link
+		}
+		var back []*testNode
+		for _, tc := range cases {
+			n := sn.start(homes[tc.name], tc.name, tc.st)
+			defer n.Close()
+			n.skew.Store(int64(2 * time.Hour))
+			got, err := n.Join(ctx, tc.link)
+			if err != nil || got.Role != "member" || got.ID != comm.ID {
+				t.Fatalf("%s joins again: %+v, %v", tc.name, got, err)
+			}
+			if joins := joinsBy(t, a.Node, comm.ID, n.selfKey()); joins != 1 {
+				t.Fatalf("%s: %d joins recorded after joining again, want 1", tc.name, joins)
+			}
+			back = append(back, n)
+		}
+		if _, err := a.Post(ctx, comm.ID, gid, "after"); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range back {
+			waitFor(t, n.Node, n.Self().Name+" to read both posts", func() bool {
+				return slices.Equal(texts(t, n.Node, comm.ID, gid), []string{"Olivia: before", "Olivia: after"})
+			})
+		}
+		// A stranger still cannot use the spent or expired links.
+		x := sn.start(t.TempDir(), "Xavier", store.NewMemory())
+		defer x.Close()
+		x.skew.Store(int64(2 * time.Hour))
+		if _, err := x.Join(ctx, once); !errors.Is(err, ErrInviteUsedUp) {
+			t.Errorf("stranger with the used-up link: %v, want ErrInviteUsedUp", err)
+		}
+		if _, err := x.Join(ctx, hour); !errors.Is(err, ErrInviteExpired) || !errors.Is(err, identity.ErrBadLink) {
+			t.Errorf("stranger with the expired link: %v, want ErrInviteExpired and ErrBadLink", err)
+		}
+		if len(x.Communities()) != 0 {
+			t.Fatal("a refused stranger holds the community")
+		}
+	})
+}
+
+// joinsBy counts the join ops by k that n holds for community cid.
+func joinsBy(t *testing.T, n *Node, cid crdt.ID, k crdt.PublicKey) int {
+	t.Helper()
+	joins := 0
+	if err := n.rep.View(cid, func(c *crdt.Community) error {
+		c.EachOp(crdt.ZeroID, func(o *crdt.Op) {
+			if o.Kind == crdt.KindJoin && o.Author == k {
+				joins++
+			}
+		})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return joins
 }

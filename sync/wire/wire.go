@@ -66,6 +66,17 @@
 // own clock, accepts the join, forwards it over gossip and answers
 // JoinResponse. The joiner then pulls the community as a member.
 //
+// Joins are resumable. A responder that already counts the joiner a member
+// (or holds its request to join) answers as it would an admission (with
+// Pending for a request), whatever the state of the invite — used up,
+// expired, revoked — and records nothing: a node that was admitted but lost
+// the community before it stored it (a join cut short, a lost store) joins
+// again with any link of the community and pulls. The joiner adds its own
+// join op only if the pull did not make it a member, so a resumed join
+// never records a second one. A joiner whose link expired by its own clock
+// still asks, for this case: its join op carries that clock, so no member
+// can accept it as a new join.
+//
 // A refusal sets Error, for people, and when it is about the invite Reason
 // (3), for programs: 1 the invite expired (by the responder's clock), 2 it
 // was revoked or no longer stands (its maker lost the right to invite), 3
