@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -305,4 +306,168 @@ func joinsBy(t *testing.T, n *Node, cid crdt.ID, k crdt.PublicKey) int {
 		t.Fatal(err)
 	}
 	return joins
+}
+
+// TestInviteLapsesWithItsMaker: an admin's never-expiring link stops
+// working when the admin is removed. A newcomer who tries it later is
+// refused with that reason both at the removed admin's own node and at the
+// owner's, and the owner's invite list shows the link no longer valid. A
+// newcomer who got in through the removed admin's node while it was cut
+// off from the owner (so the removal had not reached it) falls once the
+// removal and the join meet, on every node, and reads nothing posted
+// after.
+func TestInviteLapsesWithItsMaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		defer a.Close()
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, a.Node, comm.ID)
+		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nodes []*testNode
+		for _, name := range []string{"Ben", "Eve", "Finn"} {
+			n := sn.start(t.TempDir(), name, store.NewMemory())
+			defer n.Close()
+			if _, err := n.Join(ctx, link); err != nil {
+				t.Fatalf("%s joins: %v", name, err)
+			}
+			nodes = append(nodes, n)
+		}
+		b, e, f := nodes[0], nodes[1], nodes[2]
+		// adminLink makes n an admin and has it make a link that never
+		// expires.
+		adminLink := func(n *testNode) (string, crdt.ID) {
+			t.Helper()
+			if err := a.SetRole(ctx, comm.ID, n.Self().PeerID, "admin"); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, n.Node, n.Self().Name+" to be an admin", func() bool {
+				c, err := n.community(comm.ID)
+				return err == nil && c.Role == "admin"
+			})
+			l, err := n.CreateInvite(ctx, comm.ID, InviteOptions{Lifetime: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv, err := n.ParseInvite(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, a.Node, "the owner to hold "+n.Self().Name+"'s link", func() bool {
+				has, _ := a.rep.Has(ctx, inv.op.ID())
+				return has
+			})
+			return l, inv.op.ID()
+		}
+		members := func(n *testNode) []string {
+			ms, err := n.Members(comm.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, m := range ms {
+				out = append(out, m.Name)
+			}
+			slices.Sort(out)
+			return out
+		}
+
+		// Finn's link, after Finn's removal has reached Finn's node.
+		fLink, fInv := adminLink(f)
+		if err := a.RemoveMember(ctx, comm.ID, f.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, f.Node, "Finn to learn of his removal", func() bool {
+			c, err := f.community(comm.ID)
+			return err == nil && c.Role == crdt.RoleNone.String()
+		})
+		c := sn.start(t.TempDir(), "Chloe", store.NewMemory())
+		defer c.Close()
+		_, err = c.Join(ctx, fLink) // the link names Finn's node
+		if !errors.Is(err, ErrJoinRefused) || !errors.Is(err, ErrInviteLapsed) || !strings.Contains(err.Error(), "no longer an admin") {
+			t.Fatalf("join at the removed admin's node: %v, want refused as lapsed", err)
+		}
+		inv, err := c.ParseInvite(fLink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		join, err := c.joinOp(inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.askToJoin(ctx, a.host.Peerstore().PeerInfo(a.host.ID()), inv, join)
+		if !errors.Is(err, ErrJoinRefused) || !errors.Is(err, ErrInviteLapsed) {
+			t.Fatalf("join at the owner's node: %v, want refused as lapsed", err)
+		}
+		if len(c.Communities()) != 0 || slices.Contains(members(a), "Chloe") {
+			t.Fatal("a refused newcomer got in")
+		}
+
+		// Ben's link; the owner removes Ben while Ben and Eve are cut off
+		// from her, and Dana joins through Ben's node meanwhile.
+		bLink, bInv := adminLink(b)
+		sp := newSplitter(sn)
+		d := sn.start(t.TempDir(), "Dana", store.NewMemory())
+		defer d.Close()
+		if err := e.host.Connect(ctx, b.host.Peerstore().PeerInfo(b.host.ID())); err != nil {
+			t.Fatal(err) // Eve meets Ben before the split
+		}
+		sp.split(b, e, d)
+		if err := a.RemoveMember(ctx, comm.ID, b.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.Join(ctx, bLink); err != nil || got.Role != "member" {
+			t.Fatalf("join through the admin who does not know he was removed: %+v, %v", got, err)
+		}
+		waitFor(t, e.Node, "Eve to see Dana join", func() bool { return slices.Contains(members(e), "Dana") })
+		sp.heal()
+		waitWithin(t, e.Node, 5*time.Minute, "Eve to learn of Ben's removal, and Dana's join to fall", func() bool {
+			return slices.Equal(members(e), []string{"Eve", "Olivia"})
+		})
+		dKey := d.selfKey()
+		waitWithin(t, a.Node, 5*time.Minute, "the owner to hold Dana's join, rejected", func() bool {
+			rejected := false
+			_ = a.rep.View(comm.ID, func(c *crdt.Community) error {
+				c.EachOp(crdt.ZeroID, func(o *crdt.Op) {
+					if o.Kind == crdt.KindJoin && o.Author == dKey {
+						rejected = errors.Is(c.State().Rejected[o.ID()], crdt.ErrUnauthorized)
+					}
+				})
+				return nil
+			})
+			return rejected
+		})
+		if got := members(a); !slices.Equal(got, []string{"Eve", "Olivia"}) {
+			t.Fatalf("the owner lists %q", got)
+		}
+		invs, err := a.Invites(comm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range invs {
+			if lapsed := i.ID == bInv || i.ID == fInv; i.Lapsed != lapsed {
+				t.Errorf("invite by %s: lapsed %v, want %v", i.By, i.Lapsed, lapsed)
+			}
+		}
+
+		if _, err := a.Post(ctx, comm.ID, gid, "after"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, e.Node, "Eve to read the post", func() bool { return slices.Contains(texts(t, e.Node, comm.ID, gid), "Olivia: after") })
+		for _, p := range []*testNode{a, e} {
+			if err := d.pull(ctx, p.host.ID(), comm.ID); err == nil {
+				t.Errorf("Dana pulled from %s", p.Self().Name)
+			}
+		}
+		if msgs, _ := d.Messages(comm.ID, gid); slices.ContainsFunc(msgs, func(m Message) bool { return m.Text == "after" }) {
+			t.Fatal("the fallen newcomer reads what was posted after")
+		}
+	})
 }

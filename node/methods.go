@@ -452,8 +452,8 @@ func (n *Node) Join(ctx context.Context, link string) (Community, error) {
 // fetches keys and pulls as after an admission.
 //
 // A member that refuses the join says why: the error wraps ErrJoinRefused
-// and, when the invite is the reason, ErrInviteExpired, ErrInviteRevoked
-// or ErrInviteUsedUp. A link that does not check out wraps
+// and, when the invite is the reason, ErrInviteExpired, ErrInviteRevoked,
+// ErrInviteUsedUp or ErrInviteLapsed. A link that does not check out wraps
 // identity.ErrBadLink (and ErrInviteExpired when it expired).
 func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(JoinProgress)) (Community, error) {
 	inv, err := readInvite(link)
@@ -561,11 +561,14 @@ var (
 	// clock or by the clock of the member asked to admit.
 	ErrInviteExpired = errors.New("the invite expired")
 	// ErrInviteRevoked: an admin revoked the invite, or it no longer
-	// stands because whoever made it may no longer invite.
+	// stands because a removal of its maker undid it.
 	ErrInviteRevoked = errors.New("the invite was revoked")
 	// ErrInviteUsedUp: the invite has admitted as many people as it
 	// allows.
 	ErrInviteUsedUp = errors.New("the invite is used up")
+	// ErrInviteLapsed: the admin who made the invite is no longer an
+	// admin (was removed, demoted or left), so it admits no one.
+	ErrInviteLapsed = errors.New("the admin who made the invite is no longer an admin")
 )
 
 // joinReasons maps the wire's refusal reasons to errors.
@@ -573,6 +576,7 @@ var joinReasons = map[uint8]error{
 	wire.JoinReasonExpired: ErrInviteExpired,
 	wire.JoinReasonRevoked: ErrInviteRevoked,
 	wire.JoinReasonUsedUp:  ErrInviteUsedUp,
+	wire.JoinReasonLapsed:  ErrInviteLapsed,
 }
 
 // remoteRefusal is what a member said when it refused a join: its words,

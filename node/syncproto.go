@@ -590,6 +590,8 @@ func inviteRefusal(i *crdt.Invite) *refusal {
 		return &refusal{wire.JoinReasonRevoked, errors.New("the invite is no longer valid")}
 	case i.Revoked:
 		return &refusal{wire.JoinReasonRevoked, errors.New("the invite was revoked")}
+	case i.Lapsed:
+		return &refusal{wire.JoinReasonLapsed, errors.New("the admin who made this invite is no longer an admin")}
 	case i.Body.MaxUses != 0 && i.Uses >= i.Body.MaxUses:
 		return &refusal{wire.JoinReasonUsedUp, fmt.Errorf("the invite was used %d of %d times", i.Uses, i.Body.MaxUses)}
 	}
