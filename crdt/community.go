@@ -343,6 +343,7 @@ func (c *Community) applyLast(o *Op, body any) {
 	if isLossKind(o.Kind) {
 		r.lossIdx[id] = len(r.lossIdx)
 	}
+	r.noteContested(o, body)
 	need, err := st.check(o, body, st.Role(o.Author))
 	if err != nil {
 		st.Rejected[id] = err
@@ -365,7 +366,9 @@ func (c *Community) applyLast(o *Op, body any) {
 // applyCommutingJoin applies a join that is concurrent with other ops
 // without a replay when its place in the order cannot matter: a newcomer
 // (never a member, no request) redeeming an unlimited invite that nobody
-// revoked, in a community that admits by link and never required approval.
+// revoked, valid or not, made by someone whom no op, valid or not, removes,
+// demotes or sees leave, in a community that admits by link and never
+// required approval.
 // Such a join commutes with every other op — nothing else names the
 // newcomer or counts the invite's uses — so applying it last gives the state
 // a full resolution would. A wave of joins, each written on the invite
@@ -380,6 +383,7 @@ func (c *Community) applyCommutingJoin(o *Op, body any) bool {
 	_, known := r.admitted[o.Author]
 	switch {
 	case inv == nil || inv.Revoked || inv.Body.MaxUses != 0 || len(r.revokes[inv.ID]) > 0,
+		r.contested(inv),
 		known, st.Requests[o.Author] != nil, st.Deactivated,
 		st.JoinPolicy != JoinByLink || r.everApproval:
 		return false

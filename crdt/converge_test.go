@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -11,8 +12,8 @@ import (
 var seedsFlag = flag.Int("crdt.seeds", 0, "seeds for the random-community convergence test (default 1000, 100 with -short)")
 
 // TestConvergenceRandomCommunitiesSlow is the convergence property: random
-// communities — members joining, admins promoted and demoted, concurrent
-// removals, posts, edits, deletions, reactions, polls, votes, pins — written
+// communities — members joining (through links whose makers may have lost
+// their rank), admins promoted and demoted, concurrent removals, posts, edits, deletions, reactions, polls, votes, pins — written
 // by members who each see only part of the history, then delivered to
 // fresh replicas in random orders with duplicates, and rebuilt with Load:
 // every replica ends with the same state hash.
@@ -32,7 +33,7 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 	}
 	t.Logf("accepted ops by kind over %d seeds: %v", seeds, stats)
 	// The generator must actually exercise the interesting cases.
-	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden"} {
+	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed"} {
 		if stats[k] == 0 {
 			t.Errorf("no %s in any seed", k)
 		}
@@ -48,6 +49,8 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		w.member(fmt.Sprintf("m%d", i), "olivia")
 		if rng.IntN(2) == 0 {
 			w.promote("olivia", fmt.Sprintf("m%d", i), RoleAdmin)
+			w.syncAll()
+			w.invite(fmt.Sprintf("m%d", i)) // a link that outlives its maker's rank, or not
 		}
 	}
 	w.syncAll()
@@ -79,7 +82,7 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		}
 		var err error
 		var o *Op
-		switch rng.IntN(16) {
+		switch rng.IntN(18) {
 		case 0, 1, 2:
 			o, err = w.try(name, group, KindMessage, &MessageBody{Text: fmt.Sprintf("msg %d", step), Time: int64(step)})
 		case 3:
@@ -104,7 +107,10 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		case 12:
 			priv := ed25519.NewKeyFromSeed(append(make([]byte, 31), byte(step)))
 			inv, ierr := w.try(name, ZeroID, KindInvite, &InviteBody{Key: priv.Public().(ed25519.PublicKey), Role: RoleMember, MaxUses: uint32(rng.IntN(2)), Name: "G"})
-			if ierr == nil && len(w.names) < 12 {
+			if ierr == nil {
+				w.invKeys[inv.ID()] = priv
+			}
+			if ierr == nil && len(w.names) < 14 {
 				o, err = w.join(fmt.Sprintf("j%d", step), name, inv, priv)
 			}
 		case 13:
@@ -118,6 +124,32 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			}
 		case 15:
 			w.sync(name, other)
+		case 16, 17:
+			// A newcomer uses an older link at name's node: its maker may
+			// have been removed, demoted or left since, seen or not. Links
+			// by admins, who can lose their rank, are the ones to try.
+			var invs []ID
+			for id, inv := range c.State().Invites {
+				if _, ok := w.invKeys[id]; ok && inv.By != w.pub("olivia") {
+					invs = append(invs, id)
+				}
+			}
+			if len(invs) > 0 && len(w.names) < 14 {
+				SortIDs(invs)
+				inv := invs[rng.IntN(len(invs))]
+				at := name
+				if rng.IntN(2) == 0 { // at the maker's own node, the last to hear of its loss
+					for n, k := range w.keys {
+						if k.pub() == c.State().Invites[inv].By {
+							at = n
+						}
+					}
+				}
+				o, err = w.joinVia(fmt.Sprintf("k%d", step), at, c.Op(inv))
+				if w.reps[at].State().Invites[inv].Lapsed && errors.Is(err, ErrUnauthorized) {
+					stats["join.refused.lapsed"]++
+				}
+			}
 		}
 		if err == nil && o != nil {
 			stats[o.Kind.String()]++
@@ -126,9 +158,20 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			w.sync(name, w.names[rng.IntN(len(w.names))])
 		}
 	}
-	// Count hidden posts, so the test can tell it exercised them.
+	// Count hidden posts, and joins that fell with their invite's maker,
+	// so the test can tell it exercised them.
 	c, _ := NewCommunity(w.genesis)
 	deliverAll(t, c, w.all)
+	st := c.State()
+	for _, o := range w.all {
+		if o.Kind != KindJoin || st.Rejected[o.ID()] == nil {
+			continue
+		}
+		b, _ := DecodeBody(o)
+		if inv := st.Invites[idOf(b.(*JoinBody).Invite)]; inv != nil && inv.Lapsed {
+			stats["join.lapsed"]++
+		}
+	}
 	for _, g := range c.ContentLogs() {
 		for _, p := range c.View(g).Posts {
 			if p.Hidden != nil {

@@ -28,9 +28,9 @@ func (c *Community) Hash() [32]byte {
 		Members, Requests [][]byte
 	}
 	type invite struct {
-		ID      []byte
-		Uses    uint32
-		Revoked bool
+		ID              []byte
+		Uses            uint32
+		Revoked, Lapsed bool
 	}
 	type post struct {
 		ID                []byte
@@ -68,7 +68,7 @@ func (c *Community) Hash() [32]byte {
 	}
 	slices.SortFunc(d.Groups, func(a, b group) int { return compareBytes(a.ID, b.ID) })
 	for id, inv := range st.Invites {
-		d.Invites = append(d.Invites, invite{slices.Clone(id[:]), inv.Uses, inv.Revoked})
+		d.Invites = append(d.Invites, invite{slices.Clone(id[:]), inv.Uses, inv.Revoked, inv.Lapsed})
 	}
 	slices.SortFunc(d.Invites, func(a, b invite) int { return compareBytes(a.ID, b.ID) })
 	for id := range st.Rejected {

@@ -35,6 +35,18 @@ import (
 // What a struck op granted falls with it, transitively, because the next
 // pass replays without it: a demoted admin's concurrent promotion of C is
 // struck, so C's admin actions that descend from it no longer pass.
+//
+// Invites lose their force with their maker's rank (DESIGN rule 7). When
+// the maker of an invite is removed, demoted below the rank the invite
+// needs (Invite.Need), or leaves, the invite lapses for good
+// (Invite.Lapsed): a join whose causal past holds that op is refused, and
+// a join that is concurrent with it is struck like a join concurrent with
+// a revocation — when the op is replayed, the joins through the maker's
+// invites already applied and not in its past are struck and the replay
+// starts again, and a join replayed after it finds the invite lapsed. What
+// the fallen joiner did falls with the join: in the next pass it is not a
+// member. Joins in the past of the maker's loss stand. A leave is not a
+// loss otherwise: it strikes only joins through the leaver's invites.
 
 // loss is a valid op that takes a privilege away.
 type loss struct {
@@ -84,6 +96,32 @@ type resolution struct {
 	roleGen  uint64       // bumped when a rank that orders content may have changed
 	// everApproval is set once any settings op asked for join approval.
 	everApproval bool
+	// contestedKeys holds, for each key a removal, role change or leave
+	// in the replayed set names, valid or not, the lowest role one leaves
+	// it with; contestedInvites the invites a revocation names. In some
+	// pass these may have struck joins, so a join through such an invite
+	// is never applied without a full resolution.
+	contestedKeys    map[PublicKey]Role
+	contestedInvites map[ID]bool
+}
+
+// contested reports whether some op, valid or not, revokes inv or could
+// make it lapse.
+func (r *resolution) contested(inv *Invite) bool {
+	role, ok := r.contestedKeys[inv.By]
+	return r.contestedInvites[inv.ID] || ok && role < inv.Need()
+}
+
+// noteContested records what o, valid or not, could make lapse or revoke.
+func (r *resolution) noteContested(o *Op, body any) {
+	if k, role, _, ok := lapsing(o, body); ok {
+		if prev, seen := r.contestedKeys[k]; !seen || role < prev {
+			r.contestedKeys[k] = role
+		}
+	}
+	if b, ok := body.(*InviteRevokeBody); ok {
+		r.contestedInvites[idOf(b.Invite)] = true
+	}
 }
 
 func newResolution() *resolution {
@@ -96,6 +134,9 @@ func newResolution() *resolution {
 		admitted: map[PublicKey]Role{},
 		applied:  map[PublicKey][]applied{},
 		joins:    map[ID][]*Op{},
+
+		contestedKeys:    map[PublicKey]Role{},
+		contestedInvites: map[ID]bool{},
 	}
 }
 
@@ -166,11 +207,12 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		if isLossKind(o.Kind) {
 			r.lossIdx[id] = len(r.lossIdx)
 		}
+		body := bodies(o)
+		r.noteContested(o, body)
 		if err, ok := struck[id]; ok {
 			st.Rejected[id] = err
 			return true
 		}
-		body := bodies(o)
 		if o.Kind == KindGenesis {
 			if err := st.genesis(o, body.(*GenesisBody)); err != nil {
 				st.Rejected[id] = err
@@ -209,7 +251,16 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		l := lossOf(st, o, body)
 		st.mutate(o, body)
 		r.noteApplied(o, body, need)
+		lapsedHit := false
+		for _, j := range r.lapsedJoins(o, body, anc) {
+			struck[j.op.ID()] = j.why
+			lapsedHit = true
+		}
 		if l == nil {
+			if lapsedHit {
+				restart = true
+				return false
+			}
 			return true
 		}
 		l.idx = r.lossIdx[id]
@@ -232,13 +283,57 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		for _, h := range hit {
 			struck[h.ID()] = l.reason()
 		}
-		if len(hit) > 0 {
+		if len(hit) > 0 || lapsedHit {
 			restart = true
 			return false
 		}
 		return true
 	})
 	return r, restart
+}
+
+// lapsing says whose invites applied op o makes lapse, and the role it
+// leaves them with: a removal's or demotion's target, or who leaves.
+func lapsing(o *Op, body any) (k PublicKey, role Role, verb string, ok bool) {
+	switch b := body.(type) {
+	case *RemoveBody:
+		return keyOf(b.Member), RoleNone, "was removed", true
+	case *LeaveBody:
+		return o.Author, RoleNone, "left", true
+	case *RoleBody:
+		return keyOf(b.Member), b.Role, "was made " + b.Role.String(), true
+	}
+	return PublicKey{}, 0, "", false
+}
+
+// struckJoin is a join to strike, and why.
+type struckJoin struct {
+	op  *Op
+	why error
+}
+
+// lapsedJoins returns the applied joins that applied op o undoes: those
+// through invites o makes lapse (their maker is removed, demoted below
+// the invite's need, or leaves) that are not in o's causal past. A join
+// replayed before o cannot have o in its past, so these are exactly the
+// joins concurrent with o; joins replayed after o find the invite lapsed.
+func (r *resolution) lapsedJoins(o *Op, body any, anc func(*Op) map[ID]bool) []struckJoin {
+	k, role, verb, ok := lapsing(o, body)
+	if !ok {
+		return nil
+	}
+	var out []struckJoin
+	for _, inv := range r.state.Invites {
+		if inv.By != k || role >= inv.Need() {
+			continue
+		}
+		for _, j := range r.joins[inv.ID] {
+			if !anc(o)[j.ID()] {
+				out = append(out, struckJoin{j, fmt.Errorf("%w: the admin who made invite %s %s concurrently (op %s)", ErrUnauthorized, inv.ID.Short(), verb, o.ID().Short())})
+			}
+		}
+	}
+	return out
 }
 
 // isCounter reports whether o, by the target of loss l, removes or demotes

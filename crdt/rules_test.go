@@ -453,3 +453,166 @@ func TestDeactivate(t *testing.T) {
 		t.Fatal("not deactivated")
 	}
 }
+
+// TestInvitesLapseWithTheirMaker: an invite loses its force when its maker
+// loses the rank that made it (DESIGN rule 7). A join whose past holds the
+// maker's removal, demotion or leave is refused, even on the maker's own
+// replica; a join concurrent with it falls once it is known, with
+// everything the joiner did; a join the loss saw stands; and the invite
+// stays lapsed if its maker regains the rank.
+func TestInvitesLapseWithTheirMaker(t *testing.T) {
+	// admin: Olivia makes Ann an admin, and Ann makes a never-expiring
+	// link everyone has seen.
+	admin := func(t *testing.T) (*world, ID, *Op) {
+		w, general := setup(t, "ann", "mia")
+		w.promote("olivia", "ann", RoleAdmin)
+		w.syncAll()
+		inv := w.invite("ann")
+		w.syncAll()
+		return w, general, inv
+	}
+	lapsed := func(t *testing.T, c *Community, inv *Op, want bool) {
+		t.Helper()
+		if got := c.State().Invites[inv.ID()]; got == nil || got.Lapsed != want {
+			t.Fatalf("invite %+v, want lapsed %v", got, want)
+		}
+	}
+	for _, loss := range []struct {
+		name string
+		do   func(w *world)
+	}{
+		{"removed", func(w *world) { w.remove("olivia", "ann") }},
+		{"demoted", func(w *world) { w.promote("olivia", "ann", RoleMember) }},
+		{"left", func(w *world) { w.do("ann", ZeroID, KindLeave, &LeaveBody{}) }},
+	} {
+		t.Run("join after the maker "+loss.name+" is refused", func(t *testing.T) {
+			w, _, inv := admin(t)
+			loss.do(w)
+			w.syncAll()
+			// At the owner's node and at the maker's own.
+			for _, at := range []string{"olivia", "ann"} {
+				if _, err := w.joinVia("eve-"+at, at, inv); !errors.Is(err, ErrUnauthorized) {
+					t.Fatalf("join at %s's node: %v, want ErrUnauthorized", at, err)
+				}
+			}
+			lapsed(t, w.final(rng()), inv, true)
+		})
+	}
+	// The demotion comes before the concurrent join in the order, directly
+	// or after a detour through a member's op; or after it, when it
+	// descends from another newcomer's join that sorts after this one
+	// (newcomers have no rank, and the lower join comes first).
+	for _, order := range []string{"direct", "detour", "after the join"} {
+		t.Run("join concurrent with the maker's demotion falls/"+order, func(t *testing.T) {
+			w, general, inv := admin(t)
+			before := w.post("olivia", general, "before")
+			w.syncAll()
+			switch order {
+			case "detour":
+				w.detour("olivia")
+			case "after the join":
+				if _, err := w.joinVia("zack", "olivia", w.invite("olivia")); err != nil {
+					t.Fatal(err)
+				}
+				w.sync("zack", "olivia")
+			}
+			w.promote("olivia", "ann", RoleMember) // Ann has not seen it:
+			j, err := w.joinVia("eve", "ann", inv)
+			if err != nil {
+				t.Fatalf("join before the demotion is known: %v", err)
+			}
+			// Eve acts as a member: posts, reacts, names herself, joins a
+			// group, and that is valid where the demotion is not known.
+			hi := w.post("eve", general, "hi, I'm Eve")
+			w.do("eve", general, KindReaction, &ReactionBody{Target: idb(before.ID()), Emoji: "👋", On: true})
+			prof := w.do("eve", ZeroID, KindProfile, &ProfileBody{Name: "Eve E."})
+			if st := w.reps["eve"].State(); st.Role(w.pub("eve")) != RoleMember {
+				t.Fatalf("eve before the demotion is known: %v", st.Role(w.pub("eve")))
+			}
+			c := w.final(rng())
+			st := c.State()
+			if st.Role(w.pub("eve")) != RoleNone || !errors.Is(st.Rejected[j.ID()], ErrUnauthorized) {
+				t.Fatalf("eve %v, join rejected %v", st.Role(w.pub("eve")), st.Rejected[j.ID()])
+			}
+			if st.Rejected[prof.ID()] == nil {
+				t.Fatal("the fallen joiner's profile op stands")
+			}
+			if p := findPost(t, c, general, hi.ID()); !errors.Is(p.Hidden, ErrHidden) || p.Text != "" {
+				t.Fatalf("the fallen joiner's post: hidden %v text %q", p.Hidden, p.Text)
+			}
+			if p := findPost(t, c, general, before.ID()); len(p.Reactions) != 0 {
+				t.Fatalf("the fallen joiner's reaction counts: %v", p.Reactions)
+			}
+			if st.Role(w.pub("ann")) != RoleMember || st.Role(w.pub("mia")) != RoleMember {
+				t.Fatal("bystanders affected")
+			}
+			lapsed(t, c, inv, true)
+			// Once Ann's node learns of it, Ann's node refuses the link too.
+			w.syncAll()
+			if _, err := w.joinVia("fay", "ann", inv); !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("join after the demotion reached the maker: %v", err)
+			}
+		})
+	}
+	t.Run("join the removal saw stands", func(t *testing.T) {
+		w, general, inv := admin(t)
+		if _, err := w.joinVia("eve", "ann", inv); err != nil {
+			t.Fatal(err)
+		}
+		w.syncAll()
+		hi := w.post("eve", general, "hi, I'm Eve")
+		w.syncAll()
+		w.remove("olivia", "ann")
+		c := w.final(rng())
+		if r := c.State().Role(w.pub("eve")); r != RoleMember {
+			t.Fatalf("eve %v", r)
+		}
+		if p := findPost(t, c, general, hi.ID()); p.Hidden != nil {
+			t.Fatalf("eve's post hidden: %v", p.Hidden)
+		}
+		lapsed(t, c, inv, true)
+	})
+	t.Run("a lapsed invite stays lapsed", func(t *testing.T) {
+		w, _, inv := admin(t)
+		w.promote("olivia", "ann", RoleMember)
+		w.syncAll()
+		w.promote("olivia", "ann", RoleAdmin)
+		w.syncAll()
+		if _, err := w.joinVia("eve", "ann", inv); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("join with the invite after its maker regained the rank: %v", err)
+		}
+		fresh := w.invite("ann")
+		if _, err := w.joinVia("fay", "ann", fresh); err != nil {
+			t.Fatalf("join with the re-promoted admin's new invite: %v", err)
+		}
+		c := w.final(rng())
+		lapsed(t, c, inv, true)
+		lapsed(t, c, fresh, false)
+	})
+	t.Run("mutual removal lapses both admins' invites", func(t *testing.T) {
+		w, _, annInv := admin(t)
+		w.promote("olivia", "mia", RoleAdmin)
+		w.syncAll()
+		miaInv := w.invite("mia")
+		w.syncAll()
+		w.remove("ann", "mia") // concurrent:
+		w.remove("mia", "ann")
+		ja, err := w.joinVia("eve", "ann", annInv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jm, err := w.joinVia("fay", "mia", miaInv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := w.final(rng()).State()
+		for _, j := range []*Op{ja, jm} {
+			if !errors.Is(st.Rejected[j.ID()], ErrUnauthorized) {
+				t.Errorf("join %s: rejected %v", j.ID().Short(), st.Rejected[j.ID()])
+			}
+		}
+		if st.Role(w.pub("eve")) != RoleNone || st.Role(w.pub("fay")) != RoleNone {
+			t.Fatal("a join through a removed admin's invite stands")
+		}
+	})
+}

@@ -63,6 +63,24 @@ type Invite struct {
 	Body    InviteBody
 	Uses    uint32
 	Revoked bool
+	// Lapsed: its maker lost the rank that made it (was removed, demoted
+	// below Need, or left). A lapsed invite admits no one, for good, even
+	// if its maker regains the rank; joins through it that its maker's
+	// loss did not see fall (strong removal, see resolve.go).
+	Lapsed bool
+}
+
+// Need is the rank an invite's maker must hold for the invite to admit:
+// an admin's, or the rank it grants if that is higher.
+func (i *Invite) Need() Role { return max(RoleAdmin, i.Body.Role) }
+
+// lapse marks the invites made by k lapsed when k is left with role.
+func (s *State) lapse(k PublicKey, role Role) {
+	for _, inv := range s.Invites {
+		if inv.By == k && role < inv.Need() {
+			inv.Lapsed = true
+		}
+	}
 }
 
 // AuditEntry is one admin action, for the audit view.
@@ -387,6 +405,8 @@ func (s *State) checkJoin(o *Op, b *JoinBody, role Role) error {
 		return invalid("join cites invite %s, which is not in its causal past", invID.Short())
 	case inv.Revoked:
 		return unauthorized("invite %s was revoked", invID.Short())
+	case inv.Lapsed:
+		return unauthorized("the admin who made invite %s is no longer an admin", invID.Short())
 	case role != RoleNone:
 		return invalid("already a member")
 	case s.Requests[o.Author] != nil:
@@ -463,13 +483,16 @@ func (s *State) mutate(o *Op, body any) {
 	case *RemoveBody:
 		k := keyOf(b.Member)
 		s.removeMember(k)
+		s.lapse(k, RoleNone)
 		audit(o.Kind, k, ZeroID, "", b.Time)
 	case *LeaveBody:
 		s.removeMember(o.Author)
+		s.lapse(o.Author, RoleNone)
 	case *RoleBody:
 		k := keyOf(b.Member)
 		m := s.Members[k]
 		m.Role, m.RoleBy = b.Role, id
+		s.lapse(k, b.Role)
 		audit(o.Kind, k, ZeroID, b.Role.String(), b.Time)
 	case *InviteRevokeBody:
 		s.Invites[idOf(b.Invite)].Revoked = true

@@ -19,6 +19,7 @@ type world struct {
 	reps    map[string]*Community
 	names   []string
 	invKey  ed25519.PrivateKey
+	invKeys map[ID]ed25519.PrivateKey // every invite's key, by invite op
 }
 
 func newWorld(t testing.TB, owner string) *world {
@@ -28,7 +29,8 @@ func newWorld(t testing.TB, owner string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{t: t, genesis: g, keys: map[string]testKey{owner: k}, reps: map[string]*Community{owner: c}, names: []string{owner}}
+	return &world{t: t, genesis: g, keys: map[string]testKey{owner: k}, reps: map[string]*Community{owner: c}, names: []string{owner},
+		invKeys: map[ID]ed25519.PrivateKey{}}
 }
 
 func (w *world) pub(name string) PublicKey { return w.keys[name].pub() }
@@ -69,7 +71,20 @@ func (w *world) invite(name string) *Op {
 	w.t.Helper()
 	priv := ed25519.NewKeyFromSeed(append(make([]byte, 31), byte(len(w.all))))
 	w.invKey = priv
-	return w.do(name, ZeroID, KindInvite, &InviteBody{Key: priv.Public().(ed25519.PublicKey), Role: RoleMember, Name: "Glow Team", Time: 1})
+	inv := w.do(name, ZeroID, KindInvite, &InviteBody{Key: priv.Public().(ed25519.PublicKey), Role: RoleMember, Name: "Glow Team", Time: 1})
+	w.invKeys[inv.ID()] = priv
+	return inv
+}
+
+// joinVia has a newcomer join with invite inv, made earlier by anyone, on a
+// copy of at's replica: at is the member whose node admits the join.
+func (w *world) joinVia(name, at string, inv *Op) (*Op, error) {
+	w.t.Helper()
+	key, ok := w.invKeys[inv.ID()]
+	if !ok {
+		w.t.Fatalf("no key for invite %s", inv.ID().Short())
+	}
+	return w.join(name, at, inv, key)
 }
 
 // join creates a new member who joins with inv (made by inviter) on a copy

@@ -36,6 +36,9 @@ type InviteInfo struct {
 	Uses    int        `json:"uses"`
 	Revoked bool       `json:"revoked,omitempty"`
 	Expired bool       `json:"expired,omitempty"`
+	// Lapsed: its maker is no longer an admin (was removed, demoted or
+	// left), so it admits no one, for good (crdt.Invite.Lapsed).
+	Lapsed bool `json:"lapsed,omitempty"`
 }
 
 // JoinRequest is someone asking to join a community or an approval group.
@@ -123,7 +126,7 @@ func (n *Node) Invites(cid crdt.ID) ([]InviteInfo, error) {
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		for _, inv := range st.Invites {
-			info := InviteInfo{ID: inv.ID, By: nameOf(st, inv.By), Created: time.UnixMilli(inv.Body.Time), MaxUses: int(inv.Body.MaxUses), Uses: int(inv.Uses), Revoked: inv.Revoked}
+			info := InviteInfo{ID: inv.ID, By: nameOf(st, inv.By), Created: time.UnixMilli(inv.Body.Time), MaxUses: int(inv.Body.MaxUses), Uses: int(inv.Uses), Revoked: inv.Revoked, Lapsed: inv.Lapsed}
 			if inv.Body.Expires != 0 {
 				t := time.Unix(inv.Body.Expires, 0)
 				info.Expires, info.Expired = &t, now.After(t)

@@ -3,11 +3,15 @@ package node
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
 // TestJoinProgress: a join reports its stages in order — checking the
@@ -92,8 +96,9 @@ func stagesOf(ps []JoinProgress) map[JoinStage]int {
 	return out
 }
 
-// TestJoinRefusalReasons: an expired link is refused before dialling; a
-// member that refuses a link tells why — expired by its clock, revoked,
+// TestJoinRefusalReasons: an expired link is refused as a bad link (a
+// member asked only so that a member's node that lost the community could
+// fetch it again); a member that refuses a link tells why — expired by its clock, revoked,
 // used up — and the joiner's error says so in a way a program can tell.
 func TestJoinRefusalReasons(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -112,7 +117,7 @@ func TestJoinRefusalReasons(t *testing.T) {
 			}
 		}
 
-		// Expired by the joiner's clock: refused without dialling.
+		// Expired by the joiner's clock: a bad link.
 		a.skew.Store(int64(-8 * 24 * time.Hour))
 		old, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
 		if err != nil {
@@ -165,6 +170,304 @@ func TestJoinRefusalReasons(t *testing.T) {
 		only("used-up link", err, ErrInviteUsedUp, true)
 		if len(c.Communities()) != 0 {
 			t.Fatal("a refused join left a community behind")
+		}
+	})
+}
+
+// TestJoinResumes: a join cut short after a member admitted it — the
+// joiner's node closed before it stored anything — is not a lock-out. The
+// joiner, on a fresh or its old store, joins again with the same link,
+// with a link made after its admission, with a single-use link it used up
+// and with a link that has since expired; each time it is answered as
+// admitted, no second join is recorded, and it ends holding the community
+// and reading what was posted before and after.
+func TestJoinResumes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		defer a.Close()
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, a.Node, comm.ID)
+		if _, err := a.Post(ctx, comm.ID, gid, "before"); err != nil {
+			t.Fatal(err)
+		}
+		unlimited, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// admitted has a member admit home's identity through link, then
+		// closes the node before it stores anything, as kill -9 would.
+		admitted := func(name, link string, st store.OpStore) string {
+			t.Helper()
+			home := t.TempDir()
+			n := sn.start(home, name, st)
+			inv, err := n.ParseInvite(link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			join, err := n.joinOp(inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := n.askToJoin(ctx, inv.Addrs[0], inv, join); err != nil {
+				t.Fatalf("%s admitted: %v", name, err)
+			}
+			if err := n.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if joins := joinsBy(t, a.Node, comm.ID, n.selfKey()); joins != 1 {
+				t.Fatalf("%s: %d joins recorded, want 1", name, joins)
+			}
+			return home
+		}
+		once, err := a.CreateInvite(ctx, comm.ID, InviteOptions{MaxUses: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hour, err := a.CreateInvite(ctx, comm.ID, InviteOptions{Lifetime: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oldStore := store.NewMemory()
+		homes := map[string]string{
+			"Ben":   admitted("Ben", unlimited, store.NewMemory()),
+			"Chloe": admitted("Chloe", unlimited, store.NewMemory()),
+			"Dana":  admitted("Dana", once, oldStore),
+			"Eli":   admitted("Eli", hour, store.NewMemory()),
+		}
+		later, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.skew.Store(int64(2 * time.Hour)) // the hour link has expired
+		cases := []struct {
+			name, link string
+			st         store.OpStore
+		}{
+			{"Ben", unlimited, store.NewMemory()}, // the same link
+			{"Chloe", later, store.NewMemory()},   // a link made after the admission
+			{"Dana", once, oldStore},              // the single-use link it used, on its old store
+			{"Eli", hour, store.NewMemory()},      // an expired link
+		}
+		var back []*testNode
+		for _, tc := range cases {
+			n := sn.start(homes[tc.name], tc.name, tc.st)
+			defer n.Close()
+			n.skew.Store(int64(2 * time.Hour))
+			got, err := n.Join(ctx, tc.link)
+			if err != nil || got.Role != "member" || got.ID != comm.ID {
+				t.Fatalf("%s joins again: %+v, %v", tc.name, got, err)
+			}
+			if joins := joinsBy(t, a.Node, comm.ID, n.selfKey()); joins != 1 {
+				t.Fatalf("%s: %d joins recorded after joining again, want 1", tc.name, joins)
+			}
+			back = append(back, n)
+		}
+		if _, err := a.Post(ctx, comm.ID, gid, "after"); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range back {
+			waitFor(t, n.Node, n.Self().Name+" to read both posts", func() bool {
+				return slices.Equal(texts(t, n.Node, comm.ID, gid), []string{"Olivia: before", "Olivia: after"})
+			})
+		}
+		// A stranger still cannot use the spent or expired links.
+		x := sn.start(t.TempDir(), "Xavier", store.NewMemory())
+		defer x.Close()
+		x.skew.Store(int64(2 * time.Hour))
+		if _, err := x.Join(ctx, once); !errors.Is(err, ErrInviteUsedUp) {
+			t.Errorf("stranger with the used-up link: %v, want ErrInviteUsedUp", err)
+		}
+		if _, err := x.Join(ctx, hour); !errors.Is(err, ErrInviteExpired) || !errors.Is(err, identity.ErrBadLink) {
+			t.Errorf("stranger with the expired link: %v, want ErrInviteExpired and ErrBadLink", err)
+		}
+		if len(x.Communities()) != 0 {
+			t.Fatal("a refused stranger holds the community")
+		}
+	})
+}
+
+// joinsBy counts the join ops by k that n holds for community cid.
+func joinsBy(t *testing.T, n *Node, cid crdt.ID, k crdt.PublicKey) int {
+	t.Helper()
+	joins := 0
+	if err := n.rep.View(cid, func(c *crdt.Community) error {
+		c.EachOp(crdt.ZeroID, func(o *crdt.Op) {
+			if o.Kind == crdt.KindJoin && o.Author == k {
+				joins++
+			}
+		})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return joins
+}
+
+// TestInviteLapsesWithItsMaker: an admin's never-expiring link stops
+// working when the admin is removed. A newcomer who tries it later is
+// refused with that reason both at the removed admin's own node and at the
+// owner's, and the owner's invite list shows the link no longer valid. A
+// newcomer who got in through the removed admin's node while it was cut
+// off from the owner (so the removal had not reached it) falls once the
+// removal and the join meet, on every node, and reads nothing posted
+// after.
+func TestInviteLapsesWithItsMaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		defer a.Close()
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, a.Node, comm.ID)
+		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nodes []*testNode
+		for _, name := range []string{"Ben", "Eve", "Finn"} {
+			n := sn.start(t.TempDir(), name, store.NewMemory())
+			defer n.Close()
+			if _, err := n.Join(ctx, link); err != nil {
+				t.Fatalf("%s joins: %v", name, err)
+			}
+			nodes = append(nodes, n)
+		}
+		b, e, f := nodes[0], nodes[1], nodes[2]
+		// adminLink makes n an admin and has it make a link that never
+		// expires.
+		adminLink := func(n *testNode) (string, crdt.ID) {
+			t.Helper()
+			if err := a.SetRole(ctx, comm.ID, n.Self().PeerID, "admin"); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, n.Node, n.Self().Name+" to be an admin", func() bool {
+				c, err := n.community(comm.ID)
+				return err == nil && c.Role == "admin"
+			})
+			l, err := n.CreateInvite(ctx, comm.ID, InviteOptions{Lifetime: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv, err := n.ParseInvite(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, a.Node, "the owner to hold "+n.Self().Name+"'s link", func() bool {
+				has, _ := a.rep.Has(ctx, inv.op.ID())
+				return has
+			})
+			return l, inv.op.ID()
+		}
+		members := func(n *testNode) []string {
+			ms, err := n.Members(comm.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, m := range ms {
+				out = append(out, m.Name)
+			}
+			slices.Sort(out)
+			return out
+		}
+
+		// Finn's link, after Finn's removal has reached Finn's node.
+		fLink, fInv := adminLink(f)
+		if err := a.RemoveMember(ctx, comm.ID, f.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, f.Node, "Finn to learn of his removal", func() bool {
+			c, err := f.community(comm.ID)
+			return err == nil && c.Role == crdt.RoleNone.String()
+		})
+		c := sn.start(t.TempDir(), "Chloe", store.NewMemory())
+		defer c.Close()
+		_, err = c.Join(ctx, fLink) // the link names Finn's node
+		if !errors.Is(err, ErrJoinRefused) || !errors.Is(err, ErrInviteLapsed) || !strings.Contains(err.Error(), "no longer an admin") {
+			t.Fatalf("join at the removed admin's node: %v, want refused as lapsed", err)
+		}
+		inv, err := c.ParseInvite(fLink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		join, err := c.joinOp(inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.askToJoin(ctx, a.host.Peerstore().PeerInfo(a.host.ID()), inv, join)
+		if !errors.Is(err, ErrJoinRefused) || !errors.Is(err, ErrInviteLapsed) {
+			t.Fatalf("join at the owner's node: %v, want refused as lapsed", err)
+		}
+		if len(c.Communities()) != 0 || slices.Contains(members(a), "Chloe") {
+			t.Fatal("a refused newcomer got in")
+		}
+
+		// Ben's link; the owner removes Ben while Ben and Eve are cut off
+		// from her, and Dana joins through Ben's node meanwhile.
+		bLink, bInv := adminLink(b)
+		sp := newSplitter(sn)
+		d := sn.start(t.TempDir(), "Dana", store.NewMemory())
+		defer d.Close()
+		if err := e.host.Connect(ctx, b.host.Peerstore().PeerInfo(b.host.ID())); err != nil {
+			t.Fatal(err) // Eve meets Ben before the split
+		}
+		sp.split(b, e, d)
+		if err := a.RemoveMember(ctx, comm.ID, b.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.Join(ctx, bLink); err != nil || got.Role != "member" {
+			t.Fatalf("join through the admin who does not know he was removed: %+v, %v", got, err)
+		}
+		waitFor(t, e.Node, "Eve to see Dana join", func() bool { return slices.Contains(members(e), "Dana") })
+		sp.heal()
+		waitWithin(t, e.Node, 5*time.Minute, "Eve to learn of Ben's removal, and Dana's join to fall", func() bool {
+			return slices.Equal(members(e), []string{"Eve", "Olivia"})
+		})
+		dKey := d.selfKey()
+		waitWithin(t, a.Node, 5*time.Minute, "the owner to hold Dana's join, rejected", func() bool {
+			rejected := false
+			_ = a.rep.View(comm.ID, func(c *crdt.Community) error {
+				c.EachOp(crdt.ZeroID, func(o *crdt.Op) {
+					if o.Kind == crdt.KindJoin && o.Author == dKey {
+						rejected = errors.Is(c.State().Rejected[o.ID()], crdt.ErrUnauthorized)
+					}
+				})
+				return nil
+			})
+			return rejected
+		})
+		if got := members(a); !slices.Equal(got, []string{"Eve", "Olivia"}) {
+			t.Fatalf("the owner lists %q", got)
+		}
+		invs, err := a.Invites(comm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range invs {
+			if lapsed := i.ID == bInv || i.ID == fInv; i.Lapsed != lapsed {
+				t.Errorf("invite by %s: lapsed %v, want %v", i.By, i.Lapsed, lapsed)
+			}
+		}
+
+		if _, err := a.Post(ctx, comm.ID, gid, "after"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, e.Node, "Eve to read the post", func() bool { return slices.Contains(texts(t, e.Node, comm.ID, gid), "Olivia: after") })
+		for _, p := range []*testNode{a, e} {
+			if err := d.pull(ctx, p.host.ID(), comm.ID); err == nil {
+				t.Errorf("Dana pulled from %s", p.Self().Name)
+			}
+		}
+		if msgs, _ := d.Messages(comm.ID, gid); slices.ContainsFunc(msgs, func(m Message) bool { return m.Text == "after" }) {
+			t.Fatal("the fallen newcomer reads what was posted after")
 		}
 	})
 }

@@ -444,9 +444,16 @@ func (n *Node) Join(ctx context.Context, link string) (Community, error) {
 // JoinWithProgress is Join, calling progress (if not nil, on the calling
 // goroutine) as each stage begins, and during the pull as ops arrive.
 //
+// A join is resumable: a member whose node does not hold the community (a
+// join cut short after a member admitted it, a lost store) joins again
+// with the same link or any other link of the community, even one that is
+// used up, expired or no longer stands — it is already admitted, so the
+// member it asks answers so without recording a second join, and the node
+// fetches keys and pulls as after an admission.
+//
 // A member that refuses the join says why: the error wraps ErrJoinRefused
-// and, when the invite is the reason, ErrInviteExpired, ErrInviteRevoked
-// or ErrInviteUsedUp. A link that does not check out wraps
+// and, when the invite is the reason, ErrInviteExpired, ErrInviteRevoked,
+// ErrInviteUsedUp or ErrInviteLapsed. A link that does not check out wraps
 // identity.ErrBadLink (and ErrInviteExpired when it expired).
 func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(JoinProgress)) (Community, error) {
 	inv, err := readInvite(link)
@@ -460,9 +467,10 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		}
 	}
 	report(JoinProgress{Stage: JoinChecking})
-	if err := n.checkExpiry(inv); err != nil {
-		return Community{}, err
-	}
+	// An expired link admits no one new: the join op carries this node's
+	// clock, past the expiry, so no member can accept it. It is still
+	// sent, in case this node is a member that lost the community.
+	expired := n.checkExpiry(inv)
 	cid := inv.Community
 	if c, err := n.community(cid); err == nil && c.Role != crdt.RoleNone.String() {
 		return c, nil // already a member
@@ -470,20 +478,7 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 	if slices.Contains(n.peers.pending(), cid) {
 		return Community{ID: cid, Name: inv.Name, Role: RoleRequested}, nil // already asked
 	}
-	n.mu.Lock()
-	name := n.name
-	n.mu.Unlock()
-	self, _ := keyOf(n.host.ID())
-	body, err := crdt.EncodeBody(&crdt.JoinBody{
-		Invite: idBytes(inv.op.ID()),
-		Proof:  inv.link.SignWithInvite(crdt.JoinProofMessage(cid, inv.op.ID(), self)),
-		Name:   name,
-		Time:   n.millis(),
-	})
-	if err != nil {
-		return Community{}, err
-	}
-	join, err := crdt.Sign(crdt.Op{Community: cid, Kind: crdt.KindJoin, Parents: []crdt.ID{inv.op.ID()}, Height: inv.op.Height + 1, Body: body}, n.id)
+	join, err := n.joinOp(inv)
 	if err != nil {
 		return Community{}, err
 	}
@@ -512,6 +507,9 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		n.emit(Event{Kind: EventCommunities, Community: cid})
 		return n.community(cid)
 	}
+	if expired != nil {
+		return Community{}, expired
+	}
 	if len(errs) == 0 {
 		return Community{}, fmt.Errorf("%w: the invite names no address to dial", ErrNoPeer)
 	}
@@ -521,6 +519,25 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		}
 	}
 	return Community{}, fmt.Errorf("%w: %w", ErrNoPeer, errors.Join(errs...))
+}
+
+// joinOp signs this node's join op for inv: its only parent is the invite.
+func (n *Node) joinOp(inv *Invite) (*crdt.Op, error) {
+	n.mu.Lock()
+	name := n.name
+	n.mu.Unlock()
+	self, _ := keyOf(n.host.ID())
+	cid := inv.Community
+	body, err := crdt.EncodeBody(&crdt.JoinBody{
+		Invite: idBytes(inv.op.ID()),
+		Proof:  inv.link.SignWithInvite(crdt.JoinProofMessage(cid, inv.op.ID(), self)),
+		Name:   name,
+		Time:   n.millis(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return crdt.Sign(crdt.Op{Community: cid, Kind: crdt.KindJoin, Parents: []crdt.ID{inv.op.ID()}, Height: inv.op.Height + 1, Body: body}, n.id)
 }
 
 // shortPeer is the end of a peer id, as people see it in default member
@@ -544,11 +561,14 @@ var (
 	// clock or by the clock of the member asked to admit.
 	ErrInviteExpired = errors.New("the invite expired")
 	// ErrInviteRevoked: an admin revoked the invite, or it no longer
-	// stands because whoever made it may no longer invite.
+	// stands because a removal of its maker undid it.
 	ErrInviteRevoked = errors.New("the invite was revoked")
 	// ErrInviteUsedUp: the invite has admitted as many people as it
 	// allows.
 	ErrInviteUsedUp = errors.New("the invite is used up")
+	// ErrInviteLapsed: the admin who made the invite is no longer an
+	// admin (was removed, demoted or left), so it admits no one.
+	ErrInviteLapsed = errors.New("the admin who made the invite is no longer an admin")
 )
 
 // joinReasons maps the wire's refusal reasons to errors.
@@ -556,6 +576,7 @@ var joinReasons = map[uint8]error{
 	wire.JoinReasonExpired: ErrInviteExpired,
 	wire.JoinReasonRevoked: ErrInviteRevoked,
 	wire.JoinReasonUsedUp:  ErrInviteUsedUp,
+	wire.JoinReasonLapsed:  ErrInviteLapsed,
 }
 
 // remoteRefusal is what a member said when it refused a join: its words,
@@ -573,27 +594,42 @@ func (r *remoteRefusal) Unwrap() error { return r.reason }
 // admin approves.
 const RoleRequested = "requested"
 
-func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op, report func(JoinProgress)) error {
+// askToJoin dials ai and presents join: it returns nil once ai admitted it
+// (or, when the community admits by approval, recorded the request, which
+// resp says), and an error wrapping ErrJoinRefused when ai refused.
+func (n *Node) askToJoin(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op) (*wire.JoinResponse, error) {
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := n.host.Connect(cctx, ai); err != nil {
-		return fmt.Errorf("dial %s: %w", ai.ID.ShortString(), err)
+		return nil, fmt.Errorf("dial %s: %w", ai.ID.ShortString(), err)
 	}
 	var resp wire.JoinResponse
 	if err := n.request(ctx, ai.ID, joinProtocol, &wire.JoinRequest{Invite: inv.op.Bytes(), Join: join.Bytes()}, &resp); err != nil {
-		return err
+		return nil, err
 	}
 	if resp.Error != "" {
-		return fmt.Errorf("%w by %s: %w", ErrJoinRefused, ai.ID.ShortString(), &remoteRefusal{text: resp.Error, reason: joinReasons[resp.Reason]})
+		return nil, fmt.Errorf("%w by %s: %w", ErrJoinRefused, ai.ID.ShortString(), &remoteRefusal{text: resp.Error, reason: joinReasons[resp.Reason]})
+	}
+	return &resp, nil
+}
+
+// joinVia joins through ai. Everything after ai's answer is safe to cut
+// short: a member that admitted this node (or already counted it a
+// member) answers the next try as admitted, whichever link it uses.
+func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op, report func(JoinProgress)) error {
+	resp, err := n.askToJoin(ctx, ai, inv, join)
+	if err != nil {
+		return err
 	}
 	n.peers.remember(ai)
-	// Park our own ops until the pull brings the genesis and the rest.
-	for _, op := range []*crdt.Op{inv.op, join} {
-		if _, err := n.rep.Ingest(ctx, op); err != nil {
-			return err
-		}
-	}
 	if resp.Pending {
+		// Park our own ops until the pull after the approval brings the
+		// genesis and the rest.
+		for _, op := range []*crdt.Op{inv.op, join} {
+			if _, err := n.rep.Ingest(ctx, op); err != nil {
+				return err
+			}
+		}
 		return errAwaitingApproval
 	}
 	report(JoinProgress{Stage: JoinAdmitted})
@@ -607,8 +643,23 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join 
 	if err := n.pullCounting(ctx, ai.ID, inv.Community, rc); err != nil {
 		return fmt.Errorf("sync from %s: %w", ai.ID.ShortString(), err)
 	}
-	if c, err := n.community(inv.Community); err != nil || c.Role == crdt.RoleNone.String() {
-		return fmt.Errorf("sync from %s did not complete the join", ai.ID.ShortString())
+	// The pull brings the join ai accepted, or the one that admitted this
+	// node before: then ai recorded nothing, and this join must not become
+	// a second one. It is added here only if the pull did not make this
+	// node a member.
+	member := func() bool {
+		c, err := n.community(inv.Community)
+		return err == nil && c.Role != crdt.RoleNone.String()
+	}
+	if !member() {
+		for _, op := range []*crdt.Op{inv.op, join} {
+			if _, err := n.rep.Ingest(ctx, op); err != nil {
+				return fmt.Errorf("sync from %s did not complete the join: %w", ai.ID.ShortString(), err)
+			}
+		}
+		if !member() {
+			return fmt.Errorf("sync from %s did not complete the join", ai.ID.ShortString())
+		}
 	}
 	// Without the topic secret the member still syncs by pulling; it asks
 	// again after every pull until it has it.

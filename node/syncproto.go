@@ -591,6 +591,8 @@ func inviteRefusal(i *crdt.Invite) *refusal {
 		return &refusal{wire.JoinReasonRevoked, errors.New("the invite is no longer valid")}
 	case i.Revoked:
 		return &refusal{wire.JoinReasonRevoked, errors.New("the invite was revoked")}
+	case i.Lapsed:
+		return &refusal{wire.JoinReasonLapsed, errors.New("the admin who made this invite is no longer an admin")}
 	case i.Body.MaxUses != 0 && i.Uses >= i.Body.MaxUses:
 		return &refusal{wire.JoinReasonUsedUp, fmt.Errorf("the invite was used %d of %d times", i.Uses, i.Body.MaxUses)}
 	}
@@ -614,6 +616,22 @@ func (n *Node) admit(from peer.ID, req *wire.JoinRequest) (pending bool, err err
 	}
 	if join.Kind != crdt.KindJoin || inv.Kind != crdt.KindInvite || join.CommunityID() != inv.CommunityID() {
 		return false, errors.New("not an invite and a join of one community")
+	}
+	// A member, or one who asked already, whose own node lost the
+	// community (a join cut short after it was admitted) is answered as
+	// admitted, whatever the state of the invite, and nothing is recorded:
+	// it is a member already, and the pull that follows is what it needs.
+	// The connection proved who it is.
+	member, asked := false, false
+	_ = n.rep.View(join.CommunityID(), func(c *crdt.Community) error {
+		st := c.State()
+		member, asked = st.Role(join.Author) != crdt.RoleNone, st.Requests[join.Author] != nil
+		return nil
+	})
+	if member || asked {
+		n.log.Info("join from a member; answered as admitted", "peer", from, "community", join.CommunityID().Short(), "requested", asked)
+		n.peers.remember(n.host.Peerstore().PeerInfo(from))
+		return asked, nil
 	}
 	if has, _ := n.rep.Has(n.ctx, inv.ID()); !has {
 		return false, errors.New("this node does not know that invite (it may have been revoked or belong to another community)")

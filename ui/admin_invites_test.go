@@ -162,6 +162,29 @@ func TestInviteRevoke(t *testing.T) {
 	}
 }
 
+// TestInviteLapsed: a link whose maker is no longer an admin, as the node
+// reports it, is shown as no longer valid, says why, and offers no Revoke;
+// the link just made is taken off the screen when it lapses.
+func TestInviteLapsed(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.inviteDialog(c.ID)
+	h.createInvite(v, "Never expires", "")
+	if !strings.HasSuffix(v.rows[0].text(), "Active <Revoke>") || !v.result.Visible() {
+		t.Fatalf("new link: %q", v.rowTexts())
+	}
+	h.f.mu.Lock()
+	h.f.comm(c.ID).invites[0].Lapsed = true
+	h.f.mu.Unlock()
+	v.refresh()
+	got := v.rowTexts()
+	if len(got) != 1 || !strings.HasSuffix(got[0], "· its maker is no longer an admin · No longer valid") || v.rows[0].revoke != nil {
+		t.Fatalf("lapsed link: %q", got)
+	}
+	if v.result.Visible() {
+		t.Fatal("the lapsed link is still offered")
+	}
+}
+
 // TestInviteFailures: a link that cannot be made, or revoked, says why in
 // the dialog, which stays open.
 func TestInviteFailures(t *testing.T) {

@@ -22,6 +22,8 @@ func explain(err error) string {
 		return "This invite link has expired. Ask the person who sent it for a new one."
 	case errors.Is(err, node.ErrInviteRevoked):
 		return "This invite link was turned off by an admin. Ask the person who sent it for a new one."
+	case errors.Is(err, node.ErrInviteLapsed):
+		return "This invite link no longer works: the admin who made it is no longer an admin. Ask an admin of the community for a new one."
 	case errors.Is(err, node.ErrInviteUsedUp):
 		return "This invite link has already been used as many times as it allows. Ask the person who sent it for a new one."
 	case errors.Is(err, node.ErrNoPeer):

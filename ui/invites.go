@@ -213,7 +213,7 @@ func (v *inviteView) refresh() {
 	v.list.Refresh()
 	if v.linkText != "" && !v.linkID.IsZero() {
 		for _, inv := range invs {
-			if inv.ID == v.linkID && inv.Revoked {
+			if inv.ID == v.linkID && (inv.Revoked || inv.Lapsed) {
 				v.linkText, v.linkID = "", crdt.ID{}
 				v.result.Hide()
 				v.formHint.Show()
@@ -228,6 +228,8 @@ func inviteState(inv node.InviteInfo, now time.Time) string {
 	switch {
 	case inv.Revoked:
 		return "Revoked"
+	case inv.Lapsed:
+		return "No longer valid"
 	case inv.MaxUses > 0 && inv.Uses >= inv.MaxUses:
 		return "Used up"
 	case inv.Expired || (inv.Expires != nil && !now.Before(*inv.Expires)):
@@ -268,7 +270,11 @@ func (v *inviteView) newRow(inv node.InviteInfo) *inviteRow {
 	}
 	r.who = widget.NewLabel("Made by " + by + " · " + a.shortTime(inv.Created))
 	r.who.Truncation = fyne.TextTruncateEllipsis
-	r.detail = secondary(a.expiryText(inv) + " · " + usesText(inv))
+	detail := a.expiryText(inv) + " · " + usesText(inv)
+	if inv.Lapsed {
+		detail += " · its maker is no longer an admin"
+	}
+	r.detail = secondary(detail)
 	state := inviteState(inv, a.now())
 	r.state = widget.NewLabelWithStyle(state, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	if state == "Active" {

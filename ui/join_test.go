@@ -142,8 +142,8 @@ func TestInfoPane(t *testing.T) {
 	}
 }
 
-// TestJoinRefusedLinks: an expired, revoked or used-up link says so, and
-// what to do.
+// TestJoinRefusedLinks: an expired, revoked or used-up link, or one whose
+// maker is no longer an admin, says so, and what to do.
 func TestJoinRefusedLinks(t *testing.T) {
 	for _, c := range []struct {
 		err  error
@@ -152,6 +152,7 @@ func TestJoinRefusedLinks(t *testing.T) {
 		{fmt.Errorf("%w: %w on Nov 20, 2026 09:00; ask for a new one", errBadLinkForTest, node.ErrInviteExpired), "This invite link has expired. Ask the person who sent it for a new one."},
 		{fmt.Errorf("%w by …Xyz: %w", node.ErrJoinRefused, node.ErrInviteRevoked), "This invite link was turned off by an admin."},
 		{fmt.Errorf("%w by …Xyz: %w", node.ErrJoinRefused, node.ErrInviteUsedUp), "already been used as many times as it allows"},
+		{fmt.Errorf("%w by …Xyz: %w", node.ErrJoinRefused, node.ErrInviteLapsed), "the admin who made it is no longer an admin. Ask an admin"},
 	} {
 		f := newFake()
 		f.joinErr = c.err

@@ -146,6 +146,8 @@ func cmdInvites(ctx context.Context, o *opts) error {
 			switch {
 			case i.Revoked:
 				state = "revoked"
+			case i.Lapsed:
+				state = "no longer valid: its maker is no longer an admin"
 			case i.Expired:
 				state = "expired"
 			case i.MaxUses > 0 && i.Uses >= i.MaxUses:

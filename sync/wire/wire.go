@@ -68,12 +68,26 @@
 // own clock, accepts the join, forwards it over gossip and answers
 // JoinResponse. The joiner then pulls the community as a member.
 //
+// Joins are resumable. A responder that already counts the joiner a member
+// (or holds its request to join) answers as it would an admission (with
+// Pending for a request), whatever the state of the invite — used up,
+// expired, revoked — and records nothing: a node that was admitted but lost
+// the community before it stored it (a join cut short, a lost store) joins
+// again with any link of the community and pulls. The joiner adds its own
+// join op only if the pull did not make it a member, so a resumed join
+// never records a second one. A joiner whose link expired by its own clock
+// still asks, for this case: its join op carries that clock, so no member
+// can accept it as a new join.
+//
 // A refusal sets Error, for people, and when it is about the invite Reason
 // (3), for programs: 1 the invite expired (by the responder's clock), 2 it
-// was revoked or no longer stands (its maker lost the right to invite), 3
-// it admitted as many people as it allows. Any other refusal (a malformed
-// request, an invite the responder does not know) has no Reason; a joiner
-// treats a Reason it does not know as none. Reason was added after the
+// was revoked or no longer stands (it fell with an op of its maker's that
+// a removal undid), 3 it admitted as many people as it allows, 4 it lapsed:
+// its maker is no longer an admin (was removed, demoted or left; see
+// crdt.Invite.Lapsed). Any other refusal (a malformed request, an invite
+// the responder does not know) has no Reason; a joiner treats a Reason it
+// does not know as none, so reason 4, added later, reaches older joiners
+// as a refusal with its text but no reason. Reason was added after the
 // first release: a joiner from before it rejects a response that carries
 // one, which only a refusal does, so it still fails to join, though
 // without saying why.
@@ -178,6 +192,7 @@ const (
 	JoinReasonExpired = 1 // the invite expired
 	JoinReasonRevoked = 2 // the invite was revoked or no longer stands
 	JoinReasonUsedUp  = 3 // the invite admitted as many as it allows
+	JoinReasonLapsed  = 4 // the admin who made the invite is no longer an admin
 )
 
 // Write encodes v and writes it as one frame.
