@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
@@ -103,19 +104,21 @@ func TestIdleStreamsDoNotStallReconciliation(t *testing.T) {
 			s.Reset()
 		}
 
-		// A pull request that never comes whole is given up as soon.
-		s, err := x.host.NewStream(ctx, a.host.ID(), syncProtocol)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Reset()
-		if _, err := s.Write([]byte{0x20}); err != nil { // announces 32 bytes and sends none
-			t.Fatal(err)
-		}
-		start = time.Now()
-		io.Copy(io.Discard, s) // until the node resets or closes it
-		if took := time.Since(start); took > reconcileIdle+time.Second {
-			t.Fatalf("an idle pull stream was held for %v", took)
+		// A pull or join request that never comes whole is given up as soon.
+		for _, proto := range []protocol.ID{syncProtocol, joinProtocol} {
+			s, err := x.host.NewStream(ctx, a.host.ID(), proto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Reset()
+			if _, err := s.Write([]byte{0x20}); err != nil { // announces 32 bytes and sends none
+				t.Fatal(err)
+			}
+			start = time.Now()
+			io.Copy(io.Discard, s) // until the node resets or closes it
+			if took := time.Since(start); took > reconcileIdle+time.Second {
+				t.Fatalf("an idle %s stream was held for %v", proto, took)
+			}
 		}
 	})
 }

@@ -553,12 +553,13 @@ func (n *Node) finishPendingJoin(cid crdt.ID) {
 
 func (n *Node) handleJoin(s network.Stream) {
 	defer s.Close()
-	s.SetDeadline(time.Now().Add(streamTimeout))
+	s.SetDeadline(time.Now().Add(reconcileIdle)) // the request comes at once or not at all
 	var req wire.JoinRequest
 	if err := wire.Read(s, &req, 2*crdt.MaxOpSize+64); err != nil {
 		s.Reset()
 		return
 	}
+	s.SetDeadline(time.Now().Add(streamTimeout))
 	resp := wire.JoinResponse{}
 	pending, err := n.admit(s.Conn().RemotePeer(), &req)
 	resp.Pending = pending
