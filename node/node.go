@@ -311,6 +311,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("load communities: %w", err)
 	}
 	n.rep.SetSealer(n)
+	n.rep.SetClock(n.now)
 	n.peers = loadPeerBook(filepath.Join(cfg.Home, "peers.json"), n.log)
 
 	n.host = cfg.Host

@@ -208,7 +208,7 @@ func (n *Node) pullCounting(ctx context.Context, p peer.ID, cid crdt.ID, rc *rec
 	}
 	// A joiner parks its own invite and join before it holds anything;
 	// ops can also wait for parents of logs this node may not read yet.
-	missing, err := n.rep.Missing(ctx, wire.MaxFetch)
+	missing, err := n.rep.Missing(ctx, cid, wire.MaxFetch)
 	if err != nil {
 		return err
 	}
