@@ -235,6 +235,7 @@ type Node struct {
 	owedCh         chan struct{}          // signalled when owed grows
 	penMu          sync.Mutex
 	penalties      map[peer.ID][]time.Time // sync-stream offences; guarded by penMu
+	unbacked       unbackedOps             // gossip ignored for missing parents, per sender (flood.go)
 
 	keys       *e2ee.Keyring
 	rotateMu   sync.Mutex // one rotation at a time

@@ -22,7 +22,9 @@ package store
 // Parked ops expire: ExpirePending drops those parked longer than
 // Limits.PendingAge, across restarts, since the park time is stored with
 // the op. Records written before park times were stored carry none; they
-// decode as parked at the epoch and so expire at the first sweep.
+// decode as parked at the epoch and so expire at the first sweep. The wait
+// index those versions kept under /w/<missing>/<id> is deleted at start:
+// the in-memory index replaces it.
 
 import (
 	"cmp"

@@ -5,7 +5,10 @@
 //
 // The store never judges an op: authority, ordering and state are the
 // replica's and crdt's business. It stores what it is handed, answers what
-// it holds, and bounds what it parks.
+// it holds, and bounds what it parks: per (community, author), per
+// community and in all, the oldest giving way, so one member's or one
+// community's parked junk never keeps another's ops out; parked ops expire
+// after Limits.PendingAge (see DefaultLimits for the numbers and why).
 //
 // # Key layout
 //
