@@ -201,3 +201,35 @@ func TestOutOfOrderGossipIsPulled(t *testing.T) {
 		}
 	})
 }
+
+// TestParkedOpsExpire: an op parked for what never comes is dropped by the
+// node's periodic sync once it is older than the store allows.
+func TestParkedOpsExpire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		defer a.Close()
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ghost := crdt.ID{0xee}
+		op, err := crdt.Sign(crdt.Op{Community: comm.ID, Kind: crdt.KindProfile, Parents: []crdt.ID{ghost}, Height: 2, Body: []byte{0xa0}}, a.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.rep.Ingest(ctx, op); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * a.cfg.SyncInterval) // two periodic syncs: too young to expire
+		if n, _, _ := a.store.PendingLen(ctx); n != 1 {
+			t.Fatalf("%d parked before the age, want 1", n)
+		}
+		a.skew.Store(int64(7 * time.Hour))
+		waitWithin(t, a.Node, 2*a.cfg.SyncInterval, "the parked op to expire", func() bool {
+			n, _, _ := a.store.PendingLen(ctx)
+			return n == 0
+		})
+	})
+}
