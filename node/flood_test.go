@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -231,5 +232,58 @@ func TestParkedOpsExpire(t *testing.T) {
 			n, _, _ := a.store.PendingLen(ctx)
 			return n == 0
 		})
+	})
+}
+
+// BenchmarkValidator: what the gossip validator costs per op, now that it
+// also checks that this node holds what the op cites (a lookup in the
+// replica's memory under its lock), against decoding and verifying alone.
+func BenchmarkValidator(b *testing.B) {
+	ctx := b.Context()
+	home := b.TempDir()
+	if err := Init(home, "Olivia"); err != nil {
+		b.Fatal(err)
+	}
+	cfg := DefaultConfig(home)
+	cfg.MDNS = false
+	cfg.Store = store.NewMemory()
+	cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	n, err := Open(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	comm, err := n.CreateCommunity(ctx, "Glow Team")
+	if err != nil {
+		b.Fatal(err)
+	}
+	gid := general(b, n, comm.ID)
+	var last crdt.ID
+	for i := range 1000 {
+		if last, err = n.Post(ctx, comm.ID, gid, fmt.Sprint("message ", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	op, err := n.rep.Get(ctx, last)
+	if err != nil {
+		b.Fatal(err)
+	}
+	validate := n.validator(comm.ID, gid)
+	b.Run("decode only", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := crdt.DecodeOp(op.Bytes()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("validator", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m := &pubsub.Message{Message: &pb.Message{Data: op.Bytes()}}
+			if got := validate(ctx, n.host.ID(), m); got != pubsub.ValidationAccept {
+				b.Fatalf("validator = %v", got)
+			}
+		}
 	})
 }
