@@ -115,6 +115,7 @@ func (x *pendingIndex) add(id crdt.ID, p *parked) {
 	}
 	ak := authorKey{p.community, p.author}
 	for _, u := range []*usage{x.comm(p.community), x.authorUsage(ak)} {
+		x.compact(u)
 		u.n++
 		u.bytes += p.size
 		u.queue = append(u.queue, queued{id, p.seq})
@@ -197,7 +198,8 @@ func (x *pendingIndex) oldestIn(u *usage) (crdt.ID, bool) {
 }
 
 // compact drops stale queue entries once they outnumber the live ones, so
-// queues stay in proportion to what is parked.
+// queues stay in proportion to what is parked (each add compacts first, so
+// the cost is amortised over the entries it drops).
 func (x *pendingIndex) compact(u *usage) {
 	if len(u.queue) < 64 || len(u.queue) < 2*u.n {
 		return
@@ -407,7 +409,6 @@ func (s *DS) AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID, at 
 	}
 	// Evict in memory first; if the write fails, memory is rebuilt from
 	// what the datastore holds.
-	evicted := 0
 	for {
 		v, ok := s.pend.victim(s.lim, k, len(raw))
 		if !ok {
@@ -417,7 +418,6 @@ func (s *DS) AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID, at 
 			return s.pendingFailed(ctx, id, err)
 		}
 		s.pend.remove(v)
-		evicted++
 	}
 	if err := b.Put(ctx, pendKey(id), raw); err != nil {
 		return s.pendingFailed(ctx, id, err)
@@ -426,13 +426,6 @@ func (s *DS) AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID, at 
 		return s.pendingFailed(ctx, id, err)
 	}
 	s.pend.add(id, &parked{community: k.community, author: k.author, at: ms, size: len(raw), missing: missing})
-	if evicted > 0 {
-		s.pend.compact(s.pend.byAuthor[k])
-		s.pend.compact(s.pend.byComm[k.community])
-		for _, u := range s.pend.byComm {
-			s.pend.compact(u)
-		}
-	}
 	return nil
 }
 

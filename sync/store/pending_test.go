@@ -331,3 +331,29 @@ func TestPendingFromOlderVersion(t *testing.T) {
 		t.Fatalf("first sweep expired %d old records (%v), want 1", n, err)
 	}
 }
+
+// TestPendingQueuesStayBounded: an author with one op parked for good and
+// many parked and released after it keeps an eviction queue in proportion
+// to what it has parked, not to everything it ever parked.
+func TestPendingQueuesStayBounded(t *testing.T) {
+	s := NewMemory()
+	o := newOps(t)
+	park(t, s, t0, o.junk(signer, 10)) // waits for good
+	put(t, s, o.genesis)
+	for range 2000 {
+		op := o.control(o.genesis)
+		op2 := o.control(op)
+		park(t, s, t0, op2)
+		put(t, s, op)
+		if ready, err := s.TakeReady(t.Context(), op.ID()); err != nil || len(ready) != 1 {
+			t.Fatalf("released %d, %v", len(ready), err)
+		}
+	}
+	k := authorKey{o.genesis.ID(), o.genesis.Author}
+	if q := len(s.pend.byAuthor[k].queue); q > 128 {
+		t.Fatalf("eviction queue holds %d entries for 1 parked op", q)
+	}
+	if q := len(s.pend.byComm[o.genesis.ID()].queue); q > 128 {
+		t.Fatalf("community queue holds %d entries for 1 parked op", q)
+	}
+}
