@@ -176,8 +176,9 @@ func (n *Node) gossipPeerFilter(p peer.ID, topic string) bool {
 	return ok && n.isMember(cid.(crdt.ID), p)
 }
 
-// penalise records that p sent garbage on a sync stream; gossip scoring
-// then keeps it out of meshes for a while.
+// penalise records that p sent garbage on a sync stream, or gossiped ops
+// citing parents it could not supply; gossip scoring then keeps it out of
+// meshes for a while.
 func (n *Node) penalise(p peer.ID) {
 	n.penMu.Lock()
 	defer n.penMu.Unlock()
@@ -312,7 +313,10 @@ func (n *Node) joinTopic(cid, lg crdt.ID, secret []byte) error {
 }
 
 // validator rejects, before forwarding, what is undecodable, badly signed,
-// oversized or for another log; gossipsub then penalises the sender.
+// oversized or for another log; gossipsub then penalises the sender. An op
+// citing parents, deps or a target this node does not hold is ignored —
+// neither forwarded nor delivered — and pulled from the sender with what it
+// cites (see flood.go).
 func (n *Node) validator(cid, lg crdt.ID) func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
 	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		op, err := crdt.DecodeOp(m.Data)
@@ -323,6 +327,12 @@ func (n *Node) validator(cid, lg crdt.ID) func(context.Context, peer.ID, *pubsub
 		if op.CommunityID() != cid || op.Log != lg {
 			n.log.Debug("gossip: reject op for another log", "from", from)
 			return pubsub.ValidationReject
+		}
+		if missing, known := n.unheld(cid, op); !known || len(missing) > 0 {
+			if known {
+				n.ignoreUnbacked(from, cid, missing)
+			}
+			return pubsub.ValidationIgnore
 		}
 		m.ValidatorData = op
 		return pubsub.ValidationAccept

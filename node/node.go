@@ -235,6 +235,7 @@ type Node struct {
 	owedCh         chan struct{}          // signalled when owed grows
 	penMu          sync.Mutex
 	penalties      map[peer.ID][]time.Time // sync-stream offences; guarded by penMu
+	unbacked       unbackedOps             // gossip ignored for missing parents, per sender (flood.go)
 
 	keys       *e2ee.Keyring
 	rotateMu   sync.Mutex // one rotation at a time
@@ -311,6 +312,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("load communities: %w", err)
 	}
 	n.rep.SetSealer(n)
+	n.rep.SetClock(n.now)
 	n.peers = loadPeerBook(filepath.Join(cfg.Home, "peers.json"), n.log)
 
 	n.host = cfg.Host

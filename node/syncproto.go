@@ -209,7 +209,7 @@ func (n *Node) pullCounting(ctx context.Context, p peer.ID, cid crdt.ID, rc *rec
 	}
 	// A joiner parks its own invite and join before it holds anything;
 	// ops can also wait for parents of logs this node may not read yet.
-	missing, err := n.rep.Missing(ctx, wire.MaxFetch)
+	missing, err := n.rep.Missing(ctx, cid, wire.MaxFetch)
 	if err != nil {
 		return err
 	}
@@ -382,6 +382,7 @@ func (n *Node) pullFrom(p peer.ID, cid crdt.ID) {
 		n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)
 		return
 	}
+	n.judgeUnbacked(p, cid)
 	n.ensureKeys(n.ctx, p, cid)                      // groups the pull let this node into
 	n.peers.remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
 	n.finishPendingJoin(cid)
@@ -410,7 +411,8 @@ func (n *Node) onConnect(p peer.ID) {
 // to (which pulls on connect, so that after a network split a node does not
 // keep syncing with its own side only), and redials remembered members if
 // it is connected to too few. So what gossip missed still arrives, and a
-// member who was away is found again.
+// member who was away is found again. It also drops parked ops that waited
+// longer than the store allows for what they cite.
 func (n *Node) syncLoop() {
 	defer n.wg.Done()
 	t := time.NewTicker(n.cfg.SyncInterval)
@@ -452,6 +454,11 @@ func (n *Node) syncLoop() {
 		n.maybeRotatePrekey()
 		for _, cid := range n.rep.Communities() {
 			n.kickKeys(cid) // rotations whose turn came
+		}
+		if k, err := n.rep.ExpirePending(n.ctx); err != nil {
+			n.log.Warn("expire parked ops", "err", err)
+		} else if k > 0 {
+			n.log.Debug("expired parked ops whose parents never came", "ops", k)
 		}
 	}
 }

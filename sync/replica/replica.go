@@ -5,8 +5,9 @@
 // crdt.Community and the op store, and says what it still needs.
 //
 // It never touches the network and never reads the wall clock except through
-// the Clock it is given, so many replicas can be driven in one test with any
-// delivery order.
+// the clock it is given (SetClock), so many replicas can be driven in one
+// test with any delivery order. The clock only stamps parked ops, which
+// expire (ExpirePending) when what they wait for never comes.
 package replica
 
 import (
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"lukechampine.com/blake3"
 
@@ -63,6 +65,25 @@ type Replica struct {
 	// those it receives; keyWaits holds the ids ops wait on for a key.
 	sealer   Sealer
 	keyWaits map[crdt.ID]bool
+	now      func() time.Time // guarded by mu
+}
+
+// SetClock makes the replica read the time from now (time.Now if never
+// set): it stamps the ops it parks. Call it before ingesting anything.
+func (r *Replica) SetClock(now func() time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.now = now
+}
+
+// ExpirePending drops the ops that waited in the pending buffer longer
+// than the store allows (store.Limits.PendingAge); sync fetches them again
+// if what they wait for ever arrives. A node calls it now and then.
+func (r *Replica) ExpirePending(ctx context.Context) (int, error) {
+	r.mu.Lock()
+	now := r.now()
+	r.mu.Unlock()
+	return r.store.ExpirePending(ctx, now)
 }
 
 // Sealer seals and opens op bodies (package e2ee through the node). With a
@@ -123,7 +144,7 @@ func (r *Replica) parkSealed(ctx context.Context, op *crdt.Op) (parked bool, res
 	if err != nil || wait.IsZero() {
 		return false, Result{}, err
 	}
-	if err := r.store.AddPending(ctx, op, []crdt.ID{wait}); err != nil {
+	if err := r.store.AddPending(ctx, op, []crdt.ID{wait}, r.now()); err != nil {
 		return false, Result{}, err
 	}
 	return true, Result{Outcome: Parked, Missing: []crdt.ID{wait}}, nil
@@ -164,7 +185,7 @@ func Open(ctx context.Context, st store.OpStore, log *slog.Logger) (*Replica, er
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Replica{store: st, log: log.With("component", "replica"), communities: map[crdt.ID]*crdt.Community{}, expected: map[crdt.ID]bool{}, keyWaits: map[crdt.ID]bool{}}
+	r := &Replica{store: st, log: log.With("component", "replica"), communities: map[crdt.ID]*crdt.Community{}, expected: map[crdt.ID]bool{}, keyWaits: map[crdt.ID]bool{}, now: time.Now}
 	ids, err := st.Communities(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list communities: %w", err)
@@ -227,7 +248,10 @@ func (r *Replica) Expect(id crdt.ID) {
 
 // Ingest verifies op and accepts it, parks it, or rejects it. A rejection
 // wraps a crdt error (ErrUnauthorized, ErrInvalid, ErrMalformed, …) or
-// store.ErrPendingFull; crdt.IsInvalid tells whether the sender is to blame.
+// store.ErrPendingFull (an op too large to park); crdt.IsInvalid tells
+// whether the sender is to blame. Parking never fails for want of room:
+// the store bounds each community and each author in it, and the oldest
+// parked op of whoever is over a bound gives way.
 func (r *Replica) Ingest(ctx context.Context, op *crdt.Op) (Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -298,7 +322,7 @@ func (r *Replica) ingestLocked(ctx context.Context, op *crdt.Op) (Result, error)
 			return Result{}, fmt.Errorf("op %s: %w %s", op.ID().Short(), ErrUnknownCommunity, cid.Short())
 		}
 		missing := []crdt.ID{cid}
-		if err := r.store.AddPending(ctx, op, missing); err != nil {
+		if err := r.store.AddPending(ctx, op, missing, r.now()); err != nil {
 			return Result{}, err
 		}
 		return Result{Outcome: Parked, Missing: missing}, nil
@@ -307,7 +331,7 @@ func (r *Replica) ingestLocked(ctx context.Context, op *crdt.Op) (Result, error)
 		return Result{Outcome: Duplicate}, nil
 	}
 	if missing := c.Missing(op); len(missing) > 0 {
-		if err := r.store.AddPending(ctx, op, missing); err != nil {
+		if err := r.store.AddPending(ctx, op, missing, r.now()); err != nil {
 			return Result{}, err
 		}
 		return Result{Outcome: Parked, Missing: missing}, nil
@@ -351,7 +375,7 @@ func (r *Replica) release(ctx context.Context, accepted []*crdt.Op) ([]*crdt.Op,
 				continue
 			}
 			if m := c.Missing(op); len(m) > 0 { // e.g. a dep in another log still missing
-				if err := r.store.AddPending(ctx, op, m); err != nil {
+				if err := r.store.AddPending(ctx, op, m, r.now()); err != nil {
 					r.log.Debug("drop parked op", "op", op.ID().Short(), "err", err)
 				}
 				continue
@@ -372,9 +396,10 @@ func (r *Replica) release(ctx context.Context, accepted []*crdt.Op) ([]*crdt.Op,
 	return accepted, nil
 }
 
-// Missing returns ids that parked ops wait for, to fetch from peers.
-func (r *Replica) Missing(ctx context.Context, max int) ([]crdt.ID, error) {
-	ids, err := r.store.Missing(ctx, max)
+// Missing returns ids that community's parked ops wait for, to fetch from
+// peers.
+func (r *Replica) Missing(ctx context.Context, community crdt.ID, max int) ([]crdt.ID, error) {
+	ids, err := r.store.Missing(ctx, community, max)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.DeleteFunc(ids, func(id crdt.ID) bool { return r.keyWaits[id] }), err

@@ -41,11 +41,14 @@ func open(t *testing.T, st store.OpStore) *Replica {
 
 // history builds a community on one replica: genesis, a group, an invite,
 // two joins, and messages; it returns every op in creation order.
-func history(t *testing.T) ([]*crdt.Op, crdt.ID, crdt.ID) {
+func history(t *testing.T) ([]*crdt.Op, crdt.ID, crdt.ID) { return historyOf(t, "Glow") }
+
+// historyOf is history for a community named name.
+func historyOf(t *testing.T, name string) ([]*crdt.Op, crdt.ID, crdt.ID) {
 	ctx := t.Context()
 	owner := newKey(1)
 	r := open(t, store.NewMemory())
-	g, err := crdt.Sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body(t, &crdt.GenesisBody{Name: "Glow"})}, owner)
+	g, err := crdt.Sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body(t, &crdt.GenesisBody{Name: name})}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,11 +186,14 @@ func TestRejections(t *testing.T) {
 	}
 }
 
-// TestPendingBounded: a flood of ops with missing parents fills the bounded
-// buffer and is then refused, never held without limit.
+// TestPendingBounded: a flood of ops with missing parents from one author
+// is held to that author's quota, the oldest giving way, never without
+// limit and never refused.
 func TestPendingBounded(t *testing.T) {
 	ops, cid, _ := history(t)
-	st, err := store.New(newMapDS(), store.Limits{PendingOps: 10, PendingBytes: 1 << 20})
+	lim := store.DefaultLimits()
+	lim.AuthorOps = 10
+	st, err := store.New(newMapDS(), lim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,20 +201,77 @@ func TestPendingBounded(t *testing.T) {
 	r.Expect(cid)
 	r.Ingest(t.Context(), ops[0])
 	k := newKey(60)
-	var full error
 	for i := range 20 {
-		var missing crdt.ID
-		missing[0], missing[1] = 0xee, byte(i)
-		o, _ := crdt.Sign(crdt.Op{Community: cid, Kind: crdt.KindProfile, Parents: []crdt.ID{missing}, Height: 2, Body: body(t, &crdt.ProfileBody{Name: "x"})}, k)
-		if _, err := r.Ingest(t.Context(), o); err != nil {
-			full = err
+		if _, err := r.Ingest(t.Context(), junk(t, k, cid, i)); err != nil {
+			t.Fatalf("junk op %d: %v", i, err)
 		}
-	}
-	if !errors.Is(full, store.ErrPendingFull) {
-		t.Fatalf("flood: %v, want ErrPendingFull", full)
 	}
 	if n, _, _ := st.PendingLen(t.Context()); n != 10 {
 		t.Fatalf("pending holds %d, want the bound 10", n)
+	}
+}
+
+// junk is a validly signed op by k in community cid citing a parent that
+// does not exist.
+func junk(t *testing.T, k key, cid crdt.ID, i int) *crdt.Op {
+	var ghost crdt.ID
+	ghost[0], ghost[1], ghost[2] = 0xee, byte(i>>8), byte(i)
+	o, err := crdt.Sign(crdt.Op{Community: cid, Kind: crdt.KindProfile, Parents: []crdt.ID{ghost}, Height: 2, Body: body(t, &crdt.ProfileBody{Name: "x"})}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// TestFloodLeavesOtherCommunitiesRoom: a member of one community floods
+// it with more validly signed ops citing missing parents than the whole
+// pending buffer once held; the flood is held to the member's quota, and
+// joining another community — which parks the joiner's invite and join
+// until the genesis arrives — still parks and completes.
+func TestFloodLeavesOtherCommunitiesRoom(t *testing.T) {
+	ctx := t.Context()
+	glow, gcid, _ := history(t)
+	other, ocid, ogid := historyOf(t, "Other")
+	st := store.NewMemory()
+	r := open(t, st)
+	r.Expect(gcid)
+	for _, op := range glow {
+		if _, err := r.Ingest(ctx, op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ben := newKey(2) // a member of Glow
+	refused := 0
+	for i := range 10_001 {
+		_, err := r.Ingest(ctx, junk(t, ben, gcid, i))
+		if errors.Is(err, store.ErrPendingFull) {
+			refused++
+		} else if err != nil {
+			t.Fatalf("junk op %d: %v", i, err)
+		}
+	}
+	// The joiner's invite and join come first, then the genesis and the rest.
+	r.Expect(ocid)
+	var invite int
+	for i, op := range other {
+		if op.Kind == crdt.KindInvite {
+			invite = i
+		}
+	}
+	deliver := append([]*crdt.Op{other[invite], other[invite+1]}, other...)
+	for _, op := range deliver {
+		if _, err := r.Ingest(ctx, op); err != nil {
+			t.Fatalf("joining Other, op %s (%s): %v", op.ID().Short(), op.Kind, err)
+		}
+	}
+	if got := timeline(t, r, ocid, ogid); len(got) != 10 {
+		t.Fatalf("Other shows %d messages, want 10", len(got))
+	}
+	if n, _, _ := st.PendingLen(ctx); n > 1000 {
+		t.Fatalf("one member's junk parks %d ops, more than an author's quota", n)
+	}
+	if refused > 0 {
+		t.Fatalf("%d junk ops refused: a full quota gives way rather than refuse", refused)
 	}
 }
 

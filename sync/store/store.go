@@ -5,7 +5,10 @@
 //
 // The store never judges an op: authority, ordering and state are the
 // replica's and crdt's business. It stores what it is handed, answers what
-// it holds, and bounds what it parks.
+// it holds, and bounds what it parks: per (community, author), per
+// community and in all, the oldest giving way, so one member's or one
+// community's parked junk never keeps another's ops out; parked ops expire
+// after Limits.PendingAge (see DefaultLimits for the numbers and why).
 //
 // # Key layout
 //
@@ -13,8 +16,7 @@
 //	/l/<community>/<log>/<height:016x>/<id>   the op's canonical encoding, in log order
 //	/h/<community>/<log>/<id>                 empty; the log's heads
 //	/g/<community>/<log>                      empty; the log exists
-//	/p/<id>                                   a parked op: CBOR {1: op, 2: [missing ids]}
-//	/w/<missing>/<id>                         empty; parked op <id> waits on <missing>
+//	/p/<id>                                   a parked op: CBOR {1: op, 2: [missing ids], 3: parked at, Unix ms}
 //
 // Ids are lowercase hex; the control log is the all-zero id, so it sorts
 // first among a community's logs. Keeping the bytes under the ordered /l/
@@ -32,6 +34,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	datastore "github.com/ipfs/go-datastore"
@@ -80,19 +83,29 @@ type OpStore interface {
 	// Logs lists a community's logs that hold ops, sorted (control log first).
 	Logs(ctx context.Context, community crdt.ID) ([]crdt.ID, error)
 
-	// AddPending parks op, which waits for the ids in missing. The buffer is
-	// bounded by Limits; when full it returns an error wrapping
-	// ErrPendingFull and keeps nothing. Parking a parked op does nothing.
-	AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID) error
+	// AddPending parks op, which waits for the ids in missing, as parked
+	// at time at. The buffer is bounded per (community, author), per
+	// community and in all (Limits): when a bound is reached the oldest
+	// parked op of that author, of that community, or of the community
+	// holding the most gives way, so one author's or one community's ops
+	// never keep another's out. An op larger than a quota is refused with
+	// an error wrapping ErrPendingFull. Parking a parked op does nothing.
+	AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID, at time.Time) error
 	// TakeReady is called after op id was stored: it crosses id off every
 	// parked op's missing list and removes and returns those that now wait
-	// for nothing.
+	// for nothing, in the order they were parked.
 	TakeReady(ctx context.Context, id crdt.ID) ([]*crdt.Op, error)
-	// Missing returns up to max sorted ids that parked ops wait for and that
-	// are neither stored nor parked themselves.
-	Missing(ctx context.Context, max int) ([]crdt.ID, error)
+	// Missing returns up to max sorted ids that community's parked ops
+	// wait for and that are neither stored nor parked themselves.
+	Missing(ctx context.Context, community crdt.ID, max int) ([]crdt.ID, error)
+	// ExpirePending drops the ops parked Limits.PendingAge or longer
+	// before now and returns how many it dropped.
+	ExpirePending(ctx context.Context, now time.Time) (int, error)
 	// PendingLen returns the number of parked ops and their encoded bytes.
 	PendingLen(ctx context.Context) (n, bytes int, err error)
+	// PendingOf returns the number of community's parked ops and their
+	// encoded bytes.
+	PendingOf(ctx context.Context, community crdt.ID) (n, bytes int, err error)
 
 	// PutMeta stores a small value under key, next to the ops (a node's
 	// per-community secrets and settings); GetMeta returns it, or an error
@@ -104,19 +117,47 @@ type OpStore interface {
 	Close() error
 }
 
-// Limits bound the pending buffer.
+// Limits bound the pending buffer. Every field must be positive.
 type Limits struct {
-	PendingOps   int // parked ops
-	PendingBytes int // their encoded bytes
+	// PendingOps and PendingBytes bound all parked ops (bytes are those of
+	// their stored records).
+	PendingOps, PendingBytes int
+	// CommunityOps and CommunityBytes bound one community's parked ops.
+	CommunityOps, CommunityBytes int
+	// AuthorOps and AuthorBytes bound one author's parked ops in one
+	// community.
+	AuthorOps, AuthorBytes int
+	// PendingAge is how long an op stays parked waiting for what it cites.
+	PendingAge time.Duration
 }
 
 // DefaultLimits returns the limits used when nothing is said.
-func DefaultLimits() Limits { return Limits{PendingOps: 10_000, PendingBytes: 64 << 20} }
+//
+// Honest ops park briefly: gossip brought an op before its parents, or
+// its group's epoch key has not arrived, and sync fetches what is missing
+// within a sync interval or two. So a community's bound is what the whole
+// buffer used to be (10,000 ops, 64 MiB: a joiner catching up on a busy
+// community parks far fewer), and one author gets a tenth of it — far more
+// than an honest member has in flight, yet a member who signs junk citing
+// parents that do not exist fills only its own share. Overall 50,000 ops
+// and 256 MiB leave room for five full communities before the fullest
+// gives way. Ops that wait six hours wait for something no member holds
+// (sync would have brought it): they expire, and sync fetches them again
+// if their parents ever appear.
+func DefaultLimits() Limits {
+	return Limits{
+		PendingOps: 50_000, PendingBytes: 256 << 20,
+		CommunityOps: 10_000, CommunityBytes: 64 << 20,
+		AuthorOps: 1_000, AuthorBytes: 8 << 20,
+		PendingAge: 6 * time.Hour,
+	}
+}
 
 // Validate checks the limits.
 func (l Limits) Validate() error {
-	if l.PendingOps <= 0 || l.PendingBytes <= 0 {
-		return fmt.Errorf("store limits: pending ops and bytes must be positive, got %d and %d", l.PendingOps, l.PendingBytes)
+	if l.PendingOps <= 0 || l.PendingBytes <= 0 || l.CommunityOps <= 0 || l.CommunityBytes <= 0 ||
+		l.AuthorOps <= 0 || l.AuthorBytes <= 0 || l.PendingAge <= 0 {
+		return fmt.Errorf("store limits: every bound must be positive, got %+v", l)
 	}
 	return nil
 }
@@ -126,14 +167,9 @@ type DS struct {
 	ds  datastore.Batching
 	lim Limits
 
-	mu       sync.Mutex
-	counts   map[string]int // log prefix → op count, filled lazily; guarded by mu
-	pendingN int            // guarded by mu
-	pendingB int            // guarded by mu
-	// waiting counts the wait keys under each id, never fewer than there
-	// are, so TakeReady skips the index scan for ids nobody waits for (the
-	// common case when ops arrive parents first). Guarded by mu.
-	waiting map[crdt.ID]int
+	mu     sync.Mutex
+	counts map[string]int // log prefix → op count, filled lazily; guarded by mu
+	pend   pendingIndex   // the parked ops; guarded by mu
 }
 
 var _ OpStore = (*DS)(nil)
@@ -143,30 +179,8 @@ func New(ds datastore.Batching, lim Limits) (*DS, error) {
 	if err := lim.Validate(); err != nil {
 		return nil, err
 	}
-	s := &DS{ds: ds, lim: lim, counts: map[string]int{}, waiting: map[crdt.ID]int{}}
-	ctx := context.Background()
-	res, err := ds.Query(ctx, dsq.Query{Prefix: "/p/", ReturnsSizes: true})
-	if err != nil {
-		return nil, fmt.Errorf("scan pending: %w", err)
-	}
-	defer res.Close()
-	for r := range res.Next() {
-		if r.Error != nil {
-			return nil, fmt.Errorf("scan pending: %w", r.Error)
-		}
-		s.pendingN++
-		s.pendingB += r.Size
-	}
-	err = s.keys(ctx, "/w/", func(rest string) error {
-		m, _, _ := strings.Cut(rest, "/")
-		id, err := parseID(m)
-		if err != nil {
-			return err
-		}
-		s.waiting[id]++
-		return nil
-	})
-	if err != nil {
+	s := &DS{ds: ds, lim: lim, counts: map[string]int{}}
+	if err := s.loadPending(context.Background()); err != nil {
 		return nil, fmt.Errorf("scan pending: %w", err)
 	}
 	return s, nil
@@ -254,9 +268,6 @@ func logPrefix(c, l crdt.ID) string  { return "/l/" + hx(c) + "/" + hx(l) + "/" 
 func headPrefix(c, l crdt.ID) string { return "/h/" + hx(c) + "/" + hx(l) + "/" }
 func pendKey(id crdt.ID) datastore.Key {
 	return datastore.RawKey("/p/" + hx(id))
-}
-func waitKey(missing, id crdt.ID) datastore.Key {
-	return datastore.RawKey("/w/" + hx(missing) + "/" + hx(id))
 }
 
 func parseID(s string) (crdt.ID, error) {
@@ -566,8 +577,6 @@ func (s *DS) Logs(ctx context.Context, community crdt.ID) ([]crdt.ID, error) {
 	}
 	return ids, nil
 }
-
-var errStop = errors.New("stop")
 
 func metaKey(k string) datastore.Key { return datastore.RawKey("/m/" + hex.EncodeToString([]byte(k))) }
 

@@ -189,19 +189,19 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 		a := o.control(o.genesis)
 		b := o.control(o.genesis)
 		w := o.control(a, b) // waits on a and b
-		if err := s.AddPending(t.Context(), w, []crdt.ID{a.ID(), b.ID()}); err != nil {
+		if err := s.AddPending(t.Context(), w, []crdt.ID{a.ID(), b.ID()}, t0); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddPending(t.Context(), w, []crdt.ID{a.ID(), b.ID()}); err != nil {
+		if err := s.AddPending(t.Context(), w, []crdt.ID{a.ID(), b.ID()}, t0); err != nil {
 			t.Fatal(err)
 		}
 		if n, size, _ := s.PendingLen(t.Context()); n != 1 || size == 0 {
 			t.Fatalf("pending len = %d, %d", n, size)
 		}
-		if err := s.AddPending(t.Context(), a, []crdt.ID{o.genesis.ID()}); err != nil {
+		if err := s.AddPending(t.Context(), a, []crdt.ID{o.genesis.ID()}, t0); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := s.Missing(t.Context(), 10)
+		got, _ := s.Missing(t.Context(), o.genesis.ID(), 10)
 		if !slices.Equal(got, ids(o.genesis, b)) { // a is parked, so not missing
 			t.Fatalf("missing = %v", got)
 		}
@@ -314,29 +314,6 @@ func TestBadgerStore(t *testing.T) {
 	})
 }
 
-func TestPendingBound(t *testing.T) {
-	s, err := New(NewMemory().ds, Limits{PendingOps: 3, PendingBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := newOps(t)
-	for i := range 4 {
-		err := s.AddPending(t.Context(), o.control(o.genesis), []crdt.ID{o.genesis.ID()})
-		if i < 3 && err != nil {
-			t.Fatal(err)
-		}
-		if i == 3 && !errors.Is(err, ErrPendingFull) {
-			t.Fatalf("4th park: %v, want ErrPendingFull", err)
-		}
-	}
-	if n, _, _ := s.PendingLen(t.Context()); n != 3 {
-		t.Fatalf("pending = %d after overflow", n)
-	}
-	if _, err := New(NewMemory().ds, Limits{}); err == nil {
-		t.Fatal("zero limits accepted")
-	}
-}
-
 // TestBadgerReopen: everything, including parked ops, survives a restart,
 // and an encrypted store needs its key.
 func TestBadgerReopen(t *testing.T) {
@@ -351,7 +328,7 @@ func TestBadgerReopen(t *testing.T) {
 		b := o.control(o.genesis)
 		w := o.control(a, b)
 		put(t, s, o.genesis, a)
-		if err := s.AddPending(t.Context(), w, []crdt.ID{w.Parents[0], w.Parents[1]}); err != nil {
+		if err := s.AddPending(t.Context(), w, []crdt.ID{w.Parents[0], w.Parents[1]}, t0); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Close(); err != nil {
