@@ -3,13 +3,20 @@ package node
 // Gossip that outruns its parents. A node forwards an op only once it holds
 // everything the op cites (parents, deps, the target of a reaction or
 // edit), so a member who signs ops citing parents that do not exist reaches
-// only its direct neighbours, and they park nothing: the validator ignores
-// such an op (neither forwarded nor delivered) and pulls from the sender
-// instead, which brings honest out-of-order ops with their parents. An
+// only its direct neighbours, and they park it only within its author's
+// bounded share of the pending buffer: the validator does not forward such
+// an op, parks it itself (gossip will not deliver it again) and pulls from
+// the sender, which brings honest out-of-order ops with their parents. An
 // honest sender validated what it forwarded, so it holds what the op cites;
 // after the pull this node asks the sender for whatever is still missing,
 // and a sender that cannot supply it is penalised like one that sends
 // garbage on a sync stream (gossip scoring then drops its messages).
+//
+// Ops published in a burst (a rotation and the removal that cites it, a
+// post and a reaction to it) reach the validator before the ops they cite
+// are ingested: an op is passed if what it cites is held or was passed by
+// the validator a moment before (recentOps). Junk cannot use this: its
+// made-up parents were never passed, so neither is any op citing it.
 
 import (
 	"sync"
@@ -19,11 +26,54 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// Bounds of what is remembered of ops ignored for missing parents.
+// Bounds of what is remembered of ops ignored for missing parents, and of
+// ops passed.
 const (
 	maxUnbackedPeers = 1024 // senders remembered at once
 	maxUnbackedIDs   = 16   // missing ids sampled per sender and community
+	maxRecentOps     = 4096 // ops the validator passed, remembered
 )
+
+// recentOps remembers the ids of the last maxRecentOps ops the gossip
+// validator passed. The zero value is ready.
+type recentOps struct {
+	mu   sync.Mutex
+	set  map[crdt.ID]struct{} // guarded by mu
+	ring []crdt.ID            // guarded by mu; insertion order
+	next int                  // guarded by mu; the ring's oldest entry once full
+}
+
+func (r *recentOps) add(id crdt.ID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.set == nil {
+		r.set = make(map[crdt.ID]struct{}, maxRecentOps)
+	}
+	if _, ok := r.set[id]; ok {
+		return
+	}
+	if len(r.ring) < maxRecentOps {
+		r.ring = append(r.ring, id)
+	} else {
+		delete(r.set, r.ring[r.next])
+		r.ring[r.next] = id
+		r.next = (r.next + 1) % maxRecentOps
+	}
+	r.set[id] = struct{}{}
+}
+
+// without returns ids less those passed recently.
+func (r *recentOps) without(ids []crdt.ID) []crdt.ID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := ids[:0]
+	for _, id := range ids {
+		if _, ok := r.set[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
 
 // unbackedOps samples, per sender and community, ids that ops the sender
 // gossiped cited and this node did not hold. The zero value is ready.
@@ -85,7 +135,21 @@ func (n *Node) unheld(cid crdt.ID, op *crdt.Op) (missing []crdt.ID, known bool) 
 		missing = c.Missing(op)
 		return nil
 	})
-	return missing, err == nil
+	return n.passed.without(missing), err == nil
+}
+
+// keepUnbacked parks, in its author's bounded share of the pending buffer,
+// an op the validator will not forward for what it cites: gossip marks it
+// seen and will not deliver it again, and the ops it cites may be on their
+// way (validation runs concurrently, so the op a rotation's removal cites
+// can be checked after it).
+func (n *Node) keepUnbacked(op *crdt.Op) {
+	res, err := n.rep.Ingest(n.ctx, op)
+	if err != nil {
+		n.log.Debug("gossip: op refused", "op", op.ID().Short(), "err", err)
+		return
+	}
+	n.afterIngest(res)
 }
 
 // ignoreUnbacked is the validator's answer to an op from p whose parents
@@ -104,7 +168,7 @@ func (n *Node) ignoreUnbacked(p peer.ID, cid crdt.ID, missing []crdt.ID) {
 func (n *Node) judgeUnbacked(p peer.ID, cid crdt.ID) {
 	var still []crdt.ID
 	for _, id := range n.unbacked.take(p, cid) {
-		if has, err := n.rep.Has(n.ctx, id); err == nil && !has {
+		if !n.rep.Holds(n.ctx, id) {
 			still = append(still, id)
 		}
 	}
@@ -116,7 +180,7 @@ func (n *Node) judgeUnbacked(p peer.ID, cid crdt.ID) {
 		return // not p's fault that we know of
 	}
 	for _, id := range still {
-		if has, err := n.rep.Has(n.ctx, id); err == nil && !has {
+		if !n.rep.Holds(n.ctx, id) { // parked (waiting for a key, say) counts: p supplied it
 			n.log.Info("a peer gossiped ops citing parents it does not hold; penalising it", "peer", p, "community", cid.Short())
 			n.penalise(p)
 			return

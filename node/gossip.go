@@ -330,10 +330,12 @@ func (n *Node) validator(cid, lg crdt.ID) func(context.Context, peer.ID, *pubsub
 		}
 		if missing, known := n.unheld(cid, op); !known || len(missing) > 0 {
 			if known {
+				n.keepUnbacked(op)
 				n.ignoreUnbacked(from, cid, missing)
 			}
 			return pubsub.ValidationIgnore
 		}
+		n.passed.add(op.ID())
 		m.ValidatorData = op
 		return pubsub.ValidationAccept
 	}

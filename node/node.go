@@ -236,6 +236,7 @@ type Node struct {
 	penMu          sync.Mutex
 	penalties      map[peer.ID][]time.Time // sync-stream offences; guarded by penMu
 	unbacked       unbackedOps             // gossip ignored for missing parents, per sender (flood.go)
+	passed         recentOps               // ops the gossip validator passed lately (flood.go)
 
 	keys       *e2ee.Keyring
 	rotateMu   sync.Mutex // one rotation at a time

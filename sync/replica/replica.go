@@ -408,6 +408,16 @@ func (r *Replica) Missing(ctx context.Context, community crdt.ID, max int) ([]cr
 // Get returns a held op.
 func (r *Replica) Get(ctx context.Context, id crdt.ID) (*crdt.Op, error) { return r.store.Get(ctx, id) }
 
+// Holds reports whether op id is accepted or parked: whether this replica
+// was given it at all. A store that fails to answer holds nothing.
+func (r *Replica) Holds(ctx context.Context, id crdt.ID) bool {
+	if has, err := r.store.Has(ctx, id); err == nil && has {
+		return true
+	}
+	parked, err := r.store.Parked(ctx, id)
+	return err == nil && parked
+}
+
 // Has reports whether op id is held (accepted).
 func (r *Replica) Has(ctx context.Context, id crdt.ID) (bool, error) { return r.store.Has(ctx, id) }
 

@@ -570,6 +570,14 @@ func (s *DS) Missing(ctx context.Context, community crdt.ID, max int) ([]crdt.ID
 	return out, nil
 }
 
+// Parked implements OpStore.
+func (s *DS) Parked(_ context.Context, id crdt.ID) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.pend.ops[id]
+	return ok, nil
+}
+
 // PendingLen implements OpStore.
 func (s *DS) PendingLen(context.Context) (int, int, error) {
 	s.mu.Lock()

@@ -128,6 +128,11 @@ func testPending(t *testing.T, open reopener) {
 		if got := missing(t, s, o.genesis.ID()); !slices.Contains(got, honest.Parents[0]) {
 			t.Fatal("another author's flood evicted an honest op")
 		}
+		for op, want := range map[*crdt.Op]bool{honest: true, flood[0]: false} {
+			if got, err := s.Parked(t.Context(), op.ID()); err != nil || got != want {
+				t.Errorf("Parked(%s) = %v, %v; want %v", op.ID().Short(), got, err, want)
+			}
+		}
 	})
 	t.Run("one community's flood leaves another room", func(t *testing.T) {
 		s, _ := open(t, limits(func(l *Limits) { l.AuthorOps, l.CommunityOps, l.PendingOps = 3, 4, 6 }))

@@ -101,6 +101,8 @@ type OpStore interface {
 	// ExpirePending drops the ops parked Limits.PendingAge or longer
 	// before now and returns how many it dropped.
 	ExpirePending(ctx context.Context, now time.Time) (int, error)
+	// Parked reports whether op id is parked.
+	Parked(ctx context.Context, id crdt.ID) (bool, error)
 	// PendingLen returns the number of parked ops and their encoded bytes.
 	PendingLen(ctx context.Context) (n, bytes int, err error)
 	// PendingOf returns the number of community's parked ops and their
