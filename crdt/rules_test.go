@@ -453,3 +453,45 @@ func TestDeactivate(t *testing.T) {
 		t.Fatal("not deactivated")
 	}
 }
+
+// TestDeparted: the state records who went and how — both admins of a
+// mutual removal, each removed by the other, a member who left by their
+// own op — and forgets it when a member comes back; the removal's causal
+// past is what its author had seen, not what came after.
+func TestDeparted(t *testing.T) {
+	w, _ := setup(t, "ann", "ben", "mia", "zoe")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.promote("olivia", "ben", RoleAdmin)
+	w.syncAll()
+	byAnn := w.remove("ann", "ben") // concurrent:
+	byBen := w.remove("ben", "ann")
+	w.syncAll()
+	left := w.do("mia", ZeroID, KindLeave, &LeaveBody{Time: 9})
+	removed := w.remove("olivia", "zoe")
+	w.do("olivia", ZeroID, KindAdd, &AddBody{Member: w.pk("zoe"), Name: "Zoe", Role: RoleMember})
+	c := w.final(rng())
+	st := c.State()
+	want := map[string]Departure{
+		"ann": {Op: byBen.ID(), By: w.pub("ben")},
+		"ben": {Op: byAnn.ID(), By: w.pub("ann")},
+		"mia": {Op: left.ID(), By: w.pub("mia"), Time: 9},
+	}
+	for name, d := range want {
+		got := st.Departed[w.pub(name)]
+		if got == nil || *got != d {
+			t.Errorf("%s departed: %+v, want %+v", name, got, d)
+		}
+	}
+	if d := st.Departed[w.pub("zoe")]; d != nil {
+		t.Errorf("zoe, added back, is still recorded as gone: %+v", d)
+	}
+	if len(st.Departed) != len(want) {
+		t.Errorf("%d departures, want %d", len(st.Departed), len(want))
+	}
+	if !c.InPastOf(byBen.ID(), byBen.ID()) || !c.InPastOf(byBen.ID(), w.genesis.ID()) {
+		t.Error("a removal's past misses itself or the genesis")
+	}
+	if c.InPastOf(byBen.ID(), byAnn.ID()) || c.InPastOf(byBen.ID(), removed.ID()) {
+		t.Error("a removal's past holds a concurrent or later op")
+	}
+}
