@@ -495,3 +495,53 @@ func TestDeparted(t *testing.T) {
 		t.Error("a removal's past holds a concurrent or later op")
 	}
 }
+
+// rekey gives log a one-part epoch by name with no wraps (members would
+// ask for the secret), for the staleness rules.
+func (w *world) rekey(by string, log ID, reason uint8, n byte) EpochID {
+	w.t.Helper()
+	var e EpochID
+	e[0] = n
+	b := &RekeyBody{Epoch: e[:], Part: 1, Parts: 1, Reason: reason, Check: make([]byte, 32)}
+	if !log.IsZero() {
+		b.Log = log[:]
+	}
+	w.do(by, ZeroID, KindRekey, b)
+	return e
+}
+
+// TestExposedEpochs: a member who goes may hold the current epoch of every
+// log it could read — handed to it by a member, not wrapped — so the log is
+// stale until an admin renews it; not so after the rotation its remover
+// wrote for the removal. Two admins removing each other strike each
+// other's rotations: the epochs before are current again, and stale.
+func TestExposedEpochs(t *testing.T) {
+	w, general := setup(t, "ann", "ben", "mia", "zoe")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.promote("olivia", "ben", RoleAdmin)
+	w.rekey("olivia", general, RekeyInitial, 1)
+	w.syncAll()
+	if c := w.final(rng()); c.State().Stale(general) {
+		t.Fatal("a fresh epoch is stale")
+	}
+	w.do("mia", ZeroID, KindLeave, &LeaveBody{})
+	if c := w.final(rng()); !c.State().Stale(general) {
+		t.Fatal("the epoch current when Mia left is not stale")
+	}
+	w.syncAll()
+	w.rekey("olivia", general, RekeyHeal, 2)
+	w.rekey("olivia", general, RekeyRemoval, 3)
+	w.remove("olivia", "zoe")
+	if c := w.final(rng()); c.State().Stale(general) {
+		t.Fatal("the rotation written for Zoe's removal is stale")
+	}
+	w.syncAll()
+	w.rekey("ann", general, RekeyRemoval, 4) // concurrent:
+	w.remove("ann", "ben")
+	w.rekey("ben", general, RekeyRemoval, 5)
+	w.remove("ben", "ann")
+	st := w.final(rng()).State()
+	if e := st.Current[general]; e == nil || e.ID[0] != 3 || !st.Stale(general) {
+		t.Fatalf("after the mutual removal: current %+v, stale %v; want the epoch before, stale", e, st.Stale(general))
+	}
+}

@@ -119,6 +119,9 @@ type State struct {
 	Epochs     map[EpochID]*Epoch
 	Current    map[ID]*Epoch
 	EpochOrder []EpochID
+	// Exposed holds the epochs that a member who has since gone may hold
+	// (see expose): a log whose current epoch is exposed is Stale.
+	Exposed map[EpochID]bool
 
 	// proofs caches join proof verdicts by join op id, shared by every
 	// state of one community: a proof's validity depends on that op alone.
@@ -137,6 +140,7 @@ func newState() *State {
 		Prekeys:  map[PublicKey]*Prekey{},
 		Epochs:   map[EpochID]*Epoch{},
 		Current:  map[ID]*Epoch{},
+		Exposed:  map[EpochID]bool{},
 	}
 }
 
@@ -169,6 +173,7 @@ func (s *State) Clone() *State {
 	c.Epochs = maps.Clone(s.Epochs)
 	c.Current = maps.Clone(s.Current)
 	c.EpochOrder = slices.Clone(s.EpochOrder)
+	c.Exposed = maps.Clone(s.Exposed)
 	return &c
 }
 
@@ -479,10 +484,12 @@ func (s *State) mutate(o *Op, body any) {
 		audit(o.Kind, k, ZeroID, b.Role.String(), b.Time)
 	case *RemoveBody:
 		k := keyOf(b.Member)
+		s.expose(k, o.Author)
 		s.removeMember(k)
 		s.Departed[k] = &Departure{Op: id, By: o.Author, Time: b.Time}
 		audit(o.Kind, k, ZeroID, "", b.Time)
 	case *LeaveBody:
+		s.expose(o.Author, o.Author)
 		s.removeMember(o.Author)
 		s.Departed[o.Author] = &Departure{Op: id, By: o.Author, Time: b.Time}
 	case *RoleBody:
