@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -9,6 +10,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/reconcile"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
 // Former members.
@@ -16,14 +19,15 @@ import (
 // A peer that was a member of a community and, in this node's view, no
 // longer is (crdt.State.Departed: removed, or left) is not a stranger:
 //
-//   - It may hold ops nobody else has, written before it went: an admin's
-//     removal of the admin who concurrently removed it, its last messages.
-//     Members pull them from it, read-only — they fetch what it offers and
-//     the crdt rules judge every op, as from anyone — when it connects, when
-//     it nudges, and when its departure arrives while it is connected; at
-//     most once per SyncInterval per peer and community (formerPulls), so
-//     a former member cannot keep a node busy. Gossip stays closed to it:
-//     the topic peer filter admits members only, both ways.
+//   - It may hold control ops nobody else has, written before it went: an
+//     admin's removal of the admin who concurrently removed it. Members
+//     pull them from it, read-only — they fetch what it offers and the crdt
+//     rules judge every op, as from anyone — when it connects, when it
+//     nudges, and when its departure arrives while it is connected; at most
+//     once per SyncInterval per peer and community (formerPulls), and at
+//     most maxFormerOps control ops a pull (pullFromFormer), so a former
+//     member can neither keep a node busy nor fill it. Gossip stays closed
+//     to it: the topic peer filter admits members only, both ways.
 //   - It must learn that it went, or it goes on writing what nobody
 //     receives. A node serves it exactly the control ops in the causal past
 //     of the op by which it went (the removal is sealed under the epoch
@@ -195,13 +199,82 @@ func (n *Node) pullFormer(p peer.ID, cid crdt.ID) {
 	}
 }
 
-// pullFromFormer is goPull's pull from a former member: the ops alone,
-// none of what a pull from a member brings besides (keys, the topic
-// secret, addresses).
+// maxFormerOps bounds the ops one pull from a former member asks for (and
+// as many again for their parents).
+const maxFormerOps = wire.MaxFetch
+
+// pullFromFormer is goPull's pull from a former member: control ops only,
+// at most maxFormerOps of them, and none of what a pull from a member
+// brings besides (keys, the topic secret, addresses). What it wrote in
+// groups before it went is in its remover's past already (a removal
+// records the remover's view of every group, crdt.RemoveBody.Seen), or
+// concurrent with the removal and so hidden by it; its control ops can
+// still count — a removal or demotion of its remover — or be struck.
 func (n *Node) pullFromFormer(p peer.ID, cid crdt.ID) {
-	if err := n.pull(n.ctx, p, cid); err != nil {
+	if err := n.pullControl(n.ctx, p, cid); err != nil {
 		n.log.Debug("pull from a former member failed", "peer", p, "community", cid.Short(), "err", err)
 	}
+}
+
+// pullControl reconciles community cid with p once and fetches the
+// control ops it lacks, parents first, then the parents those wait for.
+// Only control ops that were asked for are taken.
+func (n *Node) pullControl(ctx context.Context, p peer.ID, cid crdt.ID) error {
+	stats := SyncStats{Peer: p.String(), At: n.now()}
+	need, err := n.reconcileWith(ctx, p, cid, &stats)
+	if err != nil {
+		return err
+	}
+	reconcile.Sort(need)
+	var ids []crdt.ID
+	for _, it := range need {
+		if it.Key < reconcile.Rank(true, 0) && len(ids) < maxFormerOps {
+			ids = append(ids, it.ID)
+		}
+	}
+	asked := map[crdt.ID]bool{}
+	for pass := 0; pass < 2 && len(ids) > 0; pass++ {
+		for _, id := range ids {
+			asked[id] = true
+		}
+		var resp wire.Response
+		if err := n.request(ctx, p, syncProtocol, &wire.Request{Kind: wire.KindFetch, Community: cid[:], IDs: wire.FromIDs(ids)}, &resp); err != nil {
+			return err
+		}
+		if resp.Error != "" {
+			return fmt.Errorf("peer %s: %s", p.ShortString(), resp.Error)
+		}
+		ops, errs := crdt.DecodeOps(resp.Ops)
+		var keep []*crdt.Op
+		for i, op := range ops {
+			if errs[i] != nil || op.CommunityID() != cid {
+				n.penalise(p)
+				n.host.Network().ClosePeer(p)
+				return fmt.Errorf("peer %s sent a bad op or one of another community: %v", p.ShortString(), errs[i])
+			}
+			if op.Log.IsZero() && asked[op.ID()] {
+				keep = append(keep, op)
+			}
+		}
+		results, errs, err := n.rep.IngestBatch(ctx, keep)
+		if err != nil {
+			return err
+		}
+		ids = ids[:0]
+		for i, res := range results {
+			if errs[i] != nil {
+				n.log.Debug("pull from a former member: op refused", "peer", p, "op", keep[i].ID().Short(), "err", errs[i])
+				continue
+			}
+			n.afterIngest(res)
+			for _, m := range res.Missing {
+				if !asked[m] && len(ids) < maxFormerOps {
+					ids = append(ids, m)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // pullDeparted pulls cid from the connected peers that are former members

@@ -47,9 +47,11 @@
 // causal past of the op by which it went, so it learns that it went and
 // nothing else; Secret, Peers and Keys are refused. Its Nudge makes a
 // member pull from it, read-only, as it does when the former member
-// connects: what it wrote before it went (a concurrent removal, its last
-// posts) must reach every member, judged by the rules like any op. A
-// member pulls from a given former member at most once per sync interval.
+// connects: the control ops it wrote before it went (a concurrent removal
+// of its remover) must reach every member, judged by the rules like any
+// op. A member pulls from a given former member at most once per sync
+// interval, one reconciliation and at most MaxFetch control ops (and as
+// many of their parents) each time.
 //
 // # Reconcile protocol (/umbrella/reconcile/1)
 //
