@@ -177,6 +177,16 @@ func (c *Community) ancestors(o *Op) map[ID]bool {
 // ID returns the community id.
 func (c *Community) ID() ID { return c.id }
 
+// InPastOf reports whether control op id is control op of or one of its
+// ancestors, both accepted: what the author of of had seen when writing it.
+func (c *Community) InPastOf(of, id ID) bool {
+	o := c.control[of]
+	if o == nil || c.control[id] == nil {
+		return false
+	}
+	return id == of || c.ancestors(o)[id]
+}
+
 // State returns the current control state. Callers must not modify it.
 func (c *Community) State() *State { return c.res.state }
 

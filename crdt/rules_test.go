@@ -616,3 +616,95 @@ func TestInvitesLapseWithTheirMaker(t *testing.T) {
 		}
 	})
 }
+
+// TestDeparted: the state records who went and how — both admins of a
+// mutual removal, each removed by the other, a member who left by their
+// own op — and forgets it when a member comes back; the removal's causal
+// past is what its author had seen, not what came after.
+func TestDeparted(t *testing.T) {
+	w, _ := setup(t, "ann", "ben", "mia", "zoe")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.promote("olivia", "ben", RoleAdmin)
+	w.syncAll()
+	byAnn := w.remove("ann", "ben") // concurrent:
+	byBen := w.remove("ben", "ann")
+	w.syncAll()
+	left := w.do("mia", ZeroID, KindLeave, &LeaveBody{Time: 9})
+	removed := w.remove("olivia", "zoe")
+	w.do("olivia", ZeroID, KindAdd, &AddBody{Member: w.pk("zoe"), Name: "Zoe", Role: RoleMember})
+	c := w.final(rng())
+	st := c.State()
+	want := map[string]Departure{
+		"ann": {Op: byBen.ID(), By: w.pub("ben")},
+		"ben": {Op: byAnn.ID(), By: w.pub("ann")},
+		"mia": {Op: left.ID(), By: w.pub("mia"), Time: 9},
+	}
+	for name, d := range want {
+		got := st.Departed[w.pub(name)]
+		if got == nil || *got != d {
+			t.Errorf("%s departed: %+v, want %+v", name, got, d)
+		}
+	}
+	if d := st.Departed[w.pub("zoe")]; d != nil {
+		t.Errorf("zoe, added back, is still recorded as gone: %+v", d)
+	}
+	if len(st.Departed) != len(want) {
+		t.Errorf("%d departures, want %d", len(st.Departed), len(want))
+	}
+	if !c.InPastOf(byBen.ID(), byBen.ID()) || !c.InPastOf(byBen.ID(), w.genesis.ID()) {
+		t.Error("a removal's past misses itself or the genesis")
+	}
+	if c.InPastOf(byBen.ID(), byAnn.ID()) || c.InPastOf(byBen.ID(), removed.ID()) {
+		t.Error("a removal's past holds a concurrent or later op")
+	}
+}
+
+// rekey gives log a one-part epoch by name with no wraps (members would
+// ask for the secret), for the staleness rules.
+func (w *world) rekey(by string, log ID, reason uint8, n byte) EpochID {
+	w.t.Helper()
+	var e EpochID
+	e[0] = n
+	b := &RekeyBody{Epoch: e[:], Part: 1, Parts: 1, Reason: reason, Check: make([]byte, 32)}
+	if !log.IsZero() {
+		b.Log = log[:]
+	}
+	w.do(by, ZeroID, KindRekey, b)
+	return e
+}
+
+// TestExposedEpochs: a member who goes may hold the current epoch of every
+// log it could read — handed to it by a member, not wrapped — so the log is
+// stale until an admin renews it; not so after the rotation its remover
+// wrote for the removal. Two admins removing each other strike each
+// other's rotations: the epochs before are current again, and stale.
+func TestExposedEpochs(t *testing.T) {
+	w, general := setup(t, "ann", "ben", "mia", "zoe")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.promote("olivia", "ben", RoleAdmin)
+	w.rekey("olivia", general, RekeyInitial, 1)
+	w.syncAll()
+	if c := w.final(rng()); c.State().Stale(general) {
+		t.Fatal("a fresh epoch is stale")
+	}
+	w.do("mia", ZeroID, KindLeave, &LeaveBody{})
+	if c := w.final(rng()); !c.State().Stale(general) {
+		t.Fatal("the epoch current when Mia left is not stale")
+	}
+	w.syncAll()
+	w.rekey("olivia", general, RekeyHeal, 2)
+	w.rekey("olivia", general, RekeyRemoval, 3)
+	w.remove("olivia", "zoe")
+	if c := w.final(rng()); c.State().Stale(general) {
+		t.Fatal("the rotation written for Zoe's removal is stale")
+	}
+	w.syncAll()
+	w.rekey("ann", general, RekeyRemoval, 4) // concurrent:
+	w.remove("ann", "ben")
+	w.rekey("ben", general, RekeyRemoval, 5)
+	w.remove("ben", "ann")
+	st := w.final(rng()).State()
+	if e := st.Current[general]; e == nil || e.ID[0] != 3 || !st.Stale(general) {
+		t.Fatalf("after the mutual removal: current %+v, stale %v; want the epoch before, stale", e, st.Stale(general))
+	}
+}

@@ -348,14 +348,18 @@ func (s *State) MayRead(k PublicKey, log ID) bool {
 	return g != nil && g.Has(k)
 }
 
-// Stale reports whether log's current epoch was wrapped to someone who may
-// no longer read the log: after a removal whose rotation was lost, or
-// concurrent removals whose rotations each kept the other's target. The
-// first online admin then rotates again (never combining old keys).
+// Stale reports whether log's current epoch may be held by someone who
+// may no longer read the log: it was wrapped to them (after a removal
+// whose rotation was lost, or concurrent removals whose rotations each
+// kept the other's target), or it was current when they went (Exposed).
+// The first online admin then rotates again (never combining old keys).
 func (s *State) Stale(log ID) bool {
 	e := s.Current[log]
 	if e == nil {
 		return false
+	}
+	if s.Exposed[e.ID] {
+		return true
 	}
 	for k := range e.Wraps {
 		if !s.MayRead(k, log) {
@@ -363,6 +367,26 @@ func (s *State) Stale(log ID) bool {
 		}
 	}
 	return false
+}
+
+// expose records, as member k goes (removed by by, or leaving: by is k),
+// that k may hold the current epoch of every log it could read: a member
+// may have been handed a secret by another member (joiners and members
+// without a prekey are), not only in a wrap. The one exception is the
+// rotation a removal follows: by's own, for the removal, not wrapped to k.
+// When concurrent removals strike each other's rotations (two admins
+// removing each other), the epochs before them are current again, and
+// exposed.
+func (s *State) expose(k, by PublicKey) {
+	for log, e := range s.Current {
+		if !s.MayRead(k, log) {
+			continue
+		}
+		if _, wrapped := e.Wraps[k]; !wrapped && e.Reason == RekeyRemoval && e.By == by && by != k {
+			continue
+		}
+		s.Exposed[e.ID] = true
+	}
 }
 
 // EpochsOf lists log's complete epochs, oldest first.

@@ -94,6 +94,14 @@ type AuditEntry struct {
 	Time   int64     // the actor's clock, unix milliseconds; shown only
 }
 
+// Departure records how a former member left the community: removed by
+// an admin or owner, or of its own accord.
+type Departure struct {
+	Op   ID        // the removal or leave op that took effect
+	By   PublicKey // who removed them; their own key when they left
+	Time int64     // the op's clock, unix milliseconds; shown only
+}
+
 // State is a community's control state after replaying some set of control
 // ops. It is a value: Apply mutates it, Clone copies it.
 type State struct {
@@ -111,6 +119,10 @@ type State struct {
 	// Names keeps the last display name of everyone who was ever a member
 	// or asked to join, so the posts of people who left keep a name.
 	Names map[PublicKey]string
+	// Departed holds, for everyone who was a member and is not one now,
+	// the op by which they went (the last, if they went more than once).
+	// A member who comes back is taken out of it.
+	Departed map[PublicKey]*Departure
 	// Rejected lists ops that were in the replayed set but whose effect was
 	// refused at their place in the deterministic order, with the reason.
 	Rejected map[ID]error
@@ -125,6 +137,9 @@ type State struct {
 	Epochs     map[EpochID]*Epoch
 	Current    map[ID]*Epoch
 	EpochOrder []EpochID
+	// Exposed holds the epochs that a member who has since gone may hold
+	// (see expose): a log whose current epoch is exposed is Stale.
+	Exposed map[EpochID]bool
 
 	// proofs caches join proof verdicts by join op id, shared by every
 	// state of one community: a proof's validity depends on that op alone.
@@ -138,10 +153,12 @@ func newState() *State {
 		Groups:   map[ID]*Group{},
 		Invites:  map[ID]*Invite{},
 		Names:    map[PublicKey]string{},
+		Departed: map[PublicKey]*Departure{},
 		Rejected: map[ID]error{},
 		Prekeys:  map[PublicKey]*Prekey{},
 		Epochs:   map[EpochID]*Epoch{},
 		Current:  map[ID]*Epoch{},
+		Exposed:  map[EpochID]bool{},
 	}
 }
 
@@ -168,11 +185,13 @@ func (s *State) Clone() *State {
 	}
 	c.Rejected = maps.Clone(s.Rejected)
 	c.Names = maps.Clone(s.Names)
+	c.Departed = maps.Clone(s.Departed) // values are never mutated
 	c.Audit = append([]AuditEntry(nil), s.Audit...)
 	c.Prekeys = maps.Clone(s.Prekeys)
 	c.Epochs = maps.Clone(s.Epochs)
 	c.Current = maps.Clone(s.Current)
 	c.EpochOrder = slices.Clone(s.EpochOrder)
+	c.Exposed = maps.Clone(s.Exposed)
 	return &c
 }
 
@@ -440,6 +459,7 @@ func (s *State) mutate(o *Op, body any) {
 			return
 		}
 		s.Members[o.Author] = &Member{Key: o.Author, Name: b.Name, Role: inv.Body.Role, Since: id, RoleBy: id, Joined: b.Time}
+		delete(s.Departed, o.Author)
 	case *ProfileBody:
 		s.Members[o.Author].Name = b.Name
 		s.Names[o.Author] = b.Name
@@ -470,6 +490,7 @@ func (s *State) mutate(o *Op, body any) {
 		delete(s.Requests, k)
 		if b.Approve {
 			s.Members[k] = &Member{Key: k, Name: req.Name, Role: RoleMember, Since: id, RoleBy: id, Joined: b.Time}
+			delete(s.Departed, k)
 			audit(o.Kind, k, ZeroID, "approved", b.Time)
 		} else {
 			audit(o.Kind, k, ZeroID, "denied", b.Time)
@@ -479,15 +500,20 @@ func (s *State) mutate(o *Op, body any) {
 		delete(s.Requests, k)
 		s.Names[k] = b.Name
 		s.Members[k] = &Member{Key: k, Name: b.Name, Role: b.Role, Since: id, RoleBy: id, Joined: b.Time}
+		delete(s.Departed, k)
 		audit(o.Kind, k, ZeroID, b.Role.String(), b.Time)
 	case *RemoveBody:
 		k := keyOf(b.Member)
+		s.expose(k, o.Author)
 		s.removeMember(k)
 		s.lapse(k, RoleNone)
+		s.Departed[k] = &Departure{Op: id, By: o.Author, Time: b.Time}
 		audit(o.Kind, k, ZeroID, "", b.Time)
 	case *LeaveBody:
+		s.expose(o.Author, o.Author)
 		s.removeMember(o.Author)
 		s.lapse(o.Author, RoleNone)
+		s.Departed[o.Author] = &Departure{Op: id, By: o.Author, Time: b.Time}
 	case *RoleBody:
 		k := keyOf(b.Member)
 		m := s.Members[k]

@@ -37,6 +37,13 @@ type Community struct {
 	// the local member is in; Mentions those of them that mention it.
 	Unread   int `json:"unread"`
 	Mentions int `json:"mentions,omitempty"`
+	// Removed: an admin removed the local member (RemovedBy is who, by
+	// name); Left: it left. Role is then "none": the node keeps what it
+	// had, read-only, and writing in the community fails with ErrRemoved
+	// or ErrLeft.
+	Removed   bool   `json:"removed,omitempty"`
+	RemovedBy string `json:"removed_by,omitempty"`
+	Left      bool   `json:"left,omitempty"`
 }
 
 // Group is one group of a community.

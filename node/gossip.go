@@ -434,6 +434,9 @@ func (n *Node) afterIngest(res replica.Result) {
 				n.log.Warn("subscribe to new group", "err", err)
 			}
 			n.evictReaders(cid)
+			if op.Kind == crdt.KindRemove || op.Kind == crdt.KindLeave {
+				n.pullDeparted(cid)
+			}
 			n.emit(Event{Kind: EventGroups, Community: cid})
 			n.emit(Event{Kind: EventCommunities, Community: cid})
 		default:

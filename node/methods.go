@@ -36,8 +36,12 @@ var ErrNoPeer = errors.New("could not reach any member of the community")
 
 func (n *Node) millis() int64 { return n.now().UnixMilli() }
 
-// author signs, ingests and publishes a new op.
+// author signs, ingests and publishes a new op; it fails with ErrRemoved
+// or ErrLeft in a community the local member went from.
 func (n *Node) author(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, body []byte) (*crdt.Op, error) {
+	if err := n.checkStillMember(cid); err != nil {
+		return nil, err
+	}
 	op, err := n.rep.Author(ctx, n.id, cid, log, kind, body)
 	if err != nil {
 		return nil, err
@@ -129,6 +133,9 @@ func (n *Node) community(cid crdt.ID) (Community, error) {
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		out = Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String()}
+		if d := departed(st, self); d != nil {
+			out.Removed, out.RemovedBy, out.Left = d.by != "", d.by, d.by == ""
+		}
 		if st.Role(self) == crdt.RoleNone {
 			return nil
 		}
@@ -753,7 +760,9 @@ func (n *Node) SetName(ctx context.Context, name string) error {
 	n.mu.Unlock()
 	var errs []error
 	for _, cid := range n.rep.Communities() {
-		errs = append(errs, n.writeProfile(ctx, cid))
+		if n.checkStillMember(cid) == nil {
+			errs = append(errs, n.writeProfile(ctx, cid))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -246,6 +246,7 @@ type Node struct {
 	keyKick    map[crdt.ID]bool          // key maintenance scheduled; guarded by keysMu
 	keyAsked   map[crdt.ID]time.Time     // when keys were last asked for; guarded by keysMu
 	laterPulls map[string]bool           // pulls deferred by pullLater, by peer/community; guarded by mu
+	former     formerPulls               // pulls from former members (former.go)
 	keyRetry   map[crdt.ID]time.Duration // back-off of the next ask; guarded by keysMu
 	keyRetryOn map[crdt.ID]bool          // an ask is scheduled; guarded by keysMu
 

@@ -19,7 +19,9 @@ import (
 const reconcileProtocol protocol.ID = "/umbrella/reconcile/1"
 
 // readableSet is the reconciliation set of the ops of community cid that
-// member k may read. It is empty for a community this node does not hold.
+// member k may read; for a former member, the control ops in the causal
+// past of its departure (mayServe). It is empty for a community this node
+// does not hold.
 func (n *Node) readableSet(cid crdt.ID, k crdt.PublicKey) *reconcile.Set {
 	var items []reconcile.Item
 	_ = n.rep.View(cid, func(c *crdt.Community) error {
@@ -28,6 +30,14 @@ func (n *Node) readableSet(cid crdt.ID, k crdt.PublicKey) *reconcile.Set {
 			c.EachOp(log, func(o *crdt.Op) {
 				items = append(items, reconcile.Item{Key: reconcile.Rank(!log.IsZero(), o.Height), ID: o.ID()})
 			})
+		}
+		if d := st.Departed[k]; d != nil {
+			c.EachOp(crdt.ZeroID, func(o *crdt.Op) {
+				if c.InPastOf(d.Op, o.ID()) {
+					items = append(items, reconcile.Item{Key: reconcile.Rank(false, o.Height), ID: o.ID()})
+				}
+			})
+			return nil
 		}
 		add(crdt.ZeroID)
 		for gid := range st.Groups {
@@ -224,7 +234,7 @@ func (n *Node) handleReconcile(s network.Stream) {
 	}
 	copy(cid[:], in.Community)
 	k, ok := keyOf(from)
-	if !ok || !n.isMember(cid, from) {
+	if !ok || !n.mayReconcile(cid, from) {
 		wire.Write(s, &wire.Reconcile{Error: errNotMember.Error()})
 		return
 	}

@@ -83,10 +83,12 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 			n.goPull(from, cid)
 		case member:
 			n.pullLater(from, cid, last.At.Add(nudgeInterval).Sub(n.now()))
+		case n.isFormer(cid, from):
+			n.pullFormer(from, cid) // what it wrote before it went counts
 		}
 		return &wire.Response{}
 	}
-	if !n.isMember(cid, from) {
+	if !n.isMember(cid, from) && (req.Kind != wire.KindFetch || !n.isFormer(cid, from)) {
 		return &wire.Response{Error: errNotMember.Error()}
 	}
 	switch req.Kind {
@@ -114,13 +116,14 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 			return &wire.Response{Error: "malformed fetch"}
 		}
 		// Served from the ops the community holds in memory: no disk reads.
+		// A former member gets only the past of its departure (mayServe).
 		resp := &wire.Response{}
 		k, _ := keyOf(from)
 		_ = n.rep.View(cid, func(c *crdt.Community) error {
-			st, size := c.State(), 0
+			size := 0
 			for _, id := range ids {
 				op := c.Op(id)
-				if op == nil || !st.MayRead(k, op.Log) {
+				if op == nil || !mayServe(c, k, op) {
 					continue
 				}
 				if size += len(op.Bytes()); size > wire.MaxResponseBytes {
@@ -377,6 +380,10 @@ func (n *Node) goPull(p peer.ID, cid crdt.ID) {
 
 // pullFrom is one pull of goPull, with what follows a successful one.
 func (n *Node) pullFrom(p peer.ID, cid crdt.ID) {
+	if n.isFormer(cid, p) {
+		n.pullFromFormer(p, cid)
+		return
+	}
 	n.ensureKeys(n.ctx, p, cid) // so what the pull brings opens at once
 	if err := n.pull(n.ctx, p, cid); err != nil {
 		n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)
@@ -391,12 +398,16 @@ func (n *Node) pullFrom(p peer.ID, cid crdt.ID) {
 }
 
 // onConnect pulls every community the new peer is a member of and
-// remembers its addresses.
+// remembers its addresses; from a former member it pulls what it wrote
+// before it went (see former.go).
 func (n *Node) onConnect(p peer.ID) {
 	for _, cid := range n.rep.Communities() {
-		if n.isMember(cid, p) {
+		switch {
+		case n.isMember(cid, p):
 			n.peers.remember(n.host.Peerstore().PeerInfo(p))
 			n.goPull(p, cid)
+		case n.isFormer(cid, p):
+			n.pullFormer(p, cid)
 		}
 	}
 	// Anyone connected may be a member of a community we wait to enter.

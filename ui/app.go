@@ -195,6 +195,13 @@ func (a *App) handle(ev node.Event) {
 			a.membersOf = crdt.ID{}
 			a.home.refreshHeader()
 			a.info.refresh()
+			if c, _ := a.selected(); (departedText(c) != "") != a.home.gone {
+				// Removed or gone: no joining or writing anywhere in it.
+				a.reloadGroups()
+				if !a.group.IsZero() {
+					a.convo.open()
+				}
+			}
 		}
 	case node.EventGroups:
 		if ev.Community == a.community {

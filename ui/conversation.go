@@ -73,6 +73,8 @@ type conversation struct {
 	editing      *node.Message
 	compose      *fyne.Container
 	readOnly     *widget.Label
+	departed     *fyne.Container // says the member was removed or left; replaces the composer
+	departedText *widget.Label
 	bottom       *fyne.Container
 
 	body      *fyne.Container // the list, or the empty-group message
@@ -161,6 +163,14 @@ func newConversation(a *App) *conversation {
 	c.readOnly.Alignment = fyne.TextAlignCenter
 	c.readOnly.Wrapping = fyne.TextWrapWord
 	c.readOnly.Importance = widget.LowImportance
+	c.departedText = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	c.departedText.Wrapping = fyne.TextWrapWord
+	c.departedText.Importance = widget.WarningImportance
+	still := widget.NewLabel("What was said before stays readable here, but you can no longer write in this community.")
+	still.Alignment = fyne.TextAlignCenter
+	still.Wrapping = fyne.TextWrapWord
+	c.departed = container.NewStack(newFill(theme.ColorNameInputBackground),
+		container.NewPadded(container.NewVBox(c.departedText, still)))
 	c.bottom = container.NewStack()
 	c.body = container.NewStack(c.listArea)
 
@@ -231,6 +241,9 @@ func (c *conversation) updateHeader() {
 	}
 	setSecondary(c.subtitle, sub)
 	switch {
+	case departedText(comm) != "":
+		c.departedText.SetText(departedText(comm))
+		c.bottom.Objects = []fyne.CanvasObject{c.departed}
 	case g.CanPost:
 		c.bottom.Objects = []fyne.CanvasObject{c.compose}
 		if g.Kind == node.GroupAnnouncement {
@@ -267,7 +280,7 @@ func (c *conversation) open() {
 	c.close()
 	c.updateHeader()
 	g := c.openGroup
-	if !g.Joined && g.Kind != node.GroupAnnouncement {
+	if comm, _ := c.a.selected(); !g.Joined && g.Kind != node.GroupAnnouncement && departedText(comm) == "" {
 		c.showJoinCard(g)
 		return
 	}

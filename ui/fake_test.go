@@ -191,7 +191,7 @@ func (f *fakeBackend) others(g *fakeGroup) int {
 // groupInfo is g's summary with its counts.
 func (f *fakeBackend) groupInfo(c *fakeCommunity, g *fakeGroup) node.Group {
 	out := g.info
-	out.Joined = g.members == nil || slices.Contains(g.members, f.self.PeerID)
+	out.Joined = c.info.Role != "none" && (g.members == nil || slices.Contains(g.members, f.self.PeerID))
 	admin := c.info.Role == "admin" || c.info.Role == "owner"
 	out.CanPost = out.Joined && !out.Archived && !out.Suggested && !c.settings.Deactivated && (out.Kind != node.GroupAnnouncement || admin)
 	out.Members = c.info.Members
@@ -749,7 +749,10 @@ func (f *fakeBackend) Reply(_ context.Context, cid, gid, replyTo crdt.ID, text s
 		var c *fakeCommunity
 		var g *fakeGroup
 		c, g, err = f.group(cid, gid)
-		if err == nil && !f.groupInfo(c, g).CanPost {
+		switch {
+		case err == nil && c.info.Removed:
+			err = fmt.Errorf("%w: by %s", node.ErrRemoved, c.info.RemovedBy)
+		case err == nil && !f.groupInfo(c, g).CanPost:
 			err = fmt.Errorf("%w: a member may not post here", crdt.ErrUnauthorized)
 		}
 	}

@@ -24,6 +24,7 @@ type home struct {
 
 	name        *widget.Label
 	description *widget.Label
+	departed    *widget.Label // who removed the member, or that they left
 	inviteBtn   *widget.Button
 	membersBtn  *widget.Button
 	menuBtn     *widget.Button
@@ -35,6 +36,9 @@ type home struct {
 	hint        *widget.Label
 	// rows maps group id to its row, for selection and tests.
 	rows map[crdt.ID]*groupRow
+	// gone: the rows were built for a member who is no longer in the
+	// community (read-only, nothing to join).
+	gone bool
 }
 
 func newHome(a *App) *home {
@@ -43,6 +47,10 @@ func newHome(a *App) *home {
 	h.name.Truncation = fyne.TextTruncateEllipsis
 	h.description = widget.NewLabel("")
 	h.description.Wrapping = fyne.TextWrapWord
+	h.departed = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	h.departed.Wrapping = fyne.TextWrapWord
+	h.departed.Importance = widget.WarningImportance
+	h.departed.Hide()
 	h.inviteBtn = widget.NewButtonWithIcon("Invite", theme.ContentAddIcon(), func() { a.showInviteManager(a.community) })
 	h.inviteBtn.Importance = widget.HighImportance
 	h.membersBtn = widget.NewButtonWithIcon("Members", theme.AccountIcon(), func() { a.showMembers(a.community) })
@@ -54,6 +62,7 @@ func newHome(a *App) *home {
 	h.header = container.NewVBox(
 		container.NewBorder(nil, nil, nil, h.menuBtn, h.name),
 		h.description,
+		h.departed,
 		h.actions,
 		widget.NewSeparator())
 	h.sections = container.NewVBox()
@@ -99,6 +108,16 @@ func (h *home) refreshHeader() {
 	} else {
 		h.description.Hide()
 	}
+	was := h.departed.Visible()
+	if d := departedText(c); d != "" {
+		h.departed.SetText(d + ". What was said before stays readable.")
+		h.departed.Show()
+	} else {
+		h.departed.Hide()
+	}
+	if h.departed.Visible() != was {
+		h.root.Refresh() // the header's height changed
+	}
 	// Only admins invite; members see the whole row for Members.
 	if h.a.isAdmin() {
 		h.actions.Layout = layout.NewGridLayoutWithColumns(2)
@@ -114,11 +133,16 @@ func (h *home) refreshHeader() {
 func (h *home) reload() {
 	h.refreshHeader()
 	gs := h.a.groups
-	var ann, mine, joinable, suggested, archived []node.Group
+	c, _ := h.a.selected()
+	gone := departedText(c) != ""
+	h.gone = gone
+	var ann, mine, joinable, suggested, archived, kept []node.Group
 	for _, g := range gs {
 		switch {
 		case g.Kind == node.GroupAnnouncement:
 			ann = append(ann, g)
+		case gone:
+			kept = append(kept, g) // read-only, with what this node holds
 		case g.Suggested:
 			suggested = append(suggested, g)
 		case g.Archived:
@@ -154,7 +178,10 @@ func (h *home) reload() {
 	section("Groups you can join", joinable)
 	section("Suggested groups", suggested)
 	section("Archived", archived)
-	objs = append(objs, h.newGroupBtn)
+	section("Groups", kept)
+	if !gone {
+		objs = append(objs, h.newGroupBtn)
+	}
 	h.sections.Objects = objs
 	h.sections.Refresh()
 	h.markSelected()
@@ -192,10 +219,14 @@ func (h *home) newRow(g node.Group) *groupRow {
 	r.name = widget.NewLabel(g.Name)
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.name.TextStyle.Bold = g.Unread > 0 && !g.Muted
+	c, _ := h.a.selected()
+	gone := departedText(c) != ""
 	var detail string
 	switch {
 	case g.Kind == node.GroupAnnouncement:
 		detail = "Only admins post · everyone reads"
+	case gone:
+		detail = "Read-only"
 	case !g.Joined && g.Policy == "approval":
 		detail = memberCount(g.Members) + " · admins let people in"
 	case !g.Joined:
@@ -215,6 +246,7 @@ func (h *home) newRow(g node.Group) *groupRow {
 	r.badge.set(g.Unread, g.Mentions, g.Muted)
 	right := fyne.CanvasObject(r.badge)
 	switch {
+	case gone: // nothing to join or approve
 	case g.Suggested && h.a.isAdmin():
 		r.action = widget.NewButton("Approve", func() { h.approve(g) })
 	case !g.Joined && !g.Suggested && g.Kind != node.GroupAnnouncement && g.Policy == "approval":

@@ -42,7 +42,7 @@ func newRail(a *App) *rail {
 			box := o.(*fyne.Container)
 			texts := box.Objects[0].(*fyne.Container)
 			texts.Objects[0].(*widget.Label).SetText(c.Name)
-			setSecondary(texts.Objects[1], memberCount(c.Members)+" · "+roleName(c.Role))
+			setSecondary(texts.Objects[1], memberCount(c.Members)+" · "+communityRole(c))
 			box.Objects[1].(*avatar).set(c.Name, c.ID.String(), false)
 			box.Objects[2].(*badge).set(c.Unread, c.Mentions, false)
 		})
@@ -81,6 +81,34 @@ func roleName(role string) string {
 		return "waiting for approval"
 	}
 	return "member"
+}
+
+// communityRole is how the local member's place in c reads in the rail.
+func communityRole(c node.Community) string {
+	switch {
+	case c.Removed:
+		return "removed"
+	case c.Left:
+		return "left"
+	}
+	return roleName(c.Role)
+}
+
+// departedText says, in place of the composer, that the local member is
+// no longer in community c: who removed them, or that they left; "" while
+// they are a member (or wait for approval).
+func departedText(c node.Community) string {
+	switch {
+	case c.Removed && c.RemovedBy != "":
+		return "You were removed from " + c.Name + " by " + c.RemovedBy
+	case c.Removed:
+		return "You were removed from " + c.Name
+	case c.Left:
+		return "You left " + c.Name
+	case c.Role == "none":
+		return "You are no longer a member of " + c.Name
+	}
+	return ""
 }
 
 // reload shows the communities again, keeping the selection.

@@ -452,7 +452,14 @@ func cmdCommunities(ctx context.Context, o *opts) error {
 		}
 		fmt.Fprintln(w, "ID\tNAME\tMEMBERS\tROLE")
 		for _, c := range cs {
-			fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", c.ID, c.Name, c.Members, c.Role)
+			role := c.Role
+			switch {
+			case c.Removed:
+				role = "removed by " + c.RemovedBy
+			case c.Left:
+				role = "left"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", c.ID, c.Name, c.Members, role)
 		}
 	})
 }

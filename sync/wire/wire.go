@@ -41,6 +41,18 @@
 // "not a member". Request kind 1 (heads) is retired: nodes find what they
 // lack by reconciling (below).
 //
+// A former member (one the responder's state records as removed, or as
+// having left) is neither a member nor a stranger. It may reconcile and
+// Fetch, but its set and its fetches hold only the control ops in the
+// causal past of the op by which it went, so it learns that it went and
+// nothing else; Secret, Peers and Keys are refused. Its Nudge makes a
+// member pull from it, read-only, as it does when the former member
+// connects: the control ops it wrote before it went (a concurrent removal
+// of its remover) must reach every member, judged by the rules like any
+// op. A member pulls from a given former member at most once per sync
+// interval, one reconciliation and at most MaxFetch control ops (and as
+// many of their parents) each time.
+//
 // # Reconcile protocol (/umbrella/reconcile/1)
 //
 // Finds which ops two members hold that the other lacks (package

@@ -1,0 +1,289 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/reconcile"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// Former members.
+//
+// A peer that was a member of a community and, in this node's view, no
+// longer is (crdt.State.Departed: removed, or left) is not a stranger:
+//
+//   - It may hold control ops nobody else has, written before it went: an
+//     admin's removal of the admin who concurrently removed it. Members
+//     pull them from it, read-only — they fetch what it offers and the crdt
+//     rules judge every op, as from anyone — when it connects, when it
+//     nudges, and when its departure arrives while it is connected; at most
+//     once per SyncInterval per peer and community (formerPulls), and at
+//     most maxFormerOps control ops a pull (pullFromFormer), so a former
+//     member can neither keep a node busy nor fill it. Gossip stays closed
+//     to it: the topic peer filter admits members only, both ways.
+//   - It must learn that it went, or it goes on writing what nobody
+//     receives. A node serves it exactly the control ops in the causal past
+//     of the op by which it went (the removal is sealed under the epoch
+//     before it, which the removed member holds, so it can open it): its
+//     reconciliation set and its fetches hold those and nothing else — no
+//     content, no keys, no topic secret, no peer addresses.
+//
+// The departed node itself shows it (Community.Removed, RemovedBy, Left)
+// and refuses to write there (ErrRemoved, ErrLeft).
+
+// Errors of writing in a community the local member is no longer in.
+var (
+	// ErrRemoved: an admin removed the local member from the community.
+	ErrRemoved = errors.New("you were removed from this community")
+	// ErrLeft: the local member left the community.
+	ErrLeft = errors.New("you left this community")
+)
+
+// departedError says who removed the local member from which community;
+// it is ErrRemoved or ErrLeft.
+type departedError struct {
+	community string
+	by        string // who removed the member; empty when it left
+}
+
+func (e *departedError) Error() string {
+	if e.by == "" {
+		return fmt.Sprintf("you left %s; what it said before stays readable, but you can no longer write in it", e.community)
+	}
+	return fmt.Sprintf("you were removed from %s by %s; what it said before stays readable, but you can no longer write in it", e.community, e.by)
+}
+
+func (e *departedError) Is(target error) bool {
+	return target == ErrRemoved && e.by != "" || target == ErrLeft && e.by == ""
+}
+
+// departed describes how the local member went from community cid, or is
+// nil while it is a member (or never was one).
+func departed(st *crdt.State, self crdt.PublicKey) *departedError {
+	d := st.Departed[self]
+	if d == nil {
+		return nil
+	}
+	e := &departedError{community: st.Name}
+	if d.By != self {
+		e.by = nameOf(st, d.By)
+	}
+	return e
+}
+
+// checkStillMember fails with ErrRemoved or ErrLeft if the local member
+// went from community cid.
+func (n *Node) checkStillMember(cid crdt.ID) error {
+	self := n.selfKey()
+	var err error
+	_ = n.rep.View(cid, func(c *crdt.Community) error {
+		if e := departed(c.State(), self); e != nil {
+			err = e
+		}
+		return nil
+	})
+	return err
+}
+
+// isFormer reports whether peer p was a member of community cid and, in
+// this node's view, no longer is.
+func (n *Node) isFormer(cid crdt.ID, p peer.ID) bool {
+	k, ok := keyOf(p)
+	if !ok {
+		return false
+	}
+	gone := false
+	_ = n.rep.View(cid, func(c *crdt.Community) error {
+		gone = c.State().Departed[k] != nil
+		return nil
+	})
+	return gone
+}
+
+// mayServe reports whether op o of community c may be sent to peer k: to
+// a member, the ops of the logs it may read; to a former member, the
+// control ops in the causal past of the op by which it went; to anyone
+// else, nothing. It runs inside a replica View.
+func mayServe(c *crdt.Community, k crdt.PublicKey, o *crdt.Op) bool {
+	st := c.State()
+	if st.Role(k) != crdt.RoleNone {
+		return st.MayRead(k, o.Log)
+	}
+	d := st.Departed[k]
+	return d != nil && o.Log.IsZero() && c.InPastOf(d.Op, o.ID())
+}
+
+// mayReconcile reports whether peer p may reconcile community cid with
+// this node: members, and former members (who are offered only what
+// mayServe lets them have).
+func (n *Node) mayReconcile(cid crdt.ID, p peer.ID) bool {
+	return n.isMember(cid, p) || n.isFormer(cid, p)
+}
+
+// formerPulls limits the pulls from former members to one per interval
+// per peer and community; a pull asked for sooner runs when the interval
+// ends, once.
+type formerPulls struct {
+	mu       sync.Mutex
+	last     map[formerKey]time.Time // when the last pull began; guarded by mu
+	deferred map[formerKey]bool      // a pull is scheduled; guarded by mu
+}
+
+type formerKey struct {
+	p   peer.ID
+	cid crdt.ID
+}
+
+// maxFormerPulls bounds the peers and communities formerPulls remembers.
+const maxFormerPulls = 4096
+
+// next reports how long to wait before pulling k (0: now, and the pull is
+// recorded) and whether a deferred pull should be scheduled (false when
+// one already is).
+func (f *formerPulls) next(k formerKey, now time.Time, interval time.Duration) (wait time.Duration, schedule bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.last == nil {
+		f.last, f.deferred = map[formerKey]time.Time{}, map[formerKey]bool{}
+	}
+	if t, ok := f.last[k]; ok && now.Sub(t) < interval {
+		wait = interval - now.Sub(t)
+		schedule = !f.deferred[k]
+		f.deferred[k] = true
+		return wait, schedule
+	}
+	if _, ok := f.last[k]; !ok && len(f.last) >= maxFormerPulls {
+		for q, t := range f.last {
+			if now.Sub(t) >= interval && !f.deferred[q] {
+				delete(f.last, q)
+			}
+		}
+		if len(f.last) >= maxFormerPulls {
+			return interval, false // too many at once: this one waits for its next chance
+		}
+	}
+	f.last[k] = now
+	return 0, false
+}
+
+// done notes that k's deferred pull ran.
+func (f *formerPulls) done(k formerKey) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.deferred, k)
+}
+
+// pullFormer pulls community cid from former member p (see the top of this
+// file), unless this node itself is not a member.
+func (n *Node) pullFormer(p peer.ID, cid crdt.ID) {
+	if !n.isMember(cid, n.host.ID()) {
+		return
+	}
+	k := formerKey{p, cid}
+	wait, schedule := n.former.next(k, n.now(), n.cfg.SyncInterval)
+	switch {
+	case wait == 0:
+		n.goPull(p, cid)
+	case schedule:
+		n.after(wait, func() {
+			n.former.done(k)
+			n.pullFormer(p, cid)
+		})
+	}
+}
+
+// maxFormerOps bounds the ops one pull from a former member asks for (and
+// as many again for their parents).
+const maxFormerOps = wire.MaxFetch
+
+// pullFromFormer is goPull's pull from a former member: control ops only,
+// at most maxFormerOps of them, and none of what a pull from a member
+// brings besides (keys, the topic secret, addresses). What it wrote in
+// groups before it went is in its remover's past already (a removal
+// records the remover's view of every group, crdt.RemoveBody.Seen), or
+// concurrent with the removal and so hidden by it; its control ops can
+// still count — a removal or demotion of its remover — or be struck.
+func (n *Node) pullFromFormer(p peer.ID, cid crdt.ID) {
+	if err := n.pullControl(n.ctx, p, cid); err != nil {
+		n.log.Debug("pull from a former member failed", "peer", p, "community", cid.Short(), "err", err)
+	}
+}
+
+// pullControl reconciles community cid with p once and fetches the
+// control ops it lacks, parents first, then the parents those wait for.
+// Only control ops that were asked for are taken.
+func (n *Node) pullControl(ctx context.Context, p peer.ID, cid crdt.ID) error {
+	stats := SyncStats{Peer: p.String(), At: n.now()}
+	need, err := n.reconcileWith(ctx, p, cid, &stats)
+	if err != nil {
+		return err
+	}
+	reconcile.Sort(need)
+	var ids []crdt.ID
+	for _, it := range need {
+		if it.Key < reconcile.Rank(true, 0) && len(ids) < maxFormerOps {
+			ids = append(ids, it.ID)
+		}
+	}
+	asked := map[crdt.ID]bool{}
+	for pass := 0; pass < 2 && len(ids) > 0; pass++ {
+		for _, id := range ids {
+			asked[id] = true
+		}
+		var resp wire.Response
+		if err := n.request(ctx, p, syncProtocol, &wire.Request{Kind: wire.KindFetch, Community: cid[:], IDs: wire.FromIDs(ids)}, &resp); err != nil {
+			return err
+		}
+		if resp.Error != "" {
+			return fmt.Errorf("peer %s: %s", p.ShortString(), resp.Error)
+		}
+		ops, errs := crdt.DecodeOps(resp.Ops)
+		var keep []*crdt.Op
+		for i, op := range ops {
+			if errs[i] != nil || op.CommunityID() != cid {
+				n.penalise(p)
+				n.host.Network().ClosePeer(p)
+				return fmt.Errorf("peer %s sent a bad op or one of another community: %v", p.ShortString(), errs[i])
+			}
+			if op.Log.IsZero() && asked[op.ID()] {
+				keep = append(keep, op)
+			}
+		}
+		results, errs, err := n.rep.IngestBatch(ctx, keep)
+		if err != nil {
+			return err
+		}
+		ids = ids[:0]
+		for i, res := range results {
+			if errs[i] != nil {
+				n.log.Debug("pull from a former member: op refused", "peer", p, "op", keep[i].ID().Short(), "err", errs[i])
+				continue
+			}
+			n.afterIngest(res)
+			for _, m := range res.Missing {
+				if !asked[m] && len(ids) < maxFormerOps {
+					ids = append(ids, m)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// pullDeparted pulls cid from the connected peers that are former members
+// in this node's view: a removal or leave just arrived, and what the peer
+// wrote concurrently may be on its node alone.
+func (n *Node) pullDeparted(cid crdt.ID) {
+	for _, p := range n.host.Network().Peers() {
+		if n.isFormer(cid, p) {
+			n.pullFormer(p, cid)
+		}
+	}
+}
