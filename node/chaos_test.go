@@ -1323,7 +1323,16 @@ func (h *chaosRun) plaintext(ref *Node, lastPosts map[crdt.ID]map[crdt.PublicKey
 			if holdsPlain(c.tn.Node, o) {
 				opened++
 				if example == "" {
-					example = fmt.Sprintf("%s %s by %s", o.Kind, o.ID().Short(), h.nameOf(o.Author))
+					sb, _ := crdt.ParseSealed(o)
+					wraps := "an epoch not in the founder's state"
+					_ = ref.rep.View(h.cid, func(cm *crdt.Community) error {
+						if e := cm.State().Epochs[sb.EpochOf()]; e != nil {
+							_, to := e.Wraps[c.key]
+							wraps = fmt.Sprintf("epoch %s, which is wrapped to it: %v", sb.EpochOf(), to)
+						}
+						return nil
+					})
+					example = fmt.Sprintf("%s %s by %s, under %s", o.Kind, o.ID().Short(), h.nameOf(o.Author), wraps)
 				}
 			}
 		}
