@@ -4,6 +4,7 @@
 #   make test    vet + race-checked fast suite + slow and end-to-end tests
 #   make build   both binaries into bin/
 #   make bench   the benchmarks behind the README's Performance table
+#   make chaos   the seeded chaos scenario (node/chaos_test.go) on many seeds
 #   make screenshots  the app's main screens, light and dark, as PNGs in docs/screenshots
 #   make demo    a scripted community (umbrellad demo) and the app joined to it
 #   make install-desktop  install the app for this user; umbrella:// links open it
@@ -16,7 +17,7 @@ SYSPKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-de
 # What the app's end-to-end tests add: a virtual X server and screenshots.
 TESTPKGS := xvfb imagemagick
 
-.PHONY: run test build bench deps test-deps clean vet test-fast test-slow screenshots demo install-desktop
+.PHONY: run test build bench chaos deps test-deps clean vet test-fast test-slow screenshots demo install-desktop
 
 # install_missing installs the Debian packages $(2) that are missing with
 # apt-get when run as root, and otherwise prints the exact command to run;
@@ -79,6 +80,19 @@ test: vet test-fast test-slow
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+# chaos runs TestChaos on CHAOS_SEEDS seeds with more nodes and steps than
+# the few seeds make test runs (with -short): members post, react, vote,
+# join, are promoted, demoted and removed while the network splits and
+# heals, nodes are killed and restarted, and a malicious member floods. A
+# failure prints its seed, what was violated, the steps, and the command
+# that replays it.
+CHAOS_SEEDS ?= 50
+CHAOS_NODES ?= 12
+CHAOS_STEPS ?= 200
+chaos:
+	$(GO) test -count=1 -timeout 60m -run '^TestChaos$$' ./node \
+		-chaos.seeds=$(CHAOS_SEEDS) -chaos.nodes=$(CHAOS_NODES) -chaos.steps=$(CHAOS_STEPS)
 
 # screenshots renders the golden main screens (no display needed) into
 # docs/screenshots.
