@@ -50,6 +50,7 @@ import (
 
 	datastore "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -432,11 +433,18 @@ func (c *crashStore) PutBatch(ctx context.Context, ops []*crdt.Op) error {
 	return c.OpStore.PutBatch(ctx, ops)
 }
 
-func (c *crashStore) AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID) error {
+func (c *crashStore) AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID, at time.Time) error {
 	if c.down.Load() {
 		return errCrashed
 	}
-	return c.OpStore.AddPending(ctx, op, missing)
+	return c.OpStore.AddPending(ctx, op, missing, at)
+}
+
+func (c *crashStore) ExpirePending(ctx context.Context, now time.Time) (int, error) {
+	if c.down.Load() {
+		return 0, errCrashed
+	}
+	return c.OpStore.ExpirePending(ctx, now)
 }
 
 func (c *crashStore) TakeReady(ctx context.Context, id crdt.ID) ([]*crdt.Op, error) {
@@ -456,8 +464,14 @@ func (c *crashStore) PutMeta(ctx context.Context, key string, value []byte) erro
 func (c *crashStore) Close() error { return nil }
 
 // chaosPending bounds each node's pending buffer: small, so that a flood
-// of a few hundred junk ops reaches it, as 10,000 reach the default.
-var chaosPending = store.Limits{PendingOps: 400, PendingBytes: 4 << 20}
+// of a few hundred junk ops passes its author's share and its community's,
+// as thousands pass the defaults.
+var chaosPending = store.Limits{
+	PendingOps: 400, PendingBytes: 4 << 20,
+	CommunityOps: 200, CommunityBytes: 2 << 20,
+	AuthorOps: 40, AuthorBytes: 1 << 20,
+	PendingAge: 6 * time.Hour,
+}
 
 // chaosNode is one member's machine: its home and disk outlive the node
 // process, which kills end and restarts begin.
@@ -761,6 +775,16 @@ func (h *chaosRun) flood(ctx context.Context, att *chaosNode, count int, rng *mr
 	n.mu.Unlock()
 	if jt == nil {
 		return 0, errors.New("the malicious member is not on General's topic")
+	}
+	// A hostile client publishes without validating what it sends.
+	name := TopicName(secret, h.cid, h.gid)
+	if err := n.ps.UnregisterTopicValidator(name); err == nil {
+		accept := func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
+			return pubsub.ValidationAccept
+		}
+		if err := n.ps.RegisterTopicValidator(name, accept); err != nil {
+			return 0, err
+		}
 	}
 	var deps []crdt.ID
 	_ = n.rep.View(h.cid, func(c *crdt.Community) error { deps = c.ControlHeads(); return nil })
