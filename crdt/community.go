@@ -187,6 +187,54 @@ func (c *Community) InPastOf(of, id ID) bool {
 	return id == of || c.ancestors(o)[id]
 }
 
+// LeftOut reports whether the rotation that made epoch e left member k
+// out on purpose: when its last part was written, k's admission and a
+// prekey of k's were in its author's view, so the secret could have been
+// wrapped to k and was not — k was being removed. A member must not hand
+// such an epoch to k: a peer that has the rotation but not yet the removal
+// it made way for still counts k a member. A member admitted after the
+// rotation, or without a prekey then, was not left out: it gets the epoch
+// from any member.
+func (c *Community) LeftOut(e *Epoch, k PublicKey) bool {
+	if _, wrapped := e.Wraps[k]; wrapped {
+		return false
+	}
+	m := c.res.state.Members[k]
+	if m == nil {
+		return false
+	}
+	last, since := c.control[e.Last], c.control[m.Since]
+	if last == nil || since == nil || since.Height >= last.Height {
+		return false // admitted later, or at once (genesis)
+	}
+	// Walk the rotation's past down to the admission's height: k's
+	// admission and k's prekeys are there, if anywhere.
+	admitted, prekey := false, false
+	seen := map[ID]bool{}
+	stack := slices.Clone(last.Parents)
+	for len(stack) > 0 && !(admitted && prekey) {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		o := c.control[id]
+		if seen[id] || o == nil {
+			continue
+		}
+		seen[id] = true
+		if id == m.Since {
+			admitted = true
+			continue
+		}
+		if o.Height <= since.Height {
+			continue
+		}
+		if o.Kind == KindPrekey && o.Author == k {
+			prekey = true
+		}
+		stack = append(stack, o.Parents...)
+	}
+	return admitted && prekey
+}
+
 // State returns the current control state. Callers must not modify it.
 func (c *Community) State() *State { return c.res.state }
 

@@ -212,7 +212,10 @@ func (n *Node) answerKeys(cid crdt.ID, k crdt.PublicKey, req *wire.Request) *wir
 	}
 	// Every epoch of every log k may read: ops of a log are hash-linked,
 	// so one whose earlier ops stayed closed could accept none after them.
+	// Never an epoch whose rotation left k out (k is being removed, and
+	// this node may not have the removal yet).
 	logs := []crdt.ID{crdt.ZeroID}
+	leftOut := map[crdt.EpochID]bool{}
 	_ = n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		for gid := range st.Groups {
@@ -220,11 +223,19 @@ func (n *Node) answerKeys(cid crdt.ID, k crdt.PublicKey, req *wire.Request) *wir
 				logs = append(logs, gid)
 			}
 		}
+		for _, e := range st.Epochs {
+			if c.LeftOut(e, k) {
+				leftOut[e.ID] = true
+			}
+		}
 		return nil
 	})
 	resp := &wire.Response{}
 	for _, log := range logs {
 		for _, e := range n.keys.Epochs(cid, log) {
+			if leftOut[e.ID] {
+				continue
+			}
 			wrapped, err := e2ee.Wrap(suite, req.Prekey, e2ee.WrapInfo(cid, log, e.ID, k), e.Secret)
 			if err != nil {
 				return &wire.Response{Error: fmt.Sprintf("prekey: %v", err)}
