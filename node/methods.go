@@ -491,7 +491,21 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 	}
 	n.rep.Expect(cid)
 	n.peers.addRelays(inv.Relays)
+	// Until it holds the community, or a member refuses, this join is in
+	// flight: cut short after a member admitted it (a crash, a lost
+	// connection), the node resumes it by itself, pulling from the
+	// members it meets (finishPendingJoin completes it).
+	n.peers.setJoining(cid, true, n.now())
+	for _, ai := range inv.Addrs {
+		n.peers.remember(ai)
+	}
 	var errs []error
+	refused := false
+	defer func() {
+		if refused {
+			n.peers.setJoining(cid, false, n.now())
+		}
+	}()
 	for _, ai := range inv.Addrs {
 		if ai.ID == n.host.ID() {
 			continue
@@ -499,6 +513,7 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		report(JoinProgress{Stage: JoinConnecting, Peer: shortPeer(ai.ID)})
 		err := n.joinVia(ctx, ai, inv, join, report)
 		if errors.Is(err, errAwaitingApproval) {
+			n.peers.setJoining(cid, false, n.now())
 			n.peers.setPending(cid, true)
 			n.log.Info("asked to join; waiting for an admin", "community", cid.Short())
 			report(JoinProgress{Stage: JoinRequested})
@@ -508,6 +523,7 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 			errs = append(errs, err)
 			continue
 		}
+		n.peers.setJoining(cid, false, n.now())
 		if err := n.joinTopics(cid); err != nil {
 			return Community{}, err
 		}
@@ -515,13 +531,16 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		return n.community(cid)
 	}
 	if expired != nil {
+		refused = true
 		return Community{}, expired
 	}
 	if len(errs) == 0 {
+		refused = true
 		return Community{}, fmt.Errorf("%w: the invite names no address to dial", ErrNoPeer)
 	}
 	for _, err := range errs {
 		if errors.Is(err, ErrJoinRefused) {
+			refused = true
 			return Community{}, err // a member answered: that is the reason
 		}
 	}

@@ -347,8 +347,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
-	for _, cid := range n.peers.pending() {
-		n.rep.Expect(cid) // a join waiting for approval, from an earlier run
+	for _, cid := range n.peers.awaited(n.now()) {
+		n.rep.Expect(cid) // a join waiting for approval or cut short, from an earlier run
 	}
 
 	if cfg.MDNS {

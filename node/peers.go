@@ -34,6 +34,12 @@ type peerBookData struct {
 	// Pending lists the communities this node asked to join and waits to
 	// be approved in, by id.
 	Pending []crdt.ID `json:"pending,omitempty"`
+	// Joining lists the communities this node sent a join to and does not
+	// hold yet: a member may have admitted it before the join was cut
+	// short (a crash, a lost connection), so it keeps pulling them from
+	// peers it meets until it holds them, a member refuses, or
+	// maxJoiningAge passes.
+	Joining []joining `json:"joining,omitempty"`
 	// Relays lists relays named in invites this node joined by.
 	Relays []string `json:"relays,omitempty"`
 }
@@ -115,6 +121,52 @@ func (b *peerBook) setPending(cid crdt.ID, on bool) {
 		return
 	}
 	b.saveLocked()
+}
+
+// joining is a join in flight, by community id, since when.
+type joining struct {
+	ID    crdt.ID   `json:"id"`
+	Since time.Time `json:"since"`
+}
+
+// maxJoiningAge is how long a join cut short is resumed by itself; after
+// that, opening the link again resumes it.
+const maxJoiningAge = 7 * 24 * time.Hour
+
+// setJoining records (or forgets) a join in flight.
+func (b *peerBook) setJoining(cid crdt.ID, on bool, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.IndexFunc(b.data.Joining, func(j joining) bool { return j.ID == cid })
+	switch {
+	case on && i < 0:
+		b.data.Joining = append(b.data.Joining, joining{ID: cid, Since: now})
+	case !on && i >= 0:
+		b.data.Joining = slices.Delete(b.data.Joining, i, i+1)
+	default:
+		return
+	}
+	b.saveLocked()
+}
+
+// awaited returns the communities this node waits to hold: joins waiting
+// for approval, and joins in flight younger than maxJoiningAge (older ones
+// are forgotten).
+func (b *peerBook) awaited(now time.Time) []crdt.ID {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := slices.Clone(b.data.Pending)
+	n := len(b.data.Joining)
+	b.data.Joining = slices.DeleteFunc(b.data.Joining, func(j joining) bool { return now.Sub(j.Since) > maxJoiningAge })
+	if len(b.data.Joining) != n {
+		b.saveLocked()
+	}
+	for _, j := range b.data.Joining {
+		if !slices.Contains(out, j.ID) {
+			out = append(out, j.ID)
+		}
+	}
+	return out
 }
 
 func (b *peerBook) relays() []string {

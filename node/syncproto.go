@@ -79,7 +79,7 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 		recent := last.Peer == from.String() && n.now().Sub(last.At) < nudgeInterval
 		member := n.isMember(cid, from) && n.isMember(cid, n.host.ID())
 		switch {
-		case slices.Contains(n.peers.pending(), cid) || !recent && member:
+		case slices.Contains(n.peers.awaited(n.now()), cid) || !recent && member:
 			n.goPull(from, cid)
 		case member:
 			n.pullLater(from, cid, last.At.Add(nudgeInterval).Sub(n.now()))
@@ -411,7 +411,7 @@ func (n *Node) onConnect(p peer.ID) {
 		}
 	}
 	// Anyone connected may be a member of a community we wait to enter.
-	for _, cid := range n.peers.pending() {
+	for _, cid := range n.peers.awaited(n.now()) {
 		n.goPull(p, cid)
 	}
 	n.emit(Event{Kind: EventPeers})
@@ -457,7 +457,7 @@ func (n *Node) syncLoop() {
 				n.goConnect(away[rand.IntN(len(away))]) // onConnect pulls
 			}
 		}
-		for _, cid := range n.peers.pending() {
+		for _, cid := range n.peers.awaited(n.now()) {
 			if len(peers) > 0 {
 				n.goPull(peers[rand.IntN(len(peers))], cid)
 			}
@@ -552,20 +552,26 @@ func (n *Node) pullLater(p peer.ID, cid crdt.ID, wait time.Duration) {
 	})
 }
 
-// finishPendingJoin completes a join that waited for approval once a pull
-// shows this node is a member.
+// finishPendingJoin completes a join that waited for approval, or one cut
+// short after its admission, once a pull shows this node is a member.
 func (n *Node) finishPendingJoin(cid crdt.ID) {
-	if !slices.Contains(n.peers.pending(), cid) {
+	if !slices.Contains(n.peers.awaited(n.now()), cid) {
 		return
 	}
 	if c, err := n.community(cid); err != nil || c.Role == crdt.RoleNone.String() {
 		return
 	}
+	approved := slices.Contains(n.peers.pending(), cid)
 	n.peers.setPending(cid, false)
+	n.peers.setJoining(cid, false, n.now())
 	if err := n.joinTopics(cid); err != nil {
 		n.log.Warn("join topics", "community", cid.Short(), "err", err)
 	}
-	n.log.Info("join approved", "community", cid.Short())
+	if approved {
+		n.log.Info("join approved", "community", cid.Short())
+	} else {
+		n.log.Info("join resumed and complete", "community", cid.Short())
+	}
 	n.emit(Event{Kind: EventCommunities, Community: cid})
 }
 
