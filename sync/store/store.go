@@ -28,12 +28,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/dgraph-io/badger/v4/options"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	datastore "github.com/ipfs/go-datastore"
 	dsq "github.com/ipfs/go-datastore/query"
 	dssync "github.com/ipfs/go-datastore/sync"
@@ -50,6 +54,12 @@ var (
 	ErrMissingParents = errors.New("parents not stored")
 	// ErrPendingFull: the pending buffer is at its bound.
 	ErrPendingFull = errors.New("pending buffer full")
+	// ErrWrongKey: OpenBadger was given an encryption key (or none) that
+	// is not the one the database was made with.
+	ErrWrongKey = errors.New("the encryption key does not open this database")
+	// ErrCorrupt: the database's files are damaged, so OpenBadger could
+	// not open it. Nothing was changed.
+	ErrCorrupt = errors.New("the database files are damaged")
 )
 
 // OpStore keeps verified ops, the heads of every log, and a bounded buffer of
@@ -194,8 +204,13 @@ type BadgerOptions struct {
 	NoCompression bool
 }
 
-// OpenBadger opens (creating if needed) a Badger v4 store in dir.
+// OpenBadger opens (creating if needed) a Badger v4 store in dir. A key that does not open the database gives an
+// error wrapping ErrWrongKey; damaged files, one wrapping ErrCorrupt.
+// Either way nothing in dir is changed.
 func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
+	if err := checkBadgerFiles(dir); err != nil {
+		return nil, err
+	}
 	opts := badger4.DefaultOptions
 	opts.GcInterval = 0 // the node runs value-log GC itself when it matters
 	bo := badger.DefaultOptions(dir).
@@ -215,7 +230,12 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 	}
 	opts.Options = bo
 	ds, err := badger4.NewDatastore(dir, &opts)
-	if err != nil {
+	switch {
+	case errors.Is(err, badger.ErrEncryptionKeyMismatch):
+		return nil, fmt.Errorf("%s: %w", dir, ErrWrongKey)
+	case err != nil && isCorruption(err):
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, dir, err)
+	case err != nil:
 		return nil, fmt.Errorf("open badger store in %s: %w", dir, err)
 	}
 	lim := o.Limits
@@ -228,6 +248,42 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkBadgerFiles refuses a database directory whose tables or logs have
+// lost their MANIFEST: Badger would open it as empty and delete the tables
+// it does not know.
+func checkBadgerFiles(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open badger store in %s: %w", dir, err)
+	}
+	hasManifest, hasData := false, false
+	for _, e := range entries {
+		switch name := e.Name(); {
+		case name == badger.ManifestFilename:
+			hasManifest = true
+		case filepath.Ext(name) == ".sst" || filepath.Ext(name) == ".vlog":
+			hasData = true
+		}
+	}
+	if hasData && !hasManifest {
+		return fmt.Errorf("%w: %s: its MANIFEST file is missing", ErrCorrupt, dir)
+	}
+	return nil
+}
+
+// isCorruption reports whether an error of badger.Open means damaged files
+// rather than a condition of the system that goes away when fixed
+// (permissions, a full disk, too many open files), which Badger passes on
+// as the system's error.
+func isCorruption(err error) bool {
+	var pathErr *fs.PathError
+	var errno syscall.Errno
+	return !errors.As(err, &pathErr) && !errors.As(err, &errno)
 }
 
 // badgerLogger forwards Badger's warnings and errors to slog and drops its
