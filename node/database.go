@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,4 +59,15 @@ func openDatabase(home string, passphrase []byte, log *slog.Logger) (*store.DS, 
 		log.Warn("this database was created before encryption at rest and stays unencrypted", "component", "node", "dir", dbDir)
 	}
 	return st, nil
+}
+
+// durable makes every write so far reach the disk: ops this member
+// authors are acknowledged only after it (see store.OpStore.Sync). Ops
+// received from peers are not synced one by one: a power cut may lose the
+// last of them, and the next pull fetches them again.
+func (n *Node) durable(ctx context.Context) error {
+	if err := n.store.Sync(ctx); err != nil {
+		return fmt.Errorf("not saved to disk: %w", err)
+	}
+	return nil
 }

@@ -110,6 +110,12 @@ type OpStore interface {
 	PutMeta(ctx context.Context, key string, value []byte) error
 	GetMeta(ctx context.Context, key string) ([]byte, error)
 
+	// Sync makes everything written so far durable: on disk, it returns
+	// once the writes reach stable storage, so they survive a power cut.
+	// Writes are otherwise flushed lazily (they survive a crash of the
+	// process, not of the machine).
+	Sync(ctx context.Context) error
+
 	// Close releases the store.
 	Close() error
 }
@@ -204,7 +210,9 @@ type BadgerOptions struct {
 	NoCompression bool
 }
 
-// OpenBadger opens (creating if needed) a Badger v4 store in dir. A key that does not open the database gives an
+// OpenBadger opens (creating if needed) a Badger v4 store in dir. Writes
+// are not synced one by one (Badger's SyncWrites is off): Sync makes them
+// durable when it matters. A key that does not open the database gives an
 // error wrapping ErrWrongKey; damaged files, one wrapping ErrCorrupt.
 // Either way nothing in dir is changed.
 func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
@@ -645,6 +653,15 @@ func (s *DS) GetMeta(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("get %s: %w", key, err)
 	}
 	return v, nil
+}
+
+// Sync implements OpStore. On Badger it syncs the write-ahead log and the
+// value log (go-ds-badger4's Sync ignores the prefix and calls DB.Sync).
+func (s *DS) Sync(ctx context.Context) error {
+	if err := s.ds.Sync(ctx, datastore.RawKey("/")); err != nil {
+		return fmt.Errorf("sync store: %w", err)
+	}
+	return nil
 }
 
 // Close implements OpStore.
