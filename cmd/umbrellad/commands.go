@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
@@ -236,6 +237,10 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "umbrellad %s: unexpected argument %q\n", cmd.name, fs.Arg(0))
 		return exitUsage
 	}
+	if err := checkUTF8(fs); err != nil {
+		fmt.Fprintf(stderr, "umbrellad %s: %v\n", cmd.name, err)
+		return exitUsage
+	}
 	if o.home == "" {
 		fmt.Fprintf(stderr, "umbrellad: no home directory; pass --home DIR\n")
 		return exitUsage
@@ -251,6 +256,46 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// pathFlags name files, whose names need not be UTF-8; every other flag's
+// value is text that goes into the community or the node's settings.
+var pathFlags = map[string]bool{"home": true, "passphrase-file": true, "new-file": true, "old-file": true, "link-file": true}
+
+// checkUTF8 refuses a flag value that is not UTF-8. The check happens here,
+// on the raw bytes: JSON would silently turn them into U+FFFD on the way
+// to the daemon.
+func checkUTF8(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err != nil || pathFlags[f.Name] {
+			return
+		}
+		vals := []string{f.Value.String()}
+		if m, ok := f.Value.(*multiFlag); ok {
+			vals = *m
+		}
+		for _, v := range vals {
+			if at := invalidUTF8(v); at >= 0 {
+				err = usagef("--%s is not valid UTF-8 text (byte %#x at offset %d): use a UTF-8 terminal or file encoding", f.Name, v[at], at)
+				return
+			}
+		}
+	})
+	return err
+}
+
+// invalidUTF8 returns the offset of the first byte of s that is not part of
+// valid UTF-8, or -1.
+func invalidUTF8(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 func printHelp(w io.Writer) {

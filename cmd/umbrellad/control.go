@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +13,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/node"
@@ -299,9 +303,18 @@ func controlHandler(n node.API, log *slog.Logger) http.Handler {
 			return
 		}
 		var a args
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&a); err != nil && !errors.Is(err, io.EOF) {
+		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		if err == nil {
+			err = checkJSONText(raw)
+		}
+		if err == nil {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if err = dec.Decode(&a); errors.Is(err, io.EOF) {
+				err = nil // no arguments
+			}
+		}
+		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad request: " + err.Error()})
 			return
 		}
@@ -319,6 +332,56 @@ func controlHandler(n node.API, log *slog.Logger) http.Handler {
 		writeJSON(w, http.StatusOK, res)
 	})
 	return mux
+}
+
+// checkJSONText refuses a request body that is not UTF-8, or that escapes
+// a lone UTF-16 surrogate (\ud800): encoding/json would silently turn
+// either into U+FFFD, and the node would store that instead of refusing.
+func checkJSONText(raw []byte) error {
+	if !utf8.Valid(raw) {
+		at := 0
+		for at < len(raw) {
+			r, size := utf8.DecodeRune(raw[at:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			at += size
+		}
+		return fmt.Errorf("the body is not valid UTF-8 (byte %#x at offset %d)", raw[at], at)
+	}
+	// Backslashes occur only inside JSON strings, each starting an escape.
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		hi, ok := escapedRune(raw, i)
+		if !ok {
+			i++ // not a \u escape: skip the escaped character
+			continue
+		}
+		switch {
+		case utf16.IsSurrogate(hi) && hi < 0xdc00:
+			lo, ok := escapedRune(raw, i+6)
+			if !ok || utf16.DecodeRune(hi, lo) == utf8.RuneError {
+				return fmt.Errorf("the body escapes a lone UTF-16 surrogate %s at offset %d, which is not text", raw[i:i+6], i)
+			}
+			i += 11
+		case utf16.IsSurrogate(hi):
+			return fmt.Errorf("the body escapes a lone UTF-16 surrogate %s at offset %d, which is not text", raw[i:i+6], i)
+		default:
+			i += 5
+		}
+	}
+	return nil
+}
+
+// escapedRune decodes the \uXXXX escape at raw[i:], if there is one.
+func escapedRune(raw []byte, i int) (rune, bool) {
+	if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+	return rune(v), err == nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

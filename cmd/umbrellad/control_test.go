@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,5 +146,71 @@ func TestCLIUsage(t *testing.T) {
 		if code != tc.code || !strings.Contains(out.String()+errb.String(), tc.want) {
 			t.Errorf("%v: exit %d, output %q; want %d with %q", tc.argv, code, out.String()+errb.String(), tc.code, tc.want)
 		}
+	}
+}
+
+// TestInvalidUTF8Refused: text that is not UTF-8 is refused with a clear
+// error, by the CLI on its raw arguments and by the control API on the raw
+// body (encoding/json would turn it into U+FFFD), and never reaches the
+// node; paths need not be UTF-8, and real emoji pass.
+func TestInvalidUTF8Refused(t *testing.T) {
+	f := &fakeNode{}
+	c := serveFake(t, f)
+	const bad = "caf\xe9" // Latin-1
+	cid, gid := strings.Repeat("01", 32), "02"+strings.Repeat("00", 31)
+	for _, argv := range [][]string{
+		{"post", "--community", cid, "--group", gid, "--text", bad},
+		{"community", "create", "--name", bad},
+		{"name", "set", "--name", bad},
+		{"init", "--name", bad},
+		{"group", "create", "--community", cid, "--name", "Tips", "--description", bad},
+		{"poll", "create", "--community", cid, "--group", gid, "--question", "Friday?", "--option", "yes", "--option", bad},
+		{"react", "--community", cid, "--group", gid, "--message", cid, "--emoji", "\xf0\x9f"},
+		{"settings", "--community", cid, "--description", bad},
+	} {
+		var out, errb bytes.Buffer
+		code := run(append(argv, "--home", c.home), &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), "is not valid UTF-8 text") {
+			t.Errorf("%q: exit %d, stderr %q; want %d saying it is not valid UTF-8", argv, code, errb.String(), exitUsage)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"post", "--community", cid, "--group", gid, "--text", "Great job 🎉", "--home", c.home}, &out, &errb); code != exitOK {
+		t.Fatalf("post with an emoji: exit %d: %s", code, errb.String())
+	}
+
+	for name, body := range map[string]string{
+		"raw byte":         `{"community":"` + cid + `","group":"` + gid + `","text":"caf` + "\xe9" + `"}`,
+		"lone high escape": `{"community":"` + cid + `","group":"` + gid + `","text":"caf\ud83d"}`,
+		"lone low escape":  `{"community":"` + cid + `","group":"` + gid + `","text":"\ude00 caf"}`,
+		"high then no low": `{"community":"` + cid + `","group":"` + gid + `","text":"\ud83d\u0041"}`,
+		"truncated escape": `{"community":"` + cid + `","group":"` + gid + `","text":"\ud83`,
+	} {
+		resp, err := c.http.Post("http://umbrellad/v1/post", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Error string }
+		json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(e.Error, "bad request") {
+			t.Errorf("%s: status %d, error %q; want 400", name, resp.StatusCode, e.Error)
+		}
+	}
+	// Escapes that are text pass: a surrogate pair, an escaped backslash
+	// before a u.
+	for _, text := range []string{`\ud83c\udf89 party`, `C:\\udir`} {
+		body := `{"community":"` + cid + `","group":"` + gid + `","text":"` + text + `"}`
+		resp, err := c.http.Post("http://umbrellad/v1/post", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("text %s: status %d", text, resp.StatusCode)
+		}
+	}
+	if want := []string{"Great job 🎉", "🎉 party", `C:\udir`}; !slices.Equal(f.posted, want) {
+		t.Fatalf("the node got %q, want %q", f.posted, want)
 	}
 }
