@@ -407,10 +407,13 @@ func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]
 	}
 	// Reuse last run's ports where the config asks for "any port", so
 	// addresses in invites and peers' books stay valid across restarts.
-	if addrs := reusePorts(cfg.Listen, previous); len(addrs) > 0 {
+	if addrs := reusePorts(cfg.Listen, previous); len(addrs) > 0 && checkPortsFree(addrs) == nil {
 		if h, err := libp2p.New(append(opts, libp2p.ListenAddrStrings(addrs...))...); err == nil {
 			return h, nil
 		}
+	}
+	if err := checkPortsFree(cfg.Listen); err != nil {
+		return nil, err
 	}
 	listen := libp2p.ListenAddrStrings(cfg.Listen...)
 	if len(cfg.Listen) == 0 {

@@ -409,6 +409,9 @@ func cmdServe(ctx context.Context, o *opts) error {
 		if errors.Is(err, node.ErrHomeInUse) {
 			return fmt.Errorf("home %s is already in use by another umbrellad or umbrella", o.home)
 		}
+		if errors.Is(err, node.ErrPortInUse) {
+			return fmt.Errorf("%w; choose another port with --listen, or stop that program", err)
+		}
 		return err
 	}
 	defer n.Close()
