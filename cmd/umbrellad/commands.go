@@ -624,18 +624,88 @@ func cmdMessages(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	var ms []node.Message
-	if err := call(ctx, o, "messages", args{Community: cid, Group: gid}, &ms, callTimeout); err != nil {
+	return streamMessages(ctx, o, cid, gid)
+}
+
+// streamMessages prints a group's messages a page at a time, so a group
+// of any size fits in bounded memory and in the control API's answer
+// limit; a page too big for it (long messages with many reactions) is
+// asked for again in halves. With --json it prints one JSON array, as
+// output would. Messages that arrive meanwhile may shift the pages: one
+// seen twice is printed once.
+func streamMessages(ctx context.Context, o *opts, cid, gid crdt.ID) error {
+	w := o.stdout
+	tw := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+	if !o.json {
+		w = tw
+	}
+	seen := map[crdt.ID]bool{}
+	printed, limit := 0, node.MaxPage
+	for from := 0; ; {
+		var p page
+		err := call(ctx, o, "messages.page", args{Community: cid, Group: gid, From: from, Limit: limit}, &p, callTimeout)
+		if errors.Is(err, errResponseTooLarge) && limit > 1 {
+			limit /= 2
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, m := range p.Messages {
+			if seen[m.ID] {
+				continue
+			}
+			seen[m.ID] = true
+			if err := printOne(o, w, m, printed == 0); err != nil {
+				return err
+			}
+			printed++
+		}
+		from = p.From + len(p.Messages)
+		if len(p.Messages) == 0 || from >= p.Total {
+			break
+		}
+		if o.json {
+			continue
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if o.json {
+		if printed == 0 {
+			_, err := io.WriteString(w, "[]\n")
+			return err
+		}
+		_, err := io.WriteString(w, "\n]\n")
 		return err
 	}
-	return output(o, ms, func(w io.Writer) {
-		if len(ms) == 0 {
-			fmt.Fprintln(w, "No messages yet.")
-		}
-		for _, m := range ms {
-			printMessage(w, m)
-		}
-	})
+	if printed == 0 {
+		fmt.Fprintln(w, "No messages yet.")
+	}
+	return tw.Flush()
+}
+
+// printOne prints a message of a stream: for people, a line; with --json,
+// an element of an array indented as output indents it.
+func printOne(o *opts, w io.Writer, m node.Message, first bool) error {
+	if !o.json {
+		printMessage(w, m)
+		return nil
+	}
+	data, err := json.MarshalIndent(m, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	sep := ",\n  "
+	if first {
+		sep = "[\n  "
+	}
+	if _, err := io.WriteString(w, sep); err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
 }
 
 // printMessage prints one message for people: time, author, text and its

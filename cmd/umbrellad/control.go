@@ -26,11 +26,29 @@ import (
 // directory (mode 0600, so only the owner may drive the node). Every call is
 // POST /v1/<method> with a JSON object of arguments; the answer is the JSON
 // result with status 200, or {"error": "..."} with status 400 (bad
-// arguments) or 500 (the node refused).
+// arguments) or 500 (the node refused). A request body must be UTF-8 and at
+// most 1 MiB. Lists that grow without bound are read a page at a time
+// ("messages.page"); "messages" returns the whole group at once.
 const (
 	socketName   = "umbrellad.sock"
 	maxBodyBytes = 1 << 20
 )
+
+// maxResponseBytes bounds an answer the client reads (a variable so tests
+// can make it small).
+var maxResponseBytes int64 = 64 << 20
+
+// errResponseTooLarge: the daemon's answer is bigger than maxResponseBytes.
+var errResponseTooLarge = errors.New("the daemon's answer is too large")
+
+// page is the answer of "messages.page": a window of a group's messages.
+type page struct {
+	// Total is how many messages the group shows; From is the index of
+	// Messages[0].
+	Total    int            `json:"total"`
+	From     int            `json:"from"`
+	Messages []node.Message `json:"messages"`
+}
 
 func socketPath(home string) string { return filepath.Join(home, socketName) }
 
@@ -55,6 +73,10 @@ type args struct {
 	Description string    `json:"description,omitempty"`
 	Invite      crdt.ID   `json:"invite,omitzero"`
 	Approve     bool      `json:"approve,omitempty"`
+	// From and Limit choose a page: up to Limit (at most node.MaxPage)
+	// items from index From; a negative From counts from the end.
+	From  int `json:"from,omitempty"`
+	Limit int `json:"limit,omitempty"`
 	// Invite options and settings travel whole.
 	InviteOptions *node.InviteOptions `json:"invite_options,omitempty"`
 	Settings      *node.Settings      `json:"settings,omitempty"`
@@ -281,6 +303,26 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 			}
 			return ms, err
 		},
+		"messages.page": func(_ context.Context, a args) (any, error) {
+			if err := needGroup(a); err != nil {
+				return nil, err
+			}
+			if a.Limit < 0 {
+				return nil, badRequest{fmt.Errorf("limit %d: want 1 to %d, or 0 for %d", a.Limit, node.MaxPage, node.MaxPage)}
+			}
+			limit := a.Limit
+			if limit == 0 {
+				limit = node.MaxPage
+			}
+			p, err := n.MessagePage(a.Community, a.Group, a.From, limit)
+			if err != nil {
+				return nil, err
+			}
+			if p.Messages == nil {
+				p.Messages = []node.Message{}
+			}
+			return page{Total: p.Total, From: p.From, Messages: p.Messages}, nil
+		},
 		"name.set": func(ctx context.Context, a args) (any, error) {
 			if err := n.SetName(ctx, a.Name); err != nil {
 				return nil, err
@@ -452,9 +494,16 @@ func (c *client) call(ctx context.Context, method string, a args, out any) error
 		return fmt.Errorf("control API: %w", err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return fmt.Errorf("control API: %w", err)
+	}
+	if int64(len(raw)) > maxResponseBytes {
+		size := fmt.Sprintf("%d KiB", maxResponseBytes>>10)
+		if maxResponseBytes >= 1<<20 {
+			size = fmt.Sprintf("%d MiB", maxResponseBytes>>20)
+		}
+		return fmt.Errorf("control API: %s: %w (over %s)", method, errResponseTooLarge, size)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
