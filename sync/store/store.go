@@ -20,6 +20,17 @@
 // first among a community's logs. Keeping the bytes under the ordered /l/
 // key lets a node rebuild a community with one sequential scan; a lookup by
 // id costs two reads.
+//
+// # Durability
+//
+// Writes are not synced one by one: a write survives a crash of the
+// process at once, and a crash of the machine (a power cut) once Sync has
+// returned. The node calls Sync before it acknowledges an op its member
+// wrote; ops received from peers are left to Badger's own flushing, since
+// a pull fetches them again. Badger's Sync covers its current write-ahead
+// log and the value log: a write that a memtable switch (every 16 MiB of
+// writes) moved into the previous log between the write and the Sync is
+// durable once that memtable is flushed to a table, moments later.
 package store
 
 import (
