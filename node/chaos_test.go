@@ -461,6 +461,13 @@ func (c *crashStore) PutMeta(ctx context.Context, key string, value []byte) erro
 	return c.OpStore.PutMeta(ctx, key, value)
 }
 
+func (c *crashStore) Sync(ctx context.Context) error {
+	if c.down.Load() {
+		return errCrashed
+	}
+	return c.OpStore.Sync(ctx)
+}
+
 func (c *crashStore) Close() error { return nil }
 
 // chaosPending bounds each node's pending buffer: small, so that a flood

@@ -37,7 +37,9 @@ var ErrNoPeer = errors.New("could not reach any member of the community")
 func (n *Node) millis() int64 { return n.now().UnixMilli() }
 
 // author signs, ingests and publishes a new op; it fails with ErrRemoved
-// or ErrLeft in a community the local member went from.
+// or ErrLeft in a community the local member went from. The op (and every
+// write before it: the keys it was sealed with) is durable when author
+// returns.
 func (n *Node) author(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, body []byte) (*crdt.Op, error) {
 	if err := n.checkStillMember(cid); err != nil {
 		return nil, err
@@ -45,6 +47,9 @@ func (n *Node) author(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, bod
 	op, err := n.rep.Author(ctx, n.id, cid, log, kind, body)
 	if err != nil {
 		return nil, err
+	}
+	if err := n.durable(ctx); err != nil {
+		return nil, fmt.Errorf("%s op %s: %w", kind, op.ID().Short(), err)
 	}
 	n.afterIngest(replica.Result{Outcome: replica.Accepted, Accepted: []*crdt.Op{op}})
 	n.publish(op)
@@ -525,6 +530,9 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		}
 		n.peers.setJoining(cid, false, n.now())
 		if err := n.joinTopics(cid); err != nil {
+			return Community{}, err
+		}
+		if err := n.durable(ctx); err != nil { // the join op and what it brought
 			return Community{}, err
 		}
 		n.emit(Event{Kind: EventCommunities, Community: cid})

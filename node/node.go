@@ -294,18 +294,13 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 
 	n.store = cfg.Store
 	if n.store == nil {
-		dbDir := filepath.Join(cfg.Home, "db")
-		var key []byte
-		if identity.HasDatabaseKey(cfg.Home) || isEmptyDir(dbDir) {
-			if key, err = identity.DatabaseKey(cfg.Home, cfg.Passphrase); err != nil {
-				return nil, err
-			}
-		} else {
-			n.log.Warn("this database was created before encryption at rest and stays unencrypted", "dir", dbDir)
+		// Assigned only when it opened: a nil *DS in the interface would
+		// reach Close on the error path.
+		st, err := openDatabase(cfg.Home, cfg.Passphrase, log)
+		if err != nil {
+			return nil, err
 		}
-		if n.store, err = store.OpenBadger(dbDir, store.BadgerOptions{Logger: log, EncryptionKey: key}); err != nil {
-			return nil, fmt.Errorf("open database: %w", err)
-		}
+		n.store = st
 	}
 	if err := n.loadKeys(ctx); err != nil {
 		return nil, fmt.Errorf("load keys: %w", err)
@@ -416,10 +411,13 @@ func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]
 	}
 	// Reuse last run's ports where the config asks for "any port", so
 	// addresses in invites and peers' books stay valid across restarts.
-	if addrs := reusePorts(cfg.Listen, previous); len(addrs) > 0 {
+	if addrs := reusePorts(cfg.Listen, previous); len(addrs) > 0 && checkPortsFree(addrs) == nil {
 		if h, err := libp2p.New(append(opts, libp2p.ListenAddrStrings(addrs...))...); err == nil {
 			return h, nil
 		}
+	}
+	if err := checkPortsFree(cfg.Listen); err != nil {
+		return nil, err
 	}
 	listen := libp2p.ListenAddrStrings(cfg.Listen...)
 	if len(cfg.Listen) == 0 {

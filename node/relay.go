@@ -80,6 +80,10 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPortsFree(cfg.Listen); err != nil {
+		lock.release()
+		return nil, err
+	}
 	h, err := libp2p.New(
 		libp2p.Identity(id.Libp2pKey()),
 		libp2p.ListenAddrStrings(cfg.Listen...),

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
@@ -236,6 +237,10 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "umbrellad %s: unexpected argument %q\n", cmd.name, fs.Arg(0))
 		return exitUsage
 	}
+	if err := checkUTF8(fs); err != nil {
+		fmt.Fprintf(stderr, "umbrellad %s: %v\n", cmd.name, err)
+		return exitUsage
+	}
 	if o.home == "" {
 		fmt.Fprintf(stderr, "umbrellad: no home directory; pass --home DIR\n")
 		return exitUsage
@@ -251,6 +256,46 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// pathFlags name files, whose names need not be UTF-8; every other flag's
+// value is text that goes into the community or the node's settings.
+var pathFlags = map[string]bool{"home": true, "passphrase-file": true, "new-file": true, "old-file": true, "link-file": true}
+
+// checkUTF8 refuses a flag value that is not UTF-8. The check happens here,
+// on the raw bytes: JSON would silently turn them into U+FFFD on the way
+// to the daemon.
+func checkUTF8(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err != nil || pathFlags[f.Name] {
+			return
+		}
+		vals := []string{f.Value.String()}
+		if m, ok := f.Value.(*multiFlag); ok {
+			vals = *m
+		}
+		for _, v := range vals {
+			if at := invalidUTF8(v); at >= 0 {
+				err = usagef("--%s is not valid UTF-8 text (byte %#x at offset %d): use a UTF-8 terminal or file encoding", f.Name, v[at], at)
+				return
+			}
+		}
+	})
+	return err
+}
+
+// invalidUTF8 returns the offset of the first byte of s that is not part of
+// valid UTF-8, or -1.
+func invalidUTF8(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 func printHelp(w io.Writer) {
@@ -363,6 +408,9 @@ func cmdServe(ctx context.Context, o *opts) error {
 	if err != nil {
 		if errors.Is(err, node.ErrHomeInUse) {
 			return fmt.Errorf("home %s is already in use by another umbrellad or umbrella", o.home)
+		}
+		if errors.Is(err, node.ErrPortInUse) {
+			return fmt.Errorf("%w; choose another port with --listen, or stop that program", err)
 		}
 		return err
 	}
@@ -583,18 +631,88 @@ func cmdMessages(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	var ms []node.Message
-	if err := call(ctx, o, "messages", args{Community: cid, Group: gid}, &ms, callTimeout); err != nil {
+	return streamMessages(ctx, o, cid, gid)
+}
+
+// streamMessages prints a group's messages a page at a time, so a group
+// of any size fits in bounded memory and in the control API's answer
+// limit; a page too big for it (long messages with many reactions) is
+// asked for again in halves. With --json it prints one JSON array, as
+// output would. Messages that arrive meanwhile may shift the pages: one
+// seen twice is printed once.
+func streamMessages(ctx context.Context, o *opts, cid, gid crdt.ID) error {
+	w := o.stdout
+	tw := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+	if !o.json {
+		w = tw
+	}
+	seen := map[crdt.ID]bool{}
+	printed, limit := 0, node.MaxPage
+	for from := 0; ; {
+		var p page
+		err := call(ctx, o, "messages.page", args{Community: cid, Group: gid, From: from, Limit: limit}, &p, callTimeout)
+		if errors.Is(err, errResponseTooLarge) && limit > 1 {
+			limit /= 2
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, m := range p.Messages {
+			if seen[m.ID] {
+				continue
+			}
+			seen[m.ID] = true
+			if err := printOne(o, w, m, printed == 0); err != nil {
+				return err
+			}
+			printed++
+		}
+		from = p.From + len(p.Messages)
+		if len(p.Messages) == 0 || from >= p.Total {
+			break
+		}
+		if o.json {
+			continue
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if o.json {
+		if printed == 0 {
+			_, err := io.WriteString(w, "[]\n")
+			return err
+		}
+		_, err := io.WriteString(w, "\n]\n")
 		return err
 	}
-	return output(o, ms, func(w io.Writer) {
-		if len(ms) == 0 {
-			fmt.Fprintln(w, "No messages yet.")
-		}
-		for _, m := range ms {
-			printMessage(w, m)
-		}
-	})
+	if printed == 0 {
+		fmt.Fprintln(w, "No messages yet.")
+	}
+	return tw.Flush()
+}
+
+// printOne prints a message of a stream: for people, a line; with --json,
+// an element of an array indented as output indents it.
+func printOne(o *opts, w io.Writer, m node.Message, first bool) error {
+	if !o.json {
+		printMessage(w, m)
+		return nil
+	}
+	data, err := json.MarshalIndent(m, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	sep := ",\n  "
+	if first {
+		sep = "[\n  "
+	}
+	if _, err := io.WriteString(w, sep); err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
 }
 
 // printMessage prints one message for people: time, author, text and its

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +13,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/node"
@@ -22,11 +26,29 @@ import (
 // directory (mode 0600, so only the owner may drive the node). Every call is
 // POST /v1/<method> with a JSON object of arguments; the answer is the JSON
 // result with status 200, or {"error": "..."} with status 400 (bad
-// arguments) or 500 (the node refused).
+// arguments) or 500 (the node refused). A request body must be UTF-8 and at
+// most 1 MiB. Lists that grow without bound are read a page at a time
+// ("messages.page"); "messages" returns the whole group at once.
 const (
 	socketName   = "umbrellad.sock"
 	maxBodyBytes = 1 << 20
 )
+
+// maxResponseBytes bounds an answer the client reads (a variable so tests
+// can make it small).
+var maxResponseBytes int64 = 64 << 20
+
+// errResponseTooLarge: the daemon's answer is bigger than maxResponseBytes.
+var errResponseTooLarge = errors.New("the daemon's answer is too large")
+
+// page is the answer of "messages.page": a window of a group's messages.
+type page struct {
+	// Total is how many messages the group shows; From is the index of
+	// Messages[0].
+	Total    int            `json:"total"`
+	From     int            `json:"from"`
+	Messages []node.Message `json:"messages"`
+}
 
 func socketPath(home string) string { return filepath.Join(home, socketName) }
 
@@ -51,6 +73,10 @@ type args struct {
 	Description string    `json:"description,omitempty"`
 	Invite      crdt.ID   `json:"invite,omitzero"`
 	Approve     bool      `json:"approve,omitempty"`
+	// From and Limit choose a page: up to Limit (at most node.MaxPage)
+	// items from index From; a negative From counts from the end.
+	From  int `json:"from,omitempty"`
+	Limit int `json:"limit,omitempty"`
 	// Invite options and settings travel whole.
 	InviteOptions *node.InviteOptions `json:"invite_options,omitempty"`
 	Settings      *node.Settings      `json:"settings,omitempty"`
@@ -277,6 +303,26 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 			}
 			return ms, err
 		},
+		"messages.page": func(_ context.Context, a args) (any, error) {
+			if err := needGroup(a); err != nil {
+				return nil, err
+			}
+			if a.Limit < 0 {
+				return nil, badRequest{fmt.Errorf("limit %d: want 1 to %d, or 0 for %d", a.Limit, node.MaxPage, node.MaxPage)}
+			}
+			limit := a.Limit
+			if limit == 0 {
+				limit = node.MaxPage
+			}
+			p, err := n.MessagePage(a.Community, a.Group, a.From, limit)
+			if err != nil {
+				return nil, err
+			}
+			if p.Messages == nil {
+				p.Messages = []node.Message{}
+			}
+			return page{Total: p.Total, From: p.From, Messages: p.Messages}, nil
+		},
 		"name.set": func(ctx context.Context, a args) (any, error) {
 			if err := n.SetName(ctx, a.Name); err != nil {
 				return nil, err
@@ -299,9 +345,18 @@ func controlHandler(n node.API, log *slog.Logger) http.Handler {
 			return
 		}
 		var a args
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&a); err != nil && !errors.Is(err, io.EOF) {
+		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		if err == nil {
+			err = checkJSONText(raw)
+		}
+		if err == nil {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if err = dec.Decode(&a); errors.Is(err, io.EOF) {
+				err = nil // no arguments
+			}
+		}
+		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad request: " + err.Error()})
 			return
 		}
@@ -319,6 +374,56 @@ func controlHandler(n node.API, log *slog.Logger) http.Handler {
 		writeJSON(w, http.StatusOK, res)
 	})
 	return mux
+}
+
+// checkJSONText refuses a request body that is not UTF-8, or that escapes
+// a lone UTF-16 surrogate (\ud800): encoding/json would silently turn
+// either into U+FFFD, and the node would store that instead of refusing.
+func checkJSONText(raw []byte) error {
+	if !utf8.Valid(raw) {
+		at := 0
+		for at < len(raw) {
+			r, size := utf8.DecodeRune(raw[at:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			at += size
+		}
+		return fmt.Errorf("the body is not valid UTF-8 (byte %#x at offset %d)", raw[at], at)
+	}
+	// Backslashes occur only inside JSON strings, each starting an escape.
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		hi, ok := escapedRune(raw, i)
+		if !ok {
+			i++ // not a \u escape: skip the escaped character
+			continue
+		}
+		switch {
+		case utf16.IsSurrogate(hi) && hi < 0xdc00:
+			lo, ok := escapedRune(raw, i+6)
+			if !ok || utf16.DecodeRune(hi, lo) == utf8.RuneError {
+				return fmt.Errorf("the body escapes a lone UTF-16 surrogate %s at offset %d, which is not text", raw[i:i+6], i)
+			}
+			i += 11
+		case utf16.IsSurrogate(hi):
+			return fmt.Errorf("the body escapes a lone UTF-16 surrogate %s at offset %d, which is not text", raw[i:i+6], i)
+		default:
+			i += 5
+		}
+	}
+	return nil
+}
+
+// escapedRune decodes the \uXXXX escape at raw[i:], if there is one.
+func escapedRune(raw []byte, i int) (rune, bool) {
+	if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+	return rune(v), err == nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -389,9 +494,16 @@ func (c *client) call(ctx context.Context, method string, a args, out any) error
 		return fmt.Errorf("control API: %w", err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return fmt.Errorf("control API: %w", err)
+	}
+	if int64(len(raw)) > maxResponseBytes {
+		size := fmt.Sprintf("%d KiB", maxResponseBytes>>10)
+		if maxResponseBytes >= 1<<20 {
+			size = fmt.Sprintf("%d MiB", maxResponseBytes>>20)
+		}
+		return fmt.Errorf("control API: %s: %w (over %s)", method, errResponseTooLarge, size)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,7 +36,10 @@ func (f *fakeNode) Post(_ context.Context, c, g crdt.ID, text string) (crdt.ID, 
 	return crdt.ID{3}, nil
 }
 
-func serveFake(t *testing.T, f *fakeNode) *client {
+func serveFake(t *testing.T, f *fakeNode) *client { return serveNode(t, f) }
+
+// serveNode serves the control API over n on a new home.
+func serveNode(t *testing.T, f node.API) *client {
 	home := t.TempDir()
 	l, err := listenControl(home)
 	if err != nil {
@@ -144,5 +150,138 @@ func TestCLIUsage(t *testing.T) {
 		if code != tc.code || !strings.Contains(out.String()+errb.String(), tc.want) {
 			t.Errorf("%v: exit %d, output %q; want %d with %q", tc.argv, code, out.String()+errb.String(), tc.code, tc.want)
 		}
+	}
+}
+
+// TestInvalidUTF8Refused: text that is not UTF-8 is refused with a clear
+// error, by the CLI on its raw arguments and by the control API on the raw
+// body (encoding/json would turn it into U+FFFD), and never reaches the
+// node; paths need not be UTF-8, and real emoji pass.
+func TestInvalidUTF8Refused(t *testing.T) {
+	f := &fakeNode{}
+	c := serveFake(t, f)
+	const bad = "caf\xe9" // Latin-1
+	cid, gid := strings.Repeat("01", 32), "02"+strings.Repeat("00", 31)
+	for _, argv := range [][]string{
+		{"post", "--community", cid, "--group", gid, "--text", bad},
+		{"community", "create", "--name", bad},
+		{"name", "set", "--name", bad},
+		{"init", "--name", bad},
+		{"group", "create", "--community", cid, "--name", "Tips", "--description", bad},
+		{"poll", "create", "--community", cid, "--group", gid, "--question", "Friday?", "--option", "yes", "--option", bad},
+		{"react", "--community", cid, "--group", gid, "--message", cid, "--emoji", "\xf0\x9f"},
+		{"settings", "--community", cid, "--description", bad},
+	} {
+		var out, errb bytes.Buffer
+		code := run(append(argv, "--home", c.home), &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), "is not valid UTF-8 text") {
+			t.Errorf("%q: exit %d, stderr %q; want %d saying it is not valid UTF-8", argv, code, errb.String(), exitUsage)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"post", "--community", cid, "--group", gid, "--text", "Great job 🎉", "--home", c.home}, &out, &errb); code != exitOK {
+		t.Fatalf("post with an emoji: exit %d: %s", code, errb.String())
+	}
+
+	for name, body := range map[string]string{
+		"raw byte":         `{"community":"` + cid + `","group":"` + gid + `","text":"caf` + "\xe9" + `"}`,
+		"lone high escape": `{"community":"` + cid + `","group":"` + gid + `","text":"caf\ud83d"}`,
+		"lone low escape":  `{"community":"` + cid + `","group":"` + gid + `","text":"\ude00 caf"}`,
+		"high then no low": `{"community":"` + cid + `","group":"` + gid + `","text":"\ud83d\u0041"}`,
+		"truncated escape": `{"community":"` + cid + `","group":"` + gid + `","text":"\ud83`,
+	} {
+		resp, err := c.http.Post("http://umbrellad/v1/post", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Error string }
+		json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(e.Error, "bad request") {
+			t.Errorf("%s: status %d, error %q; want 400", name, resp.StatusCode, e.Error)
+		}
+	}
+	// Escapes that are text pass: a surrogate pair, an escaped backslash
+	// before a u.
+	for _, text := range []string{`\ud83c\udf89 party`, `C:\\udir`} {
+		body := `{"community":"` + cid + `","group":"` + gid + `","text":"` + text + `"}`
+		resp, err := c.http.Post("http://umbrellad/v1/post", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("text %s: status %d", text, resp.StatusCode)
+		}
+	}
+	if want := []string{"Great job 🎉", "🎉 party", `C:\udir`}; !slices.Equal(f.posted, want) {
+		t.Fatalf("the node got %q, want %q", f.posted, want)
+	}
+}
+
+// bigGroup is a node whose group holds many long messages.
+type bigGroup struct {
+	fakeNode
+	msgs  []node.Message
+	pages int // MessagePage calls
+}
+
+func (b *bigGroup) Messages(c, g crdt.ID) ([]node.Message, error) { return b.msgs, nil }
+func (b *bigGroup) MessagePage(c, g crdt.ID, from, limit int) (node.Page, error) {
+	b.pages++
+	limit = min(max(limit, 1), node.MaxPage)
+	if from < 0 {
+		from = max(0, len(b.msgs)-limit)
+	}
+	from = min(from, len(b.msgs))
+	return node.Page{Total: len(b.msgs), From: from, Messages: b.msgs[from:min(from+limit, len(b.msgs))], FirstUnread: -1}, nil
+}
+
+// TestMessagesBeyondResponseLimit: `messages` shows a group whose messages
+// together exceed the control API's answer limit (64 MiB; here 64 KiB),
+// a page at a time, halving pages too big for the limit, and prints every
+// message once, in order, as JSON or for people.
+func TestMessagesBeyondResponseLimit(t *testing.T) {
+	defer func(old int64) { maxResponseBytes = old }(maxResponseBytes)
+	maxResponseBytes = 64 << 10
+	b := &bigGroup{}
+	for i := range 700 {
+		b.msgs = append(b.msgs, node.Message{ID: crdt.ID{byte(i), byte(i >> 8), 9}, Kind: "message", AuthorName: "Olivia",
+			Text: fmt.Sprintf("message %d: %s", i, strings.Repeat("x", 1000))})
+	}
+	c := serveNode(t, b)
+	argv := []string{"messages", "--community", strings.Repeat("01", 32), "--group", strings.Repeat("02", 32), "--home", c.home}
+
+	var out, errb bytes.Buffer
+	if code := run(append(argv, "--json"), &out, &errb); code != exitOK {
+		t.Fatalf("messages --json: exit %d: %s", code, errb.String())
+	}
+	var got []node.Message
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("messages --json: not one JSON array (%d bytes): %v", out.Len(), err)
+	}
+	if len(got) != len(b.msgs) {
+		t.Fatalf("messages --json: %d messages, want %d", len(got), len(b.msgs))
+	}
+	for i := range got {
+		if got[i].ID != b.msgs[i].ID || got[i].Text != b.msgs[i].Text {
+			t.Fatalf("message %d: %s %.20q, want %s", i, got[i].ID.Short(), got[i].Text, b.msgs[i].ID.Short())
+		}
+	}
+	if b.pages < 3 {
+		t.Fatalf("%d pages for %d KiB of messages under a 64 KiB limit", b.pages, out.Len()>>10)
+	}
+
+	out.Reset()
+	if code := run(argv, &out, &errb); code != exitOK {
+		t.Fatalf("messages: exit %d: %s", code, errb.String())
+	}
+	for _, i := range []int{0, 350, 699} {
+		if !strings.Contains(out.String(), fmt.Sprintf("message %d: x", i)) {
+			t.Fatalf("messages: message %d is missing", i)
+		}
+	}
+	if lines := strings.Count(out.String(), "\n"); lines != len(b.msgs) {
+		t.Fatalf("messages: %d lines, want %d", lines, len(b.msgs))
 	}
 }

@@ -274,6 +274,9 @@ func TestE2EBadInput(t *testing.T) {
 		{"empty post", a, []string{"post", "--community", comm.Community, "--group", comm.Community, "--text", "  "}, 2, "--text is required"},
 		{"unknown group", a, []string{"post", "--community", comm.Community, "--group", strings.Repeat("cd", 32), "--text", "hi"}, 1, "no such group"},
 		{"unknown command", a, []string{"frobnicate"}, 2, "unknown command"},
+		{"post not UTF-8", a, []string{"post", "--community", comm.Community, "--group", comm.Community, "--text", "caf\xe9"}, 2, "--text is not valid UTF-8"},
+		{"community name not UTF-8", a, []string{"community", "create", "--name", "Glow \xff"}, 2, "--name is not valid UTF-8"},
+		{"display name not UTF-8", a, []string{"name", "set", "--name", "Oliv\xc3"}, 2, "--name is not valid UTF-8"},
 		{"second serve on a home in use", a, []string{"serve", "--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"}, 1, "already in use"},
 	}
 	for _, tc := range cases {

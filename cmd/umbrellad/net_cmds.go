@@ -115,6 +115,9 @@ func cmdRelay(ctx context.Context, o *opts) error {
 		if errors.Is(err, node.ErrHomeInUse) {
 			return fmt.Errorf("home %s is already in use by another umbrellad", o.home)
 		}
+		if errors.Is(err, node.ErrPortInUse) {
+			return fmt.Errorf("%w; choose another port with --listen, or stop that program", err)
+		}
 		return err
 	}
 	defer r.Close()

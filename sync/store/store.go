@@ -22,6 +22,17 @@
 // first among a community's logs. Keeping the bytes under the ordered /l/
 // key lets a node rebuild a community with one sequential scan; a lookup by
 // id costs two reads.
+//
+// # Durability
+//
+// Writes are not synced one by one: a write survives a crash of the
+// process at once, and a crash of the machine (a power cut) once Sync has
+// returned. The node calls Sync before it acknowledges an op its member
+// wrote; ops received from peers are left to Badger's own flushing, since
+// a pull fetches them again. Badger's Sync covers its current write-ahead
+// log and the value log: a write that a memtable switch (every 16 MiB of
+// writes) moved into the previous log between the write and the Sync is
+// durable once that memtable is flushed to a table, moments later.
 package store
 
 import (
@@ -30,13 +41,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/dgraph-io/badger/v4/options"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	datastore "github.com/ipfs/go-datastore"
 	dsq "github.com/ipfs/go-datastore/query"
 	dssync "github.com/ipfs/go-datastore/sync"
@@ -53,6 +68,12 @@ var (
 	ErrMissingParents = errors.New("parents not stored")
 	// ErrPendingFull: the pending buffer is at its bound.
 	ErrPendingFull = errors.New("pending buffer full")
+	// ErrWrongKey: OpenBadger was given an encryption key (or none) that
+	// is not the one the database was made with.
+	ErrWrongKey = errors.New("the encryption key does not open this database")
+	// ErrCorrupt: the database's files are damaged, so OpenBadger could
+	// not open it. Nothing was changed.
+	ErrCorrupt = errors.New("the database files are damaged")
 )
 
 // OpStore keeps verified ops, the heads of every log, and a bounded buffer of
@@ -114,6 +135,12 @@ type OpStore interface {
 	// wrapping ErrNotFound.
 	PutMeta(ctx context.Context, key string, value []byte) error
 	GetMeta(ctx context.Context, key string) ([]byte, error)
+
+	// Sync makes everything written so far durable: on disk, it returns
+	// once the writes reach stable storage, so they survive a power cut.
+	// Writes are otherwise flushed lazily (they survive a crash of the
+	// process, not of the machine).
+	Sync(ctx context.Context) error
 
 	// Close releases the store.
 	Close() error
@@ -210,8 +237,15 @@ type BadgerOptions struct {
 	NoCompression bool
 }
 
-// OpenBadger opens (creating if needed) a Badger v4 store in dir.
+// OpenBadger opens (creating if needed) a Badger v4 store in dir. Writes
+// are not synced one by one (Badger's SyncWrites is off): Sync makes them
+// durable when it matters. A key that does not open the database gives an
+// error wrapping ErrWrongKey; damaged files, one wrapping ErrCorrupt.
+// Either way nothing in dir is changed.
 func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
+	if err := checkBadgerFiles(dir); err != nil {
+		return nil, err
+	}
 	opts := badger4.DefaultOptions
 	opts.GcInterval = 0 // the node runs value-log GC itself when it matters
 	bo := badger.DefaultOptions(dir).
@@ -231,7 +265,12 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 	}
 	opts.Options = bo
 	ds, err := badger4.NewDatastore(dir, &opts)
-	if err != nil {
+	switch {
+	case errors.Is(err, badger.ErrEncryptionKeyMismatch):
+		return nil, fmt.Errorf("%s: %w", dir, ErrWrongKey)
+	case err != nil && isCorruption(err):
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, dir, err)
+	case err != nil:
 		return nil, fmt.Errorf("open badger store in %s: %w", dir, err)
 	}
 	lim := o.Limits
@@ -244,6 +283,42 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkBadgerFiles refuses a database directory whose tables or logs have
+// lost their MANIFEST: Badger would open it as empty and delete the tables
+// it does not know.
+func checkBadgerFiles(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open badger store in %s: %w", dir, err)
+	}
+	hasManifest, hasData := false, false
+	for _, e := range entries {
+		switch name := e.Name(); {
+		case name == badger.ManifestFilename:
+			hasManifest = true
+		case filepath.Ext(name) == ".sst" || filepath.Ext(name) == ".vlog":
+			hasData = true
+		}
+	}
+	if hasData && !hasManifest {
+		return fmt.Errorf("%w: %s: its MANIFEST file is missing", ErrCorrupt, dir)
+	}
+	return nil
+}
+
+// isCorruption reports whether an error of badger.Open means damaged files
+// rather than a condition of the system that goes away when fixed
+// (permissions, a full disk, too many open files), which Badger passes on
+// as the system's error.
+func isCorruption(err error) bool {
+	var pathErr *fs.PathError
+	var errno syscall.Errno
+	return !errors.As(err, &pathErr) && !errors.As(err, &errno)
 }
 
 // badgerLogger forwards Badger's warnings and errors to slog and drops its
@@ -600,6 +675,15 @@ func (s *DS) GetMeta(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("get %s: %w", key, err)
 	}
 	return v, nil
+}
+
+// Sync implements OpStore. On Badger it syncs the write-ahead log and the
+// value log (go-ds-badger4's Sync ignores the prefix and calls DB.Sync).
+func (s *DS) Sync(ctx context.Context) error {
+	if err := s.ds.Sync(ctx, datastore.RawKey("/")); err != nil {
+		return fmt.Errorf("sync store: %w", err)
+	}
+	return nil
 }
 
 // Close implements OpStore.
