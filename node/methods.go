@@ -504,6 +504,16 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 	for _, ai := range inv.Addrs {
 		n.peers.remember(ai)
 	}
+	n.mu.Lock()
+	n.joinsNow[cid]++
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		if n.joinsNow[cid]--; n.joinsNow[cid] <= 0 {
+			delete(n.joinsNow, cid)
+		}
+		n.mu.Unlock()
+	}()
 	var errs []error
 	refused := false
 	defer func() {

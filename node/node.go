@@ -246,6 +246,7 @@ type Node struct {
 	keyKick    map[crdt.ID]bool          // key maintenance scheduled; guarded by keysMu
 	keyAsked   map[crdt.ID]time.Time     // when keys were last asked for; guarded by keysMu
 	laterPulls map[string]bool           // pulls deferred by pullLater, by peer/community; guarded by mu
+	joinsNow   map[crdt.ID]int           // Join calls under way, by community; guarded by mu
 	former     formerPulls               // pulls from former members (former.go)
 	keyRetry   map[crdt.ID]time.Duration // back-off of the next ask; guarded by keysMu
 	keyRetryOn map[crdt.ID]bool          // an ask is scheduled; guarded by keysMu
@@ -280,7 +281,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
 		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
-		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{},
+		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{},
 		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
 		published: map[string]time.Time{}, owed: map[owedNudge]struct{}{}, owedCh: make(chan struct{}, 1),
 		views: map[groupKey]*shownList{}, tallies: map[groupKey]*groupCounts{}, local: map[groupKey]groupLocal{}}

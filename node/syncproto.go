@@ -79,7 +79,7 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 		recent := last.Peer == from.String() && n.now().Sub(last.At) < nudgeInterval
 		member := n.isMember(cid, from) && n.isMember(cid, n.host.ID())
 		switch {
-		case slices.Contains(n.peers.awaited(n.now()), cid) || !recent && member:
+		case slices.Contains(n.awaited(), cid) || !recent && member:
 			n.goPull(from, cid)
 		case member:
 			n.pullLater(from, cid, last.At.Add(nudgeInterval).Sub(n.now()))
@@ -411,7 +411,7 @@ func (n *Node) onConnect(p peer.ID) {
 		}
 	}
 	// Anyone connected may be a member of a community we wait to enter.
-	for _, cid := range n.peers.awaited(n.now()) {
+	for _, cid := range n.awaited() {
 		n.goPull(p, cid)
 	}
 	n.emit(Event{Kind: EventPeers})
@@ -457,7 +457,7 @@ func (n *Node) syncLoop() {
 				n.goConnect(away[rand.IntN(len(away))]) // onConnect pulls
 			}
 		}
-		for _, cid := range n.peers.awaited(n.now()) {
+		for _, cid := range n.awaited() {
 			if len(peers) > 0 {
 				n.goPull(peers[rand.IntN(len(peers))], cid)
 			}
@@ -552,10 +552,20 @@ func (n *Node) pullLater(p peer.ID, cid crdt.ID, wait time.Duration) {
 	})
 }
 
+// awaited returns the communities this node waits to hold (see
+// peerBook.awaited) and pulls by itself: not those a Join call under way
+// is pulling.
+func (n *Node) awaited() []crdt.ID {
+	ids := n.peers.awaited(n.now())
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.DeleteFunc(ids, func(id crdt.ID) bool { return n.joinsNow[id] > 0 })
+}
+
 // finishPendingJoin completes a join that waited for approval, or one cut
 // short after its admission, once a pull shows this node is a member.
 func (n *Node) finishPendingJoin(cid crdt.ID) {
-	if !slices.Contains(n.peers.awaited(n.now()), cid) {
+	if !slices.Contains(n.awaited(), cid) {
 		return
 	}
 	if c, err := n.community(cid); err != nil || c.Role == crdt.RoleNone.String() {
