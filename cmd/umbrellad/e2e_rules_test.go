@@ -122,7 +122,7 @@ func TestE2ECommunityRules(t *testing.T) {
 		proctest.Eventually(t, 10*time.Second, d.home+" to see ben removed", func() bool { _, in := d.members(c)["Ben"]; return !in })
 	}
 	_, errOut, code = ben.cli("post", "--community", c, "--group", general, "--text", "I'm still here, buy my stuff")
-	if code == 0 || !strings.Contains(errOut, "not a member") {
+	if code == 0 || !strings.Contains(errOut, "you were removed from Glow Team by Olivia") {
 		t.Fatalf("removed member's post: exit %d, %q", code, errOut)
 	}
 	cal.mustRun("post", "--community", c, "--group", general, "--text", "Cal here, now an admin")
