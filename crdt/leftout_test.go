@@ -2,6 +2,8 @@ package crdt
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -52,5 +54,50 @@ func TestLeftOut(t *testing.T) {
 		if got := c.LeftOut(e, w.pub(name)); got != want {
 			t.Errorf("LeftOut(%s) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestJoinUndoneIsDeparted: a join that took effect on the admitting
+// admin's replica and is undone by a concurrent demotion of that admin (or
+// revocation of the link) leaves a Departure naming the join and what
+// undid it, in every replay order, so members can tell the joiner; a
+// joiner who gets in again later is a member, not departed.
+func TestJoinUndoneIsDeparted(t *testing.T) {
+	for name, end := range map[string]func(w *world, inv *Op) *Op{
+		"maker demoted": func(w *world, _ *Op) *Op { return w.promote("olivia", "ann", RoleMember) },
+		"link revoked": func(w *world, inv *Op) *Op {
+			return w.do("olivia", ZeroID, KindInviteRevoke, &InviteRevokeBody{Invite: idb(inv.ID())})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, _ := setup(t, "ann")
+			w.promote("olivia", "ann", RoleAdmin)
+			w.syncAll()
+			inv := w.invite("ann")
+			w.syncAll()
+			ended := end(w, inv) // concurrent with:
+			join, err := w.joinVia("dev", "ann", inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.syncAll()
+			for seed := range uint64(5) {
+				st := w.final(rand.New(rand.NewPCG(seed, 1))).State()
+				d := st.Departed[w.pub("dev")]
+				if st.Role(w.pub("dev")) != RoleNone || d == nil || d.Join != join.ID() || d.Op != ended.ID() || d.By != w.pub("olivia") {
+					t.Fatalf("order %d: dev's role %v, departure %+v; want undone join %s by %s", seed, st.Role(w.pub("dev")), d, join.ID().Short(), ended.ID().Short())
+				}
+			}
+			// A fresh link of Olivia's, later: the same dev joins again.
+			again := w.invite("olivia")
+			w.sync("dev", "olivia")
+			if _, err := w.try("dev", ZeroID, KindJoin, &JoinBody{Invite: idb(again.ID()), Proof: ed25519.Sign(w.invKey, JoinProofMessage(w.cid(), again.ID(), w.pub("dev"))), Name: "dev", Time: 200_000}); err != nil {
+				t.Fatal(err)
+			}
+			w.syncAll()
+			if st := w.final(rng()).State(); st.Role(w.pub("dev")) != RoleMember || st.Departed[w.pub("dev")] != nil {
+				t.Fatalf("dev back in: role %v, departure %+v", st.Role(w.pub("dev")), st.Departed[w.pub("dev")])
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -59,10 +60,19 @@ type loss struct {
 	seen     map[ID][]ID
 }
 
+// undoneError is why an op was struck, naming the op that struck it.
+type undoneError struct {
+	by  *Op
+	err error
+}
+
+func (u *undoneError) Error() string { return u.err.Error() }
+func (u *undoneError) Unwrap() error { return u.err }
+
 func (l *loss) reason() error {
 	switch {
 	case !l.invite.IsZero():
-		return fmt.Errorf("%w: invite %s was revoked concurrently (op %s)", ErrUnauthorized, l.invite.Short(), l.op.ID().Short())
+		return &undoneError{l.op, fmt.Errorf("%w: invite %s was revoked concurrently (op %s)", ErrUnauthorized, l.invite.Short(), l.op.ID().Short())}
 	case l.lostTo == RoleNone:
 		return fmt.Errorf("%w: author was removed concurrently (op %s)", ErrUnauthorized, l.op.ID().Short())
 	}
@@ -211,6 +221,10 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		r.noteContested(o, body)
 		if err, ok := struck[id]; ok {
 			st.Rejected[id] = err
+			var u *undoneError
+			if o.Kind == KindJoin && errors.As(err, &u) && st.Role(o.Author) == RoleNone {
+				st.Departed[o.Author] = &Departure{Op: u.by.ID(), By: u.by.Author, Join: id}
+			}
 			return true
 		}
 		if o.Kind == KindGenesis {
@@ -230,6 +244,7 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		need, err := st.check(o, body, role)
 		if err != nil {
 			st.Rejected[id] = err
+			st.noteUndone(o, body)
 			return true
 		}
 		for _, l := range r.losses[o.Author] {
@@ -329,7 +344,7 @@ func (r *resolution) lapsedJoins(o *Op, body any, anc func(*Op) map[ID]bool) []s
 		}
 		for _, j := range r.joins[inv.ID] {
 			if !anc(o)[j.ID()] {
-				out = append(out, struckJoin{j, fmt.Errorf("%w: the admin who made invite %s %s concurrently (op %s)", ErrUnauthorized, inv.ID.Short(), verb, o.ID().Short())})
+				out = append(out, struckJoin{j, &undoneError{o, fmt.Errorf("%w: the admin who made invite %s %s concurrently (op %s)", ErrUnauthorized, inv.ID.Short(), verb, o.ID().Short())}})
 			}
 		}
 	}

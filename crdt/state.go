@@ -68,6 +68,17 @@ type Invite struct {
 	// if its maker regains the rank; joins through it that its maker's
 	// loss did not see fall (strong removal, see resolve.go).
 	Lapsed bool
+	// Ended is the op that revoked the invite or made it lapse (the first
+	// one replayed), and EndedBy its author; zero while it stands.
+	Ended   ID
+	EndedBy PublicKey
+}
+
+// end records that op o revoked inv or made it lapse.
+func (inv *Invite) end(o *Op) {
+	if inv.Ended.IsZero() {
+		inv.Ended, inv.EndedBy = o.ID(), o.Author
+	}
 }
 
 // Need is the rank an invite's maker must hold for the invite to admit:
@@ -75,12 +86,29 @@ type Invite struct {
 func (i *Invite) Need() Role { return max(RoleAdmin, i.Body.Role) }
 
 // lapse marks the invites made by k lapsed when k is left with role.
-func (s *State) lapse(k PublicKey, role Role) {
+func (s *State) lapse(k PublicKey, role Role, by *Op) {
 	for _, inv := range s.Invites {
 		if inv.By == k && role < inv.Need() {
 			inv.Lapsed = true
+			inv.end(by)
 		}
 	}
+}
+
+// noteUndone records, when join op o could not take effect because its
+// invite was revoked or lapsed concurrently, that o's author — admitted
+// by a member who had not seen that yet — went (Departure.Join), so a
+// member serves it what undid its join.
+func (s *State) noteUndone(o *Op, body any) {
+	b, ok := body.(*JoinBody)
+	if !ok || s.Role(o.Author) != RoleNone {
+		return
+	}
+	inv := s.Invites[idOf(b.Invite)]
+	if inv == nil || inv.Ended.IsZero() {
+		return
+	}
+	s.Departed[o.Author] = &Departure{Op: inv.Ended, By: inv.EndedBy, Join: o.ID()}
 }
 
 // AuditEntry is one admin action, for the audit view.
@@ -96,10 +124,16 @@ type AuditEntry struct {
 
 // Departure records how a former member left the community: removed by
 // an admin or owner, or of its own accord.
+//
+// A join that took effect and was undone later — its invite was revoked,
+// or its maker lost the rank to invite, concurrently — also leaves a
+// Departure: Join is the join undone, and Op and By the op that undid it
+// and its author. The joiner learns of it as a removed member does.
 type Departure struct {
-	Op   ID        // the removal or leave op that took effect
+	Op   ID        // the removal or leave op that took effect, or the op that undid Join
 	By   PublicKey // who removed them; their own key when they left
 	Time int64     // the op's clock, unix milliseconds; shown only
+	Join ID        // for a join undone, that join; zero otherwise
 }
 
 // State is a community's control state after replaying some set of control
@@ -506,22 +540,23 @@ func (s *State) mutate(o *Op, body any) {
 		k := keyOf(b.Member)
 		s.expose(k, o.Author)
 		s.removeMember(k)
-		s.lapse(k, RoleNone)
+		s.lapse(k, RoleNone, o)
 		s.Departed[k] = &Departure{Op: id, By: o.Author, Time: b.Time}
 		audit(o.Kind, k, ZeroID, "", b.Time)
 	case *LeaveBody:
 		s.expose(o.Author, o.Author)
 		s.removeMember(o.Author)
-		s.lapse(o.Author, RoleNone)
+		s.lapse(o.Author, RoleNone, o)
 		s.Departed[o.Author] = &Departure{Op: id, By: o.Author, Time: b.Time}
 	case *RoleBody:
 		k := keyOf(b.Member)
 		m := s.Members[k]
 		m.Role, m.RoleBy = b.Role, id
-		s.lapse(k, b.Role)
+		s.lapse(k, b.Role, o)
 		audit(o.Kind, k, ZeroID, b.Role.String(), b.Time)
 	case *InviteRevokeBody:
 		s.Invites[idOf(b.Invite)].Revoked = true
+		s.Invites[idOf(b.Invite)].end(o)
 		audit(o.Kind, PublicKey{}, idOf(b.Invite), "", b.Time)
 	case *GroupUpdateBody:
 		g := s.Groups[idOf(b.Group)]

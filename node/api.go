@@ -44,6 +44,10 @@ type Community struct {
 	Removed   bool   `json:"removed,omitempty"`
 	RemovedBy string `json:"removed_by,omitempty"`
 	Left      bool   `json:"left,omitempty"`
+	// JoinUndone: the local member's join took effect and was undone (its
+	// link was revoked, or its maker lost the right to invite, while it
+	// joined); writing fails with ErrJoinUndone.
+	JoinUndone bool `json:"join_undone,omitempty"`
 }
 
 // Group is one group of a community.

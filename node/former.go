@@ -35,8 +35,14 @@ import (
 //     reconciliation set and its fetches hold those and nothing else — no
 //     content, no keys, no topic secret, no peer addresses.
 //
-// The departed node itself shows it (Community.Removed, RemovedBy, Left)
-// and refuses to write there (ErrRemoved, ErrLeft).
+// A joiner whose join took effect and was later undone (crdt records it in
+// Departed too: its link was revoked, or its maker lost the rank to invite,
+// concurrently) is served the same way: the ops in the past of what undid
+// it, so it learns that it is not a member.
+//
+// The departed node itself shows it (Community.Removed, RemovedBy, Left,
+// JoinUndone) and refuses to write there (ErrRemoved, ErrLeft,
+// ErrJoinUndone).
 
 // Errors of writing in a community the local member is no longer in.
 var (
@@ -44,6 +50,10 @@ var (
 	ErrRemoved = errors.New("you were removed from this community")
 	// ErrLeft: the local member left the community.
 	ErrLeft = errors.New("you left this community")
+	// ErrJoinUndone: the local member's join took effect and was undone
+	// (its link was revoked, or whoever made it lost the right to invite,
+	// while it joined).
+	ErrJoinUndone = errors.New("your join was undone")
 )
 
 // departedError says who removed the local member from which community;
@@ -51,9 +61,13 @@ var (
 type departedError struct {
 	community string
 	by        string // who removed the member; empty when it left
+	undone    bool   // its join was undone
 }
 
 func (e *departedError) Error() string {
+	if e.undone {
+		return fmt.Sprintf("your join of %s was undone: the link you joined by was revoked, or whoever made it lost the right to invite, while you joined; ask an admin for a new link", e.community)
+	}
 	if e.by == "" {
 		return fmt.Sprintf("you left %s; what it said before stays readable, but you can no longer write in it", e.community)
 	}
@@ -61,6 +75,9 @@ func (e *departedError) Error() string {
 }
 
 func (e *departedError) Is(target error) bool {
+	if e.undone {
+		return target == ErrJoinUndone
+	}
 	return target == ErrRemoved && e.by != "" || target == ErrLeft && e.by == ""
 }
 
@@ -71,8 +88,8 @@ func departed(st *crdt.State, self crdt.PublicKey) *departedError {
 	if d == nil {
 		return nil
 	}
-	e := &departedError{community: st.Name}
-	if d.By != self {
+	e := &departedError{community: st.Name, undone: !d.Join.IsZero()}
+	if d.By != self && !e.undone {
 		e.by = nameOf(st, d.By)
 	}
 	return e

@@ -461,10 +461,14 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, e.Node, "Eve to read the post", func() bool { return slices.Contains(texts(t, e.Node, comm.ID, gid), "Olivia: after") })
-		for _, p := range []*testNode{a, e} {
-			if err := d.pull(ctx, p.host.ID(), comm.ID); err == nil {
-				t.Errorf("Dana pulled from %s", p.Self().Name)
-			}
+		// Dana's node learns its join was undone from the members it meets
+		// (they serve it what undid it, nothing else), and refuses to write.
+		waitWithin(t, d.Node, 5*time.Minute, "Dana to learn her join was undone", func() bool {
+			c, err := d.community(comm.ID)
+			return err == nil && c.JoinUndone && c.Role == crdt.RoleNone.String() && !c.Removed && !c.Left
+		})
+		if _, err := d.Post(ctx, comm.ID, gid, "Hi, I'm new"); !errors.Is(err, ErrJoinUndone) {
+			t.Fatalf("the fallen newcomer's post: %v, want ErrJoinUndone", err)
 		}
 		if msgs, _ := d.Messages(comm.ID, gid); slices.ContainsFunc(msgs, func(m Message) bool { return m.Text == "after" }) {
 			t.Fatal("the fallen newcomer reads what was posted after")

@@ -139,7 +139,7 @@ func (n *Node) community(cid crdt.ID) (Community, error) {
 		st := c.State()
 		out = Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String()}
 		if d := departed(st, self); d != nil {
-			out.Removed, out.RemovedBy, out.Left = d.by != "", d.by, d.by == ""
+			out.Removed, out.RemovedBy, out.Left, out.JoinUndone = d.by != "", d.by, d.by == "" && !d.undone, d.undone
 		}
 		if st.Role(self) == crdt.RoleNone {
 			return nil

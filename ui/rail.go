@@ -90,6 +90,8 @@ func communityRole(c node.Community) string {
 		return "removed"
 	case c.Left:
 		return "left"
+	case c.JoinUndone:
+		return "join undone"
 	}
 	return roleName(c.Role)
 }
@@ -105,6 +107,8 @@ func departedText(c node.Community) string {
 		return "You were removed from " + c.Name
 	case c.Left:
 		return "You left " + c.Name
+	case c.JoinUndone:
+		return "Your join of " + c.Name + " was undone: the link you used stopped working while you joined. Ask an admin for a new link."
 	case c.Role == "none":
 		return "You are no longer a member of " + c.Name
 	}

@@ -506,6 +506,8 @@ func cmdCommunities(ctx context.Context, o *opts) error {
 				role = "removed by " + c.RemovedBy
 			case c.Left:
 				role = "left"
+			case c.JoinUndone:
+				role = "join undone"
 			}
 			fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", c.ID, c.Name, c.Members, role)
 		}
