@@ -1199,6 +1199,9 @@ func (h *chaosRun) convergence(ref *Node) []string {
 	}
 	missing := map[string][]string{}
 	for _, a := range h.acked {
+		if h.undone(ref, a) {
+			continue
+		}
 		for _, c := range readers {
 			var has, reads bool
 			_ = ref.rep.View(h.cid, func(cm *crdt.Community) error { reads = cm.State().MayRead(c.key, a.log); return nil })
@@ -1220,6 +1223,51 @@ func (h *chaosRun) convergence(ref *Node) []string {
 	}
 	slices.Sort(v)
 	return v
+}
+
+// undone reports whether acknowledged op a need not reach everyone: the
+// founder does not hold it, and either it is invalid where the founder
+// stands (its author lost the rank it needed), or its author went (removed,
+// left, or its join undone) and no one but nodes that went holds it —
+// written concurrently with the removal, it is hidden by it, and members
+// pull only control ops from those who went (see node/former.go).
+func (h *chaosRun) undone(ref *Node, a ackedOp) bool {
+	var held, gone bool
+	role := map[crdt.PublicKey]crdt.Role{}
+	_ = ref.rep.View(h.cid, func(c *crdt.Community) error {
+		held = c.Has(a.id)
+		st := c.State()
+		gone = st.Departed[h.nodes[a.author].key] != nil
+		for _, n := range h.nodes {
+			role[n.key] = st.Role(n.key)
+		}
+		return nil
+	})
+	if held {
+		return false
+	}
+	var op *crdt.Op
+	onlyGone := true
+	for _, c := range h.nodes {
+		if o, err := c.tn.rep.Get(h.bgCtx, a.id); err == nil {
+			op = o
+			onlyGone = onlyGone && role[c.key] == crdt.RoleNone
+		}
+	}
+	if op == nil {
+		return false // held by no one: lost
+	}
+	if gone && onlyGone {
+		return true
+	}
+	var err error
+	_ = ref.rep.View(h.cid, func(c *crdt.Community) error {
+		if len(c.Missing(op)) == 0 {
+			err = c.Check(op)
+		}
+		return nil
+	})
+	return errors.Is(err, crdt.ErrUnauthorized)
 }
 
 // diff says how n's holding of the community differs from ref's.
