@@ -101,3 +101,29 @@ func TestJoinUndoneIsDeparted(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinThroughFallenInviteIsDeparted: Ann makes a link while Olivia
+// demotes her, and Dev joins through it at Ann's replica; the link itself
+// falls with Ann's rank, and Dev's join with it. Dev is departed, undone
+// by the demotion.
+func TestJoinThroughFallenInviteIsDeparted(t *testing.T) {
+	w, _ := setup(t, "ann")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.syncAll()
+	demotion := w.promote("olivia", "ann", RoleMember) // concurrent:
+	inv := w.invite("ann")
+	join, err := w.joinVia("dev", "ann", inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.syncAll()
+	for seed := range uint64(8) {
+		st := w.final(rand.New(rand.NewPCG(seed, 2))).State()
+		if st.Invites[inv.ID()] != nil {
+			t.Fatal("the link made concurrently with its maker's demotion stands")
+		}
+		if d := st.Departed[w.pub("dev")]; st.Role(w.pub("dev")) != RoleNone || d == nil || d.Join != join.ID() || d.Op != demotion.ID() {
+			t.Fatalf("order %d: dev: role %v, departure %+v; want undone join %s by %s", seed, st.Role(w.pub("dev")), d, join.ID().Short(), demotion.ID().Short())
+		}
+	}
+}

@@ -74,9 +74,9 @@ func (l *loss) reason() error {
 	case !l.invite.IsZero():
 		return &undoneError{l.op, fmt.Errorf("%w: invite %s was revoked concurrently (op %s)", ErrUnauthorized, l.invite.Short(), l.op.ID().Short())}
 	case l.lostTo == RoleNone:
-		return fmt.Errorf("%w: author was removed concurrently (op %s)", ErrUnauthorized, l.op.ID().Short())
+		return &undoneError{l.op, fmt.Errorf("%w: author was removed concurrently (op %s)", ErrUnauthorized, l.op.ID().Short())}
 	}
-	return fmt.Errorf("%w: author was made %s concurrently (op %s)", ErrUnauthorized, l.lostTo, l.op.ID().Short())
+	return &undoneError{l.op, fmt.Errorf("%w: author was made %s concurrently (op %s)", ErrUnauthorized, l.lostTo, l.op.ID().Short())}
 }
 
 // bitset is a set of small integers; the zero value is empty. bitsets are
@@ -244,7 +244,7 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		need, err := st.check(o, body, role)
 		if err != nil {
 			st.Rejected[id] = err
-			st.noteUndone(o, body)
+			st.noteUndone(o, body, func(id ID) *Op { return ops[id] })
 			return true
 		}
 		for _, l := range r.losses[o.Author] {

@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -96,19 +97,33 @@ func (s *State) lapse(k PublicKey, role Role, by *Op) {
 }
 
 // noteUndone records, when join op o could not take effect because its
-// invite was revoked or lapsed concurrently, that o's author — admitted
-// by a member who had not seen that yet — went (Departure.Join), so a
-// member serves it what undid its join.
-func (s *State) noteUndone(o *Op, body any) {
+// invite was revoked or lapsed concurrently, or the invite itself fell
+// (its maker lost the rank to invite while making it), that o's author —
+// admitted by a member who had not seen that yet — went (Departure.Join),
+// so a member serves it what undid its join.
+func (s *State) noteUndone(o *Op, body any, get func(ID) *Op) {
 	b, ok := body.(*JoinBody)
 	if !ok || s.Role(o.Author) != RoleNone {
 		return
 	}
-	inv := s.Invites[idOf(b.Invite)]
-	if inv == nil || inv.Ended.IsZero() {
-		return
+	invID := idOf(b.Invite)
+	inv := s.Invites[invID]
+	var by *Op
+	var u *undoneError
+	switch invOp := get(invID); {
+	case inv != nil && !inv.Ended.IsZero():
+		by = get(inv.Ended)
+	case inv != nil || invOp == nil || s.Rejected[invID] == nil:
+	case errors.As(s.Rejected[invID], &u):
+		by = u.by // the invite was struck by its maker's loss
+	case s.Departed[invOp.Author] != nil:
+		by = get(s.Departed[invOp.Author].Op) // its maker went first in the order
+	case s.Members[invOp.Author] != nil && s.Members[invOp.Author].Role < RoleAdmin:
+		by = get(s.Members[invOp.Author].RoleBy) // its maker was demoted first in the order
 	}
-	s.Departed[o.Author] = &Departure{Op: inv.Ended, By: inv.EndedBy, Join: o.ID()}
+	if by != nil {
+		s.Departed[o.Author] = &Departure{Op: by.ID(), By: by.Author, Join: o.ID()}
+	}
 }
 
 // AuditEntry is one admin action, for the audit view.
