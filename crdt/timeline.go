@@ -38,6 +38,7 @@ func newTimeline(group ID) *Timeline {
 func (t *Timeline) put(o *Op, body any) {
 	t.ops[o.ID()] = &Entry{Op: o, Body: body}
 	t.order = nil
+	t.verdictGen = 0
 }
 
 func (t *Timeline) add(c *Community, o *Op, body any) {
@@ -53,6 +54,7 @@ func (t *Timeline) add(c *Community, o *Op, body any) {
 		}
 	} else {
 		t.order = nil
+		t.verdictGen = 0 // e has none yet: every verdict is given again with the order
 	}
 	t.heads = slices.DeleteFunc(t.heads, func(h ID) bool { return slices.Contains(o.Parents, h) })
 	t.heads = SortIDs(append(t.heads, o.ID()))
