@@ -70,8 +70,9 @@ func TestJoinUndoneIsDeparted(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			w, _ := setup(t, "ann")
+			w, general := setup(t, "ann")
 			w.promote("olivia", "ann", RoleAdmin)
+			w.rekey("olivia", general, RekeyInitial, 1)
 			w.syncAll()
 			inv := w.invite("ann")
 			w.syncAll()
@@ -86,6 +87,9 @@ func TestJoinUndoneIsDeparted(t *testing.T) {
 				d := st.Departed[w.pub("dev")]
 				if st.Role(w.pub("dev")) != RoleNone || d == nil || d.Join != join.ID() || d.Op != ended.ID() || d.By != w.pub("olivia") {
 					t.Fatalf("order %d: dev's role %v, departure %+v; want undone join %s by %s", seed, st.Role(w.pub("dev")), d, join.ID().Short(), ended.ID().Short())
+				}
+				if !st.Stale(general) { // dev was handed General's key while admitted
+					t.Fatalf("order %d: General's epoch is not renewed after dev's join was undone", seed)
 				}
 			}
 			// A fresh link of Olivia's, later: the same dev joins again.

@@ -223,7 +223,7 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 			st.Rejected[id] = err
 			var u *undoneError
 			if o.Kind == KindJoin && errors.As(err, &u) && st.Role(o.Author) == RoleNone {
-				st.Departed[o.Author] = &Departure{Op: u.by.ID(), By: u.by.Author, Join: id}
+				st.undo(o, u.by)
 			}
 			return true
 		}

@@ -122,7 +122,21 @@ func (s *State) noteUndone(o *Op, body any, get func(ID) *Op) {
 		by = get(s.Members[invOp.Author].RoleBy) // its maker was demoted first in the order
 	}
 	if by != nil {
-		s.Departed[o.Author] = &Departure{Op: by.ID(), By: by.Author, Join: o.ID()}
+		s.undo(o, by)
+	}
+}
+
+// undo records that join op o, which took effect on the replica of the
+// member who admitted it, was undone by op by: its author went
+// (Departure.Join). It was handed the current epochs of what a member
+// reads — the control log and the every-member groups — while it counted
+// as admitted, so those epochs are exposed and the logs renewed.
+func (s *State) undo(o, by *Op) {
+	s.Departed[o.Author] = &Departure{Op: by.ID(), By: by.Author, Join: o.ID()}
+	for log, e := range s.Current {
+		if g := s.Groups[log]; log.IsZero() || g != nil && g.Everyone() {
+			s.Exposed[e.ID] = true
+		}
 	}
 }
 
