@@ -457,6 +457,8 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 			}
 		}
 
+		// Dana was handed General's key while admitted: it is renewed first.
+		waitWithin(t, a.Node, 5*time.Minute, "General's keys to be renewed after Dana's join was undone", func() bool { return !stale(a.Node, comm.ID, gid) })
 		if _, err := a.Post(ctx, comm.ID, gid, "after"); err != nil {
 			t.Fatal(err)
 		}
