@@ -158,6 +158,10 @@ const (
 	// reconcileIdle is the longest a responder waits for the initiator's
 	// next frame (the first one included) or for its own reply to be read.
 	reconcileIdle = 10 * time.Second
+	// maxFirstReconcileFrame bounds the frame read before the initiator is
+	// known to be a member: a first message lists at most ListMax items or
+	// splits the whole range into fingerprints, a few KiB at most.
+	maxFirstReconcileFrame = 64 << 10
 )
 
 // sessionSlots counts the reconciliations a node answers, in all and per
@@ -223,7 +227,7 @@ func (n *Node) handleReconcile(s network.Stream) {
 	from := s.Conn().RemotePeer()
 	idle()
 	var in wire.Reconcile
-	if err := wire.Read(s, &in, 0); err != nil {
+	if err := wire.Read(s, &in, maxFirstReconcileFrame); err != nil {
 		s.Reset()
 		return
 	}

@@ -104,6 +104,23 @@ func TestIdleStreamsDoNotStallReconciliation(t *testing.T) {
 			s.Reset()
 		}
 
+		// A stranger's first frame is read only up to what a first message
+		// can be: an 8 MiB one is refused unread, not read whole and then
+		// answered "not a member".
+		big, err := x.host.NewStream(ctx, a.host.ID(), reconcileProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			wire.Write(big, &wire.Reconcile{Community: comm.ID[:], Msg: make([]byte, wire.MaxFrame-64)})
+			big.CloseWrite()
+		}()
+		var answer wire.Reconcile
+		if err := wire.Read(big, &answer, 0); err == nil {
+			t.Fatalf("a stranger's 8 MiB first frame was read and answered %+v", answer.Error)
+		}
+		big.Reset()
+
 		// A pull or join request that never comes whole is given up as soon.
 		for _, proto := range []protocol.ID{syncProtocol, joinProtocol} {
 			s, err := x.host.NewStream(ctx, a.host.ID(), proto)
