@@ -143,7 +143,21 @@ func (n *Node) unheld(cid crdt.ID, op *crdt.Op) (missing []crdt.ID, known bool) 
 // seen and will not deliver it again, and the ops it cites may be on their
 // way (validation runs concurrently, so the op a rotation's removal cites
 // can be checked after it).
-func (n *Node) keepUnbacked(op *crdt.Op) {
+//
+// Only an op by a member, or by the sender itself, is parked: a member who
+// signs junk with made-up keys would otherwise park a share per key. An op
+// by a newcomer whose join has not arrived yet comes with the pull.
+func (n *Node) keepUnbacked(from peer.ID, op *crdt.Op) {
+	if k, ok := keyOf(from); !ok || k != op.Author {
+		member := false
+		_ = n.rep.View(op.CommunityID(), func(c *crdt.Community) error {
+			member = c.State().Role(op.Author) != crdt.RoleNone
+			return nil
+		})
+		if !member {
+			return
+		}
+	}
 	res, err := n.rep.Ingest(n.ctx, op)
 	if err != nil {
 		n.log.Debug("gossip: op refused", "op", op.ID().Short(), "err", err)
@@ -162,10 +176,14 @@ func (n *Node) ignoreUnbacked(p peer.ID, cid crdt.ID, missing []crdt.ID) {
 	n.goPull(p, cid)
 }
 
-// judgeUnbacked runs after a pull of cid from p: what p's gossiped ops
-// cited and this node still lacks is asked of p, and if p cannot supply
-// it, p gossiped ops it could not have validated and is penalised.
-func (n *Node) judgeUnbacked(p peer.ID, cid crdt.ID) {
+// judgeUnbacked runs after a pull of cid from p (pulled is its error):
+// what p's gossiped ops cited and this node still lacks is asked of p, and
+// if p cannot supply it, p gossiped ops it could not have validated and is
+// penalised. A pull or fetch that fails is not held against p — a
+// connection can drop — unless p cited as many missing ops as are sampled
+// (maxUnbackedIDs): an honest sender never has that many unbacked at once,
+// and a flooder must not escape by not answering.
+func (n *Node) judgeUnbacked(p peer.ID, cid crdt.ID, pulled error) {
 	var still []crdt.ID
 	for _, id := range n.unbacked.take(p, cid) {
 		if !n.rep.Holds(n.ctx, id) {
@@ -175,9 +193,18 @@ func (n *Node) judgeUnbacked(p peer.ID, cid crdt.ID) {
 	if len(still) == 0 {
 		return
 	}
-	if err := n.fetch(n.ctx, p, cid, still, nil); err != nil {
+	flood := len(still) >= maxUnbackedIDs
+	err := pulled
+	if err == nil {
+		err = n.fetch(n.ctx, p, cid, still, nil)
+	}
+	if err != nil {
 		n.log.Debug("fetch what gossip cited", "peer", p, "err", err)
-		return // not p's fault that we know of
+		if flood {
+			n.log.Info("a peer gossiped many ops citing parents it does not supply; penalising it", "peer", p, "community", cid.Short())
+			n.penalise(p)
+		}
+		return
 	}
 	for _, id := range still {
 		if !n.rep.Holds(n.ctx, id) { // parked (waiting for a key, say) counts: p supplied it

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"slices"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
@@ -285,5 +287,56 @@ func BenchmarkValidator(b *testing.B) {
 				b.Fatalf("validator = %v", got)
 			}
 		}
+	})
+}
+
+// TestJunkUnderMadeUpKeys: a member floods gossip with junk signed by keys
+// of no member (so no author's share would hold it) and answers no pull.
+// Olivia parks none of it, and penalises the sender though it never lets
+// her fetch.
+func TestJunkUnderMadeUpKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, m, _, comm := ownerAndMember(t)
+		secret, _ := m.secret(comm.ID)
+		name := TopicName(secret, comm.ID, crdt.ZeroID)
+		waitFor(t, m.Node, "the control topic's mesh", func() bool { return slices.Contains(m.ps.ListPeers(name), a.host.ID()) })
+		// Mallory's node publishes without validating, and serves nothing.
+		for _, p := range []protocol.ID{syncProtocol, reconcileProtocol} {
+			m.host.RemoveStreamHandler(p)
+		}
+		if err := m.ps.UnregisterTopicValidator(name); err != nil {
+			t.Fatal(err)
+		}
+		accept := func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult { return pubsub.ValidationAccept }
+		if err := m.ps.RegisterTopicValidator(name, accept); err != nil {
+			t.Fatal(err)
+		}
+		m.mu.Lock()
+		topic := m.topics[name].topic
+		m.mu.Unlock()
+		for i := range 200 {
+			_, priv, err := ed25519.GenerateKey(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ghost crdt.ID
+			ghost[0], ghost[1] = 0xee, byte(i)
+			op, err := crdt.Sign(crdt.Op{Community: comm.ID, Kind: crdt.KindProfile, Parents: []crdt.ID{ghost}, Height: 2, Body: []byte{0xa0}}, benchSigner{priv})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := topic.Publish(ctx, op.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+			if i%16 == 15 {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		synctest.Wait()
+		if n, _, _ := a.store.PendingOf(ctx, comm.ID); n > 0 {
+			t.Errorf("Olivia parks %d ops signed by keys of no member", n)
+		}
+		waitFor(t, a.Node, "Olivia to penalise Mallory", func() bool { return a.appScore(m.host.ID()) < 0 })
 	})
 }

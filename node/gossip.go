@@ -330,7 +330,7 @@ func (n *Node) validator(cid, lg crdt.ID) func(context.Context, peer.ID, *pubsub
 		}
 		if missing, known := n.unheld(cid, op); !known || len(missing) > 0 {
 			if known {
-				n.keepUnbacked(op)
+				n.keepUnbacked(from, op)
 				n.ignoreUnbacked(from, cid, missing)
 			}
 			return pubsub.ValidationIgnore

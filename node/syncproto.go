@@ -387,9 +387,10 @@ func (n *Node) pullFrom(p peer.ID, cid crdt.ID) {
 	n.ensureKeys(n.ctx, p, cid) // so what the pull brings opens at once
 	if err := n.pull(n.ctx, p, cid); err != nil {
 		n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)
+		n.judgeUnbacked(p, cid, err)
 		return
 	}
-	n.judgeUnbacked(p, cid)
+	n.judgeUnbacked(p, cid, nil)
 	n.ensureKeys(n.ctx, p, cid)                      // groups the pull let this node into
 	n.peers.remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
 	n.finishPendingJoin(cid)
