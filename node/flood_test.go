@@ -308,7 +308,9 @@ func TestJunkUnderMadeUpKeys(t *testing.T) {
 		if err := m.ps.UnregisterTopicValidator(name); err != nil {
 			t.Fatal(err)
 		}
-		accept := func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult { return pubsub.ValidationAccept }
+		accept := func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
+			return pubsub.ValidationAccept
+		}
 		if err := m.ps.RegisterTopicValidator(name, accept); err != nil {
 			t.Fatal(err)
 		}
