@@ -45,13 +45,13 @@ func openDatabase(home string, passphrase []byte, log *slog.Logger) (*store.DS, 
 	st, err := store.OpenBadger(dbDir, store.BadgerOptions{Logger: log, EncryptionKey: key})
 	switch {
 	case errors.Is(err, store.ErrWrongKey) && legacy:
-		return nil, fmt.Errorf("%w: the database in %s is encrypted and cannot be read without %s; put back the %s it was made with (from a backup). Nothing was changed",
+		return nil, fmt.Errorf("%w: the database in %s is encrypted and cannot be read without %s; put back the %s it was made with (from a backup). No data was deleted or changed",
 			ErrDatabaseKeyMissing, dbDir, keyPath, identity.DBKeyFile)
 	case errors.Is(err, store.ErrWrongKey):
-		return nil, fmt.Errorf("%w: %s is not the key the database in %s was made with (the key file was replaced, or the database's KEYREGISTRY file is damaged); put back the %s it was made with. Nothing was changed",
+		return nil, fmt.Errorf("%w: %s is not the key the database in %s was made with (the key file was replaced, or the database's KEYREGISTRY file is damaged); put back the %s it was made with. No data was deleted or changed",
 			ErrDatabaseKey, keyPath, dbDir, identity.DBKeyFile)
 	case errors.Is(err, store.ErrCorrupt):
-		return nil, fmt.Errorf("%w; restore %s from a backup, or move it aside to start with an empty database. Nothing was changed", err, dbDir)
+		return nil, fmt.Errorf("%w; restore %s from a backup, or move it aside to start with an empty database. No data was deleted or changed", err, dbDir)
 	case err != nil:
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -3,9 +3,15 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	badger4 "github.com/ipfs/go-ds-badger4"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // TestOpenBadgerRefuses: a store opened with another key, with no key, or
@@ -104,4 +110,61 @@ func BenchmarkPutSync(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkOpenBadger: opening an encrypted store of 100,000 ops of about
+// 600 bytes (a busy community's year), which checks every table block's
+// checksum (verify, measured alone too) so damage is found at start.
+func BenchmarkOpenBadger(b *testing.B) {
+	dir := b.TempDir()
+	key := bytes.Repeat([]byte{7}, 32)
+	s, err := OpenBadger(dir, BadgerOptions{EncryptionKey: key})
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := newOps(b)
+	put(b, s, o.genesis)
+	prev := o.genesis
+	batch := make([]*crdt.Op, 0, 1000)
+	text := strings.Repeat("training notes ", 40)
+	for i := range 100_000 {
+		op := crdt.Op{Community: o.genesis.ID(), Log: o.genesis.ID(), Kind: crdt.KindMessage, Height: prev.Height + 1,
+			Parents: []crdt.ID{prev.ID()}, Deps: []crdt.ID{o.genesis.ID()}, Body: []byte(fmt.Sprintf("%d %s", i, text))}
+		signed, err := crdt.Sign(op, signer)
+		if err != nil {
+			b.Fatal(err)
+		}
+		prev = signed
+		if batch = append(batch, signed); len(batch) == cap(batch) {
+			if err := s.PutBatch(b.Context(), batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("open", func(b *testing.B) {
+		for b.Loop() {
+			s, err := OpenBadger(dir, BadgerOptions{EncryptionKey: key})
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	})
+	b.Run("verify", func(b *testing.B) {
+		s, err := OpenBadger(dir, BadgerOptions{EncryptionKey: key})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		db := s.ds.(*badger4.Datastore).DB
+		for b.Loop() {
+			if err := verifyTables(db); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
