@@ -42,7 +42,7 @@ func openDatabase(home string, passphrase []byte, log *slog.Logger) (*store.DS, 
 			return nil, err
 		}
 	}
-	st, err := store.OpenBadger(dbDir, store.BadgerOptions{Logger: log, EncryptionKey: key})
+	st, err := store.OpenBadger(dbDir, store.BadgerOptions{EncryptionKey: key})
 	switch {
 	case errors.Is(err, store.ErrWrongKey) && legacy:
 		return nil, fmt.Errorf("%w: the database in %s is encrypted and cannot be read without %s; put back the %s it was made with (from a backup). No data was deleted or changed",

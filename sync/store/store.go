@@ -42,7 +42,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +55,7 @@ import (
 	dsq "github.com/ipfs/go-datastore/query"
 	dssync "github.com/ipfs/go-datastore/sync"
 	badger4 "github.com/ipfs/go-ds-badger4"
+	logging "github.com/ipfs/go-log/v2"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
@@ -230,8 +230,6 @@ type BadgerOptions struct {
 	EncryptionKey []byte
 	// Limits bound the pending buffer; zero means DefaultLimits.
 	Limits Limits
-	// Logger receives Badger's warnings and errors; nil discards them.
-	Logger *slog.Logger
 	// NoCompression stores blocks uncompressed (tests that scan the files
 	// for text use it, so compression cannot hide what is there).
 	NoCompression bool
@@ -249,7 +247,6 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 	opts := badger4.DefaultOptions
 	opts.GcInterval = 0 // the node runs value-log GC itself when it matters
 	bo := badger.DefaultOptions(dir).
-		WithLogger(badgerLogger{o.Logger}).
 		WithMemTableSize(16 << 20).
 		WithBlockCacheSize(16 << 20).
 		// Table indexes and bloom filters live in a bounded cache rather
@@ -264,7 +261,13 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 		bo = bo.WithCompression(options.None)
 	}
 	opts.Options = bo
+	// go-ds-badger4 logs Badger through go-log's "badger4" logger, whatever
+	// logger it is given. While opening, Badger's own account of a failure
+	// ("Encryption key mismatch. Cleaning up...") would stand above the
+	// error returned here, which says what is wrong and what to do.
+	logging.SetLogLevel("badger4", "fatal")
 	ds, err := badger4.NewDatastore(dir, &opts)
+	logging.SetLogLevel("badger4", "error")
 	switch {
 	case errors.Is(err, badger.ErrEncryptionKeyMismatch):
 		return nil, fmt.Errorf("%s: %w", dir, ErrWrongKey)
@@ -342,23 +345,6 @@ func verifyTables(db *badger.DB) (err error) {
 	}
 	return nil
 }
-
-// badgerLogger forwards Badger's warnings and errors to slog and drops its
-// chatter.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) Errorf(f string, a ...any) {
-	if b.l != nil {
-		b.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
-	}
-}
-func (b badgerLogger) Warningf(f string, a ...any) {
-	if b.l != nil {
-		b.l.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
-	}
-}
-func (badgerLogger) Infof(string, ...any)  {}
-func (badgerLogger) Debugf(string, ...any) {}
 
 func hx(id crdt.ID) string { return hex.EncodeToString(id[:]) }
 
