@@ -210,13 +210,16 @@ func (a *App) handle(ev node.Event) {
 			a.checkCommunity(ev.Community)
 		}
 	case node.EventMessages:
-		if ev.Community == a.community && ev.Group == a.group {
-			a.convo.reload()
-		}
+		// Counts first: reloading the open group marks what arrived read
+		// when the member is at its end, and it goes by the group's
+		// unread count, which must already include the new messages.
 		if ev.Community == a.community {
 			a.refreshGroups(false) // unread counts
 		} else {
 			a.checkCommunity(ev.Community)
+		}
+		if ev.Community == a.community && ev.Group == a.group {
+			a.convo.reload()
 		}
 		a.rail.refresh()
 	case node.EventPeers:

@@ -285,10 +285,11 @@ func TestUnreadMarkerAndJump(t *testing.T) {
 	h.drain()
 	h.a.convo.list.scrollToBottom()
 	h.drain() // read
+	// Forty arrive while the member is in another group; back in
+	// General, the divider sits before message 30.
+	h.open("Product questions")
 	f.fill(c.ID, gid, 40)
 	h.drain()
-	// Reopen: the divider sits before message 30.
-	h.open("Product questions")
 	h.open("General")
 	cv := h.a.convo
 	if cv.unreadAt != 30 {
@@ -322,6 +323,71 @@ func TestUnreadMarkerAndJump(t *testing.T) {
 	if g.Unread != 0 || f.calls["MarkRead"] == 0 {
 		t.Fatalf("unread %d after reading (MarkRead calls %d)", g.Unread, f.calls["MarkRead"])
 	}
+}
+
+// TestArrivalInOpenGroupIsRead: a message that arrives in the group on
+// screen, read to its end in a focused window, is read at once: no badge
+// on its row in the home or on the rail, and no count in the title. Had
+// the member scrolled up, it would stay unread behind the "1 new" button.
+func TestArrivalInOpenGroupIsRead(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	c := h.community("Glow Team", "member", 4, "")
+	gid := h.a.groups[1].ID // General
+	f.fill(c.ID, gid, 30)
+	h.drain()
+	h.open("General")
+	h.drain()
+	cv := h.a.convo
+	cv.list.scrollToBottom()
+	h.drain()
+	if h.w.Title() != "Umbrella" || !cv.atBottom {
+		t.Fatalf("before: title %q, at the bottom %v", h.w.Title(), cv.atBottom)
+	}
+
+	f.deliver(c.ID, gid, "Ben", "Samples are in!", false)
+	h.drain()
+	if got := h.last(); !strings.HasSuffix(got, "Samples are in!") {
+		t.Fatalf("last row %q", got)
+	}
+	if got := h.w.Title(); got != "Umbrella" {
+		t.Errorf("window title %q after a message arrived in the open group", got)
+	}
+	if got := h.homeRows(); !slices.Contains(got, "General") {
+		t.Errorf("home rows %q, want General without a badge", got)
+	}
+	if got := h.railBadges(); len(got) != 0 {
+		t.Errorf("rail badges %q after a message arrived in the open group", got)
+	}
+
+	// Scrolled up, an arrival stays unread and is counted on the button.
+	cv.list.scrollToRow(0)
+	h.drain()
+	f.deliver(c.ID, gid, "Chloe", "Who has the price list?", false)
+	h.drain()
+	if cv.jump.Text != "1 new" || !cv.jump.Visible() {
+		t.Fatalf("Latest button %q (shown %v) while scrolled up", cv.jump.Text, cv.jump.Visible())
+	}
+	if got := h.w.Title(); got != "(1) Umbrella" {
+		t.Errorf("window title %q while scrolled up", got)
+	}
+	if got := h.homeRows(); !slices.Contains(got, "General [1]") {
+		t.Errorf("home rows %q while scrolled up", got)
+	}
+	if got := h.railBadges(); !slices.Equal(got, []string{"1"}) {
+		t.Errorf("rail badges %q while scrolled up", got)
+	}
+}
+
+// railBadges returns the texts of the badges shown in the rail.
+func (h *harness) railBadges() []string {
+	var out []string
+	for _, o := range test.LaidOutObjects(h.a.rail.root) {
+		if b, ok := o.(*badge); ok && b.Visible() {
+			out = append(out, b.text.Text)
+		}
+	}
+	return out
 }
 
 // TestUnreadCounts: counts show in the rail and the home; mentions are
