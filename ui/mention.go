@@ -82,7 +82,8 @@ func cursorOffset(e *widget.Entry) int {
 }
 
 // mentionPicker offers the members matching an @name being typed in the
-// composer; Up and Down choose, Enter or Tab inserts "@Name ", Esc closes.
+// composer; Up and Down choose, Enter or Tab inserts "@Name " ("@Name"
+// before punctuation), Esc closes.
 // It shows in the compose area above the entry, not in a pop-up: a
 // pop-up would take the keyboard from the composer.
 type mentionPicker struct {
@@ -109,7 +110,7 @@ func (c *composer) updateMentions() {
 	if ok && c.a != nil {
 		matches = suggest(c.a.memberIndex(), c.a.self.PeerID, q)
 	}
-	if len(matches) == 0 || p.inserting || complete(matches, q) {
+	if len(matches) == 0 || p.inserting || complete(matches, q, c.Text[at+1+len(q):]) {
 		p.close()
 		return
 	}
@@ -155,7 +156,10 @@ func (p *mentionPicker) pick(i int) {
 		return
 	}
 	c := p.c
-	name := p.matches[i].Name + " "
+	name := p.matches[i].Name
+	if !startsWithPunct(c.Text[p.end:]) {
+		name += " "
+	}
 	query := utf8.RuneCountInString(c.Text[p.at+1 : p.end])
 	p.close()
 	// Through the entry's own keys, so its cursor (which counts wrapped
@@ -173,12 +177,19 @@ func (p *mentionPicker) pick(i int) {
 	}
 }
 
-// complete reports whether query q is a whole member's name followed by
-// a space: the mention is done (just picked, or typed out), even though a
-// longer name ("Alice Smith" after "Alice ") still matches.
-func complete(matches []node.Member, q string) bool {
+// startsWithPunct reports whether s starts with punctuation that ends a
+// mention ("@Alice!"), which a picked name gets no space before.
+func startsWithPunct(s string) bool {
+	return s != "" && strings.ContainsRune(".,!?;:", rune(s[0]))
+}
+
+// complete reports whether query q is a whole member's name followed by a
+// space, or by punctuation in the text after the cursor: the mention is
+// done (just picked, or typed out), even though a longer name ("Alice
+// Smith" after "Alice ") still matches.
+func complete(matches []node.Member, q, after string) bool {
 	name, ok := strings.CutSuffix(q, " ")
-	if !ok {
+	if !ok && !startsWithPunct(after) {
 		return false
 	}
 	for _, m := range matches {

@@ -82,11 +82,15 @@ type msgRow struct {
 	// to the width they have.
 	nameFull, quoteNameFull, quoteTextFull string
 	body                                   *widget.RichText
-	poll                                   *pollView
-	chips                                  []*chip
-	addChip                                *chip
-	menu                                   *widget.Button
-	hovered                                bool
+	// bodySegs are the body's segments unwrapped; body shows them cut
+	// into lines by wrapWords for width bodyW.
+	bodySegs []widget.RichTextSegment
+	bodyW    float32
+	poll     *pollView
+	chips    []*chip
+	addChip  *chip
+	menu     *widget.Button
+	hovered  bool
 
 	heightW float32 // width the layout was computed for
 	height  float32
@@ -203,7 +207,7 @@ func (r *msgRow) bindBody(d rowData) {
 	italic := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Italic: true}}
 	switch {
 	case m.Hidden != "":
-		r.body.Segments = []widget.RichTextSegment{&widget.TextSegment{
+		r.bodySegs = []widget.RichTextSegment{&widget.TextSegment{
 			Text:  "⚠ Hidden: " + m.Hidden + ". Everyone sees this marker instead of the message.",
 			Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNameWarning, TextStyle: fyne.TextStyle{Italic: true}}}}
 	case m.Deleted:
@@ -211,12 +215,13 @@ func (r *msgRow) bindBody(d rowData) {
 		if m.DeletedBy != "" && m.DeletedBy != m.AuthorName {
 			text += " by " + m.DeletedBy
 		}
-		r.body.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: text, Style: italic}}
+		r.bodySegs = []widget.RichTextSegment{&widget.TextSegment{Text: text, Style: italic}}
 	case m.Poll != nil:
-		r.body.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: "📊 Poll", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Bold: true}}}}
+		r.bodySegs = []widget.RichTextSegment{&widget.TextSegment{Text: "📊 Poll", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Bold: true}}}}
 	default:
-		r.body.Segments = bodySegments(m.Text, d.mentions, d.query)
+		r.bodySegs = bodySegments(m.Text, d.mentions, d.query)
 	}
+	r.body.Segments, r.bodyW = r.bodySegs, -1
 }
 
 func (r *msgRow) bindReactions(m node.Message) {
@@ -295,7 +300,7 @@ func (r *msgRow) summary() string {
 	if r.d.m.Quote != nil {
 		parts = append(parts, "> "+r.quoteNameFull+": "+r.quoteTextFull)
 	}
-	parts = append(parts, richString(r.body))
+	parts = append(parts, segmentsString(r.bodySegs))
 	if r.d.m.Poll != nil && !r.d.m.Deleted && r.d.m.Hidden == "" {
 		parts = append(parts, r.poll.summary())
 	}
@@ -414,6 +419,11 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 	}
 	// The rich text pads itself by the theme's inner padding; pull it in.
 	inner := theme.InnerPadding()
+	if bw := contentW - inner; bw != r.bodyW {
+		r.bodyW = bw
+		r.body.Segments = wrapWords(r.bodySegs, bw, theme.SizeForWidget(theme.SizeNameText, r.body))
+		r.body.Refresh()
+	}
 	r.body.Resize(fyne.NewSize(contentW+inner, r.body.Size().Height))
 	bh := r.body.MinSize().Height
 	if place {

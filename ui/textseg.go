@@ -133,11 +133,136 @@ func findLinks(text string) [][2]int {
 
 // richString is the text a rich text shows.
 func richString(rt *widget.RichText) string {
+	return segmentsString(rt.Segments)
+}
+
+// segmentsString is the text of rich-text segments.
+func segmentsString(segs []widget.RichTextSegment) string {
 	var b strings.Builder
-	for _, s := range rt.Segments {
+	for _, s := range segs {
 		b.WriteString(s.Textual())
 	}
 	return b.String()
+}
+
+// wrapWords breaks inline text segments into lines of at most width
+// (text of the given size), breaking at spaces, and returns them ready
+// for a rich text: each break, and each newline of the text, is a
+// segment "\n" of its own, in place of the spaces it breaks at.
+//
+// Fyne's rich text (2.7) wraps a segment that starts in the last few
+// pixels of a line one character per line (fyne-io/fyne#6200), so a
+// word after a bold @mention or a link ending a line came out as
+// "a / n / d"; it also never wraps a link. Here no segment starts where
+// its first word does not fit, and a segment "\n" alone starts the next
+// line at full width.
+func wrapWords(segs []widget.RichTextSegment, width, size float32) []widget.RichTextSegment {
+	// atoms: links, and the words, space runs and newlines of texts.
+	type atom struct {
+		seg   int
+		text  string
+		w     float32
+		space bool // a run of spaces; break marks one a line ends at
+		brk   bool
+		nl    bool
+	}
+	var atoms []atom
+	for i, s := range segs {
+		switch v := s.(type) {
+		case *widget.TextSegment:
+			for rest := v.Text; rest != ""; {
+				r := rest[0]
+				n := 1
+				switch {
+				case r == '\n':
+				case r == ' ' || r == '\t':
+					for n < len(rest) && (rest[n] == ' ' || rest[n] == '\t') {
+						n++
+					}
+				default:
+					for n < len(rest) && !strings.ContainsRune(" \t\n", rune(rest[n])) {
+						n++
+					}
+				}
+				a := atom{seg: i, text: rest[:n], space: r == ' ' || r == '\t', nl: r == '\n'}
+				if !a.nl {
+					a.w = fyne.MeasureText(a.text, size, v.Style.TextStyle).Width
+				}
+				atoms = append(atoms, a)
+				rest = rest[n:]
+			}
+		case *widget.HyperlinkSegment:
+			atoms = append(atoms, atom{seg: i, text: v.Text, w: fyne.MeasureText(v.Text, size, fyne.TextStyle{}).Width})
+		default:
+			atoms = append(atoms, atom{seg: i})
+		}
+	}
+	// Greedy: a word that would pass the edge moves to the next line. A
+	// little slack, as Fyne measures a line's text whole, not word by word.
+	limit := width - 0.5
+	x := float32(0)
+	space := -1 // the space run before the current word
+	for i := 0; i < len(atoms); {
+		switch {
+		case atoms[i].nl:
+			x, space = 0, -1
+			i++
+			continue
+		case atoms[i].space:
+			space = i
+			i++
+			continue
+		}
+		j, w := i, float32(0)
+		for ; j < len(atoms) && !atoms[j].nl && !atoms[j].space; j++ {
+			w += atoms[j].w
+		}
+		sw := float32(0)
+		if space >= 0 {
+			sw = atoms[space].w
+		}
+		if x > 0 && space >= 0 && x+sw+w > limit {
+			atoms[space].brk = true
+			x = w
+		} else {
+			x += sw + w
+		}
+		if w > limit {
+			x = limit + 1 // Fyne breaks it; what follows starts a line
+		}
+		space, i = -1, j
+	}
+	// Rebuild the segments, cut at newlines and breaks.
+	var out []widget.RichTextSegment
+	for i := 0; i < len(atoms); {
+		seg := atoms[i].seg
+		s := segs[seg]
+		ts, ok := s.(*widget.TextSegment)
+		if !ok {
+			out = append(out, s)
+			i++
+			continue
+		}
+		var b strings.Builder
+		for ; i < len(atoms) && atoms[i].seg == seg; i++ {
+			if atoms[i].nl || atoms[i].brk {
+				if b.Len() > 0 {
+					out = append(out, &widget.TextSegment{Text: b.String(), Style: ts.Style})
+					b.Reset()
+				}
+				out = append(out, &widget.TextSegment{Text: "\n", Style: ts.Style})
+				continue
+			}
+			b.WriteString(atoms[i].text)
+		}
+		if b.Len() > 0 {
+			out = append(out, &widget.TextSegment{Text: b.String(), Style: ts.Style})
+		}
+	}
+	if len(out) == 0 {
+		return segs
+	}
+	return out
 }
 
 // initials are up to two letters of a name, for an avatar.
