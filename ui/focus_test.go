@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -219,5 +220,38 @@ func TestFocusUnlock(t *testing.T) {
 	kb.press(fyne.KeyReturn)
 	if got != "glow-team-2027" {
 		t.Fatalf("typing the passphrase and Enter tried %q", got)
+	}
+}
+
+// TestFocusPollOptions: the new-poll dialog starts in the question; Tab
+// goes from option to option; an added option takes the typing.
+func TestFocusPollOptions(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	h.community("Glow Team", "owner", 4, "General")
+	kb := newKeyboard(t, h.w)
+	kb.d.frame()
+	test.Tap(h.a.convo.pollBtn)
+	form := h.a.lastDialog.handles.(*pollForm)
+	kb.typeText("Which day suits the training call?")
+	for _, o := range []string{"Monday", "Wednesday"} {
+		kb.press(fyne.KeyTab)
+		kb.typeText(o)
+	}
+	kb.d.frame()
+	test.Tap(form.add)
+	kb.typeText("Friday")
+	var opts []string
+	for _, e := range form.options {
+		opts = append(opts, e.Text)
+	}
+	if form.question.Text != "Which day suits the training call?" || !slices.Equal(opts, []string{"Monday", "Wednesday", "Friday"}) {
+		t.Fatalf("question %q, options %q; want the question and Monday, Wednesday, Friday", form.question.Text, opts)
+	}
+	// The "−" takes no focus but still removes its option when clicked.
+	remove := form.rows.Objects[1].(*fyne.Container).Objects[1].(fyne.Tappable)
+	test.Tap(remove)
+	if len(form.options) != 2 || form.options[1].Text != "Friday" {
+		t.Fatalf("after removing Wednesday: %d options", len(form.options))
 	}
 }
