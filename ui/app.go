@@ -319,10 +319,13 @@ func (a *App) mainMenu() *fyne.MainMenu {
 	)
 }
 
-// focus gives o the keyboard focus, if it is on screen.
+// focus gives o, in the window's content or its top dialog, the keyboard
+// focus. It asks the window's own canvas: the driver knows an object's
+// canvas only once it has drawn it, so a bar or dialog shown a moment ago
+// would not be found there.
 func (a *App) focus(o fyne.Focusable) {
-	if cv := fyne.CurrentApp().Driver().CanvasForObject(o.(fyne.CanvasObject)); cv != nil {
-		cv.Focus(o)
+	if a.win != nil {
+		a.win.Canvas().Focus(o)
 	}
 }
 

@@ -103,3 +103,7 @@ func screenHeader(title, text string) (*widget.Label, *widget.Label) {
 
 // Content returns the screen's root object.
 func (s *FirstRunScreen) Content() fyne.CanvasObject { return s.root }
+
+// Focus puts the keyboard in the name field; call it once the screen is
+// w's content.
+func (s *FirstRunScreen) Focus(w fyne.Window) { w.Canvas().Focus(s.name) }

@@ -55,7 +55,9 @@ func (c *conversation) showCreatePoll() {
 		e.SetText(text)
 		f.options = append(f.options, e)
 		var row *fyne.Container
-		remove := widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() {
+		// The "−" is for the mouse: it takes no keyboard focus, so Tab
+		// goes from option to option (a blank option is dropped anyway).
+		remove := newTapBox(container.NewPadded(widget.NewIcon(theme.ContentRemoveIcon())), func() {
 			if len(f.options) <= crdt.MinOptions {
 				return
 			}
@@ -68,7 +70,6 @@ func (c *conversation) showCreatePoll() {
 			f.add.Enable()
 			d.d.Resize(fyne.NewSize(d.width, d.d.MinSize().Height))
 		})
-		remove.Importance = widget.LowImportance
 		row = container.NewBorder(nil, nil, nil, remove, e)
 		f.rows.Add(row)
 		if len(f.options) >= crdt.MaxOptions {

@@ -72,3 +72,7 @@ func NewUnlockScreen(unlock Unlock, ready func(Backend), spawn func(func())) *Un
 
 // Content returns the screen's root object.
 func (s *UnlockScreen) Content() fyne.CanvasObject { return s.root }
+
+// Focus puts the keyboard in the passphrase field; call it once the screen
+// is w's content.
+func (s *UnlockScreen) Focus(w fyne.Window) { w.Canvas().Focus(s.entry) }

@@ -179,6 +179,7 @@ func run() int {
 				return b, err
 			}, showMain, nil)
 			show("unlock", unlock.Content())
+			unlock.Focus(w)
 		} else if err != nil {
 			msg := widget.NewLabel("Umbrella could not start:\n\n" + err.Error())
 			msg.Wrapping = fyne.TextWrapWord
@@ -195,6 +196,7 @@ func run() int {
 			return open(ctx)
 		}, showMain, nil)
 		show("first-run", fr.Content())
+		fr.Focus(w)
 	}
 
 	// SIGINT and SIGTERM close the window the way its close button does,
