@@ -259,6 +259,9 @@ type API interface {
 	UpdateGroup(ctx context.Context, community, group crdt.ID, g GroupSettings) error
 	GroupRequests(community, group crdt.ID) ([]JoinRequest, error)
 	DecideGroupJoin(ctx context.Context, community, group crdt.ID, peerID string, approve bool) error
+	// ParseInvite decodes and checks an invite link without joining, to
+	// say what it joins before the member agrees.
+	ParseInvite(link string) (*Invite, error)
 	Join(ctx context.Context, link string) (Community, error)
 	// JoinWithProgress is Join, calling progress (from the joining
 	// goroutine) as each stage begins. progress may be nil.
