@@ -129,15 +129,25 @@ func (a *App) Close() {
 }
 
 // OpenLink offers to join with an invite link (an umbrella:// link the app
-// was opened with): the join dialog shows it and its progress.
+// was opened with): it asks "Join <community>, invited by <who>?" and, on
+// Join, joins with its progress. A link that does not read shows the join
+// dialog with the link and what is wrong with it.
 //
 // It does not join by itself: joining tells the inviter the member's name
 // and address, so the member confirms with Join (focused: Space presses it).
 func (a *App) OpenLink(link string) {
-	a.showJoin(strings.TrimSpace(link))
-	if d := a.lastDialog; d != nil && d.confirm != nil && strings.TrimSpace(link) != "" {
-		a.focus(d.confirm)
+	link = strings.TrimSpace(link)
+	if link == "" {
+		a.showJoin("")
+		return
 	}
+	inv, err := a.b.ParseInvite(link)
+	if err != nil {
+		a.showJoin(link)
+		a.lastDialog.fail("Could not join", err)
+		return
+	}
+	a.showJoinInvite(link, inv)
 }
 
 // listen forwards backend events to the UI goroutine. Events that arrive

@@ -30,6 +30,8 @@ type fakeBackend struct {
 	onJoinStage func(node.JoinProgress)
 	// joinAsks: joins wait for an admin's approval.
 	joinAsks bool
+	// joinName is the community invite links join; "" means "Joined Team".
+	joinName string
 	clock    time.Time
 	status   node.Status
 	// fail makes the named method return the error once.
@@ -606,6 +608,27 @@ func (f *fakeBackend) RevokeInvite(_ context.Context, cid, id crdt.ID) error {
 	})
 }
 
+// fakeInviter is the peer ID of whoever made the fake's invite links.
+const fakeInviter = "12D3KooWOliviaReyesMadeThisLinkXyz123"
+
+// ParseInvite reads any umbrella://join/ link as an invite to joinName
+// made by fakeInviter.
+func (f *fakeBackend) ParseInvite(link string) (*node.Invite, error) {
+	if !strings.HasPrefix(link, "umbrella://join/") {
+		return nil, fmt.Errorf("%w: it must start with umbrella://join/", errBadLinkForTest)
+	}
+	return &node.Invite{Community: crdt.ID{0xee}, Name: f.inviteName(), Inviter: fakeInviter}, nil
+}
+
+func (f *fakeBackend) inviteName() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.joinName == "" {
+		return "Joined Team"
+	}
+	return f.joinName
+}
+
 func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progress func(node.JoinProgress)) (node.Community, error) {
 	report := func(p node.JoinProgress) {
 		f.mu.Lock()
@@ -618,11 +641,12 @@ func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progres
 			f.onJoinStage(p)
 		}
 	}
+	name := f.inviteName()
 	report(node.JoinProgress{Stage: node.JoinChecking})
 	if !strings.HasPrefix(link, "umbrella://join/") {
 		return node.Community{}, fmt.Errorf("%w: it must start with umbrella://join/", errBadLinkForTest)
 	}
-	report(node.JoinProgress{Stage: node.JoinConnecting, Community: "Joined Team", Peer: "…Xyz123"})
+	report(node.JoinProgress{Stage: node.JoinConnecting, Community: name, Peer: "…Xyz123"})
 	if f.joinErr != nil {
 		return node.Community{}, f.joinErr
 	}
@@ -630,12 +654,12 @@ func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progres
 		return node.Community{}, err
 	}
 	if f.joinAsks {
-		report(node.JoinProgress{Stage: node.JoinRequested, Community: "Joined Team"})
-		return node.Community{ID: f.id(), Name: "Joined Team", Role: node.RoleRequested}, nil
+		report(node.JoinProgress{Stage: node.JoinRequested, Community: name})
+		return node.Community{ID: f.id(), Name: name, Role: node.RoleRequested}, nil
 	}
-	report(node.JoinProgress{Stage: node.JoinAdmitted, Community: "Joined Team"})
-	report(node.JoinProgress{Stage: node.JoinSyncing, Community: "Joined Team", Ops: 120})
-	return f.addCommunity("Joined Team", "member", 12), nil
+	report(node.JoinProgress{Stage: node.JoinAdmitted, Community: name})
+	report(node.JoinProgress{Stage: node.JoinSyncing, Community: name, Ops: 120})
+	return f.addCommunity(name, "member", 12), nil
 }
 
 // errBadLinkForTest is what the fake says of a link that is not one; the

@@ -40,6 +40,98 @@ func joinStageText(p node.JoinProgress) string {
 	return "Joining…"
 }
 
+// joinRun is a join dialog's Join and Cancel buttons, progress bar and
+// status line, and the join they start.
+type joinRun struct {
+	a        *App
+	d        *dlg
+	join     *widget.Button
+	cancel   *widget.Button
+	progress *widget.ProgressBarInfinite
+	status   *widget.Label
+	// stop cancels the join running, if any: closing the dialog (Cancel,
+	// Esc) stops it rather than letting it switch the screen later.
+	stop func()
+}
+
+// newJoinRun builds d's join controls. link gives the link to join with,
+// or "" when there is none; lock disables (true) or enables the dialog's
+// own inputs while a join runs.
+func (a *App) newJoinRun(d *dlg, link func() string, lock func(bool)) *joinRun {
+	r := &joinRun{a: a, d: d, progress: widget.NewProgressBarInfinite(), status: widget.NewLabel(""), stop: func() {}}
+	r.progress.Stop()
+	r.progress.Hide()
+	r.status.Wrapping = fyne.TextWrapWord
+	r.status.Hide()
+	d.errLabel = errorLabel()
+	d.onClose = func() { r.stop() }
+	r.cancel = widget.NewButton("Cancel", d.hide)
+	r.join = widget.NewButton("Join", func() {
+		text := strings.TrimSpace(link())
+		if text == "" {
+			d.errLabel.SetText("Paste an invite link first.")
+			d.errLabel.Show()
+			return
+		}
+		r.start(text, lock)
+	})
+	r.join.Importance = widget.HighImportance
+	d.confirm, d.cancel = r.join, r.cancel
+	d.handles = r.status
+	return r
+}
+
+// start joins with link, showing each stage and, when it fails, why.
+func (r *joinRun) start(link string, lock func(bool)) {
+	a, d := r.a, r.d
+	d.errLabel.Hide()
+	r.join.Disable()
+	lock(true)
+	r.progress.Show()
+	r.progress.Start()
+	r.status.SetText(joinStageText(node.JoinProgress{Stage: node.JoinChecking}))
+	r.status.Show()
+	var c node.Community
+	ctx, cancelJoin := context.WithTimeout(context.Background(), joinTimeout)
+	r.stop = cancelJoin
+	a.background(func() (err error) {
+		defer cancelJoin()
+		c, err = a.b.JoinWithProgress(ctx, link, func(p node.JoinProgress) {
+			fyne.Do(func() { r.status.SetText(joinStageText(p)) })
+		})
+		return err
+	}, func(err error) {
+		r.stop = func() {}
+		if !d.open { // cancelled; if it got in anyway, it is listed
+			if err == nil {
+				a.reloadCommunities()
+			}
+			return
+		}
+		r.progress.Stop()
+		r.progress.Hide()
+		r.join.Enable()
+		lock(false)
+		if err != nil {
+			r.status.Hide()
+			d.fail("Could not join", err)
+			return
+		}
+		a.reloadCommunities()
+		if c.Role == node.RoleRequested || !a.hasCommunity(c.ID) {
+			// Not in yet: the community is listed once an admin
+			// lets the member in.
+			r.status.SetText("You asked to join " + c.Name + ". An admin will let you in; it appears on the left when they do.")
+			r.join.Hide()
+			r.cancel.SetText("Close")
+			return
+		}
+		a.selectCommunity(c.ID)
+		d.hide()
+		a.openAnnouncements()
+	})
+}
+
 // showJoin asks for an invite link (prefilled with link, if any) and
 // joins with it, showing each stage and, when it fails, why.
 func (a *App) showJoin(link string) {
@@ -50,79 +142,48 @@ func (a *App) showJoin(link string) {
 	entry.SetPlaceHolder("Paste the invite link you received (umbrella://join/…)")
 	entry.SetMinRowsVisible(4)
 	entry.SetText(link)
-	d.errLabel = errorLabel()
-	progress := widget.NewProgressBarInfinite()
-	progress.Stop()
-	progress.Hide()
-	status := widget.NewLabel("")
-	status.Wrapping = fyne.TextWrapWord
-	status.Hide()
-	// stop cancels the join running, if any: closing the dialog (Cancel,
-	// Esc) stops it rather than letting it switch the screen later.
-	stop := func() {}
-	d.onClose = func() { stop() }
-	cancel := widget.NewButton("Cancel", d.hide)
-	var join *widget.Button
-	join = widget.NewButton("Join", func() {
-		text := strings.TrimSpace(entry.Text)
-		if text == "" {
-			d.errLabel.SetText("Paste an invite link first.")
-			d.errLabel.Show()
-			return
-		}
-		d.errLabel.Hide()
-		join.Disable()
-		entry.Disable()
-		progress.Show()
-		progress.Start()
-		status.SetText(joinStageText(node.JoinProgress{Stage: node.JoinChecking}))
-		status.Show()
-		var c node.Community
-		ctx, cancelJoin := context.WithTimeout(context.Background(), joinTimeout)
-		stop = cancelJoin
-		a.background(func() (err error) {
-			defer cancelJoin()
-			c, err = a.b.JoinWithProgress(ctx, text, func(p node.JoinProgress) {
-				fyne.Do(func() { status.SetText(joinStageText(p)) })
-			})
-			return err
-		}, func(err error) {
-			stop = func() {}
-			if !d.open { // cancelled; if it got in anyway, it is listed
-				if err == nil {
-					a.reloadCommunities()
-				}
-				return
-			}
-			progress.Stop()
-			progress.Hide()
-			join.Enable()
+	r := a.newJoinRun(d, func() string { return entry.Text }, func(lock bool) {
+		if lock {
+			entry.Disable()
+		} else {
 			entry.Enable()
-			if err != nil {
-				status.Hide()
-				d.fail("Could not join", err)
-				return
-			}
-			a.reloadCommunities()
-			if c.Role == node.RoleRequested || !a.hasCommunity(c.ID) {
-				// Not in yet: the community is listed once an admin
-				// lets the member in.
-				status.SetText("You asked to join " + c.Name + ". An admin will let you in; it appears on the left when they do.")
-				join.Hide()
-				cancel.SetText("Close")
-				return
-			}
-			a.selectCommunity(c.ID)
-			d.hide()
-			a.openAnnouncements()
-		})
+		}
 	})
-	join.Importance = widget.HighImportance
 	intro := widget.NewLabel("Your team leader sends an invite link. Paste it here — it connects you straight to your team.")
 	intro.Wrapping = fyne.TextWrapWord
-	d.setContent(container.NewVBox(intro, entry, progress, status, d.errLabel), cancel, join)
-	d.createEntry, d.confirm, d.cancel = entry, join, cancel
-	d.handles = status
+	d.setContent(container.NewVBox(intro, entry, r.progress, r.status, d.errLabel), r.cancel, r.join)
+	d.createEntry = entry
 	d.show()
 	a.focus(entry)
+}
+
+// showJoinInvite asks whether to join the community inv (read from link)
+// names, saying who made the link, and joins on Join.
+func (a *App) showJoinInvite(link string, inv *node.Invite) {
+	name := inv.Name
+	if name == "" {
+		name = "this community"
+	}
+	d := a.newDialog("Join "+name+"?", nil)
+	r := a.newJoinRun(d, func() string { return link }, func(bool) {})
+	question := widget.NewRichText(
+		&widget.TextSegment{Text: "Join ", Style: widget.RichTextStyleInline},
+		&widget.TextSegment{Text: name, Style: widget.RichTextStyleStrong},
+		&widget.TextSegment{Text: ", invited by " + inviterText(inv) + "?", Style: widget.RichTextStyleInline},
+	)
+	question.Wrapping = fyne.TextWrapWord
+	note := widget.NewLabel("An invite link names its maker by their key, not their name. Joining shares your name and address with the community.")
+	note.Wrapping = fyne.TextWrapWord
+	d.setContent(container.NewVBox(question, note, r.progress, r.status, d.errLabel), r.cancel, r.join)
+	d.show()
+	a.focus(r.join)
+}
+
+// inviterText names the link's maker by the end of their peer ID: the
+// link carries their key, not their name.
+func inviterText(inv *node.Invite) string {
+	if inv.Inviter == "" {
+		return "an admin"
+	}
+	return "the admin " + shortPeer(inv.Inviter)
 }

@@ -74,7 +74,7 @@ func TestJoinStagesRead(t *testing.T) {
 }
 
 // TestJoinUnreachable: when nobody can be reached the dialog says what to
-// do, and the link stays to try again.
+// do, and Join stays to try again.
 func TestJoinUnreachable(t *testing.T) {
 	f := newFake()
 	f.joinErr = errors.Join(node.ErrNoPeer, errors.New("dial: connection refused"))
@@ -85,8 +85,71 @@ func TestJoinUnreachable(t *testing.T) {
 		t.Fatal("opening a link joined before the member chose Join")
 	}
 	test.Tap(d.confirm)
-	if !d.open || !strings.Contains(h.dialogText(), "Could not reach anyone in the community") || d.createEntry.Text != "umbrella://join/QQQQ" {
+	if !d.open || !strings.Contains(h.dialogText(), "Could not reach anyone in the community") || d.confirm.Disabled() || !d.confirm.Visible() {
 		t.Fatalf("unreachable: %q", h.dialogText())
+	}
+	f.joinErr = nil
+	test.Tap(d.confirm)
+	h.drain()
+	if d.open || h.a.home.name.Text != "Joined Team" {
+		t.Fatalf("trying again: open=%v, %q", d.open, h.dialogText())
+	}
+}
+
+// TestOpenLinkAsksToJoin: opening the app with an invite link asks "Join
+// Glow Team, invited by …?", naming the community and the link's maker
+// rather than showing the raw link; Cancel joins nothing, Join joins with
+// its progress. A link that does not read shows it, with what is wrong.
+func TestOpenLinkAsksToJoin(t *testing.T) {
+	f := newFake()
+	f.joinName = "Glow Team"
+	h := newHarness(t, f)
+	h.a.OpenLink(" umbrella://join/QQQQ\n")
+	d := h.a.lastDialog
+	got := h.dialogText()
+	if !d.open || !strings.Contains(got, "Join Glow Team, invited by the admin "+shortPeer(fakeInviter)+"?") {
+		t.Fatalf("opening a link shows %q", got)
+	}
+	if strings.Contains(got, "umbrella://") || strings.Contains(got, "«") {
+		t.Fatalf("opening a link shows the raw link: %q", got)
+	}
+	if len(f.joinStages) != 0 {
+		t.Fatal("opening a link joined before the member chose Join")
+	}
+	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if d.open {
+		t.Fatal("Esc left the question open")
+	}
+
+	h.a.OpenLink("umbrella://join/QQQQ")
+	d = h.a.lastDialog
+	if d.cancel.Text != "Cancel" {
+		t.Fatalf("the dismiss button reads %q", d.cancel.Text)
+	}
+	test.Tap(d.cancel)
+	h.drain()
+	if d.open || len(f.joinStages) != 0 || len(h.a.communities) != 0 {
+		t.Fatalf("Cancel: open=%v, %d join stages, %d communities", d.open, len(f.joinStages), len(h.a.communities))
+	}
+
+	h.a.OpenLink("umbrella://join/QQQQ")
+	d = h.a.lastDialog
+	if h.w.Canvas().Focused() != d.confirm {
+		t.Fatal("Join is not focused")
+	}
+	h.w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	if !strings.Contains(h.dialogText(), "Catching up on Glow Team…") {
+		t.Fatalf("joining shows %q", h.dialogText())
+	}
+	h.drain()
+	if d.open || h.a.home.name.Text != "Glow Team" {
+		t.Fatalf("Join: open=%v, home %q", d.open, h.a.home.name.Text)
+	}
+
+	h.a.OpenLink("hello there")
+	got = h.dialogText()
+	if !strings.Contains(got, "«hello there»") || !strings.Contains(got, "Could not join: Invalid invite link: it must start with umbrella://join/") {
+		t.Fatalf("a link that does not read shows %q", got)
 	}
 }
 

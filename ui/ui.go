@@ -54,6 +54,9 @@ type Backend interface {
 	CreateInvite(ctx context.Context, community crdt.ID, opts node.InviteOptions) (string, error)
 	Invites(community crdt.ID) ([]node.InviteInfo, error)
 	RevokeInvite(ctx context.Context, community, invite crdt.ID) error
+	// ParseInvite reads an invite link, without the network, to say what
+	// it joins.
+	ParseInvite(link string) (*node.Invite, error)
 	JoinWithProgress(ctx context.Context, link string, progress func(node.JoinProgress)) (node.Community, error)
 
 	MessagePage(community, group crdt.ID, from, limit int) (node.Page, error)
