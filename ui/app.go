@@ -129,7 +129,7 @@ func (a *App) Close() {
 }
 
 // OpenLink offers to join with an invite link (an umbrella:// link the app
-// was opened with): it asks "Join <community>, invited by <who>?" and, on
+// was opened with): it asks "Join <community>?" and, on
 // Join, joins with its progress. A link that does not read shows the join
 // dialog with the link and what is wrong with it.
 //

@@ -158,7 +158,7 @@ func (a *App) showJoin(link string) {
 }
 
 // showJoinInvite asks whether to join the community inv (read from link)
-// names, saying who made the link, and joins on Join.
+// names, and joins on Join.
 func (a *App) showJoinInvite(link string, inv *node.Invite) {
 	name := inv.Name
 	if name == "" {
@@ -169,21 +169,14 @@ func (a *App) showJoinInvite(link string, inv *node.Invite) {
 	question := widget.NewRichText(
 		&widget.TextSegment{Text: "Join ", Style: widget.RichTextStyleInline},
 		&widget.TextSegment{Text: name, Style: widget.RichTextStyleStrong},
-		&widget.TextSegment{Text: ", invited by " + inviterText(inv) + "?", Style: widget.RichTextStyleInline},
+		&widget.TextSegment{Text: "?", Style: widget.RichTextStyleInline},
 	)
 	question.Wrapping = fyne.TextWrapWord
-	note := widget.NewLabel("An invite link names its maker by their key, not their name. Joining shares your name and address with the community.")
+	// The link carries its maker's key, not their name: a key fragment
+	// would mean nothing to a newcomer, so it is not shown.
+	note := widget.NewLabel("You were invited with a link one of its admins made. Joining shares your name with the community.")
 	note.Wrapping = fyne.TextWrapWord
 	d.setContent(container.NewVBox(question, note, r.progress, r.status, d.errLabel), r.cancel, r.join)
 	d.show()
 	a.focus(r.join)
-}
-
-// inviterText names the link's maker by the end of their peer ID: the
-// link carries their key, not their name.
-func inviterText(inv *node.Invite) string {
-	if inv.Inviter == "" {
-		return "an admin"
-	}
-	return "the admin " + shortPeer(inv.Inviter)
 }
