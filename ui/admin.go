@@ -502,19 +502,8 @@ func normalize(q string) string { return strings.ToLower(strings.TrimSpace(q)) }
 // ignoring case.
 func containsFold(s, q string) bool { return strings.Contains(strings.ToLower(s), q) }
 
-// roleTag is how a role is tagged in the members list.
-func roleTag(role string) string {
-	switch role {
-	case "owner":
-		return "Owner"
-	case "admin":
-		return "Admin"
-	}
-	return "Member"
-}
-
 // memberActions are what the local member may do to member m, following
-// the community rules: owners promote members to admin or co-owner,
+// the community rules: leaders (owners) promote members to admin or co-leader,
 // dismiss admins and remove members and admins; admins promote members to
 // admin, dismiss other admins and remove members and admins; nobody acts
 // on an owner or on themselves. Each action asks first.
@@ -528,7 +517,7 @@ func (a *App) memberActions(cid crdt.ID, m node.Member) []*fyne.MenuItem {
 		items = append(items, fyne.NewMenuItem("Make admin", func() { a.confirmRole(cid, m, "admin") }))
 	}
 	if mayChangeRole(me, m.Role, "owner") {
-		items = append(items, fyne.NewMenuItem("Make co-owner", func() { a.confirmRole(cid, m, "owner") }))
+		items = append(items, fyne.NewMenuItem("Make co-leader", func() { a.confirmRole(cid, m, "owner") }))
 	}
 	if mayChangeRole(me, m.Role, "member") {
 		items = append(items, fyne.NewMenuItem("Dismiss as admin", func() { a.confirmRole(cid, m, "member") }))
@@ -555,9 +544,9 @@ func (a *App) confirmRole(cid crdt.ID, m node.Member, role string) {
 		text = m.Name + " will be able to invite and remove people, approve join requests, post announcements, pin and delete messages, and change " + community + "'s settings. You can dismiss them as admin later."
 		action, what = "Make admin", "Could not make "+m.Name+" an admin"
 	case "owner":
-		title = "Make " + m.Name + " a co-owner?"
-		text = m.Name + " will be able to do everything you can in " + community + ", including making admins and co-owners. This cannot be undone: nobody, not even you, can take the role back or remove a co-owner."
-		action, what = "Make co-owner", "Could not make "+m.Name+" a co-owner"
+		title = "Make " + m.Name + " a co-leader?"
+		text = m.Name + " will be able to do everything you can in " + community + ", including making admins and co-leaders. This cannot be undone: nobody, not even you, can take the role back or remove a co-leader."
+		action, what = "Make co-leader", "Could not make "+m.Name+" a co-leader"
 	default:
 		title = "Dismiss " + m.Name + " as admin?"
 		text = m.Name + " stays in " + community + " as a member, but can no longer invite or remove people, approve requests, post announcements or change settings. Admin actions they take before this reaches them are undone."

@@ -120,7 +120,7 @@ func auditSentence(e node.AuditEntry, groups map[crdt.ID]string, when func(time.
 	case "member.role":
 		switch e.Detail {
 		case "owner":
-			return actor + " made " + target + " a co-owner"
+			return actor + " made " + target + " a co-leader"
 		case "admin":
 			return actor + " promoted " + target + " to admin"
 		case "member":
@@ -130,7 +130,7 @@ func auditSentence(e node.AuditEntry, groups map[crdt.ID]string, when func(time.
 	case "member.add":
 		switch e.Detail {
 		case "owner":
-			return actor + " added " + target + " as a co-owner"
+			return actor + " added " + target + " as a co-leader"
 		case "admin":
 			return actor + " added " + target + " as an admin"
 		}

@@ -79,7 +79,7 @@ func TestAuditSentences(t *testing.T) {
 	}{
 		{e("member.remove", "Ben", "", nil), "Olivia removed Ben"},
 		{e("member.role", "Chloe", "admin", nil), "Olivia promoted Chloe to admin"},
-		{e("member.role", "Chloe", "owner", nil), "Olivia made Chloe a co-owner"},
+		{e("member.role", "Chloe", "owner", nil), "Olivia made Chloe a co-leader"},
 		{e("member.role", "Chloe", "member", nil), "Olivia dismissed Chloe as admin"},
 		{e("member.add", "Dev", "member", nil), "Olivia added Dev"},
 		{e("member.add", "Dev", "admin", nil), "Olivia added Dev as an admin"},

@@ -96,10 +96,10 @@ func (h *harness) confirm(d *dlg) {
 func TestMembersPromoteAndDemote(t *testing.T) {
 	h, c := adminHarness(t, "owner")
 	v := h.membersDialog(c.ID)
-	if got := v.rowOf(t, "Olivia").text(); !strings.Contains(got, "Owner") || !strings.Contains(got, "05823 11947") {
+	if got := v.rowOf(t, "Olivia").text(); !strings.Contains(got, "Leader") || !strings.Contains(got, "05823 11947") {
 		t.Fatalf("own row %q", got)
 	}
-	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Make admin", "Make co-owner", "Remove from Glow Team"}) {
+	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Make admin", "Make co-leader", "Remove from Glow Team"}) {
 		t.Fatalf("owner's menu for a member: %q", got)
 	}
 	d := h.memberAction(v, "Ben", "Make admin")
@@ -110,7 +110,7 @@ func TestMembersPromoteAndDemote(t *testing.T) {
 	if got := v.rowOf(t, "Ben").text(); !strings.HasPrefix(got, "Ben · Admin") {
 		t.Fatalf("after promoting, Ben's row is %q", got)
 	}
-	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Make co-owner", "Dismiss as admin", "Remove from Glow Team"}) {
+	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Make co-leader", "Dismiss as admin", "Remove from Glow Team"}) {
 		t.Fatalf("owner's menu for an admin: %q", got)
 	}
 	d = h.memberAction(v, "Ben", "Dismiss as admin")
@@ -126,19 +126,19 @@ func TestMembersPromoteAndDemote(t *testing.T) {
 	}
 }
 
-// TestMembersCoOwnerIsForever: making a co-owner says it cannot be
+// TestMembersCoOwnerIsForever: making a co-leader (owner) says it cannot be
 // undone, and afterwards nobody can act on them.
 func TestMembersCoOwnerIsForever(t *testing.T) {
 	h, c := adminHarness(t, "owner")
 	v := h.membersDialog(c.ID)
-	d := h.memberAction(v, "Chloe", "Make co-owner")
+	d := h.memberAction(v, "Chloe", "Make co-leader")
 	if got := h.dialogText(); !strings.Contains(got, "This cannot be undone") {
 		t.Fatalf("confirmation says %q", got)
 	}
 	h.confirm(d)
 	r := v.rowOf(t, "Chloe")
-	if !strings.Contains(r.text(), "Owner") || r.menu.Visible() {
-		t.Fatalf("co-owner row %q, menu shown %v", r.text(), r.menu.Visible())
+	if !strings.Contains(r.text(), "Leader") || r.menu.Visible() {
+		t.Fatalf("co-leader row %q, menu shown %v", r.text(), r.menu.Visible())
 	}
 }
 
@@ -173,8 +173,8 @@ func TestMemberActionsFollowRules(t *testing.T) {
 		name, me, target string
 		want             []string
 	}{
-		{"owner on member", "owner", "member", []string{"Make admin", "Make co-owner", remove}},
-		{"owner on admin", "owner", "admin", []string{"Make co-owner", "Dismiss as admin", remove}},
+		{"owner on member", "owner", "member", []string{"Make admin", "Make co-leader", remove}},
+		{"owner on admin", "owner", "admin", []string{"Make co-leader", "Dismiss as admin", remove}},
 		{"owner on owner", "owner", "owner", nil},
 		{"admin on member", "admin", "member", []string{"Make admin", remove}},
 		{"admin on admin", "admin", "admin", []string{"Dismiss as admin", remove}},
@@ -218,7 +218,7 @@ func TestMembersMemberSeesNoAdminActions(t *testing.T) {
 	h.f.setRoleOf(c.ID, benID, "owner")
 	h.drain()
 	v = h.membersDialog(c.ID)
-	if r := v.rowOf(t, "Ben"); r.menu.Visible() || !strings.Contains(r.text(), "Owner") {
+	if r := v.rowOf(t, "Ben"); r.menu.Visible() || !strings.Contains(r.text(), "Leader") {
 		t.Fatalf("an admin sees %q with a menu: %v", r.text(), r.menu.Visible())
 	}
 	if r := v.rowOf(t, "Chloe"); !r.menu.Visible() {

@@ -634,7 +634,7 @@ func (a *App) showCreateCommunity() {
 	})
 	create.Importance = widget.HighImportance
 	name.OnSubmitted = func(string) { create.OnTapped() }
-	intro := widget.NewLabel("A community holds your team's announcements and groups. You will be its owner; invite your team once it is made.")
+	intro := widget.NewLabel("A community holds your team's announcements and groups. You will be its leader; invite your team once it is made.")
 	intro.Wrapping = fyne.TextWrapWord
 	cancel := widget.NewButton("Cancel", d.hide)
 	d.setContent(container.NewVBox(intro, name, d.errLabel), cancel, create)

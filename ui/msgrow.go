@@ -158,10 +158,8 @@ func (r *msgRow) bind(d rowData) {
 	switch {
 	case m.Mine:
 		r.badge.Text = ""
-	case d.role == "owner":
-		r.badge.Text = "LEADER"
-	case d.role == "admin":
-		r.badge.Text = "ADMIN"
+	case d.role == "owner", d.role == "admin":
+		r.badge.Text = strings.ToUpper(roleTag(d.role))
 	default:
 		r.badge.Text = ""
 	}

@@ -11,8 +11,8 @@ import (
 )
 
 // rail is the left column: your communities with their unread counts, the
-// buttons to create or join one, who you are (with your safety number),
-// and the network indicator.
+// buttons to create or join one, who you are (a click away from your
+// profile and safety number), and the network indicator.
 type rail struct {
 	a         *App
 	root      fyne.CanvasObject
@@ -20,6 +20,7 @@ type rail struct {
 	netStatus *widget.RichText
 	newButton *widget.Button
 	joinBtn   *widget.Button
+	me        *tapBox // your avatar and name; tapping shows your profile
 	selecting bool
 }
 
@@ -55,32 +56,44 @@ func newRail(a *App) *rail {
 	r.joinBtn = widget.NewButtonWithIcon("Join with a link", theme.MailComposeIcon(), func() { a.showJoin("") })
 	me := widget.NewLabelWithStyle(a.self.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	me.Truncation = fyne.TextTruncateEllipsis
-	safety := secondary("Safety number " + a.self.SafetyNumber)
-	safety.Truncation, safety.Wrapping = fyne.TextTruncateOff, fyne.TextWrapWord
+	r.me = newTapBox(container.NewBorder(nil, nil, newAvatar(a.self.Name, a.self.PeerID, 30), nil, me), a.showProfile)
 	r.netStatus = secondary("")
 	title := heading("Communities")
 	bg := newFill(colorNameRail)
 	r.root = container.NewStack(bg, container.NewBorder(
 		container.NewVBox(title, widget.NewSeparator()),
 		container.NewVBox(widget.NewSeparator(), r.newButton, r.joinBtn, widget.NewSeparator(),
-			container.NewBorder(nil, nil, newAvatar(a.self.Name, a.self.PeerID, 30), nil, me), safety, r.netStatus),
+			r.me, r.netStatus),
 		nil, nil, r.list))
 	return r
 }
 
-// roleName is how a role reads in the rail and member lists.
-func roleName(role string) string {
+// roleTag is the one word the app uses for a role, wherever it shows
+// one: the rail, the members list, the info pane, message badges (in
+// capitals) and the audit log. A community's owner is its "Leader", the
+// word a direct-selling team uses; the CLI keeps the protocol's words.
+func roleTag(role string) string {
 	switch role {
 	case "owner":
-		return "owner"
+		return "Leader"
 	case "admin":
-		return "admin"
+		return "Admin"
+	}
+	return "Member"
+}
+
+// roleName is how the local member's role, or their state when they
+// hold none, reads in the rail and member lists.
+func roleName(role string) string {
+	switch role {
+	case "owner", "admin", "member":
+		return roleTag(role)
 	case "none":
 		return "left"
 	case node.RoleRequested:
 		return "waiting for approval"
 	}
-	return "member"
+	return roleTag(role)
 }
 
 // communityRole is how the local member's place in c reads in the rail.
@@ -142,3 +155,24 @@ func (r *rail) selectCommunity(id crdt.ID) {
 }
 
 func (r *rail) setStatus(text string) { setSecondary(r.netStatus, text) }
+
+// profileHelp explains, in your profile, what your safety number is for.
+const profileHelp = "Your safety number proves who you are. When someone wants to check it is really you, read it to them in person or on a call: they compare it with the number under your name in their members list. If the numbers match, nobody is in between."
+
+// showProfile shows who you are: your name, your safety number and how
+// someone compares it with theirs.
+func (a *App) showProfile() {
+	d := a.newDialog("Your profile", nil)
+	name := widget.NewLabelWithStyle(a.self.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name.Truncation = fyne.TextTruncateEllipsis
+	label := secondary("Safety number")
+	sn := widget.NewRichText(&widget.TextSegment{Text: twoLines(safetyText(a.self.SafetyNumber)),
+		Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Monospace: true}}})
+	body := container.NewVBox(
+		container.NewBorder(nil, nil, newAvatar(a.self.Name, a.self.PeerID, 40), nil, name),
+		label, sn, hint(profileHelp))
+	closeBtn := widget.NewButton("Close", d.hide)
+	d.cancel = closeBtn
+	d.setContent(body, closeBtn)
+	d.show()
+}
