@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 )
 
@@ -171,5 +174,41 @@ func TestContrastRatio(t *testing.T) {
 		if got := contrastRatio(c.a, c.b); math.Abs(got-c.want) > 0.01 {
 			t.Errorf("contrastRatio(%v, %v) = %.3f, want %.2f", hex(c.a), hex(c.b), got, c.want)
 		}
+	}
+}
+
+// TestQuietTextReadable opens an empty group in each theme and reads the
+// colour of the text on screen: the home's section headers and the empty
+// conversation's note must reach 4.5:1 against the window's background.
+func TestQuietTextReadable(t *testing.T) {
+	for _, v := range []struct {
+		name string
+		v    fyne.ThemeVariant
+	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
+		t.Run(v.name, func(t *testing.T) {
+			h := newHarness(t, newFake())
+			h.community("Glow Team", "owner", 12, "General")
+			h.drain()
+			th := fixedTheme(v.v)
+			fyne.CurrentApp().Settings().SetTheme(th)
+			back := flatten(th, v.v, layer{theme.ColorNameBackground})
+			for _, want := range []string{"YOUR GROUPS", "No messages yet"} {
+				var found bool
+				for _, o := range test.LaidOutObjects(h.w.Canvas().Content()) {
+					txt, ok := o.(*canvas.Text)
+					if !ok || !txt.Visible() || !strings.Contains(txt.Text, want) {
+						continue
+					}
+					found = true
+					fore := over(txt.Color, back)
+					if r := contrastRatio(fore, back); r < textContrast {
+						t.Errorf("%q is drawn %v on %v: contrast %.2f:1, want at least %.1f:1", txt.Text, hex(fore), hex(back), r, textContrast)
+					}
+				}
+				if !found {
+					t.Errorf("no text %q on screen", want)
+				}
+			}
+		})
 	}
 }
