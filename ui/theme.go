@@ -47,7 +47,7 @@ var authorColors = [...]struct{ light, dark color.NRGBA }{
 	{color.NRGBA{0x0b, 0x6e, 0x99, 0xff}, color.NRGBA{0x6c, 0xc4, 0xee, 0xff}},
 	{color.NRGBA{0xa8, 0x32, 0x7a, 0xff}, color.NRGBA{0xf0, 0x8c, 0xc8, 0xff}},
 	{color.NRGBA{0x8a, 0x5a, 0x00, 0xff}, color.NRGBA{0xf2, 0xc0, 0x5c, 0xff}},
-	{color.NRGBA{0x00, 0x7d, 0x7a, 0xff}, color.NRGBA{0x5e, 0xd8, 0xd2, 0xff}},
+	{color.NRGBA{0x00, 0x75, 0x72, 0xff}, color.NRGBA{0x5e, 0xd8, 0xd2, 0xff}},
 	{color.NRGBA{0x4a, 0x55, 0xa8, 0xff}, color.NRGBA{0x9c, 0xa8, 0xff, 0xff}},
 }
 
@@ -82,6 +82,27 @@ func (t *umbrellaTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.
 			c.A = 0x7f
 		}
 		return c
+	case theme.ColorNameForegroundOnPrimary:
+		// White on the light brand colour; on the pale dark one white
+		// reads at 3:1, so dark text as Material does.
+		return pick(color.NRGBA{0xff, 0xff, 0xff, 0xff}, color.NRGBA{0x17, 0x17, 0x18, 0xff})
+	// Fyne's greys and status colours are too faint to read (#e3e3e3 on
+	// white is 1.3:1). These keep its hues and order (foreground most prominent,
+	// then placeholder, then disabled) but reach WCAG's 4.5:1 for text and
+	// 3:1 for outlines on every background the app draws them on, which
+	// TestThemeContrast lists.
+	case theme.ColorNamePlaceHolder: // times, captions
+		return pick(color.NRGBA{0x66, 0x66, 0x66, 0xff}, color.NRGBA{0xb2, 0xb2, 0xb2, 0xff})
+	case theme.ColorNameDisabled: // low-importance labels: empty states, section headers
+		return pick(color.NRGBA{0x6e, 0x6e, 0x6e, 0xff}, color.NRGBA{0x94, 0x94, 0x94, 0xff})
+	case theme.ColorNameInputBorder: // entries, and unselected radios and checkboxes
+		return pick(color.NRGBA{0x8a, 0x8a, 0x8a, 0xff}, color.NRGBA{0x70, 0x70, 0x73, 0xff})
+	case theme.ColorNameWarning:
+		return pick(color.NRGBA{0xa8, 0x4b, 0x00, 0xff}, color.NRGBA{0xff, 0x98, 0x00, 0xff})
+	case theme.ColorNameError:
+		return pick(color.NRGBA{0xd3, 0x2f, 0x2f, 0xff}, color.NRGBA{0xf4, 0x43, 0x36, 0xff})
+	case theme.ColorNameSuccess:
+		return pick(color.NRGBA{0x2e, 0x7d, 0x32, 0xff}, color.NRGBA{0x43, 0xf4, 0x36, 0xff})
 	case theme.ColorNameSelection:
 		return pick(color.NRGBA{0x5b, 0x3c, 0xc4, 0x30}, color.NRGBA{0x9d, 0x84, 0xf5, 0x40})
 	case colorNameMention:
@@ -99,7 +120,7 @@ func (t *umbrellaTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.
 	case colorNameBadge:
 		return pick(brandLight, brandDark)
 	case colorNameBadgeMute:
-		return pick(color.NRGBA{0x9e, 0x9e, 0x9e, 0xff}, color.NRGBA{0x6e, 0x6e, 0x6e, 0xff})
+		return pick(color.NRGBA{0x73, 0x73, 0x73, 0xff}, color.NRGBA{0x8a, 0x8a, 0x8a, 0xff})
 	case colorNameOnline:
 		return pick(color.NRGBA{0x2e, 0x9d, 0x4f, 0xff}, color.NRGBA{0x5c, 0xd6, 0x7f, 0xff})
 	case colorNameRail:
