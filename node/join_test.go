@@ -184,17 +184,7 @@ func TestJoinRefusalReasons(t *testing.T) {
 func TestJoinResumes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		sn := newSimNet(t)
-		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
-		defer a.Close()
-		comm, err := a.CreateCommunity(ctx, "Glow Team")
-		if err != nil {
-			t.Fatal(err)
-		}
-		gid := general(t, a.Node, comm.ID)
-		if _, err := a.Post(ctx, comm.ID, gid, "before"); err != nil {
-			t.Fatal(err)
-		}
+		sn, a, comm, gid := founderWhoPosted(t)
 		unlimited, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
 		if err != nil {
 			t.Fatal(err)

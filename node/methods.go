@@ -344,14 +344,11 @@ func (n *Node) inviteRelays() []string {
 type Invite struct {
 	Community crdt.ID
 	Name      string
-	// Inviter is the peer ID of the admin who made the link. The link
-	// carries their key, not their name.
-	Inviter string
-	Expires time.Time // zero: never
-	Addrs   []peer.AddrInfo
-	Relays  []peer.AddrInfo // relays through which the inviter may be reached
-	op      *crdt.Op
-	link    identity.InviteLink
+	Expires   time.Time // zero: never
+	Addrs     []peer.AddrInfo
+	Relays    []peer.AddrInfo // relays through which the inviter may be reached
+	op        *crdt.Op
+	link      identity.InviteLink
 }
 
 // ParseInvite decodes an invite link and checks its signature, its key and
@@ -412,7 +409,7 @@ func readInvite(link string) (*Invite, error) {
 		}
 		body.Name, body.Addrs, body.Relays = d.Name, d.Addrs, d.Relays
 	}
-	inv := &Invite{Community: op.CommunityID(), Name: body.Name, Inviter: peerIDOf(op.Author).String(), op: op, link: l}
+	inv := &Invite{Community: op.CommunityID(), Name: body.Name, op: op, link: l}
 	if body.Expires != 0 {
 		inv.Expires = time.Unix(body.Expires, 0)
 	}

@@ -10,6 +10,24 @@ import (
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
+// founderWhoPosted starts a simulated network and Olivia, who founds Glow
+// Team and posts "before" in General.
+func founderWhoPosted(t *testing.T) (*simNet, *testNode, Community, crdt.ID) {
+	t.Helper()
+	sn := newSimNet(t)
+	a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+	t.Cleanup(func() { a.Close() })
+	comm, err := a.CreateCommunity(t.Context(), "Glow Team")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid := general(t, a.Node, comm.ID)
+	if _, err := a.Post(t.Context(), comm.ID, gid, "before"); err != nil {
+		t.Fatal(err)
+	}
+	return sn, a, comm, gid
+}
+
 // TestJoinCutShortResumesByItself: Ben's join is cut short right after
 // Olivia admitted him, and his node stops. When it starts again it
 // finishes the join by itself — no second click on the link — and holds
@@ -18,17 +36,7 @@ import (
 func TestJoinCutShortResumesByItself(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		sn := newSimNet(t)
-		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
-		defer a.Close()
-		comm, err := a.CreateCommunity(ctx, "Glow Team")
-		if err != nil {
-			t.Fatal(err)
-		}
-		gid := general(t, a.Node, comm.ID)
-		if _, err := a.Post(ctx, comm.ID, gid, "before"); err != nil {
-			t.Fatal(err)
-		}
+		sn, a, comm, gid := founderWhoPosted(t)
 		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{MaxUses: 1})
 		if err != nil {
 			t.Fatal(err)

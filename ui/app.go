@@ -55,12 +55,11 @@ type App struct {
 	inner     *container.Split // conversation | info pane
 	infoShown bool
 
-	dialogs     []*dlg        // open dialogs, oldest first
-	lastDialog  *dlg          // the most recently opened dialog
-	lastPopUp   *widget.PopUp // the most recently shown pop-up
-	switcher    *switcher     // the Ctrl+K switcher, when open
-	seen        map[crdt.ID]groupCounts
-	pendingOpen string // an invite link to open once the window is shown
+	dialogs    []*dlg        // open dialogs, oldest first
+	lastDialog *dlg          // the most recently opened dialog
+	lastPopUp  *widget.PopUp // the most recently shown pop-up
+	switcher   *switcher     // the Ctrl+K switcher, when open
+	seen       map[crdt.ID]groupCounts
 
 	unsubscribe func()
 	done        chan struct{}

@@ -608,16 +608,12 @@ func (f *fakeBackend) RevokeInvite(_ context.Context, cid, id crdt.ID) error {
 	})
 }
 
-// fakeInviter is the peer ID of whoever made the fake's invite links.
-const fakeInviter = "12D3KooWOliviaReyesMadeThisLinkXyz123"
-
-// ParseInvite reads any umbrella://join/ link as an invite to joinName
-// made by fakeInviter.
+// ParseInvite reads any umbrella://join/ link as an invite to joinName.
 func (f *fakeBackend) ParseInvite(link string) (*node.Invite, error) {
 	if !strings.HasPrefix(link, "umbrella://join/") {
 		return nil, fmt.Errorf("%w: it must start with umbrella://join/", errBadLinkForTest)
 	}
-	return &node.Invite{Community: crdt.ID{0xee}, Name: f.inviteName(), Inviter: fakeInviter}, nil
+	return &node.Invite{Community: crdt.ID{0xee}, Name: f.inviteName()}, nil
 }
 
 func (f *fakeBackend) inviteName() string {
