@@ -3,61 +3,13 @@ package node
 import (
 	"context"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
-
-// Settings are a community's settings, as admins change them.
-type Settings struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	// JoinPolicy is "link" (an invite link makes you a member) or
-	// "approval" (it asks to join; an admin decides).
-	JoinPolicy string `json:"join_policy"`
-	// MembersCreateGroups: members create groups themselves; otherwise
-	// their new groups are suggestions an admin approves.
-	MembersCreateGroups bool `json:"members_create_groups"`
-	// HideHistory: new members are not shown what was said before they
-	// joined (a display rule: see README, End-to-end encryption).
-	HideHistory bool `json:"hide_history"`
-	Deactivated bool `json:"deactivated,omitempty"`
-}
-
-// InviteInfo describes one invite of a community, for the invite manager.
-type InviteInfo struct {
-	ID      crdt.ID    `json:"id"`
-	By      string     `json:"by"` // display name of its creator
-	Created time.Time  `json:"created"`
-	Expires *time.Time `json:"expires,omitempty"`
-	MaxUses int        `json:"max_uses,omitempty"` // 0: unlimited
-	Uses    int        `json:"uses"`
-	Revoked bool       `json:"revoked,omitempty"`
-	Expired bool       `json:"expired,omitempty"`
-	// Lapsed: its maker is no longer an admin (was removed, demoted or
-	// left), so it admits no one, for good (crdt.Invite.Lapsed).
-	Lapsed bool `json:"lapsed,omitempty"`
-}
-
-// JoinRequest is someone asking to join a community or an approval group.
-type JoinRequest struct {
-	PeerID string    `json:"peer_id"`
-	Name   string    `json:"name"`
-	Time   time.Time `json:"time"`
-}
-
-// GroupSettings are what an admin (or a group's creator) may change of a
-// group.
-type GroupSettings struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Policy      string `json:"policy"` // "open", "approval" or "everyone"
-	Archived    bool   `json:"archived"`
-	// Approve makes a member's suggested group a real one (admins).
-	Approve bool `json:"approve,omitempty"`
-}
 
 func parseJoinPolicy(s string) (crdt.JoinPolicy, error) {
 	switch s {
@@ -82,18 +34,18 @@ func parseGroupPolicy(s string) (crdt.GroupPolicy, error) {
 }
 
 // Settings returns community cid's settings.
-func (n *Node) Settings(cid crdt.ID) (Settings, error) {
-	var s Settings
+func (n *Node) Settings(cid crdt.ID) (api.Settings, error) {
+	var s api.Settings
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
-		s = Settings{Name: st.Name, Description: st.Description, JoinPolicy: st.JoinPolicy.String(), MembersCreateGroups: st.MembersCreateGroups, HideHistory: st.HideHistory, Deactivated: st.Deactivated}
+		s = api.Settings{Name: st.Name, Description: st.Description, JoinPolicy: st.JoinPolicy.String(), MembersCreateGroups: st.MembersCreateGroups, HideHistory: st.HideHistory, Deactivated: st.Deactivated}
 		return nil
 	})
 	return s, err
 }
 
 // UpdateSettings replaces community cid's settings (admins).
-func (n *Node) UpdateSettings(ctx context.Context, cid crdt.ID, s Settings) error {
+func (n *Node) UpdateSettings(ctx context.Context, cid crdt.ID, s api.Settings) error {
 	jp, err := parseJoinPolicy(s.JoinPolicy)
 	if err != nil {
 		return err
@@ -120,13 +72,13 @@ func (n *Node) LeaveCommunity(ctx context.Context, cid crdt.ID) error {
 }
 
 // Invites lists community cid's invites, newest first.
-func (n *Node) Invites(cid crdt.ID) ([]InviteInfo, error) {
-	out := []InviteInfo{}
+func (n *Node) Invites(cid crdt.ID) ([]api.InviteInfo, error) {
+	out := []api.InviteInfo{}
 	now := n.now()
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		for _, inv := range st.Invites {
-			info := InviteInfo{ID: inv.ID, By: nameOf(st, inv.By), Created: time.UnixMilli(inv.Body.Time), MaxUses: int(inv.Body.MaxUses), Uses: int(inv.Uses), Revoked: inv.Revoked, Lapsed: inv.Lapsed}
+			info := api.InviteInfo{ID: inv.ID, By: nameOf(st, inv.By), Created: time.UnixMilli(inv.Body.Time), MaxUses: int(inv.Body.MaxUses), Uses: int(inv.Uses), Revoked: inv.Revoked, Lapsed: inv.Lapsed}
 			if inv.Body.Expires != 0 {
 				t := time.Unix(inv.Body.Expires, 0)
 				info.Expires, info.Expired = &t, now.After(t)
@@ -135,7 +87,7 @@ func (n *Node) Invites(cid crdt.ID) ([]InviteInfo, error) {
 		}
 		return nil
 	})
-	slices.SortFunc(out, func(a, b InviteInfo) int {
+	slices.SortFunc(out, func(a, b api.InviteInfo) int {
 		if c := b.Created.Compare(a.Created); c != 0 {
 			return c
 		}
@@ -160,16 +112,16 @@ func (n *Node) RevokeInvite(ctx context.Context, cid, id crdt.ID) error {
 	return err
 }
 
-func requestsOf(st *crdt.State, rs map[crdt.PublicKey]*crdt.Request) []JoinRequest {
-	out := make([]JoinRequest, 0, len(rs))
+func requestsOf(st *crdt.State, rs map[crdt.PublicKey]*crdt.Request) []api.JoinRequest {
+	out := make([]api.JoinRequest, 0, len(rs))
 	for _, r := range rs {
 		name := r.Name
 		if name == "" {
 			name = nameOf(st, r.Key)
 		}
-		out = append(out, JoinRequest{PeerID: peerOf(r.Key), Name: name, Time: time.UnixMilli(r.Time)})
+		out = append(out, api.JoinRequest{PeerID: peerOf(r.Key), Name: name, Time: time.UnixMilli(r.Time)})
 	}
-	slices.SortFunc(out, func(a, b JoinRequest) int {
+	slices.SortFunc(out, func(a, b api.JoinRequest) int {
 		if c := a.Time.Compare(b.Time); c != 0 {
 			return c
 		}
@@ -180,8 +132,8 @@ func requestsOf(st *crdt.State, rs map[crdt.PublicKey]*crdt.Request) []JoinReque
 
 // JoinRequests lists the people waiting for approval to join community
 // cid, oldest first.
-func (n *Node) JoinRequests(cid crdt.ID) ([]JoinRequest, error) {
-	var out []JoinRequest
+func (n *Node) JoinRequests(cid crdt.ID) ([]api.JoinRequest, error) {
+	var out []api.JoinRequest
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		out = requestsOf(c.State(), c.State().Requests)
 		return nil
@@ -216,7 +168,7 @@ func (n *Node) DecideJoin(ctx context.Context, cid crdt.ID, peerID string, appro
 
 // UpdateGroup renames, describes, re-policies, archives or approves a
 // group (admins, or the group's creator).
-func (n *Node) UpdateGroup(ctx context.Context, cid, gid crdt.ID, g GroupSettings) error {
+func (n *Node) UpdateGroup(ctx context.Context, cid, gid crdt.ID, g api.GroupSettings) error {
 	p, err := parseGroupPolicy(g.Policy)
 	if err != nil {
 		return err
@@ -232,12 +184,12 @@ func (n *Node) UpdateGroup(ctx context.Context, cid, gid crdt.ID, g GroupSetting
 }
 
 // GroupRequests lists who asked to join approval group gid, oldest first.
-func (n *Node) GroupRequests(cid, gid crdt.ID) ([]JoinRequest, error) {
-	var out []JoinRequest
+func (n *Node) GroupRequests(cid, gid crdt.ID) ([]api.JoinRequest, error) {
+	var out []api.JoinRequest
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		g := c.State().Groups[gid]
 		if g == nil {
-			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
 		out = requestsOf(c.State(), g.Requests)
 		return nil
@@ -252,7 +204,7 @@ func (n *Node) DecideGroupJoin(ctx context.Context, cid, gid crdt.ID, peerID str
 	err := n.rep.View(cid, func(c *crdt.Community) (err error) {
 		g := c.State().Groups[gid]
 		if g == nil {
-			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
 		k, err = requesterKey(g.Requests, peerID)
 		return err

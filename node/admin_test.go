@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"github.com/umbrella-p2p/umbrella/api"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -13,7 +14,7 @@ import (
 
 // ownerAndTwo starts three nodes on a simulated network, the first owning a
 // new community the others are not in yet. Call it inside synctest.Test.
-func ownerAndTwo(t *testing.T) (a, b, c *testNode, comm Community) {
+func ownerAndTwo(t *testing.T) (a, b, c *testNode, comm api.Community) {
 	sn := newSimNet(t)
 	a = sn.start(t.TempDir(), "Olivia", store.NewMemory())
 	b = sn.start(t.TempDir(), "Ben", store.NewMemory())
@@ -27,9 +28,9 @@ func ownerAndTwo(t *testing.T) (a, b, c *testNode, comm Community) {
 }
 
 // ownerAndMember is ownerAndTwo with the second node joined by link.
-func ownerAndMember(t *testing.T) (a, b, c *testNode, comm Community) {
+func ownerAndMember(t *testing.T) (a, b, c *testNode, comm api.Community) {
 	a, b, c, comm = ownerAndTwo(t)
-	link, err := a.CreateInvite(t.Context(), comm.ID, InviteOptions{})
+	link, err := a.CreateInvite(t.Context(), comm.ID, api.InviteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,19 +47,19 @@ func TestJoinByApproval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		a, b, c, comm := ownerAndTwo(t)
-		if err := a.UpdateSettings(ctx, comm.ID, Settings{Name: "Glow Team", JoinPolicy: "approval"}); err != nil {
+		if err := a.UpdateSettings(ctx, comm.ID, api.Settings{Name: "Glow Team", JoinPolicy: "approval"}); err != nil {
 			t.Fatal(err)
 		}
 		if s, _ := a.Settings(comm.ID); s.JoinPolicy != "approval" || s.Name != "Glow Team" {
 			t.Fatalf("settings %+v", s)
 		}
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range []*testNode{b, c} {
 			got, err := n.Join(ctx, link)
-			if err != nil || got.Role != RoleRequested || got.Name != "Glow Team" {
+			if err != nil || got.Role != api.RoleRequested || got.Name != "Glow Team" {
 				t.Fatalf("%s join: %+v, %v", n.Self().Name, got, err)
 			}
 			if len(n.Communities()) != 0 {
@@ -66,7 +67,7 @@ func TestJoinByApproval(t *testing.T) {
 			}
 		}
 		// Asking again is not an error.
-		if got, err := b.Join(ctx, link); err != nil || got.Role != RoleRequested {
+		if got, err := b.Join(ctx, link); err != nil || got.Role != api.RoleRequested {
 			t.Fatalf("second join: %+v, %v", got, err)
 		}
 		reqs, err := a.JoinRequests(comm.ID)
@@ -110,28 +111,28 @@ func TestInviteManager(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		a, b, c, comm := ownerAndTwo(t)
-		once, err := a.CreateInvite(ctx, comm.ID, InviteOptions{MaxUses: 1, Lifetime: 48 * time.Hour})
+		once, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{MaxUses: 1, Lifetime: 48 * time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
-		forever, err := a.CreateInvite(ctx, comm.ID, InviteOptions{Lifetime: -1})
+		forever, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{Lifetime: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.CreateInvite(ctx, comm.ID, InviteOptions{MaxUses: -2}); !errors.Is(err, crdt.ErrInvalid) {
+		if _, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{MaxUses: -2}); !errors.Is(err, crdt.ErrInvalid) {
 			t.Fatalf("negative max uses: %v", err)
 		}
 		if _, err := b.Join(ctx, once); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Join(ctx, once); err == nil || !errors.Is(err, ErrJoinRefused) || !strings.Contains(err.Error(), "used 1 of 1 times") {
+		if _, err := c.Join(ctx, once); err == nil || !errors.Is(err, api.ErrJoinRefused) || !strings.Contains(err.Error(), "used 1 of 1 times") {
 			t.Fatalf("an invite past its max uses: %v", err)
 		}
 		is, err := a.Invites(comm.ID)
 		if err != nil || len(is) != 2 {
 			t.Fatalf("invites %+v, %v", is, err)
 		}
-		var onceInfo, foreverInfo InviteInfo
+		var onceInfo, foreverInfo api.InviteInfo
 		for _, i := range is {
 			if i.MaxUses == 1 {
 				onceInfo = i
@@ -148,7 +149,7 @@ func TestInviteManager(t *testing.T) {
 		if err := a.RevokeInvite(ctx, comm.ID, foreverInfo.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Join(ctx, forever); err == nil || !errors.Is(err, ErrJoinRefused) || !strings.Contains(err.Error(), "revoked") {
+		if _, err := c.Join(ctx, forever); err == nil || !errors.Is(err, api.ErrJoinRefused) || !strings.Contains(err.Error(), "revoked") {
 			t.Fatalf("a revoked invite: %v", err)
 		}
 		if ms, _ := a.Members(comm.ID); len(ms) != 2 || ms[1].Name != "Ben" {

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func BenchmarkCatchUp(b *testing.B) {
 	var gid crdt.ID
 	gs, _ := a.Groups(comm.ID)
 	for _, g := range gs {
-		if g.Name == DefaultGroupName {
+		if g.Name == api.DefaultGroupName {
 			gid = g.ID
 		}
 	}
@@ -58,7 +59,7 @@ func BenchmarkCatchUp(b *testing.B) {
 	}
 	var secs, verify float64
 	for b.Loop() {
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -39,6 +39,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
@@ -693,7 +694,7 @@ func (h *chaosRun) do(i int, s chaosStep) string {
 	case "join":
 		var link string
 		err := h.acking(i, s.actor, func(n *Node) (err error) {
-			link, err = n.CreateInvite(ctx, h.cid, InviteOptions{})
+			link, err = n.CreateInvite(ctx, h.cid, api.InviteOptions{})
 			return err
 		})
 		if err != nil {
@@ -959,7 +960,7 @@ func runChaos(t *testing.T, seed uint64, cfg chaosConfig) {
 		t.Fatal(err)
 	}
 	h.cid, h.gid = comm.ID, general(t, owner.Node, comm.ID)
-	link, err := owner.CreateInvite(ctx, h.cid, InviteOptions{})
+	link, err := owner.CreateInvite(ctx, h.cid, api.InviteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1155,7 +1156,7 @@ func (h *chaosRun) member(c *chaosNode) bool {
 		return false
 	}
 	cm, err := c.tn.community(h.cid)
-	return err == nil && cm.Role != crdt.RoleNone.String() && cm.Role != RoleRequested
+	return err == nil && cm.Role != crdt.RoleNone.String() && cm.Role != api.RoleRequested
 }
 
 // roles returns each node's role in ref's state, and the removals of each
@@ -1494,7 +1495,7 @@ func (h *chaosRun) rejoin(ref *Node) []string {
 			continue
 		}
 		ctx, cancel := h.ctx()
-		link, err := ref.CreateInvite(ctx, h.cid, InviteOptions{})
+		link, err := ref.CreateInvite(ctx, h.cid, api.InviteOptions{})
 		if err == nil {
 			_, err = c.tn.Join(ctx, link)
 		}
@@ -1516,7 +1517,7 @@ func (h *chaosRun) probe(victim *chaosNode) []string {
 	if err != nil {
 		return []string{fmt.Sprintf("%s cannot create a community: %v", victim.name, err)}
 	}
-	link, err := victim.tn.CreateInvite(ctx, comm.ID, InviteOptions{})
+	link, err := victim.tn.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 	if err != nil {
 		return []string{fmt.Sprintf("%s cannot invite to a new community: %v", victim.name, err)}
 	}

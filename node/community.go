@@ -2,8 +2,8 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"strings"
 	"time"
@@ -13,12 +13,6 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// ErrUnknownMessage: the group has no such message or poll.
-var ErrUnknownMessage = errors.New("no such message in this group")
-
-// ErrUnknownMember: the community has no such member.
-var ErrUnknownMember = errors.New("no such member in this community")
-
 func (n *Node) selfKey() crdt.PublicKey {
 	k, _ := keyOf(n.host.ID())
 	return k
@@ -26,21 +20,21 @@ func (n *Node) selfKey() crdt.PublicKey {
 
 // Groups lists a community's groups: the announcement group first, then
 // the others by name.
-func (n *Node) Groups(cid crdt.ID) ([]Group, error) {
-	var out []Group
+func (n *Node) Groups(cid crdt.ID) ([]api.Group, error) {
+	var out []api.Group
 	var counts []*tally // of the groups the member is in, else nil
 	self := n.selfKey()
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		role := st.Role(self)
 		for _, g := range st.Groups {
-			kind := GroupRegular
+			kind := api.GroupRegular
 			if g.Announcement {
-				kind = GroupAnnouncement
+				kind = api.GroupAnnouncement
 			}
 			joined := role != crdt.RoleNone && g.Has(self)
 			canPost := joined && !g.Archived && !g.Suggested && !st.Deactivated && (!g.Announcement || role >= crdt.RoleAdmin)
-			out = append(out, Group{ID: g.ID, Name: g.Name, Kind: kind, Description: g.Description, Policy: g.Policy.String(),
+			out = append(out, api.Group{ID: g.ID, Name: g.Name, Kind: kind, Description: g.Description, Policy: g.Policy.String(),
 				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, CanPost: canPost, Members: groupSize(st, g)})
 			var gc *tally
 			if joined {
@@ -58,9 +52,9 @@ func (n *Node) Groups(cid crdt.ID) ([]Group, error) {
 			out[i].Unread, out[i].Mentions = gc.unread(l)
 		}
 	}
-	slices.SortFunc(out, func(a, b Group) int {
-		if (a.Kind == GroupAnnouncement) != (b.Kind == GroupAnnouncement) {
-			if a.Kind == GroupAnnouncement {
+	slices.SortFunc(out, func(a, b api.Group) int {
+		if (a.Kind == api.GroupAnnouncement) != (b.Kind == api.GroupAnnouncement) {
+			if a.Kind == api.GroupAnnouncement {
 				return -1
 			}
 			return 1
@@ -91,7 +85,7 @@ func groupSize(st *crdt.State, g *crdt.Group) int {
 func (n *Node) checkGroup(cid, gid crdt.ID) error {
 	return n.rep.View(cid, func(c *crdt.Community) error {
 		if _, ok := c.State().Groups[gid]; !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
 		return nil
 	})
@@ -114,11 +108,11 @@ func (n *Node) write(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, body
 func (n *Node) target(cid, gid, msg crdt.ID) error {
 	return n.rep.View(cid, func(c *crdt.Community) error {
 		if _, ok := c.State().Groups[gid]; !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
 		t := c.Timeline(gid)
 		if t == nil || t.Get(msg) == nil {
-			return fmt.Errorf("message %s: %w", msg.Short(), ErrUnknownMessage)
+			return fmt.Errorf("message %s: %w", msg.Short(), api.ErrUnknownMessage)
 		}
 		return nil
 	})
@@ -211,14 +205,14 @@ func (n *Node) ClosePoll(ctx context.Context, cid, gid, poll crdt.ID) error {
 
 // CreateGroup creates a group (or, where only admins create groups,
 // suggests one). policy is "open" (default), "approval" or "everyone".
-func (n *Node) CreateGroup(ctx context.Context, cid crdt.ID, name, description, policy string) (Group, error) {
+func (n *Node) CreateGroup(ctx context.Context, cid crdt.ID, name, description, policy string) (api.Group, error) {
 	p, err := parseGroupPolicy(policy)
 	if err != nil {
-		return Group{}, err
+		return api.Group{}, err
 	}
 	id, err := n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: strings.TrimSpace(name), Description: strings.TrimSpace(description), Policy: p, Time: n.millis()})
 	if err != nil {
-		return Group{}, err
+		return api.Group{}, err
 	}
 	suggested := false
 	_ = n.rep.View(cid, func(c *crdt.Community) error {
@@ -228,7 +222,7 @@ func (n *Node) CreateGroup(ctx context.Context, cid crdt.ID, name, description, 
 	})
 	if !suggested { // a suggestion gets its keys once approved
 		if err := n.rotate(ctx, cid, id, crdt.RekeyInitial, nil); err != nil {
-			return Group{}, fmt.Errorf("group keys: %w", err)
+			return api.Group{}, fmt.Errorf("group keys: %w", err)
 		}
 	}
 	gs, err := n.Groups(cid)
@@ -237,7 +231,7 @@ func (n *Node) CreateGroup(ctx context.Context, cid crdt.ID, name, description, 
 			return g, nil
 		}
 	}
-	return Group{}, fmt.Errorf("group %s not found after creating it: %v", id.Short(), err)
+	return api.Group{}, fmt.Errorf("group %s not found after creating it: %v", id.Short(), err)
 }
 
 // JoinGroup joins an open group, or asks to join an approval group.
@@ -270,7 +264,7 @@ func (n *Node) memberKey(cid crdt.ID, peerID string) (crdt.PublicKey, error) {
 	}
 	err = n.rep.View(cid, func(c *crdt.Community) error {
 		if c.State().Role(k) == crdt.RoleNone {
-			return fmt.Errorf("%s: %w", peerID, ErrUnknownMember)
+			return fmt.Errorf("%s: %w", peerID, api.ErrUnknownMember)
 		}
 		return nil
 	})
@@ -339,12 +333,12 @@ func (n *Node) SetRole(ctx context.Context, cid crdt.ID, peerID, role string) er
 }
 
 // Audit lists the admin actions that took effect, oldest first.
-func (n *Node) Audit(cid crdt.ID) ([]AuditEntry, error) {
-	out := []AuditEntry{}
+func (n *Node) Audit(cid crdt.ID) ([]api.AuditEntry, error) {
+	out := []api.AuditEntry{}
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		for _, a := range c.Audit() {
-			e := AuditEntry{Op: a.Op, Action: a.Kind.String(), Actor: peerOf(a.Actor), ActorName: nameOf(st, a.Actor), Detail: a.Detail, Time: time.UnixMilli(a.Time)}
+			e := api.AuditEntry{Op: a.Op, Action: a.Kind.String(), Actor: peerOf(a.Actor), ActorName: nameOf(st, a.Actor), Detail: a.Detail, Time: time.UnixMilli(a.Time)}
 			if a.Target != (crdt.PublicKey{}) {
 				e.Target, e.TargetName = peerOf(a.Target), nameOf(st, a.Target)
 			}

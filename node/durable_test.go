@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"github.com/umbrella-p2p/umbrella/api"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -89,7 +90,7 @@ func TestAuthoredOpsDurable(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(a, as, "creating a community")
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

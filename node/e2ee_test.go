@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"sync"
 	"testing"
@@ -87,7 +88,7 @@ func TestRemovedMemberDecryptsNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		a, b, w, comm := ownerAndMember(t)
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if _, err := w.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}
@@ -324,7 +325,7 @@ func TestReplayedAndTamperedCiphertextRejected(t *testing.T) {
 // splitCommunity starts nodes with the given names on a simulated network
 // that can be split, the first founding a community. Call it inside
 // synctest.Test.
-func splitCommunity(t *testing.T, names ...string) (*splitter, []*testNode, Community) {
+func splitCommunity(t *testing.T, names ...string) (*splitter, []*testNode, api.Community) {
 	sn := newSimNet(t)
 	cut := newSplitter(sn)
 	var ns []*testNode
@@ -378,7 +379,7 @@ func TestConcurrentRemovals(t *testing.T) {
 		ctx := t.Context()
 		cut, ns, comm := splitCommunity(t, "Olivia", "Dana", "Ben", "Chloe", "Wendy")
 		a, d, b, c, w := ns[0], ns[1], ns[2], ns[3], ns[4]
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		for _, n := range []*testNode{d, b, c, w} {
 			if _, err := n.Join(ctx, link); err != nil {
 				t.Fatal(err)
@@ -463,7 +464,7 @@ func TestRotationRacingJoin(t *testing.T) {
 		ctx := t.Context()
 		cut, ns, comm := splitCommunity(t, "Olivia", "Dana", "Zoe")
 		a, d, z := ns[0], ns[1], ns[2]
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if _, err := d.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}
@@ -472,7 +473,7 @@ func TestRotationRacingJoin(t *testing.T) {
 		}
 		waitFor(t, d.Node, "d to be admin", func() bool { c, _ := d.community(comm.ID); return c.Role == "admin" })
 		gid := general(t, a.Node, comm.ID)
-		dlink, err := d.CreateInvite(ctx, comm.ID, InviteOptions{})
+		dlink, err := d.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -513,7 +514,7 @@ func TestLostAndReorderedKeyBundle(t *testing.T) {
 		ctx := t.Context()
 		cut, ns, comm := splitCommunity(t, "Olivia", "Ben", "Wendy")
 		a, b, w := ns[0], ns[1], ns[2]
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		for _, n := range []*testNode{b, w} {
 			if _, err := n.Join(ctx, link); err != nil {
 				t.Fatal(err)
@@ -594,7 +595,7 @@ func TestForgedKeyShareIsDropped(t *testing.T) {
 		ctx := t.Context()
 		cut, ns, comm := splitCommunity(t, "Olivia", "Ben")
 		a, b := ns[0], ns[1]
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if _, err := b.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}
@@ -664,7 +665,7 @@ func TestGroupJoinGetsKeys(t *testing.T) {
 		// minute later than what was said, Olivia's two minutes later
 		// when she welcomes her.
 		c.skew.Store(int64(time.Minute))
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if _, err := c.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,9 @@
 package node
 
+import "github.com/umbrella-p2p/umbrella/api"
+
 // subscriber is one Subscribe call's channel.
-type subscriber struct{ ch chan Event }
+type subscriber struct{ ch chan api.Event }
 
 const subscriberBuffer = 256
 
@@ -9,8 +11,8 @@ const subscriberBuffer = 256
 // subscription and closes the channel. A subscriber that falls behind loses
 // events rather than slowing the node; events carry ids only, so it reads
 // fresh state when it catches up.
-func (n *Node) Subscribe() (<-chan Event, func()) {
-	s := &subscriber{ch: make(chan Event, subscriberBuffer)}
+func (n *Node) Subscribe() (<-chan api.Event, func()) {
+	s := &subscriber{ch: make(chan api.Event, subscriberBuffer)}
 	n.mu.Lock()
 	n.subs[s] = struct{}{}
 	n.mu.Unlock()
@@ -24,7 +26,7 @@ func (n *Node) Subscribe() (<-chan Event, func()) {
 	}
 }
 
-func (n *Node) emit(e Event) {
+func (n *Node) emit(e api.Event) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for s := range n.subs {

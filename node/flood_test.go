@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -69,7 +70,7 @@ func TestJunkGossipStaysAtTheSender(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +133,7 @@ func TestJunkGossipStaysAtTheSender(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			link2, err := a.CreateInvite(ctx, comm2.ID, InviteOptions{})
+			link2, err := a.CreateInvite(ctx, comm2.ID, api.InviteOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

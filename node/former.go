@@ -2,8 +2,8 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"sync"
 	"time"
 
@@ -44,18 +44,6 @@ import (
 // JoinUndone) and refuses to write there (ErrRemoved, ErrLeft,
 // ErrJoinUndone).
 
-// Errors of writing in a community the local member is no longer in.
-var (
-	// ErrRemoved: an admin removed the local member from the community.
-	ErrRemoved = errors.New("you were removed from this community")
-	// ErrLeft: the local member left the community.
-	ErrLeft = errors.New("you left this community")
-	// ErrJoinUndone: the local member's join took effect and was undone
-	// (its link was revoked, or whoever made it lost the right to invite,
-	// while it joined).
-	ErrJoinUndone = errors.New("your join was undone")
-)
-
 // departedError says who removed the local member from which community;
 // it is ErrRemoved or ErrLeft.
 type departedError struct {
@@ -76,9 +64,9 @@ func (e *departedError) Error() string {
 
 func (e *departedError) Is(target error) bool {
 	if e.undone {
-		return target == ErrJoinUndone
+		return target == api.ErrJoinUndone
 	}
-	return target == ErrRemoved && e.by != "" || target == ErrLeft && e.by == ""
+	return target == api.ErrRemoved && e.by != "" || target == api.ErrLeft && e.by == ""
 }
 
 // departed describes how the local member went from community cid, or is
@@ -237,7 +225,7 @@ func (n *Node) pullFromFormer(p peer.ID, cid crdt.ID) {
 // control ops it lacks, parents first, then the parents those wait for.
 // Only control ops that were asked for are taken.
 func (n *Node) pullControl(ctx context.Context, p peer.ID, cid crdt.ID) error {
-	stats := SyncStats{Peer: p.String(), At: n.now()}
+	stats := api.SyncStats{Peer: p.String(), At: n.now()}
 	need, err := n.reconcileWith(ctx, p, cid, &stats)
 	if err != nil {
 		return err

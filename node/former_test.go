@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"github.com/umbrella-p2p/umbrella/api"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -44,7 +45,7 @@ func TestConcurrentRemovalSpreads(t *testing.T) {
 		ctx := t.Context()
 		cut, ns, comm := splitCommunity(t, "Olivia", "Ann", "Dana", "Wendy")
 		o, ann, dana, w := ns[0], ns[1], ns[2], ns[3]
-		link, _ := o.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := o.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		for _, n := range []*testNode{ann, dana, w} {
 			if _, err := n.Join(ctx, link); err != nil {
 				t.Fatal(err)
@@ -151,7 +152,7 @@ func TestRemovedWhileOffline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		link, _ := o.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := o.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		for _, n := range []*testNode{w, m} {
 			if _, err := n.Join(ctx, link); err != nil {
 				t.Fatal(err)
@@ -189,7 +190,7 @@ func TestRemovedWhileOffline(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := o.UpdateSettings(ctx, comm.ID, Settings{Name: "Glow Team", Description: "Spring push"}); err != nil {
+		if err := o.UpdateSettings(ctx, comm.ID, api.Settings{Name: "Glow Team", Description: "Spring push"}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -203,7 +204,7 @@ func TestRemovedWhileOffline(t *testing.T) {
 		if c.RemovedBy != "Olivia" || c.Role != crdt.RoleNone.String() || c.Left {
 			t.Fatalf("Mia's community after her removal: %+v", c)
 		}
-		if _, err := m.Post(ctx, comm.ID, gid, "Hello?"); !errors.Is(err, ErrRemoved) {
+		if _, err := m.Post(ctx, comm.ID, gid, "Hello?"); !errors.Is(err, api.ErrRemoved) {
 			t.Fatalf("posting after the removal: %v, want ErrRemoved", err)
 		}
 		// Give her node every chance to ask for more: two more pulls.
@@ -247,7 +248,7 @@ func TestRemovedWhileOffline(t *testing.T) {
 		if c, _ := w.community(comm.ID); !c.Left || c.Removed || c.RemovedBy != "" {
 			t.Fatalf("Wendy's community after she left: %+v", c)
 		}
-		if _, err := w.Post(ctx, comm.ID, gid, "One more thing"); !errors.Is(err, ErrLeft) || errors.Is(err, ErrRemoved) {
+		if _, err := w.Post(ctx, comm.ID, gid, "One more thing"); !errors.Is(err, api.ErrLeft) || errors.Is(err, api.ErrRemoved) {
 			t.Fatalf("posting after leaving: %v, want ErrLeft", err)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"net"
 	"time"
 
@@ -426,7 +427,7 @@ func (n *Node) afterIngest(res replica.Result) {
 		}
 		switch {
 		case op.Kind.IsContent():
-			n.emit(Event{Kind: EventMessages, Community: cid, Group: op.Log})
+			n.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: op.Log})
 		case op.Kind == crdt.KindGroupCreate || op.Kind == crdt.KindGenesis ||
 			op.Kind == crdt.KindGroupJoin || op.Kind == crdt.KindGroupLeave || op.Kind == crdt.KindGroupDecide ||
 			op.Kind == crdt.KindGroupUpdate || op.Kind == crdt.KindRemove || op.Kind == crdt.KindLeave:
@@ -437,10 +438,10 @@ func (n *Node) afterIngest(res replica.Result) {
 			if op.Kind == crdt.KindRemove || op.Kind == crdt.KindLeave {
 				n.pullDeparted(cid)
 			}
-			n.emit(Event{Kind: EventGroups, Community: cid})
-			n.emit(Event{Kind: EventCommunities, Community: cid})
+			n.emit(api.Event{Kind: api.EventGroups, Community: cid})
+			n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 		default:
-			n.emit(Event{Kind: EventCommunities, Community: cid})
+			n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 			if op.Kind == crdt.KindDecide {
 				if b, err := crdt.DecodeBody(op); err == nil && b.(*crdt.DecideBody).Approve {
 					var k crdt.PublicKey
@@ -458,7 +459,7 @@ func (n *Node) afterIngest(res replica.Result) {
 func (n *Node) emitAllGroups(cid crdt.ID) {
 	_ = n.rep.View(cid, func(c *crdt.Community) error {
 		for gid := range c.State().Groups {
-			n.emit(Event{Kind: EventMessages, Community: cid, Group: gid})
+			n.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
 		}
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -84,7 +85,7 @@ func TestNonMemberCannotSubscribe(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		for _, n := range []*testNode{b, w} {
 			if _, err := n.Join(ctx, link); err != nil {
 				t.Fatal(err)
@@ -137,7 +138,7 @@ func TestNonMemberCannotSubscribe(t *testing.T) {
 		removed := func(n *testNode) func() bool {
 			return func() bool {
 				c, err := n.Members(comm.ID)
-				return err == nil && !slices.ContainsFunc(c, func(m Member) bool { return m.PeerID == b.Self().PeerID })
+				return err == nil && !slices.ContainsFunc(c, func(m api.Member) bool { return m.PeerID == b.Self().PeerID })
 			}
 		}
 		waitFor(t, b.Node, "b to learn of its removal", func() bool {
@@ -225,7 +226,7 @@ func TestMembersFindEachOther(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		a, b, c, comm := ownerAndMember(t)
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,11 +247,11 @@ func TestInviteNamesRelays(t *testing.T) {
 		a, b, _, comm := ownerAndTwo(t)
 		relay := "/ip4/203.0.113.7/tcp/4001/p2p/12D3KooWLGcptSkeJgav7ywAMZeGhiT1sPpUfuBKM2TNn6Zf34dN"
 		a.cfg.Relays = []string{relay}
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv, err := b.ParseInvite(link)
+		inv, err := readInvite(link)
 		if err != nil {
 			t.Fatal(err)
 		}

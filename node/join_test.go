@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"strings"
 	"testing"
@@ -28,16 +29,16 @@ func TestJoinProgress(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var seen []JoinProgress
-		got, err := b.JoinWithProgress(ctx, link, func(p JoinProgress) { seen = append(seen, p) })
+		var seen []api.JoinProgress
+		got, err := b.JoinWithProgress(ctx, link, func(p api.JoinProgress) { seen = append(seen, p) })
 		if err != nil || got.Role != "member" {
 			t.Fatalf("join: %+v, %v", got, err)
 		}
-		stages := map[JoinStage]int{}
+		stages := map[api.JoinStage]int{}
 		ops := -1
 		for i, p := range seen {
 			if p.Community != "Glow Team" {
@@ -48,18 +49,18 @@ func TestJoinProgress(t *testing.T) {
 			}
 			stages[p.Stage]++
 			switch p.Stage {
-			case JoinConnecting:
+			case api.JoinConnecting:
 				if p.Peer != shortPeer(a.host.ID()) {
 					t.Fatalf("dialling %q, want %q", p.Peer, shortPeer(a.host.ID()))
 				}
-			case JoinSyncing:
+			case api.JoinSyncing:
 				if p.Ops < ops || ops < 0 && p.Ops != 0 {
 					t.Fatalf("ops went %d → %d", ops, p.Ops)
 				}
 				ops = p.Ops
 			}
 		}
-		if seen[0].Stage != JoinChecking || stages[JoinConnecting] != 1 || stages[JoinAdmitted] != 1 || stages[JoinSyncing] < 2 || stages[JoinRequested] != 0 {
+		if seen[0].Stage != api.JoinChecking || stages[api.JoinConnecting] != 1 || stages[api.JoinAdmitted] != 1 || stages[api.JoinSyncing] < 2 || stages[api.JoinRequested] != 0 {
 			t.Fatalf("stages %v", seen)
 		}
 		if ops < 40 {
@@ -67,19 +68,19 @@ func TestJoinProgress(t *testing.T) {
 		}
 
 		// In a community that admits by approval the join ends as a request.
-		if err := a.UpdateSettings(ctx, comm.ID, Settings{Name: "Glow Team", JoinPolicy: "approval"}); err != nil {
+		if err := a.UpdateSettings(ctx, comm.ID, api.Settings{Name: "Glow Team", JoinPolicy: "approval"}); err != nil {
 			t.Fatal(err)
 		}
-		link, err = a.CreateInvite(ctx, comm.ID, InviteOptions{}) // on the new policy
+		link, err = a.CreateInvite(ctx, comm.ID, api.InviteOptions{}) // on the new policy
 		if err != nil {
 			t.Fatal(err)
 		}
 		seen = nil
-		got, err = c.JoinWithProgress(ctx, link, func(p JoinProgress) { seen = append(seen, p) })
-		if err != nil || got.Role != RoleRequested {
+		got, err = c.JoinWithProgress(ctx, link, func(p api.JoinProgress) { seen = append(seen, p) })
+		if err != nil || got.Role != api.RoleRequested {
 			t.Fatalf("join by approval: %+v, %v", got, err)
 		}
-		if last := seen[len(seen)-1]; last.Stage != JoinRequested || stagesOf(seen)[JoinAdmitted] != 0 {
+		if last := seen[len(seen)-1]; last.Stage != api.JoinRequested || stagesOf(seen)[api.JoinAdmitted] != 0 {
 			t.Fatalf("stages of a join by approval: %v", seen)
 		}
 		if _, err := b.JoinWithProgress(ctx, link, nil); err != nil { // nil progress; already a member
@@ -88,8 +89,8 @@ func TestJoinProgress(t *testing.T) {
 	})
 }
 
-func stagesOf(ps []JoinProgress) map[JoinStage]int {
-	out := map[JoinStage]int{}
+func stagesOf(ps []api.JoinProgress) map[api.JoinStage]int {
+	out := map[api.JoinStage]int{}
 	for _, p := range ps {
 		out[p.Stage]++
 	}
@@ -104,11 +105,11 @@ func TestJoinRefusalReasons(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		a, b, c, comm := ownerAndTwo(t)
-		reasons := []error{ErrInviteExpired, ErrInviteRevoked, ErrInviteUsedUp}
+		reasons := []error{api.ErrInviteExpired, api.ErrInviteRevoked, api.ErrInviteUsedUp}
 		only := func(what string, err error, want error, refused bool) {
 			t.Helper()
-			if errors.Is(err, ErrJoinRefused) != refused {
-				t.Errorf("%s: %v; refused by a member: %v, want %v", what, err, errors.Is(err, ErrJoinRefused), refused)
+			if errors.Is(err, api.ErrJoinRefused) != refused {
+				t.Errorf("%s: %v; refused by a member: %v, want %v", what, err, errors.Is(err, api.ErrJoinRefused), refused)
 			}
 			for _, r := range reasons {
 				if errors.Is(err, r) != (r == want) {
@@ -119,36 +120,36 @@ func TestJoinRefusalReasons(t *testing.T) {
 
 		// Expired by the joiner's clock: a bad link.
 		a.skew.Store(int64(-8 * 24 * time.Hour))
-		old, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		old, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		a.skew.Store(0)
 		_, err = b.Join(ctx, old)
-		only("expired link", err, ErrInviteExpired, false)
+		only("expired link", err, api.ErrInviteExpired, false)
 		if !errors.Is(err, identity.ErrBadLink) {
 			t.Errorf("expired link: %v, want ErrBadLink too", err)
 		}
 
 		// Expired by the admitting member's clock only.
-		hour, err := a.CreateInvite(ctx, comm.ID, InviteOptions{Lifetime: time.Hour})
+		hour, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{Lifetime: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
 		a.skew.Store(int64(2 * time.Hour))
 		_, err = b.Join(ctx, hour)
-		only("link expired for the member", err, ErrInviteExpired, true)
+		only("link expired for the member", err, api.ErrInviteExpired, true)
 		if errors.Is(err, identity.ErrBadLink) {
 			t.Errorf("a member's refusal is not a bad link: %v", err)
 		}
 		a.skew.Store(0)
 
 		// Revoked.
-		revoked, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		revoked, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv, err := a.ParseInvite(revoked)
+		inv, err := readInvite(revoked)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,10 +157,10 @@ func TestJoinRefusalReasons(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = b.Join(ctx, revoked)
-		only("revoked link", err, ErrInviteRevoked, true)
+		only("revoked link", err, api.ErrInviteRevoked, true)
 
 		// Used up.
-		once, err := a.CreateInvite(ctx, comm.ID, InviteOptions{MaxUses: 1})
+		once, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{MaxUses: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +168,7 @@ func TestJoinRefusalReasons(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.Join(ctx, once)
-		only("used-up link", err, ErrInviteUsedUp, true)
+		only("used-up link", err, api.ErrInviteUsedUp, true)
 		if len(c.Communities()) != 0 {
 			t.Fatal("a refused join left a community behind")
 		}
@@ -185,7 +186,7 @@ func TestJoinResumes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		sn, a, comm, gid := founderWhoPosted(t)
-		unlimited, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		unlimited, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +196,7 @@ func TestJoinResumes(t *testing.T) {
 			t.Helper()
 			home := t.TempDir()
 			n := sn.start(home, name, st)
-			inv, err := n.ParseInvite(link)
+			inv, err := readInvite(link)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,11 +215,11 @@ func TestJoinResumes(t *testing.T) {
 			}
 			return home
 		}
-		once, err := a.CreateInvite(ctx, comm.ID, InviteOptions{MaxUses: 1})
+		once, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{MaxUses: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		hour, err := a.CreateInvite(ctx, comm.ID, InviteOptions{Lifetime: time.Hour})
+		hour, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{Lifetime: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +230,7 @@ func TestJoinResumes(t *testing.T) {
 			"Dana":  admitted("Dana", once, oldStore),
 			"Eli":   admitted("Eli", hour, store.NewMemory()),
 		}
-		later, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		later, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,10 +270,10 @@ func TestJoinResumes(t *testing.T) {
 		x := sn.start(t.TempDir(), "Xavier", store.NewMemory())
 		defer x.Close()
 		x.skew.Store(int64(2 * time.Hour))
-		if _, err := x.Join(ctx, once); !errors.Is(err, ErrInviteUsedUp) {
+		if _, err := x.Join(ctx, once); !errors.Is(err, api.ErrInviteUsedUp) {
 			t.Errorf("stranger with the used-up link: %v, want ErrInviteUsedUp", err)
 		}
-		if _, err := x.Join(ctx, hour); !errors.Is(err, ErrInviteExpired) || !errors.Is(err, identity.ErrBadLink) {
+		if _, err := x.Join(ctx, hour); !errors.Is(err, api.ErrInviteExpired) || !errors.Is(err, identity.ErrBadLink) {
 			t.Errorf("stranger with the expired link: %v, want ErrInviteExpired and ErrBadLink", err)
 		}
 		if len(x.Communities()) != 0 {
@@ -317,7 +318,7 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 			t.Fatal(err)
 		}
 		gid := general(t, a.Node, comm.ID)
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,11 +343,11 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 				c, err := n.community(comm.ID)
 				return err == nil && c.Role == "admin"
 			})
-			l, err := n.CreateInvite(ctx, comm.ID, InviteOptions{Lifetime: -1})
+			l, err := n.CreateInvite(ctx, comm.ID, api.InviteOptions{Lifetime: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
-			inv, err := n.ParseInvite(l)
+			inv, err := readInvite(l)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -381,10 +382,10 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 		c := sn.start(t.TempDir(), "Chloe", store.NewMemory())
 		defer c.Close()
 		_, err = c.Join(ctx, fLink) // the link names Finn's node
-		if !errors.Is(err, ErrJoinRefused) || !errors.Is(err, ErrInviteLapsed) || !strings.Contains(err.Error(), "no longer an admin") {
+		if !errors.Is(err, api.ErrJoinRefused) || !errors.Is(err, api.ErrInviteLapsed) || !strings.Contains(err.Error(), "no longer an admin") {
 			t.Fatalf("join at the removed admin's node: %v, want refused as lapsed", err)
 		}
-		inv, err := c.ParseInvite(fLink)
+		inv, err := readInvite(fLink)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -393,7 +394,7 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.askToJoin(ctx, a.host.Peerstore().PeerInfo(a.host.ID()), inv, join)
-		if !errors.Is(err, ErrJoinRefused) || !errors.Is(err, ErrInviteLapsed) {
+		if !errors.Is(err, api.ErrJoinRefused) || !errors.Is(err, api.ErrInviteLapsed) {
 			t.Fatalf("join at the owner's node: %v, want refused as lapsed", err)
 		}
 		if len(c.Communities()) != 0 || slices.Contains(members(a), "Chloe") {
@@ -459,10 +460,10 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 			c, err := d.community(comm.ID)
 			return err == nil && c.JoinUndone && c.Role == crdt.RoleNone.String() && !c.Removed && !c.Left
 		})
-		if _, err := d.Post(ctx, comm.ID, gid, "Hi, I'm new"); !errors.Is(err, ErrJoinUndone) {
+		if _, err := d.Post(ctx, comm.ID, gid, "Hi, I'm new"); !errors.Is(err, api.ErrJoinUndone) {
 			t.Fatalf("the fallen newcomer's post: %v, want ErrJoinUndone", err)
 		}
-		if msgs, _ := d.Messages(comm.ID, gid); slices.ContainsFunc(msgs, func(m Message) bool { return m.Text == "after" }) {
+		if msgs, _ := d.Messages(comm.ID, gid); slices.ContainsFunc(msgs, func(m api.Message) bool { return m.Text == "after" }) {
 			t.Fatal("the fallen newcomer reads what was posted after")
 		}
 	})

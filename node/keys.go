@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	mrand "math/rand/v2"
 	"time"
 
@@ -40,15 +41,6 @@ import (
 //     no admin online.
 //   - While a log is stale nothing is sealed under its old epoch: writes
 //     fail with ErrKeysRenewing until an admin rotates.
-
-// Errors of the key layer.
-var (
-	// ErrNoKeys: this node does not hold the keys of the group yet.
-	ErrNoKeys = errors.New("this device has not received the group's encryption keys yet; it asks members when it syncs")
-	// ErrKeysRenewing: the group's keys must be renewed after a removal
-	// before anything more is written; an admin does it when online.
-	ErrKeysRenewing = errors.New("the group's keys are being renewed after someone left; try again when an admin is online")
-)
 
 const keyringMeta = "e2ee/keyring"
 
@@ -102,10 +94,10 @@ func (n *Node) Seal(c *crdt.Community, o *crdt.Op) error {
 	}
 	e := st.Current[o.Log]
 	if e == nil {
-		return fmt.Errorf("%w (the group has no keys yet)", ErrNoKeys)
+		return fmt.Errorf("%w (the group has no keys yet)", api.ErrNoKeys)
 	}
 	if !n.keys.Has(e.ID) {
-		return ErrNoKeys
+		return api.ErrNoKeys
 	}
 	if o.Kind == crdt.KindRemove && e.Reason == crdt.RekeyRemoval && e.By == o.Author {
 		// The removal follows its own rotation and is sealed under the
@@ -115,7 +107,7 @@ func (n *Node) Seal(c *crdt.Community, o *crdt.Op) error {
 			e = all[len(all)-2]
 		}
 	} else if st.Stale(o.Log) {
-		return ErrKeysRenewing
+		return api.ErrKeysRenewing
 	}
 	if err := n.keys.Seal(o, e.ID); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/umbrella-p2p/umbrella/api"
 	"testing"
 	"testing/synctest"
 
@@ -16,7 +17,7 @@ func TestKeysNotHandedToTheLeftOut(t *testing.T) {
 		ctx := t.Context()
 		cut, ns, comm := splitCommunity(t, "Olivia", "Ben", "Cara")
 		a, b, c := ns[0], ns[1], ns[2]
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"math"
 	"slices"
 	"strings"
@@ -24,15 +25,6 @@ import (
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
-
-// DefaultInviteLifetime is how long a new invite link works.
-const DefaultInviteLifetime = 7 * 24 * time.Hour
-
-// DefaultGroupName is the name of the group every new community starts with.
-const DefaultGroupName = "General"
-
-// ErrNoPeer: none of an invite's addresses could be reached.
-var ErrNoPeer = errors.New("could not reach any member of the community")
 
 func (n *Node) millis() int64 { return n.now().UnixMilli() }
 
@@ -58,11 +50,11 @@ func (n *Node) author(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, bod
 
 // CreateCommunity creates a community owned by this node, with its
 // announcement group and a first group named General.
-func (n *Node) CreateCommunity(ctx context.Context, name string) (Community, error) {
+func (n *Node) CreateCommunity(ctx context.Context, name string) (api.Community, error) {
 	name = strings.TrimSpace(name)
 	body, err := crdt.EncodeBody(&crdt.GenesisBody{Name: name, Time: n.millis()})
 	if err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	// The genesis is sealed under the control log's first epoch, drawn
 	// before the community (and its id) exists; the founder's first rekey
@@ -71,48 +63,48 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (Community, err
 	n.keys.AddEpoch(e2ee.EpochKey{ID: e0, Secret: secret})
 	draft := crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body, Author: n.selfKey()}
 	if err := n.keys.Seal(&draft, e0); err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	genesis, err := crdt.Sign(draft, n.id)
 	if err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	cid := genesis.ID()
 	n.keys.Rebind(e0, cid)
 	if err := n.saveKeys(ctx); err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	n.rep.Expect(cid)
 	if _, err := n.rep.Ingest(ctx, genesis); err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	if err := n.publishPrekey(ctx, cid); err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	if err := n.writeEpoch(ctx, cid, crdt.ZeroID, e0, secret, crdt.RekeyInitial, nil); err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	if err := n.rotate(ctx, cid, cid, crdt.RekeyInitial, nil); err != nil { // the announcement group
-		return Community{}, err
+		return api.Community{}, err
 	}
 	if err := n.newSecret(ctx, cid); err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	if err := n.writeProfile(ctx, cid); err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
-	gb, err := crdt.EncodeBody(&crdt.GroupCreateBody{Name: DefaultGroupName, Policy: crdt.PolicyEveryone, Time: n.millis()})
+	gb, err := crdt.EncodeBody(&crdt.GroupCreateBody{Name: api.DefaultGroupName, Policy: crdt.PolicyEveryone, Time: n.millis()})
 	if err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	general, err := n.author(ctx, cid, crdt.ZeroID, crdt.KindGroupCreate, gb)
 	if err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	if err := n.rotate(ctx, cid, general.ID(), crdt.RekeyInitial, nil); err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
-	n.emit(Event{Kind: EventCommunities, Community: cid})
+	n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 	return n.community(cid)
 }
 
@@ -130,14 +122,14 @@ func (n *Node) writeProfile(ctx context.Context, cid crdt.ID) error {
 
 // community summarises community cid, with what is unread in the unmuted
 // groups the member is in.
-func (n *Node) community(cid crdt.ID) (Community, error) {
-	var out Community
+func (n *Node) community(cid crdt.ID) (api.Community, error) {
+	var out api.Community
 	var gids []crdt.ID
 	var counts []tally
 	self := n.selfKey()
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
-		out = Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String()}
+		out = api.Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String()}
 		if d := departed(st, self); d != nil {
 			out.Removed, out.RemovedBy, out.Left, out.JoinUndone = d.by != "", d.by, d.by == "" && !d.undone, d.undone
 		}
@@ -163,14 +155,14 @@ func (n *Node) community(cid crdt.ID) (Community, error) {
 }
 
 // Communities lists the communities this node holds, by name.
-func (n *Node) Communities() []Community {
-	var out []Community
+func (n *Node) Communities() []api.Community {
+	var out []api.Community
 	for _, cid := range n.rep.Communities() {
 		if c, err := n.community(cid); err == nil {
 			out = append(out, c)
 		}
 	}
-	slices.SortFunc(out, func(a, b Community) int {
+	slices.SortFunc(out, func(a, b api.Community) int {
 		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
 			return c
 		}
@@ -181,7 +173,7 @@ func (n *Node) Communities() []Community {
 
 // Members lists a community's members: owners, then admins, then members,
 // each by name.
-func (n *Node) Members(cid crdt.ID) ([]Member, error) {
+func (n *Node) Members(cid crdt.ID) ([]api.Member, error) {
 	var raw []*crdt.Member
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		raw = membersOf(c.State(), nil)
@@ -192,13 +184,13 @@ func (n *Node) Members(cid crdt.ID) ([]Member, error) {
 
 // GroupMembers lists a group's members like Members: everyone in the
 // community for the announcement group and groups open to everyone.
-func (n *Node) GroupMembers(cid, gid crdt.ID) ([]Member, error) {
+func (n *Node) GroupMembers(cid, gid crdt.ID) ([]api.Member, error) {
 	var raw []*crdt.Member
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		g, ok := st.Groups[gid]
 		if !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
 		raw = membersOf(st, g)
 		return nil
@@ -220,7 +212,7 @@ func membersOf(st *crdt.State, g *crdt.Group) []*crdt.Member {
 
 // memberList sorts members (owners, admins, members, each by name) and
 // describes them.
-func (n *Node) memberList(raw []*crdt.Member) []Member {
+func (n *Node) memberList(raw []*crdt.Member) []api.Member {
 	slices.SortFunc(raw, func(a, b *crdt.Member) int {
 		if a.Role != b.Role {
 			return int(b.Role) - int(a.Role)
@@ -235,9 +227,9 @@ func (n *Node) memberList(raw []*crdt.Member) []Member {
 		keys[i] = m.Key
 	}
 	safety := n.safetyNumbers(keys)
-	out := make([]Member, 0, len(raw))
+	out := make([]api.Member, 0, len(raw))
 	for i, m := range raw {
-		out = append(out, Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: safety[i], Online: n.online(m.Key)})
+		out = append(out, api.Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: safety[i], Online: n.online(m.Key)})
 	}
 	return out
 }
@@ -267,18 +259,9 @@ func displayName(m *crdt.Member) string {
 	return "Member " + p[len(p)-6:]
 }
 
-// InviteOptions shape a new invite link.
-type InviteOptions struct {
-	// Lifetime is how long the link works: 0 means DefaultInviteLifetime,
-	// a negative value means it never expires.
-	Lifetime time.Duration `json:"lifetime,omitempty"`
-	// MaxUses is how many people it admits; 0 means no limit.
-	MaxUses int `json:"max_uses,omitempty"`
-}
-
 // CreateInvite makes an invite link to community cid (admins). It carries
 // this node's current addresses.
-func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts InviteOptions) (string, error) {
+func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts api.InviteOptions) (string, error) {
 	c, err := n.community(cid)
 	if err != nil {
 		return "", err
@@ -289,7 +272,7 @@ func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts InviteOptions
 	var expires int64
 	switch {
 	case opts.Lifetime == 0:
-		expires = n.now().Add(DefaultInviteLifetime).Unix()
+		expires = n.now().Add(api.DefaultInviteLifetime).Unix()
 	case opts.Lifetime > 0:
 		expires = n.now().Add(opts.Lifetime).Unix()
 	}
@@ -340,21 +323,10 @@ func (n *Node) inviteRelays() []string {
 	return out
 }
 
-// Invite is a parsed and verified invite link.
-type Invite struct {
-	Community crdt.ID
-	Name      string
-	Expires   time.Time // zero: never
-	Addrs     []peer.AddrInfo
-	Relays    []peer.AddrInfo // relays through which the inviter may be reached
-	op        *crdt.Op
-	link      identity.InviteLink
-}
-
 // ParseInvite decodes an invite link and checks its signature, its key and
 // its expiry. It needs no network. An expired link's error matches both
 // identity.ErrBadLink and ErrInviteExpired.
-func (n *Node) ParseInvite(link string) (*Invite, error) {
+func (n *Node) ParseInvite(link string) (*api.Invite, error) {
 	inv, err := readInvite(link)
 	if err != nil {
 		return nil, err
@@ -362,20 +334,30 @@ func (n *Node) ParseInvite(link string) (*Invite, error) {
 	if err := n.checkExpiry(inv); err != nil {
 		return nil, err
 	}
-	return inv, nil
+	return &inv.Invite, nil
+}
+
+// invite is a parsed and verified invite link: what it says, where its
+// inviter may be reached, and what joining with it takes.
+type invite struct {
+	api.Invite
+	Addrs  []peer.AddrInfo
+	Relays []peer.AddrInfo // relays through which the inviter may be reached
+	op     *crdt.Op
+	link   identity.InviteLink
 }
 
 // checkExpiry fails if inv has expired by this node's clock.
-func (n *Node) checkExpiry(inv *Invite) error {
+func (n *Node) checkExpiry(inv *invite) error {
 	if !inv.Expires.IsZero() && n.now().After(inv.Expires) {
-		return fmt.Errorf("%w: %w on %s; ask for a new one", identity.ErrBadLink, ErrInviteExpired, inv.Expires.Format("Jan 2, 2006 15:04"))
+		return fmt.Errorf("%w: %w on %s; ask for a new one", identity.ErrBadLink, api.ErrInviteExpired, inv.Expires.Format("Jan 2, 2006 15:04"))
 	}
 	return nil
 }
 
 // readInvite decodes an invite link and checks its signature and its key,
 // not its expiry.
-func readInvite(link string) (*Invite, error) {
+func readInvite(link string) (*invite, error) {
 	l, err := identity.ParseInviteLink(link)
 	if err != nil {
 		return nil, err
@@ -409,7 +391,7 @@ func readInvite(link string) (*Invite, error) {
 		}
 		body.Name, body.Addrs, body.Relays = d.Name, d.Addrs, d.Relays
 	}
-	inv := &Invite{Community: op.CommunityID(), Name: body.Name, op: op, link: l}
+	inv := &invite{Invite: api.Invite{Community: op.CommunityID(), Name: body.Name}, op: op, link: l}
 	if body.Expires != 0 {
 		inv.Expires = time.Unix(body.Expires, 0)
 	}
@@ -449,7 +431,7 @@ func addrInfos(ss []string) []peer.AddrInfo {
 
 // Join redeems an invite link: it dials the addresses in the link, has a
 // member admit it, and pulls the community.
-func (n *Node) Join(ctx context.Context, link string) (Community, error) {
+func (n *Node) Join(ctx context.Context, link string) (api.Community, error) {
 	return n.JoinWithProgress(ctx, link, nil)
 }
 
@@ -467,18 +449,18 @@ func (n *Node) Join(ctx context.Context, link string) (Community, error) {
 // and, when the invite is the reason, ErrInviteExpired, ErrInviteRevoked,
 // ErrInviteUsedUp or ErrInviteLapsed. A link that does not check out wraps
 // identity.ErrBadLink (and ErrInviteExpired when it expired).
-func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(JoinProgress)) (Community, error) {
+func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(api.JoinProgress)) (api.Community, error) {
 	inv, err := readInvite(link)
 	if err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
-	report := func(p JoinProgress) {
+	report := func(p api.JoinProgress) {
 		if progress != nil {
 			p.Community = inv.Name
 			progress(p)
 		}
 	}
-	report(JoinProgress{Stage: JoinChecking})
+	report(api.JoinProgress{Stage: api.JoinChecking})
 	// An expired link admits no one new: the join op carries this node's
 	// clock, past the expiry, so no member can accept it. It is still
 	// sent, in case this node is a member that lost the community.
@@ -488,11 +470,11 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		return c, nil // already a member
 	}
 	if slices.Contains(n.peers.pending(), cid) {
-		return Community{ID: cid, Name: inv.Name, Role: RoleRequested}, nil // already asked
+		return api.Community{ID: cid, Name: inv.Name, Role: api.RoleRequested}, nil // already asked
 	}
 	join, err := n.joinOp(inv)
 	if err != nil {
-		return Community{}, err
+		return api.Community{}, err
 	}
 	n.rep.Expect(cid)
 	n.peers.addRelays(inv.Relays)
@@ -525,14 +507,14 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		if ai.ID == n.host.ID() {
 			continue
 		}
-		report(JoinProgress{Stage: JoinConnecting, Peer: shortPeer(ai.ID)})
+		report(api.JoinProgress{Stage: api.JoinConnecting, Peer: shortPeer(ai.ID)})
 		err := n.joinVia(ctx, ai, inv, join, report)
 		if errors.Is(err, errAwaitingApproval) {
 			n.peers.setJoining(cid, false, n.now())
 			n.peers.setPending(cid, true)
 			n.log.Info("asked to join; waiting for an admin", "community", cid.Short())
-			report(JoinProgress{Stage: JoinRequested})
-			return Community{ID: cid, Name: inv.Name, Role: RoleRequested}, nil
+			report(api.JoinProgress{Stage: api.JoinRequested})
+			return api.Community{ID: cid, Name: inv.Name, Role: api.RoleRequested}, nil
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -540,33 +522,33 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		}
 		n.peers.setJoining(cid, false, n.now())
 		if err := n.joinTopics(cid); err != nil {
-			return Community{}, err
+			return api.Community{}, err
 		}
 		if err := n.durable(ctx); err != nil { // the join op and what it brought
-			return Community{}, err
+			return api.Community{}, err
 		}
-		n.emit(Event{Kind: EventCommunities, Community: cid})
+		n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 		return n.community(cid)
 	}
 	if expired != nil {
 		refused = true
-		return Community{}, expired
+		return api.Community{}, expired
 	}
 	if len(errs) == 0 {
 		refused = true
-		return Community{}, fmt.Errorf("%w: the invite names no address to dial", ErrNoPeer)
+		return api.Community{}, fmt.Errorf("%w: the invite names no address to dial", api.ErrNoPeer)
 	}
 	for _, err := range errs {
-		if errors.Is(err, ErrJoinRefused) {
+		if errors.Is(err, api.ErrJoinRefused) {
 			refused = true
-			return Community{}, err // a member answered: that is the reason
+			return api.Community{}, err // a member answered: that is the reason
 		}
 	}
-	return Community{}, fmt.Errorf("%w: %w", ErrNoPeer, errors.Join(errs...))
+	return api.Community{}, fmt.Errorf("%w: %w", api.ErrNoPeer, errors.Join(errs...))
 }
 
 // joinOp signs this node's join op for inv: its only parent is the invite.
-func (n *Node) joinOp(inv *Invite) (*crdt.Op, error) {
+func (n *Node) joinOp(inv *invite) (*crdt.Op, error) {
 	n.mu.Lock()
 	name := n.name
 	n.mu.Unlock()
@@ -592,35 +574,15 @@ func shortPeer(p peer.ID) string {
 }
 
 var (
-	// ErrJoinRefused: a member of the community turned the join down, and
-	// says why (the invite expired, was revoked or is used up).
-	ErrJoinRefused      = errors.New("join refused")
 	errAwaitingApproval = errors.New("the join waits for an admin's approval")
-)
-
-// Why an invite does not admit; a join refused for one of these wraps it
-// as well as ErrJoinRefused.
-var (
-	// ErrInviteExpired: the invite's expiry has passed, by this node's
-	// clock or by the clock of the member asked to admit.
-	ErrInviteExpired = errors.New("the invite expired")
-	// ErrInviteRevoked: an admin revoked the invite, or it no longer
-	// stands because a removal of its maker undid it.
-	ErrInviteRevoked = errors.New("the invite was revoked")
-	// ErrInviteUsedUp: the invite has admitted as many people as it
-	// allows.
-	ErrInviteUsedUp = errors.New("the invite is used up")
-	// ErrInviteLapsed: the admin who made the invite is no longer an
-	// admin (was removed, demoted or left), so it admits no one.
-	ErrInviteLapsed = errors.New("the admin who made the invite is no longer an admin")
 )
 
 // joinReasons maps the wire's refusal reasons to errors.
 var joinReasons = map[uint8]error{
-	wire.JoinReasonExpired: ErrInviteExpired,
-	wire.JoinReasonRevoked: ErrInviteRevoked,
-	wire.JoinReasonUsedUp:  ErrInviteUsedUp,
-	wire.JoinReasonLapsed:  ErrInviteLapsed,
+	wire.JoinReasonExpired: api.ErrInviteExpired,
+	wire.JoinReasonRevoked: api.ErrInviteRevoked,
+	wire.JoinReasonUsedUp:  api.ErrInviteUsedUp,
+	wire.JoinReasonLapsed:  api.ErrInviteLapsed,
 }
 
 // remoteRefusal is what a member said when it refused a join: its words,
@@ -633,15 +595,10 @@ type remoteRefusal struct {
 func (r *remoteRefusal) Error() string { return r.text }
 func (r *remoteRefusal) Unwrap() error { return r.reason }
 
-// RoleRequested is the role Join reports for a community that admits by
-// approval: the node asked to join and becomes a member, by itself, once an
-// admin approves.
-const RoleRequested = "requested"
-
 // askToJoin dials ai and presents join: it returns nil once ai admitted it
 // (or, when the community admits by approval, recorded the request, which
 // resp says), and an error wrapping ErrJoinRefused when ai refused.
-func (n *Node) askToJoin(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op) (*wire.JoinResponse, error) {
+func (n *Node) askToJoin(ctx context.Context, ai peer.AddrInfo, inv *invite, join *crdt.Op) (*wire.JoinResponse, error) {
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := n.host.Connect(cctx, ai); err != nil {
@@ -652,7 +609,7 @@ func (n *Node) askToJoin(ctx context.Context, ai peer.AddrInfo, inv *Invite, joi
 		return nil, err
 	}
 	if resp.Error != "" {
-		return nil, fmt.Errorf("%w by %s: %w", ErrJoinRefused, ai.ID.ShortString(), &remoteRefusal{text: resp.Error, reason: joinReasons[resp.Reason]})
+		return nil, fmt.Errorf("%w by %s: %w", api.ErrJoinRefused, ai.ID.ShortString(), &remoteRefusal{text: resp.Error, reason: joinReasons[resp.Reason]})
 	}
 	return &resp, nil
 }
@@ -660,7 +617,7 @@ func (n *Node) askToJoin(ctx context.Context, ai peer.AddrInfo, inv *Invite, joi
 // joinVia joins through ai. Everything after ai's answer is safe to cut
 // short: a member that admitted this node (or already counted it a
 // member) answers the next try as admitted, whichever link it uses.
-func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op, report func(JoinProgress)) error {
+func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *invite, join *crdt.Op, report func(api.JoinProgress)) error {
 	resp, err := n.askToJoin(ctx, ai, inv, join)
 	if err != nil {
 		return err
@@ -676,14 +633,14 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *Invite, join 
 		}
 		return errAwaitingApproval
 	}
-	report(JoinProgress{Stage: JoinAdmitted})
+	report(api.JoinProgress{Stage: api.JoinAdmitted})
 	// Keys first, from the member that admitted us: the genesis and
 	// everything after it is sealed.
 	if _, err := n.fetchKeys(ctx, ai.ID, inv.Community); err != nil {
 		return fmt.Errorf("keys from %s: %w", ai.ID.ShortString(), err)
 	}
-	report(JoinProgress{Stage: JoinSyncing})
-	rc := &received{report: func(ops int) { report(JoinProgress{Stage: JoinSyncing, Ops: ops}) }}
+	report(api.JoinProgress{Stage: api.JoinSyncing})
+	rc := &received{report: func(ops int) { report(api.JoinProgress{Stage: api.JoinSyncing, Ops: ops}) }}
 	if err := n.pullCounting(ctx, ai.ID, inv.Community, rc); err != nil {
 		return fmt.Errorf("sync from %s: %w", ai.ID.ShortString(), err)
 	}
@@ -725,11 +682,11 @@ func (n *Node) sendMessage(ctx context.Context, cid, gid crdt.ID, text string, r
 	b := &crdt.MessageBody{Text: text, Time: n.millis()}
 	if err := n.rep.View(cid, func(c *crdt.Community) error {
 		if _, ok := c.State().Groups[gid]; !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
 		if !replyTo.IsZero() {
 			if t := c.Timeline(gid); t == nil || t.Get(replyTo) == nil {
-				return fmt.Errorf("message %s: %w", replyTo.Short(), ErrUnknownMessage)
+				return fmt.Errorf("message %s: %w", replyTo.Short(), api.ErrUnknownMessage)
 			}
 			b.ReplyTo = idBytes(replyTo)
 		}
@@ -779,9 +736,6 @@ func mentions(st *crdt.State, text string) [][]byte {
 	}
 	return out
 }
-
-// ErrUnknownGroup: the community has no such group.
-var ErrUnknownGroup = errors.New("no such group in this community")
 
 // SetName changes the display name, locally and in every community.
 func (n *Node) SetName(ctx context.Context, name string) error {

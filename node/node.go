@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -183,12 +184,12 @@ func Init(home, name string) error {
 }
 
 // LoadSelf reads the identity in home without starting a node; Addrs is empty.
-func LoadSelf(home string) (Self, error) {
+func LoadSelf(home string) (api.Self, error) {
 	id, err := identity.Load(home)
 	if err != nil {
-		return Self{}, err
+		return api.Self{}, err
 	}
-	return Self{PeerID: id.PeerID().String(), Name: id.Name}, nil
+	return api.Self{PeerID: id.PeerID().String(), Name: id.Name}, nil
 }
 
 // Node is a running Umbrella member node.
@@ -220,10 +221,10 @@ type Node struct {
 	reachCh  chan struct{}            // signalled when reach changes
 
 	resMu        sync.Mutex
-	reservations map[peer.ID]reservation // relay slots held; guarded by resMu
-	lastSync     map[crdt.ID]SyncStats   // guarded by mu
-	secrets      map[crdt.ID][]byte      // topic secrets; guarded by mu
-	sessions     *sessionSlots           // reconciliations being answered
+	reservations map[peer.ID]reservation   // relay slots held; guarded by resMu
+	lastSync     map[crdt.ID]api.SyncStats // guarded by mu
+	secrets      map[crdt.ID][]byte        // topic secrets; guarded by mu
+	sessions     *sessionSlots             // reconciliations being answered
 	peers        *peerBook
 
 	topicCommunity sync.Map // topic name → crdt.ID, read by the gossip peer filter
@@ -280,7 +281,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
-		lastSync: map[crdt.ID]SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
+		lastSync: map[crdt.ID]api.SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{},
 		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
 		published: map[string]time.Time{}, owed: map[owedNudge]struct{}{}, owedCh: make(chan struct{}, 1),
@@ -335,7 +336,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.host.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) { n.onConnect(c.RemotePeer()) },
 		DisconnectedF: func(network.Network, network.Conn) {
-			n.emit(Event{Kind: EventPeers}) // the network indicator may change
+			n.emit(api.Event{Kind: api.EventPeers}) // the network indicator may change
 		},
 	})
 	for _, cid := range n.rep.Communities() {
@@ -455,7 +456,7 @@ func (n *Node) watchReachability(sub event.Subscription) {
 		default:
 		}
 		n.log.Info("reachability", "now", r.String())
-		n.emit(Event{Kind: EventPeers})
+		n.emit(api.Event{Kind: api.EventPeers})
 	})
 }
 
@@ -530,12 +531,12 @@ func (n *Node) Close() error {
 }
 
 // Self describes the local node.
-func (n *Node) Self() Self {
+func (n *Node) Self() api.Self {
 	n.mu.Lock()
 	name := n.name
 	n.mu.Unlock()
 	self := n.selfKey()
-	return Self{PeerID: n.host.ID().String(), Name: name, Addrs: n.fullAddrs(), SafetyNumber: n.safety.numbers([]crdt.PublicKey{self})[0]}
+	return api.Self{PeerID: n.host.ID().String(), Name: name, Addrs: n.fullAddrs(), SafetyNumber: n.safety.numbers([]crdt.PublicKey{self})[0]}
 }
 
 func (n *Node) fullAddrs() []string {
@@ -548,7 +549,7 @@ func (n *Node) fullAddrs() []string {
 
 func (n *Node) now() time.Time { return n.cfg.Now() }
 
-var _ API = (*Node)(nil)
+var _ api.API = (*Node)(nil)
 
 // keyOf returns the crdt public key of a peer, or false for a non-Ed25519 peer.
 func keyOf(p peer.ID) (crdt.PublicKey, bool) {

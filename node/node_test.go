@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"log/slog"
 	"os"
 	"slices"
@@ -161,11 +162,11 @@ func general(t testing.TB, n *Node, cid crdt.ID) crdt.ID {
 		t.Fatal(err)
 	}
 	for _, g := range gs {
-		if g.Kind == GroupRegular && g.Name == DefaultGroupName {
+		if g.Kind == api.GroupRegular && g.Name == api.DefaultGroupName {
 			return g.ID
 		}
 	}
-	t.Fatalf("no %s group in %v", DefaultGroupName, gs)
+	t.Fatalf("no %s group in %v", api.DefaultGroupName, gs)
 	return crdt.ID{}
 }
 
@@ -190,7 +191,7 @@ func TestThreeNodesConverge(t *testing.T) {
 		if comm.Role != "owner" || comm.Members != 1 {
 			t.Fatalf("new community: %+v", comm)
 		}
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,7 +284,7 @@ func TestJoinErrors(t *testing.T) {
 		defer a.Close()
 		defer b.Close()
 		comm, _ := a.CreateCommunity(ctx, "Glow Team")
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +302,7 @@ func TestJoinErrors(t *testing.T) {
 		}
 		// An expired link: a's clock moves past the expiry.
 		a.skew.Store(int64(-8 * 24 * time.Hour))
-		old, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		old, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

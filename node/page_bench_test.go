@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -63,7 +64,7 @@ func openBigGroup(tb testing.TB, posts int) *bigGroup {
 	}
 	cid := comm.ID
 	gid := general(tb, n, cid)
-	link, err := n.CreateInvite(ctx, cid, InviteOptions{Lifetime: -1})
+	link, err := n.CreateInvite(ctx, cid, api.InviteOptions{Lifetime: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"strings"
 	"time"
@@ -232,7 +233,7 @@ func nameOf(st *crdt.State, k crdt.PublicKey) string {
 }
 
 // message converts the i-th post of s.
-func (s *shownList) message(nm *namer, self crdt.PublicKey, i int) Message {
+func (s *shownList) message(nm *namer, self crdt.PublicKey, i int) api.Message {
 	m := messageOf(nm, self, s.at(i))
 	m.Index = i
 	if m.ReplyTo != nil {
@@ -242,13 +243,13 @@ func (s *shownList) message(nm *namer, self crdt.PublicKey, i int) Message {
 }
 
 // quote is what a reply to post id shows of it.
-func (s *shownList) quote(nm *namer, id crdt.ID) *Quote {
+func (s *shownList) quote(nm *namer, id crdt.ID) *api.Quote {
 	i := s.indexOf(id)
 	if i < 0 {
-		return &Quote{ID: id, Missing: true, Index: -1}
+		return &api.Quote{ID: id, Missing: true, Index: -1}
 	}
 	p := s.at(i)
-	return &Quote{ID: id, AuthorName: nm.name(p.Author), Text: firstRunes(p.Text, QuoteRunes), Deleted: p.Deleted, Hidden: p.Hidden != nil, Index: i}
+	return &api.Quote{ID: id, AuthorName: nm.name(p.Author), Text: firstRunes(p.Text, api.QuoteRunes), Deleted: p.Deleted, Hidden: p.Hidden != nil, Index: i}
 }
 
 // firstRunes returns the first n runes of s.
@@ -263,8 +264,8 @@ func firstRunes(s string, n int) string {
 	return s
 }
 
-func messageOf(nm *namer, self crdt.PublicKey, p *crdt.Post) Message {
-	m := Message{ID: p.ID, Kind: p.Kind.String(), Author: nm.peer(p.Author), AuthorName: nm.name(p.Author),
+func messageOf(nm *namer, self crdt.PublicKey, p *crdt.Post) api.Message {
+	m := api.Message{ID: p.ID, Kind: p.Kind.String(), Author: nm.peer(p.Author), AuthorName: nm.name(p.Author),
 		Text: p.Text, Time: time.UnixMilli(p.Time), Mine: p.Author == self, Edited: p.Edited,
 		Deleted: p.Deleted, Pinned: p.Pinned}
 	if !p.ReplyTo.IsZero() {
@@ -282,7 +283,7 @@ func messageOf(nm *namer, self crdt.PublicKey, p *crdt.Post) Message {
 		m.Hidden = strings.TrimPrefix(p.Hidden.Error(), crdt.ErrHidden.Error()+": ")
 	}
 	for _, r := range p.Reactions {
-		rr := Reaction{Emoji: r.Emoji, Count: len(r.By)}
+		rr := api.Reaction{Emoji: r.Emoji, Count: len(r.By)}
 		for _, k := range r.By {
 			rr.By = append(rr.By, nm.name(k))
 			rr.Mine = rr.Mine || k == self
@@ -290,13 +291,13 @@ func messageOf(nm *namer, self crdt.PublicKey, p *crdt.Post) Message {
 		m.Reactions = append(m.Reactions, rr)
 	}
 	if pv := p.Poll; pv != nil {
-		pl := &Poll{Question: pv.Question, Multi: pv.Multi, Closed: pv.Closed, Voters: pv.Voters}
+		pl := &api.Poll{Question: pv.Question, Multi: pv.Multi, Closed: pv.Closed, Voters: pv.Voters}
 		if pv.Closes != 0 {
 			t := time.UnixMilli(pv.Closes)
 			pl.Closes = &t
 		}
 		for i, opt := range pv.Options {
-			po := PollOption{Text: opt, By: []string{}}
+			po := api.PollOption{Text: opt, By: []string{}}
 			for _, k := range pv.Votes[i] {
 				po.By = append(po.By, nm.name(k))
 				if k == self {
@@ -317,7 +318,7 @@ func (n *Node) inGroup(cid, gid crdt.ID, fn func(c *crdt.Community, g *crdt.Grou
 		st := c.State()
 		g, ok := st.Groups[gid]
 		if !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
 		return fn(c, g, n.shown(c, gid), newNamer(st))
 	})
@@ -325,7 +326,7 @@ func (n *Node) inGroup(cid, gid crdt.ID, fn func(c *crdt.Community, g *crdt.Grou
 
 // window returns messages [from, from+limit) of the display list (from < 0:
 // the last limit), and what FirstUnread needs.
-func (n *Node) window(cid, gid crdt.ID, from, limit int) (page Page, read readPoint, err error) {
+func (n *Node) window(cid, gid crdt.ID, from, limit int) (page api.Page, read readPoint, err error) {
 	self := n.selfKey()
 	err = n.inGroup(cid, gid, func(c *crdt.Community, g *crdt.Group, s *shownList, nm *namer) error {
 		total := s.len()
@@ -337,7 +338,7 @@ func (n *Node) window(cid, gid crdt.ID, from, limit int) (page Page, read readPo
 		if limit < total-from {
 			end = from + limit
 		}
-		page = Page{Total: total, From: from, Messages: make([]Message, 0, end-from), FirstUnread: -1}
+		page = api.Page{Total: total, From: from, Messages: make([]api.Message, 0, end-from), FirstUnread: -1}
 		for i := from; i < end; i++ {
 			page.Messages = append(page.Messages, s.message(nm, self, i))
 		}
@@ -358,12 +359,12 @@ type readPoint struct {
 // MaxPage) from index from of its display order, the same list Messages
 // returns; a negative from means the last limit. Each has its Index, and
 // a reply its Quote.
-func (n *Node) MessagePage(cid, gid crdt.ID, from, limit int) (Page, error) {
-	limit = min(max(limit, 1), MaxPage)
+func (n *Node) MessagePage(cid, gid crdt.ID, from, limit int) (api.Page, error) {
+	limit = min(max(limit, 1), api.MaxPage)
 	loc := n.localGroup(cid, gid)
 	page, read, err := n.window(cid, gid, from, limit)
 	if err != nil {
-		return Page{}, err
+		return api.Page{}, err
 	}
 	if r := loc.readCount(read.before); read.joined && r < len(read.others) {
 		page.FirstUnread = int(read.others[r])
@@ -374,19 +375,19 @@ func (n *Node) MessagePage(cid, gid crdt.ID, from, limit int) (Page, error) {
 // Messages returns a group's messages and polls in the deterministic display
 // order, with edits, deletions, reactions, votes, pins and hidden-by-removal
 // marks folded in.
-func (n *Node) Messages(cid, gid crdt.ID) ([]Message, error) {
+func (n *Node) Messages(cid, gid crdt.ID) ([]api.Message, error) {
 	page, _, err := n.window(cid, gid, 0, int(^uint(0)>>1))
 	return page.Messages, err
 }
 
 // Message returns one message or poll of a group.
-func (n *Node) Message(cid, gid, id crdt.ID) (Message, error) {
-	var m Message
+func (n *Node) Message(cid, gid, id crdt.ID) (api.Message, error) {
+	var m api.Message
 	self := n.selfKey()
 	err := n.inGroup(cid, gid, func(_ *crdt.Community, _ *crdt.Group, s *shownList, nm *namer) error {
 		i := s.indexOf(id)
 		if i < 0 {
-			return fmt.Errorf("message %s: %w", id.Short(), ErrUnknownMessage)
+			return fmt.Errorf("message %s: %w", id.Short(), api.ErrUnknownMessage)
 		}
 		m = s.message(nm, self, i)
 		return nil
@@ -395,8 +396,8 @@ func (n *Node) Message(cid, gid, id crdt.ID) (Message, error) {
 }
 
 // Pinned returns a group's pinned messages, oldest pin first.
-func (n *Node) Pinned(cid, gid crdt.ID) ([]Message, error) {
-	out := []Message{}
+func (n *Node) Pinned(cid, gid crdt.ID) ([]api.Message, error) {
+	out := []api.Message{}
 	self := n.selfKey()
 	err := n.inGroup(cid, gid, func(_ *crdt.Community, _ *crdt.Group, s *shownList, nm *namer) error {
 		for _, id := range s.fold.View().Pinned {
@@ -413,13 +414,13 @@ func (n *Node) Pinned(cid, gid crdt.ID) ([]Message, error) {
 // group whose text, poll question or options, or author name contains
 // query, ignoring case, newest first. Deleted and hidden messages are
 // skipped.
-func (n *Node) Search(cid, gid crdt.ID, query string, limit int) ([]Message, error) {
+func (n *Node) Search(cid, gid crdt.ID, query string, limit int) ([]api.Message, error) {
 	q := strings.ToLower(strings.TrimSpace(query))
 	if q == "" {
 		return nil, fmt.Errorf("%w: nothing to search for", crdt.ErrInvalid)
 	}
-	limit = min(max(limit, 1), MaxPage)
-	out := []Message{}
+	limit = min(max(limit, 1), api.MaxPage)
+	out := []api.Message{}
 	self := n.selfKey()
 	err := n.inGroup(cid, gid, func(_ *crdt.Community, _ *crdt.Group, s *shownList, nm *namer) error {
 		byName := map[crdt.PublicKey]bool{}

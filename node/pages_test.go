@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"reflect"
 	"slices"
 	"testing"
@@ -14,7 +15,7 @@ import (
 )
 
 // page is MessagePage that must succeed.
-func page(t *testing.T, n *Node, cid, gid crdt.ID, from, limit int) Page {
+func page(t *testing.T, n *Node, cid, gid crdt.ID, from, limit int) api.Page {
 	t.Helper()
 	p, err := n.MessagePage(cid, gid, from, limit)
 	if err != nil {
@@ -23,7 +24,7 @@ func page(t *testing.T, n *Node, cid, gid crdt.ID, from, limit int) Page {
 	return p
 }
 
-func pageTexts(p Page) []string {
+func pageTexts(p api.Page) []string {
 	var out []string
 	for _, m := range p.Messages {
 		out = append(out, m.Text)
@@ -32,7 +33,7 @@ func pageTexts(p Page) []string {
 }
 
 // groupOf returns group gid as n's Groups lists it.
-func groupOf(t *testing.T, n *Node, cid, gid crdt.ID) Group {
+func groupOf(t *testing.T, n *Node, cid, gid crdt.ID) api.Group {
 	t.Helper()
 	gs, err := n.Groups(cid)
 	if err != nil {
@@ -44,10 +45,10 @@ func groupOf(t *testing.T, n *Node, cid, gid crdt.ID) Group {
 		}
 	}
 	t.Fatalf("no group %s", gid.Short())
-	return Group{}
+	return api.Group{}
 }
 
-func communityOf(t *testing.T, n *Node, cid crdt.ID) Community {
+func communityOf(t *testing.T, n *Node, cid crdt.ID) api.Community {
 	t.Helper()
 	for _, c := range n.Communities() {
 		if c.ID == cid {
@@ -55,7 +56,7 @@ func communityOf(t *testing.T, n *Node, cid crdt.ID) Community {
 		}
 	}
 	t.Fatalf("no community %s", cid.Short())
-	return Community{}
+	return api.Community{}
 }
 
 // TestMessagePage: pages are windows of the list Messages returns, with
@@ -114,7 +115,7 @@ func TestMessagePage(t *testing.T) {
 			t.Fatalf("%d messages, want 14", len(all))
 		}
 		// The whole list, page by page, is Messages.
-		var joined []Message
+		var joined []api.Message
 		for from := 0; from < len(all); from += 3 {
 			p := page(t, a.Node, comm.ID, gid, from, 3)
 			if p.Total != len(all) || p.From != from {
@@ -140,24 +141,24 @@ func TestMessagePage(t *testing.T) {
 		if p := page(t, a.Node, comm.ID, gid, 3, 0); len(p.Messages) != 1 || p.Messages[0].Text != "tip 3" {
 			t.Fatalf("limit 0 is clamped to 1: %q", pageTexts(p))
 		}
-		if p := page(t, a.Node, comm.ID, gid, 0, MaxPage+1000); len(p.Messages) != 14 {
+		if p := page(t, a.Node, comm.ID, gid, 0, api.MaxPage+1000); len(p.Messages) != 14 {
 			t.Fatalf("a huge limit: %d messages", len(p.Messages))
 		}
 		if p := page(t, a.Node, comm.ID, gid, 20, 5); len(p.Messages) != 0 || p.Total != 14 {
 			t.Fatalf("past the end: %+v", p)
 		}
-		if _, err := a.MessagePage(comm.ID, crdt.ID{9}, 0, 5); !errors.Is(err, ErrUnknownGroup) {
+		if _, err := a.MessagePage(comm.ID, crdt.ID{9}, 0, 5); !errors.Is(err, api.ErrUnknownGroup) {
 			t.Fatalf("unknown group: %v", err)
 		}
 		// Quotes.
-		byID := map[crdt.ID]Message{}
+		byID := map[crdt.ID]api.Message{}
 		for _, m := range all {
 			byID[m.ID] = m
 		}
 		if q := byID[r1].Quote; q == nil || q.ID != ids[2] || q.Text != "tip 2" || q.AuthorName != "Olivia" || q.Index != 2 || q.Deleted || q.Missing {
 			t.Fatalf("quote of tip 2: %+v", q)
 		}
-		if q := byID[r2].Quote; q == nil || q.Text != firstRunes(long, QuoteRunes) || len([]rune(q.Text)) != QuoteRunes || q.AuthorName != "Ben" {
+		if q := byID[r2].Quote; q == nil || q.Text != firstRunes(long, api.QuoteRunes) || len([]rune(q.Text)) != api.QuoteRunes || q.AuthorName != "Ben" {
 			t.Fatalf("quote of the long message: %+v", q)
 		}
 		if q := byID[r3].Quote; q == nil || !q.Deleted || q.Text != "" || q.Index != 4 {
@@ -194,7 +195,7 @@ func TestMessagePageSeesChanges(t *testing.T) {
 		ctx := t.Context()
 		cut, ns, comm := splitCommunity(t, "Olivia", "Dana", "Ben")
 		a, d, b := ns[0], ns[1], ns[2]
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		for _, n := range []*testNode{d, b} {
 			if _, err := n.Join(ctx, link); err != nil {
 				t.Fatal(err)
@@ -214,10 +215,10 @@ func TestMessagePageSeesChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		last := func() Message {
+		last := func() api.Message {
 			p := page(t, a.Node, comm.ID, gid, -1, 1)
 			if len(p.Messages) == 0 {
-				return Message{}
+				return api.Message{}
 			}
 			return p.Messages[0]
 		}
@@ -259,7 +260,7 @@ func TestMessagePageSeesChanges(t *testing.T) {
 			return m.ID == id3 && m.Hidden != "" && m.Text == ""
 		})
 		all, _ := a.Messages(comm.ID, gid)
-		if p := page(t, a.Node, comm.ID, gid, 0, MaxPage); !reflect.DeepEqual(p.Messages, all) {
+		if p := page(t, a.Node, comm.ID, gid, 0, api.MaxPage); !reflect.DeepEqual(p.Messages, all) {
 			t.Fatal("the page and Messages differ after the changes")
 		}
 	})
@@ -282,7 +283,7 @@ func TestUnread(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if _, err := b.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}
@@ -330,7 +331,7 @@ func TestUnread(t *testing.T) {
 		if err := b.SetMuted(ctx, comm.ID, comm.ID, true); err != nil {
 			t.Fatal(err)
 		}
-		got := map[EventKind]int{}
+		got := map[api.EventKind]int{}
 		for len(events) > 0 {
 			e := <-events
 			if e.Community == comm.ID {
@@ -338,7 +339,7 @@ func TestUnread(t *testing.T) {
 			}
 		}
 		stop()
-		if got[EventGroups] != 2 || got[EventCommunities] != 2 {
+		if got[api.EventGroups] != 2 || got[api.EventCommunities] != 2 {
 			t.Fatalf("events after MarkRead and SetMuted: %v", got)
 		}
 		events, stop = b.Subscribe()
@@ -406,7 +407,7 @@ func TestUnread(t *testing.T) {
 		if p := page(t, c.Node, comm.ID, gid, -1, 10); p.FirstUnread != 6 {
 			t.Fatalf("the newcomer's first unread: %d", p.FirstUnread)
 		}
-		if err := c.MarkRead(ctx, comm.ID, crdt.ID{7}); !errors.Is(err, ErrUnknownGroup) {
+		if err := c.MarkRead(ctx, comm.ID, crdt.ID{7}); !errors.Is(err, api.ErrUnknownGroup) {
 			t.Fatalf("MarkRead of an unknown group: %v", err)
 		}
 	})
@@ -420,7 +421,7 @@ func TestHistoryHiddenQuote(t *testing.T) {
 		ctx := t.Context()
 		a, b, c, comm := ownerAndMember(t)
 		gid := general(t, a.Node, comm.ID)
-		if err := a.UpdateSettings(ctx, comm.ID, Settings{Name: "Glow Team", HideHistory: true}); err != nil {
+		if err := a.UpdateSettings(ctx, comm.ID, api.Settings{Name: "Glow Team", HideHistory: true}); err != nil {
 			t.Fatal(err)
 		}
 		old, err := a.Post(ctx, comm.ID, gid, "before Chloe came")
@@ -428,7 +429,7 @@ func TestHistoryHiddenQuote(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.skew.Store(int64(time.Minute))
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if _, err := c.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}
@@ -480,7 +481,7 @@ func TestSearchAndPinned(t *testing.T) {
 		uber := post(a, "Über-Angebot für Kunden")
 		ben := post(b, "Hello everyone")
 		waitFor(t, a.Node, "a to get b's post", func() bool { _, err := a.Message(comm.ID, gid, ben); return err == nil })
-		ids := func(ms []Message) []crdt.ID {
+		ids := func(ms []api.Message) []crdt.ID {
 			var out []crdt.ID
 			for _, m := range ms {
 				out = append(out, m.ID)
@@ -542,7 +543,7 @@ func TestGroupMembers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		a, b, c, comm := ownerAndMember(t)
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if _, err := c.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}
@@ -555,7 +556,7 @@ func TestGroupMembers(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, a.Node, "a to see b in the group", func() bool { return groupOf(t, a.Node, comm.ID, g.ID).Members == 2 })
-		names := func(ms []Member) []string {
+		names := func(ms []api.Member) []string {
 			var out []string
 			for _, m := range ms {
 				out = append(out, m.Name)
@@ -578,7 +579,7 @@ func TestGroupMembers(t *testing.T) {
 		if g := groupOf(t, a.Node, comm.ID, gid); g.Members != 3 {
 			t.Fatalf("General has %d members", g.Members)
 		}
-		if _, err := a.GroupMembers(comm.ID, crdt.ID{5}); !errors.Is(err, ErrUnknownGroup) {
+		if _, err := a.GroupMembers(comm.ID, crdt.ID{5}); !errors.Is(err, api.ErrUnknownGroup) {
 			t.Fatalf("unknown group: %v", err)
 		}
 		online := func(n *Node, name string) bool {

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"strings"
 	"time"
@@ -104,7 +105,7 @@ func (n *Node) keepReservations() {
 		n.resMu.Unlock()
 		held++
 		n.log.Info("holding a relay slot", "relay", r.ID, "until", res.Expiration.Format(time.RFC3339))
-		n.emit(Event{Kind: EventPeers})
+		n.emit(api.Event{Kind: api.EventPeers})
 	}
 }
 
@@ -150,48 +151,9 @@ func isRelayed(c network.Conn) bool {
 	return err == nil
 }
 
-// PeerStatus describes one connected peer.
-type PeerStatus struct {
-	PeerID string `json:"peer_id"`
-	// Name is the peer's display name in a shared community, if any.
-	Name string `json:"name,omitempty"`
-	// Relayed: every connection to the peer runs through a relay; false
-	// means at least one is direct (possibly after hole punching).
-	Relayed bool     `json:"relayed"`
-	Addrs   []string `json:"addrs"`
-	// Communities lists the shared communities' ids.
-	Communities []string `json:"communities,omitempty"`
-}
-
-// CommunitySync describes how up to date one community is.
-type CommunitySync struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	// State: "synced" (a pull completed within the sync interval and no
-	// pull runs), "syncing" (a pull runs), or "offline" (no member is
-	// connected).
-	State    string     `json:"state"`
-	Members  int        `json:"members_online"`
-	LastSync *SyncStats `json:"last_sync,omitempty"`
-	Live     bool       `json:"live"` // has the topic secret: gets live messages by gossip
-}
-
-// Status is what `umbrellad status` and the desktop indicator show.
-type Status struct {
-	PeerID string `json:"peer_id"`
-	// Network: "online" (some peer connected), "syncing" (a pull runs) or
-	// "offline" (no peer connected).
-	Network     string          `json:"network"`
-	Reachable   string          `json:"reachability"` // public, private or unknown, as AutoNAT last found
-	Addrs       []string        `json:"addrs"`
-	Relays      []string        `json:"relays,omitempty"` // relays this node may use
-	Peers       []PeerStatus    `json:"peers"`
-	Communities []CommunitySync `json:"communities"`
-}
-
 // Status reports this node's network and sync state.
-func (n *Node) Status() Status {
-	st := Status{PeerID: n.host.ID().String(), Addrs: n.fullAddrs(), Reachable: n.reachability(), Peers: []PeerStatus{}, Communities: []CommunitySync{}}
+func (n *Node) Status() api.Status {
+	st := api.Status{PeerID: n.host.ID().String(), Addrs: n.fullAddrs(), Reachable: n.reachability(), Peers: []api.PeerStatus{}, Communities: []api.CommunitySync{}}
 	for _, r := range n.relays() {
 		for _, a := range r.Addrs {
 			st.Relays = append(st.Relays, a.String()+"/p2p/"+r.ID.String())
@@ -208,7 +170,7 @@ func (n *Node) Status() Status {
 	n.mu.Unlock()
 	peers := n.host.Network().Peers()
 	for _, cid := range n.rep.Communities() {
-		cs := CommunitySync{ID: cid.String()}
+		cs := api.CommunitySync{ID: cid.String()}
 		_ = n.rep.View(cid, func(c *crdt.Community) error {
 			s := c.State()
 			cs.Name = s.Name
@@ -238,7 +200,7 @@ func (n *Node) Status() Status {
 		st.Communities = append(st.Communities, cs)
 	}
 	for _, p := range peers {
-		ps := PeerStatus{PeerID: p.String(), Name: names[p], Relayed: true, Communities: shared[p], Addrs: []string{}}
+		ps := api.PeerStatus{PeerID: p.String(), Name: names[p], Relayed: true, Communities: shared[p], Addrs: []string{}}
 		for _, c := range n.host.Network().ConnsToPeer(p) {
 			ps.Addrs = append(ps.Addrs, c.RemoteMultiaddr().String())
 			if !isRelayed(c) {
@@ -247,7 +209,7 @@ func (n *Node) Status() Status {
 		}
 		st.Peers = append(st.Peers, ps)
 	}
-	slices.SortFunc(st.Peers, func(a, b PeerStatus) int { return strings.Compare(a.PeerID, b.PeerID) })
+	slices.SortFunc(st.Peers, func(a, b api.PeerStatus) int { return strings.Compare(a.PeerID, b.PeerID) })
 	switch {
 	case syncing:
 		st.Network = "syncing"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"sync"
 	"time"
 
@@ -50,20 +51,9 @@ func (n *Node) readableSet(cid crdt.ID, k crdt.PublicKey) *reconcile.Set {
 	return reconcile.NewSet(items)
 }
 
-// SyncStats describes the last pull from a peer: one or more
-// reconciliation sessions, then fetches.
-type SyncStats struct {
-	Peer     string    `json:"peer"`
-	At       time.Time `json:"at"`
-	Sessions int       `json:"sessions"`
-	// RoundTrips is the most any session took (messages this node sent).
-	RoundTrips int `json:"round_trips"`
-	Missing    int `json:"missing"` // ops found missing, over all sessions
-}
-
 // reconcileWith runs one reconciliation with p as the initiator and
 // returns the items this node lacks.
-func (n *Node) reconcileWith(ctx context.Context, p peer.ID, cid crdt.ID, stats *SyncStats) (need []reconcile.Item, err error) {
+func (n *Node) reconcileWith(ctx context.Context, p peer.ID, cid crdt.ID, stats *api.SyncStats) (need []reconcile.Item, err error) {
 	self, _ := keyOf(n.host.ID())
 	set := n.readableSet(cid, self)
 	ctx, cancel := context.WithTimeout(ctx, streamTimeout)
@@ -130,7 +120,7 @@ func (n *Node) processTurn(p peer.ID, set *reconcile.Set, raw []byte) (*reconcil
 	return nil, reconcile.Result{}, fmt.Errorf("peer %s: %w", p.ShortString(), err)
 }
 
-func (n *Node) noteSync(cid crdt.ID, s SyncStats) {
+func (n *Node) noteSync(cid crdt.ID, s api.SyncStats) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.lastSync[cid] = s
@@ -138,7 +128,7 @@ func (n *Node) noteSync(cid crdt.ID, s SyncStats) {
 
 // LastSync returns the last pull this node completed for community cid,
 // if any.
-func (n *Node) LastSync(cid crdt.ID) (SyncStats, bool) {
+func (n *Node) LastSync(cid crdt.ID) (api.SyncStats, bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	s, ok := n.lastSync[cid]

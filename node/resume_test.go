@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -12,7 +13,7 @@ import (
 
 // founderWhoPosted starts a simulated network and Olivia, who founds Glow
 // Team and posts "before" in General.
-func founderWhoPosted(t *testing.T) (*simNet, *testNode, Community, crdt.ID) {
+func founderWhoPosted(t *testing.T) (*simNet, *testNode, api.Community, crdt.ID) {
 	t.Helper()
 	sn := newSimNet(t)
 	a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
@@ -37,7 +38,7 @@ func TestJoinCutShortResumesByItself(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		sn, a, comm, gid := founderWhoPosted(t)
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{MaxUses: 1})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{MaxUses: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,8 +46,8 @@ func TestJoinCutShortResumesByItself(t *testing.T) {
 		home, st := t.TempDir(), store.NewMemory()
 		b := sn.start(home, "Ben", st)
 		jctx, cut := context.WithCancel(ctx)
-		_, err = b.JoinWithProgress(jctx, link, func(p JoinProgress) {
-			if p.Stage == JoinAdmitted {
+		_, err = b.JoinWithProgress(jctx, link, func(p api.JoinProgress) {
+			if p.Stage == api.JoinAdmitted {
 				cut() // the join stops here, as when the app is closed
 			}
 		})

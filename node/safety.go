@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/umbrella-p2p/umbrella/api"
 	"runtime"
 	"sync"
 
@@ -119,7 +120,7 @@ func (n *Node) safetyNumbers(keys []crdt.PublicKey) []string {
 				n.safety.mu.Lock()
 				n.safety.filling = false
 				n.safety.mu.Unlock()
-				n.emit(Event{Kind: EventPeers})
+				n.emit(api.Event{Kind: api.EventPeers})
 			}()
 		}
 	}

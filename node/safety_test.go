@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/umbrella-p2p/umbrella/api"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -102,7 +103,7 @@ func TestSafetyNumbersLazyForBigLists(t *testing.T) {
 			}
 		}
 		for e := range events {
-			if e.Kind == EventPeers {
+			if e.Kind == api.EventPeers {
 				break
 			}
 		}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -45,7 +46,7 @@ func TestPartitionsHealSlow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		link, err := owner.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := owner.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +137,7 @@ func TestRelayThroughThirdMember(t *testing.T) {
 			t.Fatal(err)
 		}
 		gid := general(t, a.Node, comm.ID)
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if _, err := c.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +153,7 @@ func TestRelayThroughThirdMember(t *testing.T) {
 		a.Close() // a leaves before b ever arrives
 
 		// b joins through c's invite, posts, and leaves.
-		blink, err := c.CreateInvite(ctx, comm.ID, InviteOptions{})
+		blink, err := c.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/umbrella-p2p/umbrella/api"
 	"io"
 	"testing"
 	"testing/synctest"
@@ -36,7 +37,7 @@ func TestIdleStreamsDoNotStallReconciliation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		link, err := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

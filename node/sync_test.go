@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -28,7 +29,7 @@ func TestOfflineMemberCatchesUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		link, _ := a.CreateInvite(ctx, comm.ID, InviteOptions{})
+		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if _, err := b.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -190,7 +191,7 @@ func (r *received) add(k int) {
 
 // pullCounting is pull, counting the ops it receives into rc.
 func (n *Node) pullCounting(ctx context.Context, p peer.ID, cid crdt.ID, rc *received) error {
-	stats := SyncStats{Peer: p.String(), At: n.now()}
+	stats := api.SyncStats{Peer: p.String(), At: n.now()}
 	for session := 0; session < maxSessionsPerPull; session++ {
 		need, err := n.reconcileWith(ctx, p, cid, &stats)
 		if err != nil {
@@ -360,9 +361,9 @@ func (n *Node) goPull(p peer.ID, cid crdt.ID) {
 	go func() {
 		defer n.wg.Done()
 		for {
-			n.emit(Event{Kind: EventPeers, Community: cid}) // syncing
+			n.emit(api.Event{Kind: api.EventPeers, Community: cid}) // syncing
 			n.pullFrom(p, cid)
-			n.emit(Event{Kind: EventPeers, Community: cid})
+			n.emit(api.Event{Kind: api.EventPeers, Community: cid})
 			n.mu.Lock()
 			next := n.pullNext[p]
 			if len(next) == 0 || n.ctx.Err() != nil {
@@ -415,7 +416,7 @@ func (n *Node) onConnect(p peer.ID) {
 	for _, cid := range n.awaited() {
 		n.goPull(p, cid)
 	}
-	n.emit(Event{Kind: EventPeers})
+	n.emit(api.Event{Kind: api.EventPeers})
 }
 
 // syncLoop, every SyncInterval and for each community, pulls from a random
@@ -481,7 +482,7 @@ func (n *Node) ensureSecret(p peer.ID, cid crdt.ID) {
 	if _, ok := n.secret(cid); ok {
 		return
 	}
-	if c, err := n.community(cid); err != nil || c.Role == crdt.RoleNone.String() || c.Role == RoleRequested {
+	if c, err := n.community(cid); err != nil || c.Role == crdt.RoleNone.String() || c.Role == api.RoleRequested {
 		return
 	}
 	if err := n.fetchSecret(n.ctx, p, cid); err != nil {
@@ -583,7 +584,7 @@ func (n *Node) finishPendingJoin(cid crdt.ID) {
 	} else {
 		n.log.Info("join resumed and complete", "community", cid.Short())
 	}
-	n.emit(Event{Kind: EventCommunities, Community: cid})
+	n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 }
 
 func (n *Node) handleJoin(s network.Stream) {

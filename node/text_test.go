@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"github.com/umbrella-p2p/umbrella/api"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -58,13 +59,13 @@ func TestInvalidUTF8Refused(t *testing.T) {
 				return err
 			}},
 			{"group update", "group name", func(ctx context.Context) error {
-				return a.UpdateGroup(ctx, comm.ID, gid, GroupSettings{Name: bad, Policy: "everyone"})
+				return a.UpdateGroup(ctx, comm.ID, gid, api.GroupSettings{Name: bad, Policy: "everyone"})
 			}},
 			{"settings name", "community name", func(ctx context.Context) error {
-				return a.UpdateSettings(ctx, comm.ID, Settings{Name: bad})
+				return a.UpdateSettings(ctx, comm.ID, api.Settings{Name: bad})
 			}},
 			{"settings description", "description", func(ctx context.Context) error {
-				return a.UpdateSettings(ctx, comm.ID, Settings{Name: "Glow Team", Description: bad})
+				return a.UpdateSettings(ctx, comm.ID, api.Settings{Name: "Glow Team", Description: bad})
 			}},
 		}
 		for _, c := range calls {

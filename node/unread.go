@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"strconv"
 
@@ -239,7 +240,7 @@ func (n *Node) MarkRead(ctx context.Context, cid, gid crdt.ID) error {
 	var gc tally
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		if _, ok := c.State().Groups[gid]; !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), ErrUnknownGroup)
+			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
 		gc = n.counts(c, gid)
 		return nil
@@ -252,8 +253,8 @@ func (n *Node) MarkRead(ctx context.Context, cid, gid crdt.ID) error {
 		return err
 	}
 	if before.readCount(gc.before) < gc.others {
-		n.emit(Event{Kind: EventGroups, Community: cid})
-		n.emit(Event{Kind: EventCommunities, Community: cid})
+		n.emit(api.Event{Kind: api.EventGroups, Community: cid})
+		n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 	}
 	return nil
 }
@@ -270,8 +271,8 @@ func (n *Node) SetMuted(ctx context.Context, cid, gid crdt.ID, muted bool) error
 		return err
 	}
 	if before.muted != muted {
-		n.emit(Event{Kind: EventGroups, Community: cid})
-		n.emit(Event{Kind: EventCommunities, Community: cid})
+		n.emit(api.Event{Kind: api.EventGroups, Community: cid})
+		n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 	}
 	return nil
 }

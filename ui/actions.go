@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // What a member does with a message: its menu (reply, react, edit, copy,
@@ -19,9 +19,9 @@ import (
 // options, the quote).
 
 // message returns row i's message.
-func (c *conversation) message(i int) (node.Message, bool) {
+func (c *conversation) message(i int) (api.Message, bool) {
 	if c.win == nil {
-		return node.Message{}, false
+		return api.Message{}, false
 	}
 	return c.win.get(i)
 }
@@ -100,14 +100,14 @@ func (c *conversation) toggleReaction(i int, emoji string) {
 		c.a.showErrorText("You cannot react here", "This group is read-only for you.")
 		return
 	}
-	mine := slices.ContainsFunc(m.Reactions, func(r node.Reaction) bool { return r.Emoji == emoji && r.Mine })
+	mine := slices.ContainsFunc(m.Reactions, func(r api.Reaction) bool { return r.Emoji == emoji && r.Mine })
 	c.react(m, emoji, !mine)
 }
 
 // react adds (on) or takes back a reaction to message m. It takes the
 // message, not its row: a message synced in above while a menu is open
 // moves the rows, not what the member chose.
-func (c *conversation) react(m node.Message, emoji string, on bool) {
+func (c *conversation) react(m api.Message, emoji string, on bool) {
 	cid, gid := c.a.community, c.a.group
 	c.a.act("Your reaction was not sent", func(ctx context.Context) error {
 		return c.a.b.React(ctx, cid, gid, m.ID, emoji, on)
@@ -214,7 +214,7 @@ func (c *conversation) showVoters(i int) {
 }
 
 // showReactions lists who reacted with what.
-func (c *conversation) showReactions(m node.Message) {
+func (c *conversation) showReactions(m api.Message) {
 	d := c.a.newDialog("Reactions", nil)
 	rows := container.NewVBox()
 	for _, r := range m.Reactions {
@@ -228,7 +228,7 @@ func (c *conversation) showReactions(m node.Message) {
 	d.show()
 }
 
-func (c *conversation) pin(m node.Message, on bool) {
+func (c *conversation) pin(m api.Message, on bool) {
 	cid, gid := c.a.community, c.a.group
 	what := "The message was not pinned"
 	if !on {
@@ -239,7 +239,7 @@ func (c *conversation) pin(m node.Message, on bool) {
 	}, c.reload)
 }
 
-func (c *conversation) confirmDelete(m node.Message) {
+func (c *conversation) confirmDelete(m api.Message) {
 	text := "It will be deleted for everyone in the group. This cannot be undone."
 	if !m.Mine {
 		text = fmt.Sprintf("%s's message will be deleted for everyone in the group, and the group will see that an admin deleted it. This cannot be undone.", m.AuthorName)

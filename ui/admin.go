@@ -10,8 +10,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // The admin screens: members and their roles (this file), invite links
@@ -37,11 +37,11 @@ type adminView interface {
 
 // adminEvent re-reads the open admin dialogs that event ev concerns. The
 // app's event handler calls it after handling ev.
-func (a *App) adminEvent(ev node.Event) {
+func (a *App) adminEvent(ev api.Event) {
 	switch ev.Kind {
-	case node.EventCommunities, node.EventGroups:
+	case api.EventCommunities, api.EventGroups:
 		a.refreshAdminViews(ev.Community)
-	case node.EventPeers: // who is online
+	case api.EventPeers: // who is online
 		for _, d := range a.openDialogs() {
 			if v, ok := d.handles.(*membersView); ok {
 				v.refresh()
@@ -250,8 +250,8 @@ type membersView struct {
 	empty  *widget.Label
 	invite *widget.Button // admins: opens the invite manager; nil otherwise
 
-	all   []node.Member // every member, as the backend lists them
-	shown []node.Member // those the search matches
+	all   []api.Member // every member, as the backend lists them
+	shown []api.Member // those the search matches
 	// rows holds the row widgets bound now, by list item; lastMenu is the
 	// member menu opened last (for tests).
 	rows     map[widget.ListItemID]*memberRow
@@ -269,7 +269,7 @@ type memberRow struct {
 	safety *widget.RichText
 	menu   *widget.Button
 	item   widget.ListItemID
-	m      node.Member
+	m      api.Member
 }
 
 // text is what the row shows, for tests: "Ben · Admin · 71630 …".
@@ -507,7 +507,7 @@ func containsFold(s, q string) bool { return strings.Contains(strings.ToLower(s)
 // dismiss admins and remove members and admins; admins promote members to
 // admin, dismiss other admins and remove members and admins; nobody acts
 // on an owner or on themselves. Each action asks first.
-func (a *App) memberActions(cid crdt.ID, m node.Member) []*fyne.MenuItem {
+func (a *App) memberActions(cid crdt.ID, m api.Member) []*fyne.MenuItem {
 	me := a.roleIn(cid)
 	if m.PeerID == a.self.PeerID || !isAdminRole(me) {
 		return nil
@@ -535,7 +535,7 @@ func (a *App) memberActions(cid crdt.ID, m node.Member) []*fyne.MenuItem {
 
 // confirmRole says what giving m the role means, and on confirmation
 // gives it.
-func (a *App) confirmRole(cid crdt.ID, m node.Member, role string) {
+func (a *App) confirmRole(cid crdt.ID, m api.Member, role string) {
 	community := a.communityName(cid)
 	var title, text, action, what string
 	switch role {
@@ -560,7 +560,7 @@ func (a *App) confirmRole(cid crdt.ID, m node.Member, role string) {
 }
 
 // confirmRemove asks, then removes m from the community.
-func (a *App) confirmRemove(cid crdt.ID, m node.Member) {
+func (a *App) confirmRemove(cid crdt.ID, m api.Member) {
 	community := a.communityName(cid)
 	text := m.Name + " leaves every group and can no longer read new messages. Anything they post before this reaches them is hidden. They can come back only with a new invite."
 	a.confirmAction("Remove "+m.Name+" from "+community+"?", text, "Remove", func() {

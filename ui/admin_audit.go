@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // auditListHeight is how tall the audit log's list is.
@@ -86,7 +86,7 @@ func (v *auditView) refresh() {
 	}
 	es = slices.Clone(es)
 	slices.Reverse(es) // the backend lists oldest first
-	slices.SortStableFunc(es, func(a, b node.AuditEntry) int { return b.Time.Compare(a.Time) })
+	slices.SortStableFunc(es, func(a, b api.AuditEntry) int { return b.Time.Compare(a.Time) })
 	v.lines, v.times, v.texts = v.lines[:0], v.times[:0], v.texts[:0]
 	for _, e := range es {
 		when, what := v.a.shortTime(e.Time), auditSentence(e, groups, v.a.shortTime)
@@ -101,7 +101,7 @@ func (v *auditView) refresh() {
 // auditSentence says in plain words what audit entry e records. groups
 // names the community's groups by id; when formats a time. The actions
 // are crdt's op kinds (crdt.Kind.String) that the audit lists.
-func auditSentence(e node.AuditEntry, groups map[crdt.ID]string, when func(time.Time) string) string {
+func auditSentence(e api.AuditEntry, groups map[crdt.ID]string, when func(time.Time) string) string {
 	actor := e.ActorName
 	if actor == "" {
 		actor = "An admin"

@@ -9,8 +9,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // auditDialog opens the audit log and returns its view.
@@ -70,11 +70,11 @@ func TestAuditSentences(t *testing.T) {
 	gid := crdt.ID{7}
 	groups := map[crdt.ID]string{gid: "Training"}
 	when := func(tm time.Time) string { return tm.UTC().Format("Jan 2, 15:04") }
-	e := func(action, target, detail string, object *crdt.ID) node.AuditEntry {
-		return node.AuditEntry{Action: action, ActorName: "Olivia", TargetName: target, Detail: detail, Object: object}
+	e := func(action, target, detail string, object *crdt.ID) api.AuditEntry {
+		return api.AuditEntry{Action: action, ActorName: "Olivia", TargetName: target, Detail: detail, Object: object}
 	}
 	for _, tc := range []struct {
-		e    node.AuditEntry
+		e    api.AuditEntry
 		want string
 	}{
 		{e("member.remove", "Ben", "", nil), "Olivia removed Ben"},
@@ -99,7 +99,7 @@ func TestAuditSentences(t *testing.T) {
 		{e("pin", "", "pinned", nil), "Olivia pinned a message"},
 		{e("pin", "", "unpinned", nil), "Olivia unpinned a message"},
 		{e("kind(42)", "Ben", "", nil), "Olivia did “kind(42)” to Ben"},
-		{node.AuditEntry{Action: "member.remove"}, "An admin removed someone"},
+		{api.AuditEntry{Action: "member.remove"}, "An admin removed someone"},
 	} {
 		if got := auditSentence(tc.e, groups, when); got != tc.want {
 			t.Errorf("%s %s: %q, want %q", tc.e.Action, tc.e.Detail, got, tc.want)
@@ -125,7 +125,7 @@ func TestAuditEventsAndFailure(t *testing.T) {
 	if !v.empty.Visible() || len(v.lines) != 0 {
 		t.Fatalf("empty log shows %q", v.lines)
 	}
-	h.f.addAudit(c.ID, node.AuditEntry{Action: "pin", ActorName: "Chloe", Detail: "pinned", Time: h.a.now().Add(time.Minute)})
+	h.f.addAudit(c.ID, api.AuditEntry{Action: "pin", ActorName: "Chloe", Detail: "pinned", Time: h.a.now().Add(time.Minute)})
 	h.drain()
 	if len(v.lines) != 1 || v.lines[0] != "Nov 25, 09:31 — Chloe pinned a message" || v.empty.Visible() {
 		t.Fatalf("log %q", v.lines)

@@ -7,7 +7,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // TestGoldenAdminScreens renders the invite manager with a QR code and
@@ -15,12 +15,12 @@ import (
 func TestGoldenAdminScreens(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		show func(h *harness, c node.Community)
+		show func(h *harness, c api.Community)
 	}{
-		{"admin_invites_light.png", func(h *harness, c node.Community) {
+		{"admin_invites_light.png", func(h *harness, c api.Community) {
 			h.createInvite(h.inviteDialog(c.ID), "1 day", "3")
 		}},
-		{"admin_members_light.png", func(h *harness, c node.Community) {
+		{"admin_members_light.png", func(h *harness, c api.Community) {
 			h.f.setRoleOf(c.ID, chloeID, "admin")
 			h.drain()
 			h.membersDialog(c.ID)

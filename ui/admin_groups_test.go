@@ -8,8 +8,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // createGroupDialog opens the new-group dialog and returns its view.
@@ -66,7 +66,7 @@ func TestCreateGroupMembersSuggest(t *testing.T) {
 		t.Fatalf("members who create: button %q, options %q", v.create.Text, v.policy.Options)
 	}
 	h.a.lastDialog.hide()
-	h.f.setSettings(c.ID, node.Settings{Name: "Glow Team", JoinPolicy: "link"})
+	h.f.setSettings(c.ID, api.Settings{Name: "Glow Team", JoinPolicy: "link"})
 	h.drain()
 	v = h.createGroupDialog(c.ID)
 	if v.create.Text != "Suggest group" || !strings.Contains(h.dialogText(), "members suggest groups and an admin approves them") {
@@ -207,7 +207,7 @@ func TestGroupSettingsFailures(t *testing.T) {
 	h, c := adminHarness(t, "owner")
 	gid := h.f.addGroup(c.ID, "Training", "open", true)
 	h.drain()
-	h.f.failNext("UpdateGroup", node.ErrKeysRenewing)
+	h.f.failNext("UpdateGroup", api.ErrKeysRenewing)
 	v := h.groupSettingsDialog(c.ID, gid)
 	v.name.SetText("")
 	test.Type(v.name, "Training videos")

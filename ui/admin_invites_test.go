@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // inviteDialog opens the invite manager and returns its view.
@@ -190,7 +190,7 @@ func TestInviteLapsed(t *testing.T) {
 func TestInviteFailures(t *testing.T) {
 	h, c := adminHarness(t, "owner")
 	v := h.inviteDialog(c.ID)
-	h.f.failNext("CreateInvite", node.ErrNoKeys)
+	h.f.failNext("CreateInvite", api.ErrNoKeys)
 	h.createInvite(v, "1 day", "3")
 	if e := v.d.errLabel; !e.Visible() || !strings.HasPrefix(e.Text, "Could not create the link: This computer has not received") {
 		t.Fatalf("error %q", e.Text)

@@ -8,8 +8,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // requestsDialog opens the join requests and returns its view.
@@ -32,7 +32,7 @@ func requestTexts(l *requestList) []string {
 // the members); denying asks first, then Sam's request is gone.
 func TestRequestsApproveAndDeny(t *testing.T) {
 	h, c := adminHarness(t, "owner")
-	h.f.setSettings(c.ID, node.Settings{Name: "Glow Team", JoinPolicy: "approval", MembersCreateGroups: true})
+	h.f.setSettings(c.ID, api.Settings{Name: "Glow Team", JoinPolicy: "approval", MembersCreateGroups: true})
 	h.f.addRequest(c.ID, "Maria")
 	h.f.addRequest(c.ID, "Sam")
 	h.drain()
@@ -77,7 +77,7 @@ func TestRequestsLinkPolicyAndFailure(t *testing.T) {
 	if !strings.Contains(v.intro.Text, "anyone with an invite link joins Glow Team straight away") {
 		t.Fatalf("intro %q", v.intro.Text)
 	}
-	h.f.failNext("DecideJoin", node.ErrNoPeer)
+	h.f.failNext("DecideJoin", api.ErrNoPeer)
 	test.Tap(v.list.rows[0].approve)
 	h.drain()
 	if e := v.d.errLabel; !e.Visible() || !strings.HasPrefix(e.Text, "Could not approve Maria: Could not reach anyone") {

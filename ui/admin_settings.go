@@ -7,8 +7,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // joinPolicies are how people with an invite link become members, as the
@@ -41,7 +41,7 @@ func joinPolicyOf(label string) string {
 // settingsView is the community-settings dialog's widgets and the
 // settings as read when it opened.
 type settingsView struct {
-	was         node.Settings
+	was         api.Settings
 	name        *keyEntry
 	description *keyEntry
 	joinPolicy  *widget.RadioGroup
@@ -93,7 +93,7 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 			d.invalid(p)
 			return
 		}
-		next := node.Settings{Name: name, Description: desc, JoinPolicy: joinPolicyOf(v.joinPolicy.Selected),
+		next := api.Settings{Name: name, Description: desc, JoinPolicy: joinPolicyOf(v.joinPolicy.Selected),
 			MembersCreateGroups: v.groups.Checked, HideHistory: !v.history.Checked, Deactivated: v.was.Deactivated}
 		d.run("Could not save the settings", v.save, func(ctx context.Context) error {
 			return a.b.UpdateSettings(ctx, cid, next)

@@ -7,7 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // TestCommunitySettings: new settings are saved and the home shows the new
@@ -38,7 +38,7 @@ func TestCommunitySettings(t *testing.T) {
 	if got := h.a.home.name.Text; got != "Glow Team — Spring Launch" {
 		t.Fatalf("home header %q", got)
 	}
-	want := node.Settings{Name: "Glow Team — Spring Launch", Description: "Our team's home: news, training and wins.", JoinPolicy: "approval", HideHistory: true}
+	want := api.Settings{Name: "Glow Team — Spring Launch", Description: "Our team's home: news, training and wins.", JoinPolicy: "approval", HideHistory: true}
 	if got := h.f.settingsOf(c.ID); got != want {
 		t.Fatalf("settings %+v", got)
 	}

@@ -9,8 +9,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // Fake people's peer ids (fake_test.go's fakePeople).
@@ -23,7 +23,7 @@ const (
 // adminHarness opens community Glow Team, where the local member Olivia
 // has role and Ben, Chloe and Dev are members. Backend events reach the
 // open admin dialogs as they will once App.handle calls adminEvent.
-func adminHarness(t *testing.T, role string) (*harness, node.Community) {
+func adminHarness(t *testing.T, role string) (*harness, api.Community) {
 	t.Helper()
 	f := newFake()
 	h := newHarness(t, f)
@@ -185,11 +185,11 @@ func TestMemberActionsFollowRules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, c := adminHarness(t, tc.me)
-			m := node.Member{PeerID: benID, Name: "Ben", Role: tc.target}
+			m := api.Member{PeerID: benID, Name: "Ben", Role: tc.target}
 			if got := menuLabels(fyne.NewMenu("", h.a.memberActions(c.ID, m)...)); !slices.Equal(got, tc.want) {
 				t.Fatalf("actions %q, want %q", got, tc.want)
 			}
-			self := node.Member{PeerID: h.f.self.PeerID, Name: "Olivia", Role: tc.me}
+			self := api.Member{PeerID: h.f.self.PeerID, Name: "Olivia", Role: tc.me}
 			if got := h.a.memberActions(c.ID, self); len(got) != 0 {
 				t.Fatalf("actions on oneself: %d", len(got))
 			}
@@ -267,7 +267,7 @@ func TestMembersManyAndSearch(t *testing.T) {
 func TestMembersFailures(t *testing.T) {
 	h, c := adminHarness(t, "owner")
 	v := h.membersDialog(c.ID)
-	h.f.failNext("SetRole", node.ErrKeysRenewing)
+	h.f.failNext("SetRole", api.ErrKeysRenewing)
 	h.confirm(h.memberAction(v, "Ben", "Make admin"))
 	if got := h.dialogText(); !strings.Contains(got, "keys are being renewed") {
 		t.Fatalf("error says %q", got)

@@ -16,8 +16,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // App is the main window's content bound to one backend: the rail of
@@ -26,13 +26,13 @@ import (
 type App struct {
 	win  fyne.Window
 	b    Backend
-	self node.Self
+	self api.Self
 	now  func() time.Time
 	// spawn runs blocking work off the UI goroutine; tests run it inline.
 	spawn func(func())
 	// afterEvent, when set, is called on the UI goroutine after each
 	// backend event is handled (a test hook).
-	afterEvent func(node.Event)
+	afterEvent func(api.Event)
 	// notify shows a system notification.
 	notify func(title, body string)
 	logger *slog.Logger
@@ -40,11 +40,11 @@ type App struct {
 	// the member is looking at).
 	foreground bool
 
-	communities []node.Community
-	groups      []node.Group
+	communities []api.Community
+	groups      []api.Group
 	community   crdt.ID // selected community; zero when none
 	group       crdt.ID // selected group; zero when none
-	members     map[string]node.Member
+	members     map[string]api.Member
 	membersOf   crdt.ID // the community members holds
 
 	root      *fyne.Container
@@ -65,8 +65,8 @@ type App struct {
 	done        chan struct{}
 
 	pendingMu sync.Mutex
-	pending   []node.Event // guarded by pendingMu: events not handled yet
-	flushing  bool         // guarded by pendingMu: a flush is scheduled
+	pending   []api.Event // guarded by pendingMu: events not handled yet
+	flushing  bool        // guarded by pendingMu: a flush is scheduled
 }
 
 // groupCounts are a group's unread counts as last seen, to notice new
@@ -154,7 +154,7 @@ func (a *App) OpenLink(link string) {
 // event once, so a burst (a catch-up of thousands of ops) costs a few
 // refreshes. It never waits for the UI goroutine, which may itself be
 // waiting for listen to end (Close, when the window closes).
-func (a *App) listen(events <-chan node.Event) {
+func (a *App) listen(events <-chan api.Event) {
 	defer close(a.done)
 	for ev := range events {
 		a.pendingMu.Lock()
@@ -196,9 +196,9 @@ func (a *App) tickStatus() {
 	}
 }
 
-func (a *App) handle(ev node.Event) {
+func (a *App) handle(ev api.Event) {
 	switch ev.Kind {
-	case node.EventCommunities:
+	case api.EventCommunities:
 		a.reloadCommunities()
 		if ev.Community == a.community {
 			a.membersOf = crdt.ID{}
@@ -212,13 +212,13 @@ func (a *App) handle(ev node.Event) {
 				}
 			}
 		}
-	case node.EventGroups:
+	case api.EventGroups:
 		if ev.Community == a.community {
 			a.reloadGroups()
 		} else {
 			a.checkCommunity(ev.Community)
 		}
-	case node.EventMessages:
+	case api.EventMessages:
 		// Counts first: reloading the open group marks what arrived read
 		// when the member is at its end, and it goes by the group's
 		// unread count, which must already include the new messages.
@@ -231,7 +231,7 @@ func (a *App) handle(ev node.Event) {
 			a.convo.reload()
 		}
 		a.rail.refresh()
-	case node.EventPeers:
+	case api.EventPeers:
 		a.refreshStatus()
 		a.info.refreshOnline()
 	}
@@ -352,7 +352,7 @@ func (a *App) refreshStatus() {
 }
 
 // statusText is the indicator's wording for st.
-func statusText(st node.Status) string {
+func statusText(st api.Status) string {
 	relayed := 0
 	for _, p := range st.Peers {
 		if p.Relayed {
@@ -529,9 +529,9 @@ func (a *App) openGroup(cid, gid crdt.ID) {
 }
 
 // selected returns the selected community and group summaries.
-func (a *App) selected() (node.Community, node.Group) {
-	var c node.Community
-	var g node.Group
+func (a *App) selected() (api.Community, api.Group) {
+	var c api.Community
+	var g api.Group
 	for _, x := range a.communities {
 		if x.ID == a.community {
 			c = x
@@ -554,11 +554,11 @@ func (a *App) isAdmin() bool {
 
 // memberIndex returns the selected community's members by peer id,
 // reading them once per change of membership.
-func (a *App) memberIndex() map[string]node.Member {
+func (a *App) memberIndex() map[string]api.Member {
 	if a.membersOf == a.community && a.members != nil {
 		return a.members
 	}
-	a.members = map[string]node.Member{}
+	a.members = map[string]api.Member{}
 	a.membersOf = a.community
 	ms, err := a.b.Members(a.community)
 	if err != nil {
@@ -615,7 +615,7 @@ func (a *App) showCreateCommunity() {
 			return
 		}
 		create.Disable()
-		var c node.Community
+		var c api.Community
 		a.background(func() (err error) {
 			c, err = a.b.CreateCommunity(context.Background(), n)
 			return err
@@ -646,7 +646,7 @@ func (a *App) showCreateCommunity() {
 // where a new community starts, and what a newcomer reads first.
 func (a *App) openAnnouncements() {
 	for _, g := range a.groups {
-		if g.Kind == node.GroupAnnouncement {
+		if g.Kind == api.GroupAnnouncement {
 			a.selectGroup(g.ID)
 			return
 		}
@@ -654,7 +654,7 @@ func (a *App) openAnnouncements() {
 }
 
 // joinGroup joins an open group, or asks to join an approval group.
-func (a *App) joinGroup(g node.Group) {
+func (a *App) joinGroup(g api.Group) {
 	cid := a.community
 	what := "Could not join " + g.Name
 	a.act(what, func(ctx context.Context) error {
@@ -670,7 +670,7 @@ func (a *App) joinGroup(g node.Group) {
 // hasCommunity reports whether community cid is listed: a join that waits
 // for an admin's approval is not, until they approve.
 func (a *App) hasCommunity(cid crdt.ID) bool {
-	return slices.ContainsFunc(a.communities, func(c node.Community) bool { return c.ID == cid })
+	return slices.ContainsFunc(a.communities, func(c api.Community) bool { return c.ID == cid })
 }
 
 // groupName is the name of group gid of the selected community, or "the

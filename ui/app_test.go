@@ -21,8 +21,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // harness is the main screen over a fake backend in a test window. Work
@@ -34,7 +34,7 @@ type harness struct {
 	f        *fakeBackend
 	a        *App
 	w        fyne.Window
-	events   <-chan node.Event
+	events   <-chan api.Event
 	notified []string // "title | body" of each notification
 }
 
@@ -71,7 +71,7 @@ func newBackendHarness(t testing.TB, b Backend) *harness {
 }
 
 // waitEvent has the UI handle backend events until one of kind k.
-func (h *harness) waitEvent(k node.EventKind) {
+func (h *harness) waitEvent(k api.EventKind) {
 	h.t.Helper()
 	for {
 		select {
@@ -99,7 +99,7 @@ func (h *harness) drain() {
 }
 
 // community adds a community and opens it, with group name open.
-func (h *harness) community(name, role string, members int, group string) node.Community {
+func (h *harness) community(name, role string, members int, group string) api.Community {
 	h.t.Helper()
 	c := h.f.addCommunity(name, role, members)
 	h.drain()
@@ -399,7 +399,7 @@ func TestCreateCommunity(t *testing.T) {
 	if len(h.a.communities) != 1 || h.a.communities[0].Name != "Glow Team" || h.a.home.name.Text != "Glow Team" {
 		t.Fatalf("communities = %+v, home %q", h.a.communities, h.a.home.name.Text)
 	}
-	if _, g := h.a.selected(); g.Kind != node.GroupAnnouncement || !isShown(h.a.convo.root, h.a.convo.composer) {
+	if _, g := h.a.selected(); g.Kind != api.GroupAnnouncement || !isShown(h.a.convo.root, h.a.convo.composer) {
 		t.Fatalf("the new community opened %+v, not its announcements with a composer", g)
 	}
 	if !isShown(h.a.home.root, h.a.home.inviteBtn) {
@@ -467,7 +467,7 @@ func TestSendFailureShowsWhy(t *testing.T) {
 	f := newFake()
 	h := newHarness(t, f)
 	h.community("Glow Team", "owner", 4, "General")
-	f.failNext("Post", node.ErrKeysRenewing)
+	f.failNext("Post", api.ErrKeysRenewing)
 	h.typeAndSend("Team call at 8pm!")
 	if h.a.convo.composer.Text != "Team call at 8pm!" {
 		t.Fatalf("composer lost the text: %q", h.a.convo.composer.Text)
@@ -498,7 +498,7 @@ func TestDrafts(t *testing.T) {
 	var later []func()
 	h.a.spawn = func(fn func()) { later = append(later, fn) }
 	h.a.convo.composer.SetText("")
-	f.failNext("Post", node.ErrKeysRenewing)
+	f.failNext("Post", api.ErrKeysRenewing)
 	h.typeAndSend("Team call at 8pm!")
 	h.open("Product questions")
 	test.Type(h.a.convo.composer, "Which serum first?")
@@ -532,13 +532,13 @@ func TestPeerMessageAppearsLive(t *testing.T) {
 	c := h.community("Glow Team", "member", 4, "General")
 	gid := h.a.group
 	f.deliver(c.ID, gid, "Ben", "Just closed my first sale!", false)
-	h.waitEvent(node.EventMessages)
+	h.waitEvent(api.EventMessages)
 	if got := h.shown(); len(got) != 1 || got[0] != "[Today] | Ben 09:31 | Just closed my first sale!" {
 		t.Fatalf("shown = %q", got)
 	}
 	// A follow-up a minute later by the same author shows no second header.
 	f.deliver(c.ID, gid, "Ben", "Thanks for the training, Olivia.", false)
-	h.waitEvent(node.EventMessages)
+	h.waitEvent(api.EventMessages)
 	if got := h.shown(); len(got) != 2 || got[1] != "Thanks for the training, Olivia." {
 		t.Fatalf("shown = %q", got)
 	}
@@ -571,13 +571,13 @@ func TestNetworkIndicator(t *testing.T) {
 	if got := h.a.rail.netStatus.String(); got != "● Online · 3 peers, 1 through a relay" {
 		t.Fatalf("indicator %q", got)
 	}
-	f.setStatus(node.Status{Network: "syncing", Peers: []node.PeerStatus{{PeerID: "a"}}})
-	h.waitEvent(node.EventPeers)
+	f.setStatus(api.Status{Network: "syncing", Peers: []api.PeerStatus{{PeerID: "a"}}})
+	h.waitEvent(api.EventPeers)
 	if got := h.a.rail.netStatus.String(); got != "◐ Syncing · 1 peer" {
 		t.Fatalf("indicator while syncing %q", got)
 	}
-	f.setStatus(node.Status{Network: "offline"})
-	h.waitEvent(node.EventPeers)
+	f.setStatus(api.Status{Network: "offline"})
+	h.waitEvent(api.EventPeers)
 	if got := h.a.rail.netStatus.String(); !strings.HasPrefix(got, "○ Offline") {
 		t.Fatalf("indicator offline %q", got)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/node"
 )
@@ -43,9 +44,9 @@ func BenchmarkOpenBigGroupRealNode(b *testing.B) {
 	gs, _ := n.Groups(comm.ID)
 	for _, g := range gs {
 		switch {
-		case g.Name == node.DefaultGroupName:
+		case g.Name == api.DefaultGroupName:
 			gid = g.ID
-		case g.Kind == node.GroupAnnouncement:
+		case g.Kind == api.GroupAnnouncement:
 			other = g.ID
 		}
 	}

@@ -12,8 +12,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // quickReactions are offered first when reacting.
@@ -44,7 +44,7 @@ type conversation struct {
 	pinWho   *widget.Label
 	pinText  *widget.Label
 	pinCount *widget.Label
-	pins     []node.Message
+	pins     []api.Message
 	pinAt    int
 
 	searchBar    *fyne.Container
@@ -52,7 +52,7 @@ type conversation struct {
 	searchStatus *widget.Label
 	searching    bool
 	query        string
-	results      []node.Message
+	results      []api.Message
 	resultAt     int
 
 	win       *msgWindow
@@ -69,8 +69,8 @@ type conversation struct {
 	pollBtn      *widget.Button
 	contextBar   *fyne.Container
 	contextLabel *widget.RichText
-	replyTo      *node.Message
-	editing      *node.Message
+	replyTo      *api.Message
+	editing      *api.Message
 	compose      *fyne.Container
 	readOnly     *widget.Label
 	departed     *fyne.Container // says the member was removed or left; replaces the composer
@@ -82,7 +82,7 @@ type conversation struct {
 	welcome   fyne.CanvasObject
 	hint      *widget.Label
 	joinCard  *fyne.Container
-	openGroup node.Group
+	openGroup api.Group
 
 	// lastMenu is the message menu opened last (a test hook).
 	lastMenu *fyne.Menu
@@ -229,7 +229,7 @@ func (c *conversation) updateHeader() {
 	c.title.SetText(g.Name)
 	var sub string
 	switch {
-	case g.Kind == node.GroupAnnouncement:
+	case g.Kind == api.GroupAnnouncement:
 		sub = "Announcements from the team's leaders · everyone reads them"
 	case g.Description != "":
 		sub = ellipsize(g.Description, 140)
@@ -246,7 +246,7 @@ func (c *conversation) updateHeader() {
 		c.bottom.Objects = []fyne.CanvasObject{c.departed}
 	case g.CanPost:
 		c.bottom.Objects = []fyne.CanvasObject{c.compose}
-		if g.Kind == node.GroupAnnouncement {
+		if g.Kind == api.GroupAnnouncement {
 			c.composer.SetPlaceHolder("Write an announcement for the whole team… (Enter to send)")
 		} else {
 			c.composer.SetPlaceHolder("Write a message… (Enter to send, Shift+Enter for a new line)")
@@ -259,11 +259,11 @@ func (c *conversation) updateHeader() {
 }
 
 // whyReadOnly says why the member cannot write in g.
-func (c *conversation) whyReadOnly(comm node.Community, g node.Group) string {
+func (c *conversation) whyReadOnly(comm api.Community, g api.Group) string {
 	switch {
 	case comm.Role == "none":
 		return "You are no longer a member of this community; what it said before stays readable here."
-	case g.Kind == node.GroupAnnouncement:
+	case g.Kind == api.GroupAnnouncement:
 		return "Only admins post announcements here. You can react to them."
 	case g.Archived:
 		return "This group is archived: it is kept for reading, and no one can post in it."
@@ -280,7 +280,7 @@ func (c *conversation) open() {
 	c.close()
 	c.updateHeader()
 	g := c.openGroup
-	if comm, _ := c.a.selected(); !g.Joined && g.Kind != node.GroupAnnouncement && departedText(comm) == "" {
+	if comm, _ := c.a.selected(); !g.Joined && g.Kind != api.GroupAnnouncement && departedText(comm) == "" {
 		c.showJoinCard(g)
 		return
 	}
@@ -316,7 +316,7 @@ func (c *conversation) open() {
 
 // showJoinCard explains a group the member is not in, with a button to
 // join it (or ask to).
-func (c *conversation) showJoinCard(g node.Group) {
+func (c *conversation) showJoinCard(g api.Group) {
 	title := heading(g.Name)
 	title.Alignment = fyne.TextAlignCenter
 	var text, action string
@@ -343,9 +343,9 @@ func (c *conversation) showBody() {
 	if c.win.total == 0 {
 		g := c.openGroup
 		switch {
-		case g.Kind == node.GroupAnnouncement && g.CanPost:
+		case g.Kind == api.GroupAnnouncement && g.CanPost:
 			c.empty.SetText("No announcements yet. Welcome your team and tell them where to start!")
-		case g.Kind == node.GroupAnnouncement:
+		case g.Kind == api.GroupAnnouncement:
 			c.empty.SetText("No announcements yet. Your team's leaders post news and promotions here.")
 		default:
 			c.empty.SetText("No messages yet. Say hello and welcome your team!")
@@ -365,7 +365,7 @@ func (c *conversation) reload() {
 		return
 	}
 	oldTotal := c.win.total
-	var oldLast node.Message
+	var oldLast api.Message
 	if oldTotal > 0 {
 		oldLast, _ = c.win.get(oldTotal - 1)
 	}
@@ -399,7 +399,7 @@ func (c *conversation) rowData(i int) rowData {
 		if c.win.err != nil {
 			text = "Could not load this message: " + explain(c.win.err)
 		}
-		return rowData{index: i, m: node.Message{Text: text, AuthorName: "…"}, header: true}
+		return rowData{index: i, m: api.Message{Text: text, AuthorName: "…"}, header: true}
 	}
 	d := rowData{index: i, m: m, header: true, unread: i == c.unreadAt, highlight: i == c.highlight, time: m.Time.Local().Format("15:04")}
 	if c.searching {
@@ -648,7 +648,7 @@ func (c *conversation) saveDraft() {
 }
 
 // startReply answers message m.
-func (c *conversation) startReply(m node.Message) {
+func (c *conversation) startReply(m api.Message) {
 	c.editing = nil
 	c.replyTo = &m
 	text := m.Text
@@ -665,7 +665,7 @@ func (c *conversation) startReply(m node.Message) {
 }
 
 // startEdit puts message m in the composer to change it.
-func (c *conversation) startEdit(m node.Message) {
+func (c *conversation) startEdit(m api.Message) {
 	c.replyTo = nil
 	c.editing = &m
 	c.contextLabel.Segments = []widget.RichTextSegment{

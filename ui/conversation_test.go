@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // TestReply: Reply from a message's menu shows what is answered above the
@@ -178,9 +178,9 @@ func TestMarks(t *testing.T) {
 	f.deliver(c.ID, h.a.group, "Ben", "@Olivia the training is at https://example.com/training.", false)
 	f.mu.Lock()
 	_, g, _ := f.group(c.ID, h.a.group)
-	g.msgs = append(g.msgs, node.Message{ID: f.id(), Kind: "message", Author: "peer-Dev", AuthorName: "Dev", Time: f.clock, Hidden: "Dev was removed by Olivia"})
+	g.msgs = append(g.msgs, api.Message{ID: f.id(), Kind: "message", Author: "peer-Dev", AuthorName: "Dev", Time: f.clock, Hidden: "Dev was removed by Olivia"})
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventMessages, Community: c.ID, Group: h.a.group})
+	f.emit(api.Event{Kind: api.EventMessages, Community: c.ID, Group: h.a.group})
 	h.drain()
 	r := h.row(0)
 	if !r.d.m.MentionsMe {

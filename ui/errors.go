@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // explain turns a backend error into a sentence for people: the known
@@ -18,19 +18,19 @@ func explain(err error) string {
 		return ""
 	case errors.Is(err, context.DeadlineExceeded):
 		return "It took too long; check your connection and try again."
-	case errors.Is(err, node.ErrInviteExpired):
+	case errors.Is(err, api.ErrInviteExpired):
 		return "This invite link has expired. Ask the person who sent it for a new one."
-	case errors.Is(err, node.ErrInviteRevoked):
+	case errors.Is(err, api.ErrInviteRevoked):
 		return "This invite link was turned off by an admin. Ask the person who sent it for a new one."
-	case errors.Is(err, node.ErrInviteLapsed):
+	case errors.Is(err, api.ErrInviteLapsed):
 		return "This invite link no longer works: the admin who made it is no longer an admin. Ask an admin of the community for a new one."
-	case errors.Is(err, node.ErrInviteUsedUp):
+	case errors.Is(err, api.ErrInviteUsedUp):
 		return "This invite link has already been used as many times as it allows. Ask the person who sent it for a new one."
-	case errors.Is(err, node.ErrNoPeer):
+	case errors.Is(err, api.ErrNoPeer):
 		return "Could not reach anyone in the community. Check your internet connection, or ask the person who invited you to open Umbrella, then try again."
-	case errors.Is(err, node.ErrKeysRenewing):
+	case errors.Is(err, api.ErrKeysRenewing):
 		return "The group's keys are being renewed after someone left; try again in a moment (an admin needs to be online)."
-	case errors.Is(err, node.ErrNoKeys):
+	case errors.Is(err, api.ErrNoKeys):
 		return "This computer has not received the group's encryption keys yet; they arrive when you sync with a member. Try again in a moment."
 	case errors.Is(err, crdt.ErrUnauthorized):
 		return "You are not allowed to do that: " + detail(err, crdt.ErrUnauthorized)

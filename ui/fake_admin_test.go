@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // The fake backend's helpers for the admin screens' tests: changes that
@@ -18,7 +18,7 @@ func (f *fakeBackend) addMembers(cid crdt.ID, n int) {
 	f.mu.Lock()
 	c := f.comm(cid)
 	for i := 1; i <= n; i++ {
-		c.members = append(c.members, node.Member{
+		c.members = append(c.members, api.Member{
 			PeerID:       fmt.Sprintf("12D3KooWFakeDistributor%04d", i),
 			Name:         fmt.Sprintf("Distributor %04d", i),
 			Role:         "member",
@@ -28,7 +28,7 @@ func (f *fakeBackend) addMembers(cid crdt.ID, n int) {
 	}
 	c.info.Members += n
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 }
 
 // setRoleOf changes a member's role as if another admin had (no checks,
@@ -41,25 +41,25 @@ func (f *fakeBackend) setRoleOf(cid crdt.ID, peerID, role string) {
 		c.info.Role = role
 	}
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 }
 
 // setSettings replaces community cid's settings as if another admin had.
-func (f *fakeBackend) setSettings(cid crdt.ID, s node.Settings) {
+func (f *fakeBackend) setSettings(cid crdt.ID, s api.Settings) {
 	f.mu.Lock()
 	f.comm(cid).settings = s
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 }
 
 // addAudit appends entries to community cid's audit log as if they had
 // arrived.
-func (f *fakeBackend) addAudit(cid crdt.ID, es ...node.AuditEntry) {
+func (f *fakeBackend) addAudit(cid crdt.ID, es ...api.AuditEntry) {
 	f.mu.Lock()
 	c := f.comm(cid)
 	c.audit = append(c.audit, es...)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 }
 
 // addSuggestion adds a group that a member suggested and no admin has
@@ -67,10 +67,10 @@ func (f *fakeBackend) addAudit(cid crdt.ID, es ...node.AuditEntry) {
 func (f *fakeBackend) addSuggestion(cid crdt.ID, name string) crdt.ID {
 	f.mu.Lock()
 	c := f.comm(cid)
-	g := &fakeGroup{info: node.Group{ID: f.id(), Name: name, Kind: node.GroupRegular, Policy: "open", Suggested: true}, members: []string{}}
+	g := &fakeGroup{info: api.Group{ID: f.id(), Name: name, Kind: api.GroupRegular, Policy: "open", Suggested: true}, members: []string{}}
 	c.groups = append(c.groups, g)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	f.emit(api.Event{Kind: api.EventGroups, Community: cid})
 	return g.info.ID
 }
 
@@ -78,9 +78,9 @@ func (f *fakeBackend) addSuggestion(cid crdt.ID, name string) crdt.ID {
 func (f *fakeBackend) addGroupRequest(cid, gid crdt.ID, peerID, name string) {
 	f.mu.Lock()
 	_, g, _ := f.group(cid, gid)
-	g.requests = append(g.requests, node.JoinRequest{PeerID: peerID, Name: name, Time: f.clock})
+	g.requests = append(g.requests, api.JoinRequest{PeerID: peerID, Name: name, Time: f.clock})
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	f.emit(api.Event{Kind: api.EventGroups, Community: cid})
 }
 
 // groupMemberIDs lists who is in group gid (nil: every member).
@@ -92,14 +92,14 @@ func (f *fakeBackend) groupMemberIDs(cid, gid crdt.ID) []string {
 }
 
 // settingsOf is community cid's settings.
-func (f *fakeBackend) settingsOf(cid crdt.ID) node.Settings {
+func (f *fakeBackend) settingsOf(cid crdt.ID) api.Settings {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.comm(cid).settings
 }
 
 // invitesOf is community cid's invites.
-func (f *fakeBackend) invitesOf(cid crdt.ID) []node.InviteInfo {
+func (f *fakeBackend) invitesOf(cid crdt.ID) []api.InviteInfo {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.comm(cid).invites)

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // fakeBackend is an in-memory Backend: it really keeps communities, groups,
@@ -19,21 +19,21 @@ import (
 // emits events like a node.
 type fakeBackend struct {
 	mu          sync.Mutex
-	self        node.Self
+	self        api.Self
 	n           int
 	communities []*fakeCommunity
-	subs        []chan node.Event
+	subs        []chan api.Event
 	posts       []string // every text posted or replied, in order
 	joinErr     error
-	joinStages  []node.JoinProgress // reported by JoinWithProgress
+	joinStages  []api.JoinProgress // reported by JoinWithProgress
 	// onJoinStage, if set, runs after each stage is reported.
-	onJoinStage func(node.JoinProgress)
+	onJoinStage func(api.JoinProgress)
 	// joinAsks: joins wait for an admin's approval.
 	joinAsks bool
 	// joinName is the community invite links join; "" means "Joined Team".
 	joinName string
 	clock    time.Time
-	status   node.Status
+	status   api.Status
 	// fail makes the named method return the error once.
 	fail map[string]error
 	// calls counts calls per method name.
@@ -41,30 +41,30 @@ type fakeBackend struct {
 }
 
 type fakeCommunity struct {
-	info     node.Community
-	settings node.Settings
+	info     api.Community
+	settings api.Settings
 	groups   []*fakeGroup
-	members  []node.Member
-	requests []node.JoinRequest
-	invites  []node.InviteInfo
-	audit    []node.AuditEntry
+	members  []api.Member
+	requests []api.JoinRequest
+	invites  []api.InviteInfo
+	audit    []api.AuditEntry
 }
 
 type fakeGroup struct {
-	info node.Group
-	msgs []node.Message
+	info api.Group
+	msgs []api.Message
 	// readOthers is how many messages by others the member has read.
 	readOthers int
-	requests   []node.JoinRequest
+	requests   []api.JoinRequest
 	members    []string // peer ids; nil means every member
 	pins       []crdt.ID
 }
 
 func newFake() *fakeBackend {
 	return &fakeBackend{
-		self:   node.Self{PeerID: "12D3KooWFakePeerIdOfOliviaXyz", Name: "Olivia", SafetyNumber: "05823 11947 60392 48815 90137 27764"},
+		self:   api.Self{PeerID: "12D3KooWFakePeerIdOfOliviaXyz", Name: "Olivia", SafetyNumber: "05823 11947 60392 48815 90137 27764"},
 		clock:  time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC),
-		status: node.Status{Network: "online", Peers: []node.PeerStatus{{PeerID: "a"}, {PeerID: "b"}, {PeerID: "c", Relayed: true}}},
+		status: api.Status{Network: "online", Peers: []api.PeerStatus{{PeerID: "a"}, {PeerID: "b"}, {PeerID: "c", Relayed: true}}},
 		fail:   map[string]error{},
 		calls:  map[string]int{},
 	}
@@ -96,23 +96,23 @@ func (f *fakeBackend) id() crdt.ID {
 	return id
 }
 
-func (f *fakeBackend) Self() node.Self { return f.self }
+func (f *fakeBackend) Self() api.Self { return f.self }
 
-func (f *fakeBackend) Status() node.Status {
+func (f *fakeBackend) Status() api.Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.status
 }
 
 // setStatus changes the network status and tells subscribers.
-func (f *fakeBackend) setStatus(st node.Status) {
+func (f *fakeBackend) setStatus(st api.Status) {
 	f.mu.Lock()
 	f.status = st
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventPeers})
+	f.emit(api.Event{Kind: api.EventPeers})
 }
 
-var fakePeople = []node.Member{
+var fakePeople = []api.Member{
 	{PeerID: "12D3KooWFakePeerIdOfBen", Name: "Ben", Role: "member", SafetyNumber: "71630 02294 55817 38120 94463 10078", Online: true},
 	{PeerID: "12D3KooWFakePeerIdOfChloe", Name: "Chloe", Role: "member", SafetyNumber: "30418 77102 64590 11873 20655 91334"},
 	{PeerID: "12D3KooWFakePeerIdOfDev", Name: "Dev", Role: "member", SafetyNumber: "88213 40076 19934 56218 07741 62905", Online: true},
@@ -120,22 +120,22 @@ var fakePeople = []node.Member{
 
 // addCommunity adds a community with an announcement group and two groups;
 // members beyond the local one and the named fake people are counted only.
-func (f *fakeBackend) addCommunity(name, role string, members int) node.Community {
+func (f *fakeBackend) addCommunity(name, role string, members int) api.Community {
 	f.mu.Lock()
-	c := &fakeCommunity{info: node.Community{ID: f.id(), Name: name, Members: members, Role: role}}
-	c.settings = node.Settings{Name: name, JoinPolicy: "link", MembersCreateGroups: true}
-	c.members = append(c.members, node.Member{PeerID: f.self.PeerID, Name: f.self.Name, Role: role, SafetyNumber: f.self.SafetyNumber, Online: true})
+	c := &fakeCommunity{info: api.Community{ID: f.id(), Name: name, Members: members, Role: role}}
+	c.settings = api.Settings{Name: name, JoinPolicy: "link", MembersCreateGroups: true}
+	c.members = append(c.members, api.Member{PeerID: f.self.PeerID, Name: f.self.Name, Role: role, SafetyNumber: f.self.SafetyNumber, Online: true})
 	for i := 0; i < min(len(fakePeople), members-1); i++ {
 		c.members = append(c.members, fakePeople[i])
 	}
 	c.groups = []*fakeGroup{
-		{info: node.Group{ID: c.info.ID, Name: "Announcements", Kind: node.GroupAnnouncement, Policy: "everyone", Joined: true}},
-		{info: node.Group{ID: f.id(), Name: "General", Kind: node.GroupRegular, Policy: "everyone", Joined: true}},
-		{info: node.Group{ID: f.id(), Name: "Product questions", Kind: node.GroupRegular, Policy: "open", Joined: true}},
+		{info: api.Group{ID: c.info.ID, Name: "Announcements", Kind: api.GroupAnnouncement, Policy: "everyone", Joined: true}},
+		{info: api.Group{ID: f.id(), Name: "General", Kind: api.GroupRegular, Policy: "everyone", Joined: true}},
+		{info: api.Group{ID: f.id(), Name: "Product questions", Kind: api.GroupRegular, Policy: "open", Joined: true}},
 	}
 	f.communities = append(f.communities, c)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: c.info.ID})
+	f.emit(api.Event{Kind: api.EventCommunities, Community: c.info.ID})
 	return f.summary(c)
 }
 
@@ -143,7 +143,7 @@ func (f *fakeBackend) addCommunity(name, role string, members int) node.Communit
 func (f *fakeBackend) addGroup(cid crdt.ID, name, policy string, joined bool) crdt.ID {
 	f.mu.Lock()
 	c := f.comm(cid)
-	g := &fakeGroup{info: node.Group{ID: f.id(), Name: name, Kind: node.GroupRegular, Policy: policy, Joined: joined}}
+	g := &fakeGroup{info: api.Group{ID: f.id(), Name: name, Kind: api.GroupRegular, Policy: policy, Joined: joined}}
 	if !joined {
 		g.members = []string{}
 		if policy == "open" { // some others are in it already
@@ -154,7 +154,7 @@ func (f *fakeBackend) addGroup(cid crdt.ID, name, policy string, joined bool) cr
 	}
 	c.groups = append(c.groups, g)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	f.emit(api.Event{Kind: api.EventGroups, Community: cid})
 	return g.info.ID
 }
 
@@ -177,7 +177,7 @@ func (f *fakeBackend) group(cid, gid crdt.ID) (*fakeCommunity, *fakeGroup, error
 			return c, g, nil
 		}
 	}
-	return c, nil, node.ErrUnknownGroup
+	return c, nil, api.ErrUnknownGroup
 }
 
 func (f *fakeBackend) others(g *fakeGroup) int {
@@ -191,11 +191,11 @@ func (f *fakeBackend) others(g *fakeGroup) int {
 }
 
 // groupInfo is g's summary with its counts.
-func (f *fakeBackend) groupInfo(c *fakeCommunity, g *fakeGroup) node.Group {
+func (f *fakeBackend) groupInfo(c *fakeCommunity, g *fakeGroup) api.Group {
 	out := g.info
 	out.Joined = c.info.Role != "none" && (g.members == nil || slices.Contains(g.members, f.self.PeerID))
 	admin := c.info.Role == "admin" || c.info.Role == "owner"
-	out.CanPost = out.Joined && !out.Archived && !out.Suggested && !c.settings.Deactivated && (out.Kind != node.GroupAnnouncement || admin)
+	out.CanPost = out.Joined && !out.Archived && !out.Suggested && !c.settings.Deactivated && (out.Kind != api.GroupAnnouncement || admin)
 	out.Members = c.info.Members
 	if g.members != nil {
 		out.Members = len(g.members)
@@ -216,7 +216,7 @@ func (f *fakeBackend) groupInfo(c *fakeCommunity, g *fakeGroup) node.Group {
 	return out
 }
 
-func (f *fakeBackend) summary(c *fakeCommunity) node.Community {
+func (f *fakeBackend) summary(c *fakeCommunity) api.Community {
 	out := c.info
 	out.Name, out.Description = c.settings.Name, c.settings.Description
 	out.Unread, out.Mentions = 0, 0
@@ -230,43 +230,43 @@ func (f *fakeBackend) summary(c *fakeCommunity) node.Community {
 	return out
 }
 
-func (f *fakeBackend) CreateCommunity(_ context.Context, name string) (node.Community, error) {
+func (f *fakeBackend) CreateCommunity(_ context.Context, name string) (api.Community, error) {
 	f.mu.Lock()
 	err := f.enter("CreateCommunity")
 	f.mu.Unlock()
 	if err != nil {
-		return node.Community{}, err
+		return api.Community{}, err
 	}
 	if strings.TrimSpace(name) == "" {
-		return node.Community{}, errors.New("community name is empty")
+		return api.Community{}, errors.New("community name is empty")
 	}
 	return f.addCommunity(name, "owner", 1), nil
 }
 
-func (f *fakeBackend) Communities() []node.Community {
+func (f *fakeBackend) Communities() []api.Community {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []node.Community
+	var out []api.Community
 	for _, c := range f.communities {
 		out = append(out, f.summary(c))
 	}
 	return out
 }
 
-func (f *fakeBackend) Settings(cid crdt.ID) (node.Settings, error) {
+func (f *fakeBackend) Settings(cid crdt.ID) (api.Settings, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("Settings"); err != nil {
-		return node.Settings{}, err
+		return api.Settings{}, err
 	}
 	c := f.comm(cid)
 	if c == nil {
-		return node.Settings{}, errors.New("unknown community")
+		return api.Settings{}, errors.New("unknown community")
 	}
 	return c.settings, nil
 }
 
-func (f *fakeBackend) UpdateSettings(_ context.Context, cid crdt.ID, s node.Settings) error {
+func (f *fakeBackend) UpdateSettings(_ context.Context, cid crdt.ID, s api.Settings) error {
 	return f.changeCommunity("UpdateSettings", cid, func(c *fakeCommunity) error {
 		if c.info.Role == "member" {
 			return fmt.Errorf("%w: a member may not change the settings", crdt.ErrUnauthorized)
@@ -289,11 +289,11 @@ func (f *fakeBackend) LeaveCommunity(_ context.Context, cid crdt.ID) error {
 	}
 	f.communities = slices.DeleteFunc(f.communities, func(c *fakeCommunity) bool { return c.info.ID == cid })
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 	return nil
 }
 
-func (f *fakeBackend) Groups(cid crdt.ID) ([]node.Group, error) {
+func (f *fakeBackend) Groups(cid crdt.ID) ([]api.Group, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("Groups"); err != nil {
@@ -303,29 +303,29 @@ func (f *fakeBackend) Groups(cid crdt.ID) ([]node.Group, error) {
 	if c == nil {
 		return nil, errors.New("unknown community")
 	}
-	var out []node.Group
+	var out []api.Group
 	for _, g := range c.groups {
 		out = append(out, f.groupInfo(c, g))
 	}
-	slices.SortStableFunc(out[1:], func(a, b node.Group) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	slices.SortStableFunc(out[1:], func(a, b api.Group) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
 	return out, nil
 }
 
-func (f *fakeBackend) CreateGroup(_ context.Context, cid crdt.ID, name, description, policy string) (node.Group, error) {
+func (f *fakeBackend) CreateGroup(_ context.Context, cid crdt.ID, name, description, policy string) (api.Group, error) {
 	f.mu.Lock()
 	if err := f.enter("CreateGroup"); err != nil {
 		f.mu.Unlock()
-		return node.Group{}, err
+		return api.Group{}, err
 	}
 	c := f.comm(cid)
 	if strings.TrimSpace(name) == "" {
 		f.mu.Unlock()
-		return node.Group{}, fmt.Errorf("%w: the group name is empty", crdt.ErrInvalid)
+		return api.Group{}, fmt.Errorf("%w: the group name is empty", crdt.ErrInvalid)
 	}
 	if policy == "" {
 		policy = "open"
 	}
-	g := &fakeGroup{info: node.Group{ID: f.id(), Name: name, Description: description, Kind: node.GroupRegular, Policy: policy}}
+	g := &fakeGroup{info: api.Group{ID: f.id(), Name: name, Description: description, Kind: api.GroupRegular, Policy: policy}}
 	if policy != "everyone" {
 		g.members = []string{f.self.PeerID}
 	}
@@ -334,11 +334,11 @@ func (f *fakeBackend) CreateGroup(_ context.Context, cid crdt.ID, name, descript
 	f.logAudit(c, "group.create", "", name)
 	out := f.groupInfo(c, g)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
+	f.emit(api.Event{Kind: api.EventGroups, Community: cid})
 	return out, nil
 }
 
-func (f *fakeBackend) UpdateGroup(_ context.Context, cid, gid crdt.ID, s node.GroupSettings) error {
+func (f *fakeBackend) UpdateGroup(_ context.Context, cid, gid crdt.ID, s api.GroupSettings) error {
 	return f.changeGroup("UpdateGroup", cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
 		if c.info.Role == "member" {
 			return fmt.Errorf("%w: a member may not change this group", crdt.ErrUnauthorized)
@@ -349,18 +349,18 @@ func (f *fakeBackend) UpdateGroup(_ context.Context, cid, gid crdt.ID, s node.Gr
 		}
 		f.logAudit(c, "group.update", "", s.Name)
 		return nil
-	}, node.EventGroups)
+	}, api.EventGroups)
 }
 
 func (f *fakeBackend) JoinGroup(_ context.Context, cid, gid crdt.ID) error {
 	return f.changeGroup("JoinGroup", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
 		if g.info.Policy == "approval" {
-			g.requests = append(g.requests, node.JoinRequest{PeerID: f.self.PeerID, Name: f.self.Name, Time: f.clock})
+			g.requests = append(g.requests, api.JoinRequest{PeerID: f.self.PeerID, Name: f.self.Name, Time: f.clock})
 		} else if g.members != nil && !slices.Contains(g.members, f.self.PeerID) {
 			g.members = append(g.members, f.self.PeerID)
 		}
 		return nil
-	}, node.EventGroups)
+	}, api.EventGroups)
 }
 
 func (f *fakeBackend) LeaveGroup(_ context.Context, cid, gid crdt.ID) error {
@@ -370,10 +370,10 @@ func (f *fakeBackend) LeaveGroup(_ context.Context, cid, gid crdt.ID) error {
 		}
 		g.members = slices.DeleteFunc(g.members, func(p string) bool { return p == f.self.PeerID })
 		return nil
-	}, node.EventGroups)
+	}, api.EventGroups)
 }
 
-func (f *fakeBackend) GroupRequests(cid, gid crdt.ID) ([]node.JoinRequest, error) {
+func (f *fakeBackend) GroupRequests(cid, gid crdt.ID) ([]api.JoinRequest, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("GroupRequests"); err != nil {
@@ -388,7 +388,7 @@ func (f *fakeBackend) GroupRequests(cid, gid crdt.ID) ([]node.JoinRequest, error
 
 func (f *fakeBackend) DecideGroupJoin(_ context.Context, cid, gid crdt.ID, peerID string, approve bool) error {
 	return f.changeGroup("DecideGroupJoin", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
-		i := slices.IndexFunc(g.requests, func(r node.JoinRequest) bool { return r.PeerID == peerID })
+		i := slices.IndexFunc(g.requests, func(r api.JoinRequest) bool { return r.PeerID == peerID })
 		if i < 0 {
 			return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
 		}
@@ -397,7 +397,7 @@ func (f *fakeBackend) DecideGroupJoin(_ context.Context, cid, gid crdt.ID, peerI
 			g.members = append(g.members, peerID)
 		}
 		return nil
-	}, node.EventGroups)
+	}, api.EventGroups)
 }
 
 func (f *fakeBackend) MarkRead(_ context.Context, cid, gid crdt.ID) error {
@@ -409,8 +409,8 @@ func (f *fakeBackend) MarkRead(_ context.Context, cid, gid crdt.ID) error {
 		return nil
 	})
 	if err == nil && changed {
-		f.emit(node.Event{Kind: node.EventGroups, Community: cid})
-		f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+		f.emit(api.Event{Kind: api.EventGroups, Community: cid})
+		f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 	}
 	return err
 }
@@ -419,10 +419,10 @@ func (f *fakeBackend) SetMuted(_ context.Context, cid, gid crdt.ID, muted bool) 
 	return f.changeGroup("SetMuted", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
 		g.info.Muted = muted
 		return nil
-	}, node.EventGroups, node.EventCommunities)
+	}, api.EventGroups, api.EventCommunities)
 }
 
-func (f *fakeBackend) Members(cid crdt.ID) ([]node.Member, error) {
+func (f *fakeBackend) Members(cid crdt.ID) ([]api.Member, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("Members"); err != nil {
@@ -434,11 +434,11 @@ func (f *fakeBackend) Members(cid crdt.ID) ([]node.Member, error) {
 	}
 	out := slices.Clone(c.members)
 	rank := map[string]int{"owner": 0, "admin": 1, "member": 2}
-	slices.SortStableFunc(out, func(a, b node.Member) int { return rank[a.Role] - rank[b.Role] })
+	slices.SortStableFunc(out, func(a, b api.Member) int { return rank[a.Role] - rank[b.Role] })
 	return out, nil
 }
 
-func (f *fakeBackend) GroupMembers(cid, gid crdt.ID) ([]node.Member, error) {
+func (f *fakeBackend) GroupMembers(cid, gid crdt.ID) ([]api.Member, error) {
 	ms, err := f.Members(cid)
 	if err != nil {
 		return nil, err
@@ -452,10 +452,10 @@ func (f *fakeBackend) GroupMembers(cid, gid crdt.ID) ([]node.Member, error) {
 	if g.members == nil {
 		return ms, nil
 	}
-	return slices.DeleteFunc(ms, func(m node.Member) bool { return !slices.Contains(g.members, m.PeerID) }), nil
+	return slices.DeleteFunc(ms, func(m api.Member) bool { return !slices.Contains(g.members, m.PeerID) }), nil
 }
 
-func (f *fakeBackend) member(c *fakeCommunity, peerID string) *node.Member {
+func (f *fakeBackend) member(c *fakeCommunity, peerID string) *api.Member {
 	for i := range c.members {
 		if c.members[i].PeerID == peerID {
 			return &c.members[i]
@@ -468,7 +468,7 @@ func (f *fakeBackend) SetRole(_ context.Context, cid crdt.ID, peerID, role strin
 	return f.changeCommunity("SetRole", cid, func(c *fakeCommunity) error {
 		m := f.member(c, peerID)
 		if m == nil {
-			return fmt.Errorf("%s: %w", peerID, node.ErrUnknownMember)
+			return fmt.Errorf("%s: %w", peerID, api.ErrUnknownMember)
 		}
 		if c.info.Role == "member" || (m.Role == "owner" && c.info.Role != "owner") {
 			return fmt.Errorf("%w: a %s may not change the role of a %s", crdt.ErrUnauthorized, c.info.Role, m.Role)
@@ -483,13 +483,13 @@ func (f *fakeBackend) RemoveMember(_ context.Context, cid crdt.ID, peerID string
 	return f.changeCommunity("RemoveMember", cid, func(c *fakeCommunity) error {
 		m := f.member(c, peerID)
 		if m == nil {
-			return fmt.Errorf("%s: %w", peerID, node.ErrUnknownMember)
+			return fmt.Errorf("%s: %w", peerID, api.ErrUnknownMember)
 		}
 		if c.info.Role == "member" || m.Role == "owner" {
 			return fmt.Errorf("%w: a %s may not remove a %s", crdt.ErrUnauthorized, c.info.Role, m.Role)
 		}
 		f.logAudit(c, "member.remove", peerID, "")
-		c.members = slices.DeleteFunc(c.members, func(x node.Member) bool { return x.PeerID == peerID })
+		c.members = slices.DeleteFunc(c.members, func(x api.Member) bool { return x.PeerID == peerID })
 		c.info.Members--
 		return nil
 	})
@@ -500,13 +500,13 @@ func (f *fakeBackend) addRequest(cid crdt.ID, name string) string {
 	f.mu.Lock()
 	c := f.comm(cid)
 	peerID := "12D3KooWFakeRequester" + name
-	c.requests = append(c.requests, node.JoinRequest{PeerID: peerID, Name: name, Time: f.clock})
+	c.requests = append(c.requests, api.JoinRequest{PeerID: peerID, Name: name, Time: f.clock})
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 	return peerID
 }
 
-func (f *fakeBackend) JoinRequests(cid crdt.ID) ([]node.JoinRequest, error) {
+func (f *fakeBackend) JoinRequests(cid crdt.ID) ([]api.JoinRequest, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("JoinRequests"); err != nil {
@@ -517,13 +517,13 @@ func (f *fakeBackend) JoinRequests(cid crdt.ID) ([]node.JoinRequest, error) {
 
 func (f *fakeBackend) DecideJoin(_ context.Context, cid crdt.ID, peerID string, approve bool) error {
 	return f.changeCommunity("DecideJoin", cid, func(c *fakeCommunity) error {
-		i := slices.IndexFunc(c.requests, func(r node.JoinRequest) bool { return r.PeerID == peerID })
+		i := slices.IndexFunc(c.requests, func(r api.JoinRequest) bool { return r.PeerID == peerID })
 		if i < 0 {
 			return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
 		}
 		r := c.requests[i]
 		if approve {
-			c.members = append(c.members, node.Member{PeerID: r.PeerID, Name: r.Name, Role: "member", SafetyNumber: "00000 11111 22222 33333 44444 55555"})
+			c.members = append(c.members, api.Member{PeerID: r.PeerID, Name: r.Name, Role: "member", SafetyNumber: "00000 11111 22222 33333 44444 55555"})
 			c.info.Members++
 			f.logAudit(c, "join.decide", peerID, "approved")
 		} else {
@@ -536,7 +536,7 @@ func (f *fakeBackend) DecideJoin(_ context.Context, cid crdt.ID, peerID string, 
 
 // logAudit records an admin action by the local member. Callers hold f.mu.
 func (f *fakeBackend) logAudit(c *fakeCommunity, action, target, detail string) {
-	e := node.AuditEntry{Op: f.id(), Action: action, Actor: f.self.PeerID, ActorName: f.self.Name, Detail: detail, Time: f.clock}
+	e := api.AuditEntry{Op: f.id(), Action: action, Actor: f.self.PeerID, ActorName: f.self.Name, Detail: detail, Time: f.clock}
 	if target != "" {
 		e.Target = target
 		if m := f.member(c, target); m != nil {
@@ -552,7 +552,7 @@ func (f *fakeBackend) logAudit(c *fakeCommunity, action, target, detail string) 
 	c.audit = append(c.audit, e)
 }
 
-func (f *fakeBackend) Audit(cid crdt.ID) ([]node.AuditEntry, error) {
+func (f *fakeBackend) Audit(cid crdt.ID) ([]api.AuditEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("Audit"); err != nil {
@@ -561,7 +561,7 @@ func (f *fakeBackend) Audit(cid crdt.ID) ([]node.AuditEntry, error) {
 	return slices.Clone(f.comm(cid).audit), nil
 }
 
-func (f *fakeBackend) CreateInvite(_ context.Context, cid crdt.ID, opts node.InviteOptions) (string, error) {
+func (f *fakeBackend) CreateInvite(_ context.Context, cid crdt.ID, opts api.InviteOptions) (string, error) {
 	f.mu.Lock()
 	if err := f.enter("CreateInvite"); err != nil {
 		f.mu.Unlock()
@@ -572,22 +572,22 @@ func (f *fakeBackend) CreateInvite(_ context.Context, cid crdt.ID, opts node.Inv
 		f.mu.Unlock()
 		return "", fmt.Errorf("%w: a member may not create invites", crdt.ErrUnauthorized)
 	}
-	inv := node.InviteInfo{ID: f.id(), By: f.self.Name, Created: f.clock, MaxUses: opts.MaxUses}
+	inv := api.InviteInfo{ID: f.id(), By: f.self.Name, Created: f.clock, MaxUses: opts.MaxUses}
 	switch {
 	case opts.Lifetime == 0:
-		t := f.clock.Add(node.DefaultInviteLifetime)
+		t := f.clock.Add(api.DefaultInviteLifetime)
 		inv.Expires = &t
 	case opts.Lifetime > 0:
 		t := f.clock.Add(opts.Lifetime)
 		inv.Expires = &t
 	}
-	c.invites = append([]node.InviteInfo{inv}, c.invites...)
+	c.invites = append([]api.InviteInfo{inv}, c.invites...)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 	return "umbrella://join/" + strings.Repeat("Q", 40) + inv.ID.String()[:12], nil
 }
 
-func (f *fakeBackend) Invites(cid crdt.ID) ([]node.InviteInfo, error) {
+func (f *fakeBackend) Invites(cid crdt.ID) ([]api.InviteInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("Invites"); err != nil {
@@ -598,7 +598,7 @@ func (f *fakeBackend) Invites(cid crdt.ID) ([]node.InviteInfo, error) {
 
 func (f *fakeBackend) RevokeInvite(_ context.Context, cid, id crdt.ID) error {
 	return f.changeCommunity("RevokeInvite", cid, func(c *fakeCommunity) error {
-		i := slices.IndexFunc(c.invites, func(x node.InviteInfo) bool { return x.ID == id })
+		i := slices.IndexFunc(c.invites, func(x api.InviteInfo) bool { return x.ID == id })
 		if i < 0 {
 			return fmt.Errorf("%w: no invite %s in this community", crdt.ErrInvalid, id.Short())
 		}
@@ -609,11 +609,11 @@ func (f *fakeBackend) RevokeInvite(_ context.Context, cid, id crdt.ID) error {
 }
 
 // ParseInvite reads any umbrella://join/ link as an invite to joinName.
-func (f *fakeBackend) ParseInvite(link string) (*node.Invite, error) {
+func (f *fakeBackend) ParseInvite(link string) (*api.Invite, error) {
 	if !strings.HasPrefix(link, "umbrella://join/") {
 		return nil, fmt.Errorf("%w: it must start with umbrella://join/", errBadLinkForTest)
 	}
-	return &node.Invite{Community: crdt.ID{0xee}, Name: f.inviteName()}, nil
+	return &api.Invite{Community: crdt.ID{0xee}, Name: f.inviteName()}, nil
 }
 
 func (f *fakeBackend) inviteName() string {
@@ -625,8 +625,8 @@ func (f *fakeBackend) inviteName() string {
 	return f.joinName
 }
 
-func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progress func(node.JoinProgress)) (node.Community, error) {
-	report := func(p node.JoinProgress) {
+func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progress func(api.JoinProgress)) (api.Community, error) {
+	report := func(p api.JoinProgress) {
 		f.mu.Lock()
 		f.joinStages = append(f.joinStages, p)
 		f.mu.Unlock()
@@ -638,23 +638,23 @@ func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progres
 		}
 	}
 	name := f.inviteName()
-	report(node.JoinProgress{Stage: node.JoinChecking})
+	report(api.JoinProgress{Stage: api.JoinChecking})
 	if !strings.HasPrefix(link, "umbrella://join/") {
-		return node.Community{}, fmt.Errorf("%w: it must start with umbrella://join/", errBadLinkForTest)
+		return api.Community{}, fmt.Errorf("%w: it must start with umbrella://join/", errBadLinkForTest)
 	}
-	report(node.JoinProgress{Stage: node.JoinConnecting, Community: name, Peer: "…Xyz123"})
+	report(api.JoinProgress{Stage: api.JoinConnecting, Community: name, Peer: "…Xyz123"})
 	if f.joinErr != nil {
-		return node.Community{}, f.joinErr
+		return api.Community{}, f.joinErr
 	}
 	if err := ctx.Err(); err != nil {
-		return node.Community{}, err
+		return api.Community{}, err
 	}
 	if f.joinAsks {
-		report(node.JoinProgress{Stage: node.JoinRequested, Community: name})
-		return node.Community{ID: f.id(), Name: name, Role: node.RoleRequested}, nil
+		report(api.JoinProgress{Stage: api.JoinRequested, Community: name})
+		return api.Community{ID: f.id(), Name: name, Role: api.RoleRequested}, nil
 	}
-	report(node.JoinProgress{Stage: node.JoinAdmitted, Community: name})
-	report(node.JoinProgress{Stage: node.JoinSyncing, Community: name, Ops: 120})
+	report(api.JoinProgress{Stage: api.JoinAdmitted, Community: name})
+	report(api.JoinProgress{Stage: api.JoinSyncing, Community: name, Ops: 120})
 	return f.addCommunity(name, "member", 12), nil
 }
 
@@ -663,17 +663,17 @@ func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progres
 var errBadLinkForTest = errors.New("invalid invite link")
 
 // page returns the messages of g with their indices and quotes.
-func (f *fakeBackend) page(g *fakeGroup, from, to int) []node.Message {
-	out := make([]node.Message, 0, max(0, to-from))
+func (f *fakeBackend) page(g *fakeGroup, from, to int) []api.Message {
+	out := make([]api.Message, 0, max(0, to-from))
 	for i := from; i < to; i++ {
 		m := g.msgs[i]
 		m.Index = i
 		m.Pinned = slices.Contains(g.pins, m.ID)
 		if m.ReplyTo != nil {
-			q := &node.Quote{ID: *m.ReplyTo, Index: -1, Missing: true}
+			q := &api.Quote{ID: *m.ReplyTo, Index: -1, Missing: true}
 			for j, t := range g.msgs {
 				if t.ID == *m.ReplyTo {
-					q = &node.Quote{ID: t.ID, AuthorName: t.AuthorName, Text: t.Text, Deleted: t.Deleted, Index: j}
+					q = &api.Quote{ID: t.ID, AuthorName: t.AuthorName, Text: t.Text, Deleted: t.Deleted, Index: j}
 				}
 			}
 			m.Quote = q
@@ -683,24 +683,24 @@ func (f *fakeBackend) page(g *fakeGroup, from, to int) []node.Message {
 	return out
 }
 
-func (f *fakeBackend) MessagePage(cid, gid crdt.ID, from, limit int) (node.Page, error) {
+func (f *fakeBackend) MessagePage(cid, gid crdt.ID, from, limit int) (api.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("MessagePage"); err != nil {
-		return node.Page{}, err
+		return api.Page{}, err
 	}
 	_, g, err := f.group(cid, gid)
 	if err != nil {
-		return node.Page{}, err
+		return api.Page{}, err
 	}
-	limit = min(max(limit, 1), node.MaxPage)
+	limit = min(max(limit, 1), api.MaxPage)
 	total := len(g.msgs)
 	if from < 0 {
 		from = max(0, total-limit)
 	}
 	from = min(from, total)
 	to := min(total, from+limit)
-	p := node.Page{Total: total, From: from, Messages: f.page(g, from, to), FirstUnread: -1}
+	p := api.Page{Total: total, From: from, Messages: f.page(g, from, to), FirstUnread: -1}
 	seen := 0
 	for i, m := range g.msgs {
 		if m.Mine {
@@ -715,7 +715,7 @@ func (f *fakeBackend) MessagePage(cid, gid crdt.ID, from, limit int) (node.Page,
 	return p, nil
 }
 
-func (f *fakeBackend) Pinned(cid, gid crdt.ID) ([]node.Message, error) {
+func (f *fakeBackend) Pinned(cid, gid crdt.ID) ([]api.Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("Pinned"); err != nil {
@@ -725,16 +725,16 @@ func (f *fakeBackend) Pinned(cid, gid crdt.ID) ([]node.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []node.Message
+	var out []api.Message
 	for _, id := range g.pins {
-		if i := slices.IndexFunc(g.msgs, func(m node.Message) bool { return m.ID == id }); i >= 0 {
+		if i := slices.IndexFunc(g.msgs, func(m api.Message) bool { return m.ID == id }); i >= 0 {
 			out = append(out, f.page(g, i, i+1)...)
 		}
 	}
 	return out, nil
 }
 
-func (f *fakeBackend) Search(cid, gid crdt.ID, query string, limit int) ([]node.Message, error) {
+func (f *fakeBackend) Search(cid, gid crdt.ID, query string, limit int) ([]api.Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("Search"); err != nil {
@@ -748,7 +748,7 @@ func (f *fakeBackend) Search(cid, gid crdt.ID, query string, limit int) ([]node.
 	if q == "" {
 		return nil, fmt.Errorf("%w: the search is empty", crdt.ErrInvalid)
 	}
-	var out []node.Message
+	var out []api.Message
 	for i := len(g.msgs) - 1; i >= 0 && len(out) < limit; i-- {
 		m := g.msgs[i]
 		if !m.Deleted && m.Hidden == "" && (strings.Contains(strings.ToLower(m.Text), q) || strings.Contains(strings.ToLower(m.AuthorName), q)) {
@@ -771,7 +771,7 @@ func (f *fakeBackend) Reply(_ context.Context, cid, gid, replyTo crdt.ID, text s
 		c, g, err = f.group(cid, gid)
 		switch {
 		case err == nil && c.info.Removed:
-			err = fmt.Errorf("%w: by %s", node.ErrRemoved, c.info.RemovedBy)
+			err = fmt.Errorf("%w: by %s", api.ErrRemoved, c.info.RemovedBy)
 		case err == nil && !f.groupInfo(c, g).CanPost:
 			err = fmt.Errorf("%w: a member may not post here", crdt.ErrUnauthorized)
 		}
@@ -796,7 +796,7 @@ func (f *fakeBackend) deliverReply(cid, gid crdt.ID, author, text string, mine b
 	id := f.id()
 	f.clock = f.clock.Add(time.Minute)
 	_, g, _ := f.group(cid, gid)
-	m := node.Message{ID: id, Kind: "message", Author: "peer-" + author, AuthorName: author, Text: text, Time: f.clock, Mine: mine}
+	m := api.Message{ID: id, Kind: "message", Author: "peer-" + author, AuthorName: author, Text: text, Time: f.clock, Mine: mine}
 	if mine {
 		m.Author = f.self.PeerID
 	}
@@ -809,7 +809,7 @@ func (f *fakeBackend) deliverReply(cid, gid crdt.ID, author, text string, mine b
 	}
 	g.msgs = append(g.msgs, m)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
 	return id
 }
 
@@ -825,10 +825,10 @@ func (f *fakeBackend) fill(cid, gid crdt.ID, n int) {
 		if i%7 == 3 {
 			text += " Then send them the spring catalogue, the how-to video and a thank-you note, and ask what they liked most about the samples."
 		}
-		g.msgs = append(g.msgs, node.Message{ID: f.id(), Kind: "message", Author: "peer-" + names[i%4], AuthorName: names[i%4], Text: text, Time: f.clock})
+		g.msgs = append(g.msgs, api.Message{ID: f.id(), Kind: "message", Author: "peer-" + names[i%4], AuthorName: names[i%4], Text: text, Time: f.clock})
 	}
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
 }
 
 // changeCommunity runs fn on community cid under the lock, after the
@@ -846,14 +846,14 @@ func (f *fakeBackend) changeCommunity(method string, cid crdt.ID, fn func(*fakeC
 	}
 	f.mu.Unlock()
 	if err == nil {
-		f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+		f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 	}
 	return err
 }
 
 // changeGroup runs fn on group gid under the lock, like changeCommunity,
 // and emits events when it succeeds.
-func (f *fakeBackend) changeGroup(method string, cid, gid crdt.ID, fn func(*fakeCommunity, *fakeGroup) error, events ...node.EventKind) error {
+func (f *fakeBackend) changeGroup(method string, cid, gid crdt.ID, fn func(*fakeCommunity, *fakeGroup) error, events ...api.EventKind) error {
 	f.mu.Lock()
 	err := f.enter(method)
 	if err == nil {
@@ -866,14 +866,14 @@ func (f *fakeBackend) changeGroup(method string, cid, gid crdt.ID, fn func(*fake
 	f.mu.Unlock()
 	if err == nil {
 		for _, k := range events {
-			f.emit(node.Event{Kind: k, Community: cid, Group: gid})
+			f.emit(api.Event{Kind: k, Community: cid, Group: gid})
 		}
 	}
 	return err
 }
 
 // find returns the message id in group gid, under f.mu.
-func (f *fakeBackend) find(cid, gid, id crdt.ID) (*fakeCommunity, *fakeGroup, *node.Message, error) {
+func (f *fakeBackend) find(cid, gid, id crdt.ID) (*fakeCommunity, *fakeGroup, *api.Message, error) {
 	c, g, err := f.group(cid, gid)
 	if err != nil {
 		return nil, nil, nil, err
@@ -883,22 +883,22 @@ func (f *fakeBackend) find(cid, gid, id crdt.ID) (*fakeCommunity, *fakeGroup, *n
 			return c, g, &g.msgs[i], nil
 		}
 	}
-	return nil, nil, nil, fmt.Errorf("message %s: %w", id.Short(), node.ErrUnknownMessage)
+	return nil, nil, nil, fmt.Errorf("message %s: %w", id.Short(), api.ErrUnknownMessage)
 }
 
 // change runs fn on message id under the lock and emits its event.
-func (f *fakeBackend) change(method string, cid, gid, id crdt.ID, fn func(*fakeCommunity, *fakeGroup, *node.Message) error) error {
+func (f *fakeBackend) change(method string, cid, gid, id crdt.ID, fn func(*fakeCommunity, *fakeGroup, *api.Message) error) error {
 	return f.changeGroup(method, cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
 		_, _, m, err := f.find(cid, gid, id)
 		if err != nil {
 			return err
 		}
 		return fn(c, g, m)
-	}, node.EventMessages)
+	}, api.EventMessages)
 }
 
 func (f *fakeBackend) Edit(_ context.Context, cid, gid, id crdt.ID, text string) error {
-	return f.change("Edit", cid, gid, id, func(_ *fakeCommunity, _ *fakeGroup, m *node.Message) error {
+	return f.change("Edit", cid, gid, id, func(_ *fakeCommunity, _ *fakeGroup, m *api.Message) error {
 		if !m.Mine {
 			return fmt.Errorf("%w: only the author may edit a message", crdt.ErrUnauthorized)
 		}
@@ -908,7 +908,7 @@ func (f *fakeBackend) Edit(_ context.Context, cid, gid, id crdt.ID, text string)
 }
 
 func (f *fakeBackend) Delete(_ context.Context, cid, gid, id crdt.ID) error {
-	return f.change("Delete", cid, gid, id, func(c *fakeCommunity, _ *fakeGroup, m *node.Message) error {
+	return f.change("Delete", cid, gid, id, func(c *fakeCommunity, _ *fakeGroup, m *api.Message) error {
 		if !m.Mine && c.info.Role == "member" {
 			return fmt.Errorf("%w: a member may delete only their own messages", crdt.ErrUnauthorized)
 		}
@@ -918,7 +918,7 @@ func (f *fakeBackend) Delete(_ context.Context, cid, gid, id crdt.ID) error {
 }
 
 func (f *fakeBackend) Pin(_ context.Context, cid, gid, id crdt.ID, on bool) error {
-	return f.change("Pin", cid, gid, id, func(c *fakeCommunity, g *fakeGroup, m *node.Message) error {
+	return f.change("Pin", cid, gid, id, func(c *fakeCommunity, g *fakeGroup, m *api.Message) error {
 		if c.info.Role == "member" {
 			return fmt.Errorf("%w: a member may not pin messages", crdt.ErrUnauthorized)
 		}
@@ -934,20 +934,20 @@ func (f *fakeBackend) Pin(_ context.Context, cid, gid, id crdt.ID, on bool) erro
 }
 
 func (f *fakeBackend) React(_ context.Context, cid, gid, id crdt.ID, emoji string, on bool) error {
-	return f.change("React", cid, gid, id, func(_ *fakeCommunity, _ *fakeGroup, m *node.Message) error {
+	return f.change("React", cid, gid, id, func(_ *fakeCommunity, _ *fakeGroup, m *api.Message) error {
 		f.react(m, f.self.Name, emoji, on, true)
 		return nil
 	})
 }
 
 // react adds or removes who's reaction emoji on m. Callers hold f.mu.
-func (f *fakeBackend) react(m *node.Message, who, emoji string, on, mine bool) {
-	i := slices.IndexFunc(m.Reactions, func(r node.Reaction) bool { return r.Emoji == emoji })
+func (f *fakeBackend) react(m *api.Message, who, emoji string, on, mine bool) {
+	i := slices.IndexFunc(m.Reactions, func(r api.Reaction) bool { return r.Emoji == emoji })
 	if i < 0 {
 		if !on {
 			return
 		}
-		m.Reactions = append(m.Reactions, node.Reaction{Emoji: emoji})
+		m.Reactions = append(m.Reactions, api.Reaction{Emoji: emoji})
 		i = len(m.Reactions) - 1
 	}
 	r := &m.Reactions[i]
@@ -973,7 +973,7 @@ func (f *fakeBackend) reactAs(cid, gid, id crdt.ID, who, emoji string) {
 	_, _, m, _ := f.find(cid, gid, id)
 	f.react(m, who, emoji, true, false)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
 }
 
 func (f *fakeBackend) CreatePoll(_ context.Context, cid, gid crdt.ID, question string, options []string, multi bool, closes time.Time) (crdt.ID, error) {
@@ -993,21 +993,21 @@ func (f *fakeBackend) CreatePoll(_ context.Context, cid, gid crdt.ID, question s
 	}
 	id := f.id()
 	f.clock = f.clock.Add(time.Minute)
-	p := &node.Poll{Question: question, Multi: multi}
+	p := &api.Poll{Question: question, Multi: multi}
 	if !closes.IsZero() {
 		p.Closes = &closes
 	}
 	for _, o := range options {
-		p.Options = append(p.Options, node.PollOption{Text: o, By: []string{}})
+		p.Options = append(p.Options, api.PollOption{Text: o, By: []string{}})
 	}
-	g.msgs = append(g.msgs, node.Message{ID: id, Kind: "poll", Author: f.self.PeerID, AuthorName: f.self.Name, Text: question, Time: f.clock, Mine: true, Poll: p})
+	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "poll", Author: f.self.PeerID, AuthorName: f.self.Name, Text: question, Time: f.clock, Mine: true, Poll: p})
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
 	return id, nil
 }
 
 func (f *fakeBackend) Vote(_ context.Context, cid, gid, id crdt.ID, choices []int) error {
-	return f.change("Vote", cid, gid, id, func(_ *fakeCommunity, _ *fakeGroup, m *node.Message) error {
+	return f.change("Vote", cid, gid, id, func(_ *fakeCommunity, _ *fakeGroup, m *api.Message) error {
 		if m.Poll == nil {
 			return fmt.Errorf("%w: %s is not a poll", crdt.ErrInvalid, id.Short())
 		}
@@ -1020,7 +1020,7 @@ func (f *fakeBackend) Vote(_ context.Context, cid, gid, id crdt.ID, choices []in
 }
 
 // vote sets who's choices in p. Callers hold f.mu.
-func (f *fakeBackend) vote(p *node.Poll, who string, choices []int, mine bool) {
+func (f *fakeBackend) vote(p *api.Poll, who string, choices []int, mine bool) {
 	voted := false
 	for i := range p.Options {
 		o := &p.Options[i]
@@ -1050,11 +1050,11 @@ func (f *fakeBackend) voteAs(cid, gid, id crdt.ID, who string, choices ...int) {
 	_, _, m, _ := f.find(cid, gid, id)
 	f.vote(m.Poll, who, choices, false)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventMessages, Community: cid, Group: gid})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
 }
 
 func (f *fakeBackend) ClosePoll(_ context.Context, cid, gid, id crdt.ID) error {
-	return f.change("ClosePoll", cid, gid, id, func(c *fakeCommunity, _ *fakeGroup, m *node.Message) error {
+	return f.change("ClosePoll", cid, gid, id, func(c *fakeCommunity, _ *fakeGroup, m *api.Message) error {
 		if m.Poll == nil {
 			return fmt.Errorf("%w: %s is not a poll", crdt.ErrInvalid, id.Short())
 		}
@@ -1066,10 +1066,10 @@ func (f *fakeBackend) ClosePoll(_ context.Context, cid, gid, id crdt.ID) error {
 	})
 }
 
-func (f *fakeBackend) Subscribe() (<-chan node.Event, func()) {
+func (f *fakeBackend) Subscribe() (<-chan api.Event, func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ch := make(chan node.Event, 256)
+	ch := make(chan api.Event, 256)
 	f.subs = append(f.subs, ch)
 	return ch, func() {
 		f.mu.Lock()
@@ -1081,7 +1081,7 @@ func (f *fakeBackend) Subscribe() (<-chan node.Event, func()) {
 	}
 }
 
-func (f *fakeBackend) emit(e node.Event) {
+func (f *fakeBackend) emit(e api.Event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, ch := range f.subs {

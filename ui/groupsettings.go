@@ -8,8 +8,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // groupRequestsHeight is how tall the list of requests to join a group
@@ -147,7 +147,7 @@ func (a *App) showCreateGroup(cid crdt.ID) {
 			d.invalid(p)
 			return
 		}
-		var g node.Group
+		var g api.Group
 		d.run(what, v.create, func(ctx context.Context) (err error) {
 			g, err = a.b.CreateGroup(ctx, cid, name, desc, policyOf(v.policy.Selected))
 			return err
@@ -185,7 +185,7 @@ type groupSettingsView struct {
 	a   *App
 	d   *dlg
 	cid crdt.ID
-	g   node.Group
+	g   api.Group
 
 	state       *widget.Label // suggested or archived, when it is
 	approve     *widget.Button
@@ -240,7 +240,7 @@ func (a *App) showGroupSettings(cid, gid crdt.ID) {
 	v.name.OnSubmitted = func(string) { v.save.OnTapped() }
 	v.requests = newRequestList(a, "Nobody is waiting to join "+g.Name+".")
 	v.requests.decide = v.decide
-	v.requests.confirmDeny = func(r node.JoinRequest, deny func()) {
+	v.requests.confirmDeny = func(r api.JoinRequest, deny func()) {
 		a.confirmAction("Deny "+r.Name+"'s request?", r.Name+" will not join "+v.g.Name+". They can ask again.", "Deny", deny)
 	}
 	v.requestsBox = container.NewVBox(widget.NewSeparator(), sectionTitle("Requests to join"),
@@ -248,13 +248,13 @@ func (a *App) showGroupSettings(cid, gid crdt.ID) {
 
 	items := []fyne.CanvasObject{container.NewBorder(nil, nil, nil, container.NewCenter(v.approve), v.state),
 		sectionTitle("Name"), v.name, sectionTitle("Description"), v.description}
-	if g.Kind != node.GroupAnnouncement {
+	if g.Kind != api.GroupAnnouncement {
 		items = append(items, sectionTitle("Who can join"), tight(v.policy, v.policyHelp))
 	}
 	items = append(items, d.errLabel, v.requestsBox)
 	cancel := widget.NewButton("Cancel", d.hide)
 	buttons := []fyne.CanvasObject{}
-	if g.Kind != node.GroupAnnouncement {
+	if g.Kind != api.GroupAnnouncement {
 		v.archive = widget.NewButton("", v.toggleArchive)
 		buttons = append(buttons, v.archive)
 	}
@@ -267,17 +267,17 @@ func (a *App) showGroupSettings(cid, gid crdt.ID) {
 }
 
 // findGroup reads group gid of community cid.
-func (a *App) findGroup(cid, gid crdt.ID) (node.Group, error) {
+func (a *App) findGroup(cid, gid crdt.ID) (api.Group, error) {
 	gs, err := a.b.Groups(cid)
 	if err != nil {
-		return node.Group{}, err
+		return api.Group{}, err
 	}
 	for _, g := range gs {
 		if g.ID == gid {
 			return g, nil
 		}
 	}
-	return node.Group{}, node.ErrUnknownGroup
+	return api.Group{}, api.ErrUnknownGroup
 }
 
 // communityID implements adminView.
@@ -290,7 +290,7 @@ func (v *groupSettingsView) refresh() {
 		v.g = g
 		v.showState()
 	}
-	if v.g.Policy != "approval" || v.g.Suggested || v.g.Kind == node.GroupAnnouncement {
+	if v.g.Policy != "approval" || v.g.Suggested || v.g.Kind == api.GroupAnnouncement {
 		if v.requestsBox.Visible() {
 			v.requestsBox.Hide()
 			v.d.relayout()
@@ -338,9 +338,9 @@ func (v *groupSettingsView) showState() {
 }
 
 // stored is the group's settings as they are now, to change one of them.
-func (v *groupSettingsView) stored() node.GroupSettings {
-	s := node.GroupSettings{Name: v.g.Name, Description: v.g.Description, Policy: v.g.Policy, Archived: v.g.Archived}
-	if v.g.Kind == node.GroupAnnouncement {
+func (v *groupSettingsView) stored() api.GroupSettings {
+	s := api.GroupSettings{Name: v.g.Name, Description: v.g.Description, Policy: v.g.Policy, Archived: v.g.Archived}
+	if v.g.Kind == api.GroupAnnouncement {
 		s.Policy = "open" // the rules allow the announcement group only this
 	}
 	return s
@@ -359,7 +359,7 @@ func (v *groupSettingsView) saveGroup() {
 	}
 	s := v.stored()
 	s.Name, s.Description = name, desc
-	if v.g.Kind != node.GroupAnnouncement {
+	if v.g.Kind != api.GroupAnnouncement {
 		s.Policy = policyOf(v.policy.Selected)
 	}
 	v.d.run("Could not save "+v.g.Name, v.save, func(ctx context.Context) error {
@@ -408,7 +408,7 @@ func (v *groupSettingsView) approveGroup() {
 }
 
 // decide approves or denies a request to join the group.
-func (v *groupSettingsView) decide(r node.JoinRequest, approve bool) {
+func (v *groupSettingsView) decide(r api.JoinRequest, approve bool) {
 	what := "Could not let " + r.Name + " in"
 	if !approve {
 		what = "Could not deny " + r.Name

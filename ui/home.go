@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // home is the selected community's home: its name and description, the
@@ -136,10 +136,10 @@ func (h *home) reload() {
 	c, _ := h.a.selected()
 	gone := departedText(c) != ""
 	h.gone = gone
-	var ann, mine, joinable, suggested, archived, kept []node.Group
+	var ann, mine, joinable, suggested, archived, kept []api.Group
 	for _, g := range gs {
 		switch {
-		case g.Kind == node.GroupAnnouncement:
+		case g.Kind == api.GroupAnnouncement:
 			ann = append(ann, g)
 		case gone:
 			kept = append(kept, g) // read-only, with what this node holds
@@ -157,7 +157,7 @@ func (h *home) reload() {
 	}
 	clear(h.rows)
 	objs := []fyne.CanvasObject{}
-	section := func(title string, groups []node.Group) {
+	section := func(title string, groups []api.Group) {
 		if len(groups) == 0 {
 			return
 		}
@@ -197,7 +197,7 @@ func (h *home) markSelected() {
 // groupRow is one group in the home: icon, name (bold when unread),
 // details, the unread badge, and for groups one can join, the button.
 type groupRow struct {
-	g      node.Group
+	g      api.Group
 	box    *tapBox
 	name   *widget.Label
 	detail *widget.RichText
@@ -205,11 +205,11 @@ type groupRow struct {
 	action *widget.Button // Join, Ask to join, Approve; nil when none
 }
 
-func (h *home) newRow(g node.Group) *groupRow {
+func (h *home) newRow(g api.Group) *groupRow {
 	r := &groupRow{g: g}
 	icon := theme.AccountIcon()
 	switch {
-	case g.Kind == node.GroupAnnouncement:
+	case g.Kind == api.GroupAnnouncement:
 		icon = theme.VolumeUpIcon()
 	case g.Archived:
 		icon = theme.StorageIcon()
@@ -223,7 +223,7 @@ func (h *home) newRow(g node.Group) *groupRow {
 	gone := departedText(c) != ""
 	var detail string
 	switch {
-	case g.Kind == node.GroupAnnouncement:
+	case g.Kind == api.GroupAnnouncement:
 		detail = "Only admins post · everyone reads"
 	case gone:
 		detail = "Read-only"
@@ -249,9 +249,9 @@ func (h *home) newRow(g node.Group) *groupRow {
 	case gone: // nothing to join or approve
 	case g.Suggested && h.a.isAdmin():
 		r.action = widget.NewButton("Approve", func() { h.approve(g) })
-	case !g.Joined && !g.Suggested && g.Kind != node.GroupAnnouncement && g.Policy == "approval":
+	case !g.Joined && !g.Suggested && g.Kind != api.GroupAnnouncement && g.Policy == "approval":
 		r.action = widget.NewButton("Ask to join", func() { h.a.joinGroup(g) })
-	case !g.Joined && !g.Suggested && g.Kind != node.GroupAnnouncement:
+	case !g.Joined && !g.Suggested && g.Kind != api.GroupAnnouncement:
 		r.action = widget.NewButton("Join", func() { h.a.joinGroup(g) })
 	}
 	if r.action != nil {
@@ -264,10 +264,10 @@ func (h *home) newRow(g node.Group) *groupRow {
 }
 
 // approve makes a member's suggested group a real one (admins).
-func (h *home) approve(g node.Group) {
+func (h *home) approve(g api.Group) {
 	cid := h.a.community
 	h.a.act("Could not approve "+g.Name, func(ctx context.Context) error {
-		return h.a.b.UpdateGroup(ctx, cid, g.ID, node.GroupSettings{Name: g.Name, Description: g.Description, Policy: g.Policy, Approve: true})
+		return h.a.b.UpdateGroup(ctx, cid, g.ID, api.GroupSettings{Name: g.Name, Description: g.Description, Policy: g.Policy, Approve: true})
 	}, h.a.reloadGroups)
 }
 
@@ -309,14 +309,14 @@ func (h *home) menu() *fyne.Menu {
 
 // showGroupMenu is a group's ⋮ menu: mute, search, info, its settings,
 // leave.
-func (a *App) showGroupMenu(g node.Group, from fyne.CanvasObject) {
+func (a *App) showGroupMenu(g api.Group, from fyne.CanvasObject) {
 	menu := a.groupMenu(g)
 	a.convo.lastMenu = menu
 	widget.ShowPopUpMenuAtPosition(menu, a.win.Canvas(),
 		fyne.CurrentApp().Driver().AbsolutePositionForObject(from).Add(fyne.NewPos(0, from.Size().Height)))
 }
 
-func (a *App) groupMenu(g node.Group) *fyne.Menu {
+func (a *App) groupMenu(g api.Group) *fyne.Menu {
 	cid := a.community
 	mute := "Mute notifications"
 	if g.Muted {
@@ -327,17 +327,17 @@ func (a *App) groupMenu(g node.Group) *fyne.Menu {
 		fyne.NewMenuItem("Search in group", a.convo.toggleSearch),
 		fyne.NewMenuItem("Group info", func() { a.setInfoShown(true) }),
 	}
-	if a.isAdmin() && g.Kind != node.GroupAnnouncement {
+	if a.isAdmin() && g.Kind != api.GroupAnnouncement {
 		items = append(items, fyne.NewMenuItem("Group settings", func() { a.showGroupSettings(cid, g.ID) }))
 	}
-	if g.Joined && g.Kind != node.GroupAnnouncement && g.Policy != "everyone" {
+	if g.Joined && g.Kind != api.GroupAnnouncement && g.Policy != "everyone" {
 		items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Leave group", func() { a.confirmLeaveGroup(g) }))
 	}
 	return fyne.NewMenu("", items...)
 }
 
 // confirmLeaveGroup asks, then leaves group g.
-func (a *App) confirmLeaveGroup(g node.Group) {
+func (a *App) confirmLeaveGroup(g api.Group) {
 	cid := a.community
 	a.confirmAction("Leave "+g.Name+"?", "You stop receiving its messages. You can join again later.", "Leave", func() {
 		a.act("Could not leave "+g.Name, func(ctx context.Context) error { return a.b.LeaveGroup(ctx, cid, g.ID) }, a.reloadGroups)
@@ -345,7 +345,7 @@ func (a *App) confirmLeaveGroup(g node.Group) {
 }
 
 // setMuted mutes or unmutes a group's notifications.
-func (a *App) setMuted(g node.Group, muted bool) {
+func (a *App) setMuted(g api.Group, muted bool) {
 	cid := a.community
 	a.background(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)

@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // infoPane is the right-hand pane: the open group's details (what it is
@@ -28,7 +28,7 @@ type infoPane struct {
 	leave    *widget.Button
 	count    *widget.Label
 	list     *widget.List
-	members  []node.Member
+	members  []api.Member
 	setting  bool // mute is being set from the group, not by the member
 }
 
@@ -131,14 +131,14 @@ func (p *infoPane) refresh() {
 	}
 	p.title.SetText(g.Name)
 	about := g.Description
-	if about == "" && g.Kind == node.GroupAnnouncement {
+	if about == "" && g.Kind == api.GroupAnnouncement {
 		about = "News, promotions and recognition from the team's leaders."
 	}
 	p.about.SetText(clampLines(about, 12, 1200))
 	p.about.Hidden = about == ""
 	var policy string
 	switch {
-	case g.Kind == node.GroupAnnouncement:
+	case g.Kind == api.GroupAnnouncement:
 		policy = "Every member is here. Only admins post; everyone can react."
 	case g.Policy == "everyone":
 		policy = "Every member of " + c.Name + " is in this group."
@@ -156,8 +156,8 @@ func (p *infoPane) refresh() {
 	p.mute.SetChecked(g.Muted)
 	p.setting = false
 	p.mute.Hidden = !g.Joined
-	p.settings.Hidden = !p.a.isAdmin() || g.Kind == node.GroupAnnouncement
-	p.leave.Hidden = !g.Joined || g.Kind == node.GroupAnnouncement || g.Policy == "everyone"
+	p.settings.Hidden = !p.a.isAdmin() || g.Kind == api.GroupAnnouncement
+	p.leave.Hidden = !g.Joined || g.Kind == api.GroupAnnouncement || g.Policy == "everyone"
 	ms, err := p.a.b.GroupMembers(p.a.community, g.ID)
 	if err != nil {
 		p.members = nil

@@ -18,18 +18,18 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // inviteExpiries are the choices of how long a new link works.
 var inviteExpiries = []struct {
 	label    string
-	lifetime time.Duration // as node.InviteOptions.Lifetime: negative is never
+	lifetime time.Duration // as api.InviteOptions.Lifetime: negative is never
 }{
 	{"1 hour", time.Hour},
 	{"1 day", 24 * time.Hour},
-	{"7 days", node.DefaultInviteLifetime},
+	{"7 days", api.DefaultInviteLifetime},
 	{"30 days", 30 * 24 * time.Hour},
 	{"Never expires", -1},
 }
@@ -65,14 +65,14 @@ type inviteView struct {
 
 	list    *fyne.Container
 	listErr *widget.Label
-	invites []node.InviteInfo
+	invites []api.InviteInfo
 	rows    []*inviteRow
 }
 
 // inviteRow is one existing invite link: who made it and when, when it
 // expires, its uses, its state, and Revoke while it is active.
 type inviteRow struct {
-	inv    node.InviteInfo
+	inv    api.InviteInfo
 	box    *fyne.Container
 	who    *widget.Label
 	detail *widget.RichText
@@ -224,7 +224,7 @@ func (v *inviteView) refresh() {
 }
 
 // inviteState is an invite's state as the list shows it.
-func inviteState(inv node.InviteInfo, now time.Time) string {
+func inviteState(inv api.InviteInfo, now time.Time) string {
 	switch {
 	case inv.Revoked:
 		return "Revoked"
@@ -239,7 +239,7 @@ func inviteState(inv node.InviteInfo, now time.Time) string {
 }
 
 // usesText is "0 / 3 uses", or "2 uses · no limit".
-func usesText(inv node.InviteInfo) string {
+func usesText(inv api.InviteInfo) string {
 	if inv.MaxUses > 0 {
 		return fmt.Sprintf("%d / %d uses", inv.Uses, inv.MaxUses)
 	}
@@ -250,7 +250,7 @@ func usesText(inv node.InviteInfo) string {
 }
 
 // expiryText is "Expires Dec 2, 09:30", "Expired …" or "Never expires".
-func (a *App) expiryText(inv node.InviteInfo) string {
+func (a *App) expiryText(inv api.InviteInfo) string {
 	switch {
 	case inv.Expires == nil:
 		return "Never expires"
@@ -261,7 +261,7 @@ func (a *App) expiryText(inv node.InviteInfo) string {
 }
 
 // newRow makes the row of one invite link.
-func (v *inviteView) newRow(inv node.InviteInfo) *inviteRow {
+func (v *inviteView) newRow(inv api.InviteInfo) *inviteRow {
 	a := v.a
 	r := &inviteRow{inv: inv}
 	by := inv.By
@@ -317,7 +317,7 @@ func (v *inviteView) createLink() {
 		v.d.invalid(err.Error())
 		return
 	}
-	opts := node.InviteOptions{Lifetime: node.DefaultInviteLifetime, MaxUses: uses}
+	opts := api.InviteOptions{Lifetime: api.DefaultInviteLifetime, MaxUses: uses}
 	for _, e := range inviteExpiries {
 		if e.label == v.expiry.Selected {
 			opts.Lifetime = e.lifetime
@@ -332,7 +332,7 @@ func (v *inviteView) createLink() {
 
 // showLink shows a new link: the link, its QR code, what it allows, and
 // the list with it.
-func (v *inviteView) showLink(link string, opts node.InviteOptions) {
+func (v *inviteView) showLink(link string, opts api.InviteOptions) {
 	old := map[crdt.ID]bool{}
 	for _, inv := range v.invites {
 		old[inv.ID] = true
@@ -367,7 +367,7 @@ func (v *inviteView) showLink(link string, opts node.InviteOptions) {
 }
 
 // linkHint says how to use a new link and what it allows.
-func (v *inviteView) linkHint(opts node.InviteOptions) string {
+func (v *inviteView) linkHint(opts api.InviteOptions) string {
 	var limits string
 	switch {
 	case opts.Lifetime < 0 && opts.MaxUses == 0:
@@ -434,7 +434,7 @@ func (v *inviteView) saveQR() {
 }
 
 // confirmRevoke asks, then revokes invite inv.
-func (v *inviteView) confirmRevoke(inv node.InviteInfo) {
+func (v *inviteView) confirmRevoke(inv api.InviteInfo) {
 	v.a.confirmAction("Revoke this invite link?",
 		"People who have not joined yet can no longer use this link; anyone who joined with it at the same moment is undone. People who already joined stay in "+v.a.communityName(v.cid)+".",
 		"Revoke link", func() {

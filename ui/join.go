@@ -10,31 +10,31 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // joinTimeout bounds a join: dialling, admission and the first sync.
 const joinTimeout = 2 * time.Minute
 
 // joinStageText says what a join is doing, for the progress line.
-func joinStageText(p node.JoinProgress) string {
+func joinStageText(p api.JoinProgress) string {
 	name := p.Community
 	if name == "" {
 		name = "the community"
 	}
 	switch p.Stage {
-	case node.JoinChecking:
+	case api.JoinChecking:
 		return "Checking the invite link…"
-	case node.JoinConnecting:
+	case api.JoinConnecting:
 		return "Connecting to " + name + "…"
-	case node.JoinAdmitted:
+	case api.JoinAdmitted:
 		return "You're in! Getting the keys to read " + name + "…"
-	case node.JoinSyncing:
+	case api.JoinSyncing:
 		if p.Ops > 0 {
 			return fmt.Sprintf("Catching up on %s… (%d updates so far)", name, p.Ops)
 		}
 		return "Catching up on " + name + "…"
-	case node.JoinRequested:
+	case api.JoinRequested:
 		return "Asked to join " + name + "; an admin will let you in."
 	}
 	return "Joining…"
@@ -89,14 +89,14 @@ func (r *joinRun) start(link string, lock func(bool)) {
 	lock(true)
 	r.progress.Show()
 	r.progress.Start()
-	r.status.SetText(joinStageText(node.JoinProgress{Stage: node.JoinChecking}))
+	r.status.SetText(joinStageText(api.JoinProgress{Stage: api.JoinChecking}))
 	r.status.Show()
-	var c node.Community
+	var c api.Community
 	ctx, cancelJoin := context.WithTimeout(context.Background(), joinTimeout)
 	r.stop = cancelJoin
 	a.background(func() (err error) {
 		defer cancelJoin()
-		c, err = a.b.JoinWithProgress(ctx, link, func(p node.JoinProgress) {
+		c, err = a.b.JoinWithProgress(ctx, link, func(p api.JoinProgress) {
 			fyne.Do(func() { r.status.SetText(joinStageText(p)) })
 		})
 		return err
@@ -118,7 +118,7 @@ func (r *joinRun) start(link string, lock func(bool)) {
 			return
 		}
 		a.reloadCommunities()
-		if c.Role == node.RoleRequested || !a.hasCommunity(c.ID) {
+		if c.Role == api.RoleRequested || !a.hasCommunity(c.ID) {
 			// Not in yet: the community is listed once an admin
 			// lets the member in.
 			r.status.SetText("You asked to join " + c.Name + ". An admin will let you in; it appears on the left when they do.")
@@ -159,7 +159,7 @@ func (a *App) showJoin(link string) {
 
 // showJoinInvite asks whether to join the community inv (read from link)
 // names, and joins on Join.
-func (a *App) showJoinInvite(link string, inv *node.Invite) {
+func (a *App) showJoinInvite(link string, inv *api.Invite) {
 	name := inv.Name
 	if name == "" {
 		name = "this community"

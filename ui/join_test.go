@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // TestJoin: a pasted link joins, showing each stage; the community opens.
@@ -36,18 +36,18 @@ func TestJoin(t *testing.T) {
 	if d.open {
 		t.Fatal("dialog still open after joining")
 	}
-	var stages []node.JoinStage
+	var stages []api.JoinStage
 	for _, p := range f.joinStages {
 		stages = append(stages, p.Stage)
 	}
-	want := []node.JoinStage{node.JoinChecking, node.JoinChecking, node.JoinConnecting, node.JoinAdmitted, node.JoinSyncing}
+	want := []api.JoinStage{api.JoinChecking, api.JoinChecking, api.JoinConnecting, api.JoinAdmitted, api.JoinSyncing}
 	if !slices.Equal(stages, want) {
 		t.Fatalf("stages %v, want %v", stages, want)
 	}
 	if len(h.a.communities) != 1 || h.a.home.name.Text != "Joined Team" {
 		t.Fatalf("communities after join: %+v", h.a.communities)
 	}
-	if _, g := h.a.selected(); g.Kind != node.GroupAnnouncement {
+	if _, g := h.a.selected(); g.Kind != api.GroupAnnouncement {
 		t.Fatalf("the newcomer sees %q first, not the announcements", g.Name)
 	}
 	if isShown(h.a.home.root, h.a.home.inviteBtn) || !isShown(h.a.home.root, h.a.home.membersBtn) {
@@ -58,14 +58,14 @@ func TestJoin(t *testing.T) {
 // TestJoinStagesRead: each stage reads as a sentence a newcomer follows.
 func TestJoinStagesRead(t *testing.T) {
 	for _, c := range []struct {
-		p    node.JoinProgress
+		p    api.JoinProgress
 		want string
 	}{
-		{node.JoinProgress{Stage: node.JoinChecking}, "Checking the invite link…"},
-		{node.JoinProgress{Stage: node.JoinConnecting, Community: "Glow Team"}, "Connecting to Glow Team…"},
-		{node.JoinProgress{Stage: node.JoinAdmitted, Community: "Glow Team"}, "You're in! Getting the keys to read Glow Team…"},
-		{node.JoinProgress{Stage: node.JoinSyncing, Community: "Glow Team", Ops: 1200}, "Catching up on Glow Team… (1200 updates so far)"},
-		{node.JoinProgress{Stage: node.JoinRequested, Community: "Glow Team"}, "Asked to join Glow Team; an admin will let you in."},
+		{api.JoinProgress{Stage: api.JoinChecking}, "Checking the invite link…"},
+		{api.JoinProgress{Stage: api.JoinConnecting, Community: "Glow Team"}, "Connecting to Glow Team…"},
+		{api.JoinProgress{Stage: api.JoinAdmitted, Community: "Glow Team"}, "You're in! Getting the keys to read Glow Team…"},
+		{api.JoinProgress{Stage: api.JoinSyncing, Community: "Glow Team", Ops: 1200}, "Catching up on Glow Team… (1200 updates so far)"},
+		{api.JoinProgress{Stage: api.JoinRequested, Community: "Glow Team"}, "Asked to join Glow Team; an admin will let you in."},
 	} {
 		if got := joinStageText(c.p); got != c.want {
 			t.Errorf("stage %v: %q, want %q", c.p.Stage, got, c.want)
@@ -77,7 +77,7 @@ func TestJoinStagesRead(t *testing.T) {
 // do, and Join stays to try again.
 func TestJoinUnreachable(t *testing.T) {
 	f := newFake()
-	f.joinErr = errors.Join(node.ErrNoPeer, errors.New("dial: connection refused"))
+	f.joinErr = errors.Join(api.ErrNoPeer, errors.New("dial: connection refused"))
 	h := newHarness(t, f)
 	h.a.OpenLink("umbrella://join/QQQQ")
 	d := h.a.lastDialog
@@ -211,10 +211,10 @@ func TestJoinRefusedLinks(t *testing.T) {
 		err  error
 		want string
 	}{
-		{fmt.Errorf("%w: %w on Nov 20, 2026 09:00; ask for a new one", errBadLinkForTest, node.ErrInviteExpired), "This invite link has expired. Ask the person who sent it for a new one."},
-		{fmt.Errorf("%w by …Xyz: %w", node.ErrJoinRefused, node.ErrInviteRevoked), "This invite link was turned off by an admin."},
-		{fmt.Errorf("%w by …Xyz: %w", node.ErrJoinRefused, node.ErrInviteUsedUp), "already been used as many times as it allows"},
-		{fmt.Errorf("%w by …Xyz: %w", node.ErrJoinRefused, node.ErrInviteLapsed), "the admin who made it is no longer an admin. Ask an admin"},
+		{fmt.Errorf("%w: %w on Nov 20, 2026 09:00; ask for a new one", errBadLinkForTest, api.ErrInviteExpired), "This invite link has expired. Ask the person who sent it for a new one."},
+		{fmt.Errorf("%w by …Xyz: %w", api.ErrJoinRefused, api.ErrInviteRevoked), "This invite link was turned off by an admin."},
+		{fmt.Errorf("%w by …Xyz: %w", api.ErrJoinRefused, api.ErrInviteUsedUp), "already been used as many times as it allows"},
+		{fmt.Errorf("%w by …Xyz: %w", api.ErrJoinRefused, api.ErrInviteLapsed), "the admin who made it is no longer an admin. Ask an admin"},
 	} {
 		f := newFake()
 		f.joinErr = c.err
@@ -235,7 +235,7 @@ func TestJoinShowsProgress(t *testing.T) {
 	f := newFake()
 	h := newHarness(t, f)
 	var seen []string
-	f.onJoinStage = func(node.JoinProgress) {
+	f.onJoinStage = func(api.JoinProgress) {
 		if !h.a.lastDialog.open {
 			return
 		}
@@ -272,8 +272,8 @@ func TestJoinShowsProgress(t *testing.T) {
 	f = newFake()
 	h = newHarness(t, f)
 	h.community("Glow Team", "member", 4, "General")
-	f.onJoinStage = func(p node.JoinProgress) {
-		if p.Stage == node.JoinConnecting {
+	f.onJoinStage = func(p api.JoinProgress) {
+		if p.Stage == api.JoinConnecting {
 			h.a.lastDialog.cancel.OnTapped()
 		}
 	}

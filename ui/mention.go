@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // maxSuggestions is how many members the @ picker offers.
@@ -42,9 +42,9 @@ func mentionQuery(text string, cursor int) (at int, query string, ok bool) {
 
 // suggest returns the members whose name, or a word of it, starts with q
 // (ignoring case), the local member left out, at most maxSuggestions.
-func suggest(members map[string]node.Member, self, q string) []node.Member {
+func suggest(members map[string]api.Member, self, q string) []api.Member {
 	q = strings.ToLower(q)
-	var out []node.Member
+	var out []api.Member
 	for _, m := range members {
 		if m.PeerID == self || m.Name == "" {
 			continue
@@ -58,7 +58,7 @@ func suggest(members map[string]node.Member, self, q string) []node.Member {
 			out = append(out, m)
 		}
 	}
-	slices.SortFunc(out, func(a, b node.Member) int {
+	slices.SortFunc(out, func(a, b api.Member) int {
 		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
 			return c
 		}
@@ -89,7 +89,7 @@ func cursorOffset(e *widget.Entry) int {
 type mentionPicker struct {
 	c       *composer
 	box     *fyne.Container
-	matches []node.Member
+	matches []api.Member
 	sel     int
 	at      int // byte offset of the '@' being completed
 	end     int // byte offset of the cursor
@@ -106,7 +106,7 @@ func newMentionPicker(c *composer) *mentionPicker {
 func (c *composer) updateMentions() {
 	p := c.picker
 	at, q, ok := mentionQuery(c.Text, cursorOffset(&c.Entry))
-	var matches []node.Member
+	var matches []api.Member
 	if ok && c.a != nil {
 		matches = suggest(c.a.memberIndex(), c.a.self.PeerID, q)
 	}
@@ -187,7 +187,7 @@ func startsWithPunct(s string) bool {
 // space, or by punctuation in the text after the cursor: the mention is
 // done (just picked, or typed out), even though a longer name ("Alice
 // Smith" after "Alice ") still matches.
-func complete(matches []node.Member, q, after string) bool {
+func complete(matches []api.Member, q, after string) bool {
 	name, ok := strings.CutSuffix(q, " ")
 	if !ok && !startsWithPunct(after) {
 		return false

@@ -12,13 +12,13 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // rowData is what one row of the conversation shows.
 type rowData struct {
 	index int
-	m     node.Message
+	m     api.Message
 	// header: show the avatar, name and time (not a follow-up by the same
 	// author a moment later).
 	header bool
@@ -182,7 +182,7 @@ func (r *msgRow) bind(d rowData) {
 	r.Refresh()
 }
 
-func (r *msgRow) bindQuote(m node.Message) {
+func (r *msgRow) bindQuote(m api.Message) {
 	q := m.Quote
 	if q == nil {
 		return
@@ -222,7 +222,7 @@ func (r *msgRow) bindBody(d rowData) {
 	r.body.Segments, r.bodyW = r.bodySegs, -1
 }
 
-func (r *msgRow) bindReactions(m node.Message) {
+func (r *msgRow) bindReactions(m api.Message) {
 	for len(r.chips) < len(m.Reactions) {
 		r.chips = append(r.chips, newChip("", nil))
 	}
@@ -242,7 +242,7 @@ func (r *msgRow) bindReactions(m node.Message) {
 }
 
 // reactedBy says who chose a reaction, "You" first when you did.
-func reactedBy(re node.Reaction, self string) string {
+func reactedBy(re api.Reaction, self string) string {
 	names := make([]string, 0, len(re.By))
 	if re.Mine {
 		names = append(names, "You")

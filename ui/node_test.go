@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/x/simlibp2p"
 	"github.com/marcopolo/simnet"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/node"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -96,7 +97,7 @@ func TestTwoAppsOverRealNodes(t *testing.T) {
 		test.Type(ho.a.lastDialog.createEntry, "Glow Team")
 		test.Tap(ho.a.lastDialog.confirm)
 		ho.waitUntil("the community opens", func() bool { return ho.a.home.name.Text == "Glow Team" })
-		link, err := olivia.CreateInvite(t.Context(), ho.a.community, node.InviteOptions{})
+		link, err := olivia.CreateInvite(t.Context(), ho.a.community, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

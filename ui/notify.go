@@ -1,14 +1,14 @@
 package ui
 
 import (
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 	"html"
 )
 
 // checkCommunity reads community cid's groups to notice what to notify.
 func (a *App) checkCommunity(cid crdt.ID) {
-	var c node.Community
+	var c api.Community
 	for _, x := range a.communities {
 		if x.ID == cid {
 			c = x
@@ -28,7 +28,7 @@ func (a *App) checkCommunity(cid crdt.ID) {
 // last and shows a system notification for a new mention, or a new
 // announcement — unless the group is muted, or open in the focused
 // window. The first look at a group only records its counts.
-func (a *App) checkNotifications(c node.Community, gs []node.Group) {
+func (a *App) checkNotifications(c api.Community, gs []api.Group) {
 	for _, g := range gs {
 		cur := groupCounts{g.Unread, g.Mentions}
 		prev, known := a.seen[g.ID]
@@ -45,7 +45,7 @@ func (a *App) checkNotifications(c node.Community, gs []node.Group) {
 			if ok {
 				a.notify(m.AuthorName+" mentioned you in "+g.Name, ellipsize(m.Text, 180))
 			}
-		case g.Kind == node.GroupAnnouncement && cur.unread > prev.unread:
+		case g.Kind == api.GroupAnnouncement && cur.unread > prev.unread:
 			m, ok := a.latest(c, g, false)
 			if ok {
 				text := m.Text
@@ -60,10 +60,10 @@ func (a *App) checkNotifications(c node.Community, gs []node.Group) {
 
 // latest is group g's newest message by someone else (mentioning the
 // member, when mention is set).
-func (a *App) latest(c node.Community, g node.Group, mention bool) (node.Message, bool) {
+func (a *App) latest(c api.Community, g api.Group, mention bool) (api.Message, bool) {
 	p, err := a.b.MessagePage(c.ID, g.ID, -1, 20)
 	if err != nil {
-		return node.Message{}, false
+		return api.Message{}, false
 	}
 	for i := len(p.Messages) - 1; i >= 0; i-- {
 		m := p.Messages[i]
@@ -71,7 +71,7 @@ func (a *App) latest(c node.Community, g node.Group, mention bool) (node.Message
 			return m, true
 		}
 	}
-	return node.Message{}, false
+	return api.Message{}, false
 }
 
 // notificationBody is body as a system notification shows it as typed.

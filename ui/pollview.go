@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // pollView shows a poll inside its message: the question, one row per
@@ -24,7 +24,7 @@ import (
 type pollView struct {
 	widget.BaseWidget
 	row      *msgRow
-	p        *node.Poll
+	p        *api.Poll
 	canVote  bool
 	canClose bool
 
@@ -51,7 +51,7 @@ func newPollView(row *msgRow) *pollView {
 	return v
 }
 
-func (v *pollView) bind(p *node.Poll, canVote, canClose bool, now time.Time) {
+func (v *pollView) bind(p *api.Poll, canVote, canClose bool, now time.Time) {
 	over := pollOver(p, now)
 	v.p, v.canVote, v.canClose = p, canVote && !over, canClose && !over
 	v.question.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: p.Question, Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Bold: true}}}}
@@ -373,6 +373,6 @@ func (r *pollOptionRenderer) Destroy() {}
 // pollOver reports whether poll p takes no more votes: closed by its
 // author or an admin, or past its closing time (votes after it are not
 // counted by anyone, so the app does not offer them).
-func pollOver(p *node.Poll, now time.Time) bool {
+func pollOver(p *api.Poll, now time.Time) bool {
 	return p.Closed || (p.Closes != nil && !now.Before(*p.Closes))
 }

@@ -6,8 +6,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // rail is the left column: your communities with their unread counts, the
@@ -90,14 +90,14 @@ func roleName(role string) string {
 		return roleTag(role)
 	case "none":
 		return "left"
-	case node.RoleRequested:
+	case api.RoleRequested:
 		return "waiting for approval"
 	}
 	return roleTag(role)
 }
 
 // communityRole is how the local member's place in c reads in the rail.
-func communityRole(c node.Community) string {
+func communityRole(c api.Community) string {
 	switch {
 	case c.Removed:
 		return "removed"
@@ -112,7 +112,7 @@ func communityRole(c node.Community) string {
 // departedText says, in place of the composer, that the local member is
 // no longer in community c: who removed them, or that they left; "" while
 // they are a member (or wait for approval).
-func departedText(c node.Community) string {
+func departedText(c api.Community) string {
 	switch {
 	case c.Removed && c.RemovedBy != "":
 		return "You were removed from " + c.Name + " by " + c.RemovedBy

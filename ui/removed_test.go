@@ -8,8 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // removeSelf has an admin named by remove the local member from community
@@ -19,11 +19,11 @@ func (f *fakeBackend) removeSelf(cid crdt.ID, by string) {
 	f.mu.Lock()
 	c := f.comm(cid)
 	c.info.Role, c.info.Removed, c.info.RemovedBy = "none", true, by
-	c.members = slices.DeleteFunc(c.members, func(m node.Member) bool { return m.PeerID == f.self.PeerID })
+	c.members = slices.DeleteFunc(c.members, func(m api.Member) bool { return m.PeerID == f.self.PeerID })
 	c.info.Members--
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventGroups, Community: cid})
-	f.emit(node.Event{Kind: node.EventCommunities, Community: cid})
+	f.emit(api.Event{Kind: api.EventGroups, Community: cid})
+	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 }
 
 // TestRemovedBanner: when the removal of the local member arrives, the

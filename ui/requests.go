@@ -7,8 +7,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // requestListHeight is how tall a list of join requests is.
@@ -17,7 +17,7 @@ const requestListHeight = 260
 // requestRow is one person asking to join: avatar, name, when they asked,
 // Deny and Approve.
 type requestRow struct {
-	r       node.JoinRequest
+	r       api.JoinRequest
 	box     *fyne.Container
 	name    *widget.Label
 	when    *widget.RichText
@@ -40,8 +40,8 @@ type requestList struct {
 	// emptyText is what the list says when nobody is waiting.
 	emptyText string
 	// decide approves or denies r; confirmDeny asks before denying.
-	decide      func(r node.JoinRequest, approve bool)
-	confirmDeny func(r node.JoinRequest, deny func())
+	decide      func(r api.JoinRequest, approve bool)
+	confirmDeny func(r api.JoinRequest, deny func())
 }
 
 // newRequestList builds an empty list.
@@ -52,7 +52,7 @@ func newRequestList(a *App, emptyText string) *requestList {
 }
 
 // show lists rs.
-func (l *requestList) show(rs []node.JoinRequest) {
+func (l *requestList) show(rs []api.JoinRequest) {
 	l.rows = l.rows[:0]
 	l.box.Objects = nil
 	if len(rs) == 0 {
@@ -105,7 +105,7 @@ func (a *App) showRequests(cid crdt.ID) {
 	v.intro = wrapped("")
 	v.list = newRequestList(a, "Nobody is waiting to join "+community+".")
 	v.list.decide = v.decide
-	v.list.confirmDeny = func(r node.JoinRequest, deny func()) {
+	v.list.confirmDeny = func(r api.JoinRequest, deny func()) {
 		a.confirmAction("Deny "+r.Name+"'s request?",
 			r.Name+" will not join "+community+". They can ask again with an invite link.", "Deny", deny)
 	}
@@ -138,7 +138,7 @@ func (v *requestsView) refresh() {
 }
 
 // decide approves or denies r and shows the list without them.
-func (v *requestsView) decide(r node.JoinRequest, approve bool) {
+func (v *requestsView) decide(r api.JoinRequest, approve bool) {
 	what := "Could not approve " + r.Name
 	if !approve {
 		what = "Could not deny " + r.Name

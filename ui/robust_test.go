@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // TestHostileTextStaysInPlace: what another member wrote cannot take over
@@ -26,7 +26,7 @@ func TestHostileTextStaysInPlace(t *testing.T) {
 	f.comm(c.ID).settings.Description = "Welcome!" + strings.Repeat("\n", 500) + strings.Repeat("x\n", 500)
 	f.comm(c.ID).groups[1].info.Description = strings.Repeat("line\n", 200)
 	f.mu.Unlock()
-	f.emit(node.Event{Kind: node.EventCommunities, Community: c.ID})
+	f.emit(api.Event{Kind: api.EventCommunities, Community: c.ID})
 	h.drain()
 	if got := h.a.home.description.MinSize().Height; got > 200 {
 		t.Fatalf("the home's description is %.0f px tall", got)
@@ -137,7 +137,7 @@ func TestMentionInWrappedText(t *testing.T) {
 	h := newHarness(t, f)
 	c := h.community("Glow Team", "member", 4, "General")
 	f.mu.Lock()
-	f.comm(c.ID).members = append(f.comm(c.ID).members, node.Member{PeerID: "12D3KooWFakePeerIdOfBenCarter", Name: "Ben Carter", Role: "member"})
+	f.comm(c.ID).members = append(f.comm(c.ID).members, api.Member{PeerID: "12D3KooWFakePeerIdOfBenCarter", Name: "Ben Carter", Role: "member"})
 	f.mu.Unlock()
 	cm := h.a.convo.composer
 	first := strings.Repeat("Our spring launch starts Monday and every new distributor gets the starter kit. ", 4)

@@ -7,8 +7,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // switcher is the Ctrl+K dialog: type part of a group's or community's
@@ -42,7 +42,7 @@ func (a *App) showSwitcher() {
 			continue
 		}
 		for _, g := range gs {
-			if g.Joined || g.Kind == node.GroupAnnouncement {
+			if g.Joined || g.Kind == api.GroupAnnouncement {
 				s.all = append(s.all, switchItem{community: c.ID, group: g.ID, name: g.Name, context: c.Name, unread: g.Unread})
 			}
 		}

@@ -15,53 +15,54 @@ import (
 	"context"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
-// Backend is what the app needs from a node. *node.Node implements it.
+// Backend is what the app needs from a node. *node.Node implements it;
+// the app sees only the api package, never the network stack.
 type Backend interface {
-	Self() node.Self
+	Self() api.Self
 	// Status reports the network and sync state for the indicator.
-	Status() node.Status
-	Subscribe() (<-chan node.Event, func())
+	Status() api.Status
+	Subscribe() (<-chan api.Event, func())
 
-	CreateCommunity(ctx context.Context, name string) (node.Community, error)
-	Communities() []node.Community
-	Settings(community crdt.ID) (node.Settings, error)
-	UpdateSettings(ctx context.Context, community crdt.ID, s node.Settings) error
+	CreateCommunity(ctx context.Context, name string) (api.Community, error)
+	Communities() []api.Community
+	Settings(community crdt.ID) (api.Settings, error)
+	UpdateSettings(ctx context.Context, community crdt.ID, s api.Settings) error
 	LeaveCommunity(ctx context.Context, community crdt.ID) error
 
-	Groups(community crdt.ID) ([]node.Group, error)
-	CreateGroup(ctx context.Context, community crdt.ID, name, description, policy string) (node.Group, error)
-	UpdateGroup(ctx context.Context, community, group crdt.ID, g node.GroupSettings) error
+	Groups(community crdt.ID) ([]api.Group, error)
+	CreateGroup(ctx context.Context, community crdt.ID, name, description, policy string) (api.Group, error)
+	UpdateGroup(ctx context.Context, community, group crdt.ID, g api.GroupSettings) error
 	JoinGroup(ctx context.Context, community, group crdt.ID) error
 	LeaveGroup(ctx context.Context, community, group crdt.ID) error
-	GroupRequests(community, group crdt.ID) ([]node.JoinRequest, error)
+	GroupRequests(community, group crdt.ID) ([]api.JoinRequest, error)
 	DecideGroupJoin(ctx context.Context, community, group crdt.ID, peerID string, approve bool) error
 	MarkRead(ctx context.Context, community, group crdt.ID) error
 	SetMuted(ctx context.Context, community, group crdt.ID, muted bool) error
 
 	// Members lists a community's members with their safety numbers.
-	Members(community crdt.ID) ([]node.Member, error)
-	GroupMembers(community, group crdt.ID) ([]node.Member, error)
+	Members(community crdt.ID) ([]api.Member, error)
+	GroupMembers(community, group crdt.ID) ([]api.Member, error)
 	SetRole(ctx context.Context, community crdt.ID, peerID, role string) error
 	RemoveMember(ctx context.Context, community crdt.ID, peerID string) error
-	JoinRequests(community crdt.ID) ([]node.JoinRequest, error)
+	JoinRequests(community crdt.ID) ([]api.JoinRequest, error)
 	DecideJoin(ctx context.Context, community crdt.ID, peerID string, approve bool) error
-	Audit(community crdt.ID) ([]node.AuditEntry, error)
+	Audit(community crdt.ID) ([]api.AuditEntry, error)
 
-	CreateInvite(ctx context.Context, community crdt.ID, opts node.InviteOptions) (string, error)
-	Invites(community crdt.ID) ([]node.InviteInfo, error)
+	CreateInvite(ctx context.Context, community crdt.ID, opts api.InviteOptions) (string, error)
+	Invites(community crdt.ID) ([]api.InviteInfo, error)
 	RevokeInvite(ctx context.Context, community, invite crdt.ID) error
 	// ParseInvite reads an invite link, without the network, to say what
 	// it joins.
-	ParseInvite(link string) (*node.Invite, error)
-	JoinWithProgress(ctx context.Context, link string, progress func(node.JoinProgress)) (node.Community, error)
+	ParseInvite(link string) (*api.Invite, error)
+	JoinWithProgress(ctx context.Context, link string, progress func(api.JoinProgress)) (api.Community, error)
 
-	MessagePage(community, group crdt.ID, from, limit int) (node.Page, error)
-	Pinned(community, group crdt.ID) ([]node.Message, error)
-	Search(community, group crdt.ID, query string, limit int) ([]node.Message, error)
+	MessagePage(community, group crdt.ID, from, limit int) (api.Page, error)
+	Pinned(community, group crdt.ID) ([]api.Message, error)
+	Search(community, group crdt.ID, query string, limit int) ([]api.Message, error)
 	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
 	Reply(ctx context.Context, community, group, replyTo crdt.ID, text string) (crdt.ID, error)
 	Edit(ctx context.Context, community, group, msg crdt.ID, text string) error
@@ -73,7 +74,7 @@ type Backend interface {
 	ClosePoll(ctx context.Context, community, group, poll crdt.ID) error
 }
 
-var _ Backend = (node.API)(nil)
+var _ Backend = (api.API)(nil)
 
 // FirstRun creates an identity with the chosen display name and returns the
 // started backend.

@@ -1,8 +1,8 @@
 package ui
 
 import (
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // pageSize is how many messages the conversation asks the backend for at
@@ -21,8 +21,8 @@ type msgWindow struct {
 	group     crdt.ID
 
 	total int
-	pages map[int][]node.Message // page number → its messages
-	used  map[int]uint64         // page number → last use
+	pages map[int][]api.Message // page number → its messages
+	used  map[int]uint64        // page number → last use
 	tick  uint64
 	// fetched counts pages asked of the backend (a test hook).
 	fetched int
@@ -30,13 +30,13 @@ type msgWindow struct {
 }
 
 func newMsgWindow(b Backend, cid, gid crdt.ID) *msgWindow {
-	return &msgWindow{b: b, community: cid, group: gid, pages: map[int][]node.Message{}, used: map[int]uint64{}}
+	return &msgWindow{b: b, community: cid, group: gid, pages: map[int][]api.Message{}, used: map[int]uint64{}}
 }
 
 // tail reads the newest page (which also gives the total) and drops every
 // other cached page: after a change anything may have moved or changed.
 // It returns the page as read.
-func (w *msgWindow) tail() (node.Page, error) {
+func (w *msgWindow) tail() (api.Page, error) {
 	p, err := w.b.MessagePage(w.community, w.group, -1, pageSize)
 	w.fetched++
 	if err != nil {
@@ -50,7 +50,7 @@ func (w *msgWindow) tail() (node.Page, error) {
 	if p.Total > 0 {
 		last := (p.Total - 1) / pageSize
 		start := last * pageSize
-		var msgs []node.Message
+		var msgs []api.Message
 		for _, m := range p.Messages {
 			if m.Index >= start {
 				msgs = append(msgs, m)
@@ -64,9 +64,9 @@ func (w *msgWindow) tail() (node.Page, error) {
 }
 
 // get returns message i, fetching its page if needed.
-func (w *msgWindow) get(i int) (node.Message, bool) {
+func (w *msgWindow) get(i int) (api.Message, bool) {
 	if i < 0 || i >= w.total {
-		return node.Message{}, false
+		return api.Message{}, false
 	}
 	n := i / pageSize
 	pg, ok := w.pages[n]
@@ -75,7 +75,7 @@ func (w *msgWindow) get(i int) (node.Message, bool) {
 		w.fetched++
 		if err != nil {
 			w.err = err
-			return node.Message{}, false
+			return api.Message{}, false
 		}
 		pg = p.Messages
 		w.store(n, pg)
@@ -84,12 +84,12 @@ func (w *msgWindow) get(i int) (node.Message, bool) {
 	w.used[n] = w.tick
 	k := i - n*pageSize
 	if k >= len(pg) {
-		return node.Message{}, false
+		return api.Message{}, false
 	}
 	return pg[k], true
 }
 
-func (w *msgWindow) store(n int, msgs []node.Message) {
+func (w *msgWindow) store(n int, msgs []api.Message) {
 	w.tick++
 	w.pages[n], w.used[n] = msgs, w.tick
 	for len(w.pages) > maxPages {
@@ -105,10 +105,10 @@ func (w *msgWindow) store(n int, msgs []node.Message) {
 }
 
 // cached returns message i if its page is in memory, without fetching.
-func (w *msgWindow) cached(i int) (node.Message, bool) {
+func (w *msgWindow) cached(i int) (api.Message, bool) {
 	pg, ok := w.pages[i/pageSize]
 	if !ok || i%pageSize >= len(pg) || i < 0 {
-		return node.Message{}, false
+		return api.Message{}, false
 	}
 	return pg[i%pageSize], true
 }

@@ -12,15 +12,15 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 const chloeNguyen = "12D3KooWFakePeerIdOfChloeNguyen"
 
 // addChloeNguyen makes "Chloe Nguyen" a member of community c.
-func addChloeNguyen(f *fakeBackend, c node.Community) {
+func addChloeNguyen(f *fakeBackend, c api.Community) {
 	f.mu.Lock()
-	f.comm(c.ID).members = append(f.comm(c.ID).members, node.Member{PeerID: chloeNguyen, Name: "Chloe Nguyen", Role: "member"})
+	f.comm(c.ID).members = append(f.comm(c.ID).members, api.Member{PeerID: chloeNguyen, Name: "Chloe Nguyen", Role: "member"})
 	f.mu.Unlock()
 }
 

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // adminCommands run a community: invites, settings, join requests, group
@@ -54,7 +54,7 @@ func decideFlags(fs *flag.FlagSet, o *opts) {
 }
 
 // adminMethods are the control API methods behind adminCommands.
-func adminMethods(n node.API) map[string]func(context.Context, args) (any, error) {
+func adminMethods(n api.API) map[string]func(context.Context, args) (any, error) {
 	return map[string]func(context.Context, args) (any, error){
 		"invites": func(_ context.Context, a args) (any, error) {
 			if err := needCommunity(a); err != nil {
@@ -133,7 +133,7 @@ func cmdInvites(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	var is []node.InviteInfo
+	var is []api.InviteInfo
 	if err := call(ctx, o, "invites", args{Community: cid}, &is, callTimeout); err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func cmdSettings(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	var s node.Settings
+	var s api.Settings
 	if err := call(ctx, o, "settings", args{Community: cid}, &s, callTimeout); err != nil {
 		return err
 	}
@@ -249,12 +249,12 @@ func cmdRequests(ctx context.Context, o *opts) error {
 			return err
 		}
 	}
-	var rs []node.JoinRequest
+	var rs []api.JoinRequest
 	if err := call(ctx, o, "requests", a, &rs, callTimeout); err != nil {
 		return err
 	}
 	if rs == nil {
-		rs = []node.JoinRequest{}
+		rs = []api.JoinRequest{}
 	}
 	return output(o, rs, func(w io.Writer) {
 		if len(rs) == 0 {
@@ -293,20 +293,20 @@ func cmdGroupUpdate(ctx context.Context, o *opts) error {
 	if o.archive && o.unarchive {
 		return usagef("--archive and --unarchive contradict each other")
 	}
-	var cur []node.Group
+	var cur []api.Group
 	if err := call(ctx, o, "groups", args{Community: a.Community}, &cur, callTimeout); err != nil {
 		return err
 	}
-	var g *node.Group
+	var g *api.Group
 	for i := range cur {
 		if cur[i].ID == a.Group {
 			g = &cur[i]
 		}
 	}
 	if g == nil {
-		return fmt.Errorf("group %s: %w", a.Group.Short(), node.ErrUnknownGroup)
+		return fmt.Errorf("group %s: %w", a.Group.Short(), api.ErrUnknownGroup)
 	}
-	gs := node.GroupSettings{Name: g.Name, Description: g.Description, Policy: g.Policy, Archived: g.Archived, Approve: o.approve}
+	gs := api.GroupSettings{Name: g.Name, Description: g.Description, Policy: g.Policy, Archived: g.Archived, Approve: o.approve}
 	if o.set["name"] {
 		gs.Name = o.name
 	}

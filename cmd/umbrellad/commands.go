@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
@@ -455,7 +456,7 @@ func call(ctx context.Context, o *opts, method string, a args, out any, timeout 
 const callTimeout = 15 * time.Second
 
 func cmdID(ctx context.Context, o *opts) error {
-	var self node.Self
+	var self api.Self
 	err := call(ctx, o, "id", args{}, &self, callTimeout)
 	if errors.Is(err, errNoDaemon) {
 		self, err = node.LoadSelf(o.home)
@@ -479,7 +480,7 @@ func cmdCommunityCreate(ctx context.Context, o *opts) error {
 	if err := required("name", o.name); err != nil {
 		return err
 	}
-	var c node.Community
+	var c api.Community
 	if err := call(ctx, o, "community.create", args{Name: o.name}, &c, callTimeout); err != nil {
 		return err
 	}
@@ -489,7 +490,7 @@ func cmdCommunityCreate(ctx context.Context, o *opts) error {
 }
 
 func cmdCommunities(ctx context.Context, o *opts) error {
-	var cs []node.Community
+	var cs []api.Community
 	if err := call(ctx, o, "communities", args{}, &cs, callTimeout); err != nil {
 		return err
 	}
@@ -519,7 +520,7 @@ func cmdGroups(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	var gs []node.Group
+	var gs []api.Group
 	if err := call(ctx, o, "groups", args{Community: cid}, &gs, callTimeout); err != nil {
 		return err
 	}
@@ -536,7 +537,7 @@ func cmdMembers(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	var ms []node.Member
+	var ms []api.Member
 	if err := call(ctx, o, "members", args{Community: cid}, &ms, callTimeout); err != nil {
 		return err
 	}
@@ -560,8 +561,8 @@ func cmdInviteCreate(ctx context.Context, o *opts) error {
 	var res struct {
 		Link string `json:"link"`
 	}
-	inv := node.InviteOptions{MaxUses: o.maxUses}
-	lasts := "for " + node.DefaultInviteLifetime.String()
+	inv := api.InviteOptions{MaxUses: o.maxUses}
+	lasts := "for " + api.DefaultInviteLifetime.String()
 	switch o.expires {
 	case "":
 	case "never":
@@ -594,7 +595,7 @@ func cmdJoin(ctx context.Context, o *opts) error {
 	if _, err := identity.ParseInviteLink(o.link); err != nil {
 		return err
 	}
-	var c node.Community
+	var c api.Community
 	if err := call(ctx, o, "join", args{Link: o.link}, &c, 60*time.Second); err != nil {
 		return err
 	}
@@ -649,7 +650,7 @@ func streamMessages(ctx context.Context, o *opts, cid, gid crdt.ID) error {
 		w = tw
 	}
 	seen := map[crdt.ID]bool{}
-	printed, limit := 0, node.MaxPage
+	printed, limit := 0, api.MaxPage
 	for from := 0; ; {
 		var p page
 		err := call(ctx, o, "messages.page", args{Community: cid, Group: gid, From: from, Limit: limit}, &p, callTimeout)
@@ -697,7 +698,7 @@ func streamMessages(ctx context.Context, o *opts, cid, gid crdt.ID) error {
 
 // printOne prints a message of a stream: for people, a line; with --json,
 // an element of an array indented as output indents it.
-func printOne(o *opts, w io.Writer, m node.Message, first bool) error {
+func printOne(o *opts, w io.Writer, m api.Message, first bool) error {
 	if !o.json {
 		printMessage(w, m)
 		return nil
@@ -720,7 +721,7 @@ func printOne(o *opts, w io.Writer, m node.Message, first bool) error {
 // printMessage prints one message for people: time, author, text and its
 // marks (reply, edited, deleted, hidden by a removal, pinned), reactions
 // and, for a poll, its results; then the id, for commands that act on it.
-func printMessage(w io.Writer, m node.Message) {
+func printMessage(w io.Writer, m api.Message) {
 	text := strings.ReplaceAll(m.Text, "\n", "\n\t\t")
 	switch {
 	case m.Hidden != "":
@@ -755,7 +756,7 @@ func cmdNameSet(ctx context.Context, o *opts) error {
 	if err := required("name", o.name); err != nil {
 		return err
 	}
-	var self node.Self
+	var self api.Self
 	if err := call(ctx, o, "name.set", args{Name: o.name}, &self, callTimeout); err != nil {
 		return err
 	}
@@ -763,7 +764,7 @@ func cmdNameSet(ctx context.Context, o *opts) error {
 }
 
 func cmdPrekeyRotate(ctx context.Context, o *opts) error {
-	var self node.Self
+	var self api.Self
 	if err := call(ctx, o, "prekey.rotate", args{}, &self, callTimeout); err != nil {
 		return err
 	}

@@ -18,8 +18,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // The control API is JSON over HTTP/1.1 on a unix socket in the home
@@ -45,9 +45,9 @@ var errResponseTooLarge = errors.New("the daemon's answer is too large")
 type page struct {
 	// Total is how many messages the group shows; From is the index of
 	// Messages[0].
-	Total    int            `json:"total"`
-	From     int            `json:"from"`
-	Messages []node.Message `json:"messages"`
+	Total    int           `json:"total"`
+	From     int           `json:"from"`
+	Messages []api.Message `json:"messages"`
 }
 
 func socketPath(home string) string { return filepath.Join(home, socketName) }
@@ -73,14 +73,14 @@ type args struct {
 	Description string    `json:"description,omitempty"`
 	Invite      crdt.ID   `json:"invite,omitzero"`
 	Approve     bool      `json:"approve,omitempty"`
-	// From and Limit choose a page: up to Limit (at most node.MaxPage)
+	// From and Limit choose a page: up to Limit (at most api.MaxPage)
 	// items from index From; a negative From counts from the end.
 	From  int `json:"from,omitempty"`
 	Limit int `json:"limit,omitempty"`
 	// Invite options and settings travel whole.
-	InviteOptions *node.InviteOptions `json:"invite_options,omitempty"`
-	Settings      *node.Settings      `json:"settings,omitempty"`
-	GroupSettings *node.GroupSettings `json:"group_settings,omitempty"`
+	InviteOptions *api.InviteOptions `json:"invite_options,omitempty"`
+	Settings      *api.Settings      `json:"settings,omitempty"`
+	GroupSettings *api.GroupSettings `json:"group_settings,omitempty"`
 }
 
 type badRequest struct{ error }
@@ -131,7 +131,7 @@ func opID(id crdt.ID, err error) (any, error) {
 }
 
 // ruleMethods are the community operations beyond posting.
-func ruleMethods(n node.API) map[string]func(context.Context, args) (any, error) {
+func ruleMethods(n api.API) map[string]func(context.Context, args) (any, error) {
 	return map[string]func(context.Context, args) (any, error){
 		"member.remove": func(ctx context.Context, a args) (any, error) {
 			if err := needMember(a); err != nil {
@@ -237,7 +237,7 @@ func needGroup(a args) error {
 }
 
 // methods maps method names to handlers over the node API.
-func methods(n node.API) map[string]func(context.Context, args) (any, error) {
+func methods(n api.API) map[string]func(context.Context, args) (any, error) {
 	return map[string]func(context.Context, args) (any, error){
 		"id":     func(context.Context, args) (any, error) { return n.Self(), nil },
 		"status": func(context.Context, args) (any, error) { return n.Status(), nil },
@@ -250,7 +250,7 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 		"communities": func(context.Context, args) (any, error) {
 			cs := n.Communities()
 			if cs == nil {
-				cs = []node.Community{}
+				cs = []api.Community{}
 			}
 			return cs, nil
 		},
@@ -273,7 +273,7 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 			if err := needCommunity(a); err != nil {
 				return nil, err
 			}
-			var opts node.InviteOptions
+			var opts api.InviteOptions
 			if a.InviteOptions != nil {
 				opts = *a.InviteOptions
 			}
@@ -299,7 +299,7 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 			}
 			ms, err := n.Messages(a.Community, a.Group)
 			if ms == nil {
-				ms = []node.Message{}
+				ms = []api.Message{}
 			}
 			return ms, err
 		},
@@ -308,18 +308,18 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 				return nil, err
 			}
 			if a.Limit < 0 {
-				return nil, badRequest{fmt.Errorf("limit %d: want 1 to %d, or 0 for %d", a.Limit, node.MaxPage, node.MaxPage)}
+				return nil, badRequest{fmt.Errorf("limit %d: want 1 to %d, or 0 for %d", a.Limit, api.MaxPage, api.MaxPage)}
 			}
 			limit := a.Limit
 			if limit == 0 {
-				limit = node.MaxPage
+				limit = api.MaxPage
 			}
 			p, err := n.MessagePage(a.Community, a.Group, a.From, limit)
 			if err != nil {
 				return nil, err
 			}
 			if p.Messages == nil {
-				p.Messages = []node.Message{}
+				p.Messages = []api.Message{}
 			}
 			return page{Total: p.Total, From: p.From, Messages: p.Messages}, nil
 		},
@@ -333,7 +333,7 @@ func methods(n node.API) map[string]func(context.Context, args) (any, error) {
 }
 
 // controlHandler serves the control API over n.
-func controlHandler(n node.API, log *slog.Logger) http.Handler {
+func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	ms := methods(n)
 	maps.Copy(ms, ruleMethods(n))
 	maps.Copy(ms, adminMethods(n))

@@ -14,19 +14,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
-// fakeNode is a node.API that records calls.
+// fakeNode is a api.API that records calls.
 type fakeNode struct {
-	node.API // unimplemented methods panic, which the tests would notice
-	posted   []string
+	api.API // unimplemented methods panic, which the tests would notice
+	posted  []string
 }
 
-func (f *fakeNode) Self() node.Self { return node.Self{PeerID: "12D3KooWfake", Name: "Fake"} }
-func (f *fakeNode) Communities() []node.Community {
-	return []node.Community{{ID: crdt.ID{1}, Name: "Glow", Members: 3, Role: "owner"}}
+func (f *fakeNode) Self() api.Self { return api.Self{PeerID: "12D3KooWfake", Name: "Fake"} }
+func (f *fakeNode) Communities() []api.Community {
+	return []api.Community{{ID: crdt.ID{1}, Name: "Glow", Members: 3, Role: "owner"}}
 }
 func (f *fakeNode) Post(_ context.Context, c, g crdt.ID, text string) (crdt.ID, error) {
 	if g != (crdt.ID{2}) {
@@ -39,7 +39,7 @@ func (f *fakeNode) Post(_ context.Context, c, g crdt.ID, text string) (crdt.ID, 
 func serveFake(t *testing.T, f *fakeNode) *client { return serveNode(t, f) }
 
 // serveNode serves the control API over n on a new home.
-func serveNode(t *testing.T, f node.API) *client {
+func serveNode(t *testing.T, f api.API) *client {
 	home := t.TempDir()
 	l, err := listenControl(home)
 	if err != nil {
@@ -56,7 +56,7 @@ func TestControlAPI(t *testing.T) {
 	c := serveFake(t, f)
 	ctx := t.Context()
 
-	var cs []node.Community
+	var cs []api.Community
 	if err := c.call(ctx, "communities", args{}, &cs); err != nil || len(cs) != 1 || cs[0].Name != "Glow" {
 		t.Fatalf("communities: %v %+v", err, cs)
 	}
@@ -222,19 +222,19 @@ func TestInvalidUTF8Refused(t *testing.T) {
 // bigGroup is a node whose group holds many long messages.
 type bigGroup struct {
 	fakeNode
-	msgs  []node.Message
+	msgs  []api.Message
 	pages int // MessagePage calls
 }
 
-func (b *bigGroup) Messages(c, g crdt.ID) ([]node.Message, error) { return b.msgs, nil }
-func (b *bigGroup) MessagePage(c, g crdt.ID, from, limit int) (node.Page, error) {
+func (b *bigGroup) Messages(c, g crdt.ID) ([]api.Message, error) { return b.msgs, nil }
+func (b *bigGroup) MessagePage(c, g crdt.ID, from, limit int) (api.Page, error) {
 	b.pages++
-	limit = min(max(limit, 1), node.MaxPage)
+	limit = min(max(limit, 1), api.MaxPage)
 	if from < 0 {
 		from = max(0, len(b.msgs)-limit)
 	}
 	from = min(from, len(b.msgs))
-	return node.Page{Total: len(b.msgs), From: from, Messages: b.msgs[from:min(from+limit, len(b.msgs))], FirstUnread: -1}, nil
+	return api.Page{Total: len(b.msgs), From: from, Messages: b.msgs[from:min(from+limit, len(b.msgs))], FirstUnread: -1}, nil
 }
 
 // TestMessagesBeyondResponseLimit: `messages` shows a group whose messages
@@ -246,7 +246,7 @@ func TestMessagesBeyondResponseLimit(t *testing.T) {
 	maxResponseBytes = 64 << 10
 	b := &bigGroup{}
 	for i := range 700 {
-		b.msgs = append(b.msgs, node.Message{ID: crdt.ID{byte(i), byte(i >> 8), 9}, Kind: "message", AuthorName: "Olivia",
+		b.msgs = append(b.msgs, api.Message{ID: crdt.ID{byte(i), byte(i >> 8), 9}, Kind: "message", AuthorName: "Olivia",
 			Text: fmt.Sprintf("message %d: %s", i, strings.Repeat("x", 1000))})
 	}
 	c := serveNode(t, b)
@@ -256,7 +256,7 @@ func TestMessagesBeyondResponseLimit(t *testing.T) {
 	if code := run(append(argv, "--json"), &out, &errb); code != exitOK {
 		t.Fatalf("messages --json: exit %d: %s", code, errb.String())
 	}
-	var got []node.Message
+	var got []api.Message
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("messages --json: not one JSON array (%d bytes): %v", out.Len(), err)
 	}

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/node"
 )
@@ -155,7 +156,7 @@ func cmdDemo(ctx context.Context, o *opts) error {
 	defer func() { stopBots(); wg.Wait() }()
 	d.startBots(botCtx, &wg)
 
-	link, err := d.leader().CreateInvite(ctx, d.community, node.InviteOptions{})
+	link, err := d.leader().CreateInvite(ctx, d.community, api.InviteOptions{})
 	if err != nil {
 		return demoErr(ctx, fmt.Errorf("invite: %w", err))
 	}
@@ -229,9 +230,9 @@ func (d *demo) resume() error {
 	if err != nil {
 		return err
 	}
-	byName := map[string]*crdt.ID{node.DefaultGroupName: &d.general, demoTraining: &d.training, demoWins: &d.wins, demoProducts: &d.products}
+	byName := map[string]*crdt.ID{api.DefaultGroupName: &d.general, demoTraining: &d.training, demoWins: &d.wins, demoProducts: &d.products}
 	for _, g := range gs {
-		if g.Kind == node.GroupAnnouncement {
+		if g.Kind == api.GroupAnnouncement {
 			d.announce = g.ID
 		} else if p := byName[g.Name]; p != nil {
 			*p = g.ID
@@ -269,9 +270,9 @@ func (d *demo) script(ctx context.Context) error {
 		return err
 	}
 	for _, g := range gs {
-		if g.Kind == node.GroupAnnouncement {
+		if g.Kind == api.GroupAnnouncement {
 			d.announce = g.ID
-		} else if g.Name == node.DefaultGroupName {
+		} else if g.Name == api.DefaultGroupName {
 			d.general = g.ID
 		}
 	}
@@ -289,7 +290,7 @@ func (d *demo) script(ctx context.Context) error {
 		}
 		*g.id = grp.ID
 	}
-	link, err := olivia.CreateInvite(ctx, c.ID, node.InviteOptions{})
+	link, err := olivia.CreateInvite(ctx, c.ID, api.InviteOptions{})
 	if err != nil {
 		return err
 	}
@@ -488,7 +489,7 @@ func (d *demo) retry(ctx context.Context, n *node.Node, write func() error) erro
 	var err error
 	waitErr := d.await(ctx, n, "the group's keys", func() bool {
 		err = write()
-		return !errors.Is(err, node.ErrNoKeys) && !errors.Is(err, node.ErrKeysRenewing)
+		return !errors.Is(err, api.ErrNoKeys) && !errors.Is(err, api.ErrKeysRenewing)
 	})
 	if err == nil {
 		return nil
@@ -632,7 +633,7 @@ func (d *demo) benBot(ctx context.Context, known map[string]bool) {
 			if !ok {
 				return
 			}
-			if ev.Kind == node.EventMessages && ev.Community == d.community {
+			if ev.Kind == api.EventMessages && ev.Community == d.community {
 				wave(ev.Group)
 			}
 		case <-tick.C:

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/identity"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // TestE2EDatabaseOpenErrors: `serve` on a home whose database does not
@@ -47,7 +47,7 @@ func TestE2EDatabaseOpenErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := newDaemon(t, "Olivia")
 			d.start()
-			var comm node.Community
+			var comm api.Community
 			d.jsonRun(&comm, "community", "create", "--name", "Glow Team")
 			d.stop()
 			backup := t.TempDir()
@@ -78,7 +78,7 @@ func TestE2EDatabaseOpenErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			d.start()
-			var cs []node.Community
+			var cs []api.Community
 			d.jsonRun(&cs, "communities")
 			if len(cs) != 1 || cs[0].ID != comm.ID {
 				t.Fatalf("after putting the files back: %+v", cs)

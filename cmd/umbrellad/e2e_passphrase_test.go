@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // TestE2EPassphrase: a passphrase set on the database key is needed at the
@@ -15,7 +15,7 @@ import (
 func TestE2EPassphrase(t *testing.T) {
 	d := newDaemon(t, "Olivia")
 	d.start()
-	var comm node.Community
+	var comm api.Community
 	d.jsonRun(&comm, "community", "create", "--name", "Glow Team")
 	d.stop()
 	pass := filepath.Join(t.TempDir(), "pass")
@@ -28,7 +28,7 @@ func TestE2EPassphrase(t *testing.T) {
 		t.Fatalf("serve without the passphrase: exit %d: %s", code, errOut)
 	}
 	d.start("--passphrase-file", pass)
-	var cs []node.Community
+	var cs []api.Community
 	d.jsonRun(&cs, "communities")
 	if len(cs) != 1 || cs[0].ID != comm.ID {
 		t.Fatalf("communities after setting a passphrase: %+v", cs)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/internal/proctest"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // startRelay runs `umbrellad relay` on loopback and returns its address.
@@ -44,8 +44,8 @@ func TestE2EThroughRelay(t *testing.T) {
 	b := newDaemon(t, "Ben")
 	a.start("--no-listen", "--relay", relay)
 	b.start("--no-listen", "--relay", relay)
-	status := func(d *daemon) node.Status {
-		var st node.Status
+	status := func(d *daemon) api.Status {
+		var st api.Status
 		d.jsonRun(&st, "status")
 		return st
 	}
@@ -57,17 +57,17 @@ func TestE2EThroughRelay(t *testing.T) {
 		}
 		return false
 	})
-	var comm node.Community
+	var comm api.Community
 	a.jsonRun(&comm, "community", "create", "--name", "Glow Team")
 	var inv struct{ Link string }
 	a.jsonRun(&inv, "invite", "create", "--community", comm.ID.String())
-	var joined node.Community
+	var joined api.Community
 	b.jsonRun(&joined, "join", "--link", inv.Link)
-	var groups []node.Group
+	var groups []api.Group
 	a.jsonRun(&groups, "groups", "--community", comm.ID.String())
 	var gid string
 	for _, g := range groups {
-		if g.Name == node.DefaultGroupName {
+		if g.Name == api.DefaultGroupName {
 			gid = g.ID.String()
 		}
 	}
@@ -75,13 +75,13 @@ func TestE2EThroughRelay(t *testing.T) {
 	b.mustRun("post", "--community", comm.ID.String(), "--group", gid, "--text", "Thanks Olivia, reading it now")
 	for _, d := range []*daemon{a, b} {
 		proctest.Eventually(t, 30*time.Second, d.home+" to see both messages", func() bool {
-			var ms []node.Message
+			var ms []api.Message
 			d.jsonRun(&ms, "messages", "--community", comm.ID.String(), "--group", gid)
 			return len(ms) == 2
 		})
 	}
 	for _, pair := range [][2]*daemon{{a, b}, {b, a}} {
-		var self node.Self
+		var self api.Self
 		pair[1].jsonRun(&self, "id")
 		st := status(pair[0])
 		found := false

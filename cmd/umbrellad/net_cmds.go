@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/node"
 )
@@ -73,7 +74,7 @@ func cmdPassphraseSet(_ context.Context, o *opts) error {
 }
 
 func cmdStatus(ctx context.Context, o *opts) error {
-	var st node.Status
+	var st api.Status
 	if err := call(ctx, o, "status", args{}, &st, callTimeout); err != nil {
 		return err
 	}

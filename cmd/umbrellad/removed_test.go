@@ -7,18 +7,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
-// departedNode is a node.API whose member was removed from one community
+// departedNode is a api.API whose member was removed from one community
 // and left another.
 type departedNode struct {
-	node.API // unimplemented methods panic, which the tests would notice
+	api.API // unimplemented methods panic, which the tests would notice
 }
 
-func (departedNode) Communities() []node.Community {
-	return []node.Community{
+func (departedNode) Communities() []api.Community {
+	return []api.Community{
 		{ID: crdt.ID{1}, Name: "Glow Team", Members: 3, Role: "none", Removed: true, RemovedBy: "Olivia"},
 		{ID: crdt.ID{2}, Name: "Spring Push", Members: 5, Role: "none", Left: true},
 		{ID: crdt.ID{3}, Name: "Top Sellers", Members: 7, Role: "member"},

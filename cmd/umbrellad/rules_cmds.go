@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/node"
 )
 
 // target parses --community, --group and the message (or poll) flag.
@@ -185,7 +185,7 @@ func cmdPollShow(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	var m node.Message
+	var m api.Message
 	if err := call(ctx, o, "message", a, &m, callTimeout); err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func cmdPollShow(ctx context.Context, o *opts) error {
 	return output(o, m, func(w io.Writer) { printPoll(w, m.Poll) })
 }
 
-func printPoll(w io.Writer, p *node.Poll) {
+func printPoll(w io.Writer, p *api.Poll) {
 	state := "open"
 	switch {
 	case p.Closed:
@@ -225,7 +225,7 @@ func cmdGroupCreate(ctx context.Context, o *opts) error {
 	if err := required("name", o.name); err != nil {
 		return err
 	}
-	var g node.Group
+	var g api.Group
 	if err := call(ctx, o, "group.create", args{Community: cid, Name: o.name, Description: o.description, Policy: o.policy}, &g, callTimeout); err != nil {
 		return err
 	}
@@ -311,7 +311,7 @@ func cmdAudit(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	var es []node.AuditEntry
+	var es []api.AuditEntry
 	if err := call(ctx, o, "audit", args{Community: cid}, &es, callTimeout); err != nil {
 		return err
 	}

@@ -1,4 +1,9 @@
-package node
+// Package api holds the types a node shows the app and the control socket:
+// communities, groups, members, messages, events, their errors, and the API
+// interface itself. It is a leaf: it imports crdt's identifiers and the
+// standard library, never libp2p, Badger or QUIC, so the desktop app's
+// views build and test without the network stack.
+package api
 
 import (
 	"context"
