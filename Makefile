@@ -2,6 +2,7 @@
 #
 #   make run     build the desktop app and open it (installs missing system packages)
 #   make test    vet + race-checked fast suite + slow and end-to-end tests
+#   make check   vet, staticcheck, gofmt and go mod tidy: the code is clean
 #   make build   both binaries into bin/
 #   make bench   the benchmarks behind the README's Performance table
 #   make chaos   the seeded chaos scenario (node/chaos_test.go) on many seeds
@@ -17,7 +18,7 @@ SYSPKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-de
 # What the app's end-to-end tests add: a virtual X server and screenshots.
 TESTPKGS := xvfb imagemagick
 
-.PHONY: run test build bench chaos deps test-deps clean vet test-fast test-slow screenshots demo install-desktop
+.PHONY: run test check build bench chaos deps test-deps clean vet test-fast test-slow screenshots demo install-desktop
 
 # install_missing installs the Debian packages $(2) that are missing with
 # apt-get when run as root, and otherwise prints the exact command to run;
@@ -74,6 +75,17 @@ test-fast: test-deps
 
 test-slow: test-deps
 	$(GO) test -count=1 -run 'E2E|Slow' ./...
+
+# check: go vet, staticcheck (a tool dependency in go.mod, so its version
+# is pinned), unformatted files, and go.mod/go.sum that go mod tidy would
+# change. Each prints what is wrong.
+check: deps
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \
+		echo "check: gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "check: go mod tidy would change go.mod/go.sum (above); run go mod tidy"; exit 1; }
+	@echo "make check: clean"
 
 test: vet test-fast test-slow
 	@echo "make test: all suites passed"

@@ -17,10 +17,7 @@ func FuzzApply(f *testing.F) {
 	}
 	f.Add(uint16(KindRemove), []byte{0xa1, 0x01, 0x40}, uint8(2), uint8(0))
 	f.Add(uint16(KindVote), []byte{0xa2, 0x01, 0x58, 0x20}, uint8(1), uint8(1))
-	logs := []ID{ZeroID, w.cid()}
-	for _, g := range w.reps["olivia"].ContentLogs() {
-		logs = append(logs, g)
-	}
+	logs := append([]ID{ZeroID, w.cid()}, w.reps["olivia"].ContentLogs()...)
 	f.Fuzz(func(t *testing.T, kind uint16, body []byte, authorPick, logPick uint8) {
 		c, err := Load(w.genesis, w.all)
 		if err != nil {

@@ -140,7 +140,7 @@ func TestInviteManager(t *testing.T) {
 				foreverInfo = i
 			}
 		}
-		if onceInfo.Uses != 1 || onceInfo.Expires == nil || onceInfo.Expires.Sub(time.Now()) > 48*time.Hour || onceInfo.By != "Olivia" {
+		if onceInfo.Uses != 1 || onceInfo.Expires == nil || time.Until(*onceInfo.Expires) > 48*time.Hour || onceInfo.By != "Olivia" {
 			t.Fatalf("single-use invite %+v", onceInfo)
 		}
 		if foreverInfo.Expires != nil || foreverInfo.Uses != 0 {

@@ -73,7 +73,7 @@ func (c *demoClock) Now() time.Time { return time.Now().Add(time.Duration(c.offs
 
 // set moves the clock to t, if that is later than it shows now.
 func (c *demoClock) set(t time.Time) {
-	d := t.Sub(time.Now())
+	d := time.Until(t)
 	for {
 		cur := c.offset.Load()
 		if int64(d) <= cur || c.offset.CompareAndSwap(cur, int64(d)) {
