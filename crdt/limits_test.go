@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/internal/cborshape"
 )
 
 // bodyTypes names the body type of every kind.
@@ -34,44 +35,6 @@ var arrayCaps = map[string]int{
 	"RekeyBody.Wraps": MaxWraps,
 }
 
-// cborShape walks the CBOR form of type t: its nesting depth, its largest
-// map, and each array field with the depth below it.
-type cborShape struct {
-	depth, maxMap int
-	arrays        []string
-}
-
-func shapeOf(t reflect.Type, owner string, s *cborShape) int {
-	switch t.Kind() {
-	case reflect.Pointer:
-		return shapeOf(t.Elem(), owner, s)
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 { // a byte string
-			return 0
-		}
-		s.arrays = append(s.arrays, owner)
-		return 1 + shapeOf(t.Elem(), owner, s)
-	case reflect.Struct:
-		fields, toArray, depth := 0, false, 0
-		for f := range t.Fields() {
-			if f.Name == "_" {
-				toArray = strings.Contains(f.Tag.Get("cbor"), "toarray")
-				continue
-			}
-			if !f.IsExported() || f.Tag.Get("cbor") == "-" {
-				continue
-			}
-			fields++
-			depth = max(depth, shapeOf(f.Type, t.Name()+"."+f.Name, s))
-		}
-		if !toArray {
-			s.maxMap = max(s.maxMap, fields)
-		}
-		return 1 + depth
-	}
-	return 0
-}
-
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies
 // allows exactly the deepest nesting, the largest map and the longest
 // array that an op, a body or invite details may have (raised to the
@@ -82,21 +45,18 @@ func TestDecodeLimitsFollowTheProtocol(t *testing.T) {
 			t.Errorf("kind %s has no body type in bodyTypes", k)
 		}
 	}
-	var s cborShape
-	for _, v := range append([]any{wireOp{}, SealedBody{}, InviteDetails{}}, mapValues(bodyTypes)...) {
-		s.depth = max(s.depth, shapeOf(reflect.TypeOf(v), "", &s))
-	}
+	s := cborshape.Of(append([]any{wireOp{}, SealedBody{}, InviteDetails{}}, mapValues(bodyTypes)...)...)
 	longest := 0
-	for _, a := range s.arrays {
+	for _, a := range s.Arrays {
 		n, ok := arrayCaps[a]
 		if !ok {
 			t.Errorf("array field %s has no bound in arrayCaps", a)
 		}
 		longest = max(longest, n)
 	}
-	want := DecodeLimits{max(MinDecodeNested, s.depth), max(MinDecodeArray, longest), max(MinDecodeMap, s.maxMap)}
+	want := DecodeLimits{max(MinDecodeNested, s.Depth), max(MinDecodeArray, longest), max(MinDecodeMap, s.MaxMap)}
 	if got := decoder.Limits(); got != want {
-		t.Fatalf("decoder limits %+v, want %+v (nesting %d, largest map %d, longest array %d)", got, want, s.depth, s.maxMap, longest)
+		t.Fatalf("decoder limits %+v, want %+v (nesting %d, largest map %d, longest array %d)", got, want, s.Depth, s.MaxMap, longest)
 	}
 }
 
