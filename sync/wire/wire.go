@@ -279,6 +279,9 @@ func readFrame(br io.ByteReader, r io.Reader, v any, max int) error {
 	// at most firstChunk bytes of the reader's memory.
 	data := make([]byte, min(n, firstChunk))
 	if _, err := io.ReadFull(r, data); err != nil {
+		if errors.Is(err, io.EOF) { // the length came, the frame did not
+			err = io.ErrUnexpectedEOF
+		}
 		return fmt.Errorf("read frame: %w", err)
 	}
 	if n > firstChunk {
