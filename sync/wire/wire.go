@@ -3,6 +3,13 @@
 // CBOR. It knows nothing of libp2p, storage or the community model: it takes
 // an io.Reader or io.Writer, so tests join two ends with io.Pipe.
 //
+// A stream that carries several frames is read through one Reader, which
+// keeps the bytes it read ahead of a frame for the next. Every frame is
+// bounded (limits.go): by MaxFrame, and a handler's first frame, read
+// before it knows whether the peer is a member, by the small bound of its
+// protocol (MaxRequestFrame, MaxJoinRequestFrame, MaxFirstReconcileFrame).
+// The decoder's limits follow from the messages' own maximums.
+//
 // # Pull protocol (/umbrella/sync/1)
 //
 // One request and one response per stream. A request is a Request frame; the
@@ -296,6 +303,9 @@ func readFrame(br io.ByteReader, r io.Reader, v any, max int) error {
 		data = buf.Bytes()
 	}
 	if err := decoder.Unmarshal(data, v); err != nil {
+		if errors.Is(err, io.EOF) { // an empty frame: malformed, not the stream's end
+			err = io.ErrUnexpectedEOF
+		}
 		return fmt.Errorf("decode frame: %w", err)
 	}
 	return nil
