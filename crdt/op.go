@@ -231,7 +231,7 @@ type DecodeLimits struct {
 	MaxNested, MaxArray, MaxMap int
 }
 
-// The smallest limits the CBOR library accepts; NewDecoder raises lower
+// The smallest limits the CBOR library accepts; MustDecoder raises lower
 // ones to these.
 const (
 	MinDecodeNested = 4
