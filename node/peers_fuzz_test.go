@@ -34,8 +34,8 @@ func FuzzPeerBook(f *testing.F) {
 	f.Add([]byte(`{"joining":[{"id":"` + crdt.ID{3}.String() + `","since":"0001-01-01T00:00:00Z"}]}`))
 	now := time.Date(2030, 1, 3, 0, 0, 0, 0, time.UTC)
 	log := slog.New(slog.DiscardHandler)
+	path := filepath.Join(f.TempDir(), "peers.json") // inputs run one at a time in a process
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		path := filepath.Join(t.TempDir(), "peers.json")
 		if err := os.WriteFile(path, raw, 0o600); err != nil {
 			t.Fatal(err)
 		}
