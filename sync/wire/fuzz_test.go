@@ -92,7 +92,7 @@ func FuzzReader(f *testing.F) {
 	f.Add(two.Bytes(), uint16(8))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, uint16(0))
 	f.Add([]byte{0x80}, uint16(0))
-	f.Add([]byte("0"), uint16(67)) // a length, then nothing: truncated, not a clean end
+	f.Add([]byte("0"), uint16(67))     // a length, then nothing: truncated, not a clean end
 	f.Add([]byte("\x000"), uint16(82)) // an empty frame: malformed, not a clean end
 	f.Add(binary.AppendUvarint(nil, MaxFrame+1), uint16(0))
 	f.Fuzz(func(t *testing.T, stream []byte, limit uint16) {
