@@ -33,23 +33,7 @@ func (r Role) String() string {
 	}
 }
 
-// Body size limits, in bytes of UTF-8.
-const (
-	MaxNameLen   = 64
-	MaxTextLen   = 16 << 10
-	MaxAddrs     = 16
-	MaxAddrLen   = 256
-	MaxDescLen   = 1024
-	MaxMentions  = 32
-	MaxEmojiLen  = 32
-	MaxOptions   = 12
-	MinOptions   = 2
-	MaxOptionLen = 200
-	MaxGroups    = 200 // groups per community, the announcement group included
-	MaxSeenHeads = 1024
-	MaxPins      = 3
-	joinProofTag = "umbrella/join/v1"
-)
+const joinProofTag = "umbrella/join/v1"
 
 // GenesisBody creates a community. Its author is the first owner. The
 // community's announcement group has the community id as its group id.
@@ -262,7 +246,7 @@ func (b *InviteBody) check() error {
 		return fmt.Errorf("negative expiry")
 	}
 	if len(b.Details) > 0 {
-		if b.Name != "" || len(b.Addrs) > 0 || len(b.Relays) > 0 || len(b.Details) > 8<<10 {
+		if b.Name != "" || len(b.Addrs) > 0 || len(b.Relays) > 0 || len(b.Details) > MaxDetailsSize {
 			return fmt.Errorf("sealed invite details must replace name and addresses and stay under 8 KiB")
 		}
 		return nil

@@ -40,15 +40,8 @@ import (
 	"lukechampine.com/blake3"
 )
 
-// Limits on a single op. They bound what a peer can make a replica hold.
-const (
-	MaxOpSize   = 64 << 10 // encoded op, bytes
-	MaxBodySize = 60 << 10 // body, bytes
-	MaxParents  = 16
-	MaxDeps     = 16
-	// Version is the only envelope version this code reads or writes.
-	Version = 1
-)
+// Version is the only envelope version this code reads or writes.
+const Version = 1
 
 // ID is a 32-byte BLAKE3-256 hash naming an op, a community (its genesis op)
 // or a group (the op that created it).
@@ -204,40 +197,85 @@ type wireOp struct {
 	Sig       []byte   `cbor:"10,keyasint,omitempty"`
 }
 
-// Encoding modes shared by everything that is signed or hashed.
+// The codec shared by everything that is signed or hashed: one Core
+// Deterministic encoding, and the strict decoder of ops and their bodies,
+// within the limits of limits.go.
 var (
-	encMode cbor.EncMode
-	decMode cbor.DecMode
+	encMode = mustEncMode()
+	decoder = MustDecoder(decodeLimits)
+	decMode = decoder.dm
 )
 
-func init() {
-	var err error
-	encMode, err = cbor.CoreDetEncOptions().EncMode()
+func mustEncMode() cbor.EncMode {
+	em, err := cbor.CoreDetEncOptions().EncMode()
 	if err != nil {
 		panic(err)
 	}
-	decMode, err = cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsForbidden,
-		MaxNestedLevels:   8,
-		MaxArrayElements:  1024,
-		MaxMapPairs:       64,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		UTF8:              cbor.UTF8RejectInvalid,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
+	return em
 }
 
 // Marshal encodes v as Core Deterministic CBOR.
 func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
 
-// Unmarshal decodes strict CBOR into v and checks that data was the
-// canonical encoding of the result, so every value has one encoding.
-func Unmarshal(data []byte, v any) error {
-	if err := decMode.Unmarshal(data, v); err != nil {
+// Unmarshal decodes strict CBOR into v within the limits of ops and their
+// bodies, and checks that data was the canonical encoding of the result,
+// so every value has one encoding. Messages with other maximums use a
+// Decoder of their own.
+func Unmarshal(data []byte, v any) error { return decoder.Unmarshal(data, v) }
+
+// DecodeLimits bound what a strict decoder accepts, whatever type it
+// decodes into: the deepest nesting of arrays and maps, the most elements
+// of one array and the most pairs of one map. Each package derives its own
+// from the maximums of the messages it decodes (see its limits.go).
+type DecodeLimits struct {
+	MaxNested, MaxArray, MaxMap int
+}
+
+// The smallest limits the CBOR library accepts; MustDecoder raises lower
+// ones to these.
+const (
+	MinDecodeNested = 4
+	MinDecodeArray  = 16
+	MinDecodeMap    = 16
+)
+
+// Decoder decodes strict, canonical CBOR within its limits: duplicate map
+// keys, indefinite lengths, tags, unknown fields and invalid UTF-8 are
+// rejected, and so is any encoding that is not the canonical one.
+type Decoder struct {
+	dm  cbor.DecMode
+	lim DecodeLimits
+}
+
+// MustDecoder returns a strict decoder with limits l, each raised to the
+// library's floor (MinDecodeNested, MinDecodeArray, MinDecodeMap). It
+// panics on limits the library refuses (above 2³¹), which are constants'
+// mistakes, not inputs'.
+func MustDecoder(l DecodeLimits) *Decoder {
+	l = DecodeLimits{max(l.MaxNested, MinDecodeNested), max(l.MaxArray, MinDecodeArray), max(l.MaxMap, MinDecodeMap)}
+	dm, err := cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
+		MaxNestedLevels:   l.MaxNested,
+		MaxArrayElements:  l.MaxArray,
+		MaxMapPairs:       l.MaxMap,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		UTF8:              cbor.UTF8RejectInvalid,
+	}.DecMode()
+	if err != nil {
+		panic(fmt.Sprintf("crdt: decode limits %+v: %v", l, err))
+	}
+	return &Decoder{dm: dm, lim: l}
+}
+
+// Limits returns the limits d enforces.
+func (d *Decoder) Limits() DecodeLimits { return d.lim }
+
+// Unmarshal decodes data strictly into v and checks that data was the
+// canonical encoding of the result.
+func (d *Decoder) Unmarshal(data []byte, v any) error {
+	if err := d.dm.Unmarshal(data, v); err != nil {
 		return err
 	}
 	again, err := encMode.Marshal(v)

@@ -166,9 +166,6 @@ const (
 	RekeyManual               // an admin asked
 )
 
-// MaxRekeyParts bounds how many ops one rotation spans.
-const MaxRekeyParts = 1024
-
 // RekeyBody is one part of a new epoch of one log: the epoch secret wrapped
 // to some of the log's members. A rotation for many members spans several
 // ops (Parts), written one after another by one admin; the epoch becomes
@@ -199,6 +196,8 @@ func (b *RekeyBody) check() error {
 		return fmt.Errorf("unknown reason %d", b.Reason)
 	case len(b.Check) != 32:
 		return fmt.Errorf("check is %d bytes, want 32", len(b.Check))
+	case len(b.Wraps) > MaxWraps:
+		return fmt.Errorf("%d wraps, at most %d", len(b.Wraps), MaxWraps)
 	}
 	for i, w := range b.Wraps {
 		if len(w.Member) != len(PublicKey{}) {
@@ -207,7 +206,7 @@ func (b *RekeyBody) check() error {
 		if _, ok := kemKeySize[w.KEM]; !ok {
 			return fmt.Errorf("wrap %d: unknown KEM %#04x", i, w.KEM)
 		}
-		if len(w.Prekey) != 8 || len(w.Secret) == 0 || len(w.Secret) > 4096 {
+		if len(w.Prekey) != 8 || len(w.Secret) == 0 || len(w.Secret) > MaxWrapSize {
 			return fmt.Errorf("wrap %d: malformed", i)
 		}
 		if i > 0 && string(b.Wraps[i-1].Member) >= string(w.Member) {

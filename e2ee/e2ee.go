@@ -52,17 +52,8 @@ var (
 	ErrDecrypt = errors.New("ciphertext does not open")
 )
 
-// Ratchet bounds.
-const (
-	// MaxIndex bounds a sender's index in one epoch (rotation by count
-	// ends epochs long before): deriving a key walks at most this far.
-	MaxIndex = 1 << 16
-	// MaxSkipped is how many skipped message keys a chain keeps: an op
-	// further behind the newest opened one than that no longer opens.
-	MaxSkipped = 2000
-	// SecretSize is the size of an epoch secret.
-	SecretSize = 32
-)
+// SecretSize is the size of an epoch secret.
+const SecretSize = 32
 
 // Suite is a prekey's KEM: X25519 alone or the ML-KEM-768 + X25519 hybrid.
 type Suite uint16

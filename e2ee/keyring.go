@@ -10,10 +10,6 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// MaxPrekeys is how many of its own prekeys a node keeps: the newest is
-// published, older ones still open wraps made before a rotation.
-const MaxPrekeys = 4
-
 // EpochKey is an epoch secret a node holds.
 type EpochKey struct {
 	ID        crdt.EpochID
@@ -105,7 +101,7 @@ func (k *Keyring) Marshal() ([]byte, error) {
 // LoadKeyring decodes what Marshal wrote.
 func LoadKeyring(data []byte) (*Keyring, error) {
 	var s stored
-	if err := crdt.Unmarshal(data, &s); err != nil {
+	if err := keyringDecoder.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
 	k := NewKeyring()

@@ -13,9 +13,6 @@ import (
 // LinkPrefix starts every invite link.
 const LinkPrefix = "umbrella://join/"
 
-// MaxLinkLen bounds an invite link, in characters.
-const MaxLinkLen = 16 << 10
-
 // ErrBadLink: an invite link is malformed.
 var ErrBadLink = errors.New("invalid invite link")
 
@@ -48,9 +45,9 @@ func init() {
 		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
 		IndefLength:       cbor.IndefLengthForbidden,
 		TagsMd:            cbor.TagsForbidden,
-		MaxNestedLevels:   4,
-		MaxArrayElements:  16,
-		MaxMapPairs:       16,
+		MaxNestedLevels:   linkMaxNested,
+		MaxArrayElements:  linkMaxArray,
+		MaxMapPairs:       linkMaxMap,
 		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
 	}.DecMode()
 	if err != nil {

@@ -67,6 +67,7 @@ func (n *Node) reconcileWith(ctx context.Context, p peer.ID, cid crdt.ID, stats 
 		s.SetDeadline(dl)
 	}
 	turns, sent := 0, 0
+	frames := wire.NewReader(s)
 	out := &wire.Reconcile{Community: cid[:], Msg: set.Initiate().Encode()}
 	for {
 		if err := wire.Write(s, out); err != nil {
@@ -76,7 +77,7 @@ func (n *Node) reconcileWith(ctx context.Context, p peer.ID, cid crdt.ID, stats 
 		turns++
 		sent++
 		var in wire.Reconcile
-		if err := wire.Read(s, &in, 0); err != nil {
+		if err := frames.Read(&in, 0); err != nil {
 			s.Reset()
 			return nil, fmt.Errorf("reconcile with %s: %w", p.ShortString(), err)
 		}
@@ -148,10 +149,6 @@ const (
 	// reconcileIdle is the longest a responder waits for the initiator's
 	// next frame (the first one included) or for its own reply to be read.
 	reconcileIdle = 10 * time.Second
-	// maxFirstReconcileFrame bounds the frame read before the initiator is
-	// known to be a member: a first message lists at most ListMax items or
-	// splits the whole range into fingerprints, a few KiB at most.
-	maxFirstReconcileFrame = 64 << 10
 )
 
 // sessionSlots counts the reconciliations a node answers, in all and per
@@ -216,8 +213,9 @@ func (n *Node) handleReconcile(s network.Stream) {
 	}
 	from := s.Conn().RemotePeer()
 	idle()
+	frames := wire.NewReader(s)
 	var in wire.Reconcile
-	if err := wire.Read(s, &in, maxFirstReconcileFrame); err != nil {
+	if err := frames.Read(&in, wire.MaxFirstReconcileFrame); err != nil {
 		s.Reset()
 		return
 	}
@@ -250,7 +248,7 @@ func (n *Node) handleReconcile(s network.Stream) {
 			return
 		}
 		in = wire.Reconcile{}
-		if err := wire.Read(s, &in, 0); err != nil {
+		if err := frames.Read(&in, 0); err != nil {
 			return // the initiator closes the stream when it has nothing more to say
 		}
 	}

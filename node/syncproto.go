@@ -53,7 +53,7 @@ func (n *Node) handleSync(s network.Stream) {
 	defer s.Close()
 	s.SetDeadline(time.Now().Add(reconcileIdle)) // a request is small: it comes at once or not at all
 	var req wire.Request
-	if err := wire.Read(s, &req, 64<<10); err != nil {
+	if err := wire.Read(s, &req, wire.MaxRequestFrame); err != nil {
 		n.log.Debug("sync: bad request; resetting", "peer", s.Conn().RemotePeer(), "err", err)
 		s.Reset()
 		return
@@ -591,7 +591,7 @@ func (n *Node) handleJoin(s network.Stream) {
 	defer s.Close()
 	s.SetDeadline(time.Now().Add(reconcileIdle)) // the request comes at once or not at all
 	var req wire.JoinRequest
-	if err := wire.Read(s, &req, 2*crdt.MaxOpSize+64); err != nil {
+	if err := wire.Read(s, &req, wire.MaxJoinRequestFrame); err != nil {
 		s.Reset()
 		return
 	}

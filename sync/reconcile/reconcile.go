@@ -63,21 +63,12 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// Tuning and limits.
+// Sizes of the encoding.
 const (
-	// Branch is how many ranges a mismatched range is split into.
-	Branch = 32
-	// ListMax is the most items a side lists instead of splitting.
-	ListMax = 32
 	// FingerprintSize is the length of a range fingerprint.
 	FingerprintSize = 12
 	// PrefixSize is the length of the id prefixes in a List.
 	PrefixSize = 8
-	// MaxRanges bounds the ranges of one message.
-	MaxRanges = 1 << 16
-	// MaxIDs bounds the ids (full or prefixes) one message carries; a Diff
-	// that would exceed it is cut, and the session must run again.
-	MaxIDs = 1 << 16
 )
 
 // ErrMalformed: a message is not a valid encoding.

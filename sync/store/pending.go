@@ -37,7 +37,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/ipfs/go-datastore"
 	dsq "github.com/ipfs/go-datastore/query"
 
@@ -51,8 +50,6 @@ type pendingRecord struct {
 	// records from before parked ops expired.
 	At int64 `cbor:"3,keyasint,omitempty"`
 }
-
-var pendDec, _ = cbor.DecOptions{MaxArrayElements: 64, MaxNestedLevels: 4}.DecMode()
 
 // parked is what the store knows in memory of one parked op.
 type parked struct {
@@ -396,6 +393,9 @@ func (s *DS) AddPending(ctx context.Context, op *crdt.Op, missing []crdt.ID, at 
 	missing = slices.Compact(crdt.SortIDs(slices.Clone(missing)))
 	if len(missing) == 0 {
 		return fmt.Errorf("park op %s: it waits for nothing", id.Short())
+	}
+	if len(missing) > maxMissing { // its record could not be read back
+		return fmt.Errorf("park op %s: it waits for %d ids, at most %d", id.Short(), len(missing), maxMissing)
 	}
 	ms := at.UnixMilli()
 	raw := encodePending(op.Bytes(), missing, ms)

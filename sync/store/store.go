@@ -146,51 +146,6 @@ type OpStore interface {
 	Close() error
 }
 
-// Limits bound the pending buffer. Every field must be positive.
-type Limits struct {
-	// PendingOps and PendingBytes bound all parked ops (bytes are those of
-	// their stored records).
-	PendingOps, PendingBytes int
-	// CommunityOps and CommunityBytes bound one community's parked ops.
-	CommunityOps, CommunityBytes int
-	// AuthorOps and AuthorBytes bound one author's parked ops in one
-	// community.
-	AuthorOps, AuthorBytes int
-	// PendingAge is how long an op stays parked waiting for what it cites.
-	PendingAge time.Duration
-}
-
-// DefaultLimits returns the limits used when nothing is said.
-//
-// Honest ops park briefly: gossip brought an op before its parents, or
-// its group's epoch key has not arrived, and sync fetches what is missing
-// within a sync interval or two. So a community's bound is what the whole
-// buffer used to be (10,000 ops, 64 MiB: a joiner catching up on a busy
-// community parks far fewer), and one author gets a tenth of it — far more
-// than an honest member has in flight, yet a member who signs junk citing
-// parents that do not exist fills only its own share. Overall 50,000 ops
-// and 256 MiB leave room for five full communities before the fullest
-// gives way. Ops that wait six hours wait for something no member holds
-// (sync would have brought it): they expire, and sync fetches them again
-// if their parents ever appear.
-func DefaultLimits() Limits {
-	return Limits{
-		PendingOps: 50_000, PendingBytes: 256 << 20,
-		CommunityOps: 10_000, CommunityBytes: 64 << 20,
-		AuthorOps: 1_000, AuthorBytes: 8 << 20,
-		PendingAge: 6 * time.Hour,
-	}
-}
-
-// Validate checks the limits.
-func (l Limits) Validate() error {
-	if l.PendingOps <= 0 || l.PendingBytes <= 0 || l.CommunityOps <= 0 || l.CommunityBytes <= 0 ||
-		l.AuthorOps <= 0 || l.AuthorBytes <= 0 || l.PendingAge <= 0 {
-		return fmt.Errorf("store limits: every bound must be positive, got %+v", l)
-	}
-	return nil
-}
-
 // DS is an OpStore over any go-datastore Batching datastore.
 type DS struct {
 	ds  datastore.Batching

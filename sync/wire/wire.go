@@ -3,6 +3,13 @@
 // CBOR. It knows nothing of libp2p, storage or the community model: it takes
 // an io.Reader or io.Writer, so tests join two ends with io.Pipe.
 //
+// A stream that carries several frames is read through one Reader, which
+// keeps the bytes it read ahead of a frame for the next. Every frame is
+// bounded (limits.go): by MaxFrame, and a handler's first frame, read
+// before it knows whether the peer is a member, by the small bound of its
+// protocol (MaxRequestFrame, MaxJoinRequestFrame, MaxFirstReconcileFrame).
+// The decoder's limits follow from the messages' own maximums.
+//
 // # Pull protocol (/umbrella/sync/1)
 //
 // One request and one response per stream. A request is a Request frame; the
@@ -116,13 +123,6 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// Limits of the protocol.
-const (
-	MaxFrame         = 8 << 20
-	MaxFetch         = 512
-	MaxResponseBytes = 4 << 20
-)
-
 // ErrFrameTooLarge: a peer announced a frame over MaxFrame.
 var ErrFrameTooLarge = errors.New("frame too large")
 
@@ -141,9 +141,6 @@ type EpochKey struct {
 	Epoch   []byte `cbor:"2,keyasint"`
 	Wrapped []byte `cbor:"3,keyasint"`
 }
-
-// MaxKeys bounds the epoch keys of one response.
-const MaxKeys = 4096
 
 // PeerAddrs is a peer id and its multiaddrs, in their binary forms.
 type PeerAddrs struct {
@@ -171,9 +168,6 @@ type Response struct {
 	Peers  []PeerAddrs `cbor:"5,keyasint,omitempty"`
 	Keys   []EpochKey  `cbor:"6,keyasint,omitempty"`
 }
-
-// MaxTurns bounds the frames a responder answers in one reconciliation.
-const MaxTurns = 16
 
 // Reconcile is one turn of a reconciliation.
 type Reconcile struct {
@@ -227,19 +221,58 @@ func Write(w io.Writer, v any) error {
 	return nil
 }
 
-// firstChunk is what Read allocates for a frame before its bytes arrive.
-const firstChunk = 64 << 10
+// Reader reads the frames of one stream. It is the stream's only reader:
+// it buffers what arrives and keeps the bytes read ahead of one frame for
+// the next, so frames a peer sends back to back (pipelined) all arrive.
+// Use one Reader for every frame a stream carries after the first.
+type Reader struct {
+	br *bufio.Reader
+}
 
-// Read reads one frame of at most max bytes (0 means MaxFrame) and decodes
-// it strictly into v.
-func Read(r io.Reader, v any, max int) error {
-	if max <= 0 || max > MaxFrame {
-		max = MaxFrame
+// readBuffer is how much a Reader reads ahead.
+const readBuffer = 4 << 10
+
+// NewReader returns a Reader of the frames of r. Nothing else may read r
+// afterwards: the Reader may hold bytes of r that it has not returned.
+func NewReader(r io.Reader) *Reader {
+	if br, ok := r.(*bufio.Reader); ok {
+		return &Reader{br: br}
 	}
+	return &Reader{br: bufio.NewReaderSize(r, readBuffer)}
+}
+
+// Read reads the next frame, of at most max bytes (0 means MaxFrame), and
+// decodes it strictly into v.
+func (r *Reader) Read(v any, max int) error { return readFrame(r.br, r.br, v, max) }
+
+// Read reads one frame of at most max bytes (0 means MaxFrame) from r and
+// decodes it strictly into v. It reads nothing of r beyond the frame, so
+// other reads of r may follow; but unless r is an io.ByteReader it reads
+// the frame's length one byte per call. A stream that carries several
+// frames reads them with a Reader.
+func Read(r io.Reader, v any, max int) error {
 	br, ok := r.(io.ByteReader)
 	if !ok {
-		b := bufio.NewReaderSize(r, 16)
-		br, r = b, b
+		br = byteByByte{r}
+	}
+	return readFrame(br, r, v, max)
+}
+
+// byteByByte reads single bytes from a reader that cannot, reading
+// nothing ahead.
+type byteByByte struct{ r io.Reader }
+
+func (b byteByByte) ReadByte() (byte, error) {
+	var c [1]byte
+	_, err := io.ReadFull(b.r, c[:])
+	return c[0], err
+}
+
+// readFrame reads a frame's length from br and its bytes from r, which
+// must be the same stream.
+func readFrame(br io.ByteReader, r io.Reader, v any, max int) error {
+	if max <= 0 || max > MaxFrame {
+		max = MaxFrame
 	}
 	n, err := binary.ReadUvarint(br)
 	if err != nil {
@@ -253,6 +286,9 @@ func Read(r io.Reader, v any, max int) error {
 	// at most firstChunk bytes of the reader's memory.
 	data := make([]byte, min(n, firstChunk))
 	if _, err := io.ReadFull(r, data); err != nil {
+		if errors.Is(err, io.EOF) { // the length came, the frame did not
+			err = io.ErrUnexpectedEOF
+		}
 		return fmt.Errorf("read frame: %w", err)
 	}
 	if n > firstChunk {
@@ -266,7 +302,10 @@ func Read(r io.Reader, v any, max int) error {
 		}
 		data = buf.Bytes()
 	}
-	if err := crdt.Unmarshal(data, v); err != nil {
+	if err := decoder.Unmarshal(data, v); err != nil {
+		if errors.Is(err, io.EOF) { // an empty frame: malformed, not the stream's end
+			err = io.ErrUnexpectedEOF
+		}
 		return fmt.Errorf("decode frame: %w", err)
 	}
 	return nil

@@ -1,0 +1,82 @@
+package crdt
+
+// Limits of ops and their bodies. They bound what a peer can make a
+// replica hold, and the strict decoder's own limits follow from them, so
+// nothing the protocol allows is refused by the decoder and nothing much
+// larger gets past it (limits_test.go checks both).
+
+// Limits of the op envelope.
+const (
+	// MaxOpSize bounds an op's whole encoding, in bytes: the largest body
+	// with the most parents and deps and a signature fits in it.
+	MaxOpSize = 64 << 10
+	// MaxBodySize bounds an op's body (sealed or clear), in bytes.
+	MaxBodySize = 60 << 10
+	// MaxParents bounds an op's parents, and the heads of one log in a
+	// removal's or demotion's Seen.
+	MaxParents = 16
+	// MaxDeps bounds the control heads a content op names.
+	MaxDeps = 16
+)
+
+// Limits of bodies; lengths of text are in bytes of UTF-8.
+const (
+	// MaxNameLen bounds a community, group or display name.
+	MaxNameLen = 64
+	// MaxTextLen bounds a message's text.
+	MaxTextLen = 16 << 10
+	// MaxAddrs bounds the inviter addresses, and the relay addresses, of
+	// an invite.
+	MaxAddrs = 16
+	// MaxAddrLen bounds one multiaddr in its text form.
+	MaxAddrLen = 256
+	// MaxDescLen bounds a description and a poll's question.
+	MaxDescLen = 1024
+	// MaxMentions bounds the members one message mentions.
+	MaxMentions = 32
+	// MaxEmojiLen bounds one reaction's emoji.
+	MaxEmojiLen = 32
+	// MaxOptions bounds a poll's options, and so a vote's choices.
+	MaxOptions = 12
+	// MinOptions is the fewest options a poll has.
+	MinOptions = 2
+	// MaxOptionLen bounds one poll option.
+	MaxOptionLen = 200
+	// MaxGroups bounds the groups of a community, the announcement group
+	// included.
+	MaxGroups = 200
+	// MaxSeenHeads bounds the heads, over all groups, that one removal or
+	// demotion records as seen; every group it names has at least one, so
+	// it also bounds the groups it names.
+	MaxSeenHeads = 1024
+	// MaxPins bounds the pinned messages of one group.
+	MaxPins = 3
+	// MaxDetailsSize bounds an invite's sealed details, in bytes.
+	MaxDetailsSize = 8 << 10
+)
+
+// Limits of key management.
+const (
+	// MaxRekeyParts bounds how many ops one rotation spans.
+	MaxRekeyParts = 1024
+	// MaxWraps bounds the wraps of one rekey part. A wrap to an X25519
+	// prekey takes about 150 bytes, so an honest part, held under
+	// MaxBodySize, carries about 400; the bound is what the decoder has
+	// always allowed.
+	MaxWraps = 1024
+	// MaxWrapSize bounds one wrapped secret (an HPKE encapsulation and
+	// ciphertext: 80 bytes with X25519, about 1,170 with the hybrid KEM).
+	MaxWrapSize = 4096
+)
+
+// decodeLimits are the strict decoder's limits, from the shapes above:
+//   - nesting: a RemoveBody or RoleBody map holds the Seen array of SeenLog
+//     maps, each holding an array of heads: 4 levels;
+//   - arrays: the longest any op or body may hold;
+//   - maps: the envelope's 10 keys, more than any body's (the library's
+//     floor of 16 is above both).
+var decodeLimits = DecodeLimits{
+	MaxNested: 4,
+	MaxArray:  max(MaxParents, MaxDeps, MaxAddrs, MaxMentions, MaxOptions, MaxSeenHeads, MaxWraps),
+	MaxMap:    10,
+}
