@@ -107,7 +107,7 @@ func TestDatabaseEncryptedAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := plain.Put(t.Context(), g); err != nil {
+	if err := plain.Put(t.Context(), crdt.Opened{Op: g}); err != nil {
 		t.Fatal(err)
 	}
 	if err := plain.Close(); err != nil {

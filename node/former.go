@@ -11,6 +11,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
+	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
@@ -261,7 +262,7 @@ func (n *Node) pullControl(ctx context.Context, p peer.ID, cid crdt.ID) error {
 		if resp.Error != "" {
 			return fmt.Errorf("peer %s: %s", p.ShortString(), resp.Error)
 		}
-		ops, errs := crdt.DecodeOps(resp.Ops)
+		ops, errs := replica.DecodeOps(resp.Ops)
 		var keep []*crdt.Op
 		for i, op := range ops {
 			if errs[i] != nil || op.CommunityID() != cid {

@@ -442,9 +442,11 @@ func (n *Node) afterIngest(res replica.Result) {
 		default:
 			n.emit(Event{Kind: EventCommunities, Community: cid})
 			if op.Kind == crdt.KindDecide {
-				if b, err := crdt.DecodeBody(op); err == nil && b.(*crdt.DecideBody).Approve {
+				var b *crdt.DecideBody // sealed: read as the community opened it
+				_ = n.rep.View(cid, func(c *crdt.Community) error { b, _ = c.Body(op.ID()).(*crdt.DecideBody); return nil })
+				if b != nil && b.Approve {
 					var k crdt.PublicKey
-					copy(k[:], b.(*crdt.DecideBody).Member)
+					copy(k[:], b.Member)
 					n.nudge(cid, k)
 				}
 			}

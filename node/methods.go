@@ -83,7 +83,7 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (Community, err
 		return Community{}, err
 	}
 	n.rep.Expect(cid)
-	if _, err := n.rep.Ingest(ctx, genesis); err != nil {
+	if _, err := n.rep.IngestOpened(ctx, crdt.Opened{Op: genesis, Plain: body}); err != nil {
 		return Community{}, err
 	}
 	if err := n.publishPrekey(ctx, cid); err != nil {

@@ -168,7 +168,11 @@ func openBigGroup(tb testing.TB, posts int) *bigGroup {
 	}
 	for len(ops) > 0 {
 		k := min(len(ops), 5000)
-		if err := st.PutBatch(ctx, ops[:k]); err != nil {
+		batch := make([]crdt.Opened, k)
+		for i, o := range ops[:k] {
+			batch[i] = crdt.Opened{Op: o}
+		}
+		if err := st.PutBatch(ctx, batch); err != nil {
 			tb.Fatal(err)
 		}
 		ops = ops[k:]

@@ -180,15 +180,11 @@ func joinedAt(c *crdt.Community, st *crdt.State, gid crdt.ID, k crdt.PublicKey) 
 		t = m.Joined
 	}
 	if g := st.Groups[gid]; g != nil && !g.Everyone() {
-		if op := c.Op(g.Members[k]); op != nil {
-			if b, err := crdt.DecodeBody(op); err == nil {
-				switch b := b.(type) {
-				case *crdt.GroupJoinBody:
-					t = max(t, b.Time)
-				case *crdt.GroupDecideBody:
-					t = max(t, b.Time)
-				}
-			}
+		switch b := c.Body(g.Members[k]).(type) {
+		case *crdt.GroupJoinBody:
+			t = max(t, b.Time)
+		case *crdt.GroupDecideBody:
+			t = max(t, b.Time)
 		}
 	}
 	return t

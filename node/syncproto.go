@@ -292,7 +292,7 @@ func (n *Node) fetchPass(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt
 		defer close(verified)
 		for b := range fetched {
 			if b.err == nil {
-				b.ops, b.errs = crdt.DecodeOps(b.raws)
+				b.ops, b.errs = replica.DecodeOps(b.raws)
 			}
 			if !send(verified, b) {
 				return
