@@ -21,6 +21,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -789,7 +790,7 @@ func (n *Node) SetName(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := identity.SaveName(n.cfg.Home, name); err != nil {
+	if err := keyfile.SaveName(n.cfg.Home, name); err != nil {
 		return err
 	}
 	n.mu.Lock()

@@ -15,7 +15,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
@@ -520,7 +520,7 @@ func (n *Node) exchangePeers(p peer.ID, cid crdt.ID) {
 // next periodic sync: its request to join was just approved, or this node
 // wrote an op that gossip could not carry yet.
 func (n *Node) nudge(cid crdt.ID, k crdt.PublicKey) {
-	p, err := identity.PeerIDFromPublicKey(k[:])
+	p, err := peerkey.FromPublicKey(k[:])
 	if err != nil || n.host.Network().Connectedness(p) != network.Connected {
 		return
 	}
