@@ -372,14 +372,22 @@ func (r *Replica) ingestLocked(ctx context.Context, x crdt.Opened) (Result, erro
 }
 
 // accept checks opened op x and, if it passes, stores it and adds it to c.
+// Alone, the op is checked, written, then added, so a failed write leaves
+// c as the store is. In a batch it is added (which checks it) and written
+// with the batch, whose failure rebuilds c from the store.
 func (r *Replica) accept(ctx context.Context, c *crdt.Community, x crdt.Opened) error {
 	op := x.Op
+	if r.unwritten != nil {
+		if err := c.Add(op, x.Plain); err != nil {
+			return fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
+		}
+		*r.unwritten = append(*r.unwritten, x)
+		return nil
+	}
 	if err := c.Check(op, x.Plain); err != nil {
 		return fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
 	}
-	if r.unwritten != nil {
-		*r.unwritten = append(*r.unwritten, x)
-	} else if err := r.store.Put(ctx, x); err != nil {
+	if err := r.store.Put(ctx, x); err != nil {
 		return fmt.Errorf("store op %s: %w", op.ID().Short(), err)
 	}
 	if err := c.Add(op, x.Plain); err != nil {
