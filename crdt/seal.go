@@ -67,15 +67,6 @@ type Opened struct {
 	Plain []byte
 }
 
-// Clear returns the clear body: Plain for a sealed op, the op's own body
-// otherwise; nil for a sealed op not opened.
-func (x Opened) Clear() []byte {
-	if x.Op.Sealed() {
-		return x.Plain
-	}
-	return x.Op.Body
-}
-
 // SealedBody is the decoded form of a sealed body.
 type SealedBody struct {
 	_          struct{} `cbor:",toarray"`
