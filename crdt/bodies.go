@@ -115,8 +115,14 @@ func JoinProofMessage(community, invite ID, joiner PublicKey) []byte {
 }
 
 // DecodeBody strictly decodes an op's body into the struct for its kind
-// (*GenesisBody, *InviteBody, …) and checks the body's own limits.
-func DecodeBody(o *Op) (any, error) {
+// (*GenesisBody, *InviteBody, …) and checks the body's own limits. A
+// sealed body fails with ErrSealed: see DecodeOpened.
+func DecodeBody(o *Op) (any, error) { return DecodeOpened(o, nil) }
+
+// DecodeOpened is DecodeBody for an op this node may have opened: plain
+// is the clear body of sealed op o (nil when not opened), and is ignored
+// when o's body is in clear.
+func DecodeOpened(o *Op, plain []byte) (any, error) {
 	var b interface{ check() error }
 	switch o.Kind {
 	case KindGenesis:
@@ -181,7 +187,7 @@ func DecodeBody(o *Op) (any, error) {
 		if !o.Kind.Sealable() {
 			return nil, fmt.Errorf("%w: a %s op is never encrypted", ErrMalformed, o.Kind)
 		}
-		if body = o.plain; body == nil {
+		if body = plain; body == nil {
 			return nil, fmt.Errorf("%s op %s: %w", o.Kind, o.ID().Short(), ErrSealed)
 		}
 	}

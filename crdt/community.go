@@ -41,12 +41,13 @@ const stateCacheSize = 256
 // admitted its author, has since invalidated. It is shown as hidden.
 var ErrHidden = errors.New("hidden by a removal")
 
-// NewCommunity starts a community from its genesis op.
-func NewCommunity(genesis *Op) (*Community, error) {
+// NewCommunity starts a community from its genesis op; plain is its clear
+// body when it is sealed (see Opened), nil otherwise.
+func NewCommunity(genesis *Op, plain []byte) (*Community, error) {
 	if genesis.Kind != KindGenesis {
 		return nil, fmt.Errorf("%w: community must start with genesis, got %s", ErrInvalid, genesis.Kind)
 	}
-	body, err := DecodeBody(genesis)
+	body, err := DecodeOpened(genesis, plain)
 	if err != nil {
 		return nil, err
 	}
@@ -69,18 +70,20 @@ func NewCommunity(genesis *Op) (*Community, error) {
 // does when it starts: ops are not checked again (their signatures were
 // verified and their validity at receipt judged when they were stored), and
 // the control log is resolved once. ops must hold every accepted op of the
-// community except genesis; their order does not matter.
-func Load(genesis *Op, ops []*Op) (*Community, error) {
-	c, err := NewCommunity(genesis)
+// community except genesis; their order does not matter. Sealed ops come
+// with the clear bodies this node read from them.
+func Load(genesis Opened, ops []Opened) (*Community, error) {
+	c, err := NewCommunity(genesis.Op, genesis.Plain)
 	if err != nil {
 		return nil, err
 	}
 	var content []*Op
-	for _, o := range ops {
+	for _, x := range ops {
+		o := x.Op
 		if o.CommunityID() != c.id || o.Kind == KindGenesis {
 			return nil, fmt.Errorf("%w: op %s does not belong to community %s", ErrInvalid, o.ID().Short(), c.id.Short())
 		}
-		body, err := DecodeBody(o)
+		body, err := DecodeOpened(o, x.Plain)
 		if err != nil {
 			return nil, fmt.Errorf("op %s: %w", o.ID().Short(), err)
 		}
@@ -261,8 +264,15 @@ func (c *Community) Op(id ID) *Op {
 }
 
 // Missing returns the parents, deps and target of o that the community has
-// not accepted yet. An op with missing ids waits in the pending buffer.
+// not accepted yet. An op with missing ids waits in the pending buffer. The
+// target of a sealed op is known only once it is opened: Check names it.
 func (c *Community) Missing(o *Op) []ID {
+	body, _ := DecodeBody(o)
+	return c.missing(o, body)
+}
+
+// missing is Missing for o with its decoded body (nil if unreadable).
+func (c *Community) missing(o *Op, body any) []ID {
 	var out []ID
 	if o.Kind.IsContent() {
 		t := c.groups[o.Log]
@@ -277,10 +287,8 @@ func (c *Community) Missing(o *Op) []ID {
 				out = append(out, d)
 			}
 		}
-		if body, err := DecodeBody(o); err == nil {
-			if target, ok := contentTarget(body); ok && !has(target) && !slices.Contains(out, target) {
-				out = append(out, target)
-			}
+		if target, ok := contentTarget(body); ok && !has(target) && !slices.Contains(out, target) {
+			out = append(out, target)
 		}
 		return out
 	}
@@ -293,21 +301,34 @@ func (c *Community) Missing(o *Op) []ID {
 }
 
 // Check judges o against the control state in its causal past without
-// accepting it. It fails with ErrMissingDeps when parents, deps or the
-// target are unknown, and with ErrUnauthorized, ErrInvalid or ErrMalformed
-// otherwise.
-func (c *Community) Check(o *Op) error {
+// accepting it; plain is o's clear body when o is sealed (see Opened), nil
+// otherwise. It fails with ErrMissingDeps when parents, deps or the target
+// are unknown, with ErrSealed when o is sealed and plain is nil, and with
+// ErrUnauthorized, ErrInvalid or ErrMalformed otherwise.
+func (c *Community) Check(o *Op, plain []byte) error {
+	_, err := c.check(o, plain)
+	return err
+}
+
+// check is Check, returning o's decoded body when o passes.
+func (c *Community) check(o *Op, plain []byte) (any, error) {
 	if o.CommunityID() != c.id {
-		return fmt.Errorf("%w: op belongs to community %s, not %s", ErrInvalid, o.CommunityID().Short(), c.id.Short())
+		return nil, fmt.Errorf("%w: op belongs to community %s, not %s", ErrInvalid, o.CommunityID().Short(), c.id.Short())
 	}
 	if o.Kind == KindGenesis {
-		return fmt.Errorf("%w: second genesis", ErrInvalid)
+		return nil, fmt.Errorf("%w: second genesis", ErrInvalid)
 	}
-	body, err := DecodeBody(o)
+	body, err := DecodeOpened(o, plain)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if m := c.Missing(o); len(m) > 0 {
+	return body, c.judge(o, body)
+}
+
+// judge checks o, whose body is decoded, against the control state in its
+// causal past.
+func (c *Community) judge(o *Op, body any) error {
+	if m := c.missing(o, body); len(m) > 0 {
 		return fmt.Errorf("%w: %d of its parents, deps or target", ErrMissingDeps, len(m))
 	}
 	if err := c.checkHeight(o); err != nil {
@@ -359,16 +380,16 @@ func maxU(a, b uint64) uint64 {
 	return b
 }
 
-// Add checks o and accepts it. Adding an op that is already accepted is a
-// no-op.
-func (c *Community) Add(o *Op) error {
+// Add checks o and accepts it; plain is as for Check. Adding an op that is
+// already accepted is a no-op.
+func (c *Community) Add(o *Op, plain []byte) error {
 	if c.Has(o.ID()) {
 		return nil
 	}
-	if err := c.Check(o); err != nil {
+	body, err := c.check(o, plain)
+	if err != nil {
 		return err
 	}
-	body, _ := DecodeBody(o) // cannot fail: Check decoded it
 	if o.Kind.IsContent() {
 		c.timeline(o.Log).add(c, o, body)
 		return nil
@@ -525,6 +546,21 @@ func (c *Community) EachOp(log ID, fn func(*Op)) {
 			fn(e.Op)
 		}
 	}
+}
+
+// Body returns the decoded body of accepted op id from any of the
+// community's logs (a *MessageBody, *RoleBody, …), or nil. Sealed ops
+// were opened when they were accepted: this is how to read them.
+func (c *Community) Body(id ID) any {
+	if b, ok := c.bodies[id]; ok {
+		return b
+	}
+	for _, t := range c.groups {
+		if e, ok := t.ops[id]; ok {
+			return e.Body
+		}
+	}
+	return nil
 }
 
 // ContentLogs lists the ids of the groups that hold content ops.

@@ -20,7 +20,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	owner := newKey(10)
 	g := mustSign(t, Op{Kind: KindGenesis, Height: 1, Body: mustBody(t, &GenesisBody{Name: "Glow Team", Time: 1})}, owner)
-	c, err := NewCommunity(g)
+	c, err := NewCommunity(g, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) op(k testKey, log ID, kind Kind, body interface{ check() error }) *Op {
 	f.t.Helper()
 	op := mustSign(f.t, f.c.Draft(k.pub(), log, kind, mustBody(f.t, body)), k)
-	if err := f.c.Add(op); err != nil {
+	if err := f.c.Add(op, nil); err != nil {
 		f.t.Fatalf("add %s: %v", kind, err)
 	}
 	return op
@@ -72,7 +72,7 @@ func TestJoinAndPost(t *testing.T) {
 	inv, ik := f.invite(f.owner, 2000, 0)
 	dana := newKey(11)
 	join := f.joinOp(dana, inv, ik, "Dana", 1000_000)
-	if err := f.c.Add(join); err != nil {
+	if err := f.c.Add(join, nil); err != nil {
 		t.Fatalf("join: %v", err)
 	}
 	st := f.c.State()
@@ -102,7 +102,7 @@ func TestRulesAtReceipt(t *testing.T) {
 	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone})
 	inv, ik := f.invite(f.owner, 2000, 1)
 	dana, eve, mallory := newKey(11), newKey(12), newKey(13)
-	if err := f.c.Add(f.joinOp(dana, inv, ik, "Dana", 1_000_000)); err != nil {
+	if err := f.c.Add(f.joinOp(dana, inv, ik, "Dana", 1_000_000), nil); err != nil {
 		t.Fatal(err)
 	}
 	sign := func(k testKey, log ID, kind Kind, body interface{ check() error }) *Op {
@@ -130,7 +130,7 @@ func TestRulesAtReceipt(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := f.c.State().Clone()
-			err := f.c.Add(tc.op)
+			err := f.c.Add(tc.op, nil)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Add = %v, want %v", err, tc.want)
 			}
@@ -142,7 +142,7 @@ func TestRulesAtReceipt(t *testing.T) {
 
 	// An expired invite: the join's own time is past the expiry.
 	inv2, ik2 := f.invite(f.owner, 10, 0)
-	if err := f.c.Add(f.joinOp(eve, inv2, ik2, "Eve", 11_000)); !errors.Is(err, ErrUnauthorized) {
+	if err := f.c.Add(f.joinOp(eve, inv2, ik2, "Eve", 11_000), nil); !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("expired invite: %v", err)
 	}
 }
@@ -157,12 +157,12 @@ func TestConcurrentJoinsPastMaxUses(t *testing.T) {
 	ja, jb := f.joinOp(a, inv, ik, "A", 1), f.joinOp(b, inv, ik, "B", 1)
 	var winners []PublicKey
 	for _, order := range [][]*Op{{ja, jb}, {jb, ja}} {
-		c, _ := NewCommunity(f.genesis)
-		if err := c.Add(inv); err != nil {
+		c, _ := NewCommunity(f.genesis, nil)
+		if err := c.Add(inv, nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, o := range order {
-			if err := c.Add(o); err != nil {
+			if err := c.Add(o, nil); err != nil {
 				t.Fatalf("concurrent join refused at receipt: %v", err)
 			}
 		}
@@ -194,11 +194,11 @@ func TestMessageJudgedInCausalPast(t *testing.T) {
 	before := f.c.ControlHeads()
 	inv, ik := f.invite(f.owner, 0, 0)
 	dana := newKey(11)
-	if err := f.c.Add(f.joinOp(dana, inv, ik, "Dana", 1)); err != nil {
+	if err := f.c.Add(f.joinOp(dana, inv, ik, "Dana", 1), nil); err != nil {
 		t.Fatal(err)
 	}
 	early := mustSign(t, Op{Community: f.genesis.ID(), Log: general.ID(), Kind: KindMessage, Deps: before, Height: 1, Body: mustBody(t, &MessageBody{Text: "sneaky"})}, dana)
-	if err := f.c.Add(early); !errors.Is(err, ErrUnauthorized) {
+	if err := f.c.Add(early, nil); !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("message written before joining: %v", err)
 	}
 }
@@ -222,7 +222,7 @@ func TestConvergenceAnyOrder(t *testing.T) {
 		for i := range 4 {
 			k := newKey(byte(20 + i))
 			j := f.joinOp(k, inv, ik, "M", 1)
-			if err := f.c.Add(j); err != nil {
+			if err := f.c.Add(j, nil); err != nil {
 				t.Fatal(err)
 			}
 			ops = append(ops, j)
@@ -239,7 +239,7 @@ func TestConvergenceAnyOrder(t *testing.T) {
 				o.Parents, o.Height = []ID{p.ID()}, p.Height+1
 			}
 			m := mustSign(t, o, k)
-			if err := f.c.Add(m); err != nil {
+			if err := f.c.Add(m, nil); err != nil {
 				t.Fatal(err)
 			}
 			msgs = append(msgs, m)
@@ -247,14 +247,14 @@ func TestConvergenceAnyOrder(t *testing.T) {
 		}
 		want := summary(f.c, general)
 		for r := range 3 {
-			c, _ := NewCommunity(f.genesis)
+			c, _ := NewCommunity(f.genesis, nil)
 			deliver := slices.Clone(ops)
 			deliver = append(deliver, ops[rng.IntN(len(ops))]) // a duplicate
 			rng.Shuffle(len(deliver), func(i, j int) { deliver[i], deliver[j] = deliver[j], deliver[i] })
 			for len(deliver) > 0 {
 				var parked []*Op
 				for _, o := range deliver {
-					if err := c.Add(o); errors.Is(err, ErrMissingDeps) {
+					if err := c.Add(o, nil); errors.Is(err, ErrMissingDeps) {
 						parked = append(parked, o)
 					} else if err != nil {
 						t.Fatalf("seed %d replica %d: %v", seed, r, err)
@@ -298,7 +298,7 @@ func TestWaveOfJoins(t *testing.T) {
 	for i := range 3 * MaxDeps {
 		k := newKey(byte(40 + i))
 		keys = append(keys, k)
-		if err := f.c.Add(f.joinOp(k, inv, ik, fmt.Sprintf("Distributor %d", i), 1_000_000)); err != nil {
+		if err := f.c.Add(f.joinOp(k, inv, ik, fmt.Sprintf("Distributor %d", i), 1_000_000), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -310,11 +310,11 @@ func TestWaveOfJoins(t *testing.T) {
 		if len(o.Deps) > MaxDeps {
 			t.Fatalf("draft cites %d deps", len(o.Deps))
 		}
-		if err := f.c.Check(o); err != nil {
+		if err := f.c.Check(o, nil); err != nil {
 			t.Fatalf("joiner %d cannot post after a wave of joins: %v", i, err)
 		}
 		p := mustSign(t, f.c.Draft(k.pub(), ZeroID, KindProfile, mustBody(t, &ProfileBody{Name: "New name"})), k)
-		if err := f.c.Check(p); err != nil {
+		if err := f.c.Check(p, nil); err != nil {
 			t.Fatalf("joiner %d cannot change its profile after a wave of joins: %v", i, err)
 		}
 	}

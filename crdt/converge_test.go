@@ -164,7 +164,7 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 	}
 	// Count hidden posts, and joins that fell with their invite's maker,
 	// so the test can tell it exercised them.
-	c, _ := NewCommunity(w.genesis)
+	c, _ := NewCommunity(w.genesis, nil)
 	deliverAll(t, c, w.all)
 	st := c.State()
 	for _, o := range w.all {

@@ -19,7 +19,7 @@ func FuzzApply(f *testing.F) {
 	f.Add(uint16(KindVote), []byte{0xa2, 0x01, 0x58, 0x20}, uint8(1), uint8(1))
 	logs := append([]ID{ZeroID, w.cid()}, w.reps["olivia"].ContentLogs()...)
 	f.Fuzz(func(t *testing.T, kind uint16, body []byte, authorPick, logPick uint8) {
-		c, err := Load(w.genesis, w.all)
+		c, err := Load(Opened{Op: w.genesis}, clearOps(w.all))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +32,7 @@ func FuzzApply(f *testing.F) {
 		if err != nil {
 			return
 		}
-		err = c.Add(o)
+		err = c.Add(o, nil)
 		if err != nil {
 			for _, typed := range []error{ErrMalformed, ErrInvalid, ErrUnauthorized, ErrMissingDeps, ErrTooLarge, ErrNotCanonical} {
 				if errors.Is(err, typed) {
@@ -41,14 +41,14 @@ func FuzzApply(f *testing.F) {
 			}
 			t.Fatalf("untyped rejection: %v", err)
 		}
-		fresh, err := Load(w.genesis, append(w.opsOf(c), o))
+		fresh, err := Load(Opened{Op: w.genesis}, clearOps(append(w.opsOf(c), o)))
 		if err != nil {
 			t.Fatalf("fresh replay refused an accepted op: %v", err)
 		}
 		if fresh.Hash() != c.Hash() {
 			t.Fatal("fresh replay disagrees with incremental add")
 		}
-		c2, _ := NewCommunity(w.genesis)
+		c2, _ := NewCommunity(w.genesis, nil)
 		deliverAll(t, c2, append(w.opsOf(c), o))
 		if c2.Hash() != c.Hash() {
 			t.Fatal("replay op by op disagrees")

@@ -177,10 +177,6 @@ type Op struct {
 
 	raw []byte // full canonical encoding
 	id  ID
-	// plain is the decrypted body of a sealed op (see seal.go). It is not
-	// part of the encoding: a node sets it once, after opening the op with
-	// its keys or when sealing its own op.
-	plain []byte
 }
 
 // wireOp is the CBOR shape of Op.

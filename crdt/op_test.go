@@ -5,8 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -189,19 +187,4 @@ func FuzzDecodeOp(f *testing.F) {
 		}
 		_, _ = DecodeBody(op) // must not panic
 	})
-}
-
-// TestPurity: the domain package must not import networking, storage or UI.
-func TestPurity(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err) // the go tool builds this test, so it is there
-	}
-	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"fyne.io/", "badger", "libp2p", "net", "os/exec"} {
-			if dep == banned || strings.Contains(dep, banned+"/") || (banned != "net" && strings.Contains(dep, banned)) {
-				t.Errorf("crdt imports %s", dep)
-			}
-		}
-	}
 }

@@ -23,7 +23,10 @@ import (
 // hash ratchet for that epoch, and the ciphertext is an AEAD over the clear
 // body with SealAD as associated data. Clear bodies are CBOR maps, so the
 // first byte tells the two apart. This package never decrypts: a node opens
-// the op and attaches the clear body with WithPlain before it is checked.
+// the op with its keys and hands the clear body in beside it (Opened, or
+// the plain argument of Community.Check and Add). The clear body is never
+// stored in the Op: an Op is the same immutable value for every replica
+// that holds it, while opening is one node's act under its own keys.
 
 // ErrSealed: the op's body is encrypted and this replica does not (yet)
 // hold the key to read it. It does not blame the sender.
@@ -54,26 +57,14 @@ func (k Kind) Sealable() bool {
 // Sealed reports whether o's body is a sealed body.
 func (o *Op) Sealed() bool { return len(o.Body) > 0 && o.Body[0] == sealedHeaderByte }
 
-// Plain returns the clear body: the attached plaintext of a sealed op, the
-// body itself otherwise, nil for a sealed op not yet opened.
-func (o *Op) Plain() []byte {
-	if o.Sealed() {
-		return o.plain
-	}
-	return o.Body
-}
-
-// Opened reports whether o can be read: clear, or sealed and opened.
-func (o *Op) Opened() bool { return !o.Sealed() || o.plain != nil }
-
-// WithPlain attaches the clear body of a sealed op. It returns o itself
-// (the id and encoding do not change).
-func (o *Op) WithPlain(plain []byte) *Op {
-	if plain == nil {
-		plain = []byte{}
-	}
-	o.plain = plain
-	return o
+// Opened is an op as one node holds it: the op, immutable and possibly
+// shared with other replicas, and beside it the clear body this node read
+// from it with its keys.
+type Opened struct {
+	Op *Op
+	// Plain is the clear body of a sealed op that this node opened; nil
+	// for an op whose body is in clear, or a sealed op not opened.
+	Plain []byte
 }
 
 // SealedBody is the decoded form of a sealed body.

@@ -26,7 +26,7 @@ func TestFoldMatchesView(t *testing.T) {
 			if shuffle {
 				rng.Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
 			}
-			c, err := NewCommunity(w.genesis)
+			c, err := NewCommunity(w.genesis, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +55,7 @@ func TestFoldMatchesView(t *testing.T) {
 			for len(ops) > 0 {
 				var parked []*Op
 				for _, o := range ops {
-					if err := c.Add(o); errors.Is(err, ErrMissingDeps) {
+					if err := c.Add(o, nil); errors.Is(err, ErrMissingDeps) {
 						parked = append(parked, o)
 						continue
 					} else if err != nil {

@@ -25,7 +25,7 @@ type world struct {
 func newWorld(t testing.TB, owner string) *world {
 	k := newKey(1)
 	g := mustSign(t, Op{Kind: KindGenesis, Height: 1, Body: mustBody(t, &GenesisBody{Name: "Glow Team", Time: 1})}, k)
-	c, err := NewCommunity(g)
+	c, err := NewCommunity(g, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func (w *world) try(name string, log ID, kind Kind, body interface{ check() erro
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Add(o); err != nil {
+	if err := c.Add(o, nil); err != nil {
 		return o, err
 	}
 	w.all = append(w.all, o)
@@ -110,7 +110,7 @@ func (w *world) member(name, by string) {
 
 func (w *world) copyOf(name string) *Community {
 	w.t.Helper()
-	c, err := NewCommunity(w.genesis)
+	c, err := NewCommunity(w.genesis, nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func (w *world) syncAll() {
 // and returns it.
 func (w *world) final(rng *rand.Rand) *Community {
 	w.t.Helper()
-	c, err := NewCommunity(w.genesis)
+	c, err := NewCommunity(w.genesis, nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -160,13 +160,13 @@ func (w *world) final(rng *rand.Rand) *Community {
 		d := slices.Clone(w.all)
 		d = append(d, w.all[rng.IntN(len(w.all))], w.all[rng.IntN(len(w.all))])
 		rng.Shuffle(len(d), func(i, j int) { d[i], d[j] = d[j], d[i] })
-		cc, _ := NewCommunity(w.genesis)
+		cc, _ := NewCommunity(w.genesis, nil)
 		deliverAll(w.t, cc, d)
 		if cc.Hash() != want {
 			w.t.Fatalf("replica %d that received the ops in another order diverged", r)
 		}
 	}
-	l, err := Load(w.genesis, w.all)
+	l, err := Load(Opened{Op: w.genesis}, clearOps(w.all))
 	if err != nil {
 		w.t.Fatalf("load: %v", err)
 	}
@@ -184,7 +184,7 @@ func deliverAll(t testing.TB, c *Community, ops []*Op) {
 	for len(ops) > 0 {
 		var parked []*Op
 		for _, o := range ops {
-			if err := c.Add(o); errors.Is(err, ErrMissingDeps) {
+			if err := c.Add(o, nil); errors.Is(err, ErrMissingDeps) {
 				parked = append(parked, o)
 			} else if err != nil {
 				t.Fatalf("deliver %s %s: %v", o.Kind, o.ID().Short(), err)
@@ -207,4 +207,14 @@ func findPost(t testing.TB, c *Community, group, id ID) *Post {
 	}
 	t.Fatalf("post %s not in view", id.Short())
 	return nil
+}
+
+// clearOps pairs ops whose bodies are in clear with no opened body, as Load
+// takes them.
+func clearOps(ops []*Op) []Opened {
+	out := make([]Opened, len(ops))
+	for i, o := range ops {
+		out[i] = Opened{Op: o}
+	}
+	return out
 }

@@ -239,7 +239,8 @@ func (k *Keyring) Epochs(community, log crdt.ID) []EpochKey {
 }
 
 // Seal encrypts the draft op o's body under epoch id, as author, and
-// replaces it with the sealed body (the clear body stays attached). o must
+// replaces it with the sealed body; the caller keeps the clear body (the
+// op never holds it, see crdt.Opened). o must
 // be complete but for its signature: its version, author, sorted parents
 // and deps are bound into the ciphertext.
 func (k *Keyring) Seal(o *crdt.Op, id crdt.EpochID) error {
@@ -285,7 +286,6 @@ func (k *Keyring) Seal(o *crdt.Op, id crdt.EpochID) error {
 	k.send[id] = idx + 1
 	k.sendCk[ckey] = sendChain{next: idx + 1, ck: next}
 	o.Body = body
-	o.WithPlain(plain)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -78,10 +79,10 @@ func TestDatabaseEncryptedAtRest(t *testing.T) {
 	if files := filesContaining(t, home, secret); len(files) != 0 {
 		t.Fatalf("message text in the clear in %v", files)
 	}
-	if _, err := openLoopback(t, home, nil); !errors.Is(err, identity.ErrPassphraseNeeded) {
+	if _, err := openLoopback(t, home, nil); !errors.Is(err, keyfile.ErrPassphraseNeeded) {
 		t.Fatalf("start without the passphrase: %v", err)
 	}
-	if _, err := openLoopback(t, home, []byte("daffodils")); !errors.Is(err, identity.ErrWrongPassphrase) {
+	if _, err := openLoopback(t, home, []byte("daffodils")); !errors.Is(err, keyfile.ErrWrongPassphrase) {
 		t.Fatalf("start with a wrong passphrase: %v", err)
 	}
 	n, err = openLoopback(t, home, []byte("tulips in spring"))
@@ -107,7 +108,7 @@ func TestDatabaseEncryptedAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := plain.Put(t.Context(), g); err != nil {
+	if err := plain.Put(t.Context(), crdt.Opened{Op: g}); err != nil {
 		t.Fatal(err)
 	}
 	if err := plain.Close(); err != nil {

@@ -3,11 +3,13 @@ package node
 import (
 	"context"
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"testing"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/api"
+
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -78,7 +80,7 @@ func BenchmarkCatchUp(b *testing.B) {
 		// Baseline from the same run: only decoding and verifying the same
 		// ops on every core, no network and no disk.
 		start = time.Now()
-		crdt.DecodeOps(raws)
+		replica.DecodeOps(raws)
 		verify = time.Since(start).Seconds()
 	}
 	b.ReportMetric(secs, "s/catch-up")

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
-	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -28,17 +28,17 @@ var (
 // openDatabase opens the Badger store under home, encrypted with the key in
 // home/db.key (made on first use). A database from before encryption at
 // rest, which has no key file, opens unencrypted. Errors say what is wrong
-// and what to do: a wrong passphrase (identity.ErrWrongPassphrase), a key
+// and what to do: a wrong passphrase (keyfile.ErrWrongPassphrase), a key
 // that does not open the database (ErrDatabaseKey), a missing key file
 // (ErrDatabaseKeyMissing) or damaged files (ErrDatabaseCorrupt).
 func openDatabase(home string, passphrase []byte, log *slog.Logger) (*store.DS, error) {
 	dbDir := filepath.Join(home, "db")
-	keyPath := filepath.Join(home, identity.DBKeyFile)
-	legacy := !identity.HasDatabaseKey(home) && !isEmptyDir(dbDir)
+	keyPath := filepath.Join(home, keyfile.DBKeyFile)
+	legacy := !keyfile.HasDatabaseKey(home) && !isEmptyDir(dbDir)
 	var key []byte
 	if !legacy {
 		var err error
-		if key, err = identity.DatabaseKey(home, passphrase); err != nil {
+		if key, err = keyfile.DatabaseKey(home, passphrase); err != nil {
 			return nil, err
 		}
 	}
@@ -46,10 +46,10 @@ func openDatabase(home string, passphrase []byte, log *slog.Logger) (*store.DS, 
 	switch {
 	case errors.Is(err, store.ErrWrongKey) && legacy:
 		return nil, fmt.Errorf("%w: the database in %s is encrypted and cannot be read without %s; put back the %s it was made with (from a backup). No data was deleted or changed",
-			ErrDatabaseKeyMissing, dbDir, keyPath, identity.DBKeyFile)
+			ErrDatabaseKeyMissing, dbDir, keyPath, keyfile.DBKeyFile)
 	case errors.Is(err, store.ErrWrongKey):
 		return nil, fmt.Errorf("%w: %s is not the key the database in %s was made with (the key file was replaced, or the database's KEYREGISTRY file is damaged); put back the %s it was made with. No data was deleted or changed",
-			ErrDatabaseKey, keyPath, dbDir, identity.DBKeyFile)
+			ErrDatabaseKey, keyPath, dbDir, keyfile.DBKeyFile)
 	case errors.Is(err, store.ErrCorrupt):
 		return nil, fmt.Errorf("%w; restore %s from a backup, or move it aside to start with an empty database. No data was deleted or changed", err, dbDir)
 	case err != nil:

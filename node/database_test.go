@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -57,13 +57,13 @@ func TestOpenDatabaseErrors(t *testing.T) {
 		wantMsg string
 	}{
 		{"another key", func(t *testing.T, home string) {
-			os.Remove(filepath.Join(home, identity.DBKeyFile))
-			if _, err := identity.DatabaseKey(home, nil); err != nil { // a new random key
+			os.Remove(filepath.Join(home, keyfile.DBKeyFile))
+			if _, err := keyfile.DatabaseKey(home, nil); err != nil { // a new random key
 				t.Fatal(err)
 			}
 		}, ErrDatabaseKey, "is not the key the database"},
 		{"key file missing", func(t *testing.T, home string) {
-			os.Remove(filepath.Join(home, identity.DBKeyFile))
+			os.Remove(filepath.Join(home, keyfile.DBKeyFile))
 		}, ErrDatabaseKeyMissing, "is encrypted and cannot be read without"},
 		{"manifest overwritten", func(t *testing.T, home string) {
 			os.WriteFile(filepath.Join(home, "db", "MANIFEST"), []byte("garbage garbage garbage"), 0o600)
@@ -192,8 +192,8 @@ func TestOpenDatabaseUnencrypted(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	if identity.HasDatabaseKey(home) || !strings.Contains(logs.String(), "created before encryption at rest") {
-		t.Fatalf("legacy database: key file made %v, log %q", identity.HasDatabaseKey(home), logs.String())
+	if keyfile.HasDatabaseKey(home) || !strings.Contains(logs.String(), "created before encryption at rest") {
+		t.Fatalf("legacy database: key file made %v, log %q", keyfile.HasDatabaseKey(home), logs.String())
 	}
 
 	logs.Reset()
@@ -203,7 +203,7 @@ func TestOpenDatabaseUnencrypted(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	if !identity.HasDatabaseKey(fresh) || logs.Len() != 0 {
-		t.Fatalf("new database: key file made %v, log %q", identity.HasDatabaseKey(fresh), logs.String())
+	if !keyfile.HasDatabaseKey(fresh) || logs.Len() != 0 {
+		t.Fatalf("new database: key file made %v, log %q", keyfile.HasDatabaseKey(fresh), logs.String())
 	}
 }

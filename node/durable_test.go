@@ -2,11 +2,12 @@ package node
 
 import (
 	"context"
-	"github.com/umbrella-p2p/umbrella/api"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -25,18 +26,18 @@ func newSyncRecorder() *syncRecorder {
 	return &syncRecorder{OpStore: store.NewMemory(), unsynced: map[crdt.ID]*crdt.Op{}}
 }
 
-func (s *syncRecorder) Put(ctx context.Context, op *crdt.Op) error {
-	return s.PutBatch(ctx, []*crdt.Op{op})
+func (s *syncRecorder) Put(ctx context.Context, op crdt.Opened) error {
+	return s.PutBatch(ctx, []crdt.Opened{op})
 }
 
-func (s *syncRecorder) PutBatch(ctx context.Context, ops []*crdt.Op) error {
+func (s *syncRecorder) PutBatch(ctx context.Context, ops []crdt.Opened) error {
 	if err := s.OpStore.PutBatch(ctx, ops); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, op := range ops {
-		s.unsynced[op.ID()] = op
+		s.unsynced[op.Op.ID()] = op.Op
 	}
 	return nil
 }

@@ -110,14 +110,13 @@ func BenchmarkMessageCrypto(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		var plain []byte
 		if seal {
-			plain, err := receiver.Open(got)
-			if err != nil {
+			if plain, err = receiver.Open(got); err != nil {
 				b.Fatal(err)
 			}
-			got.WithPlain(plain)
 		}
-		if _, err := crdt.DecodeBody(got); err != nil {
+		if _, err := crdt.DecodeOpened(got, plain); err != nil {
 			b.Fatal(err)
 		}
 	}

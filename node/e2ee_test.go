@@ -2,12 +2,13 @@ package node
 
 import (
 	"errors"
-	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -189,7 +190,7 @@ func TestRemovedMemberDecryptsNothing(t *testing.T) {
 func TestNonMemberHoldsNoPlaintext(t *testing.T) {
 	secrets := []string{"Spring promo code GLOW25", "Olivia", "Glow Team", "Starter kits ship Friday"}
 	var ops []*crdt.Op
-	var opened []*crdt.Op
+	var opened []crdt.Opened // as the member's own store keeps them
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		a, b, _, comm := ownerAndMember(t)
@@ -204,20 +205,27 @@ func TestNonMemberHoldsNoPlaintext(t *testing.T) {
 		}
 		waitFor(t, a.Node, "a to see b's group", func() bool { gs, _ := a.Groups(comm.ID); return len(gs) == 3 })
 		ops = allOps(t, a.Node, comm.ID)
-		_ = a.rep.View(comm.ID, func(c *crdt.Community) error {
-			for _, o := range ops {
-				opened = append(opened, c.Op(o.ID()))
+		logs, err := a.store.Logs(ctx, comm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range logs {
+			if err := a.store.Ops(ctx, comm.ID, l, func(x crdt.Opened) error { opened = append(opened, x); return nil }); err != nil {
+				t.Fatal(err)
 			}
-			return nil
-		})
+		}
 	})
-	scan := func(ops []*crdt.Op) map[string][]string {
+	asTravelling := make([]crdt.Opened, len(ops))
+	for i, o := range ops {
+		asTravelling[i] = crdt.Opened{Op: o}
+	}
+	scan := func(ops []crdt.Opened) map[string][]string {
 		dir := t.TempDir()
 		st, err := store.OpenBadger(dir, store.BadgerOptions{NoCompression: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		slices.SortStableFunc(ops, func(x, y *crdt.Op) int { return int(x.Height) - int(y.Height) })
+		slices.SortStableFunc(ops, func(x, y crdt.Opened) int { return int(x.Op.Height) - int(y.Op.Height) })
 		if err := st.PutBatch(t.Context(), ops); err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +238,7 @@ func TestNonMemberHoldsNoPlaintext(t *testing.T) {
 		}
 		return found
 	}
-	if found := scan(ops); len(found) > 0 {
+	if found := scan(asTravelling); len(found) > 0 {
 		t.Fatalf("a non-member's store holds plaintext: %v", found)
 	}
 	if found := scan(opened); len(found) != len(secrets) {

@@ -4,11 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
@@ -18,7 +19,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -43,11 +45,11 @@ func TestJunkGossipStaysAtTheSender(t *testing.T) {
 			if err := Init(home, name); err != nil {
 				t.Fatal(err)
 			}
-			id, err := identity.Load(home)
+			id, err := keyfile.Load(home)
 			if err != nil {
 				t.Fatal(err)
 			}
-			ids[name] = id.PeerID()
+			ids[name] = peerkey.ID(id)
 		}
 		// Mallory and Chloe never connect: what Chloe gets of Mallory's
 		// gossip is what Olivia forwards.

@@ -3,14 +3,16 @@ package node
 import (
 	"context"
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"sync"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
+	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
@@ -249,7 +251,7 @@ func (n *Node) pullControl(ctx context.Context, p peer.ID, cid crdt.ID) error {
 		if resp.Error != "" {
 			return fmt.Errorf("peer %s: %s", p.ShortString(), resp.Error)
 		}
-		ops, errs := crdt.DecodeOps(resp.Ops)
+		ops, errs := replica.DecodeOps(resp.Ops)
 		var keep []*crdt.Op
 		for i, op := range ops {
 			if errs[i] != nil || op.CommunityID() != cid {

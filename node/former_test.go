@@ -2,10 +2,11 @@ package node
 
 import (
 	"errors"
-	"github.com/umbrella-p2p/umbrella/api"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/store"

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"net"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
@@ -443,9 +444,11 @@ func (n *Node) afterIngest(res replica.Result) {
 		default:
 			n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 			if op.Kind == crdt.KindDecide {
-				if b, err := crdt.DecodeBody(op); err == nil && b.(*crdt.DecideBody).Approve {
+				var b *crdt.DecideBody // sealed: read as the community opened it
+				_ = n.rep.View(cid, func(c *crdt.Community) error { b, _ = c.Body(op.ID()).(*crdt.DecideBody); return nil })
+				if b != nil && b.Approve {
 					var k crdt.PublicKey
-					copy(k[:], b.(*crdt.DecideBody).Member)
+					copy(k[:], b.Member)
 					n.nudge(cid, k)
 				}
 			}

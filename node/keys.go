@@ -5,9 +5,10 @@ import (
 	"crypto/hmac"
 	"errors"
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	mrand "math/rand/v2"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 

@@ -7,13 +7,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"math"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -22,6 +23,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -75,7 +77,7 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (api.Community,
 		return api.Community{}, err
 	}
 	n.rep.Expect(cid)
-	if _, err := n.rep.Ingest(ctx, genesis); err != nil {
+	if _, err := n.rep.IngestOpened(ctx, crdt.Opened{Op: genesis, Plain: body}); err != nil {
 		return api.Community{}, err
 	}
 	if err := n.publishPrekey(ctx, cid); err != nil {
@@ -743,7 +745,7 @@ func (n *Node) SetName(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := identity.SaveName(n.cfg.Home, name); err != nil {
+	if err := keyfile.SaveName(n.cfg.Home, name); err != nil {
 		return err
 	}
 	n.mu.Lock()

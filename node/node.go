@@ -13,7 +13,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -23,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -37,6 +38,8 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -172,7 +175,7 @@ func DefaultHome() (string, error) {
 }
 
 // HasIdentity reports whether home holds an identity.
-func HasIdentity(home string) bool { return identity.Exists(home) }
+func HasIdentity(home string) bool { return keyfile.Exists(home) }
 
 // Init creates a new identity with the given display name in home.
 func Init(home, name string) error {
@@ -180,16 +183,16 @@ func Init(home, name string) error {
 	if err != nil {
 		return err
 	}
-	return identity.Save(home, id)
+	return keyfile.Save(home, id)
 }
 
 // LoadSelf reads the identity in home without starting a node; Addrs is empty.
 func LoadSelf(home string) (api.Self, error) {
-	id, err := identity.Load(home)
+	id, err := keyfile.Load(home)
 	if err != nil {
 		return api.Self{}, err
 	}
-	return api.Self{PeerID: id.PeerID().String(), Name: id.Name}, nil
+	return api.Self{PeerID: peerkey.ID(id).String(), Name: id.Name}, nil
 }
 
 // Node is a running Umbrella member node.
@@ -271,7 +274,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	id, err := identity.Load(cfg.Home)
+	id, err := keyfile.Load(cfg.Home)
 	if err != nil {
 		return nil, err
 	}
@@ -320,8 +323,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
-	if n.host.ID() != id.PeerID() {
-		return nil, fmt.Errorf("host peer id %s is not the identity's %s", n.host.ID(), id.PeerID())
+	if n.host.ID() != peerkey.ID(id) {
+		return nil, fmt.Errorf("host peer id %s is not the identity's %s", n.host.ID(), peerkey.ID(id))
 	}
 	n.peers.setListen(n.host.Network().ListenAddresses())
 	if err := n.loadSecrets(ctx); err != nil {
@@ -383,7 +386,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 
 func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]ma.Multiaddr) []ma.Multiaddr) (host.Host, error) {
 	opts := []libp2p.Option{
-		libp2p.Identity(id.Libp2pKey()),
+		libp2p.Identity(peerkey.PrivKey(id)),
 		libp2p.DefaultTransports,
 		libp2p.DefaultMuxers,
 		libp2p.DefaultSecurity,
@@ -553,7 +556,7 @@ var _ api.API = (*Node)(nil)
 
 // keyOf returns the crdt public key of a peer, or false for a non-Ed25519 peer.
 func keyOf(p peer.ID) (crdt.PublicKey, bool) {
-	pub, err := identity.PublicKeyFromPeerID(p)
+	pub, err := peerkey.PublicKey(p)
 	if err != nil {
 		return crdt.PublicKey{}, false
 	}
@@ -564,7 +567,7 @@ func keyOf(p peer.ID) (crdt.PublicKey, bool) {
 
 // peerOf returns the peer id of a member key, as text.
 func peerOf(k crdt.PublicKey) string {
-	p, err := identity.PeerIDFromPublicKey(k[:])
+	p, err := peerkey.FromPublicKey(k[:])
 	if err != nil {
 		return k.String()
 	}
@@ -574,6 +577,6 @@ func peerOf(k crdt.PublicKey) string {
 // peerIDOf returns the libp2p peer id of a member key ("" if it is not
 // a valid Ed25519 key).
 func peerIDOf(k crdt.PublicKey) peer.ID {
-	p, _ := identity.PeerIDFromPublicKey(k[:])
+	p, _ := peerkey.FromPublicKey(k[:])
 	return p
 }

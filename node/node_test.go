@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"log/slog"
 	"os"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -27,6 +28,8 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -65,7 +68,7 @@ func newSimNet(t *testing.T) *simNet {
 
 // host starts a libp2p host for the identity in home on the simulated network.
 func (s *simNet) host(home string) host.Host {
-	id, err := identity.Load(home)
+	id, err := keyfile.Load(home)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -75,8 +78,8 @@ func (s *simNet) host(home string) host.Host {
 		Uplink:   simnet.LinkSettings{BitsPerSecond: 20 * simlibp2p.OneMbps},
 	}
 	h, err := libp2p.New(
-		libp2p.ConnectionGater(simGater{self: id.PeerID(), net: s}),
-		libp2p.Identity(id.Libp2pKey()),
+		libp2p.ConnectionGater(simGater{self: peerkey.ID(id), net: s}),
+		libp2p.Identity(peerkey.PrivKey(id)),
 		libp2p.ListenAddrStrings(fmt.Sprintf("/ip4/%s/udp/8000/quic-v1", simnet.IntToPublicIPv4(s.n))),
 		simlibp2p.QUICSimnet(s.net, link),
 		libp2p.DisableIdentifyAddressDiscovery(),

@@ -5,11 +5,12 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
@@ -169,7 +170,11 @@ func openBigGroup(tb testing.TB, posts int) *bigGroup {
 	}
 	for len(ops) > 0 {
 		k := min(len(ops), 5000)
-		if err := st.PutBatch(ctx, ops[:k]); err != nil {
+		batch := make([]crdt.Opened, k)
+		for i, o := range ops[:k] {
+			batch[i] = crdt.Opened{Op: o}
+		}
+		if err := st.PutBatch(ctx, batch); err != nil {
 			tb.Fatal(err)
 		}
 		ops = ops[k:]

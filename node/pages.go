@@ -2,10 +2,11 @@ package node
 
 import (
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
@@ -181,15 +182,11 @@ func joinedAt(c *crdt.Community, st *crdt.State, gid crdt.ID, k crdt.PublicKey) 
 		t = m.Joined
 	}
 	if g := st.Groups[gid]; g != nil && !g.Everyone() {
-		if op := c.Op(g.Members[k]); op != nil {
-			if b, err := crdt.DecodeBody(op); err == nil {
-				switch b := b.(type) {
-				case *crdt.GroupJoinBody:
-					t = max(t, b.Time)
-				case *crdt.GroupDecideBody:
-					t = max(t, b.Time)
-				}
-			}
+		switch b := c.Body(g.Members[k]).(type) {
+		case *crdt.GroupJoinBody:
+			t = max(t, b.Time)
+		case *crdt.GroupDecideBody:
+			t = max(t, b.Time)
 		}
 	}
 	return t

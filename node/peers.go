@@ -3,13 +3,14 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"github.com/libp2p/go-libp2p/core/event"
 	"log/slog"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"

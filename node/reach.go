@@ -3,10 +3,11 @@ package node
 import (
 	"context"
 	"errors"
-	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"

@@ -12,6 +12,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 )
 
 // RelayConfig configures a relay node.
@@ -63,16 +65,16 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if !identity.Exists(cfg.Home) {
+	if !keyfile.Exists(cfg.Home) {
 		id, err := identity.Generate(rand.Reader, "relay")
 		if err != nil {
 			return nil, err
 		}
-		if err := identity.Save(cfg.Home, id); err != nil {
+		if err := keyfile.Save(cfg.Home, id); err != nil {
 			return nil, err
 		}
 	}
-	id, err := identity.Load(cfg.Home)
+	id, err := keyfile.Load(cfg.Home)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +87,7 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 		return nil, err
 	}
 	h, err := libp2p.New(
-		libp2p.Identity(id.Libp2pKey()),
+		libp2p.Identity(peerkey.PrivKey(id)),
 		libp2p.ListenAddrStrings(cfg.Listen...),
 		libp2p.EnableRelayService(relay.WithResources(RelayResources())),
 		libp2p.EnableNATService(),

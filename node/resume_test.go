@@ -2,10 +2,11 @@ package node
 
 import (
 	"context"
-	"github.com/umbrella-p2p/umbrella/api"
 	"slices"
 	"testing"
 	"testing/synctest"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/store"

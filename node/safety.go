@@ -1,9 +1,10 @@
 package node
 
 import (
-	"github.com/umbrella-p2p/umbrella/api"
 	"runtime"
 	"sync"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"

@@ -1,11 +1,12 @@
 package node
 
 import (
-	"github.com/umbrella-p2p/umbrella/api"
 	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"

@@ -2,12 +2,13 @@ package node
 
 import (
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 

@@ -1,11 +1,12 @@
 package node
 
 import (
-	"github.com/umbrella-p2p/umbrella/api"
 	"io"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"

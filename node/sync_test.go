@@ -2,10 +2,11 @@ package node
 
 import (
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p/core/network"
 

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/umbrella-p2p/umbrella/api"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -16,7 +17,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
@@ -293,7 +294,7 @@ func (n *Node) fetchPass(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt
 		defer close(verified)
 		for b := range fetched {
 			if b.err == nil {
-				b.ops, b.errs = crdt.DecodeOps(b.raws)
+				b.ops, b.errs = replica.DecodeOps(b.raws)
 			}
 			if !send(verified, b) {
 				return
@@ -521,7 +522,7 @@ func (n *Node) exchangePeers(p peer.ID, cid crdt.ID) {
 // next periodic sync: its request to join was just approved, or this node
 // wrote an op that gossip could not carry yet.
 func (n *Node) nudge(cid crdt.ID, k crdt.PublicKey) {
-	p, err := identity.PeerIDFromPublicKey(k[:])
+	p, err := peerkey.FromPublicKey(k[:])
 	if err != nil || n.host.Network().Connectedness(p) != network.Connected {
 		return
 	}

@@ -2,11 +2,12 @@ package node
 
 import (
 	"context"
-	"github.com/umbrella-p2p/umbrella/api"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/store"

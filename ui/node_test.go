@@ -14,7 +14,8 @@ import (
 	"github.com/marcopolo/simnet"
 
 	"github.com/umbrella-p2p/umbrella/api"
-	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/node"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -26,7 +27,7 @@ func startSimNode(t *testing.T, nw *simnet.Simnet, n int, name string) *node.Nod
 	if err := node.Init(home, name); err != nil {
 		t.Fatal(err)
 	}
-	id, err := identity.Load(home)
+	id, err := keyfile.Load(home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func startSimNode(t *testing.T, nw *simnet.Simnet, n int, name string) *node.Nod
 		Uplink:   simnet.LinkSettings{BitsPerSecond: 20 * simlibp2p.OneMbps},
 	}
 	h, err := libp2p.New(
-		libp2p.Identity(id.Libp2pKey()),
+		libp2p.Identity(peerkey.PrivKey(id)),
 		libp2p.ListenAddrStrings(fmt.Sprintf("/ip4/%s/udp/8000/quic-v1", simnet.IntToPublicIPv4(n))),
 		simlibp2p.QUICSimnet(nw, link),
 		libp2p.DisableIdentifyAddressDiscovery(),

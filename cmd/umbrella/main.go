@@ -27,7 +27,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/assets"
-	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/node"
 	"github.com/umbrella-p2p/umbrella/ui"
 )
@@ -169,11 +169,11 @@ func run() int {
 	}
 	if node.HasIdentity(*home) {
 		b, err := open(context.Background())
-		if errors.Is(err, identity.ErrPassphraseNeeded) || errors.Is(err, identity.ErrWrongPassphrase) {
+		if errors.Is(err, keyfile.ErrPassphraseNeeded) || errors.Is(err, keyfile.ErrWrongPassphrase) {
 			unlock := ui.NewUnlockScreen(func(ctx context.Context, pass []byte) (ui.Backend, error) {
 				cfg.Passphrase = pass
 				b, err := open(ctx)
-				if errors.Is(err, identity.ErrWrongPassphrase) {
+				if errors.Is(err, keyfile.ErrWrongPassphrase) {
 					return nil, fmt.Errorf("%w: %w", ui.ErrWrongPassphrase, err)
 				}
 				return b, err

@@ -23,6 +23,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/node"
 )
 
@@ -346,7 +347,7 @@ func cmdInit(_ context.Context, o *opts) error {
 		return err
 	}
 	if err := node.Init(o.home, o.name); err != nil {
-		if errors.Is(err, identity.ErrExists) {
+		if errors.Is(err, keyfile.ErrExists) {
 			return fmt.Errorf("%s already holds an identity; use `umbrellad name set` to change your name", o.home)
 		}
 		return err

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/api"
-	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 )
 
 // TestE2EDatabaseOpenErrors: `serve` on a home whose database does not
@@ -22,13 +22,13 @@ func TestE2EDatabaseOpenErrors(t *testing.T) {
 		wantErr []string
 	}{
 		{"another key", func(t *testing.T, home string) {
-			os.Remove(filepath.Join(home, identity.DBKeyFile))
-			if _, err := identity.DatabaseKey(home, nil); err != nil {
+			os.Remove(filepath.Join(home, keyfile.DBKeyFile))
+			if _, err := keyfile.DatabaseKey(home, nil); err != nil {
 				t.Fatal(err)
 			}
 		}, []string{"db.key is not the key the database in", "put back the db.key"}},
 		{"key file missing", func(t *testing.T, home string) {
-			os.Remove(filepath.Join(home, identity.DBKeyFile))
+			os.Remove(filepath.Join(home, keyfile.DBKeyFile))
 		}, []string{"the database key file is missing", "is encrypted and cannot be read without", "put back the db.key"}},
 		{"manifest overwritten", func(t *testing.T, home string) {
 			os.WriteFile(filepath.Join(home, "db", "MANIFEST"), []byte("this is not a manifest"), 0o600)
@@ -67,14 +67,14 @@ func TestE2EDatabaseOpenErrors(t *testing.T) {
 			}
 
 			// Put back from the backup, the home serves its community.
-			for _, f := range []string{"db", identity.DBKeyFile} {
+			for _, f := range []string{"db", keyfile.DBKeyFile} {
 				os.RemoveAll(filepath.Join(d.home, f))
 			}
 			if err := os.CopyFS(filepath.Join(d.home, "db"), os.DirFS(filepath.Join(backup, "db"))); err != nil {
 				t.Fatal(err)
 			}
-			key, _ := os.ReadFile(filepath.Join(backup, identity.DBKeyFile))
-			if err := os.WriteFile(filepath.Join(d.home, identity.DBKeyFile), key, 0o600); err != nil {
+			key, _ := os.ReadFile(filepath.Join(backup, keyfile.DBKeyFile))
+			if err := os.WriteFile(filepath.Join(d.home, keyfile.DBKeyFile), key, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			d.start()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/internal/proctest"
 )
 
@@ -297,7 +298,7 @@ func TestE2EBadInput(t *testing.T) {
 	})
 	t.Run("corrupt key file", func(t *testing.T) {
 		c := newDaemon(t, "Chloe")
-		os.WriteFile(filepath.Join(c.home, identity.KeyFile), []byte("garbage"), 0o600)
+		os.WriteFile(filepath.Join(c.home, keyfile.KeyFile), []byte("garbage"), 0o600)
 		_, errOut, code := c.cli("serve", "--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0")
 		if code != 1 || !strings.Contains(errOut, "corrupt key file") {
 			t.Fatalf("exit %d, stderr %q", code, errOut)
@@ -305,7 +306,7 @@ func TestE2EBadInput(t *testing.T) {
 	})
 	t.Run("key file readable by others", func(t *testing.T) {
 		c := newDaemon(t, "Dana")
-		os.Chmod(filepath.Join(c.home, identity.KeyFile), 0o644)
+		os.Chmod(filepath.Join(c.home, keyfile.KeyFile), 0o644)
 		_, errOut, code := c.cli("serve", "--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0")
 		if code != 1 || !strings.Contains(errOut, "permissions too open") {
 			t.Fatalf("exit %d, stderr %q", code, errOut)

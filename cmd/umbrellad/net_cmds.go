@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
-	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/node"
 )
 
@@ -50,7 +50,7 @@ func readPassphrase(path string) ([]byte, error) {
 }
 
 func cmdPassphraseSet(_ context.Context, o *opts) error {
-	if !identity.HasDatabaseKey(o.home) {
+	if !keyfile.HasDatabaseKey(o.home) {
 		return fmt.Errorf("%s has no database key yet; start the node once first", o.home)
 	}
 	old, err := readPassphrase(o.oldPassFile)
@@ -61,7 +61,7 @@ func cmdPassphraseSet(_ context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	if err := identity.ChangeDatabasePassphrase(o.home, old, nw); err != nil {
+	if err := keyfile.ChangeDatabasePassphrase(o.home, old, nw); err != nil {
 		return err
 	}
 	return output(o, map[string]bool{"protected": nw != nil}, func(w io.Writer) {

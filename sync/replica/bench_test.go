@@ -12,11 +12,14 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/sync/store"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
 type benchKey struct{ priv ed25519.PrivateKey }
@@ -34,6 +37,7 @@ func seedKey(i int) benchKey {
 // would hold it.
 type bigCommunity struct {
 	genesis          *crdt.Op
+	genesisPlain     []byte     // the genesis's clear body when it is sealed
 	ops              []*crdt.Op // everything but genesis, parents first
 	members, removed int
 	messages, polls  int
@@ -48,9 +52,10 @@ type bigCommunity struct {
 // vote. Ops are built directly (all valid by construction) so the fixture
 // is quick to make; the benchmarks then judge them.
 //
-// With seal, every body but the genesis and the invite and join ops is
-// sealed under one epoch per log, as nodes write them (each author with
-// its own keyring, as each node has).
+// With seal, every body but the invite and join ops' is sealed under one
+// epoch per log, as nodes write them (each author with its own keyring, as
+// each node has); the genesis is sealed under the control log's epoch
+// before the community has an id, as the founder's node does.
 func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool) *bigCommunity {
 	rng := rand.New(rand.NewPCG(1, 1))
 	owner := seedKey(0)
@@ -64,8 +69,15 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool
 		}
 		return keyrings[a]
 	}
+	if seal {
+		founder := e2ee.NewKeyring()
+		founder.AddEpoch(e2ee.EpochKey{ID: sealEpoch(crdt.ZeroID, crdt.ZeroID), Secret: crdt.ZeroID[:]})
+		var pk crdt.PublicKey
+		copy(pk[:], owner.PublicKey())
+		keyrings[pk] = founder
+	}
 	sign := func(o crdt.Op, k benchKey) *crdt.Op {
-		if seal && o.Kind.Sealable() && o.Kind != crdt.KindGenesis {
+		if seal && o.Kind.Sealable() {
 			copy(o.Author[:], k.PublicKey())
 			if err := keysOf(o.Author).Seal(&o, sealEpoch(o.Community, o.Log)); err != nil {
 				tb.Fatal(err)
@@ -85,8 +97,15 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool
 		return raw
 	}
 	f := &bigCommunity{members: members}
-	f.genesis = sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body(&crdt.GenesisBody{Name: "Glow Team", Time: 1})}, owner)
+	genesisBody := body(&crdt.GenesisBody{Name: "Glow Team", Time: 1})
+	f.genesis = sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: genesisBody}, owner)
 	cid = f.genesis.ID()
+	if seal {
+		f.genesisPlain = genesisBody
+		for _, k := range keyrings {
+			k.Rebind(sealEpoch(crdt.ZeroID, crdt.ZeroID), cid)
+		}
+	}
 	sealedLogs = append(sealedLogs, crdt.ZeroID)
 	last := f.genesis
 	chain := func(kind crdt.Kind, b any) *crdt.Op {
@@ -202,7 +221,7 @@ func stored(b *testing.B) (*bigCommunity, string) {
 		}
 		ctx := context.Background()
 		for _, o := range append([]*crdt.Op{fixture.genesis}, fixture.ops...) {
-			if err := st.Put(ctx, o); err != nil {
+			if err := st.Put(ctx, crdt.Opened{Op: o}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -268,103 +287,196 @@ func BenchmarkRebuild(b *testing.B) {
 	b.ReportMetric(float64(len(f.ops)+1), "ops")
 }
 
-// BenchmarkIngest compares applying ops received from peers — decode and
-// verify on every core, then check and apply in order — with the raw
-// parallel Ed25519 verify rate on the same machine in the same run. Target:
-// ingest at least half the raw rate.
-func BenchmarkIngest(b *testing.B) {
-	f := buildCommunity(b, 500, 20_000, 10_000, false)
-	raws := make([][]byte, len(f.ops))
-	for i, o := range f.ops {
-		raws[i] = o.Bytes()
-	}
-	sealed := buildCommunity(b, 500, 20_000, 10_000, true)
-	sealedRaws := make([][]byte, len(sealed.ops))
-	for i, o := range sealed.ops {
-		sealedRaws[i] = o.Bytes()
-	}
-	b.Run("raw-parallel-verify", func(b *testing.B) {
-		msgs := make([][]byte, len(f.ops))
-		for i, o := range f.ops {
-			msgs[i], _ = o.SigningBytes()
-		}
-		var n int
-		var mu sync.Mutex
-		b.RunParallel(func(pb *testing.PB) {
-			i := 0
-			for pb.Next() {
-				o := f.ops[i%len(f.ops)]
-				if !ed25519.Verify(o.Author[:], msgs[i%len(f.ops)], o.Sig) {
-					panic("bad signature")
-				}
-				i++
-			}
-			mu.Lock()
-			n += i
-			mu.Unlock()
-		})
-		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "ops/s")
-	})
-	b.Run("decode-verify-apply", func(b *testing.B) {
-		var n int
-		for b.Loop() {
-			c, err := crdt.NewCommunity(f.genesis)
-			if err != nil {
-				b.Fatal(err)
-			}
-			err = DecodeEach(raws, 256, func(o *crdt.Op, err error) error {
-				if err != nil {
-					return err
-				}
-				return c.Add(o)
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += len(raws)
-		}
-		plainRate = float64(n) / b.Elapsed().Seconds()
-		b.ReportMetric(plainRate, "ops/s")
-	})
-	// The same community with sealed bodies: a member also opens each
-	// (chains fresh each round, as after a restart).
-	b.Run("decode-verify-open-apply", func(b *testing.B) {
-		var n int
-		for b.Loop() {
-			c, err := crdt.NewCommunity(sealed.genesis)
-			if err != nil {
-				b.Fatal(err)
-			}
-			keys := e2ee.NewKeyring()
-			addSealEpochs(keys, sealed.genesis.ID(), crdt.ZeroID, sealed.general)
-			err = DecodeEach(sealedRaws, 256, func(o *crdt.Op, err error) error {
-				if err != nil {
-					return err
-				}
-				if o.Sealed() {
-					plain, err := keys.Open(o)
-					if err != nil {
-						return err
-					}
-					o.WithPlain(plain)
-				}
-				return c.Add(o)
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += len(sealedRaws)
-		}
-		rate := float64(n) / b.Elapsed().Seconds()
-		b.ReportMetric(rate, "ops/s")
-		if plainRate > 0 {
-			b.ReportMetric(plainRate/rate, "x-plain-time")
-		}
-	})
+// ingestFixture is the community BenchmarkIngest and BenchmarkVerifyParallel
+// share: 500 members, 20,000 messages and polls and 10,000 reactions and
+// votes, every body but the key-management ops' sealed (clear: the same
+// community in clear), as encoded ops in the order a pull fetches them
+// (the control log, then the group, each parents first).
+type ingestFixture struct {
+	sealed, clear *bigCommunity
+	sealedRaws    [][]byte
+	clearRaws     [][]byte
 }
 
-// plainRate is the plaintext ingest rate of the same run.
-var plainRate float64
+var (
+	ingestOnce sync.Once
+	ingestFix  *ingestFixture
+)
+
+func ingestData(b *testing.B) *ingestFixture {
+	ingestOnce.Do(func() {
+		f := &ingestFixture{
+			sealed: buildCommunity(b, 500, 20_000, 10_000, true),
+			clear:  buildCommunity(b, 500, 20_000, 10_000, false),
+		}
+		for _, o := range f.sealed.ops {
+			f.sealedRaws = append(f.sealedRaws, o.Bytes())
+		}
+		for _, o := range f.clear.ops {
+			f.clearRaws = append(f.clearRaws, o.Bytes())
+		}
+		ingestFix = f
+	})
+	if ingestFix == nil {
+		b.Fatal("fixture failed")
+	}
+	return ingestFix
+}
+
+// benchSealer opens what the bench's member receives with its keyring,
+// which holds every epoch of the fixture.
+type benchSealer struct{ keys *e2ee.Keyring }
+
+var _ Sealer = benchSealer{}
+
+func (s benchSealer) Seal(c *crdt.Community, o *crdt.Op) error {
+	return s.keys.Seal(o, sealEpoch(c.ID(), o.Log))
+}
+
+func (s benchSealer) Open(o *crdt.Op) ([]byte, error) { return s.keys.Open(o) }
+
+// pull feeds raws to r the way a node's fetch does (node/syncproto.go,
+// fetchPass): batches of wire.MaxFetch ops, each decoded and verified on
+// every core by DecodeOps while the batch before it is ingested by
+// IngestBatch in one store write. Every op must be accepted.
+func pull(ctx context.Context, r *Replica, raws [][]byte) error {
+	type batch struct {
+		ops  []*crdt.Op
+		errs []error
+	}
+	verified := make(chan batch, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		defer close(verified)
+		for start := 0; start < len(raws); start += wire.MaxFetch {
+			ops, errs := DecodeOps(raws[start:min(start+wire.MaxFetch, len(raws))])
+			select {
+			case verified <- batch{ops, errs}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	for b := range verified {
+		for i, err := range b.errs {
+			if err != nil {
+				return fmt.Errorf("decode op %d of a batch: %w", i, err)
+			}
+		}
+		results, errs, err := r.IngestBatch(ctx, b.ops)
+		if err != nil {
+			return err
+		}
+		for i, res := range results {
+			if errs[i] != nil || res.Outcome != Accepted {
+				return fmt.Errorf("op %s (%s): outcome %d: %v", b.ops[i].ID().Short(), b.ops[i].Kind, res.Outcome, errs[i])
+			}
+		}
+	}
+	return nil
+}
+
+// BenchmarkIngest measures what a member's node does with ops it pulls from
+// a peer, as it ships: encoded ops from many authors (control ops and
+// sealed messages, reactions, polls and votes) decoded and verified on
+// every core (DecodeOps), then opened with the member's keys (fresh
+// chains, as after a restart), checked, applied and written to the Badger
+// store (IngestBatch), one fetch batch at a time. clear is the same
+// community with bodies in clear and no keys. Compare ops/s with
+// BenchmarkVerifyParallel of the same run; target: at least half of it.
+// cpu-µs/op, the process's CPU time per op, compares the work done where
+// other load on the machine blurs the wall-clock rates.
+func BenchmarkIngest(b *testing.B) {
+	f := ingestData(b)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		f    *bigCommunity
+		raws [][]byte
+		seal bool
+	}{{"sealed", f.sealed, f.sealedRaws, true}, {"clear", f.clear, f.clearRaws, false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			var cpu time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				st, err := store.OpenBadger(b.TempDir(), store.BadgerOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := Open(ctx, st, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if tc.seal {
+					keys := e2ee.NewKeyring()
+					addSealEpochs(keys, tc.f.genesis.ID(), crdt.ZeroID, tc.f.general)
+					r.SetSealer(benchSealer{keys})
+				}
+				cid := tc.f.genesis.ID()
+				r.Expect(cid)
+				if _, err := r.Ingest(ctx, tc.f.genesis); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				start := cpuTime()
+				if err := pull(ctx, r, tc.raws); err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuTime() - start
+				b.StopTimer()
+				n += len(tc.raws)
+				var posts int
+				_ = r.View(cid, func(c *crdt.Community) error { posts = len(c.View(tc.f.general).Posts); return nil })
+				if posts != tc.f.messages+tc.f.polls {
+					b.Fatalf("ingested %d posts, want %d", posts, tc.f.messages+tc.f.polls)
+				}
+				if err := st.Close(); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "ops/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/op")
+		})
+	}
+}
+
+// BenchmarkVerifyParallel measures raw Ed25519 verification of the
+// signatures of BenchmarkIngest's sealed ops on every core, spread as
+// DecodeOps spreads them: the ceiling ingest is measured against.
+func BenchmarkVerifyParallel(b *testing.B) {
+	f := ingestData(b)
+	ops := f.sealed.ops
+	msgs := make([][]byte, len(ops))
+	for i, o := range ops {
+		var err error
+		if msgs[i], err = o.SigningBytes(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var bad atomic.Int64
+	var n int
+	start := cpuTime()
+	for b.Loop() {
+		parallel(len(ops), func(i int) {
+			if !ed25519.Verify(ops[i].Author[:], msgs[i], ops[i].Sig) {
+				bad.Add(1)
+			}
+		})
+		n += len(ops)
+	}
+	cpu := cpuTime() - start
+	if bad.Load() > 0 {
+		b.Fatalf("%d signatures do not verify", bad.Load())
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "ops/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/op")
+}
 
 // The bench's epochs: fixed ids and secrets, one per log.
 func sealEpoch(_ crdt.ID, log crdt.ID) crdt.EpochID {
@@ -408,7 +520,11 @@ func BenchmarkRotationApply(b *testing.B) {
 			parts := (len(members) + kem.perPart - 1) / kem.perPart
 			for b.Loop() {
 				b.StopTimer()
-				c, err := crdt.Load(f.genesis, f.ops)
+				stored := make([]crdt.Opened, len(f.ops))
+				for i, o := range f.ops {
+					stored[i] = crdt.Opened{Op: o}
+				}
+				c, err := crdt.Load(crdt.Opened{Op: f.genesis}, stored)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -444,7 +560,7 @@ func BenchmarkRotationApply(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if err := c.Add(got); err != nil {
+					if err := c.Add(got, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -59,8 +59,9 @@ type Replica struct {
 	communities map[crdt.ID]*crdt.Community // guarded by mu
 	expected    map[crdt.ID]bool            // communities being joined; guarded by mu
 	// unwritten, during IngestBatch, holds accepted ops not yet in the
-	// store; they are written in one batch at its end. Guarded by mu.
-	unwritten *[]*crdt.Op
+	// store, with their clear bodies; they are written in one batch at its
+	// end. Guarded by mu.
+	unwritten *[]crdt.Opened
 	// sealer, when set, seals the bodies this replica authors and opens
 	// those it receives; keyWaits holds the ids ops wait on for a key.
 	sealer   Sealer
@@ -88,9 +89,13 @@ func (r *Replica) ExpirePending(ctx context.Context) (int, error) {
 
 // Sealer seals and opens op bodies (package e2ee through the node). With a
 // Sealer set, every op of a sealable kind must arrive sealed.
+//
+// The clear body a replica opens stays with that replica (in its
+// community and its store), never in the op: the same *crdt.Op may be
+// handed to replicas that hold different keys.
 type Sealer interface {
 	// Seal replaces draft o's body by its sealed form under the current
-	// epoch of o's log in c.
+	// epoch of o's log in c; the caller keeps the clear body.
 	Seal(c *crdt.Community, o *crdt.Op) error
 	// Open returns the clear body of sealed op o; an error wrapping
 	// crdt.ErrSealed means the epoch is not held yet.
@@ -111,43 +116,47 @@ func KeyWait(e crdt.EpochID) crdt.ID {
 	return blake3.Sum256(append([]byte("umbrella/v1 epoch wait\x00"), e[:]...))
 }
 
-// unseal opens op if it is sealed. wait is non-zero when the op must wait
-// for epoch key wait; err rejects the op.
-func (r *Replica) unseal(op *crdt.Op) (wait crdt.ID, err error) {
-	if r.sealer == nil || op.Opened() {
+// unseal opens x.Op if it is sealed and x holds no clear body yet, and
+// returns it opened. wait is non-zero when the op must wait for epoch key
+// wait; err rejects the op.
+func (r *Replica) unseal(x crdt.Opened) (_ crdt.Opened, wait crdt.ID, err error) {
+	op := x.Op
+	if r.sealer == nil || !op.Sealed() || x.Plain != nil {
 		if r.sealer != nil && op.Kind.Sealable() && !op.Sealed() {
-			return wait, fmt.Errorf("op %s (%s): %w: its body must be encrypted", op.ID().Short(), op.Kind, crdt.ErrInvalid)
+			return x, wait, fmt.Errorf("op %s (%s): %w: its body must be encrypted", op.ID().Short(), op.Kind, crdt.ErrInvalid)
 		}
-		return wait, nil
+		return x, wait, nil
 	}
 	plain, err := r.sealer.Open(op)
 	if errors.Is(err, crdt.ErrSealed) {
 		s, perr := crdt.ParseSealed(op)
 		if perr != nil {
-			return wait, perr
+			return x, wait, perr
 		}
 		wait = KeyWait(s.EpochOf())
 		r.keyWaits[wait] = true
-		return wait, nil
+		return x, wait, nil
 	}
 	if err != nil {
-		return wait, fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
+		return x, wait, fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
 	}
-	op.WithPlain(plain)
-	return wait, nil
+	if plain == nil {
+		plain = []byte{} // opened, if to nothing: crdt judges the empty body
+	}
+	return crdt.Opened{Op: op, Plain: plain}, wait, nil
 }
 
 // parkSealed opens sealed op, or parks it until its epoch key arrives
 // (parked), or rejects it (err).
-func (r *Replica) parkSealed(ctx context.Context, op *crdt.Op) (parked bool, res Result, err error) {
-	wait, err := r.unseal(op)
+func (r *Replica) parkSealed(ctx context.Context, x crdt.Opened) (_ crdt.Opened, parked bool, res Result, err error) {
+	x, wait, err := r.unseal(x)
 	if err != nil || wait.IsZero() {
-		return false, Result{}, err
+		return x, false, Result{}, err
 	}
-	if err := r.store.AddPending(ctx, op, []crdt.ID{wait}, r.now()); err != nil {
-		return false, Result{}, err
+	if err := r.store.AddPending(ctx, x.Op, []crdt.ID{wait}, r.now()); err != nil {
+		return x, false, Result{}, err
 	}
-	return true, Result{Outcome: Parked, Missing: []crdt.ID{wait}}, nil
+	return x, true, Result{Outcome: Parked, Missing: []crdt.ID{wait}}, nil
 }
 
 // KeyArrived accepts the ops that waited for epoch e, and any they
@@ -163,7 +172,7 @@ func (r *Replica) KeyArrived(ctx context.Context, e crdt.EpochID) ([]*crdt.Op, e
 	}
 	var accepted []*crdt.Op
 	for _, op := range ready {
-		res, err := r.ingestLocked(ctx, op)
+		res, err := r.ingestLocked(ctx, crdt.Opened{Op: op})
 		if err != nil {
 			r.log.Debug("reject op that waited for a key", "op", op.ID().Short(), "err", err)
 			continue
@@ -199,19 +208,18 @@ func Open(ctx context.Context, st store.OpStore, log *slog.Logger) (*Replica, er
 }
 
 func (r *Replica) load(ctx context.Context, cid crdt.ID) error {
-	genesis, err := r.store.Get(ctx, cid)
-	if err != nil {
-		return err
-	}
 	logs, err := r.store.Logs(ctx, cid)
 	if err != nil {
 		return err
 	}
-	var ops []*crdt.Op
+	var genesis crdt.Opened
+	var ops []crdt.Opened
 	for _, lg := range logs { // the control log (zero id) sorts first
-		err := r.store.Ops(ctx, cid, lg, func(o *crdt.Op) error {
-			if o.Kind != crdt.KindGenesis {
-				ops = append(ops, o)
+		err := r.store.Ops(ctx, cid, lg, func(x crdt.Opened) error {
+			if x.Op.Kind != crdt.KindGenesis {
+				ops = append(ops, x)
+			} else if x.Op.ID() == cid {
+				genesis = x
 			}
 			return nil
 		})
@@ -219,18 +227,21 @@ func (r *Replica) load(ctx context.Context, cid crdt.ID) error {
 			return err
 		}
 	}
+	if genesis.Op == nil {
+		return fmt.Errorf("genesis %s: %w", cid.Short(), store.ErrNotFound)
+	}
 	// Stored ops were judged when they arrived, so the community is rebuilt
 	// in one resolution. If that fails (a store written by a bug), fall back
 	// to checking op by op, keeping what still holds.
 	c, err := crdt.Load(genesis, ops)
 	if err != nil {
 		r.log.Warn("rebuild failed; checking stored ops one by one", "community", cid.Short(), "err", err)
-		if c, err = crdt.NewCommunity(genesis); err != nil {
+		if c, err = crdt.NewCommunity(genesis.Op, genesis.Plain); err != nil {
 			return err
 		}
 		for _, o := range ops {
-			if err := c.Add(o); err != nil {
-				r.log.Warn("stored op no longer valid", "op", o.ID().Short(), "err", err)
+			if err := c.Add(o.Op, o.Plain); err != nil {
+				r.log.Warn("stored op no longer valid", "op", o.Op.ID().Short(), "err", err)
 			}
 		}
 	}
@@ -255,7 +266,16 @@ func (r *Replica) Expect(id crdt.ID) {
 func (r *Replica) Ingest(ctx context.Context, op *crdt.Op) (Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.ingestLocked(ctx, op)
+	return r.ingestLocked(ctx, crdt.Opened{Op: op})
+}
+
+// IngestOpened is Ingest for an op whose clear body the caller holds: a
+// sealed op this node wrote itself outside Author (the genesis of a
+// community it founds), which its keys need not open again.
+func (r *Replica) IngestOpened(ctx context.Context, x crdt.Opened) (Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ingestLocked(ctx, x)
 }
 
 // IngestBatch ingests ops in order, as Ingest would one at a time, and
@@ -266,12 +286,12 @@ func (r *Replica) Ingest(ctx context.Context, op *crdt.Op) (Result, error) {
 func (r *Replica) IngestBatch(ctx context.Context, ops []*crdt.Op) (results []Result, errs []error, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var unwritten []*crdt.Op
+	var unwritten []crdt.Opened
 	r.unwritten = &unwritten
 	defer func() { r.unwritten = nil }()
 	results, errs = make([]Result, len(ops)), make([]error, len(ops))
 	for i, op := range ops {
-		results[i], errs[i] = r.ingestLocked(ctx, op)
+		results[i], errs[i] = r.ingestLocked(ctx, crdt.Opened{Op: op})
 	}
 	if len(unwritten) == 0 {
 		return results, errs, nil
@@ -279,8 +299,8 @@ func (r *Replica) IngestBatch(ctx context.Context, ops []*crdt.Op) (results []Re
 	if err := r.store.PutBatch(ctx, unwritten); err != nil {
 		// Memory ran ahead of the store: rebuild what the batch touched.
 		touched := map[crdt.ID]bool{}
-		for _, op := range unwritten {
-			touched[op.CommunityID()] = true
+		for _, x := range unwritten {
+			touched[x.Op.CommunityID()] = true
 		}
 		for cid := range touched {
 			if lerr := r.load(ctx, cid); lerr != nil {
@@ -292,7 +312,10 @@ func (r *Replica) IngestBatch(ctx context.Context, ops []*crdt.Op) (results []Re
 	return results, errs, nil
 }
 
-func (r *Replica) ingestLocked(ctx context.Context, op *crdt.Op) (Result, error) {
+// ingestLocked ingests x.Op; x.Plain is its clear body when the caller
+// already holds it (the node's own ops), nil otherwise.
+func (r *Replica) ingestLocked(ctx context.Context, x crdt.Opened) (Result, error) {
+	op := x.Op
 	cid := op.CommunityID()
 	c := r.communities[cid]
 	if op.Kind == crdt.KindGenesis {
@@ -302,14 +325,15 @@ func (r *Replica) ingestLocked(ctx context.Context, op *crdt.Op) (Result, error)
 		if !r.expected[cid] {
 			return Result{}, fmt.Errorf("genesis %s: %w", cid.Short(), ErrUnwanted)
 		}
-		if parked, res, err := r.parkSealed(ctx, op); parked || err != nil {
+		x, parked, res, err := r.parkSealed(ctx, x)
+		if parked || err != nil {
 			return res, err
 		}
-		nc, err := crdt.NewCommunity(op)
+		nc, err := crdt.NewCommunity(op, x.Plain)
 		if err != nil {
 			return Result{}, err
 		}
-		if err := r.store.Put(ctx, op); err != nil {
+		if err := r.store.Put(ctx, x); err != nil {
 			return Result{}, fmt.Errorf("store genesis: %w", err)
 		}
 		r.communities[cid] = nc
@@ -336,26 +360,37 @@ func (r *Replica) ingestLocked(ctx context.Context, op *crdt.Op) (Result, error)
 		}
 		return Result{Outcome: Parked, Missing: missing}, nil
 	}
-	if parked, res, err := r.parkSealed(ctx, op); parked || err != nil {
+	x, parked, res, err := r.parkSealed(ctx, x)
+	if parked || err != nil {
 		return res, err
 	}
-	if err := r.accept(ctx, c, op); err != nil {
+	if err := r.accept(ctx, c, x); err != nil {
 		return Result{}, err
 	}
 	acc, err := r.release(ctx, []*crdt.Op{op})
 	return Result{Outcome: Accepted, Accepted: acc}, err
 }
 
-func (r *Replica) accept(ctx context.Context, c *crdt.Community, op *crdt.Op) error {
-	if err := c.Check(op); err != nil {
+// accept checks opened op x and, if it passes, stores it and adds it to c.
+// Alone, the op is checked, written, then added, so a failed write leaves
+// c as the store is. In a batch it is added (which checks it) and written
+// with the batch, whose failure rebuilds c from the store.
+func (r *Replica) accept(ctx context.Context, c *crdt.Community, x crdt.Opened) error {
+	op := x.Op
+	if r.unwritten != nil {
+		if err := c.Add(op, x.Plain); err != nil {
+			return fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
+		}
+		*r.unwritten = append(*r.unwritten, x)
+		return nil
+	}
+	if err := c.Check(op, x.Plain); err != nil {
 		return fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
 	}
-	if r.unwritten != nil {
-		*r.unwritten = append(*r.unwritten, op)
-	} else if err := r.store.Put(ctx, op); err != nil {
+	if err := r.store.Put(ctx, x); err != nil {
 		return fmt.Errorf("store op %s: %w", op.ID().Short(), err)
 	}
-	if err := c.Add(op); err != nil {
+	if err := c.Add(op, x.Plain); err != nil {
 		return fmt.Errorf("op %s (%s): %w", op.ID().Short(), op.Kind, err)
 	}
 	return nil
@@ -380,13 +415,14 @@ func (r *Replica) release(ctx context.Context, accepted []*crdt.Op) ([]*crdt.Op,
 				}
 				continue
 			}
-			if parked, _, err := r.parkSealed(ctx, op); parked || err != nil {
+			x, parked, _, err := r.parkSealed(ctx, crdt.Opened{Op: op})
+			if parked || err != nil {
 				if err != nil {
 					r.log.Debug("reject or drop parked op", "op", op.ID().Short(), "err", err)
 				}
 				continue
 			}
-			if err := r.accept(ctx, c, op); err != nil {
+			if err := r.accept(ctx, c, x); err != nil {
 				r.log.Debug("reject parked op", "op", op.ID().Short(), "err", err)
 				continue
 			}
@@ -473,23 +509,25 @@ func (r *Replica) Author(ctx context.Context, s crdt.Signer, community, log crdt
 	var author crdt.PublicKey
 	copy(author[:], s.PublicKey())
 	draft := c.Draft(author, log, kind, body)
+	var plain []byte // the clear body, kept beside the op once sealed
 	if r.sealer != nil && kind.Sealable() {
 		draft.Author = author
 		if err := r.sealer.Seal(c, &draft); err != nil {
 			return nil, err
+		}
+		plain = body
+		if plain == nil {
+			plain = []byte{}
 		}
 	}
 	op, err := crdt.Sign(draft, s)
 	if err != nil {
 		return nil, err
 	}
-	if draft.Sealed() {
-		op.WithPlain(draft.Plain())
-	}
-	if err := c.Check(op); err != nil {
+	if err := c.Check(op, plain); err != nil {
 		return nil, err
 	}
-	if _, err := r.ingestLocked(ctx, op); err != nil {
+	if _, err := r.ingestLocked(ctx, crdt.Opened{Op: op, Plain: plain}); err != nil {
 		return nil, err
 	}
 	return op, nil

@@ -330,7 +330,7 @@ type failingStore struct{ store.OpStore }
 
 var errDiskFull = errors.New("disk full")
 
-func (failingStore) PutBatch(context.Context, []*crdt.Op) error { return errDiskFull }
+func (failingStore) PutBatch(context.Context, []crdt.Opened) error { return errDiskFull }
 
 // TestIngestBatchWriteFails: when the batch cannot be written, the replica
 // says so and holds what the store holds, not what it could not write.

@@ -125,7 +125,7 @@ func BenchmarkOpenBadger(b *testing.B) {
 	o := newOps(b)
 	put(b, s, o.genesis)
 	prev := o.genesis
-	batch := make([]*crdt.Op, 0, 1000)
+	batch := make([]crdt.Opened, 0, 1000)
 	text := strings.Repeat("training notes ", 40)
 	for i := range 100_000 {
 		op := crdt.Op{Community: o.genesis.ID(), Log: o.genesis.ID(), Kind: crdt.KindMessage, Height: prev.Height + 1,
@@ -135,7 +135,7 @@ func BenchmarkOpenBadger(b *testing.B) {
 			b.Fatal(err)
 		}
 		prev = signed
-		if batch = append(batch, signed); len(batch) == cap(batch) {
+		if batch = append(batch, crdt.Opened{Op: signed}); len(batch) == cap(batch) {
 			if err := s.PutBatch(b.Context(), batch); err != nil {
 				b.Fatal(err)
 			}

@@ -80,23 +80,27 @@ var (
 // ops that wait for missing parents or deps. Implementations are safe for
 // concurrent use.
 type OpStore interface {
-	// Put stores op, whose parents must all be stored already (else an error
-	// wrapping ErrMissingParents). op becomes a head of its log and its
-	// parents stop being heads. Putting a stored op again does nothing.
-	Put(ctx context.Context, op *crdt.Op) error
+	// Put stores op.Op, whose parents must all be stored already (else an
+	// error wrapping ErrMissingParents), and beside it the clear body this
+	// node read from it (op.Plain), if any. The op becomes a head of its
+	// log and its parents stop being heads. Putting a stored op again does
+	// nothing.
+	Put(ctx context.Context, op crdt.Opened) error
 	// PutBatch stores ops in one write, as if each were Put in order: each
 	// op's parents are stored or earlier in ops. On error nothing is stored.
-	PutBatch(ctx context.Context, ops []*crdt.Op) error
-	// Get returns a stored op, or an error wrapping ErrNotFound.
+	PutBatch(ctx context.Context, ops []crdt.Opened) error
+	// Get returns a stored op (without its clear body), or an error
+	// wrapping ErrNotFound.
 	Get(ctx context.Context, id crdt.ID) (*crdt.Op, error)
 	// Has reports whether op id is stored.
 	Has(ctx context.Context, id crdt.ID) (bool, error)
 	// Heads returns the sorted ids of the log's ops that no stored op names
 	// as parent. log is crdt.ZeroID for the control log, else the group id.
 	Heads(ctx context.Context, community, log crdt.ID) ([]crdt.ID, error)
-	// Ops calls fn for each op of the log in ascending (height, id) order,
-	// streaming; fn's error stops the walk and is returned.
-	Ops(ctx context.Context, community, log crdt.ID, fn func(*crdt.Op) error) error
+	// Ops calls fn for each op of the log, with the clear body stored
+	// beside it, in ascending (height, id) order, streaming; fn's error
+	// stops the walk and is returned.
+	Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opened) error) error
 	// Count returns how many ops a log holds.
 	Count(ctx context.Context, community, log crdt.ID) (int, error)
 	// Communities lists the communities with stored ops, sorted.
@@ -320,10 +324,12 @@ func parseID(s string) (crdt.ID, error) {
 }
 
 // Put implements OpStore.
-func (s *DS) Put(ctx context.Context, op *crdt.Op) error { return s.PutBatch(ctx, []*crdt.Op{op}) }
+func (s *DS) Put(ctx context.Context, op crdt.Opened) error {
+	return s.PutBatch(ctx, []crdt.Opened{op})
+}
 
 // PutBatch implements OpStore: one datastore batch for all of ops.
-func (s *DS) PutBatch(ctx context.Context, ops []*crdt.Op) error {
+func (s *DS) PutBatch(ctx context.Context, ops []crdt.Opened) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Ops already stored are skipped; parents must be stored or come
@@ -331,7 +337,8 @@ func (s *DS) PutBatch(ctx context.Context, ops []*crdt.Op) error {
 	in := make(map[crdt.ID]bool, len(ops))
 	cited := map[crdt.ID]bool{}
 	todo := ops[:0:0]
-	for _, op := range ops {
+	for _, x := range ops {
+		op := x.Op
 		id := op.ID()
 		if in[id] {
 			continue
@@ -355,7 +362,7 @@ func (s *DS) PutBatch(ctx context.Context, ops []*crdt.Op) error {
 			}
 		}
 		in[id] = true
-		todo = append(todo, op)
+		todo = append(todo, x)
 	}
 	if len(todo) == 0 {
 		return nil
@@ -365,39 +372,41 @@ func (s *DS) PutBatch(ctx context.Context, ops []*crdt.Op) error {
 	}
 	b, err := s.ds.Batch(ctx)
 	if err != nil {
-		return fail(todo[0], err)
+		return fail(todo[0].Op, err)
 	}
 	added := map[string]int{}
-	for _, op := range todo {
+	for _, x := range todo {
+		op := x.Op
 		id, c, l := op.ID(), op.CommunityID(), op.Log
-		lk := fmt.Sprintf("%s%016x/%s", logPrefix(c, l), op.Height, hx(id))
+		lp, hp := logPrefix(c, l), headPrefix(c, l) // once per op: hex costs
+		lk := fmt.Sprintf("%s%016x/%s", lp, op.Height, hx(id))
 		if err := b.Put(ctx, opKey(id), []byte(lk)); err != nil {
 			return fail(op, err)
 		}
-		if err := b.Put(ctx, datastore.RawKey(lk), storedValue(op)); err != nil {
+		if err := b.Put(ctx, datastore.RawKey(lk), storedValue(x)); err != nil {
 			return fail(op, err)
 		}
 		if !cited[id] {
-			if err := b.Put(ctx, datastore.RawKey(headPrefix(c, l)+hx(id)), nil); err != nil {
+			if err := b.Put(ctx, datastore.RawKey(hp+hx(id)), nil); err != nil {
 				return fail(op, err)
 			}
 		}
-		if added[logPrefix(c, l)] == 0 {
+		if added[lp] == 0 {
 			if err := b.Put(ctx, datastore.RawKey("/g/"+hx(c)+"/"+hx(l)), nil); err != nil {
 				return fail(op, err)
 			}
 		}
-		added[logPrefix(c, l)]++
+		added[lp]++
 		for _, p := range op.Parents {
 			if !in[p] {
-				if err := b.Delete(ctx, datastore.RawKey(headPrefix(c, l)+hx(p))); err != nil {
+				if err := b.Delete(ctx, datastore.RawKey(hp+hx(p))); err != nil {
 					return fail(op, err)
 				}
 			}
 		}
 	}
 	if err := b.Commit(ctx); err != nil {
-		return fail(todo[0], err)
+		return fail(todo[0].Op, err)
 	}
 	for lp, k := range added {
 		if n, ok := s.counts[lp]; ok {
@@ -414,11 +423,11 @@ func (s *DS) PutBatch(ctx context.Context, ops []*crdt.Op) error {
 // never starts with 0xff (a CBOR break). The database is encrypted at rest.
 const withPlain = 0xff
 
-func storedValue(op *crdt.Op) []byte {
-	if !op.Sealed() || op.Plain() == nil {
-		return op.Bytes()
+func storedValue(x crdt.Opened) []byte {
+	if !x.Op.Sealed() || x.Plain == nil {
+		return x.Op.Bytes()
 	}
-	raw, plain := op.Bytes(), op.Plain()
+	raw, plain := x.Op.Bytes(), x.Plain
 	v := make([]byte, 0, 1+binary.MaxVarintLen64+len(raw)+len(plain))
 	v = append(v, withPlain)
 	v = binary.AppendUvarint(v, uint64(len(raw)))
@@ -456,16 +465,13 @@ func (s *DS) Get(ctx context.Context, id crdt.ID) (*crdt.Op, error) {
 	}
 	// Ops were verified when they were stored; reading back checks the
 	// encoding and that the bytes still hash to the id.
-	raw, plain, err := splitStored(raw)
+	raw, _, err = splitStored(raw)
 	if err != nil {
 		return nil, fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
 	}
 	op, err := crdt.DecodeStored(raw, id)
 	if err != nil {
 		return nil, fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
-	}
-	if plain != nil {
-		op.WithPlain(plain)
 	}
 	return op, nil
 }
@@ -519,34 +525,16 @@ func (s *DS) Heads(ctx context.Context, community, log crdt.ID) ([]crdt.ID, erro
 	return ids, nil
 }
 
-// Ops implements OpStore.
-func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(*crdt.Op) error) error {
+// Ops implements OpStore. Ops are decoded one by one as the scan reads
+// them: reading back skips the signature check (see crdt.DecodeStored), so
+// decoding costs little beside the scan.
+func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opened) error) error {
 	prefix := logPrefix(community, log)
 	res, err := s.ds.Query(ctx, dsq.Query{Prefix: prefix, Orders: []dsq.Order{dsq.OrderByKey{}}})
 	if err != nil {
 		return err
 	}
 	defer res.Close()
-	// Decode in batches on every core; hand ops to fn in log order.
-	const batch = 1024
-	var ids []crdt.ID
-	var raws, plains [][]byte
-	flush := func() error {
-		ops, errs := crdt.DecodeStoredOps(raws, ids)
-		for i, op := range ops {
-			if errs[i] != nil {
-				return fmt.Errorf("stored op %s is corrupt: %w", ids[i].Short(), errs[i])
-			}
-			if plains[i] != nil {
-				op.WithPlain(plains[i])
-			}
-			if err := fn(op); err != nil {
-				return err
-			}
-		}
-		ids, raws, plains = ids[:0], raws[:0], plains[:0]
-		return nil
-	}
 	for r := range res.Next() {
 		if r.Error != nil {
 			return r.Error
@@ -563,14 +551,15 @@ func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(*crdt.Op) 
 		if err != nil {
 			return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
 		}
-		ids, raws, plains = append(ids, id), append(raws, raw), append(plains, plain)
-		if len(raws) == batch {
-			if err := flush(); err != nil {
-				return err
-			}
+		op, err := crdt.DecodeStored(raw, id)
+		if err != nil {
+			return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
+		}
+		if err := fn(crdt.Opened{Op: op, Plain: plain}); err != nil {
+			return err
 		}
 	}
-	return flush()
+	return nil
 }
 
 // Count implements OpStore.

@@ -60,10 +60,34 @@ func (o *ops) make(log crdt.ID, kind crdt.Kind, parents []*crdt.Op) *crdt.Op {
 	return s
 }
 
+// sealed returns a content op whose body has the shape of a sealed body.
+func (o *ops) sealed(log crdt.ID) *crdt.Op {
+	o.t.Helper()
+	o.n++
+	body, err := crdt.EncodeSealed(crdt.EpochID{byte(o.n)}, uint32(o.n), []byte("ciphertext"))
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	s, err := crdt.Sign(crdt.Op{Community: o.genesis.ID(), Log: log, Kind: crdt.KindMessage, Height: 1, Deps: []crdt.ID{o.genesis.ID()}, Body: body}, signer)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return s
+}
+
+// opened pairs ops with no clear body, as PutBatch takes them.
+func opened(ops ...*crdt.Op) []crdt.Opened {
+	out := make([]crdt.Opened, len(ops))
+	for i, op := range ops {
+		out[i] = crdt.Opened{Op: op}
+	}
+	return out
+}
+
 func put(t testing.TB, s OpStore, ops ...*crdt.Op) {
 	t.Helper()
 	for _, op := range ops {
-		if err := s.Put(t.Context(), op); err != nil {
+		if err := s.Put(t.Context(), crdt.Opened{Op: op}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -112,7 +136,7 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 	t.Run("missing parent", func(t *testing.T) {
 		s := open(t)
 		o := newOps(t)
-		if err := s.Put(t.Context(), o.control(o.genesis)); !errors.Is(err, ErrMissingParents) {
+		if err := s.Put(t.Context(), crdt.Opened{Op: o.control(o.genesis)}); !errors.Is(err, ErrMissingParents) {
 			t.Fatalf("put without parent: %v", err)
 		}
 		if cs, _ := s.Communities(t.Context()); len(cs) != 0 {
@@ -165,7 +189,7 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 			prev = []*crdt.Op{a, b}
 		}
 		var got []*crdt.Op
-		s.Ops(t.Context(), c, crdt.ZeroID, func(op *crdt.Op) error { got = append(got, op); return nil })
+		s.Ops(t.Context(), c, crdt.ZeroID, func(x crdt.Opened) error { got = append(got, x.Op); return nil })
 		if len(got) != 11 {
 			t.Fatalf("ops = %d, want 11", len(got))
 		}
@@ -179,7 +203,7 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 			t.Fatalf("count = %d", n)
 		}
 		stop := errors.New("stop")
-		if err := s.Ops(t.Context(), c, crdt.ZeroID, func(*crdt.Op) error { return stop }); !errors.Is(err, stop) {
+		if err := s.Ops(t.Context(), c, crdt.ZeroID, func(crdt.Opened) error { return stop }); !errors.Is(err, stop) {
 			t.Fatalf("Ops did not return fn's error: %v", err)
 		}
 	})
@@ -231,7 +255,7 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 		b1, b2 := o.control(a), o.control(a)
 		x := o.content(crdt.ID{9})
 		// A chain and a fork in one write, with a duplicate inside.
-		if err := s.PutBatch(t.Context(), []*crdt.Op{o.genesis, a, b1, a, b2, x}); err != nil {
+		if err := s.PutBatch(t.Context(), opened(o.genesis, a, b1, a, b2, x)); err != nil {
 			t.Fatal(err)
 		}
 		if got := heads(t, s, c, crdt.ZeroID); !slices.Equal(got, ids(b1, b2)) {
@@ -241,7 +265,7 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 			t.Fatalf("count = %d, want 4", n)
 		}
 		m := o.control(b1, b2)
-		if err := s.PutBatch(t.Context(), []*crdt.Op{b1, m}); err != nil { // b1 stored before
+		if err := s.PutBatch(t.Context(), opened(b1, m)); err != nil { // b1 stored before
 			t.Fatal(err)
 		}
 		if got := heads(t, s, c, crdt.ZeroID); !slices.Equal(got, ids(m)) {
@@ -254,11 +278,42 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 		// stores nothing at all.
 		y := o.control(m)
 		orphan := o.control(o.control(m))
-		if err := s.PutBatch(t.Context(), []*crdt.Op{y, orphan}); !errors.Is(err, ErrMissingParents) {
+		if err := s.PutBatch(t.Context(), opened(y, orphan)); !errors.Is(err, ErrMissingParents) {
 			t.Fatalf("batch with orphan: %v", err)
 		}
 		if ok, _ := s.Has(t.Context(), y.ID()); ok {
 			t.Fatal("refused batch stored part of itself")
+		}
+	})
+	t.Run("clear bodies", func(t *testing.T) {
+		s := open(t)
+		o := newOps(t)
+		c, g := o.genesis.ID(), crdt.ID{9}
+		sealed := o.sealed(g)
+		clear := o.content(g)
+		unopened := o.sealed(g)
+		plain := []byte{0xa1, 0x01, 0x62, 'h', 'i'}
+		put(t, s, o.genesis)
+		if err := s.PutBatch(t.Context(), []crdt.Opened{{Op: sealed, Plain: plain}, {Op: clear}, {Op: unopened}}); err != nil {
+			t.Fatal(err)
+		}
+		got := map[crdt.ID][]byte{}
+		err := s.Ops(t.Context(), c, g, func(x crdt.Opened) error {
+			got[x.Op.ID()] = x.Plain
+			if x.Op.ID() == sealed.ID() && !bytes.Equal(x.Op.Bytes(), sealed.Bytes()) {
+				t.Error("the op read back is not the op stored")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 || !bytes.Equal(got[sealed.ID()], plain) || got[clear.ID()] != nil || got[unopened.ID()] != nil {
+			t.Fatalf("clear bodies read back: %q", got)
+		}
+		back, err := s.Get(t.Context(), sealed.ID())
+		if err != nil || !bytes.Equal(back.Bytes(), sealed.Bytes()) {
+			t.Fatalf("get sealed op: %v", err)
 		}
 	})
 	t.Run("meta", func(t *testing.T) {
@@ -287,7 +342,7 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 		var wg sync.WaitGroup
 		for _, c := range children {
 			wg.Go(func() {
-				if err := s.Put(t.Context(), c); err != nil {
+				if err := s.Put(t.Context(), crdt.Opened{Op: c}); err != nil {
 					t.Error(err)
 				}
 			})
@@ -387,7 +442,7 @@ func BenchmarkPut(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for _, op := range batch {
-			if err := s.Put(b.Context(), op); err != nil {
+			if err := s.Put(b.Context(), crdt.Opened{Op: op}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,12 +1,13 @@
-package identity
+package keyfile
 
 import (
 	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/umbrella-p2p/umbrella/identity"
 )
 
 func cheapArgon(t *testing.T) {
@@ -66,23 +67,8 @@ func TestDatabaseKey(t *testing.T) {
 	} {
 		d := t.TempDir()
 		os.WriteFile(filepath.Join(d, DBKeyFile), data, 0o600)
-		if _, err := DatabaseKey(d, []byte("x")); !errors.Is(err, ErrCorruptKey) {
+		if _, err := DatabaseKey(d, []byte("x")); !errors.Is(err, identity.ErrCorruptKey) {
 			t.Errorf("%s key file: %v", name, err)
 		}
-	}
-}
-
-func TestSafetyNumber(t *testing.T) {
-	a, b := make([]byte, 32), make([]byte, 32)
-	b[31] = 1
-	na, nb := SafetyNumber(a), SafetyNumber(b)
-	if len(na) != 35 || strings.Count(na, " ") != 5 {
-		t.Fatalf("safety number %q: want six groups of five digits", na)
-	}
-	if na == nb {
-		t.Fatal("two keys share a safety number")
-	}
-	if SafetyNumber(a) != na {
-		t.Fatal("safety number is not stable")
 	}
 }

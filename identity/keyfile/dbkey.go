@@ -1,4 +1,4 @@
-package identity
+package keyfile
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/umbrella-p2p/umbrella/identity"
 )
 
 // DBKeyFile holds the key that encrypts the database at rest.
@@ -98,7 +100,7 @@ func ChangeDatabasePassphrase(dir string, old, new []byte) error {
 }
 
 func openDBKey(path string, data, passphrase []byte) ([]byte, error) {
-	corrupt := fmt.Errorf("%w: %s is not an Umbrella database key", ErrCorruptKey, path)
+	corrupt := fmt.Errorf("%w: %s is not an Umbrella database key", identity.ErrCorruptKey, path)
 	if len(data) < len(dbKeyMagic)+1 || !bytes.Equal(data[:len(dbKeyMagic)], dbKeyMagic) {
 		return nil, corrupt
 	}
@@ -130,7 +132,7 @@ func openDBKey(path string, data, passphrase []byte) ([]byte, error) {
 		}
 		return key, nil
 	default:
-		return nil, fmt.Errorf("%w: %s has unknown format %d", ErrCorruptKey, path, data[len(dbKeyMagic)])
+		return nil, fmt.Errorf("%w: %s has unknown format %d", identity.ErrCorruptKey, path, data[len(dbKeyMagic)])
 	}
 }
 
