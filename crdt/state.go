@@ -533,7 +533,7 @@ func (s *State) mutate(o *Op, body any) {
 	case *GroupCreateBody:
 		g := &Group{ID: id, Name: b.Name, Description: b.Description, Policy: b.Policy, Creator: o.Author,
 			Members: map[PublicKey]ID{}, Requests: map[PublicKey]*Request{}}
-		g.Suggested = s.Role(o.Author) < RoleAdmin && !s.MembersCreateGroups
+		g.Suggested = s.Suggests(o.Author)
 		if !g.Everyone() {
 			g.Members[o.Author] = id
 		}
