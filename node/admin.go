@@ -215,3 +215,46 @@ func (n *Node) DecideGroupJoin(ctx context.Context, cid, gid crdt.ID, peerID str
 	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupDecide, &crdt.GroupDecideBody{Group: idBytes(gid), Member: k[:], Approve: approve, Time: n.millis()})
 	return err
 }
+
+// The capability flags of the API types: what the local member may do, as
+// crdt judges it (crdt.State.Permits). Node asks; it never restates a rule.
+
+// communityFlags fills what self may do in community state st.
+func communityFlags(c *api.Community, st *crdt.State, self crdt.PublicKey) {
+	may := func(a crdt.Action) bool { return st.Permits(self, a) }
+	c.CanInvite = may(crdt.Action{Kind: crdt.KindInvite})
+	c.CanEditSettings = may(crdt.Action{Kind: crdt.KindSettings})
+	c.CanDecideJoins = may(crdt.Action{Kind: crdt.KindDecide})
+	c.CanCreateGroups = may(crdt.Action{Kind: crdt.KindGroupCreate})
+	c.CreateSuggests = c.CanCreateGroups && st.Suggests(self)
+	c.CanEditGroups = may(crdt.Action{Kind: crdt.KindGroupUpdate, Group: st.Community}) // the announcement group is always there
+	c.CanSeeAudit = c.CanEditSettings
+}
+
+// groupFlags fills what self may do in group g of community state st.
+func groupFlags(g *api.Group, st *crdt.State, self crdt.PublicKey) {
+	may := func(k crdt.Kind, others bool) bool {
+		return st.Permits(self, crdt.Action{Kind: k, Group: g.ID, Others: others})
+	}
+	g.CanPost = may(crdt.KindMessage, false)
+	g.CanReact = may(crdt.KindReaction, true)
+	g.CanPin = may(crdt.KindPin, true)
+	g.CanModerate = may(crdt.KindDelete, true) && may(crdt.KindPollClose, true)
+	g.CanEdit = may(crdt.KindGroupUpdate, false)
+	g.CanApprove = st.Permits(self, crdt.Action{Kind: crdt.KindGroupUpdate, Group: g.ID, Approve: true})
+	g.CanDecideJoins = may(crdt.KindGroupDecide, false)
+}
+
+// grantable are the roles, from lowest, that may be given.
+var grantable = []crdt.Role{crdt.RoleMember, crdt.RoleAdmin, crdt.RoleOwner}
+
+// memberFlags fills what self may do to member m (key k) of community
+// state st.
+func memberFlags(m *api.Member, st *crdt.State, self, k crdt.PublicKey) {
+	m.CanRemove = st.Permits(self, crdt.Action{Kind: crdt.KindRemove, Member: k})
+	for _, r := range grantable {
+		if st.Permits(self, crdt.Action{Kind: crdt.KindRole, Member: k, Role: r}) {
+			m.Grantable = append(m.Grantable, r.String())
+		}
+	}
+}

@@ -33,9 +33,10 @@ func (n *Node) Groups(cid crdt.ID) ([]api.Group, error) {
 				kind = api.GroupAnnouncement
 			}
 			joined := role != crdt.RoleNone && g.Has(self)
-			canPost := joined && !g.Archived && !g.Suggested && !st.Deactivated && (!g.Announcement || role >= crdt.RoleAdmin)
-			out = append(out, api.Group{ID: g.ID, Name: g.Name, Kind: kind, Description: g.Description, Policy: g.Policy.String(),
-				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, CanPost: canPost, Members: groupSize(st, g)})
+			ag := api.Group{ID: g.ID, Name: g.Name, Kind: kind, Description: g.Description, Policy: g.Policy.String(),
+				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, Members: groupSize(st, g)}
+			groupFlags(&ag, st, self)
+			out = append(out, ag)
 			var gc *tally
 			if joined {
 				t := n.counts(c, g.ID)
