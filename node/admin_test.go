@@ -3,8 +3,8 @@ package node
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"github.com/umbrella-p2p/umbrella/api"
+	"maps"
 	"strings"
 	"testing"
 	"testing/synctest"
