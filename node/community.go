@@ -35,7 +35,7 @@ func (n *Node) Groups(cid crdt.ID) ([]api.Group, error) {
 			joined := role != crdt.RoleNone && g.Has(self)
 			ag := api.Group{ID: g.ID, Name: g.Name, Kind: kind, Description: g.Description, Policy: g.Policy.String(),
 				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, Members: groupSize(st, g)}
-			groupFlags(&ag, st, self)
+			ag.FillPermits(st, self)
 			out = append(out, ag)
 			var gc *tally
 			if joined {
@@ -339,7 +339,15 @@ func (n *Node) Audit(cid crdt.ID) ([]api.AuditEntry, error) {
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		for _, a := range c.Audit() {
-			e := api.AuditEntry{Op: a.Op, Action: a.Kind.String(), Actor: peerOf(a.Actor), ActorName: nameOf(st, a.Actor), Detail: a.Detail, Time: time.UnixMilli(a.Time)}
+			e := api.AuditEntry{Op: a.Op, Action: a.Kind.String(), Actor: peerOf(a.Actor), ActorName: nameOf(st, a.Actor), Detail: a.Detail, Time: time.UnixMilli(a.Time),
+				Approved: a.Approved, Name: a.Name, MaxUses: int(a.MaxUses), Pinned: a.Pinned}
+			if a.Role != crdt.RoleNone {
+				e.Role = a.Role.String()
+			}
+			if a.Expires != 0 {
+				t := time.Unix(a.Expires, 0)
+				e.Expires = &t
+			}
 			if a.Target != (crdt.PublicKey{}) {
 				e.Target, e.TargetName = peerOf(a.Target), nameOf(st, a.Target)
 			}

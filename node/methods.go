@@ -130,7 +130,7 @@ func (n *Node) community(cid crdt.ID) (api.Community, error) {
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		out = api.Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String()}
-		communityFlags(&out, st, self)
+		out.FillPermits(st, self)
 		if d := departed(st, self); d != nil {
 			out.Removed, out.RemovedBy, out.Left, out.JoinUndone = d.by != "", d.by, d.by == "" && !d.undone, d.undone
 		}
@@ -191,7 +191,7 @@ func memberPerms(st *crdt.State, self crdt.PublicKey, members []*crdt.Member) ma
 	out := make(map[crdt.PublicKey]api.Member, len(members))
 	for _, m := range members {
 		var am api.Member
-		memberFlags(&am, st, self, m.Key)
+		am.FillPermits(st, self, m.Key)
 		out[m.Key] = am
 	}
 	return out
