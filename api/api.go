@@ -258,8 +258,26 @@ type AuditEntry struct {
 	Target     string    `json:"target,omitempty"`
 	TargetName string    `json:"target_name,omitempty"`
 	Object     *crdt.ID  `json:"object,omitempty"`
-	Detail     string    `json:"detail,omitempty"`
-	Time       time.Time `json:"time"`
+	// Detail says the details below in words, as the CLI prints them.
+	Detail string    `json:"detail,omitempty"`
+	Time   time.Time `json:"time"`
+
+	// The details, typed; which are set depends on Action.
+
+	// Role: member.role and member.add, the role given ("member",
+	// "admin" or "owner").
+	Role string `json:"role,omitempty"`
+	// Approved: join.decide and group.decide approved (else denied).
+	Approved bool `json:"approved,omitempty"`
+	// Name: group.create and group.update, the group's name; settings,
+	// the community's.
+	Name string `json:"name,omitempty"`
+	// Expires and MaxUses: invite, when it stops working (nil: never)
+	// and how many people it admits (0: no limit).
+	Expires *time.Time `json:"expires,omitempty"`
+	MaxUses int        `json:"max_uses,omitempty"`
+	// Pinned: pin pinned the message (else unpinned it).
+	Pinned bool `json:"pinned,omitempty"`
 }
 
 // EventKind says what changed.

@@ -420,7 +420,7 @@ func (c *Community) Audit() []AuditEntry {
 				if b.On {
 					detail = "pinned"
 				}
-				out = append(out, AuditEntry{Op: o.ID(), Kind: o.Kind, Actor: o.Author, Object: idOf(b.Target), Detail: detail, Time: b.Time})
+				out = append(out, AuditEntry{Op: o.ID(), Kind: o.Kind, Actor: o.Author, Object: idOf(b.Target), Detail: detail, Pinned: b.On, Time: b.Time})
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/umbrella-p2p/umbrella/api"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -221,6 +222,20 @@ func TestCapabilityFlags(t *testing.T) {
 		}
 		if got := may(a)["Chloe"]; got != "remove=false grant=[]" {
 			t.Errorf("an owner may do to another owner: %s", got)
+		}
+		// The audit's details are typed: the roles given.
+		es, err := a.Audit(comm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var roles []string
+		for _, e := range es {
+			if e.Action == "member.role" {
+				roles = append(roles, e.TargetName+" "+e.Role)
+			}
+		}
+		if want := []string{"Ben admin", "Chloe owner"}; !slices.Equal(roles, want) {
+			t.Errorf("audited roles %q, want %q", roles, want)
 		}
 		for _, tc := range []struct {
 			n    *testNode
