@@ -251,13 +251,13 @@ type PollOption struct {
 
 // AuditEntry is one admin action, for the audit log.
 type AuditEntry struct {
-	Op         crdt.ID   `json:"op"`
-	Action     string    `json:"action"` // the op kind, e.g. "member.remove"
-	Actor      string    `json:"actor"`
-	ActorName  string    `json:"actor_name"`
-	Target     string    `json:"target,omitempty"`
-	TargetName string    `json:"target_name,omitempty"`
-	Object     *crdt.ID  `json:"object,omitempty"`
+	Op         crdt.ID  `json:"op"`
+	Action     string   `json:"action"` // the op kind, e.g. "member.remove"
+	Actor      string   `json:"actor"`
+	ActorName  string   `json:"actor_name"`
+	Target     string   `json:"target,omitempty"`
+	TargetName string   `json:"target_name,omitempty"`
+	Object     *crdt.ID `json:"object,omitempty"`
 	// Detail says the details below in words, as the CLI prints them.
 	Detail string    `json:"detail,omitempty"`
 	Time   time.Time `json:"time"`

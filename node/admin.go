@@ -215,4 +215,3 @@ func (n *Node) DecideGroupJoin(ctx context.Context, cid, gid crdt.ID, peerID str
 	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupDecide, &crdt.GroupDecideBody{Group: idBytes(gid), Member: k[:], Approve: approve, Time: n.millis()})
 	return err
 }
-

@@ -545,7 +545,6 @@ func (a *App) selected() (api.Community, api.Group) {
 	return c, g
 }
 
-
 // memberIndex returns the selected community's members by peer id,
 // reading them once per change of membership.
 func (a *App) memberIndex() map[string]api.Member {
