@@ -152,12 +152,14 @@ type Message struct {
 	Edited     bool      `json:"edited,omitempty"`
 	Deleted    bool      `json:"deleted,omitempty"`
 	DeletedBy  string    `json:"deleted_by,omitempty"` // name of who deleted it
-	// Hidden says why a removal or demotion of the author, concurrent with
-	// this message, invalidated it; Text is then empty.
-	Hidden    string     `json:"hidden,omitempty"`
-	Pinned    bool       `json:"pinned,omitempty"`
-	Reactions []Reaction `json:"reactions,omitempty"`
-	Poll      *Poll      `json:"poll,omitempty"`
+	// Hidden says in words why a removal or demotion of the author,
+	// concurrent with this message, invalidated it; Text is then empty.
+	// HiddenCause says it typed.
+	Hidden      string      `json:"hidden,omitempty"`
+	HiddenCause HiddenCause `json:"hidden_cause,omitempty"`
+	Pinned      bool        `json:"pinned,omitempty"`
+	Reactions   []Reaction  `json:"reactions,omitempty"`
+	Poll        *Poll       `json:"poll,omitempty"`
 	// Quote is what a reply answers, to show above it.
 	Quote *Quote `json:"quote,omitempty"`
 	// Index is the message's position in the group's display order (as in

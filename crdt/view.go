@@ -20,8 +20,8 @@ type Post struct {
 	Deleted  bool
 	// DeletedBy is who deleted it: the author, or an admin.
 	DeletedBy PublicKey
-	// Hidden is set (wrapping ErrHidden) when a removal invalidated the
-	// post; Text is then empty.
+	// Hidden is set (a *Hidden, an ErrHidden) when a removal invalidated
+	// the post; Text is then empty.
 	Hidden    error
 	Pinned    bool
 	Reactions []Reaction
