@@ -284,7 +284,7 @@ func (n *Node) RemoveMember(ctx context.Context, cid crdt.ID, peerID string) err
 	var logs []crdt.ID
 	err = n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
-		if st.Role(n.selfKey()) < crdt.RoleAdmin || st.Role(k) == crdt.RoleOwner {
+		if !st.Permits(n.selfKey(), crdt.Action{Kind: crdt.KindRemove, Member: k}) {
 			return nil // the removal below says why not
 		}
 		logs = append(logs, crdt.ZeroID)
