@@ -53,6 +53,28 @@ type Community struct {
 	// link was revoked, or its maker lost the right to invite, while it
 	// joined); writing fails with ErrJoinUndone.
 	JoinUndone bool `json:"join_undone,omitempty"`
+
+	// What the local member may do in the community now, as crdt judges
+	// it (crdt.State.Permits). The app offers exactly these; it never
+	// works them out from Role.
+
+	// CanInvite: make and revoke invite links.
+	CanInvite bool `json:"can_invite,omitempty"`
+	// CanEditSettings: change the community's settings (Settings).
+	CanEditSettings bool `json:"can_edit_settings,omitempty"`
+	// CanDecideJoins: approve or deny requests to join the community.
+	CanDecideJoins bool `json:"can_decide_joins,omitempty"`
+	// CanCreateGroups: create groups; CreateSuggests: a group it creates
+	// is a suggestion that an admin approves.
+	CanCreateGroups bool `json:"can_create_groups,omitempty"`
+	CreateSuggests  bool `json:"create_suggests,omitempty"`
+	// CanEditGroups: change groups' settings (name, description, policy,
+	// archived). Making a group that everyone is in is offered only with
+	// this right, since it could give any group that policy.
+	CanEditGroups bool `json:"can_edit_groups,omitempty"`
+	// CanSeeAudit: the audit log of admin actions is for this member (it
+	// may change the community's settings).
+	CanSeeAudit bool `json:"can_see_audit,omitempty"`
 }
 
 // Group is one group of a community.
@@ -65,8 +87,26 @@ type Group struct {
 	Joined      bool      `json:"joined"`              // the local member is in it
 	Archived    bool      `json:"archived,omitempty"`  // read-only
 	Suggested   bool      `json:"suggested,omitempty"` // a member's suggestion awaiting an admin
-	CanPost     bool      `json:"can_post"`            // the local member may write messages here
 	Members     int       `json:"members"`             // how many members the group has
+	// What the local member may do in the group now, as crdt judges it
+	// (crdt.State.Permits); with Message.Mine they decide what the app
+	// offers on each message.
+	//
+	// CanPost: write messages and polls, and reply; edit, delete and
+	// close its own (these need what posting needs).
+	CanPost bool `json:"can_post"`
+	// CanReact: react to messages and vote in polls.
+	CanReact bool `json:"can_react,omitempty"`
+	// CanPin: pin and unpin messages.
+	CanPin bool `json:"can_pin,omitempty"`
+	// CanModerate: delete others' messages and close others' polls.
+	CanModerate bool `json:"can_moderate,omitempty"`
+	// CanEdit: change the group's settings; CanApprove: approve the
+	// group, a member's suggestion; CanDecideJoins: approve or deny
+	// requests to join it.
+	CanEdit        bool `json:"can_edit,omitempty"`
+	CanApprove     bool `json:"can_approve,omitempty"`
+	CanDecideJoins bool `json:"can_decide_joins,omitempty"`
 	// Unread counts others' messages the local member has not read (see
 	// MarkRead); Mentions those of them that mention it. Both are zero in
 	// groups the member is not in.
@@ -88,6 +128,12 @@ type Member struct {
 	SafetyNumber string `json:"safety_number"`
 	// Online: this node is connected to the member right now.
 	Online bool `json:"online"`
+	// What the local member may do to this member now, as crdt judges it
+	// (crdt.State.Permits): CanRemove, remove it from the community;
+	// Grantable, the roles ("member", "admin", "owner") it may give it,
+	// never the role it has.
+	CanRemove bool     `json:"can_remove,omitempty"`
+	Grantable []string `json:"grantable,omitempty"`
 }
 
 // Message is one message or poll in a group, as shown to people, with its
@@ -106,12 +152,14 @@ type Message struct {
 	Edited     bool      `json:"edited,omitempty"`
 	Deleted    bool      `json:"deleted,omitempty"`
 	DeletedBy  string    `json:"deleted_by,omitempty"` // name of who deleted it
-	// Hidden says why a removal or demotion of the author, concurrent with
-	// this message, invalidated it; Text is then empty.
-	Hidden    string     `json:"hidden,omitempty"`
-	Pinned    bool       `json:"pinned,omitempty"`
-	Reactions []Reaction `json:"reactions,omitempty"`
-	Poll      *Poll      `json:"poll,omitempty"`
+	// Hidden says in words why a removal or demotion of the author,
+	// concurrent with this message, invalidated it; Text is then empty.
+	// HiddenCause says it typed.
+	Hidden      string      `json:"hidden,omitempty"`
+	HiddenCause HiddenCause `json:"hidden_cause,omitempty"`
+	Pinned      bool        `json:"pinned,omitempty"`
+	Reactions   []Reaction  `json:"reactions,omitempty"`
+	Poll        *Poll       `json:"poll,omitempty"`
 	// Quote is what a reply answers, to show above it.
 	Quote *Quote `json:"quote,omitempty"`
 	// Index is the message's position in the group's display order (as in
@@ -205,15 +253,33 @@ type PollOption struct {
 
 // AuditEntry is one admin action, for the audit log.
 type AuditEntry struct {
-	Op         crdt.ID   `json:"op"`
-	Action     string    `json:"action"` // the op kind, e.g. "member.remove"
-	Actor      string    `json:"actor"`
-	ActorName  string    `json:"actor_name"`
-	Target     string    `json:"target,omitempty"`
-	TargetName string    `json:"target_name,omitempty"`
-	Object     *crdt.ID  `json:"object,omitempty"`
-	Detail     string    `json:"detail,omitempty"`
-	Time       time.Time `json:"time"`
+	Op         crdt.ID  `json:"op"`
+	Action     string   `json:"action"` // the op kind, e.g. "member.remove"
+	Actor      string   `json:"actor"`
+	ActorName  string   `json:"actor_name"`
+	Target     string   `json:"target,omitempty"`
+	TargetName string   `json:"target_name,omitempty"`
+	Object     *crdt.ID `json:"object,omitempty"`
+	// Detail says the details below in words, as the CLI prints them.
+	Detail string    `json:"detail,omitempty"`
+	Time   time.Time `json:"time"`
+
+	// The details, typed; which are set depends on Action.
+
+	// Role: member.role and member.add, the role given ("member",
+	// "admin" or "owner").
+	Role string `json:"role,omitempty"`
+	// Approved: join.decide and group.decide approved (else denied).
+	Approved bool `json:"approved,omitempty"`
+	// Name: group.create and group.update, the group's name; settings,
+	// the community's.
+	Name string `json:"name,omitempty"`
+	// Expires and MaxUses: invite, when it stops working (nil: never)
+	// and how many people it admits (0: no limit).
+	Expires *time.Time `json:"expires,omitempty"`
+	MaxUses int        `json:"max_uses,omitempty"`
+	// Pinned: pin pinned the message (else unpinned it).
+	Pinned bool `json:"pinned,omitempty"`
 }
 
 // EventKind says what changed.

@@ -41,6 +41,54 @@ const stateCacheSize = 256
 // admitted its author, has since invalidated. It is shown as hidden.
 var ErrHidden = errors.New("hidden by a removal")
 
+// HiddenCause says why a content op is hidden.
+type HiddenCause uint8
+
+// Why content ops are hidden.
+const (
+	// HiddenAdmissionFell: the op that admitted the author fell.
+	HiddenAdmissionFell HiddenCause = iota + 1
+	// HiddenRankFell: the op that gave the author the rank the op needs
+	// (Hidden.Role) fell.
+	HiddenRankFell
+	// HiddenRemoved: the author was removed concurrently (by op Hidden.By).
+	HiddenRemoved
+	// HiddenDemoted: the author was made Hidden.Role concurrently (by op
+	// Hidden.By).
+	HiddenDemoted
+)
+
+// Hidden is why a content op is hidden (Entry.Hidden, Post.Hidden): it
+// wraps ErrHidden, and its fields say what its text says.
+type Hidden struct {
+	Cause HiddenCause
+	// Role is the rank that fell (HiddenRankFell) or the one the author
+	// was left with (HiddenDemoted).
+	Role Role
+	// By is the removal or demotion (HiddenRemoved, HiddenDemoted).
+	By ID
+}
+
+// Reason says why in words: "the author was removed concurrently (op
+// 1a2b3c4d)".
+func (h *Hidden) Reason() string {
+	switch h.Cause {
+	case HiddenAdmissionFell:
+		return "the op that admitted the author fell"
+	case HiddenRankFell:
+		return fmt.Sprintf("the op that made the author %s fell", h.Role)
+	case HiddenRemoved:
+		return fmt.Sprintf("the author was removed concurrently (op %s)", h.By.Short())
+	}
+	return fmt.Sprintf("the author was made %s concurrently (op %s)", h.Role, h.By.Short())
+}
+
+// Error implements error.
+func (h *Hidden) Error() string { return ErrHidden.Error() + ": " + h.Reason() }
+
+// Unwrap makes a Hidden an ErrHidden.
+func (h *Hidden) Unwrap() error { return ErrHidden }
+
 // NewCommunity starts a community from its genesis op; plain is its clear
 // body when it is sealed (see Opened), nil otherwise.
 func NewCommunity(genesis *Op, plain []byte) (*Community, error) {
@@ -723,7 +771,7 @@ func (c *Community) verdict(t *Timeline, e *Entry) error {
 	a := e.Op.Author
 	adm, ok := r.admitted[a]
 	if !ok {
-		return fmt.Errorf("%w: the op that admitted the author fell", ErrHidden)
+		return &Hidden{Cause: HiddenAdmissionFell}
 	}
 	var targetOp *Op
 	if tid, ok := contentTarget(e.Body); ok {
@@ -733,16 +781,16 @@ func (c *Community) verdict(t *Timeline, e *Entry) error {
 	}
 	need := contentNeed(e.Op, e.Body, t.group == c.id, targetOp)
 	if need > adm {
-		return fmt.Errorf("%w: the op that made the author %s fell", ErrHidden, need)
+		return &Hidden{Cause: HiddenRankFell, Role: need}
 	}
 	for _, l := range r.losses[a] {
 		if need <= l.lostTo || c.depsPast(l, e.Op.Deps) || t.seenBy(l, e.Op.ID()) {
 			continue
 		}
 		if l.lostTo == RoleNone {
-			return fmt.Errorf("%w: the author was removed concurrently (op %s)", ErrHidden, l.op.ID().Short())
+			return &Hidden{Cause: HiddenRemoved, By: l.op.ID()}
 		}
-		return fmt.Errorf("%w: the author was made %s concurrently (op %s)", ErrHidden, l.lostTo, l.op.ID().Short())
+		return &Hidden{Cause: HiddenDemoted, Role: l.lostTo, By: l.op.ID()}
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func testRemovalConcurrent(t *testing.T, detour bool) {
 	if detour {
 		w.detour("olivia")
 	}
-	w.remove("olivia", "ben")
+	removal := w.remove("olivia", "ben")
 	// Ben has not seen his removal:
 	late := w.post("ben", general, "concurrent post")
 	w.do("ben", general, KindReaction, &ReactionBody{Target: idb(hello.ID()), Emoji: "🎉", On: true})
@@ -117,6 +117,9 @@ func testRemovalConcurrent(t *testing.T, detour bool) {
 	}
 	if p := findPost(t, c, general, late.ID()); !errors.Is(p.Hidden, ErrHidden) || p.Text != "" {
 		t.Fatalf("concurrent post: hidden %v text %q", p.Hidden, p.Text)
+	} else if h, ok := p.Hidden.(*Hidden); !ok || *h != (Hidden{Cause: HiddenRemoved, By: removal.ID()}) ||
+		h.Reason() != "the author was removed concurrently (op "+removal.ID().Short()+")" {
+		t.Fatalf("concurrent post hidden for %#v (%v), want removed by %s", p.Hidden, p.Hidden, removal.ID().Short())
 	}
 	if p := findPost(t, c, general, before.ID()); p.Hidden != nil || p.Text != "seen before removal" {
 		t.Fatalf("post seen by the remover: hidden %v", p.Hidden)
@@ -159,6 +162,8 @@ func testDemotedPromotions(t *testing.T, detour bool) {
 	}
 	if p := findPost(t, c, general, evePost.ID()); !errors.Is(p.Hidden, ErrHidden) {
 		t.Fatalf("post by a member admitted through a fallen invite: hidden %v", p.Hidden)
+	} else if h, ok := p.Hidden.(*Hidden); !ok || h.Cause != HiddenAdmissionFell {
+		t.Fatalf("post by a member admitted through a fallen invite: hidden for %#v", p.Hidden)
 	}
 }
 

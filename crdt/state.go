@@ -147,8 +147,17 @@ type AuditEntry struct {
 	Actor  PublicKey
 	Target PublicKey // the member acted on, if any
 	Object ID        // the group, invite or message acted on, if any
-	Detail string    // e.g. the new role or group name
+	Detail string    // the details below in words, e.g. the new role or group name
 	Time   int64     // the actor's clock, unix milliseconds; shown only
+
+	// The details, typed; which are set depends on Kind.
+	Role       Role       // member.role, member.add: the role given
+	Approved   bool       // join.decide, group.decide: approved (else denied)
+	Name       string     // group.create, group.update: the group's name; settings: the community's
+	JoinPolicy JoinPolicy // settings
+	Expires    int64      // invite: when it stops working, unix seconds; 0 never
+	MaxUses    uint32     // invite: how many it admits; 0 no limit
+	Pinned     bool       // pin: pinned (else unpinned)
 }
 
 // Departure records how a former member left the community: removed by
@@ -506,13 +515,14 @@ func (s *State) checkJoin(o *Op, b *JoinBody, role Role) error {
 // mutate applies control op o, which check accepted.
 func (s *State) mutate(o *Op, body any) {
 	id := o.ID()
-	audit := func(kind Kind, target PublicKey, object ID, detail string, t int64) {
-		s.Audit = append(s.Audit, AuditEntry{Op: id, Kind: kind, Actor: o.Author, Target: target, Object: object, Detail: detail, Time: t})
+	audit := func(e AuditEntry) {
+		e.Op, e.Kind, e.Actor = id, o.Kind, o.Author
+		s.Audit = append(s.Audit, e)
 	}
 	switch b := body.(type) {
 	case *InviteBody:
 		s.Invites[id] = &Invite{ID: id, By: o.Author, Body: *b}
-		audit(o.Kind, PublicKey{}, id, fmt.Sprintf("expires %d, max uses %d", b.Expires, b.MaxUses), b.Time)
+		audit(AuditEntry{Object: id, Detail: fmt.Sprintf("expires %d, max uses %d", b.Expires, b.MaxUses), Expires: b.Expires, MaxUses: b.MaxUses, Time: b.Time})
 	case *JoinBody:
 		inv := s.Invites[idOf(b.Invite)]
 		inv.Uses++
@@ -533,20 +543,20 @@ func (s *State) mutate(o *Op, body any) {
 	case *GroupCreateBody:
 		g := &Group{ID: id, Name: b.Name, Description: b.Description, Policy: b.Policy, Creator: o.Author,
 			Members: map[PublicKey]ID{}, Requests: map[PublicKey]*Request{}}
-		g.Suggested = s.Role(o.Author) < RoleAdmin && !s.MembersCreateGroups
+		g.Suggested = s.Suggests(o.Author)
 		if !g.Everyone() {
 			g.Members[o.Author] = id
 		}
 		s.Groups[id] = g
 		if !g.Suggested && s.Role(o.Author) >= RoleAdmin {
-			audit(o.Kind, PublicKey{}, id, b.Name, b.Time)
+			audit(AuditEntry{Object: id, Detail: b.Name, Name: b.Name, Time: b.Time})
 		}
 	case *SettingsBody:
 		s.Name, s.Description, s.JoinPolicy, s.MembersCreateGroups, s.HideHistory = b.Name, b.Description, b.JoinPolicy, b.MembersCreateGroups, b.HideHistory
-		audit(o.Kind, PublicKey{}, ZeroID, fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), b.Time)
+		audit(AuditEntry{Detail: fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), Name: b.Name, JoinPolicy: b.JoinPolicy, Time: b.Time})
 	case *DeactivateBody:
 		s.Deactivated = true
-		audit(o.Kind, PublicKey{}, ZeroID, "", b.Time)
+		audit(AuditEntry{Time: b.Time})
 	case *DecideBody:
 		k := keyOf(b.Member)
 		req := s.Requests[k]
@@ -554,9 +564,9 @@ func (s *State) mutate(o *Op, body any) {
 		if b.Approve {
 			s.Members[k] = &Member{Key: k, Name: req.Name, Role: RoleMember, Since: id, RoleBy: id, Joined: b.Time}
 			delete(s.Departed, k)
-			audit(o.Kind, k, ZeroID, "approved", b.Time)
+			audit(AuditEntry{Target: k, Detail: "approved", Approved: true, Time: b.Time})
 		} else {
-			audit(o.Kind, k, ZeroID, "denied", b.Time)
+			audit(AuditEntry{Target: k, Detail: "denied", Time: b.Time})
 		}
 	case *AddBody:
 		k := keyOf(b.Member)
@@ -564,14 +574,14 @@ func (s *State) mutate(o *Op, body any) {
 		s.Names[k] = b.Name
 		s.Members[k] = &Member{Key: k, Name: b.Name, Role: b.Role, Since: id, RoleBy: id, Joined: b.Time}
 		delete(s.Departed, k)
-		audit(o.Kind, k, ZeroID, b.Role.String(), b.Time)
+		audit(AuditEntry{Target: k, Detail: b.Role.String(), Role: b.Role, Time: b.Time})
 	case *RemoveBody:
 		k := keyOf(b.Member)
 		s.expose(k, o.Author)
 		s.removeMember(k)
 		s.lapse(k, RoleNone, o)
 		s.Departed[k] = &Departure{Op: id, By: o.Author, Time: b.Time}
-		audit(o.Kind, k, ZeroID, "", b.Time)
+		audit(AuditEntry{Target: k, Time: b.Time})
 	case *LeaveBody:
 		s.expose(o.Author, o.Author)
 		s.removeMember(o.Author)
@@ -582,11 +592,11 @@ func (s *State) mutate(o *Op, body any) {
 		m := s.Members[k]
 		m.Role, m.RoleBy = b.Role, id
 		s.lapse(k, b.Role, o)
-		audit(o.Kind, k, ZeroID, b.Role.String(), b.Time)
+		audit(AuditEntry{Target: k, Detail: b.Role.String(), Role: b.Role, Time: b.Time})
 	case *InviteRevokeBody:
 		s.Invites[idOf(b.Invite)].Revoked = true
 		s.Invites[idOf(b.Invite)].end(o)
-		audit(o.Kind, PublicKey{}, idOf(b.Invite), "", b.Time)
+		audit(AuditEntry{Object: idOf(b.Invite), Time: b.Time})
 	case *GroupUpdateBody:
 		g := s.Groups[idOf(b.Group)]
 		g.Name, g.Description = b.Name, b.Description
@@ -600,7 +610,7 @@ func (s *State) mutate(o *Op, body any) {
 		if b.Approve {
 			g.Suggested = false
 		}
-		audit(o.Kind, PublicKey{}, g.ID, b.Name, b.Time)
+		audit(AuditEntry{Object: g.ID, Detail: b.Name, Name: b.Name, Time: b.Time})
 	case *GroupJoinBody:
 		g := s.Groups[idOf(b.Group)]
 		if g.Policy == PolicyApproval {
@@ -619,7 +629,7 @@ func (s *State) mutate(o *Op, body any) {
 			g.Members[k] = id
 			detail = "approved"
 		}
-		audit(o.Kind, k, g.ID, detail, b.Time)
+		audit(AuditEntry{Target: k, Object: g.ID, Detail: detail, Approved: b.Approve, Time: b.Time})
 	}
 }
 

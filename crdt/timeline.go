@@ -18,8 +18,8 @@ type Timeline struct {
 type Entry struct {
 	Op   *Op
 	Body any // *MessageBody, *ReactionBody, …
-	// Hidden is nil for an op that stands, and wraps ErrHidden with the
-	// reason for one a removal has since invalidated.
+	// Hidden is nil for an op that stands, and a *Hidden (an ErrHidden)
+	// saying why for one a removal has since invalidated.
 	Hidden error
 }
 

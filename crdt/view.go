@@ -20,8 +20,8 @@ type Post struct {
 	Deleted  bool
 	// DeletedBy is who deleted it: the author, or an admin.
 	DeletedBy PublicKey
-	// Hidden is set (wrapping ErrHidden) when a removal invalidated the
-	// post; Text is then empty.
+	// Hidden is set (a *Hidden, an ErrHidden) when a removal invalidated
+	// the post; Text is then empty.
 	Hidden    error
 	Pinned    bool
 	Reactions []Reaction
@@ -420,7 +420,7 @@ func (c *Community) Audit() []AuditEntry {
 				if b.On {
 					detail = "pinned"
 				}
-				out = append(out, AuditEntry{Op: o.ID(), Kind: o.Kind, Actor: o.Author, Object: idOf(b.Target), Detail: detail, Time: b.Time})
+				out = append(out, AuditEntry{Op: o.ID(), Kind: o.Kind, Actor: o.Author, Object: idOf(b.Target), Detail: detail, Pinned: b.On, Time: b.Time})
 			}
 		}
 	}

@@ -2,12 +2,16 @@ package node
 
 import (
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
+
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -158,6 +162,131 @@ func TestInviteManager(t *testing.T) {
 		}
 		if err := b.RevokeInvite(ctx, comm.ID, onceInfo.ID); !errors.Is(err, crdt.ErrUnauthorized) {
 			t.Fatalf("a member revoking an invite: %v", err)
+		}
+	})
+}
+
+// TestCapabilityFlags: the node fills what the local member may do from
+// crdt's judge — an admin may not make a co-leader nor act on an owner, an
+// owner may not change another owner, members neither invite nor pin.
+func TestCapabilityFlags(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, c, comm := ownerAndMember(t)
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.SetRole(ctx, comm.ID, b.Self().PeerID, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		role := func(n *testNode) string {
+			for _, cm := range n.Communities() {
+				if cm.ID == comm.ID {
+					return cm.Role
+				}
+			}
+			return ""
+		}
+		waitFor(t, b.Node, "b to be an admin", func() bool { return role(b) == "admin" })
+		waitFor(t, c.Node, "c to see b as admin", func() bool {
+			ms, _ := c.Members(comm.ID)
+			return len(ms) == 3 && ms[1].Role == "admin"
+		})
+		may := func(n *testNode) map[string]string {
+			ms, err := n.Members(comm.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]string{}
+			for _, m := range ms {
+				out[m.Name] = fmt.Sprintf("remove=%v grant=%v", m.CanRemove, m.Grantable)
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			n    *testNode
+			want map[string]string
+		}{
+			{a, map[string]string{"Olivia": "remove=false grant=[]", "Ben": "remove=true grant=[member owner]", "Chloe": "remove=true grant=[admin owner]"}},
+			{b, map[string]string{"Olivia": "remove=false grant=[]", "Ben": "remove=true grant=[member]", "Chloe": "remove=true grant=[admin]"}},
+			{c, map[string]string{"Olivia": "remove=false grant=[]", "Ben": "remove=false grant=[]", "Chloe": "remove=false grant=[]"}},
+		} {
+			if got := may(tc.n); !maps.Equal(got, tc.want) {
+				t.Errorf("%s may: %v, want %v", tc.n.Self().Name, got, tc.want)
+			}
+		}
+		if err := a.SetRole(ctx, comm.ID, c.Self().PeerID, "owner"); err != nil {
+			t.Fatal(err)
+		}
+		if got := may(a)["Chloe"]; got != "remove=false grant=[]" {
+			t.Errorf("an owner may do to another owner: %s", got)
+		}
+		// The audit's details are typed: the roles given.
+		es, err := a.Audit(comm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var roles []string
+		for _, e := range es {
+			if e.Action == "member.role" {
+				roles = append(roles, e.TargetName+" "+e.Role)
+			}
+		}
+		if want := []string{"Ben admin", "Chloe owner"}; !slices.Equal(roles, want) {
+			t.Errorf("audited roles %q, want %q", roles, want)
+		}
+		for _, tc := range []struct {
+			n    *testNode
+			want string
+		}{
+			{b, "invite=true settings=true joins=true groups=true suggests=false editGroups=true audit=true"},
+			{c, "invite=true settings=true joins=true groups=true suggests=false editGroups=true audit=true"},
+		} {
+			waitFor(t, tc.n.Node, "roles to settle", func() bool { return role(c) == "owner" })
+			var cm api.Community
+			for _, x := range tc.n.Communities() {
+				cm = x
+			}
+			got := fmt.Sprintf("invite=%v settings=%v joins=%v groups=%v suggests=%v editGroups=%v audit=%v",
+				cm.CanInvite, cm.CanEditSettings, cm.CanDecideJoins, cm.CanCreateGroups, cm.CreateSuggests, cm.CanEditGroups, cm.CanSeeAudit)
+			if got != tc.want {
+				t.Errorf("%s: %s, want %s", tc.n.Self().Name, got, tc.want)
+			}
+		}
+		if err := a.SetRole(ctx, comm.ID, b.Self().PeerID, "member"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b.Node, "b to be a member again", func() bool { return role(b) == "member" })
+		var cm api.Community
+		for _, x := range b.Communities() {
+			cm = x
+		}
+		if cm.CanInvite || cm.CanEditSettings || cm.CanDecideJoins || !cm.CanCreateGroups || !cm.CreateSuggests || cm.CanEditGroups || cm.CanSeeAudit {
+			t.Errorf("a member's community flags: %+v", cm)
+		}
+		gs, err := b.Groups(comm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gs {
+			got := fmt.Sprintf("post=%v react=%v pin=%v moderate=%v edit=%v", g.CanPost, g.CanReact, g.CanPin, g.CanModerate, g.CanEdit)
+			want := "post=true react=true pin=false moderate=false edit=false"
+			if g.Kind == api.GroupAnnouncement {
+				want = "post=false react=true pin=false moderate=false edit=false"
+			}
+			if got != want {
+				t.Errorf("a member in %s: %s, want %s", g.Name, got, want)
+			}
+		}
+		gs, _ = a.Groups(comm.ID)
+		for _, g := range gs {
+			if !g.CanPost || !g.CanPin || !g.CanModerate || !g.CanEdit || g.CanApprove {
+				t.Errorf("the owner in %s: %+v", g.Name, g)
+			}
 		}
 	})
 }

@@ -34,9 +34,10 @@ func (n *Node) Groups(cid crdt.ID) ([]api.Group, error) {
 				kind = api.GroupAnnouncement
 			}
 			joined := role != crdt.RoleNone && g.Has(self)
-			canPost := joined && !g.Archived && !g.Suggested && !st.Deactivated && (!g.Announcement || role >= crdt.RoleAdmin)
-			out = append(out, api.Group{ID: g.ID, Name: g.Name, Kind: kind, Description: g.Description, Policy: g.Policy.String(),
-				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, CanPost: canPost, Members: groupSize(st, g)})
+			ag := api.Group{ID: g.ID, Name: g.Name, Kind: kind, Description: g.Description, Policy: g.Policy.String(),
+				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, Members: groupSize(st, g)}
+			ag.FillPermits(st, self)
+			out = append(out, ag)
 			var gc *tally
 			if joined {
 				t := n.counts(c, g.ID)
@@ -284,7 +285,7 @@ func (n *Node) RemoveMember(ctx context.Context, cid crdt.ID, peerID string) err
 	var logs []crdt.ID
 	err = n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
-		if st.Role(n.selfKey()) < crdt.RoleAdmin || st.Role(k) == crdt.RoleOwner {
+		if !st.Permits(n.selfKey(), crdt.Action{Kind: crdt.KindRemove, Member: k}) {
 			return nil // the removal below says why not
 		}
 		logs = append(logs, crdt.ZeroID)
@@ -339,7 +340,15 @@ func (n *Node) Audit(cid crdt.ID) ([]api.AuditEntry, error) {
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		for _, a := range c.Audit() {
-			e := api.AuditEntry{Op: a.Op, Action: a.Kind.String(), Actor: peerOf(a.Actor), ActorName: nameOf(st, a.Actor), Detail: a.Detail, Time: time.UnixMilli(a.Time)}
+			e := api.AuditEntry{Op: a.Op, Action: a.Kind.String(), Actor: peerOf(a.Actor), ActorName: nameOf(st, a.Actor), Detail: a.Detail, Time: time.UnixMilli(a.Time),
+				Approved: a.Approved, Name: a.Name, MaxUses: int(a.MaxUses), Pinned: a.Pinned}
+			if a.Role != crdt.RoleNone {
+				e.Role = a.Role.String()
+			}
+			if a.Expires != 0 {
+				t := time.Unix(a.Expires, 0)
+				e.Expires = &t
+			}
 			if a.Target != (crdt.PublicKey{}) {
 				e.Target, e.TargetName = peerOf(a.Target), nameOf(st, a.Target)
 			}

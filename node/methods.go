@@ -132,6 +132,7 @@ func (n *Node) community(cid crdt.ID) (api.Community, error) {
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		out = api.Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String()}
+		out.FillPermits(st, self)
 		if d := departed(st, self); d != nil {
 			out.Removed, out.RemovedBy, out.Left, out.JoinUndone = d.by != "", d.by, d.by == "" && !d.undone, d.undone
 		}
@@ -177,17 +178,32 @@ func (n *Node) Communities() []api.Community {
 // each by name.
 func (n *Node) Members(cid crdt.ID) ([]api.Member, error) {
 	var raw []*crdt.Member
+	var may map[crdt.PublicKey]api.Member
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		raw = membersOf(c.State(), nil)
+		may = memberPerms(c.State(), n.selfKey(), raw)
 		return nil
 	})
-	return n.memberList(raw), err
+	return n.memberList(raw, may), err
+}
+
+// memberPerms holds, for each of members, what self may do to it
+// (api.Member's CanRemove and Grantable).
+func memberPerms(st *crdt.State, self crdt.PublicKey, members []*crdt.Member) map[crdt.PublicKey]api.Member {
+	out := make(map[crdt.PublicKey]api.Member, len(members))
+	for _, m := range members {
+		var am api.Member
+		am.FillPermits(st, self, m.Key)
+		out[m.Key] = am
+	}
+	return out
 }
 
 // GroupMembers lists a group's members like Members: everyone in the
 // community for the announcement group and groups open to everyone.
 func (n *Node) GroupMembers(cid, gid crdt.ID) ([]api.Member, error) {
 	var raw []*crdt.Member
+	var may map[crdt.PublicKey]api.Member
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		g, ok := st.Groups[gid]
@@ -195,9 +211,10 @@ func (n *Node) GroupMembers(cid, gid crdt.ID) ([]api.Member, error) {
 			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
 		raw = membersOf(st, g)
+		may = memberPerms(st, n.selfKey(), raw)
 		return nil
 	})
-	return n.memberList(raw), err
+	return n.memberList(raw, may), err
 }
 
 // membersOf copies the community's members, or those of group g.
@@ -213,8 +230,8 @@ func membersOf(st *crdt.State, g *crdt.Group) []*crdt.Member {
 }
 
 // memberList sorts members (owners, admins, members, each by name) and
-// describes them.
-func (n *Node) memberList(raw []*crdt.Member) []api.Member {
+// describes them, with what the local member may do to each (may).
+func (n *Node) memberList(raw []*crdt.Member, may map[crdt.PublicKey]api.Member) []api.Member {
 	slices.SortFunc(raw, func(a, b *crdt.Member) int {
 		if a.Role != b.Role {
 			return int(b.Role) - int(a.Role)
@@ -231,7 +248,8 @@ func (n *Node) memberList(raw []*crdt.Member) []api.Member {
 	safety := n.safetyNumbers(keys)
 	out := make([]api.Member, 0, len(raw))
 	for i, m := range raw {
-		out = append(out, api.Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: safety[i], Online: n.online(m.Key)})
+		out = append(out, api.Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: safety[i], Online: n.online(m.Key),
+			CanRemove: may[m.Key].CanRemove, Grantable: may[m.Key].Grantable})
 	}
 	return out
 }

@@ -276,9 +276,7 @@ func messageOf(nm *namer, self crdt.PublicKey, p *crdt.Post) api.Message {
 	if p.Deleted {
 		m.DeletedBy = nm.name(p.DeletedBy)
 	}
-	if p.Hidden != nil {
-		m.Hidden = strings.TrimPrefix(p.Hidden.Error(), crdt.ErrHidden.Error()+": ")
-	}
+	m.Hidden, m.HiddenCause = api.HiddenOf(p.Hidden)
 	for _, r := range p.Reactions {
 		rr := api.Reaction{Emoji: r.Emoji, Count: len(r.By)}
 		for _, k := range r.By {

@@ -38,7 +38,7 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 	if live && g.CanPost {
 		items = append(items, fyne.NewMenuItem("Reply", func() { c.startReply(m) }))
 	}
-	if live && g.Joined && !g.Archived {
+	if live && g.CanReact {
 		var emoji []*fyne.MenuItem
 		for _, e := range quickReactions[:8] {
 			emoji = append(emoji, fyne.NewMenuItem(e, func() { c.react(m, e, true) }))
@@ -53,7 +53,7 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 	if live && m.Text != "" {
 		items = append(items, fyne.NewMenuItem("Copy text", func() { c.a.clipboard().SetContent(m.Text) }))
 	}
-	if live && c.a.isAdmin() && g.Joined && !g.Archived {
+	if live && g.CanPin {
 		if m.Pinned {
 			items = append(items, fyne.NewMenuItem("Unpin", func() { c.pin(m, false) }))
 		} else {
@@ -63,7 +63,7 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 	if len(m.Reactions) > 0 {
 		items = append(items, fyne.NewMenuItem("Who reacted", func() { c.showReactions(m) }))
 	}
-	if !m.Deleted && m.Hidden == "" && (m.Mine || c.a.isAdmin()) && g.Joined {
+	if live && (m.Mine && g.CanPost || g.CanModerate) {
 		del := fyne.NewMenuItem("Delete for everyone", func() { c.confirmDelete(m) })
 		del.Icon = theme.DeleteIcon()
 		items = append(items, fyne.NewMenuItemSeparator(), del)

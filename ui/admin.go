@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,15 +66,16 @@ func (a *App) openDialogs() []*dlg {
 	return append([]*dlg(nil), a.dialogs...)
 }
 
-// roleIn is the local member's role in community cid: "owner", "admin",
-// "member", or "" when the app does not know the community.
-func (a *App) roleIn(cid crdt.ID) string {
+// communityInfo is community cid's summary as the backend last listed it,
+// with what the local member may do there; the zero Community (which
+// permits nothing) when the app does not know it.
+func (a *App) communityInfo(cid crdt.ID) api.Community {
 	for _, c := range a.communities {
 		if c.ID == cid {
-			return c.Role
+			return c
 		}
 	}
-	return ""
+	return api.Community{}
 }
 
 // communityName is community cid's name, as the rail shows it.
@@ -84,38 +86,6 @@ func (a *App) communityName(cid crdt.ID) string {
 		}
 	}
 	return "the community"
-}
-
-// isAdminRole reports whether role may administer a community.
-func isAdminRole(role string) bool { return role == "admin" || role == "owner" }
-
-// rank orders roles as the community rules do: owner > admin > member.
-func rank(role string) int {
-	switch role {
-	case "owner":
-		return 3
-	case "admin":
-		return 2
-	case "member":
-		return 1
-	}
-	return 0
-}
-
-// mayChangeRole reports whether an actor of role actor may give a member
-// of role target the role to, following crdt's rules: nobody changes an
-// owner's role, nobody grants above their own rank, and changing an
-// admin's role or granting admin takes an admin.
-func mayChangeRole(actor, target, to string) bool {
-	return target != "owner" && target != to && rank(to) <= rank(actor) &&
-		max(rank("admin"), rank(target), rank(to)) <= rank(actor)
-}
-
-// mayRemove reports whether an actor of role actor may remove a member of
-// role target: admins remove members and other admins, nobody removes an
-// owner.
-func mayRemove(actor, target string) bool {
-	return target != "owner" && rank(target) > 0 && max(rank("admin"), rank(target)) <= rank(actor)
 }
 
 // run is a.act for a dialog: one backend write off the UI goroutine, with
@@ -308,7 +278,7 @@ func (a *App) showMembers(cid crdt.ID) {
 		withMinHeight(container.NewStack(v.list, container.NewCenter(v.empty)), membersListHeight))
 	closeBtn := widget.NewButton("Close", d.hide)
 	buttons := []fyne.CanvasObject{closeBtn}
-	if isAdminRole(a.roleIn(cid)) {
+	if a.communityInfo(cid).CanInvite {
 		v.invite = widget.NewButtonWithIcon("Invite people", theme.ContentAddIcon(), func() { a.showInviteManager(cid) })
 		v.invite.Importance = widget.HighImportance
 		buttons = append(buttons, v.invite)
@@ -462,7 +432,7 @@ func (v *membersView) bind(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	r.name.SetText(name)
 	r.role.SetText(roleTag(m.Role))
-	r.role.Hidden = m.Role != "owner" && m.Role != "admin"
+	r.role.Hidden = !hasRoleTag(m.Role)
 	r.safety.Segments[0].(*widget.TextSegment).Text = safetyText(m.SafetyNumber)
 	r.safety.Refresh()
 	r.avatar.set(m.Name, m.PeerID, m.Online)
@@ -502,27 +472,25 @@ func normalize(q string) string { return strings.ToLower(strings.TrimSpace(q)) }
 // ignoring case.
 func containsFold(s, q string) bool { return strings.Contains(strings.ToLower(s), q) }
 
-// memberActions are what the local member may do to member m, following
-// the community rules: leaders (owners) promote members to admin or co-leader,
-// dismiss admins and remove members and admins; admins promote members to
-// admin, dismiss other admins and remove members and admins; nobody acts
-// on an owner or on themselves. Each action asks first.
+// memberActions are what the local member may do to member m: exactly
+// what the backend says it may (m.Grantable, m.CanRemove), which is what
+// the community rules allow. The member's own row offers nothing (one
+// leaves a community from its menu). Each action asks first.
 func (a *App) memberActions(cid crdt.ID, m api.Member) []*fyne.MenuItem {
-	me := a.roleIn(cid)
-	if m.PeerID == a.self.PeerID || !isAdminRole(me) {
+	if m.PeerID == a.self.PeerID {
 		return nil
 	}
 	var items []*fyne.MenuItem
-	if mayChangeRole(me, m.Role, "admin") && m.Role == "member" {
+	if slices.Contains(m.Grantable, "admin") {
 		items = append(items, fyne.NewMenuItem("Make admin", func() { a.confirmRole(cid, m, "admin") }))
 	}
-	if mayChangeRole(me, m.Role, "owner") {
+	if slices.Contains(m.Grantable, "owner") {
 		items = append(items, fyne.NewMenuItem("Make co-leader", func() { a.confirmRole(cid, m, "owner") }))
 	}
-	if mayChangeRole(me, m.Role, "member") {
+	if slices.Contains(m.Grantable, "member") {
 		items = append(items, fyne.NewMenuItem("Dismiss as admin", func() { a.confirmRole(cid, m, "member") }))
 	}
-	if mayRemove(me, m.Role) {
+	if m.CanRemove {
 		remove := fyne.NewMenuItem("Remove from "+a.communityName(cid), func() { a.confirmRemove(cid, m) })
 		remove.Icon = theme.DeleteIcon()
 		if len(items) > 0 {

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -118,7 +117,7 @@ func auditSentence(e api.AuditEntry, groups map[crdt.ID]string, when func(time.T
 	case "member.remove":
 		return actor + " removed " + target
 	case "member.role":
-		switch e.Detail {
+		switch e.Role {
 		case "owner":
 			return actor + " made " + target + " a co-leader"
 		case "admin":
@@ -128,7 +127,7 @@ func auditSentence(e api.AuditEntry, groups map[crdt.ID]string, when func(time.T
 		}
 		return actor + " changed " + target + "'s role"
 	case "member.add":
-		switch e.Detail {
+		switch e.Role {
 		case "owner":
 			return actor + " added " + target + " as a co-leader"
 		case "admin":
@@ -136,17 +135,17 @@ func auditSentence(e api.AuditEntry, groups map[crdt.ID]string, when func(time.T
 		}
 		return actor + " added " + target
 	case "join.decide":
-		if e.Detail == "denied" {
+		if !e.Approved {
 			return actor + " turned down " + target + "'s request to join"
 		}
 		return actor + " approved " + target + "'s request to join"
 	case "group.decide":
-		if e.Detail == "denied" {
+		if !e.Approved {
 			return actor + " turned down " + target + "'s request to join " + group
 		}
 		return actor + " let " + target + " into " + group
 	case "invite":
-		return actor + " created an invite link" + inviteLimits(e.Detail, when)
+		return actor + " created an invite link" + inviteLimits(e, when)
 	case "invite.revoke":
 		return actor + " revoked an invite link"
 	case "settings":
@@ -154,13 +153,13 @@ func auditSentence(e api.AuditEntry, groups map[crdt.ID]string, when func(time.T
 	case "deactivate":
 		return actor + " closed the community for good"
 	case "group.create":
-		if e.Detail != "" {
-			return actor + " created the group " + e.Detail
+		if e.Name != "" {
+			return actor + " created the group " + e.Name
 		}
 		return actor + " created " + group
 	case "group.update":
-		if e.Detail != "" {
-			return actor + " changed the group " + e.Detail
+		if e.Name != "" {
+			return actor + " changed the group " + e.Name
 		}
 		return actor + " changed " + group
 	case "delete":
@@ -174,10 +173,10 @@ func auditSentence(e api.AuditEntry, groups map[crdt.ID]string, when func(time.T
 		}
 		return actor + " closed a poll"
 	case "pin":
-		if e.Detail == "unpinned" {
-			return actor + " unpinned a message"
+		if e.Pinned {
+			return actor + " pinned a message"
 		}
-		return actor + " pinned a message"
+		return actor + " unpinned a message"
 	}
 	s := actor + " did “" + e.Action + "”"
 	if e.TargetName != "" {
@@ -186,21 +185,15 @@ func auditSentence(e api.AuditEntry, groups map[crdt.ID]string, when func(time.T
 	return s
 }
 
-// inviteLimits words an invite's audit detail ("expires <unix seconds>,
-// max uses <n>") as " (works until Dec 2, 09:30, for up to 3 people)", or
-// "" when it says something else.
-func inviteLimits(detail string, when func(time.Time) string) string {
-	var expires int64
-	var uses int
-	if _, err := fmt.Sscanf(detail, "expires %d, max uses %d", &expires, &uses); err != nil {
-		return ""
-	}
+// inviteLimits words an invite's audit entry's limits as " (works until
+// Dec 2, 09:30, for up to 3 people)".
+func inviteLimits(e api.AuditEntry, when func(time.Time) string) string {
 	var parts []string
-	if expires != 0 {
-		parts = append(parts, "works until "+when(time.Unix(expires, 0)))
+	if e.Expires != nil {
+		parts = append(parts, "works until "+when(*e.Expires))
 	}
-	if uses > 0 {
-		parts = append(parts, "for up to "+people(uses))
+	if e.MaxUses > 0 {
+		parts = append(parts, "for up to "+people(e.MaxUses))
 	}
 	if len(parts) == 0 {
 		return " (no expiry, no limit)"

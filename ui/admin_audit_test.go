@@ -70,39 +70,53 @@ func TestAuditSentences(t *testing.T) {
 	gid := crdt.ID{7}
 	groups := map[crdt.ID]string{gid: "Training"}
 	when := func(tm time.Time) string { return tm.UTC().Format("Jan 2, 15:04") }
-	e := func(action, target, detail string, object *crdt.ID) api.AuditEntry {
-		return api.AuditEntry{Action: action, ActorName: "Olivia", TargetName: target, Detail: detail, Object: object}
+	e := func(action, target string, object *crdt.ID, typed ...func(*api.AuditEntry)) api.AuditEntry {
+		out := api.AuditEntry{Action: action, ActorName: "Olivia", TargetName: target, Object: object}
+		for _, f := range typed {
+			f(&out)
+		}
+		return out
+	}
+	role := func(r string) func(*api.AuditEntry) { return func(e *api.AuditEntry) { e.Role = r } }
+	approved := func(e *api.AuditEntry) { e.Approved = true }
+	name := func(n string) func(*api.AuditEntry) { return func(e *api.AuditEntry) { e.Name = n } }
+	pinned := func(e *api.AuditEntry) { e.Pinned = true }
+	limits := func(expires int64, uses int) func(*api.AuditEntry) {
+		return func(e *api.AuditEntry) {
+			t := time.Unix(expires, 0)
+			e.Expires, e.MaxUses = &t, uses
+		}
 	}
 	for _, tc := range []struct {
 		e    api.AuditEntry
 		want string
 	}{
-		{e("member.remove", "Ben", "", nil), "Olivia removed Ben"},
-		{e("member.role", "Chloe", "admin", nil), "Olivia promoted Chloe to admin"},
-		{e("member.role", "Chloe", "owner", nil), "Olivia made Chloe a co-leader"},
-		{e("member.role", "Chloe", "member", nil), "Olivia dismissed Chloe as admin"},
-		{e("member.add", "Dev", "member", nil), "Olivia added Dev"},
-		{e("member.add", "Dev", "admin", nil), "Olivia added Dev as an admin"},
-		{e("join.decide", "Dev", "approved", nil), "Olivia approved Dev's request to join"},
-		{e("join.decide", "Dev", "denied", nil), "Olivia turned down Dev's request to join"},
-		{e("group.decide", "Ben", "approved", &gid), "Olivia let Ben into Training"},
-		{e("group.decide", "Ben", "denied", &gid), "Olivia turned down Ben's request to join Training"},
-		{e("invite", "", "expires 1764666600, max uses 3", nil), "Olivia created an invite link (works until Dec 2, 09:10, for up to 3 people)"},
-		{e("invite", "", "expires 0, max uses 0", nil), "Olivia created an invite link (no expiry, no limit)"},
-		{e("invite.revoke", "", "", nil), "Olivia revoked an invite link"},
-		{e("settings", "", `name "Glow Team", join by link`, nil), "Olivia changed the community settings"},
-		{e("deactivate", "", "", nil), "Olivia closed the community for good"},
-		{e("group.create", "", "Training", &gid), "Olivia created the group Training"},
-		{e("group.update", "", "Training videos", &gid), "Olivia changed the group Training videos"},
-		{e("delete", "Ben", "", nil), "Olivia deleted a message by Ben"},
-		{e("poll.close", "Ben", "", nil), "Olivia closed a poll by Ben"},
-		{e("pin", "", "pinned", nil), "Olivia pinned a message"},
-		{e("pin", "", "unpinned", nil), "Olivia unpinned a message"},
-		{e("kind(42)", "Ben", "", nil), "Olivia did “kind(42)” to Ben"},
+		{e("member.remove", "Ben", nil), "Olivia removed Ben"},
+		{e("member.role", "Chloe", nil, role("admin")), "Olivia promoted Chloe to admin"},
+		{e("member.role", "Chloe", nil, role("owner")), "Olivia made Chloe a co-leader"},
+		{e("member.role", "Chloe", nil, role("member")), "Olivia dismissed Chloe as admin"},
+		{e("member.add", "Dev", nil, role("member")), "Olivia added Dev"},
+		{e("member.add", "Dev", nil, role("admin")), "Olivia added Dev as an admin"},
+		{e("join.decide", "Dev", nil, approved), "Olivia approved Dev's request to join"},
+		{e("join.decide", "Dev", nil), "Olivia turned down Dev's request to join"},
+		{e("group.decide", "Ben", &gid, approved), "Olivia let Ben into Training"},
+		{e("group.decide", "Ben", &gid), "Olivia turned down Ben's request to join Training"},
+		{e("invite", "", nil, limits(1764666600, 3)), "Olivia created an invite link (works until Dec 2, 09:10, for up to 3 people)"},
+		{e("invite", "", nil), "Olivia created an invite link (no expiry, no limit)"},
+		{e("invite.revoke", "", nil), "Olivia revoked an invite link"},
+		{e("settings", "", nil, name("Glow Team")), "Olivia changed the community settings"},
+		{e("deactivate", "", nil), "Olivia closed the community for good"},
+		{e("group.create", "", &gid, name("Training")), "Olivia created the group Training"},
+		{e("group.update", "", &gid, name("Training videos")), "Olivia changed the group Training videos"},
+		{e("delete", "Ben", nil), "Olivia deleted a message by Ben"},
+		{e("poll.close", "Ben", nil), "Olivia closed a poll by Ben"},
+		{e("pin", "", nil, pinned), "Olivia pinned a message"},
+		{e("pin", "", nil), "Olivia unpinned a message"},
+		{e("kind(42)", "Ben", nil), "Olivia did “kind(42)” to Ben"},
 		{api.AuditEntry{Action: "member.remove"}, "An admin removed someone"},
 	} {
 		if got := auditSentence(tc.e, groups, when); got != tc.want {
-			t.Errorf("%s %s: %q, want %q", tc.e.Action, tc.e.Detail, got, tc.want)
+			t.Errorf("%s %+v: %q, want %q", tc.e.Action, tc.e, got, tc.want)
 		}
 	}
 	// Every kind crdt knows that the audit log can list has its sentence.
@@ -111,7 +125,7 @@ func TestAuditSentences(t *testing.T) {
 		crdt.KindInviteRevoke: true, crdt.KindGroupUpdate: true, crdt.KindGroupDecide: true, crdt.KindDelete: true,
 		crdt.KindPollClose: true, crdt.KindPin: true}
 	for k := range audited {
-		if got := auditSentence(e(k.String(), "Ben", "", nil), groups, when); strings.Contains(got, "did “") {
+		if got := auditSentence(e(k.String(), "Ben", nil), groups, when); strings.Contains(got, "did “") {
 			t.Errorf("kind %s has no sentence: %q", k, got)
 		}
 	}
@@ -125,7 +139,7 @@ func TestAuditEventsAndFailure(t *testing.T) {
 	if !v.empty.Visible() || len(v.lines) != 0 {
 		t.Fatalf("empty log shows %q", v.lines)
 	}
-	h.f.addAudit(c.ID, api.AuditEntry{Action: "pin", ActorName: "Chloe", Detail: "pinned", Time: h.a.now().Add(time.Minute)})
+	h.f.addAudit(c.ID, api.AuditEntry{Action: "pin", ActorName: "Chloe", Pinned: true, Time: h.a.now().Add(time.Minute)})
 	h.drain()
 	if len(v.lines) != 1 || v.lines[0] != "Nov 25, 09:31 — Chloe pinned a message" || v.empty.Visible() {
 		t.Fatalf("log %q", v.lines)

@@ -54,7 +54,7 @@ type settingsView struct {
 // policy, who creates groups, and history for newcomers (admins).
 func (a *App) showCommunitySettings(cid crdt.ID) {
 	community := a.communityName(cid)
-	if !isAdminRole(a.roleIn(cid)) {
+	if !a.communityInfo(cid).CanEditSettings {
 		a.showErrorText("Only admins change the settings", "Ask an admin of "+community+" to change its name, description or who can join.")
 		return
 	}

@@ -545,13 +545,6 @@ func (a *App) selected() (api.Community, api.Group) {
 	return c, g
 }
 
-// isAdmin reports whether the local member is an admin or owner of the
-// selected community.
-func (a *App) isAdmin() bool {
-	c, _ := a.selected()
-	return c.Role == "admin" || c.Role == "owner"
-}
-
 // memberIndex returns the selected community's members by peer id,
 // reading them once per change of membership.
 func (a *App) memberIndex() map[string]api.Member {

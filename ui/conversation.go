@@ -423,8 +423,8 @@ func (c *conversation) rowData(i int) rowData {
 	}
 	if m.Poll != nil {
 		g := c.openGroup
-		d.canVote = g.Joined && !g.Archived // and the poll open, which bind checks when it shows it
-		d.canClose = g.Joined && !g.Archived && (m.Mine || c.a.isAdmin())
+		d.canVote = g.CanReact // and the poll open, which bind checks when it shows it
+		d.canClose = m.Mine && g.CanPost || g.CanModerate
 	}
 	return d
 }

@@ -15,8 +15,8 @@ import (
 
 // fakeBackend is an in-memory Backend: it really keeps communities, groups,
 // members, messages, reactions, polls, invites and read state, follows the
-// community rules the screens depend on (who may post, pin, promote), and
-// emits events like a node.
+// community rules by asking crdt (fake_rules_test.go: who may post, pin,
+// promote; the capability flags), and emits events like a node.
 type fakeBackend struct {
 	mu          sync.Mutex
 	self        api.Self
@@ -194,8 +194,7 @@ func (f *fakeBackend) others(g *fakeGroup) int {
 func (f *fakeBackend) groupInfo(c *fakeCommunity, g *fakeGroup) api.Group {
 	out := g.info
 	out.Joined = c.info.Role != "none" && (g.members == nil || slices.Contains(g.members, f.self.PeerID))
-	admin := c.info.Role == "admin" || c.info.Role == "owner"
-	out.CanPost = out.Joined && !out.Archived && !out.Suggested && !c.settings.Deactivated && (out.Kind != api.GroupAnnouncement || admin)
+	out.FillPermits(f.state(c), f.selfKey())
 	out.Members = c.info.Members
 	if g.members != nil {
 		out.Members = len(g.members)
@@ -219,6 +218,7 @@ func (f *fakeBackend) groupInfo(c *fakeCommunity, g *fakeGroup) api.Group {
 func (f *fakeBackend) summary(c *fakeCommunity) api.Community {
 	out := c.info
 	out.Name, out.Description = c.settings.Name, c.settings.Description
+	out.FillPermits(f.state(c), f.selfKey())
 	out.Unread, out.Mentions = 0, 0
 	for _, g := range c.groups {
 		gi := f.groupInfo(c, g)
@@ -268,8 +268,8 @@ func (f *fakeBackend) Settings(cid crdt.ID) (api.Settings, error) {
 
 func (f *fakeBackend) UpdateSettings(_ context.Context, cid crdt.ID, s api.Settings) error {
 	return f.changeCommunity("UpdateSettings", cid, func(c *fakeCommunity) error {
-		if c.info.Role == "member" {
-			return fmt.Errorf("%w: a member may not change the settings", crdt.ErrUnauthorized)
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindSettings}); err != nil {
+			return err
 		}
 		if strings.TrimSpace(s.Name) == "" {
 			return fmt.Errorf("%w: the community name is empty", crdt.ErrInvalid)
@@ -325,11 +325,15 @@ func (f *fakeBackend) CreateGroup(_ context.Context, cid crdt.ID, name, descript
 	if policy == "" {
 		policy = "open"
 	}
+	if err := f.judge(c, crdt.Action{Kind: crdt.KindGroupCreate, Policy: fakePolicies[policy]}); err != nil {
+		f.mu.Unlock()
+		return api.Group{}, err
+	}
 	g := &fakeGroup{info: api.Group{ID: f.id(), Name: name, Description: description, Kind: api.GroupRegular, Policy: policy}}
 	if policy != "everyone" {
 		g.members = []string{f.self.PeerID}
 	}
-	g.info.Suggested = c.info.Role == "member" && !c.settings.MembersCreateGroups
+	g.info.Suggested = f.state(c).Suggests(f.selfKey())
 	c.groups = append(c.groups, g)
 	f.logAudit(c, "group.create", "", name)
 	out := f.groupInfo(c, g)
@@ -340,8 +344,8 @@ func (f *fakeBackend) CreateGroup(_ context.Context, cid crdt.ID, name, descript
 
 func (f *fakeBackend) UpdateGroup(_ context.Context, cid, gid crdt.ID, s api.GroupSettings) error {
 	return f.changeGroup("UpdateGroup", cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
-		if c.info.Role == "member" {
-			return fmt.Errorf("%w: a member may not change this group", crdt.ErrUnauthorized)
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindGroupUpdate, Group: gid, Approve: s.Approve}); err != nil {
+			return err
 		}
 		g.info.Name, g.info.Description, g.info.Policy, g.info.Archived = s.Name, s.Description, s.Policy, s.Archived
 		if s.Approve {
@@ -387,10 +391,13 @@ func (f *fakeBackend) GroupRequests(cid, gid crdt.ID) ([]api.JoinRequest, error)
 }
 
 func (f *fakeBackend) DecideGroupJoin(_ context.Context, cid, gid crdt.ID, peerID string, approve bool) error {
-	return f.changeGroup("DecideGroupJoin", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
+	return f.changeGroup("DecideGroupJoin", cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
 		i := slices.IndexFunc(g.requests, func(r api.JoinRequest) bool { return r.PeerID == peerID })
 		if i < 0 {
 			return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
+		}
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindGroupDecide, Group: gid}); err != nil {
+			return err
 		}
 		g.requests = slices.Delete(g.requests, i, i+1)
 		if approve && g.members != nil {
@@ -433,8 +440,11 @@ func (f *fakeBackend) Members(cid crdt.ID) ([]api.Member, error) {
 		return nil, errors.New("unknown community")
 	}
 	out := slices.Clone(c.members)
-	rank := map[string]int{"owner": 0, "admin": 1, "member": 2}
-	slices.SortStableFunc(out, func(a, b api.Member) int { return rank[a.Role] - rank[b.Role] })
+	slices.SortStableFunc(out, func(a, b api.Member) int { return int(fakeRoles[b.Role]) - int(fakeRoles[a.Role]) })
+	st := f.state(c)
+	for i := range out {
+		out[i].FillPermits(st, f.selfKey(), fakeKey(out[i].PeerID))
+	}
 	return out, nil
 }
 
@@ -470,8 +480,12 @@ func (f *fakeBackend) SetRole(_ context.Context, cid crdt.ID, peerID, role strin
 		if m == nil {
 			return fmt.Errorf("%s: %w", peerID, api.ErrUnknownMember)
 		}
-		if c.info.Role == "member" || (m.Role == "owner" && c.info.Role != "owner") {
-			return fmt.Errorf("%w: a %s may not change the role of a %s", crdt.ErrUnauthorized, c.info.Role, m.Role)
+		r, err := roleOf(role)
+		if err != nil {
+			return err
+		}
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindRole, Member: fakeKey(peerID), Role: r}); err != nil {
+			return err
 		}
 		m.Role = role
 		f.logAudit(c, "member.role", peerID, role)
@@ -485,8 +499,8 @@ func (f *fakeBackend) RemoveMember(_ context.Context, cid crdt.ID, peerID string
 		if m == nil {
 			return fmt.Errorf("%s: %w", peerID, api.ErrUnknownMember)
 		}
-		if c.info.Role == "member" || m.Role == "owner" {
-			return fmt.Errorf("%w: a %s may not remove a %s", crdt.ErrUnauthorized, c.info.Role, m.Role)
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindRemove, Member: fakeKey(peerID)}); err != nil {
+			return err
 		}
 		f.logAudit(c, "member.remove", peerID, "")
 		c.members = slices.DeleteFunc(c.members, func(x api.Member) bool { return x.PeerID == peerID })
@@ -521,6 +535,9 @@ func (f *fakeBackend) DecideJoin(_ context.Context, cid crdt.ID, peerID string, 
 		if i < 0 {
 			return fmt.Errorf("%w: %s has not asked to join", crdt.ErrInvalid, peerID)
 		}
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindDecide, Member: fakeKey(peerID)}); err != nil {
+			return err
+		}
 		r := c.requests[i]
 		if approve {
 			c.members = append(c.members, api.Member{PeerID: r.PeerID, Name: r.Name, Role: "member", SafetyNumber: "00000 11111 22222 33333 44444 55555"})
@@ -537,6 +554,14 @@ func (f *fakeBackend) DecideJoin(_ context.Context, cid crdt.ID, peerID string, 
 // logAudit records an admin action by the local member. Callers hold f.mu.
 func (f *fakeBackend) logAudit(c *fakeCommunity, action, target, detail string) {
 	e := api.AuditEntry{Op: f.id(), Action: action, Actor: f.self.PeerID, ActorName: f.self.Name, Detail: detail, Time: f.clock}
+	switch action { // the typed details, as the node fills them from crdt's
+	case "member.role", "member.add":
+		e.Role = detail
+	case "join.decide", "group.decide":
+		e.Approved = detail == "approved"
+	case "group.create", "group.update", "settings":
+		e.Name = detail
+	}
 	if target != "" {
 		e.Target = target
 		if m := f.member(c, target); m != nil {
@@ -568,9 +593,9 @@ func (f *fakeBackend) CreateInvite(_ context.Context, cid crdt.ID, opts api.Invi
 		return "", err
 	}
 	c := f.comm(cid)
-	if c.info.Role == "member" {
+	if err := f.judge(c, crdt.Action{Kind: crdt.KindInvite}); err != nil {
 		f.mu.Unlock()
-		return "", fmt.Errorf("%w: a member may not create invites", crdt.ErrUnauthorized)
+		return "", err
 	}
 	inv := api.InviteInfo{ID: f.id(), By: f.self.Name, Created: f.clock, MaxUses: opts.MaxUses}
 	switch {
@@ -601,6 +626,9 @@ func (f *fakeBackend) RevokeInvite(_ context.Context, cid, id crdt.ID) error {
 		i := slices.IndexFunc(c.invites, func(x api.InviteInfo) bool { return x.ID == id })
 		if i < 0 {
 			return fmt.Errorf("%w: no invite %s in this community", crdt.ErrInvalid, id.Short())
+		}
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindInviteRevoke}); err != nil {
+			return err
 		}
 		c.invites[i].Revoked = true
 		f.logAudit(c, "invite.revoke", "", "")
@@ -909,8 +937,8 @@ func (f *fakeBackend) Edit(_ context.Context, cid, gid, id crdt.ID, text string)
 
 func (f *fakeBackend) Delete(_ context.Context, cid, gid, id crdt.ID) error {
 	return f.change("Delete", cid, gid, id, func(c *fakeCommunity, _ *fakeGroup, m *api.Message) error {
-		if !m.Mine && c.info.Role == "member" {
-			return fmt.Errorf("%w: a member may delete only their own messages", crdt.ErrUnauthorized)
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindDelete, Group: gid, Others: !m.Mine}); err != nil {
+			return err
 		}
 		m.Text, m.Deleted, m.DeletedBy, m.Poll, m.Reactions = "", true, f.self.Name, nil, nil
 		return nil
@@ -919,8 +947,8 @@ func (f *fakeBackend) Delete(_ context.Context, cid, gid, id crdt.ID) error {
 
 func (f *fakeBackend) Pin(_ context.Context, cid, gid, id crdt.ID, on bool) error {
 	return f.change("Pin", cid, gid, id, func(c *fakeCommunity, g *fakeGroup, m *api.Message) error {
-		if c.info.Role == "member" {
-			return fmt.Errorf("%w: a member may not pin messages", crdt.ErrUnauthorized)
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindPin, Group: gid, Others: !m.Mine}); err != nil {
+			return err
 		}
 		g.pins = slices.DeleteFunc(g.pins, func(p crdt.ID) bool { return p == m.ID })
 		if on {
@@ -1058,8 +1086,8 @@ func (f *fakeBackend) ClosePoll(_ context.Context, cid, gid, id crdt.ID) error {
 		if m.Poll == nil {
 			return fmt.Errorf("%w: %s is not a poll", crdt.ErrInvalid, id.Short())
 		}
-		if !m.Mine && c.info.Role == "member" {
-			return fmt.Errorf("%w: only its creator or an admin may close a poll", crdt.ErrUnauthorized)
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindPollClose, Group: gid, Others: !m.Mine}); err != nil {
+			return err
 		}
 		m.Poll.Closed = true
 		return nil

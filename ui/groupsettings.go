@@ -43,13 +43,15 @@ func policyOf(label string) string {
 	return "open"
 }
 
-// policyChoices are the policies a member of role may give a group. Only
-// admins make a group everyone is in: the community rules let any member,
-// but a member should not put thousands of people in a group of theirs.
-func policyChoices(role string) []string {
+// policyChoices are the policies the local member may give a group;
+// everyone says whether a group everyone is in is one of them. Only those
+// who may change any group's policy (api.Community.CanEditGroups) make
+// one: the community rules let any member, but a member should not put
+// thousands of people in a group of theirs.
+func policyChoices(everyone bool) []string {
 	var out []string
 	for _, p := range groupPolicies {
-		if p.policy != "everyone" || isAdminRole(role) {
+		if p.policy != "everyone" || everyone {
 			out = append(out, p.label)
 		}
 	}
@@ -113,13 +115,8 @@ type createGroupView struct {
 // a suggestion; the new group opens.
 func (a *App) showCreateGroup(cid crdt.ID) {
 	community := a.communityName(cid)
-	role := a.roleIn(cid)
-	v := &createGroupView{}
-	if s, err := a.b.Settings(cid); err != nil {
-		a.log("read settings", err) // the backend decides; the wording may be off
-	} else {
-		v.suggest = !isAdminRole(role) && !s.MembersCreateGroups
-	}
+	c := a.communityInfo(cid)
+	v := &createGroupView{suggest: c.CreateSuggests}
 	title, action, what := "New group", "Create group", "Could not create the group"
 	if v.suggest {
 		title, action, what = "Suggest a group", "Suggest group", "Could not suggest the group"
@@ -131,7 +128,7 @@ func (a *App) showCreateGroup(cid crdt.ID) {
 	v.name.SetPlaceHolder("e.g. Training, Wins of the week, Product questions")
 	v.description = newDescriptionEntry(a, "What is it for? (optional)")
 	v.policyHelp = hint(policyHelp("open", community))
-	v.policy = widget.NewRadioGroup(policyChoices(role), func(label string) {
+	v.policy = widget.NewRadioGroup(policyChoices(c.CanEditGroups), func(label string) {
 		setSecondary(v.policyHelp, policyHelp(policyOf(label), community))
 		d.relayout()
 	})
@@ -211,7 +208,7 @@ func (a *App) showGroupSettings(cid, gid crdt.ID) {
 		return
 	}
 	community := a.communityName(cid)
-	if !isAdminRole(a.roleIn(cid)) {
+	if !g.CanEdit {
 		a.showErrorText("Only admins change groups", "Ask an admin of "+community+" to rename, describe or archive "+g.Name+".")
 		return
 	}
@@ -229,7 +226,7 @@ func (a *App) showGroupSettings(cid, gid crdt.ID) {
 	v.description = newDescriptionEntry(a, "What is it for? (optional)")
 	v.description.SetText(g.Description)
 	v.policyHelp = hint(policyHelp(g.Policy, community))
-	v.policy = widget.NewRadioGroup(policyChoices(a.roleIn(cid)), func(label string) {
+	v.policy = widget.NewRadioGroup(policyChoices(a.communityInfo(cid).CanEditGroups), func(label string) {
 		setSecondary(v.policyHelp, policyHelp(policyOf(label), community))
 		d.relayout()
 	})

@@ -118,8 +118,9 @@ func (h *home) refreshHeader() {
 	if h.departed.Visible() != was {
 		h.root.Refresh() // the header's height changed
 	}
-	// Only admins invite; members see the whole row for Members.
-	if h.a.isAdmin() {
+	// Those who may invite see Invite beside Members; others the whole
+	// row for Members.
+	if c.CanInvite {
 		h.actions.Layout = layout.NewGridLayoutWithColumns(2)
 		h.actions.Objects = []fyne.CanvasObject{h.inviteBtn, h.membersBtn}
 	} else {
@@ -247,7 +248,7 @@ func (h *home) newRow(g api.Group) *groupRow {
 	right := fyne.CanvasObject(r.badge)
 	switch {
 	case gone: // nothing to join or approve
-	case g.Suggested && h.a.isAdmin():
+	case g.CanApprove:
 		r.action = widget.NewButton("Approve", func() { h.approve(g) })
 	case !g.Joined && !g.Suggested && g.Kind != api.GroupAnnouncement && g.Policy == "approval":
 		r.action = widget.NewButton("Ask to join", func() { h.a.joinGroup(g) })
@@ -285,19 +286,23 @@ func (h *home) menu() *fyne.Menu {
 	items := []*fyne.MenuItem{
 		fyne.NewMenuItem("Members and safety numbers", func() { a.showMembers(cid) }),
 	}
-	if a.isAdmin() {
+	c, _ := a.selected()
+	if c.CanInvite {
+		items = append(items, fyne.NewMenuItem("Invite links", func() { a.showInviteManager(cid) }))
+	}
+	if c.CanDecideJoins {
 		requests := "Join requests"
 		if rs, err := a.b.JoinRequests(cid); err == nil && len(rs) > 0 {
 			requests = fmt.Sprintf("Join requests (%d)", len(rs))
 		}
-		items = append(items,
-			fyne.NewMenuItem("Invite links", func() { a.showInviteManager(cid) }),
-			fyne.NewMenuItem(requests, func() { a.showRequests(cid) }),
-			fyne.NewMenuItem("Community settings", func() { a.showCommunitySettings(cid) }),
-			fyne.NewMenuItem("Audit log", func() { a.showAudit(cid) }),
-		)
+		items = append(items, fyne.NewMenuItem(requests, func() { a.showRequests(cid) }))
 	}
-	c, _ := a.selected()
+	if c.CanEditSettings {
+		items = append(items, fyne.NewMenuItem("Community settings", func() { a.showCommunitySettings(cid) }))
+	}
+	if c.CanSeeAudit {
+		items = append(items, fyne.NewMenuItem("Audit log", func() { a.showAudit(cid) }))
+	}
 	items = append(items, fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Leave community", func() {
 			a.confirmAction("Leave "+c.Name+"?", "You leave the community and all its groups. What was said stays readable on this computer, and you can come back with a new invite.", "Leave", func() {
@@ -327,7 +332,7 @@ func (a *App) groupMenu(g api.Group) *fyne.Menu {
 		fyne.NewMenuItem("Search in group", a.convo.toggleSearch),
 		fyne.NewMenuItem("Group info", func() { a.setInfoShown(true) }),
 	}
-	if a.isAdmin() && g.Kind != api.GroupAnnouncement {
+	if g.CanEdit && g.Kind != api.GroupAnnouncement {
 		items = append(items, fyne.NewMenuItem("Group settings", func() { a.showGroupSettings(cid, g.ID) }))
 	}
 	if g.Joined && g.Kind != api.GroupAnnouncement && g.Policy != "everyone" {

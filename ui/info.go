@@ -156,7 +156,7 @@ func (p *infoPane) refresh() {
 	p.mute.SetChecked(g.Muted)
 	p.setting = false
 	p.mute.Hidden = !g.Joined
-	p.settings.Hidden = !p.a.isAdmin() || g.Kind == api.GroupAnnouncement
+	p.settings.Hidden = !g.CanEdit || g.Kind == api.GroupAnnouncement
 	p.leave.Hidden = !g.Joined || g.Kind == api.GroupAnnouncement || g.Policy == "everyone"
 	ms, err := p.a.b.GroupMembers(p.a.community, g.ID)
 	if err != nil {

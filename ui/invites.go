@@ -93,7 +93,7 @@ func (r *inviteRow) text() string {
 // lists and revokes the existing ones. Members, who may not make links,
 // are told whom to ask.
 func (a *App) showInviteManager(cid crdt.ID) {
-	if !isAdminRole(a.roleIn(cid)) {
+	if !a.communityInfo(cid).CanInvite {
 		a.showInviteHelp(cid)
 		return
 	}
@@ -158,7 +158,7 @@ func (a *App) showInviteHelp(cid crdt.ID) {
 	var admins []string
 	if ms, err := a.b.Members(cid); err == nil {
 		for _, m := range ms {
-			if isAdminRole(m.Role) && m.PeerID != a.self.PeerID && len(admins) < 3 {
+			if hasRoleTag(m.Role) && m.PeerID != a.self.PeerID && len(admins) < 3 {
 				admins = append(admins, m.Name)
 			}
 		}

@@ -82,6 +82,10 @@ func roleTag(role string) string {
 	return "Member"
 }
 
+// hasRoleTag reports whether a role shows its tag beside a name: leaders
+// and admins do, members do not.
+func hasRoleTag(role string) bool { return role == "owner" || role == "admin" }
+
 // roleName is how the local member's role, or their state when they
 // hold none, reads in the rail and member lists.
 func roleName(role string) string {
