@@ -23,7 +23,7 @@ type names struct{}
 var _ view.Names = names{}
 
 func (names) Name(st *crdt.State, k crdt.PublicKey) string { return nameOf(st, k) }
-func (names) PeerID(k crdt.PublicKey) string              { return peerOf(k) }
+func (names) PeerID(k crdt.PublicKey) string               { return peerOf(k) }
 
 func nameOf(st *crdt.State, k crdt.PublicKey) string {
 	if m := st.Members[k]; m != nil {
