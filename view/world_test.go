@@ -40,6 +40,8 @@ type world struct {
 	inv     *crdt.Op
 	invKey  ed25519.PrivateKey
 	clock   int64 // the next op's time, unix milliseconds
+	// metas are the members' devices' read marks and mutes.
+	metas map[crdt.PublicKey]*store.DS
 }
 
 func body(tb testing.TB, b any) []byte {
@@ -127,13 +129,25 @@ func (w *world) reply(s signer, gid, to crdt.ID, text string) crdt.ID {
 	return w.write(s, gid, crdt.KindMessage, &crdt.MessageBody{Text: text, Time: w.now(), ReplyTo: to.Bytes()})
 }
 
-// views returns the views of the world's replica as member self sees them.
+// meta returns member s's device store of read marks and mutes.
+func (w *world) meta(s signer) *store.DS {
+	if w.metas == nil {
+		w.metas = map[crdt.PublicKey]*store.DS{}
+	}
+	if w.metas[s.key()] == nil {
+		w.metas[s.key()] = store.NewMemory()
+	}
+	return w.metas[s.key()]
+}
+
+// views returns the views of the world's replica as member self sees them
+// on its device.
 func (w *world) views(self signer) *Views {
 	return w.viewsEmitting(self, nil)
 }
 
 func (w *world) viewsEmitting(self signer, emit func(api.Event)) *Views {
-	return New(context.Background(), Config{Replica: w.rep, Meta: w.st, NotFound: store.ErrNotFound, Self: self.key(), Names: testNames{}, Emit: emit})
+	return New(context.Background(), Config{Replica: w.rep, Meta: w.meta(self), NotFound: store.ErrNotFound, Self: self.key(), Names: testNames{}, Emit: emit})
 }
 
 // testNames names members by their profile, else by their key.
