@@ -305,7 +305,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.rep.SetSealer(n)
 	n.rep.SetClock(n.now)
-	n.views = n.newViews()
+	if n.views, err = n.newViews(); err != nil {
+		return nil, err
+	}
 	n.peers = loadPeerBook(filepath.Join(cfg.Home, "peers.json"), n.log)
 
 	n.host = cfg.Host

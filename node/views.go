@@ -11,7 +11,7 @@ import (
 
 // newViews builds the node's views (package view): paging, search, unread
 // counts, read marks and mutes.
-func (n *Node) newViews() *view.Views {
+func (n *Node) newViews() (*view.Views, error) {
 	self, _ := keyOf(n.id.PeerID())
 	return view.New(n.ctx, view.Config{Replica: n.rep, Meta: n.store, NotFound: store.ErrNotFound, Self: self,
 		Names: names{}, Emit: n.emit, Logger: n.log})

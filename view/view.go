@@ -19,6 +19,7 @@ package view
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -71,6 +72,19 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// Validate checks that the required parts are there.
+func (c Config) Validate() error {
+	switch {
+	case c.Replica == nil:
+		return errors.New("view config: Replica is required")
+	case c.Meta == nil:
+		return errors.New("view config: Meta is required")
+	case c.Names == nil:
+		return errors.New("view config: Names is required")
+	}
+	return nil
+}
+
 // Views answers what the member sees of the groups of the communities a
 // replica holds. It is safe for concurrent use.
 type Views struct {
@@ -99,7 +113,10 @@ type Views struct {
 // New returns the views of cfg.Replica's communities. ctx bounds the reads
 // of read marks and mutes that calls without a context of their own make
 // (MessagePage, FillGroups, Unread); give it the owner's lifetime.
-func New(ctx context.Context, cfg Config) *Views {
+func New(ctx context.Context, cfg Config) (*Views, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -110,7 +127,7 @@ func New(ctx context.Context, cfg Config) *Views {
 	}
 	return &Views{rep: cfg.Replica, meta: cfg.Meta, notFound: cfg.NotFound, self: cfg.Self, names: cfg.Names, emit: emit,
 		log: log.With("component", "view"), ctx: ctx,
-		lists: map[groupKey]*shownList{}, tallies: map[groupKey]*groupCounts{}, local: map[groupKey]groupLocal{}}
+		lists: map[groupKey]*shownList{}, tallies: map[groupKey]*groupCounts{}, local: map[groupKey]groupLocal{}}, nil
 }
 
 type groupKey struct{ community, group crdt.ID }

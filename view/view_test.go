@@ -476,3 +476,21 @@ func TestWarmUp(t *testing.T) {
 		t.Fatalf("after WarmUp: General %d, Announcements %d", v.Kept(w.cid, w.general), v.Kept(w.cid, w.cid))
 	}
 }
+
+// TestConfigValidate: a Views cannot be made without what it reads.
+func TestConfigValidate(t *testing.T) {
+	w := newWorld(t, "Glow Team")
+	good := Config{Replica: w.rep, Meta: w.meta(w.owner), Names: testNames{}}
+	if _, err := New(t.Context(), good); err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]Config{
+		"no replica": {Meta: good.Meta, Names: good.Names},
+		"no meta":    {Replica: good.Replica, Names: good.Names},
+		"no names":   {Replica: good.Replica, Meta: good.Meta},
+	} {
+		if _, err := New(t.Context(), cfg); err == nil {
+			t.Errorf("%s: New accepted it", name)
+		}
+	}
+}

@@ -147,7 +147,11 @@ func (w *world) views(self signer) *Views {
 }
 
 func (w *world) viewsEmitting(self signer, emit func(api.Event)) *Views {
-	return New(context.Background(), Config{Replica: w.rep, Meta: w.meta(self), NotFound: store.ErrNotFound, Self: self.key(), Names: testNames{}, Emit: emit})
+	v, err := New(context.Background(), Config{Replica: w.rep, Meta: w.meta(self), NotFound: store.ErrNotFound, Self: self.key(), Names: testNames{}, Emit: emit})
+	if err != nil {
+		w.tb.Fatal(err)
+	}
+	return v
 }
 
 // testNames names members by their profile, else by their key.
