@@ -10,8 +10,36 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
+	"github.com/umbrella-p2p/umbrella/sync/store"
 )
+
+// peerNames names members as the node does, with peer ids in base58, so
+// that the benchmarks convert messages at the cost that ships.
+type peerNames struct{}
+
+var _ Names = peerNames{}
+
+func (peerNames) Name(st *crdt.State, k crdt.PublicKey) string {
+	name := st.Names[k]
+	if m := st.Members[k]; m != nil {
+		name = m.Name
+	}
+	if name != "" {
+		return name
+	}
+	p := peerNames{}.PeerID(k)
+	return "Member " + p[len(p)-6:]
+}
+
+func (peerNames) PeerID(k crdt.PublicKey) string {
+	p, err := identity.PeerIDFromPublicKey(k[:])
+	if err != nil {
+		return k.String()
+	}
+	return p.String()
+}
 
 // bigGroup is a world whose General group has many messages, seen by its
 // owner.
@@ -105,7 +133,11 @@ func openBigGroup(tb testing.TB, posts int) *bigGroup {
 	if w.rep, err = replica.Open(ctx, w.st, nil); err != nil {
 		tb.Fatal(err)
 	}
-	g := &bigGroup{world: w, v: w.views(owner), posts: posts}
+	v, err := New(ctx, Config{Replica: w.rep, Meta: w.meta(owner), NotFound: store.ErrNotFound, Self: owner.key(), Names: peerNames{}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := &bigGroup{world: w, v: v, posts: posts}
 	start := time.Now()
 	p, err := g.v.MessagePage(cid, gid, -1, 50)
 	g.first = time.Since(start)
