@@ -5,6 +5,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/view"
 )
@@ -16,6 +17,12 @@ func (n *Node) newViews() (*view.Views, error) {
 	return view.New(n.ctx, view.Config{Replica: n.rep, Meta: n.store, NotFound: store.ErrNotFound, Self: self,
 		Names: names{}, Emit: n.emit, Logger: n.log})
 }
+
+// What the node hands its views.
+var (
+	_ view.Replica = (*replica.Replica)(nil)
+	_ view.Meta    = store.OpStore(nil)
+)
 
 // names names members for the views as the rest of the node does.
 type names struct{}
