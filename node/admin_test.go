@@ -12,7 +12,6 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 
-
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )

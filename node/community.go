@@ -23,7 +23,6 @@ func (n *Node) selfKey() crdt.PublicKey {
 // the others by name.
 func (n *Node) Groups(cid crdt.ID) ([]api.Group, error) {
 	var out []api.Group
-	var counts []*tally // of the groups the member is in, else nil
 	self := n.selfKey()
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
@@ -38,21 +37,11 @@ func (n *Node) Groups(cid crdt.ID) ([]api.Group, error) {
 				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, Members: groupSize(st, g)}
 			ag.FillPermits(st, self)
 			out = append(out, ag)
-			var gc *tally
-			if joined {
-				t := n.counts(c, g.ID)
-				gc = &t
-			}
-			counts = append(counts, gc)
 		}
 		return nil
 	})
-	for i := range out {
-		l := n.localGroup(cid, out[i].ID)
-		out[i].Muted = l.muted
-		if gc := counts[i]; gc != nil {
-			out[i].Unread, out[i].Mentions = gc.unread(l)
-		}
+	if err == nil {
+		err = n.views.FillGroups(cid, out)
 	}
 	slices.SortFunc(out, func(a, b api.Group) int {
 		if (a.Kind == api.GroupAnnouncement) != (b.Kind == api.GroupAnnouncement) {

@@ -126,8 +126,6 @@ func (n *Node) writeProfile(ctx context.Context, cid crdt.ID) error {
 // groups the member is in.
 func (n *Node) community(cid crdt.ID) (api.Community, error) {
 	var out api.Community
-	var gids []crdt.ID
-	var counts []tally
 	self := n.selfKey()
 	err := n.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
@@ -136,23 +134,10 @@ func (n *Node) community(cid crdt.ID) (api.Community, error) {
 		if d := departed(st, self); d != nil {
 			out.Removed, out.RemovedBy, out.Left, out.JoinUndone = d.by != "", d.by, d.by == "" && !d.undone, d.undone
 		}
-		if st.Role(self) == crdt.RoleNone {
-			return nil
-		}
-		for gid, g := range st.Groups {
-			if g.Has(self) {
-				gids = append(gids, gid)
-				counts = append(counts, n.counts(c, gid))
-			}
-		}
 		return nil
 	})
-	for i, gid := range gids {
-		if l := n.localGroup(cid, gid); !l.muted {
-			u, m := counts[i].unread(l)
-			out.Unread += u
-			out.Mentions += m
-		}
+	if err == nil {
+		out.Unread, out.Mentions, err = n.views.Unread(cid)
 	}
 	return out, err
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
+	"github.com/umbrella-p2p/umbrella/view"
 )
 
 // ErrHomeInUse: another process has the home directory open.
@@ -255,14 +256,7 @@ type Node struct {
 	keyRetry   map[crdt.ID]time.Duration // back-off of the next ask; guarded by keysMu
 	keyRetryOn map[crdt.ID]bool          // an ask is scheduled; guarded by keysMu
 
-	// viewMu guards the display lists and unread counts kept per group
-	// (see pages.go); it is taken inside replica Views, never around one.
-	viewMu   sync.Mutex
-	views    map[groupKey]*shownList   // guarded by viewMu
-	viewTick uint64                    // guarded by viewMu
-	tallies  map[groupKey]*groupCounts // guarded by viewMu
-	localMu  sync.Mutex
-	local    map[groupKey]groupLocal // read marks and mutes loaded from the store; guarded by localMu
+	views *view.Views // paging, search, unread counts, read marks and mutes
 }
 
 // Open starts a node on cfg.Home, which must hold an identity (see Init).
@@ -287,8 +281,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		lastSync: map[crdt.ID]api.SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{},
 		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
-		published: map[string]time.Time{}, owed: map[owedNudge]struct{}{}, owedCh: make(chan struct{}, 1),
-		views: map[groupKey]*shownList{}, tallies: map[groupKey]*groupCounts{}, local: map[groupKey]groupLocal{}}
+		published: map[string]time.Time{}, owed: map[owedNudge]struct{}{}, owedCh: make(chan struct{}, 1)}
 	opened := n // the error returns below clear n
 	defer func() {
 		if err != nil {
@@ -315,6 +308,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.rep.SetSealer(n)
 	n.rep.SetClock(n.now)
+	if n.views, err = n.newViews(); err != nil {
+		return nil, err
+	}
 	n.peers = loadPeerBook(filepath.Join(cfg.Home, "peers.json"), n.log)
 
 	n.host = cfg.Host
@@ -367,7 +363,10 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		n.kickKeys(cid) // wraps and rotations left from an earlier run
 	}
 	n.wg.Add(1)
-	go n.warmUp()
+	go func() {
+		defer n.wg.Done()
+		n.views.WarmUp(n.ctx)
+	}()
 	idSub, err := n.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
 		reachSub.Close()

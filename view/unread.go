@@ -1,4 +1,4 @@
-package node
+package view
 
 import (
 	"context"
@@ -8,13 +8,11 @@ import (
 	"strconv"
 
 	"github.com/umbrella-p2p/umbrella/api"
-
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
 // Read state and mutes belong to this device, not to the community: they
-// live in the store's meta, never in an op.
+// live in Meta, never in an op.
 //
 // A group's read mark is how many messages by others its display list held
 // when the member last read it (MarkRead). Messages never leave the list —
@@ -41,68 +39,68 @@ func (l groupLocal) readCount(before int) int {
 	return l.read
 }
 
-// localGroup returns this device's state of a group, reading it from the
-// store the first time.
-func (n *Node) localGroup(cid, gid crdt.ID) groupLocal {
+// localGroup returns this device's state of a group, reading it from Meta
+// the first time.
+func (v *Views) localGroup(cid, gid crdt.ID) groupLocal {
 	k := groupKey{cid, gid}
-	n.localMu.Lock()
-	defer n.localMu.Unlock()
-	if l, ok := n.local[k]; ok {
+	v.localMu.Lock()
+	defer v.localMu.Unlock()
+	if l, ok := v.local[k]; ok {
 		return l
 	}
 	l := groupLocal{read: -1}
-	if v, err := n.store.GetMeta(n.ctx, readKey(cid, gid)); err == nil {
-		if r, err := strconv.Atoi(string(v)); err == nil && r >= 0 {
+	if val, err := v.meta.GetMeta(v.ctx, readKey(cid, gid)); err == nil {
+		if r, err := strconv.Atoi(string(val)); err == nil && r >= 0 {
 			l.read = r
 		} else {
-			n.log.Warn("stored read mark is corrupt; counting the group as never read", "group", gid.Short())
+			v.log.Warn("stored read mark is corrupt; counting the group as never read", "group", gid.Short())
 		}
-	} else if !errors.Is(err, store.ErrNotFound) {
-		n.log.Warn("read mark", "group", gid.Short(), "err", err)
+	} else if !errors.Is(err, v.notFound) {
+		v.log.Warn("read mark", "group", gid.Short(), "err", err)
 		return l // not remembered: asked again next time
 	}
-	if v, err := n.store.GetMeta(n.ctx, mutedKey(cid, gid)); err == nil {
-		l.muted = string(v) == "1"
-	} else if !errors.Is(err, store.ErrNotFound) {
-		n.log.Warn("mute", "group", gid.Short(), "err", err)
+	if val, err := v.meta.GetMeta(v.ctx, mutedKey(cid, gid)); err == nil {
+		l.muted = string(val) == "1"
+	} else if !errors.Is(err, v.notFound) {
+		v.log.Warn("mute", "group", gid.Short(), "err", err)
 		return l
 	}
-	n.local[k] = l
+	v.local[k] = l
 	return l
 }
 
 // updateLocal changes this device's state of a group with fn and stores
-// what changed. It reports whether anything did.
-func (n *Node) updateLocal(ctx context.Context, cid, gid crdt.ID, fn func(*groupLocal)) (before groupLocal, err error) {
-	before = n.localGroup(cid, gid)
-	n.localMu.Lock()
-	defer n.localMu.Unlock()
-	if l, ok := n.local[groupKey{cid, gid}]; ok {
+// what changed. It returns the state before.
+func (v *Views) updateLocal(ctx context.Context, cid, gid crdt.ID, fn func(*groupLocal)) (before groupLocal, err error) {
+	before = v.localGroup(cid, gid)
+	v.localMu.Lock()
+	defer v.localMu.Unlock()
+	if l, ok := v.local[groupKey{cid, gid}]; ok {
 		before = l
 	}
 	after := before
 	fn(&after)
 	if after.read != before.read {
-		if err := n.store.PutMeta(ctx, readKey(cid, gid), []byte(strconv.Itoa(after.read))); err != nil {
+		if err := v.meta.PutMeta(ctx, readKey(cid, gid), []byte(strconv.Itoa(after.read))); err != nil {
 			return before, fmt.Errorf("save read mark: %w", err)
 		}
 	}
 	if after.muted != before.muted {
-		v := "0"
+		val := "0"
 		if after.muted {
-			v = "1"
+			val = "1"
 		}
-		if err := n.store.PutMeta(ctx, mutedKey(cid, gid), []byte(v)); err != nil {
+		if err := v.meta.PutMeta(ctx, mutedKey(cid, gid), []byte(val)); err != nil {
 			return before, fmt.Errorf("save mute: %w", err)
 		}
 	}
-	n.local[groupKey{cid, gid}] = after
+	v.local[groupKey{cid, gid}] = after
 	return before, nil
 }
 
 // groupCounts is what a group's unread count needs, from a pass over its
-// timeline: cheaper than the display list, so Groups and Communities can
-// count every group. It is kept per group (guarded by Node.viewMu, changed
+// timeline: cheaper than the display list, so FillGroups and Unread can
+// count every group. It is kept per group (guarded by Views.mu, changed
 // only in replica Views) and extended, like crdt.Fold, by the ops that
 // arrive when they go last.
 type groupCounts struct {
@@ -130,16 +128,16 @@ type tally struct {
 
 // counts returns group gid's counts, bringing them up to date. Call it in
 // a replica View of c.
-func (n *Node) counts(c *crdt.Community, gid crdt.ID) tally {
+func (v *Views) counts(c *crdt.Community, gid crdt.ID) tally {
 	k := groupKey{c.ID(), gid}
 	ctrl, ops := groupLen(c, gid)
-	n.viewMu.Lock()
-	defer n.viewMu.Unlock()
-	gc := n.tallies[k]
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	gc := v.tallies[k]
 	if gc != nil && gc.comm == c && gc.ctrl == ctrl && gc.ops == ops {
 		return gc.tally
 	}
-	self := n.selfKey()
+	self := v.self
 	st := c.State()
 	joined := joinedAt(c, st, gid, self)
 	since := int64(0)
@@ -155,7 +153,7 @@ func (n *Node) counts(c *crdt.Community, gid crdt.ID) tally {
 		gc.add(int32(i), es[i], self)
 	}
 	gc.entries = es
-	n.tallies[k] = gc
+	v.tallies[k] = gc
 	return gc.tally
 }
 
@@ -234,28 +232,100 @@ func (t tally) unread(l groupLocal) (unread, mentions int) {
 	return unread, len(t.mentions) - i
 }
 
-// MarkRead records that the local member has read every message of a group
-// so far (this device only). It emits EventGroups and EventCommunities when
-// that changes what is unread.
-func (n *Node) MarkRead(ctx context.Context, cid, gid crdt.ID) error {
-	var gc tally
-	err := n.rep.View(cid, func(c *crdt.Community) error {
-		if _, ok := c.State().Groups[gid]; !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
+// FillGroups fills in this device's view of a community's groups, as
+// listed for the app: Muted for each, and Unread and Mentions for those
+// the member is in (Joined).
+func (v *Views) FillGroups(cid crdt.ID, groups []api.Group) error {
+	counts := make([]*tally, len(groups)) // of the groups the member is in, else nil
+	err := v.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		for i, g := range groups {
+			if g.Joined && st.Groups[g.ID] != nil {
+				t := v.counts(c, g.ID)
+				counts[i] = &t
+			}
 		}
-		gc = n.counts(c, gid)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	before, err := n.updateLocal(ctx, cid, gid, func(l *groupLocal) { l.read = gc.others })
+	for i := range groups {
+		l := v.localGroup(cid, groups[i].ID)
+		groups[i].Muted = l.muted
+		if t := counts[i]; t != nil {
+			groups[i].Unread, groups[i].Mentions = t.unread(l)
+		}
+	}
+	return nil
+}
+
+// Unread returns what is unread in the unmuted groups of community cid
+// that the member is in, and how many of those messages mention the
+// member.
+func (v *Views) Unread(cid crdt.ID) (unread, mentions int, err error) {
+	var gids []crdt.ID
+	var counts []tally
+	err = v.rep.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		if st.Role(v.self) == crdt.RoleNone {
+			return nil
+		}
+		for gid, g := range st.Groups {
+			if g.Has(v.self) {
+				gids = append(gids, gid)
+				counts = append(counts, v.counts(c, gid))
+			}
+		}
+		return nil
+	})
+	for i, gid := range gids {
+		if l := v.localGroup(cid, gid); !l.muted {
+			u, m := counts[i].unread(l)
+			unread += u
+			mentions += m
+		}
+	}
+	return unread, mentions, err
+}
+
+// checkGroup reports whether community cid holds group gid.
+func (v *Views) checkGroup(cid, gid crdt.ID) error {
+	return v.rep.View(cid, func(c *crdt.Community) error {
+		if _, ok := c.State().Groups[gid]; !ok {
+			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
+		}
+		return nil
+	})
+}
+
+// changed tells the app that what is unread in community cid changed.
+func (v *Views) changed(cid crdt.ID) {
+	v.emit(api.Event{Kind: api.EventGroups, Community: cid})
+	v.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+}
+
+// MarkRead records that the local member has read every message of a group
+// so far (this device only). It emits EventGroups and EventCommunities when
+// that changes what is unread.
+func (v *Views) MarkRead(ctx context.Context, cid, gid crdt.ID) error {
+	var gc tally
+	err := v.rep.View(cid, func(c *crdt.Community) error {
+		if _, ok := c.State().Groups[gid]; !ok {
+			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
+		}
+		gc = v.counts(c, gid)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	before, err := v.updateLocal(ctx, cid, gid, func(l *groupLocal) { l.read = gc.others })
 	if err != nil {
 		return err
 	}
 	if before.readCount(gc.before) < gc.others {
-		n.emit(api.Event{Kind: api.EventGroups, Community: cid})
-		n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+		v.changed(cid)
 	}
 	return nil
 }
@@ -263,17 +333,16 @@ func (n *Node) MarkRead(ctx context.Context, cid, gid crdt.ID) error {
 // SetMuted silences or unsilences a group (this device only): a muted
 // group's unread messages do not count in its community's. It emits
 // EventGroups and EventCommunities when that changes.
-func (n *Node) SetMuted(ctx context.Context, cid, gid crdt.ID, muted bool) error {
-	if err := n.checkGroup(cid, gid); err != nil {
+func (v *Views) SetMuted(ctx context.Context, cid, gid crdt.ID, muted bool) error {
+	if err := v.checkGroup(cid, gid); err != nil {
 		return err
 	}
-	before, err := n.updateLocal(ctx, cid, gid, func(l *groupLocal) { l.muted = muted })
+	before, err := v.updateLocal(ctx, cid, gid, func(l *groupLocal) { l.muted = muted })
 	if err != nil {
 		return err
 	}
 	if before.muted != muted {
-		n.emit(api.Event{Kind: api.EventGroups, Community: cid})
-		n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+		v.changed(cid)
 	}
 	return nil
 }
