@@ -71,7 +71,7 @@ func TestConcurrentRemovalSpreads(t *testing.T) {
 					}
 					return nil
 				})
-				return e != nil && n.keys.Has(e.ID) && !n.needsKeys(comm.ID) && prekeys == 4 && admins == 2
+				return e != nil && n.keys.Has(e.ID) && !n.keys.NeedsKeys(comm.ID) && prekeys == 4 && admins == 2
 			})
 		}
 

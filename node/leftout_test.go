@@ -81,7 +81,7 @@ func TestKeysNotHandedToTheLeftOut(t *testing.T) {
 			return true
 		})
 
-		if _, err := b.fetchKeys(ctx, c.host.ID(), comm.ID); err != nil {
+		if _, err := b.keys.FetchKeys(ctx, c.host.ID(), comm.ID); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range rotation {
