@@ -255,9 +255,6 @@ func (m *Manager) afterLocked(wait time.Duration, fn func()) bool {
 	})
 }
 
-func (m *Manager) now() time.Time { return m.cfg.Now() }
-func (m *Manager) millis() int64  { return m.now().UnixMilli() }
-
 // loadKeys reads the keyring, drawing a prekey on first use.
 func (m *Manager) loadKeys(ctx context.Context) error {
 	raw, err := m.cfg.Meta.GetMeta(ctx, keyringMeta)
@@ -278,7 +275,7 @@ func (m *Manager) loadKeys(ctx context.Context) error {
 }
 
 func (m *Manager) newPrekey(ctx context.Context) error {
-	p, err := e2ee.NewPrekey(m.cfg.Suite, m.millis())
+	p, err := e2ee.NewPrekey(m.cfg.Suite, m.cfg.Now().UnixMilli())
 	if err != nil {
 		return err
 	}
@@ -366,16 +363,7 @@ func (m *Manager) Bind(ctx context.Context, id crdt.EpochID, cid crdt.ID) error 
 	return m.save(ctx)
 }
 
-// Has reports whether this node holds epoch id's secret.
-func (m *Manager) Has(id crdt.EpochID) bool { return m.ring.Has(id) }
-
-// Epoch returns the secret of epoch id, if held.
-func (m *Manager) Epoch(id crdt.EpochID) (e2ee.EpochKey, bool) { return m.ring.Epoch(id) }
-
-// Epochs lists the held epochs of one log of a community.
-func (m *Manager) Epochs(cid, log crdt.ID) []e2ee.EpochKey { return m.ring.Epochs(cid, log) }
-
-// Keyring returns the keyring itself, for tests that plant or inspect
+// Keyring returns the keyring itself, for tests that inspect or plant
 // keys; everything else goes through the manager.
 func (m *Manager) Keyring() *e2ee.Keyring { return m.ring }
 

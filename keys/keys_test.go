@@ -58,11 +58,11 @@ func TestAnswerKeysOnlyReadableLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	olivia.admit(cid, ben)
-	if e := olivia.state(cid).Current[leaders]; e == nil || ben.m.Has(e.ID) {
+	if e := olivia.state(cid).Current[leaders]; e == nil || ben.m.ring.Has(e.ID) {
 		t.Fatalf("Ben was handed the keys of a group he is not in (epoch %v)", e)
 	}
 	for _, log := range []crdt.ID{crdt.ZeroID, cid} {
-		if e := olivia.state(cid).Current[log]; e == nil || !ben.m.Has(e.ID) {
+		if e := olivia.state(cid).Current[log]; e == nil || !ben.m.ring.Has(e.ID) {
 			t.Fatalf("Ben lacks the keys of log %s", log.Short())
 		}
 	}
@@ -92,7 +92,7 @@ func TestFetchKeysDropsForged(t *testing.T) {
 	if _, err := ben.m.FetchKeys(t.Context(), mallory.id, cid); err == nil {
 		t.Fatal("a forged secret is taken without complaint")
 	}
-	if ben.m.Has(e.ID) {
+	if ben.m.ring.Has(e.ID) {
 		t.Fatal("Ben keeps a forged secret")
 	}
 	if n, err := ben.m.FetchKeys(t.Context(), olivia.id, cid); err != nil || n != 1 {
@@ -112,7 +112,7 @@ func TestDropForged(t *testing.T) {
 	_, forged := e2ee.NewEpoch()
 	olivia.m.ring.AddEpoch(e2ee.EpochKey{ID: e.ID, Community: cid, Log: gid, Secret: forged})
 	olivia.m.dropForged(cid)
-	if olivia.m.Has(e.ID) {
+	if olivia.m.ring.Has(e.ID) {
 		t.Fatal("a forged secret is kept")
 	}
 }
@@ -252,7 +252,7 @@ func TestKeyringSurvivesRestart(t *testing.T) {
 	pk := olivia.m.ring.Prekey()
 	olivia.m.Close()
 	again := w.open("olivia", 1, olivia.meta, nil)
-	if !again.m.Has(e.ID) || !bytes.Equal(again.m.ring.Prekey().Public, pk.Public) {
+	if !again.m.ring.Has(e.ID) || !bytes.Equal(again.m.ring.Prekey().Public, pk.Public) {
 		t.Fatal("the keyring did not survive a restart")
 	}
 	if s, ok := again.m.Secret(cid); !ok || len(s) != wire.SecretSize {
@@ -260,7 +260,7 @@ func TestKeyringSurvivesRestart(t *testing.T) {
 	}
 	again.m.Close()
 	hybrid := w.open("olivia", 1, olivia.meta, func(c *Config) { c.Suite = e2ee.Hybrid })
-	if p := hybrid.m.ring.Prekey(); p.Suite != e2ee.Hybrid || !hybrid.m.Has(e.ID) {
+	if p := hybrid.m.ring.Prekey(); p.Suite != e2ee.Hybrid || !hybrid.m.ring.Has(e.ID) {
 		t.Fatal("a suite change did not draw a prekey of the new suite")
 	}
 }

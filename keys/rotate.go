@@ -96,7 +96,7 @@ func (m *Manager) WriteEpoch(ctx context.Context, cid, log crdt.ID, id crdt.Epoc
 	}
 	// Wrapping takes up to a second for thousands of members: not under
 	// the replica's lock.
-	bodies, err := RekeyBodies(targets, cid, log, id, secret, reason, m.millis(), int(m.budget.Load()))
+	bodies, err := RekeyBodies(targets, cid, log, id, secret, reason, m.cfg.Now().UnixMilli(), int(m.budget.Load()))
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (m *Manager) PublishPrekey(ctx context.Context, cid crdt.ID) error {
 	}); err != nil || have {
 		return err
 	}
-	raw, err := crdt.EncodeBody(&crdt.PrekeyBody{KEM: uint16(pk.Suite), Key: pk.Public, Time: m.millis()})
+	raw, err := crdt.EncodeBody(&crdt.PrekeyBody{KEM: uint16(pk.Suite), Key: pk.Public, Time: m.cfg.Now().UnixMilli()})
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (m *Manager) RotatePrekey(ctx context.Context) error {
 // maybeRotatePrekey draws and publishes a new prekey when the newest is
 // older than PrekeyLifetime.
 func (m *Manager) maybeRotatePrekey() {
-	if p := m.ring.Prekey(); p != nil && m.now().Sub(time.UnixMilli(p.Created)) < m.cfg.PrekeyLifetime {
+	if p := m.ring.Prekey(); p != nil && m.cfg.Now().Sub(time.UnixMilli(p.Created)) < m.cfg.PrekeyLifetime {
 		return
 	}
 	if err := m.RotatePrekey(m.ctx); err != nil {
@@ -228,7 +228,7 @@ func duties(st *crdt.State, p policy) []duty {
 // keyDuties lists the logs of community cid whose keys this node should
 // renew.
 func (m *Manager) keyDuties(cid crdt.ID) []duty {
-	p := policy{self: m.cfg.Self, now: m.now(), rotateAfter: m.cfg.RotateAfter, rotateEvery: m.cfg.RotateEvery, opsIn: m.epochOps}
+	p := policy{self: m.cfg.Self, now: m.cfg.Now(), rotateAfter: m.cfg.RotateAfter, rotateEvery: m.cfg.RotateEvery, opsIn: m.epochOps}
 	var out []duty
 	_ = m.cfg.Replica.View(cid, func(c *crdt.Community) error {
 		out = duties(c.State(), p)
@@ -279,7 +279,7 @@ func (m *Manager) maintain(ctx context.Context, cid crdt.ID) {
 	if err := m.PublishPrekey(ctx, cid); err != nil && !errors.Is(err, replica.ErrUnknownCommunity) {
 		m.log.Debug("publish prekey", "community", cid.Short(), "err", err)
 	}
-	now := m.now()
+	now := m.cfg.Now()
 	duties := m.keyDuties(cid)
 	m.mu.Lock()
 	for k := range m.dueAt { // a duty someone else did: its turn order starts again

@@ -278,11 +278,11 @@ func (m *Manager) askKeys(cid crdt.ID) {
 		return
 	}
 	m.mu.Lock()
-	if last, ok := m.asked[cid]; ok && m.now().Sub(last) < keyAskInterval {
+	if last, ok := m.asked[cid]; ok && m.cfg.Now().Sub(last) < keyAskInterval {
 		m.mu.Unlock()
 		return
 	}
-	m.asked[cid] = m.now()
+	m.asked[cid] = m.cfg.Now()
 	m.mu.Unlock()
 	if members := m.cfg.Peers.Members(cid); len(members) > 0 {
 		p := members[mrand.IntN(len(members))]

@@ -131,7 +131,7 @@ func TestRemovedMemberDecryptsNothing(t *testing.T) {
 		var held []e2ee.EpochKey
 		logs := []crdt.ID{crdt.ZeroID, comm.ID, gid}
 		for _, l := range logs {
-			held = append(held, b.keys.Epochs(comm.ID, l)...)
+			held = append(held, b.keys.Keyring().Epochs(comm.ID, l)...)
 		}
 		if len(held) < 3 {
 			t.Fatalf("b holds %d epochs, want its old keys of every log", len(held))
@@ -393,7 +393,7 @@ func TestConcurrentRemovals(t *testing.T) {
 		for _, n := range []*testNode{d, b, c, w} {
 			waitFor(t, n.Node, "everyone to hold every key", func() bool {
 				e := current(n.Node, comm.ID, gid)
-				return e != nil && n.keys.Has(e.ID) && !n.keys.NeedsKeys(comm.ID) && current(n.Node, comm.ID, crdt.ZeroID) != nil
+				return e != nil && n.keys.Keyring().Has(e.ID) && !n.keys.NeedsKeys(comm.ID) && current(n.Node, comm.ID, crdt.ZeroID) != nil
 			})
 		}
 		waitFor(t, d.Node, "d to be admin", func() bool { c, _ := d.community(comm.ID); return c.Role == "admin" })
@@ -421,7 +421,7 @@ func TestConcurrentRemovals(t *testing.T) {
 				}
 				for _, l := range []crdt.ID{crdt.ZeroID, comm.ID, gid} {
 					e := current(n.Node, comm.ID, l)
-					if e == nil || stale(n.Node, comm.ID, l) || !n.keys.Has(e.ID) {
+					if e == nil || stale(n.Node, comm.ID, l) || !n.keys.Keyring().Has(e.ID) {
 						return false
 					}
 				}
@@ -493,7 +493,7 @@ func TestRotationRacingJoin(t *testing.T) {
 		}
 		waitWithin(t, z.Node, 5*time.Minute, "the newcomer to hold the rotated epoch", func() bool {
 			e := current(z.Node, comm.ID, gid)
-			return e != nil && e.ID == rotated.ID && z.keys.Has(rotated.ID)
+			return e != nil && e.ID == rotated.ID && z.keys.Keyring().Has(rotated.ID)
 		})
 		id, err := a.Post(ctx, comm.ID, gid, "Welcome Zoe, here is your starter guide")
 		if err != nil {
@@ -618,7 +618,7 @@ func TestForgedKeyShareIsDropped(t *testing.T) {
 			_, err := b.Message(comm.ID, gid, id)
 			return err == nil
 		})
-		got, _ := b.keys.Epoch(e.ID)
+		got, _ := b.keys.Keyring().Epoch(e.ID)
 		if slices.Equal(got.Secret, forged) {
 			t.Fatal("b still holds the forged secret")
 		}

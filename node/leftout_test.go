@@ -74,7 +74,7 @@ func TestKeysNotHandedToTheLeftOut(t *testing.T) {
 		}
 		waitFor(t, c.Node, "Cara to unwrap the rotation", func() bool {
 			for _, e := range rotation {
-				if !c.keys.Has(e) {
+				if !c.keys.Keyring().Has(e) {
 					return false
 				}
 			}
@@ -85,7 +85,7 @@ func TestKeysNotHandedToTheLeftOut(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range rotation {
-			if b.keys.Has(e) {
+			if b.keys.Keyring().Has(e) {
 				t.Fatalf("Ben was handed epoch %x, made for his removal", e[:4])
 			}
 		}
