@@ -775,7 +775,7 @@ func (h *chaosRun) do(i int, s chaosStep) string {
 // att on General's topic, each citing a parent that does not exist.
 func (h *chaosRun) flood(ctx context.Context, att *chaosNode, count int, rng *mrand.Rand) (int, error) {
 	n := att.tn.Node
-	secret, ok := n.secret(h.cid)
+	secret, ok := n.keys.Secret(h.cid)
 	if !ok {
 		return 0, errors.New("the malicious member has no topic secret")
 	}

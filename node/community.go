@@ -212,7 +212,7 @@ func (n *Node) CreateGroup(ctx context.Context, cid crdt.ID, name, description, 
 		return nil
 	})
 	if !suggested { // a suggestion gets its keys once approved
-		if err := n.rotate(ctx, cid, id, crdt.RekeyInitial, nil); err != nil {
+		if err := n.keys.Rotate(ctx, cid, id, crdt.RekeyInitial, nil); err != nil {
 			return api.Group{}, fmt.Errorf("group keys: %w", err)
 		}
 	}
@@ -290,7 +290,7 @@ func (n *Node) RemoveMember(ctx context.Context, cid crdt.ID, peerID string) err
 	}
 	slices.SortFunc(logs, crdt.ID.Compare)
 	for _, log := range logs {
-		if err := n.rotate(ctx, cid, log, crdt.RekeyRemoval, &k); err != nil {
+		if err := n.keys.Rotate(ctx, cid, log, crdt.RekeyRemoval, &k); err != nil {
 			return fmt.Errorf("renew keys before the removal: %w", err)
 		}
 	}

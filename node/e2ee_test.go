@@ -14,6 +14,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
+	"github.com/umbrella-p2p/umbrella/keys"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -131,7 +132,7 @@ func TestRemovedMemberDecryptsNothing(t *testing.T) {
 		var held []e2ee.EpochKey
 		logs := []crdt.ID{crdt.ZeroID, comm.ID, gid}
 		for _, l := range logs {
-			held = append(held, b.keys.Epochs(comm.ID, l)...)
+			held = append(held, b.keys.Keyring().Epochs(comm.ID, l)...)
 		}
 		if len(held) < 3 {
 			t.Fatalf("b holds %d epochs, want its old keys of every log", len(held))
@@ -253,7 +254,7 @@ func TestKeyBundleFromNonAdminRejected(t *testing.T) {
 		ctx := t.Context()
 		a, b, _, comm := ownerAndMember(t)
 		gid := general(t, a.Node, comm.ID)
-		if err := b.rotate(ctx, comm.ID, gid, crdt.RekeyManual, nil); !errors.Is(err, crdt.ErrUnauthorized) {
+		if err := b.keys.Rotate(ctx, comm.ID, gid, crdt.RekeyManual, nil); !errors.Is(err, crdt.ErrUnauthorized) {
 			t.Fatalf("a member rotating keys: %v, want ErrUnauthorized", err)
 		}
 		// Crafted by hand, delivered to the admin once it holds all b knows.
@@ -262,7 +263,7 @@ func TestKeyBundleFromNonAdminRejected(t *testing.T) {
 		id, secret := e2ee.NewEpoch()
 		_ = b.rep.View(comm.ID, func(c *crdt.Community) error {
 			var err error
-			bodies, err = rekeyBodies(wrapTargets(c.State(), gid, nil), comm.ID, gid, id, secret, crdt.RekeyManual, 1)
+			bodies, err = keys.RekeyBodies(keys.Targets(c.State(), gid, nil), comm.ID, gid, id, secret, crdt.RekeyManual, 1, keys.DefaultWrapBudget)
 			return err
 		})
 		raw, _ := crdt.EncodeBody(bodies[0])
@@ -400,7 +401,7 @@ func TestConcurrentRemovals(t *testing.T) {
 		for _, n := range []*testNode{d, b, c, w} {
 			waitFor(t, n.Node, "everyone to hold every key", func() bool {
 				e := current(n.Node, comm.ID, gid)
-				return e != nil && n.keys.Has(e.ID) && !n.needsKeys(comm.ID) && current(n.Node, comm.ID, crdt.ZeroID) != nil
+				return e != nil && n.keys.Keyring().Has(e.ID) && !n.keys.NeedsKeys(comm.ID) && current(n.Node, comm.ID, crdt.ZeroID) != nil
 			})
 		}
 		waitFor(t, d.Node, "d to be admin", func() bool { c, _ := d.community(comm.ID); return c.Role == "admin" })
@@ -428,7 +429,7 @@ func TestConcurrentRemovals(t *testing.T) {
 				}
 				for _, l := range []crdt.ID{crdt.ZeroID, comm.ID, gid} {
 					e := current(n.Node, comm.ID, l)
-					if e == nil || stale(n.Node, comm.ID, l) || !n.keys.Has(e.ID) {
+					if e == nil || stale(n.Node, comm.ID, l) || !n.keys.Keyring().Has(e.ID) {
 						return false
 					}
 				}
@@ -487,7 +488,7 @@ func TestRotationRacingJoin(t *testing.T) {
 		}
 
 		cut.split(a) // a | d, z
-		if err := a.rotate(ctx, comm.ID, gid, crdt.RekeyManual, nil); err != nil {
+		if err := a.keys.Rotate(ctx, comm.ID, gid, crdt.RekeyManual, nil); err != nil {
 			t.Fatal(err)
 		}
 		rotated := current(a.Node, comm.ID, gid)
@@ -500,7 +501,7 @@ func TestRotationRacingJoin(t *testing.T) {
 		}
 		waitWithin(t, z.Node, 5*time.Minute, "the newcomer to hold the rotated epoch", func() bool {
 			e := current(z.Node, comm.ID, gid)
-			return e != nil && e.ID == rotated.ID && z.keys.Has(rotated.ID)
+			return e != nil && e.ID == rotated.ID && z.keys.Keyring().Has(rotated.ID)
 		})
 		id, err := a.Post(ctx, comm.ID, gid, "Welcome Zoe, here is your starter guide")
 		if err != nil {
@@ -516,11 +517,12 @@ func TestRotationRacingJoin(t *testing.T) {
 // open and accepts nothing out of order; when the lost part turns up,
 // everything opens.
 func TestLostAndReorderedKeyBundle(t *testing.T) {
-	defer func(b int) { wrapBudget = b }(wrapBudget)
-	wrapBudget = 1 // one wrap per rekey op
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		cut, ns, comm := splitCommunity(t, "Olivia", "Ben", "Wendy")
+		for _, n := range ns {
+			n.keys.SetWrapBudget(1) // one wrap per rekey op
+		}
 		a, b, w := ns[0], ns[1], ns[2]
 		link, _ := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		for _, n := range []*testNode{b, w} {
@@ -542,7 +544,7 @@ func TestLostAndReorderedKeyBundle(t *testing.T) {
 			before[o.ID()] = true
 		}
 		cut.split(b)
-		if err := a.rotate(ctx, comm.ID, gid, crdt.RekeyManual, nil); err != nil {
+		if err := a.keys.Rotate(ctx, comm.ID, gid, crdt.RekeyManual, nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range []string{"Week 1 winner: Maria", "Week 2 winner: Ben"} {
@@ -609,12 +611,12 @@ func TestForgedKeyShareIsDropped(t *testing.T) {
 		}
 		gid := general(t, a.Node, comm.ID)
 		cut.split(b)
-		if err := a.rotate(ctx, comm.ID, gid, crdt.RekeyManual, nil); err != nil {
+		if err := a.keys.Rotate(ctx, comm.ID, gid, crdt.RekeyManual, nil); err != nil {
 			t.Fatal(err)
 		}
 		e := current(a.Node, comm.ID, gid)
 		_, forged := e2ee.NewEpoch()
-		b.keys.AddEpoch(e2ee.EpochKey{ID: e.ID, Community: comm.ID, Log: gid, Secret: forged})
+		b.keys.Keyring().AddEpoch(e2ee.EpochKey{ID: e.ID, Community: comm.ID, Log: gid, Secret: forged})
 		id, err := a.Post(ctx, comm.ID, gid, "New price list attached")
 		if err != nil {
 			t.Fatal(err)
@@ -624,7 +626,7 @@ func TestForgedKeyShareIsDropped(t *testing.T) {
 			_, err := b.Message(comm.ID, gid, id)
 			return err == nil
 		})
-		got, _ := b.keys.Epoch(e.ID)
+		got, _ := b.keys.Keyring().Epoch(e.ID)
 		if slices.Equal(got.Secret, forged) {
 			t.Fatal("b still holds the forged secret")
 		}
@@ -647,7 +649,7 @@ func TestGroupJoinGetsKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := a.rotate(ctx, comm.ID, g.ID, crdt.RekeyManual, nil); err != nil {
+		if err := a.keys.Rotate(ctx, comm.ID, g.ID, crdt.RekeyManual, nil); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, b.Node, "b to see the group", func() bool { gs, _ := b.Groups(comm.ID); return len(gs) == 3 })

@@ -81,7 +81,7 @@ func TestJunkGossipStaysAtTheSender(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		secret, _ := m.secret(comm.ID)
+		secret, _ := m.keys.Secret(comm.ID)
 		name := TopicName(secret, comm.ID, crdt.ZeroID)
 		for _, n := range []*testNode{m, c} {
 			waitFor(t, n.Node, "the control topic's mesh", func() bool { return slices.Contains(n.ps.ListPeers(name), a.host.ID()) })
@@ -301,7 +301,7 @@ func TestJunkUnderMadeUpKeys(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		a, m, _, comm := ownerAndMember(t)
-		secret, _ := m.secret(comm.ID)
+		secret, _ := m.keys.Secret(comm.ID)
 		name := TopicName(secret, comm.ID, crdt.ZeroID)
 		waitFor(t, m.Node, "the control topic's mesh", func() bool { return slices.Contains(m.ps.ListPeers(name), a.host.ID()) })
 		// Mallory's node publishes without validating, and serves nothing.

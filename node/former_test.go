@@ -72,7 +72,7 @@ func TestConcurrentRemovalSpreads(t *testing.T) {
 					}
 					return nil
 				})
-				return e != nil && n.keys.Has(e.ID) && !n.needsKeys(comm.ID) && prekeys == 4 && admins == 2
+				return e != nil && n.keys.Keyring().Has(e.ID) && !n.keys.NeedsKeys(comm.ID) && prekeys == 4 && admins == 2
 			})
 		}
 
@@ -100,7 +100,7 @@ func TestConcurrentRemovalSpreads(t *testing.T) {
 				}
 				for _, l := range []crdt.ID{crdt.ZeroID, comm.ID, gid} {
 					e := current(n.Node, comm.ID, l)
-					if e == nil || stale(n.Node, comm.ID, l) || !n.keys.Has(e.ID) {
+					if e == nil || stale(n.Node, comm.ID, l) || !n.keys.Keyring().Has(e.ID) {
 						return false
 					}
 				}

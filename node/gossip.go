@@ -242,7 +242,7 @@ func TopicName(secret []byte, community, log crdt.ID) string {
 // groups and the groups it is in) and leaves the topics of groups it no
 // longer may read.
 func (n *Node) joinTopics(cid crdt.ID) error {
-	secret, ok := n.secret(cid)
+	secret, ok := n.keys.Secret(cid)
 	if !ok {
 		return nil // no topics until a member hands over the secret
 	}
@@ -372,7 +372,7 @@ func (n *Node) readTopic(jt *joinedTopic, sub *pubsub.Subscription) {
 
 // publish sends an op to its log's topic.
 func (n *Node) publish(op *crdt.Op) {
-	secret, ok := n.secret(op.CommunityID())
+	secret, ok := n.keys.Secret(op.CommunityID())
 	if !ok {
 		return // peers get it by pulling
 	}
@@ -424,7 +424,7 @@ func (n *Node) afterIngest(res replica.Result) {
 	for _, op := range res.Accepted {
 		cid := op.CommunityID()
 		if !op.Kind.IsContent() {
-			n.kickKeys(cid) // new wraps, prekeys, members or removals
+			n.keys.Kick(cid) // new wraps, prekeys, members or removals
 		}
 		switch {
 		case op.Kind.IsContent():

@@ -27,11 +27,11 @@ import (
 func TestTopicSecret(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a, b, _, comm := ownerAndMember(t)
-		as, ok := a.secret(comm.ID)
+		as, ok := a.keys.Secret(comm.ID)
 		if !ok {
 			t.Fatal("the founder has no topic secret")
 		}
-		bs, ok := b.secret(comm.ID)
+		bs, ok := b.keys.Secret(comm.ID)
 		if !ok || !bytes.Equal(as, bs) {
 			t.Fatal("the member did not get the founder's topic secret")
 		}
@@ -45,7 +45,7 @@ func TestTopicSecret(t *testing.T) {
 		sn := newSimNet(t)
 		b2 := sn.start(b.home, "Ben", b.store)
 		defer b2.Close()
-		if s, ok := b2.secret(comm.ID); !ok || !bytes.Equal(s, as) {
+		if s, ok := b2.keys.Secret(comm.ID); !ok || !bytes.Equal(s, as) {
 			t.Fatal("the topic secret was not kept across a restart")
 		}
 	})
@@ -59,11 +59,11 @@ func TestSecretOnlyForMembers(t *testing.T) {
 		if err := c.host.Connect(t.Context(), peer.AddrInfo{ID: a.host.ID(), Addrs: a.host.Addrs()}); err != nil {
 			t.Fatal(err)
 		}
-		err := c.fetchSecret(t.Context(), a.host.ID(), comm.ID)
+		err := c.keys.FetchSecret(t.Context(), a.host.ID(), comm.ID)
 		if err == nil {
 			t.Fatal("a stranger got the topic secret")
 		}
-		if _, ok := c.secret(comm.ID); ok {
+		if _, ok := c.keys.Secret(comm.ID); ok {
 			t.Fatal("a stranger holds the topic secret")
 		}
 	})
@@ -93,7 +93,7 @@ func TestNonMemberCannotSubscribe(t *testing.T) {
 			}
 		}
 		gid := general(t, a.Node, comm.ID)
-		secret, _ := a.secret(comm.ID)
+		secret, _ := a.keys.Secret(comm.ID)
 		name := TopicName(secret, comm.ID, gid)
 		for _, n := range []*testNode{a, b} {
 			if err := x.host.Connect(ctx, peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}); err != nil {
@@ -197,7 +197,7 @@ func TestGarbageGossipIsPenalised(t *testing.T) {
 		ctx := t.Context()
 		a, b, _, comm := ownerAndMember(t)
 		gid := general(t, a.Node, comm.ID)
-		secret, _ := b.secret(comm.ID)
+		secret, _ := b.keys.Secret(comm.ID)
 		name := TopicName(secret, comm.ID, gid)
 		// b's node is broken: it publishes without validating.
 		if err := b.ps.UnregisterTopicValidator(name); err != nil {
@@ -305,7 +305,7 @@ func TestStatus(t *testing.T) {
 // onTopic reports whether n knows peer p to be on the topic of log lg of
 // community cid.
 func onTopic(n *Node, cid, lg crdt.ID, p peer.ID) bool {
-	secret, ok := n.secret(cid)
+	secret, ok := n.keys.Secret(cid)
 	if !ok {
 		return false
 	}

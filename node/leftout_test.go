@@ -75,18 +75,18 @@ func TestKeysNotHandedToTheLeftOut(t *testing.T) {
 		}
 		waitFor(t, c.Node, "Cara to unwrap the rotation", func() bool {
 			for _, e := range rotation {
-				if !c.keys.Has(e) {
+				if !c.keys.Keyring().Has(e) {
 					return false
 				}
 			}
 			return true
 		})
 
-		if _, err := b.fetchKeys(ctx, c.host.ID(), comm.ID); err != nil {
+		if _, err := b.keys.FetchKeys(ctx, c.host.ID(), comm.ID); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range rotation {
-			if b.keys.Has(e) {
+			if b.keys.Keyring().Has(e) {
 				t.Fatalf("Ben was handed epoch %x, made for his removal", e[:4])
 			}
 		}

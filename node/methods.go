@@ -61,10 +61,9 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (api.Community,
 	// The genesis is sealed under the control log's first epoch, drawn
 	// before the community (and its id) exists; the founder's first rekey
 	// op then wraps it, and joiners get it from any member.
-	e0, secret := e2ee.NewEpoch()
-	n.keys.AddEpoch(e2ee.EpochKey{ID: e0, Secret: secret})
 	draft := crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body, Author: n.selfKey()}
-	if err := n.keys.Seal(&draft, e0); err != nil {
+	e0, secret, err := n.keys.SealGenesis(&draft)
+	if err != nil {
 		return api.Community{}, err
 	}
 	genesis, err := crdt.Sign(draft, n.id)
@@ -72,24 +71,23 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (api.Community,
 		return api.Community{}, err
 	}
 	cid := genesis.ID()
-	n.keys.Rebind(e0, cid)
-	if err := n.saveKeys(ctx); err != nil {
+	if err := n.keys.Bind(ctx, e0, cid); err != nil {
 		return api.Community{}, err
 	}
 	n.rep.Expect(cid)
 	if _, err := n.rep.IngestOpened(ctx, crdt.Opened{Op: genesis, Plain: body}); err != nil {
 		return api.Community{}, err
 	}
-	if err := n.publishPrekey(ctx, cid); err != nil {
+	if err := n.keys.PublishPrekey(ctx, cid); err != nil {
 		return api.Community{}, err
 	}
-	if err := n.writeEpoch(ctx, cid, crdt.ZeroID, e0, secret, crdt.RekeyInitial, nil); err != nil {
+	if err := n.keys.WriteEpoch(ctx, cid, crdt.ZeroID, e0, secret, crdt.RekeyInitial, nil); err != nil {
 		return api.Community{}, err
 	}
-	if err := n.rotate(ctx, cid, cid, crdt.RekeyInitial, nil); err != nil { // the announcement group
+	if err := n.keys.Rotate(ctx, cid, cid, crdt.RekeyInitial, nil); err != nil { // the announcement group
 		return api.Community{}, err
 	}
-	if err := n.newSecret(ctx, cid); err != nil {
+	if err := n.keys.NewSecret(ctx, cid); err != nil {
 		return api.Community{}, err
 	}
 	if err := n.writeProfile(ctx, cid); err != nil {
@@ -103,7 +101,7 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (api.Community,
 	if err != nil {
 		return api.Community{}, err
 	}
-	if err := n.rotate(ctx, cid, general.ID(), crdt.RekeyInitial, nil); err != nil {
+	if err := n.keys.Rotate(ctx, cid, general.ID(), crdt.RekeyInitial, nil); err != nil {
 		return api.Community{}, err
 	}
 	n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
@@ -641,7 +639,7 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *invite, join 
 	report(api.JoinProgress{Stage: api.JoinAdmitted})
 	// Keys first, from the member that admitted us: the genesis and
 	// everything after it is sealed.
-	if _, err := n.fetchKeys(ctx, ai.ID, inv.Community); err != nil {
+	if _, err := n.keys.FetchKeys(ctx, ai.ID, inv.Community); err != nil {
 		return fmt.Errorf("keys from %s: %w", ai.ID.ShortString(), err)
 	}
 	report(api.JoinProgress{Stage: api.JoinSyncing})
@@ -669,7 +667,7 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *invite, join 
 	}
 	// Without the topic secret the member still syncs by pulling; it asks
 	// again after every pull until it has it.
-	if err := n.fetchSecret(ctx, ai.ID, inv.Community); err != nil {
+	if err := n.keys.FetchSecret(ctx, ai.ID, inv.Community); err != nil {
 		n.log.Warn("no topic secret yet; live messages wait for the next sync", "err", err)
 	}
 	return nil

@@ -40,6 +40,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/keys"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/view"
@@ -109,13 +110,13 @@ func (c *Config) keyDefaults() {
 		c.KeySuite = e2ee.X25519
 	}
 	if c.RotateAfter == 0 {
-		c.RotateAfter = DefaultRotateAfter
+		c.RotateAfter = keys.DefaultRotateAfter
 	}
 	if c.RotateEvery == 0 {
-		c.RotateEvery = DefaultRotateEvery
+		c.RotateEvery = keys.DefaultRotateEvery
 	}
 	if c.PrekeyLifetime == 0 {
-		c.PrekeyLifetime = DefaultPrekeyLifetime
+		c.PrekeyLifetime = keys.DefaultPrekeyLifetime
 	}
 }
 
@@ -243,18 +244,10 @@ type Node struct {
 	unbacked       unbackedOps             // gossip ignored for missing parents, per sender (flood.go)
 	passed         recentOps               // ops the gossip validator passed lately (flood.go)
 
-	keys       *e2ee.Keyring
-	rotateMu   sync.Mutex // one rotation at a time
-	keysMu     sync.Mutex
-	epochCount map[crdt.EpochID]int      // ops sealed under each epoch seen since start; guarded by keysMu
-	dueAt      map[dutyKey]time.Time     // when this node's turn to rotate a log comes; guarded by keysMu
-	keyKick    map[crdt.ID]bool          // key maintenance scheduled; guarded by keysMu
-	keyAsked   map[crdt.ID]time.Time     // when keys were last asked for; guarded by keysMu
-	laterPulls map[string]bool           // pulls deferred by pullLater, by peer/community; guarded by mu
-	joinsNow   map[crdt.ID]int           // Join calls under way, by community; guarded by mu
-	former     formerPulls               // pulls from former members (former.go)
-	keyRetry   map[crdt.ID]time.Duration // back-off of the next ask; guarded by keysMu
-	keyRetryOn map[crdt.ID]bool          // an ask is scheduled; guarded by keysMu
+	keys       *keys.Manager   // keyring, prekeys, rotations, key shares, topic secrets
+	laterPulls map[string]bool // pulls deferred by pullLater, by peer/community; guarded by mu
+	joinsNow   map[crdt.ID]int // Join calls under way, by community; guarded by mu
+	former     formerPulls     // pulls from former members (former.go)
 
 	views *view.Views // paging, search, unread counts, read marks and mutes
 }
@@ -279,8 +272,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
 		lastSync: map[crdt.ID]api.SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
-		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{},
-		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
+		laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{},
 		published: map[string]time.Time{}, owed: map[owedNudge]struct{}{}, owedCh: make(chan struct{}, 1)}
 	opened := n // the error returns below clear n
 	defer func() {
@@ -300,13 +292,13 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 		n.store = st
 	}
-	if err := n.loadKeys(ctx); err != nil {
-		return nil, fmt.Errorf("load keys: %w", err)
-	}
 	if n.rep, err = replica.Open(ctx, n.store, log); err != nil {
 		return nil, fmt.Errorf("load communities: %w", err)
 	}
-	n.rep.SetSealer(n)
+	if n.keys, err = keys.New(ctx, keyConfig(n)); err != nil {
+		return nil, err
+	}
+	n.rep.SetSealer(n.keys)
 	n.rep.SetClock(n.now)
 	if n.views, err = n.newViews(); err != nil {
 		return nil, err
@@ -323,9 +315,6 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("host peer id %s is not the identity's %s", n.host.ID(), peerkey.ID(id))
 	}
 	n.peers.setListen(n.host.Network().ListenAddresses())
-	if err := n.loadSecrets(ctx); err != nil {
-		return nil, fmt.Errorf("load topic secrets: %w", err)
-	}
 	if n.ps, err = n.newPubSub(); err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
@@ -359,9 +348,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch reachability: %w", err)
 	}
-	for _, cid := range n.rep.Communities() {
-		n.kickKeys(cid) // wraps and rotations left from an earlier run
-	}
+	n.keys.Start() // wraps and rotations left from an earlier run
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -513,6 +500,9 @@ func (n *Node) Close() error {
 		}
 		if n.host != nil {
 			errs = append(errs, n.host.Close())
+		}
+		if n.keys != nil {
+			n.keys.Close()
 		}
 		n.wg.Wait()
 		n.mu.Lock()

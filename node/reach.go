@@ -189,7 +189,7 @@ func (n *Node) Status() api.Status {
 		if ls, ok := n.LastSync(cid); ok {
 			cs.LastSync = &ls
 		}
-		_, cs.Live = n.secret(cid)
+		_, cs.Live = n.keys.Secret(cid)
 		switch {
 		case busy[cid]:
 			cs.State = "syncing"

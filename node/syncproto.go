@@ -106,12 +106,9 @@ func (n *Node) answerSync(from peer.ID, req *wire.Request) *wire.Response {
 		return resp
 	case wire.KindKeys:
 		k, _ := keyOf(from)
-		return n.answerKeys(cid, k, req)
+		return n.keys.AnswerKeys(cid, k, req)
 	case wire.KindSecret:
-		if s, ok := n.secret(cid); ok {
-			return &wire.Response{Secret: s}
-		}
-		return &wire.Response{Error: "this node does not have the community's topic secret"}
+		return n.keys.AnswerSecret(cid)
 	case wire.KindFetch:
 		ids, err := wire.IDs(req.IDs)
 		if err != nil || len(ids) > wire.MaxFetch {
@@ -386,14 +383,14 @@ func (n *Node) pullFrom(p peer.ID, cid crdt.ID) {
 		n.pullFromFormer(p, cid)
 		return
 	}
-	n.ensureKeys(n.ctx, p, cid) // so what the pull brings opens at once
+	n.keys.EnsureKeys(n.ctx, p, cid) // so what the pull brings opens at once
 	if err := n.pull(n.ctx, p, cid); err != nil {
 		n.log.Debug("pull failed", "peer", p, "community", cid.Short(), "err", err)
 		n.judgeUnbacked(p, cid, err)
 		return
 	}
 	n.judgeUnbacked(p, cid, nil)
-	n.ensureKeys(n.ctx, p, cid)                      // groups the pull let this node into
+	n.keys.EnsureKeys(n.ctx, p, cid)                 // groups the pull let this node into
 	n.peers.remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
 	n.finishPendingJoin(cid)
 	n.ensureSecret(p, cid)
@@ -465,10 +462,7 @@ func (n *Node) syncLoop() {
 				n.goPull(peers[rand.IntN(len(peers))], cid)
 			}
 		}
-		n.maybeRotatePrekey()
-		for _, cid := range n.rep.Communities() {
-			n.kickKeys(cid) // rotations whose turn came
-		}
+		n.keys.Tick() // a new prekey, rotations whose turn came
 		if k, err := n.rep.ExpirePending(n.ctx); err != nil {
 			n.log.Warn("expire parked ops", "err", err)
 		} else if k > 0 {
@@ -480,13 +474,13 @@ func (n *Node) syncLoop() {
 // ensureSecret asks p for community cid's topic secret if this node is a
 // member without it.
 func (n *Node) ensureSecret(p peer.ID, cid crdt.ID) {
-	if _, ok := n.secret(cid); ok {
+	if _, ok := n.keys.Secret(cid); ok {
 		return
 	}
 	if c, err := n.community(cid); err != nil || c.Role == crdt.RoleNone.String() || c.Role == api.RoleRequested {
 		return
 	}
-	if err := n.fetchSecret(n.ctx, p, cid); err != nil {
+	if err := n.keys.FetchSecret(n.ctx, p, cid); err != nil {
 		n.log.Debug("topic secret", "peer", p, "community", cid.Short(), "err", err)
 	}
 }

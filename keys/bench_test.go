@@ -1,4 +1,4 @@
-package node
+package keys
 
 import (
 	"crypto/ed25519"
@@ -39,7 +39,7 @@ func BenchmarkRotation5000(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				id, secret := e2ee.NewEpoch()
-				bodies, err := rekeyBodies(wrapTargets(st, crdt.ZeroID, nil), cid, crdt.ZeroID, id, secret, crdt.RekeyTimer, 1)
+				bodies, err := RekeyBodies(Targets(st, crdt.ZeroID, nil), cid, crdt.ZeroID, id, secret, crdt.RekeyTimer, 1, DefaultWrapBudget)
 				if err != nil {
 					b.Fatal(err)
 				}
