@@ -21,11 +21,9 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -37,6 +35,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -203,7 +202,7 @@ type Node struct {
 	store  store.OpStore
 	rep    *replica.Replica
 	host   host.Host
-	ps     *pubsub.PubSub
+	gossip *gossip.Service
 	mdns   interface{ Close() error }
 
 	ctx    context.Context
@@ -213,7 +212,6 @@ type Node struct {
 
 	mu       sync.Mutex
 	name     string                   // display name; guarded by mu
-	topics   map[string]*joinedTopic  // by topic name; guarded by mu
 	subs     map[*subscriber]struct{} // guarded by mu
 	syncing  map[peer.ID]crdt.ID      // pulls under way, by peer; guarded by mu
 	pullNext map[peer.ID][]crdt.ID    // pulls asked for while one from the peer ran, to run next; guarded by mu
@@ -227,17 +225,6 @@ type Node struct {
 	sessions     *sessionSlots             // reconciliations being answered
 	peers        *peerBook
 
-	topicCommunity sync.Map // topic name → crdt.ID, read by the gossip peer filter
-	scores         atomic.Pointer[map[peer.ID]float64]
-	evictions      atomic.Int64 // peers dropped for losing access to a topic
-	meshMu         sync.Mutex
-	published      map[string]time.Time   // when this node last published on each topic; guarded by meshMu
-	owed           map[owedNudge]struct{} // peers grafted soon after, to nudge; guarded by meshMu
-	owedCh         chan struct{}          // signalled when owed grows
-	penMu          sync.Mutex
-	penalties      map[peer.ID][]time.Time // sync-stream offences; guarded by penMu
-	unbacked       unbackedOps             // gossip ignored for missing parents, per sender (flood.go)
-	passed         recentOps               // ops the gossip validator passed lately (flood.go)
 
 	keys       *e2ee.Keyring
 	rotateMu   sync.Mutex // one rotation at a time
@@ -280,11 +267,10 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
-		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
-		lastSync: map[crdt.ID]api.SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
+		subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
+		lastSync: map[crdt.ID]api.SyncStats{}, secrets: map[crdt.ID][]byte{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{},
 		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
-		published: map[string]time.Time{}, owed: map[owedNudge]struct{}{}, owedCh: make(chan struct{}, 1),
 		views: map[groupKey]*shownList{}, tallies: map[groupKey]*groupCounts{}, local: map[groupKey]groupLocal{}}
 	opened := n // the error returns below clear n
 	defer func() {
@@ -327,8 +313,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err := n.loadSecrets(ctx); err != nil {
 		return nil, fmt.Errorf("load topic secrets: %w", err)
 	}
-	if n.ps, err = n.newPubSub(); err != nil {
-		return nil, fmt.Errorf("start gossipsub: %w", err)
+	if n.gossip, err = n.newGossip(); err != nil {
+		return nil, err
 	}
 	n.host.SetStreamHandler(syncProtocol, n.handleSync)
 	n.host.SetStreamHandler(joinProtocol, n.handleJoin)
@@ -370,8 +356,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		reachSub.Close()
 		return nil, fmt.Errorf("watch identification: %w", err)
 	}
-	n.wg.Add(6)
-	go n.nudgeLoop()
+	n.wg.Add(5)
 	go n.watchIdentify(idSub)
 	go n.watchReachability(reachSub)
 	go n.relayLoop()
@@ -511,6 +496,9 @@ func (n *Node) Close() error {
 		}
 		if n.host != nil {
 			errs = append(errs, n.host.Close())
+		}
+		if n.gossip != nil {
+			errs = append(errs, n.gossip.Close())
 		}
 		n.wg.Wait()
 		n.mu.Lock()

@@ -338,8 +338,8 @@ func TestGossipValidator(t *testing.T) {
 		}
 		tampered := slices.Clone(op.Bytes())
 		tampered[len(tampered)/2] ^= 1
-		validate := a.validator(comm.ID, gid)
-		other := a.validator(comm.ID, crdt.ZeroID)
+		validate := a.gossip.Validator(comm.ID, gid)
+		other := a.gossip.Validator(comm.ID, crdt.ZeroID)
 		cases := []struct {
 			name string
 			v    func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult
