@@ -58,8 +58,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/e2ee"
+	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -779,7 +779,7 @@ func (h *chaosRun) flood(ctx context.Context, att *chaosNode, count int, rng *mr
 	if !ok {
 		return 0, errors.New("the malicious member has no topic secret")
 	}
-		topic := n.gossip.Topic(gossip.TopicName(secret, h.cid, h.gid))
+	topic := n.gossip.Topic(gossip.TopicName(secret, h.cid, h.gid))
 	if topic == nil {
 		return 0, errors.New("the malicious member is not on General's topic")
 	}

@@ -18,8 +18,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -96,7 +96,7 @@ func TestJunkGossipStaysAtTheSender(t *testing.T) {
 		if err := m.gossip.PubSub().RegisterTopicValidator(name, accept); err != nil {
 			t.Fatal(err)
 		}
-				topic := m.gossip.Topic(name)
+		topic := m.gossip.Topic(name)
 		junk := map[crdt.ID]bool{}
 		for i := range flood {
 			var ghost crdt.ID
@@ -314,7 +314,7 @@ func TestJunkUnderMadeUpKeys(t *testing.T) {
 		if err := m.gossip.PubSub().RegisterTopicValidator(name, accept); err != nil {
 			t.Fatal(err)
 		}
-				topic := m.gossip.Topic(name)
+		topic := m.gossip.Topic(name)
 		for i := range 200 {
 			_, priv, err := ed25519.GenerateKey(nil)
 			if err != nil {

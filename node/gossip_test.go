@@ -125,7 +125,7 @@ func TestNonMemberCannotSubscribe(t *testing.T) {
 		// would not: b holds a second subscription that outlives its
 		// node's, staying in the meshes it was grafted into. It gets
 		// nothing posted after the removal.
-				again, err := b.gossip.Topic(name).Subscribe()
+		again, err := b.gossip.Topic(name).Subscribe()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +207,7 @@ func TestGarbageGossipIsPenalised(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, b.Node, "b to see a on the topic", func() bool { return slices.Contains(b.gossip.PubSub().ListPeers(name), a.host.ID()) })
-				topic := b.gossip.Topic(name)
+		topic := b.gossip.Topic(name)
 		if err := topic.Publish(ctx, []byte("not an op")); err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +305,7 @@ func onTopic(n *Node, cid, lg crdt.ID, p peer.ID) bool {
 	if !ok {
 		return false
 	}
-		topic := n.gossip.Topic(gossip.TopicName(secret, cid, lg))
+	topic := n.gossip.Topic(gossip.TopicName(secret, cid, lg))
 	return topic != nil && slices.Contains(topic.ListPeers(), p)
 }
 

@@ -225,7 +225,6 @@ type Node struct {
 	sessions     *sessionSlots             // reconciliations being answered
 	peers        *peerBook
 
-
 	keys       *e2ee.Keyring
 	rotateMu   sync.Mutex // one rotation at a time
 	keysMu     sync.Mutex
