@@ -17,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -243,7 +244,11 @@ func TestInviteNamesRelays(t *testing.T) {
 		ctx := t.Context()
 		a, b, _, comm := ownerAndTwo(t)
 		relay := "/ip4/203.0.113.7/tcp/4001/p2p/12D3KooWLGcptSkeJgav7ywAMZeGhiT1sPpUfuBKM2TNn6Zf34dN"
-		a.cfg.Relays = []string{relay}
+		ai, err := reach.ParseRelay(relay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.peers.AddRelays([]peer.AddrInfo{ai}) // as if a had joined by an invite naming it
 		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -271,7 +276,7 @@ func TestInviteNamesRelays(t *testing.T) {
 		if _, err := b.Join(ctx, link); err != nil { // a is reachable directly too
 			t.Fatal(err)
 		}
-		if got := b.peers.relays(); len(got) != 1 || got[0] != relay {
+		if got := b.peers.Relays(); len(got) != 1 || got[0] != relay {
 			t.Fatalf("the joiner did not remember the relay: %v", got)
 		}
 	})

@@ -35,6 +35,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -141,7 +142,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: Reachability %q: want private, public or empty", c.Reachability)
 	}
 	for _, r := range c.Relays {
-		if _, err := parseRelay(r); err != nil {
+		if _, err := reach.ParseRelay(r); err != nil {
 			return fmt.Errorf("config: relay %q: %w", r, err)
 		}
 	}
@@ -211,19 +212,15 @@ type Node struct {
 	once   sync.Once
 
 	mu       sync.Mutex
-	name     string                   // display name; guarded by mu
-	subs     map[*subscriber]struct{} // guarded by mu
-	syncing  map[peer.ID]crdt.ID      // pulls under way, by peer; guarded by mu
-	pullNext map[peer.ID][]crdt.ID    // pulls asked for while one from the peer ran, to run next; guarded by mu
-	reach    network.Reachability     // as AutoNAT last found; guarded by mu
-	reachCh  chan struct{}            // signalled when reach changes
-
-	resMu        sync.Mutex
-	reservations map[peer.ID]reservation   // relay slots held; guarded by resMu
-	lastSync     map[crdt.ID]api.SyncStats // guarded by mu
-	secrets      map[crdt.ID][]byte        // topic secrets; guarded by mu
-	sessions     *sessionSlots             // reconciliations being answered
-	peers        *peerBook
+	name     string                    // display name; guarded by mu
+	subs     map[*subscriber]struct{}  // guarded by mu
+	syncing  map[peer.ID]crdt.ID       // pulls under way, by peer; guarded by mu
+	pullNext map[peer.ID][]crdt.ID     // pulls asked for while one from the peer ran, to run next; guarded by mu
+	lastSync map[crdt.ID]api.SyncStats // guarded by mu
+	secrets  map[crdt.ID][]byte        // topic secrets; guarded by mu
+	sessions *sessionSlots             // reconciliations being answered
+	peers    *reach.Book
+	relays   *reach.Relays
 
 	keys       *e2ee.Keyring
 	rotateMu   sync.Mutex // one rotation at a time
@@ -267,7 +264,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
-		lastSync: map[crdt.ID]api.SyncStats{}, secrets: map[crdt.ID][]byte{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
+		lastSync: map[crdt.ID]api.SyncStats{}, secrets: map[crdt.ID][]byte{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{},
 		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
 		views: map[groupKey]*shownList{}, tallies: map[groupKey]*groupCounts{}, local: map[groupKey]groupLocal{}}
@@ -297,18 +294,20 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.rep.SetSealer(n)
 	n.rep.SetClock(n.now)
-	n.peers = loadPeerBook(filepath.Join(cfg.Home, "peers.json"), n.log)
+	n.peers = reach.LoadBook(filepath.Join(cfg.Home, "peers.json"), n.log)
+	n.relays = reach.NewRelays(reach.RelaysConfig{Configured: cfg.Relays, Book: n.peers, Logger: log,
+		OnChange: func() { n.emit(api.Event{Kind: api.EventPeers}) }})
 
 	n.host = cfg.Host
 	if n.host == nil {
-		if n.host, err = newHost(cfg, id, n.peers.listen(), n.withRelayAddrs); err != nil {
+		if n.host, err = newHost(cfg, id, n.peers.Listen(), n.relays.AddrsFactory); err != nil {
 			return nil, err
 		}
 	}
 	if n.host.ID() != id.PeerID() {
 		return nil, fmt.Errorf("host peer id %s is not the identity's %s", n.host.ID(), id.PeerID())
 	}
-	n.peers.setListen(n.host.Network().ListenAddresses())
+	n.peers.SetListen(n.host.Network().ListenAddresses())
 	if err := n.loadSecrets(ctx); err != nil {
 		return nil, fmt.Errorf("load topic secrets: %w", err)
 	}
@@ -329,7 +328,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
-	for _, cid := range n.peers.awaited(n.now()) {
+	for _, cid := range n.peers.Awaited(n.now()) {
 		n.rep.Expect(cid) // a join waiting for approval or cut short, from an earlier run
 	}
 
@@ -341,9 +340,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			n.mdns = svc
 		}
 	}
-	reachSub, err := n.host.EventBus().Subscribe(new(event.EvtLocalReachabilityChanged))
-	if err != nil {
-		return nil, fmt.Errorf("watch reachability: %w", err)
+	if err := n.relays.Start(n.host); err != nil {
+		return nil, err
 	}
 	for _, cid := range n.rep.Communities() {
 		n.kickKeys(cid) // wraps and rotations left from an earlier run
@@ -352,14 +350,14 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	go n.warmUp()
 	idSub, err := n.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
-		reachSub.Close()
 		return nil, fmt.Errorf("watch identification: %w", err)
 	}
-	n.wg.Add(5)
+	n.wg.Add(3)
 	go n.watchIdentify(idSub)
-	go n.watchReachability(reachSub)
-	go n.relayLoop()
-	go n.redialLoop()
+	go func() {
+		defer n.wg.Done()
+		reach.Redial(n.ctx, n.host, n.peers.Known(), n.log)
+	}()
 	go n.syncLoop()
 	n.log.Info("node started", "peer", n.host.ID(), "addrs", n.host.Addrs())
 	return n, nil
@@ -397,12 +395,12 @@ func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]
 	}
 	// Reuse last run's ports where the config asks for "any port", so
 	// addresses in invites and peers' books stay valid across restarts.
-	if addrs := reusePorts(cfg.Listen, previous); len(addrs) > 0 && checkPortsFree(addrs) == nil {
+	if addrs := reach.ReusePorts(cfg.Listen, previous); len(addrs) > 0 && reach.CheckPortsFree(addrs) == nil {
 		if h, err := libp2p.New(append(opts, libp2p.ListenAddrStrings(addrs...))...); err == nil {
 			return h, nil
 		}
 	}
-	if err := checkPortsFree(cfg.Listen); err != nil {
+	if err := reach.CheckPortsFree(cfg.Listen); err != nil {
 		return nil, err
 	}
 	listen := libp2p.ListenAddrStrings(cfg.Listen...)
@@ -426,22 +424,6 @@ func isEmptyDir(dir string) bool {
 func isLoopback(a string) bool {
 	m, err := ma.NewMultiaddr(a)
 	return err == nil && manet.IsIPLoopback(m)
-}
-
-// watchReachability records what AutoNAT finds about this node.
-func (n *Node) watchReachability(sub event.Subscription) {
-	n.watchEvents(sub, func(e any) {
-		r := e.(event.EvtLocalReachabilityChanged).Reachability
-		n.mu.Lock()
-		n.reach = r
-		n.mu.Unlock()
-		select {
-		case n.reachCh <- struct{}{}:
-		default:
-		}
-		n.log.Info("reachability", "now", r.String())
-		n.emit(api.Event{Kind: api.EventPeers})
-	})
 }
 
 // watchEvents hands each event of sub to fn until the node closes.
@@ -499,6 +481,9 @@ func (n *Node) Close() error {
 		if n.gossip != nil {
 			errs = append(errs, n.gossip.Close())
 		}
+		if n.relays != nil {
+			errs = append(errs, n.relays.Close())
+		}
 		n.wg.Wait()
 		n.mu.Lock()
 		for s := range n.subs {
@@ -507,7 +492,7 @@ func (n *Node) Close() error {
 		n.subs = map[*subscriber]struct{}{}
 		n.mu.Unlock()
 		if n.peers != nil {
-			n.peers.save()
+			n.peers.Save()
 		}
 		if n.store != nil {
 			errs = append(errs, n.store.Close())

@@ -393,7 +393,7 @@ func (n *Node) pullFrom(p peer.ID, cid crdt.ID) {
 	}
 	n.judgeUnbacked(p, cid, nil)
 	n.ensureKeys(n.ctx, p, cid)                      // groups the pull let this node into
-	n.peers.remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
+	n.peers.Remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
 	n.finishPendingJoin(cid)
 	n.ensureSecret(p, cid)
 	n.exchangePeers(p, cid)
@@ -406,7 +406,7 @@ func (n *Node) onConnect(p peer.ID) {
 	for _, cid := range n.rep.Communities() {
 		switch {
 		case n.isMember(cid, p):
-			n.peers.remember(n.host.Peerstore().PeerInfo(p))
+			n.peers.Remember(n.host.Peerstore().PeerInfo(p))
 			n.goPull(p, cid)
 		case n.isFormer(cid, p):
 			n.pullFormer(p, cid)
@@ -436,7 +436,7 @@ func (n *Node) syncLoop() {
 			return
 		case <-t.C:
 		}
-		known := n.peers.known()
+		known := n.peers.Known()
 		peers := n.host.Network().Peers()
 		for _, cid := range n.rep.Communities() {
 			n.meetMembers(cid, known)
@@ -558,7 +558,7 @@ func (n *Node) pullLater(p peer.ID, cid crdt.ID, wait time.Duration) {
 // peerBook.awaited) and pulls by itself: not those a Join call under way
 // is pulling.
 func (n *Node) awaited() []crdt.ID {
-	ids := n.peers.awaited(n.now())
+	ids := n.peers.Awaited(n.now())
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return slices.DeleteFunc(ids, func(id crdt.ID) bool { return n.joinsNow[id] > 0 })
@@ -573,9 +573,9 @@ func (n *Node) finishPendingJoin(cid crdt.ID) {
 	if c, err := n.community(cid); err != nil || c.Role == crdt.RoleNone.String() {
 		return
 	}
-	approved := slices.Contains(n.peers.pending(), cid)
-	n.peers.setPending(cid, false)
-	n.peers.setJoining(cid, false, n.now())
+	approved := slices.Contains(n.peers.Pending(), cid)
+	n.peers.SetPending(cid, false)
+	n.peers.SetJoining(cid, false, n.now())
 	if err := n.joinTopics(cid); err != nil {
 		n.log.Warn("join topics", "community", cid.Short(), "err", err)
 	}
@@ -667,7 +667,7 @@ func (n *Node) admit(from peer.ID, req *wire.JoinRequest) (pending bool, err err
 	})
 	if member || asked {
 		n.log.Info("join from a member; answered as admitted", "peer", from, "community", join.CommunityID().Short(), "requested", asked)
-		n.peers.remember(n.host.Peerstore().PeerInfo(from))
+		n.peers.Remember(n.host.Peerstore().PeerInfo(from))
 		return asked, nil
 	}
 	if has, _ := n.rep.Has(n.ctx, inv.ID()); !has {
@@ -729,7 +729,7 @@ func (n *Node) admit(from peer.ID, req *wire.JoinRequest) (pending bool, err err
 	if err != nil {
 		return false, err
 	}
-	n.peers.remember(n.host.Peerstore().PeerInfo(from))
+	n.peers.Remember(n.host.Peerstore().PeerInfo(from))
 	n.publish(join)
 	return pending, nil
 }
