@@ -60,6 +60,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
+	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -779,19 +780,17 @@ func (h *chaosRun) flood(ctx context.Context, att *chaosNode, count int, rng *mr
 	if !ok {
 		return 0, errors.New("the malicious member has no topic secret")
 	}
-	n.mu.Lock()
-	jt := n.topics[TopicName(secret, h.cid, h.gid)]
-	n.mu.Unlock()
-	if jt == nil {
+	topic := n.gossip.Topic(gossip.TopicName(secret, h.cid, h.gid))
+	if topic == nil {
 		return 0, errors.New("the malicious member is not on General's topic")
 	}
 	// A hostile client publishes without validating what it sends.
-	name := TopicName(secret, h.cid, h.gid)
-	if err := n.ps.UnregisterTopicValidator(name); err == nil {
+	name := gossip.TopicName(secret, h.cid, h.gid)
+	if err := n.gossip.PubSub().UnregisterTopicValidator(name); err == nil {
 		accept := func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
 			return pubsub.ValidationAccept
 		}
-		if err := n.ps.RegisterTopicValidator(name, accept); err != nil {
+		if err := n.gossip.PubSub().RegisterTopicValidator(name, accept); err != nil {
 			return 0, err
 		}
 	}
@@ -814,7 +813,7 @@ func (h *chaosRun) flood(ctx context.Context, att *chaosNode, count int, rng *mr
 		if err != nil {
 			return sent, err
 		}
-		if err := jt.topic.Publish(ctx, op.Bytes()); err != nil {
+		if err := topic.Publish(ctx, op.Bytes()); err != nil {
 			return sent, err
 		}
 		sent++

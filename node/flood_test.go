@@ -21,6 +21,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -82,24 +83,22 @@ func TestJunkGossipStaysAtTheSender(t *testing.T) {
 			}
 		}
 		secret, _ := m.keys.Secret(comm.ID)
-		name := TopicName(secret, comm.ID, crdt.ZeroID)
+		name := gossip.TopicName(secret, comm.ID, crdt.ZeroID)
 		for _, n := range []*testNode{m, c} {
-			waitFor(t, n.Node, "the control topic's mesh", func() bool { return slices.Contains(n.ps.ListPeers(name), a.host.ID()) })
+			waitFor(t, n.Node, "the control topic's mesh", func() bool { return slices.Contains(n.gossip.PubSub().ListPeers(name), a.host.ID()) })
 		}
 
 		// Mallory's node publishes without validating.
-		if err := m.ps.UnregisterTopicValidator(name); err != nil {
+		if err := m.gossip.PubSub().UnregisterTopicValidator(name); err != nil {
 			t.Fatal(err)
 		}
 		accept := func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
 			return pubsub.ValidationAccept
 		}
-		if err := m.ps.RegisterTopicValidator(name, accept); err != nil {
+		if err := m.gossip.PubSub().RegisterTopicValidator(name, accept); err != nil {
 			t.Fatal(err)
 		}
-		m.mu.Lock()
-		topic := m.topics[name].topic
-		m.mu.Unlock()
+		topic := m.gossip.Topic(name)
 		junk := map[crdt.ID]bool{}
 		for i := range flood {
 			var ghost crdt.ID
@@ -145,7 +144,7 @@ func TestJunkGossipStaysAtTheSender(t *testing.T) {
 		}
 		joinNew("Second")
 		waitFor(t, a.Node, "Olivia to penalise Mallory", func() bool {
-			return a.GossipScore(m.host.ID()) < scoreThresholds.GraylistThreshold
+			return a.gossip.Score(m.host.ID()) < gossip.GraylistThreshold
 		})
 
 		// After a restart on the same stores, the same holds.
@@ -192,17 +191,17 @@ func TestOutOfOrderGossipIsPulled(t *testing.T) {
 			t.Fatal("the member holds the first message before gossip brings the second")
 		}
 		m := &pubsub.Message{Message: &pb.Message{Data: ops[1].Bytes()}}
-		if got := b.validator(comm.ID, gid)(ctx, a.host.ID(), m); got != pubsub.ValidationIgnore {
+		if got := b.gossip.Validator(comm.ID, gid)(ctx, a.host.ID(), m); got != pubsub.ValidationIgnore {
 			t.Fatalf("validator on an op whose parent is missing = %v, want ValidationIgnore", got)
 		}
 		waitWithin(t, b.Node, 5*time.Second, "both messages pulled", func() bool {
 			return slices.Equal(texts(t, b.Node, comm.ID, gid), []string{"Olivia: first", "Olivia: second"})
 		})
 		synctest.Wait() // the pull, and what follows it, are done
-		if s := b.appScore(a.host.ID()); s != 0 {
+		if s := b.gossip.AppScore(a.host.ID()); s != 0 {
 			t.Fatalf("honest sender's app score = %v, want 0", s)
 		}
-		if got := b.validator(comm.ID, gid)(ctx, a.host.ID(), m); got != pubsub.ValidationAccept {
+		if got := b.gossip.Validator(comm.ID, gid)(ctx, a.host.ID(), m); got != pubsub.ValidationAccept {
 			t.Fatalf("validator once the parent is held = %v, want ValidationAccept", got)
 		}
 	})
@@ -273,7 +272,7 @@ func BenchmarkValidator(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	validate := n.validator(comm.ID, gid)
+	validate := n.gossip.Validator(comm.ID, gid)
 	b.Run("decode only", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -302,24 +301,22 @@ func TestJunkUnderMadeUpKeys(t *testing.T) {
 		ctx := t.Context()
 		a, m, _, comm := ownerAndMember(t)
 		secret, _ := m.keys.Secret(comm.ID)
-		name := TopicName(secret, comm.ID, crdt.ZeroID)
-		waitFor(t, m.Node, "the control topic's mesh", func() bool { return slices.Contains(m.ps.ListPeers(name), a.host.ID()) })
+		name := gossip.TopicName(secret, comm.ID, crdt.ZeroID)
+		waitFor(t, m.Node, "the control topic's mesh", func() bool { return slices.Contains(m.gossip.PubSub().ListPeers(name), a.host.ID()) })
 		// Mallory's node publishes without validating, and serves nothing.
 		for _, p := range []protocol.ID{syncProtocol, reconcileProtocol} {
 			m.host.RemoveStreamHandler(p)
 		}
-		if err := m.ps.UnregisterTopicValidator(name); err != nil {
+		if err := m.gossip.PubSub().UnregisterTopicValidator(name); err != nil {
 			t.Fatal(err)
 		}
 		accept := func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
 			return pubsub.ValidationAccept
 		}
-		if err := m.ps.RegisterTopicValidator(name, accept); err != nil {
+		if err := m.gossip.PubSub().RegisterTopicValidator(name, accept); err != nil {
 			t.Fatal(err)
 		}
-		m.mu.Lock()
-		topic := m.topics[name].topic
-		m.mu.Unlock()
+		topic := m.gossip.Topic(name)
 		for i := range 200 {
 			_, priv, err := ed25519.GenerateKey(nil)
 			if err != nil {
@@ -342,6 +339,6 @@ func TestJunkUnderMadeUpKeys(t *testing.T) {
 		if n, _, _ := a.store.PendingOf(ctx, comm.ID); n > 0 {
 			t.Errorf("Olivia parks %d ops signed by keys of no member", n)
 		}
-		waitFor(t, a.Node, "Olivia to penalise Mallory", func() bool { return a.appScore(m.host.ID()) < 0 })
+		waitFor(t, a.Node, "Olivia to penalise Mallory", func() bool { return a.gossip.AppScore(m.host.ID()) < 0 })
 	})
 }

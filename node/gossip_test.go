@@ -18,6 +18,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/reach"
+	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -35,10 +37,10 @@ func TestTopicSecret(t *testing.T) {
 		if !ok || !bytes.Equal(as, bs) {
 			t.Fatal("the member did not get the founder's topic secret")
 		}
-		if TopicName(as, comm.ID, crdt.ZeroID) == TopicName(make([]byte, 32), comm.ID, crdt.ZeroID) {
+		if gossip.TopicName(as, comm.ID, crdt.ZeroID) == gossip.TopicName(make([]byte, 32), comm.ID, crdt.ZeroID) {
 			t.Fatal("the topic name does not depend on the secret")
 		}
-		if TopicName(as, comm.ID, crdt.ZeroID) == TopicName(as, comm.ID, crdt.ID{1}) {
+		if gossip.TopicName(as, comm.ID, crdt.ZeroID) == gossip.TopicName(as, comm.ID, crdt.ID{1}) {
 			t.Fatal("two logs share a topic")
 		}
 		b.Close()
@@ -94,13 +96,13 @@ func TestNonMemberCannotSubscribe(t *testing.T) {
 		}
 		gid := general(t, a.Node, comm.ID)
 		secret, _ := a.keys.Secret(comm.ID)
-		name := TopicName(secret, comm.ID, gid)
+		name := gossip.TopicName(secret, comm.ID, gid)
 		for _, n := range []*testNode{a, b} {
 			if err := x.host.Connect(ctx, peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		topic, err := x.ps.Join(name)
+		topic, err := x.gossip.PubSub().Join(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +111,7 @@ func TestNonMemberCannotSubscribe(t *testing.T) {
 			t.Fatal(err)
 		}
 		spied := count(ctx, spy, nil)
-		waitFor(t, a.Node, "a to see the stranger's subscription", func() bool { return slices.Contains(a.ps.ListPeers(name), x.host.ID()) })
+		waitFor(t, a.Node, "a to see the stranger's subscription", func() bool { return slices.Contains(a.gossip.PubSub().ListPeers(name), x.host.ID()) })
 		for range 5 {
 			if _, err := a.Post(ctx, comm.ID, gid, "Training call at 7pm"); err != nil {
 				t.Fatal(err)
@@ -125,9 +127,7 @@ func TestNonMemberCannotSubscribe(t *testing.T) {
 		// would not: b holds a second subscription that outlives its
 		// node's, staying in the meshes it was grafted into. It gets
 		// nothing posted after the removal.
-		b.mu.Lock()
-		again, err := b.topics[name].topic.Subscribe()
-		b.mu.Unlock()
+		again, err := b.gossip.Topic(name).Subscribe()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,11 +148,11 @@ func TestNonMemberCannotSubscribe(t *testing.T) {
 		})
 		waitFor(t, w.Node, "the witness to learn of b's removal", removed(w))
 		// Members that had b in a mesh drop it once the removal reached it.
-		waitFor(t, a.Node, "a to drop b", func() bool { return a.evictions.Load() > 0 })
+		waitFor(t, a.Node, "a to drop b", func() bool { return a.gossip.Evictions() > 0 })
 		if w.host.Network().Connectedness(b.host.ID()) == network.Connected {
-			waitFor(t, w.Node, "the witness to drop b", func() bool { return w.evictions.Load() > 0 })
+			waitFor(t, w.Node, "the witness to drop b", func() bool { return w.gossip.Evictions() > 0 })
 		}
-		waitFor(t, a.Node, "a to see b on the topic again", func() bool { return slices.Contains(a.ps.ListPeers(name), b.host.ID()) })
+		waitFor(t, a.Node, "a to see b on the topic again", func() bool { return slices.Contains(a.gossip.PubSub().ListPeers(name), b.host.ID()) })
 		for range 3 {
 			id, err := a.Post(ctx, comm.ID, gid, "After the removal")
 			if err != nil {
@@ -198,25 +198,23 @@ func TestGarbageGossipIsPenalised(t *testing.T) {
 		a, b, _, comm := ownerAndMember(t)
 		gid := general(t, a.Node, comm.ID)
 		secret, _ := b.keys.Secret(comm.ID)
-		name := TopicName(secret, comm.ID, gid)
+		name := gossip.TopicName(secret, comm.ID, gid)
 		// b's node is broken: it publishes without validating.
-		if err := b.ps.UnregisterTopicValidator(name); err != nil {
+		if err := b.gossip.PubSub().UnregisterTopicValidator(name); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.ps.RegisterTopicValidator(name, func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
+		if err := b.gossip.PubSub().RegisterTopicValidator(name, func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
 			return pubsub.ValidationAccept
 		}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, b.Node, "b to see a on the topic", func() bool { return slices.Contains(b.ps.ListPeers(name), a.host.ID()) })
-		b.mu.Lock()
-		topic := b.topics[name].topic
-		b.mu.Unlock()
+		waitFor(t, b.Node, "b to see a on the topic", func() bool { return slices.Contains(b.gossip.PubSub().ListPeers(name), a.host.ID()) })
+		topic := b.gossip.Topic(name)
 		if err := topic.Publish(ctx, []byte("not an op")); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, a.Node, "b's score to fall", func() bool {
-			return a.GossipScore(b.host.ID()) < scoreThresholds.GraylistThreshold
+			return a.gossip.Score(b.host.ID()) < gossip.GraylistThreshold
 		})
 	})
 }
@@ -247,7 +245,11 @@ func TestInviteNamesRelays(t *testing.T) {
 		ctx := t.Context()
 		a, b, _, comm := ownerAndTwo(t)
 		relay := "/ip4/203.0.113.7/tcp/4001/p2p/12D3KooWLGcptSkeJgav7ywAMZeGhiT1sPpUfuBKM2TNn6Zf34dN"
-		a.cfg.Relays = []string{relay}
+		ai, err := reach.ParseRelay(relay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.peers.AddRelays([]peer.AddrInfo{ai}) // as if a had joined by an invite naming it
 		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -275,7 +277,7 @@ func TestInviteNamesRelays(t *testing.T) {
 		if _, err := b.Join(ctx, link); err != nil { // a is reachable directly too
 			t.Fatal(err)
 		}
-		if got := b.peers.relays(); len(got) != 1 || got[0] != relay {
+		if got := b.peers.Relays(); len(got) != 1 || got[0] != relay {
 			t.Fatalf("the joiner did not remember the relay: %v", got)
 		}
 	})
@@ -309,10 +311,8 @@ func onTopic(n *Node, cid, lg crdt.ID, p peer.ID) bool {
 	if !ok {
 		return false
 	}
-	n.mu.Lock()
-	jt := n.topics[TopicName(secret, cid, lg)]
-	n.mu.Unlock()
-	return jt != nil && slices.Contains(jt.topic.ListPeers(), p)
+	topic := n.gossip.Topic(gossip.TopicName(secret, cid, lg))
+	return topic != nil && slices.Contains(topic.ListPeers(), p)
 }
 
 // TestPostRightAfterReconnect: a message written just after two members

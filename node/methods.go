@@ -24,6 +24,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
+	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -316,7 +317,7 @@ func (n *Node) inviteAddrs() []string {
 // inviteRelays lists the relays this node knows, for an invite.
 func (n *Node) inviteRelays() []string {
 	var out []string
-	for _, r := range n.relays() {
+	for _, r := range n.relays.Known() {
 		for _, a := range r.Addrs {
 			if len(out) < crdt.MaxAddrs {
 				out = append(out, a.String()+"/p2p/"+r.ID.String())
@@ -405,7 +406,7 @@ func readInvite(link string) (*invite, error) {
 		inv.Addrs = append(inv.Addrs, peer.AddrInfo{ID: peerIDOf(op.Author)})
 	}
 	for i := range inv.Addrs {
-		inv.Addrs[i] = viaRelays(inv.Addrs[i], inv.Relays)
+		inv.Addrs[i] = reach.ViaRelays(inv.Addrs[i], inv.Relays)
 	}
 	return inv, nil
 }
@@ -472,7 +473,7 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 	if c, err := n.community(cid); err == nil && c.Role != crdt.RoleNone.String() {
 		return c, nil // already a member
 	}
-	if slices.Contains(n.peers.pending(), cid) {
+	if slices.Contains(n.peers.Pending(), cid) {
 		return api.Community{ID: cid, Name: inv.Name, Role: api.RoleRequested}, nil // already asked
 	}
 	join, err := n.joinOp(inv)
@@ -480,14 +481,14 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		return api.Community{}, err
 	}
 	n.rep.Expect(cid)
-	n.peers.addRelays(inv.Relays)
+	n.peers.AddRelays(inv.Relays)
 	// Until it holds the community, or a member refuses, this join is in
 	// flight: cut short after a member admitted it (a crash, a lost
 	// connection), the node resumes it by itself, pulling from the
 	// members it meets (finishPendingJoin completes it).
-	n.peers.setJoining(cid, true, n.now())
+	n.peers.SetJoining(cid, true, n.now())
 	for _, ai := range inv.Addrs {
-		n.peers.remember(ai)
+		n.peers.Remember(ai)
 	}
 	n.mu.Lock()
 	n.joinsNow[cid]++
@@ -503,7 +504,7 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 	refused := false
 	defer func() {
 		if refused {
-			n.peers.setJoining(cid, false, n.now())
+			n.peers.SetJoining(cid, false, n.now())
 		}
 	}()
 	for _, ai := range inv.Addrs {
@@ -513,8 +514,8 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 		report(api.JoinProgress{Stage: api.JoinConnecting, Peer: shortPeer(ai.ID)})
 		err := n.joinVia(ctx, ai, inv, join, report)
 		if errors.Is(err, errAwaitingApproval) {
-			n.peers.setJoining(cid, false, n.now())
-			n.peers.setPending(cid, true)
+			n.peers.SetJoining(cid, false, n.now())
+			n.peers.SetPending(cid, true)
 			n.log.Info("asked to join; waiting for an admin", "community", cid.Short())
 			report(api.JoinProgress{Stage: api.JoinRequested})
 			return api.Community{ID: cid, Name: inv.Name, Role: api.RoleRequested}, nil
@@ -523,7 +524,7 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 			errs = append(errs, err)
 			continue
 		}
-		n.peers.setJoining(cid, false, n.now())
+		n.peers.SetJoining(cid, false, n.now())
 		if err := n.joinTopics(cid); err != nil {
 			return api.Community{}, err
 		}
@@ -625,7 +626,7 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *invite, join 
 	if err != nil {
 		return err
 	}
-	n.peers.remember(ai)
+	n.peers.Remember(ai)
 	if resp.Pending {
 		// Park our own ops until the pull after the approval brings the
 		// genesis and the rest.

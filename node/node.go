@@ -20,13 +20,11 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -41,6 +39,8 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/keys"
+	"github.com/umbrella-p2p/umbrella/reach"
+	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/view"
@@ -147,7 +147,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: Reachability %q: want private, public or empty", c.Reachability)
 	}
 	for _, r := range c.Relays {
-		if _, err := parseRelay(r); err != nil {
+		if _, err := reach.ParseRelay(r); err != nil {
 			return fmt.Errorf("config: relay %q: %w", r, err)
 		}
 	}
@@ -208,7 +208,7 @@ type Node struct {
 	store  store.OpStore
 	rep    *replica.Replica
 	host   host.Host
-	ps     *pubsub.PubSub
+	gossip *gossip.Service
 	mdns   interface{ Close() error }
 
 	ctx    context.Context
@@ -217,32 +217,15 @@ type Node struct {
 	once   sync.Once
 
 	mu       sync.Mutex
-	name     string                   // display name; guarded by mu
-	topics   map[string]*joinedTopic  // by topic name; guarded by mu
-	subs     map[*subscriber]struct{} // guarded by mu
-	syncing  map[peer.ID]crdt.ID      // pulls under way, by peer; guarded by mu
-	pullNext map[peer.ID][]crdt.ID    // pulls asked for while one from the peer ran, to run next; guarded by mu
-	reach    network.Reachability     // as AutoNAT last found; guarded by mu
-	reachCh  chan struct{}            // signalled when reach changes
-
-	resMu        sync.Mutex
-	reservations map[peer.ID]reservation   // relay slots held; guarded by resMu
-	lastSync     map[crdt.ID]api.SyncStats // guarded by mu
-	secrets      map[crdt.ID][]byte        // topic secrets; guarded by mu
-	sessions     *sessionSlots             // reconciliations being answered
-	peers        *peerBook
-
-	topicCommunity sync.Map // topic name → crdt.ID, read by the gossip peer filter
-	scores         atomic.Pointer[map[peer.ID]float64]
-	evictions      atomic.Int64 // peers dropped for losing access to a topic
-	meshMu         sync.Mutex
-	published      map[string]time.Time   // when this node last published on each topic; guarded by meshMu
-	owed           map[owedNudge]struct{} // peers grafted soon after, to nudge; guarded by meshMu
-	owedCh         chan struct{}          // signalled when owed grows
-	penMu          sync.Mutex
-	penalties      map[peer.ID][]time.Time // sync-stream offences; guarded by penMu
-	unbacked       unbackedOps             // gossip ignored for missing parents, per sender (flood.go)
-	passed         recentOps               // ops the gossip validator passed lately (flood.go)
+	name     string                    // display name; guarded by mu
+	subs     map[*subscriber]struct{}  // guarded by mu
+	syncing  map[peer.ID]crdt.ID       // pulls under way, by peer; guarded by mu
+	pullNext map[peer.ID][]crdt.ID     // pulls asked for while one from the peer ran, to run next; guarded by mu
+	lastSync map[crdt.ID]api.SyncStats // guarded by mu
+	secrets  map[crdt.ID][]byte        // topic secrets; guarded by mu
+	sessions *sessionSlots             // reconciliations being answered
+	peers    *reach.Book
+	relays   *reach.Relays
 
 	keys       *keys.Manager   // keyring, prekeys, rotations, key shares, topic secrets
 	laterPulls map[string]bool // pulls deferred by pullLater, by peer/community; guarded by mu
@@ -270,10 +253,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
-		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
-		lastSync: map[crdt.ID]api.SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
-		laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{},
-		published: map[string]time.Time{}, owed: map[owedNudge]struct{}{}, owedCh: make(chan struct{}, 1)}
+		subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
+		lastSync: map[crdt.ID]api.SyncStats{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
+		laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{}}
 	opened := n // the error returns below clear n
 	defer func() {
 		if err != nil {
@@ -303,20 +285,22 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.views, err = n.newViews(); err != nil {
 		return nil, err
 	}
-	n.peers = loadPeerBook(filepath.Join(cfg.Home, "peers.json"), n.log)
+	n.peers = reach.LoadBook(filepath.Join(cfg.Home, "peers.json"), n.log)
+	n.relays = reach.NewRelays(reach.RelaysConfig{Configured: cfg.Relays, Book: n.peers, Logger: log,
+		OnChange: func() { n.emit(api.Event{Kind: api.EventPeers}) }})
 
 	n.host = cfg.Host
 	if n.host == nil {
-		if n.host, err = newHost(cfg, id, n.peers.listen(), n.withRelayAddrs); err != nil {
+		if n.host, err = newHost(cfg, id, n.peers.Listen(), n.relays.AddrsFactory); err != nil {
 			return nil, err
 		}
 	}
 	if n.host.ID() != peerkey.ID(id) {
 		return nil, fmt.Errorf("host peer id %s is not the identity's %s", n.host.ID(), peerkey.ID(id))
 	}
-	n.peers.setListen(n.host.Network().ListenAddresses())
-	if n.ps, err = n.newPubSub(); err != nil {
-		return nil, fmt.Errorf("start gossipsub: %w", err)
+	n.peers.SetListen(n.host.Network().ListenAddresses())
+	if n.gossip, err = n.newGossip(); err != nil {
+		return nil, err
 	}
 	n.host.SetStreamHandler(syncProtocol, n.handleSync)
 	n.host.SetStreamHandler(joinProtocol, n.handleJoin)
@@ -332,7 +316,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			return nil, err
 		}
 	}
-	for _, cid := range n.peers.awaited(n.now()) {
+	for _, cid := range n.peers.Awaited(n.now()) {
 		n.rep.Expect(cid) // a join waiting for approval or cut short, from an earlier run
 	}
 
@@ -344,9 +328,8 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 			n.mdns = svc
 		}
 	}
-	reachSub, err := n.host.EventBus().Subscribe(new(event.EvtLocalReachabilityChanged))
-	if err != nil {
-		return nil, fmt.Errorf("watch reachability: %w", err)
+	if err := n.relays.Start(n.host); err != nil {
+		return nil, err
 	}
 	n.keys.Start() // wraps and rotations left from an earlier run
 	n.wg.Add(1)
@@ -356,15 +339,14 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}()
 	idSub, err := n.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
-		reachSub.Close()
 		return nil, fmt.Errorf("watch identification: %w", err)
 	}
-	n.wg.Add(6)
-	go n.nudgeLoop()
+	n.wg.Add(3)
 	go n.watchIdentify(idSub)
-	go n.watchReachability(reachSub)
-	go n.relayLoop()
-	go n.redialLoop()
+	go func() {
+		defer n.wg.Done()
+		reach.Redial(n.ctx, n.host, n.peers.Known(), n.log)
+	}()
 	go n.syncLoop()
 	n.log.Info("node started", "peer", n.host.ID(), "addrs", n.host.Addrs())
 	return n, nil
@@ -402,12 +384,12 @@ func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]
 	}
 	// Reuse last run's ports where the config asks for "any port", so
 	// addresses in invites and peers' books stay valid across restarts.
-	if addrs := reusePorts(cfg.Listen, previous); len(addrs) > 0 && checkPortsFree(addrs) == nil {
+	if addrs := reach.ReusePorts(cfg.Listen, previous); len(addrs) > 0 && reach.CheckPortsFree(addrs) == nil {
 		if h, err := libp2p.New(append(opts, libp2p.ListenAddrStrings(addrs...))...); err == nil {
 			return h, nil
 		}
 	}
-	if err := checkPortsFree(cfg.Listen); err != nil {
+	if err := reach.CheckPortsFree(cfg.Listen); err != nil {
 		return nil, err
 	}
 	listen := libp2p.ListenAddrStrings(cfg.Listen...)
@@ -431,22 +413,6 @@ func isEmptyDir(dir string) bool {
 func isLoopback(a string) bool {
 	m, err := ma.NewMultiaddr(a)
 	return err == nil && manet.IsIPLoopback(m)
-}
-
-// watchReachability records what AutoNAT finds about this node.
-func (n *Node) watchReachability(sub event.Subscription) {
-	n.watchEvents(sub, func(e any) {
-		r := e.(event.EvtLocalReachabilityChanged).Reachability
-		n.mu.Lock()
-		n.reach = r
-		n.mu.Unlock()
-		select {
-		case n.reachCh <- struct{}{}:
-		default:
-		}
-		n.log.Info("reachability", "now", r.String())
-		n.emit(api.Event{Kind: api.EventPeers})
-	})
 }
 
 // watchEvents hands each event of sub to fn until the node closes.
@@ -501,6 +467,12 @@ func (n *Node) Close() error {
 		if n.host != nil {
 			errs = append(errs, n.host.Close())
 		}
+		if n.gossip != nil {
+			errs = append(errs, n.gossip.Close())
+		}
+		if n.relays != nil {
+			errs = append(errs, n.relays.Close())
+		}
 		if n.keys != nil {
 			n.keys.Close()
 		}
@@ -512,7 +484,7 @@ func (n *Node) Close() error {
 		n.subs = map[*subscriber]struct{}{}
 		n.mu.Unlock()
 		if n.peers != nil {
-			n.peers.save()
+			n.peers.Save()
 		}
 		if n.store != nil {
 			errs = append(errs, n.store.Close())

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,8 +15,6 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/libp2p/go-libp2p"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/control"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -314,52 +311,6 @@ func TestJoinErrors(t *testing.T) {
 		}
 		if len(b.Communities()) != 0 {
 			t.Fatal("a failed join left a community behind")
-		}
-	})
-}
-
-// TestGossipValidator: undecodable, badly signed and misrouted ops are
-// rejected before they are forwarded; good ones are accepted.
-func TestGossipValidator(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := t.Context()
-		sn := newSimNet(t)
-		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
-		defer a.Close()
-		comm, err := a.CreateCommunity(ctx, "Glow Team")
-		if err != nil {
-			t.Fatal(err)
-		}
-		gid := general(t, a.Node, comm.ID)
-		opID, err := a.Post(ctx, comm.ID, gid, "hello")
-		if err != nil {
-			t.Fatal(err)
-		}
-		op, err := a.rep.Get(ctx, opID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tampered := slices.Clone(op.Bytes())
-		tampered[len(tampered)/2] ^= 1
-		validate := a.validator(comm.ID, gid)
-		other := a.validator(comm.ID, crdt.ZeroID)
-		cases := []struct {
-			name string
-			v    func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult
-			data []byte
-			want pubsub.ValidationResult
-		}{
-			{"good op", validate, op.Bytes(), pubsub.ValidationAccept},
-			{"garbage", validate, []byte("not an op"), pubsub.ValidationReject},
-			{"tampered", validate, tampered, pubsub.ValidationReject},
-			{"oversized", validate, make([]byte, crdt.MaxOpSize+1), pubsub.ValidationReject},
-			{"wrong topic", other, op.Bytes(), pubsub.ValidationReject},
-		}
-		for _, tc := range cases {
-			m := &pubsub.Message{Message: &pb.Message{Data: tc.data}}
-			if got := tc.v(ctx, a.host.ID(), m); got != tc.want {
-				t.Errorf("%s: validator = %v, want %v", tc.name, got, tc.want)
-			}
 		}
 	})
 }

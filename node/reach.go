@@ -1,161 +1,30 @@
 package node
 
 import (
-	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
 
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/reach"
 )
 
-// parseRelay parses a relay's multiaddr, which must name its peer id.
-func parseRelay(s string) (peer.AddrInfo, error) {
-	a, err := ma.NewMultiaddr(strings.TrimSpace(s))
-	if err != nil {
-		return peer.AddrInfo{}, err
-	}
-	ai, err := peer.AddrInfoFromP2pAddr(a)
-	if err != nil {
-		return peer.AddrInfo{}, errors.New("a relay address must end in /p2p/<peer id>")
-	}
-	return *ai, nil
-}
+// ErrPortInUse: a listen address names a port another program holds.
+var ErrPortInUse = reach.ErrPortInUse
 
-// relays returns the relays this node knows: its configuration's, then
-// those named in the invites it joined by.
-func (n *Node) relays() []peer.AddrInfo {
-	var out []peer.AddrInfo
-	for _, s := range append(slices.Clone(n.cfg.Relays), n.peers.relays()...) {
-		ai, err := parseRelay(s)
-		if err != nil || ai.ID == n.host.ID() {
-			continue
-		}
-		if i := slices.IndexFunc(out, func(o peer.AddrInfo) bool { return o.ID == ai.ID }); i >= 0 {
-			out[i].Addrs = append(out[i].Addrs, ai.Addrs...) // another address of a relay already listed
-			continue
-		}
-		out = append(out, ai)
-	}
-	return out
-}
-
-// reservation is a slot this node holds on a relay.
-type reservation struct {
-	addrs   []ma.Multiaddr // the relay's addresses, without /p2p
-	expires time.Time
-}
-
-// maxReservations is how many relays a node keeps a slot on at once.
-const maxReservations = 2
-
-// relayLoop keeps slots on up to maxReservations known relays while this
-// node cannot be reached directly, renewing them before they expire.
-func (n *Node) relayLoop() {
-	defer n.wg.Done()
-	t := time.NewTicker(30 * time.Second)
-	defer t.Stop()
-	for {
-		n.keepReservations()
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-t.C:
-		case <-n.reachCh:
-		}
-	}
-}
-
-func (n *Node) keepReservations() {
-	if n.reachability() != "private" {
-		return
-	}
-	held := 0
-	for _, r := range n.relays() {
-		if held >= maxReservations || n.ctx.Err() != nil {
-			return
-		}
-		n.resMu.Lock()
-		cur, ok := n.reservations[r.ID]
-		n.resMu.Unlock()
-		if ok && time.Until(cur.expires) > 15*time.Minute {
-			held++
-			continue
-		}
-		ctx, cancel := context.WithTimeout(n.ctx, 20*time.Second)
-		res, err := client.Reserve(ctx, n.host, r)
-		cancel()
-		if err != nil {
-			n.log.Debug("relay reservation failed", "relay", r.ID, "err", err)
-			continue
-		}
-		addrs := r.Addrs
-		if len(addrs) == 0 {
-			addrs = n.host.Peerstore().Addrs(r.ID)
-		}
-		n.resMu.Lock()
-		n.reservations[r.ID] = reservation{addrs: addrs, expires: res.Expiration}
-		n.resMu.Unlock()
-		held++
-		n.log.Info("holding a relay slot", "relay", r.ID, "until", res.Expiration.Format(time.RFC3339))
-		n.emit(api.Event{Kind: api.EventPeers})
-	}
-}
-
-// withRelayAddrs is the host's address factory: its own addresses plus a
-// circuit address through every relay it holds a slot on.
-func (n *Node) withRelayAddrs(addrs []ma.Multiaddr) []ma.Multiaddr {
-	n.resMu.Lock()
-	defer n.resMu.Unlock()
-	for id, r := range n.reservations {
-		if time.Now().After(r.expires) {
-			delete(n.reservations, id)
-			continue
-		}
-		for _, a := range r.addrs {
-			if c, err := ma.NewMultiaddr(a.String() + "/p2p/" + id.String() + "/p2p-circuit"); err == nil {
-				addrs = append(addrs, c)
-			}
-		}
-	}
-	return addrs
-}
-
-// viaRelays adds to ai the circuit addresses that reach it through each
-// known relay, for a peer that may only be reachable that way.
-func viaRelays(ai peer.AddrInfo, relays []peer.AddrInfo) peer.AddrInfo {
-	for _, r := range relays {
-		if r.ID == ai.ID {
-			continue
-		}
-		for _, ra := range r.Addrs {
-			c, err := ma.NewMultiaddr(ra.String() + "/p2p/" + r.ID.String() + "/p2p-circuit")
-			if err == nil && !slices.ContainsFunc(ai.Addrs, c.Equal) {
-				ai.Addrs = append(ai.Addrs, c)
-			}
-		}
-	}
-	return ai
-}
-
-// isRelayed reports whether a connection runs through a circuit relay.
-func isRelayed(c network.Conn) bool {
-	_, err := c.RemoteMultiaddr().ValueForProtocol(ma.P_CIRCUIT)
-	return err == nil
-}
+// The node's side of reachability (package reach): the status the API
+// shows, and meeting the members of a community.
 
 // Status reports this node's network and sync state.
 func (n *Node) Status() api.Status {
-	st := api.Status{PeerID: n.host.ID().String(), Addrs: n.fullAddrs(), Reachable: n.reachability(), Peers: []api.PeerStatus{}, Communities: []api.CommunitySync{}}
-	for _, r := range n.relays() {
+	st := api.Status{PeerID: n.host.ID().String(), Addrs: n.fullAddrs(), Reachable: n.relays.Reachability(), Peers: []api.PeerStatus{}, Communities: []api.CommunitySync{}}
+	for _, r := range n.relays.Known() {
 		for _, a := range r.Addrs {
 			st.Relays = append(st.Relays, a.String()+"/p2p/"+r.ID.String())
 		}
@@ -204,7 +73,7 @@ func (n *Node) Status() api.Status {
 		ps := api.PeerStatus{PeerID: p.String(), Name: names[p], Relayed: true, Communities: shared[p], Addrs: []string{}}
 		for _, c := range n.host.Network().ConnsToPeer(p) {
 			ps.Addrs = append(ps.Addrs, c.RemoteMultiaddr().String())
-			if !isRelayed(c) {
+			if !reach.IsRelayed(c) {
 				ps.Relayed = false
 			}
 		}
@@ -220,19 +89,6 @@ func (n *Node) Status() api.Status {
 		st.Network = "offline"
 	}
 	return st
-}
-
-// reachability returns what AutoNAT last concluded.
-func (n *Node) reachability() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	switch n.reach {
-	case network.ReachabilityPublic:
-		return "public"
-	case network.ReachabilityPrivate:
-		return "private"
-	}
-	return "unknown"
 }
 
 // Member address exchange: after a pull, a member asks the peer it pulled
@@ -265,7 +121,7 @@ func (n *Node) sharedPeers(cid crdt.ID, asker peer.ID) []peer.AddrInfo {
 	for _, p := range n.host.Network().Peers() {
 		add(n.host.Peerstore().PeerInfo(p))
 	}
-	for _, ai := range n.peers.known() {
+	for _, ai := range n.peers.Known() {
 		add(ai)
 	}
 	return out
@@ -291,4 +147,20 @@ func (n *Node) meetMembers(cid crdt.ID, addrs []peer.AddrInfo) {
 		n.goConnect(ai)
 		connected++
 	}
+}
+
+// watchIdentify remembers a member's addresses once libp2p's identify has
+// learnt them: a member that connected in (a joiner, say) has none in the
+// peerstore before that, and would otherwise be forgotten if this node
+// restarts before its next sync with it.
+func (n *Node) watchIdentify(sub event.Subscription) {
+	n.watchEvents(sub, func(e any) {
+		p := e.(event.EvtPeerIdentificationCompleted).Peer
+		for _, cid := range n.rep.Communities() {
+			if n.isMember(cid, p) {
+				n.peers.Remember(n.host.Peerstore().PeerInfo(p))
+				return
+			}
+		}
+	})
 }

@@ -3,17 +3,13 @@ package node
 import (
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
-
-	"github.com/libp2p/go-libp2p"
-	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/reach"
 )
 
 // RelayConfig configures a relay node.
@@ -27,43 +23,20 @@ type RelayConfig struct {
 	Logger *slog.Logger
 }
 
-// Relay is a circuit relay v2 service: members who cannot be dialled
-// directly keep a reservation on it, and others reach them through it.
-// It relays encrypted libp2p connections and holds no community data
-// (store-and-forward is a later step).
+// Relay is a relay node: the circuit relay v2 service (reach.Relay) on
+// the identity in its home, which it holds locked while it runs. It holds
+// no community data (store-and-forward is a later step).
 type Relay struct {
-	host host.Host
+	*reach.Relay
 	lock *homeLock
 	once sync.Once
 	err  error
-}
-
-// RelayResources are the relay's limits. Relayed connections carry whole
-// catch-ups and gossip, so they have no per-connection time or data limit
-// (libp2p's default of 2 minutes and 128 KiB would cut them and would stop
-// gossipsub from using them); the number of reservations and circuits is
-// what is bounded.
-func RelayResources() relay.Resources {
-	r := relay.DefaultResources()
-	r.Limit = nil
-	r.MaxReservations = 4096
-	r.MaxCircuits = 64
-	r.MaxReservationsPerIP = 64 // a team in one office shares an address
-	r.MaxReservationsPerASN = 1024
-	return r
 }
 
 // OpenRelay starts a relay on cfg.Home, creating its identity if needed.
 func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if cfg.Home == "" {
 		return nil, errors.New("relay: Home is required")
-	}
-	if len(cfg.Listen) == 0 {
-		return nil, errors.New("relay: at least one listen address is required")
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
 	}
 	if !keyfile.Exists(cfg.Home) {
 		id, err := identity.Generate(rand.Reader, "relay")
@@ -82,42 +55,16 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPortsFree(cfg.Listen); err != nil {
+	r, err := reach.OpenRelay(reach.RelayConfig{Key: peerkey.PrivKey(id), Listen: cfg.Listen, Logger: cfg.Logger})
+	if err != nil {
 		lock.release()
 		return nil, err
 	}
-	h, err := libp2p.New(
-		libp2p.Identity(peerkey.PrivKey(id)),
-		libp2p.ListenAddrStrings(cfg.Listen...),
-		libp2p.EnableRelayService(relay.WithResources(RelayResources())),
-		libp2p.EnableNATService(),
-		libp2p.EnableAutoNATv2(),
-		libp2p.ForceReachabilityPublic(),
-	)
-	if err != nil {
-		lock.release()
-		return nil, fmt.Errorf("start relay on %v: %w", cfg.Listen, err)
-	}
-	r := &Relay{host: h, lock: lock}
-	log.Info("relay started", "peer", h.ID(), "addrs", r.Addrs())
-	return r, nil
+	return &Relay{Relay: r, lock: lock}, nil
 }
 
-// Addrs returns the relay's full multiaddrs (with /p2p/), to give to
-// members with `umbrellad serve --relay`.
-func (r *Relay) Addrs() []string {
-	var out []string
-	for _, a := range r.host.Addrs() {
-		out = append(out, a.String()+"/p2p/"+r.host.ID().String())
-	}
-	return out
-}
-
-// PeerID returns the relay's peer id.
-func (r *Relay) PeerID() string { return r.host.ID().String() }
-
-// Close stops the relay. It is idempotent.
+// Close stops the relay and releases its home. It is idempotent.
 func (r *Relay) Close() error {
-	r.once.Do(func() { r.err = errors.Join(r.host.Close(), r.lock.release()) })
+	r.once.Do(func() { r.err = errors.Join(r.Relay.Close(), r.lock.release()) })
 	return r.err
 }

@@ -67,7 +67,7 @@ func TestJoinCutShortResumesByItself(t *testing.T) {
 		waitFor(t, b.Node, "Ben's node to finish the join by itself", func() bool {
 			c, err := b.community(comm.ID)
 			return err == nil && c.Role == crdt.RoleMember.String() && slices.Equal(texts(t, b.Node, comm.ID, gid), []string{"Olivia: before", "Olivia: after"}) &&
-				len(b.peers.awaited(b.now())) == 0
+				len(b.peers.Awaited(b.now())) == 0
 		})
 		if n := joinsBy(t, a.Node, comm.ID, b.selfKey()); n != 1 {
 			t.Fatalf("%d joins recorded for Ben, want 1", n)
@@ -79,7 +79,7 @@ func TestJoinCutShortResumesByItself(t *testing.T) {
 		if _, err := x.Join(ctx, link); err == nil {
 			t.Fatal("a used-up link admitted a stranger")
 		}
-		if got := x.peers.awaited(x.now()); len(got) != 0 {
+		if got := x.peers.Awaited(x.now()); len(got) != 0 {
 			t.Fatalf("a refused join is still awaited: %v", got)
 		}
 	})

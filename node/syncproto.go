@@ -391,7 +391,7 @@ func (n *Node) pullFrom(p peer.ID, cid crdt.ID) {
 	}
 	n.judgeUnbacked(p, cid, nil)
 	n.keys.EnsureKeys(n.ctx, p, cid)                 // groups the pull let this node into
-	n.peers.remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
+	n.peers.Remember(n.host.Peerstore().PeerInfo(p)) // a member: worth finding again
 	n.finishPendingJoin(cid)
 	n.ensureSecret(p, cid)
 	n.exchangePeers(p, cid)
@@ -404,7 +404,7 @@ func (n *Node) onConnect(p peer.ID) {
 	for _, cid := range n.rep.Communities() {
 		switch {
 		case n.isMember(cid, p):
-			n.peers.remember(n.host.Peerstore().PeerInfo(p))
+			n.peers.Remember(n.host.Peerstore().PeerInfo(p))
 			n.goPull(p, cid)
 		case n.isFormer(cid, p):
 			n.pullFormer(p, cid)
@@ -434,7 +434,7 @@ func (n *Node) syncLoop() {
 			return
 		case <-t.C:
 		}
-		known := n.peers.known()
+		known := n.peers.Known()
 		peers := n.host.Network().Peers()
 		for _, cid := range n.rep.Communities() {
 			n.meetMembers(cid, known)
@@ -553,7 +553,7 @@ func (n *Node) pullLater(p peer.ID, cid crdt.ID, wait time.Duration) {
 // peerBook.awaited) and pulls by itself: not those a Join call under way
 // is pulling.
 func (n *Node) awaited() []crdt.ID {
-	ids := n.peers.awaited(n.now())
+	ids := n.peers.Awaited(n.now())
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return slices.DeleteFunc(ids, func(id crdt.ID) bool { return n.joinsNow[id] > 0 })
@@ -568,9 +568,9 @@ func (n *Node) finishPendingJoin(cid crdt.ID) {
 	if c, err := n.community(cid); err != nil || c.Role == crdt.RoleNone.String() {
 		return
 	}
-	approved := slices.Contains(n.peers.pending(), cid)
-	n.peers.setPending(cid, false)
-	n.peers.setJoining(cid, false, n.now())
+	approved := slices.Contains(n.peers.Pending(), cid)
+	n.peers.SetPending(cid, false)
+	n.peers.SetJoining(cid, false, n.now())
 	if err := n.joinTopics(cid); err != nil {
 		n.log.Warn("join topics", "community", cid.Short(), "err", err)
 	}
@@ -662,7 +662,7 @@ func (n *Node) admit(from peer.ID, req *wire.JoinRequest) (pending bool, err err
 	})
 	if member || asked {
 		n.log.Info("join from a member; answered as admitted", "peer", from, "community", join.CommunityID().Short(), "requested", asked)
-		n.peers.remember(n.host.Peerstore().PeerInfo(from))
+		n.peers.Remember(n.host.Peerstore().PeerInfo(from))
 		return asked, nil
 	}
 	if has, _ := n.rep.Has(n.ctx, inv.ID()); !has {
@@ -724,7 +724,7 @@ func (n *Node) admit(from peer.ID, req *wire.JoinRequest) (pending bool, err err
 	if err != nil {
 		return false, err
 	}
-	n.peers.remember(n.host.Peerstore().PeerInfo(from))
+	n.peers.Remember(n.host.Peerstore().PeerInfo(from))
 	n.publish(join)
 	return pending, nil
 }

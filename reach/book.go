@@ -1,7 +1,6 @@
-package node
+package reach
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -10,26 +9,24 @@ import (
 	"sync"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/event"
-
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// peerBook remembers, across restarts, the addresses this node listened on
+// Book remembers, across restarts, the addresses this node listened on
 // and the addresses of peers it shares a community with, so a restarted node
 // finds its community again without a new invite.
-type peerBook struct {
+type Book struct {
 	path string
 	log  *slog.Logger
 
 	mu   sync.Mutex
-	data peerBookData // guarded by mu
+	data bookData // guarded by mu
 }
 
-type peerBookData struct {
+type bookData struct {
 	Listen []string            `json:"listen"`
 	Peers  map[string][]string `json:"peers"` // peer id → multiaddrs
 	// Pending lists the communities this node asked to join and waits to
@@ -45,18 +42,15 @@ type peerBookData struct {
 	Relays []string `json:"relays,omitempty"`
 }
 
-// maxBookRelays bounds the relays remembered from invites.
-const maxBookRelays = 16
-
-const maxBookPeers = 512
-
-func loadPeerBook(path string, log *slog.Logger) *peerBook {
-	b := &peerBook{path: path, log: log, data: peerBookData{Peers: map[string][]string{}}}
+// LoadBook reads the book at path; a missing or unreadable file gives an
+// empty book (an unreadable one is logged).
+func LoadBook(path string, log *slog.Logger) *Book {
+	b := &Book{path: path, log: log, data: bookData{Peers: map[string][]string{}}}
 	raw, err := os.ReadFile(path)
 	if err == nil {
 		if err := json.Unmarshal(raw, &b.data); err != nil {
 			log.Warn("ignoring unreadable peer book", "path", path, "err", err)
-			b.data = peerBookData{Peers: map[string][]string{}}
+			b.data = bookData{Peers: map[string][]string{}}
 		}
 	}
 	if b.data.Peers == nil {
@@ -65,13 +59,15 @@ func loadPeerBook(path string, log *slog.Logger) *peerBook {
 	return b
 }
 
-func (b *peerBook) listen() []string {
+// Listen returns the listen addresses bound on the last run.
+func (b *Book) Listen() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.data.Listen...)
 }
 
-func (b *peerBook) setListen(addrs []ma.Multiaddr) {
+// SetListen records the listen addresses bound now.
+func (b *Book) SetListen(addrs []ma.Multiaddr) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.data.Listen = b.data.Listen[:0]
@@ -81,7 +77,9 @@ func (b *peerBook) setListen(addrs []ma.Multiaddr) {
 	b.saveLocked()
 }
 
-func (b *peerBook) remember(ai peer.AddrInfo) {
+// Remember records the addresses of a peer this node shares a community
+// with (up to maxBookPeers peers).
+func (b *Book) Remember(ai peer.AddrInfo) {
 	if len(ai.Addrs) == 0 {
 		return
 	}
@@ -101,15 +99,15 @@ func (b *peerBook) remember(ai peer.AddrInfo) {
 	b.saveLocked()
 }
 
-// pending returns the communities waiting for this node's approval.
-func (b *peerBook) pending() []crdt.ID {
+// Pending returns the communities waiting for this node's approval.
+func (b *Book) Pending() []crdt.ID {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.data.Pending)
 }
 
-// setPending records (or forgets) a join waiting for approval.
-func (b *peerBook) setPending(cid crdt.ID, on bool) {
+// SetPending records (or forgets) a join waiting for approval.
+func (b *Book) SetPending(cid crdt.ID, on bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	i := slices.Index(b.data.Pending, cid)
@@ -130,12 +128,8 @@ type joining struct {
 	Since time.Time `json:"since"`
 }
 
-// maxJoiningAge is how long a join cut short is resumed by itself; after
-// that, opening the link again resumes it.
-const maxJoiningAge = 7 * 24 * time.Hour
-
-// setJoining records (or forgets) a join in flight.
-func (b *peerBook) setJoining(cid crdt.ID, on bool, now time.Time) {
+// SetJoining records (or forgets) a join in flight.
+func (b *Book) SetJoining(cid crdt.ID, on bool, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	i := slices.IndexFunc(b.data.Joining, func(j joining) bool { return j.ID == cid })
@@ -150,10 +144,10 @@ func (b *peerBook) setJoining(cid crdt.ID, on bool, now time.Time) {
 	b.saveLocked()
 }
 
-// awaited returns the communities this node waits to hold: joins waiting
+// Awaited returns the communities this node waits to hold: joins waiting
 // for approval, and joins in flight younger than maxJoiningAge (older ones
 // are forgotten).
-func (b *peerBook) awaited(now time.Time) []crdt.ID {
+func (b *Book) Awaited(now time.Time) []crdt.ID {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := slices.Clone(b.data.Pending)
@@ -170,14 +164,15 @@ func (b *peerBook) awaited(now time.Time) []crdt.ID {
 	return out
 }
 
-func (b *peerBook) relays() []string {
+// Relays returns the relays remembered from invites, newest first.
+func (b *Book) Relays() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.data.Relays)
 }
 
-// addRelays remembers relays named in an invite, newest first.
-func (b *peerBook) addRelays(rs []peer.AddrInfo) {
+// AddRelays remembers relays named in an invite, newest first.
+func (b *Book) AddRelays(rs []peer.AddrInfo) {
 	if len(rs) == 0 {
 		return
 	}
@@ -194,7 +189,8 @@ func (b *peerBook) addRelays(rs []peer.AddrInfo) {
 	b.saveLocked()
 }
 
-func (b *peerBook) known() []peer.AddrInfo {
+// Known returns the peers remembered, with their addresses.
+func (b *Book) Known() []peer.AddrInfo {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []peer.AddrInfo
@@ -214,13 +210,14 @@ func (b *peerBook) known() []peer.AddrInfo {
 	return out
 }
 
-func (b *peerBook) save() {
+// Save writes the book to its file.
+func (b *Book) Save() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.saveLocked()
 }
 
-func (b *peerBook) saveLocked() {
+func (b *Book) saveLocked() {
 	raw, _ := json.Marshal(b.data)
 	tmp := b.path + ".tmp"
 	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
@@ -232,10 +229,10 @@ func (b *peerBook) saveLocked() {
 	}
 }
 
-// reusePorts returns listen with each "any port" address replaced by the
+// ReusePorts returns listen with each "any port" address replaced by the
 // address this node was bound to for it last time, or nil if there is none.
 // previous holds the bound listen addresses (e.g. /ip4/0.0.0.0/tcp/40123).
-func reusePorts(listen, previous []string) []string {
+func ReusePorts(listen, previous []string) []string {
 	out := make([]string, 0, len(listen))
 	changed := false
 	for _, l := range listen {
@@ -266,38 +263,4 @@ func splitAddr(s string) (ip, proto, port, rest string, ok bool) {
 		rest = parts[4]
 	}
 	return parts[0] + "/" + parts[1], parts[2], parts[3], rest, true
-}
-
-// redialLoop dials the peers remembered from earlier runs, once at start.
-func (n *Node) redialLoop() {
-	defer n.wg.Done()
-	for _, ai := range n.peers.known() {
-		if ai.ID == n.host.ID() {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
-		if err := n.host.Connect(ctx, ai); err != nil {
-			n.log.Debug("redial failed", "peer", ai.ID, "err", err)
-		}
-		cancel()
-		if n.ctx.Err() != nil {
-			return
-		}
-	}
-}
-
-// watchIdentify remembers a member's addresses once libp2p's identify has
-// learnt them: a member that connected in (a joiner, say) has none in the
-// peerstore before that, and would otherwise be forgotten if this node
-// restarts before its next sync with it.
-func (n *Node) watchIdentify(sub event.Subscription) {
-	n.watchEvents(sub, func(e any) {
-		p := e.(event.EvtPeerIdentificationCompleted).Peer
-		for _, cid := range n.rep.Communities() {
-			if n.isMember(cid, p) {
-				n.peers.remember(n.host.Peerstore().PeerInfo(p))
-				return
-			}
-		}
-	})
 }

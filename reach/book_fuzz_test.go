@@ -1,4 +1,4 @@
-package node
+package reach
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 func FuzzPeerBook(f *testing.F) {
 	p, _ := peer.Decode("12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5nDyjTvkCNh9v4mHTNT")
 	a, _ := ma.NewMultiaddr("/ip4/192.0.2.1/tcp/4001")
-	good, _ := json.Marshal(peerBookData{
+	good, _ := json.Marshal(bookData{
 		Listen:  []string{"/ip4/0.0.0.0/tcp/40123"},
 		Peers:   map[string][]string{p.String(): {a.String()}},
 		Pending: []crdt.ID{{1}},
@@ -39,23 +39,23 @@ func FuzzPeerBook(f *testing.F) {
 		if err := os.WriteFile(path, raw, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		b := loadPeerBook(path, log)
-		for _, ai := range b.known() {
+		b := LoadBook(path, log)
+		for _, ai := range b.Known() {
 			if ai.ID.Validate() != nil {
 				t.Fatalf("known peer with an invalid id %q", ai.ID)
 			}
 		}
-		b.listen()
-		b.relays()
-		b.pending()
-		b.awaited(now)
-		b.save()
+		b.Listen()
+		b.Relays()
+		b.Pending()
+		b.Awaited(now)
+		b.Save()
 		saved, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		again := loadPeerBook(path, log)
-		again.save()
+		again := LoadBook(path, log)
+		again.Save()
 		if resaved, _ := os.ReadFile(path); !bytes.Equal(resaved, saved) {
 			t.Fatalf("a saved peer book changes when loaded and saved:\n%s\n%s", saved, resaved)
 		}

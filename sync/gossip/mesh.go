@@ -1,4 +1,4 @@
-package node
+package gossip
 
 import (
 	"time"
@@ -17,15 +17,10 @@ import (
 // not on the topic yet, or it is, but is grafted into the mesh only at the
 // next heartbeat, and a mesh peer is never offered what was published
 // before it was grafted. It would then wait for the next periodic sync,
-// 30 s. So publish nudges at once the connected readers not on the topic,
+// 30 s. So Publish nudges at once the connected readers not on the topic,
 // and a peer grafted into a topic's mesh within meshWindow after this node
 // published there is nudged as it is grafted. A nudge makes the peer pull
-// from this node (see answerSync) within nudgeInterval.
-
-// meshWindow is how long after publishing on a topic this node nudges the
-// peers grafted into its mesh: the op's gossip window (three heartbeats of a
-// second) with room for a loaded machine.
-const meshWindow = 10 * time.Second
+// from this node soon (Puller.Nudge).
 
 // owedNudge is a peer to nudge about a community.
 type owedNudge struct {
@@ -34,60 +29,60 @@ type owedNudge struct {
 }
 
 // notePublished records that this node publishes on topic now.
-func (n *Node) notePublished(topic string) {
-	n.meshMu.Lock()
-	defer n.meshMu.Unlock()
-	n.published[topic] = n.now()
+func (s *Service) notePublished(topic string) {
+	s.meshMu.Lock()
+	defer s.meshMu.Unlock()
+	s.published[topic] = s.now()
 }
 
 // grafted runs on gossipsub's event loop when it adds p to topic's mesh; it
-// must not block or take Node.mu.
-func (n *Node) grafted(p peer.ID, topic string) {
-	cid, ok := n.topicCommunity.Load(topic)
+// must not block or take Service.mu.
+func (s *Service) grafted(p peer.ID, topic string) {
+	cid, ok := s.topicCommunity.Load(topic)
 	if !ok {
 		return
 	}
-	n.meshMu.Lock()
-	defer n.meshMu.Unlock()
-	if at, ok := n.published[topic]; !ok || n.now().Sub(at) >= meshWindow {
+	s.meshMu.Lock()
+	defer s.meshMu.Unlock()
+	if at, ok := s.published[topic]; !ok || s.now().Sub(at) >= meshWindow {
 		return
 	}
-	n.owed[owedNudge{p, cid.(crdt.ID)}] = struct{}{}
+	s.owed[owedNudge{p, cid.(crdt.ID)}] = struct{}{}
 	select {
-	case n.owedCh <- struct{}{}:
+	case s.owedCh <- struct{}{}:
 	default:
 	}
 }
 
 // nudgeLoop nudges the peers grafted soon after this node published.
-func (n *Node) nudgeLoop() {
-	defer n.wg.Done()
+func (s *Service) nudgeLoop() {
+	defer s.wg.Done()
 	for {
 		select {
-		case <-n.ctx.Done():
+		case <-s.ctx.Done():
 			return
-		case <-n.owedCh:
+		case <-s.owedCh:
 		}
-		n.meshMu.Lock()
-		owed := n.owed
-		n.owed = map[owedNudge]struct{}{}
-		n.meshMu.Unlock()
+		s.meshMu.Lock()
+		owed := s.owed
+		s.owed = map[owedNudge]struct{}{}
+		s.meshMu.Unlock()
 		for o := range owed {
 			if k, ok := keyOf(o.peer); ok {
-				n.log.Debug("nudging a peer grafted after a publish", "peer", o.peer, "community", o.community.Short())
-				n.nudge(o.community, k)
+				s.log.Debug("nudging a peer grafted after a publish", "peer", o.peer, "community", o.community.Short())
+				s.peers.Nudge(o.community, k)
 			}
 		}
 	}
 }
 
-// meshTracer hands gossipsub's grafts to Node.grafted and ignores its other
-// events.
-type meshTracer struct{ n *Node }
+// meshTracer hands gossipsub's grafts to Service.grafted and ignores its
+// other events.
+type meshTracer struct{ s *Service }
 
 var _ pubsub.RawTracer = meshTracer{}
 
-func (t meshTracer) Graft(p peer.ID, topic string) { t.n.grafted(p, topic) }
+func (t meshTracer) Graft(p peer.ID, topic string) { t.s.grafted(p, topic) }
 
 func (meshTracer) OnNewOutboundStream(peer.ID, protocol.ID)             {}
 func (meshTracer) OnClosedOutboundStream(peer.ID)                       {}

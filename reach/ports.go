@@ -1,4 +1,4 @@
-package node
+package reach
 
 import (
 	"errors"
@@ -12,13 +12,13 @@ import (
 // ErrPortInUse: a listen address names a port another program holds.
 var ErrPortInUse = errors.New("is in use by another program")
 
-// checkPortsFree reports, wrapping ErrPortInUse, the first listen address
+// CheckPortsFree reports, wrapping ErrPortInUse, the first listen address
 // whose fixed port another program holds. libp2p binds its TCP listeners
 // with SO_REUSEPORT (for hole punching), so on Linux a second daemon on
 // the same port would start and share, or steal, the first one's
 // connections; a plain bind, without it, fails when the port is taken.
 // Port 0, and addresses that are not an IP and a port, are not checked.
-func checkPortsFree(listen []string) error {
+func CheckPortsFree(listen []string) error {
 	for _, a := range listen {
 		m, err := ma.NewMultiaddr(a)
 		if err != nil {

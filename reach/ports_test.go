@@ -1,4 +1,4 @@
-package node
+package reach
 
 import (
 	"errors"
@@ -33,7 +33,7 @@ func TestCheckPortsFree(t *testing.T) {
 		{[]string{"/ip4/127.0.0.1/udp/" + tcp + "/quic-v1"}, ""}, // the TCP port's number, over UDP
 		{[]string{"/p2p-circuit", "garbage"}, ""},
 	} {
-		err := checkPortsFree(tc.listen)
+		err := CheckPortsFree(tc.listen)
 		if tc.want == "" && err != nil || tc.want != "" && (!errors.Is(err, ErrPortInUse) || err.Error() != tc.want) {
 			t.Errorf("%v: %v, want %q", tc.listen, err, tc.want)
 		}

@@ -1,4 +1,4 @@
-package node
+package gossip
 
 // Gossip that outruns its parents. A node forwards an op only once it holds
 // everything the op cites (parents, deps, the target of a reaction or
@@ -19,19 +19,13 @@ package node
 // made-up parents were never passed, so neither is any op citing it.
 
 import (
+	"context"
+	"slices"
 	"sync"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
-)
-
-// Bounds of what is remembered of ops ignored for missing parents, and of
-// ops passed.
-const (
-	maxUnbackedPeers = 1024 // senders remembered at once
-	maxUnbackedIDs   = 16   // missing ids sampled per sender and community
-	maxRecentOps     = 4096 // ops the validator passed, remembered
 )
 
 // recentOps remembers the ids of the last maxRecentOps ops the gossip
@@ -101,7 +95,7 @@ func (u *unbackedOps) note(p peer.ID, cid crdt.ID, missing []crdt.ID) {
 		if len(m[cid]) >= maxUnbackedIDs {
 			return
 		}
-		if !containsID(m[cid], id) {
+		if !slices.Contains(m[cid], id) {
 			m[cid] = append(m[cid], id)
 		}
 	}
@@ -119,23 +113,11 @@ func (u *unbackedOps) take(p peer.ID, cid crdt.ID) []crdt.ID {
 	return ids
 }
 
-func containsID(ids []crdt.ID, id crdt.ID) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
 // unheld returns what op cites that this node does not hold, and whether
 // it holds op's community at all.
-func (n *Node) unheld(cid crdt.ID, op *crdt.Op) (missing []crdt.ID, known bool) {
-	err := n.rep.View(cid, func(c *crdt.Community) error {
-		missing = c.Missing(op)
-		return nil
-	})
-	return n.passed.without(missing), err == nil
+func (s *Service) unheld(cid crdt.ID, op *crdt.Op) (missing []crdt.ID, known bool) {
+	missing, err := s.rep.Lacks(cid, op)
+	return s.passed.without(missing), err == nil
 }
 
 // keepUnbacked parks, in its author's bounded share of the pending buffer,
@@ -147,46 +129,38 @@ func (n *Node) unheld(cid crdt.ID, op *crdt.Op) (missing []crdt.ID, known bool) 
 // Only an op by a member, or by the sender itself, is parked: a member who
 // signs junk with made-up keys would otherwise park a share per key. An op
 // by a newcomer whose join has not arrived yet comes with the pull.
-func (n *Node) keepUnbacked(from peer.ID, op *crdt.Op) {
+func (s *Service) keepUnbacked(from peer.ID, op *crdt.Op) {
 	if k, ok := keyOf(from); !ok || k != op.Author {
-		member := false
-		_ = n.rep.View(op.CommunityID(), func(c *crdt.Community) error {
-			member = c.State().Role(op.Author) != crdt.RoleNone
-			return nil
-		})
-		if !member {
+		if s.rep.Role(op.CommunityID(), op.Author) == crdt.RoleNone {
 			return
 		}
 	}
-	res, err := n.rep.Ingest(n.ctx, op)
-	if err != nil {
-		n.log.Debug("gossip: op refused", "op", op.ID().Short(), "err", err)
-		return
+	if _, err := s.rep.Ingest(s.ctx, op); err != nil {
+		s.log.Debug("op refused", "op", op.ID().Short(), "err", err)
 	}
-	n.afterIngest(res)
 }
 
 // ignoreUnbacked is the validator's answer to an op from p whose parents
 // this node lacks: remember what it lacks and pull from p.
-func (n *Node) ignoreUnbacked(p peer.ID, cid crdt.ID, missing []crdt.ID) {
-	if p == n.host.ID() {
+func (s *Service) ignoreUnbacked(p peer.ID, cid crdt.ID, missing []crdt.ID) {
+	if p == s.self {
 		return
 	}
-	n.unbacked.note(p, cid, missing)
-	n.goPull(p, cid)
+	s.unbacked.note(p, cid, missing)
+	s.peers.Pull(p, cid)
 }
 
-// judgeUnbacked runs after a pull of cid from p (pulled is its error):
+// JudgeUnbacked runs after a pull of cid from p (pulled is its error):
 // what p's gossiped ops cited and this node still lacks is asked of p, and
 // if p cannot supply it, p gossiped ops it could not have validated and is
 // penalised. A pull or fetch that fails is not held against p — a
 // connection can drop — unless p cited as many missing ops as are sampled
 // (maxUnbackedIDs): an honest sender never has that many unbacked at once,
 // and a flooder must not escape by not answering.
-func (n *Node) judgeUnbacked(p peer.ID, cid crdt.ID, pulled error) {
+func (s *Service) JudgeUnbacked(ctx context.Context, p peer.ID, cid crdt.ID, pulled error) {
 	var still []crdt.ID
-	for _, id := range n.unbacked.take(p, cid) {
-		if !n.rep.Holds(n.ctx, id) {
+	for _, id := range s.unbacked.take(p, cid) {
+		if !s.rep.Holds(ctx, id) {
 			still = append(still, id)
 		}
 	}
@@ -196,20 +170,20 @@ func (n *Node) judgeUnbacked(p peer.ID, cid crdt.ID, pulled error) {
 	flood := len(still) >= maxUnbackedIDs
 	err := pulled
 	if err == nil {
-		err = n.fetch(n.ctx, p, cid, still, nil)
+		err = s.peers.Fetch(ctx, p, cid, still)
 	}
 	if err != nil {
-		n.log.Debug("fetch what gossip cited", "peer", p, "err", err)
+		s.log.Debug("fetch what gossip cited", "peer", p, "err", err)
 		if flood {
-			n.log.Info("a peer gossiped many ops citing parents it does not supply; penalising it", "peer", p, "community", cid.Short())
-			n.penalise(p)
+			s.log.Info("a peer gossiped many ops citing parents it does not supply; penalising it", "peer", p, "community", cid.Short())
+			s.Penalise(p)
 		}
 		return
 	}
 	for _, id := range still {
-		if !n.rep.Holds(n.ctx, id) { // parked (waiting for a key, say) counts: p supplied it
-			n.log.Info("a peer gossiped ops citing parents it does not hold; penalising it", "peer", p, "community", cid.Short())
-			n.penalise(p)
+		if !s.rep.Holds(ctx, id) { // parked (waiting for a key, say) counts: p supplied it
+			s.log.Info("a peer gossiped ops citing parents it does not hold; penalising it", "peer", p, "community", cid.Short())
+			s.Penalise(p)
 			return
 		}
 	}

@@ -1,4 +1,4 @@
-package node
+package gossip
 
 import (
 	"bytes"
@@ -78,7 +78,7 @@ func gossipLatency(t *testing.T, nodes int) gossipResult {
 			t.Fatal(err)
 		}
 		defer h.Close()
-		ps, err := pubsub.NewGossipSub(ctx, h, gossipOptions(func(peer.ID, string) bool { return true }, func(peer.ID) float64 { return 0 }, func(map[peer.ID]float64) {})...)
+		ps, err := pubsub.NewGossipSub(ctx, h, options(func(peer.ID, string) bool { return true }, func(peer.ID) float64 { return 0 }, func(map[peer.ID]float64) {})...)
 		if err != nil {
 			t.Fatal(err)
 		}
