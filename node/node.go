@@ -37,6 +37,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -224,7 +225,7 @@ type Node struct {
 	reservations map[peer.ID]reservation   // relay slots held; guarded by resMu
 	lastSync     map[crdt.ID]api.SyncStats // guarded by mu
 	secrets      map[crdt.ID][]byte        // topic secrets; guarded by mu
-	sessions     *sessionSlots             // reconciliations being answered
+	proto        protocols                 // the stream protocols (protocols.go)
 	peers        *peerBook
 
 	topicCommunity sync.Map // topic name → crdt.ID, read by the gossip peer filter
@@ -281,7 +282,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		topics: map[string]*joinedTopic{}, subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
-		lastSync: map[crdt.ID]api.SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
+		lastSync: map[crdt.ID]api.SyncStats{}, secrets: map[crdt.ID][]byte{}, penalties: map[peer.ID][]time.Time{}, reachCh: make(chan struct{}, 1), reservations: map[peer.ID]reservation{},
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, keyKick: map[crdt.ID]bool{}, keyAsked: map[crdt.ID]time.Time{}, laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{},
 		keyRetry: map[crdt.ID]time.Duration{}, keyRetryOn: map[crdt.ID]bool{},
 		published: map[string]time.Time{}, owed: map[owedNudge]struct{}{}, owedCh: make(chan struct{}, 1),
@@ -324,15 +325,16 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("host peer id %s is not the identity's %s", n.host.ID(), id.PeerID())
 	}
 	n.peers.setListen(n.host.Network().ListenAddresses())
+	n.proto = newProtocols(n)
 	if err := n.loadSecrets(ctx); err != nil {
 		return nil, fmt.Errorf("load topic secrets: %w", err)
 	}
 	if n.ps, err = n.newPubSub(); err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
-	n.host.SetStreamHandler(syncProtocol, n.handleSync)
-	n.host.SetStreamHandler(joinProtocol, n.handleJoin)
-	n.host.SetStreamHandler(reconcileProtocol, n.handleReconcile)
+	n.proto.svc.Handle(p2p.SyncID, p2p.SyncHandler(n.proto.x))
+	n.proto.svc.Handle(p2p.ReconcileID, p2p.ReconcileHandler(n.proto.x, n.proto.sessions))
+	n.proto.svc.Handle(p2p.JoinID, p2p.JoinHandler(n.proto.x))
 	n.host.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) { n.onConnect(c.RemotePeer()) },
 		DisconnectedF: func(network.Network, network.Conn) {

@@ -148,7 +148,8 @@ func TestPullAskedForDuringAPull(t *testing.T) {
 				}
 				<-release
 			}
-			wire.Write(s, b.answerSync(s.Conn().RemotePeer(), &req))
+			k, _ := keyOf(s.Conn().RemotePeer())
+			wire.Write(s, b.proto.x.AnswerSync(k, &req))
 		})
 		a.goPull(b.host.ID(), comm.ID)
 		<-asked
