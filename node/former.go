@@ -30,7 +30,9 @@ import (
 //     of the op by which it went (the removal is sealed under the epoch
 //     before it, which the removed member holds, so it can open it): its
 //     reconciliation set and its fetches hold those and nothing else — no
-//     content, no keys, no topic secret, no peer addresses.
+//     content, no keys, no topic secret, no peer addresses. Package
+//     sync/exchange decides this (ReadableSet, AnswerSync) and pulls from
+//     a former member (PullControl); this file keeps when to pull.
 //
 // A joiner whose join took effect and was later undone (crdt records it in
 // Departed too: its link was revoked, or its maker lost the rank to invite,

@@ -31,8 +31,6 @@ const (
 	nudgeInterval = 2 * time.Second
 )
 
-var errNotMember = exchange.ErrNotMember
-
 // isMember reports whether peer p is a member of community cid.
 func (n *Node) isMember(cid crdt.ID, p peer.ID) bool {
 	k, ok := keyOf(p)
