@@ -31,11 +31,11 @@ func TestJoinerGetsKeysFromAMember(t *testing.T) {
 	var texts []string
 	_ = ben.rep.View(cid, func(c *crdt.Community) error {
 		for _, e := range c.Entries(gid) {
-			b, err := crdt.DecodeBody(e.Op)
-			if err != nil {
-				t.Fatal(err)
+			b, ok := c.Body(e.Op.ID()).(*crdt.MessageBody) // opened by this replica
+			if !ok {
+				t.Fatalf("message %s: no clear body", e.Op.ID().Short())
 			}
-			texts = append(texts, b.(*crdt.MessageBody).Text)
+			texts = append(texts, b.Text)
 		}
 		return nil
 	})

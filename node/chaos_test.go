@@ -61,6 +61,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
+	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -883,7 +884,7 @@ func (h *chaosRun) stall(victim *chaosNode, d time.Duration) int {
 			return nil
 		}
 		var out []network.Stream
-		for range maxServedSessions + 2 {
+		for range p2p.MaxServedSessions + 2 {
 			s, err := h.stranger.NewStream(ctx, victim.pid, reconcileProtocol)
 			if err != nil {
 				break

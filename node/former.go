@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -11,9 +10,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/sync/reconcile"
-	"github.com/umbrella-p2p/umbrella/sync/replica"
-	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
 // Former members.
@@ -27,7 +23,7 @@ import (
 //     rules judge every op, as from anyone — when it connects, when it
 //     nudges, and when its departure arrives while it is connected; at most
 //     once per SyncInterval per peer and community (formerPulls), and at
-//     most maxFormerOps control ops a pull (pullFromFormer), so a former
+//     most exchange.MaxFormerOps control ops a pull (pullFromFormer), so a former
 //     member can neither keep a node busy nor fill it. Gossip stays closed
 //     to it: the topic peer filter admits members only, both ways.
 //   - It must learn that it went, or it goes on writing what nobody
@@ -35,7 +31,9 @@ import (
 //     of the op by which it went (the removal is sealed under the epoch
 //     before it, which the removed member holds, so it can open it): its
 //     reconciliation set and its fetches hold those and nothing else — no
-//     content, no keys, no topic secret, no peer addresses.
+//     content, no keys, no topic secret, no peer addresses. Package
+//     sync/exchange decides this (ReadableSet, AnswerSync) and pulls from
+//     a former member (PullControl); this file keeps when to pull.
 //
 // A joiner whose join took effect and was later undone (crdt records it in
 // Departed too: its link was revoked, or its maker lost the rank to invite,
@@ -103,35 +101,7 @@ func (n *Node) checkStillMember(cid crdt.ID) error {
 // this node's view, no longer is.
 func (n *Node) isFormer(cid crdt.ID, p peer.ID) bool {
 	k, ok := keyOf(p)
-	if !ok {
-		return false
-	}
-	gone := false
-	_ = n.rep.View(cid, func(c *crdt.Community) error {
-		gone = c.State().Departed[k] != nil
-		return nil
-	})
-	return gone
-}
-
-// mayServe reports whether op o of community c may be sent to peer k: to
-// a member, the ops of the logs it may read; to a former member, the
-// control ops in the causal past of the op by which it went; to anyone
-// else, nothing. It runs inside a replica View.
-func mayServe(c *crdt.Community, k crdt.PublicKey, o *crdt.Op) bool {
-	st := c.State()
-	if st.Role(k) != crdt.RoleNone {
-		return st.MayRead(k, o.Log)
-	}
-	d := st.Departed[k]
-	return d != nil && o.Log.IsZero() && c.InPastOf(d.Op, o.ID())
-}
-
-// mayReconcile reports whether peer p may reconcile community cid with
-// this node: members, and former members (who are offered only what
-// mayServe lets them have).
-func (n *Node) mayReconcile(cid crdt.ID, p peer.ID) bool {
-	return n.isMember(cid, p) || n.isFormer(cid, p)
+	return ok && n.rep.Departure(cid, k) != nil
 }
 
 // formerPulls limits the pulls from former members to one per interval
@@ -206,82 +176,17 @@ func (n *Node) pullFormer(p peer.ID, cid crdt.ID) {
 	}
 }
 
-// maxFormerOps bounds the ops one pull from a former member asks for (and
-// as many again for their parents).
-const maxFormerOps = wire.MaxFetch
-
 // pullFromFormer is goPull's pull from a former member: control ops only,
-// at most maxFormerOps of them, and none of what a pull from a member
+// at most exchange.MaxFormerOps of them, and none of what a pull from a member
 // brings besides (keys, the topic secret, addresses). What it wrote in
 // groups before it went is in its remover's past already (a removal
 // records the remover's view of every group, crdt.RemoveBody.Seen), or
 // concurrent with the removal and so hidden by it; its control ops can
 // still count — a removal or demotion of its remover — or be struck.
 func (n *Node) pullFromFormer(p peer.ID, cid crdt.ID) {
-	if err := n.pullControl(n.ctx, p, cid); err != nil {
+	if err := (protoHooks{n}).checkPeer(p, n.proto.x.PullControl(n.ctx, n.proto.remote(p), cid)); err != nil {
 		n.log.Debug("pull from a former member failed", "peer", p, "community", cid.Short(), "err", err)
 	}
-}
-
-// pullControl reconciles community cid with p once and fetches the
-// control ops it lacks, parents first, then the parents those wait for.
-// Only control ops that were asked for are taken.
-func (n *Node) pullControl(ctx context.Context, p peer.ID, cid crdt.ID) error {
-	stats := api.SyncStats{Peer: p.String(), At: n.now()}
-	need, err := n.reconcileWith(ctx, p, cid, &stats)
-	if err != nil {
-		return err
-	}
-	reconcile.Sort(need)
-	var ids []crdt.ID
-	for _, it := range need {
-		if it.Key < reconcile.Rank(true, 0) && len(ids) < maxFormerOps {
-			ids = append(ids, it.ID)
-		}
-	}
-	asked := map[crdt.ID]bool{}
-	for pass := 0; pass < 2 && len(ids) > 0; pass++ {
-		for _, id := range ids {
-			asked[id] = true
-		}
-		var resp wire.Response
-		if err := n.request(ctx, p, syncProtocol, &wire.Request{Kind: wire.KindFetch, Community: cid[:], IDs: wire.FromIDs(ids)}, &resp); err != nil {
-			return err
-		}
-		if resp.Error != "" {
-			return fmt.Errorf("peer %s: %s", p.ShortString(), resp.Error)
-		}
-		ops, errs := replica.DecodeOps(resp.Ops)
-		var keep []*crdt.Op
-		for i, op := range ops {
-			if errs[i] != nil || op.CommunityID() != cid {
-				n.penalise(p)
-				n.host.Network().ClosePeer(p)
-				return fmt.Errorf("peer %s sent a bad op or one of another community: %v", p.ShortString(), errs[i])
-			}
-			if op.Log.IsZero() && asked[op.ID()] {
-				keep = append(keep, op)
-			}
-		}
-		results, errs, err := n.rep.IngestBatch(ctx, keep)
-		if err != nil {
-			return err
-		}
-		ids = ids[:0]
-		for i, res := range results {
-			if errs[i] != nil {
-				n.log.Debug("pull from a former member: op refused", "peer", p, "op", keep[i].ID().Short(), "err", errs[i])
-				continue
-			}
-			n.afterIngest(res)
-			for _, m := range res.Missing {
-				if !asked[m] && len(ids) < maxFormerOps {
-					ids = append(ids, m)
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // pullDeparted pulls cid from the connected peers that are former members

@@ -25,6 +25,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/reach"
+	"github.com/umbrella-p2p/umbrella/sync/exchange"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -608,14 +609,14 @@ func (n *Node) askToJoin(ctx context.Context, ai peer.AddrInfo, inv *invite, joi
 	if err := n.host.Connect(cctx, ai); err != nil {
 		return nil, fmt.Errorf("dial %s: %w", ai.ID.ShortString(), err)
 	}
-	var resp wire.JoinResponse
-	if err := n.request(ctx, ai.ID, joinProtocol, &wire.JoinRequest{Invite: inv.op.Bytes(), Join: join.Bytes()}, &resp); err != nil {
+	resp, err := n.proto.remote(ai.ID).Join(ctx, &wire.JoinRequest{Invite: inv.op.Bytes(), Join: join.Bytes()})
+	if err != nil {
 		return nil, err
 	}
 	if resp.Error != "" {
 		return nil, fmt.Errorf("%w by %s: %w", api.ErrJoinRefused, ai.ID.ShortString(), &remoteRefusal{text: resp.Error, reason: joinReasons[resp.Reason]})
 	}
-	return &resp, nil
+	return resp, nil
 }
 
 // joinVia joins through ai. Everything after ai's answer is safe to cut
@@ -644,7 +645,7 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *invite, join 
 		return fmt.Errorf("keys from %s: %w", ai.ID.ShortString(), err)
 	}
 	report(api.JoinProgress{Stage: api.JoinSyncing})
-	rc := &received{report: func(ops int) { report(api.JoinProgress{Stage: api.JoinSyncing, Ops: ops}) }}
+	rc := &exchange.Progress{Report: func(ops int) { report(api.JoinProgress{Stage: api.JoinSyncing, Ops: ops}) }}
 	if err := n.pullCounting(ctx, ai.ID, inv.Community, rc); err != nil {
 		return fmt.Errorf("sync from %s: %w", ai.ID.ShortString(), err)
 	}

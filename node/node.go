@@ -41,6 +41,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/keys"
 	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
+	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/view"
@@ -222,8 +223,6 @@ type Node struct {
 	syncing  map[peer.ID]crdt.ID       // pulls under way, by peer; guarded by mu
 	pullNext map[peer.ID][]crdt.ID     // pulls asked for while one from the peer ran, to run next; guarded by mu
 	lastSync map[crdt.ID]api.SyncStats // guarded by mu
-	secrets  map[crdt.ID][]byte        // topic secrets; guarded by mu
-	sessions *sessionSlots             // reconciliations being answered
 	peers    *reach.Book
 	relays   *reach.Relays
 
@@ -231,6 +230,7 @@ type Node struct {
 	laterPulls map[string]bool // pulls deferred by pullLater, by peer/community; guarded by mu
 	joinsNow   map[crdt.ID]int // Join calls under way, by community; guarded by mu
 	former     formerPulls     // pulls from former members (former.go)
+	proto      protocols       // the stream protocols (protocols.go)
 
 	views *view.Views // paging, search, unread counts, read marks and mutes
 }
@@ -254,7 +254,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
-		lastSync: map[crdt.ID]api.SyncStats{}, sessions: newSessionSlots(maxServedSessions, maxSessionsPerPeer),
+		lastSync:   map[crdt.ID]api.SyncStats{},
 		laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{}}
 	opened := n // the error returns below clear n
 	defer func() {
@@ -299,12 +299,13 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("host peer id %s is not the identity's %s", n.host.ID(), peerkey.ID(id))
 	}
 	n.peers.SetListen(n.host.Network().ListenAddresses())
+	n.proto = newProtocols(n)
 	if n.gossip, err = n.newGossip(); err != nil {
 		return nil, err
 	}
-	n.host.SetStreamHandler(syncProtocol, n.handleSync)
-	n.host.SetStreamHandler(joinProtocol, n.handleJoin)
-	n.host.SetStreamHandler(reconcileProtocol, n.handleReconcile)
+	n.proto.svc.Handle(p2p.SyncID, p2p.SyncHandler(n.proto.x))
+	n.proto.svc.Handle(p2p.ReconcileID, p2p.ReconcileHandler(n.proto.x, n.proto.sessions))
+	n.proto.svc.Handle(p2p.JoinID, p2p.JoinHandler(n.proto.x))
 	n.host.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) { n.onConnect(c.RemotePeer()) },
 		DisconnectedF: func(network.Network, network.Conn) {

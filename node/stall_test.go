@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
@@ -22,7 +23,7 @@ import (
 // serves and sends nothing; a member opens more than its share and goes
 // quiet. Neither holds a slot a joiner needs: the stranger takes none, the
 // member at most its share and only until it has been idle for
-// reconcileIdle; a newcomer joins through the node at once.
+// p2p.Idle; a newcomer joins through the node at once.
 func TestIdleStreamsDoNotStallReconciliation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
@@ -52,7 +53,7 @@ func TestIdleStreamsDoNotStallReconciliation(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out []network.Stream
-			for range maxServedSessions + 2 {
+			for range p2p.MaxServedSessions + 2 {
 				s, err := from.host.NewStream(ctx, a.host.ID(), reconcileProtocol)
 				if err != nil {
 					t.Fatal(err)
@@ -73,16 +74,16 @@ func TestIdleStreamsDoNotStallReconciliation(t *testing.T) {
 		first := &wire.Reconcile{Community: comm.ID[:], Msg: reconcile.NewSet(nil).Initiate().Encode()}
 		quiet := open(m, first)
 		waitWithin(t, a.Node, 5*time.Second, "the member's sessions to start", func() bool {
-			_, byM := a.sessions.inUse(m.host.ID())
+			_, byM := a.proto.sessions.InUse(m.selfKey())
 			return byM > 0
 		})
 		time.Sleep(time.Second) // virtual: every frame sent has arrived
 		synctest.Wait()
-		if total, byX := a.sessions.inUse(x.host.ID()); byX != 0 || total > maxSessionsPerPeer {
-			t.Fatalf("slots taken: %d in all, %d by the stranger; want the stranger none and the member at most %d", total, byX, maxSessionsPerPeer)
+		if total, byX := a.proto.sessions.InUse(x.selfKey()); byX != 0 || total > p2p.MaxSessionsPerPeer {
+			t.Fatalf("slots taken: %d in all, %d by the stranger; want the stranger none and the member at most %d", total, byX, p2p.MaxSessionsPerPeer)
 		}
-		if _, byM := a.sessions.inUse(m.host.ID()); byM != maxSessionsPerPeer {
-			t.Fatalf("member holds %d slots, want its share %d", byM, maxSessionsPerPeer)
+		if _, byM := a.proto.sessions.InUse(m.selfKey()); byM != p2p.MaxSessionsPerPeer {
+			t.Fatalf("member holds %d slots, want its share %d", byM, p2p.MaxSessionsPerPeer)
 		}
 
 		// A newcomer joins through the node while all of that is open.
@@ -98,8 +99,8 @@ func TestIdleStreamsDoNotStallReconciliation(t *testing.T) {
 		}
 
 		// The quiet member's slots come back once it has been idle.
-		waitWithin(t, a.Node, reconcileIdle+2*time.Second, "the quiet member's slots to be freed", func() bool {
-			total, _ := a.sessions.inUse(m.host.ID())
+		waitWithin(t, a.Node, p2p.Idle+2*time.Second, "the quiet member's slots to be freed", func() bool {
+			total, _ := a.proto.sessions.InUse(m.selfKey())
 			return total == 0
 		})
 		for _, s := range append(silent, quiet...) {
@@ -135,7 +136,7 @@ func TestIdleStreamsDoNotStallReconciliation(t *testing.T) {
 			}
 			start = time.Now()
 			io.Copy(io.Discard, s) // until the node resets or closes it
-			if took := time.Since(start); took > reconcileIdle+time.Second {
+			if took := time.Since(start); took > p2p.Idle+time.Second {
 				t.Fatalf("an idle %s stream was held for %v", proto, took)
 			}
 		}

@@ -11,9 +11,13 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/exchange"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
+
+// errNotMember is what a node tells a peer that may not do what it asked.
+var errNotMember = exchange.ErrNotMember
 
 // TestOfflineMemberCatchesUp: a member away while 1,000 ops are written
 // gets every one of them when it returns, and finding them takes at most
@@ -149,7 +153,8 @@ func TestPullAskedForDuringAPull(t *testing.T) {
 				}
 				<-release
 			}
-			wire.Write(s, b.answerSync(s.Conn().RemotePeer(), &req))
+			k, _ := keyOf(s.Conn().RemotePeer())
+			wire.Write(s, b.proto.x.AnswerSync(k, &req))
 		})
 		a.goPull(b.host.ID(), comm.ID)
 		<-asked

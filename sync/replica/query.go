@@ -1,0 +1,19 @@
+package replica
+
+import "github.com/umbrella-p2p/umbrella/crdt"
+
+// Narrow queries of one community's state, for callers that need one fact
+// and should not hold the replica's lock through a View of their own
+// (Role is in readers.go).
+
+// Departure returns how k went from community id (removed, left, or its
+// join undone), or nil while k is a member, was never one, or the replica
+// does not hold the community. The Departure is never mutated.
+func (r *Replica) Departure(id crdt.ID, k crdt.PublicKey) *crdt.Departure {
+	var d *crdt.Departure
+	_ = r.View(id, func(c *crdt.Community) error {
+		d = c.State().Departed[k]
+		return nil
+	})
+	return d
+}
