@@ -209,13 +209,13 @@ func TestRotateByCount(t *testing.T) {
 	if d := olivia.m.keyDuties(cid); len(d) != 0 {
 		t.Fatalf("duties after 2 ops: %+v", d)
 	}
+	// The third op makes the rotation due and kicks it at once, so the
+	// duty may already be done when the author returns: wait for the kick
+	// and look at its result.
 	olivia.author(cid, gid, crdt.KindMessage, &crdt.MessageBody{Text: "tip", Time: 2})
-	if d := olivia.m.keyDuties(cid); len(d) != 1 || d[0].log != gid || d[0].reason != crdt.RekeyTimer {
-		t.Fatalf("duties after 3 ops: %+v", d)
-	}
 	olivia.m.wg.Wait() // the kick the third op caused
-	if got := olivia.state(cid).Current[gid]; got.ID == e.ID {
-		t.Fatal("the epoch was not renewed")
+	if got := olivia.state(cid).Current[gid]; got.ID == e.ID || got.Reason != crdt.RekeyTimer {
+		t.Fatalf("the epoch was not renewed by count: %+v", got)
 	}
 }
 

@@ -407,13 +407,6 @@ func memberCount(n int) string {
 	return fmt.Sprintf("%d members", n)
 }
 
-func shortPeer(p string) string {
-	if len(p) > 12 {
-		return "…" + p[len(p)-8:]
-	}
-	return p
-}
-
 // showCommunityPane shows the community's home, or a welcome when none is
 // selected.
 func (a *App) showCommunityPane(selected bool) {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -562,11 +561,6 @@ func TestJoinGroupFromHome(t *testing.T) {
 	if !isShown(h.a.convo.root, h.a.convo.composer) {
 		t.Fatal("the joined group did not open for writing")
 	}
-}
-
-// ctrl is the shortcut Ctrl+k.
-func ctrl(k fyne.KeyName) *desktop.CustomShortcut {
-	return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
 }
 
 // TestPollMultipleChoice: in a poll that takes several answers each tap

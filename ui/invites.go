@@ -292,6 +292,12 @@ func (v *inviteView) newRow(inv api.InviteInfo) *inviteRow {
 	return r
 }
 
+// inputError tells the person typing, in a full sentence, what to type
+// instead; it is shown as it is.
+type inputError string
+
+func (e inputError) Error() string { return string(e) }
+
 // maxUsesInput reads the number of uses typed: 0 for blank, or why it is
 // not a positive whole number.
 func maxUsesInput(s string) (int, error) {
@@ -302,9 +308,9 @@ func maxUsesInput(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	switch {
 	case errors.Is(err, strconv.ErrRange) || (err == nil && n > math.MaxUint32):
-		return 0, errors.New("That number is too big. Leave it blank for no limit.")
+		return 0, inputError("That number is too big. Leave it blank for no limit.")
 	case err != nil || n <= 0:
-		return 0, errors.New("Type how many people can use the link as a whole number, like 5 — or leave it blank for no limit.")
+		return 0, inputError("Type how many people can use the link as a whole number, like 5 — or leave it blank for no limit.")
 	}
 	return n, nil
 }

@@ -1,9 +1,10 @@
 package ui
 
 import (
+	"html"
+
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"html"
 )
 
 // checkCommunity reads community cid's groups to notice what to notify.

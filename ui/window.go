@@ -104,15 +104,6 @@ func (w *msgWindow) store(n int, msgs []api.Message) {
 	}
 }
 
-// cached returns message i if its page is in memory, without fetching.
-func (w *msgWindow) cached(i int) (api.Message, bool) {
-	pg, ok := w.pages[i/pageSize]
-	if !ok || i%pageSize >= len(pg) || i < 0 {
-		return api.Message{}, false
-	}
-	return pg[i%pageSize], true
-}
-
 // held counts the messages in memory.
 func (w *msgWindow) held() int {
 	n := 0
