@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -11,8 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/umbrella-p2p/umbrella/api"
 
@@ -673,73 +670,6 @@ func (n *Node) joinVia(ctx context.Context, ai peer.AddrInfo, inv *invite, join 
 		n.log.Warn("no topic secret yet; live messages wait for the next sync", "err", err)
 	}
 	return nil
-}
-
-// Post sends a text message to a group.
-func (n *Node) Post(ctx context.Context, cid, gid crdt.ID, text string) (crdt.ID, error) {
-	return n.sendMessage(ctx, cid, gid, text, crdt.ZeroID)
-}
-
-// sendMessage writes a message, answering replyTo unless it is zero, with
-// the members named "@Name" in text as its mentions.
-func (n *Node) sendMessage(ctx context.Context, cid, gid crdt.ID, text string, replyTo crdt.ID) (crdt.ID, error) {
-	text = strings.TrimRight(text, " \t\r\n")
-	b := &crdt.MessageBody{Text: text, Time: n.millis()}
-	if err := n.rep.View(cid, func(c *crdt.Community) error {
-		if _, ok := c.State().Groups[gid]; !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
-		}
-		if !replyTo.IsZero() {
-			if t := c.Timeline(gid); t == nil || t.Get(replyTo) == nil {
-				return fmt.Errorf("message %s: %w", replyTo.Short(), api.ErrUnknownMessage)
-			}
-			b.ReplyTo = idBytes(replyTo)
-		}
-		b.Mentions = mentions(c.State(), text)
-		return nil
-	}); err != nil {
-		return crdt.ID{}, err
-	}
-	return n.write(ctx, cid, gid, crdt.KindMessage, b)
-}
-
-// mentions finds "@Name" in text for the community's members (the longest
-// name that matches, case-insensitively, and ends at a word boundary) and
-// returns their keys sorted, unique, at most crdt.MaxMentions.
-func mentions(st *crdt.State, text string) [][]byte {
-	lower := strings.ToLower(text)
-	seen := map[crdt.PublicKey]bool{}
-	for i := strings.IndexByte(lower, '@'); i >= 0 && len(seen) < crdt.MaxMentions; {
-		rest := lower[i+1:]
-		best, bestLen := crdt.PublicKey{}, 0
-		for k, m := range st.Members {
-			name := strings.ToLower(m.Name)
-			if len(name) <= bestLen || !strings.HasPrefix(rest, name) {
-				continue
-			}
-			if r, _ := utf8.DecodeRuneInString(rest[len(name):]); r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-				continue // "@Ann" is not a mention of "Annabel"
-			}
-			best, bestLen = k, len(name)
-		}
-		if bestLen > 0 {
-			seen[best] = true
-		}
-		j := strings.IndexByte(rest, '@')
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	out := make([][]byte, 0, len(seen))
-	for k := range seen {
-		out = append(out, k[:])
-	}
-	slices.SortFunc(out, bytes.Compare)
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
 // SetName changes the display name, locally and in every community.

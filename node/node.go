@@ -33,6 +33,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 
+	"github.com/umbrella-p2p/umbrella/act"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
@@ -233,6 +234,10 @@ type Node struct {
 	proto      protocols       // the stream protocols (protocols.go)
 
 	views *view.Views // paging, search, unread counts, read marks and mutes
+
+	// Actions are the local member's actions: posts, edits, polls, groups
+	// and the admin actions; their API methods are Node's.
+	*act.Actions
 }
 
 // Open starts a node on cfg.Home, which must hold an identity (see Init).
@@ -283,6 +288,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.rep.SetSealer(n.keys)
 	n.rep.SetClock(n.now)
 	if n.views, err = n.newViews(); err != nil {
+		return nil, err
+	}
+	if n.Actions, err = n.newActions(); err != nil {
 		return nil, err
 	}
 	n.peers = reach.LoadBook(filepath.Join(cfg.Home, "peers.json"), n.log)
@@ -510,6 +518,12 @@ func (n *Node) fullAddrs() []string {
 		out = append(out, a.String()+"/p2p/"+n.host.ID().String())
 	}
 	return out
+}
+
+// selfKey is the local member's key.
+func (n *Node) selfKey() crdt.PublicKey {
+	k, _ := keyOf(n.host.ID())
+	return k
 }
 
 func (n *Node) now() time.Time { return n.cfg.Now() }

@@ -552,7 +552,7 @@ func TestGroupMembers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, b.Node, "b to see the group", func() bool { return b.checkGroup(comm.ID, g.ID) == nil })
+		waitFor(t, b.Node, "b to see the group", func() bool { _, err := b.GroupRequests(comm.ID, g.ID); return err == nil })
 		if err := b.JoinGroup(ctx, comm.ID, g.ID); err != nil {
 			t.Fatal(err)
 		}

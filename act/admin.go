@@ -1,4 +1,4 @@
-package node
+package act
 
 import (
 	"context"
@@ -35,9 +35,9 @@ func parseGroupPolicy(s string) (crdt.GroupPolicy, error) {
 }
 
 // Settings returns community cid's settings.
-func (n *Node) Settings(cid crdt.ID) (api.Settings, error) {
+func (a *Actions) Settings(cid crdt.ID) (api.Settings, error) {
 	var s api.Settings
-	err := n.rep.View(cid, func(c *crdt.Community) error {
+	err := a.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		s = api.Settings{Name: st.Name, Description: st.Description, JoinPolicy: st.JoinPolicy.String(), MembersCreateGroups: st.MembersCreateGroups, HideHistory: st.HideHistory, Deactivated: st.Deactivated}
 		return nil
@@ -46,40 +46,40 @@ func (n *Node) Settings(cid crdt.ID) (api.Settings, error) {
 }
 
 // UpdateSettings replaces community cid's settings (admins).
-func (n *Node) UpdateSettings(ctx context.Context, cid crdt.ID, s api.Settings) error {
+func (a *Actions) UpdateSettings(ctx context.Context, cid crdt.ID, s api.Settings) error {
 	jp, err := parseJoinPolicy(s.JoinPolicy)
 	if err != nil {
 		return err
 	}
-	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{
+	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{
 		Name: strings.TrimSpace(s.Name), Description: strings.TrimSpace(s.Description),
-		JoinPolicy: jp, MembersCreateGroups: s.MembersCreateGroups, HideHistory: s.HideHistory, Time: n.millis(),
+		JoinPolicy: jp, MembersCreateGroups: s.MembersCreateGroups, HideHistory: s.HideHistory, Time: a.millis(),
 	})
 	return err
 }
 
 // Deactivate closes community cid for good (owners): nothing more can be
 // written in it.
-func (n *Node) Deactivate(ctx context.Context, cid crdt.ID) error {
-	_, err := n.write(ctx, cid, crdt.ZeroID, crdt.KindDeactivate, &crdt.DeactivateBody{Time: n.millis()})
+func (a *Actions) Deactivate(ctx context.Context, cid crdt.ID) error {
+	_, err := a.write(ctx, cid, crdt.ZeroID, crdt.KindDeactivate, &crdt.DeactivateBody{Time: a.millis()})
 	return err
 }
 
 // LeaveCommunity leaves community cid and every group in it. The node
 // keeps what it has, read-only.
-func (n *Node) LeaveCommunity(ctx context.Context, cid crdt.ID) error {
-	_, err := n.write(ctx, cid, crdt.ZeroID, crdt.KindLeave, &crdt.LeaveBody{Time: n.millis()})
+func (a *Actions) LeaveCommunity(ctx context.Context, cid crdt.ID) error {
+	_, err := a.write(ctx, cid, crdt.ZeroID, crdt.KindLeave, &crdt.LeaveBody{Time: a.millis()})
 	return err
 }
 
 // Invites lists community cid's invites, newest first.
-func (n *Node) Invites(cid crdt.ID) ([]api.InviteInfo, error) {
+func (a *Actions) Invites(cid crdt.ID) ([]api.InviteInfo, error) {
 	out := []api.InviteInfo{}
-	now := n.now()
-	err := n.rep.View(cid, func(c *crdt.Community) error {
+	now := a.now()
+	err := a.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		for _, inv := range st.Invites {
-			info := api.InviteInfo{ID: inv.ID, By: nameOf(st, inv.By), Created: time.UnixMilli(inv.Body.Time), MaxUses: int(inv.Body.MaxUses), Uses: int(inv.Uses), Revoked: inv.Revoked, Lapsed: inv.Lapsed}
+			info := api.InviteInfo{ID: inv.ID, By: a.names.Name(st, inv.By), Created: time.UnixMilli(inv.Body.Time), MaxUses: int(inv.Body.MaxUses), Uses: int(inv.Uses), Revoked: inv.Revoked, Lapsed: inv.Lapsed}
 			if inv.Body.Expires != 0 {
 				t := time.Unix(inv.Body.Expires, 0)
 				info.Expires, info.Expired = &t, now.After(t)
@@ -99,8 +99,8 @@ func (n *Node) Invites(cid crdt.ID) ([]api.InviteInfo, error) {
 
 // RevokeInvite stops invite id from admitting anyone (admins). Joins that
 // did not see the revocation are undone on every node.
-func (n *Node) RevokeInvite(ctx context.Context, cid, id crdt.ID) error {
-	err := n.rep.View(cid, func(c *crdt.Community) error {
+func (a *Actions) RevokeInvite(ctx context.Context, cid, id crdt.ID) error {
+	err := a.rep.View(cid, func(c *crdt.Community) error {
 		if c.State().Invites[id] == nil {
 			return fmt.Errorf("%w: no invite %s in this community", crdt.ErrInvalid, id.Short())
 		}
@@ -109,18 +109,18 @@ func (n *Node) RevokeInvite(ctx context.Context, cid, id crdt.ID) error {
 	if err != nil {
 		return err
 	}
-	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindInviteRevoke, &crdt.InviteRevokeBody{Invite: idBytes(id), Time: n.millis()})
+	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindInviteRevoke, &crdt.InviteRevokeBody{Invite: idBytes(id), Time: a.millis()})
 	return err
 }
 
-func requestsOf(st *crdt.State, rs map[crdt.PublicKey]*crdt.Request) []api.JoinRequest {
+func (a *Actions) requestsOf(st *crdt.State, rs map[crdt.PublicKey]*crdt.Request) []api.JoinRequest {
 	out := make([]api.JoinRequest, 0, len(rs))
 	for _, r := range rs {
 		name := r.Name
 		if name == "" {
-			name = nameOf(st, r.Key)
+			name = a.names.Name(st, r.Key)
 		}
-		out = append(out, api.JoinRequest{PeerID: peerOf(r.Key), Name: name, Time: time.UnixMilli(r.Time)})
+		out = append(out, api.JoinRequest{PeerID: a.names.PeerID(r.Key), Name: name, Time: time.UnixMilli(r.Time)})
 	}
 	slices.SortFunc(out, func(a, b api.JoinRequest) int {
 		if c := a.Time.Compare(b.Time); c != 0 {
@@ -133,19 +133,19 @@ func requestsOf(st *crdt.State, rs map[crdt.PublicKey]*crdt.Request) []api.JoinR
 
 // JoinRequests lists the people waiting for approval to join community
 // cid, oldest first.
-func (n *Node) JoinRequests(cid crdt.ID) ([]api.JoinRequest, error) {
+func (a *Actions) JoinRequests(cid crdt.ID) ([]api.JoinRequest, error) {
 	var out []api.JoinRequest
-	err := n.rep.View(cid, func(c *crdt.Community) error {
-		out = requestsOf(c.State(), c.State().Requests)
+	err := a.rep.View(cid, func(c *crdt.Community) error {
+		out = a.requestsOf(c.State(), c.State().Requests)
 		return nil
 	})
 	return out, err
 }
 
 // requesterKey resolves the peer id of someone who asked to join.
-func requesterKey(rs map[crdt.PublicKey]*crdt.Request, peerID string) (crdt.PublicKey, error) {
+func (a *Actions) requesterKey(rs map[crdt.PublicKey]*crdt.Request, peerID string) (crdt.PublicKey, error) {
 	for k := range rs {
-		if peerOf(k) == strings.TrimSpace(peerID) {
+		if a.names.PeerID(k) == strings.TrimSpace(peerID) {
 			return k, nil
 		}
 	}
@@ -154,45 +154,45 @@ func requesterKey(rs map[crdt.PublicKey]*crdt.Request, peerID string) (crdt.Publ
 
 // DecideJoin approves or denies someone's request to join community cid
 // (admins).
-func (n *Node) DecideJoin(ctx context.Context, cid crdt.ID, peerID string, approve bool) error {
+func (a *Actions) DecideJoin(ctx context.Context, cid crdt.ID, peerID string, approve bool) error {
 	var k crdt.PublicKey
-	err := n.rep.View(cid, func(c *crdt.Community) (err error) {
-		k, err = requesterKey(c.State().Requests, peerID)
+	err := a.rep.View(cid, func(c *crdt.Community) (err error) {
+		k, err = a.requesterKey(c.State().Requests, peerID)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindDecide, &crdt.DecideBody{Member: k[:], Approve: approve, Time: n.millis()})
+	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindDecide, &crdt.DecideBody{Member: k[:], Approve: approve, Time: a.millis()})
 	return err
 }
 
 // UpdateGroup renames, describes, re-policies, archives or approves a
 // group (admins, or the group's creator).
-func (n *Node) UpdateGroup(ctx context.Context, cid, gid crdt.ID, g api.GroupSettings) error {
+func (a *Actions) UpdateGroup(ctx context.Context, cid, gid crdt.ID, g api.GroupSettings) error {
 	p, err := parseGroupPolicy(g.Policy)
 	if err != nil {
 		return err
 	}
-	if err := n.checkGroup(cid, gid); err != nil {
+	if err := a.checkGroup(cid, gid); err != nil {
 		return err
 	}
-	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupUpdate, &crdt.GroupUpdateBody{
+	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindGroupUpdate, &crdt.GroupUpdateBody{
 		Group: idBytes(gid), Name: strings.TrimSpace(g.Name), Description: strings.TrimSpace(g.Description),
-		Policy: p, Archived: g.Archived, Approve: g.Approve, Time: n.millis(),
+		Policy: p, Archived: g.Archived, Approve: g.Approve, Time: a.millis(),
 	})
 	return err
 }
 
 // GroupRequests lists who asked to join approval group gid, oldest first.
-func (n *Node) GroupRequests(cid, gid crdt.ID) ([]api.JoinRequest, error) {
+func (a *Actions) GroupRequests(cid, gid crdt.ID) ([]api.JoinRequest, error) {
 	var out []api.JoinRequest
-	err := n.rep.View(cid, func(c *crdt.Community) error {
+	err := a.rep.View(cid, func(c *crdt.Community) error {
 		g := c.State().Groups[gid]
 		if g == nil {
 			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
-		out = requestsOf(c.State(), g.Requests)
+		out = a.requestsOf(c.State(), g.Requests)
 		return nil
 	})
 	return out, err
@@ -200,19 +200,19 @@ func (n *Node) GroupRequests(cid, gid crdt.ID) ([]api.JoinRequest, error) {
 
 // DecideGroupJoin approves or denies a request to join approval group gid
 // (admins).
-func (n *Node) DecideGroupJoin(ctx context.Context, cid, gid crdt.ID, peerID string, approve bool) error {
+func (a *Actions) DecideGroupJoin(ctx context.Context, cid, gid crdt.ID, peerID string, approve bool) error {
 	var k crdt.PublicKey
-	err := n.rep.View(cid, func(c *crdt.Community) (err error) {
+	err := a.rep.View(cid, func(c *crdt.Community) (err error) {
 		g := c.State().Groups[gid]
 		if g == nil {
 			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
-		k, err = requesterKey(g.Requests, peerID)
+		k, err = a.requesterKey(g.Requests, peerID)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	_, err = n.write(ctx, cid, crdt.ZeroID, crdt.KindGroupDecide, &crdt.GroupDecideBody{Group: idBytes(gid), Member: k[:], Approve: approve, Time: n.millis()})
+	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindGroupDecide, &crdt.GroupDecideBody{Group: idBytes(gid), Member: k[:], Approve: approve, Time: a.millis()})
 	return err
 }
