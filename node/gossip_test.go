@@ -20,6 +20,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
+	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -254,7 +255,7 @@ func TestInviteNamesRelays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv, err := readInvite(link)
+		inv, err := join.Read(link)
 		if err != nil {
 			t.Fatal(err)
 		}

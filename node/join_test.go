@@ -13,6 +13,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -51,8 +52,8 @@ func TestJoinProgress(t *testing.T) {
 			stages[p.Stage]++
 			switch p.Stage {
 			case api.JoinConnecting:
-				if p.Peer != shortPeer(a.host.ID()) {
-					t.Fatalf("dialling %q, want %q", p.Peer, shortPeer(a.host.ID()))
+				if p.Peer != join.ShortPeer(a.host.ID()) {
+					t.Fatalf("dialling %q, want %q", p.Peer, join.ShortPeer(a.host.ID()))
 				}
 			case api.JoinSyncing:
 				if p.Ops < ops || ops < 0 && p.Ops != 0 {
@@ -150,11 +151,11 @@ func TestJoinRefusalReasons(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv, err := readInvite(revoked)
+		inv, err := join.Read(revoked)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := a.RevokeInvite(ctx, comm.ID, inv.op.ID()); err != nil {
+		if err := a.RevokeInvite(ctx, comm.ID, inv.Op.ID()); err != nil {
 			t.Fatal(err)
 		}
 		_, err = b.Join(ctx, revoked)
@@ -197,15 +198,15 @@ func TestJoinResumes(t *testing.T) {
 			t.Helper()
 			home := t.TempDir()
 			n := sn.start(home, name, st)
-			inv, err := readInvite(link)
+			inv, err := join.Read(link)
 			if err != nil {
 				t.Fatal(err)
 			}
-			join, err := n.joinOp(inv)
+			jop, err := n.joiner.JoinOp(inv)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := n.askToJoin(ctx, inv.Addrs[0], inv, join); err != nil {
+			if _, err := n.joiner.Ask(ctx, inv.Addrs[0], inv, jop); err != nil {
 				t.Fatalf("%s admitted: %v", name, err)
 			}
 			if err := n.Close(); err != nil {
@@ -348,15 +349,15 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inv, err := readInvite(l)
+			inv, err := join.Read(l)
 			if err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, a.Node, "the owner to hold "+n.Self().Name+"'s link", func() bool {
-				has, _ := a.rep.Has(ctx, inv.op.ID())
+				has, _ := a.rep.Has(ctx, inv.Op.ID())
 				return has
 			})
-			return l, inv.op.ID()
+			return l, inv.Op.ID()
 		}
 		members := func(n *testNode) []string {
 			ms, err := n.Members(comm.ID)
@@ -386,15 +387,15 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 		if !errors.Is(err, api.ErrJoinRefused) || !errors.Is(err, api.ErrInviteLapsed) || !strings.Contains(err.Error(), "no longer an admin") {
 			t.Fatalf("join at the removed admin's node: %v, want refused as lapsed", err)
 		}
-		inv, err := readInvite(fLink)
+		inv, err := join.Read(fLink)
 		if err != nil {
 			t.Fatal(err)
 		}
-		join, err := c.joinOp(inv)
+		jop, err := c.joiner.JoinOp(inv)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.askToJoin(ctx, a.host.Peerstore().PeerInfo(a.host.ID()), inv, join)
+		_, err = c.joiner.Ask(ctx, a.host.Peerstore().PeerInfo(a.host.ID()), inv, jop)
 		if !errors.Is(err, api.ErrJoinRefused) || !errors.Is(err, api.ErrInviteLapsed) {
 			t.Fatalf("join at the owner's node: %v, want refused as lapsed", err)
 		}

@@ -42,6 +42,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/keys"
 	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
+	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -229,9 +230,9 @@ type Node struct {
 
 	keys       *keys.Manager   // keyring, prekeys, rotations, key shares, topic secrets
 	laterPulls map[string]bool // pulls deferred by pullLater, by peer/community; guarded by mu
-	joinsNow   map[crdt.ID]int // Join calls under way, by community; guarded by mu
 	former     formerPulls     // pulls from former members (former.go)
 	proto      protocols       // the stream protocols (protocols.go)
+	joiner     *join.Joiner    // this node's joins (joiner.go)
 
 	views *view.Views // paging, search, unread counts, read marks and mutes
 
@@ -260,7 +261,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
 		subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
 		lastSync:   map[crdt.ID]api.SyncStats{},
-		laterPulls: map[string]bool{}, joinsNow: map[crdt.ID]int{}}
+		laterPulls: map[string]bool{}}
 	opened := n // the error returns below clear n
 	defer func() {
 		if err != nil {
@@ -308,6 +309,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.peers.SetListen(n.host.Network().ListenAddresses())
 	n.proto = newProtocols(n)
+	n.joiner = n.newJoiner()
 	if n.gossip, err = n.newGossip(); err != nil {
 		return nil, err
 	}

@@ -299,10 +299,7 @@ func (n *Node) pullLater(p peer.ID, cid crdt.ID, wait time.Duration) {
 // peerBook.awaited) and pulls by itself: not those a Join call under way
 // is pulling.
 func (n *Node) awaited() []crdt.ID {
-	ids := n.peers.Awaited(n.now())
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return slices.DeleteFunc(ids, func(id crdt.ID) bool { return n.joinsNow[id] > 0 })
+	return slices.DeleteFunc(n.peers.Awaited(n.now()), n.joiner.Running)
 }
 
 // finishPendingJoin completes a join that waited for approval, or one cut

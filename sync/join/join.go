@@ -1,0 +1,319 @@
+// Package join is the joiner's side of a join: it reads and checks invite
+// links, signs the join op, asks the members a link names to admit it,
+// and fetches keys and pulls the community once one did. The member's
+// side (admitting a join) is package sync/exchange's Server.Admit.
+//
+// It reaches peers, the peer book, the replica and the rest of the node
+// only through the small interfaces below, so its flow is tested with
+// fakes. It must never open a connection or a stream itself, nor decide
+// whether a join is valid: members judge that, by crdt's rules.
+package join
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/exchange"
+	"github.com/umbrella-p2p/umbrella/sync/replica"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// DialTimeout bounds dialling one address of an invite.
+const DialTimeout = 15 * time.Second
+
+// Dialer reaches the peers an invite names.
+type Dialer interface {
+	// Connect dials ai.
+	Connect(ctx context.Context, ai peer.AddrInfo) error
+	// Join sends req to connected peer p and returns its answer.
+	Join(ctx context.Context, p peer.ID, req *wire.JoinRequest) (*wire.JoinResponse, error)
+}
+
+// Syncer brings a community from a member that admitted this node.
+type Syncer interface {
+	// FetchKeys fetches the keys p holds for this node in cid.
+	FetchKeys(ctx context.Context, p peer.ID, cid crdt.ID) error
+	// Pull brings cid up to date with p, counting ops into rc.
+	Pull(ctx context.Context, p peer.ID, cid crdt.ID, rc *exchange.Progress) error
+	// FetchSecret fetches cid's topic secret from p.
+	FetchSecret(ctx context.Context, p peer.ID, cid crdt.ID) error
+}
+
+// Book is the peer book's part in a join (package reach's Book).
+type Book interface {
+	Pending() []crdt.ID
+	SetPending(cid crdt.ID, on bool)
+	SetJoining(cid crdt.ID, on bool, now time.Time)
+	Remember(ai peer.AddrInfo)
+	AddRelays(rs []peer.AddrInfo)
+}
+
+// Replica takes the joiner's own ops (package sync/replica's Replica).
+type Replica interface {
+	Expect(cid crdt.ID)
+	Ingest(ctx context.Context, op *crdt.Op) (replica.Result, error)
+}
+
+// Local is the rest of the node.
+type Local interface {
+	// Community returns community cid as the API shows it.
+	Community(cid crdt.ID) (api.Community, error)
+	// Name is this node's display name.
+	Name() string
+	// Entered follows a completed join: topics, durability, events.
+	Entered(ctx context.Context, cid crdt.ID) error
+}
+
+// Config is what a Joiner needs.
+type Config struct {
+	Self    peer.ID
+	ID      crdt.Signer // signs join ops; Self's key
+	Dialer  Dialer
+	Syncer  Syncer
+	Book    Book
+	Replica Replica
+	Local   Local
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Joiner runs this node's joins.
+type Joiner struct {
+	cfg Config
+
+	mu  sync.Mutex
+	now map[crdt.ID]int // Join calls under way, by community
+}
+
+// New returns a Joiner over cfg.
+func New(cfg Config) *Joiner {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Joiner{cfg: cfg, now: map[crdt.ID]int{}}
+}
+
+// Running reports whether a Join call for cid is under way (it pulls cid
+// itself).
+func (j *Joiner) Running(cid crdt.ID) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.now[cid] > 0
+}
+
+// Parse is package-level Parse by this node's clock.
+func (j *Joiner) Parse(link string) (*api.Invite, error) { return Parse(link, j.cfg.Now()) }
+
+// JoinOp signs this node's join op for inv.
+func (j *Joiner) JoinOp(inv *Invite) (*crdt.Op, error) {
+	return inv.JoinOp(j.cfg.ID, j.cfg.Local.Name(), j.cfg.Now())
+}
+
+// errAwaitingApproval: the member recorded a request to join.
+var errAwaitingApproval = errors.New("the join waits for an admin's approval")
+
+// Join redeems an invite link (see node.JoinWithProgress), calling
+// progress (if not nil) as each stage begins and as ops arrive.
+func (j *Joiner) Join(ctx context.Context, link string, progress func(api.JoinProgress)) (api.Community, error) {
+	inv, err := Read(link)
+	if err != nil {
+		return api.Community{}, err
+	}
+	report := func(p api.JoinProgress) {
+		if progress != nil {
+			p.Community = inv.Name
+			progress(p)
+		}
+	}
+	report(api.JoinProgress{Stage: api.JoinChecking})
+	// An expired link admits no one new: the join op carries this node's
+	// clock, past the expiry, so no member can accept it. It is still
+	// sent, in case this node is a member that lost the community.
+	expired := inv.CheckExpiry(j.cfg.Now())
+	cid := inv.Community
+	if c, err := j.cfg.Local.Community(cid); err == nil && c.Role != crdt.RoleNone.String() {
+		return c, nil // already a member
+	}
+	if slices.Contains(j.cfg.Book.Pending(), cid) {
+		return api.Community{ID: cid, Name: inv.Name, Role: api.RoleRequested}, nil // already asked
+	}
+	join, err := j.JoinOp(inv)
+	if err != nil {
+		return api.Community{}, err
+	}
+	book := j.cfg.Book
+	j.cfg.Replica.Expect(cid)
+	book.AddRelays(inv.Relays)
+	// Until it holds the community, or a member refuses, this join is in
+	// flight: cut short after a member admitted it (a crash, a lost
+	// connection), the node resumes it by itself, pulling from the
+	// members it meets.
+	book.SetJoining(cid, true, j.cfg.Now())
+	for _, ai := range inv.Addrs {
+		book.Remember(ai)
+	}
+	j.mu.Lock()
+	j.now[cid]++
+	j.mu.Unlock()
+	defer func() {
+		j.mu.Lock()
+		if j.now[cid]--; j.now[cid] <= 0 {
+			delete(j.now, cid)
+		}
+		j.mu.Unlock()
+	}()
+	var errs []error
+	refused := false
+	defer func() {
+		if refused {
+			book.SetJoining(cid, false, j.cfg.Now())
+		}
+	}()
+	for _, ai := range inv.Addrs {
+		if ai.ID == j.cfg.Self {
+			continue
+		}
+		report(api.JoinProgress{Stage: api.JoinConnecting, Peer: ShortPeer(ai.ID)})
+		err := j.via(ctx, ai, inv, join, report)
+		if errors.Is(err, errAwaitingApproval) {
+			book.SetJoining(cid, false, j.cfg.Now())
+			book.SetPending(cid, true)
+			j.cfg.Log.Info("asked to join; waiting for an admin", "community", cid.Short())
+			report(api.JoinProgress{Stage: api.JoinRequested})
+			return api.Community{ID: cid, Name: inv.Name, Role: api.RoleRequested}, nil
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		book.SetJoining(cid, false, j.cfg.Now())
+		if err := j.cfg.Local.Entered(ctx, cid); err != nil {
+			return api.Community{}, err
+		}
+		return j.cfg.Local.Community(cid)
+	}
+	if expired != nil {
+		refused = true
+		return api.Community{}, expired
+	}
+	if len(errs) == 0 {
+		refused = true
+		return api.Community{}, fmt.Errorf("%w: the invite names no address to dial", api.ErrNoPeer)
+	}
+	for _, err := range errs {
+		if errors.Is(err, api.ErrJoinRefused) {
+			refused = true
+			return api.Community{}, err // a member answered: that is the reason
+		}
+	}
+	return api.Community{}, fmt.Errorf("%w: %w", api.ErrNoPeer, errors.Join(errs...))
+}
+
+// ShortPeer is the end of a peer id, as people see it in default member
+// names.
+func ShortPeer(p peer.ID) string {
+	s := p.String()
+	return s[max(0, len(s)-6):]
+}
+
+// reasons maps the wire's refusal reasons to errors.
+var reasons = map[uint8]error{
+	wire.JoinReasonExpired: api.ErrInviteExpired,
+	wire.JoinReasonRevoked: api.ErrInviteRevoked,
+	wire.JoinReasonUsedUp:  api.ErrInviteUsedUp,
+	wire.JoinReasonLapsed:  api.ErrInviteLapsed,
+}
+
+// remoteRefusal is what a member said when it refused a join: its words,
+// and the reason it gave, if any.
+type remoteRefusal struct {
+	text   string
+	reason error
+}
+
+func (r *remoteRefusal) Error() string { return r.text }
+func (r *remoteRefusal) Unwrap() error { return r.reason }
+
+// Ask dials ai and presents join: it returns nil once ai admitted it (or,
+// when the community admits by approval, recorded the request, which resp
+// says), and an error wrapping ErrJoinRefused when ai refused.
+func (j *Joiner) Ask(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op) (*wire.JoinResponse, error) {
+	cctx, cancel := context.WithTimeout(ctx, DialTimeout)
+	defer cancel()
+	if err := j.cfg.Dialer.Connect(cctx, ai); err != nil {
+		return nil, fmt.Errorf("dial %s: %w", ai.ID.ShortString(), err)
+	}
+	resp, err := j.cfg.Dialer.Join(ctx, ai.ID, &wire.JoinRequest{Invite: inv.Op.Bytes(), Join: join.Bytes()})
+	if err != nil {
+		return nil, err
+	}
+	if resp.Error != "" {
+		return nil, fmt.Errorf("%w by %s: %w", api.ErrJoinRefused, ai.ID.ShortString(), &remoteRefusal{text: resp.Error, reason: reasons[resp.Reason]})
+	}
+	return resp, nil
+}
+
+// via joins through ai. Everything after ai's answer is safe to cut short:
+// a member that admitted this node (or already counted it a member)
+// answers the next try as admitted, whichever link it uses.
+func (j *Joiner) via(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op, report func(api.JoinProgress)) error {
+	resp, err := j.Ask(ctx, ai, inv, join)
+	if err != nil {
+		return err
+	}
+	j.cfg.Book.Remember(ai)
+	if resp.Pending {
+		// Park our own ops until the pull after the approval brings the
+		// genesis and the rest.
+		for _, op := range []*crdt.Op{inv.Op, join} {
+			if _, err := j.cfg.Replica.Ingest(ctx, op); err != nil {
+				return err
+			}
+		}
+		return errAwaitingApproval
+	}
+	report(api.JoinProgress{Stage: api.JoinAdmitted})
+	// Keys first, from the member that admitted us: the genesis and
+	// everything after it is sealed.
+	if err := j.cfg.Syncer.FetchKeys(ctx, ai.ID, inv.Community); err != nil {
+		return fmt.Errorf("keys from %s: %w", ai.ID.ShortString(), err)
+	}
+	report(api.JoinProgress{Stage: api.JoinSyncing})
+	rc := &exchange.Progress{Report: func(ops int) { report(api.JoinProgress{Stage: api.JoinSyncing, Ops: ops}) }}
+	if err := j.cfg.Syncer.Pull(ctx, ai.ID, inv.Community, rc); err != nil {
+		return fmt.Errorf("sync from %s: %w", ai.ID.ShortString(), err)
+	}
+	// The pull brings the join ai accepted, or the one that admitted this
+	// node before: then ai recorded nothing, and this join must not become
+	// a second one. It is added here only if the pull did not make this
+	// node a member.
+	member := func() bool {
+		c, err := j.cfg.Local.Community(inv.Community)
+		return err == nil && c.Role != crdt.RoleNone.String()
+	}
+	if !member() {
+		for _, op := range []*crdt.Op{inv.Op, join} {
+			if _, err := j.cfg.Replica.Ingest(ctx, op); err != nil {
+				return fmt.Errorf("sync from %s did not complete the join: %w", ai.ID.ShortString(), err)
+			}
+		}
+		if !member() {
+			return fmt.Errorf("sync from %s did not complete the join", ai.ID.ShortString())
+		}
+	}
+	// Without the topic secret the member still syncs by pulling; it asks
+	// again after every pull until it has it.
+	if err := j.cfg.Syncer.FetchSecret(ctx, ai.ID, inv.Community); err != nil {
+		j.cfg.Log.Warn("no topic secret yet; live messages wait for the next sync", "err", err)
+	}
+	return nil
+}
