@@ -368,5 +368,3 @@ func (n *Node) SetName(ctx context.Context, name string) error {
 	}
 	return errors.Join(errs...)
 }
-
-func idBytes(id crdt.ID) []byte { return id[:] }
