@@ -81,9 +81,11 @@ func TestE2EDemo(t *testing.T) {
 	if st, err := os.Stat(linkFile); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("link file: %v, mode %v; want 0600", err, st.Mode())
 	}
-	if !strings.Contains(out.String(), link) {
-		t.Fatalf("the demo did not print its link:\n%s", out.String())
-	}
+	// The link file is written before the link is printed, and the output
+	// arrives through a pipe: wait for the printed line too.
+	proctest.Eventually(t, 10*time.Second, "the demo to print its link", func() bool {
+		return strings.Contains(out.String(), link)
+	})
 
 	alex := newDaemon(t, "Alex Kim")
 	alex.start()
