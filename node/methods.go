@@ -221,7 +221,7 @@ func (n *Node) memberList(raw []*crdt.Member, may map[crdt.PublicKey]api.Member)
 	for i, m := range raw {
 		keys[i] = m.Key
 	}
-	safety := n.safetyNumbers(keys)
+	safety := n.safety.List(keys)
 	out := make([]api.Member, 0, len(raw))
 	for i, m := range raw {
 		out = append(out, api.Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: safety[i], Online: n.online(m.Key),

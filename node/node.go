@@ -47,6 +47,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/view"
+	"github.com/umbrella-p2p/umbrella/view/safety"
 )
 
 // ErrHomeInUse: another process has the home directory open.
@@ -204,7 +205,7 @@ func LoadSelf(home string) (api.Self, error) {
 type Node struct {
 	cfg Config
 	// safety remembers members' safety numbers.
-	safety safetyCache
+	safety *safety.Cache
 	log    *slog.Logger
 	id     *identity.Identity
 	lock   *homeLock
@@ -269,6 +270,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}()
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.safety = safety.New(func() { n.emit(api.Event{Kind: api.EventPeers}) }) // lists on screen read them again
 
 	n.store = cfg.Store
 	if n.store == nil {
@@ -487,6 +489,9 @@ func (n *Node) Close() error {
 		if n.keys != nil {
 			n.keys.Close()
 		}
+		if n.safety != nil {
+			n.safety.Close()
+		}
 		n.wg.Wait()
 		n.mu.Lock()
 		for s := range n.subs {
@@ -511,7 +516,7 @@ func (n *Node) Self() api.Self {
 	name := n.name
 	n.mu.Unlock()
 	self := n.selfKey()
-	return api.Self{PeerID: n.host.ID().String(), Name: name, Addrs: n.fullAddrs(), SafetyNumber: n.safety.numbers([]crdt.PublicKey{self})[0]}
+	return api.Self{PeerID: n.host.ID().String(), Name: name, Addrs: n.fullAddrs(), SafetyNumber: n.safety.Numbers([]crdt.PublicKey{self})[0]}
 }
 
 func (n *Node) fullAddrs() []string {
