@@ -97,7 +97,7 @@ func TestJoinByApproval(t *testing.T) {
 		}
 		waitFor(t, a.Node, "a to see b's post", func() bool { return len(texts(t, a.Node, comm.ID, gid)) == 1 })
 		// The denied requester keeps asking; each pull is refused.
-		if err := c.pull(ctx, a.host.ID(), comm.ID); err == nil || !strings.Contains(err.Error(), errNotMember.Error()) {
+		if err := c.pulls.PullNow(ctx, a.host.ID(), comm.ID, nil); err == nil || !strings.Contains(err.Error(), errNotMember.Error()) {
 			t.Fatalf("a denied requester's pull: %v", err)
 		}
 		if len(c.Communities()) != 0 {

@@ -22,6 +22,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
+	"github.com/umbrella-p2p/umbrella/sync/pull"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -170,9 +171,9 @@ func TestOutOfOrderGossipIsPulled(t *testing.T) {
 		a, b, _, comm := ownerAndMember(t)
 		gid := general(t, a.Node, comm.ID)
 		// Let the join's follow-ups (a nudge, the pull it delays by
-		// nudgeInterval) end, well before the first periodic sync, so
+		// pull.NudgeInterval) end, well before the first periodic sync, so
 		// that only the validator can make b pull in what follows.
-		time.Sleep(3 * nudgeInterval)
+		time.Sleep(3 * pull.NudgeInterval)
 		synctest.Wait()
 		var ops []*crdt.Op
 		for _, text := range []string{"first", "second"} {

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/umbrella-p2p/umbrella/api"
@@ -37,11 +36,11 @@ type gossipPuller struct{ n *Node }
 
 var _ gossip.Puller = gossipPuller{}
 
-func (g gossipPuller) Pull(p peer.ID, cid crdt.ID) { g.n.goPull(p, cid) }
+func (g gossipPuller) Pull(p peer.ID, cid crdt.ID) { g.n.pulls.Pull(p, cid) }
 func (g gossipPuller) Fetch(ctx context.Context, p peer.ID, cid crdt.ID, ids []crdt.ID) error {
-	return g.n.fetch(ctx, p, cid, ids, nil)
+	return protoHooks(g).checkPeer(p, g.n.proto.x.Fetch(ctx, g.n.proto.remote(p), cid, ids, nil))
 }
-func (g gossipPuller) Nudge(cid crdt.ID, k crdt.PublicKey) { g.n.nudge(cid, k) }
+func (g gossipPuller) Nudge(cid crdt.ID, k crdt.PublicKey) { g.n.pulls.Nudge(cid, k) }
 
 // newGossip starts the node's gossip service.
 func (n *Node) newGossip() (*gossip.Service, error) {
@@ -71,20 +70,6 @@ func (n *Node) judgeUnbacked(p peer.ID, cid crdt.ID, pulled error) {
 	n.gossip.JudgeUnbacked(n.ctx, p, cid, pulled)
 }
 
-// after runs fn in the background after wait, unless the node closes first.
-func (n *Node) after(wait time.Duration, fn func()) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		fn()
-	}()
-}
-
 // afterIngest reacts to accepted ops: new groups get subscribed, subscribers
 // hear about changes.
 func (n *Node) afterIngest(res replica.Result) {
@@ -104,7 +89,7 @@ func (n *Node) afterIngest(res replica.Result) {
 			}
 			n.gossip.EvictReaders(cid)
 			if op.Kind == crdt.KindRemove || op.Kind == crdt.KindLeave {
-				n.pullDeparted(cid)
+				n.pulls.PullDeparted(cid)
 			}
 			n.emit(api.Event{Kind: api.EventGroups, Community: cid})
 			n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
@@ -116,7 +101,7 @@ func (n *Node) afterIngest(res replica.Result) {
 				if b != nil && b.Approve {
 					var k crdt.PublicKey
 					copy(k[:], b.Member)
-					n.nudge(cid, k)
+					n.pulls.Nudge(cid, k)
 				}
 			}
 			if op.Kind == crdt.KindProfile || op.Kind == crdt.KindJoin {

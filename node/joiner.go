@@ -48,7 +48,7 @@ func (h joinHooks) FetchKeys(ctx context.Context, p peer.ID, cid crdt.ID) error 
 }
 
 func (h joinHooks) Pull(ctx context.Context, p peer.ID, cid crdt.ID, rc *exchange.Progress) error {
-	return h.n.pullCounting(ctx, p, cid, rc)
+	return h.n.pulls.PullNow(ctx, p, cid, rc)
 }
 
 func (h joinHooks) FetchSecret(ctx context.Context, p peer.ID, cid crdt.ID) error {

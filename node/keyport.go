@@ -30,24 +30,12 @@ func (k keyPort) Author(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, b
 }
 
 func (k keyPort) Request(ctx context.Context, p peer.ID, req *wire.Request) (*wire.Response, error) {
-	var resp wire.Response
-	if err := k.n.request(ctx, p, syncProtocol, req, &resp); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return pullHooks(k).Request(ctx, p, req)
 }
 
-func (k keyPort) Members(cid crdt.ID) []peer.ID {
-	var members []peer.ID
-	for _, p := range k.n.host.Network().Peers() {
-		if k.n.isMember(cid, p) {
-			members = append(members, p)
-		}
-	}
-	return members
-}
+func (k keyPort) Members(cid crdt.ID) []peer.ID { return k.n.pulls.Members(cid) }
 
-func (k keyPort) Pull(p peer.ID, cid crdt.ID) { k.n.goPull(p, cid) }
+func (k keyPort) Pull(p peer.ID, cid crdt.ID) { k.n.pulls.Pull(p, cid) }
 
 func (k keyPort) Accepted(res replica.Result) { k.n.afterIngest(res) }
 

@@ -44,6 +44,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
+	"github.com/umbrella-p2p/umbrella/sync/pull"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/view"
@@ -220,20 +221,16 @@ type Node struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 
-	mu       sync.Mutex
-	name     string                    // display name; guarded by mu
-	subs     map[*subscriber]struct{}  // guarded by mu
-	syncing  map[peer.ID]crdt.ID       // pulls under way, by peer; guarded by mu
-	pullNext map[peer.ID][]crdt.ID     // pulls asked for while one from the peer ran, to run next; guarded by mu
-	lastSync map[crdt.ID]api.SyncStats // guarded by mu
-	peers    *reach.Book
-	relays   *reach.Relays
+	mu     sync.Mutex
+	name   string                   // display name; guarded by mu
+	subs   map[*subscriber]struct{} // guarded by mu
+	peers  *reach.Book
+	relays *reach.Relays
 
-	keys       *keys.Manager   // keyring, prekeys, rotations, key shares, topic secrets
-	laterPulls map[string]bool // pulls deferred by pullLater, by peer/community; guarded by mu
-	former     formerPulls     // pulls from former members (former.go)
-	proto      protocols       // the stream protocols (protocols.go)
-	joiner     *join.Joiner    // this node's joins (joiner.go)
+	keys   *keys.Manager   // keyring, prekeys, rotations, key shares, topic secrets
+	proto  protocols       // the stream protocols (protocols.go)
+	pulls  *pull.Scheduler // when and whom to pull (pulls.go)
+	joiner *join.Joiner    // this node's joins (joiner.go)
 
 	views *view.Views // paging, search, unread counts, read marks and mutes
 
@@ -260,9 +257,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
-		subs: map[*subscriber]struct{}{}, syncing: map[peer.ID]crdt.ID{}, pullNext: map[peer.ID][]crdt.ID{},
-		lastSync:   map[crdt.ID]api.SyncStats{},
-		laterPulls: map[string]bool{}}
+		subs: map[*subscriber]struct{}{}}
 	opened := n // the error returns below clear n
 	defer func() {
 		if err != nil {
@@ -311,6 +306,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.peers.SetListen(n.host.Network().ListenAddresses())
 	n.proto = newProtocols(n)
+	if n.pulls, err = newPulls(n); err != nil {
+		return nil, err
+	}
 	n.joiner = n.newJoiner()
 	if n.gossip, err = n.newGossip(); err != nil {
 		return nil, err
@@ -319,7 +317,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.proto.svc.Handle(p2p.ReconcileID, p2p.ReconcileHandler(n.proto.x, n.proto.sessions))
 	n.proto.svc.Handle(p2p.JoinID, p2p.JoinHandler(n.proto.x))
 	n.host.Network().Notify(&network.NotifyBundle{
-		ConnectedF: func(_ network.Network, c network.Conn) { n.onConnect(c.RemotePeer()) },
+		ConnectedF: func(_ network.Network, c network.Conn) { n.pulls.OnConnect(c.RemotePeer()) },
 		DisconnectedF: func(network.Network, network.Conn) {
 			n.emit(api.Event{Kind: api.EventPeers}) // the network indicator may change
 		},
@@ -354,13 +352,13 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch identification: %w", err)
 	}
-	n.wg.Add(3)
-	go n.watchIdentify(idSub)
+	n.wg.Add(2)
+	go n.watchEvents(idSub, func(e any) { n.pulls.Identified(e.(event.EvtPeerIdentificationCompleted).Peer) })
 	go func() {
 		defer n.wg.Done()
 		reach.Redial(n.ctx, n.host, n.peers.Known(), n.log)
 	}()
-	go n.syncLoop()
+	n.pulls.Start()
 	n.log.Info("node started", "peer", n.host.ID(), "addrs", n.host.Addrs())
 	return n, nil
 }
@@ -451,20 +449,7 @@ func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 	if ai.ID == m.n.host.ID() {
 		return
 	}
-	m.n.goConnect(ai)
-}
-
-// goConnect dials a peer in the background.
-func (n *Node) goConnect(ai peer.AddrInfo) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		ctx, cancel := context.WithTimeout(n.ctx, 15*time.Second)
-		defer cancel()
-		if err := n.host.Connect(ctx, ai); err != nil {
-			n.log.Debug("dial failed", "peer", ai.ID, "err", err)
-		}
-	}()
+	m.n.pulls.Dial(ai)
 }
 
 // Close stops the node and releases the home directory. It is idempotent.
@@ -491,6 +476,9 @@ func (n *Node) Close() error {
 		}
 		if n.safety != nil {
 			n.safety.Close()
+		}
+		if n.pulls != nil {
+			n.pulls.Close()
 		}
 		n.wg.Wait()
 		n.mu.Lock()

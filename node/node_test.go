@@ -267,7 +267,7 @@ func TestNonMemberCannotPull(t *testing.T) {
 			t.Fatal(err)
 		}
 		x.rep.Expect(comm.ID)
-		err = x.pull(ctx, a.host.ID(), comm.ID)
+		err = x.pulls.PullNow(ctx, a.host.ID(), comm.ID, nil)
 		if err == nil || !strings.Contains(err.Error(), errNotMember.Error()) || len(x.rep.Communities()) != 0 {
 			t.Fatalf("stranger pulled the community: err=%v communities=%v", err, x.rep.Communities())
 		}

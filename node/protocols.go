@@ -2,7 +2,6 @@ package node
 
 import (
 	"errors"
-	"slices"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -15,8 +14,8 @@ import (
 
 // protocols are the stream protocols: what they answer and how pulls take
 // ops in (x, package sync/exchange), and how they travel (svc, package
-// sync/p2p). Node registers their handlers in Open and keeps only when
-// and whom to pull (syncproto.go).
+// sync/p2p). Node registers their handlers in Open ; when and whom to pull
+// is package sync/pull's.
 type protocols struct {
 	x        *exchange.Server
 	svc      *p2p.Service
@@ -59,7 +58,7 @@ func (h protoHooks) Secret(cid crdt.ID) ([]byte, bool) { return h.n.keys.Secret(
 
 func (h protoHooks) SharedPeers(cid crdt.ID, k crdt.PublicKey) []wire.PeerAddrs {
 	var out []wire.PeerAddrs
-	for _, ai := range h.n.sharedPeers(cid, peerIDOf(k)) {
+	for _, ai := range h.n.pulls.SharedPeers(cid, peerIDOf(k)) {
 		pa := wire.PeerAddrs{ID: []byte(ai.ID)}
 		for _, a := range ai.Addrs {
 			pa.Addrs = append(pa.Addrs, a.Bytes())
@@ -69,28 +68,8 @@ func (h protoHooks) SharedPeers(cid crdt.ID, k crdt.PublicKey) []wire.PeerAddrs 
 	return out
 }
 
-// Nudged heeds a member's nudges at most once per nudgeInterval, so
-// nudging cannot keep this node reconciling; one that comes sooner is
-// heeded when the interval ends (what it announces must not wait for the
-// next periodic sync). A former member's nudge makes this node pull what
-// it wrote before it went.
-func (h protoHooks) Nudged(cid crdt.ID, k crdt.PublicKey) {
-	n, from := h.n, peerIDOf(k)
-	if from == "" {
-		return
-	}
-	last, _ := n.LastSync(cid)
-	recent := last.Peer == from.String() && n.now().Sub(last.At) < nudgeInterval
-	member := n.proto.x.IsMember(cid, k) && n.proto.x.IsMember(cid, n.selfKey())
-	switch {
-	case slices.Contains(n.awaited(), cid) || !recent && member:
-		n.goPull(from, cid)
-	case member:
-		n.pullLater(from, cid, last.At.Add(nudgeInterval).Sub(n.now()))
-	case n.proto.x.IsFormer(cid, k):
-		n.pullFormer(from, cid) // what it wrote before it went counts
-	}
-}
+// Nudged heeds a nudge (see pull.Scheduler.Nudged).
+func (h protoHooks) Nudged(cid crdt.ID, k crdt.PublicKey) { h.n.pulls.Nudged(cid, k) }
 
 func (h protoHooks) Ingested(res replica.Result) { h.n.afterIngest(res) }
 

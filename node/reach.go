@@ -3,12 +3,9 @@ package node
 import (
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
 
-	"github.com/libp2p/go-libp2p/core/event"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -31,13 +28,12 @@ func (n *Node) Status() api.Status {
 	}
 	shared := map[peer.ID][]string{}
 	names := map[peer.ID]string{}
-	n.mu.Lock()
-	syncing := len(n.syncing) > 0
+	pulling := n.pulls.Syncing()
+	syncing := len(pulling) > 0
 	busy := map[crdt.ID]bool{}
-	for _, cid := range n.syncing {
+	for _, cid := range pulling {
 		busy[cid] = true
 	}
-	n.mu.Unlock()
 	peers := n.host.Network().Peers()
 	for _, cid := range n.rep.Communities() {
 		cs := api.CommunitySync{ID: cid.String()}
@@ -89,78 +85,4 @@ func (n *Node) Status() api.Status {
 		st.Network = "offline"
 	}
 	return st
-}
-
-// Member address exchange: after a pull, a member asks the peer it pulled
-// from for the addresses of the community's other members it knows (wire
-// KindPeers) and dials those it is not connected to, up to wantPeers, so
-// members find each other without the inviter.
-
-const (
-	// wantPeers is how many members of a community a node tries to stay
-	// connected to; gossip needs a handful, not everyone.
-	wantPeers = 8
-	// maxSharedPeers bounds a KindPeers answer.
-	maxSharedPeers = 32
-)
-
-// sharedPeers lists members of community cid this node knows addresses for
-// (connected peers first), for member asker.
-func (n *Node) sharedPeers(cid crdt.ID, asker peer.ID) []peer.AddrInfo {
-	var out []peer.AddrInfo
-	add := func(ai peer.AddrInfo) {
-		if len(out) >= maxSharedPeers || ai.ID == asker || ai.ID == n.host.ID() || len(ai.Addrs) == 0 || !n.isMember(cid, ai.ID) ||
-			slices.ContainsFunc(out, func(o peer.AddrInfo) bool { return o.ID == ai.ID }) {
-			return
-		}
-		if len(ai.Addrs) > crdt.MaxAddrs {
-			ai.Addrs = ai.Addrs[:crdt.MaxAddrs]
-		}
-		out = append(out, ai)
-	}
-	for _, p := range n.host.Network().Peers() {
-		add(n.host.Peerstore().PeerInfo(p))
-	}
-	for _, ai := range n.peers.Known() {
-		add(ai)
-	}
-	return out
-}
-
-// meetMembers dials members of cid that this node is not connected to,
-// from addrs a peer shared, until it is connected to wantPeers of them.
-func (n *Node) meetMembers(cid crdt.ID, addrs []peer.AddrInfo) {
-	connected := 0
-	for _, p := range n.host.Network().Peers() {
-		if n.isMember(cid, p) {
-			connected++
-		}
-	}
-	for _, ai := range addrs {
-		if connected >= wantPeers {
-			return
-		}
-		if ai.ID == n.host.ID() || n.host.Network().Connectedness(ai.ID) == network.Connected || !n.isMember(cid, ai.ID) {
-			continue
-		}
-		n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, 10*time.Minute)
-		n.goConnect(ai)
-		connected++
-	}
-}
-
-// watchIdentify remembers a member's addresses once libp2p's identify has
-// learnt them: a member that connected in (a joiner, say) has none in the
-// peerstore before that, and would otherwise be forgotten if this node
-// restarts before its next sync with it.
-func (n *Node) watchIdentify(sub event.Subscription) {
-	n.watchEvents(sub, func(e any) {
-		p := e.(event.EvtPeerIdentificationCompleted).Peer
-		for _, cid := range n.rep.Communities() {
-			if n.isMember(cid, p) {
-				n.peers.Remember(n.host.Peerstore().PeerInfo(p))
-				return
-			}
-		}
-	})
 }

@@ -107,7 +107,7 @@ func TestPrivateGroupStaysPrivate(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, b.Node, "b to see the public post", func() bool { return len(texts(t, b.Node, comm.ID, gen)) == 1 })
-		if err := b.pull(ctx, a.host.ID(), comm.ID); err != nil {
+		if err := b.pulls.PullNow(ctx, a.host.ID(), comm.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		if got := texts(t, b.Node, comm.ID, leaders.ID); len(got) != 0 {
@@ -121,7 +121,7 @@ func TestPrivateGroupStaysPrivate(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, b.Node, "b, admitted, to get the group's history", func() bool {
-			_ = b.pull(ctx, a.host.ID(), comm.ID)
+			_ = b.pulls.PullNow(ctx, a.host.ID(), comm.ID, nil)
 			return len(texts(t, b.Node, comm.ID, leaders.ID)) == 1
 		})
 	})
@@ -156,7 +156,7 @@ func TestPullAskedForDuringAPull(t *testing.T) {
 			k, _ := keyOf(s.Conn().RemotePeer())
 			wire.Write(s, b.proto.x.AnswerSync(k, &req))
 		})
-		a.goPull(b.host.ID(), comm.ID)
+		a.pulls.Pull(b.host.ID(), comm.ID)
 		<-asked
 		// An op gossip did not carry: written into b's replica only.
 		body, err := crdt.EncodeAny(&crdt.MessageBody{Text: "written while a pulled", Time: b.millis()})
@@ -166,7 +166,7 @@ func TestPullAskedForDuringAPull(t *testing.T) {
 		if _, err := b.rep.Author(ctx, b.id, comm.ID, gid, crdt.KindMessage, body); err != nil {
 			t.Fatal(err)
 		}
-		a.goPull(b.host.ID(), comm.ID) // as b's nudge would
+		a.pulls.Pull(b.host.ID(), comm.ID) // as b's nudge would
 		close(release)
 		waitWithin(t, a.Node, 5*time.Second, "a to get the op written during its pull", func() bool {
 			return len(texts(t, a.Node, comm.ID, gid)) == 1
