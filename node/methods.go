@@ -7,12 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 
 	"github.com/umbrella-p2p/umbrella/api"
-
-	"github.com/libp2p/go-libp2p/core/network"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
@@ -28,7 +25,7 @@ func (n *Node) millis() int64 { return n.now().UnixMilli() }
 // write before it: the keys it was sealed with) is durable when author
 // returns.
 func (n *Node) author(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, body []byte) (*crdt.Op, error) {
-	if err := n.checkStillMember(cid); err != nil {
+	if err := n.dir.StillMember(cid); err != nil {
 		return nil, err
 	}
 	op, err := n.rep.Author(ctx, n.id, cid, log, kind, body)
@@ -113,146 +110,20 @@ func (n *Node) writeProfile(ctx context.Context, cid crdt.ID) error {
 	return err
 }
 
-// community summarises community cid, with what is unread in the unmuted
-// groups the member is in.
-func (n *Node) community(cid crdt.ID) (api.Community, error) {
-	var out api.Community
-	self := n.selfKey()
-	err := n.rep.View(cid, func(c *crdt.Community) error {
-		st := c.State()
-		out = api.Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String()}
-		out.FillPermits(st, self)
-		if d := departed(st, self); d != nil {
-			out.Removed, out.RemovedBy, out.Left, out.JoinUndone = d.by != "", d.by, d.by == "" && !d.undone, d.undone
-		}
-		return nil
-	})
-	if err == nil {
-		out.Unread, out.Mentions, err = n.views.Unread(cid)
-	}
-	return out, err
-}
+// community summarises community cid (see view.Directory.Community).
+func (n *Node) community(cid crdt.ID) (api.Community, error) { return n.dir.Community(cid) }
 
 // Communities lists the communities this node holds, by name.
-func (n *Node) Communities() []api.Community {
-	var out []api.Community
-	for _, cid := range n.rep.Communities() {
-		if c, err := n.community(cid); err == nil {
-			out = append(out, c)
-		}
-	}
-	slices.SortFunc(out, func(a, b api.Community) int {
-		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
-			return c
-		}
-		return a.ID.Compare(b.ID)
-	})
-	return out
-}
+func (n *Node) Communities() []api.Community { return n.dir.Communities() }
 
 // Members lists a community's members: owners, then admins, then members,
 // each by name.
-func (n *Node) Members(cid crdt.ID) ([]api.Member, error) {
-	var raw []*crdt.Member
-	var may map[crdt.PublicKey]api.Member
-	err := n.rep.View(cid, func(c *crdt.Community) error {
-		raw = membersOf(c.State(), nil)
-		may = memberPerms(c.State(), n.selfKey(), raw)
-		return nil
-	})
-	return n.memberList(raw, may), err
-}
-
-// memberPerms holds, for each of members, what self may do to it
-// (api.Member's CanRemove and Grantable).
-func memberPerms(st *crdt.State, self crdt.PublicKey, members []*crdt.Member) map[crdt.PublicKey]api.Member {
-	out := make(map[crdt.PublicKey]api.Member, len(members))
-	for _, m := range members {
-		var am api.Member
-		am.FillPermits(st, self, m.Key)
-		out[m.Key] = am
-	}
-	return out
-}
+func (n *Node) Members(cid crdt.ID) ([]api.Member, error) { return n.dir.Members(cid) }
 
 // GroupMembers lists a group's members like Members: everyone in the
 // community for the announcement group and groups open to everyone.
 func (n *Node) GroupMembers(cid, gid crdt.ID) ([]api.Member, error) {
-	var raw []*crdt.Member
-	var may map[crdt.PublicKey]api.Member
-	err := n.rep.View(cid, func(c *crdt.Community) error {
-		st := c.State()
-		g, ok := st.Groups[gid]
-		if !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
-		}
-		raw = membersOf(st, g)
-		may = memberPerms(st, n.selfKey(), raw)
-		return nil
-	})
-	return n.memberList(raw, may), err
-}
-
-// membersOf copies the community's members, or those of group g.
-func membersOf(st *crdt.State, g *crdt.Group) []*crdt.Member {
-	var out []*crdt.Member
-	for _, m := range st.Members {
-		if g == nil || g.Has(m.Key) {
-			mm := *m
-			out = append(out, &mm)
-		}
-	}
-	return out
-}
-
-// memberList sorts members (owners, admins, members, each by name) and
-// describes them, with what the local member may do to each (may).
-func (n *Node) memberList(raw []*crdt.Member, may map[crdt.PublicKey]api.Member) []api.Member {
-	slices.SortFunc(raw, func(a, b *crdt.Member) int {
-		if a.Role != b.Role {
-			return int(b.Role) - int(a.Role)
-		}
-		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Key.String(), b.Key.String())
-	})
-	keys := make([]crdt.PublicKey, len(raw))
-	for i, m := range raw {
-		keys[i] = m.Key
-	}
-	safety := n.safety.List(keys)
-	out := make([]api.Member, 0, len(raw))
-	for i, m := range raw {
-		out = append(out, api.Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: safety[i], Online: n.online(m.Key),
-			CanRemove: may[m.Key].CanRemove, Grantable: may[m.Key].Grantable})
-	}
-	return out
-}
-
-// online reports whether this node is connected to member k now (directly
-// or through a relay); the local member always is.
-func (n *Node) online(k crdt.PublicKey) bool {
-	if k == n.selfKey() {
-		return true
-	}
-	p := peerIDOf(k)
-	if p == "" {
-		return false
-	}
-	c := n.host.Network().Connectedness(p)
-	return c == network.Connected || c == network.Limited
-}
-
-func displayName(m *crdt.Member) string {
-	if m == nil {
-		return "Unknown member"
-	}
-	if m.Name != "" {
-		return m.Name
-	}
-	p := peerOf(m.Key)
-	return "Member " + p[len(p)-6:]
+	return n.dir.GroupMembers(cid, gid)
 }
 
 // CreateInvite makes an invite link to community cid (admins). It carries
@@ -362,7 +233,7 @@ func (n *Node) SetName(ctx context.Context, name string) error {
 	n.mu.Unlock()
 	var errs []error
 	for _, cid := range n.rep.Communities() {
-		if n.checkStillMember(cid) == nil {
+		if n.dir.StillMember(cid) == nil {
 			errs = append(errs, n.writeProfile(ctx, cid))
 		}
 	}

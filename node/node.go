@@ -232,7 +232,8 @@ type Node struct {
 	pulls  *pull.Scheduler // when and whom to pull (pulls.go)
 	joiner *join.Joiner    // this node's joins (joiner.go)
 
-	views *view.Views // paging, search, unread counts, read marks and mutes
+	views *view.Views     // paging, search, unread counts, read marks and mutes
+	dir   *view.Directory // communities and members lists
 
 	// Actions are the local member's actions: posts, edits, polls, groups
 	// and the admin actions; their API methods are Node's.
@@ -286,6 +287,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.rep.SetSealer(n.keys)
 	n.rep.SetClock(n.now)
 	if n.views, err = n.newViews(); err != nil {
+		return nil, err
+	}
+	if n.dir, err = view.NewDirectory(n.views, presence{n}, n.safety); err != nil {
 		return nil, err
 	}
 	if n.Actions, err = n.newActions(); err != nil {

@@ -3,12 +3,14 @@ package node
 import (
 	"context"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/view"
+	"github.com/umbrella-p2p/umbrella/view/safety"
 )
 
 // newViews builds the node's views (package view): paging, search, unread
@@ -19,10 +21,40 @@ func (n *Node) newViews() (*view.Views, error) {
 		Names: names{}, Emit: n.emit, Logger: n.log})
 }
 
+// presence is the host as the directory sees it.
+type presence struct{ n *Node }
+
+// Online reports whether this node is connected to member k now (directly
+// or through a relay); the local member always is.
+func (p presence) Online(k crdt.PublicKey) bool {
+	if k == p.n.selfKey() {
+		return true
+	}
+	id := peerIDOf(k)
+	if id == "" {
+		return false
+	}
+	c := p.n.host.Network().Connectedness(id)
+	return c == network.Connected || c == network.Limited
+}
+
+func displayName(m *crdt.Member) string {
+	if m == nil {
+		return "Unknown member"
+	}
+	if m.Name != "" {
+		return m.Name
+	}
+	p := peerOf(m.Key)
+	return "Member " + p[len(p)-6:]
+}
+
 // What the node hands its views.
 var (
-	_ view.Replica = (*replica.Replica)(nil)
-	_ view.Meta    = store.OpStore(nil)
+	_ view.Replica       = (*replica.Replica)(nil)
+	_ view.Meta          = store.OpStore(nil)
+	_ view.Presence      = presence{}
+	_ view.SafetyNumbers = (*safety.Cache)(nil)
 )
 
 // names names members for the views as the rest of the node does.
