@@ -9,6 +9,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/act"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/keys"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
@@ -17,10 +18,23 @@ import (
 
 // newActions builds the local member's actions (package act) over the
 // node's replica, views and keys; ops go out through author.
-func (n *Node) newActions() (*act.Actions, error) {
+func newActions(n *Node) (*act.Actions, error) {
 	self, _ := keyOf(peerkey.ID(n.id))
 	return act.New(act.Config{Author: actAuthor{n}, Replica: n.rep, Views: n.views, Names: names{},
 		Keys: n.keys, Self: self, Now: n.now})
+}
+
+// newFounding builds the local member's profile (its display name) and
+// the founder of its communities (package act).
+func newFounding(n *Node) (*act.Profile, *act.Founder, error) {
+	p, err := act.NewProfile(act.ProfileConfig{Name: n.id.Name, Saver: nameFile(n.cfg.Home), Author: actAuthor{n},
+		Held: n.rep, Member: n.dir})
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := act.NewFounder(act.FounderConfig{Signer: n.id, Keys: n.keys, Genesis: founding{n.rep}, Author: actAuthor{n},
+		Profile: p, Summary: n.dir, Emit: n.emit, Now: n.now})
+	return p, f, err
 }
 
 // What the node hands its actions.
@@ -30,7 +44,29 @@ var (
 	_ act.Rotator = (*keys.Manager)(nil)
 	_ act.Names   = names{}
 	_ act.Author  = actAuthor{}
+
+	_ act.NameSaver   = nameFile("")
+	_ act.Held        = (*replica.Replica)(nil)
+	_ act.Membership  = (*view.Directory)(nil)
+	_ act.FounderKeys = (*keys.Manager)(nil)
+	_ act.Genesis     = founding{}
+	_ act.Summary     = (*view.Directory)(nil)
 )
+
+// nameFile saves the display name next to the identity in the home
+// directory it names.
+type nameFile string
+
+func (home nameFile) SaveName(name string) error { return keyfile.SaveName(string(home), name) }
+
+// founding takes in the genesis of a community this node founds.
+type founding struct{ rep *replica.Replica }
+
+func (f founding) Found(ctx context.Context, genesis crdt.Opened) error {
+	f.rep.Expect(genesis.Op.ID())
+	_, err := f.rep.IngestOpened(ctx, genesis)
+	return err
+}
 
 // actAuthor writes the actions' ops through the node's author path.
 type actAuthor struct{ n *Node }

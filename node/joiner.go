@@ -57,11 +57,7 @@ func (h joinHooks) FetchSecret(ctx context.Context, p peer.ID, cid crdt.ID) erro
 
 func (h joinHooks) Community(cid crdt.ID) (api.Community, error) { return h.n.community(cid) }
 
-func (h joinHooks) Name() string {
-	h.n.mu.Lock()
-	defer h.n.mu.Unlock()
-	return h.n.name
-}
+func (h joinHooks) Name() string { return h.n.profile.Name() }
 
 func (h joinHooks) Entered(ctx context.Context, cid crdt.ID) error {
 	n := h.n

@@ -4,17 +4,14 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
-	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 )
 
@@ -43,71 +40,7 @@ func (n *Node) author(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, bod
 // CreateCommunity creates a community owned by this node, with its
 // announcement group and a first group named General.
 func (n *Node) CreateCommunity(ctx context.Context, name string) (api.Community, error) {
-	name = strings.TrimSpace(name)
-	body, err := crdt.EncodeBody(&crdt.GenesisBody{Name: name, Time: n.millis()})
-	if err != nil {
-		return api.Community{}, err
-	}
-	// The genesis is sealed under the control log's first epoch, drawn
-	// before the community (and its id) exists; the founder's first rekey
-	// op then wraps it, and joiners get it from any member.
-	draft := crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body, Author: n.selfKey()}
-	e0, secret, err := n.keys.SealGenesis(&draft)
-	if err != nil {
-		return api.Community{}, err
-	}
-	genesis, err := crdt.Sign(draft, n.id)
-	if err != nil {
-		return api.Community{}, err
-	}
-	cid := genesis.ID()
-	if err := n.keys.Bind(ctx, e0, cid); err != nil {
-		return api.Community{}, err
-	}
-	n.rep.Expect(cid)
-	if _, err := n.rep.IngestOpened(ctx, crdt.Opened{Op: genesis, Plain: body}); err != nil {
-		return api.Community{}, err
-	}
-	if err := n.keys.PublishPrekey(ctx, cid); err != nil {
-		return api.Community{}, err
-	}
-	if err := n.keys.WriteEpoch(ctx, cid, crdt.ZeroID, e0, secret, crdt.RekeyInitial, nil); err != nil {
-		return api.Community{}, err
-	}
-	if err := n.keys.Rotate(ctx, cid, cid, crdt.RekeyInitial, nil); err != nil { // the announcement group
-		return api.Community{}, err
-	}
-	if err := n.keys.NewSecret(ctx, cid); err != nil {
-		return api.Community{}, err
-	}
-	if err := n.writeProfile(ctx, cid); err != nil {
-		return api.Community{}, err
-	}
-	gb, err := crdt.EncodeBody(&crdt.GroupCreateBody{Name: api.DefaultGroupName, Policy: crdt.PolicyEveryone, Time: n.millis()})
-	if err != nil {
-		return api.Community{}, err
-	}
-	general, err := n.author(ctx, cid, crdt.ZeroID, crdt.KindGroupCreate, gb)
-	if err != nil {
-		return api.Community{}, err
-	}
-	if err := n.keys.Rotate(ctx, cid, general.ID(), crdt.RekeyInitial, nil); err != nil {
-		return api.Community{}, err
-	}
-	n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
-	return n.community(cid)
-}
-
-func (n *Node) writeProfile(ctx context.Context, cid crdt.ID) error {
-	n.mu.Lock()
-	name := n.name
-	n.mu.Unlock()
-	body, err := crdt.EncodeBody(&crdt.ProfileBody{Name: name})
-	if err != nil {
-		return err
-	}
-	_, err = n.author(ctx, cid, crdt.ZeroID, crdt.KindProfile, body)
-	return err
+	return n.founder.CreateCommunity(ctx, name)
 }
 
 // community summarises community cid (see view.Directory.Community).
@@ -220,22 +153,4 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 }
 
 // SetName changes the display name, locally and in every community.
-func (n *Node) SetName(ctx context.Context, name string) error {
-	name, err := identity.ValidateName(name)
-	if err != nil {
-		return err
-	}
-	if err := keyfile.SaveName(n.cfg.Home, name); err != nil {
-		return err
-	}
-	n.mu.Lock()
-	n.name = name
-	n.mu.Unlock()
-	var errs []error
-	for _, cid := range n.rep.Communities() {
-		if n.dir.StillMember(cid) == nil {
-			errs = append(errs, n.writeProfile(ctx, cid))
-		}
-	}
-	return errors.Join(errs...)
-}
+func (n *Node) SetName(ctx context.Context, name string) error { return n.profile.SetName(ctx, name) }

@@ -222,7 +222,6 @@ type Node struct {
 	once   sync.Once
 
 	mu     sync.Mutex
-	name   string                   // display name; guarded by mu
 	subs   map[*subscriber]struct{} // guarded by mu
 	peers  *reach.Book
 	relays *reach.Relays
@@ -234,6 +233,9 @@ type Node struct {
 
 	views *view.Views     // paging, search, unread counts, read marks and mutes
 	dir   *view.Directory // communities and members lists
+
+	profile *act.Profile // the display name
+	founder *act.Founder // creates communities
 
 	// Actions are the local member's actions: posts, edits, polls, groups
 	// and the admin actions; their API methods are Node's.
@@ -257,7 +259,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock, name: id.Name,
+	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock,
 		subs: map[*subscriber]struct{}{}}
 	opened := n // the error returns below clear n
 	defer func() {
@@ -292,7 +294,10 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.dir, err = view.NewDirectory(n.views, presence{n}, n.safety); err != nil {
 		return nil, err
 	}
-	if n.Actions, err = n.newActions(); err != nil {
+	if n.Actions, err = newActions(n); err != nil {
+		return nil, err
+	}
+	if n.profile, n.founder, err = newFounding(n); err != nil {
 		return nil, err
 	}
 	n.peers = reach.LoadBook(filepath.Join(cfg.Home, "peers.json"), n.log)
@@ -504,11 +509,8 @@ func (n *Node) Close() error {
 
 // Self describes the local node.
 func (n *Node) Self() api.Self {
-	n.mu.Lock()
-	name := n.name
-	n.mu.Unlock()
 	self := n.selfKey()
-	return api.Self{PeerID: n.host.ID().String(), Name: name, Addrs: n.fullAddrs(), SafetyNumber: n.safety.Numbers([]crdt.PublicKey{self})[0]}
+	return api.Self{PeerID: n.host.ID().String(), Name: n.profile.Name(), Addrs: n.fullAddrs(), SafetyNumber: n.safety.Numbers([]crdt.PublicKey{self})[0]}
 }
 
 func (n *Node) fullAddrs() []string {

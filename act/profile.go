@@ -1,0 +1,111 @@
+package act
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity"
+)
+
+// NameSaver keeps the local member's display name across restarts (the
+// node saves it next to the identity key).
+type NameSaver interface {
+	// SaveName stores name, already checked.
+	SaveName(name string) error
+}
+
+// Held lists the communities this device holds (sync/replica's Replica
+// is one).
+type Held interface {
+	// Communities lists the ids of the communities held.
+	Communities() []crdt.ID
+}
+
+// Membership tells whether the local member is still in a community
+// (package view's Directory is one).
+type Membership interface {
+	// StillMember fails when the local member was removed from community
+	// cid or left it.
+	StillMember(cid crdt.ID) error
+}
+
+// ProfileConfig is what a Profile needs; every field is required.
+type ProfileConfig struct {
+	// Name is the display name at start (from the identity).
+	Name   string
+	Saver  NameSaver
+	Author Author
+	Held   Held
+	Member Membership
+}
+
+// Profile is the local member's display name: kept on this device, and
+// written as a profile op to each community the member is in. It is safe
+// for concurrent use.
+type Profile struct {
+	author Author
+	saver  NameSaver
+	held   Held
+	member Membership
+
+	mu   sync.Mutex
+	name string // guarded by mu
+}
+
+// NewProfile returns the Profile of cfg.
+func NewProfile(cfg ProfileConfig) (*Profile, error) {
+	switch {
+	case cfg.Saver == nil:
+		return nil, errors.New("profile config: Saver is required")
+	case cfg.Author == nil:
+		return nil, errors.New("profile config: Author is required")
+	case cfg.Held == nil:
+		return nil, errors.New("profile config: Held is required")
+	case cfg.Member == nil:
+		return nil, errors.New("profile config: Member is required")
+	}
+	return &Profile{author: cfg.Author, saver: cfg.Saver, held: cfg.Held, member: cfg.Member, name: cfg.Name}, nil
+}
+
+// Name is the local member's display name.
+func (p *Profile) Name() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.name
+}
+
+// SetName changes the display name, on this device and in every community
+// the local member is still in. The name is checked (identity.ValidateName)
+// and saved before any op is written; a community whose profile op fails
+// does not stop the others, and the error joins all the failures.
+func (p *Profile) SetName(ctx context.Context, name string) error {
+	name, err := identity.ValidateName(name)
+	if err != nil {
+		return err
+	}
+	if err := p.saver.SaveName(name); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.name = name
+	p.mu.Unlock()
+	var errs []error
+	for _, cid := range p.held.Communities() {
+		if p.member.StillMember(cid) == nil {
+			errs = append(errs, p.Write(ctx, cid))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Write writes the current display name as a profile op to community cid.
+func (p *Profile) Write(ctx context.Context, cid crdt.ID) error {
+	body, err := crdt.EncodeBody(&crdt.ProfileBody{Name: p.Name()})
+	if err != nil {
+		return err
+	}
+	_, err = p.author.Write(ctx, cid, crdt.ZeroID, crdt.KindProfile, body)
+	return err
+}
