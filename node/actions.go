@@ -33,7 +33,7 @@ func newFounding(n *Node) (*act.Profile, *act.Founder, error) {
 		return nil, nil, err
 	}
 	f, err := act.NewFounder(act.FounderConfig{Signer: n.id, Keys: n.keys, Genesis: founding{n.rep}, Author: actAuthor{n},
-		Profile: p, Summary: n.dir, Emit: n.emit, Now: n.now})
+		Profile: p, Summary: n.dir, Emit: n.events.Emit, Now: n.now})
 	return p, f, err
 }
 

@@ -43,7 +43,7 @@ func (g gossipPuller) Fetch(ctx context.Context, p peer.ID, cid crdt.ID, ids []c
 func (g gossipPuller) Nudge(cid crdt.ID, k crdt.PublicKey) { g.n.pulls.Nudge(cid, k) }
 
 // newGossip starts the node's gossip service.
-func (n *Node) newGossip() (*gossip.Service, error) {
+func newGossip(n *Node) (*gossip.Service, error) {
 	return gossip.New(gossip.Config{
 		Host:    n.host,
 		Replica: gossipReplica{n.rep, n.afterIngest},
@@ -64,12 +64,6 @@ func (n *Node) joinTopics(cid crdt.ID) error { return n.gossip.JoinTopics(cid) }
 // penalise lowers p's gossip score for misbehaving on a sync stream.
 func (n *Node) penalise(p peer.ID) { n.gossip.Penalise(p) }
 
-// judgeUnbacked runs after a pull of cid from p (see
-// gossip.Service.JudgeUnbacked).
-func (n *Node) judgeUnbacked(p peer.ID, cid crdt.ID, pulled error) {
-	n.gossip.JudgeUnbacked(n.ctx, p, cid, pulled)
-}
-
 // afterIngest reacts to accepted ops: new groups get subscribed, subscribers
 // hear about changes.
 func (n *Node) afterIngest(res replica.Result) {
@@ -80,7 +74,7 @@ func (n *Node) afterIngest(res replica.Result) {
 		}
 		switch {
 		case op.Kind.IsContent():
-			n.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: op.Log})
+			n.events.Emit(api.Event{Kind: api.EventMessages, Community: cid, Group: op.Log})
 		case op.Kind == crdt.KindGroupCreate || op.Kind == crdt.KindGenesis ||
 			op.Kind == crdt.KindGroupJoin || op.Kind == crdt.KindGroupLeave || op.Kind == crdt.KindGroupDecide ||
 			op.Kind == crdt.KindGroupUpdate || op.Kind == crdt.KindRemove || op.Kind == crdt.KindLeave:
@@ -91,10 +85,10 @@ func (n *Node) afterIngest(res replica.Result) {
 			if op.Kind == crdt.KindRemove || op.Kind == crdt.KindLeave {
 				n.pulls.PullDeparted(cid)
 			}
-			n.emit(api.Event{Kind: api.EventGroups, Community: cid})
-			n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+			n.events.Emit(api.Event{Kind: api.EventGroups, Community: cid})
+			n.events.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
 		default:
-			n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+			n.events.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
 			if op.Kind == crdt.KindDecide {
 				var b *crdt.DecideBody // sealed: read as the community opened it
 				_ = n.rep.View(cid, func(c *crdt.Community) error { b, _ = c.Body(op.ID()).(*crdt.DecideBody); return nil })
@@ -114,7 +108,7 @@ func (n *Node) afterIngest(res replica.Result) {
 func (n *Node) emitAllGroups(cid crdt.ID) {
 	_ = n.rep.View(cid, func(c *crdt.Community) error {
 		for gid := range c.State().Groups {
-			n.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+			n.events.Emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
 		}
 		return nil
 	})

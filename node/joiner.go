@@ -67,6 +67,6 @@ func (h joinHooks) Entered(ctx context.Context, cid crdt.ID) error {
 	if err := n.durable(ctx); err != nil { // the join op and what it brought
 		return err
 	}
-	n.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+	n.events.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
 	return nil
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/internal/fanout"
 	"github.com/umbrella-p2p/umbrella/keys"
 	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
@@ -221,8 +222,7 @@ type Node struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 
-	mu     sync.Mutex
-	subs   map[*subscriber]struct{} // guarded by mu
+	events fanout.Hub // the Subscribe channels
 	peers  *reach.Book
 	relays *reach.Relays
 
@@ -259,8 +259,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock,
-		subs: map[*subscriber]struct{}{}}
+	n = &Node{cfg: cfg, log: log.With("component", "node"), id: id, lock: lock}
 	opened := n // the error returns below clear n
 	defer func() {
 		if err != nil {
@@ -268,7 +267,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}()
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.safety = safety.New(func() { n.emit(api.Event{Kind: api.EventPeers}) }) // lists on screen read them again
+	n.safety = safety.New(func() { n.events.Emit(api.Event{Kind: api.EventPeers}) }) // lists on screen read them again
 
 	n.store = cfg.Store
 	if n.store == nil {
@@ -288,7 +287,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.rep.SetSealer(n.keys)
 	n.rep.SetClock(n.now)
-	if n.views, err = n.newViews(); err != nil {
+	if n.views, err = newViews(n); err != nil {
 		return nil, err
 	}
 	if n.dir, err = view.NewDirectory(n.views, presence{n}, n.safety); err != nil {
@@ -302,7 +301,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.peers = reach.LoadBook(filepath.Join(cfg.Home, "peers.json"), n.log)
 	n.relays = reach.NewRelays(reach.RelaysConfig{Configured: cfg.Relays, Book: n.peers, Logger: log,
-		OnChange: func() { n.emit(api.Event{Kind: api.EventPeers}) }})
+		OnChange: func() { n.events.Emit(api.Event{Kind: api.EventPeers}) }})
 
 	n.host = cfg.Host
 	if n.host == nil {
@@ -319,7 +318,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.joiner = n.newJoiner()
-	if n.gossip, err = n.newGossip(); err != nil {
+	if n.gossip, err = newGossip(n); err != nil {
 		return nil, err
 	}
 	n.proto.svc.Handle(p2p.SyncID, p2p.SyncHandler(n.proto.x))
@@ -328,7 +327,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.host.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) { n.pulls.OnConnect(c.RemotePeer()) },
 		DisconnectedF: func(network.Network, network.Conn) {
-			n.emit(api.Event{Kind: api.EventPeers}) // the network indicator may change
+			n.events.Emit(api.Event{Kind: api.EventPeers}) // the network indicator may change
 		},
 	})
 	for _, cid := range n.rep.Communities() {
@@ -362,7 +361,10 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("watch identification: %w", err)
 	}
 	n.wg.Add(2)
-	go n.watchEvents(idSub, func(e any) { n.pulls.Identified(e.(event.EvtPeerIdentificationCompleted).Peer) })
+	go func() {
+		defer n.wg.Done()
+		watchEvents(n.ctx, idSub, func(e any) { n.pulls.Identified(e.(event.EvtPeerIdentificationCompleted).Peer) })
+	}()
 	go func() {
 		defer n.wg.Done()
 		reach.Redial(n.ctx, n.host, n.peers.Known(), n.log)
@@ -435,13 +437,12 @@ func isLoopback(a string) bool {
 	return err == nil && manet.IsIPLoopback(m)
 }
 
-// watchEvents hands each event of sub to fn until the node closes.
-func (n *Node) watchEvents(sub event.Subscription, fn func(any)) {
-	defer n.wg.Done()
+// watchEvents hands each event of sub to fn until ctx ends.
+func watchEvents(ctx context.Context, sub event.Subscription, fn func(any)) {
 	defer sub.Close()
 	for {
 		select {
-		case <-n.ctx.Done():
+		case <-ctx.Done():
 			return
 		case e, ok := <-sub.Out():
 			if !ok {
@@ -490,12 +491,7 @@ func (n *Node) Close() error {
 			n.pulls.Close()
 		}
 		n.wg.Wait()
-		n.mu.Lock()
-		for s := range n.subs {
-			close(s.ch)
-		}
-		n.subs = map[*subscriber]struct{}{}
-		n.mu.Unlock()
+		n.events.Close()
 		if n.peers != nil {
 			n.peers.Save()
 		}

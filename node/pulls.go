@@ -71,7 +71,7 @@ func (h pullHooks) Community(cid crdt.ID) (api.Community, error) { return h.n.co
 
 func (h pullHooks) Joining(cid crdt.ID) bool { return h.n.joiner.Running(cid) }
 
-func (h pullHooks) Emit(e api.Event) { h.n.emit(e) }
+func (h pullHooks) Emit(e api.Event) { h.n.events.Emit(e) }
 
 // hostNet is the libp2p host as the pull scheduler sees it.
 type hostNet struct{ h host.Host }

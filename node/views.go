@@ -15,10 +15,10 @@ import (
 
 // newViews builds the node's views (package view): paging, search, unread
 // counts, read marks and mutes.
-func (n *Node) newViews() (*view.Views, error) {
+func newViews(n *Node) (*view.Views, error) {
 	self, _ := keyOf(peerkey.ID(n.id))
 	return view.New(n.ctx, view.Config{Replica: n.rep, Meta: n.store, NotFound: store.ErrNotFound, Self: self,
-		Names: names{}, Emit: n.emit, Logger: n.log})
+		Names: names{}, Emit: n.events.Emit, Logger: n.log})
 }
 
 // presence is the host as the directory sees it.
