@@ -58,7 +58,10 @@ type FounderConfig struct {
 	Now  func() time.Time
 }
 
-// Founder creates communities owned by the local member.
+// Founder creates communities owned by the local member. It is the one
+// place in this package that signs an op itself: a genesis is signed
+// before its community exists, so no Author path can write it; every
+// later op of the founding goes through the Author.
 type Founder struct{ cfg FounderConfig }
 
 // NewFounder returns the Founder of cfg.

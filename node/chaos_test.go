@@ -1232,7 +1232,7 @@ func (h *chaosRun) convergence(ref *Node) []string {
 // stands (its author lost the rank it needed), or its author went (removed,
 // left, or its join undone) and no one but nodes that went holds it —
 // written concurrently with the removal, it is hidden by it, and members
-// pull only control ops from those who went (see node/former.go).
+// pull only control ops from those who went (see sync/pull/former.go).
 func (h *chaosRun) undone(ref *Node, a ackedOp) bool {
 	var held, gone bool
 	role := map[crdt.PublicKey]crdt.Role{}
