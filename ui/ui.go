@@ -23,6 +23,8 @@ import (
 // the app sees only the api package, never the network stack.
 type Backend interface {
 	Self() api.Self
+	// SetName changes the member's display name in every community.
+	SetName(ctx context.Context, name string) error
 	// Status reports the network and sync state for the indicator.
 	Status() api.Status
 	Subscribe() (<-chan api.Event, func())
