@@ -159,6 +159,8 @@ func DecodeOpened(o *Op, plain []byte) (any, error) {
 		b = new(GroupLeaveBody)
 	case KindGroupDecide:
 		b = new(GroupDecideBody)
+	case KindGroupOrder:
+		b = new(GroupOrderBody)
 	case KindMessage:
 		b = new(MessageBody)
 	case KindEdit:

@@ -77,6 +77,6 @@ const (
 //     floor of 16 is above both).
 var decodeLimits = DecodeLimits{
 	MaxNested: 4,
-	MaxArray:  max(MaxParents, MaxDeps, MaxAddrs, MaxMentions, MaxOptions, MaxSeenHeads, MaxWraps),
+	MaxArray:  max(MaxParents, MaxDeps, MaxAddrs, MaxMentions, MaxOptions, MaxSeenHeads, MaxWraps, MaxGroups),
 	MaxMap:    10,
 }
