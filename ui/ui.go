@@ -38,6 +38,8 @@ type Backend interface {
 	Groups(community crdt.ID) ([]api.Group, error)
 	CreateGroup(ctx context.Context, community crdt.ID, name, description, policy string) (api.Group, error)
 	UpdateGroup(ctx context.Context, community, group crdt.ID, g api.GroupSettings) error
+	// OrderGroups sets the order of the groups for every member (admins).
+	OrderGroups(ctx context.Context, community crdt.ID, groups []crdt.ID) error
 	JoinGroup(ctx context.Context, community, group crdt.ID) error
 	LeaveGroup(ctx context.Context, community, group crdt.ID) error
 	GroupRequests(community, group crdt.ID) ([]api.JoinRequest, error)
