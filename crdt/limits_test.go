@@ -159,8 +159,8 @@ func largest() map[string]struct {
 			&PrekeyBody{KEM: KEMMLKEM768X25519, Key: make([]byte, kemKeySize[KEMMLKEM768X25519]), Time: 1},
 			&PrekeyBody{KEM: KEMMLKEM768X25519, Key: make([]byte, kemKeySize[KEMMLKEM768X25519]+1), Time: 1}},
 		"reaction": {KindReaction,
-			&ReactionBody{Target: key, Emoji: strings.Repeat("👍", MaxEmojiLen/4), On: true, Time: 1},
-			&ReactionBody{Target: key, Emoji: strings.Repeat("👍", MaxEmojiLen/4+1), On: true, Time: 1}},
+			&ReactionBody{Target: key, Emoji: longestEmoji, On: true, Time: 1},
+			&ReactionBody{Target: key, Emoji: longestEmoji + "\ufe0f", On: true, Time: 1}},
 	}
 }
 
