@@ -184,6 +184,20 @@ func (a *Actions) UpdateGroup(ctx context.Context, cid, gid crdt.ID, g api.Group
 	return err
 }
 
+// OrderGroups sets the order of community cid's groups (admins): groups
+// lists them first to last.
+func (a *Actions) OrderGroups(ctx context.Context, cid crdt.ID, groups []crdt.ID) error {
+	body := &crdt.GroupOrderBody{Groups: make([][]byte, len(groups)), Time: a.millis()}
+	for i, g := range groups {
+		if err := a.checkGroup(cid, g); err != nil {
+			return err
+		}
+		body.Groups[i] = idBytes(g)
+	}
+	_, err := a.write(ctx, cid, crdt.ZeroID, crdt.KindGroupOrder, body)
+	return err
+}
+
 // GroupRequests lists who asked to join approval group gid, oldest first.
 func (a *Actions) GroupRequests(cid, gid crdt.ID) ([]api.JoinRequest, error) {
 	var out []api.JoinRequest

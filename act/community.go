@@ -81,15 +81,16 @@ func mentions(st *crdt.State, text string) [][]byte {
 	return out
 }
 
-// Groups lists a community's groups: the announcement group first, then
-// the others by name.
+// Groups lists a community's groups in the order every member sees them
+// (crdt.State.SortedGroups): the announcement group first, then the
+// others in the admins' order, then by name.
 func (a *Actions) Groups(cid crdt.ID) ([]api.Group, error) {
 	var out []api.Group
 	self := a.self
 	err := a.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		role := st.Role(self)
-		for _, g := range st.Groups {
+		for _, g := range st.SortedGroups() {
 			kind := api.GroupRegular
 			if g.Announcement {
 				kind = api.GroupAnnouncement
@@ -105,18 +106,6 @@ func (a *Actions) Groups(cid crdt.ID) ([]api.Group, error) {
 	if err == nil {
 		err = a.views.FillGroups(cid, out)
 	}
-	slices.SortFunc(out, func(a, b api.Group) int {
-		if (a.Kind == api.GroupAnnouncement) != (b.Kind == api.GroupAnnouncement) {
-			if a.Kind == api.GroupAnnouncement {
-				return -1
-			}
-			return 1
-		}
-		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
-			return c
-		}
-		return a.ID.Compare(b.ID)
-	})
 	return out, err
 }
 

@@ -72,6 +72,9 @@ type Community struct {
 	// archived). Making a group that everyone is in is offered only with
 	// this right, since it could give any group that policy.
 	CanEditGroups bool `json:"can_edit_groups,omitempty"`
+	// CanOrderGroups: set the order in which every member's home lists
+	// the groups.
+	CanOrderGroups bool `json:"can_order_groups,omitempty"`
 	// CanSeeAudit: the audit log of admin actions is for this member (it
 	// may change the community's settings).
 	CanSeeAudit bool `json:"can_see_audit,omitempty"`
@@ -371,6 +374,10 @@ type API interface {
 	SetRole(ctx context.Context, community crdt.ID, peerID, role string) error
 	Audit(community crdt.ID) ([]AuditEntry, error)
 	SetName(ctx context.Context, name string) error
+	// OrderGroups sets the order of community's groups for every member
+	// (admins): groups lists group ids first to last; groups it leaves out
+	// follow by name, and the announcement group always comes first.
+	OrderGroups(ctx context.Context, community crdt.ID, groups []crdt.ID) error
 	// Subscribe returns a channel of events and a function that ends the
 	// subscription. The channel is buffered; when it is full, events are
 	// coalesced, never blocking the node.

@@ -10,7 +10,7 @@ import "github.com/umbrella-p2p/umbrella/crdt"
 
 // FillPermits sets what self may do in the community whose control state
 // is st: CanInvite, CanEditSettings, CanDecideJoins, CanCreateGroups,
-// CreateSuggests, CanEditGroups and CanSeeAudit.
+// CreateSuggests, CanEditGroups, CanOrderGroups and CanSeeAudit.
 func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	may := func(a crdt.Action) bool { return st.Permits(self, a) }
 	c.CanInvite = may(crdt.Action{Kind: crdt.KindInvite})
@@ -20,6 +20,7 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	c.CreateSuggests = c.CanCreateGroups && st.Suggests(self)
 	// Any group will do; the announcement group is always there.
 	c.CanEditGroups = may(crdt.Action{Kind: crdt.KindGroupUpdate, Group: st.Community})
+	c.CanOrderGroups = may(crdt.Action{Kind: crdt.KindGroupOrder})
 	c.CanSeeAudit = c.CanEditSettings
 }
 

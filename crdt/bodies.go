@@ -159,6 +159,8 @@ func DecodeOpened(o *Op, plain []byte) (any, error) {
 		b = new(GroupLeaveBody)
 	case KindGroupDecide:
 		b = new(GroupDecideBody)
+	case KindGroupOrder:
+		b = new(GroupOrderBody)
 	case KindMessage:
 		b = new(MessageBody)
 	case KindEdit:
@@ -473,7 +475,7 @@ type DeleteBody struct {
 }
 
 // ReactionBody adds (On) or removes an emoji reaction: a last-writer-wins
-// register per (author, target, emoji).
+// register per (author, target, emoji). Emoji is one emoji (CheckEmoji).
 type ReactionBody struct {
 	Target []byte `cbor:"1,keyasint"`
 	Emoji  string `cbor:"2,keyasint"`
@@ -639,18 +641,7 @@ func (b *ReactionBody) check() error {
 	if err := checkID("target", b.Target); err != nil {
 		return err
 	}
-	if b.Emoji == "" {
-		return fmt.Errorf("emoji is empty")
-	}
-	if err := checkText("emoji", b.Emoji, MaxEmojiLen, true); err != nil {
-		return err
-	}
-	for _, r := range b.Emoji {
-		if unicode.IsSpace(r) || unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return fmt.Errorf("emoji %q contains a letter, digit or space", b.Emoji)
-		}
-	}
-	return nil
+	return CheckEmoji(b.Emoji)
 }
 
 func (b *PollBody) check() error {

@@ -33,7 +33,7 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 	}
 	t.Logf("accepted ops by kind over %d seeds: %v", seeds, stats)
 	// The generator must actually exercise the interesting cases.
-	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed"} {
+	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order"} {
 		if stats[k] == 0 {
 			t.Errorf("no %s in any seed", k)
 		}
@@ -82,7 +82,7 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		}
 		var err error
 		var o *Op
-		switch rng.IntN(18) {
+		switch rng.IntN(19) {
 		case 0, 1, 2:
 			o, err = w.try(name, group, KindMessage, &MessageBody{Text: fmt.Sprintf("msg %d", step), Time: int64(step)})
 		case 3:
@@ -126,6 +126,15 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			}
 		case 15:
 			w.sync(name, other)
+		case 18:
+			// An admin, or someone who thinks they are one, reorders
+			// the groups it knows.
+			var ids []ID
+			for _, g := range c.State().SortedGroups()[1:] {
+				ids = append(ids, g.ID)
+			}
+			rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+			o, err = w.try(name, ZeroID, KindGroupOrder, orderOf(ids...))
 		case 16, 17:
 			// A newcomer uses an older link at name's node: its maker may
 			// have been removed, demoted or left since, seen or not. Links

@@ -52,6 +52,7 @@ func (c *Community) Hash() [32]byte {
 		Members    []member
 		Requests   [][]byte
 		Groups     []group
+		Order      [][]byte
 		Invites    []invite
 		Rejected   [][]byte
 		Audit      [][]byte
@@ -67,6 +68,9 @@ func (c *Community) Hash() [32]byte {
 		d.Groups = append(d.Groups, group{slices.Clone(id[:]), g.Name, g.Description, g.Announcement, g.Archived, g.Suggested, g.Policy, keysSorted(g.Members), keysSorted(g.Requests)})
 	}
 	slices.SortFunc(d.Groups, func(a, b group) int { return compareBytes(a.ID, b.ID) })
+	for _, id := range st.GroupOrder {
+		d.Order = append(d.Order, slices.Clone(id[:]))
+	}
 	for id, inv := range st.Invites {
 		d.Invites = append(d.Invites, invite{slices.Clone(id[:]), inv.Uses, inv.Revoked, inv.Lapsed})
 	}

@@ -34,8 +34,9 @@ const (
 	MaxDescLen = 1024
 	// MaxMentions bounds the members one message mentions.
 	MaxMentions = 32
-	// MaxEmojiLen bounds one reaction's emoji.
-	MaxEmojiLen = 32
+	// MaxEmojiLen bounds one reaction's emoji (emoji.go): the longest
+	// emoji Unicode 15 recommends, a kiss with two skin tones, is 63.
+	MaxEmojiLen = 64
 	// MaxOptions bounds a poll's options, and so a vote's choices.
 	MaxOptions = 12
 	// MinOptions is the fewest options a poll has.
@@ -77,6 +78,6 @@ const (
 //     floor of 16 is above both).
 var decodeLimits = DecodeLimits{
 	MaxNested: 4,
-	MaxArray:  max(MaxParents, MaxDeps, MaxAddrs, MaxMentions, MaxOptions, MaxSeenHeads, MaxWraps),
+	MaxArray:  max(MaxParents, MaxDeps, MaxAddrs, MaxMentions, MaxOptions, MaxSeenHeads, MaxWraps, MaxGroups),
 	MaxMap:    10,
 }

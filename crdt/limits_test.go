@@ -21,7 +21,7 @@ var bodyTypes = map[Kind]any{
 	KindGroupJoin: GroupJoinBody{}, KindGroupLeave: GroupLeaveBody{}, KindGroupDecide: GroupDecideBody{},
 	KindPrekey: PrekeyBody{}, KindRekey: RekeyBody{}, KindMessage: MessageBody{}, KindEdit: EditBody{},
 	KindDelete: DeleteBody{}, KindReaction: ReactionBody{}, KindPoll: PollBody{}, KindVote: VoteBody{},
-	KindPollClose: PollCloseBody{}, KindPin: PinBody{},
+	KindPollClose: PollCloseBody{}, KindPin: PinBody{}, KindGroupOrder: GroupOrderBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a
@@ -32,7 +32,7 @@ var arrayCaps = map[string]int{
 	"InviteDetails.Addrs": MaxAddrs, "InviteDetails.Relays": MaxAddrs,
 	"MessageBody.Mentions": MaxMentions, "PollBody.Options": MaxOptions,
 	"RemoveBody.Seen": MaxSeenHeads, "RoleBody.Seen": MaxSeenHeads, "SeenLog.Heads": MaxParents,
-	"RekeyBody.Wraps": MaxWraps,
+	"RekeyBody.Wraps": MaxWraps, "GroupOrderBody.Groups": MaxGroups,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies
@@ -159,8 +159,8 @@ func largest() map[string]struct {
 			&PrekeyBody{KEM: KEMMLKEM768X25519, Key: make([]byte, kemKeySize[KEMMLKEM768X25519]), Time: 1},
 			&PrekeyBody{KEM: KEMMLKEM768X25519, Key: make([]byte, kemKeySize[KEMMLKEM768X25519]+1), Time: 1}},
 		"reaction": {KindReaction,
-			&ReactionBody{Target: key, Emoji: strings.Repeat("👍", MaxEmojiLen/4), On: true, Time: 1},
-			&ReactionBody{Target: key, Emoji: strings.Repeat("👍", MaxEmojiLen/4+1), On: true, Time: 1}},
+			&ReactionBody{Target: key, Emoji: longestEmoji, On: true, Time: 1},
+			&ReactionBody{Target: key, Emoji: longestEmoji + "\ufe0f", On: true, Time: 1}},
 	}
 }
 

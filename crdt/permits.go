@@ -133,6 +133,8 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 			s = &h
 		}
 		return s, &GroupDecideBody{Group: group, Member: member}, nil
+	case KindGroupOrder:
+		return s, &GroupOrderBody{}, nil
 	case KindInviteRevoke:
 		if a.Invite.IsZero() {
 			h := *s

@@ -188,6 +188,9 @@ type State struct {
 	Requests            map[PublicKey]*Request
 	Groups              map[ID]*Group
 	Invites             map[ID]*Invite
+	// GroupOrder is the order of the last group.order replayed (see
+	// SortedGroups); it may name groups that no longer matter.
+	GroupOrder []ID
 	// Names keeps the last display name of everyone who was ever a member
 	// or asked to join, so the posts of people who left keep a name.
 	Names map[PublicKey]string
@@ -263,6 +266,7 @@ func (s *State) Clone() *State {
 	c.Epochs = maps.Clone(s.Epochs)
 	c.Current = maps.Clone(s.Current)
 	c.EpochOrder = slices.Clone(s.EpochOrder)
+	c.GroupOrder = slices.Clone(s.GroupOrder)
 	c.Exposed = maps.Clone(s.Exposed)
 	return &c
 }
@@ -435,6 +439,11 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 			return RoleAdmin, invalid("group %q is not a suggestion", g.Name)
 		}
 		return need(RoleAdmin, "change groups")
+	case *GroupOrderBody:
+		if err := s.checkGroupOrder(b); err != nil {
+			return RoleAdmin, err
+		}
+		return need(RoleAdmin, "order groups")
 	case *GroupJoinBody:
 		g, ok := s.Groups[idOf(b.Group)]
 		switch {
@@ -611,6 +620,9 @@ func (s *State) mutate(o *Op, body any) {
 			g.Suggested = false
 		}
 		audit(AuditEntry{Object: g.ID, Detail: b.Name, Name: b.Name, Time: b.Time})
+	case *GroupOrderBody:
+		s.applyGroupOrder(b)
+		audit(AuditEntry{Time: b.Time})
 	case *GroupJoinBody:
 		g := s.Groups[idOf(b.Group)]
 		if g.Policy == PolicyApproval {

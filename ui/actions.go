@@ -40,9 +40,10 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 	}
 	if live && g.CanReact {
 		var emoji []*fyne.MenuItem
-		for _, e := range quickReactions[:8] {
-			emoji = append(emoji, fyne.NewMenuItem(e, func() { c.react(m, e, true) }))
+		for _, e := range quickEmoji()[:8] {
+			emoji = append(emoji, fyne.NewMenuItem(e, func() { noteRecentEmoji(e); c.react(m, e, true) }))
 		}
+		emoji = append(emoji, fyne.NewMenuItem("More…", func() { c.pickReaction(i, nil) }))
 		react := fyne.NewMenuItem("React", nil)
 		react.ChildMenu = fyne.NewMenu("", emoji...)
 		items = append(items, react)
@@ -114,29 +115,14 @@ func (c *conversation) react(m api.Message, emoji string, on bool) {
 	}, c.reload)
 }
 
-// pickReaction implements rowActions: a grid of emoji to react with.
+// pickReaction implements rowActions: the emoji picker, to react with
+// any emoji.
 func (c *conversation) pickReaction(i int, from fyne.CanvasObject) {
 	m, ok := c.message(i)
 	if !ok {
 		return
 	}
-	var pop *widget.PopUp
-	grid := container.NewGridWithColumns(6)
-	for _, e := range quickReactions {
-		b := widget.NewButton(e, func() {
-			pop.Hide()
-			c.react(m, e, true)
-		})
-		b.Importance = widget.LowImportance
-		grid.Add(b)
-	}
-	pop = widget.NewPopUp(grid, c.a.win.Canvas())
-	pos := fyne.NewPos(0, 0)
-	if from != nil {
-		pos = fyne.CurrentApp().Driver().AbsolutePositionForObject(from).Add(fyne.NewPos(0, from.Size().Height))
-	}
-	pop.ShowAtPosition(pos)
-	c.a.lastPopUp = pop
+	c.a.showEmojiPicker(from, func(e string) { c.react(m, e, true) })
 }
 
 // jumpToQuote implements rowActions: show the message a reply answers.

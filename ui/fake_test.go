@@ -48,6 +48,7 @@ type fakeCommunity struct {
 	requests []api.JoinRequest
 	invites  []api.InviteInfo
 	audit    []api.AuditEntry
+	order    []crdt.ID // the admins' order of groups (OrderGroups)
 }
 
 type fakeGroup struct {
@@ -308,6 +309,7 @@ func (f *fakeBackend) Groups(cid crdt.ID) ([]api.Group, error) {
 		out = append(out, f.groupInfo(c, g))
 	}
 	slices.SortStableFunc(out[1:], func(a, b api.Group) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	sortByOrder(out[1:], c.order)
 	return out, nil
 }
 

@@ -300,6 +300,9 @@ func (h *home) menu() *fyne.Menu {
 	if c.CanEditSettings {
 		items = append(items, fyne.NewMenuItem("Community settings", func() { a.showCommunitySettings(cid) }))
 	}
+	if c.CanOrderGroups {
+		items = append(items, fyne.NewMenuItem("Order of groups", func() { a.showGroupOrder(cid) }))
+	}
 	if c.CanSeeAudit {
 		items = append(items, fyne.NewMenuItem("Audit log", func() { a.showAudit(cid) }))
 	}

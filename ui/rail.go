@@ -54,9 +54,7 @@ func newRail(a *App) *rail {
 	}
 	r.newButton = widget.NewButtonWithIcon("New community", theme.ContentAddIcon(), a.showCreateCommunity)
 	r.joinBtn = widget.NewButtonWithIcon("Join with a link", theme.MailComposeIcon(), func() { a.showJoin("") })
-	me := widget.NewLabelWithStyle(a.self.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	me.Truncation = fyne.TextTruncateEllipsis
-	r.me = newTapBox(container.NewBorder(nil, nil, newAvatar(a.self.Name, a.self.PeerID, 30), nil, me), a.showProfile)
+	r.me = newTapBox(newSelfRow(a), a.showProfile)
 	r.netStatus = secondary("")
 	title := heading("Communities")
 	bg := newFill(colorNameRail)
@@ -177,6 +175,8 @@ func (a *App) showProfile() {
 		label, sn, hint(profileHelp))
 	closeBtn := widget.NewButton("Close", d.hide)
 	d.cancel = closeBtn
-	d.setContent(body, closeBtn)
+	change := widget.NewButton("Change name", func() { a.changeName(d) })
+	d.handles = &profileHandles{change: change}
+	d.setContent(body, change, closeBtn)
 	d.show()
 }

@@ -23,6 +23,8 @@ import (
 // the app sees only the api package, never the network stack.
 type Backend interface {
 	Self() api.Self
+	// SetName changes the member's display name in every community.
+	SetName(ctx context.Context, name string) error
 	// Status reports the network and sync state for the indicator.
 	Status() api.Status
 	Subscribe() (<-chan api.Event, func())
@@ -36,6 +38,8 @@ type Backend interface {
 	Groups(community crdt.ID) ([]api.Group, error)
 	CreateGroup(ctx context.Context, community crdt.ID, name, description, policy string) (api.Group, error)
 	UpdateGroup(ctx context.Context, community, group crdt.ID, g api.GroupSettings) error
+	// OrderGroups sets the order of the groups for every member (admins).
+	OrderGroups(ctx context.Context, community crdt.ID, groups []crdt.ID) error
 	JoinGroup(ctx context.Context, community, group crdt.ID) error
 	LeaveGroup(ctx context.Context, community, group crdt.ID) error
 	GroupRequests(community, group crdt.ID) ([]api.JoinRequest, error)

@@ -41,6 +41,10 @@ var adminCommands = []command{
 		fs.BoolVar(&o.unarchive, "unarchive", false, "open an archived group again")
 		fs.BoolVar(&o.approve, "approve", false, "approve a member's suggested group")
 	}, cmdGroupUpdate},
+	{"group order", "set the order of the groups in every member's home (admins)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.Var(&o.groups, "group", "a group id, once per group, first to last; groups left out follow by name (required)")
+	}, cmdGroupOrder},
 	{"community leave", "leave a community and all its groups", communityFlag, cmdCommunityLeave},
 	{"community deactivate", "close a community for good (owners)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
@@ -112,6 +116,15 @@ func adminMethods(n api.API) map[string]func(context.Context, args) (any, error)
 				return nil, badRequest{errors.New("group settings are required")}
 			}
 			return done(n.UpdateGroup(ctx, a.Community, a.Group, *a.GroupSettings))
+		},
+		"groups.order": func(ctx context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			if len(a.Groups) == 0 {
+				return nil, badRequest{errors.New("at least one group id is required")}
+			}
+			return done(n.OrderGroups(ctx, a.Community, a.Groups))
 		},
 		"community.leave": func(ctx context.Context, a args) (any, error) {
 			if err := needCommunity(a); err != nil {
@@ -319,6 +332,25 @@ func cmdGroupUpdate(ctx context.Context, o *opts) error {
 	gs.Archived = (gs.Archived || o.archive) && !o.unarchive
 	a.GroupSettings = &gs
 	return act(ctx, o, "group.update", a, "Group updated")
+}
+
+func cmdGroupOrder(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	if len(o.groups) == 0 {
+		return usagef("name the groups in their new order: --group GID --group GID …")
+	}
+	a := args{Community: cid}
+	for _, g := range o.groups {
+		id, err := parseID("group", g)
+		if err != nil {
+			return err
+		}
+		a.Groups = append(a.Groups, id)
+	}
+	return act(ctx, o, "groups.order", a, "Groups reordered")
 }
 
 func cmdCommunityLeave(ctx context.Context, o *opts) error {

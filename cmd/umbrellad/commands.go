@@ -61,7 +61,7 @@ type opts struct {
 	json, noMDNS, multi, remove, noListen               bool
 	reachability, passFile, oldPassFile, keySuite       string
 	linkFile                                            string
-	listen, options, relays                             multiFlag
+	listen, options, relays, groups                     multiFlag
 	choices                                             intsFlag
 	stdout, stderr                                      io.Writer
 }

@@ -81,6 +81,8 @@ type args struct {
 	InviteOptions *api.InviteOptions `json:"invite_options,omitempty"`
 	Settings      *api.Settings      `json:"settings,omitempty"`
 	GroupSettings *api.GroupSettings `json:"group_settings,omitempty"`
+	// Groups is an order of groups, first to last.
+	Groups []crdt.ID `json:"groups,omitempty"`
 }
 
 type badRequest struct{ error }

@@ -96,6 +96,24 @@ func TestE2EAdmin(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "read-only") {
 		t.Fatalf("post to an archived group: exit %d, %q", code, errOut)
 	}
+
+	// An admin's order of groups reaches every member; a member may not
+	// set one.
+	olivia.mustRun("group", "create", "--community", c, "--name", "Wins")
+	olivia.jsonRun(&groups, "groups", "--community", c)
+	if len(groups) != 3 || groups[2].Name != "Wins" {
+		t.Fatalf("groups before ordering: %+v", groups)
+	}
+	wins := groups[2].ID
+	_, errOut, code = ben.cli("group", "order", "--community", c, "--group", wins)
+	if code == 0 || !strings.Contains(errOut, "not authorized") {
+		t.Fatalf("a member ordering groups: exit %d, %q", code, errOut)
+	}
+	olivia.mustRun("group", "order", "--community", c, "--group", wins, "--group", general)
+	proctest.Eventually(t, 10*time.Second, "ben to see Wins first", func() bool {
+		ben.jsonRun(&groups, "groups", "--community", c)
+		return len(groups) == 3 && groups[1].ID == wins && groups[2].ID == general
+	})
 	_, errOut, code = olivia.cli("community", "deactivate", "--community", c)
 	if code != 2 || !strings.Contains(errOut, "--yes") {
 		t.Fatalf("deactivate without --yes: exit %d, %q", code, errOut)
