@@ -207,6 +207,7 @@ func TestRefusedBeforeWriting(t *testing.T) {
 	}{
 		{"edit of an unknown message", func() error { return w.act.Edit(ctx, w.cid, w.general, missing, "x") }, api.ErrUnknownMessage},
 		{"reaction in an unknown group", func() error { return w.act.React(ctx, w.cid, missing, missing, "👍", true) }, api.ErrUnknownGroup},
+		{"reaction with a run of emoji", func() error { return w.act.React(ctx, w.cid, w.general, missing, "👍👍", true) }, crdt.ErrInvalid},
 		{"reply to an unknown message", func() error { _, err := w.act.Reply(ctx, w.cid, w.general, missing, "x"); return err }, api.ErrUnknownMessage},
 		{"poll closing in the past", func() error {
 			_, err := w.act.CreatePoll(ctx, w.cid, w.general, "?", []string{"a", "b"}, false, w.now.Add(-time.Minute))

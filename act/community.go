@@ -169,7 +169,11 @@ func (a *Actions) Pin(ctx context.Context, cid, gid, msg crdt.ID, on bool) error
 
 // React adds or removes an emoji reaction.
 func (a *Actions) React(ctx context.Context, cid, gid, msg crdt.ID, emoji string, on bool) error {
-	return a.onTarget(ctx, cid, gid, msg, crdt.KindReaction, &crdt.ReactionBody{Target: idBytes(msg), Emoji: strings.TrimSpace(emoji), On: on, Time: a.millis()})
+	emoji = strings.TrimSpace(emoji)
+	if err := crdt.CheckEmoji(emoji); err != nil {
+		return fmt.Errorf("%w: %v", crdt.ErrInvalid, err)
+	}
+	return a.onTarget(ctx, cid, gid, msg, crdt.KindReaction, &crdt.ReactionBody{Target: idBytes(msg), Emoji: emoji, On: on, Time: a.millis()})
 }
 
 // CreatePoll posts a poll; a zero closes means open until closed.

@@ -475,7 +475,8 @@ type DeleteBody struct {
 }
 
 // ReactionBody adds (On) or removes an emoji reaction: a last-writer-wins
-// register per (author, target, emoji). Emoji is one emoji (CheckEmoji).
+// register per (author, target, emoji). Emoji is one emoji (CheckEmoji);
+// runs accepted by the earlier rule stay valid (checkLegacyEmoji).
 type ReactionBody struct {
 	Target []byte `cbor:"1,keyasint"`
 	Emoji  string `cbor:"2,keyasint"`
@@ -641,7 +642,30 @@ func (b *ReactionBody) check() error {
 	if err := checkID("target", b.Target); err != nil {
 		return err
 	}
-	return CheckEmoji(b.Emoji)
+	if CheckEmoji(b.Emoji) == nil {
+		return nil
+	}
+	return checkLegacyEmoji(b.Emoji)
+}
+
+// checkLegacyEmoji is the rule reactions were judged by before CheckEmoji:
+// no letter, digit or space. A run such as "👍👍" or "!!" passes it. Ops are
+// judged forever, and an op that becomes invalid takes every op that cites
+// it as a parent with it, so what was once accepted stays accepted; writers
+// (act) send only what CheckEmoji accepts.
+func checkLegacyEmoji(s string) error {
+	if s == "" {
+		return fmt.Errorf("emoji is empty")
+	}
+	if err := checkText("emoji", s, MaxEmojiLen, true); err != nil {
+		return err
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return fmt.Errorf("emoji %q contains a letter, digit or space", s)
+		}
+	}
+	return nil
 }
 
 func (b *PollBody) check() error {
