@@ -354,13 +354,25 @@ func (s *DS) PutBatch(ctx context.Context, ops []crdt.Opened) error {
 	in := make(map[crdt.ID]bool, len(ops))
 	cited := map[crdt.ID]bool{}
 	todo := ops[:0:0]
+	// One read transaction answers every lookup of the batch, where
+	// the datastore has them (Badger), rather than one each. Writes of
+	// ops all hold s.mu, so what it sees is current.
+	has := s.ds.Has
+	if td, ok := s.ds.(datastore.TxnDatastore); ok {
+		txn, err := td.NewTransaction(ctx, true)
+		if err != nil {
+			return fmt.Errorf("put %d ops: %w", len(ops), err)
+		}
+		defer txn.Discard(ctx)
+		has = txn.Has
+	}
 	for _, x := range ops {
 		op := x.Op
 		id := op.ID()
 		if in[id] {
 			continue
 		}
-		if ok, err := s.ds.Has(ctx, opKey(id)); err != nil {
+		if ok, err := has(ctx, opKey(id)); err != nil {
 			return fmt.Errorf("put op %s: %w", id.Short(), err)
 		} else if ok {
 			continue
@@ -370,7 +382,7 @@ func (s *DS) PutBatch(ctx context.Context, ops []crdt.Opened) error {
 				cited[p] = true
 				continue
 			}
-			ok, err := s.ds.Has(ctx, opKey(p))
+			ok, err := has(ctx, opKey(p))
 			if err != nil {
 				return fmt.Errorf("put op %s: %w", id.Short(), err)
 			}
