@@ -1,7 +1,9 @@
 package store
 
 import (
+	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -88,5 +90,71 @@ func TestKeyLayout(t *testing.T) {
 		if _, ok := got[k]; !ok {
 			t.Errorf("missing key %s", k)
 		}
+	}
+}
+
+// countingDS counts the lookups a store makes.
+type countingDS struct {
+	datastore.Batching
+	has int
+}
+
+func (c *countingDS) Has(ctx context.Context, k datastore.Key) (bool, error) {
+	c.has++
+	return c.Batching.Has(ctx, k)
+}
+
+// TestPutBatchLooksUpOnlyRunStarts: a batch holding a run of a log (each
+// op the parent of the next) looks up whether its first op and that op's
+// parents are stored, not every op again: an op whose parent is new in
+// the batch cannot be stored yet. Ops already stored are still skipped,
+// wherever they stand in the batch.
+func TestPutBatchLooksUpOnlyRunStarts(t *testing.T) {
+	cds := &countingDS{Batching: dssync.MutexWrap(datastore.NewMapDatastore())}
+	s, err := New(cds, DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOps(t)
+	put(t, s, o.genesis)
+	group := crdt.ID{7}
+	run := []*crdt.Op{o.content(group)}
+	for range 99 {
+		run = append(run, o.content(group, run[len(run)-1]))
+	}
+	batch := func(ops ...*crdt.Op) []crdt.Opened {
+		var xs []crdt.Opened
+		for _, op := range ops {
+			xs = append(xs, crdt.Opened{Op: op})
+		}
+		return xs
+	}
+	ctx := t.Context()
+	cds.has = 0
+	if err := s.PutBatch(ctx, batch(run[:50]...)); err != nil {
+		t.Fatal(err)
+	}
+	if cds.has != 1 { // run[0], which has no parents
+		t.Fatalf("a run of 50 new ops took %d lookups, want 1", cds.has)
+	}
+	// Half of this batch is stored already: those are skipped, the rest
+	// is written, and the log's one head is the run's last op.
+	cds.has = 0
+	if err := s.PutBatch(ctx, batch(run[25:]...)); err != nil {
+		t.Fatal(err)
+	}
+	if cds.has > 25+2 {
+		t.Fatalf("%d lookups for 25 stored and 50 new ops", cds.has)
+	}
+	if got := heads(t, s, o.genesis.ID(), group); !slices.Equal(got, ids(run[99])) {
+		t.Fatalf("heads %v, want the run's last op", got)
+	}
+	if n, err := s.Count(ctx, o.genesis.ID(), group); err != nil || n != 100 {
+		t.Fatalf("count %d (%v), want 100", n, err)
+	}
+	// A parent neither stored nor in the batch is still refused.
+	orphan := o.content(group, o.content(group))
+	if err := s.PutBatch(ctx, batch(orphan)); !errors.Is(err, ErrMissingParents) {
+		t.Fatalf("put of an op with a missing parent: %v", err)
 	}
 }

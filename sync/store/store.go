@@ -44,6 +44,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -372,10 +373,15 @@ func (s *DS) PutBatch(ctx context.Context, ops []crdt.Opened) error {
 		if in[id] {
 			continue
 		}
-		if ok, err := has(ctx, opKey(id)); err != nil {
-			return fmt.Errorf("put op %s: %w", id.Short(), err)
-		} else if ok {
-			continue
+		// An op is stored only after its parents, so an op with a parent
+		// new in this batch is new too (in a log's run of ops, all but the
+		// first): only the others are looked up.
+		if !slices.ContainsFunc(op.Parents, func(p crdt.ID) bool { return in[p] }) {
+			if ok, err := has(ctx, opKey(id)); err != nil {
+				return fmt.Errorf("put op %s: %w", id.Short(), err)
+			} else if ok {
+				continue
+			}
 		}
 		for _, p := range op.Parents {
 			if in[p] {
