@@ -449,7 +449,7 @@ func decodeOp(data []byte, verify bool) (*Op, error) {
 		if err != nil || !bytes.Equal(again, data) {
 			return nil, fmt.Errorf("decode op: %w", ErrNotCanonical)
 		}
-		msg, err := o.SigningBytes()
+		msg, err := signingBytesOf(data)
 		if err != nil {
 			return nil, fmt.Errorf("decode op: %w: %v", ErrMalformed, err)
 		}
@@ -467,6 +467,26 @@ func decodeOp(data []byte, verify bool) (*Op, error) {
 		o.Body = data[i : i+len(o.Body) : i+len(o.Body)]
 	}
 	return o, nil
+}
+
+// sigTail is how a canonical encoding ends: key 10, then the 64-byte
+// signature's byte-string header.
+var sigTail = []byte{0x0a, 0x58, ed25519.SignatureSize}
+
+// signingBytesOf returns what the signature of canonical op encoding data
+// covers, as SigningBytes would encode it, without encoding the op again:
+// the signature (key 10) is the last entry of the map, so the signing
+// bytes are data with one entry fewer in its map header and that entry
+// cut off. data must already be known canonical with a 64-byte signature.
+func signingBytesOf(data []byte) ([]byte, error) {
+	cut := len(data) - len(sigTail) - ed25519.SignatureSize
+	if cut < 1 || !bytes.Equal(data[cut:cut+len(sigTail)], sigTail) || data[0] < 0xa1 || data[0] > 0xb7 {
+		return nil, errors.New("signature is not the encoding's last entry")
+	}
+	msg := make([]byte, cut)
+	msg[0] = data[0] - 1
+	copy(msg[1:], data[1:cut])
+	return msg, nil
 }
 
 func copyKey(dst, src []byte, field string, optional bool) error {

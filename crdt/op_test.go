@@ -87,6 +87,40 @@ func TestDecodeRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSigningBytesOfEncoding: the signing bytes decodeOp cuts out of a
+// received encoding are exactly those SigningBytes encodes, for every
+// optional field present or absent, so cutting them instead of encoding
+// the op again accepts the same signatures.
+func TestSigningBytesOfEncoding(t *testing.T) {
+	k := newKey(3)
+	g := mustSign(t, Op{Kind: KindGenesis, Height: 1, Body: mustBody(t, &GenesisBody{Name: "Team"})}, k)
+	p := mustSign(t, Op{Community: g.ID(), Kind: KindProfile, Parents: []ID{g.ID()}, Height: 2, Body: mustBody(t, &ProfileBody{Name: "Ada"})}, k)
+	var many []ID
+	for i := range MaxParents {
+		many = append(many, ID{byte(i + 1)})
+	}
+	ops := []*Op{g, p,
+		mustSign(t, Op{Community: g.ID(), Log: g.ID(), Kind: KindMessage, Deps: []ID{p.ID()}, Height: 1, Body: mustBody(t, &MessageBody{Text: "hi"})}, k),
+		mustSign(t, Op{Community: g.ID(), Log: g.ID(), Kind: KindMessage, Parents: many, Deps: many[:MaxDeps], Height: 1 << 40, Body: bytes.Repeat([]byte{0x40}, 300)}, k),
+		mustSign(t, Op{Community: g.ID(), Kind: KindProfile, Parents: []ID{g.ID()}, Height: 2}, k),
+	}
+	for _, op := range ops {
+		want, err := op.SigningBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := signingBytesOf(op.Bytes())
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: cut signing bytes %x (%v), want %x", op.Kind, got, err, want)
+		}
+	}
+	for _, bad := range [][]byte{nil, {0xa0}, bytes.Repeat([]byte{0xa5}, 67), append([]byte{0xa1}, bytes.Repeat([]byte{0}, 67)...)} {
+		if _, err := signingBytesOf(bad); err == nil {
+			t.Fatalf("cut signing bytes of %x", bad)
+		}
+	}
+}
+
 func TestDecodeRejects(t *testing.T) {
 	k := newKey(3)
 	g := mustSign(t, Op{Kind: KindGenesis, Height: 1, Body: mustBody(t, &GenesisBody{Name: "Team"})}, k)
@@ -184,6 +218,10 @@ func FuzzDecodeOp(f *testing.F) {
 		again, err := DecodeOp(op.Bytes())
 		if err != nil || again.ID() != op.ID() {
 			t.Fatalf("re-decode of accepted op: %v", err)
+		}
+		want, err := op.SigningBytes()
+		if got, cerr := signingBytesOf(data); err != nil || cerr != nil || !bytes.Equal(got, want) {
+			t.Fatalf("cut signing bytes %x (%v), encoded %x (%v)", got, cerr, want, err)
 		}
 		_, _ = DecodeBody(op) // must not panic
 	})

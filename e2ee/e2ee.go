@@ -204,27 +204,61 @@ func chainStart(secret []byte, community, log crdt.ID, sender crdt.PublicKey) [3
 
 // step returns the message key of chain key ck and the next chain key.
 func step(ck [32]byte) (mk, next [32]byte) {
-	h := hmac.New(sha256.New, ck[:])
-	h.Write([]byte{1})
-	copy(mk[:], h.Sum(nil))
-	h.Reset()
-	h.Write([]byte{2})
-	copy(next[:], h.Sum(nil))
-	return mk, next
+	return hmac32(&ck, []byte{1}), hmac32(&ck, []byte{2})
 }
 
-// aeadOf expands a message key into the AEAD and its nonce.
+// messageKeyInfo is the HKDF info that expands a message key.
+const messageKeyInfo = "umbrella/v1 message key"
+
+// aeadOf expands a message key into the AEAD and its nonce: HKDF-SHA256
+// (RFC 5869, no salt) of mk with info messageKeyInfo gives the 32-byte key
+// and the 12-byte nonce. It runs once per sealed op, so it is HKDF
+// written out over hmac32 (two expand blocks) rather than through
+// crypto/hkdf, which allocates the HMAC state each time; the tests check
+// it against crypto/hkdf.
 func aeadOf(mk [32]byte) (cipherAEAD, []byte) {
-	k, err := hkdf.Key(sha256.New, mk[:], nil, "umbrella/v1 message key", chacha20poly1305.KeySize+chacha20poly1305.NonceSize)
+	var zero [32]byte // no salt: HashLen zeros
+	prk := hmac32(&zero, mk[:])
+	var buf [32 + len(messageKeyInfo) + 1]byte
+	n := copy(buf[:], messageKeyInfo)
+	buf[n] = 1
+	t1 := hmac32(&prk, buf[:n+1])
+	copy(buf[:], t1[:])
+	n = 32 + copy(buf[32:], messageKeyInfo)
+	buf[n] = 2
+	t2 := hmac32(&prk, buf[:n+1])
+	a, err := chacha20poly1305.New(t1[:])
 	if err != nil {
 		panic(err)
 	}
-	a, err := chacha20poly1305.New(k[:chacha20poly1305.KeySize])
-	if err != nil {
-		panic(err)
-	}
-	return a, k[chacha20poly1305.KeySize:]
+	return a, t2[:chacha20poly1305.NonceSize]
 }
+
+// hmac32 is HMAC-SHA256 (RFC 2104) under a 32-byte key of a message of at
+// most hmacMaxMsg bytes, computed on the stack: the ratchet's hot path
+// calls it three to five times per op.
+func hmac32(key *[32]byte, msg []byte) [32]byte {
+	if len(msg) > hmacMaxMsg {
+		panic("e2ee: hmac32 message too long")
+	}
+	var in [sha256.BlockSize + hmacMaxMsg]byte
+	var out [sha256.BlockSize + sha256.Size]byte
+	for i := range sha256.BlockSize {
+		k := byte(0)
+		if i < len(key) {
+			k = key[i]
+		}
+		in[i], out[i] = k^0x36, k^0x5c
+	}
+	copy(in[sha256.BlockSize:], msg)
+	inner := sha256.Sum256(in[:sha256.BlockSize+len(msg)])
+	copy(out[sha256.BlockSize:], inner[:])
+	return sha256.Sum256(out[:])
+}
+
+// hmacMaxMsg bounds hmac32's message: HKDF's second expand block (the
+// first block, the info and a counter byte) is the longest.
+const hmacMaxMsg = 64
 
 type cipherAEAD interface {
 	Seal(dst, nonce, plaintext, additionalData []byte) []byte

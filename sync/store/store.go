@@ -44,6 +44,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -307,11 +308,28 @@ func verifyTables(db *badger.DB) (err error) {
 
 func hx(id crdt.ID) string { return hex.EncodeToString(id[:]) }
 
-func opKey(id crdt.ID) datastore.Key { return datastore.RawKey("/o/" + hx(id)) }
+func opKey(id crdt.ID) datastore.Key { return idKey("/o/", id) }
 func logPrefix(c, l crdt.ID) string  { return "/l/" + hx(c) + "/" + hx(l) + "/" }
 func headPrefix(c, l crdt.ID) string { return "/h/" + hx(c) + "/" + hx(l) + "/" }
 func pendKey(id crdt.ID) datastore.Key {
 	return datastore.RawKey("/p/" + hx(id))
+}
+
+// appendLogKey appends an op's /l/ key, lp + <height:016x>/<id>, to dst.
+func appendLogKey(dst []byte, lp string, height uint64, id crdt.ID) []byte {
+	const digits = "0123456789abcdef"
+	dst = append(dst, lp...)
+	for shift := 60; shift >= 0; shift -= 4 {
+		dst = append(dst, digits[height>>uint(shift)&0xf])
+	}
+	dst = append(dst, '/')
+	return hex.AppendEncode(dst, id[:])
+}
+
+// idKey is prefix followed by id in hex.
+func idKey(prefix string, id crdt.ID) datastore.Key {
+	b := make([]byte, 0, len(prefix)+2*len(id))
+	return datastore.RawKey(string(hex.AppendEncode(append(b, prefix...), id[:])))
 }
 
 func parseID(s string) (crdt.ID, error) {
@@ -337,23 +355,40 @@ func (s *DS) PutBatch(ctx context.Context, ops []crdt.Opened) error {
 	in := make(map[crdt.ID]bool, len(ops))
 	cited := map[crdt.ID]bool{}
 	todo := ops[:0:0]
+	// One read transaction answers every lookup of the batch, where
+	// the datastore has them (Badger), rather than one each. Writes of
+	// ops all hold s.mu, so what it sees is current.
+	has := s.ds.Has
+	if td, ok := s.ds.(datastore.TxnDatastore); ok {
+		txn, err := td.NewTransaction(ctx, true)
+		if err != nil {
+			return fmt.Errorf("put %d ops: %w", len(ops), err)
+		}
+		defer txn.Discard(ctx)
+		has = txn.Has
+	}
 	for _, x := range ops {
 		op := x.Op
 		id := op.ID()
 		if in[id] {
 			continue
 		}
-		if ok, err := s.ds.Has(ctx, opKey(id)); err != nil {
-			return fmt.Errorf("put op %s: %w", id.Short(), err)
-		} else if ok {
-			continue
+		// An op is stored only after its parents, so an op with a parent
+		// new in this batch is new too (in a log's run of ops, all but the
+		// first): only the others are looked up.
+		if !slices.ContainsFunc(op.Parents, func(p crdt.ID) bool { return in[p] }) {
+			if ok, err := has(ctx, opKey(id)); err != nil {
+				return fmt.Errorf("put op %s: %w", id.Short(), err)
+			} else if ok {
+				continue
+			}
 		}
 		for _, p := range op.Parents {
 			if in[p] {
 				cited[p] = true
 				continue
 			}
-			ok, err := s.ds.Has(ctx, opKey(p))
+			ok, err := has(ctx, opKey(p))
 			if err != nil {
 				return fmt.Errorf("put op %s: %w", id.Short(), err)
 			}
@@ -375,19 +410,27 @@ func (s *DS) PutBatch(ctx context.Context, ops []crdt.Opened) error {
 		return fail(todo[0].Op, err)
 	}
 	added := map[string]int{}
+	type logKeys struct{ lp, hp string }
+	prefixes := map[[2]crdt.ID]logKeys{} // hex costs: once per log, not per op
 	for _, x := range todo {
 		op := x.Op
 		id, c, l := op.ID(), op.CommunityID(), op.Log
-		lp, hp := logPrefix(c, l), headPrefix(c, l) // once per op: hex costs
-		lk := fmt.Sprintf("%s%016x/%s", lp, op.Height, hx(id))
-		if err := b.Put(ctx, opKey(id), []byte(lk)); err != nil {
+		pk, ok := prefixes[[2]crdt.ID{c, l}]
+		if !ok {
+			pk = logKeys{logPrefix(c, l), headPrefix(c, l)}
+			prefixes[[2]crdt.ID{c, l}] = pk
+		}
+		lp, hp := pk.lp, pk.hp
+		lkb := appendLogKey(make([]byte, 0, len(lp)+16+1+2*len(id)), lp, op.Height, id) // the batch keeps it
+		lk := string(lkb)
+		if err := b.Put(ctx, opKey(id), lkb); err != nil {
 			return fail(op, err)
 		}
 		if err := b.Put(ctx, datastore.RawKey(lk), storedValue(x)); err != nil {
 			return fail(op, err)
 		}
 		if !cited[id] {
-			if err := b.Put(ctx, datastore.RawKey(hp+hx(id)), nil); err != nil {
+			if err := b.Put(ctx, idKey(hp, id), nil); err != nil {
 				return fail(op, err)
 			}
 		}
@@ -399,7 +442,7 @@ func (s *DS) PutBatch(ctx context.Context, ops []crdt.Opened) error {
 		added[lp]++
 		for _, p := range op.Parents {
 			if !in[p] {
-				if err := b.Delete(ctx, datastore.RawKey(hp+hx(p))); err != nil {
+				if err := b.Delete(ctx, idKey(hp, p)); err != nil {
 					return fail(op, err)
 				}
 			}
