@@ -315,7 +315,9 @@ func (a *Actions) RemoveMember(ctx context.Context, cid crdt.ID, peerID string) 
 		}
 		logs = append(logs, crdt.ZeroID)
 		for gid, g := range st.Groups {
-			if !g.Suggested && st.MayRead(k, gid) {
+			// A private conversation the remover is not in is renewed by
+			// its participants once the removal lands (crdt.State.Stale).
+			if !g.Suggested && st.MayRead(k, gid) && st.MayRotate(a.self, gid) {
 				logs = append(logs, gid)
 			}
 		}
