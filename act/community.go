@@ -90,6 +90,9 @@ func (a *Actions) Groups(cid crdt.ID) ([]api.Group, error) {
 		st := c.State()
 		role := st.Role(self)
 		for _, g := range st.Groups {
+			if g.Private() {
+				continue // listed by Privates, for its participants only
+			}
 			kind := api.GroupRegular
 			if g.Announcement {
 				kind = api.GroupAnnouncement

@@ -225,7 +225,7 @@ func (n *Node) memberList(raw []*crdt.Member, may map[crdt.PublicKey]api.Member)
 	out := make([]api.Member, 0, len(raw))
 	for i, m := range raw {
 		out = append(out, api.Member{PeerID: peerOf(m.Key), Name: displayName(m), Role: m.Role.String(), SafetyNumber: safety[i], Online: n.online(m.Key),
-			CanRemove: may[m.Key].CanRemove, Grantable: may[m.Key].Grantable})
+			CanRemove: may[m.Key].CanRemove, Grantable: may[m.Key].Grantable, CanMessage: may[m.Key].CanMessage})
 	}
 	return out
 }
