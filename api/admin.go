@@ -23,7 +23,7 @@ type Settings struct {
 	// with admins and owners, not with each other (admins always may).
 	// False by default.
 	PrivateToAdminsOnly bool `json:"private_to_admins_only"`
-	Deactivated bool `json:"deactivated,omitempty"`
+	Deactivated         bool `json:"deactivated,omitempty"`
 }
 
 // InviteInfo describes one invite of a community, for the invite manager.

@@ -198,12 +198,12 @@ type State struct {
 	HideHistory         bool // new members are not shown earlier messages (SettingsBody.HideHistory)
 	PrivateToAdminsOnly bool // members start private conversations only with admins (SettingsBody.PrivateToAdminsOnly)
 	// Privates counts the private conversations in Groups.
-	Privates int
-	Deactivated         bool
-	Members             map[PublicKey]*Member
-	Requests            map[PublicKey]*Request
-	Groups              map[ID]*Group
-	Invites             map[ID]*Invite
+	Privates    int
+	Deactivated bool
+	Members     map[PublicKey]*Member
+	Requests    map[PublicKey]*Request
+	Groups      map[ID]*Group
+	Invites     map[ID]*Invite
 	// Names keeps the last display name of everyone who was ever a member
 	// or asked to join, so the posts of people who left keep a name.
 	Names map[PublicKey]string
