@@ -117,3 +117,32 @@ func TestOpenPrivateRefused(t *testing.T) {
 		t.Fatalf("settings %+v, %v", s, err)
 	}
 }
+
+// TestPrivateClosedByRemoval: once the other side is removed, the
+// one-to-one is listed closed, with them among those who left, and opening
+// one with them again is refused: they are no longer a member.
+func TestPrivateClosedByRemoval(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	bo := member(1)
+	id, err := w.act.OpenPrivate(ctx, w.cid, []string{peer(bo)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.act.RemoveMember(ctx, w.cid, peer(bo)); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := w.act.Privates(w.cid)
+	if err != nil || len(ps) != 1 || ps[0].Group != id {
+		t.Fatalf("privates %+v, %v", ps, err)
+	}
+	if p := ps[0]; !p.Closed || !p.Conversation.Closed || len(p.With) != 0 || len(p.Left) != 1 || p.Left[0].PeerID != peer(bo) || p.Conversation.CanPost {
+		t.Fatalf("after the removal: %+v", p)
+	}
+	if _, err := w.act.Post(ctx, w.cid, id, "still there?"); !errors.Is(err, crdt.ErrInvalid) {
+		t.Fatalf("post in the closed conversation: %v", err)
+	}
+	if _, err := w.act.OpenPrivate(ctx, w.cid, []string{peer(bo)}); !errors.Is(err, api.ErrUnknownMember) {
+		t.Fatalf("open with the removed member: %v", err)
+	}
+}
