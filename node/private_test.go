@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -195,4 +196,72 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestPrivateGroupGoesOnAfterARemoval: Ben, Chloe and Dev talk privately;
+// Olivia, the owner, who is not in the conversation, removes Dev. She
+// cannot renew the conversation's keys (she must not know them): Ben or
+// Chloe does, and they go on talking under a key Dev never gets.
+func TestPrivateGroupGoesOnAfterARemoval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		var ns []*testNode
+		for _, name := range []string{"Olivia", "Ben", "Chloe", "Dev"} {
+			n := sn.start(t.TempDir(), name, store.NewMemory())
+			t.Cleanup(func() { n.Close() })
+			ns = append(ns, n)
+		}
+		a, b, c, d := ns[0], ns[1], ns[2], ns[3]
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range ns[1:] {
+			link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := n.Join(ctx, link); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, b.Node, "b to see four members", func() bool { ms, _ := b.Members(comm.ID); return len(ms) == 4 })
+		dm, err := b.OpenPrivate(ctx, comm.ID, []string{c.Self().PeerID, d.Self().PeerID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := b.Post(ctx, comm.ID, dm, "Team call at 8")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, d.Node, "d to read the first message", func() bool { _, err := d.Message(comm.ID, dm, first); return err == nil })
+		before := current(b.Node, comm.ID, dm)
+		if err := a.RemoveMember(ctx, comm.ID, d.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		if e := current(a.Node, comm.ID, dm); e == nil || e.ID != before.ID {
+			t.Fatal("the owner, outside the conversation, renewed its keys")
+		}
+		waitWithin(t, b.Node, 10*time.Minute, "a participant to renew the conversation's keys", func() bool {
+			e := current(b.Node, comm.ID, dm)
+			return e != nil && e.ID != before.ID && !stale(b.Node, comm.ID, dm)
+		})
+		e := current(b.Node, comm.ID, dm)
+		if _, wrapped := e.Wraps[d.selfKey()]; wrapped {
+			t.Fatal("the new key was wrapped to the removed member")
+		}
+		if _, wrapped := e.Wraps[a.selfKey()]; wrapped {
+			t.Fatal("the new key was wrapped to the owner outside the conversation")
+		}
+		var next crdt.ID
+		waitWithin(t, b.Node, 10*time.Minute, "b to post again", func() bool {
+			next, err = b.Post(ctx, comm.ID, dm, "Dev has left us")
+			return err == nil
+		})
+		waitFor(t, c.Node, "c to read it", func() bool { _, err := c.Message(comm.ID, dm, next); return err == nil })
+		if ps, _ := c.Privates(comm.ID); len(ps) != 1 || ps[0].Closed || len(ps[0].With) != 1 || len(ps[0].Left) != 1 {
+			t.Fatalf("c's conversation after the removal: %+v", ps)
+		}
+	})
 }
