@@ -91,6 +91,9 @@ func (a *Actions) Groups(cid crdt.ID) ([]api.Group, error) {
 		st := c.State()
 		role := st.Role(self)
 		for _, g := range st.SortedGroups() {
+			if g.Private() {
+				continue // listed by Privates, for its participants only
+			}
 			kind := api.GroupRegular
 			if g.Announcement {
 				kind = api.GroupAnnouncement
@@ -308,7 +311,9 @@ func (a *Actions) RemoveMember(ctx context.Context, cid crdt.ID, peerID string) 
 		}
 		logs = append(logs, crdt.ZeroID)
 		for gid, g := range st.Groups {
-			if !g.Suggested && st.MayRead(k, gid) {
+			// A private conversation the remover is not in is renewed by
+			// its participants once the removal lands (crdt.State.Stale).
+			if !g.Suggested && st.MayRead(k, gid) && st.MayRotate(a.self, gid) {
 				logs = append(logs, gid)
 			}
 		}

@@ -19,7 +19,11 @@ type Settings struct {
 	// HideHistory: new members are not shown what was said before they
 	// joined (a display rule: see README, End-to-end encryption).
 	HideHistory bool `json:"hide_history"`
-	Deactivated bool `json:"deactivated,omitempty"`
+	// PrivateToAdminsOnly: members may start private conversations only
+	// with admins and owners, not with each other (admins always may).
+	// False by default.
+	PrivateToAdminsOnly bool `json:"private_to_admins_only"`
+	Deactivated         bool `json:"deactivated,omitempty"`
 }
 
 // InviteInfo describes one invite of a community, for the invite manager.

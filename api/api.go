@@ -28,6 +28,9 @@ type GroupKind string
 const (
 	GroupAnnouncement GroupKind = "announcement"
 	GroupRegular      GroupKind = "group"
+	// GroupPrivate is a private conversation (see Private). Groups never
+	// lists one; Privates does.
+	GroupPrivate GroupKind = "private"
 )
 
 // Community is the summary of one community the local member belongs to.
@@ -78,6 +81,48 @@ type Community struct {
 	// CanSeeAudit: the audit log of admin actions is for this member (it
 	// may change the community's settings).
 	CanSeeAudit bool `json:"can_see_audit,omitempty"`
+	// CanMessagePrivately: start a private conversation with any member
+	// (an admin may always; a member unless the settings limit members to
+	// messaging admins, Settings.PrivateToAdminsOnly). Whether it may
+	// message one given member is Member.CanMessage.
+	CanMessagePrivately bool `json:"can_message_privately,omitempty"`
+}
+
+// Private is one private conversation of the local member in a community:
+// a group (PolicyPrivate) whose participants its creator chose, readable
+// by them only. Post, Messages, React, MarkRead … take its Group like any
+// group's id.
+type Private struct {
+	Group crdt.ID `json:"group"`
+	// With are the other participants still in it, by name; Left those
+	// who were in it and are no longer (removed, left the community or
+	// the conversation).
+	With []Participant `json:"with"`
+	Left []Participant `json:"left,omitempty"`
+	// Last is the time of its newest message, zero when it has none
+	// (then the time it was created); the list is newest first by it.
+	Last time.Time `json:"last"`
+	// Unread and Mentions count others' messages not read yet (MarkRead).
+	Unread   int  `json:"unread"`
+	Mentions int  `json:"mentions,omitempty"`
+	Muted    bool `json:"muted,omitempty"`
+	// Closed: fewer than two participants are left in it, so it takes no
+	// new messages; what was said stays readable. Say so instead of
+	// offering a composer.
+	Closed bool `json:"closed"`
+	// Mine: the local member started it.
+	Mine bool `json:"mine,omitempty"`
+	// Conversation is the conversation as a Group (Kind GroupPrivate,
+	// Policy "private"), with what the local member may do in it
+	// (CanPost, CanReact; nobody pins or moderates one), for the
+	// conversation screen.
+	Conversation Group `json:"-"`
+}
+
+// Participant is a member of a private conversation.
+type Participant struct {
+	PeerID string `json:"peer_id"`
+	Name   string `json:"name"`
 }
 
 // Group is one group of a community.
@@ -116,6 +161,9 @@ type Group struct {
 	Unread   int  `json:"unread"`
 	Mentions int  `json:"mentions,omitempty"`
 	Muted    bool `json:"muted,omitempty"` // no notifications, not counted in the community's unread
+	// Closed: a private conversation (Kind GroupPrivate) that takes no new
+	// messages (see Private.Closed); always false for other groups.
+	Closed bool `json:"closed,omitempty"`
 }
 
 // Member is one member of a community.
@@ -137,6 +185,9 @@ type Member struct {
 	// never the role it has.
 	CanRemove bool     `json:"can_remove,omitempty"`
 	Grantable []string `json:"grantable,omitempty"`
+	// CanMessage: the local member may start a private conversation with
+	// this member (OpenPrivate); never for the local member itself.
+	CanMessage bool `json:"can_message,omitempty"`
 }
 
 // Message is one message or poll in a group, as shown to people, with its
@@ -306,6 +357,10 @@ type Event struct {
 	Kind      EventKind
 	Community crdt.ID
 	Group     crdt.ID
+	// Private: an EventMessages event of a private conversation. The app
+	// notifies for every new message in one (not only for mentions),
+	// unless it is muted.
+	Private bool
 }
 
 // API is what both binaries need from a node. *Node implements it; the
@@ -378,6 +433,17 @@ type API interface {
 	// (admins): groups lists group ids first to last; groups it leaves out
 	// follow by name, and the announcement group always comes first.
 	OrderGroups(ctx context.Context, community crdt.ID, groups []crdt.ID) error
+	// OpenPrivate returns the private conversation of the local member
+	// with the members given by peer id (at most 31, the local member not
+	// among them): the open one they already share if there is one (the
+	// lowest id if several were started at once), else a new one. It fails
+	// with ErrPrivateRestricted when the settings forbid it, with
+	// ErrUnknownMember for a peer that is not a member, and with
+	// ErrPrivateSelf when the local member is among them.
+	OpenPrivate(ctx context.Context, community crdt.ID, members []string) (crdt.ID, error)
+	// Privates lists the local member's private conversations in a
+	// community, newest message first.
+	Privates(community crdt.ID) ([]Private, error)
 	// Subscribe returns a channel of events and a function that ends the
 	// subscription. The channel is buffered; when it is full, events are
 	// coalesced, never blocking the node.

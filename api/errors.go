@@ -2,6 +2,8 @@ package api
 
 import (
 	"errors"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // ErrUnknownMessage: the group has no such message or poll.
@@ -12,6 +14,14 @@ var ErrUnknownMember = errors.New("no such member in this community")
 
 // ErrNoPeer: none of an invite's addresses could be reached.
 var ErrNoPeer = errors.New("could not reach any member of the community")
+
+// ErrPrivateRestricted: the community's settings let members start
+// private conversations only with admins and owners.
+var ErrPrivateRestricted = crdt.ErrPrivateRestricted
+
+// ErrPrivateSelf: a private conversation is with other members, not with
+// oneself alone.
+var ErrPrivateSelf = errors.New("a private conversation is with other members; leave yourself out")
 
 // ErrUnknownGroup: the community has no such group.
 var ErrUnknownGroup = errors.New("no such group in this community")

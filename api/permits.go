@@ -10,7 +10,8 @@ import "github.com/umbrella-p2p/umbrella/crdt"
 
 // FillPermits sets what self may do in the community whose control state
 // is st: CanInvite, CanEditSettings, CanDecideJoins, CanCreateGroups,
-// CreateSuggests, CanEditGroups, CanOrderGroups and CanSeeAudit.
+// CreateSuggests, CanEditGroups, CanOrderGroups, CanSeeAudit and
+// CanMessagePrivately.
 func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	may := func(a crdt.Action) bool { return st.Permits(self, a) }
 	c.CanInvite = may(crdt.Action{Kind: crdt.KindInvite})
@@ -22,6 +23,7 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	c.CanEditGroups = may(crdt.Action{Kind: crdt.KindGroupUpdate, Group: st.Community})
 	c.CanOrderGroups = may(crdt.Action{Kind: crdt.KindGroupOrder})
 	c.CanSeeAudit = c.CanEditSettings
+	c.CanMessagePrivately = may(crdt.Action{Kind: crdt.KindGroupCreate, Policy: crdt.PolicyPrivate})
 }
 
 // FillPermits sets what self may do in group g.ID of the community whose
@@ -44,9 +46,11 @@ func (g *Group) FillPermits(st *crdt.State, self crdt.PublicKey) {
 var grantable = []crdt.Role{crdt.RoleMember, crdt.RoleAdmin, crdt.RoleOwner}
 
 // FillPermits sets what self may do to member m, whose key is k, in the
-// community whose control state is st: CanRemove and Grantable.
+// community whose control state is st: CanRemove, Grantable and
+// CanMessage.
 func (m *Member) FillPermits(st *crdt.State, self, k crdt.PublicKey) {
 	m.CanRemove = st.Permits(self, crdt.Action{Kind: crdt.KindRemove, Member: k})
+	m.CanMessage = st.Permits(self, crdt.Action{Kind: crdt.KindGroupCreate, Policy: crdt.PolicyPrivate, With: []crdt.PublicKey{k}})
 	m.Grantable = nil
 	for _, r := range grantable {
 		if st.Permits(self, crdt.Action{Kind: crdt.KindRole, Member: k, Role: r}) {

@@ -90,11 +90,17 @@ type ProfileBody struct {
 }
 
 // GroupCreateBody creates a sub-group; its id is the op's id.
+//
+// With PolicyPrivate it starts a private conversation: Participants are
+// the members other than the author who are in it, fixed for good (1 for
+// a one-to-one, at most MaxPrivateOthers), as member keys sorted and
+// unique; Name may then be empty. Other policies have no Participants.
 type GroupCreateBody struct {
-	Name        string      `cbor:"1,keyasint"`
-	Description string      `cbor:"2,keyasint,omitempty"`
-	Policy      GroupPolicy `cbor:"3,keyasint,omitempty"`
-	Time        int64       `cbor:"4,keyasint,omitempty"`
+	Name         string      `cbor:"1,keyasint"`
+	Description  string      `cbor:"2,keyasint,omitempty"`
+	Policy       GroupPolicy `cbor:"3,keyasint,omitempty"`
+	Time         int64       `cbor:"4,keyasint,omitempty"`
+	Participants [][]byte    `cbor:"5,keyasint,omitempty"`
 }
 
 // MessageBody is a text message in a group.
@@ -283,11 +289,33 @@ func (b *JoinBody) check() error {
 func (b *ProfileBody) check() error { return checkName("display name", b.Name) }
 
 func (b *GroupCreateBody) check() error {
-	if err := checkName("group name", b.Name); err != nil {
-		return err
-	}
 	if !b.Policy.valid() {
 		return fmt.Errorf("unknown group policy %d", b.Policy)
+	}
+	if b.Policy != PolicyPrivate {
+		if len(b.Participants) > 0 {
+			return fmt.Errorf("only a private conversation names its participants")
+		}
+		if err := checkName("group name", b.Name); err != nil {
+			return err
+		}
+	} else {
+		if len(b.Participants) < 1 || len(b.Participants) > MaxPrivateOthers {
+			return fmt.Errorf("private conversation has %d other participants, want 1 to %d", len(b.Participants), MaxPrivateOthers)
+		}
+		for i, p := range b.Participants {
+			if err := checkID("participant", p); err != nil {
+				return err
+			}
+			if i > 0 && string(b.Participants[i-1]) >= string(p) {
+				return fmt.Errorf("participants must be sorted and unique")
+			}
+		}
+		if b.Name != "" {
+			if err := checkName("conversation name", b.Name); err != nil {
+				return err
+			}
+		}
 	}
 	return checkText("description", b.Description, MaxDescLen, false)
 }
@@ -325,9 +353,13 @@ const (
 	// PolicyEveryone: every community member is in the group (like the
 	// announcement group, but everyone may post).
 	PolicyEveryone GroupPolicy = 2
+	// PolicyPrivate: a private conversation. Its creator names the other
+	// participants in the create op; nobody joins later, participants may
+	// leave, and nobody moderates it (see State.CheckContent).
+	PolicyPrivate GroupPolicy = 3
 )
 
-func (p GroupPolicy) valid() bool { return p <= PolicyEveryone }
+func (p GroupPolicy) valid() bool { return p <= PolicyPrivate }
 
 // String names the policy as shown in JSON.
 func (p GroupPolicy) String() string {
@@ -338,6 +370,8 @@ func (p GroupPolicy) String() string {
 		return "approval"
 	case PolicyEveryone:
 		return "everyone"
+	case PolicyPrivate:
+		return "private"
 	}
 	return fmt.Sprintf("policy(%d)", uint8(p))
 }
@@ -372,6 +406,11 @@ type SettingsBody struct {
 	// shown what was said before they came. False by default: a new
 	// distributor reads the training and announcements already posted.
 	HideHistory bool `cbor:"6,keyasint,omitempty"`
+	// PrivateToAdminsOnly: members may start private conversations only
+	// with admins and owners, not with each other. False by default:
+	// sponsors coach their recruits one to one. Admins and owners may
+	// always start one with anyone.
+	PrivateToAdminsOnly bool `cbor:"7,keyasint,omitempty"`
 }
 
 // DeactivateBody makes the community read-only (owners).

@@ -44,7 +44,7 @@ func (b *GroupOrderBody) check() error {
 }
 
 // checkGroupOrder judges a group.order op: every group it names exists
-// and is not the announcement group.
+// and is neither the announcement group nor a private conversation.
 func (s *State) checkGroupOrder(b *GroupOrderBody) error {
 	for _, raw := range b.Groups {
 		g, ok := s.Groups[idOf(raw)]
@@ -53,6 +53,8 @@ func (s *State) checkGroupOrder(b *GroupOrderBody) error {
 			return invalid("group %x does not exist", raw[:4])
 		case g.Announcement:
 			return invalid("the announcement group always comes first")
+		case g.Private():
+			return invalid("a private conversation is not among the groups an admin orders")
 		}
 	}
 	return nil

@@ -50,6 +50,14 @@ const (
 	// demotion records as seen; every group it names has at least one, so
 	// it also bounds the groups it names.
 	MaxSeenHeads = 1024
+	// MaxPrivateOthers bounds the participants a private conversation's
+	// creator names besides itself: a private conversation holds at most
+	// 32 people.
+	MaxPrivateOthers = 31
+	// MaxPrivates bounds the private conversations of a community. They
+	// do not count towards MaxGroups, which bounds the groups everyone
+	// sees in the community's home.
+	MaxPrivates = 20000
 	// MaxPins bounds the pinned messages of one group.
 	MaxPins = 3
 	// MaxDetailsSize bounds an invite's sealed details, in bytes.
@@ -78,6 +86,6 @@ const (
 //     floor of 16 is above both).
 var decodeLimits = DecodeLimits{
 	MaxNested: 4,
-	MaxArray:  max(MaxParents, MaxDeps, MaxAddrs, MaxMentions, MaxOptions, MaxSeenHeads, MaxWraps, MaxGroups),
+	MaxArray:  max(MaxParents, MaxDeps, MaxAddrs, MaxMentions, MaxPrivateOthers, MaxOptions, MaxSeenHeads, MaxWraps, MaxGroups),
 	MaxMap:    10,
 }

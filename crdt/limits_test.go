@@ -33,6 +33,7 @@ var arrayCaps = map[string]int{
 	"MessageBody.Mentions": MaxMentions, "PollBody.Options": MaxOptions,
 	"RemoveBody.Seen": MaxSeenHeads, "RoleBody.Seen": MaxSeenHeads, "SeenLog.Heads": MaxParents,
 	"RekeyBody.Wraps": MaxWraps, "GroupOrderBody.Groups": MaxGroups,
+	"GroupCreateBody.Participants": MaxPrivateOthers,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies
@@ -137,6 +138,9 @@ func largest() map[string]struct {
 		"message": {KindMessage,
 			&MessageBody{Text: strings.Repeat("é", MaxTextLen/2), Time: 1, ReplyTo: key, Mentions: repeatID(MaxMentions, 1)},
 			&MessageBody{Text: "hi", Time: 1, Mentions: repeatID(MaxMentions+1, 1)}},
+		"private conversation": {KindGroupCreate,
+			&GroupCreateBody{Name: letters(MaxNameLen, "G"), Description: letters(MaxDescLen, "d"), Policy: PolicyPrivate, Time: 1, Participants: repeatID(MaxPrivateOthers, 1)},
+			&GroupCreateBody{Policy: PolicyPrivate, Time: 1, Participants: repeatID(MaxPrivateOthers+1, 1)}},
 		"poll": {KindPoll,
 			&PollBody{Question: letters(MaxDescLen, "q"), Options: options(MaxOptions), Multi: true, Closes: 1 << 40, Time: 1},
 			&PollBody{Question: "q", Options: options(MaxOptions + 1), Time: 1}},

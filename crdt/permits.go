@@ -1,8 +1,10 @@
 package crdt
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // Permission queries: crdt is the only judge of who may do what.
@@ -43,6 +45,11 @@ type Action struct {
 	Invite ID
 	// Policy is the policy group.create gives the new group.
 	Policy GroupPolicy
+	// With is who a private conversation (group.create with
+	// PolicyPrivate) is started with, besides the actor; empty asks about
+	// a member (not an admin) supposed for the query: "may this member
+	// message other members privately?".
+	With []PublicKey
 	// Approve: group.update approves a suggested group.
 	Approve bool
 	// Others: the content action (delete, pin, poll.close, edit,
@@ -94,7 +101,30 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 	case KindLeave:
 		return s, &LeaveBody{}, nil
 	case KindGroupCreate:
-		return s, &GroupCreateBody{Name: "?", Policy: a.Policy}, nil
+		if a.Policy != PolicyPrivate {
+			return s, &GroupCreateBody{Name: "?", Policy: a.Policy}, nil
+		}
+		with := a.With
+		if len(with) == 0 {
+			var k PublicKey
+			if k == actor {
+				k[0] = 1
+			}
+			h := *s
+			h.Members = maps.Clone(s.Members)
+			h.Members[k] = &Member{Key: k, Role: RoleMember}
+			s, with = &h, []PublicKey{k}
+		}
+		b := &GroupCreateBody{Policy: PolicyPrivate}
+		for _, k := range with {
+			b.Participants = append(b.Participants, slices.Clone(k[:]))
+		}
+		slices.SortFunc(b.Participants, bytes.Compare)
+		b.Participants = slices.CompactFunc(b.Participants, bytes.Equal)
+		if err := b.check(); err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		return s, b, nil
 	case KindSettings:
 		return s, &SettingsBody{Name: s.Name}, nil
 	case KindDeactivate:

@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"fmt"
 	"math/rand/v2"
@@ -58,13 +59,29 @@ func newJudgeWorld(t *testing.T, rng *rand.Rand, stats map[string]int) *judgeWor
 		return out
 	}
 	someone := func() testKey { ms := members(); return ms[rng.IntN(len(ms))] }
+	// The private conversations' choices draw on their own source, so
+	// the rest of the generator reaches what it reached before them.
+	prng := rand.New(rand.NewPCG(uint64(len(w.all)), 17))
+	anyone := func() testKey { ms := members(); return ms[prng.IntN(len(ms))] }
 	// Merge the heads, so the current state is what an op written now sees.
 	j.write(olivia, ZeroID, KindProfile, &ProfileBody{Name: "Olivia"})
 	j.write(olivia, ZeroID, KindProfile, &ProfileBody{Name: "Olivia O."})
 	// Groups: a member's (a suggestion unless members create groups), an
 	// approval group that some ask to join, maybe archived.
 	if rng.IntN(2) == 0 {
-		j.write(olivia, ZeroID, KindSettings, &SettingsBody{Name: "Glow Team", MembersCreateGroups: true})
+		j.write(olivia, ZeroID, KindSettings, &SettingsBody{Name: "Glow Team", MembersCreateGroups: true, PrivateToAdminsOnly: prng.IntN(2) == 0})
+	}
+	// A private conversation between two members, which one of them may
+	// have left (closing it).
+	if a, b := anyone(), anyone(); a.pub() != b.pub() {
+		dm, ok := j.write(a, ZeroID, KindGroupCreate, &GroupCreateBody{Policy: PolicyPrivate, Participants: [][]byte{b.pubBytes()}})
+		if ok {
+			stats["private"]++
+			if prng.IntN(3) == 0 {
+				j.write(b, ZeroID, KindGroupLeave, &GroupLeaveBody{Group: idb(dm.ID())})
+				stats["private closed"]++
+			}
+		}
 	}
 	j.write(someone(), ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Ideas", Policy: GroupPolicy(rng.IntN(3))})
 	appr, _ := j.write(olivia, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Leaders", Policy: PolicyApproval})
@@ -89,7 +106,7 @@ func newJudgeWorld(t *testing.T, rng *rand.Rand, stats map[string]int) *judgeWor
 	}
 	// Join requests, under the approval policy.
 	if rng.IntN(2) == 0 {
-		j.write(olivia, ZeroID, KindSettings, &SettingsBody{Name: "Glow Team", JoinPolicy: JoinByApproval, MembersCreateGroups: rng.IntN(2) == 0})
+		j.write(olivia, ZeroID, KindSettings, &SettingsBody{Name: "Glow Team", JoinPolicy: JoinByApproval, MembersCreateGroups: rng.IntN(2) == 0, PrivateToAdminsOnly: prng.IntN(2) == 0})
 		priv := ed25519.NewKeyFromSeed(append(make([]byte, 31), 0xee))
 		inv, _ := j.write(olivia, ZeroID, KindInvite, &InviteBody{Key: priv.Public().(ed25519.PublicKey), Role: RoleMember, Name: "G"})
 		for i := range 2 {
@@ -142,7 +159,8 @@ func TestPermitsAgreeWithTheJudge(t *testing.T) {
 	}
 	t.Logf("over %d seeds: %v", seeds, stats)
 	for _, k := range []string{"yes", "no", "requests", "group requests", "suggested", "archived", "co-owners", "deactivated",
-		"yes member.role", "yes member.remove", "yes pin", "yes delete others'", "no delete others'", "yes join.decide", "yes group.decide", "yes group.update approve"} {
+		"yes member.role", "yes member.remove", "yes pin", "yes delete others'", "no delete others'", "yes join.decide", "yes group.decide", "yes group.update approve",
+		"private", "private closed", "yes private", "no private"} {
 		if stats[k] == 0 {
 			t.Errorf("the generator never reached %q", k)
 		}
@@ -209,6 +227,10 @@ func (j *judgeWorld) compare(stats map[string]int) {
 			check("group.create", Action{Kind: KindGroupCreate, Policy: p}, ZeroID, &GroupCreateBody{Name: "New", Policy: p})
 		}
 		for _, m := range actors {
+			if m != actor {
+				check("private", Action{Kind: KindGroupCreate, Policy: PolicyPrivate, With: []PublicKey{m}}, ZeroID,
+					&GroupCreateBody{Policy: PolicyPrivate, Participants: [][]byte{slices.Clone(m[:])}})
+			}
 			check("member.remove", Action{Kind: KindRemove, Member: m}, ZeroID, &RemoveBody{Member: m[:]})
 			for _, r := range []Role{RoleMember, RoleAdmin, RoleOwner} {
 				check("member.role", Action{Kind: KindRole, Member: m, Role: r}, ZeroID, &RoleBody{Member: m[:], Role: r})
@@ -232,9 +254,9 @@ func (j *judgeWorld) compare(stats map[string]int) {
 			check("group.join", Action{Kind: KindGroupJoin, Group: gid}, ZeroID, &GroupJoinBody{Group: gb})
 			check("group.leave", Action{Kind: KindGroupLeave, Group: gid}, ZeroID, &GroupLeaveBody{Group: gb})
 			check("group.update", Action{Kind: KindGroupUpdate, Group: gid}, ZeroID,
-				&GroupUpdateBody{Group: gb, Name: g.Name, Description: g.Description, Policy: g.Policy, Archived: g.Archived})
+				&GroupUpdateBody{Group: gb, Name: cmp.Or(g.Name, "Private"), Description: g.Description, Policy: g.Policy, Archived: g.Archived})
 			check("group.update approve", Action{Kind: KindGroupUpdate, Group: gid, Approve: true}, ZeroID,
-				&GroupUpdateBody{Group: gb, Name: g.Name, Description: g.Description, Policy: g.Policy, Archived: g.Archived, Approve: true})
+				&GroupUpdateBody{Group: gb, Name: cmp.Or(g.Name, "Private"), Description: g.Description, Policy: g.Policy, Archived: g.Archived, Approve: true})
 			for r := range g.Requests {
 				a := Action{Kind: KindGroupDecide, Group: gid, Member: r}
 				check("group.decide", a, ZeroID, &GroupDecideBody{Group: gb, Member: r[:], Approve: true})

@@ -246,6 +246,15 @@ func (s *State) checkRekey(o *Op, b *RekeyBody, role Role) (Role, error) {
 		if !ok {
 			return RoleAdmin, invalid("rekey for unknown group %x", b.Log[:4])
 		}
+		if g.Private() {
+			// Only its participants hold a private conversation's keys,
+			// so only they renew them: an admin outside it must never
+			// make (and so know) its secret.
+			if role == RoleNone || !g.Has(o.Author) {
+				return RoleMember, unauthorized("only its participants renew a private conversation's keys")
+			}
+			return RoleMember, s.checkParts(o, b, log)
+		}
 		if role < RoleAdmin && g.Creator == o.Author && s.Current[log] == nil && role >= RoleMember {
 			return RoleMember, s.checkParts(o, b, log)
 		}
@@ -305,6 +314,19 @@ func (s *State) applyRekey(o *Op, b *RekeyBody) {
 		s.Current[log] = e
 		s.EpochOrder = append(s.EpochOrder, id)
 	}
+}
+
+// MayRotate reports whether member k may write a new epoch for log (the
+// zero id for the control log) now: admins for every log but private
+// conversations, which only their participants renew; a group's creator
+// for the group's first epoch.
+func (s *State) MayRotate(k PublicKey, log ID) bool {
+	b := &RekeyBody{Epoch: make([]byte, len(EpochID{})), Part: 1, Parts: 1}
+	if !log.IsZero() {
+		b.Log = log[:]
+	}
+	_, err := s.checkRekey(&Op{Community: s.Community, Author: k, Kind: KindRekey}, b, s.Role(k))
+	return err == nil
 }
 
 // Readers returns the members who may read log (the zero id for the

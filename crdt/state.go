@@ -43,7 +43,20 @@ type Group struct {
 	// contain every community member and keep this empty.
 	Members  map[PublicKey]ID
 	Requests map[PublicKey]*Request
+	// Participants, for a private conversation (PolicyPrivate), are
+	// everyone its creator put in it, the creator included, sorted; it
+	// never changes. Members holds those of them still in it.
+	Participants []PublicKey
 }
+
+// Private reports whether the group is a private conversation.
+func (g *Group) Private() bool { return g.Policy == PolicyPrivate }
+
+// Closed reports whether g is a private conversation that takes no new
+// content: fewer than two of its participants are still in it (in a
+// one-to-one, the other side was removed, left the community or left the
+// conversation). What was said stays readable.
+func (g *Group) Closed() bool { return g.Private() && len(g.Members) < 2 }
 
 // Everyone reports whether every community member is in the group.
 func (g *Group) Everyone() bool { return g.Announcement || g.Policy == PolicyEveryone }
@@ -183,11 +196,14 @@ type State struct {
 	JoinPolicy          JoinPolicy
 	MembersCreateGroups bool
 	HideHistory         bool // new members are not shown earlier messages (SettingsBody.HideHistory)
-	Deactivated         bool
-	Members             map[PublicKey]*Member
-	Requests            map[PublicKey]*Request
-	Groups              map[ID]*Group
-	Invites             map[ID]*Invite
+	PrivateToAdminsOnly bool // members start private conversations only with admins (SettingsBody.PrivateToAdminsOnly)
+	// Privates counts the private conversations in Groups.
+	Privates    int
+	Deactivated bool
+	Members     map[PublicKey]*Member
+	Requests    map[PublicKey]*Request
+	Groups      map[ID]*Group
+	Invites     map[ID]*Invite
 	// GroupOrder is the order of the last group.order replayed (see
 	// SortedGroups); it may name groups that no longer matter.
 	GroupOrder []ID
@@ -370,7 +386,10 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 	case *RekeyBody:
 		return s.checkRekey(o, b, role)
 	case *GroupCreateBody:
-		if len(s.Groups) >= MaxGroups {
+		if b.Policy == PolicyPrivate {
+			return s.checkPrivate(o, b, role)
+		}
+		if len(s.Groups)-s.Privates >= MaxGroups {
 			return RoleMember, invalid("the community already has %d groups", MaxGroups)
 		}
 		return need(RoleMember, "create groups")
@@ -432,6 +451,9 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		if !ok {
 			return RoleAdmin, invalid("group %x does not exist", b.Group[:4])
 		}
+		if g.Private() || b.Policy == PolicyPrivate {
+			return RoleAdmin, invalid("a private conversation is made by its creator and changed by nobody")
+		}
 		if g.Announcement && (b.Archived || b.Policy != PolicyOpen || b.Approve) {
 			return RoleAdmin, invalid("the announcement group can only be renamed and described")
 		}
@@ -451,6 +473,8 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 			return RoleMember, invalid("group %x does not exist", b.Group[:4])
 		case g.Everyone():
 			return RoleMember, invalid("every member is in group %q", g.Name)
+		case g.Private():
+			return RoleMember, invalid("nobody joins a private conversation; its creator chose who is in it")
 		case g.Archived || g.Suggested:
 			return RoleMember, invalid("group %q is not open for joining", g.Name)
 		case g.Has(o.Author):
@@ -552,6 +576,19 @@ func (s *State) mutate(o *Op, body any) {
 	case *GroupCreateBody:
 		g := &Group{ID: id, Name: b.Name, Description: b.Description, Policy: b.Policy, Creator: o.Author,
 			Members: map[PublicKey]ID{}, Requests: map[PublicKey]*Request{}}
+		if g.Private() {
+			g.Participants = append(g.Participants, o.Author)
+			for _, p := range b.Participants {
+				g.Participants = append(g.Participants, keyOf(p))
+			}
+			slices.SortFunc(g.Participants, func(a, b PublicKey) int { return slices.Compare(a[:], b[:]) })
+			for _, k := range g.Participants {
+				g.Members[k] = id
+			}
+			s.Groups[id] = g
+			s.Privates++
+			return // not an admin action: nothing for the audit log
+		}
 		g.Suggested = s.Suggests(o.Author)
 		if !g.Everyone() {
 			g.Members[o.Author] = id
@@ -562,6 +599,7 @@ func (s *State) mutate(o *Op, body any) {
 		}
 	case *SettingsBody:
 		s.Name, s.Description, s.JoinPolicy, s.MembersCreateGroups, s.HideHistory = b.Name, b.Description, b.JoinPolicy, b.MembersCreateGroups, b.HideHistory
+		s.PrivateToAdminsOnly = b.PrivateToAdminsOnly
 		audit(AuditEntry{Detail: fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), Name: b.Name, JoinPolicy: b.JoinPolicy, Time: b.Time})
 	case *DeactivateBody:
 		s.Deactivated = true
@@ -645,6 +683,60 @@ func (s *State) mutate(o *Op, body any) {
 	}
 }
 
+// checkPrivate judges the creation of a private conversation by o's
+// author, whose role is role. Any member may start one with other members
+// unless the settings say members may message only admins
+// (PrivateToAdminsOnly); admins and owners may always, and a member may
+// always start one whose other participants are all admins or owners.
+func (s *State) checkPrivate(o *Op, b *GroupCreateBody, role Role) (Role, error) {
+	if role == RoleNone {
+		return RoleMember, unauthorized("not a member may not start private conversations")
+	}
+	if s.Privates >= MaxPrivates {
+		return RoleMember, invalid("the community already has %d private conversations", MaxPrivates)
+	}
+	need := RoleMember
+	for _, p := range b.Participants {
+		k := keyOf(p)
+		r := s.Role(k)
+		switch {
+		case k == o.Author:
+			return RoleMember, invalid("the creator of a private conversation is in it already; name only the others")
+		case r == RoleNone:
+			return RoleMember, invalid("%x is not a member", p[:4])
+		case r < RoleAdmin && s.PrivateToAdminsOnly:
+			need = RoleAdmin
+		}
+	}
+	if role < need {
+		return need, fmt.Errorf("%w: %w", ErrPrivateRestricted, ErrUnauthorized)
+	}
+	return need, nil
+}
+
+// ErrPrivateRestricted: the community's settings let members start private
+// conversations only with admins and owners (it wraps ErrUnauthorized in
+// a verdict).
+var ErrPrivateRestricted = errors.New("members of this community may not message each other privately")
+
+// checkPrivateContent judges content op o in private conversation g: a
+// closed conversation takes nothing more, and nobody moderates one —
+// participants act on their own messages and polls only, and nobody pins.
+func checkPrivateContent(o *Op, g *Group, targetOp *Op) error {
+	if g.Closed() {
+		return invalid("the private conversation is closed: the other side is no longer in it")
+	}
+	switch o.Kind {
+	case KindPin:
+		return unauthorized("nobody pins messages in a private conversation")
+	case KindDelete, KindPollClose:
+		if targetOp != nil && targetOp.Author != o.Author {
+			return unauthorized("nobody may %s in a private conversation", contentVerb(o.Kind, false))
+		}
+	}
+	return nil
+}
+
 func (s *State) removeMember(k PublicKey) {
 	delete(s.Members, k)
 	delete(s.Requests, k)
@@ -675,6 +767,11 @@ func (s *State) CheckContent(o *Op, body any, targetOp *Op, target any) (Role, e
 	}
 	if g.Archived || g.Suggested {
 		return RoleMember, invalid("group %q is read-only", g.Name)
+	}
+	if g.Private() {
+		if err := checkPrivateContent(o, g, targetOp); err != nil {
+			return RoleMember, err
+		}
 	}
 	need := contentNeed(o, body, g.Announcement, targetOp)
 	if role < need {

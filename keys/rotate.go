@@ -248,7 +248,7 @@ func inProgress(st *crdt.State, log crdt.ID) bool {
 }
 
 // AdminTurn is self's place in the deterministic order in which admins
-// renew log's epoch e (the group's creator first for a group with no
+// (for a private conversation: its participants) renew log's epoch e (the group's creator first for a group with no
 // epoch), or -1 if self may not. Each waits turn×HealStep for those before
 // it, so the first online admin does it and concurrent rotations are rare.
 func AdminTurn(st *crdt.State, log crdt.ID, e *crdt.Epoch, self crdt.PublicKey) int {
@@ -256,9 +256,12 @@ func AdminTurn(st *crdt.State, log crdt.ID, e *crdt.Epoch, self crdt.PublicKey) 
 	if e != nil {
 		seed = e.ID[:]
 	}
+	// A private conversation's keys are renewed by its participants, admins
+	// or not (crdt lets nobody else); other logs by the admins who read them.
+	private := st.Groups[log] != nil && st.Groups[log].Private()
 	var admins []crdt.PublicKey
 	for k, m := range st.Members {
-		if m.Role >= crdt.RoleAdmin && st.MayRead(k, log) {
+		if st.MayRead(k, log) && (private && st.MayRotate(k, log) || !private && m.Role >= crdt.RoleAdmin) {
 			admins = append(admins, k)
 		}
 	}

@@ -19,7 +19,7 @@ import (
 var fakeRoles = map[string]crdt.Role{"member": crdt.RoleMember, "admin": crdt.RoleAdmin, "owner": crdt.RoleOwner}
 
 // fakePolicies are crdt's group policies by the names the API uses.
-var fakePolicies = map[string]crdt.GroupPolicy{"open": crdt.PolicyOpen, "approval": crdt.PolicyApproval, "everyone": crdt.PolicyEveryone}
+var fakePolicies = map[string]crdt.GroupPolicy{"open": crdt.PolicyOpen, "approval": crdt.PolicyApproval, "everyone": crdt.PolicyEveryone, "private": crdt.PolicyPrivate}
 
 // fakeKey is the key that stands for a fake peer id.
 func fakeKey(peerID string) crdt.PublicKey { return sha256.Sum256([]byte(peerID)) }
@@ -33,7 +33,8 @@ func (f *fakeBackend) state(c *fakeCommunity) *crdt.State {
 	st := &crdt.State{
 		Community: c.info.ID, Name: c.settings.Name, Description: c.settings.Description,
 		MembersCreateGroups: c.settings.MembersCreateGroups, HideHistory: c.settings.HideHistory, Deactivated: c.settings.Deactivated,
-		Members: map[crdt.PublicKey]*crdt.Member{}, Requests: map[crdt.PublicKey]*crdt.Request{},
+		PrivateToAdminsOnly: c.settings.PrivateToAdminsOnly,
+		Members:             map[crdt.PublicKey]*crdt.Member{}, Requests: map[crdt.PublicKey]*crdt.Request{},
 		Groups: map[crdt.ID]*crdt.Group{}, Invites: map[crdt.ID]*crdt.Invite{},
 	}
 	if c.settings.JoinPolicy == "approval" {
@@ -72,6 +73,12 @@ func (f *fakeBackend) state(c *fakeCommunity) *crdt.State {
 			for _, p := range g.members {
 				cg.Members[fakeKey(p)] = crdt.ID{}
 			}
+		}
+		for _, p := range g.participants {
+			cg.Participants = append(cg.Participants, fakeKey(p))
+		}
+		if cg.Private() {
+			st.Privates++
 		}
 		for _, r := range g.requests {
 			k := fakeKey(r.PeerID)

@@ -58,7 +58,11 @@ type fakeGroup struct {
 	readOthers int
 	requests   []api.JoinRequest
 	members    []string // peer ids; nil means every member
-	pins       []crdt.ID
+	// participants are everyone a private conversation (Kind
+	// GroupPrivate) was started with, the local member included; members
+	// those of them still in it.
+	participants []string
+	pins         []crdt.ID
 }
 
 func newFake() *fakeBackend {
@@ -306,7 +310,9 @@ func (f *fakeBackend) Groups(cid crdt.ID) ([]api.Group, error) {
 	}
 	var out []api.Group
 	for _, g := range c.groups {
-		out = append(out, f.groupInfo(c, g))
+		if g.info.Kind != api.GroupPrivate { // listed by Privates
+			out = append(out, f.groupInfo(c, g))
+		}
 	}
 	slices.SortStableFunc(out[1:], func(a, b api.Group) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
 	sortByOrder(out[1:], c.order)

@@ -202,7 +202,7 @@ func (d *Directory) memberList(raw []listed) []api.Member {
 	out := make([]api.Member, 0, len(raw))
 	for i, l := range raw {
 		out = append(out, api.Member{PeerID: d.views.names.PeerID(l.m.Key), Name: l.name, Role: l.m.Role.String(), SafetyNumber: safety[i],
-			Online: d.presence.Online(l.m.Key), CanRemove: l.may.CanRemove, Grantable: l.may.Grantable})
+			Online: d.presence.Online(l.m.Key), CanRemove: l.may.CanRemove, Grantable: l.may.Grantable, CanMessage: l.may.CanMessage})
 	}
 	return out
 }

@@ -25,6 +25,7 @@ var adminCommands = []command{
 		fs.StringVar(&o.joinPolicy, "join-policy", "", "link (an invite makes you a member) or approval (an admin decides)")
 		fs.StringVar(&o.membersCreate, "members-create-groups", "", "yes: members create groups; no: they suggest them")
 		fs.StringVar(&o.history, "history", "", "yes: new members read earlier messages; no: only from when they join")
+		fs.StringVar(&o.memberDMs, "member-dms", "", "yes: members message each other privately; no: only admins and owners (admins message anyone)")
 	}, cmdSettings},
 	{"requests", "list who asks to join the community (or, with --group, a group)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
@@ -207,7 +208,11 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		if s.HideHistory {
 			history = "new members see messages from when they join"
 		}
-		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\nhistory:\t%s\n", s.Name, s.Description, s.JoinPolicy, groups, history)
+		dms := "members message each other privately"
+		if s.PrivateToAdminsOnly {
+			dms = "members message only admins and owners privately"
+		}
+		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\nhistory:\t%s\nprivate messages:\t%s\n", s.Name, s.Description, s.JoinPolicy, groups, history, dms)
 		if s.Deactivated {
 			fmt.Fprintln(w, "deactivated:\tyes (read-only)")
 		}
@@ -225,12 +230,12 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		}
 		s.JoinPolicy, changed = o.joinPolicy, true
 	}
-	showHistory := !s.HideHistory
-	for flag, dst := range map[string]*bool{"members-create-groups": &s.MembersCreateGroups, "history": &showHistory} {
+	showHistory, memberDMs := !s.HideHistory, !s.PrivateToAdminsOnly
+	for flag, dst := range map[string]*bool{"members-create-groups": &s.MembersCreateGroups, "history": &showHistory, "member-dms": &memberDMs} {
 		if !o.set[flag] {
 			continue
 		}
-		v := map[string]string{"members-create-groups": o.membersCreate, "history": o.history}[flag]
+		v := map[string]string{"members-create-groups": o.membersCreate, "history": o.history, "member-dms": o.memberDMs}[flag]
 		switch v {
 		case "yes", "true":
 			*dst = true
@@ -241,7 +246,7 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		}
 		changed = true
 	}
-	s.HideHistory = !showHistory
+	s.HideHistory, s.PrivateToAdminsOnly = !showHistory, !memberDMs
 	if !changed {
 		return output(o, s, show)
 	}

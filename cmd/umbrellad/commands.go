@@ -61,7 +61,8 @@ type opts struct {
 	json, noMDNS, multi, remove, noListen               bool
 	reachability, passFile, oldPassFile, keySuite       string
 	linkFile                                            string
-	listen, options, relays, groups                     multiFlag
+	listen, options, relays, groups, members            multiFlag
+	memberDMs                                           string
 	choices                                             intsFlag
 	stdout, stderr                                      io.Writer
 }
@@ -174,7 +175,9 @@ var commands = []command{
 	{"audit", "list the admin actions taken in a community", communityFlag, cmdAudit},
 }
 
-func init() { commands = append(append(commands, adminCommands...), demoCommand) }
+func init() {
+	commands = append(append(append(commands, adminCommands...), dmCommands...), demoCommand)
+}
 
 func messageFlags(fs *flag.FlagSet, o *opts) {
 	groupFlags(fs, o)

@@ -59,8 +59,9 @@ type args struct {
 	Group       crdt.ID   `json:"group,omitzero"`
 	Text        string    `json:"text,omitempty"`
 	Link        string    `json:"link,omitempty"`
-	Member      string    `json:"member,omitempty"` // peer id
-	Message     crdt.ID   `json:"message,omitzero"` // a message or poll id
+	Member      string    `json:"member,omitempty"`  // peer id
+	Members     []string  `json:"members,omitempty"` // peer ids: dm.open
+	Message     crdt.ID   `json:"message,omitzero"`  // a message or poll id
 	Emoji       string    `json:"emoji,omitempty"`
 	On          bool      `json:"on,omitempty"`
 	Question    string    `json:"question,omitempty"`
@@ -338,6 +339,7 @@ func methods(n api.API) map[string]func(context.Context, args) (any, error) {
 func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	ms := methods(n)
 	maps.Copy(ms, ruleMethods(n))
+	maps.Copy(ms, dmMethods(n))
 	maps.Copy(ms, adminMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
