@@ -15,6 +15,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/store"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
 // TestJoinProgress: a join reports its stages in order — checking the
@@ -151,7 +152,7 @@ func TestJoinRefusalReasons(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv, err := join.Read(revoked)
+		inv, err := readLink(t, a, revoked)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +199,7 @@ func TestJoinResumes(t *testing.T) {
 			t.Helper()
 			home := t.TempDir()
 			n := sn.start(home, name, st)
-			inv, err := join.Read(link)
+			inv, err := readLink(t, a, link)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -349,7 +350,7 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inv, err := join.Read(l)
+			inv, err := readLink(t, n, l)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -387,7 +388,7 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 		if !errors.Is(err, api.ErrJoinRefused) || !errors.Is(err, api.ErrInviteLapsed) || !strings.Contains(err.Error(), "no longer an admin") {
 			t.Fatalf("join at the removed admin's node: %v, want refused as lapsed", err)
 		}
-		inv, err := join.Read(fLink)
+		inv, err := readLink(t, a, fLink)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -469,4 +470,19 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 			t.Fatal("the fallen newcomer reads what was posted after")
 		}
 	})
+}
+
+// readLink reads a short link whose invite n holds, looking it up in n's
+// replica as a peer the link names would.
+func readLink(t *testing.T, n *testNode, link string) (*join.Invite, error) {
+	t.Helper()
+	l, err := join.ParseShortLink(link)
+	if err != nil {
+		return nil, err
+	}
+	resp := n.proto.x.AnswerLookup(t.Context(), &wire.JoinRequest{Lookup: l.InviteKey()})
+	if resp.Error != "" {
+		return nil, errors.New(resp.Error)
+	}
+	return join.FromLink(identity.InviteLink{Capability: resp.Invite, Secret: l.Secret})
 }

@@ -6,10 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
@@ -192,4 +194,58 @@ func readAddr(b []byte) (ma.Multiaddr, []byte, error) {
 		return nil, nil, err
 	}
 	return a, b, nil
+}
+
+// NewShortLink makes the short link of the invite whose seed is secret,
+// naming the inviter by at most two of its addresses (the best of each IP
+// family) and at most one other peer (a member or relay, in the order
+// given, that has an address) by its best address.
+func NewShortLink(secret []byte, inviter peer.AddrInfo, others ...peer.AddrInfo) ShortLink {
+	l := ShortLink{Secret: secret, Peers: []peer.AddrInfo{{ID: inviter.ID, Addrs: bestAddrs(inviter.Addrs, 2)}}}
+	for _, o := range others {
+		if o.ID != inviter.ID && len(o.Addrs) > 0 {
+			l.Peers = append(l.Peers, peer.AddrInfo{ID: o.ID, Addrs: bestAddrs(o.Addrs, 1)})
+			break
+		}
+	}
+	return l
+}
+
+// bestAddrs picks up to n of addrs, the best first, each of another IP
+// family while there are: reachable addresses before loopback, direct
+// ones before relayed, QUIC before the rest.
+func bestAddrs(addrs []ma.Multiaddr, n int) []ma.Multiaddr {
+	score := func(a ma.Multiaddr) int {
+		s := 0
+		if !manet.IsIPLoopback(a) {
+			s += 4
+		}
+		if _, err := a.ValueForProtocol(ma.P_CIRCUIT); err != nil {
+			s += 8
+		}
+		if _, err := a.ValueForProtocol(ma.P_QUIC_V1); err == nil {
+			s += 2
+		}
+		return s
+	}
+	family := func(a ma.Multiaddr) int {
+		if len(a) == 0 {
+			return 0
+		}
+		return a[0].Code()
+	}
+	sorted := slices.Clone(addrs)
+	slices.SortStableFunc(sorted, func(a, b ma.Multiaddr) int { return score(b) - score(a) })
+	var out []ma.Multiaddr
+	for _, a := range sorted {
+		if len(out) < n && !slices.ContainsFunc(out, func(o ma.Multiaddr) bool { return family(o) == family(a) }) {
+			out = append(out, a)
+		}
+	}
+	for _, a := range sorted {
+		if len(out) < n && !slices.ContainsFunc(out, a.Equal) {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -128,3 +128,33 @@ func FuzzParseShortLink(f *testing.F) {
 		}
 	})
 }
+
+// TestNewShortLinkPicksAddresses: the inviter is named by its best IPv4
+// and IPv6 addresses (reachable, direct, QUIC), the next peer with an
+// address by its best one.
+func TestNewShortLinkPicksAddresses(t *testing.T) {
+	inviter := peer.AddrInfo{ID: newKey(3).peer(t), Addrs: []ma.Multiaddr{
+		ma.StringCast("/ip4/127.0.0.1/udp/4001/quic-v1"),
+		ma.StringCast("/ip4/192.168.1.20/tcp/4001"),
+		ma.StringCast("/ip6/::1/udp/4001/quic-v1"),
+		ma.StringCast("/ip4/192.168.1.20/udp/4001/quic-v1"),
+		ma.StringCast("/ip6/2001:db8::20/udp/4001/quic-v1"),
+	}}
+	relay := peer.AddrInfo{ID: newKey(4).peer(t), Addrs: []ma.Multiaddr{
+		ma.StringCast("/ip4/198.51.100.7/tcp/4001"),
+		ma.StringCast("/ip4/198.51.100.7/udp/4001/quic-v1"),
+	}}
+	l := NewShortLink(bytes.Repeat([]byte{1}, 32), inviter, peer.AddrInfo{ID: newKey(5).peer(t)}, relay)
+	want := []peer.AddrInfo{
+		{ID: inviter.ID, Addrs: []ma.Multiaddr{inviter.Addrs[3], inviter.Addrs[4]}},
+		{ID: relay.ID, Addrs: []ma.Multiaddr{relay.Addrs[1]}},
+	}
+	if len(l.Peers) != len(want) {
+		t.Fatalf("peers %v, want %v", l.Peers, want)
+	}
+	for i := range want {
+		if l.Peers[i].ID != want[i].ID || !slices.EqualFunc(l.Peers[i].Addrs, want[i].Addrs, ma.Multiaddr.Equal) {
+			t.Errorf("peer %d: %v, want %v", i, l.Peers[i], want[i])
+		}
+	}
+}
