@@ -486,3 +486,42 @@ func readLink(t *testing.T, n *testNode, link string) (*join.Invite, error) {
 	}
 	return join.FromLink(identity.InviteLink{Capability: resp.Invite, Secret: l.Secret})
 }
+
+// TestShortLinkInviterDown: a short link names its inviter and another
+// member; with the inviter's node closed, a newcomer still reads who
+// invited it and joins through the other member.
+func TestShortLinkInviterDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, c, comm := ownerAndMember(t)
+		defer b.Close()
+		defer c.Close()
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(link) > 200 {
+			t.Errorf("the link is %d characters: %s", len(link), link)
+		}
+		l, err := join.ParseShortLink(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Peers) != 2 || l.Peers[0].ID != a.host.ID() || l.Peers[1].ID != b.host.ID() {
+			t.Fatalf("the link names %v, want Olivia's node then Ben's", l.Peers)
+		}
+		waitFor(t, b.Node, "Ben to hold the invite", func() bool {
+			_, err := readLink(t, b, link)
+			return err == nil
+		})
+		a.Close()
+		inv, err := c.ParseInvite(link)
+		if err != nil || inv.Name != comm.Name || inv.Inviter != a.Self().Name || inv.Community != comm.ID {
+			t.Fatalf("parse with the inviter down: %+v, %v", inv, err)
+		}
+		got, err := c.Join(ctx, link)
+		if err != nil || got.Role != crdt.RoleMember.String() {
+			t.Fatalf("join with the inviter down: %+v, %v", got, err)
+		}
+	})
+}
