@@ -32,6 +32,9 @@ type fakeBackend struct {
 	joinAsks bool
 	// joinName is the community invite links join; "" means "Joined Team".
 	joinName string
+	// inviter and joinDesc are what short links say of who invited and
+	// of the community.
+	inviter, joinDesc string
 	clock    time.Time
 	status   api.Status
 	// fail makes the named method return the error once.
@@ -636,8 +639,15 @@ func (f *fakeBackend) RevokeInvite(_ context.Context, cid, id crdt.ID) error {
 	})
 }
 
-// ParseInvite reads any umbrella://join/ link as an invite to joinName.
+// ParseInvite reads any umbrella://join/ link as an invite to joinName,
+// and any short umbrella://j/ link as one made by inviter.
 func (f *fakeBackend) ParseInvite(link string) (*api.Invite, error) {
+	if strings.HasPrefix(link, "umbrella://j/") {
+		f.mu.Lock()
+		inviter, desc := f.inviter, f.joinDesc
+		f.mu.Unlock()
+		return &api.Invite{Community: crdt.ID{0xee}, Name: f.inviteName(), Inviter: inviter, Description: desc}, nil
+	}
 	if !strings.HasPrefix(link, "umbrella://join/") {
 		return nil, fmt.Errorf("%w: it must start with umbrella://join/", errBadLinkForTest)
 	}

@@ -166,17 +166,37 @@ func (a *App) showJoinInvite(link string, inv *api.Invite) {
 	}
 	d := a.newDialog("Join "+name+"?", nil)
 	r := a.newJoinRun(d, func() string { return link }, func(bool) {})
-	question := widget.NewRichText(
-		&widget.TextSegment{Text: "Join ", Style: widget.RichTextStyleInline},
-		&widget.TextSegment{Text: name, Style: widget.RichTextStyleStrong},
-		&widget.TextSegment{Text: "?", Style: widget.RichTextStyleInline},
-	)
+	question := widget.NewRichText(joinQuestion(name, inv.Inviter)...)
 	question.Wrapping = fyne.TextWrapWord
-	// The link carries its maker's key, not their name: a key fragment
-	// would mean nothing to a newcomer, so it is not shown.
-	note := widget.NewLabel("You were invited with a link one of its admins made. Joining shares your name with the community.")
+	parts := []fyne.CanvasObject{question}
+	if desc := strings.TrimSpace(inv.Description); desc != "" {
+		about := widget.NewLabel(desc)
+		about.Wrapping = fyne.TextWrapWord
+		parts = append(parts, about)
+	}
+	// An older link carries its maker's key, not their name: a key
+	// fragment would mean nothing to a newcomer, so it is not shown.
+	text := "You were invited with a link one of its admins made. Joining shares your name with the community."
+	if inv.Inviter != "" {
+		text = "Joining shares your name with the community."
+	}
+	note := widget.NewLabel(text)
 	note.Wrapping = fyne.TextWrapWord
-	d.setContent(container.NewVBox(question, note, r.progress, r.status, d.errLabel), r.cancel, r.join)
+	parts = append(parts, note, r.progress, r.status, d.errLabel)
+	d.setContent(container.NewVBox(parts...), r.cancel, r.join)
 	d.show()
 	a.focus(r.join)
+}
+
+// joinQuestion is "Join <name>?", or "Join <name>, invited by <inviter>?"
+// when the link names who made it, with the community's name in bold.
+func joinQuestion(name, inviter string) []widget.RichTextSegment {
+	segs := []widget.RichTextSegment{
+		&widget.TextSegment{Text: "Join ", Style: widget.RichTextStyleInline},
+		&widget.TextSegment{Text: name, Style: widget.RichTextStyleStrong},
+	}
+	if inviter != "" {
+		segs = append(segs, &widget.TextSegment{Text: ", invited by " + inviter, Style: widget.RichTextStyleInline})
+	}
+	return append(segs, &widget.TextSegment{Text: "?", Style: widget.RichTextStyleInline})
 }

@@ -287,3 +287,22 @@ func TestJoinShowsProgress(t *testing.T) {
 		t.Fatalf("a cancelled join left %q", h.dialogText())
 	}
 }
+
+// TestOpenShortLinkNamesInviter: a link that names who made it asks "Join
+// Glow Team, invited by Olivia Reyes?" and shows the community's
+// description.
+func TestOpenShortLinkNamesInviter(t *testing.T) {
+	f := newFake()
+	f.joinName, f.inviter, f.joinDesc = "Glow Team", "Olivia Reyes", "Weekly goals, training and wins."
+	h := newHarness(t, f)
+	h.a.OpenLink("umbrella://j/QQQQ")
+	h.drain()
+	d := h.a.lastDialog
+	got := h.dialogText()
+	if !d.open || !strings.Contains(got, "Join Glow Team, invited by Olivia Reyes?") || !strings.Contains(got, "Weekly goals, training and wins.") {
+		t.Fatalf("opening a short link shows %q", got)
+	}
+	if strings.Contains(got, "one of its admins made") {
+		t.Fatalf("a link that names its maker still speaks of an admin: %q", got)
+	}
+}
