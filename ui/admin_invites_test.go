@@ -63,7 +63,7 @@ func TestInviteCreateCopyAndQR(t *testing.T) {
 		t.Fatalf("rows %q", rows)
 	}
 	link := v.link.Text
-	if !v.result.Visible() || !strings.HasPrefix(link, "umbrella://join/") || h.a.lastDialog.linkField.Text != link {
+	if !v.result.Visible() || !strings.HasPrefix(link, "umbrella://j/") || h.a.lastDialog.linkField.Text != link {
 		t.Fatalf("link shown %q (visible %v)", link, v.result.Visible())
 	}
 	if got := v.resultHint.Text; !strings.Contains(got, "until Nov 26, 09:30, for up to 3 people") {
@@ -85,6 +85,9 @@ func TestInviteCreateCopyAndQR(t *testing.T) {
 	q, err := qrcode.New(link, qrLevel)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if q.Level != qrcode.Medium || q.VersionNumber > 10 {
+		t.Fatalf("a short link's QR code is version %d at level %v, want at most 10 at M", q.VersionNumber, q.Level)
 	}
 	bm := q.Bitmap()
 	if got := v.qrImg.Bounds().Dx(); got != len(bm) {

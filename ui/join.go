@@ -139,7 +139,7 @@ func (a *App) showJoin(link string) {
 	entry := newKeyEntry(a)
 	entry.MultiLine = true
 	entry.Wrapping = fyne.TextWrapBreak
-	entry.SetPlaceHolder("Paste the invite link you received (umbrella://join/…)")
+	entry.SetPlaceHolder("Paste the invite link you received (umbrella://j/…)")
 	entry.SetMinRowsVisible(4)
 	entry.SetText(link)
 	r := a.newJoinRun(d, func() string { return entry.Text }, func(lock bool) {
