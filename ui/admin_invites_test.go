@@ -232,3 +232,32 @@ func TestInviteMemberIsToldWhomToAsk(t *testing.T) {
 		t.Fatalf("a member is told %q", got)
 	}
 }
+
+// TestInviteLinkReadyOnReopen: the link made last is ready, with its QR
+// code, when the invite manager opens again, one tap from the clipboard;
+// once revoked it is not shown again.
+func TestInviteLinkReadyOnReopen(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.inviteDialog(c.ID)
+	h.createInvite(v, "1 day", "3")
+	link, allows := v.link.Text, v.resultHint.Text
+	v.d.hide()
+
+	v = h.inviteDialog(c.ID)
+	if !v.result.Visible() || v.link.Text != link || v.qr == nil || v.resultHint.Text != allows || h.w.Canvas().Focused() != v.copyBtn {
+		t.Fatalf("reopened: result shown %v, link %q (want %q), QR %v, hint %q", v.result.Visible(), v.link.Text, link, v.qr != nil, v.resultHint.Text)
+	}
+	if n := len(h.f.invitesOf(c.ID)); n != 1 {
+		t.Fatalf("reopening made a link: %d invites", n)
+	}
+	test.Tap(v.copyBtn)
+	if got := h.a.clipboard().Content(); got != link {
+		t.Fatalf("clipboard %q, want %q", got, link)
+	}
+	test.Tap(v.rows[0].revoke)
+	h.confirm(h.a.lastDialog)
+	v.d.hide()
+	if v = h.inviteDialog(c.ID); v.result.Visible() {
+		t.Fatal("a revoked link is shown ready")
+	}
+}

@@ -35,8 +35,8 @@ type fakeBackend struct {
 	// inviter and joinDesc are what short links say of who invited and
 	// of the community.
 	inviter, joinDesc string
-	clock    time.Time
-	status   api.Status
+	clock             time.Time
+	status            api.Status
 	// fail makes the named method return the error once.
 	fail map[string]error
 	// calls counts calls per method name.
