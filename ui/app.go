@@ -142,20 +142,7 @@ func (a *App) OpenLink(link string) {
 		a.showJoin("")
 		return
 	}
-	// A short link is read by asking the peers it names: off the UI
-	// goroutine.
-	var inv *api.Invite
-	a.background(func() (err error) {
-		inv, err = a.b.ParseInvite(link)
-		return err
-	}, func(err error) {
-		if err != nil {
-			a.showJoin(link)
-			a.lastDialog.fail("Could not join", err)
-			return
-		}
-		a.showJoinInvite(link, inv)
-	})
+	a.openInvite(link)
 }
 
 // listen forwards backend events to the UI goroutine. Events that arrive

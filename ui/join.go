@@ -157,6 +157,36 @@ func (a *App) showJoin(link string) {
 	a.focus(entry)
 }
 
+// openInvite reads link off the UI goroutine (a short link is read by
+// asking the peers it names, which takes a moment or, when they are
+// offline, a while), saying so, then asks whether to join; a link that
+// does not read shows the join dialog with the link and what is wrong.
+func (a *App) openInvite(link string) {
+	d := a.newDialog("Opening the invite…", nil)
+	bar := widget.NewProgressBarInfinite()
+	cancel := widget.NewButton("Cancel", d.hide)
+	d.cancel = cancel
+	d.setContent(container.NewVBox(wrapped("Fetching the invite from the people its link names…"), bar), cancel)
+	d.show()
+	var inv *api.Invite
+	a.background(func() (err error) {
+		inv, err = a.b.ParseInvite(link)
+		return err
+	}, func(err error) {
+		bar.Stop()
+		if !d.open {
+			return // cancelled
+		}
+		d.hide()
+		if err != nil {
+			a.showJoin(link)
+			a.lastDialog.fail("Could not join", err)
+			return
+		}
+		a.showJoinInvite(link, inv)
+	})
+}
+
 // showJoinInvite asks whether to join the community inv (read from link)
 // names, and joins on Join.
 func (a *App) showJoinInvite(link string, inv *api.Invite) {

@@ -306,3 +306,32 @@ func TestOpenShortLinkNamesInviter(t *testing.T) {
 		t.Fatalf("a link that names its maker still speaks of an admin: %q", got)
 	}
 }
+
+// TestOpenLinkSaysItIsReading: while the link is read (a short link is
+// fetched from the peers it names) a dialog says so; cancelling it asks
+// nothing once the invite arrives.
+func TestOpenLinkSaysItIsReading(t *testing.T) {
+	f := newFake()
+	f.joinName, f.inviter = "Glow Team", "Olivia Reyes"
+	h := newHarness(t, f)
+	var work []func()
+	h.a.spawn = func(fn func()) { work = append(work, fn) }
+	h.a.OpenLink("umbrella://j/QQQQ")
+	d := h.a.lastDialog
+	if !d.open || d.title != "Opening the invite…" || !strings.Contains(h.dialogText(), "Fetching the invite") || len(work) != 1 {
+		t.Fatalf("while reading: open %v, %q, %q", d.open, d.title, h.dialogText())
+	}
+	work[0]()
+	if q := h.a.lastDialog; d.open || !q.open || !strings.Contains(h.dialogText(), "Join Glow Team, invited by Olivia Reyes?") {
+		t.Fatalf("after reading: reading dialog open %v, %q", d.open, h.dialogText())
+	}
+	h.a.lastDialog.hide()
+
+	h.a.OpenLink("umbrella://j/QQQQ")
+	d = h.a.lastDialog
+	test.Tap(d.cancel)
+	work[1]()
+	if h.a.lastDialog != d || len(h.a.dialogs) != 0 {
+		t.Fatalf("a cancelled read asks %q", h.dialogText())
+	}
+}
