@@ -289,9 +289,10 @@ func TestJoinErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A short link flipped in its secret names an invite no one knows.
+		// A short link flipped in its middle (a peer or an address) fails
+		// its check.
 		flipped := []byte(link)
-		mid := len(join.ShortPrefix) + 10
+		mid := len(join.ShortPrefix) + (len(link)-len(join.ShortPrefix))/2
 		if flipped[mid] == 'A' {
 			flipped[mid] = 'B'
 		} else {

@@ -3,6 +3,7 @@ package join
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -28,10 +29,12 @@ const ShortPrefix = "umbrella://j/"
 //
 // Its payload, in base64url without padding, is the 32-byte secret and
 // then, for each peer, its 32-byte Ed25519 key, a count of addresses and
-// the addresses. An address is a tag byte and its bytes: tag 4 is
-// /ip4/A/udp/P/quic-v1 (4 bytes of address, 2 of port), tag 6 the same
-// over IPv6 (16 and 2), and tag 0 any other binary multiaddr, after its
-// length as a uvarint. Addresses never repeat the /p2p/ part: the key
+// the addresses, and last a 2-byte check (the start of the SHA-256 of the
+// rest) so that a link damaged in copying says so rather than sending its
+// joiner to a wrong address. An address is a tag byte and its bytes: tag
+// 4 is /ip4/A/udp/P/quic-v1 (4 bytes of address, 2 of port), tag 6 the
+// same over IPv6 (16 and 2), and tag 0 any other binary multiaddr, after
+// its length as a uvarint. Addresses never repeat the /p2p/ part: the key
 // names the peer.
 type ShortLink struct {
 	Secret []byte // 32-byte Ed25519 seed of the invite key
@@ -85,6 +88,7 @@ func (l ShortLink) String() (string, error) {
 			b = appendAddr(b, a.Bytes())
 		}
 	}
+	b = append(b, shortCheck(b)...)
 	s := ShortPrefix + base64.RawURLEncoding.EncodeToString(b)
 	if len(s) > MaxShortLinkLen {
 		return "", fmt.Errorf("the link would be %d characters, at most %d", len(s), MaxShortLinkLen)
@@ -128,8 +132,12 @@ func ParseShortLink(s string) (ShortLink, error) {
 	bad := func(format string, args ...any) (ShortLink, error) {
 		return ShortLink{}, fmt.Errorf("%w: %s", identity.ErrBadLink, fmt.Sprintf(format, args...))
 	}
-	if len(b) < ed25519.SeedSize {
+	if len(b) < ed25519.SeedSize+checkSize {
 		return bad("it is too short to hold an invite")
+	}
+	b, sum := b[:len(b)-checkSize], b[len(b)-checkSize:]
+	if !bytes.Equal(sum, shortCheck(b)) {
+		return bad("it is damaged (was it copied whole?)")
 	}
 	l := ShortLink{Secret: b[:ed25519.SeedSize:ed25519.SeedSize]}
 	b = b[ed25519.SeedSize:]
@@ -160,6 +168,15 @@ func ParseShortLink(s string) (ShortLink, error) {
 		l.Peers = append(l.Peers, ai)
 	}
 	return l, nil
+}
+
+// checkSize is the length of a short link's check.
+const checkSize = 2
+
+// shortCheck is the check of a short link's payload b.
+func shortCheck(b []byte) []byte {
+	sum := sha256.Sum256(b)
+	return sum[:checkSize]
 }
 
 // readAddr reads one compact address off b.
