@@ -525,3 +525,35 @@ func TestShortLinkInviterDown(t *testing.T) {
 		}
 	})
 }
+
+// TestLongLinkStillJoins: a link of the first form, which carries its
+// whole invite, reads without the network and joins as before.
+func TestLongLinkStillJoins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, _, c, comm := ownerAndTwo(t)
+		defer a.Close()
+		defer c.Close()
+		short, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := readLink(t, a, short)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := join.ParseShortLink(short)
+		if err != nil {
+			t.Fatal(err)
+		}
+		long := identity.InviteLink{Capability: inv.Op.Bytes(), Secret: l.Secret}.String()
+		got, err := c.ParseInvite(long)
+		if err != nil || got.Name != comm.Name || got.Inviter != a.Self().Name {
+			t.Fatalf("parse the long link: %+v, %v", got, err)
+		}
+		joined, err := c.Join(ctx, long)
+		if err != nil || joined.Role != crdt.RoleMember.String() {
+			t.Fatalf("join with the long link: %+v, %v", joined, err)
+		}
+	})
+}
