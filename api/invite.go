@@ -24,9 +24,11 @@ type InviteOptions struct {
 // Invite is what a parsed and verified invite link says: the community it
 // joins, by name, and until when it works.
 type Invite struct {
-	Community crdt.ID
-	Name      string
-	Expires   time.Time // zero: never
+	Community   crdt.ID
+	Name        string
+	Expires     time.Time // zero: never
+	Inviter     string    // the inviting admin's display name; empty if the link does not say
+	Description string    // the community's description; empty if the link does not carry it
 }
 
 // RoleRequested is the role Join reports for a community that admits by

@@ -66,12 +66,25 @@ type InviteDetails struct {
 	Name   string   `cbor:"1,keyasint"`
 	Addrs  []string `cbor:"2,keyasint,omitempty"`
 	Relays []string `cbor:"3,keyasint,omitempty"`
+	// Inviter is the display name of the admin who made the invite, and
+	// Description the community's, as the join dialog shows them (both
+	// may be empty).
+	Inviter     string `cbor:"4,keyasint,omitempty"`
+	Description string `cbor:"5,keyasint,omitempty"`
 }
 
 // Check checks details opened from an invite.
 func (d *InviteDetails) Check() error {
 	b := InviteBody{Key: make([]byte, ed25519.PublicKeySize), Role: RoleMember, Name: d.Name, Addrs: d.Addrs, Relays: d.Relays}
-	return b.check()
+	if err := b.check(); err != nil {
+		return err
+	}
+	if d.Inviter != "" {
+		if err := checkName("inviter name", d.Inviter); err != nil {
+			return err
+		}
+	}
+	return checkText("description", d.Description, MaxDescLen, false)
 }
 
 // JoinBody redeems an invite: Proof is the invite key's signature over

@@ -315,6 +315,7 @@ func FuzzInviteDetails(f *testing.F) {
 	for _, d := range []InviteDetails{
 		{Name: "Glow Team"},
 		{Name: "Glow Team", Addrs: []string{"/ip4/192.0.2.1/tcp/4001/p2p/12D3KooW"}, Relays: []string{"/dns4/relay.example/udp/4001/quic-v1"}},
+		{Name: "Glow Team", Inviter: "Olivia Reyes", Description: "Weekly goals\nand wins"},
 	} {
 		raw, _ := Marshal(&d)
 		f.Add(raw)
@@ -337,4 +338,24 @@ func FuzzInviteDetails(f *testing.F) {
 			t.Fatalf("details change in a round trip: %v", err)
 		}
 	})
+}
+
+// TestInviteDetailsCheckInviter: the inviter's name and the description
+// the details carry are checked as names and descriptions are.
+func TestInviteDetailsCheckInviter(t *testing.T) {
+	ok := InviteDetails{Name: "Glow Team", Inviter: "Olivia Reyes", Description: "Goals\nand wins"}
+	if err := ok.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []InviteDetails{
+		{Name: "Glow Team", Inviter: "Olivia\x1b[31m"},
+		{Name: "Glow Team", Inviter: " Olivia"},
+		{Name: "Glow Team", Inviter: strings.Repeat("o", MaxNameLen+1)},
+		{Name: "Glow Team", Description: strings.Repeat("d", MaxDescLen+1)},
+		{Name: "Glow Team", Description: "bell\a"},
+	} {
+		if d.Check() == nil {
+			t.Errorf("details %+v checked", d)
+		}
+	}
 }

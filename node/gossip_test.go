@@ -20,7 +20,6 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
-	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -255,7 +254,7 @@ func TestInviteNamesRelays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv, err := join.Read(link)
+		inv, err := readLink(t, a, link)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/store"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
 // TestJoinProgress: a join reports its stages in order — checking the
@@ -151,7 +152,7 @@ func TestJoinRefusalReasons(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv, err := join.Read(revoked)
+		inv, err := readLink(t, a, revoked)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +199,7 @@ func TestJoinResumes(t *testing.T) {
 			t.Helper()
 			home := t.TempDir()
 			n := sn.start(home, name, st)
-			inv, err := join.Read(link)
+			inv, err := readLink(t, a, link)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -349,7 +350,7 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inv, err := join.Read(l)
+			inv, err := readLink(t, n, l)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -387,7 +388,7 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 		if !errors.Is(err, api.ErrJoinRefused) || !errors.Is(err, api.ErrInviteLapsed) || !strings.Contains(err.Error(), "no longer an admin") {
 			t.Fatalf("join at the removed admin's node: %v, want refused as lapsed", err)
 		}
-		inv, err := join.Read(fLink)
+		inv, err := readLink(t, a, fLink)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -467,6 +468,92 @@ func TestInviteLapsesWithItsMaker(t *testing.T) {
 		}
 		if msgs, _ := d.Messages(comm.ID, gid); slices.ContainsFunc(msgs, func(m api.Message) bool { return m.Text == "after" }) {
 			t.Fatal("the fallen newcomer reads what was posted after")
+		}
+	})
+}
+
+// readLink reads a short link whose invite n holds, looking it up in n's
+// replica as a peer the link names would.
+func readLink(t *testing.T, n *testNode, link string) (*join.Invite, error) {
+	t.Helper()
+	l, err := join.ParseShortLink(link)
+	if err != nil {
+		return nil, err
+	}
+	resp := n.proto.x.AnswerLookup(t.Context(), &wire.JoinRequest{Lookup: l.InviteKey()})
+	if resp.Error != "" {
+		return nil, errors.New(resp.Error)
+	}
+	return join.FromLink(identity.InviteLink{Capability: resp.Invite, Secret: l.Secret})
+}
+
+// TestShortLinkInviterDown: a short link names its inviter and another
+// member; with the inviter's node closed, a newcomer still reads who
+// invited it and joins through the other member.
+func TestShortLinkInviterDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, c, comm := ownerAndMember(t)
+		defer b.Close()
+		defer c.Close()
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(link) > 200 {
+			t.Errorf("the link is %d characters: %s", len(link), link)
+		}
+		l, err := join.ParseShortLink(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Peers) != 2 || l.Peers[0].ID != a.host.ID() || l.Peers[1].ID != b.host.ID() {
+			t.Fatalf("the link names %v, want Olivia's node then Ben's", l.Peers)
+		}
+		waitFor(t, b.Node, "Ben to hold the invite", func() bool {
+			_, err := readLink(t, b, link)
+			return err == nil
+		})
+		a.Close()
+		inv, err := c.ParseInvite(link)
+		if err != nil || inv.Name != comm.Name || inv.Inviter != a.Self().Name || inv.Community != comm.ID {
+			t.Fatalf("parse with the inviter down: %+v, %v", inv, err)
+		}
+		got, err := c.Join(ctx, link)
+		if err != nil || got.Role != crdt.RoleMember.String() {
+			t.Fatalf("join with the inviter down: %+v, %v", got, err)
+		}
+	})
+}
+
+// TestLongLinkStillJoins: a link of the first form, which carries its
+// whole invite, reads without the network and joins as before.
+func TestLongLinkStillJoins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, _, c, comm := ownerAndTwo(t)
+		defer a.Close()
+		defer c.Close()
+		short, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := readLink(t, a, short)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := join.ParseShortLink(short)
+		if err != nil {
+			t.Fatal(err)
+		}
+		long := identity.InviteLink{Capability: inv.Op.Bytes(), Secret: l.Secret}.String()
+		got, err := c.ParseInvite(long)
+		if err != nil || got.Name != comm.Name || got.Inviter != a.Self().Name {
+			t.Fatalf("parse the long link: %+v, %v", got, err)
+		}
+		joined, err := c.Join(ctx, long)
+		if err != nil || joined.Role != crdt.RoleMember.String() {
+			t.Fatalf("join with the long link: %+v, %v", joined, err)
 		}
 	})
 }

@@ -9,9 +9,11 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
-	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 )
 
@@ -59,8 +61,10 @@ func (n *Node) GroupMembers(cid, gid crdt.ID) ([]api.Member, error) {
 	return n.dir.GroupMembers(cid, gid)
 }
 
-// CreateInvite makes an invite link to community cid (admins). It carries
-// this node's current addresses.
+// CreateInvite makes a short invite link to community cid (admins). It
+// names this node and one other member or relay it knows to fetch the
+// invite from; the invite's sealed details carry this node's current
+// addresses, its relays, its name and the community's description.
 func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts api.InviteOptions) (string, error) {
 	c, err := n.community(cid)
 	if err != nil {
@@ -80,26 +84,43 @@ func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts api.InviteOpt
 	if err != nil {
 		return "", err
 	}
-	details, err := crdt.Marshal(&crdt.InviteDetails{Name: c.Name, Addrs: n.inviteAddrs(), Relays: n.inviteRelays()})
+	d := crdt.InviteDetails{Name: c.Name, Addrs: n.inviteAddrs(), Relays: n.inviteRelays(), Inviter: joinHooks{n}.Name(), Description: c.Description}
+	if d.Check() != nil {
+		d.Inviter = "" // a name crdt would not take is left out, not the invite
+	}
+	details, err := crdt.Marshal(&d)
 	if err != nil {
 		return "", err
+	}
+	sealed := e2ee.SealInvite(priv.Seed(), details)
+	if len(sealed) > crdt.MaxDetailsSize {
+		d.Description = "" // the description goes only if it fits
+		if details, err = crdt.Marshal(&d); err != nil {
+			return "", err
+		}
+		sealed = e2ee.SealInvite(priv.Seed(), details)
 	}
 	body, err := crdt.EncodeBody(&crdt.InviteBody{
 		Key:     pub,
 		Role:    crdt.RoleMember,
 		Expires: expires,
 		MaxUses: uint32(opts.MaxUses),
-		Details: e2ee.SealInvite(priv.Seed(), details),
+		Details: sealed,
 		Time:    n.millis(),
 	})
 	if err != nil {
 		return "", err
 	}
-	op, err := n.author(ctx, cid, crdt.ZeroID, crdt.KindInvite, body)
+	if _, err := n.author(ctx, cid, crdt.ZeroID, crdt.KindInvite, body); err != nil {
+		return "", fmt.Errorf("create invite: %w", err)
+	}
+	others := append(n.pulls.SharedPeers(cid, n.host.ID()), n.relays.Known()...)
+	l := join.NewShortLink(priv.Seed(), peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}, others...)
+	short, err := l.String()
 	if err != nil {
 		return "", fmt.Errorf("create invite: %w", err)
 	}
-	return identity.InviteLink{Capability: op.Bytes(), Secret: priv.Seed()}.String(), nil
+	return short, nil
 }
 
 func (n *Node) inviteAddrs() []string {
@@ -124,9 +145,12 @@ func (n *Node) inviteRelays() []string {
 }
 
 // ParseInvite decodes an invite link and checks its signature, its key and
-// its expiry. It needs no network. An expired link's error matches both
-// identity.ErrBadLink and ErrInviteExpired.
-func (n *Node) ParseInvite(link string) (*api.Invite, error) { return n.joiner.Parse(link) }
+// its expiry. A long link needs no network; a short one is looked up from
+// the peers it names, for at most join.DialTimeout each. An expired link's
+// error matches both identity.ErrBadLink and ErrInviteExpired.
+func (n *Node) ParseInvite(link string) (*api.Invite, error) {
+	return n.joiner.Parse(context.Background(), link)
+}
 
 // Join redeems an invite link: it dials the addresses in the link, has a
 // member admit it, and pulls the community.

@@ -27,6 +27,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -288,8 +289,10 @@ func TestJoinErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A short link flipped in its middle (a peer or an address) fails
+		// its check.
 		flipped := []byte(link)
-		mid := len(identity.LinkPrefix) + (len(link)-len(identity.LinkPrefix))/2
+		mid := len(join.ShortPrefix) + (len(link)-len(join.ShortPrefix))/2
 		if flipped[mid] == 'A' {
 			flipped[mid] = 'B'
 		} else {

@@ -63,7 +63,7 @@ func TestInviteCreateCopyAndQR(t *testing.T) {
 		t.Fatalf("rows %q", rows)
 	}
 	link := v.link.Text
-	if !v.result.Visible() || !strings.HasPrefix(link, "umbrella://join/") || h.a.lastDialog.linkField.Text != link {
+	if !v.result.Visible() || !strings.HasPrefix(link, "umbrella://j/") || h.a.lastDialog.linkField.Text != link {
 		t.Fatalf("link shown %q (visible %v)", link, v.result.Visible())
 	}
 	if got := v.resultHint.Text; !strings.Contains(got, "until Nov 26, 09:30, for up to 3 people") {
@@ -85,6 +85,9 @@ func TestInviteCreateCopyAndQR(t *testing.T) {
 	q, err := qrcode.New(link, qrLevel)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if q.Level != qrcode.Medium || q.VersionNumber > 10 {
+		t.Fatalf("a short link's QR code is version %d at level %v, want at most 10 at M", q.VersionNumber, q.Level)
 	}
 	bm := q.Bitmap()
 	if got := v.qrImg.Bounds().Dx(); got != len(bm) {
@@ -227,5 +230,34 @@ func TestInviteMemberIsToldWhomToAsk(t *testing.T) {
 	}
 	if got := h.dialogText(); !strings.Contains(got, "Only admins can make invite links for Glow Team. Ask Chloe to send one") {
 		t.Fatalf("a member is told %q", got)
+	}
+}
+
+// TestInviteLinkReadyOnReopen: the link made last is ready, with its QR
+// code, when the invite manager opens again, one tap from the clipboard;
+// once revoked it is not shown again.
+func TestInviteLinkReadyOnReopen(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	v := h.inviteDialog(c.ID)
+	h.createInvite(v, "1 day", "3")
+	link, allows := v.link.Text, v.resultHint.Text
+	v.d.hide()
+
+	v = h.inviteDialog(c.ID)
+	if !v.result.Visible() || v.link.Text != link || v.qr == nil || v.resultHint.Text != allows || h.w.Canvas().Focused() != v.copyBtn {
+		t.Fatalf("reopened: result shown %v, link %q (want %q), QR %v, hint %q", v.result.Visible(), v.link.Text, link, v.qr != nil, v.resultHint.Text)
+	}
+	if n := len(h.f.invitesOf(c.ID)); n != 1 {
+		t.Fatalf("reopening made a link: %d invites", n)
+	}
+	test.Tap(v.copyBtn)
+	if got := h.a.clipboard().Content(); got != link {
+		t.Fatalf("clipboard %q, want %q", got, link)
+	}
+	test.Tap(v.rows[0].revoke)
+	h.confirm(h.a.lastDialog)
+	v.d.hide()
+	if v = h.inviteDialog(c.ID); v.result.Visible() {
+		t.Fatal("a revoked link is shown ready")
 	}
 }

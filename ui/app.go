@@ -46,6 +46,8 @@ type App struct {
 	group       crdt.ID // selected group; zero when none
 	members     map[string]api.Member
 	membersOf   crdt.ID // the community members holds
+	// readyInvites: the last link made per community (invites.go).
+	readyInvites map[crdt.ID]readyInvite
 
 	root      *fyne.Container
 	rail      *rail
@@ -140,13 +142,7 @@ func (a *App) OpenLink(link string) {
 		a.showJoin("")
 		return
 	}
-	inv, err := a.b.ParseInvite(link)
-	if err != nil {
-		a.showJoin(link)
-		a.lastDialog.fail("Could not join", err)
-		return
-	}
-	a.showJoinInvite(link, inv)
+	a.openInvite(link)
 }
 
 // listen forwards backend events to the UI goroutine. Events that arrive

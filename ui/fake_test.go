@@ -32,8 +32,11 @@ type fakeBackend struct {
 	joinAsks bool
 	// joinName is the community invite links join; "" means "Joined Team".
 	joinName string
-	clock    time.Time
-	status   api.Status
+	// inviter and joinDesc are what short links say of who invited and
+	// of the community.
+	inviter, joinDesc string
+	clock             time.Time
+	status            api.Status
 	// fail makes the named method return the error once.
 	fail map[string]error
 	// calls counts calls per method name.
@@ -617,7 +620,9 @@ func (f *fakeBackend) CreateInvite(_ context.Context, cid crdt.ID, opts api.Invi
 	c.invites = append([]api.InviteInfo{inv}, c.invites...)
 	f.mu.Unlock()
 	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
-	return "umbrella://join/" + strings.Repeat("Q", 40) + inv.ID.String()[:12], nil
+	// As long as a real short link naming two peers (join's tests check
+	// that length).
+	return "umbrella://j/" + strings.Repeat("Q", 163) + inv.ID.String()[:12], nil
 }
 
 func (f *fakeBackend) Invites(cid crdt.ID) ([]api.InviteInfo, error) {
@@ -644,8 +649,15 @@ func (f *fakeBackend) RevokeInvite(_ context.Context, cid, id crdt.ID) error {
 	})
 }
 
-// ParseInvite reads any umbrella://join/ link as an invite to joinName.
+// ParseInvite reads any umbrella://join/ link as an invite to joinName,
+// and any short umbrella://j/ link as one made by inviter.
 func (f *fakeBackend) ParseInvite(link string) (*api.Invite, error) {
+	if strings.HasPrefix(link, "umbrella://j/") {
+		f.mu.Lock()
+		inviter, desc := f.inviter, f.joinDesc
+		f.mu.Unlock()
+		return &api.Invite{Community: crdt.ID{0xee}, Name: f.inviteName(), Inviter: inviter, Description: desc}, nil
+	}
 	if !strings.HasPrefix(link, "umbrella://join/") {
 		return nil, fmt.Errorf("%w: it must start with umbrella://join/", errBadLinkForTest)
 	}
@@ -675,7 +687,7 @@ func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progres
 	}
 	name := f.inviteName()
 	report(api.JoinProgress{Stage: api.JoinChecking})
-	if !strings.HasPrefix(link, "umbrella://join/") {
+	if !strings.HasPrefix(link, "umbrella://join/") && !strings.HasPrefix(link, "umbrella://j/") {
 		return api.Community{}, fmt.Errorf("%w: it must start with umbrella://join/", errBadLinkForTest)
 	}
 	report(api.JoinProgress{Stage: api.JoinConnecting, Community: name, Peer: "…Xyz123"})

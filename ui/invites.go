@@ -69,6 +69,16 @@ type inviteView struct {
 	rows    []*inviteRow
 }
 
+// readyInvite is the last link an admin made for a community in this
+// session, shown ready (with its QR code, one tap from the clipboard) when
+// the invite manager opens again while the link stands: its secret is
+// nowhere else to be read.
+type readyInvite struct {
+	link string
+	id   crdt.ID // its invite, as the list names it
+	hint string  // what it allows, as said when it was made
+}
+
 // inviteRow is one existing invite link: who made it and when, when it
 // expires, its uses, its state, and Revoke while it is active.
 type inviteRow struct {
@@ -148,6 +158,26 @@ func (a *App) showInviteManager(cid crdt.ID) {
 	v.refresh()
 	d.setContent(container.NewBorder(container.NewVBox(form, v.result, widget.NewSeparator()), nil, nil, nil, list), closeBtn)
 	d.show()
+	v.showReady()
+}
+
+// showReady shows the link made last for the community, if it still
+// admits people.
+func (v *inviteView) showReady() {
+	r, ok := v.a.readyInvites[v.cid]
+	if !ok {
+		return
+	}
+	for _, inv := range v.invites {
+		if inv.ID == r.id && inviteState(inv, v.a.now()) == "Active" {
+			v.display(r.link, r.hint)
+			v.linkID = r.id
+			v.d.relayout()
+			v.a.focus(v.copyBtn)
+			return
+		}
+	}
+	delete(v.a.readyInvites, v.cid)
 }
 
 // showInviteHelp tells a member that admins make invite links, and who
@@ -214,6 +244,7 @@ func (v *inviteView) refresh() {
 	if v.linkText != "" && !v.linkID.IsZero() {
 		for _, inv := range invs {
 			if inv.ID == v.linkID && (inv.Revoked || inv.Lapsed) {
+				delete(v.a.readyInvites, v.cid)
 				v.linkText, v.linkID = "", crdt.ID{}
 				v.result.Hide()
 				v.formHint.Show()
@@ -343,6 +374,26 @@ func (v *inviteView) showLink(link string, opts api.InviteOptions) {
 	for _, inv := range v.invites {
 		old[inv.ID] = true
 	}
+	v.display(link, v.linkHint(opts))
+	v.refresh()
+	for _, inv := range v.invites {
+		if !old[inv.ID] {
+			v.linkID = inv.ID
+			break
+		}
+	}
+	if !v.linkID.IsZero() {
+		if v.a.readyInvites == nil {
+			v.a.readyInvites = map[crdt.ID]readyInvite{}
+		}
+		v.a.readyInvites[v.cid] = readyInvite{link: link, id: v.linkID, hint: v.resultHint.Text}
+	}
+	v.d.relayout()
+	v.a.focus(v.copyBtn)
+}
+
+// display shows link, its QR code and what it allows in the result area.
+func (v *inviteView) display(link, allows string) {
 	v.linkText, v.linkID = link, crdt.ID{}
 	v.link.SetText(link)
 	v.copyBtn.SetText("Copy link")
@@ -358,18 +409,9 @@ func (v *inviteView) showLink(link string, opts api.InviteOptions) {
 		v.saveBtn.Hide()
 	}
 	v.qrHolder.Refresh()
-	v.resultHint.SetText(v.linkHint(opts))
+	v.resultHint.SetText(allows)
 	v.formHint.Hide()
 	v.result.Show()
-	v.refresh()
-	for _, inv := range v.invites {
-		if !old[inv.ID] {
-			v.linkID = inv.ID
-			break
-		}
-	}
-	v.d.relayout()
-	v.a.focus(v.copyBtn)
 }
 
 // linkHint says how to use a new link and what it allows.

@@ -139,7 +139,7 @@ func (a *App) showJoin(link string) {
 	entry := newKeyEntry(a)
 	entry.MultiLine = true
 	entry.Wrapping = fyne.TextWrapBreak
-	entry.SetPlaceHolder("Paste the invite link you received (umbrella://join/…)")
+	entry.SetPlaceHolder("Paste the invite link you received (umbrella://j/…)")
 	entry.SetMinRowsVisible(4)
 	entry.SetText(link)
 	r := a.newJoinRun(d, func() string { return entry.Text }, func(lock bool) {
@@ -157,6 +157,36 @@ func (a *App) showJoin(link string) {
 	a.focus(entry)
 }
 
+// openInvite reads link off the UI goroutine (a short link is read by
+// asking the peers it names, which takes a moment or, when they are
+// offline, a while), saying so, then asks whether to join; a link that
+// does not read shows the join dialog with the link and what is wrong.
+func (a *App) openInvite(link string) {
+	d := a.newDialog("Opening the invite…", nil)
+	bar := widget.NewProgressBarInfinite()
+	cancel := widget.NewButton("Cancel", d.hide)
+	d.cancel = cancel
+	d.setContent(container.NewVBox(wrapped("Fetching the invite from the people its link names…"), bar), cancel)
+	d.show()
+	var inv *api.Invite
+	a.background(func() (err error) {
+		inv, err = a.b.ParseInvite(link)
+		return err
+	}, func(err error) {
+		bar.Stop()
+		if !d.open {
+			return // cancelled
+		}
+		d.hide()
+		if err != nil {
+			a.showJoin(link)
+			a.lastDialog.fail("Could not join", err)
+			return
+		}
+		a.showJoinInvite(link, inv)
+	})
+}
+
 // showJoinInvite asks whether to join the community inv (read from link)
 // names, and joins on Join.
 func (a *App) showJoinInvite(link string, inv *api.Invite) {
@@ -166,17 +196,37 @@ func (a *App) showJoinInvite(link string, inv *api.Invite) {
 	}
 	d := a.newDialog("Join "+name+"?", nil)
 	r := a.newJoinRun(d, func() string { return link }, func(bool) {})
-	question := widget.NewRichText(
-		&widget.TextSegment{Text: "Join ", Style: widget.RichTextStyleInline},
-		&widget.TextSegment{Text: name, Style: widget.RichTextStyleStrong},
-		&widget.TextSegment{Text: "?", Style: widget.RichTextStyleInline},
-	)
+	question := widget.NewRichText(joinQuestion(name, inv.Inviter)...)
 	question.Wrapping = fyne.TextWrapWord
-	// The link carries its maker's key, not their name: a key fragment
-	// would mean nothing to a newcomer, so it is not shown.
-	note := widget.NewLabel("You were invited with a link one of its admins made. Joining shares your name with the community.")
+	parts := []fyne.CanvasObject{question}
+	if desc := strings.TrimSpace(inv.Description); desc != "" {
+		about := widget.NewLabel(desc)
+		about.Wrapping = fyne.TextWrapWord
+		parts = append(parts, about)
+	}
+	// An older link carries its maker's key, not their name: a key
+	// fragment would mean nothing to a newcomer, so it is not shown.
+	text := "You were invited with a link one of its admins made. Joining shares your name with the community."
+	if inv.Inviter != "" {
+		text = "Joining shares your name with the community."
+	}
+	note := widget.NewLabel(text)
 	note.Wrapping = fyne.TextWrapWord
-	d.setContent(container.NewVBox(question, note, r.progress, r.status, d.errLabel), r.cancel, r.join)
+	parts = append(parts, note, r.progress, r.status, d.errLabel)
+	d.setContent(container.NewVBox(parts...), r.cancel, r.join)
 	d.show()
 	a.focus(r.join)
+}
+
+// joinQuestion is "Join <name>?", or "Join <name>, invited by <inviter>?"
+// when the link names who made it, with the community's name in bold.
+func joinQuestion(name, inviter string) []widget.RichTextSegment {
+	segs := []widget.RichTextSegment{
+		&widget.TextSegment{Text: "Join ", Style: widget.RichTextStyleInline},
+		&widget.TextSegment{Text: name, Style: widget.RichTextStyleStrong},
+	}
+	if inviter != "" {
+		segs = append(segs, &widget.TextSegment{Text: ", invited by " + inviter, Style: widget.RichTextStyleInline})
+	}
+	return append(segs, &widget.TextSegment{Text: "?", Style: widget.RichTextStyleInline})
 }

@@ -287,3 +287,51 @@ func TestJoinShowsProgress(t *testing.T) {
 		t.Fatalf("a cancelled join left %q", h.dialogText())
 	}
 }
+
+// TestOpenShortLinkNamesInviter: a link that names who made it asks "Join
+// Glow Team, invited by Olivia Reyes?" and shows the community's
+// description.
+func TestOpenShortLinkNamesInviter(t *testing.T) {
+	f := newFake()
+	f.joinName, f.inviter, f.joinDesc = "Glow Team", "Olivia Reyes", "Weekly goals, training and wins."
+	h := newHarness(t, f)
+	h.a.OpenLink("umbrella://j/QQQQ")
+	h.drain()
+	d := h.a.lastDialog
+	got := h.dialogText()
+	if !d.open || !strings.Contains(got, "Join Glow Team, invited by Olivia Reyes?") || !strings.Contains(got, "Weekly goals, training and wins.") {
+		t.Fatalf("opening a short link shows %q", got)
+	}
+	if strings.Contains(got, "one of its admins made") {
+		t.Fatalf("a link that names its maker still speaks of an admin: %q", got)
+	}
+}
+
+// TestOpenLinkSaysItIsReading: while the link is read (a short link is
+// fetched from the peers it names) a dialog says so; cancelling it asks
+// nothing once the invite arrives.
+func TestOpenLinkSaysItIsReading(t *testing.T) {
+	f := newFake()
+	f.joinName, f.inviter = "Glow Team", "Olivia Reyes"
+	h := newHarness(t, f)
+	var work []func()
+	h.a.spawn = func(fn func()) { work = append(work, fn) }
+	h.a.OpenLink("umbrella://j/QQQQ")
+	d := h.a.lastDialog
+	if !d.open || d.title != "Opening the invite…" || !strings.Contains(h.dialogText(), "Fetching the invite") || len(work) != 1 {
+		t.Fatalf("while reading: open %v, %q, %q", d.open, d.title, h.dialogText())
+	}
+	work[0]()
+	if q := h.a.lastDialog; d.open || !q.open || !strings.Contains(h.dialogText(), "Join Glow Team, invited by Olivia Reyes?") {
+		t.Fatalf("after reading: reading dialog open %v, %q", d.open, h.dialogText())
+	}
+	h.a.lastDialog.hide()
+
+	h.a.OpenLink("umbrella://j/QQQQ")
+	d = h.a.lastDialog
+	test.Tap(d.cancel)
+	work[1]()
+	if h.a.lastDialog != d || len(h.a.dialogs) != 0 {
+		t.Fatalf("a cancelled read asks %q", h.dialogText())
+	}
+}

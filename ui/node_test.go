@@ -104,7 +104,8 @@ func TestTwoAppsOverRealNodes(t *testing.T) {
 		}
 
 		hb.a.OpenLink(link)
-		if got, want := labelsText(hb.a.lastDialog.holder), "Join Glow Team?"; !strings.Contains(got, want) {
+		hb.waitUntil("Ben's app asks", func() bool { return hb.a.lastDialog != nil && hb.a.lastDialog.open })
+		if got, want := labelsText(hb.a.lastDialog.holder), "Join Glow Team, invited by Olivia?"; !strings.Contains(got, want) {
 			t.Fatalf("Ben's app asks %q, want %q", got, want)
 		}
 		test.Tap(hb.a.lastDialog.confirm)

@@ -13,10 +13,10 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 )
 
-// qrLevel is the error correction of invite QR codes. A screen or a print
-// is not scratched or torn, and invite links are long, so the lowest level
-// keeps the code's modules as large as possible.
-const qrLevel = qrcode.Low
+// qrLevel is the error correction of invite QR codes: M, which a phone
+// reads off a glossy screen or a creased print. A short link (under 200
+// characters) stays within version 10 at this level, 57 modules a side.
+const qrLevel = qrcode.Medium
 
 // qrMaxSide is the most room an invite's QR code takes, in Fyne units.
 const qrMaxSide = 260

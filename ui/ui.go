@@ -59,8 +59,9 @@ type Backend interface {
 	CreateInvite(ctx context.Context, community crdt.ID, opts api.InviteOptions) (string, error)
 	Invites(community crdt.ID) ([]api.InviteInfo, error)
 	RevokeInvite(ctx context.Context, community, invite crdt.ID) error
-	// ParseInvite reads an invite link, without the network, to say what
-	// it joins.
+	// ParseInvite reads an invite link to say what it joins and who
+	// invited: a long link without the network, a short one by asking the
+	// peers it names (so it is called off the UI goroutine).
 	ParseInvite(link string) (*api.Invite, error)
 	JoinWithProgress(ctx context.Context, link string, progress func(api.JoinProgress)) (api.Community, error)
 

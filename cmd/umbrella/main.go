@@ -3,7 +3,7 @@
 //
 //	umbrella [--home DIR] [--listen MULTIADDR]... [--relay MULTIADDR/p2p/ID]... [--log-level L] [LINK]
 //
-// LINK, an umbrella://join/… invite link, is opened once the main screen
+// LINK, an umbrella://j/… (or older umbrella://join/…) invite link, is opened once the main screen
 // is up. A second start on the same home hands its link to the app that
 // runs there (see handoff.go) and exits.
 package main
@@ -55,7 +55,7 @@ func run() int {
 	flag.Var(&relays, "relay", "a relay's multiaddr ending in /p2p/ID, used when this computer cannot be reached directly (repeatable)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "Usage: umbrella [flags] [umbrella://join/… invite link]")
+		fmt.Fprintln(flag.CommandLine.Output(), "Usage: umbrella [flags] [umbrella://j/… invite link]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -66,7 +66,7 @@ func run() int {
 	case 1:
 		link = strings.TrimSpace(flag.Arg(0))
 		if !isLink(link) {
-			fmt.Fprintf(os.Stderr, "umbrella: %q is not an invite link; links start with umbrella://join/\n", flag.Arg(0))
+			fmt.Fprintf(os.Stderr, "umbrella: %q is not an invite link; links start with umbrella://\n", flag.Arg(0))
 			return exitUsage
 		}
 	default:

@@ -25,6 +25,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/sync/join"
 )
 
 // Exit codes.
@@ -596,7 +597,13 @@ func cmdJoin(ctx context.Context, o *opts) error {
 	if err := required("link", o.link); err != nil {
 		return err
 	}
-	if _, err := identity.ParseInviteLink(o.link); err != nil {
+	// Either form of link: check what can be checked before the daemon
+	// dials anyone.
+	if join.IsShort(o.link) {
+		if _, err := join.ParseShortLink(o.link); err != nil {
+			return err
+		}
+	} else if _, err := identity.ParseInviteLink(o.link); err != nil {
 		return err
 	}
 	var c api.Community

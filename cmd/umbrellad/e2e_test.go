@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/internal/proctest"
+	"github.com/umbrella-p2p/umbrella/sync/join"
 )
 
 // daemonBin is the umbrellad binary built once for the end-to-end tests.
@@ -251,7 +251,7 @@ func TestE2EBadInput(t *testing.T) {
 	}
 	a.jsonRun(&inv, "invite", "create", "--community", comm.Community)
 	flipped := []byte(inv.Link)
-	mid := len(identity.LinkPrefix) + (len(flipped)-len(identity.LinkPrefix))/2
+	mid := len(join.ShortPrefix) + (len(flipped)-len(join.ShortPrefix))/2 // fails the link's check
 	if flipped[mid] == 'A' {
 		flipped[mid] = 'B'
 	} else {

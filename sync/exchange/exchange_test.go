@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -344,5 +345,34 @@ func TestFormerMemberLearnsOnlyThatItWent(t *testing.T) {
 	})
 	if set.Len() != control {
 		t.Fatalf("a former member's set holds %d ops, want the %d in its removal's past", set.Len(), control)
+	}
+}
+
+// TestLookupInvite: a short link's lookup brings the signed invite op by
+// its key, and any other key, or a malformed lookup, gets the same answer
+// whether or not the replica holds communities.
+func TestLookupInvite(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	key := []byte(w.invitePr.Public().(ed25519.PublicKey))
+	resp := w.srv.AnswerJoin(ctx, newKey(7).pub(), &wire.JoinRequest{Lookup: key})
+	if resp.Error != "" || !bytes.Equal(resp.Invite, w.invite.Bytes()) {
+		t.Fatalf("lookup of the invite's key: %+v", resp)
+	}
+	empty := New(Config{Replica: openReplica(t)})
+	want := wire.JoinResponse{Error: wire.UnknownInvite}
+	for name, c := range map[string]struct {
+		srv *Server
+		req wire.JoinRequest
+	}{
+		"other key":        {w.srv, wire.JoinRequest{Lookup: bytes.Repeat([]byte{3}, 32)}},
+		"community's key":  {w.srv, wire.JoinRequest{Lookup: w.owner.PublicKey()}},
+		"short key":        {w.srv, wire.JoinRequest{Lookup: key[:31]}},
+		"lookup with join": {w.srv, wire.JoinRequest{Lookup: key, Join: []byte{1}}},
+		"empty replica":    {empty, wire.JoinRequest{Lookup: key}},
+	} {
+		if got := c.srv.AnswerJoin(ctx, newKey(7).pub(), &c.req); !reflect.DeepEqual(*got, want) {
+			t.Errorf("%s: got %+v, want %+v", name, got, want)
+		}
 	}
 }

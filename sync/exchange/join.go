@@ -1,7 +1,9 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"time"
@@ -14,6 +16,9 @@ import (
 // AnswerJoin answers a join request from peer from (see wire's join
 // protocol): admitted, pending approval, or refused with the reason.
 func (s *Server) AnswerJoin(ctx context.Context, from crdt.PublicKey, req *wire.JoinRequest) *wire.JoinResponse {
+	if len(req.Lookup) > 0 {
+		return s.AnswerLookup(ctx, req)
+	}
 	resp := &wire.JoinResponse{}
 	pending, err := s.Admit(ctx, from, req)
 	resp.Pending = pending
@@ -26,6 +31,40 @@ func (s *Server) AnswerJoin(ctx context.Context, from crdt.PublicKey, req *wire.
 		s.log.Info("join refused", "peer", from, "err", err)
 	}
 	return resp
+}
+
+// AnswerLookup answers a short link's lookup (see wire's join protocol):
+// the signed invite op whose key is req.Lookup, from any community this
+// replica holds, or wire.UnknownInvite, alike for a key of no community,
+// a malformed request and a store that fails.
+func (s *Server) AnswerLookup(ctx context.Context, req *wire.JoinRequest) *wire.JoinResponse {
+	unknown := &wire.JoinResponse{Error: wire.UnknownInvite}
+	if len(req.Lookup) != ed25519.PublicKeySize || len(req.Invite) > 0 || len(req.Join) > 0 {
+		return unknown
+	}
+	rep := s.cfg.Replica
+	for _, cid := range rep.Communities() {
+		var id crdt.ID
+		_ = rep.View(cid, func(c *crdt.Community) error {
+			for iid, inv := range c.State().Invites {
+				if bytes.Equal(inv.Body.Key, req.Lookup) {
+					id = iid
+					return nil
+				}
+			}
+			return nil
+		})
+		if id.IsZero() {
+			continue
+		}
+		op, err := rep.Get(ctx, id)
+		if err != nil {
+			s.log.Warn("invite lookup: the invite is not in the store", "community", cid.Short(), "err", err)
+			return unknown
+		}
+		return &wire.JoinResponse{Invite: op.Bytes()}
+	}
+	return unknown
 }
 
 // refusal is a join refused because of its invite, with the reason the

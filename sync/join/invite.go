@@ -24,6 +24,7 @@ type Invite struct {
 	Relays []peer.AddrInfo // relays through which the inviter may be reached
 	Op     *crdt.Op        // the invite op the link carries
 	Link   identity.InviteLink
+	sealed bool // its details were sealed under the link's secret
 }
 
 // CheckExpiry fails, wrapping identity.ErrBadLink and api.ErrInviteExpired,
@@ -48,13 +49,22 @@ func Parse(link string, now time.Time) (*api.Invite, error) {
 	return &inv.Invite, nil
 }
 
-// Read decodes an invite link and checks its signature and its key, not
-// its expiry.
+// Read decodes a long invite link and checks its signature and its key,
+// not its expiry. A short link needs the network: see Joiner.Resolve.
 func Read(link string) (*Invite, error) {
+	if IsShort(link) {
+		return nil, fmt.Errorf("%w: a short link is read by asking the peers it names", identity.ErrBadLink)
+	}
 	l, err := identity.ParseInviteLink(link)
 	if err != nil {
 		return nil, err
 	}
+	return FromLink(l)
+}
+
+// FromLink checks the invite op l carries against l's secret and opens
+// its details.
+func FromLink(l identity.InviteLink) (*Invite, error) {
 	op, err := crdt.DecodeOp(l.Capability)
 	if err != nil {
 		return nil, fmt.Errorf("%w: its signature or contents do not check out: %v", identity.ErrBadLink, err)
@@ -67,6 +77,7 @@ func Read(link string) (*Invite, error) {
 		return nil, fmt.Errorf("%w: %v", identity.ErrBadLink, err)
 	}
 	body := b.(*crdt.InviteBody)
+	var inviter, desc string
 	if !slices.Equal([]byte(l.InviteKey()), body.Key) {
 		return nil, fmt.Errorf("%w: its key does not match the invite", identity.ErrBadLink)
 	}
@@ -83,8 +94,9 @@ func Read(link string) (*Invite, error) {
 			return nil, fmt.Errorf("%w: invite details: %v", identity.ErrBadLink, err)
 		}
 		body.Name, body.Addrs, body.Relays = d.Name, d.Addrs, d.Relays
+		inviter, desc = d.Inviter, d.Description
 	}
-	inv := &Invite{Invite: api.Invite{Community: op.CommunityID(), Name: body.Name}, Op: op, Link: l}
+	inv := &Invite{Invite: api.Invite{Community: op.CommunityID(), Name: body.Name, Inviter: inviter, Description: desc}, Op: op, Link: l, sealed: len(body.Details) > 0}
 	if body.Expires != 0 {
 		inv.Expires = time.Unix(body.Expires, 0)
 	}

@@ -110,8 +110,18 @@ func (j *Joiner) Running(cid crdt.ID) bool {
 	return j.now[cid] > 0
 }
 
-// Parse is package-level Parse by this node's clock.
-func (j *Joiner) Parse(link string) (*api.Invite, error) { return Parse(link, j.cfg.Now()) }
+// Parse reads an invite link of either form (see Resolve) and checks its
+// expiry by this node's clock.
+func (j *Joiner) Parse(ctx context.Context, link string) (*api.Invite, error) {
+	inv, err := j.Resolve(ctx, link)
+	if err != nil {
+		return nil, err
+	}
+	if err := inv.CheckExpiry(j.cfg.Now()); err != nil {
+		return nil, err
+	}
+	return &inv.Invite, nil
+}
 
 // JoinOp signs this node's join op for inv.
 func (j *Joiner) JoinOp(inv *Invite) (*crdt.Op, error) {
@@ -124,7 +134,7 @@ var errAwaitingApproval = errors.New("the join waits for an admin's approval")
 // Join redeems an invite link (see node.JoinWithProgress), calling
 // progress (if not nil) as each stage begins and as ops arrive.
 func (j *Joiner) Join(ctx context.Context, link string, progress func(api.JoinProgress)) (api.Community, error) {
-	inv, err := Read(link)
+	inv, err := j.Resolve(ctx, link)
 	if err != nil {
 		return api.Community{}, err
 	}

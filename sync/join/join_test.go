@@ -64,6 +64,7 @@ type fake struct {
 	t        *testing.T
 	j        *Joiner
 	answer   map[peer.ID]*wire.JoinResponse // nil: the dial fails
+	lookup   map[peer.ID]*wire.JoinResponse // answers to invite lookups
 	member   bool                           // the node holds the community as a member
 	pullMade bool                           // a pull makes the node a member
 	parks    bool                           // the replica parks the joiner's ops (it lacks the genesis)
@@ -76,7 +77,7 @@ type fake struct {
 }
 
 func newFake(t *testing.T) *fake {
-	f := &fake{t: t, answer: map[peer.ID]*wire.JoinResponse{}}
+	f := &fake{t: t, answer: map[peer.ID]*wire.JoinResponse{}, lookup: map[peer.ID]*wire.JoinResponse{}}
 	f.j = New(Config{Self: newKey(2).peer(t), ID: newKey(2), Dialer: f, Syncer: f, Book: f, Replica: f, Local: f,
 		Now: func() time.Time { return now }})
 	return f
@@ -99,6 +100,13 @@ func (f *fake) Connect(_ context.Context, ai peer.AddrInfo) error {
 }
 
 func (f *fake) Join(_ context.Context, p peer.ID, req *wire.JoinRequest) (*wire.JoinResponse, error) {
+	if len(req.Lookup) > 0 {
+		f.calls = append(f.calls, "lookup")
+		if len(req.Invite) > 0 || len(req.Join) > 0 {
+			f.t.Fatalf("a lookup carries an invite or a join")
+		}
+		return f.lookup[p], nil
+	}
 	f.calls = append(f.calls, "join")
 	op, err := crdt.DecodeOp(req.Join)
 	if err != nil || op.Kind != crdt.KindJoin || op.Author != crdt.PublicKey(newKey(2).PublicKey()) {

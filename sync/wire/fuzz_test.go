@@ -70,14 +70,16 @@ func FuzzReconcile(f *testing.F) {
 }
 
 func FuzzJoinRequest(f *testing.F) {
-	fuzzDecode(f, JoinRequest{Invite: []byte{1, 2}, Join: []byte{3}})
+	fuzzDecode(f, JoinRequest{Invite: []byte{1, 2}, Join: []byte{3}}, JoinRequest{Lookup: make([]byte, 32)})
 }
 
 func FuzzJoinResponse(f *testing.F) {
 	fuzzDecode(f,
 		JoinResponse{},
 		JoinResponse{Pending: true},
-		JoinResponse{Error: "the invite expired", Reason: JoinReasonExpired})
+		JoinResponse{Error: "the invite expired", Reason: JoinReasonExpired},
+		JoinResponse{Invite: []byte{1, 2, 3}},
+		JoinResponse{Error: UnknownInvite})
 }
 
 // FuzzReader reads a stream of frames with a Reader and, separately, with

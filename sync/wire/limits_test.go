@@ -144,6 +144,8 @@ func TestLargestMessagesRoundTrip(t *testing.T) {
 	op := bytes.Repeat([]byte{6}, crdt.MaxOpSize)
 	roundTrip(t, "join request", &JoinRequest{Invite: op, Join: op}, MaxJoinRequestFrame)
 	roundTrip(t, "join response", &JoinResponse{Error: "the invite was used 5 of 5 times", Pending: true, Reason: JoinReasonLapsed}, MaxFrame)
+	roundTrip(t, "lookup request", &JoinRequest{Lookup: community}, MaxJoinRequestFrame)
+	roundTrip(t, "lookup response", &JoinResponse{Invite: op}, MaxFrame)
 }
 
 // TestKeysResponseWithMaxKeysRoundTrips: a Keys response with MaxKeys

@@ -87,6 +87,17 @@
 // own clock, accepts the join, forwards it over gossip and answers
 // JoinResponse. The joiner then pulls the community as a member.
 //
+// A short invite link carries only the invite's secret and the addresses
+// of a few members or relays, so its joiner first looks the invite up: a
+// JoinRequest with only Lookup, the invite's public key, which any member
+// or relay holding the invite answers with a JoinResponse whose Invite is
+// the signed invite op (its details are sealed under the link's secret).
+// A responder that holds no such invite, or does not say, answers Error
+// UnknownInvite and nothing else. The joiner checks the op's signature and
+// key and then joins as with a long link, on a new stream. Lookup was
+// added after the first release: a responder from before it rejects the
+// request as malformed, and the joiner tries the link's next address.
+//
 // Joins are resumable. A responder that already counts the joiner a member
 // (or holds its request to join) answers as it would an admission (with
 // Pending for a request), whatever the state of the invite — used up,
@@ -176,10 +187,13 @@ type Reconcile struct {
 	Error     string `cbor:"3,keyasint,omitempty"`
 }
 
-// JoinRequest asks a member to admit the sender.
+// JoinRequest asks a member to admit the sender, or, with Lookup set
+// (and Invite and Join empty), for the invite op whose key is Lookup.
 type JoinRequest struct {
 	Invite []byte `cbor:"1,keyasint"`
 	Join   []byte `cbor:"2,keyasint"`
+	// Lookup is an invite's 32-byte public key, from a short link.
+	Lookup []byte `cbor:"3,keyasint,omitempty"`
 }
 
 // JoinResponse answers a JoinRequest; an empty Error means admitted.
@@ -191,7 +205,14 @@ type JoinResponse struct {
 	// Reason says why a refusal refused, when it was the invite: one of
 	// the JoinReason constants, 0 for none.
 	Reason uint8 `cbor:"3,keyasint,omitempty"`
+	// Invite answers a Lookup: the signed invite op with that key.
+	Invite []byte `cbor:"4,keyasint,omitempty"`
 }
+
+// UnknownInvite is the Error of every Lookup a responder cannot answer,
+// whatever the reason, so that asking tells nothing of the communities
+// it holds.
+const UnknownInvite = "unknown invite"
 
 // Reasons for refusing a join (JoinResponse.Reason).
 const (

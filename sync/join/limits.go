@@ -1,0 +1,15 @@
+package join
+
+// Limits of the short link decoder (ParseShortLink).
+const (
+	// MaxShortLinkLen bounds a short link, in characters, whatever it
+	// holds. A realistic link (two peers, three QUIC addresses) stays
+	// under 200 (tested); the rest is room for odd addresses.
+	MaxShortLinkLen = 1024
+	// MaxShortPeers bounds the peers a short link names.
+	MaxShortPeers = 4
+	// MaxShortAddrs bounds the addresses of one peer in a short link.
+	MaxShortAddrs = 4
+	// MaxShortAddrLen bounds one generic binary multiaddr, in bytes.
+	MaxShortAddrLen = 128
+)

@@ -1,0 +1,98 @@
+package join
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// errUnknownInvite: a peer a short link names does not know its invite.
+var errUnknownInvite = errors.New("does not know this invite")
+
+// Resolve reads an invite link of either form and checks its signature
+// and its key, not its expiry. A long link holds its invite; a short one
+// is looked up from the peers it names, in order, until one answers with
+// an invite that checks out. The peers of a short link come first in the
+// invite's addresses, the one that answered first of all.
+func (j *Joiner) Resolve(ctx context.Context, link string) (*Invite, error) {
+	if !IsShort(link) {
+		return Read(link)
+	}
+	l, err := ParseShortLink(link)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for i, ai := range l.Peers {
+		if ai.ID == j.cfg.Self {
+			continue
+		}
+		inv, err := j.lookup(ctx, ai, l)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		peers := append([]peer.AddrInfo{ai}, slices.Delete(slices.Clone(l.Peers), i, i+1)...)
+		inv.Addrs = mergePeers(append(peers, inv.Addrs...))
+		return inv, nil
+	}
+	if len(errs) == 0 {
+		return nil, fmt.Errorf("%w: the link names no peer to ask for the invite", api.ErrNoPeer)
+	}
+	if !slices.ContainsFunc(errs, func(err error) bool { return !errors.Is(err, errUnknownInvite) }) {
+		return nil, fmt.Errorf("%w: no one it names knows the invite (was it revoked, or made on another device?): %w", identity.ErrBadLink, errors.Join(errs...))
+	}
+	return nil, fmt.Errorf("%w: could not fetch the invite: %w", api.ErrNoPeer, errors.Join(errs...))
+}
+
+// lookup asks ai for the invite of short link l and checks it: signed,
+// with l's key, and with details that l's secret opens (a peer that saw
+// the key in the lookup could sign an invite with it, but not seal its
+// details).
+func (j *Joiner) lookup(ctx context.Context, ai peer.AddrInfo, l ShortLink) (*Invite, error) {
+	ctx, cancel := context.WithTimeout(ctx, DialTimeout)
+	defer cancel()
+	if err := j.cfg.Dialer.Connect(ctx, ai); err != nil {
+		return nil, fmt.Errorf("dial %s: %w", ai.ID.ShortString(), err)
+	}
+	resp, err := j.cfg.Dialer.Join(ctx, ai.ID, &wire.JoinRequest{Lookup: l.InviteKey()})
+	if err != nil {
+		return nil, fmt.Errorf("ask %s for the invite: %w", ai.ID.ShortString(), err)
+	}
+	if resp.Error != "" || len(resp.Invite) == 0 {
+		return nil, fmt.Errorf("%s %w (it says %q)", ai.ID.ShortString(), errUnknownInvite, resp.Error)
+	}
+	inv, err := FromLink(identity.InviteLink{Capability: resp.Invite, Secret: l.Secret})
+	if err == nil && !inv.sealed {
+		err = errors.New("its details are not sealed")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s sent an invite that does not check out: %w", ai.ID.ShortString(), err)
+	}
+	return inv, nil
+}
+
+// mergePeers merges the addresses of each peer into its first entry.
+func mergePeers(ais []peer.AddrInfo) []peer.AddrInfo {
+	var out []peer.AddrInfo
+	for _, ai := range ais {
+		i := slices.IndexFunc(out, func(o peer.AddrInfo) bool { return o.ID == ai.ID })
+		if i < 0 {
+			out = append(out, peer.AddrInfo{ID: ai.ID, Addrs: slices.Clone(ai.Addrs)})
+			continue
+		}
+		for _, a := range ai.Addrs {
+			if !slices.ContainsFunc(out[i].Addrs, a.Equal) {
+				out[i].Addrs = append(out[i].Addrs, a)
+			}
+		}
+	}
+	return out
+}
