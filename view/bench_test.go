@@ -137,7 +137,7 @@ func openBigGroup(tb testing.TB, posts int) *bigGroup {
 	if w.rep, err = replica.Open(ctx, w.st, nil); err != nil {
 		tb.Fatal(err)
 	}
-	v, err := New(ctx, Config{Replica: w.rep, Meta: w.meta(owner), NotFound: store.ErrNotFound, Self: owner.key(), Names: peerNames{}})
+	v, err := New(ctx, Config{Replica: w.rep, Meta: w.meta(owner), NotFound: store.ErrNotFound, Self: owner.Key(), Names: peerNames{}})
 	if err != nil {
 		tb.Fatal(err)
 	}
