@@ -108,21 +108,10 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func body(t *testing.T, b any) []byte { t.Helper(); return testworld.Body(t, b) }
-
 // tick moves the clock a second on and returns it in milliseconds.
 func (w *world) tick() int64 {
 	w.now = w.now.Add(time.Second)
 	return w.now.UnixMilli()
-}
-
-func (w *world) authored(t *testing.T, s signer, log crdt.ID, kind crdt.Kind, b any) crdt.ID {
-	t.Helper()
-	op, err := w.rep.Author(t.Context(), s, w.cid, log, kind, body(t, b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return op.ID()
 }
 
 // TestPostMentionsAndTime: a post names the members it mentions and takes
