@@ -61,6 +61,9 @@ func TestReplyFitsTheDecoder(t *testing.T) {
 // within Decode's limits, in no more round trips than a responder
 // answers (wire.MaxTurns, 16).
 func TestFarApartSetsReconcile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200,000 items; TestReplyFitsTheDecoder checks the limits in short runs")
+	}
 	r := rand.New(rand.NewPCG(13, 14))
 	var common, onlyA, onlyB []Item
 	for range 20_000 {
