@@ -2,8 +2,6 @@ package act
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,22 +10,14 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/internal/testworld"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
-	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
 // signer is a member's Ed25519 key.
-type signer struct{ priv ed25519.PrivateKey }
+type signer = testworld.Signer
 
-func member(i int) signer {
-	seed := make([]byte, 32)
-	binary.BigEndian.PutUint64(seed, uint64(i)+1)
-	return signer{ed25519.NewKeyFromSeed(seed)}
-}
-
-func (s signer) PublicKey() ed25519.PublicKey { return s.priv.Public().(ed25519.PublicKey) }
-func (s signer) Sign(m []byte) []byte         { return ed25519.Sign(s.priv, m) }
-func (s signer) key() crdt.PublicKey          { return crdt.PublicKey(s.PublicKey()) }
+func member(i int) signer { return testworld.Member(i) }
 
 // fakeAuthor writes ops as one member straight to the replica and records
 // their kinds, in order, into the shared journal.
@@ -74,7 +64,7 @@ func (testNames) Name(st *crdt.State, k crdt.PublicKey) string {
 func (testNames) PeerID(k crdt.PublicKey) string { return "peer-" + k.String() }
 func (testNames) Key(peerID string) (crdt.PublicKey, error) {
 	for i := range 4 {
-		if k := member(i).key(); "peer-"+k.String() == peerID {
+		if k := member(i).Key(); "peer-"+k.String() == peerID {
 			return k, nil
 		}
 	}
@@ -103,69 +93,25 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ctx := t.Context()
 	w := &world{now: time.UnixMilli(1_000_000_000), views: fakeViews{msgs: map[crdt.ID]api.Message{}}}
-	rep, err := replica.Open(ctx, store.NewMemory(), nil)
+	c := testworld.New(t, "Club", w.tick)
+	w.rep, w.cid, w.general = c.Rep, c.ID, c.General
+	var err error
+	w.act, err = New(Config{Author: fakeAuthor{w.rep, c.Owner, &w.journal}, Replica: w.rep, Views: w.views, Names: testNames{},
+		Keys: fakeKeys{&w.journal}, Self: c.Owner.Key(), Now: func() time.Time { return w.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.rep = rep
-	owner := member(0)
-	g, err := crdt.Sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body(t, &crdt.GenesisBody{Name: "Club", Time: w.now.UnixMilli()})}, owner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.cid = g.ID()
-	rep.Expect(w.cid)
-	if _, err := rep.Ingest(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	w.act, err = New(Config{Author: fakeAuthor{rep, owner, &w.journal}, Replica: rep, Views: w.views, Names: testNames{},
-		Keys: fakeKeys{&w.journal}, Self: owner.key(), Now: func() time.Time { return w.now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.general = w.authored(t, owner, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: "General", Policy: crdt.PolicyEveryone, Time: w.tick()})
-	invKey := ed25519.NewKeyFromSeed(make([]byte, 32))
-	inv, err := rep.Author(ctx, owner, w.cid, crdt.ZeroID, crdt.KindInvite, body(t, &crdt.InviteBody{Key: invKey.Public().(ed25519.PublicKey), Role: crdt.RoleMember, Name: "Club", Time: w.tick()}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bo := member(1)
-	j, err := crdt.Sign(crdt.Op{Community: w.cid, Kind: crdt.KindJoin, Parents: []crdt.ID{inv.ID()}, Height: inv.Height + 1,
-		Body: body(t, &crdt.JoinBody{Invite: inv.ID().Bytes(), Proof: ed25519.Sign(invKey, crdt.JoinProofMessage(w.cid, inv.ID(), bo.key())), Name: "Bo", Time: w.tick()})}, bo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := rep.Ingest(ctx, j); err != nil || res.Outcome != replica.Accepted {
-		t.Fatalf("join: %+v %v", res, err)
-	}
+	c.AddInvite("Club", w.tick())
+	c.Join(member(1), "Bo", w.tick())
 	w.journal = nil
 	return w
-}
-
-func body(t *testing.T, b any) []byte {
-	t.Helper()
-	raw, err := crdt.EncodeAny(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }
 
 // tick moves the clock a second on and returns it in milliseconds.
 func (w *world) tick() int64 {
 	w.now = w.now.Add(time.Second)
 	return w.now.UnixMilli()
-}
-
-func (w *world) authored(t *testing.T, s signer, log crdt.ID, kind crdt.Kind, b any) crdt.ID {
-	t.Helper()
-	op, err := w.rep.Author(t.Context(), s, w.cid, log, kind, body(t, b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return op.ID()
 }
 
 // TestPostMentionsAndTime: a post names the members it mentions and takes
@@ -189,7 +135,7 @@ func TestPostMentionsAndTime(t *testing.T) {
 	if err != nil || got == nil {
 		t.Fatalf("post: %v", err)
 	}
-	if got.Text != "hi @bo" || got.Time != w.now.UnixMilli() || len(got.Mentions) != 1 || crdt.PublicKey(got.Mentions[0]) != member(1).key() {
+	if got.Text != "hi @bo" || got.Time != w.now.UnixMilli() || len(got.Mentions) != 1 || crdt.PublicKey(got.Mentions[0]) != member(1).Key() {
 		t.Errorf("post body = %+v", got)
 	}
 }
@@ -214,8 +160,8 @@ func TestRefusedBeforeWriting(t *testing.T) {
 			return err
 		}, crdt.ErrInvalid},
 		{"vote for an option twice", func() error { return w.act.Vote(ctx, w.cid, w.general, missing, []int{1, 1}) }, crdt.ErrInvalid},
-		{"unknown role", func() error { return w.act.SetRole(ctx, w.cid, testNames{}.PeerID(member(1).key()), "king") }, crdt.ErrInvalid},
-		{"removal of a stranger", func() error { return w.act.RemoveMember(ctx, w.cid, testNames{}.PeerID(member(3).key())) }, api.ErrUnknownMember},
+		{"unknown role", func() error { return w.act.SetRole(ctx, w.cid, testNames{}.PeerID(member(1).Key()), "king") }, crdt.ErrInvalid},
+		{"removal of a stranger", func() error { return w.act.RemoveMember(ctx, w.cid, testNames{}.PeerID(member(3).Key())) }, api.ErrUnknownMember},
 		{"bad join policy", func() error { return w.act.UpdateSettings(ctx, w.cid, api.Settings{Name: "Club", JoinPolicy: "never"}) }, crdt.ErrInvalid},
 		{"revoking an unknown invite", func() error { return w.act.RevokeInvite(ctx, w.cid, missing) }, crdt.ErrInvalid},
 		{"deciding a request nobody made", func() error { return w.act.DecideJoin(ctx, w.cid, "peer-x", true) }, crdt.ErrInvalid},
@@ -269,7 +215,7 @@ func TestRemoveMemberRenewsKeysFirst(t *testing.T) {
 	if len(logs) != 3 {
 		t.Fatalf("logs = %v, want the community's, the announcement group's and General's", logs)
 	}
-	if err := w.act.RemoveMember(t.Context(), w.cid, testNames{}.PeerID(member(1).key())); err != nil {
+	if err := w.act.RemoveMember(t.Context(), w.cid, testNames{}.PeerID(member(1).Key())); err != nil {
 		t.Fatal(err)
 	}
 	slices.SortFunc(logs, crdt.ID.Compare)
@@ -282,7 +228,7 @@ func TestRemoveMemberRenewsKeysFirst(t *testing.T) {
 		t.Errorf("journal = %q, want %q", w.journal, want)
 	}
 	_ = w.rep.View(w.cid, func(c *crdt.Community) error {
-		if c.State().Role(member(1).key()) != crdt.RoleNone {
+		if c.State().Role(member(1).Key()) != crdt.RoleNone {
 			t.Error("Bo is still a member")
 		}
 		return nil

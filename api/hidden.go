@@ -31,11 +31,11 @@ var hiddenCauses = map[crdt.HiddenCause]HiddenCause{
 // in words (Message.Hidden) and typed (Message.HiddenCause). Both are
 // empty for a post that stands.
 func HiddenOf(verdict error) (string, HiddenCause) {
+	if verdict == nil {
+		return "", "" // before h, which escapes: a standing post allocates nothing
+	}
 	var h *crdt.Hidden
-	switch {
-	case verdict == nil:
-		return "", ""
-	case errors.As(verdict, &h):
+	if errors.As(verdict, &h) {
 		return h.Reason(), hiddenCauses[h.Cause]
 	}
 	return verdict.Error(), ""

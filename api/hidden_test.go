@@ -28,3 +28,12 @@ func TestHiddenOf(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenOfStandingPostAllocatesNothing: every message a page or a
+// search converts asks HiddenOf, almost always about a post that stands;
+// that costs no allocation (it once cost one per message).
+func TestHiddenOfStandingPostAllocatesNothing(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { HiddenOf(nil) }); n != 0 {
+		t.Fatalf("HiddenOf(nil) allocates %v times", n)
+	}
+}

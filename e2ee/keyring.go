@@ -3,7 +3,6 @@ package e2ee
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 
@@ -37,6 +36,18 @@ type chain struct {
 // sending counters and its receiving chains. It is safe for concurrent
 // use. Marshal gives what must survive a restart (receiving chains are
 // derived again from the epoch secrets).
+//
+// It never holds more than MaxKeyringEpochs epochs, so what Marshal
+// writes always loads. Once full, adding an epoch first forgets the
+// oldest one held (in the order they were added, which Marshal keeps)
+// that is neither the last held of its log nor one this node has sealed
+// under. The ops sealed under a forgotten epoch no longer open after a
+// restart: that history is lost to this node, which cannot be helped
+// without holding the epoch; but every log keeps an epoch, so the node
+// still reads and writes what is current, and no sending counter starts
+// over (it would reuse message keys). Were every held epoch one of those,
+// the new one is refused rather than the file grown past what loads. See
+// MaxKeyringEpochs for how far away this is.
 type Keyring struct {
 	mu      sync.Mutex
 	prekeys []*Prekey // newest last
@@ -44,6 +55,14 @@ type Keyring struct {
 	send    map[crdt.EpochID]uint32 // next index this node seals with
 	recv    map[chainKey]*chain
 	sendCk  map[chainKey]sendChain // where each of this node's sending chains stands
+	// order lists the epochs in the order they were added, oldest first;
+	// an entry is live while added holds its seq (a forgotten epoch's
+	// entry stays until compacted away).
+	order  []added
+	added  map[crdt.EpochID]uint64
+	seq    uint64             // the last seq given
+	perLog map[[2]crdt.ID]int // held epochs of each (community, log)
+	limit  int                // MaxKeyringEpochs; lowered by tests
 }
 
 type sendChain struct {
@@ -53,7 +72,89 @@ type sendChain struct {
 
 // NewKeyring returns an empty keyring.
 func NewKeyring() *Keyring {
-	return &Keyring{epochs: map[crdt.EpochID]*EpochKey{}, send: map[crdt.EpochID]uint32{}, recv: map[chainKey]*chain{}, sendCk: map[chainKey]sendChain{}}
+	return &Keyring{
+		epochs: map[crdt.EpochID]*EpochKey{}, send: map[crdt.EpochID]uint32{}, recv: map[chainKey]*chain{}, sendCk: map[chainKey]sendChain{},
+		added: map[crdt.EpochID]uint64{}, perLog: map[[2]crdt.ID]int{}, limit: MaxKeyringEpochs,
+	}
+}
+
+func logOf(e *EpochKey) [2]crdt.ID { return [2]crdt.ID{e.Community, e.Log} }
+
+// added is an entry of Keyring.order.
+type added struct {
+	id  crdt.EpochID
+	seq uint64
+}
+
+func (k *Keyring) live(a added) bool {
+	seq, ok := k.added[a.id]
+	return ok && seq == a.seq
+}
+
+// put holds epoch e (not yet held) as the newest, and reports whether
+// it did: when the keyring is full, an older epoch must go first (see
+// evictable), and if none may, e is not held. k.mu is held.
+func (k *Keyring) put(e *EpochKey) bool {
+	if len(k.epochs) >= k.limit && !k.evictOldest(logOf(e)) {
+		return false
+	}
+	k.seq++
+	k.epochs[e.ID] = e
+	k.added[e.ID] = k.seq
+	k.order = append(k.order, added{e.ID, k.seq})
+	k.perLog[logOf(e)]++
+	for len(k.order) > 0 && !k.live(k.order[0]) {
+		k.order = k.order[1:]
+	}
+	if len(k.order) > 2*len(k.epochs)+64 {
+		k.order = slices.DeleteFunc(k.order, func(a added) bool { return !k.live(a) })
+	}
+	return true
+}
+
+// evictOldest forgets the oldest held epoch that may go to make room for
+// one of log next, and reports whether there was one. An epoch may go
+// unless it is the last one held of its log (next is about to be one of
+// its log) or this node has sealed under it: were it given again, its
+// sending counter would start over and reuse message keys. k.mu is held.
+func (k *Keyring) evictOldest(next [2]crdt.ID) bool {
+	for _, a := range k.order {
+		if !k.live(a) {
+			continue
+		}
+		log := logOf(k.epochs[a.id])
+		if (k.perLog[log] > 1 || log == next) && k.send[a.id] == 0 {
+			k.drop(a.id)
+			return true
+		}
+	}
+	return false
+}
+
+// drop forgets epoch id and everything derived from it. k.mu is held.
+func (k *Keyring) drop(id crdt.EpochID) {
+	e, ok := k.epochs[id]
+	if !ok {
+		return
+	}
+	if n := k.perLog[logOf(e)] - 1; n > 0 {
+		k.perLog[logOf(e)] = n
+	} else {
+		delete(k.perLog, logOf(e))
+	}
+	delete(k.epochs, id)
+	delete(k.added, id)
+	delete(k.send, id)
+	for ck := range k.sendCk {
+		if ck.epoch == id {
+			delete(k.sendCk, ck)
+		}
+	}
+	for ck := range k.recv {
+		if ck.epoch == id {
+			delete(k.recv, ck)
+		}
+	}
 }
 
 // stored is the persistent form of a keyring.
@@ -77,8 +178,9 @@ type storedEpoch struct {
 	Next      uint32 `cbor:"5,keyasint,omitempty"` // next index this node seals with
 }
 
-// Marshal encodes the keyring's prekeys, epoch secrets and sending
-// counters. Keep it where the database is (it is encrypted at rest).
+// Marshal encodes the keyring's prekeys, epoch secrets (oldest added
+// first) and sending counters. Keep it where the database is (it is
+// encrypted at rest).
 func (k *Keyring) Marshal() ([]byte, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -86,9 +188,11 @@ func (k *Keyring) Marshal() ([]byte, error) {
 	for _, p := range k.prekeys {
 		s.Prekeys = append(s.Prekeys, storedPrekey{uint16(p.Suite), p.Public, p.Private, p.Created})
 	}
-	ids := slices.SortedFunc(maps.Keys(k.epochs), func(a, b crdt.EpochID) int { return bytes.Compare(a[:], b[:]) })
-	for _, id := range ids {
-		e := k.epochs[id]
+	for _, a := range k.order {
+		if !k.live(a) {
+			continue
+		}
+		id, e := a.id, k.epochs[a.id]
 		se := storedEpoch{ID: id[:], Community: e.Community[:], Secret: e.Secret, Next: k.send[id]}
 		if !e.Log.IsZero() {
 			se.Log = e.Log[:]
@@ -120,8 +224,10 @@ func LoadKeyring(data []byte) (*Keyring, error) {
 		if len(e.Log) != 0 {
 			ek.Log = crdt.ID(e.Log)
 		}
-		k.epochs[ek.ID] = ek
-		if e.Next != 0 {
+		if old := k.epochs[ek.ID]; old != nil {
+			k.drop(old.ID) // a repeated id: the later one stands
+		}
+		if k.put(ek) && e.Next != 0 {
 			k.send[ek.ID] = e.Next
 		}
 	}
@@ -165,7 +271,8 @@ func (k *Keyring) UnwrapAny(s Suite, info, wrapped []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%w: no prekey of this node opens the wrap", ErrDecrypt)
 }
 
-// AddEpoch records an epoch secret; it reports whether it was new.
+// AddEpoch records an epoch secret; it reports whether it was new (and
+// held: a full keyring may have to refuse it, see Keyring).
 func (k *Keyring) AddEpoch(e EpochKey) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -173,8 +280,7 @@ func (k *Keyring) AddEpoch(e EpochKey) bool {
 		return false
 	}
 	e.Secret = bytes.Clone(e.Secret)
-	k.epochs[e.ID] = &e
-	return true
+	return k.put(&e)
 }
 
 // Rebind names the community of an epoch drawn before its community
@@ -183,7 +289,12 @@ func (k *Keyring) Rebind(id crdt.EpochID, community crdt.ID) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if e, ok := k.epochs[id]; ok && e.Community.IsZero() {
+		k.perLog[logOf(e)]--
+		if k.perLog[logOf(e)] == 0 {
+			delete(k.perLog, logOf(e))
+		}
 		e.Community = community
+		k.perLog[logOf(e)]++
 	}
 }
 
@@ -191,18 +302,7 @@ func (k *Keyring) Rebind(id crdt.EpochID, community crdt.ID) {
 func (k *Keyring) Forget(id crdt.EpochID) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	delete(k.epochs, id)
-	delete(k.send, id)
-	for ck := range k.sendCk {
-		if ck.epoch == id {
-			delete(k.sendCk, ck)
-		}
-	}
-	for ck := range k.recv {
-		if ck.epoch == id {
-			delete(k.recv, ck)
-		}
-	}
+	k.drop(id)
 }
 
 // Epoch returns a held epoch.

@@ -17,12 +17,14 @@ const (
 	// MaxPrekeys is how many of its own prekeys a node keeps: the newest is
 	// published, older ones still open wraps made before a rotation.
 	MaxPrekeys = 4
-	// MaxKeyringEpochs bounds the epoch secrets a saved keyring may hold
-	// when it is loaded. A node keeps every epoch it may read, for good
-	// (ops of a log are hash-linked, so old ones must still open): one in
-	// 20 communities of 10 groups each, rotating weekly, gathers about
-	// 11,000 a year, so a million is decades away, and a keyring that
-	// large (about 100 MiB) is still read whole.
+	// MaxKeyringEpochs bounds the epoch secrets a keyring holds, and so
+	// what a saved one may hold when it is loaded. A node keeps every
+	// epoch it may read (ops of a log are hash-linked, so old ones must
+	// still open): one in 20 communities of 10 groups each, rotating
+	// weekly, gathers about 11,000 a year, so a million is decades away,
+	// and a keyring that large (about 100 MiB) is still read whole. Past
+	// it a keyring forgets its oldest epochs (see Keyring), so that it
+	// never saves what it could not load.
 	MaxKeyringEpochs = 1 << 20
 )
 

@@ -18,9 +18,6 @@ import (
 	"unicode/utf8"
 )
 
-// MaxNameLen is the longest display name, in bytes of UTF-8.
-const MaxNameLen = 64
-
 // Errors callers branch on.
 var (
 	// ErrCorruptKey: a key (a seed, or a key file) cannot be parsed.

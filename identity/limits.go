@@ -1,5 +1,10 @@
 package identity
 
+// MaxNameLen is the longest display name, in bytes of UTF-8. A name goes
+// into join and profile ops, so it is crdt's bound on names (limits_test.go
+// checks that crdt takes every name ValidateName passes).
+const MaxNameLen = 64
+
 // MaxLinkLen bounds an invite link, in characters. A link carries an
 // invite op and its secret in base64: the largest invite op an admin can
 // sign (16 inviter and 16 relay addresses, or sealed details of the most

@@ -15,6 +15,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
+	"github.com/umbrella-p2p/umbrella/internal/testworld"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
@@ -25,10 +26,7 @@ import (
 // answered by the other member's manager directly, and ops travel only
 // when a test delivers them.
 
-type signer struct{ priv ed25519.PrivateKey }
-
-func (s signer) PublicKey() ed25519.PublicKey { return s.priv.Public().(ed25519.PublicKey) }
-func (s signer) Sign(m []byte) []byte         { return ed25519.Sign(s.priv, m) }
+type signer = testworld.Signer
 
 // clock is a settable clock.
 type clock struct {
@@ -89,9 +87,8 @@ func (w *world) add(name string, seed byte, tweak func(*Config)) *member {
 // open starts member name on the store meta (a restart when it is used).
 func (w *world) open(name string, seed byte, meta *store.DS, tweak func(*Config)) *member {
 	w.t.Helper()
-	s := signer{ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, 32))}
-	mb := &member{w: w, name: name, id: peer.ID(name), s: s, meta: meta}
-	copy(mb.pub[:], s.PublicKey())
+	s := testworld.Seeded(seed)
+	mb := &member{w: w, name: name, id: peer.ID(name), s: s, pub: s.Key(), meta: meta}
 	rep, err := replica.Open(w.t.Context(), meta, nil)
 	if err != nil {
 		w.t.Fatal(err)
@@ -222,11 +219,7 @@ func (mb *member) admit(cid crdt.ID, joiner *member) {
 	t.Helper()
 	ipriv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{joiner.pub[0] ^ 0x55}, 32))
 	inv := mb.author(cid, crdt.ZeroID, crdt.KindInvite, &crdt.InviteBody{Key: ipriv.Public().(ed25519.PublicKey), Role: crdt.RoleMember, Name: "team"})
-	jb := encode(t, &crdt.JoinBody{Invite: bytesOf(inv.ID()), Proof: ed25519.Sign(ipriv, crdt.JoinProofMessage(cid, inv.ID(), joiner.pub)), Name: joiner.name})
-	j, err := crdt.Sign(crdt.Op{Community: cid, Kind: crdt.KindJoin, Parents: []crdt.ID{inv.ID()}, Height: inv.Height + 1, Body: jb}, joiner.s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	j := testworld.JoinOp(t, cid, inv, ipriv, joiner.s, joiner.name, 0)
 	if _, err := mb.rep.Ingest(ctx, j); err != nil {
 		t.Fatal(err)
 	}

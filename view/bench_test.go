@@ -15,21 +15,28 @@ import (
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
-// peerNames names members as the node does, with peer ids in base58, so
-// that the benchmarks convert messages at the cost that ships.
+// peerNames names members as the node does (node/views.go's names, line
+// for line), with peer ids in base58, so that the benchmarks convert
+// messages at the cost that ships.
 type peerNames struct{}
 
 var _ Names = peerNames{}
 
 func (peerNames) Name(st *crdt.State, k crdt.PublicKey) string {
-	name := st.Names[k]
 	if m := st.Members[k]; m != nil {
-		name = m.Name
+		return benchDisplayName(m)
 	}
-	if name != "" {
-		return name
+	return benchDisplayName(&crdt.Member{Key: k, Name: st.Names[k]})
+}
+
+func benchDisplayName(m *crdt.Member) string {
+	if m == nil {
+		return "Unknown member"
 	}
-	p := peerNames{}.PeerID(k)
+	if m.Name != "" {
+		return m.Name
+	}
+	p := peerNames{}.PeerID(m.Key)
 	return "Member " + p[len(p)-6:]
 }
 
@@ -137,7 +144,7 @@ func openBigGroup(tb testing.TB, posts int) *bigGroup {
 	if w.rep, err = replica.Open(ctx, w.st, nil); err != nil {
 		tb.Fatal(err)
 	}
-	v, err := New(ctx, Config{Replica: w.rep, Meta: w.meta(owner), NotFound: store.ErrNotFound, Self: owner.key(), Names: peerNames{}})
+	v, err := New(ctx, Config{Replica: w.rep, Meta: w.meta(owner), NotFound: store.ErrNotFound, Self: owner.Key(), Names: peerNames{}})
 	if err != nil {
 		tb.Fatal(err)
 	}

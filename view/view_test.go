@@ -78,7 +78,7 @@ func TestPages(t *testing.T) {
 			t.Fatalf("message %d has index %d", i, m.Index)
 		}
 	}
-	if m := all[1]; m.Author != "peer-"+ben.key().String()[:12] || m.AuthorName != "Ben" || m.Mine || !all[0].Mine {
+	if m := all[1]; m.Author != "peer-"+ben.Key().String()[:12] || m.AuthorName != "Ben" || m.Mine || !all[0].Mine {
 		t.Fatalf("authors: %+v, %+v", all[0], m)
 	}
 	cases := []struct {

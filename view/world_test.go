@@ -3,33 +3,25 @@ package view
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/binary"
 	"fmt"
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/internal/testworld"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
 // signer is a member's Ed25519 key.
-type signer struct{ priv ed25519.PrivateKey }
+type signer = testworld.Signer
 
 // member returns the i-th test member's key (the same for every i each run).
-func member(i int) signer {
-	seed := make([]byte, 32)
-	binary.BigEndian.PutUint64(seed, uint64(i)+1)
-	return signer{ed25519.NewKeyFromSeed(seed)}
-}
-
-func (s signer) PublicKey() ed25519.PublicKey { return s.priv.Public().(ed25519.PublicKey) }
-func (s signer) Sign(m []byte) []byte         { return ed25519.Sign(s.priv, m) }
-func (s signer) key() crdt.PublicKey          { return crdt.PublicKey(s.PublicKey()) }
+func member(i int) signer { return testworld.Member(i) }
 
 // world is a community held by one replica over the in-memory store, with
-// no network and no node: an owner, its General group (open to everyone)
-// and an invite that members join by.
+// no network and no node (testworld.Community): an owner, its General
+// group (open to everyone) and an invite that members join by.
 type world struct {
 	tb      testing.TB
 	st      *store.DS
@@ -44,37 +36,17 @@ type world struct {
 	metas map[crdt.PublicKey]*store.DS
 }
 
-func body(tb testing.TB, b any) []byte {
-	tb.Helper()
-	raw, err := crdt.EncodeAny(b)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return raw
-}
+var body = testworld.Body
 
 // newWorld makes a community named name owned by member(0).
 func newWorld(tb testing.TB, name string) *world {
 	tb.Helper()
-	w := &world{tb: tb, st: store.NewMemory(), owner: member(0), clock: 1_000_000}
-	rep, err := replica.Open(context.Background(), w.st, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w.rep = rep
-	g, err := crdt.Sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body(tb, &crdt.GenesisBody{Name: name, Time: w.now()})}, w.owner)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w.cid = g.ID()
-	rep.Expect(w.cid)
-	if _, err := rep.Ingest(context.Background(), g); err != nil {
-		tb.Fatal(err)
-	}
-	w.general = w.write(w.owner, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: "General", Policy: crdt.PolicyEveryone, Time: w.now()})
+	w := &world{tb: tb, clock: 1_000_000}
+	c := testworld.New(tb, name, w.now)
+	w.st, w.rep, w.cid, w.general, w.owner = c.Store, c.Rep, c.ID, c.General, c.Owner
 	w.write(w.owner, crdt.ZeroID, crdt.KindProfile, &crdt.ProfileBody{Name: "Olivia", Time: w.now()})
-	w.invKey = ed25519.NewKeyFromSeed(make([]byte, 32))
-	w.inv = w.op(w.owner, crdt.ZeroID, crdt.KindInvite, &crdt.InviteBody{Key: w.invKey.Public().(ed25519.PublicKey), Role: crdt.RoleMember, Name: name, Time: w.now()})
+	c.AddInvite(name, w.now())
+	w.inv, w.invKey = c.Invite, c.InviteKey
 	return w
 }
 
@@ -103,11 +75,7 @@ func (w *world) write(s signer, log crdt.ID, kind crdt.Kind, b any) crdt.ID {
 // join has s join by the invite as name.
 func (w *world) join(s signer, name string) {
 	w.tb.Helper()
-	j, err := crdt.Sign(crdt.Op{Community: w.cid, Kind: crdt.KindJoin, Parents: []crdt.ID{w.inv.ID()}, Height: w.inv.Height + 1,
-		Body: body(w.tb, &crdt.JoinBody{Invite: w.inv.ID().Bytes(), Proof: ed25519.Sign(w.invKey, crdt.JoinProofMessage(w.cid, w.inv.ID(), s.key())), Name: name, Time: w.now()})}, s)
-	if err != nil {
-		w.tb.Fatal(err)
-	}
+	j := testworld.JoinOp(w.tb, w.cid, w.inv, w.invKey, s, name, w.now())
 	if res, err := w.rep.Ingest(context.Background(), j); err != nil || res.Outcome != replica.Accepted {
 		w.tb.Fatalf("join of %s: %+v %v", name, res, err)
 	}
@@ -134,10 +102,10 @@ func (w *world) meta(s signer) *store.DS {
 	if w.metas == nil {
 		w.metas = map[crdt.PublicKey]*store.DS{}
 	}
-	if w.metas[s.key()] == nil {
-		w.metas[s.key()] = store.NewMemory()
+	if w.metas[s.Key()] == nil {
+		w.metas[s.Key()] = store.NewMemory()
 	}
-	return w.metas[s.key()]
+	return w.metas[s.Key()]
 }
 
 // views returns the views of the world's replica as member self sees them
@@ -147,7 +115,7 @@ func (w *world) views(self signer) *Views {
 }
 
 func (w *world) viewsEmitting(self signer, emit func(api.Event)) *Views {
-	v, err := New(context.Background(), Config{Replica: w.rep, Meta: w.meta(self), NotFound: store.ErrNotFound, Self: self.key(), Names: testNames{}, Emit: emit})
+	v, err := New(context.Background(), Config{Replica: w.rep, Meta: w.meta(self), NotFound: store.ErrNotFound, Self: self.Key(), Names: testNames{}, Emit: emit})
 	if err != nil {
 		w.tb.Fatal(err)
 	}

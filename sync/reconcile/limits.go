@@ -17,8 +17,10 @@ const (
 	ListMax = 32
 	// MaxRanges bounds the ranges of one message.
 	MaxRanges = 1 << 16
-	// MaxIDs bounds the ids (full or prefixes) one message carries; a Diff
-	// that would exceed it is cut, and the session must run again.
+	// MaxIDs bounds the ids (full or prefixes) one message carries;
+	// Process defers the ranges whose answers would pass it to later round
+	// trips, and cuts only an answer that alone passes it (then the
+	// session must run again).
 	MaxIDs = 1 << 16
 )
 

@@ -34,6 +34,14 @@
 // prefixes it was asked for with their ids. Both sides run the same Process
 // function; the session ends when a message holds nothing but Skips.
 //
+// A message never holds more than Decode accepts (MaxRanges ranges, MaxIDs
+// ids and prefixes in all). A side whose answer would pass that answers
+// the ranges in order while they fit and defers the rest: it sends its own
+// fingerprint of each deferred range, as if the session had just reached
+// it, and the session goes on over them in the next round trips. Only a
+// range whose answer alone passes MaxIDs is cut (Result.Truncated), and
+// a later session finds the rest.
+//
 // For 100,000 items and d random differences this takes two round trips
 // for d up to about a thousand (see the benchmarks).
 //
@@ -238,8 +246,9 @@ func (b *builder) add(r Range) {
 }
 
 // split describes items (the sender's, in [lower, upper)) as a List when
-// they are few, else as Branch fingerprinted sub-ranges of equal counts.
-func (b *builder) split(items []Item, upper bound) {
+// they are few, else as at most parts fingerprinted sub-ranges of equal
+// counts (parts ≥ 2).
+func (b *builder) split(items []Item, upper bound, parts int) {
 	if len(items) <= ListMax {
 		r := Range{upper: upper, Mode: ModeList}
 		for _, it := range items {
@@ -248,7 +257,7 @@ func (b *builder) split(items []Item, upper bound) {
 		b.add(r)
 		return
 	}
-	parts := min(Branch, len(items))
+	parts = min(parts, len(items))
 	start := 0
 	for p := 1; p <= parts; p++ {
 		end := len(items) * p / parts
@@ -264,7 +273,7 @@ func (b *builder) split(items []Item, upper bound) {
 // Initiate returns the first message of a session.
 func (s *Set) Initiate() *Message {
 	var b builder
-	b.split(s.items, bound{inf: true})
+	b.split(s.items, bound{inf: true}, Branch)
 	return &b.out
 }
 
@@ -274,8 +283,9 @@ type Result struct {
 	Need []Item
 	// Have are items this side holds and the other lacks.
 	Have []Item
-	// Truncated: a Diff was cut at MaxIDs; run another session after
-	// fetching what is known.
+	// Truncated: one range's answer alone was more than a message may
+	// carry (MaxIDs) and was cut; run another session after fetching what
+	// is known.
 	Truncated bool
 }
 
@@ -284,12 +294,24 @@ func Sort(items []Item) { slices.SortFunc(items, Item.compare) }
 
 // Process answers message m from the other side and reports the
 // differences it revealed. When the reply is Done the session is over.
+//
+// A reply stays within what Decode accepts (MaxRanges ranges, MaxIDs ids
+// and prefixes). Ranges are answered in order while they fit; a range
+// whose answer no longer fits is deferred: it is answered with this side's
+// fingerprint of it, as if the session had just reached it, and nothing
+// the other side said about it is taken in, so the session goes on over
+// it in later round trips with room to spare. The first range that
+// carries ids always gets its answer (cut at MaxIDs if it alone is
+// larger, which sets Result.Truncated), so every message makes progress.
 func (s *Set) Process(m *Message) (*Message, Result, error) {
+	if len(m.Ranges) > MaxRanges {
+		return nil, Result{}, fmt.Errorf("%w: more than %d ranges", ErrMalformed, MaxRanges)
+	}
 	var b builder
 	var res Result
 	lo := 0
 	var prev bound
-	ids := 0
+	ids := 0 // ids and prefixes in the reply
 	for i, r := range m.Ranges {
 		if i > 0 && r.upper.compare(prev) <= 0 {
 			return nil, res, fmt.Errorf("%w: range bounds do not increase", ErrMalformed)
@@ -301,6 +323,14 @@ func (s *Set) Process(m *Message) (*Message, Result, error) {
 		}
 		mine := s.items[lo:hi]
 		lo = hi
+		// room: the ranges this one may take, keeping one for each range
+		// still to answer (so room ≥ 1); fresh: no ids spent yet.
+		room := MaxRanges - len(b.out.Ranges) - (len(m.Ranges) - i - 1)
+		fresh := ids == 0
+		fits := func(n int) bool { return ids+n <= MaxIDs }
+		deferRange := func() {
+			b.add(Range{upper: r.upper, Mode: ModeFingerprint, FP: fingerprint(mine)})
+		}
 		switch r.Mode {
 		case ModeSkip:
 			b.add(Range{upper: r.upper})
@@ -309,7 +339,14 @@ func (s *Set) Process(m *Message) (*Message, Result, error) {
 				b.add(Range{upper: r.upper})
 				continue
 			}
-			b.split(mine, r.upper)
+			if len(mine) <= ListMax && !fits(len(mine)) || len(mine) > ListMax && room < 2 {
+				deferRange()
+				continue
+			}
+			b.split(mine, r.upper, min(Branch, room))
+			if len(mine) <= ListMax {
+				ids += len(mine)
+			}
 		case ModeList:
 			theirs := make(map[[PrefixSize]byte]bool, len(r.Prefixes))
 			for _, p := range r.Prefixes {
@@ -317,17 +354,12 @@ func (s *Set) Process(m *Message) (*Message, Result, error) {
 			}
 			out := Range{upper: r.upper, Mode: ModeDiff}
 			known := make(map[[PrefixSize]byte]bool, len(mine))
+			var extra []Item
 			for _, it := range mine {
 				p := prefixOf(it.ID)
 				known[p] = true
 				if !theirs[p] {
-					if ids >= MaxIDs {
-						res.Truncated = true
-						continue
-					}
-					out.IDs = append(out.IDs, it)
-					res.Have = append(res.Have, it)
-					ids++
+					extra = append(extra, it)
 				}
 			}
 			for _, p := range r.Prefixes {
@@ -335,14 +367,28 @@ func (s *Set) Process(m *Message) (*Message, Result, error) {
 					out.Prefixes = append(out.Prefixes, p)
 				}
 			}
+			if !fits(len(extra) + len(out.Prefixes)) {
+				if !fresh {
+					deferRange()
+					continue
+				}
+				// Alone too large: what this side lacks first (a List
+				// holds at most MaxIDs prefixes), then what fits of the rest.
+				out.Prefixes = out.Prefixes[:min(len(out.Prefixes), MaxIDs)]
+				extra = extra[:MaxIDs-len(out.Prefixes)]
+				res.Truncated = true
+			}
+			out.IDs = extra
+			res.Have = append(res.Have, extra...)
+			ids += len(out.IDs) + len(out.Prefixes)
 			if len(out.IDs) == 0 && len(out.Prefixes) == 0 {
 				b.add(Range{upper: r.upper})
 				continue
 			}
 			b.add(out)
 		case ModeDiff:
-			res.Need = append(res.Need, r.IDs...)
 			if len(r.Prefixes) == 0 {
+				res.Need = append(res.Need, r.IDs...)
 				b.add(Range{upper: r.upper})
 				continue
 			}
@@ -354,9 +400,19 @@ func (s *Set) Process(m *Message) (*Message, Result, error) {
 			for _, it := range mine {
 				if want[prefixOf(it.ID)] {
 					out.IDs = append(out.IDs, it)
-					res.Have = append(res.Have, it)
 				}
 			}
+			if !fits(len(out.IDs)) {
+				if !fresh {
+					deferRange()
+					continue
+				}
+				out.IDs = out.IDs[:MaxIDs]
+				res.Truncated = true
+			}
+			res.Need = append(res.Need, r.IDs...)
+			res.Have = append(res.Have, out.IDs...)
+			ids += len(out.IDs)
 			b.add(out)
 		case ModeIDs:
 			res.Need = append(res.Need, r.IDs...)
