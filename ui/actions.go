@@ -41,7 +41,11 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 	if live && g.CanReact {
 		var emoji []*fyne.MenuItem
 		for _, e := range quickReactions[:8] {
-			emoji = append(emoji, fyne.NewMenuItem(e, func() { c.react(m, e, true) }))
+			it := fyne.NewMenuItem(e, func() { c.react(m, e, true) })
+			if res := emojiResource(e, reactionIconPixels); res != nil {
+				it.Label, it.Icon = "", res // the picture, at icon size
+			}
+			emoji = append(emoji, it)
 		}
 		react := fyne.NewMenuItem("React", nil)
 		react.ChildMenu = fyne.NewMenu("", emoji...)
@@ -114,6 +118,10 @@ func (c *conversation) react(m api.Message, emoji string, on bool) {
 	}, c.reload)
 }
 
+// reactionIconPixels is the size of the pictures of the reaction menu's
+// emoji; they are shown at the theme's icon size, larger than text.
+const reactionIconPixels = 64
+
 // pickReaction implements rowActions: a grid of emoji to react with.
 func (c *conversation) pickReaction(i int, from fyne.CanvasObject) {
 	m, ok := c.message(i)
@@ -127,6 +135,9 @@ func (c *conversation) pickReaction(i int, from fyne.CanvasObject) {
 			pop.Hide()
 			c.react(m, e, true)
 		})
+		if res := emojiResource(e, reactionIconPixels); res != nil {
+			b.Text, b.Icon = "", res
+		}
 		b.Importance = widget.LowImportance
 		grid.Add(b)
 	}
