@@ -213,10 +213,12 @@ func (c *conversation) showVoters(i int) {
 		if len(o.By) > 0 {
 			who = strings.Join(o.By, ", ")
 		}
-		rows.Add(widget.NewRichText(
+		rt := widget.NewRichText(
 			&widget.TextSegment{Text: fmt.Sprintf("%s — %d", o.Text, o.Votes), Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Bold: true}}},
 			&widget.TextSegment{Text: who, Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder}},
-		))
+		)
+		rt.Wrapping = fyne.TextWrapWord // every voter, on as many lines as it takes
+		rows.Add(rt)
 	}
 	d.members = rows
 	d.setContent(container.NewVScroll(rows), widget.NewButton("Close", d.hide))

@@ -268,13 +268,26 @@ func (r *msgRow) TappedSecondary(e *fyne.PointEvent) {
 }
 
 // MouseIn shows the menu button.
-func (r *msgRow) MouseIn(*desktop.MouseEvent) { r.hovered = true; r.Refresh() }
+func (r *msgRow) MouseIn(*desktop.MouseEvent) { r.setHovered(true) }
 
 // MouseMoved implements desktop.Hoverable.
 func (r *msgRow) MouseMoved(*desktop.MouseEvent) {}
 
 // MouseOut hides the menu button.
-func (r *msgRow) MouseOut() { r.hovered = false; r.Refresh() }
+func (r *msgRow) MouseOut() { r.setHovered(false) }
+
+// setHovered shows or hides the hover's controls. The "☺ +" chip may take
+// a line of its own, so the list measures the row again rather than let
+// the chip spill over the next message.
+func (r *msgRow) setHovered(on bool) {
+	if r.hovered == on {
+		return
+	}
+	r.hovered = on
+	r.heightW = 0
+	r.Refresh()
+	r.act.resized()
+}
 
 // summary is what the row shows, as text, for tests and accessibility:
 // name, time and marks, quote, body, poll and reactions.
