@@ -60,9 +60,9 @@ type conversation struct {
 	jump      *widget.Button
 	listArea  *fyne.Container
 	jumpBar   *fyne.Container // under the list, holding jump
-	highlight int // row shown highlighted (jumped to), -1 for none
-	unreadAt  int // row with the "New messages" divider, -1 for none
-	newBelow  int // messages that arrived while scrolled up
+	highlight int             // row shown highlighted (jumped to), -1 for none
+	unreadAt  int             // row with the "New messages" divider, -1 for none
+	newBelow  int             // messages that arrived while scrolled up
 	atBottom  bool
 
 	composer     *composer
