@@ -60,6 +60,7 @@ type App struct {
 	lastPopUp  *widget.PopUp // the most recently shown pop-up
 	switcher   *switcher     // the Ctrl+K switcher, when open
 	seen       map[crdt.ID]groupCounts
+	requests   map[crdt.ID]pendingRequests // per community, those the member may decide (requestwatch.go)
 
 	unsubscribe func()
 	done        chan struct{}
@@ -200,6 +201,9 @@ func (a *App) handle(ev api.Event) {
 	switch ev.Kind {
 	case api.EventCommunities:
 		a.reloadCommunities()
+		if !ev.Community.IsZero() {
+			a.checkCommunity(ev.Community) // requests to join
+		}
 		if ev.Community == a.community {
 			a.membersOf = crdt.ID{}
 			a.home.refreshHeader()
