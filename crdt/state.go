@@ -613,7 +613,7 @@ func (s *State) mutate(o *Op, body any) {
 		audit(AuditEntry{Object: g.ID, Detail: b.Name, Name: b.Name, Time: b.Time})
 	case *GroupJoinBody:
 		g := s.Groups[idOf(b.Group)]
-		if g.Policy == PolicyApproval {
+		if !s.JoinsDirectly(o.Author, g.ID) {
 			g.Requests[o.Author] = &Request{Key: o.Author, Name: s.Members[o.Author].Name, Op: id, Time: b.Time}
 		} else {
 			g.Members[o.Author] = id
@@ -765,4 +765,16 @@ func checkTarget(o *Op, body any, targetOp *Op, target any) error {
 		}
 	}
 	return nil
+}
+
+// JoinsDirectly reports whether member k's group.join to group gid makes
+// it a member at once rather than recording a request to join: the group
+// is not one that admits by approval, or k is an admin or owner, who may
+// decide such requests anyway and so is not asked to request.
+func (s *State) JoinsDirectly(k PublicKey, gid ID) bool {
+	g, ok := s.Groups[gid]
+	if !ok {
+		return false
+	}
+	return g.Policy != PolicyApproval || s.Role(k) >= RoleAdmin
 }
