@@ -37,7 +37,9 @@ func TestJoinRequestSeenByAdmins(t *testing.T) {
 	}
 	peer := h.f.addRequest(c.ID, "Zoe")
 	h.drain()
-	if !slices.ContainsFunc(h.notified, func(s string) bool { return strings.HasPrefix(s, "Request to join Glow Team | Zoe asks to join Glow Team") }) {
+	if !slices.ContainsFunc(h.notified, func(s string) bool {
+		return strings.HasPrefix(s, "Request to join Glow Team | Zoe asks to join Glow Team")
+	}) {
 		t.Fatalf("notifications %q; want one for Zoe's request", h.notified)
 	}
 	if !h.a.home.requestsBtn.Visible() || h.a.home.requestsBtn.Text != "1 request to join · review" {
