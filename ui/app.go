@@ -650,7 +650,7 @@ func (a *App) joinGroup(g api.Group) {
 	a.act(what, func(ctx context.Context) error {
 		return a.b.JoinGroup(ctx, cid, g.ID)
 	}, func() {
-		if g.Policy == "approval" {
+		if g.CanAskToJoin {
 			a.showErrorText("Request sent", "An admin of "+g.Name+" will let you in; the group opens here when they do.")
 		}
 		a.reloadGroups()

@@ -357,8 +357,8 @@ func (f *fakeBackend) UpdateGroup(_ context.Context, cid, gid crdt.ID, s api.Gro
 }
 
 func (f *fakeBackend) JoinGroup(_ context.Context, cid, gid crdt.ID) error {
-	return f.changeGroup("JoinGroup", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
-		if g.info.Policy == "approval" {
+	return f.changeGroup("JoinGroup", cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
+		if !f.state(c).JoinsDirectly(f.selfKey(), gid) {
 			g.requests = append(g.requests, api.JoinRequest{PeerID: f.self.PeerID, Name: f.self.Name, Time: f.clock})
 		} else if g.members != nil && !slices.Contains(g.members, f.self.PeerID) {
 			g.members = append(g.members, f.self.PeerID)

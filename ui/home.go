@@ -282,9 +282,9 @@ func (h *home) newRow(g api.Group) *groupRow {
 	case gone: // nothing to join or approve
 	case g.CanApprove:
 		r.action = widget.NewButton("Approve", func() { h.approve(g) })
-	case !g.Joined && !g.Suggested && g.Kind != api.GroupAnnouncement && g.Policy == "approval":
+	case g.CanAskToJoin:
 		r.action = widget.NewButton("Ask to join", func() { h.a.joinGroup(g) })
-	case !g.Joined && !g.Suggested && g.Kind != api.GroupAnnouncement:
+	case g.CanJoinDirectly:
 		r.action = widget.NewButton("Join", func() { h.a.joinGroup(g) })
 	}
 	if r.action != nil {

@@ -97,3 +97,39 @@ func TestRequestsNotShownToMembers(t *testing.T) {
 		t.Fatalf("a member sees requests: notifications %q, home %v, rail %q", h.notified, h.a.home.requestsBtn.Visible(), h.railText())
 	}
 }
+
+// TestAdminsJoinApprovalGroupsDirectly: an admin is offered Join, not Ask
+// to join, on a group that admits by approval, and joining opens it at
+// once; a member is offered Ask to join and told the request was sent.
+// The offer is crdt's (api.Group.CanJoinDirectly, CanAskToJoin).
+func TestAdminsJoinApprovalGroupsDirectly(t *testing.T) {
+	for _, tc := range []struct {
+		role, button string
+		joined       bool
+	}{{"admin", "Join", true}, {"member", "Ask to join", false}} {
+		t.Run(tc.role, func(t *testing.T) {
+			h, c := adminHarness(t, tc.role)
+			gid := h.f.addGroup(c.ID, "Leaders circle", "approval", false)
+			h.drain()
+			row := h.a.home.rows[gid]
+			if row == nil || row.action == nil || row.action.Text != tc.button {
+				t.Fatalf("the home shows %q; want Leaders circle <%s>", h.homeRows(), tc.button)
+			}
+			test.Tap(row.action)
+			h.drain()
+			var g api.Group
+			for _, x := range h.a.groups {
+				if x.ID == gid {
+					g = x
+				}
+			}
+			if g.Joined != tc.joined {
+				t.Fatalf("after %s: joined %v, want %v", tc.button, g.Joined, tc.joined)
+			}
+			sent := h.a.lastDialog != nil && h.a.lastDialog.title == "Request sent"
+			if sent == tc.joined {
+				t.Fatalf("after %s: told a request was sent: %v", tc.button, sent)
+			}
+		})
+	}
+}
