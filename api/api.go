@@ -113,6 +113,10 @@ type Group struct {
 	// not join.
 	CanJoinDirectly bool `json:"can_join_directly,omitempty"`
 	CanAskToJoin    bool `json:"can_ask_to_join,omitempty"`
+	// Requested: the local member asked to join and waits for an admin;
+	// Denied: an admin denied its latest request (it may ask again).
+	Requested bool `json:"requested,omitempty"`
+	Denied    bool `json:"denied,omitempty"`
 	// Unread counts others' messages the local member has not read (see
 	// MarkRead); Mentions those of them that mention it. Both are zero in
 	// groups the member is not in.

@@ -742,3 +742,32 @@ func TestAdminsJoinApprovalGroupsDirectly(t *testing.T) {
 		t.Fatalf("the admin cannot post after joining: %v", err)
 	}
 }
+
+// TestGroupJoinDenied: the requester learns from the control log that its
+// request to join a group was denied, until it asks again.
+func TestGroupJoinDenied(t *testing.T) {
+	w, _ := setup(t, "ann", "cal")
+	w.promote("olivia", "ann", RoleAdmin)
+	vip := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Leaders", Policy: PolicyApproval})
+	w.syncAll()
+	w.do("cal", ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(vip.ID())})
+	w.syncAll()
+	if w.copyOf("cal").State().GroupJoinDenied(w.pub("cal"), vip.ID()) {
+		t.Fatal("a waiting request reads as denied")
+	}
+	w.do("ann", ZeroID, KindGroupDecide, &GroupDecideBody{Group: idb(vip.ID()), Member: w.pk("cal"), Approve: false})
+	w.syncAll()
+	if !w.copyOf("cal").State().GroupJoinDenied(w.pub("cal"), vip.ID()) {
+		t.Fatal("the requester does not learn of the denial")
+	}
+	w.do("cal", ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(vip.ID())})
+	w.syncAll()
+	if w.copyOf("cal").State().GroupJoinDenied(w.pub("cal"), vip.ID()) {
+		t.Fatal("asking again still reads as denied")
+	}
+	w.do("ann", ZeroID, KindGroupDecide, &GroupDecideBody{Group: idb(vip.ID()), Member: w.pk("cal"), Approve: true})
+	w.syncAll()
+	if st := w.copyOf("cal").State(); st.GroupJoinDenied(w.pub("cal"), vip.ID()) || !st.Groups[vip.ID()].Has(w.pub("cal")) {
+		t.Fatal("approval after a denial does not let the requester in")
+	}
+}

@@ -778,3 +778,20 @@ func (s *State) JoinsDirectly(k PublicKey, gid ID) bool {
 	}
 	return g.Policy != PolicyApproval || s.Role(k) >= RoleAdmin
 }
+
+// GroupJoinDenied reports whether member k's latest request to join group
+// gid was denied, and k has neither asked again nor joined since. The
+// requester holds the control log, so it learns this from the decision
+// itself.
+func (s *State) GroupJoinDenied(k PublicKey, gid ID) bool {
+	g, ok := s.Groups[gid]
+	if !ok || g.Has(k) || g.Requests[k] != nil {
+		return false
+	}
+	for i := len(s.Audit) - 1; i >= 0; i-- {
+		if e := s.Audit[i]; e.Kind == KindGroupDecide && e.Target == k && e.Object == gid {
+			return !e.Approved
+		}
+	}
+	return false
+}

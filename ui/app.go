@@ -61,6 +61,7 @@ type App struct {
 	switcher   *switcher     // the Ctrl+K switcher, when open
 	seen       map[crdt.ID]groupCounts
 	requests   map[crdt.ID]pendingRequests // per community, those the member may decide (requestwatch.go)
+	asked      map[crdt.ID]bool            // per group, whether the member's request waited at the last look
 
 	unsubscribe func()
 	done        chan struct{}

@@ -56,6 +56,7 @@ type fakeGroup struct {
 	// readOthers is how many messages by others the member has read.
 	readOthers int
 	requests   []api.JoinRequest
+	denied     []string // peer ids whose latest request an admin denied
 	members    []string // peer ids; nil means every member
 	pins       []crdt.ID
 }
@@ -195,6 +196,8 @@ func (f *fakeBackend) groupInfo(c *fakeCommunity, g *fakeGroup) api.Group {
 	out := g.info
 	out.Joined = c.info.Role != "none" && (g.members == nil || slices.Contains(g.members, f.self.PeerID))
 	out.FillPermits(f.state(c), f.selfKey())
+	out.Requested = slices.ContainsFunc(g.requests, func(r api.JoinRequest) bool { return r.PeerID == f.self.PeerID })
+	out.Denied = !out.Joined && !out.Requested && slices.Contains(g.denied, f.self.PeerID)
 	out.Members = c.info.Members
 	if g.members != nil {
 		out.Members = len(g.members)
@@ -400,6 +403,10 @@ func (f *fakeBackend) DecideGroupJoin(_ context.Context, cid, gid crdt.ID, peerI
 			return err
 		}
 		g.requests = slices.Delete(g.requests, i, i+1)
+		g.denied = slices.DeleteFunc(g.denied, func(p string) bool { return p == peerID })
+		if !approve {
+			g.denied = append(g.denied, peerID)
+		}
 		if approve && g.members != nil {
 			g.members = append(g.members, peerID)
 		}

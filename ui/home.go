@@ -257,6 +257,10 @@ func (h *home) newRow(g api.Group) *groupRow {
 		detail = "Only admins post · everyone reads"
 	case gone:
 		detail = "Read-only"
+	case g.Requested:
+		detail = "Waiting for approval"
+	case g.Denied:
+		detail = "An admin declined your request"
 	case !g.Joined && g.Policy == "approval":
 		detail = memberCount(g.Members) + " · admins let people in"
 	case !g.Joined:

@@ -58,6 +58,7 @@ func (a *App) readRequests(c api.Community, gs []api.Group) pendingRequests {
 // notification for each that arrived since the last look. The first look
 // at a community only records them.
 func (a *App) checkRequests(c api.Community, gs []api.Group) {
+	a.checkMyRequests(c, gs)
 	if a.requests == nil {
 		a.requests = map[crdt.ID]pendingRequests{}
 	}
@@ -88,6 +89,22 @@ func (a *App) checkRequests(c api.Community, gs []api.Group) {
 			if isNew(prev.groups[g.ID], r) {
 				a.notify("Request to join "+g.Name, r.Name+" asks to join "+g.Name+" in "+c.Name+".")
 			}
+		}
+	}
+}
+
+// checkMyRequests tells the local member when an admin denied its
+// request to join one of community c's groups gs (it was waiting at the
+// last look and is now denied).
+func (a *App) checkMyRequests(c api.Community, gs []api.Group) {
+	if a.asked == nil {
+		a.asked = map[crdt.ID]bool{}
+	}
+	for _, g := range gs {
+		was := a.asked[g.ID]
+		a.asked[g.ID] = g.Requested
+		if was && g.Denied {
+			a.notify("Request declined", "An admin of "+c.Name+" declined your request to join "+g.Name+".")
 		}
 	}
 }

@@ -133,3 +133,51 @@ func TestAdminsJoinApprovalGroupsDirectly(t *testing.T) {
 		})
 	}
 }
+
+// denyGroupRequest has an admin deny peerID's request to join group gid.
+func (f *fakeBackend) denyGroupRequest(cid, gid crdt.ID, peerID string) {
+	f.mu.Lock()
+	_, g, _ := f.group(cid, gid)
+	g.requests = slices.DeleteFunc(g.requests, func(r api.JoinRequest) bool { return r.PeerID == peerID })
+	g.denied = append(g.denied, peerID)
+	f.mu.Unlock()
+	f.emit(api.Event{Kind: api.EventGroups, Community: cid})
+}
+
+// groupDetail is what the home's row of group gid says under its name.
+func (h *harness) groupDetail(gid crdt.ID) string {
+	h.t.Helper()
+	r := h.a.home.rows[gid]
+	if r == nil {
+		h.t.Fatalf("no row for the group; the home shows %q", h.homeRows())
+	}
+	return richString(r.detail)
+}
+
+// TestGroupRequestWaitingThenDenied: after asking to join, the group's
+// row says it waits for approval; when an admin denies the request the
+// member is notified and the row says so, with Ask to join again.
+func TestGroupRequestWaitingThenDenied(t *testing.T) {
+	h, c := adminHarness(t, "member")
+	gid := h.f.addGroup(c.ID, "Leaders circle", "approval", false)
+	h.drain()
+	test.Tap(h.a.home.rows[gid].action)
+	h.drain()
+	if got := h.groupDetail(gid); got != "Waiting for approval" {
+		t.Fatalf("after asking, the row says %q", got)
+	}
+	if r := h.a.home.rows[gid]; r.action != nil {
+		t.Fatalf("while waiting the row offers %q", r.action.Text)
+	}
+	h.f.denyGroupRequest(c.ID, gid, h.f.self.PeerID)
+	h.drain()
+	if !slices.Contains(h.notified, "Request declined | An admin of Glow Team declined your request to join Leaders circle.") {
+		t.Fatalf("notifications %q; want the denial", h.notified)
+	}
+	if got := h.groupDetail(gid); got != "An admin declined your request" {
+		t.Fatalf("after the denial, the row says %q", got)
+	}
+	if r := h.a.home.rows[gid]; r.action == nil || r.action.Text != "Ask to join" {
+		t.Fatalf("after the denial the home shows %q; want Ask to join again", h.homeRows())
+	}
+}
