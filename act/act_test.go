@@ -84,6 +84,7 @@ var (
 type world struct {
 	act     *Actions
 	rep     *replica.Replica
+	c       *testworld.Community
 	views   fakeViews
 	cid     crdt.ID
 	general crdt.ID
@@ -95,7 +96,7 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{now: time.UnixMilli(1_000_000_000), views: fakeViews{msgs: map[crdt.ID]api.Message{}}}
 	c := testworld.New(t, "Club", w.tick)
-	w.rep, w.cid, w.general = c.Rep, c.ID, c.General
+	w.c, w.rep, w.cid, w.general = c, c.Rep, c.ID, c.General
 	var err error
 	w.act, err = New(Config{Author: fakeAuthor{w.rep, c.Owner, &w.journal}, Replica: w.rep, Views: w.views, Names: testNames{},
 		Keys: fakeKeys{&w.journal}, Self: c.Owner.Key(), Now: func() time.Time { return w.now }})
@@ -106,6 +107,14 @@ func newWorld(t *testing.T) *world {
 	c.Join(member(1), "Bo", w.tick())
 	w.journal = nil
 	return w
+}
+
+// authored writes an op by s on the world's replica, without judging it
+// through act, and returns its id.
+func (w *world) authored(t *testing.T, s signer, log crdt.ID, kind crdt.Kind, b any) crdt.ID {
+	t.Helper()
+	w.c.TB = t
+	return w.c.Author(s, log, kind, b).ID()
 }
 
 // tick moves the clock a second on and returns it in milliseconds.

@@ -102,6 +102,7 @@ func (a *Actions) Groups(cid crdt.ID) ([]api.Group, error) {
 			ag := api.Group{ID: g.ID, Name: g.Name, Kind: kind, Description: g.Description, Policy: g.Policy.String(),
 				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, Members: groupSize(st, g)}
 			ag.FillPermits(st, self)
+			ag.Requested, ag.Denied = g.Requests[self] != nil, st.GroupJoinDenied(self, g.ID)
 			out = append(out, ag)
 		}
 		return nil

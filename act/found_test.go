@@ -106,8 +106,8 @@ func TestCreateCommunity(t *testing.T) {
 	var general crdt.ID
 	err = rep.View(cid, func(cm *crdt.Community) error {
 		st := cm.State()
-		if st.Role(owner.key()) != crdt.RoleOwner || st.Names[owner.key()] != "Ann" {
-			t.Errorf("founder: role %v, name %q", st.Role(owner.key()), st.Names[owner.key()])
+		if st.Role(owner.Key()) != crdt.RoleOwner || st.Names[owner.Key()] != "Ann" {
+			t.Errorf("founder: role %v, name %q", st.Role(owner.Key()), st.Names[owner.Key()])
 		}
 		for id, g := range st.Groups {
 			if g.Name == api.DefaultGroupName && g.Policy == crdt.PolicyEveryone {
@@ -123,7 +123,7 @@ func TestCreateCommunity(t *testing.T) {
 		t.Fatal("no General group open to everyone")
 	}
 	want := []string{
-		"seal genesis by " + owner.key().String()[:8],
+		"seal genesis by " + owner.Key().String()[:8],
 		"bind epoch 1",
 		"prekey",
 		"wrap epoch 1 secret secret reason " + fmt.Sprint(crdt.RekeyInitial),

@@ -14,14 +14,14 @@ import (
 func (w *world) actsAs(t *testing.T, s signer) *Actions {
 	t.Helper()
 	a, err := New(Config{Author: fakeAuthor{w.rep, s, &w.journal}, Replica: w.rep, Views: w.views, Names: testNames{},
-		Keys: fakeKeys{&w.journal}, Self: s.key(), Now: func() time.Time { return w.now }})
+		Keys: fakeKeys{&w.journal}, Self: s.Key(), Now: func() time.Time { return w.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a
 }
 
-func peer(s signer) string { return testNames{}.PeerID(s.key()) }
+func peer(s signer) string { return testNames{}.PeerID(s.Key()) }
 
 // TestOpenPrivate: opening a conversation with the same people again
 // returns the open one (the lowest id of those started concurrently),
@@ -50,7 +50,7 @@ func TestOpenPrivate(t *testing.T) {
 	lowest := slices.MinFunc(ids, crdt.ID.Compare)
 	for _, a := range []*Actions{w.act, w.actsAs(t, bo)} {
 		with := peer(bo)
-		if a.self == bo.key() {
+		if a.self == bo.Key() {
 			with = peer(owner)
 		}
 		if got, err := a.OpenPrivate(ctx, w.cid, []string{with, with}); err != nil || got != lowest {

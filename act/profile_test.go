@@ -58,7 +58,7 @@ func newProfile(t *testing.T, w *world, saver NameSaver, held Held, in Membershi
 func nameIn(t *testing.T, w *world, cid crdt.ID) string {
 	t.Helper()
 	var name string
-	if err := w.rep.View(cid, func(c *crdt.Community) error { name = c.State().Names[member(0).key()]; return nil }); err != nil {
+	if err := w.rep.View(cid, func(c *crdt.Community) error { name = c.State().Names[member(0).Key()]; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return name

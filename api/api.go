@@ -155,6 +155,16 @@ type Group struct {
 	CanEdit        bool `json:"can_edit,omitempty"`
 	CanApprove     bool `json:"can_approve,omitempty"`
 	CanDecideJoins bool `json:"can_decide_joins,omitempty"`
+	// CanJoinDirectly: joining makes the local member a member at once;
+	// CanAskToJoin: joining asks the group's admins (JoinGroup records a
+	// request). At most one is set; neither in a group it is in or may
+	// not join.
+	CanJoinDirectly bool `json:"can_join_directly,omitempty"`
+	CanAskToJoin    bool `json:"can_ask_to_join,omitempty"`
+	// Requested: the local member asked to join and waits for an admin;
+	// Denied: an admin denied its latest request (it may ask again).
+	Requested bool `json:"requested,omitempty"`
+	Denied    bool `json:"denied,omitempty"`
 	// Unread counts others' messages the local member has not read (see
 	// MarkRead); Mentions those of them that mention it. Both are zero in
 	// groups the member is not in.

@@ -28,7 +28,7 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 
 // FillPermits sets what self may do in group g.ID of the community whose
 // control state is st: CanPost, CanReact, CanPin, CanModerate, CanEdit,
-// CanApprove and CanDecideJoins.
+// CanApprove, CanDecideJoins, CanJoinDirectly and CanAskToJoin.
 func (g *Group) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	may := func(k crdt.Kind, others bool) bool {
 		return st.Permits(self, crdt.Action{Kind: k, Group: g.ID, Others: others})
@@ -40,6 +40,10 @@ func (g *Group) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	g.CanEdit = may(crdt.KindGroupUpdate, false)
 	g.CanApprove = st.Permits(self, crdt.Action{Kind: crdt.KindGroupUpdate, Group: g.ID, Approve: true})
 	g.CanDecideJoins = may(crdt.KindGroupDecide, false)
+	canJoin := may(crdt.KindGroupJoin, false)
+	direct := st.JoinsDirectly(self, g.ID)
+	g.CanJoinDirectly = canJoin && direct
+	g.CanAskToJoin = canJoin && !direct
 }
 
 // grantable are the roles that may be given, lowest first.

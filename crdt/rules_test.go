@@ -713,3 +713,61 @@ func TestExposedEpochs(t *testing.T) {
 		t.Fatalf("after the mutual removal: current %+v, stale %v; want the epoch before, stale", e, st.Stale(general))
 	}
 }
+
+// TestAdminsJoinApprovalGroupsDirectly: an admin's group.join to a group
+// that admits by approval makes them a member at once (they decide such
+// requests anyway); a member's records a request. JoinsDirectly, which
+// the app's flags come from, says the same beforehand.
+func TestAdminsJoinApprovalGroupsDirectly(t *testing.T) {
+	w, _ := setup(t, "ann", "cal")
+	w.promote("olivia", "ann", RoleAdmin)
+	vip := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Leaders", Policy: PolicyApproval})
+	w.syncAll()
+	before := w.copyOf("ann").State()
+	if !before.JoinsDirectly(w.pub("ann"), vip.ID()) || before.JoinsDirectly(w.pub("cal"), vip.ID()) {
+		t.Fatalf("JoinsDirectly: admin %v, member %v; want true, false",
+			before.JoinsDirectly(w.pub("ann"), vip.ID()), before.JoinsDirectly(w.pub("cal"), vip.ID()))
+	}
+	w.do("ann", ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(vip.ID())})
+	w.do("cal", ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(vip.ID())})
+	w.syncAll()
+	g := w.final(rng()).State().Groups[vip.ID()]
+	if !g.Has(w.pub("ann")) || g.Requests[w.pub("ann")] != nil {
+		t.Fatalf("the admin's join: member %v, request %v; want a member, no request", g.Has(w.pub("ann")), g.Requests[w.pub("ann")] != nil)
+	}
+	if g.Has(w.pub("cal")) || g.Requests[w.pub("cal")] == nil {
+		t.Fatalf("the member's join: member %v, request %v; want a request", g.Has(w.pub("cal")), g.Requests[w.pub("cal")] != nil)
+	}
+	if _, err := w.try("ann", vip.ID(), KindMessage, &MessageBody{Text: "welcome, leaders", Time: 1}); err != nil {
+		t.Fatalf("the admin cannot post after joining: %v", err)
+	}
+}
+
+// TestGroupJoinDenied: the requester learns from the control log that its
+// request to join a group was denied, until it asks again.
+func TestGroupJoinDenied(t *testing.T) {
+	w, _ := setup(t, "ann", "cal")
+	w.promote("olivia", "ann", RoleAdmin)
+	vip := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Leaders", Policy: PolicyApproval})
+	w.syncAll()
+	w.do("cal", ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(vip.ID())})
+	w.syncAll()
+	if w.copyOf("cal").State().GroupJoinDenied(w.pub("cal"), vip.ID()) {
+		t.Fatal("a waiting request reads as denied")
+	}
+	w.do("ann", ZeroID, KindGroupDecide, &GroupDecideBody{Group: idb(vip.ID()), Member: w.pk("cal"), Approve: false})
+	w.syncAll()
+	if !w.copyOf("cal").State().GroupJoinDenied(w.pub("cal"), vip.ID()) {
+		t.Fatal("the requester does not learn of the denial")
+	}
+	w.do("cal", ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(vip.ID())})
+	w.syncAll()
+	if w.copyOf("cal").State().GroupJoinDenied(w.pub("cal"), vip.ID()) {
+		t.Fatal("asking again still reads as denied")
+	}
+	w.do("ann", ZeroID, KindGroupDecide, &GroupDecideBody{Group: idb(vip.ID()), Member: w.pk("cal"), Approve: true})
+	w.syncAll()
+	if st := w.copyOf("cal").State(); st.GroupJoinDenied(w.pub("cal"), vip.ID()) || !st.Groups[vip.ID()].Has(w.pub("cal")) {
+		t.Fatal("approval after a denial does not let the requester in")
+	}
+}

@@ -663,7 +663,7 @@ func (s *State) mutate(o *Op, body any) {
 		audit(AuditEntry{Time: b.Time})
 	case *GroupJoinBody:
 		g := s.Groups[idOf(b.Group)]
-		if g.Policy == PolicyApproval {
+		if !s.JoinsDirectly(o.Author, g.ID) {
 			g.Requests[o.Author] = &Request{Key: o.Author, Name: s.Members[o.Author].Name, Op: id, Time: b.Time}
 		} else {
 			g.Members[o.Author] = id
@@ -874,4 +874,33 @@ func checkTarget(o *Op, body any, targetOp *Op, target any) error {
 		}
 	}
 	return nil
+}
+
+// JoinsDirectly reports whether member k's group.join to group gid makes
+// it a member at once rather than recording a request to join: the group
+// is not one that admits by approval, or k is an admin or owner, who may
+// decide such requests anyway and so is not asked to request.
+func (s *State) JoinsDirectly(k PublicKey, gid ID) bool {
+	g, ok := s.Groups[gid]
+	if !ok {
+		return false
+	}
+	return g.Policy != PolicyApproval || s.Role(k) >= RoleAdmin
+}
+
+// GroupJoinDenied reports whether member k's latest request to join group
+// gid was denied, and k has neither asked again nor joined since. The
+// requester holds the control log, so it learns this from the decision
+// itself.
+func (s *State) GroupJoinDenied(k PublicKey, gid ID) bool {
+	g, ok := s.Groups[gid]
+	if !ok || g.Has(k) || g.Requests[k] != nil {
+		return false
+	}
+	for i := len(s.Audit) - 1; i >= 0; i-- {
+		if e := s.Audit[i]; e.Kind == KindGroupDecide && e.Target == k && e.Object == gid {
+			return !e.Approved
+		}
+	}
+	return false
 }

@@ -41,7 +41,11 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 	if live && g.CanReact {
 		var emoji []*fyne.MenuItem
 		for _, e := range quickEmoji()[:8] {
-			emoji = append(emoji, fyne.NewMenuItem(e, func() { noteRecentEmoji(e); c.react(m, e, true) }))
+			it := fyne.NewMenuItem(e, func() { noteRecentEmoji(e); c.react(m, e, true) })
+			if res := emojiResource(e, reactionIconPixels); res != nil {
+				it.Label, it.Icon = "", res // the picture, at icon size
+			}
+			emoji = append(emoji, it)
 		}
 		emoji = append(emoji, fyne.NewMenuItem("More…", func() { c.pickReaction(i, nil) }))
 		react := fyne.NewMenuItem("React", nil)
@@ -114,6 +118,10 @@ func (c *conversation) react(m api.Message, emoji string, on bool) {
 		return c.a.b.React(ctx, cid, gid, m.ID, emoji, on)
 	}, c.reload)
 }
+
+// reactionIconPixels is the size of the pictures of the reaction menu's
+// emoji; they are shown at the theme's icon size, larger than text.
+const reactionIconPixels = 64
 
 // pickReaction implements rowActions: the emoji picker, to react with
 // any emoji.
@@ -188,10 +196,12 @@ func (c *conversation) showVoters(i int) {
 		if len(o.By) > 0 {
 			who = strings.Join(o.By, ", ")
 		}
-		rows.Add(widget.NewRichText(
+		rt := widget.NewRichText(
 			&widget.TextSegment{Text: fmt.Sprintf("%s — %d", o.Text, o.Votes), Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Bold: true}}},
 			&widget.TextSegment{Text: who, Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder}},
-		))
+		)
+		rt.Wrapping = fyne.TextWrapWord // every voter, on as many lines as it takes
+		rows.Add(rt)
 	}
 	d.members = rows
 	d.setContent(container.NewVScroll(rows), widget.NewButton("Close", d.hide))

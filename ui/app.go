@@ -62,6 +62,8 @@ type App struct {
 	lastPopUp  *widget.PopUp // the most recently shown pop-up
 	switcher   *switcher     // the Ctrl+K switcher, when open
 	seen       map[crdt.ID]groupCounts
+	requests   map[crdt.ID]pendingRequests // per community, those the member may decide (requestwatch.go)
+	asked      map[crdt.ID]bool            // per group, whether the member's request waited at the last look
 
 	unsubscribe func()
 	done        chan struct{}
@@ -196,6 +198,9 @@ func (a *App) handle(ev api.Event) {
 	switch ev.Kind {
 	case api.EventCommunities:
 		a.reloadCommunities()
+		if !ev.Community.IsZero() {
+			a.checkCommunity(ev.Community) // requests to join
+		}
 		if ev.Community == a.community {
 			a.membersOf = crdt.ID{}
 			a.home.refreshHeader()
@@ -642,7 +647,7 @@ func (a *App) joinGroup(g api.Group) {
 	a.act(what, func(ctx context.Context) error {
 		return a.b.JoinGroup(ctx, cid, g.ID)
 	}, func() {
-		if g.Policy == "approval" {
+		if g.CanAskToJoin {
 			a.showErrorText("Request sent", "An admin of "+g.Name+" will let you in; the group opens here when they do.")
 		}
 		a.reloadGroups()

@@ -200,10 +200,21 @@ func menuLabels(m *fyne.Menu) []string {
 	var out []string
 	for _, it := range m.Items {
 		if !it.IsSeparator {
-			out = append(out, it.Label)
+			out = append(out, itemLabel(it))
 		}
 	}
 	return out
+}
+
+// itemLabel is a menu item's label, or for an emoji shown only as a
+// picture, the emoji.
+func itemLabel(it *fyne.MenuItem) string {
+	if it.Label == "" && it.Icon != nil {
+		if e, _, ok := strings.Cut(it.Icon.Name(), "@"); ok {
+			return e
+		}
+	}
+	return it.Label
 }
 
 // choose triggers the menu item labelled label (a/b for a submenu).
@@ -211,7 +222,7 @@ func (h *harness) choose(m *fyne.Menu, label string) {
 	h.t.Helper()
 	parts := strings.SplitN(label, "/", 2)
 	for _, it := range m.Items {
-		if it.Label == parts[0] {
+		if itemLabel(it) == parts[0] {
 			if len(parts) == 2 {
 				h.choose(it.ChildMenu, parts[1])
 				return

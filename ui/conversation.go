@@ -59,9 +59,10 @@ type conversation struct {
 	list      *vlist
 	jump      *widget.Button
 	listArea  *fyne.Container
-	highlight int // row shown highlighted (jumped to), -1 for none
-	unreadAt  int // row with the "New messages" divider, -1 for none
-	newBelow  int // messages that arrived while scrolled up
+	jumpBar   *fyne.Container // under the list, holding jump
+	highlight int             // row shown highlighted (jumped to), -1 for none
+	unreadAt  int             // row with the "New messages" divider, -1 for none
+	newBelow  int             // messages that arrived while scrolled up
 	atBottom  bool
 
 	composer     *composer
@@ -138,8 +139,11 @@ func newConversation(a *App) *conversation {
 	c.jump = widget.NewButtonWithIcon("Latest", theme.MoveDownIcon(), c.jumpToLatest)
 	c.jump.Importance = widget.HighImportance
 	c.jump.Hide()
-	c.listArea = container.NewStack(c.list, container.NewVBox(layout.NewSpacer(),
-		container.NewHBox(layout.NewSpacer(), c.jump, widget.NewLabel(" "))))
+	// Under the list, not over it: floating there it covered the last
+	// message's text.
+	c.jumpBar = container.NewHBox(layout.NewSpacer(), c.jump, widget.NewLabel(" "))
+	c.jumpBar.Hide()
+	c.listArea = container.NewBorder(nil, c.jumpBar, nil, nil, c.list)
 
 	c.empty = widget.NewLabel("")
 	c.empty.Alignment = fyne.TextAlignCenter
@@ -470,6 +474,7 @@ func (c *conversation) scrolled(first, last int, atBottom bool) {
 func (c *conversation) updateJump() {
 	if c.win == nil || c.atBottom || c.win.total == 0 {
 		c.jump.Hide()
+		c.showJumpBar(false)
 		return
 	}
 	if c.newBelow > 0 {
@@ -478,6 +483,21 @@ func (c *conversation) updateJump() {
 		c.jump.SetText("Latest")
 	}
 	c.jump.Show()
+	c.showJumpBar(true)
+}
+
+// showJumpBar shows or hides the bar under the list, giving the list its
+// room.
+func (c *conversation) showJumpBar(on bool) {
+	if c.jumpBar.Visible() == on {
+		return
+	}
+	if on {
+		c.jumpBar.Show()
+	} else {
+		c.jumpBar.Hide()
+	}
+	c.listArea.Refresh()
 }
 
 func (c *conversation) jumpToLatest() {

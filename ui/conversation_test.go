@@ -64,8 +64,8 @@ func TestReact(t *testing.T) {
 		t.Fatalf("after Chloe reacted: %q mine=%v", got, r.chips[0].mine)
 	}
 	r.chips[0].MouseIn(nil)
-	if r.chips[0].text.Text != "🎉 You, Chloe" {
-		t.Fatalf("hovering the reaction shows %q", r.chips[0].text.Text)
+	if r.chips[0].shown != "🎉 You, Chloe" {
+		t.Fatalf("hovering the reaction shows %q", r.chips[0].shown)
 	}
 	r.chips[0].MouseOut()
 	test.Tap(r.chips[0])

@@ -182,16 +182,17 @@ type emojiCell struct {
 	text  *canvas.Text
 }
 
-// emojiCellSize is the side of an emoji cell; the emoji is drawn at
-// emojiScale times the text size.
+// emojiCellSize is the side of an emoji cell; the emoji's picture fills
+// emojiCellEm times the text size (emojiScale corrects for how small the
+// font draws each one).
 const (
 	emojiCellSize = 44
-	emojiScale    = 1.7
+	emojiCellEm   = 1.7
 )
 
 func newEmojiCell() *emojiCell {
 	c := &emojiCell{text: canvas.NewText("", color.Black)}
-	c.text.TextSize = theme.TextSize() * emojiScale
+	c.text.TextSize = theme.TextSize() * emojiCellEm
 	c.text.Alignment = fyne.TextAlignCenter
 	box := canvas.NewRectangle(color.Transparent)
 	box.SetMinSize(fyne.NewSize(emojiCellSize, emojiCellSize))
@@ -205,6 +206,7 @@ func newEmojiCell() *emojiCell {
 func (c *emojiCell) set(e string, pick func(string)) {
 	c.emoji = e
 	c.text.Text = e
+	c.text.TextSize = theme.TextSize() * emojiCellEm * emojiScale(e) / emojiEm
 	c.onTap = func() { pick(e) }
 	c.text.Refresh()
 }

@@ -60,6 +60,7 @@ type fakeGroup struct {
 	// readOthers is how many messages by others the member has read.
 	readOthers int
 	requests   []api.JoinRequest
+	denied     []string // peer ids whose latest request an admin denied
 	members    []string // peer ids; nil means every member
 	// participants are everyone a private conversation (Kind
 	// GroupPrivate) was started with, the local member included; members
@@ -203,6 +204,8 @@ func (f *fakeBackend) groupInfo(c *fakeCommunity, g *fakeGroup) api.Group {
 	out := g.info
 	out.Joined = c.info.Role != "none" && (g.members == nil || slices.Contains(g.members, f.self.PeerID))
 	out.FillPermits(f.state(c), f.selfKey())
+	out.Requested = slices.ContainsFunc(g.requests, func(r api.JoinRequest) bool { return r.PeerID == f.self.PeerID })
+	out.Denied = !out.Joined && !out.Requested && slices.Contains(g.denied, f.self.PeerID)
 	out.Members = c.info.Members
 	if g.members != nil {
 		out.Members = len(g.members)
@@ -368,8 +371,8 @@ func (f *fakeBackend) UpdateGroup(_ context.Context, cid, gid crdt.ID, s api.Gro
 }
 
 func (f *fakeBackend) JoinGroup(_ context.Context, cid, gid crdt.ID) error {
-	return f.changeGroup("JoinGroup", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
-		if g.info.Policy == "approval" {
+	return f.changeGroup("JoinGroup", cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
+		if !f.state(c).JoinsDirectly(f.selfKey(), gid) {
 			g.requests = append(g.requests, api.JoinRequest{PeerID: f.self.PeerID, Name: f.self.Name, Time: f.clock})
 		} else if g.members != nil && !slices.Contains(g.members, f.self.PeerID) {
 			g.members = append(g.members, f.self.PeerID)
@@ -411,6 +414,10 @@ func (f *fakeBackend) DecideGroupJoin(_ context.Context, cid, gid crdt.ID, peerI
 			return err
 		}
 		g.requests = slices.Delete(g.requests, i, i+1)
+		g.denied = slices.DeleteFunc(g.denied, func(p string) bool { return p == peerID })
+		if !approve {
+			g.denied = append(g.denied, peerID)
+		}
 		if approve && g.members != nil {
 			g.members = append(g.members, peerID)
 		}

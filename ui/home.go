@@ -30,6 +30,7 @@ type home struct {
 	menuBtn     *widget.Button
 	newGroupBtn *widget.Button
 	actions     *fyne.Container // Invite (admins) and Members
+	requestsBtn *widget.Button  // requests to join waiting for the member's decision
 	header      *fyne.Container
 	sections    *fyne.Container
 	scroll      *container.Scroll
@@ -59,11 +60,15 @@ func newHome(a *App) *home {
 	h.newGroupBtn = widget.NewButtonWithIcon("New group", theme.ContentAddIcon(), func() { a.showCreateGroup(a.community) })
 	h.newGroupBtn.Importance = widget.LowImportance
 	h.actions = container.NewGridWithColumns(2, h.inviteBtn, h.membersBtn)
+	h.requestsBtn = widget.NewButtonWithIcon("", theme.AccountIcon(), h.openRequests)
+	h.requestsBtn.Importance = widget.WarningImportance
+	h.requestsBtn.Hide()
 	h.header = container.NewVBox(
 		container.NewBorder(nil, nil, nil, h.menuBtn, h.name),
 		h.description,
 		h.departed,
 		h.actions,
+		h.requestsBtn,
 		widget.NewSeparator())
 	h.sections = container.NewVBox()
 	h.scroll = container.NewVScroll(h.sections)
@@ -115,7 +120,14 @@ func (h *home) refreshHeader() {
 	} else {
 		h.departed.Hide()
 	}
-	if h.departed.Visible() != was {
+	wasReq := h.requestsBtn.Visible()
+	if n := h.a.requests[c.ID].total(); n > 0 {
+		h.requestsBtn.SetText(requestsText(n) + " to join · review")
+		h.requestsBtn.Show()
+	} else {
+		h.requestsBtn.Hide()
+	}
+	if h.departed.Visible() != was || h.requestsBtn.Visible() != wasReq {
 		h.root.Refresh() // the header's height changed
 	}
 	// Those who may invite see Invite beside Members; others the whole
@@ -128,6 +140,23 @@ func (h *home) refreshHeader() {
 		h.actions.Objects = []fyne.CanvasObject{h.membersBtn}
 	}
 	h.actions.Refresh()
+}
+
+// openRequests shows the requests waiting: the community's, else the
+// first group's that has some.
+func (h *home) openRequests() {
+	cid := h.a.community
+	p := h.a.requests[cid]
+	if len(p.join) > 0 {
+		h.a.showRequests(cid)
+		return
+	}
+	for _, g := range h.a.groups {
+		if len(p.groups[g.ID]) > 0 {
+			h.a.showGroupSettings(cid, g.ID)
+			return
+		}
+	}
 }
 
 // reload rebuilds the list of groups.
@@ -228,6 +257,10 @@ func (h *home) newRow(g api.Group) *groupRow {
 		detail = "Only admins post · everyone reads"
 	case gone:
 		detail = "Read-only"
+	case g.Requested:
+		detail = "Waiting for approval"
+	case g.Denied:
+		detail = "An admin declined your request"
 	case !g.Joined && g.Policy == "approval":
 		detail = memberCount(g.Members) + " · admins let people in"
 	case !g.Joined:
@@ -238,6 +271,9 @@ func (h *home) newRow(g api.Group) *groupRow {
 		detail = ellipsize(g.Description, 140)
 	default:
 		detail = memberCount(g.Members)
+	}
+	if n := len(h.a.requests[h.a.community].groups[g.ID]); n > 0 {
+		detail = requestsText(n) + " to join · " + detail
 	}
 	if g.Muted {
 		detail = "🔕 " + detail
@@ -250,9 +286,9 @@ func (h *home) newRow(g api.Group) *groupRow {
 	case gone: // nothing to join or approve
 	case g.CanApprove:
 		r.action = widget.NewButton("Approve", func() { h.approve(g) })
-	case !g.Joined && !g.Suggested && g.Kind != api.GroupAnnouncement && g.Policy == "approval":
+	case g.CanAskToJoin:
 		r.action = widget.NewButton("Ask to join", func() { h.a.joinGroup(g) })
-	case !g.Joined && !g.Suggested && g.Kind != api.GroupAnnouncement:
+	case g.CanJoinDirectly:
 		r.action = widget.NewButton("Join", func() { h.a.joinGroup(g) })
 	}
 	if r.action != nil {

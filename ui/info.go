@@ -70,10 +70,12 @@ func newInfoPane(a *App) *infoPane {
 func (p *infoPane) newMemberRow() fyne.CanvasObject {
 	name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.Truncation = fyne.TextTruncateEllipsis
+	// The role stands apart so that a long name, not the role, is cut.
+	role := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	safety := widget.NewRichText(&widget.TextSegment{Text: "00000 00000 00000\n00000 00000 00000", Style: widget.RichTextStyle{SizeName: theme.SizeNameCaptionText, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Monospace: true}}})
 	menu := widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), nil)
 	menu.Importance = widget.LowImportance
-	texts := container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*3), name, safety)
+	texts := container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*3), container.NewBorder(nil, nil, nil, role, name), safety)
 	return container.NewBorder(nil, nil, newAvatar("", "", 32), menu, texts)
 }
 
@@ -88,10 +90,15 @@ func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
 	if m.PeerID == p.a.self.PeerID {
 		name += " (you)"
 	}
+	nameRow := texts.Objects[0].(*fyne.Container)
+	nameRow.Objects[0].(*widget.Label).SetText(name)
+	role := nameRow.Objects[1].(*widget.Label)
 	if m.Role != "member" {
-		name += " · " + roleName(m.Role)
+		role.SetText(roleName(m.Role))
+		role.Show()
+	} else {
+		role.Hide()
 	}
-	texts.Objects[0].(*widget.Label).SetText(name)
 	safety := texts.Objects[1].(*widget.RichText)
 	safety.Segments[0].(*widget.TextSegment).Text = twoLines(safetyText(m.SafetyNumber))
 	safety.Refresh()

@@ -189,7 +189,7 @@ func TestInfoPane(t *testing.T) {
 	}
 	row := p.newMemberRow()
 	p.bindMember(0, row)
-	if got := labelsText(row); !strings.Contains(got, "Olivia (you) · Leader") || !strings.Contains(got, "05823 11947 60392\n48815 90137 27764") {
+	if got := labelsText(row); !strings.Contains(got, "Olivia (you) | Leader") || !strings.Contains(got, "05823 11947 60392\n48815 90137 27764") {
 		t.Fatalf("first member row: %q", got)
 	}
 	p.mute.SetChecked(true)

@@ -215,7 +215,7 @@ func (r *msgRow) bindBody(d rowData) {
 		}
 		r.bodySegs = []widget.RichTextSegment{&widget.TextSegment{Text: text, Style: italic}}
 	case m.Poll != nil:
-		r.bodySegs = []widget.RichTextSegment{&widget.TextSegment{Text: "📊 Poll", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Bold: true}}}}
+		r.bodySegs = splitEmoji([]widget.RichTextSegment{&widget.TextSegment{Text: "📊 Poll", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Bold: true}}}})
 	default:
 		r.bodySegs = bodySegments(m.Text, d.mentions, d.query)
 	}
@@ -268,13 +268,26 @@ func (r *msgRow) TappedSecondary(e *fyne.PointEvent) {
 }
 
 // MouseIn shows the menu button.
-func (r *msgRow) MouseIn(*desktop.MouseEvent) { r.hovered = true; r.Refresh() }
+func (r *msgRow) MouseIn(*desktop.MouseEvent) { r.setHovered(true) }
 
 // MouseMoved implements desktop.Hoverable.
 func (r *msgRow) MouseMoved(*desktop.MouseEvent) {}
 
 // MouseOut hides the menu button.
-func (r *msgRow) MouseOut() { r.hovered = false; r.Refresh() }
+func (r *msgRow) MouseOut() { r.setHovered(false) }
+
+// setHovered shows or hides the hover's controls. The "☺ +" chip may take
+// a line of its own, so the list measures the row again rather than let
+// the chip spill over the next message.
+func (r *msgRow) setHovered(on bool) {
+	if r.hovered == on {
+		return
+	}
+	r.hovered = on
+	r.heightW = 0
+	r.Refresh()
+	r.act.resized()
+}
 
 // summary is what the row shows, as text, for tests and accessibility:
 // name, time and marks, quote, body, poll and reactions.
@@ -303,7 +316,7 @@ func (r *msgRow) summary() string {
 		parts = append(parts, r.poll.summary())
 	}
 	for i := range r.d.m.Reactions {
-		parts = append(parts, "("+r.chips[i].text.Text+")")
+		parts = append(parts, "("+r.chips[i].shown+")")
 	}
 	return strings.Join(parts, " | ")
 }
@@ -563,8 +576,10 @@ func (rr *msgRowRenderer) Destroy() {}
 type chip struct {
 	widget.BaseWidget
 	bg      *canvas.Rectangle
-	text    *canvas.Text
-	label   string // what it shows: "🎉 2"
+	icon    *canvas.Image // the leading emoji, drawn as a picture (see emoji.go)
+	text    *canvas.Text  // the rest
+	shown   string        // all it shows: "🎉 2"
+	label   string        // what it shows when not hovered: "🎉 2"
 	mine    bool
 	who     string // who reacted, shown on hover: "🎉 You, Chloe"
 	hovered bool
@@ -582,6 +597,10 @@ func newChip(text string, onTap func()) *chip {
 	c.bg.CornerRadius = 10
 	c.text = canvas.NewText(text, color.Transparent)
 	c.text.TextSize = theme.TextSize() - 1
+	c.icon = canvas.NewImageFromImage(nil)
+	c.icon.FillMode = canvas.ImageFillContain
+	c.icon.ScaleMode = canvas.ImageScaleSmooth
+	c.show(text)
 	c.ExtendBaseWidget(c)
 	return c
 }
@@ -589,6 +608,25 @@ func newChip(text string, onTap func()) *chip {
 func (c *chip) setText(s string) {
 	c.label = s
 	c.hovered = false
+	c.show(s)
+}
+
+// chipEmojiGap is the space between a chip's emoji and its text.
+const chipEmojiGap = 4
+
+// emojiSize is the side of the chip's emoji (see emojiEm).
+func (c *chip) emojiSize() float32 { return c.text.TextSize * emojiEm }
+
+// show puts s in the chip, its leading emoji as a picture.
+func (c *chip) show(s string) {
+	c.shown = s
+	c.icon.Image = nil
+	if n := nextEmoji(s); n > 0 {
+		if img := emojiImage(s[:n], int(c.emojiSize()*emojiOversample+0.5)); img != nil {
+			c.icon.Image = img
+			s = strings.TrimLeft(s[n:], " ")
+		}
+	}
 	c.text.Text = s
 }
 
@@ -613,9 +651,10 @@ func (c *chip) setHover(on bool) {
 		return
 	}
 	c.hovered = on
-	c.text.Text = c.label
 	if on {
-		c.text.Text = ellipsize(c.who, 60)
+		c.show(ellipsize(c.who, 60))
+	} else {
+		c.show(c.label)
 	}
 	c.Refresh()
 	if c.onHover != nil {
@@ -626,6 +665,17 @@ func (c *chip) setHover(on bool) {
 // MinSize implements fyne.Widget.
 func (c *chip) MinSize() fyne.Size {
 	s := c.text.MinSize()
+	if c.text.Text == "" {
+		s.Width = 0
+	}
+	if c.icon.Image != nil {
+		e := c.emojiSize()
+		if s.Width > 0 {
+			s.Width += chipEmojiGap
+		}
+		s.Width += e
+		s.Height = max(s.Height, e)
+	}
 	return fyne.NewSize(s.Width+16, s.Height+6)
 }
 
@@ -639,10 +689,19 @@ func (c *chip) CreateRenderer() fyne.WidgetRenderer {
 type chipRenderer struct{ c *chip }
 
 func (cr *chipRenderer) Layout(s fyne.Size) {
-	cr.c.bg.Resize(s)
-	ts := cr.c.text.MinSize()
-	cr.c.text.Move(fyne.NewPos((s.Width-ts.Width)/2, (s.Height-ts.Height)/2))
-	cr.c.text.Resize(ts)
+	c := cr.c
+	c.bg.Resize(s)
+	ts := c.text.MinSize()
+	inner := c.MinSize().Width - 16
+	x := (s.Width - inner) / 2
+	if c.icon.Image != nil {
+		e := c.emojiSize()
+		c.icon.Move(fyne.NewPos(x, (s.Height-e)/2))
+		c.icon.Resize(fyne.NewSquareSize(e))
+		x += e + chipEmojiGap
+	}
+	c.text.Move(fyne.NewPos(x, (s.Height-ts.Height)/2))
+	c.text.Resize(ts)
 }
 
 func (cr *chipRenderer) MinSize() fyne.Size { return cr.c.MinSize() }
@@ -658,11 +717,15 @@ func (cr *chipRenderer) Refresh() {
 		c.bg.StrokeWidth = 0
 	}
 	c.text.Color = themeColor(theme.ColorNameForeground)
+	c.icon.Hidden = c.icon.Image == nil
 	cr.Layout(c.Size())
 	c.bg.Refresh()
+	c.icon.Refresh()
 	c.text.Refresh()
 }
 
-func (cr *chipRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{cr.c.bg, cr.c.text} }
+func (cr *chipRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{cr.c.bg, cr.c.icon, cr.c.text}
+}
 
 func (cr *chipRenderer) Destroy() {}

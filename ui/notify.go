@@ -30,6 +30,7 @@ func (a *App) checkCommunity(cid crdt.ID) {
 // announcement — unless the group is muted, or open in the focused
 // window. The first look at a group only records its counts.
 func (a *App) checkNotifications(c api.Community, gs []api.Group) {
+	a.checkRequests(c, gs)
 	for _, g := range gs {
 		cur := groupCounts{g.Unread, g.Mentions}
 		prev, known := a.seen[g.ID]

@@ -43,9 +43,14 @@ func newRail(a *App) *rail {
 			box := o.(*fyne.Container)
 			texts := box.Objects[0].(*fyne.Container)
 			texts.Objects[0].(*widget.Label).SetText(c.Name)
-			setSecondary(texts.Objects[1], memberCount(c.Members)+" · "+communityRole(c))
+			detail := memberCount(c.Members) + " · " + communityRole(c)
+			reqs := a.requests[c.ID].total()
+			if reqs > 0 { // in place of the member count: the rail is narrow
+				detail = communityRole(c) + " · " + requestsText(reqs)
+			}
+			setSecondary(texts.Objects[1], detail)
 			box.Objects[1].(*avatar).set(c.Name, c.ID.String(), false)
-			box.Objects[2].(*badge).set(c.Unread, c.Mentions, false)
+			box.Objects[2].(*badge).set(c.Unread+reqs, c.Mentions, false)
 		})
 	r.list.OnSelected = func(i widget.ListItemID) {
 		if !r.selecting && i < len(a.communities) {

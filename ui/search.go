@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"strings"
+
+	"fyne.io/fyne/v2"
 )
 
 // Search within the open group (Ctrl+F): the bar above the list, moving
@@ -19,6 +21,7 @@ func (c *conversation) toggleSearch() {
 	}
 	c.searching = true
 	c.searchBar.Show()
+	c.relayout()
 	c.searchStatus.SetText("")
 	c.a.focus(c.searchEntry)
 }
@@ -30,6 +33,7 @@ func (c *conversation) closeSearch() {
 	c.searching, c.query, c.results = false, "", nil
 	c.searchEntry.SetText("")
 	c.searchBar.Hide()
+	c.relayout()
 	c.highlight = -1
 	c.list.reload(true)
 	if c.openGroup.CanPost {
@@ -80,4 +84,15 @@ func (c *conversation) refreshResults() bool {
 		c.searchStatus.SetText(fmt.Sprintf("%d of %d", c.resultAt+1, len(rs)))
 	}
 	return true
+}
+
+// relayout lays the open conversation out again after a bar above the
+// list was shown or hidden: showing or hiding an object does not lay out
+// its parent, so the list kept the room of a closed search bar.
+func (c *conversation) relayout() {
+	for _, o := range c.root.Objects {
+		if box, ok := o.(*fyne.Container); ok {
+			box.Refresh()
+		}
+	}
 }

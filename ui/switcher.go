@@ -53,14 +53,17 @@ func (a *App) showSwitcher() {
 	s.entry.SetPlaceHolder("Type a group or community name")
 	s.list = widget.NewList(func() int { return len(s.matches) },
 		func() fyne.CanvasObject {
-			return container.NewBorder(nil, nil, nil, newBadge(), container.NewHBox(widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), secondary("")))
+			// The community's name takes the room the group's leaves (in
+			// a box it got only an ellipsis's width: "···").
+			return container.NewBorder(nil, nil, nil, newBadge(),
+				container.NewBorder(nil, nil, widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, secondary("")))
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			it := s.matches[i]
 			box := o.(*fyne.Container)
 			texts := box.Objects[0].(*fyne.Container)
-			texts.Objects[0].(*widget.Label).SetText(it.name)
-			setSecondary(texts.Objects[1], it.context)
+			texts.Objects[1].(*widget.Label).SetText(it.name)
+			setSecondary(texts.Objects[0], it.context)
 			box.Objects[1].(*badge).set(it.unread, 0, false)
 		})
 	s.list.OnSelected = func(i widget.ListItemID) { a.pickSwitch(s, i) }

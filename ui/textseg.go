@@ -98,7 +98,7 @@ func bodySegments(text string, mentions []string, query string) []widget.RichTex
 	if len(segs) == 0 {
 		segs = append(segs, &widget.TextSegment{Text: "", Style: widget.RichTextStyleInline})
 	}
-	return segs
+	return splitEmoji(segs)
 }
 
 // findLinks returns the byte ranges of http and https URLs in text.
@@ -186,7 +186,7 @@ func wrapWords(segs []widget.RichTextSegment, width, size float32) []widget.Rich
 				}
 				a := atom{seg: i, text: rest[:n], space: r == ' ' || r == '\t', nl: r == '\n'}
 				if !a.nl {
-					a.w = fyne.MeasureText(a.text, size, v.Style.TextStyle).Width
+					a.w = fyne.MeasureText(a.text, segmentTextSize(v.Style, size), v.Style.TextStyle).Width
 				}
 				atoms = append(atoms, a)
 				rest = rest[n:]

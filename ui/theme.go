@@ -140,7 +140,12 @@ func (t *umbrellaTheme) Font(s fyne.TextStyle) fyne.Resource { return theme.Defa
 func (t *umbrellaTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return theme.DefaultTheme().Icon(n) }
 
 // Size implements fyne.Theme.
-func (t *umbrellaTheme) Size(n fyne.ThemeSizeName) float32 { return theme.DefaultTheme().Size(n) }
+func (t *umbrellaTheme) Size(n fyne.ThemeSizeName) float32 {
+	if k, ok := emojiSizeScale(n); ok { // an emoji in text (emoji.go)
+		return theme.DefaultTheme().Size(theme.SizeNameText) * k
+	}
+	return theme.DefaultTheme().Size(n)
+}
 
 // themeColor is the current theme's colour n.
 func themeColor(n fyne.ThemeColorName) color.Color {

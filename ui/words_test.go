@@ -80,10 +80,9 @@ func TestRoleWordsAgree(t *testing.T) {
 
 			h.typeShortcut(fyne.KeyI)
 			var info string
-			for _, s := range screenTexts(h.a.info.root) {
-				if rest, ok := strings.CutPrefix(s, "Olivia (you) · "); ok {
-					info = rest
-				}
+			texts := screenTexts(h.a.info.root)
+			if i := slices.Index(texts, "Olivia (you)"); i >= 0 && i+1 < len(texts) {
+				info = texts[i+1]
 			}
 
 			v := h.membersDialog(c.ID)

@@ -44,15 +44,15 @@ func TestMembersList(t *testing.T) {
 	bob, ann := member(1), member(2)
 	w.join(bob, "Bob")
 	w.join(ann, "ann")
-	d := w.directory(w.owner, onlineSet{ann.key(): true})
+	d := w.directory(w.owner, onlineSet{ann.Key(): true})
 	got, err := d.Members(w.cid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []api.Member{
-		{PeerID: testNames{}.PeerID(w.owner.key()), Name: "Olivia", Role: crdt.RoleOwner.String()},
-		{PeerID: testNames{}.PeerID(ann.key()), Name: "ann", Role: crdt.RoleMember.String(), Online: true, CanRemove: true},
-		{PeerID: testNames{}.PeerID(bob.key()), Name: "Bob", Role: crdt.RoleMember.String(), CanRemove: true},
+		{PeerID: testNames{}.PeerID(w.owner.Key()), Name: "Olivia", Role: crdt.RoleOwner.String()},
+		{PeerID: testNames{}.PeerID(ann.Key()), Name: "ann", Role: crdt.RoleMember.String(), Online: true, CanRemove: true},
+		{PeerID: testNames{}.PeerID(bob.Key()), Name: "Bob", Role: crdt.RoleMember.String(), CanRemove: true},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d members, want %d: %+v", len(got), len(want), got)
