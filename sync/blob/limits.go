@@ -48,6 +48,9 @@ const (
 	// HaveRefresh is how often a downloader asks a source that has none
 	// of the chunks it lacks what it has now.
 	HaveRefresh = 2 * time.Second
+	// GiveUp is how many times in a row a downloader asks a source what
+	// it has, and finds nothing it lacks, before it stops asking.
+	GiveUp = 30
 	// Idle is how long a server waits for a requester's next request.
 	Idle = 30 * time.Second
 )

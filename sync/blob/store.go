@@ -154,9 +154,9 @@ func (s *Store) openLocked(root Root, size int64) (*File, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open file: %w", err)
 	}
-	if b, err := os.ReadFile(s.path(root, "size")); err == nil {
-		if got, err := strconv.ParseInt(string(b), 10, 64); err != nil || got != size {
-			return nil, fmt.Errorf("file %s is stored as %q bytes, not %d", root.String()[:12], b, size)
+	if got, err := readSize(s.path(root, "size")); err == nil {
+		if got != size {
+			return nil, fmt.Errorf("file %s is stored as %d bytes, not %d", root.String()[:12], got, size)
 		}
 	} else if err := writeAtomic(s.path(root, "size"), []byte(strconv.FormatInt(size, 10))); err != nil {
 		return nil, err
@@ -529,4 +529,17 @@ func writeAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	return nil
+}
+
+// readSize reads a file's size record.
+func readSize(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || CheckSize(n) != nil {
+		return 0, fmt.Errorf("size record %q", b)
+	}
+	return n, nil
 }
