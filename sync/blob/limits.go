@@ -1,12 +1,16 @@
 package blob
 
-import "time"
+import (
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
 
 // Limits of the file format, the store and the transfer protocol.
 const (
 	// MaxSize bounds a file's clear size: 2 GiB. A larger file is refused
 	// with ErrTooLarge.
-	MaxSize = 2 << 30
+	MaxSize = crdt.MaxFileSize
 
 	// Group is the bao chunk-group exponent: a group is 2^Group BLAKE3
 	// chunks of 1 KiB, and one encrypted chunk fills exactly one group,

@@ -1,0 +1,51 @@
+package crdt
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestFileMessage: a file message may have an empty caption, and its
+// file reference is checked field by field.
+func TestFileMessage(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	good := func() *FileRef {
+		return &FileRef{Name: "Training video.mp4", Size: 1 << 30, Mime: "video/mp4", Root: key, Key: key}
+	}
+	if _, err := EncodeBody(&MessageBody{Time: 1, File: good()}); err != nil {
+		t.Fatalf("file with no caption: %v", err)
+	}
+	if _, err := EncodeBody(&MessageBody{Time: 1}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("empty message with no file: %v", err)
+	}
+	for name, spoil := range map[string]func(f *FileRef){
+		"no name":         func(f *FileRef) { f.Name = " " },
+		"directory":       func(f *FileRef) { f.Name = "../.ssh/id" },
+		"backslash":       func(f *FileRef) { f.Name = `a\b` },
+		"dot dot":         func(f *FileRef) { f.Name = ".." },
+		"control":         func(f *FileRef) { f.Name = "a\nb" },
+		"long name":       func(f *FileRef) { f.Name = strings.Repeat("a", MaxFileNameLen+1) },
+		"negative size":   func(f *FileRef) { f.Size = -1 },
+		"over 2 GiB":      func(f *FileRef) { f.Size = MaxFileSize + 1 },
+		"short root":      func(f *FileRef) { f.Root = key[:31] },
+		"no key":          func(f *FileRef) { f.Key = nil },
+		"mime no slash":   func(f *FileRef) { f.Mime = "video" },
+		"mime upper case": func(f *FileRef) { f.Mime = "Video/MP4" },
+		"mime two slash":  func(f *FileRef) { f.Mime = "a/b/c" },
+		"mime space":      func(f *FileRef) { f.Mime = "text/plain; charset=utf-8" },
+		"big thumbnail":   func(f *FileRef) { f.Thumb = make([]byte, MaxThumbSize+1) },
+	} {
+		f := good()
+		spoil(f)
+		if _, err := EncodeBody(&MessageBody{Text: "see this", Time: 1, File: f}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+	}
+	f := good()
+	f.Size, f.Mime, f.Thumb = MaxFileSize, "application/vnd.ms-powerpoint", make([]byte, MaxThumbSize)
+	if _, err := EncodeBody(&MessageBody{Text: "slides", Time: 1, File: f}); err != nil {
+		t.Fatalf("largest file: %v", err)
+	}
+}
