@@ -49,3 +49,20 @@ func TestFileMessage(t *testing.T) {
 		t.Fatalf("largest file: %v", err)
 	}
 }
+
+// TestFileInView: a file message's post carries its file, and deleting
+// the message drops it.
+func TestFileInView(t *testing.T) {
+	f := newFixture(t)
+	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone})
+	ref := &FileRef{Name: "prices.pdf", Size: 12345, Mime: "application/pdf", Root: bytes.Repeat([]byte{1}, 32), Key: bytes.Repeat([]byte{2}, 32)}
+	m := f.op(f.owner, general.ID(), KindMessage, &MessageBody{Time: 5, File: ref})
+	posts := f.c.View(general.ID()).Posts
+	if len(posts) != 1 || posts[0].File == nil || posts[0].File.Name != "prices.pdf" || !bytes.Equal(posts[0].File.Key, ref.Key) {
+		t.Fatalf("posts %+v, want one with the file", posts)
+	}
+	f.op(f.owner, general.ID(), KindDelete, &DeleteBody{Target: idb(m.ID())})
+	if p := f.c.View(general.ID()).Posts[0]; !p.Deleted || p.File != nil {
+		t.Fatalf("deleted post keeps its file: %+v", p)
+	}
+}
