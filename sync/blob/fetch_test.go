@@ -392,3 +392,38 @@ func TestServeLimits(t *testing.T) {
 		c.Close()
 	})
 }
+
+// TestFetchPartialSourceGrows: a source that holds part of the file is
+// asked again what it has, and the chunks it gets meanwhile come too.
+func TestFetchPartialSourceGrows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ss, sf, k, plain := sender(t, 8*PlainChunk, 8)
+		full, _ := ss.Lookup(sf.Root())
+		defer full.Close()
+		bs, bf := receiver(t, sf)
+		defer bf.Close()
+		for i := range 3 {
+			bf.PutSlice(i, slice(t, full, i))
+		}
+		bf.SetTree(full.Tree())
+		_, f := receiver(t, sf)
+		defer f.Close()
+		grow := func(held, _ int) {
+			if held == 3 { // b has given all it had: it gets the rest
+				go func() {
+					time.Sleep(time.Second)
+					for i := 3; i < 8; i++ {
+						bf.PutSlice(i, slice(t, full, i))
+					}
+				}()
+			}
+		}
+		stats, err := Fetch(t.Context(), f, []Source{&pipeSource{name: "b", store: bs}}, Options{Progress: grow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stats.Chunks["b"] != 8 || !bytes.Equal(decrypted(t, f, k), plain) {
+			t.Fatalf("stats %v", stats.Chunks)
+		}
+	})
+}
