@@ -19,6 +19,7 @@ type pipeSource struct {
 	store *Store
 	allow func(Root) error
 	wrap  func(io.ReadWriteCloser) io.ReadWriteCloser
+	lim   *Limiter
 	opens int
 }
 
@@ -35,7 +36,7 @@ func (p *pipeSource) Open(context.Context) (io.ReadWriteCloser, error) {
 	if allow == nil {
 		allow = func(Root) error { return nil }
 	}
-	go Serve(rw, p.store, allow)
+	go Serve(rw, p.store, allow, p.lim)
 	return c, nil
 }
 
@@ -370,7 +371,7 @@ func TestServeLimits(t *testing.T) {
 		} {
 			c, s := net.Pipe()
 			done := make(chan error, 1)
-			go func() { done <- Serve(s, ss, func(Root) error { return nil }) }()
+			go func() { done <- Serve(s, ss, func(Root) error { return nil }, nil) }()
 			go writeFrame(c, &req)
 			var resp Response
 			if err := readFrame(c, &resp, MaxTreeFrame); err != nil || resp.Error == "" {
@@ -383,7 +384,7 @@ func TestServeLimits(t *testing.T) {
 		}
 		// An unknown chunk of a held file is "not held", not a failure.
 		c, s := net.Pipe()
-		go Serve(s, ss, func(Root) error { return nil })
+		go Serve(s, ss, func(Root) error { return nil }, nil)
 		go writeFrame(c, &Request{Kind: KindChunks, Root: root[:], Indexes: []uint32{7}})
 		var ch Chunk
 		if err := readFrame(c, &ch, MaxChunkFrame); err != nil || ch.Error != errNotHeld {
@@ -424,6 +425,34 @@ func TestFetchPartialSourceGrows(t *testing.T) {
 		}
 		if stats.Chunks["b"] != 8 || !bytes.Equal(decrypted(t, f, k), plain) {
 			t.Fatalf("stats %v", stats.Chunks)
+		}
+	})
+}
+
+// TestServeRate: a Limiter bounds what a node serves over all streams.
+func TestServeRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ss, sf, _, _ := sender(t, 8*PlainChunk, 9)
+		lim := NewLimiter(1 << 20) // 1 MiB/s; the file is 2 MiB
+		var fs []*File
+		for range 2 {
+			_, f := receiver(t, sf)
+			defer f.Close()
+			fs = append(fs, f)
+		}
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, f := range fs {
+			wg.Go(func() {
+				if _, err := Fetch(t.Context(), f, []Source{&pipeSource{name: "a", store: ss, lim: lim}}, Options{}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		// 4 MiB in all at 1 MiB/s, the first chunk free.
+		if d := time.Since(start); d < 3*time.Second+700*time.Millisecond || d > 5*time.Second {
+			t.Fatalf("two downloads of 2 MiB at 1 MiB/s took %v", d)
 		}
 	})
 }

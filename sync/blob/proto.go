@@ -114,8 +114,9 @@ func (r *Response) checkHave(n int) error {
 // Serve answers the requests of one stream from store until the
 // requester closes it or is idle for Idle, then closes rw. allow is asked
 // for every request's root: an error refuses the request and ends the
-// stream.
-func Serve(rw io.ReadWriteCloser, store *Store, allow func(Root) error) error {
+// stream. lim, shared by all of a node's streams, bounds the rate at
+// which chunks go out (nil: no bound).
+func Serve(rw io.ReadWriteCloser, store *Store, allow func(Root) error, lim *Limiter) error {
 	defer rw.Close()
 	idle := time.AfterFunc(Idle, func() { rw.Close() })
 	defer idle.Stop()
@@ -158,14 +159,14 @@ func Serve(rw io.ReadWriteCloser, store *Store, allow func(Root) error) error {
 			}
 			root = Root(req.Root)
 		}
-		if err := answer(rw, f, &req); err != nil {
+		if err := answer(rw, f, &req, lim); err != nil {
 			return err
 		}
 		idle.Reset(Idle)
 	}
 }
 
-func answer(w io.Writer, f *File, req *Request) error {
+func answer(w io.Writer, f *File, req *Request, lim *Limiter) error {
 	switch req.Kind {
 	case KindHave:
 		resp := Response{Chunks: f.Chunks(), Have: make([]byte, (f.Chunks()+7)/8)}
@@ -187,6 +188,7 @@ func answer(w io.Writer, f *File, req *Request) error {
 				c.Error = errNotHeld
 			} else {
 				c.Slice = s
+				lim.wait(len(s))
 			}
 			if err := wire.Write(w, &c); err != nil {
 				return err

@@ -17,10 +17,11 @@ const FileID = protocol.ID(blob.Protocol)
 // FileHandler serves the files of store. allow decides, for every root a
 // peer asks for, whether it may have it: a member's node lets through
 // only peers who may read a group where a message shares that root, a
-// relay anyone (see blob.Protocol).
-func FileHandler(store *blob.Store, allow func(from crdt.PublicKey, root blob.Root) error) Handler {
+// relay anyone (see blob.Protocol). lim bounds the node's upload rate
+// (nil: no bound).
+func FileHandler(store *blob.Store, allow func(from crdt.PublicKey, root blob.Root) error, lim *blob.Limiter) Handler {
 	return func(_ context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
-		return blob.Serve(rw, store, func(r blob.Root) error { return allow(from, r) })
+		return blob.Serve(rw, store, func(r blob.Root) error { return allow(from, r) }, lim)
 	}
 }
 

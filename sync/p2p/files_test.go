@@ -45,7 +45,7 @@ func TestFilesOverSimnet(t *testing.T) {
 				return errors.New("may not read it")
 			}
 			return nil
-		}))
+		}, nil))
 		for _, h := range []*Service{sa, sc} {
 			if err := h.h.Connect(ctx, peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}); err != nil {
 				t.Fatal(err)
