@@ -767,7 +767,10 @@ func (f *FileRef) check() error {
 	return nil
 }
 
-// checkMime accepts "" or a lower-case "type/subtype" of token characters.
+// CheckMediaType accepts "" or a lower-case "type/subtype" of token
+// characters, the media types a file message may carry.
+func CheckMediaType(m string) error { return checkMime(m) }
+
 func checkMime(m string) error {
 	if m == "" {
 		return nil
