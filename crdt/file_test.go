@@ -66,3 +66,29 @@ func TestFileInView(t *testing.T) {
 		t.Fatalf("deleted post keeps its file: %+v", p)
 	}
 }
+
+// TestMayFetch: a file is fetched by members who may read a group where
+// it is shared, until the message is deleted.
+func TestMayFetch(t *testing.T) {
+	f := newFixture(t)
+	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone})
+	root := bytes.Repeat([]byte{1}, 32)
+	ref := &FileRef{Name: "prices.pdf", Size: 1, Root: root, Key: bytes.Repeat([]byte{2}, 32)}
+	if f.c.MayFetch(f.owner.pub(), root) {
+		t.Fatal("a file no message shares may be fetched")
+	}
+	m := f.op(f.owner, general.ID(), KindMessage, &MessageBody{Time: 5, File: ref})
+	if !f.c.MayFetch(f.owner.pub(), root) {
+		t.Fatal("a member may not fetch a file of its group")
+	}
+	if f.c.MayFetch(newKey(99).pub(), root) {
+		t.Fatal("a stranger may fetch a file")
+	}
+	if f.c.MayFetch(f.owner.pub(), bytes.Repeat([]byte{3}, 32)) {
+		t.Fatal("another root may be fetched")
+	}
+	f.op(f.owner, general.ID(), KindDelete, &DeleteBody{Target: idb(m.ID())})
+	if f.c.MayFetch(f.owner.pub(), root) {
+		t.Fatal("the file of a deleted message may be fetched")
+	}
+}
