@@ -543,3 +543,18 @@ func readSize(path string) (int64, error) {
 	}
 	return n, nil
 }
+
+// Share encrypts size clear bytes read from r under a fresh key into the
+// store, to serve, and returns the file's root and key (act.FileStore).
+func (s *Store) Share(r io.Reader, size int64) (root, key [32]byte, err error) {
+	k, err := NewKey()
+	if err != nil {
+		return root, key, err
+	}
+	f, err := s.Add(r, size, k)
+	if err != nil {
+		return root, key, err
+	}
+	defer f.Close()
+	return f.Root(), k, nil
+}

@@ -252,3 +252,25 @@ func TestStoreBadTree(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStoreShare: a shared file is stored under its root, complete, and
+// decrypts with the key returned.
+func TestStoreShare(t *testing.T) {
+	s, _ := NewStore(t.TempDir())
+	plain := randomBytes(PlainChunk+1, 12)
+	root, key, err := s.Share(bytes.NewReader(plain), int64(len(plain)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Lookup(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if !f.Complete() || !bytes.Equal(decrypted(t, f, key), plain) {
+		t.Fatal("shared file is not stored whole")
+	}
+	if _, _, err := s.Share(bytes.NewReader(plain), int64(len(plain))+1); err == nil {
+		t.Fatal("shared a file shorter than its size")
+	}
+}
