@@ -122,6 +122,19 @@ type MessageBody struct {
 	Time     int64    `cbor:"2,keyasint"`           // author's clock, unix milliseconds; shown only
 	ReplyTo  []byte   `cbor:"3,keyasint,omitempty"` // id of a message or poll in the same group
 	Mentions [][]byte `cbor:"4,keyasint,omitempty"` // member keys, sorted and unique
+	File     *FileRef `cbor:"5,keyasint,omitempty"` // a shared file; Text is then its caption, maybe empty
+}
+
+// FileRef is a file shared by a message: what a member needs to fetch it
+// (its root, the address of its ciphertext, package sync/blob) and to read
+// it (its key). It travels only inside the message's sealed body.
+type FileRef struct {
+	Name  string `cbor:"1,keyasint"`           // the sender's file name, no directories
+	Size  int64  `cbor:"2,keyasint"`           // clear bytes, 0 to MaxFileSize
+	Mime  string `cbor:"3,keyasint,omitempty"` // media type, "type/subtype"
+	Root  []byte `cbor:"4,keyasint"`           // BLAKE3 (bao) root of the ciphertext
+	Key   []byte `cbor:"5,keyasint"`           // the file's own 32-byte key
+	Thumb []byte `cbor:"6,keyasint,omitempty"` // a small preview image (JPEG or PNG)
 }
 
 // JoinProofMessage is what the invite key signs to admit joiner.
@@ -334,7 +347,11 @@ func (b *GroupCreateBody) check() error {
 }
 
 func (b *MessageBody) check() error {
-	if strings.TrimSpace(b.Text) == "" {
+	if b.File != nil {
+		if err := b.File.check(); err != nil {
+			return err
+		}
+	} else if strings.TrimSpace(b.Text) == "" {
 		return fmt.Errorf("message is empty")
 	}
 	if err := checkOptID("reply-to", b.ReplyTo); err != nil {
@@ -778,4 +795,49 @@ func EncodeAny(b any) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %T is not an op body", ErrInvalid, b)
 	}
 	return EncodeBody(body)
+}
+
+func (f *FileRef) check() error {
+	if err := checkText("file name", f.Name, MaxFileNameLen, true); err != nil {
+		return err
+	}
+	if strings.TrimSpace(f.Name) == "" || f.Name == "." || f.Name == ".." || strings.ContainsAny(f.Name, "/\\") {
+		return fmt.Errorf("file name %q is not a plain file name", f.Name)
+	}
+	if f.Size < 0 || f.Size > MaxFileSize {
+		return fmt.Errorf("file size %d, 0 to %d", f.Size, int64(MaxFileSize))
+	}
+	if err := checkMime(f.Mime); err != nil {
+		return err
+	}
+	if len(f.Root) != 32 || len(f.Key) != 32 {
+		return fmt.Errorf("file root of %d bytes and key of %d, want 32 each", len(f.Root), len(f.Key))
+	}
+	if len(f.Thumb) > MaxThumbSize {
+		return fmt.Errorf("thumbnail of %d bytes, at most %d", len(f.Thumb), MaxThumbSize)
+	}
+	return nil
+}
+
+// CheckMediaType accepts "" or a lower-case "type/subtype" of token
+// characters, the media types a file message may carry.
+func CheckMediaType(m string) error { return checkMime(m) }
+
+func checkMime(m string) error {
+	if m == "" {
+		return nil
+	}
+	if len(m) > MaxMimeLen {
+		return fmt.Errorf("media type of %d bytes, at most %d", len(m), MaxMimeLen)
+	}
+	slash := strings.IndexByte(m, '/')
+	if slash <= 0 || slash == len(m)-1 || strings.Count(m, "/") != 1 {
+		return fmt.Errorf("media type %q is not type/subtype", m)
+	}
+	for _, c := range []byte(m) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("/!#$&^_.+-", c) >= 0) {
+			return fmt.Errorf("media type %q has character %q", m, c)
+		}
+	}
+	return nil
 }

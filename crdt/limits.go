@@ -62,6 +62,15 @@ const (
 	MaxPins = 3
 	// MaxDetailsSize bounds an invite's sealed details, in bytes.
 	MaxDetailsSize = 8 << 10
+	// MaxFileSize bounds a shared file's clear size: 2 GiB.
+	MaxFileSize = 2 << 30
+	// MaxFileNameLen bounds a shared file's name.
+	MaxFileNameLen = 255
+	// MaxMimeLen bounds a shared file's media type.
+	MaxMimeLen = 127
+	// MaxThumbSize bounds a shared file's thumbnail: with the longest
+	// text it keeps a message body well under MaxBodySize once sealed.
+	MaxThumbSize = 16 << 10
 )
 
 // Limits of key management.

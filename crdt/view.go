@@ -26,6 +26,8 @@ type Post struct {
 	Pinned    bool
 	Reactions []Reaction
 	Poll      *PollView
+	// File is the file a message shares, nil when none or deleted.
+	File *FileRef
 }
 
 // Reaction is one emoji on a post and who chose it.
@@ -203,7 +205,7 @@ func (f *Fold) add(i int, e *Entry, touched map[ID]bool) {
 	at := lww{o.Height, o.ID()}
 	switch b := e.Body.(type) {
 	case *MessageBody:
-		p := &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time}
+		p := &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time, File: b.File}
 		if len(b.ReplyTo) > 0 {
 			p.ReplyTo = idOf(b.ReplyTo)
 		}
@@ -225,7 +227,7 @@ func (f *Fold) add(i int, e *Entry, touched map[ID]bool) {
 		p.Text, p.Edited, p.EditedAt = b.Text, true, b.Time
 	case *DeleteBody:
 		if p := f.post(idOf(b.Target)); p != nil && !p.Deleted {
-			p.Deleted, p.DeletedBy, p.Text, p.Poll = true, o.Author, "", nil
+			p.Deleted, p.DeletedBy, p.Text, p.Poll, p.File = true, o.Author, "", nil, nil
 			touch(p.ID)
 		}
 	case *ReactionBody:

@@ -42,6 +42,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/internal/fanout"
 	"github.com/umbrella-p2p/umbrella/keys"
 	"github.com/umbrella-p2p/umbrella/reach"
+	"github.com/umbrella-p2p/umbrella/sync/blob"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
@@ -324,6 +325,10 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.proto.svc.Handle(p2p.SyncID, p2p.SyncHandler(n.proto.x))
 	n.proto.svc.Handle(p2p.ReconcileID, p2p.ReconcileHandler(n.proto.x, n.proto.sessions))
 	n.proto.svc.Handle(p2p.JoinID, p2p.JoinHandler(n.proto.x))
+	if n.proto.files, err = blob.NewStore(filepath.Join(cfg.Home, "files")); err != nil {
+		return nil, err
+	}
+	n.proto.svc.Handle(p2p.FileID, p2p.FileHandler(n.proto.files, protoHooks{n}.mayFetch, nil))
 	n.host.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) { n.pulls.OnConnect(c.RemotePeer()) },
 		DisconnectedF: func(network.Network, network.Conn) {

@@ -6,6 +6,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/blob"
 	"github.com/umbrella-p2p/umbrella/sync/exchange"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
@@ -20,6 +21,7 @@ type protocols struct {
 	x        *exchange.Server
 	svc      *p2p.Service
 	sessions *p2p.SessionSlots // reconciliations being answered
+	files    *blob.Store       // the files this node holds (Home/files)
 }
 
 // newProtocols builds the protocols over n's replica and host; Open

@@ -1,0 +1,299 @@
+package blob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// Source is one peer a file can be pulled from.
+type Source interface {
+	// Name names the source in reports.
+	Name() string
+	// Open opens a transfer-protocol stream to it.
+	Open(ctx context.Context) (io.ReadWriteCloser, error)
+}
+
+// Options tunes Fetch; the zero value uses the package's limits.
+type Options struct {
+	// Window is how many chunks one source has in flight (Window).
+	Window int
+	// Stall is how long a source may take to send its next chunk (Stall).
+	Stall time.Duration
+	// Refresh is how often a source with nothing useful is asked again
+	// what it has (HaveRefresh).
+	Refresh time.Duration
+	// Bad is told about a source that sent a chunk or a tree that fails
+	// verification, or that stalled; Fetch then pulls from the others.
+	Bad func(source string, err error)
+	// Progress is told the chunks held after each chunk stored.
+	Progress func(held, total int)
+}
+
+// ErrStalled is a source that sent nothing for Options.Stall.
+var ErrStalled = errors.New("source stalled")
+
+// ErrNoSources ends a fetch that no remaining source can finish.
+var ErrNoSources = errors.New("no source left")
+
+// Stats tells how a fetch went: chunks stored from each source.
+type Stats struct {
+	Chunks map[string]int
+}
+
+// fetch is the state shared by the sources of one Fetch.
+type fetch struct {
+	f   *File
+	opt Options
+
+	mu       sync.Mutex
+	inFlight []bool
+	changed  chan struct{} // closed and replaced when a claim ends
+	got      map[string]int
+}
+
+// Fetch pulls the chunks f lacks from the sources at once, each with a
+// window of chunks in flight, lowest index first, until f is complete.
+// A source that sends a chunk or tree that fails verification, or that
+// stalls, is reported to Options.Bad and dropped, and its chunks go to
+// the others. Fetch fails when ctx ends, when storing fails (a full disk),
+// or with ErrNoSources when every source is gone. Interrupted, it resumes
+// from what f holds.
+func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, error) {
+	if opt.Window <= 0 || opt.Window > MaxWindow {
+		opt.Window = Window
+	}
+	if opt.Stall <= 0 {
+		opt.Stall = Stall
+	}
+	if opt.Refresh <= 0 {
+		opt.Refresh = HaveRefresh
+	}
+	if opt.Bad == nil {
+		opt.Bad = func(string, error) {}
+	}
+	st := &fetch{f: f, opt: opt, inFlight: make([]bool, f.Chunks()), changed: make(chan struct{}), got: map[string]int{}}
+	if f.Complete() {
+		return Stats{Chunks: st.got}, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		fatal atomic.Pointer[error]
+	)
+	for _, src := range sources {
+		wg.Go(func() {
+			err := st.pull(ctx, src)
+			switch {
+			case err == nil, ctx.Err() != nil:
+			case errors.Is(err, ErrChunk), errors.Is(err, ErrStalled):
+				opt.Bad(src.Name(), err)
+			case errors.Is(err, errStore):
+				fatal.CompareAndSwap(nil, &err)
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	st.mu.Lock()
+	stats := Stats{Chunks: st.got}
+	st.mu.Unlock()
+	if f.Complete() {
+		return stats, nil
+	}
+	if err := fatal.Load(); err != nil {
+		return stats, *err
+	}
+	if ctx.Err() != nil {
+		return stats, fmt.Errorf("fetch %s: %w", f.Root().String()[:12], ctx.Err())
+	}
+	held, _ := f.Progress()
+	return stats, fmt.Errorf("fetch %s: %w: %d of %d chunks held", f.Root().String()[:12], ErrNoSources, held, f.Chunks())
+}
+
+// errStore marks a failure to store a verified chunk: no source is to
+// blame, and the fetch stops.
+var errStore = errors.New("store")
+
+// claim takes up to window chunks that have marks and f lacks and that
+// no other source is fetching. It returns nil when there are none, with
+// the channel that is closed when that may change, and whether f lacks
+// any chunk at all.
+func (st *fetch) claim(have []byte, window int) (idx []uint32, changed chan struct{}, missing bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for i := range st.inFlight {
+		if st.f.Has(i) {
+			continue
+		}
+		missing = true
+		if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 {
+			continue
+		}
+		st.inFlight[i] = true
+		idx = append(idx, uint32(i))
+		if len(idx) == window {
+			break
+		}
+	}
+	return idx, st.changed, missing
+}
+
+// release ends the claims on idx.
+func (st *fetch) release(idx []uint32) {
+	if len(idx) == 0 {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, i := range idx {
+		st.inFlight[i] = false
+	}
+	close(st.changed)
+	st.changed = make(chan struct{})
+}
+
+// pull fetches from one source until f is complete, the source fails, or
+// ctx ends.
+func (st *fetch) pull(ctx context.Context, src Source) (err error) {
+	rw, err := src.Open(ctx)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", src.Name(), err)
+	}
+	var stalled atomic.Bool
+	watch := time.AfterFunc(st.opt.Stall, func() { stalled.Store(true); rw.Close() })
+	stop := context.AfterFunc(ctx, func() { rw.Close() })
+	defer func() {
+		watch.Stop()
+		stop()
+		rw.Close()
+		if stalled.Load() && ctx.Err() == nil && !errors.Is(err, errStore) {
+			err = fmt.Errorf("%w: %s sent nothing for %v", ErrStalled, src.Name(), st.opt.Stall)
+		}
+	}()
+	rd := wire.NewReader(rw)
+	root := st.f.Root()
+	n := st.f.Chunks()
+	ask := func(kind int, max int) (*Response, error) {
+		watch.Reset(st.opt.Stall)
+		if err := wire.Write(rw, &Request{Kind: kind, Root: root[:]}); err != nil {
+			return nil, err
+		}
+		var resp Response
+		if err := rd.Read(&resp, max); err != nil {
+			return nil, err
+		}
+		if resp.Error != "" {
+			return nil, fmt.Errorf("%w: %s: %s", ErrRefused, src.Name(), resp.Error)
+		}
+		return &resp, nil
+	}
+	haveOf := func() ([]byte, error) {
+		resp, err := ask(KindHave, MaxHaveFrame)
+		if err != nil {
+			return nil, err
+		}
+		if err := resp.checkHave(n); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrChunk, src.Name(), err)
+		}
+		return resp.Have, nil
+	}
+	have, err := haveOf()
+	if err != nil {
+		return err
+	}
+	idle := 0
+	for {
+		if st.f.Tree() == nil && anySet(have) {
+			resp, err := ask(KindTree, MaxTreeFrame)
+			if err != nil {
+				return err
+			}
+			if err := st.f.SetTree(resp.Tree); err != nil {
+				return fmt.Errorf("tree from %s: %w", src.Name(), err)
+			}
+		}
+		idx, changed, missing := st.claim(have, st.opt.Window)
+		if !missing {
+			return nil
+		}
+		if idx == nil {
+			if idle++; idle > GiveUp {
+				return nil // it has had nothing this fetch lacks for long
+			}
+			watch.Stop()
+			wait := time.NewTimer(st.opt.Refresh)
+			select {
+			case <-ctx.Done():
+				wait.Stop()
+				return ctx.Err()
+			case <-changed:
+				wait.Stop()
+				continue
+			case <-wait.C:
+			}
+			if have, err = haveOf(); err != nil {
+				return err
+			}
+			continue
+		}
+		idle = 0
+		if err := st.chunks(rw, rd, src, idx, have, func() { watch.Reset(st.opt.Stall) }); err != nil {
+			return err
+		}
+	}
+}
+
+// chunks asks src for the chunks idx and stores those that verify.
+func (st *fetch) chunks(rw io.Writer, rd *wire.Reader, src Source, idx []uint32, have []byte, tick func()) error {
+	root := st.f.Root()
+	defer st.release(idx)
+	tick()
+	if err := wire.Write(rw, &Request{Kind: KindChunks, Root: root[:], Indexes: idx}); err != nil {
+		return err
+	}
+	for _, i := range idx {
+		var c Chunk
+		if err := rd.Read(&c, MaxChunkFrame); err != nil {
+			return err
+		}
+		tick()
+		if c.Index != i {
+			return fmt.Errorf("%w: %s sent chunk %d for %d", ErrChunk, src.Name(), c.Index, i)
+		}
+		if c.Error != "" {
+			have[i/8] &^= 1 << (i % 8) // it no longer has it: ask another
+			continue
+		}
+		if err := st.f.PutSlice(int(i), c.Slice); err != nil {
+			if errors.Is(err, ErrChunk) {
+				return fmt.Errorf("%s: %w", src.Name(), err)
+			}
+			return fmt.Errorf("%w: %w", errStore, err)
+		}
+		st.mu.Lock()
+		st.got[src.Name()]++
+		st.mu.Unlock()
+		if st.opt.Progress != nil {
+			held, _ := st.f.Progress()
+			st.opt.Progress(held, st.f.Chunks())
+		}
+	}
+	return nil
+}
+
+func anySet(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return true
+		}
+	}
+	return false
+}
