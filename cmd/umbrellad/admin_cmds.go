@@ -173,10 +173,7 @@ func cmdInvites(ctx context.Context, o *opts) error {
 			if i.MaxUses > 0 {
 				uses = fmt.Sprintf("%d of %d used", i.Uses, i.MaxUses)
 			}
-			fmt.Fprintf(w, "%s\tby %s\t%s\t%s\n", i.ID, i.By, uses, state)
-			if i.Link != "" {
-				fmt.Fprintf(w, "\t%s\n", i.Link)
-			}
+			fmt.Fprintf(w, "%s\tby %s\t%s\t%s\t%s\n", i.ID, i.By, uses, state, i.Link)
 		}
 	})
 }
