@@ -58,3 +58,10 @@ type GroupSettings struct {
 	// Approve makes a member's suggested group a real one (admins).
 	Approve bool `json:"approve,omitempty"`
 }
+
+// InviteLink is an invite with its link, when the node made it, still
+// holds its secret and it admits people; Link is empty otherwise.
+type InviteLink struct {
+	InviteInfo
+	Link string `json:"link,omitempty"`
+}

@@ -388,6 +388,9 @@ type API interface {
 	RotatePrekey(ctx context.Context) error
 	CreateInvite(ctx context.Context, community crdt.ID, opts InviteOptions) (string, error)
 	Invites(community crdt.ID) ([]InviteInfo, error)
+	// InviteLinks lists the invites like Invites, each with its link when
+	// this node made it, still holds its secret and it admits people.
+	InviteLinks(community crdt.ID) ([]InviteLink, error)
 	RevokeInvite(ctx context.Context, community, invite crdt.ID) error
 	Settings(community crdt.ID) (Settings, error)
 	UpdateSettings(ctx context.Context, community crdt.ID, s Settings) error

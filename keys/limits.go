@@ -27,3 +27,7 @@ const (
 	keyAskInterval = 5 * time.Second
 	maxKeyRetry    = 5 * time.Minute
 )
+
+// MaxInviteSecrets bounds the invite link secrets kept per community (and
+// so the stored record a decoder reads).
+const MaxInviteSecrets = 256

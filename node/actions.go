@@ -24,6 +24,14 @@ func newActions(n *Node) (*act.Actions, error) {
 		Keys: n.keys, Self: self, Now: n.now})
 }
 
+// newInviteSecrets keeps the secrets of the invite links this node makes
+// in its database, when the database is encrypted at rest (or given).
+func newInviteSecrets(n *Node) (*keys.InviteSecrets, error) {
+	return keys.NewInviteSecrets(keys.InviteSecretsConfig{Meta: n.store,
+		Persist: n.cfg.Store != nil || keyfile.HasDatabaseKey(n.cfg.Home),
+		Invites: n.Invites, Link: n.shortLink})
+}
+
 // newFounding builds the local member's profile (its display name) and
 // the founder of its communities (package act).
 func newFounding(n *Node) (*act.Profile, *act.Founder, error) {

@@ -111,17 +111,30 @@ func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts api.InviteOpt
 	if err != nil {
 		return "", err
 	}
-	if _, err := n.author(ctx, cid, crdt.ZeroID, crdt.KindInvite, body); err != nil {
-		return "", fmt.Errorf("create invite: %w", err)
-	}
-	others := append(n.pulls.SharedPeers(cid, n.host.ID()), n.relays.Known()...)
-	l := join.NewShortLink(priv.Seed(), peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}, others...)
-	short, err := l.String()
+	op, err := n.author(ctx, cid, crdt.ZeroID, crdt.KindInvite, body)
 	if err != nil {
 		return "", fmt.Errorf("create invite: %w", err)
 	}
+	short, err := n.shortLink(cid, priv.Seed())
+	if err != nil {
+		return "", fmt.Errorf("create invite: %w", err)
+	}
+	if err := n.invites.Keep(ctx, cid, op.ID(), priv.Seed()); err != nil {
+		n.log.Warn("the new invite link will not be shown again", "community", cid.Short(), "err", err)
+	}
 	return short, nil
 }
+
+// shortLink makes the short link of an invite of community cid from its
+// seed, naming this node and one other member or relay it knows.
+func (n *Node) shortLink(cid crdt.ID, seed []byte) (string, error) {
+	others := append(n.pulls.SharedPeers(cid, n.host.ID()), n.relays.Known()...)
+	return join.NewShortLink(seed, peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}, others...).String()
+}
+
+// InviteLinks lists community cid's invites, newest first, each with its
+// link when this node made it and it still admits people.
+func (n *Node) InviteLinks(cid crdt.ID) ([]api.InviteLink, error) { return n.invites.Links(cid) }
 
 func (n *Node) inviteAddrs() []string {
 	addrs := n.fullAddrs()

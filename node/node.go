@@ -235,8 +235,9 @@ type Node struct {
 	views *view.Views     // paging, search, unread counts, read marks and mutes
 	dir   *view.Directory // communities and members lists
 
-	profile *act.Profile // the display name
-	founder *act.Founder // creates communities
+	profile *act.Profile        // the display name
+	invites *keys.InviteSecrets // the secrets of the invite links it made
+	founder *act.Founder        // creates communities
 
 	// Actions are the local member's actions: posts, edits, polls, groups
 	// and the admin actions; their API methods are Node's.
@@ -298,6 +299,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	if n.profile, n.founder, err = newFounding(n); err != nil {
+		return nil, err
+	}
+	if n.invites, err = newInviteSecrets(n); err != nil {
 		return nil, err
 	}
 	n.peers = reach.LoadBook(filepath.Join(cfg.Home, "peers.json"), n.log)

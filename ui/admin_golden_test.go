@@ -10,15 +10,19 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 )
 
-// TestGoldenAdminScreens renders the invite manager with a QR code and
-// the members dialog, in the light theme.
+// TestGoldenAdminScreens renders the invite manager with its ready link
+// and QR code (light and dark) and the members dialog (light).
 func TestGoldenAdminScreens(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		show func(h *harness, c api.Community)
 	}{
 		{"admin_invites_light.png", func(h *harness, c api.Community) {
-			h.createInvite(h.inviteDialog(c.ID), "1 day", "3")
+			h.inviteDialog(c.ID)
+		}},
+		{"admin_invites_dark.png", func(h *harness, c api.Community) {
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(theme.VariantDark))
+			h.inviteDialog(c.ID)
 		}},
 		{"admin_members_light.png", func(h *harness, c api.Community) {
 			h.f.setRoleOf(c.ID, chloeID, "admin")

@@ -46,24 +46,25 @@ func (v *inviteView) rowTexts() []string {
 }
 
 // TestInviteCreateCopyAndQR: a link for 1 day and 3 people is listed with
-// its uses and expiry, copied as it is, and shown as a QR code of it.
+// its uses and expiry, shown in place of the ready link, copied as it is,
+// and shown as a QR code of it.
 func TestInviteCreateCopyAndQR(t *testing.T) {
 	h, c := adminHarness(t, "owner")
 	v := h.inviteDialog(c.ID)
-	if v.expiry.Selected != "7 days" || v.result.Visible() {
-		t.Fatalf("defaults: expiry %q, result shown %v", v.expiry.Selected, v.result.Visible())
+	if v.expiry.Selected != "7 days" {
+		t.Fatalf("defaults: expiry %q", v.expiry.Selected)
 	}
 	h.createInvite(v, "1 day", "3")
 	invs := h.f.invitesOf(c.ID)
-	if len(invs) != 1 || invs[0].MaxUses != 3 || invs[0].Expires == nil || !invs[0].Expires.Equal(h.a.now().Add(24*time.Hour)) {
+	if len(invs) != 2 || invs[0].MaxUses != 3 || invs[0].Expires == nil || !invs[0].Expires.Equal(h.a.now().Add(24*time.Hour)) {
 		t.Fatalf("invites %+v", invs)
 	}
 	rows := v.rowTexts()
-	if len(rows) != 1 || rows[0] != "Made by Olivia · Nov 25, 09:30 · Expires Nov 26, 09:30 · 0 / 3 uses · Active <Revoke>" {
+	if len(rows) != 2 || rows[0] != "Made by Olivia · Nov 25, 09:30 · Expires Nov 26, 09:30 · 0 / 3 uses · Active <Revoke>" {
 		t.Fatalf("rows %q", rows)
 	}
 	link := v.link.Text
-	if !v.result.Visible() || !strings.HasPrefix(link, "umbrella://j/") || h.a.lastDialog.linkField.Text != link {
+	if !v.result.Visible() || link != fakeLink(invs[0].ID) || h.a.lastDialog.linkField.Text != link {
 		t.Fatalf("link shown %q (visible %v)", link, v.result.Visible())
 	}
 	if got := v.resultHint.Text; !strings.Contains(got, "until Nov 26, 09:30, for up to 3 people") {
@@ -111,7 +112,7 @@ func TestInviteNoLimits(t *testing.T) {
 	h, c := adminHarness(t, "admin")
 	v := h.inviteDialog(c.ID)
 	h.createInvite(v, "Never expires", "  ")
-	if rows := v.rowTexts(); len(rows) != 1 || !strings.Contains(rows[0], "Never expires · 0 uses · no limit · Active") {
+	if rows := v.rowTexts(); len(rows) != 2 || !strings.Contains(rows[0], "Never expires · 0 uses · no limit · Active") {
 		t.Fatalf("rows %q", rows)
 	}
 	if got := v.resultHint.Text; !strings.Contains(got, "never expires and works for any number of people") {
@@ -131,17 +132,19 @@ func TestInviteBadMaxUses(t *testing.T) {
 			t.Fatalf("max uses %q: error %q (shown %v)", bad, e.Text, e.Visible())
 		}
 	}
-	if h.f.calls["CreateInvite"] != 0 || !v.d.open || v.result.Visible() {
-		t.Fatalf("bad input made a link: %d calls", h.f.calls["CreateInvite"])
+	ready := fakeLink(h.f.invitesOf(c.ID)[0].ID)
+	if h.f.calls["CreateInvite"] != 1 || !v.d.open || v.link.Text != ready {
+		t.Fatalf("bad input made a link: %d calls (one is the ready link), link %q", h.f.calls["CreateInvite"], v.link.Text)
 	}
 	h.createInvite(v, "1 day", "5")
-	if v.d.errLabel.Visible() || len(v.rows) != 1 {
+	if v.d.errLabel.Visible() || len(v.rows) != 2 {
 		t.Fatalf("a good number after a bad one: error %q, rows %q", v.d.errLabel.Text, v.rowTexts())
 	}
 }
 
 // TestInviteRevoke: revoking asks first; cancelling keeps the link;
-// confirming marks it revoked and takes the link off the screen.
+// confirming marks it revoked and takes the link off the screen, for the
+// link still ready.
 func TestInviteRevoke(t *testing.T) {
 	h, c := adminHarness(t, "owner")
 	v := h.inviteDialog(c.ID)
@@ -157,11 +160,11 @@ func TestInviteRevoke(t *testing.T) {
 	}
 	test.Tap(v.rows[0].revoke)
 	h.confirm(h.a.lastDialog)
-	if got := v.rowTexts(); len(got) != 1 || !strings.HasSuffix(got[0], "· Revoked") {
+	if got := v.rowTexts(); len(got) != 2 || !strings.HasSuffix(got[0], "· Revoked") {
 		t.Fatalf("after revoking: %q", got)
 	}
-	if v.result.Visible() {
-		t.Fatal("the revoked link is still offered")
+	if invs := h.f.invitesOf(c.ID); !v.result.Visible() || v.link.Text != fakeLink(invs[1].ID) {
+		t.Fatalf("after revoking, the link offered is %q (shown %v), want the ready one", v.link.Text, v.result.Visible())
 	}
 }
 
@@ -180,10 +183,10 @@ func TestInviteLapsed(t *testing.T) {
 	h.f.mu.Unlock()
 	v.refresh()
 	got := v.rowTexts()
-	if len(got) != 1 || !strings.HasSuffix(got[0], "· its maker is no longer an admin · No longer valid") || v.rows[0].revoke != nil {
+	if len(got) != 2 || !strings.HasSuffix(got[0], "· its maker is no longer an admin · No longer valid") || v.rows[0].revoke != nil {
 		t.Fatalf("lapsed link: %q", got)
 	}
-	if v.result.Visible() {
+	if v.link.Text == fakeLink(h.f.invitesOf(c.ID)[0].ID) {
 		t.Fatal("the lapsed link is still offered")
 	}
 }
@@ -192,13 +195,19 @@ func TestInviteLapsed(t *testing.T) {
 // the dialog, which stays open.
 func TestInviteFailures(t *testing.T) {
 	h, c := adminHarness(t, "owner")
+	h.f.failNext("CreateInvite", api.ErrNoKeys)
 	v := h.inviteDialog(c.ID)
+	if e := v.d.errLabel; !e.Visible() || !strings.HasPrefix(e.Text, "Could not create the link: This computer has not received") || v.result.Visible() {
+		t.Fatalf("the ready link failed: error %q, result shown %v", e.Text, v.result.Visible())
+	}
+	h.createInvite(v, "Never expires", "")
+	ready := v.link.Text
 	h.f.failNext("CreateInvite", api.ErrNoKeys)
 	h.createInvite(v, "1 day", "3")
 	if e := v.d.errLabel; !e.Visible() || !strings.HasPrefix(e.Text, "Could not create the link: This computer has not received") {
 		t.Fatalf("error %q", e.Text)
 	}
-	if !v.d.open || v.create.Disabled() || v.result.Visible() {
+	if !v.d.open || v.create.Disabled() || v.link.Text != ready {
 		t.Fatal("after a failure the form is not usable")
 	}
 	h.createInvite(v, "1 day", "3")
@@ -211,10 +220,14 @@ func TestInviteFailures(t *testing.T) {
 	if e := v.d.errLabel; !e.Visible() || e.Text != "Could not revoke the link: The disk is full" || !strings.Contains(v.rows[0].text(), "Active") {
 		t.Fatalf("error %q, rows %q", e.Text, v.rowTexts())
 	}
-	h.f.failNext("Invites", errors.New("the database is locked"))
+	calls := h.f.calls["CreateInvite"]
+	h.f.failNext("InviteLinks", errors.New("the database is locked"))
 	v = h.inviteDialog(c.ID)
 	if !v.listErr.Visible() || !strings.Contains(v.listErr.Text, "The database is locked") {
 		t.Fatalf("list error %q", v.listErr.Text)
+	}
+	if h.f.calls["CreateInvite"] != calls {
+		t.Fatal("a link was made while the links could not be listed")
 	}
 }
 
@@ -233,19 +246,31 @@ func TestInviteMemberIsToldWhomToAsk(t *testing.T) {
 	}
 }
 
-// TestInviteLinkReadyOnReopen: the link made last is ready, with its QR
-// code, when the invite manager opens again, one tap from the clipboard;
-// once revoked it is not shown again.
-func TestInviteLinkReadyOnReopen(t *testing.T) {
+// TestInviteLinkReadyAtOnce: an admin opening the invite manager finds a
+// link ready, with its QR code, one tap from the clipboard: one without
+// limits is made the first time, the same one is shown when the manager
+// opens again (the node keeps its secret), Reset link revokes it and
+// shows a new one, and a link revoked in the list is replaced at the next
+// opening.
+func TestInviteLinkReadyAtOnce(t *testing.T) {
 	h, c := adminHarness(t, "owner")
 	v := h.inviteDialog(c.ID)
-	h.createInvite(v, "1 day", "3")
-	link, allows := v.link.Text, v.resultHint.Text
+	invs := h.f.invitesOf(c.ID)
+	if len(invs) != 1 || invs[0].Expires != nil || invs[0].MaxUses != 0 {
+		t.Fatalf("the ready link is %+v, want one without limits", invs)
+	}
+	link := fakeLink(invs[0].ID)
+	if !v.result.Visible() || v.link.Text != link || v.qr == nil || h.w.Canvas().Focused() != v.copyBtn {
+		t.Fatalf("opened: result shown %v, link %q (want %q), QR %v", v.result.Visible(), v.link.Text, link, v.qr != nil)
+	}
+	if got := v.resultHint.Text; !strings.HasPrefix(got, "Anyone with this link can join Glow Team. It never expires") {
+		t.Fatalf("hint %q", got)
+	}
 	v.d.hide()
 
 	v = h.inviteDialog(c.ID)
-	if !v.result.Visible() || v.link.Text != link || v.qr == nil || v.resultHint.Text != allows || h.w.Canvas().Focused() != v.copyBtn {
-		t.Fatalf("reopened: result shown %v, link %q (want %q), QR %v, hint %q", v.result.Visible(), v.link.Text, link, v.qr != nil, v.resultHint.Text)
+	if !v.result.Visible() || v.link.Text != link || v.qr == nil || h.w.Canvas().Focused() != v.copyBtn {
+		t.Fatalf("reopened: result shown %v, link %q (want %q), QR %v", v.result.Visible(), v.link.Text, link, v.qr != nil)
 	}
 	if n := len(h.f.invitesOf(c.ID)); n != 1 {
 		t.Fatalf("reopening made a link: %d invites", n)
@@ -254,10 +279,42 @@ func TestInviteLinkReadyOnReopen(t *testing.T) {
 	if got := h.a.clipboard().Content(); got != link {
 		t.Fatalf("clipboard %q, want %q", got, link)
 	}
+
+	test.Tap(v.resetBtn)
+	if got := h.dialogText(); !strings.Contains(got, "The link shown stops working") {
+		t.Fatalf("reset asks %q", got)
+	}
+	h.confirm(h.a.lastDialog)
+	invs = h.f.invitesOf(c.ID)
+	if len(invs) != 2 || !invs[1].Revoked || invs[0].Revoked || invs[0].Expires != nil {
+		t.Fatalf("after reset: %+v", invs)
+	}
+	if v.link.Text != fakeLink(invs[0].ID) || !v.result.Visible() {
+		t.Fatalf("after reset the link shown is %q, want the new one", v.link.Text)
+	}
+
 	test.Tap(v.rows[0].revoke)
 	h.confirm(h.a.lastDialog)
+	if v.result.Visible() {
+		t.Fatal("a revoked link is still offered")
+	}
 	v.d.hide()
-	if v = h.inviteDialog(c.ID); v.result.Visible() {
-		t.Fatal("a revoked link is shown ready")
+	v = h.inviteDialog(c.ID)
+	invs = h.f.invitesOf(c.ID)
+	if len(invs) != 3 || v.link.Text != fakeLink(invs[0].ID) {
+		t.Fatalf("reopened after revoking: %d invites, link %q", len(invs), v.link.Text)
+	}
+}
+
+// TestInviteLinkAskToJoin: in a community that admits by approval, the
+// ready link says its holders ask to join.
+func TestInviteLinkAskToJoin(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	h.f.mu.Lock()
+	h.f.comm(c.ID).settings.JoinPolicy = "approval"
+	h.f.mu.Unlock()
+	v := h.inviteDialog(c.ID)
+	if got := v.resultHint.Text; !strings.HasPrefix(got, "Anyone with this link can ask to join Glow Team; you approve them in Join requests.") {
+		t.Fatalf("hint %q", got)
 	}
 }

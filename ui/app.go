@@ -46,8 +46,6 @@ type App struct {
 	group       crdt.ID // selected group; zero when none
 	members     map[string]api.Member
 	membersOf   crdt.ID // the community members holds
-	// readyInvites: the last link made per community (invites.go).
-	readyInvites map[crdt.ID]readyInvite
 
 	root      *fyne.Container
 	rail      *rail

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -103,4 +104,30 @@ func (f *fakeBackend) invitesOf(cid crdt.ID) []api.InviteInfo {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.comm(cid).invites)
+}
+
+// fakeLink is the link of invite id: as long as a real short link naming
+// two peers (join's tests check that length).
+func fakeLink(id crdt.ID) string {
+	return "umbrella://j/" + strings.Repeat("Q", 163) + id.String()[:12]
+}
+
+// InviteLinks gives the links of the live invites this member made, as a
+// node that keeps their secrets does.
+func (f *fakeBackend) InviteLinks(cid crdt.ID) ([]api.InviteLink, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("InviteLinks"); err != nil {
+		return nil, err
+	}
+	var out []api.InviteLink
+	for _, inv := range f.comm(cid).invites {
+		l := api.InviteLink{InviteInfo: inv}
+		live := !inv.Revoked && !inv.Lapsed && (inv.Expires == nil || f.clock.Before(*inv.Expires)) && (inv.MaxUses == 0 || inv.Uses < inv.MaxUses)
+		if inv.By == f.self.Name && live {
+			l.Link = fakeLink(inv.ID)
+		}
+		out = append(out, l)
+	}
+	return out, nil
 }

@@ -627,9 +627,7 @@ func (f *fakeBackend) CreateInvite(_ context.Context, cid crdt.ID, opts api.Invi
 	c.invites = append([]api.InviteInfo{inv}, c.invites...)
 	f.mu.Unlock()
 	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
-	// As long as a real short link naming two peers (join's tests check
-	// that length).
-	return "umbrella://j/" + strings.Repeat("Q", 163) + inv.ID.String()[:12], nil
+	return fakeLink(inv.ID), nil
 }
 
 func (f *fakeBackend) Invites(cid crdt.ID) ([]api.InviteInfo, error) {

@@ -40,8 +40,9 @@ const defaultExpiry = "7 days"
 // inviteListHeight is how tall the list of existing links is.
 const inviteListHeight = 120
 
-// inviteView is the invite manager's widgets and state: the form for a
-// new link, the link made (with its QR code) and the existing links.
+// inviteView is the invite manager's widgets and state: the community's
+// invite link ready to send (with its QR code), the form for a limited
+// link and the existing links.
 type inviteView struct {
 	a   *App
 	d   *dlg
@@ -52,31 +53,22 @@ type inviteView struct {
 	create  *widget.Button
 
 	formHint   *widget.RichText
-	result     *fyne.Container // the link made, hidden until there is one
+	result     *fyne.Container // the link shown, hidden while there is none
 	link       *keyEntry       // shows linkText; typing in it is undone
 	linkText   string
-	linkID     crdt.ID // the invite of linkText, once the list shows it
+	linkID     crdt.ID // the invite of linkText
 	qrHolder   *fyne.Container
 	qr         *canvas.Image
 	qrImg      *image.Gray
 	copyBtn    *widget.Button
+	resetBtn   *widget.Button
 	saveBtn    *widget.Button
 	resultHint *widget.Label
 
 	list    *fyne.Container
 	listErr *widget.Label
-	invites []api.InviteInfo
+	invites []api.InviteLink // with the links this node can show
 	rows    []*inviteRow
-}
-
-// readyInvite is the last link an admin made for a community in this
-// session, shown ready (with its QR code, one tap from the clipboard) when
-// the invite manager opens again while the link stands: its secret is
-// nowhere else to be read.
-type readyInvite struct {
-	link string
-	id   crdt.ID // its invite, as the list names it
-	hint string  // what it allows, as said when it was made
 }
 
 // inviteRow is one existing invite link: who made it and when, when it
@@ -99,9 +91,10 @@ func (r *inviteRow) text() string {
 	return s
 }
 
-// showInviteManager creates invite links (expiry, uses; copy, QR code) and
-// lists and revokes the existing ones. Members, who may not make links,
-// are told whom to ask.
+// showInviteManager shows the community's invite link ready to send (copy,
+// QR code, reset), making one without limits if this node holds no live
+// one; makes limited links (expiry, uses); and lists and revokes the
+// existing ones. Members, who may not make links, are told whom to ask.
 func (a *App) showInviteManager(cid crdt.ID) {
 	if !a.communityInfo(cid).CanInvite {
 		a.showInviteHelp(cid)
@@ -127,10 +120,10 @@ func (a *App) showInviteManager(cid crdt.ID) {
 	fields := container.NewGridWithColumns(2,
 		container.NewVBox(widget.NewLabel("Link works for"), v.expiry),
 		container.NewVBox(widget.NewLabel("How many people can use it"), v.maxUses))
-	v.formHint = hint("Make a link, then send it to the people you invite. A new distributor joins by opening it in Umbrella.")
-	form := container.NewVBox(
+	v.formHint = hint("For an event or a one-off invitation, make a link that expires or admits only so many people.")
+	form := container.NewVBox(sectionTitle("Make a limited link"),
 		container.NewBorder(nil, nil, nil, container.NewVBox(layout.NewSpacer(), v.create), fields),
-		v.formHint, d.errLabel)
+		v.formHint)
 
 	v.link = newKeyEntry(a)
 	v.link.OnChanged = func(s string) {
@@ -141,11 +134,12 @@ func (a *App) showInviteManager(cid crdt.ID) {
 	d.linkField = &v.link.Entry
 	v.copyBtn = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), v.copyLink)
 	v.copyBtn.Importance = widget.HighImportance
+	v.resetBtn = widget.NewButtonWithIcon("Reset link", theme.ViewRefreshIcon(), v.confirmReset)
 	v.saveBtn = widget.NewButtonWithIcon("Save QR code…", theme.DocumentSaveIcon(), v.saveQR)
 	v.resultHint = wrapped("")
 	v.qrHolder = container.NewStack()
-	v.result = container.NewBorder(widget.NewSeparator(), nil, container.NewCenter(v.qrHolder), nil,
-		container.NewVBox(v.link, container.NewHBox(v.copyBtn, v.saveBtn), v.resultHint))
+	v.result = container.NewBorder(nil, nil, container.NewCenter(v.qrHolder), nil,
+		container.NewVBox(v.link, container.NewHBox(v.copyBtn, v.resetBtn, v.saveBtn), v.resultHint))
 	v.result.Hide()
 
 	v.list = container.NewVBox()
@@ -155,30 +149,20 @@ func (a *App) showInviteManager(cid crdt.ID) {
 
 	closeBtn := widget.NewButton("Close", d.hide)
 	d.cancel, d.confirm = closeBtn, v.create
-	v.refresh()
-	d.setContent(container.NewBorder(container.NewVBox(form, v.result, widget.NewSeparator()), nil, nil, nil, list), closeBtn)
+	listed := v.reload()
+	d.setContent(container.NewBorder(container.NewVBox(v.result, d.errLabel, widget.NewSeparator(), form, widget.NewSeparator()), nil, nil, nil, list), closeBtn)
 	d.show()
-	v.showReady()
+	switch {
+	case v.linkText != "":
+		v.a.focus(v.copyBtn)
+	case listed:
+		v.makeLink(nil, nil, defaultLink) // WhatsApp's way: a community has a link ready
+	}
 }
 
-// showReady shows the link made last for the community, if it still
-// admits people.
-func (v *inviteView) showReady() {
-	r, ok := v.a.readyInvites[v.cid]
-	if !ok {
-		return
-	}
-	for _, inv := range v.invites {
-		if inv.ID == r.id && inviteState(inv, v.a.now()) == "Active" {
-			v.display(r.link, r.hint)
-			v.linkID = r.id
-			v.d.relayout()
-			v.a.focus(v.copyBtn)
-			return
-		}
-	}
-	delete(v.a.readyInvites, v.cid)
-}
+// defaultLink is the link an admin finds ready: it never expires and
+// admits anyone, as a member, until it is reset or revoked.
+var defaultLink = api.InviteOptions{Lifetime: -1}
 
 // showInviteHelp tells a member that admins make invite links, and who
 // they are.
@@ -221,12 +205,17 @@ func joinNames(names []string, conj string) string {
 func (v *inviteView) communityID() crdt.ID { return v.cid }
 
 // refresh implements adminView: it re-reads the invite links.
-func (v *inviteView) refresh() {
-	invs, err := v.a.b.Invites(v.cid)
+func (v *inviteView) refresh() { v.reload() }
+
+// reload re-reads the invite links, keeps the link shown while it admits
+// people, or else shows the newest live link this node holds. It reports
+// whether the links could be listed.
+func (v *inviteView) reload() bool {
+	invs, err := v.a.b.InviteLinks(v.cid)
 	if err != nil {
 		v.listErr.SetText("Could not list the invite links: " + explain(err))
 		v.listErr.Show()
-		return
+		return false
 	}
 	v.listErr.Hide()
 	v.invites = invs
@@ -236,22 +225,41 @@ func (v *inviteView) refresh() {
 		v.list.Add(hint("No invite links yet. Links you and other admins make are listed here, and can be revoked."))
 	}
 	for _, inv := range invs {
-		r := v.newRow(inv)
+		r := v.newRow(inv.InviteInfo)
 		v.rows = append(v.rows, r)
 		v.list.Add(r.box)
 	}
 	v.list.Refresh()
-	if v.linkText != "" && !v.linkID.IsZero() {
-		for _, inv := range invs {
-			if inv.ID == v.linkID && (inv.Revoked || inv.Lapsed) {
-				delete(v.a.readyInvites, v.cid)
-				v.linkText, v.linkID = "", crdt.ID{}
-				v.result.Hide()
-				v.formHint.Show()
-				v.d.relayout()
-			}
-		}
+	if !v.showInvite(v.linkID, v.linkText) {
+		v.showInvite(crdt.ID{}, "")
 	}
+	return true
+}
+
+// showInvite shows the link of invite id if it is live (link, when given,
+// is the one to show); with a zero id, the newest live link this node
+// holds; with none, nothing. It reports whether a link is shown.
+func (v *inviteView) showInvite(id crdt.ID, link string) bool {
+	for _, inv := range v.invites {
+		if inv.Link == "" || inviteState(inv.InviteInfo, v.a.now()) != "Active" || (!id.IsZero() && inv.ID != id) {
+			continue
+		}
+		if link == "" {
+			link = inv.Link
+		}
+		if inv.ID != v.linkID || link != v.linkText {
+			v.display(link, v.linkHint(inv.InviteInfo))
+			v.linkID = inv.ID
+			v.d.relayout()
+		}
+		return true
+	}
+	if id.IsZero() && v.linkText != "" {
+		v.linkText, v.linkID = "", crdt.ID{}
+		v.result.Hide()
+		v.d.relayout()
+	}
+	return false
 }
 
 // inviteState is an invite's state as the list shows it.
@@ -360,36 +368,59 @@ func (v *inviteView) createLink() {
 			opts.Lifetime = e.lifetime
 		}
 	}
-	var link string
-	v.d.run("Could not create the link", v.create, func(ctx context.Context) (err error) {
-		link, err = v.a.b.CreateInvite(ctx, v.cid, opts)
-		return err
-	}, func() { v.showLink(link, opts) })
+	v.makeLink(v.create, nil, opts)
 }
 
-// showLink shows a new link: the link, its QR code, what it allows, and
-// the list with it.
-func (v *inviteView) showLink(link string, opts api.InviteOptions) {
+// makeLink makes a link with opts (after before, if any, succeeds) and
+// shows it, its QR code, what it allows, and the list with it.
+func (v *inviteView) makeLink(busy *widget.Button, before func(ctx context.Context) error, opts api.InviteOptions) {
+	var link string
+	what := "Could not create the link"
+	if before != nil {
+		what = "Could not reset the link"
+	}
+	v.d.run(what, busy, func(ctx context.Context) (err error) {
+		if before != nil {
+			if err := before(ctx); err != nil {
+				return err
+			}
+		}
+		link, err = v.a.b.CreateInvite(ctx, v.cid, opts)
+		return err
+	}, func() { v.showLink(link) })
+}
+
+// showLink shows a new link and the list with it.
+func (v *inviteView) showLink(link string) {
 	old := map[crdt.ID]bool{}
 	for _, inv := range v.invites {
 		old[inv.ID] = true
 	}
-	v.display(link, v.linkHint(opts))
-	v.refresh()
+	if !v.reload() {
+		return
+	}
 	for _, inv := range v.invites {
-		if !old[inv.ID] {
-			v.linkID = inv.ID
+		if !old[inv.ID] && v.showInvite(inv.ID, link) {
 			break
 		}
 	}
-	if !v.linkID.IsZero() {
-		if v.a.readyInvites == nil {
-			v.a.readyInvites = map[crdt.ID]readyInvite{}
-		}
-		v.a.readyInvites[v.cid] = readyInvite{link: link, id: v.linkID, hint: v.resultHint.Text}
-	}
-	v.d.relayout()
 	v.a.focus(v.copyBtn)
+}
+
+// confirmReset asks, then revokes the link shown and makes a new one
+// without limits.
+func (v *inviteView) confirmReset() {
+	id := v.linkID
+	if id.IsZero() {
+		return
+	}
+	v.a.confirmAction("Reset the invite link?",
+		"The link shown stops working: people who have not joined yet can no longer use it. People who already joined stay in "+v.a.communityName(v.cid)+". A new link is made for you to send.",
+		"Reset link", func() {
+			v.makeLink(v.resetBtn, func(ctx context.Context) error {
+				return v.a.b.RevokeInvite(ctx, v.cid, id)
+			}, defaultLink)
+		})
 }
 
 // display shows link, its QR code and what it allows in the result area.
@@ -410,31 +441,32 @@ func (v *inviteView) display(link, allows string) {
 	}
 	v.qrHolder.Refresh()
 	v.resultHint.SetText(allows)
-	v.formHint.Hide()
 	v.result.Show()
 }
 
-// linkHint says how to use a new link and what it allows.
-func (v *inviteView) linkHint(opts api.InviteOptions) string {
+// linkHint says who can use invite inv's link, what it allows and how to
+// send it.
+func (v *inviteView) linkHint(inv api.InviteInfo) string {
+	community := v.a.communityName(v.cid)
+	who := "Anyone with this link can join " + community + "."
+	if s, err := v.a.b.Settings(v.cid); err == nil && s.JoinPolicy == "approval" {
+		who = "Anyone with this link can ask to join " + community + "; you approve them in Join requests."
+	}
 	var limits string
 	switch {
-	case opts.Lifetime < 0 && opts.MaxUses == 0:
-		limits = "It never expires and works for any number of people; revoke it below when you no longer need it."
-	case opts.Lifetime < 0:
-		limits = fmt.Sprintf("It never expires and works for up to %s.", people(opts.MaxUses))
+	case inv.Expires == nil && inv.MaxUses == 0:
+		limits = "It never expires and works for any number of people; reset it to stop it working."
+	case inv.Expires == nil:
+		limits = fmt.Sprintf("It never expires and works for up to %s.", people(inv.MaxUses))
 	default:
-		until := "It works until " + v.a.shortTime(v.a.now().Add(opts.Lifetime))
-		if opts.MaxUses > 0 {
-			limits = until + fmt.Sprintf(", for up to %s.", people(opts.MaxUses))
+		until := "It works until " + v.a.shortTime(*inv.Expires)
+		if inv.MaxUses > 0 {
+			limits = until + fmt.Sprintf(", for up to %s.", people(inv.MaxUses))
 		} else {
 			limits = until + ", for any number of people."
 		}
 	}
-	text := "Send this link to the people you invite — by WhatsApp, email or text — or let them scan the code. " + limits
-	if s, err := v.a.b.Settings(v.cid); err == nil && s.JoinPolicy == "approval" {
-		text += " People who open it ask to join; you approve them in Join requests."
-	}
-	return text
+	return who + " " + limits + " Send it by WhatsApp, email or text, or let them scan the code."
 }
 
 // people is "1 person" or "3 people".
@@ -491,3 +523,5 @@ func (v *inviteView) confirmRevoke(inv api.InviteInfo) {
 			}, v.refresh)
 		})
 }
+
+var _ adminView = (*inviteView)(nil)

@@ -58,6 +58,7 @@ type Backend interface {
 
 	CreateInvite(ctx context.Context, community crdt.ID, opts api.InviteOptions) (string, error)
 	Invites(community crdt.ID) ([]api.InviteInfo, error)
+	InviteLinks(community crdt.ID) ([]api.InviteLink, error)
 	RevokeInvite(ctx context.Context, community, invite crdt.ID) error
 	// ParseInvite reads an invite link to say what it joins and who
 	// invited: a long link without the network, a short one by asking the

@@ -13,7 +13,7 @@ import (
 // adminCommands run a community: invites, settings, join requests, group
 // management, leaving and deactivating.
 var adminCommands = []command{
-	{"invites", "list a community's invites (admins)", communityFlag, cmdInvites},
+	{"invites", "list a community's invites, with the links this node made (admins)", communityFlag, cmdInvites},
 	{"invite revoke", "stop an invite link from working (admins)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
 		fs.StringVar(&o.invite, "invite", "", "invite id, from `umbrellad invites` (required)")
@@ -65,7 +65,7 @@ func adminMethods(n api.API) map[string]func(context.Context, args) (any, error)
 			if err := needCommunity(a); err != nil {
 				return nil, err
 			}
-			return n.Invites(a.Community)
+			return n.InviteLinks(a.Community)
 		},
 		"invite.revoke": func(ctx context.Context, a args) (any, error) {
 			if err := needCommunity(a); err != nil {
@@ -147,7 +147,7 @@ func cmdInvites(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	var is []api.InviteInfo
+	var is []api.InviteLink
 	if err := call(ctx, o, "invites", args{Community: cid}, &is, callTimeout); err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func cmdInvites(ctx context.Context, o *opts) error {
 			if i.MaxUses > 0 {
 				uses = fmt.Sprintf("%d of %d used", i.Uses, i.MaxUses)
 			}
-			fmt.Fprintf(w, "%s\tby %s\t%s\t%s\n", i.ID, i.By, uses, state)
+			fmt.Fprintf(w, "%s\tby %s\t%s\t%s\t%s\n", i.ID, i.By, uses, state, i.Link)
 		}
 	})
 }

@@ -8,7 +8,23 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/internal/proctest"
+	"github.com/umbrella-p2p/umbrella/sync/join"
 )
+
+// sameInvite reports whether short links a and b carry the same invite
+// secret (the addresses they name may differ).
+func sameInvite(t *testing.T, a, b string) bool {
+	t.Helper()
+	la, err := join.ParseShortLink(a)
+	if err != nil {
+		return false
+	}
+	lb, err := join.ParseShortLink(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(la.Secret) == string(lb.Secret)
+}
 
 // TestE2EAdmin drives two real daemons through running a community: an
 // invite with a use limit and an expiry, a join policy of approval, a
@@ -66,18 +82,26 @@ func TestE2EAdmin(t *testing.T) {
 		MaxUses int    `json:"max_uses"`
 		Uses    int    `json:"uses"`
 		Revoked bool   `json:"revoked"`
+		Link    string `json:"link"`
 	}
 	olivia.jsonRun(&invites, "invites", "--community", c)
 	if len(invites) != 1 || invites[0].MaxUses != 2 || invites[0].Uses != 1 {
 		t.Fatalf("invites %+v", invites)
+	}
+	if !sameInvite(t, invites[0].Link, inv.Link) {
+		t.Fatalf("the invite's link is listed as %q, want one with the secret of %q", invites[0].Link, inv.Link)
+	}
+	if out, _, _ := olivia.cli("invites", "--community", c); !strings.HasSuffix(strings.TrimSpace(out), " "+invites[0].Link) {
+		t.Fatalf("invites lists %q without the link", out)
 	}
 	_, errOut, code := ben.cli("invite", "revoke", "--community", c, "--invite", invites[0].ID)
 	if code == 0 || !strings.Contains(errOut, "not authorized") {
 		t.Fatalf("a member revoking: exit %d, %q", code, errOut)
 	}
 	olivia.mustRun("invite", "revoke", "--community", c, "--invite", invites[0].ID)
+	invites = nil // a link left out is not kept from the last listing
 	olivia.jsonRun(&invites, "invites", "--community", c)
-	if !invites[0].Revoked {
+	if !invites[0].Revoked || invites[0].Link != "" {
 		t.Fatalf("after revoking: %+v", invites)
 	}
 
