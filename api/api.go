@@ -75,6 +75,10 @@ type Community struct {
 	// CanSeeAudit: the audit log of admin actions is for this member (it
 	// may change the community's settings).
 	CanSeeAudit bool `json:"can_see_audit,omitempty"`
+	// CanManageRelays: add and remove the community's relays.
+	CanManageRelays bool `json:"can_manage_relays,omitempty"`
+	// Relays are the relays registered with the community (FillRelays).
+	Relays []Relay `json:"relays,omitempty"`
 }
 
 // Group is one group of a community.

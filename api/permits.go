@@ -10,7 +10,7 @@ import "github.com/umbrella-p2p/umbrella/crdt"
 
 // FillPermits sets what self may do in the community whose control state
 // is st: CanInvite, CanEditSettings, CanDecideJoins, CanCreateGroups,
-// CreateSuggests, CanEditGroups and CanSeeAudit.
+// CreateSuggests, CanEditGroups, CanSeeAudit and CanManageRelays.
 func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	may := func(a crdt.Action) bool { return st.Permits(self, a) }
 	c.CanInvite = may(crdt.Action{Kind: crdt.KindInvite})
@@ -21,6 +21,7 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	// Any group will do; the announcement group is always there.
 	c.CanEditGroups = may(crdt.Action{Kind: crdt.KindGroupUpdate, Group: st.Community})
 	c.CanSeeAudit = c.CanEditSettings
+	c.CanManageRelays = may(crdt.Action{Kind: crdt.KindRelay})
 }
 
 // FillPermits sets what self may do in group g.ID of the community whose

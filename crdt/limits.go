@@ -51,6 +51,8 @@ const (
 	MaxSeenHeads = 1024
 	// MaxPins bounds the pinned messages of one group.
 	MaxPins = 3
+	// MaxRelays bounds the relays registered with one community at once.
+	MaxRelays = 8
 	// MaxDetailsSize bounds an invite's sealed details, in bytes.
 	MaxDetailsSize = 8 << 10
 )

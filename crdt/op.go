@@ -105,6 +105,7 @@ const (
 	KindGroupDecide  Kind = 17 // control: an admin approves or denies a group join request
 	KindPrekey       Kind = 18 // control: a member publishes its HPKE prekey (clear)
 	KindRekey        Kind = 19 // control: one part of a new epoch secret for a log, wrapped per member (clear)
+	KindRelay        Kind = 20 // control: an admin adds or removes a relay (clear)
 	KindMessage      Kind = 100
 	KindEdit         Kind = 101 // content: the author edits their message
 	KindDelete       Kind = 102 // content: the author, or an admin, deletes a message or poll
@@ -139,6 +140,7 @@ var kindNames = map[Kind]string{
 	KindGroupDecide:  "group.decide",
 	KindPrekey:       "prekey",
 	KindRekey:        "rekey",
+	KindRelay:        "relay",
 	KindMessage:      "message",
 	KindEdit:         "edit",
 	KindDelete:       "delete",
