@@ -16,6 +16,8 @@ const (
 	MaxProbeBytes = 8 << 20
 	// MaxCommunities bounds the communities one relay keeps.
 	MaxCommunities = 10000
+	// MaxQueuedPulls bounds the pulls waiting to run (see Puller).
+	MaxQueuedPulls = 256
 	// MaxPullPasses bounds the fetch passes of one pull by the relay.
 	MaxPullPasses = 64
 )

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/exchange"
@@ -451,4 +452,38 @@ func TestRelayRestartKeepsTheStore(t *testing.T) {
 	if got := posts(t, tm.ben, tm.general); len(got) != 1 {
 		t.Fatalf("Ben sees %q after the relay restarted", got)
 	}
+}
+
+// TestNudgePulls: a member's nudge (its push) makes the relay pull from
+// it; a stranger's nudge for a community the relay keeps dials no one.
+func TestNudgePulls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tm := newTeam(t, true)
+		rk := tm.relayKey.pub()
+		cid := tm.olivia.cid
+		r := openRelay(t, rk, store.NewMemory(), 0)
+		var dialled []crdt.PublicKey
+		p := NewPuller(t.Context(), r, func(k crdt.PublicKey) (exchange.Remote, error) {
+			dialled = append(dialled, k)
+			return tm.olivia.remote(rk), nil
+		}, nil)
+		defer p.Close()
+		p.Nudged(cid, tm.olivia.k.pub())
+		synctest.Wait()
+		if !r.Keeps(cid) {
+			t.Fatal("a member's nudge did not make the relay pull")
+		}
+		p.Nudged(cid, newKey(66).pub())
+		synctest.Wait()
+		if len(dialled) != 1 {
+			t.Fatalf("dialled %d peers, want only the member", len(dialled))
+		}
+		if resp := (Answerer{Relay: r, Nudges: p}).AnswerSync(tm.olivia.k.pub(), &wire.Request{Kind: wire.KindNudge, Community: cid[:]}); resp.Error != "" {
+			t.Fatalf("nudge answered %q", resp.Error)
+		}
+		synctest.Wait()
+		if len(dialled) != 2 {
+			t.Fatalf("a nudge through the answerer dialled %d times in all, want 2", len(dialled))
+		}
+	})
 }
