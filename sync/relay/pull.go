@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -84,9 +83,7 @@ func (r *Relay) ingest(ctx context.Context, cid crdt.ID, raws [][]byte, st *Pull
 		if e != nil {
 			st.Refused++
 			st.Reason = e
-			if errors.Is(e, ErrForged) || errors.Is(e, ErrRouting) {
-				r.log.Debug("refused an op a peer sent", "community", cid.Short(), "err", e)
-			}
+			r.log.Debug("refused an op", "community", cid.Short(), "err", e)
 			continue
 		}
 		n++

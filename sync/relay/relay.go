@@ -322,13 +322,15 @@ func (r *Relay) note(c *community, op *crdt.Op) {
 	n := int64(len(op.Bytes()))
 	c.bytes += n
 	r.total += n
+	if op.Kind == crdt.KindGenesis {
+		c.known[op.Author] = true // its body may be sealed; its author is the first owner
+		return
+	}
 	if op.Sealed() || !op.Log.IsZero() {
 		return
 	}
 	known := c.known[op.Author]
 	switch op.Kind {
-	case crdt.KindGenesis:
-		c.known[op.Author] = true
 	case crdt.KindJoin:
 		c.known[op.Author] = true // check let it in: its proof verified
 	case crdt.KindInvite:
