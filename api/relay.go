@@ -2,6 +2,7 @@ package api
 
 import (
 	"slices"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
@@ -27,4 +28,20 @@ func (c *Community) FillRelays(st *crdt.State, peerID func(crdt.PublicKey) strin
 		c.Relays = append(c.Relays, Relay{PeerID: peerID(k), Key: k, Addrs: slices.Clone(r.Addrs)})
 	}
 	slices.SortFunc(c.Relays, func(a, b Relay) int { return slices.Compare(a.Key[:], b.Key[:]) })
+}
+
+// RelayState is a registered relay as the local node sees it (`umbrellad
+// community relays`).
+type RelayState struct {
+	PeerID string   `json:"peer_id"`
+	Addrs  []string `json:"addrs"`
+	// Online: the node is connected to the relay now.
+	Online bool `json:"online"`
+	// LastSync is when a pull from the relay last succeeded; LastPush
+	// when it last answered this node's push (nudge).
+	LastSync *time.Time `json:"last_sync"`
+	LastPush *time.Time `json:"last_push,omitempty"`
+	// Refused is the relay's refusal of the last push (its quota reason),
+	// or why it could not be reached; empty when all is well.
+	Refused string `json:"refused,omitempty"`
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
@@ -30,6 +31,8 @@ type RelayStatus struct {
 	// Refused is the relay's refusal of the last nudge (its quota
 	// reason), or the error reaching it; empty when it accepted.
 	Refused string
+	// Pulled is when a pull from the relay last succeeded, zero if never.
+	Pulled time.Time
 }
 
 // relaysOf returns the relays registered with community cid, with the
@@ -87,10 +90,15 @@ func (s *Scheduler) syncRelays(cid crdt.ID) {
 
 // pullFromRelay is one pull of Pull from relay p, and the push after it.
 func (s *Scheduler) pullFromRelay(p peer.ID, cid crdt.ID) {
+	s.mu.Lock()
+	st := s.relays[laterKey{p, cid}]
+	s.mu.Unlock()
 	if err := s.PullNow(s.ctx, p, cid, nil); err != nil {
 		s.log.Debug("pull from relay failed", "relay", p, "community", cid.Short(), "err", err)
+	} else {
+		st.Pulled = s.cfg.Now()
 	}
-	st := RelayStatus{}
+	st.Refused = ""
 	resp, err := s.cfg.Transport.Request(s.ctx, p, &wire.Request{Kind: wire.KindNudge, Community: cid[:]})
 	switch {
 	case err != nil:
@@ -102,11 +110,32 @@ func (s *Scheduler) pullFromRelay(p peer.ID, cid crdt.ID) {
 		st.Pushed = s.cfg.Now()
 	}
 	s.mu.Lock()
-	if st.Pushed.IsZero() {
-		st.Pushed = s.relays[laterKey{p, cid}].Pushed
-	}
 	s.relays[laterKey{p, cid}] = st
 	s.mu.Unlock()
+}
+
+// Relays describes the relays registered with community cid: where they
+// are, whether this node is connected to each, and how its pulls and
+// pushes went.
+func (s *Scheduler) Relays(cid crdt.ID) []api.RelayState {
+	out := []api.RelayState{}
+	for _, ai := range s.relaysOf(cid) {
+		st := s.RelayStatus(cid, ai.ID)
+		rs := api.RelayState{PeerID: ai.ID.String(), Addrs: []string{}, Online: s.cfg.Network.Connected(ai.ID), Refused: st.Refused}
+		for _, a := range ai.Addrs {
+			rs.Addrs = append(rs.Addrs, a.String())
+		}
+		if !st.Pulled.IsZero() {
+			t := st.Pulled
+			rs.LastSync = &t
+		}
+		if !st.Pushed.IsZero() {
+			t := st.Pushed
+			rs.LastPush = &t
+		}
+		out = append(out, rs)
+	}
+	return out
 }
 
 // RelayStatus returns what this node knows of its pushes to relay p of

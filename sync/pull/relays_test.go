@@ -49,6 +49,9 @@ func TestRelaysPulledAndPushedEveryTick(t *testing.T) {
 		if st := w.s.RelayStatus(cid, relay.p); st.Pushed.IsZero() || st.Refused != "" {
 			t.Fatalf("relay status %+v", st)
 		}
+		if rs := w.s.Relays(cid); len(rs) != 1 || rs[0].PeerID != relay.p.String() || !rs[0].Online || rs[0].LastSync == nil || rs[0].LastPush == nil || rs[0].Addrs[0] != "/ip4/10.0.0.7/tcp/4001" {
+			t.Fatalf("relays %+v", rs)
+		}
 		if got := w.callsOf("peers"); len(got) != 0 {
 			t.Fatalf("asked the relay for peers: %v", got)
 		}
