@@ -21,7 +21,7 @@ var bodyTypes = map[Kind]any{
 	KindGroupJoin: GroupJoinBody{}, KindGroupLeave: GroupLeaveBody{}, KindGroupDecide: GroupDecideBody{},
 	KindPrekey: PrekeyBody{}, KindRekey: RekeyBody{}, KindMessage: MessageBody{}, KindEdit: EditBody{},
 	KindDelete: DeleteBody{}, KindReaction: ReactionBody{}, KindPoll: PollBody{}, KindVote: VoteBody{},
-	KindPollClose: PollCloseBody{}, KindPin: PinBody{},
+	KindPollClose: PollCloseBody{}, KindPin: PinBody{}, KindRelay: RelayBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a
@@ -32,7 +32,7 @@ var arrayCaps = map[string]int{
 	"InviteDetails.Addrs": MaxAddrs, "InviteDetails.Relays": MaxAddrs,
 	"MessageBody.Mentions": MaxMentions, "PollBody.Options": MaxOptions,
 	"RemoveBody.Seen": MaxSeenHeads, "RoleBody.Seen": MaxSeenHeads, "SeenLog.Heads": MaxParents,
-	"RekeyBody.Wraps": MaxWraps,
+	"RekeyBody.Wraps": MaxWraps, "RelayBody.Addrs": MaxAddrs,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies
