@@ -487,3 +487,43 @@ func TestNudgePulls(t *testing.T) {
 		}
 	})
 }
+
+// TestSealedGenesisRegisters: the founder's genesis, like every op but the
+// key-management and relay kinds, may carry a sealed body; the relay
+// still knows its author as the first owner, and takes the probe.
+func TestSealedGenesisRegisters(t *testing.T) {
+	ctx := t.Context()
+	owner, rk := newKey(1), newKey(7)
+	sealed := func(b byte) []byte {
+		body, err := crdt.EncodeSealed(crdt.EpochID{b}, 0, bytes.Repeat([]byte{b}, 40))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body
+	}
+	sign := func(o crdt.Op) *crdt.Op {
+		t.Helper()
+		op, err := crdt.Sign(o, owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op
+	}
+	g := sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: sealed(1)})
+	cid := g.ID()
+	p := rk.pub()
+	reg := sign(crdt.Op{Community: cid, Kind: crdt.KindRelay, Parents: []crdt.ID{g.ID()}, Height: 2,
+		Body: enc(t, &crdt.RelayBody{Peer: p[:], Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}})})
+	post := sign(crdt.Op{Community: cid, Log: cid, Kind: crdt.KindMessage, Height: 1, Deps: []crdt.ID{reg.ID()}, Body: sealed(2)})
+	r := openRelay(t, rk.pub(), store.NewMemory(), 0)
+	errs, err := r.Ingest(ctx, cid, [][]byte{g.Bytes(), reg.Bytes()})
+	if err != nil || firstErr(errs) != nil {
+		t.Fatalf("probe with a sealed genesis: %v %v", err, firstErr(errs))
+	}
+	if errs, _ := r.Ingest(ctx, cid, [][]byte{post.Bytes()}); errs[0] != nil {
+		t.Fatalf("a sealed post by the founder: %v", errs[0])
+	}
+	if !r.Keeps(cid) || !r.Known(cid, owner.pub()) {
+		t.Fatal("the relay does not keep the community or know its founder")
+	}
+}
