@@ -174,6 +174,7 @@ type Scheduler struct {
 	later    map[laterKey]bool         // pulls deferred by pullLater; guarded by mu
 	lastSync map[crdt.ID]api.SyncStats // guarded by mu
 	relays   map[laterKey]RelayStatus  // pushes to relays, by relay and community; guarded by mu
+	pushing  map[laterKey]bool         // nudges to relays in flight; guarded by mu
 }
 
 type laterKey struct {
@@ -193,7 +194,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	}
 	s := &Scheduler{cfg: cfg, log: log.With("component", "pull"),
 		syncing: map[peer.ID]crdt.ID{}, next: map[peer.ID][]crdt.ID{}, later: map[laterKey]bool{},
-		lastSync: map[crdt.ID]api.SyncStats{}, relays: map[laterKey]RelayStatus{}}
+		lastSync: map[crdt.ID]api.SyncStats{}, relays: map[laterKey]RelayStatus{}, pushing: map[laterKey]bool{}}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	return s, nil
 }

@@ -88,6 +88,35 @@ func (s *Scheduler) syncRelays(cid crdt.ID) {
 	}
 }
 
+// PushToRelays nudges every registered relay of community cid that this
+// node is connected to, so it pulls at once what this node just wrote
+// (relays do not follow the gossip topics). One nudge to a relay is in
+// flight at a time; one asked for meanwhile is dropped, the running one
+// reaching the relay after the write.
+func (s *Scheduler) PushToRelays(cid crdt.ID) {
+	for _, ai := range s.relaysOf(cid) {
+		if !s.cfg.Network.Connected(ai.ID) {
+			continue
+		}
+		key := laterKey{ai.ID, cid}
+		s.mu.Lock()
+		busy := s.pushing[key]
+		if !busy {
+			s.pushing[key] = true
+		}
+		s.mu.Unlock()
+		if busy {
+			continue
+		}
+		s.goTracked(func() {
+			s.push(ai.ID, cid)
+			s.mu.Lock()
+			delete(s.pushing, key)
+			s.mu.Unlock()
+		})
+	}
+}
+
 // pullFromRelay is one pull of Pull from relay p, and the push after it.
 func (s *Scheduler) pullFromRelay(p peer.ID, cid crdt.ID) {
 	s.mu.Lock()
@@ -98,6 +127,17 @@ func (s *Scheduler) pullFromRelay(p peer.ID, cid crdt.ID) {
 	} else {
 		st.Pulled = s.cfg.Now()
 	}
+	s.mu.Lock()
+	s.relays[laterKey{p, cid}] = st
+	s.mu.Unlock()
+	s.push(p, cid)
+}
+
+// push nudges relay p to pull community cid and notes its answer.
+func (s *Scheduler) push(p peer.ID, cid crdt.ID) {
+	s.mu.Lock()
+	st := s.relays[laterKey{p, cid}]
+	s.mu.Unlock()
 	st.Refused = ""
 	resp, err := s.cfg.Transport.Request(s.ctx, p, &wire.Request{Kind: wire.KindNudge, Community: cid[:]})
 	switch {

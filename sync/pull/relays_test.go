@@ -86,3 +86,24 @@ func TestUnregisteredRelayIgnored(t *testing.T) {
 		}
 	})
 }
+
+// TestPushToRelays: what this node writes is pushed at once to the
+// registered relays it is connected to, not to others.
+func TestPushToRelays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		on, off := newMember(t, 7), newMember(t, 8)
+		cid := w.community(1)
+		w.registerRelay(cid, on)
+		w.registerRelay(cid, off)
+		w.connect(on)
+		w.s.PushToRelays(cid)
+		synctest.Wait()
+		if got := w.callsOf("nudge"); len(got) != 1 || got[0].p != on.p || got[0].cid != cid {
+			t.Fatalf("nudges %v, want one to the connected relay", got)
+		}
+		if st := w.s.RelayStatus(cid, on.p); st.Pushed.IsZero() {
+			t.Fatalf("push not noted: %+v", st)
+		}
+	})
+}
