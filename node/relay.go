@@ -129,7 +129,7 @@ func serveRelayStore(ctx context.Context, h host.Host, ds *store.DS, cfg relay.C
 		return svc.Peer(p), nil
 	}
 	puller := relay.NewPuller(ctx, rl, dial, cfg.Log)
-	svc.Handle(p2p.SyncID, p2p.SyncHandler(relay.Answerer{Relay: rl, Nudges: puller}))
+	svc.Handle(p2p.SyncID, p2p.SyncHandler(relay.Answerer{Relay: rl, Nudges: puller, Wait: relay.NudgeWait}))
 	svc.Handle(p2p.ReconcileID, p2p.ReconcileHandler(rl, p2p.NewSessionSlots(p2p.MaxServedSessions, p2p.MaxSessionsPerPeer)))
 	return &relayStore{relay: rl, puller: puller, ds: ds, cancel: cancel}, nil
 }

@@ -1,5 +1,7 @@
 package relay
 
+import "time"
+
 // Limits of the relay's store.
 const (
 	// DefaultQuota bounds, by default, the bytes of op encodings the relay
@@ -18,6 +20,10 @@ const (
 	MaxCommunities = 10000
 	// MaxQueuedPulls bounds the pulls waiting to run (see Puller).
 	MaxQueuedPulls = 256
+	// NudgeWait is how long the relay node's answer to a nudge waits for
+	// the pull it asks for (Answerer.Wait): well within the requester's
+	// stream timeout (sync/p2p.StreamTimeout, 30 s).
+	NudgeWait = 10 * time.Second
 	// MaxPullPasses bounds the fetch passes of one pull by the relay.
 	MaxPullPasses = 64
 )

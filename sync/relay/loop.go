@@ -36,7 +36,7 @@ type Puller struct {
 	queue  chan job
 
 	mu     sync.Mutex
-	queued map[job]bool // guarded by mu
+	queued map[job]chan struct{} // closed when the job has run; guarded by mu
 }
 
 // NewPuller starts a Puller for r, reaching peers with dial. Close stops it.
@@ -44,28 +44,38 @@ func NewPuller(ctx context.Context, r *Relay, dial Dial, log *slog.Logger) *Pull
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Puller{relay: r, dial: dial, log: log.With("component", "relay"), queue: make(chan job, MaxQueuedPulls), queued: map[job]bool{}}
+	p := &Puller{relay: r, dial: dial, log: log.With("component", "relay"), queue: make(chan job, MaxQueuedPulls), queued: map[job]chan struct{}{}}
 	p.ctx, p.cancel = context.WithCancel(ctx)
 	p.wg.Go(p.work)
 	return p
 }
 
-// Nudged implements Nudger: it queues a pull of cid from peer from.
-func (p *Puller) Nudged(cid crdt.ID, from crdt.PublicKey) {
+// Nudged implements Nudger: it queues a pull of cid from peer from, and
+// returns a channel closed when that pull has run (at once when nothing
+// is queued).
+func (p *Puller) Nudged(cid crdt.ID, from crdt.PublicKey) <-chan struct{} {
+	none := make(chan struct{})
+	close(none)
 	if p.relay.holds(cid) && !p.relay.Known(cid, from) {
-		return
+		return none
 	}
 	j := job{cid, from}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.queued[j] || p.ctx.Err() != nil {
-		return
+	if done, ok := p.queued[j]; ok {
+		return done
+	}
+	if p.ctx.Err() != nil {
+		return none
 	}
 	select {
 	case p.queue <- j:
-		p.queued[j] = true
+		done := make(chan struct{})
+		p.queued[j] = done
+		return done
 	default:
 		p.log.Debug("pull queue full; nudge dropped", "community", cid.Short())
+		return none
 	}
 }
 
@@ -75,10 +85,11 @@ func (p *Puller) work() {
 		case <-p.ctx.Done():
 			return
 		case j := <-p.queue:
+			p.pull(j)
 			p.mu.Lock()
+			close(p.queued[j])
 			delete(p.queued, j)
 			p.mu.Unlock()
-			p.pull(j)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/exchange"
@@ -478,10 +479,15 @@ func TestNudgePulls(t *testing.T) {
 		if len(dialled) != 1 {
 			t.Fatalf("dialled %d peers, want only the member", len(dialled))
 		}
-		if resp := (Answerer{Relay: r, Nudges: p}).AnswerSync(tm.olivia.k.pub(), &wire.Request{Kind: wire.KindNudge, Community: cid[:]}); resp.Error != "" {
+		// A nudge's answer waits for the pull: when it comes, the relay
+		// holds what the member wrote.
+		post := tm.olivia.author(tm.general, crdt.KindMessage, &crdt.MessageBody{Text: "new", Time: 8})
+		if resp := (Answerer{Relay: r, Nudges: p, Wait: time.Minute}).AnswerSync(tm.olivia.k.pub(), &wire.Request{Kind: wire.KindNudge, Community: cid[:]}); resp.Error != "" {
 			t.Fatalf("nudge answered %q", resp.Error)
 		}
-		synctest.Wait()
+		if ops, _ := r.Serve(t.Context(), cid, []crdt.ID{post.ID()}); len(ops) != 1 {
+			t.Fatal("the nudge was answered before the relay took the post")
+		}
 		if len(dialled) != 2 {
 			t.Fatalf("a nudge through the answerer dialled %d times in all, want 2", len(dialled))
 		}

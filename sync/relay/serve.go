@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
@@ -11,9 +12,10 @@ import (
 )
 
 // Nudger is told that peer from nudged the relay to pull community cid
-// (the relay node's pull loop).
+// (the relay node's pull loop, Puller); the channel it returns is closed
+// when that pull has run.
 type Nudger interface {
-	Nudged(cid crdt.ID, from crdt.PublicKey)
+	Nudged(cid crdt.ID, from crdt.PublicKey) <-chan struct{}
 }
 
 // Keeps reports whether the relay keeps community cid and a registration
@@ -72,11 +74,15 @@ func (r *Relay) ReconcileSet(cid crdt.ID, from crdt.PublicKey) (*reconcile.Set, 
 type Answerer struct {
 	Relay  *Relay
 	Nudges Nudger // nil ignores nudges
+	// Wait is how long a nudge's answer waits for the pull it asked for,
+	// so that an answer without an error tells the member the relay took
+	// what it wrote; 0 answers at once.
+	Wait time.Duration
 }
 
 // AnswerSync implements sync/p2p's SyncResponder. A nudge is passed on to
-// Nudges and answered with ErrQuota's reason when the community is at its
-// share; a fetch is answered for members the relay knows, with ops of
+// Nudges, waits for the pull it asks for (up to Wait), and is answered
+// with ErrQuota's reason when the community is at its share; a fetch is answered for members the relay knows, with ops of
 // that community only; nothing else is served.
 func (a Answerer) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Response {
 	var cid crdt.ID
@@ -87,7 +93,15 @@ func (a Answerer) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Respo
 	switch req.Kind {
 	case wire.KindNudge:
 		if a.Nudges != nil {
-			a.Nudges.Nudged(cid, from)
+			done := a.Nudges.Nudged(cid, from)
+			if a.Wait > 0 {
+				t := time.NewTimer(a.Wait)
+				select {
+				case <-done:
+				case <-t.C:
+				}
+				t.Stop()
+			}
 		}
 		if err := a.Relay.Full(cid); err != nil {
 			return &wire.Response{Error: err.Error()}
