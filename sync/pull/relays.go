@@ -90,12 +90,17 @@ func (s *Scheduler) syncRelays(cid crdt.ID) {
 
 // PushToRelays nudges every registered relay of community cid that this
 // node is connected to, so it pulls at once what this node just wrote
-// (relays do not follow the gossip topics). One nudge to a relay is in
-// flight at a time; one asked for meanwhile is dropped, the running one
-// reaching the relay after the write.
+// (relays do not follow the gossip topics), and dials the others (the
+// connection pulls and pushes). One nudge to a relay is in flight at a
+// time; one asked for meanwhile is dropped, the running one reaching the
+// relay after the write.
 func (s *Scheduler) PushToRelays(cid crdt.ID) {
 	for _, ai := range s.relaysOf(cid) {
 		if !s.cfg.Network.Connected(ai.ID) {
+			if len(ai.Addrs) > 0 {
+				s.cfg.Network.AddAddrs(ai.ID, ai.Addrs, relayAddrTTL)
+			}
+			s.Dial(ai)
 			continue
 		}
 		key := laterKey{ai.ID, cid}

@@ -2,6 +2,8 @@ package pull
 
 import (
 	"slices"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 	"testing"
 	"testing/synctest"
 
@@ -104,6 +106,12 @@ func TestPushToRelays(t *testing.T) {
 		}
 		if st := w.s.RelayStatus(cid, on.p); st.Pushed.IsZero() {
 			t.Fatalf("push not noted: %+v", st)
+		}
+		w.mu.Lock()
+		dialled := w.dialled
+		w.mu.Unlock()
+		if !slices.Equal(dialled, []peer.ID{off.p}) {
+			t.Fatalf("dialled %v, want the relay not connected", dialled)
 		}
 	})
 }
