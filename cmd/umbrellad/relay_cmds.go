@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -179,7 +180,11 @@ func cmdRelayDump(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	ds, err := store.OpenBadger(filepath.Join(o.home, node.RelayStoreDir), store.BadgerOptions{})
+	dir := filepath.Join(o.home, node.RelayStoreDir)
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("no relay store in %s: %w", o.home, err)
+	}
+	ds, err := store.OpenBadger(dir, store.BadgerOptions{})
 	if err != nil {
 		return fmt.Errorf("open the relay's store in %s (stop the relay first): %w", o.home, err)
 	}

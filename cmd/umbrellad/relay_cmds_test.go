@@ -91,6 +91,9 @@ func TestRelayDump(t *testing.T) {
 	if err := cmdRelayDump(t.Context(), o); err != nil {
 		t.Fatal(err)
 	}
+	if err := cmdRelayDump(t.Context(), &opts{home: t.TempDir(), community: g.ID().String(), stdout: &out}); err == nil {
+		t.Fatal("dump of a home without a relay store")
+	}
 	var ops []map[string]string
 	if err := json.Unmarshal(out.Bytes(), &ops); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
