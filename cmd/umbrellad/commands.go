@@ -61,6 +61,7 @@ type opts struct {
 	json, noMDNS, multi, remove, noListen               bool
 	reachability, passFile, oldPassFile, keySuite       string
 	linkFile                                            string
+	quota                                               string
 	listen, options, relays                             multiFlag
 	choices                                             intsFlag
 	stdout, stderr                                      io.Writer

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"math"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -216,4 +219,26 @@ func cmdRelayDump(ctx context.Context, o *opts) error {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d bytes\n", d.ID.Short(), d.Kind, d.Log, d.Author, base64.StdEncoding.DecodedLen(len(d.Body)))
 		}
 	})
+}
+
+// parseSize reads a size such as 500MB, 20GB or 1TB (decimal units; a
+// bare number is bytes).
+func parseSize(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		n      int64
+	}{{"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	s := strings.ToUpper(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q is not a size (e.g. 500MB, 20GB)", v)
+	}
+	return n * mult, nil
 }

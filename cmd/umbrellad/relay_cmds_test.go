@@ -107,3 +107,16 @@ type signer struct{ k ed25519.PrivateKey }
 
 func (s signer) PublicKey() ed25519.PublicKey { return s.k.Public().(ed25519.PublicKey) }
 func (s signer) Sign(m []byte) []byte         { return ed25519.Sign(s.k, m) }
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"10GB": 10e9, "500mb": 500e6, "1TB": 1e12, "4096": 4096, " 2 GB ": 2e9} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "GB", "-1GB", "0", "ten GB", "99999999999TB"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) accepted", in)
+		}
+	}
+}

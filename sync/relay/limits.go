@@ -6,7 +6,7 @@ import "time"
 const (
 	// DefaultQuota bounds, by default, the bytes of op encodings the relay
 	// stores over all communities (10 GB).
-	DefaultQuota int64 = 10 << 30
+	DefaultQuota int64 = 10_000_000_000
 	// DefaultShareDivisor: by default one community may use at most this
 	// fraction (1/n) of the quota, so one busy community never starves
 	// the others.
