@@ -133,20 +133,35 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 		if err != nil {
 			return nil, fmt.Errorf("relay: logs of %s: %w", cid.Short(), err)
 		}
+		// The store holds only ops that passed check when they came; they
+		// come back in log order, not in the order they were taken (an
+		// op refused once and taken later keeps its place in its log).
+		// So links are checked again, and what the clear control ops tell
+		// of authors is taken to its fixpoint once all are read.
+		var clear []*crdt.Op
 		for _, l := range logs {
 			err := cfg.Store.Ops(ctx, cid, l, func(o crdt.Opened) error {
-				if err := r.check(c, o.Op); err != nil {
-					return fmt.Errorf("stored op %s no longer checks: %w", o.Op.ID().Short(), err)
+				if err := r.checkLinks(c, o.Op); err != nil {
+					return fmt.Errorf("stored op %s no longer links: %w", o.Op.ID().Short(), err)
 				}
 				r.note(c, o.Op)
+				if l.IsZero() && !o.Op.Sealed() {
+					clear = append(clear, o.Op)
+				}
 				return nil
 			})
 			if err != nil {
 				return nil, fmt.Errorf("relay: load %s: %w", cid.Short(), err)
 			}
 		}
+		for grew := true; grew; {
+			before := len(c.known) + len(c.invites)
+			for _, op := range clear {
+				r.learn(c, op)
+			}
+			grew = len(c.known)+len(c.invites) > before
+		}
 		r.comms[cid] = c
-		r.total += c.bytes
 	}
 	return r, nil
 }
@@ -241,7 +256,10 @@ func (r *Relay) take(c *community, cid crdt.ID, raw []byte) error {
 	if c.probe && !op.Log.IsZero() {
 		return fmt.Errorf("%w: only control ops are taken before the registration", ErrNotRegistered)
 	}
-	if !c.probe && !c.registered() {
+	// A relay taken off a community keeps taking its control log (within
+	// the quota): offline members learn their removal from it, and an
+	// admin may register the relay again.
+	if !c.probe && !c.registered() && !op.Log.IsZero() {
 		return fmt.Errorf("%w: %s", ErrNotRegistered, cid.Short())
 	}
 	if err := r.check(c, op); err != nil {
@@ -255,12 +273,27 @@ func (r *Relay) take(c *community, cid crdt.ID, raw []byte) error {
 		return fmt.Errorf("%w: community %s holds %d of its share of %d bytes", ErrQuota, cid.Short(), c.bytes, r.cfg.CommunityShare)
 	}
 	r.note(c, op)
+	r.learn(c, op)
 	c.staged = append(c.staged, crdt.Opened{Op: op})
 	return nil
 }
 
 // check applies rules 3 and 5 of the package doc to op in c.
 func (r *Relay) check(c *community, op *crdt.Op) error {
+	if err := r.checkLinks(c, op); err != nil {
+		return err
+	}
+	if c.known[op.Author] || op.Kind == crdt.KindGenesis { // the genesis's author is the first owner
+		return nil
+	}
+	if op.Kind == crdt.KindJoin && r.joinProven(c, op) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrUnknownAuthor, op.Author.String()[:8])
+}
+
+// checkLinks applies rule 3 of the package doc to op in c.
+func (r *Relay) checkLinks(c *community, op *crdt.Op) error {
 	id := op.ID()
 	if op.Kind == crdt.KindGenesis {
 		if id != c.id || op.Height != 1 || len(op.Parents) > 0 {
@@ -290,13 +323,7 @@ func (r *Relay) check(c *community, op *crdt.Op) error {
 			return fmt.Errorf("%w: dep %s of %s is not a held control op", ErrBrokenLink, d.Short(), id.Short())
 		}
 	}
-	if c.known[op.Author] {
-		return nil
-	}
-	if op.Kind == crdt.KindJoin && r.joinProven(c, op) {
-		return nil
-	}
-	return fmt.Errorf("%w: %s", ErrUnknownAuthor, op.Author.String()[:8])
+	return nil
 }
 
 // joinProven reports whether join op o redeems an invite by a known
@@ -313,8 +340,7 @@ func (r *Relay) joinProven(c *community, o *crdt.Op) bool {
 	return ok && ed25519.Verify(key, crdt.JoinProofMessage(c.id, inv, o.Author), j.Proof)
 }
 
-// note records op, which passed check, in c: its links, and what its clear
-// body tells of members and of this relay's registration.
+// note records op, which passed check, in c: its links and size.
 func (r *Relay) note(c *community, op *crdt.Op) {
 	id := op.ID()
 	c.ops[id] = meta{log: op.Log, height: op.Height}
@@ -322,6 +348,12 @@ func (r *Relay) note(c *community, op *crdt.Op) {
 	n := int64(len(op.Bytes()))
 	c.bytes += n
 	r.total += n
+}
+
+// learn records what op's clear body tells of members and of this
+// relay's registration. It may be run again on the same op.
+func (r *Relay) learn(c *community, op *crdt.Op) {
+	id := op.ID()
 	if op.Kind == crdt.KindGenesis {
 		c.known[op.Author] = true // its body may be sealed; its author is the first owner
 		return
@@ -332,7 +364,9 @@ func (r *Relay) note(c *community, op *crdt.Op) {
 	known := c.known[op.Author]
 	switch op.Kind {
 	case crdt.KindJoin:
-		c.known[op.Author] = true // check let it in: its proof verified
+		if known || r.joinProven(c, op) {
+			c.known[op.Author] = true
+		}
 	case crdt.KindInvite:
 		if b, err := crdt.DecodeBody(op); err == nil && known {
 			c.invites[id] = ed25519.PublicKey(b.(*crdt.InviteBody).Key)
@@ -354,7 +388,7 @@ func (r *Relay) note(c *community, op *crdt.Op) {
 		if string(rb.Peer) != string(r.cfg.Self[:]) {
 			return
 		}
-		if c.regID.IsZero() || op.Height > c.reg.height || (op.Height == c.reg.height && string(id[:]) > string(c.regID[:])) {
+		if c.regID.IsZero() || op.Height > c.reg.height || (op.Height == c.reg.height && string(id[:]) >= string(c.regID[:])) {
 			c.reg, c.regID, c.regOn = meta{height: op.Height}, id, !rb.Remove
 		}
 	}

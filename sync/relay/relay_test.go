@@ -533,3 +533,63 @@ func TestSealedGenesisRegisters(t *testing.T) {
 		t.Fatal("the relay does not keep the community or know its founder")
 	}
 }
+
+// TestReopenTakesOpsInLogOrder: an op refused once (its author was not
+// known yet) and taken later, after a rotation made its author known,
+// sits before that rotation in its log; the relay reopens over it, knows
+// the same authors, and counts each op once. A relay taken off keeps
+// taking the control log, and takes everything again once registered
+// again.
+func TestReopenTakesOpsInLogOrder(t *testing.T) {
+	ctx := t.Context()
+	owner, carl, rk := newKey(1), newKey(3), newKey(7)
+	sign := func(k key, o crdt.Op) *crdt.Op {
+		t.Helper()
+		op, err := crdt.Sign(o, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op
+	}
+	g := sign(owner, crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: enc(t, &crdt.GenesisBody{Name: "Glow"})})
+	cid := g.ID()
+	p := rk.pub()
+	relayOp := func(parent *crdt.Op, remove bool) *crdt.Op {
+		b := &crdt.RelayBody{Peer: p[:], Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}, Remove: remove}
+		if remove {
+			b.Addrs = nil
+		}
+		return sign(owner, crdt.Op{Community: cid, Kind: crdt.KindRelay, Parents: []crdt.ID{parent.ID()}, Height: parent.Height + 1, Body: enc(t, b)})
+	}
+	reg := relayOp(g, false)
+	profile := sign(carl, crdt.Op{Community: cid, Kind: crdt.KindProfile, Parents: []crdt.ID{reg.ID()}, Height: 3, Body: enc(t, &crdt.ProfileBody{Name: "Carl"})})
+	ck := carl.pub()
+	rekey := sign(owner, crdt.Op{Community: cid, Kind: crdt.KindRekey, Parents: []crdt.ID{reg.ID()}, Height: 3, Body: enc(t, &crdt.RekeyBody{
+		Epoch: make([]byte, crdt.EpochIDSize), Part: 1, Parts: 1, Check: make([]byte, 32),
+		Wraps: []crdt.Wrap{{Member: ck[:], KEM: crdt.KEMX25519, Prekey: make([]byte, 8), Secret: []byte{1}}}})})
+	ds := store.NewMemory()
+	r := openRelay(t, rk.pub(), ds, 0)
+	errs, err := r.Ingest(ctx, cid, [][]byte{g.Bytes(), reg.Bytes(), profile.Bytes(), rekey.Bytes()})
+	if err != nil || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], ErrUnknownAuthor) || errs[3] != nil {
+		t.Fatalf("first ingest: %v %v", errs, err)
+	}
+	if errs, _ := r.Ingest(ctx, cid, [][]byte{profile.Bytes()}); errs[0] != nil {
+		t.Fatalf("Carl's profile once the rotation made him known: %v", errs[0])
+	}
+	total := r.total
+	r2 := openRelay(t, rk.pub(), ds, 0)
+	if !r2.Keeps(cid) || !r2.Known(cid, ck) || r2.total != total || r2.comms[cid].bytes != total {
+		t.Fatalf("reopened: keeps %v, knows Carl %v, %d bytes (want %d)", r2.Keeps(cid), r2.Known(cid, ck), r2.total, total)
+	}
+
+	// Taken off: control ops still come, content does not.
+	off := relayOp(rekey, true)
+	post := sign(owner, crdt.Op{Community: cid, Log: cid, Kind: crdt.KindMessage, Height: 1, Deps: []crdt.ID{off.ID()}, Body: enc(t, &crdt.MessageBody{Text: "x"})})
+	if errs, _ := r2.Ingest(ctx, cid, [][]byte{off.Bytes(), post.Bytes()}); errs[0] != nil || !errors.Is(errs[1], ErrNotRegistered) {
+		t.Fatalf("after the removal: %v", errs)
+	}
+	again := relayOp(off, false)
+	if errs, _ := r2.Ingest(ctx, cid, [][]byte{again.Bytes(), post.Bytes()}); errs[0] != nil || errs[1] != nil {
+		t.Fatalf("registered again: %v", errs)
+	}
+}
