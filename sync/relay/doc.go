@@ -32,6 +32,9 @@
 //     judge the op strictly (crdt: admins only), so a registration by a
 //     plain member never makes members dial the relay, and all it opens
 //     is this relay's store, to ops a member signs, within the quota.
+//     A relay taken off a community keeps what it holds and keeps taking
+//     its control log (offline members learn their removal from it, and
+//     an admin may register it again), but no more content.
 //  5. Authorship: the author is known to have been a member. Known are the
 //     genesis author (the first owner); a joiner whose join proof verifies
 //     under an invite key published, in a clear invite op, by a known
