@@ -212,9 +212,9 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 	}
 	if len(c.staged) > 0 {
 		if err := r.cfg.Store.PutBatch(ctx, c.staged); err != nil {
-			// Nothing was stored: forget the batch's effects by reloading
-			// the community from the store next time (drop it from memory
-			// if it was a probe).
+			// Nothing was stored (a full disk, say): forget the staged ops
+			// in memory too, so they are fetched and checked again; a
+			// probe is dropped whole.
 			r.forgetStaged(c)
 			return nil, fmt.Errorf("relay: store %d ops of %s: %w", len(c.staged), cid.Short(), err)
 		}
