@@ -36,7 +36,7 @@ type Puller struct {
 	queue  chan job
 
 	mu     sync.Mutex
-	queued map[job]chan struct{} // closed when the job has run; guarded by mu
+	queued map[job]chan struct{} // jobs waiting to run, with the channel closed when each has run; guarded by mu
 }
 
 // NewPuller starts a Puller for r, reaching peers with dial. Close stops it.
@@ -85,11 +85,15 @@ func (p *Puller) work() {
 		case <-p.ctx.Done():
 			return
 		case j := <-p.queue:
-			p.pull(j)
+			// Off the queue before it runs: a nudge that comes while it
+			// runs may announce ops it has reconciled past, so it queues
+			// a pull of its own.
 			p.mu.Lock()
-			close(p.queued[j])
+			done := p.queued[j]
 			delete(p.queued, j)
 			p.mu.Unlock()
+			p.pull(j)
+			close(done)
 		}
 	}
 }

@@ -593,3 +593,34 @@ func TestReopenTakesOpsInLogOrder(t *testing.T) {
 		t.Fatalf("registered again: %v", errs)
 	}
 }
+
+// TestNudgeDuringPullQueuesAnother: a nudge that comes while a pull from
+// the same member runs gets a pull of its own after it (the running one
+// may have reconciled before what the nudge announces was written).
+func TestNudgeDuringPullQueuesAnother(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tm := newTeam(t, true)
+		rk := tm.relayKey.pub()
+		cid := tm.olivia.cid
+		r := openRelay(t, rk, store.NewMemory(), 0)
+		gate := make(chan struct{})
+		dials := 0
+		p := NewPuller(t.Context(), r, func(crdt.PublicKey) (exchange.Remote, error) {
+			dials++
+			<-gate
+			return tm.olivia.remote(rk), nil
+		}, nil)
+		defer p.Close()
+		first := p.Nudged(cid, tm.olivia.k.pub())
+		synctest.Wait() // the first pull runs, held at its dial
+		second := p.Nudged(cid, tm.olivia.k.pub())
+		if first == second {
+			t.Fatal("a nudge during a pull waits for that pull only")
+		}
+		close(gate)
+		<-second
+		if dials != 2 {
+			t.Fatalf("%d pulls, want 2", dials)
+		}
+	})
+}
