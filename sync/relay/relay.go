@@ -145,7 +145,7 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 					return fmt.Errorf("stored op %s no longer links: %w", o.Op.ID().Short(), err)
 				}
 				r.note(c, o.Op)
-				if l.IsZero() && !o.Op.Sealed() {
+				if l.IsZero() && (!o.Op.Sealed() || o.Op.Kind == crdt.KindGenesis) {
 					clear = append(clear, o.Op)
 				}
 				return nil

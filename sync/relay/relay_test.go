@@ -532,6 +532,10 @@ func TestSealedGenesisRegisters(t *testing.T) {
 	if !r.Keeps(cid) || !r.Known(cid, owner.pub()) {
 		t.Fatal("the relay does not keep the community or know its founder")
 	}
+	r = openRelay(t, rk.pub(), r.cfg.Store, 0)
+	if !r.Keeps(cid) || !r.Known(cid, owner.pub()) {
+		t.Fatal("reopened, the relay does not keep the community or know its founder")
+	}
 }
 
 // TestReopenTakesOpsInLogOrder: an op refused once (its author was not
