@@ -86,6 +86,10 @@ type Community struct {
 	// messaging admins, Settings.PrivateToAdminsOnly). Whether it may
 	// message one given member is Member.CanMessage.
 	CanMessagePrivately bool `json:"can_message_privately,omitempty"`
+	// CanManageRelays: add and remove the community's relays.
+	CanManageRelays bool `json:"can_manage_relays,omitempty"`
+	// Relays are the relays registered with the community (FillRelays).
+	Relays []Relay `json:"relays,omitempty"`
 }
 
 // Private is one private conversation of the local member in a community:

@@ -10,8 +10,8 @@ import "github.com/umbrella-p2p/umbrella/crdt"
 
 // FillPermits sets what self may do in the community whose control state
 // is st: CanInvite, CanEditSettings, CanDecideJoins, CanCreateGroups,
-// CreateSuggests, CanEditGroups, CanOrderGroups, CanSeeAudit and
-// CanMessagePrivately.
+// CreateSuggests, CanEditGroups, CanOrderGroups, CanSeeAudit,
+// CanMessagePrivately and CanManageRelays.
 func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	may := func(a crdt.Action) bool { return st.Permits(self, a) }
 	c.CanInvite = may(crdt.Action{Kind: crdt.KindInvite})
@@ -24,6 +24,7 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	c.CanOrderGroups = may(crdt.Action{Kind: crdt.KindGroupOrder})
 	c.CanSeeAudit = c.CanEditSettings
 	c.CanMessagePrivately = may(crdt.Action{Kind: crdt.KindGroupCreate, Policy: crdt.PolicyPrivate})
+	c.CanManageRelays = may(crdt.Action{Kind: crdt.KindRelay})
 }
 
 // FillPermits sets what self may do in group g.ID of the community whose

@@ -213,6 +213,8 @@ func DecodeOpened(o *Op, plain []byte) (any, error) {
 		b = new(PrekeyBody)
 	case KindRekey:
 		b = new(RekeyBody)
+	case KindRelay:
+		b = new(RelayBody)
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)
 	}

@@ -60,6 +60,8 @@ const (
 	MaxPrivates = 20000
 	// MaxPins bounds the pinned messages of one group.
 	MaxPins = 3
+	// MaxRelays bounds the relays registered with one community at once.
+	MaxRelays = 8
 	// MaxDetailsSize bounds an invite's sealed details, in bytes.
 	MaxDetailsSize = 8 << 10
 	// MaxFileSize bounds a shared file's clear size: 2 GiB.

@@ -22,6 +22,7 @@ var bodyTypes = map[Kind]any{
 	KindPrekey: PrekeyBody{}, KindRekey: RekeyBody{}, KindMessage: MessageBody{}, KindEdit: EditBody{},
 	KindDelete: DeleteBody{}, KindReaction: ReactionBody{}, KindPoll: PollBody{}, KindVote: VoteBody{},
 	KindPollClose: PollCloseBody{}, KindPin: PinBody{}, KindGroupOrder: GroupOrderBody{},
+	KindRelay: RelayBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a
@@ -34,6 +35,7 @@ var arrayCaps = map[string]int{
 	"RemoveBody.Seen": MaxSeenHeads, "RoleBody.Seen": MaxSeenHeads, "SeenLog.Heads": MaxParents,
 	"RekeyBody.Wraps": MaxWraps, "GroupOrderBody.Groups": MaxGroups,
 	"GroupCreateBody.Participants": MaxPrivateOthers,
+	"RelayBody.Addrs":              MaxAddrs,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies

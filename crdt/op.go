@@ -106,6 +106,7 @@ const (
 	KindPrekey       Kind = 18 // control: a member publishes its HPKE prekey (clear)
 	KindRekey        Kind = 19 // control: one part of a new epoch secret for a log, wrapped per member (clear)
 	KindGroupOrder   Kind = 24 // control: an admin sets the order of the groups (grouporder.go)
+	KindRelay        Kind = 20 // control: an admin adds or removes a relay (clear)
 	KindMessage      Kind = 100
 	KindEdit         Kind = 101 // content: the author edits their message
 	KindDelete       Kind = 102 // content: the author, or an admin, deletes a message or poll
@@ -141,6 +142,7 @@ var kindNames = map[Kind]string{
 	KindPrekey:       "prekey",
 	KindRekey:        "rekey",
 	KindGroupOrder:   "group.order",
+	KindRelay:        "relay",
 	KindMessage:      "message",
 	KindEdit:         "edit",
 	KindDelete:       "delete",

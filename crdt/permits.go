@@ -129,6 +129,9 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 		return s, &SettingsBody{Name: s.Name}, nil
 	case KindDeactivate:
 		return s, &DeactivateBody{}, nil
+	case KindRelay:
+		// A relay not yet registered: "may this member add relays?".
+		return s, &RelayBody{Peer: make([]byte, len(PublicKey{})), Addrs: []string{"/ip4/127.0.0.1/tcp/1"}}, nil
 	case KindRemove:
 		return s, &RemoveBody{Member: member}, nil
 	case KindRole:

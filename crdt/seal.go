@@ -10,7 +10,7 @@ import (
 // Sealed bodies (DESIGN "End-to-end encryption").
 //
 // The body of every op except the four key-management kinds (invite, join,
-// prekey, rekey) is sealed: encrypted under the current epoch secret of
+// prekey, rekey) and the relay op (see relay.go) is sealed: encrypted under the current epoch secret of
 // its log (the control log's for control ops, the group's for content)
 // by the node that writes it. The envelope stays clear, so relays and
 // non-members store, forward and check signatures without reading.
@@ -48,7 +48,7 @@ const sealedHeaderByte = 0x83
 // key-management kinds must be readable before any key is held.
 func (k Kind) Sealable() bool {
 	switch k {
-	case KindInvite, KindJoin, KindPrekey, KindRekey:
+	case KindInvite, KindJoin, KindPrekey, KindRekey, KindRelay:
 		return false
 	}
 	return k.Known()

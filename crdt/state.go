@@ -231,6 +231,9 @@ type State struct {
 	// Exposed holds the epochs that a member who has since gone may hold
 	// (see expose): a log whose current epoch is exposed is Stale.
 	Exposed map[EpochID]bool
+	// Relays holds the relays registered with the community (relay.go);
+	// nil when there are none. Values are shared between states.
+	Relays map[PublicKey]*Relay
 
 	// proofs caches join proof verdicts by join op id, shared by every
 	// state of one community: a proof's validity depends on that op alone.
@@ -284,6 +287,7 @@ func (s *State) Clone() *State {
 	c.EpochOrder = slices.Clone(s.EpochOrder)
 	c.GroupOrder = slices.Clone(s.GroupOrder)
 	c.Exposed = maps.Clone(s.Exposed)
+	c.Relays = cloneRelays(s.Relays)
 	return &c
 }
 
@@ -385,6 +389,8 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		return need(RoleMember, "publish a prekey")
 	case *RekeyBody:
 		return s.checkRekey(o, b, role)
+	case *RelayBody:
+		return s.checkRelay(b, role)
 	case *GroupCreateBody:
 		if b.Policy == PolicyPrivate {
 			return s.checkPrivate(o, b, role)
@@ -573,6 +579,8 @@ func (s *State) mutate(o *Op, body any) {
 		s.Prekeys[o.Author] = &Prekey{Op: id, KEM: b.KEM, Key: b.Key, Time: b.Time}
 	case *RekeyBody:
 		s.applyRekey(o, b)
+	case *RelayBody:
+		s.applyRelay(o, b)
 	case *GroupCreateBody:
 		g := &Group{ID: id, Name: b.Name, Description: b.Description, Policy: b.Policy, Creator: o.Author,
 			Members: map[PublicKey]ID{}, Requests: map[PublicKey]*Request{}}

@@ -54,8 +54,11 @@ func newGossip(n *Node) (*gossip.Service, error) {
 	})
 }
 
-// publish sends an op to its log's topic.
-func (n *Node) publish(op *crdt.Op) { n.gossip.Publish(op) }
+// publish sends an op to its log's topic and nudges the community's relays.
+func (n *Node) publish(op *crdt.Op) {
+	n.gossip.Publish(op)
+	n.pulls.PushToRelays(op.CommunityID())
+}
 
 // joinTopics subscribes to the topics of community cid this member may
 // read and leaves the others (see gossip.Service.JoinTopics).

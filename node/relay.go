@@ -1,36 +1,55 @@
 package node
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 
+	"github.com/libp2p/go-libp2p/core/host"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/reach"
+	"github.com/umbrella-p2p/umbrella/sync/exchange"
+	"github.com/umbrella-p2p/umbrella/sync/p2p"
+	"github.com/umbrella-p2p/umbrella/sync/relay"
+	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
 // RelayConfig configures a relay node.
 type RelayConfig struct {
-	// Home holds the relay's identity (created on first start) and lock, so
-	// its address, which invites name, survives restarts. Required.
+	// Home holds the relay's identity (created on first start), lock and
+	// store (RelayStoreDir), so its address, which invites name, and what
+	// it keeps survive restarts. Required.
 	Home string
 	// Listen lists multiaddrs to listen on. Required.
 	Listen []string
+	// Quota bounds the bytes of ops the relay stores; 0 means
+	// relay.DefaultQuota.
+	Quota int64
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
 }
 
+// RelayStoreDir is the relay's op store in its home.
+const RelayStoreDir = "relaydb"
+
 // Relay is a relay node: the circuit relay v2 service (reach.Relay) on
-// the identity in its home, which it holds locked while it runs. It holds
-// no community data (store-and-forward is a later step).
+// the identity in its home, which it holds locked while it runs, and the
+// blind store-and-forward of the communities registered with it
+// (sync/relay), served with the members' own protocols.
 type Relay struct {
 	*reach.Relay
-	lock *homeLock
-	once sync.Once
-	err  error
+	store *relayStore
+	lock  *homeLock
+	once  sync.Once
+	err   error
 }
 
 // OpenRelay starts a relay on cfg.Home, creating its identity if needed.
@@ -60,11 +79,63 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 		lock.release()
 		return nil, err
 	}
-	return &Relay{Relay: r, lock: lock}, nil
+	ds, err := store.OpenBadger(filepath.Join(cfg.Home, RelayStoreDir), store.BadgerOptions{})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("relay store: %w", err), r.Close(), lock.release())
+	}
+	rs, err := serveRelayStore(context.Background(), r.Host(), ds, relay.Config{Quota: cfg.Quota, Log: cfg.Logger})
+	if err != nil {
+		return nil, errors.Join(err, ds.Close(), r.Close(), lock.release())
+	}
+	return &Relay{Relay: r, store: rs, lock: lock}, nil
 }
 
 // Close stops the relay and releases its home. It is idempotent.
 func (r *Relay) Close() error {
-	r.once.Do(func() { r.err = errors.Join(r.Relay.Close(), r.lock.release()) })
+	r.once.Do(func() { r.err = errors.Join(r.store.close(), r.Relay.Close(), r.lock.release()) })
 	return r.err
+}
+
+// relayStore is sync/relay wired onto a libp2p host: the sync and
+// reconcile handlers answer from the relay's store, and a member's nudge
+// makes it pull from that member.
+type relayStore struct {
+	relay  *relay.Relay
+	puller *relay.Puller
+	ds     interface{ Close() error }
+	cancel context.CancelFunc
+}
+
+// serveRelayStore opens a relay store over ds (which it closes on close)
+// for the identity of h and serves it on h. cfg's Self and Store are set
+// here.
+func serveRelayStore(ctx context.Context, h host.Host, ds *store.DS, cfg relay.Config) (*relayStore, error) {
+	self, ok := keyOf(h.ID())
+	if !ok {
+		return nil, errors.New("relay: the host's key is not an Ed25519 identity")
+	}
+	cfg.Self, cfg.Store = self, ds
+	rl, err := relay.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	svc := p2p.NewService(ctx, h, cfg.Log, nil)
+	dial := func(k crdt.PublicKey) (exchange.Remote, error) {
+		p, err := peerkey.FromPublicKey(k[:])
+		if err != nil {
+			return nil, err
+		}
+		return svc.Peer(p), nil
+	}
+	puller := relay.NewPuller(ctx, rl, dial, cfg.Log)
+	svc.Handle(p2p.SyncID, p2p.SyncHandler(relay.Answerer{Relay: rl, Nudges: puller, Wait: relay.NudgeWait}))
+	svc.Handle(p2p.ReconcileID, p2p.ReconcileHandler(rl, p2p.NewSessionSlots(p2p.MaxServedSessions, p2p.MaxSessionsPerPeer)))
+	return &relayStore{relay: rl, puller: puller, ds: ds, cancel: cancel}, nil
+}
+
+func (s *relayStore) close() error {
+	s.cancel()
+	s.puller.Close()
+	return s.ds.Close()
 }

@@ -18,3 +18,7 @@ const (
 // LastSync returns the last pull this node completed for community cid,
 // if any.
 func (n *Node) LastSync(cid crdt.ID) (api.SyncStats, bool) { return n.pulls.LastSync(cid) }
+
+// Relays describes the relays registered with community cid as this node
+// sees them (sync/pull).
+func (n *Node) Relays(cid crdt.ID) ([]api.RelayState, error) { return n.pulls.Relays(cid), nil }

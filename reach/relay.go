@@ -25,7 +25,8 @@ type RelayConfig struct {
 
 // Relay is a circuit relay v2 service: members who cannot be dialled
 // directly keep a reservation on it, and others reach them through it.
-// It relays encrypted libp2p connections and holds no community data.
+// It relays encrypted libp2p connections; the communities' ops it keeps
+// are package sync/relay's, which the relay node serves on Host.
 type Relay struct {
 	host host.Host
 	once sync.Once
@@ -87,6 +88,10 @@ func (r *Relay) Addrs() []string {
 	}
 	return out
 }
+
+// Host returns the relay's libp2p host, on which the relay node serves
+// its store (node wires sync/relay onto it).
+func (r *Relay) Host() host.Host { return r.host }
 
 // PeerID returns the relay's peer id.
 func (r *Relay) PeerID() string { return r.host.ID().String() }

@@ -105,6 +105,7 @@ func (d *Directory) Community(cid crdt.ID) (api.Community, error) {
 		st := c.State()
 		out = api.Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String()}
 		out.FillPermits(st, self)
+		out.FillRelays(st, d.views.names.PeerID)
 		if e := d.departed(st); e != nil {
 			out.Removed, out.RemovedBy, out.Left, out.JoinUndone = e.by != "", e.by, e.by == "" && !e.undone, e.undone
 		}

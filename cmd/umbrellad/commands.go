@@ -63,7 +63,7 @@ type opts struct {
 	reachability, passFile, oldPassFile, keySuite       string
 	linkFile                                            string
 	listen, options, relays, groups, members            multiFlag
-	memberDMs                                           string
+	memberDMs, quota                                    string
 	choices                                             intsFlag
 	stdout, stderr                                      io.Writer
 }
@@ -210,14 +210,14 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var cmd *command
+	n := 0 // the longest name that matches wins: "relay dump" over "relay"
 	for i := range commands {
 		words := strings.Fields(commands[i].name)
-		if len(argv) >= len(words) && strings.Join(argv[:len(words)], " ") == commands[i].name {
-			cmd = &commands[i]
-			argv = argv[len(words):]
-			break
+		if len(words) > n && len(argv) >= len(words) && strings.Join(argv[:len(words)], " ") == commands[i].name {
+			cmd, n = &commands[i], len(words)
 		}
 	}
+	argv = argv[n:]
 	if cmd == nil {
 		fmt.Fprintf(stderr, "umbrellad: unknown command %q; see `umbrellad help`\n", strings.Join(argv[:min(2, len(argv))], " "))
 		return exitUsage

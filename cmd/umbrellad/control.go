@@ -74,6 +74,7 @@ type args struct {
 	Description string    `json:"description,omitempty"`
 	Invite      crdt.ID   `json:"invite,omitzero"`
 	Approve     bool      `json:"approve,omitempty"`
+	Relay       string    `json:"relay,omitempty"` // a relay's multiaddr ending in /p2p/ID
 	// From and Limit choose a page: up to Limit (at most api.MaxPage)
 	// items from index From; a negative From counts from the end.
 	From  int `json:"from,omitempty"`
@@ -341,6 +342,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	maps.Copy(ms, ruleMethods(n))
 	maps.Copy(ms, dmMethods(n))
 	maps.Copy(ms, adminMethods(n))
+	maps.Copy(ms, relayMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
 		fn, ok := ms[r.PathValue("method")]

@@ -9,7 +9,8 @@ import (
 
 // AnswerSync answers one pull request from peer from (see wire's pull
 // protocol). Fetch, Secret, Peers and Keys are answered for members only;
-// a former member may Fetch what mayServe lets it have; a Nudge is passed
+// a former member and a registered relay may Fetch what mayServe lets
+// them have; a Nudge is passed
 // to the NudgeHandler, whoever sends it.
 func (s *Server) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Response {
 	var cid crdt.ID
@@ -23,7 +24,7 @@ func (s *Server) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Respon
 		}
 		return &wire.Response{}
 	}
-	if !s.IsMember(cid, from) && (req.Kind != wire.KindFetch || !s.IsFormer(cid, from)) {
+	if !s.IsMember(cid, from) && (req.Kind != wire.KindFetch || !s.IsFormer(cid, from) && !s.IsRelay(cid, from)) {
 		return &wire.Response{Error: ErrNotMember.Error()}
 	}
 	switch req.Kind {

@@ -117,16 +117,28 @@ func (s *Server) IsFormer(cid crdt.ID, k crdt.PublicKey) bool {
 	return s.cfg.Replica.Departure(cid, k) != nil
 }
 
+// IsRelay reports whether k is a relay registered with community cid
+// (crdt's relay op): it may reconcile and fetch every log this replica
+// holds, sealed, to keep them for members who are offline.
+func (s *Server) IsRelay(cid crdt.ID, k crdt.PublicKey) bool {
+	relay := false
+	_ = s.cfg.Replica.View(cid, func(c *crdt.Community) error {
+		relay = c.State().IsRelay(k)
+		return nil
+	})
+	return relay
+}
+
 // MayReconcile reports whether k may reconcile community cid with this
-// replica: members, and former members (who are offered only what
-// mayServe lets them have).
+// replica: members, former members (who are offered only what mayServe
+// lets them have), and registered relays.
 func (s *Server) MayReconcile(cid crdt.ID, k crdt.PublicKey) bool {
-	return s.IsMember(cid, k) || s.IsFormer(cid, k)
+	return s.IsMember(cid, k) || s.IsFormer(cid, k) || s.IsRelay(cid, k)
 }
 
 // ReadableSet is the reconciliation set of the ops of community cid that
 // member k may read; for a former member, the control ops in the causal
-// past of its departure (mayServe). It is empty for a community this
+// past of its departure (mayServe); for a registered relay, every op. It is empty for a community this
 // replica does not hold.
 func (s *Server) ReadableSet(cid crdt.ID, k crdt.PublicKey) *reconcile.Set {
 	var items []reconcile.Item
@@ -138,6 +150,13 @@ func (s *Server) ReadableSet(cid crdt.ID, k crdt.PublicKey) *reconcile.Set {
 			c.EachOp(log, func(o *crdt.Op) {
 				items = append(items, reconcile.Item{Key: reconcile.Rank(!log.IsZero(), o.Height), ID: o.ID()})
 			})
+		}
+		if st.IsRelay(k) && st.Role(k) == crdt.RoleNone {
+			add(crdt.ZeroID)
+			for gid := range st.Groups {
+				add(gid)
+			}
+			return nil
 		}
 		if d := st.Departed[k]; d != nil {
 			c.EachOp(crdt.ZeroID, func(o *crdt.Op) {
@@ -170,9 +189,13 @@ func (s *Server) ReconcileSet(cid crdt.ID, k crdt.PublicKey) (*reconcile.Set, er
 // mayServe reports whether op o of community c may be sent to peer k: to
 // a member, the ops of the logs it may read; to a former member, the
 // control ops in the causal past of the op by which it went; to anyone
-// else, nothing. It runs inside a replica View.
+// else, nothing; to a registered relay, every op (it keeps them sealed).
+// It runs inside a replica View.
 func mayServe(c *crdt.Community, k crdt.PublicKey, o *crdt.Op) bool {
 	st := c.State()
+	if st.IsRelay(k) && st.Role(k) == crdt.RoleNone {
+		return true
+	}
 	if st.Role(k) != crdt.RoleNone {
 		return st.MayRead(k, o.Log)
 	}

@@ -376,3 +376,30 @@ func TestLookupInvite(t *testing.T) {
 		}
 	}
 }
+
+// TestRegisteredRelayReadsEveryLogSealed: a relay an admin registered may
+// reconcile and fetch every log, the approval group's too; before its
+// registration and after its removal it is refused like any stranger.
+func TestRegisteredRelayReadsEveryLogSealed(t *testing.T) {
+	w := newWorld(t)
+	relay := newKey(7)
+	rk := relay.pub()
+	if _, err := w.srv.ReconcileSet(w.cid, rk); !errors.Is(err, ErrNotMember) {
+		t.Fatalf("an unregistered relay may reconcile: %v", err)
+	}
+	w.author(w.owner, crdt.ZeroID, crdt.KindRelay, &crdt.RelayBody{Peer: rk[:], Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}})
+	if _, err := w.srv.ReconcileSet(w.cid, rk); err != nil {
+		t.Fatalf("a registered relay may not reconcile: %v", err)
+	}
+	resp := w.srv.AnswerSync(rk, &wire.Request{Kind: wire.KindFetch, Community: w.cid[:], IDs: wire.FromIDs([]crdt.ID{w.secret})})
+	if resp.Error != "" || len(resp.Ops) != 1 {
+		t.Fatalf("the relay's fetch of the Leaders post: %+v", resp)
+	}
+	if resp := w.srv.AnswerSync(rk, &wire.Request{Kind: wire.KindSecret, Community: w.cid[:]}); resp.Error == "" {
+		t.Fatal("a relay was given the topic secret")
+	}
+	w.author(w.owner, crdt.ZeroID, crdt.KindRelay, &crdt.RelayBody{Peer: rk[:], Remove: true})
+	if _, err := w.srv.ReconcileSet(w.cid, rk); !errors.Is(err, ErrNotMember) {
+		t.Fatalf("a removed relay may reconcile: %v", err)
+	}
+}

@@ -173,6 +173,8 @@ type Scheduler struct {
 	next     map[peer.ID][]crdt.ID     // pulls asked for while one from the peer ran, to run next; guarded by mu
 	later    map[laterKey]bool         // pulls deferred by pullLater; guarded by mu
 	lastSync map[crdt.ID]api.SyncStats // guarded by mu
+	relays   map[laterKey]RelayStatus  // pushes to relays, by relay and community; guarded by mu
+	pushing  map[laterKey]bool         // nudges to relays in flight; guarded by mu
 }
 
 type laterKey struct {
@@ -192,19 +194,25 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	}
 	s := &Scheduler{cfg: cfg, log: log.With("component", "pull"),
 		syncing: map[peer.ID]crdt.ID{}, next: map[peer.ID][]crdt.ID{}, later: map[laterKey]bool{},
-		lastSync: map[crdt.ID]api.SyncStats{}}
+		lastSync: map[crdt.ID]api.SyncStats{}, relays: map[laterKey]RelayStatus{}, pushing: map[laterKey]bool{}}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	return s, nil
 }
 
-// Start starts the periodic pulls (see loop).
+// Start starts the periodic pulls (see loop), and a first sync with
+// every community's relays.
 func (s *Scheduler) Start() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.ctx.Err() == nil {
 		s.wg.Add(1)
 		go s.loop()
 	}
+	s.mu.Unlock()
+	s.goTracked(func() {
+		for _, cid := range s.cfg.Replica.Communities() {
+			s.syncRelays(cid)
+		}
+	})
 }
 
 // Close stops every pull and waits for them. It is idempotent.
@@ -351,6 +359,10 @@ func (s *Scheduler) Pull(p peer.ID, cid crdt.ID) {
 
 // pullFrom is one pull of Pull, with what follows a successful one.
 func (s *Scheduler) pullFrom(p peer.ID, cid crdt.ID) {
+	if s.isRelay(cid, p) {
+		s.pullFromRelay(p, cid)
+		return
+	}
 	if s.isFormer(cid, p) {
 		s.pullFromFormer(p, cid)
 		return
@@ -380,6 +392,8 @@ func (s *Scheduler) OnConnect(p peer.ID) {
 			s.Pull(p, cid)
 		case s.isFormer(cid, p):
 			s.PullFormer(p, cid)
+		case s.isRelay(cid, p):
+			s.Pull(p, cid)
 		}
 	}
 	// Anyone connected may be a member of a community we wait to enter.
@@ -403,7 +417,7 @@ func (s *Scheduler) Identified(p peer.ID) {
 }
 
 // loop, every Interval and for each community, pulls from a random
-// connected member, dials a random remembered member it is not connected
+// connected member and from every relay (relays.go), dials a random remembered member it is not connected
 // to (which pulls on connect, so that after a network split a node does not
 // keep syncing with its own side only), and redials remembered members if
 // it is connected to too few. So what gossip missed still arrives, and a
@@ -447,6 +461,7 @@ func (s *Scheduler) tick() {
 		if len(away) > 0 {
 			s.Dial(away[rand.IntN(len(away))]) // OnConnect pulls
 		}
+		s.syncRelays(cid)
 	}
 	for _, cid := range s.awaited() {
 		if len(peers) > 0 {

@@ -70,6 +70,8 @@ type world struct {
 	shared    []wire.PeerAddrs // the answer to KindPeers
 	gate      chan struct{}    // when set, each pull waits for a value
 	failPull  error
+	relays    map[crdt.ID][]api.Relay // the relays registered with each community
+	nudgeErr  string                  // a relay's answer to a nudge
 }
 
 func newWorld(t *testing.T) *world {
@@ -163,7 +165,9 @@ func (w *world) Request(ctx context.Context, p peer.ID, req *wire.Request) (*wir
 		return &wire.Response{Peers: w.shared}, nil
 	case wire.KindNudge:
 		w.record("nudge", p, cid)
-		return &wire.Response{}, nil
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return &wire.Response{Error: w.nudgeErr}, nil
 	}
 	return nil, errors.New("unexpected request")
 }
@@ -297,7 +301,11 @@ func (w *world) JoinTopics(cid crdt.ID) error {
 // Local.
 
 func (w *world) Community(cid crdt.ID) (api.Community, error) {
-	return api.Community{ID: cid, Role: w.Role(cid, w.self.k).String()}, nil
+	c := api.Community{ID: cid, Role: w.Role(cid, w.self.k).String()}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c.Relays = slices.Clone(w.relays[cid])
+	return c, nil
 }
 
 func (w *world) Joining(crdt.ID) bool { return false }

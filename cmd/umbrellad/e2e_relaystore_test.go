@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/internal/proctest"
+)
+
+// relayProc is a running `umbrellad relay`.
+type relayProc struct {
+	t    *testing.T
+	home string
+	proc *exec.Cmd
+	addr string // its /p2p/ address
+}
+
+// runRelay starts `umbrellad relay` on home, listening on listen.
+func runRelay(t *testing.T, home, listen string) *relayProc {
+	t.Helper()
+	proc := exec.Command(buildDaemon(t), "relay", "--home", home, "--listen", listen, "--json")
+	out, err := proc.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	proc.Stderr = &logs
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if proc.ProcessState == nil {
+			proc.Process.Kill()
+			proc.Wait()
+		}
+		if t.Failed() {
+			t.Logf("relay log:\n%s", logs.String())
+		}
+	})
+	var info struct {
+		Addrs []string `json:"addrs"`
+	}
+	if err := json.NewDecoder(bufio.NewReader(out)).Decode(&info); err != nil || len(info.Addrs) == 0 {
+		t.Fatalf("relay did not print its addresses: %v %+v", err, info)
+	}
+	return &relayProc{t: t, home: home, proc: proc, addr: info.Addrs[0]}
+}
+
+// stop sends SIGTERM and waits for the relay to exit.
+func (r *relayProc) stop() {
+	r.t.Helper()
+	r.proc.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- r.proc.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			r.t.Fatalf("relay exited with %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		r.proc.Process.Kill()
+		r.t.Fatal("relay did not stop on SIGTERM")
+	}
+}
+
+// relays is d's view of the community's relays.
+func relays(d *daemon, c string) []api.RelayState {
+	var rs []api.RelayState
+	d.jsonRun(&rs, "community", "relays", "--community", c)
+	return rs
+}
+
+// pushedSince waits until d's last push to the community's one relay was
+// answered after since: the relay took what d wrote before since.
+func pushedSince(t *testing.T, d *daemon, c string, since time.Time) {
+	t.Helper()
+	proctest.Eventually(t, 40*time.Second, d.home+"'s push to the relay", func() bool {
+		rs := relays(d, c)
+		return len(rs) == 1 && rs[0].Online && rs[0].Refused == "" && rs[0].LastPush != nil && rs[0].LastPush.After(since)
+	})
+}
+
+// TestE2EMembersNeverOnlineTogether: the Olivia/Ben story with real
+// processes. After Ben joins, the two are never online at the same time:
+// a post, a reaction and an answer travel through `umbrellad relay`
+// alone, which restarts in between, and what it holds (relay dump, its
+// home) contains none of the plaintext.
+func TestE2EMembersNeverOnlineTogether(t *testing.T) {
+	rHome := filepath.Join(t.TempDir(), "relay")
+	r := runRelay(t, rHome, "/ip4/127.0.0.1/tcp/0")
+	a, b := newDaemon(t, "Olivia"), newDaemon(t, "Ben")
+	a.start()
+	b.start()
+	var comm api.Community
+	a.jsonRun(&comm, "community", "create", "--name", "Glow Team")
+	c := comm.ID.String()
+	var res map[string]bool
+	a.jsonRun(&res, "community", "relay", "add", "--community", c, "--relay", r.addr)
+	if !res["ok"] {
+		t.Fatalf("relay add answered %v", res)
+	}
+	var inv struct{ Link string }
+	a.jsonRun(&inv, "invite", "create", "--community", c)
+	var joined api.Community
+	b.jsonRun(&joined, "join", "--link", inv.Link)
+	var groups []api.Group
+	a.jsonRun(&groups, "groups", "--community", c)
+	var gid string
+	for _, g := range groups {
+		if g.Name == api.DefaultGroupName {
+			gid = g.ID.String()
+		}
+	}
+	b.stop()
+
+	secret := "Monday call at 7, code PLAINTEXT-7A1C"
+	since := time.Now()
+	var posted struct{ ID string }
+	a.jsonRun(&posted, "post", "--community", c, "--group", gid, "--text", secret)
+	pushedSince(t, a, c, since)
+	a.stop()
+
+	// What the relay holds is ciphertext.
+	r.stop()
+	var dump []map[string]string
+	out, err := exec.Command(buildDaemon(t), "relay", "dump", "--home", rHome, "--community", c, "--json").Output()
+	if err != nil {
+		t.Fatalf("relay dump: %v", err)
+	}
+	if err := json.Unmarshal(out, &dump); err != nil {
+		t.Fatalf("relay dump: %v: %s", err, out)
+	}
+	messages := 0
+	for _, op := range dump {
+		body, err := base64.StdEncoding.DecodeString(op["body_b64"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(body, []byte("PLAINTEXT-7A1C")) {
+			t.Fatalf("the relay holds the post's plaintext in op %s (%s)", op["id"], op["kind"])
+		}
+		if op["kind"] == "message" {
+			messages++
+		}
+	}
+	if messages != 1 {
+		t.Fatalf("the relay holds %d messages, want Olivia's post: %v", messages, dump)
+	}
+	filepath.WalkDir(rHome, func(path string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			if data, _ := os.ReadFile(path); bytes.Contains(data, []byte("PLAINTEXT-7A1C")) {
+				t.Errorf("%s holds the plaintext", path)
+			}
+		}
+		return nil
+	})
+
+	// The relay comes back where members were told it is; Ben, alone
+	// with it, gets the post, reacts and answers.
+	r = runRelay(t, rHome, strings.Split(r.addr, "/p2p/")[0])
+	b.start()
+	proctest.Eventually(t, 40*time.Second, "Ben to get Olivia's post from the relay", func() bool {
+		return len(b.messages(c, gid)) == 1
+	})
+	since = time.Now()
+	b.mustRun("react", "--community", c, "--group", gid, "--message", posted.ID, "--emoji", "👍")
+	b.mustRun("post", "--community", c, "--group", gid, "--text", "see you there")
+	pushedSince(t, b, c, since)
+	b.stop()
+
+	a.start()
+	proctest.Eventually(t, 40*time.Second, "Olivia to get Ben's answer and reaction from the relay", func() bool {
+		var ms []api.Message
+		a.jsonRun(&ms, "messages", "--community", c, "--group", gid)
+		return len(ms) == 2 && len(ms[0].Reactions) == 1 && ms[1].Text == "see you there"
+	})
+}

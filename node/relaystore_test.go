@@ -1,0 +1,197 @@
+package node
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/synctest"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	simlibp2p "github.com/libp2p/go-libp2p/x/simlibp2p"
+	"github.com/marcopolo/simnet"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity"
+	"github.com/umbrella-p2p/umbrella/identity/keyfile"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/sync/relay"
+	"github.com/umbrella-p2p/umbrella/sync/store"
+)
+
+// relayNode is a relay's store served on a simulated host at a fixed
+// address, so it comes back where members were told it is.
+type relayNode struct {
+	h  host.Host
+	rs *relayStore
+}
+
+func (s *simNet) startRelay(home string) *relayNode {
+	s.t.Helper()
+	if !keyfile.Exists(home) {
+		id, err := identity.Generate(rand.Reader, "relay")
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if err := keyfile.Save(home, id); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	id, err := keyfile.Load(home)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	link := simnet.NodeBiDiLinkSettings{
+		Downlink: simnet.LinkSettings{BitsPerSecond: 20 * simlibp2p.OneMbps},
+		Uplink:   simnet.LinkSettings{BitsPerSecond: 20 * simlibp2p.OneMbps},
+	}
+	h, err := libp2p.New(
+		libp2p.ConnectionGater(simGater{self: peerkey.ID(id), net: s}),
+		libp2p.Identity(peerkey.PrivKey(id)),
+		libp2p.ListenAddrStrings(fmt.Sprintf("/ip4/%s/udp/8000/quic-v1", simnet.IntToPublicIPv4(200))),
+		simlibp2p.QUICSimnet(s.net, link),
+		libp2p.DisableIdentifyAddressDiscovery(),
+		libp2p.ResourceManager(&network.NullResourceManager{}),
+	)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ds, err := store.OpenBadger(filepath.Join(home, RelayStoreDir), store.BadgerOptions{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cfg := relay.Config{}
+	if os.Getenv("NODE_DEBUG") != "" {
+		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	rs, err := serveRelayStore(s.t.Context(), h, ds, cfg)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return &relayNode{h: h, rs: rs}
+}
+
+func (r *relayNode) close() {
+	r.rs.close()
+	r.h.Close()
+}
+
+// reactions returns the emoji on message id, as n sees them.
+func reactions(t *testing.T, n *Node, cid, gid, id crdt.ID) []string {
+	msgs, err := n.Messages(cid, gid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		if m.ID == id {
+			for _, r := range m.Reactions {
+				out = append(out, r.Emoji)
+			}
+		}
+	}
+	return out
+}
+
+// TestMembersNeverOnlineTogetherThroughRelay: Olivia and Ben are never
+// online at the same time after Ben joined; a post and a reaction go each
+// way through the relay alone, which restarts (its store on disk) in
+// between.
+func TestMembersNeverOnlineTogetherThroughRelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		rHome, aHome, bHome := t.TempDir(), t.TempDir(), t.TempDir()
+		r := sn.startRelay(rHome)
+		a := sn.start(aHome, "Olivia", store.NewMemory())
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, _ := keyOf(r.h.ID())
+		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, a.Node, comm.ID)
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := sn.start(bHome, "Ben", store.NewMemory())
+		if _, err := b.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		bStore := b.store
+		b.Close() // from here on, never online with Olivia
+
+		postID, err := a.Post(ctx, comm.ID, gid, "Monday call at 7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, a.Node, "the relay to hold Olivia's post", func() bool {
+			ops, _ := r.rs.relay.Serve(ctx, comm.ID, []crdt.ID{postID})
+			return len(ops) == 1
+		})
+		aStore := a.store
+		a.Close()
+
+		r.close() // the relay restarts
+		r = sn.startRelay(rHome)
+		defer func() { r.close() }()
+
+		b2 := sn.start(bHome, "Ben", bStore)
+		waitFor(t, b2.Node, "Ben to get Olivia's post from the relay", func() bool { return len(texts(t, b2.Node, comm.ID, gid)) == 1 })
+		if err := b2.React(ctx, comm.ID, gid, postID, "👍", true); err != nil {
+			t.Fatal(err)
+		}
+		replyID, err := b2.Post(ctx, comm.ID, gid, "see you there")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b2.Node, "the relay to hold Ben's reply", func() bool {
+			ops, _ := r.rs.relay.Serve(ctx, comm.ID, []crdt.ID{replyID})
+			return len(ops) == 1
+		})
+		b2.Close()
+
+		a2 := sn.start(aHome, "Olivia", aStore)
+		defer a2.Close()
+		waitFor(t, a2.Node, "Olivia to get Ben's reply and reaction from the relay", func() bool {
+			return len(texts(t, a2.Node, comm.ID, gid)) == 2 && len(reactions(t, a2.Node, comm.ID, gid, postID)) == 1
+		})
+		if err := a2.React(ctx, comm.ID, gid, replyID, "🎉", true); err != nil {
+			t.Fatal(err)
+		}
+		reaction := reactionOps(a2.Node, comm.ID, gid)
+		waitFor(t, a2.Node, "the relay to hold Olivia's reaction", func() bool {
+			ops, _ := r.rs.relay.Serve(ctx, comm.ID, reaction)
+			return len(ops) == len(reaction) && len(ops) == 2
+		})
+		a2.Close()
+
+		b3 := sn.start(bHome, "Ben", bStore)
+		defer b3.Close()
+		waitFor(t, b3.Node, "Ben to get Olivia's reaction from the relay", func() bool {
+			return len(reactions(t, b3.Node, comm.ID, gid, replyID)) == 1
+		})
+	})
+}
+
+// reactionOps lists the ids of the reactions n holds in group gid.
+func reactionOps(n *Node, cid, gid crdt.ID) []crdt.ID {
+	var out []crdt.ID
+	n.rep.View(cid, func(c *crdt.Community) error {
+		for _, e := range c.Entries(gid) {
+			if e.Op.Kind == crdt.KindReaction {
+				out = append(out, e.Op.ID())
+			}
+		}
+		return nil
+	})
+	return out
+}

@@ -1,0 +1,192 @@
+package pull
+
+import (
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// Relays: a relay an admin registered with a community (crdt's relay op,
+// api.Community.Relays) is a peer to pull from and push to like a member,
+// on start and every tick: this node dials it if it is not connected (the
+// connection pulls), pulls from it, and then nudges it, so it pulls what
+// this node wrote (the push). A relay serves no keys, topic secrets or
+// peer lists, so none are asked of it. Its answer to the nudge says
+// whether it keeps what it is given (a relay at its quota says so).
+
+// relayAddrTTL is how long a relay's registered addresses stay in the
+// peerstore; every tick renews them.
+const relayAddrTTL = 30 * time.Minute
+
+// RelayStatus is what this node knows of its pushes to one relay.
+type RelayStatus struct {
+	// Pushed is when the relay last answered a nudge, zero if never.
+	Pushed time.Time
+	// Refused is the relay's refusal of the last nudge (its quota
+	// reason), or the error reaching it; empty when it accepted.
+	Refused string
+	// Pulled is when a pull from the relay last succeeded, zero if never.
+	Pulled time.Time
+}
+
+// relaysOf returns the relays registered with community cid, with the
+// addresses their registration gives.
+func (s *Scheduler) relaysOf(cid crdt.ID) []peer.AddrInfo {
+	c, err := s.cfg.Local.Community(cid)
+	if err != nil {
+		return nil
+	}
+	var out []peer.AddrInfo
+	for _, r := range c.Relays {
+		p, err := peerkey.FromPublicKey(r.Key[:])
+		if err != nil || p == s.cfg.Self {
+			continue
+		}
+		ai := peer.AddrInfo{ID: p}
+		for _, a := range r.Addrs {
+			if m, err := ma.NewMultiaddr(a); err == nil {
+				ai.Addrs = append(ai.Addrs, m)
+			}
+		}
+		out = append(out, ai)
+	}
+	return out
+}
+
+// isRelay reports whether p is a relay registered with community cid
+// and not a member of it.
+func (s *Scheduler) isRelay(cid crdt.ID, p peer.ID) bool {
+	if s.IsMember(cid, p) {
+		return false
+	}
+	for _, ai := range s.relaysOf(cid) {
+		if ai.ID == p {
+			return true
+		}
+	}
+	return false
+}
+
+// syncRelays pulls community cid from each of its relays this node is
+// connected to (a push follows the pull) and dials the others.
+func (s *Scheduler) syncRelays(cid crdt.ID) {
+	for _, ai := range s.relaysOf(cid) {
+		if s.cfg.Network.Connected(ai.ID) {
+			s.Pull(ai.ID, cid)
+			continue
+		}
+		if len(ai.Addrs) > 0 {
+			s.cfg.Network.AddAddrs(ai.ID, ai.Addrs, relayAddrTTL)
+		}
+		s.Dial(ai) // OnConnect pulls
+	}
+}
+
+// PushToRelays nudges every registered relay of community cid that this
+// node is connected to, so it pulls at once what this node just wrote
+// (relays do not follow the gossip topics), and dials the others (the
+// connection pulls and pushes). One nudge to a relay is in flight at a
+// time; one asked for meanwhile is dropped, the running one reaching the
+// relay after the write.
+func (s *Scheduler) PushToRelays(cid crdt.ID) {
+	for _, ai := range s.relaysOf(cid) {
+		if !s.cfg.Network.Connected(ai.ID) {
+			if len(ai.Addrs) > 0 {
+				s.cfg.Network.AddAddrs(ai.ID, ai.Addrs, relayAddrTTL)
+			}
+			s.Dial(ai)
+			continue
+		}
+		key := laterKey{ai.ID, cid}
+		s.mu.Lock()
+		busy := s.pushing[key]
+		if !busy {
+			s.pushing[key] = true
+		}
+		s.mu.Unlock()
+		if busy {
+			continue
+		}
+		s.goTracked(func() {
+			s.push(ai.ID, cid)
+			s.mu.Lock()
+			delete(s.pushing, key)
+			s.mu.Unlock()
+		})
+	}
+}
+
+// pullFromRelay is one pull of Pull from relay p, and the push after it.
+func (s *Scheduler) pullFromRelay(p peer.ID, cid crdt.ID) {
+	s.mu.Lock()
+	st := s.relays[laterKey{p, cid}]
+	s.mu.Unlock()
+	if err := s.PullNow(s.ctx, p, cid, nil); err != nil {
+		s.log.Debug("pull from relay failed", "relay", p, "community", cid.Short(), "err", err)
+	} else {
+		st.Pulled = s.cfg.Now()
+	}
+	s.mu.Lock()
+	s.relays[laterKey{p, cid}] = st
+	s.mu.Unlock()
+	s.push(p, cid)
+}
+
+// push nudges relay p to pull community cid and notes its answer.
+func (s *Scheduler) push(p peer.ID, cid crdt.ID) {
+	s.mu.Lock()
+	st := s.relays[laterKey{p, cid}]
+	s.mu.Unlock()
+	st.Refused = ""
+	resp, err := s.cfg.Transport.Request(s.ctx, p, &wire.Request{Kind: wire.KindNudge, Community: cid[:]})
+	switch {
+	case err != nil:
+		st.Refused = err.Error()
+	case resp.Error != "":
+		st.Pushed, st.Refused = s.cfg.Now(), resp.Error
+		s.log.Warn("relay refuses what this node writes", "relay", p, "community", cid.Short(), "reason", resp.Error)
+	default:
+		st.Pushed = s.cfg.Now()
+	}
+	s.mu.Lock()
+	s.relays[laterKey{p, cid}] = st
+	s.mu.Unlock()
+}
+
+// Relays describes the relays registered with community cid: where they
+// are, whether this node is connected to each, and how its pulls and
+// pushes went.
+func (s *Scheduler) Relays(cid crdt.ID) []api.RelayState {
+	out := []api.RelayState{}
+	for _, ai := range s.relaysOf(cid) {
+		st := s.RelayStatus(cid, ai.ID)
+		rs := api.RelayState{PeerID: ai.ID.String(), Addrs: []string{}, Online: s.cfg.Network.Connected(ai.ID), Refused: st.Refused}
+		for _, a := range ai.Addrs {
+			rs.Addrs = append(rs.Addrs, a.String())
+		}
+		if !st.Pulled.IsZero() {
+			t := st.Pulled
+			rs.LastSync = &t
+		}
+		if !st.Pushed.IsZero() {
+			t := st.Pushed
+			rs.LastPush = &t
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+// RelayStatus returns what this node knows of its pushes to relay p of
+// community cid.
+func (s *Scheduler) RelayStatus(cid crdt.ID, p peer.ID) RelayStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.relays[laterKey{p, cid}]
+}

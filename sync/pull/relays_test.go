@@ -1,0 +1,117 @@
+package pull
+
+import (
+	"slices"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"testing"
+	"testing/synctest"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// registerRelay registers relay r (not a member) with community cid.
+func (w *world) registerRelay(cid crdt.ID, r member) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.relays == nil {
+		w.relays = map[crdt.ID][]api.Relay{}
+	}
+	w.relays[cid] = append(w.relays[cid], api.Relay{PeerID: r.p.String(), Key: r.k, Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}})
+}
+
+// TestRelaysPulledAndPushedEveryTick: on start and every tick a member
+// dials a registered relay it is not connected to, and pulls from a
+// connected one and then nudges it (the push); a relay that refuses says
+// why, and the scheduler keeps the reason.
+func TestRelaysPulledAndPushedEveryTick(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		a, relay := newMember(t, 1), newMember(t, 7)
+		cid := w.community(1, a)
+		w.registerRelay(cid, relay)
+
+		w.s.Start()
+		synctest.Wait()
+		w.mu.Lock()
+		dialled := slices.Contains(w.dialled, relay.p)
+		w.mu.Unlock()
+		if !dialled {
+			t.Fatal("the relay was not dialled on start")
+		}
+
+		w.connect(relay)
+		w.s.OnConnect(relay.p)
+		synctest.Wait()
+		pulls, nudges := w.callsOf("pull"), w.callsOf("nudge")
+		if len(pulls) != 1 || pulls[0].p != relay.p || len(nudges) != 1 || nudges[0].p != relay.p {
+			t.Fatalf("after connecting to the relay: pulls %v, nudges %v", pulls, nudges)
+		}
+		if st := w.s.RelayStatus(cid, relay.p); st.Pushed.IsZero() || st.Refused != "" {
+			t.Fatalf("relay status %+v", st)
+		}
+		if rs := w.s.Relays(cid); len(rs) != 1 || rs[0].PeerID != relay.p.String() || !rs[0].Online || rs[0].LastSync == nil || rs[0].LastPush == nil || rs[0].Addrs[0] != "/ip4/10.0.0.7/tcp/4001" {
+			t.Fatalf("relays %+v", rs)
+		}
+		if got := w.callsOf("peers"); len(got) != 0 {
+			t.Fatalf("asked the relay for peers: %v", got)
+		}
+
+		w.mu.Lock()
+		w.nudgeErr = "relay quota reached: community full"
+		w.mu.Unlock()
+		w.s.tick()
+		synctest.Wait()
+		if got := w.callsOf("pull"); len(got) != 2 || got[1].p != relay.p {
+			t.Fatalf("pulls after a tick: %v", got)
+		}
+		if st := w.s.RelayStatus(cid, relay.p); st.Refused != "relay quota reached: community full" {
+			t.Fatalf("relay status after a refusal %+v", st)
+		}
+	})
+}
+
+// TestUnregisteredRelayIgnored: a peer that is neither member nor
+// registered relay is not pulled from when it connects.
+func TestUnregisteredRelayIgnored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		relay := newMember(t, 7)
+		w.community(1)
+		w.connect(relay)
+		w.s.OnConnect(relay.p)
+		w.s.tick()
+		synctest.Wait()
+		if got := w.callsOf("pull"); len(got) != 0 {
+			t.Fatalf("pulled from a relay no admin registered: %v", got)
+		}
+	})
+}
+
+// TestPushToRelays: what this node writes is pushed at once to the
+// registered relays it is connected to, not to others.
+func TestPushToRelays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		on, off := newMember(t, 7), newMember(t, 8)
+		cid := w.community(1)
+		w.registerRelay(cid, on)
+		w.registerRelay(cid, off)
+		w.connect(on)
+		w.s.PushToRelays(cid)
+		synctest.Wait()
+		if got := w.callsOf("nudge"); len(got) != 1 || got[0].p != on.p || got[0].cid != cid {
+			t.Fatalf("nudges %v, want one to the connected relay", got)
+		}
+		if st := w.s.RelayStatus(cid, on.p); st.Pushed.IsZero() {
+			t.Fatalf("push not noted: %+v", st)
+		}
+		w.mu.Lock()
+		dialled := w.dialled
+		w.mu.Unlock()
+		if !slices.Equal(dialled, []peer.ID{off.p}) {
+			t.Fatalf("dialled %v, want the relay not connected", dialled)
+		}
+	})
+}

@@ -1,0 +1,69 @@
+// Package relay is the store-and-forward policy of a relay node (`umbrellad
+// relay`): a blind, always-on replica that keeps the op logs of the
+// communities that registered it, exactly as members hold them — clear
+// envelopes and sealed bodies, nothing decrypted, no keys — and serves
+// them to members over the same reconcile and fetch protocols members use
+// with each other (package sync/p2p's handlers, with a Relay behind the
+// SyncResponder and ReconcileResponder interfaces).
+//
+// It must never decrypt, hold a key, or store anything for a community no
+// admin registered it with; and a peer it cannot tell is a member must not
+// be able to make it store or serve more than a small bounded amount.
+//
+// # What a blind relay can check
+//
+// A relay reads envelopes (community, log, author, parents, height, deps,
+// signature) and the bodies of the clear kinds: genesis's author, invite,
+// join, prekey, rekey and relay ops. Roles, additions, removals, groups
+// and everything members write are sealed. From what it sees it checks,
+// before it stores an op:
+//
+//  1. Signature and encoding: the op decodes strictly (crdt.DecodeOp,
+//     which refuses anything over crdt.MaxOpSize) and its author signed it.
+//  2. Routing: it belongs to the community it was offered for.
+//  3. Hash links: every parent is held, in the same log, and the height is
+//     one more than the highest parent's (one for an op without parents);
+//     a content op's deps are held control ops. So what it stores is
+//     always a closed, linked history that members can replay.
+//  4. Registration: the community's control log, from its genesis, holds
+//     a relay op naming this relay's key, by an author it knows (rule 5),
+//     and no later one (by height, then id) removes it. A relay cannot
+//     read roles, so it cannot tell an admin from a member here; members
+//     judge the op strictly (crdt: admins only), so a registration by a
+//     plain member never makes members dial the relay, and all it opens
+//     is this relay's store, to ops a member signs, within the quota.
+//     A relay taken off a community keeps what it holds and keeps taking
+//     its control log (offline members learn their removal from it, and
+//     an admin may register it again), but no more content.
+//  5. Authorship: the author is known to have been a member. Known are the
+//     genesis author (the first owner); a joiner whose join proof verifies
+//     under an invite key published, in a clear invite op, by a known
+//     author; and every member a clear rekey op by a known author wraps
+//     an epoch secret to (rotations wrap to every reader). A member that
+//     an admin added directly (member.add is sealed) becomes known at the
+//     first rotation that wraps to it; its ops are refused until then and
+//     members offer them again on every sync. The relay never forgets a
+//     known author (it cannot see removals): "is or was a member". What a
+//     removed member can still make it store is bounded by the quota and
+//     is never accepted by members (they judge every op they fetch).
+//  6. Quota: the bytes of stored op encodings, in all (Config.Quota) and
+//     per community (Config.CommunityShare). An op over either is refused
+//     with ErrQuota and a reason saying which; a nudge for a community at
+//     its share is answered with that reason, so the member knows its
+//     pushes are not being kept. An op once stored is never dropped to
+//     make room.
+//
+// A community the relay does not keep yet is taken in one probe: its
+// control log from the genesis, at most MaxProbeOps ops and
+// MaxProbeBytes bytes, checked as above in memory; only if the probe
+// holds a registration of this relay is it stored, otherwise it is
+// dropped whole. So a non-member can make the relay hold at most one
+// probe in memory for the length of one pull, and store nothing.
+//
+// # Serving
+//
+// The relay answers reconciliations and fetches of a community it keeps
+// from known authors only, over every log (it cannot tell groups' readers
+// apart; every body is sealed to its readers). It serves no keys, topic
+// secrets or peer lists. Anyone else is refused with ErrNotMember.
+package relay

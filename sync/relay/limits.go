@@ -1,0 +1,29 @@
+package relay
+
+import "time"
+
+// Limits of the relay's store.
+const (
+	// DefaultQuota bounds, by default, the bytes of op encodings the relay
+	// stores over all communities (10 GB).
+	DefaultQuota int64 = 10_000_000_000
+	// DefaultShareDivisor: by default one community may use at most this
+	// fraction (1/n) of the quota, so one busy community never starves
+	// the others.
+	DefaultShareDivisor = 4
+	// MaxProbeOps bounds the control ops one probe of a community the
+	// relay does not keep yet may hold (see the package doc).
+	MaxProbeOps = 4096
+	// MaxProbeBytes bounds the bytes of one probe.
+	MaxProbeBytes = 8 << 20
+	// MaxCommunities bounds the communities one relay keeps.
+	MaxCommunities = 10000
+	// MaxQueuedPulls bounds the pulls waiting to run (see Puller).
+	MaxQueuedPulls = 256
+	// NudgeWait is how long the relay node's answer to a nudge waits for
+	// the pull it asks for (Answerer.Wait): well within the requester's
+	// stream timeout (sync/p2p.StreamTimeout, 30 s).
+	NudgeWait = 10 * time.Second
+	// MaxPullPasses bounds the fetch passes of one pull by the relay.
+	MaxPullPasses = 64
+)

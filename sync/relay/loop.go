@@ -1,0 +1,123 @@
+package relay
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/exchange"
+)
+
+// Dial reaches peer k for a pull (the node's sync/p2p service).
+type Dial func(k crdt.PublicKey) (exchange.Remote, error)
+
+// job is one pull to run.
+type job struct {
+	cid  crdt.ID
+	from crdt.PublicKey
+}
+
+// Puller runs the relay's pulls: a member's nudge (its push) makes the
+// relay pull the community from it. One worker runs them in turn; at most
+// MaxQueuedPulls wait, each (community, peer) once, and a nudge beyond
+// that is dropped (the member nudges again next tick). Nudges from peers
+// the relay does not know, for communities it keeps, are ignored; for a
+// community it does not keep yet, the pull is a bounded probe (see the
+// package doc). It implements Nudger.
+type Puller struct {
+	relay *Relay
+	dial  Dial
+	log   *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	queue  chan job
+
+	mu     sync.Mutex
+	queued map[job]chan struct{} // jobs waiting to run, with the channel closed when each has run; guarded by mu
+}
+
+// NewPuller starts a Puller for r, reaching peers with dial. Close stops it.
+func NewPuller(ctx context.Context, r *Relay, dial Dial, log *slog.Logger) *Puller {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Puller{relay: r, dial: dial, log: log.With("component", "relay"), queue: make(chan job, MaxQueuedPulls), queued: map[job]chan struct{}{}}
+	p.ctx, p.cancel = context.WithCancel(ctx)
+	p.wg.Go(p.work)
+	return p
+}
+
+// Nudged implements Nudger: it queues a pull of cid from peer from, and
+// returns a channel closed when that pull has run (at once when nothing
+// is queued).
+func (p *Puller) Nudged(cid crdt.ID, from crdt.PublicKey) <-chan struct{} {
+	none := make(chan struct{})
+	close(none)
+	if p.relay.holds(cid) && !p.relay.Known(cid, from) {
+		return none
+	}
+	j := job{cid, from}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if done, ok := p.queued[j]; ok {
+		return done
+	}
+	if p.ctx.Err() != nil {
+		return none
+	}
+	select {
+	case p.queue <- j:
+		done := make(chan struct{})
+		p.queued[j] = done
+		return done
+	default:
+		p.log.Debug("pull queue full; nudge dropped", "community", cid.Short())
+		return none
+	}
+}
+
+func (p *Puller) work() {
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case j := <-p.queue:
+			// Off the queue before it runs: a nudge that comes while it
+			// runs may announce ops it has reconciled past, so it queues
+			// a pull of its own.
+			p.mu.Lock()
+			done := p.queued[j]
+			delete(p.queued, j)
+			p.mu.Unlock()
+			p.pull(j)
+			close(done)
+		}
+	}
+}
+
+func (p *Puller) pull(j job) {
+	rm, err := p.dial(j.from)
+	if err != nil {
+		p.log.Debug("reach a member to pull", "community", j.cid.Short(), "err", err)
+		return
+	}
+	st, err := p.relay.Pull(p.ctx, rm, j.cid)
+	if err != nil {
+		p.log.Debug("pull", "community", j.cid.Short(), "peer", rm, "err", err)
+		return
+	}
+	if st.Stored > 0 || st.Refused > 0 {
+		p.log.Info("pulled", "community", j.cid.Short(), "peer", rm, "stored", st.Stored, "refused", st.Refused, "reason", st.Reason)
+	}
+}
+
+// Close stops the worker and waits for it. It is idempotent.
+func (p *Puller) Close() {
+	p.mu.Lock()
+	p.cancel()
+	p.mu.Unlock()
+	p.wg.Wait()
+}

@@ -1,0 +1,395 @@
+package relay
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/reconcile"
+)
+
+// Reasons an op is refused; callers branch on them with errors.Is.
+var (
+	// ErrForged: the op does not decode, is over the size limit, or its
+	// signature does not verify.
+	ErrForged = errors.New("op does not verify")
+	// ErrRouting: the op belongs to another community than the one it
+	// was offered for.
+	ErrRouting = errors.New("op of another community")
+	// ErrBrokenLink: a parent or dep is not held, is in another log, or
+	// the height does not follow from the parents'.
+	ErrBrokenLink = errors.New("op does not link to what the relay holds")
+	// ErrNotRegistered: no admin registered this relay with the community
+	// (or it was removed).
+	ErrNotRegistered = errors.New("this relay is not registered with the community")
+	// ErrUnknownAuthor: the relay cannot tell that the op's author is or
+	// was a member (see the package doc).
+	ErrUnknownAuthor = errors.New("author not known to be a member")
+	// ErrQuota: storing the op would pass the relay's quota or the
+	// community's share of it.
+	ErrQuota = errors.New("relay quota reached")
+	// ErrNotMember: the peer is not known to be a member of a community
+	// this relay keeps, so it is served nothing.
+	ErrNotMember = errors.New("not a member this relay knows")
+)
+
+// OpStore is where the relay keeps ops (package sync/store's DS, in
+// memory or in Badger): it stores them exactly as members do.
+type OpStore interface {
+	PutBatch(ctx context.Context, ops []crdt.Opened) error
+	Get(ctx context.Context, id crdt.ID) (*crdt.Op, error)
+	Communities(ctx context.Context) ([]crdt.ID, error)
+	Logs(ctx context.Context, community crdt.ID) ([]crdt.ID, error)
+	Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opened) error) error
+	Sync(ctx context.Context) error
+}
+
+// Config configures a Relay.
+type Config struct {
+	// Self is the relay's identity key (its peer id): relay ops naming it
+	// register it. Required.
+	Self crdt.PublicKey
+	// Store holds the ops. Required.
+	Store OpStore
+	// Quota bounds the bytes of stored op encodings in all; 0 means
+	// DefaultQuota. CommunityShare bounds one community's; 0 means
+	// Quota/DefaultShareDivisor.
+	Quota          int64
+	CommunityShare int64
+	// Log receives logs; nil discards them.
+	Log *slog.Logger
+}
+
+// Relay is a relay's blind store of the communities registered with it.
+// It is safe for concurrent use.
+type Relay struct {
+	cfg Config
+	log *slog.Logger
+
+	mu    sync.Mutex
+	comms map[crdt.ID]*community // guarded by mu
+	total int64                  // guarded by mu; bytes of every stored op
+}
+
+// meta is what the relay remembers of a stored op to check links.
+type meta struct {
+	log    crdt.ID
+	height uint64
+}
+
+// community is what the relay knows of one community: its stored ops'
+// links and the authors it can tell are or were members. A probe builds
+// one in memory and drops it unless it ends registered.
+type community struct {
+	id      crdt.ID
+	ops     map[crdt.ID]meta
+	items   []reconcile.Item
+	known   map[crdt.PublicKey]bool
+	invites map[crdt.ID]ed25519.PublicKey // invite op → its key, for invites by known authors
+	// reg is the newest relay op naming this relay by a known author.
+	reg    meta
+	regID  crdt.ID
+	regOn  bool
+	bytes  int64
+	probe  bool // not stored yet
+	staged []crdt.Opened
+}
+
+func newCommunity(id crdt.ID) *community {
+	return &community{id: id, ops: map[crdt.ID]meta{}, known: map[crdt.PublicKey]bool{}, invites: map[crdt.ID]ed25519.PublicKey{}}
+}
+
+// Registered reports whether a registration of this relay is in force.
+func (c *community) registered() bool { return c.regOn }
+
+// Open returns a Relay over cfg.Store, rebuilding what it knows of each
+// stored community from the ops (the control log first, in log order).
+func Open(ctx context.Context, cfg Config) (*Relay, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("relay: Store is required")
+	}
+	if cfg.Quota <= 0 {
+		cfg.Quota = DefaultQuota
+	}
+	if cfg.CommunityShare <= 0 {
+		cfg.CommunityShare = cfg.Quota / DefaultShareDivisor
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Relay{cfg: cfg, log: log.With("component", "relay"), comms: map[crdt.ID]*community{}}
+	cids, err := cfg.Store.Communities(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("relay: list communities: %w", err)
+	}
+	for _, cid := range cids {
+		c := newCommunity(cid)
+		logs, err := cfg.Store.Logs(ctx, cid)
+		if err != nil {
+			return nil, fmt.Errorf("relay: logs of %s: %w", cid.Short(), err)
+		}
+		// The store holds only ops that passed check when they came; they
+		// come back in log order, not in the order they were taken (an
+		// op refused once and taken later keeps its place in its log).
+		// So links are checked again, and what the clear control ops tell
+		// of authors is taken to its fixpoint once all are read.
+		var clear []*crdt.Op
+		for _, l := range logs {
+			err := cfg.Store.Ops(ctx, cid, l, func(o crdt.Opened) error {
+				if err := r.checkLinks(c, o.Op); err != nil {
+					return fmt.Errorf("stored op %s no longer links: %w", o.Op.ID().Short(), err)
+				}
+				r.note(c, o.Op)
+				if l.IsZero() && (!o.Op.Sealed() || o.Op.Kind == crdt.KindGenesis) {
+					clear = append(clear, o.Op)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, fmt.Errorf("relay: load %s: %w", cid.Short(), err)
+			}
+		}
+		for grew := true; grew; {
+			before := len(c.known) + len(c.invites)
+			for _, op := range clear {
+				r.learn(c, op)
+			}
+			grew = len(c.known)+len(c.invites) > before
+		}
+		r.comms[cid] = c
+	}
+	return r, nil
+}
+
+// Ingest checks ops a peer sent for community cid (parents before
+// children, as a pull fetches them) and stores those that pass, in one
+// write. It returns, for each op, nil when it is stored (now or before)
+// or why it was refused. For a community the relay does not keep yet,
+// raws is a probe (see the package doc): stored whole if it registers this
+// relay, else refused whole with ErrNotRegistered. The error is the
+// store's.
+func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error, error) {
+	errs := make([]error, len(raws))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.comms[cid]
+	if c == nil {
+		if len(r.comms) >= MaxCommunities {
+			for i := range errs {
+				errs[i] = fmt.Errorf("%w: the relay keeps %d communities already", ErrQuota, MaxCommunities)
+			}
+			return errs, nil
+		}
+		c = newCommunity(cid)
+		c.probe = true
+	}
+	size := 0
+	for i, raw := range raws {
+		if c.probe {
+			if size += len(raw); i >= MaxProbeOps || size > MaxProbeBytes {
+				errs[i] = fmt.Errorf("%w: the first pull of a community is cut at %d ops", ErrNotRegistered, MaxProbeOps)
+				continue
+			}
+		}
+		errs[i] = r.take(c, cid, raw)
+	}
+	if c.probe {
+		if !c.registered() {
+			r.total -= c.bytes // nothing of the probe is kept
+			for i, err := range errs {
+				if err == nil {
+					errs[i] = fmt.Errorf("%w: %s", ErrNotRegistered, cid.Short())
+				}
+			}
+			return errs, nil
+		}
+		c.probe = false
+	}
+	if len(c.staged) > 0 {
+		if err := r.cfg.Store.PutBatch(ctx, c.staged); err != nil {
+			// Nothing was stored (a full disk, say): forget the staged ops
+			// in memory too, so they are fetched and checked again; a
+			// probe is dropped whole.
+			r.forgetStaged(c)
+			return nil, fmt.Errorf("relay: store %d ops of %s: %w", len(c.staged), cid.Short(), err)
+		}
+		c.staged = nil
+	}
+	if r.comms[cid] == nil {
+		r.comms[cid] = c
+		r.log.Info("community registered", "community", cid.Short(), "ops", len(c.ops))
+	}
+	return errs, nil
+}
+
+// forgetStaged undoes, in memory, the ops staged for a write that failed.
+func (r *Relay) forgetStaged(c *community) {
+	for _, o := range c.staged {
+		delete(c.ops, o.Op.ID())
+		n := int64(len(o.Op.Bytes()))
+		c.bytes -= n
+		r.total -= n
+	}
+	c.items = c.items[:len(c.items)-len(c.staged)]
+	c.staged = nil
+	// Authors and registration noted from them may stay known: they were
+	// signed by known authors, and the ops are offered again.
+}
+
+// take decodes, checks and stages one op for community c. r.mu is held.
+func (r *Relay) take(c *community, cid crdt.ID, raw []byte) error {
+	op, err := crdt.DecodeOp(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrForged, err)
+	}
+	if op.CommunityID() != cid {
+		return fmt.Errorf("%w: op %s is of %s, offered for %s", ErrRouting, op.ID().Short(), op.CommunityID().Short(), cid.Short())
+	}
+	if _, ok := c.ops[op.ID()]; ok {
+		return nil
+	}
+	if c.probe && !op.Log.IsZero() {
+		return fmt.Errorf("%w: only control ops are taken before the registration", ErrNotRegistered)
+	}
+	// A relay taken off a community keeps taking its control log (within
+	// the quota): offline members learn their removal from it, and an
+	// admin may register the relay again.
+	if !c.probe && !c.registered() && !op.Log.IsZero() {
+		return fmt.Errorf("%w: %s", ErrNotRegistered, cid.Short())
+	}
+	if err := r.check(c, op); err != nil {
+		return err
+	}
+	n := int64(len(op.Bytes()))
+	if r.total+n > r.cfg.Quota {
+		return fmt.Errorf("%w: the relay holds %d of its %d bytes", ErrQuota, r.total, r.cfg.Quota)
+	}
+	if c.bytes+n > r.cfg.CommunityShare {
+		return fmt.Errorf("%w: community %s holds %d of its share of %d bytes", ErrQuota, cid.Short(), c.bytes, r.cfg.CommunityShare)
+	}
+	r.note(c, op)
+	r.learn(c, op)
+	c.staged = append(c.staged, crdt.Opened{Op: op})
+	return nil
+}
+
+// check applies rules 3 and 5 of the package doc to op in c.
+func (r *Relay) check(c *community, op *crdt.Op) error {
+	if err := r.checkLinks(c, op); err != nil {
+		return err
+	}
+	if c.known[op.Author] || op.Kind == crdt.KindGenesis { // the genesis's author is the first owner
+		return nil
+	}
+	if op.Kind == crdt.KindJoin && r.joinProven(c, op) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrUnknownAuthor, op.Author.String()[:8])
+}
+
+// checkLinks applies rule 3 of the package doc to op in c.
+func (r *Relay) checkLinks(c *community, op *crdt.Op) error {
+	id := op.ID()
+	if op.Kind == crdt.KindGenesis {
+		if id != c.id || op.Height != 1 || len(op.Parents) > 0 {
+			return fmt.Errorf("%w: a genesis that is not the community's", ErrRouting)
+		}
+		return nil
+	}
+	if _, ok := c.ops[c.id]; !ok {
+		return fmt.Errorf("%w: the genesis is not held", ErrBrokenLink)
+	}
+	var top uint64
+	for _, p := range op.Parents {
+		m, ok := c.ops[p]
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: parent %s of %s", ErrBrokenLink, p.Short(), id.Short())
+		case m.log != op.Log:
+			return fmt.Errorf("%w: parent %s of %s is in another log", ErrBrokenLink, p.Short(), id.Short())
+		}
+		top = max(top, m.height)
+	}
+	if op.Height != top+1 {
+		return fmt.Errorf("%w: height %d after parents of height %d", ErrBrokenLink, op.Height, top)
+	}
+	for _, d := range op.Deps {
+		if m, ok := c.ops[d]; !ok || !m.log.IsZero() {
+			return fmt.Errorf("%w: dep %s of %s is not a held control op", ErrBrokenLink, d.Short(), id.Short())
+		}
+	}
+	return nil
+}
+
+// joinProven reports whether join op o redeems an invite by a known
+// author with a proof that verifies.
+func (r *Relay) joinProven(c *community, o *crdt.Op) bool {
+	b, err := crdt.DecodeBody(o)
+	if err != nil {
+		return false
+	}
+	j := b.(*crdt.JoinBody)
+	var inv crdt.ID
+	copy(inv[:], j.Invite)
+	key, ok := c.invites[inv]
+	return ok && ed25519.Verify(key, crdt.JoinProofMessage(c.id, inv, o.Author), j.Proof)
+}
+
+// note records op, which passed check, in c: its links and size.
+func (r *Relay) note(c *community, op *crdt.Op) {
+	id := op.ID()
+	c.ops[id] = meta{log: op.Log, height: op.Height}
+	c.items = append(c.items, reconcile.Item{Key: reconcile.Rank(!op.Log.IsZero(), op.Height), ID: id})
+	n := int64(len(op.Bytes()))
+	c.bytes += n
+	r.total += n
+}
+
+// learn records what op's clear body tells of members and of this
+// relay's registration. It may be run again on the same op.
+func (r *Relay) learn(c *community, op *crdt.Op) {
+	id := op.ID()
+	if op.Kind == crdt.KindGenesis {
+		c.known[op.Author] = true // its body may be sealed; its author is the first owner
+		return
+	}
+	if op.Sealed() || !op.Log.IsZero() {
+		return
+	}
+	known := c.known[op.Author]
+	switch op.Kind {
+	case crdt.KindJoin:
+		if known || r.joinProven(c, op) {
+			c.known[op.Author] = true
+		}
+	case crdt.KindInvite:
+		if b, err := crdt.DecodeBody(op); err == nil && known {
+			c.invites[id] = ed25519.PublicKey(b.(*crdt.InviteBody).Key)
+		}
+	case crdt.KindRekey:
+		if b, err := crdt.DecodeBody(op); err == nil && known {
+			for _, w := range b.(*crdt.RekeyBody).Wraps {
+				var k crdt.PublicKey
+				copy(k[:], w.Member)
+				c.known[k] = true
+			}
+		}
+	case crdt.KindRelay:
+		b, err := crdt.DecodeBody(op)
+		if err != nil || !known {
+			return
+		}
+		rb := b.(*crdt.RelayBody)
+		if string(rb.Peer) != string(r.cfg.Self[:]) {
+			return
+		}
+		if c.regID.IsZero() || op.Height > c.reg.height || (op.Height == c.reg.height && string(id[:]) >= string(c.regID[:])) {
+			c.reg, c.regID, c.regOn = meta{height: op.Height}, id, !rb.Remove
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/reconcile"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// Nudger is told that peer from nudged the relay to pull community cid
+// (the relay node's pull loop, Puller); the channel it returns is closed
+// when that pull has run.
+type Nudger interface {
+	Nudged(cid crdt.ID, from crdt.PublicKey) <-chan struct{}
+}
+
+// Keeps reports whether the relay keeps community cid and a registration
+// of it is in force.
+func (r *Relay) Keeps(cid crdt.ID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.comms[cid]
+	return c != nil && c.registered()
+}
+
+// Communities lists the communities the relay holds ops of, registered or
+// not (any more), sorted.
+func (r *Relay) Communities() []crdt.ID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []crdt.ID
+	for id := range r.comms {
+		out = append(out, id)
+	}
+	return crdt.SortIDs(out)
+}
+
+// Known reports whether the relay can tell that k is or was a member of
+// community cid (see the package doc).
+func (r *Relay) Known(cid crdt.ID, k crdt.PublicKey) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.comms[cid]
+	return c != nil && c.known[k]
+}
+
+// Set returns the reconciliation set of every op the relay holds of
+// community cid (empty for one it does not keep): what it reconciles over
+// when it pulls.
+func (r *Relay) Set(cid crdt.ID) *reconcile.Set {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var items []reconcile.Item
+	if c := r.comms[cid]; c != nil {
+		items = slices.Clone(c.items)
+	}
+	return reconcile.NewSet(items)
+}
+
+// ReconcileSet implements sync/p2p's ReconcileResponder: a member the
+// relay knows reconciles over every op it holds of the community.
+func (r *Relay) ReconcileSet(cid crdt.ID, from crdt.PublicKey) (*reconcile.Set, error) {
+	if !r.Known(cid, from) {
+		return nil, ErrNotMember
+	}
+	return r.Set(cid), nil
+}
+
+// Answerer answers pull requests from a Relay: sync/p2p's SyncResponder.
+type Answerer struct {
+	Relay  *Relay
+	Nudges Nudger // nil ignores nudges
+	// Wait is how long a nudge's answer waits for the pull it asked for,
+	// so that an answer without an error tells the member the relay took
+	// what it wrote; 0 answers at once.
+	Wait time.Duration
+}
+
+// AnswerSync implements sync/p2p's SyncResponder. A nudge is passed on to
+// Nudges, waits for the pull it asks for (up to Wait), and is answered
+// with ErrQuota's reason when the community is at its share; a fetch is answered for members the relay knows, with ops of
+// that community only; nothing else is served.
+func (a Answerer) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Response {
+	var cid crdt.ID
+	if len(req.Community) != len(cid) {
+		return &wire.Response{Error: "malformed community id"}
+	}
+	copy(cid[:], req.Community)
+	switch req.Kind {
+	case wire.KindNudge:
+		if a.Nudges != nil {
+			done := a.Nudges.Nudged(cid, from)
+			if a.Wait > 0 {
+				t := time.NewTimer(a.Wait)
+				select {
+				case <-done:
+				case <-t.C:
+				}
+				t.Stop()
+			}
+		}
+		if err := a.Relay.Full(cid); err != nil {
+			return &wire.Response{Error: err.Error()}
+		}
+		return &wire.Response{}
+	case wire.KindFetch:
+		if !a.Relay.Known(cid, from) {
+			return &wire.Response{Error: ErrNotMember.Error()}
+		}
+		ids, err := wire.IDs(req.IDs)
+		if err != nil || len(ids) > wire.MaxFetch {
+			return &wire.Response{Error: "malformed fetch"}
+		}
+		ops, err := a.Relay.Serve(context.Background(), cid, ids)
+		if err != nil {
+			return &wire.Response{Error: "the relay could not read its store"}
+		}
+		return &wire.Response{Ops: ops}
+	default:
+		return &wire.Response{Error: fmt.Sprintf("a relay does not answer requests of kind %d", req.Kind)}
+	}
+}
+
+// Full returns an error wrapping ErrQuota, with the reason, when community
+// cid (or the whole relay) is at its quota; nil otherwise.
+func (r *Relay) Full(cid crdt.ID) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.total+int64(crdt.MaxOpSize) > r.cfg.Quota {
+		return fmt.Errorf("%w: the relay holds %d of its %d bytes", ErrQuota, r.total, r.cfg.Quota)
+	}
+	if c := r.comms[cid]; c != nil && c.bytes+int64(crdt.MaxOpSize) > r.cfg.CommunityShare {
+		return fmt.Errorf("%w: community %s holds %d of its share of %d bytes", ErrQuota, cid.Short(), c.bytes, r.cfg.CommunityShare)
+	}
+	return nil
+}
+
+// Serve returns the encodings of the ops among ids that the relay holds
+// of community cid, in the order asked, up to wire.MaxResponseBytes.
+func (r *Relay) Serve(ctx context.Context, cid crdt.ID, ids []crdt.ID) ([][]byte, error) {
+	r.mu.Lock()
+	c := r.comms[cid]
+	var held []crdt.ID
+	if c != nil {
+		for _, id := range ids {
+			if _, ok := c.ops[id]; ok {
+				held = append(held, id)
+			}
+		}
+	}
+	r.mu.Unlock()
+	var out [][]byte
+	size := 0
+	for _, id := range held {
+		op, err := r.cfg.Store.Get(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("relay: read op %s: %w", id.Short(), err)
+		}
+		if size += len(op.Bytes()); size > wire.MaxResponseBytes {
+			break
+		}
+		out = append(out, op.Bytes())
+	}
+	return out, nil
+}
