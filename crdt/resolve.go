@@ -49,6 +49,15 @@ import (
 // member. Joins in the past of the maker's loss stand. A leave is not a
 // loss otherwise: it strikes only joins through the leaver's invites.
 
+// An admin's group.join to a group that admits by approval makes them a
+// member at once; that needs the admin rank (State.check says so), so a
+// demotion concurrent with it strikes it. A struck join is not lost,
+// though: it is replayed as what it would have been from the rank the
+// author was left with, a request to join, which an admin may then
+// decide. A removal concurrent with it strikes it for good, as every op
+// of a removed member. Whether the join sorts before or after the
+// demotion, it ends as the same request, so replicas converge.
+
 // loss is a valid op that takes a privilege away.
 type loss struct {
 	op       *Op
@@ -62,8 +71,9 @@ type loss struct {
 
 // undoneError is why an op was struck, naming the op that struck it.
 type undoneError struct {
-	by  *Op
-	err error
+	by     *Op
+	err    error
+	lostTo Role // for a demotion, the role it left the author with
 }
 
 func (u *undoneError) Error() string { return u.err.Error() }
@@ -72,11 +82,11 @@ func (u *undoneError) Unwrap() error { return u.err }
 func (l *loss) reason() error {
 	switch {
 	case !l.invite.IsZero():
-		return &undoneError{l.op, fmt.Errorf("%w: invite %s was revoked concurrently (op %s)", ErrUnauthorized, l.invite.Short(), l.op.ID().Short())}
+		return &undoneError{l.op, fmt.Errorf("%w: invite %s was revoked concurrently (op %s)", ErrUnauthorized, l.invite.Short(), l.op.ID().Short()), RoleNone}
 	case l.lostTo == RoleNone:
-		return &undoneError{l.op, fmt.Errorf("%w: author was removed concurrently (op %s)", ErrUnauthorized, l.op.ID().Short())}
+		return &undoneError{l.op, fmt.Errorf("%w: author was removed concurrently (op %s)", ErrUnauthorized, l.op.ID().Short()), RoleNone}
 	}
-	return &undoneError{l.op, fmt.Errorf("%w: author was made %s concurrently (op %s)", ErrUnauthorized, l.lostTo, l.op.ID().Short())}
+	return &undoneError{l.op, fmt.Errorf("%w: author was made %s concurrently (op %s)", ErrUnauthorized, l.lostTo, l.op.ID().Short()), l.lostTo}
 }
 
 // bitset is a set of small integers; the zero value is empty. bitsets are
@@ -220,6 +230,9 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		body := bodies(o)
 		r.noteContested(o, body)
 		if err, ok := struck[id]; ok {
+			if r.joinAsRequest(o, body, err) {
+				return true
+			}
 			st.Rejected[id] = err
 			var u *undoneError
 			if o.Kind == KindJoin && errors.As(err, &u) && st.Role(o.Author) == RoleNone {
@@ -307,6 +320,26 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 	return r, restart
 }
 
+// joinAsRequest replays a direct group.join that a concurrent demotion
+// struck (err) as the request the author's remaining rank makes it, and
+// reports whether it did; a join that would not pass even so stays
+// struck.
+func (r *resolution) joinAsRequest(o *Op, body any, err error) bool {
+	b, ok := body.(*GroupJoinBody)
+	var u *undoneError
+	if !ok || !errors.As(err, &u) || u.lostTo < RoleMember {
+		return false
+	}
+	st := r.state
+	need, cerr := st.check(o, body, min(st.Role(o.Author), u.lostTo))
+	if cerr != nil {
+		return false
+	}
+	st.groupJoin(o, b, false)
+	r.noteApplied(o, body, need)
+	return true
+}
+
 // lapsing says whose invites applied op o makes lapse, and the role it
 // leaves them with: a removal's or demotion's target, or who leaves.
 func lapsing(o *Op, body any) (k PublicKey, role Role, verb string, ok bool) {
@@ -344,7 +377,7 @@ func (r *resolution) lapsedJoins(o *Op, body any, anc func(*Op) map[ID]bool) []s
 		}
 		for _, j := range r.joins[inv.ID] {
 			if !anc(o)[j.ID()] {
-				out = append(out, struckJoin{j, &undoneError{o, fmt.Errorf("%w: the admin who made invite %s %s concurrently (op %s)", ErrUnauthorized, inv.ID.Short(), verb, o.ID().Short())}})
+				out = append(out, struckJoin{j, &undoneError{o, fmt.Errorf("%w: the admin who made invite %s %s concurrently (op %s)", ErrUnauthorized, inv.ID.Short(), verb, o.ID().Short()), RoleNone}})
 			}
 		}
 	}

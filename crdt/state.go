@@ -481,6 +481,11 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 			return RoleMember, invalid("already in group %q", g.Name)
 		case g.Requests[o.Author] != nil:
 			return RoleMember, invalid("already asked to join group %q", g.Name)
+		case g.Policy == PolicyApproval && role >= RoleAdmin:
+			// Joining at once, not asking, needs the rank: a
+			// concurrent demotion or removal strikes it (see
+			// resolve.go).
+			return RoleAdmin, nil
 		}
 		return need(RoleMember, "join groups")
 	case *GroupLeaveBody:
@@ -662,12 +667,7 @@ func (s *State) mutate(o *Op, body any) {
 		s.applyGroupOrder(b)
 		audit(AuditEntry{Time: b.Time})
 	case *GroupJoinBody:
-		g := s.Groups[idOf(b.Group)]
-		if !s.JoinsDirectly(o.Author, g.ID) {
-			g.Requests[o.Author] = &Request{Key: o.Author, Name: s.Members[o.Author].Name, Op: id, Time: b.Time}
-		} else {
-			g.Members[o.Author] = id
-		}
+		s.groupJoin(o, b, s.JoinsDirectly(o.Author, idOf(b.Group)))
 	case *GroupLeaveBody:
 		delete(s.Groups[idOf(b.Group)].Members, o.Author)
 	case *GroupDecideBody:
@@ -886,6 +886,17 @@ func (s *State) JoinsDirectly(k PublicKey, gid ID) bool {
 		return false
 	}
 	return g.Policy != PolicyApproval || s.Role(k) >= RoleAdmin
+}
+
+// groupJoin applies group.join o: the author becomes a member of the
+// group if direct, and asks to join it otherwise.
+func (s *State) groupJoin(o *Op, b *GroupJoinBody, direct bool) {
+	g := s.Groups[idOf(b.Group)]
+	if direct {
+		g.Members[o.Author] = o.ID()
+		return
+	}
+	g.Requests[o.Author] = &Request{Key: o.Author, Name: s.Members[o.Author].Name, Op: o.ID(), Time: b.Time}
 }
 
 // GroupJoinDenied reports whether member k's latest request to join group
