@@ -888,6 +888,22 @@ func (s *State) JoinsDirectly(k PublicKey, gid ID) bool {
 	return g.Policy != PolicyApproval || s.Role(k) >= RoleAdmin
 }
 
+// JoinDenied reports whether k's latest request to join the community was
+// denied, and k has neither asked again nor been let in since. A
+// requester holds no control log until it is let in, so the members it
+// asks tell it this (see sync/exchange's Admit).
+func (s *State) JoinDenied(k PublicKey) bool {
+	if s.Role(k) != RoleNone || s.Requests[k] != nil {
+		return false
+	}
+	for i := len(s.Audit) - 1; i >= 0; i-- {
+		if e := s.Audit[i]; e.Target == k && (e.Kind == KindDecide || e.Kind == KindAdd) {
+			return e.Kind == KindDecide && !e.Approved
+		}
+	}
+	return false
+}
+
 // groupJoin applies group.join o: the author becomes a member of the
 // group if direct, and asks to join it otherwise.
 func (s *State) groupJoin(o *Op, b *GroupJoinBody, direct bool) {

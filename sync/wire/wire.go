@@ -220,6 +220,7 @@ const (
 	JoinReasonRevoked = 2 // the invite was revoked or no longer stands
 	JoinReasonUsedUp  = 3 // the invite admitted as many as it allows
 	JoinReasonLapsed  = 4 // the admin who made the invite is no longer an admin
+	JoinReasonDenied  = 5 // an admin declined the joiner's request to join
 )
 
 // Write encodes v and writes it as one frame.
