@@ -134,7 +134,12 @@ func (f *fake) FetchSecret(context.Context, peer.ID, crdt.ID) error {
 }
 
 func (f *fake) Pending() []crdt.ID                         { return f.pending }
-func (f *fake) SetPending(cid crdt.ID, on bool)            { f.pending = append(f.pending, cid) }
+func (f *fake) SetPending(cid crdt.ID, on bool) {
+	f.pending = slices.DeleteFunc(f.pending, func(c crdt.ID) bool { return c == cid })
+	if on {
+		f.pending = append(f.pending, cid)
+	}
+}
 func (f *fake) SetJoining(_ crdt.ID, on bool, _ time.Time) { f.joining = on }
 func (f *fake) Remember(peer.AddrInfo)                     {}
 func (f *fake) AddRelays([]peer.AddrInfo)                  {}
@@ -272,5 +277,38 @@ func TestParse(t *testing.T) {
 	f := newFake(t)
 	if _, err := f.j.Join(t.Context(), l, nil); !errors.Is(err, api.ErrInviteExpired) || slices.Contains(f.calls, "join") {
 		t.Fatalf("expired join: %v, calls %v", err, f.calls)
+	}
+}
+
+// TestAskAgain: a waiting request is asked again as it was made; it still
+// waits while the member says so, and is declined, waiting no more, once
+// the member says an admin declined it.
+func TestAskAgain(t *testing.T) {
+	f := newFake(t)
+	a := newKey(3)
+	l, cid := link(t, newKey(1), time.Time{}, a)
+	f.answer[a.peer(t)] = &wire.JoinResponse{Pending: true}
+	f.parks = true
+	if _, err := f.j.Join(t.Context(), l, nil); err != nil {
+		t.Fatal(err)
+	}
+	waiting := []api.SentRequest{{Community: cid, Name: "Glow Team"}}
+	if f.j.AskAgain(t.Context(), cid) || !slices.Equal(f.j.Sent(), waiting) {
+		t.Fatalf("still waiting: %+v", f.j.Sent())
+	}
+	f.answer[a.peer(t)] = &wire.JoinResponse{Error: "declined", Reason: wire.JoinReasonDenied}
+	if !f.j.AskAgain(t.Context(), cid) {
+		t.Fatal("the denial was not learnt")
+	}
+	if got := f.j.Sent(); !slices.Equal(got, []api.SentRequest{{Community: cid, Name: "Glow Team", Declined: true}}) || len(f.pending) != 0 {
+		t.Fatalf("after the denial: sent %+v, pending %v", got, f.pending)
+	}
+	calls := len(f.calls)
+	if f.j.AskAgain(t.Context(), cid) || len(f.calls) != calls {
+		t.Fatal("a declined request is asked again")
+	}
+	f.j.Dismiss(cid)
+	if got := f.j.Sent(); len(got) != 0 {
+		t.Fatalf("after dismissing: %+v", got)
 	}
 }

@@ -122,7 +122,16 @@ type Local interface {
 	Emit(e api.Event)
 }
 
-// Config is what a Scheduler needs; every field but Log is required.
+// Requests asks again this node's requests to join that wait for an
+// admin (sync/join's Joiner is one).
+type Requests interface {
+	// AskAgain presents the request to join cid again and reports
+	// whether it learnt that an admin declined it.
+	AskAgain(ctx context.Context, cid crdt.ID) (declined bool)
+}
+
+// Config is what a Scheduler needs; every field but Log and Requests is
+// required.
 type Config struct {
 	// Self is the local peer.
 	Self peer.ID
@@ -139,6 +148,11 @@ type Config struct {
 	Keys      Keys
 	Gossip    Gossip
 	Local     Local
+	// Requests, if set, is asked every Interval to ask again the
+	// requests to join that wait: a requester holds nothing of the
+	// community, so its pulls are refused and it learns of a denial only
+	// by asking.
+	Requests Requests
 }
 
 // Validate checks that the required parts are there.
@@ -453,11 +467,31 @@ func (s *Scheduler) tick() {
 			s.Pull(peers[rand.IntN(len(peers))], cid)
 		}
 	}
+	s.askAgain()
 	s.cfg.Keys.Tick() // a new prekey, rotations whose turn came
 	if k, err := s.cfg.Replica.ExpirePending(s.ctx); err != nil {
 		s.log.Warn("expire parked ops", "err", err)
 	} else if k > 0 {
 		s.log.Debug("expired parked ops whose parents never came", "ops", k)
+	}
+}
+
+// askAgain asks again, in the background, each request to join that
+// waits for an admin and that no Join call is making now, and tells
+// subscribers of a denial.
+func (s *Scheduler) askAgain() {
+	if s.cfg.Requests == nil {
+		return
+	}
+	for _, cid := range s.cfg.Book.Pending() {
+		if s.cfg.Local.Joining(cid) {
+			continue
+		}
+		s.goTracked(func() {
+			if s.cfg.Requests.AskAgain(s.ctx, cid) {
+				s.cfg.Local.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
+			}
+		})
 	}
 }
 
