@@ -133,7 +133,7 @@ func (f *fake) FetchSecret(context.Context, peer.ID, crdt.ID) error {
 	return nil
 }
 
-func (f *fake) Pending() []crdt.ID                         { return f.pending }
+func (f *fake) Pending() []crdt.ID { return f.pending }
 func (f *fake) SetPending(cid crdt.ID, on bool) {
 	f.pending = slices.DeleteFunc(f.pending, func(c crdt.ID) bool { return c == cid })
 	if on {
