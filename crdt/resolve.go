@@ -56,7 +56,9 @@ import (
 // author was left with, a request to join, which an admin may then
 // decide. A removal concurrent with it strikes it for good, as every op
 // of a removed member. Whether the join sorts before or after the
-// demotion, it ends as the same request, so replicas converge.
+// demotion, it ends as the same request, so replicas converge. What the
+// author wrote in the group without the demotion in its past is hidden,
+// marked as undone by the demotion (resolution.fellJoins).
 
 // loss is a valid op that takes a privilege away.
 type loss struct {
@@ -113,7 +115,11 @@ type resolution struct {
 	admitted map[PublicKey]Role    // the highest role each key validly held at any point
 	applied  map[PublicKey][]applied
 	joins    map[ID][]*Op // applied joins, by invite
-	roleGen  uint64       // bumped when a rank that orders content may have changed
+	// fellJoins: direct group joins a concurrent demotion turned into
+	// requests, by author; what the author wrote in the group without
+	// the demotion in its past is hidden (Community.verdict).
+	fellJoins map[PublicKey][]fellJoin
+	roleGen   uint64 // bumped when a rank that orders content may have changed
 	// everApproval is set once any settings op asked for join approval.
 	everApproval bool
 	// contestedKeys holds, for each key a removal, role change or leave
@@ -146,14 +152,15 @@ func (r *resolution) noteContested(o *Op, body any) {
 
 func newResolution() *resolution {
 	return &resolution{
-		state:    newState(),
-		lossIdx:  map[ID]int{},
-		lossPast: map[ID]bitset{},
-		losses:   map[PublicKey][]*loss{},
-		revokes:  map[ID][]*loss{},
-		admitted: map[PublicKey]Role{},
-		applied:  map[PublicKey][]applied{},
-		joins:    map[ID][]*Op{},
+		state:     newState(),
+		lossIdx:   map[ID]int{},
+		lossPast:  map[ID]bitset{},
+		losses:    map[PublicKey][]*loss{},
+		revokes:   map[ID][]*loss{},
+		admitted:  map[PublicKey]Role{},
+		applied:   map[PublicKey][]applied{},
+		joins:     map[ID][]*Op{},
+		fellJoins: map[PublicKey][]fellJoin{},
 
 		contestedKeys:    map[PublicKey]Role{},
 		contestedInvites: map[ID]bool{},
@@ -279,6 +286,16 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		l := lossOf(st, o, body)
 		st.mutate(o, body)
 		r.noteApplied(o, body, need)
+		if b, ok := body.(*GroupJoinBody); ok && st.Groups[idOf(b.Group)].Requests[o.Author] != nil {
+			// A join that sorts after a concurrent demotion is a request
+			// here, though it let its author in where it was written.
+			for _, d := range r.losses[o.Author] {
+				if d.prevRole >= RoleAdmin && d.lostTo < RoleAdmin && concurrent(d, o) {
+					r.fellJoins[o.Author] = append(r.fellJoins[o.Author], fellJoin{group: idOf(b.Group), loss: d.op.ID()})
+					break
+				}
+			}
+		}
 		lapsedHit := false
 		for _, j := range r.lapsedJoins(o, body, anc) {
 			struck[j.op.ID()] = j.why
@@ -337,7 +354,15 @@ func (r *resolution) joinAsRequest(o *Op, body any, err error) bool {
 	}
 	st.groupJoin(o, b, false)
 	r.noteApplied(o, body, need)
+	r.fellJoins[o.Author] = append(r.fellJoins[o.Author], fellJoin{group: idOf(b.Group), loss: u.by.ID()})
 	return true
+}
+
+// fellJoin is a direct group join turned into a request by the demotion
+// loss.
+type fellJoin struct {
+	group ID
+	loss  ID
 }
 
 // lapsing says whose invites applied op o makes lapse, and the role it

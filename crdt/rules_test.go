@@ -800,6 +800,7 @@ func TestDirectGroupJoinFallsWithRank(t *testing.T) {
 				if g := w.reps["ann"].State().Groups[vip.ID()]; !g.Has(w.pub("ann")) {
 					t.Fatal("the admin's join before the loss is known does not let them in")
 				}
+				hi := w.post("ann", vip.ID(), "hello leaders")
 				concurrent := slices.Clone(w.all[base:])
 				c := w.final(rng())
 				want := c.Hash()
@@ -817,6 +818,9 @@ func TestDirectGroupJoinFallsWithRank(t *testing.T) {
 					if g.Requests[w.pub("ann")] != nil || !errors.Is(st.Rejected[join.ID()], ErrUnauthorized) {
 						t.Fatalf("the removed admin's join: request %v, rejected %v; want it rejected", g.Requests[w.pub("ann")], st.Rejected[join.ID()])
 					}
+				}
+				if p := findPost(t, c, vip.ID(), hi.ID()); !errors.Is(p.Hidden, ErrHidden) {
+					t.Fatalf("what ann wrote in the group by the fallen join: hidden %v", p.Hidden)
 				}
 				// Every order of the concurrent ops after the common past.
 				for _, order := range permutations(concurrent) {
