@@ -186,6 +186,7 @@ type Scheduler struct {
 	syncing  map[peer.ID]crdt.ID       // pulls under way, by peer; guarded by mu
 	next     map[peer.ID][]crdt.ID     // pulls asked for while one from the peer ran, to run next; guarded by mu
 	later    map[laterKey]bool         // pulls deferred by pullLater; guarded by mu
+	asking   map[crdt.ID]bool          // requests to join being asked again; guarded by mu
 	lastSync map[crdt.ID]api.SyncStats // guarded by mu
 }
 
@@ -205,7 +206,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Scheduler{cfg: cfg, log: log.With("component", "pull"),
-		syncing: map[peer.ID]crdt.ID{}, next: map[peer.ID][]crdt.ID{}, later: map[laterKey]bool{},
+		syncing: map[peer.ID]crdt.ID{}, next: map[peer.ID][]crdt.ID{}, later: map[laterKey]bool{}, asking: map[crdt.ID]bool{},
 		lastSync: map[crdt.ID]api.SyncStats{}}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	return s, nil
@@ -487,12 +488,26 @@ func (s *Scheduler) askAgain() {
 		if s.cfg.Local.Joining(cid) {
 			continue
 		}
+		s.mu.Lock()
+		busy := s.asking[cid] // the last round's asking is still under way
+		s.asking[cid] = true
+		s.mu.Unlock()
+		if busy {
+			continue
+		}
 		s.goTracked(func() {
+			defer s.doneAsking(cid)
 			if s.cfg.Requests.AskAgain(s.ctx, cid) {
 				s.cfg.Local.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
 			}
 		})
 	}
+}
+
+func (s *Scheduler) doneAsking(cid crdt.ID) {
+	s.mu.Lock()
+	delete(s.asking, cid)
+	s.mu.Unlock()
 }
 
 // Dial connects to a peer in the background.
