@@ -41,6 +41,17 @@ type InviteInfo struct {
 	Lapsed bool `json:"lapsed,omitempty"`
 }
 
+// SentRequest is the local member's own request to join a community that
+// admits by approval, made on this device: waiting for an admin, or
+// declined. It lasts until the member is let in or dismisses it.
+type SentRequest struct {
+	Community crdt.ID `json:"community"`
+	Name      string  `json:"name"`
+	// Declined: an admin declined the request (a member the requester
+	// asked again said so); it waits no more.
+	Declined bool `json:"declined,omitempty"`
+}
+
 // JoinRequest is someone asking to join a community or an approval group.
 type JoinRequest struct {
 	PeerID string    `json:"peer_id"`

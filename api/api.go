@@ -412,6 +412,11 @@ type API interface {
 	// JoinWithProgress is Join, calling progress (from the joining
 	// goroutine) as each stage begins. progress may be nil.
 	JoinWithProgress(ctx context.Context, link string, progress func(JoinProgress)) (Community, error)
+	// SentRequests lists the member's own requests to join communities
+	// that admit by approval: waiting, or declined.
+	SentRequests() []SentRequest
+	// DismissRequest forgets the member's request to join community.
+	DismissRequest(community crdt.ID)
 	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
 	Messages(community, group crdt.ID) ([]Message, error)
 	Message(community, group, id crdt.ID) (Message, error)

@@ -67,3 +67,8 @@ var (
 // ErrJoinRefused: a member of the community turned the join down, and
 // says why (the invite expired, was revoked or is used up).
 var ErrJoinRefused = errors.New("join refused")
+
+// ErrJoinDenied: an admin declined this member's request to join a
+// community that admits by approval. A join refused so wraps it as well
+// as ErrJoinRefused.
+var ErrJoinDenied = errors.New("an admin declined the request to join")

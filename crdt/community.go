@@ -783,6 +783,17 @@ func (c *Community) verdict(t *Timeline, e *Entry) error {
 	if need > adm {
 		return &Hidden{Cause: HiddenRankFell, Role: need}
 	}
+	for _, f := range r.fellJoins[a] {
+		if f.group != t.group {
+			continue
+		}
+		for _, l := range r.losses[a] {
+			if l.op.ID() == f.loss && !c.depsPast(l, e.Op.Deps) && !t.seenBy(l, e.Op.ID()) {
+				// In the group only by a join the demotion undid.
+				return &Hidden{Cause: HiddenDemoted, Role: l.lostTo, By: l.op.ID()}
+			}
+		}
+	}
 	for _, l := range r.losses[a] {
 		if need <= l.lostTo || c.depsPast(l, e.Op.Deps) || t.seenBy(l, e.Op.ID()) {
 			continue

@@ -49,6 +49,17 @@ import (
 // member. Joins in the past of the maker's loss stand. A leave is not a
 // loss otherwise: it strikes only joins through the leaver's invites.
 
+// An admin's group.join to a group that admits by approval makes them a
+// member at once; that needs the admin rank (State.check says so), so a
+// demotion concurrent with it strikes it. A struck join is not lost,
+// though: it is replayed as what it would have been from the rank the
+// author was left with, a request to join, which an admin may then
+// decide. A removal concurrent with it strikes it for good, as every op
+// of a removed member. Whether the join sorts before or after the
+// demotion, it ends as the same request, so replicas converge. What the
+// author wrote in the group without the demotion in its past is hidden,
+// marked as undone by the demotion (resolution.fellJoins).
+
 // loss is a valid op that takes a privilege away.
 type loss struct {
 	op       *Op
@@ -62,8 +73,9 @@ type loss struct {
 
 // undoneError is why an op was struck, naming the op that struck it.
 type undoneError struct {
-	by  *Op
-	err error
+	by     *Op
+	err    error
+	lostTo Role // for a demotion, the role it left the author with
 }
 
 func (u *undoneError) Error() string { return u.err.Error() }
@@ -72,11 +84,11 @@ func (u *undoneError) Unwrap() error { return u.err }
 func (l *loss) reason() error {
 	switch {
 	case !l.invite.IsZero():
-		return &undoneError{l.op, fmt.Errorf("%w: invite %s was revoked concurrently (op %s)", ErrUnauthorized, l.invite.Short(), l.op.ID().Short())}
+		return &undoneError{l.op, fmt.Errorf("%w: invite %s was revoked concurrently (op %s)", ErrUnauthorized, l.invite.Short(), l.op.ID().Short()), RoleNone}
 	case l.lostTo == RoleNone:
-		return &undoneError{l.op, fmt.Errorf("%w: author was removed concurrently (op %s)", ErrUnauthorized, l.op.ID().Short())}
+		return &undoneError{l.op, fmt.Errorf("%w: author was removed concurrently (op %s)", ErrUnauthorized, l.op.ID().Short()), RoleNone}
 	}
-	return &undoneError{l.op, fmt.Errorf("%w: author was made %s concurrently (op %s)", ErrUnauthorized, l.lostTo, l.op.ID().Short())}
+	return &undoneError{l.op, fmt.Errorf("%w: author was made %s concurrently (op %s)", ErrUnauthorized, l.lostTo, l.op.ID().Short()), l.lostTo}
 }
 
 // bitset is a set of small integers; the zero value is empty. bitsets are
@@ -103,7 +115,11 @@ type resolution struct {
 	admitted map[PublicKey]Role    // the highest role each key validly held at any point
 	applied  map[PublicKey][]applied
 	joins    map[ID][]*Op // applied joins, by invite
-	roleGen  uint64       // bumped when a rank that orders content may have changed
+	// fellJoins: direct group joins a concurrent demotion turned into
+	// requests, by author; what the author wrote in the group without
+	// the demotion in its past is hidden (Community.verdict).
+	fellJoins map[PublicKey][]fellJoin
+	roleGen   uint64 // bumped when a rank that orders content may have changed
 	// everApproval is set once any settings op asked for join approval.
 	everApproval bool
 	// contestedKeys holds, for each key a removal, role change or leave
@@ -136,14 +152,15 @@ func (r *resolution) noteContested(o *Op, body any) {
 
 func newResolution() *resolution {
 	return &resolution{
-		state:    newState(),
-		lossIdx:  map[ID]int{},
-		lossPast: map[ID]bitset{},
-		losses:   map[PublicKey][]*loss{},
-		revokes:  map[ID][]*loss{},
-		admitted: map[PublicKey]Role{},
-		applied:  map[PublicKey][]applied{},
-		joins:    map[ID][]*Op{},
+		state:     newState(),
+		lossIdx:   map[ID]int{},
+		lossPast:  map[ID]bitset{},
+		losses:    map[PublicKey][]*loss{},
+		revokes:   map[ID][]*loss{},
+		admitted:  map[PublicKey]Role{},
+		applied:   map[PublicKey][]applied{},
+		joins:     map[ID][]*Op{},
+		fellJoins: map[PublicKey][]fellJoin{},
 
 		contestedKeys:    map[PublicKey]Role{},
 		contestedInvites: map[ID]bool{},
@@ -220,6 +237,9 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		body := bodies(o)
 		r.noteContested(o, body)
 		if err, ok := struck[id]; ok {
+			if r.joinAsRequest(o, body, err) {
+				return true
+			}
 			st.Rejected[id] = err
 			var u *undoneError
 			if o.Kind == KindJoin && errors.As(err, &u) && st.Role(o.Author) == RoleNone {
@@ -266,6 +286,16 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		l := lossOf(st, o, body)
 		st.mutate(o, body)
 		r.noteApplied(o, body, need)
+		if b, ok := body.(*GroupJoinBody); ok && st.Groups[idOf(b.Group)].Requests[o.Author] != nil {
+			// A join that sorts after a concurrent demotion is a request
+			// here, though it let its author in where it was written.
+			for _, d := range r.losses[o.Author] {
+				if d.prevRole >= RoleAdmin && d.lostTo < RoleAdmin && concurrent(d, o) {
+					r.fellJoins[o.Author] = append(r.fellJoins[o.Author], fellJoin{group: idOf(b.Group), loss: d.op.ID()})
+					break
+				}
+			}
+		}
 		lapsedHit := false
 		for _, j := range r.lapsedJoins(o, body, anc) {
 			struck[j.op.ID()] = j.why
@@ -307,6 +337,34 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 	return r, restart
 }
 
+// joinAsRequest replays a direct group.join that a concurrent demotion
+// struck (err) as the request the author's remaining rank makes it, and
+// reports whether it did; a join that would not pass even so stays
+// struck.
+func (r *resolution) joinAsRequest(o *Op, body any, err error) bool {
+	b, ok := body.(*GroupJoinBody)
+	var u *undoneError
+	if !ok || !errors.As(err, &u) || u.lostTo < RoleMember {
+		return false
+	}
+	st := r.state
+	need, cerr := st.check(o, body, min(st.Role(o.Author), u.lostTo))
+	if cerr != nil {
+		return false
+	}
+	st.groupJoin(o, b, false)
+	r.noteApplied(o, body, need)
+	r.fellJoins[o.Author] = append(r.fellJoins[o.Author], fellJoin{group: idOf(b.Group), loss: u.by.ID()})
+	return true
+}
+
+// fellJoin is a direct group join turned into a request by the demotion
+// loss.
+type fellJoin struct {
+	group ID
+	loss  ID
+}
+
 // lapsing says whose invites applied op o makes lapse, and the role it
 // leaves them with: a removal's or demotion's target, or who leaves.
 func lapsing(o *Op, body any) (k PublicKey, role Role, verb string, ok bool) {
@@ -344,7 +402,7 @@ func (r *resolution) lapsedJoins(o *Op, body any, anc func(*Op) map[ID]bool) []s
 		}
 		for _, j := range r.joins[inv.ID] {
 			if !anc(o)[j.ID()] {
-				out = append(out, struckJoin{j, &undoneError{o, fmt.Errorf("%w: the admin who made invite %s %s concurrently (op %s)", ErrUnauthorized, inv.ID.Short(), verb, o.ID().Short())}})
+				out = append(out, struckJoin{j, &undoneError{o, fmt.Errorf("%w: the admin who made invite %s %s concurrently (op %s)", ErrUnauthorized, inv.ID.Short(), verb, o.ID().Short()), RoleNone}})
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -770,4 +771,100 @@ func TestGroupJoinDenied(t *testing.T) {
 	if st := w.copyOf("cal").State(); st.GroupJoinDenied(w.pub("cal"), vip.ID()) || !st.Groups[vip.ID()].Has(w.pub("cal")) {
 		t.Fatal("approval after a denial does not let the requester in")
 	}
+}
+
+// TestDirectGroupJoinFallsWithRank: an admin's direct join to an approval
+// group that is concurrent with their demotion ends as a request to join
+// (what their remaining rank makes it), whichever of the two sorts first;
+// concurrent with their removal, it falls. Every delivery order of the
+// concurrent ops gives the same state.
+func TestDirectGroupJoinFallsWithRank(t *testing.T) {
+	for _, loss := range []string{"demoted", "removed"} {
+		t.Run(loss, func(t *testing.T) {
+			bothWays(t, func(t *testing.T, detour bool) {
+				w, _ := setup(t, "ann")
+				w.promote("olivia", "ann", RoleAdmin)
+				vip := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Leaders", Policy: PolicyApproval})
+				w.syncAll()
+				if detour {
+					w.detour("olivia")
+				}
+				base := len(w.all)
+				var lost *Op
+				if loss == "demoted" {
+					lost = w.promote("olivia", "ann", RoleMember)
+				} else {
+					lost = w.remove("olivia", "ann")
+				}
+				join := w.do("ann", ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(vip.ID())})
+				if g := w.reps["ann"].State().Groups[vip.ID()]; !g.Has(w.pub("ann")) {
+					t.Fatal("the admin's join before the loss is known does not let them in")
+				}
+				hi := w.post("ann", vip.ID(), "hello leaders")
+				concurrent := slices.Clone(w.all[base:])
+				c := w.final(rng())
+				want := c.Hash()
+				st := c.State()
+				g := st.Groups[vip.ID()]
+				if g.Has(w.pub("ann")) {
+					t.Fatalf("ann stays in the group by a join concurrent with her loss (%s)", lost.ID().Short())
+				}
+				switch loss {
+				case "demoted":
+					if g.Requests[w.pub("ann")] == nil || st.Rejected[join.ID()] != nil {
+						t.Fatalf("the demoted admin's join: request %v, rejected %v; want a request", g.Requests[w.pub("ann")], st.Rejected[join.ID()])
+					}
+				case "removed":
+					if g.Requests[w.pub("ann")] != nil || !errors.Is(st.Rejected[join.ID()], ErrUnauthorized) {
+						t.Fatalf("the removed admin's join: request %v, rejected %v; want it rejected", g.Requests[w.pub("ann")], st.Rejected[join.ID()])
+					}
+				}
+				if p := findPost(t, c, vip.ID(), hi.ID()); !errors.Is(p.Hidden, ErrHidden) {
+					t.Fatalf("what ann wrote in the group by the fallen join: hidden %v", p.Hidden)
+				}
+				// Every order of the concurrent ops after the common past.
+				for _, order := range permutations(concurrent) {
+					d, err := NewCommunity(w.genesis, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					deliverAll(t, d, append(slices.Clone(w.all[:base]), order...))
+					if d.Hash() != want {
+						t.Fatalf("delivery order %v diverged", kinds(order))
+					}
+				}
+				if loss == "demoted" {
+					// The request is an ordinary one: the owner decides it.
+					w.syncAll()
+					w.do("olivia", ZeroID, KindGroupDecide, &GroupDecideBody{Group: idb(vip.ID()), Member: w.pk("ann"), Approve: true})
+					if !w.final(rng()).State().Groups[vip.ID()].Has(w.pub("ann")) {
+						t.Fatal("approving the fallen-back request does not let ann in")
+					}
+				}
+			})
+		})
+	}
+}
+
+// permutations returns every order of ops.
+func permutations(ops []*Op) [][]*Op {
+	if len(ops) <= 1 {
+		return [][]*Op{slices.Clone(ops)}
+	}
+	var out [][]*Op
+	for i := range ops {
+		rest := append(slices.Clone(ops[:i]), ops[i+1:]...)
+		for _, p := range permutations(rest) {
+			out = append(out, append([]*Op{ops[i]}, p...))
+		}
+	}
+	return out
+}
+
+func kinds(ops []*Op) []Kind {
+	out := make([]Kind, len(ops))
+	for i, o := range ops {
+		out[i] = o.Kind
+	}
+	return out
 }

@@ -487,6 +487,11 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 			return RoleMember, invalid("already in group %q", g.Name)
 		case g.Requests[o.Author] != nil:
 			return RoleMember, invalid("already asked to join group %q", g.Name)
+		case g.Policy == PolicyApproval && role >= RoleAdmin:
+			// Joining at once, not asking, needs the rank: a
+			// concurrent demotion or removal strikes it (see
+			// resolve.go).
+			return RoleAdmin, nil
 		}
 		return need(RoleMember, "join groups")
 	case *GroupLeaveBody:
@@ -670,12 +675,7 @@ func (s *State) mutate(o *Op, body any) {
 		s.applyGroupOrder(b)
 		audit(AuditEntry{Time: b.Time})
 	case *GroupJoinBody:
-		g := s.Groups[idOf(b.Group)]
-		if !s.JoinsDirectly(o.Author, g.ID) {
-			g.Requests[o.Author] = &Request{Key: o.Author, Name: s.Members[o.Author].Name, Op: id, Time: b.Time}
-		} else {
-			g.Members[o.Author] = id
-		}
+		s.groupJoin(o, b, s.JoinsDirectly(o.Author, idOf(b.Group)))
 	case *GroupLeaveBody:
 		delete(s.Groups[idOf(b.Group)].Members, o.Author)
 	case *GroupDecideBody:
@@ -894,6 +894,33 @@ func (s *State) JoinsDirectly(k PublicKey, gid ID) bool {
 		return false
 	}
 	return g.Policy != PolicyApproval || s.Role(k) >= RoleAdmin
+}
+
+// JoinDenied reports whether k's latest request to join the community was
+// denied, and k has neither asked again nor been let in since. A
+// requester holds no control log until it is let in, so the members it
+// asks tell it this (see sync/exchange's Admit).
+func (s *State) JoinDenied(k PublicKey) bool {
+	if s.Role(k) != RoleNone || s.Requests[k] != nil {
+		return false
+	}
+	for i := len(s.Audit) - 1; i >= 0; i-- {
+		if e := s.Audit[i]; e.Target == k && (e.Kind == KindDecide || e.Kind == KindAdd) {
+			return e.Kind == KindDecide && !e.Approved
+		}
+	}
+	return false
+}
+
+// groupJoin applies group.join o: the author becomes a member of the
+// group if direct, and asks to join it otherwise.
+func (s *State) groupJoin(o *Op, b *GroupJoinBody, direct bool) {
+	g := s.Groups[idOf(b.Group)]
+	if direct {
+		g.Members[o.Author] = o.ID()
+		return
+	}
+	g.Requests[o.Author] = &Request{Key: o.Author, Name: s.Members[o.Author].Name, Op: o.ID(), Time: b.Time}
 }
 
 // GroupJoinDenied reports whether member k's latest request to join group

@@ -109,6 +109,61 @@ func TestJoinByApproval(t *testing.T) {
 	})
 }
 
+// TestDeniedRequesterLearns: a requester holds nothing of a community
+// that admits by approval, so its pulls are refused; it asks again while
+// it waits and so learns that an admin declined its request, which it
+// then dismisses. The one approved is let in as before.
+func TestDeniedRequesterLearns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, c, comm := ownerAndTwo(t)
+		if err := a.UpdateSettings(ctx, comm.ID, api.Settings{Name: "Glow Team", JoinPolicy: "approval"}); err != nil {
+			t.Fatal(err)
+		}
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []*testNode{b, c} {
+			if got, err := n.Join(ctx, link); err != nil || got.Role != api.RoleRequested {
+				t.Fatalf("%s join: %+v, %v", n.Self().Name, got, err)
+			}
+			want := []api.SentRequest{{Community: comm.ID, Name: "Glow Team"}}
+			if got := n.SentRequests(); !slices.Equal(got, want) {
+				t.Fatalf("%s waits: %+v, want %+v", n.Self().Name, got, want)
+			}
+		}
+		// Asked again while nobody decided, it still waits.
+		synctest.Wait()
+		time.Sleep(3 * c.cfg.SyncInterval) // virtual time: three rounds of asking again
+		synctest.Wait()
+		if got := c.SentRequests(); len(got) != 1 || got[0].Declined {
+			t.Fatalf("undecided request: %+v", got)
+		}
+		if err := a.DecideJoin(ctx, comm.ID, c.Self().PeerID, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.DecideJoin(ctx, comm.ID, b.Self().PeerID, true); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, c.Node, "c to learn of the denial", func() bool {
+			got := c.SentRequests()
+			return len(got) == 1 && got[0].Declined && got[0].Name == "Glow Team"
+		})
+		waitFor(t, b.Node, "b to be let in", func() bool {
+			cs := b.Communities()
+			return len(cs) == 1 && cs[0].Role == "member" && len(b.SentRequests()) == 0
+		})
+		if len(c.Communities()) != 0 {
+			t.Fatal("a declined requester got the community")
+		}
+		c.DismissRequest(comm.ID)
+		if got := c.SentRequests(); len(got) != 0 {
+			t.Fatalf("after dismissing: %+v", got)
+		}
+	})
+}
+
 // TestInviteManager: invites with a use limit and an expiry are listed
 // with their state; a revoked one stops working.
 func TestInviteManager(t *testing.T) {

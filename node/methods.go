@@ -189,5 +189,14 @@ func (n *Node) JoinWithProgress(ctx context.Context, link string, progress func(
 	return n.joiner.Join(ctx, link, progress)
 }
 
+// SentRequests lists this member's requests to join communities that
+// admit by approval: waiting for an admin, or declined (the node asks
+// again while one waits, and so learns of a denial).
+func (n *Node) SentRequests() []api.SentRequest { return n.joiner.Sent() }
+
+// DismissRequest forgets this member's request to join community cid,
+// once it has read that it was declined (or no longer wants to wait).
+func (n *Node) DismissRequest(cid crdt.ID) { n.joiner.Dismiss(cid) }
+
 // SetName changes the display name, locally and in every community.
 func (n *Node) SetName(ctx context.Context, name string) error { return n.profile.SetName(ctx, name) }

@@ -25,7 +25,7 @@ import (
 func newPulls(n *Node) (*pull.Scheduler, error) {
 	h := pullHooks{n}
 	return pull.New(n.ctx, pull.Config{Self: n.host.ID(), Interval: n.cfg.SyncInterval, Now: n.now, Log: n.log,
-		Transport: h, Network: hostNet{n.host}, Replica: n.rep, Book: n.peers, Keys: n.keys, Gossip: h, Local: h})
+		Transport: h, Network: hostNet{n.host}, Replica: n.rep, Book: n.peers, Keys: n.keys, Gossip: h, Local: h, Requests: h})
 }
 
 // What the node hands its pull scheduler.
@@ -33,6 +33,7 @@ var (
 	_ pull.Transport = pullHooks{}
 	_ pull.Gossip    = pullHooks{}
 	_ pull.Local     = pullHooks{}
+	_ pull.Requests  = pullHooks{}
 	_ pull.Network   = hostNet{}
 	_ pull.Replica   = (*replica.Replica)(nil)
 	_ pull.Book      = (*reach.Book)(nil)
@@ -70,6 +71,10 @@ func (h pullHooks) JoinTopics(cid crdt.ID) error { return h.n.gossip.JoinTopics(
 func (h pullHooks) Community(cid crdt.ID) (api.Community, error) { return h.n.community(cid) }
 
 func (h pullHooks) Joining(cid crdt.ID) bool { return h.n.joiner.Running(cid) }
+
+func (h pullHooks) AskAgain(ctx context.Context, cid crdt.ID) bool {
+	return h.n.joiner.AskAgain(ctx, cid)
+}
 
 func (h pullHooks) Emit(e api.Event) { h.n.events.Emit(e) }
 

@@ -40,6 +40,41 @@ type bookData struct {
 	Joining []joining `json:"joining,omitempty"`
 	// Relays lists relays named in invites this node joined by.
 	Relays []string `json:"relays,omitempty"`
+	// Requests holds, by community, what package sync/join keeps of a
+	// request to join it made (opaque here), until it forgets it.
+	Requests []savedRequest `json:"requests,omitempty"`
+}
+
+// savedRequest is sync/join's record of one request to join.
+type savedRequest struct {
+	ID   crdt.ID `json:"id"`
+	Data []byte  `json:"data"`
+}
+
+// SetRequest keeps data, sync/join's record of its request to join cid,
+// across restarts; nil data forgets it.
+func (b *Book) SetRequest(cid crdt.ID, data []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.data.Requests = slices.DeleteFunc(b.data.Requests, func(r savedRequest) bool { return r.ID == cid })
+	if data != nil {
+		if len(b.data.Requests) >= maxBookRequests {
+			b.data.Requests = b.data.Requests[1:]
+		}
+		b.data.Requests = append(b.data.Requests, savedRequest{ID: cid, Data: slices.Clone(data)})
+	}
+	b.saveLocked()
+}
+
+// Requests returns the records SetRequest keeps, by community.
+func (b *Book) Requests() map[crdt.ID][]byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[crdt.ID][]byte, len(b.data.Requests))
+	for _, r := range b.data.Requests {
+		out[r.ID] = slices.Clone(r.Data)
+	}
+	return out
 }
 
 // LoadBook reads the book at path; a missing or unreadable file gives an

@@ -22,11 +22,12 @@ func FuzzPeerBook(f *testing.F) {
 	p, _ := peer.Decode("12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5nDyjTvkCNh9v4mHTNT")
 	a, _ := ma.NewMultiaddr("/ip4/192.0.2.1/tcp/4001")
 	good, _ := json.Marshal(bookData{
-		Listen:  []string{"/ip4/0.0.0.0/tcp/40123"},
-		Peers:   map[string][]string{p.String(): {a.String()}},
-		Pending: []crdt.ID{{1}},
-		Joining: []joining{{ID: crdt.ID{2}, Since: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}},
-		Relays:  []string{"/dns4/relay.example/udp/4001/quic-v1/p2p/" + p.String()},
+		Listen:   []string{"/ip4/0.0.0.0/tcp/40123"},
+		Peers:    map[string][]string{p.String(): {a.String()}},
+		Pending:  []crdt.ID{{1}},
+		Joining:  []joining{{ID: crdt.ID{2}, Since: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}},
+		Relays:   []string{"/dns4/relay.example/udp/4001/quic-v1/p2p/" + p.String()},
+		Requests: []savedRequest{{ID: crdt.ID{3}, Data: []byte(`{"name":"Glow Team"}`)}},
 	})
 	f.Add(good)
 	f.Add([]byte(`{"peers":null}`))

@@ -13,4 +13,7 @@ const (
 	// maxJoiningAge is how long a join cut short is resumed by itself;
 	// after that, opening the link again resumes it.
 	maxJoiningAge = 7 * 24 * time.Hour
+	// maxBookRequests bounds the requests to join the book keeps; past
+	// it, the oldest is forgotten.
+	maxBookRequests = 64
 )

@@ -107,3 +107,27 @@ func TestReusePorts(t *testing.T) {
 		t.Errorf("ReusePorts with no previous run = %v, want nil", got)
 	}
 }
+
+// TestBookKeepsRequests: the records of requests to join survive a
+// restart until they are forgotten, and only so many are kept.
+func TestBookKeepsRequests(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "peers.json")
+	b := LoadBook(path, nil)
+	b.SetRequest(crdt.ID{1}, []byte("first"))
+	b.SetRequest(crdt.ID{2}, []byte("second"))
+	b.SetRequest(crdt.ID{1}, []byte("first, declined"))
+	got := LoadBook(path, nil).Requests()
+	if len(got) != 2 || string(got[crdt.ID{1}]) != "first, declined" || string(got[crdt.ID{2}]) != "second" {
+		t.Fatalf("after a restart: %q", got)
+	}
+	b.SetRequest(crdt.ID{2}, nil)
+	if got := LoadBook(path, nil).Requests(); len(got) != 1 {
+		t.Fatalf("after forgetting one: %q", got)
+	}
+	for i := range maxBookRequests + 5 {
+		b.SetRequest(crdt.ID{byte(i), 9}, []byte("x"))
+	}
+	if got := b.Requests(); len(got) != maxBookRequests {
+		t.Fatalf("kept %d requests, want at most %d", len(got), maxBookRequests)
+	}
+}

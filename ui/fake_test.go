@@ -28,8 +28,9 @@ type fakeBackend struct {
 	joinStages  []api.JoinProgress // reported by JoinWithProgress
 	// onJoinStage, if set, runs after each stage is reported.
 	onJoinStage func(api.JoinProgress)
-	// joinAsks: joins wait for an admin's approval.
+	// joinAsks: joins wait for an admin's approval; sent lists them.
 	joinAsks bool
+	sent     []api.SentRequest
 	// joinName is the community invite links join; "" means "Joined Team".
 	joinName string
 	// inviter and joinDesc are what short links say of who invited and
@@ -704,7 +705,11 @@ func (f *fakeBackend) JoinWithProgress(ctx context.Context, link string, progres
 	}
 	if f.joinAsks {
 		report(api.JoinProgress{Stage: api.JoinRequested, Community: name})
-		return api.Community{ID: f.id(), Name: name, Role: api.RoleRequested}, nil
+		id := f.id()
+		f.mu.Lock()
+		f.sent = append(f.sent, api.SentRequest{Community: id, Name: name})
+		f.mu.Unlock()
+		return api.Community{ID: id, Name: name, Role: api.RoleRequested}, nil
 	}
 	report(api.JoinProgress{Stage: api.JoinAdmitted, Community: name})
 	report(api.JoinProgress{Stage: api.JoinSyncing, Community: name, Ops: 120})
@@ -1144,4 +1149,30 @@ func (f *fakeBackend) emit(e api.Event) {
 			panic(fmt.Sprintf("fake: subscriber full on %v", e))
 		}
 	}
+}
+
+func (f *fakeBackend) SentRequests() []api.SentRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.sent)
+}
+
+func (f *fakeBackend) DismissRequest(cid crdt.ID) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["DismissRequest"]++
+	f.sent = slices.DeleteFunc(f.sent, func(r api.SentRequest) bool { return r.Community == cid })
+}
+
+// declineSent has an admin decline the member's request to join cid, as
+// the node learns it by asking again.
+func (f *fakeBackend) declineSent(cid crdt.ID) {
+	f.mu.Lock()
+	for i := range f.sent {
+		if f.sent[i].Community == cid {
+			f.sent[i].Declined = true
+		}
+	}
+	f.mu.Unlock()
+	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 }

@@ -121,7 +121,7 @@ func (r *joinRun) start(link string, lock func(bool)) {
 		if c.Role == api.RoleRequested || !a.hasCommunity(c.ID) {
 			// Not in yet: the community is listed once an admin
 			// lets the member in.
-			r.status.SetText("You asked to join " + c.Name + ". An admin will let you in; it appears on the left when they do.")
+			r.status.SetText("You asked to join " + c.Name + ". An admin will let you in; until then it waits on the left.")
 			r.join.Hide()
 			r.cancel.SetText("Close")
 			return

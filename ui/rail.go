@@ -21,11 +21,12 @@ type rail struct {
 	newButton *widget.Button
 	joinBtn   *widget.Button
 	me        *tapBox // your avatar and name; tapping shows your profile
+	sent      *sentRequests
 	selecting bool
 }
 
 func newRail(a *App) *rail {
-	r := &rail{a: a}
+	r := &rail{a: a, sent: newSentRequests(a)}
 	r.list = widget.NewList(
 		func() int { return len(a.communities) },
 		func() fyne.CanvasObject {
@@ -65,7 +66,7 @@ func newRail(a *App) *rail {
 	bg := newFill(colorNameRail)
 	r.root = container.NewStack(bg, container.NewBorder(
 		container.NewVBox(title, widget.NewSeparator()),
-		container.NewVBox(widget.NewSeparator(), r.newButton, r.joinBtn, widget.NewSeparator(),
+		container.NewVBox(r.sent.box, widget.NewSeparator(), r.newButton, r.joinBtn, widget.NewSeparator(),
 			r.me, r.netStatus),
 		nil, nil, r.list))
 	return r
@@ -138,6 +139,7 @@ func departedText(c api.Community) string {
 // reload shows the communities again, keeping the selection.
 func (r *rail) reload() {
 	r.list.Refresh()
+	r.sent.reload()
 	r.selectCommunity(r.a.community)
 }
 

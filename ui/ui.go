@@ -65,6 +65,12 @@ type Backend interface {
 	// peers it names (so it is called off the UI goroutine).
 	ParseInvite(link string) (*api.Invite, error)
 	JoinWithProgress(ctx context.Context, link string, progress func(api.JoinProgress)) (api.Community, error)
+	// SentRequests lists the member's own requests to join communities
+	// that admit by approval: waiting, or declined.
+	SentRequests() []api.SentRequest
+	// DismissRequest forgets the member's request to join community,
+	// once it has read that it was declined.
+	DismissRequest(community crdt.ID)
 
 	MessagePage(community, group crdt.ID, from, limit int) (api.Page, error)
 	Pinned(community, group crdt.ID) ([]api.Message, error)

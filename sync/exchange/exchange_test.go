@@ -403,3 +403,36 @@ func TestRegisteredRelayReadsEveryLogSealed(t *testing.T) {
 		t.Fatalf("a removed relay may reconcile: %v", err)
 	}
 }
+
+// TestAdmitTellsADeniedRequester: in a community that admits by approval,
+// a requester that asks again with its request is told it still waits,
+// then that an admin declined; a new request waits again, and once it is
+// approved the requester is admitted.
+func TestAdmitTellsADeniedRequester(t *testing.T) {
+	ctx := t.Context()
+	w := newWorld(t)
+	w.author(w.owner, crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{Name: "Glow Team", JoinPolicy: crdt.JoinByApproval})
+	ben := newKey(2)
+	ask := func(j *crdt.Op) *wire.JoinResponse {
+		return w.srv.AnswerJoin(ctx, ben.pub(), &wire.JoinRequest{Invite: w.invite.Bytes(), Join: j.Bytes()})
+	}
+	first := w.joinOp(ben)
+	for range 2 {
+		if resp := ask(first); resp.Error != "" || !resp.Pending {
+			t.Fatalf("a request, asked again while it waits: %+v", resp)
+		}
+	}
+	w.author(w.owner, crdt.ZeroID, crdt.KindDecide, &crdt.DecideBody{Member: ben.PublicKey(), Approve: false})
+	if resp := ask(first); resp.Reason != wire.JoinReasonDenied || resp.Pending {
+		t.Fatalf("the declined request, asked again: %+v; want reason denied", resp)
+	}
+	w.now = w.now.Add(time.Minute)
+	again := w.joinOp(ben) // asks anew
+	if resp := ask(again); resp.Error != "" || !resp.Pending {
+		t.Fatalf("a new request after a denial: %+v", resp)
+	}
+	w.author(w.owner, crdt.ZeroID, crdt.KindDecide, &crdt.DecideBody{Member: ben.PublicKey(), Approve: true})
+	if resp := ask(again); resp.Error != "" || resp.Pending {
+		t.Fatalf("the approved request, asked again: %+v; want admitted", resp)
+	}
+}

@@ -116,12 +116,21 @@ func (s *Server) Admit(ctx context.Context, from crdt.PublicKey, req *wire.JoinR
 	// admitted, whatever the state of the invite, and nothing is recorded:
 	// it is a member already, and the pull that follows is what it needs.
 	// The connection proved who it is.
-	member, asked := false, false
+	member, asked, denied := false, false, false
 	_ = rep.View(join.CommunityID(), func(c *crdt.Community) error {
 		st := c.State()
-		member, asked = st.Role(join.Author) != crdt.RoleNone, st.Requests[join.Author] != nil
+		member, asked, denied = st.Role(join.Author) != crdt.RoleNone, st.Requests[join.Author] != nil, st.JoinDenied(join.Author)
 		return nil
 	})
+	// A requester asks again, with the join op it asked with, while it
+	// waits: it holds nothing of the community until it is let in, so
+	// this answer is how it learns that an admin declined. A join op not
+	// seen before is a new request, judged as any join.
+	if denied {
+		if seen, _ := rep.Has(ctx, join.ID()); seen {
+			return false, &refusal{wire.JoinReasonDenied, errors.New("an admin declined the request to join")}
+		}
+	}
 	if member || asked {
 		s.log.Info("join from a member; answered as admitted", "peer", from, "community", join.CommunityID().Short(), "requested", asked)
 		s.admitted(from, join, false)

@@ -11,10 +11,12 @@ package join
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +54,10 @@ type Syncer interface {
 type Book interface {
 	Pending() []crdt.ID
 	SetPending(cid crdt.ID, on bool)
+	// SetRequest keeps data, the joiner's record of its request to join
+	// cid, across restarts; nil forgets it. Requests returns them.
+	SetRequest(cid crdt.ID, data []byte)
+	Requests() map[crdt.ID][]byte
 	SetJoining(cid crdt.ID, on bool, now time.Time)
 	Remember(ai peer.AddrInfo)
 	AddRelays(rs []peer.AddrInfo)
@@ -90,8 +96,17 @@ type Config struct {
 type Joiner struct {
 	cfg Config
 
-	mu  sync.Mutex
-	now map[crdt.ID]int // Join calls under way, by community
+	mu    sync.Mutex
+	now   map[crdt.ID]int      // Join calls under way, by community; guarded by mu
+	asked map[crdt.ID]*request // requests to join made by this process; guarded by mu
+}
+
+// request is a request to join a community that admits by approval, as
+// this node made it: the invite and the join op it asks again with.
+type request struct {
+	inv      *Invite
+	join     *crdt.Op
+	declined bool // a member said an admin declined it
 }
 
 // New returns a Joiner over cfg.
@@ -99,7 +114,59 @@ func New(cfg Config) *Joiner {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Joiner{cfg: cfg, now: map[crdt.ID]int{}}
+	j := &Joiner{cfg: cfg, now: map[crdt.ID]int{}, asked: map[crdt.ID]*request{}}
+	for cid, data := range cfg.Book.Requests() {
+		r, err := loadRequest(cid, data)
+		if err != nil {
+			cfg.Log.Warn("forgetting an unreadable request to join", "community", cid.Short(), "err", err)
+			cfg.Book.SetRequest(cid, nil)
+			continue
+		}
+		j.asked[cid] = r
+	}
+	return j
+}
+
+// savedRequest is a request as the peer book keeps it across restarts.
+type savedRequest struct {
+	Name     string          `json:"name"`
+	Invite   []byte          `json:"invite"`
+	Join     []byte          `json:"join"`
+	Addrs    []peer.AddrInfo `json:"addrs"`
+	Declined bool            `json:"declined,omitempty"`
+}
+
+// save keeps r, the request to join cid, in the peer book.
+func (j *Joiner) save(cid crdt.ID, r *request) {
+	data, err := json.Marshal(savedRequest{Name: r.inv.Name, Invite: r.inv.Op.Bytes(), Join: r.join.Bytes(), Addrs: r.inv.Addrs, Declined: r.declined})
+	if err != nil {
+		j.cfg.Log.Warn("keep a request to join", "community", cid.Short(), "err", err)
+		return
+	}
+	j.cfg.Book.SetRequest(cid, data)
+}
+
+// loadRequest reads a request save kept, checking its ops.
+func loadRequest(cid crdt.ID, data []byte) (*request, error) {
+	if len(data) > maxSavedRequest {
+		return nil, fmt.Errorf("%d bytes, more than %d", len(data), maxSavedRequest)
+	}
+	var sr savedRequest
+	if err := json.Unmarshal(data, &sr); err != nil {
+		return nil, err
+	}
+	inv, err := crdt.DecodeOp(sr.Invite)
+	if err != nil {
+		return nil, fmt.Errorf("invite: %w", err)
+	}
+	join, err := crdt.DecodeOp(sr.Join)
+	if err != nil {
+		return nil, fmt.Errorf("join: %w", err)
+	}
+	if inv.Kind != crdt.KindInvite || join.Kind != crdt.KindJoin || inv.CommunityID() != cid || join.CommunityID() != cid {
+		return nil, errors.New("not an invite and a join of the community")
+	}
+	return &request{inv: &Invite{Invite: api.Invite{Community: cid, Name: sr.Name}, Op: inv, Addrs: sr.Addrs}, join: join, declined: sr.Declined}, nil
 }
 
 // Running reports whether a Join call for cid is under way (it pulls cid
@@ -197,6 +264,11 @@ func (j *Joiner) Join(ctx context.Context, link string, progress func(api.JoinPr
 		if errors.Is(err, errAwaitingApproval) {
 			book.SetJoining(cid, false, j.cfg.Now())
 			book.SetPending(cid, true)
+			r := &request{inv: inv, join: join}
+			j.mu.Lock()
+			j.asked[cid] = r
+			j.mu.Unlock()
+			j.save(cid, r)
 			j.cfg.Log.Info("asked to join; waiting for an admin", "community", cid.Short())
 			report(api.JoinProgress{Stage: api.JoinRequested})
 			return api.Community{ID: cid, Name: inv.Name, Role: api.RoleRequested}, nil
@@ -241,6 +313,82 @@ var reasons = map[uint8]error{
 	wire.JoinReasonRevoked: api.ErrInviteRevoked,
 	wire.JoinReasonUsedUp:  api.ErrInviteUsedUp,
 	wire.JoinReasonLapsed:  api.ErrInviteLapsed,
+	wire.JoinReasonDenied:  api.ErrJoinDenied,
+}
+
+// AskAgain presents this node's waiting request to join cid again to the
+// members its invite names, the way it was first made: a member that
+// holds the community answers that it still waits, that it was approved
+// (the pulls that follow let this node in), or that an admin declined it.
+// It reports whether it learnt of a denial; the request then waits no
+// more (Sent shows it declined). The node holds nothing of the community
+// until it is let in, so asking is how it learns.
+func (j *Joiner) AskAgain(ctx context.Context, cid crdt.ID) (declined bool) {
+	j.mu.Lock()
+	r := j.asked[cid]
+	j.mu.Unlock()
+	if r == nil || r.declined || !slices.Contains(j.cfg.Book.Pending(), cid) {
+		return false
+	}
+	for _, ai := range r.inv.Addrs {
+		if ai.ID == j.cfg.Self {
+			continue
+		}
+		_, err := j.Ask(ctx, ai, r.inv, r.join)
+		if errors.Is(err, api.ErrJoinDenied) {
+			j.cfg.Log.Info("request to join declined", "community", cid.Short())
+			j.mu.Lock()
+			r.declined = true
+			j.mu.Unlock()
+			j.save(cid, r)
+			j.cfg.Book.SetPending(cid, false)
+			return true
+		}
+		if err == nil {
+			return false // still waiting, or let in: the pulls finish it
+		}
+		j.cfg.Log.Debug("ask again", "community", cid.Short(), "peer", ai.ID, "err", err)
+	}
+	return false
+}
+
+// Sent lists this node's requests to join that wait for an admin or were
+// declined, by name. It forgets those that let this node in.
+func (j *Joiner) Sent() []api.SentRequest {
+	pending := j.cfg.Book.Pending()
+	j.mu.Lock()
+	var out []api.SentRequest
+	var done []crdt.ID
+	for cid, r := range j.asked {
+		if r.declined || slices.Contains(pending, cid) {
+			out = append(out, api.SentRequest{Community: cid, Name: r.inv.Name, Declined: r.declined})
+		} else {
+			done = append(done, cid)
+			delete(j.asked, cid)
+		}
+	}
+	j.mu.Unlock()
+	for _, cid := range done {
+		j.cfg.Book.SetRequest(cid, nil)
+	}
+	slices.SortFunc(out, func(a, b api.SentRequest) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return a.Community.Compare(b.Community)
+	})
+	return out
+}
+
+// Dismiss forgets this node's request to join cid: a declined one the
+// member has read, or a waiting one it no longer wants to wait for (an
+// approval that comes later still lets it in when it next joins by link).
+func (j *Joiner) Dismiss(cid crdt.ID) {
+	j.mu.Lock()
+	delete(j.asked, cid)
+	j.mu.Unlock()
+	j.cfg.Book.SetRequest(cid, nil)
+	j.cfg.Book.SetPending(cid, false)
 }
 
 // remoteRefusal is what a member said when it refused a join: its words,

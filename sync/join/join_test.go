@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -73,7 +74,8 @@ type fake struct {
 	joining  bool
 	pending  []crdt.ID
 	entered  bool
-	running  bool // Running reported the join while it pulled
+	running  bool               // Running reported the join while it pulled
+	saved    map[crdt.ID][]byte // requests kept across restarts
 }
 
 func newFake(t *testing.T) *fake {
@@ -133,12 +135,28 @@ func (f *fake) FetchSecret(context.Context, peer.ID, crdt.ID) error {
 	return nil
 }
 
-func (f *fake) Pending() []crdt.ID                         { return f.pending }
-func (f *fake) SetPending(cid crdt.ID, on bool)            { f.pending = append(f.pending, cid) }
+func (f *fake) Pending() []crdt.ID { return f.pending }
+func (f *fake) SetPending(cid crdt.ID, on bool) {
+	f.pending = slices.DeleteFunc(f.pending, func(c crdt.ID) bool { return c == cid })
+	if on {
+		f.pending = append(f.pending, cid)
+	}
+}
 func (f *fake) SetJoining(_ crdt.ID, on bool, _ time.Time) { f.joining = on }
 func (f *fake) Remember(peer.AddrInfo)                     {}
-func (f *fake) AddRelays([]peer.AddrInfo)                  {}
-func (f *fake) Expect(crdt.ID)                             {}
+func (f *fake) SetRequest(cid crdt.ID, data []byte) {
+	if f.saved == nil {
+		f.saved = map[crdt.ID][]byte{}
+	}
+	if data == nil {
+		delete(f.saved, cid)
+	} else {
+		f.saved[cid] = data
+	}
+}
+func (f *fake) Requests() map[crdt.ID][]byte { return maps.Clone(f.saved) }
+func (f *fake) AddRelays([]peer.AddrInfo)    {}
+func (f *fake) Expect(crdt.ID)               {}
 
 func (f *fake) Ingest(_ context.Context, op *crdt.Op) (replica.Result, error) {
 	f.ingested = append(f.ingested, op.Kind)
@@ -272,5 +290,50 @@ func TestParse(t *testing.T) {
 	f := newFake(t)
 	if _, err := f.j.Join(t.Context(), l, nil); !errors.Is(err, api.ErrInviteExpired) || slices.Contains(f.calls, "join") {
 		t.Fatalf("expired join: %v, calls %v", err, f.calls)
+	}
+}
+
+// TestAskAgain: a waiting request is asked again as it was made; it still
+// waits while the member says so, and is declined, waiting no more, once
+// the member says an admin declined it.
+func TestAskAgain(t *testing.T) {
+	f := newFake(t)
+	a := newKey(3)
+	l, cid := link(t, newKey(1), time.Time{}, a)
+	f.answer[a.peer(t)] = &wire.JoinResponse{Pending: true}
+	f.parks = true
+	if _, err := f.j.Join(t.Context(), l, nil); err != nil {
+		t.Fatal(err)
+	}
+	waiting := []api.SentRequest{{Community: cid, Name: "Glow Team"}}
+	if f.j.AskAgain(t.Context(), cid) || !slices.Equal(f.j.Sent(), waiting) {
+		t.Fatalf("still waiting: %+v", f.j.Sent())
+	}
+	// A restarted node asks again as the first did.
+	f.j = New(Config{Self: newKey(2).peer(t), ID: newKey(2), Dialer: f, Syncer: f, Book: f, Replica: f, Local: f,
+		Now: func() time.Time { return now }})
+	if !slices.Equal(f.j.Sent(), waiting) {
+		t.Fatalf("after a restart, waiting: %+v", f.j.Sent())
+	}
+	f.answer[a.peer(t)] = &wire.JoinResponse{Error: "declined", Reason: wire.JoinReasonDenied}
+	if !f.j.AskAgain(t.Context(), cid) {
+		t.Fatal("the denial was not learnt")
+	}
+	if got := f.j.Sent(); !slices.Equal(got, []api.SentRequest{{Community: cid, Name: "Glow Team", Declined: true}}) || len(f.pending) != 0 {
+		t.Fatalf("after the denial: sent %+v, pending %v", got, f.pending)
+	}
+	calls := len(f.calls)
+	if f.j.AskAgain(t.Context(), cid) || len(f.calls) != calls {
+		t.Fatal("a declined request is asked again")
+	}
+	// A restarted node still knows it was declined.
+	restarted := New(Config{Self: newKey(2).peer(t), ID: newKey(2), Dialer: f, Syncer: f, Book: f, Replica: f, Local: f,
+		Now: func() time.Time { return now }})
+	if got := restarted.Sent(); !slices.Equal(got, []api.SentRequest{{Community: cid, Name: "Glow Team", Declined: true}}) {
+		t.Fatalf("after a restart: %+v", got)
+	}
+	restarted.Dismiss(cid)
+	if got := restarted.Sent(); len(got) != 0 || len(f.saved) != 0 {
+		t.Fatalf("after dismissing: %+v, kept %d", got, len(f.saved))
 	}
 }

@@ -1,5 +1,7 @@
 package join
 
+import "github.com/umbrella-p2p/umbrella/crdt"
+
 // Limits of the short link decoder (ParseShortLink).
 const (
 	// MaxShortLinkLen bounds a short link, in characters, whatever it
@@ -13,3 +15,7 @@ const (
 	// MaxShortAddrLen bounds one generic binary multiaddr, in bytes.
 	MaxShortAddrLen = 128
 )
+
+// maxSavedRequest bounds the record of a request to join kept in the
+// peer book (loadRequest): two ops, base64 in JSON, and a few addresses.
+const maxSavedRequest = 3*crdt.MaxOpSize + 64<<10

@@ -122,7 +122,16 @@ type Local interface {
 	Emit(e api.Event)
 }
 
-// Config is what a Scheduler needs; every field but Log is required.
+// Requests asks again this node's requests to join that wait for an
+// admin (sync/join's Joiner is one).
+type Requests interface {
+	// AskAgain presents the request to join cid again and reports
+	// whether it learnt that an admin declined it.
+	AskAgain(ctx context.Context, cid crdt.ID) (declined bool)
+}
+
+// Config is what a Scheduler needs; every field but Log and Requests is
+// required.
 type Config struct {
 	// Self is the local peer.
 	Self peer.ID
@@ -139,6 +148,11 @@ type Config struct {
 	Keys      Keys
 	Gossip    Gossip
 	Local     Local
+	// Requests, if set, is asked every Interval to ask again the
+	// requests to join that wait: a requester holds nothing of the
+	// community, so its pulls are refused and it learns of a denial only
+	// by asking.
+	Requests Requests
 }
 
 // Validate checks that the required parts are there.
@@ -172,6 +186,7 @@ type Scheduler struct {
 	syncing  map[peer.ID]crdt.ID       // pulls under way, by peer; guarded by mu
 	next     map[peer.ID][]crdt.ID     // pulls asked for while one from the peer ran, to run next; guarded by mu
 	later    map[laterKey]bool         // pulls deferred by pullLater; guarded by mu
+	asking   map[crdt.ID]bool          // requests to join being asked again; guarded by mu
 	lastSync map[crdt.ID]api.SyncStats // guarded by mu
 	relays   map[laterKey]RelayStatus  // pushes to relays, by relay and community; guarded by mu
 	pushing  map[laterKey]bool         // nudges to relays in flight; guarded by mu
@@ -193,7 +208,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Scheduler{cfg: cfg, log: log.With("component", "pull"),
-		syncing: map[peer.ID]crdt.ID{}, next: map[peer.ID][]crdt.ID{}, later: map[laterKey]bool{},
+		syncing: map[peer.ID]crdt.ID{}, next: map[peer.ID][]crdt.ID{}, later: map[laterKey]bool{}, asking: map[crdt.ID]bool{},
 		lastSync: map[crdt.ID]api.SyncStats{}, relays: map[laterKey]RelayStatus{}, pushing: map[laterKey]bool{}}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	return s, nil
@@ -468,12 +483,46 @@ func (s *Scheduler) tick() {
 			s.Pull(peers[rand.IntN(len(peers))], cid)
 		}
 	}
+	s.askAgain()
 	s.cfg.Keys.Tick() // a new prekey, rotations whose turn came
 	if k, err := s.cfg.Replica.ExpirePending(s.ctx); err != nil {
 		s.log.Warn("expire parked ops", "err", err)
 	} else if k > 0 {
 		s.log.Debug("expired parked ops whose parents never came", "ops", k)
 	}
+}
+
+// askAgain asks again, in the background, each request to join that
+// waits for an admin and that no Join call is making now, and tells
+// subscribers of a denial.
+func (s *Scheduler) askAgain() {
+	if s.cfg.Requests == nil {
+		return
+	}
+	for _, cid := range s.cfg.Book.Pending() {
+		if s.cfg.Local.Joining(cid) {
+			continue
+		}
+		s.mu.Lock()
+		busy := s.asking[cid] // the last round's asking is still under way
+		s.asking[cid] = true
+		s.mu.Unlock()
+		if busy {
+			continue
+		}
+		s.goTracked(func() {
+			defer s.doneAsking(cid)
+			if s.cfg.Requests.AskAgain(s.ctx, cid) {
+				s.cfg.Local.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
+			}
+		})
+	}
+}
+
+func (s *Scheduler) doneAsking(cid crdt.ID) {
+	s.mu.Lock()
+	delete(s.asking, cid)
+	s.mu.Unlock()
 }
 
 // Dial connects to a peer in the background.

@@ -1,7 +1,9 @@
 package pull
 
 import (
+	"context"
 	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -299,6 +301,54 @@ func TestPeriodicPull(t *testing.T) {
 		synctest.Wait()
 		if got := w.callsOf("pull"); len(got) != 2 || got[1].p != stranger.p || got[1].cid != awaited {
 			t.Fatalf("pulls after two intervals: %v", got)
+		}
+	})
+}
+
+// askers answers AskAgain: declined for the communities in denied.
+type askers struct {
+	mu     sync.Mutex
+	asked  []crdt.ID
+	denied map[crdt.ID]bool
+}
+
+func (a *askers) AskAgain(_ context.Context, cid crdt.ID) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.asked = append(a.asked, cid)
+	return a.denied[cid]
+}
+
+// TestWaitingRequestsAskedAgain: every Interval each request to join that
+// waits is asked again; a denial learnt so is told to subscribers.
+func TestWaitingRequestsAskedAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		ask := &askers{denied: map[crdt.ID]bool{}}
+		s, err := New(t.Context(), Config{Self: w.self.p, Interval: time.Minute, Now: time.Now,
+			Transport: w, Network: w, Replica: w, Book: w, Keys: w, Gossip: w, Local: w, Requests: ask})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		waiting, declined := crdt.ID{7}, crdt.ID{8}
+		w.pending = []crdt.ID{waiting, declined}
+		ask.denied[declined] = true
+		s.Start()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		ask.mu.Lock()
+		asked := slices.Clone(ask.asked)
+		ask.mu.Unlock()
+		slices.SortFunc(asked, func(a, b crdt.ID) int { return a.Compare(b) })
+		if !slices.Equal(asked, []crdt.ID{waiting, declined}) {
+			t.Fatalf("asked again %v, want both", asked)
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if !slices.Contains(w.events, api.Event{Kind: api.EventCommunities, Community: declined}) ||
+			slices.Contains(w.events, api.Event{Kind: api.EventCommunities, Community: waiting}) {
+			t.Fatalf("events %v; want the declined community's only", w.events)
 		}
 	})
 }

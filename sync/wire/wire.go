@@ -109,14 +109,22 @@
 // still asks, for this case: its join op carries that clock, so no member
 // can accept it as a new join.
 //
+// A requester asks again, with the same join op, while its request waits:
+// it holds nothing of the community, so its pulls are refused, and this is
+// how it learns the outcome. A responder whose state shows that an admin
+// declined the joiner's latest request, and that holds that join op,
+// refuses with reason 5; one approved since is answered as admitted. A
+// join op it has not seen is a new request, judged as any join.
+//
 // A refusal sets Error, for people, and when it is about the invite Reason
 // (3), for programs: 1 the invite expired (by the responder's clock), 2 it
 // was revoked or no longer stands (it fell with an op of its maker's that
 // a removal undid), 3 it admitted as many people as it allows, 4 it lapsed:
 // its maker is no longer an admin (was removed, demoted or left; see
-// crdt.Invite.Lapsed). Any other refusal (a malformed request, an invite
-// the responder does not know) has no Reason; a joiner treats a Reason it
-// does not know as none, so reason 4, added later, reaches older joiners
+// crdt.Invite.Lapsed), 5 an admin declined the request (above). Any
+// other refusal (a malformed request, an invite the responder does not
+// know) has no Reason; a joiner treats a Reason it
+// does not know as none, so reasons 4 and 5, added later, reach older joiners
 // as a refusal with its text but no reason. Reason was added after the
 // first release: a joiner from before it rejects a response that carries
 // one, which only a refusal does, so it still fails to join, though
@@ -220,6 +228,7 @@ const (
 	JoinReasonRevoked = 2 // the invite was revoked or no longer stands
 	JoinReasonUsedUp  = 3 // the invite admitted as many as it allows
 	JoinReasonLapsed  = 4 // the admin who made the invite is no longer an admin
+	JoinReasonDenied  = 5 // an admin declined the joiner's request to join
 )
 
 // Write encodes v and writes it as one frame.
