@@ -41,7 +41,8 @@ type App struct {
 	foreground bool
 
 	communities []api.Community
-	groups      []api.Group
+	groups      []api.Group   // the selected community's, its private conversations last (private.go)
+	privates    []api.Private // the selected community's private conversations
 	community   crdt.ID // selected community; zero when none
 	group       crdt.ID // selected group; zero when none
 	members     map[string]api.Member
@@ -110,7 +111,7 @@ func (a *App) start() {
 	a.reloadCommunities()
 	a.refreshStatus()
 	for _, c := range a.communities {
-		if gs, err := a.b.Groups(c.ID); err == nil {
+		if gs, _, err := a.loadGroups(c.ID); err == nil {
 			a.checkNotifications(c, gs)
 		}
 	}
@@ -435,7 +436,7 @@ func (a *App) reloadCommunities() {
 	}
 	if !found && !a.community.IsZero() {
 		a.community, a.group = crdt.ID{}, crdt.ID{}
-		a.groups = nil
+		a.groups, a.privates = nil, nil
 	}
 	if a.community.IsZero() {
 		a.showCommunityPane(false)
@@ -478,12 +479,12 @@ func (a *App) reloadGroups() { a.refreshGroups(true) }
 // counts after new messages, and with full, what else may have changed
 // (the info pane's members).
 func (a *App) refreshGroups(full bool) {
-	gs, err := a.b.Groups(a.community)
+	gs, ps, err := a.loadGroups(a.community)
 	if err != nil {
 		a.home.showProblem("Could not load the groups: " + explain(err))
 		return
 	}
-	a.groups = gs
+	a.groups, a.privates = gs, ps
 	c, _ := a.selected()
 	a.checkNotifications(c, gs)
 	a.home.reload()

@@ -29,6 +29,8 @@ type home struct {
 	membersBtn  *widget.Button
 	menuBtn     *widget.Button
 	newGroupBtn *widget.Button
+	// newPrivateBtn starts a private conversation (private.go).
+	newPrivateBtn *widget.Button
 	actions     *fyne.Container // Invite (admins) and Members
 	requestsBtn *widget.Button  // requests to join waiting for the member's decision
 	header      *fyne.Container
@@ -169,6 +171,7 @@ func (h *home) reload() {
 	var ann, mine, joinable, suggested, archived, kept []api.Group
 	for _, g := range gs {
 		switch {
+		case g.Kind == api.GroupPrivate: // in Direct messages
 		case g.Kind == api.GroupAnnouncement:
 			ann = append(ann, g)
 		case gone:
@@ -212,6 +215,7 @@ func (h *home) reload() {
 	if !gone {
 		objs = append(objs, h.newGroupBtn)
 	}
+	objs = append(objs, h.privateSection()...)
 	h.sections.Objects = objs
 	h.sections.Refresh()
 	h.markSelected()

@@ -104,14 +104,14 @@ func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
 	safety.Refresh()
 	box.Objects[1].(*avatar).set(m.Name, m.PeerID, m.Online)
 	btn := box.Objects[2].(*widget.Button)
-	actions := p.a.memberActions(p.a.community, m)
+	actions := p.a.memberMenu(p.a.community, m)
 	if len(actions) == 0 {
 		btn.Hide()
 		return
 	}
 	btn.Show()
 	btn.OnTapped = func() {
-		menu := fyne.NewMenu("", p.a.memberActions(p.a.community, m)...)
+		menu := fyne.NewMenu("", p.a.memberMenu(p.a.community, m)...)
 		p.a.convo.lastMenu = menu
 		widget.ShowPopUpMenuAtPosition(menu, p.a.win.Canvas(),
 			fyne.CurrentApp().Driver().AbsolutePositionForObject(btn).Add(fyne.NewPos(0, btn.Size().Height)))
