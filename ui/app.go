@@ -41,12 +41,16 @@ type App struct {
 	foreground bool
 
 	communities []api.Community
-	groups      []api.Group   // the selected community's, its private conversations last (private.go)
-	privates    []api.Private // the selected community's private conversations
+	groups      []api.Group
 	community   crdt.ID // selected community; zero when none
 	group       crdt.ID // selected group; zero when none
 	members     map[string]api.Member
 	membersOf   crdt.ID // the community members holds
+
+	// privates are the selected community's private conversations; groups
+	// lists them too, last, as groups (private.go).
+	privates []api.Private
+
 	// readyInvites: the last link made per community (invites.go).
 	readyInvites map[crdt.ID]readyInvite
 

@@ -29,8 +29,6 @@ type home struct {
 	membersBtn  *widget.Button
 	menuBtn     *widget.Button
 	newGroupBtn *widget.Button
-	// newPrivateBtn starts a private conversation (private.go).
-	newPrivateBtn *widget.Button
 	actions     *fyne.Container // Invite (admins) and Members
 	requestsBtn *widget.Button  // requests to join waiting for the member's decision
 	header      *fyne.Container
@@ -42,6 +40,9 @@ type home struct {
 	// gone: the rows were built for a member who is no longer in the
 	// community (read-only, nothing to join).
 	gone bool
+
+	// newPrivateBtn starts a private conversation (private.go).
+	newPrivateBtn *widget.Button
 }
 
 func newHome(a *App) *home {
