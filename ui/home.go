@@ -380,7 +380,7 @@ func (a *App) groupMenu(g api.Group) *fyne.Menu {
 		items = append(items, fyne.NewMenuItem("Group settings", func() { a.showGroupSettings(cid, g.ID) }))
 	}
 	if g.Joined && g.Kind != api.GroupAnnouncement && g.Policy != "everyone" {
-		items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Leave group", func() { a.confirmLeaveGroup(g) }))
+		items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem(leaveLabel(g), func() { a.confirmLeaveGroup(g) }))
 	}
 	return fyne.NewMenu("", items...)
 }
@@ -388,7 +388,7 @@ func (a *App) groupMenu(g api.Group) *fyne.Menu {
 // confirmLeaveGroup asks, then leaves group g.
 func (a *App) confirmLeaveGroup(g api.Group) {
 	cid := a.community
-	a.confirmAction("Leave "+g.Name+"?", "You stop receiving its messages. You can join again later.", "Leave", func() {
+	a.confirmAction("Leave "+g.Name+"?", leaveText(g), "Leave", func() {
 		a.act("Could not leave "+g.Name, func(ctx context.Context) error { return a.b.LeaveGroup(ctx, cid, g.ID) }, a.reloadGroups)
 	})
 }

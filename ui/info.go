@@ -147,6 +147,8 @@ func (p *infoPane) refresh() {
 	switch {
 	case g.Kind == api.GroupAnnouncement:
 		policy = "Every member is here. Only admins post; everyone can react."
+	case g.Kind == api.GroupPrivate:
+		policy = privatePolicy
 	case g.Policy == "everyone":
 		policy = "Every member of " + c.Name + " is in this group."
 	case g.Policy == "approval":
@@ -165,6 +167,7 @@ func (p *infoPane) refresh() {
 	p.mute.Hidden = !g.Joined
 	p.settings.Hidden = !g.CanEdit || g.Kind == api.GroupAnnouncement
 	p.leave.Hidden = !g.Joined || g.Kind == api.GroupAnnouncement || g.Policy == "everyone"
+	p.leave.SetText(leaveLabel(g))
 	ms, err := p.a.b.GroupMembers(p.a.community, g.ID)
 	if err != nil {
 		p.members = nil

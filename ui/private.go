@@ -27,6 +27,8 @@ import (
 const (
 	privateSettingLabel = "Members may message each other privately"
 	privateSettingHint  = "Off: members can still message admins privately, and admins anyone — for customer communities where members should not contact each other."
+	// privatePolicy is what the info pane says of who is in one.
+	privatePolicy = "Private: only the people in it can read it, and nobody else can join."
 )
 
 // loadGroups reads community cid's groups and its private conversations,
@@ -480,4 +482,20 @@ func (a *App) privateNotice(c api.Community, g api.Group) {
 		title = m.AuthorName + " in " + g.Name
 	}
 	a.notify(title, ellipsize(text, 180))
+}
+
+// leaveLabel is the menu entry that leaves group g.
+func leaveLabel(g api.Group) string {
+	if g.Kind == api.GroupPrivate {
+		return "Leave conversation"
+	}
+	return "Leave group"
+}
+
+// leaveText says what leaving group g means.
+func leaveText(g api.Group) string {
+	if g.Kind == api.GroupPrivate {
+		return "It leaves your Direct messages and the others can no longer write to you in it. You can start a new conversation later."
+	}
+	return "You stop receiving its messages. You can join again later."
 }

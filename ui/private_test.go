@@ -370,3 +370,50 @@ func TestGoldenPrivate(t *testing.T) {
 		})
 	}
 }
+
+// TestLeavePrivate: a private conversation's menu leaves the
+// conversation, not a group, says what that means, and it leaves Direct
+// messages.
+func TestLeavePrivate(t *testing.T) {
+	h, c := adminHarness(t, "member")
+	if _, err := h.f.OpenPrivate(t.Context(), c.ID, []string{benID}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	h.open("Ben")
+	_, g := h.a.selected()
+	menu := h.a.groupMenu(g)
+	if got := menuLabels(menu); !slices.Contains(got, "Leave conversation") {
+		t.Fatalf("menu %q", got)
+	}
+	h.choose(menu, "Leave conversation")
+	if got := h.dialogText(); !strings.Contains(got, "leaves your Direct messages") {
+		t.Fatalf("confirmation says %q", got)
+	}
+	h.confirm(h.a.lastDialog)
+	h.drain()
+	if len(h.a.privates) != 0 || !h.a.group.IsZero() {
+		t.Fatalf("privates %d, open %s", len(h.a.privates), h.a.group)
+	}
+}
+
+// TestPrivateInfo: the info pane of a private conversation says it is
+// private (not that anyone can join) and offers to leave the conversation.
+func TestPrivateInfo(t *testing.T) {
+	h, c := adminHarness(t, "member")
+	if _, err := h.f.OpenPrivate(t.Context(), c.ID, []string{benID}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	h.open("Ben")
+	h.a.setInfoShown(true)
+	if got := h.a.info.policy.String(); got != privatePolicy {
+		t.Fatalf("policy %q", got)
+	}
+	if got := h.a.info.leave.Text; got != "Leave conversation" {
+		t.Fatalf("leave button %q", got)
+	}
+	if len(h.a.info.members) != 2 {
+		t.Fatalf("members %d", len(h.a.info.members))
+	}
+}
