@@ -116,7 +116,7 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 		sectionTitle("Description"), v.description,
 		sectionTitle("How people join"),
 		tight(v.joinPolicy, hint("With approval, people who open an invite link ask to join, and you let them in from Join requests.")),
-		sectionTitle("Groups and history"),
+		sectionTitle("Groups, history and private messages"),
 		tight(v.groups, hint("Otherwise members suggest groups and an admin approves them.")),
 		tight(v.history, hint("On: people who join can scroll back through training, tips and announcements posted before they came. Off: they see only what is posted after they join.")),
 		tight(v.private, hint(privateSettingHint)),

@@ -367,6 +367,9 @@ func TestGoldenPrivate(t *testing.T) {
 			v := h.a.lastDialog.handles.(*newPrivateView)
 			v.toggle(chloeID)
 			test.AssertImageMatches(t, "private_new_"+tv.name+".png", h.w.Canvas().Capture())
+			h.a.lastDialog.hide()
+			h.a.showCommunitySettings(h.a.community)
+			test.AssertImageMatches(t, "private_settings_"+tv.name+".png", h.w.Canvas().Capture())
 		})
 	}
 }
