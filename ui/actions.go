@@ -68,6 +68,9 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 	if len(m.Reactions) > 0 {
 		items = append(items, fyne.NewMenuItem("Who reacted", func() { c.showReactions(m) }))
 	}
+	if it := c.authorItem(m); it != nil {
+		items = append(items, it)
+	}
 	if live && (m.Mine && g.CanPost || g.CanModerate) {
 		del := fyne.NewMenuItem("Delete for everyone", func() { c.confirmDelete(m) })
 		del.Icon = theme.DeleteIcon()

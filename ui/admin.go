@@ -436,7 +436,7 @@ func (v *membersView) bind(i widget.ListItemID, o fyne.CanvasObject) {
 	r.safety.Segments[0].(*widget.TextSegment).Text = safetyText(m.SafetyNumber)
 	r.safety.Refresh()
 	r.avatar.set(m.Name, m.PeerID, m.Online)
-	if len(v.a.memberActions(v.cid, m)) == 0 {
+	if len(v.a.memberMenu(v.cid, m)) == 0 {
 		r.menu.Hide()
 	} else {
 		r.menu.Show()
@@ -446,7 +446,7 @@ func (v *membersView) bind(i widget.ListItemID, o fyne.CanvasObject) {
 
 // openMenu pops up what the local member may do to the row's member.
 func (v *membersView) openMenu(r *memberRow) {
-	items := v.a.memberActions(v.cid, r.m)
+	items := v.a.memberMenu(v.cid, r.m)
 	if len(items) == 0 {
 		return
 	}

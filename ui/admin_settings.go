@@ -47,6 +47,7 @@ type settingsView struct {
 	joinPolicy  *widget.RadioGroup
 	groups      *widget.Check // members create groups
 	history     *widget.Check // new members see earlier messages
+	private     *widget.Check // members message each other privately
 	save        *widget.Button
 }
 
@@ -83,6 +84,8 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 	v.groups.SetChecked(s.MembersCreateGroups)
 	v.history = widget.NewCheck("New members see earlier messages", nil)
 	v.history.SetChecked(!s.HideHistory)
+	v.private = widget.NewCheck(privateSettingLabel, nil)
+	v.private.SetChecked(!s.PrivateToAdminsOnly)
 	v.save = widget.NewButton("Save", func() {
 		name, desc := strings.TrimSpace(v.name.Text), strings.TrimSpace(v.description.Text)
 		if p := nameProblem(name, "community"); p != "" {
@@ -94,7 +97,7 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 			return
 		}
 		next := api.Settings{Name: name, Description: desc, JoinPolicy: joinPolicyOf(v.joinPolicy.Selected),
-			MembersCreateGroups: v.groups.Checked, HideHistory: !v.history.Checked, Deactivated: v.was.Deactivated}
+			MembersCreateGroups: v.groups.Checked, HideHistory: !v.history.Checked, PrivateToAdminsOnly: !v.private.Checked, Deactivated: v.was.Deactivated}
 		d.run("Could not save the settings", v.save, func(ctx context.Context) error {
 			return a.b.UpdateSettings(ctx, cid, next)
 		}, func() {
@@ -113,9 +116,10 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 		sectionTitle("Description"), v.description,
 		sectionTitle("How people join"),
 		tight(v.joinPolicy, hint("With approval, people who open an invite link ask to join, and you let them in from Join requests.")),
-		sectionTitle("Groups and history"),
+		sectionTitle("Groups, history and private messages"),
 		tight(v.groups, hint("Otherwise members suggest groups and an admin approves them.")),
 		tight(v.history, hint("On: people who join can scroll back through training, tips and announcements posted before they came. Off: they see only what is posted after they join.")),
+		tight(v.private, hint(privateSettingHint)),
 		d.errLabel)
 	d.setContent(body, cancel, v.save)
 	d.createEntry, d.confirm, d.cancel = v.name, v.save, cancel

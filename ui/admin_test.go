@@ -99,7 +99,7 @@ func TestMembersPromoteAndDemote(t *testing.T) {
 	if got := v.rowOf(t, "Olivia").text(); !strings.Contains(got, "Leader") || !strings.Contains(got, "05823 11947") {
 		t.Fatalf("own row %q", got)
 	}
-	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Make admin", "Make co-leader", "Remove from Glow Team"}) {
+	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Message privately", "Make admin", "Make co-leader", "Remove from Glow Team"}) {
 		t.Fatalf("owner's menu for a member: %q", got)
 	}
 	d := h.memberAction(v, "Ben", "Make admin")
@@ -110,7 +110,7 @@ func TestMembersPromoteAndDemote(t *testing.T) {
 	if got := v.rowOf(t, "Ben").text(); !strings.HasPrefix(got, "Ben · Admin") {
 		t.Fatalf("after promoting, Ben's row is %q", got)
 	}
-	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Make co-leader", "Dismiss as admin", "Remove from Glow Team"}) {
+	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Message privately", "Make co-leader", "Dismiss as admin", "Remove from Glow Team"}) {
 		t.Fatalf("owner's menu for an admin: %q", got)
 	}
 	d = h.memberAction(v, "Ben", "Dismiss as admin")
@@ -137,8 +137,8 @@ func TestMembersCoOwnerIsForever(t *testing.T) {
 	}
 	h.confirm(d)
 	r := v.rowOf(t, "Chloe")
-	if !strings.Contains(r.text(), "Leader") || r.menu.Visible() {
-		t.Fatalf("co-leader row %q, menu shown %v", r.text(), r.menu.Visible())
+	if got := h.memberMenu(v, "Chloe"); !strings.Contains(r.text(), "Leader") || !slices.Equal(got, []string{"Message privately"}) {
+		t.Fatalf("co-leader row %q, menu %q", r.text(), got)
 	}
 }
 
@@ -248,8 +248,9 @@ func (h *harness) member(cid crdt.ID, peerID string) api.Member {
 	return api.Member{}
 }
 
-// TestMembersMemberSeesNoAdminActions: a member's list has no menus and no
-// invite button, and an admin's has no menu on owners.
+// TestMembersMemberSeesNoAdminActions: a member's menus only message
+// privately and there is no invite button, and an admin's menu on owners
+// has nothing else either.
 func TestMembersMemberSeesNoAdminActions(t *testing.T) {
 	h, c := adminHarness(t, "member")
 	v := h.membersDialog(c.ID)
@@ -257,8 +258,14 @@ func TestMembersMemberSeesNoAdminActions(t *testing.T) {
 		t.Fatalf("rows %q", v.shownRows())
 	}
 	for _, r := range v.rows {
-		if r.menu.Visible() {
-			t.Fatalf("a member sees a menu on %s", r.m.Name)
+		if r.m.PeerID == h.f.self.PeerID {
+			if r.menu.Visible() {
+				t.Fatal("a member sees a menu on itself")
+			}
+			continue
+		}
+		if got := h.memberMenu(v, r.m.Name); !slices.Equal(got, []string{"Message privately"}) {
+			t.Fatalf("a member's menu on %s: %q", r.m.Name, got)
 		}
 	}
 	if v.invite != nil || strings.Contains(h.dialogText(), "Invite people") {
@@ -269,8 +276,8 @@ func TestMembersMemberSeesNoAdminActions(t *testing.T) {
 	h.f.setRoleOf(c.ID, benID, "owner")
 	h.drain()
 	v = h.membersDialog(c.ID)
-	if r := v.rowOf(t, "Ben"); r.menu.Visible() || !strings.Contains(r.text(), "Leader") {
-		t.Fatalf("an admin sees %q with a menu: %v", r.text(), r.menu.Visible())
+	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Message privately"}) || !strings.Contains(v.rowOf(t, "Ben").text(), "Leader") {
+		t.Fatalf("an admin's menu on %q: %q", v.rowOf(t, "Ben").text(), got)
 	}
 	if r := v.rowOf(t, "Chloe"); !r.menu.Visible() {
 		t.Fatal("an admin has no menu on a member")

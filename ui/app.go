@@ -47,6 +47,10 @@ type App struct {
 	members     map[string]api.Member
 	membersOf   crdt.ID // the community members holds
 
+	// privates are the selected community's private conversations; groups
+	// lists them too, last, as groups (private.go).
+	privates []api.Private
+
 	root      *fyne.Container
 	rail      *rail
 	home      *home
@@ -108,7 +112,7 @@ func (a *App) start() {
 	a.reloadCommunities()
 	a.refreshStatus()
 	for _, c := range a.communities {
-		if gs, err := a.b.Groups(c.ID); err == nil {
+		if gs, _, err := a.loadGroups(c.ID); err == nil {
 			a.checkNotifications(c, gs)
 		}
 	}
@@ -433,7 +437,7 @@ func (a *App) reloadCommunities() {
 	}
 	if !found && !a.community.IsZero() {
 		a.community, a.group = crdt.ID{}, crdt.ID{}
-		a.groups = nil
+		a.groups, a.privates = nil, nil
 	}
 	if a.community.IsZero() {
 		a.showCommunityPane(false)
@@ -476,12 +480,12 @@ func (a *App) reloadGroups() { a.refreshGroups(true) }
 // counts after new messages, and with full, what else may have changed
 // (the info pane's members).
 func (a *App) refreshGroups(full bool) {
-	gs, err := a.b.Groups(a.community)
+	gs, ps, err := a.loadGroups(a.community)
 	if err != nil {
 		a.home.showProblem("Could not load the groups: " + explain(err))
 		return
 	}
-	a.groups = gs
+	a.groups, a.privates = gs, ps
 	c, _ := a.selected()
 	a.checkNotifications(c, gs)
 	a.home.reload()

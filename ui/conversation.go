@@ -235,6 +235,8 @@ func (c *conversation) updateHeader() {
 	switch {
 	case g.Kind == api.GroupAnnouncement:
 		sub = "Announcements from the team's leaders · everyone reads them"
+	case g.Kind == api.GroupPrivate:
+		sub = c.a.privateSubtitle(g)
 	case g.Description != "":
 		sub = ellipsize(g.Description, 140)
 	default:
@@ -248,6 +250,9 @@ func (c *conversation) updateHeader() {
 	case departedText(comm) != "":
 		c.departedText.SetText(departedText(comm))
 		c.bottom.Objects = []fyne.CanvasObject{c.departed}
+	case g.Closed:
+		c.readOnly.SetText(c.a.closedText(g))
+		c.bottom.Objects = []fyne.CanvasObject{c.readOnly}
 	case g.CanPost:
 		c.bottom.Objects = []fyne.CanvasObject{c.compose}
 		if g.Kind == api.GroupAnnouncement {

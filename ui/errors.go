@@ -32,6 +32,10 @@ func explain(err error) string {
 		return "The group's keys are being renewed after someone left; try again in a moment (an admin needs to be online)."
 	case errors.Is(err, api.ErrNoKeys):
 		return "This computer has not received the group's encryption keys yet; they arrive when you sync with a member. Try again in a moment."
+	case errors.Is(err, api.ErrPrivateRestricted):
+		return "In this community, members message only admins privately. An admin can change that in the community settings."
+	case errors.Is(err, api.ErrPrivateSelf):
+		return "A private conversation is with other members; choose someone other than yourself."
 	case errors.Is(err, crdt.ErrUnauthorized):
 		return "You are not allowed to do that: " + detail(err, crdt.ErrUnauthorized)
 	case errors.Is(err, crdt.ErrInvalid):

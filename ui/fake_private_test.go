@@ -69,16 +69,19 @@ func (f *fakeBackend) Privates(cid crdt.ID) ([]api.Private, error) {
 	if c == nil {
 		return nil, errors.New("unknown community")
 	}
-	name := func(p string) string {
-		if i := slices.IndexFunc(c.members, func(m api.Member) bool { return m.PeerID == p }); i >= 0 {
-			return c.members[i].Name
-		}
-		return p
-	}
 	out := []api.Private{}
 	for _, g := range c.groups {
 		if g.info.Kind != api.GroupPrivate || !slices.Contains(g.members, f.self.PeerID) {
 			continue
+		}
+		name := func(p string) string {
+			if i := slices.IndexFunc(c.members, func(m api.Member) bool { return m.PeerID == p }); i >= 0 {
+				return c.members[i].Name
+			}
+			if n, ok := g.leftNames[p]; ok {
+				return n
+			}
+			return p
 		}
 		info := f.groupInfo(c, g)
 		p := api.Private{Group: g.info.ID, Unread: info.Unread, Mentions: info.Mentions, Muted: info.Muted,
@@ -100,6 +103,25 @@ func (f *fakeBackend) Privates(cid crdt.ID) ([]api.Private, error) {
 	}
 	slices.SortStableFunc(out, func(a, b api.Private) int { return b.Last.Compare(a.Last) })
 	return out, nil
+}
+
+// leavePrivates takes member peer out of community c's private
+// conversations as the node does when it is removed: a conversation of
+// two closes, a private group goes on without it. Called with f.mu held.
+func (f *fakeBackend) leavePrivates(c *fakeCommunity, peer string) {
+	m := f.member(c, peer)
+	for _, g := range c.groups {
+		if g.info.Kind != api.GroupPrivate || !slices.Contains(g.members, peer) {
+			continue
+		}
+		g.members = slices.DeleteFunc(g.members, func(p string) bool { return p == peer })
+		if g.leftNames == nil {
+			g.leftNames = map[string]string{}
+		}
+		if m != nil {
+			g.leftNames[peer] = m.Name
+		}
+	}
 }
 
 var _ interface {

@@ -67,7 +67,9 @@ type fakeGroup struct {
 	// GroupPrivate) was started with, the local member included; members
 	// those of them still in it.
 	participants []string
-	pins         []crdt.ID
+	// leftNames are the names of participants no longer in it.
+	leftNames map[string]string
+	pins      []crdt.ID
 }
 
 func newFake() *fakeBackend {
@@ -513,7 +515,7 @@ func (f *fakeBackend) SetRole(_ context.Context, cid crdt.ID, peerID, role strin
 }
 
 func (f *fakeBackend) RemoveMember(_ context.Context, cid crdt.ID, peerID string) error {
-	return f.changeCommunity("RemoveMember", cid, func(c *fakeCommunity) error {
+	err := f.changeCommunity("RemoveMember", cid, func(c *fakeCommunity) error {
 		m := f.member(c, peerID)
 		if m == nil {
 			return fmt.Errorf("%s: %w", peerID, api.ErrUnknownMember)
@@ -522,10 +524,15 @@ func (f *fakeBackend) RemoveMember(_ context.Context, cid crdt.ID, peerID string
 			return err
 		}
 		f.logAudit(c, "member.remove", peerID, "")
+		f.leavePrivates(c, peerID)
 		c.members = slices.DeleteFunc(c.members, func(x api.Member) bool { return x.PeerID == peerID })
 		c.info.Members--
 		return nil
 	})
+	if err == nil { // as the node: a removal changes groups too
+		f.emit(api.Event{Kind: api.EventGroups, Community: cid})
+	}
+	return err
 }
 
 // addRequest has someone ask to join community cid.

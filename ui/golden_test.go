@@ -41,6 +41,7 @@ func livingCommunity(h *harness) {
 	f.voteAs(c.ID, gid, pid, "Ben", 1)
 	f.voteAs(c.ID, gid, pid, "Chloe", 1)
 	f.voteAs(c.ID, gid, pid, "Dev", 0)
+	livingPrivates(h, c.ID)
 	h.drain()
 	h.open("General")
 	h.drain()

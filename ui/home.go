@@ -40,6 +40,9 @@ type home struct {
 	// gone: the rows were built for a member who is no longer in the
 	// community (read-only, nothing to join).
 	gone bool
+
+	// newPrivateBtn starts a private conversation (private.go).
+	newPrivateBtn *widget.Button
 }
 
 func newHome(a *App) *home {
@@ -169,6 +172,7 @@ func (h *home) reload() {
 	var ann, mine, joinable, suggested, archived, kept []api.Group
 	for _, g := range gs {
 		switch {
+		case g.Kind == api.GroupPrivate: // in Direct messages
 		case g.Kind == api.GroupAnnouncement:
 			ann = append(ann, g)
 		case gone:
@@ -212,6 +216,7 @@ func (h *home) reload() {
 	if !gone {
 		objs = append(objs, h.newGroupBtn)
 	}
+	objs = append(objs, h.privateSection()...)
 	h.sections.Objects = objs
 	h.sections.Refresh()
 	h.markSelected()
@@ -375,7 +380,7 @@ func (a *App) groupMenu(g api.Group) *fyne.Menu {
 		items = append(items, fyne.NewMenuItem("Group settings", func() { a.showGroupSettings(cid, g.ID) }))
 	}
 	if g.Joined && g.Kind != api.GroupAnnouncement && g.Policy != "everyone" {
-		items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Leave group", func() { a.confirmLeaveGroup(g) }))
+		items = append(items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem(leaveLabel(g), func() { a.confirmLeaveGroup(g) }))
 	}
 	return fyne.NewMenu("", items...)
 }
@@ -383,7 +388,7 @@ func (a *App) groupMenu(g api.Group) *fyne.Menu {
 // confirmLeaveGroup asks, then leaves group g.
 func (a *App) confirmLeaveGroup(g api.Group) {
 	cid := a.community
-	a.confirmAction("Leave "+g.Name+"?", "You stop receiving its messages. You can join again later.", "Leave", func() {
+	a.confirmAction("Leave "+g.Name+"?", leaveText(g), "Leave", func() {
 		a.act("Could not leave "+g.Name, func(ctx context.Context) error { return a.b.LeaveGroup(ctx, cid, g.ID) }, a.reloadGroups)
 	})
 }

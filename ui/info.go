@@ -104,14 +104,14 @@ func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
 	safety.Refresh()
 	box.Objects[1].(*avatar).set(m.Name, m.PeerID, m.Online)
 	btn := box.Objects[2].(*widget.Button)
-	actions := p.a.memberActions(p.a.community, m)
+	actions := p.a.memberMenu(p.a.community, m)
 	if len(actions) == 0 {
 		btn.Hide()
 		return
 	}
 	btn.Show()
 	btn.OnTapped = func() {
-		menu := fyne.NewMenu("", p.a.memberActions(p.a.community, m)...)
+		menu := fyne.NewMenu("", p.a.memberMenu(p.a.community, m)...)
 		p.a.convo.lastMenu = menu
 		widget.ShowPopUpMenuAtPosition(menu, p.a.win.Canvas(),
 			fyne.CurrentApp().Driver().AbsolutePositionForObject(btn).Add(fyne.NewPos(0, btn.Size().Height)))
@@ -147,6 +147,8 @@ func (p *infoPane) refresh() {
 	switch {
 	case g.Kind == api.GroupAnnouncement:
 		policy = "Every member is here. Only admins post; everyone can react."
+	case g.Kind == api.GroupPrivate:
+		policy = privatePolicy
 	case g.Policy == "everyone":
 		policy = "Every member of " + c.Name + " is in this group."
 	case g.Policy == "approval":
@@ -165,6 +167,7 @@ func (p *infoPane) refresh() {
 	p.mute.Hidden = !g.Joined
 	p.settings.Hidden = !g.CanEdit || g.Kind == api.GroupAnnouncement
 	p.leave.Hidden = !g.Joined || g.Kind == api.GroupAnnouncement || g.Policy == "everyone"
+	p.leave.SetText(leaveLabel(g))
 	ms, err := p.a.b.GroupMembers(p.a.community, g.ID)
 	if err != nil {
 		p.members = nil

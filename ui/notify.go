@@ -18,7 +18,7 @@ func (a *App) checkCommunity(cid crdt.ID) {
 	if c.ID.IsZero() {
 		return
 	}
-	gs, err := a.b.Groups(c.ID)
+	gs, _, err := a.loadGroups(c.ID)
 	if err != nil {
 		return
 	}
@@ -42,6 +42,8 @@ func (a *App) checkNotifications(c api.Community, gs []api.Group) {
 			continue
 		}
 		switch {
+		case g.Kind == api.GroupPrivate && cur.unread > prev.unread:
+			a.privateNotice(c, g)
 		case cur.mentions > prev.mentions:
 			m, ok := a.latest(c, g, true)
 			if ok {

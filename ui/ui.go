@@ -46,6 +46,11 @@ type Backend interface {
 	DecideGroupJoin(ctx context.Context, community, group crdt.ID, peerID string, approve bool) error
 	MarkRead(ctx context.Context, community, group crdt.ID) error
 	SetMuted(ctx context.Context, community, group crdt.ID, muted bool) error
+	// OpenPrivate opens the local member's private conversation with
+	// members (the existing one with the same people, else a new one);
+	// Privates lists its private conversations, which Groups does not.
+	OpenPrivate(ctx context.Context, community crdt.ID, members []string) (crdt.ID, error)
+	Privates(community crdt.ID) ([]api.Private, error)
 
 	// Members lists a community's members with their safety numbers.
 	Members(community crdt.ID) ([]api.Member, error)
