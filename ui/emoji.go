@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/fyne-io/oksvg"
@@ -197,20 +196,6 @@ func renderEmoji(e string, px int) *image.NRGBA {
 // emojiOversample is how many pixels an emoji picture has per unit of
 // its size on screen, so it stays sharp on high-density screens.
 const emojiOversample = 2
-
-// newEmojiImage is emoji e as a canvas image size units square, or nil
-// if it cannot be drawn as a picture.
-func newEmojiImage(e string, size float32) *canvas.Image {
-	img := emojiImage(e, int(size*emojiOversample+0.5))
-	if img == nil {
-		return nil
-	}
-	ci := canvas.NewImageFromImage(img)
-	ci.FillMode = canvas.ImageFillContain
-	ci.ScaleMode = canvas.ImageScaleSmooth
-	ci.SetMinSize(fyne.NewSquareSize(size))
-	return ci
-}
 
 // emojiResource is emoji e as a PNG resource (menu and button icons), or
 // nil if it cannot be drawn as a picture.

@@ -168,7 +168,7 @@ func TestE2EMembersNeverOnlineTogether(t *testing.T) {
 
 	// The relay comes back where members were told it is; Ben, alone
 	// with it, gets the post, reacts and answers.
-	r = runRelay(t, rHome, strings.Split(r.addr, "/p2p/")[0])
+	runRelay(t, rHome, strings.Split(r.addr, "/p2p/")[0])
 	b.start()
 	proctest.Eventually(t, 40*time.Second, "Ben to get Olivia's post from the relay", func() bool {
 		return len(b.messages(c, gid)) == 1
