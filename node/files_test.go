@@ -22,7 +22,7 @@ func TestFileServedToMembers(t *testing.T) {
 		gid := general(t, a.Node, comm.ID)
 		plain := make([]byte, 3*blob.PlainChunk+5)
 		rand.Read(plain)
-		id, ref, err := a.SendFile(ctx, comm.ID, gid, a.proto.files, "video.mp4", bytes.NewReader(plain), int64(len(plain)), "training")
+		id, ref, err := a.Actions.SendFile(ctx, comm.ID, gid, a.proto.files, "video.mp4", bytes.NewReader(plain), int64(len(plain)), "training")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,6 +84,9 @@ type args struct {
 	GroupSettings *api.GroupSettings `json:"group_settings,omitempty"`
 	// Groups is an order of groups, first to last.
 	Groups []crdt.ID `json:"groups,omitempty"`
+	// Path is a file to share, Out where to write one (absolute paths).
+	Path string `json:"path,omitempty"`
+	Out  string `json:"out,omitempty"`
 }
 
 type badRequest struct{ error }
@@ -340,6 +343,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	ms := methods(n)
 	maps.Copy(ms, ruleMethods(n))
 	maps.Copy(ms, dmMethods(n))
+	maps.Copy(ms, fileMethods(n))
 	maps.Copy(ms, adminMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
