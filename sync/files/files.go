@@ -273,6 +273,9 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 	if out, err = filepath.Abs(out); err != nil {
 		return api.GotFile{}, err
 	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		out = filepath.Join(out, baseName(sf.Name))
+	}
 	unlock, err := l.lock(ctx, root)
 	if err != nil {
 		return api.GotFile{}, err
@@ -328,6 +331,16 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 	}
 	got.Seconds = l.cfg.Now().Sub(start).Seconds()
 	return got, nil
+}
+
+// baseName is a file name as a sender gave it, made safe to write into a
+// directory: its last element, never "." or "..".
+func baseName(name string) string {
+	name = filepath.Base(filepath.FromSlash(name))
+	if name == "." || name == ".." || name == string(filepath.Separator) {
+		return "file"
+	}
+	return name
 }
 
 // writeOut decrypts f into path through a temporary file beside it, so

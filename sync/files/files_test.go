@@ -137,6 +137,23 @@ func TestGetFromRelay(t *testing.T) {
 	if err != nil || len(got.Sources) != 1 || got.Sources[0] != "relay" {
 		t.Fatalf("get from a relay: %+v, %v", got, err)
 	}
+	// Into a directory: under the file's name, from the local copy.
+	dir := t.TempDir()
+	got, err = w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, dir, nil)
+	if err != nil || got.Path != filepath.Join(dir, "kit.pdf") || len(got.Sources) != 0 {
+		t.Fatalf("get into a directory: %+v, %v", got, err)
+	}
+	if back, _ := os.ReadFile(got.Path); !bytes.Equal(back, w.plain) {
+		t.Fatal("the copy differs")
+	}
+}
+
+func TestBaseName(t *testing.T) {
+	for in, want := range map[string]string{"kit.pdf": "kit.pdf", "../../etc/passwd": "passwd", "..": "file", "/": "file", "": "file", "a/": "a"} {
+		if got := baseName(in); got != want {
+			t.Errorf("baseName(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 // TestSendTooLarge: a file over 2 GiB is refused before anything is
