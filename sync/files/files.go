@@ -253,8 +253,9 @@ func (l *Library) lock(ctx context.Context, root blob.Root) (unlock func(), err 
 
 // Get downloads the file message msg of group gid shares, from every
 // source at once, and writes its clear bytes to out once it is complete
-// and verified; progress (may be nil) hears how far it is. Interrupted,
-// it keeps what it got, and the next Get goes on from there.
+// and verified; progress (may be nil) hears how far it is, one call at a
+// time. Interrupted, it keeps what it got, and the next Get goes on from
+// there.
 func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, progress func(api.FileProgress)) (api.GotFile, error) {
 	start := l.cfg.Now()
 	sf, err := l.find(cid, gid, msg)
@@ -305,8 +306,11 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 			ids[p.Source.Name()] = p.ID
 		}
 		opt := l.cfg.Fetch
+		var one sync.Mutex // Fetch stores chunks from several goroutines
 		report := func() {
 			if progress != nil {
+				one.Lock()
+				defer one.Unlock()
 				chunks, cipher := bf.Progress()
 				progress(api.FileProgress{Have: cipher - int64(chunks)*blob.Overhead, Size: sf.Size, Sources: len(srcs)})
 			}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -63,11 +64,12 @@ func newWorld(t *testing.T) *world {
 	c := testworld.New(t, "Glow", now)
 	c.AddInvite("i", 1)
 	c.Join(testworld.Member(1), "Ben", 1)
+	c.Join(testworld.Member(2), "Cal", 1)
 	hs, err := blob.NewStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain := make([]byte, 5*blob.PlainChunk+9)
+	plain := make([]byte, 24*blob.PlainChunk+9)
 	rand.Read(plain)
 	k, _ := blob.NewKey()
 	f, err := hs.Add(bytes.NewReader(plain), int64(len(plain)), k)
@@ -101,14 +103,26 @@ func TestGetFromMembersOnly(t *testing.T) {
 		{ID: "self", Key: testworld.Member(1).Key(), Source: stranger},
 		{ID: "stranger", Key: testworld.Member(9).Key(), Source: stranger},
 		{ID: "olivia", Key: testworld.Member(0).Key(), Source: w.holder},
+		{ID: "cal", Key: testworld.Member(2).Key(), Source: &holder{name: "cal", store: w.holder.store}},
 	}
+	w.cfg.Fetch.Window = 1 // both sources get chunks
 	w.lib = New(w.cfg)
 	out := filepath.Join(t.TempDir(), "kit.pdf")
-	got, err := w.lib.Get(ctx, w.c.ID, w.c.General, w.msg, out, nil)
+	var seen []int64
+	got, err := w.lib.Get(ctx, w.c.ID, w.c.General, w.msg, out, func(p api.FileProgress) {
+		seen = append(seen, p.Have)
+		if p.Sources != 2 || p.Size != int64(len(w.plain)) {
+			t.Errorf("progress %+v", p)
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Sources) != 1 || got.Sources[0] != "olivia" || stranger.opened.Load() != 0 {
+	if len(seen) < 2 || seen[0] != 0 || seen[len(seen)-1] != int64(len(w.plain)) {
+		t.Errorf("progress went %v", seen)
+	}
+	slices.Sort(got.Sources)
+	if len(got.Sources) != 2 || got.Sources[0] != "cal" || got.Sources[1] != "olivia" || stranger.opened.Load() != 0 {
 		t.Fatalf("sources %v; the stranger or self asked %d times", got.Sources, stranger.opened.Load())
 	}
 	if back, _ := os.ReadFile(out); !bytes.Equal(back, w.plain) {
