@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/api"
@@ -192,5 +194,22 @@ func TestSendTooLarge(t *testing.T) {
 	}
 	if _, err := w.lib.Send(t.Context(), w.c.ID, w.c.General, t.TempDir(), ""); err == nil || posted {
 		t.Fatalf("send of a directory: %v", err)
+	}
+}
+
+// TestDiskErr: a full disk, whether the store saw it before a download or
+// a write met it, reads as api.ErrDiskFull; a file too large as
+// api.ErrFileTooLarge.
+func TestDiskErr(t *testing.T) {
+	for _, err := range []error{fmt.Errorf("reserve: %w", blob.ErrNoSpace), fmt.Errorf("write: %w", &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC})} {
+		if got := diskErr(err); !errors.Is(got, api.ErrDiskFull) || !errors.Is(got, err) {
+			t.Errorf("diskErr(%v) = %v", err, got)
+		}
+	}
+	if got := diskErr(blob.CheckSize(blob.MaxSize + 1)); !errors.Is(got, api.ErrFileTooLarge) {
+		t.Errorf("too large: %v", got)
+	}
+	if other := errors.New("other"); diskErr(other) != other {
+		t.Error("another error changed")
 	}
 }
