@@ -208,7 +208,7 @@ type Member struct {
 // edits, deletion, reactions and votes folded in.
 type Message struct {
 	ID         crdt.ID   `json:"id"`
-	Kind       string    `json:"kind"`   // "message" or "poll"
+	Kind       string    `json:"kind"`   // "message", "file" or "poll"
 	Author     string    `json:"author"` // peer id
 	AuthorName string    `json:"author_name"`
 	Text       string    `json:"text"`
@@ -228,6 +228,8 @@ type Message struct {
 	Pinned      bool        `json:"pinned,omitempty"`
 	Reactions   []Reaction  `json:"reactions,omitempty"`
 	Poll        *Poll       `json:"poll,omitempty"`
+	// File is the file a message of kind "file" shares.
+	File *File `json:"file,omitempty"`
 	// Quote is what a reply answers, to show above it.
 	Quote *Quote `json:"quote,omitempty"`
 	// Index is the message's position in the group's display order (as in
@@ -466,6 +468,20 @@ type API interface {
 	// Privates lists the local member's private conversations in a
 	// community, newest message first.
 	Privates(community crdt.ID) ([]Private, error)
+	// SendFile shares the file at path (at most 2 GiB) in a group, with
+	// caption as its text, once it is stored here to serve.
+	SendFile(ctx context.Context, community, group crdt.ID, path, caption string) (SentFile, error)
+	// GetFile downloads the file a message shares from the members online
+	// who hold it, verifies it and writes it to out; progress (may be nil)
+	// is called as chunks arrive. Interrupted, a second call resumes.
+	GetFile(ctx context.Context, community, group, message crdt.ID, out string, progress func(FileProgress)) (GotFile, error)
+	// Files lists the files shared in a community (in one group if group
+	// is not zero), newest first, with how much of each is here.
+	Files(community, group crdt.ID) ([]FileEntry, error)
+	// FileStatus is the entry of Files for one file message.
+	FileStatus(community, message crdt.ID) (FileEntry, error)
+	// DeleteLocalFile frees this node's copy of the file a message shares.
+	DeleteLocalFile(ctx context.Context, community, message crdt.ID) error
 	// Subscribe returns a channel of events and a function that ends the
 	// subscription. The channel is buffered; when it is full, events are
 	// coalesced, never blocking the node.

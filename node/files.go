@@ -1,11 +1,16 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
+	"github.com/umbrella-p2p/umbrella/sync/files"
+	"github.com/umbrella-p2p/umbrella/sync/p2p"
 )
 
 // errMayNotFetch refuses a file to a peer who may read no message that
@@ -26,4 +31,47 @@ func (h protoHooks) mayFetch(from crdt.PublicKey, root blob.Root) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", root.String()[:12], errMayNotFetch)
+}
+
+// newLibrary builds the node's file library (package sync/files) over its
+// file store, views, replica, connections and actions.
+func newLibrary(n *Node) *files.Library {
+	return files.New(files.Config{Store: n.proto.files, Views: n.views, Replica: n.rep, Peers: filePeers{n}, Self: n.selfKey(), Now: n.now,
+		Post: func(ctx context.Context, cid, gid crdt.ID, name string, r io.Reader, size int64, caption string) (crdt.ID, crdt.FileRef, error) {
+			return n.Actions.SendFile(ctx, cid, gid, n.proto.files, name, r, size, caption)
+		}})
+}
+
+// filePeers are the peers the node is connected to, as file sources.
+type filePeers struct{ n *Node }
+
+func (f filePeers) FilePeers() []files.Peer {
+	var out []files.Peer
+	for _, p := range f.n.host.Network().Peers() {
+		if k, ok := keyOf(p); ok {
+			out = append(out, files.Peer{ID: p.String(), Key: k, Source: p2p.FileSource{S: f.n.proto.svc, Peer: p}})
+		}
+	}
+	return out
+}
+
+// SendFile shares the file at path in a group (see files.Library.Send).
+func (n *Node) SendFile(ctx context.Context, cid, gid crdt.ID, path, caption string) (api.SentFile, error) {
+	return n.library.Send(ctx, cid, gid, path, caption)
+}
+
+// GetFile downloads the file a message shares (see files.Library.Get).
+func (n *Node) GetFile(ctx context.Context, cid, gid, msg crdt.ID, out string, progress func(api.FileProgress)) (api.GotFile, error) {
+	return n.library.Get(ctx, cid, gid, msg, out, progress)
+}
+
+// Files lists the files shared in a community (see files.Library.Files).
+func (n *Node) Files(cid, gid crdt.ID) ([]api.FileEntry, error) { return n.library.Files(cid, gid) }
+
+// FileStatus is the entry of Files for one file message.
+func (n *Node) FileStatus(cid, msg crdt.ID) (api.FileEntry, error) { return n.library.Status(cid, msg) }
+
+// DeleteLocalFile frees the local copy of the file a message shares.
+func (n *Node) DeleteLocalFile(_ context.Context, cid, msg crdt.ID) error {
+	return n.library.Delete(cid, msg)
 }

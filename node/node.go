@@ -43,6 +43,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/keys"
 	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
+	"github.com/umbrella-p2p/umbrella/sync/files"
 	"github.com/umbrella-p2p/umbrella/sync/gossip"
 	"github.com/umbrella-p2p/umbrella/sync/join"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
@@ -227,10 +228,11 @@ type Node struct {
 	peers  *reach.Book
 	relays *reach.Relays
 
-	keys   *keys.Manager   // keyring, prekeys, rotations, key shares, topic secrets
-	proto  protocols       // the stream protocols (protocols.go)
-	pulls  *pull.Scheduler // when and whom to pull (pulls.go)
-	joiner *join.Joiner    // this node's joins (joiner.go)
+	keys    *keys.Manager   // keyring, prekeys, rotations, key shares, topic secrets
+	proto   protocols       // the stream protocols (protocols.go)
+	pulls   *pull.Scheduler // when and whom to pull (pulls.go)
+	joiner  *join.Joiner    // this node's joins (joiner.go)
+	library *files.Library  // the files shared in messages (files.go)
 
 	views *view.Views     // paging, search, unread counts, read marks and mutes
 	dir   *view.Directory // communities and members lists
@@ -333,6 +335,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.proto.svc.Handle(p2p.FileID, p2p.FileHandler(n.proto.files, protoHooks{n}.mayFetch, nil))
+	n.library = newLibrary(n)
 	n.host.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) { n.pulls.OnConnect(c.RemotePeer()) },
 		DisconnectedF: func(network.Network, network.Conn) {

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"encoding/hex"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
@@ -96,6 +97,10 @@ func messageOf(nm *namer, self crdt.PublicKey, p *crdt.Post) api.Message {
 		}
 		m.Reactions = append(m.Reactions, rr)
 	}
+	if f := p.File; f != nil {
+		m.Kind = "file"
+		m.File = FileOf(f)
+	}
 	if pv := p.Poll; pv != nil {
 		pl := &api.Poll{Question: pv.Question, Multi: pv.Multi, Closed: pv.Closed, Voters: pv.Voters}
 		if pv.Closes != 0 {
@@ -116,4 +121,9 @@ func messageOf(nm *namer, self crdt.PublicKey, p *crdt.Post) api.Message {
 		m.Poll = pl
 	}
 	return m
+}
+
+// FileOf is the api.File of a file reference.
+func FileOf(f *crdt.FileRef) *api.File {
+	return &api.File{Name: f.Name, Size: f.Size, Mime: f.Mime, Root: hex.EncodeToString(f.Root), Key: f.Key, Thumb: f.Thumb}
 }

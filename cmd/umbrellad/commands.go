@@ -62,6 +62,7 @@ type opts struct {
 	json, noMDNS, multi, remove, noListen               bool
 	reachability, passFile, oldPassFile, keySuite       string
 	linkFile                                            string
+	path                                                string // file send --path, file get --out
 	listen, options, relays, groups, members            multiFlag
 	memberDMs, quota                                    string
 	choices                                             intsFlag
@@ -177,7 +178,7 @@ var commands = []command{
 }
 
 func init() {
-	commands = append(append(append(commands, adminCommands...), dmCommands...), demoCommand)
+	commands = append(append(append(append(commands, adminCommands...), dmCommands...), fileCommands...), demoCommand)
 }
 
 func messageFlags(fs *flag.FlagSet, o *opts) {
@@ -266,7 +267,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 
 // pathFlags name files, whose names need not be UTF-8; every other flag's
 // value is text that goes into the community or the node's settings.
-var pathFlags = map[string]bool{"home": true, "passphrase-file": true, "new-file": true, "old-file": true, "link-file": true}
+var pathFlags = map[string]bool{"home": true, "passphrase-file": true, "new-file": true, "old-file": true, "link-file": true, "path": true, "out": true}
 
 // checkUTF8 refuses a flag value that is not UTF-8. The check happens here,
 // on the raw bytes: JSON would silently turn them into U+FFFD on the way
@@ -741,6 +742,8 @@ func printMessage(w io.Writer, m api.Message) {
 		text = "[deleted by " + m.DeletedBy + "]"
 	case m.Poll != nil:
 		text = "📊 " + text
+	case m.File != nil:
+		text = strings.TrimSpace(fmt.Sprintf("📎 %s (%s) %s", m.File.Name, sizeText(m.File.Size), text))
 	}
 	var marks []string
 	if m.ReplyTo != nil {

@@ -85,6 +85,9 @@ type args struct {
 	GroupSettings *api.GroupSettings `json:"group_settings,omitempty"`
 	// Groups is an order of groups, first to last.
 	Groups []crdt.ID `json:"groups,omitempty"`
+	// Path is a file to share, Out where to write one (absolute paths).
+	Path string `json:"path,omitempty"`
+	Out  string `json:"out,omitempty"`
 }
 
 type badRequest struct{ error }
@@ -341,6 +344,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	ms := methods(n)
 	maps.Copy(ms, ruleMethods(n))
 	maps.Copy(ms, dmMethods(n))
+	maps.Copy(ms, fileMethods(n))
 	maps.Copy(ms, adminMethods(n))
 	maps.Copy(ms, relayMethods(n))
 	mux := http.NewServeMux()

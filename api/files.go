@@ -1,0 +1,80 @@
+package api
+
+import (
+	"errors"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// File is the file a message shares (Message.Kind "file"). Key, which
+// reads it, never leaves the node in JSON.
+type File struct {
+	Name string `json:"name"`
+	Size int64  `json:"size"` // clear bytes
+	Mime string `json:"mime"`
+	// Root is the address of the file's ciphertext, in hex.
+	Root  string `json:"root"`
+	Key   []byte `json:"-"`
+	Thumb []byte `json:"-"`
+}
+
+// Local states of a shared file (FileEntry.State).
+const (
+	FileComplete = "complete" // every chunk is here and verified
+	FilePartial  = "partial"  // a download stopped halfway; GetFile resumes it
+	FileRemote   = "remote"   // nothing of it is here
+)
+
+// FileEntry is one file shared in a community, as the Files view and
+// `umbrellad files` list it.
+type FileEntry struct {
+	Message    crdt.ID   `json:"message"`
+	Group      crdt.ID   `json:"group"`
+	Name       string    `json:"name"`
+	Size       int64     `json:"size"`
+	Mime       string    `json:"mime"`
+	Root       string    `json:"root"`
+	Author     string    `json:"author"` // peer id
+	AuthorName string    `json:"author_name"`
+	Time       time.Time `json:"time"` // the author's clock
+	// HaveBytes is how many of its clear bytes this node holds.
+	HaveBytes int64  `json:"have_bytes"`
+	State     string `json:"state"`
+}
+
+// SentFile is a file message just sent.
+type SentFile struct {
+	ID   crdt.ID `json:"id"`
+	File File    `json:"file"`
+}
+
+// GotFile is a file downloaded, verified and written out.
+type GotFile struct {
+	Path string `json:"path"`
+	Size int64  `json:"size"`
+	Root string `json:"root"`
+	// Sources are the peer ids this download took chunks from (none when
+	// the file was already here).
+	Sources []string `json:"sources"`
+	Seconds float64  `json:"seconds"`
+}
+
+// FileProgress is how far a download is, in clear bytes.
+type FileProgress struct {
+	Have, Size int64
+	// Sources is how many peers it is pulling from.
+	Sources int
+}
+
+// Errors of files.
+var (
+	// ErrNotFile: the message shares no file (or was deleted).
+	ErrNotFile = errors.New("the message shares no file")
+	// ErrFileTooLarge: files are at most 2 GiB.
+	ErrFileTooLarge = errors.New("file too large: files are at most 2 GiB")
+	// ErrNoSource: no one who holds the file and may share it is online.
+	ErrNoSource = errors.New("no member who has the file is online; try again when one is")
+	// ErrDiskFull: the disk has no room for the file.
+	ErrDiskFull = errors.New("not enough disk space")
+)

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// fileNode is a node whose file calls record what they were given.
+type fileNode struct {
+	api.API
+	path, caption, out string
+}
+
+func (f *fileNode) SendFile(_ context.Context, _, _ crdt.ID, path, caption string) (api.SentFile, error) {
+	f.path, f.caption = path, caption
+	return api.SentFile{ID: crdt.ID{5}, File: api.File{Name: "kit.pdf", Size: 3, Mime: "application/pdf", Root: "ab", Key: []byte{1, 2, 3}}}, nil
+}
+
+func (f *fileNode) GetFile(_ context.Context, _, _, _ crdt.ID, out string, _ func(api.FileProgress)) (api.GotFile, error) {
+	f.out = out
+	return api.GotFile{Path: out, Size: 3, Root: "ab", Sources: []string{}}, nil
+}
+
+// TestControlFiles: the file methods pass their arguments through, want
+// absolute paths, and never show a file's key.
+func TestControlFiles(t *testing.T) {
+	f := &fileNode{}
+	c := serveNode(t, f)
+	ctx := t.Context()
+	var raw map[string]any
+	if err := c.call(ctx, "file.send", args{Community: crdt.ID{1}, Group: crdt.ID{2}, Path: "/tmp/kit.pdf", Text: "prices"}, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if f.path != "/tmp/kit.pdf" || f.caption != "prices" {
+		t.Fatalf("node got %q, %q", f.path, f.caption)
+	}
+	file, _ := raw["file"].(map[string]any)
+	if raw["id"] != (crdt.ID{5}).String() || file["name"] != "kit.pdf" || file["root"] != "ab" || len(file) != 4 {
+		t.Fatalf("file.send answered %v", raw)
+	}
+	var got api.GotFile
+	if err := c.call(ctx, "file.get", args{Community: crdt.ID{1}, Group: crdt.ID{2}, Message: crdt.ID{5}, Out: "/tmp/out.pdf"}, &got); err != nil || f.out != "/tmp/out.pdf" {
+		t.Fatalf("file.get: %v, node got %q", err, f.out)
+	}
+	for _, tc := range []struct {
+		method string
+		a      args
+		want   string
+	}{
+		{"file.send", args{Community: crdt.ID{1}, Group: crdt.ID{2}, Path: "kit.pdf"}, "absolute path"},
+		{"file.get", args{Community: crdt.ID{1}, Group: crdt.ID{2}, Message: crdt.ID{5}, Out: "out.pdf"}, "absolute output path"},
+		{"file.get", args{Community: crdt.ID{1}, Group: crdt.ID{2}, Out: "/tmp/x"}, "message id is required"},
+		{"file.delete-local", args{Community: crdt.ID{1}}, "message id is required"},
+		{"files", args{}, "community id is required"},
+	} {
+		if err := c.call(ctx, tc.method, tc.a, &raw); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %+v: %v, want %q", tc.method, tc.a, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,378 @@
+// Package files is a member's file library: it shares a file from disk in
+// a group, downloads the file a message shares from the members online who
+// may read that group (and so hold and serve it, package sync/blob),
+// resuming what an earlier download left, lists the files shared in a
+// community with how much of each is here, and frees local copies.
+//
+// It knows no network: the consumer names the peers it is connected to
+// (Peers), each as a blob.Source, and crdt judges which of them may read
+// the group. A download pulls from all of them at once (blob.Fetch); the
+// chunks it stored survive an interruption or a crash, so the next Get of
+// the same file goes on from there.
+package files
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/blob"
+	"github.com/umbrella-p2p/umbrella/view"
+)
+
+// Peer is a peer this node is connected to, to fetch files from.
+type Peer struct {
+	ID     string // its peer id
+	Key    crdt.PublicKey
+	Source blob.Source
+}
+
+// Peers lists the peers this node is connected to.
+type Peers interface {
+	FilePeers() []Peer
+}
+
+// Relays lists the relays that may hold the files of a community; they
+// serve anyone who names a root (see blob.Protocol). Optional.
+type Relays interface {
+	FileRelays(cid crdt.ID) []Peer
+}
+
+// Views are the files shared in a community as the local member sees
+// them (package view).
+type Views interface {
+	Files(cid, gid crdt.ID) ([]view.SharedFile, error)
+}
+
+// Replica is what the library reads of a community: its state, to ask
+// crdt who may read a group.
+type Replica interface {
+	View(cid crdt.ID, fn func(*crdt.Community) error) error
+}
+
+// Post shares size bytes read from r as the file name in group gid of
+// community cid, with caption, storing them in store first (act.SendFile).
+type Post func(ctx context.Context, cid, gid crdt.ID, name string, r io.Reader, size int64, caption string) (crdt.ID, crdt.FileRef, error)
+
+// Config is what a Library works with.
+type Config struct {
+	Store   *blob.Store
+	Views   Views
+	Replica Replica
+	Peers   Peers
+	Relays  Relays // may be nil
+	Post    Post
+	// Self is the local member, never a source.
+	Self crdt.PublicKey
+	// Fetch tunes downloads; the zero value uses blob's limits.
+	Fetch blob.Options
+	// Now is the clock that times downloads (time.Now if nil).
+	Now func() time.Time
+}
+
+// Library is a member's files. Its methods are safe for concurrent use.
+type Library struct {
+	cfg Config
+
+	mu   sync.Mutex
+	busy map[blob.Root]chan struct{} // downloads running, closed when done
+}
+
+// New returns the library over cfg.
+func New(cfg Config) *Library {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Library{cfg: cfg, busy: map[blob.Root]chan struct{}{}}
+}
+
+// Send shares the file at path in group gid of community cid, with
+// caption as the message's text.
+func (l *Library) Send(ctx context.Context, cid, gid crdt.ID, path, caption string) (api.SentFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return api.SentFile{}, fmt.Errorf("send file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return api.SentFile{}, fmt.Errorf("send file: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return api.SentFile{}, fmt.Errorf("send file: %s is not a regular file", path)
+	}
+	if fi.Size() > blob.MaxSize {
+		return api.SentFile{}, fmt.Errorf("%w: %s is %d MB", api.ErrFileTooLarge, filepath.Base(path), fi.Size()>>20)
+	}
+	id, ref, err := l.cfg.Post(ctx, cid, gid, fi.Name(), io.LimitReader(f, fi.Size()), fi.Size(), caption)
+	if err != nil {
+		return api.SentFile{}, diskErr(err)
+	}
+	return api.SentFile{ID: id, File: *view.FileOf(&ref)}, nil
+}
+
+// find returns the file message msg of community cid (in group gid if it
+// is not zero).
+func (l *Library) find(cid, gid, msg crdt.ID) (view.SharedFile, error) {
+	fs, err := l.cfg.Views.Files(cid, gid)
+	if err != nil {
+		return view.SharedFile{}, err
+	}
+	for _, f := range fs {
+		if f.Message == msg {
+			return f, nil
+		}
+	}
+	return view.SharedFile{}, fmt.Errorf("message %s: %w", msg.Short(), api.ErrNotFile)
+}
+
+func rootOf(f view.SharedFile) (blob.Root, error) {
+	var r blob.Root
+	b, err := hex.DecodeString(f.Root)
+	if err != nil || len(b) != len(r) {
+		return r, fmt.Errorf("%w: root %q", api.ErrNotFile, f.Root)
+	}
+	copy(r[:], b)
+	return r, nil
+}
+
+// Files lists the files shared in community cid (in group gid only if it
+// is not zero), newest first, with how much of each this node holds.
+func (l *Library) Files(cid, gid crdt.ID) ([]api.FileEntry, error) {
+	fs, err := l.cfg.Views.Files(cid, gid)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.FileEntry, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, l.fill(f))
+	}
+	return out, nil
+}
+
+// Status is the entry of Files for file message msg.
+func (l *Library) Status(cid, msg crdt.ID) (api.FileEntry, error) {
+	f, err := l.find(cid, crdt.ID{}, msg)
+	if err != nil {
+		return api.FileEntry{}, err
+	}
+	return l.fill(f), nil
+}
+
+// fill sets how much of f this node holds.
+func (l *Library) fill(f view.SharedFile) api.FileEntry {
+	e := f.FileEntry
+	e.State = api.FileRemote
+	root, err := rootOf(f)
+	if err != nil {
+		return e
+	}
+	bf, err := l.cfg.Store.Lookup(root)
+	if err != nil {
+		return e
+	}
+	defer bf.Close()
+	chunks, cipher := bf.Progress()
+	e.HaveBytes = cipher - int64(chunks)*blob.Overhead
+	switch {
+	case bf.Complete():
+		e.State, e.HaveBytes = api.FileComplete, f.Size
+	case chunks > 0:
+		e.State = api.FilePartial
+	}
+	return e
+}
+
+// Delete frees this node's copy of the file message msg shares. It fails
+// with blob.ErrBusy while the file is being downloaded or served.
+func (l *Library) Delete(cid, msg crdt.ID) error {
+	f, err := l.find(cid, crdt.ID{}, msg)
+	if err != nil {
+		return err
+	}
+	root, err := rootOf(f)
+	if err != nil {
+		return err
+	}
+	return l.cfg.Store.Delete(root)
+}
+
+// sources are the peers to fetch group gid's files of community cid from:
+// the connected members crdt lets read the group, then the relays.
+func (l *Library) sources(cid, gid crdt.ID) ([]Peer, error) {
+	var out []Peer
+	peers := l.cfg.Peers.FilePeers()
+	err := l.cfg.Replica.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		for _, p := range peers {
+			if p.Key != l.cfg.Self && st.MayRead(p.Key, gid) {
+				out = append(out, p)
+			}
+		}
+		return nil
+	})
+	if l.cfg.Relays != nil {
+		out = append(out, l.cfg.Relays.FileRelays(cid)...)
+	}
+	return out, err
+}
+
+// lock waits until no other download of root runs, and takes it.
+func (l *Library) lock(ctx context.Context, root blob.Root) (unlock func(), err error) {
+	for {
+		l.mu.Lock()
+		ch, ok := l.busy[root]
+		if !ok {
+			ch = make(chan struct{})
+			l.busy[root] = ch
+			l.mu.Unlock()
+			return func() {
+				l.mu.Lock()
+				delete(l.busy, root)
+				l.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Get downloads the file message msg of group gid shares, from every
+// source at once, and writes its clear bytes to out once it is complete
+// and verified; progress (may be nil) hears how far it is, one call at a
+// time. Interrupted, it keeps what it got, and the next Get goes on from
+// there.
+func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, progress func(api.FileProgress)) (api.GotFile, error) {
+	start := l.cfg.Now()
+	sf, err := l.find(cid, gid, msg)
+	if err != nil {
+		return api.GotFile{}, err
+	}
+	root, err := rootOf(sf)
+	if err != nil {
+		return api.GotFile{}, err
+	}
+	var key blob.Key
+	if len(sf.Key) != len(key) {
+		return api.GotFile{}, fmt.Errorf("%w: the message's file key is %d bytes", api.ErrNotFile, len(sf.Key))
+	}
+	copy(key[:], sf.Key)
+	if out, err = filepath.Abs(out); err != nil {
+		return api.GotFile{}, err
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		out = filepath.Join(out, baseName(sf.Name))
+	}
+	unlock, err := l.lock(ctx, root)
+	if err != nil {
+		return api.GotFile{}, err
+	}
+	defer unlock()
+	bf, err := l.cfg.Store.Open(root, sf.Size)
+	if err != nil {
+		return api.GotFile{}, err
+	}
+	defer bf.Close()
+	got := api.GotFile{Path: out, Size: sf.Size, Root: sf.Root, Sources: []string{}}
+	if !bf.Complete() {
+		if err := l.cfg.Store.Reserve(bf); err != nil {
+			return got, diskErr(err)
+		}
+		peers, err := l.sources(cid, sf.Group)
+		if err != nil {
+			return got, err
+		}
+		if len(peers) == 0 {
+			return got, fmt.Errorf("%s: %w", sf.Name, api.ErrNoSource)
+		}
+		srcs := make([]blob.Source, len(peers))
+		ids := map[string]string{}
+		for i, p := range peers {
+			srcs[i] = p.Source
+			ids[p.Source.Name()] = p.ID
+		}
+		opt := l.cfg.Fetch
+		var one sync.Mutex // Fetch stores chunks from several goroutines
+		report := func() {
+			if progress != nil {
+				one.Lock()
+				defer one.Unlock()
+				chunks, cipher := bf.Progress()
+				progress(api.FileProgress{Have: cipher - int64(chunks)*blob.Overhead, Size: sf.Size, Sources: len(srcs)})
+			}
+		}
+		opt.Progress = func(int, int) { report() }
+		report()
+		st, err := blob.Fetch(ctx, bf, srcs, opt)
+		for name, n := range st.Chunks {
+			if n > 0 {
+				got.Sources = append(got.Sources, ids[name])
+			}
+		}
+		if err != nil {
+			if errors.Is(err, blob.ErrNoSources) {
+				return got, fmt.Errorf("%s: %w (%v)", sf.Name, api.ErrNoSource, err)
+			}
+			return got, diskErr(err)
+		}
+	}
+	if err := writeOut(out, bf, key); err != nil {
+		return got, err
+	}
+	got.Seconds = l.cfg.Now().Sub(start).Seconds()
+	return got, nil
+}
+
+// baseName is a file name as a sender gave it, made safe to write into a
+// directory: its last element, never "." or "..".
+func baseName(name string) string {
+	name = filepath.Base(filepath.FromSlash(name))
+	if name == "." || name == ".." || name == string(filepath.Separator) {
+		return "file"
+	}
+	return name
+}
+
+// writeOut decrypts f into path through a temporary file beside it, so
+// path holds either nothing new or the whole verified file.
+func writeOut(path string, f *blob.File, k blob.Key) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".part-")
+	if err != nil {
+		return diskErr(fmt.Errorf("write %s: %w", path, err))
+	}
+	defer os.Remove(tmp.Name())
+	err = f.Decrypt(tmp, k)
+	err = errors.Join(err, tmp.Sync(), tmp.Close())
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return diskErr(fmt.Errorf("write %s: %w", path, err))
+	}
+	return nil
+}
+
+// diskErr marks an error of a full disk as api.ErrDiskFull.
+func diskErr(err error) error {
+	if errors.Is(err, blob.ErrNoSpace) || errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w: %w", api.ErrDiskFull, err)
+	}
+	if errors.Is(err, blob.ErrTooLarge) {
+		return fmt.Errorf("%w: %w", api.ErrFileTooLarge, err)
+	}
+	return err
+}

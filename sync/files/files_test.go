@@ -1,0 +1,215 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/internal/testworld"
+	"github.com/umbrella-p2p/umbrella/sync/blob"
+	"github.com/umbrella-p2p/umbrella/view"
+)
+
+// holder serves a store over net.Pipe, counting the streams opened to it.
+type holder struct {
+	name   string
+	store  *blob.Store
+	opened atomic.Int32
+}
+
+func (h *holder) Name() string { return h.name }
+
+func (h *holder) Open(context.Context) (io.ReadWriteCloser, error) {
+	h.opened.Add(1)
+	a, b := net.Pipe()
+	go blob.Serve(b, h.store, func(blob.Root) error { return nil }, nil)
+	return a, nil
+}
+
+type fakeViews []view.SharedFile
+
+func (v fakeViews) Files(crdt.ID, crdt.ID) ([]view.SharedFile, error) { return v, nil }
+
+type fakePeers []Peer
+
+func (p fakePeers) FilePeers() []Peer { return p }
+
+type fakeRelays []Peer
+
+func (r fakeRelays) FileRelays(crdt.ID) []Peer { return r }
+
+// world is a community where Member(1) joined, one file its holder keeps,
+// and a library of Member(1) with an empty store.
+type world struct {
+	c      *testworld.Community
+	plain  []byte
+	msg    crdt.ID
+	holder *holder
+	lib    *Library
+	cfg    Config
+}
+
+func newWorld(t *testing.T) *world {
+	now := func() int64 { return 1 }
+	c := testworld.New(t, "Glow", now)
+	c.AddInvite("i", 1)
+	c.Join(testworld.Member(1), "Ben", 1)
+	c.Join(testworld.Member(2), "Cal", 1)
+	hs, err := blob.NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := make([]byte, 24*blob.PlainChunk+9)
+	rand.Read(plain)
+	k, _ := blob.NewKey()
+	f, err := hs.Add(bytes.NewReader(plain), int64(len(plain)), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := f.Root()
+	f.Close()
+	w := &world{c: c, plain: plain, msg: crdt.ID{7}, holder: &holder{name: "holder", store: hs}}
+	sf := view.SharedFile{Key: k[:], FileEntry: api.FileEntry{Message: w.msg, Group: c.General, Name: "kit.pdf",
+		Size: int64(len(plain)), Root: root.String()}}
+	own, err := blob.NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cfg = Config{Store: own, Views: fakeViews{sf}, Replica: c.Rep, Self: testworld.Member(1).Key()}
+	w.cfg.Peers = fakePeers{}
+	w.lib = New(w.cfg)
+	return w
+}
+
+// TestGetFromMembersOnly: a download takes chunks only from connected
+// peers crdt lets read the group — never the local member itself or a
+// stranger — and says so when there is none.
+func TestGetFromMembersOnly(t *testing.T) {
+	ctx := t.Context()
+	stranger := &holder{name: "stranger"}
+	w := newWorld(t)
+	stranger.store = w.holder.store
+	w.cfg.Peers = fakePeers{
+		{ID: "self", Key: testworld.Member(1).Key(), Source: stranger},
+		{ID: "stranger", Key: testworld.Member(9).Key(), Source: stranger},
+		{ID: "olivia", Key: testworld.Member(0).Key(), Source: w.holder},
+		{ID: "cal", Key: testworld.Member(2).Key(), Source: &holder{name: "cal", store: w.holder.store}},
+	}
+	w.cfg.Fetch.Window = 1 // both sources get chunks
+	w.lib = New(w.cfg)
+	out := filepath.Join(t.TempDir(), "kit.pdf")
+	var seen []int64
+	got, err := w.lib.Get(ctx, w.c.ID, w.c.General, w.msg, out, func(p api.FileProgress) {
+		seen = append(seen, p.Have)
+		if p.Sources != 2 || p.Size != int64(len(w.plain)) {
+			t.Errorf("progress %+v", p)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 2 || seen[0] != 0 || seen[len(seen)-1] != int64(len(w.plain)) {
+		t.Errorf("progress went %v", seen)
+	}
+	slices.Sort(got.Sources)
+	if len(got.Sources) != 2 || got.Sources[0] != "cal" || got.Sources[1] != "olivia" || stranger.opened.Load() != 0 {
+		t.Fatalf("sources %v; the stranger or self asked %d times", got.Sources, stranger.opened.Load())
+	}
+	if back, _ := os.ReadFile(out); !bytes.Equal(back, w.plain) {
+		t.Fatal("the copy differs")
+	}
+
+	w2 := newWorld(t)
+	w2.cfg.Peers = fakePeers{{ID: "stranger", Key: testworld.Member(9).Key(), Source: stranger}}
+	w2.lib = New(w2.cfg)
+	if _, err := w2.lib.Get(ctx, w2.c.ID, w2.c.General, w2.msg, out, nil); !errors.Is(err, api.ErrNoSource) {
+		t.Fatalf("get with only a stranger online: %v", err)
+	}
+	if e, _ := w2.lib.Status(w2.c.ID, w2.msg); e.State != api.FileRemote {
+		t.Fatalf("after a refused get: %+v", e)
+	}
+}
+
+// TestGetFromRelay: a relay the consumer names is a source too, whoever
+// it is.
+func TestGetFromRelay(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.Peers = fakePeers{}
+	w.cfg.Relays = fakeRelays{{ID: "relay", Key: testworld.Member(42).Key(), Source: w.holder}}
+	w.lib = New(w.cfg)
+	got, err := w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, filepath.Join(t.TempDir(), "kit.pdf"), nil)
+	if err != nil || len(got.Sources) != 1 || got.Sources[0] != "relay" {
+		t.Fatalf("get from a relay: %+v, %v", got, err)
+	}
+	// Into a directory: under the file's name, from the local copy.
+	dir := t.TempDir()
+	got, err = w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, dir, nil)
+	if err != nil || got.Path != filepath.Join(dir, "kit.pdf") || len(got.Sources) != 0 {
+		t.Fatalf("get into a directory: %+v, %v", got, err)
+	}
+	if back, _ := os.ReadFile(got.Path); !bytes.Equal(back, w.plain) {
+		t.Fatal("the copy differs")
+	}
+}
+
+func TestBaseName(t *testing.T) {
+	for in, want := range map[string]string{"kit.pdf": "kit.pdf", "../../etc/passwd": "passwd", "..": "file", "/": "file", "": "file", "a/": "a"} {
+		if got := baseName(in); got != want {
+			t.Errorf("baseName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSendTooLarge: a file over 2 GiB is refused before anything is
+// read or posted.
+func TestSendTooLarge(t *testing.T) {
+	w := newWorld(t)
+	posted := false
+	w.cfg.Post = func(context.Context, crdt.ID, crdt.ID, string, io.Reader, int64, string) (crdt.ID, crdt.FileRef, error) {
+		posted = true
+		return crdt.ID{}, crdt.FileRef{}, nil
+	}
+	w.lib = New(w.cfg)
+	big := filepath.Join(t.TempDir(), "huge.bin")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(blob.MaxSize + 1)
+	f.Close()
+	if _, err := w.lib.Send(t.Context(), w.c.ID, w.c.General, big, ""); !errors.Is(err, api.ErrFileTooLarge) || posted {
+		t.Fatalf("send of 2 GiB + 1: %v (posted %v)", err, posted)
+	}
+	if _, err := w.lib.Send(t.Context(), w.c.ID, w.c.General, t.TempDir(), ""); err == nil || posted {
+		t.Fatalf("send of a directory: %v", err)
+	}
+}
+
+// TestDiskErr: a full disk, whether the store saw it before a download or
+// a write met it, reads as api.ErrDiskFull; a file too large as
+// api.ErrFileTooLarge.
+func TestDiskErr(t *testing.T) {
+	for _, err := range []error{fmt.Errorf("reserve: %w", blob.ErrNoSpace), fmt.Errorf("write: %w", &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC})} {
+		if got := diskErr(err); !errors.Is(got, api.ErrDiskFull) || !errors.Is(got, err) {
+			t.Errorf("diskErr(%v) = %v", err, got)
+		}
+	}
+	if got := diskErr(blob.CheckSize(blob.MaxSize + 1)); !errors.Is(got, api.ErrFileTooLarge) {
+		t.Errorf("too large: %v", got)
+	}
+	if other := errors.New("other"); diskErr(other) != other {
+		t.Error("another error changed")
+	}
+}
