@@ -62,6 +62,13 @@ const (
 	MaxPins = 3
 	// MaxDetailsSize bounds an invite's sealed details, in bytes.
 	MaxDetailsSize = 8 << 10
+	// MaxImageSize bounds a profile photo or community icon (image.go),
+	// in bytes: a 256-pixel square JPEG the app makes takes 10 to 30 KiB,
+	// and the op, sealed, stays under MaxBodySize.
+	MaxImageSize = 48 << 10
+	// MaxImageSide bounds a photo's or icon's width and height, in
+	// pixels, checked in its header before any pixel is decoded.
+	MaxImageSide = 512
 )
 
 // Limits of key management.

@@ -22,6 +22,7 @@ var bodyTypes = map[Kind]any{
 	KindPrekey: PrekeyBody{}, KindRekey: RekeyBody{}, KindMessage: MessageBody{}, KindEdit: EditBody{},
 	KindDelete: DeleteBody{}, KindReaction: ReactionBody{}, KindPoll: PollBody{}, KindVote: VoteBody{},
 	KindPollClose: PollCloseBody{}, KindPin: PinBody{}, KindGroupOrder: GroupOrderBody{},
+	KindPhoto: PhotoBody{}, KindIcon: IconBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a

@@ -106,6 +106,8 @@ const (
 	KindPrekey       Kind = 18 // control: a member publishes its HPKE prekey (clear)
 	KindRekey        Kind = 19 // control: one part of a new epoch secret for a log, wrapped per member (clear)
 	KindGroupOrder   Kind = 24 // control: an admin sets the order of the groups (grouporder.go)
+	KindPhoto        Kind = 25 // control: a member sets or removes their profile photo (image.go)
+	KindIcon         Kind = 26 // control: an admin sets or removes the community's icon (image.go)
 	KindMessage      Kind = 100
 	KindEdit         Kind = 101 // content: the author edits their message
 	KindDelete       Kind = 102 // content: the author, or an admin, deletes a message or poll
@@ -141,6 +143,8 @@ var kindNames = map[Kind]string{
 	KindPrekey:       "prekey",
 	KindRekey:        "rekey",
 	KindGroupOrder:   "group.order",
+	KindPhoto:        "photo",
+	KindIcon:         "icon",
 	KindMessage:      "message",
 	KindEdit:         "edit",
 	KindDelete:       "delete",
