@@ -64,6 +64,7 @@ type opts struct {
 	linkFile                                            string
 	listen, options, relays, groups, members            multiFlag
 	memberDMs                                           string
+	picture                                             string // a picture file's path
 	choices                                             intsFlag
 	stdout, stderr                                      io.Writer
 }
@@ -178,6 +179,7 @@ var commands = []command{
 
 func init() {
 	commands = append(append(append(commands, adminCommands...), dmCommands...), demoCommand)
+	commands = append(commands, pictureCommands...)
 }
 
 func messageFlags(fs *flag.FlagSet, o *opts) {
@@ -266,7 +268,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 
 // pathFlags name files, whose names need not be UTF-8; every other flag's
 // value is text that goes into the community or the node's settings.
-var pathFlags = map[string]bool{"home": true, "passphrase-file": true, "new-file": true, "old-file": true, "link-file": true}
+var pathFlags = map[string]bool{"home": true, "passphrase-file": true, "new-file": true, "old-file": true, "link-file": true, "path": true}
 
 // checkUTF8 refuses a flag value that is not UTF-8. The check happens here,
 // on the raw bytes: JSON would silently turn them into U+FFFD on the way

@@ -84,6 +84,8 @@ type args struct {
 	GroupSettings *api.GroupSettings `json:"group_settings,omitempty"`
 	// Groups is an order of groups, first to last.
 	Groups []crdt.ID `json:"groups,omitempty"`
+	// Image is a profile photo or community icon (crdt.CheckImage).
+	Image []byte `json:"image,omitempty"`
 }
 
 type badRequest struct{ error }
@@ -341,6 +343,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	maps.Copy(ms, ruleMethods(n))
 	maps.Copy(ms, dmMethods(n))
 	maps.Copy(ms, adminMethods(n))
+	maps.Copy(ms, pictureMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
 		fn, ok := ms[r.PathValue("method")]
