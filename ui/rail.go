@@ -50,6 +50,7 @@ func newRail(a *App) *rail {
 			}
 			setSecondary(texts.Objects[1], detail)
 			box.Objects[1].(*avatar).set(c.Name, c.ID.String(), false)
+			box.Objects[1].(*avatar).setPicture(c.Icon)
 			box.Objects[2].(*badge).set(c.Unread+reqs, c.Mentions, false)
 		})
 	r.list.OnSelected = func(i widget.ListItemID) {
