@@ -186,7 +186,7 @@ type avatar struct {
 	circle *canvas.Circle
 	text   *canvas.Text
 	photo  *canvas.Image // shown instead of circle and text when photo.Image is set
-	key    string // picks the colour
+	key    string        // picks the colour
 	size   float32
 	online *canvas.Circle
 	on     bool
