@@ -2,6 +2,10 @@ package ui
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
 	"image"
 	"image/color"
 	"image/png"
@@ -62,6 +66,72 @@ func (f *fakeBackend) setIcon(cid crdt.ID, p *crdt.Picture) {
 	f.comm(cid).info.Icon = p
 	f.mu.Unlock()
 	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+}
+
+// photoSet is the last photo SetPhoto got, per fake.
+var photoSet = map[*fakeBackend][]byte{}
+
+func (f *fakeBackend) SetPhoto(_ context.Context, b []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("SetPhoto"); err != nil {
+		return err
+	}
+	photoSet[f] = b
+	return nil
+}
+
+func (f *fakeBackend) SetIcon(_ context.Context, cid crdt.ID, b []byte) error {
+	f.mu.Lock()
+	if err := f.enter("SetIcon"); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	c := f.comm(cid)
+	if c == nil {
+		f.mu.Unlock()
+		return errors.New("unknown community")
+	}
+	c.info.Icon = nil
+	if len(b) > 0 {
+		c.info.Icon = &crdt.Picture{Op: f.id(), Data: b}
+	}
+	f.mu.Unlock()
+	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+	return nil
+}
+
+// TestSetPhotoAndIconFromFile: a photo file becomes the square picture
+// the node is given; a file that is no picture is refused with words
+// that say so, and nothing is set. An admin's icon shows in the rail.
+func TestSetPhotoAndIconFromFile(t *testing.T) {
+	h := newHarness(t, newFake())
+	c := h.community("Glow Team", "owner", 4, "General")
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 500, 300)))
+	set := false
+	h.a.setPictureFrom(io.NopCloser(bytes.NewReader(buf.Bytes())), h.a.b.SetPhoto, "Could not set your photo", func() { set = true })
+	h.drain()
+	if !set || crdt.CheckImage(photoSet[h.f]) != nil {
+		t.Fatalf("photo set %v: %d bytes", set, len(photoSet[h.f]))
+	}
+	delete(photoSet, h.f)
+	h.a.setPictureFrom(io.NopCloser(strings.NewReader("notes, not a photo")), h.a.b.SetPhoto, "Could not set your photo", func() { t.Error("set a text as photo") })
+	h.drain()
+	if got := h.dialogText(); !strings.Contains(got, "not a JPEG or PNG") {
+		t.Fatalf("dialog says %q", got)
+	}
+	if photoSet[h.f] != nil || h.f.calls["SetPhoto"] != 1 {
+		t.Fatalf("a refused file reached the node: %d calls", h.f.calls["SetPhoto"])
+	}
+	if !h.a.communityInfo(c.ID).CanSetIcon {
+		t.Fatal("the owner may not set the icon")
+	}
+	h.a.setPictureFrom(io.NopCloser(bytes.NewReader(buf.Bytes())), func(ctx context.Context, b []byte) error { return h.a.b.SetIcon(ctx, c.ID, b) }, "Could not set the icon", h.a.reloadCommunities)
+	h.drain()
+	if h.a.communityInfo(c.ID).Icon == nil {
+		t.Fatal("the app does not have the new icon")
+	}
 }
 
 // TestAvatarShowsPhoto: an avatar with a photo draws the photo and no

@@ -183,6 +183,7 @@ func (a *App) showProfile() {
 	d.cancel = closeBtn
 	change := widget.NewButton("Change name", func() { a.changeName(d) })
 	d.handles = &profileHandles{change: change}
+	body.Add(a.photoButtons(d))
 	d.setContent(body, change, closeBtn)
 	d.show()
 }
