@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"strings"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
