@@ -78,6 +78,13 @@ type Community struct {
 	// CanOrderGroups: set the order in which every member's home lists
 	// the groups.
 	CanOrderGroups bool `json:"can_order_groups,omitempty"`
+	// CanSetIcon: set or remove the community's icon (SetIcon).
+	CanSetIcon bool `json:"can_set_icon,omitempty"`
+	// Icon is the community's icon, nil when it has none (the app shows
+	// initials). Its Data is shared with the node's state: never modify
+	// it. Icon.Op changes whenever the picture does, so the app caches
+	// the decoded picture by it.
+	Icon *crdt.Picture `json:"-"`
 	// CanSeeAudit: the audit log of admin actions is for this member (it
 	// may change the community's settings).
 	CanSeeAudit bool `json:"can_see_audit,omitempty"`
@@ -202,6 +209,9 @@ type Member struct {
 	// CanMessage: the local member may start a private conversation with
 	// this member (OpenPrivate); never for the local member itself.
 	CanMessage bool `json:"can_message,omitempty"`
+	// Photo is the member's profile photo, nil when it has none (the app
+	// shows initials); shared, never modified, cached by Photo.Op.
+	Photo *crdt.Picture `json:"-"`
 }
 
 // Message is one message or poll in a group, as shown to people, with its
@@ -235,6 +245,8 @@ type Message struct {
 	// Index is the message's position in the group's display order (as in
 	// Page); set by Messages, Message, MessagePage, Pinned and Search.
 	Index int `json:"-"`
+	// AuthorPhoto is the author's profile photo, as Member.Photo.
+	AuthorPhoto *crdt.Picture `json:"-"`
 }
 
 // Quote is the replied-to message as a reply shows it.
@@ -453,6 +465,13 @@ type API interface {
 	SetRole(ctx context.Context, community crdt.ID, peerID, role string) error
 	Audit(community crdt.ID) ([]AuditEntry, error)
 	SetName(ctx context.Context, name string) error
+	// SetPhoto sets the local member's profile photo in every community it
+	// is in: a JPEG or PNG that crdt.CheckImage accepts (act.PreparePicture
+	// makes one from any photo), or nil to remove it.
+	SetPhoto(ctx context.Context, image []byte) error
+	// SetIcon sets community's icon (admins), a picture as for SetPhoto,
+	// or removes it with nil.
+	SetIcon(ctx context.Context, community crdt.ID, image []byte) error
 	// OrderGroups sets the order of community's groups for every member
 	// (admins): groups lists group ids first to last; groups it leaves out
 	// follow by name, and the announcement group always comes first.

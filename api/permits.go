@@ -10,7 +10,7 @@ import "github.com/umbrella-p2p/umbrella/crdt"
 
 // FillPermits sets what self may do in the community whose control state
 // is st: CanInvite, CanEditSettings, CanDecideJoins, CanCreateGroups,
-// CreateSuggests, CanEditGroups, CanOrderGroups, CanSeeAudit,
+// CreateSuggests, CanEditGroups, CanOrderGroups, CanSetIcon, CanSeeAudit,
 // CanMessagePrivately and CanManageRelays.
 func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	may := func(a crdt.Action) bool { return st.Permits(self, a) }
@@ -22,6 +22,7 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	// Any group will do; the announcement group is always there.
 	c.CanEditGroups = may(crdt.Action{Kind: crdt.KindGroupUpdate, Group: st.Community})
 	c.CanOrderGroups = may(crdt.Action{Kind: crdt.KindGroupOrder})
+	c.CanSetIcon = may(crdt.Action{Kind: crdt.KindIcon})
 	c.CanSeeAudit = c.CanEditSettings
 	c.CanMessagePrivately = may(crdt.Action{Kind: crdt.KindGroupCreate, Policy: crdt.PolicyPrivate})
 	c.CanManageRelays = may(crdt.Action{Kind: crdt.KindRelay})

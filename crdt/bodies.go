@@ -193,6 +193,10 @@ func DecodeOpened(o *Op, plain []byte) (any, error) {
 		b = new(GroupDecideBody)
 	case KindGroupOrder:
 		b = new(GroupOrderBody)
+	case KindPhoto:
+		b = new(PhotoBody)
+	case KindIcon:
+		b = new(IconBody)
 	case KindMessage:
 		b = new(MessageBody)
 	case KindEdit:

@@ -73,6 +73,14 @@ const (
 	// MaxThumbSize bounds a shared file's thumbnail: with the longest
 	// text it keeps a message body well under MaxBodySize once sealed.
 	MaxThumbSize = 16 << 10
+	// MaxImageSize bounds a profile photo or community icon (image.go),
+	// in bytes: a 160-pixel square JPEG the app makes takes 5 to 12 KiB.
+	// Every member's photo is held in the control state, so this bounds
+	// what 5,000 members' photos cost each node (at most 80 MiB).
+	MaxImageSize = 16 << 10
+	// MaxImageSide bounds a photo's or icon's width and height, in
+	// pixels, checked in its header before any pixel is decoded.
+	MaxImageSide = 512
 )
 
 // Limits of key management.

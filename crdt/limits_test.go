@@ -23,6 +23,7 @@ var bodyTypes = map[Kind]any{
 	KindDelete: DeleteBody{}, KindReaction: ReactionBody{}, KindPoll: PollBody{}, KindVote: VoteBody{},
 	KindPollClose: PollCloseBody{}, KindPin: PinBody{}, KindGroupOrder: GroupOrderBody{},
 	KindRelay: RelayBody{},
+	KindPhoto: PhotoBody{}, KindIcon: IconBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a

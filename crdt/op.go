@@ -107,6 +107,8 @@ const (
 	KindRekey        Kind = 19 // control: one part of a new epoch secret for a log, wrapped per member (clear)
 	KindGroupOrder   Kind = 24 // control: an admin sets the order of the groups (grouporder.go)
 	KindRelay        Kind = 20 // control: an admin adds or removes a relay (clear)
+	KindPhoto        Kind = 25 // control: a member sets or removes their profile photo (image.go)
+	KindIcon         Kind = 26 // control: an admin sets or removes the community's icon (image.go)
 	KindMessage      Kind = 100
 	KindEdit         Kind = 101 // content: the author edits their message
 	KindDelete       Kind = 102 // content: the author, or an admin, deletes a message or poll
@@ -143,6 +145,8 @@ var kindNames = map[Kind]string{
 	KindRekey:        "rekey",
 	KindGroupOrder:   "group.order",
 	KindRelay:        "relay",
+	KindPhoto:        "photo",
+	KindIcon:         "icon",
 	KindMessage:      "message",
 	KindEdit:         "edit",
 	KindDelete:       "delete",

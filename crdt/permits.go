@@ -168,6 +168,10 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 		return s, &GroupDecideBody{Group: group, Member: member}, nil
 	case KindGroupOrder:
 		return s, &GroupOrderBody{}, nil
+	case KindPhoto:
+		return s, &PhotoBody{}, nil
+	case KindIcon:
+		return s, &IconBody{}, nil
 	case KindInviteRevoke:
 		if a.Invite.IsZero() {
 			h := *s

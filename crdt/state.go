@@ -13,9 +13,10 @@ type Member struct {
 	Key    PublicKey
 	Name   string
 	Role   Role
-	Since  ID    // the op that admitted them (genesis, join, approval or add)
-	RoleBy ID    // the op that gave them their current role
-	Joined int64 // the admitting op's clock, unix milliseconds; shown only
+	Since  ID       // the op that admitted them (genesis, join, approval or add)
+	RoleBy ID       // the op that gave them their current role
+	Joined int64    // the admitting op's clock, unix milliseconds; shown only
+	Photo  *Picture // the profile photo of their last photo op; nil: none
 }
 
 // Request is a pending request to join the community (join policy
@@ -200,6 +201,7 @@ type State struct {
 	// Privates counts the private conversations in Groups.
 	Privates    int
 	Deactivated bool
+	Icon        *Picture // the icon of the last icon op; nil: none
 	Members     map[PublicKey]*Member
 	Requests    map[PublicKey]*Request
 	Groups      map[ID]*Group
@@ -385,6 +387,10 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		return RoleNone, s.checkJoin(o, b, role)
 	case *ProfileBody:
 		return need(RoleMember, "set a profile")
+	case *PhotoBody:
+		return need(RoleMember, "set a profile photo")
+	case *IconBody:
+		return need(RoleAdmin, "set the community's icon")
 	case *PrekeyBody:
 		return need(RoleMember, "publish a prekey")
 	case *RekeyBody:
@@ -580,6 +586,11 @@ func (s *State) mutate(o *Op, body any) {
 	case *ProfileBody:
 		s.Members[o.Author].Name = b.Name
 		s.Names[o.Author] = b.Name
+	case *PhotoBody:
+		s.Members[o.Author].Photo = picture(id, b.Image)
+	case *IconBody:
+		s.Icon = picture(id, b.Image)
+		audit(AuditEntry{Time: b.Time})
 	case *PrekeyBody:
 		s.Prekeys[o.Author] = &Prekey{Op: id, KEM: b.KEM, Key: b.Key, Time: b.Time}
 	case *RekeyBody:

@@ -200,3 +200,6 @@ func (n *Node) DismissRequest(cid crdt.ID) { n.joiner.Dismiss(cid) }
 
 // SetName changes the display name, locally and in every community.
 func (n *Node) SetName(ctx context.Context, name string) error { return n.profile.SetName(ctx, name) }
+
+// SetPhoto sets or removes the profile photo in every community.
+func (n *Node) SetPhoto(ctx context.Context, b []byte) error { return n.profile.SetPhoto(ctx, b) }

@@ -436,6 +436,7 @@ func (v *membersView) bind(i widget.ListItemID, o fyne.CanvasObject) {
 	r.safety.Segments[0].(*widget.TextSegment).Text = safetyText(m.SafetyNumber)
 	r.safety.Refresh()
 	r.avatar.set(m.Name, m.PeerID, m.Online)
+	r.avatar.setPicture(m.Photo)
 	if len(v.a.memberMenu(v.cid, m)) == 0 {
 		r.menu.Hide()
 	} else {

@@ -114,6 +114,7 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 	body := container.NewVBox(
 		sectionTitle("Name"), v.name,
 		sectionTitle("Description"), v.description,
+		a.iconRow(cid),
 		sectionTitle("How people join"),
 		tight(v.joinPolicy, hint("With approval, people who open an invite link ask to join, and you let them in from Join requests.")),
 		sectionTitle("Groups, history and private messages"),

@@ -103,6 +103,7 @@ func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
 	safety.Segments[0].(*widget.TextSegment).Text = twoLines(safetyText(m.SafetyNumber))
 	safety.Refresh()
 	box.Objects[1].(*avatar).set(m.Name, m.PeerID, m.Online)
+	box.Objects[1].(*avatar).setPicture(m.Photo)
 	btn := box.Objects[2].(*widget.Button)
 	actions := p.a.memberMenu(p.a.community, m)
 	if len(actions) == 0 {

@@ -71,6 +71,7 @@ type msgRow struct {
 	unreadBar *canvas.Rectangle
 	avatar    *canvas.Circle
 	avatarTxt *canvas.Text
+	photo     *canvas.Image // the author's photo, shown instead of avatar and avatarTxt when set
 	name      *canvas.Text
 	badge     *canvas.Text
 	meta      *canvas.Text // time, edited, pinned
@@ -117,6 +118,7 @@ func newMsgRow(act rowActions) *msgRow {
 	r.avatarTxt.TextStyle.Bold = true
 	r.avatarTxt.TextSize = 13
 	r.avatarTxt.Alignment = fyne.TextAlignCenter
+	r.photo = newRoundImage()
 	r.name = canvas.NewText("", color.Transparent)
 	r.name.TextStyle.Bold = true
 	r.badge = canvas.NewText("", color.Transparent)
@@ -155,6 +157,7 @@ func (r *msgRow) bind(d rowData) {
 	}
 	r.name.Text = r.nameFull
 	r.avatarTxt.Text = initials(m.AuthorName)
+	r.photo.Image = pictureOf(m.AuthorPhoto)
 	switch {
 	case m.Mine:
 		r.badge.Text = ""
@@ -380,6 +383,7 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 			th := r.avatarTxt.MinSize().Height
 			r.avatarTxt.Move(fyne.NewPos(pad*1.5, y+pad/2+(avatarSize-th)/2))
 			r.avatarTxt.Resize(fyne.NewSize(avatarSize, th))
+			placeRound(r.photo, fyne.NewPos(pad*1.5, y+pad/2), avatarSize)
 			x := gutter
 			fitText(r.name, r.nameFull, max(40, w-gutter-220))
 			nw := r.name.MinSize().Width
@@ -544,7 +548,9 @@ func (rr *msgRowRenderer) Objects() []fyne.CanvasObject {
 	if d.unread {
 		objs = append(objs, r.unreadBar, r.unread)
 	}
-	if d.header {
+	if d.header && r.photo.Image != nil {
+		objs = append(objs, r.photo, r.name, r.badge, r.meta)
+	} else if d.header {
 		objs = append(objs, r.avatar, r.avatarTxt, r.name, r.badge, r.meta)
 	} else if (d.m.Edited && !d.m.Deleted) || d.m.Pinned {
 		objs = append(objs, r.meta)

@@ -51,6 +51,7 @@ func newRail(a *App) *rail {
 			}
 			setSecondary(texts.Objects[1], detail)
 			box.Objects[1].(*avatar).set(c.Name, c.ID.String(), false)
+			box.Objects[1].(*avatar).setPicture(c.Icon)
 			box.Objects[2].(*badge).set(c.Unread+reqs, c.Mentions, false)
 		})
 	r.list.OnSelected = func(i widget.ListItemID) {
@@ -184,6 +185,7 @@ func (a *App) showProfile() {
 	d.cancel = closeBtn
 	change := widget.NewButton("Change name", func() { a.changeName(d) })
 	d.handles = &profileHandles{change: change}
+	body.Add(a.photoButtons(d))
 	d.setContent(body, change, closeBtn)
 	d.show()
 }

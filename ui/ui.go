@@ -25,6 +25,10 @@ type Backend interface {
 	Self() api.Self
 	// SetName changes the member's display name in every community.
 	SetName(ctx context.Context, name string) error
+	// SetPhoto sets (nil: removes) the member's profile photo in every
+	// community; SetIcon a community's icon (admins).
+	SetPhoto(ctx context.Context, image []byte) error
+	SetIcon(ctx context.Context, community crdt.ID, image []byte) error
 	// Status reports the network and sync state for the indicator.
 	Status() api.Status
 	Subscribe() (<-chan api.Event, func())

@@ -179,19 +179,21 @@ func (r *badgeRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObje
 
 func (r *badgeRenderer) Destroy() {}
 
-// avatar is a coloured circle with initials.
+// avatar is a member's photo or a community's icon in a circle, or a
+// coloured circle with initials when there is none.
 type avatar struct {
 	widget.BaseWidget
 	circle *canvas.Circle
 	text   *canvas.Text
-	key    string // picks the colour
+	photo  *canvas.Image // shown instead of circle and text when photo.Image is set
+	key    string        // picks the colour
 	size   float32
 	online *canvas.Circle
 	on     bool
 }
 
 func newAvatar(name, key string, size float32) *avatar {
-	a := &avatar{circle: canvas.NewCircle(color.Transparent), text: canvas.NewText(initials(name), color.Transparent), key: key, size: size, online: canvas.NewCircle(color.Transparent)}
+	a := &avatar{circle: canvas.NewCircle(color.Transparent), text: canvas.NewText(initials(name), color.Transparent), key: key, size: size, online: canvas.NewCircle(color.Transparent), photo: newRoundImage()}
 	a.text.TextStyle.Bold = true
 	a.text.TextSize = size * 0.4
 	a.text.Alignment = fyne.TextAlignCenter
@@ -224,6 +226,7 @@ func (r *avatarRenderer) Layout(s fyne.Size) {
 	ts := r.a.text.MinSize()
 	r.a.text.Move(off.Add(fyne.NewPos(0, (d-ts.Height)/2)))
 	r.a.text.Resize(fyne.NewSize(d, ts.Height))
+	placeRound(r.a.photo, off, d)
 	dot := d * 0.3
 	r.a.online.Move(off.Add(fyne.NewPos(d-dot, d-dot)))
 	r.a.online.Resize(fyne.NewSize(dot, dot))
@@ -241,13 +244,18 @@ func (r *avatarRenderer) Refresh() {
 	r.a.circle.Refresh()
 	r.a.text.Refresh()
 	r.a.online.Refresh()
+	r.a.photo.Refresh()
 }
 
 func (r *avatarRenderer) Objects() []fyne.CanvasObject {
-	if r.a.on {
-		return []fyne.CanvasObject{r.a.circle, r.a.text, r.a.online}
+	objs := []fyne.CanvasObject{r.a.circle, r.a.text}
+	if r.a.photo.Image != nil {
+		objs = []fyne.CanvasObject{r.a.photo}
 	}
-	return []fyne.CanvasObject{r.a.circle, r.a.text}
+	if r.a.on {
+		objs = append(objs, r.a.online)
+	}
+	return objs
 }
 
 func (r *avatarRenderer) Destroy() {}

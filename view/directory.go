@@ -103,7 +103,7 @@ func (d *Directory) Community(cid crdt.ID) (api.Community, error) {
 	self := d.views.self
 	err := d.views.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
-		out = api.Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String()}
+		out = api.Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String(), Icon: st.Icon}
 		out.FillPermits(st, self)
 		out.FillRelays(st, d.views.names.PeerID)
 		if e := d.departed(st); e != nil {
@@ -203,7 +203,7 @@ func (d *Directory) memberList(raw []listed) []api.Member {
 	out := make([]api.Member, 0, len(raw))
 	for i, l := range raw {
 		out = append(out, api.Member{PeerID: d.views.names.PeerID(l.m.Key), Name: l.name, Role: l.m.Role.String(), SafetyNumber: safety[i],
-			Online: d.presence.Online(l.m.Key), CanRemove: l.may.CanRemove, Grantable: l.may.Grantable, CanMessage: l.may.CanMessage})
+			Online: d.presence.Online(l.m.Key), CanRemove: l.may.CanRemove, Grantable: l.may.Grantable, CanMessage: l.may.CanMessage, Photo: l.m.Photo})
 	}
 	return out
 }

@@ -77,6 +77,9 @@ func messageOf(nm *namer, self crdt.PublicKey, p *crdt.Post) api.Message {
 	m := api.Message{ID: p.ID, Kind: p.Kind.String(), Author: nm.peer(p.Author), AuthorName: nm.name(p.Author),
 		Text: p.Text, Time: time.UnixMilli(p.Time), Mine: p.Author == self, Edited: p.Edited,
 		Deleted: p.Deleted, Pinned: p.Pinned}
+	if am := nm.st.Members[p.Author]; am != nil {
+		m.AuthorPhoto = am.Photo
+	}
 	if !p.ReplyTo.IsZero() {
 		r := p.ReplyTo
 		m.ReplyTo = &r

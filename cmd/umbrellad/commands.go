@@ -65,6 +65,7 @@ type opts struct {
 	path                                                string // file send --path, file get --out
 	listen, options, relays, groups, members            multiFlag
 	memberDMs, quota                                    string
+	picture                                             string // a picture file's path
 	choices                                             intsFlag
 	stdout, stderr                                      io.Writer
 }
@@ -179,6 +180,7 @@ var commands = []command{
 
 func init() {
 	commands = append(append(append(append(commands, adminCommands...), dmCommands...), fileCommands...), demoCommand)
+	commands = append(commands, pictureCommands...)
 }
 
 func messageFlags(fs *flag.FlagSet, o *opts) {

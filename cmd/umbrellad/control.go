@@ -88,6 +88,8 @@ type args struct {
 	// Path is a file to share, Out where to write one (absolute paths).
 	Path string `json:"path,omitempty"`
 	Out  string `json:"out,omitempty"`
+	// Image is a profile photo or community icon (crdt.CheckImage).
+	Image []byte `json:"image,omitempty"`
 }
 
 type badRequest struct{ error }
@@ -347,6 +349,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	maps.Copy(ms, fileMethods(n))
 	maps.Copy(ms, adminMethods(n))
 	maps.Copy(ms, relayMethods(n))
+	maps.Copy(ms, pictureMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
 		fn, ok := ms[r.PathValue("method")]
