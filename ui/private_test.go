@@ -420,3 +420,51 @@ func TestPrivateInfo(t *testing.T) {
 		t.Fatalf("members %d", len(h.a.info.members))
 	}
 }
+
+// switchNames are the switcher's matches as "name · context".
+func switchNames(s *switcher) []string {
+	var out []string
+	for _, it := range s.matches {
+		out = append(out, it.name+" · "+it.context)
+	}
+	return out
+}
+
+// TestSwitcherPrivate: Ctrl+K lists private conversations beside the
+// groups, finds one by the name of anyone in it (also someone its short
+// name leaves out), and Enter opens it.
+func TestSwitcherPrivate(t *testing.T) {
+	h, c := adminHarness(t, "admin")
+	ben, err := h.f.OpenPrivate(t.Context(), c.ID, []string{benID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.f.OpenPrivate(t.Context(), c.ID, []string{chloeID, devID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.f.RemoveMember(t.Context(), c.ID, devID); err != nil { // the group is now named "Chloe"
+		t.Fatal(err)
+	}
+	h.drain()
+	h.typeShortcut(fyne.KeyK)
+	s := h.a.switcher
+	if got := switchNames(s); !slices.Contains(got, "Ben · Private · Glow Team") || !slices.Contains(got, "Chloe · Private · Glow Team") || len(got) != 5 {
+		t.Fatalf("switcher lists %q", got)
+	}
+	test.Type(s.entry, "dev")
+	if got := switchNames(s); !slices.Equal(got, []string{"Chloe · Private · Glow Team"}) {
+		t.Fatalf("'dev' matches %q", got)
+	}
+	s.entry.SetText("")
+	test.Type(s.entry, "ben")
+	if got := switchNames(s); !slices.Equal(got, []string{"Ben · Private · Glow Team"}) {
+		t.Fatalf("'ben' matches %q", got)
+	}
+	s.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if _, g := h.a.selected(); h.a.group != ben || g.Kind != api.GroupPrivate || s.d.open {
+		t.Fatalf("Enter opened %+v", g)
+	}
+	if got := h.a.convo.title.Text; got != "Ben" {
+		t.Fatalf("conversation title %q", got)
+	}
+}
