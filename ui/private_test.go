@@ -468,3 +468,39 @@ func TestSwitcherPrivate(t *testing.T) {
 		t.Fatalf("conversation title %q", got)
 	}
 }
+
+// TestPrivateWording: with a private conversation open, the info pane's
+// header, the conversation's menu, the window's Go menu and the search
+// bar speak of the conversation, and of the group again in a group.
+func TestPrivateWording(t *testing.T) {
+	h, c := adminHarness(t, "member")
+	h.w.SetMainMenu(h.a.mainMenu())
+	if _, err := h.f.OpenPrivate(t.Context(), c.ID, []string{benID}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	h.a.setInfoShown(true)
+	goMenu := func() []string { return menuLabels(h.w.MainMenu().Items[1]) }
+	check := func(what, search, info string) {
+		t.Helper()
+		_, g := h.a.selected()
+		if got := h.a.info.header.Text; got != info {
+			t.Errorf("%s: info pane header %q, want %q", what, got, info)
+		}
+		if got := menuLabels(h.a.groupMenu(g)); !slices.Contains(got, search) || !slices.Contains(got, info) {
+			t.Errorf("%s: menu %q, want %q and %q", what, got, search, info)
+		}
+		if got := goMenu(); !slices.Contains(got, search+"…") || !slices.Contains(got, info) {
+			t.Errorf("%s: Go menu %q, want %q and %q", what, got, search+"…", info)
+		}
+	}
+	h.open("General")
+	check("General", "Search in group", "Group info")
+	h.open("Ben")
+	check("Ben", "Search in conversation", "Conversation info")
+	if got := h.a.convo.searchEntry.PlaceHolder; got != "Search this conversation" {
+		t.Errorf("search bar says %q", got)
+	}
+	h.open("General")
+	check("General again", "Search in group", "Group info")
+}
