@@ -87,6 +87,9 @@ func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	m := p.members[i]
 	box := o.(*fyne.Container)
+	// Lay the row out again at the end: a recycled row had another name,
+	// role and menu button.
+	defer box.Refresh()
 	texts := box.Objects[0].(*fyne.Container)
 	name := m.Name
 	if m.PeerID == p.a.self.PeerID {

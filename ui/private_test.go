@@ -344,8 +344,9 @@ func livingPrivates(h *harness, cid crdt.ID) {
 	f.deliverAs(cid, ben, benID, "Ben", "Could we go over my first customer order tomorrow?")
 }
 
-// TestGoldenPrivate renders a private conversation, a closed one, and the
-// New private message dialog, light and dark.
+// TestGoldenPrivate renders a private conversation with and without its
+// info pane, the switcher listing it, a closed one, and the New private
+// message dialog, light and dark.
 func TestGoldenPrivate(t *testing.T) {
 	for _, tv := range []struct {
 		name string
@@ -358,6 +359,12 @@ func TestGoldenPrivate(t *testing.T) {
 			h.typeAndSend("Of course! 10:00 on a call?")
 			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
 			test.AssertImageMatches(t, "private_"+tv.name+".png", h.w.Canvas().Capture())
+			h.a.setInfoShown(true)
+			test.AssertImageMatches(t, "private_info_"+tv.name+".png", h.w.Canvas().Capture())
+			h.a.setInfoShown(false)
+			h.a.showSwitcher()
+			test.AssertImageMatches(t, "private_switcher_"+tv.name+".png", h.w.Canvas().Capture())
+			h.a.switcher.d.hide()
 			if err := h.f.RemoveMember(t.Context(), h.a.community, benID); err != nil {
 				t.Fatal(err)
 			}

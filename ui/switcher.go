@@ -77,6 +77,7 @@ func (a *App) showSwitcher() {
 			texts := box.Objects[0].(*fyne.Container)
 			texts.Objects[1].(*widget.Label).SetText(it.name)
 			setSecondary(texts.Objects[0], it.context)
+			texts.Refresh() // lay out again: the name's width changed
 			box.Objects[1].(*badge).set(it.unread, 0, false)
 		})
 	s.list.OnSelected = func(i widget.ListItemID) { a.pickSwitch(s, i) }
