@@ -67,6 +67,10 @@ type App struct {
 	requests   map[crdt.ID]pendingRequests // per community, those the member may decide (requestwatch.go)
 	asked      map[crdt.ID]bool            // per group, whether the member's request waited at the last look
 
+	// goSearch and goInfo are the Go menu's entries named after the open
+	// group (relabelGoMenu).
+	goSearch, goInfo *fyne.MenuItem
+
 	unsubscribe func()
 	done        chan struct{}
 
@@ -318,6 +322,8 @@ func (a *App) mainMenu() *fyne.MainMenu {
 		it.Shortcut = s
 		return it
 	}
+	a.goSearch = item("Search in group…", sc[1], a.convo.toggleSearch)
+	a.goInfo = item("Group info", sc[2], a.toggleInfo)
 	return fyne.NewMainMenu(
 		fyne.NewMenu("Community",
 			fyne.NewMenuItem("New community…", a.showCreateCommunity),
@@ -325,8 +331,8 @@ func (a *App) mainMenu() *fyne.MainMenu {
 		),
 		fyne.NewMenu("Go",
 			item("Switch group…", sc[0], a.showSwitcher),
-			item("Search in group…", sc[1], a.convo.toggleSearch),
-			item("Group info", sc[2], a.toggleInfo),
+			a.goSearch,
+			a.goInfo,
 		),
 	)
 }

@@ -231,6 +231,8 @@ func (c *conversation) updateHeader() {
 	comm, g := c.a.selected()
 	c.openGroup = g
 	c.title.SetText(g.Name)
+	c.searchEntry.SetPlaceHolder(searchHint(g))
+	c.a.relabelGoMenu(g)
 	var sub string
 	switch {
 	case g.Kind == api.GroupAnnouncement:

@@ -373,8 +373,8 @@ func (a *App) groupMenu(g api.Group) *fyne.Menu {
 	}
 	items := []*fyne.MenuItem{
 		fyne.NewMenuItem(mute, func() { a.setMuted(g, !g.Muted) }),
-		fyne.NewMenuItem("Search in group", a.convo.toggleSearch),
-		fyne.NewMenuItem("Group info", func() { a.setInfoShown(true) }),
+		fyne.NewMenuItem(searchLabel(g), a.convo.toggleSearch),
+		fyne.NewMenuItem(infoLabel(g), func() { a.setInfoShown(true) }),
 	}
 	if g.CanEdit && g.Kind != api.GroupAnnouncement {
 		items = append(items, fyne.NewMenuItem("Group settings", func() { a.showGroupSettings(cid, g.ID) }))

@@ -20,6 +20,7 @@ type infoPane struct {
 	a    *App
 	root *fyne.Container
 
+	header   *widget.Label // "Group info" or "Conversation info"
 	title    *widget.Label
 	about    *widget.Label
 	policy   *widget.RichText
@@ -34,6 +35,7 @@ type infoPane struct {
 
 func newInfoPane(a *App) *infoPane {
 	p := &infoPane{a: a}
+	p.header = widget.NewLabelWithStyle("Group info", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.title = heading("")
 	p.title.Wrapping = fyne.TextWrapWord
 	p.about = widget.NewLabel("")
@@ -59,7 +61,7 @@ func newInfoPane(a *App) *infoPane {
 	closeBtn := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { a.setInfoShown(false) })
 	closeBtn.Importance = widget.LowImportance
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, closeBtn, widget.NewLabelWithStyle("Group info", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})),
+		container.NewBorder(nil, nil, nil, closeBtn, p.header),
 		widget.NewSeparator(), p.title, p.about, p.policy, p.mute, p.settings, p.leave, widget.NewSeparator(), p.count)
 	p.root = container.NewBorder(top, nil, nil, nil, p.list)
 	return p
@@ -85,6 +87,9 @@ func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	m := p.members[i]
 	box := o.(*fyne.Container)
+	// Lay the row out again at the end: a recycled row had another name,
+	// role and menu button.
+	defer box.Refresh()
 	texts := box.Objects[0].(*fyne.Container)
 	name := m.Name
 	if m.PeerID == p.a.self.PeerID {
@@ -125,6 +130,7 @@ func (p *infoPane) refresh() {
 		return
 	}
 	c, g := p.a.selected()
+	p.header.SetText(infoLabel(g))
 	if g.ID.IsZero() {
 		p.title.SetText(c.Name)
 		p.about.SetText("Open a group to see who is in it.")

@@ -484,6 +484,43 @@ func (a *App) privateNotice(c api.Community, g api.Group) {
 	a.notify(title, ellipsize(text, 180))
 }
 
+// infoLabel is the info pane's header and the menu entry that opens it
+// for group g.
+func infoLabel(g api.Group) string {
+	if g.Kind == api.GroupPrivate {
+		return "Conversation info"
+	}
+	return "Group info"
+}
+
+// searchLabel is the menu entry that searches group g.
+func searchLabel(g api.Group) string {
+	if g.Kind == api.GroupPrivate {
+		return "Search in conversation"
+	}
+	return "Search in group"
+}
+
+// searchHint is the search bar's placeholder in group g.
+func searchHint(g api.Group) string {
+	if g.Kind == api.GroupPrivate {
+		return "Search this conversation"
+	}
+	return "Search this group"
+}
+
+// relabelGoMenu names the window's Go menu entries after the open group
+// g: a group's or a conversation's search and info.
+func (a *App) relabelGoMenu(g api.Group) {
+	if a.goSearch == nil || a.goSearch.Label == searchLabel(g)+"…" {
+		return
+	}
+	a.goSearch.Label, a.goInfo.Label = searchLabel(g)+"…", infoLabel(g)
+	if m := a.win.MainMenu(); m != nil {
+		m.Refresh()
+	}
+}
+
 // leaveLabel is the menu entry that leaves group g.
 func leaveLabel(g api.Group) string {
 	if g.Kind == api.GroupPrivate {

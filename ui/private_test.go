@@ -344,8 +344,9 @@ func livingPrivates(h *harness, cid crdt.ID) {
 	f.deliverAs(cid, ben, benID, "Ben", "Could we go over my first customer order tomorrow?")
 }
 
-// TestGoldenPrivate renders a private conversation, a closed one, and the
-// New private message dialog, light and dark.
+// TestGoldenPrivate renders a private conversation with and without its
+// info pane, the switcher listing it, a closed one, and the New private
+// message dialog, light and dark.
 func TestGoldenPrivate(t *testing.T) {
 	for _, tv := range []struct {
 		name string
@@ -358,6 +359,12 @@ func TestGoldenPrivate(t *testing.T) {
 			h.typeAndSend("Of course! 10:00 on a call?")
 			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
 			test.AssertImageMatches(t, "private_"+tv.name+".png", h.w.Canvas().Capture())
+			h.a.setInfoShown(true)
+			test.AssertImageMatches(t, "private_info_"+tv.name+".png", h.w.Canvas().Capture())
+			h.a.setInfoShown(false)
+			h.a.showSwitcher()
+			test.AssertImageMatches(t, "private_switcher_"+tv.name+".png", h.w.Canvas().Capture())
+			h.a.switcher.d.hide()
 			if err := h.f.RemoveMember(t.Context(), h.a.community, benID); err != nil {
 				t.Fatal(err)
 			}
@@ -419,4 +426,88 @@ func TestPrivateInfo(t *testing.T) {
 	if len(h.a.info.members) != 2 {
 		t.Fatalf("members %d", len(h.a.info.members))
 	}
+}
+
+// switchNames are the switcher's matches as "name · context".
+func switchNames(s *switcher) []string {
+	var out []string
+	for _, it := range s.matches {
+		out = append(out, it.name+" · "+it.context)
+	}
+	return out
+}
+
+// TestSwitcherPrivate: Ctrl+K lists private conversations beside the
+// groups, finds one by the name of anyone in it (also someone its short
+// name leaves out), and Enter opens it.
+func TestSwitcherPrivate(t *testing.T) {
+	h, c := adminHarness(t, "admin")
+	ben, err := h.f.OpenPrivate(t.Context(), c.ID, []string{benID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.f.OpenPrivate(t.Context(), c.ID, []string{chloeID, devID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.f.RemoveMember(t.Context(), c.ID, devID); err != nil { // the group is now named "Chloe"
+		t.Fatal(err)
+	}
+	h.drain()
+	h.typeShortcut(fyne.KeyK)
+	s := h.a.switcher
+	if got := switchNames(s); !slices.Contains(got, "Ben · Private · Glow Team") || !slices.Contains(got, "Chloe · Private · Glow Team") || len(got) != 5 {
+		t.Fatalf("switcher lists %q", got)
+	}
+	test.Type(s.entry, "dev")
+	if got := switchNames(s); !slices.Equal(got, []string{"Chloe · Private · Glow Team"}) {
+		t.Fatalf("'dev' matches %q", got)
+	}
+	s.entry.SetText("")
+	test.Type(s.entry, "ben")
+	if got := switchNames(s); !slices.Equal(got, []string{"Ben · Private · Glow Team"}) {
+		t.Fatalf("'ben' matches %q", got)
+	}
+	s.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if _, g := h.a.selected(); h.a.group != ben || g.Kind != api.GroupPrivate || s.d.open {
+		t.Fatalf("Enter opened %+v", g)
+	}
+	if got := h.a.convo.title.Text; got != "Ben" {
+		t.Fatalf("conversation title %q", got)
+	}
+}
+
+// TestPrivateWording: with a private conversation open, the info pane's
+// header, the conversation's menu, the window's Go menu and the search
+// bar speak of the conversation, and of the group again in a group.
+func TestPrivateWording(t *testing.T) {
+	h, c := adminHarness(t, "member")
+	h.w.SetMainMenu(h.a.mainMenu())
+	if _, err := h.f.OpenPrivate(t.Context(), c.ID, []string{benID}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	h.a.setInfoShown(true)
+	goMenu := func() []string { return menuLabels(h.w.MainMenu().Items[1]) }
+	check := func(what, search, info string) {
+		t.Helper()
+		_, g := h.a.selected()
+		if got := h.a.info.header.Text; got != info {
+			t.Errorf("%s: info pane header %q, want %q", what, got, info)
+		}
+		if got := menuLabels(h.a.groupMenu(g)); !slices.Contains(got, search) || !slices.Contains(got, info) {
+			t.Errorf("%s: menu %q, want %q and %q", what, got, search, info)
+		}
+		if got := goMenu(); !slices.Contains(got, search+"…") || !slices.Contains(got, info) {
+			t.Errorf("%s: Go menu %q, want %q and %q", what, got, search+"…", info)
+		}
+	}
+	h.open("General")
+	check("General", "Search in group", "Group info")
+	h.open("Ben")
+	check("Ben", "Search in conversation", "Conversation info")
+	if got := h.a.convo.searchEntry.PlaceHolder; got != "Search this conversation" {
+		t.Errorf("search bar says %q", got)
+	}
+	h.open("General")
+	check("General again", "Search in group", "Group info")
 }

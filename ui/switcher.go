@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -12,7 +13,8 @@ import (
 )
 
 // switcher is the Ctrl+K dialog: type part of a group's or community's
-// name, Enter opens the first match.
+// name, or of the name of someone in a private conversation, Enter opens
+// the first match.
 type switcher struct {
 	d       *dlg
 	entry   *keyEntry
@@ -25,11 +27,15 @@ type switchItem struct {
 	community     crdt.ID
 	group         crdt.ID
 	name, context string
-	unread        int
+	// people are the names of the others in a private conversation
+	// (those who left too), which the name may shorten ("Ana, Bo and 3
+	// others"); empty for a group.
+	people []string
+	unread int
 }
 
 // showSwitcher opens the group switcher over every community's groups the
-// member is in.
+// member is in and its private conversations.
 func (a *App) showSwitcher() {
 	if a.switcher != nil && a.switcher.d.open {
 		a.switcher.d.hide()
@@ -37,20 +43,27 @@ func (a *App) showSwitcher() {
 	}
 	s := &switcher{}
 	for _, c := range a.communities {
-		gs, err := a.b.Groups(c.ID)
+		gs, ps, err := a.loadGroups(c.ID)
 		if err != nil {
 			continue
 		}
 		for _, g := range gs {
-			if g.Joined || g.Kind == api.GroupAnnouncement {
+			if g.Kind != api.GroupPrivate && (g.Joined || g.Kind == api.GroupAnnouncement) {
 				s.all = append(s.all, switchItem{community: c.ID, group: g.ID, name: g.Name, context: c.Name, unread: g.Unread})
 			}
 		}
+		for _, p := range ps {
+			it := switchItem{community: c.ID, group: p.Group, name: privateName(p), context: "Private · " + c.Name, unread: p.Unread}
+			for _, q := range append(slices.Clip(p.With), p.Left...) {
+				it.people = append(it.people, q.Name)
+			}
+			s.all = append(s.all, it)
+		}
 	}
-	d := a.newDialog("Go to a group", nil)
+	d := a.newDialog("Go to a conversation", nil)
 	s.d = d
 	s.entry = newKeyEntry(a)
-	s.entry.SetPlaceHolder("Type a group or community name")
+	s.entry.SetPlaceHolder("Type a group, person or community name")
 	s.list = widget.NewList(func() int { return len(s.matches) },
 		func() fyne.CanvasObject {
 			// The community's name takes the room the group's leaves (in
@@ -64,6 +77,7 @@ func (a *App) showSwitcher() {
 			texts := box.Objects[0].(*fyne.Container)
 			texts.Objects[1].(*widget.Label).SetText(it.name)
 			setSecondary(texts.Objects[0], it.context)
+			texts.Refresh() // lay out again: the name's width changed
 			box.Objects[1].(*badge).set(it.unread, 0, false)
 		})
 	s.list.OnSelected = func(i widget.ListItemID) { a.pickSwitch(s, i) }
@@ -80,16 +94,26 @@ func (a *App) showSwitcher() {
 	a.focus(s.entry)
 }
 
-// filter keeps the items whose name or community contains the typed text.
+// filter keeps the items whose name, community or people contain the
+// typed text.
 func (s *switcher) filter() {
 	q := strings.ToLower(strings.TrimSpace(s.entry.Text))
 	s.matches = s.matches[:0]
 	for _, it := range s.all {
-		if q == "" || strings.Contains(strings.ToLower(it.name), q) || strings.Contains(strings.ToLower(it.context), q) {
+		if q == "" || it.matches(q) {
 			s.matches = append(s.matches, it)
 		}
 	}
 	s.list.Refresh()
+}
+
+// matches reports whether lower-case q is in the item's name, community
+// or the name of someone in it.
+func (it switchItem) matches(q string) bool {
+	if strings.Contains(strings.ToLower(it.name), q) || strings.Contains(strings.ToLower(it.context), q) {
+		return true
+	}
+	return slices.ContainsFunc(it.people, func(n string) bool { return strings.Contains(strings.ToLower(n), q) })
 }
 
 func (a *App) pickSwitch(s *switcher, i int) {
