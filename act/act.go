@@ -133,10 +133,26 @@ func (a *Actions) write(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, b
 		return crdt.ID{}, err
 	}
 	op, err := a.author.Write(ctx, cid, log, kind, b)
+	if errors.Is(err, api.ErrNoKeys) && kind.IsContent() {
+		// Wanting keys is the symptom; not being in the group (a private
+		// conversation of others) is the reason, and says so.
+		if why := a.judge(cid, log, kind); errors.Is(why, crdt.ErrUnauthorized) {
+			return crdt.ID{}, fmt.Errorf("group %s: %w", log.Short(), why)
+		}
+	}
 	if err != nil {
 		return crdt.ID{}, err
 	}
 	return op.ID(), nil
+}
+
+// judge asks the community why it would refuse the local member's writing
+// content of kind (on its own message, where it has a target) in group
+// gid now, or returns nil.
+func (a *Actions) judge(cid, gid crdt.ID, kind crdt.Kind) error {
+	return a.rep.View(cid, func(c *crdt.Community) error {
+		return c.State().Judge(a.self, crdt.Action{Kind: kind, Group: gid})
+	})
 }
 
 // checkGroup fails unless community cid has group gid.

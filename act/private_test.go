@@ -1,8 +1,10 @@
 package act
 
 import (
+	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +146,39 @@ func TestPrivateClosedByRemoval(t *testing.T) {
 	}
 	if _, err := w.act.OpenPrivate(ctx, w.cid, []string{peer(bo)}); !errors.Is(err, api.ErrUnknownMember) {
 		t.Fatalf("open with the removed member: %v", err)
+	}
+}
+
+// noKeysAuthor refuses every write as a node without the group's keys
+// does, before the community judges it.
+type noKeysAuthor struct{}
+
+func (noKeysAuthor) Write(context.Context, crdt.ID, crdt.ID, crdt.Kind, []byte) (*crdt.Op, error) {
+	return nil, api.ErrNoKeys
+}
+
+// TestWriteInOthersPrivate: a member writing into a private conversation
+// of others, whose keys it never gets, is told it is not in it, not to
+// wait for keys; in a group it is in, wanting keys is still the reason.
+func TestWriteInOthersPrivate(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	cy := member(2)
+	w.c.Join(cy, "Cy", w.tick())
+	dm, err := w.act.OpenPrivate(ctx, w.cid, []string{peer(member(1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{Author: noKeysAuthor{}, Replica: w.rep, Views: w.views, Names: testNames{},
+		Keys: fakeKeys{&w.journal}, Self: cy.Key(), Now: func() time.Time { return w.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Post(ctx, w.cid, dm, "let me in"); !errors.Is(err, crdt.ErrUnauthorized) || errors.Is(err, api.ErrNoKeys) ||
+		!strings.Contains(err.Error(), "not in this private conversation") {
+		t.Fatalf("post into others' conversation: %v, want not authorized", err)
+	}
+	if _, err := a.Post(ctx, w.cid, w.general, "hi"); !errors.Is(err, api.ErrNoKeys) {
+		t.Fatalf("post in General without keys: %v, want %v", err, api.ErrNoKeys)
 	}
 }

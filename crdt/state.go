@@ -782,6 +782,9 @@ func (s *State) CheckContent(o *Op, body any, targetOp *Op, target any) (Role, e
 		return RoleMember, unauthorized("author is not a member")
 	}
 	if !g.Has(o.Author) {
+		if g.Private() { // it has no name to give
+			return RoleMember, unauthorized("author is not in this private conversation")
+		}
 		return RoleMember, unauthorized("author is not in group %q", g.Name)
 	}
 	if g.Archived || g.Suggested {

@@ -92,7 +92,7 @@ func ParseInviteLink(s string) (InviteLink, error) {
 	}
 	var w wireLink
 	if err := linkDec.Unmarshal(data, &w); err != nil {
-		return InviteLink{}, fmt.Errorf("%w: %v", ErrBadLink, err)
+		return InviteLink{}, fmt.Errorf("%w: it is damaged (was it copied whole?): %v", ErrBadLink, err)
 	}
 	if len(w.Secret) != ed25519.SeedSize {
 		return InviteLink{}, fmt.Errorf("%w: invite key is %d bytes, want %d", ErrBadLink, len(w.Secret), ed25519.SeedSize)

@@ -17,6 +17,11 @@ func (v *Views) inGroup(cid, gid crdt.ID, fn func(c *crdt.Community, g *crdt.Gro
 		if !ok {
 			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
 		}
+		// Others' private conversation is not this member's to read, and
+		// not listed: it is refused as no group, whatever the store holds.
+		if g.Private() && !slices.Contains(g.Participants, v.self) {
+			return fmt.Errorf("group %s: %w (it is a private conversation of others)", gid.Short(), api.ErrUnknownGroup)
+		}
 		return fn(c, g, v.shown(c, gid), newNamer(st, v.names))
 	})
 }

@@ -494,3 +494,36 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivateOfOthersRefused: a member who is not a participant of a
+// private conversation gets no page, message, pins or search of it, even
+// from a store that holds its text (no keys are needed to say no), while
+// its participants read it.
+func TestPrivateOfOthersRefused(t *testing.T) {
+	w := newWorld(t, "Glow Team")
+	ben, cy := member(1), member(2)
+	w.join(ben, "Ben")
+	w.join(cy, "Cy")
+	dm := w.write(ben, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{
+		Policy: crdt.PolicyPrivate, Participants: [][]byte{cy.PublicKey()}, Time: w.now()})
+	id := w.post(ben, dm, "the starter kit price")
+	if ms, err := w.views(cy).Messages(w.cid, dm); err != nil || len(ms) != 1 {
+		t.Fatalf("a participant reads %+v, %v", ms, err)
+	}
+	v := w.views(w.owner)
+	if ms, err := v.Messages(w.cid, dm); !errors.Is(err, api.ErrUnknownGroup) || len(ms) != 0 {
+		t.Errorf("Messages: %+v, %v", ms, err)
+	}
+	if p, err := v.MessagePage(w.cid, dm, 0, 10); !errors.Is(err, api.ErrUnknownGroup) || len(p.Messages) != 0 {
+		t.Errorf("MessagePage: %+v, %v", p, err)
+	}
+	if m, err := v.Message(w.cid, dm, id); !errors.Is(err, api.ErrUnknownGroup) || m.Text != "" {
+		t.Errorf("Message: %+v, %v", m, err)
+	}
+	if ms, err := v.Search(w.cid, dm, "kit", 10); !errors.Is(err, api.ErrUnknownGroup) || len(ms) != 0 {
+		t.Errorf("Search: %+v, %v", ms, err)
+	}
+	if ms, err := v.Pinned(w.cid, dm); !errors.Is(err, api.ErrUnknownGroup) || len(ms) != 0 {
+		t.Errorf("Pinned: %+v, %v", ms, err)
+	}
+}

@@ -22,7 +22,6 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
-	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/node"
 	"github.com/umbrella-p2p/umbrella/sync/join"
@@ -606,7 +605,7 @@ func cmdJoin(ctx context.Context, o *opts) error {
 		if _, err := join.ParseShortLink(o.link); err != nil {
 			return err
 		}
-	} else if _, err := identity.ParseInviteLink(o.link); err != nil {
+	} else if _, err := join.Read(o.link); err != nil {
 		return err
 	}
 	var c api.Community

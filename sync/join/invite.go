@@ -3,6 +3,7 @@ package join
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -54,6 +55,10 @@ func Parse(link string, now time.Time) (*api.Invite, error) {
 func Read(link string) (*Invite, error) {
 	if IsShort(link) {
 		return nil, fmt.Errorf("%w: a short link is read by asking the peers it names", identity.ErrBadLink)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(link), identity.LinkPrefix) {
+		// Name the form links have now, not the long one of before.
+		return nil, fmt.Errorf("%w: it must start with %s", identity.ErrBadLink, ShortPrefix)
 	}
 	l, err := identity.ParseInviteLink(link)
 	if err != nil {

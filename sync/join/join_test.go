@@ -7,6 +7,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -290,6 +291,20 @@ func TestParse(t *testing.T) {
 	f := newFake(t)
 	if _, err := f.j.Join(t.Context(), l, nil); !errors.Is(err, api.ErrInviteExpired) || slices.Contains(f.calls, "join") {
 		t.Fatalf("expired join: %v, calls %v", err, f.calls)
+	}
+}
+
+// TestReadNamesShortForm: a link of neither form is told the form links
+// have now (a user who pasted something else learns what to look for),
+// and a damaged long one says it is damaged, in words.
+func TestReadNamesShortForm(t *testing.T) {
+	for _, s := range []string{"hello there", "https://example.com/j/abc", "umbrella:junk"} {
+		if _, err := Read(s); !errors.Is(err, identity.ErrBadLink) || !strings.Contains(err.Error(), "must start with "+ShortPrefix) {
+			t.Errorf("Read(%q): %v, want it to name %s", s, err, ShortPrefix)
+		}
+	}
+	if _, err := Read(identity.LinkPrefix + "2QEAAA"); !errors.Is(err, identity.ErrBadLink) || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("a long link that is not CBOR: %v", err)
 	}
 }
 
