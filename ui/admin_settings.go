@@ -122,7 +122,7 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 		tight(v.history, hint("On: people who join can scroll back through training, tips and announcements posted before they came. Off: they see only what is posted after they join.")),
 		tight(v.private, hint(privateSettingHint)),
 		d.errLabel)
-	d.setContent(body, cancel, v.save)
+	d.setContent(a.fitToWindow(body), cancel, v.save)
 	d.createEntry, d.confirm, d.cancel = v.name, v.save, cancel
 	d.show()
 	a.focus(v.name)

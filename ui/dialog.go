@@ -64,6 +64,22 @@ func (d *dlg) setContent(body fyne.CanvasObject, buttons ...fyne.CanvasObject) {
 	d.d.Resize(fyne.NewSize(d.width, d.d.MinSize().Height))
 }
 
+// dialogChrome is the height a dialog's title, buttons and margins take
+// beside its body.
+const dialogChrome = 150
+
+// fitToWindow puts a long dialog body in a vertical scroll no taller than
+// the window leaves room for, so its buttons never cover its last rows.
+func (a *App) fitToWindow(body fyne.CanvasObject) fyne.CanvasObject {
+	room := a.win.Canvas().Size().Height - dialogChrome
+	if room <= 0 || body.MinSize().Height <= room {
+		return body
+	}
+	s := container.NewVScroll(body)
+	s.SetMinSize(fyne.NewSize(body.MinSize().Width, room))
+	return s
+}
+
 func (d *dlg) show() {
 	d.open = true
 	d.a.dialogs = append(d.a.dialogs, d)
