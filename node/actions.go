@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -87,11 +86,21 @@ func (a actAuthor) Write(ctx context.Context, cid, log crdt.ID, kind crdt.Kind, 
 func (names) Key(peerID string) (crdt.PublicKey, error) {
 	p, err := peer.Decode(strings.TrimSpace(peerID))
 	if err != nil {
-		return crdt.PublicKey{}, fmt.Errorf("%w: member %q is not a peer id: %v", crdt.ErrInvalid, peerID, err)
+		return crdt.PublicKey{}, notPeerID(peerID)
 	}
 	k, ok := keyOf(p)
 	if !ok {
-		return crdt.PublicKey{}, fmt.Errorf("%w: member %q is not an Ed25519 peer id", crdt.ErrInvalid, peerID)
+		return crdt.PublicKey{}, notPeerID(peerID)
 	}
 	return k, nil
 }
+
+// notPeerID is the error of a member named by text that is no member's
+// peer id. It says so in words a person reads (the decoder's own reason,
+// such as "invalid cid", helps nobody) and is a crdt.ErrInvalid.
+type notPeerID string
+
+func (e notPeerID) Error() string { return string(e) + " is not a member's peer id" }
+
+// Is makes the error a crdt.ErrInvalid.
+func (notPeerID) Is(target error) bool { return target == crdt.ErrInvalid }
