@@ -56,11 +56,12 @@ func Read(link string) (*Invite, error) {
 	if IsShort(link) {
 		return nil, fmt.Errorf("%w: a short link is read by asking the peers it names", identity.ErrBadLink)
 	}
-	if !strings.HasPrefix(strings.TrimSpace(link), identity.LinkPrefix) {
+	payload, ok := cutPrefixFold(strings.TrimSpace(link), identity.LinkPrefix)
+	if !ok {
 		// Name the form links have now, not the long one of before.
 		return nil, fmt.Errorf("%w: it must start with %s", identity.ErrBadLink, ShortPrefix)
 	}
-	l, err := identity.ParseInviteLink(link)
+	l, err := identity.ParseInviteLink(identity.LinkPrefix + payload)
 	if err != nil {
 		return nil, err
 	}

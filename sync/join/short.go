@@ -57,7 +57,20 @@ var (
 
 // IsShort reports whether s looks like a short link (it may still fail to
 // parse).
-func IsShort(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), ShortPrefix) }
+func IsShort(s string) bool {
+	_, ok := cutPrefixFold(strings.TrimSpace(s), ShortPrefix)
+	return ok
+}
+
+// cutPrefixFold is strings.CutPrefix ignoring the case of the prefix: a
+// link's scheme and host are case-insensitive (UMBRELLA://J/… is a short
+// link), its base64 payload after them is not.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
+}
 
 // InviteKey returns the invite's public key.
 func (l ShortLink) InviteKey() ed25519.PublicKey {
@@ -121,7 +134,7 @@ func ParseShortLink(s string) (ShortLink, error) {
 	if len(s) > MaxShortLinkLen {
 		return ShortLink{}, fmt.Errorf("%w: %d characters, a short link has at most %d", identity.ErrBadLink, len(s), MaxShortLinkLen)
 	}
-	payload, ok := strings.CutPrefix(s, ShortPrefix)
+	payload, ok := cutPrefixFold(s, ShortPrefix)
 	if !ok {
 		return ShortLink{}, fmt.Errorf("%w: it must start with %s", identity.ErrBadLink, ShortPrefix)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -149,4 +150,38 @@ func FuzzParseShortLink(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLinkSchemeIgnoresCase: a link's scheme and host are read in any case
+// (URL schemes are case-insensitive; some apps upper-case them), its
+// base64 payload is not.
+func TestLinkSchemeIgnoresCase(t *testing.T) {
+	want := realisticShort(t)
+	s, err := want.String()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := strings.TrimPrefix(s, ShortPrefix)
+	for _, prefix := range []string{"UMBRELLA://J/", "Umbrella://j/", "umbrella://J/"} {
+		if !IsShort(prefix + payload) {
+			t.Errorf("IsShort(%s…) = false", prefix)
+		}
+		got, err := ParseShortLink(prefix + payload)
+		if err != nil || !bytes.Equal(got.Secret, want.Secret) || len(got.Peers) != len(want.Peers) {
+			t.Errorf("ParseShortLink(%s…) = %+v, %v", prefix, got, err)
+		}
+	}
+	if _, err := ParseShortLink(ShortPrefix + strings.ToUpper(payload)); !errors.Is(err, identity.ErrBadLink) {
+		t.Errorf("an upper-cased payload parses: %v", err)
+	}
+
+	long, cid := link(t, newKey(1), now.Add(time.Hour), newKey(3))
+	up := "UMBRELLA://JOIN/" + strings.TrimPrefix(long, identity.LinkPrefix)
+	if IsShort(up) {
+		t.Error("an upper-case long link is taken for a short one")
+	}
+	inv, err := Read(up)
+	if err != nil || inv.Community != cid {
+		t.Fatalf("Read(UMBRELLA://JOIN/…) = %+v, %v", inv, err)
+	}
 }
