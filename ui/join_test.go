@@ -27,7 +27,7 @@ func TestJoin(t *testing.T) {
 	}
 	test.Type(d.createEntry, "hello there")
 	test.Tap(d.confirm)
-	if !d.open || !strings.Contains(h.dialogText(), "Could not join: Invalid invite link: it must start with umbrella://join/") {
+	if !d.open || !strings.Contains(h.dialogText(), "Could not join: Invalid invite link: it must start with umbrella://j/") {
 		t.Fatalf("bad link: open=%v %q", d.open, h.dialogText())
 	}
 	d.createEntry.SetText("umbrella://join/QQQQ")
@@ -147,7 +147,7 @@ func TestOpenLinkAsksToJoin(t *testing.T) {
 
 	h.a.OpenLink("hello there")
 	got = h.dialogText()
-	if !strings.Contains(got, "«hello there»") || !strings.Contains(got, "Could not join: Invalid invite link: it must start with umbrella://join/") {
+	if !strings.Contains(got, "«hello there»") || !strings.Contains(got, "Could not join: Invalid invite link: it must start with umbrella://j/") {
 		t.Fatalf("a link that does not read shows %q", got)
 	}
 }
