@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +71,8 @@ type fake struct {
 	member   bool                           // the node holds the community as a member
 	pullMade bool                           // a pull makes the node a member
 	parks    bool                           // the replica parks the joiner's ops (it lacks the genesis)
+	hang     map[peer.ID]bool               // dialling the peer waits until cancelled
+	mu       sync.Mutex                     // guards calls while lookups run at once
 	calls    []string
 	ingested []crdt.Kind
 	joining  bool
@@ -94,8 +97,19 @@ var (
 	_ Local   = (*fake)(nil)
 )
 
-func (f *fake) Connect(_ context.Context, ai peer.AddrInfo) error {
-	f.calls = append(f.calls, "dial")
+// call records a call to the fake.
+func (f *fake) call(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, name)
+}
+
+func (f *fake) Connect(ctx context.Context, ai peer.AddrInfo) error {
+	f.call("dial")
+	if f.hang[ai.ID] {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	if f.answer[ai.ID] == nil {
 		return errors.New("unreachable")
 	}
@@ -104,13 +118,13 @@ func (f *fake) Connect(_ context.Context, ai peer.AddrInfo) error {
 
 func (f *fake) Join(_ context.Context, p peer.ID, req *wire.JoinRequest) (*wire.JoinResponse, error) {
 	if len(req.Lookup) > 0 {
-		f.calls = append(f.calls, "lookup")
+		f.call("lookup")
 		if len(req.Invite) > 0 || len(req.Join) > 0 {
 			f.t.Fatalf("a lookup carries an invite or a join")
 		}
 		return f.lookup[p], nil
 	}
-	f.calls = append(f.calls, "join")
+	f.call("join")
 	op, err := crdt.DecodeOp(req.Join)
 	if err != nil || op.Kind != crdt.KindJoin || op.Author != crdt.PublicKey(newKey(2).PublicKey()) {
 		f.t.Fatalf("join request carries %v, %v", op, err)
@@ -119,12 +133,12 @@ func (f *fake) Join(_ context.Context, p peer.ID, req *wire.JoinRequest) (*wire.
 }
 
 func (f *fake) FetchKeys(context.Context, peer.ID, crdt.ID) error {
-	f.calls = append(f.calls, "keys")
+	f.call("keys")
 	return nil
 }
 
 func (f *fake) Pull(_ context.Context, _ peer.ID, cid crdt.ID, rc *exchange.Progress) error {
-	f.calls = append(f.calls, "pull")
+	f.call("pull")
 	f.running = f.j.Running(cid)
 	rc.Report(3)
 	f.member = f.member || f.pullMade
@@ -132,7 +146,7 @@ func (f *fake) Pull(_ context.Context, _ peer.ID, cid crdt.ID, rc *exchange.Prog
 }
 
 func (f *fake) FetchSecret(context.Context, peer.ID, crdt.ID) error {
-	f.calls = append(f.calls, "secret")
+	f.call("secret")
 	return nil
 }
 

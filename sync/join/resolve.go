@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -18,9 +19,11 @@ var errUnknownInvite = errors.New("does not know this invite")
 
 // Resolve reads an invite link of either form and checks its signature
 // and its key, not its expiry. A long link holds its invite; a short one
-// is looked up from the peers it names, in order, until one answers with
-// an invite that checks out. The peers of a short link come first in the
-// invite's addresses, the one that answered first of all.
+// is looked up from the peers it names, all at once (a link names at most
+// MaxShortPeers), so an inviter that is offline costs no dial timeout: the
+// first answer that checks out wins and the other lookups are cancelled.
+// The peers of a short link come first in the invite's addresses, the one
+// that answered first of all.
 func (j *Joiner) Resolve(ctx context.Context, link string) (*Invite, error) {
 	if !IsShort(link) {
 		return Read(link)
@@ -29,20 +32,44 @@ func (j *Joiner) Resolve(ctx context.Context, link string) (*Invite, error) {
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
+	type answer struct {
+		i   int
+		inv *Invite
+		err error
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	answers := make(chan answer, len(l.Peers)) // never blocks a lookup
+	var wg sync.WaitGroup
+	asked := 0
 	for i, ai := range l.Peers {
 		if ai.ID == j.cfg.Self {
 			continue
 		}
-		inv, err := j.lookup(ctx, ai, l)
-		if err != nil {
-			errs = append(errs, err)
+		asked++
+		wg.Go(func() {
+			inv, err := j.lookup(lctx, ai, l)
+			answers <- answer{i, inv, err}
+		})
+	}
+	errs := make([]error, len(l.Peers)) // in the link's order, whatever the answers' order
+	var won *answer
+	for range asked {
+		a := <-answers
+		if a.err != nil {
+			errs[a.i] = a.err
 			continue
 		}
-		peers := append([]peer.AddrInfo{ai}, slices.Delete(slices.Clone(l.Peers), i, i+1)...)
-		inv.Addrs = mergePeers(append(peers, inv.Addrs...))
-		return inv, nil
+		won = &a
+		break
 	}
+	cancel()
+	wg.Wait()
+	if won != nil {
+		peers := append([]peer.AddrInfo{l.Peers[won.i]}, slices.Delete(slices.Clone(l.Peers), won.i, won.i+1)...)
+		won.inv.Addrs = mergePeers(append(peers, won.inv.Addrs...))
+		return won.inv, nil
+	}
+	errs = slices.DeleteFunc(errs, func(err error) bool { return err == nil })
 	if len(errs) == 0 {
 		return nil, fmt.Errorf("%w: the link names no peer to ask for the invite", api.ErrNoPeer)
 	}

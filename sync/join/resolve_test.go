@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -88,8 +90,13 @@ func TestJoinShortLink(t *testing.T) {
 	if err != nil || c.Role != crdt.RoleMember.String() {
 		t.Fatalf("join: %+v, %v", c, err)
 	}
-	if want := []string{"dial", "dial", "lookup", "dial", "join", "keys", "pull", "secret"}; !slices.Equal(f.calls, want) {
-		t.Fatalf("calls %v, want %v", f.calls, want)
+	// Both peers are asked at once: the lookup may come before the
+	// inviter's dial fails.
+	if lookup := slices.Sorted(slices.Values(f.calls[:min(3, len(f.calls))])); !slices.Equal(lookup, []string{"dial", "dial", "lookup"}) {
+		t.Fatalf("calls %v, want two dials and a lookup first", f.calls)
+	}
+	if want := []string{"dial", "join", "keys", "pull", "secret"}; !slices.Equal(f.calls[3:], want) {
+		t.Fatalf("calls %v, want %v after the lookup", f.calls, want)
 	}
 }
 
@@ -123,4 +130,42 @@ func TestShortLinkLookupChecks(t *testing.T) {
 	if _, err := f.j.Parse(t.Context(), shortLink(t, seed)); !errors.Is(err, api.ErrNoPeer) {
 		t.Errorf("a link with no peers: %v", err)
 	}
+}
+
+// TestResolveAsksPeersAtOnce: with the inviter named first and never
+// answering (offline, its dial runs to the timeout), the lookup from the
+// member named second completes at once, in virtual time, and the
+// inviter's hanging dial is cancelled, not waited out.
+func TestResolveAsksPeersAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(t)
+		seed := bytes.Repeat([]byte{9}, 32)
+		inviter, member := newKey(3), newKey(4)
+		op := sealedInvite(t, newKey(1), seed, true)
+		f.hang = map[peer.ID]bool{inviter.peer(t): true}
+		f.answer[inviter.peer(t)] = &wire.JoinResponse{}
+		f.answer[member.peer(t)] = &wire.JoinResponse{}
+		f.lookup[member.peer(t)] = &wire.JoinResponse{Invite: op.Bytes()}
+		start := time.Now()
+		inv, err := f.j.Resolve(t.Context(), shortLink(t, seed, inviter, member))
+		if err != nil || inv.Name != "Glow Team" {
+			t.Fatalf("resolve: %+v, %v", inv, err)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Fatalf("resolving waited %v for the inviter that does not answer", waited)
+		}
+		if inv.Addrs[0].ID != member.peer(t) {
+			t.Errorf("first address %v, want the member that answered", inv.Addrs[0].ID)
+		}
+		// A bad answer from the quick peer does not win over a good one.
+		f = newFake(t)
+		f.answer[inviter.peer(t)] = &wire.JoinResponse{}
+		f.lookup[inviter.peer(t)] = &wire.JoinResponse{Invite: sealedInvite(t, newKey(7), seed, false).Bytes()}
+		f.answer[member.peer(t)] = &wire.JoinResponse{}
+		f.lookup[member.peer(t)] = &wire.JoinResponse{Invite: op.Bytes()}
+		inv, err = f.j.Resolve(t.Context(), shortLink(t, seed, inviter, member))
+		if err != nil || inv.Addrs[0].ID != member.peer(t) {
+			t.Fatalf("a bad answer beside a good one: %+v, %v", inv, err)
+		}
+	})
 }
