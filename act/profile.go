@@ -50,8 +50,9 @@ type Profile struct {
 	held   Held
 	member Membership
 
-	mu   sync.Mutex
-	name string // guarded by mu
+	mu    sync.Mutex
+	name  string        // guarded by mu
+	photo *crdt.Picture // the last photo set, nil for none; guarded by mu
 }
 
 // NewProfile returns the Profile of cfg.
@@ -98,6 +99,36 @@ func (p *Profile) SetName(ctx context.Context, name string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Photo is the local member's profile photo as last set on this device
+// (SetPhoto), nil when it has none. Op is the digest of its bytes, so the
+// same picture keeps the same cache key.
+func (p *Profile) Photo() *crdt.Picture {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.photo
+}
+
+// Joined writes the kept photo (if any) to community cid, which the local
+// member has just joined: the name travels in the join op, the photo
+// does not.
+func (p *Profile) Joined(ctx context.Context, cid crdt.ID) error {
+	ph := p.Photo()
+	if ph == nil {
+		return nil
+	}
+	return p.writePhoto(ctx, cid, ph.Data)
+}
+
+// writePhoto writes picture b (empty: none) as a photo op to community cid.
+func (p *Profile) writePhoto(ctx context.Context, cid crdt.ID, b []byte) error {
+	body, err := crdt.EncodeBody(&crdt.PhotoBody{Image: b})
+	if err != nil {
+		return err
+	}
+	_, err = p.author.Write(ctx, cid, crdt.ZeroID, crdt.KindPhoto, body)
+	return err
 }
 
 // Write writes the current display name as a profile op to community cid.

@@ -68,5 +68,5 @@ func (h joinHooks) Entered(ctx context.Context, cid crdt.ID) error {
 		return err
 	}
 	n.events.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
-	return nil
+	return n.profile.Joined(ctx, cid) // the name came in the join op; the photo follows
 }
