@@ -91,12 +91,13 @@ func (p *Profile) SetPhoto(ctx context.Context, b []byte) error {
 	if err := checkPicture(b); err != nil {
 		return err
 	}
-	var ph *crdt.Picture
-	if len(b) > 0 {
-		ph = &crdt.Picture{Op: crdt.ID(sha256.Sum256(b)), Data: slices.Clone(b)}
+	if p.photos != nil {
+		if err := p.photos.SavePhoto(b); err != nil {
+			return err
+		}
 	}
 	p.mu.Lock()
-	p.photo = ph
+	p.photo = keptPicture(b)
 	p.mu.Unlock()
 	var errs []error
 	for _, cid := range p.held.Communities() {
@@ -105,4 +106,14 @@ func (p *Profile) SetPhoto(ctx context.Context, b []byte) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// keptPicture is picture b as Profile keeps it (nil when empty); Op is
+// the digest of the bytes, a cache key that is the same for the same
+// picture.
+func keptPicture(b []byte) *crdt.Picture {
+	if len(b) == 0 {
+		return nil
+	}
+	return &crdt.Picture{Op: crdt.ID(sha256.Sum256(b)), Data: slices.Clone(b)}
 }

@@ -16,6 +16,13 @@ type NameSaver interface {
 	SaveName(name string) error
 }
 
+// PhotoSaver keeps the local member's profile photo across restarts (the
+// node saves it next to the display name).
+type PhotoSaver interface {
+	// SavePhoto stores picture b, already checked; empty b removes it.
+	SavePhoto(b []byte) error
+}
+
 // Held lists the communities this device holds (sync/replica's Replica
 // is one).
 type Held interface {
@@ -31,10 +38,16 @@ type Membership interface {
 	StillMember(cid crdt.ID) error
 }
 
-// ProfileConfig is what a Profile needs; every field is required.
+// ProfileConfig is what a Profile needs; every field is required but
+// Photo and Photos.
 type ProfileConfig struct {
 	// Name is the display name at start (from the identity).
-	Name   string
+	Name string
+	// Photo is the photo at start (as Photos saved it), nil for none; one
+	// that is no picture (crdt.CheckImage) is dropped.
+	Photo []byte
+	// Photos keeps the photo across restarts; nil keeps it in memory only.
+	Photos PhotoSaver
 	Saver  NameSaver
 	Author Author
 	Held   Held
@@ -47,6 +60,7 @@ type ProfileConfig struct {
 type Profile struct {
 	author Author
 	saver  NameSaver
+	photos PhotoSaver // nil: not kept across restarts
 	held   Held
 	member Membership
 
@@ -67,7 +81,11 @@ func NewProfile(cfg ProfileConfig) (*Profile, error) {
 	case cfg.Member == nil:
 		return nil, errors.New("profile config: Member is required")
 	}
-	return &Profile{author: cfg.Author, saver: cfg.Saver, held: cfg.Held, member: cfg.Member, name: cfg.Name}, nil
+	p := &Profile{author: cfg.Author, saver: cfg.Saver, photos: cfg.Photos, held: cfg.Held, member: cfg.Member, name: cfg.Name}
+	if len(cfg.Photo) > 0 && checkPicture(cfg.Photo) == nil {
+		p.photo = keptPicture(cfg.Photo)
+	}
+	return p, nil
 }
 
 // Name is the local member's display name.
