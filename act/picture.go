@@ -3,12 +3,14 @@ package act
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
 	_ "image/png" // PreparePicture reads PNG photos too
 	"io"
+	"slices"
 
 	xdraw "golang.org/x/image/draw"
 
@@ -83,20 +85,35 @@ func (a *Actions) SetIcon(ctx context.Context, cid crdt.ID, b []byte) error {
 // crdt.CheckImage; PreparePicture makes one), or removes it when b is
 // empty, in every community the member is still in. A community whose
 // photo op fails does not stop the others; the error joins the failures.
+// The photo is kept (Photo) and written to communities joined later
+// (Joined).
 func (p *Profile) SetPhoto(ctx context.Context, b []byte) error {
 	if err := checkPicture(b); err != nil {
 		return err
 	}
-	body, err := crdt.EncodeBody(&crdt.PhotoBody{Image: b})
-	if err != nil {
-		return err
+	if p.photos != nil {
+		if err := p.photos.SavePhoto(b); err != nil {
+			return err
+		}
 	}
+	p.mu.Lock()
+	p.photo = keptPicture(b)
+	p.mu.Unlock()
 	var errs []error
 	for _, cid := range p.held.Communities() {
 		if p.member.StillMember(cid) == nil {
-			_, err := p.author.Write(ctx, cid, crdt.ZeroID, crdt.KindPhoto, body)
-			errs = append(errs, err)
+			errs = append(errs, p.writePhoto(ctx, cid, b))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// keptPicture is picture b as Profile keeps it (nil when empty); Op is
+// the digest of the bytes, a cache key that is the same for the same
+// picture.
+func keptPicture(b []byte) *crdt.Picture {
+	if len(b) == 0 {
+		return nil
+	}
+	return &crdt.Picture{Op: crdt.ID(sha256.Sum256(b)), Data: slices.Clone(b)}
 }

@@ -148,3 +148,94 @@ func TestSetPhotoAndIcon(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPhotoKeptForJoin: a photo set before the member is in a community
+// is kept, and written to the community it then joins; a removed photo is
+// not.
+func TestPhotoKeptForJoin(t *testing.T) {
+	w := newWorld(t)
+	pic, err := PreparePicture(bytes.NewReader(photoPNG(t, 300, 300)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProfile(t, w, &fakeSaver{}, heldList{w.cid}, memberOf{})
+	w.journal = nil
+	if err := p.Joined(t.Context(), w.cid); err != nil || len(w.journal) != 0 {
+		t.Fatalf("no photo: Joined wrote %q, err %v", w.journal, err)
+	}
+	if err := p.SetPhoto(t.Context(), pic); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.journal) != 0 {
+		t.Fatalf("not yet a member, SetPhoto wrote %q", w.journal)
+	}
+	if ph := p.Photo(); ph == nil || !bytes.Equal(ph.Data, pic) {
+		t.Fatalf("Photo() = %v, want the photo set", ph)
+	}
+	if err := p.Joined(t.Context(), w.cid); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"photo"}; !slices.Equal(w.journal, want) {
+		t.Fatalf("Joined wrote %q, want %q", w.journal, want)
+	}
+	err = w.rep.View(w.cid, func(c *crdt.Community) error {
+		if m := c.State().Members[member(0).Key()]; m == nil || m.Photo == nil || !bytes.Equal(m.Photo.Data, pic) {
+			return errors.New("no photo in the state after Joined")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetPhoto(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	w.journal = nil
+	if err := p.Joined(t.Context(), w.cid); err != nil || p.Photo() != nil || len(w.journal) != 0 {
+		t.Fatalf("removed photo: Photo() %v, Joined wrote %q, err %v", p.Photo(), w.journal, err)
+	}
+}
+
+// fakePhotos records the photos saved.
+type fakePhotos struct{ saved [][]byte }
+
+func (f *fakePhotos) SavePhoto(b []byte) error {
+	f.saved = append(f.saved, b)
+	return nil
+}
+
+// TestPhotoSurvivesRestart: the photo set is saved, and a Profile started
+// with it keeps it for the next join; a saved file that is no picture is
+// dropped.
+func TestPhotoSurvivesRestart(t *testing.T) {
+	w := newWorld(t)
+	pic, err := PreparePicture(bytes.NewReader(photoPNG(t, 300, 300)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	photos := &fakePhotos{}
+	cfg := ProfileConfig{Name: "Ann", Photos: photos, Saver: &fakeSaver{}, Author: fakeAuthor{w.rep, member(0), &w.journal},
+		Held: heldList{}, Member: memberOf{}}
+	p, err := NewProfile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetPhoto(t.Context(), pic); err != nil {
+		t.Fatal(err)
+	}
+	if len(photos.saved) != 1 || !bytes.Equal(photos.saved[0], pic) {
+		t.Fatalf("saved %d photos", len(photos.saved))
+	}
+	cfg.Photo = photos.saved[0]
+	again, err := NewProfile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ph := again.Photo(); ph == nil || !bytes.Equal(ph.Data, pic) || ph.Op != p.Photo().Op {
+		t.Fatal("a restarted profile lost the photo")
+	}
+	cfg.Photo = []byte("not a picture")
+	if bad, err := NewProfile(cfg); err != nil || bad.Photo() != nil {
+		t.Fatalf("a bad saved photo: %v, %v", err, bad.Photo())
+	}
+}

@@ -16,6 +16,13 @@ type NameSaver interface {
 	SaveName(name string) error
 }
 
+// PhotoSaver keeps the local member's profile photo across restarts (the
+// node saves it next to the display name).
+type PhotoSaver interface {
+	// SavePhoto stores picture b, already checked; empty b removes it.
+	SavePhoto(b []byte) error
+}
+
 // Held lists the communities this device holds (sync/replica's Replica
 // is one).
 type Held interface {
@@ -31,10 +38,16 @@ type Membership interface {
 	StillMember(cid crdt.ID) error
 }
 
-// ProfileConfig is what a Profile needs; every field is required.
+// ProfileConfig is what a Profile needs; every field is required but
+// Photo and Photos.
 type ProfileConfig struct {
 	// Name is the display name at start (from the identity).
-	Name   string
+	Name string
+	// Photo is the photo at start (as Photos saved it), nil for none; one
+	// that is no picture (crdt.CheckImage) is dropped.
+	Photo []byte
+	// Photos keeps the photo across restarts; nil keeps it in memory only.
+	Photos PhotoSaver
 	Saver  NameSaver
 	Author Author
 	Held   Held
@@ -47,11 +60,13 @@ type ProfileConfig struct {
 type Profile struct {
 	author Author
 	saver  NameSaver
+	photos PhotoSaver // nil: not kept across restarts
 	held   Held
 	member Membership
 
-	mu   sync.Mutex
-	name string // guarded by mu
+	mu    sync.Mutex
+	name  string        // guarded by mu
+	photo *crdt.Picture // the last photo set, nil for none; guarded by mu
 }
 
 // NewProfile returns the Profile of cfg.
@@ -66,7 +81,11 @@ func NewProfile(cfg ProfileConfig) (*Profile, error) {
 	case cfg.Member == nil:
 		return nil, errors.New("profile config: Member is required")
 	}
-	return &Profile{author: cfg.Author, saver: cfg.Saver, held: cfg.Held, member: cfg.Member, name: cfg.Name}, nil
+	p := &Profile{author: cfg.Author, saver: cfg.Saver, photos: cfg.Photos, held: cfg.Held, member: cfg.Member, name: cfg.Name}
+	if len(cfg.Photo) > 0 && checkPicture(cfg.Photo) == nil {
+		p.photo = keptPicture(cfg.Photo)
+	}
+	return p, nil
 }
 
 // Name is the local member's display name.
@@ -98,6 +117,36 @@ func (p *Profile) SetName(ctx context.Context, name string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Photo is the local member's profile photo as last set on this device
+// (SetPhoto), nil when it has none. Op is the digest of its bytes, so the
+// same picture keeps the same cache key.
+func (p *Profile) Photo() *crdt.Picture {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.photo
+}
+
+// Joined writes the kept photo (if any) to community cid, which the local
+// member has just joined: the name travels in the join op, the photo
+// does not.
+func (p *Profile) Joined(ctx context.Context, cid crdt.ID) error {
+	ph := p.Photo()
+	if ph == nil {
+		return nil
+	}
+	return p.writePhoto(ctx, cid, ph.Data)
+}
+
+// writePhoto writes picture b (empty: none) as a photo op to community cid.
+func (p *Profile) writePhoto(ctx context.Context, cid crdt.ID, b []byte) error {
+	body, err := crdt.EncodeBody(&crdt.PhotoBody{Image: b})
+	if err != nil {
+		return err
+	}
+	_, err = p.author.Write(ctx, cid, crdt.ZeroID, crdt.KindPhoto, body)
+	return err
 }
 
 // Write writes the current display name as a profile op to community cid.

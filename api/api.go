@@ -19,6 +19,9 @@ type Self struct {
 	Addrs  []string `json:"addrs"` // full multiaddrs including /p2p/<peer id>
 	// SafetyNumber is this member's fingerprint, to compare out of band.
 	SafetyNumber string `json:"safety_number"`
+	// Photo is the local member's profile photo as last set on this
+	// device, nil when none (the app shows initials); never modified.
+	Photo *crdt.Picture `json:"-"`
 }
 
 // GroupKind says whether a group is the community's announcement group.

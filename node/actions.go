@@ -34,7 +34,12 @@ func newInviteSecrets(n *Node) (*keys.InviteSecrets, error) {
 // newFounding builds the local member's profile (its display name) and
 // the founder of its communities (package act).
 func newFounding(n *Node) (*act.Profile, *act.Founder, error) {
-	p, err := act.NewProfile(act.ProfileConfig{Name: n.id.Name, Saver: nameFile(n.cfg.Home), Author: actAuthor{n},
+	photo, err := keyfile.LoadPhoto(n.cfg.Home, crdt.MaxImageSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := act.NewProfile(act.ProfileConfig{Name: n.id.Name, Photo: photo, Photos: nameFile(n.cfg.Home),
+		Saver: nameFile(n.cfg.Home), Author: actAuthor{n},
 		Held: n.rep, Member: n.dir})
 	if err != nil {
 		return nil, nil, err
@@ -53,6 +58,7 @@ var (
 	_ act.Author  = actAuthor{}
 
 	_ act.NameSaver   = nameFile("")
+	_ act.PhotoSaver  = nameFile("")
 	_ act.Held        = (*replica.Replica)(nil)
 	_ act.Membership  = (*view.Directory)(nil)
 	_ act.FounderKeys = (*keys.Manager)(nil)
@@ -65,6 +71,9 @@ var (
 type nameFile string
 
 func (home nameFile) SaveName(name string) error { return keyfile.SaveName(string(home), name) }
+
+// SavePhoto saves the profile photo in the home directory.
+func (home nameFile) SavePhoto(b []byte) error { return keyfile.SavePhoto(string(home), b) }
 
 // founding takes in the genesis of a community this node founds.
 type founding struct{ rep *replica.Replica }

@@ -68,5 +68,10 @@ func (h joinHooks) Entered(ctx context.Context, cid crdt.ID) error {
 		return err
 	}
 	n.events.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
+	// The name came in the join op; the photo follows. The join is done
+	// even if the photo is not written.
+	if err := n.profile.Joined(ctx, cid); err != nil {
+		n.log.Warn("write the profile photo to the joined community", "community", cid.Short(), "err", err)
+	}
 	return nil
 }

@@ -518,7 +518,8 @@ func (n *Node) Close() error {
 // Self describes the local node.
 func (n *Node) Self() api.Self {
 	self := n.selfKey()
-	return api.Self{PeerID: n.host.ID().String(), Name: n.profile.Name(), Addrs: n.fullAddrs(), SafetyNumber: n.safety.Numbers([]crdt.PublicKey{self})[0]}
+	return api.Self{PeerID: n.host.ID().String(), Name: n.profile.Name(), Addrs: n.fullAddrs(), SafetyNumber: n.safety.Numbers([]crdt.PublicKey{self})[0],
+		Photo: n.profile.Photo()}
 }
 
 func (n *Node) fullAddrs() []string {

@@ -126,7 +126,7 @@ func (a *App) setPictureFrom(r io.ReadCloser, set func(context.Context, []byte) 
 func (a *App) photoButtons(d *dlg) fyne.CanvasObject {
 	set := widget.NewButton("Set photo…", func() {
 		a.pickPicture(func(r io.ReadCloser) {
-			a.setPictureFrom(r, a.b.SetPhoto, "Could not set your photo", d.hide)
+			a.setPictureFrom(r, a.b.SetPhoto, "Could not set your photo", func() { a.selfChanged(); d.hide() })
 		})
 	})
 	remove := widget.NewButton("Remove photo", func() {
@@ -135,9 +135,13 @@ func (a *App) photoButtons(d *dlg) fyne.CanvasObject {
 				a.showError("Could not remove your photo", err)
 				return
 			}
+			a.selfChanged()
 			d.hide()
 		})
 	})
+	if h, ok := d.handles.(*profileHandles); ok {
+		h.remove = remove
+	}
 	return container.NewVBox(hint("Your photo is shown to the members of every community you are in, cropped to a square."),
 		container.NewHBox(set, remove))
 }

@@ -78,6 +78,10 @@ func (f *fakeBackend) SetPhoto(_ context.Context, b []byte) error {
 		return err
 	}
 	photoSet[f] = b
+	f.self.Photo = nil // as the node: Self shows the photo last set
+	if len(b) > 0 {
+		f.self.Photo = &crdt.Picture{Op: f.id(), Data: b}
+	}
 	return nil
 }
 
@@ -216,5 +220,34 @@ func TestGoldenPhotos(t *testing.T) {
 			test.AssertImageMatches(t, "photos_"+variant.name+".png", img)
 			writeScreenshot(t, "photos_"+variant.name+".png", img)
 		})
+	}
+}
+
+// TestSelfPhoto: your own photo shows in the rail and in your profile, and
+// the rail follows when you remove it.
+func TestSelfPhoto(t *testing.T) {
+	f := newFake()
+	f.self.Photo = testPicture(t, 3, color.RGBA{40, 120, 200, 255})
+	h := newHarness(t, f)
+	h.community("Glow Team", "owner", 4, "General")
+	row := h.a.rail.me.content.(*selfRow)
+	if row.av.photo.Image == nil {
+		t.Fatal("the rail shows your initials, not your photo")
+	}
+	h.tapOnCanvas(h.a.rail.me)
+	ph, ok := h.a.lastDialog.handles.(*profileHandles)
+	if !ok || !h.a.lastDialog.open {
+		t.Fatal("tapping your name did not open your profile")
+	}
+	if ph.photo.photo.Image == nil {
+		t.Fatal("your profile shows your initials, not your photo")
+	}
+	test.Tap(ph.remove)
+	h.drain()
+	if photoSet[h.f] != nil || h.f.calls["SetPhoto"] != 1 {
+		t.Fatalf("Remove photo: %d calls, %d bytes set", h.f.calls["SetPhoto"], len(photoSet[h.f]))
+	}
+	if row.av.photo.Image != nil || h.a.self.Photo != nil {
+		t.Fatal("the rail still shows the removed photo")
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
-// selfRow is your avatar and name in the rail; it follows a change of
-// name.
+// selfRow is your avatar (your photo when you have one) and name in the
+// rail; it follows a change of name or photo.
 type selfRow struct {
 	widget.BaseWidget
 	av   *avatar
@@ -23,6 +25,7 @@ func newSelfRow(a *App) *selfRow {
 	r := &selfRow{av: newAvatar(a.self.Name, a.self.PeerID, 30),
 		name: widget.NewLabelWithStyle(a.self.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
 	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.av.setPicture(a.self.Photo)
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -32,9 +35,18 @@ func (r *selfRow) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, r.av, nil, r.name))
 }
 
-func (r *selfRow) set(name, key string) {
-	r.name.SetText(name)
-	r.av.set(name, key, false)
+// show shows s's name and photo.
+func (r *selfRow) show(s api.Self) {
+	r.name.SetText(s.Name)
+	r.av.set(s.Name, s.PeerID, false)
+	r.av.setPicture(s.Photo)
+}
+
+// selfChanged reads the local member again after a change of name or
+// photo, and shows it in the rail.
+func (a *App) selfChanged() {
+	a.self = a.b.Self()
+	a.rail.me.content.(*selfRow).show(a.self)
 }
 
 // displayNameProblem says what is wrong with display name n as a member would
@@ -60,6 +72,8 @@ func displayNameProblem(n string) string {
 type profileHandles struct {
 	change *widget.Button // opens the name field
 	name   *keyEntry      // the new name, once changing
+	photo  *avatar        // your avatar, with your photo
+	remove *widget.Button // removes your photo
 }
 
 // changeName turns profile dialog d into a form for a new display name.
@@ -88,8 +102,7 @@ func (a *App) changeName(d *dlg) {
 			return a.b.SetName(context.Background(), n)
 		}, func(err error) {
 			save.Enable()
-			a.self = a.b.Self()
-			a.rail.me.content.(*selfRow).set(a.self.Name, a.self.PeerID)
+			a.selfChanged()
 			if err != nil {
 				d.fail("Could not change your name", err)
 				return

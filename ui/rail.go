@@ -178,13 +178,15 @@ func (a *App) showProfile() {
 	label := secondary("Safety number")
 	sn := widget.NewRichText(&widget.TextSegment{Text: twoLines(safetyText(a.self.SafetyNumber)),
 		Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Monospace: true}}})
+	av := newAvatar(a.self.Name, a.self.PeerID, 40)
+	av.setPicture(a.self.Photo)
 	body := container.NewVBox(
-		container.NewBorder(nil, nil, newAvatar(a.self.Name, a.self.PeerID, 40), nil, name),
+		container.NewBorder(nil, nil, av, nil, name),
 		label, sn, hint(profileHelp))
 	closeBtn := widget.NewButton("Close", d.hide)
 	d.cancel = closeBtn
 	change := widget.NewButton("Change name", func() { a.changeName(d) })
-	d.handles = &profileHandles{change: change}
+	d.handles = &profileHandles{change: change, photo: av}
 	body.Add(a.photoButtons(d))
 	d.setContent(body, change, closeBtn)
 	d.show()

@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -141,4 +142,49 @@ func Load(dir string) (*identity.Identity, error) {
 		id.Name = "Member " + p[len(p)-6:]
 	}
 	return id, nil
+}
+
+// PhotoFile holds the local member's profile photo, next to ProfileFile.
+const PhotoFile = "photo"
+
+// SavePhoto replaces the profile photo stored in dir, atomically; an
+// empty b removes it. The caller checks the picture.
+func SavePhoto(dir string, b []byte) error {
+	path := filepath.Join(dir, PhotoFile)
+	if len(b) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove photo: %w", err)
+		}
+		return nil
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write photo: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write photo: %w", err)
+	}
+	return nil
+}
+
+// LoadPhoto reads the profile photo stored in dir: nil when there is none,
+// an error when it is longer than limit bytes. The caller checks the
+// picture.
+func LoadPhoto(dir string, limit int) ([]byte, error) {
+	f, err := os.Open(filepath.Join(dir, PhotoFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read photo: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("read photo: %w", err)
+	}
+	if len(b) > limit {
+		return nil, fmt.Errorf("read photo: longer than %d bytes", limit)
+	}
+	return b, nil
 }

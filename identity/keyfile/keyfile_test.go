@@ -104,3 +104,27 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPhotoFile: a saved photo reads back, one over the limit is refused,
+// and an empty one removes the file.
+func TestPhotoFile(t *testing.T) {
+	dir := t.TempDir()
+	if b, err := LoadPhoto(dir, 10); b != nil || err != nil {
+		t.Fatalf("no photo: %q, %v", b, err)
+	}
+	if err := SavePhoto(dir, []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := LoadPhoto(dir, 10); string(b) != "0123456789" || err != nil {
+		t.Fatalf("saved photo: %q, %v", b, err)
+	}
+	if _, err := LoadPhoto(dir, 9); err == nil {
+		t.Fatal("a photo over the limit was read")
+	}
+	if err := SavePhoto(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := LoadPhoto(dir, 10); b != nil || err != nil {
+		t.Fatalf("removed photo: %q, %v", b, err)
+	}
+}
