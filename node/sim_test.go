@@ -28,6 +28,13 @@ func stateHash(n *Node, cid crdt.ID) [32]byte {
 // every member ends with the same state. Nodes find each other again by
 // themselves (remembered addresses, periodic redial and pulls).
 func TestPartitionsHealSlow(t *testing.T) {
+	if testing.Short() && raceEnabled {
+		// The E2E|Slow suite runs it in full without -race. Under -race
+		// with -short the race runtime itself crashed twice on this test
+		// in full runs (SIGSEGV in tsan's SlotLock and StackDepot::Put,
+		// on an idle M in a synctest bubble), never in runs of it alone.
+		t.Skip("runs in the E2E|Slow suite, without the race detector")
+	}
 	members := 50
 	if testing.Short() {
 		members = 12
