@@ -48,7 +48,7 @@ const sealedHeaderByte = 0x83
 // key-management kinds must be readable before any key is held.
 func (k Kind) Sealable() bool {
 	switch k {
-	case KindInvite, KindJoin, KindPrekey, KindRekey, KindRelay:
+	case KindInvite, KindJoin, KindPrekey, KindRekey, KindRelay, KindInviteKeys:
 		return false
 	}
 	return k.Known()

@@ -87,6 +87,13 @@ type Invite struct {
 	// one replayed), and EndedBy its author; zero while it stands.
 	Ended   ID
 	EndedBy PublicKey
+	// WrapKEM and WrapKey are the key its joiners' epoch secrets are
+	// wrapped to (the first invite-keys op's; nil without one), and
+	// Approval whether its keys op says the community admits by approval
+	// (invitekeys.go). WrapKey is never mutated.
+	WrapKEM  uint16
+	WrapKey  []byte
+	Approval bool
 }
 
 // end records that op o revoked inv or made it lapse.
@@ -397,6 +404,8 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		return s.checkRekey(o, b, role)
 	case *RelayBody:
 		return s.checkRelay(b, role)
+	case *InviteKeysBody:
+		return s.checkInviteKeys(o, b, role)
 	case *GroupCreateBody:
 		if b.Policy == PolicyPrivate {
 			return s.checkPrivate(o, b, role)
@@ -597,6 +606,8 @@ func (s *State) mutate(o *Op, body any) {
 		s.applyRekey(o, b)
 	case *RelayBody:
 		s.applyRelay(o, b)
+	case *InviteKeysBody:
+		s.applyInviteKeys(b)
 	case *GroupCreateBody:
 		g := &Group{ID: id, Name: b.Name, Description: b.Description, Policy: b.Policy, Creator: o.Author,
 			Members: map[PublicKey]ID{}, Requests: map[PublicKey]*Request{}}

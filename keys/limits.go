@@ -31,3 +31,8 @@ const (
 // MaxInviteSecrets bounds the invite link secrets kept per community (and
 // so the stored record a decoder reads).
 const MaxInviteSecrets = 256
+
+// MaxInviteKeyOps bounds the invite-keys ops a joiner opens from one
+// relay's answer (OpenInviteKeys); wire.MaxResponseBytes of them is
+// about 64.
+const MaxInviteKeyOps = 256

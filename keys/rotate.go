@@ -113,6 +113,10 @@ func (m *Manager) WriteEpoch(ctx context.Context, cid, log crdt.ID, id crdt.Epoc
 			return fmt.Errorf("rotate keys (part %d of %d): %w", b.Part, b.Parts, err)
 		}
 	}
+	// Joiners by a live link get the new epoch too, with no member online.
+	if err := m.wrapToLiveInvites(ctx, cid, log, id, secret); err != nil {
+		m.log.Warn("wrap a new epoch to live invites", "community", cid.Short(), "log", log.Short(), "err", err)
+	}
 	m.log.Info("rotated keys", "community", cid.Short(), "log", log.Short(), "epoch", id, "parts", len(bodies), "reason", reason)
 	return nil
 }
