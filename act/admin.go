@@ -2,6 +2,7 @@ package act
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -100,19 +101,40 @@ func (a *Actions) Invites(cid crdt.ID) ([]api.InviteInfo, error) {
 }
 
 // RevokeInvite stops invite id from admitting anyone (admins). Joins that
-// did not see the revocation are undone on every node.
+// did not see the revocation are undone on every node. An invite whose
+// link was handed the newcomers' epoch secrets (crdt's invite-keys ops)
+// has those logs rotated too, so a leaked link reads nothing written
+// after its revocation.
 func (a *Actions) RevokeInvite(ctx context.Context, cid, id crdt.ID) error {
+	var rotate []crdt.ID
 	err := a.rep.View(cid, func(c *crdt.Community) error {
-		if c.State().Invites[id] == nil {
+		st := c.State()
+		inv := st.Invites[id]
+		if inv == nil {
 			return fmt.Errorf("%w: no invite %s in this community", crdt.ErrInvalid, id.Short())
+		}
+		if inv.WrapKey != nil && !inv.Approval {
+			for _, log := range st.NewcomerLogs() {
+				if st.Current[log] != nil {
+					rotate = append(rotate, log)
+				}
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindInviteRevoke, &crdt.InviteRevokeBody{Invite: idBytes(id), Time: a.millis()})
-	return err
+	if _, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindInviteRevoke, &crdt.InviteRevokeBody{Invite: idBytes(id), Time: a.millis()}); err != nil {
+		return err
+	}
+	var errs []error
+	for _, log := range rotate {
+		if err := a.keys.Rotate(ctx, cid, log, crdt.RekeyManual, nil); err != nil {
+			errs = append(errs, fmt.Errorf("renew the keys the revoked link held: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (a *Actions) requestsOf(st *crdt.State, rs map[crdt.PublicKey]*crdt.Request) []api.JoinRequest {

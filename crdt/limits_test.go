@@ -24,6 +24,7 @@ var bodyTypes = map[Kind]any{
 	KindPollClose: PollCloseBody{}, KindPin: PinBody{}, KindGroupOrder: GroupOrderBody{},
 	KindRelay: RelayBody{},
 	KindPhoto: PhotoBody{}, KindIcon: IconBody{},
+	KindInviteKeys: InviteKeysBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a
@@ -37,6 +38,7 @@ var arrayCaps = map[string]int{
 	"RekeyBody.Wraps": MaxWraps, "GroupOrderBody.Groups": MaxGroups,
 	"GroupCreateBody.Participants": MaxPrivateOthers,
 	"RelayBody.Addrs":              MaxAddrs,
+	"InviteKeysBody.Keys":          MaxWraps,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies
@@ -166,6 +168,9 @@ func largest() map[string]struct {
 		"rekey wrap": {KindRekey,
 			&RekeyBody{Epoch: epoch, Part: 1, Parts: 1, Wraps: []Wrap{{Member: key, KEM: KEMMLKEM768X25519, Prekey: make([]byte, 8), Secret: make([]byte, MaxWrapSize)}}, Check: check},
 			&RekeyBody{Epoch: epoch, Part: 1, Parts: 1, Wraps: []Wrap{{Member: key, KEM: KEMMLKEM768X25519, Prekey: make([]byte, 8), Secret: make([]byte, MaxWrapSize+1)}}, Check: check}},
+		"invite keys": {KindInviteKeys,
+			&InviteKeysBody{Invite: key, KEM: KEMX25519, Key: key, Keys: []InviteKey{{Log: key, Epoch: epoch, Secret: make([]byte, MaxWrapSize)}}, Time: 1},
+			&InviteKeysBody{Invite: key, KEM: KEMX25519, Key: key, Keys: []InviteKey{{Log: key, Epoch: epoch, Secret: make([]byte, MaxWrapSize+1)}}, Time: 1}},
 		"prekey": {KindPrekey,
 			&PrekeyBody{KEM: KEMMLKEM768X25519, Key: make([]byte, kemKeySize[KEMMLKEM768X25519]), Time: 1},
 			&PrekeyBody{KEM: KEMMLKEM768X25519, Key: make([]byte, kemKeySize[KEMMLKEM768X25519]+1), Time: 1}},

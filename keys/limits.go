@@ -1,6 +1,10 @@
 package keys
 
-import "time"
+import (
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
 
 // Key rotation defaults and the manager's timings, in one place.
 const (
@@ -33,6 +37,5 @@ const (
 const MaxInviteSecrets = 256
 
 // MaxInviteKeyOps bounds the invite-keys ops a joiner opens from one
-// relay's answer (OpenInviteKeys); wire.MaxResponseBytes of them is
-// about 64.
-const MaxInviteKeyOps = 256
+// relay's answer (OpenInviteKeys): what one answer may carry.
+const MaxInviteKeyOps = wire.MaxJoinKeys

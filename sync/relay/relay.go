@@ -97,6 +97,7 @@ type community struct {
 	bytes  int64
 	probe  bool // not stored yet
 	staged []crdt.Opened
+	book   inviteBook // what the clear ops tell of invites' joins and keys (join.go)
 }
 
 func newCommunity(id crdt.ID) *community {
@@ -366,6 +367,11 @@ func (r *Relay) learn(c *community, op *crdt.Op) {
 	case crdt.KindJoin:
 		if known || r.joinProven(c, op) {
 			c.known[op.Author] = true
+			c.book.joined(op)
+		}
+	case crdt.KindInviteKeys:
+		if known {
+			c.book.keyed(op)
 		}
 	case crdt.KindInvite:
 		if b, err := crdt.DecodeBody(op); err == nil && known {

@@ -79,7 +79,8 @@ func FuzzJoinResponse(f *testing.F) {
 		JoinResponse{Pending: true},
 		JoinResponse{Error: "the invite expired", Reason: JoinReasonExpired},
 		JoinResponse{Invite: []byte{1, 2, 3}},
-		JoinResponse{Error: UnknownInvite})
+		JoinResponse{Error: UnknownInvite},
+		JoinResponse{Relayed: true, Keys: [][]byte{{1, 2}, {3}}})
 }
 
 // FuzzReader reads a stream of frames with a Reader and, separately, with

@@ -19,6 +19,9 @@ const (
 	MaxResponseBytes = 4 << 20
 	// MaxKeys bounds the epoch keys of one Keys response.
 	MaxKeys = 4096
+	// MaxJoinKeys bounds the invite-keys ops of one relayed JoinResponse
+	// (their bytes are bounded by MaxResponseBytes too).
+	MaxJoinKeys = 256
 	// MaxPeers bounds the members of one Peers response.
 	MaxPeers = 32
 	// MaxPeerAddrs bounds the addresses of one member in a Peers response.
@@ -50,10 +53,10 @@ const firstChunk = 64 << 10
 //   - nesting: a Response's Peers array holds PeerAddrs maps, each with
 //     an Addrs array: 4 levels;
 //   - arrays: the longest a message may hold (MaxKeys);
-//   - maps: the most fields of a message (Request's and Response's 5;
-//     the library's floor of 16 is above).
+//   - maps: the most fields of a message (JoinResponse's 6; the
+//     library's floor of 16 is above).
 var decoder = crdt.MustDecoder(crdt.DecodeLimits{
 	MaxNested: 4,
 	MaxArray:  max(MaxFetch, MaxKeys, MaxPeers, MaxPeerAddrs),
-	MaxMap:    5,
+	MaxMap:    6,
 })

@@ -18,11 +18,12 @@ var messages = []any{Request{}, Response{}, Reconcile{}, JoinRequest{}, JoinResp
 
 // arrayCaps names the protocol's bound on every array field of a message.
 var arrayCaps = map[string]int{
-	"Request.IDs":     MaxFetch,
-	"Response.Ops":    MaxFetch,
-	"Response.Peers":  MaxPeers,
-	"PeerAddrs.Addrs": MaxPeerAddrs,
-	"Response.Keys":   MaxKeys,
+	"Request.IDs":       MaxFetch,
+	"Response.Ops":      MaxFetch,
+	"Response.Peers":    MaxPeers,
+	"PeerAddrs.Addrs":   MaxPeerAddrs,
+	"Response.Keys":     MaxKeys,
+	"JoinResponse.Keys": MaxJoinKeys,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the frame decoder allows exactly the
@@ -146,6 +147,11 @@ func TestLargestMessagesRoundTrip(t *testing.T) {
 	roundTrip(t, "join response", &JoinResponse{Error: "the invite was used 5 of 5 times", Pending: true, Reason: JoinReasonLapsed}, MaxFrame)
 	roundTrip(t, "lookup request", &JoinRequest{Lookup: community}, MaxJoinRequestFrame)
 	roundTrip(t, "lookup response", &JoinResponse{Invite: op}, MaxFrame)
+	keys := make([][]byte, MaxResponseBytes/crdt.MaxOpSize)
+	for i := range keys {
+		keys[i] = op
+	}
+	roundTrip(t, "relayed join response", &JoinResponse{Relayed: true, Pending: true, Keys: keys}, MaxFrame)
 }
 
 // TestKeysResponseWithMaxKeysRoundTrips: a Keys response with MaxKeys

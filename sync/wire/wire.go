@@ -98,6 +98,22 @@
 // added after the first release: a responder from before it rejects the
 // request as malformed, and the joiner tries the link's next address.
 //
+// # Joins through a relay
+//
+// A relay (package sync/relay) answers Lookup from the clear invite ops it
+// stores, and takes a join with no member online: it checks what it can
+// see — the invite is one it holds by an author it knows, the join's
+// proof verifies under the invite key, the invite has not expired by the
+// relay's clock nor admitted as many as it allows among the joins the
+// relay holds — stores the join, and answers Relayed with Keys, the
+// invite's invite-keys ops, or Pending when those say the community
+// admits by approval (the request waits in the relay's store until an
+// admin pulls it). A relay that holds no invite-keys op for the invite
+// (one made before them) refuses: the joiner needs a member. It cannot see
+// a revocation (sealed): members refuse such a join when they pull it,
+// and the invite got no epoch after its revocation. Relayed and Keys were
+// added with relays' joins; only a relay sets them.
+//
 // Joins are resumable. A responder that already counts the joiner a member
 // (or holds its request to join) answers as it would an admission (with
 // Pending for a request), whatever the state of the invite — used up,
@@ -215,6 +231,12 @@ type JoinResponse struct {
 	Reason uint8 `cbor:"3,keyasint,omitempty"`
 	// Invite answers a Lookup: the signed invite op with that key.
 	Invite []byte `cbor:"4,keyasint,omitempty"`
+	// Relayed: a relay took the join with no member online (see "Joins
+	// through a relay" above); Keys then holds the invite's invite-keys
+	// ops (crdt.KindInviteKeys), from which the joiner opens, with its
+	// link's secret, the epoch secrets a newcomer may read.
+	Relayed bool     `cbor:"5,keyasint,omitempty"`
+	Keys    [][]byte `cbor:"6,keyasint,omitempty"`
 }
 
 // UnknownInvite is the Error of every Lookup a responder cannot answer,
