@@ -308,6 +308,9 @@ type JoinProgress struct {
 	Peer string
 	// Ops is how many ops have arrived so far (JoinSyncing).
 	Ops int
+	// ViaRelay: a relay took the join with no member online (the inviter
+	// is offline); the history comes from what the link may read.
+	ViaRelay bool
 }
 
 // Reaction is one emoji under a message.

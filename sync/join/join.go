@@ -48,6 +48,10 @@ type Syncer interface {
 	Pull(ctx context.Context, p peer.ID, cid crdt.ID, rc *exchange.Progress) error
 	// FetchSecret fetches cid's topic secret from p.
 	FetchSecret(ctx context.Context, p peer.ID, cid crdt.ID) error
+	// OpenInviteKeys opens, with seed, the secret of the link this node
+	// joins by, the epoch secrets that ops, invite inv's invite-keys ops
+	// as a relay handed them, wrap (keys.Manager.OpenInviteKeys).
+	OpenInviteKeys(ctx context.Context, cid, inv crdt.ID, seed []byte, ops [][]byte) error
 }
 
 // Book is the peer book's part in a join (package reach's Book).
@@ -205,9 +209,10 @@ func (j *Joiner) Join(ctx context.Context, link string, progress func(api.JoinPr
 	if err != nil {
 		return api.Community{}, err
 	}
+	relayed := false // the join goes through a relay, with no member online
 	report := func(p api.JoinProgress) {
 		if progress != nil {
-			p.Community = inv.Name
+			p.Community, p.ViaRelay = inv.Name, relayed
 			progress(p)
 		}
 	}
@@ -255,12 +260,13 @@ func (j *Joiner) Join(ctx context.Context, link string, progress func(api.JoinPr
 			book.SetJoining(cid, false, j.cfg.Now())
 		}
 	}()
-	for _, ai := range inv.Addrs {
+	for _, ai := range joinPeers(inv) {
 		if ai.ID == j.cfg.Self {
 			continue
 		}
+		relayed = false
 		report(api.JoinProgress{Stage: api.JoinConnecting, Peer: ShortPeer(ai.ID)})
-		err := j.via(ctx, ai, inv, join, report)
+		err := j.via(ctx, ai, inv, join, report, &relayed)
 		if errors.Is(err, errAwaitingApproval) {
 			book.SetJoining(cid, false, j.cfg.Now())
 			book.SetPending(cid, true)
@@ -420,14 +426,25 @@ func (j *Joiner) Ask(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *c
 	return resp, nil
 }
 
+// joinPeers lists the peers to ask to admit a join by inv: the peers its
+// link names (members first, see Resolve) and then its relays, which take
+// a join with no member online.
+func joinPeers(inv *Invite) []peer.AddrInfo {
+	return mergePeers(append(slices.Clone(inv.Addrs), inv.Relays...))
+}
+
 // via joins through ai. Everything after ai's answer is safe to cut short:
 // a member that admitted this node (or already counted it a member)
-// answers the next try as admitted, whichever link it uses.
-func (j *Joiner) via(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op, report func(api.JoinProgress)) error {
+// answers the next try as admitted, whichever link it uses. A relay that
+// took the join with no member online says so (*relayed is set): the
+// keys then come from the invite's keys ops it handed, opened with the
+// link's secret, not from a member.
+func (j *Joiner) via(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *crdt.Op, report func(api.JoinProgress), relayed *bool) error {
 	resp, err := j.Ask(ctx, ai, inv, join)
 	if err != nil {
 		return err
 	}
+	*relayed = resp.Relayed
 	j.cfg.Book.Remember(ai)
 	if resp.Pending {
 		// Park our own ops until the pull after the approval brings the
@@ -440,9 +457,15 @@ func (j *Joiner) via(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *c
 		return errAwaitingApproval
 	}
 	report(api.JoinProgress{Stage: api.JoinAdmitted})
-	// Keys first, from the member that admitted us: the genesis and
-	// everything after it is sealed.
-	if err := j.cfg.Syncer.FetchKeys(ctx, ai.ID, inv.Community); err != nil {
+	// Keys first, from the member that admitted us (or, through a relay,
+	// from the invite's keys ops): the genesis and everything after it is
+	// sealed.
+	if resp.Relayed {
+		if err := j.cfg.Syncer.OpenInviteKeys(ctx, inv.Community, inv.Op.ID(), inv.Link.Secret, resp.Keys); err != nil {
+			return fmt.Errorf("keys handed by relay %s: %w", ai.ID.ShortString(), err)
+		}
+		j.cfg.Log.Info("joining through a relay; the inviter is offline", "community", inv.Community.Short(), "relay", ai.ID.ShortString())
+	} else if err := j.cfg.Syncer.FetchKeys(ctx, ai.ID, inv.Community); err != nil {
 		return fmt.Errorf("keys from %s: %w", ai.ID.ShortString(), err)
 	}
 	report(api.JoinProgress{Stage: api.JoinSyncing})
@@ -469,7 +492,10 @@ func (j *Joiner) via(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *c
 		}
 	}
 	// Without the topic secret the member still syncs by pulling; it asks
-	// again after every pull until it has it.
+	// again after every pull until it has it (a relay holds none).
+	if resp.Relayed {
+		return nil
+	}
 	if err := j.cfg.Syncer.FetchSecret(ctx, ai.ID, inv.Community); err != nil {
 		j.cfg.Log.Warn("no topic secret yet; live messages wait for the next sync", "err", err)
 	}

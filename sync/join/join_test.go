@@ -137,6 +137,14 @@ func (f *fake) FetchKeys(context.Context, peer.ID, crdt.ID) error {
 	return nil
 }
 
+func (f *fake) OpenInviteKeys(_ context.Context, _, _ crdt.ID, seed []byte, ops [][]byte) error {
+	f.call("invitekeys")
+	if len(seed) != ed25519.SeedSize || len(ops) == 0 {
+		f.t.Fatalf("invite keys opened with a %d-byte secret and %d ops", len(seed), len(ops))
+	}
+	return nil
+}
+
 func (f *fake) Pull(_ context.Context, _ peer.ID, cid crdt.ID, rc *exchange.Progress) error {
 	f.call("pull")
 	f.running = f.j.Running(cid)

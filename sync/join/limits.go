@@ -1,6 +1,10 @@
 package join
 
-import "github.com/umbrella-p2p/umbrella/crdt"
+import (
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
 
 // Limits of the short link decoder (ParseShortLink).
 const (
@@ -15,6 +19,11 @@ const (
 	// MaxShortAddrLen bounds one generic binary multiaddr, in bytes.
 	MaxShortAddrLen = 128
 )
+
+// RelayGrace is how long a short link's lookup, answered by a relay,
+// waits for a member it names to answer too (Resolve): a member is asked
+// to admit the join first; the relay when no member is online.
+const RelayGrace = 3 * time.Second
 
 // maxSavedRequest bounds the record of a request to join kept in the
 // peer book (loadRequest): two ops, base64 in JSON, and a few addresses.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -23,7 +24,8 @@ var errUnknownInvite = errors.New("does not know this invite")
 // MaxShortPeers), so an inviter that is offline costs no dial timeout: the
 // first answer that checks out wins and the other lookups are cancelled.
 // The peers of a short link come first in the invite's addresses, the one
-// that answered first of all.
+// that answered first of all — a member before a relay: a relay's answer
+// waits up to RelayGrace for a member's.
 func (j *Joiner) Resolve(ctx context.Context, link string) (*Invite, error) {
 	if !IsShort(link) {
 		return Read(link)
@@ -52,15 +54,32 @@ func (j *Joiner) Resolve(ctx context.Context, link string) (*Invite, error) {
 		})
 	}
 	errs := make([]error, len(l.Peers)) // in the link's order, whatever the answers' order
+	// A relay's answer waits up to RelayGrace for a member's: a member
+	// admits the join and hands keys itself; a relay is for when none is
+	// online (its join reads only what the link was given).
 	var won *answer
-	for range asked {
-		a := <-answers
-		if a.err != nil {
-			errs[a.i] = a.err
-			continue
+	var grace <-chan time.Time
+	for got := 0; got < asked; {
+		select {
+		case a := <-answers:
+			got++
+			if a.err != nil {
+				errs[a.i] = a.err
+				continue
+			}
+			if !isRelay(a.inv, l.Peers[a.i].ID) {
+				won, got = &a, asked
+				continue
+			}
+			if won == nil {
+				won = &a
+				t := time.NewTimer(RelayGrace)
+				defer t.Stop()
+				grace = t.C
+			}
+		case <-grace:
+			got = asked
 		}
-		won = &a
-		break
 	}
 	cancel()
 	wg.Wait()
@@ -104,6 +123,11 @@ func (j *Joiner) lookup(ctx context.Context, ai peer.AddrInfo, l ShortLink) (*In
 		return nil, fmt.Errorf("%s sent an invite that does not check out: %w", ai.ID.ShortString(), err)
 	}
 	return inv, nil
+}
+
+// isRelay reports whether p is one of inv's relays.
+func isRelay(inv *Invite, p peer.ID) bool {
+	return slices.ContainsFunc(inv.Relays, func(ai peer.AddrInfo) bool { return ai.ID == p })
 }
 
 // mergePeers merges the addresses of each peer into its first entry.
