@@ -47,6 +47,11 @@ func (h joinHooks) FetchKeys(ctx context.Context, p peer.ID, cid crdt.ID) error 
 	return err
 }
 
+func (h joinHooks) OpenInviteKeys(ctx context.Context, cid, inv crdt.ID, seed []byte, ops [][]byte) error {
+	_, err := h.n.keys.OpenInviteKeys(ctx, cid, inv, seed, ops)
+	return err
+}
+
 func (h joinHooks) Pull(ctx context.Context, p peer.ID, cid crdt.ID, rc *exchange.Progress) error {
 	return h.n.pulls.PullNow(ctx, p, cid, rc)
 }

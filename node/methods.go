@@ -84,7 +84,7 @@ func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts api.InviteOpt
 	if err != nil {
 		return "", err
 	}
-	d := crdt.InviteDetails{Name: c.Name, Addrs: n.inviteAddrs(), Relays: n.inviteRelays(), Inviter: joinHooks{n}.Name(), Description: c.Description}
+	d := crdt.InviteDetails{Name: c.Name, Addrs: n.inviteAddrs(), Relays: n.inviteRelays(cid), Inviter: joinHooks{n}.Name(), Description: c.Description}
 	if d.Check() != nil {
 		d.Inviter = "" // a name crdt would not take is left out, not the invite
 	}
@@ -115,6 +115,11 @@ func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts api.InviteOpt
 	if err != nil {
 		return "", fmt.Errorf("create invite: %w", err)
 	}
+	// The history a newcomer may read, for a relay to hand with no member
+	// online; without it the link still works while a member is.
+	if err := n.keys.KeyInvite(ctx, cid, op.ID(), priv.Seed()); err != nil {
+		n.log.Warn("the new invite gets no keys: joins need a member online", "community", cid.Short(), "err", err)
+	}
 	short, err := n.shortLink(cid, priv.Seed())
 	if err != nil {
 		return "", fmt.Errorf("create invite: %w", err)
@@ -126,9 +131,11 @@ func (n *Node) CreateInvite(ctx context.Context, cid crdt.ID, opts api.InviteOpt
 }
 
 // shortLink makes the short link of an invite of community cid from its
-// seed, naming this node and one other member or relay it knows.
+// seed, naming this node and one other: a relay registered with the
+// community first (always online, it answers lookups and takes joins when
+// no member is), else a member, else a circuit relay it knows.
 func (n *Node) shortLink(cid crdt.ID, seed []byte) (string, error) {
-	others := append(n.pulls.SharedPeers(cid, n.host.ID()), n.relays.Known()...)
+	others := append(append(n.pulls.RelaysOf(cid), n.pulls.SharedPeers(cid, n.host.ID())...), n.relays.Known()...)
 	return join.NewShortLink(seed, peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}, others...).String()
 }
 
@@ -144,10 +151,11 @@ func (n *Node) inviteAddrs() []string {
 	return addrs
 }
 
-// inviteRelays lists the relays this node knows, for an invite.
-func (n *Node) inviteRelays() []string {
+// inviteRelays lists the relays this node knows, for an invite of
+// community cid: those registered with it first.
+func (n *Node) inviteRelays(cid crdt.ID) []string {
 	var out []string
-	for _, r := range n.relays.Known() {
+	for _, r := range append(n.pulls.RelaysOf(cid), n.relays.Known()...) {
 		for _, a := range r.Addrs {
 			if len(out) < crdt.MaxAddrs {
 				out = append(out, a.String()+"/p2p/"+r.ID.String())

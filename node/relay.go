@@ -131,6 +131,7 @@ func serveRelayStore(ctx context.Context, h host.Host, ds *store.DS, cfg relay.C
 	puller := relay.NewPuller(ctx, rl, dial, cfg.Log)
 	svc.Handle(p2p.SyncID, p2p.SyncHandler(relay.Answerer{Relay: rl, Nudges: puller, Wait: relay.NudgeWait}))
 	svc.Handle(p2p.ReconcileID, p2p.ReconcileHandler(rl, p2p.NewSessionSlots(p2p.MaxServedSessions, p2p.MaxSessionsPerPeer)))
+	svc.Handle(p2p.JoinID, p2p.JoinHandler(relay.Joins{Relay: rl}))
 	return &relayStore{relay: rl, puller: puller, ds: ds, cancel: cancel}, nil
 }
 

@@ -190,3 +190,8 @@ func (s *Scheduler) RelayStatus(cid crdt.ID, p peer.ID) RelayStatus {
 	defer s.mu.Unlock()
 	return s.relays[laterKey{p, cid}]
 }
+
+// RelaysOf returns the relays registered with community cid, with the
+// addresses their registration gives (for invite links: a relay answers
+// their lookups and takes joins with no member online).
+func (s *Scheduler) RelaysOf(cid crdt.ID) []peer.AddrInfo { return s.relaysOf(cid) }

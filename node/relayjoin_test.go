@@ -1,0 +1,168 @@
+package node
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"testing/synctest"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/store"
+)
+
+// announcements returns the id of community cid's announcement group.
+func announcements(t *testing.T, n *Node, cid crdt.ID) crdt.ID {
+	t.Helper()
+	gs, err := n.Groups(cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gs {
+		if g.Kind == api.GroupAnnouncement {
+			return g.ID
+		}
+	}
+	t.Fatal("no announcement group")
+	return crdt.ID{}
+}
+
+// opsOf lists the ids of the control ops of kind k that n holds of cid.
+func opsOf(n *Node, cid crdt.ID, k crdt.Kind) []crdt.ID {
+	var out []crdt.ID
+	n.rep.View(cid, func(c *crdt.Community) error {
+		c.EachOp(crdt.ZeroID, func(o *crdt.Op) {
+			if o.Kind == k {
+				out = append(out, o.ID())
+			}
+		})
+		return nil
+	})
+	return out
+}
+
+// relayHolds reports whether the relay holds every op of ids.
+func relayHolds(ctx context.Context, r *relayNode, cid crdt.ID, ids []crdt.ID) bool {
+	ops, _ := r.rs.relay.Serve(ctx, cid, ids)
+	return len(ids) > 0 && len(ops) == len(ids)
+}
+
+// TestJoinThroughRelayInviterOffline: Olivia makes an invite link and goes
+// offline; Dev opens it with only the relay up: the relay answers the
+// short link's lookup and takes his join, his node opens the history the
+// link gives, and he reads the announcement and the training posted
+// before. When Olivia comes back she counts him a member.
+func TestJoinThroughRelayInviterOffline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		r := sn.startRelay(t.TempDir())
+		defer r.close()
+		aHome := t.TempDir()
+		a := sn.start(aHome, "Olivia", store.NewMemory())
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, _ := keyOf(r.h.ID())
+		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		ann, gid := announcements(t, a.Node, comm.ID), general(t, a.Node, comm.ID)
+		annID, err := a.Post(ctx, comm.ID, ann, "Monday: new starter kit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		trainID, err := a.Post(ctx, comm.ID, gid, "Training: your first week")
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyOps := opsOf(a.Node, comm.ID, crdt.KindInviteKeys)
+		waitFor(t, a.Node, "the relay to hold the posts and the invite's keys", func() bool {
+			return relayHolds(ctx, r, comm.ID, append([]crdt.ID{annID, trainID}, keyOps...))
+		})
+		aStore := a.store
+		a.Close() // the inviter goes offline
+
+		d := sn.start(t.TempDir(), "Dev", store.NewMemory())
+		defer d.Close()
+		var via bool
+		c, err := d.JoinWithProgress(ctx, link, func(p api.JoinProgress) { via = via || p.ViaRelay })
+		if err != nil {
+			t.Fatalf("join with only the relay up: %v", err)
+		}
+		if c.Role != crdt.RoleMember.String() || !via {
+			t.Fatalf("joined as %q, through the relay %v", c.Role, via)
+		}
+		waitFor(t, d.Node, "Dev to read the announcement and the training", func() bool {
+			return slices.Equal(texts(t, d.Node, comm.ID, ann), []string{"Olivia: Monday: new starter kit"}) &&
+				slices.Equal(texts(t, d.Node, comm.ID, gid), []string{"Olivia: Training: your first week"})
+		})
+
+		// Olivia comes back: she pulls Dev's join from the relay.
+		a2 := sn.start(aHome, "Olivia", aStore)
+		defer a2.Close()
+		waitFor(t, a2.Node, "Olivia to count Dev a member", func() bool {
+			ms, err := a2.Members(comm.ID)
+			return err == nil && slices.ContainsFunc(ms, func(m api.Member) bool { return m.Name == "Dev" })
+		})
+	})
+}
+
+// TestLeakedLinkAfterRevocationReadsNothingNewer: a link revoked before
+// it leaks: the relay, which cannot see the revocation, still answers it,
+// but the revocation renewed the keys, so the holder opens none of the
+// epochs written after, and no member counts it a member.
+func TestLeakedLinkAfterRevocationReadsNothingNewer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		r := sn.startRelay(t.TempDir())
+		defer r.close()
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, _ := keyOf(r.h.ID())
+		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, a.Node, comm.ID)
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invs, err := a.InviteLinks(comm.ID)
+		if err != nil || len(invs) != 1 {
+			t.Fatalf("invites %v, %v", invs, err)
+		}
+		if err := a.RevokeInvite(ctx, comm.ID, invs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		after, err := a.Post(ctx, comm.ID, gid, "after the revocation")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var current crdt.EpochID
+		a.rep.View(comm.ID, func(c *crdt.Community) error { current = c.State().Current[gid].ID; return nil })
+		waitFor(t, a.Node, "the relay to hold the post", func() bool { return relayHolds(ctx, r, comm.ID, []crdt.ID{after}) })
+		a.Close()
+
+		e := sn.start(t.TempDir(), "Eve", store.NewMemory())
+		defer e.Close()
+		if _, err := e.Join(ctx, link); err == nil {
+			t.Fatal("a revoked link let Eve in")
+		}
+		if e.keys.Keyring().Has(current) {
+			t.Fatal("the leaked link opened the epoch written after the revocation")
+		}
+		if ops, _ := r.rs.relay.Serve(ctx, comm.ID, []crdt.ID{after}); len(ops) != 1 {
+			t.Fatal("the relay lost the post")
+		}
+	})
+}
