@@ -40,6 +40,15 @@ func joinStageText(p api.JoinProgress) string {
 	return "Joining…"
 }
 
+// joinProgressText is joinStageText, saying first when the join goes
+// through the relay because the inviter is offline.
+func joinProgressText(p api.JoinProgress) string {
+	if p.ViaRelay {
+		return "Joining through the relay, the inviter is offline. " + joinStageText(p)
+	}
+	return joinStageText(p)
+}
+
 // joinRun is a join dialog's Join and Cancel buttons, progress bar and
 // status line, and the join they start.
 type joinRun struct {
@@ -97,7 +106,7 @@ func (r *joinRun) start(link string, lock func(bool)) {
 	a.background(func() (err error) {
 		defer cancelJoin()
 		c, err = a.b.JoinWithProgress(ctx, link, func(p api.JoinProgress) {
-			fyne.Do(func() { r.status.SetText(joinStageText(p)) })
+			fyne.Do(func() { r.status.SetText(joinProgressText(p)) })
 		})
 		return err
 	}, func(err error) {

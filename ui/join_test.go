@@ -71,6 +71,13 @@ func TestJoinStagesRead(t *testing.T) {
 			t.Errorf("stage %v: %q, want %q", c.p.Stage, got, c.want)
 		}
 	}
+	via := api.JoinProgress{Stage: api.JoinSyncing, Community: "Glow Team", ViaRelay: true}
+	if got, want := joinProgressText(via), "Joining through the relay, the inviter is offline. Catching up on Glow Team…"; got != want {
+		t.Errorf("through the relay: %q, want %q", got, want)
+	}
+	if got := joinProgressText(api.JoinProgress{Stage: api.JoinSyncing, Community: "Glow Team"}); strings.Contains(got, "relay") {
+		t.Errorf("a join through a member says %q", got)
+	}
 }
 
 // TestJoinUnreachable: when nobody can be reached the dialog says what to

@@ -608,13 +608,23 @@ func cmdJoin(ctx context.Context, o *opts) error {
 	} else if _, err := join.Read(o.link); err != nil {
 		return err
 	}
-	var c api.Community
+	var c joinResult
 	if err := call(ctx, o, "join", args{Link: o.link}, &c, 60*time.Second); err != nil {
 		return err
 	}
 	return output(o, c, func(w io.Writer) {
+		if c.ViaRelay {
+			fmt.Fprintln(w, "Joined through the relay, the inviter is offline.")
+		}
 		fmt.Fprintf(w, "Joined %q (%d members)\ncommunity:\t%s\n", c.Name, c.Members, c.ID)
 	})
+}
+
+// joinResult is what join prints: the community, and whether a relay
+// took the join because no member was online (via_relay).
+type joinResult struct {
+	api.Community
+	ViaRelay bool `json:"via_relay,omitempty"`
 }
 
 func cmdPost(ctx context.Context, o *opts) error {

@@ -293,7 +293,9 @@ func methods(n api.API) map[string]func(context.Context, args) (any, error) {
 			if a.Link == "" {
 				return nil, badRequest{errors.New("link is required")}
 			}
-			return n.Join(ctx, a.Link)
+			var via bool
+			c, err := n.JoinWithProgress(ctx, a.Link, func(p api.JoinProgress) { via = via || p.ViaRelay })
+			return joinResult{Community: c, ViaRelay: via}, err
 		},
 		"post": func(ctx context.Context, a args) (any, error) {
 			if err := needGroup(a); err != nil {

@@ -66,4 +66,48 @@
 // from known authors only, over every log (it cannot tell groups' readers
 // apart; every body is sealed to its readers). It serves no keys, topic
 // secrets or peer lists. Anyone else is refused with ErrNotMember.
+//
+// # Joins
+//
+// A relay answers the join protocol (Joins, wire's "Joins through a
+// relay") so that a newcomer joins while the inviter and every other
+// member are offline.
+//
+// Lookup: a short link carries only the invite's secret; the relay
+// answers the lookup of an invite key with the clear invite op it holds
+// by a known author in a community registered with it, and "unknown
+// invite" for anything else.
+//
+// Keys: everything the joiner needs to read is sealed, and the relay holds
+// no key. So when an admin makes an invite link, its node writes, in the
+// control log, clear invite-keys ops (crdt.KindInviteKeys): the epoch
+// secrets a newcomer may read — every epoch of the control log, of the
+// announcement group and of the groups open to everyone — each wrapped
+// (HPKE) to a key derived from the link's secret (e2ee.InviteKey). The
+// link holds that secret; the relay, which sees only the public key, does
+// not, so it stores and hands the ops without being able to open them.
+// Every rotation of those logs wraps its new epoch to every live invite
+// (not revoked, lapsed, expired or used up, in the rotating admin's
+// state), so a revoked or used-up invite stops getting new epochs; and
+// revoking an invite renews those logs' keys at once, so a leaked link
+// reads nothing written after its revocation. The first keys op of an
+// invite is its maker's and fixes the key; crdt lets only admins write
+// them, for an invite that stands. In a community that admits by approval
+// the keys op says so (Approval) and wraps nothing.
+//
+// Admission: the relay takes a join when the invite is one it holds by a
+// known author, with a keys op by a known author; the join is signed by
+// the connecting peer and its proof verifies under the invite's key
+// (check's rule 5, so the joiner becomes a known author the relay
+// serves); the invite has not expired by the relay's clock; and the
+// joins through it that the relay holds are fewer than its use limit. It
+// stores the join and answers Relayed with the invite's keys ops (or
+// Pending for approval: the request waits in its store until an admin
+// pulls it). The joiner opens the keys with its link's secret, pulls the
+// community from the relay and reads what the link gives. A member that
+// comes online pulls the join and judges it by crdt's rules, as any join:
+// a join through a revoked invite, which the relay cannot see (the
+// revocation is sealed), is refused by every member and reads nothing
+// written after the revocation; a valid one makes the newcomer a member,
+// who then gets later epochs the usual way. A relay never holds a key.
 package relay
