@@ -122,6 +122,19 @@ func TestRelayTakesJoin(t *testing.T) {
 	if again := askJoin(t, j, dev.pub(), req); again.Error != "" || !again.Relayed || len(again.Keys) != 1 {
 		t.Fatalf("second ask: %+v", again)
 	}
+	// A relay restarted over its store still knows the join and the keys.
+	st := store.NewMemory()
+	r2 := openRelay(t, rk, st, 0)
+	if _, err := r2.Pull(ctx, tm.olivia.remote(rk), cid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r2.Ingest(ctx, cid, [][]byte{join.Bytes()}); err != nil {
+		t.Fatal(err)
+	}
+	r3 := openRelay(t, rk, st, 0)
+	if again := askJoin(t, Joins{Relay: r3}, dev.pub(), req); again.Error != "" || !again.Relayed || len(again.Keys) != 1 || !r3.Known(cid, dev.pub()) {
+		t.Fatalf("after a restart: %+v", again)
+	}
 	// Olivia comes back and pulls the join from the relay.
 	if _, err := tm.olivia.srv.Pull(ctx, reach(r, tm.olivia.k.pub()), cid, nil); err != nil {
 		t.Fatal(err)
