@@ -186,3 +186,44 @@ func TestE2EMembersNeverOnlineTogether(t *testing.T) {
 		return len(ms) == 2 && len(ms[0].Reactions) == 1 && ms[1].Text == "see you there"
 	})
 }
+
+// TestE2EJoinThroughRelayInviterOffline: Olivia makes an invite link and
+// stops; Dev opens it with only `umbrellad relay` up: he is admitted
+// through the relay (join says so), and reads the training posted before.
+func TestE2EJoinThroughRelayInviterOffline(t *testing.T) {
+	r := runRelay(t, filepath.Join(t.TempDir(), "relay"), "/ip4/127.0.0.1/tcp/0")
+	a := newDaemon(t, "Olivia")
+	a.start()
+	var comm api.Community
+	a.jsonRun(&comm, "community", "create", "--name", "Glow Team")
+	c := comm.ID.String()
+	a.mustRun("community", "relay", "add", "--community", c, "--relay", r.addr)
+	var groups []api.Group
+	a.jsonRun(&groups, "groups", "--community", c)
+	var gid string
+	for _, g := range groups {
+		if g.Name == api.DefaultGroupName {
+			gid = g.ID.String()
+		}
+	}
+	a.mustRun("post", "--community", c, "--group", gid, "--text", "Training: your first week")
+	var inv struct{ Link string }
+	a.jsonRun(&inv, "invite", "create", "--community", c)
+	pushedSince(t, a, c, time.Now())
+	a.stop()
+
+	d := newDaemon(t, "Dev")
+	d.start()
+	var joined struct {
+		api.Community
+		ViaRelay bool `json:"via_relay"`
+	}
+	d.jsonRun(&joined, "join", "--link", inv.Link)
+	if joined.Role != "member" || !joined.ViaRelay {
+		t.Fatalf("join with only the relay up: %+v", joined)
+	}
+	proctest.Eventually(t, 40*time.Second, "Dev to read the training from the relay", func() bool {
+		ms := d.messages(c, gid)
+		return len(ms) == 1 && ms[0].Text == "Training: your first week"
+	})
+}
