@@ -115,11 +115,15 @@ func (m *Manager) KeyInvite(ctx context.Context, cid, inv crdt.ID, seed []byte) 
 // wrapToLiveInvites wraps epoch id of log, whose secret is secret, to
 // every live invite of community cid that has a wrap key, when log is one
 // a newcomer reads: one invite-keys op per invite. A revoked, lapsed,
-// expired or used-up invite gets nothing.
+// expired or used-up invite gets nothing, nor any in a community that now
+// admits by approval.
 func (m *Manager) wrapToLiveInvites(ctx context.Context, cid, log crdt.ID, id crdt.EpochID, secret []byte) error {
 	var invites []*crdt.Invite
 	if err := m.cfg.Replica.View(cid, func(c *crdt.Community) error {
 		st := c.State()
+		if st.JoinPolicy == crdt.JoinByApproval {
+			return nil // newcomers wait for an admin, who hands them keys
+		}
 		for _, l := range st.NewcomerLogs() {
 			if l == log {
 				for _, inv := range st.LiveKeyedInvites(m.cfg.Now().Unix()) {

@@ -151,3 +151,21 @@ func TestApprovalInviteGetsNoKeys(t *testing.T) {
 		t.Fatalf("keys op %+v", kb)
 	}
 }
+
+// TestApprovalStopsWrapping: once a community admits by approval, its
+// rotations wrap nothing more to invites keyed before.
+func TestApprovalStopsWrapping(t *testing.T) {
+	w := newWorld(t)
+	olivia := w.add("olivia", 1, nil)
+	cid := olivia.found("Glow")
+	gid := olivia.general(cid)
+	inv := makeInvite(t, olivia, cid, bytes.Repeat([]byte{0x42}, 32))
+	before := len(inviteKeyOps(olivia, cid, inv.ID()))
+	olivia.author(cid, crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{Name: "Glow", JoinPolicy: crdt.JoinByApproval})
+	if err := olivia.m.Rotate(t.Context(), cid, gid, crdt.RekeyManual, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(inviteKeyOps(olivia, cid, inv.ID())); got != before {
+		t.Fatalf("a rotation after approval was turned on wrapped to the invite: %d keys ops, had %d", got, before)
+	}
+}
