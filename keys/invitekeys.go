@@ -2,11 +2,13 @@ package keys
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
@@ -159,22 +161,22 @@ func (m *Manager) wrapToLiveInvites(ctx context.Context, cid, log crdt.ID, id cr
 }
 
 // OpenInviteKeys opens, with seed (the secret of the link this node
-// joined by), the epoch secrets that raws, invite-keys ops of invite inv
-// of community cid as a relay handed them, wrap to the invite, and keeps
-// them. It reports how many new ones it kept. An op that does not verify,
-// is of another kind, community or invite, or a secret that does not
-// open, is skipped: the ops come from a relay, which cannot open them but
-// could forge them, and a forged secret fails the epoch's commitment once
-// its rekey op arrives (dropForged). It fails with ErrNoInviteKeys when
-// nothing opens.
-func (m *Manager) OpenInviteKeys(ctx context.Context, cid, inv crdt.ID, seed []byte, raws [][]byte) (int, error) {
+// joined by), the epoch secrets that raws, invite-keys ops of invite op
+// invite as a relay handed them, wrap to the invite, and keeps them. It
+// reports how many new ones it kept. An op that does not verify, is of
+// another kind, community or invite, or a secret that does not open, is
+// skipped. The ops of the invite's maker are opened first: the relay
+// cannot judge roles, so it may hand an op a plain member forged (crdt
+// refuses it, but the joiner cannot judge before it reads the control
+// log); what the maker wrapped, which opens the control log, wins, and a
+// forged later epoch fails its commitment once its rekey op is read
+// (dropForged). It fails with ErrNoInviteKeys when nothing opens.
+func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []byte, raws [][]byte) (int, error) {
 	if len(raws) > MaxInviteKeyOps {
 		return 0, fmt.Errorf("%d invite-keys ops, at most %d", len(raws), MaxInviteKeyOps)
 	}
-	recipient := inviteRecipient(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
-	keys := map[uint16]*e2ee.Prekey{}
-	checks := m.epochChecks(cid)
-	var got []crdt.EpochID
+	cid, inv := invite.CommunityID(), invite.ID()
+	var ops []*crdt.Op
 	var bad error
 	for _, raw := range raws {
 		op, err := crdt.DecodeOp(raw)
@@ -182,6 +184,16 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, cid, inv crdt.ID, seed []b
 			bad = fmt.Errorf("an op handed for the invite is not one of its keys ops: %v", err)
 			continue
 		}
+		ops = append(ops, op)
+	}
+	slices.SortStableFunc(ops, func(a, b *crdt.Op) int {
+		return cmp.Compare(b2i(a.Author != invite.Author), b2i(b.Author != invite.Author))
+	})
+	recipient := inviteRecipient(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
+	keys := map[uint16]*e2ee.Prekey{}
+	checks := m.epochChecks(cid)
+	var got []crdt.EpochID
+	for _, op := range ops {
 		b, err := crdt.DecodeBody(op)
 		if err != nil {
 			bad = err
@@ -233,4 +245,12 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, cid, inv crdt.ID, seed []b
 	m.log.Info("opened the history an invite gives", "community", cid.Short(), "epochs", len(got))
 	m.unlock(ctx, got)
 	return len(got), nil
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

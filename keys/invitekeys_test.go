@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/internal/testworld"
 )
 
@@ -77,10 +78,10 @@ func TestJoinerReadsHistoryFromInviteKeys(t *testing.T) {
 	olivia.author(cid, gid, crdt.KindMessage, &crdt.MessageBody{Text: "New epoch"})
 
 	dev.rep.Expect(cid)
-	if _, err := dev.m.OpenInviteKeys(t.Context(), cid, inv.ID(), bytes.Repeat([]byte{0x43}, 32), inviteKeyOps(olivia, cid, inv.ID())); !errors.Is(err, ErrNoInviteKeys) {
+	if _, err := dev.m.OpenInviteKeys(t.Context(), inv, bytes.Repeat([]byte{0x43}, 32), inviteKeyOps(olivia, cid, inv.ID())); !errors.Is(err, ErrNoInviteKeys) {
 		t.Fatalf("another link's secret opened the keys: %v", err)
 	}
-	n, err := dev.m.OpenInviteKeys(t.Context(), cid, inv.ID(), seed, inviteKeyOps(olivia, cid, inv.ID()))
+	n, err := dev.m.OpenInviteKeys(t.Context(), inv, seed, inviteKeyOps(olivia, cid, inv.ID()))
 	if err != nil || n == 0 {
 		t.Fatalf("open invite keys: %d, %v", n, err)
 	}
@@ -120,7 +121,7 @@ func TestRevokedInviteGetsNoNewEpochs(t *testing.T) {
 
 	// Eve holds the leaked link and everything the relay holds.
 	eve.rep.Expect(cid)
-	if _, err := eve.m.OpenInviteKeys(t.Context(), cid, inv.ID(), seed, ops); err != nil {
+	if _, err := eve.m.OpenInviteKeys(t.Context(), inv, seed, ops); err != nil {
 		t.Fatal(err)
 	}
 	deliver(t, olivia, eve, cid)
@@ -167,5 +168,49 @@ func TestApprovalStopsWrapping(t *testing.T) {
 	}
 	if got := len(inviteKeyOps(olivia, cid, inv.ID())); got != before {
 		t.Fatalf("a rotation after approval was turned on wrapped to the invite: %d keys ops, had %d", got, before)
+	}
+}
+
+// TestForgedInviteKeysLoseToTheMakers: a keys op a plain member forged
+// (a relay cannot tell; crdt refuses it), handed first, wraps a false
+// secret for the control log's epoch; the maker's op still wins, and Dev
+// reads the history.
+func TestForgedInviteKeysLoseToTheMakers(t *testing.T) {
+	w := newWorld(t)
+	olivia, ben, dev := w.add("olivia", 1, nil), w.add("ben", 2, nil), w.add("dev", 3, nil)
+	cid := olivia.found("Glow")
+	gid := olivia.general(cid)
+	olivia.author(cid, gid, crdt.KindMessage, &crdt.MessageBody{Text: "Monday training at 7"})
+	seed := bytes.Repeat([]byte{0x42}, 32)
+	inv := makeInvite(t, olivia, cid, seed)
+	genuine := inviteKeyOps(olivia, cid, inv.ID())
+
+	op, _ := crdt.DecodeOp(genuine[0])
+	b, _ := crdt.DecodeBody(op)
+	forged := *b.(*crdt.InviteKeysBody)
+	var ctl crdt.EpochID
+	_ = olivia.rep.View(cid, func(c *crdt.Community) error { ctl = c.State().Current[crdt.ZeroID].ID; return nil })
+	_, fake := e2ee.NewEpoch()
+	ib, _ := crdt.DecodeBody(inv)
+	wrapped, err := e2ee.Wrap(e2ee.Suite(forged.KEM), forged.Key, e2ee.WrapInfo(cid, crdt.ZeroID, ctl, inviteRecipient(ib.(*crdt.InviteBody).Key)), fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged.Keys = []crdt.InviteKey{{Epoch: ctl[:], Secret: wrapped}}
+	fop, err := crdt.Sign(crdt.Op{Community: cid, Kind: crdt.KindInviteKeys, Parents: []crdt.ID{op.ID()}, Height: op.Height + 1, Body: encode(t, &forged)}, ben.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := testworld.JoinOp(t, cid, inv, ed25519.NewKeyFromSeed(seed), dev.s, "Dev", 0)
+	if _, err := olivia.rep.Ingest(t.Context(), j); err != nil {
+		t.Fatal(err)
+	}
+	dev.rep.Expect(cid)
+	if _, err := dev.m.OpenInviteKeys(t.Context(), inv, seed, append([][]byte{fop.Bytes()}, genuine...)); err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, olivia, dev, cid)
+	if got := texts(dev, cid, gid); len(got) != 1 || got[0] != "Monday training at 7" {
+		t.Fatalf("Dev reads %q", got)
 	}
 }

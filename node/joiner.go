@@ -47,8 +47,8 @@ func (h joinHooks) FetchKeys(ctx context.Context, p peer.ID, cid crdt.ID) error 
 	return err
 }
 
-func (h joinHooks) OpenInviteKeys(ctx context.Context, cid, inv crdt.ID, seed []byte, ops [][]byte) error {
-	_, err := h.n.keys.OpenInviteKeys(ctx, cid, inv, seed, ops)
+func (h joinHooks) OpenInviteKeys(ctx context.Context, inv *crdt.Op, seed []byte, ops [][]byte) error {
+	_, err := h.n.keys.OpenInviteKeys(ctx, inv, seed, ops)
 	return err
 }
 

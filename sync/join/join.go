@@ -49,9 +49,9 @@ type Syncer interface {
 	// FetchSecret fetches cid's topic secret from p.
 	FetchSecret(ctx context.Context, p peer.ID, cid crdt.ID) error
 	// OpenInviteKeys opens, with seed, the secret of the link this node
-	// joins by, the epoch secrets that ops, invite inv's invite-keys ops
-	// as a relay handed them, wrap (keys.Manager.OpenInviteKeys).
-	OpenInviteKeys(ctx context.Context, cid, inv crdt.ID, seed []byte, ops [][]byte) error
+	// joins by, the epoch secrets that ops, invite op inv's invite-keys
+	// ops as a relay handed them, wrap (keys.Manager.OpenInviteKeys).
+	OpenInviteKeys(ctx context.Context, inv *crdt.Op, seed []byte, ops [][]byte) error
 }
 
 // Book is the peer book's part in a join (package reach's Book).
@@ -461,7 +461,7 @@ func (j *Joiner) via(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *c
 	// from the invite's keys ops): the genesis and everything after it is
 	// sealed.
 	if resp.Relayed {
-		if err := j.cfg.Syncer.OpenInviteKeys(ctx, inv.Community, inv.Op.ID(), inv.Link.Secret, resp.Keys); err != nil {
+		if err := j.cfg.Syncer.OpenInviteKeys(ctx, inv.Op, inv.Link.Secret, resp.Keys); err != nil {
 			return fmt.Errorf("keys handed by relay %s: %w", ai.ID.ShortString(), err)
 		}
 		j.cfg.Log.Info("joining through a relay; the inviter is offline", "community", inv.Community.Short(), "relay", ai.ID.ShortString())

@@ -137,7 +137,7 @@ func (f *fake) FetchKeys(context.Context, peer.ID, crdt.ID) error {
 	return nil
 }
 
-func (f *fake) OpenInviteKeys(_ context.Context, _, _ crdt.ID, seed []byte, ops [][]byte) error {
+func (f *fake) OpenInviteKeys(_ context.Context, _ *crdt.Op, seed []byte, ops [][]byte) error {
 	f.call("invitekeys")
 	if len(seed) != ed25519.SeedSize || len(ops) == 0 {
 		f.t.Fatalf("invite keys opened with a %d-byte secret and %d ops", len(seed), len(ops))
