@@ -280,6 +280,12 @@ func (j *Joiner) Join(ctx context.Context, link string, progress func(api.JoinPr
 			return api.Community{ID: cid, Name: inv.Name, Role: api.RoleRequested}, nil
 		}
 		if err != nil {
+			if isRelay(inv, ai.ID) && !refusedForCause(err) {
+				// A relay that cannot take the join (it holds no keys for
+				// the invite, or not the community) is not the community
+				// refusing it: the join stays in flight for a member.
+				err = fmt.Errorf("relay %s could not take the join: %v", ai.ID.ShortString(), err)
+			}
 			errs = append(errs, err)
 			continue
 		}
@@ -406,6 +412,13 @@ type remoteRefusal struct {
 
 func (r *remoteRefusal) Error() string { return r.text }
 func (r *remoteRefusal) Unwrap() error { return r.reason }
+
+// refusedForCause reports whether err is a refusal that gave a reason
+// about the invite (expired, revoked, used up, lapsed, declined).
+func refusedForCause(err error) bool {
+	var r *remoteRefusal
+	return errors.As(err, &r) && r.reason != nil
+}
 
 // Ask dials ai and presents join: it returns nil once ai admitted it (or,
 // when the community admits by approval, recorded the request, which resp

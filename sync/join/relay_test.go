@@ -3,6 +3,7 @@ package join
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -93,4 +94,29 @@ func TestResolvePrefersMember(t *testing.T) {
 			t.Fatalf("resolve with the member down: %v, %v", inv, err)
 		}
 	})
+}
+
+// TestRelayThatCannotTakeTheJoin: a relay that holds no keys for the
+// invite refuses without a reason; that is not the community refusing,
+// so the join stays in flight for a member, and says no one could admit
+// it. A relay's refusal with a reason (the invite expired) ends it.
+func TestRelayThatCannotTakeTheJoin(t *testing.T) {
+	seed := bytes.Repeat([]byte{9}, 32)
+	inviter, relay := newKey(3), newKey(7)
+	op := relayInvite(t, newKey(1), seed, relay)
+	l := shortLink(t, seed, inviter, relay)
+
+	f := newFake(t)
+	f.lookup[relay.peer(t)] = &wire.JoinResponse{Invite: op.Bytes()}
+	f.answer[relay.peer(t)] = &wire.JoinResponse{Error: "this relay cannot admit joins with this invite while no member is online"}
+	if _, err := f.j.Join(t.Context(), l, nil); !errors.Is(err, api.ErrNoPeer) || errors.Is(err, api.ErrJoinRefused) || !f.joining {
+		t.Fatalf("join: %v, still in flight %v", err, f.joining)
+	}
+
+	f = newFake(t)
+	f.lookup[relay.peer(t)] = &wire.JoinResponse{Invite: op.Bytes()}
+	f.answer[relay.peer(t)] = &wire.JoinResponse{Error: "the invite expired", Reason: wire.JoinReasonExpired}
+	if _, err := f.j.Join(t.Context(), l, nil); !errors.Is(err, api.ErrInviteExpired) || f.joining {
+		t.Fatalf("join: %v, still in flight %v", err, f.joining)
+	}
 }
