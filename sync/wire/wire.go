@@ -98,22 +98,6 @@
 // added after the first release: a responder from before it rejects the
 // request as malformed, and the joiner tries the link's next address.
 //
-// # Joins through a relay
-//
-// A relay (package sync/relay) answers Lookup from the clear invite ops it
-// stores, and takes a join with no member online: it checks what it can
-// see — the invite is one it holds by an author it knows, the join's
-// proof verifies under the invite key, the invite has not expired by the
-// relay's clock nor admitted as many as it allows among the joins the
-// relay holds — stores the join, and answers Relayed with Keys, the
-// invite's invite-keys ops, or Pending when those say the community
-// admits by approval (the request waits in the relay's store until an
-// admin pulls it). A relay that holds no invite-keys op for the invite
-// (one made before them) refuses: the joiner needs a member. It cannot see
-// a revocation (sealed): members refuse such a join when they pull it,
-// and the invite got no epoch after its revocation. Relayed and Keys were
-// added with relays' joins; only a relay sets them.
-//
 // Joins are resumable. A responder that already counts the joiner a member
 // (or holds its request to join) answers as it would an admission (with
 // Pending for a request), whatever the state of the invite — used up,
@@ -145,6 +129,25 @@
 // first release: a joiner from before it rejects a response that carries
 // one, which only a refusal does, so it still fails to join, though
 // without saying why.
+//
+// # Joins through a relay
+//
+// A relay (package sync/relay) answers Lookup from the clear invite ops it
+// stores, and takes a join with no member online: it checks what it can
+// see — the invite is one it holds by an author it knows, the join's
+// proof verifies under the invite key, the invite has not expired by the
+// relay's clock nor admitted as many as it allows among the joins the
+// relay holds — stores the join, and answers Relayed with Keys, the
+// invite's invite-keys ops, or Pending when those say the community
+// admits by approval (the request waits in the relay's store until an
+// admin pulls it). A relay that holds no invite-keys op for the invite
+// (one made before them) refuses: the joiner needs a member. It cannot see
+// a revocation (sealed): members refuse such a join when they pull it,
+// and the invite got no epoch after its revocation. Relayed and Keys were
+// added with relays' joins; only a relay sets them. A relay that cannot
+// take a join refuses without a Reason, and the joiner keeps the join in
+// flight for a member; a relay's refusal with a Reason ends it as a
+// member's would.
 package wire
 
 import (
