@@ -90,6 +90,10 @@ func TestJoinThroughRelayInviterOffline(t *testing.T) {
 
 		d := sn.start(t.TempDir(), "Dev", store.NewMemory())
 		defer d.Close()
+		// The short link's lookup: only the relay answers.
+		if inv, err := d.ParseInvite(link); err != nil || inv.Name != "Glow Team" || inv.Inviter != "Olivia" {
+			t.Fatalf("lookup with only the relay up: %+v, %v", inv, err)
+		}
 		var via bool
 		c, err := d.JoinWithProgress(ctx, link, func(p api.JoinProgress) { via = via || p.ViaRelay })
 		if err != nil {
