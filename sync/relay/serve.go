@@ -12,10 +12,46 @@ import (
 )
 
 // Nudger is told that peer from nudged the relay to pull community cid
-// (the relay node's pull loop, Puller); the channel it returns is closed
-// when that pull has run.
+// (the relay node's pull loop, Puller); it returns that pull.
 type Nudger interface {
-	Nudged(cid crdt.ID, from crdt.PublicKey) <-chan struct{}
+	Nudged(cid crdt.ID, from crdt.PublicKey) *Pending
+}
+
+// Pending is a pull a nudge asked for.
+type Pending struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// newPending returns a Pending that has not run.
+func newPending() *Pending { return &Pending{done: make(chan struct{})} }
+
+// ranPending returns a Pending that is over, with err.
+func ranPending(err error) *Pending {
+	p := newPending()
+	p.finish(err)
+	return p
+}
+
+func (p *Pending) finish(err error) {
+	p.err = err
+	close(p.done)
+}
+
+// Done is closed when the pull has run.
+func (p *Pending) Done() <-chan struct{} { return p.done }
+
+// Err, once Done is closed, says why what the member pushed is not kept:
+// the relay could not reach it, the pull failed, or the relay refused its
+// ops for want of room (ErrQuota) or a failed write (ErrStore). Nil when
+// the pull kept everything it was allowed to.
+func (p *Pending) Err() error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+		return nil
+	}
 }
 
 // Keeps reports whether the relay keeps community cid and a registration
@@ -63,11 +99,25 @@ func (r *Relay) Set(cid crdt.ID) *reconcile.Set {
 
 // ReconcileSet implements sync/p2p's ReconcileResponder: a member the
 // relay knows reconciles over every op it holds of the community.
+// Ops retention dropped are left out, so members never ask for them.
 func (r *Relay) ReconcileSet(cid crdt.ID, from crdt.PublicKey) (*reconcile.Set, error) {
-	if !r.Known(cid, from) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.comms[cid]
+	if c == nil || !c.known[from] {
+		r.stats.refused[Reason(ErrNotMember)]++
 		return nil, ErrNotMember
 	}
-	return r.Set(cid), nil
+	c.served[from] = true
+	c.pulls++
+	r.stats.pulls++
+	items := make([]reconcile.Item, 0, len(c.items)-c.dropped)
+	for _, it := range c.items {
+		if c.dropped == 0 || !c.ops[it.ID].dropped {
+			items = append(items, it)
+		}
+	}
+	return reconcile.NewSet(items), nil
 }
 
 // Answerer answers pull requests from a Relay: sync/p2p's SyncResponder.
@@ -82,8 +132,11 @@ type Answerer struct {
 
 // AnswerSync implements sync/p2p's SyncResponder. A nudge is passed on to
 // Nudges, waits for the pull it asks for (up to Wait), and is answered
-// with ErrQuota's reason when the community is at its share; a fetch is answered for members the relay knows, with ops of
-// that community only; nothing else is served.
+// with why what the member pushed is not kept (Pending.Err: the quota's
+// or the failed write's reason, or the pull's failure), or with ErrQuota's
+// reason when the community is at its share; a fetch is answered for
+// members the relay knows, with ops of that community only; nothing else
+// is served.
 func (a Answerer) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Response {
 	var cid crdt.ID
 	if len(req.Community) != len(cid) {
@@ -92,15 +145,19 @@ func (a Answerer) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Respo
 	copy(cid[:], req.Community)
 	switch req.Kind {
 	case wire.KindNudge:
+		a.Relay.notePush(cid)
 		if a.Nudges != nil {
-			done := a.Nudges.Nudged(cid, from)
+			pd := a.Nudges.Nudged(cid, from)
 			if a.Wait > 0 {
 				t := time.NewTimer(a.Wait)
 				select {
-				case <-done:
+				case <-pd.Done():
 				case <-t.C:
 				}
 				t.Stop()
+			}
+			if err := pd.Err(); err != nil {
+				return &wire.Response{Error: err.Error()}
 			}
 		}
 		if err := a.Relay.Full(cid); err != nil {
@@ -109,6 +166,7 @@ func (a Answerer) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Respo
 		return &wire.Response{}
 	case wire.KindFetch:
 		if !a.Relay.Known(cid, from) {
+			a.Relay.noteRefusal(ErrNotMember)
 			return &wire.Response{Error: ErrNotMember.Error()}
 		}
 		ids, err := wire.IDs(req.IDs)
@@ -140,14 +198,15 @@ func (r *Relay) Full(cid crdt.ID) error {
 }
 
 // Serve returns the encodings of the ops among ids that the relay holds
-// of community cid, in the order asked, up to wire.MaxResponseBytes.
+// of community cid, in the order asked, up to wire.MaxResponseBytes. Ops
+// retention dropped are left out.
 func (r *Relay) Serve(ctx context.Context, cid crdt.ID, ids []crdt.ID) ([][]byte, error) {
 	r.mu.Lock()
 	c := r.comms[cid]
 	var held []crdt.ID
 	if c != nil {
 		for _, id := range ids {
-			if _, ok := c.ops[id]; ok {
+			if m, ok := c.ops[id]; ok && !m.dropped {
 				held = append(held, id)
 			}
 		}
