@@ -100,6 +100,7 @@ func cmdStatus(ctx context.Context, o *opts) error {
 				last = c.LastSync.At.Format(time.DateTime)
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", c.ID, c.Name, c.State, c.Members, last)
+			printRelayStates(w, c.Relays)
 		}
 	})
 }

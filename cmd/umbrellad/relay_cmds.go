@@ -158,20 +158,30 @@ func cmdRelays(ctx context.Context, o *opts) error {
 			fmt.Fprintln(w, "No relays; an admin adds one with `umbrellad community relay add`.")
 			return
 		}
-		for _, r := range rs {
-			state, last := "offline", "never"
-			if r.Online {
-				state = "online"
-			}
-			if r.LastSync != nil {
-				last = r.LastSync.Format(time.DateTime)
-			}
-			fmt.Fprintf(w, "%s\t%s\tlast sync %s\t%v\n", r.PeerID, state, last, r.Addrs)
-			if r.Refused != "" {
-				fmt.Fprintf(w, "\trefuses: %s\n", r.Refused)
-			}
-		}
+		printRelayStates(w, rs)
 	})
+}
+
+// printRelayStates prints a community's relays as `community relays` and
+// `status` show them: reached or not, the last pull, and whether the
+// relay holds what this node wrote (or why not).
+func printRelayStates(w io.Writer, rs []api.RelayState) {
+	for _, r := range rs {
+		state, last, push := "offline", "never", "pushes pending"
+		if r.Online {
+			state = "online"
+		}
+		if r.LastSync != nil {
+			last = r.LastSync.Format(time.DateTime)
+		}
+		switch {
+		case r.Refused != "":
+			push = "refuses: " + r.Refused
+		case r.UpToDate:
+			push = "pushes up to date"
+		}
+		fmt.Fprintf(w, "  relay %s\t%s\tlast sync %s\t%s\t%v\n", r.PeerID, state, last, push, r.Addrs)
+	}
 }
 
 // dumpedOp is one op a relay holds, as `relay dump` prints it.

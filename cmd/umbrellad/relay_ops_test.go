@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/relay"
@@ -170,5 +171,63 @@ func TestParseRetention(t *testing.T) {
 		if _, err := parseRetention(bad); err == nil {
 			t.Errorf("parseRetention(%q) accepted", bad)
 		}
+	}
+}
+
+// statusFake answers "status" with one community and its relay.
+type statusFake struct {
+	fakeNode
+	st api.Status
+}
+
+func (f *statusFake) Status() api.Status { return f.st }
+
+// TestStatusShowsRelays: `status` shows each community's relays, whether
+// this node's pushes to them are up to date, and a relay's refusal.
+func TestStatusShowsRelays(t *testing.T) {
+	at := time.Date(2026, 12, 4, 7, 0, 0, 0, time.UTC)
+	f := &statusFake{st: api.Status{PeerID: "12D3KooWme", Network: "online", Peers: []api.PeerStatus{}, Communities: []api.CommunitySync{
+		{ID: crdt.ID{1}.String(), Name: "Glow", State: "synced", Relays: []api.RelayState{
+			{PeerID: "12D3KooWrelayA", Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}, Online: true, LastSync: &at, LastPush: &at, UpToDate: true},
+			{PeerID: "12D3KooWrelayB", Addrs: []string{}, Online: true, LastSync: &at, LastPush: &at, Refused: "relay quota reached: community 0100 holds 5000 of its share of 5000 bytes"},
+		}},
+	}}}
+	c := serveNode(t, f)
+	home := c.home
+	var out, errOut bytes.Buffer
+	if code := run([]string{"status", "--home", home}, &out, &errOut); code != exitOK {
+		t.Fatalf("status exited %d: %s", code, errOut.String())
+	}
+	text := out.String()
+	lineOf := func(s string) string {
+		for l := range strings.Lines(text) {
+			if strings.Contains(l, s) {
+				return l
+			}
+		}
+		return ""
+	}
+	a, b := lineOf("relay 12D3KooWrelayA"), lineOf("relay 12D3KooWrelayB")
+	if !strings.Contains(a, "online") || !strings.Contains(a, "last sync 2026-12-04 07:00:00") || !strings.Contains(a, "pushes up to date") {
+		t.Errorf("status of relay A: %q\n%s", a, text)
+	}
+	if !strings.Contains(b, "refuses: relay quota reached") || strings.Contains(b, "up to date") {
+		t.Errorf("status of relay B: %q\n%s", b, text)
+	}
+	out.Reset()
+	if code := run([]string{"status", "--home", home, "--json"}, &out, &errOut); code != exitOK {
+		t.Fatalf("status --json exited %d: %s", code, errOut.String())
+	}
+	var st struct {
+		Communities []struct {
+			Relays []map[string]any `json:"relays"`
+		} `json:"communities"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatal(err)
+	}
+	rs := st.Communities[0].Relays
+	if len(rs) != 2 || rs[0]["up_to_date"] != true || rs[1]["up_to_date"] != false || !strings.Contains(rs[1]["refused"].(string), "quota") || rs[0]["last_sync"] == nil {
+		t.Fatalf("status relays %v", rs)
 	}
 }

@@ -115,3 +115,76 @@ func TestPushToRelays(t *testing.T) {
 		}
 	})
 }
+
+// TestRelayUpToDate: a relay is up to date once it accepted a push that
+// started after this node's last write; a write during a push in flight
+// makes it not up to date and is pushed again once that push is over; a
+// refusal (a full disk) is kept and shown until a push is accepted.
+func TestRelayUpToDate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		relay := newMember(t, 7)
+		cid := w.community(1)
+		w.registerRelay(cid, relay)
+		w.connect(relay)
+		upToDate := func() api.RelayState {
+			t.Helper()
+			rs := w.s.Relays(cid)
+			if len(rs) != 1 {
+				t.Fatalf("relays %+v", rs)
+			}
+			return rs[0]
+		}
+		if rs := upToDate(); rs.UpToDate || rs.LastPush != nil {
+			t.Fatalf("before any push: %+v", rs)
+		}
+		w.s.PushToRelays(cid)
+		synctest.Wait()
+		if rs := upToDate(); !rs.UpToDate || rs.LastPush == nil || !rs.Online {
+			t.Fatalf("after a push: %+v", rs)
+		}
+
+		gate := make(chan struct{})
+		w.mu.Lock()
+		w.nudgeGate = gate
+		w.mu.Unlock()
+		w.s.PushToRelays(cid) // write 2: its push waits at the relay
+		synctest.Wait()
+		w.s.PushToRelays(cid) // write 3, while the push of write 2 runs
+		synctest.Wait()
+		if rs := upToDate(); rs.UpToDate {
+			t.Fatalf("up to date while writes are not pushed: %+v", rs)
+		}
+		gate <- struct{}{} // the push of write 2 is answered
+		synctest.Wait()
+		if rs := upToDate(); rs.UpToDate {
+			t.Fatalf("up to date though the last write came after the push started: %+v", rs)
+		}
+		gate <- struct{}{} // the push again, for write 3
+		synctest.Wait()
+		if rs := upToDate(); !rs.UpToDate {
+			t.Fatalf("not up to date after the second push: %+v", rs)
+		}
+		if n := len(w.callsOf("nudge")); n != 3 {
+			t.Fatalf("%d nudges, want 3", n)
+		}
+
+		w.mu.Lock()
+		w.nudgeGate = nil
+		w.nudgeErr = "the relay could not store the ops: no space left on device"
+		w.mu.Unlock()
+		w.s.PushToRelays(cid)
+		synctest.Wait()
+		if rs := upToDate(); rs.UpToDate || rs.Refused != "the relay could not store the ops: no space left on device" {
+			t.Fatalf("after a refusal: %+v", rs)
+		}
+		w.mu.Lock()
+		w.nudgeErr = ""
+		w.mu.Unlock()
+		w.s.PushToRelays(cid)
+		synctest.Wait()
+		if rs := upToDate(); !rs.UpToDate || rs.Refused != "" {
+			t.Fatalf("after the disk has room again: %+v", rs)
+		}
+	})
+}

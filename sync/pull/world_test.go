@@ -72,6 +72,7 @@ type world struct {
 	failPull  error
 	relays    map[crdt.ID][]api.Relay // the relays registered with each community
 	nudgeErr  string                  // a relay's answer to a nudge
+	nudgeGate chan struct{}           // when set, each nudge waits for a value
 }
 
 func newWorld(t *testing.T) *world {
@@ -165,6 +166,12 @@ func (w *world) Request(ctx context.Context, p peer.ID, req *wire.Request) (*wir
 		return &wire.Response{Peers: w.shared}, nil
 	case wire.KindNudge:
 		w.record("nudge", p, cid)
+		w.mu.Lock()
+		gate := w.nudgeGate
+		w.mu.Unlock()
+		if gate != nil {
+			<-gate
+		}
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		return &wire.Response{Error: w.nudgeErr}, nil
