@@ -97,11 +97,23 @@ func (s *Scheduler) syncRelays(cid crdt.ID) {
 // PushToRelays nudges every registered relay of community cid that this
 // node is connected to, so it pulls at once what this node just wrote
 // (relays do not follow the gossip topics), and dials the others (the
-// connection pulls and pushes). It notes the write, so Relays can tell
-// whether each relay is up to date. One nudge to a relay is in flight at
-// a time; one asked for meanwhile runs once after it (the running one may
-// have made the relay reconcile before the write).
-func (s *Scheduler) PushToRelays(cid crdt.ID) {
+// connection pulls and pushes). The ops just written, when given and
+// small enough (wire.MaxPushOps, wire.MaxPushBytes), go along in the push
+// (wire.KindPush), so the relay stores them at once instead of pulling.
+// It notes the write, so Relays can tell whether each relay is up to
+// date. One push to a relay is in flight at a time; one asked for
+// meanwhile runs once after it, as a nudge (the running one may have made
+// the relay reconcile before the write).
+func (s *Scheduler) PushToRelays(cid crdt.ID, ops ...*crdt.Op) {
+	var raws [][]byte
+	size := 0
+	for _, op := range ops {
+		size += len(op.Bytes())
+		raws = append(raws, op.Bytes())
+	}
+	if len(raws) > wire.MaxPushOps || size > wire.MaxPushBytes {
+		raws = nil // too big to go along: the relay pulls them
+	}
 	s.mu.Lock()
 	s.wrote[cid]++
 	s.mu.Unlock()
@@ -122,8 +134,10 @@ func (s *Scheduler) PushToRelays(cid crdt.ID) {
 			continue
 		}
 		s.goTracked(func() {
+			raws := raws
 			for {
-				s.push(ai.ID, cid)
+				s.push(ai.ID, cid, raws)
+				raws = nil
 				s.mu.Lock()
 				again := s.pushing[key] && s.ctx.Err() == nil
 				if !again {
@@ -151,16 +165,21 @@ func (s *Scheduler) pullFromRelay(p peer.ID, cid crdt.ID) {
 		s.relays[laterKey{p, cid}] = st
 		s.mu.Unlock()
 	}
-	s.push(p, cid)
+	s.push(p, cid, nil)
 }
 
-// push nudges relay p to pull community cid and notes its answer.
-func (s *Scheduler) push(p peer.ID, cid crdt.ID) {
+// push sends relay p the ops raws of community cid, or with none nudges it
+// to pull, and notes its answer.
+func (s *Scheduler) push(p peer.ID, cid crdt.ID, raws [][]byte) {
 	key := laterKey{p, cid}
 	s.mu.Lock()
 	at := s.wrote[cid]
 	s.mu.Unlock()
-	resp, err := s.cfg.Transport.Request(s.ctx, p, &wire.Request{Kind: wire.KindNudge, Community: cid[:]})
+	req := &wire.Request{Kind: wire.KindNudge, Community: cid[:]}
+	if len(raws) > 0 {
+		req = &wire.Request{Kind: wire.KindPush, Community: cid[:], Ops: raws}
+	}
+	resp, err := s.cfg.Transport.Request(s.ctx, p, req)
 	// Read again: a pull from the relay may have noted itself meanwhile.
 	s.mu.Lock()
 	defer s.mu.Unlock()

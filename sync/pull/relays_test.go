@@ -1,6 +1,8 @@
 package pull
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"slices"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -185,6 +187,51 @@ func TestRelayUpToDate(t *testing.T) {
 		synctest.Wait()
 		if rs := upToDate(); !rs.UpToDate || rs.Refused != "" {
 			t.Fatalf("after the disk has room again: %+v", rs)
+		}
+	})
+}
+
+type testSigner struct{ k ed25519.PrivateKey }
+
+func (s testSigner) PublicKey() ed25519.PublicKey { return s.k.Public().(ed25519.PublicKey) }
+func (s testSigner) Sign(m []byte) []byte         { return ed25519.Sign(s.k, m) }
+
+// TestPushCarriesTheOps: the ops a member just wrote go along in its push
+// to the relay (one request, no pull); ones too big for a push frame go
+// by a nudge, which makes the relay pull them.
+func TestPushCarriesTheOps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		relay := newMember(t, 7)
+		cid := w.community(1)
+		w.registerRelay(cid, relay)
+		w.connect(relay)
+		sign := func(body []byte) *crdt.Op {
+			t.Helper()
+			op, err := crdt.Sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body}, testSigner{ed25519.NewKeyFromSeed(make([]byte, 32))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return op
+		}
+		small := sign([]byte{0x40})
+		w.s.PushToRelays(cid, small)
+		synctest.Wait()
+		w.mu.Lock()
+		pushed := slices.Clone(w.pushed)
+		w.mu.Unlock()
+		if got := w.callsOf("push"); len(got) != 1 || len(w.callsOf("nudge")) != 0 || len(pushed) != 1 || !bytes.Equal(pushed[0], small.Bytes()) {
+			t.Fatalf("pushes %v, nudges %v, ops %d", got, w.callsOf("nudge"), len(pushed))
+		}
+		if rs := w.s.Relays(cid); !rs[0].UpToDate {
+			t.Fatalf("not up to date after a push the relay took: %+v", rs[0])
+		}
+
+		big := sign(append([]byte{0x59, 0xa0, 0}, make([]byte, 40<<10)...)) // a 40 KiB byte string
+		w.s.PushToRelays(cid, big, big)                                     // 80 KiB in all
+		synctest.Wait()
+		if got := w.callsOf("nudge"); len(got) != 1 || len(w.callsOf("push")) != 1 {
+			t.Fatalf("an op too big for a push: nudges %v, pushes %v", got, w.callsOf("push"))
 		}
 	})
 }

@@ -97,6 +97,39 @@
 // community: every member keeps everything it holds. Without a retention
 // (the default) the relay keeps everything it stores.
 //
+// # Why the relay does not follow gossip topics: members push to it
+//
+// Members get new ops at once over gossipsub, one topic per log, named
+// from the community's topic secret (package sync/gossip, TopicName). A
+// relay could follow them only if it were given that secret or the topic
+// names, and if members grafted it into their meshes:
+//
+//   - The secret in a relay op (clear, in the control log) would reach
+//     everyone who can fetch the control log; the topic names alone
+//     (keyed hashes, not the secret) would not let one derive the
+//     secret, but a new group is a new topic, so every group created
+//     would need another admin op naming its topic to every relay.
+//   - Members graft only members (the peer filter, so a removed member
+//     is cut off at once); a relay in the mesh would be a non-member that
+//     forwards to members, is forwarded everything of every log (the
+//     mesh's degree of duplicates on each op), and must be scored and
+//     evicted like a member, though it cannot judge authority.
+//
+// Instead the writer hands its ops to the relay itself: when a member
+// writes, it sends the op to each registered relay it is connected to in
+// one request (wire.KindPush, Answerer.push), which the relay checks and
+// stores at once, as it checks pulled ops; when the relay lacks what the
+// op cites (it missed earlier ops), or does not keep the community yet,
+// it falls back to pulling from the sender (the nudge). So a push arrives
+// in one round trip, the relay learns no topic secret or name, members'
+// meshes stay members-only, and each op reaches a relay once, from its
+// author. The cost: an op reaches a relay only from its author (or a
+// later pull), not from whoever forwards it; an author that is not
+// connected to the relay dials it, and its pull and push on connect and
+// on every sync tick carry what it wrote. Ops by others that a member
+// holds reach the relay when their authors push, or when any member's
+// nudge makes the relay pull (it pulls everything the member holds).
+//
 // # Operations
 //
 // Stats returns a snapshot of the store and of counters since the start

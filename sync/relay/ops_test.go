@@ -362,3 +362,71 @@ func TestStatsCounted(t *testing.T) {
 		t.Fatalf("refused %v", st.Refused)
 	}
 }
+
+// TestPushTakesOpsAtOnce: a member's push (the ops it just wrote) is
+// stored at once with no pull; a push of an op whose parent the relay
+// lacks falls back to a pull from the sender; a push at the share is
+// refused with the quota's reason; a stranger's push stores nothing; a
+// push over the limits is refused.
+func TestPushTakesOpsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		tm := newTeam(t, true)
+		rk := tm.relayKey.pub()
+		cid := tm.olivia.cid
+		r := openRelay(t, rk, store.NewMemory(), 0)
+		if _, err := r.Pull(ctx, tm.olivia.remote(rk), cid); err != nil {
+			t.Fatal(err)
+		}
+		dials := 0
+		p := NewPuller(ctx, r, func(crdt.PublicKey) (exchange.Remote, error) {
+			dials++
+			return tm.olivia.remote(rk), nil
+		}, nil)
+		defer p.Close()
+		a := Answerer{Relay: r, Nudges: p, Wait: time.Minute}
+		push := func(from crdt.PublicKey, ops ...*crdt.Op) *wire.Response {
+			var raws [][]byte
+			for _, op := range ops {
+				raws = append(raws, op.Bytes())
+			}
+			return a.AnswerSync(from, &wire.Request{Kind: wire.KindPush, Community: cid[:], Ops: raws})
+		}
+		held := func(op *crdt.Op) bool {
+			ops, _ := r.Serve(ctx, cid, []crdt.ID{op.ID()})
+			return len(ops) == 1
+		}
+
+		post := tm.olivia.author(tm.general, crdt.KindMessage, &crdt.MessageBody{Text: "at once", Time: 10})
+		if resp := push(tm.olivia.k.pub(), post); resp.Error != "" || !held(post) || dials != 0 {
+			t.Fatalf("push answered %q, held %v, %d pulls", resp.Error, held(post), dials)
+		}
+
+		skipped := tm.olivia.author(tm.general, crdt.KindMessage, &crdt.MessageBody{Text: "not pushed", Time: 11})
+		next := tm.olivia.author(tm.general, crdt.KindMessage, &crdt.MessageBody{Text: "pushed", Time: 12})
+		if resp := push(tm.olivia.k.pub(), next); resp.Error != "" || !held(next) || !held(skipped) || dials != 1 {
+			t.Fatalf("push of an op whose parent the relay lacks: %q, held %v %v, %d pulls", resp.Error, held(skipped), held(next), dials)
+		}
+
+		stranger := newKey(66)
+		if resp := push(stranger.pub(), next); resp.Error != "" || dials != 1 {
+			t.Fatalf("a stranger's push: %q, %d pulls", resp.Error, dials)
+		}
+		too := make([]*crdt.Op, wire.MaxPushOps+1)
+		for i := range too {
+			too[i] = next
+		}
+		if resp := push(tm.olivia.k.pub(), too...); !strings.Contains(resp.Error, "malformed push") {
+			t.Fatalf("a push over the limit answered %q", resp.Error)
+		}
+
+		// At the share: refused with the reason.
+		r.mu.Lock()
+		r.cfg.CommunityShare = r.comms[cid].bytes + 10
+		r.mu.Unlock()
+		last := tm.olivia.author(tm.general, crdt.KindMessage, &crdt.MessageBody{Text: "one too many", Time: 13})
+		if resp := push(tm.olivia.k.pub(), last); !strings.Contains(resp.Error, ErrQuota.Error()) || held(last) {
+			t.Fatalf("push at the share answered %q", resp.Error)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -134,9 +135,10 @@ type Answerer struct {
 // Nudges, waits for the pull it asks for (up to Wait), and is answered
 // with why what the member pushed is not kept (Pending.Err: the quota's
 // or the failed write's reason, or the pull's failure), or with ErrQuota's
-// reason when the community is at its share; a fetch is answered for
-// members the relay knows, with ops of that community only; nothing else
-// is served.
+// reason when the community is at its share; a push (the ops a member
+// just wrote) is taken at once, or falls back to a nudge; a fetch is
+// answered for members the relay knows, with ops of that community only;
+// nothing else is served.
 func (a Answerer) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Response {
 	var cid crdt.ID
 	if len(req.Community) != len(cid) {
@@ -146,24 +148,10 @@ func (a Answerer) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Respo
 	switch req.Kind {
 	case wire.KindNudge:
 		a.Relay.notePush(cid)
-		if a.Nudges != nil {
-			pd := a.Nudges.Nudged(cid, from)
-			if a.Wait > 0 {
-				t := time.NewTimer(a.Wait)
-				select {
-				case <-pd.Done():
-				case <-t.C:
-				}
-				t.Stop()
-			}
-			if err := pd.Err(); err != nil {
-				return &wire.Response{Error: err.Error()}
-			}
-		}
-		if err := a.Relay.Full(cid); err != nil {
-			return &wire.Response{Error: err.Error()}
-		}
-		return &wire.Response{}
+		return a.nudge(cid, from)
+	case wire.KindPush:
+		a.Relay.notePush(cid)
+		return a.push(cid, from, req.Ops)
 	case wire.KindFetch:
 		if !a.Relay.Known(cid, from) {
 			a.Relay.noteRefusal(ErrNotMember)
@@ -181,6 +169,66 @@ func (a Answerer) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Respo
 	default:
 		return &wire.Response{Error: fmt.Sprintf("a relay does not answer requests of kind %d", req.Kind)}
 	}
+}
+
+// nudge passes a nudge on to Nudges, waits for the pull it asks for (up to
+// Wait), and answers why what the member pushed is not kept, if it is not.
+func (a Answerer) nudge(cid crdt.ID, from crdt.PublicKey) *wire.Response {
+	if a.Nudges != nil {
+		pd := a.Nudges.Nudged(cid, from)
+		if a.Wait > 0 {
+			t := time.NewTimer(a.Wait)
+			select {
+			case <-pd.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		if err := pd.Err(); err != nil {
+			return &wire.Response{Error: err.Error()}
+		}
+	}
+	if err := a.Relay.Full(cid); err != nil {
+		return &wire.Response{Error: err.Error()}
+	}
+	return &wire.Response{}
+}
+
+// push takes the ops a member just wrote (wire.KindPush) at once: checked
+// and stored like pulled ops. It answers with the reason when they are
+// refused for want of room or a failed write; when the relay lacks what
+// they cite (it missed earlier ops), or does not keep the community yet,
+// or cannot tell the sender is a member, it falls back to a nudge: it
+// pulls from the sender, who holds all of it.
+func (a Answerer) push(cid crdt.ID, from crdt.PublicKey, ops [][]byte) *wire.Response {
+	size := 0
+	for _, o := range ops {
+		size += len(o)
+	}
+	if len(ops) == 0 || len(ops) > wire.MaxPushOps || size > wire.MaxPushBytes {
+		return &wire.Response{Error: fmt.Sprintf("malformed push: %d ops, %d bytes", len(ops), size)}
+	}
+	if !a.Relay.Keeps(cid) || !a.Relay.Known(cid, from) {
+		return a.nudge(cid, from)
+	}
+	errs, err := a.Relay.Ingest(context.Background(), cid, ops)
+	if err != nil {
+		return &wire.Response{Error: err.Error()}
+	}
+	pull := false
+	for _, e := range errs {
+		switch {
+		case e == nil:
+		case errors.Is(e, ErrQuota), errors.Is(e, ErrStore):
+			return &wire.Response{Error: e.Error()}
+		default:
+			pull = true // ErrBrokenLink above all: the pull brings what they cite
+		}
+	}
+	if pull {
+		return a.nudge(cid, from)
+	}
+	return &wire.Response{}
 }
 
 // Full returns an error wrapping ErrQuota, with the reason, when community

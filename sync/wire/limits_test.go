@@ -19,6 +19,7 @@ var messages = []any{Request{}, Response{}, Reconcile{}, JoinRequest{}, JoinResp
 // arrayCaps names the protocol's bound on every array field of a message.
 var arrayCaps = map[string]int{
 	"Request.IDs":     MaxFetch,
+	"Request.Ops":     MaxPushOps,
 	"Response.Ops":    MaxFetch,
 	"Response.Peers":  MaxPeers,
 	"PeerAddrs.Addrs": MaxPeerAddrs,
@@ -108,6 +109,7 @@ func TestLargestMessagesRoundTrip(t *testing.T) {
 
 	roundTrip(t, "fetch request", &Request{Kind: KindFetch, Community: community, IDs: ids(MaxFetch)}, MaxRequestFrame)
 	roundTrip(t, "keys request", &Request{Kind: KindKeys, Community: community, Suite: uint16(e2ee.Hybrid), Prekey: hybridPrekey}, MaxRequestFrame)
+	roundTrip(t, "push request", &Request{Kind: KindPush, Community: community, Ops: [][]byte{make([]byte, MaxPushBytes)}}, MaxRequestFrame)
 	for _, k := range []uint8{KindNudge, KindSecret, KindPeers} {
 		roundTrip(t, fmt.Sprintf("request %d", k), &Request{Kind: k, Community: community}, MaxRequestFrame)
 	}
