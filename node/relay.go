@@ -99,7 +99,7 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 // Stats returns what the relay's store holds and its counters.
 func (r *Relay) Stats() relay.Stats { return r.store.relay.Stats() }
 
-// DiskBytes returns the size of the relay's store on disk.
+// DiskBytes returns the bytes the relay's store takes on disk.
 func (r *Relay) DiskBytes() (int64, error) {
 	var n int64
 	err := filepath.WalkDir(r.dir, func(_ string, d fs.DirEntry, err error) error {
@@ -117,7 +117,7 @@ func (r *Relay) DiskBytes() (int64, error) {
 			if err != nil {
 				return err
 			}
-			n += info.Size()
+			n += onDisk(info)
 		}
 		return nil
 	})
