@@ -41,7 +41,12 @@ type RelayState struct {
 	// when it last answered this node's push (nudge).
 	LastSync *time.Time `json:"last_sync"`
 	LastPush *time.Time `json:"last_push,omitempty"`
-	// Refused is the relay's refusal of the last push (its quota reason),
-	// or why it could not be reached; empty when all is well.
+	// Refused is the relay's refusal of the last push (its quota reason,
+	// a full disk), or why it could not be reached; empty when all is
+	// well.
 	Refused string `json:"refused,omitempty"`
+	// UpToDate: the relay accepted a push that started after this node's
+	// last write to the community, so it holds everything this node
+	// wrote.
+	UpToDate bool `json:"up_to_date"`
 }

@@ -28,6 +28,9 @@ type CommunitySync struct {
 	Members  int        `json:"members_online"`
 	LastSync *SyncStats `json:"last_sync,omitempty"`
 	Live     bool       `json:"live"` // has the topic secret: gets live messages by gossip
+	// Relays are the community's registered relays and how this node's
+	// pulls from and pushes to each went.
+	Relays []RelayState `json:"relays,omitempty"`
 }
 
 // Status is what `umbrellad status` and the desktop indicator show.

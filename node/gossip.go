@@ -57,7 +57,7 @@ func newGossip(n *Node) (*gossip.Service, error) {
 // publish sends an op to its log's topic and nudges the community's relays.
 func (n *Node) publish(op *crdt.Op) {
 	n.gossip.Publish(op)
-	n.pulls.PushToRelays(op.CommunityID())
+	n.pulls.PushToRelays(op.CommunityID(), op)
 }
 
 // joinTopics subscribes to the topics of community cid this member may

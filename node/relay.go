@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
 
@@ -33,6 +35,9 @@ type RelayConfig struct {
 	// Quota bounds the bytes of ops the relay stores; 0 means
 	// relay.DefaultQuota.
 	Quota int64
+	// Retention is how long the relay keeps content ops; 0 keeps them
+	// all (relay.Config.Retention).
+	Retention time.Duration
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -48,6 +53,7 @@ type Relay struct {
 	*reach.Relay
 	store *relayStore
 	lock  *homeLock
+	dir   string // the store's directory
 	once  sync.Once
 	err   error
 }
@@ -83,11 +89,39 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("relay store: %w", err), r.Close(), lock.release())
 	}
-	rs, err := serveRelayStore(context.Background(), r.Host(), ds, relay.Config{Quota: cfg.Quota, Log: cfg.Logger})
+	rs, err := serveRelayStore(context.Background(), r.Host(), ds, relay.Config{Quota: cfg.Quota, Retention: cfg.Retention, Log: cfg.Logger})
 	if err != nil {
 		return nil, errors.Join(err, ds.Close(), r.Close(), lock.release())
 	}
-	return &Relay{Relay: r, store: rs, lock: lock}, nil
+	return &Relay{Relay: r, store: rs, lock: lock, dir: filepath.Join(cfg.Home, RelayStoreDir)}, nil
+}
+
+// Stats returns what the relay's store holds and its counters.
+func (r *Relay) Stats() relay.Stats { return r.store.relay.Stats() }
+
+// DiskBytes returns the bytes the relay's store takes on disk.
+func (r *Relay) DiskBytes() (int64, error) {
+	var n int64
+	err := filepath.WalkDir(r.dir, func(_ string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // compacted away while we walked
+		}
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			n += onDisk(info)
+		}
+		return nil
+	})
+	return n, err
 }
 
 // Close stops the relay and releases its home. It is idempotent.

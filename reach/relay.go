@@ -28,9 +28,10 @@ type RelayConfig struct {
 // It relays encrypted libp2p connections; the communities' ops it keeps
 // are package sync/relay's, which the relay node serves on Host.
 type Relay struct {
-	host host.Host
-	once sync.Once
-	err  error
+	host  host.Host
+	count *relayCounter
+	once  sync.Once
+	err   error
 }
 
 // RelayResources are the relay's limits. Relayed connections carry whole
@@ -63,10 +64,11 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if err := CheckPortsFree(cfg.Listen); err != nil {
 		return nil, err
 	}
+	count := &relayCounter{}
 	h, err := libp2p.New(
 		libp2p.Identity(cfg.Key),
 		libp2p.ListenAddrStrings(cfg.Listen...),
-		libp2p.EnableRelayService(relay.WithResources(RelayResources())),
+		libp2p.EnableRelayService(relay.WithResources(RelayResources()), relay.WithMetricsTracer(count)),
 		libp2p.EnableNATService(),
 		libp2p.EnableAutoNATv2(),
 		libp2p.ForceReachabilityPublic(),
@@ -74,7 +76,7 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start relay on %v: %w", cfg.Listen, err)
 	}
-	r := &Relay{host: h}
+	r := &Relay{host: h, count: count}
 	log.Info("relay started", "peer", h.ID(), "addrs", r.Addrs())
 	return r, nil
 }
@@ -92,6 +94,9 @@ func (r *Relay) Addrs() []string {
 // Host returns the relay's libp2p host, on which the relay node serves
 // its store (node wires sync/relay onto it).
 func (r *Relay) Host() host.Host { return r.host }
+
+// Counts returns the relay service's reservations and circuits.
+func (r *Relay) Counts() RelayCounts { return r.count.counts() }
 
 // PeerID returns the relay's peer id.
 func (r *Relay) PeerID() string { return r.host.ID().String() }

@@ -64,6 +64,7 @@ type opts struct {
 	path                                                string // file send --path, file get --out
 	listen, options, relays, groups, members            multiFlag
 	memberDMs, quota                                    string
+	retention, metrics                                  string // relay --retention, --metrics
 	picture                                             string // a picture file's path
 	choices                                             intsFlag
 	stdout, stderr                                      io.Writer

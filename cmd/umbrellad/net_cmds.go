@@ -27,6 +27,7 @@ var netCommands = []command{
 		fs.Var(&o.listen, "listen", "multiaddr to listen on (repeatable; default: TCP and QUIC on all interfaces, port 4001)")
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 		fs.StringVar(&o.quota, "quota", "10GB", "the most the relay stores of the communities' ops, e.g. 500MB or 20GB (a community may use a quarter of it)")
+		relayOpsFlags(fs, o)
 	}, cmdRelay},
 	{"status", "show connected peers (direct or relayed) and each community's sync state", nil, cmdStatus},
 }
@@ -99,6 +100,7 @@ func cmdStatus(ctx context.Context, o *opts) error {
 				last = c.LastSync.At.Format(time.DateTime)
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", c.ID, c.Name, c.State, c.Members, last)
+			printRelayStates(w, c.Relays)
 		}
 	})
 }
@@ -116,7 +118,12 @@ func cmdRelay(ctx context.Context, o *opts) error {
 	if err != nil {
 		return usagef("--quota: %v", err)
 	}
-	r, err := node.OpenRelay(node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Logger: slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))})
+	retention, err := parseRetention(o.retention)
+	if err != nil {
+		return usagef("--retention: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))
+	r, err := node.OpenRelay(node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Retention: retention, Logger: log})
 	if err != nil {
 		if errors.Is(err, node.ErrHomeInUse) {
 			return fmt.Errorf("home %s is already in use by another umbrellad", o.home)
@@ -135,6 +142,8 @@ func cmdRelay(ctx context.Context, o *opts) error {
 	}); err != nil {
 		return err
 	}
-	<-ctx.Done()
+	if err := serveRelay(ctx, o, r, log); err != nil {
+		return err
+	}
 	return r.Close()
 }

@@ -7,7 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -30,6 +34,7 @@ var relayCommands = []command{
 	{"community relay remove", "take a relay off the community (admins)", relayFlags, cmdRelayRemove},
 	{"community relays", "list a community's relays and this node's sync with each", communityFlag, cmdRelays},
 	{"relay dump", "print every op a stopped relay holds of a community (ciphertext only)", communityFlag, cmdRelayDump},
+	{"relay stats", "show what a running relay holds: ops, bytes, members served and the last push per community, its disk use and quota", nil, cmdRelayStats},
 }
 
 func init() { commands = append(commands, relayCommands...) }
@@ -153,20 +158,30 @@ func cmdRelays(ctx context.Context, o *opts) error {
 			fmt.Fprintln(w, "No relays; an admin adds one with `umbrellad community relay add`.")
 			return
 		}
-		for _, r := range rs {
-			state, last := "offline", "never"
-			if r.Online {
-				state = "online"
-			}
-			if r.LastSync != nil {
-				last = r.LastSync.Format(time.DateTime)
-			}
-			fmt.Fprintf(w, "%s\t%s\tlast sync %s\t%v\n", r.PeerID, state, last, r.Addrs)
-			if r.Refused != "" {
-				fmt.Fprintf(w, "\trefuses: %s\n", r.Refused)
-			}
-		}
+		printRelayStates(w, rs)
 	})
+}
+
+// printRelayStates prints a community's relays as `community relays` and
+// `status` show them: reached or not, the last pull, and whether the
+// relay holds what this node wrote (or why not).
+func printRelayStates(w io.Writer, rs []api.RelayState) {
+	for _, r := range rs {
+		state, last, push := "offline", "never", "pushes pending"
+		if r.Online {
+			state = "online"
+		}
+		if r.LastSync != nil {
+			last = r.LastSync.Format(time.DateTime)
+		}
+		switch {
+		case r.Refused != "":
+			push = "refuses: " + r.Refused
+		case r.UpToDate:
+			push = "pushes up to date"
+		}
+		fmt.Fprintf(w, "  relay %s\t%s\tlast sync %s\t%s\t%v\n", r.PeerID, state, last, push, r.Addrs)
+	}
 }
 
 // dumpedOp is one op a relay holds, as `relay dump` prints it.
@@ -241,4 +256,180 @@ func parseSize(v string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size (e.g. 500MB, 20GB)", v)
 	}
 	return n * mult, nil
+}
+
+// parseRetention reads a retention such as 180d, 12h or 90m (Go
+// durations, and d for days); "" or 0 keeps everything.
+func parseRetention(v string) (time.Duration, error) {
+	s := strings.TrimSpace(v)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n <= 0 || n > math.MaxInt64/int64(24*time.Hour) {
+			return 0, fmt.Errorf("%q is not a duration (e.g. 180d, 12h)", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a duration (e.g. 180d, 12h)", v)
+	}
+	return d, nil
+}
+
+// relayStats is what `relay stats` prints.
+type relayStats struct {
+	Communities []relayCommunityStats `json:"communities"`
+	DiskBytes   int64                 `json:"disk_bytes"`
+	QuotaBytes  int64                 `json:"quota_bytes"`
+	// Beyond the contract: the bytes of ops held, the retention, and the
+	// relay's totals since it started.
+	StoredBytes  int64             `json:"stored_bytes"`
+	Retention    string            `json:"retention,omitempty"`
+	Pushes       uint64            `json:"pushes"`
+	Pulls        uint64            `json:"pulls"`
+	Refused      map[string]uint64 `json:"refused"`
+	Reservations int               `json:"reservations"`
+	Circuits     int               `json:"circuits"`
+}
+
+type relayCommunityStats struct {
+	ID            crdt.ID    `json:"id"`
+	Ops           int        `json:"ops"`
+	Bytes         int64      `json:"bytes"`
+	MembersServed int        `json:"members_served"`
+	LastPush      *time.Time `json:"last_push"`
+	Dropped       int        `json:"dropped,omitempty"`
+	Registered    bool       `json:"registered"`
+}
+
+// relayStatsOf reads src into what `relay stats` prints.
+func relayStatsOf(src relaySource) (relayStats, error) {
+	st := src.Stats()
+	disk, err := src.DiskBytes()
+	if err != nil {
+		return relayStats{}, fmt.Errorf("size of the relay's store: %w", err)
+	}
+	rc := src.Counts()
+	out := relayStats{Communities: []relayCommunityStats{}, DiskBytes: disk, QuotaBytes: st.Quota, StoredBytes: st.Bytes,
+		Pushes: st.Pushes, Pulls: st.Pulls, Refused: st.Refused, Reservations: rc.Reservations, Circuits: rc.Circuits}
+	if st.Retention > 0 {
+		out.Retention = st.Retention.String()
+	}
+	for _, c := range st.Communities {
+		cs := relayCommunityStats{ID: c.ID, Ops: c.Ops, Bytes: c.Bytes, MembersServed: c.MembersServed, Dropped: c.Dropped, Registered: c.Registered}
+		if !c.LastPush.IsZero() {
+			t := c.LastPush.UTC()
+			cs.LastPush = &t
+		}
+		out.Communities = append(out.Communities, cs)
+	}
+	return out, nil
+}
+
+// relayControlHandler serves a running relay's control API: the same
+// JSON over HTTP on the home's unix socket as the member daemon's
+// (control.go), with the one method "relay.stats".
+func relayControlHandler(src relaySource) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("method") != "relay.stats" {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("a relay does not answer %q", r.PathValue("method"))})
+			return
+		}
+		st, err := relayStatsOf(src)
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+	})
+	return mux
+}
+
+// serveRelay runs a relay node's control socket and, with --metrics, its
+// Prometheus endpoint, until ctx ends.
+func serveRelay(ctx context.Context, o *opts, src relaySource, log *slog.Logger) error {
+	l, err := listenControl(o.home)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(socketPath(o.home))
+	var ml net.Listener
+	if o.metrics != "" {
+		if ml, err = net.Listen("tcp", o.metrics); err != nil {
+			l.Close()
+			return fmt.Errorf("--metrics: %w", err)
+		}
+		log.Info("serving metrics", "addr", "http://"+ml.Addr().String()+"/metrics")
+	}
+	return runRelayServers(ctx, l, ml, src, log)
+}
+
+// runRelayServers serves the relay's control API on l and its metrics on
+// ml (if not nil) until ctx ends or one fails.
+func runRelayServers(ctx context.Context, l, ml net.Listener, src relaySource, log *slog.Logger) error {
+	errc := make(chan error, 2)
+	servers := []*http.Server{{Handler: relayControlHandler(src), ReadHeaderTimeout: 10 * time.Second}}
+	if ml != nil {
+		servers = append(servers, &http.Server{Handler: relayMetricsHandler(src), ReadHeaderTimeout: 10 * time.Second})
+		go func() { errc <- servers[1].Serve(ml) }()
+	}
+	go func() { errc <- servers[0].Serve(l) }()
+	var serr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case serr = <-errc:
+		serr = fmt.Errorf("relay control: %w", serr)
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		s.Shutdown(shutCtx)
+	}
+	return serr
+}
+
+// relayMetricsHandler serves the relay's Prometheus metrics on GET /metrics.
+func relayMetricsHandler(src relaySource) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(relayRegistry(src), promhttp.HandlerOpts{}))
+	return mux
+}
+
+func cmdRelayStats(ctx context.Context, o *opts) error {
+	var st relayStats
+	if err := call(ctx, o, "relay.stats", args{}, &st, callTimeout); err != nil {
+		if errors.Is(err, errNoDaemon) {
+			return fmt.Errorf("no relay is running for home %s; `relay stats` asks a running `umbrellad relay` (`relay dump` reads a stopped one)", o.home)
+		}
+		return err
+	}
+	return output(o, st, func(w io.Writer) {
+		fmt.Fprintf(w, "disk %d bytes, ops %d bytes of a quota of %d\n", st.DiskBytes, st.StoredBytes, st.QuotaBytes)
+		if st.Retention != "" {
+			fmt.Fprintf(w, "retention %s\n", st.Retention)
+		}
+		fmt.Fprintf(w, "pushes %d, pulls %d, reservations %d, circuits %d\n", st.Pushes, st.Pulls, st.Reservations, st.Circuits)
+		for reason, n := range st.Refused {
+			fmt.Fprintf(w, "refused (%s): %d\n", reason, n)
+		}
+		fmt.Fprintf(w, "\nCOMMUNITY\tOPS\tBYTES\tMEMBERS SERVED\tLAST PUSH\n")
+		for _, c := range st.Communities {
+			last := "never"
+			if c.LastPush != nil {
+				last = c.LastPush.Format(time.DateTime)
+			}
+			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\n", c.ID, c.Ops, c.Bytes, c.MembersServed, last)
+		}
+	})
+}
+
+// relayOpsFlags are the relay's flags beyond its address and quota.
+func relayOpsFlags(fs *flag.FlagSet, o *opts) {
+	fs.StringVar(&o.retention, "retention", "", "how long the relay keeps content ops it stored, e.g. 180d or 720h (default: forever); the control log is always kept")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464 (GET /metrics)")
 }

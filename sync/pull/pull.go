@@ -189,7 +189,8 @@ type Scheduler struct {
 	asking   map[crdt.ID]bool          // requests to join being asked again; guarded by mu
 	lastSync map[crdt.ID]api.SyncStats // guarded by mu
 	relays   map[laterKey]RelayStatus  // pushes to relays, by relay and community; guarded by mu
-	pushing  map[laterKey]bool         // nudges to relays in flight; guarded by mu
+	pushing  map[laterKey]bool         // nudges to relays in flight (true: another asked for); guarded by mu
+	wrote    map[crdt.ID]uint64        // this node's writes to each community (PushToRelays calls); guarded by mu
 }
 
 type laterKey struct {
@@ -209,7 +210,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	}
 	s := &Scheduler{cfg: cfg, log: log.With("component", "pull"),
 		syncing: map[peer.ID]crdt.ID{}, next: map[peer.ID][]crdt.ID{}, later: map[laterKey]bool{}, asking: map[crdt.ID]bool{},
-		lastSync: map[crdt.ID]api.SyncStats{}, relays: map[laterKey]RelayStatus{}, pushing: map[laterKey]bool{}}
+		lastSync: map[crdt.ID]api.SyncStats{}, relays: map[laterKey]RelayStatus{}, pushing: map[laterKey]bool{}, wrote: map[crdt.ID]uint64{}}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	return s, nil
 }

@@ -33,6 +33,12 @@ type RelayStatus struct {
 	Refused string
 	// Pulled is when a pull from the relay last succeeded, zero if never.
 	Pulled time.Time
+	// UpToDate: the relay accepted a push that started after this node's
+	// last write to the community (PushToRelays), so it holds all of it.
+	UpToDate bool
+	// covers is the count of this node's writes when the last push the
+	// relay accepted started.
+	covers uint64
 }
 
 // relaysOf returns the relays registered with community cid, with the
@@ -91,10 +97,26 @@ func (s *Scheduler) syncRelays(cid crdt.ID) {
 // PushToRelays nudges every registered relay of community cid that this
 // node is connected to, so it pulls at once what this node just wrote
 // (relays do not follow the gossip topics), and dials the others (the
-// connection pulls and pushes). One nudge to a relay is in flight at a
-// time; one asked for meanwhile is dropped, the running one reaching the
-// relay after the write.
-func (s *Scheduler) PushToRelays(cid crdt.ID) {
+// connection pulls and pushes). The ops just written, when given and
+// small enough (wire.MaxPushOps, wire.MaxPushBytes), go along in the push
+// (wire.KindPush), so the relay stores them at once instead of pulling.
+// It notes the write, so Relays can tell whether each relay is up to
+// date. One push to a relay is in flight at a time; one asked for
+// meanwhile runs once after it, as a nudge (the running one may have made
+// the relay reconcile before the write).
+func (s *Scheduler) PushToRelays(cid crdt.ID, ops ...*crdt.Op) {
+	var raws [][]byte
+	size := 0
+	for _, op := range ops {
+		size += len(op.Bytes())
+		raws = append(raws, op.Bytes())
+	}
+	if len(raws) > wire.MaxPushOps || size > wire.MaxPushBytes {
+		raws = nil // too big to go along: the relay pulls them
+	}
+	s.mu.Lock()
+	s.wrote[cid]++
+	s.mu.Unlock()
 	for _, ai := range s.relaysOf(cid) {
 		if !s.cfg.Network.Connected(ai.ID) {
 			if len(ai.Addrs) > 0 {
@@ -105,46 +127,63 @@ func (s *Scheduler) PushToRelays(cid crdt.ID) {
 		}
 		key := laterKey{ai.ID, cid}
 		s.mu.Lock()
-		busy := s.pushing[key]
-		if !busy {
-			s.pushing[key] = true
-		}
+		_, busy := s.pushing[key]
+		s.pushing[key] = busy // true: push again after the running one
 		s.mu.Unlock()
 		if busy {
 			continue
 		}
 		s.goTracked(func() {
-			s.push(ai.ID, cid)
-			s.mu.Lock()
-			delete(s.pushing, key)
-			s.mu.Unlock()
+			raws := raws
+			for {
+				s.push(ai.ID, cid, raws)
+				raws = nil
+				s.mu.Lock()
+				again := s.pushing[key] && s.ctx.Err() == nil
+				if !again {
+					delete(s.pushing, key)
+				} else {
+					s.pushing[key] = false
+				}
+				s.mu.Unlock()
+				if !again {
+					return
+				}
+			}
 		})
 	}
 }
 
 // pullFromRelay is one pull of Pull from relay p, and the push after it.
 func (s *Scheduler) pullFromRelay(p peer.ID, cid crdt.ID) {
-	s.mu.Lock()
-	st := s.relays[laterKey{p, cid}]
-	s.mu.Unlock()
 	if err := s.PullNow(s.ctx, p, cid, nil); err != nil {
 		s.log.Debug("pull from relay failed", "relay", p, "community", cid.Short(), "err", err)
 	} else {
+		s.mu.Lock()
+		st := s.relays[laterKey{p, cid}]
 		st.Pulled = s.cfg.Now()
+		s.relays[laterKey{p, cid}] = st
+		s.mu.Unlock()
 	}
-	s.mu.Lock()
-	s.relays[laterKey{p, cid}] = st
-	s.mu.Unlock()
-	s.push(p, cid)
+	s.push(p, cid, nil)
 }
 
-// push nudges relay p to pull community cid and notes its answer.
-func (s *Scheduler) push(p peer.ID, cid crdt.ID) {
+// push sends relay p the ops raws of community cid, or with none nudges it
+// to pull, and notes its answer.
+func (s *Scheduler) push(p peer.ID, cid crdt.ID, raws [][]byte) {
+	key := laterKey{p, cid}
 	s.mu.Lock()
-	st := s.relays[laterKey{p, cid}]
+	at := s.wrote[cid]
 	s.mu.Unlock()
-	st.Refused = ""
-	resp, err := s.cfg.Transport.Request(s.ctx, p, &wire.Request{Kind: wire.KindNudge, Community: cid[:]})
+	req := &wire.Request{Kind: wire.KindNudge, Community: cid[:]}
+	if len(raws) > 0 {
+		req = &wire.Request{Kind: wire.KindPush, Community: cid[:], Ops: raws}
+	}
+	resp, err := s.cfg.Transport.Request(s.ctx, p, req)
+	// Read again: a pull from the relay may have noted itself meanwhile.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.relays[key]
 	switch {
 	case err != nil:
 		st.Refused = err.Error()
@@ -152,11 +191,9 @@ func (s *Scheduler) push(p peer.ID, cid crdt.ID) {
 		st.Pushed, st.Refused = s.cfg.Now(), resp.Error
 		s.log.Warn("relay refuses what this node writes", "relay", p, "community", cid.Short(), "reason", resp.Error)
 	default:
-		st.Pushed = s.cfg.Now()
+		st.Pushed, st.Refused, st.covers = s.cfg.Now(), "", max(st.covers, at)
 	}
-	s.mu.Lock()
-	s.relays[laterKey{p, cid}] = st
-	s.mu.Unlock()
+	s.relays[key] = st
 }
 
 // Relays describes the relays registered with community cid: where they
@@ -166,7 +203,7 @@ func (s *Scheduler) Relays(cid crdt.ID) []api.RelayState {
 	out := []api.RelayState{}
 	for _, ai := range s.relaysOf(cid) {
 		st := s.RelayStatus(cid, ai.ID)
-		rs := api.RelayState{PeerID: ai.ID.String(), Addrs: []string{}, Online: s.cfg.Network.Connected(ai.ID), Refused: st.Refused}
+		rs := api.RelayState{PeerID: ai.ID.String(), Addrs: []string{}, Online: s.cfg.Network.Connected(ai.ID), Refused: st.Refused, UpToDate: st.UpToDate}
 		for _, a := range ai.Addrs {
 			rs.Addrs = append(rs.Addrs, a.String())
 		}
@@ -188,7 +225,9 @@ func (s *Scheduler) Relays(cid crdt.ID) []api.RelayState {
 func (s *Scheduler) RelayStatus(cid crdt.ID, p peer.ID) RelayStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.relays[laterKey{p, cid}]
+	st := s.relays[laterKey{p, cid}]
+	st.UpToDate = st.Refused == "" && !st.Pushed.IsZero() && st.covers >= s.wrote[cid]
+	return st
 }
 
 // RelaysOf returns the relays registered with community cid, with the

@@ -1,6 +1,8 @@
 package pull
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"slices"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -112,6 +114,124 @@ func TestPushToRelays(t *testing.T) {
 		w.mu.Unlock()
 		if !slices.Equal(dialled, []peer.ID{off.p}) {
 			t.Fatalf("dialled %v, want the relay not connected", dialled)
+		}
+	})
+}
+
+// TestRelayUpToDate: a relay is up to date once it accepted a push that
+// started after this node's last write; a write during a push in flight
+// makes it not up to date and is pushed again once that push is over; a
+// refusal (a full disk) is kept and shown until a push is accepted.
+func TestRelayUpToDate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		relay := newMember(t, 7)
+		cid := w.community(1)
+		w.registerRelay(cid, relay)
+		w.connect(relay)
+		upToDate := func() api.RelayState {
+			t.Helper()
+			rs := w.s.Relays(cid)
+			if len(rs) != 1 {
+				t.Fatalf("relays %+v", rs)
+			}
+			return rs[0]
+		}
+		if rs := upToDate(); rs.UpToDate || rs.LastPush != nil {
+			t.Fatalf("before any push: %+v", rs)
+		}
+		w.s.PushToRelays(cid)
+		synctest.Wait()
+		if rs := upToDate(); !rs.UpToDate || rs.LastPush == nil || !rs.Online {
+			t.Fatalf("after a push: %+v", rs)
+		}
+
+		gate := make(chan struct{})
+		w.mu.Lock()
+		w.nudgeGate = gate
+		w.mu.Unlock()
+		w.s.PushToRelays(cid) // write 2: its push waits at the relay
+		synctest.Wait()
+		w.s.PushToRelays(cid) // write 3, while the push of write 2 runs
+		synctest.Wait()
+		if rs := upToDate(); rs.UpToDate {
+			t.Fatalf("up to date while writes are not pushed: %+v", rs)
+		}
+		gate <- struct{}{} // the push of write 2 is answered
+		synctest.Wait()
+		if rs := upToDate(); rs.UpToDate {
+			t.Fatalf("up to date though the last write came after the push started: %+v", rs)
+		}
+		gate <- struct{}{} // the push again, for write 3
+		synctest.Wait()
+		if rs := upToDate(); !rs.UpToDate {
+			t.Fatalf("not up to date after the second push: %+v", rs)
+		}
+		if n := len(w.callsOf("nudge")); n != 3 {
+			t.Fatalf("%d nudges, want 3", n)
+		}
+
+		w.mu.Lock()
+		w.nudgeGate = nil
+		w.nudgeErr = "the relay could not store the ops: no space left on device"
+		w.mu.Unlock()
+		w.s.PushToRelays(cid)
+		synctest.Wait()
+		if rs := upToDate(); rs.UpToDate || rs.Refused != "the relay could not store the ops: no space left on device" {
+			t.Fatalf("after a refusal: %+v", rs)
+		}
+		w.mu.Lock()
+		w.nudgeErr = ""
+		w.mu.Unlock()
+		w.s.PushToRelays(cid)
+		synctest.Wait()
+		if rs := upToDate(); !rs.UpToDate || rs.Refused != "" {
+			t.Fatalf("after the disk has room again: %+v", rs)
+		}
+	})
+}
+
+type testSigner struct{ k ed25519.PrivateKey }
+
+func (s testSigner) PublicKey() ed25519.PublicKey { return s.k.Public().(ed25519.PublicKey) }
+func (s testSigner) Sign(m []byte) []byte         { return ed25519.Sign(s.k, m) }
+
+// TestPushCarriesTheOps: the ops a member just wrote go along in its push
+// to the relay (one request, no pull); ones too big for a push frame go
+// by a nudge, which makes the relay pull them.
+func TestPushCarriesTheOps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		relay := newMember(t, 7)
+		cid := w.community(1)
+		w.registerRelay(cid, relay)
+		w.connect(relay)
+		sign := func(body []byte) *crdt.Op {
+			t.Helper()
+			op, err := crdt.Sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: body}, testSigner{ed25519.NewKeyFromSeed(make([]byte, 32))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return op
+		}
+		small := sign([]byte{0x40})
+		w.s.PushToRelays(cid, small)
+		synctest.Wait()
+		w.mu.Lock()
+		pushed := slices.Clone(w.pushed)
+		w.mu.Unlock()
+		if got := w.callsOf("push"); len(got) != 1 || len(w.callsOf("nudge")) != 0 || len(pushed) != 1 || !bytes.Equal(pushed[0], small.Bytes()) {
+			t.Fatalf("pushes %v, nudges %v, ops %d", got, w.callsOf("nudge"), len(pushed))
+		}
+		if rs := w.s.Relays(cid); !rs[0].UpToDate {
+			t.Fatalf("not up to date after a push the relay took: %+v", rs[0])
+		}
+
+		big := sign(append([]byte{0x59, 0xa0, 0}, make([]byte, 40<<10)...)) // a 40 KiB byte string
+		w.s.PushToRelays(cid, big, big)                                     // 80 KiB in all
+		synctest.Wait()
+		if got := w.callsOf("nudge"); len(got) != 1 || len(w.callsOf("push")) != 1 {
+			t.Fatalf("an op too big for a push: nudges %v, pushes %v", got, w.callsOf("push"))
 		}
 	})
 }

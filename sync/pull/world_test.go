@@ -45,7 +45,7 @@ func newMember(t *testing.T, i byte) member {
 }
 
 type call struct {
-	kind string // "pull", "control", "peers", "nudge"
+	kind string // "pull", "control", "peers", "nudge", "push"
 	p    peer.ID
 	cid  crdt.ID
 }
@@ -72,6 +72,8 @@ type world struct {
 	failPull  error
 	relays    map[crdt.ID][]api.Relay // the relays registered with each community
 	nudgeErr  string                  // a relay's answer to a nudge
+	nudgeGate chan struct{}           // when set, each nudge waits for a value
+	pushed    [][]byte                // the ops pushed (wire.KindPush)
 }
 
 func newWorld(t *testing.T) *world {
@@ -163,8 +165,21 @@ func (w *world) Request(ctx context.Context, p peer.ID, req *wire.Request) (*wir
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		return &wire.Response{Peers: w.shared}, nil
-	case wire.KindNudge:
-		w.record("nudge", p, cid)
+	case wire.KindNudge, wire.KindPush:
+		if req.Kind == wire.KindPush {
+			w.record("push", p, cid)
+			w.mu.Lock()
+			w.pushed = append(w.pushed, req.Ops...)
+			w.mu.Unlock()
+		} else {
+			w.record("nudge", p, cid)
+		}
+		w.mu.Lock()
+		gate := w.nudgeGate
+		w.mu.Unlock()
+		if gate != nil {
+			<-gate
+		}
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		return &wire.Response{Error: w.nudgeErr}, nil

@@ -51,7 +51,13 @@
 //     with ErrQuota and a reason saying which; a nudge for a community at
 //     its share is answered with that reason, so the member knows its
 //     pushes are not being kept. An op once stored is never dropped to
-//     make room.
+//     make room (only retention drops ops, by age; see below).
+//
+// A store write that fails (a full disk) keeps nothing of its batch: the
+// ops are forgotten in memory too and refused with ErrStore and the
+// store's reason, the relay goes on serving what it holds, and the
+// member's nudge is answered with that reason; the member offers the ops
+// again on its next sync, and they are taken once the disk has room.
 //
 // A community the relay does not keep yet is taken in one probe: its
 // control log from the genesis, at most MaxProbeOps ops and
@@ -59,6 +65,78 @@
 // holds a registration of this relay is it stored, otherwise it is
 // dropped whole. So a non-member can make the relay hold at most one
 // probe in memory for the length of one pull, and store nothing.
+//
+// # Retention
+//
+// With Config.Retention set (`umbrellad relay --retention 180d`), the
+// relay drops the content ops it stored longer ago than that, checked at
+// start and every ExpireEvery. It never drops a control op: the control
+// log is what an offline member needs to learn of its removal, of key
+// rotations and of the relays themselves, and it is small. Age is the
+// time the relay stored the op (the envelope carries no clock, and
+// authors' clocks are sealed): the store stamps each content op when it
+// is written (package sync/store, prune.go).
+//
+// A dropped op keeps its place. The store keeps its keys (about 200
+// bytes, not its encoding), and the relay remembers its id, log and
+// height, across restarts. So:
+//
+//   - later ops that name it as a parent still link and are taken;
+//   - the relay's own pulls (the members' pushes) reconcile over it as
+//     held, so members are never asked to push it again, however often
+//     they nudge;
+//   - members' reconciliations leave it out (ReconcileSet) and fetches
+//     skip it (Serve), so a member is not offered what the relay cannot
+//     give.
+//
+// What members see: a member who was away longer than the retention gets
+// from the relay alone the control log and what was written in the
+// window; ops whose parents were dropped wait in its bounded pending
+// buffer (and expire there) until a member who holds the older history is
+// online, from whom it pulls the rest as usual. Nothing is lost from the
+// community: every member keeps everything it holds. Without a retention
+// (the default) the relay keeps everything it stores.
+//
+// # Why the relay does not follow gossip topics: members push to it
+//
+// Members get new ops at once over gossipsub, one topic per log, named
+// from the community's topic secret (package sync/gossip, TopicName). A
+// relay could follow them only if it were given that secret or the topic
+// names, and if members grafted it into their meshes:
+//
+//   - The secret in a relay op (clear, in the control log) would reach
+//     everyone who can fetch the control log; the topic names alone
+//     (keyed hashes, not the secret) would not let one derive the
+//     secret, but a new group is a new topic, so every group created
+//     would need another admin op naming its topic to every relay.
+//   - Members graft only members (the peer filter, so a removed member
+//     is cut off at once); a relay in the mesh would be a non-member that
+//     forwards to members, is forwarded everything of every log (the
+//     mesh's degree of duplicates on each op), and must be scored and
+//     evicted like a member, though it cannot judge authority.
+//
+// Instead the writer hands its ops to the relay itself: when a member
+// writes, it sends the op to each registered relay it is connected to in
+// one request (wire.KindPush, Answerer.push), which the relay checks and
+// stores at once, as it checks pulled ops; when the relay lacks what the
+// op cites (it missed earlier ops), or does not keep the community yet,
+// it falls back to pulling from the sender (the nudge). So a push arrives
+// in one round trip, the relay learns no topic secret or name, members'
+// meshes stay members-only, and each op reaches a relay once, from its
+// author. The cost: an op reaches a relay only from its author (or a
+// later pull), not from whoever forwards it; an author that is not
+// connected to the relay dials it, and its pull and push on connect and
+// on every sync tick carry what it wrote. Ops by others that a member
+// holds reach the relay when their authors push, or when any member's
+// nudge makes the relay pull (it pulls everything the member holds).
+//
+// # Operations
+//
+// Stats returns a snapshot of the store and of counters since the start
+// (ops and bytes per community, members served, pushes and pulls, ops
+// dropped, refusals by Reason): `umbrellad relay stats` prints it and the
+// relay's Prometheus endpoint exports it. This package imports no metrics
+// library; the command layer turns the snapshot into series when scraped.
 //
 // # Serving
 //

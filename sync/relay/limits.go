@@ -26,4 +26,8 @@ const (
 	NudgeWait = 10 * time.Second
 	// MaxPullPasses bounds the fetch passes of one pull by the relay.
 	MaxPullPasses = 64
+	// ExpireEvery is how often the relay drops ops older than its
+	// retention (Puller); MaxPruneBatch bounds the ops one write drops.
+	ExpireEvery   = time.Hour
+	MaxPruneBatch = 4096
 )

@@ -2,8 +2,10 @@ package relay
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/exchange"
@@ -18,7 +20,8 @@ type job struct {
 	from crdt.PublicKey
 }
 
-// Puller runs the relay's pulls: a member's nudge (its push) makes the
+// Puller runs the relay's pulls, and its retention (Relay.Expire, at
+// start and every ExpireEvery) when it has one: a member's nudge (its push) makes the
 // relay pull the community from it. One worker runs them in turn; at most
 // MaxQueuedPulls wait, each (community, peer) once, and a nudge beyond
 // that is dropped (the member nudges again next tick). Nudges from peers
@@ -36,7 +39,7 @@ type Puller struct {
 	queue  chan job
 
 	mu     sync.Mutex
-	queued map[job]chan struct{} // jobs waiting to run, with the channel closed when each has run; guarded by mu
+	queued map[job]*Pending // jobs waiting to run; guarded by mu
 }
 
 // NewPuller starts a Puller for r, reaching peers with dial. Close stops it.
@@ -44,38 +47,54 @@ func NewPuller(ctx context.Context, r *Relay, dial Dial, log *slog.Logger) *Pull
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Puller{relay: r, dial: dial, log: log.With("component", "relay"), queue: make(chan job, MaxQueuedPulls), queued: map[job]chan struct{}{}}
+	p := &Puller{relay: r, dial: dial, log: log.With("component", "relay"), queue: make(chan job, MaxQueuedPulls), queued: map[job]*Pending{}}
 	p.ctx, p.cancel = context.WithCancel(ctx)
 	p.wg.Go(p.work)
+	if r.cfg.Retention > 0 {
+		p.wg.Go(p.expire)
+	}
 	return p
 }
 
+// expire runs the relay's retention at start and every ExpireEvery.
+func (p *Puller) expire() {
+	t := time.NewTicker(ExpireEvery)
+	defer t.Stop()
+	for {
+		if _, err := p.relay.Expire(p.ctx); err != nil && p.ctx.Err() == nil {
+			p.log.Warn("retention", "err", err)
+		}
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Nudged implements Nudger: it queues a pull of cid from peer from, and
-// returns a channel closed when that pull has run (at once when nothing
-// is queued).
-func (p *Puller) Nudged(cid crdt.ID, from crdt.PublicKey) <-chan struct{} {
-	none := make(chan struct{})
-	close(none)
+// returns it (over at once when nothing is queued).
+func (p *Puller) Nudged(cid crdt.ID, from crdt.PublicKey) *Pending {
 	if p.relay.holds(cid) && !p.relay.Known(cid, from) {
-		return none
+		return ranPending(nil)
 	}
 	j := job{cid, from}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if done, ok := p.queued[j]; ok {
-		return done
+	if pd, ok := p.queued[j]; ok {
+		return pd
 	}
 	if p.ctx.Err() != nil {
-		return none
+		return ranPending(nil)
 	}
 	select {
 	case p.queue <- j:
-		done := make(chan struct{})
-		p.queued[j] = done
-		return done
+		pd := newPending()
+		p.queued[j] = pd
+		return pd
 	default:
 		p.log.Debug("pull queue full; nudge dropped", "community", cid.Short())
-		return none
+		return ranPending(nil)
 	}
 }
 
@@ -89,29 +108,31 @@ func (p *Puller) work() {
 			// runs may announce ops it has reconciled past, so it queues
 			// a pull of its own.
 			p.mu.Lock()
-			done := p.queued[j]
+			pd := p.queued[j]
 			delete(p.queued, j)
 			p.mu.Unlock()
-			p.pull(j)
-			close(done)
+			pd.finish(p.pull(j))
 		}
 	}
 }
 
-func (p *Puller) pull(j job) {
+// pull runs job j and returns why what the member pushed was not kept,
+// if it was not (Pending.Err).
+func (p *Puller) pull(j job) error {
 	rm, err := p.dial(j.from)
 	if err != nil {
 		p.log.Debug("reach a member to pull", "community", j.cid.Short(), "err", err)
-		return
+		return fmt.Errorf("the relay could not reach you to pull: %w", err)
 	}
 	st, err := p.relay.Pull(p.ctx, rm, j.cid)
 	if err != nil {
 		p.log.Debug("pull", "community", j.cid.Short(), "peer", rm, "err", err)
-		return
+		return fmt.Errorf("the relay's pull failed: %w", err)
 	}
 	if st.Stored > 0 || st.Refused > 0 {
 		p.log.Info("pulled", "community", j.cid.Short(), "peer", rm, "stored", st.Stored, "refused", st.Refused, "reason", st.Reason)
 	}
+	return st.Unkept
 }
 
 // Close stops the worker and waits for it. It is idempotent.

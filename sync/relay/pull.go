@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -15,6 +16,10 @@ type PullStats struct {
 	Stored  int   // ops stored now
 	Refused int   // ops refused
 	Reason  error // the last refusal's reason, if any
+	// Unkept is the first refusal that keeps what the member pushed off
+	// the relay for want of room or a failed write (ErrQuota, ErrStore),
+	// if any: its answer to the member's nudge.
+	Unkept error
 }
 
 // Pull brings what the relay holds of community cid up to date with
@@ -83,6 +88,9 @@ func (r *Relay) ingest(ctx context.Context, cid crdt.ID, raws [][]byte, st *Pull
 		if e != nil {
 			st.Refused++
 			st.Reason = e
+			if st.Unkept == nil && (errors.Is(e, ErrQuota) || errors.Is(e, ErrStore)) {
+				st.Unkept = e
+			}
 			r.log.Debug("refused an op", "community", cid.Short(), "err", e)
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
@@ -35,7 +36,26 @@ var (
 	// ErrNotMember: the peer is not known to be a member of a community
 	// this relay keeps, so it is served nothing.
 	ErrNotMember = errors.New("not a member this relay knows")
+	// ErrStore: the relay's store failed to write (a full disk, say);
+	// nothing of the batch was kept, and the member offers it again.
+	ErrStore = errors.New("the relay could not store the ops")
 )
+
+// Reason names the refusal err (one of the errors above) for metrics and
+// stats: "forged", "routing", "broken_link", "not_registered",
+// "unknown_author", "quota", "store", "not_member", or "other".
+func Reason(err error) string {
+	for _, r := range []struct {
+		err  error
+		name string
+	}{{ErrForged, "forged"}, {ErrRouting, "routing"}, {ErrBrokenLink, "broken_link"}, {ErrNotRegistered, "not_registered"},
+		{ErrUnknownAuthor, "unknown_author"}, {ErrQuota, "quota"}, {ErrStore, "store"}, {ErrNotMember, "not_member"}} {
+		if errors.Is(err, r.err) {
+			return r.name
+		}
+	}
+	return "other"
+}
 
 // OpStore is where the relay keeps ops (package sync/store's DS, in
 // memory or in Badger): it stores them exactly as members do.
@@ -60,8 +80,28 @@ type Config struct {
 	// Quota/DefaultShareDivisor.
 	Quota          int64
 	CommunityShare int64
+	// Retention is how long the relay keeps a content op after it stored
+	// it; 0 keeps everything. The control log is never dropped (see the
+	// package doc, "Retention"). It needs a Store that is a Retainer.
+	Retention time.Duration
+	// Now is the clock retention and stats read; nil means time.Now.
+	Now func() time.Time
 	// Log receives logs; nil discards them.
 	Log *slog.Logger
+}
+
+// Retainer is an OpStore that can drop old ops while keeping their place
+// in the hash-linked logs (package sync/store's DS; see its prune.go). The
+// relay stamps every content op it stores when its store is one, so a
+// retention set later applies to ops stored before.
+type Retainer interface {
+	// Stamp records that ops ids of community cid were stored at at.
+	Stamp(ctx context.Context, cid crdt.ID, at time.Time, ids []crdt.ID) error
+	// PruneBefore drops up to max ops of cid stamped before before, the
+	// oldest first, and returns their ids.
+	PruneBefore(ctx context.Context, cid crdt.ID, before time.Time, max int) ([]crdt.ID, error)
+	// Pruned calls fn with every dropped op of a log and its height.
+	Pruned(ctx context.Context, community, log crdt.ID, fn func(id crdt.ID, height uint64) error) error
 }
 
 // Relay is a relay's blind store of the communities registered with it.
@@ -73,12 +113,17 @@ type Relay struct {
 	mu    sync.Mutex
 	comms map[crdt.ID]*community // guarded by mu
 	total int64                  // guarded by mu; bytes of every stored op
+	stats counters               // guarded by mu
 }
 
 // meta is what the relay remembers of a stored op to check links.
 type meta struct {
 	log    crdt.ID
 	height uint64
+	size   int32 // bytes of its encoding; 0 once dropped
+	// dropped: retention dropped its bytes; it still links, and the
+	// relay's own pulls count it as held, but members are not offered it.
+	dropped bool
 }
 
 // community is what the relay knows of one community: its stored ops'
@@ -98,10 +143,17 @@ type community struct {
 	probe  bool // not stored yet
 	staged []crdt.Opened
 	book   inviteBook // what the clear ops tell of invites' joins and keys (join.go)
+	// dropped counts ops retention dropped; served, lastPush and the
+	// counters are for Stats.
+	dropped  int
+	served   map[crdt.PublicKey]bool
+	lastPush time.Time
+	pushes   uint64
+	pulls    uint64
 }
 
 func newCommunity(id crdt.ID) *community {
-	return &community{id: id, ops: map[crdt.ID]meta{}, known: map[crdt.PublicKey]bool{}, invites: map[crdt.ID]ed25519.PublicKey{}}
+	return &community{id: id, ops: map[crdt.ID]meta{}, known: map[crdt.PublicKey]bool{}, invites: map[crdt.ID]ed25519.PublicKey{}, served: map[crdt.PublicKey]bool{}}
 }
 
 // Registered reports whether a registration of this relay is in force.
@@ -119,11 +171,18 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 	if cfg.CommunityShare <= 0 {
 		cfg.CommunityShare = cfg.Quota / DefaultShareDivisor
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ret, _ := cfg.Store.(Retainer)
+	if cfg.Retention > 0 && ret == nil {
+		return nil, errors.New("relay: Retention needs a Store that can drop ops (a Retainer)")
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Relay{cfg: cfg, log: log.With("component", "relay"), comms: map[crdt.ID]*community{}}
+	r := &Relay{cfg: cfg, log: log.With("component", "relay"), comms: map[crdt.ID]*community{}, stats: newCounters()}
 	cids, err := cfg.Store.Communities(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("relay: list communities: %w", err)
@@ -141,6 +200,19 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 		// of authors is taken to its fixpoint once all are read.
 		var clear []*crdt.Op
 		for _, l := range logs {
+			if ret != nil {
+				// Dropped ops first: live ones may link to them. They
+				// passed check when they came.
+				err := ret.Pruned(ctx, cid, l, func(id crdt.ID, height uint64) error {
+					c.ops[id] = meta{log: l, height: height, dropped: true}
+					c.items = append(c.items, reconcile.Item{Key: reconcile.Rank(!l.IsZero(), height), ID: id})
+					c.dropped++
+					return nil
+				})
+				if err != nil {
+					return nil, fmt.Errorf("relay: load %s: %w", cid.Short(), err)
+				}
+			}
 			err := cfg.Store.Ops(ctx, cid, l, func(o crdt.Opened) error {
 				if err := r.checkLinks(c, o.Op); err != nil {
 					return fmt.Errorf("stored op %s no longer links: %w", o.Op.ID().Short(), err)
@@ -172,8 +244,12 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 // write. It returns, for each op, nil when it is stored (now or before)
 // or why it was refused. For a community the relay does not keep yet,
 // raws is a probe (see the package doc): stored whole if it registers this
-// relay, else refused whole with ErrNotRegistered. The error is the
-// store's.
+// relay, else refused whole with ErrNotRegistered. A write the store
+// fails (a full disk, say) keeps nothing of the batch and refuses each op
+// it held with ErrStore and the store's reason, so the member that pushed
+// them is told and offers them again, and the relay goes on serving; the
+// error return is nil then too (callers may still treat one as the
+// store's).
 func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error, error) {
 	errs := make([]error, len(raws))
 	r.mu.Lock()
@@ -189,7 +265,15 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 		c = newCommunity(cid)
 		c.probe = true
 	}
+	defer func() {
+		for _, err := range errs {
+			if err != nil {
+				r.stats.refused[Reason(err)]++
+			}
+		}
+	}()
 	size := 0
+	var staged []int // indexes of raws staged for the write
 	for i, raw := range raws {
 		if c.probe {
 			if size += len(raw); i >= MaxProbeOps || size > MaxProbeBytes {
@@ -197,7 +281,11 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 				continue
 			}
 		}
+		n := len(c.staged)
 		errs[i] = r.take(c, cid, raw)
+		if len(c.staged) > n {
+			staged = append(staged, i)
+		}
 	}
 	if c.probe {
 		if !c.registered() {
@@ -212,13 +300,28 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 		c.probe = false
 	}
 	if len(c.staged) > 0 {
-		if err := r.cfg.Store.PutBatch(ctx, c.staged); err != nil {
+		if err := r.write(ctx, cid, c.staged); err != nil {
 			// Nothing was stored (a full disk, say): forget the staged ops
 			// in memory too, so they are fetched and checked again; a
-			// probe is dropped whole.
+			// probe is dropped whole. The relay goes on serving what it
+			// holds.
+			n := len(c.staged)
 			r.forgetStaged(c)
-			return nil, fmt.Errorf("relay: store %d ops of %s: %w", len(c.staged), cid.Short(), err)
+			r.log.Warn("store write failed; ops refused", "community", cid.Short(), "ops", n, "err", err)
+			for _, i := range staged {
+				errs[i] = fmt.Errorf("%w: %w", ErrStore, err)
+			}
+			if c.probe {
+				for i, e := range errs {
+					if e == nil {
+						errs[i] = fmt.Errorf("%w: %w", ErrStore, err)
+					}
+				}
+			}
+			return errs, nil
 		}
+		c.lastPush = r.cfg.Now()
+		r.stats.stored += uint64(len(c.staged))
 		c.staged = nil
 	}
 	if r.comms[cid] == nil {
@@ -226,6 +329,24 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 		r.log.Info("community registered", "community", cid.Short(), "ops", len(c.ops))
 	}
 	return errs, nil
+}
+
+// write stores ops of community cid, stamping the content ops first when
+// the store can drop them (a stamp without its op is harmless; an op
+// without its stamp would be kept forever).
+func (r *Relay) write(ctx context.Context, cid crdt.ID, ops []crdt.Opened) error {
+	if ret, ok := r.cfg.Store.(Retainer); ok {
+		var ids []crdt.ID
+		for _, o := range ops {
+			if !o.Op.Log.IsZero() {
+				ids = append(ids, o.Op.ID())
+			}
+		}
+		if err := ret.Stamp(ctx, cid, r.cfg.Now(), ids); err != nil {
+			return err
+		}
+	}
+	return r.cfg.Store.PutBatch(ctx, ops)
 }
 
 // forgetStaged undoes, in memory, the ops staged for a write that failed.
@@ -344,9 +465,9 @@ func (r *Relay) joinProven(c *community, o *crdt.Op) bool {
 // note records op, which passed check, in c: its links and size.
 func (r *Relay) note(c *community, op *crdt.Op) {
 	id := op.ID()
-	c.ops[id] = meta{log: op.Log, height: op.Height}
-	c.items = append(c.items, reconcile.Item{Key: reconcile.Rank(!op.Log.IsZero(), op.Height), ID: id})
 	n := int64(len(op.Bytes()))
+	c.ops[id] = meta{log: op.Log, height: op.Height, size: int32(n)}
+	c.items = append(c.items, reconcile.Item{Key: reconcile.Rank(!op.Log.IsZero(), op.Height), ID: id})
 	c.bytes += n
 	r.total += n
 }

@@ -622,7 +622,7 @@ func TestNudgeDuringPullQueuesAnother(t *testing.T) {
 			t.Fatal("a nudge during a pull waits for that pull only")
 		}
 		close(gate)
-		<-second
+		<-second.Done()
 		if dials != 2 {
 			t.Fatalf("%d pulls, want 2", dials)
 		}

@@ -17,6 +17,7 @@
 //	/h/<community>/<log>/<id>                 empty; the log's heads
 //	/g/<community>/<log>                      empty; the log exists
 //	/p/<id>                                   a parked op: CBOR {1: op, 2: [missing ids], 3: parked at, Unix ms}
+//	/t/<community>/<Unix ms:016x>/<id>        empty; a relay's op it may prune (prune.go); a pruned op's /l/ value is empty
 //
 // Ids are lowercase hex; the control log is the all-zero id, so it sorts
 // first among a community's logs. Keeping the bytes under the ordered /l/
@@ -506,6 +507,9 @@ func (s *DS) Get(ctx context.Context, id crdt.ID) (*crdt.Op, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
 	}
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("get op %s: %w", id.Short(), ErrPruned)
+	}
 	// Ops were verified when they were stored; reading back checks the
 	// encoding and that the bytes still hash to the id.
 	raw, _, err = splitStored(raw)
@@ -589,6 +593,9 @@ func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opene
 		id, err := parseID(idHex)
 		if err != nil {
 			return err
+		}
+		if len(r.Value) == 0 {
+			continue // pruned (prune.go)
 		}
 		raw, plain, err := splitStored(r.Value)
 		if err != nil {

@@ -50,7 +50,8 @@ func FuzzRequest(f *testing.F) {
 	fuzzDecode(f,
 		Request{Kind: KindFetch, Community: make([]byte, 32), IDs: ids(3)},
 		Request{Kind: KindKeys, Community: make([]byte, 32), Suite: 0x20, Prekey: make([]byte, 32)},
-		Request{Kind: KindNudge, Community: make([]byte, 32)})
+		Request{Kind: KindNudge, Community: make([]byte, 32)},
+		Request{Kind: KindPush, Community: make([]byte, 32), Ops: [][]byte{{1, 2}, {3}}})
 }
 
 func FuzzResponse(f *testing.F) {

@@ -38,6 +38,11 @@ const (
 	// MaxRequestFrame bounds a pull protocol Request. The largest, a Fetch
 	// of MaxFetch ids or a Keys with a hybrid prekey, is under 20 KiB.
 	MaxRequestFrame = 64 << 10
+	// MaxPushOps bounds the ops of one Push; MaxPushBytes the bytes of
+	// their encodings, so the frame stays within MaxRequestFrame (a bigger
+	// op goes by a Nudge and the pull it makes).
+	MaxPushOps   = 16
+	MaxPushBytes = MaxRequestFrame - 1024
 	// MaxJoinRequestFrame bounds a JoinRequest: two ops and their keys.
 	MaxJoinRequestFrame = 2*crdt.MaxOpSize + 64
 	// MaxFirstReconcileFrame bounds a reconciliation's first frame: the

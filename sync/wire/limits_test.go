@@ -24,6 +24,7 @@ var arrayCaps = map[string]int{
 	"PeerAddrs.Addrs":   MaxPeerAddrs,
 	"Response.Keys":     MaxKeys,
 	"JoinResponse.Keys": MaxJoinKeys,
+	"Request.Ops":       MaxPushOps,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the frame decoder allows exactly the
@@ -109,6 +110,7 @@ func TestLargestMessagesRoundTrip(t *testing.T) {
 
 	roundTrip(t, "fetch request", &Request{Kind: KindFetch, Community: community, IDs: ids(MaxFetch)}, MaxRequestFrame)
 	roundTrip(t, "keys request", &Request{Kind: KindKeys, Community: community, Suite: uint16(e2ee.Hybrid), Prekey: hybridPrekey}, MaxRequestFrame)
+	roundTrip(t, "push request", &Request{Kind: KindPush, Community: community, Ops: [][]byte{make([]byte, MaxPushBytes)}}, MaxRequestFrame)
 	for _, k := range []uint8{KindNudge, KindSecret, KindPeers} {
 		roundTrip(t, fmt.Sprintf("request %d", k), &Request{Kind: k, Community: community}, MaxRequestFrame)
 	}

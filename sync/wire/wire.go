@@ -42,6 +42,14 @@
 //	           asks right after it is admitted, a member whenever an op
 //	           waits for an epoch it lacks; any member answers, so a join
 //	           completes with no admin online.
+//	Push (7): Community, Ops (≤ MaxPushOps, the frame within
+//	           MaxRequestFrame) → an empty Response, or Error saying why the
+//	           ops are not kept. A member sends the ops it just wrote to the
+//	           community's registered relays (package sync/relay, which
+//	           does not follow gossip topics; see its doc): the relay checks
+//	           and stores them at once, or, if it lacks what they cite, pulls
+//	           from the sender as for a Nudge. Members answer it with an
+//	           error; the sender then nudges.
 //
 // The responder answers Fetch, Secret, Peers and Keys only for peers who are members of
 // the community in its current state; to anyone else it returns Error
@@ -171,6 +179,7 @@ const (
 	KindSecret = 4
 	KindPeers  = 5
 	KindKeys   = 6
+	KindPush   = 7
 )
 
 // EpochKey is one epoch secret in a Keys response.
@@ -196,6 +205,7 @@ type Request struct {
 	IDs       [][]byte `cbor:"3,keyasint,omitempty"`
 	Suite     uint16   `cbor:"4,keyasint,omitempty"` // Keys: the prekey's KEM
 	Prekey    []byte   `cbor:"5,keyasint,omitempty"` // Keys: the prekey to wrap to
+	Ops       [][]byte `cbor:"6,keyasint,omitempty"` // Push: the ops the sender just wrote
 }
 
 // Response answers a Request.
