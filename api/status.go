@@ -11,11 +11,11 @@ type PeerStatus struct {
 	Name string `json:"name,omitempty"`
 	// Relayed: every connection to the peer runs through a relay; false
 	// means at least one is direct (possibly after hole punching).
-	Relayed bool `json:"relayed"`
+	Relayed bool     `json:"relayed"`
+	Addrs   []string `json:"addrs"`
 	// Relay: the peer is a relay, one this node was given or one
 	// registered with a community it is in.
-	Relay bool     `json:"relay,omitempty"`
-	Addrs []string `json:"addrs"`
+	Relay bool `json:"relay,omitempty"`
 	// Communities lists the shared communities' ids.
 	Communities []string `json:"communities,omitempty"`
 }
