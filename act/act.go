@@ -57,6 +57,11 @@ type Names interface {
 	// Key is the member key of a peer id given as text; the error wraps
 	// crdt.ErrInvalid when peerID is not an Ed25519 peer id.
 	Key(peerID string) (crdt.PublicKey, error)
+	// RelayAddr splits a relay's address as `umbrellad relay` prints it
+	// (a multiaddr ending in /p2p/ID) into the relay's key and the
+	// addresses to dial it at, without /p2p/; the error wraps
+	// crdt.ErrInvalid and says what is wrong with the address.
+	RelayAddr(addr string) (crdt.PublicKey, []string, error)
 }
 
 // Rotator renews a log's group keys.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,12 +64,26 @@ func (testNames) Name(st *crdt.State, k crdt.PublicKey) string {
 }
 func (testNames) PeerID(k crdt.PublicKey) string { return "peer-" + k.String() }
 func (testNames) Key(peerID string) (crdt.PublicKey, error) {
-	for i := range 4 {
+	for i := range 10 {
 		if k := member(i).Key(); "peer-"+k.String() == peerID {
 			return k, nil
 		}
 	}
 	return crdt.PublicKey{}, fmt.Errorf("%w: member %q is not a peer id", crdt.ErrInvalid, peerID)
+}
+
+// RelayAddr reads "ADDR/p2p/peer-KEY" for the keys of member(0…9).
+func (testNames) RelayAddr(addr string) (crdt.PublicKey, []string, error) {
+	i := strings.LastIndex(addr, "/p2p/")
+	if i <= 0 {
+		return crdt.PublicKey{}, nil, fmt.Errorf("%w: %q does not end in ADDR/p2p/ID", crdt.ErrInvalid, addr)
+	}
+	for m := range 10 {
+		if k := member(m).Key(); "peer-"+k.String() == addr[i+len("/p2p/"):] {
+			return k, []string{addr[:i]}, nil
+		}
+	}
+	return crdt.PublicKey{}, nil, fmt.Errorf("%w: no such relay %q", crdt.ErrInvalid, addr)
 }
 
 var (

@@ -20,3 +20,25 @@ func (a *Actions) RemoveRelay(ctx context.Context, cid crdt.ID, k crdt.PublicKey
 	_, err := a.write(ctx, cid, crdt.ZeroID, crdt.KindRelay, &crdt.RelayBody{Peer: k[:], Remove: true, Time: a.millis()})
 	return err
 }
+
+// AddRelayAddr registers the relay at addr, its address as `umbrellad
+// relay` prints it (a multiaddr ending in /p2p/ID), with community cid
+// (admins). A bad address fails with an error that wraps crdt.ErrInvalid
+// before anything is written.
+func (a *Actions) AddRelayAddr(ctx context.Context, cid crdt.ID, addr string) error {
+	k, addrs, err := a.names.RelayAddr(addr)
+	if err != nil {
+		return err
+	}
+	return a.AddRelay(ctx, cid, k, addrs)
+}
+
+// RemoveRelayPeer takes the relay with peer id peerID off community cid
+// (admins).
+func (a *Actions) RemoveRelayPeer(ctx context.Context, cid crdt.ID, peerID string) error {
+	k, err := a.names.Key(peerID)
+	if err != nil {
+		return err
+	}
+	return a.RemoveRelay(ctx, cid, k)
+}

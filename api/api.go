@@ -507,6 +507,16 @@ type API interface {
 	FileStatus(community, message crdt.ID) (FileEntry, error)
 	// DeleteLocalFile frees this node's copy of the file a message shares.
 	DeleteLocalFile(ctx context.Context, community, message crdt.ID) error
+	// Relays lists the relays registered with community, each as this
+	// node sees it: online, its last sync, a refusal.
+	Relays(community crdt.ID) ([]RelayState, error)
+	// AddRelayAddr registers the relay at addr, its address as `umbrellad
+	// relay` prints it (a multiaddr ending in /p2p/ID), with community
+	// (admins); a bad address fails with a crdt.ErrInvalid that says why.
+	AddRelayAddr(ctx context.Context, community crdt.ID, addr string) error
+	// RemoveRelayPeer takes the relay with peer id peerID off community
+	// (admins).
+	RemoveRelayPeer(ctx context.Context, community crdt.ID, peerID string) error
 	// Subscribe returns a channel of events and a function that ends the
 	// subscription. The channel is buffered; when it is full, events are
 	// coalesced, never blocking the node.

@@ -13,6 +13,9 @@ type PeerStatus struct {
 	// means at least one is direct (possibly after hole punching).
 	Relayed bool     `json:"relayed"`
 	Addrs   []string `json:"addrs"`
+	// Relay: the peer is a relay, one this node was given or one
+	// registered with a community it is in.
+	Relay bool `json:"relay,omitempty"`
 	// Communities lists the shared communities' ids.
 	Communities []string `json:"communities,omitempty"`
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -11,6 +12,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/keys"
+	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/view"
 )
@@ -102,6 +104,26 @@ func (names) Key(peerID string) (crdt.PublicKey, error) {
 		return crdt.PublicKey{}, notPeerID(peerID)
 	}
 	return k, nil
+}
+
+// RelayAddr reads a relay's address as `umbrellad relay` prints it.
+func (names) RelayAddr(addr string) (crdt.PublicKey, []string, error) {
+	ai, err := reach.ParseRelay(addr)
+	if err != nil {
+		return crdt.PublicKey{}, nil, fmt.Errorf("%w: not a relay address: %v. Paste the whole address that umbrellad relay prints, such as /ip4/203.0.113.5/udp/4001/quic-v1/p2p/12D3KooW…", crdt.ErrInvalid, err)
+	}
+	k, ok := keyOf(ai.ID)
+	if !ok {
+		return crdt.PublicKey{}, nil, fmt.Errorf("%w: %s is not an Umbrella relay's peer id", crdt.ErrInvalid, ai.ID)
+	}
+	if len(ai.Addrs) == 0 {
+		return crdt.PublicKey{}, nil, fmt.Errorf("%w: the relay address says who the relay is but not where to reach it; put its address before /p2p/", crdt.ErrInvalid)
+	}
+	addrs := make([]string, len(ai.Addrs))
+	for i, a := range ai.Addrs {
+		addrs[i] = a.String()
+	}
+	return k, addrs, nil
 }
 
 // notPeerID is the error of a member named by text that is no member's

@@ -21,7 +21,9 @@ var ErrPortInUse = reach.ErrPortInUse
 // Status reports this node's network and sync state.
 func (n *Node) Status() api.Status {
 	st := api.Status{PeerID: n.host.ID().String(), Addrs: n.fullAddrs(), Reachable: n.relays.Reachability(), Peers: []api.PeerStatus{}, Communities: []api.CommunitySync{}}
+	relays := map[string]bool{} // peer ids of the relays this node uses or a community registered
 	for _, r := range n.relays.Known() {
+		relays[r.ID.String()] = true
 		for _, a := range r.Addrs {
 			st.Relays = append(st.Relays, a.String()+"/p2p/"+r.ID.String())
 		}
@@ -40,6 +42,9 @@ func (n *Node) Status() api.Status {
 		_ = n.rep.View(cid, func(c *crdt.Community) error {
 			s := c.State()
 			cs.Name = s.Name
+			for k := range s.Relays {
+				relays[peerOf(k)] = true
+			}
 			for _, p := range peers {
 				if k, ok := keyOf(p); ok && s.Role(k) != crdt.RoleNone {
 					cs.Members++
@@ -67,7 +72,7 @@ func (n *Node) Status() api.Status {
 		st.Communities = append(st.Communities, cs)
 	}
 	for _, p := range peers {
-		ps := api.PeerStatus{PeerID: p.String(), Name: names[p], Relayed: true, Communities: shared[p], Addrs: []string{}}
+		ps := api.PeerStatus{PeerID: p.String(), Name: names[p], Relayed: true, Relay: relays[p.String()], Communities: shared[p], Addrs: []string{}}
 		for _, c := range n.host.Network().ConnsToPeer(p) {
 			ps.Addrs = append(ps.Addrs, c.RemoteMultiaddr().String())
 			if !reach.IsRelayed(c) {

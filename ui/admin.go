@@ -44,7 +44,10 @@ func (a *App) adminEvent(ev api.Event) {
 		a.refreshAdminViews(ev.Community)
 	case api.EventPeers: // who is online
 		for _, d := range a.openDialogs() {
-			if v, ok := d.handles.(*membersView); ok {
+			switch v := d.handles.(type) {
+			case *membersView:
+				v.refresh()
+			case *relaysView:
 				v.refresh()
 			}
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"strings"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/api"
@@ -49,6 +51,7 @@ type settingsView struct {
 	history     *widget.Check // new members see earlier messages
 	private     *widget.Check // members message each other privately
 	save        *widget.Button
+	relays      *widget.Button // opens the relays dialog
 }
 
 // showCommunitySettings changes the community's name, description, join
@@ -121,9 +124,23 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 		tight(v.groups, hint("Otherwise members suggest groups and an admin approves them.")),
 		tight(v.history, hint("On: people who join can scroll back through training, tips and announcements posted before they came. Off: they see only what is posted after they join.")),
 		tight(v.private, hint(privateSettingHint)),
+		a.relaysRow(cid, v),
 		d.errLabel)
 	d.setContent(a.fitToWindow(body), cancel, v.save)
 	d.createEntry, d.confirm, d.cancel = v.name, v.save, cancel
 	d.show()
 	a.focus(v.name)
+}
+
+// relaysRow is the Relays section of the community settings: how many
+// relays keep the community, and v.relays, the button to the relays
+// dialog.
+func (a *App) relaysRow(cid crdt.ID, v *settingsView) fyne.CanvasObject {
+	summary := "The relays could not be listed."
+	if rs, err := a.b.Relays(cid); err == nil {
+		summary = relaysSummary(len(rs))
+	}
+	v.relays = widget.NewButtonWithIcon("Relays…", theme.StorageIcon(), func() { a.showRelays(cid) })
+	return container.NewVBox(sectionTitle("Relays"),
+		container.NewBorder(nil, nil, nil, container.NewCenter(v.relays), hint(summary)))
 }

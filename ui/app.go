@@ -360,20 +360,33 @@ func (a *App) refreshStatus() {
 	a.rail.setStatus(statusText(a.b.Status()))
 }
 
-// statusText is the indicator's wording for st.
+// statusText is the indicator's wording for st: the peers (those reached
+// through a relay among them), then the relays connected.
 func statusText(st api.Status) string {
-	relayed := 0
+	n, relayed, relays := 0, 0, 0
 	for _, p := range st.Peers {
-		if p.Relayed {
+		switch {
+		case p.Relay:
+			relays++
+		case p.Relayed:
+			n++
 			relayed++
+		default:
+			n++
 		}
 	}
-	peers := fmt.Sprintf("%d peers", len(st.Peers))
-	if len(st.Peers) == 1 {
+	peers := fmt.Sprintf("%d peers", n)
+	if n == 1 {
 		peers = "1 peer"
 	}
 	if relayed > 0 {
 		peers += fmt.Sprintf(", %d through a relay", relayed)
+	}
+	switch {
+	case relays == 1:
+		peers += " · 1 relay"
+	case relays > 1:
+		peers += fmt.Sprintf(" · %d relays", relays)
 	}
 	switch st.Network {
 	case "syncing":

@@ -54,6 +54,12 @@ func (f *fakeBackend) state(c *fakeCommunity) *crdt.State {
 		k := fakeKey(r.PeerID)
 		st.Requests[k] = &crdt.Request{Key: k, Name: r.Name}
 	}
+	for _, r := range c.relays {
+		if st.Relays == nil {
+			st.Relays = map[crdt.PublicKey]*crdt.Relay{}
+		}
+		st.Relays[fakeKey(r.PeerID)] = &crdt.Relay{Key: fakeKey(r.PeerID), Addrs: r.Addrs}
+	}
 	for _, inv := range c.invites {
 		st.Invites[inv.ID] = &crdt.Invite{ID: inv.ID, Revoked: inv.Revoked, Lapsed: inv.Lapsed}
 	}

@@ -53,6 +53,10 @@ type fakeCommunity struct {
 	invites  []api.InviteInfo
 	audit    []api.AuditEntry
 	order    []crdt.ID // the admins' order of groups (OrderGroups)
+
+	// relays are the registered relays as the device sees them
+	// (fake_relay_test.go).
+	relays []api.RelayState
 }
 
 type fakeGroup struct {

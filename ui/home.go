@@ -341,6 +341,7 @@ func (h *home) menu() *fyne.Menu {
 	if c.CanEditSettings {
 		items = append(items, fyne.NewMenuItem("Community settings", func() { a.showCommunitySettings(cid) }))
 	}
+	items = append(items, fyne.NewMenuItem("Relays", func() { a.showRelays(cid) }))
 	if c.CanOrderGroups {
 		items = append(items, fyne.NewMenuItem("Order of groups", func() { a.showGroupOrder(cid) }))
 	}

@@ -93,6 +93,13 @@ type Backend interface {
 	CreatePoll(ctx context.Context, community, group crdt.ID, question string, options []string, multi bool, closes time.Time) (crdt.ID, error)
 	Vote(ctx context.Context, community, group, poll crdt.ID, choices []int) error
 	ClosePoll(ctx context.Context, community, group, poll crdt.ID) error
+
+	// Relays lists a community's relays with the state of each;
+	// AddRelayAddr registers one by its pasted address and RemoveRelayPeer
+	// takes one off (admins: Community.CanManageRelays).
+	Relays(community crdt.ID) ([]api.RelayState, error)
+	AddRelayAddr(ctx context.Context, community crdt.ID, addr string) error
+	RemoveRelayPeer(ctx context.Context, community crdt.ID, peerID string) error
 }
 
 var _ Backend = (api.API)(nil)
