@@ -220,7 +220,9 @@ func DecodeOpened(o *Op, plain []byte) (any, error) {
 	case KindRelay:
 		b = new(RelayBody)
 	default:
-		return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)
+		if b = teamBody(o.Kind); b == nil {
+			return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)
+		}
 	}
 	body := o.Body
 	if o.Sealed() {
