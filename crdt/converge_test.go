@@ -201,7 +201,6 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 				}
 				o, err = w.try(marker, group, KindAnswer, b)
 
-
 			}
 		case 25:
 			o, err = w.try(name, group, KindCollect, &CollectBody{Target: pick(posts), Collection: []string{"Tips", "Scripts"}[rng.IntN(2)], On: rng.IntN(3) > 0})
