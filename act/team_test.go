@@ -117,6 +117,19 @@ func TestTeamActions(t *testing.T) {
 	if err := w.act.SetAdminsCelebrate(ctx, w.cid, true); err != nil {
 		t.Fatal(err)
 	}
+	// The capability flags say what the owner may do, as crdt judges it.
+	groups, err := w.act.Groups(w.cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range groups {
+		if g.ID == w.general && (!g.QA || !g.CanMarkAnswers || !g.CanCelebrate || !g.CanCollect || !g.CanCreateEvent || !g.CanRSVP) {
+			t.Fatalf("owner's flags in the Q&A group General: %+v", g.GroupTeamPermits)
+		}
+		if g.ID == w.cid && (g.QA || g.CanMarkAnswers || !g.CanCelebrate) {
+			t.Fatalf("owner's flags in the announcements: %+v", g.GroupTeamPermits)
+		}
+	}
 }
 
 // TestTeamActionsRefusedBeforeWriting: bad input and wrong targets are

@@ -100,6 +100,8 @@ type Community struct {
 	CanManageRelays bool `json:"can_manage_relays,omitempty"`
 	// Relays are the relays registered with the community (FillRelays).
 	Relays []Relay `json:"relays,omitempty"`
+	// TeamPermits: the team actions the local member may take (team.go).
+	TeamPermits
 }
 
 // Private is one private conversation of the local member in a community:
@@ -175,6 +177,9 @@ type Group struct {
 	// not join.
 	CanJoinDirectly bool `json:"can_join_directly,omitempty"`
 	CanAskToJoin    bool `json:"can_ask_to_join,omitempty"`
+	// GroupTeamPermits: the team actions the local member may take in
+	// the group (team.go).
+	GroupTeamPermits
 	// Requested: the local member asked to join and waits for an admin;
 	// Denied: an admin denied its latest request (it may ask again).
 	Requested bool `json:"requested,omitempty"`

@@ -134,3 +134,45 @@ type Collection struct {
 	Name     string    `json:"name"`
 	Messages []Message `json:"messages"`
 }
+
+// TeamPermits are the community-wide team actions the local member may
+// take, crdt's verdicts (see FillPermits).
+type TeamPermits struct {
+	// CanPromote: post promotions (in the announcement group).
+	CanPromote bool `json:"can_promote,omitempty"`
+	// CanSetTeamSettings: choose who celebrates wins, and mark Q&A groups.
+	CanSetTeamSettings bool `json:"can_set_team_settings,omitempty"`
+}
+
+func (p *TeamPermits) fill(st *crdt.State, self crdt.PublicKey) {
+	p.CanPromote = st.Permits(self, crdt.Action{Kind: crdt.KindPromo, Group: st.Community})
+	p.CanSetTeamSettings = st.Permits(self, crdt.Action{Kind: crdt.KindTeamSettings})
+}
+
+// GroupTeamPermits are the team actions the local member may take in a
+// group, crdt's verdicts (see FillPermits).
+type GroupTeamPermits struct {
+	CanCelebrate   bool `json:"can_celebrate,omitempty"`    // celebrate a win here
+	CanCreateEvent bool `json:"can_create_event,omitempty"` // create an event here
+	CanRSVP        bool `json:"can_rsvp,omitempty"`         // answer others' events here
+	CanCollect     bool `json:"can_collect,omitempty"`      // save others' messages to collections
+	// CanMarkAnswers: mark the answer to others' questions (the asker
+	// always may, in a Q&A group); false outside Q&A groups.
+	CanMarkAnswers bool `json:"can_mark_answers,omitempty"`
+	// QA: the group is a Q&A group.
+	QA bool `json:"qa,omitempty"`
+}
+
+func (p *GroupTeamPermits) fill(st *crdt.State, self crdt.PublicKey, gid crdt.ID) {
+	may := func(k crdt.Kind, others bool) bool {
+		return st.Permits(self, crdt.Action{Kind: k, Group: gid, Others: others})
+	}
+	p.CanCelebrate = may(crdt.KindWin, false)
+	p.CanCreateEvent = may(crdt.KindEvent, false)
+	p.CanRSVP = may(crdt.KindRSVP, true)
+	p.CanCollect = may(crdt.KindCollect, true)
+	p.CanMarkAnswers = may(crdt.KindAnswer, true)
+	if g := st.Groups[gid]; g != nil {
+		p.QA = g.QA
+	}
+}
