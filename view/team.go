@@ -240,3 +240,17 @@ func (v *Views) Collections(cid crdt.ID) ([]api.Collection, error) {
 	})
 	return out, err
 }
+
+// teamPostTime is the time a win, promotion or event was written, as its
+// post shows it.
+func teamPostTime(body any) int64 {
+	switch b := body.(type) {
+	case *crdt.WinBody:
+		return b.Time
+	case *crdt.PromoBody:
+		return b.Time
+	case *crdt.EventBody:
+		return b.Time
+	}
+	return 0
+}

@@ -178,3 +178,29 @@ func TestICS(t *testing.T) {
 		t.Fatalf("reminders or ending wrong:\n%s", got)
 	}
 }
+
+// TestTeamCardsCountUnread: wins, promotions and events are posts of the
+// group like messages: others' count as unread, in the same places of
+// the display list.
+func TestTeamCardsCountUnread(t *testing.T) {
+	w := newWorld(t, "Glow Team")
+	olivia, ben := w.owner, member(1)
+	w.join(ben, "Ben")
+	gid := w.general
+	w.post(olivia, gid, "Welcome!")
+	w.write(olivia, gid, crdt.KindWin, &crdt.WinBody{Member: []byte(ben.PublicKey()), Badge: crdt.BadgeNewMember, Time: w.now()})
+	w.write(olivia, gid, crdt.KindEvent, &crdt.EventBody{Title: "Call", Starts: w.now() + 1000, Time: w.now()})
+	w.write(olivia, w.cid, crdt.KindPromo, &crdt.PromoBody{Title: "Sale", Starts: 1, Ends: w.now() + 1000, Time: w.now()})
+	v := w.views(ben)
+	gs := []api.Group{{ID: w.cid, Joined: true}, {ID: gid, Joined: true}}
+	if err := v.FillGroups(w.cid, gs); err != nil {
+		t.Fatal(err)
+	}
+	if gs[0].Unread != 1 || gs[1].Unread != 3 {
+		t.Fatalf("unread: announcements %d, General %d; want 1 and 3", gs[0].Unread, gs[1].Unread)
+	}
+	page, err := v.MessagePage(w.cid, gid, 0, 10)
+	if err != nil || page.Total != 3 || page.FirstUnread != 0 {
+		t.Fatalf("page: %d messages, first unread %d: %v", page.Total, page.FirstUnread, err)
+	}
+}
