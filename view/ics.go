@@ -1,6 +1,7 @@
 package view
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -10,8 +11,7 @@ import (
 
 // ICS returns event e as an iCalendar file (RFC 5545) for a member's
 // calendar: one VEVENT with the event's id as its UID, its start and end
-// in UTC, and reminders 1 hour and 10 minutes before, as the app gives
-// them. community names the community in the description; stamp is when
+// in UTC, and a reminder at each of ReminderLeads, as the app gives them. community names the community in the description; stamp is when
 // the file is made (DTSTAMP). Text is escaped (backslash, semicolon,
 // comma, newline) and lines are folded at 75 octets without splitting a
 // character, each ending in CRLF.
@@ -46,11 +46,11 @@ func ICS(e api.CalendarEvent, community string, stamp time.Time) []byte {
 	if e.ByName != "" {
 		line("ORGANIZER;CN="+paramValue(e.ByName), "urn:umbrella:"+e.By)
 	}
-	for _, before := range []string{"-PT1H", "-PT10M"} {
+	for _, lead := range ReminderLeads {
 		line("BEGIN", "VALARM")
 		line("ACTION", "DISPLAY")
 		line("DESCRIPTION", escapeText(e.Title))
-		line("TRIGGER", before)
+		line("TRIGGER", fmt.Sprintf("-PT%dM", int(lead/time.Minute)))
 		line("END", "VALARM")
 	}
 	line("END", "VEVENT")

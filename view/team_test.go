@@ -167,7 +167,7 @@ func TestICS(t *testing.T) {
 		"LOCATION:https://meet.example/glow", "URL:https://meet.example/glow",
 		`DESCRIPTION:Line one\nLine two — ` + strings.Repeat("é", 60) + `\n\nGlow Team on Umbrella`,
 		`ORGANIZER;CN="Olivia O Reyes":urn:umbrella:12D3KooW`,
-		"TRIGGER:-PT1H", "TRIGGER:-PT10M", "END:VEVENT", "END:VCALENDAR",
+		"TRIGGER:-PT60M", "TRIGGER:-PT10M", "END:VEVENT", "END:VCALENDAR",
 	}
 	for _, l := range want {
 		if !slices.Contains(unfolded, l) {
@@ -202,5 +202,32 @@ func TestTeamCardsCountUnread(t *testing.T) {
 	page, err := v.MessagePage(w.cid, gid, 0, 10)
 	if err != nil || page.Total != 3 || page.FirstUnread != 0 {
 		t.Fatalf("page: %d messages, first unread %d: %v", page.Total, page.FirstUnread, err)
+	}
+}
+
+// TestDueReminders: each event reminds 1 hour and 10 minutes before it
+// starts, once, when the reminder's time falls in the window looked at;
+// not the member who can't go.
+func TestDueReminders(t *testing.T) {
+	t0 := time.Date(2026, 12, 10, 17, 0, 0, 0, time.UTC)
+	call := api.CalendarEvent{ID: crdt.ID{1}, Title: "Training", Starts: t0.Add(2 * time.Hour), Mine: "going"}
+	coffee := api.CalendarEvent{ID: crdt.ID{2}, Title: "Coffee", Starts: t0.Add(70 * time.Minute)}
+	skipped := api.CalendarEvent{ID: crdt.ID{3}, Title: "Party", Starts: t0.Add(90 * time.Minute), Mine: "no"}
+	events := []api.CalendarEvent{call, coffee, skipped}
+	due := func(from, to time.Duration) []string {
+		var out []string
+		for _, r := range DueReminders(events, t0.Add(from), t0.Add(to)) {
+			out = append(out, r.Event.Title+" "+r.Lead.String())
+		}
+		return out
+	}
+	if got := due(0, time.Hour); !slices.Equal(got, []string{"Coffee 1h0m0s", "Training 1h0m0s", "Coffee 10m0s"}) {
+		t.Fatalf("first hour: %v", got)
+	}
+	if got := due(time.Hour, 2*time.Hour); !slices.Equal(got, []string{"Training 10m0s"}) {
+		t.Fatalf("second hour: %v", got)
+	}
+	if got := due(2*time.Hour, 3*time.Hour); len(got) != 0 {
+		t.Fatalf("after the start: %v", got)
 	}
 }
