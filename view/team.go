@@ -254,3 +254,15 @@ func teamPostTime(body any) int64 {
 	}
 	return 0
 }
+
+// cardMatches reports whether the title of promotion or event p, or where
+// the event takes place, contains q, which is in lower case.
+func cardMatches(p *crdt.Post, q string) bool {
+	switch {
+	case p.Promo != nil:
+		return containsLower(p.Promo.Title, q)
+	case p.Event != nil:
+		return containsLower(p.Event.Title, q) || containsLower(p.Event.Where, q)
+	}
+	return false
+}

@@ -126,6 +126,13 @@ func TestTeamLists(t *testing.T) {
 	if m := byID[q2]; m.Answer != nil || !slices.Equal(m.Collections, []string{"Tips"}) {
 		t.Fatalf("unanswered question %+v", m)
 	}
+	// Search finds cards by their titles and places too.
+	if found, err := v.Search(w.cid, gid, "thursday", 10); err != nil || len(found) != 1 || found[0].ID != call {
+		t.Fatalf("search for an event's title: %+v %v", found, err)
+	}
+	if found, _ := v.Search(w.cid, w.cid, "spring", 10); len(found) != 1 || found[0].ID != running {
+		t.Fatalf("search for a promotion's title: %+v", found)
+	}
 	ann, _ := v.Messages(w.cid, w.cid)
 	if len(ann) != 2 || ann[0].Kind != "promo" || ann[0].Promo == nil || ann[0].Promo.Title != "Spring sale" {
 		t.Fatalf("promotion messages %+v", ann)
