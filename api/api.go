@@ -100,6 +100,8 @@ type Community struct {
 	CanManageRelays bool `json:"can_manage_relays,omitempty"`
 	// Relays are the relays registered with the community (FillRelays).
 	Relays []Relay `json:"relays,omitempty"`
+	// TeamPermits: the team actions the local member may take (team.go).
+	TeamPermits
 }
 
 // Private is one private conversation of the local member in a community:
@@ -175,6 +177,9 @@ type Group struct {
 	// not join.
 	CanJoinDirectly bool `json:"can_join_directly,omitempty"`
 	CanAskToJoin    bool `json:"can_ask_to_join,omitempty"`
+	// GroupTeamPermits: the team actions the local member may take in
+	// the group (team.go).
+	GroupTeamPermits
 	// Requested: the local member asked to join and waits for an admin;
 	// Denied: an admin denied its latest request (it may ask again).
 	Requested bool `json:"requested,omitempty"`
@@ -221,7 +226,7 @@ type Member struct {
 // edits, deletion, reactions and votes folded in.
 type Message struct {
 	ID         crdt.ID   `json:"id"`
-	Kind       string    `json:"kind"`   // "message", "file" or "poll"
+	Kind       string    `json:"kind"`   // "message", "file", "poll", "win", "promo" or "event"
 	Author     string    `json:"author"` // peer id
 	AuthorName string    `json:"author_name"`
 	Text       string    `json:"text"`
@@ -250,6 +255,15 @@ type Message struct {
 	Index int `json:"-"`
 	// AuthorPhoto is the author's profile photo, as Member.Photo.
 	AuthorPhoto *crdt.Picture `json:"-"`
+	// Win, Promo and Event are the cards of kinds "win", "promo" and
+	// "event" (team.go); Answer, on a question of a Q&A group, is the
+	// reply marked as its answer; Collections names the collections the
+	// message is saved in.
+	Win         *Win           `json:"win,omitempty"`
+	Promo       *Promo         `json:"promo,omitempty"`
+	Event       *CalendarEvent `json:"event,omitempty"`
+	Answer      *crdt.ID       `json:"answer,omitempty"`
+	Collections []string       `json:"collections,omitempty"`
 }
 
 // Quote is the replied-to message as a reply shows it.

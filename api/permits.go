@@ -26,6 +26,7 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	c.CanSeeAudit = c.CanEditSettings
 	c.CanMessagePrivately = may(crdt.Action{Kind: crdt.KindGroupCreate, Policy: crdt.PolicyPrivate})
 	c.CanManageRelays = may(crdt.Action{Kind: crdt.KindRelay})
+	c.TeamPermits.fill(st, self)
 }
 
 // FillPermits sets what self may do in group g.ID of the community whose
@@ -46,6 +47,7 @@ func (g *Group) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	direct := st.JoinsDirectly(self, g.ID)
 	g.CanJoinDirectly = canJoin && direct
 	g.CanAskToJoin = canJoin && !direct
+	g.GroupTeamPermits.fill(st, self, g.ID)
 }
 
 // grantable are the roles that may be given, lowest first.

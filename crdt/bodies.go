@@ -222,7 +222,9 @@ func DecodeOpened(o *Op, plain []byte) (any, error) {
 	case KindInviteKeys:
 		b = new(InviteKeysBody)
 	default:
-		return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)
+		if b = teamBody(o.Kind); b == nil {
+			return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)
+		}
 	}
 	body := o.Body
 	if o.Sealed() {

@@ -33,7 +33,8 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 	}
 	t.Logf("accepted ops by kind over %d seeds: %v", seeds, stats)
 	// The generator must actually exercise the interesting cases.
-	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order"} {
+	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order",
+		"win", "promo", "promo.edit", "event", "event.edit", "rsvp", "answer", "collect", "team.settings", "group.qa", "answered"} {
 		if stats[k] == 0 {
 			t.Errorf("no %s in any seed", k)
 		}
@@ -53,6 +54,9 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			w.invite(fmt.Sprintf("m%d", i)) // a link that outlives its maker's rank, or not
 		}
 	}
+	if rng.IntN(2) == 0 { // General is a Q&A group from the start, or not
+		w.do("olivia", ZeroID, KindGroupQA, &GroupQABody{Group: idb(general), On: true})
+	}
 	w.syncAll()
 	emojis := []string{"👍", "❤️", "🎉"}
 	for step := range steps {
@@ -64,12 +68,26 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			group = w.cid()
 		}
 		var posts, polls []*Op
+		var promos, events, questions, replies []*Op // the team kinds (team.go)
 		for _, e := range c.Entries(group) {
 			switch e.Op.Kind {
 			case KindMessage:
 				posts = append(posts, e.Op)
+				if b := e.Body.(*MessageBody); len(b.ReplyTo) == 0 {
+					questions = append(questions, e.Op)
+				} else {
+					replies = append(replies, e.Op)
+				}
 			case KindPoll:
 				polls = append(polls, e.Op)
+				posts = append(posts, e.Op)
+			case KindPromo:
+				promos = append(promos, e.Op)
+				posts = append(posts, e.Op)
+			case KindEvent:
+				events = append(events, e.Op)
+				posts = append(posts, e.Op)
+			case KindWin:
 				posts = append(posts, e.Op)
 			}
 		}
@@ -82,9 +100,13 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		}
 		var err error
 		var o *Op
-		switch rng.IntN(19) {
+		switch rng.IntN(27) {
 		case 0, 1, 2:
-			o, err = w.try(name, group, KindMessage, &MessageBody{Text: fmt.Sprintf("msg %d", step), Time: int64(step)})
+			b := &MessageBody{Text: fmt.Sprintf("msg %d", step), Time: int64(step)}
+			if len(questions) > 0 && rng.IntN(3) == 0 {
+				b.ReplyTo = pick(questions) // a reply, which may become an answer
+			}
+			o, err = w.try(name, group, KindMessage, b)
 		case 3:
 			o, err = w.try(name, group, KindReaction, &ReactionBody{Target: pick(posts), Emoji: emojis[rng.IntN(3)], On: rng.IntN(3) > 0})
 		case 4:
@@ -135,6 +157,53 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			}
 			rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 			o, err = w.try(name, ZeroID, KindGroupOrder, orderOf(ids...))
+		// The team kinds (team.go): wins, promotions, events and answers,
+		// Q&A marks and collections, by anyone, admins or not.
+		case 19:
+			o, err = w.try(name, group, KindWin, &WinBody{Member: w.pk(other), Badge: Badges[rng.IntN(len(Badges))], Text: "well done", Time: int64(step)})
+		case 20:
+			if len(promos) > 0 && rng.IntN(2) == 0 {
+				o, err = w.try(name, group, KindPromoEdit, &PromoEditBody{Target: pick(promos), Title: "Sale", Starts: 1, Ends: int64(2 + rng.IntN(40)), Time: int64(step)})
+			} else {
+				o, err = w.try(name, group, KindPromo, &PromoBody{Title: "Sale", Starts: 1, Ends: int64(20 + step), Time: int64(step)})
+			}
+		case 21:
+			if len(events) > 0 && rng.IntN(2) == 0 {
+				o, err = w.try(name, group, KindEventEdit, &EventEditBody{Target: pick(events), Title: "Call", Starts: int64(1 + step), Time: int64(step)})
+			} else {
+				o, err = w.try(name, group, KindEvent, &EventBody{Title: "Call", Starts: 100, Duration: 3600, Time: int64(step)})
+			}
+		case 22:
+			o, err = w.try(name, group, KindRSVP, &RSVPBody{Event: pick(events), Answer: uint8(rng.IntN(4)), Time: int64(step)})
+		case 23:
+			if rng.IntN(2) == 0 {
+				o, err = w.try(name, ZeroID, KindTeamSettings, &TeamSettingsBody{AdminsCelebrate: rng.IntN(2) == 0})
+			} else if g := c.State().Groups[general]; g != nil && (!g.QA || rng.IntN(4) == 0) {
+				o, err = w.try(name, ZeroID, KindGroupQA, &GroupQABody{Group: idb(general), On: !g.QA})
+			}
+		case 24, 26:
+			if len(replies) == 0 {
+				o, err = w.try(name, group, KindMessage, &MessageBody{Text: fmt.Sprintf("reply %d", step), Time: int64(step), ReplyTo: pick(questions)})
+			} else {
+				r := replies[rng.IntN(len(replies))]
+				rb, _ := c.Body(r.ID()).(*MessageBody)
+				b := &AnswerBody{Question: rb.ReplyTo, Answer: idb(r.ID())}
+				if rng.IntN(5) == 0 {
+					b.Answer = nil
+				}
+				marker := name // or the asker, who may mark without being an admin
+				if q := c.Op(idOf(rb.ReplyTo)); q != nil && rng.IntN(2) == 0 {
+					for n, k := range w.keys {
+						if k.pub() == q.Author && w.reps[n] != nil {
+							marker = n
+						}
+					}
+				}
+				o, err = w.try(marker, group, KindAnswer, b)
+
+			}
+		case 25:
+			o, err = w.try(name, group, KindCollect, &CollectBody{Target: pick(posts), Collection: []string{"Tips", "Scripts"}[rng.IntN(2)], On: rng.IntN(3) > 0})
 		case 16, 17:
 			// A newcomer uses an older link at name's node: its maker may
 			// have been removed, demoted or left since, seen or not. Links
@@ -189,6 +258,9 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		for _, p := range c.View(g).Posts {
 			if p.Hidden != nil {
 				stats["hidden"]++
+			}
+			if !p.Answer.IsZero() {
+				stats["answered"]++
 			}
 		}
 	}

@@ -40,6 +40,7 @@ func (c *Community) Hash() [32]byte {
 		Reactions         []Reaction
 		Votes             [][]PublicKey
 		Closed            bool
+		Team              []byte
 	}
 	type view struct {
 		Group []byte
@@ -57,6 +58,7 @@ func (c *Community) Hash() [32]byte {
 		Rejected   [][]byte
 		Audit      [][]byte
 		Views      []view
+		Team       []byte
 	}
 	d.Name, d.Desc, d.Policy, d.MCG, d.Deact = st.Name, st.Description, st.JoinPolicy, st.MembersCreateGroups, st.Deactivated
 	for k, m := range st.Members {
@@ -82,6 +84,7 @@ func (c *Community) Hash() [32]byte {
 	for _, a := range st.Audit {
 		d.Audit = append(d.Audit, slices.Clone(a.Op[:]))
 	}
+	d.Team = st.teamHash()
 	for _, g := range c.ContentLogs() {
 		v := c.View(g)
 		vv := view{Group: slices.Clone(g[:])}
@@ -90,6 +93,7 @@ func (c *Community) Hash() [32]byte {
 			if p.Poll != nil {
 				pp.Votes, pp.Closed = p.Poll.Votes, p.Poll.Closed
 			}
+			pp.Team = p.TeamCard.hash()
 			vv.Posts = append(vv.Posts, pp)
 		}
 		d.Views = append(d.Views, vv)

@@ -83,6 +83,25 @@ const (
 	MaxImageSide = 512
 )
 
+// Limits of the team cards: wins, promotions, events, Q&A and
+// collections (wins.go, promo.go, events.go, qa.go, collect.go).
+const (
+	// MaxTitleLen bounds a promotion's or an event's title.
+	MaxTitleLen = 120
+	// MaxCardTextLen bounds the text of a win, a promotion or an event.
+	MaxCardTextLen = 4096
+	// MaxCodeLen bounds a promotion's code.
+	MaxCodeLen = 64
+	// MaxWhereLen bounds where an event takes place: an address or a link.
+	MaxWhereLen = 512
+	// MaxPromoSpan bounds how long a promotion runs, in milliseconds: a year.
+	MaxPromoSpan = 366 * 24 * 3600 * 1000
+	// MaxEventDuration bounds an event's duration, in milliseconds: a week.
+	MaxEventDuration = 7 * 24 * 3600 * 1000
+	// MaxCollections bounds the collections one post is saved in.
+	MaxCollections = 16
+)
+
 // Limits of key management.
 const (
 	// MaxRekeyParts bounds how many ops one rotation spans.

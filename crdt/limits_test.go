@@ -25,6 +25,9 @@ var bodyTypes = map[Kind]any{
 	KindRelay: RelayBody{},
 	KindPhoto: PhotoBody{}, KindIcon: IconBody{},
 	KindInviteKeys: InviteKeysBody{},
+	KindTeamSettings: TeamSettingsBody{}, KindGroupQA: GroupQABody{}, KindWin: WinBody{}, KindPromo: PromoBody{},
+	KindPromoEdit: PromoEditBody{}, KindEvent: EventBody{}, KindEventEdit: EventEditBody{}, KindRSVP: RSVPBody{},
+	KindAnswer: AnswerBody{}, KindCollect: CollectBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a
@@ -177,6 +180,35 @@ func largest() map[string]struct {
 		"reaction": {KindReaction,
 			&ReactionBody{Target: key, Emoji: longestEmoji, On: true, Time: 1},
 			&ReactionBody{Target: key, Emoji: longestEmoji + "\ufe0f", On: true, Time: 1}},
+		// The team cards (wins.go, promo.go, events.go, qa.go, collect.go).
+		"win": {KindWin,
+			&WinBody{Member: key, Badge: BadgeFirstSale, Text: strings.Repeat("é", MaxCardTextLen/2), Time: 1},
+			&WinBody{Member: key, Badge: BadgeFirstSale, Text: letters(MaxCardTextLen+1, "w"), Time: 1}},
+		"promo": {KindPromo,
+			&PromoBody{Title: letters(MaxTitleLen, "t"), Text: letters(MaxCardTextLen, "p"), Starts: 1, Ends: 1 + MaxPromoSpan, Code: letters(MaxCodeLen, "c"), Time: 1,
+				File: &FileRef{Name: strings.Repeat("é", MaxFileNameLen/2), Size: MaxFileSize, Mime: "image/jpeg", Root: key, Key: key, Thumb: bytes.Repeat([]byte{0xff}, MaxThumbSize)}},
+			&PromoBody{Title: letters(MaxTitleLen, "t"), Starts: 1, Ends: 2 + MaxPromoSpan, Time: 1}},
+		"promo code": {KindPromoEdit,
+			&PromoEditBody{Target: key, Title: letters(MaxTitleLen, "t"), Text: letters(MaxCardTextLen, "p"), Starts: 1, Ends: 2, Code: letters(MaxCodeLen, "c"), Time: 1},
+			&PromoEditBody{Target: key, Title: letters(MaxTitleLen, "t"), Starts: 1, Ends: 2, Code: letters(MaxCodeLen+1, "c"), Time: 1}},
+		"event": {KindEvent,
+			&EventBody{Title: letters(MaxTitleLen, "t"), Starts: 1, Duration: MaxEventDuration, Where: letters(MaxWhereLen, "w"), Text: letters(MaxCardTextLen, "e"), Time: 1},
+			&EventBody{Title: letters(MaxTitleLen, "t"), Starts: 1, Duration: MaxEventDuration + 1, Time: 1}},
+		"event title": {KindEventEdit,
+			&EventEditBody{Target: key, Title: letters(MaxTitleLen, "t"), Starts: 1, Duration: 1, Where: letters(MaxWhereLen, "w"), Text: letters(MaxCardTextLen, "e"), Time: 1},
+			&EventEditBody{Target: key, Title: letters(MaxTitleLen+1, "t"), Starts: 1, Time: 1}},
+		"rsvp": {KindRSVP,
+			&RSVPBody{Event: key, Answer: RSVPNo, Time: 1},
+			&RSVPBody{Event: key, Answer: RSVPNo + 1, Time: 1}},
+		"answer": {KindAnswer,
+			&AnswerBody{Question: key, Answer: key, Time: 1},
+			&AnswerBody{Question: key, Answer: append(key, 1), Time: 1}},
+		"collect": {KindCollect,
+			&CollectBody{Target: key, Collection: letters(MaxNameLen, "Tips"), On: true, Time: 1},
+			&CollectBody{Target: key, Collection: letters(MaxNameLen+1, "Tips"), On: true, Time: 1}},
+		"group.qa": {KindGroupQA,
+			&GroupQABody{Group: key, On: true, Time: 1},
+			&GroupQABody{Group: key[:31], On: true, Time: 1}},
 	}
 }
 

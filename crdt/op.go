@@ -110,6 +110,8 @@ const (
 	KindInviteKeys   Kind = 21 // control: epoch secrets wrapped to an invite link's key (clear; invitekeys.go)
 	KindPhoto        Kind = 25 // control: a member sets or removes their profile photo (image.go)
 	KindIcon         Kind = 26 // control: an admin sets or removes the community's icon (image.go)
+	KindTeamSettings Kind = 29 // control: who may celebrate wins (admins; wins.go)
+	KindGroupQA      Kind = 30 // control: an admin marks a group as a Q&A group, or unmarks it (qa.go)
 	KindMessage      Kind = 100
 	KindEdit         Kind = 101 // content: the author edits their message
 	KindDelete       Kind = 102 // content: the author, or an admin, deletes a message or poll
@@ -118,6 +120,14 @@ const (
 	KindVote         Kind = 105 // content: a vote (replaces the voter's earlier vote)
 	KindPollClose    Kind = 106 // content: the poll's creator or an admin closes it
 	KindPin          Kind = 107 // content: an admin pins or unpins a message
+	KindWin          Kind = 110 // content: a member celebrates another's win (wins.go)
+	KindPromo        Kind = 111 // content: an admin posts a promotion with its start and end (promo.go)
+	KindPromoEdit    Kind = 112 // content: an admin edits a promotion, or ends it early (promo.go)
+	KindEvent        Kind = 113 // content: an event (events.go)
+	KindEventEdit    Kind = 114 // content: the event's creator or an admin edits it (events.go)
+	KindRSVP         Kind = 115 // content: a member's answer to an event, latest wins (events.go)
+	KindAnswer       Kind = 116 // content: the asker or an admin marks a reply as the answer (qa.go)
+	KindCollect      Kind = 117 // content: an admin saves a post to a named collection, or takes it out (collect.go)
 	kindControlLimit Kind = 100
 )
 
@@ -149,6 +159,8 @@ var kindNames = map[Kind]string{
 	KindInviteKeys:   "invite.keys",
 	KindPhoto:        "photo",
 	KindIcon:         "icon",
+	KindTeamSettings: "team.settings",
+	KindGroupQA:      "group.qa",
 	KindMessage:      "message",
 	KindEdit:         "edit",
 	KindDelete:       "delete",
@@ -157,6 +169,14 @@ var kindNames = map[Kind]string{
 	KindVote:         "vote",
 	KindPollClose:    "poll.close",
 	KindPin:          "pin",
+	KindWin:          "win",
+	KindPromo:        "promo",
+	KindPromoEdit:    "promo.edit",
+	KindEvent:        "event",
+	KindEventEdit:    "event.edit",
+	KindRSVP:         "rsvp",
+	KindAnswer:       "answer",
+	KindCollect:      "collect",
 }
 
 // String names the kind.

@@ -180,6 +180,9 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 		}
 		return s, &InviteRevokeBody{Invite: a.Invite[:]}, nil
 	}
+	if b := s.teamControlQuery(a); b != nil {
+		return s, b, nil
+	}
 	return nil, nil, fmt.Errorf("%w: %s is not a permission query", ErrInvalid, a.Kind)
 }
 
@@ -217,7 +220,7 @@ func contentQuery(o *Op, a Action) (body any, targetOp *Op, target any) {
 		poll()
 		body = &PollCloseBody{Poll: none}
 	default:
-		return nil, nil, nil
+		return teamQuery(o, a, t)
 	}
 	return body, t, tb
 }

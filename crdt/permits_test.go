@@ -223,6 +223,7 @@ func (j *judgeWorld) compare(stats map[string]int) {
 		check("deactivate", Action{Kind: KindDeactivate}, ZeroID, &DeactivateBody{})
 		check("invite", Action{Kind: KindInvite}, ZeroID, &InviteBody{Key: make([]byte, 32), Role: RoleMember, Name: "G"})
 		check("leave", Action{Kind: KindLeave}, ZeroID, &LeaveBody{})
+		check("team.settings", Action{Kind: KindTeamSettings}, ZeroID, &TeamSettingsBody{AdminsCelebrate: st.AdminsCelebrate})
 		for p := range GroupPolicy(3) {
 			check("group.create", Action{Kind: KindGroupCreate, Policy: p}, ZeroID, &GroupCreateBody{Name: "New", Policy: p})
 		}
@@ -264,6 +265,11 @@ func (j *judgeWorld) compare(stats map[string]int) {
 			}
 			check("message", Action{Kind: KindMessage, Group: gid}, gid, &MessageBody{Text: "x"})
 			check("poll", Action{Kind: KindPoll, Group: gid}, gid, &PollBody{Question: "Q?", Options: []string{"a", "b"}})
+			// The team kinds (team.go).
+			check("win", Action{Kind: KindWin, Group: gid}, gid, &WinBody{Member: slices.Clone(actor[:]), Badge: BadgeGoal})
+			check("promo", Action{Kind: KindPromo, Group: gid}, gid, &PromoBody{Title: "Sale", Starts: 1, Ends: 2})
+			check("event", Action{Kind: KindEvent, Group: gid}, gid, &EventBody{Title: "Call", Starts: 1})
+			check("group.qa", Action{Kind: KindGroupQA, Group: gid}, ZeroID, &GroupQABody{Group: gb, On: !g.QA})
 			for _, e := range c.Entries(gid) {
 				target := e.Op
 				others := target.Author != actor
@@ -279,6 +285,15 @@ func (j *judgeWorld) compare(stats map[string]int) {
 					check("delete"+whose, Action{Kind: KindDelete, Group: gid, Others: others}, gid, &DeleteBody{Target: tb})
 					check("reaction"+whose, Action{Kind: KindReaction, Group: gid, Others: others}, gid, &ReactionBody{Target: tb, Emoji: "👍", On: true})
 					check("pin", Action{Kind: KindPin, Group: gid, Others: others}, gid, &PinBody{Target: tb, On: true})
+					if b, _ := e.Body.(*MessageBody); b != nil && len(b.ReplyTo) == 0 {
+						check("answer"+whose, Action{Kind: KindAnswer, Group: gid, Others: others}, gid, &AnswerBody{Question: tb})
+					}
+					check("collect", Action{Kind: KindCollect, Group: gid, Others: others}, gid, &CollectBody{Target: tb, Collection: "Tips", On: true})
+				case KindEvent:
+					check("rsvp"+whose, Action{Kind: KindRSVP, Group: gid, Others: others}, gid, &RSVPBody{Event: tb, Answer: RSVPGoing})
+					check("event.edit"+whose, Action{Kind: KindEventEdit, Group: gid, Others: others}, gid, &EventEditBody{Target: tb, Title: "Call", Starts: 1})
+				case KindPromo:
+					check("promo.edit"+whose, Action{Kind: KindPromoEdit, Group: gid, Others: others}, gid, &PromoEditBody{Target: tb, Title: "Sale", Starts: 1, Ends: 2})
 				case KindPoll:
 					check("vote"+whose, Action{Kind: KindVote, Group: gid, Others: others}, gid, &VoteBody{Poll: tb, Choices: []uint8{1}})
 					check("poll.close"+whose, Action{Kind: KindPollClose, Group: gid, Others: others}, gid, &PollCloseBody{Poll: tb})

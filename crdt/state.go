@@ -48,6 +48,8 @@ type Group struct {
 	// everyone its creator put in it, the creator included, sorted; it
 	// never changes. Members holds those of them still in it.
 	Participants []PublicKey
+	// QA: the group is a Q&A group (qa.go).
+	QA bool
 }
 
 // Private reports whether the group is a private conversation.
@@ -243,6 +245,8 @@ type State struct {
 	// Relays holds the relays registered with the community (relay.go);
 	// nil when there are none. Values are shared between states.
 	Relays map[PublicKey]*Relay
+	// AdminsCelebrate: only admins celebrate wins (team.settings, wins.go).
+	AdminsCelebrate bool
 
 	// proofs caches join proof verdicts by join op id, shared by every
 	// state of one community: a proof's validity depends on that op alone.
@@ -533,6 +537,9 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		}
 		return need(RoleAdmin, "decide group requests")
 	}
+	if r, ok, err := s.checkTeam(body, role); ok {
+		return r, err
+	}
 	return 0, invalid("%s is not a control op", o.Kind)
 }
 
@@ -710,6 +717,8 @@ func (s *State) mutate(o *Op, body any) {
 			detail = "approved"
 		}
 		audit(AuditEntry{Target: k, Object: g.ID, Detail: detail, Approved: b.Approve, Time: b.Time})
+	default:
+		s.mutateTeam(o, body)
 	}
 }
 
@@ -806,6 +815,9 @@ func (s *State) CheckContent(o *Op, body any, targetOp *Op, target any) (Role, e
 			return RoleMember, err
 		}
 	}
+	if err := s.checkTeamContent(o, body, g, role, targetOp, target); err != nil {
+		return RoleMember, err
+	}
 	need := contentNeed(o, body, g.Announcement, targetOp)
 	if role < need {
 		return need, unauthorized("a %s may not %s here", role, contentVerb(o.Kind, g.Announcement))
@@ -817,6 +829,9 @@ func (s *State) CheckContent(o *Op, body any, targetOp *Op, target any) (Role, e
 // admins write; members may react and vote. Pins, and deleting or closing
 // what someone else wrote, need an admin anywhere.
 func contentNeed(o *Op, body any, announcement bool, targetOp *Op) Role {
+	if r, ok := teamNeed(o, targetOp); ok {
+		return r
+	}
 	switch o.Kind {
 	case KindReaction, KindVote:
 		return RoleMember
@@ -834,6 +849,9 @@ func contentNeed(o *Op, body any, announcement bool, targetOp *Op) Role {
 }
 
 func contentVerb(k Kind, announcement bool) string {
+	if v := teamVerb(k); v != "" {
+		return v
+	}
 	switch k {
 	case KindPin:
 		return "pin messages"
@@ -868,7 +886,7 @@ func contentTarget(body any) (ID, bool) {
 	case *PinBody:
 		return idOf(b.Target), true
 	}
-	return ZeroID, false
+	return teamTarget(body)
 }
 
 func checkTarget(o *Op, body any, targetOp *Op, target any) error {
@@ -878,7 +896,7 @@ func checkTarget(o *Op, body any, targetOp *Op, target any) error {
 	if targetOp == nil {
 		return invalid("%s's target is not in its group", o.Kind)
 	}
-	isPost := targetOp.Kind == KindMessage || targetOp.Kind == KindPoll
+	isPost := isPostKind(targetOp.Kind)
 	switch b := body.(type) {
 	case *MessageBody, *DeleteBody, *ReactionBody, *PinBody:
 		if !isPost {
@@ -905,6 +923,8 @@ func checkTarget(o *Op, body any, targetOp *Op, target any) error {
 		if targetOp.Kind != KindPoll {
 			return invalid("poll.close must target a poll")
 		}
+	default:
+		return checkTeamTarget(o, body, targetOp)
 	}
 	return nil
 }

@@ -28,6 +28,9 @@ type Post struct {
 	Poll      *PollView
 	// File is the file a message shares, nil when none or deleted.
 	File *FileRef
+	// TeamCard holds a win's, promotion's or event's card, a question's
+	// answer and the collections the post is in (team.go).
+	TeamCard
 }
 
 // Reaction is one emoji on a post and who chose it.
@@ -101,6 +104,7 @@ type Fold struct {
 	votes   map[ID][]*Entry
 	closes  map[ID][]*Entry
 	pins    []ID // as pinned and unpinned, before dropping posts that are gone
+	team    *teamFold
 }
 
 type reactState struct {
@@ -197,7 +201,7 @@ func (f *Fold) add(i int, e *Entry, touched map[ID]bool) {
 	o := e.Op
 	if e.Hidden != nil {
 		f.hidden[i] = e.Hidden.Error()
-		if o.Kind == KindMessage || o.Kind == KindPoll {
+		if isPostKind(o.Kind) {
 			f.addPost(&Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Hidden: e.Hidden})
 		}
 		return
@@ -228,6 +232,7 @@ func (f *Fold) add(i int, e *Entry, touched map[ID]bool) {
 	case *DeleteBody:
 		if p := f.post(idOf(b.Target)); p != nil && !p.Deleted {
 			p.Deleted, p.DeletedBy, p.Text, p.Poll, p.File = true, o.Author, "", nil, nil
+			p.TeamCard = TeamCard{}
 			touch(p.ID)
 		}
 	case *ReactionBody:
@@ -255,6 +260,8 @@ func (f *Fold) add(i int, e *Entry, touched map[ID]bool) {
 				f.pins = f.pins[1:]
 			}
 		}
+	default:
+		f.addTeam(o, e.Body, at, touch)
 	}
 }
 
@@ -275,6 +282,7 @@ func (f *Fold) finish(t *Timeline, touched map[ID]bool) {
 	for _, id := range f.view.Pinned {
 		f.post(id).Pinned = true
 	}
+	f.finishTeam(touched)
 	if touched == nil {
 		for id := range f.reactBy {
 			f.react(id)

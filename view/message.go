@@ -123,6 +123,7 @@ func messageOf(nm *namer, self crdt.PublicKey, p *crdt.Post) api.Message {
 		}
 		m.Poll = pl
 	}
+	teamCards(nm, self, p, &m)
 	return m
 }
 

@@ -138,6 +138,7 @@ func (v *Views) Search(cid, gid crdt.ID, query string, limit int) ([]api.Message
 			if pv := p.Poll; pv != nil && !match {
 				match = containsLower(pv.Question, q) || slices.ContainsFunc(pv.Options, func(o string) bool { return containsLower(o, q) })
 			}
+			match = match || cardMatches(p, q) // team.go
 			if match {
 				out = append(out, s.message(nm, v.self, i))
 			}

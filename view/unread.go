@@ -194,7 +194,7 @@ func (gc *groupCounts) add(i int32, e *crdt.Entry, self crdt.PublicKey) {
 		}
 		return
 	}
-	if o.Kind != crdt.KindMessage && o.Kind != crdt.KindPoll || o.Author == self {
+	if !crdt.IsPostKind(o.Kind) || o.Author == self {
 		return
 	}
 	var t int64 // a hidden post carries no time, as in the display list
@@ -206,6 +206,8 @@ func (gc *groupCounts) add(i int32, e *crdt.Entry, self crdt.PublicKey) {
 			me = slices.ContainsFunc(b.Mentions, func(m []byte) bool { return crdt.PublicKey(m) == self })
 		case *crdt.PollBody:
 			t = b.Time
+		default:
+			t = teamPostTime(e.Body) // team.go
 		}
 	}
 	if !shownTo(o.Author, t, self, gc.since) {

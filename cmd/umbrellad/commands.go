@@ -67,6 +67,7 @@ type opts struct {
 	retention, metrics                                  string // relay --retention, --metrics
 	picture                                             string // a picture file's path
 	choices                                             intsFlag
+	team                                                teamOpts // wins_cmds.go
 	stdout, stderr                                      io.Writer
 }
 
@@ -756,6 +757,8 @@ func printMessage(w io.Writer, m api.Message) {
 		text = "📊 " + text
 	case m.File != nil:
 		text = strings.TrimSpace(fmt.Sprintf("📎 %s (%s) %s", m.File.Name, sizeText(m.File.Size), text))
+	case m.Win != nil || m.Promo != nil || m.Event != nil:
+		text = teamCardText(m, text) // wins_cmds.go
 	}
 	var marks []string
 	if m.ReplyTo != nil {

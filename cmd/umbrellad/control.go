@@ -90,6 +90,8 @@ type args struct {
 	Out  string `json:"out,omitempty"`
 	// Image is a profile photo or community icon (crdt.CheckImage).
 	Image []byte `json:"image,omitempty"`
+	// Team holds the arguments of the team methods (wins_cmds.go).
+	Team *teamArgs `json:"team,omitempty"`
 }
 
 type badRequest struct{ error }
@@ -352,6 +354,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	maps.Copy(ms, adminMethods(n))
 	maps.Copy(ms, relayMethods(n))
 	maps.Copy(ms, pictureMethods(n))
+	maps.Copy(ms, teamMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
 		fn, ok := ms[r.PathValue("method")]

@@ -42,8 +42,15 @@ type bigCommunity struct {
 	members, removed int
 	messages, polls  int
 	reactions, votes int
-	general          crdt.ID
+	// cards are the wins, events and promotions among the posts, and
+	// teamActs the answers to events and the saves to collections among
+	// the reactions (crdt's team kinds), at a team's weekly volume.
+	cards, teamActs int
+	general         crdt.ID
 }
+
+// posts counts the posts a group view shows: messages, polls and cards.
+func (f *bigCommunity) posts() int { return f.messages + f.polls + f.cards }
 
 // buildCommunity writes a community of the given size the way nodes would:
 // every join written on the invite alone (joiners know nothing else), the
@@ -154,6 +161,7 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool
 	for i := range 5 {
 		chain(crdt.KindRole, &crdt.RoleBody{Member: mkeys[i].PublicKey(), Role: crdt.RoleAdmin})
 	}
+	chain(crdt.KindGroupQA, &crdt.GroupQABody{Group: f.general.Bytes(), On: true})
 	f.removed = 3
 	for i := members - f.removed; i < members; i++ {
 		chain(crdt.KindRemove, &crdt.RemoveBody{Member: mkeys[i].PublicKey()})
@@ -161,7 +169,8 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool
 	deps := []crdt.ID{last.ID()}
 	authors := mkeys[:members-f.removed]
 	var prev *crdt.Op
-	var recent, polls []*crdt.Op
+	var recent, polls, events []*crdt.Op
+	admin := mkeys[0]
 	post := func(kind crdt.Kind, b any, k benchKey) *crdt.Op {
 		o := crdt.Op{Community: cid, Log: f.general, Kind: kind, Deps: deps, Height: 1, Body: body(b)}
 		if prev != nil {
@@ -175,20 +184,40 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool
 	for i := range total {
 		k := authors[rng.IntN(len(authors))]
 		switch {
-		case len(recent) > 0 && rng.IntN(total) < reactsVotes && (f.reactions+f.votes) < reactsVotes:
-			if len(polls) > 0 && rng.IntN(2) == 0 {
+		case len(recent) > 0 && rng.IntN(total) < reactsVotes && (f.reactions+f.votes+f.teamActs) < reactsVotes:
+			switch {
+			case len(events) > 0 && rng.IntN(10) == 0:
+				e := events[rng.IntN(len(events))]
+				post(crdt.KindRSVP, &crdt.RSVPBody{Event: e.ID().Bytes(), Answer: uint8(1 + rng.IntN(3)), Time: int64(i)}, k)
+				f.teamActs++
+			case rng.IntN(200) == 0:
+				m := recent[rng.IntN(len(recent))]
+				post(crdt.KindCollect, &crdt.CollectBody{Target: m.ID().Bytes(), Collection: []string{"Tips", "Testimonials"}[rng.IntN(2)], On: true, Time: int64(i)}, admin)
+				f.teamActs++
+			case len(polls) > 0 && rng.IntN(2) == 0:
 				p := polls[rng.IntN(len(polls))]
 				post(crdt.KindVote, &crdt.VoteBody{Poll: p.ID().Bytes(), Choices: []uint8{uint8(rng.IntN(3))}}, k)
 				f.votes++
-			} else {
+			default:
 				m := recent[rng.IntN(len(recent))]
 				post(crdt.KindReaction, &crdt.ReactionBody{Target: m.ID().Bytes(), Emoji: []string{"👍", "❤️", "🎉"}[rng.IntN(3)], On: true}, k)
 				f.reactions++
 			}
-		case f.messages+f.polls < messages && i%200 == 0:
+		case f.posts() < messages && i%100 == 50:
+			// A win, an event or (by an admin) a promotion every hundred.
+			switch w := authors[rng.IntN(len(authors))]; (i / 100) % 4 {
+			case 0, 1:
+				post(crdt.KindWin, &crdt.WinBody{Member: w.PublicKey(), Badge: crdt.Badges[rng.IntN(len(crdt.Badges))], Text: "Well done!", Time: int64(i)}, k)
+			case 2:
+				events = append(events, post(crdt.KindEvent, &crdt.EventBody{Title: "Training call", Starts: int64(i + 1), Duration: 3_600_000, Where: "https://meet.example/glow", Time: int64(i)}, k))
+			case 3:
+				post(crdt.KindPromo, &crdt.PromoBody{Title: "Spring sale", Text: "20% off starter kits", Starts: int64(i), Ends: int64(i + 1000), Code: "SPRING", Time: int64(i)}, admin)
+			}
+			f.cards++
+		case f.posts() < messages && i%200 == 0:
 			polls = append(polls, post(crdt.KindPoll, &crdt.PollBody{Question: "Which training slot?", Options: []string{"Mon", "Wed", "Fri"}, Time: int64(i)}, k))
 			f.polls++
-		case f.messages+f.polls < messages:
+		case f.posts() < messages:
 			m := post(crdt.KindMessage, &crdt.MessageBody{Text: fmt.Sprintf("Great call today, thanks team! Tip %d: follow up within 24 hours.", i), Time: int64(i)}, k)
 			f.messages++
 			recent = append(recent, m)
@@ -267,8 +296,8 @@ func BenchmarkRebuild(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if posts != f.messages+f.polls {
-			b.Fatalf("rebuilt %d posts, want %d", posts, f.messages+f.polls)
+		if posts != f.posts() {
+			b.Fatalf("rebuilt %d posts, want %d", posts, f.posts())
 		}
 		b.StopTimer()
 		var after runtime.MemStats
@@ -432,8 +461,8 @@ func BenchmarkIngest(b *testing.B) {
 				n += len(tc.raws)
 				var posts int
 				_ = r.View(cid, func(c *crdt.Community) error { posts = len(c.View(tc.f.general).Posts); return nil })
-				if posts != tc.f.messages+tc.f.polls {
-					b.Fatalf("ingested %d posts, want %d", posts, tc.f.messages+tc.f.polls)
+				if posts != tc.f.posts() {
+					b.Fatalf("ingested %d posts, want %d", posts, tc.f.posts())
 				}
 				if err := st.Close(); err != nil {
 					b.Fatal(err)

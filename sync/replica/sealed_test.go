@@ -107,8 +107,8 @@ func TestSealedReloadFromStore(t *testing.T) {
 		return n, hash
 	}
 	n, want := posts(r)
-	if n != f.messages+f.polls {
-		t.Fatalf("%d posts, want %d", n, f.messages+f.polls)
+	if n != f.posts() {
+		t.Fatalf("%d posts, want %d", n, f.posts())
 	}
 	again := open(t, st) // no sealer, no keys
 	if m, got := posts(again); m != n || got != want {

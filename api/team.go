@@ -1,0 +1,178 @@
+package api
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// The team cards: wins, promotions, events with their answers, Q&A and
+// collections (crdt's team kinds), as the app and the CLI show them.
+
+// Win is a win card: who was celebrated, by whom, with which badge
+// (crdt.Badges).
+type Win struct {
+	ID         crdt.ID   `json:"id"`
+	Group      crdt.ID   `json:"group,omitzero"`
+	Member     string    `json:"member"` // peer id of the member celebrated
+	MemberName string    `json:"member_name"`
+	By         string    `json:"by"` // peer id of who celebrated
+	ByName     string    `json:"by_name"`
+	Badge      string    `json:"badge"`
+	Text       string    `json:"text"`
+	Time       time.Time `json:"time"`
+}
+
+// Promo is a promotion card. It runs from Starts up to Ends, by the
+// card's own times.
+type Promo struct {
+	ID     crdt.ID   `json:"id"`
+	Group  crdt.ID   `json:"group,omitzero"`
+	Title  string    `json:"title"`
+	Text   string    `json:"text"`
+	Starts time.Time `json:"starts"`
+	Ends   time.Time `json:"ends"`
+	Code   string    `json:"code,omitempty"`
+	File   *File     `json:"file,omitempty"`
+	By     string    `json:"by"`
+	ByName string    `json:"by_name"`
+	Edited bool      `json:"edited,omitempty"`
+}
+
+// ActiveAt reports whether the promotion runs at t.
+func (p Promo) ActiveAt(t time.Time) bool { return !t.Before(p.Starts) && t.Before(p.Ends) }
+
+// PromoDraft is a promotion to post.
+type PromoDraft struct {
+	Title, Text string
+	// Starts is when it starts (zero: now); Ends when it ends, after Starts.
+	Starts, Ends time.Time
+	Code         string
+}
+
+// Duration is a time.Duration that reads and writes as text ("1h30m0s").
+type Duration time.Duration
+
+// MarshalText writes d as time.Duration's String does.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText parses what time.ParseDuration accepts.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", b, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// CalendarEvent is an event of a group (a call, a training, a meeting)
+// with the answers of the members.
+type CalendarEvent struct {
+	ID       crdt.ID   `json:"id"`
+	Group    crdt.ID   `json:"group,omitzero"`
+	Title    string    `json:"title"`
+	Starts   time.Time `json:"starts"`
+	Duration Duration  `json:"duration"`
+	Where    string    `json:"where"`
+	Text     string    `json:"text"`
+	By       string    `json:"by"`
+	ByName   string    `json:"by_name"`
+	Edited   bool      `json:"edited,omitempty"`
+	// Going, Maybe and No count the answers; Mine is the local member's
+	// ("going", "maybe", "no", or "" for none).
+	Going   int    `json:"going"`
+	Maybe   int    `json:"maybe"`
+	No      int    `json:"no"`
+	Mine    string `json:"mine"`
+	Answers []RSVP `json:"answers"`
+}
+
+// Ends returns when the event ends.
+func (e CalendarEvent) Ends() time.Time { return e.Starts.Add(time.Duration(e.Duration)) }
+
+// RSVP is one member's answer to an event.
+type RSVP struct {
+	PeerID string `json:"peer_id"`
+	Name   string `json:"name"`
+	Answer string `json:"answer"` // "going", "maybe" or "no"
+}
+
+// EventDraft is an event to create.
+type EventDraft struct {
+	Title, Where, Text string
+	Starts             time.Time
+	Duration           time.Duration
+}
+
+// FAQEntry is an answered question of a Q&A group.
+type FAQEntry struct {
+	Question   string    `json:"question"`
+	Answer     string    `json:"answer"`
+	Group      crdt.ID   `json:"group,omitzero"`
+	GroupName  string    `json:"group_name"`
+	QuestionID crdt.ID   `json:"question_id"`
+	AnswerID   crdt.ID   `json:"answer_id"`
+	Time       time.Time `json:"time"` // when the question was asked
+}
+
+// Question is a top-level message of a Q&A group.
+type Question struct {
+	ID         crdt.ID   `json:"id"`
+	Group      crdt.ID   `json:"group,omitzero"`
+	Author     string    `json:"author"`
+	AuthorName string    `json:"author_name"`
+	Text       string    `json:"text"`
+	Time       time.Time `json:"time"`
+	Answer     *crdt.ID  `json:"answer,omitempty"`
+}
+
+// Collection is a named collection of saved messages, in display order
+// group by group.
+type Collection struct {
+	Name     string    `json:"name"`
+	Messages []Message `json:"messages"`
+}
+
+// TeamPermits are the community-wide team actions the local member may
+// take, crdt's verdicts (see FillPermits).
+type TeamPermits struct {
+	// CanPromote: post promotions (in the announcement group).
+	CanPromote bool `json:"can_promote,omitempty"`
+	// CanSetTeamSettings: choose who celebrates wins, and mark Q&A groups.
+	CanSetTeamSettings bool `json:"can_set_team_settings,omitempty"`
+}
+
+func (p *TeamPermits) fill(st *crdt.State, self crdt.PublicKey) {
+	p.CanPromote = st.Permits(self, crdt.Action{Kind: crdt.KindPromo, Group: st.Community})
+	p.CanSetTeamSettings = st.Permits(self, crdt.Action{Kind: crdt.KindTeamSettings})
+}
+
+// GroupTeamPermits are the team actions the local member may take in a
+// group, crdt's verdicts (see FillPermits).
+type GroupTeamPermits struct {
+	CanCelebrate   bool `json:"can_celebrate,omitempty"`    // celebrate a win here
+	CanCreateEvent bool `json:"can_create_event,omitempty"` // create an event here
+	CanRSVP        bool `json:"can_rsvp,omitempty"`         // answer others' events here
+	CanCollect     bool `json:"can_collect,omitempty"`      // save others' messages to collections
+	// CanMarkAnswers: mark the answer to others' questions (the asker
+	// always may, in a Q&A group); false outside Q&A groups.
+	CanMarkAnswers bool `json:"can_mark_answers,omitempty"`
+	// QA: the group is a Q&A group.
+	QA bool `json:"qa,omitempty"`
+}
+
+func (p *GroupTeamPermits) fill(st *crdt.State, self crdt.PublicKey, gid crdt.ID) {
+	may := func(k crdt.Kind, others bool) bool {
+		return st.Permits(self, crdt.Action{Kind: k, Group: gid, Others: others})
+	}
+	p.CanCelebrate = may(crdt.KindWin, false)
+	p.CanCreateEvent = may(crdt.KindEvent, false)
+	p.CanRSVP = may(crdt.KindRSVP, true)
+	p.CanCollect = may(crdt.KindCollect, true)
+	p.CanMarkAnswers = may(crdt.KindAnswer, true)
+	if g := st.Groups[gid]; g != nil {
+		p.QA = g.QA
+	}
+}

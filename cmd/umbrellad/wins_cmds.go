@@ -1,0 +1,668 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/view"
+)
+
+// teamCommands are what a direct-selling team does every week: celebrate
+// wins, run promotions, answer questions into an FAQ, keep collections of
+// tips, and hold events that members answer.
+var teamCommands = []command{
+	{"celebrate", "celebrate a member's win with a badge (" + strings.Join(crdt.Badges, ", ") + ")", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.member, "member", "", "peer id of the member celebrated (required)")
+		fs.StringVar(&o.team.badge, "badge", "", "one of "+strings.Join(crdt.Badges, ", ")+" (required)")
+		fs.StringVar(&o.text, "text", "", "a line about the win")
+		fs.StringVar(&o.group, "group", "", "the group to post it in (default: announcements for admins, else the first group open to everyone)")
+	}, cmdCelebrate},
+	{"wins", "list a community's wins, newest first (the wall of wins)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.member, "member", "", "only this member's wins (a peer id)")
+	}, cmdWins},
+	{"wins settings", "choose who may celebrate wins (admins)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.BoolVar(&o.team.adminsOnly, "admins-only", false, "only admins celebrate (false: everyone who may post)")
+	}, cmdWinsSettings},
+	{"promo create", "post a promotion in the announcements (admins)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.team.title, "title", "", "the promotion's title (required)")
+		fs.StringVar(&o.text, "text", "", "what it offers")
+		fs.StringVar(&o.team.ends, "ends", "", "when it ends: RFC 3339 (2026-12-01T18:00:00Z) or a duration from now (48h) (required)")
+		fs.StringVar(&o.team.starts, "starts", "", "when it starts, as --ends (default: now)")
+		fs.StringVar(&o.team.code, "code", "", "a promotion code")
+	}, cmdPromoCreate},
+	{"promo end", "end a running promotion now (admins)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.message, "promo", "", "the promotion's id (required)")
+	}, cmdPromoEnd},
+	{"promos", "list a community's running promotions, the soonest to end first", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.BoolVar(&o.team.all, "all", false, "also those ended or not started yet")
+	}, cmdPromos},
+	{"qa set", "make a group a Q&A group, where each top-level message is a question (admins)", func(fs *flag.FlagSet, o *opts) {
+		groupFlags(fs, o)
+		fs.BoolVar(&o.remove, "off", false, "make it an ordinary group again")
+	}, cmdQASet},
+	{"answer", "mark a reply as the answer to a question of a Q&A group (the asker or an admin)", func(fs *flag.FlagSet, o *opts) {
+		groupFlags(fs, o)
+		fs.StringVar(&o.team.question, "question", "", "the question's id (required)")
+		fs.StringVar(&o.team.answer, "answer", "", "the reply's id (required unless --unmark)")
+		fs.BoolVar(&o.remove, "unmark", false, "take the mark back")
+	}, cmdAnswer},
+	{"faq", "list the answered questions of a community's Q&A groups", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.team.search, "search", "", "only those whose question or answer contains this")
+	}, cmdFAQ},
+	{"questions", "list the questions of a community's Q&A groups, oldest first", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.BoolVar(&o.team.unanswered, "unanswered", false, "only those not answered yet")
+	}, cmdQuestions},
+	{"collect", "save a message into a named collection such as Tips (admins)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.team.collection, "collection", "", "the collection's name (required)")
+		fs.StringVar(&o.message, "message", "", "the message's id (required)")
+		fs.BoolVar(&o.remove, "remove", false, "take it out of the collection")
+	}, cmdCollect},
+	{"collections", "list a community's collections and their messages", communityFlag, cmdCollections},
+	{"event create", "create an event in a group", func(fs *flag.FlagSet, o *opts) {
+		groupFlags(fs, o)
+		eventFlags(fs, o)
+	}, cmdEventCreate},
+	{"event edit", "change an event (its creator or an admin)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.team.event, "event", "", "the event's id (required)")
+		eventFlags(fs, o)
+	}, cmdEventEdit},
+	{"rsvp", "answer an event: going, maybe or no (none withdraws)", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.team.event, "event", "", "the event's id (required)")
+		fs.StringVar(&o.team.answer, "answer", "", "going, maybe, no or none (required)")
+	}, cmdRSVP},
+	{"events", "list a community's upcoming events with their answers", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.BoolVar(&o.team.all, "all", false, "also past events")
+	}, cmdEvents},
+	{"event ics", "write an event as an iCalendar (.ics) file for a calendar", func(fs *flag.FlagSet, o *opts) {
+		communityFlag(fs, o)
+		fs.StringVar(&o.team.event, "event", "", "the event's id (required)")
+		fs.StringVar(&o.path, "out", "", "the file to write (required)")
+	}, cmdEventICS},
+}
+
+func init() { commands = append(commands, teamCommands...) }
+
+// teamOpts are the flags of teamCommands.
+type teamOpts struct {
+	badge, title, ends, starts, code     string
+	question, answer, search, collection string
+	event, duration, where               string
+	all, unanswered, adminsOnly          bool
+}
+
+// teamArgs are the control API arguments of teamMethods beyond args'.
+type teamArgs struct {
+	Badge      string        `json:"badge,omitempty"`
+	Title      string        `json:"title,omitempty"`
+	Starts     time.Time     `json:"starts,omitzero"`
+	Ends       time.Time     `json:"ends,omitzero"`
+	Duration   time.Duration `json:"duration,omitempty"`
+	Where      string        `json:"where,omitempty"`
+	Code       string        `json:"code,omitempty"`
+	Question   crdt.ID       `json:"question,omitzero"`
+	Answer     crdt.ID       `json:"answer,omitzero"`
+	RSVP       string        `json:"rsvp,omitempty"`
+	Search     string        `json:"search,omitempty"`
+	Collection string        `json:"collection,omitempty"`
+	All        bool          `json:"all,omitempty"`
+	Unanswered bool          `json:"unanswered,omitempty"`
+}
+
+func eventFlags(fs *flag.FlagSet, o *opts) {
+	fs.StringVar(&o.team.title, "title", "", "the event's title (required)")
+	fs.StringVar(&o.team.starts, "starts", "", "when it starts, RFC 3339 (2026-12-10T19:00:00+01:00) (required)")
+	fs.StringVar(&o.team.duration, "duration", "1h", "how long it lasts")
+	fs.StringVar(&o.team.where, "where", "", "an address or a link")
+	fs.StringVar(&o.text, "text", "", "what it is about")
+}
+
+// teamActions is what the team methods need of the node.
+type teamActions interface {
+	Celebrate(ctx context.Context, cid, gid crdt.ID, member, badge, text string) (crdt.ID, error)
+	SetAdminsCelebrate(ctx context.Context, cid crdt.ID, only bool) error
+	Wins(cid crdt.ID, member string) ([]api.Win, error)
+	CreatePromo(ctx context.Context, cid crdt.ID, d api.PromoDraft) (crdt.ID, error)
+	EndPromo(ctx context.Context, cid, promo crdt.ID) error
+	Promos(cid crdt.ID, all bool) ([]api.Promo, error)
+	SetQA(ctx context.Context, cid, gid crdt.ID, on bool) error
+	MarkAnswer(ctx context.Context, cid, gid, question, answer crdt.ID) error
+	FAQ(cid crdt.ID, search string) ([]api.FAQEntry, error)
+	Questions(cid crdt.ID, unanswered bool) ([]api.Question, error)
+	Collect(ctx context.Context, cid, msg crdt.ID, collection string, on bool) error
+	Collections(cid crdt.ID) ([]api.Collection, error)
+	CreateEvent(ctx context.Context, cid, gid crdt.ID, d api.EventDraft) (crdt.ID, error)
+	EditEvent(ctx context.Context, cid, event crdt.ID, d api.EventDraft) error
+	RSVP(ctx context.Context, cid, event crdt.ID, answer string) error
+	Events(cid crdt.ID, all bool) ([]api.CalendarEvent, error)
+	Event(cid, id crdt.ID) (api.CalendarEvent, error)
+}
+
+var _ teamActions = (*node.Node)(nil)
+
+// teamMethods are the control API methods behind teamCommands.
+func teamMethods(n api.API) map[string]func(context.Context, args) (any, error) {
+	t, ok := n.(teamActions)
+	if !ok {
+		return nil
+	}
+	team := func(a args) teamArgs {
+		if a.Team == nil {
+			return teamArgs{}
+		}
+		return *a.Team
+	}
+	return map[string]func(context.Context, args) (any, error){
+		"celebrate": func(ctx context.Context, a args) (any, error) {
+			if err := needMember(a); err != nil {
+				return nil, err
+			}
+			return opID(t.Celebrate(ctx, a.Community, a.Group, a.Member, team(a).Badge, a.Text))
+		},
+		"wins": func(_ context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return t.Wins(a.Community, a.Member)
+		},
+		"wins.settings": func(ctx context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return done(t.SetAdminsCelebrate(ctx, a.Community, a.On))
+		},
+		"promo.create": func(ctx context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			ta := team(a)
+			return opID(t.CreatePromo(ctx, a.Community, api.PromoDraft{Title: ta.Title, Text: a.Text, Starts: ta.Starts, Ends: ta.Ends, Code: ta.Code}))
+		},
+		"promo.end": func(ctx context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return done(t.EndPromo(ctx, a.Community, a.Message))
+		},
+		"promos": func(_ context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return t.Promos(a.Community, team(a).All)
+		},
+		"qa.set": func(ctx context.Context, a args) (any, error) {
+			if err := needGroup(a); err != nil {
+				return nil, err
+			}
+			return done(t.SetQA(ctx, a.Community, a.Group, a.On))
+		},
+		"answer": func(ctx context.Context, a args) (any, error) {
+			if err := needGroup(a); err != nil {
+				return nil, err
+			}
+			return done(t.MarkAnswer(ctx, a.Community, a.Group, team(a).Question, team(a).Answer))
+		},
+		"faq": func(_ context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return t.FAQ(a.Community, team(a).Search)
+		},
+		"questions": func(_ context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return t.Questions(a.Community, team(a).Unanswered)
+		},
+		"collect": func(ctx context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return done(t.Collect(ctx, a.Community, a.Message, team(a).Collection, a.On))
+		},
+		"collections": func(_ context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return t.Collections(a.Community)
+		},
+		"event.create": func(ctx context.Context, a args) (any, error) {
+			if err := needGroup(a); err != nil {
+				return nil, err
+			}
+			ta := team(a)
+			return opID(t.CreateEvent(ctx, a.Community, a.Group, api.EventDraft{Title: ta.Title, Where: ta.Where, Text: a.Text, Starts: ta.Starts, Duration: ta.Duration}))
+		},
+		"event.edit": func(ctx context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			ta := team(a)
+			return done(t.EditEvent(ctx, a.Community, a.Message, api.EventDraft{Title: ta.Title, Where: ta.Where, Text: a.Text, Starts: ta.Starts, Duration: ta.Duration}))
+		},
+		"rsvp": func(ctx context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return done(t.RSVP(ctx, a.Community, a.Message, team(a).RSVP))
+		},
+		"events": func(_ context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return t.Events(a.Community, team(a).All)
+		},
+		"event": func(_ context.Context, a args) (any, error) {
+			if err := needCommunity(a); err != nil {
+				return nil, err
+			}
+			return t.Event(a.Community, a.Message)
+		},
+	}
+}
+
+// parseWhen parses a time flag: RFC 3339, or a duration from now.
+func parseWhen(flagName, v string, now time.Time) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if d, err := time.ParseDuration(v); err == nil {
+		return now.Add(d), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, usagef("--%s %q: want an RFC 3339 time (2026-12-01T18:00:00Z) or a duration from now (48h)", flagName, v)
+	}
+	return t, nil
+}
+
+func cmdCelebrate(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	if err := required("member", o.member); err != nil {
+		return err
+	}
+	if err := required("badge", o.team.badge); err != nil {
+		return err
+	}
+	a := args{Community: cid, Member: strings.TrimSpace(o.member), Text: o.text, Team: &teamArgs{Badge: o.team.badge}}
+	if o.group != "" {
+		if a.Group, err = parseID("group", o.group); err != nil {
+			return err
+		}
+	}
+	return sent(ctx, o, "celebrate", a, "Celebrated 🎉")
+}
+
+func cmdWins(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	var wins []api.Win
+	if err := call(ctx, o, "wins", args{Community: cid, Member: strings.TrimSpace(o.member)}, &wins, callTimeout); err != nil {
+		return err
+	}
+	return output(o, wins, func(w io.Writer) {
+		if len(wins) == 0 {
+			fmt.Fprintln(w, "No wins yet.")
+		}
+		for _, x := range wins {
+			fmt.Fprintf(w, "%s  🏆 %s: %s — %s (by %s)\n", x.Time.Local().Format("Jan 2"), x.MemberName, x.Badge, x.Text, x.ByName)
+		}
+	})
+}
+
+func cmdWinsSettings(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	said := "Everyone who may post celebrates wins"
+	if o.team.adminsOnly {
+		said = "Only admins celebrate wins"
+	}
+	return act(ctx, o, "wins.settings", args{Community: cid, On: o.team.adminsOnly}, said)
+}
+
+func cmdPromoCreate(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	if err := required("title", o.team.title); err != nil {
+		return err
+	}
+	if err := required("ends", o.team.ends); err != nil {
+		return err
+	}
+	now := time.Now()
+	ta := &teamArgs{Title: o.team.title, Code: o.team.code}
+	if ta.Ends, err = parseWhen("ends", o.team.ends, now); err != nil {
+		return err
+	}
+	if o.team.starts != "" {
+		if ta.Starts, err = parseWhen("starts", o.team.starts, now); err != nil {
+			return err
+		}
+	}
+	return sent(ctx, o, "promo.create", args{Community: cid, Text: o.text, Team: ta}, "Promotion posted")
+}
+
+func cmdPromoEnd(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	id, err := parseID("promo", o.message)
+	if err != nil {
+		return err
+	}
+	return act(ctx, o, "promo.end", args{Community: cid, Message: id}, "Promotion ended")
+}
+
+func cmdPromos(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	var promos []api.Promo
+	if err := call(ctx, o, "promos", args{Community: cid, Team: &teamArgs{All: o.team.all}}, &promos, callTimeout); err != nil {
+		return err
+	}
+	now := time.Now()
+	return output(o, promos, func(w io.Writer) {
+		if len(promos) == 0 {
+			fmt.Fprintln(w, "No promotions running.")
+		}
+		for _, p := range promos {
+			state := "ends in " + p.Ends.Sub(now).Round(time.Minute).String()
+			switch {
+			case !now.Before(p.Ends):
+				state = "ended " + p.Ends.Local().Format("Jan 2 15:04")
+			case now.Before(p.Starts):
+				state = "starts " + p.Starts.Local().Format("Jan 2 15:04")
+			}
+			code := ""
+			if p.Code != "" {
+				code = "  code " + p.Code
+			}
+			fmt.Fprintf(w, "%s\t%s (%s)%s\n\t%s\n", p.ID.Short(), p.Title, state, code, p.Text)
+		}
+	})
+}
+
+func cmdQASet(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	gid, err := parseID("group", o.group)
+	if err != nil {
+		return err
+	}
+	said := "The group is a Q&A group: each top-level message is a question"
+	if o.remove {
+		said = "The group is an ordinary group again"
+	}
+	return act(ctx, o, "qa.set", args{Community: cid, Group: gid, On: !o.remove}, said)
+}
+
+func cmdAnswer(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	gid, err := parseID("group", o.group)
+	if err != nil {
+		return err
+	}
+	ta := &teamArgs{}
+	if ta.Question, err = parseID("question", o.team.question); err != nil {
+		return err
+	}
+	said := "Marked as the answer"
+	if o.remove {
+		said = "The answer is unmarked"
+	} else if ta.Answer, err = parseID("answer", o.team.answer); err != nil {
+		return err
+	}
+	return act(ctx, o, "answer", args{Community: cid, Group: gid, Team: ta}, said)
+}
+
+func cmdFAQ(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	var faq []api.FAQEntry
+	if err := call(ctx, o, "faq", args{Community: cid, Team: &teamArgs{Search: o.team.search}}, &faq, callTimeout); err != nil {
+		return err
+	}
+	return output(o, faq, func(w io.Writer) {
+		if len(faq) == 0 {
+			fmt.Fprintln(w, "No answered questions.")
+		}
+		for _, e := range faq {
+			fmt.Fprintf(w, "Q: %s\nA: %s\n   (%s)\n\n", e.Question, e.Answer, e.GroupName)
+		}
+	})
+}
+
+func cmdQuestions(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	var qs []api.Question
+	if err := call(ctx, o, "questions", args{Community: cid, Team: &teamArgs{Unanswered: o.team.unanswered}}, &qs, callTimeout); err != nil {
+		return err
+	}
+	return output(o, qs, func(w io.Writer) {
+		fmt.Fprintf(w, "%d questions\n", len(qs))
+		for _, q := range qs {
+			mark := "  "
+			if q.Answer != nil {
+				mark = "✓ "
+			}
+			fmt.Fprintf(w, "%s%s\t%s\t%s: %s\n", mark, q.ID.Short(), q.Time.Local().Format("Jan 2 15:04"), q.AuthorName, q.Text)
+		}
+	})
+}
+
+func cmdCollect(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	id, err := parseID("message", o.message)
+	if err != nil {
+		return err
+	}
+	if err := required("collection", o.team.collection); err != nil {
+		return err
+	}
+	said := "Saved to " + o.team.collection
+	if o.remove {
+		said = "Taken out of " + o.team.collection
+	}
+	return act(ctx, o, "collect", args{Community: cid, Message: id, On: !o.remove, Team: &teamArgs{Collection: o.team.collection}}, said)
+}
+
+func cmdCollections(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	var cols []api.Collection
+	if err := call(ctx, o, "collections", args{Community: cid}, &cols, callTimeout); err != nil {
+		return err
+	}
+	return output(o, cols, func(w io.Writer) {
+		if len(cols) == 0 {
+			fmt.Fprintln(w, "No collections yet.")
+		}
+		for _, c := range cols {
+			fmt.Fprintf(w, "%s (%d)\n", c.Name, len(c.Messages))
+			for _, m := range c.Messages {
+				printMessage(w, m)
+			}
+		}
+	})
+}
+
+// eventArgs parses the flags of an event.
+func eventArgs(o *opts) (*teamArgs, error) {
+	if err := required("title", o.team.title); err != nil {
+		return nil, err
+	}
+	if err := required("starts", o.team.starts); err != nil {
+		return nil, err
+	}
+	ta := &teamArgs{Title: o.team.title, Where: o.team.where}
+	var err error
+	if ta.Starts, err = time.Parse(time.RFC3339, strings.TrimSpace(o.team.starts)); err != nil {
+		return nil, usagef("--starts %q: want an RFC 3339 time (2026-12-10T19:00:00+01:00)", o.team.starts)
+	}
+	if ta.Duration, err = time.ParseDuration(strings.TrimSpace(o.team.duration)); err != nil || ta.Duration < 0 {
+		return nil, usagef("--duration %q: want a duration such as 1h30m", o.team.duration)
+	}
+	return ta, nil
+}
+
+func cmdEventCreate(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	gid, err := parseID("group", o.group)
+	if err != nil {
+		return err
+	}
+	ta, err := eventArgs(o)
+	if err != nil {
+		return err
+	}
+	return sent(ctx, o, "event.create", args{Community: cid, Group: gid, Text: o.text, Team: ta}, "Event created")
+}
+
+func cmdEventEdit(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	id, err := parseID("event", o.team.event)
+	if err != nil {
+		return err
+	}
+	ta, err := eventArgs(o)
+	if err != nil {
+		return err
+	}
+	return act(ctx, o, "event.edit", args{Community: cid, Message: id, Text: o.text, Team: ta}, "Event changed")
+}
+
+func cmdRSVP(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	id, err := parseID("event", o.team.event)
+	if err != nil {
+		return err
+	}
+	if err := required("answer", o.team.answer); err != nil {
+		return err
+	}
+	return act(ctx, o, "rsvp", args{Community: cid, Message: id, Team: &teamArgs{RSVP: o.team.answer}}, "Answered "+o.team.answer)
+}
+
+func cmdEvents(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	var events []api.CalendarEvent
+	if err := call(ctx, o, "events", args{Community: cid, Team: &teamArgs{All: o.team.all}}, &events, callTimeout); err != nil {
+		return err
+	}
+	return output(o, events, func(w io.Writer) {
+		if len(events) == 0 {
+			fmt.Fprintln(w, "No upcoming events.")
+		}
+		for _, e := range events {
+			fmt.Fprintf(w, "%s\t%s  %s (%s)\n", e.ID.Short(), e.Starts.Local().Format("Mon Jan 2 15:04"), e.Title, time.Duration(e.Duration))
+			if e.Where != "" {
+				fmt.Fprintf(w, "\t%s\n", e.Where)
+			}
+			mine := ""
+			if e.Mine != "" {
+				mine = "; you: " + e.Mine
+			}
+			fmt.Fprintf(w, "\t%d going, %d maybe, %d can't go%s\n", e.Going, e.Maybe, e.No, mine)
+		}
+	})
+}
+
+func cmdEventICS(ctx context.Context, o *opts) error {
+	cid, err := parseID("community", o.community)
+	if err != nil {
+		return err
+	}
+	id, err := parseID("event", o.team.event)
+	if err != nil {
+		return err
+	}
+	if err := required("out", o.path); err != nil {
+		return err
+	}
+	var e api.CalendarEvent
+	if err := call(ctx, o, "event", args{Community: cid, Message: id}, &e, callTimeout); err != nil {
+		return err
+	}
+	var cs []api.Community
+	name := ""
+	if err := call(ctx, o, "communities", args{}, &cs, callTimeout); err == nil {
+		for _, c := range cs {
+			if c.ID == cid {
+				name = c.Name
+			}
+		}
+	}
+	if err := os.WriteFile(o.path, view.ICS(e, name, time.Now()), 0o644); err != nil {
+		return fmt.Errorf("write the calendar file: %w", err)
+	}
+	res := map[string]string{"path": o.path}
+	return output(o, res, func(w io.Writer) { fmt.Fprintf(w, "Wrote %s\n", o.path) })
+}
+
+// teamCardText is how printMessage shows a win, promotion or event card
+// whose text is text.
+func teamCardText(m api.Message, text string) string {
+	switch {
+	case m.Win != nil:
+		return strings.TrimSpace(fmt.Sprintf("🏆 %s — %s %s", m.Win.MemberName, m.Win.Badge, text))
+	case m.Promo != nil:
+		return strings.TrimSpace(fmt.Sprintf("🏷 %s (until %s) %s", m.Promo.Title, m.Promo.Ends.Local().Format("Jan 2 15:04"), text))
+	}
+	return strings.TrimSpace(fmt.Sprintf("📅 %s, %s %s", m.Event.Title, m.Event.Starts.Local().Format("Mon Jan 2 15:04"), text))
+}
