@@ -219,6 +219,8 @@ func DecodeOpened(o *Op, plain []byte) (any, error) {
 		b = new(RekeyBody)
 	case KindRelay:
 		b = new(RelayBody)
+	case KindGroupAdd, KindGroupRemove:
+		b = groupBody(o.Kind)
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)
 	}

@@ -794,6 +794,9 @@ func (c *Community) verdict(t *Timeline, e *Entry) error {
 			}
 		}
 	}
+	if h := c.groupVerdict(t, e); h != nil {
+		return h
+	}
 	for _, l := range r.losses[a] {
 		if need <= l.lostTo || c.depsPast(l, e.Op.Deps) || t.seenBy(l, e.Op.ID()) {
 			continue

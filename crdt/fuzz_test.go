@@ -34,7 +34,7 @@ func FuzzApply(f *testing.F) {
 		}
 		err = c.Add(o, nil)
 		if err != nil {
-			for _, typed := range []error{ErrMalformed, ErrInvalid, ErrUnauthorized, ErrMissingDeps, ErrTooLarge, ErrNotCanonical} {
+			for _, typed := range []error{ErrMalformed, ErrInvalid, ErrUnauthorized, ErrMissingDeps, ErrTooLarge, ErrNotCanonical, ErrSealed} {
 				if errors.Is(err, typed) {
 					return
 				}

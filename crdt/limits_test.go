@@ -24,6 +24,7 @@ var bodyTypes = map[Kind]any{
 	KindPollClose: PollCloseBody{}, KindPin: PinBody{}, KindGroupOrder: GroupOrderBody{},
 	KindRelay: RelayBody{},
 	KindPhoto: PhotoBody{}, KindIcon: IconBody{},
+	KindGroupAdd: GroupAddBody{}, KindGroupRemove: GroupRemoveBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a
@@ -37,6 +38,7 @@ var arrayCaps = map[string]int{
 	"RekeyBody.Wraps": MaxWraps, "GroupOrderBody.Groups": MaxGroups,
 	"GroupCreateBody.Participants": MaxPrivateOthers,
 	"RelayBody.Addrs":              MaxAddrs,
+	"GroupRemoveBody.Seen":         MaxGroupSeen,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies

@@ -107,6 +107,8 @@ const (
 	KindRekey        Kind = 19 // control: one part of a new epoch secret for a log, wrapped per member (clear)
 	KindGroupOrder   Kind = 24 // control: an admin sets the order of the groups (grouporder.go)
 	KindRelay        Kind = 20 // control: an admin adds or removes a relay (clear)
+	KindGroupAdd     Kind = 22 // control: an admin puts a member into a group (groupmembers.go)
+	KindGroupRemove  Kind = 23 // control: an admin takes a member out of a group (groupmembers.go)
 	KindPhoto        Kind = 25 // control: a member sets or removes their profile photo (image.go)
 	KindIcon         Kind = 26 // control: an admin sets or removes the community's icon (image.go)
 	KindMessage      Kind = 100
@@ -145,6 +147,8 @@ var kindNames = map[Kind]string{
 	KindRekey:        "rekey",
 	KindGroupOrder:   "group.order",
 	KindRelay:        "relay",
+	KindGroupAdd:     "group.add",
+	KindGroupRemove:  "group.remove",
 	KindPhoto:        "photo",
 	KindIcon:         "icon",
 	KindMessage:      "message",

@@ -48,6 +48,10 @@ type Group struct {
 	// everyone its creator put in it, the creator included, sorted; it
 	// never changes. Members holds those of them still in it.
 	Participants []PublicKey
+	// Left holds, for those who left the group, the clock of their last
+	// group.leave (unix milliseconds), which the no-add-loop rule reads
+	// (groupmembers.go). Copied on write: states share it.
+	Left map[PublicKey]int64
 }
 
 // Private reports whether the group is a private conversation.
@@ -380,6 +384,9 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		}
 		return r, nil
 	}
+	if need, err, ok := s.checkGroupMembers(o, body, role); ok {
+		return need, err
+	}
 	switch b := body.(type) {
 	case *InviteBody:
 		return need(RoleAdmin, "create invites")
@@ -569,6 +576,9 @@ func (s *State) mutate(o *Op, body any) {
 		e.Op, e.Kind, e.Actor = id, o.Kind, o.Author
 		s.Audit = append(s.Audit, e)
 	}
+	if s.mutateGroupMembers(o, body, audit) {
+		return
+	}
 	switch b := body.(type) {
 	case *InviteBody:
 		s.Invites[id] = &Invite{ID: id, By: o.Author, Body: *b}
@@ -687,8 +697,6 @@ func (s *State) mutate(o *Op, body any) {
 		audit(AuditEntry{Time: b.Time})
 	case *GroupJoinBody:
 		s.groupJoin(o, b, s.JoinsDirectly(o.Author, idOf(b.Group)))
-	case *GroupLeaveBody:
-		delete(s.Groups[idOf(b.Group)].Members, o.Author)
 	case *GroupDecideBody:
 		g := s.Groups[idOf(b.Group)]
 		k := keyOf(b.Member)
