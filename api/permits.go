@@ -46,6 +46,7 @@ func (g *Group) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	direct := st.JoinsDirectly(self, g.ID)
 	g.CanJoinDirectly = canJoin && direct
 	g.CanAskToJoin = canJoin && !direct
+	g.CanAddMembers = st.Permits(self, crdt.Action{Kind: crdt.KindGroupAdd, Group: g.ID})
 }
 
 // grantable are the roles that may be given, lowest first.

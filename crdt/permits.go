@@ -173,6 +173,18 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 	case KindGroupOrder:
 		return s, &GroupOrderBody{}, nil
 	case KindGroupAdd:
+		if a.Member == (PublicKey{}) {
+			// A member not in the group, supposed for the query: "may
+			// this member add people to the group?".
+			var k PublicKey
+			if k == actor {
+				k[0] = 1
+			}
+			h := *s
+			h.Members = maps.Clone(s.Members)
+			h.Members[k] = &Member{Key: k, Role: RoleMember}
+			s, member = &h, k[:]
+		}
 		return s, &GroupAddBody{Group: group, Member: member, Time: a.Time}, nil
 	case KindGroupRemove:
 		return s, &GroupRemoveBody{Group: group, Member: member}, nil
