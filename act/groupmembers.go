@@ -99,3 +99,17 @@ func (a *Actions) GroupCandidates(cid, gid crdt.ID) ([]api.Member, error) {
 	})
 	return out, err
 }
+
+// addedBy names the admin whose group.add put the local member into group
+// g of community c, or "" when it is not in g by an add.
+func (a *Actions) addedBy(c *crdt.Community, g *crdt.Group) string {
+	id, ok := g.Members[a.self]
+	if !ok {
+		return ""
+	}
+	o := c.Op(id)
+	if o == nil || o.Kind != crdt.KindGroupAdd || o.Author == a.self {
+		return ""
+	}
+	return a.names.Name(c.State(), o.Author)
+}

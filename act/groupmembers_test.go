@@ -118,3 +118,31 @@ func TestGroupMembersErrors(t *testing.T) {
 		t.Fatalf("re-add after the hour: %v", err)
 	}
 }
+
+// TestGroupsSayWhoAddedMe: the member's groups list names the admin who
+// added it, for the notification.
+func TestGroupsSayWhoAddedMe(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	w.authored(t, w.c.Owner, crdt.ZeroID, crdt.KindProfile, &crdt.ProfileBody{Name: "Olivia"})
+	g, err := w.act.CreateGroup(ctx, w.cid, "Team leaders", "", "approval")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.act.AddToGroup(ctx, w.cid, g.ID, testNames{}.PeerID(member(1).Key())); err != nil {
+		t.Fatal(err)
+	}
+	gs, err := w.actsAs(t, member(1)).Groups(w.cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range gs {
+		want := ""
+		if x.ID == g.ID {
+			want = "Olivia"
+		}
+		if x.AddedBy != want {
+			t.Errorf("group %s: added by %q, want %q", x.Name, x.AddedBy, want)
+		}
+	}
+}

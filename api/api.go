@@ -178,6 +178,9 @@ type Group struct {
 	// CanAddMembers: the local member may put community members into
 	// the group (AddToGroup), and take them out (RemoveFromGroup).
 	CanAddMembers bool `json:"can_add_members,omitempty"`
+	// AddedBy names the admin who put the local member into the group
+	// (AddToGroup), while it is in it by that add; empty otherwise.
+	AddedBy string `json:"added_by,omitempty"`
 	// Requested: the local member asked to join and waits for an admin;
 	// Denied: an admin denied its latest request (it may ask again).
 	Requested bool `json:"requested,omitempty"`
