@@ -215,3 +215,4 @@ func (a *App) addedNotice(c api.Community, g api.Group, prev groupCounts, known,
 	}
 	a.notify(g.AddedBy+" added you to "+g.Name, "in "+c.Name)
 }
+
