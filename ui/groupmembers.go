@@ -37,7 +37,7 @@ type addMembersView struct {
 	err    *widget.Label
 
 	candidates []api.Member
-	picked     map[string]bool   // by peer id
+	picked     map[string]bool          // by peer id
 	checks     map[string]*widget.Check // the shown rows, by peer id
 }
 
@@ -215,4 +215,3 @@ func (a *App) addedNotice(c api.Community, g api.Group, prev groupCounts, known,
 	}
 	a.notify(g.AddedBy+" added you to "+g.Name, "in "+c.Name)
 }
-
