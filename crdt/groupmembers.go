@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // Group membership by admins (kinds group.add and group.remove).
@@ -306,4 +307,43 @@ func (c *Community) GroupSeen(gid ID) []SeenLog {
 		s.Heads = append(s.Heads, h[:])
 	}
 	return []SeenLog{s}
+}
+
+// leftOutOfGroup is LeftOut for an epoch of group g, which has explicit
+// members: the rotation left k out on purpose when the op that let k into
+// the group (a join, an approval, an add, or the creation of a private
+// conversation) and a prekey of k's were in its author's view. A member
+// added to the group after the rotation, or concurrently with it, was not
+// left out: it is handed the group's earlier epochs by any member, so it
+// reads the group's history (as the community's settings let it see).
+// The prekey is found as k's newest, or one published after k came into
+// the group, in the rotation's past.
+func (c *Community) leftOutOfGroup(e *Epoch, k PublicKey, g *Group) bool {
+	in, ok := g.Members[k]
+	if !ok {
+		return false
+	}
+	last, entry := c.control[e.Last], c.control[in]
+	if last == nil || entry == nil || entry.Height >= last.Height || !c.reaches(e.Last, in) {
+		return false
+	}
+	if pk := c.res.state.Prekeys[k]; pk != nil && c.reaches(e.Last, pk.Op) {
+		return true
+	}
+	seen := map[ID]bool{}
+	stack := slices.Clone(last.Parents)
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		o := c.control[id]
+		if seen[id] || o == nil || o.Height <= entry.Height {
+			continue
+		}
+		seen[id] = true
+		if o.Kind == KindPrekey && o.Author == k {
+			return true
+		}
+		stack = append(stack, o.Parents...)
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"testing"
@@ -345,5 +346,49 @@ func TestGroupRemovalRenewsThatGroupOnly(t *testing.T) {
 	}
 	if st := w.reps["olivia"].State(); st.Stale(leaders) {
 		t.Fatal("the remover's own rotation for the removal is stale")
+	}
+}
+
+// TestLeftOutOfGroup: a group's epochs made before a member was added to
+// the group did not leave it out (it is handed them, and reads the
+// group's history), even with its prekey in view; the rotation that
+// makes way for its removal from the group does, and a member may not
+// hand it that epoch before the removal arrives.
+func TestLeftOutOfGroup(t *testing.T) {
+	w, _, leaders := groupSetup(t, PolicyApproval, "ann", "ben")
+	for _, n := range []string{"olivia", "ann", "ben"} {
+		w.do(n, ZeroID, KindPrekey, &PrekeyBody{KEM: KEMX25519, Key: bytes.Repeat([]byte{1}, 32)})
+	}
+	w.syncAll()
+	wrapTo := func(names ...string) []Wrap {
+		var out []Wrap
+		for _, n := range names {
+			out = append(out, Wrap{Member: w.pk(n), KEM: KEMX25519, Prekey: make([]byte, 8), Secret: []byte{1}})
+		}
+		slices.SortFunc(out, func(a, b Wrap) int { return bytes.Compare(a.Member, b.Member) })
+		return out
+	}
+	rotate := func(n byte, reason uint8, names ...string) *Epoch {
+		var eid EpochID
+		eid[0] = n
+		w.do("olivia", ZeroID, KindRekey, &RekeyBody{Log: leaders[:], Epoch: eid[:], Part: 1, Parts: 1,
+			Reason: reason, Check: make([]byte, 32), Wraps: wrapTo(names...)})
+		return w.reps["olivia"].State().Epochs[eid]
+	}
+	first := rotate(1, RekeyInitial, "olivia")
+	for _, n := range []string{"ann", "ben"} {
+		if _, err := w.groupAdd("olivia", leaders, n, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.syncAll()
+	c := w.reps["ann"]
+	if c.LeftOut(first, w.pub("ann")) || c.LeftOut(first, w.pub("ben")) {
+		t.Fatal("the group's epoch from before the add left the added members out")
+	}
+	second := rotate(2, RekeyRemoval, "olivia", "ann") // ben is being removed
+	w.sync("olivia", "ann")
+	if !c.LeftOut(second, w.pub("ben")) || c.LeftOut(second, w.pub("ann")) {
+		t.Fatal("the rotation for ben's removal: ben not left out, or ann left out")
 	}
 }

@@ -41,6 +41,18 @@ func TestGroupAddAndRemoveOverTheNetwork(t *testing.T) {
 			t.Fatal(err)
 		}
 		gen := general(t, a.Node, comm.ID)
+		// The members' prekeys are in the group's first rotation's past:
+		// it leaves them out, and the group's keys still reach them once
+		// they are added.
+		waitFor(t, a.Node, "a to hold b's and c's prekeys", func() bool {
+			held := false
+			_ = a.rep.View(comm.ID, func(x *crdt.Community) error {
+				st := x.State()
+				held = st.Prekeys[b.selfKey()] != nil && st.Prekeys[c.selfKey()] != nil
+				return nil
+			})
+			return held
+		})
 		leaders, err := a.CreateGroup(ctx, comm.ID, "Team leaders", "", "approval")
 		if err != nil {
 			t.Fatal(err)
