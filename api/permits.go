@@ -30,7 +30,8 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 
 // FillPermits sets what self may do in group g.ID of the community whose
 // control state is st: CanPost, CanReact, CanPin, CanModerate, CanEdit,
-// CanApprove, CanDecideJoins, CanJoinDirectly and CanAskToJoin.
+// CanApprove, CanDecideJoins, CanJoinDirectly, CanAskToJoin and
+// CanAddMembers.
 func (g *Group) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	may := func(k crdt.Kind, others bool) bool {
 		return st.Permits(self, crdt.Action{Kind: k, Group: g.ID, Others: others})
