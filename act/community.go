@@ -103,6 +103,7 @@ func (a *Actions) Groups(cid crdt.ID) ([]api.Group, error) {
 				Joined: joined, Archived: g.Archived, Suggested: g.Suggested, Members: groupSize(st, g)}
 			ag.FillPermits(st, self)
 			ag.Requested, ag.Denied = g.Requests[self] != nil, st.GroupJoinDenied(self, g.ID)
+			ag.AddedBy = a.addedBy(c, g)
 			out = append(out, ag)
 		}
 		return nil

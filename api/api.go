@@ -180,6 +180,12 @@ type Group struct {
 	// GroupTeamPermits: the team actions the local member may take in
 	// the group (team.go).
 	GroupTeamPermits
+	// CanAddMembers: the local member may put community members into
+	// the group (AddToGroup), and take them out (RemoveFromGroup).
+	CanAddMembers bool `json:"can_add_members,omitempty"`
+	// AddedBy names the admin who put the local member into the group
+	// (AddToGroup), while it is in it by that add; empty otherwise.
+	AddedBy string `json:"added_by,omitempty"`
 	// Requested: the local member asked to join and waits for an admin;
 	// Denied: an admin denied its latest request (it may ask again).
 	Requested bool `json:"requested,omitempty"`
@@ -217,6 +223,12 @@ type Member struct {
 	// CanMessage: the local member may start a private conversation with
 	// this member (OpenPrivate); never for the local member itself.
 	CanMessage bool `json:"can_message,omitempty"`
+	// In a group's list (GroupMembers, GroupCandidates):
+	// CanRemoveFromGroup, the local member may take this member out of
+	// the group; CanAddToGroup, it may put this member, not in the group,
+	// into it now.
+	CanRemoveFromGroup bool `json:"can_remove_from_group,omitempty"`
+	CanAddToGroup      bool `json:"can_add_to_group,omitempty"`
 	// Photo is the member's profile photo, nil when it has none (the app
 	// shows initials); shared, never modified, cached by Photo.Op.
 	Photo *crdt.Picture `json:"-"`
@@ -482,6 +494,13 @@ type API interface {
 	JoinGroup(ctx context.Context, community, group crdt.ID) error
 	LeaveGroup(ctx context.Context, community, group crdt.ID) error
 	RemoveMember(ctx context.Context, community crdt.ID, peerID string) error
+	// AddToGroup puts a community member into a group (admins);
+	// RemoveFromGroup takes one out of it, renewing the group's keys
+	// first; GroupCandidates lists the community's members not in the
+	// group, each with CanAddToGroup.
+	AddToGroup(ctx context.Context, community, group crdt.ID, peerID string) error
+	RemoveFromGroup(ctx context.Context, community, group crdt.ID, peerID string) error
+	GroupCandidates(community, group crdt.ID) ([]Member, error)
 	SetRole(ctx context.Context, community crdt.ID, peerID, role string) error
 	Audit(community crdt.ID) ([]AuditEntry, error)
 	SetName(ctx context.Context, name string) error

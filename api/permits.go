@@ -31,7 +31,8 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 
 // FillPermits sets what self may do in group g.ID of the community whose
 // control state is st: CanPost, CanReact, CanPin, CanModerate, CanEdit,
-// CanApprove, CanDecideJoins, CanJoinDirectly and CanAskToJoin.
+// CanApprove, CanDecideJoins, CanJoinDirectly, CanAskToJoin and
+// CanAddMembers.
 func (g *Group) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	may := func(k crdt.Kind, others bool) bool {
 		return st.Permits(self, crdt.Action{Kind: k, Group: g.ID, Others: others})
@@ -48,6 +49,7 @@ func (g *Group) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	g.CanJoinDirectly = canJoin && direct
 	g.CanAskToJoin = canJoin && !direct
 	g.GroupTeamPermits.fill(st, self, g.ID)
+	g.CanAddMembers = st.Permits(self, crdt.Action{Kind: crdt.KindGroupAdd, Group: g.ID})
 }
 
 // grantable are the roles that may be given, lowest first.

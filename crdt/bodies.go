@@ -221,6 +221,8 @@ func DecodeOpened(o *Op, plain []byte) (any, error) {
 		b = new(RelayBody)
 	case KindInviteKeys:
 		b = new(InviteKeysBody)
+	case KindGroupAdd, KindGroupRemove:
+		b = groupBody(o.Kind)
 	default:
 		if b = teamBody(o.Kind); b == nil {
 			return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)

@@ -254,6 +254,9 @@ func (c *Community) LeftOut(e *Epoch, k PublicKey) bool {
 	if m == nil {
 		return false
 	}
+	if g := c.res.state.Groups[e.Log]; !e.Log.IsZero() && g != nil && !g.Everyone() {
+		return c.leftOutOfGroup(e, k, g)
+	}
 	last, since := c.control[e.Last], c.control[m.Since]
 	if last == nil || since == nil || since.Height >= last.Height {
 		return false // admitted later, or at once (genesis)
@@ -793,6 +796,9 @@ func (c *Community) verdict(t *Timeline, e *Entry) error {
 				return &Hidden{Cause: HiddenDemoted, Role: l.lostTo, By: l.op.ID()}
 			}
 		}
+	}
+	if h := c.groupVerdict(t, e); h != nil {
+		return h
 	}
 	for _, l := range r.losses[a] {
 		if need <= l.lostTo || c.depsPast(l, e.Op.Deps) || t.seenBy(l, e.Op.ID()) {

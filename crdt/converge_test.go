@@ -34,6 +34,7 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 	t.Logf("accepted ops by kind over %d seeds: %v", seeds, stats)
 	// The generator must actually exercise the interesting cases.
 	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order",
+		"group.add", "group.remove", "group.leave", "hidden.group",
 		"win", "promo", "promo.edit", "event", "event.edit", "rsvp", "answer", "collect", "team.settings", "group.qa", "answered"} {
 		if stats[k] == 0 {
 			t.Errorf("no %s in any seed", k)
@@ -46,6 +47,7 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) *world {
 	w := newWorld(t, "olivia")
 	general := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone}).ID()
+	leaders := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Leaders", Policy: PolicyOpen}).ID()
 	for i := range 4 {
 		w.member(fmt.Sprintf("m%d", i), "olivia")
 		if rng.IntN(2) == 0 {
@@ -66,6 +68,8 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		group := general
 		if rng.IntN(4) == 0 {
 			group = w.cid()
+		} else if rng.IntN(3) == 0 {
+			group = leaders
 		}
 		var posts, polls []*Op
 		var promos, events, questions, replies []*Op // the team kinds (team.go)
@@ -233,6 +237,9 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 				}
 			}
 		}
+		if o == nil && err == nil {
+			o, err = groupMembersStep(w, rng, name, other, leaders, int64(step))
+		}
 		if err == nil && o != nil {
 			stats[o.Kind.String()]++
 		}
@@ -258,6 +265,9 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		for _, p := range c.View(g).Posts {
 			if p.Hidden != nil {
 				stats["hidden"]++
+				if g == leaders {
+					stats["hidden.group"]++
+				}
 			}
 			if !p.Answer.IsZero() {
 				stats["answered"]++
@@ -265,4 +275,35 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		}
 	}
 	return w
+}
+
+// groupMembersStep has name add other to the Leaders group, take other out
+// of it, or leave it, or join it (group.add, group.remove, group.leave,
+// group.join), on what name has seen; the clocks let some re-adds come
+// within the hour of a leave.
+func groupMembersStep(w *world, rng *rand.Rand, name, other string, leaders ID, step int64) (*Op, error) {
+	at := step * 20 * 60 * 1000 // steps 20 minutes apart
+	kind := rng.IntN(4)
+	if kind < 2 && rng.IntN(2) == 0 {
+		name = "olivia" // the owner, who is always there to add and remove
+	}
+	c := w.reps[name]
+	switch kind {
+	case 0:
+		return w.try(name, ZeroID, KindGroupAdd, &GroupAddBody{Group: idb(leaders), Member: w.pk(other), Time: at})
+	case 1:
+		var in []string // someone name sees in the group, in a seeded order
+		for _, n := range w.names {
+			if c.State().Groups[leaders].Has(w.pub(n)) && n != name {
+				in = append(in, n)
+			}
+		}
+		if len(in) > 0 {
+			other = in[rng.IntN(len(in))]
+		}
+		return w.try(name, ZeroID, KindGroupRemove, &GroupRemoveBody{Group: idb(leaders), Member: w.pk(other), Seen: c.GroupSeen(leaders), Time: at})
+	case 2:
+		return w.try(name, ZeroID, KindGroupLeave, &GroupLeaveBody{Group: idb(leaders), Time: at})
+	}
+	return w.try(name, ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(leaders), Time: at})
 }

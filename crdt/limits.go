@@ -50,6 +50,9 @@ const (
 	// demotion records as seen; every group it names has at least one, so
 	// it also bounds the groups it names.
 	MaxSeenHeads = 1024
+	// MaxGroupSeen bounds the groups a group removal records as seen: its
+	// own group only.
+	MaxGroupSeen = 1
 	// MaxPrivateOthers bounds the participants a private conversation's
 	// creator names besides itself: a private conversation holds at most
 	// 32 people.

@@ -24,10 +24,11 @@ var bodyTypes = map[Kind]any{
 	KindPollClose: PollCloseBody{}, KindPin: PinBody{}, KindGroupOrder: GroupOrderBody{},
 	KindRelay: RelayBody{},
 	KindPhoto: PhotoBody{}, KindIcon: IconBody{},
-	KindInviteKeys: InviteKeysBody{},
+	KindInviteKeys:   InviteKeysBody{},
 	KindTeamSettings: TeamSettingsBody{}, KindGroupQA: GroupQABody{}, KindWin: WinBody{}, KindPromo: PromoBody{},
 	KindPromoEdit: PromoEditBody{}, KindEvent: EventBody{}, KindEventEdit: EventEditBody{}, KindRSVP: RSVPBody{},
 	KindAnswer: AnswerBody{}, KindCollect: CollectBody{},
+	KindGroupAdd: GroupAddBody{}, KindGroupRemove: GroupRemoveBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a
@@ -42,6 +43,7 @@ var arrayCaps = map[string]int{
 	"GroupCreateBody.Participants": MaxPrivateOthers,
 	"RelayBody.Addrs":              MaxAddrs,
 	"InviteKeysBody.Keys":          MaxWraps,
+	"GroupRemoveBody.Seen":         MaxGroupSeen,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies

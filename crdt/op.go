@@ -108,6 +108,8 @@ const (
 	KindGroupOrder   Kind = 24 // control: an admin sets the order of the groups (grouporder.go)
 	KindRelay        Kind = 20 // control: an admin adds or removes a relay (clear)
 	KindInviteKeys   Kind = 21 // control: epoch secrets wrapped to an invite link's key (clear; invitekeys.go)
+	KindGroupAdd     Kind = 22 // control: an admin puts a member into a group (groupmembers.go)
+	KindGroupRemove  Kind = 23 // control: an admin takes a member out of a group (groupmembers.go)
 	KindPhoto        Kind = 25 // control: a member sets or removes their profile photo (image.go)
 	KindIcon         Kind = 26 // control: an admin sets or removes the community's icon (image.go)
 	KindTeamSettings Kind = 29 // control: who may celebrate wins (admins; wins.go)
@@ -157,6 +159,8 @@ var kindNames = map[Kind]string{
 	KindGroupOrder:   "group.order",
 	KindRelay:        "relay",
 	KindInviteKeys:   "invite.keys",
+	KindGroupAdd:     "group.add",
+	KindGroupRemove:  "group.remove",
 	KindPhoto:        "photo",
 	KindIcon:         "icon",
 	KindTeamSettings: "team.settings",

@@ -31,10 +31,11 @@ import (
 type Action struct {
 	Kind Kind
 	// Group is the group a content action is in, or the group that
-	// group.update, group.join, group.leave and group.decide act on.
+	// group.update, group.join, group.leave, group.decide, group.add and
+	// group.remove act on.
 	Group ID
-	// Member is who member.remove, member.role, join.decide and
-	// group.decide act on. Zero for join.decide and group.decide asks
+	// Member is who member.remove, member.role, join.decide,
+	// group.decide, group.add and group.remove act on. Zero for join.decide and group.decide asks
 	// about a request supposed for the query.
 	Member PublicKey
 	// Role is the role member.role gives, or the role an invite grants
@@ -56,6 +57,9 @@ type Action struct {
 	// reaction, vote) acts on a message or poll someone else wrote;
 	// otherwise on one the actor wrote.
 	Others bool
+	// Time is the actor's clock (unix milliseconds) for group.add, which
+	// is judged against the member's last leave of the group.
+	Time int64
 }
 
 // Permits reports whether the community would accept action a by actor,
@@ -168,6 +172,22 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 		return s, &GroupDecideBody{Group: group, Member: member}, nil
 	case KindGroupOrder:
 		return s, &GroupOrderBody{}, nil
+	case KindGroupAdd:
+		if a.Member == (PublicKey{}) {
+			// A member not in the group, supposed for the query: "may
+			// this member add people to the group?".
+			var k PublicKey
+			if k == actor {
+				k[0] = 1
+			}
+			h := *s
+			h.Members = maps.Clone(s.Members)
+			h.Members[k] = &Member{Key: k, Role: RoleMember}
+			s, member = &h, k[:]
+		}
+		return s, &GroupAddBody{Group: group, Member: member, Time: a.Time}, nil
+	case KindGroupRemove:
+		return s, &GroupRemoveBody{Group: group, Member: member}, nil
 	case KindPhoto:
 		return s, &PhotoBody{}, nil
 	case KindIcon:

@@ -160,7 +160,7 @@ func TestPermitsAgreeWithTheJudge(t *testing.T) {
 	t.Logf("over %d seeds: %v", seeds, stats)
 	for _, k := range []string{"yes", "no", "requests", "group requests", "suggested", "archived", "co-owners", "deactivated",
 		"yes member.role", "yes member.remove", "yes pin", "yes delete others'", "no delete others'", "yes join.decide", "yes group.decide", "yes group.update approve",
-		"private", "private closed", "yes private", "no private"} {
+		"private", "private closed", "yes private", "no private", "yes group.add", "yes group.remove"} {
 		if stats[k] == 0 {
 			t.Errorf("the generator never reached %q", k)
 		}
@@ -262,6 +262,14 @@ func (j *judgeWorld) compare(stats map[string]int) {
 				a := Action{Kind: KindGroupDecide, Group: gid, Member: r}
 				check("group.decide", a, ZeroID, &GroupDecideBody{Group: gb, Member: r[:], Approve: true})
 				consistent("group.decide", Action{Kind: KindGroupDecide, Group: gid}, a)
+			}
+			for _, m := range actors {
+				a := Action{Kind: KindGroupAdd, Group: gid, Member: m, Time: 5}
+				check("group.add", a, ZeroID, &GroupAddBody{Group: gb, Member: m[:], Time: 5})
+				check("group.remove", Action{Kind: KindGroupRemove, Group: gid, Member: m}, ZeroID, &GroupRemoveBody{Group: gb, Member: m[:]})
+				if _, left := g.Left[m]; st.Role(m) == RoleMember && !g.Has(m) && !left {
+					consistent("group.add", Action{Kind: KindGroupAdd, Group: gid}, a)
+				}
 			}
 			check("message", Action{Kind: KindMessage, Group: gid}, gid, &MessageBody{Text: "x"})
 			check("poll", Action{Kind: KindPoll, Group: gid}, gid, &PollBody{Question: "Q?", Options: []string{"a", "b"}})

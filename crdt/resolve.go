@@ -97,7 +97,9 @@ type bitset []uint64
 
 func (b bitset) has(i int) bool { return i/64 < len(b) && b[i/64]&(1<<(i%64)) != 0 }
 
-func isLossKind(k Kind) bool { return k == KindRemove || k == KindRole || k == KindInviteRevoke }
+func isLossKind(k Kind) bool {
+	return k == KindRemove || k == KindRole || k == KindInviteRevoke || k == KindGroupRemove
+}
 
 type applied struct {
 	op   *Op
@@ -129,6 +131,11 @@ type resolution struct {
 	// is never applied without a full resolution.
 	contestedKeys    map[PublicKey]Role
 	contestedInvites map[ID]bool
+	// groupLosses: applied group removals, by target; fellAdds: group
+	// adds struck by their author's loss, by the member added
+	// (groupmembers.go). Both nil until one is noted.
+	groupLosses map[PublicKey][]groupLoss
+	fellAdds    map[PublicKey][]fellAdd
 }
 
 // contested reports whether some op, valid or not, revokes inv or could
@@ -241,6 +248,7 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 				return true
 			}
 			st.Rejected[id] = err
+			r.noteStruckAdd(o, body, err)
 			var u *undoneError
 			if o.Kind == KindJoin && errors.As(err, &u) && st.Role(o.Author) == RoleNone {
 				st.undo(o, u.by)
@@ -265,12 +273,14 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		if err != nil {
 			st.Rejected[id] = err
 			st.noteUndone(o, body, func(id ID) *Op { return ops[id] })
+			r.noteRefusedAdd(o, body, concurrent)
 			return true
 		}
 		for _, l := range r.losses[o.Author] {
 			if need > l.lostTo && !isCounter(o, body, l) && concurrent(l, o) {
 				struck[id] = l.reason()
 				st.Rejected[id] = struck[id]
+				r.noteStruckAdd(o, body, struck[id])
 				return true
 			}
 		}
@@ -457,6 +467,7 @@ func seenMap(seen []SeenLog) map[ID][]ID {
 // rules.
 func (r *resolution) noteApplied(o *Op, body any, need Role) {
 	r.applied[o.Author] = append(r.applied[o.Author], applied{op: o, body: body, need: need})
+	r.noteGroupApplied(o, body)
 	admit := func(k PublicKey, role Role) {
 		if prev, ok := r.admitted[k]; ok {
 			r.roleGen++ // a returning member: the rank of their old content changes

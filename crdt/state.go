@@ -50,6 +50,10 @@ type Group struct {
 	Participants []PublicKey
 	// QA: the group is a Q&A group (qa.go).
 	QA bool
+	// Left holds, for those who left the group, the clock of their last
+	// group.leave (unix milliseconds), which the no-add-loop rule reads
+	// (groupmembers.go). Copied on write: states share it.
+	Left map[PublicKey]int64
 }
 
 // Private reports whether the group is a private conversation.
@@ -391,6 +395,9 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		}
 		return r, nil
 	}
+	if need, err, ok := s.checkGroupMembers(o, body, role); ok {
+		return need, err
+	}
 	switch b := body.(type) {
 	case *InviteBody:
 		return need(RoleAdmin, "create invites")
@@ -585,6 +592,9 @@ func (s *State) mutate(o *Op, body any) {
 		e.Op, e.Kind, e.Actor = id, o.Kind, o.Author
 		s.Audit = append(s.Audit, e)
 	}
+	if s.mutateGroupMembers(o, body, audit) {
+		return
+	}
 	switch b := body.(type) {
 	case *InviteBody:
 		s.Invites[id] = &Invite{ID: id, By: o.Author, Body: *b}
@@ -705,8 +715,6 @@ func (s *State) mutate(o *Op, body any) {
 		audit(AuditEntry{Time: b.Time})
 	case *GroupJoinBody:
 		s.groupJoin(o, b, s.JoinsDirectly(o.Author, idOf(b.Group)))
-	case *GroupLeaveBody:
-		delete(s.Groups[idOf(b.Group)].Members, o.Author)
 	case *GroupDecideBody:
 		g := s.Groups[idOf(b.Group)]
 		k := keyOf(b.Member)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -144,6 +145,10 @@ func auditSentence(e api.AuditEntry, groups map[crdt.ID]string, when func(time.T
 			return actor + " turned down " + target + "'s request to join " + group
 		}
 		return actor + " let " + target + " into " + group
+	case "group.add":
+		return actor + " added " + target + " to " + cmp.Or(e.Name, group)
+	case "group.remove":
+		return actor + " removed " + target + " from " + cmp.Or(e.Name, group)
 	case "invite":
 		return actor + " created an invite link" + inviteLimits(e, when)
 	case "invite.revoke":

@@ -101,6 +101,8 @@ func TestAuditSentences(t *testing.T) {
 		{e("join.decide", "Dev", nil), "Olivia turned down Dev's request to join"},
 		{e("group.decide", "Ben", &gid, approved), "Olivia let Ben into Training"},
 		{e("group.decide", "Ben", &gid), "Olivia turned down Ben's request to join Training"},
+		{e("group.add", "Ben", &gid), "Olivia added Ben to Training"},
+		{e("group.remove", "Ben", &gid, name("Team leaders")), "Olivia removed Ben from Team leaders"},
 		{e("invite", "", nil, limits(1764666600, 3)), "Olivia created an invite link (works until Dec 2, 09:10, for up to 3 people)"},
 		{e("invite", "", nil), "Olivia created an invite link (no expiry, no limit)"},
 		{e("invite.revoke", "", nil), "Olivia revoked an invite link"},
@@ -123,7 +125,7 @@ func TestAuditSentences(t *testing.T) {
 	audited := map[crdt.Kind]bool{crdt.KindInvite: true, crdt.KindGroupCreate: true, crdt.KindSettings: true,
 		crdt.KindDeactivate: true, crdt.KindDecide: true, crdt.KindAdd: true, crdt.KindRemove: true, crdt.KindRole: true,
 		crdt.KindInviteRevoke: true, crdt.KindGroupUpdate: true, crdt.KindGroupDecide: true, crdt.KindDelete: true,
-		crdt.KindPollClose: true, crdt.KindPin: true}
+		crdt.KindPollClose: true, crdt.KindPin: true, crdt.KindGroupAdd: true, crdt.KindGroupRemove: true}
 	for k := range audited {
 		if got := auditSentence(e(k.String(), "Ben", nil), groups, when); strings.Contains(got, "did “") {
 			t.Errorf("kind %s has no sentence: %q", k, got)

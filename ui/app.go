@@ -81,7 +81,10 @@ type App struct {
 
 // groupCounts are a group's unread counts as last seen, to notice new
 // mentions and announcements.
-type groupCounts struct{ unread, mentions int }
+type groupCounts struct {
+	unread, mentions int
+	joined           bool // the member was in the group
+}
 
 // New builds the main screen for backend b in window w and starts
 // listening to b's events. Call Close when the window closes.

@@ -484,10 +484,14 @@ func (f *fakeBackend) GroupMembers(cid, gid crdt.ID) ([]api.Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	if g.members == nil {
-		return ms, nil
+	if g.members != nil {
+		ms = slices.DeleteFunc(ms, func(m api.Member) bool { return !slices.Contains(g.members, m.PeerID) })
 	}
-	return slices.DeleteFunc(ms, func(m api.Member) bool { return !slices.Contains(g.members, m.PeerID) }), nil
+	st := f.state(f.comm(cid))
+	for i := range ms {
+		ms[i].FillGroupPermits(st, f.selfKey(), fakeKey(ms[i].PeerID), gid, f.clock.UnixMilli())
+	}
+	return ms, nil
 }
 
 func (f *fakeBackend) member(c *fakeCommunity, peerID string) *api.Member {

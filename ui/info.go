@@ -27,6 +27,7 @@ type infoPane struct {
 	mute     *widget.Check
 	settings *widget.Button
 	leave    *widget.Button
+	add      *widget.Button // Add members (groupmembers.go)
 	count    *widget.Label
 	list     *widget.List
 	members  []api.Member
@@ -55,6 +56,10 @@ func newInfoPane(a *App) *infoPane {
 		a.confirmLeaveGroup(g)
 	})
 	p.leave.Importance = widget.DangerImportance
+	p.add = widget.NewButtonWithIcon("Add members", theme.ContentAddIcon(), func() {
+		_, g := a.selected()
+		a.showAddMembers(a.community, g)
+	})
 	p.count = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.list = widget.NewList(func() int { return len(p.members) }, p.newMemberRow, p.bindMember)
 	p.list.OnSelected = func(widget.ListItemID) { p.list.UnselectAll() }
@@ -62,7 +67,7 @@ func newInfoPane(a *App) *infoPane {
 	closeBtn.Importance = widget.LowImportance
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, nil, closeBtn, p.header),
-		widget.NewSeparator(), p.title, p.about, p.policy, p.mute, p.settings, p.leave, widget.NewSeparator(), p.count)
+		widget.NewSeparator(), p.title, p.about, p.policy, p.mute, p.settings, p.leave, widget.NewSeparator(), p.add, p.count)
 	p.root = container.NewBorder(top, nil, nil, nil, p.list)
 	return p
 }
@@ -110,18 +115,32 @@ func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
 	box.Objects[1].(*avatar).set(m.Name, m.PeerID, m.Online)
 	box.Objects[1].(*avatar).setPicture(m.Photo)
 	btn := box.Objects[2].(*widget.Button)
-	actions := p.a.memberMenu(p.a.community, m)
+	actions := p.menuOf(m)
 	if len(actions) == 0 {
 		btn.Hide()
 		return
 	}
 	btn.Show()
 	btn.OnTapped = func() {
-		menu := fyne.NewMenu("", p.a.memberMenu(p.a.community, m)...)
+		menu := fyne.NewMenu("", p.menuOf(m)...)
 		p.a.convo.lastMenu = menu
 		widget.ShowPopUpMenuAtPosition(menu, p.a.win.Canvas(),
 			fyne.CurrentApp().Driver().AbsolutePositionForObject(btn).Add(fyne.NewPos(0, btn.Size().Height)))
 	}
+}
+
+// menuOf is member m's menu in the open group's pane: the community's
+// member menu, and Remove from the group.
+func (p *infoPane) menuOf(m api.Member) []*fyne.MenuItem {
+	items := p.a.memberMenu(p.a.community, m)
+	_, g := p.a.selected()
+	if it := p.a.groupMemberItem(p.a.community, g, m); it != nil {
+		if len(items) > 0 {
+			items = append(items, fyne.NewMenuItemSeparator())
+		}
+		items = append(items, it)
+	}
+	return items
 }
 
 // refresh shows the open group again.
@@ -138,6 +157,7 @@ func (p *infoPane) refresh() {
 		p.mute.Hide()
 		p.settings.Hide()
 		p.leave.Hide()
+		p.add.Hide()
 		p.members = nil
 		p.count.SetText("")
 		p.list.Refresh()
@@ -175,6 +195,7 @@ func (p *infoPane) refresh() {
 	p.settings.Hidden = !g.CanEdit || g.Kind == api.GroupAnnouncement
 	p.leave.Hidden = !g.Joined || g.Kind == api.GroupAnnouncement || g.Policy == "everyone"
 	p.leave.SetText(leaveLabel(g))
+	p.add.Hidden = !g.CanAddMembers
 	ms, err := p.a.b.GroupMembers(p.a.community, g.ID)
 	if err != nil {
 		p.members = nil

@@ -31,10 +31,12 @@ func (a *App) checkCommunity(cid crdt.ID) {
 // window. The first look at a group only records its counts.
 func (a *App) checkNotifications(c api.Community, gs []api.Group) {
 	a.checkRequests(c, gs)
+	_, commKnown := a.seen[c.ID] // the announcement group's id
 	for _, g := range gs {
-		cur := groupCounts{g.Unread, g.Mentions}
+		cur := groupCounts{unread: g.Unread, mentions: g.Mentions, joined: g.Joined}
 		prev, known := a.seen[g.ID]
 		a.seen[g.ID] = cur
+		a.addedNotice(c, g, prev, known, commKnown)
 		if !known || g.Muted || !g.Joined {
 			continue
 		}

@@ -61,6 +61,11 @@ type Backend interface {
 	GroupMembers(community, group crdt.ID) ([]api.Member, error)
 	SetRole(ctx context.Context, community crdt.ID, peerID, role string) error
 	RemoveMember(ctx context.Context, community crdt.ID, peerID string) error
+	// AddToGroup and RemoveFromGroup put a member into a group and take
+	// one out (admins); GroupCandidates lists the members not in it.
+	AddToGroup(ctx context.Context, community, group crdt.ID, peerID string) error
+	RemoveFromGroup(ctx context.Context, community, group crdt.ID, peerID string) error
+	GroupCandidates(community, group crdt.ID) ([]api.Member, error)
 	JoinRequests(community crdt.ID) ([]api.JoinRequest, error)
 	DecideJoin(ctx context.Context, community crdt.ID, peerID string, approve bool) error
 	Audit(community crdt.ID) ([]api.AuditEntry, error)

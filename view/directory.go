@@ -177,6 +177,9 @@ func (d *Directory) membersOf(st *crdt.State, g *crdt.Group) []listed {
 		if g == nil || g.Has(m.Key) {
 			l := listed{m: *m, name: d.views.names.Name(st, m.Key)}
 			l.may.FillPermits(st, d.views.self, m.Key)
+			if g != nil {
+				l.may.FillGroupPermits(st, d.views.self, m.Key, g.ID, 0) // in the group: nothing to add
+			}
 			out = append(out, l)
 		}
 	}
@@ -203,7 +206,8 @@ func (d *Directory) memberList(raw []listed) []api.Member {
 	out := make([]api.Member, 0, len(raw))
 	for i, l := range raw {
 		out = append(out, api.Member{PeerID: d.views.names.PeerID(l.m.Key), Name: l.name, Role: l.m.Role.String(), SafetyNumber: safety[i],
-			Online: d.presence.Online(l.m.Key), CanRemove: l.may.CanRemove, Grantable: l.may.Grantable, CanMessage: l.may.CanMessage, Photo: l.m.Photo})
+			Online: d.presence.Online(l.m.Key), CanRemove: l.may.CanRemove, Grantable: l.may.Grantable, CanMessage: l.may.CanMessage, Photo: l.m.Photo,
+			CanRemoveFromGroup: l.may.CanRemoveFromGroup})
 	}
 	return out
 }

@@ -184,6 +184,8 @@ func joinedAt(c *crdt.Community, st *crdt.State, gid crdt.ID, k crdt.PublicKey) 
 			t = max(t, b.Time)
 		case *crdt.GroupDecideBody:
 			t = max(t, b.Time)
+		case *crdt.GroupAddBody:
+			t = max(t, b.Time)
 		}
 	}
 	return t

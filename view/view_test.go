@@ -527,3 +527,20 @@ func TestPrivateOfOthersRefused(t *testing.T) {
 		t.Errorf("Pinned: %+v, %v", ms, err)
 	}
 }
+
+// TestHistoryHiddenFromAnAddedMember: where history is hidden, a member an
+// admin adds to a group sees it from the add on.
+func TestHistoryHiddenFromAnAddedMember(t *testing.T) {
+	w := newWorld(t, "Glow Team")
+	olivia, ben := w.owner, member(1)
+	w.join(ben, "Ben")
+	w.write(olivia, crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{Name: "Glow Team", HideHistory: true, Time: w.now()})
+	gid := w.write(olivia, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: "Team leaders", Policy: crdt.PolicyApproval, Time: w.now()})
+	w.post(olivia, gid, "before Ben was added")
+	bk := ben.Key()
+	w.write(olivia, crdt.ZeroID, crdt.KindGroupAdd, &crdt.GroupAddBody{Group: gid[:], Member: bk[:], Time: w.now()})
+	after := w.post(olivia, gid, "welcome, Ben")
+	if p := page(t, w.views(ben), w.cid, gid, 0, 10); p.Total != 1 || p.Messages[0].ID != after {
+		t.Fatalf("the added member's list: %+v", p)
+	}
+}
