@@ -34,6 +34,14 @@ type Options struct {
 	Bad func(source string, err error)
 	// Progress is told the chunks held after each chunk stored.
 	Progress func(held, total int)
+	// Sequential pulls the lowest chunks first, for someone watching the
+	// file as it arrives (a video). By default a fetch pulls the rarest
+	// first: of the chunks a source has that the file lacks, those the
+	// fewest of this fetch's sources hold, lowest index first among
+	// equals, so a chunk only one source holds is taken while that
+	// source is still there, and the sources that hold what others also
+	// hold are left for it.
+	Sequential bool
 }
 
 // ErrStalled is a source that sent nothing for Options.Stall.
@@ -54,12 +62,34 @@ type fetch struct {
 
 	mu       sync.Mutex
 	inFlight []bool
+	avail    []int32       // guarded by mu; how many sources' last have-bitmaps name each chunk
 	changed  chan struct{} // closed and replaced when a claim ends
 	got      map[string]int
 }
 
+// newFetch returns the state of a fetch into f.
+func newFetch(f *File, opt Options) *fetch {
+	return &fetch{f: f, opt: opt, inFlight: make([]bool, f.Chunks()), avail: make([]int32, f.Chunks()), changed: make(chan struct{}), got: map[string]int{}}
+}
+
+// see replaces a source's have-bitmap old (nil the first time, or when
+// it leaves: next nil) by next in the counts of who holds what.
+func (st *fetch) see(old, next []byte) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for i := range st.avail {
+		if old != nil && old[i/8]&(1<<(i%8)) != 0 {
+			st.avail[i]--
+		}
+		if next != nil && next[i/8]&(1<<(i%8)) != 0 {
+			st.avail[i]++
+		}
+	}
+}
+
 // Fetch pulls the chunks f lacks from the sources at once, each with a
-// window of chunks in flight, lowest index first, until f is complete.
+// window of chunks in flight, rarest first (or lowest index first, see
+// Options.Sequential), until f is complete.
 // A source that sends a chunk or tree that fails verification, or that
 // stalls, is reported to Options.Bad and dropped, and its chunks go to
 // the others. Fetch fails when ctx ends, when storing fails (a full disk),
@@ -78,7 +108,7 @@ func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, 
 	if opt.Bad == nil {
 		opt.Bad = func(string, error) {}
 	}
-	st := &fetch{f: f, opt: opt, inFlight: make([]bool, f.Chunks()), changed: make(chan struct{}), got: map[string]int{}}
+	st := newFetch(f, opt)
 	if f.Complete() {
 		return Stats{Chunks: st.got}, nil
 	}
@@ -123,25 +153,52 @@ func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, 
 var errStore = errors.New("store")
 
 // claim takes up to window chunks that have marks and f lacks and that
-// no other source is fetching. It returns nil when there are none, with
-// the channel that is closed when that may change, and whether f lacks
-// any chunk at all.
+// no other source is fetching: the rarest first (lowest index first among
+// equals), or the lowest first when the fetch is sequential. It returns
+// nil when there are none, with the channel that is closed when that may
+// change, and whether f lacks any chunk at all.
 func (st *fetch) claim(have []byte, window int) (idx []uint32, changed chan struct{}, missing bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for i := range st.inFlight {
-		if st.f.Has(i) {
-			continue
+	// One pass finds the candidates' lowest count (the sequential order
+	// counts every chunk alike), the next takes the chunks at that count
+	// in index order, and a further pass the next count while the window
+	// has room: in practice one or two passes over the bitmap.
+	level := func(i int) int32 {
+		if st.opt.Sequential {
+			return 0
 		}
-		missing = true
-		if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 {
-			continue
+		return st.avail[i]
+	}
+	floor := int32(-1) // counts up to floor are taken
+	for len(idx) < window {
+		next := int32(-1)
+		for i := range st.inFlight {
+			if st.f.Has(i) {
+				continue
+			}
+			missing = true
+			if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 {
+				continue
+			}
+			if l := level(i); l > floor && (next < 0 || l < next) {
+				next = l
+			}
 		}
-		st.inFlight[i] = true
-		idx = append(idx, uint32(i))
-		if len(idx) == window {
+		if next < 0 {
 			break
 		}
+		for i := range st.inFlight {
+			if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 || level(i) != next || st.f.Has(i) {
+				continue
+			}
+			st.inFlight[i] = true
+			idx = append(idx, uint32(i))
+			if len(idx) == window {
+				break
+			}
+		}
+		floor = next
 	}
 	return idx, st.changed, missing
 }
@@ -209,6 +266,8 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 	if err != nil {
 		return err
 	}
+	st.see(nil, have)
+	defer func() { st.see(have, nil) }() // have is the source's last bitmap, as counted
 	idle := 0
 	for {
 		if st.f.Tree() == nil && anySet(have) {
@@ -239,9 +298,12 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 				continue
 			case <-wait.C:
 			}
-			if have, err = haveOf(); err != nil {
+			next, err := haveOf()
+			if err != nil {
 				return err
 			}
+			st.see(have, next)
+			have = next
 			continue
 		}
 		idle = 0
@@ -269,7 +331,12 @@ func (st *fetch) chunks(rw io.Writer, rd *wire.Reader, src Source, idx []uint32,
 			return fmt.Errorf("%w: %s sent chunk %d for %d", ErrChunk, src.Name(), c.Index, i)
 		}
 		if c.Error != "" {
-			have[i/8] &^= 1 << (i % 8) // it no longer has it: ask another
+			st.mu.Lock()
+			if have[i/8]&(1<<(i%8)) != 0 {
+				have[i/8] &^= 1 << (i % 8) // it no longer has it: ask another
+				st.avail[i]--
+			}
+			st.mu.Unlock()
 			continue
 		}
 		if err := st.f.PutSlice(int(i), c.Slice); err != nil {
