@@ -132,9 +132,13 @@ func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, 
 		})
 	}
 	wg.Wait()
+	flushErr := f.Flush()
 	st.mu.Lock()
 	stats := Stats{Chunks: st.got}
 	st.mu.Unlock()
+	if flushErr != nil {
+		return stats, fmt.Errorf("%w: %w", errStore, flushErr)
+	}
 	if f.Complete() {
 		return stats, nil
 	}
@@ -224,6 +228,26 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", src.Name(), err)
 	}
+	// Requests go out from a goroutine of their own, so that a request
+	// written while the source is still answering the last one never
+	// waits for this end to read (a stream may not buffer, as net.Pipe).
+	// At most Pipeline requests are ever queued.
+	out := make(chan *Request, Pipeline+1)
+	var writer sync.WaitGroup
+	writer.Go(func() {
+		for req := range out {
+			if err := wire.Write(rw, req); err != nil {
+				rw.Close() // the reads fail, and pull returns
+				for range out {
+				}
+				return
+			}
+		}
+	})
+	defer func() { // after rw is closed, below, so no write is stuck
+		close(out)
+		writer.Wait()
+	}()
 	var stalled atomic.Bool
 	watch := time.AfterFunc(st.opt.Stall, func() { stalled.Store(true); rw.Close() })
 	stop := context.AfterFunc(ctx, func() { rw.Close() })
@@ -240,9 +264,7 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 	n := st.f.Chunks()
 	ask := func(kind int, max int) (*Response, error) {
 		watch.Reset(st.opt.Stall)
-		if err := wire.Write(rw, &Request{Kind: kind, Root: root[:]}); err != nil {
-			return nil, err
-		}
+		out <- &Request{Kind: kind, Root: root[:]}
 		var resp Response
 		if err := rd.Read(&resp, max); err != nil {
 			return nil, err
@@ -268,9 +290,18 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 	}
 	st.see(nil, have)
 	defer func() { st.see(have, nil) }() // have is the source's last bitmap, as counted
+	// Up to Pipeline requests are out at once: the source works on the
+	// next window while this end verifies and stores the last.
+	var pending [][]uint32
+	defer func() {
+		for _, idx := range pending {
+			st.release(idx)
+		}
+	}()
+	tick := func() { watch.Reset(st.opt.Stall) }
 	idle := 0
 	for {
-		if st.f.Tree() == nil && anySet(have) {
+		if len(pending) == 0 && st.f.Tree() == nil && anySet(have) {
 			resp, err := ask(KindTree, MaxTreeFrame)
 			if err != nil {
 				return err
@@ -279,48 +310,57 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 				return fmt.Errorf("tree from %s: %w", src.Name(), err)
 			}
 		}
-		idx, changed, missing := st.claim(have, st.opt.Window)
-		if !missing {
-			return nil
-		}
-		if idx == nil {
-			if idle++; idle > GiveUp {
-				return nil // it has had nothing this fetch lacks for long
-			}
-			watch.Stop()
-			wait := time.NewTimer(st.opt.Refresh)
-			select {
-			case <-ctx.Done():
-				wait.Stop()
-				return ctx.Err()
-			case <-changed:
-				wait.Stop()
+		if len(pending) < Pipeline {
+			idx, changed, missing := st.claim(have, st.opt.Window)
+			if idx != nil {
+				idle = 0
+				if len(pending) == 0 {
+					tick()
+				}
+				pending = append(pending, idx)
+				out <- &Request{Kind: KindChunks, Root: root[:], Indexes: idx}
 				continue
-			case <-wait.C:
 			}
-			next, err := haveOf()
-			if err != nil {
-				return err
+			if len(pending) == 0 {
+				if !missing {
+					return nil
+				}
+				if idle++; idle > GiveUp {
+					return nil // it has had nothing this fetch lacks for long
+				}
+				watch.Stop()
+				wait := time.NewTimer(st.opt.Refresh)
+				select {
+				case <-ctx.Done():
+					wait.Stop()
+					return ctx.Err()
+				case <-changed:
+					wait.Stop()
+					continue
+				case <-wait.C:
+				}
+				next, err := haveOf()
+				if err != nil {
+					return err
+				}
+				st.see(have, next)
+				have = next
+				continue
 			}
-			st.see(have, next)
-			have = next
-			continue
 		}
-		idle = 0
-		if err := st.chunks(rw, rd, src, idx, have, func() { watch.Reset(st.opt.Stall) }); err != nil {
+		idx := pending[0]
+		pending = pending[1:]
+		err := st.chunks(rd, src, idx, have, tick)
+		st.release(idx)
+		if err != nil {
 			return err
 		}
 	}
 }
 
-// chunks asks src for the chunks idx and stores those that verify.
-func (st *fetch) chunks(rw io.Writer, rd *wire.Reader, src Source, idx []uint32, have []byte, tick func()) error {
-	root := st.f.Root()
-	defer st.release(idx)
-	tick()
-	if err := wire.Write(rw, &Request{Kind: KindChunks, Root: root[:], Indexes: idx}); err != nil {
-		return err
-	}
+// chunks reads the answer of src to a request for the chunks idx and
+// stores those that verify.
+func (st *fetch) chunks(rd *wire.Reader, src Source, idx []uint32, have []byte, tick func()) error {
 	for _, i := range idx {
 		var c Chunk
 		if err := rd.Read(&c, MaxChunkFrame); err != nil {
