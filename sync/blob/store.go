@@ -235,7 +235,7 @@ type File struct {
 	// unsynced are the chunks written to data whose records are not yet
 	// written (see Store); held counts them.
 	unsynced []int
-	tree []byte // nil until known
+	tree     []byte // nil until known
 }
 
 // Root is the file's address.
