@@ -64,6 +64,7 @@ type opts struct {
 	path                                                string // file send --path, file get --out
 	listen, options, relays, groups, members            multiFlag
 	memberDMs, quota                                    string
+	fileLimit                                           string // settings --max-file-size
 	picture                                             string // a picture file's path
 	choices                                             intsFlag
 	stdout, stderr                                      io.Writer

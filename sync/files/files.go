@@ -111,7 +111,7 @@ func (l *Library) Send(ctx context.Context, cid, gid crdt.ID, path, caption stri
 		return api.SentFile{}, fmt.Errorf("send file: %s is not a regular file", path)
 	}
 	if fi.Size() > blob.MaxSize {
-		return api.SentFile{}, fmt.Errorf("%w: %s is %d MB", api.ErrFileTooLarge, filepath.Base(path), fi.Size()>>20)
+		return api.SentFile{}, fmt.Errorf("%w: %s is %s, files are at most %s", api.ErrFileTooLarge, filepath.Base(path), crdt.SizeText(fi.Size()), crdt.SizeText(blob.MaxSize))
 	}
 	id, ref, err := l.cfg.Post(ctx, cid, gid, fi.Name(), io.LimitReader(f, fi.Size()), fi.Size(), caption)
 	if err != nil {
@@ -282,6 +282,13 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 		return api.GotFile{}, err
 	}
 	defer unlock()
+	if !l.held(root) {
+		// A file above the community's limit is not fetched (one already
+		// here, say the member's own, is still written out).
+		if err := l.cfg.Replica.View(cid, func(c *crdt.Community) error { return c.State().CheckFileSize(sf.Size) }); err != nil {
+			return api.GotFile{}, diskErr(fmt.Errorf("%s: %w", sf.Name, err))
+		}
+	}
 	bf, err := l.cfg.Store.Open(root, sf.Size)
 	if err != nil {
 		return api.GotFile{}, err
@@ -337,6 +344,16 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 	return got, nil
 }
 
+// held reports whether the file at root is here whole.
+func (l *Library) held(root blob.Root) bool {
+	f, err := l.cfg.Store.Lookup(root)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return f.Complete()
+}
+
 // baseName is a file name as a sender gave it, made safe to write into a
 // directory: its last element, never "." or "..".
 func baseName(name string) string {
@@ -371,8 +388,16 @@ func diskErr(err error) error {
 	if errors.Is(err, blob.ErrNoSpace) || errors.Is(err, syscall.ENOSPC) {
 		return fmt.Errorf("%w: %w", api.ErrDiskFull, err)
 	}
-	if errors.Is(err, blob.ErrTooLarge) {
-		return fmt.Errorf("%w: %w", api.ErrFileTooLarge, err)
+	if errors.Is(err, blob.ErrTooLarge) || errors.Is(err, crdt.ErrFileTooLarge) {
+		return tooLarge{err}
 	}
 	return err
 }
+
+// tooLarge is an error of a file too large, which says why in its own
+// words and is also api.ErrFileTooLarge.
+type tooLarge struct{ err error }
+
+func (e tooLarge) Error() string        { return e.err.Error() }
+func (e tooLarge) Unwrap() error        { return e.err }
+func (e tooLarge) Is(target error) bool { return target == api.ErrFileTooLarge }
