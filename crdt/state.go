@@ -198,7 +198,11 @@ type State struct {
 	MembersCreateGroups bool
 	HideHistory         bool // new members are not shown earlier messages (SettingsBody.HideHistory)
 	PrivateToAdminsOnly bool // members start private conversations only with admins (SettingsBody.PrivateToAdminsOnly)
-	FileSizeLimit       int64 // the admins' bound on shared files, 0: none but MaxFileSize (SettingsBody.MaxFileSize; see FileLimit)
+
+	// FileSizeLimit is the admins' bound on shared files, 0 for none but
+	// MaxFileSize (SettingsBody.MaxFileSize; see FileLimit).
+	FileSizeLimit int64
+
 	// Privates counts the private conversations in Groups.
 	Privates    int
 	Deactivated bool

@@ -392,4 +392,3 @@ func cmdDeactivate(ctx context.Context, o *opts) error {
 	}
 	return act(ctx, o, "community.deactivate", args{Community: cid}, "Community deactivated; it is read-only now")
 }
-

@@ -11,9 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
-	"strings"
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/api"
