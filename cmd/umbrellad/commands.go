@@ -64,7 +64,7 @@ type opts struct {
 	path                                                string // file send --path, file get --out
 	listen, options, relays, groups, members            multiFlag
 	memberDMs, quota                                    string
-	fileLimit                                           string // settings --max-file-size
+	fileLimit, uploadLimit                              string // settings --max-file-size, serve --upload-limit
 	picture                                             string // a picture file's path
 	choices                                             intsFlag
 	stdout, stderr                                      io.Writer
@@ -101,6 +101,7 @@ var commands = []command{
 		fs.StringVar(&o.passFile, "passphrase-file", "", "file holding the passphrase of the database key (else $UMBRELLA_PASSPHRASE; none if neither)")
 		fs.StringVar(&o.keySuite, "key-suite", "x25519", "prekey KEM: x25519, or mlkem768x25519 (post-quantum hybrid; 9x larger key rotations)")
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+		fs.StringVar(&o.uploadLimit, "upload-limit", "", "bytes per second this node serves files at, to all peers together, e.g. 5MB (default: no limit)")
 	}, cmdServe},
 	{"id", "show this node's peer id, name and addresses", nil, cmdID},
 	{"community create", "create a community", func(fs *flag.FlagSet, o *opts) {
@@ -387,6 +388,11 @@ func cmdServe(ctx context.Context, o *opts) error {
 		return usagef("--key-suite: %v", err)
 	}
 	cfg.KeySuite = suite
+	if o.uploadLimit != "" {
+		if cfg.UploadLimit, err = parseSize(o.uploadLimit); err != nil {
+			return usagef("--upload-limit: %v", err)
+		}
+	}
 	pass, err := readPassphrase(o.passFile)
 	if err != nil {
 		return err
