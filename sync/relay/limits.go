@@ -27,3 +27,10 @@ const (
 	// MaxPullPasses bounds the fetch passes of one pull by the relay.
 	MaxPullPasses = 64
 )
+
+// Limits of file pushes (blobs.go).
+const (
+	// MaxPushFrame bounds a PushOffer or PushReply frame: a community id,
+	// a root, a size, or a refusal's reason.
+	MaxPushFrame = 1024
+)
