@@ -87,6 +87,9 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, errors.Join(err, ds.Close(), r.Close(), lock.release())
 	}
+	if _, err := serveRelayFiles(r.Host(), rs.relay, filepath.Join(cfg.Home, RelayFilesDir), cfg.Logger); err != nil {
+		return nil, errors.Join(err, rs.close(), r.Close(), lock.release())
+	}
 	return &Relay{Relay: r, store: rs, lock: lock}, nil
 }
 

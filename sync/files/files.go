@@ -47,6 +47,13 @@ type Relays interface {
 	FileRelays(cid crdt.ID) []Peer
 }
 
+// Forwarder hands a file this node just shared in community cid to the
+// community's relays, so that it downloads while this node is offline
+// (the node pushes it in the background). Optional.
+type Forwarder interface {
+	Forward(cid crdt.ID, root blob.Root, size int64)
+}
+
 // Views are the files shared in a community as the local member sees
 // them (package view).
 type Views interface {
@@ -69,7 +76,8 @@ type Config struct {
 	Views   Views
 	Replica Replica
 	Peers   Peers
-	Relays  Relays // may be nil
+	Relays  Relays    // may be nil
+	Forward Forwarder // may be nil
 	Post    Post
 	// Self is the local member, never a source.
 	Self crdt.PublicKey
@@ -116,6 +124,9 @@ func (l *Library) Send(ctx context.Context, cid, gid crdt.ID, path, caption stri
 	id, ref, err := l.cfg.Post(ctx, cid, gid, fi.Name(), io.LimitReader(f, fi.Size()), fi.Size(), caption)
 	if err != nil {
 		return api.SentFile{}, diskErr(err)
+	}
+	if l.cfg.Forward != nil {
+		l.cfg.Forward.Forward(cid, blob.Root(ref.Root), ref.Size)
 	}
 	return api.SentFile{ID: id, File: *view.FileOf(&ref)}, nil
 }
