@@ -6,9 +6,12 @@
 //
 // It knows no network: the consumer names the peers it is connected to
 // (Peers), each as a blob.Source, and crdt judges which of them may read
-// the group. A download pulls from all of them at once (blob.Fetch); the
+// the group; the community's relays (Relays) serve anyone. A download
+// pulls from all of them at once (blob.Fetch, rarest chunks first); the
 // chunks it stored survive an interruption or a crash, so the next Get of
-// the same file goes on from there.
+// the same file goes on from there. A file shared here is handed to the
+// community's relays (Forwarder), so it downloads while this node is
+// offline. crdt's State.CheckFileSize bounds what is sent and fetched.
 package files
 
 import (
