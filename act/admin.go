@@ -41,7 +41,7 @@ func (a *Actions) Settings(cid crdt.ID) (api.Settings, error) {
 	err := a.rep.View(cid, func(c *crdt.Community) error {
 		st := c.State()
 		s = api.Settings{Name: st.Name, Description: st.Description, JoinPolicy: st.JoinPolicy.String(), MembersCreateGroups: st.MembersCreateGroups, HideHistory: st.HideHistory, Deactivated: st.Deactivated,
-			PrivateToAdminsOnly: st.PrivateToAdminsOnly}
+			PrivateToAdminsOnly: st.PrivateToAdminsOnly, MaxFileSize: st.FileSizeLimit}
 		return nil
 	})
 	return s, err
@@ -56,7 +56,7 @@ func (a *Actions) UpdateSettings(ctx context.Context, cid crdt.ID, s api.Setting
 	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{
 		Name: strings.TrimSpace(s.Name), Description: strings.TrimSpace(s.Description),
 		JoinPolicy: jp, MembersCreateGroups: s.MembersCreateGroups, HideHistory: s.HideHistory, Time: a.millis(),
-		PrivateToAdminsOnly: s.PrivateToAdminsOnly,
+		PrivateToAdminsOnly: s.PrivateToAdminsOnly, MaxFileSize: s.MaxFileSize,
 	})
 	return err
 }

@@ -35,6 +35,9 @@ func (a *Actions) SendFile(ctx context.Context, cid, gid crdt.ID, files FileStor
 	if err := a.checkGroup(cid, gid); err != nil {
 		return crdt.ID{}, crdt.FileRef{}, err
 	}
+	if err := a.rep.View(cid, func(c *crdt.Community) error { return c.State().CheckFileSize(size) }); err != nil {
+		return crdt.ID{}, crdt.FileRef{}, fmt.Errorf("%s: %w", name, err)
+	}
 	br := bufio.NewReaderSize(r, 512)
 	head, _ := br.Peek(512)
 	ref := crdt.FileRef{Name: name, Size: size, Mime: mediaType(head, name)}

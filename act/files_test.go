@@ -61,6 +61,27 @@ func TestSendFile(t *testing.T) {
 	if _, _, err := w.act.SendFile(ctx, w.cid, crdt.ID{9}, files, "a.pdf", strings.NewReader("x"), 1, ""); !errors.Is(err, api.ErrUnknownGroup) {
 		t.Errorf("unknown group: %v", err)
 	}
+	// Admins bound files lower: a file above is refused, in words, before
+	// the store reads it; the settings show the bound.
+	s, err := w.act.Settings(w.cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MaxFileSize = 1000
+	if err := w.act.UpdateSettings(ctx, w.cid, s); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := w.act.Settings(w.cid); s.MaxFileSize != 1000 {
+		t.Fatalf("settings after the bound: %+v", s)
+	}
+	files.got = nil
+	if _, _, err := w.act.SendFile(ctx, w.cid, w.general, files, "kit.zip", bytes.NewReader(png), int64(len(png)), ""); !errors.Is(err, crdt.ErrFileTooLarge) ||
+		!strings.Contains(err.Error(), "kit.zip: file too large: 2.0 KB, this community's admins allow files of at most 1000 bytes") || files.got != nil {
+		t.Errorf("file over the community's bound: %v", err)
+	}
+	if _, _, err := w.act.SendFile(ctx, w.cid, w.general, files, "a.pdf", strings.NewReader("x"), 1, ""); err != nil {
+		t.Errorf("small file under the bound: %v", err)
+	}
 	full := errors.New("disk full")
 	if _, _, err := w.act.SendFile(ctx, w.cid, w.general, &fakeFiles{fail: full}, "a.pdf", strings.NewReader("x"), 1, ""); !errors.Is(err, full) {
 		t.Errorf("failing store: %v", err)

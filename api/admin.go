@@ -24,6 +24,10 @@ type Settings struct {
 	// False by default.
 	PrivateToAdminsOnly bool `json:"private_to_admins_only"`
 	Deactivated         bool `json:"deactivated,omitempty"`
+
+	// MaxFileSize is the largest file members may share, in bytes; 0:
+	// the protocol's 2 GiB (crdt.State.FileLimit).
+	MaxFileSize int64 `json:"max_file_size,omitempty"`
 }
 
 // InviteInfo describes one invite of a community, for the invite manager.

@@ -71,8 +71,9 @@ type FileProgress struct {
 var (
 	// ErrNotFile: the message shares no file (or was deleted).
 	ErrNotFile = errors.New("the message shares no file")
-	// ErrFileTooLarge: files are at most 2 GiB.
-	ErrFileTooLarge = errors.New("file too large: files are at most 2 GiB")
+	// ErrFileTooLarge: files are at most 2 GiB, or what the community's
+	// admins set lower (Settings.MaxFileSize); the error says which.
+	ErrFileTooLarge = errors.New("file too large")
 	// ErrNoSource: no one who holds the file and may share it is online.
 	ErrNoSource = errors.New("no member who has the file is online; try again when one is")
 	// ErrDiskFull: the disk has no room for the file.

@@ -453,6 +453,10 @@ type SettingsBody struct {
 	// sponsors coach their recruits one to one. Admins and owners may
 	// always start one with anyone.
 	PrivateToAdminsOnly bool `cbor:"7,keyasint,omitempty"`
+	// MaxFileSize: the largest file, in clear bytes, members may share;
+	// 0 is the protocol's own bound, MaxFileSize (2 GiB). Admins set it
+	// lower to keep members' disks and relays' quotas for what matters.
+	MaxFileSize int64 `cbor:"8,keyasint,omitempty"`
 }
 
 // DeactivateBody makes the community read-only (owners).
@@ -647,6 +651,9 @@ func (b *SettingsBody) check() error {
 	}
 	if b.JoinPolicy > JoinByApproval {
 		return fmt.Errorf("unknown join policy %d", b.JoinPolicy)
+	}
+	if b.MaxFileSize < 0 || b.MaxFileSize > MaxFileSize {
+		return fmt.Errorf("file size limit %d, 0 to %d", b.MaxFileSize, int64(MaxFileSize))
 	}
 	return checkText("description", b.Description, MaxDescLen, false)
 }

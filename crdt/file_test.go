@@ -92,3 +92,36 @@ func TestMayFetch(t *testing.T) {
 		t.Fatal("the file of a deleted message may be fetched")
 	}
 }
+
+// TestFileLimit: admins bound the files of a community below 2 GiB in its
+// settings; the bound is checked on the settings op and judged by the
+// state, which says it in words.
+func TestFileLimit(t *testing.T) {
+	f := newFixture(t)
+	st := f.c.State()
+	if st.FileLimit() != MaxFileSize || st.CheckFileSize(MaxFileSize) != nil {
+		t.Fatalf("default limit %d", st.FileLimit())
+	}
+	if err := st.CheckFileSize(MaxFileSize + 1); !errors.Is(err, ErrFileTooLarge) || !strings.Contains(err.Error(), "files are at most 2 GB") {
+		t.Fatalf("over 2 GiB: %v", err)
+	}
+	f.op(f.owner, ZeroID, KindSettings, &SettingsBody{Name: "Glow Team", MaxFileSize: 100 << 20})
+	st = f.c.State()
+	if st.FileLimit() != 100<<20 || st.CheckFileSize(100<<20) != nil {
+		t.Fatalf("limit after the settings: %d", st.FileLimit())
+	}
+	err := st.CheckFileSize(1400 << 20)
+	if !errors.Is(err, ErrFileTooLarge) || !strings.Contains(err.Error(), "1.4 GB, this community's admins allow files of at most 100 MB") {
+		t.Fatalf("over the community's limit: %v", err)
+	}
+	// Settings written again without the field lift the limit.
+	f.op(f.owner, ZeroID, KindSettings, &SettingsBody{Name: "Glow Team"})
+	if f.c.State().FileLimit() != MaxFileSize {
+		t.Fatal("the limit stayed after settings without one")
+	}
+	for _, bad := range []int64{-1, MaxFileSize + 1} {
+		if _, err := EncodeBody(&SettingsBody{Name: "Glow Team", MaxFileSize: bad}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("limit %d: %v, want ErrInvalid", bad, err)
+		}
+	}
+}

@@ -211,6 +211,11 @@ type State struct {
 	MembersCreateGroups bool
 	HideHistory         bool // new members are not shown earlier messages (SettingsBody.HideHistory)
 	PrivateToAdminsOnly bool // members start private conversations only with admins (SettingsBody.PrivateToAdminsOnly)
+
+	// FileSizeLimit is the admins' bound on shared files, 0 for none but
+	// MaxFileSize (SettingsBody.MaxFileSize; see FileLimit).
+	FileSizeLimit int64
+
 	// Privates counts the private conversations in Groups.
 	Privates    int
 	Deactivated bool
@@ -652,6 +657,7 @@ func (s *State) mutate(o *Op, body any) {
 	case *SettingsBody:
 		s.Name, s.Description, s.JoinPolicy, s.MembersCreateGroups, s.HideHistory = b.Name, b.Description, b.JoinPolicy, b.MembersCreateGroups, b.HideHistory
 		s.PrivateToAdminsOnly = b.PrivateToAdminsOnly
+		s.FileSizeLimit = b.MaxFileSize
 		audit(AuditEntry{Detail: fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), Name: b.Name, JoinPolicy: b.JoinPolicy, Time: b.Time})
 	case *DeactivateBody:
 		s.Deactivated = true

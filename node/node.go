@@ -98,6 +98,10 @@ type Config struct {
 	RotateAfter    time.Duration
 	RotateEvery    int
 	PrekeyLifetime time.Duration
+
+	// UploadLimit bounds the bytes per second the node serves files at,
+	// over all peers (sync/blob.Limiter); 0: no bound.
+	UploadLimit int64
 }
 
 // DefaultConfig returns the configuration used when nothing is said: TCP
@@ -334,7 +338,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.proto.files, err = blob.NewStore(filepath.Join(cfg.Home, "files")); err != nil {
 		return nil, err
 	}
-	n.proto.svc.Handle(p2p.FileID, p2p.FileHandler(n.proto.files, protoHooks{n}.mayFetch, nil))
+	n.proto.svc.Handle(p2p.FileID, p2p.FileHandler(n.proto.files, protoHooks{n}.mayFetch, blob.NewLimiter(cfg.UploadLimit)))
 	n.library = newLibrary(n)
 	n.host.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) { n.pulls.OnConnect(c.RemotePeer()) },

@@ -53,7 +53,7 @@ type Relay struct {
 	*reach.Relay
 	store *relayStore
 	lock  *homeLock
-	dir   string // the store's directory
+	dirs  []string // the op store's and the file store's directories
 	once  sync.Once
 	err   error
 }
@@ -93,35 +93,44 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, errors.Join(err, ds.Close(), r.Close(), lock.release())
 	}
-	return &Relay{Relay: r, store: rs, lock: lock, dir: filepath.Join(cfg.Home, RelayStoreDir)}, nil
+	if _, err := serveRelayFiles(r.Host(), rs.relay, filepath.Join(cfg.Home, RelayFilesDir), cfg.Logger); err != nil {
+		return nil, errors.Join(err, rs.close(), r.Close(), lock.release())
+	}
+	return &Relay{Relay: r, store: rs, lock: lock, dirs: []string{filepath.Join(cfg.Home, RelayStoreDir), filepath.Join(cfg.Home, RelayFilesDir)}}, nil
 }
 
 // Stats returns what the relay's store holds and its counters.
 func (r *Relay) Stats() relay.Stats { return r.store.relay.Stats() }
 
-// DiskBytes returns the bytes the relay's store takes on disk.
+// DiskBytes returns the bytes the relay's stores (ops and files) take on
+// disk.
 func (r *Relay) DiskBytes() (int64, error) {
 	var n int64
-	err := filepath.WalkDir(r.dir, func(_ string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // compacted away while we walked
-		}
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			info, err := d.Info()
+	for _, dir := range r.dirs {
+		err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil
+				return nil // compacted away while we walked, or no file stored yet
 			}
 			if err != nil {
 				return err
 			}
-			n += onDisk(info)
+			if d.Type().IsRegular() {
+				info, err := d.Info()
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				n += onDisk(info)
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
 		}
-		return nil
-	})
-	return n, err
+	}
+	return n, nil
 }
 
 // Close stops the relay and releases its home. It is idempotent.

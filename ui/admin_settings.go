@@ -100,7 +100,7 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 			return
 		}
 		next := api.Settings{Name: name, Description: desc, JoinPolicy: joinPolicyOf(v.joinPolicy.Selected),
-			MembersCreateGroups: v.groups.Checked, HideHistory: !v.history.Checked, PrivateToAdminsOnly: !v.private.Checked, Deactivated: v.was.Deactivated}
+			MembersCreateGroups: v.groups.Checked, HideHistory: !v.history.Checked, PrivateToAdminsOnly: !v.private.Checked, Deactivated: v.was.Deactivated, MaxFileSize: v.was.MaxFileSize}
 		d.run("Could not save the settings", v.save, func(ctx context.Context) error {
 			return a.b.UpdateSettings(ctx, cid, next)
 		}, func() {

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // adminCommands run a community: invites, settings, join requests, group
@@ -26,6 +27,7 @@ var adminCommands = []command{
 		fs.StringVar(&o.membersCreate, "members-create-groups", "", "yes: members create groups; no: they suggest them")
 		fs.StringVar(&o.history, "history", "", "yes: new members read earlier messages; no: only from when they join")
 		fs.StringVar(&o.memberDMs, "member-dms", "", "yes: members message each other privately; no: only admins and owners (admins message anyone)")
+		fs.StringVar(&o.fileLimit, "max-file-size", "", "the largest file members may share, e.g. 100MB or 1GB (MB = 2^20 bytes; at most 2GB, the default)")
 	}, cmdSettings},
 	{"requests", "list who asks to join the community (or, with --group, a group)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
@@ -212,7 +214,11 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		if s.PrivateToAdminsOnly {
 			dms = "members message only admins and owners privately"
 		}
-		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\nhistory:\t%s\nprivate messages:\t%s\n", s.Name, s.Description, s.JoinPolicy, groups, history, dms)
+		limit := int64(crdt.MaxFileSize)
+		if s.MaxFileSize > 0 {
+			limit = s.MaxFileSize
+		}
+		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\nhistory:\t%s\nprivate messages:\t%s\nfiles:\tup to %s\n", s.Name, s.Description, s.JoinPolicy, groups, history, dms, crdt.SizeText(limit))
 		if s.Deactivated {
 			fmt.Fprintln(w, "deactivated:\tyes (read-only)")
 		}
@@ -247,6 +253,16 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		changed = true
 	}
 	s.HideHistory, s.PrivateToAdminsOnly = !showHistory, !memberDMs
+	if o.set["max-file-size"] {
+		n, err := parseFileSize(o.fileLimit)
+		if err != nil {
+			return usagef("--max-file-size: %v", err)
+		}
+		if n == crdt.MaxFileSize {
+			n = 0 // the protocol's own bound: no limit of the community's
+		}
+		s.MaxFileSize, changed = n, true
+	}
 	if !changed {
 		return output(o, s, show)
 	}

@@ -65,6 +65,7 @@ type opts struct {
 	listen, options, relays, groups, members            multiFlag
 	memberDMs, quota                                    string
 	retention, metrics                                  string // relay --retention, --metrics
+	fileLimit, uploadLimit                              string // settings --max-file-size, serve --upload-limit
 	picture                                             string // a picture file's path
 	choices                                             intsFlag
 	team                                                teamOpts // wins_cmds.go
@@ -102,6 +103,7 @@ var commands = []command{
 		fs.StringVar(&o.passFile, "passphrase-file", "", "file holding the passphrase of the database key (else $UMBRELLA_PASSPHRASE; none if neither)")
 		fs.StringVar(&o.keySuite, "key-suite", "x25519", "prekey KEM: x25519, or mlkem768x25519 (post-quantum hybrid; 9x larger key rotations)")
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+		fs.StringVar(&o.uploadLimit, "upload-limit", "", "bytes per second this node serves files at, to all peers together, e.g. 5MB (default: no limit)")
 	}, cmdServe},
 	{"id", "show this node's peer id, name and addresses", nil, cmdID},
 	{"community create", "create a community", func(fs *flag.FlagSet, o *opts) {
@@ -389,6 +391,11 @@ func cmdServe(ctx context.Context, o *opts) error {
 		return usagef("--key-suite: %v", err)
 	}
 	cfg.KeySuite = suite
+	if o.uploadLimit != "" {
+		if cfg.UploadLimit, err = parseSize(o.uploadLimit); err != nil {
+			return usagef("--upload-limit: %v", err)
+		}
+	}
 	pass, err := readPassphrase(o.passFile)
 	if err != nil {
 		return err

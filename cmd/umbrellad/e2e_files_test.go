@@ -134,4 +134,22 @@ func TestE2EFiles(t *testing.T) {
 	if _, errOut, code := olivia.cli("file", "send", "--community", c, "--group", general, "--path", big); code != 1 || !strings.Contains(errOut, "too large") {
 		t.Fatalf("send of a file over 2 GiB: exit %d, %q", code, errOut)
 	}
+
+	// The admins bound files at 1 MB: the 3 MB file is refused when sent
+	// and, once Ben's node knows the bound, when he fetches it again.
+	olivia.mustRun("settings", "--community", c, "--max-file-size", "1MB")
+	const bound = "this community's admins allow files of at most 1 MB"
+	if _, errOut, code := olivia.cli("file", "send", "--community", c, "--group", general, "--path", src); code != 1 || !strings.Contains(errOut, bound) {
+		t.Fatalf("send above the community's bound: exit %d, %q", code, errOut)
+	}
+	proctest.Eventually(t, 20*time.Second, "ben to learn the bound", func() bool {
+		var st struct {
+			MaxFileSize int64 `json:"max_file_size"`
+		}
+		ben.jsonRun(&st, "settings", "--community", c)
+		return st.MaxFileSize == 1<<20
+	})
+	if _, errOut, code := ben.cli("file", "get", "--community", c, "--group", general, "--message", sent.ID, "--out", filepath.Join(t.TempDir(), "x")); code != 1 || !strings.Contains(errOut, bound) {
+		t.Fatalf("get above the community's bound: exit %d, %q", code, errOut)
+	}
 }

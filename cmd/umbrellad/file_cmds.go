@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
@@ -228,4 +230,26 @@ func sizeText(n int64) string {
 		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// parseFileSize reads a file size limit such as 100MB or 1GB, in binary
+// units as sizes of files are shown (MB = 2^20 bytes), up to 2GB.
+func parseFileSize(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		n      int64
+	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}}
+	s := strings.ToUpper(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > crdt.MaxFileSize/mult {
+		return 0, fmt.Errorf("%q is not a size from 1B to 2GB (e.g. 100MB)", v)
+	}
+	return n * mult, nil
 }

@@ -34,6 +34,14 @@ type Options struct {
 	Bad func(source string, err error)
 	// Progress is told the chunks held after each chunk stored.
 	Progress func(held, total int)
+	// Sequential pulls the lowest chunks first, for someone watching the
+	// file as it arrives (a video). By default a fetch pulls the rarest
+	// first: of the chunks a source has that the file lacks, those the
+	// fewest of this fetch's sources hold, lowest index first among
+	// equals, so a chunk only one source holds is taken while that
+	// source is still there, and the sources that hold what others also
+	// hold are left for it.
+	Sequential bool
 }
 
 // ErrStalled is a source that sent nothing for Options.Stall.
@@ -54,12 +62,34 @@ type fetch struct {
 
 	mu       sync.Mutex
 	inFlight []bool
+	avail    []int32       // guarded by mu; how many sources' last have-bitmaps name each chunk
 	changed  chan struct{} // closed and replaced when a claim ends
 	got      map[string]int
 }
 
+// newFetch returns the state of a fetch into f.
+func newFetch(f *File, opt Options) *fetch {
+	return &fetch{f: f, opt: opt, inFlight: make([]bool, f.Chunks()), avail: make([]int32, f.Chunks()), changed: make(chan struct{}), got: map[string]int{}}
+}
+
+// see replaces a source's have-bitmap old (nil the first time, or when
+// it leaves: next nil) by next in the counts of who holds what.
+func (st *fetch) see(old, next []byte) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for i := range st.avail {
+		if old != nil && old[i/8]&(1<<(i%8)) != 0 {
+			st.avail[i]--
+		}
+		if next != nil && next[i/8]&(1<<(i%8)) != 0 {
+			st.avail[i]++
+		}
+	}
+}
+
 // Fetch pulls the chunks f lacks from the sources at once, each with a
-// window of chunks in flight, lowest index first, until f is complete.
+// window of chunks in flight, rarest first (or lowest index first, see
+// Options.Sequential), until f is complete.
 // A source that sends a chunk or tree that fails verification, or that
 // stalls, is reported to Options.Bad and dropped, and its chunks go to
 // the others. Fetch fails when ctx ends, when storing fails (a full disk),
@@ -78,7 +108,7 @@ func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, 
 	if opt.Bad == nil {
 		opt.Bad = func(string, error) {}
 	}
-	st := &fetch{f: f, opt: opt, inFlight: make([]bool, f.Chunks()), changed: make(chan struct{}), got: map[string]int{}}
+	st := newFetch(f, opt)
 	if f.Complete() {
 		return Stats{Chunks: st.got}, nil
 	}
@@ -102,9 +132,13 @@ func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, 
 		})
 	}
 	wg.Wait()
+	flushErr := f.Flush()
 	st.mu.Lock()
 	stats := Stats{Chunks: st.got}
 	st.mu.Unlock()
+	if flushErr != nil {
+		return stats, fmt.Errorf("%w: %w", errStore, flushErr)
+	}
 	if f.Complete() {
 		return stats, nil
 	}
@@ -123,25 +157,52 @@ func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, 
 var errStore = errors.New("store")
 
 // claim takes up to window chunks that have marks and f lacks and that
-// no other source is fetching. It returns nil when there are none, with
-// the channel that is closed when that may change, and whether f lacks
-// any chunk at all.
+// no other source is fetching: the rarest first (lowest index first among
+// equals), or the lowest first when the fetch is sequential. It returns
+// nil when there are none, with the channel that is closed when that may
+// change, and whether f lacks any chunk at all.
 func (st *fetch) claim(have []byte, window int) (idx []uint32, changed chan struct{}, missing bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for i := range st.inFlight {
-		if st.f.Has(i) {
-			continue
+	// One pass finds the candidates' lowest count (the sequential order
+	// counts every chunk alike), the next takes the chunks at that count
+	// in index order, and a further pass the next count while the window
+	// has room: in practice one or two passes over the bitmap.
+	level := func(i int) int32 {
+		if st.opt.Sequential {
+			return 0
 		}
-		missing = true
-		if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 {
-			continue
+		return st.avail[i]
+	}
+	floor := int32(-1) // counts up to floor are taken
+	for len(idx) < window {
+		next := int32(-1)
+		for i := range st.inFlight {
+			if st.f.Has(i) {
+				continue
+			}
+			missing = true
+			if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 {
+				continue
+			}
+			if l := level(i); l > floor && (next < 0 || l < next) {
+				next = l
+			}
 		}
-		st.inFlight[i] = true
-		idx = append(idx, uint32(i))
-		if len(idx) == window {
+		if next < 0 {
 			break
 		}
+		for i := range st.inFlight {
+			if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 || level(i) != next || st.f.Has(i) {
+				continue
+			}
+			st.inFlight[i] = true
+			idx = append(idx, uint32(i))
+			if len(idx) == window {
+				break
+			}
+		}
+		floor = next
 	}
 	return idx, st.changed, missing
 }
@@ -167,6 +228,26 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", src.Name(), err)
 	}
+	// Requests go out from a goroutine of their own, so that a request
+	// written while the source is still answering the last one never
+	// waits for this end to read (a stream may not buffer, as net.Pipe).
+	// At most Pipeline requests are ever queued.
+	out := make(chan *Request, Pipeline+1)
+	var writer sync.WaitGroup
+	writer.Go(func() {
+		for req := range out {
+			if err := wire.Write(rw, req); err != nil {
+				rw.Close() // the reads fail, and pull returns
+				for range out {
+				}
+				return
+			}
+		}
+	})
+	defer func() { // after rw is closed, below, so no write is stuck
+		close(out)
+		writer.Wait()
+	}()
 	var stalled atomic.Bool
 	watch := time.AfterFunc(st.opt.Stall, func() { stalled.Store(true); rw.Close() })
 	stop := context.AfterFunc(ctx, func() { rw.Close() })
@@ -183,9 +264,7 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 	n := st.f.Chunks()
 	ask := func(kind int, max int) (*Response, error) {
 		watch.Reset(st.opt.Stall)
-		if err := wire.Write(rw, &Request{Kind: kind, Root: root[:]}); err != nil {
-			return nil, err
-		}
+		out <- &Request{Kind: kind, Root: root[:]}
 		var resp Response
 		if err := rd.Read(&resp, max); err != nil {
 			return nil, err
@@ -209,9 +288,20 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 	if err != nil {
 		return err
 	}
+	st.see(nil, have)
+	defer func() { st.see(have, nil) }() // have is the source's last bitmap, as counted
+	// Up to Pipeline requests are out at once: the source works on the
+	// next window while this end verifies and stores the last.
+	var pending [][]uint32
+	defer func() {
+		for _, idx := range pending {
+			st.release(idx)
+		}
+	}()
+	tick := func() { watch.Reset(st.opt.Stall) }
 	idle := 0
 	for {
-		if st.f.Tree() == nil && anySet(have) {
+		if len(pending) == 0 && st.f.Tree() == nil && anySet(have) {
 			resp, err := ask(KindTree, MaxTreeFrame)
 			if err != nil {
 				return err
@@ -220,45 +310,57 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 				return fmt.Errorf("tree from %s: %w", src.Name(), err)
 			}
 		}
-		idx, changed, missing := st.claim(have, st.opt.Window)
-		if !missing {
-			return nil
-		}
-		if idx == nil {
-			if idle++; idle > GiveUp {
-				return nil // it has had nothing this fetch lacks for long
-			}
-			watch.Stop()
-			wait := time.NewTimer(st.opt.Refresh)
-			select {
-			case <-ctx.Done():
-				wait.Stop()
-				return ctx.Err()
-			case <-changed:
-				wait.Stop()
+		if len(pending) < Pipeline {
+			idx, changed, missing := st.claim(have, st.opt.Window)
+			if idx != nil {
+				idle = 0
+				if len(pending) == 0 {
+					tick()
+				}
+				pending = append(pending, idx)
+				out <- &Request{Kind: KindChunks, Root: root[:], Indexes: idx}
 				continue
-			case <-wait.C:
 			}
-			if have, err = haveOf(); err != nil {
-				return err
+			if len(pending) == 0 {
+				if !missing {
+					return nil
+				}
+				if idle++; idle > GiveUp {
+					return nil // it has had nothing this fetch lacks for long
+				}
+				watch.Stop()
+				wait := time.NewTimer(st.opt.Refresh)
+				select {
+				case <-ctx.Done():
+					wait.Stop()
+					return ctx.Err()
+				case <-changed:
+					wait.Stop()
+					continue
+				case <-wait.C:
+				}
+				next, err := haveOf()
+				if err != nil {
+					return err
+				}
+				st.see(have, next)
+				have = next
+				continue
 			}
-			continue
 		}
-		idle = 0
-		if err := st.chunks(rw, rd, src, idx, have, func() { watch.Reset(st.opt.Stall) }); err != nil {
+		idx := pending[0]
+		pending = pending[1:]
+		err := st.chunks(rd, src, idx, have, tick)
+		st.release(idx)
+		if err != nil {
 			return err
 		}
 	}
 }
 
-// chunks asks src for the chunks idx and stores those that verify.
-func (st *fetch) chunks(rw io.Writer, rd *wire.Reader, src Source, idx []uint32, have []byte, tick func()) error {
-	root := st.f.Root()
-	defer st.release(idx)
-	tick()
-	if err := wire.Write(rw, &Request{Kind: KindChunks, Root: root[:], Indexes: idx}); err != nil {
-		return err
-	}
+// chunks reads the answer of src to a request for the chunks idx and
+// stores those that verify.
+func (st *fetch) chunks(rd *wire.Reader, src Source, idx []uint32, have []byte, tick func()) error {
 	for _, i := range idx {
 		var c Chunk
 		if err := rd.Read(&c, MaxChunkFrame); err != nil {
@@ -269,7 +371,12 @@ func (st *fetch) chunks(rw io.Writer, rd *wire.Reader, src Source, idx []uint32,
 			return fmt.Errorf("%w: %s sent chunk %d for %d", ErrChunk, src.Name(), c.Index, i)
 		}
 		if c.Error != "" {
-			have[i/8] &^= 1 << (i % 8) // it no longer has it: ask another
+			st.mu.Lock()
+			if have[i/8]&(1<<(i%8)) != 0 {
+				have[i/8] &^= 1 << (i % 8) // it no longer has it: ask another
+				st.avail[i]--
+			}
+			st.mu.Unlock()
 			continue
 		}
 		if err := st.f.PutSlice(int(i), c.Slice); err != nil {

@@ -44,8 +44,15 @@ const (
 	// MaxHaveFrame bounds a have-bitmap frame: one bit a chunk.
 	MaxHaveFrame = MaxChunks/8 + 64
 
-	// Window is how many chunks a downloader asks one source for at once.
-	Window = 8
+	// CommitEvery is how many chunks a download writes before it syncs
+	// them and records them as held (see Store): what a kill may cost
+	// beside the chunks in flight, 4 MiB.
+	CommitEvery = 16
+
+	// Window is how many chunks a downloader asks one source for in one
+	// request, and Pipeline how many such requests it keeps out at once.
+	Window   = 8
+	Pipeline = 2
 	// Stall is how long a downloader waits for a source's next chunk
 	// before it gives the source's chunks to the others.
 	Stall = 15 * time.Second

@@ -13,9 +13,11 @@ import (
 //
 // # Transfer protocol (/umbrella/file/1)
 //
-// The requester opens a stream and sends Request frames, one at a time;
-// the responder answers each before it reads the next, and closes the
-// stream when the requester is idle for Idle. Kinds:
+// The requester opens a stream and sends Request frames; the responder
+// answers each, in order, before it reads the next, and closes the stream
+// when the requester is idle for Idle. A requester may send a request
+// before the answer to the last has arrived (a downloader keeps Pipeline
+// Chunks requests out, so the responder never waits for it). Kinds:
 //
 //	Have (1):   Root → Response{Chunks, Have}: how many chunks the file
 //	            has and the have-bitmap of those the responder can serve

@@ -35,9 +35,13 @@ var (
 //	have  the record of held chunks: 8 bytes a chunk, its index and a
 //	      CRC-32 of the root and the index, both big-endian
 //
-// A chunk is written to data and synced before its record is appended to
+// Chunks are written to data as they arrive and recorded in groups: after
+// every CommitEvery chunks, when the file is complete and when it is
+// closed, data is synced and then the group's records are appended to
 // have, so a record never names a chunk that is not on disk; a kill at any
-// moment loses at most the chunks whose records were not yet written. A
+// moment loses at most the chunks whose records were not yet written (at
+// most CommitEvery, beside those in flight). One sync per group rather
+// than per chunk keeps a download at the speed of the network. A
 // torn or garbage record ends the record when the file is opened (it and
 // what follows are cut off), so a file counts as complete only when every
 // chunk has a good record.
@@ -228,7 +232,10 @@ type File struct {
 	log  *os.File
 	have []byte // bit i set: chunk i held
 	held int
-	tree []byte // nil until known
+	// unsynced are the chunks written to data whose records are not yet
+	// written (see Store); held counts them.
+	unsynced []int
+	tree     []byte // nil until known
 }
 
 // Root is the file's address.
@@ -283,6 +290,13 @@ func (f *File) set(i int) {
 	if f.have[i/8]&(1<<(i%8)) == 0 {
 		f.have[i/8] |= 1 << (i % 8)
 		f.held++
+	}
+}
+
+func (f *File) unset(i int) {
+	if f.have[i/8]&(1<<(i%8)) != 0 {
+		f.have[i/8] &^= 1 << (i % 8)
+		f.held--
 	}
 }
 
@@ -382,17 +396,17 @@ func (f *File) PutSlice(i int, slice []byte) error {
 	if _, err := f.data.WriteAt(chunk, off); err != nil {
 		return fmt.Errorf("store chunk %d: %w", i, err)
 	}
-	if err := f.data.Sync(); err != nil {
-		return fmt.Errorf("store chunk %d: %w", i, err)
-	}
-	if _, err := f.log.Write(record(f.root, i)); err != nil {
-		return fmt.Errorf("store chunk %d: %w", i, err)
-	}
 	f.set(i)
+	f.unsynced = append(f.unsynced, i)
 	if f.tree != nil && !TreeHolds(f.tree, chunk, i, f.cipherSize, f.root) {
 		// The tree came from a source that lied: forget it, take another.
 		f.tree = nil
 		os.Remove(f.store.path(f.root, "tree"))
+	}
+	if len(f.unsynced) >= CommitEvery || f.held == f.n {
+		if err := f.commit(); err != nil {
+			return fmt.Errorf("store chunk %d: %w", i, err)
+		}
 	}
 	if f.held == f.n {
 		if err := f.log.Sync(); err != nil {
@@ -405,6 +419,42 @@ func (f *File) PutSlice(i int, slice []byte) error {
 		}
 	}
 	return nil
+}
+
+// Flush syncs the chunks stored since the last flush and records them as
+// held, so that they survive a crash (Close and a completed file flush by
+// themselves; Fetch flushes when it returns).
+func (f *File) Flush() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.commit(); err != nil {
+		return fmt.Errorf("flush %s: %w", f.root.String()[:12], err)
+	}
+	return nil
+}
+
+// commit syncs the chunks written since the last commit and appends
+// their records. If it fails, they count as not held, to be fetched
+// again. f.mu is held.
+func (f *File) commit() error {
+	if len(f.unsynced) == 0 {
+		return nil
+	}
+	err := f.data.Sync()
+	if err == nil {
+		recs := make([]byte, 0, 8*len(f.unsynced))
+		for _, i := range f.unsynced {
+			recs = append(recs, record(f.root, i)...)
+		}
+		_, err = f.log.Write(recs)
+	}
+	if err != nil {
+		for _, i := range f.unsynced {
+			f.unset(i)
+		}
+	}
+	f.unsynced = f.unsynced[:0]
+	return err
 }
 
 // buildTree computes the tree of a complete file from its ciphertext.
@@ -503,7 +553,8 @@ func (f *File) Close() error {
 		return nil
 	}
 	delete(s.open, f.root)
-	err := f.log.Sync()
+	err := f.commit()
+	err = errors.Join(err, f.log.Sync())
 	err = errors.Join(err, f.log.Close(), f.data.Close())
 	if err != nil {
 		return fmt.Errorf("close file: %w", err)

@@ -6,9 +6,12 @@
 //
 // It knows no network: the consumer names the peers it is connected to
 // (Peers), each as a blob.Source, and crdt judges which of them may read
-// the group. A download pulls from all of them at once (blob.Fetch); the
+// the group; the community's relays (Relays) serve anyone. A download
+// pulls from all of them at once (blob.Fetch, rarest chunks first); the
 // chunks it stored survive an interruption or a crash, so the next Get of
-// the same file goes on from there.
+// the same file goes on from there. A file shared here is handed to the
+// community's relays (Forwarder), so it downloads while this node is
+// offline. crdt's State.CheckFileSize bounds what is sent and fetched.
 package files
 
 import (
@@ -47,6 +50,13 @@ type Relays interface {
 	FileRelays(cid crdt.ID) []Peer
 }
 
+// Forwarder hands a file this node just shared in community cid to the
+// community's relays, so that it downloads while this node is offline
+// (the node pushes it in the background). Optional.
+type Forwarder interface {
+	Forward(cid crdt.ID, root blob.Root, size int64)
+}
+
 // Views are the files shared in a community as the local member sees
 // them (package view).
 type Views interface {
@@ -69,7 +79,8 @@ type Config struct {
 	Views   Views
 	Replica Replica
 	Peers   Peers
-	Relays  Relays // may be nil
+	Relays  Relays    // may be nil
+	Forward Forwarder // may be nil
 	Post    Post
 	// Self is the local member, never a source.
 	Self crdt.PublicKey
@@ -111,11 +122,14 @@ func (l *Library) Send(ctx context.Context, cid, gid crdt.ID, path, caption stri
 		return api.SentFile{}, fmt.Errorf("send file: %s is not a regular file", path)
 	}
 	if fi.Size() > blob.MaxSize {
-		return api.SentFile{}, fmt.Errorf("%w: %s is %d MB", api.ErrFileTooLarge, filepath.Base(path), fi.Size()>>20)
+		return api.SentFile{}, fmt.Errorf("%w: %s is %s, files are at most %s", api.ErrFileTooLarge, filepath.Base(path), crdt.SizeText(fi.Size()), crdt.SizeText(blob.MaxSize))
 	}
 	id, ref, err := l.cfg.Post(ctx, cid, gid, fi.Name(), io.LimitReader(f, fi.Size()), fi.Size(), caption)
 	if err != nil {
 		return api.SentFile{}, diskErr(err)
+	}
+	if l.cfg.Forward != nil {
+		l.cfg.Forward.Forward(cid, blob.Root(ref.Root), ref.Size)
 	}
 	return api.SentFile{ID: id, File: *view.FileOf(&ref)}, nil
 }
@@ -282,6 +296,13 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 		return api.GotFile{}, err
 	}
 	defer unlock()
+	if !l.held(root) {
+		// A file above the community's limit is not fetched (one already
+		// here, say the member's own, is still written out).
+		if err := l.cfg.Replica.View(cid, func(c *crdt.Community) error { return c.State().CheckFileSize(sf.Size) }); err != nil {
+			return api.GotFile{}, diskErr(fmt.Errorf("%s: %w", sf.Name, err))
+		}
+	}
 	bf, err := l.cfg.Store.Open(root, sf.Size)
 	if err != nil {
 		return api.GotFile{}, err
@@ -337,6 +358,16 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 	return got, nil
 }
 
+// held reports whether the file at root is here whole.
+func (l *Library) held(root blob.Root) bool {
+	f, err := l.cfg.Store.Lookup(root)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return f.Complete()
+}
+
 // baseName is a file name as a sender gave it, made safe to write into a
 // directory: its last element, never "." or "..".
 func baseName(name string) string {
@@ -371,8 +402,16 @@ func diskErr(err error) error {
 	if errors.Is(err, blob.ErrNoSpace) || errors.Is(err, syscall.ENOSPC) {
 		return fmt.Errorf("%w: %w", api.ErrDiskFull, err)
 	}
-	if errors.Is(err, blob.ErrTooLarge) {
-		return fmt.Errorf("%w: %w", api.ErrFileTooLarge, err)
+	if errors.Is(err, blob.ErrTooLarge) || errors.Is(err, crdt.ErrFileTooLarge) {
+		return tooLarge{err}
 	}
 	return err
 }
+
+// tooLarge is an error of a file too large, which says why in its own
+// words and is also api.ErrFileTooLarge.
+type tooLarge struct{ err error }
+
+func (e tooLarge) Error() string        { return e.err.Error() }
+func (e tooLarge) Unwrap() error        { return e.err }
+func (e tooLarge) Is(target error) bool { return target == api.ErrFileTooLarge }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -211,5 +212,30 @@ func TestDiskErr(t *testing.T) {
 	}
 	if other := errors.New("other"); diskErr(other) != other {
 		t.Error("another error changed")
+	}
+}
+
+// TestGetAboveCommunityLimit: a file above the limit the community's
+// admins set is not fetched, with the limit in words, and nothing of it
+// is stored; under the limit it is.
+func TestGetAboveCommunityLimit(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.Peers = fakePeers{{ID: "olivia", Key: testworld.Member(0).Key(), Source: w.holder}}
+	w.lib = New(w.cfg)
+	w.c.Author(testworld.Member(0), crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{Name: "Glow", MaxFileSize: 4 * blob.PlainChunk})
+	out := filepath.Join(t.TempDir(), "kit.pdf")
+	_, err := w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, out, nil)
+	if !errors.Is(err, api.ErrFileTooLarge) || !errors.Is(err, crdt.ErrFileTooLarge) || !strings.Contains(err.Error(), "admins allow files of at most 1023.9 KB") {
+		t.Fatalf("get above the limit: %v", err)
+	}
+	if w.holder.opened.Load() != 0 {
+		t.Fatal("a file above the limit was asked for")
+	}
+	if e, _ := w.lib.Status(w.c.ID, w.msg); e.State != api.FileRemote {
+		t.Fatalf("after the refusal: %+v", e)
+	}
+	w.c.Author(testworld.Member(0), crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{Name: "Glow", MaxFileSize: int64(len(w.plain))})
+	if _, err := w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, out, nil); err != nil {
+		t.Fatalf("get at the limit: %v", err)
 	}
 }

@@ -31,3 +31,10 @@ const (
 	ExpireEvery   = time.Hour
 	MaxPruneBatch = 4096
 )
+
+// Limits of file pushes (blobs.go).
+const (
+	// MaxPushFrame bounds a PushOffer or PushReply frame: a community id,
+	// a root, a size, or a refusal's reason.
+	MaxPushFrame = 1024
+)

@@ -1,0 +1,103 @@
+package node
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/sync/blob"
+	"github.com/umbrella-p2p/umbrella/sync/files"
+	"github.com/umbrella-p2p/umbrella/sync/p2p"
+	"github.com/umbrella-p2p/umbrella/sync/relay"
+)
+
+// filePushID is the stream protocol by which members push files to
+// relays (see relay.PushProtocol).
+const filePushID = protocol.ID(relay.PushProtocol)
+
+// RelayFilesDir is the relay's file store in its home.
+const RelayFilesDir = "relayfiles"
+
+// serveRelayFiles opens a relay's file store in dir, charged to rl's
+// quota, and serves it on h: members' pushes, and downloads by anyone who
+// names a root (see relay.PushProtocol).
+func serveRelayFiles(h host.Host, rl *relay.Relay, dir string, log *slog.Logger) (*relay.Blobs, error) {
+	b, err := relay.OpenBlobs(rl, dir)
+	if err != nil {
+		return nil, err
+	}
+	svc := p2p.NewService(context.Background(), h, log, nil)
+	svc.Handle(p2p.FileID, p2p.FileHandler(b.Store(), func(crdt.PublicKey, blob.Root) error { return nil }, nil))
+	svc.Handle(filePushID, func(ctx context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
+		return b.Accept(ctx, rw, from)
+	})
+	return b, nil
+}
+
+// fileRelays are a member node's view of its communities' relays for
+// files: sources to download from (files.Relays), and where the files it
+// shares are pushed (files.Forwarder).
+type fileRelays struct{ n *Node }
+
+var (
+	_ files.Relays    = fileRelays{}
+	_ files.Forwarder = fileRelays{}
+)
+
+// of returns the relays registered with community cid, their addresses
+// added to the peerstore so that streams to them dial.
+func (f fileRelays) of(cid crdt.ID) []peer.ID {
+	var out []peer.ID
+	f.n.rep.View(cid, func(c *crdt.Community) error {
+		for _, r := range c.State().Relays {
+			p, err := peerkey.FromPublicKey(r.Key[:])
+			if err != nil || p == f.n.host.ID() {
+				continue
+			}
+			for _, a := range r.Addrs {
+				if m, err := ma.NewMultiaddr(a); err == nil {
+					f.n.host.Peerstore().AddAddr(p, m, 30*time.Minute)
+				}
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+// FileRelays implements files.Relays.
+func (f fileRelays) FileRelays(cid crdt.ID) []files.Peer {
+	var out []files.Peer
+	for _, p := range f.of(cid) {
+		k, _ := keyOf(p)
+		out = append(out, files.Peer{ID: p.String(), Key: k, Source: p2p.FileSource{S: f.n.proto.svc, Peer: p}})
+	}
+	return out
+}
+
+// Forward implements files.Forwarder: it pushes the file to each relay of
+// community cid in the background, for the node's lifetime.
+func (f fileRelays) Forward(cid crdt.ID, root blob.Root, size int64) {
+	for _, p := range f.of(cid) {
+		f.n.wg.Go(func() {
+			st, err := f.n.proto.svc.Open(f.n.ctx, p, filePushID)
+			if err == nil {
+				err = relay.Push(f.n.ctx, st, f.n.proto.files, cid, root, size)
+			}
+			if err != nil {
+				f.n.log.Info("file not pushed to a relay", "community", cid.Short(), "relay", p.ShortString(), "file", root.String()[:12], "err", err)
+				return
+			}
+			f.n.log.Debug("file pushed to a relay", "community", cid.Short(), "relay", p.ShortString(), "file", root.String()[:12])
+		})
+	}
+}

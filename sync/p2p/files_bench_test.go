@@ -1,0 +1,304 @@
+package p2p
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/blob"
+)
+
+// benchFileSize is the clear size of the file BenchmarkFileTransfer moves:
+// $UMBRELLA_BENCH_FILE_MB mebibytes (2048 for the issue's 2 GiB), 256 by
+// default so that `make bench` stays short.
+func benchFileSize(b *testing.B) int64 {
+	mb := int64(256)
+	if v := os.Getenv("UMBRELLA_BENCH_FILE_MB"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 || n<<20 > blob.MaxSize {
+			b.Fatalf("UMBRELLA_BENCH_FILE_MB=%q: want 1 to 2048", v)
+		}
+		mb = n
+	}
+	return mb << 20
+}
+
+// realHost starts a libp2p host with the node's transports, muxers and
+// security on loopback, listening on addr.
+func realHost(b *testing.B, addr string) host.Host {
+	b.Helper()
+	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings(addr),
+		libp2p.DefaultTransports, libp2p.DefaultMuxers, libp2p.DefaultSecurity)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	return h
+}
+
+// rawID is the baseline protocol: the server writes the bytes asked for,
+// as fast as the stream takes them.
+const rawID = "/umbrella-bench/raw/1"
+
+// serveRaw makes h answer rawID by writing n bytes of a fixed buffer.
+func serveRaw(h host.Host, n int64) {
+	buf := make([]byte, blob.ChunkSize)
+	h.SetStreamHandler(rawID, func(st network.Stream) {
+		defer st.Close()
+		for left := n; left > 0; {
+			m := min(left, int64(len(buf)))
+			if _, err := st.Write(buf[:m]); err != nil {
+				st.Reset()
+				return
+			}
+			left -= m
+		}
+	})
+}
+
+// counted counts the bytes written to a stream.
+type counted struct {
+	io.ReadWriteCloser
+	n *atomic.Int64
+}
+
+func (c counted) Write(p []byte) (int, error) {
+	n, err := c.ReadWriteCloser.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// rss is the process's resident set size in bytes (Linux), or 0.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// peakRSS samples rss every 20 ms until stop is called, and returns the
+// highest sample then.
+func peakRSS() (stop func() int64) {
+	var (
+		peak atomic.Int64
+		wg   sync.WaitGroup
+	)
+	peak.Store(rss())
+	done := make(chan struct{})
+	wg.Go(func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if r := rss(); r > peak.Load() {
+					peak.Store(r)
+				}
+			}
+		}
+	})
+	return func() int64 {
+		close(done)
+		wg.Wait()
+		if r := rss(); r > peak.Load() {
+			peak.Store(r)
+		}
+		return peak.Load()
+	}
+}
+
+// BenchmarkFileTransfer moves one file between real libp2p hosts on
+// loopback, over TCP and over QUIC, the way a member's node does: the
+// sources serve it with FileHandler from their blob stores on disk, the
+// downloader pulls it with blob.Fetch into a fresh store on disk (every
+// chunk verified against the root and synced before it counts). Each
+// iteration, in the same run and on the same hosts:
+//
+//   - raw-MB/s: a plain libp2p stream copying as many bytes as the
+//     ciphertext, the baseline;
+//   - 1src-MB/s and %-of-raw: the file from one source;
+//   - 3src-MB/s and 3src-x-1src: the file from three sources at once;
+//   - rss-growth-MB: the growth of the process's resident memory over
+//     what it was before the transfers, highest sample, with every host
+//     (the downloader and the sources) in this process;
+//   - redownload-%: the file fetched again after the fetch was cut at
+//     half (its context cancelled, its streams closed, as when the
+//     downloader is killed, but for the chunks the store had not yet
+//     recorded, which a Fetch that returns flushes): the bytes the
+//     source sent over both fetches beyond those of an uninterrupted
+//     one, as a share of the file.
+//
+// MB/s counts clear bytes of the file (ciphertext bytes for raw).
+// $UMBRELLA_BENCH_FILE_MB sets the file's size (benchFileSize).
+func BenchmarkFileTransfer(b *testing.B) {
+	for _, tr := range []struct{ name, addr string }{
+		{"tcp", "/ip4/127.0.0.1/tcp/0"},
+		{"quic", "/ip4/127.0.0.1/udp/0/quic-v1"},
+	} {
+		b.Run(tr.name, func(b *testing.B) { benchTransfer(b, tr.addr) })
+	}
+}
+
+func benchTransfer(b *testing.B, addr string) {
+	ctx := b.Context()
+	size := benchFileSize(b)
+	cipher := blob.CipherSize(size)
+	dir := b.TempDir()
+
+	// The sources share one store: the file is encrypted and hashed once.
+	held, err := blob.NewStore(filepath.Join(dir, "held"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, _ := blob.NewKey()
+	plain := bufio.NewReaderSize(io.LimitReader(mrand.NewChaCha8([32]byte{1}), size), 1<<20)
+	file, err := held.Add(plain, size, key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	root := file.Root()
+	file.Close()
+
+	down := realHost(b, addr)
+	dsvc := NewService(ctx, down, nil, nil)
+	var srcs []blob.Source
+	var sent atomic.Int64 // bytes the sources wrote, whether read or not
+	for range 3 {
+		h := realHost(b, addr)
+		svc := NewService(ctx, h, nil, nil)
+		serve := FileHandler(held, func(crdt.PublicKey, blob.Root) error { return nil }, nil)
+		svc.Handle(FileID, func(ctx context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
+			return serve(ctx, counted{rw, &sent}, from)
+		})
+		serveRaw(h, cipher)
+		if err := down.Connect(ctx, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}); err != nil {
+			b.Fatal(err)
+		}
+		srcs = append(srcs, FileSource{S: dsvc, Peer: h.ID()})
+	}
+
+	raw := func() time.Duration {
+		start := time.Now()
+		st, err := down.NewStream(ctx, srcs[0].(FileSource).Peer, rawID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, st)
+		st.Close()
+		if err != nil || n != cipher {
+			b.Fatalf("raw stream: %d of %d bytes: %v", n, cipher, err)
+		}
+		return time.Since(start)
+	}
+	// fetch pulls the file into a fresh store from srcs, cut when cut > 0
+	// chunks are held, and returns the time and the bytes the sources
+	// sent (a source's answer already written when the fetch is cut
+	// counts: it went over the network).
+	fetch := func(srcs []blob.Source, cut int, into string) (time.Duration, int64) {
+		store, err := blob.NewStore(into)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := store.Open(root, size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		fctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		opt := blob.Options{}
+		if cut > 0 {
+			opt.Progress = func(held, _ int) {
+				if held >= cut {
+					cancel()
+				}
+			}
+		}
+		before := sent.Load()
+		start := time.Now()
+		_, err = blob.Fetch(fctx, f, srcs, opt)
+		took := time.Since(start)
+		if cut == 0 && (err != nil || !f.Complete()) {
+			b.Fatalf("fetch: %v", err)
+		}
+		if cut > 0 {
+			// What the sources had written when the cut reset their
+			// streams is counted once their handlers return.
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+				n := sent.Load()
+				time.Sleep(50 * time.Millisecond) // a benchmark, not a test: waits for the sources to notice
+				if sent.Load() == n {
+					break
+				}
+			}
+		}
+		return took, sent.Load() - before
+	}
+	mbps := func(n int64, d time.Duration) float64 { return float64(n) / (1 << 20) / d.Seconds() }
+
+	var tRaw, t1, t3 time.Duration
+	var growth, extra int64
+	i := 0
+	for b.Loop() {
+		i++
+		tRaw += raw()
+		runtime.GC()
+		debug.FreeOSMemory()
+		base := rss()
+		stop := peakRSS()
+		d, whole := fetch(srcs[:1], 0, filepath.Join(dir, fmt.Sprint("one", i)))
+		t1 += d
+		d, _ = fetch(srcs, 0, filepath.Join(dir, fmt.Sprint("three", i)))
+		t3 += d
+		growth = max(growth, stop()-base)
+		os.RemoveAll(filepath.Join(dir, fmt.Sprint("three", i)))
+		os.RemoveAll(filepath.Join(dir, fmt.Sprint("one", i)))
+
+		again := filepath.Join(dir, fmt.Sprint("again", i))
+		_, first := fetch(srcs[:1], blob.Chunks(size)/2, again)
+		_, second := fetch(srcs[:1], 0, again)
+		extra = max(extra, first+second-whole)
+		os.RemoveAll(again)
+	}
+	n := float64(i)
+	b.ReportMetric(mbps(cipher, tRaw/time.Duration(n)), "raw-MB/s")
+	b.ReportMetric(mbps(size, t1/time.Duration(n)), "1src-MB/s")
+	b.ReportMetric(mbps(size, t3/time.Duration(n)), "3src-MB/s")
+	b.ReportMetric(100*tRaw.Seconds()/t1.Seconds()*float64(size)/float64(cipher), "%-of-raw")
+	b.ReportMetric(t1.Seconds()/t3.Seconds(), "3src-x-1src")
+	b.ReportMetric(float64(growth)/(1<<20), "rss-growth-MB")
+	b.ReportMetric(100*float64(extra)/float64(size), "redownload-%")
+}
