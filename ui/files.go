@@ -343,7 +343,7 @@ type progressGate struct {
 	show  func(api.FileProgress)
 
 	mu      sync.Mutex
-	last    time.Time // when show was last called; guarded by mu
+	last    time.Time        // when show was last called; guarded by mu
 	latest  api.FileProgress // the last report; guarded by mu
 	got     bool             // a report came; guarded by mu
 	stopped bool             // guarded by mu
