@@ -158,6 +158,7 @@ func newConversation(a *App) *conversation {
 	c.composer = newComposer(a, c.submit)
 	c.composer.onEscape = c.cancelContext
 	c.composer.onUp = c.editLast
+	c.composer.onPasteFiles = c.confirmSend
 	// The send button is an icon, as in every messenger: the row keeps
 	// room for the composer beside the attach and poll buttons.
 	c.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), func() { c.composer.send() })

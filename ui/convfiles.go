@@ -2,8 +2,10 @@ package ui
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -189,6 +191,48 @@ func (c *conversation) uploadNames() []string {
 	var out []string
 	for _, u := range c.uploading[c.a.group] {
 		out = append(out, u.name)
+	}
+	return out
+}
+
+// TypedShortcut shares the files a paste names (files copied in a file
+// manager paste as their file:// addresses), and otherwise passes the
+// shortcut on. Fyne's clipboard holds text only, so an image copied as
+// pixels pastes nothing; copied as a file, it is shared.
+func (c *composer) TypedShortcut(s fyne.Shortcut) {
+	if p, ok := s.(*fyne.ShortcutPaste); ok && p.Clipboard != nil && c.onPasteFiles != nil {
+		if paths := pastedFiles(p.Clipboard.Content()); len(paths) > 0 {
+			c.onPasteFiles(paths)
+			return
+		}
+	}
+	c.keyEntry.TypedShortcut(s)
+}
+
+// pastedFiles returns the files text names, one per line as file:// URLs
+// or absolute paths, when every line names a regular file; else nil.
+func pastedFiles(text string) []string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		path := line
+		if strings.HasPrefix(line, "file://") {
+			u, err := url.Parse(line)
+			if err != nil {
+				return nil
+			}
+			path = filepath.FromSlash(u.Path)
+		}
+		if !filepath.IsAbs(path) {
+			return nil
+		}
+		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+			return nil
+		}
+		out = append(out, path)
 	}
 	return out
 }

@@ -52,6 +52,10 @@ const prefAutoDownload = "files.autoDownload"
 // the viewer, checked in their header first.
 const maxPreviewPixels = 48 << 20
 
+// maxPreviewFile bounds the images shown inline once here: a larger one
+// shows its thumbnail (and opens with the system's app).
+const maxPreviewFile = 32 << 20
+
 // previewSide is the longest side of an inline preview, in pixels.
 const previewSide = 640
 
@@ -127,15 +131,29 @@ func (m *fileManager) setAutoDownload(n int64) {
 	fyne.CurrentApp().Preferences().SetInt(prefAutoDownload, int(n))
 }
 
-// of returns the transfer of message msg, asking the backend once how
-// much of its file is here. An image up to the auto-download size that is
-// not here starts downloading.
+// of returns the transfer of message msg. The first time, it asks the
+// backend in the background how much of the file is here (a lookup on
+// disk, kept off the UI goroutine); then an image up to the auto-download
+// size that is not here starts downloading.
 func (m *fileManager) of(cid, gid crdt.ID, msg api.Message) *transfer {
 	t, ok := m.byMsg[msg.ID]
-	if !ok {
-		t = &transfer{cid: cid, gid: gid, msg: msg.ID, file: *msg.File, state: fileRemote}
-		m.byMsg[msg.ID] = t
-		if e, err := m.a.b.FileStatus(cid, msg.ID); err == nil {
+	if ok {
+		return t
+	}
+	t = &transfer{cid: cid, gid: gid, msg: msg.ID, file: *msg.File, state: fileUnknown}
+	m.byMsg[msg.ID] = t
+	var e api.FileEntry
+	auto := isImage(t.file.Mime) && !msg.Mine && t.file.Size <= m.autoDownload()
+	m.a.background(func() error {
+		var err error
+		e, err = m.a.b.FileStatus(cid, msg.ID)
+		return err
+	}, func(err error) {
+		if t.state != fileUnknown {
+			return // a tap came first
+		}
+		t.state = fileRemote
+		if err == nil {
 			t.have = e.HaveBytes
 			switch e.State {
 			case api.FileComplete:
@@ -144,12 +162,16 @@ func (m *fileManager) of(cid, gid crdt.ID, msg api.Message) *transfer {
 			case api.FilePartial:
 				t.state = filePaused
 			}
+		} else {
+			m.a.log("file status", err)
 		}
-		if t.state == fileRemote && isImage(t.file.Mime) && !msg.Mine && t.file.Size <= m.autoDownload() {
+		if t.state == fileRemote && auto {
 			t.auto = true
 			m.start(t)
+			return
 		}
-	}
+		m.changed(t)
+	})
 	return t
 }
 
@@ -310,7 +332,7 @@ func (m *fileManager) saveAs(t *transfer) {
 // loadPreview decodes t's downloaded image for inline display, in the
 // background.
 func (m *fileManager) loadPreview(t *transfer) {
-	if !isImage(t.file.Mime) || t.preview != nil {
+	if !isImage(t.file.Mime) || t.preview != nil || t.file.Size > maxPreviewFile {
 		return
 	}
 	m.written(t, func(path string) {

@@ -305,6 +305,20 @@ func TestShareFile(t *testing.T) {
 		t.Fatalf("a drop of two files posted %v", got)
 	}
 
+	// Files copied in a file manager paste as their addresses.
+	cb := fyne.CurrentApp().Clipboard()
+	cb.SetContent("file://" + filepath.ToSlash(slides) + "\n")
+	h.a.convo.composer.TypedShortcut(&fyne.ShortcutPaste{Clipboard: cb})
+	if d := h.a.lastDialog; d.title != "Share a file in General" || !strings.Contains(h.dialogText(), "Comp plan.pdf") {
+		t.Fatalf("pasting a copied file shows %q: %s", d.title, h.dialogText())
+	}
+	h.a.lastDialog.hide()
+	cb.SetContent("see " + slides)
+	h.a.convo.composer.TypedShortcut(&fyne.ShortcutPaste{Clipboard: cb})
+	if got := h.a.convo.composer.Text; got != "see "+slides {
+		t.Fatalf("pasting text put %q in the composer", got)
+	}
+
 	h.open("Announcements")
 	h.a.convo.dropped([]fyne.URI{storage.NewFileURI(slides)})
 	if d := h.a.lastDialog; d.title != "Files cannot be shared here" {
