@@ -584,6 +584,8 @@ func (c *conversation) showPin() {
 	text := p.Text
 	if p.Poll != nil {
 		text = "📊 " + p.Poll.Question
+	} else if p.File != nil {
+		text = strings.TrimSpace("📎 " + p.File.Name + " " + text)
 	}
 	count := ""
 	if len(c.pins) > 1 {
@@ -698,6 +700,8 @@ func (c *conversation) startReply(m api.Message) {
 	text := m.Text
 	if m.Poll != nil {
 		text = "📊 " + m.Poll.Question
+	} else if m.File != nil {
+		text = strings.TrimSpace("📎 " + m.File.Name + " " + text)
 	}
 	c.contextLabel.Segments = []widget.RichTextSegment{
 		&widget.TextSegment{Text: "Replying to " + m.AuthorName + ": ", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePrimary, TextStyle: fyne.TextStyle{Bold: true}}},

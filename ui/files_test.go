@@ -479,3 +479,20 @@ func TestGoldenFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestFileInPinAndReply: a pinned file and a reply to one name the file.
+func TestFileInPinAndReply(t *testing.T) {
+	h, _ := fileHarness(t)
+	f := h.f
+	c := h.community("Glow Team", "owner", 4, "General")
+	id := f.deliverFile(c.ID, h.a.group, "Ben", "Starter kit.pdf", "application/pdf", []byte("%PDF"), "")
+	f.Pin(t.Context(), c.ID, h.a.group, id, true)
+	h.drain()
+	if got := h.a.convo.pinText.Text; got != "📎 Starter kit.pdf" {
+		t.Fatalf("the pin bar shows %q", got)
+	}
+	h.act(h.rowOf(id), "Reply")
+	if got := richString(h.a.convo.contextLabel); !strings.Contains(got, "Replying to Ben: 📎 Starter kit.pdf") {
+		t.Fatalf("the reply bar shows %q", got)
+	}
+}
