@@ -71,11 +71,21 @@ type transfer struct {
 	err           error
 	path          string // the clear copy, once written
 	preview       image.Image
+	thumb         image.Image // the message's thumbnail decoded, once thumbDone
+	thumbDone     bool
 	cancel        context.CancelFunc
 	stopping      bool // Cancel (not Pause) was pressed: forget what came
 	auto          bool // it started by itself (an image under the size)
 	started       time.Time
 	startHave     int64
+}
+
+// thumbnail is the message's thumbnail, decoded the first time only.
+func (t *transfer) thumbnail() image.Image {
+	if !t.thumbDone {
+		t.thumb, t.thumbDone = thumbOf(&t.file), true
+	}
+	return t.thumb
 }
 
 // left is the time the download still needs at its speed, 0 when unknown.
@@ -350,9 +360,16 @@ func (m *fileManager) loadPreview(t *transfer) {
 }
 
 // changed shows t's new state in the conversation, if its message is in
-// view.
+// view, and in the image viewer, if it shows it.
 func (m *fileManager) changed(t *transfer) {
 	m.a.convo.fileChanged(t.msg)
+	if v := m.a.viewer; v != nil && v.images[v.at].Message == t.msg {
+		v.img.Image = t.preview
+		if v.img.Image == nil {
+			v.img.Image = t.thumbnail()
+		}
+		v.img.Refresh()
+	}
 }
 
 // progressGate passes on a download's progress at most once every

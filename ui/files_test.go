@@ -326,12 +326,14 @@ func TestShareFile(t *testing.T) {
 	}
 }
 
-// TestImageViewer: tapping an image opens it large; the arrow keys move
-// between the group's images, oldest to newest, and stop at either end.
+// TestImageViewer: tapping an image opens it large, downloading it; the
+// arrow keys move between the group's images, oldest to newest, and stop
+// at either end.
 func TestImageViewer(t *testing.T) {
 	h, _ := fileHarness(t)
 	f := h.f
 	c := h.community("Glow Team", "member", 4, "General")
+	h.a.files.setAutoDownload(0) // the viewer downloads what it shows
 	var ids []crdt.ID
 	for i, name := range []string{"one.png", "two.png", "three.png"} {
 		ids = append(ids, f.deliverFile(c.ID, h.a.group, "Ben", name, "image/png", testPNG(t, 200, 150, color.RGBA{uint8(60 * i), 90, 160, 255}), ""))
@@ -340,8 +342,11 @@ func TestImageViewer(t *testing.T) {
 	h.drain()
 	test.Tap(h.fileRow(ids[1]).file)
 	v := h.a.viewer
-	if v == nil || v.name() != "two.png" || v.img.Image == nil {
+	if v == nil || v.name() != "two.png" {
 		t.Fatalf("tapping two.png opened %+v", v)
+	}
+	if tr := h.a.files.byMsg[ids[1]]; tr.state != fileDone || tr.preview == nil || v.img.Image != tr.preview {
+		t.Fatalf("the viewer shows %v, not the downloaded picture (state %v)", v.img.Image, tr.state)
 	}
 	key := func(k fyne.KeyName) { h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: k}) }
 	key(fyne.KeyLeft)

@@ -92,7 +92,7 @@ func (v *fileView) bind(t *transfer) {
 	v.full = f.Name
 	v.img.Image = t.preview
 	if v.img.Image == nil {
-		v.img.Image = thumbOf(&f)
+		v.img.Image = t.thumbnail()
 	}
 	v.imgW = 0
 	if v.img.Image != nil {

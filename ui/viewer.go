@@ -107,16 +107,13 @@ func (v *imageViewer) show() {
 		t = v.transferOf(e)
 	}
 	if t != nil {
+		switch t.state {
+		case fileUnknown, fileRemote, filePaused, fileFailed:
+			fm.start(t) // shown once here (fileManager.changed)
+		}
 		v.img.Image = t.preview
 		if v.img.Image == nil {
-			v.img.Image = thumbOf(&t.file)
-			if t.state == fileRemote || t.state == filePaused || t.state == fileFailed {
-				fm.start(t)
-				v.img.Image = t.preview
-				if v.img.Image == nil {
-					v.img.Image = thumbOf(&t.file)
-				}
-			}
+			v.img.Image = t.thumbnail()
 		}
 	}
 	v.img.Refresh()
