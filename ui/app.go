@@ -60,11 +60,12 @@ type App struct {
 	inner     *container.Split // conversation | info pane
 	infoShown bool
 
-	viewer     *imageViewer  // the image viewer, while open (viewer.go)
-	dialogs    []*dlg        // open dialogs, oldest first
-	lastDialog *dlg          // the most recently opened dialog
-	lastPopUp  *widget.PopUp // the most recently shown pop-up
-	switcher   *switcher     // the Ctrl+K switcher, when open
+	viewer     *imageViewer   // the image viewer, while open (viewer.go)
+	transfers  *transfersView // the Transfers panel, while open (transfers.go)
+	dialogs    []*dlg         // open dialogs, oldest first
+	lastDialog *dlg           // the most recently opened dialog
+	lastPopUp  *widget.PopUp  // the most recently shown pop-up
+	switcher   *switcher      // the Ctrl+K switcher, when open
 	seen       map[crdt.ID]groupCounts
 	requests   map[crdt.ID]pendingRequests // per community, those the member may decide (requestwatch.go)
 	asked      map[crdt.ID]bool            // per group, whether the member's request waited at the last look
@@ -335,6 +336,7 @@ func (a *App) mainMenu() *fyne.MainMenu {
 			fyne.NewMenuItem("New community…", a.showCreateCommunity),
 			fyne.NewMenuItem("Join with a link…", func() { a.showJoin("") }),
 			fyne.NewMenuItem("Files…", a.showCommunityFiles),
+			fyne.NewMenuItem("Transfers…", func() { a.showTransfers() }),
 			fyne.NewMenuItem("Storage…", func() { a.showStorage() }),
 		),
 		fyne.NewMenu("Go",

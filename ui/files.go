@@ -363,6 +363,9 @@ func (m *fileManager) loadPreview(t *transfer) {
 // view, and in the image viewer, if it shows it.
 func (m *fileManager) changed(t *transfer) {
 	m.a.convo.fileChanged(t.msg)
+	if m.a.transfers != nil {
+		m.a.transfers.refresh()
+	}
 	if v := m.a.viewer; v != nil && v.images[v.at].Message == t.msg {
 		v.img.Image = t.preview
 		if v.img.Image == nil {

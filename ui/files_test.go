@@ -501,3 +501,47 @@ func TestFileInPinAndReply(t *testing.T) {
 		t.Fatalf("the reply bar shows %q", got)
 	}
 }
+
+// TestTransfersPanel: Transfers lists the paused and failed downloads of
+// every group with their buttons, and follows them as they end.
+func TestTransfersPanel(t *testing.T) {
+	h, _ := fileHarness(t)
+	f := h.f
+	c := h.community("Glow Team", "member", 4, "General")
+	data := bytes.Repeat([]byte{3}, 10*64<<10)
+	video := f.deliverFile(c.ID, h.a.group, "Ben", "Training.mp4", "video/mp4", data, "")
+	kit := f.deliverFile(c.ID, h.a.group, "Dev", "Kit.zip", "application/zip", data, "")
+	h.drain()
+	f.files.onChunk = func(msg crdt.ID, have int64) {
+		if msg == video && have == 4*64<<10 {
+			test.Tap(h.fileRow(video).file.buttons["Pause"])
+		}
+	}
+	h.tapFile(video, "Download")
+	f.files.onChunk = nil
+	f.files.noSource = true
+	h.tapFile(kit, "Download")
+	f.files.noSource = false
+
+	v := h.a.showTransfers()
+	want := []string{
+		"Kit.zip · General · Not downloaded: No one who has this file is online right now. It downloads when one of them is; try again…",
+		"Training.mp4 · General · Paused · 262 KB of 655 KB",
+	}
+	if !slices.Equal(v.rows, want) {
+		t.Fatalf("Transfers lists\n%q\nwant\n%q", v.rows, want)
+	}
+	test.Tap(v.buttons["Training.mp4/Resume"])
+	h.drain()
+	if len(v.rows) != 1 || !strings.HasPrefix(v.rows[0], "Kit.zip") {
+		t.Fatalf("after Resume, Transfers lists %q", v.rows)
+	}
+	if got := h.fileRow(video).summary(); !strings.Contains(got, "[Open]") {
+		t.Fatalf("resumed from Transfers, the row shows %s", got)
+	}
+	test.Tap(v.buttons["Kit.zip/Retry"])
+	h.drain()
+	if len(v.rows) != 0 || !strings.Contains(labelsText(v.box), "No downloads running") {
+		t.Fatalf("after Retry, Transfers lists %q", v.rows)
+	}
+}

@@ -100,6 +100,19 @@ func (v *fileView) bind(t *transfer) {
 		v.imgW = float32(b.Dx()) / float32(max(1, b.Dy()))
 	}
 	v.img.Refresh()
+	info, buttons := fileStatus(t)
+	v.info.Text = info
+	v.shown = v.shown[:0]
+	for _, b := range buttons {
+		v.shown = append(v.shown, v.buttons[b])
+	}
+	v.heightW = 0
+}
+
+// fileStatus says where t's file is, in words, and which buttons it
+// offers.
+func fileStatus(t *transfer) (string, []string) {
+	f := t.file
 	var info []string
 	var buttons []string
 	switch t.state {
@@ -128,12 +141,7 @@ func (v *fileView) bind(t *transfer) {
 		info = append(info, formatSize(f.Size), typeLabel(f.Name, f.Mime))
 		buttons = []string{"Download"}
 	}
-	v.info.Text = strings.Join(info, " · ")
-	v.shown = v.shown[:0]
-	for _, b := range buttons {
-		v.shown = append(v.shown, v.buttons[b])
-	}
-	v.heightW = 0
+	return strings.Join(info, " · "), buttons
 }
 
 // progressing reports whether the bar shows.
