@@ -26,7 +26,8 @@ type FileStore interface {
 // returns the message and the file it carries. The file is stored in
 // files first, so the message is written only once the file can be
 // served; its media type is sniffed from its first bytes, or else its
-// name.
+// name. An image (JPEG, PNG or GIF of at most MaxThumbSource bytes) gets a
+// thumbnail (Thumbnail).
 func (a *Actions) SendFile(ctx context.Context, cid, gid crdt.ID, files FileStore, name string, r io.Reader, size int64, caption string) (crdt.ID, crdt.FileRef, error) {
 	name = fileName(name)
 	if size < 0 || size > crdt.MaxFileSize {
@@ -41,7 +42,17 @@ func (a *Actions) SendFile(ctx context.Context, cid, gid crdt.ID, files FileStor
 	br := bufio.NewReaderSize(r, 512)
 	head, _ := br.Peek(512)
 	ref := crdt.FileRef{Name: name, Size: size, Mime: mediaType(head, name)}
-	root, key, err := files.Share(br, size)
+	var src io.Reader = br
+	if thumbable(ref.Mime, size) {
+		// An image small enough is read whole once, to preview it too.
+		data, err := io.ReadAll(io.LimitReader(br, size))
+		if err != nil {
+			return crdt.ID{}, crdt.FileRef{}, fmt.Errorf("read %s: %w", name, err)
+		}
+		ref.Thumb = Thumbnail(data)
+		src = bytes.NewReader(data)
+	}
+	root, key, err := files.Share(src, size)
 	if err != nil {
 		return crdt.ID{}, crdt.FileRef{}, fmt.Errorf("share %s: %w", name, err)
 	}

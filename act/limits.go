@@ -12,3 +12,13 @@ const (
 	// PreparePicture makes.
 	PictureSide = 160
 )
+
+// Limits of the thumbnails SendFile makes of images it shares.
+const (
+	// ThumbSide is the longest side, in pixels, of a shared image's
+	// thumbnail (smaller when that does not fit in crdt.MaxThumbSize).
+	ThumbSide = 320
+	// MaxThumbSource bounds the images SendFile reads whole to make a
+	// thumbnail of; a larger image is shared without one.
+	MaxThumbSource = MaxSourcePictureSize
+)

@@ -55,14 +55,17 @@ type App struct {
 	rail      *rail
 	home      *home
 	convo     *conversation
+	files     *fileManager
 	info      *infoPane
 	inner     *container.Split // conversation | info pane
 	infoShown bool
 
-	dialogs    []*dlg        // open dialogs, oldest first
-	lastDialog *dlg          // the most recently opened dialog
-	lastPopUp  *widget.PopUp // the most recently shown pop-up
-	switcher   *switcher     // the Ctrl+K switcher, when open
+	viewer     *imageViewer   // the image viewer, while open (viewer.go)
+	transfers  *transfersView // the Transfers panel, while open (transfers.go)
+	dialogs    []*dlg         // open dialogs, oldest first
+	lastDialog *dlg           // the most recently opened dialog
+	lastPopUp  *widget.PopUp  // the most recently shown pop-up
+	switcher   *switcher      // the Ctrl+K switcher, when open
 	seen       map[crdt.ID]groupCounts
 	requests   map[crdt.ID]pendingRequests // per community, those the member may decide (requestwatch.go)
 	asked      map[crdt.ID]bool            // per group, whether the member's request waited at the last look
@@ -254,6 +257,7 @@ func (a *App) handle(ev api.Event) {
 func (a *App) build() {
 	a.rail = newRail(a)
 	a.home = newHome(a)
+	a.files = newFileManager(a)
 	a.convo = newConversation(a)
 	a.info = newInfoPane(a)
 	a.inner = container.NewHSplit(a.convo.root, a.info.root)
@@ -266,10 +270,13 @@ func (a *App) build() {
 	a.setInfoShown(false)
 	a.showCommunityPane(false)
 	a.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
-		if k.Name == fyne.KeyEscape {
+		switch {
+		case a.viewer != nil && a.viewer.key(k.Name):
+		case k.Name == fyne.KeyEscape:
 			a.escape()
 		}
 	})
+	a.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { a.convo.dropped(uris) })
 	for _, s := range a.shortcuts() {
 		a.win.Canvas().AddShortcut(s, func(sc fyne.Shortcut) { a.shortcut(sc) })
 	}
@@ -331,6 +338,9 @@ func (a *App) mainMenu() *fyne.MainMenu {
 		fyne.NewMenu("Community",
 			fyne.NewMenuItem("New community…", a.showCreateCommunity),
 			fyne.NewMenuItem("Join with a link…", func() { a.showJoin("") }),
+			fyne.NewMenuItem("Files…", a.showCommunityFiles),
+			fyne.NewMenuItem("Transfers…", func() { a.showTransfers() }),
+			fyne.NewMenuItem("Storage…", func() { a.showStorage() }),
 		),
 		fyne.NewMenu("Go",
 			item("Switch group…", sc[0], a.showSwitcher),

@@ -57,6 +57,8 @@ type composer struct {
 	onUp func() bool
 	// picker suggests members as an @name is typed.
 	picker *mentionPicker
+	// onPasteFiles shares the files a paste names (convfiles.go).
+	onPasteFiles func(paths []string)
 }
 
 func newComposer(a *App, onSend func(string)) *composer {

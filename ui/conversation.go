@@ -65,9 +65,14 @@ type conversation struct {
 	newBelow  int             // messages that arrived while scrolled up
 	atBottom  bool
 
-	composer     *composer
-	send         *widget.Button
-	pollBtn      *widget.Button
+	composer  *composer
+	send      *widget.Button
+	pollBtn   *widget.Button
+	attachBtn *widget.Button
+	// uploads lists the files being shared, above the composer
+	// (convfiles.go).
+	uploads      *fyne.Container
+	uploading    map[crdt.ID][]*upload
 	contextBar   *fyne.Container
 	contextLabel *widget.RichText
 	replyTo      *api.Message
@@ -153,16 +158,24 @@ func newConversation(a *App) *conversation {
 	c.composer = newComposer(a, c.submit)
 	c.composer.onEscape = c.cancelContext
 	c.composer.onUp = c.editLast
-	c.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), func() { c.composer.send() })
+	c.composer.onPasteFiles = c.confirmSend
+	// The send button is an icon, as in every messenger: the row keeps
+	// room for the composer beside the attach and poll buttons.
+	c.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), func() { c.composer.send() })
 	c.send.Importance = widget.HighImportance
 	c.pollBtn = widget.NewButton("Poll", c.showCreatePoll)
+	c.attachBtn = widget.NewButtonWithIcon("", theme.MailAttachmentIcon(), c.attach)
+	c.attachBtn.Importance = widget.LowImportance
+	c.uploads = container.NewVBox()
+	c.uploading = map[crdt.ID][]*upload{}
 	c.contextLabel = widget.NewRichText()
 	c.contextLabel.Truncation = fyne.TextTruncateEllipsis
 	cancel := widget.NewButtonWithIcon("", theme.CancelIcon(), c.cancelContext)
 	cancel.Importance = widget.LowImportance
 	c.contextBar = container.NewBorder(nil, nil, nil, cancel, c.contextLabel)
 	c.contextBar.Hide()
-	c.compose = container.NewBorder(container.NewVBox(c.composer.picker.box, c.contextBar), nil, c.pollBtn, c.send, c.composer)
+	c.compose = container.NewBorder(container.NewVBox(c.composer.picker.box, c.uploads, c.contextBar), nil,
+		container.NewHBox(c.attachBtn, c.pollBtn), c.send, c.composer)
 	c.readOnly = widget.NewLabel("")
 	c.readOnly.Alignment = fyne.TextAlignCenter
 	c.readOnly.Wrapping = fyne.TextWrapWord
@@ -299,6 +312,7 @@ func (c *conversation) open() {
 	c.composer.SetText(c.drafts[c.a.group])
 	c.draftFor = c.a.group
 	c.enableComposer(!c.sending[c.a.group])
+	c.showUploads()
 	c.root.Objects = []fyne.CanvasObject{container.NewBorder(
 		container.NewVBox(c.header, c.pinBar, c.searchBar), container.NewPadded(c.bottom), nil, nil, c.body)}
 	c.searchBar.Hide()
@@ -431,6 +445,9 @@ func (c *conversation) rowData(i int) rowData {
 		if mem, ok := members[p]; ok {
 			d.mentions = append(d.mentions, mem.Name)
 		}
+	}
+	if m.File != nil && !m.Deleted && m.Hidden == "" {
+		d.file = c.a.files.of(c.a.community, c.a.group, m)
 	}
 	if m.Poll != nil {
 		g := c.openGroup
@@ -567,6 +584,8 @@ func (c *conversation) showPin() {
 	text := p.Text
 	if p.Poll != nil {
 		text = "📊 " + p.Poll.Question
+	} else if p.File != nil {
+		text = strings.TrimSpace("📎 " + p.File.Name + " " + text)
 	}
 	count := ""
 	if len(c.pins) > 1 {
@@ -681,6 +700,8 @@ func (c *conversation) startReply(m api.Message) {
 	text := m.Text
 	if m.Poll != nil {
 		text = "📊 " + m.Poll.Question
+	} else if m.File != nil {
+		text = strings.TrimSpace("📎 " + m.File.Name + " " + text)
 	}
 	c.contextLabel.Segments = []widget.RichTextSegment{
 		&widget.TextSegment{Text: "Replying to " + m.AuthorName + ": ", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePrimary, TextStyle: fyne.TextStyle{Bold: true}}},

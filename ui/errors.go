@@ -36,6 +36,12 @@ func explain(err error) string {
 		return "In this community, members message only admins privately. An admin can change that in the community settings."
 	case errors.Is(err, api.ErrPrivateSelf):
 		return "A private conversation is with other members; choose someone other than yourself."
+	case errors.Is(err, api.ErrNoSource):
+		return "No one who has this file is online right now. It downloads when one of them is; try again later."
+	case errors.Is(err, api.ErrDiskFull):
+		return "There is not enough free disk space for this file. Free some space (Storage, in the Community menu, deletes local copies) and try again."
+	case errors.Is(err, api.ErrFileTooLarge):
+		return "This file is too large: files are at most 2 GB."
 	case errors.Is(err, crdt.ErrUnauthorized):
 		return "You are not allowed to do that: " + detail(err, crdt.ErrUnauthorized)
 	case errors.Is(err, crdt.ErrInvalid):

@@ -42,6 +42,8 @@ type fakeBackend struct {
 	fail map[string]error
 	// calls counts calls per method name.
 	calls map[string]int
+	// files are the shared files and how to move them (fake_files_test.go).
+	files fakeFiles
 }
 
 type fakeCommunity struct {

@@ -376,6 +376,7 @@ func (a *App) groupMenu(g api.Group) *fyne.Menu {
 		fyne.NewMenuItem(mute, func() { a.setMuted(g, !g.Muted) }),
 		fyne.NewMenuItem(searchLabel(g), a.convo.toggleSearch),
 		fyne.NewMenuItem(infoLabel(g), func() { a.setInfoShown(true) }),
+		fyne.NewMenuItem("Files", func() { a.showFiles(cid, g.ID) }),
 	}
 	if g.CanEdit && g.Kind != api.GroupAnnouncement {
 		items = append(items, fyne.NewMenuItem("Group settings", func() { a.showGroupSettings(cid, g.ID) }))

@@ -32,6 +32,9 @@ type rowData struct {
 	time      string   // the time to show
 	canVote   bool     // the local member may vote in this poll
 	canClose  bool     // … and close it
+	// file is the transfer of the file the message shares, nil when it
+	// shares none (or was deleted or hidden).
+	file *transfer
 }
 
 // rowActions is what a row's buttons do, implemented by the conversation.
@@ -43,6 +46,9 @@ type rowActions interface {
 	vote(index, option int)
 	closePoll(index int)
 	showVoters(index int)
+	// fileAction does what a file's button says ("Download", "Pause",
+	// "Resume", "Retry", "Cancel", "Open", "Save as…", "View").
+	fileAction(index int, what string)
 	selfName() string
 	// now is the app's clock, for polls whose closing time passed.
 	now() time.Time
@@ -88,6 +94,7 @@ type msgRow struct {
 	bodySegs []widget.RichTextSegment
 	bodyW    float32
 	poll     *pollView
+	file     *fileView // made for the first file the row shows
 	chips    []*chip
 	addChip  *chip
 	menu     *widget.Button
@@ -180,6 +187,12 @@ func (r *msgRow) bind(d rowData) {
 	r.bindReactions(m)
 	if m.Poll != nil && !m.Deleted && m.Hidden == "" {
 		r.poll.bind(m.Poll, d.canVote, d.canClose, r.act.now())
+	}
+	if d.file != nil {
+		if r.file == nil {
+			r.file = newFileView(r)
+		}
+		r.file.bind(d.file)
 	}
 	r.heightW = 0
 	r.Refresh()
@@ -314,7 +327,12 @@ func (r *msgRow) summary() string {
 	if r.d.m.Quote != nil {
 		parts = append(parts, "> "+r.quoteNameFull+": "+r.quoteTextFull)
 	}
-	parts = append(parts, segmentsString(r.bodySegs))
+	if r.d.file != nil {
+		parts = append(parts, r.file.summary())
+	}
+	if !r.captionless() {
+		parts = append(parts, segmentsString(r.bodySegs))
+	}
 	if r.d.m.Poll != nil && !r.d.m.Deleted && r.d.m.Hidden == "" {
 		parts = append(parts, r.poll.summary())
 	}
@@ -322,6 +340,11 @@ func (r *msgRow) summary() string {
 		parts = append(parts, "("+r.chips[i].shown+")")
 	}
 	return strings.Join(parts, " | ")
+}
+
+// captionless reports whether the row shows a file with no text under it.
+func (r *msgRow) captionless() bool {
+	return r.d.file != nil && strings.TrimSpace(r.d.m.Text) == ""
 }
 
 // CreateRenderer implements fyne.Widget.
@@ -432,6 +455,15 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 		}
 		y += qh + pad
 	}
+	if d.file != nil {
+		fw := min(contentW, fileMaxW)
+		fh := r.file.heightAt(fw)
+		if place {
+			r.file.Move(fyne.NewPos(gutter, y+pad/2))
+			r.file.Resize(fyne.NewSize(fw, fh))
+		}
+		y += fh + pad
+	}
 	// The rich text pads itself by the theme's inner padding; pull it in.
 	inner := theme.InnerPadding()
 	if bw := contentW - inner; bw != r.bodyW {
@@ -439,13 +471,15 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 		r.body.Segments = wrapWords(r.bodySegs, bw, theme.SizeForWidget(theme.SizeNameText, r.body))
 		r.body.Refresh()
 	}
-	r.body.Resize(fyne.NewSize(contentW+inner, r.body.Size().Height))
-	bh := r.body.MinSize().Height
-	if place {
-		r.body.Move(fyne.NewPos(gutter-inner/2, y-inner/1.5))
-		r.body.Resize(fyne.NewSize(contentW+inner, bh))
+	if !r.captionless() {
+		r.body.Resize(fyne.NewSize(contentW+inner, r.body.Size().Height))
+		bh := r.body.MinSize().Height
+		if place {
+			r.body.Move(fyne.NewPos(gutter-inner/2, y-inner/1.5))
+			r.body.Resize(fyne.NewSize(contentW+inner, bh))
+		}
+		y += bh - inner*1.2
 	}
-	y += bh - inner*1.2
 	if d.m.Poll != nil && !d.m.Deleted && d.m.Hidden == "" {
 		pw := min(contentW, 460)
 		ph := r.poll.heightAt(pw)
@@ -529,6 +563,9 @@ func (rr *msgRowRenderer) Refresh() {
 	if r.d.m.Poll != nil {
 		r.poll.Refresh()
 	}
+	if r.d.file != nil {
+		r.file.Refresh()
+	}
 	r.heightW = 0
 	rr.Layout(r.Size())
 	for _, o := range rr.Objects() {
@@ -558,7 +595,12 @@ func (rr *msgRowRenderer) Objects() []fyne.CanvasObject {
 	if d.m.Quote != nil {
 		objs = append(objs, r.quoteBg, r.quoteBar, r.quoteName, r.quoteText)
 	}
-	objs = append(objs, r.body)
+	if d.file != nil {
+		objs = append(objs, r.file)
+	}
+	if !r.captionless() {
+		objs = append(objs, r.body)
+	}
 	if d.m.Poll != nil && !d.m.Deleted && d.m.Hidden == "" {
 		objs = append(objs, r.poll)
 	}

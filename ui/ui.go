@@ -87,6 +87,8 @@ type Backend interface {
 	DismissRequest(community crdt.ID)
 
 	MessagePage(community, group crdt.ID, from, limit int) (api.Page, error)
+	// Message is one message of a group, as MessagePage shows it.
+	Message(community, group, id crdt.ID) (api.Message, error)
 	Pinned(community, group crdt.ID) ([]api.Message, error)
 	Search(community, group crdt.ID, query string, limit int) ([]api.Message, error)
 	Post(ctx context.Context, community, group crdt.ID, text string) (crdt.ID, error)
@@ -105,6 +107,17 @@ type Backend interface {
 	Relays(community crdt.ID) ([]api.RelayState, error)
 	AddRelayAddr(ctx context.Context, community crdt.ID, addr string) error
 	RemoveRelayPeer(ctx context.Context, community crdt.ID, peerID string) error
+	// SendFile shares the file at path in a group, with caption as its
+	// text; GetFile downloads a message's file into out (a directory: under
+	// its name), calling progress as chunks arrive, and resumes what an
+	// interrupted call left; Files lists a community's (or a group's)
+	// files newest first, FileStatus one of them; DeleteLocalFile frees
+	// this node's copy.
+	SendFile(ctx context.Context, community, group crdt.ID, path, caption string) (api.SentFile, error)
+	GetFile(ctx context.Context, community, group, message crdt.ID, out string, progress func(api.FileProgress)) (api.GotFile, error)
+	Files(community, group crdt.ID) ([]api.FileEntry, error)
+	FileStatus(community, message crdt.ID) (api.FileEntry, error)
+	DeleteLocalFile(ctx context.Context, community, message crdt.ID) error
 }
 
 var _ Backend = (api.API)(nil)

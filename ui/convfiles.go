@@ -1,0 +1,238 @@
+package ui
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// upload is a file being shared from this device: the node encrypts and
+// stores it, then posts its message.
+type upload struct {
+	name string
+	size int64
+}
+
+// fileAction implements rowActions: what a file's button does.
+func (c *conversation) fileAction(i int, what string) {
+	m, ok := c.message(i)
+	if !ok || m.File == nil {
+		return
+	}
+	fm := c.a.files
+	t := fm.of(c.a.community, c.a.group, m)
+	switch what {
+	case "Download", "Resume", "Retry":
+		fm.start(t)
+	case "Pause":
+		fm.pause(t)
+	case "Cancel":
+		fm.stop(t)
+	case "Open":
+		fm.open(t)
+	case "Save as…":
+		fm.saveAs(t)
+	case "View":
+		c.a.showViewer(c.a.community, c.a.group, m.ID)
+	}
+}
+
+// fileChanged shows the new state of message msg's file in its row, if
+// the row is in view.
+func (c *conversation) fileChanged(msg crdt.ID) {
+	if c.win == nil || c.list.inUpdate {
+		return // a row bound now reads the transfer as it is
+	}
+	for i, o := range c.list.shown {
+		r := o.(*msgRow)
+		if r.d.m.ID != msg {
+			continue
+		}
+		h := r.heightAt(c.list.width)
+		r.bind(c.rowData(i))
+		if r.heightAt(c.list.width) != h {
+			c.list.update(false)
+		}
+		return
+	}
+}
+
+// attach asks for files to share in the open group.
+func (c *conversation) attach() {
+	c.a.files.pickFiles(c.confirmSend)
+}
+
+// dropped shares files dropped on the window in the open group.
+func (c *conversation) dropped(uris []fyne.URI) {
+	var paths []string
+	for _, u := range uris {
+		if u.Scheme() == "file" {
+			paths = append(paths, u.Path())
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	if c.win == nil || !c.openGroup.CanPost {
+		c.a.showErrorText("Files cannot be shared here", "Open a group you can write in, then drop the files on it.")
+		return
+	}
+	c.confirmSend(paths)
+}
+
+// confirmSend shows the files about to be shared in the open group with
+// a caption to add, and shares them on Send.
+func (c *conversation) confirmSend(paths []string) {
+	if len(paths) == 0 || c.win == nil {
+		return
+	}
+	cid, gid := c.a.community, c.a.group
+	var ups []*upload
+	list := container.NewVBox()
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			c.a.showErrorText("Cannot share "+filepath.Base(p), "It is not a file that can be read.")
+			return
+		}
+		ups = append(ups, &upload{name: filepath.Base(p), size: fi.Size()})
+		list.Add(widget.NewLabel("📎 " + filepath.Base(p) + " · " + formatSize(fi.Size())))
+	}
+	title := "Share a file in " + c.openGroup.Name
+	if len(paths) > 1 {
+		title = "Share files in " + c.openGroup.Name
+	}
+	d := c.a.newDialog(title, nil)
+	caption := newKeyEntry(c.a)
+	caption.SetPlaceHolder("Add a caption (optional)")
+	caption.SetText(c.composer.Text)
+	send := widget.NewButton("Send", func() {
+		d.hide()
+		if c.composer.Text == caption.Text {
+			c.composer.SetText("")
+		}
+		c.sendFiles(cid, gid, paths, ups, caption.Text)
+	})
+	send.Importance = widget.HighImportance
+	caption.OnSubmitted = func(string) { send.OnTapped() }
+	cancel := widget.NewButton("Cancel", d.hide)
+	d.setContent(container.NewVBox(list, caption), cancel, send)
+	d.createEntry, d.confirm, d.cancel = caption, send, cancel
+	d.show()
+	c.a.focus(caption)
+}
+
+// sendFiles shares paths one after the other in group gid, the caption
+// with the first; each shows above the composer until its message is
+// posted.
+func (c *conversation) sendFiles(cid, gid crdt.ID, paths []string, ups []*upload, caption string) {
+	c.uploading[gid] = append(c.uploading[gid], ups...)
+	c.showUploads()
+	var sendOne func(i int)
+	sendOne = func(i int) {
+		if i == len(paths) {
+			return
+		}
+		text := ""
+		if i == 0 {
+			text = caption
+		}
+		c.a.background(func() error {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			_, err := c.a.b.SendFile(ctx, cid, gid, paths[i], text)
+			return err
+		}, func(err error) {
+			us := c.uploading[gid]
+			for k, u := range us {
+				if u == ups[i] {
+					c.uploading[gid] = append(us[:k:k], us[k+1:]...)
+					break
+				}
+			}
+			if len(c.uploading[gid]) == 0 {
+				delete(c.uploading, gid)
+			}
+			c.showUploads()
+			if err != nil {
+				c.a.showError(ups[i].name+" was not shared", err)
+			} else if c.a.community == cid && c.a.group == gid {
+				c.list.scrollToBottom()
+				c.reload()
+			}
+			sendOne(i + 1)
+		})
+	}
+	sendOne(0)
+}
+
+// showUploads lists the open group's files being shared.
+func (c *conversation) showUploads() {
+	c.uploads.Objects = nil
+	for _, u := range c.uploading[c.a.group] {
+		bar := widget.NewProgressBarInfinite()
+		label := widget.NewLabel("Sharing " + u.name + " · " + formatSize(u.size) + " (encrypting)…")
+		label.Truncation = fyne.TextTruncateEllipsis
+		c.uploads.Add(container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(120, bar.MinSize().Height), bar), label))
+	}
+	c.uploads.Refresh()
+}
+
+// uploadNames lists the uploads shown, for tests.
+func (c *conversation) uploadNames() []string {
+	var out []string
+	for _, u := range c.uploading[c.a.group] {
+		out = append(out, u.name)
+	}
+	return out
+}
+
+// TypedShortcut shares the files a paste names (files copied in a file
+// manager paste as their file:// addresses), and otherwise passes the
+// shortcut on. Fyne's clipboard holds text only, so an image copied as
+// pixels pastes nothing; copied as a file, it is shared.
+func (c *composer) TypedShortcut(s fyne.Shortcut) {
+	if p, ok := s.(*fyne.ShortcutPaste); ok && p.Clipboard != nil && c.onPasteFiles != nil {
+		if paths := pastedFiles(p.Clipboard.Content()); len(paths) > 0 {
+			c.onPasteFiles(paths)
+			return
+		}
+	}
+	c.keyEntry.TypedShortcut(s)
+}
+
+// pastedFiles returns the files text names, one per line as file:// URLs
+// or absolute paths, when every line names a regular file; else nil.
+func pastedFiles(text string) []string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		path := line
+		if strings.HasPrefix(line, "file://") {
+			u, err := url.Parse(line)
+			if err != nil {
+				return nil
+			}
+			path = filepath.FromSlash(u.Path)
+		}
+		if !filepath.IsAbs(path) {
+			return nil
+		}
+		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+			return nil
+		}
+		out = append(out, path)
+	}
+	return out
+}
