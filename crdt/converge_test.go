@@ -33,7 +33,7 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 	}
 	t.Logf("accepted ops by kind over %d seeds: %v", seeds, stats)
 	// The generator must actually exercise the interesting cases.
-	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order"} {
+	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order", "steps", "progress", "step"} {
 		if stats[k] == 0 {
 			t.Errorf("no %s in any seed", k)
 		}
@@ -82,7 +82,7 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		}
 		var err error
 		var o *Op
-		switch rng.IntN(19) {
+		switch rng.IntN(22) {
 		case 0, 1, 2:
 			o, err = w.try(name, group, KindMessage, &MessageBody{Text: fmt.Sprintf("msg %d", step), Time: int64(step)})
 		case 3:
@@ -135,6 +135,27 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			}
 			rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 			o, err = w.try(name, ZeroID, KindGroupOrder, orderOf(ids...))
+		case 19:
+			// An admin (or not) edits the first steps: some of three.
+			b := &StepsBody{Welcome: "Hi {name}", Time: int64(step)}
+			for _, title := range []string{"Watch", "Call", "List"} {
+				if rng.IntN(3) > 0 {
+					b.Steps = append(b.Steps, StepItem{ID: stepID(title), Title: title})
+				}
+			}
+			o, err = w.try(name, ZeroID, KindSteps, b)
+		case 20:
+			o, err = w.try(name, ZeroID, KindProgress, &ProgressBody{Time: int64(step)})
+		case 21:
+			// A member ticks or unticks a step in its log, or in
+			// another's.
+			whose := name
+			if rng.IntN(4) == 0 {
+				whose = other
+			}
+			log := c.State().Progress[w.pub(whose)]
+			title := []string{"Watch", "Call", "List"}[rng.IntN(3)]
+			o, err = w.try(name, log, KindStep, &StepBody{Step: stepID(title), Done: rng.IntN(3) > 0, Time: int64(step)})
 		case 16, 17:
 			// A newcomer uses an older link at name's node: its maker may
 			// have been removed, demoted or left since, seen or not. Links

@@ -57,6 +57,7 @@ func (c *Community) Hash() [32]byte {
 		Rejected   [][]byte
 		Audit      [][]byte
 		Views      []view
+		Team       []byte // steps.go
 	}
 	d.Name, d.Desc, d.Policy, d.MCG, d.Deact = st.Name, st.Description, st.JoinPolicy, st.MembersCreateGroups, st.Deactivated
 	for k, m := range st.Members {
@@ -94,6 +95,7 @@ func (c *Community) Hash() [32]byte {
 		}
 		d.Views = append(d.Views, vv)
 	}
+	d.Team = c.teamDigest()
 	b, err := Marshal(&d)
 	if err != nil {
 		panic(errors.Join(errors.New("crdt: hash state"), err)) // plain structs always encode

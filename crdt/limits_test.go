@@ -24,6 +24,7 @@ var bodyTypes = map[Kind]any{
 	KindPollClose: PollCloseBody{}, KindPin: PinBody{}, KindGroupOrder: GroupOrderBody{},
 	KindRelay: RelayBody{},
 	KindPhoto: PhotoBody{}, KindIcon: IconBody{},
+	KindSteps: StepsBody{}, KindProgress: ProgressBody{}, KindStep: StepBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a
@@ -37,6 +38,7 @@ var arrayCaps = map[string]int{
 	"RekeyBody.Wraps": MaxWraps, "GroupOrderBody.Groups": MaxGroups,
 	"GroupCreateBody.Participants": MaxPrivateOthers,
 	"RelayBody.Addrs":              MaxAddrs,
+	"StepsBody.Steps":              MaxSteps,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies
@@ -169,6 +171,9 @@ func largest() map[string]struct {
 		"prekey": {KindPrekey,
 			&PrekeyBody{KEM: KEMMLKEM768X25519, Key: make([]byte, kemKeySize[KEMMLKEM768X25519]), Time: 1},
 			&PrekeyBody{KEM: KEMMLKEM768X25519, Key: make([]byte, kemKeySize[KEMMLKEM768X25519]+1), Time: 1}},
+		"first steps": {KindSteps,
+			&StepsBody{Welcome: letters(MaxWelcomeLen, "Welcome {name}"), Steps: largestSteps(MaxSteps), Time: 1},
+			&StepsBody{Welcome: "hi", Steps: largestSteps(MaxSteps + 1), Time: 1}},
 		"reaction": {KindReaction,
 			&ReactionBody{Target: key, Emoji: longestEmoji, On: true, Time: 1},
 			&ReactionBody{Target: key, Emoji: longestEmoji + "\ufe0f", On: true, Time: 1}},
@@ -365,4 +370,15 @@ func TestInviteDetailsCheckInviter(t *testing.T) {
 			t.Errorf("details %+v checked", d)
 		}
 	}
+}
+
+// largestSteps is a list of n first steps, each as long as allowed, with
+// links.
+func largestSteps(n int) []StepItem {
+	out := make([]StepItem, n)
+	for i := range out {
+		out[i] = StepItem{ID: []byte{0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)}, Title: letters(MaxStepTitleLen, fmt.Sprintf("Step %d ", i)),
+			Text: letters(MaxStepTextLen, "t"), Group: bytes.Repeat([]byte{1}, 32), Message: bytes.Repeat([]byte{2}, 32)}
+	}
+	return out
 }

@@ -109,6 +109,8 @@ const (
 	KindRelay        Kind = 20 // control: an admin adds or removes a relay (clear)
 	KindPhoto        Kind = 25 // control: a member sets or removes their profile photo (image.go)
 	KindIcon         Kind = 26 // control: an admin sets or removes the community's icon (image.go)
+	KindSteps        Kind = 27 // control: an admin sets the first steps and the welcome text (steps.go)
+	KindProgress     Kind = 28 // control: a member opens its first-steps progress log (steps.go)
 	KindMessage      Kind = 100
 	KindEdit         Kind = 101 // content: the author edits their message
 	KindDelete       Kind = 102 // content: the author, or an admin, deletes a message or poll
@@ -117,6 +119,7 @@ const (
 	KindVote         Kind = 105 // content: a vote (replaces the voter's earlier vote)
 	KindPollClose    Kind = 106 // content: the poll's creator or an admin closes it
 	KindPin          Kind = 107 // content: an admin pins or unpins a message
+	KindStep         Kind = 108 // content: a member ticks or unticks one of its first steps (steps.go)
 	kindControlLimit Kind = 100
 )
 
@@ -155,6 +158,9 @@ var kindNames = map[Kind]string{
 	KindVote:         "vote",
 	KindPollClose:    "poll.close",
 	KindPin:          "pin",
+	KindSteps:        "steps",
+	KindProgress:     "progress",
+	KindStep:         "step",
 }
 
 // String names the kind.

@@ -168,6 +168,10 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 		return s, &GroupDecideBody{Group: group, Member: member}, nil
 	case KindGroupOrder:
 		return s, &GroupOrderBody{}, nil
+	case KindSteps:
+		return s, &StepsBody{}, nil
+	case KindProgress:
+		return s, &ProgressBody{}, nil
 	case KindPhoto:
 		return s, &PhotoBody{}, nil
 	case KindIcon:
@@ -216,6 +220,8 @@ func contentQuery(o *Op, a Action) (body any, targetOp *Op, target any) {
 	case KindPollClose:
 		poll()
 		body = &PollCloseBody{Poll: none}
+	case KindStep:
+		return &StepBody{}, nil, nil
 	default:
 		return nil, nil, nil
 	}
