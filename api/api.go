@@ -504,6 +504,8 @@ type API interface {
 	FileStatus(community, message crdt.ID) (FileEntry, error)
 	// DeleteLocalFile frees this node's copy of the file a message shares.
 	DeleteLocalFile(ctx context.Context, community, message crdt.ID) error
+	// Team: first steps, newcomers' progress and the team tree (team.go).
+	Team
 	// Subscribe returns a channel of events and a function that ends the
 	// subscription. The channel is buffered; when it is full, events are
 	// coalesced, never blocking the node.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -433,3 +434,49 @@ func (s *State) Newcomer(k PublicKey) bool {
 	}
 	return s.Steps != nil && len(s.Steps.List) > 0 && m.Joined >= s.Steps.Since
 }
+
+// LastActive returns, for every author of an op in the control log or in a
+// content log that readable allows, the clock of its latest such op that
+// stands, as the op's body gives it (the author's clock, unix
+// milliseconds: shown only). Ops whose body has no clock do not count.
+func (c *Community) LastActive(readable func(log ID) bool) map[PublicKey]int64 {
+	out := map[PublicKey]int64{}
+	note := func(k PublicKey, body any) {
+		if t := bodyClock(body); t > out[k] {
+			out[k] = t
+		}
+	}
+	for id, o := range c.control {
+		if _, fell := c.res.state.Rejected[id]; !fell {
+			note(o.Author, c.bodies[id])
+		}
+	}
+	for _, log := range c.ContentLogs() {
+		if !readable(log) {
+			continue
+		}
+		for _, e := range c.Entries(log) {
+			if e.Hidden == nil {
+				note(e.Op.Author, e.Body)
+			}
+		}
+	}
+	return out
+}
+
+// bodyClock is the Time field of an op body, or 0.
+func bodyClock(body any) int64 {
+	v := reflect.ValueOf(body)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return 0
+	}
+	f := v.Elem().FieldByName("Time")
+	if !f.IsValid() || f.Kind() != reflect.Int64 {
+		return 0
+	}
+	return f.Int()
+}
+
+// SeesProgress reports whether member k reads every member's progress
+// log (admins and owners do), and so may see the newcomers' progress.
+func (s *State) SeesProgress(k PublicKey) bool { return s.Role(k) >= RoleAdmin }
