@@ -50,8 +50,10 @@ type FirstSteps struct {
 	Steps    []FirstStep `json:"steps"`
 	// Done counts the steps the local member ticked.
 	Done int `json:"done"`
-	// CanEdit: the local member may set the steps (crdt judges).
-	CanEdit bool `json:"can_edit"`
+	// CanEdit: the local member may set the steps (crdt judges);
+	// SeesNewcomers: it reads every member's progress (Newcomers).
+	CanEdit       bool `json:"can_edit"`
+	SeesNewcomers bool `json:"sees_newcomers"`
 	// Newcomer: the local member is one of the newcomers the steps are
 	// for (crdt.State.Newcomer), so the home shows them the card.
 	Newcomer bool `json:"newcomer"`

@@ -53,6 +53,7 @@ type fakeCommunity struct {
 	invites  []api.InviteInfo
 	audit    []api.AuditEntry
 	order    []crdt.ID // the admins' order of groups (OrderGroups)
+	team     *fakeTeam // first steps and newcomers (fake_team_test.go)
 }
 
 type fakeGroup struct {

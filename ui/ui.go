@@ -93,6 +93,12 @@ type Backend interface {
 	CreatePoll(ctx context.Context, community, group crdt.ID, question string, options []string, multi bool, closes time.Time) (crdt.ID, error)
 	Vote(ctx context.Context, community, group, poll crdt.ID, choices []int) error
 	ClosePoll(ctx context.Context, community, group, poll crdt.ID) error
+
+	// Steps, TickStep and Newcomers: the member's first steps, and the
+	// newcomers' progress for admins (api.Team; steps.go).
+	Steps(community crdt.ID) (api.FirstSteps, error)
+	TickStep(ctx context.Context, community crdt.ID, n int, done bool) error
+	Newcomers(community crdt.ID) ([]api.Newcomer, error)
 }
 
 var _ Backend = (api.API)(nil)

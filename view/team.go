@@ -24,6 +24,7 @@ func (v *Views) Steps(cid crdt.ID) (api.FirstSteps, error) {
 		st := c.State()
 		out.CanEdit = st.Permits(v.self, crdt.Action{Kind: crdt.KindSteps})
 		out.Newcomer = st.Newcomer(v.self)
+		out.SeesNewcomers = st.SeesProgress(v.self)
 		out.Steps = []api.FirstStep{}
 		if st.Steps == nil {
 			return nil

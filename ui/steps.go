@@ -1,0 +1,196 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// First steps in the community home: a newcomer is greeted by name with
+// the welcome text, above a "Your first steps" card with its progress, in
+// which it ticks the steps as it does them. Admins open the Newcomers view
+// from the community's ⋮ menu: who joined when, how far each got, and who
+// has gone three days without a step. What the member may see comes from
+// the node (api.FirstSteps), never from a rule of the app's own.
+
+// stepsCard is the welcome and first-steps card of the home, kept for
+// tests.
+type stepsCard struct {
+	welcome  *widget.Label
+	progress *widget.Label
+	bar      *thinBar
+	checks   []*widget.Check
+}
+
+// stepsSection returns the welcome and the member's first steps for the
+// top of the home, or nothing when the member is no newcomer or the
+// community has no steps.
+func (h *home) stepsSection() []fyne.CanvasObject {
+	h.steps = nil
+	cid := h.a.community
+	fs, err := h.a.b.Steps(cid)
+	if err != nil || !fs.Newcomer || len(fs.Steps) == 0 {
+		return nil
+	}
+	card := &stepsCard{}
+	var objs []fyne.CanvasObject
+	if fs.Welcome != "" {
+		card.welcome = widget.NewLabelWithStyle(fs.Welcome, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		card.welcome.Wrapping = fyne.TextWrapWord
+		objs = append(objs, card.welcome)
+	}
+	title := widget.NewLabelWithStyle("YOUR FIRST STEPS", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameCaptionText
+	title.Importance = widget.LowImportance
+	card.progress = widget.NewLabel(fmt.Sprintf("%d of %d done", fs.Done, len(fs.Steps)))
+	card.progress.Importance = widget.LowImportance
+	card.bar = newThinBar(fs.Done, len(fs.Steps))
+	objs = append(objs, container.NewBorder(nil, nil, title, card.progress), card.bar)
+	for _, s := range fs.Steps {
+		c := widget.NewCheck(s.Title, nil)
+		c.SetChecked(s.Done)
+		n := s.N
+		c.OnChanged = func(on bool) { h.tickStep(cid, n, on) }
+		card.checks = append(card.checks, c)
+		objs = append(objs, c)
+		if s.Text != "" {
+			objs = append(objs, secondary(ellipsize(s.Text, 200)))
+		}
+	}
+	h.steps = card
+	return append(objs, widget.NewSeparator())
+}
+
+// tickStep ticks (or unticks) step n in the background, and shows the
+// card again when done (or says why not).
+func (h *home) tickStep(cid crdt.ID, n int, on bool) {
+	a := h.a
+	a.act("Could not save your step", func(ctx context.Context) error { return a.b.TickStep(ctx, cid, n, on) }, func() {
+		if a.community == cid {
+			h.reload()
+		}
+	})
+}
+
+// newcomersView is the admins' Newcomers dialog, kept for tests.
+type newcomersView struct {
+	rows []newcomerRow
+}
+
+// newcomerRow is one newcomer's row.
+type newcomerRow struct {
+	name  string
+	stuck bool
+	text  *widget.RichText
+}
+
+// showNewcomers opens the Newcomers view of community cid: every
+// newcomer, newest first, with when they joined, how far they got and who
+// invited them; those stuck for more than three days are highlighted.
+func (a *App) showNewcomers(cid crdt.ID) {
+	ns, err := a.b.Newcomers(cid)
+	if err != nil {
+		a.showError("Could not list the newcomers", err)
+		return
+	}
+	v := &newcomersView{}
+	d := a.newDialog("Newcomers", nil)
+	d.handles = v
+	list := container.NewVBox()
+	if len(ns) == 0 {
+		l := widget.NewLabel("No newcomers yet. People who join after you set the first steps show here.")
+		l.Wrapping = fyne.TextWrapWord
+		list.Add(l)
+	}
+	now := a.now()
+	for _, n := range ns {
+		row := newcomerRow{name: n.Name, stuck: n.Stuck(now)}
+		parts := []string{"joined " + a.shortTime(n.Joined), fmt.Sprintf("%d of %d steps", n.Done, n.Total)}
+		if n.LastStepTime != nil {
+			parts = append(parts, "last step "+a.shortTime(*n.LastStepTime))
+		}
+		if n.InvitedByName != "" {
+			parts = append(parts, "invited by "+n.InvitedByName)
+		}
+		name := widget.NewLabelWithStyle(n.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		detail := strings.Join(parts, " · ")
+		if row.stuck {
+			detail = "Stuck for more than 3 days · " + detail
+			name.Importance = widget.WarningImportance
+		}
+		row.text = secondary(detail)
+		row.text.Truncation = fyne.TextTruncateOff
+		row.text.Wrapping = fyne.TextWrapWord
+		v.rows = append(v.rows, row)
+		list.Add(container.NewVBox(name, row.text, newThinBar(n.Done, n.Total)))
+	}
+	closeBtn := widget.NewButton("Close", d.hide)
+	d.setContent(a.fitToWindow(list), closeBtn)
+	d.cancel = closeBtn
+	d.show()
+}
+
+// thinBar is a slim progress bar: a track with the done part filled in
+// the theme's primary colour, redrawn with the theme.
+type thinBar struct {
+	widget.BaseWidget
+	done, total int
+}
+
+func newThinBar(done, total int) *thinBar {
+	b := &thinBar{done: done, total: total}
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// fraction is the part done, 0 to 1.
+func (b *thinBar) fraction() float32 {
+	if b.total <= 0 {
+		return 0
+	}
+	return min(float32(b.done)/float32(b.total), 1)
+}
+
+// CreateRenderer draws the track and the done part.
+func (b *thinBar) CreateRenderer() fyne.WidgetRenderer {
+	track, fill := canvas.NewRectangle(color.Transparent), canvas.NewRectangle(color.Transparent)
+	track.CornerRadius, fill.CornerRadius = 3, 3
+	r := &thinBarRenderer{b: b, track: track, fill: fill}
+	r.Refresh()
+	return r
+}
+
+type thinBarRenderer struct {
+	b           *thinBar
+	track, fill *canvas.Rectangle
+}
+
+func (r *thinBarRenderer) Layout(s fyne.Size) {
+	y := (s.Height - 6) / 2
+	r.track.Move(fyne.NewPos(0, y))
+	r.track.Resize(fyne.NewSize(s.Width, 6))
+	r.fill.Move(fyne.NewPos(0, y))
+	r.fill.Resize(fyne.NewSize(s.Width*r.b.fraction(), 6))
+}
+
+func (r *thinBarRenderer) MinSize() fyne.Size { return fyne.NewSize(40, 10) }
+
+func (r *thinBarRenderer) Refresh() {
+	r.track.FillColor = theme.Color(theme.ColorNameInputBackground)
+	r.fill.FillColor = theme.Color(theme.ColorNamePrimary)
+	r.Layout(r.b.Size())
+	r.track.Refresh()
+	r.fill.Refresh()
+}
+
+func (r *thinBarRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.track, r.fill} }
+func (r *thinBarRenderer) Destroy()                     {}
