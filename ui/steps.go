@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
@@ -88,9 +89,10 @@ type newcomersView struct {
 
 // newcomerRow is one newcomer's row.
 type newcomerRow struct {
-	name  string
-	stuck bool
-	text  *widget.RichText
+	name    string
+	stuck   bool
+	text    *widget.RichText
+	welcome *widget.Button // Say welcome; nil when there is no group to say it in
 }
 
 // showNewcomers opens the Newcomers view of community cid: every
@@ -112,6 +114,11 @@ func (a *App) showNewcomers(cid crdt.ID) {
 		list.Add(l)
 	}
 	now := a.now()
+	template := ""
+	if fs, err := a.b.Steps(cid); err == nil {
+		template = fs.Template
+	}
+	general := welcomeGroup(a.groups)
 	for _, n := range ns {
 		row := newcomerRow{name: n.Name, stuck: n.Stuck(now)}
 		parts := []string{"joined " + a.shortTime(n.Joined), fmt.Sprintf("%d of %d steps", n.Done, n.Total)}
@@ -130,8 +137,23 @@ func (a *App) showNewcomers(cid crdt.ID) {
 		row.text = secondary(detail)
 		row.text.Truncation = fyne.TextTruncateOff
 		row.text.Wrapping = fyne.TextWrapWord
+		head := fyne.CanvasObject(name)
+		if !general.IsZero() {
+			who := n.Name
+			row.welcome = widget.NewButton("Say welcome", nil)
+			row.welcome.Importance = widget.LowImportance
+			btn := row.welcome
+			btn.OnTapped = func() {
+				text := welcomeText(template, who)
+				a.act("Could not post the welcome", func(ctx context.Context) error {
+					_, err := a.b.Post(ctx, cid, general, text)
+					return err
+				}, func() { btn.SetText("Welcomed"); btn.Disable() })
+			}
+			head = container.NewBorder(nil, nil, nil, row.welcome, name)
+		}
 		v.rows = append(v.rows, row)
-		list.Add(container.NewVBox(name, row.text, newThinBar(n.Done, n.Total)))
+		list.Add(container.NewVBox(head, row.text, newThinBar(n.Done, n.Total)))
 	}
 	closeBtn := widget.NewButton("Close", d.hide)
 	d.setContent(a.fitToWindow(list), closeBtn)
@@ -194,3 +216,30 @@ func (r *thinBarRenderer) Refresh() {
 
 func (r *thinBarRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.track, r.fill} }
 func (r *thinBarRenderer) Destroy()                     {}
+
+// welcomeGroup is where Say welcome posts: the first group every member
+// is in (General), else the announcement group, else none.
+func welcomeGroup(gs []api.Group) crdt.ID {
+	var ann crdt.ID
+	for _, g := range gs {
+		switch {
+		case g.Kind == api.GroupRegular && g.Policy == "everyone" && g.CanPost && !g.Archived:
+			return g.ID
+		case g.Kind == api.GroupAnnouncement && g.CanPost:
+			ann = g.ID
+		}
+	}
+	return ann
+}
+
+// welcomeText is the community's welcome with the newcomer mentioned
+// where it says {name} (or after a plain welcome when it is empty).
+func welcomeText(template, name string) string {
+	if strings.TrimSpace(template) == "" {
+		return "Welcome, @" + name + "!"
+	}
+	if !strings.Contains(template, "{name}") {
+		return "@" + name + " " + template
+	}
+	return strings.ReplaceAll(template, "{name}", "@"+name)
+}

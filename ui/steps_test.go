@@ -113,3 +113,24 @@ func TestGoldenFirstSteps(t *testing.T) {
 		})
 	}
 }
+
+// TestSayWelcome: Say welcome posts the community's welcome in General
+// with the newcomer mentioned where it says {name}.
+func TestSayWelcome(t *testing.T) {
+	h, v := adminNewcomers(t)
+	dev := v.rows[2]
+	if dev.name != "Dev Patel" || dev.welcome == nil {
+		t.Fatalf("row %+v", dev)
+	}
+	test.Tap(dev.welcome)
+	h.drain()
+	if n := len(h.f.posts); n == 0 || h.f.posts[n-1] != "Welcome @Dev Patel!" {
+		t.Fatalf("posted %q", h.f.posts)
+	}
+	if !dev.welcome.Disabled() {
+		t.Fatal("Say welcome stays ready to post again")
+	}
+	if got := welcomeText("", "Ben"); got != "Welcome, @Ben!" {
+		t.Fatalf("without a welcome text: %q", got)
+	}
+}
