@@ -62,7 +62,11 @@ func TestProgressIsForTheMemberAndTheAdmins(t *testing.T) {
 		}
 		var log crdt.ID
 		_ = c.rep.View(comm.ID, func(cc *crdt.Community) error { log = cc.State().Progress[c.selfKey()]; return nil })
-		caughtUp(t, b, c, comm.ID, crdt.ZeroID)
+		waitFor(t, b.Node, "b to hold c's progress log", func() bool {
+			known := false
+			_ = b.rep.View(comm.ID, func(cc *crdt.Community) error { known = cc.State().Progress[c.selfKey()] == log; return nil })
+			return known
+		})
 		if err := b.rep.View(comm.ID, func(cc *crdt.Community) error {
 			if cc.State().MayRead(b.selfKey(), log) {
 				t.Error("b may read c's progress log")
