@@ -103,3 +103,27 @@ func (f *fakeBackend) Newcomers(cid crdt.ID) ([]api.Newcomer, error) {
 	}
 	return append([]api.Newcomer(nil), c.team.newcomers...), nil
 }
+
+func (f *fakeBackend) SetSteps(_ context.Context, cid crdt.ID, steps []api.StepDraft, welcome string) error {
+	f.mu.Lock()
+	err := f.enter("SetSteps")
+	if err == nil {
+		c := f.comm(cid)
+		if err = f.judge(c, crdt.Action{Kind: crdt.KindSteps}); err == nil {
+			t := &fakeTeam{welcome: strings.TrimSpace(welcome)}
+			if c.team != nil {
+				t.newcomer, t.newcomers = c.team.newcomer, c.team.newcomers
+			}
+			for i, s := range steps {
+				t.steps = append(t.steps, api.FirstStep{N: i + 1, ID: fmt.Sprintf("%016x", i+1), Title: s.Title})
+			}
+			c.team = t
+			f.logAudit(c, "steps", "", "")
+		}
+	}
+	f.mu.Unlock()
+	if err == nil {
+		f.emit(api.Event{Kind: api.EventGroups, Community: cid})
+	}
+	return err
+}

@@ -352,8 +352,13 @@ func (h *home) menu() *fyne.Menu {
 	if c.CanSeeAudit {
 		items = append(items, fyne.NewMenuItem("Audit log", func() { a.showAudit(cid) }))
 	}
-	if fs, err := a.b.Steps(cid); err == nil && fs.SeesNewcomers {
-		items = append(items, fyne.NewMenuItem("Newcomers", func() { a.showNewcomers(cid) }))
+	if fs, err := a.b.Steps(cid); err == nil {
+		if fs.CanEdit {
+			items = append(items, fyne.NewMenuItem("First steps", func() { a.showStepsEditor(cid) }))
+		}
+		if fs.SeesNewcomers {
+			items = append(items, fyne.NewMenuItem("Newcomers", func() { a.showNewcomers(cid) }))
+		}
 	}
 	items = append(items, fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Leave community", func() {

@@ -243,3 +243,67 @@ func welcomeText(template, name string) string {
 	}
 	return strings.ReplaceAll(template, "{name}", "@"+name)
 }
+
+// stepsEditor is the admins' First steps dialog, kept for tests.
+type stepsEditor struct {
+	d       *dlg
+	welcome *widget.Entry
+	steps   *widget.Entry
+	save    *widget.Button
+}
+
+// showStepsEditor opens the dialog in which an admin writes the welcome
+// text and the first steps of community cid, one step per line.
+func (a *App) showStepsEditor(cid crdt.ID) {
+	fs, err := a.b.Steps(cid)
+	if err != nil {
+		a.showError("Could not read the first steps", err)
+		return
+	}
+	v := &stepsEditor{d: a.newDialog("First steps", nil)}
+	v.d.handles = v
+	v.d.errLabel = errorLabel()
+	v.welcome = widget.NewMultiLineEntry()
+	v.welcome.SetPlaceHolder("Welcome to the team, {name}!")
+	v.welcome.SetText(fs.Template)
+	v.welcome.Wrapping = fyne.TextWrapWord
+	v.welcome.SetMinRowsVisible(2)
+	var titles []string
+	for _, s := range fs.Steps {
+		titles = append(titles, s.Title)
+	}
+	v.steps = widget.NewMultiLineEntry()
+	v.steps.SetPlaceHolder("Watch the welcome video\nJoin the Monday call\nWrite your list of 20 contacts")
+	v.steps.SetText(strings.Join(titles, "\n"))
+	v.steps.SetMinRowsVisible(6)
+	intro := widget.NewLabel("Newcomers see the welcome ({name} becomes their name) and tick the steps as they do them. A step that keeps its title keeps their ticks.")
+	intro.Wrapping = fyne.TextWrapWord
+	v.save = widget.NewButton("Save", func() {
+		var drafts []api.StepDraft
+		for _, line := range strings.Split(v.steps.Text, "\n") {
+			if t := strings.TrimSpace(line); t != "" {
+				drafts = append(drafts, api.StepDraft{Title: t})
+			}
+		}
+		welcome := v.welcome.Text
+		a.background(func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+			defer cancel()
+			return a.b.SetSteps(ctx, cid, drafts, welcome)
+		}, func(err error) {
+			if err != nil {
+				v.d.fail("Could not save the first steps", err)
+				return
+			}
+			v.d.hide()
+			if a.community == cid {
+				a.home.reload()
+			}
+		})
+	})
+	v.save.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", v.d.hide)
+	v.d.setContent(container.NewVBox(intro, widget.NewLabel("Welcome"), v.welcome, widget.NewLabel("Steps, one per line"), v.steps, v.d.errLabel), cancel, v.save)
+	v.d.confirm, v.d.cancel = v.save, cancel
+	v.d.show()
+}

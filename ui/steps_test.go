@@ -94,8 +94,8 @@ func TestNewcomersView(t *testing.T) {
 	}
 }
 
-// TestGoldenFirstSteps renders a newcomer's home with its first steps and
-// an admin's Newcomers view, light and dark.
+// TestGoldenFirstSteps renders a newcomer's home with its first steps, an
+// admin's Newcomers view and the First steps editor, light and dark.
 func TestGoldenFirstSteps(t *testing.T) {
 	for _, tv := range []struct {
 		name string
@@ -110,6 +110,12 @@ func TestGoldenFirstSteps(t *testing.T) {
 			a, _ := adminNewcomers(t)
 			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
 			test.AssertImageMatches(t, "newcomers_"+tv.name+".png", a.w.Canvas().Capture())
+			e, _ := newcomerHarness(t)
+			e.f.setRoleOf(e.a.community, e.f.self.PeerID, "admin")
+			e.drain()
+			e.choose(e.a.home.menu(), "First steps")
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
+			test.AssertImageMatches(t, "stepseditor_"+tv.name+".png", e.w.Canvas().Capture())
 		})
 	}
 }
@@ -132,5 +138,32 @@ func TestSayWelcome(t *testing.T) {
 	}
 	if got := welcomeText("", "Ben"); got != "Welcome, @Ben!" {
 		t.Fatalf("without a welcome text: %q", got)
+	}
+}
+
+// TestStepsEditor: an admin writes the welcome and the steps, one per
+// line, from the ⋮ menu and saves; the community has them. A member is
+// not offered the editor.
+func TestStepsEditor(t *testing.T) {
+	h, c := adminHarness(t, "admin")
+	h.choose(h.a.home.menu(), "First steps")
+	v, ok := h.a.lastDialog.handles.(*stepsEditor)
+	if !ok {
+		t.Fatalf("the first steps dialog has handles %T", h.a.lastDialog.handles)
+	}
+	v.welcome.SetText("Welcome {name}!")
+	v.steps.SetText("Watch the welcome video\n\n  Join the Monday call  \n")
+	test.Tap(v.save)
+	h.drain()
+	if v.d.open {
+		t.Fatalf("the dialog stayed open: %q", v.d.errLabel.Text)
+	}
+	fs, _ := h.f.Steps(c.ID)
+	if fs.Template != "Welcome {name}!" || len(fs.Steps) != 2 || fs.Steps[1].Title != "Join the Monday call" {
+		t.Fatalf("steps saved %+v", fs)
+	}
+	m, _ := newcomerHarness(t)
+	if slices.Contains(menuLabels(m.a.home.menu()), "First steps") {
+		t.Fatal("a member is offered to edit the first steps")
 	}
 }

@@ -95,7 +95,9 @@ type Backend interface {
 	ClosePoll(ctx context.Context, community, group, poll crdt.ID) error
 
 	// Steps, TickStep and Newcomers: the member's first steps, and the
-	// newcomers' progress for admins (api.Team; steps.go).
+	// newcomers' progress for admins; SetSteps writes them (api.Team;
+	// steps.go).
+	SetSteps(ctx context.Context, community crdt.ID, steps []api.StepDraft, welcome string) error
 	Steps(community crdt.ID) (api.FirstSteps, error)
 	TickStep(ctx context.Context, community crdt.ID, n int, done bool) error
 	Newcomers(community crdt.ID) ([]api.Newcomer, error)
