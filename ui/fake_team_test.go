@@ -127,3 +127,27 @@ func (f *fakeBackend) SetSteps(_ context.Context, cid crdt.ID, steps []api.StepD
 	}
 	return err
 }
+
+// TeamTree lists the fake's members: the local member first, then the
+// others, each invited by the one before it.
+func (f *fakeBackend) TeamTree(cid crdt.ID) ([]api.TeamMember, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("TeamTree"); err != nil {
+		return nil, err
+	}
+	var out []api.TeamMember
+	prev := api.TeamMember{}
+	for i, m := range f.comm(cid).members {
+		tm := api.TeamMember{PeerID: m.PeerID, Name: m.Name, Role: m.Role, Joined: f.clock.Add(time.Duration(i-10) * 24 * time.Hour)}
+		if i > 0 {
+			tm.InvitedBy, tm.InvitedByName = prev.PeerID, prev.Name
+			if i == 3 { // the third member was invited by the first
+				tm.InvitedBy, tm.InvitedByName = out[0].PeerID, out[0].Name
+			}
+		}
+		out = append(out, tm)
+		prev = tm
+	}
+	return out, nil
+}

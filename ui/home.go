@@ -358,6 +358,7 @@ func (h *home) menu() *fyne.Menu {
 		}
 		if fs.SeesNewcomers {
 			items = append(items, fyne.NewMenuItem("Newcomers", func() { a.showNewcomers(cid) }))
+			items = append(items, fyne.NewMenuItem("Team tree", func() { a.showTeamTree(cid) }))
 		}
 	}
 	items = append(items, fyne.NewMenuItemSeparator(),

@@ -307,3 +307,73 @@ func (a *App) showStepsEditor(cid crdt.ID) {
 	v.d.confirm, v.d.cancel = v.save, cancel
 	v.d.show()
 }
+
+// teamTreeView is the Team tree dialog, kept for tests: its lines, each
+// a member's name indented under who invited them.
+type teamTreeView struct {
+	lines []string
+}
+
+// showTeamTree opens the tree of who invited whom in community cid, each
+// member with their role, join date and last activity; members whose
+// inviter has gone (or the founders) are at the top, with the inviter's
+// name said.
+func (a *App) showTeamTree(cid crdt.ID) {
+	ms, err := a.b.TeamTree(cid)
+	if err != nil {
+		a.showError("Could not list the team", err)
+		return
+	}
+	v := &teamTreeView{}
+	d := a.newDialog("Team tree", nil)
+	d.handles = v
+	in := map[string]bool{}
+	for _, m := range ms {
+		in[m.PeerID] = true
+	}
+	under := map[string][]api.TeamMember{}
+	var roots []api.TeamMember
+	for _, m := range ms {
+		if m.InvitedBy != "" && m.InvitedBy != m.PeerID && in[m.InvitedBy] {
+			under[m.InvitedBy] = append(under[m.InvitedBy], m)
+		} else {
+			roots = append(roots, m)
+		}
+	}
+	list := container.NewVBox()
+	seen := map[string]bool{}
+	var walk func(m api.TeamMember, depth int)
+	walk = func(m api.TeamMember, depth int) {
+		if seen[m.PeerID] {
+			return
+		}
+		seen[m.PeerID] = true
+		v.lines = append(v.lines, strings.Repeat("  ", depth)+m.Name)
+		parts := []string{roleName(m.Role), "joined " + m.Joined.Local().Format("Jan 2, 2006")}
+		if m.LastActive != nil {
+			parts = append(parts, "active "+a.shortTime(*m.LastActive))
+		}
+		if depth == 0 && m.InvitedByName != "" {
+			parts = append(parts, "invited by "+m.InvitedByName)
+		}
+		name := widget.NewLabelWithStyle(m.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		row := container.NewVBox(name, secondary(strings.Join(parts, " · ")))
+		pad := canvas.NewRectangle(color.Transparent)
+		pad.SetMinSize(fyne.NewSize(float32(depth)*24, 1))
+		list.Add(container.NewBorder(nil, nil, pad, nil, row))
+		for _, c := range under[m.PeerID] {
+			walk(c, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	for _, m := range ms { // inviters in a cycle (someone who came back) still show
+		walk(m, 0)
+	}
+	closeBtn := widget.NewButton("Close", d.hide)
+	d.setContent(a.fitToWindow(list), closeBtn)
+	d.cancel = closeBtn
+	d.show()
+}
+

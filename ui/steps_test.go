@@ -116,6 +116,10 @@ func TestGoldenFirstSteps(t *testing.T) {
 			e.choose(e.a.home.menu(), "First steps")
 			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
 			test.AssertImageMatches(t, "stepseditor_"+tv.name+".png", e.w.Canvas().Capture())
+			tt, _ := adminHarness(t, "owner")
+			tt.choose(tt.a.home.menu(), "Team tree")
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
+			test.AssertImageMatches(t, "teamtree_"+tv.name+".png", tt.w.Canvas().Capture())
 		})
 	}
 }
@@ -165,5 +169,24 @@ func TestStepsEditor(t *testing.T) {
 	m, _ := newcomerHarness(t)
 	if slices.Contains(menuLabels(m.a.home.menu()), "First steps") {
 		t.Fatal("a member is offered to edit the first steps")
+	}
+}
+
+// TestTeamTree: an admin's Team tree puts each member under who invited
+// them; a member is not offered it.
+func TestTeamTree(t *testing.T) {
+	h, _ := adminHarness(t, "admin")
+	h.choose(h.a.home.menu(), "Team tree")
+	v, ok := h.a.lastDialog.handles.(*teamTreeView)
+	if !ok {
+		t.Fatalf("the team tree dialog has handles %T", h.a.lastDialog.handles)
+	}
+	ms, _ := h.f.TeamTree(h.a.community)
+	if len(v.lines) != len(ms) || len(ms) < 4 || v.lines[0] != ms[0].Name || v.lines[1] != "  "+ms[1].Name || v.lines[2] != "    "+ms[2].Name || v.lines[3] != "  "+ms[3].Name {
+		t.Fatalf("tree %q", v.lines)
+	}
+	m, _ := newcomerHarness(t)
+	if slices.Contains(menuLabels(m.a.home.menu()), "Team tree") {
+		t.Fatal("a member is offered the team tree")
 	}
 }

@@ -101,6 +101,8 @@ type Backend interface {
 	Steps(community crdt.ID) (api.FirstSteps, error)
 	TickStep(ctx context.Context, community crdt.ID, n int, done bool) error
 	Newcomers(community crdt.ID) ([]api.Newcomer, error)
+	// TeamTree lists the members with who invited each.
+	TeamTree(community crdt.ID) ([]api.TeamMember, error)
 }
 
 var _ Backend = (api.API)(nil)
