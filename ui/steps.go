@@ -376,4 +376,3 @@ func (a *App) showTeamTree(cid crdt.ID) {
 	d.cancel = closeBtn
 	d.show()
 }
-
