@@ -550,6 +550,8 @@ type API interface {
 	// RemoveRelayPeer takes the relay with peer id peerID off community
 	// (admins).
 	RemoveRelayPeer(ctx context.Context, community crdt.ID, peerID string) error
+	// Team: first steps, newcomers' progress and the team tree (team.go).
+	Team
 	// Subscribe returns a channel of events and a function that ends the
 	// subscription. The channel is buffered; when it is full, events are
 	// coalesced, never blocking the node.

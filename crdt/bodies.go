@@ -193,6 +193,12 @@ func DecodeOpened(o *Op, plain []byte) (any, error) {
 		b = new(GroupDecideBody)
 	case KindGroupOrder:
 		b = new(GroupOrderBody)
+	case KindSteps:
+		b = new(StepsBody)
+	case KindProgress:
+		b = new(ProgressBody)
+	case KindStep:
+		b = new(StepBody)
 	case KindPhoto:
 		b = new(PhotoBody)
 	case KindIcon:

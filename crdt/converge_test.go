@@ -35,7 +35,8 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 	// The generator must actually exercise the interesting cases.
 	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order",
 		"group.add", "group.remove", "group.leave", "hidden.group",
-		"win", "promo", "promo.edit", "event", "event.edit", "rsvp", "answer", "collect", "team.settings", "group.qa", "answered"} {
+		"win", "promo", "promo.edit", "event", "event.edit", "rsvp", "answer", "collect", "team.settings", "group.qa", "answered",
+		"steps", "progress", "step"} {
 		if stats[k] == 0 {
 			t.Errorf("no %s in any seed", k)
 		}
@@ -104,7 +105,7 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		}
 		var err error
 		var o *Op
-		switch rng.IntN(27) {
+		switch rng.IntN(30) {
 		case 0, 1, 2:
 			b := &MessageBody{Text: fmt.Sprintf("msg %d", step), Time: int64(step)}
 			if len(questions) > 0 && rng.IntN(3) == 0 {
@@ -208,6 +209,27 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			}
 		case 25:
 			o, err = w.try(name, group, KindCollect, &CollectBody{Target: pick(posts), Collection: []string{"Tips", "Scripts"}[rng.IntN(2)], On: rng.IntN(3) > 0})
+		case 27:
+			// An admin (or not) edits the first steps: some of three.
+			b := &StepsBody{Welcome: "Hi {name}", Time: int64(step)}
+			for _, title := range []string{"Watch", "Call", "List"} {
+				if rng.IntN(3) > 0 {
+					b.Steps = append(b.Steps, StepItem{ID: stepID(title), Title: title})
+				}
+			}
+			o, err = w.try(name, ZeroID, KindSteps, b)
+		case 28:
+			o, err = w.try(name, ZeroID, KindProgress, &ProgressBody{Time: int64(step)})
+		case 29:
+			// A member ticks or unticks a step in its log, or in
+			// another's.
+			whose := name
+			if rng.IntN(4) == 0 {
+				whose = other
+			}
+			log := c.State().Progress[w.pub(whose)]
+			title := []string{"Watch", "Call", "List"}[rng.IntN(3)]
+			o, err = w.try(name, log, KindStep, &StepBody{Step: stepID(title), Done: rng.IntN(3) > 0, Time: int64(step)})
 		case 16, 17:
 			// A newcomer uses an older link at name's node: its maker may
 			// have been removed, demoted or left since, seen or not. Links

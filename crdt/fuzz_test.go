@@ -17,6 +17,8 @@ func FuzzApply(f *testing.F) {
 	}
 	f.Add(uint16(KindRemove), []byte{0xa1, 0x01, 0x40}, uint8(2), uint8(0))
 	f.Add(uint16(KindVote), []byte{0xa2, 0x01, 0x58, 0x20}, uint8(1), uint8(1))
+	f.Add(uint16(KindSteps), mustBody(f, stepsOf("Hi {name}", "Watch", "Call")), uint8(0), uint8(0))
+	f.Add(uint16(KindStep), mustBody(f, &StepBody{Step: stepID("Watch"), Done: true}), uint8(1), uint8(2))
 	logs := append([]ID{ZeroID, w.cid()}, w.reps["olivia"].ContentLogs()...)
 	f.Fuzz(func(t *testing.T, kind uint16, body []byte, authorPick, logPick uint8) {
 		c, err := Load(Opened{Op: w.genesis}, clearOps(w.all))

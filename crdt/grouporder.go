@@ -55,6 +55,8 @@ func (s *State) checkGroupOrder(b *GroupOrderBody) error {
 			return invalid("the announcement group always comes first")
 		case g.Private():
 			return invalid("a private conversation is not among the groups an admin orders")
+		case g.Progress():
+			return invalid("a progress log is not among the groups an admin orders")
 		}
 	}
 	return nil
@@ -79,7 +81,9 @@ func (s *State) SortedGroups() []*Group {
 	}
 	out := make([]*Group, 0, len(s.Groups))
 	for _, g := range s.Groups {
-		out = append(out, g)
+		if !g.Progress() { // members' progress logs are no groups to list (steps.go)
+			out = append(out, g)
+		}
 	}
 	rank := func(g *Group) int {
 		if g.Announcement {

@@ -59,6 +59,7 @@ func (c *Community) Hash() [32]byte {
 		Audit      [][]byte
 		Views      []view
 		Team       []byte
+		Steps      []byte // steps.go
 	}
 	d.Name, d.Desc, d.Policy, d.MCG, d.Deact = st.Name, st.Description, st.JoinPolicy, st.MembersCreateGroups, st.Deactivated
 	for k, m := range st.Members {
@@ -98,6 +99,7 @@ func (c *Community) Hash() [32]byte {
 		}
 		d.Views = append(d.Views, vv)
 	}
+	d.Steps = c.teamDigest()
 	b, err := Marshal(&d)
 	if err != nil {
 		panic(errors.Join(errors.New("crdt: hash state"), err)) // plain structs always encode

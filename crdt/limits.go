@@ -84,6 +84,13 @@ const (
 	// MaxImageSide bounds a photo's or icon's width and height, in
 	// pixels, checked in its header before any pixel is decoded.
 	MaxImageSide = 512
+	// MaxSteps bounds the community's first steps (steps.go).
+	MaxSteps = 20
+	// MaxStepTitleLen bounds one first step's title, MaxStepTextLen its
+	// text, and MaxWelcomeLen the welcome text.
+	MaxStepTitleLen = 100
+	MaxStepTextLen  = 500
+	MaxWelcomeLen   = 1024
 )
 
 // Limits of the team cards: wins, promotions, events, Q&A and
@@ -127,6 +134,6 @@ const (
 //     floor of 16 is above both).
 var decodeLimits = DecodeLimits{
 	MaxNested: 4,
-	MaxArray:  max(MaxParents, MaxDeps, MaxAddrs, MaxMentions, MaxPrivateOthers, MaxOptions, MaxSeenHeads, MaxWraps, MaxGroups),
+	MaxArray:  max(MaxParents, MaxDeps, MaxAddrs, MaxMentions, MaxPrivateOthers, MaxOptions, MaxSeenHeads, MaxWraps, MaxGroups, MaxSteps),
 	MaxMap:    10,
 }

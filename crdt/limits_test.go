@@ -29,6 +29,7 @@ var bodyTypes = map[Kind]any{
 	KindPromoEdit: PromoEditBody{}, KindEvent: EventBody{}, KindEventEdit: EventEditBody{}, KindRSVP: RSVPBody{},
 	KindAnswer: AnswerBody{}, KindCollect: CollectBody{},
 	KindGroupAdd: GroupAddBody{}, KindGroupRemove: GroupRemoveBody{},
+	KindSteps: StepsBody{}, KindProgress: ProgressBody{}, KindStep: StepBody{},
 }
 
 // arrayCaps names the protocol's bound on every array field of an op, a
@@ -44,6 +45,7 @@ var arrayCaps = map[string]int{
 	"RelayBody.Addrs":              MaxAddrs,
 	"InviteKeysBody.Keys":          MaxWraps,
 	"GroupRemoveBody.Seen":         MaxGroupSeen,
+	"StepsBody.Steps":              MaxSteps,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies
@@ -179,6 +181,9 @@ func largest() map[string]struct {
 		"prekey": {KindPrekey,
 			&PrekeyBody{KEM: KEMMLKEM768X25519, Key: make([]byte, kemKeySize[KEMMLKEM768X25519]), Time: 1},
 			&PrekeyBody{KEM: KEMMLKEM768X25519, Key: make([]byte, kemKeySize[KEMMLKEM768X25519]+1), Time: 1}},
+		"first steps": {KindSteps,
+			&StepsBody{Welcome: letters(MaxWelcomeLen, "Welcome {name}"), Steps: largestSteps(MaxSteps), Time: 1},
+			&StepsBody{Welcome: "hi", Steps: largestSteps(MaxSteps + 1), Time: 1}},
 		"reaction": {KindReaction,
 			&ReactionBody{Target: key, Emoji: longestEmoji, On: true, Time: 1},
 			&ReactionBody{Target: key, Emoji: longestEmoji + "\ufe0f", On: true, Time: 1}},
@@ -404,4 +409,15 @@ func TestInviteDetailsCheckInviter(t *testing.T) {
 			t.Errorf("details %+v checked", d)
 		}
 	}
+}
+
+// largestSteps is a list of n first steps, each as long as allowed, with
+// links.
+func largestSteps(n int) []StepItem {
+	out := make([]StepItem, n)
+	for i := range out {
+		out[i] = StepItem{ID: []byte{0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)}, Title: letters(MaxStepTitleLen, fmt.Sprintf("Step %d ", i)),
+			Text: letters(MaxStepTextLen, "t"), Group: bytes.Repeat([]byte{1}, 32), Message: bytes.Repeat([]byte{2}, 32)}
+	}
+	return out
 }

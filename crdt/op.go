@@ -114,6 +114,8 @@ const (
 	KindIcon         Kind = 26 // control: an admin sets or removes the community's icon (image.go)
 	KindTeamSettings Kind = 29 // control: who may celebrate wins (admins; wins.go)
 	KindGroupQA      Kind = 30 // control: an admin marks a group as a Q&A group, or unmarks it (qa.go)
+	KindSteps        Kind = 27 // control: an admin sets the first steps and the welcome text (steps.go)
+	KindProgress     Kind = 28 // control: a member opens its first-steps progress log (steps.go)
 	KindMessage      Kind = 100
 	KindEdit         Kind = 101 // content: the author edits their message
 	KindDelete       Kind = 102 // content: the author, or an admin, deletes a message or poll
@@ -130,6 +132,7 @@ const (
 	KindRSVP         Kind = 115 // content: a member's answer to an event, latest wins (events.go)
 	KindAnswer       Kind = 116 // content: the asker or an admin marks a reply as the answer (qa.go)
 	KindCollect      Kind = 117 // content: an admin saves a post to a named collection, or takes it out (collect.go)
+	KindStep         Kind = 108 // content: a member ticks or unticks one of its first steps (steps.go)
 	kindControlLimit Kind = 100
 )
 
@@ -181,6 +184,9 @@ var kindNames = map[Kind]string{
 	KindRSVP:         "rsvp",
 	KindAnswer:       "answer",
 	KindCollect:      "collect",
+	KindSteps:        "steps",
+	KindProgress:     "progress",
+	KindStep:         "step",
 }
 
 // String names the kind.

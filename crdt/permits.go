@@ -188,6 +188,10 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 		return s, &GroupAddBody{Group: group, Member: member, Time: a.Time}, nil
 	case KindGroupRemove:
 		return s, &GroupRemoveBody{Group: group, Member: member}, nil
+	case KindSteps:
+		return s, &StepsBody{}, nil
+	case KindProgress:
+		return s, &ProgressBody{}, nil
 	case KindPhoto:
 		return s, &PhotoBody{}, nil
 	case KindIcon:
@@ -239,6 +243,8 @@ func contentQuery(o *Op, a Action) (body any, targetOp *Op, target any) {
 	case KindPollClose:
 		poll()
 		body = &PollCloseBody{Poll: none}
+	case KindStep:
+		return &StepBody{}, nil, nil
 	default:
 		return teamQuery(o, a, t)
 	}

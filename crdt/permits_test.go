@@ -224,6 +224,8 @@ func (j *judgeWorld) compare(stats map[string]int) {
 		check("invite", Action{Kind: KindInvite}, ZeroID, &InviteBody{Key: make([]byte, 32), Role: RoleMember, Name: "G"})
 		check("leave", Action{Kind: KindLeave}, ZeroID, &LeaveBody{})
 		check("team.settings", Action{Kind: KindTeamSettings}, ZeroID, &TeamSettingsBody{AdminsCelebrate: st.AdminsCelebrate})
+		check("steps", Action{Kind: KindSteps}, ZeroID, stepsOf("Hi {name}", "Watch"))
+		check("progress", Action{Kind: KindProgress}, ZeroID, &ProgressBody{})
 		for p := range GroupPolicy(3) {
 			check("group.create", Action{Kind: KindGroupCreate, Policy: p}, ZeroID, &GroupCreateBody{Name: "New", Policy: p})
 		}
@@ -252,12 +254,16 @@ func (j *judgeWorld) compare(stats map[string]int) {
 		for _, gid := range gids {
 			g := st.Groups[gid]
 			gb := idb(gid)
+			policy := g.Policy
+			if g.Progress() { // no body may name it; the judge refuses either way
+				policy = PolicyOpen
+			}
 			check("group.join", Action{Kind: KindGroupJoin, Group: gid}, ZeroID, &GroupJoinBody{Group: gb})
 			check("group.leave", Action{Kind: KindGroupLeave, Group: gid}, ZeroID, &GroupLeaveBody{Group: gb})
 			check("group.update", Action{Kind: KindGroupUpdate, Group: gid}, ZeroID,
-				&GroupUpdateBody{Group: gb, Name: cmp.Or(g.Name, "Private"), Description: g.Description, Policy: g.Policy, Archived: g.Archived})
+				&GroupUpdateBody{Group: gb, Name: cmp.Or(g.Name, "Private"), Description: g.Description, Policy: policy, Archived: g.Archived})
 			check("group.update approve", Action{Kind: KindGroupUpdate, Group: gid, Approve: true}, ZeroID,
-				&GroupUpdateBody{Group: gb, Name: cmp.Or(g.Name, "Private"), Description: g.Description, Policy: g.Policy, Archived: g.Archived, Approve: true})
+				&GroupUpdateBody{Group: gb, Name: cmp.Or(g.Name, "Private"), Description: g.Description, Policy: policy, Archived: g.Archived, Approve: true})
 			for r := range g.Requests {
 				a := Action{Kind: KindGroupDecide, Group: gid, Member: r}
 				check("group.decide", a, ZeroID, &GroupDecideBody{Group: gb, Member: r[:], Approve: true})

@@ -227,6 +227,12 @@ type State struct {
 	// GroupOrder is the order of the last group.order replayed (see
 	// SortedGroups); it may name groups that no longer matter.
 	GroupOrder []ID
+	// Steps is the community's first steps, nil until set; Progress names
+	// each member's progress log; Invited says who brought each member in
+	// (steps.go).
+	Steps    *Steps
+	Progress map[PublicKey]ID
+	Invited  map[PublicKey]Invitation
 	// Names keeps the last display name of everyone who was ever a member
 	// or asked to join, so the posts of people who left keep a name.
 	Names map[PublicKey]string
@@ -308,6 +314,7 @@ func (s *State) Clone() *State {
 	c.Current = maps.Clone(s.Current)
 	c.EpochOrder = slices.Clone(s.EpochOrder)
 	c.GroupOrder = slices.Clone(s.GroupOrder)
+	c.Progress, c.Invited = maps.Clone(s.Progress), maps.Clone(s.Invited)
 	c.Exposed = maps.Clone(s.Exposed)
 	c.Relays = cloneRelays(s.Relays)
 	return &c
@@ -426,7 +433,7 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		if b.Policy == PolicyPrivate {
 			return s.checkPrivate(o, b, role)
 		}
-		if len(s.Groups)-s.Privates >= MaxGroups {
+		if len(s.Groups)-s.Privates-len(s.Progress) >= MaxGroups {
 			return RoleMember, invalid("the community already has %d groups", MaxGroups)
 		}
 		return need(RoleMember, "create groups")
@@ -491,6 +498,9 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		if g.Private() || b.Policy == PolicyPrivate {
 			return RoleAdmin, invalid("a private conversation is made by its creator and changed by nobody")
 		}
+		if g.Progress() {
+			return RoleAdmin, invalid("a progress log is changed by nobody")
+		}
 		if g.Announcement && (b.Archived || b.Policy != PolicyOpen || b.Approve) {
 			return RoleAdmin, invalid("the announcement group can only be renamed and described")
 		}
@@ -503,6 +513,18 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 			return RoleAdmin, err
 		}
 		return need(RoleAdmin, "order groups")
+	case *StepsBody:
+		if err := s.checkSteps(b); err != nil {
+			return RoleAdmin, err
+		}
+		return need(RoleAdmin, "set the first steps")
+	case *ProgressBody:
+		if role != RoleNone {
+			if err := s.checkProgress(o); err != nil {
+				return RoleMember, err
+			}
+		}
+		return need(RoleMember, "keep first steps")
 	case *GroupJoinBody:
 		g, ok := s.Groups[idOf(b.Group)]
 		switch {
@@ -512,6 +534,8 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 			return RoleMember, invalid("every member is in group %q", g.Name)
 		case g.Private():
 			return RoleMember, invalid("nobody joins a private conversation; its creator chose who is in it")
+		case g.Progress():
+			return RoleMember, invalid("nobody joins a progress log; its readers are its member and the admins")
 		case g.Archived || g.Suggested:
 			return RoleMember, invalid("group %q is not open for joining", g.Name)
 		case g.Has(o.Author):
@@ -532,6 +556,8 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 			return RoleMember, invalid("group %x does not exist", b.Group[:4])
 		case g.Everyone():
 			return RoleMember, invalid("nobody leaves group %q; mute it instead", g.Name)
+		case g.Progress():
+			return RoleMember, invalid("nobody leaves a progress log; its readers follow the roles")
 		case !g.Has(o.Author):
 			return RoleMember, invalid("not in group %q", g.Name)
 		}
@@ -610,10 +636,12 @@ func (s *State) mutate(o *Op, body any) {
 		s.Names[o.Author] = b.Name
 		if s.JoinPolicy == JoinByApproval {
 			s.Requests[o.Author] = &Request{Key: o.Author, Name: b.Name, Op: id, Time: b.Time}
+			s.invitedBy(o.Author, Invitation{By: inv.By, Invite: inv.ID, Time: b.Time})
 			return
 		}
 		s.Members[o.Author] = &Member{Key: o.Author, Name: b.Name, Role: inv.Body.Role, Since: id, RoleBy: id, Joined: b.Time}
 		delete(s.Departed, o.Author)
+		s.readmit(o.Author, id, Invitation{By: inv.By, Invite: inv.ID, Time: b.Time})
 	case *ProfileBody:
 		s.Members[o.Author].Name = b.Name
 		s.Names[o.Author] = b.Name
@@ -669,6 +697,7 @@ func (s *State) mutate(o *Op, body any) {
 		if b.Approve {
 			s.Members[k] = &Member{Key: k, Name: req.Name, Role: RoleMember, Since: id, RoleBy: id, Joined: b.Time}
 			delete(s.Departed, k)
+			s.readmit(k, id, Invitation{}) // recorded with the request
 			audit(AuditEntry{Target: k, Detail: "approved", Approved: true, Time: b.Time})
 		} else {
 			audit(AuditEntry{Target: k, Detail: "denied", Time: b.Time})
@@ -679,6 +708,8 @@ func (s *State) mutate(o *Op, body any) {
 		s.Names[k] = b.Name
 		s.Members[k] = &Member{Key: k, Name: b.Name, Role: b.Role, Since: id, RoleBy: id, Joined: b.Time}
 		delete(s.Departed, k)
+		s.readmit(k, id, Invitation{By: o.Author, Time: b.Time})
+		s.progressRoles(k, b.Role, id)
 		audit(AuditEntry{Target: k, Detail: b.Role.String(), Role: b.Role, Time: b.Time})
 	case *RemoveBody:
 		k := keyOf(b.Member)
@@ -697,6 +728,7 @@ func (s *State) mutate(o *Op, body any) {
 		m := s.Members[k]
 		m.Role, m.RoleBy = b.Role, id
 		s.lapse(k, b.Role, o)
+		s.progressRoles(k, b.Role, id)
 		audit(AuditEntry{Target: k, Detail: b.Role.String(), Role: b.Role, Time: b.Time})
 	case *InviteRevokeBody:
 		s.Invites[idOf(b.Invite)].Revoked = true
@@ -719,6 +751,11 @@ func (s *State) mutate(o *Op, body any) {
 	case *GroupOrderBody:
 		s.applyGroupOrder(b)
 		audit(AuditEntry{Time: b.Time})
+	case *StepsBody:
+		s.applySteps(o, b)
+		audit(AuditEntry{Time: b.Time})
+	case *ProgressBody:
+		s.applyProgress(o)
 	case *GroupJoinBody:
 		s.groupJoin(o, b, s.JoinsDirectly(o.Author, idOf(b.Group)))
 	case *GroupDecideBody:
@@ -831,6 +868,11 @@ func (s *State) CheckContent(o *Op, body any, targetOp *Op, target any) (Role, e
 	}
 	if err := s.checkTeamContent(o, body, g, role, targetOp, target); err != nil {
 		return RoleMember, err
+	}
+	if g.Progress() || o.Kind == KindStep {
+		if err := s.checkProgressContent(o, g, body); err != nil {
+			return RoleMember, err
+		}
 	}
 	need := contentNeed(o, body, g.Announcement, targetOp)
 	if role < need {

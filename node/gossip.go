@@ -81,7 +81,8 @@ func (n *Node) afterIngest(res replica.Result) {
 		case op.Kind == crdt.KindGroupCreate || op.Kind == crdt.KindGenesis ||
 			op.Kind == crdt.KindGroupJoin || op.Kind == crdt.KindGroupLeave || op.Kind == crdt.KindGroupDecide ||
 			op.Kind == crdt.KindGroupUpdate || op.Kind == crdt.KindGroupOrder || op.Kind == crdt.KindRemove || op.Kind == crdt.KindLeave,
-			op.Kind == crdt.KindGroupAdd || op.Kind == crdt.KindGroupRemove:
+			op.Kind == crdt.KindGroupAdd || op.Kind == crdt.KindGroupRemove,
+			op.Kind == crdt.KindProgress || op.Kind == crdt.KindRole || op.Kind == crdt.KindSteps: // progress logs and their readers (crdt/steps.go)
 			if err := n.joinTopics(cid); err != nil {
 				n.log.Warn("subscribe to new group", "err", err)
 			}

@@ -169,6 +169,8 @@ func auditSentence(e api.AuditEntry, groups map[crdt.ID]string, when func(time.T
 		return actor + " changed " + group
 	case "group.order":
 		return actor + " reordered the groups"
+	case "steps":
+		return actor + " changed the first steps"
 	case "delete":
 		if e.TargetName != "" {
 			return actor + " deleted a message by " + e.TargetName

@@ -59,6 +59,7 @@ type fakeCommunity struct {
 	// relays are the registered relays as the device sees them
 	// (fake_relay_test.go).
 	relays []api.RelayState
+	team     *fakeTeam // first steps and newcomers (fake_team_test.go)
 }
 
 type fakeGroup struct {

@@ -43,6 +43,8 @@ type home struct {
 
 	// newPrivateBtn starts a private conversation (private.go).
 	newPrivateBtn *widget.Button
+	// steps is the newcomer's first-steps card, nil when not shown (steps.go).
+	steps *stepsCard
 }
 
 func newHome(a *App) *home {
@@ -191,6 +193,9 @@ func (h *home) reload() {
 	}
 	clear(h.rows)
 	objs := []fyne.CanvasObject{}
+	if !gone {
+		objs = append(objs, h.stepsSection()...)
+	}
 	section := func(title string, groups []api.Group) {
 		if len(groups) == 0 {
 			return
@@ -347,6 +352,15 @@ func (h *home) menu() *fyne.Menu {
 	}
 	if c.CanSeeAudit {
 		items = append(items, fyne.NewMenuItem("Audit log", func() { a.showAudit(cid) }))
+	}
+	if fs, err := a.b.Steps(cid); err == nil {
+		if fs.CanEdit {
+			items = append(items, fyne.NewMenuItem("First steps", func() { a.showStepsEditor(cid) }))
+		}
+		if fs.SeesNewcomers {
+			items = append(items, fyne.NewMenuItem("Newcomers", func() { a.showNewcomers(cid) }))
+			items = append(items, fyne.NewMenuItem("Team tree", func() { a.showTeamTree(cid) }))
+		}
 	}
 	items = append(items, fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Leave community", func() {

@@ -118,6 +118,15 @@ type Backend interface {
 	Files(community, group crdt.ID) ([]api.FileEntry, error)
 	FileStatus(community, message crdt.ID) (api.FileEntry, error)
 	DeleteLocalFile(ctx context.Context, community, message crdt.ID) error
+	// Steps, TickStep and Newcomers: the member's first steps, and the
+	// newcomers' progress for admins; SetSteps writes them (api.Team;
+	// steps.go).
+	SetSteps(ctx context.Context, community crdt.ID, steps []api.StepDraft, welcome string) error
+	Steps(community crdt.ID) (api.FirstSteps, error)
+	TickStep(ctx context.Context, community crdt.ID, n int, done bool) error
+	Newcomers(community crdt.ID) ([]api.Newcomer, error)
+	// TeamTree lists the members with who invited each.
+	TeamTree(community crdt.ID) ([]api.TeamMember, error)
 }
 
 var _ Backend = (api.API)(nil)

@@ -185,6 +185,7 @@ func init() {
 	commands = append(append(append(append(commands, adminCommands...), dmCommands...), fileCommands...), demoCommand)
 	commands = append(commands, pictureCommands...)
 	commands = append(commands, groupMemberCommands...)
+	commands = append(commands, stepsCommands...)
 }
 
 func messageFlags(fs *flag.FlagSet, o *opts) {

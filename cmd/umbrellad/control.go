@@ -355,6 +355,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	maps.Copy(ms, relayMethods(n))
 	maps.Copy(ms, pictureMethods(n))
 	maps.Copy(ms, teamMethods(n))
+	maps.Copy(ms, stepsMethods(n))
 	maps.Copy(ms, groupMemberMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,192 @@
+package ui
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/umbrella-p2p/umbrella/api"
+)
+
+// newcomerHarness is a member's view of Glow Team with Olivia's first
+// steps, the member a newcomer who did the first.
+func newcomerHarness(t *testing.T) (*harness, api.Community) {
+	h, c := adminHarness(t, "member")
+	h.f.setSteps(c.ID, "Welcome to Glow Team, {name}! Start here.", true,
+		"Watch the welcome video", "Join the Monday call", "Write your list of 20 contacts", "Book your first party")
+	h.drain()
+	return h, c
+}
+
+// TestFirstStepsCard: a newcomer's home greets it by name and shows its
+// first steps with its progress; ticking a step saves it and the card
+// shows the new count; a member who is no newcomer sees no card.
+func TestFirstStepsCard(t *testing.T) {
+	h, c := newcomerHarness(t)
+	card := h.a.home.steps
+	if card == nil {
+		t.Fatal("a newcomer's home has no first-steps card")
+	}
+	if got := card.welcome.Text; got != "Welcome to Glow Team, "+h.f.self.Name+"! Start here." {
+		t.Fatalf("welcome %q", got)
+	}
+	if len(card.checks) != 4 || card.progress.Text != "0 of 4 done" {
+		t.Fatalf("%d steps, progress %q", len(card.checks), card.progress.Text)
+	}
+	test.Tap(card.checks[1])
+	h.drain()
+	card = h.a.home.steps
+	if card.progress.Text != "1 of 4 done" || !card.checks[1].Checked || card.checks[0].Checked || card.bar.done != 1 {
+		t.Fatalf("after ticking step 2: %q, checks %v %v", card.progress.Text, card.checks[0].Checked, card.checks[1].Checked)
+	}
+	test.Tap(card.checks[1])
+	h.drain()
+	if h.a.home.steps.progress.Text != "0 of 4 done" {
+		t.Fatalf("after unticking: %q", h.a.home.steps.progress.Text)
+	}
+	if slices.Contains(menuLabels(h.a.home.menu()), "Newcomers") {
+		t.Fatal("a member is offered the newcomers")
+	}
+	h.f.setSteps(c.ID, "Hi", false, "Watch")
+	h.drain()
+	if h.a.home.steps != nil {
+		t.Fatal("a member who is no newcomer sees the first-steps card")
+	}
+}
+
+// adminNewcomers is an admin's Newcomers view with Dev (stuck: joined 5
+// days ago, no step), Priya (2 of 4, a step yesterday) and Sam (done).
+func adminNewcomers(t *testing.T) (*harness, *newcomersView) {
+	h, c := adminHarness(t, "admin")
+	h.f.setSteps(c.ID, "Welcome {name}!", false, "Watch the welcome video", "Join the Monday call", "Write your list of 20 contacts", "Book your first party")
+	now := h.f.clock
+	h.f.addNewcomer(c.ID, "Sam Lee", now.Add(-30*time.Hour), 4, now.Add(-2*time.Hour), "Chloe Nguyen")
+	h.f.addNewcomer(c.ID, "Priya Shah", now.Add(-50*time.Hour), 2, now.Add(-20*time.Hour), "Olivia Reyes")
+	h.f.addNewcomer(c.ID, "Dev Patel", now.Add(-5*24*time.Hour), 0, time.Time{}, "Chloe Nguyen")
+	h.drain()
+	h.choose(h.a.home.menu(), "Newcomers")
+	v, ok := h.a.lastDialog.handles.(*newcomersView)
+	if !ok {
+		t.Fatalf("the newcomers dialog has handles %T", h.a.lastDialog.handles)
+	}
+	return h, v
+}
+
+// TestNewcomersView: an admin sees each newcomer's progress; whoever has
+// gone more than 3 days without a step is marked stuck.
+func TestNewcomersView(t *testing.T) {
+	_, v := adminNewcomers(t)
+	var stuck []string
+	for _, r := range v.rows {
+		if r.stuck {
+			stuck = append(stuck, r.name)
+		}
+	}
+	if len(v.rows) != 3 || !slices.Equal(stuck, []string{"Dev Patel"}) {
+		t.Fatalf("%d rows, stuck %q", len(v.rows), stuck)
+	}
+	if got := v.rows[1].text.String(); got != "joined Nov 23, 07:30 · 2 of 4 steps · last step Nov 24, 13:30 · invited by Olivia Reyes" {
+		t.Fatalf("priya's row says %q", got)
+	}
+}
+
+// TestGoldenFirstSteps renders a newcomer's home with its first steps, an
+// admin's Newcomers view and the First steps editor, light and dark.
+func TestGoldenFirstSteps(t *testing.T) {
+	for _, tv := range []struct {
+		name string
+		v    fyne.ThemeVariant
+	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
+		t.Run(tv.name, func(t *testing.T) {
+			h, _ := newcomerHarness(t)
+			test.Tap(h.a.home.steps.checks[0])
+			h.drain()
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
+			test.AssertImageMatches(t, "firststeps_"+tv.name+".png", h.w.Canvas().Capture())
+			a, _ := adminNewcomers(t)
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
+			test.AssertImageMatches(t, "newcomers_"+tv.name+".png", a.w.Canvas().Capture())
+			e, _ := newcomerHarness(t)
+			e.f.setRoleOf(e.a.community, e.f.self.PeerID, "admin")
+			e.drain()
+			e.choose(e.a.home.menu(), "First steps")
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
+			test.AssertImageMatches(t, "stepseditor_"+tv.name+".png", e.w.Canvas().Capture())
+			tt, _ := adminHarness(t, "owner")
+			tt.choose(tt.a.home.menu(), "Team tree")
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
+			test.AssertImageMatches(t, "teamtree_"+tv.name+".png", tt.w.Canvas().Capture())
+		})
+	}
+}
+
+// TestSayWelcome: Say welcome posts the community's welcome in General
+// with the newcomer mentioned where it says {name}.
+func TestSayWelcome(t *testing.T) {
+	h, v := adminNewcomers(t)
+	dev := v.rows[2]
+	if dev.name != "Dev Patel" || dev.welcome == nil {
+		t.Fatalf("row %+v", dev)
+	}
+	test.Tap(dev.welcome)
+	h.drain()
+	if n := len(h.f.posts); n == 0 || h.f.posts[n-1] != "Welcome @Dev Patel!" {
+		t.Fatalf("posted %q", h.f.posts)
+	}
+	if !dev.welcome.Disabled() {
+		t.Fatal("Say welcome stays ready to post again")
+	}
+	if got := welcomeText("", "Ben"); got != "Welcome, @Ben!" {
+		t.Fatalf("without a welcome text: %q", got)
+	}
+}
+
+// TestStepsEditor: an admin writes the welcome and the steps, one per
+// line, from the ⋮ menu and saves; the community has them. A member is
+// not offered the editor.
+func TestStepsEditor(t *testing.T) {
+	h, c := adminHarness(t, "admin")
+	h.choose(h.a.home.menu(), "First steps")
+	v, ok := h.a.lastDialog.handles.(*stepsEditor)
+	if !ok {
+		t.Fatalf("the first steps dialog has handles %T", h.a.lastDialog.handles)
+	}
+	v.welcome.SetText("Welcome {name}!")
+	v.steps.SetText("Watch the welcome video\n\n  Join the Monday call  \n")
+	test.Tap(v.save)
+	h.drain()
+	if v.d.open {
+		t.Fatalf("the dialog stayed open: %q", v.d.errLabel.Text)
+	}
+	fs, _ := h.f.Steps(c.ID)
+	if fs.Template != "Welcome {name}!" || len(fs.Steps) != 2 || fs.Steps[1].Title != "Join the Monday call" {
+		t.Fatalf("steps saved %+v", fs)
+	}
+	m, _ := newcomerHarness(t)
+	if slices.Contains(menuLabels(m.a.home.menu()), "First steps") {
+		t.Fatal("a member is offered to edit the first steps")
+	}
+}
+
+// TestTeamTree: an admin's Team tree puts each member under who invited
+// them; a member is not offered it.
+func TestTeamTree(t *testing.T) {
+	h, _ := adminHarness(t, "admin")
+	h.choose(h.a.home.menu(), "Team tree")
+	v, ok := h.a.lastDialog.handles.(*teamTreeView)
+	if !ok {
+		t.Fatalf("the team tree dialog has handles %T", h.a.lastDialog.handles)
+	}
+	ms, _ := h.f.TeamTree(h.a.community)
+	if len(v.lines) != len(ms) || len(ms) < 4 || v.lines[0] != ms[0].Name || v.lines[1] != "  "+ms[1].Name || v.lines[2] != "    "+ms[2].Name || v.lines[3] != "  "+ms[3].Name {
+		t.Fatalf("tree %q", v.lines)
+	}
+	m, _ := newcomerHarness(t)
+	if slices.Contains(menuLabels(m.a.home.menu()), "Team tree") {
+		t.Fatal("a member is offered the team tree")
+	}
+}
