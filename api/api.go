@@ -100,6 +100,12 @@ type Community struct {
 	CanManageRelays bool `json:"can_manage_relays,omitempty"`
 	// Relays are the relays registered with the community (FillRelays).
 	Relays []Relay `json:"relays,omitempty"`
+	// CanAddMembers: add people this node shares another community with
+	// directly, without a link (AddMember).
+	CanAddMembers bool `json:"can_add_members,omitempty"`
+	// AddedBy is the name of the member who added the local member to the
+	// community directly (member.add); empty if it joined otherwise.
+	AddedBy string `json:"added_by,omitempty"`
 }
 
 // Private is one private conversation of the local member in a community:
@@ -383,6 +389,9 @@ const (
 	EventMessages
 	// EventPeers: the set of connected peers changed.
 	EventPeers
+	// EventAdded: a member added the local member to Community directly
+	// (Community.AddedBy says who), and this node now holds it.
+	EventAdded
 )
 
 // Event tells a subscriber that something changed; it carries ids, not data,
