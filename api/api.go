@@ -516,6 +516,14 @@ type API interface {
 	FileStatus(community, message crdt.ID) (FileEntry, error)
 	// DeleteLocalFile frees this node's copy of the file a message shares.
 	DeleteLocalFile(ctx context.Context, community, message crdt.ID) error
+	// Contacts lists the people the local member shares at least one
+	// community with, by name.
+	Contacts() []Contact
+	// AddMember adds a contact to community directly, without a link
+	// (admins); someone the local member shares no other community with
+	// fails with ErrNotContact. Their node learns of it and pulls the
+	// community (EventAdded there).
+	AddMember(ctx context.Context, community crdt.ID, peerID string) error
 	// Subscribe returns a channel of events and a function that ends the
 	// subscription. The channel is buffered; when it is full, events are
 	// coalesced, never blocking the node.

@@ -180,6 +180,7 @@ var commands = []command{
 func init() {
 	commands = append(append(append(append(commands, adminCommands...), dmCommands...), fileCommands...), demoCommand)
 	commands = append(commands, pictureCommands...)
+	commands = append(commands, contactCommands...)
 }
 
 func messageFlags(fs *flag.FlagSet, o *opts) {

@@ -352,6 +352,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	maps.Copy(ms, adminMethods(n))
 	maps.Copy(ms, relayMethods(n))
 	maps.Copy(ms, pictureMethods(n))
+	maps.Copy(ms, contactMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
 		fn, ok := ms[r.PathValue("method")]

@@ -72,6 +72,8 @@ type world struct {
 	failPull  error
 	relays    map[crdt.ID][]api.Relay // the relays registered with each community
 	nudgeErr  string                  // a relay's answer to a nudge
+	expected  []crdt.ID               // communities Expect was called for
+	arrived   map[crdt.ID]map[crdt.PublicKey]bool
 }
 
 func newWorld(t *testing.T) *world {
@@ -236,6 +238,18 @@ func (w *world) Departure(cid crdt.ID, k crdt.PublicKey) *crdt.Departure {
 
 func (w *world) ExpirePending(context.Context) (int, error) { return 0, nil }
 
+func (w *world) Expect(cid crdt.ID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.expected = append(w.expected, cid)
+}
+
+func (w *world) Arrived(cid crdt.ID, k crdt.PublicKey) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.arrived[cid][k]
+}
+
 // Book.
 
 func (w *world) Known() []peer.AddrInfo {
@@ -275,6 +289,8 @@ func (w *world) SetJoining(cid crdt.ID, on bool, _ time.Time) {
 	defer w.mu.Unlock()
 	if !on {
 		w.awaited = slices.DeleteFunc(w.awaited, func(c crdt.ID) bool { return c == cid })
+	} else if !slices.Contains(w.awaited, cid) {
+		w.awaited = append(w.awaited, cid)
 	}
 }
 
