@@ -241,6 +241,9 @@ func (a *App) handle(ev api.Event) {
 	case api.EventPeers:
 		a.refreshStatus()
 		a.info.refreshOnline()
+	case api.EventAdded:
+		a.reloadCommunities()
+		a.addedNotice(a.communityInfo(ev.Community))
 	}
 	a.adminEvent(ev)
 	if a.afterEvent != nil {

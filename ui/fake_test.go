@@ -42,6 +42,9 @@ type fakeBackend struct {
 	fail map[string]error
 	// calls counts calls per method name.
 	calls map[string]int
+	// contacts are the people the member shares a community with
+	// (fake_addpeople_test.go).
+	contacts []api.Contact
 }
 
 type fakeCommunity struct {
