@@ -102,6 +102,12 @@ type Community struct {
 	Relays []Relay `json:"relays,omitempty"`
 	// TeamPermits: the team actions the local member may take (team.go).
 	TeamPermits
+	// CanAddMembers: add people this node shares another community with
+	// directly, without a link (AddMember).
+	CanAddMembers bool `json:"can_add_members,omitempty"`
+	// AddedBy is the name of the member who added the local member to the
+	// community directly (member.add); empty if it joined otherwise.
+	AddedBy string `json:"added_by,omitempty"`
 }
 
 // Private is one private conversation of the local member in a community:
@@ -409,6 +415,9 @@ const (
 	EventMessages
 	// EventPeers: the set of connected peers changed.
 	EventPeers
+	// EventAdded: a member added the local member to Community directly
+	// (Community.AddedBy says who), and this node now holds it.
+	EventAdded
 )
 
 // Event tells a subscriber that something changed; it carries ids, not data,
@@ -552,6 +561,14 @@ type API interface {
 	RemoveRelayPeer(ctx context.Context, community crdt.ID, peerID string) error
 	// Team: first steps, newcomers' progress and the team tree (team.go).
 	Team
+	// Contacts lists the people the local member shares at least one
+	// community with, by name.
+	Contacts() []Contact
+	// AddMember adds a contact to community directly, without a link
+	// (admins); someone the local member shares no other community with
+	// fails with ErrNotContact. Their node learns of it and pulls the
+	// community (EventAdded there).
+	AddMember(ctx context.Context, community crdt.ID, peerID string) error
 	// Subscribe returns a channel of events and a function that ends the
 	// subscription. The channel is buffered; when it is full, events are
 	// coalesced, never blocking the node.

@@ -11,7 +11,7 @@ import "github.com/umbrella-p2p/umbrella/crdt"
 // FillPermits sets what self may do in the community whose control state
 // is st: CanInvite, CanEditSettings, CanDecideJoins, CanCreateGroups,
 // CreateSuggests, CanEditGroups, CanOrderGroups, CanSetIcon, CanSeeAudit,
-// CanMessagePrivately and CanManageRelays.
+// CanMessagePrivately, CanManageRelays and CanAddMembers.
 func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	may := func(a crdt.Action) bool { return st.Permits(self, a) }
 	c.CanInvite = may(crdt.Action{Kind: crdt.KindInvite})
@@ -27,6 +27,7 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 	c.CanMessagePrivately = may(crdt.Action{Kind: crdt.KindGroupCreate, Policy: crdt.PolicyPrivate})
 	c.CanManageRelays = may(crdt.Action{Kind: crdt.KindRelay})
 	c.TeamPermits.fill(st, self)
+	c.CanAddMembers = may(crdt.Action{Kind: crdt.KindAdd})
 }
 
 // FillPermits sets what self may do in group g.ID of the community whose

@@ -34,7 +34,7 @@ type Action struct {
 	// group.update, group.join, group.leave, group.decide, group.add and
 	// group.remove act on.
 	Group ID
-	// Member is who member.remove, member.role, join.decide,
+	// Member is who member.add, member.remove, member.role, join.decide,
 	// group.decide, group.add and group.remove act on. Zero for join.decide and group.decide asks
 	// about a request supposed for the query.
 	Member PublicKey
@@ -138,6 +138,9 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 		return s, &RelayBody{Peer: make([]byte, len(PublicKey{})), Addrs: []string{"/ip4/127.0.0.1/tcp/1"}}, nil
 	case KindRemove:
 		return s, &RemoveBody{Member: member}, nil
+	case KindAdd:
+		// A zero Member asks about a non-member supposed for the query.
+		return s, &AddBody{Member: member, Name: "?", Role: max(RoleMember, a.Role)}, nil
 	case KindRole:
 		return s, &RoleBody{Member: member, Role: a.Role}, nil
 	case KindGroupJoin:

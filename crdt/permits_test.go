@@ -160,7 +160,7 @@ func TestPermitsAgreeWithTheJudge(t *testing.T) {
 	t.Logf("over %d seeds: %v", seeds, stats)
 	for _, k := range []string{"yes", "no", "requests", "group requests", "suggested", "archived", "co-owners", "deactivated",
 		"yes member.role", "yes member.remove", "yes pin", "yes delete others'", "no delete others'", "yes join.decide", "yes group.decide", "yes group.update approve",
-		"private", "private closed", "yes private", "no private", "yes group.add", "yes group.remove"} {
+		"private", "private closed", "yes private", "no private", "yes group.add", "yes group.remove", "yes member.add", "no member.add"} {
 		if stats[k] == 0 {
 			t.Errorf("the generator never reached %q", k)
 		}
@@ -226,6 +226,9 @@ func (j *judgeWorld) compare(stats map[string]int) {
 		check("team.settings", Action{Kind: KindTeamSettings}, ZeroID, &TeamSettingsBody{AdminsCelebrate: st.AdminsCelebrate})
 		check("steps", Action{Kind: KindSteps}, ZeroID, stepsOf("Hi {name}", "Watch"))
 		check("progress", Action{Kind: KindProgress}, ZeroID, &ProgressBody{})
+		newcomer := PublicKey{9, 9, 9}
+		check("member.add", Action{Kind: KindAdd, Member: newcomer}, ZeroID, &AddBody{Member: newcomer[:], Name: "?", Role: RoleMember})
+		consistent("member.add", Action{Kind: KindAdd}, Action{Kind: KindAdd, Member: newcomer})
 		for p := range GroupPolicy(3) {
 			check("group.create", Action{Kind: KindGroupCreate, Policy: p}, ZeroID, &GroupCreateBody{Name: "New", Policy: p})
 		}

@@ -103,6 +103,13 @@ func (n *Node) afterIngest(res replica.Result) {
 					n.pulls.Nudge(cid, k)
 				}
 			}
+			if op.Kind == crdt.KindAdd { // tell the added peer (sync/pull's "Direct adds")
+				var b *crdt.AddBody
+				_ = n.rep.View(cid, func(c *crdt.Community) error { b, _ = c.Body(op.ID()).(*crdt.AddBody); return nil })
+				if b != nil {
+					n.pulls.Nudge(cid, crdt.PublicKey(b.Member))
+				}
+			}
 			if op.Kind == crdt.KindProfile || op.Kind == crdt.KindJoin {
 				n.emitAllGroups(cid) // author names shown in messages may change
 			}

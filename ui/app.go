@@ -247,6 +247,9 @@ func (a *App) handle(ev api.Event) {
 	case api.EventPeers:
 		a.refreshStatus()
 		a.info.refreshOnline()
+	case api.EventAdded:
+		a.reloadCommunities()
+		a.communityAddedNotice(a.communityInfo(ev.Community))
 	}
 	a.adminEvent(ev)
 	if a.afterEvent != nil {

@@ -44,6 +44,9 @@ type fakeBackend struct {
 	calls map[string]int
 	// files are the shared files and how to move them (fake_files_test.go).
 	files fakeFiles
+	// contacts are the people the member shares a community with
+	// (fake_addpeople_test.go).
+	contacts []api.Contact
 }
 
 type fakeCommunity struct {
@@ -59,7 +62,7 @@ type fakeCommunity struct {
 	// relays are the registered relays as the device sees them
 	// (fake_relay_test.go).
 	relays []api.RelayState
-	team     *fakeTeam // first steps and newcomers (fake_team_test.go)
+	team   *fakeTeam // first steps and newcomers (fake_team_test.go)
 }
 
 type fakeGroup struct {

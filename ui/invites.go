@@ -65,6 +65,8 @@ type inviteView struct {
 	saveBtn    *widget.Button
 	resultHint *widget.Label
 
+	addPeople *widget.Button // Add people you know (addpeople.go); nil unless CanAddMembers
+
 	list    *fyne.Container
 	listErr *widget.Label
 	invites []api.InviteLink // with the links this node can show
@@ -150,7 +152,13 @@ func (a *App) showInviteManager(cid crdt.ID) {
 	closeBtn := widget.NewButton("Close", d.hide)
 	d.cancel, d.confirm = closeBtn, v.create
 	listed := v.reload()
-	d.setContent(container.NewBorder(container.NewVBox(v.result, d.errLabel, widget.NewSeparator(), form, widget.NewSeparator()), nil, nil, nil, list), closeBtn)
+	top := container.NewVBox(v.result, d.errLabel, widget.NewSeparator(), form, widget.NewSeparator())
+	if a.communityInfo(cid).CanAddMembers { // addpeople.go
+		v.addPeople = widget.NewButtonWithIcon("Add people you know…", theme.AccountIcon(), func() { d.hide(); a.showAddPeople(cid) })
+		top.Add(container.NewBorder(nil, nil, nil, v.addPeople, hint("Add people you share another community with directly, without a link.")))
+		top.Add(widget.NewSeparator())
+	}
+	d.setContent(container.NewBorder(top, nil, nil, nil, list), closeBtn)
 	d.show()
 	switch {
 	case v.linkText != "":

@@ -70,6 +70,10 @@ type Backend interface {
 	DecideJoin(ctx context.Context, community crdt.ID, peerID string, approve bool) error
 	Audit(community crdt.ID) ([]api.AuditEntry, error)
 
+	// Contacts lists the people the member shares a community with;
+	// AddMember adds one to community directly (admins).
+	Contacts() []api.Contact
+	AddMember(ctx context.Context, community crdt.ID, peerID string) error
 	CreateInvite(ctx context.Context, community crdt.ID, opts api.InviteOptions) (string, error)
 	Invites(community crdt.ID) ([]api.InviteInfo, error)
 	InviteLinks(community crdt.ID) ([]api.InviteLink, error)

@@ -106,6 +106,7 @@ func (d *Directory) Community(cid crdt.ID) (api.Community, error) {
 		out = api.Community{ID: cid, Name: st.Name, Description: st.Description, Members: len(st.Members), Role: st.Role(self).String(), Icon: st.Icon}
 		out.FillPermits(st, self)
 		out.FillRelays(st, d.views.names.PeerID)
+		out.AddedBy = addedBy(c, st, self, d.views.names)
 		if e := d.departed(st); e != nil {
 			out.Removed, out.RemovedBy, out.Left, out.JoinUndone = e.by != "", e.by, e.by == "" && !e.undone, e.undone
 		}

@@ -186,6 +186,7 @@ func init() {
 	commands = append(commands, pictureCommands...)
 	commands = append(commands, groupMemberCommands...)
 	commands = append(commands, stepsCommands...)
+	commands = append(commands, contactCommands...)
 }
 
 func messageFlags(fs *flag.FlagSet, o *opts) {

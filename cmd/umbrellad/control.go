@@ -357,6 +357,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	maps.Copy(ms, teamMethods(n))
 	maps.Copy(ms, stepsMethods(n))
 	maps.Copy(ms, groupMemberMethods(n))
+	maps.Copy(ms, contactMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
 		fn, ok := ms[r.PathValue("method")]

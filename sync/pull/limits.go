@@ -17,4 +17,10 @@ const (
 	dialTimeout = 15 * time.Second
 	// sharedAddrTTL is how long addresses a member shared are kept.
 	sharedAddrTTL = 10 * time.Minute
+	// maxAddWaits bounds the communities a node pulls at once because a
+	// contact nudged it about them (added.go).
+	maxAddWaits = 16
+	// addWaitAge is how long a node keeps pulling a community a contact
+	// nudged it about before it gives up.
+	addWaitAge = 10 * time.Minute
 )

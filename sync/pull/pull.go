@@ -72,6 +72,11 @@ type Replica interface {
 	// ExpirePending drops parked ops that waited too long and returns
 	// how many.
 	ExpirePending(ctx context.Context) (int, error)
+	// Expect lets the replica take the genesis of community cid, which
+	// this node waits to hold.
+	Expect(cid crdt.ID)
+	// Arrived reports whether member k published a prekey in cid.
+	Arrived(cid crdt.ID, k crdt.PublicKey) bool
 }
 
 // Book remembers peers and the joins this node waits on (reach.Book is
@@ -181,6 +186,7 @@ type Scheduler struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 	former formerPulls
+	adds   addWaits
 
 	mu       sync.Mutex
 	syncing  map[peer.ID]crdt.ID       // pulls under way, by peer; guarded by mu
@@ -406,6 +412,7 @@ func (s *Scheduler) OnConnect(p peer.ID) {
 		case s.IsMember(cid, p):
 			s.cfg.Book.Remember(s.cfg.Network.PeerInfo(p))
 			s.Pull(p, cid)
+			s.nudgeNewcomer(p, cid) // added.go
 		case s.isFormer(cid, p):
 			s.PullFormer(p, cid)
 		case s.isRelay(cid, p):
@@ -587,6 +594,8 @@ func (s *Scheduler) Nudged(cid crdt.ID, k crdt.PublicKey) {
 		s.pullLater(from, cid, last.At.Add(NudgeInterval).Sub(now))
 	case s.cfg.Replica.Departure(cid, k) != nil:
 		s.PullFormer(from, cid) // what it wrote before it went counts
+	case !s.holds(cid):
+		s.maybeAdded(cid, from, k) // added.go
 	}
 }
 
@@ -637,4 +646,8 @@ func (s *Scheduler) finishPendingJoin(cid crdt.ID) {
 		s.log.Info("join resumed and complete", "community", cid.Short())
 	}
 	s.cfg.Local.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
+	if s.tookAdd(cid) {
+		s.log.Info("added to a community by a member", "community", cid.Short())
+		s.emitAdded(cid)
+	}
 }

@@ -74,6 +74,8 @@ type world struct {
 	nudgeErr  string                  // a relay's answer to a nudge
 	nudgeGate chan struct{}           // when set, each nudge waits for a value
 	pushed    [][]byte                // the ops pushed (wire.KindPush)
+	expected  []crdt.ID               // communities Expect was called for
+	arrived   map[crdt.ID]map[crdt.PublicKey]bool
 }
 
 func newWorld(t *testing.T) *world {
@@ -251,6 +253,18 @@ func (w *world) Departure(cid crdt.ID, k crdt.PublicKey) *crdt.Departure {
 
 func (w *world) ExpirePending(context.Context) (int, error) { return 0, nil }
 
+func (w *world) Expect(cid crdt.ID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.expected = append(w.expected, cid)
+}
+
+func (w *world) Arrived(cid crdt.ID, k crdt.PublicKey) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.arrived[cid][k]
+}
+
 // Book.
 
 func (w *world) Known() []peer.AddrInfo {
@@ -290,6 +304,8 @@ func (w *world) SetJoining(cid crdt.ID, on bool, _ time.Time) {
 	defer w.mu.Unlock()
 	if !on {
 		w.awaited = slices.DeleteFunc(w.awaited, func(c crdt.ID) bool { return c == cid })
+	} else if !slices.Contains(w.awaited, cid) {
+		w.awaited = append(w.awaited, cid)
 	}
 }
 

@@ -17,3 +17,15 @@ func (r *Replica) Departure(id crdt.ID, k crdt.PublicKey) *crdt.Departure {
 	})
 	return d
 }
+
+// Arrived reports whether member k has published a prekey in community
+// id: a member's node does so as soon as it holds the community, so a
+// member without one (added directly, say) has not arrived yet.
+func (r *Replica) Arrived(id crdt.ID, k crdt.PublicKey) bool {
+	var ok bool
+	_ = r.View(id, func(c *crdt.Community) error {
+		ok = c.State().Prekeys[k] != nil
+		return nil
+	})
+	return ok
+}

@@ -25,7 +25,12 @@
 //	           receiver (it was not on the topic yet, or joined the
 //	           sender's mesh for it just after the op was published). A
 //	           receiver waiting to join that community, or a member nudged
-//	           by a member, pulls from the sender; any other ignores it.
+//	           by a member, pulls from the sender. A receiver that does
+//	           not hold the community, nudged by someone it shares another
+//	           community with, may have been added to it directly (the
+//	           member.add is sealed): it pulls it from the sender like a
+//	           join in flight (sync/pull's "Direct adds"). Any other
+//	           ignores it.
 //	Secret (4): Community → Secret: the community's 32-byte topic secret,
 //	           from which the names of its gossip topics are derived (see
 //	           node.TopicName). A member asks for it after its first pull;

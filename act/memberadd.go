@@ -1,0 +1,38 @@
+package act
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// AddMember adds contact peerID to community cid directly, without a
+// link (admins): a member.add op naming their key, with the name they
+// go by in a community both share. contacts are the local member's
+// contacts (view's Directory.Contacts); someone who shares no community
+// with the local member but cid fails with api.ErrNotContact: only a link
+// brings them in. The added member's node learns of it by a nudge (see
+// package sync/pull, "Direct adds") and fetches the keys from any member,
+// as a joiner does.
+func (a *Actions) AddMember(ctx context.Context, cid crdt.ID, peerID string, contacts []api.Contact) error {
+	peerID = strings.TrimSpace(peerID)
+	k, err := a.names.Key(peerID)
+	if err != nil {
+		return err
+	}
+	if k == a.self {
+		return fmt.Errorf("%w: you are in this community already", crdt.ErrInvalid)
+	}
+	i := slices.IndexFunc(contacts, func(c api.Contact) bool {
+		return c.PeerID == peerID && slices.ContainsFunc(c.Communities, func(id crdt.ID) bool { return id != cid })
+	})
+	if i < 0 {
+		return fmt.Errorf("add %s: %w", peerID, api.ErrNotContact)
+	}
+	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindAdd, &crdt.AddBody{Member: k[:], Name: contacts[i].Name, Role: crdt.RoleMember, Time: a.millis()})
+	return err
+}

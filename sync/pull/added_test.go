@@ -1,0 +1,109 @@
+package pull
+
+import (
+	"slices"
+	"testing"
+	"testing/synctest"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// TestAddedByContact: a nudge for a community this node does not hold,
+// from someone it shares a community with, makes it expect and pull that
+// community from the nudger; the pull that shows it a member completes
+// it and tells subscribers EventAdded.
+func TestAddedByContact(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		a := newMember(t, 1)
+		w.community(1, a)
+		w.connect(a)
+		added := crdt.ID{5}
+		w.gate = make(chan struct{})
+		w.s.Nudged(added, a.k)
+		synctest.Wait()
+		if got := w.callsOf("pull"); len(got) != 1 || got[0].p != a.p || got[0].cid != added {
+			t.Fatalf("pulls %v, want one of the new community from the nudger", got)
+		}
+		w.mu.Lock()
+		expected, awaited := slices.Clone(w.expected), slices.Clone(w.awaited)
+		w.mu.Unlock()
+		if !slices.Equal(expected, []crdt.ID{added}) || !slices.Equal(awaited, []crdt.ID{added}) {
+			t.Fatalf("expected %v, awaited %v", expected, awaited)
+		}
+		// The pull brings the member.add: this node is a member.
+		w.mu.Lock()
+		w.roles[added] = map[crdt.PublicKey]crdt.Role{w.self.k: crdt.RoleMember, a.k: crdt.RoleOwner}
+		w.mu.Unlock()
+		w.gate <- struct{}{}
+		synctest.Wait()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if !slices.ContainsFunc(w.events, func(e api.Event) bool { return e.Kind == api.EventAdded && e.Community == added }) {
+			t.Fatalf("no EventAdded in %v", w.events)
+		}
+		if len(w.awaited) != 0 || !slices.Contains(w.joined, added) {
+			t.Fatalf("awaited %v, topics joined %v", w.awaited, w.joined)
+		}
+	})
+}
+
+// TestStrangerCannotAdd: a nudge for an unknown community from someone
+// this node shares no community with (or only one it left) is ignored.
+func TestStrangerCannotAdd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		a, b := newMember(t, 1), newMember(t, 2)
+		left := w.community(1, b)
+		w.depart(left, w.self)
+		w.connect(a, b)
+		w.s.Nudged(crdt.ID{5}, a.k)
+		w.s.Nudged(crdt.ID{6}, b.k)
+		synctest.Wait()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if len(w.calls) != 0 || len(w.expected) != 0 || len(w.awaited) != 0 {
+			t.Fatalf("a stranger's nudge caused calls %v, expected %v, awaited %v", w.calls, w.expected, w.awaited)
+		}
+	})
+}
+
+// TestAddWaitsBounded: a contact's nudges about new communities make
+// this node wait for at most maxAddWaits of them at once.
+func TestAddWaitsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		a := newMember(t, 1)
+		w.community(1, a)
+		w.connect(a)
+		for i := range maxAddWaits + 5 {
+			w.s.Nudged(crdt.ID{100, byte(i)}, a.k)
+		}
+		synctest.Wait()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if len(w.expected) != maxAddWaits {
+			t.Fatalf("waits for %d communities, want %d", len(w.expected), maxAddWaits)
+		}
+	})
+}
+
+// TestNewcomerNudged: on connecting to a member who has not arrived in a
+// community (no prekey there: added while away), this node nudges it;
+// one who arrived is not nudged.
+func TestNewcomerNudged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		a, b := newMember(t, 1), newMember(t, 2)
+		cid := w.community(1, a, b)
+		w.arrived = map[crdt.ID]map[crdt.PublicKey]bool{cid: {b.k: true}}
+		w.connect(a, b)
+		w.s.OnConnect(a.p)
+		w.s.OnConnect(b.p)
+		synctest.Wait()
+		if got := w.callsOf("nudge"); len(got) != 1 || got[0].p != a.p || got[0].cid != cid {
+			t.Fatalf("nudges %v, want one to the member who has not arrived", got)
+		}
+	})
+}
