@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -114,6 +115,9 @@ type Relay struct {
 	comms map[crdt.ID]*community // guarded by mu
 	total int64                  // guarded by mu; bytes of every stored op
 	stats counters               // guarded by mu
+	// unreg is signalled when a relay op takes this relay off a community,
+	// so the Puller drops its content (DropUnregistered) at once.
+	unreg chan struct{}
 }
 
 // meta is what the relay remembers of a stored op to check links.
@@ -182,7 +186,7 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Relay{cfg: cfg, log: log.With("component", "relay"), comms: map[crdt.ID]*community{}, stats: newCounters()}
+	r := &Relay{cfg: cfg, log: log.With("component", "relay"), comms: map[crdt.ID]*community{}, stats: newCounters(), unreg: make(chan struct{}, 1)}
 	cids, err := cfg.Store.Communities(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("relay: list communities: %w", err)
@@ -252,6 +256,12 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 // store's).
 func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error, error) {
 	errs := make([]error, len(raws))
+	// Decoding and the signature check (rule 1) need nothing the relay
+	// holds, so they run before the lock: concurrent pushes verify on
+	// every core, and a batch is verified in parallel. Their verdicts are
+	// read below in the same place as before, so what is refused, and why,
+	// does not change.
+	ops, decErrs := decodeAll(raws)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c := r.comms[cid]
@@ -282,7 +292,7 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 			}
 		}
 		n := len(c.staged)
-		errs[i] = r.take(c, cid, raw)
+		errs[i] = r.take(c, cid, ops[i], decErrs[i])
 		if len(c.staged) > n {
 			staged = append(staged, i)
 		}
@@ -363,11 +373,42 @@ func (r *Relay) forgetStaged(c *community) {
 	// signed by known authors, and the ops are offered again.
 }
 
-// take decodes, checks and stages one op for community c. r.mu is held.
-func (r *Relay) take(c *community, cid crdt.ID, raw []byte) error {
-	op, err := crdt.DecodeOp(raw)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrForged, err)
+// decodeAll decodes and verifies raws (crdt.DecodeOp) on up to
+// GOMAXPROCS goroutines, returning each op or its decoding error.
+func decodeAll(raws [][]byte) ([]*crdt.Op, []error) {
+	ops := make([]*crdt.Op, len(raws))
+	errs := make([]error, len(raws))
+	workers := min(runtime.GOMAXPROCS(0), len(raws)/minDecodeShare)
+	if workers <= 1 {
+		for i, raw := range raws {
+			ops[i], errs[i] = crdt.DecodeOp(raw)
+		}
+		return ops, errs
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(raws); i += workers {
+				ops[i], errs[i] = crdt.DecodeOp(raws[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return ops, errs
+}
+
+// minDecodeShare is the fewest ops a decoding goroutine of one batch is
+// given: a smaller batch is decoded on the calling goroutine.
+const minDecodeShare = 16
+
+// take checks and stages one op for community c, decoded (and its
+// signature checked) before the lock as op, or refused by decErr. r.mu is
+// held.
+func (r *Relay) take(c *community, cid crdt.ID, op *crdt.Op, decErr error) error {
+	if decErr != nil {
+		return fmt.Errorf("%w: %w", ErrForged, decErr)
 	}
 	if op.CommunityID() != cid {
 		return fmt.Errorf("%w: op %s is of %s, offered for %s", ErrRouting, op.ID().Short(), op.CommunityID().Short(), cid.Short())
@@ -516,7 +557,14 @@ func (r *Relay) learn(c *community, op *crdt.Op) {
 			return
 		}
 		if c.regID.IsZero() || op.Height > c.reg.height || (op.Height == c.reg.height && string(id[:]) >= string(c.regID[:])) {
+			was := c.regOn
 			c.reg, c.regID, c.regOn = meta{height: op.Height}, id, !rb.Remove
+			if was && !c.regOn {
+				select {
+				case r.unreg <- struct{}{}:
+				default:
+				}
+			}
 		}
 	}
 }
