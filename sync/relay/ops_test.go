@@ -430,3 +430,71 @@ func TestPushTakesOpsAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestTakenOffDropsContentKeepsControl: once an admin's relay op takes the
+// relay off a community, the relay drops what members wrote there (from
+// the store, no longer served), keeps the control log (a member still
+// pulls it, to learn of a removal), and the Puller does it at once, not at
+// the next ExpireEvery. A registration again makes it take content again,
+// linking to the dropped ops.
+func TestTakenOffDropsContentKeepsControl(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		tm := newTeam(t, true)
+		rk := tm.relayKey.pub()
+		cid := tm.olivia.cid
+		ds := store.NewMemory()
+		r := openRelay(t, rk, ds, 0)
+		if _, err := r.Pull(ctx, tm.olivia.remote(rk), cid); err != nil {
+			t.Fatal(err)
+		}
+		post := tm.olivia.author(tm.general, crdt.KindMessage, &crdt.MessageBody{Text: "Monday call at 7", Time: 5})
+		if st, err := r.Pull(ctx, tm.olivia.remote(rk), cid); err != nil || st.Stored != 1 {
+			t.Fatalf("pull: %+v, %v", st, err)
+		}
+		control, content := controlAndContent(t, r, cid)
+		if content != 2 {
+			t.Fatalf("the relay holds %d content ops, want 2", content)
+		}
+		// Registered: nothing is dropped.
+		if n, err := r.DropUnregistered(ctx); err != nil || n != 0 {
+			t.Fatalf("a registered community: dropped %d, %v", n, err)
+		}
+
+		p := NewPuller(ctx, r, func(crdt.PublicKey) (exchange.Remote, error) { return nil, errors.New("no dial") }, nil)
+		defer p.Close()
+		off := tm.olivia.author(crdt.ZeroID, crdt.KindRelay, &crdt.RelayBody{Peer: rk[:], Remove: true})
+		if errs, _ := r.Ingest(ctx, cid, [][]byte{off.Bytes()}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+		// The Puller drops the content at once (not at the next
+		// ExpireEvery, an hour on the bubble's clock).
+		synctest.Wait()
+		if c2, c1 := controlAndContent(t, r, cid); c2 != control+1 || c1 != 0 {
+			t.Fatalf("after the removal: %d control ops (want %d), %d content (want 0)", c2, control+1, c1)
+		}
+		if _, err := ds.Get(ctx, post.ID()); !errors.Is(err, store.ErrPruned) {
+			t.Fatalf("the post in the store after the removal: %v", err)
+		}
+		if ops, _ := r.Serve(ctx, cid, []crdt.ID{post.ID(), off.ID()}); len(ops) != 1 || string(ops[0]) != string(off.Bytes()) {
+			t.Fatalf("served %d ops after the removal, want only the control op", len(ops))
+		}
+		if got := r.Stats(); got.Communities[0].Dropped != 2 {
+			t.Fatalf("stats after the removal %+v", got.Communities[0])
+		}
+		// A member still pulls the control log, with the relay's removal.
+		if _, err := tm.ben.srv.Pull(ctx, reach(r, tm.ben.k.pub()), cid, nil); err != nil {
+			t.Fatalf("a member pulls the control log after the removal: %v", err)
+		}
+
+		// Registered again, it takes new content, which links to the dropped.
+		on := tm.olivia.author(crdt.ZeroID, crdt.KindRelay, &crdt.RelayBody{Peer: rk[:], Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}})
+		later := tm.olivia.author(tm.general, crdt.KindMessage, &crdt.MessageBody{Text: "back", Time: 6})
+		if errs, _ := r.Ingest(ctx, cid, [][]byte{on.Bytes(), later.Bytes()}); errs[0] != nil || errs[1] != nil {
+			t.Fatalf("after a new registration: %v", errs)
+		}
+		if n, err := r.DropUnregistered(ctx); err != nil || n != 0 {
+			t.Fatalf("registered again: dropped %d, %v", n, err)
+		}
+	})
+}
