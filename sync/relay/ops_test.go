@@ -42,7 +42,7 @@ func controlAndContent(t testing.TB, r *Relay, cid crdt.ID) (control, content in
 	for _, m := range r.comms[cid].ops {
 		switch {
 		case m.dropped:
-		case m.log.IsZero():
+		case m.control():
 			control++
 		default:
 			content++
@@ -86,7 +86,7 @@ func TestRetentionDropsOldContentKeepsControl(t *testing.T) {
 	}
 	var first crdt.ID
 	for id, m := range r.comms[cid].ops {
-		if !m.log.IsZero() {
+		if !m.control() {
 			first = id
 		}
 	}
@@ -319,7 +319,7 @@ func TestStatsCounted(t *testing.T) {
 	}
 	var ops int
 	var bytes int64
-	for _, it := range r.comms[cid].items {
+	for _, it := range r.comms[cid].items(false) {
 		op, err := r.cfg.Store.Get(ctx, it.ID)
 		if err != nil {
 			t.Fatal(err)
