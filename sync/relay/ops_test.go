@@ -498,3 +498,36 @@ func TestTakenOffDropsContentKeepsControl(t *testing.T) {
 		}
 	})
 }
+
+// TestIngestBatchVerifiedInParallel: a batch large enough to be decoded
+// and verified on several goroutines keeps each op's verdict in its
+// place: a forged op amid it is refused as forged, the ops after it,
+// whose parent it is, as broken links, and those before it are stored.
+func TestIngestBatchVerifiedInParallel(t *testing.T) {
+	rk := newKey(7).pub()
+	r := openRelay(t, rk, store.NewMemory(), 0)
+	c := newBenchComm(t, 1, rk)
+	c.register(t, r)
+	n := 8 * minDecodeShare
+	raws := make([][]byte, n)
+	for i := range raws {
+		raws[i] = c.next(t)
+	}
+	bad := n / 2
+	raws[bad] = append([]byte(nil), raws[bad]...)
+	raws[bad][len(raws[bad])-1] ^= 1 // the signature no longer verifies
+	errs, err := r.Ingest(t.Context(), c.cid, raws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range errs {
+		switch {
+		case i < bad && e != nil:
+			t.Fatalf("op %d before the forged one: %v", i, e)
+		case i == bad && !errors.Is(e, ErrForged):
+			t.Fatalf("the forged op %d: %v", i, e)
+		case i > bad && !errors.Is(e, ErrBrokenLink):
+			t.Fatalf("op %d after the forged one: %v", i, e)
+		}
+	}
+}
