@@ -2,6 +2,7 @@ package node
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -194,4 +195,97 @@ func reactionOps(n *Node, cid, gid crdt.ID) []crdt.ID {
 		return nil
 	})
 	return out
+}
+
+// TestRemovalLearnedFromRelay: Ben is offline; Olivia removes him, posts,
+// and goes offline. Ben comes online with only the relay up: he learns of
+// his removal from it (his community shows "removed by Olivia"), cannot
+// post, and reads nothing written after the removal, though the relay,
+// which cannot see removals, serves him every op it holds.
+func TestRemovalLearnedFromRelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		rHome, aHome, bHome := t.TempDir(), t.TempDir(), t.TempDir()
+		r := sn.startRelay(rHome)
+		defer func() { r.close() }()
+		a := sn.start(aHome, "Olivia", store.NewMemory())
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, _ := keyOf(r.h.ID())
+		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, a.Node, comm.ID)
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := sn.start(bHome, "Ben", store.NewMemory())
+		if _, err := b.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Post(ctx, comm.ID, gid, "Welcome, Ben"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b.Node, "Ben to read the welcome", func() bool { return len(texts(t, b.Node, comm.ID, gid)) == 1 })
+		bStore := b.store
+		b.Close()
+
+		if err := a.RemoveMember(ctx, comm.ID, b.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		after := []string{"Ben's leads go to Dev", "Promo code GLOW25 starts Monday"}
+		var ids []crdt.ID
+		for _, s := range after {
+			id, err := a.Post(ctx, comm.ID, gid, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		removal := removalOf(t, a, comm.ID, a, b)
+		waitFor(t, a.Node, "the relay to hold the removal and the posts after it", func() bool {
+			ops, _ := r.rs.relay.Serve(ctx, comm.ID, append([]crdt.ID{removal}, ids...))
+			return len(ops) == 1+len(ids)
+		})
+		a.Close()
+
+		b2 := sn.start(bHome, "Ben", bStore)
+		defer b2.Close()
+		waitWithin(t, b2.Node, 3*b2.cfg.SyncInterval, "Ben to learn of his removal from the relay", func() bool {
+			c, err := b2.community(comm.ID)
+			return err == nil && c.Removed
+		})
+		c, _ := b2.community(comm.ID)
+		if c.RemovedBy != "Olivia" || c.Left {
+			t.Fatalf("Ben's community after his removal: %+v", c)
+		}
+		if _, err := b2.Post(ctx, comm.ID, gid, "Hello?"); !errors.Is(err, api.ErrRemoved) {
+			t.Fatalf("posting after the removal: %v, want ErrRemoved", err)
+		}
+		// Two more syncs with the relay: still nothing written after.
+		learnt := b2.now()
+		waitWithin(t, b2.Node, 5*b2.cfg.SyncInterval, "Ben to sync twice more", func() bool {
+			last, ok := b2.LastSync(comm.ID)
+			return ok && last.At.Sub(learnt) > b2.cfg.SyncInterval
+		})
+		if got := texts(t, b2.Node, comm.ID, gid); len(got) != 1 || got[0] != "Olivia: Welcome, Ben" {
+			t.Fatalf("Ben, removed, reads %q", got)
+		}
+		for _, id := range ids {
+			if holds(b2.Node, comm.ID, id) {
+				t.Fatalf("Ben, removed, holds post %s written after his removal", id.Short())
+			}
+		}
+		// The relay, blind to removals, serves him the posts after it too:
+		// sealed under the epoch the removal rotated to, which is wrapped
+		// to every member but him, they wait in his bounded pending buffer
+		// (and expire there), unopened; nothing else is parked.
+		if parked, _, err := b2.store.PendingLen(ctx); err != nil || parked != len(ids) {
+			t.Fatalf("Ben holds %d parked ops (%v), want the %d posts he cannot open", parked, err, len(ids))
+		}
+	})
 }

@@ -91,11 +91,13 @@ func pushedSince(t *testing.T, d *daemon, c string, since time.Time) {
 	})
 }
 
-// TestE2EMembersNeverOnlineTogether: the Olivia/Ben story with real
+// TestE2EMembersNeverOnlineTogether: the Olivia/Ben/Dev story with real
 // processes. After Ben joins, the two are never online at the same time:
-// a post, a reaction and an answer travel through `umbrellad relay`
-// alone, which restarts in between, and what it holds (relay dump, its
-// home) contains none of the plaintext.
+// posts, reactions and poll votes travel both ways through `umbrellad
+// relay` alone, which restarts in between, and what it holds (relay dump,
+// its home) contains none of the plaintext. Then Dev joins with a link
+// Olivia made before she stopped, with only the relay up, and reads it
+// all.
 func TestE2EMembersNeverOnlineTogether(t *testing.T) {
 	rHome := filepath.Join(t.TempDir(), "relay")
 	r := runRelay(t, rHome, "/ip4/127.0.0.1/tcp/0")
@@ -126,8 +128,9 @@ func TestE2EMembersNeverOnlineTogether(t *testing.T) {
 
 	secret := "Monday call at 7, code PLAINTEXT-7A1C"
 	since := time.Now()
-	var posted struct{ ID string }
+	var posted, poll struct{ ID string }
 	a.jsonRun(&posted, "post", "--community", c, "--group", gid, "--text", secret)
+	a.jsonRun(&poll, "poll", "create", "--community", c, "--group", gid, "--question", "Best time for training?", "--option", "Morning", "--option", "Evening")
 	pushedSince(t, a, c, since)
 	a.stop()
 
@@ -167,63 +170,59 @@ func TestE2EMembersNeverOnlineTogether(t *testing.T) {
 	})
 
 	// The relay comes back where members were told it is; Ben, alone
-	// with it, gets the post, reacts and answers.
+	// with it, gets the post and the poll, reacts, votes and answers.
 	runRelay(t, rHome, strings.Split(r.addr, "/p2p/")[0])
 	b.start()
-	proctest.Eventually(t, 40*time.Second, "Ben to get Olivia's post from the relay", func() bool {
-		return len(b.messages(c, gid)) == 1
+	proctest.Eventually(t, 40*time.Second, "Ben to get Olivia's post and poll from the relay", func() bool {
+		return len(b.messages(c, gid)) == 2
 	})
 	since = time.Now()
 	b.mustRun("react", "--community", c, "--group", gid, "--message", posted.ID, "--emoji", "👍")
-	b.mustRun("post", "--community", c, "--group", gid, "--text", "see you there")
+	b.mustRun("vote", "--community", c, "--group", gid, "--poll", poll.ID, "--option", "2")
+	var reply struct{ ID string }
+	b.jsonRun(&reply, "post", "--community", c, "--group", gid, "--text", "see you there")
 	pushedSince(t, b, c, since)
 	b.stop()
 
+	// Olivia, alone with the relay, gets them, and answers with a
+	// reaction and a vote of her own; she makes an invite link for Dev.
 	a.start()
-	proctest.Eventually(t, 40*time.Second, "Olivia to get Ben's answer and reaction from the relay", func() bool {
-		var ms []api.Message
-		a.jsonRun(&ms, "messages", "--community", c, "--group", gid)
-		return len(ms) == 2 && len(ms[0].Reactions) == 1 && ms[1].Text == "see you there"
+	proctest.Eventually(t, 40*time.Second, "Olivia to get Ben's answer, reaction and vote from the relay", func() bool {
+		ms := a.full(c, gid)
+		return len(ms) == 3 && len(ms[0].Reactions) == 1 && ms[1].Poll != nil && ms[1].Poll.Voters == 1 &&
+			ms[1].Poll.Options[1].Votes == 1 && ms[2].Text == "see you there"
 	})
-}
-
-// TestE2EJoinThroughRelayInviterOffline: Olivia makes an invite link and
-// stops; Dev opens it with only `umbrellad relay` up: he is admitted
-// through the relay (join says so), and reads the training posted before.
-func TestE2EJoinThroughRelayInviterOffline(t *testing.T) {
-	r := runRelay(t, filepath.Join(t.TempDir(), "relay"), "/ip4/127.0.0.1/tcp/0")
-	a := newDaemon(t, "Olivia")
-	a.start()
-	var comm api.Community
-	a.jsonRun(&comm, "community", "create", "--name", "Glow Team")
-	c := comm.ID.String()
-	a.mustRun("community", "relay", "add", "--community", c, "--relay", r.addr)
-	var groups []api.Group
-	a.jsonRun(&groups, "groups", "--community", c)
-	var gid string
-	for _, g := range groups {
-		if g.Name == api.DefaultGroupName {
-			gid = g.ID.String()
-		}
-	}
-	a.mustRun("post", "--community", c, "--group", gid, "--text", "Training: your first week")
-	var inv struct{ Link string }
-	a.jsonRun(&inv, "invite", "create", "--community", c)
-	pushedSince(t, a, c, time.Now())
+	since = time.Now()
+	a.mustRun("react", "--community", c, "--group", gid, "--message", reply.ID, "--emoji", "🎉")
+	a.mustRun("vote", "--community", c, "--group", gid, "--poll", poll.ID, "--option", "1")
+	var inv2 struct{ Link string }
+	a.jsonRun(&inv2, "invite", "create", "--community", c)
+	pushedSince(t, a, c, since)
 	a.stop()
 
+	// Dev opens the link with only the relay up: admitted through it, he
+	// reads what was posted.
 	d := newDaemon(t, "Dev")
 	d.start()
-	var joined struct {
+	var dev struct {
 		api.Community
 		ViaRelay bool `json:"via_relay"`
 	}
-	d.jsonRun(&joined, "join", "--link", inv.Link)
-	if joined.Role != "member" || !joined.ViaRelay {
-		t.Fatalf("join with only the relay up: %+v", joined)
+	d.jsonRun(&dev, "join", "--link", inv2.Link)
+	if dev.Role != "member" || !dev.ViaRelay {
+		t.Fatalf("Dev's join with only the relay up: %+v", dev)
 	}
-	proctest.Eventually(t, 40*time.Second, "Dev to read the training from the relay", func() bool {
-		ms := d.messages(c, gid)
-		return len(ms) == 1 && ms[0].Text == "Training: your first week"
+	proctest.Eventually(t, 40*time.Second, "Dev to read the posts, the poll and its votes from the relay", func() bool {
+		ms := d.full(c, gid)
+		return len(ms) == 3 && ms[0].Text == secret && ms[1].Poll != nil && ms[1].Poll.Voters == 2
+	})
+	d.stop()
+
+	// Ben, back alone with the relay, gets Olivia's reaction and vote.
+	b.start()
+	proctest.Eventually(t, 40*time.Second, "Ben to get Olivia's reaction and vote from the relay", func() bool {
+		ms := b.full(c, gid)
+		return len(ms) == 3 && len(ms[2].Reactions) == 1 && ms[2].Reactions[0].Emoji == "🎉" &&
+			ms[1].Poll != nil && ms[1].Poll.Voters == 2 && ms[1].Poll.Options[0].Votes == 1
 	})
 }

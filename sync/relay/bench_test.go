@@ -313,7 +313,9 @@ func ingestAll(tb testing.TB, r *Relay, cid crdt.ID, raws [][]byte) {
 // the clock stopped, one community per core, then ingested (ns/op: all
 // the ingests). Reported: the ingest rate (ops/s) and the process's CPU time
 // per op ingested (cpu-µs/op, Badger's goroutines included), the heap in
-// use after a GC with everything held (heap-MB, and per op), the
+// use after a GC with everything held (heap-MB, and per op; Badger's
+// memtables and caches included), the relay's own index of the ops once
+// the store is closed (index-B/op), the
 // process's resident memory (rss-MB: Badger's mapped tables count), and
 // the disk the store takes per op once closed (disk-B/op), beside the op
 // encoding's own size (op-B).
@@ -326,6 +328,9 @@ func BenchmarkRelayHolds(b *testing.B) {
 	signers := runtime.GOMAXPROCS(0)
 	for b.Loop() {
 		b.StopTimer()
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
 		dir := b.TempDir()
 		st, err := store.OpenBadger(dir, store.BadgerOptions{})
 		if err != nil {
@@ -383,11 +388,19 @@ func BenchmarkRelayHolds(b *testing.B) {
 		if len(r.Communities()) != comms {
 			b.Fatalf("the relay keeps %d communities, want %d", len(r.Communities()), comms)
 		}
-		runtime.KeepAlive(r)
 		if err := st.Close(); err != nil {
 			b.Fatal(err)
 		}
+		// With the store closed, what is left on the heap is the relay's
+		// own index of the ops it holds.
+		st = nil
+		runtime.GC()
+		debug.FreeOSMemory()
+		var idx runtime.MemStats
+		runtime.ReadMemStats(&idx)
+		runtime.KeepAlive(r)
 		disk := diskBytes(b, dir)
+		b.ReportMetric(float64(int64(idx.HeapInuse)-int64(base.HeapInuse))/float64(ops), "index-B/op")
 		b.ReportMetric(float64(ops)/b.Elapsed().Seconds(), "ops/s")
 		b.ReportMetric(float64(cpu.Microseconds())/float64(ops), "cpu-µs/op")
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")

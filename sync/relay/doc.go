@@ -32,9 +32,12 @@
 //     judge the op strictly (crdt: admins only), so a registration by a
 //     plain member never makes members dial the relay, and all it opens
 //     is this relay's store, to ops a member signs, within the quota.
-//     A relay taken off a community keeps what it holds and keeps taking
-//     its control log (offline members learn their removal from it, and
-//     an admin may register it again), but no more content.
+//     A relay taken off a community drops the content it holds (at once,
+//     Relay.DropUnregistered, run by the Puller; dropped ops keep their
+//     place as retention's do, see below) and takes no more content, but
+//     keeps its control log and keeps taking it (offline members learn
+//     their removal from it, and an admin may register it again, after
+//     which new content links to the dropped ops).
 //  5. Authorship: the author is known to have been a member. Known are the
 //     genesis author (the first owner); a joiner whose join proof verifies
 //     under an invite key published, in a clear invite op, by a known

@@ -20,8 +20,9 @@ type job struct {
 	from crdt.PublicKey
 }
 
-// Puller runs the relay's pulls, and its retention (Relay.Expire, at
-// start and every ExpireEvery) when it has one: a member's nudge (its push) makes the
+// Puller runs the relay's pulls, its retention (Relay.Expire, at start
+// and every ExpireEvery) when it has one, and drops the content of the
+// communities it is taken off (Relay.DropUnregistered): a member's nudge (its push) makes the
 // relay pull the community from it. One worker runs them in turn; at most
 // MaxQueuedPulls wait, each (community, peer) once, and a nudge beyond
 // that is dropped (the member nudges again next tick). Nudges from peers
@@ -50,24 +51,34 @@ func NewPuller(ctx context.Context, r *Relay, dial Dial, log *slog.Logger) *Pull
 	p := &Puller{relay: r, dial: dial, log: log.With("component", "relay"), queue: make(chan job, MaxQueuedPulls), queued: map[job]*Pending{}}
 	p.ctx, p.cancel = context.WithCancel(ctx)
 	p.wg.Go(p.work)
-	if r.cfg.Retention > 0 {
+	if _, ok := r.cfg.Store.(Retainer); ok {
 		p.wg.Go(p.expire)
 	}
 	return p
 }
 
-// expire runs the relay's retention at start and every ExpireEvery.
+// expire runs the relay's retention (Relay.Expire), and drops the content
+// of communities it was taken off (Relay.DropUnregistered), at start, every
+// ExpireEvery, and the latter at once when a relay op takes it off one.
 func (p *Puller) expire() {
 	t := time.NewTicker(ExpireEvery)
 	defer t.Stop()
-	for {
-		if _, err := p.relay.Expire(p.ctx); err != nil && p.ctx.Err() == nil {
-			p.log.Warn("retention", "err", err)
+	for tick := true; ; {
+		if tick {
+			if _, err := p.relay.Expire(p.ctx); err != nil && p.ctx.Err() == nil {
+				p.log.Warn("retention", "err", err)
+			}
+		}
+		if _, err := p.relay.DropUnregistered(p.ctx); err != nil && p.ctx.Err() == nil {
+			p.log.Warn("drop the content of a community the relay was taken off", "err", err)
 		}
 		select {
 		case <-p.ctx.Done():
 			return
 		case <-t.C:
+			tick = true
+		case <-p.relay.unreg:
+			tick = false
 		}
 	}
 }

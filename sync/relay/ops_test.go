@@ -42,7 +42,7 @@ func controlAndContent(t testing.TB, r *Relay, cid crdt.ID) (control, content in
 	for _, m := range r.comms[cid].ops {
 		switch {
 		case m.dropped:
-		case m.log.IsZero():
+		case m.control():
 			control++
 		default:
 			content++
@@ -86,7 +86,7 @@ func TestRetentionDropsOldContentKeepsControl(t *testing.T) {
 	}
 	var first crdt.ID
 	for id, m := range r.comms[cid].ops {
-		if !m.log.IsZero() {
+		if !m.control() {
 			first = id
 		}
 	}
@@ -319,7 +319,7 @@ func TestStatsCounted(t *testing.T) {
 	}
 	var ops int
 	var bytes int64
-	for _, it := range r.comms[cid].items {
+	for _, it := range r.comms[cid].items(false) {
 		op, err := r.cfg.Store.Get(ctx, it.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -429,4 +429,105 @@ func TestPushTakesOpsAtOnce(t *testing.T) {
 			t.Fatalf("push at the share answered %q", resp.Error)
 		}
 	})
+}
+
+// TestTakenOffDropsContentKeepsControl: once an admin's relay op takes the
+// relay off a community, the relay drops what members wrote there (from
+// the store, no longer served), keeps the control log (a member still
+// pulls it, to learn of a removal), and the Puller does it at once, not at
+// the next ExpireEvery. A registration again makes it take content again,
+// linking to the dropped ops.
+func TestTakenOffDropsContentKeepsControl(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		tm := newTeam(t, true)
+		rk := tm.relayKey.pub()
+		cid := tm.olivia.cid
+		ds := store.NewMemory()
+		r := openRelay(t, rk, ds, 0)
+		if _, err := r.Pull(ctx, tm.olivia.remote(rk), cid); err != nil {
+			t.Fatal(err)
+		}
+		post := tm.olivia.author(tm.general, crdt.KindMessage, &crdt.MessageBody{Text: "Monday call at 7", Time: 5})
+		if st, err := r.Pull(ctx, tm.olivia.remote(rk), cid); err != nil || st.Stored != 1 {
+			t.Fatalf("pull: %+v, %v", st, err)
+		}
+		control, content := controlAndContent(t, r, cid)
+		if content != 2 {
+			t.Fatalf("the relay holds %d content ops, want 2", content)
+		}
+		// Registered: nothing is dropped.
+		if n, err := r.DropUnregistered(ctx); err != nil || n != 0 {
+			t.Fatalf("a registered community: dropped %d, %v", n, err)
+		}
+
+		p := NewPuller(ctx, r, func(crdt.PublicKey) (exchange.Remote, error) { return nil, errors.New("no dial") }, nil)
+		defer p.Close()
+		off := tm.olivia.author(crdt.ZeroID, crdt.KindRelay, &crdt.RelayBody{Peer: rk[:], Remove: true})
+		if errs, _ := r.Ingest(ctx, cid, [][]byte{off.Bytes()}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+		// The Puller drops the content at once (not at the next
+		// ExpireEvery, an hour on the bubble's clock).
+		synctest.Wait()
+		if c2, c1 := controlAndContent(t, r, cid); c2 != control+1 || c1 != 0 {
+			t.Fatalf("after the removal: %d control ops (want %d), %d content (want 0)", c2, control+1, c1)
+		}
+		if _, err := ds.Get(ctx, post.ID()); !errors.Is(err, store.ErrPruned) {
+			t.Fatalf("the post in the store after the removal: %v", err)
+		}
+		if ops, _ := r.Serve(ctx, cid, []crdt.ID{post.ID(), off.ID()}); len(ops) != 1 || string(ops[0]) != string(off.Bytes()) {
+			t.Fatalf("served %d ops after the removal, want only the control op", len(ops))
+		}
+		if got := r.Stats(); got.Communities[0].Dropped != 2 {
+			t.Fatalf("stats after the removal %+v", got.Communities[0])
+		}
+		// A member still pulls the control log, with the relay's removal.
+		if _, err := tm.ben.srv.Pull(ctx, reach(r, tm.ben.k.pub()), cid, nil); err != nil {
+			t.Fatalf("a member pulls the control log after the removal: %v", err)
+		}
+
+		// Registered again, it takes new content, which links to the dropped.
+		on := tm.olivia.author(crdt.ZeroID, crdt.KindRelay, &crdt.RelayBody{Peer: rk[:], Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}})
+		later := tm.olivia.author(tm.general, crdt.KindMessage, &crdt.MessageBody{Text: "back", Time: 6})
+		if errs, _ := r.Ingest(ctx, cid, [][]byte{on.Bytes(), later.Bytes()}); errs[0] != nil || errs[1] != nil {
+			t.Fatalf("after a new registration: %v", errs)
+		}
+		if n, err := r.DropUnregistered(ctx); err != nil || n != 0 {
+			t.Fatalf("registered again: dropped %d, %v", n, err)
+		}
+	})
+}
+
+// TestIngestBatchVerifiedInParallel: a batch large enough to be decoded
+// and verified on several goroutines keeps each op's verdict in its
+// place: a forged op amid it is refused as forged, the ops after it,
+// whose parent it is, as broken links, and those before it are stored.
+func TestIngestBatchVerifiedInParallel(t *testing.T) {
+	rk := newKey(7).pub()
+	r := openRelay(t, rk, store.NewMemory(), 0)
+	c := newBenchComm(t, 1, rk)
+	c.register(t, r)
+	n := 8 * minDecodeShare
+	raws := make([][]byte, n)
+	for i := range raws {
+		raws[i] = c.next(t)
+	}
+	bad := n / 2
+	raws[bad] = append([]byte(nil), raws[bad]...)
+	raws[bad][len(raws[bad])-1] ^= 1 // the signature no longer verifies
+	errs, err := r.Ingest(t.Context(), c.cid, raws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range errs {
+		switch {
+		case i < bad && e != nil:
+			t.Fatalf("op %d before the forged one: %v", i, e)
+		case i == bad && !errors.Is(e, ErrForged):
+			t.Fatalf("the forged op %d: %v", i, e)
+		case i > bad && !errors.Is(e, ErrBrokenLink):
+			t.Fatalf("op %d after the forged one: %v", i, e)
+		}
+	}
 }

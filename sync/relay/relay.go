@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -114,16 +115,29 @@ type Relay struct {
 	comms map[crdt.ID]*community // guarded by mu
 	total int64                  // guarded by mu; bytes of every stored op
 	stats counters               // guarded by mu
+	// unreg is signalled when a relay op takes this relay off a community,
+	// so the Puller drops its content (DropUnregistered) at once.
+	unreg chan struct{}
 }
 
-// meta is what the relay remembers of a stored op to check links.
+// meta is what the relay remembers of a stored op to check links and to
+// reconcile: all it keeps in memory per op (with the op's id, the map's
+// key), 24 bytes. The op itself is in the store.
 type meta struct {
-	log    crdt.ID
 	height uint64
-	size   int32 // bytes of its encoding; 0 once dropped
+	log    uint32 // index in its community's logs; 0 is the control log
+	size   int32  // bytes of its encoding; 0 once dropped
 	// dropped: retention dropped its bytes; it still links, and the
 	// relay's own pulls count it as held, but members are not offered it.
 	dropped bool
+}
+
+// control reports whether the op is in the control log.
+func (m meta) control() bool { return m.log == 0 }
+
+// item is the op's reconciliation item.
+func (m meta) item(id crdt.ID) reconcile.Item {
+	return reconcile.Item{Key: reconcile.Rank(!m.control(), m.height), ID: id}
 }
 
 // community is what the relay knows of one community: its stored ops'
@@ -132,7 +146,8 @@ type meta struct {
 type community struct {
 	id      crdt.ID
 	ops     map[crdt.ID]meta
-	items   []reconcile.Item
+	logs    []crdt.ID          // the logs ops are in; logs[0] is the control log
+	logIdx  map[crdt.ID]uint32 // log → its index in logs
 	known   map[crdt.PublicKey]bool
 	invites map[crdt.ID]ed25519.PublicKey // invite op → its key, for invites by known authors
 	// reg is the newest relay op naming this relay by a known author.
@@ -153,7 +168,34 @@ type community struct {
 }
 
 func newCommunity(id crdt.ID) *community {
-	return &community{id: id, ops: map[crdt.ID]meta{}, known: map[crdt.PublicKey]bool{}, invites: map[crdt.ID]ed25519.PublicKey{}, served: map[crdt.PublicKey]bool{}}
+	return &community{id: id, ops: map[crdt.ID]meta{}, logs: []crdt.ID{crdt.ZeroID}, logIdx: map[crdt.ID]uint32{crdt.ZeroID: 0}, known: map[crdt.PublicKey]bool{}, invites: map[crdt.ID]ed25519.PublicKey{}, served: map[crdt.PublicKey]bool{}}
+}
+
+// logIndex returns the index of log l in c.logs, adding it if new.
+func (c *community) logIndex(l crdt.ID) uint32 {
+	i, ok := c.logIdx[l]
+	if !ok {
+		i = uint32(len(c.logs))
+		c.logs = append(c.logs, l)
+		c.logIdx[l] = i
+	}
+	return i
+}
+
+// items returns the reconciliation items of c's ops; with live, only of
+// those not dropped.
+func (c *community) items(live bool) []reconcile.Item {
+	n := len(c.ops)
+	if live {
+		n -= c.dropped
+	}
+	out := make([]reconcile.Item, 0, n)
+	for id, m := range c.ops {
+		if !live || !m.dropped {
+			out = append(out, m.item(id))
+		}
+	}
+	return out
 }
 
 // Registered reports whether a registration of this relay is in force.
@@ -182,7 +224,7 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Relay{cfg: cfg, log: log.With("component", "relay"), comms: map[crdt.ID]*community{}, stats: newCounters()}
+	r := &Relay{cfg: cfg, log: log.With("component", "relay"), comms: map[crdt.ID]*community{}, stats: newCounters(), unreg: make(chan struct{}, 1)}
 	cids, err := cfg.Store.Communities(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("relay: list communities: %w", err)
@@ -204,8 +246,7 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 				// Dropped ops first: live ones may link to them. They
 				// passed check when they came.
 				err := ret.Pruned(ctx, cid, l, func(id crdt.ID, height uint64) error {
-					c.ops[id] = meta{log: l, height: height, dropped: true}
-					c.items = append(c.items, reconcile.Item{Key: reconcile.Rank(!l.IsZero(), height), ID: id})
+					c.ops[id] = meta{log: c.logIndex(l), height: height, dropped: true}
 					c.dropped++
 					return nil
 				})
@@ -252,6 +293,12 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 // store's).
 func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error, error) {
 	errs := make([]error, len(raws))
+	// Decoding and the signature check (rule 1) need nothing the relay
+	// holds, so they run before the lock: concurrent pushes verify on
+	// every core, and a batch is verified in parallel. Their verdicts are
+	// read below in the same place as before, so what is refused, and why,
+	// does not change.
+	ops, decErrs := decodeAll(raws)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c := r.comms[cid]
@@ -282,7 +329,7 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 			}
 		}
 		n := len(c.staged)
-		errs[i] = r.take(c, cid, raw)
+		errs[i] = r.take(c, cid, ops[i], decErrs[i])
 		if len(c.staged) > n {
 			staged = append(staged, i)
 		}
@@ -357,17 +404,47 @@ func (r *Relay) forgetStaged(c *community) {
 		c.bytes -= n
 		r.total -= n
 	}
-	c.items = c.items[:len(c.items)-len(c.staged)]
 	c.staged = nil
 	// Authors and registration noted from them may stay known: they were
 	// signed by known authors, and the ops are offered again.
 }
 
-// take decodes, checks and stages one op for community c. r.mu is held.
-func (r *Relay) take(c *community, cid crdt.ID, raw []byte) error {
-	op, err := crdt.DecodeOp(raw)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrForged, err)
+// decodeAll decodes and verifies raws (crdt.DecodeOp) on up to
+// GOMAXPROCS goroutines, returning each op or its decoding error.
+func decodeAll(raws [][]byte) ([]*crdt.Op, []error) {
+	ops := make([]*crdt.Op, len(raws))
+	errs := make([]error, len(raws))
+	workers := min(runtime.GOMAXPROCS(0), len(raws)/minDecodeShare)
+	if workers <= 1 {
+		for i, raw := range raws {
+			ops[i], errs[i] = crdt.DecodeOp(raw)
+		}
+		return ops, errs
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(raws); i += workers {
+				ops[i], errs[i] = crdt.DecodeOp(raws[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return ops, errs
+}
+
+// minDecodeShare is the fewest ops a decoding goroutine of one batch is
+// given: a smaller batch is decoded on the calling goroutine.
+const minDecodeShare = 16
+
+// take checks and stages one op for community c, decoded (and its
+// signature checked) before the lock as op, or refused by decErr. r.mu is
+// held.
+func (r *Relay) take(c *community, cid crdt.ID, op *crdt.Op, decErr error) error {
+	if decErr != nil {
+		return fmt.Errorf("%w: %w", ErrForged, decErr)
 	}
 	if op.CommunityID() != cid {
 		return fmt.Errorf("%w: op %s is of %s, offered for %s", ErrRouting, op.ID().Short(), op.CommunityID().Short(), cid.Short())
@@ -432,7 +509,7 @@ func (r *Relay) checkLinks(c *community, op *crdt.Op) error {
 		switch {
 		case !ok:
 			return fmt.Errorf("%w: parent %s of %s", ErrBrokenLink, p.Short(), id.Short())
-		case m.log != op.Log:
+		case c.logs[m.log] != op.Log:
 			return fmt.Errorf("%w: parent %s of %s is in another log", ErrBrokenLink, p.Short(), id.Short())
 		}
 		top = max(top, m.height)
@@ -441,7 +518,7 @@ func (r *Relay) checkLinks(c *community, op *crdt.Op) error {
 		return fmt.Errorf("%w: height %d after parents of height %d", ErrBrokenLink, op.Height, top)
 	}
 	for _, d := range op.Deps {
-		if m, ok := c.ops[d]; !ok || !m.log.IsZero() {
+		if m, ok := c.ops[d]; !ok || !m.control() {
 			return fmt.Errorf("%w: dep %s of %s is not a held control op", ErrBrokenLink, d.Short(), id.Short())
 		}
 	}
@@ -466,8 +543,7 @@ func (r *Relay) joinProven(c *community, o *crdt.Op) bool {
 func (r *Relay) note(c *community, op *crdt.Op) {
 	id := op.ID()
 	n := int64(len(op.Bytes()))
-	c.ops[id] = meta{log: op.Log, height: op.Height, size: int32(n)}
-	c.items = append(c.items, reconcile.Item{Key: reconcile.Rank(!op.Log.IsZero(), op.Height), ID: id})
+	c.ops[id] = meta{log: c.logIndex(op.Log), height: op.Height, size: int32(n)}
 	c.bytes += n
 	r.total += n
 }
@@ -516,7 +592,14 @@ func (r *Relay) learn(c *community, op *crdt.Op) {
 			return
 		}
 		if c.regID.IsZero() || op.Height > c.reg.height || (op.Height == c.reg.height && string(id[:]) >= string(c.regID[:])) {
+			was := c.regOn
 			c.reg, c.regID, c.regOn = meta{height: op.Height}, id, !rb.Remove
+			if was && !c.regOn {
+				select {
+				case r.unreg <- struct{}{}:
+				default:
+				}
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Expire drops the content ops the relay stored longer than
@@ -17,7 +18,33 @@ func (r *Relay) Expire(ctx context.Context) (int, error) {
 	if r.cfg.Retention <= 0 || !ok {
 		return 0, nil
 	}
-	before := r.cfg.Now().Add(-r.cfg.Retention)
+	return r.prune(ctx, ret, r.cfg.Now().Add(-r.cfg.Retention), false)
+}
+
+// DropUnregistered drops the content ops of every community this relay
+// was taken off (the newest relay op naming it removes it), as Expire
+// drops old ones, and returns how many it dropped: removing the relay from
+// a community lets it drop the data. It keeps the control log, which
+// offline members need to learn of their removal and by which an admin may
+// register the relay again; a dropped op keeps its place, so content
+// pushed after a new registration still links. It needs a Store that is a
+// Retainer (else it does nothing).
+func (r *Relay) DropUnregistered(ctx context.Context) (int, error) {
+	ret, ok := r.cfg.Store.(Retainer)
+	if !ok {
+		return 0, nil
+	}
+	return r.prune(ctx, ret, dropAll, true)
+}
+
+// dropAll is a time after every stamp: pruning before it drops every
+// content op.
+var dropAll = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// prune drops the content ops stamped before before, in every community
+// (only those not registered when unregistered is set), and returns how
+// many it dropped.
+func (r *Relay) prune(ctx context.Context, ret Retainer, before time.Time, unregistered bool) (int, error) {
 	total := 0
 	for _, cid := range r.Communities() {
 		for {
@@ -25,14 +52,14 @@ func (r *Relay) Expire(ctx context.Context) (int, error) {
 			// cannot interleave with the bookkeeping.
 			r.mu.Lock()
 			c := r.comms[cid]
-			if c == nil {
+			if c == nil || (unregistered && c.registered()) {
 				r.mu.Unlock()
 				break
 			}
 			ids, err := ret.PruneBefore(ctx, cid, before, MaxPruneBatch)
 			if err != nil {
 				r.mu.Unlock()
-				return total, fmt.Errorf("relay: retention of %s: %w", cid.Short(), err)
+				return total, fmt.Errorf("relay: drop ops of %s: %w", cid.Short(), err)
 			}
 			for _, id := range ids {
 				m, ok := c.ops[id]
@@ -50,7 +77,11 @@ func (r *Relay) Expire(ctx context.Context) (int, error) {
 			r.mu.Unlock()
 			if len(ids) < MaxPruneBatch {
 				if len(ids) > 0 {
-					r.log.Info("retention dropped old ops", "community", cid.Short(), "ops", len(ids))
+					why := "retention dropped old ops"
+					if unregistered {
+						why = "taken off the community: content dropped"
+					}
+					r.log.Info(why, "community", cid.Short(), "ops", len(ids))
 				}
 				break
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -93,7 +92,7 @@ func (r *Relay) Set(cid crdt.ID) *reconcile.Set {
 	defer r.mu.Unlock()
 	var items []reconcile.Item
 	if c := r.comms[cid]; c != nil {
-		items = slices.Clone(c.items)
+		items = c.items(false)
 	}
 	return reconcile.NewSet(items)
 }
@@ -112,13 +111,7 @@ func (r *Relay) ReconcileSet(cid crdt.ID, from crdt.PublicKey) (*reconcile.Set, 
 	c.served[from] = true
 	c.pulls++
 	r.stats.pulls++
-	items := make([]reconcile.Item, 0, len(c.items)-c.dropped)
-	for _, it := range c.items {
-		if c.dropped == 0 || !c.ops[it.ID].dropped {
-			items = append(items, it)
-		}
-	}
-	return reconcile.NewSet(items), nil
+	return reconcile.NewSet(c.items(true)), nil
 }
 
 // Answerer answers pull requests from a Relay: sync/p2p's SyncResponder.
