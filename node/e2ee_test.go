@@ -537,8 +537,22 @@ func TestLostAndReorderedKeyBundle(t *testing.T) {
 				_ = a.rep.View(comm.ID, func(c *crdt.Community) error { ok = c.State().Prekeys[n.selfKey()] != nil; return nil })
 				return ok
 			})
-			caughtUp(t, n, a, comm.ID, crdt.ZeroID, gid)
 		}
+		// All three hold the same heads at once: b, cut off next, gets only
+		// what a writes after, so a must hold nothing b lacks (what w wrote
+		// while b caught up, say).
+		waitFor(t, a.Node, "every node to hold what a holds", func() bool {
+			for _, n := range []*testNode{b, w} {
+				for _, l := range []crdt.ID{crdt.ZeroID, gid} {
+					ha, _ := a.rep.Heads(comm.ID, l)
+					hn, _ := n.rep.Heads(comm.ID, l)
+					if !slices.Equal(ha, hn) {
+						return false
+					}
+				}
+			}
+			return true
+		})
 		before := map[crdt.ID]bool{}
 		for _, o := range allOps(t, a.Node, comm.ID) {
 			before[o.ID()] = true

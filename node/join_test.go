@@ -557,3 +557,26 @@ func TestLongLinkStillJoins(t *testing.T) {
 		}
 	})
 }
+
+// TestJoinerPrekeyReachesMembersAtOnce: a joiner publishes its prekey
+// right after joining, before it holds the topic secret, so gossip cannot
+// carry it; the member it is connected to is nudged and holds it within
+// seconds, not at its next periodic sync (a random pick among its peers).
+func TestJoinerPrekeyReachesMembersAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b, _, comm := ownerAndMember(t)
+		var prekey crdt.ID
+		waitFor(t, b.Node, "b to publish its prekey", func() bool {
+			_ = b.rep.View(comm.ID, func(c *crdt.Community) error {
+				c.EachOp(crdt.ZeroID, func(o *crdt.Op) {
+					if o.Kind == crdt.KindPrekey && o.Author == b.selfKey() {
+						prekey = o.ID()
+					}
+				})
+				return nil
+			})
+			return !prekey.IsZero()
+		})
+		waitWithin(t, a.Node, a.cfg.SyncInterval/3, "the owner to hold the joiner's prekey", func() bool { return holds(a.Node, comm.ID, prekey) })
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/libp2p/go-libp2p/core/network"
+
 	"github.com/umbrella-p2p/umbrella/api"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -38,6 +40,11 @@ func TestKeysNotHandedToTheLeftOut(t *testing.T) {
 		}
 		waitFor(t, a.Node, "Ben's and Cara's prekeys", prekeys)
 		caughtUp(t, c, a, comm.ID, crdt.ZeroID)
+		// Ben asks Cara below: they must have met (the periodic dial of a
+		// remembered member), not merely be caught up with Olivia.
+		waitFor(t, b.Node, "Ben and Cara to meet", func() bool {
+			return b.host.Network().Connectedness(c.host.ID()) == network.Connected
+		})
 
 		cut.split(a)
 		before := map[crdt.ID]bool{}

@@ -529,28 +529,30 @@ func (s *Service) readTopic(jt *joinedTopic, sub *pubsub.Subscription) {
 }
 
 // Publish sends an op this node holds to its log's topic. Without the
-// community's secret, or off the topic, it does nothing: peers get the op
-// by pulling.
+// community's secret, or off the topic (a joiner's first ops, written
+// before it has the secret), gossip cannot carry it: every connected
+// reader of the log is nudged to pull it instead, or it would spread only
+// when a periodic pull happened to pick this node.
 func (s *Service) Publish(op *crdt.Op) {
 	cid := op.CommunityID()
-	secret, ok := s.secrets.Secret(cid)
-	if !ok {
-		return
-	}
-	name := TopicName(secret, cid, op.Log)
-	s.mu.Lock()
-	jt := s.topics[name]
-	s.mu.Unlock()
-	if jt == nil {
-		return
+	var jt *joinedTopic
+	if secret, ok := s.secrets.Secret(cid); ok {
+		name := TopicName(secret, cid, op.Log)
+		s.mu.Lock()
+		jt = s.topics[name]
+		s.mu.Unlock()
+		if jt != nil {
+			s.notePublished(name)
+		}
 	}
 	// Readers that gossip may not reach (see mesh.go): those not on the
 	// topic are nudged now, those grafted into its mesh in the next
 	// meshWindow when they are.
-	s.notePublished(name)
 	on := map[peer.ID]bool{}
-	for _, p := range jt.topic.ListPeers() {
-		on[p] = true
+	if jt != nil {
+		for _, p := range jt.topic.ListPeers() {
+			on[p] = true
+		}
 	}
 	var keys []crdt.PublicKey
 	for _, p := range s.host.Network().Peers() {
@@ -560,6 +562,9 @@ func (s *Service) Publish(op *crdt.Op) {
 	}
 	for _, k := range s.rep.Readers(cid, op.Log, keys) {
 		s.peers.Nudge(cid, k)
+	}
+	if jt == nil {
+		return
 	}
 	if err := jt.topic.Publish(s.ctx, op.Bytes()); err != nil && !errors.Is(err, context.Canceled) {
 		s.log.Debug("publish failed", "op", op.ID().Short(), "err", err)
