@@ -35,6 +35,9 @@ type RelayConfig struct {
 	// Quota bounds the bytes of ops the relay stores; 0 means
 	// relay.DefaultQuota.
 	Quota int64
+	// Share bounds the bytes one community may store there; 0 means a
+	// quarter of Quota (relay.Config.CommunityShare).
+	Share int64
 	// Retention is how long the relay keeps content ops; 0 keeps them
 	// all (relay.Config.Retention).
 	Retention time.Duration
@@ -89,7 +92,7 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("relay store: %w", err), r.Close(), lock.release())
 	}
-	rs, err := serveRelayStore(context.Background(), r.Host(), ds, relay.Config{Quota: cfg.Quota, Retention: cfg.Retention, Log: cfg.Logger})
+	rs, err := serveRelayStore(context.Background(), r.Host(), ds, relay.Config{Quota: cfg.Quota, CommunityShare: cfg.Share, Retention: cfg.Retention, Log: cfg.Logger})
 	if err != nil {
 		return nil, errors.Join(err, ds.Close(), r.Close(), lock.release())
 	}

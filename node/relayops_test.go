@@ -12,12 +12,12 @@ func TestRelayNodeStats(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a real relay on 127.0.0.1")
 	}
-	r, err := OpenRelay(RelayConfig{Home: t.TempDir(), Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Retention: 180 * 24 * time.Hour})
+	r, err := OpenRelay(RelayConfig{Home: t.TempDir(), Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Quota: 8 << 30, Share: 1 << 30, Retention: 180 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if st := r.Stats(); st.Retention != 180*24*time.Hour || len(st.Communities) != 0 {
+	if st := r.Stats(); st.Retention != 180*24*time.Hour || st.Quota != 8<<30 || st.Share != 1<<30 || len(st.Communities) != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 	n, err := r.DiskBytes()

@@ -64,7 +64,7 @@ type opts struct {
 	path                                                string // file send --path, file get --out
 	listen, options, relays, groups, members            multiFlag
 	memberDMs, quota                                    string
-	retention, metrics                                  string // relay --retention, --metrics
+	retention, metrics, share                           string // relay --retention, --metrics, --share
 	fileLimit, uploadLimit                              string // settings --max-file-size, serve --upload-limit
 	picture                                             string // a picture file's path
 	choices                                             intsFlag

@@ -26,7 +26,7 @@ var netCommands = []command{
 	{"relay", "run a circuit relay for members who cannot be reached directly", func(fs *flag.FlagSet, o *opts) {
 		fs.Var(&o.listen, "listen", "multiaddr to listen on (repeatable; default: TCP and QUIC on all interfaces, port 4001)")
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-		fs.StringVar(&o.quota, "quota", "10GB", "the most the relay stores of the communities' ops, e.g. 500MB or 20GB (a community may use a quarter of it)")
+		fs.StringVar(&o.quota, "quota", "10GB", "the most the relay stores of the communities' ops, e.g. 500MB or 20GB (a community may use a quarter of it, or --share)")
 		relayOpsFlags(fs, o)
 	}, cmdRelay},
 	{"status", "show connected peers (direct or relayed) and each community's sync state", nil, cmdStatus},
@@ -114,16 +114,16 @@ func cmdRelay(ctx context.Context, o *opts) error {
 	if len(listen) == 0 {
 		listen = []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1", "/ip6/::/tcp/4001", "/ip6/::/udp/4001/quic-v1"}
 	}
-	quota, err := parseSize(o.quota)
+	quota, share, err := relaySizes(o.quota, o.share)
 	if err != nil {
-		return usagef("--quota: %v", err)
+		return err
 	}
 	retention, err := parseRetention(o.retention)
 	if err != nil {
 		return usagef("--retention: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))
-	r, err := node.OpenRelay(node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Retention: retention, Logger: log})
+	r, err := node.OpenRelay(node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Share: share, Retention: retention, Logger: log})
 	if err != nil {
 		if errors.Is(err, node.ErrHomeInUse) {
 			return fmt.Errorf("home %s is already in use by another umbrellad", o.home)

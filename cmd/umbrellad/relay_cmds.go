@@ -284,6 +284,8 @@ type relayStats struct {
 	Communities []relayCommunityStats `json:"communities"`
 	DiskBytes   int64                 `json:"disk_bytes"`
 	QuotaBytes  int64                 `json:"quota_bytes"`
+	// ShareBytes bounds what one community may store (--share).
+	ShareBytes int64 `json:"share_bytes"`
 	// Beyond the contract: the bytes of ops held, the retention, and the
 	// relay's totals since it started.
 	StoredBytes  int64             `json:"stored_bytes"`
@@ -313,7 +315,7 @@ func relayStatsOf(src relaySource) (relayStats, error) {
 		return relayStats{}, fmt.Errorf("size of the relay's store: %w", err)
 	}
 	rc := src.Counts()
-	out := relayStats{Communities: []relayCommunityStats{}, DiskBytes: disk, QuotaBytes: st.Quota, StoredBytes: st.Bytes,
+	out := relayStats{Communities: []relayCommunityStats{}, DiskBytes: disk, QuotaBytes: st.Quota, ShareBytes: st.Share, StoredBytes: st.Bytes,
 		Pushes: st.Pushes, Pulls: st.Pulls, Refused: st.Refused, Reservations: rc.Reservations, Circuits: rc.Circuits}
 	if st.Retention > 0 {
 		out.Retention = st.Retention.String()
@@ -428,8 +430,27 @@ func cmdRelayStats(ctx context.Context, o *opts) error {
 	})
 }
 
+// relaySizes reads the relay's --quota and --share: share defaults to a
+// quarter of quota and may not exceed it.
+func relaySizes(quota, share string) (q, s int64, err error) {
+	if q, err = parseSize(quota); err != nil {
+		return 0, 0, usagef("--quota: %v", err)
+	}
+	if share == "" {
+		return q, 0, nil
+	}
+	if s, err = parseSize(share); err != nil {
+		return 0, 0, usagef("--share: %v", err)
+	}
+	if s > q {
+		return 0, 0, usagef("--share %s is more than --quota %s: one community cannot store more than the relay does", share, quota)
+	}
+	return q, s, nil
+}
+
 // relayOpsFlags are the relay's flags beyond its address and quota.
 func relayOpsFlags(fs *flag.FlagSet, o *opts) {
 	fs.StringVar(&o.retention, "retention", "", "how long the relay keeps content ops it stored, e.g. 180d or 720h (default: forever); the control log is always kept")
+	fs.StringVar(&o.share, "share", "", "the most one community may store, e.g. 2GB (default: a quarter of --quota)")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464 (GET /metrics)")
 }

@@ -80,7 +80,7 @@ func TestRelayStatsCommand(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	if got["disk_bytes"] != float64(1<<20) || got["quota_bytes"] != float64(20_000_000_000) {
+	if got["disk_bytes"] != float64(1<<20) || got["quota_bytes"] != float64(20_000_000_000) || got["share_bytes"] != float64(5_000_000_000) {
 		t.Fatalf("stats %s", out.String())
 	}
 	cs := got["communities"].([]any)
@@ -229,5 +229,34 @@ func TestStatusShowsRelays(t *testing.T) {
 	rs := st.Communities[0].Relays
 	if len(rs) != 2 || rs[0]["up_to_date"] != true || rs[1]["up_to_date"] != false || !strings.Contains(rs[1]["refused"].(string), "quota") || rs[0]["last_sync"] == nil {
 		t.Fatalf("status relays %v", rs)
+	}
+}
+
+// TestRelaySizes: --share defaults to a quarter of --quota (0 here, which
+// sync/relay reads so), is read in the same units, and may not exceed the
+// quota.
+func TestRelaySizes(t *testing.T) {
+	for _, c := range []struct {
+		quota, share string
+		q, s         int64
+		err          string
+	}{
+		{"10GB", "", 10e9, 0, ""},
+		{"20GB", "2GB", 20e9, 2e9, ""},
+		{"1GB", "1GB", 1e9, 1e9, ""},
+		{"1GB", "2GB", 0, 0, "more than --quota"},
+		{"1GB", "lots", 0, 0, "--share"},
+		{"many", "", 0, 0, "--quota"},
+	} {
+		q, s, err := relaySizes(c.quota, c.share)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("relaySizes(%q, %q) = %v, want an error about %s", c.quota, c.share, err, c.err)
+			}
+			continue
+		}
+		if err != nil || q != c.q || s != c.s {
+			t.Errorf("relaySizes(%q, %q) = %d, %d, %v; want %d, %d", c.quota, c.share, q, s, err, c.q, c.s)
+		}
 	}
 }
