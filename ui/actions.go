@@ -52,6 +52,9 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 		react.ChildMenu = fyne.NewMenu("", emoji...)
 		items = append(items, react)
 	}
+	if it := c.answerItem(m); it != nil {
+		items = append(items, it)
+	}
 	if live && m.Mine && m.Poll == nil && g.CanPost {
 		items = append(items, fyne.NewMenuItem("Edit", func() { c.startEdit(m) }))
 	}

@@ -420,7 +420,7 @@ func (c *conversation) rowData(i int) rowData {
 	if !hasPrev || !sameDay(prev.Time, m.Time) {
 		d.day = c.dayLabel(m.Time)
 	} else if prev.Author == m.Author && m.Time.Sub(prev.Time) < 5*time.Minute && m.Time.Sub(prev.Time) >= 0 &&
-		!d.unread && m.Quote == nil && m.Poll == nil && prev.Poll == nil && prev.Hidden == "" && m.Hidden == "" {
+		!d.unread && m.Quote == nil && m.Poll == nil && prev.Poll == nil && !isCard(m) && !isCard(prev) && prev.Hidden == "" && m.Hidden == "" {
 		d.header = false
 	}
 	members := c.a.memberIndex()
@@ -436,6 +436,12 @@ func (c *conversation) rowData(i int) rowData {
 		g := c.openGroup
 		d.canVote = g.CanReact // and the poll open, which bind checks when it shows it
 		d.canClose = m.Mine && g.CanPost || g.CanModerate
+	}
+	if m.Event != nil {
+		d.canRSVP = c.openGroup.CanRSVP
+	}
+	if m.Answer != nil {
+		d.answer = c.answerOf(i, *m.Answer)
 	}
 	return d
 }

@@ -32,6 +32,8 @@ type rowData struct {
 	time      string   // the time to show
 	canVote   bool     // the local member may vote in this poll
 	canClose  bool     // … and close it
+	canRSVP   bool     // the local member may answer this event
+	answer    string   // the text of this question's marked answer, when loaded
 }
 
 // rowActions is what a row's buttons do, implemented by the conversation.
@@ -42,6 +44,8 @@ type rowActions interface {
 	jumpToQuote(index int)
 	vote(index, option int)
 	closePoll(index int)
+	// rsvp answers the event of row index (teamcard.go).
+	rsvp(index int, answer string)
 	showVoters(index int)
 	selfName() string
 	// now is the app's clock, for polls whose closing time passed.
@@ -88,6 +92,7 @@ type msgRow struct {
 	bodySegs []widget.RichTextSegment
 	bodyW    float32
 	poll     *pollView
+	rsvp     *rsvpView // an event's answers
 	chips    []*chip
 	addChip  *chip
 	menu     *widget.Button
@@ -137,6 +142,7 @@ func newMsgRow(act rowActions) *msgRow {
 	r.body = widget.NewRichText()
 	r.body.Wrapping = fyne.TextWrapWord
 	r.poll = newPollView(r)
+	r.rsvp = newRSVPView(r)
 	r.addChip = newChip("☺ +", func() { r.act.pickReaction(r.d.index, r.addChip) })
 	r.menu = widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), func() {
 		r.act.openMenu(r.d.index, fyne.NewPos(0, 0), r.menu)
@@ -181,6 +187,9 @@ func (r *msgRow) bind(d rowData) {
 	if m.Poll != nil && !m.Deleted && m.Hidden == "" {
 		r.poll.bind(m.Poll, d.canVote, d.canClose, r.act.now())
 	}
+	if r.showsRSVP() {
+		r.rsvp.bind(m.Event, d.canRSVP)
+	}
 	r.heightW = 0
 	r.Refresh()
 }
@@ -219,8 +228,13 @@ func (r *msgRow) bindBody(d rowData) {
 		r.bodySegs = []widget.RichTextSegment{&widget.TextSegment{Text: text, Style: italic}}
 	case m.Poll != nil:
 		r.bodySegs = splitEmoji([]widget.RichTextSegment{&widget.TextSegment{Text: "📊 Poll", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Bold: true}}}})
+	case m.Win != nil || m.Promo != nil || m.Event != nil:
+		r.bodySegs = cardSegments(m, d, r.act.now())
 	default:
 		r.bodySegs = bodySegments(m.Text, d.mentions, d.query)
+	}
+	if m.Answer != nil && !m.Deleted && m.Hidden == "" {
+		r.bodySegs = append(r.bodySegs, answerSegments(d)...)
 	}
 	r.body.Segments, r.bodyW = r.bodySegs, -1
 }
@@ -317,6 +331,9 @@ func (r *msgRow) summary() string {
 	parts = append(parts, segmentsString(r.bodySegs))
 	if r.d.m.Poll != nil && !r.d.m.Deleted && r.d.m.Hidden == "" {
 		parts = append(parts, r.poll.summary())
+	}
+	if r.showsRSVP() {
+		parts = append(parts, r.rsvp.summary())
 	}
 	for i := range r.d.m.Reactions {
 		parts = append(parts, "("+r.chips[i].shown+")")
@@ -455,6 +472,14 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 		}
 		y += ph + 2*pad
 	}
+	if r.showsRSVP() {
+		rh := r.rsvp.heightAt(contentW)
+		if place {
+			r.rsvp.Move(fyne.NewPos(gutter, y+pad))
+			r.rsvp.Resize(fyne.NewSize(contentW, rh))
+		}
+		y += rh + 2*pad
+	}
 	if n := len(d.m.Reactions); n > 0 || (r.hovered && d.m.Hidden == "" && !d.m.Deleted) {
 		x, rowH := gutter, float32(0)
 		chips := r.chips[:n]
@@ -482,6 +507,11 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 		r.bg.Resize(fyne.NewSize(w-pad, y-top))
 	}
 	return y
+}
+
+// showsRSVP: the row shows an event's answers.
+func (r *msgRow) showsRSVP() bool {
+	return r.d.m.Event != nil && !r.d.m.Deleted && r.d.m.Hidden == ""
 }
 
 type msgRowRenderer struct{ r *msgRow }
@@ -529,6 +559,9 @@ func (rr *msgRowRenderer) Refresh() {
 	if r.d.m.Poll != nil {
 		r.poll.Refresh()
 	}
+	if r.showsRSVP() {
+		r.rsvp.Refresh()
+	}
 	r.heightW = 0
 	rr.Layout(r.Size())
 	for _, o := range rr.Objects() {
@@ -561,6 +594,9 @@ func (rr *msgRowRenderer) Objects() []fyne.CanvasObject {
 	objs = append(objs, r.body)
 	if d.m.Poll != nil && !d.m.Deleted && d.m.Hidden == "" {
 		objs = append(objs, r.poll)
+	}
+	if r.showsRSVP() {
+		objs = append(objs, r.rsvp)
 	}
 	for i := range d.m.Reactions {
 		objs = append(objs, r.chips[i])

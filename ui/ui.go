@@ -105,6 +105,8 @@ type Backend interface {
 	Relays(community crdt.ID) ([]api.RelayState, error)
 	AddRelayAddr(ctx context.Context, community crdt.ID, addr string) error
 	RemoveRelayPeer(ctx context.Context, community crdt.ID, peerID string) error
+
+	teamBackend // the team cards (teamcard.go)
 }
 
 var _ Backend = (api.API)(nil)
