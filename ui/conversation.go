@@ -68,6 +68,7 @@ type conversation struct {
 	composer     *composer
 	send         *widget.Button
 	pollBtn      *widget.Button
+	team         *teamButtons // Event, Celebrate, Promotion (teamcreate.go)
 	contextBar   *fyne.Container
 	contextLabel *widget.RichText
 	replyTo      *api.Message
@@ -156,13 +157,14 @@ func newConversation(a *App) *conversation {
 	c.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), func() { c.composer.send() })
 	c.send.Importance = widget.HighImportance
 	c.pollBtn = widget.NewButton("Poll", c.showCreatePoll)
+	c.team = newTeamButtons(c)
 	c.contextLabel = widget.NewRichText()
 	c.contextLabel.Truncation = fyne.TextTruncateEllipsis
 	cancel := widget.NewButtonWithIcon("", theme.CancelIcon(), c.cancelContext)
 	cancel.Importance = widget.LowImportance
 	c.contextBar = container.NewBorder(nil, nil, nil, cancel, c.contextLabel)
 	c.contextBar.Hide()
-	c.compose = container.NewBorder(container.NewVBox(c.composer.picker.box, c.contextBar), nil, c.pollBtn, c.send, c.composer)
+	c.compose = container.NewBorder(container.NewVBox(c.composer.picker.box, c.contextBar), nil, c.team.box, c.send, c.composer)
 	c.readOnly = widget.NewLabel("")
 	c.readOnly.Alignment = fyne.TextAlignCenter
 	c.readOnly.Wrapping = fyne.TextWrapWord
@@ -248,6 +250,7 @@ func (c *conversation) updateHeader() {
 		sub = "🔕 " + sub
 	}
 	setSecondary(c.subtitle, sub)
+	c.team.update(comm, g)
 	switch {
 	case departedText(comm) != "":
 		c.departedText.SetText(departedText(comm))

@@ -182,3 +182,67 @@ func (f *fakeBackend) setQA(cid crdt.ID, name string) crdt.ID {
 	}
 	panic("no group " + name)
 }
+
+func (f *fakeBackend) Celebrate(_ context.Context, cid, gid crdt.ID, member, badge, text string) (crdt.ID, error) {
+	f.mu.Lock()
+	err := f.enter("Celebrate")
+	var g *fakeGroup
+	var who *api.Member
+	if err == nil {
+		var c *fakeCommunity
+		if c, g, err = f.group(cid, gid); err == nil {
+			err = f.judge(c, crdt.Action{Kind: crdt.KindWin, Group: gid})
+			if who = f.member(c, member); err == nil && who == nil {
+				err = fmt.Errorf("%s: %w", member, api.ErrUnknownMember)
+			}
+		}
+	}
+	if err == nil {
+		if cerr := crdt.CheckBadge(badge); cerr != nil {
+			err = fmt.Errorf("%w: %v", crdt.ErrInvalid, cerr)
+		}
+	}
+	if err != nil {
+		f.mu.Unlock()
+		return crdt.ID{}, err
+	}
+	id := f.id()
+	f.clock = f.clock.Add(time.Minute)
+	w := &api.Win{ID: id, Member: member, MemberName: who.Name, By: f.self.PeerID, ByName: f.self.Name, Badge: badge, Text: text, Time: f.clock}
+	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "win", Author: f.self.PeerID, AuthorName: f.self.Name, Text: text, Time: f.clock, Mine: true, Win: w})
+	f.mu.Unlock()
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+	return id, nil
+}
+
+func (f *fakeBackend) CreatePromo(_ context.Context, cid crdt.ID, d api.PromoDraft) (crdt.ID, error) {
+	f.mu.Lock()
+	err := f.enter("CreatePromo")
+	var g *fakeGroup
+	if err == nil {
+		c := f.comm(cid)
+		if c == nil {
+			err = fmt.Errorf("community %s: unknown", cid.Short())
+		} else if err = f.judge(c, crdt.Action{Kind: crdt.KindPromo, Group: cid}); err == nil {
+			for _, x := range c.groups {
+				if x.info.Kind == api.GroupAnnouncement {
+					g = x
+				}
+			}
+		}
+	}
+	if err == nil && (strings.TrimSpace(d.Title) == "" || !d.Ends.After(d.Starts)) {
+		err = fmt.Errorf("%w: a promotion needs a title and an end after its start", crdt.ErrInvalid)
+	}
+	if err != nil {
+		f.mu.Unlock()
+		return crdt.ID{}, err
+	}
+	id := f.id()
+	f.clock = f.clock.Add(time.Minute)
+	p := &api.Promo{ID: id, Title: d.Title, Text: d.Text, Starts: d.Starts, Ends: d.Ends, Code: d.Code, By: f.self.PeerID, ByName: f.self.Name}
+	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "promo", Author: f.self.PeerID, AuthorName: f.self.Name, Text: d.Text, Time: f.clock, Mine: true, Promo: p})
+	f.mu.Unlock()
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: g.info.ID})
+	return id, nil
+}

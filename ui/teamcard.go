@@ -28,6 +28,8 @@ type teamBackend interface {
 	RSVP(ctx context.Context, community, event crdt.ID, answer string) error
 	MarkAnswer(ctx context.Context, community, group, question, answer crdt.ID) error
 	CreateEvent(ctx context.Context, community, group crdt.ID, d api.EventDraft) (crdt.ID, error)
+	Celebrate(ctx context.Context, community, group crdt.ID, member, badge, text string) (crdt.ID, error)
+	CreatePromo(ctx context.Context, community crdt.ID, d api.PromoDraft) (crdt.ID, error)
 }
 
 // badgeLabels name crdt's badges with their icons.
