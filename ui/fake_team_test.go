@@ -246,3 +246,29 @@ func (f *fakeBackend) CreatePromo(_ context.Context, cid crdt.ID, d api.PromoDra
 	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: g.info.ID})
 	return id, nil
 }
+
+func (f *fakeBackend) Events(cid crdt.ID, all bool) ([]api.CalendarEvent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Events"); err != nil {
+		return nil, err
+	}
+	c := f.comm(cid)
+	if c == nil {
+		return nil, fmt.Errorf("community %s: unknown", cid.Short())
+	}
+	var out []api.CalendarEvent
+	for _, g := range c.groups {
+		for _, m := range g.msgs {
+			if m.Event == nil || m.Deleted || m.Hidden != "" {
+				continue
+			}
+			if e := *m.Event; all || f.clock.Before(e.Ends()) {
+				e.Group = g.info.ID
+				out = append(out, e)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b api.CalendarEvent) int { return a.Starts.Compare(b.Starts) })
+	return out, nil
+}

@@ -46,6 +46,8 @@ type rowActions interface {
 	closePoll(index int)
 	// rsvp answers the event of row index (teamcard.go).
 	rsvp(index int, answer string)
+	// exportEvent saves the event of row index for a calendar.
+	exportEvent(index int)
 	showVoters(index int)
 	selfName() string
 	// now is the app's clock, for polls whose closing time passed.

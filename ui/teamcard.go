@@ -9,11 +9,13 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/view"
 )
 
 // The team cards in the conversation: a win, a promotion and an event
@@ -30,6 +32,9 @@ type teamBackend interface {
 	CreateEvent(ctx context.Context, community, group crdt.ID, d api.EventDraft) (crdt.ID, error)
 	Celebrate(ctx context.Context, community, group crdt.ID, member, badge, text string) (crdt.ID, error)
 	CreatePromo(ctx context.Context, community crdt.ID, d api.PromoDraft) (crdt.ID, error)
+	// Events lists a community's events that have not ended (all with
+	// all), the soonest first.
+	Events(community crdt.ID, all bool) ([]api.CalendarEvent, error)
 }
 
 // badgeLabels name crdt's badges with their icons.
@@ -142,6 +147,8 @@ type rsvpView struct {
 	row     *msgRow
 	e       *api.CalendarEvent
 	buttons []*widget.Button
+	// calendar saves the event as an .ics file for the member's calendar.
+	calendar *widget.Button
 	who     *canvas.Text
 	whoFull string
 }
@@ -153,6 +160,8 @@ func newRSVPView(row *msgRow) *rsvpView {
 		b := widget.NewButton(l.label, func() { v.row.act.rsvp(v.row.d.index, answer) })
 		v.buttons = append(v.buttons, b)
 	}
+	v.calendar = widget.NewButtonWithIcon("Add to calendar", theme.CalendarIcon(), func() { v.row.act.exportEvent(v.row.d.index) })
+	v.calendar.Importance = widget.LowImportance
 	v.who = canvas.NewText("", color.Transparent)
 	v.who.TextSize = theme.CaptionTextSize()
 	v.ExtendBaseWidget(v)
@@ -240,6 +249,8 @@ func (v *rsvpView) layout(w float32) {
 		b.Resize(fyne.NewSize(s.Width, bh))
 		x += s.Width + theme.Padding()
 	}
+	v.calendar.Move(fyne.NewPos(x, 0))
+	v.calendar.Resize(fyne.NewSize(v.calendar.MinSize().Width, bh))
 	fitText(v.who, v.whoFull, w)
 	v.who.Move(fyne.NewPos(0, bh+theme.Padding()))
 	v.who.Resize(fyne.NewSize(w, v.who.MinSize().Height))
@@ -259,16 +270,17 @@ func (r *rsvpRenderer) Refresh() {
 	for _, b := range r.v.buttons {
 		b.Refresh()
 	}
+	r.v.calendar.Refresh()
 	r.Layout(r.v.Size())
 	r.v.who.Refresh()
 }
 
 func (r *rsvpRenderer) Objects() []fyne.CanvasObject {
-	objs := make([]fyne.CanvasObject, 0, len(r.v.buttons)+1)
+	objs := make([]fyne.CanvasObject, 0, len(r.v.buttons)+2)
 	for _, b := range r.v.buttons {
 		objs = append(objs, b)
 	}
-	return append(objs, r.v.who)
+	return append(objs, r.v.calendar, r.v.who)
 }
 
 func (r *rsvpRenderer) Destroy() {}
@@ -325,4 +337,44 @@ func (c *conversation) answerItem(m api.Message) *fyne.MenuItem {
 			return c.a.b.MarkAnswer(ctx, cid, gid, q.ID, m.ID)
 		}, c.reload)
 	})
+}
+
+// eventFile is event m as an iCalendar file for the member's calendar
+// (view.ICS, with reminders as the app gives them), and a name for it.
+func (c *conversation) eventFile(m api.Message) (name string, data []byte) {
+	e := *m.Event
+	e.ID = m.ID
+	name = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) || r < ' ' {
+			return '_'
+		}
+		return r
+	}, ellipsize(e.Title, 60))
+	return name + ".ics", view.ICS(e, c.a.communityName(c.a.community), c.a.now())
+}
+
+// exportEvent implements rowActions: asks where to save event i as an
+// .ics file, and saves it.
+func (c *conversation) exportEvent(i int) {
+	m, ok := c.message(i)
+	if !ok || m.Event == nil {
+		return
+	}
+	name, data := c.eventFile(m)
+	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err == nil && w == nil { // cancelled
+			return
+		}
+		if err == nil {
+			_, err = w.Write(data)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			c.a.showError("Could not save the event", err)
+		}
+	}, c.a.win)
+	save.SetFileName(name)
+	save.Show()
 }

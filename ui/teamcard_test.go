@@ -172,3 +172,29 @@ func TestGoldenTeamCards(t *testing.T) {
 		})
 	}
 }
+
+// TestEventCalendarFile: Add to calendar on an event's card saves it as
+// an .ics file with the event's title, place and reminders.
+func TestEventCalendarFile(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	c := h.community("Glow Team", "member", 4, "General")
+	ev := trainingCall(f)
+	ev.Event.Title = "Training: Q&A / spring"
+	f.deliverCard(c.ID, h.a.group, "Chloe", ev)
+	h.drain()
+	if !h.row(0).rsvp.calendar.Visible() {
+		t.Fatal("no Add to calendar on the event card")
+	}
+	m, _ := h.a.convo.message(0)
+	name, data := h.a.convo.eventFile(m)
+	ics := string(data)
+	if name != "Training_ Q&A _ spring.ics" {
+		t.Fatalf("file name %q", name)
+	}
+	for _, want := range []string{"BEGIN:VCALENDAR", "SUMMARY:Training: Q&A / spring", "DTSTART:20261127T193000Z", "LOCATION:https://meet.example/glow", "TRIGGER:-PT10M", "Glow Team"} {
+		if !strings.Contains(ics, want) {
+			t.Fatalf("the calendar file lacks %q:\n%s", want, ics)
+		}
+	}
+}
