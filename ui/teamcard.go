@@ -149,8 +149,8 @@ type rsvpView struct {
 	buttons []*widget.Button
 	// calendar saves the event as an .ics file for the member's calendar.
 	calendar *widget.Button
-	who     *canvas.Text
-	whoFull string
+	who      *canvas.Text
+	whoFull  string
 }
 
 func newRSVPView(row *msgRow) *rsvpView {
