@@ -68,6 +68,7 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 			items = append(items, fyne.NewMenuItem("Pin to the top", func() { c.pin(m, true) }))
 		}
 	}
+	items = append(items, c.collectItems(m)...)
 	if len(m.Reactions) > 0 {
 		items = append(items, fyne.NewMenuItem("Who reacted", func() { c.showReactions(m) }))
 	}

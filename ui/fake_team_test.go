@@ -272,3 +272,31 @@ func (f *fakeBackend) Events(cid crdt.ID, all bool) ([]api.CalendarEvent, error)
 	slices.SortStableFunc(out, func(a, b api.CalendarEvent) int { return a.Starts.Compare(b.Starts) })
 	return out, nil
 }
+
+func (f *fakeBackend) Collect(_ context.Context, cid, id crdt.ID, collection string, on bool) error {
+	var gid crdt.ID
+	f.mu.Lock()
+	c := f.comm(cid)
+	if c == nil {
+		f.mu.Unlock()
+		return fmt.Errorf("community %s: unknown", cid.Short())
+	}
+	for _, g := range c.groups {
+		if slices.ContainsFunc(g.msgs, func(m api.Message) bool { return m.ID == id }) {
+			gid = g.info.ID
+		}
+	}
+	f.mu.Unlock()
+	return f.change("Collect", cid, gid, id, func(c *fakeCommunity, _ *fakeGroup, m *api.Message) error {
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindCollect, Group: gid, Others: !m.Mine}); err != nil {
+			return err
+		}
+		name := strings.TrimSpace(collection)
+		m.Collections = slices.DeleteFunc(slices.Clone(m.Collections), func(s string) bool { return s == name })
+		if on {
+			m.Collections = append(m.Collections, name)
+			slices.Sort(m.Collections)
+		}
+		return nil
+	})
+}

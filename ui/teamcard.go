@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -35,6 +36,9 @@ type teamBackend interface {
 	// Events lists a community's events that have not ended (all with
 	// all), the soonest first.
 	Events(community crdt.ID, all bool) ([]api.CalendarEvent, error)
+	// Collect saves a message into the named collection, or takes it
+	// out (admins).
+	Collect(ctx context.Context, community, message crdt.ID, collection string, on bool) error
 }
 
 // badgeLabels name crdt's badges with their icons.
@@ -377,4 +381,51 @@ func (c *conversation) exportEvent(i int) {
 	}, c.a.win)
 	save.SetFileName(name)
 	save.Show()
+}
+
+// collectItems are Save to collection… and Remove from each collection
+// message m is in, for those crdt lets save posts (CanCollect).
+func (c *conversation) collectItems(m api.Message) []*fyne.MenuItem {
+	if !c.openGroup.CanCollect || m.Deleted || m.Hidden != "" {
+		return nil
+	}
+	cid := c.a.community
+	items := []*fyne.MenuItem{fyne.NewMenuItem("Save to collection…", func() { c.showCollect(m) })}
+	for _, name := range m.Collections {
+		items = append(items, fyne.NewMenuItem("Remove from "+name, func() {
+			c.a.act("It was not removed from "+name, func(ctx context.Context) error {
+				return c.a.b.Collect(ctx, cid, m.ID, name, false)
+			}, c.reload)
+		}))
+	}
+	return items
+}
+
+// showCollect asks for the name of the collection to save m in (Tips,
+// Testimonials, Scripts, …) and saves it there.
+func (c *conversation) showCollect(m api.Message) {
+	a := c.a
+	cid := a.community
+	d := a.newDialog("Save to collection", nil)
+	d.errLabel = errorLabel()
+	name := newKeyEntry(a)
+	name.SetPlaceHolder("e.g. Tips, Testimonials, Scripts")
+	var save *widget.Button
+	save = widget.NewButton("Save", func() {
+		n := strings.TrimSpace(name.Text)
+		if n == "" {
+			formError(d, "Name the collection.")
+			return
+		}
+		c.post(d, save, "The message was not saved", func(ctx context.Context) error {
+			return a.b.Collect(ctx, cid, m.ID, n, true)
+		})
+	})
+	save.Importance = widget.HighImportance
+	name.OnSubmitted = func(string) { save.OnTapped() }
+	cancel := widget.NewButton("Cancel", d.hide)
+	d.setContent(container.NewVBox(boldLabel("Collection"), name, d.errLabel), cancel, save)
+	d.createEntry, d.confirm, d.cancel = name, save, cancel
+	d.show()
+	a.focus(name)
 }

@@ -198,3 +198,38 @@ func TestEventCalendarFile(t *testing.T) {
 		}
 	}
 }
+
+// TestSaveToCollection: an admin saves a message into a named collection
+// from its menu and takes it out again; a member is not offered it.
+func TestSaveToCollection(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	c := h.community("Glow Team", "member", 4, "General")
+	f.deliver(c.ID, h.a.group, "Ben", "Tip: follow up within 48 hours.", false)
+	h.drain()
+	if got := h.menu(0); slices.Contains(got, "Save to collection…") {
+		t.Fatalf("a member may save to collections: %v", got)
+	}
+	f.mu.Lock()
+	f.comm(c.ID).info.Role = "admin"
+	f.mu.Unlock()
+	f.emit(api.Event{Kind: api.EventGroups, Community: c.ID})
+	h.drain()
+	h.open("General")
+	h.act(0, "Save to collection…")
+	d := h.a.lastDialog
+	test.Type(d.createEntry, "Tips")
+	test.Tap(d.confirm)
+	h.drain()
+	if d.open {
+		t.Fatalf("collection dialog still open: %q", h.dialogText())
+	}
+	if got := h.menu(0); !slices.Contains(got, "Remove from Tips") {
+		t.Fatalf("after saving: %v", got)
+	}
+	h.act(0, "Remove from Tips")
+	h.drain()
+	if got := h.menu(0); slices.Contains(got, "Remove from Tips") {
+		t.Fatalf("after removing: %v", got)
+	}
+}
