@@ -300,3 +300,84 @@ func (f *fakeBackend) Collect(_ context.Context, cid, id crdt.ID, collection str
 		return nil
 	})
 }
+
+// cards calls fn with every message of community cid's groups. Callers
+// hold f.mu.
+func (f *fakeBackend) cards(cid crdt.ID, fn func(g *fakeGroup, m api.Message)) error {
+	c := f.comm(cid)
+	if c == nil {
+		return fmt.Errorf("community %s: unknown", cid.Short())
+	}
+	for _, g := range c.groups {
+		for _, m := range g.msgs {
+			if !m.Deleted && m.Hidden == "" {
+				fn(g, m)
+			}
+		}
+	}
+	return nil
+}
+
+func (f *fakeBackend) Promos(cid crdt.ID, all bool) ([]api.Promo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []api.Promo
+	err := f.cards(cid, func(_ *fakeGroup, m api.Message) {
+		if m.Promo != nil && (all || m.Promo.ActiveAt(f.clock)) {
+			out = append(out, *m.Promo)
+		}
+	})
+	slices.SortStableFunc(out, func(a, b api.Promo) int { return a.Ends.Compare(b.Ends) })
+	return out, err
+}
+
+func (f *fakeBackend) Wins(cid crdt.ID, member string) ([]api.Win, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []api.Win
+	err := f.cards(cid, func(_ *fakeGroup, m api.Message) {
+		if m.Win != nil && (member == "" || m.Win.Member == member) {
+			w := *m.Win
+			w.Time = m.Time
+			out = append(out, w)
+		}
+	})
+	slices.Reverse(out)
+	return out, err
+}
+
+func (f *fakeBackend) FAQ(cid crdt.ID, search string) ([]api.FAQEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []api.FAQEntry
+	q := strings.ToLower(search)
+	err := f.cards(cid, func(g *fakeGroup, m api.Message) {
+		if m.Answer == nil || !g.info.QA {
+			return
+		}
+		for _, a := range g.msgs {
+			if a.ID == *m.Answer && (strings.Contains(strings.ToLower(m.Text), q) || strings.Contains(strings.ToLower(a.Text), q)) {
+				out = append(out, api.FAQEntry{Question: m.Text, Answer: a.Text, Group: g.info.ID, GroupName: g.info.Name, QuestionID: m.ID, AnswerID: a.ID, Time: m.Time})
+			}
+		}
+	})
+	return out, err
+}
+
+func (f *fakeBackend) Collections(cid crdt.ID) ([]api.Collection, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []api.Collection
+	err := f.cards(cid, func(_ *fakeGroup, m api.Message) {
+		for _, name := range m.Collections {
+			i := slices.IndexFunc(out, func(c api.Collection) bool { return c.Name == name })
+			if i < 0 {
+				out = append(out, api.Collection{Name: name})
+				i = len(out) - 1
+			}
+			out[i].Messages = append(out[i].Messages, m)
+		}
+	})
+	slices.SortFunc(out, func(a, b api.Collection) int { return strings.Compare(a.Name, b.Name) })
+	return out, err
+}

@@ -43,6 +43,7 @@ type home struct {
 
 	// newPrivateBtn starts a private conversation (private.go).
 	newPrivateBtn *widget.Button
+	team          *teamHome // the team sections (teamhome.go)
 }
 
 func newHome(a *App) *home {
@@ -217,6 +218,7 @@ func (h *home) reload() {
 		objs = append(objs, h.newGroupBtn)
 	}
 	objs = append(objs, h.privateSection()...)
+	objs = h.withTeam(c, gone, objs) // teamhome.go
 	h.sections.Objects = objs
 	h.sections.Refresh()
 	h.markSelected()

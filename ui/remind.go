@@ -19,6 +19,7 @@ const remindEvery = 30 * time.Second
 
 // checkReminders notifies the reminders that fell due since the last look.
 func (a *App) checkReminders() {
+	a.home.tickTeam()
 	now := a.now()
 	if a.remindFrom.IsZero() {
 		a.remindFrom = now

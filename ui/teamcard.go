@@ -39,6 +39,11 @@ type teamBackend interface {
 	// Collect saves a message into the named collection, or takes it
 	// out (admins).
 	Collect(ctx context.Context, community, message crdt.ID, collection string, on bool) error
+	// Promos, Wins, FAQ and Collections are the home's team lists.
+	Promos(community crdt.ID, all bool) ([]api.Promo, error)
+	Wins(community crdt.ID, member string) ([]api.Win, error)
+	FAQ(community crdt.ID, search string) ([]api.FAQEntry, error)
+	Collections(community crdt.ID) ([]api.Collection, error)
 }
 
 // badgeLabels name crdt's badges with their icons.
