@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -19,7 +21,38 @@ import (
 func TestTeamHome(t *testing.T) {
 	f := newFake()
 	h := newHarness(t, f)
-	c := h.community("Glow Team", "member", 4, "")
+	teamCommunity(h, "member")
+	tm := h.a.home.team
+	if want := []string{"🏷 Spring kits · 1d 1h left · code SPRING20"}; !slices.Equal(tm.strip, want) {
+		t.Fatalf("promotions strip %q, want %q", tm.strip, want)
+	}
+	got := strings.Join(tm.lines, "\n")
+	want := "# Upcoming events\n📅 Training call · Fri Nov 27, 19:31 · 1 going\n# Wall of wins\n⭐ Rank advancement · Ben\nThis month: 1 · all time: 1\n# FAQ\n# Collections\nTips · 1"
+	if got != want {
+		t.Fatalf("team sections\n%s\nwant\n%s", got, want)
+	}
+	if len(tm.faqItems) != 2 {
+		t.Fatalf("FAQ lists %d, want 2", len(tm.faqItems))
+	}
+	test.Type(tm.faq, "tea")
+	if len(tm.faqItems) != 1 || tm.faqItems[0].Answer != "Yes, the herbal one is." {
+		t.Fatalf("FAQ search for tea: %+v", tm.faqItems)
+	}
+	// The promotion leaves the strip by itself when it ends.
+	f.mu.Lock()
+	f.clock = f.clock.Add(27 * time.Hour)
+	f.mu.Unlock()
+	h.a.refreshStatus()
+	if len(h.a.home.team.strip) != 0 {
+		t.Fatalf("an ended promotion stays in the strip: %q", h.a.home.team.strip)
+	}
+}
+
+// teamCommunity is a community with a running promotion, an event with an
+// answer, a win, two answered questions and a collection.
+func teamCommunity(h *harness, role string) {
+	f := h.f
+	c := h.community("Glow Team", role, 4, "")
 	ann := h.a.groups[0].ID
 	gen := h.a.groups[1].ID
 	f.deliverCard(c.ID, ann, "Olivia", api.Message{Text: "20% off.", Promo: &api.Promo{Title: "Spring kits", Starts: f.clock, Ends: f.clock.Add(26*time.Hour + 2*time.Minute), Code: "SPRING20"}})
@@ -47,28 +80,24 @@ func TestTeamHome(t *testing.T) {
 	f.mu.Unlock()
 	f.emit(api.Event{Kind: api.EventGroups, Community: c.ID})
 	h.drain()
-	tm := h.a.home.team
-	if want := []string{"🏷 Spring kits · 1d 1h left · code SPRING20"}; !slices.Equal(tm.strip, want) {
-		t.Fatalf("promotions strip %q, want %q", tm.strip, want)
-	}
-	got := strings.Join(tm.lines, "\n")
-	want := "# Upcoming events\n📅 Training call · Fri Nov 27, 19:31 · 1 going\n# Wall of wins\n⭐ Rank advancement · Ben\nThis month: 1 · all time: 1\n# FAQ\n# Collections\nTips · 1"
-	if got != want {
-		t.Fatalf("team sections\n%s\nwant\n%s", got, want)
-	}
-	if len(tm.faqItems) != 2 {
-		t.Fatalf("FAQ lists %d, want 2", len(tm.faqItems))
-	}
-	test.Type(tm.faq, "tea")
-	if len(tm.faqItems) != 1 || tm.faqItems[0].Answer != "Yes, the herbal one is." {
-		t.Fatalf("FAQ search for tea: %+v", tm.faqItems)
-	}
-	// The promotion leaves the strip by itself when it ends.
-	f.mu.Lock()
-	f.clock = f.clock.Add(27 * time.Hour)
-	f.mu.Unlock()
-	h.a.refreshStatus()
-	if len(h.a.home.team.strip) != 0 {
-		t.Fatalf("an ended promotion stays in the strip: %q", h.a.home.team.strip)
+}
+
+// TestGoldenTeamHome renders the community home with its team sections,
+// light and dark.
+func TestGoldenTeamHome(t *testing.T) {
+	for _, variant := range []struct {
+		name string
+		v    fyne.ThemeVariant
+	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
+		t.Run(variant.name, func(t *testing.T) {
+			h := newHarness(t, newFake())
+			teamCommunity(h, "owner")
+			h.open("General")
+			h.drain()
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(variant.v))
+			img := h.w.Canvas().Capture()
+			test.AssertImageMatches(t, "teamhome_"+variant.name+".png", img)
+			writeScreenshot(t, "teamhome_"+variant.name+".png", img)
+		})
 	}
 }
