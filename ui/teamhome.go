@@ -195,3 +195,34 @@ func timeLeft(d time.Duration) string {
 	}
 	return fmt.Sprintf("%dm", max(1, d/time.Minute))
 }
+
+// winBadges are the icons of the badges each member of community cid won,
+// once each in crdt's order (" ⭐💰"), by peer id.
+func winBadges(a *App, cid crdt.ID) map[string]string {
+	wins, err := a.b.Wins(cid, "")
+	if err != nil {
+		a.log("wins", err)
+		return nil
+	}
+	has := map[string]map[string]bool{}
+	for _, w := range wins {
+		if has[w.Member] == nil {
+			has[w.Member] = map[string]bool{}
+		}
+		has[w.Member][w.Badge] = true
+	}
+	out := map[string]string{}
+	for peer, bs := range has {
+		icons := ""
+		for _, b := range crdt.Badges {
+			if bs[b] {
+				icon, _, _ := strings.Cut(badgeLabel(b), " ")
+				icons += icon
+			}
+		}
+		if icons != "" {
+			out[peer] = " " + icons
+		}
+	}
+	return out
+}

@@ -101,3 +101,23 @@ func TestGoldenTeamHome(t *testing.T) {
 		})
 	}
 }
+
+// TestMemberBadges: the members list shows beside each member the badges
+// of its wins, each once.
+func TestMemberBadges(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	c := h.community("Glow Team", "owner", 4, "General")
+	ben := fakePeople[0].PeerID
+	for _, b := range []string{crdt.BadgeFirstSale, crdt.BadgeRank, crdt.BadgeRank} {
+		f.deliverCard(c.ID, h.a.group, "Olivia", api.Message{Win: &api.Win{Member: ben, MemberName: "Ben", Badge: b}})
+	}
+	h.drain()
+	v := h.membersDialog(c.ID)
+	if got := v.rowOf(t, "Ben").name.Text; got != "Ben ⭐💰" {
+		t.Fatalf("Ben's row is named %q, want his badges", got)
+	}
+	if got := v.rowOf(t, "Chloe").name.Text; got != "Chloe" {
+		t.Fatalf("Chloe's row is named %q", got)
+	}
+}
