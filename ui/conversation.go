@@ -164,7 +164,7 @@ func newConversation(a *App) *conversation {
 	cancel.Importance = widget.LowImportance
 	c.contextBar = container.NewBorder(nil, nil, nil, cancel, c.contextLabel)
 	c.contextBar.Hide()
-	c.compose = container.NewBorder(container.NewVBox(c.composer.picker.box, c.contextBar), nil, c.team.box, c.send, c.composer)
+	c.compose = container.NewBorder(container.NewVBox(c.composer.picker.box, c.contextBar, c.team.row), nil, c.pollBtn, c.send, c.composer)
 	c.readOnly = widget.NewLabel("")
 	c.readOnly.Alignment = fyne.TextAlignCenter
 	c.readOnly.Wrapping = fyne.TextWrapWord

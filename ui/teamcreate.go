@@ -9,13 +9,15 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// The composer's team actions beside Poll: Event (anyone crdt lets create
+// The composer's team actions, in a row over it (the composer keeps its
+// width): Event (anyone crdt lets create
 // events in the group), Celebrate (a win for a member) and, in the
 // announcements, Promotion (admins). Each button shows only when the
 // group's or community's capability flag says the action is allowed.
@@ -24,6 +26,9 @@ import (
 type teamButtons struct {
 	event, celebrate, promo *widget.Button
 	box                     *fyne.Container
+	// row holds box over the composer; it scrolls rather than widen the
+	// conversation's least width.
+	row *container.Scroll
 }
 
 func newTeamButtons(c *conversation) *teamButtons {
@@ -32,7 +37,13 @@ func newTeamButtons(c *conversation) *teamButtons {
 		celebrate: widget.NewButton("Celebrate", c.showCelebrate),
 		promo:     widget.NewButton("Promotion", c.showCreatePromo),
 	}
-	t.box = container.NewHBox(c.pollBtn, t.event, t.celebrate, t.promo)
+	for _, b := range []*widget.Button{t.event, t.celebrate, t.promo} {
+		b.Importance = widget.LowImportance
+	}
+	t.event.Icon, t.celebrate.Icon = theme.CalendarIcon(), theme.ConfirmIcon()
+	t.promo.Icon = theme.InfoIcon()
+	t.box = container.NewHBox(t.event, t.celebrate, t.promo)
+	t.row = container.NewHScroll(t.box)
 	return t
 }
 
@@ -42,6 +53,7 @@ func (t *teamButtons) update(comm api.Community, g api.Group) {
 	showIf(t.event, g.CanCreateEvent)
 	showIf(t.celebrate, g.CanCelebrate && g.Kind != api.GroupPrivate)
 	showIf(t.promo, comm.CanPromote && g.Kind == api.GroupAnnouncement)
+	showIf(t.row, t.event.Visible() || t.celebrate.Visible() || t.promo.Visible())
 }
 
 func showIf(o fyne.CanvasObject, on bool) {
