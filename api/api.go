@@ -436,6 +436,7 @@ type Event struct {
 // desktop app declares its own narrower interface over these methods.
 type API interface {
 	Self() Self
+	TeamAPI // the team cards (team.go)
 	// Status reports connected peers (direct or relayed) and how up to
 	// date each community is.
 	Status() Status

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -175,4 +176,32 @@ func (p *GroupTeamPermits) fill(st *crdt.State, self crdt.PublicKey, gid crdt.ID
 	if g := st.Groups[gid]; g != nil {
 		p.QA = g.QA
 	}
+}
+
+// TeamAPI is the part of API that posts and answers the team cards and
+// lists them for a community's home.
+type TeamAPI interface {
+	// Celebrate posts a win for member (a peer id) with badge
+	// (crdt.Badges) in group gid (zero: the announcements, or the first
+	// group open to everyone where the local member may).
+	Celebrate(ctx context.Context, community, group crdt.ID, member, badge, text string) (crdt.ID, error)
+	// CreatePromo posts a promotion in the announcements (admins).
+	CreatePromo(ctx context.Context, community crdt.ID, d PromoDraft) (crdt.ID, error)
+	// CreateEvent posts an event in a group.
+	CreateEvent(ctx context.Context, community, group crdt.ID, d EventDraft) (crdt.ID, error)
+	// RSVP answers an event: "going", "maybe" or "no"; "" withdraws it.
+	RSVP(ctx context.Context, community, event crdt.ID, answer string) error
+	// MarkAnswer marks reply answer as the answer to question in a Q&A
+	// group (the asker or an admin); a zero answer takes the mark back.
+	MarkAnswer(ctx context.Context, community, group, question, answer crdt.ID) error
+	// Collect saves a message into the named collection, or takes it out
+	// (admins).
+	Collect(ctx context.Context, community, message crdt.ID, collection string, on bool) error
+	// Wins, Promos, Events, FAQ and Collections are the home's team
+	// lists (see node's team.go).
+	Wins(community crdt.ID, member string) ([]Win, error)
+	Promos(community crdt.ID, all bool) ([]Promo, error)
+	Events(community crdt.ID, all bool) ([]CalendarEvent, error)
+	FAQ(community crdt.ID, search string) ([]FAQEntry, error)
+	Collections(community crdt.ID) ([]Collection, error)
 }

@@ -52,6 +52,9 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 		react.ChildMenu = fyne.NewMenu("", emoji...)
 		items = append(items, react)
 	}
+	if it := c.answerItem(m); it != nil {
+		items = append(items, it)
+	}
 	if live && m.Mine && m.Poll == nil && g.CanPost {
 		items = append(items, fyne.NewMenuItem("Edit", func() { c.startEdit(m) }))
 	}
@@ -65,6 +68,7 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 			items = append(items, fyne.NewMenuItem("Pin to the top", func() { c.pin(m, true) }))
 		}
 	}
+	items = append(items, c.collectItems(m)...)
 	if len(m.Reactions) > 0 {
 		items = append(items, fyne.NewMenuItem("Who reacted", func() { c.showReactions(m) }))
 	}

@@ -216,6 +216,8 @@ type membersView struct {
 	a   *App
 	d   *dlg
 	cid crdt.ID
+	// badges are the icons of each member's wins, by peer id (teamhome.go).
+	badges map[string]string
 
 	search *keyEntry
 	count  *widget.Label
@@ -306,6 +308,7 @@ func (v *membersView) refresh() {
 		v.all = ms
 		v.d.clearError()
 	}
+	v.badges = winBadges(v.a, v.cid)
 	v.apply()
 }
 
@@ -433,7 +436,7 @@ func (v *membersView) bind(i widget.ListItemID, o fyne.CanvasObject) {
 	if m.PeerID == v.a.self.PeerID {
 		name += " (you)"
 	}
-	r.name.SetText(name)
+	r.name.SetText(name + v.badges[m.PeerID])
 	r.role.SetText(roleTag(m.Role))
 	r.role.Hidden = !hasRoleTag(m.Role)
 	r.safety.Segments[0].(*widget.TextSegment).Text = safetyText(m.SafetyNumber)

@@ -69,6 +69,7 @@ type App struct {
 	seen       map[crdt.ID]groupCounts
 	requests   map[crdt.ID]pendingRequests // per community, those the member may decide (requestwatch.go)
 	asked      map[crdt.ID]bool            // per group, whether the member's request waited at the last look
+	remindFrom time.Time                   // reminders due after it are still to show (remind.go)
 
 	// goSearch and goInfo are the Go menu's entries named after the open
 	// group (relabelGoMenu).
@@ -374,6 +375,7 @@ func (a *App) log(what string, err error) {
 // how many peers it reaches directly or through a relay.
 func (a *App) refreshStatus() {
 	a.rail.setStatus(statusText(a.b.Status()))
+	a.checkReminders()
 }
 
 // statusText is the indicator's wording for st: the peers (those reached

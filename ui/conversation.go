@@ -73,6 +73,7 @@ type conversation struct {
 	// (convfiles.go).
 	uploads      *fyne.Container
 	uploading    map[crdt.ID][]*upload
+	team         *teamButtons // Event, Celebrate, Promotion (teamcreate.go)
 	contextBar   *fyne.Container
 	contextLabel *widget.RichText
 	replyTo      *api.Message
@@ -168,13 +169,14 @@ func newConversation(a *App) *conversation {
 	c.attachBtn.Importance = widget.LowImportance
 	c.uploads = container.NewVBox()
 	c.uploading = map[crdt.ID][]*upload{}
+	c.team = newTeamButtons(c)
 	c.contextLabel = widget.NewRichText()
 	c.contextLabel.Truncation = fyne.TextTruncateEllipsis
 	cancel := widget.NewButtonWithIcon("", theme.CancelIcon(), c.cancelContext)
 	cancel.Importance = widget.LowImportance
 	c.contextBar = container.NewBorder(nil, nil, nil, cancel, c.contextLabel)
 	c.contextBar.Hide()
-	c.compose = container.NewBorder(container.NewVBox(c.composer.picker.box, c.uploads, c.contextBar), nil,
+	c.compose = container.NewBorder(container.NewVBox(c.composer.picker.box, c.uploads, c.contextBar, c.team.row), nil,
 		container.NewHBox(c.attachBtn, c.pollBtn), c.send, c.composer)
 	c.readOnly = widget.NewLabel("")
 	c.readOnly.Alignment = fyne.TextAlignCenter
@@ -261,6 +263,7 @@ func (c *conversation) updateHeader() {
 		sub = "🔕 " + sub
 	}
 	setSecondary(c.subtitle, sub)
+	c.team.update(comm, g)
 	switch {
 	case departedText(comm) != "":
 		c.departedText.SetText(departedText(comm))
@@ -434,7 +437,7 @@ func (c *conversation) rowData(i int) rowData {
 	if !hasPrev || !sameDay(prev.Time, m.Time) {
 		d.day = c.dayLabel(m.Time)
 	} else if prev.Author == m.Author && m.Time.Sub(prev.Time) < 5*time.Minute && m.Time.Sub(prev.Time) >= 0 &&
-		!d.unread && m.Quote == nil && m.Poll == nil && prev.Poll == nil && prev.Hidden == "" && m.Hidden == "" {
+		!d.unread && m.Quote == nil && m.Poll == nil && prev.Poll == nil && !isCard(m) && !isCard(prev) && prev.Hidden == "" && m.Hidden == "" {
 		d.header = false
 	}
 	members := c.a.memberIndex()
@@ -453,6 +456,12 @@ func (c *conversation) rowData(i int) rowData {
 		g := c.openGroup
 		d.canVote = g.CanReact // and the poll open, which bind checks when it shows it
 		d.canClose = m.Mine && g.CanPost || g.CanModerate
+	}
+	if m.Event != nil {
+		d.canRSVP = c.openGroup.CanRSVP
+	}
+	if m.Answer != nil {
+		d.answer = c.answerOf(i, *m.Answer)
 	}
 	return d
 }

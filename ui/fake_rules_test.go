@@ -65,7 +65,7 @@ func (f *fakeBackend) state(c *fakeCommunity) *crdt.State {
 	}
 	for _, g := range c.groups {
 		cg := &crdt.Group{ID: g.info.ID, Name: g.info.Name, Description: g.info.Description, Policy: fakePolicies[g.info.Policy],
-			Archived: g.info.Archived, Suggested: g.info.Suggested, Members: map[crdt.PublicKey]crdt.ID{}, Requests: map[crdt.PublicKey]*crdt.Request{}}
+			Archived: g.info.Archived, Suggested: g.info.Suggested, QA: g.info.QA, Members: map[crdt.PublicKey]crdt.ID{}, Requests: map[crdt.PublicKey]*crdt.Request{}}
 		if g.info.Kind == api.GroupAnnouncement {
 			cg.Announcement, cg.Policy = true, crdt.PolicyOpen // as genesis makes it
 		}

@@ -45,6 +45,7 @@ type home struct {
 	newPrivateBtn *widget.Button
 	// steps is the newcomer's first-steps card, nil when not shown (steps.go).
 	steps *stepsCard
+	team  *teamHome // the team sections (teamhome.go)
 }
 
 func newHome(a *App) *home {
@@ -222,6 +223,7 @@ func (h *home) reload() {
 		objs = append(objs, h.newGroupBtn)
 	}
 	objs = append(objs, h.privateSection()...)
+	objs = h.withTeam(c, gone, objs) // teamhome.go
 	h.sections.Objects = objs
 	h.sections.Refresh()
 	h.markSelected()

@@ -34,7 +34,9 @@ type rowData struct {
 	canClose  bool     // … and close it
 	// file is the transfer of the file the message shares, nil when it
 	// shares none (or was deleted or hidden).
-	file *transfer
+	file    *transfer
+	canRSVP bool   // the local member may answer this event
+	answer  string // the text of this question's marked answer, when loaded
 }
 
 // rowActions is what a row's buttons do, implemented by the conversation.
@@ -45,6 +47,10 @@ type rowActions interface {
 	jumpToQuote(index int)
 	vote(index, option int)
 	closePoll(index int)
+	// rsvp answers the event of row index (teamcard.go).
+	rsvp(index int, answer string)
+	// exportEvent saves the event of row index for a calendar.
+	exportEvent(index int)
 	showVoters(index int)
 	// fileAction does what a file's button says ("Download", "Pause",
 	// "Resume", "Retry", "Cancel", "Open", "Save as…", "View").
@@ -95,6 +101,7 @@ type msgRow struct {
 	bodyW    float32
 	poll     *pollView
 	file     *fileView // made for the first file the row shows
+	rsvp     *rsvpView // an event's answers
 	chips    []*chip
 	addChip  *chip
 	menu     *widget.Button
@@ -144,6 +151,7 @@ func newMsgRow(act rowActions) *msgRow {
 	r.body = widget.NewRichText()
 	r.body.Wrapping = fyne.TextWrapWord
 	r.poll = newPollView(r)
+	r.rsvp = newRSVPView(r)
 	r.addChip = newChip("☺ +", func() { r.act.pickReaction(r.d.index, r.addChip) })
 	r.menu = widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), func() {
 		r.act.openMenu(r.d.index, fyne.NewPos(0, 0), r.menu)
@@ -194,6 +202,9 @@ func (r *msgRow) bind(d rowData) {
 		}
 		r.file.bind(d.file)
 	}
+	if r.showsRSVP() {
+		r.rsvp.bind(m.Event, d.canRSVP)
+	}
 	r.heightW = 0
 	r.Refresh()
 }
@@ -232,8 +243,13 @@ func (r *msgRow) bindBody(d rowData) {
 		r.bodySegs = []widget.RichTextSegment{&widget.TextSegment{Text: text, Style: italic}}
 	case m.Poll != nil:
 		r.bodySegs = splitEmoji([]widget.RichTextSegment{&widget.TextSegment{Text: "📊 Poll", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Bold: true}}}})
+	case m.Win != nil || m.Promo != nil || m.Event != nil:
+		r.bodySegs = cardSegments(m, d, r.act.now())
 	default:
 		r.bodySegs = bodySegments(m.Text, d.mentions, d.query)
+	}
+	if m.Answer != nil && !m.Deleted && m.Hidden == "" {
+		r.bodySegs = append(r.bodySegs, answerSegments(d)...)
 	}
 	r.body.Segments, r.bodyW = r.bodySegs, -1
 }
@@ -335,6 +351,9 @@ func (r *msgRow) summary() string {
 	}
 	if r.d.m.Poll != nil && !r.d.m.Deleted && r.d.m.Hidden == "" {
 		parts = append(parts, r.poll.summary())
+	}
+	if r.showsRSVP() {
+		parts = append(parts, r.rsvp.summary())
 	}
 	for i := range r.d.m.Reactions {
 		parts = append(parts, "("+r.chips[i].shown+")")
@@ -489,6 +508,14 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 		}
 		y += ph + 2*pad
 	}
+	if r.showsRSVP() {
+		rh := r.rsvp.heightAt(contentW)
+		if place {
+			r.rsvp.Move(fyne.NewPos(gutter, y+pad))
+			r.rsvp.Resize(fyne.NewSize(contentW, rh))
+		}
+		y += rh + 2*pad
+	}
 	if n := len(d.m.Reactions); n > 0 || (r.hovered && d.m.Hidden == "" && !d.m.Deleted) {
 		x, rowH := gutter, float32(0)
 		chips := r.chips[:n]
@@ -516,6 +543,11 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 		r.bg.Resize(fyne.NewSize(w-pad, y-top))
 	}
 	return y
+}
+
+// showsRSVP: the row shows an event's answers.
+func (r *msgRow) showsRSVP() bool {
+	return r.d.m.Event != nil && !r.d.m.Deleted && r.d.m.Hidden == ""
 }
 
 type msgRowRenderer struct{ r *msgRow }
@@ -566,6 +598,9 @@ func (rr *msgRowRenderer) Refresh() {
 	if r.d.file != nil {
 		r.file.Refresh()
 	}
+	if r.showsRSVP() {
+		r.rsvp.Refresh()
+	}
 	r.heightW = 0
 	rr.Layout(r.Size())
 	for _, o := range rr.Objects() {
@@ -603,6 +638,9 @@ func (rr *msgRowRenderer) Objects() []fyne.CanvasObject {
 	}
 	if d.m.Poll != nil && !d.m.Deleted && d.m.Hidden == "" {
 		objs = append(objs, r.poll)
+	}
+	if r.showsRSVP() {
+		objs = append(objs, r.rsvp)
 	}
 	for i := range d.m.Reactions {
 		objs = append(objs, r.chips[i])

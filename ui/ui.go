@@ -131,6 +131,8 @@ type Backend interface {
 	Newcomers(community crdt.ID) ([]api.Newcomer, error)
 	// TeamTree lists the members with who invited each.
 	TeamTree(community crdt.ID) ([]api.TeamMember, error)
+
+	teamBackend // the team cards (teamcard.go)
 }
 
 var _ Backend = (api.API)(nil)

@@ -1,0 +1,303 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// The composer's team actions, in a row over it (the composer keeps its
+// width): Event (anyone crdt lets create
+// events in the group), Celebrate (a win for a member) and, in the
+// announcements, Promotion (admins). Each button shows only when the
+// group's or community's capability flag says the action is allowed.
+
+// teamButtons are the composer's team actions.
+type teamButtons struct {
+	event, celebrate, promo *widget.Button
+	box                     *fyne.Container
+	// row holds box over the composer; it scrolls rather than widen the
+	// conversation's least width.
+	row *container.Scroll
+}
+
+func newTeamButtons(c *conversation) *teamButtons {
+	t := &teamButtons{
+		event:     widget.NewButton("Event", c.showCreateEvent),
+		celebrate: widget.NewButton("Celebrate", c.showCelebrate),
+		promo:     widget.NewButton("Promotion", c.showCreatePromo),
+	}
+	for _, b := range []*widget.Button{t.event, t.celebrate, t.promo} {
+		b.Importance = widget.LowImportance
+	}
+	t.event.Icon, t.celebrate.Icon = theme.CalendarIcon(), theme.ConfirmIcon()
+	t.promo.Icon = theme.InfoIcon()
+	t.box = container.NewHBox(t.event, t.celebrate, t.promo)
+	t.row = container.NewHScroll(t.box)
+	return t
+}
+
+// update shows the actions the local member may take in group g of
+// community comm.
+func (t *teamButtons) update(comm api.Community, g api.Group) {
+	showIf(t.event, g.CanCreateEvent)
+	showIf(t.celebrate, g.CanCelebrate && g.Kind != api.GroupPrivate)
+	showIf(t.promo, comm.CanPromote && g.Kind == api.GroupAnnouncement)
+	showIf(t.row, t.event.Visible() || t.celebrate.Visible() || t.promo.Visible())
+}
+
+func showIf(o fyne.CanvasObject, on bool) {
+	if on {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
+
+// eventForm is the new-event dialog's widgets (for tests).
+type eventForm struct {
+	title, starts, where, text *keyEntry
+	duration                   *widget.Select
+}
+
+// eventDurations are the choices of an event's length.
+var eventDurations = []struct {
+	label string
+	d     time.Duration
+}{{"30 minutes", 30 * time.Minute}, {"1 hour", time.Hour}, {"1½ hours", 90 * time.Minute}, {"2 hours", 2 * time.Hour}, {"3 hours", 3 * time.Hour}, {"All day", 24 * time.Hour}}
+
+// timeLayout is how the dialogs read and write a time (local).
+const timeLayout = "2006-01-02 15:04"
+
+// parseLocal reads a time written as timeLayout in local time.
+func parseLocal(s string) (time.Time, error) {
+	t, err := time.ParseInLocation(timeLayout, strings.TrimSpace(s), time.Local)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("write the time as %s, e.g. %s", "YYYY-MM-DD HH:MM", time.Date(2026, 11, 27, 19, 30, 0, 0, time.Local).Format(timeLayout))
+	}
+	return t, nil
+}
+
+// nextHour is tomorrow at the next full hour after now.
+func nextHour(now time.Time) time.Time {
+	return now.Local().Truncate(time.Hour).Add(25 * time.Hour)
+}
+
+// formError shows msg in d's error line.
+func formError(d *dlg, msg string) {
+	d.errLabel.SetText(msg)
+	d.errLabel.Show()
+}
+
+// boldLabel is a form's field name.
+func boldLabel(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// post runs create in the background and, once it succeeded, closes d
+// and shows the new card at the bottom of the conversation.
+func (c *conversation) post(d *dlg, btn *widget.Button, what string, create func(ctx context.Context) error) {
+	a := c.a
+	cid, gid := a.community, a.group
+	btn.Disable()
+	a.background(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
+		return create(ctx)
+	}, func(err error) {
+		btn.Enable()
+		if err != nil {
+			d.fail(what, err)
+			return
+		}
+		d.hide()
+		if a.community == cid && a.group == gid {
+			c.list.scrollToBottom()
+			c.reload()
+		}
+	})
+}
+
+// showCreateEvent asks for an event's title, start, length, place and
+// description, and posts it in the open group.
+func (c *conversation) showCreateEvent() {
+	a := c.a
+	cid, gid := a.community, a.group
+	d := a.newDialog("New event", nil)
+	d.errLabel = errorLabel()
+	f := &eventForm{title: newKeyEntry(a), starts: newKeyEntry(a), where: newKeyEntry(a), text: newKeyEntry(a)}
+	f.title.SetPlaceHolder("e.g. Thursday training call")
+	f.starts.SetText(nextHour(a.now()).Format(timeLayout))
+	f.where.SetPlaceHolder("An address or a link (optional)")
+	f.text.MultiLine = true
+	f.text.Wrapping = fyne.TextWrapWord
+	f.text.SetPlaceHolder("What it is about (optional)")
+	var labels []string
+	for _, x := range eventDurations {
+		labels = append(labels, x.label)
+	}
+	f.duration = widget.NewSelect(labels, nil)
+	f.duration.SetSelectedIndex(1)
+	var create *widget.Button
+	create = widget.NewButton("Post event", func() {
+		title := strings.TrimSpace(f.title.Text)
+		if title == "" {
+			formError(d, "Give the event a title.")
+			return
+		}
+		starts, err := parseLocal(f.starts.Text)
+		if err != nil {
+			formError(d, "Start: "+err.Error()+".")
+			return
+		}
+		draft := api.EventDraft{Title: title, Starts: starts, Duration: eventDurations[f.duration.SelectedIndex()].d,
+			Where: strings.TrimSpace(f.where.Text), Text: strings.TrimSpace(f.text.Text)}
+		c.post(d, create, "The event was not posted", func(ctx context.Context) error {
+			_, err := a.b.CreateEvent(ctx, cid, gid, draft)
+			return err
+		})
+	})
+	create.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", d.hide)
+	form := container.NewVBox(boldLabel("Title"), f.title,
+		boldLabel("Starts"), f.starts, container.NewBorder(nil, nil, widget.NewLabel("Lasts"), nil, f.duration),
+		boldLabel("Where"), f.where, boldLabel("Description"), f.text, d.errLabel)
+	d.setContent(form, cancel, create)
+	d.createEntry, d.confirm, d.cancel = f.title, create, cancel
+	d.handles = f
+	d.show()
+	a.focus(f.title)
+}
+
+// celebrateForm is the celebrate dialog's widgets (for tests).
+type celebrateForm struct {
+	member *widget.Select
+	badge  *widget.RadioGroup
+	text   *keyEntry
+	peers  []string // peer ids in member's order
+}
+
+// showCelebrate asks whom to celebrate, with which badge and a line of
+// text, and posts the win in the open group.
+func (c *conversation) showCelebrate() {
+	a := c.a
+	cid, gid := a.community, a.group
+	d := a.newDialog("Celebrate a win", nil)
+	d.errLabel = errorLabel()
+	f := &celebrateForm{text: newKeyEntry(a)}
+	members := a.memberIndex()
+	var ms []api.Member
+	for _, m := range members {
+		ms = append(ms, m)
+	}
+	slices.SortFunc(ms, func(x, y api.Member) int { return strings.Compare(x.Name, y.Name) })
+	var names []string
+	for _, m := range ms {
+		names = append(names, m.Name)
+		f.peers = append(f.peers, m.PeerID)
+	}
+	f.member = widget.NewSelect(names, nil)
+	f.member.PlaceHolder = "Choose a member"
+	var badges []string
+	for _, b := range crdt.Badges {
+		badges = append(badges, badgeLabel(b))
+	}
+	f.badge = widget.NewRadioGroup(badges, nil)
+	f.badge.SetSelected(badges[0])
+	f.text.SetPlaceHolder("e.g. Ben reached Silver this month!")
+	var create *widget.Button
+	create = widget.NewButton("Celebrate", func() {
+		i := f.member.SelectedIndex()
+		if i < 0 {
+			formError(d, "Choose whom to celebrate.")
+			return
+		}
+		badge := crdt.Badges[slices.Index(badges, f.badge.Selected)]
+		peer, text := f.peers[i], strings.TrimSpace(f.text.Text)
+		c.post(d, create, "The win was not posted", func(ctx context.Context) error {
+			_, err := a.b.Celebrate(ctx, cid, gid, peer, badge, text)
+			return err
+		})
+	})
+	create.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", d.hide)
+	form := container.NewVBox(boldLabel("Member"), f.member, boldLabel("Badge"), f.badge, boldLabel("Text"), f.text, d.errLabel)
+	d.setContent(form, cancel, create)
+	d.createEntry, d.confirm, d.cancel = f.text, create, cancel
+	d.handles = f
+	d.show()
+}
+
+// promoForm is the new-promotion dialog's widgets (for tests).
+type promoForm struct {
+	title, text, starts, ends, code *keyEntry
+}
+
+// showCreatePromo asks for a promotion's title, text, start, end and code,
+// and posts it in the announcements (admins).
+func (c *conversation) showCreatePromo() {
+	a := c.a
+	cid := a.community
+	d := a.newDialog("New promotion", nil)
+	d.errLabel = errorLabel()
+	f := &promoForm{title: newKeyEntry(a), text: newKeyEntry(a), starts: newKeyEntry(a), ends: newKeyEntry(a), code: newKeyEntry(a)}
+	f.title.SetPlaceHolder("e.g. Spring starter kits")
+	f.text.MultiLine = true
+	f.text.Wrapping = fyne.TextWrapWord
+	f.text.SetPlaceHolder("What the offer is")
+	now := a.now().Local().Truncate(time.Minute)
+	f.starts.SetText(now.Format(timeLayout))
+	f.ends.SetText(now.Add(7 * 24 * time.Hour).Format(timeLayout))
+	f.code.SetPlaceHolder("A code to quote (optional)")
+	var create *widget.Button
+	create = widget.NewButton("Post promotion", func() {
+		draft, bad := f.draft()
+		if bad != "" {
+			formError(d, bad)
+			return
+		}
+		c.post(d, create, "The promotion was not posted", func(ctx context.Context) error {
+			_, err := a.b.CreatePromo(ctx, cid, draft)
+			return err
+		})
+	})
+	create.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", d.hide)
+	form := container.NewVBox(boldLabel("Title"), f.title, boldLabel("Text"), f.text,
+		boldLabel("Starts"), f.starts, boldLabel("Ends"), f.ends, boldLabel("Code"), f.code, d.errLabel)
+	d.setContent(form, cancel, create)
+	d.createEntry, d.confirm, d.cancel = f.title, create, cancel
+	d.handles = f
+	d.show()
+	a.focus(f.title)
+}
+
+// draft reads the promotion the form describes, or says what is wrong
+// with it.
+func (f *promoForm) draft() (api.PromoDraft, string) {
+	p := api.PromoDraft{Title: strings.TrimSpace(f.title.Text), Text: strings.TrimSpace(f.text.Text), Code: strings.TrimSpace(f.code.Text)}
+	if p.Title == "" {
+		return p, "Give the promotion a title."
+	}
+	var err error
+	if p.Starts, err = parseLocal(f.starts.Text); err != nil {
+		return p, "Starts: " + err.Error() + "."
+	}
+	if p.Ends, err = parseLocal(f.ends.Text); err != nil {
+		return p, "Ends: " + err.Error() + "."
+	}
+	if !p.Ends.After(p.Starts) {
+		return p, "The promotion must end after it starts."
+	}
+	return p, ""
+}

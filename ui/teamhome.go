@@ -1,0 +1,228 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// The team sections of a community's home: the Active promotions strip
+// at the top with the time left (a promotion leaves it by itself when it
+// ends, by its own times), and under the groups the Upcoming events, the
+// Wall of wins (this month, all time), the FAQ (searchable) and the
+// collections.
+
+// teamHome is what the home's team sections show, for tests and to know
+// when the strip must change.
+type teamHome struct {
+	promos   []api.Promo
+	strip    []string // the promotions strip's lines
+	lines    []string // the sections under the groups, as text
+	faq      *widget.Entry
+	faqList  *fyne.Container
+	faqItems []api.FAQEntry
+	// until is when the strip next changes (a promotion starts or ends).
+	until time.Time
+}
+
+// homeListMax is how many items a home section lists.
+const homeListMax = 5
+
+// withTeam returns the home's objects objs with the team sections of
+// community c: the promotions strip first, the other sections last.
+func (h *home) withTeam(c api.Community, gone bool, objs []fyne.CanvasObject) []fyne.CanvasObject {
+	if h.team == nil {
+		h.team = &teamHome{}
+	}
+	t := h.team
+	t.strip, t.lines, t.until = nil, nil, time.Time{}
+	if gone || c.ID.IsZero() {
+		return objs
+	}
+	a := h.a
+	now := a.now()
+	var top, bottom []fyne.CanvasObject
+	caption := func(title string) {
+		l := widget.NewLabelWithStyle(strings.ToUpper(title), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		l.SizeName = theme.SizeNameCaptionText
+		l.Importance = widget.LowImportance
+		bottom = append(bottom, l)
+		t.lines = append(t.lines, "# "+title)
+	}
+	line := func(text string) {
+		l := widget.NewLabel(text)
+		l.Truncation = fyne.TextTruncateEllipsis
+		bottom = append(bottom, l)
+		t.lines = append(t.lines, text)
+	}
+
+	if promos, err := a.b.Promos(c.ID, true); err != nil {
+		a.log("promotions", err)
+	} else {
+		t.promos = promos
+		for _, p := range promos {
+			switch {
+			case p.ActiveAt(now):
+				text := "🏷 " + p.Title + " · " + timeLeft(p.Ends.Sub(now)) + " left"
+				if p.Code != "" {
+					text += " · code " + p.Code
+				}
+				t.strip = append(t.strip, text)
+				l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+				l.Importance = widget.HighImportance
+				l.Truncation = fyne.TextTruncateEllipsis
+				top = append(top, l)
+				t.next(p.Ends)
+			case now.Before(p.Starts):
+				t.next(p.Starts)
+			}
+		}
+		if len(top) > 0 {
+			top = append([]fyne.CanvasObject{widget.NewLabelWithStyle("ACTIVE PROMOTIONS", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}, top...)
+			top = append(top, widget.NewSeparator())
+		}
+	}
+
+	if events, err := a.b.Events(c.ID, false); err != nil {
+		a.log("events", err)
+	} else if len(events) > 0 {
+		caption("Upcoming events")
+		for _, e := range events[:min(len(events), homeListMax)] {
+			text := "📅 " + e.Title + " · " + cardTime(e.Starts)
+			if e.Going > 0 {
+				text += fmt.Sprintf(" · %d going", e.Going)
+			}
+			line(text)
+		}
+	}
+
+	if wins, err := a.b.Wins(c.ID, ""); err != nil {
+		a.log("wins", err)
+	} else if len(wins) > 0 {
+		caption("Wall of wins")
+		y, m, _ := now.Local().Date()
+		month := 0
+		for _, w := range wins {
+			if wy, wm, _ := w.Time.Local().Date(); wy == y && wm == m {
+				if month < homeListMax {
+					line(badgeLabel(w.Badge) + " · " + w.MemberName)
+				}
+				month++
+			}
+		}
+		line(fmt.Sprintf("This month: %d · all time: %d", month, len(wins)))
+	}
+
+	if faq, err := a.b.FAQ(c.ID, ""); err != nil {
+		a.log("FAQ", err)
+	} else if len(faq) > 0 {
+		caption("FAQ")
+		t.faq = widget.NewEntry()
+		t.faq.SetPlaceHolder("Search the answered questions")
+		t.faqList = container.NewVBox()
+		cid := c.ID
+		t.faq.OnChanged = func(q string) { t.showFAQ(a, cid, q) }
+		bottom = append(bottom, t.faq, t.faqList)
+		t.showFAQ(a, cid, "")
+	}
+
+	if cols, err := a.b.Collections(c.ID); err != nil {
+		a.log("collections", err)
+	} else if len(cols) > 0 {
+		caption("Collections")
+		for _, col := range cols {
+			line(fmt.Sprintf("%s · %d", col.Name, len(col.Messages)))
+		}
+	}
+
+	out := append(top, objs...)
+	return append(out, bottom...)
+}
+
+// next notes that the strip changes at t.
+func (t *teamHome) next(at time.Time) {
+	if t.until.IsZero() || at.Before(t.until) {
+		t.until = at
+	}
+}
+
+// showFAQ lists the answered questions matching q.
+func (t *teamHome) showFAQ(a *App, cid crdt.ID, q string) {
+	faq, err := a.b.FAQ(cid, strings.TrimSpace(q))
+	if err != nil {
+		a.log("FAQ", err)
+		return
+	}
+	t.faqItems = faq
+	var objs []fyne.CanvasObject
+	for _, e := range faq[:min(len(faq), homeListMax)] {
+		ql := widget.NewLabelWithStyle(e.Question, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		ql.Wrapping = fyne.TextWrapWord
+		al := widget.NewLabel(e.Answer)
+		al.Wrapping = fyne.TextWrapWord
+		objs = append(objs, ql, al)
+	}
+	if len(faq) == 0 {
+		objs = append(objs, widget.NewLabel("No answered question matches."))
+	}
+	t.faqList.Objects = objs
+	t.faqList.Refresh()
+}
+
+// tickTeam rebuilds the home when a promotion starts or ends.
+func (h *home) tickTeam() {
+	if h.team != nil && !h.team.until.IsZero() && !h.a.now().Before(h.team.until) {
+		h.reload()
+	}
+}
+
+// timeLeft says how long is left: "2d 3h", "3h 20m", "12m".
+func timeLeft(d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("%dd %dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh %dm", d/time.Hour, d%time.Hour/time.Minute)
+	}
+	return fmt.Sprintf("%dm", max(1, d/time.Minute))
+}
+
+// winBadges are the icons of the badges each member of community cid won,
+// once each in crdt's order (" ⭐💰"), by peer id.
+func winBadges(a *App, cid crdt.ID) map[string]string {
+	wins, err := a.b.Wins(cid, "")
+	if err != nil {
+		a.log("wins", err)
+		return nil
+	}
+	has := map[string]map[string]bool{}
+	for _, w := range wins {
+		if has[w.Member] == nil {
+			has[w.Member] = map[string]bool{}
+		}
+		has[w.Member][w.Badge] = true
+	}
+	out := map[string]string{}
+	for peer, bs := range has {
+		icons := ""
+		for _, b := range crdt.Badges {
+			if bs[b] {
+				icon, _, _ := strings.Cut(badgeLabel(b), " ")
+				icons += icon
+			}
+		}
+		if icons != "" {
+			out[peer] = " " + icons
+		}
+	}
+	return out
+}

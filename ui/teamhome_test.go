@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// TestTeamHome: the community home shows the active promotions with the
+// time left at the top (the strip drops a promotion by itself when it
+// ends), the upcoming events, the wall of wins, the FAQ with its search
+// and the collections under the groups.
+func TestTeamHome(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	teamCommunity(h, "member")
+	tm := h.a.home.team
+	if want := []string{"🏷 Spring kits · 1d 1h left · code SPRING20"}; !slices.Equal(tm.strip, want) {
+		t.Fatalf("promotions strip %q, want %q", tm.strip, want)
+	}
+	got := strings.Join(tm.lines, "\n")
+	want := "# Upcoming events\n📅 Training call · Fri Nov 27, 19:31 · 1 going\n# Wall of wins\n⭐ Rank advancement · Ben\nThis month: 1 · all time: 1\n# FAQ\n# Collections\nTips · 1"
+	if got != want {
+		t.Fatalf("team sections\n%s\nwant\n%s", got, want)
+	}
+	if len(tm.faqItems) != 2 {
+		t.Fatalf("FAQ lists %d, want 2", len(tm.faqItems))
+	}
+	test.Type(tm.faq, "tea")
+	if len(tm.faqItems) != 1 || tm.faqItems[0].Answer != "Yes, the herbal one is." {
+		t.Fatalf("FAQ search for tea: %+v", tm.faqItems)
+	}
+	// The promotion leaves the strip by itself when it ends.
+	f.mu.Lock()
+	f.clock = f.clock.Add(27 * time.Hour)
+	f.mu.Unlock()
+	h.a.refreshStatus()
+	if len(h.a.home.team.strip) != 0 {
+		t.Fatalf("an ended promotion stays in the strip: %q", h.a.home.team.strip)
+	}
+}
+
+// teamCommunity is a community with a running promotion, an event with an
+// answer, a win, two answered questions and a collection.
+func teamCommunity(h *harness, role string) {
+	f := h.f
+	c := h.community("Glow Team", role, 4, "")
+	ann := h.a.groups[0].ID
+	gen := h.a.groups[1].ID
+	f.deliverCard(c.ID, ann, "Olivia", api.Message{Text: "20% off.", Promo: &api.Promo{Title: "Spring kits", Starts: f.clock, Ends: f.clock.Add(26*time.Hour + 2*time.Minute), Code: "SPRING20"}})
+	eid := f.deliverCard(c.ID, gen, "Chloe", trainingCall(f))
+	f.rsvpAs(c.ID, eid, "Ben", "going")
+	f.deliverCard(c.ID, ann, "Olivia", api.Message{Text: "Silver!", Win: &api.Win{Member: "peer-Ben", MemberName: "Ben", Badge: crdt.BadgeRank}})
+	qa := f.setQA(c.ID, "Product questions")
+	q := f.deliver(c.ID, qa, "Dev", "Can I take the shake while pregnant?", false)
+	a := f.deliverReply(c.ID, qa, "Chloe", "Ask your doctor first.", false, q)
+	q2 := f.deliver(c.ID, qa, "Ben", "Is the tea caffeine-free?", false)
+	a2 := f.deliverReply(c.ID, qa, "Chloe", "Yes, the herbal one is.", false, q2)
+	f.mu.Lock()
+	for _, g := range f.comm(c.ID).groups {
+		for i := range g.msgs {
+			switch g.msgs[i].ID {
+			case q:
+				g.msgs[i].Answer = &a
+			case q2:
+				g.msgs[i].Answer = &a2
+			case eid:
+				g.msgs[i].Collections = []string{"Tips"}
+			}
+		}
+	}
+	f.mu.Unlock()
+	f.emit(api.Event{Kind: api.EventGroups, Community: c.ID})
+	h.drain()
+}
+
+// TestGoldenTeamHome renders the community home with its team sections,
+// light and dark.
+func TestGoldenTeamHome(t *testing.T) {
+	for _, variant := range []struct {
+		name string
+		v    fyne.ThemeVariant
+	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
+		t.Run(variant.name, func(t *testing.T) {
+			h := newHarness(t, newFake())
+			teamCommunity(h, "owner")
+			h.open("General")
+			h.drain()
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(variant.v))
+			img := h.w.Canvas().Capture()
+			test.AssertImageMatches(t, "teamhome_"+variant.name+".png", img)
+			writeScreenshot(t, "teamhome_"+variant.name+".png", img)
+		})
+	}
+}
+
+// TestMemberBadges: the members list shows beside each member the badges
+// of its wins, each once.
+func TestMemberBadges(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f)
+	c := h.community("Glow Team", "owner", 4, "General")
+	ben := fakePeople[0].PeerID
+	for _, b := range []string{crdt.BadgeFirstSale, crdt.BadgeRank, crdt.BadgeRank} {
+		f.deliverCard(c.ID, h.a.group, "Olivia", api.Message{Win: &api.Win{Member: ben, MemberName: "Ben", Badge: b}})
+	}
+	h.drain()
+	v := h.membersDialog(c.ID)
+	if got := v.rowOf(t, "Ben").name.Text; got != "Ben ⭐💰" {
+		t.Fatalf("Ben's row is named %q, want his badges", got)
+	}
+	if got := v.rowOf(t, "Chloe").name.Text; got != "Chloe" {
+		t.Fatalf("Chloe's row is named %q", got)
+	}
+}
