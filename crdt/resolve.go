@@ -136,6 +136,23 @@ type resolution struct {
 	// (groupmembers.go). Both nil until one is noted.
 	groupLosses map[PublicKey][]groupLoss
 	fellAdds    map[PublicKey][]fellAdd
+	// The replay itself, kept so that resolveAdded can extend it
+	// (incremental.go): seq is the order of the last pass, rank the rank
+	// each op was ordered with, pos each op's place in seq; checkpoints
+	// copies of the resolution before some places; passes how many passes
+	// the replay took, struck the ops they struck. exact is unset once an
+	// op was applied out of its place (applyCommutingJoin). every is the
+	// checkpoints' spacing, zero when nothing is kept; from the place the
+	// last replay started from, zero for a full one.
+	every       int
+	from        int
+	seq         []*Op
+	rank        []Role
+	pos         map[ID]int32
+	checkpoints []checkpoint
+	passes      int
+	struck      map[ID]error
+	exact       bool
 }
 
 // contested reports whether some op, valid or not, revokes inv or could
@@ -171,6 +188,8 @@ func newResolution() *resolution {
 
 		contestedKeys:    map[PublicKey]Role{},
 		contestedInvites: map[ID]bool{},
+		pos:              map[ID]int32{},
+		exact:            true,
 	}
 }
 
@@ -216,32 +235,57 @@ func (r *resolution) inPast(l *loss, id ID) bool {
 }
 
 // resolve replays a set of control ops closed under parents (genesis
-// included). anc returns the ancestor set of a loss op.
-func resolve(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, proofs map[ID]bool) *resolution {
+// included). anc returns the ancestor set of a loss op. With every above
+// zero, the resolution keeps its order and a checkpoint every that many
+// places so that resolveAdded can extend it.
+func resolve(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, proofs map[ID]bool, every int) *resolution {
 	struck := map[ID]error{}
-	for {
-		r, again := resolvePass(ops, bodies, anc, struck, proofs)
+	for passes := 1; ; passes++ {
+		r, again := resolvePass(ops, bodies, anc, struck, proofs, every)
 		if !again {
+			r.passes, r.struck = passes, struck
 			return r
 		}
 	}
 }
 
-func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, struck map[ID]error, proofs map[ID]bool) (*resolution, bool) {
+func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, struck map[ID]error, proofs map[ID]bool, every int) (*resolution, bool) {
 	r := newResolution()
 	r.state.proofs = proofs
-	st := r.state
-	restart := false
-	concurrent := func(l *loss, o *Op) bool {
-		return !r.inPast(l, o.ID()) && !anc(l.op)[o.ID()]
+	r.every = every
+	p := &pass{r: r, ops: ops, bodies: bodies, anc: anc, struck: struck}
+	list := make([]*Op, 0, len(ops))
+	for _, o := range ops {
+		list = append(list, o)
 	}
-	topoOrder(ops, func(o *Op) Role { return st.Role(o.Author) }, func(o *Op) bool {
+	topoList(list, func(o *Op, _ bool) Role { return r.state.Role(o.Author) }, p.step)
+	return r, p.restart
+}
+
+// pass is one replay of a control log (resolvePass, resolveAdded).
+type pass struct {
+	r       *resolution
+	ops     map[ID]*Op
+	bodies  func(*Op) any
+	anc     func(*Op) map[ID]bool
+	struck  map[ID]error
+	restart bool // set when the replay must start again
+}
+
+func (p *pass) concurrent(l *loss, o *Op) bool {
+	return !p.r.inPast(l, o.ID()) && !p.anc(l.op)[o.ID()]
+}
+
+// step replays o, ordered with rank, and reports whether to go on.
+func (p *pass) step(o *Op, rank Role) bool {
+	r, st, struck, ops, anc, concurrent := p.r, p.r.state, p.struck, p.ops, p.anc, p.concurrent
+	r.record(o, rank, len(ops))
+	body := p.bodies(o)
 		id := o.ID()
 		r.lossPast[id] = r.pastOf(o)
 		if isLossKind(o.Kind) {
 			r.lossIdx[id] = len(r.lossIdx)
 		}
-		body := bodies(o)
 		r.noteContested(o, body)
 		if err, ok := struck[id]; ok {
 			if r.joinAsRequest(o, body, err) {
@@ -313,7 +357,7 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 		}
 		if l == nil {
 			if lapsedHit {
-				restart = true
+				p.restart = true
 				return false
 			}
 			return true
@@ -339,12 +383,10 @@ func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool
 			struck[h.ID()] = l.reason()
 		}
 		if len(hit) > 0 || lapsedHit {
-			restart = true
+			p.restart = true
 			return false
 		}
 		return true
-	})
-	return r, restart
 }
 
 // joinAsRequest replays a direct group.join that a concurrent demotion
