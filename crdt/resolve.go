@@ -281,112 +281,112 @@ func (p *pass) step(o *Op, rank Role) bool {
 	r, st, struck, ops, anc, concurrent := p.r, p.r.state, p.struck, p.ops, p.anc, p.concurrent
 	r.record(o, rank, len(ops))
 	body := p.bodies(o)
-		id := o.ID()
-		r.lossPast[id] = r.pastOf(o)
-		if isLossKind(o.Kind) {
-			r.lossIdx[id] = len(r.lossIdx)
+	id := o.ID()
+	r.lossPast[id] = r.pastOf(o)
+	if isLossKind(o.Kind) {
+		r.lossIdx[id] = len(r.lossIdx)
+	}
+	r.noteContested(o, body)
+	if err, ok := struck[id]; ok {
+		if r.joinAsRequest(o, body, err) {
+			return true
 		}
-		r.noteContested(o, body)
-		if err, ok := struck[id]; ok {
-			if r.joinAsRequest(o, body, err) {
-				return true
-			}
+		st.Rejected[id] = err
+		r.noteStruckAdd(o, body, err)
+		var u *undoneError
+		if o.Kind == KindJoin && errors.As(err, &u) && st.Role(o.Author) == RoleNone {
+			st.undo(o, u.by)
+		}
+		return true
+	}
+	if o.Kind == KindGenesis {
+		if err := st.genesis(o, body.(*GenesisBody)); err != nil {
 			st.Rejected[id] = err
-			r.noteStruckAdd(o, body, err)
-			var u *undoneError
-			if o.Kind == KindJoin && errors.As(err, &u) && st.Role(o.Author) == RoleNone {
-				st.undo(o, u.by)
-			}
 			return true
 		}
-		if o.Kind == KindGenesis {
-			if err := st.genesis(o, body.(*GenesisBody)); err != nil {
-				st.Rejected[id] = err
-				return true
-			}
-			r.admitted[o.Author] = RoleOwner
+		r.admitted[o.Author] = RoleOwner
+		return true
+	}
+	role := st.Role(o.Author)
+	for _, l := range r.losses[o.Author] {
+		if isCounter(o, body, l) && concurrent(l, o) {
+			role = max(role, l.prevRole)
+		}
+	}
+	need, err := st.check(o, body, role)
+	if err != nil {
+		st.Rejected[id] = err
+		st.noteUndone(o, body, func(id ID) *Op { return ops[id] })
+		r.noteRefusedAdd(o, body, concurrent)
+		return true
+	}
+	for _, l := range r.losses[o.Author] {
+		if need > l.lostTo && !isCounter(o, body, l) && concurrent(l, o) {
+			struck[id] = l.reason()
+			st.Rejected[id] = struck[id]
+			r.noteStruckAdd(o, body, struck[id])
 			return true
 		}
-		role := st.Role(o.Author)
-		for _, l := range r.losses[o.Author] {
-			if isCounter(o, body, l) && concurrent(l, o) {
-				role = max(role, l.prevRole)
-			}
-		}
-		need, err := st.check(o, body, role)
-		if err != nil {
-			st.Rejected[id] = err
-			st.noteUndone(o, body, func(id ID) *Op { return ops[id] })
-			r.noteRefusedAdd(o, body, concurrent)
-			return true
-		}
-		for _, l := range r.losses[o.Author] {
-			if need > l.lostTo && !isCounter(o, body, l) && concurrent(l, o) {
+	}
+	if jb, ok := body.(*JoinBody); ok {
+		for _, l := range r.revokes[idOf(jb.Invite)] {
+			if concurrent(l, o) {
 				struck[id] = l.reason()
 				st.Rejected[id] = struck[id]
-				r.noteStruckAdd(o, body, struck[id])
 				return true
 			}
 		}
-		if jb, ok := body.(*JoinBody); ok {
-			for _, l := range r.revokes[idOf(jb.Invite)] {
-				if concurrent(l, o) {
-					struck[id] = l.reason()
-					st.Rejected[id] = struck[id]
-					return true
-				}
+	}
+	l := lossOf(st, o, body)
+	st.mutate(o, body)
+	r.noteApplied(o, body, need)
+	if b, ok := body.(*GroupJoinBody); ok && st.Groups[idOf(b.Group)].Requests[o.Author] != nil {
+		// A join that sorts after a concurrent demotion is a request
+		// here, though it let its author in where it was written.
+		for _, d := range r.losses[o.Author] {
+			if d.prevRole >= RoleAdmin && d.lostTo < RoleAdmin && concurrent(d, o) {
+				r.fellJoins[o.Author] = append(r.fellJoins[o.Author], fellJoin{group: idOf(b.Group), loss: d.op.ID()})
+				break
 			}
 		}
-		l := lossOf(st, o, body)
-		st.mutate(o, body)
-		r.noteApplied(o, body, need)
-		if b, ok := body.(*GroupJoinBody); ok && st.Groups[idOf(b.Group)].Requests[o.Author] != nil {
-			// A join that sorts after a concurrent demotion is a request
-			// here, though it let its author in where it was written.
-			for _, d := range r.losses[o.Author] {
-				if d.prevRole >= RoleAdmin && d.lostTo < RoleAdmin && concurrent(d, o) {
-					r.fellJoins[o.Author] = append(r.fellJoins[o.Author], fellJoin{group: idOf(b.Group), loss: d.op.ID()})
-					break
-				}
-			}
-		}
-		lapsedHit := false
-		for _, j := range r.lapsedJoins(o, body, anc) {
-			struck[j.op.ID()] = j.why
-			lapsedHit = true
-		}
-		if l == nil {
-			if lapsedHit {
-				p.restart = true
-				return false
-			}
-			return true
-		}
-		l.idx = r.lossIdx[id]
-		var hit []*Op
-		if !l.invite.IsZero() {
-			r.revokes[l.invite] = append(r.revokes[l.invite], l)
-			for _, j := range r.joins[l.invite] {
-				if concurrent(l, j) {
-					hit = append(hit, j)
-				}
-			}
-		} else {
-			r.losses[l.target] = append(r.losses[l.target], l)
-			for _, a := range r.applied[l.target] {
-				if a.need > l.lostTo && !isCounter(a.op, a.body, l) && concurrent(l, a.op) {
-					hit = append(hit, a.op)
-				}
-			}
-		}
-		for _, h := range hit {
-			struck[h.ID()] = l.reason()
-		}
-		if len(hit) > 0 || lapsedHit {
+	}
+	lapsedHit := false
+	for _, j := range r.lapsedJoins(o, body, anc) {
+		struck[j.op.ID()] = j.why
+		lapsedHit = true
+	}
+	if l == nil {
+		if lapsedHit {
 			p.restart = true
 			return false
 		}
 		return true
+	}
+	l.idx = r.lossIdx[id]
+	var hit []*Op
+	if !l.invite.IsZero() {
+		r.revokes[l.invite] = append(r.revokes[l.invite], l)
+		for _, j := range r.joins[l.invite] {
+			if concurrent(l, j) {
+				hit = append(hit, j)
+			}
+		}
+	} else {
+		r.losses[l.target] = append(r.losses[l.target], l)
+		for _, a := range r.applied[l.target] {
+			if a.need > l.lostTo && !isCounter(a.op, a.body, l) && concurrent(l, a.op) {
+				hit = append(hit, a.op)
+			}
+		}
+	}
+	for _, h := range hit {
+		struck[h.ID()] = l.reason()
+	}
+	if len(hit) > 0 || lapsedHit {
+		p.restart = true
+		return false
+	}
+	return true
 }
 
 // joinAsRequest replays a direct group.join that a concurrent demotion
