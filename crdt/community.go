@@ -112,7 +112,7 @@ func NewCommunity(genesis *Op, plain []byte) (*Community, error) {
 		gen:     1,
 		every:   ResolveCheckpointEvery,
 	}
-	c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every)
+	c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every, false)
 	return c, nil
 }
 
@@ -172,7 +172,7 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 	for _, t := range c.groups {
 		t.heads = headsOfTimeline(t)
 	}
-	c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every)
+	c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every, false)
 	c.gen++
 	c.rankGen++
 	return c, nil
@@ -568,7 +568,7 @@ func (c *Community) StateAt(heads []ID) (*State, error) {
 		past[id] = o
 		stack = append(stack, o.Parents...)
 	}
-	st := resolve(past, c.body, c.ancestors, c.proofs, 0).state
+	st := resolve(past, c.body, c.ancestors, c.proofs, 0, false).state
 	if len(c.cache) >= stateCacheSize {
 		clear(c.cache)
 	}

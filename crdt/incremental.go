@@ -26,15 +26,15 @@ type checkpoint struct {
 	r  *resolution
 }
 
-// record notes that o is replayed next with rank, first taking a checkpoint
-// when this place is due one: every r.every places within the last
+// record notes that o is replayed next with rank, first taking a checkpoint,
+// when r keeps them, if this place is due one: every r.every places within the last
 // ResolveCheckpoints of them in a log of total ops.
 func (r *resolution) record(o *Op, rank Role, total int) {
 	if r.every <= 0 {
 		return
 	}
 	n := len(r.seq)
-	if n > 0 && n%r.every == 0 && n >= total-ResolveCheckpoints*r.every &&
+	if r.keep && n > 0 && n%r.every == 0 && n >= total-ResolveCheckpoints*r.every &&
 		(len(r.checkpoints) == 0 || r.checkpoints[len(r.checkpoints)-1].at < n) {
 		r.checkpoints = append(r.checkpoints, checkpoint{n, r.clone()})
 		if len(r.checkpoints) > ResolveCheckpoints {
@@ -86,7 +86,14 @@ func clipped[K comparable, V any](m map[K][]V) map[K][]V {
 // resolve would, replaying only from a checkpoint before o's place when
 // old allows it (see above). old must not be used afterwards.
 func resolveAdded(old *resolution, o *Op, ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, proofs map[ID]bool) *resolution {
-	full := func() *resolution { return resolve(ops, bodies, anc, proofs, old.every) }
+	// A full replay keeps checkpoints only when the next op may resume
+	// from one: not while ops applied out of their place (a wave of
+	// joins) keep making the resolution inexact, where they would only
+	// cost copies.
+	full := func() *resolution {
+		r := resolve(ops, bodies, anc, proofs, old.every, old.exact)
+		return r
+	}
 	if old.every == 0 || old.passes != 1 || !old.exact || len(old.seq) != len(ops)-1 {
 		return full()
 	}

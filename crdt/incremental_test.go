@@ -33,10 +33,10 @@ func TestIncrementalResolution(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.every = 1 + rng.IntN(4)
-			c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every)
+			c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every, true)
 			ref, _ := NewCommunity(w.genesis, nil)
 			ref.every = 0
-			ref.res = resolve(ref.control, ref.body, ref.ancestors, ref.proofs, 0)
+			ref.res = resolve(ref.control, ref.body, ref.ancestors, ref.proofs, 0, false)
 			pending := slices.Clone(w.all)
 			rng.Shuffle(len(pending), func(i, j int) { pending[i], pending[j] = pending[j], pending[i] })
 			var accepted []*Op
@@ -100,7 +100,7 @@ func TestIncrementalResolution(t *testing.T) {
 // order but resolves every control op that is not last in full.
 func checkAgainstReplay(t *testing.T, seed int, c, ref *Community) {
 	t.Helper()
-	full := resolve(c.control, c.body, c.ancestors, c.proofs, 0)
+	full := resolve(c.control, c.body, c.ancestors, c.proofs, 0, false)
 	if !reflect.DeepEqual(full.state, c.res.state) {
 		t.Fatalf("seed %d: after %d control ops the state differs from a full replay", seed, len(c.control))
 	}

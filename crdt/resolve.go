@@ -142,9 +142,11 @@ type resolution struct {
 	// copies of the resolution before some places; passes how many passes
 	// the replay took, struck the ops they struck. exact is unset once an
 	// op was applied out of its place (applyCommutingJoin). every is the
-	// checkpoints' spacing, zero when nothing is kept; from the place the
-	// last replay started from, zero for a full one.
+	// checkpoints' spacing, zero when nothing is kept, and keep whether
+	// checkpoints are taken; from the place the last replay started from,
+	// zero for a full one.
 	every       int
+	keep        bool
 	from        int
 	seq         []*Op
 	rank        []Role
@@ -236,12 +238,12 @@ func (r *resolution) inPast(l *loss, id ID) bool {
 
 // resolve replays a set of control ops closed under parents (genesis
 // included). anc returns the ancestor set of a loss op. With every above
-// zero, the resolution keeps its order and a checkpoint every that many
-// places so that resolveAdded can extend it.
-func resolve(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, proofs map[ID]bool, every int) *resolution {
+// zero, the resolution keeps its order, and with keep a checkpoint every
+// that many places, so that resolveAdded can extend it.
+func resolve(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, proofs map[ID]bool, every int, keep bool) *resolution {
 	struck := map[ID]error{}
 	for passes := 1; ; passes++ {
-		r, again := resolvePass(ops, bodies, anc, struck, proofs, every)
+		r, again := resolvePass(ops, bodies, anc, struck, proofs, every, keep)
 		if !again {
 			r.passes, r.struck = passes, struck
 			return r
@@ -249,10 +251,10 @@ func resolve(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, pr
 	}
 }
 
-func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, struck map[ID]error, proofs map[ID]bool, every int) (*resolution, bool) {
+func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, struck map[ID]error, proofs map[ID]bool, every int, keep bool) (*resolution, bool) {
 	r := newResolution()
 	r.state.proofs = proofs
-	r.every = every
+	r.every, r.keep = every, keep
 	p := &pass{r: r, ops: ops, bodies: bodies, anc: anc, struck: struck}
 	list := make([]*Op, 0, len(ops))
 	for _, o := range ops {
