@@ -125,9 +125,10 @@ func resolveAdded(old *resolution, o *Op, ops map[ID]*Op, bodies func(*Op) any, 
 	oldRank, oldPos := old.rank, old.pos
 	r := cp.r.clone()
 	r.state.proofs = proofs
-	r.seq = slices.Clone(old.seq[:cp.at])
-	r.rank = slices.Clone(old.rank[:cp.at])
-	r.pos = maps.Clone(old.pos)
+	// The replay takes over old's order: the ranks and places of the ops
+	// ready at the checkpoint are read before anything is replayed, and
+	// the rest is overwritten as it is replayed.
+	r.seq, r.rank, r.pos = old.seq[:cp.at], old.rank[:cp.at], old.pos
 	r.checkpoints = slices.Clone(old.checkpoints[:k+1])
 	p := &pass{r: r, ops: ops, bodies: bodies, anc: anc, struck: struck}
 	topoList(rest, func(x *Op, initial bool) Role {
