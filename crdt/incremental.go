@@ -90,10 +90,7 @@ func resolveAdded(old *resolution, o *Op, ops map[ID]*Op, bodies func(*Op) any, 
 	// from one: not while ops applied out of their place (a wave of
 	// joins) keep making the resolution inexact, where they would only
 	// cost copies.
-	full := func() *resolution {
-		r := resolve(ops, bodies, anc, proofs, old.every, old.exact)
-		return r
-	}
+	full := func() *resolution { return resolve(ops, bodies, anc, proofs, old.every, old.exact) }
 	if old.every == 0 || old.passes != 1 || !old.exact || len(old.seq) != len(ops)-1 {
 		return full()
 	}
