@@ -32,6 +32,7 @@ type Community struct {
 	anc     map[ID]map[ID]bool
 	proofs  map[ID]bool // join proof verdicts, by join op id
 	groups  map[ID]*Timeline
+	every   int // checkpoint spacing of the resolution (incremental.go)
 }
 
 const stateCacheSize = 256
@@ -109,8 +110,9 @@ func NewCommunity(genesis *Op, plain []byte) (*Community, error) {
 		proofs:  map[ID]bool{},
 		groups:  map[ID]*Timeline{},
 		gen:     1,
+		every:   ResolveCheckpointEvery,
 	}
-	c.res = resolve(c.control, c.body, c.ancestors, c.proofs)
+	c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every, false)
 	return c, nil
 }
 
@@ -170,7 +172,7 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 	for _, t := range c.groups {
 		t.heads = headsOfTimeline(t)
 	}
-	c.res = resolve(c.control, c.body, c.ancestors, c.proofs)
+	c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every, false)
 	c.gen++
 	c.rankGen++
 	return c, nil
@@ -455,7 +457,7 @@ func (c *Community) Add(o *Op, plain []byte) error {
 			c.rankGen++
 		}
 	} else if !c.applyCommutingJoin(o, body) {
-		c.res = resolve(c.control, c.body, c.ancestors, c.proofs)
+		c.res = resolveAdded(c.res, o, c.control, c.body, c.ancestors, c.proofs)
 		c.rankGen++
 	}
 	c.gen++
@@ -469,6 +471,7 @@ func (c *Community) Add(o *Op, plain []byte) error {
 // resolution extends without a replay.
 func (c *Community) applyLast(o *Op, body any) {
 	r, st, id := c.res, c.res.state, o.ID()
+	r.record(o, st.Role(o.Author), len(c.control))
 	r.lossPast[id] = r.pastOf(o)
 	if isLossKind(o.Kind) {
 		r.lossIdx[id] = len(r.lossIdx)
@@ -525,6 +528,7 @@ func (c *Community) applyCommutingJoin(o *Op, body any) bool {
 	r.lossPast[o.ID()] = r.pastOf(o)
 	st.mutate(o, body)
 	r.noteApplied(o, body, need)
+	r.exact = false // not at its place in the order: resolveAdded cannot resume this one
 	return true
 }
 
@@ -564,7 +568,7 @@ func (c *Community) StateAt(heads []ID) (*State, error) {
 		past[id] = o
 		stack = append(stack, o.Parents...)
 	}
-	st := resolve(past, c.body, c.ancestors, c.proofs).state
+	st := resolve(past, c.body, c.ancestors, c.proofs, 0, false).state
 	if len(c.cache) >= stateCacheSize {
 		clear(c.cache)
 	}

@@ -126,6 +126,16 @@ const (
 	MaxWrapSize = 4096
 )
 
+// Limits of what a resolution keeps to extend itself (incremental.go).
+const (
+	// ResolveCheckpointEvery is how many replayed control ops apart the
+	// resolution's checkpoints are.
+	ResolveCheckpointEvery = 256
+	// ResolveCheckpoints bounds how many checkpoints one resolution keeps,
+	// the latest ones: a checkpoint holds a copy of the control state.
+	ResolveCheckpoints = 8
+)
+
 // decodeLimits are the strict decoder's limits, from the shapes above:
 //   - nesting: a RemoveBody or RoleBody map holds the Seen array of SeenLog
 //     maps, each holding an array of heads: 4 levels;

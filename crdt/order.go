@@ -9,13 +9,24 @@ import "container/heap"
 // author's rank in the state replayed so far. visit returns false to stop
 // early.
 func topoOrder(ops map[ID]*Op, rank func(*Op) Role, visit func(*Op) bool) {
+	list := make([]*Op, 0, len(ops))
+	for _, o := range ops {
+		list = append(list, o)
+	}
+	topoList(list, func(o *Op, _ bool) Role { return rank(o) }, func(o *Op, _ Role) bool { return visit(o) })
+}
+
+// topoList is topoOrder over a list of ops; parents outside the list count
+// as visited already, so a replay can resume from a prefix of an order
+// (resolveAdded). rank is asked with initial set for the ops that are ready
+// before the first visit, and visit is told the rank each op was ordered
+// with.
+func topoList(list []*Op, rank func(o *Op, initial bool) Role, visit func(*Op, Role) bool) {
 	// Work on indexes: a replay of a 100,000-op log should not build maps of
 	// slices.
-	list := make([]*Op, 0, len(ops))
-	index := make(map[ID]int32, len(ops))
-	for id, o := range ops {
-		index[id] = int32(len(list))
-		list = append(list, o)
+	index := make(map[ID]int32, len(list))
+	for i, o := range list {
+		index[o.ID()] = int32(i)
 	}
 	indeg := make([]int32, len(list))
 	first := make([]int32, len(list)) // head of each op's child list, -1 if none
@@ -36,20 +47,20 @@ func topoOrder(ops map[ID]*Op, rank func(*Op) Role, visit func(*Op) bool) {
 	var ready readyHeap
 	for i, n := range indeg {
 		if n == 0 {
-			ready = append(ready, readyOp{list[i], rank(list[i]), int32(i)})
+			ready = append(ready, readyOp{list[i], rank(list[i], true), int32(i)})
 		}
 	}
 	heap.Init(&ready)
 	for ready.Len() > 0 {
 		r := heap.Pop(&ready).(readyOp)
-		if !visit(r.op) {
+		if !visit(r.op, r.rank) {
 			return
 		}
 		for e := first[r.idx]; e >= 0; e = next[e] {
 			c := child[e]
 			indeg[c]--
 			if indeg[c] == 0 {
-				heap.Push(&ready, readyOp{list[c], rank(list[c]), c})
+				heap.Push(&ready, readyOp{list[c], rank(list[c], false), c})
 			}
 		}
 	}

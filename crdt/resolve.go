@@ -136,6 +136,25 @@ type resolution struct {
 	// (groupmembers.go). Both nil until one is noted.
 	groupLosses map[PublicKey][]groupLoss
 	fellAdds    map[PublicKey][]fellAdd
+	// The replay itself, kept so that resolveAdded can extend it
+	// (incremental.go): seq is the order of the last pass, rank the rank
+	// each op was ordered with, pos each op's place in seq; checkpoints
+	// copies of the resolution before some places; passes how many passes
+	// the replay took, struck the ops they struck. exact is unset once an
+	// op was applied out of its place (applyCommutingJoin). every is the
+	// checkpoints' spacing, zero when nothing is kept, and keep whether
+	// checkpoints are taken; from the place the last replay started from,
+	// zero for a full one.
+	every       int
+	keep        bool
+	from        int
+	seq         []*Op
+	rank        []Role
+	pos         map[ID]int32
+	checkpoints []checkpoint
+	passes      int
+	struck      map[ID]error
+	exact       bool
 }
 
 // contested reports whether some op, valid or not, revokes inv or could
@@ -171,6 +190,8 @@ func newResolution() *resolution {
 
 		contestedKeys:    map[PublicKey]Role{},
 		contestedInvites: map[ID]bool{},
+		pos:              map[ID]int32{},
+		exact:            true,
 	}
 }
 
@@ -216,135 +237,158 @@ func (r *resolution) inPast(l *loss, id ID) bool {
 }
 
 // resolve replays a set of control ops closed under parents (genesis
-// included). anc returns the ancestor set of a loss op.
-func resolve(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, proofs map[ID]bool) *resolution {
+// included). anc returns the ancestor set of a loss op. With every above
+// zero, the resolution keeps its order, and with keep a checkpoint every
+// that many places, so that resolveAdded can extend it.
+func resolve(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, proofs map[ID]bool, every int, keep bool) *resolution {
 	struck := map[ID]error{}
-	for {
-		r, again := resolvePass(ops, bodies, anc, struck, proofs)
+	for passes := 1; ; passes++ {
+		r, again := resolvePass(ops, bodies, anc, struck, proofs, every, keep)
 		if !again {
+			r.passes, r.struck = passes, struck
 			return r
 		}
 	}
 }
 
-func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, struck map[ID]error, proofs map[ID]bool) (*resolution, bool) {
+func resolvePass(ops map[ID]*Op, bodies func(*Op) any, anc func(*Op) map[ID]bool, struck map[ID]error, proofs map[ID]bool, every int, keep bool) (*resolution, bool) {
 	r := newResolution()
 	r.state.proofs = proofs
-	st := r.state
-	restart := false
-	concurrent := func(l *loss, o *Op) bool {
-		return !r.inPast(l, o.ID()) && !anc(l.op)[o.ID()]
+	r.every, r.keep = every, keep
+	p := &pass{r: r, ops: ops, bodies: bodies, anc: anc, struck: struck}
+	list := make([]*Op, 0, len(ops))
+	for _, o := range ops {
+		list = append(list, o)
 	}
-	topoOrder(ops, func(o *Op) Role { return st.Role(o.Author) }, func(o *Op) bool {
-		id := o.ID()
-		r.lossPast[id] = r.pastOf(o)
-		if isLossKind(o.Kind) {
-			r.lossIdx[id] = len(r.lossIdx)
+	topoList(list, func(o *Op, _ bool) Role { return r.state.Role(o.Author) }, p.step)
+	return r, p.restart
+}
+
+// pass is one replay of a control log (resolvePass, resolveAdded).
+type pass struct {
+	r       *resolution
+	ops     map[ID]*Op
+	bodies  func(*Op) any
+	anc     func(*Op) map[ID]bool
+	struck  map[ID]error
+	restart bool // set when the replay must start again
+}
+
+func (p *pass) concurrent(l *loss, o *Op) bool {
+	return !p.r.inPast(l, o.ID()) && !p.anc(l.op)[o.ID()]
+}
+
+// step replays o, ordered with rank, and reports whether to go on.
+func (p *pass) step(o *Op, rank Role) bool {
+	r, st, struck, ops, anc, concurrent := p.r, p.r.state, p.struck, p.ops, p.anc, p.concurrent
+	r.record(o, rank, len(ops))
+	body := p.bodies(o)
+	id := o.ID()
+	r.lossPast[id] = r.pastOf(o)
+	if isLossKind(o.Kind) {
+		r.lossIdx[id] = len(r.lossIdx)
+	}
+	r.noteContested(o, body)
+	if err, ok := struck[id]; ok {
+		if r.joinAsRequest(o, body, err) {
+			return true
 		}
-		body := bodies(o)
-		r.noteContested(o, body)
-		if err, ok := struck[id]; ok {
-			if r.joinAsRequest(o, body, err) {
-				return true
-			}
+		st.Rejected[id] = err
+		r.noteStruckAdd(o, body, err)
+		var u *undoneError
+		if o.Kind == KindJoin && errors.As(err, &u) && st.Role(o.Author) == RoleNone {
+			st.undo(o, u.by)
+		}
+		return true
+	}
+	if o.Kind == KindGenesis {
+		if err := st.genesis(o, body.(*GenesisBody)); err != nil {
 			st.Rejected[id] = err
-			r.noteStruckAdd(o, body, err)
-			var u *undoneError
-			if o.Kind == KindJoin && errors.As(err, &u) && st.Role(o.Author) == RoleNone {
-				st.undo(o, u.by)
-			}
 			return true
 		}
-		if o.Kind == KindGenesis {
-			if err := st.genesis(o, body.(*GenesisBody)); err != nil {
-				st.Rejected[id] = err
-				return true
-			}
-			r.admitted[o.Author] = RoleOwner
+		r.admitted[o.Author] = RoleOwner
+		return true
+	}
+	role := st.Role(o.Author)
+	for _, l := range r.losses[o.Author] {
+		if isCounter(o, body, l) && concurrent(l, o) {
+			role = max(role, l.prevRole)
+		}
+	}
+	need, err := st.check(o, body, role)
+	if err != nil {
+		st.Rejected[id] = err
+		st.noteUndone(o, body, func(id ID) *Op { return ops[id] })
+		r.noteRefusedAdd(o, body, concurrent)
+		return true
+	}
+	for _, l := range r.losses[o.Author] {
+		if need > l.lostTo && !isCounter(o, body, l) && concurrent(l, o) {
+			struck[id] = l.reason()
+			st.Rejected[id] = struck[id]
+			r.noteStruckAdd(o, body, struck[id])
 			return true
 		}
-		role := st.Role(o.Author)
-		for _, l := range r.losses[o.Author] {
-			if isCounter(o, body, l) && concurrent(l, o) {
-				role = max(role, l.prevRole)
-			}
-		}
-		need, err := st.check(o, body, role)
-		if err != nil {
-			st.Rejected[id] = err
-			st.noteUndone(o, body, func(id ID) *Op { return ops[id] })
-			r.noteRefusedAdd(o, body, concurrent)
-			return true
-		}
-		for _, l := range r.losses[o.Author] {
-			if need > l.lostTo && !isCounter(o, body, l) && concurrent(l, o) {
+	}
+	if jb, ok := body.(*JoinBody); ok {
+		for _, l := range r.revokes[idOf(jb.Invite)] {
+			if concurrent(l, o) {
 				struck[id] = l.reason()
 				st.Rejected[id] = struck[id]
-				r.noteStruckAdd(o, body, struck[id])
 				return true
 			}
 		}
-		if jb, ok := body.(*JoinBody); ok {
-			for _, l := range r.revokes[idOf(jb.Invite)] {
-				if concurrent(l, o) {
-					struck[id] = l.reason()
-					st.Rejected[id] = struck[id]
-					return true
-				}
+	}
+	l := lossOf(st, o, body)
+	st.mutate(o, body)
+	r.noteApplied(o, body, need)
+	if b, ok := body.(*GroupJoinBody); ok && st.Groups[idOf(b.Group)].Requests[o.Author] != nil {
+		// A join that sorts after a concurrent demotion is a request
+		// here, though it let its author in where it was written.
+		for _, d := range r.losses[o.Author] {
+			if d.prevRole >= RoleAdmin && d.lostTo < RoleAdmin && concurrent(d, o) {
+				r.fellJoins[o.Author] = append(r.fellJoins[o.Author], fellJoin{group: idOf(b.Group), loss: d.op.ID()})
+				break
 			}
 		}
-		l := lossOf(st, o, body)
-		st.mutate(o, body)
-		r.noteApplied(o, body, need)
-		if b, ok := body.(*GroupJoinBody); ok && st.Groups[idOf(b.Group)].Requests[o.Author] != nil {
-			// A join that sorts after a concurrent demotion is a request
-			// here, though it let its author in where it was written.
-			for _, d := range r.losses[o.Author] {
-				if d.prevRole >= RoleAdmin && d.lostTo < RoleAdmin && concurrent(d, o) {
-					r.fellJoins[o.Author] = append(r.fellJoins[o.Author], fellJoin{group: idOf(b.Group), loss: d.op.ID()})
-					break
-				}
-			}
-		}
-		lapsedHit := false
-		for _, j := range r.lapsedJoins(o, body, anc) {
-			struck[j.op.ID()] = j.why
-			lapsedHit = true
-		}
-		if l == nil {
-			if lapsedHit {
-				restart = true
-				return false
-			}
-			return true
-		}
-		l.idx = r.lossIdx[id]
-		var hit []*Op
-		if !l.invite.IsZero() {
-			r.revokes[l.invite] = append(r.revokes[l.invite], l)
-			for _, j := range r.joins[l.invite] {
-				if concurrent(l, j) {
-					hit = append(hit, j)
-				}
-			}
-		} else {
-			r.losses[l.target] = append(r.losses[l.target], l)
-			for _, a := range r.applied[l.target] {
-				if a.need > l.lostTo && !isCounter(a.op, a.body, l) && concurrent(l, a.op) {
-					hit = append(hit, a.op)
-				}
-			}
-		}
-		for _, h := range hit {
-			struck[h.ID()] = l.reason()
-		}
-		if len(hit) > 0 || lapsedHit {
-			restart = true
+	}
+	lapsedHit := false
+	for _, j := range r.lapsedJoins(o, body, anc) {
+		struck[j.op.ID()] = j.why
+		lapsedHit = true
+	}
+	if l == nil {
+		if lapsedHit {
+			p.restart = true
 			return false
 		}
 		return true
-	})
-	return r, restart
+	}
+	l.idx = r.lossIdx[id]
+	var hit []*Op
+	if !l.invite.IsZero() {
+		r.revokes[l.invite] = append(r.revokes[l.invite], l)
+		for _, j := range r.joins[l.invite] {
+			if concurrent(l, j) {
+				hit = append(hit, j)
+			}
+		}
+	} else {
+		r.losses[l.target] = append(r.losses[l.target], l)
+		for _, a := range r.applied[l.target] {
+			if a.need > l.lostTo && !isCounter(a.op, a.body, l) && concurrent(l, a.op) {
+				hit = append(hit, a.op)
+			}
+		}
+	}
+	for _, h := range hit {
+		struck[h.ID()] = l.reason()
+	}
+	if len(hit) > 0 || lapsedHit {
+		p.restart = true
+		return false
+	}
+	return true
 }
 
 // joinAsRequest replays a direct group.join that a concurrent demotion
