@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -100,9 +103,9 @@ func reactions(t *testing.T, n *Node, cid, gid, id crdt.ID) []string {
 }
 
 // TestMembersNeverOnlineTogetherThroughRelay: Olivia and Ben are never
-// online at the same time after Ben joined; a post and a reaction go each
-// way through the relay alone, which restarts (its store on disk) in
-// between.
+// online at the same time after Ben joined; a post, a reaction and a vote
+// in a poll go each way through the relay alone, which restarts (its store
+// on disk) in between.
 func TestMembersNeverOnlineTogetherThroughRelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
@@ -134,9 +137,13 @@ func TestMembersNeverOnlineTogetherThroughRelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, a.Node, "the relay to hold Olivia's post", func() bool {
-			ops, _ := r.rs.relay.Serve(ctx, comm.ID, []crdt.ID{postID})
-			return len(ops) == 1
+		pollID, err := a.CreatePoll(ctx, comm.ID, gid, "Which day for the training?", []string{"Monday", "Thursday"}, false, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, a.Node, "the relay to hold Olivia's post and poll", func() bool {
+			ops, _ := r.rs.relay.Serve(ctx, comm.ID, []crdt.ID{postID, pollID})
+			return len(ops) == 2
 		})
 		aStore := a.store
 		a.Close()
@@ -146,7 +153,10 @@ func TestMembersNeverOnlineTogetherThroughRelay(t *testing.T) {
 		defer func() { r.close() }()
 
 		b2 := sn.start(bHome, "Ben", bStore)
-		waitFor(t, b2.Node, "Ben to get Olivia's post from the relay", func() bool { return len(texts(t, b2.Node, comm.ID, gid)) == 1 })
+		waitFor(t, b2.Node, "Ben to get Olivia's post and poll from the relay", func() bool { return len(texts(t, b2.Node, comm.ID, gid)) == 2 })
+		if err := b2.Vote(ctx, comm.ID, gid, pollID, []int{1}); err != nil {
+			t.Fatal(err)
+		}
 		if err := b2.React(ctx, comm.ID, gid, postID, "👍", true); err != nil {
 			t.Fatal(err)
 		}
@@ -154,41 +164,65 @@ func TestMembersNeverOnlineTogetherThroughRelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, b2.Node, "the relay to hold Ben's reply", func() bool {
+		waitFor(t, b2.Node, "the relay to hold Ben's reply and vote", func() bool {
 			ops, _ := r.rs.relay.Serve(ctx, comm.ID, []crdt.ID{replyID})
-			return len(ops) == 1
+			votes := kindOps(b2.Node, comm.ID, gid, crdt.KindVote)
+			held, _ := r.rs.relay.Serve(ctx, comm.ID, votes)
+			return len(ops) == 1 && len(votes) == 1 && len(held) == 1
 		})
 		b2.Close()
 
 		a2 := sn.start(aHome, "Olivia", aStore)
 		defer a2.Close()
-		waitFor(t, a2.Node, "Olivia to get Ben's reply and reaction from the relay", func() bool {
-			return len(texts(t, a2.Node, comm.ID, gid)) == 2 && len(reactions(t, a2.Node, comm.ID, gid, postID)) == 1
+		waitFor(t, a2.Node, "Olivia to get Ben's reply, reaction and vote from the relay", func() bool {
+			return len(texts(t, a2.Node, comm.ID, gid)) == 3 && len(reactions(t, a2.Node, comm.ID, gid, postID)) == 1 &&
+				pollVotes(t, a2.Node, comm.ID, gid, pollID) == "0 1"
 		})
+		if err := a2.Vote(ctx, comm.ID, gid, pollID, []int{0}); err != nil {
+			t.Fatal(err)
+		}
 		if err := a2.React(ctx, comm.ID, gid, replyID, "🎉", true); err != nil {
 			t.Fatal(err)
 		}
-		reaction := reactionOps(a2.Node, comm.ID, gid)
-		waitFor(t, a2.Node, "the relay to hold Olivia's reaction", func() bool {
+		reaction := append(kindOps(a2.Node, comm.ID, gid, crdt.KindReaction), kindOps(a2.Node, comm.ID, gid, crdt.KindVote)...)
+		waitFor(t, a2.Node, "the relay to hold Olivia's reaction and vote", func() bool {
 			ops, _ := r.rs.relay.Serve(ctx, comm.ID, reaction)
-			return len(ops) == len(reaction) && len(ops) == 2
+			return len(ops) == len(reaction) && len(ops) == 4
 		})
 		a2.Close()
 
 		b3 := sn.start(bHome, "Ben", bStore)
 		defer b3.Close()
-		waitFor(t, b3.Node, "Ben to get Olivia's reaction from the relay", func() bool {
-			return len(reactions(t, b3.Node, comm.ID, gid, replyID)) == 1
+		waitFor(t, b3.Node, "Ben to get Olivia's reaction and vote from the relay", func() bool {
+			return len(reactions(t, b3.Node, comm.ID, gid, replyID)) == 1 && pollVotes(t, b3.Node, comm.ID, gid, pollID) == "1 1"
 		})
 	})
 }
 
-// reactionOps lists the ids of the reactions n holds in group gid.
-func reactionOps(n *Node, cid, gid crdt.ID) []crdt.ID {
+// pollVotes is poll's count of votes per option as n shows it, e.g. "1 0".
+func pollVotes(t *testing.T, n *Node, cid, gid, poll crdt.ID) string {
+	msgs, err := n.Messages(cid, gid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.ID == poll && m.Poll != nil {
+			var counts []string
+			for _, o := range m.Poll.Options {
+				counts = append(counts, strconv.Itoa(o.Votes))
+			}
+			return strings.Join(counts, " ")
+		}
+	}
+	return ""
+}
+
+// kindOps lists the ids of the ops of kind k n holds in group gid.
+func kindOps(n *Node, cid, gid crdt.ID, k crdt.Kind) []crdt.ID {
 	var out []crdt.ID
 	n.rep.View(cid, func(c *crdt.Community) error {
 		for _, e := range c.Entries(gid) {
-			if e.Op.Kind == crdt.KindReaction {
+			if e.Op.Kind == k {
 				out = append(out, e.Op.ID())
 			}
 		}
