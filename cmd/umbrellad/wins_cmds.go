@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +33,7 @@ var teamCommands = []command{
 	}, cmdWins},
 	{"wins settings", "choose who may celebrate wins (admins)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
-		fs.BoolVar(&o.team.adminsOnly, "admins-only", false, "only admins celebrate (false: everyone who may post)")
+		fs.StringVar(&o.team.adminsOnlyFlag, "admins-only", "", "yes: only admins celebrate; no: everyone who may post (required)")
 	}, cmdWinsSettings},
 	{"promo create", "post a promotion in the announcements (admins)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
@@ -82,7 +83,11 @@ var teamCommands = []command{
 	{"event edit", "change an event (its creator or an admin)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
 		fs.StringVar(&o.team.event, "event", "", "the event's id (required)")
-		eventFlags(fs, o)
+		fs.StringVar(&o.team.title, "title", "", "the event's new title (default: unchanged)")
+		fs.StringVar(&o.team.starts, "starts", "", "when it starts now, RFC 3339 (default: unchanged)")
+		fs.StringVar(&o.team.duration, "duration", "", "how long it lasts now (default: unchanged)")
+		fs.StringVar(&o.team.where, "where", "", "an address or a link (default: unchanged)")
+		fs.StringVar(&o.text, "text", "", "what it is about (default: unchanged)")
 	}, cmdEventEdit},
 	{"rsvp", "answer an event: going, maybe or no (none withdraws)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
@@ -107,7 +112,8 @@ type teamOpts struct {
 	badge, title, ends, starts, code     string
 	question, answer, search, collection string
 	event, duration, where               string
-	all, unanswered, adminsOnly          bool
+	adminsOnlyFlag                       string // wins settings --admins-only yes|no
+	all, unanswered                      bool
 }
 
 // teamArgs are the control API arguments of teamMethods beyond args'.
@@ -337,11 +343,21 @@ func cmdWinsSettings(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
+	var only bool
+	switch o.team.adminsOnlyFlag {
+	case "yes":
+		only = true
+	case "no":
+	case "":
+		return usagef("--admins-only yes|no is required: it says whether only admins celebrate wins")
+	default:
+		return usagef("--admins-only %q: want yes or no", o.team.adminsOnlyFlag)
+	}
 	said := "Everyone who may post celebrates wins"
-	if o.team.adminsOnly {
+	if only {
 		said = "Only admins celebrate wins"
 	}
-	return act(ctx, o, "wins.settings", args{Community: cid, On: o.team.adminsOnly}, said)
+	return act(ctx, o, "wins.settings", args{Community: cid, On: only}, said)
 }
 
 func cmdPromoCreate(ctx context.Context, o *opts) error {
@@ -573,6 +589,31 @@ func cmdEventEdit(ctx context.Context, o *opts) error {
 	id, err := parseID("event", o.team.event)
 	if err != nil {
 		return err
+	}
+	// An edit replaces the whole event: what the flags leave out stays
+	// as the event has it now.
+	var events []api.CalendarEvent
+	if err := call(ctx, o, "events", args{Community: cid, Team: &teamArgs{All: true}}, &events, callTimeout); err != nil {
+		return err
+	}
+	i := slices.IndexFunc(events, func(e api.CalendarEvent) bool { return e.ID == id })
+	if i < 0 {
+		return fmt.Errorf("no event %s in this community (see `umbrellad events --all`)", id.Short())
+	}
+	cur := events[i]
+	for _, f := range []struct {
+		dst *string
+		cur string
+	}{
+		{&o.team.title, cur.Title},
+		{&o.team.starts, cur.Starts.Format(time.RFC3339)},
+		{&o.team.duration, time.Duration(cur.Duration).String()},
+		{&o.team.where, cur.Where},
+		{&o.text, cur.Text},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.cur
+		}
 	}
 	ta, err := eventArgs(o)
 	if err != nil {
