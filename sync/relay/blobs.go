@@ -186,15 +186,23 @@ func (b *Blobs) take(cid crdt.ID, root blob.Root, size int64) error {
 
 // Accept answers one push stream from member from (see PushProtocol): it
 // reads the offer, checks it, answers, and pulls the file over rw until
-// the relay holds it whole. It does not close rw.
+// the relay holds it whole. A refused offer is answered with the reason
+// and returns nil (the refusal is counted in Stats). It does not close rw.
 func (b *Blobs) Accept(ctx context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
 	var off PushOffer
 	if err := wire.Read(rw, &off, MaxPushFrame); err != nil {
 		return fmt.Errorf("file offer: %w", err)
 	}
+	// A refusal is an answer, not a failed stream: it is counted and
+	// written, and the stream then closes normally, so the member reads
+	// the reason (a stream that fails is reset, and a reset drops what
+	// was written before it).
 	refuse := func(err error) error {
-		wire.Write(rw, &PushReply{Error: err.Error()})
-		return err
+		b.relay.noteRefusal(err)
+		if werr := wire.Write(rw, &PushReply{Error: err.Error()}); werr != nil {
+			return errors.Join(err, werr)
+		}
+		return nil
 	}
 	cid, root, err := off.check()
 	if err != nil {

@@ -134,8 +134,11 @@ func TestPushToRelay(t *testing.T) {
 
 	other := newSharedFile(t, 2*blob.PlainChunk)
 	stranger := newKey(42).pub()
-	if errM, errR := push(t, b, stranger, cid, other); !errors.Is(errM, ErrPushRefused) || !errors.Is(errR, ErrNotMember) {
-		t.Fatalf("a stranger's push: member %v, relay %v", errM, errR)
+	// A refusal is the relay's answer, delivered and counted, not a failed
+	// stream (which would be reset, dropping the answer).
+	if errM, errR := push(t, b, stranger, cid, other); !errors.Is(errM, ErrPushRefused) || !strings.Contains(errM.Error(), "not a member") ||
+		errR != nil || r.Stats().Refused["not_member"] != 1 {
+		t.Fatalf("a stranger's push: member %v, relay %v, refusals %v", errM, errR, r.Stats().Refused)
 	}
 	if errM, _ := push(t, b, tm.olivia.k.pub(), crdt.ID{9}, other); !errors.Is(errM, ErrPushRefused) || !strings.Contains(errM.Error(), "not registered") {
 		t.Fatalf("a push for a community the relay does not keep: %v", errM)
@@ -153,8 +156,8 @@ func TestPushToRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	errM, errR := push(t, bs, tm2.olivia.k.pub(), tm2.olivia.cid, other)
-	if !errors.Is(errM, ErrPushRefused) || !strings.Contains(errM.Error(), "share") || !errors.Is(errR, ErrQuota) {
-		t.Fatalf("a file over the share: member %v, relay %v", errM, errR)
+	if !errors.Is(errM, ErrPushRefused) || !strings.Contains(errM.Error(), "share") || errR != nil || small.Stats().Refused["quota"] != 1 {
+		t.Fatalf("a file over the share: member %v, relay %v, refusals %v", errM, errR, small.Stats().Refused)
 	}
 }
 
@@ -181,12 +184,17 @@ func TestPushOfferRefusals(t *testing.T) {
 			t.Errorf("%s: reply %+v, %v", name, rep, err)
 		}
 		a.Close()
-		if err := <-done; err == nil {
-			t.Errorf("%s: accepted", name)
+		// The refusal was the answer: the stream ends normally (a failed
+		// stream is reset, which would drop the answer on the way).
+		if err := <-done; err != nil {
+			t.Errorf("%s: a refusal delivered failed the stream: %v", name, err)
 		}
 	}
 	if len(b.owners) != 0 {
 		t.Fatalf("malformed offers left %d files", len(b.owners))
+	}
+	if got := r.Stats().Refused["other"]; got != 4 {
+		t.Fatalf("refusals counted %v, want 4 (other)", r.Stats().Refused)
 	}
 }
 
