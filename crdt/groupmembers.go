@@ -183,21 +183,22 @@ func (s *State) mutateGroupMembers(o *Op, body any, audit func(AuditEntry)) bool
 		}
 		left[o.Author] = b.Time
 		g.Left = left
+		s.exposeGroup(o.Author, o.Author, g.ID)
 	default:
 		return false
 	}
 	return true
 }
 
-// exposeGroup records, as member k is taken out of group gid by by, that
-// k may hold the group's current epoch, unless it is by's own rotation for
-// the removal, not wrapped to k (see expose).
+// exposeGroup records, as member k is taken out of group gid by by (or
+// leaves it: by is k), that k may hold the group's current epoch, unless
+// it is by's own rotation for the removal, not wrapped to k (see expose).
 func (s *State) exposeGroup(k, by PublicKey, gid ID) {
 	e := s.Current[gid]
 	if e == nil {
 		return
 	}
-	if _, wrapped := e.Wraps[k]; !wrapped && e.Reason == RekeyRemoval && e.By == by {
+	if _, wrapped := e.Wraps[k]; !wrapped && e.Reason == RekeyRemoval && e.By == by && by != k {
 		return
 	}
 	s.Exposed[e.ID] = true

@@ -392,3 +392,47 @@ func TestLeftOutOfGroup(t *testing.T) {
 		t.Fatal("the rotation for ben's removal: ben not left out, or ann left out")
 	}
 }
+
+// TestGroupLeaveExposes: a member who leaves a group, or a private
+// conversation, may hold its current epoch (handed to them, not only
+// wrapped), so the epoch is stale in every replay order until it is
+// renewed, even when it is the leaver's own rotation for a removal; the
+// community's other logs are untouched.
+func TestGroupLeaveExposes(t *testing.T) {
+	w, general, leaders := groupSetup(t, PolicyOpen, "ann", "ben")
+	w.rekey("olivia", ZeroID, RekeyInitial, 1)
+	w.rekey("olivia", general, RekeyInitial, 2)
+	w.rekey("olivia", leaders, RekeyInitial, 3) // wrapped to nobody: ann and ben are handed it
+	for _, who := range []string{"ann", "ben"} {
+		if _, err := w.groupAdd("olivia", leaders, who, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dm, err := w.dm("olivia", "ann", "ben")
+	if err != nil {
+		t.Fatal(err)
+	}
+	private := dm.ID()
+	w.rekey("olivia", private, RekeyInitial, 4)
+	w.syncAll()
+	w.do("ann", ZeroID, KindGroupLeave, &GroupLeaveBody{Group: idb(leaders)})
+	w.rekey("ben", private, RekeyRemoval, 5) // ben's own, not wrapped to ben; then ben leaves
+	w.do("ben", ZeroID, KindGroupLeave, &GroupLeaveBody{Group: idb(private)})
+	check := func(where string, st *State) {
+		t.Helper()
+		if !st.Stale(leaders) || !st.Stale(private) || st.Stale(general) || st.Stale(ZeroID) {
+			t.Fatalf("%s: stale leaders %v, private %v, general %v, control %v; want only leaders and the conversation",
+				where, st.Stale(leaders), st.Stale(private), st.Stale(general), st.Stale(ZeroID))
+		}
+	}
+	w.syncAll()
+	check("olivia's replica", w.reps["olivia"].State())
+	for range 5 {
+		check("a replay", w.final(rng()).State())
+	}
+	w.rekey("olivia", leaders, RekeyHeal, 6)
+	w.rekey("olivia", private, RekeyHeal, 7)
+	if st := w.reps["olivia"].State(); st.Stale(leaders) || st.Stale(private) {
+		t.Fatal("the rotations after the leaves are stale")
+	}
+}
