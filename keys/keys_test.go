@@ -264,3 +264,48 @@ func TestKeyringSurvivesRestart(t *testing.T) {
 		t.Fatal("a suite change did not draw a prekey of the new suite")
 	}
 }
+
+// TestSealRefusesAfterGroupLeave: a member who leaves a group may hold its
+// epoch (handed to them when they joined, not wrapped), so once the leave
+// is held nothing is sealed under that epoch (ErrKeysRenewing); the
+// owner's maintenance renews it, without the leaver, and posting resumes.
+func TestSealRefusesAfterGroupLeave(t *testing.T) {
+	w := newWorld(t)
+	olivia, ben := w.add("olivia", 1, nil), w.add("ben", 2, nil)
+	cid := olivia.found("Glow")
+	g := olivia.author(cid, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: "Top sellers", Policy: crdt.PolicyOpen}).ID()
+	if err := olivia.m.Rotate(t.Context(), cid, g, crdt.RekeyInitial, nil); err != nil {
+		t.Fatal(err)
+	}
+	olivia.admit(cid, ben)
+	ben.author(cid, crdt.ZeroID, crdt.KindGroupJoin, &crdt.GroupJoinBody{Group: bytesOf(g)})
+	deliver(t, ben, olivia, cid)
+	if _, err := ben.m.FetchKeys(t.Context(), olivia.id, cid); err != nil {
+		t.Fatal(err)
+	}
+	old := olivia.state(cid).Current[g]
+	if !ben.m.ring.Has(old.ID) {
+		t.Fatal("ben was not handed the group's epoch")
+	}
+	ben.author(cid, crdt.ZeroID, crdt.KindGroupLeave, &crdt.GroupLeaveBody{Group: bytesOf(g)})
+	deliver(t, ben, olivia, cid)
+	if !olivia.state(cid).Stale(g) {
+		t.Fatal("the group is not stale after a member left it")
+	}
+	if _, err := olivia.Author(t.Context(), cid, g, crdt.KindMessage, encode(t, &crdt.MessageBody{Text: "price list"})); !errors.Is(err, api.ErrKeysRenewing) {
+		t.Fatalf("posting under the epoch the leaver holds: %v, want ErrKeysRenewing", err)
+	}
+	olivia.m.maintain(t.Context(), cid)
+	e := olivia.state(cid).Current[g]
+	if olivia.state(cid).Stale(g) || e.ID == old.ID {
+		t.Fatal("maintenance did not renew the group's keys")
+	}
+	if _, ok := e.Wraps[ben.pub]; ok {
+		t.Fatal("the renewed epoch is wrapped to the leaver")
+	}
+	op := olivia.author(cid, g, crdt.KindMessage, &crdt.MessageBody{Text: "price list"})
+	fresh, _ := crdt.DecodeOp(op.Bytes())
+	if _, err := ben.m.Open(fresh); err == nil {
+		t.Fatal("the leaver opened what was written after the renewal")
+	}
+}
