@@ -52,7 +52,8 @@ func TestAllowRefusesStrangersRegistrations(t *testing.T) {
 	}
 
 	// The same community, with Olivia allowed: taken.
-	r2, err := Open(ctx, Config{Self: rk, Store: store.NewMemory(), Allow: []crdt.PublicKey{newKey(3).pub(), tm.olivia.k.pub()}})
+	st2 := store.NewMemory()
+	r2, err := Open(ctx, Config{Self: rk, Store: st2, Allow: []crdt.PublicKey{newKey(3).pub(), tm.olivia.k.pub()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,5 +68,28 @@ func TestAllowRefusesStrangersRegistrations(t *testing.T) {
 	}
 	if !r2.Keeps(cid) {
 		t.Fatal("the relay does not keep the allowed admin's community")
+	}
+
+	var posts [][]byte
+	_ = tm.olivia.rep.View(cid, func(c *crdt.Community) error {
+		c.EachOp(tm.general, func(o *crdt.Op) { posts = append(posts, o.Bytes()) })
+		return nil
+	})
+	if errs, _ := r2.Ingest(ctx, cid, posts); len(errs) != 1 || errs[0] != nil {
+		t.Fatalf("a post in the allowed admin's community: %v", errs)
+	}
+
+	// Restarted without Olivia on the list: the community is as if taken
+	// off (its control log kept, no more content taken).
+	r3, err := Open(ctx, Config{Self: rk, Store: st2, Allow: []crdt.PublicKey{newKey(3).pub()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r3.Keeps(cid) {
+		t.Fatal("the relay still keeps a community whose admin is no longer allowed")
+	}
+	late := tm.olivia.author(tm.general, crdt.KindMessage, &crdt.MessageBody{Text: "late", Time: 6})
+	if errs, _ := r3.Ingest(ctx, cid, [][]byte{late.Bytes()}); !errors.Is(errs[0], ErrNotRegistered) {
+		t.Fatalf("a post after the admin was taken off --allow: %v", errs[0])
 	}
 }
