@@ -84,7 +84,9 @@
 // relay op by anyone else is then ignored, so a stranger's community stays
 // unregistered and is refused whole as a probe (reason "not_registered"),
 // and a stranger cannot take the relay off a community either. The list is
-// the operator's and lives only in the flags.
+// the operator's and lives only in the flags: a relay restarted without an
+// admin it listed before treats that admin's communities as taken off (it
+// drops their content, keeps their control log and takes no more content).
 //
 // # Retention
 //
