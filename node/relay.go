@@ -41,6 +41,9 @@ type RelayConfig struct {
 	// Retention is how long the relay keeps content ops; 0 keeps them
 	// all (relay.Config.Retention).
 	Retention time.Duration
+	// Allow lists the admins whose registrations the relay accepts
+	// (relay.Config.Allow); empty: open to any admin.
+	Allow []crdt.PublicKey
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -92,7 +95,7 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("relay store: %w", err), r.Close(), lock.release())
 	}
-	rs, err := serveRelayStore(context.Background(), r.Host(), ds, relay.Config{Quota: cfg.Quota, CommunityShare: cfg.Share, Retention: cfg.Retention, Log: cfg.Logger})
+	rs, err := serveRelayStore(context.Background(), r.Host(), ds, relay.Config{Quota: cfg.Quota, CommunityShare: cfg.Share, Retention: cfg.Retention, Allow: cfg.Allow, Log: cfg.Logger})
 	if err != nil {
 		return nil, errors.Join(err, ds.Close(), r.Close(), lock.release())
 	}

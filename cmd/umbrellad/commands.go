@@ -62,7 +62,7 @@ type opts struct {
 	reachability, passFile, oldPassFile, keySuite       string
 	linkFile                                            string
 	path                                                string // file send --path, file get --out
-	listen, options, relays, groups, members            multiFlag
+	listen, options, relays, groups, members, allow     multiFlag
 	memberDMs, quota                                    string
 	retention, metrics, share                           string // relay --retention, --metrics, --share
 	fileLimit, uploadLimit                              string // settings --max-file-size, serve --upload-limit

@@ -122,8 +122,12 @@ func cmdRelay(ctx context.Context, o *opts) error {
 	if err != nil {
 		return usagef("--retention: %v", err)
 	}
+	allow, err := parseAllow(o.allow)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))
-	r, err := node.OpenRelay(node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Share: share, Retention: retention, Logger: log})
+	r, err := node.OpenRelay(node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Share: share, Retention: retention, Allow: allow, Logger: log})
 	if err != nil {
 		if errors.Is(err, node.ErrHomeInUse) {
 			return fmt.Errorf("home %s is already in use by another umbrellad", o.home)

@@ -452,5 +452,25 @@ func relaySizes(quota, share string) (q, s int64, err error) {
 func relayOpsFlags(fs *flag.FlagSet, o *opts) {
 	fs.StringVar(&o.retention, "retention", "", "how long the relay keeps content ops it stored, e.g. 180d or 720h (default: forever); the control log is always kept")
 	fs.StringVar(&o.share, "share", "", "the most one community may store, e.g. 2GB (default: a quarter of --quota)")
+	fs.Var(&o.allow, "allow", "the peer id of an admin whose communities the relay keeps (repeatable); without it the relay is open and any stranger can fill it, so a team's relay should list its admins")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464 (GET /metrics)")
+}
+
+// parseAllow reads the relay's --allow peer ids as member keys.
+func parseAllow(ids []string) ([]crdt.PublicKey, error) {
+	var out []crdt.PublicKey
+	for _, s := range ids {
+		p, err := peer.Decode(strings.TrimSpace(s))
+		if err != nil {
+			return nil, usagef("--allow %q: not a peer id (an admin's, as `umbrellad id` prints it): %v", s, err)
+		}
+		pub, err := peerkey.PublicKey(p)
+		if err != nil {
+			return nil, usagef("--allow %q: not a member's peer id: %v", s, err)
+		}
+		var k crdt.PublicKey
+		copy(k[:], pub)
+		out = append(out, k)
+	}
+	return out, nil
 }

@@ -37,7 +37,9 @@
 //     place as retention's do, see below) and takes no more content, but
 //     keeps its control log and keeps taking it (offline members learn
 //     their removal from it, and an admin may register it again, after
-//     which new content links to the dropped ops).
+//     which new content links to the dropped ops). With Config.Allow
+//     set, only a relay op authored by one of the allowed admins registers
+//     (or unregisters) the relay; see "Who may register" below.
 //  5. Authorship: the author is known to have been a member. Known are the
 //     genesis author (the first owner); a joiner whose join proof verifies
 //     under an invite key published, in a clear invite op, by a known
@@ -68,6 +70,23 @@
 // holds a registration of this relay is it stored, otherwise it is
 // dropped whole. So a non-member can make the relay hold at most one
 // probe in memory for the length of one pull, and store nothing.
+//
+// # Who may register
+//
+// Anyone who creates a community is its admin, and a relay's address is in
+// every invite link that names it. So an open relay (no Config.Allow, the
+// default, `umbrellad relay` without --allow) can be filled by strangers: one
+// creates communities, registers the relay in each and pushes up to the
+// per-community share in each until the global quota is full, after which
+// the relay refuses real communities' pushes and joins ("relay quota
+// reached"). An operator who runs a relay for a team should list the team's
+// admins (`umbrellad relay --allow PEER_ID`, repeatable; Config.Allow): a
+// relay op by anyone else is then ignored, so a stranger's community stays
+// unregistered and is refused whole as a probe (reason "not_registered"),
+// and a stranger cannot take the relay off a community either. The list is
+// the operator's and lives only in the flags: a relay restarted without an
+// admin it listed before treats that admin's communities as taken off (it
+// drops their content, keeps their control log and takes no more content).
 //
 // # Retention
 //

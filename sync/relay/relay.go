@@ -89,6 +89,22 @@ type Config struct {
 	Now func() time.Time
 	// Log receives logs; nil discards them.
 	Log *slog.Logger
+	// Allow lists the admins whose relay ops register (or unregister) this
+	// relay (`umbrellad relay --allow`); a relay op by anyone else is
+	// ignored, so their communities stay unregistered. Empty means open:
+	// any known author's relay op counts, and a stranger who creates
+	// communities can fill the quota (see the package doc, "Who may
+	// register").
+	Allow []crdt.PublicKey
+}
+
+// allowed reports whether a relay op by author k may register this relay.
+func (r *Relay) allowed(k crdt.PublicKey) bool {
+	if len(r.allow) == 0 {
+		return true
+	}
+	_, ok := r.allow[k]
+	return ok
 }
 
 // Retainer is an OpStore that can drop old ops while keeping their place
@@ -108,8 +124,9 @@ type Retainer interface {
 // Relay is a relay's blind store of the communities registered with it.
 // It is safe for concurrent use.
 type Relay struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	allow map[crdt.PublicKey]struct{} // cfg.Allow; empty: open
 
 	mu    sync.Mutex
 	comms map[crdt.ID]*community // guarded by mu
@@ -225,6 +242,12 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &Relay{cfg: cfg, log: log.With("component", "relay"), comms: map[crdt.ID]*community{}, stats: newCounters(), unreg: make(chan struct{}, 1)}
+	if len(cfg.Allow) > 0 {
+		r.allow = make(map[crdt.PublicKey]struct{}, len(cfg.Allow))
+		for _, k := range cfg.Allow {
+			r.allow[k] = struct{}{}
+		}
+	}
 	cids, err := cfg.Store.Communities(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("relay: list communities: %w", err)
@@ -588,7 +611,7 @@ func (r *Relay) learn(c *community, op *crdt.Op) {
 			return
 		}
 		rb := b.(*crdt.RelayBody)
-		if string(rb.Peer) != string(r.cfg.Self[:]) {
+		if string(rb.Peer) != string(r.cfg.Self[:]) || !r.allowed(op.Author) {
 			return
 		}
 		if c.regID.IsZero() || op.Height > c.reg.height || (op.Height == c.reg.height && string(id[:]) >= string(c.regID[:])) {
