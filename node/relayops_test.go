@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// TestRelayNodeStats: a relay node passes its retention to its store and
+// TestE2ERelayNodeStats: a relay node passes its retention to its store and
 // reports the bytes its store takes on disk (allocated blocks: Badger's
 // preallocated value log is sparse, so far below its 64 MiB length).
-func TestRelayNodeStats(t *testing.T) {
+func TestE2ERelayNodeStats(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a real relay on 127.0.0.1")
 	}

@@ -14,9 +14,9 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// TestRelayCounts: the relay service counts a reservation a member takes
+// TestE2ERelayCounts: the relay service counts a reservation a member takes
 // and a circuit another peer opens through it (on 127.0.0.1).
-func TestRelayCounts(t *testing.T) {
+func TestE2ERelayCounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real hosts on 127.0.0.1")
 	}

@@ -16,12 +16,12 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// TestFileBetweenAppsOverRealNodes: over real nodes on a simulated
+// TestE2EFileBetweenAppsOverRealNodes: over real nodes on a simulated
 // network, Olivia shares a document with Attach in her app; it shows in
 // Ben's app with its name, size and type, he downloads it with a tap
 // (from Olivia's node) and opens it: the bytes he gets are hers. The
 // Files view lists it on both sides.
-func TestFileBetweenAppsOverRealNodes(t *testing.T) {
+func TestE2EFileBetweenAppsOverRealNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real nodes")
 	}

@@ -54,13 +54,13 @@ func TestReplyFitsTheDecoder(t *testing.T) {
 	}
 }
 
-// TestFarApartSetsReconcile: two sets with more differences than one
+// TestFarApartSetsReconcileSlow: two sets with more differences than one
 // message may carry (both ways, spread over the whole item space, as
 // after a long partition, or a member of a large group the other side
 // does not read) reconcile completely in one session, every message
 // within Decode's limits, in no more round trips than a responder
 // answers (wire.MaxTurns, 16).
-func TestFarApartSetsReconcile(t *testing.T) {
+func TestFarApartSetsReconcileSlow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("200,000 items; TestReplyFitsTheDecoder checks the limits in short runs")
 	}
