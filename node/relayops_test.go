@@ -10,7 +10,7 @@ import (
 // preallocated value log is sparse, so far below its 64 MiB length).
 func TestE2ERelayNodeStats(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a real relay on 127.0.0.1")
+		t.Skip("a real relay on 127.0.0.1; runs in make test's E2E|Slow suite")
 	}
 	r, err := OpenRelay(RelayConfig{Home: t.TempDir(), Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Quota: 8 << 30, Share: 1 << 30, Retention: 180 * 24 * time.Hour})
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // and a circuit another peer opens through it (on 127.0.0.1).
 func TestE2ERelayCounts(t *testing.T) {
 	if testing.Short() {
-		t.Skip("real hosts on 127.0.0.1")
+		t.Skip("real hosts on 127.0.0.1; runs in make test's E2E|Slow suite")
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()

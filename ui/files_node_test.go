@@ -23,7 +23,7 @@ import (
 // Files view lists it on both sides.
 func TestE2EFileBetweenAppsOverRealNodes(t *testing.T) {
 	if testing.Short() {
-		t.Skip("real nodes")
+		t.Skip("real nodes; runs in make test's E2E|Slow suite")
 	}
 	synctest.Test(t, func(t *testing.T) {
 		nw := &simnet.Simnet{LatencyFunc: simnet.StaticLatency(10 * time.Millisecond)}

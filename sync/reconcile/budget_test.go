@@ -62,7 +62,7 @@ func TestReplyFitsTheDecoder(t *testing.T) {
 // answers (wire.MaxTurns, 16).
 func TestFarApartSetsReconcileSlow(t *testing.T) {
 	if testing.Short() {
-		t.Skip("200,000 items; TestReplyFitsTheDecoder checks the limits in short runs")
+		t.Skip("200,000 items, run by make test's E2E|Slow suite; TestReplyFitsTheDecoder checks the limits in short runs")
 	}
 	r := rand.New(rand.NewPCG(13, 14))
 	var common, onlyA, onlyB []Item
