@@ -1,0 +1,44 @@
+package media
+
+import "time"
+
+// Limits on what a Session accepts from the signalling side and keeps.
+const (
+	// MaxSignalSize bounds one media message (an offer or answer with all
+	// its ICE candidates; a browser's offer is 5–10 KiB).
+	MaxSignalSize = 64 << 10
+	// MaxPeerIDSize bounds a participant id (a libp2p peer id's string
+	// form is about 52 bytes).
+	MaxPeerIDSize = 128
+	// MaxPeers is how many remote participants a Session holds media or
+	// keys for at once: a call has at most 32 participants.
+	MaxPeers = 31
+	// MaxLatencySamples is how many of the latest latencies per remote
+	// participant the percentiles in Stats are taken over.
+	MaxLatencySamples = 1024
+	// videoMaxLate is how many RTP packets the video sample builder waits
+	// for a missing one before it gives up on a frame: a synthetic key
+	// frame is 13 packets, so this is several frames.
+	videoMaxLate = 128
+	// gatherTimeout bounds the wait for ICE candidate gathering before an
+	// offer or answer is sent with the candidates found so far.
+	gatherTimeout = 5 * time.Second
+)
+
+// Synthetic media: sizes of the frames a headless participant sends, those
+// of real encoders at a typical call's bitrates, so that packet counts,
+// bandwidth and SFrame cost are what a real call has.
+const (
+	// AudioFrameInterval is Opus's usual frame length.
+	AudioFrameInterval = 20 * time.Millisecond
+	// AudioFrameSize is an Opus frame at 32 kbit/s.
+	AudioFrameSize = 80
+	// VideoFrameInterval is 15 frames a second.
+	VideoFrameInterval = time.Second / 15
+	// VideoFrameSize is a VP8 delta frame at about 300 kbit/s.
+	VideoFrameSize = 2500
+	// VideoKeyFrameSize is a VP8 key frame, sent every VideoKeyFrameEvery frames.
+	VideoKeyFrameSize = 15000
+	// VideoKeyFrameEvery is the key frame interval in frames (2 s).
+	VideoKeyFrameEvery = 30
+)

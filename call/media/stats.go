@@ -1,0 +1,94 @@
+package media
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// PeerStats is what this participant received from one remote participant.
+type PeerStats struct {
+	// Peer is the remote participant's id.
+	Peer string
+	// Audio and Video are whether a track of that kind arrived from Peer.
+	Audio, Video bool
+	// FramesReceived counts whole frames reassembled from RTP;
+	// FramesDecrypted those that decrypted and authenticated;
+	// DecryptFailures the rest (no key for their KID, a dropped key, a
+	// forged, replayed or malformed frame).
+	FramesReceived, FramesDecrypted, DecryptFailures uint64
+	// LatencyP50 and LatencyP99 are percentiles of the send-to-decrypt
+	// delay of the latest MaxLatencySamples synthetic frames (0 if none).
+	LatencyP50, LatencyP99 time.Duration
+}
+
+// peerStats accumulates a PeerStats; it is safe for concurrent use.
+type peerStats struct {
+	mu        sync.Mutex
+	s         PeerStats       // guarded by mu
+	latencies []time.Duration // a ring of at most MaxLatencySamples; guarded by mu
+	next      int             // the ring's next slot; guarded by mu
+}
+
+func (p *peerStats) track(k Kind) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if k == Audio {
+		p.s.Audio = true
+	} else {
+		p.s.Video = true
+	}
+}
+
+// frame records one received frame: whether it decrypted and, for a
+// stamped frame, its latency (negative: none).
+func (p *peerStats) frame(ok bool, latency time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.s.FramesReceived++
+	if !ok {
+		p.s.DecryptFailures++
+		return
+	}
+	p.s.FramesDecrypted++
+	if latency < 0 {
+		return
+	}
+	if len(p.latencies) < MaxLatencySamples {
+		p.latencies = append(p.latencies, latency)
+		return
+	}
+	p.latencies[p.next] = latency
+	p.next = (p.next + 1) % MaxLatencySamples
+}
+
+func (p *peerStats) snapshot() PeerStats {
+	p.mu.Lock()
+	s := p.s
+	l := slices.Clone(p.latencies)
+	p.mu.Unlock()
+	s.LatencyP50, s.LatencyP99 = percentile(l, 50), percentile(l, 99)
+	return s
+}
+
+// percentile is the nearest-rank q-th percentile of l (which it sorts).
+func percentile(l []time.Duration, q int) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	slices.Sort(l)
+	i := (len(l)*q + 99) / 100 // ceil(len*q/100), the nearest rank
+	return l[max(i, 1)-1]
+}
+
+func slicesSortByPeer(l []PeerStats) {
+	slices.SortFunc(l, func(a, b PeerStats) int {
+		switch {
+		case a.Peer < b.Peer:
+			return -1
+		case a.Peer > b.Peer:
+			return 1
+		}
+		return 0
+	})
+}
