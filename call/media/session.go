@@ -458,7 +458,7 @@ func (s *Session) onTrack(p *peer, t *webrtc.TrackRemote) {
 				}
 				frame, err := op.Unmarshal(pkt.Payload)
 				if err != nil {
-					p.stats.frame(false, -1)
+					p.stats.frame(kind, false, -1)
 					continue
 				}
 				buf = s.receive(p, kind, frame, buf)
@@ -485,20 +485,20 @@ func (s *Session) receive(p *peer, kind Kind, frame, buf []byte) []byte {
 	s.mu.Unlock()
 	n, err := clearLen(kind, frame)
 	if err != nil || r == nil {
-		p.stats.frame(false, -1)
+		p.stats.frame(kind, false, -1)
 		return buf
 	}
 	plain, _, err := r.Decrypt(buf[:0], frame[:n], frame[n:])
 	if err != nil {
 		s.log.Debug("frame not decrypted", "peer", p.id, "kind", kind.String(), "err", err)
-		p.stats.frame(false, -1)
+		p.stats.frame(kind, false, -1)
 		return buf
 	}
 	latency := time.Duration(-1)
 	if st, ok := parseStamp(plain); ok && st.kind == kind {
 		latency = max(s.now().Sub(st.sent), 0)
 	}
-	p.stats.frame(true, latency)
+	p.stats.frame(kind, true, latency)
 	return plain
 }
 

@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -186,6 +187,225 @@ func TestMeshEveryoneDecryptsEveryone(t *testing.T) {
 						id, st.Peer, st.LatencyP50, st.LatencyP99)
 				}
 			}
+		}
+	})
+}
+
+// decrypted is how many frames of kind k s decrypted from peer.
+func decrypted(s *Session, peer string, k Kind) uint64 {
+	s.mu.Lock()
+	p := s.peers[peer]
+	s.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	p.stats.mu.Lock()
+	defer p.stats.mu.Unlock()
+	return p.stats.decrypted[k]
+}
+
+// pairUp makes a two-person call, alice (video when aliceVideo) sending
+// under kid 1 and key(1), and connects it; bob holds no keys.
+func pairUp(t *testing.T, aliceVideo bool) (m *mesh, alice, bob *Session) {
+	t.Helper()
+	m = newMesh(t)
+	alice = m.add("alice", 10, aliceVideo)
+	bob = m.add("bob", 11, false)
+	m.start()
+	t.Cleanup(m.close)
+	if err := alice.SetSendKey(1, key(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.Connect("bob"); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.Connect("alice"); err != nil {
+		t.Fatal(err)
+	}
+	return m, alice, bob
+}
+
+func TestReceiverWithoutKeyCountsFailures(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, _, bob := pairUp(t, true)
+		waitFor(t, 10*time.Second, "bob receives 30 frames he cannot decrypt", func() bool {
+			return stats(bob, "alice").FramesReceived >= 30
+		})
+		st := stats(bob, "alice")
+		if st.FramesDecrypted != 0 || st.DecryptFailures != st.FramesReceived {
+			t.Fatalf("without a key: %+v, want every frame a failure", st)
+		}
+		// A wrong key under alice's kid fails too.
+		if err := bob.SetRecvKey("alice", 1, key(99)); err != nil {
+			t.Fatal(err)
+		}
+		before := stats(bob, "alice").DecryptFailures
+		waitFor(t, 10*time.Second, "30 more failures under a wrong key", func() bool {
+			return stats(bob, "alice").DecryptFailures >= before+30
+		})
+		if st := stats(bob, "alice"); st.FramesDecrypted != 0 {
+			t.Fatalf("under a wrong key: %+v", st)
+		}
+		// With the right key, frames of both kinds decrypt.
+		if err := bob.SetRecvKey("alice", 1, key(1)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "bob decrypts alice's audio and video", func() bool {
+			return decrypted(bob, "alice", Audio) >= 20 && decrypted(bob, "alice", Video) >= 5
+		})
+	})
+}
+
+func TestKeyChangeDropsOldKey(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, alice, bob := pairUp(t, false)
+		if err := bob.SetRecvKey("alice", 1, key(1)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "frames under kid 1", func() bool {
+			return stats(bob, "alice").FramesDecrypted >= 20
+		})
+		// A new key: announced to bob first, then used, then the old dropped.
+		if err := bob.SetRecvKey("alice", 2, key(2)); err != nil {
+			t.Fatal(err)
+		}
+		if err := alice.SetSendKey(2, key(2)); err != nil {
+			t.Fatal(err)
+		}
+		n := stats(bob, "alice").FramesDecrypted
+		waitFor(t, 10*time.Second, "frames under kid 2", func() bool {
+			return stats(bob, "alice").FramesDecrypted >= n+20
+		})
+		bob.DropRecvKeys("alice", 2)
+		st := stats(bob, "alice")
+		if st.DecryptFailures != 0 {
+			t.Fatalf("failures before any frame under a dropped key: %+v", st)
+		}
+		// A sender still using the dropped key (one removed from the call
+		// keeps sending under what it had) decrypts nowhere.
+		if err := alice.SetSendKey(1, key(1)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "30 frames under the dropped kid fail", func() bool {
+			return stats(bob, "alice").DecryptFailures >= 30
+		})
+		// In-flight frames under kid 2 may still land; then nothing more.
+		if got := stats(bob, "alice").FramesDecrypted; got > st.FramesDecrypted+2 {
+			t.Fatalf("decrypted %d frames after the switch back to a dropped key", got-st.FramesDecrypted)
+		}
+	})
+}
+
+func TestMuteStopsAudio(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, alice, bob := pairUp(t, true)
+		if err := bob.SetRecvKey("alice", 1, key(1)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "audio and video from alice", func() bool {
+			return decrypted(bob, "alice", Audio) >= 20 && decrypted(bob, "alice", Video) >= 5
+		})
+		alice.SetMuted(true)
+		a, v := decrypted(bob, "alice", Audio), decrypted(bob, "alice", Video)
+		waitFor(t, 10*time.Second, "30 more video frames (2 s) while muted", func() bool {
+			return decrypted(bob, "alice", Video) >= v+30
+		})
+		if got := decrypted(bob, "alice", Audio); got > a+2 {
+			t.Fatalf("%d audio frames arrived in 2 s of mute", got-a)
+		}
+		alice.SetMuted(false)
+		a = decrypted(bob, "alice", Audio)
+		waitFor(t, 10*time.Second, "audio resumes", func() bool {
+			return decrypted(bob, "alice", Audio) >= a+20
+		})
+	})
+}
+
+func TestBadSignals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMesh(t)
+		bob := m.add("bob", 11, false)
+		m.start()
+		defer m.close()
+		good, err := encodeSignal(sigOffer, "v=0\r\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc := func(v, typ uint, sdp string) []byte {
+			b, err := sigEnc.Marshal(signal{Version: v, Type: typ, SDP: sdp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		extra, err := sigEnc.Marshal(map[int]any{1: 1, 2: 1, 3: "v=0", 4: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonCanonical := append([]byte{0xa3, 0x01, 0x18, 0x01}, good[3:]...) // version as a 2-byte uint
+		for _, tc := range []struct {
+			name string
+			from string
+			blob []byte
+			want error
+		}{
+			{"empty", "alice", nil, ErrBadSignal},
+			{"garbage", "alice", []byte("not cbor at all"), ErrBadSignal},
+			{"oversized", "alice", make([]byte, MaxSignalSize+1), ErrBadSignal},
+			{"version 2", "alice", enc(2, sigOffer, "v=0"), ErrBadSignal},
+			{"unknown type", "alice", enc(1, 7, "v=0"), ErrBadSignal},
+			{"no SDP", "alice", enc(1, sigOffer, ""), ErrBadSignal},
+			{"unknown field", "alice", extra, ErrBadSignal},
+			{"not canonical", "alice", nonCanonical, ErrBadSignal},
+			{"offer from the answering side", "carol", good, ErrBadSignal},
+			{"answer from the offering side", "alice", enc(1, sigAnswer, "v=0"), ErrBadSignal},
+			{"answer from a stranger", "carol", enc(1, sigAnswer, "v=0"), ErrBadPeer},
+			{"from self", "bob", good, ErrBadPeer},
+			{"from nobody", "", good, ErrBadPeer},
+		} {
+			if err := bob.HandleSignal(tc.from, tc.blob); !errors.Is(err, tc.want) {
+				t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+			}
+		}
+		// A well-formed message whose SDP is not SDP, from a connected peer.
+		if err := bob.Connect("alice"); err != nil {
+			t.Fatal(err)
+		}
+		if err := bob.HandleSignal("alice", enc(1, sigOffer, "this is not SDP")); !errors.Is(err, ErrBadSignal) {
+			t.Errorf("offer of garbage SDP: %v, want ErrBadSignal", err)
+		}
+		// Before Connect, an offer waits; more than MaxPeers of them do not.
+		for i := range MaxPeers {
+			if err := bob.HandleSignal(fmt.Sprintf("a%02d", i), good); err != nil {
+				t.Fatalf("offer %d before Connect: %v", i, err)
+			}
+		}
+		if err := bob.HandleSignal("a99", good); !errors.Is(err, ErrTooManyPeers) {
+			t.Errorf("offer past the limit: %v, want ErrTooManyPeers", err)
+		}
+		if err := bob.Connect("bob"); !errors.Is(err, ErrBadPeer) {
+			t.Errorf("connect to self: %v", err)
+		}
+	})
+}
+
+func FuzzDecodeSignal(f *testing.F) {
+	for _, typ := range []uint{sigOffer, sigAnswer} {
+		b, err := encodeSignal(typ, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0xa0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := decodeSignal(b)
+		if err != nil {
+			return
+		}
+		again, err := encodeSignal(s.Type, s.SDP)
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("decoded %+v from %x, which encodes to %x (%v)", s, b, again, err)
 		}
 	})
 }

@@ -28,6 +28,7 @@ type peerStats struct {
 	s         PeerStats       // guarded by mu
 	latencies []time.Duration // a ring of at most MaxLatencySamples; guarded by mu
 	next      int             // the ring's next slot; guarded by mu
+	decrypted [3]uint64       // frames decrypted by Kind; guarded by mu
 }
 
 func (p *peerStats) track(k Kind) {
@@ -42,7 +43,7 @@ func (p *peerStats) track(k Kind) {
 
 // frame records one received frame: whether it decrypted and, for a
 // stamped frame, its latency (negative: none).
-func (p *peerStats) frame(ok bool, latency time.Duration) {
+func (p *peerStats) frame(k Kind, ok bool, latency time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.s.FramesReceived++
@@ -51,6 +52,7 @@ func (p *peerStats) frame(ok bool, latency time.Duration) {
 		return
 	}
 	p.s.FramesDecrypted++
+	p.decrypted[k]++
 	if latency < 0 {
 		return
 	}
