@@ -402,9 +402,12 @@ func (s *Session) describe(p *peer, pc *webrtc.PeerConnection, desc webrtc.Sessi
 		case <-s.ctx.Done():
 			return
 		}
+		p.mu.Lock()
+		current := p.pc == pc
+		p.mu.Unlock()
 		local := pc.LocalDescription()
-		if local == nil {
-			return
+		if !current || local == nil {
+			return // replaced or closed while gathering: its description is stale
 		}
 		blob, err := encodeSignal(typ, local.SDP)
 		if err != nil {

@@ -383,6 +383,16 @@ func TestBadSignals(t *testing.T) {
 		if err := bob.HandleSignal("a99", good); !errors.Is(err, ErrTooManyPeers) {
 			t.Errorf("offer past the limit: %v, want ErrTooManyPeers", err)
 		}
+		// bob holds alice; MaxPeers-1 more fit (ids sorting below bob's, so
+		// bob waits for their offers), and no more.
+		for i := range MaxPeers - 1 {
+			if err := bob.Connect(fmt.Sprintf("b%02d", i)); err != nil {
+				t.Fatalf("connect %d: %v", i, err)
+			}
+		}
+		if err := bob.Connect("b99"); !errors.Is(err, ErrTooManyPeers) {
+			t.Errorf("connect past the limit: %v, want ErrTooManyPeers", err)
+		}
 		if err := bob.Connect("bob"); !errors.Is(err, ErrBadPeer) {
 			t.Errorf("connect to self: %v", err)
 		}
@@ -406,6 +416,52 @@ func FuzzDecodeSignal(f *testing.F) {
 		again, err := encodeSignal(s.Type, s.SDP)
 		if err != nil || !bytes.Equal(again, b) {
 			t.Fatalf("decoded %+v from %x, which encodes to %x (%v)", s, b, again, err)
+		}
+	})
+}
+
+func TestReconnect(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, alice, bob := pairUp(t, true)
+		if err := bob.SetRecvKey("alice", 1, key(1)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "video from alice", func() bool {
+			return decrypted(bob, "alice", Video) >= 5
+		})
+		// The offering side alone restarts: bob answers the new offer on
+		// a new connection.
+		alice.Disconnect("bob")
+		if err := alice.Connect("bob"); err != nil {
+			t.Fatal(err)
+		}
+		v := decrypted(bob, "alice", Video)
+		waitFor(t, 10*time.Second, "video again after alice reconnects", func() bool {
+			return decrypted(bob, "alice", Video) >= v+10
+		})
+		// Both leave and come back: stats start again from zero.
+		bob.Disconnect("alice")
+		alice.Disconnect("bob")
+		if len(bob.Stats()) != 0 {
+			t.Fatalf("stats of a disconnected peer: %+v", bob.Stats())
+		}
+		if err := bob.Connect("alice"); err != nil {
+			t.Fatal(err)
+		}
+		if err := alice.Connect("bob"); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "video again after both reconnect", func() bool {
+			return decrypted(bob, "alice", Video) >= 10 && decrypted(bob, "alice", Audio) >= 20
+		})
+		if err := bob.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := bob.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		if err := bob.Connect("carol"); !errors.Is(err, ErrClosed) {
+			t.Fatalf("connect after Close: %v", err)
 		}
 	})
 }
