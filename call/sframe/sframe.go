@@ -129,6 +129,10 @@ type keyMaterial struct {
 	gcm   cipher.AEAD  // GCM suites
 	ctr   cipher.Block // CTR+HMAC suites: the AES block of enc_key
 	mac   hash.Hash    // CTR+HMAC suites: HMAC keyed with auth_key
+	// Scratch for the CTR+HMAC suites: a counter block, its key stream
+	// and a tag.
+	block, stream [aes.BlockSize]byte
+	sum           [sha512.Size]byte
 }
 
 // deriveKey is the RFC's derive_key_salt, and builds the AEAD.
@@ -241,11 +245,26 @@ func (km *keyMaterial) open(dst []byte, nonce [nonceSize]byte, aad, ct []byte) (
 	return dst, nil
 }
 
+// smallCTR is the frame size up to which xorCTR runs the counter blocks
+// itself: cipher.NewCTR allocates and precomputes, which costs more than
+// it saves on an Opus-sized frame.
+const smallCTR = 512
+
 // xorCTR runs AES-CTR over b in place from the counter block nonce||0^32.
 func (km *keyMaterial) xorCTR(b []byte, nonce [nonceSize]byte) {
-	var iv [aes.BlockSize]byte
-	copy(iv[:], nonce[:])
-	cipher.NewCTR(km.ctr, iv[:]).XORKeyStream(b, b)
+	copy(km.block[:], nonce[:])
+	if len(b) > smallCTR {
+		binary.BigEndian.PutUint32(km.block[nonceSize:], 0)
+		cipher.NewCTR(km.ctr, km.block[:]).XORKeyStream(b, b)
+		return
+	}
+	// A frame of at most smallCTR bytes has fewer than 2^32 blocks, so the
+	// counter never carries out of its low 32 bits.
+	for i := uint32(0); len(b) > 0; i++ {
+		binary.BigEndian.PutUint32(km.block[nonceSize:], i)
+		km.ctr.Encrypt(km.stream[:], km.block[:])
+		b = b[subtle.XORBytes(b, b, km.stream[:]):]
+	}
 }
 
 // tag is compute_tag of RFC 9605 Section 4.5.1, truncated to Nt bytes.
@@ -259,8 +278,7 @@ func (km *keyMaterial) tag(nonce [nonceSize]byte, aad, ct []byte) []byte {
 	km.mac.Write(nonce[:])
 	km.mac.Write(aad)
 	km.mac.Write(ct)
-	var sum [sha512.Size]byte
-	return km.mac.Sum(sum[:0])[:km.nt]
+	return km.mac.Sum(km.sum[:0])[:km.nt]
 }
 
 // Sender encrypts one participant's frames under its current key. It is

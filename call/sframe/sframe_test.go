@@ -2,6 +2,7 @@ package sframe
 
 import (
 	"bytes"
+	"crypto/cipher"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -419,6 +420,31 @@ func BenchmarkSFrame(b *testing.B) {
 				}
 				b.Run(c.String()+"/"+strconv.Itoa(size)+"/"+op, func(b *testing.B) { benchSuite(b, c, size, dec) })
 			}
+		}
+	}
+}
+
+// TestSmallCTR checks the short-frame counter mode against the library's
+// at every length around the switch between them.
+func TestSmallCTR(t *testing.T) {
+	p := suites[AES128CTRHMACSHA256_80]
+	km, err := newKeyMaterial(p, AES128CTRHMACSHA256_80, bytes.Repeat([]byte{3}, p.nk), make([]byte, nonceSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := [nonceSize]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	for n := 0; n <= smallCTR+40; n++ {
+		pt := make([]byte, n)
+		for i := range pt {
+			pt[i] = byte(i * 7)
+		}
+		got := bytes.Clone(pt)
+		km.xorCTR(got, nonce)
+		want := make([]byte, n)
+		iv := append(nonce[:], 0, 0, 0, 0)
+		cipher.NewCTR(km.ctr, iv).XORKeyStream(want, pt)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%d bytes: %x, want %x", n, got, want)
 		}
 	}
 }
