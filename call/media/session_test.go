@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/logging"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
@@ -16,6 +17,12 @@ import (
 
 // mesh is a call of Sessions on one pion vnet LAN, their media messages
 // carried by a synchronous in-test bus.
+//
+// Every test runs inside testing/synctest: vnet, ICE, DTLS and the
+// synthetic sources all run on timers and channels, so virtual time moves
+// whenever every goroutine waits, a test of seconds of media takes well
+// under a second, and synctest.Test fails if a Session leaves a goroutine
+// behind after Close.
 type mesh struct {
 	t        *testing.T
 	wan      *vnet.Router
@@ -50,7 +57,7 @@ func (m *mesh) add(id string, ip int, video bool) *Session {
 	}
 	se := webrtc.SettingEngine{}
 	se.SetNet(nw)
-	se.SetICEMulticastDNSMode(0 + 1) // ice.MulticastDNSModeDisabled
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 500*time.Millisecond)
 	s, err := New(Config{
 		Self:      id,
