@@ -141,7 +141,7 @@ func TestMeshEveryoneDecryptsEveryone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := newMesh(t)
 		ids := []string{"alice", "bob", "carol"}
-		video := map[string]bool{"alice": true, "bob": true, "carol": false}
+		video := map[string]bool{"alice": false, "bob": true, "carol": true} // the first offerer sends no video
 		for i, id := range ids {
 			m.add(id, 10+i, video[id])
 		}
