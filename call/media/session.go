@@ -497,11 +497,16 @@ func (s *Session) receive(p *peer, kind Kind, frame, buf []byte) []byte {
 		p.stats.frame(kind, false, -1)
 		return buf
 	}
+	st, stamped := parseStamp(plain)
+	stamped = stamped && st.kind == kind
 	latency := time.Duration(-1)
-	if st, ok := parseStamp(plain); ok && st.kind == kind {
+	if stamped {
 		latency = max(s.now().Sub(st.sent), 0)
 	}
 	p.stats.frame(kind, true, latency)
+	if stamped {
+		p.stats.numbered(kind, st.number)
+	}
 	return plain
 }
 

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -469,6 +471,76 @@ func TestReconnect(t *testing.T) {
 		}
 		if err := bob.Connect("carol"); !errors.Is(err, ErrClosed) {
 			t.Fatalf("connect after Close: %v", err)
+		}
+	})
+}
+
+// delivered is the share of kind k's synthetic frames from peer that s
+// decrypted, between the first and the last it decrypted.
+func delivered(s *Session, peer string, k Kind) float64 {
+	s.mu.Lock()
+	p := s.peers[peer]
+	s.mu.Unlock()
+	p.stats.mu.Lock()
+	defer p.stats.mu.Unlock()
+	if p.stats.decrypted[k] == 0 {
+		return 0
+	}
+	return float64(p.stats.decrypted[k]) / float64(p.stats.highest[k]-p.stats.lowest[k]+1)
+}
+
+func TestLossyLink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMesh(t)
+		// Drop one in 20 media packets (SRTP, by RFC 7983's first byte,
+		// larger than RTCP's) on the way: lost video packets come back by
+		// NACK, lost audio frames are gone.
+		var rngMu sync.Mutex
+		rng := rand.New(rand.NewPCG(1, 2))
+		var dropped atomic.Int64
+		m.wan.AddChunkFilter(func(c vnet.Chunk) bool {
+			b := c.UserData()
+			if len(b) <= 100 || b[0] < 128 || b[0] > 191 {
+				return true
+			}
+			rngMu.Lock()
+			drop := rng.IntN(20) == 0
+			rngMu.Unlock()
+			if drop {
+				dropped.Add(1)
+				return false
+			}
+			return true
+		})
+		alice := m.add("alice", 10, true)
+		bob := m.add("bob", 11, false)
+		m.start()
+		defer m.close()
+		if err := alice.SetSendKey(1, key(1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := bob.SetRecvKey("alice", 1, key(1)); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range [][2]*Session{{alice, bob}, {bob, alice}} {
+			if err := c[0].Connect(c[1].cfg.Self); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, 20*time.Second, "90 video frames (6 s) from alice", func() bool {
+			return decrypted(bob, "alice", Video) >= 90
+		})
+		st := stats(bob, "alice")
+		a, v := delivered(bob, "alice", Audio), delivered(bob, "alice", Video)
+		t.Logf("%d packets dropped; delivered: audio %.3f, video %.3f; %+v", dropped.Load(), a, v, st)
+		if dropped.Load() < 20 {
+			t.Fatalf("only %d packets dropped", dropped.Load())
+		}
+		if st.DecryptFailures != 0 {
+			t.Errorf("%d frames failed to decrypt: a lost packet must lose a frame, not corrupt one", st.DecryptFailures)
+		}
+		if a < 0.9 || v < 0.95 {
+			t.Errorf("delivered audio %.3f (want ≥ 0.9), video %.3f (want ≥ 0.95)", a, v)
 		}
 	})
 }

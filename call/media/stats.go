@@ -29,6 +29,10 @@ type peerStats struct {
 	latencies []time.Duration // a ring of at most MaxLatencySamples; guarded by mu
 	next      int             // the ring's next slot; guarded by mu
 	decrypted [3]uint64       // frames decrypted by Kind; guarded by mu
+	// The lowest and highest synthetic frame numbers decrypted by Kind
+	// (valid when decrypted[k] > 0): with decrypted, they give the share
+	// of frames lost. Guarded by mu.
+	lowest, highest [3]uint64
 }
 
 func (p *peerStats) track(k Kind) {
@@ -38,6 +42,18 @@ func (p *peerStats) track(k Kind) {
 		p.s.Audio = true
 	} else {
 		p.s.Video = true
+	}
+}
+
+// numbered records that synthetic frame n of kind k decrypted.
+func (p *peerStats) numbered(k Kind, n uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.decrypted[k] == 1 || n < p.lowest[k] {
+		p.lowest[k] = n
+	}
+	if p.decrypted[k] == 1 || n > p.highest[k] {
+		p.highest[k] = n
 	}
 }
 
