@@ -199,13 +199,22 @@ func (s *Session) Connect(id string) error {
 	delete(s.pending, id)
 	s.mu.Unlock()
 
+	var err error
 	switch {
 	case s.cfg.Self < id:
-		return s.offer(p)
+		err = s.offer(p)
 	case hasOffer:
-		return s.answer(p, offer)
+		err = s.answer(p, offer)
 	}
-	return nil
+	if err != nil { // forget p, so that Connect may be tried again
+		s.mu.Lock()
+		if s.peers[id] == p {
+			delete(s.peers, id)
+		}
+		s.mu.Unlock()
+		p.close()
+	}
+	return err
 }
 
 // Disconnect stops media with a participant (its keys stay until dropped).
@@ -288,63 +297,64 @@ func (s *Session) HandleSignal(from string, blob []byte) error {
 	}
 }
 
-// newPC replaces p's peer connection with a new one (closing the old).
-// p.mu is held.
-func (s *Session) newPC(p *peer) (*webrtc.PeerConnection, error) {
+// offer makes a new peer connection to p and sends it an offer.
+func (s *Session) offer(p *peer) error { return s.negotiate(p, "") }
+
+// answer makes a new peer connection to p from its offer and answers.
+func (s *Session) answer(p *peer, offer string) error { return s.negotiate(p, offer) }
+
+// negotiate makes a new peer connection to p: from remoteOffer and with an
+// answer when there is one, else with an offer. Only once the new
+// connection stands does it replace (and close) the old, so a bad offer
+// leaves the media with p as it was.
+func (s *Session) negotiate(p *peer, remoteOffer string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	pc, err := s.api.NewPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
 	if err != nil {
-		return nil, fmt.Errorf("media: peer connection to %s: %w", p.id, err)
+		return fmt.Errorf("media: peer connection to %s: %w", p.id, err)
 	}
 	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.onTrack(p, t) })
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		s.log.Debug("connection state", "peer", p.id, "state", st.String())
 	})
-	if p.pc != nil {
-		_ = p.pc.GracefulClose()
-	}
-	p.pc = pc
-	return pc, nil
-}
-
-// offer makes the peer connection to p and sends it an offer.
-func (s *Session) offer(p *peer) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pc, err := s.newPC(p)
+	desc, typ, err := s.describeLocal(p, pc, remoteOffer)
 	if err != nil {
-		return err
-	}
-	if err := s.addSenders(pc, true); err != nil {
-		return err
-	}
-	desc, err := pc.CreateOffer(nil)
-	if err != nil {
-		return fmt.Errorf("media: offer to %s: %w", p.id, err)
-	}
-	return s.describe(p, pc, desc, sigOffer)
-}
-
-// answer makes a new peer connection to p from its offer and answers.
-func (s *Session) answer(p *peer, sdp string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pc, err := s.newPC(p)
-	if err != nil {
-		return err
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		_ = pc.GracefulClose()
-		p.pc = nil
-		return fmt.Errorf("%w: offer from %s: %w", ErrBadSignal, p.id, err)
+		return err
+	}
+	old := p.pc
+	p.pc = pc
+	if old != nil {
+		_ = old.GracefulClose()
+	}
+	return s.describe(p, pc, desc, typ)
+}
+
+// describeLocal sets up pc's transceivers and creates its offer, or its
+// answer to remoteOffer.
+func (s *Session) describeLocal(p *peer, pc *webrtc.PeerConnection, remoteOffer string) (webrtc.SessionDescription, uint, error) {
+	if remoteOffer == "" {
+		if err := s.addSenders(pc, true); err != nil {
+			return webrtc.SessionDescription{}, 0, err
+		}
+		desc, err := pc.CreateOffer(nil)
+		if err != nil {
+			return desc, 0, fmt.Errorf("media: offer to %s: %w", p.id, err)
+		}
+		return desc, sigOffer, nil
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: remoteOffer}); err != nil {
+		return webrtc.SessionDescription{}, 0, fmt.Errorf("%w: offer from %s: %w", ErrBadSignal, p.id, err)
 	}
 	if err := s.addSenders(pc, false); err != nil {
-		return err
+		return webrtc.SessionDescription{}, 0, err
 	}
 	desc, err := pc.CreateAnswer(nil)
 	if err != nil {
-		return fmt.Errorf("media: answer to %s: %w", p.id, err)
+		return desc, 0, fmt.Errorf("media: answer to %s: %w", p.id, err)
 	}
-	return s.describe(p, pc, desc, sigAnswer)
+	return desc, sigAnswer, nil
 }
 
 // addSenders adds this participant's tracks. The offerer also offers to

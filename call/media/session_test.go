@@ -544,3 +544,54 @@ func TestLossyLink(t *testing.T) {
 		}
 	})
 }
+
+func TestBadOfferKeepsMedia(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, _, bob := pairUp(t, false)
+		if err := bob.SetRecvKey("alice", 1, key(1)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "audio from alice", func() bool {
+			return decrypted(bob, "alice", Audio) >= 20
+		})
+		bad, err := sigEnc.Marshal(signal{Version: signalVersion, Type: sigOffer, SDP: "v=0\r\nnot an offer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bob.HandleSignal("alice", bad); !errors.Is(err, ErrBadSignal) {
+			t.Fatalf("bad offer: %v, want ErrBadSignal", err)
+		}
+		a := decrypted(bob, "alice", Audio)
+		waitFor(t, 10*time.Second, "audio from alice goes on after a bad offer", func() bool {
+			return decrypted(bob, "alice", Audio) >= a+20
+		})
+	})
+}
+
+func TestFailedConnectCanBeRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMesh(t)
+		bob := m.add("bob", 11, false)
+		m.start()
+		defer m.close()
+		bad, err := sigEnc.Marshal(signal{Version: signalVersion, Type: sigOffer, SDP: "v=0\r\nnot an offer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bob.HandleSignal("alice", bad); err != nil {
+			t.Fatalf("an offer before Connect waits: %v", err)
+		}
+		if err := bob.Connect("alice"); !errors.Is(err, ErrBadSignal) {
+			t.Fatalf("connect answering a bad offer: %v, want ErrBadSignal", err)
+		}
+		if st := bob.Stats(); len(st) != 0 {
+			t.Fatalf("a failed Connect left %+v", st)
+		}
+		if err := bob.Connect("alice"); err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		if st := bob.Stats(); len(st) != 1 {
+			t.Fatalf("after the retry: %+v", st)
+		}
+	})
+}
