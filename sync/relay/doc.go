@@ -71,6 +71,18 @@
 // dropped whole. So a non-member can make the relay hold at most one
 // probe in memory for the length of one pull, and store nothing.
 //
+// # Memory
+//
+// The relay keeps nothing in memory per op it holds, only per community
+// (counts of ops and bytes, the authors it knows, its invites and
+// registration) and a bounded cache of where the logs' newest ops are
+// (MaxRecent). Everything else it asks its store (OpStore): where a parent or
+// dep is, to check links (Locate), and every op's log and height, to build a
+// reconciliation set when a member or its own pull reconciles (Index, keys
+// only). At start it reads the store's keys once for the counts and decodes
+// only the control log's clear ops. So its heap does not grow with the ops
+// it holds; a reconciliation costs a scan of the community's keys instead.
+//
 // # Who may register
 //
 // Anyone who creates a community is its admin, and a relay's address is in
@@ -100,8 +112,8 @@
 // is written (package sync/store, prune.go).
 //
 // A dropped op keeps its place. The store keeps its keys (about 200
-// bytes, not its encoding), and the relay remembers its id, log and
-// height, across restarts. So:
+// bytes, not its encoding), which spell its id, log and height, across
+// restarts. So:
 //
 //   - later ops that name it as a parent still link and are taken;
 //   - the relay's own pulls (the members' pushes) reconcile over it as
