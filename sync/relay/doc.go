@@ -204,8 +204,11 @@
 // revoking an invite renews those logs' keys at once, so a leaked link
 // reads nothing written after its revocation. The first keys op of an
 // invite is its maker's and fixes the key; crdt lets only admins write
-// them, for an invite that stands. In a community that admits by approval
-// the keys op says so (Approval) and wraps nothing.
+// them, for an invite that stands. The maker's first keys op also wraps
+// the community's gossip topic secret to the same key, so the joiner
+// follows the community's topics at once, with no member online to hand
+// it over; the relay cannot open it either. In a community that admits by
+// approval the keys op says so (Approval) and wraps nothing.
 //
 // Admission: the relay takes a join when the invite is one it holds by a
 // known author, with a keys op by a known author; the join is signed by
@@ -215,8 +218,9 @@
 // joins through it that the relay holds are fewer than its use limit. It
 // stores the join and answers Relayed with the invite's keys ops (or
 // Pending for approval: the request waits in its store until an admin
-// pulls it). The joiner opens the keys with its link's secret, pulls the
-// community from the relay and reads what the link gives. A member that
+// pulls it). The joiner opens the keys (and the topic secret) with its
+// link's secret, pulls the community from the relay and reads what the
+// link gives. A member that
 // comes online pulls the join and judges it by crdt's rules, as any join:
 // a join through a revoked invite, which the relay cannot see (the
 // revocation is sealed), is refused by every member and reads nothing
