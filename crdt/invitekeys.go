@@ -17,7 +17,9 @@ import "fmt"
 // such a log then wraps its new epoch to every live invite that has a
 // key (not revoked, lapsed, expired or used up), so a revoked or used-up
 // invite stops getting new epochs; revoking an invite also rotates those
-// logs, so a leaked link reads nothing written after its revocation. An
+// logs, so a leaked link reads nothing written after its revocation. The
+// maker's first op also wraps the community's gossip topic secret, which
+// never changes, so the joiner follows the live topics at once. An
 // invite of a community that admits by approval gets a key op with
 // Approval set and no secrets: the relay records its joins as requests.
 //
@@ -36,6 +38,11 @@ type InviteKeysBody struct {
 	Approval bool        `cbor:"4,keyasint,omitempty"`
 	Keys     []InviteKey `cbor:"5,keyasint,omitempty"`
 	Time     int64       `cbor:"6,keyasint,omitempty"` // author's clock, unix milliseconds; shown only
+	// Topic is the community's gossip topic secret wrapped to the same
+	// key (e2ee.TopicWrapInfo), so a joiner a relay admits with no member
+	// online follows the community's topics at once. Joiners take it only
+	// from the invite maker's ops. Never with Approval.
+	Topic []byte `cbor:"7,keyasint,omitempty"`
 }
 
 // InviteKey is one epoch secret wrapped to an invite's key, with
@@ -57,8 +64,11 @@ func (b *InviteKeysBody) check() error {
 	if len(b.Key) != size {
 		return fmt.Errorf("invite wrap key is %d bytes, want %d for KEM %#04x", len(b.Key), size, b.KEM)
 	}
-	if b.Approval && len(b.Keys) > 0 {
+	if b.Approval && (len(b.Keys) > 0 || b.Topic != nil) {
 		return fmt.Errorf("an invite of a community that admits by approval gets no keys")
+	}
+	if b.Topic != nil && (len(b.Topic) == 0 || len(b.Topic) > MaxWrapSize) {
+		return fmt.Errorf("malformed topic secret")
 	}
 	if len(b.Keys) > MaxWraps {
 		return fmt.Errorf("%d keys, at most %d", len(b.Keys), MaxWraps)

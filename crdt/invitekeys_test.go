@@ -46,6 +46,16 @@ func TestInviteKeysAreJudged(t *testing.T) {
 		{"member", "ben", inviteKeysBody(inv, 1), ErrUnauthorized},
 		{"another key", "ann", inviteKeysBody(inv, 2), ErrInvalid},
 		{"approval with keys", "ann", func() *InviteKeysBody { b := inviteKeysBody(inv, 1); b.Approval = true; return b }(), ErrInvalid},
+		{"approval with a topic secret", "ann", func() *InviteKeysBody {
+			b := inviteKeysBody(inv, 1)
+			b.Keys, b.Approval, b.Topic = nil, true, []byte{1}
+			return b
+		}(), ErrInvalid},
+		{"an oversized topic secret", "ann", func() *InviteKeysBody {
+			b := inviteKeysBody(inv, 1)
+			b.Topic = make([]byte, MaxWrapSize+1)
+			return b
+		}(), ErrInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

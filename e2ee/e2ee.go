@@ -150,6 +150,15 @@ func WrapInfo(community, log crdt.ID, epoch crdt.EpochID, member crdt.PublicKey)
 	return append(b, member[:]...)
 }
 
+// TopicWrapInfo is the HPKE info of community's gossip topic secret,
+// wrapped to member (an invite's key: crdt.InviteKeysBody.Topic).
+func TopicWrapInfo(community crdt.ID, member crdt.PublicKey) []byte {
+	b := make([]byte, 0, 32+32+32)
+	b = append(b, "umbrella/v1 topic wrap\x00"...)
+	b = append(b, community[:]...)
+	return append(b, member[:]...)
+}
+
 // Wrap seals an epoch secret to a prekey public key of suite s.
 func Wrap(s Suite, public, info, secret []byte) ([]byte, error) {
 	k, err := s.kem()

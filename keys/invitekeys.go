@@ -63,8 +63,9 @@ func wrapToInvite(cid crdt.ID, inv *crdt.Invite, kem uint16, key []byte, epochs 
 // KeyInvite hands invite inv of community cid, which this node just made
 // with link secret seed, the epoch secrets a newcomer may read that this
 // node holds (every epoch of the control log and of the groups every
-// member reads), in invite-keys ops. In a community that admits by
-// approval it writes one op with Approval set and no secret.
+// member reads), in invite-keys ops, the first of which also wraps the
+// community's topic secret, if this node holds it. In a community that
+// admits by approval it writes one op with Approval set and no secret.
 func (m *Manager) KeyInvite(ctx context.Context, cid, inv crdt.ID, seed []byte) error {
 	pk, err := e2ee.InviteKey(m.cfg.Suite, seed)
 	if err != nil {
@@ -97,9 +98,16 @@ func (m *Manager) KeyInvite(ctx context.Context, cid, inv crdt.ID, seed []byte) 
 		for _, log := range logs {
 			epochs = append(epochs, m.ring.Epochs(cid, log)...)
 		}
-		if bodies, err = wrapToInvite(cid, invite, uint16(pk.Suite), pk.Public, epochs, now, int(m.budget.Load())); err != nil {
+		var topic []byte
+		if s, ok := m.Secret(cid); ok {
+			if topic, err = e2ee.Wrap(pk.Suite, pk.Public, e2ee.TopicWrapInfo(cid, inviteRecipient(invite.Body.Key)), s); err != nil {
+				return fmt.Errorf("wrap the topic secret to invite %s: %w", inv.Short(), err)
+			}
+		}
+		if bodies, err = wrapToInvite(cid, invite, uint16(pk.Suite), pk.Public, epochs, now, int(m.budget.Load())-len(topic)); err != nil {
 			return err
 		}
+		bodies[0].Topic = topic
 	}
 	for _, b := range bodies {
 		raw, err := crdt.EncodeBody(b)
@@ -171,6 +179,10 @@ func (m *Manager) wrapToLiveInvites(ctx context.Context, cid, log crdt.ID, id cr
 // log); what the maker wrapped, which opens the control log, wins, and a
 // forged later epoch fails its commitment once its rekey op is read
 // (dropForged). It fails with ErrNoInviteKeys when nothing opens.
+//
+// It also takes the community's topic secret from the first of the
+// maker's ops that wraps one and opens (openTopic), so the node follows
+// the community's topics with no member online.
 func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []byte, raws [][]byte) (int, error) {
 	if len(raws) > MaxInviteKeyOps {
 		return 0, fmt.Errorf("%d invite-keys ops, at most %d", len(raws), MaxInviteKeyOps)
@@ -192,6 +204,7 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []by
 	recipient := inviteRecipient(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
 	keys := map[uint16]*e2ee.Prekey{}
 	checks := m.epochChecks(cid)
+	_, topicHeld := m.Secret(cid)
 	var got []crdt.EpochID
 	for _, op := range ops {
 		b, err := crdt.DecodeBody(op)
@@ -211,6 +224,9 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []by
 				continue
 			}
 			keys[body.KEM] = pk
+		}
+		if !topicHeld && body.Topic != nil && op.Author == invite.Author {
+			topicHeld = m.openTopic(ctx, cid, pk, recipient, body.Topic)
 		}
 		for _, k := range body.Keys {
 			var log crdt.ID
@@ -245,6 +261,28 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []by
 	m.log.Info("opened the history an invite gives", "community", cid.Short(), "epochs", len(got))
 	m.unlock(ctx, got)
 	return len(got), nil
+}
+
+// openTopic opens topic, community cid's topic secret wrapped to an
+// invite whose wrap key is pk, and keeps it; it reports whether it did.
+// Only the invite's maker's ops are opened: the relay cannot judge roles,
+// and a forged secret, kept first, would keep the node off the real
+// topics. The Listener may fail to join the topics while the community is
+// not pulled yet: it joins them when the pull brings the community.
+func (m *Manager) openTopic(ctx context.Context, cid crdt.ID, pk *e2ee.Prekey, recipient crdt.PublicKey, topic []byte) bool {
+	s, err := pk.Unwrap(e2ee.TopicWrapInfo(cid, recipient), topic)
+	if err != nil {
+		m.log.Warn("the invite's topic secret does not open", "community", cid.Short(), "err", err)
+		return false
+	}
+	if err := m.SetSecret(ctx, cid, s); err != nil {
+		if _, ok := m.Secret(cid); !ok {
+			m.log.Warn("could not keep the invite's topic secret", "community", cid.Short(), "err", err)
+			return false
+		}
+		m.log.Debug("topics wait for the community's pull", "community", cid.Short(), "err", err)
+	}
+	return true
 }
 
 // b2i is 1 for true, 0 for false.

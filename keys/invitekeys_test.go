@@ -94,6 +94,35 @@ func TestJoinerReadsHistoryFromInviteKeys(t *testing.T) {
 	}
 }
 
+// TestJoinerGetsTopicSecretFromInviteKeys: the invite's first keys op
+// wraps the community's topic secret, which Dev, holding only the link,
+// opens and keeps, so he follows the community's topics with no member
+// to ask; another link's secret opens nothing.
+func TestJoinerGetsTopicSecretFromInviteKeys(t *testing.T) {
+	w := newWorld(t)
+	olivia, dev, eve := w.add("olivia", 1, nil), w.add("dev", 3, nil), w.add("eve", 4, nil)
+	cid := olivia.found("Glow")
+	seed := bytes.Repeat([]byte{0x42}, 32)
+	inv := makeInvite(t, olivia, cid, seed)
+	ops := inviteKeyOps(olivia, cid, inv.ID())
+
+	eve.rep.Expect(cid)
+	if _, err := eve.m.OpenInviteKeys(t.Context(), inv, bytes.Repeat([]byte{0x43}, 32), ops); !errors.Is(err, ErrNoInviteKeys) {
+		t.Fatalf("another link's secret opened the keys: %v", err)
+	}
+	if _, ok := eve.m.Secret(cid); ok {
+		t.Fatal("another link's secret opened the topic secret")
+	}
+	dev.rep.Expect(cid)
+	if _, err := dev.m.OpenInviteKeys(t.Context(), inv, seed, ops); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := olivia.m.Secret(cid)
+	if got, ok := dev.m.Secret(cid); !ok || !bytes.Equal(got, want) {
+		t.Fatalf("Dev's topic secret %x (held %v), want Olivia's %x", got, ok, want)
+	}
+}
+
 // TestRevokedInviteGetsNoNewEpochs: after an invite is revoked, rotations
 // wrap nothing more to it, so a leaked link opens only epochs from before
 // and reads nothing posted after the rotation that followed.

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 	"testing/synctest"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -168,5 +171,90 @@ func TestLeakedLinkAfterRevocationReadsNothingNewer(t *testing.T) {
 		if ops, _ := r.rs.relay.Serve(ctx, comm.ID, []crdt.ID{after}); len(ops) != 1 {
 			t.Fatal("the relay lost the post")
 		}
+	})
+}
+
+// TestRelayAdmittedJoinerFollowsTopics: Dev joins through the relay while
+// every member is offline, and holds the community's topic secret at once
+// (the invite's keys wrap it): when Ben, not Olivia, comes online later,
+// the two are on General's topic together, Ben's post reaches Dev by
+// gossip within seconds and Dev's reaches Ben, with no member online in
+// between to hand Dev the secret.
+func TestRelayAdmittedJoinerFollowsTopics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		r := sn.startRelay(t.TempDir())
+		defer r.close()
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, _ := keyOf(r.h.ID())
+		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		bHome := t.TempDir()
+		b := sn.start(bHome, "Ben", store.NewMemory())
+		benLink, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Join(ctx, benLink); err != nil {
+			t.Fatal(err)
+		}
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyOps := opsOf(a.Node, comm.ID, crdt.KindInviteKeys)
+		waitFor(t, a.Node, "the relay to hold Ben's join and the invites' keys", func() bool {
+			return relayHolds(ctx, r, comm.ID, append(opsOf(a.Node, comm.ID, crdt.KindJoin), keyOps...))
+		})
+		bStore := b.store
+		a.Close()
+		b.Close() // every member is offline
+
+		d := sn.start(t.TempDir(), "Dev", store.NewMemory())
+		defer d.Close()
+		var via bool
+		if _, err := d.JoinWithProgress(ctx, link, func(p api.JoinProgress) { via = via || p.ViaRelay }); err != nil || !via {
+			t.Fatalf("join with only the relay up: through the relay %v, %v", via, err)
+		}
+		if _, ok := d.keys.Secret(comm.ID); !ok {
+			t.Fatal("Dev, admitted by the relay, holds no topic secret")
+		}
+		if st := d.Status(); len(st.Communities) != 1 || !st.Communities[0].Live {
+			t.Fatalf("Dev's community status %+v: not live", st.Communities)
+		}
+
+		// Ben comes back; Olivia stays away.
+		b2 := sn.start(bHome, "Ben", bStore)
+		defer b2.Close()
+		waitFor(t, b2.Node, "Ben to count Dev a member", func() bool {
+			ms, err := b2.Members(comm.ID)
+			return err == nil && slices.ContainsFunc(ms, func(m api.Member) bool { return m.Name == "Dev" })
+		})
+		if err := b2.host.Connect(ctx, peer.AddrInfo{ID: d.host.ID(), Addrs: d.host.Addrs()}); err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, d.Node, comm.ID)
+		waitFor(t, d.Node, "Ben and Dev on General's topic", func() bool {
+			return onTopic(b2.Node, comm.ID, gid, d.host.ID()) && onTopic(d.Node, comm.ID, gid, b2.host.ID())
+		})
+		synctest.Wait()
+		if _, err := b2.Post(ctx, comm.ID, gid, "Welcome, Dev!"); err != nil {
+			t.Fatal(err)
+		}
+		waitWithin(t, d.Node, 5*time.Second, "Dev to get Ben's post", func() bool {
+			return slices.Contains(texts(t, d.Node, comm.ID, gid), "Ben: Welcome, Dev!")
+		})
+		if _, err := d.Post(ctx, comm.ID, gid, "Thanks, Ben"); err != nil {
+			t.Fatal(err)
+		}
+		waitWithin(t, b2.Node, 5*time.Second, "Ben to get Dev's post", func() bool {
+			return slices.Contains(texts(t, b2.Node, comm.ID, gid), "Dev: Thanks, Ben")
+		})
 	})
 }

@@ -505,7 +505,8 @@ func (j *Joiner) via(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *c
 		}
 	}
 	// Without the topic secret the member still syncs by pulling; it asks
-	// again after every pull until it has it (a relay holds none).
+	// again after every pull until it has it. A relay holds none: a joiner
+	// it admitted opened it from the invite's keys (OpenInviteKeys).
 	if resp.Relayed {
 		return nil
 	}

@@ -71,6 +71,18 @@
 // dropped whole. So a non-member can make the relay hold at most one
 // probe in memory for the length of one pull, and store nothing.
 //
+// # Memory
+//
+// The relay keeps nothing in memory per op it holds, only per community
+// (counts of ops and bytes, the authors it knows, its invites and
+// registration) and a bounded cache of where the logs' newest ops are
+// (MaxRecent). Everything else it asks its store (OpStore): where a parent or
+// dep is, to check links (Locate), and every op's log and height, to build a
+// reconciliation set when a member or its own pull reconciles (Index, keys
+// only). At start it reads the store's keys once for the counts and decodes
+// only the control log's clear ops. So its heap does not grow with the ops
+// it holds; a reconciliation costs a scan of the community's keys instead.
+//
 // # Who may register
 //
 // Anyone who creates a community is its admin, and a relay's address is in
@@ -100,8 +112,8 @@
 // is written (package sync/store, prune.go).
 //
 // A dropped op keeps its place. The store keeps its keys (about 200
-// bytes, not its encoding), and the relay remembers its id, log and
-// height, across restarts. So:
+// bytes, not its encoding), which spell its id, log and height, across
+// restarts. So:
 //
 //   - later ops that name it as a parent still link and are taken;
 //   - the relay's own pulls (the members' pushes) reconcile over it as
@@ -192,8 +204,11 @@
 // revoking an invite renews those logs' keys at once, so a leaked link
 // reads nothing written after its revocation. The first keys op of an
 // invite is its maker's and fixes the key; crdt lets only admins write
-// them, for an invite that stands. In a community that admits by approval
-// the keys op says so (Approval) and wraps nothing.
+// them, for an invite that stands. The maker's first keys op also wraps
+// the community's gossip topic secret to the same key, so the joiner
+// follows the community's topics at once, with no member online to hand
+// it over; the relay cannot open it either. In a community that admits by
+// approval the keys op says so (Approval) and wraps nothing.
 //
 // Admission: the relay takes a join when the invite is one it holds by a
 // known author, with a keys op by a known author; the join is signed by
@@ -203,8 +218,9 @@
 // joins through it that the relay holds are fewer than its use limit. It
 // stores the join and answers Relayed with the invite's keys ops (or
 // Pending for approval: the request waits in its store until an admin
-// pulls it). The joiner opens the keys with its link's secret, pulls the
-// community from the relay and reads what the link gives. A member that
+// pulls it). The joiner opens the keys (and the topic secret) with its
+// link's secret, pulls the community from the relay and reads what the
+// link gives. A member that
 // comes online pulls the join and judges it by crdt's rules, as any join:
 // a join through a revoked invite, which the relay cannot see (the
 // revocation is sealed), is refused by every member and reads nothing

@@ -166,17 +166,20 @@ func (r *Relay) Admit(ctx context.Context, from crdt.PublicKey, req *wire.JoinRe
 	var keys []crdt.ID
 	var approval, held bool
 	var uses int
+	var lookErr error
 	if c != nil {
 		_, known := c.invites[iid]
 		if !c.registered() || !known {
 			c = nil
 		} else {
 			keys, approval, uses = slices.Clone(c.book.keys[iid]), c.book.approval[iid], len(c.book.joins[iid])
-			_, held = c.ops[join.ID()]
+			_, held, lookErr = r.locate(ctx, c, join.ID())
 		}
 	}
 	r.mu.Unlock()
 	switch {
+	case lookErr != nil:
+		return nil, lookErr
 	case c == nil:
 		return nil, errors.New("this relay does not know that invite (it may have been revoked or belong to a community the relay does not keep)")
 	case len(keys) == 0:

@@ -16,6 +16,10 @@ const (
 	MaxProbeOps = 4096
 	// MaxProbeBytes bounds the bytes of one probe.
 	MaxProbeBytes = 8 << 20
+	// MaxRecent bounds the ops whose place the relay caches in memory
+	// (the logs' heads and the control ops content cites, as they are
+	// stored or looked up); the rest it looks up in its store.
+	MaxRecent = 1024
 	// MaxCommunities bounds the communities one relay keeps.
 	MaxCommunities = 10000
 	// MaxQueuedPulls bounds the pulls waiting to run (see Puller).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/exchange"
+	"github.com/umbrella-p2p/umbrella/sync/reconcile"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -37,14 +38,14 @@ func (c *clock) add(d time.Duration) {
 // by log kind.
 func controlAndContent(t testing.TB, r *Relay, cid crdt.ID) (control, content int) {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, m := range r.comms[cid].ops {
-		switch {
-		case m.dropped:
-		case m.control():
+	items, err := r.items(t.Context(), cid, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Key < reconcile.Rank(true, 0) {
 			control++
-		default:
+		} else {
 			content++
 		}
 	}
@@ -85,9 +86,13 @@ func TestRetentionDropsOldContentKeepsControl(t *testing.T) {
 		t.Fatalf("the relay holds %d control and %d content ops", control, content)
 	}
 	var first crdt.ID
-	for id, m := range r.comms[cid].ops {
-		if !m.control() {
-			first = id
+	items, err := r.items(ctx, cid, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Key >= reconcile.Rank(true, 0) {
+			first = it.ID
 		}
 	}
 	bytesBefore := r.Stats().Bytes
@@ -319,7 +324,11 @@ func TestStatsCounted(t *testing.T) {
 	}
 	var ops int
 	var bytes int64
-	for _, it := range r.comms[cid].items(false) {
+	items, err := r.items(ctx, cid, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
 		op, err := r.cfg.Store.Get(ctx, it.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -32,7 +32,11 @@ func (r *Relay) Pull(ctx context.Context, rm exchange.Remote, cid crdt.ID) (Pull
 	var st PullStats
 	for pass := 0; pass < MaxPullPasses; pass++ {
 		probe := !r.holds(cid)
-		need, _, err := rm.Reconcile(ctx, cid, r.Set(cid))
+		set, err := r.Set(ctx, cid)
+		if err != nil {
+			return st, err
+		}
+		need, _, err := rm.Reconcile(ctx, cid, set)
 		if err != nil {
 			return st, fmt.Errorf("reconcile %s with %s: %w", cid.Short(), rm, err)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
+	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
 // Reasons an op is refused; callers branch on them with errors.Is.
@@ -67,6 +68,13 @@ type OpStore interface {
 	Logs(ctx context.Context, community crdt.ID) ([]crdt.ID, error)
 	Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opened) error) error
 	Sync(ctx context.Context) error
+	// Locate says where a stored op is (its community, log and height),
+	// pruned or not, or wraps store.ErrNotFound; Index walks where every op
+	// of a community is, by log, height and id, with the size stored (0
+	// once pruned). The relay keeps no per-op index in memory: it checks
+	// links with Locate and builds reconciliation sets with Index.
+	Locate(ctx context.Context, id crdt.ID) (store.Place, error)
+	Index(ctx context.Context, community crdt.ID, fn func(id crdt.ID, p store.Place) error) error
 }
 
 // Config configures a Relay.
@@ -115,10 +123,8 @@ type Retainer interface {
 	// Stamp records that ops ids of community cid were stored at at.
 	Stamp(ctx context.Context, cid crdt.ID, at time.Time, ids []crdt.ID) error
 	// PruneBefore drops up to max ops of cid stamped before before, the
-	// oldest first, and returns their ids.
-	PruneBefore(ctx context.Context, cid crdt.ID, before time.Time, max int) ([]crdt.ID, error)
-	// Pruned calls fn with every dropped op of a log and its height.
-	Pruned(ctx context.Context, community, log crdt.ID, fn func(id crdt.ID, height uint64) error) error
+	// oldest first, and returns their ids and the bytes of their encodings.
+	PruneBefore(ctx context.Context, cid crdt.ID, before time.Time, max int) ([]crdt.ID, int64, error)
 }
 
 // Relay is a relay's blind store of the communities registered with it.
@@ -132,48 +138,81 @@ type Relay struct {
 	comms map[crdt.ID]*community // guarded by mu
 	total int64                  // guarded by mu; bytes of every stored op
 	stats counters               // guarded by mu
+	// recent caches where recently stored or looked-up ops are (the logs'
+	// heads, the control ops content cites), so most link checks need no
+	// store read; at MaxRecent entries it starts over. Guarded by mu.
+	recent map[crdt.ID]located
 	// unreg is signalled when a relay op takes this relay off a community,
 	// so the Puller drops its content (DropUnregistered) at once.
 	unreg chan struct{}
 }
 
-// meta is what the relay remembers of a stored op to check links and to
-// reconcile: all it keeps in memory per op (with the op's id, the map's
-// key), 24 bytes. The op itself is in the store.
-type meta struct {
+// place is where an op the relay holds or has staged sits: all it needs
+// of it to check links.
+type place struct {
+	log    crdt.ID
 	height uint64
-	log    uint32 // index in its community's logs; 0 is the control log
-	size   int32  // bytes of its encoding; 0 once dropped
-	// dropped: retention dropped its bytes; it still links, and the
-	// relay's own pulls count it as held, but members are not offered it.
-	dropped bool
+}
+
+// located is a place in a community.
+type located struct {
+	community crdt.ID
+	place
+}
+
+// rememberHeads caches where the ops just written for community c are
+// that no other of them cites: the heads the next ops will cite. r.mu is
+// held.
+func (r *Relay) rememberHeads(cid crdt.ID, c *community) {
+	cited := map[crdt.ID]bool{}
+	for _, o := range c.staged {
+		for _, p := range o.Op.Parents {
+			cited[p] = true
+		}
+	}
+	for _, o := range c.staged {
+		if id := o.Op.ID(); !cited[id] {
+			r.remember(cid, id, c.at[id])
+		}
+	}
+}
+
+// remember caches where op id of community cid is. r.mu is held.
+func (r *Relay) remember(cid, id crdt.ID, p place) {
+	if len(r.recent) >= MaxRecent {
+		clear(r.recent)
+	}
+	r.recent[id] = located{cid, p}
 }
 
 // control reports whether the op is in the control log.
-func (m meta) control() bool { return m.log == 0 }
+func (p place) control() bool { return p.log.IsZero() }
 
-// item is the op's reconciliation item.
-func (m meta) item(id crdt.ID) reconcile.Item {
-	return reconcile.Item{Key: reconcile.Rank(!m.control(), m.height), ID: id}
-}
-
-// community is what the relay knows of one community: its stored ops'
-// links and the authors it can tell are or were members. A probe builds
-// one in memory and drops it unless it ends registered.
+// community is what the relay knows of one community: counts of its
+// stored ops and the authors it can tell are or were members. Nothing in
+// it grows with the ops it holds (the store has them, and where they are:
+// OpStore.Locate and Index), only with its members, invites and what one
+// Ingest stages. A probe builds one in memory and drops it unless it ends
+// registered.
 type community struct {
 	id      crdt.ID
-	ops     map[crdt.ID]meta
-	logs    []crdt.ID          // the logs ops are in; logs[0] is the control log
-	logIdx  map[crdt.ID]uint32 // log → its index in logs
 	known   map[crdt.PublicKey]bool
 	invites map[crdt.ID]ed25519.PublicKey // invite op → its key, for invites by known authors
-	// reg is the newest relay op naming this relay by a known author.
-	reg    meta
-	regID  crdt.ID
-	regOn  bool
-	bytes  int64
-	probe  bool // not stored yet
+	// regHeight and regID are the newest relay op naming this relay by a
+	// known author; regOn: it registers (not removes) the relay.
+	regHeight uint64
+	regID     crdt.ID
+	regOn     bool
+	// ops counts the ops held, dropped ones included; bytes the bytes of
+	// the live ones' encodings.
+	ops     int
+	bytes   int64
+	probe   bool // not stored yet
+	genesis bool // the genesis is held (stored or staged)
+	// staged are the ops taken since the last write, and at where they
+	// are, so later ops of the same batch link to them.
 	staged []crdt.Opened
+	at     map[crdt.ID]place
 	book   inviteBook // what the clear ops tell of invites' joins and keys (join.go)
 	// dropped counts ops retention dropped; served, lastPush and the
 	// counters are for Stats.
@@ -185,34 +224,51 @@ type community struct {
 }
 
 func newCommunity(id crdt.ID) *community {
-	return &community{id: id, ops: map[crdt.ID]meta{}, logs: []crdt.ID{crdt.ZeroID}, logIdx: map[crdt.ID]uint32{crdt.ZeroID: 0}, known: map[crdt.PublicKey]bool{}, invites: map[crdt.ID]ed25519.PublicKey{}, served: map[crdt.PublicKey]bool{}}
+	return &community{id: id, known: map[crdt.PublicKey]bool{}, invites: map[crdt.ID]ed25519.PublicKey{}, served: map[crdt.PublicKey]bool{}}
 }
 
-// logIndex returns the index of log l in c.logs, adding it if new.
-func (c *community) logIndex(l crdt.ID) uint32 {
-	i, ok := c.logIdx[l]
-	if !ok {
-		i = uint32(len(c.logs))
-		c.logs = append(c.logs, l)
-		c.logIdx[l] = i
+// locate returns where op id of community c is, among the staged ops and
+// then in the store (a probe has nothing stored), and whether it is held.
+// An op of another community is not held. r.mu is held.
+func (r *Relay) locate(ctx context.Context, c *community, id crdt.ID) (place, bool, error) {
+	if p, ok := c.at[id]; ok {
+		return p, true, nil
 	}
-	return i
+	if c.probe {
+		return place{}, false, nil
+	}
+	if l, ok := r.recent[id]; ok {
+		return l.place, l.community == c.id, nil
+	}
+	p, err := r.cfg.Store.Locate(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return place{}, false, nil
+	case err != nil:
+		return place{}, false, fmt.Errorf("%w: %w", ErrStore, err)
+	case p.Community != c.id:
+		return place{}, false, nil
+	}
+	at := place{log: p.Log, height: p.Height}
+	r.remember(c.id, id, at)
+	return at, true, nil
 }
 
-// items returns the reconciliation items of c's ops; with live, only of
-// those not dropped.
-func (c *community) items(live bool) []reconcile.Item {
-	n := len(c.ops)
-	if live {
-		n -= c.dropped
-	}
-	out := make([]reconcile.Item, 0, n)
-	for id, m := range c.ops {
-		if !live || !m.dropped {
-			out = append(out, m.item(id))
+// items returns the reconciliation items of the ops the relay holds of
+// community cid, read from the store's index (nothing of it is kept in
+// memory); with live, only of those not dropped.
+func (r *Relay) items(ctx context.Context, cid crdt.ID, live bool) ([]reconcile.Item, error) {
+	var out []reconcile.Item
+	err := r.cfg.Store.Index(ctx, cid, func(id crdt.ID, p store.Place) error {
+		if !live || p.Size > 0 {
+			out = append(out, reconcile.Item{Key: reconcile.Rank(!p.Log.IsZero(), p.Height), ID: id})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay: index of %s: %w", cid.Short(), err)
 	}
-	return out
+	return out, nil
 }
 
 // Registered reports whether a registration of this relay is in force.
@@ -241,7 +297,7 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Relay{cfg: cfg, log: log.With("component", "relay"), comms: map[crdt.ID]*community{}, stats: newCounters(), unreg: make(chan struct{}, 1)}
+	r := &Relay{cfg: cfg, log: log.With("component", "relay"), comms: map[crdt.ID]*community{}, recent: map[crdt.ID]located{}, stats: newCounters(), unreg: make(chan struct{}, 1)}
 	if len(cfg.Allow) > 0 {
 		r.allow = make(map[crdt.PublicKey]struct{}, len(cfg.Allow))
 		for _, k := range cfg.Allow {
@@ -254,42 +310,38 @@ func Open(ctx context.Context, cfg Config) (*Relay, error) {
 	}
 	for _, cid := range cids {
 		c := newCommunity(cid)
-		logs, err := cfg.Store.Logs(ctx, cid)
+		// Counts come from the store's index (keys only); the ops passed
+		// check when they came and are not read again, but for the clear
+		// control ops, which tell the relay of authors, invites and its
+		// registration. They come back in log order, not in the order they
+		// were taken (an op refused once and taken later keeps its place in
+		// its log), so what they tell is taken to its fixpoint.
+		err := cfg.Store.Index(ctx, cid, func(_ crdt.ID, p store.Place) error {
+			c.ops++
+			if p.Size == 0 {
+				c.dropped++
+			}
+			c.bytes += int64(max(p.Size, 0))
+			return nil
+		})
 		if err != nil {
-			return nil, fmt.Errorf("relay: logs of %s: %w", cid.Short(), err)
+			return nil, fmt.Errorf("relay: load %s: %w", cid.Short(), err)
 		}
-		// The store holds only ops that passed check when they came; they
-		// come back in log order, not in the order they were taken (an
-		// op refused once and taken later keeps its place in its log).
-		// So links are checked again, and what the clear control ops tell
-		// of authors is taken to its fixpoint once all are read.
+		r.total += c.bytes
+		if _, err := cfg.Store.Locate(ctx, cid); err == nil {
+			c.genesis = true
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("relay: load %s: %w", cid.Short(), err)
+		}
 		var clear []*crdt.Op
-		for _, l := range logs {
-			if ret != nil {
-				// Dropped ops first: live ones may link to them. They
-				// passed check when they came.
-				err := ret.Pruned(ctx, cid, l, func(id crdt.ID, height uint64) error {
-					c.ops[id] = meta{log: c.logIndex(l), height: height, dropped: true}
-					c.dropped++
-					return nil
-				})
-				if err != nil {
-					return nil, fmt.Errorf("relay: load %s: %w", cid.Short(), err)
-				}
+		err = cfg.Store.Ops(ctx, cid, crdt.ZeroID, func(o crdt.Opened) error {
+			if !o.Op.Sealed() || o.Op.Kind == crdt.KindGenesis {
+				clear = append(clear, o.Op)
 			}
-			err := cfg.Store.Ops(ctx, cid, l, func(o crdt.Opened) error {
-				if err := r.checkLinks(c, o.Op); err != nil {
-					return fmt.Errorf("stored op %s no longer links: %w", o.Op.ID().Short(), err)
-				}
-				r.note(c, o.Op)
-				if l.IsZero() && (!o.Op.Sealed() || o.Op.Kind == crdt.KindGenesis) {
-					clear = append(clear, o.Op)
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("relay: load %s: %w", cid.Short(), err)
-			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("relay: load %s: %w", cid.Short(), err)
 		}
 		for grew := true; grew; {
 			before := len(c.known) + len(c.invites)
@@ -352,7 +404,7 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 			}
 		}
 		n := len(c.staged)
-		errs[i] = r.take(c, cid, ops[i], decErrs[i])
+		errs[i] = r.take(ctx, c, cid, ops[i], decErrs[i])
 		if len(c.staged) > n {
 			staged = append(staged, i)
 		}
@@ -392,11 +444,12 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 		}
 		c.lastPush = r.cfg.Now()
 		r.stats.stored += uint64(len(c.staged))
-		c.staged = nil
+		r.rememberHeads(cid, c)
+		c.staged, c.at = nil, nil
 	}
 	if r.comms[cid] == nil {
 		r.comms[cid] = c
-		r.log.Info("community registered", "community", cid.Short(), "ops", len(c.ops))
+		r.log.Info("community registered", "community", cid.Short(), "ops", c.ops)
 	}
 	return errs, nil
 }
@@ -422,12 +475,15 @@ func (r *Relay) write(ctx context.Context, cid crdt.ID, ops []crdt.Opened) error
 // forgetStaged undoes, in memory, the ops staged for a write that failed.
 func (r *Relay) forgetStaged(c *community) {
 	for _, o := range c.staged {
-		delete(c.ops, o.Op.ID())
 		n := int64(len(o.Op.Bytes()))
 		c.bytes -= n
 		r.total -= n
+		if o.Op.Kind == crdt.KindGenesis {
+			c.genesis = false
+		}
 	}
-	c.staged = nil
+	c.ops -= len(c.staged)
+	c.staged, c.at = nil, nil
 	// Authors and registration noted from them may stay known: they were
 	// signed by known authors, and the ops are offered again.
 }
@@ -465,15 +521,15 @@ const minDecodeShare = 16
 // take checks and stages one op for community c, decoded (and its
 // signature checked) before the lock as op, or refused by decErr. r.mu is
 // held.
-func (r *Relay) take(c *community, cid crdt.ID, op *crdt.Op, decErr error) error {
+func (r *Relay) take(ctx context.Context, c *community, cid crdt.ID, op *crdt.Op, decErr error) error {
 	if decErr != nil {
 		return fmt.Errorf("%w: %w", ErrForged, decErr)
 	}
 	if op.CommunityID() != cid {
 		return fmt.Errorf("%w: op %s is of %s, offered for %s", ErrRouting, op.ID().Short(), op.CommunityID().Short(), cid.Short())
 	}
-	if _, ok := c.ops[op.ID()]; ok {
-		return nil
+	if _, held, err := r.locate(ctx, c, op.ID()); err != nil || held {
+		return err
 	}
 	if c.probe && !op.Log.IsZero() {
 		return fmt.Errorf("%w: only control ops are taken before the registration", ErrNotRegistered)
@@ -484,7 +540,7 @@ func (r *Relay) take(c *community, cid crdt.ID, op *crdt.Op, decErr error) error
 	if !c.probe && !c.registered() && !op.Log.IsZero() {
 		return fmt.Errorf("%w: %s", ErrNotRegistered, cid.Short())
 	}
-	if err := r.check(c, op); err != nil {
+	if err := r.check(ctx, c, op); err != nil {
 		return err
 	}
 	n := int64(len(op.Bytes()))
@@ -501,8 +557,8 @@ func (r *Relay) take(c *community, cid crdt.ID, op *crdt.Op, decErr error) error
 }
 
 // check applies rules 3 and 5 of the package doc to op in c.
-func (r *Relay) check(c *community, op *crdt.Op) error {
-	if err := r.checkLinks(c, op); err != nil {
+func (r *Relay) check(ctx context.Context, c *community, op *crdt.Op) error {
+	if err := r.checkLinks(ctx, c, op); err != nil {
 		return err
 	}
 	if c.known[op.Author] || op.Kind == crdt.KindGenesis { // the genesis's author is the first owner
@@ -514,8 +570,9 @@ func (r *Relay) check(c *community, op *crdt.Op) error {
 	return fmt.Errorf("%w: %s", ErrUnknownAuthor, op.Author.String()[:8])
 }
 
-// checkLinks applies rule 3 of the package doc to op in c.
-func (r *Relay) checkLinks(c *community, op *crdt.Op) error {
+// checkLinks applies rule 3 of the package doc to op in c, looking its
+// parents and deps up among the staged ops and in the store.
+func (r *Relay) checkLinks(ctx context.Context, c *community, op *crdt.Op) error {
 	id := op.ID()
 	if op.Kind == crdt.KindGenesis {
 		if id != c.id || op.Height != 1 || len(op.Parents) > 0 {
@@ -523,16 +580,18 @@ func (r *Relay) checkLinks(c *community, op *crdt.Op) error {
 		}
 		return nil
 	}
-	if _, ok := c.ops[c.id]; !ok {
+	if !c.genesis {
 		return fmt.Errorf("%w: the genesis is not held", ErrBrokenLink)
 	}
 	var top uint64
 	for _, p := range op.Parents {
-		m, ok := c.ops[p]
+		m, ok, err := r.locate(ctx, c, p)
 		switch {
+		case err != nil:
+			return err
 		case !ok:
 			return fmt.Errorf("%w: parent %s of %s", ErrBrokenLink, p.Short(), id.Short())
-		case c.logs[m.log] != op.Log:
+		case m.log != op.Log:
 			return fmt.Errorf("%w: parent %s of %s is in another log", ErrBrokenLink, p.Short(), id.Short())
 		}
 		top = max(top, m.height)
@@ -541,7 +600,11 @@ func (r *Relay) checkLinks(c *community, op *crdt.Op) error {
 		return fmt.Errorf("%w: height %d after parents of height %d", ErrBrokenLink, op.Height, top)
 	}
 	for _, d := range op.Deps {
-		if m, ok := c.ops[d]; !ok || !m.control() {
+		m, ok, err := r.locate(ctx, c, d)
+		if err != nil {
+			return err
+		}
+		if !ok || !m.control() {
 			return fmt.Errorf("%w: dep %s of %s is not a held control op", ErrBrokenLink, d.Short(), id.Short())
 		}
 	}
@@ -562,11 +625,16 @@ func (r *Relay) joinProven(c *community, o *crdt.Op) bool {
 	return ok && ed25519.Verify(key, crdt.JoinProofMessage(c.id, inv, o.Author), j.Proof)
 }
 
-// note records op, which passed check, in c: its links and size.
+// note records op, which passed check and is staged for the next write,
+// in c: where it is (until the write) and its size.
 func (r *Relay) note(c *community, op *crdt.Op) {
-	id := op.ID()
 	n := int64(len(op.Bytes()))
-	c.ops[id] = meta{log: c.logIndex(op.Log), height: op.Height, size: int32(n)}
+	if c.at == nil {
+		c.at = map[crdt.ID]place{}
+	}
+	c.at[op.ID()] = place{log: op.Log, height: op.Height}
+	c.genesis = c.genesis || op.Kind == crdt.KindGenesis
+	c.ops++
 	c.bytes += n
 	r.total += n
 }
@@ -614,9 +682,9 @@ func (r *Relay) learn(c *community, op *crdt.Op) {
 		if string(rb.Peer) != string(r.cfg.Self[:]) || !r.allowed(op.Author) {
 			return
 		}
-		if c.regID.IsZero() || op.Height > c.reg.height || (op.Height == c.reg.height && string(id[:]) >= string(c.regID[:])) {
+		if c.regID.IsZero() || op.Height > c.regHeight || (op.Height == c.regHeight && string(id[:]) >= string(c.regID[:])) {
 			was := c.regOn
-			c.reg, c.regID, c.regOn = meta{height: op.Height}, id, !rb.Remove
+			c.regHeight, c.regID, c.regOn = op.Height, id, !rb.Remove
 			if was && !c.regOn {
 				select {
 				case r.unreg <- struct{}{}:

@@ -56,24 +56,17 @@ func (r *Relay) prune(ctx context.Context, ret Retainer, before time.Time, unreg
 				r.mu.Unlock()
 				break
 			}
-			ids, err := ret.PruneBefore(ctx, cid, before, MaxPruneBatch)
+			// The store answers only ops it held live, with their bytes.
+			ids, size, err := ret.PruneBefore(ctx, cid, before, MaxPruneBatch)
 			if err != nil {
 				r.mu.Unlock()
 				return total, fmt.Errorf("relay: drop ops of %s: %w", cid.Short(), err)
 			}
-			for _, id := range ids {
-				m, ok := c.ops[id]
-				if !ok || m.dropped {
-					continue
-				}
-				c.bytes -= int64(m.size)
-				r.total -= int64(m.size)
-				m.size, m.dropped = 0, true
-				c.ops[id] = m
-				c.dropped++
-				r.stats.dropped++
-				total++
-			}
+			c.bytes -= size
+			r.total -= size
+			c.dropped += len(ids)
+			r.stats.dropped += uint64(len(ids))
+			total += len(ids)
 			r.mu.Unlock()
 			if len(ids) < MaxPruneBatch {
 				if len(ids) > 0 {

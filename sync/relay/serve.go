@@ -8,6 +8,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
+	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
@@ -85,16 +86,17 @@ func (r *Relay) Known(cid crdt.ID, k crdt.PublicKey) bool {
 }
 
 // Set returns the reconciliation set of every op the relay holds of
-// community cid (empty for one it does not keep): what it reconciles over
-// when it pulls.
-func (r *Relay) Set(cid crdt.ID) *reconcile.Set {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var items []reconcile.Item
-	if c := r.comms[cid]; c != nil {
-		items = c.items(false)
+// community cid, dropped ones included (empty for one it does not keep):
+// what it reconciles over when it pulls. It is read from the store's index.
+func (r *Relay) Set(ctx context.Context, cid crdt.ID) (*reconcile.Set, error) {
+	if !r.holds(cid) {
+		return reconcile.NewSet(nil), nil
 	}
-	return reconcile.NewSet(items)
+	items, err := r.items(ctx, cid, false)
+	if err != nil {
+		return nil, err
+	}
+	return reconcile.NewSet(items), nil
 }
 
 // ReconcileSet implements sync/p2p's ReconcileResponder: a member the
@@ -102,16 +104,21 @@ func (r *Relay) Set(cid crdt.ID) *reconcile.Set {
 // Ops retention dropped are left out, so members never ask for them.
 func (r *Relay) ReconcileSet(cid crdt.ID, from crdt.PublicKey) (*reconcile.Set, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	c := r.comms[cid]
 	if c == nil || !c.known[from] {
 		r.stats.refused[Reason(ErrNotMember)]++
+		r.mu.Unlock()
 		return nil, ErrNotMember
 	}
 	c.served[from] = true
 	c.pulls++
 	r.stats.pulls++
-	return reconcile.NewSet(c.items(true)), nil
+	r.mu.Unlock()
+	items, err := r.items(context.Background(), cid, true)
+	if err != nil {
+		return nil, err
+	}
+	return reconcile.NewSet(items), nil
 }
 
 // Answerer answers pull requests from a Relay: sync/p2p's SyncResponder.
@@ -240,25 +247,24 @@ func (r *Relay) Full(cid crdt.ID) error {
 
 // Serve returns the encodings of the ops among ids that the relay holds
 // of community cid, in the order asked, up to wire.MaxResponseBytes. Ops
-// retention dropped are left out.
+// retention dropped, ops of other communities and ids it does not hold
+// are left out.
 func (r *Relay) Serve(ctx context.Context, cid crdt.ID, ids []crdt.ID) ([][]byte, error) {
-	r.mu.Lock()
-	c := r.comms[cid]
-	var held []crdt.ID
-	if c != nil {
-		for _, id := range ids {
-			if m, ok := c.ops[id]; ok && !m.dropped {
-				held = append(held, id)
-			}
-		}
+	if !r.holds(cid) {
+		return nil, nil
 	}
-	r.mu.Unlock()
 	var out [][]byte
 	size := 0
-	for _, id := range held {
+	for _, id := range ids {
 		op, err := r.cfg.Store.Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) { // never held, or dropped (store.ErrPruned)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("relay: read op %s: %w", id.Short(), err)
+		}
+		if op.CommunityID() != cid {
+			continue
 		}
 		if size += len(op.Bytes()); size > wire.MaxResponseBytes {
 			break

@@ -64,7 +64,7 @@ func (r *Relay) Stats() Stats {
 		st.Refused[k] = v
 	}
 	for id, c := range r.comms {
-		st.Communities = append(st.Communities, CommunityStats{ID: id, Registered: c.registered(), Ops: len(c.ops) - c.dropped,
+		st.Communities = append(st.Communities, CommunityStats{ID: id, Registered: c.registered(), Ops: c.ops - c.dropped,
 			Bytes: c.bytes, Dropped: c.dropped, MembersServed: len(c.served), LastPush: c.lastPush, Pushes: c.pushes, Pulls: c.pulls})
 	}
 	slices.SortFunc(st.Communities, func(a, b CommunityStats) int { return slices.Compare(a.ID[:], b.ID[:]) })

@@ -60,15 +60,16 @@ func (s *DS) Stamp(ctx context.Context, cid crdt.ID, at time.Time, ids []crdt.ID
 
 // PruneBefore prunes up to max ops of community cid stamped before before,
 // the oldest first, in one batch, and returns their ids (without those
-// already pruned or never stored). Call it again while it returns max ops.
-func (s *DS) PruneBefore(ctx context.Context, cid crdt.ID, before time.Time, max int) ([]crdt.ID, error) {
+// already pruned or never stored) and the bytes of their encodings. Call
+// it again while it returns max ops.
+func (s *DS) PruneBefore(ctx context.Context, cid crdt.ID, before time.Time, max int) ([]crdt.ID, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prefix := stampPrefix(cid)
 	cut := before.UnixMilli()
 	res, err := s.ds.Query(ctx, dsq.Query{Prefix: prefix, KeysOnly: true, Orders: []dsq.Order{dsq.OrderByKey{}}})
 	if err != nil {
-		return nil, fmt.Errorf("prune %s: %w", cid.Short(), err)
+		return nil, 0, fmt.Errorf("prune %s: %w", cid.Short(), err)
 	}
 	type stamped struct {
 		key string
@@ -78,13 +79,13 @@ func (s *DS) PruneBefore(ctx context.Context, cid crdt.ID, before time.Time, max
 	for r := range res.Next() {
 		if r.Error != nil {
 			res.Close()
-			return nil, fmt.Errorf("prune %s: %w", cid.Short(), r.Error)
+			return nil, 0, fmt.Errorf("prune %s: %w", cid.Short(), r.Error)
 		}
 		at, idHex, ok := strings.Cut(strings.TrimPrefix(r.Key, prefix), "/")
 		ms, err := strconv.ParseInt(at, 16, 64)
 		if !ok || err != nil {
 			res.Close()
-			return nil, fmt.Errorf("prune %s: malformed stamp %q", cid.Short(), r.Key)
+			return nil, 0, fmt.Errorf("prune %s: malformed stamp %q", cid.Short(), r.Key)
 		}
 		if ms >= cut || len(due) >= max {
 			break
@@ -92,46 +93,52 @@ func (s *DS) PruneBefore(ctx context.Context, cid crdt.ID, before time.Time, max
 		id, err := parseID(idHex)
 		if err != nil {
 			res.Close()
-			return nil, fmt.Errorf("prune %s: malformed stamp %q", cid.Short(), r.Key)
+			return nil, 0, fmt.Errorf("prune %s: malformed stamp %q", cid.Short(), r.Key)
 		}
 		due = append(due, stamped{r.Key, id})
 	}
 	res.Close()
 	if len(due) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	b, err := s.ds.Batch(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("prune %s: %w", cid.Short(), err)
+		return nil, 0, fmt.Errorf("prune %s: %w", cid.Short(), err)
 	}
 	var out []crdt.ID
+	var size int64
 	for _, d := range due {
 		if err := b.Delete(ctx, datastore.RawKey(d.key)); err != nil {
-			return nil, fmt.Errorf("prune op %s: %w", d.id.Short(), err)
+			return nil, 0, fmt.Errorf("prune op %s: %w", d.id.Short(), err)
 		}
 		lk, err := s.ds.Get(ctx, opKey(d.id))
 		if errors.Is(err, datastore.ErrNotFound) {
 			continue // stamped, never stored
 		}
 		if err != nil {
-			return nil, fmt.Errorf("prune op %s: %w", d.id.Short(), err)
+			return nil, 0, fmt.Errorf("prune op %s: %w", d.id.Short(), err)
 		}
 		v, err := s.ds.Get(ctx, datastore.RawKey(string(lk)))
 		if err != nil {
-			return nil, fmt.Errorf("prune op %s: %w", d.id.Short(), err)
+			return nil, 0, fmt.Errorf("prune op %s: %w", d.id.Short(), err)
 		}
 		if len(v) == 0 {
 			continue // pruned already
 		}
+		raw, _, err := splitStored(v)
+		if err != nil {
+			return nil, 0, fmt.Errorf("stored op %s is corrupt: %w", d.id.Short(), err)
+		}
+		size += int64(len(raw))
 		if err := b.Put(ctx, datastore.RawKey(string(lk)), []byte{}); err != nil {
-			return nil, fmt.Errorf("prune op %s: %w", d.id.Short(), err)
+			return nil, 0, fmt.Errorf("prune op %s: %w", d.id.Short(), err)
 		}
 		out = append(out, d.id)
 	}
 	if err := b.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("prune %s: %w", cid.Short(), err)
+		return nil, 0, fmt.Errorf("prune %s: %w", cid.Short(), err)
 	}
-	return out, nil
+	return out, size, nil
 }
 
 // Pruned calls fn with the id and height of every pruned op of the log,

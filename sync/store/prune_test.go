@@ -37,16 +37,16 @@ func TestPruneBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := s.PruneBefore(ctx, cid, t0.Add(24*time.Hour), 1)
-	if err != nil || !slices.Equal(got, []crdt.ID{a.ID()}) {
-		t.Fatalf("first prune: %v, %v; want the oldest only", got, err)
+	got, size, err := s.PruneBefore(ctx, cid, t0.Add(24*time.Hour), 1)
+	if err != nil || !slices.Equal(got, []crdt.ID{a.ID()}) || size != int64(len(a.Bytes())) {
+		t.Fatalf("first prune: %v, %d bytes, %v; want the oldest only", got, size, err)
 	}
-	got, err = s.PruneBefore(ctx, cid, t0.Add(24*time.Hour), 10)
-	if err != nil || !slices.Equal(got, []crdt.ID{b.ID()}) {
-		t.Fatalf("second prune: %v, %v", got, err)
+	got, size, err = s.PruneBefore(ctx, cid, t0.Add(24*time.Hour), 10)
+	if err != nil || !slices.Equal(got, []crdt.ID{b.ID()}) || size != int64(len(b.Bytes())) {
+		t.Fatalf("second prune: %v, %d bytes, %v", got, size, err)
 	}
-	if got, err := s.PruneBefore(ctx, cid, t0.Add(24*time.Hour), 10); err != nil || len(got) != 0 {
-		t.Fatalf("third prune: %v, %v; want nothing left before the cut", got, err)
+	if got, size, err := s.PruneBefore(ctx, cid, t0.Add(24*time.Hour), 10); err != nil || len(got) != 0 || size != 0 {
+		t.Fatalf("third prune: %v, %d bytes, %v; want nothing left before the cut", got, size, err)
 	}
 
 	if _, err := s.Get(ctx, a.ID()); !errors.Is(err, ErrPruned) || !errors.Is(err, ErrNotFound) {
