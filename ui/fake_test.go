@@ -63,6 +63,8 @@ type fakeCommunity struct {
 	// (fake_relay_test.go).
 	relays []api.RelayState
 	team   *fakeTeam // first steps and newcomers (fake_team_test.go)
+	// adminsCelebrate: only admins celebrate wins (SetAdminsCelebrate).
+	adminsCelebrate bool
 }
 
 type fakeGroup struct {
