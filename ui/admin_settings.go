@@ -53,8 +53,8 @@ type settingsView struct {
 	// celebrate is who celebrates wins (celebrateChoices); nil unless crdt
 	// lets the local member choose (Community.CanSetTeamSettings).
 	celebrate *widget.RadioGroup
-	save        *widget.Button
-	relays      *widget.Button // opens the relays dialog
+	save      *widget.Button
+	relays    *widget.Button // opens the relays dialog
 }
 
 // showCommunitySettings changes the community's name, description, join
