@@ -368,7 +368,8 @@ func (f *fakeBackend) Collections(cid crdt.ID) ([]api.Collection, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []api.Collection
-	err := f.cards(cid, func(_ *fakeGroup, m api.Message) {
+	err := f.cards(cid, func(g *fakeGroup, m api.Message) {
+		m.Group = g.info.ID
 		for _, name := range m.Collections {
 			i := slices.IndexFunc(out, func(c api.Collection) bool { return c.Name == name })
 			if i < 0 {
