@@ -65,6 +65,9 @@ type fakeCommunity struct {
 	team   *fakeTeam // first steps and newcomers (fake_team_test.go)
 	// adminsCelebrate: only admins celebrate wins (SetAdminsCelebrate).
 	adminsCelebrate bool
+	// inviters overrides TeamTree's who invited whom, by peer id
+	// (fake_team_test.go).
+	inviters map[string]string
 }
 
 type fakeGroup struct {
