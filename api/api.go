@@ -273,6 +273,9 @@ type Message struct {
 	Index int `json:"-"`
 	// AuthorPhoto is the author's profile photo, as Member.Photo.
 	AuthorPhoto *crdt.Picture `json:"-"`
+	// Group is the message's group in lists that span the community's
+	// groups (Collection.Messages); zero in a group's own lists.
+	Group crdt.ID `json:"group,omitzero"`
 	// Win, Promo and Event are the cards of kinds "win", "promo" and
 	// "event" (team.go); Answer, on a question of a Q&A group, is the
 	// reply marked as its answer; Collections names the collections the

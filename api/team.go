@@ -143,11 +143,15 @@ type TeamPermits struct {
 	CanPromote bool `json:"can_promote,omitempty"`
 	// CanSetTeamSettings: choose who celebrates wins, and mark Q&A groups.
 	CanSetTeamSettings bool `json:"can_set_team_settings,omitempty"`
+	// AdminsCelebrate is the community's setting (not a verdict): only
+	// admins celebrate wins; otherwise anyone who may post does.
+	AdminsCelebrate bool `json:"admins_celebrate,omitempty"`
 }
 
 func (p *TeamPermits) fill(st *crdt.State, self crdt.PublicKey) {
 	p.CanPromote = st.Permits(self, crdt.Action{Kind: crdt.KindPromo, Group: st.Community})
 	p.CanSetTeamSettings = st.Permits(self, crdt.Action{Kind: crdt.KindTeamSettings})
+	p.AdminsCelebrate = st.AdminsCelebrate
 }
 
 // GroupTeamPermits are the team actions the local member may take in a
@@ -160,8 +164,10 @@ type GroupTeamPermits struct {
 	// CanMarkAnswers: mark the answer to others' questions (the asker
 	// always may, in a Q&A group); false outside Q&A groups.
 	CanMarkAnswers bool `json:"can_mark_answers,omitempty"`
-	// QA: the group is a Q&A group.
-	QA bool `json:"qa,omitempty"`
+	// QA: the group is a Q&A group; CanSetQA: the local member may mark
+	// it as one, or unmark it (SetQA).
+	QA       bool `json:"qa,omitempty"`
+	CanSetQA bool `json:"can_set_qa,omitempty"`
 }
 
 func (p *GroupTeamPermits) fill(st *crdt.State, self crdt.PublicKey, gid crdt.ID) {
@@ -173,6 +179,7 @@ func (p *GroupTeamPermits) fill(st *crdt.State, self crdt.PublicKey, gid crdt.ID
 	p.CanRSVP = may(crdt.KindRSVP, true)
 	p.CanCollect = may(crdt.KindCollect, true)
 	p.CanMarkAnswers = may(crdt.KindAnswer, true)
+	p.CanSetQA = st.Permits(self, crdt.Action{Kind: crdt.KindGroupQA, Group: gid})
 	if g := st.Groups[gid]; g != nil {
 		p.QA = g.QA
 	}
@@ -197,6 +204,16 @@ type TeamAPI interface {
 	// Collect saves a message into the named collection, or takes it out
 	// (admins).
 	Collect(ctx context.Context, community, message crdt.ID, collection string, on bool) error
+	// SetQA marks group as a Q&A group, or unmarks it (admins:
+	// Group.CanSetQA).
+	SetQA(ctx context.Context, community, group crdt.ID, on bool) error
+	// SetAdminsCelebrate sets whether only admins celebrate wins (admins:
+	// Community.CanSetTeamSettings; Community.AdminsCelebrate is the
+	// setting now).
+	SetAdminsCelebrate(ctx context.Context, community crdt.ID, only bool) error
+	// Questions lists the questions of a community's Q&A groups, oldest
+	// first; only those not answered yet with unanswered.
+	Questions(community crdt.ID, unanswered bool) ([]Question, error)
 	// Wins, Promos, Events, FAQ and Collections are the home's team
 	// lists (see node's team.go).
 	Wins(community crdt.ID, member string) ([]Win, error)

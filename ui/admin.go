@@ -218,6 +218,7 @@ type membersView struct {
 	cid crdt.ID
 	// badges are the icons of each member's wins, by peer id (teamhome.go).
 	badges map[string]string
+	team   *teamFilter // "Team of …" (teamfilter.go)
 
 	search *keyEntry
 	count  *widget.Label
@@ -269,6 +270,7 @@ func (a *App) showMembers(cid crdt.ID) {
 	v.search = newKeyEntry(a)
 	v.search.SetPlaceHolder("Search by name or role")
 	v.search.OnChanged = func(string) { v.apply() }
+	v.team = newTeamFilter(v.apply)
 	v.count = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.list = widget.NewList(func() int { return len(v.shown) }, v.newRow, v.bind)
 	v.list.OnSelected = func(widget.ListItemID) { v.list.UnselectAll() }
@@ -278,7 +280,7 @@ func (a *App) showMembers(cid crdt.ID) {
 	v.empty.Wrapping = fyne.TextWrapWord
 	v.empty.Hide()
 	d.errLabel = errorLabel()
-	top := container.NewVBox(v.search, v.count, d.errLabel)
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, v.team.choose, v.search), v.team.invitedBy, v.count, d.errLabel)
 	body := container.NewBorder(top, hint(safetyHelp), nil, nil,
 		withMinHeight(container.NewStack(v.list, container.NewCenter(v.empty)), membersListHeight))
 	closeBtn := widget.NewButton("Close", d.hide)
@@ -309,6 +311,7 @@ func (v *membersView) refresh() {
 		v.d.clearError()
 	}
 	v.badges = winBadges(v.a, v.cid)
+	v.team.load(v)
 	v.apply()
 }
 
@@ -321,12 +324,12 @@ func (v *membersView) apply() {
 		if m.Online {
 			online++
 		}
-		if q == "" || containsFold(m.Name, q) || containsFold(roleTag(m.Role), q) {
+		if (q == "" || containsFold(m.Name, q) || containsFold(roleTag(m.Role), q)) && v.team.shows(m) {
 			v.shown = append(v.shown, m)
 		}
 	}
 	switch {
-	case q != "":
+	case q != "" || v.team.in != nil:
 		v.count.SetText(itoa(len(v.shown)) + " of " + memberCount(len(v.all)))
 	case online > 0:
 		v.count.SetText(memberCount(len(v.all)) + " · " + itoa(online) + " online")
@@ -336,6 +339,9 @@ func (v *membersView) apply() {
 	switch {
 	case len(v.shown) > 0:
 		v.empty.Hide()
+	case q != "" && v.team.in != nil:
+		v.empty.SetText("Nobody in " + v.team.choose.Selected + " matches “" + v.search.Text + "”.")
+		v.empty.Show()
 	case q != "":
 		v.empty.SetText("No member matches “" + v.search.Text + "”.")
 		v.empty.Show()

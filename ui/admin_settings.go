@@ -50,8 +50,11 @@ type settingsView struct {
 	groups      *widget.Check // members create groups
 	history     *widget.Check // new members see earlier messages
 	private     *widget.Check // members message each other privately
-	save        *widget.Button
-	relays      *widget.Button // opens the relays dialog
+	// celebrate is who celebrates wins (celebrateChoices); nil unless crdt
+	// lets the local member choose (Community.CanSetTeamSettings).
+	celebrate *widget.RadioGroup
+	save      *widget.Button
+	relays    *widget.Button // opens the relays dialog
 }
 
 // showCommunitySettings changes the community's name, description, join
@@ -89,6 +92,12 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 	v.history.SetChecked(!s.HideHistory)
 	v.private = widget.NewCheck(privateSettingLabel, nil)
 	v.private.SetChecked(!s.PrivateToAdminsOnly)
+	c := a.communityInfo(cid)
+	if c.CanSetTeamSettings {
+		v.celebrate = widget.NewRadioGroup(celebrateChoices[:], nil)
+		v.celebrate.Required = true
+		v.celebrate.SetSelected(celebrateChoice(c.AdminsCelebrate))
+	}
 	v.save = widget.NewButton("Save", func() {
 		name, desc := strings.TrimSpace(v.name.Text), strings.TrimSpace(v.description.Text)
 		if p := nameProblem(name, "community"); p != "" {
@@ -101,8 +110,16 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 		}
 		next := api.Settings{Name: name, Description: desc, JoinPolicy: joinPolicyOf(v.joinPolicy.Selected),
 			MembersCreateGroups: v.groups.Checked, HideHistory: !v.history.Checked, PrivateToAdminsOnly: !v.private.Checked, Deactivated: v.was.Deactivated, MaxFileSize: v.was.MaxFileSize}
+		only := v.celebrate != nil && v.celebrate.Selected == celebrateChoice(true)
+		celebrate := v.celebrate != nil && only != c.AdminsCelebrate
 		d.run("Could not save the settings", v.save, func(ctx context.Context) error {
-			return a.b.UpdateSettings(ctx, cid, next)
+			if err := a.b.UpdateSettings(ctx, cid, next); err != nil {
+				return err
+			}
+			if celebrate {
+				return a.b.SetAdminsCelebrate(ctx, cid, only)
+			}
+			return nil
 		}, func() {
 			d.hide()
 			a.reloadCommunities()
@@ -123,13 +140,30 @@ func (a *App) showCommunitySettings(cid crdt.ID) {
 		sectionTitle("Groups, history and private messages"),
 		tight(v.groups, hint("Otherwise members suggest groups and an admin approves them.")),
 		tight(v.history, hint("On: people who join can scroll back through training, tips and announcements posted before they came. Off: they see only what is posted after they join.")),
-		tight(v.private, hint(privateSettingHint)),
-		a.relaysRow(cid, v),
-		d.errLabel)
+		tight(v.private, hint(privateSettingHint)))
+	if v.celebrate != nil {
+		body.Add(sectionTitle("Who can celebrate wins"))
+		body.Add(tight(v.celebrate, hint("A win is a card with a badge that recognises a member: it shows in the group, on the Wall of wins and beside their name.")))
+	}
+	body.Add(a.relaysRow(cid, v))
+	body.Add(d.errLabel)
 	d.setContent(a.fitToWindow(body), cancel, v.save)
 	d.createEntry, d.confirm, d.cancel = v.name, v.save, cancel
 	d.show()
 	a.focus(v.name)
+}
+
+// celebrateChoices are who celebrates wins, as the settings offer them:
+// everyone who may post, or admins only.
+var celebrateChoices = [...]string{"Everyone", "Admins only"}
+
+// celebrateChoice is the settings' wording of whether only admins
+// celebrate.
+func celebrateChoice(adminsOnly bool) string {
+	if adminsOnly {
+		return celebrateChoices[1]
+	}
+	return celebrateChoices[0]
 }
 
 // relaysRow is the Relays section of the community settings: how many

@@ -33,8 +33,8 @@ func (f *fakeBackend) state(c *fakeCommunity) *crdt.State {
 	st := &crdt.State{
 		Community: c.info.ID, Name: c.settings.Name, Description: c.settings.Description,
 		MembersCreateGroups: c.settings.MembersCreateGroups, HideHistory: c.settings.HideHistory, Deactivated: c.settings.Deactivated,
-		PrivateToAdminsOnly: c.settings.PrivateToAdminsOnly,
-		Members:             map[crdt.PublicKey]*crdt.Member{}, Requests: map[crdt.PublicKey]*crdt.Request{},
+		PrivateToAdminsOnly: c.settings.PrivateToAdminsOnly, AdminsCelebrate: c.adminsCelebrate,
+		Members: map[crdt.PublicKey]*crdt.Member{}, Requests: map[crdt.PublicKey]*crdt.Request{},
 		Groups: map[crdt.ID]*crdt.Group{}, Invites: map[crdt.ID]*crdt.Invite{},
 	}
 	if c.settings.JoinPolicy == "approval" {

@@ -138,7 +138,8 @@ func (f *fakeBackend) TeamTree(cid crdt.ID) ([]api.TeamMember, error) {
 	}
 	var out []api.TeamMember
 	prev := api.TeamMember{}
-	for i, m := range f.comm(cid).members {
+	c := f.comm(cid)
+	for i, m := range c.members {
 		tm := api.TeamMember{PeerID: m.PeerID, Name: m.Name, Role: m.Role, Joined: f.clock.Add(time.Duration(i-10) * 24 * time.Hour)}
 		if i > 0 {
 			tm.InvitedBy, tm.InvitedByName = prev.PeerID, prev.Name
@@ -149,5 +150,26 @@ func (f *fakeBackend) TeamTree(cid crdt.ID) ([]api.TeamMember, error) {
 		out = append(out, tm)
 		prev = tm
 	}
+	for i := range out {
+		if by, ok := c.inviters[out[i].PeerID]; ok {
+			out[i].InvitedBy, out[i].InvitedByName = by, ""
+			for _, m := range c.members {
+				if m.PeerID == by {
+					out[i].InvitedByName = m.Name
+				}
+			}
+		}
+	}
 	return out, nil
+}
+
+// setInviter makes TeamTree say that inviter (a peer id) invited peer.
+func (f *fakeBackend) setInviter(cid crdt.ID, peer, inviter string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.comm(cid)
+	if c.inviters == nil {
+		c.inviters = map[string]string{}
+	}
+	c.inviters[peer] = inviter
 }

@@ -368,7 +368,8 @@ func (f *fakeBackend) Collections(cid crdt.ID) ([]api.Collection, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []api.Collection
-	err := f.cards(cid, func(_ *fakeGroup, m api.Message) {
+	err := f.cards(cid, func(g *fakeGroup, m api.Message) {
+		m.Group = g.info.ID
 		for _, name := range m.Collections {
 			i := slices.IndexFunc(out, func(c api.Collection) bool { return c.Name == name })
 			if i < 0 {
@@ -379,5 +380,50 @@ func (f *fakeBackend) Collections(cid crdt.ID) ([]api.Collection, error) {
 		}
 	})
 	slices.SortFunc(out, func(a, b api.Collection) int { return strings.Compare(a.Name, b.Name) })
+	return out, err
+}
+
+func (f *fakeBackend) SetQA(_ context.Context, cid, gid crdt.ID, on bool) error {
+	return f.changeGroup("SetQA", cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
+		if err := f.judge(c, crdt.Action{Kind: crdt.KindGroupQA, Group: gid}); err != nil {
+			return err
+		}
+		g.info.QA = on
+		return nil
+	}, api.EventGroups)
+}
+
+func (f *fakeBackend) SetAdminsCelebrate(_ context.Context, cid crdt.ID, only bool) error {
+	f.mu.Lock()
+	err := f.enter("SetAdminsCelebrate")
+	if err == nil {
+		c := f.comm(cid)
+		if c == nil {
+			err = fmt.Errorf("community %s: unknown", cid.Short())
+		} else if err = f.judge(c, crdt.Action{Kind: crdt.KindTeamSettings}); err == nil {
+			c.adminsCelebrate = only
+		}
+	}
+	f.mu.Unlock()
+	if err == nil {
+		f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+	}
+	return err
+}
+
+func (f *fakeBackend) Questions(cid crdt.ID, unanswered bool) ([]api.Question, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Questions"); err != nil {
+		return nil, err
+	}
+	out := []api.Question{}
+	err := f.cards(cid, func(g *fakeGroup, m api.Message) {
+		if !g.info.QA || m.ReplyTo != nil || m.Kind != "message" || unanswered && m.Answer != nil {
+			return
+		}
+		out = append(out, api.Question{ID: m.ID, Group: g.info.ID, Author: m.Author, AuthorName: m.AuthorName, Text: m.Text, Time: m.Time, Answer: m.Answer})
+	})
+	slices.SortStableFunc(out, func(a, b api.Question) int { return a.Time.Compare(b.Time) })
 	return out, err
 }

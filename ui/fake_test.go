@@ -63,6 +63,11 @@ type fakeCommunity struct {
 	// (fake_relay_test.go).
 	relays []api.RelayState
 	team   *fakeTeam // first steps and newcomers (fake_team_test.go)
+	// adminsCelebrate: only admins celebrate wins (SetAdminsCelebrate).
+	adminsCelebrate bool
+	// inviters overrides TeamTree's who invited whom, by peer id
+	// (fake_team_test.go).
+	inviters map[string]string
 }
 
 type fakeGroup struct {

@@ -37,6 +37,12 @@ type filesView struct {
 	status   *widget.Label
 	// shown are the entries listed, in order (a test hook).
 	shown []api.FileEntry
+	// pins are the files pinned in the announcements, listed first as
+	// Start here (top, a test hook), with their pin buttons by message
+	// (filespins.go).
+	pins       startHere
+	top        []api.FileEntry
+	pinButtons map[crdt.ID]*widget.Button
 }
 
 // showCommunityFiles opens the selected community's Files view.
@@ -85,6 +91,7 @@ func (a *App) showFiles(cid, gid crdt.ID) *filesView {
 
 // load reads the files again and shows them.
 func (v *filesView) load() {
+	v.loadPins()
 	fs, err := v.a.b.Files(v.cid, v.gid)
 	if err != nil {
 		v.all = nil
@@ -112,12 +119,24 @@ func (v *filesView) refresh() {
 	}
 	v.shown = v.shown[:0]
 	v.rows.Objects = nil
+	v.pinButtons = map[crdt.ID]*widget.Button{}
+	v.top = v.startHereEntries()
+	if len(v.top) > 0 {
+		v.rows.Add(sectionTitle("Start here"))
+		for _, e := range v.top {
+			v.rows.Add(v.row(e))
+		}
+		v.rows.Add(sectionTitle("All files"))
+	}
 	n := 0
 	for _, e := range v.all {
 		if !v.matches(e) {
 			continue
 		}
 		n++
+		if v.isPinned(e) {
+			continue // in Start here
+		}
 		if len(v.shown) < maxFilesShown {
 			v.shown = append(v.shown, e)
 			v.rows.Add(v.row(e))
@@ -128,8 +147,8 @@ func (v *filesView) refresh() {
 		v.status.SetText("No files shared here yet. Share one with 📎 beside the message box, or drop it on the window.")
 	case n == 0 && len(v.all) > 0:
 		v.status.SetText("No file matches.")
-	case n > len(v.shown):
-		v.status.SetText(fmt.Sprintf("The newest %d of %d files; search to find the others.", len(v.shown), n))
+	case n > len(v.shown)+len(v.top):
+		v.status.SetText(fmt.Sprintf("The newest %d of %d files; search to find the others.", len(v.shown)+len(v.top), n))
 	case len(v.all) > 0:
 		v.status.SetText(fmt.Sprintf("%d files", n))
 	}
@@ -172,7 +191,11 @@ func (v *filesView) row(e api.FileEntry) fyne.CanvasObject {
 		v.a.showMessage(v.cid, e.Group, e.Message)
 	})
 	show.Importance = widget.LowImportance
-	return container.NewBorder(nil, nil, widget.NewIcon(fileIcon(e.Mime)), container.NewCenter(container.NewHBox(show, btn)),
+	btns := container.NewHBox(show, btn)
+	if pin := v.pinButton(e); pin != nil { // filespins.go
+		btns.Objects = append([]fyne.CanvasObject{pin}, btns.Objects...)
+	}
+	return container.NewBorder(nil, nil, widget.NewIcon(fileIcon(e.Mime)), container.NewCenter(btns),
 		container.NewVBox(name, info))
 }
 

@@ -191,7 +191,10 @@ type groupSettingsView struct {
 	policy      *widget.RadioGroup
 	policyHelp  *widget.RichText
 	archive     *widget.Button // "Archive group" or "Unarchive group"; nil for announcements
-	save        *widget.Button
+	// qa marks the group as a Q&A group; nil unless crdt lets the local
+	// member (Group.CanSetQA).
+	qa   *widget.Check
+	save *widget.Button
 	// requestsBox holds the requests to join an approval group; hidden
 	// for other groups.
 	requestsBox *fyne.Container
@@ -248,6 +251,11 @@ func (a *App) showGroupSettings(cid, gid crdt.ID) {
 	if g.Kind != api.GroupAnnouncement {
 		items = append(items, sectionTitle("Who can join"), tight(v.policy, v.policyHelp))
 	}
+	if g.CanSetQA {
+		v.qa = widget.NewCheck(qaLabel, nil)
+		v.qa.SetChecked(g.QA)
+		items = append(items, sectionTitle("Questions and answers"), tight(v.qa, hint(qaHint)))
+	}
 	items = append(items, d.errLabel, v.requestsBox)
 	cancel := widget.NewButton("Cancel", d.hide)
 	buttons := []fyne.CanvasObject{}
@@ -262,6 +270,12 @@ func (a *App) showGroupSettings(cid, gid crdt.ID) {
 	d.setContent(container.NewVBox(items...), buttons...)
 	d.show()
 }
+
+// qaLabel and qaHint are the group settings' Q&A choice.
+const (
+	qaLabel = "Q&A group: each post is a question"
+	qaHint  = "The asker or an admin marks a reply as the answer; answered questions go into the community's FAQ, and admins see the unanswered ones in the home."
+)
 
 // findGroup reads group gid of community cid.
 func (a *App) findGroup(cid, gid crdt.ID) (api.Group, error) {
@@ -359,8 +373,15 @@ func (v *groupSettingsView) saveGroup() {
 	if v.g.Kind != api.GroupAnnouncement {
 		s.Policy = policyOf(v.policy.Selected)
 	}
+	qa := v.qa != nil && v.qa.Checked != v.g.QA
 	v.d.run("Could not save "+v.g.Name, v.save, func(ctx context.Context) error {
-		return v.a.b.UpdateGroup(ctx, v.cid, v.g.ID, s)
+		if err := v.a.b.UpdateGroup(ctx, v.cid, v.g.ID, s); err != nil {
+			return err
+		}
+		if qa {
+			return v.a.b.SetQA(ctx, v.cid, v.g.ID, v.qa.Checked)
+		}
+		return nil
 	}, func() {
 		v.d.hide()
 		v.a.groupsChanged(v.cid)

@@ -44,6 +44,13 @@ type teamBackend interface {
 	Wins(community crdt.ID, member string) ([]api.Win, error)
 	FAQ(community crdt.ID, search string) ([]api.FAQEntry, error)
 	Collections(community crdt.ID) ([]api.Collection, error)
+	// SetQA marks a group as a Q&A group or unmarks it (Group.CanSetQA);
+	// SetAdminsCelebrate sets whether only admins celebrate wins
+	// (Community.CanSetTeamSettings); Questions lists the questions of
+	// the Q&A groups, oldest first (teamqa.go).
+	SetQA(ctx context.Context, community, group crdt.ID, on bool) error
+	SetAdminsCelebrate(ctx context.Context, community crdt.ID, only bool) error
+	Questions(community crdt.ID, unanswered bool) ([]api.Question, error)
 }
 
 // badgeLabels name crdt's badges with their icons.

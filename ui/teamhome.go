@@ -17,8 +17,9 @@ import (
 // The team sections of a community's home: the Active promotions strip
 // at the top with the time left (a promotion leaves it by itself when it
 // ends, by its own times), and under the groups the Upcoming events, the
-// Wall of wins (this month, all time), the FAQ (searchable) and the
-// collections.
+// Wall of wins (this month, all time), the unanswered questions for those
+// who mark answers, the FAQ (searchable) and the collections, whose
+// entries open in their conversations (teamlists.go).
 
 // teamHome is what the home's team sections show, for tests and to know
 // when the strip must change.
@@ -29,6 +30,15 @@ type teamHome struct {
 	faq      *widget.Entry
 	faqList  *fyne.Container
 	faqItems []api.FAQEntry
+	faqRows  []*tapBox // the FAQ entries shown, which open their question
+	// wins is the Wall of wins, nil when there are none; qaRow the
+	// unanswered questions' entry with unanswered their count, nil for
+	// those who mark no answers; collections the collections' rows
+	// (teamlists.go).
+	wins        *wallOfWins
+	qaRow       *tapBox
+	unanswered  int
+	collections []*tapBox
 	// until is when the strip next changes (a promotion starts or ends).
 	until time.Time
 }
@@ -44,6 +54,7 @@ func (h *home) withTeam(c api.Community, gone bool, objs []fyne.CanvasObject) []
 	}
 	t := h.team
 	t.strip, t.lines, t.until = nil, nil, time.Time{}
+	t.wins, t.qaRow, t.unanswered = nil, nil, 0
 	if gone || c.ID.IsZero() {
 		return objs
 	}
@@ -108,17 +119,14 @@ func (h *home) withTeam(c api.Community, gone bool, objs []fyne.CanvasObject) []
 		a.log("wins", err)
 	} else if len(wins) > 0 {
 		caption("Wall of wins")
-		y, m, _ := now.Local().Date()
-		month := 0
-		for _, w := range wins {
-			if wy, wm, _ := w.Time.Local().Date(); wy == y && wm == m {
-				if month < homeListMax {
-					line(badgeLabel(w.Badge) + " · " + w.MemberName)
-				}
-				month++
-			}
-		}
-		line(fmt.Sprintf("This month: %d · all time: %d", month, len(wins)))
+		t.wins = newWallOfWins(a, wins) // teamlists.go
+		t.lines = append(t.lines, t.wins.lines...)
+		bottom = append(bottom, t.wins.objects()...)
+	}
+
+	if qa := h.qaEntry(c.ID); len(qa) > 0 { // teamlists.go
+		caption("Q&A")
+		bottom = append(bottom, qa...)
 	}
 
 	if faq, err := a.b.FAQ(c.ID, ""); err != nil {
@@ -138,8 +146,12 @@ func (h *home) withTeam(c api.Community, gone bool, objs []fyne.CanvasObject) []
 		a.log("collections", err)
 	} else if len(cols) > 0 {
 		caption("Collections")
+		t.collections = t.collections[:0]
 		for _, col := range cols {
-			line(fmt.Sprintf("%s · %d", col.Name, len(col.Messages)))
+			t.lines = append(t.lines, fmt.Sprintf("%s · %d", col.Name, len(col.Messages)))
+			r := a.collectionRow(c.ID, col) // teamlists.go
+			t.collections = append(t.collections, r)
+			bottom = append(bottom, r)
 		}
 	}
 
@@ -162,13 +174,12 @@ func (t *teamHome) showFAQ(a *App, cid crdt.ID, q string) {
 		return
 	}
 	t.faqItems = faq
+	t.faqRows = t.faqRows[:0]
 	var objs []fyne.CanvasObject
 	for _, e := range faq[:min(len(faq), homeListMax)] {
-		ql := widget.NewLabelWithStyle(e.Question, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		ql.Wrapping = fyne.TextWrapWord
-		al := widget.NewLabel(e.Answer)
-		al.Wrapping = fyne.TextWrapWord
-		objs = append(objs, ql, al)
+		r := a.faqRow(cid, e) // teamlists.go
+		t.faqRows = append(t.faqRows, r)
+		objs = append(objs, r)
 	}
 	if len(faq) == 0 {
 		objs = append(objs, widget.NewLabel("No answered question matches."))

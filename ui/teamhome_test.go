@@ -27,7 +27,7 @@ func TestTeamHome(t *testing.T) {
 		t.Fatalf("promotions strip %q, want %q", tm.strip, want)
 	}
 	got := strings.Join(tm.lines, "\n")
-	want := "# Upcoming events\n📅 Training call · Fri Nov 27, 19:31 · 1 going\n# Wall of wins\n⭐ Rank advancement · Ben\nThis month: 1 · all time: 1\n# FAQ\n# Collections\nTips · 1"
+	want := "# Upcoming events\n📅 Training call · Fri Nov 27, 19:31 · 1 going\n# Wall of wins\n🏆 Ben · 1 win · ⭐\n1 win this month\n# FAQ\n# Collections\nTips · 1"
 	if got != want {
 		t.Fatalf("team sections\n%s\nwant\n%s", got, want)
 	}

@@ -211,16 +211,17 @@ func (v *Views) Questions(cid crdt.ID, unanswered bool) ([]api.Question, error) 
 }
 
 // Collections returns the collections of community cid by name, each with
-// its messages group by group in display order.
+// its messages group by group in display order, each naming its group.
 func (v *Views) Collections(cid crdt.ID) ([]api.Collection, error) {
 	byName := map[string]*api.Collection{}
-	err := v.eachGroup(cid, func(_ *crdt.Community, _ *crdt.Group, s *shownList, nm *namer) {
+	err := v.eachGroup(cid, func(_ *crdt.Community, g *crdt.Group, s *shownList, nm *namer) {
 		for i := range s.len() {
 			p := s.at(i)
 			if len(p.Collections) == 0 {
 				continue
 			}
 			m := s.message(nm, v.self, i)
+			m.Group = g.ID
 			for _, name := range p.Collections {
 				col := byName[name]
 				if col == nil {

@@ -100,7 +100,7 @@ func TestTeamLists(t *testing.T) {
 	}
 	cols, err := v.Collections(w.cid)
 	if err != nil || len(cols) != 2 || cols[0].Name != "Testimonials" || cols[1].Name != "Tips" || len(cols[1].Messages) != 2 ||
-		cols[1].Messages[0].ID != q2 || cols[1].Messages[1].ID != a1 || cols[0].Messages[0].Win == nil {
+		cols[1].Messages[0].ID != q2 || cols[1].Messages[1].ID != a1 || cols[0].Messages[0].Win == nil || cols[1].Messages[0].Group != gid {
 		t.Fatalf("collections %+v %v", cols, err)
 	}
 
