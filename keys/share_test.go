@@ -2,6 +2,9 @@ package keys
 
 import (
 	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
@@ -84,8 +87,14 @@ func TestShareAtAdd(t *testing.T) {
 	// Ben and Cat get the control log, and nobody answers them: Ben reads
 	// the group's history from the shares alone; Cat holds nothing of it.
 	for _, mb := range []*member{ben, cat} {
+		mb.peers = []peer.ID{olivia.id}
 		deliver(t, olivia, mb, cid)
 		mb.m.absorbWraps(ctx, cid)
+	}
+	// Ben now reads a log he never read: his node pulls it at once from a
+	// member; Cat's, which opened nothing, does not.
+	if len(ben.pulls) != 1 || ben.pulls[0] != olivia.id || len(cat.pulls) != 0 {
+		t.Fatalf("pulls after the shares: Ben %v, Cat %v", ben.pulls, cat.pulls)
 	}
 	for _, e := range epochs {
 		if !ben.m.ring.Has(e.ID) || cat.m.ring.Has(e.ID) {
@@ -123,6 +132,16 @@ func TestShareAtAdd(t *testing.T) {
 	ben.m.absorbWraps(ctx, cid)
 	if ben.m.ring.Has(renewed.ID) {
 		t.Fatal("Ben holds the epoch made for his removal")
+	}
+	// A new epoch of a log already read is no reason to pull: Ben gets
+	// the control log's next one and pulls nothing more.
+	if err := olivia.m.Rotate(ctx, cid, crdt.ZeroID, crdt.RekeyTimer, nil); err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, olivia, ben, cid)
+	ben.m.absorbWraps(ctx, cid)
+	if !ben.m.ring.Has(olivia.state(cid).Current[crdt.ZeroID].ID) || len(ben.pulls) != 1 {
+		t.Fatalf("after a rotation of the control log: Ben holds it %v, pulls %v", ben.m.ring.Has(olivia.state(cid).Current[crdt.ZeroID].ID), ben.pulls)
 	}
 }
 
@@ -162,5 +181,39 @@ func TestShareUsesAPrekeyFromAnotherCommunity(t *testing.T) {
 		if _, err := ben.m.ring.UnwrapAny(e2ee.X25519, e2ee.WrapInfo(customers, log, crdt.EpochID(b.Epoch), ben.pub), b.Wraps[0].Secret); err != nil {
 			t.Fatalf("Ben cannot open the share of log %s: %v", log.Short(), err)
 		}
+	}
+}
+
+// TestAskAtOnceForANewLack: a member that asked for keys a moment ago
+// asks again at once when it is added to a group whose keys no share
+// brought it (the admin did not hold its prekey yet), instead of waiting
+// out the interval between asks.
+func TestAskAtOnceForANewLack(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	olivia, ben := w.add("olivia", 1, nil), w.add("ben", 2, nil)
+	cid := olivia.found("Glow")
+	olivia.admit(cid, ben)
+	ben.peers = []peer.ID{olivia.id}
+	addTo := func(name string) crdt.ID {
+		g := olivia.author(cid, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: name, Policy: crdt.PolicyApproval}).ID()
+		if err := olivia.m.Rotate(ctx, cid, g, crdt.RekeyInitial, nil); err != nil {
+			t.Fatal(err)
+		}
+		olivia.author(cid, crdt.ZeroID, crdt.KindGroupAdd, &crdt.GroupAddBody{Group: g[:], Member: ben.pub[:], Time: 1})
+		deliver(t, olivia, ben, cid)
+		return g
+	}
+	holds := func(g crdt.ID) bool { return ben.m.ring.Has(olivia.state(cid).Current[g].ID) }
+	first := addTo("Leaders")
+	ben.m.askKeys(cid)
+	if !holds(first) {
+		t.Fatal("Ben did not get the first group's keys")
+	}
+	w.clock.add(time.Second)
+	second := addTo("Trainers")
+	ben.m.askKeys(cid)
+	if !holds(second) {
+		t.Fatal("Ben waited out the interval between asks for a group he was just added to")
 	}
 }
