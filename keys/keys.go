@@ -18,9 +18,13 @@
 //     The first online admin (admins take turns by a deterministic order
 //     per epoch, AdminTurn) then rotates afresh; old keys are never
 //     combined. Epochs also end after RotateAfter or RotateEvery messages;
-//   - key shares: a member without a prekey in the rotation (a joiner, a
-//     member whose prekey had not arrived) asks any member (wire.KindKeys,
-//     answered by AnswerKeys), so joining needs no admin online;
+//   - key shares: an admin who adds a member (to a group, or directly to
+//     the community) wraps it the logs' epochs in the same action (share
+//     ops, share.go), so it reads from any holder of the control log, a
+//     relay included; a member without a prekey in the rotation (a
+//     joiner, a member whose prekey had not arrived) asks any member
+//     (wire.KindKeys, answered by AnswerKeys), so joining needs no admin
+//     online;
 //   - the communities' topic secrets (secrets.go).
 //
 // While a log is stale nothing is sealed under its old epoch: Seal fails
