@@ -30,6 +30,7 @@ func TestGroupAddKeysThroughRelay(t *testing.T) {
 		r := sn.startRelay(t.TempDir())
 		defer r.close()
 		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		defer a.Close() // Close is idempotent: the test closes it earlier
 		comm, err := a.CreateCommunity(ctx, "Glow Team")
 		if err != nil {
 			t.Fatal(err)
@@ -44,6 +45,7 @@ func TestGroupAddKeysThroughRelay(t *testing.T) {
 		}
 		bHome, bStore := t.TempDir(), store.NewMemory()
 		b := sn.start(bHome, "Ben", bStore)
+		defer b.Close()
 		if _, err := b.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}
@@ -118,6 +120,68 @@ func TestGroupAddReadsAtOnce(t *testing.T) {
 		}
 		waitWithin(t, b.Node, 5*time.Second, "Ben to read the group's history", func() bool {
 			return slices.Equal(texts(t, b.Node, comm.ID, leaders.ID), []string{"Olivia: Targets for May", "Olivia: Targets for June"})
+		})
+	})
+}
+
+// TestDirectAddReadsThroughRelay: Olivia adds Ben to her customers'
+// community directly; the add comes with the keys wrapped to him, so the
+// relay knows him from the add (no rotation needed) and, once his node
+// holds the community, he reads what was written while he was away from
+// the relay alone, with Olivia offline.
+func TestDirectAddReadsThroughRelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		r := sn.startRelay(t.TempDir())
+		defer r.close()
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		defer a.Close() // Close is idempotent: the test closes it earlier
+		bHome, bStore := t.TempDir(), store.NewMemory()
+		b := sn.start(bHome, "Ben", bStore)
+		defer b.Close()
+		team, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, err := a.CreateInvite(ctx, team.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, a.Node, "Olivia to hold Ben's prekey", func() bool { return holdsPrekey(a.Node, team.ID, b.selfKey()) })
+		customers, err := a.CreateCommunity(ctx, "Glow Customers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, _ := keyOf(r.h.ID())
+		if err := a.AddRelay(ctx, customers.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		ann := announcements(t, a.Node, customers.ID)
+		if err := a.AddMember(ctx, customers.ID, b.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b.Node, "Ben to hold the customers' community", func() bool {
+			c, err := b.community(customers.ID)
+			return err == nil && c.Role == crdt.RoleMember.String()
+		})
+		waitFor(t, a.Node, "the relay to know Ben from the add", func() bool { return r.rs.relay.Known(customers.ID, b.selfKey()) })
+		b.Close() // Ben goes offline
+
+		news, err := a.Post(ctx, customers.ID, ann, "Spring catalogue is out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, a.Node, "the relay to hold the news", func() bool { return relayHolds(ctx, r, customers.ID, []crdt.ID{news}) })
+		a.Close() // only the relay is up
+
+		b2 := sn.start(bHome, "Ben", bStore)
+		defer b2.Close()
+		waitFor(t, b2.Node, "Ben to read the news through the relay", func() bool {
+			return slices.Equal(texts(t, b2.Node, customers.ID, ann), []string{"Olivia: Spring catalogue is out"})
 		})
 	})
 }
