@@ -3,7 +3,9 @@ package keys
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"fmt"
+	"slices"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
@@ -126,4 +128,58 @@ func (m *Manager) Share(ctx context.Context, cid crdt.ID, k crdt.PublicKey, logs
 	}
 	m.log.Info("shared keys with an added member", "community", cid.Short(), "member", fmt.Sprintf("%x", k[:4]), "epochs", len(bodies))
 	return nil
+}
+
+// NoteParked opens, in a community this node does not hold yet (it was
+// added directly and is pulling it), the epoch secrets that op, a clear
+// rekey op its pull had to park, wraps to this node, and accepts what
+// waited for them. The control log cannot be replayed before its first
+// epoch is held, so the wraps a share or rotation made to this node are
+// not in any state yet; without this it would need a member online to
+// hand it the keys, where a relay holds everything it needs.
+//
+// Such an op cannot be judged yet (its author's rank is in ops still
+// sealed), so a secret is kept only if it matches the op's own
+// commitment, and the first secret kept for an epoch wins; a member that
+// forged one is caught once the control log is read (dropForged), which
+// the true secret of the control log's epochs, wrapped by the admin,
+// allows. Ops of other kinds, and of communities held, are ignored: the
+// wraps of those are read from the state (absorbWraps).
+func (m *Manager) NoteParked(ctx context.Context, op *crdt.Op) {
+	cid := op.CommunityID()
+	if op.Kind != crdt.KindRekey || !op.Log.IsZero() || slices.Contains(m.cfg.Replica.Communities(), cid) {
+		return
+	}
+	b, err := crdt.DecodeBody(op)
+	if err != nil {
+		return
+	}
+	rb := b.(*crdt.RekeyBody)
+	self := m.cfg.Self
+	i := slices.IndexFunc(rb.Wraps, func(w crdt.Wrap) bool { return crdt.PublicKey(w.Member) == self })
+	id := crdt.EpochID(rb.Epoch)
+	if i < 0 || m.ring.Has(id) {
+		return
+	}
+	var log crdt.ID
+	copy(log[:], rb.Log)
+	w := rb.Wraps[i]
+	secret, err := m.ring.UnwrapAny(e2ee.Suite(w.KEM), e2ee.WrapInfo(cid, log, id, self), w.Secret)
+	if err != nil {
+		m.log.Debug("a parked epoch secret wrapped to this node does not open", "community", cid.Short(), "epoch", id, "err", err)
+		return
+	}
+	if !hmac.Equal(rb.Check, e2ee.EpochCheck(id, secret)) {
+		m.log.Warn("a parked epoch secret does not match its commitment", "community", cid.Short(), "epoch", id, "author", fmt.Sprintf("%x", op.Author[:4]))
+		return
+	}
+	if !m.ring.AddEpoch(e2ee.EpochKey{ID: id, Community: cid, Log: log, Secret: secret}) {
+		return
+	}
+	if err := m.save(ctx); err != nil {
+		m.log.Warn("save keys", "err", err)
+		return
+	}
+	m.log.Info("opened an epoch wrapped to this node before holding the community", "community", cid.Short(), "epoch", id)
+	m.unlock(ctx, []crdt.EpochID{id})
 }

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -215,5 +216,77 @@ func TestAskAtOnceForANewLack(t *testing.T) {
 	ben.m.askKeys(cid)
 	if !holds(second) {
 		t.Fatal("Ben waited out the interval between asks for a group he was just added to")
+	}
+}
+
+// TestNoteParkedOpensShares: a peer added directly that holds nothing of
+// the community gets its ops from a holder that hands no keys (a relay):
+// everything parks, and the shares wrapped to it, read from the parked
+// ops, open the control log and the announcement group. A rekey op
+// whose secret does not match its commitment is not kept.
+func TestNoteParkedOpensShares(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	olivia, ben := w.add("olivia", 1, nil), w.add("ben", 2, nil)
+	team := olivia.found("Glow Team")
+	olivia.admit(team, ben)
+	customers := olivia.found("Glow Customers")
+	olivia.author(customers, customers, crdt.KindMessage, &crdt.MessageBody{Text: "Spring catalogue is out"})
+	olivia.author(customers, crdt.ZeroID, crdt.KindAdd, &crdt.AddBody{Member: ben.pub[:], Name: "Ben", Role: crdt.RoleMember, Time: 1})
+	if err := olivia.m.Share(ctx, customers, ben.pub, olivia.state(customers).NewcomerLogs()); err != nil {
+		t.Fatal(err)
+	}
+	var rekeys []*crdt.Op
+	_ = olivia.rep.View(customers, func(c *crdt.Community) error {
+		c.EachOp(crdt.ZeroID, func(o *crdt.Op) {
+			if o.Kind == crdt.KindRekey {
+				rekeys = append(rekeys, o)
+			}
+		})
+		return nil
+	})
+	ben.rep.Expect(customers)
+	deliver(t, olivia, ben, customers)
+	if slices.Contains(ben.rep.Communities(), customers) {
+		t.Fatal("Ben replayed the community with no key")
+	}
+	// A forged secret (the commitment of another) is not kept.
+	forged := rekeys[len(rekeys)-1]
+	fb, _ := crdt.DecodeBody(forged)
+	bad := *fb.(*crdt.RekeyBody)
+	bad.Check = make([]byte, 32)
+	raw, err := crdt.EncodeBody(&bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, err := crdt.Sign(crdt.Op{Community: forged.Community, Kind: crdt.KindRekey, Height: forged.Height, Parents: forged.Parents, Author: olivia.pub, Body: raw}, olivia.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ben.m.NoteParked(ctx, fake)
+	if ben.m.ring.Has(crdt.EpochID(bad.Epoch)) {
+		t.Fatal("a secret that does not match its commitment was kept")
+	}
+	for _, o := range rekeys {
+		ben.m.NoteParked(ctx, o)
+	}
+	if !slices.Contains(ben.rep.Communities(), customers) {
+		t.Fatal("the shares did not open the control log")
+	}
+	ben.m.absorbWraps(ctx, customers) // as the node's kick after control ops are accepted
+	var texts []string
+	_ = ben.rep.View(customers, func(c *crdt.Community) error {
+		if c.State().Role(ben.pub) != crdt.RoleMember {
+			t.Errorf("Ben's role: %v", c.State().Role(ben.pub))
+		}
+		for _, e := range c.Entries(customers) {
+			if b, ok := c.Body(e.Op.ID()).(*crdt.MessageBody); ok {
+				texts = append(texts, b.Text)
+			}
+		}
+		return nil
+	})
+	if !slices.Equal(texts, []string{"Spring catalogue is out"}) {
+		t.Fatalf("Ben reads %q in the announcements", texts)
 	}
 }
