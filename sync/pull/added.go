@@ -46,9 +46,10 @@ import (
 // comes with the keys wrapped to the added peer in clear share ops
 // (crdt's RekeyShare, keys' Share), which make the peer an author the
 // relay knows (package sync/relay, rule 5), so the relay serves it the
-// community. A peer that holds nothing of the community yet still takes
-// its first keys from a member (the share ops wait in its pending buffer
-// behind the sealed ops they cite).
+// community, and its node opens the keys from those ops as its pull
+// parks them (keys' NoteParked): a nudged peer whose nudger went offline
+// reads the community from a relay alone. The relay cannot nudge: a peer
+// learns of the add only from a member.
 
 // addWait is a community this node was nudged about by a peer it shares a
 // community with.
