@@ -161,20 +161,23 @@ type Manager struct {
 	// mu is a leaf lock: nothing is called out of the package while it is
 	// held (Seal takes it under the replica's lock).
 	mu         sync.Mutex
-	closed     bool                              // no goroutine starts any more; guarded by mu
-	epochCount map[crdt.EpochID]int              // ops sealed under each epoch seen since start; guarded by mu
-	dueAt      map[dutyKey]time.Time             // when this node's turn to rotate a log comes; guarded by mu
-	kicked     map[crdt.ID]bool                  // key maintenance scheduled; guarded by mu
-	asked      map[crdt.ID]time.Time             // when keys were last asked for; guarded by mu
-	askedFor   map[crdt.ID]map[crdt.EpochID]bool // the epochs lacking at that ask; guarded by mu
-	retry      map[crdt.ID]time.Duration         // back-off of the next ask; guarded by mu
-	retryOn    map[crdt.ID]bool                  // an ask is scheduled; guarded by mu
+	closed     bool                      // no goroutine starts any more; guarded by mu
+	epochCount map[crdt.EpochID]int      // ops sealed under each epoch seen since start; guarded by mu
+	dueAt      map[dutyKey]time.Time     // when this node's turn to rotate a log comes; guarded by mu
+	kicked     map[crdt.ID]bool          // key maintenance scheduled; guarded by mu
+	asked      map[crdt.ID]time.Time     // when keys were last asked for; guarded by mu
+	askedFor   map[crdt.ID]epochSet      // the epochs lacking at that ask; guarded by mu
+	retry      map[crdt.ID]time.Duration // back-off of the next ask; guarded by mu
+	retryOn    map[crdt.ID]bool          // an ask is scheduled; guarded by mu
 
 	secretsMu sync.Mutex
 	secrets   map[crdt.ID][]byte // topic secrets; guarded by secretsMu
 }
 
 var _ replica.Sealer = (*Manager)(nil)
+
+// epochSet is a set of epochs.
+type epochSet = map[crdt.EpochID]bool
 
 const keyringMeta = "e2ee/keyring"
 
@@ -190,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg, log: log.With("component", "keys"),
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, kicked: map[crdt.ID]bool{},
-		asked: map[crdt.ID]time.Time{}, askedFor: map[crdt.ID]map[crdt.EpochID]bool{}, retry: map[crdt.ID]time.Duration{}, retryOn: map[crdt.ID]bool{},
+		asked: map[crdt.ID]time.Time{}, askedFor: map[crdt.ID]epochSet{}, retry: map[crdt.ID]time.Duration{}, retryOn: map[crdt.ID]bool{},
 		secrets: map[crdt.ID][]byte{}}
 	m.budget.Store(DefaultWrapBudget)
 	m.ctx, m.cancel = context.WithCancel(context.Background())
