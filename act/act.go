@@ -64,12 +64,17 @@ type Names interface {
 	RelayAddr(addr string) (crdt.PublicKey, []string, error)
 }
 
-// Rotator renews a log's group keys.
+// Rotator renews a log's group keys and hands them to added members.
 type Rotator interface {
 	// Rotate starts a new key epoch for log of community cid for the
 	// reason given (a crdt.Rekey* value), withholding it from exclude
 	// when that is set.
 	Rotate(ctx context.Context, cid, log crdt.ID, reason uint8, exclude *crdt.PublicKey) error
+	// Share wraps to member k of community cid, in the control log, the
+	// epochs of logs that the local member holds and k lacks (crdt's
+	// RekeyShare), so k reads them from any holder of the log; a member
+	// with no prekey to wrap to gets nothing, and that is no error.
+	Share(ctx context.Context, cid crdt.ID, k crdt.PublicKey, logs []crdt.ID) error
 }
 
 // Config is what Actions needs; every field is required.

@@ -41,6 +41,15 @@ func (f fakeKeys) Rotate(_ context.Context, _, log crdt.ID, reason uint8, exclud
 	return nil
 }
 
+func (f fakeKeys) Share(_ context.Context, _ crdt.ID, _ crdt.PublicKey, logs []crdt.ID) error {
+	var names []string
+	for _, log := range logs {
+		names = append(names, log.Short())
+	}
+	*f.journal = append(*f.journal, "share "+strings.Join(names, ","))
+	return nil
+}
+
 // fakeViews returns the messages it is given.
 type fakeViews struct{ msgs map[crdt.ID]api.Message }
 

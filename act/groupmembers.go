@@ -35,16 +35,28 @@ func (a *Actions) groupMember(cid, gid crdt.ID, peerID string, kind crdt.Kind) (
 }
 
 // AddToGroup puts member peerID of community cid into group gid at once,
-// whatever the group's policy (admins). The member gets the group's keys
-// from any member that holds them, with its history as the community's
-// settings say.
+// whatever the group's policy (admins). In the same action the group's
+// epochs are wrapped to the member (Rotator.Share), so it reads the group
+// from any holder of the control log, a relay included, with its history
+// as the community's settings say; an admin outside the group holds no
+// keys to share, and the member then gets them from a member.
 func (a *Actions) AddToGroup(ctx context.Context, cid, gid crdt.ID, peerID string) error {
 	k, err := a.groupMember(cid, gid, peerID, crdt.KindGroupAdd)
 	if err != nil {
 		return err
 	}
-	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindGroupAdd, &crdt.GroupAddBody{Group: idBytes(gid), Member: k[:], Time: a.millis()})
-	return err
+	if _, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindGroupAdd, &crdt.GroupAddBody{Group: idBytes(gid), Member: k[:], Time: a.millis()}); err != nil {
+		return err
+	}
+	return a.share(ctx, cid, k, []crdt.ID{gid})
+}
+
+// share hands member k of community cid the keys of logs after an add.
+func (a *Actions) share(ctx context.Context, cid crdt.ID, k crdt.PublicKey, logs []crdt.ID) error {
+	if err := a.keys.Share(ctx, cid, k, logs); err != nil {
+		return fmt.Errorf("added, but the keys were not handed over (a member online hands them): %w", err)
+	}
+	return nil
 }
 
 // RemoveFromGroup takes member peerID of community cid out of group gid

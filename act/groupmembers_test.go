@@ -36,7 +36,7 @@ func TestAddToGroupAndRemoveFromGroup(t *testing.T) {
 	if err := w.act.AddToGroup(ctx, w.cid, g.ID, bo); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"group.add"}; !slices.Equal(w.journal, want) {
+	if want := []string{"group.add", "share " + g.ID.Short()}; !slices.Equal(w.journal, want) { // the group's keys, in the same action
 		t.Errorf("journal = %q, want %q", w.journal, want)
 	}
 	if !w.inGroup(g.ID, member(1).Key()) {

@@ -3,6 +3,7 @@ package act
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/api"
@@ -48,8 +49,17 @@ func TestAddMember(t *testing.T) {
 	if err := w.act.AddMember(ctx, w.cid, " "+peer(cy)+" ", contacts); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(w.journal, []string{"member.add"}) {
-		t.Fatalf("wrote %v", w.journal)
+	// The added member is handed the keys of what a newcomer reads, in
+	// the same action: the control log, the announcement group, General.
+	var logs []string
+	_ = w.rep.View(w.cid, func(c *crdt.Community) error {
+		for _, l := range c.State().NewcomerLogs() {
+			logs = append(logs, l.Short())
+		}
+		return nil
+	})
+	if want := []string{"member.add", "share " + strings.Join(logs, ",")}; len(logs) != 3 || !slices.Equal(w.journal, want) {
+		t.Fatalf("wrote %v, want %v", w.journal, want)
 	}
 	_ = w.rep.View(w.cid, func(c *crdt.Community) error {
 		m := c.State().Members[cy.Key()]

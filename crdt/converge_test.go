@@ -34,7 +34,7 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 	t.Logf("accepted ops by kind over %d seeds: %v", seeds, stats)
 	// The generator must actually exercise the interesting cases.
 	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order",
-		"group.add", "group.remove", "group.leave", "hidden.group",
+		"group.add", "group.remove", "group.leave", "hidden.group", "rekey",
 		"win", "promo", "promo.edit", "event", "event.edit", "rsvp", "answer", "collect", "team.settings", "group.qa", "answered",
 		"steps", "progress", "step"} {
 		if stats[k] == 0 {
@@ -49,6 +49,7 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 	w := newWorld(t, "olivia")
 	general := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone}).ID()
 	leaders := w.do("olivia", ZeroID, KindGroupCreate, &GroupCreateBody{Name: "Leaders", Policy: PolicyOpen}).ID()
+	w.rekey("olivia", leaders, RekeyInitial, 1) // an epoch an add's share hands over (groupMembersStep)
 	for i := range 4 {
 		w.member(fmt.Sprintf("m%d", i), "olivia")
 		if rng.IntN(2) == 0 {
@@ -302,7 +303,8 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 // groupMembersStep has name add other to the Leaders group, take other out
 // of it, or leave it, or join it (group.add, group.remove, group.leave,
 // group.join), on what name has seen; the clocks let some re-adds come
-// within the hour of a leave.
+// within the hour of a leave. Half the adds come with a share of the
+// group's epoch to the added member (rekey).
 func groupMembersStep(w *world, rng *rand.Rand, name, other string, leaders ID, step int64) (*Op, error) {
 	at := step * 20 * 60 * 1000 // steps 20 minutes apart
 	kind := rng.IntN(4)
@@ -312,7 +314,13 @@ func groupMembersStep(w *world, rng *rand.Rand, name, other string, leaders ID, 
 	c := w.reps[name]
 	switch kind {
 	case 0:
-		return w.try(name, ZeroID, KindGroupAdd, &GroupAddBody{Group: idb(leaders), Member: w.pk(other), Time: at})
+		o, err := w.try(name, ZeroID, KindGroupAdd, &GroupAddBody{Group: idb(leaders), Member: w.pk(other), Time: at})
+		if e := c.State().Current[leaders]; err == nil && e != nil && rng.IntN(2) == 0 {
+			// The admin hands the added member the group's epoch in the
+			// same action (a share, keys' Share).
+			return w.share(name, leaders, e.ID, e.Check, other)
+		}
+		return o, err
 	case 1:
 		var in []string // someone name sees in the group, in a seeded order
 		for _, n := range w.names {

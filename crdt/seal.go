@@ -155,6 +155,12 @@ const (
 	RekeyTimer                // the epoch grew old or long
 	RekeyHeal                 // concurrent rotations left a non-member able to read
 	RekeyManual               // an admin asked
+	// RekeyShare is no new epoch: it wraps an epoch already complete to
+	// members who came to read its log after its rotation (an admin's
+	// group.add or member.add, in the same action), so they read at once
+	// from any holder of the control log, a blind relay included. See
+	// checkShare.
+	RekeyShare
 )
 
 // RekeyBody is one part of a new epoch of one log: the epoch secret wrapped
@@ -183,12 +189,14 @@ func (b *RekeyBody) check() error {
 		return fmt.Errorf("epoch is %d bytes, want %d", len(b.Epoch), EpochIDSize)
 	case b.Parts == 0 || b.Parts > MaxRekeyParts || b.Part == 0 || b.Part > b.Parts:
 		return fmt.Errorf("part %d of %d", b.Part, b.Parts)
-	case b.Reason > RekeyManual:
+	case b.Reason > RekeyShare:
 		return fmt.Errorf("unknown reason %d", b.Reason)
 	case len(b.Check) != 32:
 		return fmt.Errorf("check is %d bytes, want 32", len(b.Check))
 	case len(b.Wraps) > MaxWraps:
 		return fmt.Errorf("%d wraps, at most %d", len(b.Wraps), MaxWraps)
+	case b.Reason == RekeyShare && (b.Parts != 1 || len(b.Wraps) == 0):
+		return fmt.Errorf("a share is one part with at least one wrap")
 	}
 	for i, w := range b.Wraps {
 		if len(w.Member) != len(PublicKey{}) {
@@ -240,6 +248,9 @@ func (s *State) checkRekey(o *Op, b *RekeyBody, role Role) (Role, error) {
 	log := idOf(b.Log)
 	if len(b.Log) == 0 {
 		log = ZeroID
+	}
+	if b.Reason == RekeyShare {
+		return RoleAdmin, s.checkShare(o, b, log, role)
 	}
 	if !log.IsZero() {
 		g, ok := s.Groups[log]
@@ -293,6 +304,10 @@ func (s *State) applyRekey(o *Op, b *RekeyBody) {
 		log = idOf(b.Log)
 	}
 	e := s.Epochs[id]
+	if b.Reason == RekeyShare {
+		s.applyShare(e, b)
+		return
+	}
 	if e == nil {
 		e = &Epoch{ID: id, Log: log, By: o.Author, Reason: b.Reason, Time: b.Time, Parts: b.Parts, Check: b.Check, Wraps: map[PublicKey]Wrap{}}
 	} else {
@@ -313,6 +328,72 @@ func (s *State) applyRekey(o *Op, b *RekeyBody) {
 		e.Last = o.ID()
 		s.Current[log] = e
 		s.EpochOrder = append(s.EpochOrder, id)
+	}
+}
+
+// A share (RekeyBody with Reason RekeyShare) hands an epoch that is
+// already complete to members who came to read its log after its
+// rotation: an admin who adds a member to a group, or a peer directly to
+// the community, wraps to the added member's prekey, in the same action,
+// every epoch of the logs it may now read that the admin holds. So the
+// added member reads at once from whoever holds the control log — a
+// relay, which cannot read the add but sees the clear wraps, included —
+// instead of waiting for a member to hand it the keys online.
+//
+// checkShare judges one: by an admin who reads the log (only a reader
+// holds its secrets), of an epoch of that log that is complete, under
+// the same commitment (Check), each wrap to a member who may read the log
+// now and was not wrapped that epoch already (a share never replaces a
+// wrap). So a share never reaches one who may not read the log: it is
+// judged in the replay order like every op, and one the order puts after
+// the member's removal is invalid. A share that falls with its author's
+// rank (strong removal) takes its wraps with it.
+func (s *State) checkShare(o *Op, b *RekeyBody, log ID, role Role) error {
+	if role < RoleAdmin {
+		if role == RoleNone {
+			return unauthorized("not a member may not share keys")
+		}
+		return unauthorized("a %s may not share keys", role)
+	}
+	var id EpochID
+	copy(id[:], b.Epoch)
+	e := s.Epochs[id]
+	switch {
+	case e == nil || !e.Complete():
+		return invalid("share of epoch %s, which is not complete", id)
+	case e.Log != log || !bytes.Equal(e.Check, b.Check):
+		return invalid("share does not match epoch %s", id)
+	case !s.MayRead(o.Author, log):
+		return invalid("a share of a log its author may not read")
+	}
+	for _, w := range b.Wraps {
+		k := keyOf(w.Member)
+		if !s.MayRead(k, log) {
+			return invalid("share of epoch %s to %x, who may not read its log", id, k[:4])
+		}
+		if _, ok := e.Wraps[k]; ok {
+			return invalid("share of epoch %s to %x, who has it already", id, k[:4])
+		}
+	}
+	return nil
+}
+
+// applyShare adds a share's wraps to epoch e (copied: states share
+// epochs), which checkShare found complete.
+func (s *State) applyShare(e *Epoch, b *RekeyBody) {
+	c := *e
+	c.Wraps = make(map[PublicKey]Wrap, len(e.Wraps)+len(b.Wraps))
+	for k, w := range e.Wraps {
+		c.Wraps[k] = w
+	}
+	for _, w := range b.Wraps {
+		c.Wraps[keyOf(w.Member)] = w
+	}
+	s.Epochs[e.ID] = &c
+	for log, cur := range s.Current {
+		if cur == e {
+			s.Current[log] = &c
+		}
 	}
 }
 

@@ -18,9 +18,13 @@
 //     The first online admin (admins take turns by a deterministic order
 //     per epoch, AdminTurn) then rotates afresh; old keys are never
 //     combined. Epochs also end after RotateAfter or RotateEvery messages;
-//   - key shares: a member without a prekey in the rotation (a joiner, a
-//     member whose prekey had not arrived) asks any member (wire.KindKeys,
-//     answered by AnswerKeys), so joining needs no admin online;
+//   - key shares: an admin who adds a member (to a group, or directly to
+//     the community) wraps it the logs' epochs in the same action (share
+//     ops, share.go), so it reads from any holder of the control log, a
+//     relay included; a member without a prekey in the rotation (a
+//     joiner, a member whose prekey had not arrived) asks any member
+//     (wire.KindKeys, answered by AnswerKeys), so joining needs no admin
+//     online;
 //   - the communities' topic secrets (secrets.go).
 //
 // While a log is stale nothing is sealed under its old epoch: Seal fails
@@ -162,6 +166,7 @@ type Manager struct {
 	dueAt      map[dutyKey]time.Time     // when this node's turn to rotate a log comes; guarded by mu
 	kicked     map[crdt.ID]bool          // key maintenance scheduled; guarded by mu
 	asked      map[crdt.ID]time.Time     // when keys were last asked for; guarded by mu
+	askedFor   map[crdt.ID]epochSet      // the epochs lacking at that ask; guarded by mu
 	retry      map[crdt.ID]time.Duration // back-off of the next ask; guarded by mu
 	retryOn    map[crdt.ID]bool          // an ask is scheduled; guarded by mu
 
@@ -170,6 +175,9 @@ type Manager struct {
 }
 
 var _ replica.Sealer = (*Manager)(nil)
+
+// epochSet is a set of epochs.
+type epochSet = map[crdt.EpochID]bool
 
 const keyringMeta = "e2ee/keyring"
 
@@ -185,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	m := &Manager{cfg: cfg, log: log.With("component", "keys"),
 		epochCount: map[crdt.EpochID]int{}, dueAt: map[dutyKey]time.Time{}, kicked: map[crdt.ID]bool{},
-		asked: map[crdt.ID]time.Time{}, retry: map[crdt.ID]time.Duration{}, retryOn: map[crdt.ID]bool{},
+		asked: map[crdt.ID]time.Time{}, askedFor: map[crdt.ID]epochSet{}, retry: map[crdt.ID]time.Duration{}, retryOn: map[crdt.ID]bool{},
 		secrets: map[crdt.ID][]byte{}}
 	m.budget.Store(DefaultWrapBudget)
 	m.ctx, m.cancel = context.WithCancel(context.Background())

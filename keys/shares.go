@@ -5,11 +5,13 @@ import (
 	"crypto/hmac"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -58,14 +60,19 @@ func (m *Manager) absorbWraps(ctx context.Context, cid crdt.ID) {
 		return nil
 	})
 	var got []crdt.EpochID
+	var opened []crdt.ID // logs this node held no epoch of before
 	for _, t := range todo {
 		secret, err := m.ring.UnwrapAny(e2ee.Suite(t.w.KEM), e2ee.WrapInfo(cid, t.log, t.epoch, self), t.w.Secret)
 		if err != nil {
 			m.log.Warn("an epoch secret wrapped to this node does not open", "community", cid.Short(), "epoch", t.epoch, "err", err)
 			continue
 		}
+		first := len(m.ring.Epochs(cid, t.log)) == 0
 		if m.ring.AddEpoch(e2ee.EpochKey{ID: t.epoch, Community: cid, Log: t.log, Secret: secret}) {
 			got = append(got, t.epoch)
+			if first {
+				opened = append(opened, t.log)
+			}
 		}
 	}
 	if len(got) == 0 {
@@ -75,6 +82,60 @@ func (m *Manager) absorbWraps(ctx context.Context, cid crdt.ID) {
 		m.log.Warn("save keys", "err", err)
 	}
 	m.unlock(ctx, got)
+	if len(opened) > 0 {
+		// A log this node now reads (it was added to a group): members
+		// never sent it the log's content, so fetch it now from one who
+		// reads it rather than at the next periodic pull.
+		if p, ok := m.reader(cid, opened); ok {
+			m.cfg.Peers.Pull(p, cid)
+		}
+	}
+}
+
+// reader returns a connected member of community cid that may read one of
+// logs, at random, or any connected member when none is known to.
+func (m *Manager) reader(cid crdt.ID, logs []crdt.ID) (peer.ID, bool) {
+	members := m.cfg.Peers.Members(cid)
+	if len(members) == 0 {
+		return "", false
+	}
+	mrand.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
+	var best peer.ID
+	_ = m.cfg.Replica.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		for _, p := range members {
+			pub, err := peerkey.PublicKey(p)
+			if err != nil {
+				continue
+			}
+			k := crdt.PublicKey(pub)
+			if slices.ContainsFunc(logs, func(log crdt.ID) bool { return st.MayRead(k, log) }) {
+				best = p
+				return nil
+			}
+		}
+		return nil
+	})
+	if best == "" {
+		best = members[0]
+	}
+	return best, true
+}
+
+// lacking lists the current epochs of the logs of community cid this
+// node may read that it does not hold.
+func (m *Manager) lacking(cid crdt.ID) []crdt.EpochID {
+	var out []crdt.EpochID
+	_ = m.cfg.Replica.View(cid, func(c *crdt.Community) error {
+		st := c.State()
+		for log, e := range st.Current {
+			if st.MayRead(m.cfg.Self, log) && !m.ring.Has(e.ID) {
+				out = append(out, e.ID)
+			}
+		}
+		return nil
+	})
+	return out
 }
 
 // shareable returns the logs member k may read in c (the control log
@@ -277,15 +338,34 @@ func (m *Manager) askKeys(cid crdt.ID) {
 	if !m.NeedsKeys(cid) {
 		return
 	}
+	lack := m.lacking(cid)
 	m.mu.Lock()
-	if last, ok := m.asked[cid]; ok && m.cfg.Now().Sub(last) < keyAskInterval {
+	// A lack not asked for yet (this node was just added to a group) is
+	// asked for at once: waiting out the interval of the last ask, and
+	// then the retry's back-off, delayed a group add's keys by 15 s.
+	fresh := slices.ContainsFunc(lack, func(e crdt.EpochID) bool { return !m.askedFor[cid][e] })
+	if last, ok := m.asked[cid]; ok && m.cfg.Now().Sub(last) < keyAskInterval && !fresh {
 		m.mu.Unlock()
 		return
 	}
 	m.asked[cid] = m.cfg.Now()
+	m.askedFor[cid] = map[crdt.EpochID]bool{}
+	var logs []crdt.ID
+	for _, e := range lack {
+		m.askedFor[cid][e] = true
+	}
 	m.mu.Unlock()
-	if members := m.cfg.Peers.Members(cid); len(members) > 0 {
-		p := members[mrand.IntN(len(members))]
+	_ = m.cfg.Replica.View(cid, func(c *crdt.Community) error {
+		for _, e := range lack {
+			if se := c.State().Epochs[e]; se != nil {
+				logs = append(logs, se.Log)
+			}
+		}
+		return nil
+	})
+	// Ask one who reads the logs lacking: a member outside a group this
+	// node was just added to has none of its keys.
+	if p, ok := m.reader(cid, logs); ok {
 		if m.EnsureKeys(m.ctx, p, cid) {
 			m.cfg.Peers.Pull(p, cid) // p now counts this node a reader of more: fetch what it may send
 		}

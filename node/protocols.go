@@ -75,6 +75,9 @@ func (h protoHooks) Nudged(cid crdt.ID, k crdt.PublicKey) { h.n.pulls.Nudged(cid
 
 func (h protoHooks) Ingested(res replica.Result) { h.n.afterIngest(res) }
 
+// Parked hands the key manager an op a pull parked (keys' NoteParked).
+func (h protoHooks) Parked(op *crdt.Op) { h.n.keys.NoteParked(h.n.ctx, op) }
+
 func (h protoHooks) Admitted(k crdt.PublicKey, join *crdt.Op, recorded bool) {
 	n := h.n
 	n.peers.Remember(n.host.Peerstore().PeerInfo(peerIDOf(k)))

@@ -69,6 +69,14 @@ type Observer interface {
 	Admitted(from crdt.PublicKey, join *crdt.Op, recorded bool)
 }
 
+// ParkObserver, when the Observer implements it, is also handed each op a
+// pull parked (it waits for parents or a key): a node that holds nothing
+// of a community yet reads the clear keys ops among them (keys'
+// NoteParked) before it can replay the control log.
+type ParkObserver interface {
+	Parked(op *crdt.Op)
+}
+
 // Config configures a Server. Replica is required; a nil hook refuses
 // what it would answer (Keys, Secret, Peers) or ignores it (Nudge,
 // Observer).

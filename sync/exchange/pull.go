@@ -192,6 +192,9 @@ func (s *Server) fetchPass(ctx context.Context, r Remote, cid crdt.ID, ids []crd
 			}
 			if s.cfg.Observer != nil {
 				s.cfg.Observer.Ingested(res)
+				if po, ok := s.cfg.Observer.(ParkObserver); ok && res.Outcome == replica.Parked {
+					po.Parked(b.ops[i])
+				}
 			}
 			for _, m := range res.Missing {
 				if has, _ := s.cfg.Replica.Has(ctx, m); !has && !asked[m] {

@@ -30,7 +30,10 @@ import (
 // a community with, as "you may have been added there": it expects the
 // community and pulls it from the nudger like a join in flight (keys
 // first, then the ops; the pull that shows it a member completes it, see
-// finishPendingJoin) and then tells subscribers EventAdded. The nudger
+// finishPendingJoin) and then tells subscribers EventAdded — once, even
+// if the node restarts between the nudge and the pull: the join in flight
+// is kept in the book, and the pull that completes it finds in the
+// control log that a member added this node. The nudger
 // answers the pull only if the peer is a member in its state, so a false
 // nudge costs one refused pull. A nudge from anyone it shares no
 // community with is ignored: that is the whole of what a direct add
@@ -39,9 +42,14 @@ import (
 // addWaitAge; so a member of a shared community cannot make a node pull
 // for ever.
 //
-// A relay cannot tell a peer of the add (member.add is sealed); an added
-// member reads through relays once a rotation wraps an epoch to it (see
-// package sync/relay, rule 5).
+// A relay cannot tell a peer of the add (member.add is sealed). The add
+// comes with the keys wrapped to the added peer in clear share ops
+// (crdt's RekeyShare, keys' Share), which make the peer an author the
+// relay knows (package sync/relay, rule 5), so the relay serves it the
+// community, and its node opens the keys from those ops as its pull
+// parks them (keys' NoteParked): a nudged peer whose nudger went offline
+// reads the community from a relay alone. The relay cannot nudge: a peer
+// learns of the add only from a member.
 
 // addWait is a community this node was nudged about by a peer it shares a
 // community with.

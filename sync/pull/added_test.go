@@ -107,3 +107,50 @@ func TestNewcomerNudged(t *testing.T) {
 		}
 	})
 }
+
+// TestAddedSurvivesRestart: the node restarts between a contact's nudge
+// and the pull that completes the add: the wait is in the book, and the
+// pull after the restart tells subscribers EventAdded from the control
+// log (who added it), once; a join resumed after a restart tells none.
+func TestAddedSurvivesRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		a := newMember(t, 1)
+		w.community(1, a)
+		w.connect(a)
+		added, joined := crdt.ID{5}, crdt.ID{6}
+		w.gate = make(chan struct{})
+		w.s.Nudged(added, a.k)
+		synctest.Wait()
+		w.s.Close() // the node stops before the pull completes
+		close(w.gate)
+		synctest.Wait()
+		w.mu.Lock()
+		w.gate, w.events = nil, nil
+		w.awaited = append(w.awaited, joined) // a join by a link, cut short
+		w.roles[added] = map[crdt.PublicKey]crdt.Role{w.self.k: crdt.RoleMember, a.k: crdt.RoleOwner}
+		w.roles[joined] = map[crdt.PublicKey]crdt.Role{w.self.k: crdt.RoleMember, a.k: crdt.RoleOwner}
+		w.addedBy = map[crdt.ID]string{added: "Olivia"}
+		w.mu.Unlock()
+
+		w.restart()
+		w.s.OnConnect(a.p)
+		synctest.Wait()
+		w.s.OnConnect(a.p) // a second pull tells nothing more
+		synctest.Wait()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		var got []crdt.ID
+		for _, e := range w.events {
+			if e.Kind == api.EventAdded {
+				got = append(got, e.Community)
+			}
+		}
+		if !slices.Equal(got, []crdt.ID{added}) {
+			t.Fatalf("EventAdded for %v after the restart, want once for the community added to", got)
+		}
+		if len(w.awaited) != 0 {
+			t.Fatalf("still awaited: %v", w.awaited)
+		}
+	})
+}

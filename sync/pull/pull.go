@@ -631,7 +631,8 @@ func (s *Scheduler) finishPendingJoin(cid crdt.ID) {
 	if !slices.Contains(s.awaited(), cid) {
 		return
 	}
-	if c, err := s.cfg.Local.Community(cid); err != nil || c.Role == crdt.RoleNone.String() {
+	c, err := s.cfg.Local.Community(cid)
+	if err != nil || c.Role == crdt.RoleNone.String() {
 		return
 	}
 	approved := slices.Contains(s.cfg.Book.Pending(), cid)
@@ -646,7 +647,12 @@ func (s *Scheduler) finishPendingJoin(cid crdt.ID) {
 		s.log.Info("join resumed and complete", "community", cid.Short())
 	}
 	s.cfg.Local.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
-	if s.tookAdd(cid) {
+	// Added by a member: the nudge that made this node wait (addWaits,
+	// in memory), or, after a restart between the nudge and the pull,
+	// the control log itself (Community.AddedBy). The join in flight is
+	// in the persisted book and ends here, once: so the notification
+	// survives a restart and is never shown twice.
+	if s.tookAdd(cid) || c.AddedBy != "" {
 		s.log.Info("added to a community by a member", "community", cid.Short())
 		s.emitAdded(cid)
 	}

@@ -76,19 +76,26 @@ type world struct {
 	pushed    [][]byte                // the ops pushed (wire.KindPush)
 	expected  []crdt.ID               // communities Expect was called for
 	arrived   map[crdt.ID]map[crdt.PublicKey]bool
+	addedBy   map[crdt.ID]string // who added self to each community (Community.AddedBy)
 }
 
 func newWorld(t *testing.T) *world {
 	w := &world{t: t, self: newMember(t, 0), roles: map[crdt.ID]map[crdt.PublicKey]crdt.Role{},
 		departed: map[crdt.ID]map[crdt.PublicKey]bool{}, connected: map[peer.ID]bool{}}
-	s, err := New(t.Context(), Config{Self: w.self.p, Interval: time.Minute, Now: time.Now,
+	w.restart()
+	return w
+}
+
+// restart starts a new scheduler on the world, as a node does after a
+// restart: what the world holds (the book, the replica) stays.
+func (w *world) restart() {
+	s, err := New(w.t.Context(), Config{Self: w.self.p, Interval: time.Minute, Now: time.Now,
 		Transport: w, Network: w, Replica: w, Book: w, Keys: w, Gossip: w, Local: w})
 	if err != nil {
-		t.Fatal(err)
+		w.t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	w.t.Cleanup(s.Close)
 	w.s = s
-	return w
 }
 
 // community makes a community whose members are self and ms.
@@ -336,6 +343,7 @@ func (w *world) Community(cid crdt.ID) (api.Community, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	c.Relays = slices.Clone(w.relays[cid])
+	c.AddedBy = w.addedBy[cid]
 	return c, nil
 }
 
