@@ -44,10 +44,13 @@
 //     genesis author (the first owner); a joiner whose join proof verifies
 //     under an invite key published, in a clear invite op, by a known
 //     author; and every member a clear rekey op by a known author wraps
-//     an epoch secret to (rotations wrap to every reader). A member that
-//     an admin added directly (member.add is sealed) becomes known at the
-//     first rotation that wraps to it; its ops are refused until then and
-//     members offer them again on every sync. The relay never forgets a
+//     an epoch secret to (rotations wrap to every reader, and an admin's
+//     add shares the existing epochs with a clear rekey op of reason
+//     share). A member that an admin added directly (member.add is
+//     sealed) is therefore known from the add's share on; when the admin
+//     held no prekey of it, it becomes known at the first rotation that
+//     wraps to it, its ops are refused until then and members offer them
+//     again on every sync. The relay never forgets a
 //     known author (it cannot see removals): "is or was a member". What a
 //     removed member can still make it store is bounded by the quota and
 //     is never accepted by members (they judge every op they fetch).
