@@ -26,6 +26,13 @@ const (
 	MaxCalls = 64
 	// MaxRing bounds the members one ring goes to.
 	MaxRing = 256
+	// MaxRingsPerCaller bounds the calls one member may have ringing at
+	// a node at once.
+	MaxRingsPerCaller = 4
+	// RingAge is how long a node keeps a call it was rung for and did
+	// not join; an ended call it is not in goes at once (its record
+	// stays in the group's log).
+	RingAge = 12 * time.Hour
 
 	// SendTimeout bounds one message's delivery.
 	SendTimeout = 10 * time.Second

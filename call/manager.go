@@ -379,6 +379,7 @@ func (m *Manager) Start(ctx context.Context, cid, gid crdt.ID, video, synthetic 
 		return crdt.ID{}, fmt.Errorf("call send key: %w", err)
 	}
 	m.mu.Lock()
+	m.prune()
 	if len(m.calls) >= MaxCalls {
 		m.mu.Unlock()
 		c.media.Close()
@@ -399,12 +400,24 @@ func (m *Manager) Start(ctx context.Context, cid, gid crdt.ID, video, synthetic 
 	return id, nil
 }
 
+// prune forgets the calls this node is not in that ended or rang long
+// ago (mu held).
+func (m *Manager) prune() {
+	now := m.cfg.Now()
+	for key, c := range m.calls {
+		if !c.joined && (c.ended || now.Sub(c.started) > RingAge) {
+			delete(m.calls, key)
+		}
+	}
+}
+
 // lookup returns call id of community cid, from what rang or from its
 // record (mu held).
 func (m *Manager) lookup(cid, id crdt.ID) (*call, error) {
 	if c := m.calls[callKey{cid, id}]; c != nil {
 		return c, nil
 	}
+	m.prune()
 	r, ok := m.cfg.Recorder.Lookup(cid, id)
 	if !ok {
 		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrUnknownCall)
@@ -754,6 +767,17 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 			return refuse("not in the call's group"), false, nil
 		case c != nil:
 			return &Reply{}, false, nil
+		}
+		m.prune()
+		rung := 0
+		for _, o := range m.calls {
+			if o.caller == from && !o.ended {
+				rung++
+			}
+		}
+		switch {
+		case rung >= MaxRingsPerCaller:
+			return refuse("too many calls from you"), false, nil
 		case len(m.calls) >= MaxCalls:
 			return refuse("too many calls"), false, nil
 		}

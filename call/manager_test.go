@@ -487,3 +487,30 @@ func TestCallWithoutMedia(t *testing.T) {
 		t.Fatal("a call was recorded")
 	}
 }
+
+// TestRingsAreBounded: a member has at most MaxRingsPerCaller calls
+// ringing at a node; calls not joined are forgotten after RingAge.
+func TestRingsAreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		ann := w.node("ann", true, false, false)
+		ben := w.node("ben", true, false, false)
+		for range MaxRingsPerCaller + 1 {
+			if _, err := ann.Start(t.Context(), w.cid, w.gid, false, true); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+		}
+		if calls := ben.Fill(w.cid, nil); len(calls) != MaxRingsPerCaller {
+			t.Fatalf("ben has %d calls ringing, want %d", len(calls), MaxRingsPerCaller)
+		}
+		time.Sleep(RingAge + time.Minute)
+		if _, err := ann.Start(t.Context(), w.cid, w.gid, false, true); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if calls := ben.Fill(w.cid, nil); len(calls) != 1 {
+			t.Fatalf("ben has %d calls ringing after a day, want 1", len(calls))
+		}
+	})
+}
