@@ -27,6 +27,7 @@ func (a *Actions) RecordCallStart(ctx context.Context, cid, gid crdt.ID, video b
 // crdt.MaxCallParticipants are named).
 func (a *Actions) RecordCallEnd(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error {
 	b := &crdt.CallBody{Action: crdt.CallEnd, Target: idBytes(id), Duration: min(max(d.Milliseconds(), 0), crdt.MaxCallDuration), Time: a.millis()}
+	joined = slices.Clone(joined)
 	slices.SortFunc(joined, func(x, y crdt.PublicKey) int { return slices.Compare(x[:], y[:]) })
 	joined = slices.Compact(joined)
 	for _, k := range joined[:min(len(joined), crdt.MaxCallParticipants)] {
