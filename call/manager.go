@@ -155,6 +155,8 @@ type call struct {
 	joinedAt time.Time
 	media    Media
 	muted    bool
+	// sendVideo: this node sends video in the call.
+	sendVideo bool
 	// roster is who else takes part, as this node knows it.
 	roster map[crdt.PublicKey]bool
 	// took lists everyone who took part while this node did (for the end
@@ -372,7 +374,7 @@ func (m *Manager) Start(ctx context.Context, cid, gid crdt.ID, video, synthetic 
 		c.media.Close()
 		return crdt.ID{}, err
 	}
-	c.id, c.joined, c.joinedAt, c.kid = id, true, c.started, 1
+	c.id, c.joined, c.joinedAt, c.kid, c.sendVideo = id, true, c.started, 1, video
 	c.took[m.cfg.Self] = true
 	if err := c.media.SetSendKey(c.kid, key); err != nil {
 		c.media.Close()
@@ -466,7 +468,7 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 	if len(ask) == 0 && c.caller != m.cfg.Self {
 		ask = []crdt.PublicKey{c.caller} // who else takes part, the caller's answer says
 	}
-	c.joined, c.joinedAt, c.video = true, m.cfg.Now(), c.video || video
+	c.joined, c.joinedAt, c.sendVideo = true, m.cfg.Now(), video
 	c.roster = map[crdt.PublicKey]bool{}
 	c.took = map[crdt.PublicKey]bool{m.cfg.Self: true}
 	join := c.message(TypeJoin)
@@ -942,7 +944,7 @@ func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
 		m.mu.Unlock()
 		return api.CallStatus{}, err
 	}
-	others, med, muted, video := c.others(), c.media, c.muted, c.video
+	others, med, muted, video := c.others(), c.media, c.muted, c.sendVideo
 	m.mu.Unlock()
 	stats := map[string]PeerStats{}
 	for _, s := range med.Stats() {

@@ -28,7 +28,8 @@ type Message struct {
 	Type      uint8  `cbor:"1,keyasint"`
 	Community []byte `cbor:"2,keyasint"`
 	Call      []byte `cbor:"3,keyasint"` // the id of the call's start record
-	// Group, Caller, Video and Started describe the call (ring, join).
+	// Group, Caller, Video and Started describe the call (ring, join);
+	// a join's Video says whether the joiner sends video.
 	Group   []byte `cbor:"4,keyasint,omitempty"`
 	Caller  []byte `cbor:"5,keyasint,omitempty"`
 	Video   bool   `cbor:"6,keyasint,omitempty"`
