@@ -107,9 +107,9 @@ type Config struct {
 	Now   func() time.Time
 	Rand  io.Reader // key material; nil: crypto/rand
 	Log   *slog.Logger
-	// OnChange, if set, is called (without locks held) when a call rings,
-	// changes roster or ends.
-	OnChange func()
+	// OnChange, if set, is called (without locks held) when a call of
+	// community cid rings, changes roster or ends.
+	OnChange func(cid crdt.ID)
 }
 
 // Manager holds a node's calls: those it was rung for and those it takes
@@ -250,9 +250,9 @@ func (m *Manager) send(to crdt.PublicKey, msg *Message) (*Reply, error) {
 	return r, nil
 }
 
-func (m *Manager) changed() {
+func (m *Manager) changed(cid crdt.ID) {
 	if m.cfg.OnChange != nil {
-		m.cfg.OnChange()
+		m.cfg.OnChange(cid)
 	}
 }
 
@@ -398,7 +398,7 @@ func (m *Manager) Start(ctx context.Context, cid, gid crdt.ID, video, synthetic 
 			n++
 		}
 	}
-	m.changed()
+	m.changed(cid)
 	return id, nil
 }
 
@@ -529,7 +529,7 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 		return fmt.Errorf("call %s: no participant answered: %w", id.Short(), api.ErrNoPeer)
 	}
 	m.rekey(c)
-	m.changed()
+	m.changed(cid)
 	return nil
 }
 
@@ -631,7 +631,7 @@ func (m *Manager) Leave(ctx context.Context, cid, id crdt.ID) error {
 	}
 	m.mu.Unlock()
 	m.tell(to, c.message(TypeLeave))
-	m.changed()
+	m.changed(cid)
 	if last {
 		return m.cfg.Recorder.RecordEnd(ctx, cid, c.gid, id, m.cfg.Now().Sub(c.started), took)
 	}
@@ -659,7 +659,7 @@ func (m *Manager) End(ctx context.Context, cid, id crdt.ID) error {
 	c.ended = true
 	m.mu.Unlock()
 	m.tell(to, c.message(TypeEnd))
-	m.changed()
+	m.changed(cid)
 	return m.cfg.Recorder.RecordEnd(ctx, cid, c.gid, id, m.cfg.Now().Sub(c.started), took)
 }
 
@@ -685,7 +685,7 @@ func (m *Manager) Remove(ctx context.Context, cid, id crdt.ID, k crdt.PublicKey)
 	m.mu.Unlock()
 	m.tell(to, msg)
 	m.rekey(c)
-	m.changed()
+	m.changed(cid)
 	return nil
 }
 
@@ -733,7 +733,7 @@ func (m *Manager) Recheck(cid crdt.ID) {
 		m.rekeyLater(c)
 	}
 	if len(again) > 0 {
-		m.changed()
+		m.changed(cid)
 	}
 }
 
@@ -744,7 +744,7 @@ func (m *Manager) Answer(_ context.Context, from crdt.PublicKey, msg *Message) *
 		m.rekeyLater(rekey)
 	}
 	if change {
-		m.changed()
+		m.changed(crdt.ID(msg.Community))
 	}
 	return r
 }

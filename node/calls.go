@@ -23,7 +23,7 @@ func newCalls(n *Node) (*call.Manager, error) {
 	h := callHooks{n}
 	return call.New(call.Config{Self: n.selfKey(), PeerID: peerOf, Members: h, Send: h, Recorder: h,
 		Media: n.cfg.CallMedia, Now: n.now, Log: n.log,
-		OnChange: func() { n.events.Emit(api.Event{Kind: api.EventCalls}) }})
+		OnChange: func(cid crdt.ID) { n.events.Emit(api.Event{Kind: api.EventCalls, Community: cid}) }})
 }
 
 // callHooks is what the calls ask of the node: crdt's judgement, the
