@@ -24,6 +24,9 @@ const (
 	// MaxCalls bounds the calls a Manager keeps at once, ringing or
 	// joined, over all communities; a ring beyond it is refused.
 	MaxCalls = 64
+	// MaxPoll bounds the members a joiner asks who takes part, when
+	// those it knew of are not in the call.
+	MaxPoll = 8
 	// MaxRing bounds the members one ring goes to.
 	MaxRing = 256
 	// MaxRingsPerCaller bounds the calls one member may have ringing at

@@ -478,7 +478,17 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 	asked := map[crdt.PublicKey]bool{m.cfg.Self: true}
 	accepted := 0
 	var refused error
-	for len(ask) > 0 && len(asked) <= MaxParticipants {
+	polled := false
+	for len(asked) <= MaxParticipants {
+		if len(ask) == 0 && accepted == 0 && refused == nil && !polled {
+			// Those this node knew of are not in the call (the caller
+			// left): ask members it reaches who takes part.
+			polled = true
+			ask = m.poll(c, asked)
+		}
+		if len(ask) == 0 {
+			break
+		}
 		k := ask[0]
 		ask = ask[1:]
 		if asked[k] {
@@ -531,6 +541,31 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 	m.rekey(c)
 	m.changed(cid)
 	return nil
+}
+
+// poll asks up to MaxPoll members of c's group this node reaches, other
+// than those in skip, who takes part in c, and returns who they name.
+func (m *Manager) poll(c *call, skip map[crdt.PublicKey]bool) []crdt.PublicKey {
+	var out []crdt.PublicKey
+	seen := maps.Clone(skip)
+	n := 0
+	for _, k := range m.cfg.Members.Online(c.cid, c.gid) {
+		if skip[k] || n >= MaxPoll {
+			continue
+		}
+		n++
+		r, err := m.send(k, c.message(TypeRoster))
+		if err != nil {
+			continue
+		}
+		for _, b := range r.Roster {
+			if p := crdt.PublicKey(b); !seen[p] && m.cfg.Members.MayCall(c.cid, c.gid, p) {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 // rekey gives this node a new send key in c: it sends the key to every

@@ -514,3 +514,32 @@ func TestRingsAreBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestJoinAfterTheCallerLeft: a member who knows a call only from its
+// record, whose caller has left, finds who takes part by asking the
+// members it reaches, and joins them.
+func TestJoinAfterTheCallerLeft(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		olivia := w.node("olivia", true, false, false)
+		ann := w.node("ann", true, false, false)
+		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if err := ann.Join(t.Context(), w.cid, id, false, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := olivia.Leave(t.Context(), w.cid, id); err != nil {
+			t.Fatal(err)
+		}
+		ben := w.node("ben", true, false, false) // not rung: only the record
+		if err := ben.Join(t.Context(), w.cid, id, false, true); err != nil {
+			t.Fatalf("ben joins after the caller left: %v", err)
+		}
+		synctest.Wait()
+		w.checkHasKey("ben", "ann")
+		w.checkHasKey("ann", "ben")
+	})
+}
