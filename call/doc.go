@@ -27,7 +27,9 @@
 //	Join (2):   Group, Caller, Video, Started → Roster and the call's
 //	            description. The joiner sends it to every participant it
 //	            knows (from the ring, else the record's caller), then to
-//	            those the answers name. A participant adds the joiner,
+//	            those the answers name; if none of those takes part, it
+//	            asks up to MaxPoll members it reaches with Roster first.
+//	            A participant adds the joiner,
 //	            starts media with it and renews its own key. A receiver
 //	            that does not take part answers Error with Absent.
 //	Leave (3):  → {}. The others drop the leaver and renew their keys.
