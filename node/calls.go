@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
@@ -105,9 +107,14 @@ func (h callHooks) Lookup(cid, id crdt.ID) (call.Record, bool) {
 	return r, ok
 }
 
-// handleCall answers one signalling stream.
+// handleCall answers one signalling stream; a peer that sent a malformed
+// message is penalised.
 func (h callHooks) handleCall(ctx context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
-	return call.Handle(ctx, h.n.calls, rw, from)
+	err := call.Handle(ctx, h.n.calls, rw, from)
+	if errors.Is(err, call.ErrMalformed) {
+		return fmt.Errorf("%w: %w", p2p.ErrBadPeer, err)
+	}
+	return err
 }
 
 // StartCall starts a call in a group (see call.Manager.Start).

@@ -7,12 +7,14 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/store"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
 // recMedia is a call's media that records the keys it is given.
@@ -235,6 +237,20 @@ func TestCallOverSimnet(t *testing.T) {
 		if err != nil || r.Error == "" {
 			t.Fatalf("a stranger's join: %+v, %v", r, err)
 		}
+
+		// A malformed message costs Dev his connection.
+		st, err := d.proto.svc.Open(ctx, a.host.ID(), callID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wire.Write(st, &call.Message{Type: 42, Community: cid[:], Call: id[:]}); err != nil {
+			t.Fatal(err)
+		}
+		st.CloseWrite()
+		waitFor(t, a.Node, "Olivia to drop Dev", func() bool {
+			return a.host.Network().Connectedness(d.host.ID()) != network.Connected
+		})
+		st.Reset()
 
 		// Olivia ends the call: Chloe stops, and the end is recorded.
 		if err := a.EndCall(ctx, cid, id); err != nil {
