@@ -164,8 +164,10 @@ type call struct {
 	took map[crdt.PublicKey]bool
 	kid  uint64                    // this node's newest send key id
 	recv map[crdt.PublicKey]uint64 // each sender's newest key id
-	// timers drop senders' earlier keys after KeyGrace.
-	timers []*time.Timer
+	// timers drop a sender's keys but its newest KeyGrace after a new
+	// one came: at most one pending per sender.
+	timers map[crdt.PublicKey]*time.Timer
+	recvAt map[crdt.PublicKey]time.Time // when each sender's newest key came
 
 	pmu   sync.Mutex                // guards peers, read by the media's Signal
 	peers map[string]crdt.PublicKey // roster by peer id
@@ -313,7 +315,7 @@ func (m *Manager) stopMedia(c *call) {
 	for _, t := range c.timers {
 		t.Stop()
 	}
-	c.media, c.joined, c.timers, c.recv = nil, false, nil, nil
+	c.media, c.joined, c.timers, c.recv, c.recvAt = nil, false, nil, nil, nil
 	c.roster = map[crdt.PublicKey]bool{}
 	c.pmu.Lock()
 	c.peers = map[string]crdt.PublicKey{}
@@ -902,14 +904,30 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 			c.recv = map[crdt.PublicKey]uint64{}
 		}
 		c.recv[from] = msg.KID
-		kid, med := msg.KID, c.media
-		c.timers = append(c.timers, time.AfterFunc(KeyGrace, func() {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			if c.media == med && c.recv[from] == kid {
-				med.DropRecvKeys(peer, kid)
-			}
-		}))
+		if c.timers == nil {
+			c.timers, c.recvAt = map[crdt.PublicKey]*time.Timer{}, map[crdt.PublicKey]time.Time{}
+		}
+		c.recvAt[from] = time.Now()
+		if c.timers[from] == nil {
+			med := c.media
+			var t *time.Timer
+			t = time.AfterFunc(KeyGrace, func() {
+				m.mu.Lock()
+				defer m.mu.Unlock()
+				if c.media != med {
+					return
+				}
+				if since := time.Since(c.recvAt[from]); since < KeyGrace {
+					t.Reset(KeyGrace - since) // a newer key came meanwhile: it gets its grace too
+					return
+				}
+				delete(c.timers, from)
+				if keep, ok := c.recv[from]; ok {
+					med.DropRecvKeys(peer, keep)
+				}
+			})
+			c.timers[from] = t
+		}
 	}
 	return &Reply{}, false, nil
 }

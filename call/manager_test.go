@@ -543,3 +543,47 @@ func TestJoinAfterTheCallerLeft(t *testing.T) {
 		w.checkHasKey("ann", "ben")
 	})
 }
+
+// TestKeyGraceFollowsTheNewestKey: a receiver keeps a sender's earlier
+// keys until KeyGrace has passed since its newest key came, not since
+// the first of a burst.
+func TestKeyGraceFollowsTheNewestKey(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		olivia := w.node("olivia", true, false, false)
+		ann := w.node("ann", true, false, false)
+		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if err := ann.Join(t.Context(), w.cid, id, false, true); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		time.Sleep(KeyGrace + time.Second)
+		synctest.Wait()
+		c := olivia.calls[callKey{w.cid, id}]
+		live := func() []uint64 {
+			f := w.media("ann")
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return slices.Clone(f.live[peerID(w.keys["olivia"])])
+		}
+		olivia.rekey(c)
+		first := w.media("olivia").lastSend()
+		time.Sleep(2 * time.Second)
+		olivia.rekey(c)
+		second := w.media("olivia").lastSend()
+		time.Sleep(1500 * time.Millisecond) // 3.5 s after the first key, 1.5 s after the second
+		synctest.Wait()
+		if got := live(); !slices.Contains(got, first) || !slices.Contains(got, second) {
+			t.Fatalf("1.5 s after key %d ann holds %v", second, got)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if got := live(); !slices.Equal(got, []uint64{second}) {
+			t.Fatalf("after the grace ann holds %v, want only %d", got, second)
+		}
+	})
+}
