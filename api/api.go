@@ -421,6 +421,8 @@ const (
 	// EventAdded: a member added the local member to Community directly
 	// (Community.AddedBy says who), and this node now holds it.
 	EventAdded
+	// EventCalls: a call rang, changed who takes part, or ended.
+	EventCalls
 )
 
 // Event tells a subscriber that something changed; it carries ids, not data,

@@ -229,6 +229,8 @@ func DecodeOpened(o *Op, plain []byte) (any, error) {
 		b = new(InviteKeysBody)
 	case KindGroupAdd, KindGroupRemove:
 		b = groupBody(o.Kind)
+	case KindCall:
+		b = new(CallBody)
 	default:
 		if b = teamBody(o.Kind); b == nil {
 			return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, o.Kind)

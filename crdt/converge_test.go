@@ -36,7 +36,7 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order",
 		"group.add", "group.remove", "group.leave", "hidden.group", "rekey",
 		"win", "promo", "promo.edit", "event", "event.edit", "rsvp", "answer", "collect", "team.settings", "group.qa", "answered",
-		"steps", "progress", "step"} {
+		"steps", "progress", "step", "call", "call.end", "call.ended", "call.hidden"} {
 		if stats[k] == 0 {
 			t.Errorf("no %s in any seed", k)
 		}
@@ -106,7 +106,11 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 		}
 		var err error
 		var o *Op
-		switch rng.IntN(30) {
+		kind := rng.IntN(31)
+		if kind == 30 && rng.IntN(3) == 0 {
+			kind = 29 // a step needs steps and a progress log first: give it a share of the calls' case
+		}
+		switch kind {
 		case 0, 1, 2:
 			b := &MessageBody{Text: fmt.Sprintf("msg %d", step), Time: int64(step)}
 			if len(questions) > 0 && rng.IntN(3) == 0 {
@@ -231,6 +235,30 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			log := c.State().Progress[w.pub(whose)]
 			title := []string{"Watch", "Call", "List"}[rng.IntN(3)]
 			o, err = w.try(name, log, KindStep, &StepBody{Step: stepID(title), Done: rng.IntN(3) > 0, Time: int64(step)})
+		case 30:
+			// A call starts, or the caller or someone else records the
+			// end of one (call.go).
+			var calls []*Op
+			for _, e := range c.Entries(group) {
+				if b, ok := e.Body.(*CallBody); ok && b.Action == CallStart {
+					calls = append(calls, e.Op)
+				}
+			}
+			if len(calls) == 0 || rng.IntN(3) == 0 {
+				o, err = w.try(name, group, KindCall, &CallBody{Action: CallStart, Video: rng.IntN(2) == 0, Time: int64(step)})
+			} else {
+				target := calls[rng.IntN(len(calls))]
+				ender := name // or the caller, who may end without being an admin
+				for n, k := range w.keys {
+					if k.pub() == target.Author && w.reps[n] != nil && rng.IntN(2) == 0 {
+						ender = n
+					}
+				}
+				o, err = w.try(ender, group, KindCall, &CallBody{Action: CallEnd, Target: idb(target.ID()), Duration: int64(step) * 1000, Joined: [][]byte{w.pk(ender)}, Time: int64(step)})
+				if err == nil {
+					stats["call.end"]++
+				}
+			}
 		case 16, 17:
 			// A newcomer uses an older link at name's node: its maker may
 			// have been removed, demoted or left since, seen or not. Links
@@ -294,6 +322,16 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			}
 			if !p.Answer.IsZero() {
 				stats["answered"]++
+			}
+		}
+		for _, cv := range c.View(g).Calls {
+			if cv.Ended {
+				stats["call.ended"]++
+			}
+		}
+		for _, e := range c.Entries(g) {
+			if e.Op.Kind == KindCall && e.Hidden != nil {
+				stats["call.hidden"]++
 			}
 		}
 	}

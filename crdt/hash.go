@@ -45,6 +45,7 @@ func (c *Community) Hash() [32]byte {
 	type view struct {
 		Group []byte
 		Posts []post
+		Calls []byte `cbor:",omitempty"` // call.go
 	}
 	var d struct {
 		Name, Desc string
@@ -97,6 +98,7 @@ func (c *Community) Hash() [32]byte {
 			pp.Team = p.TeamCard.hash()
 			vv.Posts = append(vv.Posts, pp)
 		}
+		vv.Calls = callsHash(v.Calls)
 		d.Views = append(d.Views, vv)
 	}
 	d.Steps = c.teamDigest()

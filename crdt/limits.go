@@ -112,6 +112,16 @@ const (
 	MaxCollections = 16
 )
 
+// Limits of the call record (call.go).
+const (
+	// MaxCallParticipants bounds who takes part in one call, and so the
+	// participants its end names.
+	MaxCallParticipants = 32
+	// MaxCallDuration bounds a call's recorded duration, in milliseconds:
+	// a day.
+	MaxCallDuration = 24 * 3600 * 1000
+)
+
 // Limits of key management.
 const (
 	// MaxRekeyParts bounds how many ops one rotation spans.

@@ -28,6 +28,7 @@ var bodyTypes = map[Kind]any{
 	KindTeamSettings: TeamSettingsBody{}, KindGroupQA: GroupQABody{}, KindWin: WinBody{}, KindPromo: PromoBody{},
 	KindPromoEdit: PromoEditBody{}, KindEvent: EventBody{}, KindEventEdit: EventEditBody{}, KindRSVP: RSVPBody{},
 	KindAnswer: AnswerBody{}, KindCollect: CollectBody{},
+	KindCall:     CallBody{},
 	KindGroupAdd: GroupAddBody{}, KindGroupRemove: GroupRemoveBody{},
 	KindSteps: StepsBody{}, KindProgress: ProgressBody{}, KindStep: StepBody{},
 }
@@ -46,6 +47,7 @@ var arrayCaps = map[string]int{
 	"InviteKeysBody.Keys":          MaxWraps,
 	"GroupRemoveBody.Seen":         MaxGroupSeen,
 	"StepsBody.Steps":              MaxSteps,
+	"CallBody.Joined":              MaxCallParticipants,
 }
 
 // TestDecodeLimitsFollowTheProtocol: the strict decoder of ops and bodies
@@ -213,6 +215,9 @@ func largest() map[string]struct {
 		"collect": {KindCollect,
 			&CollectBody{Target: key, Collection: letters(MaxNameLen, "Tips"), On: true, Time: 1},
 			&CollectBody{Target: key, Collection: letters(MaxNameLen+1, "Tips"), On: true, Time: 1}},
+		"call": {KindCall,
+			&CallBody{Action: CallEnd, Target: key, Duration: MaxCallDuration, Joined: repeatID(MaxCallParticipants, 1), Time: 1},
+			&CallBody{Action: CallEnd, Target: key, Duration: MaxCallDuration + 1, Time: 1}},
 		"group.qa": {KindGroupQA,
 			&GroupQABody{Group: key, On: true, Time: 1},
 			&GroupQABody{Group: key[:31], On: true, Time: 1}},

@@ -133,6 +133,7 @@ const (
 	KindAnswer       Kind = 116 // content: the asker or an admin marks a reply as the answer (qa.go)
 	KindCollect      Kind = 117 // content: an admin saves a post to a named collection, or takes it out (collect.go)
 	KindStep         Kind = 108 // content: a member ticks or unticks one of its first steps (steps.go)
+	KindCall         Kind = 118 // content: a call starts, or the caller or an admin records its end (call.go)
 	kindControlLimit Kind = 100
 )
 
@@ -187,6 +188,7 @@ var kindNames = map[Kind]string{
 	KindSteps:        "steps",
 	KindProgress:     "progress",
 	KindStep:         "step",
+	KindCall:         "call",
 }
 
 // String names the kind.

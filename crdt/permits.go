@@ -248,6 +248,12 @@ func contentQuery(o *Op, a Action) (body any, targetOp *Op, target any) {
 		body = &PollCloseBody{Poll: none}
 	case KindStep:
 		return &StepBody{}, nil, nil
+	case KindCall:
+		if !a.Others {
+			return &CallBody{Action: CallStart}, nil, nil
+		}
+		t.Kind = KindCall
+		return &CallBody{Action: CallEnd, Target: none}, t, &CallBody{Action: CallStart}
 	default:
 		return teamQuery(o, a, t)
 	}

@@ -888,6 +888,9 @@ func contentNeed(o *Op, body any, announcement bool, targetOp *Op) Role {
 	if r, ok := teamNeed(o, targetOp); ok {
 		return r
 	}
+	if r, ok := callNeed(o, body, targetOp); ok {
+		return r
+	}
 	switch o.Kind {
 	case KindReaction, KindVote:
 		return RoleMember
@@ -915,6 +918,8 @@ func contentVerb(k Kind, announcement bool) string {
 		return "delete others' messages"
 	case KindPollClose:
 		return "close others' polls"
+	case KindCall:
+		return "end others' calls"
 	}
 	if announcement {
 		return "post announcements"
@@ -941,6 +946,10 @@ func contentTarget(body any) (ID, bool) {
 		return idOf(b.Poll), true
 	case *PinBody:
 		return idOf(b.Target), true
+	case *CallBody:
+		if b.Action == CallEnd {
+			return idOf(b.Target), true
+		}
 	}
 	return teamTarget(body)
 }
@@ -979,6 +988,8 @@ func checkTarget(o *Op, body any, targetOp *Op, target any) error {
 		if targetOp.Kind != KindPoll {
 			return invalid("poll.close must target a poll")
 		}
+	case *CallBody:
+		return checkCallTarget(targetOp, target)
 	default:
 		return checkTeamTarget(o, body, targetOp)
 	}

@@ -60,6 +60,9 @@ type GroupView struct {
 	Group  ID
 	Posts  []*Post // display order
 	Pinned []ID    // oldest pin first
+	// Calls are the group's calls, in display order of their starts
+	// (call.go).
+	Calls []*CallView
 }
 
 type lww struct {
@@ -105,6 +108,7 @@ type Fold struct {
 	closes  map[ID][]*Entry
 	pins    []ID // as pinned and unpinned, before dropping posts that are gone
 	team    *teamFold
+	calls   map[ID]int // position in view.Calls (call.go)
 }
 
 type reactState struct {
@@ -260,6 +264,8 @@ func (f *Fold) add(i int, e *Entry, touched map[ID]bool) {
 				f.pins = f.pins[1:]
 			}
 		}
+	case *CallBody:
+		f.addCall(o, b)
 	default:
 		f.addTeam(o, e.Body, at, touch)
 	}

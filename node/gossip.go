@@ -73,7 +73,8 @@ func (n *Node) afterIngest(res replica.Result) {
 	for _, op := range res.Accepted {
 		cid := op.CommunityID()
 		if !op.Kind.IsContent() {
-			n.keys.Kick(cid) // new wraps, prekeys, members or removals
+			n.keys.Kick(cid)     // new wraps, prekeys, members or removals
+			n.calls.Recheck(cid) // removed members leave its calls
 		}
 		switch {
 		case op.Kind.IsContent():

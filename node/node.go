@@ -34,6 +34,7 @@ import (
 	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/umbrella-p2p/umbrella/act"
+	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/e2ee"
 	"github.com/umbrella-p2p/umbrella/identity"
@@ -102,6 +103,11 @@ type Config struct {
 	// UploadLimit bounds the bytes per second the node serves files at,
 	// over all peers (sync/blob.Limiter); 0: no bound.
 	UploadLimit int64
+
+	// CallMedia starts a call's media (package call/media, adapted to
+	// call.Media); nil: this node cannot take part in calls, and starting
+	// or joining one fails with api.ErrNoMedia.
+	CallMedia call.NewMedia
 }
 
 // DefaultConfig returns the configuration used when nothing is said: TCP
@@ -237,6 +243,7 @@ type Node struct {
 	pulls   *pull.Scheduler // when and whom to pull (pulls.go)
 	joiner  *join.Joiner    // this node's joins (joiner.go)
 	library *files.Library  // the files shared in messages (files.go)
+	calls   *call.Manager   // the calls: signalling, rosters, media keys (calls.go)
 
 	views *view.Views     // paging, search, unread counts, read marks and mutes
 	dir   *view.Directory // communities and members lists
@@ -325,6 +332,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.peers.SetListen(n.host.Network().ListenAddresses())
 	n.proto = newProtocols(n)
+	if n.calls, err = newCalls(n); err != nil { // before anything ingests: afterIngest rechecks calls
+		return nil, err
+	}
 	if n.pulls, err = newPulls(n); err != nil {
 		return nil, err
 	}
@@ -340,6 +350,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.proto.svc.Handle(p2p.FileID, p2p.FileHandler(n.proto.files, protoHooks{n}.mayFetch, blob.NewLimiter(cfg.UploadLimit)))
 	n.library = newLibrary(n)
+	n.proto.svc.Handle(callID, callHooks{n}.handleCall)
 	n.host.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) { n.pulls.OnConnect(c.RemotePeer()) },
 		DisconnectedF: func(network.Network, network.Conn) {
@@ -487,6 +498,9 @@ func (n *Node) Close() error {
 		}
 		if n.mdns != nil {
 			errs = append(errs, n.mdns.Close())
+		}
+		if n.calls != nil {
+			errs = append(errs, n.calls.Close())
 		}
 		if n.host != nil {
 			errs = append(errs, n.host.Close())

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/call"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/control"
@@ -39,6 +40,8 @@ type simNet struct {
 	// apart, when set, says two peers cannot reach each other (a network
 	// split): their hosts refuse to dial or accept each other.
 	apart func(a, b peer.ID) bool
+	// callMedia, when set, is the nodes' call media (calls_test.go).
+	callMedia func(home string) call.NewMedia
 }
 
 // simGater refuses connections simNet.apart forbids.
@@ -108,6 +111,9 @@ func (s *simNet) start(home, name string, st store.OpStore) *testNode {
 	cfg.MDNS = false
 	cfg.Host = s.host(home)
 	cfg.Store = st
+	if s.callMedia != nil {
+		cfg.CallMedia = s.callMedia(home)
+	}
 	skew := new(atomic.Int64)
 	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	if os.Getenv("NODE_DEBUG") != "" {

@@ -69,6 +69,7 @@ type opts struct {
 	picture                                             string // a picture file's path
 	choices                                             intsFlag
 	team                                                teamOpts // wins_cmds.go
+	calls                                               callOpts // call_cmds.go
 	stdout, stderr                                      io.Writer
 }
 
@@ -386,6 +387,7 @@ func cmdServe(ctx context.Context, o *opts) error {
 	}
 	cfg.MDNS = !o.noMDNS
 	cfg.Logger = log
+	cfg.CallMedia = callMedia
 	cfg.Relays = o.relays
 	cfg.Reachability = o.reachability
 	suite, err := e2ee.ParseSuite(o.keySuite)

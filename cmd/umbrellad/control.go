@@ -92,6 +92,8 @@ type args struct {
 	Image []byte `json:"image,omitempty"`
 	// Team holds the arguments of the team methods (wins_cmds.go).
 	Team *teamArgs `json:"team,omitempty"`
+	// Call holds the arguments of the call methods (call_cmds.go).
+	Call *callArgs `json:"call,omitempty"`
 }
 
 type badRequest struct{ error }
@@ -358,6 +360,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	maps.Copy(ms, stepsMethods(n))
 	maps.Copy(ms, groupMemberMethods(n))
 	maps.Copy(ms, contactMethods(n))
+	maps.Copy(ms, callMethods(n))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{method}", func(w http.ResponseWriter, r *http.Request) {
 		fn, ok := ms[r.PathValue("method")]

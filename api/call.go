@@ -1,0 +1,83 @@
+package api
+
+import (
+	"errors"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// Calls: voice and video calls in a group, as the app and the CLI show
+// them. The record of a call (who started it, when it ended, who joined)
+// is crdt's; who takes part right now comes from the signalling (package
+// call).
+
+// Call is one call of a community.
+type Call struct {
+	ID            crdt.ID   `json:"call"`
+	Group         crdt.ID   `json:"group"`
+	StartedBy     string    `json:"started_by"` // peer id of the caller
+	StartedByName string    `json:"started_by_name"`
+	Started       time.Time `json:"started"`
+	Video         bool      `json:"video"`
+	// Participants are the peer ids of who takes part now in an active
+	// call this device knows live, else of who joined it as its end
+	// records.
+	Participants []string `json:"participants"`
+	// Active: the call has not ended.
+	Active bool `json:"active"`
+	// Joined: the local member takes part in it now.
+	Joined bool `json:"joined"`
+	// Duration is how long the call ran, once it ended.
+	Duration Duration `json:"duration,omitempty"`
+	// CanEnd: the local member may end the call for everyone and remove
+	// participants (the caller or an admin; crdt says).
+	CanEnd bool `json:"can_end"`
+}
+
+// Call topologies (CallStatus.Topology).
+const (
+	TopologyMesh = "mesh" // every participant sends to every other
+	TopologySFU  = "sfu"  // participants send to a forwarding unit
+)
+
+// CallStatus is how a call the local member takes part in runs.
+type CallStatus struct {
+	Call     crdt.ID `json:"call"`
+	Topology string  `json:"topology"`
+	// SFU is the peer id of the forwarding unit's host ("" in a mesh).
+	SFU          string            `json:"sfu"`
+	Participants []CallParticipant `json:"participants"`
+}
+
+// CallParticipant is one participant of a call and, for another than
+// the local member, what its media measured of that participant's frames.
+type CallParticipant struct {
+	PeerID          string  `json:"peer_id"`
+	Name            string  `json:"name"`
+	Self            bool    `json:"self,omitempty"`
+	Audio           bool    `json:"audio"`
+	Video           bool    `json:"video"`
+	Muted           bool    `json:"muted"`
+	FramesReceived  uint64  `json:"frames_received"`
+	FramesDecrypted uint64  `json:"frames_decrypted"`
+	DecryptFailures uint64  `json:"decrypt_failures"`
+	LatencyP50      float64 `json:"latency_ms_p50"`
+	LatencyP99      float64 `json:"latency_ms_p99"`
+}
+
+// Errors of calls.
+var (
+	// ErrNoMedia: this program has no media for calls (umbrellad before
+	// media is built in, or without --synthetic where it has no devices).
+	ErrNoMedia = errors.New("calls are not available: no media implementation is configured in this program")
+	// ErrUnknownCall: this device knows no such call.
+	ErrUnknownCall = errors.New("no such call")
+	// ErrNotInCall: the local member does not take part in the call.
+	ErrNotInCall = errors.New("you are not in this call")
+	// ErrCallEnded: the call has ended.
+	ErrCallEnded = errors.New("the call has ended")
+	// ErrCallRefused: a participant refused the local member's join (it
+	// is not a member of the call's group, or the call is full).
+	ErrCallRefused = errors.New("the call refused you")
+)

@@ -1,0 +1,56 @@
+// Package call carries Umbrella's calls: the signalling protocol
+// /umbrella/call/1 (sync/wire.CallProtocol) over the members'
+// authenticated streams, each call's roster, and the participants' media
+// keys. Media itself (WebRTC, SFrame) is package call/media's, which a
+// Manager drives through the Media interface declared here; the record
+// of a call in its group's log (started, ended, who joined) is crdt's
+// call kind, written through the Recorder.
+//
+// It must never store a key, decide who may do what (crdt does, through
+// Members), or import libp2p: handlers take an io.ReadWriteCloser and the
+// authenticated key of the peer at its other end.
+//
+// # Protocol (/umbrella/call/1)
+//
+// One Message and one Reply per stream, each a sync/wire frame of
+// canonical CBOR of at most MaxFrame bytes. Every message names the
+// community and the call (the id of the call's start record) and is
+// judged against the community's current state: a message from a peer
+// who may not take part in calls of the call's group (not a member of the
+// community or the group now) is refused, and if that peer was in the
+// call it is dropped. Types:
+//
+//	Ring (1):   Group, Caller, Video, Started, Roster → {}. The caller
+//	            tells the group's members it can reach that a call
+//	            started. Only the caller rings; a receiver not in the
+//	            group refuses.
+//	Join (2):   Group, Caller, Video, Started → Roster and the call's
+//	            description. The joiner sends it to every participant it
+//	            knows (from the ring, else the record's caller), then to
+//	            those the answers name; if none of those takes part, it
+//	            asks up to MaxPoll members it reaches with Roster first.
+//	            A participant adds the joiner,
+//	            starts media with it and renews its own key. A receiver
+//	            that does not take part answers Error with Absent.
+//	Leave (3):  → {}. The others drop the leaver and renew their keys.
+//	End (4):    → {}. From the caller or an admin: everyone leaves.
+//	Remove (5): Peer → {}. From the caller or an admin: everyone drops
+//	            Peer and renews its key; Peer itself leaves.
+//	Roster (6): → Roster and the description: who takes part.
+//	Media (7):  Blob → {}. An opaque media message (SDP, ICE) between
+//	            two participants, from call/media's Signal to its
+//	            HandleSignal.
+//	Key (8):    KID, Key → {}. The sender's SFrame base key KID for its
+//	            own frames. Sent only to current participants, over this
+//	            authenticated stream, never stored; KID grows with each.
+//
+// # Keys
+//
+// Each participant makes a fresh send key per call and a new one on every
+// join, leave and removal it sees, sends it to each participant still
+// allowed (checked just before), and encrypts with it once all were sent
+// it. So a newcomer cannot decrypt frames sent before it joined, and one
+// who left or was removed decrypts nothing sent after the others learn
+// of it: receivers keep a sender's older keys only KeyGrace after a newer
+// one arrives.
+package call

@@ -1,0 +1,50 @@
+package call
+
+import (
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// Limits of the signalling protocol and of the calls a Manager holds.
+const (
+	// MaxParticipants bounds who takes part in one call: a roster holds
+	// at most this many keys, and a join beyond it is refused.
+	MaxParticipants = crdt.MaxCallParticipants
+	// MaxBlob bounds one media message (an SDP offer or answer, or an
+	// ICE candidate); an offer for a few tracks takes a few KiB.
+	MaxBlob = 32 << 10
+	// KeySize is the size of an SFrame base key.
+	KeySize = 32
+	// MaxFrame bounds a signalling frame, the largest being a media
+	// message or a full roster: a few fields beside MaxBlob bytes.
+	MaxFrame = MaxBlob + 4<<10
+	// MaxErrorLen bounds a reply's error text.
+	MaxErrorLen = 256
+	// MaxCalls bounds the calls a Manager keeps at once, ringing or
+	// joined, over all communities; a ring beyond it is refused.
+	MaxCalls = 64
+	// MaxPoll bounds the members a joiner asks who takes part, when
+	// those it knew of are not in the call.
+	MaxPoll = 8
+	// MaxRing bounds the members one ring goes to.
+	MaxRing = 256
+	// MaxRingsPerCaller bounds the calls one member may have ringing at
+	// a node at once.
+	MaxRingsPerCaller = 4
+	// RingAge is how long a node keeps a call it was rung for and did
+	// not join; an ended call it is not in goes at once (its record
+	// stays in the group's log).
+	RingAge = 12 * time.Hour
+
+	// SendTimeout bounds one message's delivery.
+	SendTimeout = 10 * time.Second
+	// Idle bounds how long a handler waits for the one frame of a stream.
+	Idle = 10 * time.Second
+	// KeyGrace is how long a receiver keeps a sender's earlier keys once
+	// a newer one arrived, for frames in flight: a participant who left
+	// decrypts nothing sent this long after its leave.
+	KeyGrace = 3 * time.Second
+	// MaxOutbox bounds the media messages waiting to be sent.
+	MaxOutbox = 1024
+)

@@ -1,0 +1,1018 @@
+package call
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// Media is one participant's media in one call: package call/media's
+// Session, seen from here (the methods that package documents; Stats
+// converted to PeerStats). Peers are named by their peer ids as text.
+type Media interface {
+	Connect(peer string) error
+	Disconnect(peer string)
+	HandleSignal(from string, blob []byte) error
+	SetSendKey(kid uint64, key []byte) error
+	SetRecvKey(from string, kid uint64, key []byte) error
+	DropRecvKeys(from string, keepKID uint64)
+	SetMuted(muted bool)
+	Stats() []PeerStats
+	Close() error
+}
+
+// PeerStats is what a participant's media measured of another's frames.
+type PeerStats struct {
+	Peer                                             string
+	Audio, Video                                     bool
+	FramesReceived, FramesDecrypted, DecryptFailures uint64
+	LatencyP50, LatencyP99                           time.Duration
+}
+
+// MediaConfig is what a Manager gives its NewMedia for one call.
+type MediaConfig struct {
+	Self      string // this participant's peer id
+	Video     bool   // send video as well as audio
+	Synthetic bool   // synthetic frames, no devices
+	// Signal sends an opaque media message to a participant; the
+	// Manager carries it in a TypeMedia message. It never blocks.
+	Signal func(to string, blob []byte)
+}
+
+// NewMedia starts the media of one call. The program's wiring passes
+// one built on call/media's New.
+type NewMedia func(MediaConfig) (Media, error)
+
+// Members is what the Manager asks of the community state: crdt is the
+// judge (State.MayCall, State.MayEndCall).
+type Members interface {
+	// MayCall reports whether k may take part in calls of group gid of
+	// community cid: it may post there now.
+	MayCall(cid, gid crdt.ID, k crdt.PublicKey) bool
+	// MayEndCall reports whether k may end a call that caller started in
+	// group gid, or remove its participants.
+	MayEndCall(cid, gid crdt.ID, k, caller crdt.PublicKey) bool
+	// Online lists members of group gid this node can reach now, to ring.
+	Online(cid, gid crdt.ID) []crdt.PublicKey
+	// Name is member k's display name.
+	Name(cid crdt.ID, k crdt.PublicKey) string
+}
+
+// Sender delivers one message to a peer over the authenticated stream
+// protocol and returns its reply.
+type Sender interface {
+	Send(ctx context.Context, to crdt.PublicKey, m *Message) (*Reply, error)
+}
+
+// Record is a call as its start record in the group's log says.
+type Record struct {
+	Group   crdt.ID
+	Caller  crdt.PublicKey
+	Video   bool
+	Started time.Time
+	Ended   bool
+}
+
+// Recorder writes and reads the call records (crdt's call kind).
+type Recorder interface {
+	// RecordStart writes a call's start in group gid and returns its id.
+	RecordStart(ctx context.Context, cid, gid crdt.ID, video bool) (crdt.ID, error)
+	// RecordEnd writes the end of call id.
+	RecordEnd(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error
+	// Lookup returns the record of call id, if this node holds it.
+	Lookup(cid, id crdt.ID) (Record, bool)
+}
+
+// Config configures a Manager; every field but Media, Log and OnChange
+// is required.
+type Config struct {
+	Self     crdt.PublicKey
+	PeerID   func(crdt.PublicKey) string // a member's peer id as text
+	Members  Members
+	Send     Sender
+	Recorder Recorder
+	// Media starts a call's media; nil: this program cannot take part in
+	// calls, and Start and Join fail with api.ErrNoMedia.
+	Media NewMedia
+	Now   func() time.Time
+	Rand  io.Reader // key material; nil: crypto/rand
+	Log   *slog.Logger
+	// OnChange, if set, is called (without locks held) when a call of
+	// community cid rings, changes roster or ends.
+	OnChange func(cid crdt.ID)
+}
+
+// Manager holds a node's calls: those it was rung for and those it takes
+// part in, with their rosters and keys, and carries the signalling
+// protocol. It is safe for concurrent use; Close stops it.
+//
+// Keys: a participant's send key is fresh per call and renewed on every
+// join and leave (and removal), so a newcomer cannot decrypt frames sent
+// before it joined and a leaver nothing sent after. A new key is sent to
+// each current participant, who is checked against the group's
+// membership just before; once every participant was sent it, the sender
+// encrypts with it. A receiver keeps a sender's earlier keys for
+// KeyGrace after a newer one arrives. Nothing about keys is ever stored.
+type Manager struct {
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	out    chan outgoing
+	once   sync.Once
+
+	mu    sync.Mutex
+	calls map[callKey]*call // guarded by mu
+}
+
+type callKey struct{ cid, id crdt.ID }
+
+type outgoing struct {
+	to crdt.PublicKey
+	m  *Message
+}
+
+// call is one call as this node knows it; guarded by Manager.mu except
+// where said.
+type call struct {
+	cid, gid, id crdt.ID
+	caller       crdt.PublicKey
+	video        bool
+	started      time.Time
+	ended        bool
+	// joined: this node takes part; media is its media then.
+	joined   bool
+	joinedAt time.Time
+	media    Media
+	muted    bool
+	// sendVideo: this node sends video in the call.
+	sendVideo bool
+	// roster is who else takes part, as this node knows it.
+	roster map[crdt.PublicKey]bool
+	// took lists everyone who took part while this node did (for the end
+	// record), this node included.
+	took map[crdt.PublicKey]bool
+	kid  uint64                    // this node's newest send key id
+	recv map[crdt.PublicKey]uint64 // each sender's newest key id
+	// timers drop a sender's keys but its newest KeyGrace after a new
+	// one came: at most one pending per sender.
+	timers map[crdt.PublicKey]*time.Timer
+	recvAt map[crdt.PublicKey]time.Time // when each sender's newest key came
+
+	pmu   sync.Mutex                // guards peers, read by the media's Signal
+	peers map[string]crdt.PublicKey // roster by peer id
+}
+
+// New returns a Manager of cfg.
+func New(cfg Config) (*Manager, error) {
+	switch {
+	case cfg.PeerID == nil, cfg.Members == nil, cfg.Send == nil, cfg.Recorder == nil, cfg.Now == nil:
+		return nil, errors.New("call config: PeerID, Members, Send, Recorder and Now are required")
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	cfg.Log = cfg.Log.With("component", "call")
+	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.wg.Add(1)
+	go m.sendLoop()
+	return m, nil
+}
+
+// Close leaves every call (without telling the others: the connections
+// are going) and stops the Manager. It is idempotent.
+func (m *Manager) Close() error {
+	m.once.Do(func() {
+		m.cancel()
+		m.mu.Lock()
+		for _, c := range m.calls {
+			m.stopMedia(c)
+		}
+		m.mu.Unlock()
+		m.wg.Wait()
+	})
+	return nil
+}
+
+// sendLoop sends what waits in the outbox (rings and media messages), in
+// order.
+func (m *Manager) sendLoop() {
+	defer m.wg.Done()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case o := <-m.out:
+			if _, err := m.send(o.to, o.m); err != nil {
+				m.cfg.Log.Debug("call message not delivered", "type", o.m.Type, "err", err)
+			}
+		}
+	}
+}
+
+// enqueue puts a message in the outbox, dropping it when the outbox is
+// full.
+func (m *Manager) enqueue(to crdt.PublicKey, msg *Message) {
+	select {
+	case m.out <- outgoing{to, msg}:
+	default:
+		m.cfg.Log.Debug("call outbox full; message dropped", "type", msg.Type)
+	}
+}
+
+// send delivers msg to peer to within SendTimeout; a refusal is an error
+// wrapping api.ErrCallRefused.
+func (m *Manager) send(to crdt.PublicKey, msg *Message) (*Reply, error) {
+	ctx, cancel := context.WithTimeout(m.ctx, SendTimeout)
+	defer cancel()
+	r, err := m.cfg.Send.Send(ctx, to, msg)
+	if err != nil {
+		return nil, err
+	}
+	if r.Absent {
+		return r, fmt.Errorf("%w: %s", api.ErrNotInCall, r.Error)
+	}
+	if r.Error != "" {
+		return r, fmt.Errorf("%w: %s", api.ErrCallRefused, r.Error)
+	}
+	return r, nil
+}
+
+func (m *Manager) changed(cid crdt.ID) {
+	if m.cfg.OnChange != nil {
+		m.cfg.OnChange(cid)
+	}
+}
+
+func (m *Manager) newKey() ([]byte, error) {
+	k := make([]byte, KeySize)
+	if _, err := io.ReadFull(m.cfg.Rand, k); err != nil {
+		return nil, fmt.Errorf("call key: %w", err)
+	}
+	return k, nil
+}
+
+// message returns a message of type t about c.
+func (c *call) message(t uint8) *Message {
+	msg := &Message{Type: t, Community: c.cid[:], Call: c.id[:]}
+	if t == TypeRing || t == TypeJoin {
+		msg.Group, msg.Caller, msg.Video, msg.Started = c.gid[:], c.caller[:], c.video, c.started.UnixMilli()
+	}
+	return msg
+}
+
+// others returns c's roster, sorted.
+func (c *call) others() []crdt.PublicKey {
+	out := slices.Collect(maps.Keys(c.roster))
+	slices.SortFunc(out, func(a, b crdt.PublicKey) int { return slices.Compare(a[:], b[:]) })
+	return out
+}
+
+// startMedia starts c's media for this node.
+func (m *Manager) startMedia(c *call, video, synthetic bool) error {
+	if m.cfg.Media == nil {
+		return api.ErrNoMedia
+	}
+	med, err := m.cfg.Media(MediaConfig{Self: m.cfg.PeerID(m.cfg.Self), Video: video, Synthetic: synthetic,
+		Signal: func(to string, blob []byte) {
+			c.pmu.Lock()
+			k, ok := c.peers[to]
+			c.pmu.Unlock()
+			if ok && len(blob) <= MaxBlob && len(blob) > 0 {
+				msg := c.message(TypeMedia)
+				msg.Blob = blob
+				m.enqueue(k, msg)
+			}
+		}})
+	if err != nil {
+		return fmt.Errorf("start call media: %w", err)
+	}
+	c.media = med
+	return nil
+}
+
+// stopMedia ends this node's part in c (mu held).
+func (m *Manager) stopMedia(c *call) {
+	if c.media != nil {
+		if err := c.media.Close(); err != nil {
+			m.cfg.Log.Debug("close call media", "err", err)
+		}
+	}
+	for _, t := range c.timers {
+		t.Stop()
+	}
+	c.media, c.joined, c.timers, c.recv, c.recvAt = nil, false, nil, nil, nil
+	c.roster = map[crdt.PublicKey]bool{}
+	c.pmu.Lock()
+	c.peers = map[string]crdt.PublicKey{}
+	c.pmu.Unlock()
+}
+
+// addPeer puts k in c's roster (mu held).
+func (m *Manager) addPeer(c *call, k crdt.PublicKey) {
+	c.roster[k] = true
+	c.took[k] = true
+	c.pmu.Lock()
+	c.peers[m.cfg.PeerID(k)] = k
+	c.pmu.Unlock()
+}
+
+// dropPeer takes k out of c's roster, stops media with it and forgets its
+// keys (mu held); it reports whether k was there.
+func (m *Manager) dropPeer(c *call, k crdt.PublicKey) bool {
+	if !c.roster[k] {
+		return false
+	}
+	delete(c.roster, k)
+	delete(c.recv, k)
+	id := m.cfg.PeerID(k)
+	c.pmu.Lock()
+	delete(c.peers, id)
+	c.pmu.Unlock()
+	if c.media != nil {
+		c.media.Disconnect(id)
+		c.media.DropRecvKeys(id, 0)
+	}
+	return true
+}
+
+func newCall(cid, gid, id crdt.ID, caller crdt.PublicKey, video bool, started time.Time) *call {
+	return &call{cid: cid, gid: gid, id: id, caller: caller, video: video, started: started,
+		roster: map[crdt.PublicKey]bool{}, took: map[crdt.PublicKey]bool{}, peers: map[string]crdt.PublicKey{}}
+}
+
+// Start starts a call in group gid of community cid: it records the call
+// in the group's log, starts this node's media and rings the members of
+// the group it can reach. It returns the call's id.
+func (m *Manager) Start(ctx context.Context, cid, gid crdt.ID, video, synthetic bool) (crdt.ID, error) {
+	if m.cfg.Media == nil {
+		return crdt.ID{}, api.ErrNoMedia
+	}
+	c := newCall(cid, gid, crdt.ID{}, m.cfg.Self, video, m.cfg.Now())
+	if err := m.startMedia(c, video, synthetic); err != nil {
+		return crdt.ID{}, err
+	}
+	id, err := m.cfg.Recorder.RecordStart(ctx, cid, gid, video)
+	if err != nil {
+		c.media.Close()
+		return crdt.ID{}, err
+	}
+	key, err := m.newKey()
+	if err != nil {
+		c.media.Close()
+		return crdt.ID{}, err
+	}
+	c.id, c.joined, c.joinedAt, c.kid, c.sendVideo = id, true, c.started, 1, video
+	c.took[m.cfg.Self] = true
+	if err := c.media.SetSendKey(c.kid, key); err != nil {
+		c.media.Close()
+		return crdt.ID{}, fmt.Errorf("call send key: %w", err)
+	}
+	m.mu.Lock()
+	m.prune()
+	if len(m.calls) >= MaxCalls {
+		m.mu.Unlock()
+		c.media.Close()
+		return crdt.ID{}, fmt.Errorf("already %d calls", MaxCalls)
+	}
+	m.calls[callKey{cid, id}] = c
+	ring := c.message(TypeRing)
+	ring.Roster = [][]byte{m.cfg.Self[:]}
+	m.mu.Unlock()
+	n := 0
+	for _, k := range m.cfg.Members.Online(cid, gid) {
+		if k != m.cfg.Self && n < MaxRing {
+			m.enqueue(k, ring)
+			n++
+		}
+	}
+	m.changed(cid)
+	return id, nil
+}
+
+// prune forgets the calls this node is not in that ended or rang long
+// ago (mu held).
+func (m *Manager) prune() {
+	now := m.cfg.Now()
+	for key, c := range m.calls {
+		if !c.joined && (c.ended || now.Sub(c.started) > RingAge) {
+			delete(m.calls, key)
+		}
+	}
+}
+
+// lookup returns call id of community cid, from what rang or from its
+// record (mu held).
+func (m *Manager) lookup(cid, id crdt.ID) (*call, error) {
+	if c := m.calls[callKey{cid, id}]; c != nil {
+		return c, nil
+	}
+	m.prune()
+	r, ok := m.cfg.Recorder.Lookup(cid, id)
+	if !ok {
+		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrUnknownCall)
+	}
+	if len(m.calls) >= MaxCalls {
+		return nil, fmt.Errorf("already %d calls", MaxCalls)
+	}
+	c := newCall(cid, r.Group, id, r.Caller, r.Video, r.Started)
+	c.ended = r.Ended
+	if r.Caller != m.cfg.Self {
+		c.roster[r.Caller] = true // to ask
+	}
+	m.calls[callKey{cid, id}] = c
+	return c, nil
+}
+
+// Join joins call id of community cid: it starts this node's media,
+// sends a join to every participant it learns of (from the ring or the
+// record, then from each participant's roster), and sends them its key.
+// A participant's refusal (this node is not a member of the call's group)
+// ends the join with an error wrapping api.ErrCallRefused.
+func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bool) error {
+	if m.cfg.Media == nil {
+		return api.ErrNoMedia
+	}
+	m.mu.Lock()
+	c, err := m.lookup(cid, id)
+	switch {
+	case err != nil:
+	case c.ended:
+		err = fmt.Errorf("call %s: %w", id.Short(), api.ErrCallEnded)
+	case c.joined:
+		m.mu.Unlock()
+		return nil
+	case !m.cfg.Members.MayCall(cid, c.gid, m.cfg.Self):
+		err = fmt.Errorf("%w: you may not take part in calls of this group", crdt.ErrUnauthorized)
+	}
+	if err == nil {
+		err = m.startMedia(c, video, synthetic)
+	}
+	if err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	ask := c.others()
+	if len(ask) == 0 && c.caller != m.cfg.Self {
+		ask = []crdt.PublicKey{c.caller} // who else takes part, the caller's answer says
+	}
+	c.joined, c.joinedAt, c.sendVideo = true, m.cfg.Now(), video
+	c.roster = map[crdt.PublicKey]bool{}
+	c.took = map[crdt.PublicKey]bool{m.cfg.Self: true}
+	join := c.message(TypeJoin)
+	join.Video = video
+	m.mu.Unlock()
+
+	asked := map[crdt.PublicKey]bool{m.cfg.Self: true}
+	accepted := 0
+	var refused error
+	polled := false
+	for len(asked) <= MaxParticipants {
+		if len(ask) == 0 && accepted == 0 && refused == nil && !polled {
+			// Those this node knew of are not in the call (the caller
+			// left): ask members it reaches who takes part.
+			polled = true
+			ask = m.poll(c, asked)
+		}
+		if len(ask) == 0 {
+			break
+		}
+		k := ask[0]
+		ask = ask[1:]
+		if asked[k] {
+			continue
+		}
+		asked[k] = true
+		// k is in the roster before it answers: its key may come before
+		// its reply.
+		m.mu.Lock()
+		if !c.joined {
+			m.mu.Unlock()
+			return fmt.Errorf("call %s: %w", id.Short(), api.ErrNotInCall)
+		}
+		m.addPeer(c, k)
+		m.mu.Unlock()
+		r, err := m.send(k, join)
+		m.mu.Lock()
+		if err != nil {
+			m.dropPeer(c, k)
+			delete(c.took, k)
+			m.mu.Unlock()
+			if errors.Is(err, api.ErrCallRefused) && refused == nil {
+				refused = err
+			}
+			m.cfg.Log.Debug("join not answered", "err", err)
+			continue
+		}
+		accepted++
+		if c.media != nil {
+			if err := c.media.Connect(m.cfg.PeerID(k)); err != nil {
+				m.cfg.Log.Debug("connect call media", "err", err)
+			}
+		}
+		m.mu.Unlock()
+		for _, b := range r.Roster {
+			if p := crdt.PublicKey(b); !asked[p] && m.cfg.Members.MayCall(cid, c.gid, p) {
+				ask = append(ask, p)
+			}
+		}
+	}
+	if accepted == 0 && (refused != nil || len(asked) > 1) {
+		m.mu.Lock()
+		m.stopMedia(c)
+		m.mu.Unlock()
+		if refused != nil {
+			return refused
+		}
+		return fmt.Errorf("call %s: no participant answered: %w", id.Short(), api.ErrNoPeer)
+	}
+	m.rekey(c)
+	m.changed(cid)
+	return nil
+}
+
+// poll asks up to MaxPoll members of c's group this node reaches, other
+// than those in skip, who takes part in c, and returns who they name.
+func (m *Manager) poll(c *call, skip map[crdt.PublicKey]bool) []crdt.PublicKey {
+	var out []crdt.PublicKey
+	seen := maps.Clone(skip)
+	n := 0
+	for _, k := range m.cfg.Members.Online(c.cid, c.gid) {
+		if skip[k] || n >= MaxPoll {
+			continue
+		}
+		n++
+		r, err := m.send(k, c.message(TypeRoster))
+		if err != nil {
+			continue
+		}
+		for _, b := range r.Roster {
+			if p := crdt.PublicKey(b); !seen[p] && m.cfg.Members.MayCall(c.cid, c.gid, p) {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// rekey gives this node a new send key in c: it sends the key to every
+// participant still allowed in the call, then encrypts with it.
+func (m *Manager) rekey(c *call) {
+	key, err := m.newKey()
+	if err != nil {
+		m.cfg.Log.Warn("no new call key", "err", err)
+		return
+	}
+	m.mu.Lock()
+	if !c.joined {
+		m.mu.Unlock()
+		return
+	}
+	c.kid++
+	kid, med := c.kid, c.media
+	var to []crdt.PublicKey
+	for _, k := range c.others() {
+		if m.cfg.Members.MayCall(c.cid, c.gid, k) {
+			to = append(to, k)
+		}
+	}
+	msg := c.message(TypeKey)
+	msg.KID, msg.Key = kid, key
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, k := range to {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := m.send(k, msg); err != nil {
+				m.cfg.Log.Debug("call key not delivered", "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c.joined && c.kid == kid && c.media == med {
+		if err := med.SetSendKey(kid, key); err != nil {
+			m.cfg.Log.Warn("set call send key", "err", err)
+		}
+	}
+}
+
+// rekeyLater runs rekey in the background.
+func (m *Manager) rekeyLater(c *call) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.rekey(c)
+	}()
+}
+
+// joined returns call id of cid, which this node takes part in (mu held).
+func (m *Manager) joinedCall(cid, id crdt.ID) (*call, error) {
+	c := m.calls[callKey{cid, id}]
+	if c == nil {
+		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrUnknownCall)
+	}
+	if !c.joined {
+		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrNotInCall)
+	}
+	return c, nil
+}
+
+// tell sends msg to each of to and waits for them.
+func (m *Manager) tell(to []crdt.PublicKey, msg *Message) {
+	var wg sync.WaitGroup
+	for _, k := range to {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := m.send(k, msg); err != nil {
+				m.cfg.Log.Debug("call message not delivered", "type", msg.Type, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Leave leaves call id of community cid, telling the other participants.
+// The last to leave records the call's end when it may.
+func (m *Manager) Leave(ctx context.Context, cid, id crdt.ID) error {
+	m.mu.Lock()
+	c, err := m.joinedCall(cid, id)
+	if err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	to := c.others()
+	took := slices.Collect(maps.Keys(c.took))
+	m.stopMedia(c)
+	last := len(to) == 0 && m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)
+	if last {
+		c.ended = true
+	}
+	m.mu.Unlock()
+	m.tell(to, c.message(TypeLeave))
+	m.changed(cid)
+	if last {
+		return m.cfg.Recorder.RecordEnd(ctx, cid, c.gid, id, m.cfg.Now().Sub(c.started), took)
+	}
+	return nil
+}
+
+// End ends call id of community cid for everyone (the caller or an
+// admin) and records its end.
+func (m *Manager) End(ctx context.Context, cid, id crdt.ID) error {
+	m.mu.Lock()
+	c, err := m.lookup(cid, id)
+	if err == nil && !m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller) {
+		err = fmt.Errorf("%w: only the caller or an admin ends a call", crdt.ErrUnauthorized)
+	}
+	if err == nil && c.ended {
+		err = fmt.Errorf("call %s: %w", id.Short(), api.ErrCallEnded)
+	}
+	if err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	to := c.others()
+	took := slices.Collect(maps.Keys(c.took))
+	m.stopMedia(c)
+	c.ended = true
+	m.mu.Unlock()
+	m.tell(to, c.message(TypeEnd))
+	m.changed(cid)
+	return m.cfg.Recorder.RecordEnd(ctx, cid, c.gid, id, m.cfg.Now().Sub(c.started), took)
+}
+
+// Remove drops participant k from call id of community cid (the caller
+// or an admin): every participant drops it and renews its key.
+func (m *Manager) Remove(ctx context.Context, cid, id crdt.ID, k crdt.PublicKey) error {
+	m.mu.Lock()
+	c, err := m.joinedCall(cid, id)
+	if err == nil && !m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller) {
+		err = fmt.Errorf("%w: only the caller or an admin removes participants", crdt.ErrUnauthorized)
+	}
+	if err == nil && !c.roster[k] {
+		err = fmt.Errorf("%x is not in the call: %w", k[:4], api.ErrUnknownMember)
+	}
+	if err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	to := c.others()
+	m.dropPeer(c, k)
+	msg := c.message(TypeRemove)
+	msg.Peer = k[:]
+	m.mu.Unlock()
+	m.tell(to, msg)
+	m.rekey(c)
+	m.changed(cid)
+	return nil
+}
+
+// SetMuted mutes or unmutes this node in call id.
+func (m *Manager) SetMuted(cid, id crdt.ID, muted bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, err := m.joinedCall(cid, id)
+	if err != nil {
+		return err
+	}
+	c.muted = muted
+	c.media.SetMuted(muted)
+	return nil
+}
+
+// Recheck drops from the calls of community cid every participant no
+// longer allowed in the call's group (removed from the community or the
+// group), and renews this node's key for the others; if this node is no
+// longer allowed, it leaves. The node calls it when the community's
+// state changes.
+func (m *Manager) Recheck(cid crdt.ID) {
+	var again []*call
+	m.mu.Lock()
+	for key, c := range m.calls {
+		if key.cid != cid || !c.joined {
+			continue
+		}
+		if !m.cfg.Members.MayCall(cid, c.gid, m.cfg.Self) {
+			m.stopMedia(c)
+			continue
+		}
+		dropped := false
+		for _, k := range c.others() {
+			if !m.cfg.Members.MayCall(cid, c.gid, k) {
+				dropped = m.dropPeer(c, k) || dropped
+			}
+		}
+		if dropped {
+			again = append(again, c)
+		}
+	}
+	m.mu.Unlock()
+	for _, c := range again {
+		m.rekeyLater(c)
+	}
+	if len(again) > 0 {
+		m.changed(cid)
+	}
+}
+
+// Answer answers a message from peer from (see Responder).
+func (m *Manager) Answer(_ context.Context, from crdt.PublicKey, msg *Message) *Reply {
+	r, change, rekey := m.answer(from, msg)
+	if rekey != nil {
+		m.rekeyLater(rekey)
+	}
+	if change {
+		m.changed(crdt.ID(msg.Community))
+	}
+	return r
+}
+
+func refuse(format string, a ...any) *Reply { return &Reply{Error: fmt.Sprintf(format, a...)} }
+
+// answer judges msg from peer from and applies it; it returns the reply,
+// whether the calls changed and a call whose key to renew.
+func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call) {
+	cid, id := crdt.ID(msg.Community), crdt.ID(msg.Call)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.calls[callKey{cid, id}]
+	if msg.Type == TypeRing {
+		gid, caller := crdt.ID(msg.Group), crdt.PublicKey(msg.Caller)
+		switch {
+		case from != caller:
+			return refuse("only the caller rings"), false, nil
+		case !m.cfg.Members.MayCall(cid, gid, from):
+			return refuse("not a member of the call's group"), false, nil
+		case !m.cfg.Members.MayCall(cid, gid, m.cfg.Self):
+			return refuse("not in the call's group"), false, nil
+		case c != nil:
+			return &Reply{}, false, nil
+		}
+		m.prune()
+		rung := 0
+		for _, o := range m.calls {
+			if o.caller == from && !o.ended {
+				rung++
+			}
+		}
+		switch {
+		case rung >= MaxRingsPerCaller:
+			return refuse("too many calls from you"), false, nil
+		case len(m.calls) >= MaxCalls:
+			return refuse("too many calls"), false, nil
+		}
+		c = newCall(cid, gid, id, caller, msg.Video, time.UnixMilli(msg.Started))
+		for _, b := range msg.Roster {
+			if k := crdt.PublicKey(b); k != m.cfg.Self {
+				c.roster[k] = true
+			}
+		}
+		m.calls[callKey{cid, id}] = c
+		return &Reply{}, true, nil
+	}
+	if c == nil {
+		return refuse("no such call"), false, nil
+	}
+	if !m.cfg.Members.MayCall(cid, c.gid, from) {
+		if c.joined && m.dropPeer(c, from) {
+			return refuse("not a member of the call's group"), true, c
+		}
+		return refuse("not a member of the call's group"), false, nil
+	}
+	switch msg.Type {
+	case TypeRoster:
+		return m.describe(c), false, nil
+	case TypeEnd:
+		if !m.cfg.Members.MayEndCall(cid, c.gid, from, c.caller) {
+			return refuse("only the caller or an admin ends a call"), false, nil
+		}
+		m.stopMedia(c)
+		c.ended = true
+		return &Reply{}, true, nil
+	}
+	if !c.joined {
+		return &Reply{Error: "not in this call", Absent: true}, false, nil
+	}
+	switch msg.Type {
+	case TypeJoin:
+		if crdt.ID(msg.Group) != c.gid || crdt.PublicKey(msg.Caller) != c.caller {
+			return refuse("the join describes another call"), false, nil
+		}
+		if !c.roster[from] && len(c.roster)+1 >= MaxParticipants {
+			return refuse("the call is full"), false, nil
+		}
+		m.addPeer(c, from)
+		if err := c.media.Connect(m.cfg.PeerID(from)); err != nil {
+			m.cfg.Log.Debug("connect call media", "err", err)
+		}
+		return m.describe(c), true, c
+	case TypeLeave:
+		if m.dropPeer(c, from) {
+			return &Reply{}, true, c
+		}
+		return &Reply{}, false, nil
+	case TypeRemove:
+		if !m.cfg.Members.MayEndCall(cid, c.gid, from, c.caller) {
+			return refuse("only the caller or an admin removes participants"), false, nil
+		}
+		k := crdt.PublicKey(msg.Peer)
+		if k == m.cfg.Self {
+			m.stopMedia(c)
+			return &Reply{}, true, nil
+		}
+		if m.dropPeer(c, k) {
+			return &Reply{}, true, c
+		}
+		return &Reply{}, false, nil
+	}
+	if !c.roster[from] {
+		return refuse("not in this call"), false, nil
+	}
+	peer := m.cfg.PeerID(from)
+	switch msg.Type {
+	case TypeMedia:
+		if err := c.media.HandleSignal(peer, msg.Blob); err != nil {
+			return refuse("media: %v", err), false, nil
+		}
+	case TypeKey:
+		if msg.KID <= c.recv[from] {
+			return refuse("key %d is not newer than %d", msg.KID, c.recv[from]), false, nil
+		}
+		if err := c.media.SetRecvKey(peer, msg.KID, msg.Key); err != nil {
+			return refuse("key: %v", err), false, nil
+		}
+		if c.recv == nil {
+			c.recv = map[crdt.PublicKey]uint64{}
+		}
+		c.recv[from] = msg.KID
+		if c.timers == nil {
+			c.timers, c.recvAt = map[crdt.PublicKey]*time.Timer{}, map[crdt.PublicKey]time.Time{}
+		}
+		c.recvAt[from] = time.Now()
+		if c.timers[from] == nil {
+			med := c.media
+			var t *time.Timer
+			t = time.AfterFunc(KeyGrace, func() {
+				m.mu.Lock()
+				defer m.mu.Unlock()
+				if c.media != med {
+					return
+				}
+				if since := time.Since(c.recvAt[from]); since < KeyGrace {
+					t.Reset(KeyGrace - since) // a newer key came meanwhile: it gets its grace too
+					return
+				}
+				delete(c.timers, from)
+				if keep, ok := c.recv[from]; ok {
+					med.DropRecvKeys(peer, keep)
+				}
+			})
+			c.timers[from] = t
+		}
+	}
+	return &Reply{}, false, nil
+}
+
+// describe is a reply describing c, its roster with this node (mu held).
+func (m *Manager) describe(c *call) *Reply {
+	r := &Reply{Group: c.gid[:], Caller: c.caller[:], Video: c.video, Started: c.started.UnixMilli()}
+	if c.joined {
+		r.Roster = append(r.Roster, m.cfg.Self[:])
+	}
+	for _, k := range c.others() {
+		r.Roster = append(r.Roster, k[:])
+	}
+	return r
+}
+
+// Fill brings the calls of community cid that the view lists from their
+// records up to date with what this node knows live: who takes part now,
+// whether it ended, whether this node is in it; and adds calls that rang
+// before their record arrived.
+func (m *Manager) Fill(cid crdt.ID, calls []api.Call) []api.Call {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	listed := map[crdt.ID]bool{}
+	for i := range calls {
+		listed[calls[i].ID] = true
+		if c := m.calls[callKey{cid, calls[i].ID}]; c != nil {
+			m.fill(c, &calls[i])
+		}
+	}
+	for key, c := range m.calls {
+		if key.cid == cid && !listed[key.id] && !c.ended {
+			a := api.Call{ID: c.id, Group: c.gid, StartedBy: m.cfg.PeerID(c.caller), StartedByName: m.cfg.Members.Name(cid, c.caller),
+				Started: c.started, Video: c.video, Active: true, CanEnd: m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)}
+			m.fill(c, &a)
+			calls = append(calls, a)
+		}
+	}
+	return calls
+}
+
+// fill sets a's live fields from c (mu held).
+func (m *Manager) fill(c *call, a *api.Call) {
+	a.Joined = c.joined
+	if c.ended {
+		a.Active = false
+	}
+	if !a.Active || !c.joined && len(c.roster) == 0 {
+		return
+	}
+	a.Participants = []string{}
+	if c.joined {
+		a.Participants = append(a.Participants, m.cfg.PeerID(m.cfg.Self))
+	}
+	for _, k := range c.others() {
+		a.Participants = append(a.Participants, m.cfg.PeerID(k))
+	}
+}
+
+// Status returns how call id of community cid runs, which this node
+// takes part in: the topology (a mesh) and, for each participant, what
+// this node's media measured of its frames.
+func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
+	m.mu.Lock()
+	c, err := m.joinedCall(cid, id)
+	if err != nil {
+		m.mu.Unlock()
+		return api.CallStatus{}, err
+	}
+	others, med, muted, video := c.others(), c.media, c.muted, c.sendVideo
+	m.mu.Unlock()
+	stats := map[string]PeerStats{}
+	for _, s := range med.Stats() {
+		stats[s.Peer] = s
+	}
+	self := m.cfg.PeerID(m.cfg.Self)
+	out := api.CallStatus{Call: id, Topology: api.TopologyMesh, Participants: []api.CallParticipant{{
+		PeerID: self, Name: m.cfg.Members.Name(cid, m.cfg.Self), Self: true, Audio: true, Video: video, Muted: muted}}}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	for _, k := range others {
+		p := m.cfg.PeerID(k)
+		s := stats[p]
+		out.Participants = append(out.Participants, api.CallParticipant{PeerID: p, Name: m.cfg.Members.Name(cid, k),
+			Audio: s.Audio, Video: s.Video, FramesReceived: s.FramesReceived, FramesDecrypted: s.FramesDecrypted,
+			DecryptFailures: s.DecryptFailures, LatencyP50: ms(s.LatencyP50), LatencyP99: ms(s.LatencyP99)})
+	}
+	return out, nil
+}

@@ -1,0 +1,151 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/p2p"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// callID is the calls' signalling protocol as libp2p knows it.
+const callID = protocol.ID(wire.CallProtocol)
+
+// newCalls builds the node's calls (package call) over its state, streams
+// and actions; media is Config.CallMedia.
+func newCalls(n *Node) (*call.Manager, error) {
+	h := callHooks{n}
+	return call.New(call.Config{Self: n.selfKey(), PeerID: peerOf, Members: h, Send: h, Recorder: h,
+		Media: n.cfg.CallMedia, Now: n.now, Log: n.log,
+		OnChange: func(cid crdt.ID) { n.events.Emit(api.Event{Kind: api.EventCalls, Community: cid}) }})
+}
+
+// callHooks is what the calls ask of the node: crdt's judgement, the
+// connected members, streams and the call record.
+type callHooks struct{ n *Node }
+
+var (
+	_ call.Members  = callHooks{}
+	_ call.Sender   = callHooks{}
+	_ call.Recorder = callHooks{}
+)
+
+func (h callHooks) MayCall(cid, gid crdt.ID, k crdt.PublicKey) bool {
+	ok := false
+	h.n.rep.View(cid, func(c *crdt.Community) error { ok = c.State().MayCall(k, gid); return nil })
+	return ok
+}
+
+func (h callHooks) MayEndCall(cid, gid crdt.ID, k, caller crdt.PublicKey) bool {
+	ok := false
+	h.n.rep.View(cid, func(c *crdt.Community) error { ok = c.State().MayEndCall(k, caller, gid); return nil })
+	return ok
+}
+
+func (h callHooks) Online(cid, gid crdt.ID) []crdt.PublicKey {
+	var out []crdt.PublicKey
+	for _, p := range h.n.host.Network().Peers() {
+		if k, ok := keyOf(p); ok && h.MayCall(cid, gid, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (h callHooks) Name(cid crdt.ID, k crdt.PublicKey) string {
+	name := ""
+	h.n.rep.View(cid, func(c *crdt.Community) error { name = nameOf(c.State(), k); return nil })
+	return name
+}
+
+// Send carries one call message to peer to on a new stream.
+func (h callHooks) Send(ctx context.Context, to crdt.PublicKey, m *call.Message) (*call.Reply, error) {
+	st, err := h.n.proto.svc.Open(ctx, peerIDOf(to), callID)
+	if err != nil {
+		return nil, err
+	}
+	r, err := call.Exchange(st, m)
+	if err != nil {
+		st.Reset()
+		return nil, fmt.Errorf("call message to %s: %w", peerIDOf(to).ShortString(), err)
+	}
+	st.Close()
+	return r, nil
+}
+
+func (h callHooks) RecordStart(ctx context.Context, cid, gid crdt.ID, video bool) (crdt.ID, error) {
+	return h.n.Actions.RecordCallStart(ctx, cid, gid, video)
+}
+
+func (h callHooks) RecordEnd(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error {
+	return h.n.Actions.RecordCallEnd(ctx, cid, gid, id, d, joined)
+}
+
+// Lookup reads call id's start record, and whether its end is recorded.
+func (h callHooks) Lookup(cid, id crdt.ID) (call.Record, bool) {
+	var r call.Record
+	ok := false
+	h.n.rep.View(cid, func(c *crdt.Community) error {
+		if o, b := c.Op(id), c.Body(id); o != nil {
+			if cb, _ := b.(*crdt.CallBody); cb != nil && cb.Action == crdt.CallStart {
+				r, ok = call.Record{Group: o.Log, Caller: o.Author, Video: cb.Video, Started: time.UnixMilli(cb.Time)}, true
+			}
+		}
+		return nil
+	})
+	if rec, found := h.n.views.CallRecord(cid, id); ok && found {
+		r.Ended = !rec.Active
+	}
+	return r, ok
+}
+
+// handleCall answers one signalling stream; a peer that sent a malformed
+// message is penalised.
+func (h callHooks) handleCall(ctx context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
+	err := call.Handle(ctx, h.n.calls, rw, from)
+	if errors.Is(err, call.ErrMalformed) {
+		return fmt.Errorf("%w: %w", p2p.ErrBadPeer, err)
+	}
+	return err
+}
+
+// StartCall starts a call in a group (see call.Manager.Start).
+func (n *Node) StartCall(ctx context.Context, cid, gid crdt.ID, video, synthetic bool) (crdt.ID, error) {
+	return n.calls.Start(ctx, cid, gid, video, synthetic)
+}
+
+// JoinCall joins a call (see call.Manager.Join).
+func (n *Node) JoinCall(ctx context.Context, cid, id crdt.ID, video, synthetic bool) error {
+	return n.calls.Join(ctx, cid, id, video, synthetic)
+}
+
+// LeaveCall leaves a call (see call.Manager.Leave).
+func (n *Node) LeaveCall(ctx context.Context, cid, id crdt.ID) error {
+	return n.calls.Leave(ctx, cid, id)
+}
+
+// EndCall ends a call for everyone (see call.Manager.End).
+func (n *Node) EndCall(ctx context.Context, cid, id crdt.ID) error { return n.calls.End(ctx, cid, id) }
+
+// RemoveFromCall drops a participant from a call (see call.Manager.Remove).
+func (n *Node) RemoveFromCall(ctx context.Context, cid, id crdt.ID, k crdt.PublicKey) error {
+	return n.calls.Remove(ctx, cid, id, k)
+}
+
+// CallStatus says how a call runs (see call.Manager.Status).
+func (n *Node) CallStatus(cid, id crdt.ID) (api.CallStatus, error) { return n.calls.Status(cid, id) }
+
+// Calls lists a community's calls: their records (view.Views.Calls) with
+// what the signalling knows live (call.Manager.Fill).
+func (n *Node) Calls(cid crdt.ID) ([]api.Call, error) {
+	calls, err := n.views.Calls(cid)
+	return n.calls.Fill(cid, calls), err
+}

@@ -1,0 +1,46 @@
+package view
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// TestCallsList: the calls of a community's groups, newest first; an
+// active one says who may end it, an ended one who joined and for how
+// long; CallRecord finds one by id.
+func TestCallsList(t *testing.T) {
+	w := newWorld(t, "Glow Team")
+	olivia, ben := w.owner, member(1)
+	w.join(ben, "Ben")
+	gid := w.general
+	first := w.write(ben, gid, crdt.KindCall, &crdt.CallBody{Action: crdt.CallStart, Video: true, Time: w.now()})
+	w.write(ben, gid, crdt.KindCall, &crdt.CallBody{Action: crdt.CallEnd, Target: first.Bytes(), Duration: 90_000,
+		Joined: [][]byte{[]byte(ben.PublicKey()), []byte(olivia.PublicKey())}, Time: w.now()})
+	second := w.write(olivia, gid, crdt.KindCall, &crdt.CallBody{Action: crdt.CallStart, Time: w.now()})
+
+	calls, err := w.views(ben).Calls(w.cid)
+	if err != nil || len(calls) != 2 {
+		t.Fatalf("calls %+v, %v", calls, err)
+	}
+	now, ended := calls[0], calls[1]
+	if now.ID != second || !now.Active || now.Video || now.StartedByName != "Olivia" || now.CanEnd || now.Group != gid || len(now.Participants) != 0 {
+		t.Fatalf("the active call as Ben sees it: %+v", now)
+	}
+	want := []string{testNames{}.PeerID(ben.Key()), testNames{}.PeerID(olivia.Key())}
+	if ended.ID != first || ended.Active || !ended.Video || time.Duration(ended.Duration) != 90*time.Second ||
+		!slices.Equal(slices.Sorted(slices.Values(ended.Participants)), slices.Sorted(slices.Values(want))) {
+		t.Fatalf("the ended call: %+v", ended)
+	}
+	if c, _ := w.views(olivia).Calls(w.cid); !c[0].CanEnd {
+		t.Fatal("the caller may not end her call")
+	}
+	if r, ok := w.views(ben).CallRecord(w.cid, first); !ok || r.Active {
+		t.Fatalf("CallRecord: %+v, %v", r, ok)
+	}
+	if _, ok := w.views(ben).CallRecord(w.cid, crdt.ID{7}); ok {
+		t.Fatal("CallRecord finds a call that is not there")
+	}
+}
