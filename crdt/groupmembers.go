@@ -232,6 +232,27 @@ func (r *resolution) noteGroupApplied(o *Op, body any) {
 	r.groupLosses[k] = append(r.groupLosses[k], groupLoss{l, idOf(b.Group)})
 }
 
+// sawLate reports whether the author of an applied loss — a removal, a
+// demotion or a removal from a group — named content op id of group among
+// the heads it had seen of that group's timeline.
+func (r *resolution) sawLate(group, id ID) bool {
+	for _, ls := range r.losses {
+		for _, l := range ls {
+			if slices.Contains(l.seen[group], id) {
+				return true
+			}
+		}
+	}
+	for _, gls := range r.groupLosses {
+		for _, l := range gls {
+			if slices.Contains(l.seen[group], id) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // noteStruckAdd records, when err strikes group.add o, what fell with it.
 func (r *resolution) noteStruckAdd(o *Op, body any, err error) {
 	b, ok := body.(*GroupAddBody)
