@@ -75,3 +75,47 @@ func deepState(s *State) *State {
 	c.Audit, c.EpochOrder, c.GroupOrder = slices.Clone(s.Audit), slices.Clone(s.EpochOrder), slices.Clone(s.GroupOrder)
 	return &c
 }
+
+// TestSnapshotStaysStill: a community's Snapshot does not change as ops
+// are added afterwards, one by one, in random orders (which take every
+// path: ops that come last, commuting joins, resumed and full
+// resolutions), and each equals the community's state when it was taken.
+func TestSnapshotStaysStill(t *testing.T) {
+	seeds := 30
+	if testing.Short() {
+		seeds = 8
+	}
+	for seed := range seeds {
+		rng := rand.New(rand.NewPCG(uint64(seed), 11))
+		w := randomWorld(t, rng, 40, map[string]int{})
+		ops := slices.Clone(w.all)
+		rng.Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
+		c, _ := NewCommunity(w.genesis, nil)
+		c.every = 1 + rng.IntN(3)
+		type taken struct{ snap, copy *State }
+		var snaps []taken
+		for len(ops) > 0 {
+			var parked []*Op
+			for _, o := range ops {
+				if err := c.Add(o, nil); err != nil {
+					parked = append(parked, o)
+					continue
+				}
+				if s := c.Snapshot(); rng.IntN(3) == 0 {
+					snaps = append(snaps, taken{s, deepState(c.State())})
+				}
+			}
+			if len(parked) == len(ops) {
+				t.Fatalf("seed %d: stuck", seed)
+			}
+			ops = parked
+		}
+		for i, s := range snaps {
+			want := s.copy
+			want.own, want.proofs = nil, nil
+			if !reflect.DeepEqual(s.snap, want) {
+				t.Fatalf("seed %d: snapshot %d of %d changed after it was taken", seed, i, len(snaps))
+			}
+		}
+	}
+}
