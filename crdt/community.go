@@ -502,7 +502,7 @@ func (c *Community) applyLast(o *Op, body any) {
 	c.thaw()
 	r, st, id := c.res, c.res.state, o.ID()
 	r.record(o, st.Role(o.Author), len(c.control))
-	r.lossPast[id] = r.pastOf(o)
+	r.notePast(o)
 	if isLossKind(o.Kind) {
 		r.lossIdx[id] = len(r.lossIdx)
 	}
@@ -557,7 +557,7 @@ func (c *Community) applyCommutingJoin(o *Op, body any) bool {
 	}
 	c.thaw()
 	st = c.res.state
-	r.lossPast[o.ID()] = r.pastOf(o)
+	r.notePast(o)
 	st.mutate(o, body)
 	r.noteApplied(o, body, need)
 	r.exact = false // not at its place in the order: resolveAdded cannot resume this one
