@@ -33,6 +33,9 @@ type Community struct {
 	proofs  map[ID]bool // join proof verdicts, by join op id
 	groups  map[ID]*Timeline
 	every   int // checkpoint spacing of the resolution (incremental.go)
+	// frozen: res.state was handed out by Snapshot, so it is copied
+	// (thaw) before it changes.
+	frozen bool
 }
 
 const stateCacheSize = 256
@@ -291,8 +294,33 @@ func (c *Community) LeftOut(e *Epoch, k PublicKey) bool {
 	return admitted && prekey
 }
 
-// State returns the current control state. Callers must not modify it.
+// State returns the current control state. Callers must not modify it,
+// and it changes as ops are added: read it under the lock that serialises
+// the community, or take a Snapshot.
 func (c *Community) State() *State { return c.res.state }
+
+// Snapshot returns the current control state as it stands now, read-only:
+// it never changes, whatever is added later, so it may be read without
+// the lock that serialises the community (by many readers at once). It
+// costs nothing now; the next change of the community's state copies the
+// state's maps, sharing its records (cow.go), once.
+func (c *Community) Snapshot() *State {
+	c.frozen = true
+	s := *c.res.state
+	// Nothing reads a snapshot's owner, and join proofs are judged by
+	// the community only: the cache is written as proofs are judged.
+	s.own, s.proofs = nil, nil
+	return &s
+}
+
+// thaw makes res.state the community's own to change, copying it if a
+// Snapshot shares it.
+func (c *Community) thaw() {
+	if c.frozen {
+		c.res.state = c.res.state.Clone()
+		c.frozen = false
+	}
+}
 
 // ControlHeads returns the current control heads.
 func (c *Community) ControlHeads() []ID { return slices.Clone(c.heads) }
@@ -458,6 +486,7 @@ func (c *Community) Add(o *Op, plain []byte) error {
 		}
 	} else if !c.applyCommutingJoin(o, body) {
 		c.res = resolveAdded(c.res, o, c.control, c.body, c.ancestors, c.proofs)
+		c.frozen = false // a new state
 		c.rankGen++
 	}
 	c.gen++
@@ -470,9 +499,10 @@ func (c *Community) Add(o *Op, plain []byte) error {
 // comes last in the order and nothing is concurrent with it, so the
 // resolution extends without a replay.
 func (c *Community) applyLast(o *Op, body any) {
+	c.thaw()
 	r, st, id := c.res, c.res.state, o.ID()
 	r.record(o, st.Role(o.Author), len(c.control))
-	r.lossPast[id] = r.pastOf(o)
+	r.notePast(o)
 	if isLossKind(o.Kind) {
 		r.lossIdx[id] = len(r.lossIdx)
 	}
@@ -525,7 +555,9 @@ func (c *Community) applyCommutingJoin(o *Op, body any) bool {
 	if err != nil {
 		return false // let the full resolution record why
 	}
-	r.lossPast[o.ID()] = r.pastOf(o)
+	c.thaw()
+	st = c.res.state
+	r.notePast(o)
 	st.mutate(o, body)
 	r.noteApplied(o, body, need)
 	r.exact = false // not at its place in the order: resolveAdded cannot resume this one

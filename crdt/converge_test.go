@@ -153,7 +153,7 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 				for id := range c.State().Invites {
 					ids = append(ids, id)
 				}
-				SortIDs(ids)
+				ids = SortIDs(ids)
 				o, err = w.try(name, ZeroID, KindInviteRevoke, &InviteRevokeBody{Invite: idb(ids[rng.IntN(len(ids))])})
 			}
 		case 15:
@@ -270,7 +270,7 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 				}
 			}
 			if len(invs) > 0 && len(w.names) < 14 {
-				SortIDs(invs)
+				invs = SortIDs(invs)
 				inv := invs[rng.IntN(len(invs))]
 				at := name
 				if rng.IntN(2) == 0 { // at the maker's own node, the last to hear of its loss

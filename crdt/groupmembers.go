@@ -163,20 +163,20 @@ func (s *State) needRole(role, r Role, what string) (Role, error) {
 func (s *State) mutateGroupMembers(o *Op, body any, audit func(AuditEntry)) bool {
 	switch b := body.(type) {
 	case *GroupAddBody:
-		g, k := s.Groups[idOf(b.Group)], keyOf(b.Member)
+		g, k := s.ownGroup(idOf(b.Group)), keyOf(b.Member)
 		g.Members[k] = o.ID()
 		delete(g.Requests, k)
 		audit(AuditEntry{Target: k, Object: g.ID, Detail: "added to " + g.Name, Name: g.Name, Time: b.Time})
 	case *GroupRemoveBody:
-		g, k := s.Groups[idOf(b.Group)], keyOf(b.Member)
+		g, k := s.ownGroup(idOf(b.Group)), keyOf(b.Member)
 		delete(g.Members, k)
 		delete(g.Requests, k)
 		s.exposeGroup(k, o.Author, g.ID)
 		audit(AuditEntry{Target: k, Object: g.ID, Detail: "removed from " + g.Name, Name: g.Name, Time: b.Time})
 	case *GroupLeaveBody:
-		g := s.Groups[idOf(b.Group)]
+		g := s.ownGroup(idOf(b.Group))
 		delete(g.Members, o.Author)
-		// Copied on write: a cloned state shares the map.
+		// Copied on write: ownGroup does not copy it.
 		left := maps.Clone(g.Left)
 		if left == nil {
 			left = map[PublicKey]int64{}
@@ -230,6 +230,27 @@ func (r *resolution) noteGroupApplied(o *Op, body any) {
 	k := keyOf(b.Member)
 	l := &loss{op: o, idx: r.lossIdx[o.ID()], target: k, prevRole: r.state.Role(k), lostTo: r.state.Role(k), seen: seenMap(b.Seen)}
 	r.groupLosses[k] = append(r.groupLosses[k], groupLoss{l, idOf(b.Group)})
+}
+
+// sawLate reports whether the author of an applied loss — a removal, a
+// demotion or a removal from a group — named content op id of group among
+// the heads it had seen of that group's timeline.
+func (r *resolution) sawLate(group, id ID) bool {
+	for _, ls := range r.losses {
+		for _, l := range ls {
+			if slices.Contains(l.seen[group], id) {
+				return true
+			}
+		}
+	}
+	for _, gls := range r.groupLosses {
+		for _, l := range gls {
+			if slices.Contains(l.seen[group], id) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // noteStruckAdd records, when err strikes group.add o, what fell with it.

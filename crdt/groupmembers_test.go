@@ -436,3 +436,40 @@ func TestGroupLeaveExposes(t *testing.T) {
 		t.Fatal("the rotations after the leaves are stale")
 	}
 }
+
+// TestGroupRemovalSeenLate: a removal from a group names the heads its
+// author had seen there; a replica that gets the member's earlier post
+// before the later one the remover saw first shows the earlier post
+// hidden (its remover had not seen it, as far as the replica knows), then,
+// when the later one arrives, visible again, as a replica rebuilt with
+// Load from the same ops does.
+func TestGroupRemovalSeenLate(t *testing.T) {
+	w, _, leaders := groupSetup(t, PolicyOpen, "ann")
+	w.do("ann", ZeroID, KindGroupJoin, &GroupJoinBody{Group: idb(leaders), Time: 1})
+	w.syncAll()
+	first := w.post("ann", leaders, "one")
+	second := w.post("ann", leaders, "two")
+	w.syncAll()
+	if _, err := w.groupRemove("olivia", leaders, "ann"); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := NewCommunity(w.genesis, nil)
+	deliverAll(t, c, slices.DeleteFunc(slices.Clone(w.all), func(o *Op) bool { return o.Kind.IsContent() }))
+	deliverAll(t, c, []*Op{first})
+	if findPost(t, c, leaders, first.ID()).Hidden == nil {
+		t.Fatal("a post the remover had not seen, as far as the replica knows, is not hidden")
+	}
+	deliverAll(t, c, []*Op{second})
+	l, err := Load(Opened{Op: w.genesis}, clearOps(w.opsOf(c)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []ID{first.ID(), second.ID()} {
+		if h := findPost(t, c, leaders, id).Hidden; h != nil {
+			t.Errorf("post %s the remover had seen is hidden: %v", id.Short(), h)
+		}
+	}
+	if l.Hash() != c.Hash() {
+		t.Error("the replica differs from one rebuilt with Load")
+	}
+}

@@ -113,7 +113,7 @@ func (s *State) checkInviteKeys(o *Op, b *InviteKeysBody, role Role) (Role, erro
 // applyInviteKeys records the invite's wrap key (the first op's) and
 // whether its joiners wait for approval.
 func (s *State) applyInviteKeys(b *InviteKeysBody) {
-	inv := s.Invites[idOf(b.Invite)]
+	inv := s.ownInvite(idOf(b.Invite))
 	if inv.WrapKey == nil {
 		inv.WrapKEM, inv.WrapKey = b.KEM, b.Key
 	}

@@ -183,7 +183,7 @@ func (j *judgeWorld) compare(stats map[string]int) {
 	for gid := range st.Groups {
 		gids = append(gids, gid)
 	}
-	SortIDs(gids)
+	gids = SortIDs(gids)
 	var requesters []PublicKey
 	for k := range st.Requests {
 		requesters = append(requesters, k)
@@ -192,7 +192,7 @@ func (j *judgeWorld) compare(stats map[string]int) {
 	for id := range st.Invites {
 		invites = append(invites, id)
 	}
-	SortIDs(invites)
+	invites = SortIDs(invites)
 
 	for _, actor := range actors {
 		k := j.keys[actor]

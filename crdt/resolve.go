@@ -111,7 +111,7 @@ type applied struct {
 type resolution struct {
 	state    *State
 	lossIdx  map[ID]int
-	lossPast map[ID]bitset         // loss-kind ops strictly in each op's past; nil when none
+	lossPast map[ID]bitset         // loss-kind ops strictly in each op's past; no entry when none
 	losses   map[PublicKey][]*loss // valid removals and demotions, by target
 	revokes  map[ID][]*loss        // valid revocations, by invite
 	admitted map[PublicKey]Role    // the highest role each key validly held at any point
@@ -230,6 +230,17 @@ func (r *resolution) pastOf(o *Op) bitset {
 	return out
 }
 
+// notePast records o's lossPast, keeping no entry when it is empty (most
+// ops of a big community have no loss in their past: checkpoints copy
+// less).
+func (r *resolution) notePast(o *Op) {
+	if past := r.pastOf(o); past != nil {
+		r.lossPast[o.ID()] = past
+	} else {
+		delete(r.lossPast, o.ID())
+	}
+}
+
 // inPast reports whether loss l is in the causal past of control op id
 // (or is that op).
 func (r *resolution) inPast(l *loss, id ID) bool {
@@ -284,7 +295,7 @@ func (p *pass) step(o *Op, rank Role) bool {
 	r.record(o, rank, len(ops))
 	body := p.bodies(o)
 	id := o.ID()
-	r.lossPast[id] = r.pastOf(o)
+	r.notePast(o)
 	if isLossKind(o.Kind) {
 		r.lossIdx[id] = len(r.lossIdx)
 	}

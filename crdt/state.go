@@ -17,6 +17,8 @@ type Member struct {
 	RoleBy ID       // the op that gave them their current role
 	Joined int64    // the admitting op's clock, unix milliseconds; shown only
 	Photo  *Picture // the profile photo of their last photo op; nil: none
+
+	own *owner // the state that may change it in place (cow.go)
 }
 
 // Request is a pending request to join the community (join policy
@@ -54,6 +56,8 @@ type Group struct {
 	// group.leave (unix milliseconds), which the no-add-loop rule reads
 	// (groupmembers.go). Copied on write: states share it.
 	Left map[PublicKey]int64
+
+	own *owner // the state that may change it in place (cow.go)
 }
 
 // Private reports whether the group is a private conversation.
@@ -100,6 +104,8 @@ type Invite struct {
 	WrapKEM  uint16
 	WrapKey  []byte
 	Approval bool
+
+	own *owner // the state that may change it in place (cow.go)
 }
 
 // end records that op o revoked inv or made it lapse.
@@ -115,8 +121,9 @@ func (i *Invite) Need() Role { return max(RoleAdmin, i.Body.Role) }
 
 // lapse marks the invites made by k lapsed when k is left with role.
 func (s *State) lapse(k PublicKey, role Role, by *Op) {
-	for _, inv := range s.Invites {
+	for id, inv := range s.Invites {
 		if inv.By == k && role < inv.Need() {
+			inv = s.ownInvite(id)
 			inv.Lapsed = true
 			inv.end(by)
 		}
@@ -202,7 +209,10 @@ type Departure struct {
 }
 
 // State is a community's control state after replaying some set of control
-// ops. It is a value: Apply mutates it, Clone copies it.
+// ops. It is a value: Apply mutates it, Clone copies it. A clone shares
+// its members, groups and invites with the original until either changes
+// one (cow.go): change them only through ownMember, ownGroup and
+// ownInvite.
 type State struct {
 	Community           ID
 	Name                string
@@ -266,10 +276,13 @@ type State struct {
 	// proofs caches join proof verdicts by join op id, shared by every
 	// state of one community: a proof's validity depends on that op alone.
 	proofs map[ID]bool
+	// own marks the records this state may change in place (cow.go).
+	own *owner
 }
 
 func newState() *State {
 	return &State{
+		own:      &owner{},
 		Members:  map[PublicKey]*Member{},
 		Requests: map[PublicKey]*Request{},
 		Groups:   map[ID]*Group{},
@@ -284,27 +297,17 @@ func newState() *State {
 	}
 }
 
-// Clone returns a deep copy of s.
+// Clone returns a copy of s that changes independently of it. It copies
+// the maps and shares the records (members, groups, invites) they hold:
+// from now on, s and the copy each copy a record before changing it
+// (cow.go).
 func (s *State) Clone() *State {
 	c := *s
-	c.Members = make(map[PublicKey]*Member, len(s.Members))
-	for k, m := range s.Members {
-		mm := *m
-		c.Members[k] = &mm
-	}
+	s.own, c.own = &owner{}, &owner{}
+	c.Members = maps.Clone(s.Members)
 	c.Requests = maps.Clone(s.Requests)
-	c.Groups = make(map[ID]*Group, len(s.Groups))
-	for k, g := range s.Groups {
-		gg := *g
-		gg.Members = maps.Clone(g.Members)
-		gg.Requests = maps.Clone(g.Requests)
-		c.Groups[k] = &gg
-	}
-	c.Invites = make(map[ID]*Invite, len(s.Invites))
-	for k, v := range s.Invites {
-		vv := *v
-		c.Invites[k] = &vv
-	}
+	c.Groups = maps.Clone(s.Groups)
+	c.Invites = maps.Clone(s.Invites)
 	c.Rejected = maps.Clone(s.Rejected)
 	c.Names = maps.Clone(s.Names)
 	c.Departed = maps.Clone(s.Departed) // values are never mutated
@@ -363,8 +366,8 @@ func (s *State) genesis(o *Op, b *GenesisBody) error {
 	}
 	s.Community = o.ID()
 	s.Name, s.Description = b.Name, b.Description
-	s.Members[o.Author] = &Member{Key: o.Author, Role: RoleOwner, Since: o.ID(), RoleBy: o.ID(), Joined: b.Time}
-	s.Groups[o.ID()] = &Group{ID: o.ID(), Name: "Announcements", Announcement: true, Creator: o.Author}
+	s.Members[o.Author] = &Member{Key: o.Author, Role: RoleOwner, Since: o.ID(), RoleBy: o.ID(), Joined: b.Time, own: s.own}
+	s.Groups[o.ID()] = &Group{ID: o.ID(), Name: "Announcements", Announcement: true, Creator: o.Author, own: s.own}
 	return nil
 }
 
@@ -628,10 +631,10 @@ func (s *State) mutate(o *Op, body any) {
 	}
 	switch b := body.(type) {
 	case *InviteBody:
-		s.Invites[id] = &Invite{ID: id, By: o.Author, Body: *b}
+		s.Invites[id] = &Invite{ID: id, By: o.Author, Body: *b, own: s.own}
 		audit(AuditEntry{Object: id, Detail: fmt.Sprintf("expires %d, max uses %d", b.Expires, b.MaxUses), Expires: b.Expires, MaxUses: b.MaxUses, Time: b.Time})
 	case *JoinBody:
-		inv := s.Invites[idOf(b.Invite)]
+		inv := s.ownInvite(idOf(b.Invite))
 		inv.Uses++
 		s.Names[o.Author] = b.Name
 		if s.JoinPolicy == JoinByApproval {
@@ -639,14 +642,14 @@ func (s *State) mutate(o *Op, body any) {
 			s.invitedBy(o.Author, Invitation{By: inv.By, Invite: inv.ID, Time: b.Time})
 			return
 		}
-		s.Members[o.Author] = &Member{Key: o.Author, Name: b.Name, Role: inv.Body.Role, Since: id, RoleBy: id, Joined: b.Time}
+		s.Members[o.Author] = &Member{Key: o.Author, Name: b.Name, Role: inv.Body.Role, Since: id, RoleBy: id, Joined: b.Time, own: s.own}
 		delete(s.Departed, o.Author)
 		s.readmit(o.Author, id, Invitation{By: inv.By, Invite: inv.ID, Time: b.Time})
 	case *ProfileBody:
-		s.Members[o.Author].Name = b.Name
+		s.ownMember(o.Author).Name = b.Name
 		s.Names[o.Author] = b.Name
 	case *PhotoBody:
-		s.Members[o.Author].Photo = picture(id, b.Image)
+		s.ownMember(o.Author).Photo = picture(id, b.Image)
 	case *IconBody:
 		s.Icon = picture(id, b.Image)
 		audit(AuditEntry{Time: b.Time})
@@ -660,7 +663,7 @@ func (s *State) mutate(o *Op, body any) {
 		s.applyInviteKeys(b)
 	case *GroupCreateBody:
 		g := &Group{ID: id, Name: b.Name, Description: b.Description, Policy: b.Policy, Creator: o.Author,
-			Members: map[PublicKey]ID{}, Requests: map[PublicKey]*Request{}}
+			Members: map[PublicKey]ID{}, Requests: map[PublicKey]*Request{}, own: s.own}
 		if g.Private() {
 			g.Participants = append(g.Participants, o.Author)
 			for _, p := range b.Participants {
@@ -695,7 +698,7 @@ func (s *State) mutate(o *Op, body any) {
 		req := s.Requests[k]
 		delete(s.Requests, k)
 		if b.Approve {
-			s.Members[k] = &Member{Key: k, Name: req.Name, Role: RoleMember, Since: id, RoleBy: id, Joined: b.Time}
+			s.Members[k] = &Member{Key: k, Name: req.Name, Role: RoleMember, Since: id, RoleBy: id, Joined: b.Time, own: s.own}
 			delete(s.Departed, k)
 			s.readmit(k, id, Invitation{}) // recorded with the request
 			audit(AuditEntry{Target: k, Detail: "approved", Approved: true, Time: b.Time})
@@ -706,7 +709,7 @@ func (s *State) mutate(o *Op, body any) {
 		k := keyOf(b.Member)
 		delete(s.Requests, k)
 		s.Names[k] = b.Name
-		s.Members[k] = &Member{Key: k, Name: b.Name, Role: b.Role, Since: id, RoleBy: id, Joined: b.Time}
+		s.Members[k] = &Member{Key: k, Name: b.Name, Role: b.Role, Since: id, RoleBy: id, Joined: b.Time, own: s.own}
 		delete(s.Departed, k)
 		s.readmit(k, id, Invitation{By: o.Author, Time: b.Time})
 		s.progressRoles(k, b.Role, id)
@@ -725,17 +728,18 @@ func (s *State) mutate(o *Op, body any) {
 		s.Departed[o.Author] = &Departure{Op: id, By: o.Author, Time: b.Time}
 	case *RoleBody:
 		k := keyOf(b.Member)
-		m := s.Members[k]
+		m := s.ownMember(k)
 		m.Role, m.RoleBy = b.Role, id
 		s.lapse(k, b.Role, o)
 		s.progressRoles(k, b.Role, id)
 		audit(AuditEntry{Target: k, Detail: b.Role.String(), Role: b.Role, Time: b.Time})
 	case *InviteRevokeBody:
-		s.Invites[idOf(b.Invite)].Revoked = true
-		s.Invites[idOf(b.Invite)].end(o)
+		inv := s.ownInvite(idOf(b.Invite))
+		inv.Revoked = true
+		inv.end(o)
 		audit(AuditEntry{Object: idOf(b.Invite), Time: b.Time})
 	case *GroupUpdateBody:
-		g := s.Groups[idOf(b.Group)]
+		g := s.ownGroup(idOf(b.Group))
 		g.Name, g.Description = b.Name, b.Description
 		if !g.Announcement {
 			if g.Policy != b.Policy && b.Policy == PolicyEveryone {
@@ -759,7 +763,7 @@ func (s *State) mutate(o *Op, body any) {
 	case *GroupJoinBody:
 		s.groupJoin(o, b, s.JoinsDirectly(o.Author, idOf(b.Group)))
 	case *GroupDecideBody:
-		g := s.Groups[idOf(b.Group)]
+		g := s.ownGroup(idOf(b.Group))
 		k := keyOf(b.Member)
 		delete(g.Requests, k)
 		detail := "denied"
@@ -830,9 +834,14 @@ func checkPrivateContent(o *Op, g *Group, targetOp *Op) error {
 func (s *State) removeMember(k PublicKey) {
 	delete(s.Members, k)
 	delete(s.Requests, k)
-	for _, g := range s.Groups {
-		delete(g.Members, k)
-		delete(g.Requests, k)
+	for id, g := range s.Groups {
+		_, in := g.Members[k]
+		_, asked := g.Requests[k]
+		if in || asked {
+			g = s.ownGroup(id)
+			delete(g.Members, k)
+			delete(g.Requests, k)
+		}
 	}
 }
 
@@ -1027,7 +1036,7 @@ func (s *State) JoinDenied(k PublicKey) bool {
 // groupJoin applies group.join o: the author becomes a member of the
 // group if direct, and asks to join it otherwise.
 func (s *State) groupJoin(o *Op, b *GroupJoinBody, direct bool) {
-	g := s.Groups[idOf(b.Group)]
+	g := s.ownGroup(idOf(b.Group))
 	if direct {
 		g.Members[o.Author] = o.ID()
 		return

@@ -239,7 +239,7 @@ func (s *State) checkProgress(o *Op) error {
 // every admin and owner.
 func (s *State) applyProgress(o *Op) {
 	id := o.ID()
-	g := &Group{ID: id, Policy: PolicyProgress, Creator: o.Author, Members: map[PublicKey]ID{o.Author: id}, Requests: map[PublicKey]*Request{}}
+	g := &Group{ID: id, Policy: PolicyProgress, Creator: o.Author, Members: map[PublicKey]ID{o.Author: id}, Requests: map[PublicKey]*Request{}, own: s.own}
 	for k, m := range s.Members {
 		if m.Role >= RoleAdmin {
 			g.Members[k] = id
@@ -263,9 +263,9 @@ func (s *State) progressRoles(k PublicKey, role Role, by ID) {
 		switch {
 		case g.Creator == k:
 		case role >= RoleAdmin:
-			g.Members[k] = by
+			s.ownGroup(gid).Members[k] = by
 		case reads:
-			delete(g.Members, k)
+			delete(s.ownGroup(gid).Members, k)
 			if e := s.Current[gid]; e != nil {
 				s.Exposed[e.ID] = true
 			}

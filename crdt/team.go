@@ -96,7 +96,7 @@ func (s *State) mutateTeam(o *Op, body any) {
 			e.Detail = "only admins celebrate wins"
 		}
 	case *GroupQABody:
-		g := s.Groups[idOf(b.Group)]
+		g := s.ownGroup(idOf(b.Group))
 		g.QA = b.On
 		e.Object, e.Name, e.Time = g.ID, g.Name, b.Time
 		e.Detail = fmt.Sprintf("%s is no longer a Q&A group", g.Name)

@@ -58,13 +58,11 @@ func (t *Timeline) add(c *Community, o *Op, body any) {
 	}
 	t.heads = slices.DeleteFunc(t.heads, func(h ID) bool { return slices.Contains(o.Parents, h) })
 	t.heads = SortIDs(append(t.heads, o.ID()))
-	// A late op that a remover had seen changes verdicts already given.
-	for _, ls := range c.res.losses {
-		for _, l := range ls {
-			if slices.Contains(l.seen[t.group], o.ID()) {
-				t.verdictGen = 0
-			}
-		}
+	// A late op that a remover had seen changes verdicts already given:
+	// what the remover saw of this timeline grows with it (seenBy). That
+	// holds for removals from the group as for removals and demotions.
+	if c.res.sawLate(t.group, o.ID()) {
+		t.verdictGen = 0
 	}
 }
 

@@ -86,14 +86,14 @@ func (d *Directory) departed(st *crdt.State) *departedError {
 // StillMember fails with an error matching api.ErrRemoved, api.ErrLeft or
 // api.ErrJoinUndone if the local member went from community cid.
 func (d *Directory) StillMember(cid crdt.ID) error {
-	var err error
-	_ = d.views.rep.View(cid, func(c *crdt.Community) error {
-		if e := d.departed(c.State()); e != nil {
-			err = e
-		}
-		return nil
-	})
-	return err
+	st, err := d.views.rep.Snapshot(cid)
+	if err != nil {
+		return nil // not held: nothing says the member went
+	}
+	if e := d.departed(st); e != nil {
+		return e
+	}
+	return nil
 }
 
 // Community summarises community cid, with what is unread in the unmuted
@@ -138,31 +138,28 @@ func (d *Directory) Communities() []api.Community {
 // Members lists a community's members: owners, then admins, then members,
 // each by name.
 func (d *Directory) Members(cid crdt.ID) ([]api.Member, error) {
-	var raw []listed
-	err := d.views.rep.View(cid, func(c *crdt.Community) error {
-		raw = d.membersOf(c.State(), nil)
-		return nil
-	})
-	return d.memberList(raw), err
+	st, err := d.views.rep.Snapshot(cid)
+	if err != nil {
+		return d.memberList(nil), err
+	}
+	return d.memberList(d.membersOf(st, nil)), nil
 }
 
 // GroupMembers lists a group's members like Members: everyone in the
 // community for the announcement group and groups open to everyone.
 func (d *Directory) GroupMembers(cid, gid crdt.ID) ([]api.Member, error) {
-	var raw []listed
-	err := d.views.rep.View(cid, func(c *crdt.Community) error {
-		st := c.State()
-		g, ok := st.Groups[gid]
-		if !ok {
-			return fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
-		}
-		raw = d.membersOf(st, g)
-		return nil
-	})
-	return d.memberList(raw), err
+	st, err := d.views.rep.Snapshot(cid)
+	if err != nil {
+		return d.memberList(nil), err
+	}
+	g, ok := st.Groups[gid]
+	if !ok {
+		return d.memberList(nil), fmt.Errorf("group %s: %w", gid.Short(), api.ErrUnknownGroup)
+	}
+	return d.memberList(d.membersOf(st, g)), nil
 }
 
-// listed is a member as read inside the replica's lock, with its name and
+// listed is a member as read from a snapshot of the state, with its name and
 // what the local member may do to it (api.Member's CanRemove and
 // Grantable).
 type listed struct {

@@ -121,3 +121,50 @@ func TestCommunitiesAndDeparture(t *testing.T) {
 		t.Fatalf("owner: %+v, %v", c, err)
 	}
 }
+
+// TestMembersWhileJoining lists members from snapshots, without the
+// replica's lock, while members join and post (run it with -race): every
+// list is whole, and the last one has everyone.
+func TestMembersWhileJoining(t *testing.T) {
+	w := newWorld(t, "Team")
+	d := w.directory(w.owner, nil)
+	const joins = 12
+	done := make(chan struct{})
+	listed := make(chan error, 1)
+	go func() {
+		defer close(listed)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			ms, err := d.Members(w.cid)
+			if err == nil && (len(ms) == 0 || ms[0].Role != crdt.RoleOwner.String()) {
+				err = errors.New("a list without its owner first")
+			}
+			if err == nil {
+				_, err = d.GroupMembers(w.cid, w.general)
+			}
+			if err != nil {
+				listed <- err
+				return
+			}
+		}
+	}()
+	for i := range joins {
+		w.join(member(i+1), "m")
+		w.post(member(i+1), w.general, "hi")
+	}
+	close(done)
+	if err := <-listed; err != nil {
+		t.Fatal(err)
+	}
+	ms, err := d.Members(w.cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != joins+1 {
+		t.Fatalf("%d members listed, want %d", len(ms), joins+1)
+	}
+}

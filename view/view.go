@@ -10,11 +10,12 @@
 // from a cheaper pass over the timeline kept per group (see unread.go).
 //
 // The package reads community state only through the Replica interface it
-// declares, inside the replica's lock, and keeps read marks and mutes in
-// the Meta store it is given. It never judges who may do what (crdt does),
-// never writes an op, never starts a goroutine (WarmUp runs in the
-// caller's) and never imports the network stack: it builds without libp2p,
-// QUIC or Badger.
+// declares: timelines inside the replica's lock, the control state alone
+// (members, groups) from read-only snapshots without it. It keeps read
+// marks and mutes in the Meta store it is given. It never judges who may
+// do what (crdt does), never writes an op, never starts a goroutine
+// (WarmUp runs in the caller's) and never imports the network stack: it
+// builds without libp2p, QUIC or Badger.
 package view
 
 import (
@@ -33,6 +34,9 @@ type Replica interface {
 	// View calls fn with community cid's state while holding the lock that
 	// keeps it still; fn must not keep references to the community.
 	View(cid crdt.ID, fn func(*crdt.Community) error) error
+	// Snapshot returns community cid's control state as it stands now,
+	// read-only: it never changes, so it is read without the lock.
+	Snapshot(cid crdt.ID) (*crdt.State, error)
 	// Communities lists the held communities.
 	Communities() []crdt.ID
 }

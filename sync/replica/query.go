@@ -1,6 +1,10 @@
 package replica
 
-import "github.com/umbrella-p2p/umbrella/crdt"
+import (
+	"fmt"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
 
 // Narrow queries of one community's state, for callers that need one fact
 // and should not hold the replica's lock through a View of their own
@@ -28,4 +32,18 @@ func (r *Replica) Arrived(id crdt.ID, k crdt.PublicKey) bool {
 		return nil
 	})
 	return ok
+}
+
+// Snapshot returns community id's control state as it stands now,
+// read-only and never changing (crdt.Community.Snapshot): the caller reads
+// it without the replica's lock while ops go on being ingested. It fails
+// with ErrUnknownCommunity for a community this replica does not hold.
+func (r *Replica) Snapshot(id crdt.ID) (*crdt.State, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.communities[id]
+	if c == nil {
+		return nil, fmt.Errorf("community %s: %w", id.Short(), ErrUnknownCommunity)
+	}
+	return c.Snapshot(), nil
 }
