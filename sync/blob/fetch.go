@@ -299,6 +299,7 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 		}
 	}()
 	tick := func() { watch.Reset(st.opt.Stall) }
+	buf := make([]byte, 0, MaxChunkFrame)
 	idle := 0
 	for {
 		if len(pending) == 0 && st.f.Tree() == nil && anySet(have) {
@@ -350,7 +351,7 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 		}
 		idx := pending[0]
 		pending = pending[1:]
-		err := st.chunks(rd, src, idx, have, tick)
+		err := st.chunks(rd, &buf, src, idx, have, tick)
 		st.release(idx)
 		if err != nil {
 			return err
@@ -360,10 +361,15 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 
 // chunks reads the answer of src to a request for the chunks idx and
 // stores those that verify.
-func (st *fetch) chunks(rd *wire.Reader, src Source, idx []uint32, have []byte, tick func()) error {
+func (st *fetch) chunks(rd *wire.Reader, buf *[]byte, src Source, idx []uint32, have []byte, tick func()) error {
 	for _, i := range idx {
+		data, err := rd.ReadRaw(*buf, MaxChunkFrame)
+		if err != nil {
+			return err
+		}
+		*buf = data[:0] // the stream's one buffer: the chunk is stored before the next is read
 		var c Chunk
-		if err := rd.Read(&c, MaxChunkFrame); err != nil {
+		if err := decodeChunk(data, &c); err != nil {
 			return err
 		}
 		tick()

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -398,7 +399,7 @@ func (f *File) PutSlice(i int, slice []byte) error {
 	}
 	f.set(i)
 	f.unsynced = append(f.unsynced, i)
-	if f.tree != nil && !TreeHolds(f.tree, chunk, i, f.cipherSize, f.root) {
+	if f.tree != nil && !treeHoldsVerified(f.tree, slice, i, f.cipherSize) {
 		// The tree came from a source that lied: forget it, take another.
 		f.tree = nil
 		os.Remove(f.store.path(f.root, "tree"))
@@ -515,22 +516,35 @@ func (f *File) readChunk(i int) ([]byte, error) {
 
 // SliceOf returns the bao slice of held chunk i, for a requester to
 // verify against the root. It fails with ErrNotHeld when the chunk or the
-// tree is not held, and with ErrChunk when the chunk on disk no longer
-// verifies.
-func (f *File) SliceOf(i int) ([]byte, error) {
+// tree is not held.
+func (f *File) SliceOf(i int) ([]byte, error) { return f.appendSlice(nil, i) }
+
+// appendSlice appends the bao slice of held chunk i to dst: the path cut
+// from the tree in memory and the chunk read from disk into place. The
+// chunk is not hashed again: it verified against the root when it was
+// stored (or was hashed into the root by its sender), and the requester
+// verifies it in any case, so a chunk damaged on disk since costs this
+// holder the requester's trust, never the requester its file.
+func (f *File) appendSlice(dst []byte, i int) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.tree == nil {
 		return nil, fmt.Errorf("tree: %w", ErrNotHeld)
 	}
-	c, err := f.readChunk(i)
+	if !f.has(i) {
+		return nil, fmt.Errorf("chunk %d: %w", i, ErrNotHeld)
+	}
+	dst, err := appendPath(dst, f.tree, i, f.cipherSize)
 	if err != nil {
 		return nil, err
 	}
-	if !TreeHolds(f.tree, c, i, f.cipherSize, f.root) {
-		return nil, fmt.Errorf("%w: chunk %d on disk does not verify", ErrChunk, i)
+	off, n := chunkSpan(i, f.cipherSize)
+	at := len(dst)
+	dst = slices.Grow(dst, int(n))[:at+int(n)]
+	if _, err := f.data.ReadAt(dst[at:], off); err != nil {
+		return nil, fmt.Errorf("read chunk %d: %w", i, err)
 	}
-	return Slice(f.tree, c, i, f.cipherSize)
+	return dst, nil
 }
 
 // Decrypt writes the file's clear bytes to w; the file must be complete.
