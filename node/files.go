@@ -58,7 +58,13 @@ func (f filePeers) FilePeers() []files.Peer {
 
 // SendFile shares the file at path in a group (see files.Library.Send).
 func (n *Node) SendFile(ctx context.Context, cid, gid crdt.ID, path, caption string) (api.SentFile, error) {
-	return n.library.Send(ctx, cid, gid, path, caption)
+	return n.library.Send(ctx, cid, gid, path, caption, nil)
+}
+
+// SendFileWithProgress is SendFile, telling progress how much of the file
+// is stored (see files.Library.Send).
+func (n *Node) SendFileWithProgress(ctx context.Context, cid, gid crdt.ID, path, caption string, progress func(api.FileProgress)) (api.SentFile, error) {
+	return n.library.Send(ctx, cid, gid, path, caption, progress)
 }
 
 // GetFile downloads the file a message shares (see files.Library.Get).

@@ -86,15 +86,29 @@ func (s *Store) Add(r io.Reader, size int64, k Key) (*File, error) {
 		return nil, fmt.Errorf("add file: %w", err)
 	}
 	defer data.Close()
-	if err := Encrypt(data, r, size, k); err != nil {
-		return nil, err
+	// One pass: the ciphertext goes to disk and, through a pipe, to the
+	// tree, which a second goroutine hashes while the next chunks are
+	// encrypted.
+	pr, pw := io.Pipe()
+	var (
+		tree    []byte
+		root    Root
+		treeErr error
+		hashed  = make(chan struct{})
+	)
+	go func() {
+		defer close(hashed)
+		tree, root, treeErr = BuildTree(pr, cs)
+		pr.CloseWithError(errors.Join(treeErr, errTreeDone)) // a write after the tree is done fails
+	}()
+	encErr := Encrypt(io.MultiWriter(data, pw), r, size, k)
+	pw.CloseWithError(encErr)
+	<-hashed
+	if encErr != nil {
+		return nil, encErr
 	}
-	if _, err := data.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("add file: %w", err)
-	}
-	tree, root, err := BuildTree(data, cs)
-	if err != nil {
-		return nil, err
+	if treeErr != nil {
+		return nil, treeErr
 	}
 	if err := data.Sync(); err != nil {
 		return nil, fmt.Errorf("add file: %w", err)
@@ -134,6 +148,9 @@ func (s *Store) Add(r io.Reader, size int64, k Key) (*File, error) {
 	}
 	return s.openLocked(root, size)
 }
+
+// errTreeDone fails a write of ciphertext beyond what the tree hashed.
+var errTreeDone = errors.New("tree complete")
 
 // Open opens the file at root of size clear bytes, creating an empty one
 // to download into; the caller closes it. A download first calls
