@@ -102,6 +102,9 @@ type Config struct {
 	// UploadLimit bounds the bytes per second the node serves files at,
 	// over all peers (sync/blob.Limiter); 0: no bound.
 	UploadLimit int64
+	// FilePushRetry bounds the retries of a file's push to a relay that
+	// cannot be reached; zero: files.DefaultRetry.
+	FilePushRetry files.Retry
 }
 
 // DefaultConfig returns the configuration used when nothing is said: TCP
@@ -237,6 +240,8 @@ type Node struct {
 	pulls   *pull.Scheduler // when and whom to pull (pulls.go)
 	joiner  *join.Joiner    // this node's joins (joiner.go)
 	library *files.Library  // the files shared in messages (files.go)
+	// filePush pushes the files this node shares to relays (relayfiles.go)
+	filePush *files.Pusher
 
 	views *view.Views     // paging, search, unread counts, read marks and mutes
 	dir   *view.Directory // communities and members lists
@@ -339,6 +344,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.proto.svc.Handle(p2p.FileID, p2p.FileHandler(n.proto.files, protoHooks{n}.mayFetch, blob.NewLimiter(cfg.UploadLimit)))
+	n.filePush = newFilePusher(n)
 	n.library = newLibrary(n)
 	n.host.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) { n.pulls.OnConnect(c.RemotePeer()) },
