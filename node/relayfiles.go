@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -51,6 +51,7 @@ func serveRelayFiles(h host.Host, rl *relay.Relay, dir string, log *slog.Logger)
 type fileRelays struct{ n *Node }
 
 var _ files.Relays = fileRelays{}
+
 // of returns the relays registered with community cid, their addresses
 // added to the peerstore so that streams to them dial.
 func (f fileRelays) of(cid crdt.ID) []peer.ID {
