@@ -41,8 +41,10 @@ var (
 // closed, data is synced and then the group's records are appended to
 // have, so a record never names a chunk that is not on disk; a kill at any
 // moment loses at most the chunks whose records were not yet written (at
-// most CommitEvery, beside those in flight). One sync per group rather
-// than per chunk keeps a download at the speed of the network. A
+// most CommitEvery, and those other sources stored while a group synced,
+// beside those in flight). One sync per group rather than per chunk, run
+// while the other sources' chunks are written, keeps a download at the
+// speed of the network. A
 // torn or garbage record ends the record when the file is opened (it and
 // what follows are cut off), so a file counts as complete only when every
 // chunk has a good record.
@@ -421,12 +423,22 @@ func (f *File) PutSlice(i int, slice []byte) error {
 		f.tree = nil
 		os.Remove(f.store.path(f.root, "tree"))
 	}
-	if len(f.unsynced) >= CommitEvery || f.held == f.n {
-		if err := f.commit(); err != nil {
+	if len(f.unsynced) >= CommitEvery && f.held < f.n {
+		// The sync runs without the lock, so that the other sources'
+		// chunks are written meanwhile; this group is recorded after it.
+		batch := f.unsynced
+		f.unsynced = nil
+		f.mu.Unlock()
+		err := f.data.Sync()
+		f.mu.Lock()
+		if err := f.record(batch, err); err != nil {
 			return fmt.Errorf("store chunk %d: %w", i, err)
 		}
 	}
 	if f.held == f.n {
+		if err := f.commit(); err != nil {
+			return fmt.Errorf("store chunk %d: %w", i, err)
+		}
 		if err := f.log.Sync(); err != nil {
 			return fmt.Errorf("store chunk %d: %w", i, err)
 		}
@@ -458,20 +470,28 @@ func (f *File) commit() error {
 	if len(f.unsynced) == 0 {
 		return nil
 	}
-	err := f.data.Sync()
+	err := f.record(f.unsynced, f.data.Sync())
+	f.unsynced = f.unsynced[:0]
+	return err
+}
+
+// record appends the records of the chunks batch, written to data before
+// a sync that ended with syncErr; if that or the append failed, they
+// count as not held. f.mu is held.
+func (f *File) record(batch []int, syncErr error) error {
+	err := syncErr
 	if err == nil {
-		recs := make([]byte, 0, 8*len(f.unsynced))
-		for _, i := range f.unsynced {
+		recs := make([]byte, 0, 8*len(batch))
+		for _, i := range batch {
 			recs = append(recs, record(f.root, i)...)
 		}
 		_, err = f.log.Write(recs)
 	}
 	if err != nil {
-		for _, i := range f.unsynced {
+		for _, i := range batch {
 			f.unset(i)
 		}
 	}
-	f.unsynced = f.unsynced[:0]
 	return err
 }
 
