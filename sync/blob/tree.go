@@ -127,9 +127,11 @@ func VerifySlice(slice []byte, i int, cipherSize int64, root Root) ([]byte, erro
 	if i < 0 || n <= 0 {
 		return nil, fmt.Errorf("%w: no chunk %d in %d bytes", ErrChunk, i, cipherSize)
 	}
-	bad := fmt.Errorf("%w: chunk %d fails verification against root %s", ErrChunk, i, root.String()[:12])
+	bad := func() error {
+		return fmt.Errorf("%w: chunk %d fails verification against root %s", ErrChunk, i, root.String()[:12])
+	}
 	if len(slice) != sliceSize(i, cipherSize) || binary.LittleEndian.Uint64(slice) != uint64(cipherSize) {
-		return nil, bad
+		return nil, bad()
 	}
 	cv := cvOf(root[:])
 	flags := uint32(guts.FlagRoot)
@@ -139,7 +141,7 @@ func VerifySlice(slice []byte, i int, cipherSize int64, root Root) ([]byte, erro
 		l, r := cvOf(p[:32]), cvOf(p[32:64])
 		p = p[64:]
 		if guts.ChainingValue(guts.ParentNode(l, r, &guts.IV, flags)) != cv {
-			return nil, bad
+			return nil, bad()
 		}
 		flags = 0
 		if mid := split(size); uint64(off) < pos+mid {
@@ -151,7 +153,7 @@ func VerifySlice(slice []byte, i int, cipherSize int64, root Root) ([]byte, erro
 	node := hashGroup(p, pos/guts.ChunkSize)
 	node.Flags |= flags
 	if guts.ChainingValue(node) != cv {
-		return nil, bad
+		return nil, bad()
 	}
 	return p, nil
 }
