@@ -3,6 +3,7 @@ package blob
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/sync/wire"
@@ -148,5 +149,28 @@ func TestChunkFrame(t *testing.T) {
 		if _, err := VerifySlice(c.Slice, i, f.cipherSize, f.Root()); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestFetchAllocatesLittlePerChunk: serving and fetching a chunk copies
+// it into no buffer of its own (the stream's one buffer at each end), so
+// a whole transfer allocates far less than one chunk's size per chunk.
+// Before, each chunk took about five buffers of its size at the two ends.
+func TestFetchAllocatesLittlePerChunk(t *testing.T) {
+	const chunks = 96
+	ss, sf, _, _ := sender(t, chunks*PlainChunk, 3)
+	_, f := receiver(t, sf)
+	defer f.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if _, err := Fetch(t.Context(), f, []Source{&pipeSource{name: "a", store: ss}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	// The two streams' buffers and the bitmaps, trees and records: a few
+	// chunks' worth in all.
+	if per := (after.TotalAlloc - before.TotalAlloc) / chunks; per > ChunkSize/4 {
+		t.Fatalf("%d bytes allocated per chunk of %d", per, ChunkSize)
 	}
 }
