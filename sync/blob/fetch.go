@@ -174,11 +174,13 @@ func (st *fetch) claim(have []byte, window int) (idx []uint32, changed chan stru
 		}
 		return st.avail[i]
 	}
+	held := st.f.Have() // one snapshot, not a lock of the file per chunk
+	has := func(i int) bool { return held[i/8]&(1<<(i%8)) != 0 }
 	floor := int32(-1) // counts up to floor are taken
 	for len(idx) < window {
 		next := int32(-1)
 		for i := range st.inFlight {
-			if st.f.Has(i) {
+			if has(i) {
 				continue
 			}
 			missing = true
@@ -193,7 +195,7 @@ func (st *fetch) claim(have []byte, window int) (idx []uint32, changed chan stru
 			break
 		}
 		for i := range st.inFlight {
-			if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 || level(i) != next || st.f.Has(i) {
+			if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 || level(i) != next || has(i) {
 				continue
 			}
 			st.inFlight[i] = true
