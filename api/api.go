@@ -544,6 +544,11 @@ type API interface {
 	// SendFile shares the file at path (at most 2 GiB) in a group, with
 	// caption as its text, once it is stored here to serve.
 	SendFile(ctx context.Context, community, group crdt.ID, path, caption string) (SentFile, error)
+	// SendFileWithProgress is SendFile, calling progress (may be nil) as
+	// the file is encrypted and hashed into the local store: Have of Size
+	// clear bytes, one call at a time; the message is posted after the
+	// last.
+	SendFileWithProgress(ctx context.Context, community, group crdt.ID, path, caption string, progress func(FileProgress)) (SentFile, error)
 	// GetFile downloads the file a message shares from the members online
 	// who hold it, verifies it and writes it to out; progress (may be nil)
 	// is called as chunks arrive. Interrupted, a second call resumes.

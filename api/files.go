@@ -60,10 +60,11 @@ type GotFile struct {
 	Seconds float64  `json:"seconds"`
 }
 
-// FileProgress is how far a download is, in clear bytes.
+// FileProgress is how far a download is, or an upload (how much of the
+// file is encrypted and stored to serve), in clear bytes.
 type FileProgress struct {
 	Have, Size int64
-	// Sources is how many peers it is pulling from.
+	// Sources is how many peers a download is pulling from.
 	Sources int
 }
 

@@ -49,4 +49,29 @@ type RelayState struct {
 	// last write to the community, so it holds everything this node
 	// wrote.
 	UpToDate bool `json:"up_to_date"`
+	// Files is how the pushes of the files this node shared to the relay
+	// went (since the node started); absent when it pushed none.
+	Files *RelayFiles `json:"files,omitempty"`
+}
+
+// RelayFiles is how this node's pushes of the files it shared to one
+// relay went: each is retried with backoff while the relay cannot be
+// reached, and given up after a bounded number of tries; a refusal is
+// final.
+type RelayFiles struct {
+	Pushed  int `json:"pushed"`
+	Pending int `json:"pending"` // being pushed or waiting to retry
+	GaveUp  int `json:"gave_up,omitempty"`
+	// LastError is the last failure to reach the relay with a file (a
+	// retry follows while Pending), empty after a push succeeds.
+	LastError string `json:"last_error,omitempty"`
+	// Refused are the relay's latest refusals (its quota, a file too
+	// large).
+	Refused []RelayFileRefusal `json:"refused,omitempty"`
+}
+
+// RelayFileRefusal is a file a relay refused, and why.
+type RelayFileRefusal struct {
+	Root   string `json:"root"`
+	Reason string `json:"reason"`
 }

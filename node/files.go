@@ -37,7 +37,7 @@ func (h protoHooks) mayFetch(from crdt.PublicKey, root blob.Root) error {
 // file store, views, replica, connections and actions.
 func newLibrary(n *Node) *files.Library {
 	return files.New(files.Config{Store: n.proto.files, Views: n.views, Replica: n.rep, Peers: filePeers{n}, Self: n.selfKey(), Now: n.now,
-		Relays: fileRelays{n}, Forward: fileRelays{n},
+		Relays: fileRelays{n}, Forward: n.filePush,
 		Post: func(ctx context.Context, cid, gid crdt.ID, name string, r io.Reader, size int64, caption string) (crdt.ID, crdt.FileRef, error) {
 			return n.Actions.SendFile(ctx, cid, gid, n.proto.files, name, r, size, caption)
 		}})
@@ -58,7 +58,13 @@ func (f filePeers) FilePeers() []files.Peer {
 
 // SendFile shares the file at path in a group (see files.Library.Send).
 func (n *Node) SendFile(ctx context.Context, cid, gid crdt.ID, path, caption string) (api.SentFile, error) {
-	return n.library.Send(ctx, cid, gid, path, caption)
+	return n.library.Send(ctx, cid, gid, path, caption, nil)
+}
+
+// SendFileWithProgress is SendFile, telling progress how much of the file
+// is stored (see files.Library.Send).
+func (n *Node) SendFileWithProgress(ctx context.Context, cid, gid crdt.ID, path, caption string, progress func(api.FileProgress)) (api.SentFile, error) {
+	return n.library.Send(ctx, cid, gid, path, caption, progress)
 }
 
 // GetFile downloads the file a message shares (see files.Library.Get).

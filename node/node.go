@@ -108,6 +108,9 @@ type Config struct {
 	// call.Media); nil: this node cannot take part in calls, and starting
 	// or joining one fails with api.ErrNoMedia.
 	CallMedia call.NewMedia
+	// FilePushRetry bounds the retries of a file's push to a relay that
+	// cannot be reached; zero: files.DefaultRetry.
+	FilePushRetry files.Retry
 }
 
 // DefaultConfig returns the configuration used when nothing is said: TCP
@@ -244,6 +247,8 @@ type Node struct {
 	joiner  *join.Joiner    // this node's joins (joiner.go)
 	library *files.Library  // the files shared in messages (files.go)
 	calls   *call.Manager   // the calls: signalling, rosters, media keys (calls.go)
+	// filePush pushes the files this node shares to relays (relayfiles.go)
+	filePush *files.Pusher
 
 	views *view.Views     // paging, search, unread counts, read marks and mutes
 	dir   *view.Directory // communities and members lists
@@ -349,6 +354,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.proto.svc.Handle(p2p.FileID, p2p.FileHandler(n.proto.files, protoHooks{n}.mayFetch, blob.NewLimiter(cfg.UploadLimit)))
+	n.filePush = newFilePusher(n)
 	n.library = newLibrary(n)
 	n.proto.svc.Handle(callID, callHooks{n}.handleCall)
 	n.host.Network().Notify(&network.NotifyBundle{

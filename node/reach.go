@@ -60,7 +60,7 @@ func (n *Node) Status() api.Status {
 			cs.LastSync = &ls
 		}
 		_, cs.Live = n.keys.Secret(cid)
-		cs.Relays = n.pulls.Relays(cid)
+		cs.Relays, _ = n.Relays(cid)
 		switch {
 		case busy[cid]:
 			cs.State = "syncing"

@@ -2,8 +2,11 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -47,10 +50,7 @@ func serveRelayFiles(h host.Host, rl *relay.Relay, dir string, log *slog.Logger)
 // shares are pushed (files.Forwarder).
 type fileRelays struct{ n *Node }
 
-var (
-	_ files.Relays    = fileRelays{}
-	_ files.Forwarder = fileRelays{}
-)
+var _ files.Relays = fileRelays{}
 
 // of returns the relays registered with community cid, their addresses
 // added to the peerstore so that streams to them dial.
@@ -84,20 +84,39 @@ func (f fileRelays) FileRelays(cid crdt.ID) []files.Peer {
 	return out
 }
 
-// Forward implements files.Forwarder: it pushes the file to each relay of
-// community cid in the background, for the node's lifetime.
-func (f fileRelays) Forward(cid crdt.ID, root blob.Root, size int64) {
-	for _, p := range f.of(cid) {
-		f.n.wg.Go(func() {
-			st, err := f.n.proto.svc.Open(f.n.ctx, p, filePushID)
-			if err == nil {
-				err = relay.Push(f.n.ctx, st, f.n.proto.files, cid, root, size)
-			}
-			if err != nil {
-				f.n.log.Info("file not pushed to a relay", "community", cid.Short(), "relay", p.ShortString(), "file", root.String()[:12], "err", err)
-				return
-			}
-			f.n.log.Debug("file pushed to a relay", "community", cid.Short(), "relay", p.ShortString(), "file", root.String()[:12])
-		})
+// newFilePusher returns the node's pusher of the files it shares to
+// the relays of their communities (files.Pusher), retrying a relay it
+// cannot reach.
+func newFilePusher(n *Node) *files.Pusher {
+	f := fileRelays{n}
+	return files.NewPusher(n.ctx, &n.wg, f.push, func(cid crdt.ID) []string {
+		var out []string
+		for _, p := range f.of(cid) {
+			out = append(out, p.String())
+		}
+		return out
+	}, n.cfg.FilePushRetry)
+}
+
+// push pushes one file to one relay of community cid (a files.PushFunc).
+func (f fileRelays) push(ctx context.Context, to string, cid crdt.ID, root blob.Root, size int64) error {
+	p, err := peer.Decode(to)
+	if err != nil {
+		return fmt.Errorf("%w: relay %q: %v", files.ErrRelayRefused, to, err)
 	}
+	f.of(cid) // the relay's addresses, afresh in the peerstore for a retry
+	st, err := f.n.proto.svc.Open(ctx, p, filePushID)
+	if err == nil {
+		err = relay.Push(ctx, st, f.n.proto.files, cid, root, size)
+	}
+	switch {
+	case errors.Is(err, relay.ErrPushRefused):
+		f.n.log.Info("a relay refused a file", "community", cid.Short(), "relay", p.ShortString(), "file", root.String()[:12], "err", err)
+		return fmt.Errorf("%w: %s", files.ErrRelayRefused, strings.TrimPrefix(err.Error(), relay.ErrPushRefused.Error()+": "))
+	case err != nil:
+		f.n.log.Info("file not pushed to a relay", "community", cid.Short(), "relay", p.ShortString(), "file", root.String()[:12], "err", err)
+		return err
+	}
+	f.n.log.Debug("file pushed to a relay", "community", cid.Short(), "relay", p.ShortString(), "file", root.String()[:12])
+	return nil
 }

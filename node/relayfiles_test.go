@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
@@ -87,6 +88,74 @@ func TestFileFromRelayAlone(t *testing.T) {
 		}
 		if back, err := os.ReadFile(out); err != nil || !bytes.Equal(back, plain) {
 			t.Fatalf("Ben's copy differs: %v", err)
+		}
+	})
+}
+
+// TestFilePushRetriedWhenRelayBack: Olivia shares a file while the
+// community's relay is down; status shows the push pending and why; once
+// the relay is back, a retry pushes the file, and status says so.
+func TestFilePushRetriedWhenRelayBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		rHome, blobDir := t.TempDir(), t.TempDir()
+		r := sn.startRelay(rHome)
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		defer a.Close()
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, _ := keyOf(r.h.ID())
+		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		gid := general(t, a.Node, comm.ID)
+		waitFor(t, a.Node, "the relay to keep the community", func() bool { return r.rs.relay.Keeps(comm.ID) })
+		r.close() // the relay goes down
+
+		plain := make([]byte, 3*blob.PlainChunk+5)
+		rand.Read(plain)
+		src := filepath.Join(t.TempDir(), "price-list.pdf")
+		if err := os.WriteFile(src, plain, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sent, err := a.SendFile(ctx, comm.ID, gid, src, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := func() api.RelayFiles {
+			rs, _ := a.Relays(comm.ID)
+			if len(rs) != 1 || rs[0].Files == nil {
+				return api.RelayFiles{}
+			}
+			return *rs[0].Files
+		}
+		waitFor(t, a.Node, "a failed push to show", func() bool { return files().LastError != "" })
+		if st := files(); st.Pending != 1 || st.Pushed != 0 {
+			t.Fatalf("with the relay down: %+v", st)
+		}
+
+		r = sn.startRelay(rHome) // back, same identity and store
+		defer func() { r.close() }()
+		blobs, err := serveRelayFiles(r.h, r.rs.relay, blobDir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := hex.DecodeString(sent.File.Root)
+		waitWithin(t, a.Node, 10*time.Minute, "the relay to hold the whole file", func() bool {
+			f, err := blobs.Store().Lookup(blob.Root(raw))
+			if err != nil {
+				return false
+			}
+			defer f.Close()
+			return f.Complete()
+		})
+		waitFor(t, a.Node, "status to show the push done", func() bool { st := files(); return st.Pushed == 1 && st.Pending == 0 })
+		st := a.Status()
+		if rs := st.Communities[0].Relays; len(rs) != 1 || rs[0].Files == nil || rs[0].Files.Pushed != 1 || rs[0].Files.LastError != "" {
+			t.Fatalf("status relays %+v", rs)
 		}
 	})
 }

@@ -21,4 +21,8 @@ func (n *Node) LastSync(cid crdt.ID) (api.SyncStats, bool) { return n.pulls.Last
 
 // Relays describes the relays registered with community cid as this node
 // sees them (sync/pull).
-func (n *Node) Relays(cid crdt.ID) ([]api.RelayState, error) { return n.pulls.Relays(cid), nil }
+func (n *Node) Relays(cid crdt.ID) ([]api.RelayState, error) {
+	rs := n.pulls.Relays(cid)
+	n.filePush.Fill(cid, rs)
+	return rs, nil
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
@@ -19,6 +21,15 @@ import (
 type upload struct {
 	name string
 	size int64
+	have int64 // bytes encrypted and stored so far, as the node reports
+}
+
+// uploadText is what an upload's row says.
+func uploadText(u *upload) string {
+	if u.have <= 0 || u.size <= 0 {
+		return "Sharing " + u.name + " · " + formatSize(u.size) + " (encrypting)…"
+	}
+	return fmt.Sprintf("Sharing %s · %s · %d %%", u.name, formatSize(u.size), 100*u.have/u.size)
 }
 
 // fileAction implements rowActions: what a file's button does.
@@ -145,12 +156,22 @@ func (c *conversation) sendFiles(cid, gid crdt.ID, paths []string, ups []*upload
 		if i == 0 {
 			text = caption
 		}
+		u := ups[i]
+		g := &progressGate{now: c.a.now, every: progressEvery, show: func(p api.FileProgress) {
+			fyne.Do(func() {
+				u.have = p.Have
+				if c.a.group == gid {
+					c.showUploads()
+				}
+			})
+		}}
 		c.a.background(func() error {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			_, err := c.a.b.SendFile(ctx, cid, gid, paths[i], text)
+			_, err := c.a.b.SendFileWithProgress(ctx, cid, gid, paths[i], text, g.report)
 			return err
 		}, func(err error) {
+			g.stop()
 			us := c.uploading[gid]
 			for k, u := range us {
 				if u == ups[i] {
@@ -178,12 +199,26 @@ func (c *conversation) sendFiles(cid, gid crdt.ID, paths []string, ups []*upload
 func (c *conversation) showUploads() {
 	c.uploads.Objects = nil
 	for _, u := range c.uploading[c.a.group] {
-		bar := widget.NewProgressBarInfinite()
-		label := widget.NewLabel("Sharing " + u.name + " · " + formatSize(u.size) + " (encrypting)…")
+		var bar fyne.CanvasObject = widget.NewProgressBarInfinite()
+		if u.have > 0 && u.size > 0 {
+			b := widget.NewProgressBar()
+			b.SetValue(float64(u.have) / float64(u.size))
+			bar = b
+		}
+		label := widget.NewLabel(uploadText(u))
 		label.Truncation = fyne.TextTruncateEllipsis
 		c.uploads.Add(container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(120, bar.MinSize().Height), bar), label))
 	}
 	c.uploads.Refresh()
+}
+
+// uploadTexts is what the uploads shown say, for tests.
+func (c *conversation) uploadTexts() []string {
+	var out []string
+	for _, u := range c.uploading[c.a.group] {
+		out = append(out, uploadText(u))
+	}
+	return out
 }
 
 // uploadNames lists the uploads shown, for tests.

@@ -29,6 +29,9 @@ type fakeFiles struct {
 	noSource bool
 	// gets counts downloads started (GetFile calls that had to fetch).
 	gets int
+	// storing, if set, is called by SendFileWithProgress with the file's
+	// size and the progress callback, before the file is posted.
+	storing func(size int64, progress func(api.FileProgress))
 }
 
 type fakeFile struct {
@@ -73,10 +76,13 @@ func (f *fakeBackend) Message(cid, gid, id crdt.ID) (api.Message, error) {
 	return f.page(g, i, i+1)[0], nil
 }
 
-func (f *fakeBackend) SendFile(_ context.Context, cid, gid crdt.ID, path, caption string) (api.SentFile, error) {
+func (f *fakeBackend) SendFileWithProgress(_ context.Context, cid, gid crdt.ID, path, caption string, progress func(api.FileProgress)) (api.SentFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return api.SentFile{}, fmt.Errorf("send file: %w", err)
+	}
+	if f.files.storing != nil { // the test reports the progress of storing it
+		f.files.storing(int64(len(data)), progress)
 	}
 	f.mu.Lock()
 	err = f.enter("SendFile")

@@ -295,6 +295,25 @@ func TestShareFile(t *testing.T) {
 		t.Fatalf("%d uploads still shown", n)
 	}
 
+	// While the node encrypts and stores a file, its row shows how far.
+	var seen []string
+	f.files.storing = func(size int64, progress func(api.FileProgress)) {
+		seen = append(seen, strings.Join(h.a.convo.uploadTexts(), "|"))
+		progress(api.FileProgress{Have: size * 42 / 100, Size: size})
+		seen = append(seen, strings.Join(h.a.convo.uploadTexts(), "|"))
+	}
+	h.a.files.pickFiles = func(use func([]string)) { use([]string{slides}) }
+	test.Tap(h.a.convo.attachBtn)
+	test.Tap(h.a.lastDialog.confirm)
+	h.drain()
+	f.files.storing = nil
+	if want := []string{"Sharing Comp plan.pdf · 15 bytes (encrypting)…", "Sharing Comp plan.pdf · 15 bytes · 40 %"}; !slices.Equal(seen, want) {
+		t.Fatalf("the upload's row said %q, want %q", seen, want)
+	}
+	if n := len(h.a.convo.uploadNames()); n != 0 {
+		t.Fatalf("%d uploads still shown", n)
+	}
+
 	h.a.convo.dropped([]fyne.URI{storage.NewFileURI(slides), storage.NewFileURI(photo)})
 	if d := h.a.lastDialog; d.title != "Share files in General" {
 		t.Fatalf("a drop shows %q", d.title)

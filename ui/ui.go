@@ -111,13 +111,14 @@ type Backend interface {
 	Relays(community crdt.ID) ([]api.RelayState, error)
 	AddRelayAddr(ctx context.Context, community crdt.ID, addr string) error
 	RemoveRelayPeer(ctx context.Context, community crdt.ID, peerID string) error
-	// SendFile shares the file at path in a group, with caption as its
-	// text; GetFile downloads a message's file into out (a directory: under
+	// SendFileWithProgress shares the file at path in a group, with
+	// caption as its text, calling progress as it is encrypted and stored
+	// (before its message is posted); GetFile downloads a message's file into out (a directory: under
 	// its name), calling progress as chunks arrive, and resumes what an
 	// interrupted call left; Files lists a community's (or a group's)
 	// files newest first, FileStatus one of them; DeleteLocalFile frees
 	// this node's copy.
-	SendFile(ctx context.Context, community, group crdt.ID, path, caption string) (api.SentFile, error)
+	SendFileWithProgress(ctx context.Context, community, group crdt.ID, path, caption string, progress func(api.FileProgress)) (api.SentFile, error)
 	GetFile(ctx context.Context, community, group, message crdt.ID, out string, progress func(api.FileProgress)) (api.GotFile, error)
 	Files(community, group crdt.ID) ([]api.FileEntry, error)
 	FileStatus(community, message crdt.ID) (api.FileEntry, error)

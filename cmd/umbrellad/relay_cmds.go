@@ -181,6 +181,19 @@ func printRelayStates(w io.Writer, rs []api.RelayState) {
 			push = "pushes up to date"
 		}
 		fmt.Fprintf(w, "  relay %s\t%s\tlast sync %s\t%s\t%v\n", r.PeerID, state, last, push, r.Addrs)
+		if f := r.Files; f != nil {
+			fmt.Fprintf(w, "    files: %d pushed, %d pending", f.Pushed, f.Pending)
+			if f.GaveUp > 0 {
+				fmt.Fprintf(w, ", %d given up", f.GaveUp)
+			}
+			if f.LastError != "" {
+				fmt.Fprintf(w, "; last error: %s", f.LastError)
+			}
+			fmt.Fprintln(w)
+			for _, x := range f.Refused {
+				fmt.Fprintf(w, "    file %s refused: %s\n", x.Root[:min(12, len(x.Root))], x.Reason)
+			}
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -189,7 +190,9 @@ func TestStatusShowsRelays(t *testing.T) {
 	f := &statusFake{st: api.Status{PeerID: "12D3KooWme", Network: "online", Peers: []api.PeerStatus{}, Communities: []api.CommunitySync{
 		{ID: crdt.ID{1}.String(), Name: "Glow", State: "synced", Relays: []api.RelayState{
 			{PeerID: "12D3KooWrelayA", Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}, Online: true, LastSync: &at, LastPush: &at, UpToDate: true},
-			{PeerID: "12D3KooWrelayB", Addrs: []string{}, Online: true, LastSync: &at, LastPush: &at, Refused: "relay quota reached: community 0100 holds 5000 of its share of 5000 bytes"},
+			{PeerID: "12D3KooWrelayB", Addrs: []string{}, Online: true, LastSync: &at, LastPush: &at, Refused: "relay quota reached: community 0100 holds 5000 of its share of 5000 bytes",
+				Files: &api.RelayFiles{Pushed: 2, Pending: 1, LastError: "file 0a0b: try 1 of 12: dial backoff",
+					Refused: []api.RelayFileRefusal{{Root: "0a0b0c0d0e0f1011", Reason: "relay quota reached: the file needs 9 MB"}}}},
 		}},
 	}}}
 	c := serveNode(t, f)
@@ -214,6 +217,10 @@ func TestStatusShowsRelays(t *testing.T) {
 	if !strings.Contains(b, "refuses: relay quota reached") || strings.Contains(b, "up to date") {
 		t.Errorf("status of relay B: %q\n%s", b, text)
 	}
+	if l := lineOf("files: "); !strings.Contains(l, "2 pushed, 1 pending; last error: file 0a0b: try 1 of 12: dial backoff") ||
+		!strings.Contains(lineOf("refused: relay quota reached: the file"), "file 0a0b0c0d0e0f refused") {
+		t.Errorf("status of relay B's files:\n%s", text)
+	}
 	out.Reset()
 	if code := run([]string{"status", "--home", home, "--json"}, &out, &errOut); code != exitOK {
 		t.Fatalf("status --json exited %d: %s", code, errOut.String())
@@ -227,6 +234,10 @@ func TestStatusShowsRelays(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := st.Communities[0].Relays
+	if files, _ := rs[1]["files"].(map[string]any); files == nil || files["pending"] != 1.0 ||
+		!strings.Contains(fmt.Sprint(files["refused"]), "the file needs 9 MB") || rs[0]["files"] != nil {
+		t.Fatalf("status relays' files %v", rs)
+	}
 	if len(rs) != 2 || rs[0]["up_to_date"] != true || rs[1]["up_to_date"] != false || !strings.Contains(rs[1]["refused"].(string), "quota") || rs[0]["last_sync"] == nil {
 		t.Fatalf("status relays %v", rs)
 	}

@@ -174,11 +174,13 @@ func (st *fetch) claim(have []byte, window int) (idx []uint32, changed chan stru
 		}
 		return st.avail[i]
 	}
+	held := st.f.Have() // one snapshot, not a lock of the file per chunk
+	has := func(i int) bool { return held[i/8]&(1<<(i%8)) != 0 }
 	floor := int32(-1) // counts up to floor are taken
 	for len(idx) < window {
 		next := int32(-1)
 		for i := range st.inFlight {
-			if st.f.Has(i) {
+			if has(i) {
 				continue
 			}
 			missing = true
@@ -193,7 +195,7 @@ func (st *fetch) claim(have []byte, window int) (idx []uint32, changed chan stru
 			break
 		}
 		for i := range st.inFlight {
-			if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 || level(i) != next || st.f.Has(i) {
+			if st.inFlight[i] || have[i/8]&(1<<(i%8)) == 0 || level(i) != next || has(i) {
 				continue
 			}
 			st.inFlight[i] = true
@@ -299,6 +301,7 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 		}
 	}()
 	tick := func() { watch.Reset(st.opt.Stall) }
+	buf := make([]byte, 0, MaxChunkFrame)
 	idle := 0
 	for {
 		if len(pending) == 0 && st.f.Tree() == nil && anySet(have) {
@@ -350,7 +353,7 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 		}
 		idx := pending[0]
 		pending = pending[1:]
-		err := st.chunks(rd, src, idx, have, tick)
+		err := st.chunks(rd, &buf, src, idx, have, tick)
 		st.release(idx)
 		if err != nil {
 			return err
@@ -360,10 +363,15 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 
 // chunks reads the answer of src to a request for the chunks idx and
 // stores those that verify.
-func (st *fetch) chunks(rd *wire.Reader, src Source, idx []uint32, have []byte, tick func()) error {
+func (st *fetch) chunks(rd *wire.Reader, buf *[]byte, src Source, idx []uint32, have []byte, tick func()) error {
 	for _, i := range idx {
+		data, err := rd.ReadRaw(*buf, MaxChunkFrame)
+		if err != nil {
+			return err
+		}
+		*buf = data[:0] // the stream's one buffer: the chunk is stored before the next is read
 		var c Chunk
-		if err := rd.Read(&c, MaxChunkFrame); err != nil {
+		if err := decodeChunk(data, &c); err != nil {
 			return err
 		}
 		tick()

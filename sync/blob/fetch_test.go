@@ -240,8 +240,9 @@ func TestFetchStallingSource(t *testing.T) {
 		var bad badReports
 		srcs := []Source{
 			// have and tree (a length and a frame each), then one chunk
+			// (its frame written whole)
 			&pipeSource{name: "staller", store: ss, wrap: func(rw io.ReadWriteCloser) io.ReadWriteCloser {
-				return &staller{ReadWriteCloser: rw, after: 6, stop: stop}
+				return &staller{ReadWriteCloser: rw, after: 5, stop: stop}
 			}},
 			&pipeSource{name: "slow", store: ss, wrap: func(rw io.ReadWriteCloser) io.ReadWriteCloser {
 				return &delayed{rw}
@@ -299,9 +300,10 @@ func TestFetchResume(t *testing.T) {
 		dir := t.TempDir()
 		rs, _ := NewStore(dir)
 		f, _ := rs.Open(sf.Root(), sf.Size())
-		// have, tree, then five chunks: two writes a frame
+		// have, tree (two writes a frame), then five chunks (one write a
+		// frame)
 		gone := &pipeSource{name: "a", store: ss, wrap: func(rw io.ReadWriteCloser) io.ReadWriteCloser {
-			return &dies{ReadWriteCloser: rw, after: 2 * 7}
+			return &dies{ReadWriteCloser: rw, after: 2*2 + 5}
 		}}
 		_, err := Fetch(t.Context(), f, []Source{gone}, Options{Window: 4})
 		if !errors.Is(err, ErrNoSources) {

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"os"
 	"testing"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+	"lukechampine.com/blake3/bao"
 )
 
 // FuzzRequest: any bytes a requester sends are a request within its
@@ -65,11 +69,18 @@ func FuzzVerifySlice(f *testing.F) {
 	chunks := sealedChunks(ct.Bytes())
 	good, _ := Slice(tree, chunks[2], 2, cs)
 	f.Add(good, 2)
-	f.Add(good[:100], 1)
+	f.Add(good[:50], 1)
 	f.Fuzz(func(t *testing.T, s []byte, i int) {
 		got, err := VerifySlice(s, i, cs, root)
 		if err == nil && (i < 0 || i >= len(chunks) || !bytes.Equal(got, chunks[i])) {
 			t.Fatalf("a forged slice of chunk %d verified", i)
+		}
+		if i >= 0 && i < len(chunks) { // verified in place as bao verifies it
+			off, n := chunkSpan(i, cs)
+			want, ok := bao.VerifySlice(s, Group, uint64(off), uint64(n), root)
+			if ok != (err == nil) || ok && !bytes.Equal(got, want) {
+				t.Fatalf("chunk %d: verified %v, bao says %v", i, err == nil, ok)
+			}
 		}
 	})
 }
@@ -113,6 +124,33 @@ func FuzzOpenChunk(f *testing.F) {
 	f.Fuzz(func(t *testing.T, c []byte, i, n int) {
 		if _, err := OpenChunk(nil, k, i, n, c); err == nil && (i != 1 || (i == n-1) || !bytes.Equal(c, sealed)) {
 			t.Fatalf("opened a chunk forged at %d of %d", i, n)
+		}
+	})
+}
+
+// FuzzChunkFrame: a chunk frame's bytes decode in place exactly as the
+// strict decoder decodes them, and fail where it fails.
+func FuzzChunkFrame(f *testing.F) {
+	for _, c := range []Chunk{
+		{Index: 3, Slice: []byte{1, 2, 3}},
+		{Index: 300, Slice: make([]byte, 70000)},
+		{Index: 70000, Slice: make([]byte, 30)},
+		{Index: 7, Error: errNotHeld},
+	} {
+		b, _ := crdt.Marshal(&c)
+		f.Add(b)
+	}
+	f.Add([]byte{0xa2, 0x01, 0x18, 0x03, 0x02, 0x41, 0x00}) // not canonical
+	f.Add([]byte{0xa2, 0x01, 0x1b, 0, 0, 0, 1, 0, 0, 0, 0, 0x02, 0x41, 0x00})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast, strict Chunk
+		errFast := decodeChunk(data, &fast)
+		errStrict := wire.Decode(data, &strict)
+		if (errFast == nil) != (errStrict == nil) {
+			t.Fatalf("in place: %v, strict: %v", errFast, errStrict)
+		}
+		if errFast == nil && (fast.Index != strict.Index || fast.Error != strict.Error || !bytes.Equal(fast.Slice, strict.Slice)) {
+			t.Fatalf("in place %+v, strict %+v", fast, strict)
 		}
 	})
 }

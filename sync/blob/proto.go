@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -126,6 +127,7 @@ func Serve(rw io.ReadWriteCloser, store *Store, allow func(Root) error, lim *Lim
 	var (
 		f    *File
 		root Root
+		buf  []byte // one chunk frame at a time
 	)
 	defer func() {
 		if f != nil {
@@ -161,14 +163,16 @@ func Serve(rw io.ReadWriteCloser, store *Store, allow func(Root) error, lim *Lim
 			}
 			root = Root(req.Root)
 		}
-		if err := answer(rw, f, &req, lim); err != nil {
+		if err := answer(rw, f, &req, lim, &buf); err != nil {
 			return err
 		}
 		idle.Reset(Idle)
 	}
 }
 
-func answer(w io.Writer, f *File, req *Request, lim *Limiter) error {
+// answer answers one request; buf is the stream's buffer for chunk
+// frames, reused from one to the next.
+func answer(w io.Writer, f *File, req *Request, lim *Limiter, buf *[]byte) error {
 	switch req.Kind {
 	case KindHave:
 		resp := Response{Chunks: f.Chunks(), Have: make([]byte, (f.Chunks()+7)/8)}
@@ -184,20 +188,104 @@ func answer(w io.Writer, f *File, req *Request, lim *Limiter) error {
 		return wire.Write(w, &Response{Tree: t})
 	default:
 		for _, i := range req.Indexes {
-			c := Chunk{Index: i}
-			s, err := f.SliceOf(int(i))
+			frame, err := chunkFrame((*buf)[:0], f, int(i))
 			if err != nil {
-				c.Error = errNotHeld
-			} else {
-				c.Slice = s
-				lim.wait(len(s))
+				if err := wire.Write(w, &Chunk{Index: i, Error: errNotHeld}); err != nil {
+					return err
+				}
+				continue
 			}
-			if err := wire.Write(w, &c); err != nil {
-				return err
+			*buf = frame[:0]
+			lim.wait(len(frame))
+			if _, err := w.Write(frame); err != nil {
+				return fmt.Errorf("write frame: %w", err)
 			}
 		}
 		return nil
 	}
+}
+
+// chunkFrame appends to buf the whole frame (length and body) of the
+// Chunk that carries the slice of held chunk i of f, the chunk read from
+// disk straight into it. The body is encoded here exactly as
+// crdt.Marshal encodes Chunk{Index: i, Slice: slice} (canonical CBOR: a
+// map of keys 1 and 2, an unsigned integer and a byte string), so that
+// the slice is not copied again on its way out.
+func chunkFrame(buf []byte, f *File, i int) ([]byte, error) {
+	size := sliceSize(i, f.cipherSize)
+	var head [16]byte
+	h := append(head[:0], 0xa2, 0x01)
+	h = appendHead(h, 0, uint64(i))
+	h = append(h, 0x02)
+	h = appendHead(h, 2, uint64(size))
+	buf = binary.AppendUvarint(buf, uint64(len(h)+size))
+	buf = append(buf, h...)
+	at := len(buf)
+	buf, err := f.appendSlice(buf, i)
+	if err != nil {
+		return nil, err
+	}
+	if len(buf)-at != size {
+		return nil, fmt.Errorf("slice of chunk %d: %d bytes, want %d", i, len(buf)-at, size)
+	}
+	return buf, nil
+}
+
+// appendHead appends the canonical CBOR head of major type major with
+// argument n.
+func appendHead(b []byte, major byte, n uint64) []byte {
+	m := major << 5
+	switch {
+	case n < 24:
+		return append(b, m|byte(n))
+	case n <= 0xff:
+		return append(b, m|24, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(b, m|25), uint16(n))
+	case n <= 0xffffffff:
+		return binary.BigEndian.AppendUint32(append(b, m|26), uint32(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, m|27), n)
+	}
+}
+
+// readHead reads a canonical CBOR head of major type major that fits in
+// 32 bits from the start of b, and returns its argument and the bytes
+// after it; ok is false for anything else.
+func readHead(b []byte, major byte) (n uint64, rest []byte, ok bool) {
+	if len(b) == 0 || b[0]>>5 != major {
+		return 0, nil, false
+	}
+	switch ai := b[0] & 31; {
+	case ai < 24:
+		return uint64(ai), b[1:], true
+	case ai == 24 && len(b) >= 2 && b[1] >= 24:
+		return uint64(b[1]), b[2:], true
+	case ai == 25 && len(b) >= 3:
+		n = uint64(binary.BigEndian.Uint16(b[1:]))
+		return n, b[3:], n > 0xff
+	case ai == 26 && len(b) >= 5:
+		n = uint64(binary.BigEndian.Uint32(b[1:]))
+		return n, b[5:], n > 0xffff
+	}
+	return 0, nil, false
+}
+
+// decodeChunk decodes the bytes of a Chunk frame into c. The form every
+// sender writes for a chunk it holds (chunkFrame) is read in place, its
+// Slice a part of data, not a copy; anything else goes to the strict
+// decoder, so both accept and refuse the same frames.
+func decodeChunk(data []byte, c *Chunk) error {
+	if len(data) > 2 && data[0] == 0xa2 && data[1] == 0x01 {
+		if i, rest, ok := readHead(data[2:], 0); ok && len(rest) > 0 && rest[0] == 0x02 {
+			if n, rest, ok := readHead(rest[1:], 2); ok && n > 0 && n == uint64(len(rest)) {
+				*c = Chunk{Index: uint32(i), Slice: rest}
+				return nil
+			}
+		}
+	}
+	*c = Chunk{}
+	return wire.Decode(data, c)
 }
 
 // Lookup opens the stored file at root, whole or in part, failing with

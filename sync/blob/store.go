@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -40,8 +41,10 @@ var (
 // closed, data is synced and then the group's records are appended to
 // have, so a record never names a chunk that is not on disk; a kill at any
 // moment loses at most the chunks whose records were not yet written (at
-// most CommitEvery, beside those in flight). One sync per group rather
-// than per chunk keeps a download at the speed of the network. A
+// most CommitEvery, and those other sources stored while a group synced,
+// beside those in flight). One sync per group rather than per chunk, run
+// while the other sources' chunks are written, keeps a download at the
+// speed of the network. A
 // torn or garbage record ends the record when the file is opened (it and
 // what follows are cut off), so a file counts as complete only when every
 // chunk has a good record.
@@ -85,15 +88,29 @@ func (s *Store) Add(r io.Reader, size int64, k Key) (*File, error) {
 		return nil, fmt.Errorf("add file: %w", err)
 	}
 	defer data.Close()
-	if err := Encrypt(data, r, size, k); err != nil {
-		return nil, err
+	// One pass: the ciphertext goes to disk and, through a pipe, to the
+	// tree, which a second goroutine hashes while the next chunks are
+	// encrypted.
+	pr, pw := io.Pipe()
+	var (
+		tree    []byte
+		root    Root
+		treeErr error
+		hashed  = make(chan struct{})
+	)
+	go func() {
+		defer close(hashed)
+		tree, root, treeErr = BuildTree(pr, cs)
+		pr.CloseWithError(errors.Join(treeErr, errTreeDone)) // a write after the tree is done fails
+	}()
+	encErr := Encrypt(io.MultiWriter(data, pw), r, size, k)
+	pw.CloseWithError(encErr)
+	<-hashed
+	if encErr != nil {
+		return nil, encErr
 	}
-	if _, err := data.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("add file: %w", err)
-	}
-	tree, root, err := BuildTree(data, cs)
-	if err != nil {
-		return nil, err
+	if treeErr != nil {
+		return nil, treeErr
 	}
 	if err := data.Sync(); err != nil {
 		return nil, fmt.Errorf("add file: %w", err)
@@ -133,6 +150,9 @@ func (s *Store) Add(r io.Reader, size int64, k Key) (*File, error) {
 	}
 	return s.openLocked(root, size)
 }
+
+// errTreeDone fails a write of ciphertext beyond what the tree hashed.
+var errTreeDone = errors.New("tree complete")
 
 // Open opens the file at root of size clear bytes, creating an empty one
 // to download into; the caller closes it. A download first calls
@@ -398,17 +418,27 @@ func (f *File) PutSlice(i int, slice []byte) error {
 	}
 	f.set(i)
 	f.unsynced = append(f.unsynced, i)
-	if f.tree != nil && !TreeHolds(f.tree, chunk, i, f.cipherSize, f.root) {
+	if f.tree != nil && !treeHoldsVerified(f.tree, slice, i, f.cipherSize) {
 		// The tree came from a source that lied: forget it, take another.
 		f.tree = nil
 		os.Remove(f.store.path(f.root, "tree"))
 	}
-	if len(f.unsynced) >= CommitEvery || f.held == f.n {
-		if err := f.commit(); err != nil {
+	if len(f.unsynced) >= CommitEvery && f.held < f.n {
+		// The sync runs without the lock, so that the other sources'
+		// chunks are written meanwhile; this group is recorded after it.
+		batch := f.unsynced
+		f.unsynced = nil
+		f.mu.Unlock()
+		err := f.data.Sync()
+		f.mu.Lock()
+		if err := f.record(batch, err); err != nil {
 			return fmt.Errorf("store chunk %d: %w", i, err)
 		}
 	}
 	if f.held == f.n {
+		if err := f.commit(); err != nil {
+			return fmt.Errorf("store chunk %d: %w", i, err)
+		}
 		if err := f.log.Sync(); err != nil {
 			return fmt.Errorf("store chunk %d: %w", i, err)
 		}
@@ -440,20 +470,28 @@ func (f *File) commit() error {
 	if len(f.unsynced) == 0 {
 		return nil
 	}
-	err := f.data.Sync()
+	err := f.record(f.unsynced, f.data.Sync())
+	f.unsynced = f.unsynced[:0]
+	return err
+}
+
+// record appends the records of the chunks batch, written to data before
+// a sync that ended with syncErr; if that or the append failed, they
+// count as not held. f.mu is held.
+func (f *File) record(batch []int, syncErr error) error {
+	err := syncErr
 	if err == nil {
-		recs := make([]byte, 0, 8*len(f.unsynced))
-		for _, i := range f.unsynced {
+		recs := make([]byte, 0, 8*len(batch))
+		for _, i := range batch {
 			recs = append(recs, record(f.root, i)...)
 		}
 		_, err = f.log.Write(recs)
 	}
 	if err != nil {
-		for _, i := range f.unsynced {
+		for _, i := range batch {
 			f.unset(i)
 		}
 	}
-	f.unsynced = f.unsynced[:0]
 	return err
 }
 
@@ -515,22 +553,35 @@ func (f *File) readChunk(i int) ([]byte, error) {
 
 // SliceOf returns the bao slice of held chunk i, for a requester to
 // verify against the root. It fails with ErrNotHeld when the chunk or the
-// tree is not held, and with ErrChunk when the chunk on disk no longer
-// verifies.
-func (f *File) SliceOf(i int) ([]byte, error) {
+// tree is not held.
+func (f *File) SliceOf(i int) ([]byte, error) { return f.appendSlice(nil, i) }
+
+// appendSlice appends the bao slice of held chunk i to dst: the path cut
+// from the tree in memory and the chunk read from disk into place. The
+// chunk is not hashed again: it verified against the root when it was
+// stored (or was hashed into the root by its sender), and the requester
+// verifies it in any case, so a chunk damaged on disk since costs this
+// holder the requester's trust, never the requester its file.
+func (f *File) appendSlice(dst []byte, i int) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.tree == nil {
 		return nil, fmt.Errorf("tree: %w", ErrNotHeld)
 	}
-	c, err := f.readChunk(i)
+	if !f.has(i) {
+		return nil, fmt.Errorf("chunk %d: %w", i, ErrNotHeld)
+	}
+	dst, err := appendPath(dst, f.tree, i, f.cipherSize)
 	if err != nil {
 		return nil, err
 	}
-	if !TreeHolds(f.tree, c, i, f.cipherSize, f.root) {
-		return nil, fmt.Errorf("%w: chunk %d on disk does not verify", ErrChunk, i)
+	off, n := chunkSpan(i, f.cipherSize)
+	at := len(dst)
+	dst = slices.Grow(dst, int(n))[:at+int(n)]
+	if _, err := f.data.ReadAt(dst[at:], off); err != nil {
+		return nil, fmt.Errorf("read chunk %d: %w", i, err)
 	}
-	return Slice(f.tree, c, i, f.cipherSize)
+	return dst, nil
 }
 
 // Decrypt writes the file's clear bytes to w; the file must be complete.

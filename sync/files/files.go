@@ -107,8 +107,10 @@ func New(cfg Config) *Library {
 }
 
 // Send shares the file at path in group gid of community cid, with
-// caption as the message's text.
-func (l *Library) Send(ctx context.Context, cid, gid crdt.ID, path, caption string) (api.SentFile, error) {
+// caption as the message's text. progress (may be nil) hears, one call at
+// a time, how many of the file's bytes are encrypted and hashed into the
+// store (Have of Size); the message is posted right after the last.
+func (l *Library) Send(ctx context.Context, cid, gid crdt.ID, path, caption string, progress func(api.FileProgress)) (api.SentFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return api.SentFile{}, fmt.Errorf("send file: %w", err)
@@ -124,7 +126,11 @@ func (l *Library) Send(ctx context.Context, cid, gid crdt.ID, path, caption stri
 	if fi.Size() > blob.MaxSize {
 		return api.SentFile{}, fmt.Errorf("%w: %s is %s, files are at most %s", api.ErrFileTooLarge, filepath.Base(path), crdt.SizeText(fi.Size()), crdt.SizeText(blob.MaxSize))
 	}
-	id, ref, err := l.cfg.Post(ctx, cid, gid, fi.Name(), io.LimitReader(f, fi.Size()), fi.Size(), caption)
+	var src io.Reader = io.LimitReader(f, fi.Size())
+	if progress != nil {
+		src = &progressReader{r: src, size: fi.Size(), report: progress}
+	}
+	id, ref, err := l.cfg.Post(ctx, cid, gid, fi.Name(), src, fi.Size(), caption)
 	if err != nil {
 		return api.SentFile{}, diskErr(err)
 	}
@@ -132,6 +138,23 @@ func (l *Library) Send(ctx context.Context, cid, gid crdt.ID, path, caption stri
 		l.cfg.Forward.Forward(cid, blob.Root(ref.Root), ref.Size)
 	}
 	return api.SentFile{ID: id, File: *view.FileOf(&ref)}, nil
+}
+
+// progressReader reports the bytes read through it.
+type progressReader struct {
+	r      io.Reader
+	read   int64
+	size   int64
+	report func(api.FileProgress)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.read += int64(n)
+		p.report(api.FileProgress{Have: p.read, Size: p.size})
+	}
+	return n, err
 }
 
 // find returns the file message msg of community cid (in group gid if it

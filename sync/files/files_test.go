@@ -190,10 +190,10 @@ func TestSendTooLarge(t *testing.T) {
 	}
 	f.Truncate(blob.MaxSize + 1)
 	f.Close()
-	if _, err := w.lib.Send(t.Context(), w.c.ID, w.c.General, big, ""); !errors.Is(err, api.ErrFileTooLarge) || posted {
+	if _, err := w.lib.Send(t.Context(), w.c.ID, w.c.General, big, "", nil); !errors.Is(err, api.ErrFileTooLarge) || posted {
 		t.Fatalf("send of 2 GiB + 1: %v (posted %v)", err, posted)
 	}
-	if _, err := w.lib.Send(t.Context(), w.c.ID, w.c.General, t.TempDir(), ""); err == nil || posted {
+	if _, err := w.lib.Send(t.Context(), w.c.ID, w.c.General, t.TempDir(), "", nil); err == nil || posted {
 		t.Fatalf("send of a directory: %v", err)
 	}
 }
@@ -237,5 +237,41 @@ func TestGetAboveCommunityLimit(t *testing.T) {
 	w.c.Author(testworld.Member(0), crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{Name: "Glow", MaxFileSize: int64(len(w.plain))})
 	if _, err := w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, out, nil); err != nil {
 		t.Fatalf("get at the limit: %v", err)
+	}
+}
+
+// TestSendProgress: a file being shared reports, as it is encrypted and
+// hashed into the store, how much is done, rising to the whole file
+// before the message is posted.
+func TestSendProgress(t *testing.T) {
+	w := newWorld(t)
+	var got []api.FileProgress
+	var atPost int64 = -1
+	w.cfg.Post = func(_ context.Context, _, _ crdt.ID, _ string, r io.Reader, size int64, _ string) (crdt.ID, crdt.FileRef, error) {
+		root, key, err := w.cfg.Store.Share(r, size)
+		if len(got) > 0 {
+			atPost = got[len(got)-1].Have
+		}
+		return crdt.ID{1}, crdt.FileRef{Name: "kit.pdf", Size: size, Root: root[:], Key: key[:]}, err
+	}
+	w.lib = New(w.cfg)
+	path := filepath.Join(t.TempDir(), "kit.pdf")
+	if err := os.WriteFile(path, w.plain, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	size := int64(len(w.plain))
+	if _, err := w.lib.Send(t.Context(), w.c.ID, w.c.General, path, "", func(p api.FileProgress) { got = append(got, p) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 3 {
+		t.Fatalf("%d progress reports for %d chunks", len(got), blob.Chunks(size))
+	}
+	for i, p := range got {
+		if p.Size != size || p.Have <= 0 || p.Have > size || i > 0 && p.Have <= got[i-1].Have {
+			t.Fatalf("report %d of %d: %+v (before: %+v)", i, len(got), p, got[max(i-1, 0)])
+		}
+	}
+	if atPost != size {
+		t.Fatalf("%d of %d bytes reported when the message was posted", atPost, size)
 	}
 }

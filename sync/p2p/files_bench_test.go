@@ -161,7 +161,14 @@ func peakRSS() (stop func() int64) {
 //     source sent over both fetches beyond those of an uninterrupted
 //     one, as a share of the file.
 //
-// MB/s counts clear bytes of the file (ciphertext bytes for raw).
+// MB/s counts clear bytes of the file (ciphertext bytes for raw). On a
+// machine whose CPU is the bound, or is shared with other work, the
+// speeds say little of the code: raw-cpu-s/GiB and 1src-cpu-s/GiB are the
+// CPU time the process (both ends) spent per GiB of ciphertext for the
+// raw stream and for the one-source fetch (the fetch's figure includes
+// writing and syncing the file, none of which the raw stream does), and
+// %-of-raw-cpu their ratio: the share of raw's speed a fetch reaches when
+// CPU bounds both, and a figure that holds under load.
 // $UMBRELLA_BENCH_FILE_MB sets the file's size (benchFileSize).
 func BenchmarkFileTransfer(b *testing.B) {
 	for _, tr := range []struct{ name, addr string }{
@@ -269,17 +276,21 @@ func benchTransfer(b *testing.B, addr string) {
 	}
 	mbps := func(n int64, d time.Duration) float64 { return float64(n) / (1 << 20) / d.Seconds() }
 
-	var tRaw, t1, t3 time.Duration
+	var tRaw, t1, t3, cRaw, c1 time.Duration
 	var growth, extra int64
 	i := 0
 	for b.Loop() {
 		i++
+		c := cpuTime()
 		tRaw += raw()
+		cRaw += cpuTime() - c
 		runtime.GC()
 		debug.FreeOSMemory()
 		base := rss()
 		stop := peakRSS()
+		c = cpuTime()
 		d, whole := fetch(srcs[:1], 0, filepath.Join(dir, fmt.Sprint("one", i)))
+		c1 += cpuTime() - c
 		t1 += d
 		d, _ = fetch(srcs, 0, filepath.Join(dir, fmt.Sprint("three", i)))
 		t3 += d
@@ -299,6 +310,10 @@ func benchTransfer(b *testing.B, addr string) {
 	b.ReportMetric(mbps(size, t3/time.Duration(n)), "3src-MB/s")
 	b.ReportMetric(100*tRaw.Seconds()/t1.Seconds()*float64(size)/float64(cipher), "%-of-raw")
 	b.ReportMetric(t1.Seconds()/t3.Seconds(), "3src-x-1src")
+	gib := float64(cipher) / (1 << 30)
+	b.ReportMetric(cRaw.Seconds()/n/gib, "raw-cpu-s/GiB")
+	b.ReportMetric(c1.Seconds()/n/gib, "1src-cpu-s/GiB")
+	b.ReportMetric(100*cRaw.Seconds()/c1.Seconds(), "%-of-raw-cpu")
 	b.ReportMetric(float64(growth)/(1<<20), "rss-growth-MB")
 	b.ReportMetric(100*float64(extra)/float64(size), "redownload-%")
 }

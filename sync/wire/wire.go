@@ -165,7 +165,6 @@ package wire
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -338,40 +337,18 @@ func (b byteByByte) ReadByte() (byte, error) {
 	return c[0], err
 }
 
-// readFrame reads a frame's length from br and its bytes from r, which
-// must be the same stream.
-func readFrame(br io.ByteReader, r io.Reader, v any, max int) error {
-	if max <= 0 || max > MaxFrame {
-		max = MaxFrame
-	}
-	n, err := binary.ReadUvarint(br)
-	if err != nil {
-		return fmt.Errorf("read frame length: %w", err)
-	}
-	if n > uint64(max) {
-		return fmt.Errorf("read frame: %w: %d bytes, limit %d", ErrFrameTooLarge, n, max)
-	}
-	// Memory grows with the bytes that arrive, not with the length a peer
-	// announces: a peer that names a large frame and sends nothing holds
-	// at most firstChunk bytes of the reader's memory.
-	data := make([]byte, min(n, firstChunk))
-	if _, err := io.ReadFull(r, data); err != nil {
-		if errors.Is(err, io.EOF) { // the length came, the frame did not
-			err = io.ErrUnexpectedEOF
-		}
-		return fmt.Errorf("read frame: %w", err)
-	}
-	if n > firstChunk {
-		var buf bytes.Buffer
-		buf.Write(data)
-		if _, err := io.CopyN(&buf, r, int64(n)-firstChunk); err != nil {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return fmt.Errorf("read frame: %w", err)
-		}
-		data = buf.Bytes()
-	}
+// ReadRaw reads the next frame, of at most max bytes (0 means MaxFrame),
+// into buf, grown when it is too small, and returns the frame's bytes
+// undecoded, for a protocol that decodes its bulkiest frame itself (its
+// others it hands to Decode). A stream that reads every frame into the
+// same buffer allocates nothing a frame.
+func (r *Reader) ReadRaw(buf []byte, max int) ([]byte, error) {
+	return readRaw(r.br, r.br, buf, max)
+}
+
+// Decode decodes a frame's bytes, as ReadRaw returns them, strictly into
+// v, as Read does.
+func Decode(data []byte, v any) error {
 	if err := decoder.Unmarshal(data, v); err != nil {
 		if errors.Is(err, io.EOF) { // an empty frame: malformed, not the stream's end
 			err = io.ErrUnexpectedEOF
@@ -379,6 +356,59 @@ func readFrame(br io.ByteReader, r io.Reader, v any, max int) error {
 		return fmt.Errorf("decode frame: %w", err)
 	}
 	return nil
+}
+
+// readFrame reads a frame's length from br and its bytes from r, which
+// must be the same stream.
+func readFrame(br io.ByteReader, r io.Reader, v any, max int) error {
+	data, err := readRaw(br, r, nil, max)
+	if err != nil {
+		return err
+	}
+	return Decode(data, v)
+}
+
+// readRaw reads a frame's length from br and its bytes from r into buf.
+func readRaw(br io.ByteReader, r io.Reader, buf []byte, max int) ([]byte, error) {
+	if max <= 0 || max > MaxFrame {
+		max = MaxFrame
+	}
+	n, err := binary.ReadUvarint(br)
+	if err != nil {
+		return nil, fmt.Errorf("read frame length: %w", err)
+	}
+	if n > uint64(max) {
+		return nil, fmt.Errorf("read frame: %w: %d bytes, limit %d", ErrFrameTooLarge, n, max)
+	}
+	// Memory grows with the bytes that arrive, not with the length a peer
+	// announces: a peer that names a large frame and sends nothing holds
+	// at most firstChunk bytes of the reader's memory beyond buf.
+	first := n
+	if uint64(cap(buf)) < n {
+		first = min(n, firstChunk)
+		if uint64(cap(buf)) < first {
+			buf = make([]byte, first)
+		}
+	}
+	data := buf[:first]
+	if _, err := io.ReadFull(r, data); err != nil {
+		if errors.Is(err, io.EOF) { // the length came, the frame did not
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("read frame: %w", err)
+	}
+	if n > first {
+		whole := make([]byte, n)
+		copy(whole, data)
+		if _, err := io.ReadFull(r, whole[first:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("read frame: %w", err)
+		}
+		data = whole
+	}
+	return data, nil
 }
 
 // IDs converts wire ids to crdt ids, rejecting malformed ones.
