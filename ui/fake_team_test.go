@@ -115,7 +115,7 @@ func (f *fakeBackend) SetSteps(_ context.Context, cid crdt.ID, steps []api.StepD
 				t.newcomer, t.newcomers = c.team.newcomer, c.team.newcomers
 			}
 			for i, s := range steps {
-				t.steps = append(t.steps, api.FirstStep{N: i + 1, ID: fmt.Sprintf("%016x", i+1), Title: s.Title})
+				t.steps = append(t.steps, api.FirstStep{N: i + 1, ID: fmt.Sprintf("%016x", i+1), Title: s.Title, Text: s.Text, Group: s.Group, Message: s.Message})
 			}
 			c.team = t
 			f.logAudit(c, "steps", "", "")
