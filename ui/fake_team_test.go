@@ -101,7 +101,13 @@ func (f *fakeBackend) Newcomers(cid crdt.ID) ([]api.Newcomer, error) {
 	if c.team == nil {
 		return []api.Newcomer{}, nil
 	}
-	return append([]api.Newcomer(nil), c.team.newcomers...), nil
+	out := append([]api.Newcomer(nil), c.team.newcomers...)
+	for i, n := range out { // welcomed once the local admin mentioned them
+		for _, p := range f.posts {
+			out[i].Welcomed = out[i].Welcomed || strings.Contains(p, "@"+n.Name)
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeBackend) SetSteps(_ context.Context, cid crdt.ID, steps []api.StepDraft, welcome string) error {

@@ -45,6 +45,8 @@ type home struct {
 	newPrivateBtn *widget.Button
 	// steps is the newcomer's first-steps card, nil when not shown (steps.go).
 	steps *stepsCard
+	// welcomes are the admins' Say welcome prompts shown (welcome.go).
+	welcomes []*welcomePrompt
 	team  *teamHome // the team sections (teamhome.go)
 }
 

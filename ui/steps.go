@@ -42,11 +42,14 @@ func (h *home) stepsSection() []fyne.CanvasObject {
 	h.steps = nil
 	cid := h.a.community
 	fs, err := h.a.b.Steps(cid)
-	if err != nil || !fs.Newcomer || len(fs.Steps) == 0 {
+	if err != nil {
 		return nil
 	}
+	objs := h.welcomeSection(cid, fs) // welcome.go
+	if !fs.Newcomer || len(fs.Steps) == 0 {
+		return objs
+	}
 	card := &stepsCard{}
-	var objs []fyne.CanvasObject
 	if fs.Welcome != "" {
 		card.welcome = widget.NewLabelWithStyle(fs.Welcome, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		card.welcome.Wrapping = fyne.TextWrapWord
@@ -179,6 +182,10 @@ func (a *App) showNewcomers(cid crdt.ID) {
 					_, err := a.b.Post(ctx, cid, general, text)
 					return err
 				}, func() { btn.SetText("Welcomed"); btn.Disable() })
+			}
+			if n.Welcomed { // by any admin, as the log says
+				btn.SetText("Welcomed")
+				btn.Disable()
 			}
 			head = container.NewBorder(nil, nil, nil, row.welcome, name)
 		}
