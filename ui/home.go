@@ -47,7 +47,7 @@ type home struct {
 	steps *stepsCard
 	// welcomes are the admins' Say welcome prompts shown (welcome.go).
 	welcomes []*welcomePrompt
-	team  *teamHome // the team sections (teamhome.go)
+	team     *teamHome // the team sections (teamhome.go)
 }
 
 func newHome(a *App) *home {

@@ -37,7 +37,7 @@ func TestNewcomerWelcomed(t *testing.T) {
 	if got := welcomed(); got["Dev"] || got["Ben"] || got["Sam"] || len(got) != 3 {
 		t.Fatalf("before any welcome: %v", got)
 	}
-	w.post(ben, w.general, "hi @Dev", dev)                // a member's mention
+	w.post(ben, w.general, "hi @Dev", dev)                  // a member's mention
 	gone := w.post(w.owner, w.general, "Welcome @Sam", sam) // deleted below
 	w.write(w.owner, w.general, crdt.KindDelete, &crdt.DeleteBody{Target: gone.Bytes()})
 	w.post(chloe, w.general, "Welcome to the team, @Ben!", ben) // an admin's
