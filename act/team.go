@@ -75,6 +75,32 @@ func (a *Actions) CreatePromo(ctx context.Context, cid crdt.ID, d api.PromoDraft
 	return a.write(ctx, cid, cid, crdt.KindPromo, b)
 }
 
+// EditPromo replaces a promotion's title, text, start, end and code
+// (admins). A promotion that has ended stays ended (crdt ignores an edit
+// written after its end), so that is refused here: post a new one.
+func (a *Actions) EditPromo(ctx context.Context, cid, promo crdt.ID, d api.PromoDraft) error {
+	gid, err := a.postGroup(cid, promo, crdt.KindPromo)
+	if err != nil {
+		return err
+	}
+	m, err := a.views.Message(cid, gid, promo)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	if m.Promo == nil || !now.Before(m.Promo.Ends) {
+		return fmt.Errorf("%w: the promotion has ended; post a new one", crdt.ErrInvalid)
+	}
+	if d.Starts.IsZero() {
+		d.Starts = m.Promo.Starts
+	}
+	if !d.Ends.After(now) {
+		return fmt.Errorf("%w: the end %s is in the past", crdt.ErrInvalid, d.Ends.Format(time.RFC3339))
+	}
+	return a.onTarget(ctx, cid, gid, promo, crdt.KindPromoEdit, &crdt.PromoEditBody{Target: idBytes(promo), Title: strings.TrimSpace(d.Title),
+		Text: strings.TrimSpace(d.Text), Starts: d.Starts.UnixMilli(), Ends: d.Ends.UnixMilli(), Code: strings.TrimSpace(d.Code), Time: now.UnixMilli()})
+}
+
 // EndPromo ends a running promotion now (admins).
 func (a *Actions) EndPromo(ctx context.Context, cid, promo crdt.ID) error {
 	gid, err := a.postGroup(cid, promo, crdt.KindPromo)

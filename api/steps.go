@@ -86,6 +86,10 @@ type Newcomer struct {
 	// InvitedByName that member's name.
 	InvitedBy     string `json:"invited_by"`
 	InvitedByName string `json:"invited_by_name,omitempty"`
+	// Welcomed: an admin or owner has mentioned them in a message that
+	// stands, written since they joined (Say welcome's post is one), so
+	// the admins' Say welcome prompt is done.
+	Welcomed bool `json:"welcomed,omitempty"`
 }
 
 // Stuck reports whether the newcomer, not done with the steps, has gone

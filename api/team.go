@@ -168,6 +168,12 @@ type GroupTeamPermits struct {
 	// it as one, or unmark it (SetQA).
 	QA       bool `json:"qa,omitempty"`
 	CanSetQA bool `json:"can_set_qa,omitempty"`
+	// CanEditEvents: edit the events the local member created here;
+	// CanEditOthersEvents: edit anyone's (an admin's rank).
+	CanEditEvents       bool `json:"can_edit_events,omitempty"`
+	CanEditOthersEvents bool `json:"can_edit_others_events,omitempty"`
+	// CanEditPromos: edit the promotions here, or end them early.
+	CanEditPromos bool `json:"can_edit_promos,omitempty"`
 }
 
 func (p *GroupTeamPermits) fill(st *crdt.State, self crdt.PublicKey, gid crdt.ID) {
@@ -180,6 +186,9 @@ func (p *GroupTeamPermits) fill(st *crdt.State, self crdt.PublicKey, gid crdt.ID
 	p.CanCollect = may(crdt.KindCollect, true)
 	p.CanMarkAnswers = may(crdt.KindAnswer, true)
 	p.CanSetQA = st.Permits(self, crdt.Action{Kind: crdt.KindGroupQA, Group: gid})
+	p.CanEditEvents = may(crdt.KindEventEdit, false)
+	p.CanEditOthersEvents = may(crdt.KindEventEdit, true)
+	p.CanEditPromos = may(crdt.KindPromoEdit, true)
 	if g := st.Groups[gid]; g != nil {
 		p.QA = g.QA
 	}
@@ -194,8 +203,15 @@ type TeamAPI interface {
 	Celebrate(ctx context.Context, community, group crdt.ID, member, badge, text string) (crdt.ID, error)
 	// CreatePromo posts a promotion in the announcements (admins).
 	CreatePromo(ctx context.Context, community crdt.ID, d PromoDraft) (crdt.ID, error)
+	// EditPromo replaces a promotion's title, text, times and code
+	// (admins); EndPromo ends a running one now.
+	EditPromo(ctx context.Context, community, promo crdt.ID, d PromoDraft) error
+	EndPromo(ctx context.Context, community, promo crdt.ID) error
 	// CreateEvent posts an event in a group.
 	CreateEvent(ctx context.Context, community, group crdt.ID, d EventDraft) (crdt.ID, error)
+	// EditEvent replaces an event's title, start, duration, place and
+	// text (its creator or an admin).
+	EditEvent(ctx context.Context, community, event crdt.ID, d EventDraft) error
 	// RSVP answers an event: "going", "maybe" or "no"; "" withdraws it.
 	RSVP(ctx context.Context, community, event crdt.ID, answer string) error
 	// MarkAnswer marks reply answer as the answer to question in a Q&A

@@ -108,6 +108,7 @@ type Config struct {
 	// call.Media); nil: this node cannot take part in calls, and starting
 	// or joining one fails with api.ErrNoMedia.
 	CallMedia call.NewMedia
+
 	// FilePushRetry bounds the retries of a file's push to a relay that
 	// cannot be reached; zero: files.DefaultRetry.
 	FilePushRetry files.Retry

@@ -55,7 +55,8 @@ func (c *conversation) menuFor(i int) *fyne.Menu {
 	if it := c.answerItem(m); it != nil {
 		items = append(items, it)
 	}
-	if live && m.Mine && m.Poll == nil && g.CanPost {
+	items = append(items, c.cardEditItems(m)...)
+	if live && m.Mine && m.Poll == nil && m.Event == nil && m.Promo == nil && g.CanPost {
 		items = append(items, fyne.NewMenuItem("Edit", func() { c.startEdit(m) }))
 	}
 	if live && m.Text != "" {

@@ -101,7 +101,13 @@ func (f *fakeBackend) Newcomers(cid crdt.ID) ([]api.Newcomer, error) {
 	if c.team == nil {
 		return []api.Newcomer{}, nil
 	}
-	return append([]api.Newcomer(nil), c.team.newcomers...), nil
+	out := append([]api.Newcomer(nil), c.team.newcomers...)
+	for i, n := range out { // welcomed once the local admin mentioned them
+		for _, p := range f.posts {
+			out[i].Welcomed = out[i].Welcomed || strings.Contains(p, "@"+n.Name)
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeBackend) SetSteps(_ context.Context, cid crdt.ID, steps []api.StepDraft, welcome string) error {
@@ -115,7 +121,7 @@ func (f *fakeBackend) SetSteps(_ context.Context, cid crdt.ID, steps []api.StepD
 				t.newcomer, t.newcomers = c.team.newcomer, c.team.newcomers
 			}
 			for i, s := range steps {
-				t.steps = append(t.steps, api.FirstStep{N: i + 1, ID: fmt.Sprintf("%016x", i+1), Title: s.Title})
+				t.steps = append(t.steps, api.FirstStep{N: i + 1, ID: fmt.Sprintf("%016x", i+1), Title: s.Title, Text: s.Text, Group: s.Group, Message: s.Message})
 			}
 			c.team = t
 			f.logAudit(c, "steps", "", "")

@@ -45,7 +45,9 @@ type home struct {
 	newPrivateBtn *widget.Button
 	// steps is the newcomer's first-steps card, nil when not shown (steps.go).
 	steps *stepsCard
-	team  *teamHome // the team sections (teamhome.go)
+	// welcomes are the admins' Say welcome prompts shown (welcome.go).
+	welcomes []*welcomePrompt
+	team     *teamHome // the team sections (teamhome.go)
 }
 
 func newHome(a *App) *home {

@@ -30,6 +30,9 @@ type stepsCard struct {
 	progress *widget.Label
 	bar      *thinBar
 	checks   []*widget.Check
+	// opens are the steps' Open buttons, by step (nil for a step with
+	// no link).
+	opens []*widget.Button
 }
 
 // stepsSection returns the welcome and the member's first steps for the
@@ -39,11 +42,14 @@ func (h *home) stepsSection() []fyne.CanvasObject {
 	h.steps = nil
 	cid := h.a.community
 	fs, err := h.a.b.Steps(cid)
-	if err != nil || !fs.Newcomer || len(fs.Steps) == 0 {
+	if err != nil {
 		return nil
 	}
+	objs := h.welcomeSection(cid, fs) // welcome.go
+	if !fs.Newcomer || len(fs.Steps) == 0 {
+		return objs
+	}
 	card := &stepsCard{}
-	var objs []fyne.CanvasObject
 	if fs.Welcome != "" {
 		card.welcome = widget.NewLabelWithStyle(fs.Welcome, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		card.welcome.Wrapping = fyne.TextWrapWord
@@ -62,13 +68,40 @@ func (h *home) stepsSection() []fyne.CanvasObject {
 		n := s.N
 		c.OnChanged = func(on bool) { h.tickStep(cid, n, on) }
 		card.checks = append(card.checks, c)
-		objs = append(objs, c)
+		open := h.stepOpen(cid, s)
+		card.opens = append(card.opens, open)
+		if open != nil {
+			objs = append(objs, container.NewBorder(nil, nil, nil, open, c))
+		} else {
+			objs = append(objs, c)
+		}
 		if s.Text != "" {
-			objs = append(objs, secondary(ellipsize(s.Text, 200)))
+			t := secondary(ellipsize(s.Text, 200))
+			t.Truncation = fyne.TextTruncateOff
+			t.Wrapping = fyne.TextWrapWord
+			objs = append(objs, t)
 		}
 	}
 	h.steps = card
 	return append(objs, widget.NewSeparator())
+}
+
+// stepOpen is the button that opens what step s links to (its group, or
+// the message or file in it), nil when it links nothing.
+func (h *home) stepOpen(cid crdt.ID, s api.FirstStep) *widget.Button {
+	if s.Group == nil {
+		return nil
+	}
+	gid := *s.Group
+	label, open := "Open group", func() { h.a.openGroup(cid, gid) }
+	if s.Message != nil {
+		msg := *s.Message
+		label, open = "Open", func() { h.a.showMessage(cid, gid, msg) }
+	}
+	b := widget.NewButtonWithIcon(label, theme.NavigateNextIcon(), open)
+	b.Importance = widget.LowImportance
+	b.IconPlacement = widget.ButtonIconTrailingText
+	return b
 }
 
 // tickStep ticks (or unticks) step n in the background, and shows the
@@ -149,6 +182,10 @@ func (a *App) showNewcomers(cid crdt.ID) {
 					_, err := a.b.Post(ctx, cid, general, text)
 					return err
 				}, func() { btn.SetText("Welcomed"); btn.Disable() })
+			}
+			if n.Welcomed { // by any admin, as the log says
+				btn.SetText("Welcomed")
+				btn.Disable()
 			}
 			head = container.NewBorder(nil, nil, nil, row.welcome, name)
 		}
@@ -242,70 +279,6 @@ func welcomeText(template, name string) string {
 		return "@" + name + " " + template
 	}
 	return strings.ReplaceAll(template, "{name}", "@"+name)
-}
-
-// stepsEditor is the admins' First steps dialog, kept for tests.
-type stepsEditor struct {
-	d       *dlg
-	welcome *widget.Entry
-	steps   *widget.Entry
-	save    *widget.Button
-}
-
-// showStepsEditor opens the dialog in which an admin writes the welcome
-// text and the first steps of community cid, one step per line.
-func (a *App) showStepsEditor(cid crdt.ID) {
-	fs, err := a.b.Steps(cid)
-	if err != nil {
-		a.showError("Could not read the first steps", err)
-		return
-	}
-	v := &stepsEditor{d: a.newDialog("First steps", nil)}
-	v.d.handles = v
-	v.d.errLabel = errorLabel()
-	v.welcome = widget.NewMultiLineEntry()
-	v.welcome.SetPlaceHolder("Welcome to the team, {name}!")
-	v.welcome.SetText(fs.Template)
-	v.welcome.Wrapping = fyne.TextWrapWord
-	v.welcome.SetMinRowsVisible(2)
-	var titles []string
-	for _, s := range fs.Steps {
-		titles = append(titles, s.Title)
-	}
-	v.steps = widget.NewMultiLineEntry()
-	v.steps.SetPlaceHolder("Watch the welcome video\nJoin the Monday call\nWrite your list of 20 contacts")
-	v.steps.SetText(strings.Join(titles, "\n"))
-	v.steps.SetMinRowsVisible(6)
-	intro := widget.NewLabel("Newcomers see the welcome ({name} becomes their name) and tick the steps as they do them. A step that keeps its title keeps their ticks.")
-	intro.Wrapping = fyne.TextWrapWord
-	v.save = widget.NewButton("Save", func() {
-		var drafts []api.StepDraft
-		for _, line := range strings.Split(v.steps.Text, "\n") {
-			if t := strings.TrimSpace(line); t != "" {
-				drafts = append(drafts, api.StepDraft{Title: t})
-			}
-		}
-		welcome := v.welcome.Text
-		a.background(func() error {
-			ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
-			defer cancel()
-			return a.b.SetSteps(ctx, cid, drafts, welcome)
-		}, func(err error) {
-			if err != nil {
-				v.d.fail("Could not save the first steps", err)
-				return
-			}
-			v.d.hide()
-			if a.community == cid {
-				a.home.reload()
-			}
-		})
-	})
-	v.save.Importance = widget.HighImportance
-	cancel := widget.NewButton("Cancel", v.d.hide)
-	v.d.setContent(container.NewVBox(intro, widget.NewLabel("Welcome"), v.welcome, widget.NewLabel("Steps, one per line"), v.steps, v.d.errLabel), cancel, v.save)
-	v.d.confirm, v.d.cancel = v.save, cancel
-	v.d.show()
 }
 
 // teamTreeView is the Team tree dialog, kept for tests: its lines, each

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,9 +146,10 @@ func TestSayWelcome(t *testing.T) {
 	}
 }
 
-// TestStepsEditor: an admin writes the welcome and the steps, one per
-// line, from the ⋮ menu and saves; the community has them. A member is
-// not offered the editor.
+// TestStepsEditor: an admin writes the welcome and the steps from the ⋮
+// menu, each with a title, a text and a link, adds, removes and moves
+// them, and saves; the community has them in that order. A step with a
+// text but no title is refused. A member is not offered the editor.
 func TestStepsEditor(t *testing.T) {
 	h, c := adminHarness(t, "admin")
 	h.choose(h.a.home.menu(), "First steps")
@@ -156,19 +158,83 @@ func TestStepsEditor(t *testing.T) {
 		t.Fatalf("the first steps dialog has handles %T", h.a.lastDialog.handles)
 	}
 	v.welcome.SetText("Welcome {name}!")
-	v.steps.SetText("Watch the welcome video\n\n  Join the Monday call  \n")
+	if len(v.rows) != 1 {
+		t.Fatalf("a new list starts with %d rows", len(v.rows))
+	}
+	v.rows[0].title.SetText("Watch the welcome video")
+	v.rows[0].text.SetText("Ten minutes on how we work.")
+	v.rows[0].link.SetSelected("Group: General")
+	test.Tap(v.add)
+	v.rows[1].text.SetText("Every Monday at 19:00.")
+	test.Tap(v.save)
+	if !v.d.open || !strings.Contains(v.d.errLabel.Text, "Give step 2 a title") {
+		t.Fatalf("a step without a title accepted: %q", v.d.errLabel.Text)
+	}
+	v.rows[1].title.SetText("  Join the Monday call  ")
+	test.Tap(v.add)
+	v.rows[2].title.SetText("Not this one")
+	test.Tap(v.add)
+	v.rows[3].title.SetText("Write your list of 20 contacts")
+	test.Tap(v.rows[2].remove)
+	test.Tap(v.rows[2].up) // the list of 20 before the Monday call
+	if !v.rows[0].up.Disabled() || !v.rows[2].down.Disabled() || v.rows[1].up.Disabled() {
+		t.Fatal("the first step moves up, or the last down")
+	}
+	test.Tap(v.add) // an empty row is left out
 	test.Tap(v.save)
 	h.drain()
 	if v.d.open {
 		t.Fatalf("the dialog stayed open: %q", v.d.errLabel.Text)
 	}
 	fs, _ := h.f.Steps(c.ID)
-	if fs.Template != "Welcome {name}!" || len(fs.Steps) != 2 || fs.Steps[1].Title != "Join the Monday call" {
-		t.Fatalf("steps saved %+v", fs)
+	var titles []string
+	for _, s := range fs.Steps {
+		titles = append(titles, s.Title)
 	}
+	if fs.Template != "Welcome {name}!" || !slices.Equal(titles, []string{"Watch the welcome video", "Write your list of 20 contacts", "Join the Monday call"}) {
+		t.Fatalf("steps saved %q %+v", titles, fs)
+	}
+	general := h.a.groups[1]
+	if s := fs.Steps[0]; s.Text != "Ten minutes on how we work." || s.Group == nil || *s.Group != general.ID || general.Name != "General" || s.Message != nil {
+		t.Fatalf("the first step saved as %+v", s)
+	}
+	if s := fs.Steps[2]; s.Text != "Every Monday at 19:00." || s.Group != nil {
+		t.Fatalf("the third step saved as %+v", s)
+	}
+
+	// Opened again, the editor shows them as saved.
+	h.choose(h.a.home.menu(), "First steps")
+	again := h.a.lastDialog.handles.(*stepsEditor)
+	if len(again.rows) != 3 || again.rows[0].link.Selected != "Group: General" || again.rows[0].text.Text != "Ten minutes on how we work." {
+		t.Fatalf("the editor reopens with %d rows, link %q", len(again.rows), again.rows[0].link.Selected)
+	}
+
 	m, _ := newcomerHarness(t)
 	if slices.Contains(menuLabels(m.a.home.menu()), "First steps") {
 		t.Fatal("a member is offered to edit the first steps")
+	}
+}
+
+// TestStepLinkOpens: a newcomer's step that links a group shows its text
+// and an Open group button that opens the group; one that links nothing
+// has no button.
+func TestStepLinkOpens(t *testing.T) {
+	h, c := newcomerHarness(t)
+	general := h.a.groups[1]
+	h.f.mu.Lock()
+	st := h.f.comm(c.ID).team.steps
+	st[1].Text, st[1].Group = "Every Monday at 19:00.", &general.ID
+	h.f.mu.Unlock()
+	h.f.emit(api.Event{Kind: api.EventGroups, Community: c.ID})
+	h.drain()
+	card := h.a.home.steps
+	if card.opens[0] != nil || card.opens[1] == nil || card.opens[1].Text != "Open group" {
+		t.Fatalf("open buttons %v", card.opens)
+	}
+	test.Tap(card.opens[1])
+	h.drain()
+	if h.a.group != general.ID {
+		t.Fatalf("Open group opened %s, want General", h.a.group.Short())
 	}
 }
 

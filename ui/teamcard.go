@@ -28,6 +28,7 @@ import (
 
 // teamBackend is what the team cards need from a node (api.TeamAPI).
 type teamBackend interface {
+	cardEditor
 	RSVP(ctx context.Context, community, event crdt.ID, answer string) error
 	MarkAnswer(ctx context.Context, community, group, question, answer crdt.ID) error
 	CreateEvent(ctx context.Context, community, group crdt.ID, d api.EventDraft) (crdt.ID, error)

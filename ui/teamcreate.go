@@ -68,6 +68,12 @@ func showIf(o fyne.CanvasObject, on bool) {
 type eventForm struct {
 	title, starts, where, text *keyEntry
 	duration                   *widget.Select
+	// durations are duration's choices when they are not eventDurations
+	// (an edited event's own length added).
+	durations []struct {
+		label string
+		d     time.Duration
+	}
 }
 
 // eventDurations are the choices of an event's length.
@@ -135,33 +141,14 @@ func (c *conversation) showCreateEvent() {
 	cid, gid := a.community, a.group
 	d := a.newDialog("New event", nil)
 	d.errLabel = errorLabel()
-	f := &eventForm{title: newKeyEntry(a), starts: newKeyEntry(a), where: newKeyEntry(a), text: newKeyEntry(a)}
-	f.title.SetPlaceHolder("e.g. Thursday training call")
-	f.starts.SetText(nextHour(a.now()).Format(timeLayout))
-	f.where.SetPlaceHolder("An address or a link (optional)")
-	f.text.MultiLine = true
-	f.text.Wrapping = fyne.TextWrapWord
-	f.text.SetPlaceHolder("What it is about (optional)")
-	var labels []string
-	for _, x := range eventDurations {
-		labels = append(labels, x.label)
-	}
-	f.duration = widget.NewSelect(labels, nil)
-	f.duration.SetSelectedIndex(1)
+	f := newEventForm(a, nil)
 	var create *widget.Button
 	create = widget.NewButton("Post event", func() {
-		title := strings.TrimSpace(f.title.Text)
-		if title == "" {
-			formError(d, "Give the event a title.")
+		draft, bad := f.draft()
+		if bad != "" {
+			formError(d, bad)
 			return
 		}
-		starts, err := parseLocal(f.starts.Text)
-		if err != nil {
-			formError(d, "Start: "+err.Error()+".")
-			return
-		}
-		draft := api.EventDraft{Title: title, Starts: starts, Duration: eventDurations[f.duration.SelectedIndex()].d,
-			Where: strings.TrimSpace(f.where.Text), Text: strings.TrimSpace(f.text.Text)}
 		c.post(d, create, "The event was not posted", func(ctx context.Context) error {
 			_, err := a.b.CreateEvent(ctx, cid, gid, draft)
 			return err
@@ -169,9 +156,7 @@ func (c *conversation) showCreateEvent() {
 	})
 	create.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", d.hide)
-	form := container.NewVBox(boldLabel("Title"), f.title,
-		boldLabel("Starts"), f.starts, container.NewBorder(nil, nil, widget.NewLabel("Lasts"), nil, f.duration),
-		boldLabel("Where"), f.where, boldLabel("Description"), f.text, d.errLabel)
+	form := f.layout(d)
 	d.setContent(form, cancel, create)
 	d.createEntry, d.confirm, d.cancel = f.title, create, cancel
 	d.handles = f
@@ -250,15 +235,7 @@ func (c *conversation) showCreatePromo() {
 	cid := a.community
 	d := a.newDialog("New promotion", nil)
 	d.errLabel = errorLabel()
-	f := &promoForm{title: newKeyEntry(a), text: newKeyEntry(a), starts: newKeyEntry(a), ends: newKeyEntry(a), code: newKeyEntry(a)}
-	f.title.SetPlaceHolder("e.g. Spring starter kits")
-	f.text.MultiLine = true
-	f.text.Wrapping = fyne.TextWrapWord
-	f.text.SetPlaceHolder("What the offer is")
-	now := a.now().Local().Truncate(time.Minute)
-	f.starts.SetText(now.Format(timeLayout))
-	f.ends.SetText(now.Add(7 * 24 * time.Hour).Format(timeLayout))
-	f.code.SetPlaceHolder("A code to quote (optional)")
+	f := newPromoForm(a, nil, "")
 	var create *widget.Button
 	create = widget.NewButton("Post promotion", func() {
 		draft, bad := f.draft()
@@ -273,9 +250,7 @@ func (c *conversation) showCreatePromo() {
 	})
 	create.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", d.hide)
-	form := container.NewVBox(boldLabel("Title"), f.title, boldLabel("Text"), f.text,
-		boldLabel("Starts"), f.starts, boldLabel("Ends"), f.ends, boldLabel("Code"), f.code, d.errLabel)
-	d.setContent(form, cancel, create)
+	d.setContent(f.layout(d), cancel, create)
 	d.createEntry, d.confirm, d.cancel = f.title, create, cancel
 	d.handles = f
 	d.show()

@@ -63,15 +63,23 @@ func (v *Views) Newcomers(cid crdt.ID) ([]api.Newcomer, error) {
 		if st.Steps != nil {
 			total = len(st.Steps.List)
 		}
+		joined := map[crdt.PublicKey]int64{}
+		var keys []crdt.PublicKey // out's members, in order
 		for k, m := range st.Members {
 			if !st.Newcomer(k) {
 				continue
 			}
+			joined[k] = m.Joined
 			p := c.Progress(k)
 			n := api.Newcomer{PeerID: v.names.PeerID(k), Name: v.names.Name(st, k), Joined: time.UnixMilli(m.Joined),
 				Done: len(p.Done), Total: total, LastStepTime: timeOf(p.Last)}
 			n.InvitedBy, n.InvitedByName = v.inviter(st, k)
 			out = append(out, n)
+			keys = append(keys, k)
+		}
+		welcomed := v.welcomed(c, joined)
+		for i, k := range keys {
+			out[i].Welcomed = welcomed[k]
 		}
 		return nil
 	})
@@ -79,6 +87,35 @@ func (v *Views) Newcomers(cid crdt.ID) ([]api.Newcomer, error) {
 		return cmp.Or(b.Joined.Compare(a.Joined), strings.Compare(a.PeerID, b.PeerID))
 	})
 	return out, err
+}
+
+// welcomed finds which of the members joined (with when they joined, the
+// admitting op's clock) an admin or owner has mentioned in a standing
+// message of a group the local member reads, written at or after that
+// join. It reads the log, not what this device did, so a welcome any
+// admin posted from anywhere counts.
+func (v *Views) welcomed(c *crdt.Community, joined map[crdt.PublicKey]int64) map[crdt.PublicKey]bool {
+	out := map[crdt.PublicKey]bool{}
+	if len(joined) == 0 {
+		return out
+	}
+	st := c.State()
+	for _, g := range c.ContentLogs() {
+		if gr, ok := st.Groups[g]; !ok || gr.Progress() || !st.MayRead(v.self, g) {
+			continue
+		}
+		for _, p := range c.View(g).Posts {
+			if len(p.Mentions) == 0 || p.Deleted || p.Hidden != nil || st.Role(p.Author) < crdt.RoleAdmin {
+				continue
+			}
+			for _, k := range p.Mentions {
+				if at, ok := joined[k]; ok && p.Time >= at {
+					out[k] = true
+				}
+			}
+		}
+	}
+	return out
 }
 
 // TeamTree lists community cid's members with who invited each, when they

@@ -290,6 +290,9 @@ func (d *demo) script(ctx context.Context) error {
 		}
 		*g.id = grp.ID
 	}
+	if err := d.setSteps(ctx); err != nil {
+		return err
+	}
 	link, err := olivia.CreateInvite(ctx, c.ID, api.InviteOptions{})
 	if err != nil {
 		return err
@@ -353,13 +356,22 @@ func (d *demo) script(ctx context.Context) error {
 	if err := d.await(ctx, olivia, "Olivia to see Dev's question", d.has(olivia, d.products, q)); err != nil {
 		return err
 	}
-	if _, err := d.reply(ctx, olivia, d.products, q, "Great question, @Dev Patel! The serum is fragrance-free and dermatologist-tested, but for sensitive skin always suggest a patch test on the inner arm for 24 hours first, then every other evening to start, with the Gentle Moisturiser. The ingredient sheet is in Training if she wants the details."); err != nil {
+	ans, err := d.reply(ctx, olivia, d.products, q, "Great question, @Dev Patel! The serum is fragrance-free and dermatologist-tested, but for sensitive skin always suggest a patch test on the inner arm for 24 hours first, then every other evening to start, with the Gentle Moisturiser. The ingredient sheet is in Training if she wants the details.")
+	if err != nil {
 		return err
+	}
+	// Product questions is a Q&A group: the answer goes into the FAQ.
+	if err := d.retry(ctx, olivia, func() error { return olivia.MarkAnswer(ctx, c.ID, d.products, q, ans) }); err != nil {
+		return fmt.Errorf("mark the answer: %w", err)
 	}
 
 	d.clock.set(demoDay(-1, 16, 0))
-	if _, err := d.post(ctx, olivia, d.announce, "🌸 This week's promotion: 20% off every Radiance set for your customers, and free shipping on orders over $60, until Sunday midnight. Share it with your list this weekend — the graphics are in Training."); err != nil {
-		return err
+	if _, err := d.retryID(ctx, olivia, func() (crdt.ID, error) {
+		return olivia.CreatePromo(ctx, c.ID, api.PromoDraft{Title: "Radiance week: 20% off every set",
+			Text: "20% off every Radiance set for your customers, and free shipping on orders over $60. Share it with your list this weekend — the graphics are in Training.",
+			Ends: demoDay(4, 23, 59), Code: "GLOW20"})
+	}); err != nil {
+		return fmt.Errorf("promotion: %w", err)
 	}
 
 	d.clock.set(demoDay(-1, 18, 0))
@@ -379,6 +391,24 @@ func (d *demo) script(ctx context.Context) error {
 		if err := d.retry(ctx, v.n, func() error { return v.n.Vote(ctx, c.ID, d.general, poll, []int{v.choice}) }); err != nil {
 			return fmt.Errorf("vote: %w", err)
 		}
+	}
+
+	d.clock.set(demoDay(-1, 18, 30))
+	call, err := d.trainingCall(ctx)
+	if err != nil {
+		return err
+	}
+
+	d.clock.set(demoDay(-1, 19, 10))
+	benWin, err := d.retryID(ctx, olivia, func() (crdt.ID, error) {
+		// In the announcements, so every member's Wall of wins shows it.
+		return olivia.Celebrate(ctx, c.ID, d.announce, ben.Self().PeerID, crdt.BadgeFirstSale, "Ben made his first sale: a Radiance set to his neighbour! 🎉")
+	})
+	if err != nil {
+		return fmt.Errorf("celebrate Ben: %w", err)
+	}
+	if err := d.reactAll(ctx, d.announce, benWin, "🎉", chloe, dev); err != nil {
+		return err
 	}
 
 	d.clock.set(demoDay(-1, 20, 30))
@@ -422,8 +452,76 @@ func (d *demo) script(ctx context.Context) error {
 			return false
 		}
 		w, err := olivia.Message(c.ID, d.wins, gold)
-		return err == nil && len(w.Reactions) > 0 && w.Reactions[0].Count >= 2
+		if err != nil || len(w.Reactions) == 0 || w.Reactions[0].Count < 2 {
+			return false
+		}
+		e, err := olivia.Event(c.ID, call)
+		return err == nil && e.Going+e.Maybe >= 3
 	})
+}
+
+// demoSteps are Olivia's first steps for newcomers; link names the group
+// a step opens ("" for none).
+var demoSteps = []struct{ title, text, link string }{
+	{"Read the first training", "Ten minutes on the three-question conversation, in Training.", demoTraining},
+	{"Write your list of 20 contacts", "Friends, family, neighbours: everyone who would love our products. Don't judge, just write.", ""},
+	{"Join Thursday's training call", "Every Thursday at 7 pm: answer Going on the event in General so we expect you.", api.DefaultGroupName},
+	{"Ask your first question", "Anything about products or orders: no question is too small.", demoProducts},
+	{"Book your first launch party", "Pick a date with your sponsor and invite five people from your list.", ""},
+}
+
+// setSteps has Olivia write the community's welcome and first steps and
+// mark Product questions as a Q&A group.
+func (d *demo) setSteps(ctx context.Context) error {
+	olivia := d.leader()
+	groups := map[string]crdt.ID{demoTraining: d.training, demoProducts: d.products, api.DefaultGroupName: d.general}
+	var steps []api.StepDraft
+	for _, s := range demoSteps {
+		st := api.StepDraft{Title: s.title, Text: s.text}
+		if s.link != "" {
+			g := groups[s.link]
+			st.Group = &g
+		}
+		steps = append(steps, st)
+	}
+	welcome := "Welcome to Glow Team, {name}! ✨ Start with your first steps below, one at a time — and ask me anything. — Olivia"
+	if err := olivia.SetSteps(ctx, d.community, steps, welcome); err != nil {
+		return fmt.Errorf("first steps: %w", err)
+	}
+	if err := olivia.SetQA(ctx, d.community, d.products, true); err != nil {
+		return fmt.Errorf("Q&A group: %w", err)
+	}
+	return nil
+}
+
+// trainingCall has Chloe create Thursday's training call as an event in
+// General, where every member (a newcomer too) sees it, and the others
+// answer it.
+func (d *demo) trainingCall(ctx context.Context) (crdt.ID, error) {
+	chloe := d.chloe()
+	starts := demoDay(0, 19, 0)
+	for starts.Weekday() != time.Thursday || !starts.After(time.Now()) {
+		starts = starts.AddDate(0, 0, 1)
+	}
+	call, err := d.retryID(ctx, chloe, func() (crdt.ID, error) {
+		return chloe.CreateEvent(ctx, d.community, d.general, api.EventDraft{Title: "Thursday training call", Starts: starts, Duration: time.Hour,
+			Where: "https://meet.glow.example/thursday", Text: "Following up without being pushy, and your questions. Bring your list of 20!"})
+	})
+	if err != nil {
+		return crdt.ID{}, fmt.Errorf("event: %w", err)
+	}
+	for _, a := range []struct {
+		n      *node.Node
+		answer string
+	}{{chloe, "going"}, {d.leader(), "going"}, {d.ben(), "going"}, {d.dev(), "maybe"}} {
+		if err := d.await(ctx, a.n, "the event to reach a member", d.has(a.n, d.general, call)); err != nil {
+			return crdt.ID{}, err
+		}
+		if err := d.retry(ctx, a.n, func() error { return a.n.RSVP(ctx, d.community, call, a.answer) }); err != nil {
+			return crdt.ID{}, fmt.Errorf("rsvp: %w", err)
+		}
+	}
+	return call, nil
 }
 
 // post writes text in group g as n, waiting for keys if need be.

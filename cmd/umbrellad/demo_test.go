@@ -18,6 +18,7 @@ import (
 // test looks at.
 type demoMsg struct {
 	ID         string         `json:"id"`
+	Kind       string         `json:"kind"`
 	Author     string         `json:"author"`
 	AuthorName string         `json:"author_name"`
 	Text       string         `json:"text"`
@@ -141,11 +142,33 @@ func TestE2EDemo(t *testing.T) {
 		return ms
 	}
 
-	proctest.Eventually(t, 60*time.Second, "the welcome and promotion announcements", func() bool {
+	proctest.Eventually(t, 60*time.Second, "the welcome, the promotion and Ben's win in the announcements", func() bool {
 		var ms []demoMsg
 		alex.jsonRun(&ms, "messages", "--community", c, "--group", announce)
-		return len(ms) >= 2 && ms[0].AuthorName == "Olivia Reyes" && strings.Contains(ms[0].Text, "Welcome to Glow Team") &&
-			slices.ContainsFunc(ms, func(m demoMsg) bool { return strings.Contains(m.Text, "promotion") })
+		return len(ms) >= 3 && ms[0].AuthorName == "Olivia Reyes" && strings.Contains(ms[0].Text, "Welcome to Glow Team") &&
+			slices.ContainsFunc(ms, func(m demoMsg) bool { return m.Kind == "promo" }) && slices.ContainsFunc(ms, func(m demoMsg) bool { return m.Kind == "win" })
+	})
+	// The team story: Olivia's first steps for the newcomer, an active
+	// promotion, Thursday's call with its answers, and the answered
+	// question in the FAQ.
+	proctest.Eventually(t, 60*time.Second, "the first steps, the promotion, the event and the FAQ", func() bool {
+		var fs struct {
+			Welcome string `json:"welcome"`
+			Steps   []struct {
+				Title string `json:"title"`
+			} `json:"steps"`
+		}
+		var promos, faq []struct{}
+		var events []struct {
+			Title string `json:"title"`
+			Going int    `json:"going"`
+		}
+		alex.jsonRun(&fs, "steps", "--community", c)
+		alex.jsonRun(&promos, "promos", "--community", c)
+		alex.jsonRun(&events, "events", "--community", c)
+		alex.jsonRun(&faq, "faq", "--community", c)
+		return strings.Contains(fs.Welcome, "Alex Kim") && len(fs.Steps) == len(demoSteps) && len(promos) == 1 &&
+			len(events) == 1 && events[0].Title == "Thursday training call" && events[0].Going >= 3 && len(faq) == 1
 	})
 	proctest.Eventually(t, 60*time.Second, "the pinned start-here message and the poll with its votes in General", func() bool {
 		ms := msgs("General")
