@@ -146,7 +146,9 @@ func (iv *Inviter) CreateInvite(ctx context.Context, cid crdt.ID, opts api.Invit
 
 // InviteLinks lists community cid's invites, newest first, each with its
 // link when this node made it and it still admits people.
-func (iv *Inviter) InviteLinks(cid crdt.ID) ([]api.InviteLink, error) { return iv.cfg.Secrets.Links(cid) }
+func (iv *Inviter) InviteLinks(cid crdt.ID) ([]api.InviteLink, error) {
+	return iv.cfg.Secrets.Links(cid)
+}
 
 // sealDetails seals an invite's details d to its seed: an inviter name
 // crdt would not take is left out, not the invite, and the description
