@@ -338,7 +338,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.pulls, err = newPulls(n); err != nil {
 		return nil, err
 	}
-	n.joiner = n.newJoiner()
+	n.joiner = newJoiner(n)
 	if n.gossip, err = newGossip(n); err != nil {
 		return nil, err
 	}
@@ -357,7 +357,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		},
 	})
 	for _, cid := range n.rep.Communities() {
-		if err := n.joinTopics(cid); err != nil {
+		if err := n.gossip.JoinTopics(cid); err != nil {
 			return nil, err
 		}
 	}
