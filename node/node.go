@@ -241,8 +241,8 @@ type Node struct {
 	profile *act.Profile        // the display name
 	invites *keys.InviteSecrets // the secrets of the invite links it made
 
-	// The parts whose API methods are Node's, embedded so that Node holds
-	// no pass-through (see facades.go for which part offers what).
+	// The parts whose API methods are Node's, embedded so that Node needs
+	// no pass-through for them (facades.go says which part offers what).
 	//
 	// Actions are the local member's actions: posts, edits, polls, groups
 	// and the admin actions.
