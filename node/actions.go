@@ -25,14 +25,6 @@ func newActions(n *Node) (*act.Actions, error) {
 		Keys: n.keys, Self: self, Now: n.now})
 }
 
-// newInviteSecrets keeps the secrets of the invite links this node makes
-// in its database, when the database is encrypted at rest (or given).
-func newInviteSecrets(n *Node) (*keys.InviteSecrets, error) {
-	return keys.NewInviteSecrets(keys.InviteSecretsConfig{Meta: n.store,
-		Persist: n.cfg.Store != nil || keyfile.HasDatabaseKey(n.cfg.Home),
-		Invites: n.Invites, Link: n.shortLink})
-}
-
 // newFounding builds the local member's profile (its display name) and
 // the founder of its communities (package act).
 func newFounding(n *Node) (*act.Profile, *act.Founder, error) {
@@ -42,12 +34,12 @@ func newFounding(n *Node) (*act.Profile, *act.Founder, error) {
 	}
 	p, err := act.NewProfile(act.ProfileConfig{Name: n.id.Name, Photo: photo, Photos: nameFile(n.cfg.Home),
 		Saver: nameFile(n.cfg.Home), Author: actAuthor{n},
-		Held: n.rep, Member: n.dir})
+		Held: n.rep, Member: n.Directory})
 	if err != nil {
 		return nil, nil, err
 	}
 	f, err := act.NewFounder(act.FounderConfig{Signer: n.id, Keys: n.keys, Genesis: founding{n.rep}, Author: actAuthor{n},
-		Profile: p, Summary: n.dir, Emit: n.events.Emit, Now: n.now})
+		Profile: p, Summary: n.Directory, Emit: n.events.Emit, Now: n.now})
 	return p, f, err
 }
 

@@ -60,13 +60,6 @@ func (n *Node) publish(op *crdt.Op) {
 	n.pulls.PushToRelays(op.CommunityID(), op)
 }
 
-// joinTopics subscribes to the topics of community cid this member may
-// read and leaves the others (see gossip.Service.JoinTopics).
-func (n *Node) joinTopics(cid crdt.ID) error { return n.gossip.JoinTopics(cid) }
-
-// penalise lowers p's gossip score for misbehaving on a sync stream.
-func (n *Node) penalise(p peer.ID) { n.gossip.Penalise(p) }
-
 // afterIngest reacts to accepted ops: new groups get subscribed, subscribers
 // hear about changes.
 func (n *Node) afterIngest(res replica.Result) {
@@ -84,7 +77,7 @@ func (n *Node) afterIngest(res replica.Result) {
 			op.Kind == crdt.KindGroupUpdate || op.Kind == crdt.KindGroupOrder || op.Kind == crdt.KindRemove || op.Kind == crdt.KindLeave,
 			op.Kind == crdt.KindGroupAdd || op.Kind == crdt.KindGroupRemove,
 			op.Kind == crdt.KindProgress || op.Kind == crdt.KindRole || op.Kind == crdt.KindSteps: // progress logs and their readers (crdt/steps.go)
-			if err := n.joinTopics(cid); err != nil {
+			if err := n.gossip.JoinTopics(cid); err != nil {
 				n.log.Warn("subscribe to new group", "err", err)
 			}
 			n.gossip.EvictReaders(cid)

@@ -16,7 +16,7 @@ import (
 
 // newJoiner builds the joiner's side of joins (package sync/join) over
 // n's host, peer book, replica and keys.
-func (n *Node) newJoiner() *join.Joiner {
+func newJoiner(n *Node) *join.Joiner {
 	h := joinHooks{n}
 	return join.New(join.Config{Self: n.host.ID(), ID: n.id, Dialer: h, Syncer: h, Book: n.peers,
 		Replica: n.rep, Local: h, Now: n.now, Log: n.log})
@@ -66,7 +66,7 @@ func (h joinHooks) Name() string { return h.n.profile.Name() }
 
 func (h joinHooks) Entered(ctx context.Context, cid crdt.ID) error {
 	n := h.n
-	if err := n.joinTopics(cid); err != nil {
+	if err := n.gossip.JoinTopics(cid); err != nil {
 		return err
 	}
 	if err := n.durable(ctx); err != nil { // the join op and what it brought

@@ -39,7 +39,7 @@ func (k keyPort) Pull(p peer.ID, cid crdt.ID) { k.n.pulls.Pull(p, cid) }
 
 func (k keyPort) Accepted(res replica.Result) { k.n.afterIngest(res) }
 
-func (k keyPort) SecretAdded(cid crdt.ID) error { return k.n.joinTopics(cid) }
+func (k keyPort) SecretAdded(cid crdt.ID) error { return k.n.gossip.JoinTopics(cid) }
 
 // keyConfig is the key manager's configuration for node n.
 func keyConfig(n *Node) keys.Config {

@@ -3,17 +3,12 @@ package node
 import (
 	"context"
 
-	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
-
-// Contacts lists the people this member shares at least one community
-// with (view's Directory.Contacts).
-func (n *Node) Contacts() []api.Contact { return n.dir.Contacts() }
 
 // AddMember adds contact peerID to community cid directly (act's
 // AddMember); the added node learns of it by a nudge (sync/pull's
 // "Direct adds").
 func (n *Node) AddMember(ctx context.Context, cid crdt.ID, peerID string) error {
-	return n.Actions.AddMember(ctx, cid, peerID, n.dir.Contacts())
+	return n.Actions.AddMember(ctx, cid, peerID, n.Directory.Contacts())
 }

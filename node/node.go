@@ -251,16 +251,23 @@ type Node struct {
 	// filePush pushes the files this node shares to relays (relayfiles.go)
 	filePush *files.Pusher
 
-	views *view.Views     // paging, search, unread counts, read marks and mutes
-	dir   *view.Directory // communities and members lists
-
 	profile *act.Profile        // the display name
 	invites *keys.InviteSecrets // the secrets of the invite links it made
-	founder *act.Founder        // creates communities
 
+	// The parts whose API methods are Node's, embedded so that Node needs
+	// no pass-through for them (facades.go says which part offers what).
+	//
 	// Actions are the local member's actions: posts, edits, polls, groups
-	// and the admin actions; their API methods are Node's.
+	// and the admin actions.
 	*act.Actions
+	// views are paging, search, unread counts, read marks, mutes and the
+	// team lists.
+	*views
+	// Directory lists the communities, their members and the contacts.
+	*view.Directory
+	// Founder creates communities; Inviter makes invite links.
+	*act.Founder
+	*act.Inviter
 }
 
 // Open starts a node on cfg.Home, which must hold an identity (see Init).
@@ -311,16 +318,19 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.views, err = newViews(n); err != nil {
 		return nil, err
 	}
-	if n.dir, err = view.NewDirectory(n.views, presence{n}, n.safety); err != nil {
+	if n.Directory, err = view.NewDirectory(n.views, presence{n}, n.safety); err != nil {
 		return nil, err
 	}
 	if n.Actions, err = newActions(n); err != nil {
 		return nil, err
 	}
-	if n.profile, n.founder, err = newFounding(n); err != nil {
+	if n.profile, n.Founder, err = newFounding(n); err != nil {
 		return nil, err
 	}
 	if n.invites, err = newInviteSecrets(n); err != nil {
+		return nil, err
+	}
+	if n.Inviter, err = newInviter(n); err != nil {
 		return nil, err
 	}
 	n.peers = reach.LoadBook(filepath.Join(cfg.Home, "peers.json"), n.log)
@@ -344,7 +354,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.pulls, err = newPulls(n); err != nil {
 		return nil, err
 	}
-	n.joiner = n.newJoiner()
+	n.joiner = newJoiner(n)
 	if n.gossip, err = newGossip(n); err != nil {
 		return nil, err
 	}
@@ -365,7 +375,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		},
 	})
 	for _, cid := range n.rep.Communities() {
-		if err := n.joinTopics(cid); err != nil {
+		if err := n.gossip.JoinTopics(cid); err != nil {
 			return nil, err
 		}
 	}

@@ -89,7 +89,7 @@ func (h protoHooks) Admitted(k crdt.PublicKey, join *crdt.Op, recorded bool) {
 // misbehaved penalises peer p, which sent what no honest peer sends on a
 // sync stream, and drops the connection to it.
 func (h protoHooks) misbehaved(p peer.ID) {
-	h.n.penalise(p)
+	h.n.gossip.Penalise(p)
 	h.n.host.Network().ClosePeer(p)
 }
 

@@ -159,7 +159,7 @@ func TestPullAskedForDuringAPull(t *testing.T) {
 		a.pulls.Pull(b.host.ID(), comm.ID)
 		<-asked
 		// An op gossip did not carry: written into b's replica only.
-		body, err := crdt.EncodeAny(&crdt.MessageBody{Text: "written while a pulled", Time: b.millis()})
+		body, err := crdt.EncodeAny(&crdt.MessageBody{Text: "written while a pulled", Time: b.now().UnixMilli()})
 		if err != nil {
 			t.Fatal(err)
 		}

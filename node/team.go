@@ -5,12 +5,9 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// The team lists (package view's team.go); the team actions come with the
-// embedded act.Actions.
-
-// Wins returns a community's wins, newest first (one member's, given its
-// peer id).
-func (n *Node) Wins(cid crdt.ID, member string) ([]api.Win, error) { return n.views.Wins(cid, member) }
+// The team lists that depend on the time (package view's team.go); the
+// others come with the embedded views, the team actions with the embedded
+// act.Actions.
 
 // Promos returns a community's running promotions (all with all), the
 // soonest to end first.
@@ -23,21 +20,3 @@ func (n *Node) Promos(cid crdt.ID, all bool) ([]api.Promo, error) {
 func (n *Node) Events(cid crdt.ID, all bool) ([]api.CalendarEvent, error) {
 	return n.views.Events(cid, n.now(), all)
 }
-
-// Event returns one event of a community.
-func (n *Node) Event(cid, id crdt.ID) (api.CalendarEvent, error) { return n.views.Event(cid, id) }
-
-// FAQ returns the answered questions of a community's Q&A groups, those
-// matching search when it is not empty.
-func (n *Node) FAQ(cid crdt.ID, search string) ([]api.FAQEntry, error) {
-	return n.views.FAQ(cid, search)
-}
-
-// Questions returns the questions of a community's Q&A groups, oldest
-// first (only the unanswered ones with unanswered).
-func (n *Node) Questions(cid crdt.ID, unanswered bool) ([]api.Question, error) {
-	return n.views.Questions(cid, unanswered)
-}
-
-// Collections returns a community's collections with their messages.
-func (n *Node) Collections(cid crdt.ID) ([]api.Collection, error) { return n.views.Collections(cid) }

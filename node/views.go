@@ -1,10 +1,7 @@
 package node
 
 import (
-	"context"
-
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/replica"
@@ -70,47 +67,4 @@ func nameOf(st *crdt.State, k crdt.PublicKey) string {
 		return displayName(m)
 	}
 	return displayName(&crdt.Member{Key: k, Name: st.Names[k]})
-}
-
-// MessagePage returns up to limit messages of a group (at least 1, at most
-// MaxPage) from index from of its display order, the same list Messages
-// returns; a negative from means the last limit. Each has its Index, and
-// a reply its Quote.
-func (n *Node) MessagePage(cid, gid crdt.ID, from, limit int) (api.Page, error) {
-	return n.views.MessagePage(cid, gid, from, limit)
-}
-
-// Messages returns a group's messages and polls in the deterministic display
-// order, with edits, deletions, reactions, votes, pins and hidden-by-removal
-// marks folded in.
-func (n *Node) Messages(cid, gid crdt.ID) ([]api.Message, error) { return n.views.Messages(cid, gid) }
-
-// Message returns one message or poll of a group.
-func (n *Node) Message(cid, gid, id crdt.ID) (api.Message, error) {
-	return n.views.Message(cid, gid, id)
-}
-
-// Pinned returns a group's pinned messages, oldest pin first.
-func (n *Node) Pinned(cid, gid crdt.ID) ([]api.Message, error) { return n.views.Pinned(cid, gid) }
-
-// Search returns up to limit (at least 1, at most MaxPage) messages of a
-// group whose text, poll question or options, or author name contains
-// query, ignoring case, newest first. Deleted and hidden messages are
-// skipped.
-func (n *Node) Search(cid, gid crdt.ID, query string, limit int) ([]api.Message, error) {
-	return n.views.Search(cid, gid, query, limit)
-}
-
-// MarkRead records that the local member has read every message of a group
-// so far (this device only). It emits EventGroups and EventCommunities when
-// that changes what is unread.
-func (n *Node) MarkRead(ctx context.Context, cid, gid crdt.ID) error {
-	return n.views.MarkRead(ctx, cid, gid)
-}
-
-// SetMuted silences or unsilences a group (this device only): a muted
-// group's unread messages do not count in its community's. It emits
-// EventGroups and EventCommunities when that changes.
-func (n *Node) SetMuted(ctx context.Context, cid, gid crdt.ID, muted bool) error {
-	return n.views.SetMuted(ctx, cid, gid, muted)
 }
