@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -126,18 +127,22 @@ func cmdFileGet(ctx context.Context, o *opts) error {
 	if err := required("out", o.path); err != nil {
 		return err
 	}
-	out, err := filepath.Abs(o.path)
+	out, err := outPath(ctx, o, cid, mid)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go showProgress(ctx, o, cid, mid)
+	go showProgress(pctx, o, cid, mid)
 	var res api.GotFile
-	err = newClient(o.home).call(ctx, "file.get", args{Community: cid, Group: gid, Message: mid, Out: out}, &res)
+	err = newClient(o.home).call(pctx, "file.get", args{Community: cid, Group: gid, Message: mid, Out: out}, &res)
 	cancel()
 	if err != nil {
-		if ctx.Err() != nil {
+		// Only what running the command again can resume is an
+		// interruption; a refusal (too large, a bad hash, no right to
+		// the file) is said as it is.
+		var re resumableError
+		if ctx.Err() != nil || errors.As(err, &re) {
 			return fmt.Errorf("interrupted; run the same command again to resume: %w", err)
 		}
 		return err
@@ -145,6 +150,38 @@ func cmdFileGet(ctx context.Context, o *opts) error {
 	return output(o, res, func(w io.Writer) {
 		fmt.Fprintf(w, "Saved %s (%s) in %.1fs from %d sources\n", res.Path, sizeText(res.Size), res.Seconds, len(res.Sources))
 	})
+}
+
+// outPath is the absolute path file get writes to. --out ending in a
+// path separator, or naming a directory, means a directory: it is created
+// if need be, and the file keeps the name it was shared with there.
+func outPath(ctx context.Context, o *opts, cid, mid crdt.ID) (string, error) {
+	out, err := filepath.Abs(o.path)
+	if err != nil {
+		return "", err
+	}
+	fi, statErr := os.Stat(out)
+	isDir := statErr == nil && fi.IsDir()
+	if !isDir && !strings.HasSuffix(o.path, string(filepath.Separator)) && !strings.HasSuffix(o.path, "/") {
+		return out, nil
+	}
+	var e api.FileEntry
+	if err := call(ctx, o, "file.status", args{Community: cid, Message: mid}, &e, callTimeout); err != nil {
+		return "", err
+	}
+	name := filepath.Base(filepath.Clean(string(filepath.Separator) + e.Name))
+	if name == string(filepath.Separator) || name == "." || name == ".." {
+		return "", fmt.Errorf("the file has no usable name (%q); give --out a file name", e.Name)
+	}
+	if !isDir {
+		if statErr == nil {
+			return "", fmt.Errorf("--out %s: not a directory", o.path)
+		}
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return "", fmt.Errorf("--out %s: create the directory: %w", o.path, err)
+		}
+	}
+	return filepath.Join(out, name), nil
 }
 
 // showProgress prints on stderr how far the download of message mid is,
