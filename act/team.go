@@ -137,7 +137,7 @@ func (a *Actions) RSVP(ctx context.Context, cid, event crdt.ID, answer string) e
 		ans = crdt.RSVPNo
 	case "", "none":
 	default:
-		return fmt.Errorf("%w: answer %q: want going, maybe or no", crdt.ErrInvalid, answer)
+		return fmt.Errorf("%w: answer %q: want going, maybe, no or none (none withdraws the answer)", crdt.ErrInvalid, answer)
 	}
 	gid, err := a.postGroup(cid, event, crdt.KindEvent)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -148,7 +147,7 @@ func cmdFileGet(ctx context.Context, o *opts) error {
 		return err
 	}
 	return output(o, res, func(w io.Writer) {
-		fmt.Fprintf(w, "Saved %s (%s) in %.1fs from %d sources\n", res.Path, sizeText(res.Size), res.Seconds, len(res.Sources))
+		fmt.Fprintf(w, "Saved %s (%s) in %.1fs from %s\n", res.Path, sizeText(res.Size), res.Seconds, plural(len(res.Sources), "source", "sources"))
 	})
 }
 
@@ -256,37 +255,6 @@ func cmdFileDeleteLocal(ctx context.Context, o *opts) error {
 	return output(o, res, func(w io.Writer) { fmt.Fprintln(w, "Deleted the local copy") })
 }
 
-// sizeText is a byte count for people.
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
-// parseFileSize reads a file size limit such as 100MB or 1GB, in binary
-// units as sizes of files are shown (MB = 2^20 bytes), up to 2GB.
-func parseFileSize(v string) (int64, error) {
-	units := []struct {
-		suffix string
-		n      int64
-	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}}
-	s := strings.ToUpper(strings.TrimSpace(v))
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.n
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || n > crdt.MaxFileSize/mult {
-		return 0, fmt.Errorf("%q is not a size from 1B to 2GB (e.g. 100MB)", v)
-	}
-	return n * mult, nil
-}
+// parseFileSize reads a file size limit such as 100MB or 1GiB (see
+// parseBytes), up to the protocol's bound of 2 GiB.
+func parseFileSize(v string) (int64, error) { return parseBytes(v, crdt.MaxFileSize) }

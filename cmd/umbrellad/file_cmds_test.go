@@ -75,15 +75,15 @@ func TestControlFiles(t *testing.T) {
 	}
 }
 
-// TestParseFileSize: the --max-file-size flag reads binary units, as
-// sizes of files are shown, from 1 byte to 2 GB.
+// TestParseFileSize: the --max-file-size flag reads units as their names
+// say (MB = 10^6 bytes, MiB = 2^20), from 1 byte to 2 GiB.
 func TestParseFileSize(t *testing.T) {
-	for in, want := range map[string]int64{"100MB": 100 << 20, "1gb": 1 << 30, "2GB": 2 << 30, "512 KB": 512 << 10, "7": 7, "3B": 3} {
+	for in, want := range map[string]int64{"100MB": 100e6, "100MiB": 100 << 20, "1gib": 1 << 30, "2GiB": 2 << 30, "2GB": 2e9, "512 KiB": 512 << 10, "512 kb": 512e3, "7": 7, "3B": 3} {
 		if got, err := parseFileSize(in); err != nil || got != want {
 			t.Errorf("parseFileSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "0", "-1MB", "3GB", "2049MB", "lots", "1.5GB"} {
+	for _, bad := range []string{"", "0", "-1MB", "3GB", "2049MiB", "2148MB", "lots", "1.5GB"} {
 		if _, err := parseFileSize(bad); err == nil {
 			t.Errorf("parseFileSize(%q) took it", bad)
 		}

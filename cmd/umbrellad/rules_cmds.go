@@ -141,15 +141,12 @@ func cmdPollCreate(ctx context.Context, o *opts) error {
 	}
 	a := args{Community: cid, Group: gid, Question: o.question, Options: o.options, Multi: o.multi}
 	if o.closes != "" {
-		if d, err := time.ParseDuration(o.closes); err == nil {
-			if d <= 0 {
-				return usagef("--closes: %s is not in the future", o.closes)
-			}
-			a.Closes = time.Now().Add(d)
-		} else if t, err := time.Parse(time.RFC3339, o.closes); err == nil {
-			a.Closes = t
-		} else {
-			return usagef("--closes %q: want an RFC 3339 time (2026-12-01T18:00:00Z) or a duration (48h)", o.closes)
+		now := time.Now()
+		if a.Closes, err = parseTime("closes", o.closes, now); err != nil {
+			return err
+		}
+		if !a.Closes.After(now) {
+			return usagef("--closes: %s is not in the future", o.closes)
 		}
 	}
 	return sent(ctx, o, "poll.create", a, "Poll started")

@@ -39,7 +39,7 @@ var teamCommands = []command{
 		communityFlag(fs, o)
 		fs.StringVar(&o.team.title, "title", "", "the promotion's title (required)")
 		fs.StringVar(&o.text, "text", "", "what it offers")
-		fs.StringVar(&o.team.ends, "ends", "", "when it ends: RFC 3339 (2026-12-01T18:00:00Z) or a duration from now (48h) (required)")
+		fs.StringVar(&o.team.ends, "ends", "", "when it ends: a duration from now (48h), a local date and time (2026-12-01 18:00) or RFC 3339 (required)")
 		fs.StringVar(&o.team.starts, "starts", "", "when it starts, as --ends (default: now)")
 		fs.StringVar(&o.team.code, "code", "", "a promotion code")
 	}, cmdPromoCreate},
@@ -84,7 +84,7 @@ var teamCommands = []command{
 		communityFlag(fs, o)
 		fs.StringVar(&o.team.event, "event", "", "the event's id (required)")
 		fs.StringVar(&o.team.title, "title", "", "the event's new title (default: unchanged)")
-		fs.StringVar(&o.team.starts, "starts", "", "when it starts now, RFC 3339 (default: unchanged)")
+		fs.StringVar(&o.team.starts, "starts", "", "when it starts now, as event create takes it (default: unchanged)")
 		fs.StringVar(&o.team.duration, "duration", "", "how long it lasts now (default: unchanged)")
 		fs.StringVar(&o.team.where, "where", "", "an address or a link (default: unchanged)")
 		fs.StringVar(&o.text, "text", "", "what it is about (default: unchanged)")
@@ -136,7 +136,7 @@ type teamArgs struct {
 
 func eventFlags(fs *flag.FlagSet, o *opts) {
 	fs.StringVar(&o.team.title, "title", "", "the event's title (required)")
-	fs.StringVar(&o.team.starts, "starts", "", "when it starts, RFC 3339 (2026-12-10T19:00:00+01:00) (required)")
+	fs.StringVar(&o.team.starts, "starts", "", "when it starts: a duration from now (48h), a local date and time (2026-12-10 19:00) or RFC 3339 (required)")
 	fs.StringVar(&o.team.duration, "duration", "1h", "how long it lasts")
 	fs.StringVar(&o.team.where, "where", "", "an address or a link")
 	fs.StringVar(&o.text, "text", "", "what it is about")
@@ -286,19 +286,6 @@ func teamMethods(n api.API) map[string]func(context.Context, args) (any, error) 
 	}
 }
 
-// parseWhen parses a time flag: RFC 3339, or a duration from now.
-func parseWhen(flagName, v string, now time.Time) (time.Time, error) {
-	v = strings.TrimSpace(v)
-	if d, err := time.ParseDuration(v); err == nil {
-		return now.Add(d), nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return time.Time{}, usagef("--%s %q: want an RFC 3339 time (2026-12-01T18:00:00Z) or a duration from now (48h)", flagName, v)
-	}
-	return t, nil
-}
-
 func cmdCelebrate(ctx context.Context, o *opts) error {
 	cid, err := parseID("community", o.community)
 	if err != nil {
@@ -373,11 +360,11 @@ func cmdPromoCreate(ctx context.Context, o *opts) error {
 	}
 	now := time.Now()
 	ta := &teamArgs{Title: o.team.title, Code: o.team.code}
-	if ta.Ends, err = parseWhen("ends", o.team.ends, now); err != nil {
+	if ta.Ends, err = parseTime("ends", o.team.ends, now); err != nil {
 		return err
 	}
 	if o.team.starts != "" {
-		if ta.Starts, err = parseWhen("starts", o.team.starts, now); err != nil {
+		if ta.Starts, err = parseTime("starts", o.team.starts, now); err != nil {
 			return err
 		}
 	}
@@ -411,12 +398,12 @@ func cmdPromos(ctx context.Context, o *opts) error {
 			fmt.Fprintln(w, "No promotions running.")
 		}
 		for _, p := range promos {
-			state := "ends in " + p.Ends.Sub(now).Round(time.Minute).String()
+			state := "ends in " + durationText(p.Ends.Sub(now).Round(time.Minute))
 			switch {
 			case !now.Before(p.Ends):
-				state = "ended " + p.Ends.Local().Format("Jan 2 15:04")
+				state = "ended " + whenText(p.Ends, now)
 			case now.Before(p.Starts):
-				state = "starts " + p.Starts.Local().Format("Jan 2 15:04")
+				state = "starts " + whenText(p.Starts, now)
 			}
 			code := ""
 			if p.Code != "" {
@@ -494,7 +481,7 @@ func cmdQuestions(ctx context.Context, o *opts) error {
 		return err
 	}
 	return output(o, qs, func(w io.Writer) {
-		fmt.Fprintf(w, "%d questions\n", len(qs))
+		fmt.Fprintln(w, plural(len(qs), "question", "questions"))
 		for _, q := range qs {
 			mark := "  "
 			if q.Answer != nil {
@@ -556,8 +543,8 @@ func eventArgs(o *opts) (*teamArgs, error) {
 	}
 	ta := &teamArgs{Title: o.team.title, Where: o.team.where}
 	var err error
-	if ta.Starts, err = time.Parse(time.RFC3339, strings.TrimSpace(o.team.starts)); err != nil {
-		return nil, usagef("--starts %q: want an RFC 3339 time (2026-12-10T19:00:00+01:00)", o.team.starts)
+	if ta.Starts, err = parseTime("starts", o.team.starts, time.Now()); err != nil {
+		return nil, err
 	}
 	if ta.Duration, err = time.ParseDuration(strings.TrimSpace(o.team.duration)); err != nil || ta.Duration < 0 {
 		return nil, usagef("--duration %q: want a duration such as 1h30m", o.team.duration)
@@ -646,12 +633,13 @@ func cmdEvents(ctx context.Context, o *opts) error {
 	if err := call(ctx, o, "events", args{Community: cid, Team: &teamArgs{All: o.team.all}}, &events, callTimeout); err != nil {
 		return err
 	}
+	now := time.Now()
 	return output(o, events, func(w io.Writer) {
 		if len(events) == 0 {
 			fmt.Fprintln(w, "No upcoming events.")
 		}
 		for _, e := range events {
-			fmt.Fprintf(w, "%s\t%s  %s (%s)\n", e.ID.Short(), e.Starts.Local().Format("Mon Jan 2 15:04"), e.Title, time.Duration(e.Duration))
+			fmt.Fprintf(w, "%s\t%s  %s (%s)\n", e.ID.Short(), whenText(e.Starts, now), e.Title, durationText(time.Duration(e.Duration)))
 			if e.Where != "" {
 				fmt.Fprintf(w, "\t%s\n", e.Where)
 			}
@@ -703,7 +691,7 @@ func teamCardText(m api.Message, text string) string {
 	case m.Win != nil:
 		return strings.TrimSpace(fmt.Sprintf("🏆 %s — %s %s", m.Win.MemberName, m.Win.Badge, text))
 	case m.Promo != nil:
-		return strings.TrimSpace(fmt.Sprintf("🏷 %s (until %s) %s", m.Promo.Title, m.Promo.Ends.Local().Format("Jan 2 15:04"), text))
+		return strings.TrimSpace(fmt.Sprintf("🏷 %s (until %s) %s", m.Promo.Title, whenText(m.Promo.Ends, time.Now()), text))
 	}
-	return strings.TrimSpace(fmt.Sprintf("📅 %s, %s %s", m.Event.Title, m.Event.Starts.Local().Format("Mon Jan 2 15:04"), text))
+	return strings.TrimSpace(fmt.Sprintf("📅 %s, %s %s", m.Event.Title, whenText(m.Event.Starts, time.Now()), text))
 }

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// wordingNode answers the calls whose printing the wording tests read;
+// the others are unimplemented (nil embedded interfaces would panic).
+type wordingNode struct {
+	api.API
+	otherTeam
+	status    api.Status
+	questions []api.Question
+	events    []api.CalendarEvent
+	created   *api.EventDraft
+}
+
+func (f *wordingNode) Status() api.Status { return f.status }
+func (f *wordingNode) Questions(crdt.ID, bool) ([]api.Question, error) {
+	return f.questions, nil
+}
+func (f *wordingNode) Events(crdt.ID, bool) ([]api.CalendarEvent, error) { return f.events, nil }
+func (f *wordingNode) CreateEvent(_ context.Context, _, _ crdt.ID, d api.EventDraft) (crdt.ID, error) {
+	f.created = &d
+	return crdt.ID{9}, nil
+}
+
+// runOn runs the CLI against the control API of a served fake.
+func runOn(c *client, argv ...string) (int, string) {
+	var out, errb bytes.Buffer
+	code := run(append(argv, "--home", c.home), &out, &errb)
+	return code, out.String() + errb.String()
+}
+
+// TestWording: counts agree with their nouns, durations and years read as
+// people write them, a relay peer has a name in `status`, and a relay
+// that has everything pushed but was never pulled from is not said to
+// have never synced.
+func TestWording(t *testing.T) {
+	cid := crdt.ID{1}.String()
+	f := &wordingNode{
+		status: api.Status{Network: "online", Peers: []api.PeerStatus{{PeerID: "12D3KooWrelay", Relay: true, Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}}},
+			Communities: []api.CommunitySync{{ID: cid, Name: "Glow", State: "synced", Relays: []api.RelayState{
+				{PeerID: "12D3KooWrelay", Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}, Online: true, UpToDate: true}}}}},
+		questions: []api.Question{{ID: crdt.ID{3}, AuthorName: "Ben", Text: "Refills?", Time: time.Now()}},
+		events: []api.CalendarEvent{{ID: crdt.ID{4}, Title: "Far call", Starts: time.Date(2199, 3, 1, 19, 0, 0, 0, time.Local),
+			Duration: api.Duration(90 * time.Minute)}},
+	}
+	c := serveNode(t, f)
+
+	code, out := runOn(c, "status")
+	if code != exitOK || !strings.Contains(out, "relay /ip4/10.0.0.7/tcp/4001") || strings.Contains(out, "never") || !strings.Contains(out, "not pulled from yet") {
+		t.Errorf("status: exit %d:\n%s", code, out)
+	}
+	if code, out := runOn(c, "questions", "--community", cid); code != exitOK || !strings.HasPrefix(out, "1 question\n") {
+		t.Errorf("questions: exit %d:\n%s", code, out)
+	}
+	if code, out := runOn(c, "events", "--community", cid); code != exitOK || !strings.Contains(out, "Fri Mar 1 2199 19:00") || !strings.Contains(out, "(1h30m)") {
+		t.Errorf("events: exit %d:\n%s", code, out)
+	}
+	before := time.Now()
+	if code, out := runOn(c, "event", "create", "--community", cid, "--group", crdt.ID{2}.String(), "--title", "Call", "--starts", "48h"); code != exitOK ||
+		f.created == nil || f.created.Starts.Before(before.Add(48*time.Hour)) || f.created.Starts.After(time.Now().Add(48*time.Hour)) {
+		t.Errorf("event create --starts 48h: exit %d, sent %+v:\n%s", code, f.created, out)
+	}
+	if code, out := runOn(c, "event", "create", "--community", cid, "--group", crdt.ID{2}.String(), "--title", "Call", "--starts", "2026-12-10 19:00"); code != exitOK ||
+		!f.created.Starts.Equal(time.Date(2026, 12, 10, 19, 0, 0, 0, time.Local)) {
+		t.Errorf("event create --starts in local time: exit %d, sent %+v:\n%s", code, f.created, out)
+	}
+}
