@@ -366,7 +366,7 @@ func (a *Actions) Audit(cid crdt.ID) ([]api.AuditEntry, error) {
 		st := c.State()
 		for _, ae := range c.Audit() {
 			e := api.AuditEntry{Op: ae.Op, Action: ae.Kind.String(), Actor: a.names.PeerID(ae.Actor), ActorName: a.names.Name(st, ae.Actor), Detail: ae.Detail, Time: time.UnixMilli(ae.Time),
-				Approved: ae.Approved, Name: ae.Name, MaxUses: int(ae.MaxUses), Pinned: ae.Pinned}
+				Approved: ae.Approved, Name: ae.Name, MaxUses: int(ae.MaxUses), Pinned: ae.Pinned, MaxFileSize: ae.FileLimit, Addrs: ae.Addrs}
 			if ae.Role != crdt.RoleNone {
 				e.Role = ae.Role.String()
 			}

@@ -110,6 +110,9 @@ func TestFileLimit(t *testing.T) {
 	if st.FileLimit() != 100<<20 || st.CheckFileSize(100<<20) != nil {
 		t.Fatalf("limit after the settings: %d", st.FileLimit())
 	}
+	if last := st.Audit[len(st.Audit)-1]; last.Kind != KindSettings || last.FileLimit != 100<<20 {
+		t.Fatalf("the audit of the settings: %+v", last)
+	}
 	err := st.CheckFileSize(1400 << 20)
 	if !errors.Is(err, ErrFileTooLarge) || !strings.Contains(err.Error(), "1.4 GiB, this community's admins allow files of at most 100 MiB") {
 		t.Fatalf("over the community's limit: %v", err)

@@ -185,6 +185,8 @@ type AuditEntry struct {
 	Expires    int64      // invite: when it stops working, unix seconds; 0 never
 	MaxUses    uint32     // invite: how many it admits; 0 no limit
 	Pinned     bool       // pin: pinned (else unpinned)
+	FileLimit  int64      // settings: the largest file members share, bytes; 0 the protocol's MaxFileSize
+	Addrs      []string   // relay: where to dial the relay (Target) added; none when it is taken off
 }
 
 // Departure records how a former member left the community: removed by
@@ -686,7 +688,7 @@ func (s *State) mutate(o *Op, body any) {
 		s.Name, s.Description, s.JoinPolicy, s.MembersCreateGroups, s.HideHistory = b.Name, b.Description, b.JoinPolicy, b.MembersCreateGroups, b.HideHistory
 		s.PrivateToAdminsOnly = b.PrivateToAdminsOnly
 		s.FileSizeLimit = b.MaxFileSize
-		audit(AuditEntry{Detail: fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), Name: b.Name, JoinPolicy: b.JoinPolicy, Time: b.Time})
+		audit(AuditEntry{Detail: fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), Name: b.Name, JoinPolicy: b.JoinPolicy, FileLimit: b.MaxFileSize, Time: b.Time})
 	case *DeactivateBody:
 		s.Deactivated = true
 		audit(AuditEntry{Time: b.Time})

@@ -312,12 +312,13 @@ func cmdAudit(ctx context.Context, o *opts) error {
 	if err := call(ctx, o, "audit", args{Community: cid}, &es, callTimeout); err != nil {
 		return err
 	}
+	now := time.Now()
 	return output(o, es, func(w io.Writer) {
 		if len(es) == 0 {
 			fmt.Fprintln(w, "No admin actions yet.")
 		}
 		for _, e := range es {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("Jan 2 15:04"), e.ActorName, e.Action, e.TargetName, e.Detail)
+			fmt.Fprintf(w, "%s\t%s\t%s\n", whenText(e.Time, now), who(e.ActorName, e.Actor), auditText(e, now))
 		}
 	})
 }

@@ -20,7 +20,10 @@ type wordingNode struct {
 	questions []api.Question
 	events    []api.CalendarEvent
 	created   *api.EventDraft
+	audit     []api.AuditEntry
 }
+
+func (f *wordingNode) Audit(crdt.ID) ([]api.AuditEntry, error) { return f.audit, nil }
 
 func (f *wordingNode) Status() api.Status { return f.status }
 func (f *wordingNode) Questions(crdt.ID, bool) ([]api.Question, error) {
@@ -73,5 +76,47 @@ func TestWording(t *testing.T) {
 	if code, out := runOn(c, "event", "create", "--community", cid, "--group", crdt.ID{2}.String(), "--title", "Call", "--starts", "2026-12-10 19:00"); code != exitOK ||
 		!f.created.Starts.Equal(time.Date(2026, 12, 10, 19, 0, 0, 0, time.Local)) {
 		t.Errorf("event create --starts in local time: exit %d, sent %+v:\n%s", code, f.created, out)
+	}
+}
+
+// TestAuditText: `audit` says each action in words: times for people,
+// "unlimited uses" rather than "max uses 0", relays added and taken off,
+// the file size limit, and members by name and the tail of their peer id.
+func TestAuditText(t *testing.T) {
+	now := time.Now()
+	expires := time.Date(now.Year()+1, 1, 5, 9, 30, 0, 0, time.Local)
+	obj := crdt.ID{0xab, 0xcd, 0xef, 0x01}
+	f := &wordingNode{audit: []api.AuditEntry{
+		{Action: "invite", Actor: "12D3KooWolivia1", ActorName: "Olivia", Object: &obj, Expires: &expires, Time: now},
+		{Action: "invite", Actor: "12D3KooWolivia1", ActorName: "Olivia", Object: &obj, MaxUses: 1, Time: now},
+		{Action: "relay", Actor: "12D3KooWolivia1", ActorName: "Olivia", Target: "12D3KooWrelay9", Addrs: []string{"/ip4/10.0.0.7/tcp/4001"}, Time: now},
+		{Action: "relay", Actor: "12D3KooWolivia1", ActorName: "Olivia", Target: "12D3KooWrelay9", Time: now},
+		{Action: "settings", Actor: "12D3KooWolivia1", ActorName: "Olivia", Detail: `name "Glow", join by link`, MaxFileSize: 100 << 20, Time: now},
+		{Action: "member.remove", Actor: "12D3KooWolivia1", ActorName: "Olivia", Target: "12D3KooWbenxyz", TargetName: "Ben", Time: now},
+		{Action: "member.role", Actor: "12D3KooWolivia1", ActorName: "Olivia", Target: "12D3KooWbenxyz", TargetName: "Ben", Role: "admin", Time: now},
+		{Action: "team.settings", Actor: "12D3KooWolivia1", ActorName: "Olivia", Detail: "only admins celebrate wins", Time: now},
+	}}
+	c := serveNode(t, f)
+	code, out := runOn(c, "audit", "--community", crdt.ID{1}.String())
+	if code != exitOK {
+		t.Fatalf("audit: exit %d: %s", code, out)
+	}
+	for _, want := range []string{
+		"Olivia (…livia1)",
+		"made invite abcdef01: works until " + expires.Format("Mon Jan 2 2006 15:04") + ", unlimited uses",
+		"made invite abcdef01: never expires, admits 1 person",
+		"registered relay 12D3KooWrelay9 at /ip4/10.0.0.7/tcp/4001",
+		"took relay 12D3KooWrelay9 off",
+		`changed the settings: name "Glow", join by link, files up to 100 MiB`,
+		"removed Ben (…benxyz)",
+		"made Ben (…benxyz) an admin",
+		"team.settings: only admins celebrate wins",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "max uses") {
+		t.Errorf("audit says max uses:\n%s", out)
 	}
 }
