@@ -273,15 +273,9 @@ func cmdSettings(ctx context.Context, o *opts) error {
 }
 
 func cmdRequests(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	a, err := commonIDs(o, 0)
 	if err != nil {
 		return err
-	}
-	a := args{Community: cid}
-	if o.group != "" {
-		if a.Group, err = parseID("group", o.group); err != nil {
-			return err
-		}
 	}
 	var rs []api.JoinRequest
 	if err := call(ctx, o, "requests", a, &rs, callTimeout); err != nil {
@@ -302,14 +296,9 @@ func cmdRequests(ctx context.Context, o *opts) error {
 
 func cmdDecide(approve bool) func(context.Context, *opts) error {
 	return func(ctx context.Context, o *opts) error {
-		a, err := memberArgs(o)
+		a, err := memberArgs(o) // and --group, when given
 		if err != nil {
 			return err
-		}
-		if o.group != "" {
-			if a.Group, err = parseID("group", o.group); err != nil {
-				return err
-			}
 		}
 		a.Approve = approve
 		if approve {

@@ -640,14 +640,11 @@ type joinResult struct {
 }
 
 func cmdPost(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	if err := required("text", o.text); err != nil {
 		return err
 	}
@@ -661,14 +658,11 @@ func cmdPost(ctx context.Context, o *opts) error {
 }
 
 func cmdMessages(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	return streamMessages(ctx, o, cid, gid)
 }
 

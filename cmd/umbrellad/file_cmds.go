@@ -85,14 +85,11 @@ func fileMethods(n api.API) map[string]func(context.Context, args) (any, error) 
 }
 
 func cmdFileSend(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	if err := required("path", o.path); err != nil {
 		return err
 	}
@@ -111,14 +108,11 @@ func cmdFileSend(ctx context.Context, o *opts) error {
 }
 
 func cmdFileGet(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	mid, err := parseID("message", o.message)
 	if err != nil {
 		return err
@@ -209,18 +203,12 @@ func showProgress(ctx context.Context, o *opts, cid, mid crdt.ID) {
 }
 
 func cmdFiles(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	a, err := commonIDs(o, 0) // --group when given
 	if err != nil {
 		return err
 	}
-	var gid crdt.ID
-	if o.group != "" {
-		if gid, err = parseID("group", o.group); err != nil {
-			return err
-		}
-	}
 	var fs []api.FileEntry
-	if err := call(ctx, o, "files", args{Community: cid, Group: gid}, &fs, callTimeout); err != nil {
+	if err := call(ctx, o, "files", a, &fs, callTimeout); err != nil {
 		return err
 	}
 	return output(o, fs, func(w io.Writer) {

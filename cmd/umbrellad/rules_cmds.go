@@ -13,19 +13,14 @@ import (
 
 // target parses --community, --group and the message (or poll) flag.
 func target(o *opts, flagName string) (args, error) {
-	cid, err := parseID("community", o.community)
+	a, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return args{}, err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
+	if a.Message, err = parseID(flagName, o.message); err != nil {
 		return args{}, err
 	}
-	mid, err := parseID(flagName, o.message)
-	if err != nil {
-		return args{}, err
-	}
-	return args{Community: cid, Group: gid, Message: mid}, nil
+	return a, nil
 }
 
 // act runs a method that answers {"ok": true} and prints what happened.
@@ -125,14 +120,11 @@ func cmdReact(ctx context.Context, o *opts) error {
 }
 
 func cmdPollCreate(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	if err := required("question", o.question); err != nil {
 		return err
 	}
@@ -235,17 +227,7 @@ func cmdGroupCreate(ctx context.Context, o *opts) error {
 	})
 }
 
-func groupArgs(o *opts) (args, error) {
-	cid, err := parseID("community", o.community)
-	if err != nil {
-		return args{}, err
-	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return args{}, err
-	}
-	return args{Community: cid, Group: gid}, nil
-}
+func groupArgs(o *opts) (args, error) { return commonIDs(o, needsGroup) }
 
 func cmdGroupJoin(ctx context.Context, o *opts) error {
 	a, err := groupArgs(o)
@@ -263,16 +245,7 @@ func cmdGroupLeave(ctx context.Context, o *opts) error {
 	return act(ctx, o, "group.leave", a, "Left the group")
 }
 
-func memberArgs(o *opts) (args, error) {
-	cid, err := parseID("community", o.community)
-	if err != nil {
-		return args{}, err
-	}
-	if err := required("member", o.member); err != nil {
-		return args{}, err
-	}
-	return args{Community: cid, Member: strings.TrimSpace(o.member)}, nil
-}
+func memberArgs(o *opts) (args, error) { return commonIDs(o, needsMember) }
 
 func cmdMemberRemove(ctx context.Context, o *opts) error {
 	a, err := memberArgs(o)

@@ -287,22 +287,14 @@ func teamMethods(n api.API) map[string]func(context.Context, args) (any, error) 
 }
 
 func cmdCelebrate(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	a, err := commonIDs(o, needsMember) // --group when given
 	if err != nil {
-		return err
-	}
-	if err := required("member", o.member); err != nil {
 		return err
 	}
 	if err := required("badge", o.team.badge); err != nil {
 		return err
 	}
-	a := args{Community: cid, Member: strings.TrimSpace(o.member), Text: o.text, Team: &teamArgs{Badge: o.team.badge}}
-	if o.group != "" {
-		if a.Group, err = parseID("group", o.group); err != nil {
-			return err
-		}
-	}
+	a.Text, a.Team = o.text, &teamArgs{Badge: o.team.badge}
 	return sent(ctx, o, "celebrate", a, "Celebrated 🎉")
 }
 
@@ -415,14 +407,11 @@ func cmdPromos(ctx context.Context, o *opts) error {
 }
 
 func cmdQASet(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	said := "The group is a Q&A group: each top-level message is a question"
 	if o.remove {
 		said = "The group is an ordinary group again"
@@ -431,14 +420,11 @@ func cmdQASet(ctx context.Context, o *opts) error {
 }
 
 func cmdAnswer(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	ta := &teamArgs{}
 	if ta.Question, err = parseID("question", o.team.question); err != nil {
 		return err
@@ -553,14 +539,11 @@ func eventArgs(o *opts) (*teamArgs, error) {
 }
 
 func cmdEventCreate(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	ta, err := eventArgs(o)
 	if err != nil {
 		return err
