@@ -445,12 +445,12 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		return need(RoleOwner, "deactivate the community")
 	case *DecideBody:
 		if _, ok := s.Requests[keyOf(b.Member)]; !ok {
-			return RoleAdmin, invalid("no pending join request from %x", b.Member[:4])
+			return RoleAdmin, invalid("no pending join request from %s", s.who(keyOf(b.Member)))
 		}
 		return need(RoleAdmin, "decide join requests")
 	case *AddBody:
 		if s.Role(keyOf(b.Member)) != RoleNone {
-			return RoleAdmin, invalid("%x is already a member", b.Member[:4])
+			return RoleAdmin, invalid("%s is already a member", s.who(keyOf(b.Member)))
 		}
 		if b.Role > role {
 			return max(RoleAdmin, b.Role), unauthorized("a %s may not grant %s", role, b.Role)
@@ -459,7 +459,7 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 	case *RemoveBody:
 		t := s.Role(keyOf(b.Member))
 		if t == RoleNone {
-			return RoleAdmin, invalid("%x is not a member", b.Member[:4])
+			return RoleAdmin, invalid("%s is not a member", s.who(keyOf(b.Member)))
 		}
 		if t == RoleOwner {
 			return RoleOwner, unauthorized("nobody may remove an owner")
@@ -474,11 +474,11 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		t := s.Role(keyOf(b.Member))
 		switch {
 		case t == RoleNone:
-			return RoleAdmin, invalid("%x is not a member", b.Member[:4])
+			return RoleAdmin, invalid("%s is not a member", s.who(keyOf(b.Member)))
 		case t == RoleOwner:
 			return RoleOwner, unauthorized("nobody may change an owner's role")
 		case b.Role == t:
-			return RoleAdmin, invalid("%x is already %s", b.Member[:4], t)
+			return RoleAdmin, invalid("%s is already %s", s.who(keyOf(b.Member)), t)
 		case b.Role > role:
 			return max(RoleAdmin, b.Role), unauthorized("a %s may not grant %s", role, b.Role)
 		}
@@ -570,10 +570,10 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 			return RoleAdmin, invalid("group %x does not exist", b.Group[:4])
 		}
 		if g.Requests[keyOf(b.Member)] == nil {
-			return RoleAdmin, invalid("no pending request from %x to join %q", b.Member[:4], g.Name)
+			return RoleAdmin, invalid("no pending request from %s to join %q", s.who(keyOf(b.Member)), g.Name)
 		}
 		if s.Role(keyOf(b.Member)) == RoleNone {
-			return RoleAdmin, invalid("%x is not a member", b.Member[:4])
+			return RoleAdmin, invalid("%s is not a member", s.who(keyOf(b.Member)))
 		}
 		return need(RoleAdmin, "decide group requests")
 	}
@@ -795,7 +795,7 @@ func (s *State) checkPrivate(o *Op, b *GroupCreateBody, role Role) (Role, error)
 		case k == o.Author:
 			return RoleMember, invalid("the creator of a private conversation is in it already; name only the others")
 		case r == RoleNone:
-			return RoleMember, invalid("%x is not a member", p[:4])
+			return RoleMember, invalid("%s is not a member", s.who(k))
 		case r < RoleAdmin && s.PrivateToAdminsOnly:
 			need = RoleAdmin
 		}
