@@ -170,7 +170,8 @@ func (m *Manager) wrapToLiveInvites(ctx context.Context, cid, log crdt.ID, id cr
 // refuses it, but the joiner cannot judge before it reads the control
 // log); what the maker wrapped, which opens the control log, wins, and a
 // forged later epoch fails its commitment once its rekey op is read
-// (dropForged). It fails with ErrNoInviteKeys when nothing opens.
+// (dropForged). It fails with ErrNoInviteKeys when nothing opens and no
+// epoch they give is held already.
 func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []byte, raws [][]byte) (int, error) {
 	if len(raws) > MaxInviteKeyOps {
 		return 0, fmt.Errorf("%d invite-keys ops, at most %d", len(raws), MaxInviteKeyOps)
@@ -193,6 +194,7 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []by
 	keys := map[uint16]*e2ee.Prekey{}
 	checks := m.epochChecks(cid)
 	var got []crdt.EpochID
+	held := 0 // epochs this node has already: a join tried again
 	for _, op := range ops {
 		b, err := crdt.DecodeBody(op)
 		if err != nil {
@@ -217,6 +219,7 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []by
 			copy(log[:], k.Log)
 			id := crdt.EpochID(k.Epoch)
 			if m.ring.Has(id) {
+				held++
 				continue
 			}
 			secret, err := pk.Unwrap(e2ee.WrapInfo(cid, log, id, recipient), k.Secret)
@@ -234,6 +237,12 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []by
 		}
 	}
 	if len(got) == 0 {
+		if held > 0 {
+			// Opened by an earlier try of this join: what the link gives
+			// is here, and the control log, once pulled, says whether
+			// the join stands (a revoked link, for one).
+			return 0, nil
+		}
 		if bad != nil {
 			return 0, fmt.Errorf("%w: %w", ErrNoInviteKeys, bad)
 		}
