@@ -396,7 +396,11 @@ func cmdRelayStats(ctx context.Context, o *opts) error {
 	return output(o, st, func(w io.Writer) {
 		fmt.Fprintf(w, "disk %s, ops %s of a quota of %s\n", sizeText(st.DiskBytes), sizeText(st.StoredBytes), sizeText(st.QuotaBytes))
 		if st.Retention != "" {
-			fmt.Fprintf(w, "retention %s\n", st.Retention)
+			ret := st.Retention
+			if d, err := time.ParseDuration(ret); err == nil {
+				ret = durationText(d) // "180 days", not "4320h0m0s"
+			}
+			fmt.Fprintf(w, "retention %s\n", ret)
 		}
 		fmt.Fprintf(w, "pushes %d, pulls %d, reservations %d, circuits %d\n", st.Pushes, st.Pulls, st.Reservations, st.Circuits)
 		for reason, n := range st.Refused {
