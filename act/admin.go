@@ -54,7 +54,7 @@ func (a *Actions) UpdateSettings(ctx context.Context, cid crdt.ID, s api.Setting
 		return err
 	}
 	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{
-		Name: strings.TrimSpace(s.Name), Description: strings.TrimSpace(s.Description),
+		Name: strings.TrimSpace(s.Name), Description: strings.TrimSpace(lines(s.Description)),
 		JoinPolicy: jp, MembersCreateGroups: s.MembersCreateGroups, HideHistory: s.HideHistory, Time: a.millis(),
 		PrivateToAdminsOnly: s.PrivateToAdminsOnly, MaxFileSize: s.MaxFileSize,
 	})
@@ -202,7 +202,7 @@ func (a *Actions) UpdateGroup(ctx context.Context, cid, gid crdt.ID, g api.Group
 		return err
 	}
 	_, err = a.write(ctx, cid, crdt.ZeroID, crdt.KindGroupUpdate, &crdt.GroupUpdateBody{
-		Group: idBytes(gid), Name: strings.TrimSpace(g.Name), Description: strings.TrimSpace(g.Description),
+		Group: idBytes(gid), Name: strings.TrimSpace(g.Name), Description: strings.TrimSpace(lines(g.Description)),
 		Policy: p, Archived: g.Archived, Approve: g.Approve, Time: a.millis(),
 	})
 	return err

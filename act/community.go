@@ -22,7 +22,7 @@ func (a *Actions) Post(ctx context.Context, cid, gid crdt.ID, text string) (crdt
 // sendMessage writes a message, answering replyTo unless it is zero, with
 // the members named "@Name" in text as its mentions.
 func (a *Actions) sendMessage(ctx context.Context, cid, gid crdt.ID, text string, replyTo crdt.ID) (crdt.ID, error) {
-	text = strings.TrimRight(text, " \t\r\n")
+	text = strings.TrimRight(lines(text), " \t\n")
 	b := &crdt.MessageBody{Text: text, Time: a.millis()}
 	if err := a.rep.View(cid, func(c *crdt.Community) error {
 		if _, ok := c.State().Groups[gid]; !ok {
@@ -158,7 +158,7 @@ func (a *Actions) Reply(ctx context.Context, cid, gid, replyTo crdt.ID, text str
 
 // Edit replaces the text of one of the local member's messages.
 func (a *Actions) Edit(ctx context.Context, cid, gid, msg crdt.ID, text string) error {
-	return a.onTarget(ctx, cid, gid, msg, crdt.KindEdit, &crdt.EditBody{Target: idBytes(msg), Text: strings.TrimRight(text, " \t\r\n"), Time: a.millis()})
+	return a.onTarget(ctx, cid, gid, msg, crdt.KindEdit, &crdt.EditBody{Target: idBytes(msg), Text: strings.TrimRight(lines(text), " \t\n"), Time: a.millis()})
 }
 
 // Delete deletes a message or poll for everyone (one's own, or anyone's as
@@ -186,7 +186,7 @@ func (a *Actions) CreatePoll(ctx context.Context, cid, gid crdt.ID, question str
 	if err := a.checkGroup(cid, gid); err != nil {
 		return crdt.ID{}, err
 	}
-	b := &crdt.PollBody{Question: strings.TrimSpace(question), Multi: multi, Time: a.millis()}
+	b := &crdt.PollBody{Question: strings.TrimSpace(lines(question)), Multi: multi, Time: a.millis()}
 	for _, o := range options {
 		b.Options = append(b.Options, strings.TrimSpace(o))
 	}
@@ -239,7 +239,7 @@ func (a *Actions) CreateGroup(ctx context.Context, cid crdt.ID, name, descriptio
 	if err != nil {
 		return api.Group{}, err
 	}
-	id, err := a.write(ctx, cid, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: strings.TrimSpace(name), Description: strings.TrimSpace(description), Policy: p, Time: a.millis()})
+	id, err := a.write(ctx, cid, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: strings.TrimSpace(name), Description: strings.TrimSpace(lines(description)), Policy: p, Time: a.millis()})
 	if err != nil {
 		return api.Group{}, err
 	}
@@ -366,7 +366,7 @@ func (a *Actions) Audit(cid crdt.ID) ([]api.AuditEntry, error) {
 		st := c.State()
 		for _, ae := range c.Audit() {
 			e := api.AuditEntry{Op: ae.Op, Action: ae.Kind.String(), Actor: a.names.PeerID(ae.Actor), ActorName: a.names.Name(st, ae.Actor), Detail: ae.Detail, Time: time.UnixMilli(ae.Time),
-				Approved: ae.Approved, Name: ae.Name, MaxUses: int(ae.MaxUses), Pinned: ae.Pinned}
+				Approved: ae.Approved, Name: ae.Name, MaxUses: int(ae.MaxUses), Pinned: ae.Pinned, MaxFileSize: ae.FileLimit, Addrs: ae.Addrs}
 			if ae.Role != crdt.RoleNone {
 				e.Role = ae.Role.String()
 			}

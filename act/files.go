@@ -58,7 +58,7 @@ func (a *Actions) SendFile(ctx context.Context, cid, gid crdt.ID, files FileStor
 	}
 	ref.Root, ref.Key = root[:], key[:]
 	caption = strings.TrimRight(caption, " \t\r\n")
-	b := &crdt.MessageBody{Text: caption, Time: a.millis(), File: &ref}
+	b := &crdt.MessageBody{Text: lines(caption), Time: a.millis(), File: &ref}
 	if err := a.rep.View(cid, func(c *crdt.Community) error {
 		b.Mentions = mentions(c.State(), caption)
 		return nil

@@ -76,7 +76,7 @@ func TestSendFile(t *testing.T) {
 	}
 	files.got = nil
 	if _, _, err := w.act.SendFile(ctx, w.cid, w.general, files, "kit.zip", bytes.NewReader(png), int64(len(png)), ""); !errors.Is(err, crdt.ErrFileTooLarge) ||
-		!strings.Contains(err.Error(), "kit.zip: file too large: 2.0 KB, this community's admins allow files of at most 1000 bytes") || files.got != nil {
+		!strings.Contains(err.Error(), "kit.zip: file too large: 2.0 KiB, this community's admins allow files of at most 1000 bytes") || files.got != nil {
 		t.Errorf("file over the community's bound: %v", err)
 	}
 	if _, _, err := w.act.SendFile(ctx, w.cid, w.general, files, "a.pdf", strings.NewReader("x"), 1, ""); err != nil {

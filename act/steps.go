@@ -16,11 +16,11 @@ import (
 // title used twice, which use it is), so a step that keeps its title
 // keeps the ticks members gave it, and one put back counts them again.
 func (a *Actions) SetSteps(ctx context.Context, cid crdt.ID, steps []api.StepDraft, welcome string) error {
-	b := &crdt.StepsBody{Welcome: strings.TrimSpace(welcome), Time: a.millis()}
+	b := &crdt.StepsBody{Welcome: strings.TrimSpace(lines(welcome)), Time: a.millis()}
 	seen := map[string]int{}
 	for _, s := range steps {
 		title := strings.TrimSpace(s.Title)
-		it := crdt.StepItem{ID: stepID(title, seen[title]), Title: title, Text: strings.TrimSpace(s.Text)}
+		it := crdt.StepItem{ID: stepID(title, seen[title]), Title: title, Text: strings.TrimSpace(lines(s.Text))}
 		seen[title]++
 		if s.Message != nil && s.Group == nil {
 			return fmt.Errorf("%w: step %q links a message without its group", crdt.ErrInvalid, title)

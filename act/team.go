@@ -50,7 +50,7 @@ func (a *Actions) Celebrate(ctx context.Context, cid, gid crdt.ID, member, badge
 	if err != nil {
 		return crdt.ID{}, err
 	}
-	return a.write(ctx, cid, gid, crdt.KindWin, &crdt.WinBody{Member: k[:], Badge: badge, Text: strings.TrimSpace(text), Time: a.millis()})
+	return a.write(ctx, cid, gid, crdt.KindWin, &crdt.WinBody{Member: k[:], Badge: badge, Text: strings.TrimSpace(lines(text)), Time: a.millis()})
 }
 
 // SetAdminsCelebrate sets whether only admins celebrate wins in community
@@ -70,7 +70,7 @@ func (a *Actions) CreatePromo(ctx context.Context, cid crdt.ID, d api.PromoDraft
 	if !d.Ends.After(now) {
 		return crdt.ID{}, fmt.Errorf("%w: the end %s is in the past", crdt.ErrInvalid, d.Ends.Format(time.RFC3339))
 	}
-	b := &crdt.PromoBody{Title: strings.TrimSpace(d.Title), Text: strings.TrimSpace(d.Text), Starts: d.Starts.UnixMilli(), Ends: d.Ends.UnixMilli(),
+	b := &crdt.PromoBody{Title: strings.TrimSpace(d.Title), Text: strings.TrimSpace(lines(d.Text)), Starts: d.Starts.UnixMilli(), Ends: d.Ends.UnixMilli(),
 		Code: strings.TrimSpace(d.Code), Time: now.UnixMilli()}
 	return a.write(ctx, cid, cid, crdt.KindPromo, b)
 }
@@ -132,7 +132,7 @@ func (a *Actions) CreateEvent(ctx context.Context, cid, gid crdt.ID, d api.Event
 		return crdt.ID{}, fmt.Errorf("%w: duration %s", crdt.ErrInvalid, d.Duration)
 	}
 	b := &crdt.EventBody{Title: strings.TrimSpace(d.Title), Starts: d.Starts.UnixMilli(), Duration: d.Duration.Milliseconds(),
-		Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(d.Text), Time: a.millis()}
+		Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(lines(d.Text)), Time: a.millis()}
 	return a.write(ctx, cid, gid, crdt.KindEvent, b)
 }
 
@@ -147,7 +147,7 @@ func (a *Actions) EditEvent(ctx context.Context, cid, event crdt.ID, d api.Event
 		return fmt.Errorf("%w: an event needs a start and a duration of 0 or more", crdt.ErrInvalid)
 	}
 	return a.onTarget(ctx, cid, gid, event, crdt.KindEventEdit, &crdt.EventEditBody{Target: idBytes(event), Title: strings.TrimSpace(d.Title),
-		Starts: d.Starts.UnixMilli(), Duration: d.Duration.Milliseconds(), Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(d.Text), Time: a.millis()})
+		Starts: d.Starts.UnixMilli(), Duration: d.Duration.Milliseconds(), Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(lines(d.Text)), Time: a.millis()})
 }
 
 // RSVP answers an event: "going", "maybe" or "no"; "" withdraws the
@@ -163,7 +163,7 @@ func (a *Actions) RSVP(ctx context.Context, cid, event crdt.ID, answer string) e
 		ans = crdt.RSVPNo
 	case "", "none":
 	default:
-		return fmt.Errorf("%w: answer %q: want going, maybe or no", crdt.ErrInvalid, answer)
+		return fmt.Errorf("%w: answer %q: want going, maybe, no or none (none withdraws the answer)", crdt.ErrInvalid, answer)
 	}
 	gid, err := a.postGroup(cid, event, crdt.KindEvent)
 	if err != nil {

@@ -160,6 +160,14 @@ func TestTeamActionsRefusedBeforeWriting(t *testing.T) {
 			_, err := w.act.CreateEvent(ctx, w.cid, w.general, api.EventDraft{Title: "Call"})
 			return err
 		}, crdt.ErrInvalid},
+		{"an event in the year 9999", func() error {
+			_, err := w.act.CreateEvent(ctx, w.cid, w.general, api.EventDraft{Title: "Call", Starts: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)})
+			return err
+		}, crdt.ErrInvalid},
+		{"a promotion until the year 2200", func() error {
+			_, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Forever", Starts: time.Date(2199, 12, 1, 0, 0, 0, 0, time.UTC), Ends: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)})
+			return err
+		}, crdt.ErrInvalid},
 		{"an answer to a message", func() error { return w.act.RSVP(ctx, w.cid, msg, "going") }, crdt.ErrInvalid},
 		{"an unknown answer", func() error { return w.act.RSVP(ctx, w.cid, msg, "perhaps") }, crdt.ErrInvalid},
 		{"ending a message", func() error { return w.act.EndPromo(ctx, w.cid, msg) }, crdt.ErrInvalid},

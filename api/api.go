@@ -401,6 +401,12 @@ type AuditEntry struct {
 	// and how many people it admits (0: no limit).
 	Expires *time.Time `json:"expires,omitempty"`
 	MaxUses int        `json:"max_uses,omitempty"`
+	// MaxFileSize: settings, the largest file members may share, in
+	// bytes (0: the protocol's bound, 2 GiB).
+	MaxFileSize int64 `json:"max_file_size,omitempty"`
+	// Addrs: relay, where the relay (Target) added is dialled; none when
+	// it was taken off.
+	Addrs []string `json:"addrs,omitempty"`
 	// Pinned: pin pinned the message (else unpinned it).
 	Pinned bool `json:"pinned,omitempty"`
 }

@@ -80,6 +80,8 @@ func checkEvent(title, where, text string, starts, duration int64) error {
 		return fmt.Errorf("an event needs a start")
 	case duration < 0 || duration > MaxEventDuration:
 		return fmt.Errorf("an event lasts 0 to %d hours", MaxEventDuration/(3600*1000))
+	case starts >= MaxCardTime-duration:
+		return fmt.Errorf("an event ends before the year 2200")
 	}
 	return nil
 }

@@ -34,11 +34,11 @@ func (s *State) CheckFileSize(size int64) error {
 	return nil
 }
 
-// SizeText is a size in bytes for people: "1.4 GB", "300 MB", "12 KB",
-// "512 bytes" (powers of 1024, as file managers mostly show them, and
-// whole numbers when they are).
+// SizeText is a size in bytes for people: "1.4 GiB", "300 MiB", "12 KiB",
+// "512 bytes" (powers of 1024, named as such, and whole numbers when they
+// are).
 func SizeText(n int64) string {
-	units := []string{"bytes", "KB", "MB", "GB"}
+	units := []string{"bytes", "KiB", "MiB", "GiB"}
 	f, u := float64(n), 0
 	for f >= 1024 && u < len(units)-1 {
 		f /= 1024

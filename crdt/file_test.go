@@ -102,7 +102,7 @@ func TestFileLimit(t *testing.T) {
 	if st.FileLimit() != MaxFileSize || st.CheckFileSize(MaxFileSize) != nil {
 		t.Fatalf("default limit %d", st.FileLimit())
 	}
-	if err := st.CheckFileSize(MaxFileSize + 1); !errors.Is(err, ErrFileTooLarge) || !strings.Contains(err.Error(), "files are at most 2 GB") {
+	if err := st.CheckFileSize(MaxFileSize + 1); !errors.Is(err, ErrFileTooLarge) || !strings.Contains(err.Error(), "files are at most 2 GiB") {
 		t.Fatalf("over 2 GiB: %v", err)
 	}
 	f.op(f.owner, ZeroID, KindSettings, &SettingsBody{Name: "Glow Team", MaxFileSize: 100 << 20})
@@ -110,8 +110,11 @@ func TestFileLimit(t *testing.T) {
 	if st.FileLimit() != 100<<20 || st.CheckFileSize(100<<20) != nil {
 		t.Fatalf("limit after the settings: %d", st.FileLimit())
 	}
+	if last := st.Audit[len(st.Audit)-1]; last.Kind != KindSettings || last.FileLimit != 100<<20 {
+		t.Fatalf("the audit of the settings: %+v", last)
+	}
 	err := st.CheckFileSize(1400 << 20)
-	if !errors.Is(err, ErrFileTooLarge) || !strings.Contains(err.Error(), "1.4 GB, this community's admins allow files of at most 100 MB") {
+	if !errors.Is(err, ErrFileTooLarge) || !strings.Contains(err.Error(), "1.4 GiB, this community's admins allow files of at most 100 MiB") {
 		t.Fatalf("over the community's limit: %v", err)
 	}
 	// Settings written again without the field lift the limit.

@@ -120,7 +120,7 @@ func (s *State) checkGroupMembers(o *Op, body any, role Role) (need Role, err er
 	case g.Everyone():
 		return RoleAdmin, invalid("every member is in group %q", g.Name), true
 	case t == RoleNone:
-		return RoleAdmin, invalid("%x is not a member of the community", k[:4]), true
+		return RoleAdmin, invalid("%s is not a member of the community", s.who(k)), true
 	}
 	if b, add := body.(*GroupAddBody); add {
 		switch {
@@ -129,17 +129,17 @@ func (s *State) checkGroupMembers(o *Op, body any, role Role) (need Role, err er
 		case g.Suggested:
 			return RoleAdmin, invalid("group %q is a suggestion not yet approved", g.Name), true
 		case g.Has(k):
-			return RoleAdmin, invalid("%x is already in group %q", k[:4], g.Name), true
+			return RoleAdmin, invalid("%s is already in group %q", s.who(k), g.Name), true
 		}
 		if left, ok := g.Left[k]; ok && b.Time < left+GroupRejoinWait && g.Requests[k] == nil {
-			return RoleAdmin, fmt.Errorf("%w: %x %w (%q); they may ask to join", ErrInvalid, k[:4], ErrLeftRecently, g.Name), true
+			return RoleAdmin, fmt.Errorf("%w: %s %w (%q); they may ask to join", ErrInvalid, s.who(k), ErrLeftRecently, g.Name), true
 		}
 		need, err := s.needRole(role, RoleAdmin, "add members to groups")
 		return need, err, true
 	}
 	switch {
 	case !g.Has(k):
-		return RoleAdmin, invalid("%x is not in group %q", k[:4], g.Name), true
+		return RoleAdmin, invalid("%s is not in group %q", s.who(k), g.Name), true
 	case k == o.Author:
 		return RoleAdmin, invalid("leave group %q instead of removing yourself", g.Name), true
 	}

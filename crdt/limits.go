@@ -108,6 +108,10 @@ const (
 	MaxPromoSpan = 366 * 24 * 3600 * 1000
 	// MaxEventDuration bounds an event's duration, in milliseconds: a week.
 	MaxEventDuration = 7 * 24 * 3600 * 1000
+	// MaxCardTime bounds the times of events and promotions, in unix
+	// milliseconds: before 2200-01-01 UTC. A year of five digits makes
+	// calendar files no calendar reads.
+	MaxCardTime = 7258118400000
 	// MaxCollections bounds the collections one post is saved in.
 	MaxCollections = 16
 )

@@ -64,6 +64,8 @@ func checkPromo(title, text, code string, starts, ends int64) error {
 		return fmt.Errorf("negative start")
 	case ends <= starts:
 		return fmt.Errorf("a promotion ends after it starts")
+	case ends >= MaxCardTime:
+		return fmt.Errorf("a promotion ends before the year 2200")
 	case ends-starts > MaxPromoSpan:
 		return fmt.Errorf("a promotion runs at most %d days", MaxPromoSpan/(24*3600*1000))
 	}

@@ -3,6 +3,8 @@ package crdt
 import (
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 )
 
 // Relays (DESIGN "Relays").
@@ -87,6 +89,11 @@ func (s *State) checkRelay(b *RelayBody, role Role) (Role, error) {
 // values (Clone copies the map only), so a change replaces the value.
 func (s *State) applyRelay(o *Op, b *RelayBody) {
 	k := keyOf(b.Peer)
+	e := AuditEntry{Op: o.ID(), Kind: o.Kind, Actor: o.Author, Target: k, Detail: "removed", Time: b.Time}
+	if !b.Remove {
+		e.Detail, e.Addrs = "added at "+strings.Join(b.Addrs, " "), slices.Clone(b.Addrs)
+	}
+	s.Audit = append(s.Audit, e)
 	if b.Remove {
 		delete(s.Relays, k)
 		return

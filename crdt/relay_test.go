@@ -2,6 +2,8 @@ package crdt
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -54,6 +56,17 @@ func TestRelayOpsAreJudged(t *testing.T) {
 	w.syncAll()
 	if w.reps["ben"].State().IsRelay(relay.pub()) {
 		t.Fatal("relay still registered after its removal")
+	}
+	// The audit log tells each registration and the removal, with the
+	// relay and its addresses.
+	var got []string
+	for _, e := range w.reps["ben"].State().Audit {
+		if e.Kind == KindRelay && e.Target == relay.pub() {
+			got = append(got, fmt.Sprintf("%s %v", e.Detail, e.Addrs))
+		}
+	}
+	if want := []string{"added at /ip4/10.0.0.1/tcp/4001 [/ip4/10.0.0.1/tcp/4001]", "added at /ip4/10.0.0.9/tcp/4001 [/ip4/10.0.0.9/tcp/4001]", "removed []"}; !slices.Equal(got, want) {
+		t.Errorf("audit of the relay: %q, want %q", got, want)
 	}
 }
 

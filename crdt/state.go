@@ -192,6 +192,8 @@ type AuditEntry struct {
 	Expires    int64      // invite: when it stops working, unix seconds; 0 never
 	MaxUses    uint32     // invite: how many it admits; 0 no limit
 	Pinned     bool       // pin: pinned (else unpinned)
+	FileLimit  int64      // settings: the largest file members share, bytes; 0 the protocol's MaxFileSize
+	Addrs      []string   // relay: where to dial the relay (Target) added; none when it is taken off
 }
 
 // Departure records how a former member left the community: removed by
@@ -446,12 +448,12 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		return need(RoleOwner, "deactivate the community")
 	case *DecideBody:
 		if _, ok := s.Requests[keyOf(b.Member)]; !ok {
-			return RoleAdmin, invalid("no pending join request from %x", b.Member[:4])
+			return RoleAdmin, invalid("no pending join request from %s", s.who(keyOf(b.Member)))
 		}
 		return need(RoleAdmin, "decide join requests")
 	case *AddBody:
 		if s.Role(keyOf(b.Member)) != RoleNone {
-			return RoleAdmin, invalid("%x is already a member", b.Member[:4])
+			return RoleAdmin, invalid("%s is already a member", s.who(keyOf(b.Member)))
 		}
 		if b.Role > role {
 			return max(RoleAdmin, b.Role), unauthorized("a %s may not grant %s", role, b.Role)
@@ -460,7 +462,7 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 	case *RemoveBody:
 		t := s.Role(keyOf(b.Member))
 		if t == RoleNone {
-			return RoleAdmin, invalid("%x is not a member", b.Member[:4])
+			return RoleAdmin, invalid("%s is not a member", s.who(keyOf(b.Member)))
 		}
 		if t == RoleOwner {
 			return RoleOwner, unauthorized("nobody may remove an owner")
@@ -475,11 +477,11 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		t := s.Role(keyOf(b.Member))
 		switch {
 		case t == RoleNone:
-			return RoleAdmin, invalid("%x is not a member", b.Member[:4])
+			return RoleAdmin, invalid("%s is not a member", s.who(keyOf(b.Member)))
 		case t == RoleOwner:
 			return RoleOwner, unauthorized("nobody may change an owner's role")
 		case b.Role == t:
-			return RoleAdmin, invalid("%x is already %s", b.Member[:4], t)
+			return RoleAdmin, invalid("%s is already %s", s.who(keyOf(b.Member)), t)
 		case b.Role > role:
 			return max(RoleAdmin, b.Role), unauthorized("a %s may not grant %s", role, b.Role)
 		}
@@ -571,10 +573,10 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 			return RoleAdmin, invalid("group %x does not exist", b.Group[:4])
 		}
 		if g.Requests[keyOf(b.Member)] == nil {
-			return RoleAdmin, invalid("no pending request from %x to join %q", b.Member[:4], g.Name)
+			return RoleAdmin, invalid("no pending request from %s to join %q", s.who(keyOf(b.Member)), g.Name)
 		}
 		if s.Role(keyOf(b.Member)) == RoleNone {
-			return RoleAdmin, invalid("%x is not a member", b.Member[:4])
+			return RoleAdmin, invalid("%s is not a member", s.who(keyOf(b.Member)))
 		}
 		return need(RoleAdmin, "decide group requests")
 	}
@@ -689,7 +691,7 @@ func (s *State) mutate(o *Op, body any) {
 		s.Name, s.Description, s.JoinPolicy, s.MembersCreateGroups, s.HideHistory = b.Name, b.Description, b.JoinPolicy, b.MembersCreateGroups, b.HideHistory
 		s.PrivateToAdminsOnly = b.PrivateToAdminsOnly
 		s.FileSizeLimit = b.MaxFileSize
-		audit(AuditEntry{Detail: fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), Name: b.Name, JoinPolicy: b.JoinPolicy, Time: b.Time})
+		audit(AuditEntry{Detail: fmt.Sprintf("name %q, join by %s", b.Name, b.JoinPolicy), Name: b.Name, JoinPolicy: b.JoinPolicy, FileLimit: b.MaxFileSize, Time: b.Time})
 	case *DeactivateBody:
 		s.Deactivated = true
 		audit(AuditEntry{Time: b.Time})
@@ -797,7 +799,7 @@ func (s *State) checkPrivate(o *Op, b *GroupCreateBody, role Role) (Role, error)
 		case k == o.Author:
 			return RoleMember, invalid("the creator of a private conversation is in it already; name only the others")
 		case r == RoleNone:
-			return RoleMember, invalid("%x is not a member", p[:4])
+			return RoleMember, invalid("%s is not a member", s.who(k))
 		case r < RoleAdmin && s.PrivateToAdminsOnly:
 			need = RoleAdmin
 		}

@@ -77,7 +77,7 @@ type WinView struct {
 // checkWin judges win o, whose author holds role, in state s.
 func (s *State) checkWin(o *Op, b *WinBody, role Role) error {
 	if s.Role(keyOf(b.Member)) == RoleNone {
-		return invalid("the member celebrated, %x, is not a member", b.Member[:4])
+		return invalid("the member celebrated, %s, is not a member", s.who(keyOf(b.Member)))
 	}
 	if s.AdminsCelebrate && role < RoleAdmin {
 		return fmt.Errorf("%w: %w", ErrAdminsCelebrate, ErrUnauthorized)

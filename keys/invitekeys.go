@@ -178,7 +178,8 @@ func (m *Manager) wrapToLiveInvites(ctx context.Context, cid, log crdt.ID, id cr
 // refuses it, but the joiner cannot judge before it reads the control
 // log); what the maker wrapped, which opens the control log, wins, and a
 // forged later epoch fails its commitment once its rekey op is read
-// (dropForged). It fails with ErrNoInviteKeys when nothing opens.
+// (dropForged). It fails with ErrNoInviteKeys when nothing opens and no
+// epoch they give is held already.
 //
 // It also takes the community's topic secret from the first of the
 // maker's ops that wraps one and opens (openTopic), so the node follows
@@ -206,6 +207,7 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []by
 	checks := m.epochChecks(cid)
 	_, topicHeld := m.Secret(cid)
 	var got []crdt.EpochID
+	held := 0 // epochs this node has already: a join tried again
 	for _, op := range ops {
 		b, err := crdt.DecodeBody(op)
 		if err != nil {
@@ -233,6 +235,7 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []by
 			copy(log[:], k.Log)
 			id := crdt.EpochID(k.Epoch)
 			if m.ring.Has(id) {
+				held++
 				continue
 			}
 			secret, err := pk.Unwrap(e2ee.WrapInfo(cid, log, id, recipient), k.Secret)
@@ -250,6 +253,12 @@ func (m *Manager) OpenInviteKeys(ctx context.Context, invite *crdt.Op, seed []by
 		}
 	}
 	if len(got) == 0 {
+		if held > 0 {
+			// Opened by an earlier try of this join: what the link gives
+			// is here, and the control log, once pulled, says whether
+			// the join stands (a revoked link, for one).
+			return 0, nil
+		}
 		if bad != nil {
 			return 0, fmt.Errorf("%w: %w", ErrNoInviteKeys, bad)
 		}

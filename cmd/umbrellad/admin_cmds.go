@@ -27,7 +27,7 @@ var adminCommands = []command{
 		fs.StringVar(&o.membersCreate, "members-create-groups", "", "yes: members create groups; no: they suggest them")
 		fs.StringVar(&o.history, "history", "", "yes: new members read earlier messages; no: only from when they join")
 		fs.StringVar(&o.memberDMs, "member-dms", "", "yes: members message each other privately; no: only admins and owners (admins message anyone)")
-		fs.StringVar(&o.fileLimit, "max-file-size", "", "the largest file members may share, e.g. 100MB or 1GB (MB = 2^20 bytes; at most 2GB, the default)")
+		fs.StringVar(&o.fileLimit, "max-file-size", "", "the largest file members may share, e.g. 100MB or 1GiB (MB = 10^6 bytes, MiB = 2^20; at most 2GiB, the default)")
 	}, cmdSettings},
 	{"requests", "list who asks to join the community (or, with --group, a group)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
@@ -218,7 +218,7 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		if s.MaxFileSize > 0 {
 			limit = s.MaxFileSize
 		}
-		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\nhistory:\t%s\nprivate messages:\t%s\nfiles:\tup to %s\n", s.Name, s.Description, s.JoinPolicy, groups, history, dms, crdt.SizeText(limit))
+		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\nhistory:\t%s\nprivate messages:\t%s\nfiles:\tup to %s\n", s.Name, s.Description, s.JoinPolicy, groups, history, dms, sizeText(limit))
 		if s.Deactivated {
 			fmt.Fprintln(w, "deactivated:\tyes (read-only)")
 		}
@@ -273,15 +273,9 @@ func cmdSettings(ctx context.Context, o *opts) error {
 }
 
 func cmdRequests(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	a, err := commonIDs(o, 0)
 	if err != nil {
 		return err
-	}
-	a := args{Community: cid}
-	if o.group != "" {
-		if a.Group, err = parseID("group", o.group); err != nil {
-			return err
-		}
 	}
 	var rs []api.JoinRequest
 	if err := call(ctx, o, "requests", a, &rs, callTimeout); err != nil {
@@ -302,14 +296,9 @@ func cmdRequests(ctx context.Context, o *opts) error {
 
 func cmdDecide(approve bool) func(context.Context, *opts) error {
 	return func(ctx context.Context, o *opts) error {
-		a, err := memberArgs(o)
+		a, err := memberArgs(o) // and --group, when given
 		if err != nil {
 			return err
-		}
-		if o.group != "" {
-			if a.Group, err = parseID("group", o.group); err != nil {
-				return err
-			}
 		}
 		a.Approve = approve
 		if approve {

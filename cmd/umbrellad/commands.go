@@ -104,7 +104,7 @@ var commands = []command{
 		fs.StringVar(&o.passFile, "passphrase-file", "", "file holding the passphrase of the database key (else $UMBRELLA_PASSPHRASE; none if neither)")
 		fs.StringVar(&o.keySuite, "key-suite", "x25519", "prekey KEM: x25519, or mlkem768x25519 (post-quantum hybrid; 9x larger key rotations)")
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-		fs.StringVar(&o.uploadLimit, "upload-limit", "", "bytes per second this node serves files at, to all peers together, e.g. 5MB (default: no limit)")
+		fs.StringVar(&o.uploadLimit, "upload-limit", "", "bytes per second this node serves files at, to all peers together, e.g. 5MB or 5MiB (MB = 10^6 bytes, MiB = 2^20; default: no limit)")
 	}, cmdServe},
 	{"id", "show this node's peer id, name and addresses", nil, cmdID},
 	{"community create", "create a community", func(fs *flag.FlagSet, o *opts) {
@@ -157,7 +157,7 @@ var commands = []command{
 		fs.StringVar(&o.question, "question", "", "the question (required)")
 		fs.Var(&o.options, "option", "an option (repeat 2 to 12 times)")
 		fs.BoolVar(&o.multi, "multi", false, "allow choosing several options")
-		fs.StringVar(&o.closes, "closes", "", "closing time, RFC 3339 (e.g. 2026-12-01T18:00:00Z) or a duration from now (e.g. 48h)")
+		fs.StringVar(&o.closes, "closes", "", "closing time: a duration from now (48h), a local date and time (2026-12-01 18:00) or RFC 3339")
 	}, cmdPollCreate},
 	{"vote", "vote in a poll (options counted from 1)", func(fs *flag.FlagSet, o *opts) {
 		pollFlags(fs, o)
@@ -583,7 +583,7 @@ func cmdInviteCreate(ctx context.Context, o *opts) error {
 		Link string `json:"link"`
 	}
 	inv := api.InviteOptions{MaxUses: o.maxUses}
-	lasts := "for " + api.DefaultInviteLifetime.String()
+	lasts := "for " + durationText(api.DefaultInviteLifetime)
 	switch o.expires {
 	case "":
 	case "never":
@@ -593,13 +593,13 @@ func cmdInviteCreate(ctx context.Context, o *opts) error {
 		if err != nil || d <= 0 {
 			return usagef("--expires %q: want a positive duration such as 48h, or never", o.expires)
 		}
-		inv.Lifetime, lasts = d, "for "+d.String()
+		inv.Lifetime, lasts = d, "for "+durationText(d)
 	}
 	if o.maxUses < 0 {
 		return usagef("--max-uses %d: want a positive number", o.maxUses)
 	}
 	if o.maxUses > 0 {
-		lasts += fmt.Sprintf(", for %d people", o.maxUses)
+		lasts += ", for " + plural(o.maxUses, "person", "people")
 	}
 	if err := call(ctx, o, "invite.create", args{Community: cid, InviteOptions: &inv}, &res, callTimeout); err != nil {
 		return err
@@ -630,7 +630,7 @@ func cmdJoin(ctx context.Context, o *opts) error {
 		if c.ViaRelay {
 			fmt.Fprintln(w, "Joined through the relay, the inviter is offline.")
 		}
-		fmt.Fprintf(w, "Joined %q (%d members)\ncommunity:\t%s\n", c.Name, c.Members, c.ID)
+		fmt.Fprintf(w, "Joined %q (%s)\ncommunity:\t%s\n", c.Name, plural(c.Members, "member", "members"), c.ID)
 	})
 }
 
@@ -642,14 +642,11 @@ type joinResult struct {
 }
 
 func cmdPost(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	if err := required("text", o.text); err != nil {
 		return err
 	}
@@ -663,14 +660,11 @@ func cmdPost(ctx context.Context, o *opts) error {
 }
 
 func cmdMessages(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	return streamMessages(ctx, o, cid, gid)
 }
 

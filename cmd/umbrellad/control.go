@@ -392,7 +392,7 @@ func controlHandler(n api.API, log *slog.Logger) http.Handler {
 				status = http.StatusBadRequest
 			}
 			log.Debug("control call failed", "method", r.PathValue("method"), "err", err)
-			writeJSON(w, status, map[string]string{"error": err.Error()})
+			writeJSON(w, status, callError{Error: err.Error(), Resumable: resumable(err)})
 			return
 		}
 		writeJSON(w, http.StatusOK, res)
@@ -489,6 +489,31 @@ type client struct {
 // errNoDaemon: nothing answers on the home's control socket.
 var errNoDaemon = errors.New("no umbrellad is running")
 
+// callError is the body of a failed call: the error's text, and whether
+// the same call may succeed later and pick up where it stopped (a
+// download whose sources went away), as opposed to a permanent refusal.
+type callError struct {
+	Error     string `json:"error"`
+	Resumable bool   `json:"resumable,omitempty"`
+}
+
+// resumableError is a failed call the daemon marked resumable.
+type resumableError struct{ error }
+
+func (e resumableError) Unwrap() error { return e.error }
+
+// resumable reports whether err ended a call that, run again, resumes:
+// the network or the sources failed, or the call was cut short; never a
+// refusal such as a file too large, a bad hash or a missing right.
+func resumable(err error) bool {
+	for _, e := range []error{api.ErrNoSource, api.ErrNoPeer, api.ErrDiskFull, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 func newClient(home string) *client {
 	path := socketPath(home)
 	return &client{home: home, http: &http.Client{Transport: &http.Transport{
@@ -530,10 +555,11 @@ func (c *client) call(ctx context.Context, method string, a args, out any) error
 		return fmt.Errorf("control API: %s: %w (over %s)", method, errResponseTooLarge, size)
 	}
 	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
+		var e callError
 		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+			if e.Resumable {
+				return resumableError{errors.New(e.Error)}
+			}
 			return errors.New(e.Error)
 		}
 		return fmt.Errorf("control API: %s", resp.Status)

@@ -137,8 +137,8 @@ func TestE2EFiles(t *testing.T) {
 
 	// The admins bound files at 1 MB: the 3 MB file is refused when sent
 	// and, once Ben's node knows the bound, when he fetches it again.
-	olivia.mustRun("settings", "--community", c, "--max-file-size", "1MB")
-	const bound = "this community's admins allow files of at most 1 MB"
+	olivia.mustRun("settings", "--community", c, "--max-file-size", "1MiB")
+	const bound = "this community's admins allow files of at most 1 MiB"
 	if _, errOut, code := olivia.cli("file", "send", "--community", c, "--group", general, "--path", src); code != 1 || !strings.Contains(errOut, bound) {
 		t.Fatalf("send above the community's bound: exit %d, %q", code, errOut)
 	}

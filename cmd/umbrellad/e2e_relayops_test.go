@@ -142,6 +142,9 @@ func TestE2ERelayOperations(t *testing.T) {
 		st.Communities[0].LastPush == nil || st.DiskBytes == 0 || st.Pushes == 0 || st.Retention != "4320h0m0s" {
 		t.Fatalf("the big relay's stats %+v", st)
 	}
+	if out, err := exec.Command(buildDaemon(t), "relay", "stats", "--home", bigHome).Output(); err != nil || !strings.Contains(string(out), "retention 180 days\n") {
+		t.Fatalf("relay stats text: %v\n%s", err, out)
+	}
 
 	var metricsURL string
 	proctest.Eventually(t, 10*time.Second, "the relay to log its metrics address", func() bool {

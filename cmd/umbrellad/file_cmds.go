@@ -6,8 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,14 +85,11 @@ func fileMethods(n api.API) map[string]func(context.Context, args) (any, error) 
 }
 
 func cmdFileSend(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	if err := required("path", o.path); err != nil {
 		return err
 	}
@@ -111,14 +108,11 @@ func cmdFileSend(ctx context.Context, o *opts) error {
 }
 
 func cmdFileGet(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	mid, err := parseID("message", o.message)
 	if err != nil {
 		return err
@@ -126,25 +120,61 @@ func cmdFileGet(ctx context.Context, o *opts) error {
 	if err := required("out", o.path); err != nil {
 		return err
 	}
-	out, err := filepath.Abs(o.path)
+	out, err := outPath(ctx, o, cid, mid)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go showProgress(ctx, o, cid, mid)
+	go showProgress(pctx, o, cid, mid)
 	var res api.GotFile
-	err = newClient(o.home).call(ctx, "file.get", args{Community: cid, Group: gid, Message: mid, Out: out}, &res)
+	err = newClient(o.home).call(pctx, "file.get", args{Community: cid, Group: gid, Message: mid, Out: out}, &res)
 	cancel()
 	if err != nil {
-		if ctx.Err() != nil {
+		// Only what running the command again can resume is an
+		// interruption; a refusal (too large, a bad hash, no right to
+		// the file) is said as it is.
+		var re resumableError
+		if ctx.Err() != nil || errors.As(err, &re) {
 			return fmt.Errorf("interrupted; run the same command again to resume: %w", err)
 		}
 		return err
 	}
 	return output(o, res, func(w io.Writer) {
-		fmt.Fprintf(w, "Saved %s (%s) in %.1fs from %d sources\n", res.Path, sizeText(res.Size), res.Seconds, len(res.Sources))
+		fmt.Fprintf(w, "Saved %s (%s) in %.1fs from %s\n", res.Path, sizeText(res.Size), res.Seconds, plural(len(res.Sources), "source", "sources"))
 	})
+}
+
+// outPath is the absolute path file get writes to. --out ending in a
+// path separator, or naming a directory, means a directory: it is created
+// if need be, and the file keeps the name it was shared with there.
+func outPath(ctx context.Context, o *opts, cid, mid crdt.ID) (string, error) {
+	out, err := filepath.Abs(o.path)
+	if err != nil {
+		return "", err
+	}
+	fi, statErr := os.Stat(out)
+	isDir := statErr == nil && fi.IsDir()
+	if !isDir && !strings.HasSuffix(o.path, string(filepath.Separator)) && !strings.HasSuffix(o.path, "/") {
+		return out, nil
+	}
+	var e api.FileEntry
+	if err := call(ctx, o, "file.status", args{Community: cid, Message: mid}, &e, callTimeout); err != nil {
+		return "", err
+	}
+	name := filepath.Base(filepath.Clean(string(filepath.Separator) + e.Name))
+	if name == string(filepath.Separator) || name == "." || name == ".." {
+		return "", fmt.Errorf("the file has no usable name (%q); give --out a file name", e.Name)
+	}
+	if !isDir {
+		if statErr == nil {
+			return "", fmt.Errorf("--out %s: not a directory", o.path)
+		}
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return "", fmt.Errorf("--out %s: create the directory: %w", o.path, err)
+		}
+	}
+	return filepath.Join(out, name), nil
 }
 
 // showProgress prints on stderr how far the download of message mid is,
@@ -173,18 +203,12 @@ func showProgress(ctx context.Context, o *opts, cid, mid crdt.ID) {
 }
 
 func cmdFiles(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	a, err := commonIDs(o, 0) // --group when given
 	if err != nil {
 		return err
 	}
-	var gid crdt.ID
-	if o.group != "" {
-		if gid, err = parseID("group", o.group); err != nil {
-			return err
-		}
-	}
 	var fs []api.FileEntry
-	if err := call(ctx, o, "files", args{Community: cid, Group: gid}, &fs, callTimeout); err != nil {
+	if err := call(ctx, o, "files", a, &fs, callTimeout); err != nil {
 		return err
 	}
 	return output(o, fs, func(w io.Writer) {
@@ -219,37 +243,6 @@ func cmdFileDeleteLocal(ctx context.Context, o *opts) error {
 	return output(o, res, func(w io.Writer) { fmt.Fprintln(w, "Deleted the local copy") })
 }
 
-// sizeText is a byte count for people.
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
-// parseFileSize reads a file size limit such as 100MB or 1GB, in binary
-// units as sizes of files are shown (MB = 2^20 bytes), up to 2GB.
-func parseFileSize(v string) (int64, error) {
-	units := []struct {
-		suffix string
-		n      int64
-	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}}
-	s := strings.ToUpper(strings.TrimSpace(v))
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.n
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || n > crdt.MaxFileSize/mult {
-		return 0, fmt.Errorf("%q is not a size from 1B to 2GB (e.g. 100MB)", v)
-	}
-	return n * mult, nil
-}
+// parseFileSize reads a file size limit such as 100MB or 1GiB (see
+// parseBytes), up to the protocol's bound of 2 GiB.
+func parseFileSize(v string) (int64, error) { return parseBytes(v, crdt.MaxFileSize) }

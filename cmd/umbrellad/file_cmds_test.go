@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +17,11 @@ import (
 type fileNode struct {
 	api.API
 	path, caption, out string
+	getErr             error // what GetFile fails with, if set
+}
+
+func (f *fileNode) FileStatus(_, msg crdt.ID) (api.FileEntry, error) {
+	return api.FileEntry{Message: msg, Name: "../kit.pdf", Size: 3}, nil
 }
 
 func (f *fileNode) SendFile(_ context.Context, _, _ crdt.ID, path, caption string) (api.SentFile, error) {
@@ -22,6 +31,9 @@ func (f *fileNode) SendFile(_ context.Context, _, _ crdt.ID, path, caption strin
 
 func (f *fileNode) GetFile(_ context.Context, _, _, _ crdt.ID, out string, _ func(api.FileProgress)) (api.GotFile, error) {
 	f.out = out
+	if f.getErr != nil {
+		return api.GotFile{}, f.getErr
+	}
 	return api.GotFile{Path: out, Size: 3, Root: "ab", Sources: []string{}}, nil
 }
 
@@ -63,17 +75,65 @@ func TestControlFiles(t *testing.T) {
 	}
 }
 
-// TestParseFileSize: the --max-file-size flag reads binary units, as
-// sizes of files are shown, from 1 byte to 2 GB.
+// TestParseFileSize: the --max-file-size flag reads units as their names
+// say (MB = 10^6 bytes, MiB = 2^20), from 1 byte to 2 GiB.
 func TestParseFileSize(t *testing.T) {
-	for in, want := range map[string]int64{"100MB": 100 << 20, "1gb": 1 << 30, "2GB": 2 << 30, "512 KB": 512 << 10, "7": 7, "3B": 3} {
+	for in, want := range map[string]int64{"100MB": 100e6, "100MiB": 100 << 20, "1gib": 1 << 30, "2GiB": 2 << 30, "2GB": 2e9, "512 KiB": 512 << 10, "512 kb": 512e3, "7": 7, "3B": 3} {
 		if got, err := parseFileSize(in); err != nil || got != want {
 			t.Errorf("parseFileSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "0", "-1MB", "3GB", "2049MB", "lots", "1.5GB"} {
+	for _, bad := range []string{"", "0", "-1MB", "3GB", "2049MiB", "2148MB", "lots", "1.5GB"} {
 		if _, err := parseFileSize(bad); err == nil {
 			t.Errorf("parseFileSize(%q) took it", bad)
+		}
+	}
+}
+
+// TestFileGetOut: --out ending in a slash, or naming a directory, is a
+// directory (created if need be) where the file keeps its shared name,
+// never a file named like the directory; only resumable failures are
+// called an interruption.
+func TestFileGetOut(t *testing.T) {
+	f := &fileNode{}
+	c := serveNode(t, f)
+	dir := t.TempDir()
+	get := func(out string) (int, string) {
+		var o, e bytes.Buffer
+		code := run([]string{"file", "get", "--home", c.home, "--community", crdt.ID{1}.String(), "--group", crdt.ID{2}.String(),
+			"--message", crdt.ID{5}.String(), "--out", out}, &o, &e)
+		return code, o.String() + e.String()
+	}
+	for _, tc := range []struct{ out, want string }{
+		{filepath.Join(dir, "new", "sub") + "/", filepath.Join(dir, "new", "sub", "kit.pdf")},
+		{dir, filepath.Join(dir, "kit.pdf")},
+		{filepath.Join(dir, "plain.pdf"), filepath.Join(dir, "plain.pdf")},
+	} {
+		if code, out := get(tc.out); code != exitOK || f.out != tc.want {
+			t.Errorf("--out %s: exit %d (%s), wrote to %q, want %q", tc.out, code, out, f.out, tc.want)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "new", "sub")); err != nil || !fi.IsDir() {
+		t.Errorf("--out DIR/ did not create the directory: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := get(filepath.Join(dir, "file") + "/"); code != exitFail || !strings.Contains(out, "not a directory") {
+		t.Errorf("--out FILE/: exit %d, %q", code, out)
+	}
+	for _, tc := range []struct {
+		err         error
+		interrupted bool
+	}{
+		{fmt.Errorf("%w: 3 GiB, files are at most 2 GiB", api.ErrFileTooLarge), false},
+		{fmt.Errorf("kit.pdf: %w", crdt.ErrUnauthorized), false},
+		{fmt.Errorf("kit.pdf: %w", api.ErrNoSource), true},
+	} {
+		f.getErr = tc.err
+		code, out := get(filepath.Join(dir, "x.pdf"))
+		if code != exitFail || strings.Contains(out, "interrupted") != tc.interrupted || !strings.Contains(out, tc.err.Error()) {
+			t.Errorf("GetFile failing with %v: exit %d, %q (want interrupted: %v)", tc.err, code, out, tc.interrupted)
 		}
 	}
 }

@@ -53,15 +53,7 @@ func needGroupMember(a args) error {
 	return needMember(a)
 }
 
-func groupMemberArgs(o *opts) (args, error) {
-	a, err := memberArgs(o)
-	if err != nil {
-		return a, err
-	}
-	g, err := groupArgs(o)
-	a.Group = g.Group
-	return a, err
-}
+func groupMemberArgs(o *opts) (args, error) { return commonIDs(o, needsGroup|needsMember) }
 
 func cmdGroupAdd(ctx context.Context, o *opts) error {
 	a, err := groupMemberArgs(o)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
@@ -26,7 +27,7 @@ var netCommands = []command{
 	{"relay", "run a circuit relay for members who cannot be reached directly", func(fs *flag.FlagSet, o *opts) {
 		fs.Var(&o.listen, "listen", "multiaddr to listen on (repeatable; default: TCP and QUIC on all interfaces, port 4001)")
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-		fs.StringVar(&o.quota, "quota", "10GB", "the most the relay stores of the communities' ops, e.g. 500MB or 20GB (a community may use a quarter of it, or --share)")
+		fs.StringVar(&o.quota, "quota", "10GB", "the most the relay stores of the communities' ops, e.g. 500MB or 20GiB (MB = 10^6 bytes, MiB = 2^20; a community may use a quarter of it, or --share)")
 		relayOpsFlags(fs, o)
 	}, cmdRelay},
 	{"status", "show connected peers (direct or relayed) and each community's sync state", nil, cmdStatus},
@@ -81,7 +82,11 @@ func cmdStatus(ctx context.Context, o *opts) error {
 		return err
 	}
 	return output(o, st, func(w io.Writer) {
-		fmt.Fprintf(w, "network:\t%s (reachability %s)\n", st.Network, st.Reachable)
+		if st.Reachable != "" {
+			fmt.Fprintf(w, "network:\t%s (reachability %s)\n", st.Network, st.Reachable)
+		} else {
+			fmt.Fprintf(w, "network:\t%s\n", st.Network)
+		}
 		for _, r := range st.Relays {
 			fmt.Fprintf(w, "relay:\t%s\n", r)
 		}
@@ -91,11 +96,15 @@ func cmdStatus(ctx context.Context, o *opts) error {
 			if p.Relayed {
 				how = "relayed"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\n", p.PeerID, p.Name, how)
+			name := p.Name
+			if name == "" && p.Relay {
+				name = strings.TrimSpace("relay " + strings.Join(p.Addrs[:min(1, len(p.Addrs))], ""))
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\n", p.PeerID, name, how)
 		}
 		fmt.Fprintf(w, "\nCOMMUNITY\tNAME\tSTATE\tMEMBERS ONLINE\tLAST SYNC\n")
 		for _, c := range st.Communities {
-			last := "never"
+			last := "no pull yet" // gossip or pushes may have brought everything
 			if c.LastSync != nil {
 				last = c.LastSync.At.Format(time.DateTime)
 			}

@@ -167,12 +167,14 @@ func cmdRelays(ctx context.Context, o *opts) error {
 // relay holds what this node wrote (or why not).
 func printRelayStates(w io.Writer, rs []api.RelayState) {
 	for _, r := range rs {
-		state, last, push := "offline", "never", "pushes pending"
+		// A relay this node pushed everything to but never pulled from
+		// (nothing new there) is up to date, not "last sync never".
+		state, last, push := "offline", "not pulled from yet", "pushes pending"
 		if r.Online {
 			state = "online"
 		}
 		if r.LastSync != nil {
-			last = r.LastSync.Format(time.DateTime)
+			last = "last sync " + r.LastSync.Format(time.DateTime)
 		}
 		switch {
 		case r.Refused != "":
@@ -180,7 +182,7 @@ func printRelayStates(w io.Writer, rs []api.RelayState) {
 		case r.UpToDate:
 			push = "pushes up to date"
 		}
-		fmt.Fprintf(w, "  relay %s\t%s\tlast sync %s\t%s\t%v\n", r.PeerID, state, last, push, r.Addrs)
+		fmt.Fprintf(w, "  relay %s\t%s\t%s\t%s\t%s\n", r.PeerID, state, last, push, strings.Join(r.Addrs, " "))
 		if f := r.Files; f != nil {
 			fmt.Fprintf(w, "    files: %d pushed, %d pending", f.Pushed, f.Pending)
 			if f.GaveUp > 0 {
@@ -249,27 +251,8 @@ func cmdRelayDump(ctx context.Context, o *opts) error {
 	})
 }
 
-// parseSize reads a size such as 500MB, 20GB or 1TB (decimal units; a
-// bare number is bytes).
-func parseSize(v string) (int64, error) {
-	units := []struct {
-		suffix string
-		n      int64
-	}{{"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
-	s := strings.ToUpper(strings.TrimSpace(v))
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.n
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("%q is not a size (e.g. 500MB, 20GB)", v)
-	}
-	return n * mult, nil
-}
+// parseSize reads a size such as 500MB, 20GiB or 1TB (see parseBytes).
+func parseSize(v string) (int64, error) { return parseBytes(v, math.MaxInt64) }
 
 // parseRetention reads a retention such as 180d, 12h or 90m (Go
 // durations, and d for days); "" or 0 keeps everything.
@@ -424,9 +407,13 @@ func cmdRelayStats(ctx context.Context, o *opts) error {
 		return err
 	}
 	return output(o, st, func(w io.Writer) {
-		fmt.Fprintf(w, "disk %d bytes, ops %d bytes of a quota of %d\n", st.DiskBytes, st.StoredBytes, st.QuotaBytes)
+		fmt.Fprintf(w, "disk %s, ops %s of a quota of %s\n", sizeText(st.DiskBytes), sizeText(st.StoredBytes), sizeText(st.QuotaBytes))
 		if st.Retention != "" {
-			fmt.Fprintf(w, "retention %s\n", st.Retention)
+			ret := st.Retention
+			if d, err := time.ParseDuration(ret); err == nil {
+				ret = durationText(d) // "180 days", not "4320h0m0s"
+			}
+			fmt.Fprintf(w, "retention %s\n", ret)
 		}
 		fmt.Fprintf(w, "pushes %d, pulls %d, reservations %d, circuits %d\n", st.Pushes, st.Pulls, st.Reservations, st.Circuits)
 		for reason, n := range st.Refused {

@@ -13,19 +13,14 @@ import (
 
 // target parses --community, --group and the message (or poll) flag.
 func target(o *opts, flagName string) (args, error) {
-	cid, err := parseID("community", o.community)
+	a, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return args{}, err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
+	if a.Message, err = parseID(flagName, o.message); err != nil {
 		return args{}, err
 	}
-	mid, err := parseID(flagName, o.message)
-	if err != nil {
-		return args{}, err
-	}
-	return args{Community: cid, Group: gid, Message: mid}, nil
+	return a, nil
 }
 
 // act runs a method that answers {"ok": true} and prints what happened.
@@ -125,14 +120,11 @@ func cmdReact(ctx context.Context, o *opts) error {
 }
 
 func cmdPollCreate(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	if err := required("question", o.question); err != nil {
 		return err
 	}
@@ -141,15 +133,12 @@ func cmdPollCreate(ctx context.Context, o *opts) error {
 	}
 	a := args{Community: cid, Group: gid, Question: o.question, Options: o.options, Multi: o.multi}
 	if o.closes != "" {
-		if d, err := time.ParseDuration(o.closes); err == nil {
-			if d <= 0 {
-				return usagef("--closes: %s is not in the future", o.closes)
-			}
-			a.Closes = time.Now().Add(d)
-		} else if t, err := time.Parse(time.RFC3339, o.closes); err == nil {
-			a.Closes = t
-		} else {
-			return usagef("--closes %q: want an RFC 3339 time (2026-12-01T18:00:00Z) or a duration (48h)", o.closes)
+		now := time.Now()
+		if a.Closes, err = parseTime("closes", o.closes, now); err != nil {
+			return err
+		}
+		if !a.Closes.After(now) {
+			return usagef("--closes: %s is not in the future", o.closes)
 		}
 	}
 	return sent(ctx, o, "poll.create", a, "Poll started")
@@ -238,17 +227,7 @@ func cmdGroupCreate(ctx context.Context, o *opts) error {
 	})
 }
 
-func groupArgs(o *opts) (args, error) {
-	cid, err := parseID("community", o.community)
-	if err != nil {
-		return args{}, err
-	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return args{}, err
-	}
-	return args{Community: cid, Group: gid}, nil
-}
+func groupArgs(o *opts) (args, error) { return commonIDs(o, needsGroup) }
 
 func cmdGroupJoin(ctx context.Context, o *opts) error {
 	a, err := groupArgs(o)
@@ -266,16 +245,7 @@ func cmdGroupLeave(ctx context.Context, o *opts) error {
 	return act(ctx, o, "group.leave", a, "Left the group")
 }
 
-func memberArgs(o *opts) (args, error) {
-	cid, err := parseID("community", o.community)
-	if err != nil {
-		return args{}, err
-	}
-	if err := required("member", o.member); err != nil {
-		return args{}, err
-	}
-	return args{Community: cid, Member: strings.TrimSpace(o.member)}, nil
-}
+func memberArgs(o *opts) (args, error) { return commonIDs(o, needsMember) }
 
 func cmdMemberRemove(ctx context.Context, o *opts) error {
 	a, err := memberArgs(o)
@@ -315,12 +285,13 @@ func cmdAudit(ctx context.Context, o *opts) error {
 	if err := call(ctx, o, "audit", args{Community: cid}, &es, callTimeout); err != nil {
 		return err
 	}
+	now := time.Now()
 	return output(o, es, func(w io.Writer) {
 		if len(es) == 0 {
 			fmt.Fprintln(w, "No admin actions yet.")
 		}
 		for _, e := range es {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("Jan 2 15:04"), e.ActorName, e.Action, e.TargetName, e.Detail)
+			fmt.Fprintf(w, "%s\t%s\t%s\n", whenText(e.Time, now), who(e.ActorName, e.Actor), auditText(e, now))
 		}
 	})
 }

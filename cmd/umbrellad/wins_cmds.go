@@ -39,7 +39,7 @@ var teamCommands = []command{
 		communityFlag(fs, o)
 		fs.StringVar(&o.team.title, "title", "", "the promotion's title (required)")
 		fs.StringVar(&o.text, "text", "", "what it offers")
-		fs.StringVar(&o.team.ends, "ends", "", "when it ends: RFC 3339 (2026-12-01T18:00:00Z) or a duration from now (48h) (required)")
+		fs.StringVar(&o.team.ends, "ends", "", "when it ends: a duration from now (48h), a local date and time (2026-12-01 18:00) or RFC 3339 (required)")
 		fs.StringVar(&o.team.starts, "starts", "", "when it starts, as --ends (default: now)")
 		fs.StringVar(&o.team.code, "code", "", "a promotion code")
 	}, cmdPromoCreate},
@@ -84,7 +84,7 @@ var teamCommands = []command{
 		communityFlag(fs, o)
 		fs.StringVar(&o.team.event, "event", "", "the event's id (required)")
 		fs.StringVar(&o.team.title, "title", "", "the event's new title (default: unchanged)")
-		fs.StringVar(&o.team.starts, "starts", "", "when it starts now, RFC 3339 (default: unchanged)")
+		fs.StringVar(&o.team.starts, "starts", "", "when it starts now, as event create takes it (default: unchanged)")
 		fs.StringVar(&o.team.duration, "duration", "", "how long it lasts now (default: unchanged)")
 		fs.StringVar(&o.team.where, "where", "", "an address or a link (default: unchanged)")
 		fs.StringVar(&o.text, "text", "", "what it is about (default: unchanged)")
@@ -136,7 +136,7 @@ type teamArgs struct {
 
 func eventFlags(fs *flag.FlagSet, o *opts) {
 	fs.StringVar(&o.team.title, "title", "", "the event's title (required)")
-	fs.StringVar(&o.team.starts, "starts", "", "when it starts, RFC 3339 (2026-12-10T19:00:00+01:00) (required)")
+	fs.StringVar(&o.team.starts, "starts", "", "when it starts: a duration from now (48h), a local date and time (2026-12-10 19:00) or RFC 3339 (required)")
 	fs.StringVar(&o.team.duration, "duration", "1h", "how long it lasts")
 	fs.StringVar(&o.team.where, "where", "", "an address or a link")
 	fs.StringVar(&o.text, "text", "", "what it is about")
@@ -286,36 +286,15 @@ func teamMethods(n api.API) map[string]func(context.Context, args) (any, error) 
 	}
 }
 
-// parseWhen parses a time flag: RFC 3339, or a duration from now.
-func parseWhen(flagName, v string, now time.Time) (time.Time, error) {
-	v = strings.TrimSpace(v)
-	if d, err := time.ParseDuration(v); err == nil {
-		return now.Add(d), nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return time.Time{}, usagef("--%s %q: want an RFC 3339 time (2026-12-01T18:00:00Z) or a duration from now (48h)", flagName, v)
-	}
-	return t, nil
-}
-
 func cmdCelebrate(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	a, err := commonIDs(o, needsMember) // --group when given
 	if err != nil {
-		return err
-	}
-	if err := required("member", o.member); err != nil {
 		return err
 	}
 	if err := required("badge", o.team.badge); err != nil {
 		return err
 	}
-	a := args{Community: cid, Member: strings.TrimSpace(o.member), Text: o.text, Team: &teamArgs{Badge: o.team.badge}}
-	if o.group != "" {
-		if a.Group, err = parseID("group", o.group); err != nil {
-			return err
-		}
-	}
+	a.Text, a.Team = o.text, &teamArgs{Badge: o.team.badge}
 	return sent(ctx, o, "celebrate", a, "Celebrated 🎉")
 }
 
@@ -373,11 +352,11 @@ func cmdPromoCreate(ctx context.Context, o *opts) error {
 	}
 	now := time.Now()
 	ta := &teamArgs{Title: o.team.title, Code: o.team.code}
-	if ta.Ends, err = parseWhen("ends", o.team.ends, now); err != nil {
+	if ta.Ends, err = parseTime("ends", o.team.ends, now); err != nil {
 		return err
 	}
 	if o.team.starts != "" {
-		if ta.Starts, err = parseWhen("starts", o.team.starts, now); err != nil {
+		if ta.Starts, err = parseTime("starts", o.team.starts, now); err != nil {
 			return err
 		}
 	}
@@ -411,12 +390,12 @@ func cmdPromos(ctx context.Context, o *opts) error {
 			fmt.Fprintln(w, "No promotions running.")
 		}
 		for _, p := range promos {
-			state := "ends in " + p.Ends.Sub(now).Round(time.Minute).String()
+			state := "ends in " + durationText(p.Ends.Sub(now).Round(time.Minute))
 			switch {
 			case !now.Before(p.Ends):
-				state = "ended " + p.Ends.Local().Format("Jan 2 15:04")
+				state = "ended " + whenText(p.Ends, now)
 			case now.Before(p.Starts):
-				state = "starts " + p.Starts.Local().Format("Jan 2 15:04")
+				state = "starts " + whenText(p.Starts, now)
 			}
 			code := ""
 			if p.Code != "" {
@@ -428,14 +407,11 @@ func cmdPromos(ctx context.Context, o *opts) error {
 }
 
 func cmdQASet(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	said := "The group is a Q&A group: each top-level message is a question"
 	if o.remove {
 		said = "The group is an ordinary group again"
@@ -444,14 +420,11 @@ func cmdQASet(ctx context.Context, o *opts) error {
 }
 
 func cmdAnswer(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	ta := &teamArgs{}
 	if ta.Question, err = parseID("question", o.team.question); err != nil {
 		return err
@@ -494,7 +467,7 @@ func cmdQuestions(ctx context.Context, o *opts) error {
 		return err
 	}
 	return output(o, qs, func(w io.Writer) {
-		fmt.Fprintf(w, "%d questions\n", len(qs))
+		fmt.Fprintln(w, plural(len(qs), "question", "questions"))
 		for _, q := range qs {
 			mark := "  "
 			if q.Answer != nil {
@@ -556,8 +529,8 @@ func eventArgs(o *opts) (*teamArgs, error) {
 	}
 	ta := &teamArgs{Title: o.team.title, Where: o.team.where}
 	var err error
-	if ta.Starts, err = time.Parse(time.RFC3339, strings.TrimSpace(o.team.starts)); err != nil {
-		return nil, usagef("--starts %q: want an RFC 3339 time (2026-12-10T19:00:00+01:00)", o.team.starts)
+	if ta.Starts, err = parseTime("starts", o.team.starts, time.Now()); err != nil {
+		return nil, err
 	}
 	if ta.Duration, err = time.ParseDuration(strings.TrimSpace(o.team.duration)); err != nil || ta.Duration < 0 {
 		return nil, usagef("--duration %q: want a duration such as 1h30m", o.team.duration)
@@ -566,14 +539,11 @@ func eventArgs(o *opts) (*teamArgs, error) {
 }
 
 func cmdEventCreate(ctx context.Context, o *opts) error {
-	cid, err := parseID("community", o.community)
+	ids, err := commonIDs(o, needsGroup)
 	if err != nil {
 		return err
 	}
-	gid, err := parseID("group", o.group)
-	if err != nil {
-		return err
-	}
+	cid, gid := ids.Community, ids.Group
 	ta, err := eventArgs(o)
 	if err != nil {
 		return err
@@ -646,12 +616,13 @@ func cmdEvents(ctx context.Context, o *opts) error {
 	if err := call(ctx, o, "events", args{Community: cid, Team: &teamArgs{All: o.team.all}}, &events, callTimeout); err != nil {
 		return err
 	}
+	now := time.Now()
 	return output(o, events, func(w io.Writer) {
 		if len(events) == 0 {
 			fmt.Fprintln(w, "No upcoming events.")
 		}
 		for _, e := range events {
-			fmt.Fprintf(w, "%s\t%s  %s (%s)\n", e.ID.Short(), e.Starts.Local().Format("Mon Jan 2 15:04"), e.Title, time.Duration(e.Duration))
+			fmt.Fprintf(w, "%s\t%s  %s (%s)\n", e.ID.Short(), whenText(e.Starts, now), e.Title, durationText(time.Duration(e.Duration)))
 			if e.Where != "" {
 				fmt.Fprintf(w, "\t%s\n", e.Where)
 			}
@@ -703,7 +674,7 @@ func teamCardText(m api.Message, text string) string {
 	case m.Win != nil:
 		return strings.TrimSpace(fmt.Sprintf("🏆 %s — %s %s", m.Win.MemberName, m.Win.Badge, text))
 	case m.Promo != nil:
-		return strings.TrimSpace(fmt.Sprintf("🏷 %s (until %s) %s", m.Promo.Title, m.Promo.Ends.Local().Format("Jan 2 15:04"), text))
+		return strings.TrimSpace(fmt.Sprintf("🏷 %s (until %s) %s", m.Promo.Title, whenText(m.Promo.Ends, time.Now()), text))
 	}
-	return strings.TrimSpace(fmt.Sprintf("📅 %s, %s %s", m.Event.Title, m.Event.Starts.Local().Format("Mon Jan 2 15:04"), text))
+	return strings.TrimSpace(fmt.Sprintf("📅 %s, %s %s", m.Event.Title, whenText(m.Event.Starts, time.Now()), text))
 }

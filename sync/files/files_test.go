@@ -225,7 +225,7 @@ func TestGetAboveCommunityLimit(t *testing.T) {
 	w.c.Author(testworld.Member(0), crdt.ZeroID, crdt.KindSettings, &crdt.SettingsBody{Name: "Glow", MaxFileSize: 4 * blob.PlainChunk})
 	out := filepath.Join(t.TempDir(), "kit.pdf")
 	_, err := w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, out, nil)
-	if !errors.Is(err, api.ErrFileTooLarge) || !errors.Is(err, crdt.ErrFileTooLarge) || !strings.Contains(err.Error(), "admins allow files of at most 1023.9 KB") {
+	if !errors.Is(err, api.ErrFileTooLarge) || !errors.Is(err, crdt.ErrFileTooLarge) || !strings.Contains(err.Error(), "admins allow files of at most 1023.9 KiB") {
 		t.Fatalf("get above the limit: %v", err)
 	}
 	if w.holder.opened.Load() != 0 {

@@ -279,6 +279,10 @@ func (j *Joiner) Join(ctx context.Context, link string, progress func(api.JoinPr
 			report(api.JoinProgress{Stage: api.JoinRequested})
 			return api.Community{ID: cid, Name: inv.Name, Role: api.RoleRequested}, nil
 		}
+		if errors.Is(err, api.ErrJoinUndone) {
+			refused = true // the control log has it: no other peer says otherwise
+			return api.Community{}, err
+		}
 		if err != nil {
 			if isRelay(inv, ai.ID) && !refusedForCause(err) {
 				// A relay that cannot take the join (it holds no keys for
@@ -501,6 +505,11 @@ func (j *Joiner) via(ctx context.Context, ai peer.AddrInfo, inv *Invite, join *c
 			}
 		}
 		if !member() {
+			// The control log says why: a join undone stands there
+			// (its link revoked, or its maker demoted, meanwhile).
+			if c, err := j.cfg.Local.Community(inv.Community); err == nil && c.JoinUndone {
+				return fmt.Errorf("%w: the invite link was revoked, or its maker lost the right to invite, as you joined", api.ErrJoinUndone)
+			}
 			return fmt.Errorf("sync from %s did not complete the join", ai.ID.ShortString())
 		}
 	}

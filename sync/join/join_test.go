@@ -70,6 +70,7 @@ type fake struct {
 	lookup   map[peer.ID]*wire.JoinResponse // answers to invite lookups
 	member   bool                           // the node holds the community as a member
 	pullMade bool                           // a pull makes the node a member
+	undone   bool                           // the pull says the join was undone: it never makes a member
 	parks    bool                           // the replica parks the joiner's ops (it lacks the genesis)
 	hang     map[peer.ID]bool               // dialling the peer waits until cancelled
 	mu       sync.Mutex                     // guards calls while lookups run at once
@@ -186,7 +187,7 @@ func (f *fake) Ingest(_ context.Context, op *crdt.Op) (replica.Result, error) {
 	if f.parks {
 		return replica.Result{Outcome: replica.Parked}, nil
 	}
-	if op.Kind == crdt.KindJoin {
+	if op.Kind == crdt.KindJoin && !f.undone {
 		f.member = true
 	}
 	return replica.Result{Outcome: replica.Accepted}, nil
@@ -194,7 +195,7 @@ func (f *fake) Ingest(_ context.Context, op *crdt.Op) (replica.Result, error) {
 
 func (f *fake) Community(cid crdt.ID) (api.Community, error) {
 	if !f.member {
-		return api.Community{ID: cid, Role: crdt.RoleNone.String()}, nil
+		return api.Community{ID: cid, Role: crdt.RoleNone.String(), JoinUndone: f.undone}, nil
 	}
 	return api.Community{ID: cid, Name: "Glow Team", Role: crdt.RoleMember.String()}, nil
 }

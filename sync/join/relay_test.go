@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 
@@ -67,6 +68,23 @@ func TestJoinThroughRelay(t *testing.T) {
 		if (s == api.JoinAdmitted || s == api.JoinSyncing) != via[i] {
 			t.Fatalf("stage %d (%v) via relay %v: %v / %v", i, s, via[i], stages, via)
 		}
+	}
+}
+
+// TestJoinThroughRelayWithRevokedLink: the relay, which cannot see the
+// revocation, takes a join through a revoked link; the control log
+// pulled undoes it, and the joiner is told that, not that a sync failed.
+func TestJoinThroughRelayWithRevokedLink(t *testing.T) {
+	f := newFake(t)
+	seed := bytes.Repeat([]byte{9}, 32)
+	inviter, relay := newKey(3), newKey(7)
+	op := relayInvite(t, newKey(1), seed, relay)
+	l := shortLink(t, seed, inviter, relay)
+	f.lookup[relay.peer(t)] = &wire.JoinResponse{Invite: op.Bytes()}
+	f.answer[relay.peer(t)] = &wire.JoinResponse{Relayed: true, Keys: [][]byte{{1}}}
+	f.undone = true
+	if _, err := f.j.Join(t.Context(), l, nil); !errors.Is(err, api.ErrJoinUndone) || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("join through a revoked link: %v", err)
 	}
 }
 
