@@ -48,6 +48,14 @@ const GroupRejoinWait = 60 * 60 * 1000
 // a verdict).
 var ErrLeftRecently = errors.New("left the group less than an hour ago")
 
+// ErrLeftCommunityRecently: no add-loops for the community either. An
+// admin's member.add of someone who left the community less than
+// GroupRejoinWait before the add (by the two ops' own clocks, as for
+// groups) is refused, unless they asked to join since (it wraps
+// ErrInvalid in a verdict). Someone an admin removed may be added back
+// at once: that is the admins' own choice.
+var ErrLeftCommunityRecently = errors.New("left the community less than an hour ago")
+
 // GroupAddBody: an admin puts a community member into a group.
 type GroupAddBody struct {
 	Group  []byte `cbor:"1,keyasint"`

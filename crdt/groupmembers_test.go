@@ -473,3 +473,52 @@ func TestGroupRemovalSeenLate(t *testing.T) {
 		t.Error("the replica differs from one rebuilt with Load")
 	}
 }
+
+// TestMemberReAddWithinTheHourRefused: no add-loops for the community
+// either. Someone who left is not added back directly (member.add) within
+// the hour by the ops' own clocks; after it they may be. Someone an admin
+// removed may be added back at once.
+func TestMemberReAddWithinTheHourRefused(t *testing.T) {
+	w, _ := setup(t, "ann", "ben")
+	const left = 1_000_000
+	w.do("ann", ZeroID, KindLeave, &LeaveBody{Time: left})
+	w.syncAll()
+	add := func(who string, at int64) error {
+		_, err := w.try("olivia", ZeroID, KindAdd, &AddBody{Member: w.pk(who), Name: who, Role: RoleMember, Time: at})
+		return err
+	}
+	for _, at := range []int64{left - 5000, left, left + GroupRejoinWait - 1} {
+		if err := add("ann", at); !errors.Is(err, ErrLeftCommunityRecently) || !errors.Is(err, ErrInvalid) {
+			t.Fatalf("re-add at %d ms after the leave: %v", at-left, err)
+		}
+	}
+	if err := add("ann", left+GroupRejoinWait); err != nil {
+		t.Fatalf("re-add an hour after the leave: %v", err)
+	}
+	w.do("olivia", ZeroID, KindRemove, &RemoveBody{Member: w.pk("ben"), Time: left})
+	w.syncAll()
+	if err := add("ben", left+1); err != nil {
+		t.Fatalf("re-add of a member an admin removed: %v", err)
+	}
+	w.syncAll()
+	st := w.final(rng()).State()
+	if st.Role(w.pub("ann")) != RoleMember || st.Role(w.pub("ben")) != RoleMember {
+		t.Fatalf("after the adds: ann %s, ben %s", st.Role(w.pub("ann")), st.Role(w.pub("ben")))
+	}
+}
+
+// TestPermitsMemberReAddAfterTheHour: the permission query judges a
+// direct re-add by the clock it is given, as the op is judged.
+func TestPermitsMemberReAddAfterTheHour(t *testing.T) {
+	w, _ := setup(t, "ann")
+	const left = 1_000_000
+	w.do("ann", ZeroID, KindLeave, &LeaveBody{Time: left})
+	w.syncAll()
+	st := w.reps["olivia"].State()
+	if st.Permits(w.pub("olivia"), Action{Kind: KindAdd, Member: w.pub("ann"), Time: left + 10}) {
+		t.Fatal("permits a direct re-add 10 ms after the leave")
+	}
+	if !st.Permits(w.pub("olivia"), Action{Kind: KindAdd, Member: w.pub("ann"), Time: left + GroupRejoinWait}) {
+		t.Fatal("does not permit a direct re-add an hour after the leave")
+	}
+}

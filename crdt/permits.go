@@ -57,8 +57,9 @@ type Action struct {
 	// reaction, vote) acts on a message or poll someone else wrote;
 	// otherwise on one the actor wrote.
 	Others bool
-	// Time is the actor's clock (unix milliseconds) for group.add, which
-	// is judged against the member's last leave of the group.
+	// Time is the actor's clock (unix milliseconds) for group.add and
+	// member.add, which are judged against the member's last leave of the
+	// group or the community.
 	Time int64
 }
 
@@ -140,7 +141,7 @@ func (s *State) controlQuery(actor PublicKey, a Action) (*State, any, error) {
 		return s, &RemoveBody{Member: member}, nil
 	case KindAdd:
 		// A zero Member asks about a non-member supposed for the query.
-		return s, &AddBody{Member: member, Name: "?", Role: max(RoleMember, a.Role)}, nil
+		return s, &AddBody{Member: member, Name: "?", Role: max(RoleMember, a.Role), Time: a.Time}, nil
 	case KindRole:
 		return s, &RoleBody{Member: member, Role: a.Role}, nil
 	case KindGroupJoin:

@@ -206,7 +206,7 @@ type AuditEntry struct {
 type Departure struct {
 	Op   ID        // the removal or leave op that took effect, or the op that undid Join
 	By   PublicKey // who removed them; their own key when they left
-	Time int64     // the op's clock, unix milliseconds; shown only
+	Time int64     // the op's clock, unix milliseconds; a leave's also bounds a direct re-add (ErrLeftCommunityRecently)
 	Join ID        // for a join undone, that join; zero otherwise
 }
 
@@ -452,8 +452,12 @@ func (s *State) check(o *Op, body any, role Role) (Role, error) {
 		}
 		return need(RoleAdmin, "decide join requests")
 	case *AddBody:
-		if s.Role(keyOf(b.Member)) != RoleNone {
-			return RoleAdmin, invalid("%s is already a member", s.who(keyOf(b.Member)))
+		k := keyOf(b.Member)
+		if s.Role(k) != RoleNone {
+			return RoleAdmin, invalid("%s is already a member", s.who(k))
+		}
+		if d := s.Departed[k]; d != nil && d.By == k && b.Time < d.Time+GroupRejoinWait && s.Requests[k] == nil {
+			return RoleAdmin, fmt.Errorf("%w: %s %w; they may join again with a link", ErrInvalid, s.who(k), ErrLeftCommunityRecently)
 		}
 		if b.Role > role {
 			return max(RoleAdmin, b.Role), unauthorized("a %s may not grant %s", role, b.Role)

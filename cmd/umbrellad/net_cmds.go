@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -134,6 +135,13 @@ func cmdRelay(ctx context.Context, o *opts) error {
 	allow, err := parseAllow(o.allow)
 	if err != nil {
 		return err
+	}
+	if o.metrics != "" {
+		// Checked before the relay starts and prints its address, so a
+		// mistyped --metrics is not announced as a running relay first.
+		if _, err := net.ResolveTCPAddr("tcp", o.metrics); err != nil {
+			return usagef("--metrics %q: not a host:port to listen on (e.g. 127.0.0.1:9464): %v", o.metrics, err)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))
 	r, err := node.OpenRelay(node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Share: share, Retention: retention, Allow: allow, Logger: log})

@@ -168,3 +168,22 @@ func BenchmarkOpenBadger(b *testing.B) {
 		}
 	})
 }
+
+// TestOpenBadgerInUse: a database another process (here, another open)
+// holds is refused as in use, not called damaged.
+func TestOpenBadgerInUse(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenBadger(dir, BadgerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s2, err := OpenBadger(dir, BadgerOptions{})
+	if err == nil {
+		s2.Close()
+		t.Fatal("a database open twice")
+	}
+	if !errors.Is(err, ErrInUse) || errors.Is(err, ErrCorrupt) {
+		t.Fatalf("open of a database in use: %v, want ErrInUse", err)
+	}
+}

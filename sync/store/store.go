@@ -76,6 +76,9 @@ var (
 	// ErrCorrupt: the database's files are damaged, so OpenBadger could
 	// not open it. No data was deleted or changed.
 	ErrCorrupt = errors.New("the database files are damaged")
+	// ErrInUse: another process has the database open (Badger's directory
+	// lock), so OpenBadger could not open it. Nothing is wrong with it.
+	ErrInUse = errors.New("another process is using the database")
 )
 
 // OpStore keeps verified ops, the heads of every log, and a bounded buffer of
@@ -232,6 +235,8 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 	switch {
 	case errors.Is(err, badger.ErrEncryptionKeyMismatch):
 		return nil, fmt.Errorf("%s: %w", dir, ErrWrongKey)
+	case err != nil && isLocked(err):
+		return nil, fmt.Errorf("%s: %w", dir, ErrInUse)
 	case err != nil && isCorruption(err):
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, dir, err)
 	case err != nil:
@@ -283,6 +288,15 @@ func checkBadgerFiles(dir string) error {
 // rather than a condition of the system that goes away when fixed
 // (permissions, a full disk, too many open files), which Badger passes on
 // as the system's error.
+// isLocked reports whether err is Badger's refusal to open a directory
+// another process holds. Badger formats the flock error into its message
+// (%+v, not %w), so neither a sentinel nor the errno survives: its words are
+// the only sign, and without this check isCorruption would call a database
+// in use damaged.
+func isLocked(err error) bool {
+	return strings.Contains(err.Error(), "Cannot acquire directory lock")
+}
+
 func isCorruption(err error) bool {
 	var pathErr *fs.PathError
 	var errno syscall.Errno
