@@ -175,10 +175,9 @@ func checkPeerID(id string) error {
 }
 
 // Join connects a participant from its offer and returns the SFU's answer
-// (with every ICE candidate). The offer's recvonly transceivers, which
-// must come before its sendonly ones, are the participant's slots: up to
-// MaxAudioSlots audio and MaxVideoSlots video (more stay unused); its
-// sendonly ones are what it publishes. A participant who joins again is
+// (with every ICE candidate). The offer's recvonly transceivers are the
+// participant's slots: up to MaxAudioSlots audio and MaxVideoSlots video
+// (more stay unused); its sendonly ones are what it publishes. A participant who joins again is
 // reconnected from the new offer.
 func (s *SFU) Join(id, offer string) (string, error) {
 	if err := checkPeerID(id); err != nil {
@@ -286,7 +285,7 @@ func (s *SFU) addSlots(p *participant) error {
 			}
 			for _, t := range p.pc.GetTransceivers() {
 				if t.Sender() == snd && t.Direction() != webrtc.RTPTransceiverDirectionSendonly {
-					return fmt.Errorf("%w: from %s: recvonly transceivers must come before sendonly ones", ErrBadOffer, p.src.id)
+					return fmt.Errorf("%w: from %s: a slot would take a published track's transceiver", ErrBadOffer, p.src.id)
 				}
 			}
 			for _, ext := range snd.GetParameters().HeaderExtensions {

@@ -3,6 +3,7 @@ package sfu
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -424,6 +425,9 @@ func TestTwelvePersonCall(t *testing.T) {
 			if err := c.sfu.SetShown(cl.id, ids); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if err := c.sfu.SetShown(c.clients[0].id, []string{"a", "b", "c", "d", "e"}); !errors.Is(err, ErrTooManyShown) {
+			t.Errorf("5 tiles on 4 slots: %v, want ErrTooManyShown", err)
 		}
 		check := func(gone map[int]bool) func() bool {
 			return func() bool {
