@@ -246,7 +246,8 @@ func (r *router) publish(in inPacket) {
 		if sub.id == in.src.id {
 			continue
 		}
-		if in.kind == Audio && !r.hears(sub, in.src) || in.kind == Video && !sub.sees(in.src) {
+		if in.kind == Audio && (len(sub.audio) == 0 || !r.hears(sub, in.src)) ||
+			in.kind == Video && (len(sub.video) == 0 || !sub.sees(in.src)) {
 			continue
 		}
 		select {

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"github.com/umbrella-p2p/umbrella/call/sframe"
 )
@@ -109,6 +112,7 @@ type client struct {
 	call  *call
 	pc    *webrtc.PeerConnection
 	level atomic.Int32
+	sent  atomic.Uint64 // video frames sent
 	stop  chan struct{}
 	wg    sync.WaitGroup
 
@@ -252,6 +256,7 @@ func (c *call) join(i, videoSlots int) *client {
 			for _, pkt := range pz.Packetize(frame, 6000) {
 				_ = video.WriteRTP(pkt)
 			}
+			cl.sent.Add(1)
 		}
 	}()
 	return cl
@@ -272,8 +277,8 @@ func (cl *client) onTrack(tr *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	cl.wg.Add(1)
 	go func() {
 		defer cl.wg.Done()
-		var frame []byte
-		from, expect := -1, uint16(0)
+		sb := samplebuilder.New(128, &codecs.VP8Packet{}, 90000)
+		fromTS := map[uint32]int{} // a video frame's sender, by its timestamp on this slot
 		for {
 			pkt, _, err := tr.ReadRTP()
 			if err != nil {
@@ -288,24 +293,16 @@ func (cl *client) onTrack(tr *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 				cl.decrypt(sender, kind, pkt.Payload)
 				continue
 			}
-			var vp codecs.VP8Packet
-			body, err := vp.Unmarshal(pkt.Payload)
-			if err != nil {
-				cl.fail()
-				continue
+			if len(fromTS) > 1000 {
+				clear(fromTS)
 			}
-			switch {
-			case vp.S == 1 && vp.PID == 0:
-				frame, from = append(frame[:0], body...), sender
-			case from == sender && pkt.SequenceNumber == expect:
-				frame = append(frame, body...)
-			default:
-				from = -1 // a frame whose start was lost: skip it
-			}
-			expect = pkt.SequenceNumber + 1
-			if pkt.Marker && from >= 0 {
-				cl.decrypt(from, kind, frame)
-				from = -1
+			fromTS[pkt.Timestamp] = sender
+			sb.Push(pkt)
+			for smp := sb.Pop(); smp != nil; smp = sb.Pop() {
+				if from, ok := fromTS[smp.PacketTimestamp]; ok {
+					delete(fromTS, smp.PacketTimestamp)
+					cl.decrypt(from, kind, smp.Data)
+				}
 			}
 		}
 	}()
@@ -506,5 +503,60 @@ func TestTwelvePersonCall(t *testing.T) {
 				t.Errorf("stats still list %s", leaver.id)
 			}
 		}
+	})
+}
+
+func TestNACKRepairsALossyUplink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCall(t, 3, 2)
+		defer c.close()
+		for _, cl := range c.clients {
+			if err := c.sfu.SetShown(cl.id, []string{peerName(0)}); err != nil && cl.i != 0 {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, 20*time.Second, "video from peer00 arrives", func() bool {
+			return c.clients[1].counts(Video)[0] >= 20 && c.clients[2].counts(Video)[0] >= 20
+		})
+		// From now on the link from peer00 to the SFU loses 5 % of its
+		// packets; NACKs (SFU to peer00) get them sent again.
+		var mu sync.Mutex
+		rng := rand.New(rand.NewPCG(1, 2))
+		var lost int
+		c.wan.AddChunkFilter(func(ch vnet.Chunk) bool {
+			if !strings.HasPrefix(ch.SourceAddr().String(), "10.0.0.10:") || !strings.HasPrefix(ch.DestinationAddr().String(), "10.0.0.1:") {
+				return true
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if rng.Float64() < 0.05 {
+				lost++
+				return false
+			}
+			return true
+		})
+		for _, cl := range c.clients[1:] {
+			cl.mu.Lock()
+			clear(cl.got)
+			cl.mu.Unlock()
+		}
+		sent0 := c.clients[0].sent.Load()
+		waitFor(t, 30*time.Second, "peer00 sends 150 more frames", func() bool { return c.clients[0].sent.Load() >= sent0+150 })
+		sent := c.clients[0].sent.Load() - sent0
+		waitFor(t, 5*time.Second, "99 % of peer00's frames decrypted despite the loss", func() bool {
+			for _, cl := range c.clients[1:] {
+				if got := cl.counts(Video)[0]; float64(got) < 0.99*float64(sent) {
+					return false
+				}
+			}
+			return true
+		})
+		mu.Lock()
+		t.Logf("%d packets lost on the uplink; %d frames sent; got %d and %d", lost, sent,
+			c.clients[1].counts(Video)[0], c.clients[2].counts(Video)[0])
+		if lost == 0 {
+			t.Error("no packet was lost: the test tests nothing")
+		}
+		mu.Unlock()
 	})
 }
