@@ -116,6 +116,7 @@ func (l *callLoad) finish(b *testing.B, published int, start time.Time, cpu0 tim
 	b.ReportMetric(100*float64(l.forwarded.Load())/float64(want), "%delivered")
 	b.ReportMetric(float64(cpu)/float64(elapsed), "cores")
 	if len(l.lat) > 0 {
+		b.ReportMetric(float64(l.lat[len(l.lat)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(l.lat[len(l.lat)*99/100].Microseconds())/1000, "p99-ms")
 	}
 }
