@@ -1,0 +1,287 @@
+package sfu
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// sink is a slot's output that records what was written.
+type sink struct {
+	mu    sync.Mutex
+	pkts  []rtp.Header
+	block chan struct{} // when set, WriteRTP waits on it
+}
+
+func (s *sink) WriteRTP(p *rtp.Packet) error {
+	if s.block != nil {
+		<-s.block
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pkts = append(s.pkts, p.Header)
+	return nil
+}
+
+func (s *sink) headers() []rtp.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.pkts)
+}
+
+// from returns the tags' owners of what s received, in order, one entry
+// per run of packets from the same source.
+func (s *sink) from(tagExt uint8, names map[[4]byte]string) []string {
+	var out []string
+	for _, h := range s.headers() {
+		name := names[[4]byte(h.GetExtension(tagExt))]
+		if len(out) == 0 || out[len(out)-1] != name {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// testRouter is a router with n sources "s0"… and one subscriber "sub"
+// with audio and video slots recorded by sinks.
+type testRouter struct {
+	r       *router
+	src     []*source
+	sub     *subscriber
+	audio   []*sink
+	video   []*sink
+	names   map[[4]byte]string
+	seq, ts []uint32
+	clock   time.Time // the router's clock, moved by the test
+}
+
+func newTestRouter(n, videoSlots int) *testRouter {
+	tr := &testRouter{names: map[[4]byte]string{}, seq: make([]uint32, n), ts: make([]uint32, n), clock: time.Unix(1e9, 0)}
+	tr.r = newRouter(func() time.Time { return tr.clock })
+	for i := range n {
+		id := fmt.Sprintf("s%d", i)
+		src := &source{id: id, tag: SourceTag(id)}
+		tr.src = append(tr.src, src)
+		tr.names[src.tag] = id
+		tr.r.addSource(src)
+		tr.seq[i] = uint32(i * 10000)
+	}
+	sub := &subscriber{id: "sub", levelExt: 1, tagExt: [Video + 1]uint8{0, 2, 3}}
+	for range MaxAudioSlots {
+		s := &sink{}
+		tr.audio = append(tr.audio, s)
+		sub.audio = append(sub.audio, &slot{out: s})
+	}
+	for range videoSlots {
+		s := &sink{}
+		tr.video = append(tr.video, s)
+		sub.video = append(sub.video, &slot{out: s})
+	}
+	tr.sub = sub
+	tr.r.addSubscriber(sub)
+	return tr
+}
+
+// send publishes one packet of source i: audio at level, or video
+// (a key frame's first packet when key).
+func (tr *testRouter) send(i int, kind Kind, level int, key bool) {
+	payload := []byte{0x10, 0x51, 0, 0} // VP8: S, partition 0; frame tag P=1
+	if key {
+		payload[1] = 0x50
+	}
+	if kind == Audio {
+		payload = []byte{0xf8, 1, 2, 3}
+	}
+	p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(tr.seq[i]), Timestamp: tr.ts[i]}, Payload: payload}
+	tr.seq[i]++
+	tr.ts[i] += 960
+	in := classify(tr.src[i], kind, 0, p, tr.clock)
+	in.level = -1
+	if kind == Audio {
+		in.level = level
+	}
+	tr.r.publish(in)
+}
+
+func TestRouterTopThreeSpeakers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := newTestRouter(5, 0)
+		defer tr.r.close()
+		levels := []int{90, 10, 20, 30, 40} // s1, s2, s3 loudest
+		for range 50 {
+			for i, l := range levels {
+				tr.send(i, Audio, l, false)
+			}
+			synctest.Wait()
+			tr.clock = tr.clock.Add(20 * time.Millisecond) // the next packets, 20 ms later
+		}
+		got := map[string]bool{}
+		for _, s := range tr.audio {
+			for _, name := range s.from(2, tr.names) {
+				got[name] = true
+			}
+		}
+		if !got["s1"] || !got["s2"] || !got["s3"] || got["s4"] {
+			t.Fatalf("heard %v, want s1 s2 s3 (and s0, s4 at most while the first election settled)", got)
+		}
+		// s0 gets loud, s3 quiet: s0 takes s3's slot, its sequence numbers
+		// continuing the slot's.
+		for _, s := range tr.audio {
+			s.mu.Lock()
+			s.pkts = nil
+			s.mu.Unlock()
+		}
+		levels = []int{5, 10, 20, 120, 40}
+		for range 50 {
+			for i, l := range levels {
+				tr.send(i, Audio, l, false)
+			}
+			synctest.Wait()
+			tr.clock = tr.clock.Add(20 * time.Millisecond)
+		}
+		var final []string
+		for _, s := range tr.audio {
+			names := s.from(2, tr.names)
+			final = append(final, names[len(names)-1])
+			hs := s.headers()
+			for j := 1; j < len(hs); j++ {
+				if hs[j].SequenceNumber != hs[j-1].SequenceNumber+1 {
+					t.Errorf("slot's sequence jumps from %d to %d at a switch", hs[j-1].SequenceNumber, hs[j].SequenceNumber)
+				}
+				if hs[j].Timestamp == hs[j-1].Timestamp {
+					t.Errorf("slot's timestamp repeats at %d", hs[j].Timestamp)
+				}
+			}
+			if lvl := hs[len(hs)-1].GetExtension(1); len(lvl) != 1 {
+				t.Errorf("forwarded audio has no level extension")
+			}
+		}
+		slices.Sort(final)
+		if want := []string{"s0", "s1", "s2"}; !slices.Equal(final, want) {
+			t.Errorf("slots end with %v, want %v", final, want)
+		}
+	})
+}
+
+func TestRouterLastNSwitchesAtKeyFrames(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := newTestRouter(3, 1)
+		defer tr.r.close()
+		var plis []string
+		for _, src := range tr.src {
+			kf := func() { plis = append(plis, src.id) }
+			src.keyFrame.Store(&kf)
+		}
+		tr.sub.shown.Store(&map[string]struct{}{"s0": {}})
+		step := func(key bool) {
+			for i := range tr.src {
+				tr.send(i, Video, -1, key)
+			}
+			synctest.Wait()
+		}
+		step(false) // s0 is shown, but the slot waits for its key frame
+		if n := len(tr.video[0].headers()); n != 0 {
+			t.Fatalf("%d packets forwarded before a key frame", n)
+		}
+		step(true)
+		step(false)
+		tr.sub.shown.Store(&map[string]struct{}{"s2": {}}) // the tile changes
+		step(false)
+		step(false)
+		step(true)
+		step(false)
+		if got, want := tr.video[0].from(3, tr.names), []string{"s0", "s2"}; !slices.Equal(got, want) {
+			t.Fatalf("slot carried %v, want %v", got, want)
+		}
+		hs := tr.video[0].headers()
+		if len(hs) != 4 {
+			t.Fatalf("forwarded %d packets, want 2 of s0 and 2 of s2 from its key frame", len(hs))
+		}
+		for j := 1; j < len(hs); j++ {
+			if hs[j].SequenceNumber != hs[j-1].SequenceNumber+1 {
+				t.Errorf("sequence jumps from %d to %d", hs[j-1].SequenceNumber, hs[j].SequenceNumber)
+			}
+		}
+		if !slices.Equal(plis, []string{"s0", "s2"}) {
+			t.Errorf("key frames asked of %v, want s0 then s2", plis)
+		}
+		if tr.sub.dropped.Load() != 0 {
+			t.Errorf("%d dropped", tr.sub.dropped.Load())
+		}
+	})
+}
+
+func TestRouterSlowSubscriberDelaysNobodyElse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRouter(time.Now)
+		src := &source{id: "s", tag: SourceTag("s")}
+		r.addSource(src)
+		slow, fast := &sink{block: make(chan struct{})}, &sink{}
+		show := map[string]struct{}{"s": {}}
+		for i, s := range []*sink{slow, fast} {
+			sub := &subscriber{id: fmt.Sprint("sub", i), video: []*slot{{out: s}}}
+			sub.shown.Store(&show)
+			r.addSubscriber(sub)
+		}
+		n := QueueLen + 100
+		for i := range n {
+			payload := []byte{0x10, 0x50, 0, 0}
+			r.publish(inPacket{src: src, kind: Video, key: true, level: -1, arrived: time.Now(),
+				pkt: &rtp.Packet{Header: rtp.Header{SequenceNumber: uint16(i)}, Payload: payload}})
+			synctest.Wait()
+		}
+		if got := len(fast.headers()); got != n {
+			t.Errorf("the fast subscriber got %d of %d packets while the other was stuck", got, n)
+		}
+		subs := *r.subs.Load()
+		if d := subs[0].dropped.Load(); d == 0 {
+			t.Errorf("the stuck subscriber's full queue dropped nothing")
+		}
+		close(slow.block)
+		r.close()
+	})
+}
+
+func TestVP8KeyFrameStart(t *testing.T) {
+	for _, c := range []struct {
+		p    []byte
+		want bool
+	}{
+		{[]byte{0x10, 0x50}, true},                   // S, PID 0, key frame tag
+		{[]byte{0x10, 0x51}, false},                  // interframe
+		{[]byte{0x00, 0x50}, false},                  // not a partition start
+		{[]byte{0x11, 0x50}, false},                  // partition 1
+		{[]byte{0x90, 0x80, 0x81, 0x02, 0x50}, true}, // X, I with a 15-bit picture id
+		{[]byte{0x90, 0xf0, 0x05, 0x01, 0x02, 0x50}, true},
+		{[]byte{0x90, 0x80, 0x81}, false}, // truncated
+		{nil, false},
+	} {
+		if got := vp8KeyFrameStart(c.p); got != c.want {
+			t.Errorf("vp8KeyFrameStart(% x) = %v, want %v", c.p, got, c.want)
+		}
+	}
+}
+
+func FuzzClassify(f *testing.F) {
+	f.Add([]byte{0x90, 0x80, 0x81, 0x02, 0x50}, true)
+	f.Add([]byte{0x80, 0x60, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xbe, 0xde, 0, 1, 0x10, 0x85, 0, 0, 0xf8}, false)
+	f.Fuzz(func(t *testing.T, raw []byte, video bool) {
+		p := &rtp.Packet{}
+		if err := p.Unmarshal(raw); err != nil {
+			p.Payload = raw
+		}
+		kind := Audio
+		if video {
+			kind = Video
+		}
+		in := classify(&source{id: "x"}, kind, 1, p, time.Now())
+		if in.level > 127 {
+			t.Fatalf("level %d", in.level)
+		}
+	})
+}

@@ -1,0 +1,514 @@
+// Package sfu is a selective forwarding unit for calls too large for a
+// full mesh: every participant has one WebRTC peer connection to it, on
+// which it publishes its audio and video and receives the others'. The
+// SFU never holds a media key: frames arrive end-to-end encrypted with
+// SFrame (package call/sframe) and leave as they came; it reads only RTP
+// headers, header extensions and the clear codec header (VP8's frame tag,
+// to switch video at key frames).
+//
+// Each subscriber has its own queue and goroutine, so one slow receiver
+// never delays another. A subscriber receives on fixed slots it offers
+// itself (recvonly transceivers), so nobody renegotiates when someone
+// joins or leaves: up to MaxAudioSlots audio slots carry the loudest
+// speakers other than itself, chosen by the RFC 6464 audio level the
+// senders put in every audio packet; its video slots carry the tiles it
+// shows (its last-N, set with SetShown). Every forwarded packet carries
+// the sender's SourceTag in the SourceExtensionURI header extension, so
+// the receiver knows whose keys decrypt it. NACK, RTCP reports and
+// transport-wide congestion feedback are pion/interceptor's, on both legs.
+//
+// The package does not carry its own messages: an offer comes to Join
+// and its answer goes back through whatever signalling the caller uses
+// (package call), as does a subscriber's choice of tiles.
+package sfu
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// SourceExtensionURI names the RTP header extension in which the SFU puts
+// the SourceTag of each forwarded packet's sender.
+const SourceExtensionURI = "urn:umbrella:sfu:source"
+
+// AudioLevelURI names the RFC 6464 audio level header extension that
+// every sender sets on its audio packets.
+const AudioLevelURI = sdp.AudioLevelURI
+
+// Errors a caller may branch on.
+var (
+	// ErrClosed: the SFU was closed.
+	ErrClosed = errors.New("sfu: closed")
+	// ErrBadPeer: a participant id is empty or too long, or names no
+	// participant.
+	ErrBadPeer = errors.New("sfu: bad participant")
+	// ErrFull: MaxParticipants participants are in the call.
+	ErrFull = errors.New("sfu: call full")
+	// ErrBadOffer: an offer is too large or not one the SFU can answer.
+	ErrBadOffer = errors.New("sfu: bad offer")
+	// ErrTooManyShown: a subscriber asked for more tiles than it has video
+	// slots.
+	ErrTooManyShown = errors.New("sfu: more tiles than video slots")
+)
+
+// RegisterExtensions registers the header extensions an SFU call uses
+// (the audio level and the source tag) in a MediaEngine; participants
+// register them as well.
+func RegisterExtensions(m *webrtc.MediaEngine) error {
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("sfu: audio level extension: %w", err)
+	}
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: SourceExtensionURI}, k); err != nil {
+			return fmt.Errorf("sfu: source extension: %w", err)
+		}
+	}
+	return nil
+}
+
+// NewAPI returns a pion API for an SFU or its participants: the default
+// codecs, the extensions of RegisterExtensions and the default
+// interceptors (NACK generator and responder, RTCP reports, TWCC).
+func NewAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, fmt.Errorf("sfu: codecs: %w", err)
+	}
+	if err := RegisterExtensions(m); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		return nil, fmt.Errorf("sfu: interceptors: %w", err)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+// Config configures an SFU.
+type Config struct {
+	// API builds the peer connections; nil means NewAPI with a default
+	// SettingEngine. It must have the extensions of RegisterExtensions.
+	API *webrtc.API
+	// ICEServers are STUN/TURN servers (none: host candidates only).
+	ICEServers []webrtc.ICEServer
+	// Logger receives protocol chatter at Debug (nil: discarded).
+	Logger *slog.Logger
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// Stats is what the SFU did for one participant.
+type Stats struct {
+	// Peer is the participant's id.
+	Peer string
+	// Received counts the packets that arrived from it; Forwarded those
+	// sent to it; Dropped those for it lost to a full queue, no free slot
+	// or a failed write.
+	Received, Forwarded, Dropped uint64
+	// AudioSlots and VideoSlots are how many tracks of each kind it
+	// receives on.
+	AudioSlots, VideoSlots int
+}
+
+// SFU forwards one call's media. Its methods are safe for concurrent use.
+type SFU struct {
+	cfg Config
+	api *webrtc.API
+	log *slog.Logger
+	r   *router
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool                    // guarded by mu
+	parts  map[string]*participant // guarded by mu
+}
+
+// participant is one participant's connection to the SFU.
+type participant struct {
+	pc  *webrtc.PeerConnection
+	src *source
+	sub *subscriber
+}
+
+// New returns an SFU with no participants.
+func New(cfg Config) (*SFU, error) {
+	s := &SFU{cfg: cfg, api: cfg.API, log: cfg.Logger, parts: map[string]*participant{}}
+	if s.api == nil {
+		var err error
+		if s.api, err = NewAPI(webrtc.SettingEngine{}); err != nil {
+			return nil, err
+		}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "sfu")
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	s.r = newRouter(now)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+func checkPeerID(id string) error {
+	if id == "" || len(id) > MaxPeerIDSize {
+		return fmt.Errorf("%w: id of %d bytes", ErrBadPeer, len(id))
+	}
+	return nil
+}
+
+// Join connects a participant from its offer and returns the SFU's answer
+// (with every ICE candidate). The offer's recvonly transceivers are the
+// participant's slots: up to MaxAudioSlots audio and MaxVideoSlots video
+// (more stay unused); its sendonly ones are what it publishes. A participant who joins again is
+// reconnected from the new offer.
+func (s *SFU) Join(id, offer string) (string, error) {
+	if err := checkPeerID(id); err != nil {
+		return "", err
+	}
+	if len(offer) > MaxSDPSize {
+		return "", fmt.Errorf("%w: %d bytes", ErrBadOffer, len(offer))
+	}
+	s.Leave(id)
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return "", ErrClosed
+	case len(s.parts) >= MaxParticipants:
+		s.mu.Unlock()
+		return "", fmt.Errorf("%w: %d participants", ErrFull, len(s.parts))
+	}
+	s.parts[id] = nil // reserved while connecting
+	s.mu.Unlock()
+	p, answer, err := s.connect(id, offer)
+	s.mu.Lock()
+	if err != nil || s.closed || s.parts[id] != nil {
+		if s.parts[id] == nil {
+			delete(s.parts, id)
+		}
+		s.mu.Unlock()
+		if p != nil {
+			_ = p.pc.GracefulClose()
+		}
+		if err == nil {
+			err = ErrClosed
+		}
+		return "", err
+	}
+	s.parts[id] = p
+	s.r.addSource(p.src)
+	s.r.addSubscriber(p.sub)
+	s.mu.Unlock()
+	return answer, nil
+}
+
+// connect makes the peer connection for a participant from its offer.
+func (s *SFU) connect(id, offer string) (*participant, string, error) {
+	pc, err := s.api.NewPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
+	if err != nil {
+		return nil, "", fmt.Errorf("sfu: peer connection for %s: %w", id, err)
+	}
+	p := &participant{pc: pc, src: &source{id: id, tag: SourceTag(id)}, sub: &subscriber{id: id}}
+	pc.OnTrack(func(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) { s.onTrack(p, t, recv) })
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return p, "", fmt.Errorf("%w: from %s: %w", ErrBadOffer, id, err)
+	}
+	if err := s.addSlots(p); err != nil {
+		return p, "", err
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return p, "", fmt.Errorf("%w: answer to %s: %w", ErrBadOffer, id, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return p, "", fmt.Errorf("sfu: local description for %s: %w", id, err)
+	}
+	t := time.NewTimer(gatherTimeout)
+	defer t.Stop()
+	select {
+	case <-gathered:
+	case <-t.C:
+		s.log.Debug("ICE gathering timed out; answering with the candidates found", "peer", id)
+	case <-s.ctx.Done():
+		return p, "", ErrClosed
+	}
+	return p, pc.LocalDescription().SDP, nil
+}
+
+// addSlots gives each of the offer's recvonly transceivers an outgoing
+// track, and notes the extension ids negotiated for them.
+func (s *SFU) addSlots(p *participant) error {
+	var want [Video + 1]int
+	for _, t := range p.pc.GetTransceivers() {
+		if t.Direction() != webrtc.RTPTransceiverDirectionSendonly || t.Sender() != nil {
+			continue
+		}
+		switch t.Kind() {
+		case webrtc.RTPCodecTypeAudio:
+			want[Audio] = min(want[Audio]+1, MaxAudioSlots)
+		case webrtc.RTPCodecTypeVideo:
+			want[Video] = min(want[Video]+1, MaxVideoSlots)
+		}
+	}
+	for kind := Audio; kind <= Video; kind++ {
+		capab := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+		if kind == Video {
+			capab = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+		}
+		for i := range want[kind] {
+			track, err := webrtc.NewTrackLocalStaticRTP(capab, fmt.Sprintf("%s%d", kindName(kind), i), "sfu")
+			if err != nil {
+				return fmt.Errorf("sfu: track: %w", err)
+			}
+			snd, err := p.pc.AddTrack(track)
+			if err != nil {
+				return fmt.Errorf("sfu: track for %s: %w", p.src.id, err)
+			}
+			for _, t := range p.pc.GetTransceivers() {
+				if t.Sender() == snd && t.Direction() != webrtc.RTPTransceiverDirectionSendonly {
+					return fmt.Errorf("%w: from %s: a slot would take a published track's transceiver", ErrBadOffer, p.src.id)
+				}
+			}
+			for _, ext := range snd.GetParameters().HeaderExtensions {
+				switch ext.URI {
+				case SourceExtensionURI:
+					p.sub.tagExt[kind] = uint8(ext.ID)
+				case AudioLevelURI:
+					p.sub.levelExt = uint8(ext.ID)
+				}
+			}
+			sl := &slot{out: track}
+			if kind == Audio {
+				p.sub.audio = append(p.sub.audio, sl)
+			} else {
+				p.sub.video = append(p.sub.video, sl)
+			}
+			if !s.startGoroutine() {
+				return ErrClosed
+			}
+			go func() { // RTCP must be read for the interceptors (NACK, reports) to run
+				defer s.wg.Done()
+				buf := make([]byte, 1500)
+				for {
+					if _, _, err := snd.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}
+	return nil
+}
+
+func kindName(k Kind) string {
+	if k == Audio {
+		return "audio"
+	}
+	return "video"
+}
+
+// startGoroutine accounts for a goroutine about to start, unless the SFU
+// is closed.
+func (s *SFU) startGoroutine() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+// onTrack reads a participant's published track until its connection
+// closes, handing every packet to the router.
+func (s *SFU) onTrack(p *participant, t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	var kind Kind
+	switch t.Kind() {
+	case webrtc.RTPCodecTypeAudio:
+		kind = Audio
+	case webrtc.RTPCodecTypeVideo:
+		kind = Video
+	default:
+		return
+	}
+	var levelID uint8
+	for _, ext := range recv.GetParameters().HeaderExtensions {
+		if ext.URI == AudioLevelURI {
+			levelID = uint8(ext.ID)
+		}
+	}
+	if kind == Video {
+		ssrc := uint32(t.SSRC())
+		kf := func() {
+			_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+		}
+		p.src.keyFrame.Store(&kf)
+	}
+	if !s.startGoroutine() {
+		return
+	}
+	go func() {
+		defer s.wg.Done()
+		for {
+			pkt, _, err := t.ReadRTP()
+			if err != nil {
+				return
+			}
+			s.r.publish(classify(p.src, kind, levelID, pkt, s.r.now()))
+		}
+	}()
+}
+
+// classify reads what the router needs from a packet: its audio level or
+// whether it starts a video key frame.
+func classify(src *source, kind Kind, levelID uint8, pkt *rtp.Packet, now time.Time) inPacket {
+	in := inPacket{src: src, kind: kind, level: -1, pkt: pkt, arrived: now}
+	if kind == Audio {
+		if b := pkt.GetExtension(levelID); levelID != 0 && len(b) == 1 {
+			in.level = int(b[0] & 0x7f)
+		}
+	} else {
+		in.key = vp8KeyFrameStart(pkt.Payload)
+	}
+	return in
+}
+
+// vp8KeyFrameStart reports whether an RTP payload of VP8 (RFC 7741) is
+// the first packet of a key frame: the start of partition 0 whose frame
+// tag (in clear under SFrame) has the P bit clear.
+func vp8KeyFrameStart(p []byte) bool {
+	if len(p) < 1 {
+		return false
+	}
+	b0 := p[0]
+	if b0&0x10 == 0 || b0&0x07 != 0 { // S bit clear, or not partition 0
+		return false
+	}
+	i := 1
+	if b0&0x80 != 0 { // X: extension byte
+		if len(p) <= i {
+			return false
+		}
+		x := p[i]
+		i++
+		if x&0x80 != 0 { // I: picture id, 1 or 2 bytes
+			if len(p) <= i {
+				return false
+			}
+			if p[i]&0x80 != 0 {
+				i += 2
+			} else {
+				i++
+			}
+		}
+		if x&0x40 != 0 { // L: TL0PICIDX
+			i++
+		}
+		if x&0x30 != 0 { // T or K: TID/KEYIDX byte
+			i++
+		}
+	}
+	return len(p) > i && p[i]&1 == 0
+}
+
+// SetShown sets the participants whose video a subscriber shows (its
+// last-N): their video and no other's is forwarded to it, at most one per
+// video slot it offered.
+func (s *SFU) SetShown(id string, shown []string) error {
+	s.mu.Lock()
+	p := s.parts[id]
+	s.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("%w: %q is not in the call", ErrBadPeer, id)
+	}
+	if len(shown) > len(p.sub.video) {
+		return fmt.Errorf("%w: %d tiles, %d slots", ErrTooManyShown, len(shown), len(p.sub.video))
+	}
+	set := make(map[string]struct{}, len(shown))
+	for _, other := range shown {
+		if err := checkPeerID(other); err != nil {
+			return err
+		}
+		set[other] = struct{}{}
+	}
+	p.sub.shown.Store(&set)
+	return nil
+}
+
+// Leave disconnects a participant: nothing of its is forwarded from then
+// on. Leaving twice, or without having joined, does nothing.
+func (s *SFU) Leave(id string) {
+	s.mu.Lock()
+	p, ok := s.parts[id]
+	if ok && p != nil {
+		delete(s.parts, id)
+	}
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	s.r.removeSource(id)
+	s.r.removeSubscriber(id)
+	_ = p.pc.GracefulClose()
+}
+
+// Stats returns what the SFU did for each participant.
+func (s *SFU) Stats() []Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Stats, 0, len(s.parts))
+	for id, p := range s.parts {
+		if p == nil {
+			continue
+		}
+		out = append(out, Stats{
+			Peer: id, Received: p.src.received.Load(),
+			Forwarded: p.sub.forwarded.Load(), Dropped: p.sub.dropped.Load(),
+			AudioSlots: len(p.sub.audio), VideoSlots: len(p.sub.video),
+		})
+	}
+	slices.SortFunc(out, func(a, b Stats) int { return cmp.Compare(a.Peer, b.Peer) })
+	return out
+}
+
+// Close disconnects everyone and stops every goroutine the SFU started.
+// It is idempotent.
+func (s *SFU) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	var ids []string
+	for id := range s.parts {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	s.cancel()
+	for _, id := range ids {
+		s.Leave(id)
+	}
+	s.r.close()
+	s.wg.Wait()
+	return nil
+}
