@@ -50,7 +50,7 @@ type MediaConfig struct {
 }
 
 // NewMedia starts the media of one call. The program's wiring passes
-// one built on call/media's New.
+// call/media's ForCalls.
 type NewMedia func(MediaConfig) (Media, error)
 
 // Members is what the Manager asks of the community state: crdt is the

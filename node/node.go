@@ -104,8 +104,8 @@ type Config struct {
 	// over all peers (sync/blob.Limiter); 0: no bound.
 	UploadLimit int64
 
-	// CallMedia starts a call's media (package call/media, adapted to
-	// call.Media); nil: this node cannot take part in calls, and starting
+	// CallMedia starts a call's media (media.ForCalls of package call/media
+	// adapts its Sessions); nil: this node cannot take part in calls, and starting
 	// or joining one fails with api.ErrNoMedia.
 	CallMedia call.NewMedia
 

@@ -27,6 +27,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/assets"
+	"github.com/umbrella-p2p/umbrella/call/media"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/node"
 	"github.com/umbrella-p2p/umbrella/ui"
@@ -117,6 +118,8 @@ func run() int {
 		return exitUsage
 	}
 	cfg.Logger = logger
+	// Calls: synthetic media only until codecs and devices are built in.
+	cfg.CallMedia = media.ForCalls(media.CallOptions{SyntheticOnly: true, Listen: cfg.Listen, Logger: logger})
 
 	a := app.NewWithID("io.umbrella.desktop")
 	a.Settings().SetTheme(ui.Theme())

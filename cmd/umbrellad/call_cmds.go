@@ -6,30 +6,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	calls "github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/call/media"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/node"
 )
 
-// callMedia is the media the daemon's calls use (node.Config.CallMedia).
-// None yet: until package call/media is built in, `call start` and `call
-// join` fail with api.ErrNoMedia rather than pretend. The wiring is one
-// function returning an adapter of media.New:
-//
-//	func(c calls.MediaConfig) (calls.Media, error) {
-//		s, err := media.New(media.Config{Self: c.Self, Video: c.Video, Synthetic: c.Synthetic, Signal: c.Signal})
-//		if err != nil {
-//			return nil, err
-//		}
-//		return sessionMedia{s}, nil // Stats converted to calls.PeerStats
-//	}
-//
-// umbrellad has no cgo, so no devices: its media must refuse a call that
-// is not Synthetic.
-var callMedia calls.NewMedia
+// callMedia is the media the daemon's calls use (node.Config.CallMedia),
+// for a daemon listening on listen: call/media's Sessions, synthetic only
+// (umbrellad has no cgo, so no codecs or devices; a call without
+// --synthetic is refused with the reason).
+func callMedia(listen []string, log *slog.Logger) calls.NewMedia {
+	return media.ForCalls(media.CallOptions{SyntheticOnly: true, Listen: listen, Logger: log})
+}
 
 // callCommands are voice and video calls in a group.
 var callCommands = []command{

@@ -387,7 +387,7 @@ func cmdServe(ctx context.Context, o *opts) error {
 	}
 	cfg.MDNS = !o.noMDNS
 	cfg.Logger = log
-	cfg.CallMedia = callMedia
+	cfg.CallMedia = callMedia(cfg.Listen, log)
 	cfg.Relays = o.relays
 	cfg.Reachability = o.reachability
 	suite, err := e2ee.ParseSuite(o.keySuite)

@@ -1,0 +1,113 @@
+package media
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/call"
+)
+
+func TestLoopbackOnly(t *testing.T) {
+	lo4, lo6 := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")
+	for _, c := range []struct {
+		listen []string
+		want   []netip.Addr
+	}{
+		{nil, nil},
+		{[]string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}, []netip.Addr{lo4, lo4}},
+		{[]string{"/ip6/::1/tcp/4001"}, []netip.Addr{lo6}},
+		{[]string{"/ip4/127.0.0.1/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}, nil},
+		{[]string{"/ip4/0.0.0.0/tcp/0"}, nil},
+		{[]string{"/ip4/192.168.1.4/tcp/0"}, nil},
+		{[]string{"/dns4/localhost/tcp/0"}, nil},
+		{[]string{"/ip6/127.0.0.1/tcp/0"}, nil},
+		{[]string{"/ip4/::1/tcp/0"}, nil},
+		{[]string{"ip4/127.0.0.1/tcp/0"}, nil},
+		{[]string{"/ip4"}, nil},
+		{[]string{"/ip4/localhost/tcp/0"}, nil},
+	} {
+		if got := LoopbackOnly(c.listen); !slices.Equal(got, c.want) {
+			t.Errorf("LoopbackOnly(%q) = %v, want %v", c.listen, got, c.want)
+		}
+	}
+}
+
+// hostCandidates gathers the ICE candidates of an offer made with a and
+// returns their addresses.
+func hostCandidates(t *testing.T, a *webrtc.API) []string {
+	t.Helper()
+	pc, err := a.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ICE gathering did not complete in 10 s")
+	}
+	var addrs []string
+	for _, l := range strings.Split(pc.LocalDescription().SDP, "\n") {
+		if f := strings.Fields(strings.TrimPrefix(l, "a=")); len(f) >= 8 && strings.HasPrefix(f[0], "candidate:") {
+			addrs = append(addrs, f[4])
+		}
+	}
+	return addrs
+}
+
+// TestLoopbackAPIGathersLoopback: with loopback listen addresses, ICE
+// offers host candidates on 127.0.0.1 and nowhere else (pion leaves
+// loopback out by default).
+func TestLoopbackAPIGathersLoopback(t *testing.T) {
+	got := hostCandidates(t, NewAPI(LoopbackOnly([]string{"/ip4/127.0.0.1/tcp/0"})))
+	if len(got) == 0 {
+		t.Fatal("no candidates")
+	}
+	for _, a := range got {
+		if a != "127.0.0.1" {
+			t.Fatalf("candidates %q: want only 127.0.0.1", got)
+		}
+	}
+}
+
+// TestForCalls: the adapter refuses a call that is not synthetic when the
+// program has no devices, with an error that is api.ErrNoMedia, and
+// otherwise returns a Session whose stats come out as call.PeerStats.
+func TestForCalls(t *testing.T) {
+	newMedia := ForCalls(CallOptions{SyntheticOnly: true})
+	if _, err := newMedia(call.MediaConfig{Self: "a", Signal: func(string, []byte) {}}); !errors.Is(err, ErrNotSynthetic) || !errors.Is(err, api.ErrNoMedia) {
+		t.Fatalf("a call that is not synthetic: %v", err)
+	}
+	m, err := newMedia(call.MediaConfig{Self: "a", Synthetic: true, Signal: func(string, []byte) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Connect("a"); !errors.Is(err, ErrBadPeer) {
+		t.Fatalf("connect to itself: %v", err)
+	}
+	if st := m.Stats(); len(st) != 0 {
+		t.Fatalf("stats of a session with nobody: %v", st)
+	}
+	if _, err := ForCalls(CallOptions{})(call.MediaConfig{Self: "a", Signal: func(string, []byte) {}}); err != nil {
+		t.Fatalf("a program with devices: %v", err)
+	}
+}
