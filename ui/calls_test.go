@@ -20,10 +20,25 @@ var _ callBackend = (*node.Node)(nil)
 // callHarness is a harness whose call windows draw frames only when the
 // test asks.
 func callHarness(t *testing.T, role string) (*harness, api.Community, crdt.ID) {
-	h := newHarness(t, newFake())
-	h.a.calls.frames = false
+	h := newCallHarness(t)
 	c := h.community("Glow Team", role, 12, "General")
 	return h, c, h.a.group
+}
+
+// newCallHarness is newHarness over the fake with calls.
+func newCallHarness(t *testing.T) *harness {
+	test.NewTempApp(t)
+	f := newFake()
+	h := newBackendHarness(t, callFake{f})
+	h.f = f
+	h.a.now = func() time.Time {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.clock
+	}
+	h.a.calls.frames = false
+	h.a.start()
+	return h
 }
 
 func TestCallRingShowsBannerNotificationAndStrip(t *testing.T) {
@@ -150,13 +165,23 @@ func TestCallStartEndAndRemove(t *testing.T) {
 }
 
 func TestCallButtonsNeedCanCall(t *testing.T) {
-	h := newHarness(t, newFake())
+	h := newCallHarness(t)
 	c := h.community("Glow Team", "member", 12, "")
 	h.f.addGroup(c.ID, "Leaders", "open", false)
 	h.drain()
 	h.open("Leaders") // not joined
 	if h.a.calls.voiceBtn.Visible() || h.a.calls.videoBtn.Visible() {
 		t.Fatal("call buttons in a group the member is not in")
+	}
+	h.open("General")
+	if !h.a.calls.voiceBtn.Visible() {
+		t.Fatal("no call button in a group the member is in")
+	}
+	// A backend without calls shows none.
+	p := newHarness(t, newFake())
+	p.community("Glow Team", "member", 12, "General")
+	if p.a.calls.voiceBtn.Visible() || p.a.calls.videoBtn.Visible() {
+		t.Fatal("call buttons with a backend that has no calls")
 	}
 }
 

@@ -103,7 +103,7 @@ func (w *callWindow) show() {
 	w.win.Show()
 	if w.loop && w.stop == nil {
 		w.stop = make(chan struct{})
-		go w.run(w.stop)
+		go w.run(w.stop, w.k.cb, w.cid, w.call.ID)
 	}
 }
 
@@ -119,9 +119,10 @@ func (w *callWindow) stopLoop() {
 	}
 }
 
-// run draws frames at the speaker's rate and re-reads the status every
-// statusEvery, until stop closes.
-func (w *callWindow) run(stop chan struct{}) {
+// run draws frames at the speaker's rate and re-reads the status of call
+// id every statusEvery, until stop closes. It touches the window only
+// through fyne.Do.
+func (w *callWindow) run(stop chan struct{}, cb callBackend, cid, id crdt.ID) {
 	frames := time.NewTicker(time.Second / speakerFPS)
 	defer frames.Stop()
 	status := time.NewTicker(statusEvery)
@@ -133,9 +134,9 @@ func (w *callWindow) run(stop chan struct{}) {
 		case now := <-frames.C:
 			fyne.Do(func() { w.frame(now) })
 		case <-status.C:
-			st, err := w.k.cb.CallStatus(w.cid, w.call.ID)
+			st, err := cb.CallStatus(cid, id)
 			fyne.Do(func() {
-				if err == nil {
+				if err == nil && w.stop == stop {
 					w.update(st)
 				}
 			})
