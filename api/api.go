@@ -165,6 +165,8 @@ type Group struct {
 	// CanPost: write messages and polls, and reply; edit, delete and
 	// close its own (these need what posting needs).
 	CanPost bool `json:"can_post"`
+	// CanCall: start a call in the group and take part in its calls.
+	CanCall bool `json:"can_call,omitempty"`
 	// CanReact: react to messages and vote in polls.
 	CanReact bool `json:"can_react,omitempty"`
 	// CanPin: pin and unpin messages.

@@ -53,12 +53,15 @@ type CallStatus struct {
 // CallParticipant is one participant of a call and, for another than
 // the local member, what its media measured of that participant's frames.
 type CallParticipant struct {
-	PeerID          string  `json:"peer_id"`
-	Name            string  `json:"name"`
-	Self            bool    `json:"self,omitempty"`
-	Audio           bool    `json:"audio"`
-	Video           bool    `json:"video"`
-	Muted           bool    `json:"muted"`
+	PeerID string `json:"peer_id"`
+	Name   string `json:"name"`
+	Self   bool   `json:"self,omitempty"`
+	Audio  bool   `json:"audio"`
+	Video  bool   `json:"video"`
+	Muted  bool   `json:"muted"`
+	// Speaking: the participant's audio is loud enough now to count as
+	// speech (false until the media measures audio levels).
+	Speaking        bool    `json:"speaking,omitempty"`
 	FramesReceived  uint64  `json:"frames_received"`
 	FramesDecrypted uint64  `json:"frames_decrypted"`
 	DecryptFailures uint64  `json:"decrypt_failures"`

@@ -31,7 +31,7 @@ func (c *Community) FillPermits(st *crdt.State, self crdt.PublicKey) {
 }
 
 // FillPermits sets what self may do in group g.ID of the community whose
-// control state is st: CanPost, CanReact, CanPin, CanModerate, CanEdit,
+// control state is st: CanPost, CanCall, CanReact, CanPin, CanModerate, CanEdit,
 // CanApprove, CanDecideJoins, CanJoinDirectly, CanAskToJoin and
 // CanAddMembers.
 func (g *Group) FillPermits(st *crdt.State, self crdt.PublicKey) {
@@ -39,6 +39,7 @@ func (g *Group) FillPermits(st *crdt.State, self crdt.PublicKey) {
 		return st.Permits(self, crdt.Action{Kind: k, Group: g.ID, Others: others})
 	}
 	g.CanPost = may(crdt.KindMessage, false)
+	g.CanCall = st.MayCall(self, g.ID)
 	g.CanReact = may(crdt.KindReaction, true)
 	g.CanPin = may(crdt.KindPin, true)
 	g.CanModerate = may(crdt.KindDelete, true) && may(crdt.KindPollClose, true)

@@ -57,6 +57,7 @@ type App struct {
 	convo     *conversation
 	files     *fileManager
 	info      *infoPane
+	calls     *calls           // calls: banner, call bar, call window (calls.go)
 	inner     *container.Split // conversation | info pane
 	infoShown bool
 
@@ -248,6 +249,8 @@ func (a *App) handle(ev api.Event) {
 	case api.EventPeers:
 		a.refreshStatus()
 		a.info.refreshOnline()
+	case api.EventCalls:
+		a.calls.refresh(ev.Community)
 	case api.EventAdded:
 		a.reloadCommunities()
 		a.communityAddedNotice(a.communityInfo(ev.Community))
@@ -262,6 +265,7 @@ func (a *App) build() {
 	a.rail = newRail(a)
 	a.home = newHome(a)
 	a.files = newFileManager(a)
+	a.calls = newCalls(a)
 	a.convo = newConversation(a)
 	a.info = newInfoPane(a)
 	a.inner = container.NewHSplit(a.convo.root, a.info.root)
@@ -270,7 +274,7 @@ func (a *App) build() {
 	middle.Offset = 0.3
 	outer := container.NewHSplit(a.rail.root, middle)
 	outer.Offset = 0.2
-	a.root = container.NewStack(outer)
+	a.root = container.NewBorder(a.calls.top, nil, nil, nil, outer)
 	a.setInfoShown(false)
 	a.showCommunityPane(false)
 	a.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {

@@ -108,7 +108,7 @@ func newConversation(a *App) *conversation {
 	c.moreBtn.Importance = widget.LowImportance
 	titles := container.NewVBox(c.title, c.subtitle)
 	c.header = container.NewBorder(nil, widget.NewSeparator(), nil,
-		container.NewHBox(c.searchBtn, c.infoBtn, c.moreBtn), titles)
+		container.NewHBox(a.calls.voiceBtn, a.calls.videoBtn, c.searchBtn, c.infoBtn, c.moreBtn), titles)
 
 	c.pinWho = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	c.pinWho.Importance = widget.HighImportance
@@ -264,6 +264,7 @@ func (c *conversation) updateHeader() {
 	}
 	setSecondary(c.subtitle, sub)
 	c.team.update(comm, g)
+	c.a.calls.updateGroup(g)
 	switch {
 	case departedText(comm) != "":
 		c.departedText.SetText(departedText(comm))
@@ -317,7 +318,7 @@ func (c *conversation) open() {
 	c.enableComposer(!c.sending[c.a.group])
 	c.showUploads()
 	c.root.Objects = []fyne.CanvasObject{container.NewBorder(
-		container.NewVBox(c.header, c.pinBar, c.searchBar), container.NewPadded(c.bottom), nil, nil, c.body)}
+		container.NewVBox(c.header, c.a.calls.strip, c.pinBar, c.searchBar), container.NewPadded(c.bottom), nil, nil, c.body)}
 	c.searchBar.Hide()
 	c.root.Refresh()
 	page, err := c.win.tail()

@@ -19,6 +19,7 @@ import (
 // promote; the capability flags), and emits events like a node.
 type fakeBackend struct {
 	mu          sync.Mutex
+	callRecs    []*fakeCall // fake_calls_test.go
 	self        api.Self
 	n           int
 	communities []*fakeCommunity

@@ -1,0 +1,442 @@
+package ui
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"math"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// The call window: a grid of tiles (the active speaker large, the others
+// smaller, each with its name, whether it is muted and a ring while it
+// speaks) and the controls: mute, camera, leave and, for the caller and
+// admins, end for everyone and remove a participant. Each tile is a
+// canvas.Image redrawn through fyne.Do at most speakerFPS times a second
+// for the speaker and otherFPS for the others. With no decoded video yet,
+// a tile draws the participant's initials in a circle of its colour.
+
+// Frame rates of the tiles.
+const (
+	speakerFPS = 30
+	otherFPS   = 15
+)
+
+// statusEvery is how often the open window re-reads the call's status
+// (who speaks, who is muted).
+const statusEvery = 500 * time.Millisecond
+
+// callWindow is the window of the call the member is in.
+type callWindow struct {
+	k     *calls
+	cid   crdt.ID
+	call  api.Call
+	win   fyne.Window
+	group string
+
+	status  api.CallStatus
+	speaker string // peer id of the large tile
+	tiles   map[string]*callTile
+	grid    *fyne.Container
+	title   *widget.Label
+	mute    *widget.Button
+	camera  *widget.Button
+	endBtn  *widget.Button
+	leave   *widget.Button
+	stop    chan struct{} // closes the refresh loop; nil when none runs
+	// loop: run the refresh loop while shown (tests draw frames
+	// themselves).
+	loop bool
+}
+
+func newCallWindow(k *calls, cid crdt.ID, c api.Call, group string) *callWindow {
+	w := &callWindow{k: k, cid: cid, call: c, group: group, tiles: map[string]*callTile{}, loop: k.frames}
+	w.win = fyne.CurrentApp().NewWindow("Call · " + group)
+	w.win.Resize(fyne.NewSize(960, 640))
+	w.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.grid = container.New(&speakerLayout{w: w})
+	w.mute = widget.NewButtonWithIcon("Mute", theme.VolumeMuteIcon(), w.toggleMute)
+	w.camera = widget.NewButtonWithIcon("Camera off", theme.MediaVideoIcon(), w.toggleCamera)
+	w.leave = widget.NewButtonWithIcon("Leave", theme.LogoutIcon(), k.leave)
+	w.leave.Importance = widget.DangerImportance
+	w.endBtn = widget.NewButton("End for everyone", k.end)
+	w.endBtn.Importance = widget.DangerImportance
+	if _, ok := k.a.b.(callMuter); !ok {
+		w.mute.Hide()
+	}
+	if _, ok := k.a.b.(callCamera); !ok {
+		w.camera.Hide()
+	}
+	controls := container.NewCenter(container.NewHBox(w.mute, w.camera, w.leave, w.endBtn))
+	w.win.SetContent(container.NewBorder(container.NewPadded(w.title), container.NewPadded(controls), nil, nil, w.grid))
+	w.win.SetOnClosed(func() {
+		w.stopLoop()
+		if k.window == w {
+			k.window = nil
+		}
+	})
+	w.setCall(c)
+	w.reload()
+	return w
+}
+
+// setCall follows the call's record (CanEnd, who joined).
+func (w *callWindow) setCall(c api.Call) {
+	w.call = c
+	if c.CanEnd {
+		w.endBtn.Show()
+	} else {
+		w.endBtn.Hide()
+	}
+}
+
+func (w *callWindow) show() {
+	w.win.Show()
+	if w.loop && w.stop == nil {
+		w.stop = make(chan struct{})
+		go w.run(w.stop, w.k.cb, w.cid, w.call.ID)
+	}
+}
+
+func (w *callWindow) close() {
+	w.stopLoop()
+	w.win.Close()
+}
+
+func (w *callWindow) stopLoop() {
+	if w.stop != nil {
+		close(w.stop)
+		w.stop = nil
+	}
+}
+
+// run draws frames at the speaker's rate and re-reads the status of call
+// id every statusEvery, until stop closes. It touches the window only
+// through fyne.Do.
+func (w *callWindow) run(stop chan struct{}, cb callBackend, cid, id crdt.ID) {
+	frames := time.NewTicker(time.Second / speakerFPS)
+	defer frames.Stop()
+	status := time.NewTicker(statusEvery)
+	defer status.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-frames.C:
+			fyne.Do(func() { w.frame(now) })
+		case <-status.C:
+			st, err := cb.CallStatus(cid, id)
+			fyne.Do(func() {
+				if err == nil && w.stop == stop {
+					w.update(st)
+				}
+			})
+		}
+	}
+}
+
+// reload re-reads the call's status now.
+func (w *callWindow) reload() {
+	st, err := w.k.cb.CallStatus(w.cid, w.call.ID)
+	if err != nil {
+		w.k.a.log("call status", err)
+		return
+	}
+	w.update(st)
+}
+
+// update shows status st: a tile per participant, the speaker large.
+func (w *callWindow) update(st api.CallStatus) {
+	w.status = st
+	w.title.SetText("📞 " + w.group + " · " + joinedText(len(st.Participants)))
+	seen := map[string]bool{}
+	objs := make([]fyne.CanvasObject, 0, len(st.Participants))
+	w.speaker = activeSpeaker(st.Participants, w.speaker)
+	for _, p := range st.Participants {
+		seen[p.PeerID] = true
+		t := w.tiles[p.PeerID]
+		if t == nil {
+			t = newCallTile(w, p)
+			w.tiles[p.PeerID] = t
+		}
+		t.set(p, p.PeerID == w.speaker, w.call.CanEnd && !p.Self)
+		if p.PeerID == w.speaker {
+			objs = append([]fyne.CanvasObject{t.root}, objs...)
+		} else {
+			objs = append(objs, t.root)
+		}
+		if p.Self {
+			w.setSelf(p)
+		}
+	}
+	for id := range w.tiles {
+		if !seen[id] {
+			delete(w.tiles, id)
+		}
+	}
+	w.grid.Objects = objs
+	w.grid.Refresh()
+}
+
+// activeSpeaker picks the large tile: the one who speaks (the previous
+// speaker while it still does), else the previous speaker while it takes
+// part, else the first other participant, else the member.
+func activeSpeaker(ps []api.CallParticipant, prev string) string {
+	for _, p := range ps {
+		if p.PeerID == prev && p.Speaking {
+			return prev
+		}
+	}
+	for _, p := range ps {
+		if p.Speaking && !p.Self {
+			return p.PeerID
+		}
+	}
+	for _, p := range ps {
+		if p.PeerID == prev {
+			return prev
+		}
+	}
+	for _, p := range ps {
+		if !p.Self {
+			return p.PeerID
+		}
+	}
+	if len(ps) > 0 {
+		return ps[0].PeerID
+	}
+	return ""
+}
+
+func (w *callWindow) setSelf(p api.CallParticipant) {
+	if p.Muted {
+		w.mute.SetText("Unmute")
+		w.mute.SetIcon(theme.VolumeUpIcon())
+	} else {
+		w.mute.SetText("Mute")
+		w.mute.SetIcon(theme.VolumeMuteIcon())
+	}
+	if p.Video {
+		w.camera.SetText("Camera off")
+	} else {
+		w.camera.SetText("Camera on")
+	}
+}
+
+func (w *callWindow) self() api.CallParticipant {
+	for _, p := range w.status.Participants {
+		if p.Self {
+			return p
+		}
+	}
+	return api.CallParticipant{}
+}
+
+func (w *callWindow) toggleMute() {
+	m, ok := w.k.a.b.(callMuter)
+	if !ok {
+		return
+	}
+	muted := !w.self().Muted
+	w.k.a.act("Could not change the microphone", func(ctx context.Context) error {
+		return m.SetCallMuted(ctx, w.cid, w.call.ID, muted)
+	}, w.reload)
+}
+
+func (w *callWindow) toggleCamera() {
+	c, ok := w.k.a.b.(callCamera)
+	if !ok {
+		return
+	}
+	on := !w.self().Video
+	w.k.a.act("Could not change the camera", func(ctx context.Context) error {
+		return c.SetCallVideo(ctx, w.cid, w.call.ID, on)
+	}, w.reload)
+}
+
+// remove drops participant p from the call, once the member confirms.
+func (w *callWindow) remove(p api.CallParticipant) {
+	r, ok := w.k.a.b.(callRemover)
+	if !ok {
+		return
+	}
+	w.k.a.confirmAction("Remove "+p.Name+" from the call?", p.Name+" is disconnected and hears nothing said after.", "Remove", func() {
+		w.k.a.act("Could not remove "+p.Name, func(ctx context.Context) error {
+			return r.RemoveCallPeer(ctx, w.cid, w.call.ID, p.PeerID)
+		}, w.reload)
+	})
+}
+
+// frame redraws the tiles whose picture changed and whose frame interval
+// has passed at now.
+func (w *callWindow) frame(now time.Time) {
+	for _, t := range w.tiles {
+		t.frame(now)
+	}
+}
+
+// callTile is one participant's tile.
+type callTile struct {
+	w       *callWindow
+	p       api.CallParticipant
+	large   bool
+	img     *canvas.Image
+	bg      *canvas.Rectangle
+	initial *canvas.Text
+	name    *widget.Label
+	remove  *widget.Button
+	root    *fyne.Container
+
+	dirty bool      // the picture changed since it was drawn
+	drawn time.Time // when it was last drawn
+	draws int       // how many times it was drawn
+}
+
+func newCallTile(w *callWindow, p api.CallParticipant) *callTile {
+	t := &callTile{w: w, p: p, dirty: true}
+	t.img = canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 1, 1)))
+	t.img.FillMode = canvas.ImageFillContain
+	t.img.ScaleMode = canvas.ImageScaleSmooth
+	t.bg = canvas.NewRectangle(themeColor(theme.ColorNameInputBackground))
+	t.bg.CornerRadius = 8
+	t.initial = canvas.NewText(initials(p.Name), color.White)
+	t.initial.TextStyle.Bold = true
+	t.initial.Alignment = fyne.TextAlignCenter
+	t.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	t.name.Truncation = fyne.TextTruncateEllipsis
+	t.remove = widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() { w.remove(t.p) })
+	t.remove.Importance = widget.LowImportance
+	bottom := container.NewBorder(nil, nil, nil, t.remove, t.name)
+	picture := container.NewStack(container.NewPadded(t.img), container.NewCenter(t.initial))
+	t.root = container.NewStack(t.bg, container.NewBorder(nil, bottom, nil, nil, picture))
+	return t
+}
+
+// set shows participant p, large or small, with the remove button when
+// removable.
+func (t *callTile) set(p api.CallParticipant, large, removable bool) {
+	if p.Speaking != t.p.Speaking || p.Name != t.p.Name || large != t.large {
+		t.dirty = true
+	}
+	t.p, t.large = p, large
+	name := p.Name
+	if name == "" {
+		name = shortPeerID(p.PeerID)
+	}
+	if p.Self {
+		name += " (you)"
+	}
+	if p.Muted {
+		name = "🔇 " + name
+	}
+	if p.Speaking {
+		name = "🔊 " + name
+	}
+	t.name.SetText(name)
+	t.initial.Text = initials(p.Name)
+	t.initial.Color = themeColor(theme.ColorNameBackground)
+	t.initial.TextSize = 28
+	if large {
+		t.initial.TextSize = 56
+	}
+	t.initial.Refresh()
+	if removable {
+		t.remove.Show()
+	} else {
+		t.remove.Hide()
+	}
+}
+
+// interval is the shortest time between two draws of the tile.
+func (t *callTile) interval() time.Duration {
+	if t.large {
+		return time.Second / speakerFPS
+	}
+	return time.Second / otherFPS
+}
+
+// frame draws the tile at now if its picture changed and its interval
+// passed since the last draw.
+func (t *callTile) frame(now time.Time) {
+	if !t.dirty || (!t.drawn.IsZero() && now.Sub(t.drawn) < t.interval()) {
+		return
+	}
+	t.dirty, t.drawn = false, now
+	t.draws++
+	t.img.Image = avatarFrame(themeColor(authorColor(t.p.PeerID)), themeColor(colorNameOnline), t.p.Speaking, t.large)
+	t.img.Refresh()
+}
+
+// avatarFrame draws a participant's picture while there is no video: a
+// disc of its colour, ringed while it speaks.
+func avatarFrame(fill, ring color.Color, speaking, large bool) *image.RGBA {
+	size := 128
+	if large {
+		size = 256
+	}
+	img := image.NewRGBA(image.Rect(0, 0, size, size))
+	c := float64(size) / 2
+	outer := c - 1
+	inner := c * 0.78
+	fr, fg, fb, _ := fill.RGBA()
+	rr, rg, rb, _ := ring.RGBA()
+	for y := range size {
+		for x := range size {
+			d := math.Hypot(float64(x)+0.5-c, float64(y)+0.5-c)
+			switch {
+			case d <= inner:
+				img.SetRGBA(x, y, color.RGBA{uint8(fr >> 8), uint8(fg >> 8), uint8(fb >> 8), 255})
+			case speaking && d >= inner+c*0.06 && d <= outer:
+				img.SetRGBA(x, y, color.RGBA{uint8(rr >> 8), uint8(rg >> 8), uint8(rb >> 8), 255})
+			}
+		}
+	}
+	return img
+}
+
+// speakerLayout puts the first object (the speaker) large on top and the
+// others in a grid under it.
+type speakerLayout struct{ w *callWindow }
+
+const tileGap = 6
+
+// MinSize implements fyne.Layout.
+func (l *speakerLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(320, 240) }
+
+// Layout implements fyne.Layout.
+func (l *speakerLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) == 0 {
+		return
+	}
+	if len(objs) == 1 {
+		objs[0].Move(fyne.NewPos(tileGap, tileGap))
+		objs[0].Resize(fyne.NewSize(size.Width-2*tileGap, size.Height-2*tileGap))
+		return
+	}
+	others := objs[1:]
+	cols := int(math.Ceil(math.Sqrt(float64(len(others)) * 3)))
+	cols = min(max(cols, 1), len(others))
+	rows := (len(others) + cols - 1) / cols
+	bigH := size.Height * 0.62
+	if rows > 2 {
+		bigH = size.Height * 0.5
+	}
+	objs[0].Move(fyne.NewPos(tileGap, tileGap))
+	objs[0].Resize(fyne.NewSize(size.Width-2*tileGap, bigH-tileGap))
+	cellW := (size.Width - tileGap) / float32(cols)
+	cellH := (size.Height - bigH - tileGap) / float32(rows)
+	for i, o := range others {
+		r, c := i/cols, i%cols
+		o.Move(fyne.NewPos(tileGap+float32(c)*cellW, bigH+tileGap+float32(r)*cellH))
+		o.Resize(fyne.NewSize(cellW-tileGap, cellH-tileGap))
+	}
+}
