@@ -416,8 +416,11 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 		if !c.registered() {
 			r.total -= c.bytes // nothing of the probe is kept
 			for i, err := range errs {
-				if err == nil {
+				switch {
+				case err == nil:
 					errs[i] = fmt.Errorf("%w: %s", ErrNotRegistered, cid.Short())
+				case errors.Is(err, ErrQuota):
+					errs[i] = fmt.Errorf("%w; the relay holds nothing of community %s (the part of its control log that fits does not register the relay)", err, cid.Short())
 				}
 			}
 			return errs, nil
@@ -551,6 +554,9 @@ func (r *Relay) take(ctx context.Context, c *community, cid crdt.ID, op *crdt.Op
 		return fmt.Errorf("%w: the relay holds %d of its %d bytes", ErrQuota, r.total, r.cfg.Quota)
 	}
 	if c.bytes+n > r.cfg.CommunityShare {
+		if c.probe { // nothing is held yet: the probe alone is over
+			return fmt.Errorf("%w: community %s's control log alone is over this relay's share of %d bytes", ErrQuota, cid.Short(), r.cfg.CommunityShare)
+		}
 		return fmt.Errorf("%w: community %s holds %d of its share of %d bytes", ErrQuota, cid.Short(), c.bytes, r.cfg.CommunityShare)
 	}
 	r.note(c, op)
