@@ -59,7 +59,10 @@
 //     is never accepted by members (they judge every op they fetch).
 //  6. Quota: the bytes of stored op encodings, in all (Config.Quota) and
 //     per community (Config.CommunityShare). An op over either is refused
-//     with ErrQuota and a reason saying which; a nudge for a community at
+//     with ErrQuota and a reason saying which (a probe whose control log
+//     alone is over the share says so, and, when the part that fits does
+//     not register the relay, that the relay holds nothing of the
+//     community); a nudge for a community at
 //     its share is answered with that reason, so the member knows its
 //     pushes are not being kept. An op once stored is never dropped to
 //     make room (only retention drops ops, by age; see below).
