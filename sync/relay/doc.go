@@ -27,7 +27,9 @@
 //     always a closed, linked history that members can replay.
 //  4. Registration: the community's control log, from its genesis, holds
 //     a relay op naming this relay's key, by an author it knows (rule 5),
-//     and no later one (by height, then id) removes it. A relay cannot
+//     and no later one (by height, then id) that counts removes it (on an
+//     open relay only the genesis's author and the registrant can; see
+//     "Who may take a relay off" below). A relay cannot
 //     read roles, so it cannot tell an admin from a member here; members
 //     judge the op strictly (crdt: admins only), so a registration by a
 //     plain member never makes members dial the relay, and all it opens
@@ -50,13 +52,17 @@
 //     sealed) is therefore known from the add's share on; when the admin
 //     held no prekey of it, it becomes known at the first rotation that
 //     wraps to it, its ops are refused until then and members offer them
-//     again on every sync. The relay never forgets a
-//     known author (it cannot see removals): "is or was a member". What a
+//     again on every sync. The relay never forgets a known author (it
+//     sees that a removal happened and by whom, not whom it removes): "is
+//     or was a member". What a
 //     removed member can still make it store is bounded by the quota and
 //     is never accepted by members (they judge every op they fetch).
 //  6. Quota: the bytes of stored op encodings, in all (Config.Quota) and
 //     per community (Config.CommunityShare). An op over either is refused
-//     with ErrQuota and a reason saying which; a nudge for a community at
+//     with ErrQuota and a reason saying which (a probe whose control log
+//     alone is over the share says so, and, when the part that fits does
+//     not register the relay, that the relay holds nothing of the
+//     community); a nudge for a community at
 //     its share is answered with that reason, so the member knows its
 //     pushes are not being kept. An op once stored is never dropped to
 //     make room (only retention drops ops, by age; see below).
@@ -102,6 +108,34 @@
 // the operator's and lives only in the flags: a relay restarted without an
 // admin it listed before treats that admin's communities as taken off (it
 // drops their content, keeps their control log and takes no more content).
+//
+// # Who may take a relay off
+//
+// A blind relay knows only one admin for sure, the genesis's author (the
+// first owner); a plain member, a removed one (the relay sees that a
+// removal happened and by whom, not whom it removes) and a stranger who
+// joined by a leaked invite link all look alike to it, as authors it
+// knows. So on an open relay, while a community is registered, a relay
+// op naming this relay counts only if its author is the genesis's author
+// or the author of the registration in effect (the registrant): only they
+// can take the relay off the community (it then drops the content, as in
+// rule 4) or register it anew, which makes the new op's author the
+// registrant. Anyone else's relay op is stored (members judge it and
+// ignore it, crdt: admins only) and changes nothing: a later registration
+// by someone else does not replace the genesis author's, and a member's
+// removal does not make the relay drop anything. What an open relay can
+// still be made to do: while a community is not registered (never, or
+// taken off), any author it knows can register it, and then, as the
+// registrant, take it off again; and the registrant stays the registrant
+// after the community removes it, so a removed admin that registered the
+// relay can still take it off, until the genesis's author registers it
+// anew. An admin other than the genesis's author who did not register
+// the relay cannot take it off an open relay (they remove it from the
+// community, and members stop dialling it, but the relay keeps the
+// content until the owner or the registrant takes it off, or retention
+// drops it). With Config.Allow (`--allow`) none of this applies: only the
+// listed admins' relay ops count, the newest wins, and no one else can
+// register the relay or take it off.
 //
 // # Retention
 //

@@ -198,11 +198,14 @@ type community struct {
 	id      crdt.ID
 	known   map[crdt.PublicKey]bool
 	invites map[crdt.ID]ed25519.PublicKey // invite op → its key, for invites by known authors
-	// regHeight and regID are the newest relay op naming this relay by a
-	// known author; regOn: it registers (not removes) the relay.
+	// regHeight and regID are the newest relay op naming this relay that
+	// counts (see learn); regOn: it registers (not removes) the relay;
+	// regBy: its author. owner is the genesis's author.
 	regHeight uint64
 	regID     crdt.ID
 	regOn     bool
+	regBy     crdt.PublicKey
+	owner     crdt.PublicKey
 	// ops counts the ops held, dropped ones included; bytes the bytes of
 	// the live ones' encodings.
 	ops     int
@@ -413,8 +416,11 @@ func (r *Relay) Ingest(ctx context.Context, cid crdt.ID, raws [][]byte) ([]error
 		if !c.registered() {
 			r.total -= c.bytes // nothing of the probe is kept
 			for i, err := range errs {
-				if err == nil {
+				switch {
+				case err == nil:
 					errs[i] = fmt.Errorf("%w: %s", ErrNotRegistered, cid.Short())
+				case errors.Is(err, ErrQuota):
+					errs[i] = fmt.Errorf("%w; the relay holds nothing of community %s (the part of its control log that fits does not register the relay)", err, cid.Short())
 				}
 			}
 			return errs, nil
@@ -548,6 +554,9 @@ func (r *Relay) take(ctx context.Context, c *community, cid crdt.ID, op *crdt.Op
 		return fmt.Errorf("%w: the relay holds %d of its %d bytes", ErrQuota, r.total, r.cfg.Quota)
 	}
 	if c.bytes+n > r.cfg.CommunityShare {
+		if c.probe { // nothing is held yet: the probe alone is over
+			return fmt.Errorf("%w: community %s's control log alone is over this relay's share of %d bytes", ErrQuota, cid.Short(), r.cfg.CommunityShare)
+		}
 		return fmt.Errorf("%w: community %s holds %d of its share of %d bytes", ErrQuota, cid.Short(), c.bytes, r.cfg.CommunityShare)
 	}
 	r.note(c, op)
@@ -645,6 +654,7 @@ func (r *Relay) learn(c *community, op *crdt.Op) {
 	id := op.ID()
 	if op.Kind == crdt.KindGenesis {
 		c.known[op.Author] = true // its body may be sealed; its author is the first owner
+		c.owner = op.Author
 		return
 	}
 	if op.Sealed() || !op.Log.IsZero() {
@@ -682,9 +692,16 @@ func (r *Relay) learn(c *community, op *crdt.Op) {
 		if string(rb.Peer) != string(r.cfg.Self[:]) || !r.allowed(op.Author) {
 			return
 		}
+		// An open relay cannot tell an admin from a plain, removed or
+		// link-joined member, so while it is registered only the genesis's
+		// author or the registrant may take it off or register it anew
+		// (doc.go, "Who may take a relay off").
+		if len(r.allow) == 0 && c.regOn && op.Author != c.owner && op.Author != c.regBy {
+			return
+		}
 		if c.regID.IsZero() || op.Height > c.regHeight || (op.Height == c.regHeight && string(id[:]) >= string(c.regID[:])) {
 			was := c.regOn
-			c.regHeight, c.regID, c.regOn = op.Height, id, !rb.Remove
+			c.regHeight, c.regID, c.regOn, c.regBy = op.Height, id, !rb.Remove, op.Author
 			if was && !c.regOn {
 				select {
 				case r.unreg <- struct{}{}:
