@@ -262,7 +262,7 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			}
 			if end {
 				target := calls[rng.IntN(len(calls))]
-				ender := name // or the caller, who may end without being an admin
+				ender := name               // or the caller, who may end without being an admin
 				for _, n := range w.names { // in order: the run depends on the seed alone
 					if w.keys[n].pub() == target.Author && w.reps[n] != nil && rng.IntN(2) == 0 {
 						ender = n
