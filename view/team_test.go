@@ -241,7 +241,8 @@ func TestDueReminders(t *testing.T) {
 
 // TestPromoFileListed: a promotion's image or file is listed with the
 // community's files under the promotion's id, so it downloads like any
-// file; the card carries it with its thumbnail.
+// file; the message carries it with its thumbnail, as a file message
+// does, so the app shows and downloads it as any.
 func TestPromoFileListed(t *testing.T) {
 	w := newWorld(t, "Glow Team")
 	ref := &crdt.FileRef{Name: "flyer.png", Size: 10, Mime: "image/png", Root: bytes.Repeat([]byte{1}, 32), Key: bytes.Repeat([]byte{2}, 32), Thumb: []byte("thumb")}
@@ -252,7 +253,7 @@ func TestPromoFileListed(t *testing.T) {
 		t.Fatalf("files %+v %v", fs, err)
 	}
 	m, err := v.Message(w.cid, w.cid, promo)
-	if err != nil || m.Promo == nil || m.Promo.File == nil || string(m.Promo.File.Thumb) != "thumb" {
+	if err != nil || m.Promo == nil || m.Promo.File == nil || string(m.Promo.File.Thumb) != "thumb" || m.File == nil || m.File.Name != "flyer.png" {
 		t.Fatalf("promotion card %+v %v", m.Promo, err)
 	}
 }
