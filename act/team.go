@@ -2,6 +2,7 @@ package act
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -70,8 +71,12 @@ func (a *Actions) CreatePromo(ctx context.Context, cid crdt.ID, d api.PromoDraft
 	if !d.Ends.After(now) {
 		return crdt.ID{}, fmt.Errorf("%w: the end %s is in the past", crdt.ErrInvalid, d.Ends.Format(time.RFC3339))
 	}
+	ref, err := a.promoFile(cid, d)
+	if err != nil {
+		return crdt.ID{}, err
+	}
 	b := &crdt.PromoBody{Title: strings.TrimSpace(d.Title), Text: strings.TrimSpace(lines(d.Text)), Starts: d.Starts.UnixMilli(), Ends: d.Ends.UnixMilli(),
-		Code: strings.TrimSpace(d.Code), Time: now.UnixMilli()}
+		Code: strings.TrimSpace(d.Code), File: ref, Time: now.UnixMilli()}
 	return a.write(ctx, cid, cid, crdt.KindPromo, b)
 }
 
@@ -97,8 +102,38 @@ func (a *Actions) EditPromo(ctx context.Context, cid, promo crdt.ID, d api.Promo
 	if !d.Ends.After(now) {
 		return fmt.Errorf("%w: the end %s is in the past", crdt.ErrInvalid, d.Ends.Format(time.RFC3339))
 	}
+	if d.DropFile && !d.FileMessage.IsZero() {
+		return fmt.Errorf("%w: a promotion edit both sets and drops the file", crdt.ErrInvalid)
+	}
+	ref, err := a.promoFile(cid, d)
+	if err != nil {
+		return err
+	}
 	return a.onTarget(ctx, cid, gid, promo, crdt.KindPromoEdit, &crdt.PromoEditBody{Target: idBytes(promo), Title: strings.TrimSpace(d.Title),
-		Text: strings.TrimSpace(d.Text), Starts: d.Starts.UnixMilli(), Ends: d.Ends.UnixMilli(), Code: strings.TrimSpace(d.Code), Time: now.UnixMilli()})
+		Text: strings.TrimSpace(d.Text), Starts: d.Starts.UnixMilli(), Ends: d.Ends.UnixMilli(), Code: strings.TrimSpace(d.Code), Time: now.UnixMilli(),
+		File: ref, DropFile: d.DropFile})
+}
+
+// promoFile returns the file reference of d's FileMessage, a message of
+// the announcement group of community cid sharing a file, or nil when d
+// has none.
+func (a *Actions) promoFile(cid crdt.ID, d api.PromoDraft) (*crdt.FileRef, error) {
+	if d.FileMessage.IsZero() {
+		return nil, nil
+	}
+	m, err := a.views.Message(cid, cid, d.FileMessage)
+	if err != nil {
+		return nil, fmt.Errorf("the promotion's file: %w", err)
+	}
+	f := m.File
+	if f == nil || m.Deleted {
+		return nil, fmt.Errorf("%w: message %s shares no file", api.ErrNotFile, d.FileMessage.Short())
+	}
+	root, err := hex.DecodeString(f.Root)
+	if err != nil {
+		return nil, fmt.Errorf("%w: message %s: file root %q", api.ErrNotFile, d.FileMessage.Short(), f.Root)
+	}
+	return &crdt.FileRef{Name: f.Name, Size: f.Size, Mime: f.Mime, Root: root, Key: f.Key, Thumb: f.Thumb}, nil
 }
 
 // EndPromo ends a running promotion now (admins).

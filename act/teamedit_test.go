@@ -1,6 +1,8 @@
 package act
 
 import (
+	"bytes"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"testing"
@@ -60,5 +62,70 @@ func TestEditPromo(t *testing.T) {
 		if g.ID == w.cid && (!g.CanEditPromos || !g.CanEditEvents || !g.CanEditOthersEvents) {
 			t.Errorf("owner's edit flags in the announcements: %+v", g.GroupTeamPermits)
 		}
+	}
+}
+
+// TestPromoFile: a promotion posted with a file message carries that
+// message's file reference (the same file, not a copy); an edit with
+// none keeps it, one with another file message replaces it, DropFile
+// removes it; a message sharing no file is refused before anything is
+// written.
+func TestPromoFile(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	root := bytes.Repeat([]byte{7}, 32)
+	flyer := crdt.ID{0xf1}
+	w.views.msgs[flyer] = api.Message{ID: flyer, File: &api.File{Name: "flyer.png", Size: 1234, Mime: "image/png", Root: hex.EncodeToString(root),
+		Key: bytes.Repeat([]byte{8}, 32), Thumb: []byte("thumb")}}
+	prices := crdt.ID{0xf2}
+	w.views.msgs[prices] = api.Message{ID: prices, File: &api.File{Name: "prices.pdf", Size: 99, Mime: "application/pdf", Root: hex.EncodeToString(bytes.Repeat([]byte{9}, 32)),
+		Key: bytes.Repeat([]byte{8}, 32)}}
+	text := crdt.ID{0xf3}
+	w.views.msgs[text] = api.Message{ID: text, Text: "hello"}
+	ends := w.now.Add(48 * time.Hour)
+	if _, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Sale", Ends: ends, FileMessage: text}); !errors.Is(err, api.ErrNotFile) {
+		t.Fatalf("a promotion with a message sharing no file: %v", err)
+	}
+	if len(w.journal) != 0 {
+		t.Fatalf("a refused promotion wrote %v", w.journal)
+	}
+	promo, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Sale", Ends: ends, FileMessage: flyer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileOf := func() *crdt.FileRef {
+		t.Helper()
+		var f *crdt.FileRef
+		_ = w.rep.View(w.cid, func(c *crdt.Community) error {
+			for _, p := range c.View(w.cid).Posts {
+				if p.ID == promo {
+					f = p.Promo.File
+				}
+			}
+			return nil
+		})
+		return f
+	}
+	if f := fileOf(); f == nil || f.Name != "flyer.png" || !bytes.Equal(f.Root, root) || string(f.Thumb) != "thumb" || f.Size != 1234 {
+		t.Fatalf("the promotion's file: %+v", f)
+	}
+	w.views.msgs[promo] = api.Message{ID: promo, Kind: "promo", Promo: &api.Promo{Title: "Sale", Starts: w.now, Ends: ends}}
+	for _, step := range []struct {
+		d    api.PromoDraft
+		want string
+	}{
+		{api.PromoDraft{Title: "Sale!", Ends: ends}, "flyer.png"},
+		{api.PromoDraft{Title: "Sale!", Ends: ends, FileMessage: prices}, "prices.pdf"},
+		{api.PromoDraft{Title: "Sale!", Ends: ends, DropFile: true}, ""},
+	} {
+		if err := w.act.EditPromo(ctx, w.cid, promo, step.d); err != nil {
+			t.Fatal(err)
+		}
+		if f := fileOf(); step.want == "" && f != nil || step.want != "" && (f == nil || f.Name != step.want) {
+			t.Fatalf("after edit %+v the file is %+v, want %q", step.d, f, step.want)
+		}
+	}
+	if err := w.act.EditPromo(ctx, w.cid, promo, api.PromoDraft{Title: "Sale", Ends: ends, FileMessage: flyer, DropFile: true}); !errors.Is(err, crdt.ErrInvalid) {
+		t.Fatalf("setting and dropping the file: %v", err)
 	}
 }

@@ -50,6 +50,13 @@ type PromoDraft struct {
 	// Starts is when it starts (zero: now); Ends when it ends, after Starts.
 	Starts, Ends time.Time
 	Code         string
+	// FileMessage, when not zero, is a message of the promotion's group
+	// (the announcements) sharing a file: the promotion shows that file
+	// (the same file, not a copy). On an edit, a zero FileMessage keeps
+	// the promotion's file unless DropFile is set.
+	FileMessage crdt.ID
+	// DropFile removes the promotion's file on an edit.
+	DropFile bool
 }
 
 // Duration is a time.Duration that reads and writes as text ("1h30m0s").

@@ -19,6 +19,18 @@ func FuzzApply(f *testing.F) {
 	f.Add(uint16(KindVote), []byte{0xa2, 0x01, 0x58, 0x20}, uint8(1), uint8(1))
 	f.Add(uint16(KindSteps), mustBody(f, stepsOf("Hi {name}", "Watch", "Call")), uint8(0), uint8(0))
 	f.Add(uint16(KindStep), mustBody(f, &StepBody{Step: stepID("Watch"), Done: true}), uint8(1), uint8(2))
+	// Promotion edits setting and dropping a file, on a promotion of the
+	// world when it has one.
+	target := w.all[len(w.all)-1].ID()
+	for _, o := range w.all {
+		if o.Kind == KindPromo {
+			target = o.ID()
+			break
+		}
+	}
+	ref := &FileRef{Name: "flyer.png", Size: 9, Mime: "image/png", Root: make([]byte, 32), Key: make([]byte, 32), Thumb: []byte{0x89, 'P', 'N', 'G'}}
+	f.Add(uint16(KindPromoEdit), mustBody(f, &PromoEditBody{Target: target[:], Title: "Sale", Starts: 1, Ends: 2, Time: 1, File: ref}), uint8(0), uint8(1))
+	f.Add(uint16(KindPromoEdit), mustBody(f, &PromoEditBody{Target: target[:], Title: "Sale", Starts: 1, Ends: 2, Time: 1, DropFile: true}), uint8(0), uint8(1))
 	logs := append([]ID{ZeroID, w.cid()}, w.reps["olivia"].ContentLogs()...)
 	f.Fuzz(func(t *testing.T, kind uint16, body []byte, authorPick, logPick uint8) {
 		c, err := Load(Opened{Op: w.genesis}, clearOps(w.all))

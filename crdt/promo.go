@@ -12,7 +12,10 @@ import (
 // time t when Starts ≤ t < Ends, so every node agrees when it ends from
 // the card's own times, whatever its clock says about anything else. An
 // admin edits a promotion with promo.edit, which replaces its title,
-// text, code, start and end (last writer wins, by height then id); ending
+// text, code, start and end (last writer wins, by height then id), and
+// its file when the edit carries one (File) or drops it (DropFile); an
+// edit with neither keeps the file, as edits written before edits could
+// carry files do. Ending
 // it early is an edit whose end is now. An edit written (by its author's
 // clock) at or after the end the promotion had at that point of the
 // replay is ignored, as a vote after a poll's closing time is: an ended
@@ -31,15 +34,19 @@ type PromoBody struct {
 	Time   int64    `cbor:"7,keyasint"`           // author's clock, unix milliseconds
 }
 
-// PromoEditBody replaces a promotion's title, text, code, start and end.
+// PromoEditBody replaces a promotion's title, text, code, start and end,
+// and its file when File is set or DropFile is (not both); with neither,
+// the promotion keeps its file.
 type PromoEditBody struct {
-	Target []byte `cbor:"1,keyasint"` // the promotion
-	Title  string `cbor:"2,keyasint"`
-	Text   string `cbor:"3,keyasint,omitempty"`
-	Starts int64  `cbor:"4,keyasint"`
-	Ends   int64  `cbor:"5,keyasint"`
-	Code   string `cbor:"6,keyasint,omitempty"`
-	Time   int64  `cbor:"7,keyasint"` // author's clock; an edit at or after the end is ignored
+	Target   []byte   `cbor:"1,keyasint"` // the promotion
+	Title    string   `cbor:"2,keyasint"`
+	Text     string   `cbor:"3,keyasint,omitempty"`
+	Starts   int64    `cbor:"4,keyasint"`
+	Ends     int64    `cbor:"5,keyasint"`
+	Code     string   `cbor:"6,keyasint,omitempty"`
+	Time     int64    `cbor:"7,keyasint"`           // author's clock; an edit at or after the end is ignored
+	File     *FileRef `cbor:"8,keyasint,omitempty"` // the image or file it shows from now on
+	DropFile bool     `cbor:"9,keyasint,omitempty"` // it shows no file from now on
 }
 
 func checkTitle(field, s string) error {
@@ -84,6 +91,14 @@ func (b *PromoBody) check() error {
 func (b *PromoEditBody) check() error {
 	if err := checkID("target", b.Target); err != nil {
 		return err
+	}
+	if b.File != nil {
+		if b.DropFile {
+			return fmt.Errorf("a promotion edit both sets and drops the file")
+		}
+		if err := b.File.check(); err != nil {
+			return err
+		}
 	}
 	return checkPromo(b.Title, b.Text, b.Code, b.Starts, b.Ends)
 }

@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"testing"
@@ -103,6 +104,58 @@ func TestPromotionWhoseEndPasses(t *testing.T) {
 	}
 	if p.Promo.Active(3000) || !p.Promo.Active(2999) {
 		t.Fatal("the early end does not hold")
+	}
+}
+
+// TestPromotionEditFile: an edit that carries a file replaces the
+// promotion's file, one that drops it removes it, and one with neither —
+// as every edit written before edits could carry files — keeps it. An
+// edit both setting and dropping the file is refused, and an encoding
+// without the new keys still decodes.
+func TestPromotionEditFile(t *testing.T) {
+	w, _ := setup(t, "ann")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.syncAll()
+	ann := w.cid()
+	flyer := &FileRef{Name: "flyer.png", Size: 10, Mime: "image/png", Root: bytes.Repeat([]byte{1}, 32), Key: bytes.Repeat([]byte{2}, 32)}
+	prices := &FileRef{Name: "prices.pdf", Size: 20, Mime: "application/pdf", Root: bytes.Repeat([]byte{3}, 32), Key: bytes.Repeat([]byte{4}, 32)}
+	promo := w.do("ann", ann, KindPromo, &PromoBody{Title: "Sale", Starts: 1000, Ends: 9000, File: flyer, Time: 900})
+	fileOf := func() *FileRef {
+		t.Helper()
+		return findPost(t, w.final(rng()), ann, promo.ID()).Promo.File
+	}
+	w.do("ann", ann, KindPromoEdit, &PromoEditBody{Target: idb(promo.ID()), Title: "Sale!", Starts: 1000, Ends: 9000, Time: 1100})
+	if f := fileOf(); f == nil || f.Name != "flyer.png" {
+		t.Fatalf("an edit without a file lost the promotion's file: %+v", f)
+	}
+	if _, err := w.try("ann", ann, KindPromoEdit, &PromoEditBody{Target: idb(promo.ID()), Title: "Sale", Starts: 1000, Ends: 9000, Time: 1150, File: prices, DropFile: true}); !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrMalformed) {
+		t.Fatalf("an edit setting and dropping the file: %v, want refused", err)
+	}
+	w.syncAll()
+	w.do("olivia", ann, KindPromoEdit, &PromoEditBody{Target: idb(promo.ID()), Title: "Sale", Starts: 1000, Ends: 9000, Time: 1200, File: prices})
+	w.syncAll()
+	if f := fileOf(); f == nil || f.Name != "prices.pdf" {
+		t.Fatalf("an edit with a file: %+v, want prices.pdf", f)
+	}
+	w.do("ann", ann, KindPromoEdit, &PromoEditBody{Target: idb(promo.ID()), Title: "Sale", Starts: 1000, Ends: 9000, Time: 1300, DropFile: true})
+	if f := fileOf(); f != nil {
+		t.Fatalf("an edit dropping the file: %+v, want none", f)
+	}
+	// An edit encoded before keys 8 and 9 existed decodes as one that
+	// keeps the file.
+	old, err := Marshal(struct {
+		Target []byte `cbor:"1,keyasint"`
+		Title  string `cbor:"2,keyasint"`
+		Starts int64  `cbor:"4,keyasint"`
+		Ends   int64  `cbor:"5,keyasint"`
+		Time   int64  `cbor:"7,keyasint"`
+	}{idb(promo.ID()), "Sale", 1000, 9000, 1400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b PromoEditBody
+	if err := Unmarshal(old, &b); err != nil || b.File != nil || b.DropFile || b.Title != "Sale" {
+		t.Fatalf("old promotion edit: %+v, %v", b, err)
 	}
 }
 

@@ -58,6 +58,12 @@ func (f *Fold) addTeam(o *Op, body any, at lww, touch func(ID)) {
 		p.Text, p.Edited, p.EditedAt = b.Text, true, b.Time
 		pv := p.Promo
 		pv.Title, pv.Starts, pv.Ends, pv.Code, pv.Edited = b.Title, b.Starts, b.Ends, b.Code, true
+		switch {
+		case b.File != nil:
+			pv.File = b.File
+		case b.DropFile:
+			pv.File = nil
+		}
 	case *EventBody:
 		f.addPost(&Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time,
 			TeamCard: TeamCard{Event: &EventView{Title: b.Title, Starts: b.Starts, Duration: b.Duration, Where: b.Where}}})

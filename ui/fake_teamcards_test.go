@@ -241,7 +241,8 @@ func (f *fakeBackend) CreatePromo(_ context.Context, cid crdt.ID, d api.PromoDra
 	id := f.id()
 	f.clock = f.clock.Add(time.Minute)
 	p := &api.Promo{ID: id, Title: d.Title, Text: d.Text, Starts: d.Starts, Ends: d.Ends, Code: d.Code, By: f.self.PeerID, ByName: f.self.Name}
-	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "promo", Author: f.self.PeerID, AuthorName: f.self.Name, Text: d.Text, Time: f.clock, Mine: true, Promo: p})
+	p.File = f.promoFile(g, id, d.FileMessage)
+	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "promo", Author: f.self.PeerID, AuthorName: f.self.Name, Text: d.Text, Time: f.clock, Mine: true, Promo: p, File: p.File})
 	f.mu.Unlock()
 	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: g.info.ID})
 	return id, nil
@@ -426,4 +427,22 @@ func (f *fakeBackend) Questions(cid crdt.ID, unanswered bool) ([]api.Question, e
 	})
 	slices.SortStableFunc(out, func(a, b api.Question) int { return a.Time.Compare(b.Time) })
 	return out, err
+}
+
+// promoFile is the file of message fileMsg of group g, which promotion
+// promo then shows and serves too, or nil when fileMsg is zero or shares
+// none. f.mu is held.
+func (f *fakeBackend) promoFile(g *fakeGroup, promo, fileMsg crdt.ID) *api.File {
+	if fileMsg.IsZero() {
+		return nil
+	}
+	for _, m := range g.msgs {
+		if m.ID == fileMsg && m.File != nil {
+			if ff := f.files.byMsg[fileMsg]; ff != nil {
+				f.addFile(ff.cid, ff.gid, promo, ff.data, ff.have)
+			}
+			return m.File
+		}
+	}
+	return nil
 }

@@ -76,7 +76,19 @@ func (f *fakeBackend) EditPromo(_ context.Context, cid, id crdt.ID, d api.PromoD
 		}
 		p := *m.Promo
 		p.Title, p.Text, p.Starts, p.Ends, p.Code, p.Edited = d.Title, d.Text, d.Starts, d.Ends, d.Code, true
-		m.Promo, m.Text, m.Edited = &p, d.Text, true
+		switch {
+		case !d.FileMessage.IsZero():
+			var g *fakeGroup
+			for _, x := range f.comm(cid).groups {
+				if x.info.Kind == api.GroupAnnouncement {
+					g = x
+				}
+			}
+			p.File = f.promoFile(g, id, d.FileMessage)
+		case d.DropFile:
+			p.File = nil
+		}
+		m.Promo, m.Text, m.Edited, m.File = &p, d.Text, true, p.File
 		return nil
 	})
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -226,13 +227,63 @@ func (c *conversation) showCelebrate() {
 // promoForm is the new-promotion dialog's widgets (for tests).
 type promoForm struct {
 	title, text, starts, ends, code *keyEntry
+	// fileName says which image or file the promotion shows; attach
+	// picks one, removeFile drops it. path is the file picked on this
+	// device (shared in the announcements when the form is posted),
+	// dropFile whether the promotion's own file is to go.
+	fileName           *widget.Label
+	attach, removeFile *widget.Button
+	path               string
+	had                *api.File
+	dropFile           bool
+}
+
+// pickFile is what attach does: the picked file replaces any other.
+func (f *promoForm) pickFile(a *App) {
+	a.files.pickFiles(func(paths []string) {
+		if len(paths) == 0 {
+			return
+		}
+		f.path, f.dropFile = paths[0], false
+		f.showFile()
+	})
+}
+
+// showFile shows the form's file, or that there is none.
+func (f *promoForm) showFile() {
+	switch {
+	case f.path != "":
+		f.fileName.SetText("📎 " + filepath.Base(f.path))
+	case f.had != nil && !f.dropFile:
+		f.fileName.SetText("📎 " + f.had.Name)
+	default:
+		f.fileName.SetText("None")
+		f.removeFile.Hide()
+		return
+	}
+	f.removeFile.Show()
+}
+
+// withFile shares the picked file (if any) in group gid of community cid
+// and returns draft showing it, or dropping the promotion's own file.
+func (f *promoForm) withFile(ctx context.Context, a *App, cid, gid crdt.ID, draft api.PromoDraft) (api.PromoDraft, error) {
+	draft.DropFile = f.dropFile && f.path == ""
+	if f.path == "" {
+		return draft, nil
+	}
+	sent, err := a.b.SendFileWithProgress(ctx, cid, gid, f.path, "", nil)
+	if err != nil {
+		return draft, err
+	}
+	draft.FileMessage = sent.ID
+	return draft, nil
 }
 
 // showCreatePromo asks for a promotion's title, text, start, end and code,
 // and posts it in the announcements (admins).
 func (c *conversation) showCreatePromo() {
 	a := c.a
-	cid := a.community
+	cid, gid := a.community, a.group
 	d := a.newDialog("New promotion", nil)
 	d.errLabel = errorLabel()
 	f := newPromoForm(a, nil, "")
@@ -244,7 +295,11 @@ func (c *conversation) showCreatePromo() {
 			return
 		}
 		c.post(d, create, "The promotion was not posted", func(ctx context.Context) error {
-			_, err := a.b.CreatePromo(ctx, cid, draft)
+			draft, err := f.withFile(ctx, a, cid, gid, draft)
+			if err != nil {
+				return err
+			}
+			_, err = a.b.CreatePromo(ctx, cid, draft)
 			return err
 		})
 	})

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/api"
@@ -154,6 +155,18 @@ func newPromoForm(a *App, p *api.Promo, text string) *promoForm {
 	f.text.Wrapping = fyne.TextWrapWord
 	f.text.SetPlaceHolder("What the offer is")
 	f.code.SetPlaceHolder("A code to quote (optional)")
+	f.fileName = widget.NewLabel("")
+	f.fileName.Truncation = fyne.TextTruncateEllipsis
+	f.attach = widget.NewButtonWithIcon("Attach…", theme.FileIcon(), func() { f.pickFile(a) })
+	f.removeFile = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+		f.path, f.dropFile = "", true
+		f.showFile()
+	})
+	f.removeFile.Importance = widget.LowImportance
+	if p != nil {
+		f.had = p.File
+	}
+	f.showFile()
 	if p == nil {
 		now := a.now().Local().Truncate(time.Minute)
 		f.starts.SetText(now.Format(timeLayout))
@@ -171,14 +184,15 @@ func newPromoForm(a *App, p *api.Promo, text string) *promoForm {
 // layout is the form's fields under their names, over d's error line.
 func (f *promoForm) layout(d *dlg) fyne.CanvasObject {
 	return container.NewVBox(boldLabel("Title"), f.title, boldLabel("Text"), f.text,
-		boldLabel("Starts"), f.starts, boldLabel("Ends"), f.ends, boldLabel("Code"), f.code, d.errLabel)
+		boldLabel("Starts"), f.starts, boldLabel("Ends"), f.ends, boldLabel("Code"), f.code,
+		boldLabel("Image or file"), container.NewBorder(nil, nil, nil, container.NewHBox(f.removeFile, f.attach), f.fileName), d.errLabel)
 }
 
 // showEditPromo opens the promotion form filled with promotion m's values
 // and saves the edit (admins).
 func (c *conversation) showEditPromo(m api.Message) {
 	a := c.a
-	cid := a.community
+	cid, gid := a.community, a.group
 	d := a.newDialog("Edit promotion", nil)
 	d.errLabel = errorLabel()
 	f := newPromoForm(a, m.Promo, m.Text)
@@ -190,6 +204,10 @@ func (c *conversation) showEditPromo(m api.Message) {
 			return
 		}
 		c.post(d, save, "The promotion was not changed", func(ctx context.Context) error {
+			draft, err := f.withFile(ctx, a, cid, gid, draft)
+			if err != nil {
+				return err
+			}
 			return a.b.EditPromo(ctx, cid, m.ID, draft)
 		})
 	})

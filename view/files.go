@@ -21,7 +21,7 @@ type SharedFile struct {
 // Files lists the files shared in the groups of community cid the local
 // member reads (only group gid if it is not zero), newest first: the
 // messages shown to the local member that share a file and are not
-// deleted or hidden.
+// deleted or hidden, and the promotions showing one.
 func (v *Views) Files(cid, gid crdt.ID) ([]SharedFile, error) {
 	var out []SharedFile
 	err := v.rep.View(cid, func(c *crdt.Community) error {
@@ -41,10 +41,14 @@ func (v *Views) Files(cid, gid crdt.ID) ([]SharedFile, error) {
 			s := v.shown(c, g)
 			for i := range s.len() {
 				p := s.at(i)
-				if p.File == nil || p.Deleted || p.Hidden != nil {
+				ref := p.File
+				if ref == nil && p.Promo != nil {
+					ref = p.Promo.File // a promotion's image or file downloads like any
+				}
+				if ref == nil || p.Deleted || p.Hidden != nil {
 					continue
 				}
-				f := FileOf(p.File)
+				f := FileOf(ref)
 				out = append(out, SharedFile{Key: f.Key, FileEntry: api.FileEntry{Message: p.ID, Group: g,
 					Name: f.Name, Size: f.Size, Mime: f.Mime, Root: f.Root, Author: nm.peer(p.Author),
 					AuthorName: nm.name(p.Author), Time: time.UnixMilli(p.Time), State: api.FileRemote}})

@@ -24,6 +24,10 @@ func teamCards(nm *namer, self crdt.PublicKey, p *crdt.Post, m *api.Message) {
 		m.Win = winOf(nm, crdt.ZeroID, p)
 	case p.Promo != nil:
 		m.Promo = promoOf(nm, crdt.ZeroID, p)
+		if m.File == nil && m.Promo.File != nil {
+			// Its image or file shows, and downloads, as a message's.
+			m.File = m.Promo.File
+		}
 	case p.Event != nil:
 		m.Event = eventOf(nm, self, crdt.ZeroID, p)
 	}

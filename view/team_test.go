@@ -238,3 +238,22 @@ func TestDueReminders(t *testing.T) {
 		t.Fatalf("after the start: %v", got)
 	}
 }
+
+// TestPromoFileListed: a promotion's image or file is listed with the
+// community's files under the promotion's id, so it downloads like any
+// file; the message carries it with its thumbnail, as a file message
+// does, so the app shows and downloads it as any.
+func TestPromoFileListed(t *testing.T) {
+	w := newWorld(t, "Glow Team")
+	ref := &crdt.FileRef{Name: "flyer.png", Size: 10, Mime: "image/png", Root: bytes.Repeat([]byte{1}, 32), Key: bytes.Repeat([]byte{2}, 32), Thumb: []byte("thumb")}
+	promo := w.write(w.owner, w.cid, crdt.KindPromo, &crdt.PromoBody{Title: "Sale", Starts: 1, Ends: w.now() + 1000, File: ref, Time: w.now()})
+	v := w.views(w.owner)
+	fs, err := v.Files(w.cid, crdt.ZeroID)
+	if err != nil || len(fs) != 1 || fs[0].Message != promo || fs[0].Group != w.cid || fs[0].Name != "flyer.png" || !bytes.Equal(fs[0].Key, ref.Key) {
+		t.Fatalf("files %+v %v", fs, err)
+	}
+	m, err := v.Message(w.cid, w.cid, promo)
+	if err != nil || m.Promo == nil || m.Promo.File == nil || string(m.Promo.File.Thumb) != "thumb" || m.File == nil || m.File.Name != "flyer.png" {
+		t.Fatalf("promotion card %+v %v", m.Promo, err)
+	}
+}

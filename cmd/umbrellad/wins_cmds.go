@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +43,7 @@ var teamCommands = []command{
 		fs.StringVar(&o.team.ends, "ends", "", "when it ends: a duration from now (48h), a local date and time (2026-12-01 18:00) or RFC 3339 (required)")
 		fs.StringVar(&o.team.starts, "starts", "", "when it starts, as --ends (default: now)")
 		fs.StringVar(&o.team.code, "code", "", "a promotion code")
+		fs.StringVar(&o.path, "file", "", "an image or file to show with it, shared in the announcements first")
 	}, cmdPromoCreate},
 	{"promo end", "end a running promotion now (admins)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
@@ -132,6 +134,8 @@ type teamArgs struct {
 	Collection string        `json:"collection,omitempty"`
 	All        bool          `json:"all,omitempty"`
 	Unanswered bool          `json:"unanswered,omitempty"`
+	// FileMessage is the message sharing the promotion's file.
+	FileMessage crdt.ID `json:"file_message,omitzero"`
 }
 
 func eventFlags(fs *flag.FlagSet, o *opts) {
@@ -201,7 +205,7 @@ func teamMethods(n api.API) map[string]func(context.Context, args) (any, error) 
 				return nil, err
 			}
 			ta := team(a)
-			return opID(t.CreatePromo(ctx, a.Community, api.PromoDraft{Title: ta.Title, Text: a.Text, Starts: ta.Starts, Ends: ta.Ends, Code: ta.Code}))
+			return opID(t.CreatePromo(ctx, a.Community, api.PromoDraft{Title: ta.Title, Text: a.Text, Starts: ta.Starts, Ends: ta.Ends, Code: ta.Code, FileMessage: ta.FileMessage}))
 		},
 		"promo.end": func(ctx context.Context, a args) (any, error) {
 			if err := needCommunity(a); err != nil {
@@ -359,6 +363,19 @@ func cmdPromoCreate(ctx context.Context, o *opts) error {
 		if ta.Starts, err = parseTime("starts", o.team.starts, now); err != nil {
 			return err
 		}
+	}
+	if o.path != "" {
+		// The file is shared in the announcements first; the promotion
+		// shows that message's file.
+		path, err := filepath.Abs(o.path)
+		if err != nil {
+			return err
+		}
+		var f api.SentFile
+		if err := call(ctx, o, "file.send", args{Community: cid, Group: cid, Path: path}, &f, 30*time.Minute); err != nil {
+			return err
+		}
+		ta.FileMessage = f.ID
 	}
 	return sent(ctx, o, "promo.create", args{Community: cid, Text: o.text, Team: ta}, "Promotion posted")
 }

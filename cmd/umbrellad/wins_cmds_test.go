@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +78,45 @@ func TestEventEditKeepsWhatIsNotGiven(t *testing.T) {
 	}
 	if len(f.only) != 2 || !f.only[0] || f.only[1] {
 		t.Fatalf("wins settings sent %v, want [true false]", f.only)
+	}
+}
+
+// promoNode records the file shared and the promotion posted.
+type promoNode struct {
+	winsNode
+	sentPath, sentGroup string
+	draft               *api.PromoDraft
+}
+
+func (f *promoNode) SendFile(_ context.Context, _, gid crdt.ID, path, _ string) (api.SentFile, error) {
+	f.sentPath, f.sentGroup = path, gid.String()
+	return api.SentFile{ID: crdt.ID{0xf1}, File: api.File{Name: "flyer.png"}}, nil
+}
+
+func (f *promoNode) CreatePromo(_ context.Context, _ crdt.ID, d api.PromoDraft) (crdt.ID, error) {
+	f.draft = &d
+	return crdt.ID{0xaa}, nil
+}
+
+// TestPromoCreateFile: `promo create --file PATH` shares the file in the
+// announcements first, then posts the promotion with that message's file.
+func TestPromoCreateFile(t *testing.T) {
+	f := &promoNode{}
+	c := serveNode(t, f)
+	cid := crdt.ID{1}.String()
+	var out, errb bytes.Buffer
+	path := filepath.Join(t.TempDir(), "flyer.png")
+	code := run([]string{"promo", "create", "--community", cid, "--title", "Sale", "--ends", "48h", "--file", path, "--home", c.home, "--json"}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("promo create --file: exit %d: %s%s", code, out.String(), errb.String())
+	}
+	if f.sentPath != path || f.sentGroup != cid {
+		t.Fatalf("shared %q in %s, want %q in the announcements %s", f.sentPath, f.sentGroup, path, cid)
+	}
+	if f.draft == nil || f.draft.FileMessage != (crdt.ID{0xf1}) || f.draft.Title != "Sale" {
+		t.Fatalf("posted %+v", f.draft)
+	}
+	if !strings.Contains(out.String(), crdt.ID{0xaa}.String()) {
+		t.Fatalf("output %q lacks the promotion's id", out.String())
 	}
 }

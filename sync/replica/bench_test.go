@@ -7,8 +7,10 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -46,7 +48,10 @@ type bigCommunity struct {
 	// teamActs the answers to events and the saves to collections among
 	// the reactions (crdt's team kinds), at a team's weekly volume.
 	cards, teamActs int
-	general         crdt.ID
+	// progress counts the members' progress logs (crdt/steps.go) and
+	// ticks the step ops in them; answers counts the Q&A answer marks.
+	progress, ticks, answers int
+	general                  crdt.ID
 }
 
 // posts counts the posts a group view shows: messages, polls and cards.
@@ -64,6 +69,13 @@ func (f *bigCommunity) posts() int { return f.messages + f.polls + f.cards }
 // each node has); the genesis is sealed under the control log's epoch
 // before the community has an id, as the founder's node does.
 func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool) *bigCommunity {
+	return buildTeamCommunity(tb, members, messages, reactsVotes, seal, false)
+}
+
+// buildTeamCommunity is buildCommunity; with progress (clear bodies
+// only), the owner also sets six first steps and every member left opens
+// its progress log and ticks 0 to 6 of them, as newcomers do.
+func buildTeamCommunity(tb testing.TB, members, messages, reactsVotes int, seal, progress bool) *bigCommunity {
 	rng := rand.New(rand.NewPCG(1, 1))
 	owner := seedKey(0)
 	keyrings := map[crdt.PublicKey]*e2ee.Keyring{}
@@ -166,8 +178,31 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool
 	for i := members - f.removed; i < members; i++ {
 		chain(crdt.KindRemove, &crdt.RemoveBody{Member: mkeys[i].PublicKey()})
 	}
-	deps := []crdt.ID{last.ID()}
 	authors := mkeys[:members-f.removed]
+	if progress && !seal {
+		var items []crdt.StepItem
+		for i, title := range []string{"Watch the welcome video", "Join the Monday call", "Write your list of 20 contacts", "Order your starter kit", "Book a call with your sponsor", "Share your first post"} {
+			items = append(items, crdt.StepItem{ID: []byte{0, 0, 0, 0, 0, 0, 0, byte(i + 1)}, Title: title})
+		}
+		steps := chain(crdt.KindSteps, &crdt.StepsBody{Welcome: "Welcome {name}!", Steps: items, Time: 2000})
+		for _, k := range authors {
+			lg := sign(crdt.Op{Community: cid, Kind: crdt.KindProgress, Parents: []crdt.ID{steps.ID()}, Height: steps.Height + 1, Body: body(&crdt.ProgressBody{Time: 3000})}, k)
+			f.ops = append(f.ops, lg)
+			f.progress++
+			var tick *crdt.Op
+			for n := range rng.IntN(len(items) + 1) {
+				o := crdt.Op{Community: cid, Log: lg.ID(), Kind: crdt.KindStep, Deps: []crdt.ID{lg.ID()}, Height: 1,
+					Body: body(&crdt.StepBody{Step: items[n].ID, Done: true, Time: int64(4000 + n)})}
+				if tick != nil {
+					o.Parents, o.Height = []crdt.ID{tick.ID()}, tick.Height+1
+				}
+				tick = sign(o, k)
+				f.ops = append(f.ops, tick)
+				f.ticks++
+			}
+		}
+	}
+	deps := []crdt.ID{last.ID()}
 	var prev *crdt.Op
 	var recent, polls, events []*crdt.Op
 	admin := mkeys[0]
@@ -214,6 +249,14 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool
 				post(crdt.KindPromo, &crdt.PromoBody{Title: "Spring sale", Text: "20% off starter kits", Starts: int64(i), Ends: int64(i + 1000), Code: "SPRING", Time: int64(i)}, admin)
 			}
 			f.cards++
+		case f.posts() < messages && i%500 == 250 && len(recent) > 0:
+			// An admin answers a question (a top-level message) and marks
+			// the reply as its answer.
+			q := recent[rng.IntN(len(recent))]
+			r := post(crdt.KindMessage, &crdt.MessageBody{Text: "Yes: ask your sponsor for the order form.", ReplyTo: q.ID().Bytes(), Time: int64(i)}, admin)
+			f.messages++
+			post(crdt.KindAnswer, &crdt.AnswerBody{Question: q.ID().Bytes(), Answer: r.ID().Bytes(), Time: int64(i)}, admin)
+			f.answers++
 		case f.posts() < messages && i%200 == 0:
 			polls = append(polls, post(crdt.KindPoll, &crdt.PollBody{Question: "Which training slot?", Options: []string{"Mon", "Wed", "Fri"}, Time: int64(i)}, k))
 			f.polls++
@@ -229,17 +272,29 @@ func buildCommunity(tb testing.TB, members, messages, reactsVotes int, seal bool
 	return f
 }
 
-var (
-	fixtureOnce sync.Once
-	fixture     *bigCommunity
-	fixtureDir  string
-)
+// storedFixture is a 5,000-member fixture written into a Badger store on
+// disk.
+type storedFixture struct {
+	once  sync.Once
+	f     *bigCommunity
+	dir   string
+	bytes int64 // the store's size on disk
+}
 
-// stored returns the 5,000-member fixture, written once into a Badger store
-// on disk.
-func stored(b *testing.B) (*bigCommunity, string) {
-	fixtureOnce.Do(func() {
-		fixture = buildCommunity(b, 5000, 100_000, 50_000, false)
+// fixtures are stored's: [0] without progress logs, [1] with a progress
+// log for every member.
+var fixtures [2]storedFixture
+
+// storedWith returns the 5,000-member fixture (every member with a
+// progress log when progress is set), written once into a Badger store on
+// disk.
+func storedWith(b *testing.B, progress bool) *storedFixture {
+	sf := &fixtures[0]
+	if progress {
+		sf = &fixtures[1]
+	}
+	sf.once.Do(func() {
+		fixture := buildTeamCommunity(b, 5000, 100_000, 50_000, false, progress)
 		dir, err := os.MkdirTemp("", "umbrella-bench")
 		if err != nil {
 			b.Fatal(err)
@@ -257,20 +312,49 @@ func stored(b *testing.B) (*bigCommunity, string) {
 		if err := st.Close(); err != nil {
 			b.Fatal(err)
 		}
-		fixtureDir = dir
+		sf.f, sf.dir = fixture, dir
+		sf.bytes = dirSize(b, dir)
 	})
-	if fixture == nil {
+	if sf.f == nil {
 		b.Fatal("fixture failed")
 	}
-	return fixture, fixtureDir
+	return sf
+}
+
+// dirSize is the size of the files under dir.
+func dirSize(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
 
 // BenchmarkRebuild measures what a node does when it starts: open the
 // Badger store and rebuild a community of 5,000 members with 100,000
-// messages and polls and 50,000 reactions and votes. Targets: < 3 s,
-// < 150 MB of heap.
-func BenchmarkRebuild(b *testing.B) {
-	f, dir := stored(b)
+// messages and polls and 50,000 reactions and votes, the team kinds at a
+// team's volume among them (wins, events and their answers, promotions,
+// Q&A answers, collections), six first steps and a progress log for every
+// member with its ticks. Targets: < 3 s, < 150 MB of heap.
+func BenchmarkRebuild(b *testing.B) { benchRebuild(b, true) }
+
+// BenchmarkRebuildNoProgress is BenchmarkRebuild without the first steps
+// and progress logs: the difference is what 5,000 progress logs cost.
+func BenchmarkRebuildNoProgress(b *testing.B) { benchRebuild(b, false) }
+
+func benchRebuild(b *testing.B, progress bool) {
+	sf := storedWith(b, progress)
+	f, dir := sf.f, sf.dir
 	ctx := context.Background()
 	var heap, withStore uint64
 	for b.Loop() {
@@ -291,6 +375,15 @@ func BenchmarkRebuild(b *testing.B) {
 				return fmt.Errorf("rebuilt %d members, want %d", got, want)
 			}
 			posts = len(c.View(f.general).Posts)
+			logs := 0
+			for _, g := range c.State().Groups {
+				if g.Policy == crdt.PolicyProgress {
+					logs++
+				}
+			}
+			if logs != f.progress {
+				return fmt.Errorf("rebuilt %d progress logs, want %d", logs, f.progress)
+			}
 			return nil
 		})
 		if err != nil {
@@ -314,6 +407,8 @@ func BenchmarkRebuild(b *testing.B) {
 	b.ReportMetric(float64(withStore)/(1<<20), "heap+badger-MB")
 	b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
 	b.ReportMetric(float64(len(f.ops)+1), "ops")
+	b.ReportMetric(float64(sf.bytes)/(1<<20), "store-MB")
+	b.ReportMetric(float64(f.progress+f.ticks), "progress-ops")
 }
 
 // ingestFixture is the community BenchmarkIngest and BenchmarkVerifyParallel
