@@ -110,7 +110,7 @@ func (a *Actions) EditPromo(ctx context.Context, cid, promo crdt.ID, d api.Promo
 		return err
 	}
 	return a.onTarget(ctx, cid, gid, promo, crdt.KindPromoEdit, &crdt.PromoEditBody{Target: idBytes(promo), Title: strings.TrimSpace(d.Title),
-		Text: strings.TrimSpace(d.Text), Starts: d.Starts.UnixMilli(), Ends: d.Ends.UnixMilli(), Code: strings.TrimSpace(d.Code), Time: now.UnixMilli(),
+		Text: strings.TrimSpace(lines(d.Text)), Starts: d.Starts.UnixMilli(), Ends: d.Ends.UnixMilli(), Code: strings.TrimSpace(d.Code), Time: now.UnixMilli(),
 		File: ref, DropFile: d.DropFile})
 }
 
