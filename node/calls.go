@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/umbrella-p2p/umbrella/api"
@@ -117,34 +118,63 @@ func (h callHooks) handleCall(ctx context.Context, rw io.ReadWriteCloser, from c
 	return err
 }
 
+// callFacade is the part of the API that carries calls, embedded in Node:
+// call.Manager's actions under the API's names.
+type callFacade struct {
+	m *call.Manager
+}
+
 // StartCall starts a call in a group (see call.Manager.Start).
-func (n *Node) StartCall(ctx context.Context, cid, gid crdt.ID, video, synthetic bool) (crdt.ID, error) {
-	return n.calls.Start(ctx, cid, gid, video, synthetic)
+func (f *callFacade) StartCall(ctx context.Context, cid, gid crdt.ID, video, synthetic bool) (crdt.ID, error) {
+	return f.m.Start(ctx, cid, gid, video, synthetic)
 }
 
 // JoinCall joins a call (see call.Manager.Join).
-func (n *Node) JoinCall(ctx context.Context, cid, id crdt.ID, video, synthetic bool) error {
-	return n.calls.Join(ctx, cid, id, video, synthetic)
+func (f *callFacade) JoinCall(ctx context.Context, cid, id crdt.ID, video, synthetic bool) error {
+	return f.m.Join(ctx, cid, id, video, synthetic)
 }
 
 // LeaveCall leaves a call (see call.Manager.Leave).
-func (n *Node) LeaveCall(ctx context.Context, cid, id crdt.ID) error {
-	return n.calls.Leave(ctx, cid, id)
+func (f *callFacade) LeaveCall(ctx context.Context, cid, id crdt.ID) error {
+	return f.m.Leave(ctx, cid, id)
 }
 
 // EndCall ends a call for everyone (see call.Manager.End).
-func (n *Node) EndCall(ctx context.Context, cid, id crdt.ID) error { return n.calls.End(ctx, cid, id) }
+func (f *callFacade) EndCall(ctx context.Context, cid, id crdt.ID) error {
+	return f.m.End(ctx, cid, id)
+}
 
 // RemoveFromCall drops a participant from a call (see call.Manager.Remove).
-func (n *Node) RemoveFromCall(ctx context.Context, cid, id crdt.ID, k crdt.PublicKey) error {
-	return n.calls.Remove(ctx, cid, id, k)
+func (f *callFacade) RemoveFromCall(ctx context.Context, cid, id crdt.ID, k crdt.PublicKey) error {
+	return f.m.Remove(ctx, cid, id, k)
+}
+
+// RemoveCallPeer drops the participant with libp2p peer id peerID (as
+// api.CallParticipant names it) from a call.
+func (f *callFacade) RemoveCallPeer(ctx context.Context, cid, id crdt.ID, peerID string) error {
+	p, err := peer.Decode(peerID)
+	if err != nil {
+		return fmt.Errorf("%w: participant %q: %w", crdt.ErrInvalid, peerID, err)
+	}
+	k, ok := keyOf(p)
+	if !ok {
+		return fmt.Errorf("%w: participant %q has no Ed25519 key", crdt.ErrInvalid, peerID)
+	}
+	return f.m.Remove(ctx, cid, id, k)
+}
+
+// SetCallMuted mutes or unmutes this member in a call (see
+// call.Manager.SetMuted).
+func (f *callFacade) SetCallMuted(_ context.Context, cid, id crdt.ID, muted bool) error {
+	return f.m.SetMuted(cid, id, muted)
 }
 
 // CallStatus says how a call runs (see call.Manager.Status).
-func (n *Node) CallStatus(cid, id crdt.ID) (api.CallStatus, error) { return n.calls.Status(cid, id) }
+func (f *callFacade) CallStatus(cid, id crdt.ID) (api.CallStatus, error) { return f.m.Status(cid, id) }
 
 // Calls lists a community's calls: their records (view.Views.Calls) with
-// what the signalling knows live (call.Manager.Fill).
+// what the signalling knows live (call.Manager.Fill). It is Node's own:
+// the embedded views have a Calls too.
 func (n *Node) Calls(cid crdt.ID) ([]api.Call, error) {
 	calls, err := n.views.Calls(cid)
 	return n.calls.Fill(cid, calls), err

@@ -283,5 +283,12 @@ func TestCallWithoutMediaRefuses(t *testing.T) {
 		if calls, _ := a.Calls(comm.ID); len(calls) != 0 {
 			t.Fatalf("calls recorded: %+v", calls)
 		}
+		// The app's remove button names a participant by peer id.
+		if err := a.RemoveCallPeer(t.Context(), comm.ID, crdt.ID{1}, "not-a-peer-id"); !errors.Is(err, crdt.ErrInvalid) {
+			t.Fatalf("remove by a malformed peer id: %v", err)
+		}
+		if err := a.SetCallMuted(t.Context(), comm.ID, crdt.ID{1}, true); err == nil {
+			t.Fatal("muted in a call this node is not in")
+		}
 	})
 }

@@ -12,7 +12,10 @@ import "github.com/umbrella-p2p/umbrella/view"
 //     Questions and Collections;
 //   - *view.Directory: Communities, Members, GroupMembers and Contacts;
 //   - *act.Founder: CreateCommunity; *act.Inviter: CreateInvite and
-//     InviteLinks.
+//     InviteLinks;
+//   - *callFacade (calls.go): StartCall, JoinCall, LeaveCall, EndCall,
+//     RemoveFromCall, RemoveCallPeer, SetCallMuted and CallStatus (Calls
+//     is Node's own: views has one too).
 //
 // Node declares a method itself only to wire parts together (AddMember
 // hands the contacts to act, Promos and Events the clock to view, the

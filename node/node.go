@@ -268,6 +268,8 @@ type Node struct {
 	// Founder creates communities; Inviter makes invite links.
 	*act.Founder
 	*act.Inviter
+	// callFacade starts, joins and lists calls (calls.go).
+	*callFacade
 }
 
 // Open starts a node on cfg.Home, which must hold an identity (see Init).
@@ -351,6 +353,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.calls, err = newCalls(n); err != nil { // before anything ingests: afterIngest rechecks calls
 		return nil, err
 	}
+	n.callFacade = &callFacade{m: n.calls}
 	if n.pulls, err = newPulls(n); err != nil {
 		return nil, err
 	}

@@ -15,7 +15,11 @@ import (
 )
 
 // The app's node has calls: the call buttons and banner show with it.
-var _ callBackend = (*node.Node)(nil)
+var (
+	_ callBackend = (*node.Node)(nil)
+	_ callMuter   = (*node.Node)(nil)
+	_ callRemover = (*node.Node)(nil)
+)
 
 // callHarness is a harness whose call windows draw frames only when the
 // test asks.
