@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,6 +36,11 @@ const memoryChildEnv = "UMBRELLA_MEMORY_CHILD"
 
 // memoryHomeDone marks a home whose writing finished.
 const memoryHomeDone = "bench-home-complete"
+
+// memoryProfileEnv names a directory where the measuring process writes
+// heap profiles after start (heap-start.pprof) and after the list
+// (heap-list.pprof); unset: none.
+const memoryProfileEnv = "UMBRELLA_MEMORY_PROFILE"
 
 // memoryFigures are what the measuring process reports, as JSON on a line
 // of its own after memoryFiguresTag.
@@ -138,6 +144,7 @@ func TestNodeMemoryChild(t *testing.T) {
 	var f memoryFigures
 	f.StartS = time.Since(start).Seconds()
 	f.HeapStart, f.RSSStart = liveHeapMB(), rssMB(t)
+	heapProfile(t, "heap-start.pprof")
 	cid, gid, err := homeGroup(home)
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +161,7 @@ func TestNodeMemoryChild(t *testing.T) {
 	f.ListS = time.Since(start).Seconds()
 	f.Messages, f.Members = p.Total, len(ms)
 	f.Heap, f.RSS = liveHeapMB(), rssMB(t)
+	heapProfile(t, "heap-list.pprof")
 	// Idle: what the node's own goroutines cost with nothing to do.
 	const idle = 5 * time.Second
 	cpu := processCPU()
@@ -181,6 +189,23 @@ func homeGroup(home string) (cid, gid crdt.ID, err error) {
 	}
 	gid, err = crdt.ParseID(f[1])
 	return cid, gid, err
+}
+
+// heapProfile writes the heap profile to name in the directory
+// memoryProfileEnv names, if it names one.
+func heapProfile(tb testing.TB, name string) {
+	dir := os.Getenv(memoryProfileEnv)
+	if dir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func liveHeapMB() float64 {
