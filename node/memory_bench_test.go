@@ -361,12 +361,57 @@ func buildMemoryHome(home string, members, messages int) error {
 		}
 		from = to
 	}
+	// The owner's node merges the control heads, 16 at a time, as a live
+	// admin's node does with the ops it writes; without it every post
+	// would name thousands of heads to choose from.
+	for {
+		heads, err := n.rep.Heads(cid, crdt.ZeroID)
+		if err != nil {
+			return err
+		}
+		if len(heads) == 1 {
+			break
+		}
+		if _, err := n.rep.Author(ctx, n.id, cid, crdt.ZeroID, crdt.KindProfile, body(&crdt.ProfileBody{Name: "Olivia"})); err != nil {
+			return err
+		}
+	}
+	// The messages arrive as a sync brings them, in batches of 512: each
+	// written by a random member on the group's log, sealed by the group's
+	// current keys (the owner's node seals them as the member's would),
+	// then signed by the member.
 	authors := keys[:members-1]
-	for i := range messages {
-		s := authors[rng.IntN(len(authors))]
-		if _, err := n.rep.Author(ctx, s, cid, gid, crdt.KindMessage,
-			body(&crdt.MessageBody{Text: fmt.Sprintf("Tip %d: follow up with every new customer within 48 hours.", i)})); err != nil {
-			return fmt.Errorf("message %d: %w", i, err)
+	prev, err := n.rep.Author(ctx, authors[0], cid, gid, crdt.KindMessage,
+		body(&crdt.MessageBody{Text: "Welcome, everyone!", Time: 2000}))
+	if err != nil {
+		return err
+	}
+	for done := 1; done < messages; {
+		batch := make([]*crdt.Op, 0, 512)
+		err := n.rep.View(cid, func(c *crdt.Community) error {
+			deps := c.ControlHeads()
+			for ; done < messages && len(batch) < cap(batch); done++ {
+				s := authors[rng.IntN(len(authors))]
+				o := crdt.Op{Community: cid, Log: gid, Kind: crdt.KindMessage, Author: s.Key(), Deps: deps, Height: 1,
+					Body: body(&crdt.MessageBody{Text: fmt.Sprintf("Tip %d: follow up with every new customer within 48 hours.", done), Time: int64(2000 + done)})}
+				o.Parents, o.Height = []crdt.ID{prev.ID()}, prev.Height+1
+				if err := n.keys.Seal(c, &o); err != nil {
+					return fmt.Errorf("message %d: %w", done, err)
+				}
+				op, err := crdt.Sign(o, s)
+				if err != nil {
+					return err
+				}
+				batch = append(batch, op)
+				prev = op
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := ingest(batch); err != nil {
+			return err
 		}
 	}
 	if err := n.Close(); err != nil {
