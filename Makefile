@@ -5,6 +5,7 @@
 #   make check   vet, staticcheck, gofmt and go mod tidy: the code is clean
 #   make build   both binaries into bin/
 #   make bench   the benchmarks behind the README's Performance table
+#   make bench-home  a home of 5,000 members and 100,000 messages (BENCH_HOME), measured
 #   make chaos   the seeded chaos scenario (node/chaos_test.go) on many seeds
 #   make screenshots  the app's main screens, light and dark, as PNGs in docs/screenshots
 #   make demo    a scripted community (umbrellad demo) and the app joined to it
@@ -17,8 +18,10 @@ SYSPKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-de
            libxinerama-dev libxi-dev libxxf86vm-dev
 # What the app's end-to-end tests add: a virtual X server and screenshots.
 TESTPKGS := xvfb imagemagick
+# Where make bench-home keeps the home BenchmarkNodeMemory builds (once).
+BENCH_HOME ?= $(HOME)/.cache/umbrella/bench-home
 
-.PHONY: run test check build bench chaos deps test-deps clean vet test-fast test-slow screenshots demo install-desktop
+.PHONY: run test check build bench bench-home chaos deps test-deps clean vet test-fast test-slow screenshots demo install-desktop
 
 # install_missing installs the Debian packages $(2) that are missing with
 # apt-get when run as root, and otherwise prints the exact command to run;
@@ -92,6 +95,15 @@ test: vet test-fast test-slow
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+# bench-home writes, once, a home holding a community of 5,000 members and
+# 100,000 sealed messages (node/memory_bench_test.go) under BENCH_HOME and
+# measures a node started on it (rss-MB, heap-MB, start-s); run it again to
+# measure again. Look for yourself with
+# ./bin/umbrellad serve --home "$(BENCH_HOME)".
+bench-home:
+	mkdir -p "$$(dirname "$(BENCH_HOME)")"
+	UMBRELLA_MEMORY_HOME="$(abspath $(BENCH_HOME))" $(GO) test -run '^$$' -bench NodeMemory -benchtime 1x -timeout 60m ./node
 
 # chaos runs TestChaos on CHAOS_SEEDS seeds with more nodes and steps than
 # the few seeds make test runs (with -short): members post, react, vote,

@@ -125,4 +125,20 @@ func TestSafetyNumber(t *testing.T) {
 	if SafetyNumber(a) != na {
 		t.Fatal("safety number is not stable")
 	}
+	// Known answers: the numbers members have compared must not change.
+	if want := "88309 74770 19035 59228 94323 46747"; na != want {
+		t.Errorf("safety number of the zero key %q, want %q", na, want)
+	}
+	if want := "27574 42851 74325 63698 99627 04863"; nb != want {
+		t.Errorf("safety number of key 1 %q, want %q", nb, want)
+	}
+}
+
+// TestSafetyNumberAllocations: the 5,200 rounds reuse one buffer, so a
+// member list of thousands does not keep the collector busy.
+func TestSafetyNumberAllocations(t *testing.T) {
+	key := make([]byte, 32)
+	if n := testing.AllocsPerRun(5, func() { SafetyNumber(key) }); n > 20 {
+		t.Errorf("%.0f allocations per safety number, want at most 20", n)
+	}
 }

@@ -14,10 +14,20 @@ import (
 // know no one has put another key under that name: every op, prekey and
 // so every key wrap of a member is signed by that key.
 func SafetyNumber(key []byte) string {
-	h := append([]byte("umbrella/v1 safety number\x00"), key...)
-	for range 5200 {
-		s := sha512.Sum512(append(h, key...))
-		h = s[:]
+	// One hasher and one digest buffer for every round: a member list of
+	// thousands asks for thousands of these, and a fresh slice per round
+	// made the collector run all the while.
+	d := sha512.New()
+	var sum [sha512.Size]byte
+	d.Write([]byte("umbrella/v1 safety number\x00"))
+	d.Write(key)
+	d.Write(key)
+	h := d.Sum(sum[:0])
+	for range 5200 - 1 {
+		d.Reset()
+		d.Write(h)
+		d.Write(key)
+		h = d.Sum(sum[:0])
 	}
 	groups := make([]string, 6)
 	for i := range groups {
