@@ -27,7 +27,7 @@ func (e *echoResponder) Answer(_ context.Context, from crdt.PublicKey, m *Messag
 func TestExchangeOverPipe(t *testing.T) {
 	id := bytes.Repeat([]byte{7}, 32)
 	from := crdt.PublicKey{9}
-	run := func(send func(net.Conn) error) (error, *echoResponder) {
+	run := func(send func(net.Conn) error) (*echoResponder, error) {
 		a, b := net.Pipe()
 		defer a.Close()
 		r := &echoResponder{}
@@ -38,26 +38,26 @@ func TestExchangeOverPipe(t *testing.T) {
 		}()
 		err := send(a)
 		if herr := <-done; herr != nil {
-			return herr, r
+			return r, herr
 		}
-		return err, r
+		return r, err
 	}
 	var reply *Reply
-	err, r := run(func(c net.Conn) (err error) {
+	r, err := run(func(c net.Conn) (err error) {
 		reply, err = Exchange(c, &Message{Type: TypeLeave, Community: id, Call: id})
 		return err
 	})
 	if err != nil || len(reply.Roster) != 1 || !bytes.Equal(reply.Roster[0], id) || r.from != from {
 		t.Fatalf("exchange: %+v, %v", reply, err)
 	}
-	err, _ = run(func(c net.Conn) (err error) {
+	_, err = run(func(c net.Conn) (err error) {
 		reply, err = Exchange(c, &Message{Type: TypeJoin, Community: id, Call: id, Group: id, Caller: id})
 		return err
 	})
 	if err != nil || len(reply.Error) != MaxErrorLen {
 		t.Fatalf("refusal: %d bytes, %v", len(reply.Error), err)
 	}
-	err, r = run(func(c net.Conn) error {
+	r, err = run(func(c net.Conn) error {
 		return wire.Write(c, &Message{Type: TypeKey, Community: id, Call: id, KID: 1, Key: id[:5]})
 	})
 	if !errors.Is(err, ErrMalformed) || r.from != (crdt.PublicKey{}) {

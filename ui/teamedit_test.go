@@ -20,7 +20,7 @@ func TestEditEvent(t *testing.T) {
 	f := newFake()
 	h := newHarness(t, f)
 	c := h.community("Glow Team", "member", 4, "General")
-	theirs := f.deliverCard(c.ID, h.a.group, "Chloe", trainingCall(f))
+	f.deliverCard(c.ID, h.a.group, "Chloe", trainingCall(f))
 	h.drain()
 	if got := h.menu(0); slices.Contains(got, "Edit event…") || slices.Contains(got, "Edit") {
 		t.Fatalf("a member may edit another's event: %v", got)
@@ -61,7 +61,7 @@ func TestEditEvent(t *testing.T) {
 	ac := a.community("Glow Team", "admin", 4, "General")
 	ev := trainingCall(af)
 	ev.Event.Duration = api.Duration(45 * time.Minute)
-	theirs = af.deliverCard(ac.ID, a.a.group, "Chloe", ev)
+	theirs := af.deliverCard(ac.ID, a.a.group, "Chloe", ev)
 	a.drain()
 	a.act(0, "Edit event…")
 	form = a.a.lastDialog.handles.(*eventForm)
