@@ -309,3 +309,41 @@ func TestSealRefusesAfterGroupLeave(t *testing.T) {
 		t.Fatal("the leaver opened what was written after the renewal")
 	}
 }
+
+// TestAnswerKeysNotBeforeTheRotation: a member handed the secret of the
+// rotation that removes Ben before that rotation's rekey op reaches it
+// does not know the rotation leaves Ben out, so it hands Ben nothing of
+// it; once it holds the rotation (and not yet the removal), it still
+// hands Ben nothing.
+func TestAnswerKeysNotBeforeTheRotation(t *testing.T) {
+	w := newWorld(t)
+	olivia, ben, wendy := w.add("olivia", 1, nil), w.add("ben", 2, nil), w.add("wendy", 3, nil)
+	cid := olivia.found("Glow")
+	gid := olivia.general(cid)
+	olivia.admit(cid, ben)
+	olivia.admit(cid, wendy)
+	deliver(t, olivia, ben, cid)
+	deliver(t, olivia, wendy, cid)
+	if err := olivia.m.Rotate(t.Context(), cid, gid, crdt.RekeyRemoval, &ben.pub); err != nil {
+		t.Fatal(err)
+	}
+	e := olivia.state(cid).Current[gid]
+	if _, err := wendy.m.FetchKeys(t.Context(), olivia.id, cid); err != nil {
+		t.Fatal(err)
+	}
+	if !wendy.m.ring.Has(e.ID) {
+		t.Fatal("Wendy was not handed the new epoch")
+	}
+	if wendy.state(cid).Epochs[e.ID] != nil {
+		t.Fatal("Wendy already holds the rotation: the test sees nothing")
+	}
+	_, _ = ben.m.FetchKeys(t.Context(), wendy.id, cid)
+	if ben.m.ring.Has(e.ID) {
+		t.Fatal("Ben was handed the epoch of the rotation that removes him, by a member who had its secret but not its rekey op")
+	}
+	deliver(t, olivia, wendy, cid)
+	_, _ = ben.m.FetchKeys(t.Context(), wendy.id, cid)
+	if ben.m.ring.Has(e.ID) {
+		t.Fatal("Ben was handed the epoch of the rotation that removes him")
+	}
+}

@@ -139,12 +139,15 @@ func (m *Manager) lacking(cid crdt.ID) []crdt.EpochID {
 }
 
 // shareable returns the logs member k may read in c (the control log
-// first) and the epochs whose rotation left k out: every epoch of every
-// log k may read is handed to k — ops of a log are hash-linked, so one
-// whose earlier ops stayed closed could accept none after them — but
-// never an epoch whose rotation left k out (k is being removed, and this
-// node may not have the removal yet).
-func shareable(c *crdt.Community, k crdt.PublicKey) (logs []crdt.ID, leftOut map[crdt.EpochID]bool) {
+// first) and the epochs that may be handed to k: every epoch of every
+// log k may read — ops of a log are hash-linked, so one whose earlier
+// ops stayed closed could accept none after them — but never an epoch
+// whose rotation left k out (k is being removed, and this node may not
+// have the removal yet), nor one whose rotation this node has not
+// replayed in full: a secret can be held before its rekey op arrives
+// (another member handed it over), and who it leaves out is not known
+// until then.
+func shareable(c *crdt.Community, k crdt.PublicKey) (logs []crdt.ID, ok map[crdt.EpochID]bool) {
 	st := c.State()
 	logs = []crdt.ID{crdt.ZeroID}
 	for gid := range st.Groups {
@@ -152,13 +155,13 @@ func shareable(c *crdt.Community, k crdt.PublicKey) (logs []crdt.ID, leftOut map
 			logs = append(logs, gid)
 		}
 	}
-	leftOut = map[crdt.EpochID]bool{}
+	ok = map[crdt.EpochID]bool{}
 	for _, e := range st.Epochs {
-		if c.LeftOut(e, k) {
-			leftOut[e.ID] = true
+		if e.Complete() && !c.LeftOut(e, k) {
+			ok[e.ID] = true
 		}
 	}
-	return logs, leftOut
+	return logs, ok
 }
 
 // AnswerKeys answers a wire.KindKeys request from member k of community
@@ -169,15 +172,15 @@ func (m *Manager) AnswerKeys(cid crdt.ID, k crdt.PublicKey, req *wire.Request) *
 		return &wire.Response{Error: fmt.Sprintf("unknown key suite %#04x", req.Suite)}
 	}
 	var logs []crdt.ID
-	var leftOut map[crdt.EpochID]bool
+	var ok map[crdt.EpochID]bool
 	_ = m.cfg.Replica.View(cid, func(c *crdt.Community) error {
-		logs, leftOut = shareable(c, k)
+		logs, ok = shareable(c, k)
 		return nil
 	})
 	resp := &wire.Response{}
 	for _, log := range logs {
 		for _, e := range m.ring.Epochs(cid, log) {
-			if leftOut[e.ID] {
+			if !ok[e.ID] {
 				continue
 			}
 			wrapped, err := e2ee.Wrap(suite, req.Prekey, e2ee.WrapInfo(cid, log, e.ID, k), e.Secret)
