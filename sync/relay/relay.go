@@ -197,7 +197,7 @@ func (p place) control() bool { return p.log.IsZero() }
 type community struct {
 	id      crdt.ID
 	known   map[crdt.PublicKey]bool
-	arrived map[crdt.PublicKey]bool // authors of a prekey op: they hold the community
+	arrived map[crdt.PublicKey]bool       // authors of a prekey op: they hold the community
 	invites map[crdt.ID]ed25519.PublicKey // invite op → its key, for invites by known authors
 	// regHeight and regID are the newest relay op naming this relay that
 	// counts (see learn); regOn: it registers (not removes) the relay;
