@@ -270,3 +270,89 @@ func TestDirectAddNudgedThenOnlyRelay(t *testing.T) {
 		})
 	})
 }
+
+// TestDirectAddLearntFromRelay: Olivia adds Ben to Glow Customers while
+// he is away and goes offline before any member could nudge him; when Ben
+// comes back with only the relay up (registered in Glow Team, which he
+// holds, and in Glow Customers), the relay nudges him about Glow
+// Customers, since he has not arrived there: he pulls it from the relay,
+// reads its history and is told he was added.
+func TestDirectAddLearntFromRelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		sn := newSimNet(t)
+		r := sn.startRelay(t.TempDir())
+		defer r.close()
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		defer a.Close() // Close is idempotent: the test closes it earlier
+		bHome, bStore := t.TempDir(), store.NewMemory()
+		b := sn.start(bHome, "Ben", bStore)
+		defer b.Close()
+		team, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, _ := keyOf(r.h.ID())
+		if err := a.AddRelay(ctx, team.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		link, err := a.CreateInvite(ctx, team.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, a.Node, "Olivia to hold Ben's prekey", func() bool { return holdsPrekey(a.Node, team.ID, b.selfKey()) })
+		waitFor(t, b.Node, "Ben to see the relay of Glow Team", func() bool {
+			c, err := b.community(team.ID)
+			return err == nil && len(c.Relays) == 1
+		})
+		b.Close() // Ben goes away
+
+		customers, err := a.CreateCommunity(ctx, "Glow Customers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.AddRelay(ctx, customers.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		ann := announcements(t, a.Node, customers.ID)
+		news, err := a.Post(ctx, customers.ID, ann, "Spring catalogue is out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.AddMember(ctx, customers.ID, b.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		control := append(opsOf(a.Node, customers.ID, crdt.KindAdd), opsOf(a.Node, customers.ID, crdt.KindRekey)...)
+		waitFor(t, a.Node, "the relay to hold the add, its keys and the news", func() bool {
+			return relayHolds(ctx, r, customers.ID, append(control, news))
+		})
+		a.Close() // only the relay is up; no member ever nudged Ben
+
+		b2 := sn.start(bHome, "Ben", bStore)
+		defer b2.Close()
+		events, cancel := b2.Subscribe()
+		defer cancel()
+		waitFor(t, b2.Node, "Ben to read the announcement through the relay", func() bool {
+			ms, err := b2.Messages(customers.ID, ann)
+			return err == nil && len(ms) == 1 && ms[0].Text == "Spring catalogue is out"
+		})
+		if c, err := b2.community(customers.ID); err != nil || c.AddedBy != "Olivia" {
+			t.Fatalf("Ben's view of the community: %+v, %v", c, err)
+		}
+		waitFor(t, b2.Node, "the added event", func() bool {
+			for {
+				select {
+				case e := <-events:
+					if e.Kind == api.EventAdded && e.Community == customers.ID {
+						return true
+					}
+				default:
+					return false
+				}
+			}
+		})
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
@@ -153,6 +154,49 @@ type relayStore struct {
 	puller *relay.Puller
 	ds     interface{ Close() error }
 	cancel context.CancelFunc
+	// newcomers nudges peers that connect about the communities they were
+	// added to and have not arrived in (relay's "Nudging newcomers").
+	newcomers *newcomerNudges
+}
+
+// newcomerNudges runs the relay's nudges of newly connected peers, one
+// goroutine per connected peer, until closed.
+type newcomerNudges struct {
+	ctx    context.Context
+	rl     *relay.Relay
+	svc    *p2p.Service
+	mu     sync.Mutex
+	closed bool // guarded by mu
+	wg     sync.WaitGroup
+}
+
+// Connected implements network.Notifiee's ConnectedF: the first
+// connection to a peer nudges it about its communities (at most
+// relay.MaxNewcomerNudges), once per connection.
+func (n *newcomerNudges) Connected(nw network.Network, c network.Conn) {
+	p := c.RemotePeer()
+	if len(nw.ConnsToPeer(p)) > 1 {
+		return // already connected: nudged on the first connection
+	}
+	k, ok := keyOf(p)
+	if !ok {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return
+	}
+	n.wg.Go(func() { n.rl.NudgeNewcomer(n.ctx, k, n.svc.Peer(p)) })
+}
+
+// close stops taking connections and waits for the nudges under way
+// (their context is cancelled first).
+func (n *newcomerNudges) close() {
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
+	n.wg.Wait()
 }
 
 // serveRelayStore opens a relay store over ds (which it closes on close)
@@ -181,11 +225,15 @@ func serveRelayStore(ctx context.Context, h host.Host, ds *store.DS, cfg relay.C
 	svc.Handle(p2p.SyncID, p2p.SyncHandler(relay.Answerer{Relay: rl, Nudges: puller, Wait: relay.NudgeWait}))
 	svc.Handle(p2p.ReconcileID, p2p.ReconcileHandler(rl, p2p.NewSessionSlots(p2p.MaxServedSessions, p2p.MaxSessionsPerPeer)))
 	svc.Handle(p2p.JoinID, p2p.JoinHandler(relay.Joins{Relay: rl}))
-	return &relayStore{relay: rl, puller: puller, ds: ds, cancel: cancel}, nil
+	nn := &newcomerNudges{ctx: ctx, rl: rl, svc: svc}
+	notifee := &network.NotifyBundle{ConnectedF: nn.Connected}
+	h.Network().Notify(notifee)
+	return &relayStore{relay: rl, puller: puller, ds: ds, cancel: func() { h.Network().StopNotify(notifee); cancel() }, newcomers: nn}, nil
 }
 
 func (s *relayStore) close() error {
 	s.cancel()
+	s.newcomers.close()
 	s.puller.Close()
 	return s.ds.Close()
 }

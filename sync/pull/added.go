@@ -27,7 +27,7 @@ import (
 //
 // A nudge (wire.KindNudge) names only a community. A node takes a nudge
 // for a community it neither holds nor waits for, from someone it shares
-// a community with, as "you may have been added there": it expects the
+// a community with (or a relay of one, see below), as "you may have been added there": it expects the
 // community and pulls it from the nudger like a join in flight (keys
 // first, then the ops; the pull that shows it a member completes it, see
 // finishPendingJoin) and then tells subscribers EventAdded — once, even
@@ -48,8 +48,17 @@ import (
 // relay knows (package sync/relay, rule 5), so the relay serves it the
 // community, and its node opens the keys from those ops as its pull
 // parks them (keys' NoteParked): a nudged peer whose nudger went offline
-// reads the community from a relay alone. The relay cannot nudge: a peer
-// learns of the add only from a member.
+// reads the community from a relay alone. The relay cannot read the add,
+// but it sees that an author it knows from such a share has published no
+// prekey in the community (it has not arrived there), so when that peer
+// connects to it, it nudges it (package sync/relay, "Nudging newcomers"):
+// an added peer that was offline learns of the add from the first member
+// or relay of the community it meets. This node heeds a relay's nudge
+// like a contact's if the relay is registered with some community it
+// holds (it trusts that relay as far as it trusts the admin who
+// registered it), and pulls the community from the relay; a nudge from a
+// relay of no community it holds is ignored, and a relay's nudges count
+// against the same maxAddWaits.
 
 // addWait is a community this node was nudged about by a peer it shares a
 // community with.
@@ -85,10 +94,21 @@ func (s *Scheduler) sharesWith(k crdt.PublicKey) bool {
 	return false
 }
 
+// relayOfHeld reports whether p is a relay registered with some
+// community this node holds (and not a member of it).
+func (s *Scheduler) relayOfHeld(p peer.ID) bool {
+	for _, cid := range s.cfg.Replica.Communities() {
+		if s.isRelay(cid, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // maybeAdded heeds k's nudge for community cid, which this node neither
 // holds nor waits for: see "Direct adds" above.
 func (s *Scheduler) maybeAdded(cid crdt.ID, from peer.ID, k crdt.PublicKey) {
-	if !s.sharesWith(k) {
+	if !s.sharesWith(k) && !s.relayOfHeld(from) {
 		s.log.Debug("nudge for an unknown community from a stranger ignored", "peer", from, "community", cid.Short())
 		return
 	}

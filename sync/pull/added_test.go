@@ -154,3 +154,38 @@ func TestAddedSurvivesRestart(t *testing.T) {
 		}
 	})
 }
+
+// TestRelayNudgeAdds: a relay registered with a community this node
+// holds is heeded like a contact (the community is pulled from it), but
+// for at most maxAddWaits communities at once; a relay registered with
+// no community this node holds is ignored.
+func TestRelayNudgeAdds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		a, r, stranger := newMember(t, 1), newMember(t, 7), newMember(t, 8)
+		held := w.community(1, a)
+		w.registerRelay(held, r)
+		w.registerRelay(crdt.ID{9}, stranger) // a community this node does not hold
+		w.connect(r, stranger)
+		w.s.Nudged(crdt.ID{50}, stranger.k)
+		synctest.Wait()
+		w.mu.Lock()
+		if len(w.calls) != 0 || len(w.expected) != 0 || len(w.awaited) != 0 {
+			t.Fatalf("a foreign relay's nudge caused calls %v, expected %v, awaited %v", w.calls, w.expected, w.awaited)
+		}
+		w.mu.Unlock()
+		for i := range maxAddWaits + 5 {
+			w.s.Nudged(crdt.ID{100, byte(i)}, r.k)
+		}
+		synctest.Wait()
+		pulls := w.callsOf("pull")
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if len(w.expected) != maxAddWaits {
+			t.Fatalf("waits for %d communities, want %d", len(w.expected), maxAddWaits)
+		}
+		if len(pulls) != maxAddWaits || !slices.ContainsFunc(pulls, func(c call) bool { return c.p == r.p && c.cid == (crdt.ID{100}) }) {
+			t.Fatalf("pulls %v, want %d from the relay", pulls, maxAddWaits)
+		}
+	})
+}

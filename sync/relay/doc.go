@@ -49,7 +49,9 @@
 //     an epoch secret to (rotations wrap to every reader, and an admin's
 //     add shares the existing epochs with a clear rekey op of reason
 //     share). A member that an admin added directly (member.add is
-//     sealed) is therefore known from the add's share on; when the admin
+//     sealed) is therefore known from the add's share on (and nudged
+//     about the community when it connects, see "Nudging newcomers"
+//     below); when the admin
 //     held no prekey of it, it becomes known at the first rotation that
 //     wraps to it, its ops are refused until then and members offer them
 //     again on every sync. The relay never forgets a known author (it
@@ -200,6 +202,24 @@
 // on every sync tick carry what it wrote. Ops by others that a member
 // holds reach the relay when their authors push, or when any member's
 // nudge makes the relay pull (it pulls everything the member holds).
+//
+// # Nudging newcomers
+//
+// A member added directly while it was offline learns of the add from a
+// nudge (package sync/pull, "Direct adds"). The relay cannot read the add,
+// but it knows the member from the add's key share (rule 5), and it sees
+// the clear prekey ops, which a node publishes as soon as it holds a
+// community: a known author with no prekey in a registered community has
+// not arrived there. So when a peer connects (its first connection to the
+// relay), the relay nudges it (wire.KindNudge) about each such community,
+// at most MaxNewcomerNudges of them, sorted, one request after another
+// (Relay.NudgeNewcomer); a peer that arrived, the genesis's author and
+// peers it does not know are never nudged. The peer's node heeds the
+// nudge only if the relay is registered with some community it holds,
+// and then pulls the community from the relay, which serves it as any
+// known author. What the relay learns is nothing new (it already knows who
+// has a prekey where); what it costs is one small request per such
+// community and connection, and none once the peer arrived.
 //
 // # Operations
 //

@@ -42,3 +42,7 @@ const (
 	// a root, a size, or a refusal's reason.
 	MaxPushFrame = 1024
 )
+
+// MaxNewcomerNudges bounds the communities the relay nudges one peer
+// about when it connects (see the package doc, "Nudging newcomers").
+const MaxNewcomerNudges = 8

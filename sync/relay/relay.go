@@ -197,6 +197,7 @@ func (p place) control() bool { return p.log.IsZero() }
 type community struct {
 	id      crdt.ID
 	known   map[crdt.PublicKey]bool
+	arrived map[crdt.PublicKey]bool       // authors of a prekey op: they hold the community
 	invites map[crdt.ID]ed25519.PublicKey // invite op → its key, for invites by known authors
 	// regHeight and regID are the newest relay op naming this relay that
 	// counts (see learn); regOn: it registers (not removes) the relay;
@@ -227,7 +228,7 @@ type community struct {
 }
 
 func newCommunity(id crdt.ID) *community {
-	return &community{id: id, known: map[crdt.PublicKey]bool{}, invites: map[crdt.ID]ed25519.PublicKey{}, served: map[crdt.PublicKey]bool{}}
+	return &community{id: id, known: map[crdt.PublicKey]bool{}, arrived: map[crdt.PublicKey]bool{}, invites: map[crdt.ID]ed25519.PublicKey{}, served: map[crdt.PublicKey]bool{}}
 }
 
 // locate returns where op id of community c is, among the staged ops and
@@ -662,6 +663,8 @@ func (r *Relay) learn(c *community, op *crdt.Op) {
 	}
 	known := c.known[op.Author]
 	switch op.Kind {
+	case crdt.KindPrekey:
+		c.arrived[op.Author] = true // a node publishes one as soon as it holds the community
 	case crdt.KindJoin:
 		if known || r.joinProven(c, op) {
 			c.known[op.Author] = true
