@@ -103,12 +103,19 @@ func Call(rw io.ReadWriteCloser, req, resp any) error {
 	if err := wire.Write(rw, req); err != nil {
 		return err
 	}
+	// The half-close only tells the responder nothing more comes; it
+	// reads one frame and needs no end of stream. It may have answered
+	// and closed its side before this goes out (QUIC then refuses the
+	// half-close of a stream the remote stopped reading), so a failed
+	// half-close does not lose the answer: it is read all the same.
+	var closeErr error
 	if cw, ok := rw.(closeWriter); ok {
-		if err := cw.CloseWrite(); err != nil {
-			return fmt.Errorf("close write: %w", err)
-		}
+		closeErr = cw.CloseWrite()
 	}
 	if err := readFrame(rw, resp, 0); err != nil {
+		if closeErr != nil {
+			return fmt.Errorf("close write: %w (read response: %w)", closeErr, err)
+		}
 		return fmt.Errorf("read response: %w", err)
 	}
 	return nil

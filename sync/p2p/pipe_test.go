@@ -86,6 +86,38 @@ func TestSyncOverPipe(t *testing.T) {
 	}
 }
 
+// stoppedConn is a stream whose remote stopped reading once it had the
+// request: its half-close fails as QUIC's does, but the answer the remote
+// wrote before can still be read.
+type stoppedConn struct{ net.Conn }
+
+func (stoppedConn) CloseWrite() error { return errors.New("close called for canceled stream 8") }
+
+// TestCallReadsTheAnswerAfterAFailedHalfClose: a responder that answers
+// and closes before the requester's half-close goes out still gets its
+// answer through (the race behind a join that failed with "close write:
+// close called for canceled stream").
+func TestCallReadsTheAnswerAfterAFailedHalfClose(t *testing.T) {
+	f := &fake{}
+	c, done := pipe(t, func(rw io.ReadWriteCloser) error { return HandleJoin(t.Context(), rw, alice, f) })
+	var resp wire.JoinResponse
+	if err := Call(stoppedConn{c}, &wire.JoinRequest{Invite: []byte("approval"), Join: []byte("j")}, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil || !resp.Pending {
+		t.Fatalf("err %v, response %+v", err, resp)
+	}
+	// With no answer to read, the half-close's error is the one reported.
+	c2, _ := pipe(t, func(rw io.ReadWriteCloser) error {
+		var req wire.JoinRequest
+		return wire.Read(rw, &req, 0) // and no answer
+	})
+	err := Call(stoppedConn{c2}, &wire.JoinRequest{Invite: []byte("x"), Join: []byte("j")}, &resp)
+	if err == nil || !strings.Contains(err.Error(), "close write") {
+		t.Fatalf("no answer: %v", err)
+	}
+}
+
 // TestJoinOverPipe: a join request reaches the responder with the
 // remote's key, and its answer comes back.
 func TestJoinOverPipe(t *testing.T) {
