@@ -140,29 +140,14 @@ func (c *conversation) post(d *dlg, btn *widget.Button, what string, create func
 func (c *conversation) showCreateEvent() {
 	a := c.a
 	cid, gid := a.community, a.group
-	d := a.newDialog("New event", nil)
-	d.errLabel = errorLabel()
 	f := newEventForm(a, nil)
-	var create *widget.Button
-	create = widget.NewButton("Post event", func() {
-		draft, bad := f.draft()
-		if bad != "" {
-			formError(d, bad)
-			return
-		}
-		c.post(d, create, "The event was not posted", func(ctx context.Context) error {
+	var draft api.EventDraft
+	c.showCardForm("New event", "Post event", "The event was not posted", f.title, f, f.layout,
+		func() (bad string) { draft, bad = f.draft(); return bad },
+		func(ctx context.Context) error {
 			_, err := a.b.CreateEvent(ctx, cid, gid, draft)
 			return err
 		})
-	})
-	create.Importance = widget.HighImportance
-	cancel := widget.NewButton("Cancel", d.hide)
-	form := f.layout(d)
-	d.setContent(form, cancel, create)
-	d.createEntry, d.confirm, d.cancel = f.title, create, cancel
-	d.handles = f
-	d.show()
-	a.focus(f.title)
 }
 
 // celebrateForm is the celebrate dialog's widgets (for tests).
@@ -284,17 +269,11 @@ func (f *promoForm) withFile(ctx context.Context, a *App, cid, gid crdt.ID, draf
 func (c *conversation) showCreatePromo() {
 	a := c.a
 	cid, gid := a.community, a.group
-	d := a.newDialog("New promotion", nil)
-	d.errLabel = errorLabel()
 	f := newPromoForm(a, nil, "")
-	var create *widget.Button
-	create = widget.NewButton("Post promotion", func() {
-		draft, bad := f.draft()
-		if bad != "" {
-			formError(d, bad)
-			return
-		}
-		c.post(d, create, "The promotion was not posted", func(ctx context.Context) error {
+	var draft api.PromoDraft
+	c.showCardForm("New promotion", "Post promotion", "The promotion was not posted", f.title, f, f.layout,
+		func() (bad string) { draft, bad = f.draft(); return bad },
+		func(ctx context.Context) error {
 			draft, err := f.withFile(ctx, a, cid, gid, draft)
 			if err != nil {
 				return err
@@ -302,14 +281,34 @@ func (c *conversation) showCreatePromo() {
 			_, err = a.b.CreatePromo(ctx, cid, draft)
 			return err
 		})
+}
+
+// showCardForm opens the dialog of a card's form (an event's or a
+// promotion's, new or edited): its layout, focused on entry, with Cancel
+// and a button named action that posts the form's draft with send once
+// check finds nothing wrong (check says what is wrong, or ""). failed
+// heads the error when send fails; handles are the form's widgets, for
+// tests.
+func (c *conversation) showCardForm(title, action, failed string, entry *keyEntry, handles any,
+	layout func(*dlg) fyne.CanvasObject, check func() string, send func(context.Context) error) {
+	a := c.a
+	d := a.newDialog(title, nil)
+	d.errLabel = errorLabel()
+	var ok *widget.Button
+	ok = widget.NewButton(action, func() {
+		if bad := check(); bad != "" {
+			formError(d, bad)
+			return
+		}
+		c.post(d, ok, failed, send)
 	})
-	create.Importance = widget.HighImportance
+	ok.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", d.hide)
-	d.setContent(f.layout(d), cancel, create)
-	d.createEntry, d.confirm, d.cancel = f.title, create, cancel
-	d.handles = f
+	d.setContent(layout(d), cancel, ok)
+	d.createEntry, d.confirm, d.cancel = entry, ok, cancel
+	d.handles = handles
 	d.show()
-	a.focus(f.title)
+	a.focus(entry)
 }
 
 // draft reads the promotion the form describes, or says what is wrong

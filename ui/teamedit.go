@@ -121,29 +121,13 @@ func (f *eventForm) layout(d *dlg) fyne.CanvasObject {
 func (c *conversation) showEditEvent(m api.Message) {
 	a := c.a
 	cid := a.community
-	d := a.newDialog("Edit event", nil)
-	d.errLabel = errorLabel()
 	e := *m.Event
 	e.Text = m.Text
 	f := newEventForm(a, &e)
-	var save *widget.Button
-	save = widget.NewButton("Save", func() {
-		draft, bad := f.draft()
-		if bad != "" {
-			formError(d, bad)
-			return
-		}
-		c.post(d, save, "The event was not changed", func(ctx context.Context) error {
-			return a.b.EditEvent(ctx, cid, m.ID, draft)
-		})
-	})
-	save.Importance = widget.HighImportance
-	cancel := widget.NewButton("Cancel", d.hide)
-	d.setContent(f.layout(d), cancel, save)
-	d.createEntry, d.confirm, d.cancel = f.title, save, cancel
-	d.handles = f
-	d.show()
-	a.focus(f.title)
+	var draft api.EventDraft
+	c.showCardForm("Edit event", "Save", "The event was not changed", f.title, f, f.layout,
+		func() (bad string) { draft, bad = f.draft(); return bad },
+		func(ctx context.Context) error { return a.b.EditEvent(ctx, cid, m.ID, draft) })
 }
 
 // newPromoForm is the promotion form's widgets, filled with p (and its
@@ -193,29 +177,15 @@ func (f *promoForm) layout(d *dlg) fyne.CanvasObject {
 func (c *conversation) showEditPromo(m api.Message) {
 	a := c.a
 	cid, gid := a.community, a.group
-	d := a.newDialog("Edit promotion", nil)
-	d.errLabel = errorLabel()
 	f := newPromoForm(a, m.Promo, m.Text)
-	var save *widget.Button
-	save = widget.NewButton("Save", func() {
-		draft, bad := f.draft()
-		if bad != "" {
-			formError(d, bad)
-			return
-		}
-		c.post(d, save, "The promotion was not changed", func(ctx context.Context) error {
+	var draft api.PromoDraft
+	c.showCardForm("Edit promotion", "Save", "The promotion was not changed", f.title, f, f.layout,
+		func() (bad string) { draft, bad = f.draft(); return bad },
+		func(ctx context.Context) error {
 			draft, err := f.withFile(ctx, a, cid, gid, draft)
 			if err != nil {
 				return err
 			}
 			return a.b.EditPromo(ctx, cid, m.ID, draft)
 		})
-	})
-	save.Importance = widget.HighImportance
-	cancel := widget.NewButton("Cancel", d.hide)
-	d.setContent(f.layout(d), cancel, save)
-	d.createEntry, d.confirm, d.cancel = f.title, save, cancel
-	d.handles = f
-	d.show()
-	a.focus(f.title)
 }
