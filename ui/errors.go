@@ -41,7 +41,12 @@ func explain(err error) string {
 	case errors.Is(err, api.ErrDiskFull):
 		return "There is not enough free disk space for this file. Free some space (Storage, in the Community menu, deletes local copies) and try again."
 	case errors.Is(err, api.ErrFileTooLarge):
-		return "This file is too large: files are at most 2 GB."
+		// The refusal names the file's size and the limit in force
+		// (the protocol's 2 GiB or the community's own, lower one).
+		if d := detail(err, api.ErrFileTooLarge); d != err.Error() {
+			return "This file is too large: " + strings.TrimSuffix(d, ".") + "."
+		}
+		return "This file is too large: files are at most 2 GiB."
 	case errors.Is(err, crdt.ErrUnauthorized):
 		return "You are not allowed to do that: " + detail(err, crdt.ErrUnauthorized)
 	case errors.Is(err, crdt.ErrInvalid):
