@@ -91,9 +91,9 @@ func TestFit(t *testing.T) {
 		src, dst image.Rectangle
 		want     image.Rectangle
 	}{
-		{image.Rect(0, 0, 640, 360), image.Rect(0, 0, 320, 320), image.Rect(0, 70, 320, 250)},  // letterbox
-		{image.Rect(0, 0, 360, 640), image.Rect(0, 0, 320, 320), image.Rect(70, 0, 250, 320)},  // pillarbox
-		{image.Rect(0, 0, 640, 360), image.Rect(0, 0, 320, 180), image.Rect(0, 0, 320, 180)},   // same shape
+		{image.Rect(0, 0, 640, 360), image.Rect(0, 0, 320, 320), image.Rect(0, 70, 320, 250)},    // letterbox
+		{image.Rect(0, 0, 360, 640), image.Rect(0, 0, 320, 320), image.Rect(70, 0, 250, 320)},    // pillarbox
+		{image.Rect(0, 0, 640, 360), image.Rect(0, 0, 320, 180), image.Rect(0, 0, 320, 180)},     // same shape
 		{image.Rect(0, 0, 640, 360), image.Rect(10, 20, 110, 220), image.Rect(10, 92, 110, 148)}, // offset tile
 	} {
 		src := picture(c.src.Dx(), c.src.Dy(), image.YCbCrSubsampleRatio420, white, 128, 128)
