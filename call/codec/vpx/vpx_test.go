@@ -332,21 +332,27 @@ func TestDecoderRefuses(t *testing.T) {
 		}
 	}
 
-	// After a failed key frame a delta frame is refused; a good key frame
+	// After a frame that failed (libvpx refusing it, or decoding it and
+	// finding it corrupt) a delta frame is refused; a good key frame
 	// starts the stream again.
-	d := newDecoder(t)
-	if _, err := d.Decode(key); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Decode(key[:len(key)/2]); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("truncated key frame: %v", err)
-	}
-	if _, err := d.Decode(delta); !errors.Is(err, ErrNeedKeyFrame) {
-		t.Fatalf("delta after a failure: %v, want ErrNeedKeyFrame", err)
-	}
-	for i, f := range frames {
-		if _, err := d.Decode(f); err != nil {
-			t.Fatalf("frame %d after the failure: %v", i, err)
+	for name, bad := range map[string][]byte{
+		"refused": bytes.Repeat([]byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0xa0, 0x00, 0x60, 0x00}, 40),
+		"corrupt": key[:len(key)/2],
+	} {
+		d := newDecoder(t)
+		if _, err := d.Decode(key); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Decode(bad); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := d.Decode(delta); !errors.Is(err, ErrNeedKeyFrame) {
+			t.Fatalf("%s: delta after it: %v, want ErrNeedKeyFrame", name, err)
+		}
+		for i, f := range frames {
+			if _, err := d.Decode(f); err != nil {
+				t.Fatalf("%s: frame %d after it: %v", name, i, err)
+			}
 		}
 	}
 }

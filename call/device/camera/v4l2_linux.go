@@ -233,6 +233,11 @@ func (d *Device) next() (*image.YCbCr, error) {
 func convert(m Mode, frame []byte) (*image.YCbCr, error) {
 	switch m.Pixel {
 	case YUYV:
+		// A driver that changed the size would be misread: the length
+		// must be exactly the mode's.
+		if len(frame) != 2*m.Width*m.Height {
+			return nil, fmt.Errorf("%w: YUYV frame of %d bytes in a %dx%d stream", ErrBadFrame, len(frame), m.Width, m.Height)
+		}
 		img := NewI420(m.Width, m.Height)
 		if err := YUYVToI420(img, frame, m.Width, m.Height); err != nil {
 			return nil, err

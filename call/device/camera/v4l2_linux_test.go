@@ -65,6 +65,9 @@ func TestConvert(t *testing.T) {
 	if _, err := convert(m, make([]byte, 15)); !errors.Is(err, ErrBadFrame) {
 		t.Errorf("short YUYV: %v", err)
 	}
+	if _, err := convert(m, make([]byte, 24)); !errors.Is(err, ErrBadFrame) {
+		t.Errorf("YUYV of another size: %v", err)
+	}
 	img, err := convert(m, make([]byte, 16))
 	if err != nil || img.Rect.Dx() != 4 {
 		t.Errorf("YUYV: %v, %v", img, err)
