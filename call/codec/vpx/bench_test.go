@@ -3,9 +3,12 @@ package vpx
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/call/tile"
 )
 
 // cpuTime is the CPU time this process has used, user and system: on a
@@ -98,4 +101,47 @@ func BenchmarkDecode(b *testing.B) {
 			reportCPU(b, cpu)
 		})
 	}
+}
+
+// BenchmarkParticipant is one participant's video work in one frame slot
+// of a call at 30 fps, at 640x360: encode its camera's frame, decode the
+// frames of the 3 video tiles it shows and draw each into a 320x180 tile
+// (package call/tile). core-% is the share of one core that costs at 30
+// frames a second (the app's target is at most 60 % for everything).
+func BenchmarkParticipant(b *testing.B) {
+	cfg := DefaultEncoderConfig()
+	e := newEncoder(b, cfg)
+	pics := benchScene(cfg.Width, cfg.Height)
+	var streams [3][][]byte
+	var decs [3]*Decoder
+	for s := range streams {
+		se := newEncoder(b, cfg)
+		for n := range 90 {
+			f, _, err := se.Encode(pics[(n+7*s)%len(pics)], false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			streams[s] = append(streams[s], f)
+		}
+		decs[s] = newDecoder(b)
+	}
+	tiles := image.NewRGBA(image.Rect(0, 0, 320, 180))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime(b)
+	for i := 0; b.Loop(); i++ {
+		if _, _, err := e.Encode(pics[i%len(pics)], false); err != nil {
+			b.Fatal(err)
+		}
+		for s, d := range decs {
+			img, err := d.Decode(streams[s][i%len(streams[s])])
+			if err != nil {
+				b.Fatal(err)
+			}
+			tile.Fit(tiles, img, color.RGBA{A: 255})
+		}
+	}
+	ms := float64(cpuTime(b)-cpu) / float64(time.Millisecond) / float64(b.N)
+	b.ReportMetric(ms, "cpu-ms/op")
+	b.ReportMetric(ms*30/10, "core-%")
 }
