@@ -109,9 +109,13 @@ func encodeScene(t testing.TB, e *Encoder, from, to int) [][]byte {
 func TestRoundTrip(t *testing.T) {
 	cfg := DefaultEncoderConfig()
 	e, d := newEncoder(t, cfg), newDecoder(t)
+	frames := 60
+	if testing.Short() {
+		frames = 20
+	}
 	var worst = math.Inf(1)
 	var keys int
-	for n := range 60 {
+	for n := range frames {
 		src := scene(cfg.Width, cfg.Height, n, 0)
 		f, key, err := e.Encode(src, false)
 		if err != nil {
@@ -139,7 +143,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("worst PSNR %.1f dB, want >= 32", worst)
 	}
 	if keys != 1 {
-		t.Errorf("%d key frames in 60, want 1 (interval 90)", keys)
+		t.Errorf("%d key frames in %d, want 1 (interval 90)", keys, frames)
 	}
 }
 
