@@ -172,8 +172,9 @@ func (d *Device) Mode() Mode { return d.mode }
 // Path returns the camera's device node.
 func (d *Device) Path() string { return d.path }
 
-// Read waits for the camera's next frame and converts it. Frames that
-// cannot be converted are skipped, MaxBadFrames in a row are an
+// Read waits for the camera's next frame and converts it; of frames
+// that queued up since the last Read only the newest is returned. Frames
+// that cannot be converted are skipped, MaxBadFrames in a row are an
 // ErrBadFrame.
 func (d *Device) Read(ctx context.Context) (*image.YCbCr, error) {
 	for {
@@ -213,6 +214,19 @@ func (d *Device) next() (*image.YCbCr, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("camera: %s: read a frame: %w", d.path, err)
+	}
+	// If frames queued up while the caller was busy, the newest one is
+	// what a call should send: older ones only add delay.
+	for {
+		newer, i, err := d.cam.GetFrame()
+		if err != nil {
+			break // EAGAIN: nothing newer (anything else, the next Read sees)
+		}
+		if err := d.cam.ReleaseFrame(index); err != nil {
+			d.cam.ReleaseFrame(i)
+			return nil, fmt.Errorf("camera: %s: release a frame: %w", d.path, err)
+		}
+		frame, index = newer, i
 	}
 	img, convErr := convert(d.mode, frame)
 	if err := d.cam.ReleaseFrame(index); err != nil {
