@@ -112,11 +112,22 @@ type Device struct {
 	once sync.Once
 
 	mu  sync.Mutex
-	cam *webcam.Webcam // nil once closed; guarded by mu
-	bad int            // frames in a row that could not be converted; guarded by mu
+	cam capturer // nil once closed; guarded by mu
+	bad int      // frames in a row that could not be converted; guarded by mu
 }
 
 var _ Source = (*Device)(nil)
+
+// capturer is what a Device reads a streaming camera through: the part
+// of *webcam.Webcam it uses, so that Read is tested without a camera.
+type capturer interface {
+	WaitForFrame(timeoutMillis uint32) error
+	GetFrame() (frame []byte, index uint32, err error)
+	ReleaseFrame(index uint32) error
+	Close() error
+}
+
+var _ capturer = (*webcam.Webcam)(nil)
 
 // Open opens the camera at path (e.g. /dev/video0) in the mode Choose
 // picks for want among what it offers and starts streaming. A missing
