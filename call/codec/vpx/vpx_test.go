@@ -453,3 +453,41 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestCloseWhileBusy: Close from another goroutine while frames are being
+// encoded and decoded frees the codecs once, and the work after it is
+// refused (run with -race).
+func TestCloseWhileBusy(t *testing.T) {
+	cfg := DefaultEncoderConfig()
+	cfg.Width, cfg.Height = 64, 48
+	e, err := NewEncoder(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic := scene(64, 48, 0, 0)
+	done := make(chan error)
+	go func() {
+		for {
+			f, _, err := e.Encode(pic, true)
+			if err == nil {
+				_, err = d.Decode(f)
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	if _, _, err := e.Encode(pic, false); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	d.Close()
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Errorf("work during Close: %v, want ErrClosed", err)
+	}
+}
