@@ -86,7 +86,14 @@ func NewDecoder() (*Decoder, error) {
 // It refuses a frame that is malformed (ErrMalformed), too large
 // (ErrTooLarge), a delta frame with no key frame before it
 // (ErrNeedKeyFrame) or one libvpx rejects (ErrCorrupt).
-func (d *Decoder) Decode(frame []byte) (*image.YCbCr, error) {
+func (d *Decoder) Decode(frame []byte) (*image.YCbCr, error) { return d.DecodeTo(frame, nil) }
+
+// DecodeTo is Decode writing into dst when dst is a 4:2:0 picture of the
+// frame's size with its origin at (0, 0), and returning it; otherwise
+// (nil, or the stream changed size) it returns a new picture. A caller
+// that draws each picture into a tile at once reuses one picture per
+// sender and allocates nothing per frame.
+func (d *Decoder) DecodeTo(frame []byte, dst *image.YCbCr) (*image.YCbCr, error) {
 	if len(frame) > MaxFrameSize {
 		return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(frame))
 	}
@@ -135,7 +142,7 @@ func (d *Decoder) Decode(frame []byte) (*image.YCbCr, error) {
 	if img == nil {
 		return nil, ErrNotShown
 	}
-	out, err := copyImage(img)
+	out, err := copyImage(img, dst)
 	if err != nil {
 		d.haveKey = false
 		return nil, err
@@ -150,18 +157,33 @@ func (d *Decoder) lose() {
 	d.mu.Unlock()
 }
 
-// copyImage copies a picture libvpx owns into Go memory.
-func copyImage(img *C.vpx_image_t) (*image.YCbCr, error) {
+// copyImage copies a picture libvpx owns into Go memory: into dst if it
+// fits (see DecodeTo), else into a new picture.
+func copyImage(img *C.vpx_image_t, dst *image.YCbCr) (*image.YCbCr, error) {
 	w, h := int(img.d_w), int(img.d_h)
 	if img.fmt != C.VPX_IMG_FMT_I420 || w < 1 || h < 1 || w > MaxWidth || h > MaxHeight {
 		return nil, fmt.Errorf("%w: decoded picture of format %d, %dx%d", ErrCorrupt, int(img.fmt), w, h)
 	}
-	out := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	out := dst
+	if !fits(dst, w, h) {
+		out = image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	}
 	copyPlane(out.Y, out.YStride, img.planes[0], int(img.stride[0]), w, h)
 	cw, ch := (w+1)/2, (h+1)/2
 	copyPlane(out.Cb, out.CStride, img.planes[1], int(img.stride[1]), cw, ch)
 	copyPlane(out.Cr, out.CStride, img.planes[2], int(img.stride[2]), cw, ch)
 	return out, nil
+}
+
+// fits reports whether p is a w by h 4:2:0 picture at (0, 0) whose
+// planes hold all of it.
+func fits(p *image.YCbCr, w, h int) bool {
+	if p == nil || p.SubsampleRatio != image.YCbCrSubsampleRatio420 || p.Rect != image.Rect(0, 0, w, h) {
+		return false
+	}
+	cw, ch := (w+1)/2, (h+1)/2
+	return p.YStride >= w && p.CStride >= cw && len(p.Y) >= (h-1)*p.YStride+w &&
+		len(p.Cb) >= (ch-1)*p.CStride+cw && len(p.Cr) >= (ch-1)*p.CStride+cw
 }
 
 func copyPlane(dst []byte, dstStride int, src *C.uchar, srcStride, w, h int) {

@@ -491,3 +491,41 @@ func TestCloseWhileBusy(t *testing.T) {
 		t.Errorf("work during Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestDecodeTo: a picture of the stream's size is reused; one of another
+// size, or none, gives a new picture; the result is Decode's either way.
+func TestDecodeTo(t *testing.T) {
+	cfg := DefaultEncoderConfig()
+	cfg.Width, cfg.Height = 64, 48
+	frames := encodeScene(t, newEncoder(t, cfg), 0, 3)
+	d, ref := newDecoder(t), newDecoder(t)
+	buf := image.NewYCbCr(image.Rect(0, 0, 64, 48), image.YCbCrSubsampleRatio420)
+	for i, f := range frames {
+		got, err := d.DecodeTo(f, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ref.Decode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != buf {
+			t.Errorf("frame %d: a new picture, not the one given", i)
+		}
+		if !bytes.Equal(got.Y, want.Y) || !bytes.Equal(got.Cb, want.Cb) || !bytes.Equal(got.Cr, want.Cr) {
+			t.Errorf("frame %d: DecodeTo and Decode differ", i)
+		}
+	}
+	small := image.NewYCbCr(image.Rect(0, 0, 32, 48), image.YCbCrSubsampleRatio420)
+	short := image.NewYCbCr(image.Rect(0, 0, 64, 48), image.YCbCrSubsampleRatio420)
+	short.Cr = short.Cr[:10]
+	for name, p := range map[string]*image.YCbCr{"smaller": small, "short plane": short, "4:4:4": image.NewYCbCr(image.Rect(0, 0, 64, 48), image.YCbCrSubsampleRatio444)} {
+		got, err := d.DecodeTo(frames[0], p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == p || got.Rect != image.Rect(0, 0, 64, 48) {
+			t.Errorf("%s: returned %p %v", name, got, got.Rect)
+		}
+	}
+}
