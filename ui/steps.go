@@ -31,8 +31,10 @@ type stepsCard struct {
 	bar      *thinBar
 	checks   []*widget.Check
 	// opens are the steps' Open buttons, by step (nil for a step with
-	// no link).
+	// no link); texts their texts, wrapped with their line breaks (nil
+	// for a step without text).
 	opens []*widget.Button
+	texts []*widget.RichText
 }
 
 // stepsSection returns the welcome and the member's first steps for the
@@ -75,16 +77,22 @@ func (h *home) stepsSection() []fyne.CanvasObject {
 		} else {
 			objs = append(objs, c)
 		}
+		var text *widget.RichText
 		if s.Text != "" {
-			t := secondary(ellipsize(s.Text, 200))
-			t.Truncation = fyne.TextTruncateOff
-			t.Wrapping = fyne.TextWrapWord
-			objs = append(objs, t)
+			text = secondary(clampLines(s.Text, stepTextLinesMax, crdt.MaxStepTextLen))
+			text.Truncation = fyne.TextTruncateOff
+			text.Wrapping = fyne.TextWrapWord
+			objs = append(objs, text)
 		}
+		card.texts = append(card.texts, text)
 	}
 	h.steps = card
 	return append(objs, widget.NewSeparator())
 }
+
+// stepTextLinesMax bounds the lines of a step's text on the card (its
+// runs of blank lines made one).
+const stepTextLinesMax = 10
 
 // stepOpen is the button that opens what step s links to (its group, or
 // the message or file in it), nil when it links nothing.

@@ -104,6 +104,7 @@ func TestGoldenFirstSteps(t *testing.T) {
 	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
 		t.Run(tv.name, func(t *testing.T) {
 			h, _ := newcomerHarness(t)
+			stepText(h, 1, "Ten minutes on how we work.\nWatch it before your first Monday call.")
 			test.Tap(h.a.home.steps.checks[0])
 			h.drain()
 			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
@@ -112,6 +113,7 @@ func TestGoldenFirstSteps(t *testing.T) {
 			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
 			test.AssertImageMatches(t, "newcomers_"+tv.name+".png", a.w.Canvas().Capture())
 			e, _ := newcomerHarness(t)
+			stepText(e, 1, "Ten minutes on how we work.\nWatch it before your first Monday call.")
 			e.f.setRoleOf(e.a.community, e.f.self.PeerID, "admin")
 			e.drain()
 			e.choose(e.a.home.menu(), "First steps")
@@ -123,6 +125,15 @@ func TestGoldenFirstSteps(t *testing.T) {
 			test.AssertImageMatches(t, "teamtree_"+tv.name+".png", tt.w.Canvas().Capture())
 		})
 	}
+}
+
+// stepText gives step n of the open community's first steps text.
+func stepText(h *harness, n int, text string) {
+	h.f.mu.Lock()
+	h.f.comm(h.a.community).team.steps[n-1].Text = text
+	h.f.mu.Unlock()
+	h.f.emit(api.Event{Kind: api.EventGroups, Community: h.a.community})
+	h.drain()
 }
 
 // TestSayWelcome: Say welcome posts the community's welcome in General
@@ -212,6 +223,53 @@ func TestStepsEditor(t *testing.T) {
 	m, _ := newcomerHarness(t)
 	if slices.Contains(menuLabels(m.a.home.menu()), "First steps") {
 		t.Fatal("a member is offered to edit the first steps")
+	}
+}
+
+// TestStepsEditorMultiLine: a step's text takes line breaks, its entry
+// growing with the lines; the text is saved and shown again with them,
+// and the newcomer's card shows it wrapped with its line breaks.
+func TestStepsEditorMultiLine(t *testing.T) {
+	h, c := adminHarness(t, "admin")
+	h.choose(h.a.home.menu(), "First steps")
+	v := h.a.lastDialog.handles.(*stepsEditor)
+	r := v.rows[0]
+	oneRow := r.text.MinSize().Height
+	if oneRow > r.title.MinSize().Height+1 {
+		t.Fatalf("an empty step text is %v tall, a title %v", oneRow, r.title.MinSize().Height)
+	}
+	r.title.SetText("Make your list")
+	text := "Write down 20 people you know.\nFamily, friends, colleagues.\nThen mark the five to call first."
+	test.Type(r.text, text)
+	if !r.text.MultiLine || r.textRows != 3 || r.text.MinSize().Height <= oneRow {
+		t.Fatalf("three lines show in %d rows (multi-line %v), %v tall", r.textRows, r.text.MultiLine, r.text.MinSize().Height)
+	}
+	long := strings.Repeat("Call them this week and tell them what you do. ", 8)
+	r.text.SetText(long)
+	if r.textRows < 3 {
+		t.Fatalf("a long line wraps into %d rows at %v wide", r.textRows, r.text.Size().Width)
+	}
+	r.text.SetText(text)
+	test.Tap(v.save)
+	h.drain()
+	fs, _ := h.f.Steps(c.ID)
+	if len(fs.Steps) != 1 || fs.Steps[0].Text != text {
+		t.Fatalf("saved %+v", fs.Steps)
+	}
+	h.choose(h.a.home.menu(), "First steps")
+	if again := h.a.lastDialog.handles.(*stepsEditor); again.rows[0].text.Text != text || again.rows[0].textRows != 3 {
+		t.Fatalf("the editor reopens with %q in %d rows", again.rows[0].text.Text, again.rows[0].textRows)
+	}
+	h.a.lastDialog.hide()
+
+	h.f.mu.Lock()
+	h.f.comm(c.ID).team.newcomer = true
+	h.f.mu.Unlock()
+	h.f.emit(api.Event{Kind: api.EventGroups, Community: c.ID})
+	h.drain()
+	card := h.a.home.steps
+	if card == nil || len(card.texts) != 1 || card.texts[0] == nil || card.texts[0].String() != text || card.texts[0].Wrapping != fyne.TextWrapWord {
+		t.Fatalf("the card shows the step's text as %+v", card)
 	}
 }
 
