@@ -62,6 +62,10 @@ func (a *App) adminEvent(ev api.Event) {
 				if v.cid == ev.Community {
 					v.refresh()
 				}
+			case *newcomersView: // ticks are posts of progress logs
+				if v.cid == ev.Community {
+					v.refresh()
+				}
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // newcomerHarness is a member's view of Glow Team with Olivia's first
@@ -92,6 +93,36 @@ func TestNewcomersView(t *testing.T) {
 	}
 	if got := v.rows[1].text.String(); got != "joined Nov 23, 07:30 · 2 of 4 steps · last step Nov 24, 13:30 · invited by Olivia Reyes" {
 		t.Fatalf("priya's row says %q", got)
+	}
+}
+
+// TestNewcomersRefresh: the open Newcomers view shows a newcomer who
+// joins meanwhile and a step ticked meanwhile.
+func TestNewcomersRefresh(t *testing.T) {
+	h, v := adminNewcomers(t)
+	cid := h.a.community
+	h.f.addNewcomer(cid, "Mia Park", h.f.clock.Add(-time.Hour), 0, time.Time{}, "Olivia Reyes")
+	h.f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+	h.drain()
+	if len(v.rows) != 4 || !slices.ContainsFunc(v.rows, func(r newcomerRow) bool { return r.name == "Mia Park" }) {
+		t.Fatalf("after a join the view lists %d rows", len(v.rows))
+	}
+	h.f.mu.Lock()
+	for i, n := range h.f.comm(cid).team.newcomers {
+		if n.Name == "Dev Patel" {
+			last := h.f.clock
+			h.f.comm(cid).team.newcomers[i].Done, h.f.comm(cid).team.newcomers[i].LastStepTime = 1, &last
+		}
+	}
+	h.f.mu.Unlock()
+	h.f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: crdt.ID{9}})
+	h.drain()
+	i := slices.IndexFunc(v.rows, func(r newcomerRow) bool { return r.name == "Dev Patel" })
+	if i < 0 || v.rows[i].stuck || !strings.Contains(v.rows[i].text.String(), "1 of 4 steps") {
+		t.Fatalf("after Dev's tick his row is %+v", v.rows[i])
+	}
+	if got := strings.Join(screenTexts(h.a.lastDialog.holder), " | "); !strings.Contains(got, "Mia Park") {
+		t.Fatalf("the dialog shows %q", got)
 	}
 }
 
@@ -308,6 +339,12 @@ func TestTeamTree(t *testing.T) {
 	ms, _ := h.f.TeamTree(h.a.community)
 	if len(v.lines) != len(ms) || len(ms) < 4 || v.lines[0] != ms[0].Name || v.lines[1] != "  "+ms[1].Name || v.lines[2] != "    "+ms[2].Name || v.lines[3] != "  "+ms[3].Name {
 		t.Fatalf("tree %q", v.lines)
+	}
+	// Someone who joins meanwhile shows, under who invited them.
+	h.f.addMembers(h.a.community, 1)
+	h.drain()
+	if n := len(v.lines); n != len(ms)+1 || !slices.Contains(v.lines, "    Distributor 0001") {
+		t.Fatalf("after a join the tree is %q", v.lines)
 	}
 	m, _ := newcomerHarness(t)
 	if slices.Contains(menuLabels(m.a.home.menu()), "Team tree") {
