@@ -51,6 +51,23 @@ func (a *App) adminEvent(ev api.Event) {
 				v.refresh()
 			}
 		}
+	case api.EventMessages: // the team lists gather posts (teamlists.go)
+		for _, d := range a.openDialogs() {
+			switch v := d.handles.(type) {
+			case *questionsView:
+				if v.cid == ev.Community {
+					v.refresh()
+				}
+			case *collectionView:
+				if v.cid == ev.Community {
+					v.refresh()
+				}
+			case *newcomersView: // ticks are posts of progress logs
+				if v.cid == ev.Community {
+					v.refresh()
+				}
+			}
+		}
 	}
 }
 
@@ -236,11 +253,14 @@ type membersView struct {
 }
 
 // memberRow is one row of the members list: avatar with the online dot,
-// name, role tag, safety number and the admin's menu button.
+// name with who invited them, role tag, safety number and the admin's
+// menu button.
 type memberRow struct {
 	box    *fyne.Container
 	avatar *avatar
-	name   *widget.Label
+	// name is the member's name (bold) and who invited them (dimmed), on
+	// one line that a long name cuts from the end.
+	name   *widget.RichText
 	role   *widget.Label
 	safety *widget.RichText
 	menu   *widget.Button
@@ -248,9 +268,13 @@ type memberRow struct {
 	m      api.Member
 }
 
-// text is what the row shows, for tests: "Ben · Admin · 71630 …".
+// nameText is the row's name with its badges, for tests.
+func (r *memberRow) nameText() string { return r.name.Segments[0].(*widget.TextSegment).Text }
+
+// text is what the row shows, for tests: "Ben · invited by Olivia ·
+// Admin · 71630 …".
 func (r *memberRow) text() string {
-	s := r.name.Text
+	s := r.name.String()
 	if r.role.Visible() && r.role.Text != "" {
 		s += " · " + r.role.Text
 	}
@@ -356,7 +380,8 @@ func (v *membersView) apply() {
 func (v *membersView) newRow() fyne.CanvasObject {
 	r := &memberRow{item: -1}
 	r.avatar = newAvatar("", "", 36)
-	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.name = widget.NewRichText(&widget.TextSegment{Style: widget.RichTextStyleStrong},
+		&widget.TextSegment{Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, SizeName: theme.SizeNameText}})
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.role = widget.NewLabel("")
 	r.role.Importance = widget.HighImportance
@@ -442,7 +467,13 @@ func (v *membersView) bind(i widget.ListItemID, o fyne.CanvasObject) {
 	if m.PeerID == v.a.self.PeerID {
 		name += " (you)"
 	}
-	r.name.SetText(name + v.badges[m.PeerID])
+	r.name.Segments[0].(*widget.TextSegment).Text = name + v.badges[m.PeerID]
+	invited := ""
+	if by := v.team.inviter[m.PeerID]; by != "" {
+		invited = " · invited by " + by
+	}
+	r.name.Segments[1].(*widget.TextSegment).Text = invited
+	r.name.Refresh()
 	r.role.SetText(roleTag(m.Role))
 	r.role.Hidden = !hasRoleTag(m.Role)
 	r.safety.Segments[0].(*widget.TextSegment).Text = safetyText(m.SafetyNumber)

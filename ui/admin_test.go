@@ -107,7 +107,7 @@ func TestMembersPromoteAndDemote(t *testing.T) {
 		t.Fatalf("confirmation says %q", got)
 	}
 	h.confirm(d)
-	if got := v.rowOf(t, "Ben").text(); !strings.HasPrefix(got, "Ben · Admin") {
+	if got := v.rowOf(t, "Ben").text(); !strings.HasPrefix(got, "Ben · invited by Olivia · Admin") {
 		t.Fatalf("after promoting, Ben's row is %q", got)
 	}
 	if got := h.memberMenu(v, "Ben"); !slices.Equal(got, []string{"Message privately", "Make co-leader", "Dismiss as admin", "Remove from Glow Team"}) {
@@ -291,7 +291,7 @@ func TestMembersFollowBackendEvents(t *testing.T) {
 	v := h.membersDialog(c.ID)
 	h.f.setRoleOf(c.ID, devID, "admin")
 	h.drain()
-	if got := v.rowOf(t, "Dev").text(); !strings.HasPrefix(got, "Dev · Admin") {
+	if got := v.rowOf(t, "Dev").text(); !strings.HasPrefix(got, "Dev · invited by Olivia · Admin") {
 		t.Fatalf("Dev's row %q", got)
 	}
 }

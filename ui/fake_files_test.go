@@ -32,6 +32,9 @@ type fakeFiles struct {
 	// storing, if set, is called by SendFileWithProgress with the file's
 	// size and the progress callback, before the file is posted.
 	storing func(size int64, progress func(api.FileProgress))
+	// deadlines counts SendFileWithProgress calls whose context had a
+	// deadline.
+	deadlines int
 }
 
 type fakeFile struct {
@@ -76,7 +79,10 @@ func (f *fakeBackend) Message(cid, gid, id crdt.ID) (api.Message, error) {
 	return f.page(g, i, i+1)[0], nil
 }
 
-func (f *fakeBackend) SendFileWithProgress(_ context.Context, cid, gid crdt.ID, path, caption string, progress func(api.FileProgress)) (api.SentFile, error) {
+func (f *fakeBackend) SendFileWithProgress(ctx context.Context, cid, gid crdt.ID, path, caption string, progress func(api.FileProgress)) (api.SentFile, error) {
+	if _, ok := ctx.Deadline(); ok {
+		f.files.deadlines++
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return api.SentFile{}, fmt.Errorf("send file: %w", err)

@@ -363,7 +363,8 @@ func (r *msgRow) summary() string {
 
 // captionless reports whether the row shows a file with no text under it.
 func (r *msgRow) captionless() bool {
-	return r.d.file != nil && strings.TrimSpace(r.d.m.Text) == ""
+	// A promotion's card shows over its file, with or without text.
+	return r.d.file != nil && r.d.m.Promo == nil && strings.TrimSpace(r.d.m.Text) == ""
 }
 
 // CreateRenderer implements fyne.Widget.

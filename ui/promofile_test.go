@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // promoWithFile has an admin post, in the announcements, a promotion
@@ -83,6 +86,106 @@ func TestPromoFile(t *testing.T) {
 	if got := h.last(); strings.Contains(got, "📎") || !strings.Contains(got, "🏷 Spring kits") {
 		t.Fatalf("the promotion without its file shows\n%s", got)
 	}
+}
+
+// TestPromoFileProgress: posting a promotion with a file closes the form
+// and shows the file's progress over the composer while the node stores
+// it, with no time limit; the promotion posts once the file is stored.
+func TestPromoFileProgress(t *testing.T) {
+	h, _ := fileHarness(t)
+	f := h.f
+	var seen []string
+	var formOpen []bool
+	f.files.storing = func(size int64, progress func(api.FileProgress)) {
+		formOpen = append(formOpen, h.a.lastDialog.open)
+		seen = append(seen, strings.Join(h.a.convo.uploadTexts(), "|"))
+		if progress != nil {
+			progress(api.FileProgress{Have: size * 42 / 100, Size: size})
+		}
+		seen = append(seen, strings.Join(h.a.convo.uploadTexts(), "|"))
+	}
+	promoWithFile(t, h)
+	size := formatSize(int64(len(testPNG(t, 400, 300, color.RGBA{200, 60, 120, 255}))))
+	want := []string{"Sharing Spring flyer.png for “Spring kits” · " + size + " (encrypting)…", "Sharing Spring flyer.png for “Spring kits” · " + size + " · 42 %"}
+	if !slices.Equal(seen, want) || !slices.Equal(formOpen, []bool{false}) {
+		t.Fatalf("while the file was stored the form was open %v and the upload said %q, want %q", formOpen, seen, want)
+	}
+	if f.files.deadlines != 0 {
+		t.Fatal("the file was stored under a time limit")
+	}
+	if n := len(h.a.convo.uploadNames()); n != 0 {
+		t.Fatalf("%d uploads still shown", n)
+	}
+	if got := h.last(); !strings.Contains(got, "🏷 Spring kits") || !strings.Contains(got, "📎 Spring flyer.png") {
+		t.Fatalf("the promotion shows\n%s", got)
+	}
+}
+
+// TestPromoFileFails: when the file cannot be stored, or the promotion
+// cannot be posted after it, the form opens again as it was and says
+// why; posting it again does not share the stored file twice.
+func TestPromoFileFails(t *testing.T) {
+	h, _ := fileHarness(t)
+	f := h.f
+	f.failNext("SendFile", errors.New("the disk is full"))
+	promoForm := func() *dlg {
+		t.Helper()
+		d := h.a.lastDialog
+		if !d.open || d.title != "New promotion" {
+			t.Fatalf("after a failure the dialog is %q (open %v)", d.title, d.open)
+		}
+		if form := d.handles.(*promoForm); form.title.Text != "Spring kits" || form.fileName.Text != "📎 Spring flyer.png" {
+			t.Fatalf("the form came back with %q and %q", form.title.Text, form.fileName.Text)
+		}
+		return d
+	}
+	failedPromo(t, h)
+	d := promoForm()
+	if want := "Spring flyer.png was not shared, so the promotion was not posted: The disk is full"; d.errLabel.Text != want {
+		t.Fatalf("error %q, want %q", d.errLabel.Text, want)
+	}
+	if n := len(h.a.convo.uploadNames()); n != 0 {
+		t.Fatalf("%d uploads still shown", n)
+	}
+
+	f.failNext("CreatePromo", errors.New("the database is locked"))
+	test.Tap(d.confirm)
+	h.drain()
+	d = promoForm()
+	if want := "The promotion was not posted: The database is locked"; d.errLabel.Text != want {
+		t.Fatalf("error %q, want %q", d.errLabel.Text, want)
+	}
+	test.Tap(d.confirm)
+	h.drain()
+	if d.open {
+		t.Fatalf("the form is still open: %q", d.errLabel.Text)
+	}
+	if n := f.calls["SendFile"]; n != 2 {
+		t.Fatalf("the file was shared %d times, want once after the failure", n)
+	}
+	// A promotion without text still shows its card over its file.
+	if got := h.last(); !strings.Contains(got, "🏷 Spring kits") || !strings.Contains(got, "📎 Spring flyer.png") {
+		t.Fatalf("the promotion shows\n%s", got)
+	}
+}
+
+// failedPromo posts the promotion of promoWithFile when posting fails.
+func failedPromo(t *testing.T, h *harness) {
+	t.Helper()
+	h.community("Glow Team", "admin", 4, "General")
+	h.open("Announcements")
+	flyer := filepath.Join(t.TempDir(), "Spring flyer.png")
+	if err := os.WriteFile(flyer, testPNG(t, 400, 300, color.RGBA{200, 60, 120, 255}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.a.files.pickFiles = func(use func([]string)) { use([]string{flyer}) }
+	test.Tap(h.a.convo.team.promo)
+	form := h.a.lastDialog.handles.(*promoForm)
+	test.Type(form.title, "Spring kits")
+	form.ends.SetText("2026-11-29 18:00")
+	test.Tap(form.attach)
+	test.Tap(h.a.lastDialog.confirm)
+	h.drain()
 }
 
 // TestGoldenPromoFile renders a promotion card showing its image, light

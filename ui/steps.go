@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -31,8 +32,10 @@ type stepsCard struct {
 	bar      *thinBar
 	checks   []*widget.Check
 	// opens are the steps' Open buttons, by step (nil for a step with
-	// no link).
+	// no link); texts their texts, wrapped with their line breaks (nil
+	// for a step without text).
 	opens []*widget.Button
+	texts []*widget.RichText
 }
 
 // stepsSection returns the welcome and the member's first steps for the
@@ -75,16 +78,22 @@ func (h *home) stepsSection() []fyne.CanvasObject {
 		} else {
 			objs = append(objs, c)
 		}
+		var text *widget.RichText
 		if s.Text != "" {
-			t := secondary(ellipsize(s.Text, 200))
-			t.Truncation = fyne.TextTruncateOff
-			t.Wrapping = fyne.TextWrapWord
-			objs = append(objs, t)
+			text = secondary(clampLines(s.Text, stepTextLinesMax, crdt.MaxStepTextLen))
+			text.Truncation = fyne.TextTruncateOff
+			text.Wrapping = fyne.TextWrapWord
+			objs = append(objs, text)
 		}
+		card.texts = append(card.texts, text)
 	}
 	h.steps = card
 	return append(objs, widget.NewSeparator())
 }
+
+// stepTextLinesMax bounds the lines of a step's text on the card (its
+// runs of blank lines made one).
+const stepTextLinesMax = 10
 
 // stepOpen is the button that opens what step s links to (its group, or
 // the message or file in it), nil when it links nothing.
@@ -115,9 +124,18 @@ func (h *home) tickStep(cid crdt.ID, n int, on bool) {
 	})
 }
 
-// newcomersView is the admins' Newcomers dialog, kept for tests.
+// newcomersView is the admins' Newcomers dialog. It lists the newcomers
+// again when the community changes (someone joins, a newcomer ticks a
+// step, an admin says welcome) while it is open; rows are kept for
+// tests.
 type newcomersView struct {
-	rows []newcomerRow
+	a     *App
+	d     *dlg
+	cid   crdt.ID
+	list  *fyne.Container
+	close *widget.Button
+	items []api.Newcomer
+	rows  []newcomerRow
 }
 
 // newcomerRow is one newcomer's row.
@@ -137,14 +155,24 @@ func (a *App) showNewcomers(cid crdt.ID) {
 		a.showError("Could not list the newcomers", err)
 		return
 	}
-	v := &newcomersView{}
-	d := a.newDialog("Newcomers", nil)
-	d.handles = v
-	list := container.NewVBox()
+	v := &newcomersView{a: a, cid: cid, d: a.newDialog("Newcomers", nil), list: container.NewVBox()}
+	v.d.handles = v
+	v.show(ns)
+	v.close = widget.NewButton("Close", v.d.hide)
+	v.d.setContent(a.fitToWindow(v.list), v.close)
+	v.d.cancel = v.close
+	v.d.show()
+}
+
+// show lists newcomers ns.
+func (v *newcomersView) show(ns []api.Newcomer) {
+	a, cid := v.a, v.cid
+	v.items, v.rows = ns, nil
+	v.list.Objects = nil
 	if len(ns) == 0 {
 		l := widget.NewLabel("No newcomers yet. People who join after you set the first steps show here.")
 		l.Wrapping = fyne.TextWrapWord
-		list.Add(l)
+		v.list.Add(l)
 	}
 	now := a.now()
 	template := ""
@@ -190,12 +218,35 @@ func (a *App) showNewcomers(cid crdt.ID) {
 			head = container.NewBorder(nil, nil, nil, row.welcome, name)
 		}
 		v.rows = append(v.rows, row)
-		list.Add(container.NewVBox(head, row.text, newThinBar(n.Done, n.Total)))
+		v.list.Add(container.NewVBox(head, row.text, newThinBar(n.Done, n.Total)))
 	}
-	closeBtn := widget.NewButton("Close", d.hide)
-	d.setContent(a.fitToWindow(list), closeBtn)
-	d.cancel = closeBtn
-	d.show()
+	v.list.Refresh()
+}
+
+// communityID implements adminView.
+func (v *newcomersView) communityID() crdt.ID { return v.cid }
+
+// refresh implements adminView: it lists the newcomers again, keeping
+// what is shown when they cannot be read (an admin dismissed meanwhile
+// keeps the list they saw).
+func (v *newcomersView) refresh() {
+	ns, err := v.a.b.Newcomers(v.cid)
+	if err != nil {
+		v.a.log("newcomers", err)
+		return
+	}
+	if slices.EqualFunc(ns, v.items, sameNewcomer) {
+		return
+	}
+	v.show(ns)
+	v.d.setContent(v.a.fitToWindow(v.list), v.close) // it may need a scroll now
+}
+
+// sameNewcomer reports whether x and y show the same.
+func sameNewcomer(x, y api.Newcomer) bool {
+	return x.PeerID == y.PeerID && x.Name == y.Name && x.Joined.Equal(y.Joined) && x.Done == y.Done && x.Total == y.Total &&
+		(x.LastStepTime == nil) == (y.LastStepTime == nil) && (x.LastStepTime == nil || x.LastStepTime.Equal(*y.LastStepTime)) &&
+		x.InvitedByName == y.InvitedByName && x.Welcomed == y.Welcomed
 }
 
 // thinBar is a slim progress bar: a track with the done part filled in
@@ -281,9 +332,16 @@ func welcomeText(template, name string) string {
 	return strings.ReplaceAll(template, "{name}", "@"+name)
 }
 
-// teamTreeView is the Team tree dialog, kept for tests: its lines, each
-// a member's name indented under who invited them.
+// teamTreeView is the Team tree dialog. It draws the tree again when the
+// community's members change (someone joins or leaves) while it is open;
+// lines, each a member's name indented under who invited them, are kept
+// for tests.
 type teamTreeView struct {
+	a     *App
+	d     *dlg
+	cid   crdt.ID
+	list  *fyne.Container
+	close *widget.Button
 	lines []string
 }
 
@@ -297,9 +355,20 @@ func (a *App) showTeamTree(cid crdt.ID) {
 		a.showError("Could not list the team", err)
 		return
 	}
-	v := &teamTreeView{}
-	d := a.newDialog("Team tree", nil)
-	d.handles = v
+	v := &teamTreeView{a: a, cid: cid, d: a.newDialog("Team tree", nil), list: container.NewVBox()}
+	v.d.handles = v
+	v.show(ms)
+	v.close = widget.NewButton("Close", v.d.hide)
+	v.d.setContent(a.fitToWindow(v.list), v.close)
+	v.d.cancel = v.close
+	v.d.show()
+}
+
+// show draws the tree of members ms.
+func (v *teamTreeView) show(ms []api.TeamMember) {
+	a := v.a
+	v.lines = nil
+	v.list.Objects = nil
 	in := map[string]bool{}
 	for _, m := range ms {
 		in[m.PeerID] = true
@@ -313,7 +382,6 @@ func (a *App) showTeamTree(cid crdt.ID) {
 			roots = append(roots, m)
 		}
 	}
-	list := container.NewVBox()
 	seen := map[string]bool{}
 	var walk func(m api.TeamMember, depth int)
 	walk = func(m api.TeamMember, depth int) {
@@ -333,7 +401,7 @@ func (a *App) showTeamTree(cid crdt.ID) {
 		row := container.NewVBox(name, secondary(strings.Join(parts, " · ")))
 		pad := canvas.NewRectangle(color.Transparent)
 		pad.SetMinSize(fyne.NewSize(float32(depth)*24, 1))
-		list.Add(container.NewBorder(nil, nil, pad, nil, row))
+		v.list.Add(container.NewBorder(nil, nil, pad, nil, row))
 		for _, c := range under[m.PeerID] {
 			walk(c, depth+1)
 		}
@@ -344,8 +412,20 @@ func (a *App) showTeamTree(cid crdt.ID) {
 	for _, m := range ms { // inviters in a cycle (someone who came back) still show
 		walk(m, 0)
 	}
-	closeBtn := widget.NewButton("Close", d.hide)
-	d.setContent(a.fitToWindow(list), closeBtn)
-	d.cancel = closeBtn
-	d.show()
+	v.list.Refresh()
+}
+
+// communityID implements adminView.
+func (v *teamTreeView) communityID() crdt.ID { return v.cid }
+
+// refresh implements adminView: it draws the tree again, keeping what is
+// shown when it cannot be read.
+func (v *teamTreeView) refresh() {
+	ms, err := v.a.b.TeamTree(v.cid)
+	if err != nil {
+		v.a.log("team tree", err)
+		return
+	}
+	v.show(ms)
+	v.d.setContent(v.a.fitToWindow(v.list), v.close) // it may need a scroll now
 }

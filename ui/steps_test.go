@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // newcomerHarness is a member's view of Glow Team with Olivia's first
@@ -95,6 +96,36 @@ func TestNewcomersView(t *testing.T) {
 	}
 }
 
+// TestNewcomersRefresh: the open Newcomers view shows a newcomer who
+// joins meanwhile and a step ticked meanwhile.
+func TestNewcomersRefresh(t *testing.T) {
+	h, v := adminNewcomers(t)
+	cid := h.a.community
+	h.f.addNewcomer(cid, "Mia Park", h.f.clock.Add(-time.Hour), 0, time.Time{}, "Olivia Reyes")
+	h.f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+	h.drain()
+	if len(v.rows) != 4 || !slices.ContainsFunc(v.rows, func(r newcomerRow) bool { return r.name == "Mia Park" }) {
+		t.Fatalf("after a join the view lists %d rows", len(v.rows))
+	}
+	h.f.mu.Lock()
+	for i, n := range h.f.comm(cid).team.newcomers {
+		if n.Name == "Dev Patel" {
+			last := h.f.clock
+			h.f.comm(cid).team.newcomers[i].Done, h.f.comm(cid).team.newcomers[i].LastStepTime = 1, &last
+		}
+	}
+	h.f.mu.Unlock()
+	h.f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: crdt.ID{9}})
+	h.drain()
+	i := slices.IndexFunc(v.rows, func(r newcomerRow) bool { return r.name == "Dev Patel" })
+	if i < 0 || v.rows[i].stuck || !strings.Contains(v.rows[i].text.String(), "1 of 4 steps") {
+		t.Fatalf("after Dev's tick his row is %+v", v.rows[i])
+	}
+	if got := strings.Join(screenTexts(h.a.lastDialog.holder), " | "); !strings.Contains(got, "Mia Park") {
+		t.Fatalf("the dialog shows %q", got)
+	}
+}
+
 // TestGoldenFirstSteps renders a newcomer's home with its first steps, an
 // admin's Newcomers view and the First steps editor, light and dark.
 func TestGoldenFirstSteps(t *testing.T) {
@@ -104,6 +135,7 @@ func TestGoldenFirstSteps(t *testing.T) {
 	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
 		t.Run(tv.name, func(t *testing.T) {
 			h, _ := newcomerHarness(t)
+			stepText(h, 1, "Ten minutes on how we work.\nWatch it before your first Monday call.")
 			test.Tap(h.a.home.steps.checks[0])
 			h.drain()
 			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
@@ -112,6 +144,7 @@ func TestGoldenFirstSteps(t *testing.T) {
 			fyne.CurrentApp().Settings().SetTheme(fixedTheme(tv.v))
 			test.AssertImageMatches(t, "newcomers_"+tv.name+".png", a.w.Canvas().Capture())
 			e, _ := newcomerHarness(t)
+			stepText(e, 1, "Ten minutes on how we work.\nWatch it before your first Monday call.")
 			e.f.setRoleOf(e.a.community, e.f.self.PeerID, "admin")
 			e.drain()
 			e.choose(e.a.home.menu(), "First steps")
@@ -123,6 +156,15 @@ func TestGoldenFirstSteps(t *testing.T) {
 			test.AssertImageMatches(t, "teamtree_"+tv.name+".png", tt.w.Canvas().Capture())
 		})
 	}
+}
+
+// stepText gives step n of the open community's first steps text.
+func stepText(h *harness, n int, text string) {
+	h.f.mu.Lock()
+	h.f.comm(h.a.community).team.steps[n-1].Text = text
+	h.f.mu.Unlock()
+	h.f.emit(api.Event{Kind: api.EventGroups, Community: h.a.community})
+	h.drain()
 }
 
 // TestSayWelcome: Say welcome posts the community's welcome in General
@@ -215,6 +257,53 @@ func TestStepsEditor(t *testing.T) {
 	}
 }
 
+// TestStepsEditorMultiLine: a step's text takes line breaks, its entry
+// growing with the lines; the text is saved and shown again with them,
+// and the newcomer's card shows it wrapped with its line breaks.
+func TestStepsEditorMultiLine(t *testing.T) {
+	h, c := adminHarness(t, "admin")
+	h.choose(h.a.home.menu(), "First steps")
+	v := h.a.lastDialog.handles.(*stepsEditor)
+	r := v.rows[0]
+	oneRow := r.text.MinSize().Height
+	if oneRow > r.title.MinSize().Height+1 {
+		t.Fatalf("an empty step text is %v tall, a title %v", oneRow, r.title.MinSize().Height)
+	}
+	r.title.SetText("Make your list")
+	text := "Write down 20 people you know.\nFamily, friends, colleagues.\nThen mark the five to call first."
+	test.Type(r.text, text)
+	if !r.text.MultiLine || r.textRows != 3 || r.text.MinSize().Height <= oneRow {
+		t.Fatalf("three lines show in %d rows (multi-line %v), %v tall", r.textRows, r.text.MultiLine, r.text.MinSize().Height)
+	}
+	long := strings.Repeat("Call them this week and tell them what you do. ", 8)
+	r.text.SetText(long)
+	if r.textRows < 3 {
+		t.Fatalf("a long line wraps into %d rows at %v wide", r.textRows, r.text.Size().Width)
+	}
+	r.text.SetText(text)
+	test.Tap(v.save)
+	h.drain()
+	fs, _ := h.f.Steps(c.ID)
+	if len(fs.Steps) != 1 || fs.Steps[0].Text != text {
+		t.Fatalf("saved %+v", fs.Steps)
+	}
+	h.choose(h.a.home.menu(), "First steps")
+	if again := h.a.lastDialog.handles.(*stepsEditor); again.rows[0].text.Text != text || again.rows[0].textRows != 3 {
+		t.Fatalf("the editor reopens with %q in %d rows", again.rows[0].text.Text, again.rows[0].textRows)
+	}
+	h.a.lastDialog.hide()
+
+	h.f.mu.Lock()
+	h.f.comm(c.ID).team.newcomer = true
+	h.f.mu.Unlock()
+	h.f.emit(api.Event{Kind: api.EventGroups, Community: c.ID})
+	h.drain()
+	card := h.a.home.steps
+	if card == nil || len(card.texts) != 1 || card.texts[0] == nil || card.texts[0].String() != text || card.texts[0].Wrapping != fyne.TextWrapWord {
+		t.Fatalf("the card shows the step's text as %+v", card)
+	}
+}
+
 // TestStepLinkOpens: a newcomer's step that links a group shows its text
 // and an Open group button that opens the group; one that links nothing
 // has no button.
@@ -250,6 +339,12 @@ func TestTeamTree(t *testing.T) {
 	ms, _ := h.f.TeamTree(h.a.community)
 	if len(v.lines) != len(ms) || len(ms) < 4 || v.lines[0] != ms[0].Name || v.lines[1] != "  "+ms[1].Name || v.lines[2] != "    "+ms[2].Name || v.lines[3] != "  "+ms[3].Name {
 		t.Fatalf("tree %q", v.lines)
+	}
+	// Someone who joins meanwhile shows, under who invited them.
+	h.f.addMembers(h.a.community, 1)
+	h.drain()
+	if n := len(v.lines); n != len(ms)+1 || !slices.Contains(v.lines, "    Distributor 0001") {
+		t.Fatalf("after a join the tree is %q", v.lines)
 	}
 	m, _ := newcomerHarness(t)
 	if slices.Contains(menuLabels(m.a.home.menu()), "Team tree") {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -27,18 +28,25 @@ type stepsEditor struct {
 	welcome *widget.Entry
 	rows    []*stepRow
 	list    *fyne.Container
+	scroll  *container.Scroll // the steps, under the welcome
 	add     *widget.Button
 	save    *widget.Button
 	// links are what a step may link to, links[0] being no link.
 	links []stepLink
 }
 
-// stepRow is one step being edited.
+// stepRow is one step being edited. Its text may run over several
+// lines; the entry grows with it (see fitText).
 type stepRow struct {
 	title, text      *widget.Entry
 	link             *widget.Select
 	up, down, remove *widget.Button
+	textRows         int // the rows text shows now
 }
+
+// stepTextRowsMax is how many rows a step's text entry grows to; longer
+// text scrolls inside it.
+const stepTextRowsMax = 6
 
 // stepLink is a place a step may link to: a group, or a message (a file
 // is one) in a group.
@@ -86,13 +94,16 @@ func (a *App) showStepsEditor(cid crdt.ID) *stepsEditor {
 	v.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", v.d.hide)
 	top := container.NewVBox(intro, boldLabel("Welcome"), v.welcome, boldLabel("Steps"))
-	steps := container.NewVScroll(container.NewVBox(v.list, container.NewHBox(v.add)))
+	v.scroll = container.NewVScroll(container.NewVBox(v.list, container.NewHBox(v.add)))
 	// The steps scroll in what the window leaves them.
 	room := a.win.Canvas().Size().Height - dialogChrome - top.MinSize().Height - 2*theme.Padding()
-	steps.SetMinSize(fyne.NewSize(520, min(max(room, 160), 420)))
-	v.d.setContent(container.NewBorder(top, v.d.errLabel, nil, nil, steps), cancel, v.save)
+	v.scroll.SetMinSize(fyne.NewSize(520, min(max(room, 160), 420)))
+	v.d.setContent(container.NewBorder(top, v.d.errLabel, nil, nil, v.scroll), cancel, v.save)
 	v.d.confirm, v.d.cancel = v.save, cancel
 	v.d.show()
+	for _, r := range v.rows { // now that they have their width
+		v.fitText(r)
+	}
 	return v
 }
 
@@ -170,13 +181,14 @@ func (v *stepsEditor) labels() []string {
 
 // addRow adds a step filled with s at the end.
 func (v *stepsEditor) addRow(s api.StepDraft) {
-	// The text is one line: short, and a multi-line entry nested in the
-	// steps' scroll draws outside it.
-	r := &stepRow{title: widget.NewEntry(), text: widget.NewEntry()}
+	r := &stepRow{title: widget.NewEntry(), text: widget.NewMultiLineEntry()}
 	r.title.SetPlaceHolder("e.g. Watch the welcome video")
 	r.title.SetText(s.Title)
+	r.text.Wrapping = fyne.TextWrapWord
 	r.text.SetPlaceHolder("What to do and why (optional)")
-	r.text.SetText(strings.Join(strings.Fields(s.Text), " "))
+	r.text.SetText(s.Text)
+	r.text.OnChanged = func(string) { v.fitText(r) }
+	v.fitText(r)
 	r.link = widget.NewSelect(v.labels(), nil)
 	v.rows = append(v.rows, r)
 	r.link.SetSelectedIndex(v.linkIndex(s.Group, s.Message))
@@ -235,10 +247,45 @@ func (v *stepsEditor) relist() {
 		}
 		n := widget.NewLabelWithStyle(fmt.Sprintf("%d.", i+1), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		head := container.NewBorder(nil, nil, n, container.NewHBox(r.up, r.down, r.remove), r.title)
-		objs = append(objs, container.NewVBox(head, container.NewGridWithColumns(2, r.text, r.link)))
+		// The link keeps its height beside a text of several lines.
+		objs = append(objs, container.NewVBox(head, container.NewGridWithColumns(2, r.text, container.NewVBox(r.link))))
 	}
 	v.list.Objects = objs
 	v.list.Refresh()
+}
+
+// fitText makes step r's text entry as tall as its text needs at the
+// entry's width (each line break, and each line the width wraps), from
+// one row up to stepTextRowsMax.
+func (v *stepsEditor) fitText(r *stepRow) {
+	// The text's room: the entry less its inner padding on both sides
+	// and a scroll bar's width.
+	width := r.text.Size().Width - 2*theme.InnerPadding() - theme.ScrollBarSize()
+	n := min(textRows(r.text.Text, width, theme.TextSize()), stepTextRowsMax)
+	if n == r.textRows {
+		return
+	}
+	r.textRows = n
+	r.text.SetMinRowsVisible(n)
+	v.list.Refresh()
+	if v.scroll != nil {
+		v.scroll.Refresh()
+	}
+}
+
+// textRows is how many rows text takes wrapped at width (unknown when 0
+// or less: a row per line) in regular text of size, at least one.
+func textRows(text string, width, size float32) int {
+	n := 0
+	for line := range strings.SplitSeq(text, "\n") {
+		rows := 1
+		if width > 0 {
+			w := fyne.MeasureText(line, size, fyne.TextStyle{}).Width
+			rows = max(1, int(math.Ceil(float64(w/width))))
+		}
+		n += rows
+	}
+	return max(n, 1)
 }
 
 // drafts reads the steps, leaving out rows left empty, or says what is

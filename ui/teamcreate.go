@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -221,6 +222,11 @@ type promoForm struct {
 	path               string
 	had                *api.File
 	dropFile           bool
+	// sent is the message that shared sentPath in the announcements: a
+	// form posted again after the promotion failed shows that message's
+	// file rather than sharing the file twice.
+	sent     crdt.ID
+	sentPath string
 }
 
 // pickFile is what attach does: the picked file replaces any other.
@@ -249,59 +255,157 @@ func (f *promoForm) showFile() {
 	f.removeFile.Show()
 }
 
-// withFile shares the picked file (if any) in group gid of community cid
-// and returns draft showing it, or dropping the promotion's own file.
-func (f *promoForm) withFile(ctx context.Context, a *App, cid, gid crdt.ID, draft api.PromoDraft) (api.PromoDraft, error) {
+// toShare is the picked file still to share before the promotion posts,
+// or "" when there is none (or it was shared already).
+func (f *promoForm) toShare() string {
+	if f.path == f.sentPath {
+		return ""
+	}
+	return f.path
+}
+
+// withFile returns draft showing the picked file once it is shared (as
+// message sent), or dropping the promotion's own file when the form
+// removed it.
+func (f *promoForm) withFile(draft api.PromoDraft) api.PromoDraft {
 	draft.DropFile = f.dropFile && f.path == ""
-	if f.path == "" {
-		return draft, nil
+	if f.path != "" && f.path == f.sentPath {
+		draft.FileMessage = f.sent
 	}
-	sent, err := a.b.SendFileWithProgress(ctx, cid, gid, f.path, "", nil)
-	if err != nil {
-		return draft, err
-	}
-	draft.FileMessage = sent.ID
-	return draft, nil
+	return draft
 }
 
 // showCreatePromo asks for a promotion's title, text, start, end and code,
 // and posts it in the announcements (admins).
 func (c *conversation) showCreatePromo() {
 	a := c.a
-	cid, gid := a.community, a.group
+	cid := a.community
 	f := newPromoForm(a, nil, "")
-	var draft api.PromoDraft
-	c.showCardForm("New promotion", "Post promotion", "The promotion was not posted", f.title, f, f.layout,
-		func() (bad string) { draft, bad = f.draft(); return bad },
-		func(ctx context.Context) error {
-			draft, err := f.withFile(ctx, a, cid, gid, draft)
-			if err != nil {
-				return err
-			}
-			_, err = a.b.CreatePromo(ctx, cid, draft)
+	c.showPromoForm("New promotion", "Post promotion", "The promotion was not posted", f,
+		func(ctx context.Context, draft api.PromoDraft) error {
+			_, err := a.b.CreatePromo(ctx, cid, draft)
 			return err
 		})
 }
 
-// showCardForm opens the dialog of a card's form (an event's or a
-// promotion's, new or edited): its layout, focused on entry, with Cancel
-// and a button named action that posts the form's draft with send once
-// check finds nothing wrong (check says what is wrong, or ""). failed
-// heads the error when send fails; handles are the form's widgets, for
-// tests.
+// showPromoForm opens a promotion's form, new or edited, whose action
+// posts it with send. Without a file to share it posts as the other
+// cards do. With one the form closes and the file is shared in the
+// background, its progress over the composer like any file's and with
+// no time limit (a training video may take minutes); the promotion posts
+// once the file is stored. If either fails, the form opens again as it
+// was, saying why.
+func (c *conversation) showPromoForm(title, action, failed string, f *promoForm, send func(context.Context, api.PromoDraft) error) {
+	cid, gid := c.a.community, c.a.group
+	c.openCardForm(title, action, f.title, f, f.layout, func(d *dlg, ok *widget.Button) {
+		draft, bad := f.draft()
+		if bad != "" {
+			formError(d, bad)
+			return
+		}
+		if f.toShare() == "" {
+			c.post(d, ok, failed, func(ctx context.Context) error { return send(ctx, f.withFile(draft)) })
+			return
+		}
+		c.sharePromoFile(d, f, cid, gid, draft, failed, send)
+	})
+}
+
+// sharePromoFile closes promotion form d, shares its file in group gid
+// of community cid with its progress shown, then posts draft showing the
+// file with send; on failure it opens d again with the reason.
+func (c *conversation) sharePromoFile(d *dlg, f *promoForm, cid, gid crdt.ID, draft api.PromoDraft, failed string, send func(context.Context, api.PromoDraft) error) {
+	a := c.a
+	path := f.toShare()
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		formError(d, filepath.Base(path)+" cannot be read. Attach another file.")
+		return
+	}
+	name := filepath.Base(path)
+	u := &upload{name: name + " for “" + draft.Title + "”", size: fi.Size()}
+	d.hide()
+	c.uploading[gid] = append(c.uploading[gid], u)
+	c.showUploads()
+	g := &progressGate{now: a.now, every: progressEvery, show: func(p api.FileProgress) {
+		fyne.Do(func() {
+			u.have = p.Have
+			if a.group == gid {
+				c.showUploads()
+			}
+		})
+	}}
+	var sent crdt.ID // written by the work, read when it is done
+	a.background(func() error {
+		// Encrypting and storing a large file takes as long as it takes:
+		// no action timeout here.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		s, err := a.b.SendFileWithProgress(ctx, cid, gid, path, "", g.report)
+		if err != nil {
+			return err
+		}
+		sent = s.ID
+		pctx, pcancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer pcancel()
+		draft.FileMessage = s.ID
+		return send(pctx, draft)
+	}, func(err error) {
+		g.stop()
+		c.dropUpload(gid, u)
+		if !sent.IsZero() {
+			f.sent, f.sentPath = sent, path
+		}
+		if err != nil {
+			what := failed
+			if sent.IsZero() {
+				what = name + " was not shared, so " + strings.ToLower(failed[:1]) + failed[1:]
+			}
+			d.show()
+			d.fail(what, err)
+			return
+		}
+		if a.community == cid && a.group == gid {
+			c.list.scrollToBottom()
+			c.reload()
+		}
+	})
+}
+
+// dropUpload takes upload u of group gid off the uploads shown.
+func (c *conversation) dropUpload(gid crdt.ID, u *upload) {
+	c.uploading[gid] = slices.DeleteFunc(c.uploading[gid], func(x *upload) bool { return x == u })
+	if len(c.uploading[gid]) == 0 {
+		delete(c.uploading, gid)
+	}
+	c.showUploads()
+}
+
+// showCardForm opens the dialog of an event's form, new or edited: its
+// layout, focused on entry, with Cancel and a button named action that
+// posts the form's draft with send once check finds nothing wrong (check
+// says what is wrong, or ""). failed heads the error when send fails;
+// handles are the form's widgets, for tests.
 func (c *conversation) showCardForm(title, action, failed string, entry *keyEntry, handles any,
 	layout func(*dlg) fyne.CanvasObject, check func() string, send func(context.Context) error) {
-	a := c.a
-	d := a.newDialog(title, nil)
-	d.errLabel = errorLabel()
-	var ok *widget.Button
-	ok = widget.NewButton(action, func() {
+	c.openCardForm(title, action, entry, handles, layout, func(d *dlg, ok *widget.Button) {
 		if bad := check(); bad != "" {
 			formError(d, bad)
 			return
 		}
 		c.post(d, ok, failed, send)
 	})
+}
+
+// openCardForm opens the dialog of a card's form: its layout, focused on
+// entry, with Cancel and a button named action that calls submit.
+func (c *conversation) openCardForm(title, action string, entry *keyEntry, handles any,
+	layout func(*dlg) fyne.CanvasObject, submit func(d *dlg, ok *widget.Button)) {
+	a := c.a
+	d := a.newDialog(title, nil)
+	d.errLabel = errorLabel()
+	var ok *widget.Button
+	ok = widget.NewButton(action, func() { submit(d, ok) })
 	ok.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", d.hide)
 	d.setContent(layout(d), cancel, ok)

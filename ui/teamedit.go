@@ -176,16 +176,8 @@ func (f *promoForm) layout(d *dlg) fyne.CanvasObject {
 // and saves the edit (admins).
 func (c *conversation) showEditPromo(m api.Message) {
 	a := c.a
-	cid, gid := a.community, a.group
+	cid := a.community
 	f := newPromoForm(a, m.Promo, m.Text)
-	var draft api.PromoDraft
-	c.showCardForm("Edit promotion", "Save", "The promotion was not changed", f.title, f, f.layout,
-		func() (bad string) { draft, bad = f.draft(); return bad },
-		func(ctx context.Context) error {
-			draft, err := f.withFile(ctx, a, cid, gid, draft)
-			if err != nil {
-				return err
-			}
-			return a.b.EditPromo(ctx, cid, m.ID, draft)
-		})
+	c.showPromoForm("Edit promotion", "Save", "The promotion was not changed", f,
+		func(ctx context.Context, draft api.PromoDraft) error { return a.b.EditPromo(ctx, cid, m.ID, draft) })
 }

@@ -9,7 +9,7 @@ import (
 // The members list's team filter: "Team of …" narrows it to one member
 // and everyone they brought in, directly or down the line (the team
 // tree of who invited whom), and the list says who invited the local
-// member.
+// member; each member's row says who invited them.
 
 // everyoneFilter is the team filter's choice that shows every member.
 const everyoneFilter = "Everyone"
@@ -20,6 +20,9 @@ type teamFilter struct {
 	tree []api.TeamMember
 	// under lists whom each member invited, by peer id.
 	under map[string][]string
+	// inviter is the name of who invited each member, by peer id, as the
+	// backend's team tree says (the Newcomers view says the same).
+	inviter map[string]string
 	// leaders maps each choice ("Team of Chloe") to the peer id of its
 	// member.
 	leaders map[string]string
@@ -56,11 +59,11 @@ func (t *teamFilter) load(v *membersView) {
 	}
 	t.tree = tree
 	t.under = map[string][]string{}
-	names := map[string]string{}
+	t.inviter = map[string]string{}
 	for _, m := range tree {
-		names[m.PeerID] = m.Name
 		if m.InvitedBy != "" && m.InvitedBy != m.PeerID {
 			t.under[m.InvitedBy] = append(t.under[m.InvitedBy], m.PeerID)
+			t.inviter[m.PeerID] = m.InvitedByName
 		}
 	}
 	t.leaders = map[string]string{}

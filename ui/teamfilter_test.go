@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -57,6 +58,27 @@ func TestMembersInvitedYou(t *testing.T) {
 	v := h.membersDialog(c.ID)
 	if !v.team.invitedBy.Visible() || v.team.invitedBy.Text != "Chloe invited you." {
 		t.Fatalf("invited by: %v %q", v.team.invitedBy.Visible(), v.team.invitedBy.Text)
+	}
+}
+
+// TestMembersInvitedBy: every member's row says who invited them, as
+// the team tree has it (Olivia → Ben → Chloe, Olivia → Dev in the fake);
+// the founder's says nothing of the kind, and a row bound again for
+// another member does not keep the last one's inviter.
+func TestMembersInvitedBy(t *testing.T) {
+	h, c := adminHarness(t, "member")
+	v := h.membersDialog(c.ID)
+	for name, want := range map[string]string{"Ben": "Ben · invited by Olivia", "Chloe": "Chloe · invited by Ben", "Dev": "Dev · invited by Olivia"} {
+		if got := v.rowOf(t, name).text(); !strings.HasPrefix(got, want+" ") {
+			t.Errorf("%s's row says %q, want it to start with %q", name, got, want)
+		}
+	}
+	if got := v.rowOf(t, "Olivia").text(); strings.Contains(got, "invited by") {
+		t.Errorf("the founder's row says %q", got)
+	}
+	v.team.choose.SetSelected("Team of Ben")
+	if got := v.rowOf(t, "Ben").text(); !strings.HasPrefix(got, "Ben · invited by Olivia ") {
+		t.Errorf("in Ben's team, Ben's row says %q", got)
 	}
 }
 

@@ -114,10 +114,10 @@ func TestMemberBadges(t *testing.T) {
 	}
 	h.drain()
 	v := h.membersDialog(c.ID)
-	if got := v.rowOf(t, "Ben").name.Text; got != "Ben ⭐💰" {
+	if got := v.rowOf(t, "Ben").nameText(); got != "Ben ⭐💰" {
 		t.Fatalf("Ben's row is named %q, want his badges", got)
 	}
-	if got := v.rowOf(t, "Chloe").name.Text; got != "Chloe" {
+	if got := v.rowOf(t, "Chloe").nameText(); got != "Chloe" {
 		t.Fatalf("Chloe's row is named %q", got)
 	}
 }

@@ -178,8 +178,15 @@ func (h *home) qaEntry(cid crdt.ID) []fyne.CanvasObject {
 	return []fyne.CanvasObject{row}
 }
 
-// questionsView is the Unanswered questions dialog, for tests.
+// questionsView is the Unanswered questions dialog. It lists the
+// questions again when messages arrive (a new question, an answer
+// marked elsewhere) while it is open; items and rows are kept for tests.
 type questionsView struct {
+	a     *App
+	d     *dlg
+	cid   crdt.ID
+	list  *fyne.Container
+	close *widget.Button
 	items []api.Question
 	rows  []*tapBox
 }
@@ -192,29 +199,60 @@ func (a *App) showQuestions(cid crdt.ID) *questionsView {
 		a.showError("Could not list the questions", err)
 		return nil
 	}
-	v := &questionsView{items: qs}
-	d := a.newDialog("Unanswered questions", nil)
-	d.handles = v
-	list := container.NewVBox()
+	v := &questionsView{a: a, cid: cid, d: a.newDialog("Unanswered questions", nil), list: container.NewVBox()}
+	v.d.handles = v
+	v.show(qs)
+	v.close = widget.NewButton("Close", v.d.hide)
+	v.d.setContent(a.fitToWindow(v.list), v.close)
+	v.d.cancel = v.close
+	v.d.show()
+	return v
+}
+
+// show lists questions qs.
+func (v *questionsView) show(qs []api.Question) {
+	a, cid := v.a, v.cid
+	v.items, v.rows = qs, nil
+	v.list.Objects = nil
 	if len(qs) == 0 {
-		list.Add(wrapped("Every question has its answer. New questions show here until someone marks a reply as the answer."))
+		v.list.Add(wrapped("Every question has its answer. New questions show here until someone marks a reply as the answer."))
 	}
 	for _, q := range qs {
 		text := widget.NewLabelWithStyle(ellipsize(q.Text, 200), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		text.Wrapping = fyne.TextWrapWord
 		info := secondary(strings.Join([]string{q.AuthorName, a.groupName(q.Group), a.shortTime(q.Time)}, " · "))
 		row := newTapBox(container.NewVBox(text, info), func() {
-			d.hide()
+			v.d.hide()
 			a.showMessage(cid, q.Group, q.ID)
 		})
 		v.rows = append(v.rows, row)
-		list.Add(row)
+		v.list.Add(row)
 	}
-	closeBtn := widget.NewButton("Close", d.hide)
-	d.setContent(a.fitToWindow(list), closeBtn)
-	d.cancel = closeBtn
-	d.show()
-	return v
+	v.list.Refresh()
+}
+
+// communityID implements adminView.
+func (v *questionsView) communityID() crdt.ID { return v.cid }
+
+// refresh implements adminView: it lists the unanswered questions again
+// (a group marked or unmarked as Q&A changes them too), keeping what is
+// shown when they cannot be read.
+func (v *questionsView) refresh() {
+	qs, err := v.a.b.Questions(v.cid, true)
+	if err != nil {
+		v.a.log("questions", err)
+		return
+	}
+	if slices.EqualFunc(qs, v.items, sameQuestion) {
+		return
+	}
+	v.show(qs)
+	v.d.setContent(v.a.fitToWindow(v.list), v.close) // it may need a scroll now
+}
+
+// sameQuestion reports whether x and y show the same.
+func sameQuestion(x, y api.Question) bool {
+	return x.ID == y.ID && x.Text == y.Text && x.AuthorName == y.AuthorName && x.Group == y.Group && x.Time.Equal(y.Time)
 }
 
 // faqRow is an answered question of the FAQ, which opens the question in
@@ -235,8 +273,16 @@ func (a *App) collectionRow(cid crdt.ID, col api.Collection) *tapBox {
 	return newTapBox(container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), nil, name), func() { a.showCollection(cid, n) })
 }
 
-// collectionView is a collection's dialog, for tests.
+// collectionView is a collection's dialog. It lists the collection
+// again when messages arrive (an entry saved or taken out elsewhere, an
+// entry edited) while it is open; items and rows are kept for tests.
 type collectionView struct {
+	a     *App
+	d     *dlg
+	cid   crdt.ID
+	name  string
+	list  *fyne.Container
+	close *widget.Button
 	items []api.Message
 	rows  []*tapBox
 }
@@ -262,37 +308,74 @@ func entryText(m api.Message) string {
 // showCollection opens the collection named name of community cid: its
 // messages, each opening in its conversation when tapped.
 func (a *App) showCollection(cid crdt.ID, name string) *collectionView {
-	cols, err := a.b.Collections(cid)
+	items, err := a.collection(cid, name)
 	if err != nil {
 		a.showError("Could not open "+name, err)
 		return nil
 	}
-	v := &collectionView{}
+	v := &collectionView{a: a, cid: cid, name: name, d: a.newDialog(name, nil), list: container.NewVBox()}
+	v.d.handles = v
+	v.show(items)
+	v.close = widget.NewButton("Close", v.d.hide)
+	v.d.setContent(a.fitToWindow(v.list), v.close)
+	v.d.cancel = v.close
+	v.d.show()
+	return v
+}
+
+// collection returns the messages of community cid's collection name
+// (none when it is gone).
+func (a *App) collection(cid crdt.ID, name string) ([]api.Message, error) {
+	cols, err := a.b.Collections(cid)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range cols {
 		if c.Name == name {
-			v.items = c.Messages
+			return c.Messages, nil
 		}
 	}
-	d := a.newDialog(name, nil)
-	d.handles = v
-	list := container.NewVBox()
-	if len(v.items) == 0 {
-		list.Add(wrapped("Nothing is saved in " + name + " any more."))
+	return nil, nil
+}
+
+// show lists the collection's messages items.
+func (v *collectionView) show(items []api.Message) {
+	a, cid := v.a, v.cid
+	v.items, v.rows = items, nil
+	v.list.Objects = nil
+	if len(items) == 0 {
+		v.list.Add(wrapped("Nothing is saved in " + v.name + " any more."))
 	}
-	for _, m := range v.items {
+	for _, m := range items {
 		text := widget.NewLabel(ellipsize(entryText(m), 300))
 		text.Wrapping = fyne.TextWrapWord
 		info := secondary(strings.Join([]string{m.AuthorName, a.groupName(m.Group), a.shortTime(m.Time)}, " · "))
 		row := newTapBox(container.NewVBox(text, info), func() {
-			d.hide()
+			v.d.hide()
 			a.showMessage(cid, m.Group, m.ID)
 		})
 		v.rows = append(v.rows, row)
-		list.Add(row)
+		v.list.Add(row)
 	}
-	closeBtn := widget.NewButton("Close", d.hide)
-	d.setContent(a.fitToWindow(list), closeBtn)
-	d.cancel = closeBtn
-	d.show()
-	return v
+	v.list.Refresh()
+}
+
+// communityID implements adminView.
+func (v *collectionView) communityID() crdt.ID { return v.cid }
+
+// refresh implements adminView: it lists the collection again, keeping
+// what is shown when it cannot be read.
+func (v *collectionView) refresh() {
+	items, err := v.a.collection(v.cid, v.name)
+	if err != nil {
+		v.a.log("collection", err)
+		return
+	}
+	if slices.EqualFunc(items, v.items, func(x, y api.Message) bool {
+		return x.ID == y.ID && entryText(x) == entryText(y) && x.AuthorName == y.AuthorName && x.Group == y.Group
+	}) {
+		return
+	}
+	v.show(items)
+	v.d.setContent(v.a.fitToWindow(v.list), v.close) // it may need a scroll now
 }

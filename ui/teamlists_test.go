@@ -136,6 +136,78 @@ func TestCollectionOpens(t *testing.T) {
 	h.wantOpened(h.groupNamed("General"), v.items[0].ID)
 }
 
+// TestQuestionsRefresh: the open Unanswered questions dialog lists a
+// question asked meanwhile and drops one answered meanwhile, without
+// being closed and opened again.
+func TestQuestionsRefresh(t *testing.T) {
+	h := newHarness(t, newFake())
+	teamCommunity(h, "owner")
+	qa, first, second := addQuestions(h)
+	test.Tap(h.a.home.team.qaRow)
+	d := h.a.lastDialog
+	v := d.handles.(*questionsView)
+	third := h.f.deliver(h.a.community, qa, "Ben", "Is the shake vegan?", false)
+	h.drain()
+	if ids := questionIDs(v.items); !slices.Equal(ids, []crdt.ID{first, second, third}) || len(v.rows) != 3 {
+		t.Fatalf("after a new question the dialog lists %v (%d rows)", ids, len(v.rows))
+	}
+	if got := strings.Join(screenTexts(d.holder), " | "); !strings.Contains(got, "Is the shake vegan?") {
+		t.Fatalf("the dialog shows %q", got)
+	}
+	reply := h.f.deliverReply(h.a.community, qa, "Chloe", "Yes.", false, third)
+	if err := h.f.MarkAnswer(t.Context(), h.a.community, qa, third, reply); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if ids := questionIDs(v.items); !slices.Equal(ids, []crdt.ID{first, second}) || !d.open {
+		t.Fatalf("after an answer the dialog lists %v (open %v)", ids, d.open)
+	}
+	test.Tap(v.rows[1])
+	h.wantOpened(qa, second)
+}
+
+func questionIDs(qs []api.Question) []crdt.ID {
+	var out []crdt.ID
+	for _, q := range qs {
+		out = append(out, q.ID)
+	}
+	return out
+}
+
+// TestCollectionRefresh: the open collection lists a message saved into
+// it elsewhere, and says so when its last entry is taken out.
+func TestCollectionRefresh(t *testing.T) {
+	h := newHarness(t, newFake())
+	teamCommunity(h, "owner")
+	test.Tap(h.a.home.team.collections[0])
+	d := h.a.lastDialog
+	v := d.handles.(*collectionView)
+	if len(v.items) != 1 {
+		t.Fatalf("Tips lists %d", len(v.items))
+	}
+	gen := h.groupNamed("General")
+	tip := h.f.deliver(h.a.community, gen, "Chloe", "Always bring samples.", false)
+	if err := h.f.Collect(t.Context(), h.a.community, tip, "Tips", true); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if len(v.items) != 2 || len(v.rows) != 2 || v.items[1].ID != tip {
+		t.Fatalf("after a save Tips lists %d: %+v", len(v.items), v.items)
+	}
+	if got := strings.Join(screenTexts(d.holder), " | "); !strings.Contains(got, "Always bring samples.") {
+		t.Fatalf("the dialog shows %q", got)
+	}
+	for _, m := range slices.Clone(v.items) {
+		if err := h.f.Collect(t.Context(), h.a.community, m.ID, "Tips", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.drain()
+	if got := strings.Join(screenTexts(d.holder), " | "); len(v.items) != 0 || !strings.Contains(got, "Nothing is saved in Tips any more.") {
+		t.Fatalf("emptied, Tips lists %d and shows %q", len(v.items), got)
+	}
+}
+
 // TestWallOfWins: the Wall of wins counts wins per member, the most
 // first with each member's badges, this month or all time.
 func TestWallOfWins(t *testing.T) {
