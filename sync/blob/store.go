@@ -487,6 +487,17 @@ func (f *File) record(batch []int, syncErr error) error {
 		}
 		_, err = f.log.Write(recs)
 	}
+	if err == nil {
+		// On disk now: their pages leave the page cache at once. A
+		// download would otherwise fill the cache with the whole file,
+		// and then every write would first reclaim pages, costing more
+		// CPU than the transfer itself (BenchmarkFileTransfer at 2 GiB);
+		// a chunk is read again only to serve it, at most once per peer.
+		for _, i := range batch {
+			off, n := chunkSpan(i, f.cipherSize)
+			dropCached(f.data, off, n)
+		}
+	}
 	if err != nil {
 		for _, i := range batch {
 			f.unset(i)
