@@ -165,10 +165,12 @@ func (c *conversation) sendFiles(cid, gid crdt.ID, paths []string, ups []*upload
 				}
 			})
 		}}
+		var sent api.SentFile
 		c.a.background(func() error {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			_, err := c.a.b.SendFileWithProgress(ctx, cid, gid, paths[i], text, g.report)
+			var err error
+			sent, err = c.a.b.SendFileWithProgress(ctx, cid, gid, paths[i], text, g.report)
 			return err
 		}, func(err error) {
 			g.stop()
@@ -183,6 +185,9 @@ func (c *conversation) sendFiles(cid, gid crdt.ID, paths []string, ups []*upload
 				delete(c.uploading, gid)
 			}
 			c.showUploads()
+			if err == nil {
+				c.a.files.watchRelay(sent.ID)
+			}
 			if err != nil {
 				c.a.showError(ups[i].name+" was not shared", err)
 			} else if c.a.community == cid && c.a.group == gid {

@@ -32,6 +32,8 @@ type fakeFiles struct {
 	// storing, if set, is called by SendFileWithProgress with the file's
 	// size and the progress callback, before the file is posted.
 	storing func(size int64, progress func(api.FileProgress))
+	// relay is how the push of each file message to the relays goes.
+	relay map[crdt.ID]*api.RelayPush
 }
 
 type fakeFile struct {
@@ -178,6 +180,9 @@ func (f *fakeBackend) entry(c *fakeCommunity, g *fakeGroup, m api.Message) api.F
 	ff := f.files.byMsg[m.ID]
 	e := api.FileEntry{Message: m.ID, Group: g.info.ID, Name: m.File.Name, Size: m.File.Size, Mime: m.File.Mime, Root: m.File.Root,
 		Author: m.Author, AuthorName: m.AuthorName, Time: m.Time, State: api.FileRemote}
+	if p := f.files.relay[m.ID]; p != nil {
+		e.Relay = new(*p)
+	}
 	if ff != nil {
 		e.HaveBytes = ff.have
 		switch {
