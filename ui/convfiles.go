@@ -237,12 +237,18 @@ func (c *conversation) uploadNames() []string {
 
 // TypedShortcut shares the files a paste names (files copied in a file
 // manager paste as their file:// addresses), and otherwise passes the
-// shortcut on. Fyne's clipboard holds text only, so an image copied as
-// pixels pastes nothing; copied as a file, it is shared.
+// shortcut on. Fyne's clipboard holds text only: a paste with no text
+// may be a picture copied as pixels, which the app reads from the
+// system's clipboard itself and shares as a PNG file (pasteImage).
 func (c *composer) TypedShortcut(s fyne.Shortcut) {
 	if p, ok := s.(*fyne.ShortcutPaste); ok && p.Clipboard != nil && c.onPasteFiles != nil {
-		if paths := pastedFiles(p.Clipboard.Content()); len(paths) > 0 {
+		text := p.Clipboard.Content()
+		if paths := pastedFiles(text); len(paths) > 0 {
 			c.onPasteFiles(paths)
+			return
+		}
+		if strings.TrimSpace(text) == "" && c.onPasteImage != nil {
+			c.onPasteImage()
 			return
 		}
 	}

@@ -119,6 +119,11 @@ type fileManager struct {
 	pickSave  func(name string, use func(path string))
 	// updates counts the progress updates shown (a test hook).
 	updates int
+	// images reads a picture copied as pixels from the system's
+	// clipboard (a seam tests fake), and pasteDir is where it is saved
+	// as a PNG file to share.
+	images   clipImages
+	pasteDir string
 	// watch holds the files just shared whose push to the relays has not
 	// shown yet: how many refreshes more to ask for it.
 	watch map[crdt.ID]int
@@ -142,6 +147,8 @@ func newFileManager(a *App) *fileManager {
 	m.openPath = func(path string) error {
 		return fyne.CurrentApp().OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(path)})
 	}
+	m.images = newToolClipboard()
+	m.pasteDir = filepath.Join(os.TempDir(), "umbrella-pasted")
 	m.pickFiles = a.pickFilesDialog
 	m.pickSave = a.saveFileDialog
 	return m
