@@ -41,6 +41,29 @@ type FileEntry struct {
 	// HaveBytes is how many of its clear bytes this node holds.
 	HaveBytes int64  `json:"have_bytes"`
 	State     string `json:"state"`
+	// Relay is how this node's push of the file to the community's
+	// relays goes; nil when it pushed it to none since it started.
+	Relay *RelayPush `json:"relay,omitempty"`
+}
+
+// RelayPush is how the push of one file this node shared to the
+// community's relays goes (files.Pusher), so that the file downloads
+// while this node is offline.
+type RelayPush struct {
+	// Relays is how many relays the file is pushed to; Held how many hold
+	// it whole, Pending how many are being pushed or wait for a retry.
+	Relays  int `json:"relays"`
+	Held    int `json:"held"`
+	Pending int `json:"pending"`
+	// Percent is how far the pending push furthest along is: the share of
+	// the file's chunks that went to its relay.
+	Percent int `json:"percent"`
+	// Refused is a relay's reason for refusing the file (its quota, a
+	// file too large); GaveUp why a push was given up after its retries.
+	Refused string `json:"refused,omitempty"`
+	GaveUp  string `json:"gave_up,omitempty"`
+	// Retrying is why the last try failed while a retry waits.
+	Retrying string `json:"retrying,omitempty"`
 }
 
 // SentFile is a file message just sent.

@@ -99,7 +99,7 @@ func newFilePusher(n *Node) *files.Pusher {
 }
 
 // push pushes one file to one relay of community cid (a files.PushFunc).
-func (f fileRelays) push(ctx context.Context, to string, cid crdt.ID, root blob.Root, size int64) error {
+func (f fileRelays) push(ctx context.Context, to string, cid crdt.ID, root blob.Root, size int64, progress func(sent, total int)) error {
 	p, err := peer.Decode(to)
 	if err != nil {
 		return fmt.Errorf("%w: relay %q: %v", files.ErrRelayRefused, to, err)
@@ -107,7 +107,7 @@ func (f fileRelays) push(ctx context.Context, to string, cid crdt.ID, root blob.
 	f.of(cid) // the relay's addresses, afresh in the peerstore for a retry
 	st, err := f.n.proto.svc.Open(ctx, p, filePushID)
 	if err == nil {
-		err = relay.Push(ctx, st, f.n.proto.files, cid, root, size)
+		err = relay.PushProgress(ctx, st, f.n.proto.files, cid, root, size, progress)
 	}
 	switch {
 	case errors.Is(err, relay.ErrPushRefused):

@@ -106,6 +106,7 @@ func New(w fyne.Window, b Backend) *App {
 	a.unsubscribe = cancel
 	go a.listen(events)
 	go a.tickStatus()
+	go a.files.tickRelays(a.done)
 	a.start()
 	return a
 }

@@ -57,8 +57,11 @@ type composer struct {
 	onUp func() bool
 	// picker suggests members as an @name is typed.
 	picker *mentionPicker
-	// onPasteFiles shares the files a paste names (convfiles.go).
+	// onPasteFiles shares the files a paste names (convfiles.go);
+	// onPasteImage the picture the clipboard holds as pixels when a paste
+	// carries no text (clipimage.go).
 	onPasteFiles func(paths []string)
+	onPasteImage func()
 }
 
 func newComposer(a *App, onSend func(string)) *composer {

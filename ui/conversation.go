@@ -160,6 +160,7 @@ func newConversation(a *App) *conversation {
 	c.composer.onEscape = c.cancelContext
 	c.composer.onUp = c.editLast
 	c.composer.onPasteFiles = c.confirmSend
+	c.composer.onPasteImage = c.pasteImage
 	// The send button is an icon, as in every messenger: the row keeps
 	// room for the composer beside the attach and poll buttons.
 	c.send = widget.NewButtonWithIcon("", theme.MailSendIcon(), func() { c.composer.send() })

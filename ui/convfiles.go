@@ -165,10 +165,12 @@ func (c *conversation) sendFiles(cid, gid crdt.ID, paths []string, ups []*upload
 				}
 			})
 		}}
+		var sent api.SentFile
 		c.a.background(func() error {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			_, err := c.a.b.SendFileWithProgress(ctx, cid, gid, paths[i], text, g.report)
+			var err error
+			sent, err = c.a.b.SendFileWithProgress(ctx, cid, gid, paths[i], text, g.report)
 			return err
 		}, func(err error) {
 			g.stop()
@@ -183,6 +185,9 @@ func (c *conversation) sendFiles(cid, gid crdt.ID, paths []string, ups []*upload
 				delete(c.uploading, gid)
 			}
 			c.showUploads()
+			if err == nil {
+				c.a.files.watchRelay(sent.ID)
+			}
 			if err != nil {
 				c.a.showError(ups[i].name+" was not shared", err)
 			} else if c.a.community == cid && c.a.group == gid {
@@ -232,12 +237,18 @@ func (c *conversation) uploadNames() []string {
 
 // TypedShortcut shares the files a paste names (files copied in a file
 // manager paste as their file:// addresses), and otherwise passes the
-// shortcut on. Fyne's clipboard holds text only, so an image copied as
-// pixels pastes nothing; copied as a file, it is shared.
+// shortcut on. Fyne's clipboard holds text only: a paste with no text
+// may be a picture copied as pixels, which the app reads from the
+// system's clipboard itself and shares as a PNG file (pasteImage).
 func (c *composer) TypedShortcut(s fyne.Shortcut) {
 	if p, ok := s.(*fyne.ShortcutPaste); ok && p.Clipboard != nil && c.onPasteFiles != nil {
-		if paths := pastedFiles(p.Clipboard.Content()); len(paths) > 0 {
+		text := p.Clipboard.Content()
+		if paths := pastedFiles(text); len(paths) > 0 {
 			c.onPasteFiles(paths)
+			return
+		}
+		if strings.TrimSpace(text) == "" && c.onPasteImage != nil {
+			c.onPasteImage()
 			return
 		}
 	}

@@ -35,6 +35,8 @@ type fakeFiles struct {
 	// deadlines counts SendFileWithProgress calls whose context had a
 	// deadline.
 	deadlines int
+	// relay is how the push of each file message to the relays goes.
+	relay map[crdt.ID]*api.RelayPush
 }
 
 type fakeFile struct {
@@ -184,6 +186,9 @@ func (f *fakeBackend) entry(c *fakeCommunity, g *fakeGroup, m api.Message) api.F
 	ff := f.files.byMsg[m.ID]
 	e := api.FileEntry{Message: m.ID, Group: g.info.ID, Name: m.File.Name, Size: m.File.Size, Mime: m.File.Mime, Root: m.File.Root,
 		Author: m.Author, AuthorName: m.AuthorName, Time: m.Time, State: api.FileRemote}
+	if p := f.files.relay[m.ID]; p != nil {
+		e.Relay = new(*p)
+	}
 	if ff != nil {
 		e.HaveBytes = ff.have
 		switch {

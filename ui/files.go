@@ -78,6 +78,11 @@ type transfer struct {
 	auto          bool // it started by itself (an image under the size)
 	started       time.Time
 	startHave     int64
+	// relay is how the push of the member's own file to the relays goes
+	// (nil: none since the node started); relayAsking while a refresh of
+	// it runs.
+	relay       *api.RelayPush
+	relayAsking bool
 }
 
 // thumbnail is the message's thumbnail, decoded the first time only.
@@ -114,10 +119,26 @@ type fileManager struct {
 	pickSave  func(name string, use func(path string))
 	// updates counts the progress updates shown (a test hook).
 	updates int
+	// images reads a picture copied as pixels from the system's
+	// clipboard (a seam tests fake), and pasteDir is where it is saved
+	// as a PNG file to share.
+	images   clipImages
+	pasteDir string
+	// watch holds the files just shared whose push to the relays has not
+	// shown yet: how many refreshes more to ask for it.
+	watch map[crdt.ID]int
 }
 
+// relayEvery is how often the rows of files being pushed to a relay ask
+// how far the push is.
+const relayEvery = 2 * time.Second
+
+// relayWatch is how many refreshes a file just shared waits for its push
+// to the relays to show (none shows in a community without relays).
+const relayWatch = 5
+
 func newFileManager(a *App) *fileManager {
-	m := &fileManager{a: a, byMsg: map[crdt.ID]*transfer{}}
+	m := &fileManager{a: a, byMsg: map[crdt.ID]*transfer{}, watch: map[crdt.ID]int{}}
 	if home, err := os.UserHomeDir(); err == nil {
 		m.dir = filepath.Join(home, "Downloads", "Umbrella")
 	} else {
@@ -126,6 +147,8 @@ func newFileManager(a *App) *fileManager {
 	m.openPath = func(path string) error {
 		return fyne.CurrentApp().OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(path)})
 	}
+	m.images = newToolClipboard()
+	m.pasteDir = filepath.Join(os.TempDir(), "umbrella-pasted")
 	m.pickFiles = a.pickFilesDialog
 	m.pickSave = a.saveFileDialog
 	return m
@@ -164,7 +187,7 @@ func (m *fileManager) of(cid, gid crdt.ID, msg api.Message) *transfer {
 		}
 		t.state = fileRemote
 		if err == nil {
-			t.have = e.HaveBytes
+			t.have, t.relay = e.HaveBytes, e.Relay
 			switch e.State {
 			case api.FileComplete:
 				t.state = fileDone
@@ -373,6 +396,82 @@ func (m *fileManager) changed(t *transfer) {
 		}
 		v.img.Refresh()
 	}
+}
+
+// watchRelay follows the push of the file message msg, just shared, to
+// the community's relays on its row.
+func (m *fileManager) watchRelay(msg crdt.ID) {
+	m.watch[msg] = relayWatch
+}
+
+// tickRelays refreshes the rows of files being pushed to a relay every
+// relayEvery until done closes.
+func (m *fileManager) tickRelays(done <-chan struct{}) {
+	t := time.NewTicker(relayEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			fyne.Do(m.refreshRelays)
+		}
+	}
+}
+
+// refreshRelays asks, in the background, how far the pushes to the
+// relays shown as pending are, and those of files just shared, and shows
+// it on their rows.
+func (m *fileManager) refreshRelays() {
+	for _, t := range m.byMsg {
+		pending := t.relay != nil && t.relay.Pending > 0
+		if t.relayAsking || t.state == fileUnknown || (!pending && m.watch[t.msg] == 0) {
+			continue
+		}
+		if !pending {
+			if m.watch[t.msg]--; m.watch[t.msg] == 0 {
+				delete(m.watch, t.msg)
+			}
+		}
+		t.relayAsking = true
+		var e api.FileEntry
+		cid, msg := t.cid, t.msg
+		m.a.background(func() error {
+			var err error
+			e, err = m.a.b.FileStatus(cid, msg)
+			return err
+		}, func(err error) {
+			t.relayAsking = false
+			if err != nil {
+				return // the next refresh asks again
+			}
+			if e.Relay != nil {
+				delete(m.watch, t.msg)
+			}
+			t.relay = e.Relay
+			m.changed(t)
+		})
+	}
+}
+
+// relayText says how the push of a file to the relays goes, "" when
+// there is none.
+func relayText(p *api.RelayPush) string {
+	switch {
+	case p == nil:
+		return ""
+	case p.Held > 0:
+		return "on relay"
+	case p.Pending > 0 && p.Retrying != "" && p.Percent == 0:
+		return "relay unreachable, trying again"
+	case p.Pending > 0:
+		return fmt.Sprintf("on relay: %d %%", p.Percent)
+	case p.Refused != "":
+		return "relay refused it: " + p.Refused
+	case p.GaveUp != "":
+		return "not on relay: " + p.GaveUp
+	}
+	return ""
 }
 
 // progressGate passes on a download's progress at most once every

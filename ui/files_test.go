@@ -564,3 +564,62 @@ func TestTransfersPanel(t *testing.T) {
 		t.Fatalf("after Retry, Transfers lists %q", v.rows)
 	}
 }
+
+// TestRelayPushOnRow: the row of a file the member shared shows how its
+// push to the community's relays goes, refreshed while it runs: "on
+// relay: 40 %", then "on relay"; a relay's refusal shows with its reason.
+func TestRelayPushOnRow(t *testing.T) {
+	h, _ := fileHarness(t)
+	f := h.f
+	h.community("Glow Team", "member", 4, "General")
+	slides := filepath.Join(t.TempDir(), "Comp plan.pdf")
+	os.WriteFile(slides, []byte("%PDF-1.7 slides"), 0o600)
+	share := func() crdt.ID {
+		h.a.files.pickFiles = func(use func([]string)) { use([]string{slides}) }
+		test.Tap(h.a.convo.attachBtn)
+		test.Tap(h.a.lastDialog.confirm)
+		h.drain()
+		m, _ := h.a.convo.message(h.a.convo.win.total - 1)
+		return m.ID
+	}
+	setRelay := func(id crdt.ID, p api.RelayPush) {
+		f.mu.Lock()
+		if f.files.relay == nil {
+			f.files.relay = map[crdt.ID]*api.RelayPush{}
+		}
+		f.files.relay[id] = &p
+		f.mu.Unlock()
+	}
+	refresh := func() {
+		h.a.files.refreshRelays()
+		h.drain()
+	}
+	id := share()
+	if got := h.fileRow(id).summary(); strings.Contains(got, "relay") {
+		t.Fatalf("before its push started the row shows %s", got)
+	}
+	// The push starts after the message is posted: the row asks again.
+	setRelay(id, api.RelayPush{Relays: 1, Pending: 1, Percent: 40})
+	refresh()
+	if got := h.fileRow(id).summary(); !strings.Contains(got, "15 bytes · PDF document · on relay: 40 % [Open]") {
+		t.Fatalf("halfway the row shows %s", got)
+	}
+	setRelay(id, api.RelayPush{Relays: 1, Held: 1})
+	refresh()
+	if got := h.fileRow(id).summary(); !strings.Contains(got, "PDF document · on relay [Open]") {
+		t.Fatalf("pushed, the row shows %s", got)
+	}
+
+	id2 := share()
+	setRelay(id2, api.RelayPush{Relays: 1, Refused: "quota: the community's share is full"})
+	refresh()
+	if got := h.fileRow(id2).summary(); !strings.Contains(got, "relay refused it: quota: the community's share is full") {
+		t.Fatalf("refused, the row shows %s", got)
+	}
+	// Ended pushes are not asked again.
+	setRelay(id, api.RelayPush{Relays: 1, Pending: 1, Percent: 1})
+	refresh()
+	if got := h.fileRow(id).summary(); !strings.Contains(got, "· on relay [Open]") {
+		t.Fatalf("a push that ended was asked again: %s", got)
+	}
+}

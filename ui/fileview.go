@@ -141,6 +141,9 @@ func fileStatus(t *transfer) (string, []string) {
 		info = append(info, formatSize(f.Size), typeLabel(f.Name, f.Mime))
 		buttons = []string{"Download"}
 	}
+	if r := relayText(t.relay); r != "" {
+		info = append(info, ellipsize(r, 90))
+	}
 	return strings.Join(info, " · "), buttons
 }
 

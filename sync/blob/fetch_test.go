@@ -458,3 +458,49 @@ func TestServeRate(t *testing.T) {
 		}
 	})
 }
+
+// TestFetchThreeSourcesAtOnce: three sources, each bound by its own
+// uplink (a Limiter of its own), all serve a share of one file at the
+// same time, so the fetch takes about a third of the time one of them
+// alone needs: a source is not left idle while another has the window.
+func TestFetchThreeSourcesAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const chunks = 48 // 12 MiB of ciphertext
+		ss, sf, k, plain := sender(t, chunks*PlainChunk, 10)
+		stores := []*Store{ss}
+		for range 2 {
+			cs, _, _, _ := sender(t, 0, 0)
+			copyFile(t, ss, cs, sf.Root())
+			stores = append(stores, cs)
+		}
+		const rate = 2 << 20 // bytes per second, each source
+		fetch := func(n int) (time.Duration, Stats) {
+			_, f := receiver(t, sf)
+			defer f.Close()
+			var srcs []Source
+			for i, s := range stores[:n] {
+				srcs = append(srcs, &pipeSource{name: string(rune('a' + i)), store: s, lim: NewLimiter(rate)})
+			}
+			start := time.Now()
+			stats, err := Fetch(t.Context(), f, srcs, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(decrypted(t, f, k), plain) {
+				t.Fatal("fetched file differs")
+			}
+			return time.Since(start), stats
+		}
+		one, _ := fetch(1)
+		three, stats := fetch(3)
+		for _, name := range []string{"a", "b", "c"} {
+			// Each serves about a third; at least a quarter.
+			if stats.Chunks[name] < chunks/4 {
+				t.Errorf("%s served %d of %d chunks: %v", name, stats.Chunks[name], chunks, stats.Chunks)
+			}
+		}
+		if three > one*2/5 {
+			t.Errorf("three sources took %v, one %v: want under 40 %%", three, one)
+		}
+	})
+}

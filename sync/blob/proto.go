@@ -120,6 +120,13 @@ func (r *Response) checkHave(n int) error {
 // stream. lim, shared by all of a node's streams, bounds the rate at
 // which chunks go out (nil: no bound).
 func Serve(rw io.ReadWriteCloser, store *Store, allow func(Root) error, lim *Limiter) error {
+	return ServeWatched(rw, store, allow, lim, nil)
+}
+
+// ServeWatched is Serve, telling sent (when not nil) the index of each
+// chunk written to rw, as it goes: how a member follows the push of a
+// file to a relay, which pulls it over the stream.
+func ServeWatched(rw io.ReadWriteCloser, store *Store, allow func(Root) error, lim *Limiter, sent func(chunk int)) error {
 	defer rw.Close()
 	idle := time.AfterFunc(Idle, func() { rw.Close() })
 	defer idle.Stop()
@@ -163,7 +170,7 @@ func Serve(rw io.ReadWriteCloser, store *Store, allow func(Root) error, lim *Lim
 			}
 			root = Root(req.Root)
 		}
-		if err := answer(rw, f, &req, lim, &buf); err != nil {
+		if err := answer(rw, f, &req, lim, &buf, sent); err != nil {
 			return err
 		}
 		idle.Reset(Idle)
@@ -172,7 +179,7 @@ func Serve(rw io.ReadWriteCloser, store *Store, allow func(Root) error, lim *Lim
 
 // answer answers one request; buf is the stream's buffer for chunk
 // frames, reused from one to the next.
-func answer(w io.Writer, f *File, req *Request, lim *Limiter, buf *[]byte) error {
+func answer(w io.Writer, f *File, req *Request, lim *Limiter, buf *[]byte, sent func(int)) error {
 	switch req.Kind {
 	case KindHave:
 		resp := Response{Chunks: f.Chunks(), Have: make([]byte, (f.Chunks()+7)/8)}
@@ -199,6 +206,9 @@ func answer(w io.Writer, f *File, req *Request, lim *Limiter, buf *[]byte) error
 			lim.wait(len(frame))
 			if _, err := w.Write(frame); err != nil {
 				return fmt.Errorf("write frame: %w", err)
+			}
+			if sent != nil {
+				sent(int(i))
 			}
 		}
 		return nil

@@ -487,6 +487,25 @@ func (f *File) record(batch []int, syncErr error) error {
 		}
 		_, err = f.log.Write(recs)
 	}
+	if err == nil {
+		// On disk now: their pages leave the page cache at once. A
+		// download would otherwise fill the cache with the whole file,
+		// and then every write would first reclaim pages, costing more
+		// CPU than the transfer itself (BenchmarkFileTransfer at 2 GiB);
+		// a chunk is read again only to serve it, at most once per peer.
+		// One call per run of adjacent chunks.
+		slices.Sort(batch)
+		for j := 0; j < len(batch); {
+			k := j + 1
+			for k < len(batch) && batch[k] == batch[k-1]+1 {
+				k++
+			}
+			off, _ := chunkSpan(batch[j], f.cipherSize)
+			end, n := chunkSpan(batch[k-1], f.cipherSize)
+			dropCached(f.data, off, end+n-off)
+			j = k
+		}
+	}
 	if err != nil {
 		for _, i := range batch {
 			f.unset(i)

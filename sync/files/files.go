@@ -57,6 +57,12 @@ type Forwarder interface {
 	Forward(cid crdt.ID, root blob.Root, size int64)
 }
 
+// PushStates tells how the push of a file this node shared to its
+// community's relays goes (a Pusher). Optional.
+type PushStates interface {
+	FileState(cid crdt.ID, root blob.Root) *api.RelayPush
+}
+
 // Views are the files shared in a community as the local member sees
 // them (package view).
 type Views interface {
@@ -79,8 +85,9 @@ type Config struct {
 	Views   Views
 	Replica Replica
 	Peers   Peers
-	Relays  Relays    // may be nil
-	Forward Forwarder // may be nil
+	Relays  Relays     // may be nil
+	Forward Forwarder  // may be nil
+	Pushes  PushStates // may be nil
 	Post    Post
 	// Self is the local member, never a source.
 	Self crdt.PublicKey
@@ -191,7 +198,7 @@ func (l *Library) Files(cid, gid crdt.ID) ([]api.FileEntry, error) {
 	}
 	out := make([]api.FileEntry, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, l.fill(f))
+		out = append(out, l.fill(cid, f))
 	}
 	return out, nil
 }
@@ -202,16 +209,20 @@ func (l *Library) Status(cid, msg crdt.ID) (api.FileEntry, error) {
 	if err != nil {
 		return api.FileEntry{}, err
 	}
-	return l.fill(f), nil
+	return l.fill(cid, f), nil
 }
 
-// fill sets how much of f this node holds.
-func (l *Library) fill(f view.SharedFile) api.FileEntry {
+// fill sets how much of f, shared in community cid, this node holds, and
+// how its push to the relays goes.
+func (l *Library) fill(cid crdt.ID, f view.SharedFile) api.FileEntry {
 	e := f.FileEntry
 	e.State = api.FileRemote
 	root, err := rootOf(f)
 	if err != nil {
 		return e
+	}
+	if l.cfg.Pushes != nil {
+		e.Relay = l.cfg.Pushes.FileState(cid, root)
 	}
 	bf, err := l.cfg.Store.Lookup(root)
 	if err != nil {

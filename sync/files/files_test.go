@@ -275,3 +275,37 @@ func TestSendProgress(t *testing.T) {
 		t.Fatalf("%d of %d bytes reported when the message was posted", atPost, size)
 	}
 }
+
+// fakePushes answers one file's push state.
+type fakePushes struct {
+	cid  crdt.ID
+	root blob.Root
+	st   api.RelayPush
+}
+
+func (f fakePushes) FileState(cid crdt.ID, root blob.Root) *api.RelayPush {
+	if cid != f.cid || root != f.root {
+		return nil
+	}
+	return &f.st
+}
+
+// TestFilesShowRelayPush: a file's entry carries how its push to the
+// relays goes, as the Pusher tells it, so that its row can show it.
+func TestFilesShowRelayPush(t *testing.T) {
+	w := newWorld(t)
+	fs, err := w.lib.Files(w.c.ID, crdt.ID{})
+	if err != nil || len(fs) != 1 || fs[0].Relay != nil {
+		t.Fatalf("without pushes: %+v, %v", fs, err)
+	}
+	root, _ := rootOf(view.SharedFile{FileEntry: fs[0]})
+	w.cfg.Pushes = fakePushes{cid: w.c.ID, root: root, st: api.RelayPush{Relays: 1, Pending: 1, Percent: 40}}
+	w.lib = New(w.cfg)
+	e, err := w.lib.Status(w.c.ID, w.msg)
+	if err != nil || e.Relay == nil || *e.Relay != (api.RelayPush{Relays: 1, Pending: 1, Percent: 40}) {
+		t.Fatalf("status: %+v, %v", e.Relay, err)
+	}
+	if fs, _ := w.lib.Files(w.c.ID, crdt.ID{}); fs[0].Relay == nil || fs[0].Relay.Percent != 40 {
+		t.Fatalf("files: %+v", fs[0].Relay)
+	}
+}

@@ -22,13 +22,19 @@ type fakePush struct {
 	calls  []time.Duration
 	start  time.Time
 	answer func(n int) error
+	// during, when set, runs in the n-th push before its answer, with
+	// the push's progress callback.
+	during func(n int, progress func(sent, total int))
 }
 
-func (f *fakePush) push(_ context.Context, relay string, _ crdt.ID, _ blob.Root, _ int64) error {
+func (f *fakePush) push(_ context.Context, relay string, _ crdt.ID, _ blob.Root, _ int64, progress func(sent, total int)) error {
 	f.mu.Lock()
 	f.calls = append(f.calls, time.Since(f.start))
 	n := len(f.calls)
 	f.mu.Unlock()
+	if f.during != nil {
+		f.during(n, progress)
+	}
 	return f.answer(n)
 }
 
@@ -116,6 +122,64 @@ func TestPushRefused(t *testing.T) {
 		if st.Pending != 0 || st.Pushed != 0 || len(st.Refused) != 1 || st.Refused[0].Root != (blob.Root{7}).String() ||
 			!strings.Contains(st.Refused[0].Reason, "share is full") {
 			t.Fatalf("after a refusal: %+v", st)
+		}
+	})
+}
+
+// TestPushFileState: the push of one file shows on its own, for the
+// file's row: how far it is, then held; a refusal with the relay's
+// reason; a failed try while the retry waits.
+func TestPushFileState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		p, fp, _ := pushWorld(t, func(n int) error {
+			switch n {
+			case 1:
+				return nil
+			case 2:
+				return fmt.Errorf("%w: quota: the community's share is full", ErrRelayRefused)
+			case 3:
+				return errors.New("dial: connection refused")
+			}
+			return nil
+		})
+		cid := crdt.ID{1}
+		if st := p.FileState(cid, blob.Root{7}); st != nil {
+			t.Fatalf("a file never pushed has state %+v", st)
+		}
+		fp.during = func(n int, progress func(int, int)) {
+			if n == 1 {
+				progress(2, 5)
+				<-release
+			}
+		}
+		p.Forward(cid, blob.Root{7}, 5*blob.PlainChunk)
+		synctest.Wait()
+		if st := p.FileState(cid, blob.Root{7}); st == nil || *st != (api.RelayPush{Relays: 1, Pending: 1, Percent: 40}) {
+			t.Fatalf("halfway: %+v", st)
+		}
+		close(release)
+		synctest.Wait()
+		if st := p.FileState(cid, blob.Root{7}); *st != (api.RelayPush{Relays: 1, Held: 1}) {
+			t.Fatalf("pushed: %+v", st)
+		}
+		p.Forward(cid, blob.Root{8}, 100)
+		synctest.Wait()
+		if st := p.FileState(cid, blob.Root{8}); *st != (api.RelayPush{Relays: 1, Refused: "quota: the community's share is full"}) {
+			t.Fatalf("refused: %+v", st)
+		}
+		p.Forward(cid, blob.Root{9}, 100)
+		synctest.Wait()
+		if st := p.FileState(cid, blob.Root{9}); st.Pending != 1 || !strings.Contains(st.Retrying, "connection refused") {
+			t.Fatalf("retrying: %+v", st)
+		}
+		time.Sleep(10 * time.Second) // virtual: the retry
+		synctest.Wait()
+		if st := p.FileState(cid, blob.Root{9}); *st != (api.RelayPush{Relays: 1, Held: 1}) {
+			t.Fatalf("pushed on the retry: %+v", st)
+		}
+		if st := p.FileState(crdt.ID{2}, blob.Root{7}); st != nil {
+			t.Fatalf("the same file in another community: %+v", st)
 		}
 	})
 }

@@ -43,6 +43,14 @@ func benchFileSize(b *testing.B) int64 {
 	return mb << 20
 }
 
+// benchUplink is what each source serves at most, in bytes per second,
+// in the limited runs of BenchmarkFileTransfer: a member's uplink. On
+// loopback one unlimited source is bound by the CPU the four hosts share,
+// so more sources only add work; limited, each source is bound by its
+// uplink, as over the internet, and three sources should come close to
+// three times one.
+const benchUplink = 10 << 20
+
 // realHost starts a libp2p host with the node's transports, muxers and
 // security on loopback, listening on addr.
 func realHost(b *testing.B, addr string) host.Host {
@@ -151,6 +159,10 @@ func peakRSS() (stop func() int64) {
 //     ciphertext, the baseline;
 //   - 1src-MB/s and %-of-raw: the file from one source;
 //   - 3src-MB/s and 3src-x-1src: the file from three sources at once;
+//   - lim-1src-MB/s, lim-3src-MB/s and lim-3src-x-1src: the same with
+//     each source serving at most benchUplink (blob.Limiter), as a
+//     member's uplink would: what three sources gain when the network,
+//     not this machine's CPU, bounds each of them;
 //   - rss-growth-MB: the growth of the process's resident memory over
 //     what it was before the transfers, highest sample, with every host
 //     (the downloader and the sources) in this process;
@@ -202,12 +214,17 @@ func benchTransfer(b *testing.B, addr string) {
 	down := realHost(b, addr)
 	dsvc := NewService(ctx, down, nil, nil)
 	var srcs []blob.Source
+	var limits []*atomic.Pointer[blob.Limiter]
 	var sent atomic.Int64 // bytes the sources wrote, whether read or not
 	for range 3 {
 		h := realHost(b, addr)
 		svc := NewService(ctx, h, nil, nil)
-		serve := FileHandler(held, func(crdt.PublicKey, blob.Root) error { return nil }, nil)
+		// Each source has a limiter of its own, set only for the limited
+		// runs: a peer's uplink, which loopback does not have.
+		var lim atomic.Pointer[blob.Limiter]
+		limits = append(limits, &lim)
 		svc.Handle(FileID, func(ctx context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
+			serve := FileHandler(held, func(crdt.PublicKey, blob.Root) error { return nil }, lim.Load())
 			return serve(ctx, counted{rw, &sent}, from)
 		})
 		serveRaw(h, cipher)
@@ -275,8 +292,24 @@ func benchTransfer(b *testing.B, addr string) {
 		return took, sent.Load() - before
 	}
 	mbps := func(n int64, d time.Duration) float64 { return float64(n) / (1 << 20) / d.Seconds() }
+	// limited fetches the file from n sources that each serve at most
+	// benchUplink, a fresh limiter each (no debt from a run before).
+	limited := func(n, i int) time.Duration {
+		for _, l := range limits[:n] {
+			l.Store(blob.NewLimiter(benchUplink))
+		}
+		defer func() {
+			for _, l := range limits {
+				l.Store(nil)
+			}
+		}()
+		into := filepath.Join(dir, fmt.Sprint("lim", n, "-", i))
+		defer os.RemoveAll(into)
+		d, _ := fetch(srcs[:n], 0, into)
+		return d
+	}
 
-	var tRaw, t1, t3, cRaw, c1 time.Duration
+	var tRaw, t1, t3, tl1, tl3, cRaw, c1 time.Duration
 	var growth, extra int64
 	i := 0
 	for b.Loop() {
@@ -298,6 +331,13 @@ func benchTransfer(b *testing.B, addr string) {
 		os.RemoveAll(filepath.Join(dir, fmt.Sprint("three", i)))
 		os.RemoveAll(filepath.Join(dir, fmt.Sprint("one", i)))
 
+		// The same from sources that each serve at most benchUplink (for
+		// files up to 256 MiB: a larger one would take minutes at that
+		// rate, and the ratio does not depend on the size).
+		if size <= 256<<20 {
+			tl1, tl3 = tl1+limited(1, i), tl3+limited(3, i)
+		}
+
 		again := filepath.Join(dir, fmt.Sprint("again", i))
 		_, first := fetch(srcs[:1], blob.Chunks(size)/2, again)
 		_, second := fetch(srcs[:1], 0, again)
@@ -310,6 +350,11 @@ func benchTransfer(b *testing.B, addr string) {
 	b.ReportMetric(mbps(size, t3/time.Duration(n)), "3src-MB/s")
 	b.ReportMetric(100*tRaw.Seconds()/t1.Seconds()*float64(size)/float64(cipher), "%-of-raw")
 	b.ReportMetric(t1.Seconds()/t3.Seconds(), "3src-x-1src")
+	if tl1 > 0 {
+		b.ReportMetric(mbps(size, tl1/time.Duration(n)), "lim-1src-MB/s")
+		b.ReportMetric(mbps(size, tl3/time.Duration(n)), "lim-3src-MB/s")
+		b.ReportMetric(tl1.Seconds()/tl3.Seconds(), "lim-3src-x-1src")
+	}
 	gib := float64(cipher) / (1 << 30)
 	b.ReportMetric(cRaw.Seconds()/n/gib, "raw-cpu-s/GiB")
 	b.ReportMetric(c1.Seconds()/n/gib, "1src-cpu-s/GiB")

@@ -255,6 +255,15 @@ func (p *pushSource) Open(context.Context) (io.ReadWriteCloser, error) {
 // ErrPushRefused and the relay's reason when the relay will not take it.
 // It closes rw.
 func Push(ctx context.Context, rw io.ReadWriteCloser, store *blob.Store, cid crdt.ID, root blob.Root, size int64) error {
+	return PushProgress(ctx, rw, store, cid, root, size, nil)
+}
+
+// PushProgress is Push, telling progress (when not nil), as the relay
+// pulls the file, how many of its chunks have gone out at least once on
+// this stream, of how many. A relay that resumes an earlier push asks
+// only for what it lacks, so the count may end short of the total: a
+// nil error, not the count, says the relay holds the file.
+func PushProgress(ctx context.Context, rw io.ReadWriteCloser, store *blob.Store, cid crdt.ID, root blob.Root, size int64, progress func(sent, total int)) error {
 	stop := context.AfterFunc(ctx, func() { rw.Close() })
 	defer stop()
 	if err := wire.Write(rw, &PushOffer{Community: cid[:], Root: root[:], Size: size}); err != nil {
@@ -270,10 +279,23 @@ func Push(ctx context.Context, rw io.ReadWriteCloser, store *blob.Store, cid crd
 		rw.Close()
 		return fmt.Errorf("%w: %s", ErrPushRefused, rep.Error)
 	}
-	return blob.Serve(rw, store, func(r blob.Root) error {
+	var sent func(int)
+	if progress != nil {
+		total := blob.Chunks(size)
+		seen := make([]bool, total)
+		n := 0
+		sent = func(i int) {
+			if i >= 0 && i < total && !seen[i] {
+				seen[i] = true
+				n++
+				progress(n, total)
+			}
+		}
+	}
+	return blob.ServeWatched(rw, store, func(r blob.Root) error {
 		if r != root {
 			return fmt.Errorf("a push serves %s only", root.String()[:12])
 		}
 		return nil
-	}, nil)
+	}, nil, sent)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -234,5 +235,33 @@ func frameLen(n int) []byte {
 			return append(b, byte(v))
 		}
 		b = append(b, byte(v)|0x80)
+	}
+}
+
+// TestPushProgress: the member hears how many of the file's chunks have
+// gone to the relay as it pulls them, each counted once, up to all.
+func TestPushProgress(t *testing.T) {
+	tm, r := relayWithTeam(t, 0)
+	cid := tm.olivia.cid
+	b, err := OpenBlobs(r, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf := newSharedFile(t, 5*blob.PlainChunk+321)
+	a, rr := net.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- b.Accept(t.Context(), rr, tm.olivia.k.pub()); rr.Close() }()
+	var got []int
+	err = PushProgress(t.Context(), a, sf.store, cid, sf.root, int64(len(sf.plain)), func(sent, total int) {
+		if total != 6 {
+			t.Errorf("total %d chunks, want 6", total)
+		}
+		got = append(got, sent)
+	})
+	if errR := <-done; err != nil || errR != nil {
+		t.Fatalf("push: member %v, relay %v", err, errR)
+	}
+	if want := []int{1, 2, 3, 4, 5, 6}; !slices.Equal(got, want) {
+		t.Fatalf("progress %v, want %v", got, want)
 	}
 }
