@@ -1,0 +1,86 @@
+package call
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// Media is one participant's media in one call: package call/media's
+// Session, seen from here (the methods that package documents; Stats
+// converted to PeerStats). Peers are named by their peer ids as text.
+type Media interface {
+	Connect(peer string) error
+	Disconnect(peer string)
+	HandleSignal(from string, blob []byte) error
+	SetSendKey(kid uint64, key []byte) error
+	SetRecvKey(from string, kid uint64, key []byte) error
+	DropRecvKeys(from string, keepKID uint64)
+	SetMuted(muted bool)
+	Stats() []PeerStats
+	Close() error
+}
+
+// PeerStats is what a participant's media measured of another's frames.
+type PeerStats struct {
+	Peer                                             string
+	Audio, Video                                     bool
+	FramesReceived, FramesDecrypted, DecryptFailures uint64
+	LatencyP50, LatencyP99                           time.Duration
+}
+
+// MediaConfig is what a Manager gives its NewMedia for one call.
+type MediaConfig struct {
+	Self      string // this participant's peer id
+	Video     bool   // send video as well as audio
+	Synthetic bool   // synthetic frames, no devices
+	// Signal sends an opaque media message to a participant; the
+	// Manager carries it in a TypeMedia message. It never blocks.
+	Signal func(to string, blob []byte)
+}
+
+// NewMedia starts the media of one call. The program's wiring passes
+// call/media's ForCalls.
+type NewMedia func(MediaConfig) (Media, error)
+
+// startMedia starts c's media for this node.
+func (m *Manager) startMedia(c *call, video, synthetic bool) error {
+	if m.cfg.Media == nil {
+		return api.ErrNoMedia
+	}
+	med, err := m.cfg.Media(MediaConfig{Self: m.cfg.PeerID(m.cfg.Self), Video: video, Synthetic: synthetic,
+		Signal: func(to string, blob []byte) {
+			c.pmu.Lock()
+			k, ok := c.peers[to]
+			c.pmu.Unlock()
+			if ok && len(blob) <= MaxBlob && len(blob) > 0 {
+				msg := c.message(TypeMedia)
+				msg.Blob = blob
+				m.enqueue(k, msg)
+			}
+		}})
+	if err != nil {
+		return fmt.Errorf("start call media: %w", err)
+	}
+	c.media = med
+	return nil
+}
+
+// stopMedia ends this node's part in c (mu held).
+func (m *Manager) stopMedia(c *call) {
+	if c.media != nil {
+		if err := c.media.Close(); err != nil {
+			m.cfg.Log.Debug("close call media", "err", err)
+		}
+	}
+	for _, t := range c.timers {
+		t.Stop()
+	}
+	c.media, c.joined, c.timers, c.recv, c.recvAt = nil, false, nil, nil, nil
+	c.roster = map[crdt.PublicKey]bool{}
+	c.pmu.Lock()
+	c.peers = map[string]crdt.PublicKey{}
+	c.pmu.Unlock()
+}
