@@ -20,6 +20,13 @@ type Media interface {
 	DropRecvKeys(from string, keepKID uint64)
 	SetMuted(muted bool)
 	Stats() []PeerStats
+	// SetHost moves this participant's media to the SFU of the call's
+	// host (a participant, this one included, or a relay), named by its
+	// peer id, or back to the mesh (""). Its offer leaves through
+	// MediaConfig.Signal and the host's answer comes back through
+	// HandleSignal; Connect does nothing while a host is set. Naming
+	// the same host again reconnects.
+	SetHost(host string) error
 	Close() error
 }
 
@@ -39,7 +46,25 @@ type MediaConfig struct {
 	// Signal sends an opaque media message to a participant; the
 	// Manager carries it in a TypeMedia message. It never blocks.
 	Signal func(to string, blob []byte)
+	// HostLost, if set, is called (from the media's goroutine, without
+	// its locks) when the SFU host stops answering: nothing came from it
+	// for a while, or the connection failed.
+	HostLost func(host string)
 }
+
+// Host is an SFU this node runs for one call (call/sfu's Host): it
+// connects a participant from its offer, an opaque media message, and
+// returns the answer; it holds no key and judges no one, the Manager
+// admits participants before Offer and drops them with Drop.
+type Host interface {
+	Offer(from string, blob []byte) ([]byte, error)
+	Drop(peer string)
+	Close() error
+}
+
+// NewHost starts an SFU for one call. The program's wiring passes
+// call/media's ForHosts; nil: this program hosts no SFU.
+type NewHost func() (Host, error)
 
 // NewMedia starts the media of one call. The program's wiring passes
 // call/media's ForCalls.
