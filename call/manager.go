@@ -29,6 +29,9 @@ type Members interface {
 	Online(cid, gid crdt.ID) []crdt.PublicKey
 	// Name is member k's display name.
 	Name(cid crdt.ID, k crdt.PublicKey) string
+	// Hosts lists the relays registered with community cid that host
+	// SFUs (`umbrellad relay --sfu`) and that this node reaches now.
+	Hosts(cid crdt.ID) []crdt.PublicKey
 }
 
 // Sender delivers one message to a peer over the authenticated stream
@@ -56,7 +59,7 @@ type Recorder interface {
 	Lookup(cid, id crdt.ID) (Record, bool)
 }
 
-// Config configures a Manager; every field but Media, Log and OnChange
+// Config configures a Manager; every field but Media, Host, Reach, Rand, Log and OnChange
 // is required.
 type Config struct {
 	Self     crdt.PublicKey
@@ -67,6 +70,12 @@ type Config struct {
 	// Media starts a call's media; nil: this program cannot take part in
 	// calls, and Start and Join fail with api.ErrNoMedia.
 	Media NewMedia
+	// Host starts an SFU for a call this node hosts; nil: it never
+	// hosts (it announces ReachNone).
+	Host NewHost
+	// Reach is how well others reach this node (ReachRelayed,
+	// ReachDirect), read at each join; nil: ReachNone.
+	Reach func() uint8
 	Now   func() time.Time
 	Rand  io.Reader // key material; nil: crypto/rand
 	Log   *slog.Logger
@@ -93,6 +102,7 @@ type Manager struct {
 	wg     sync.WaitGroup
 	out    chan outgoing
 	once   sync.Once
+	gmu    sync.Mutex // orders spawn before Close's wait
 
 	mu    sync.Mutex
 	calls map[callKey]*call // guarded by mu
@@ -130,6 +140,8 @@ func New(cfg Config) (*Manager, error) {
 func (m *Manager) Close() error {
 	m.once.Do(func() {
 		m.cancel()
+		m.gmu.Lock() // no spawn after this: they see the cancel
+		m.gmu.Unlock()
 		m.mu.Lock()
 		for _, c := range m.calls {
 			m.stopMedia(c)
@@ -307,10 +319,12 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 	}
 	c.joined, c.joinedAt, c.sendVideo = true, m.cfg.Now(), video
 	c.roster = map[crdt.PublicKey]bool{}
+	c.reach = map[crdt.PublicKey]uint8{}
 	c.took = map[crdt.PublicKey]bool{m.cfg.Self: true}
 	join := c.message(TypeJoin)
-	join.Video = video
+	join.Video, join.Reach = video, m.reach()
 	m.mu.Unlock()
+	named := map[crdt.PublicKey]int{} // the hosts the participants name
 
 	asked := map[crdt.PublicKey]bool{m.cfg.Self: true}
 	accepted := 0
@@ -354,10 +368,9 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 			continue
 		}
 		accepted++
-		if c.media != nil {
-			if err := c.media.Connect(m.cfg.PeerID(k)); err != nil {
-				m.cfg.Log.Debug("connect call media", "err", err)
-			}
+		c.reach[k] = r.Reach
+		if len(r.Host) > 0 {
+			named[crdt.PublicKey(r.Host)]++
 		}
 		m.mu.Unlock()
 		for _, b := range r.Roster {
@@ -375,6 +388,20 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 		}
 		return fmt.Errorf("call %s: no participant answered: %w", id.Short(), api.ErrNoPeer)
 	}
+	// The media starts now that the roster is known: through the host
+	// the participants name, else as the rule says (topology.go).
+	m.mu.Lock()
+	if c.joined && c.media != nil && !m.adopt(c, named) {
+		m.settle(c)
+		if !c.sfu {
+			for _, k := range c.others() {
+				if err := c.media.Connect(m.cfg.PeerID(k)); err != nil {
+					m.cfg.Log.Debug("connect call media", "err", err)
+				}
+			}
+		}
+	}
+	m.mu.Unlock()
 	m.rekey(c)
 	m.changed(cid)
 	return nil
@@ -443,8 +470,11 @@ func (m *Manager) Leave(ctx context.Context, cid, id crdt.ID) error {
 	}
 	to := c.others()
 	took := slices.Collect(maps.Keys(c.took))
-	m.stopMedia(c)
 	last := len(to) == 0 && m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)
+	if relay, ok := c.relayHost(m.cfg.Self); ok {
+		to = append(to, relay) // the relay hosting the call drops this node at once
+	}
+	m.stopMedia(c)
 	if last {
 		c.ended = true
 	}
@@ -474,6 +504,9 @@ func (m *Manager) End(ctx context.Context, cid, id crdt.ID) error {
 	}
 	to := c.others()
 	took := slices.Collect(maps.Keys(c.took))
+	if relay, ok := c.relayHost(m.cfg.Self); ok {
+		to = append(to, relay) // the relay hosting the call closes its SFU
+	}
 	m.stopMedia(c)
 	c.ended = true
 	m.mu.Unlock()
@@ -499,6 +532,7 @@ func (m *Manager) Remove(ctx context.Context, cid, id crdt.ID, k crdt.PublicKey)
 	}
 	to := c.others()
 	m.dropPeer(c, k)
+	m.settle(c)
 	msg := c.message(TypeRemove)
 	msg.Peer = k[:]
 	m.mu.Unlock()
@@ -544,6 +578,7 @@ func (m *Manager) Recheck(cid crdt.ID) {
 			}
 		}
 		if dropped {
+			m.settle(c)
 			again = append(again, c)
 		}
 	}
@@ -558,6 +593,9 @@ func (m *Manager) Recheck(cid crdt.ID) {
 
 // Answer answers a message from peer from (see Responder).
 func (m *Manager) Answer(_ context.Context, from crdt.PublicKey, msg *Message) *Reply {
+	if r := m.answerHosted(from, msg); r != nil {
+		return r
+	}
 	r, change, rekey := m.answer(from, msg)
 	if rekey != nil {
 		m.rekeyLater(rekey)
@@ -616,6 +654,7 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 	}
 	if !m.cfg.Members.MayCall(cid, c.gid, from) {
 		if c.joined && m.dropPeer(c, from) {
+			m.settle(c)
 			return refuse("not a member of the call's group"), true, c
 		}
 		return refuse("not a member of the call's group"), false, nil
@@ -643,12 +682,20 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 			return refuse("the call is full"), false, nil
 		}
 		m.addPeer(c, from)
-		if err := c.media.Connect(m.cfg.PeerID(from)); err != nil {
-			m.cfg.Log.Debug("connect call media", "err", err)
+		if c.reach == nil {
+			c.reach = map[crdt.PublicKey]uint8{}
+		}
+		c.reach[from] = msg.Reach
+		m.settle(c)
+		if !c.sfu {
+			if err := c.media.Connect(m.cfg.PeerID(from)); err != nil {
+				m.cfg.Log.Debug("connect call media", "err", err)
+			}
 		}
 		return m.describe(c), true, c
 	case TypeLeave:
 		if m.dropPeer(c, from) {
+			m.settle(c)
 			return &Reply{}, true, c
 		}
 		return &Reply{}, false, nil
@@ -662,6 +709,7 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 			return &Reply{}, true, nil
 		}
 		if m.dropPeer(c, k) {
+			m.settle(c)
 			return &Reply{}, true, c
 		}
 		return &Reply{}, false, nil

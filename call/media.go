@@ -79,17 +79,34 @@ func (m *Manager) startMedia(c *call, video, synthetic bool) error {
 		Signal: func(to string, blob []byte) {
 			c.pmu.Lock()
 			k, ok := c.peers[to]
+			hostPeer, host, med := c.hostPeer, c.hostKey, c.med
 			c.pmu.Unlock()
-			if ok && len(blob) <= MaxBlob && len(blob) > 0 {
+			if len(blob) > MaxBlob || len(blob) == 0 {
+				return
+			}
+			if hostPeer != "" && to == hostPeer {
+				m.offer(c, med, host, hostPeer, blob) // an answer comes back in the reply
+				return
+			}
+			if ok {
 				msg := c.message(TypeMedia)
 				msg.Blob = blob
 				m.enqueue(k, msg)
 			}
+		},
+		HostLost: func(hostPeer string) {
+			c.pmu.Lock()
+			med := c.med
+			c.pmu.Unlock()
+			m.hostLost(c, med, hostPeer)
 		}})
 	if err != nil {
 		return fmt.Errorf("start call media: %w", err)
 	}
 	c.media = med
+	c.pmu.Lock()
+	c.med = med
+	c.pmu.Unlock()
 	return nil
 }
 
@@ -103,9 +120,16 @@ func (m *Manager) stopMedia(c *call) {
 	for _, t := range c.timers {
 		t.Stop()
 	}
+	if c.hosting != nil {
+		if err := c.hosting.Close(); err != nil {
+			m.cfg.Log.Debug("close call host", "err", err)
+		}
+	}
 	c.media, c.joined, c.timers, c.recv, c.recvAt = nil, false, nil, nil, nil
+	c.sfu, c.host, c.hosting, c.reach, c.lost = false, crdt.PublicKey{}, nil, nil, nil
 	c.roster = map[crdt.PublicKey]bool{}
 	c.pmu.Lock()
 	c.peers = map[string]crdt.PublicKey{}
+	c.hostPeer, c.hostKey, c.med = "", crdt.PublicKey{}, nil
 	c.pmu.Unlock()
 }

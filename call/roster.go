@@ -37,8 +37,22 @@ type call struct {
 	timers map[crdt.PublicKey]*time.Timer
 	recvAt map[crdt.PublicKey]time.Time // when each sender's newest key came
 
-	pmu   sync.Mutex                // guards peers, read by the media's Signal
+	// The SFU (topology.go): sfu says the call runs through host's;
+	// hosting is this node's SFU when it is the host; reach is each
+	// participant's announced reach; lost the hosts lost in this call.
+	sfu     bool
+	host    crdt.PublicKey
+	hosting Host
+	reach   map[crdt.PublicKey]uint8
+	lost    map[crdt.PublicKey]bool
+
+	pmu   sync.Mutex                // guards what follows, read by the media's Signal
 	peers map[string]crdt.PublicKey // roster by peer id
+	// hostPeer and hostKey are the SFU host's peer id and key ("": a
+	// mesh); med is the media they belong to.
+	hostPeer string
+	hostKey  crdt.PublicKey
+	med      Media
 }
 
 func newCall(cid, gid, id crdt.ID, caller crdt.PublicKey, video bool, started time.Time) *call {
@@ -87,6 +101,16 @@ func (m *Manager) dropPeer(c *call, k crdt.PublicKey) bool {
 		c.media.Disconnect(id)
 		c.media.DropRecvKeys(id, 0)
 	}
+	// Its media stops being forwarded at once: by this node's SFU, or by
+	// the relay that hosts the call, which cannot judge members itself.
+	if c.hosting != nil {
+		c.hosting.Drop(id)
+	}
+	if c.sfu && c.host != k && c.host != m.cfg.Self && !c.roster[c.host] {
+		msg := c.message(TypeRemove)
+		msg.Peer = k[:]
+		m.enqueue(c.host, msg)
+	}
 	return true
 }
 
@@ -95,6 +119,11 @@ func (m *Manager) describe(c *call) *Reply {
 	r := &Reply{Group: c.gid[:], Caller: c.caller[:], Video: c.video, Started: c.started.UnixMilli()}
 	if c.joined {
 		r.Roster = append(r.Roster, m.cfg.Self[:])
+		r.Reach = m.reach()
+		if c.sfu {
+			h := c.host
+			r.Host = h[:]
+		}
 	}
 	for _, k := range c.others() {
 		r.Roster = append(r.Roster, k[:])
@@ -146,7 +175,7 @@ func (m *Manager) fill(c *call, a *api.Call) {
 }
 
 // Status returns how call id of community cid runs, which this node
-// takes part in: the topology (a mesh) and, for each participant, what
+// takes part in: the topology (a mesh, or an SFU and its host) and, for each participant, what
 // this node's media measured of its frames.
 func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
 	m.mu.Lock()
@@ -156,13 +185,17 @@ func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
 		return api.CallStatus{}, err
 	}
 	others, med, muted, video := c.others(), c.media, c.muted, c.sendVideo
+	topology, host := api.TopologyMesh, ""
+	if c.sfu {
+		topology, host = api.TopologySFU, m.cfg.PeerID(c.host)
+	}
 	m.mu.Unlock()
 	stats := map[string]PeerStats{}
 	for _, s := range med.Stats() {
 		stats[s.Peer] = s
 	}
 	self := m.cfg.PeerID(m.cfg.Self)
-	out := api.CallStatus{Call: id, Topology: api.TopologyMesh, Participants: []api.CallParticipant{{
+	out := api.CallStatus{Call: id, Topology: topology, SFU: host, Participants: []api.CallParticipant{{
 		PeerID: self, Name: m.cfg.Members.Name(cid, m.cfg.Self), Self: true, Audio: true, Video: video, Muted: muted}}}
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	for _, k := range others {
