@@ -187,3 +187,135 @@ func TestSFUCallFailsOverOverVnet(t *testing.T) {
 		}
 	})
 }
+
+// received is how many frames n's latest media received from sender,
+// decrypted or not.
+func (v *vnetMedia) received(n, sender *testNode) uint64 {
+	v.mu.Lock()
+	m := v.by[n.home]
+	v.mu.Unlock()
+	if m == nil {
+		return 0
+	}
+	for _, s := range m.Stats() {
+		if s.Peer == sender.Self().PeerID {
+			return s.FramesReceived
+		}
+	}
+	return 0
+}
+
+// TestRelayHostsCallSFUOverVnet: a relay started with --sfu (its
+// call.HostServer) hosts the SFU of a three-person voice call of a
+// community that registered it: everyone runs the call through it and
+// decrypts everyone else, the relay holding no key. A stranger's offer is
+// refused by the relay. Ben is removed from the community mid-call and
+// his media kept running: the others report it to the relay, which stops
+// forwarding it at once (3 s later nothing of his arrives at all).
+func TestRelayHostsCallSFUOverVnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a relay and four nodes with real media")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		vm := newVnetMedia(t)
+		sn := newSimNet(t)
+		sn.callMedia = vm.factory
+		r := sn.startRelay(t.TempDir())
+		vm.factory("relay") // the relay's IP on the media LAN
+		hs, err := serveRelayCalls(r.rs, vm.hostFactory("relay"), RelayConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		b := sn.start(t.TempDir(), "Ben", store.NewMemory())
+		c := sn.start(t.TempDir(), "Chloe", store.NewMemory())
+		d := sn.start(t.TempDir(), "Dev", store.NewMemory())
+		if err := vm.wan.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close(); b.Close(); c.Close(); d.Close(); hs.Close(); r.close(); vm.close() })
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, _ := keyOf(r.h.ID())
+		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
+			t.Fatal(err)
+		}
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []*testNode{b, c} {
+			if _, err := n.Join(ctx, link); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cid, gid := comm.ID, general(t, a.Node, comm.ID)
+		for _, n := range []*testNode{a, b, c, d} {
+			if err := n.host.Connect(ctx, peer.AddrInfo{ID: r.h.ID(), Addrs: r.h.Addrs()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range [][2]*testNode{{c, b}, {c, a}, {b, a}} {
+			if err := p[0].host.Connect(ctx, peer.AddrInfo{ID: p[1].host.ID(), Addrs: p[1].host.Addrs()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, n := range []*testNode{a, b, c} {
+			waitFor(t, n.Node, "everyone to see three members", func() bool { ms, _ := n.Members(cid); return len(ms) == 3 })
+		}
+		waitFor(t, a.Node, "the relay to know the three members", func() bool {
+			return r.rs.relay.Keeps(cid) && r.rs.relay.Known(cid, a.selfKey()) && r.rs.relay.Known(cid, b.selfKey()) && r.rs.relay.Known(cid, c.selfKey())
+		})
+
+		id, err := a.StartCall(ctx, cid, gid, false, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []*testNode{b, c} {
+			waitFor(t, n.Node, "the ring", func() bool { calls, _ := n.Calls(cid); return len(calls) == 1 && calls[0].Active })
+			if err := n.JoinCall(ctx, cid, id, false, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		relayID := r.h.ID().String()
+		for _, n := range []*testNode{a, b, c} {
+			waitFor(t, n.Node, n.home+" to decrypt both others through the relay", func() bool {
+				h, got := sfuFrom(n, cid, id)
+				if h != relayID || len(got) != 2 {
+					return false
+				}
+				for _, f := range got {
+					if f < 50 {
+						return false
+					}
+				}
+				return true
+			})
+		}
+
+		// A stranger's offer is refused by the relay.
+		msg := &call.Message{Type: call.TypeMedia, Community: cid[:], Call: id[:], Blob: []byte("an offer")}
+		if r, err := (callHooks{d.Node}).Send(ctx, rk, msg); err != nil || r.Error == "" || len(r.Blob) > 0 {
+			t.Fatalf("a stranger's offer to the relay: %+v, %v", r, err)
+		}
+
+		// Ben is removed; his media keeps running.
+		if err := a.RemoveMember(ctx, cid, b.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, c.Node, "Chloe to see Ben removed", func() bool { ms, _ := c.Members(cid); return len(ms) == 2 })
+		<-time.After(3 * time.Second)
+		fromA, fromC := vm.received(a, b), vm.received(c, b)
+		ac := vm.decrypted(a, c)
+		<-time.After(5 * time.Second)
+		if got, got2 := vm.received(a, b), vm.received(c, b); got != fromA || got2 != fromC {
+			t.Fatalf("the relay still forwards Ben's media 3 s after his removal: %d more frames to Olivia, %d to Chloe", got-fromA, got2-fromC)
+		}
+		if vm.decrypted(a, c) < ac+100 {
+			t.Fatalf("Olivia stopped hearing Chloe: %d → %d", ac, vm.decrypted(a, c))
+		}
+	})
+}
