@@ -31,7 +31,9 @@ import (
 //   - End (4): the call's SFU stops.
 //
 // Anything else is answered Absent. A call's SFU also stops when its last
-// participant leaves. At most MaxCalls calls are hosted at once.
+// participant leaves. At most MaxCalls calls are hosted at once; when
+// that many are, those whose SFU has no live connection left (their
+// participants vanished without a leave) make room.
 
 // HostServerConfig configures a HostServer; every field but Log is
 // required.
@@ -132,6 +134,9 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 	hc := s.calls[key]
 	if hc == nil {
 		if len(s.calls) >= MaxCalls {
+			s.evictLocked()
+		}
+		if len(s.calls) >= MaxCalls {
 			s.mu.Unlock()
 			return refuse("too many calls")
 		}
@@ -161,6 +166,18 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 	}
 	hc.parts[from] = true
 	return &Reply{Blob: answer}
+}
+
+// evictLocked stops the hosted calls nobody is connected to any more
+// (their participants crashed or lost the relay without leaving). s.mu
+// is held.
+func (s *HostServer) evictLocked() {
+	for key, hc := range s.calls {
+		if len(hc.h.Participants()) == 0 {
+			delete(s.calls, key)
+			s.stop(hc) // nobody is connected: it closes at once
+		}
+	}
 }
 
 func (s *HostServer) stop(hc *hostedCall) {

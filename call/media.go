@@ -59,6 +59,9 @@ type MediaConfig struct {
 type Host interface {
 	Offer(from string, blob []byte) ([]byte, error)
 	Drop(peer string)
+	// Participants lists who is connected now (a participant whose
+	// connection failed is not).
+	Participants() []string
 	Close() error
 }
 

@@ -48,6 +48,8 @@ func (h *fakeHost) Close() error {
 	return nil
 }
 
+func (h *fakeHost) Participants() []string { return h.connected() }
+
 func (h *fakeHost) connected() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -384,4 +386,41 @@ func TestRelayHostsTheSFU(t *testing.T) {
 			t.Fatalf("the relay hosts %d calls after the end", srv.Calls())
 		}
 	})
+}
+
+// TestHostServerMakesRoomFromDeadCalls: a relay hosting MaxCalls calls
+// refuses another, unless some of them have nobody connected any more
+// (participants that vanished without a leave): those stop and make room.
+func TestHostServerMakesRoomFromDeadCalls(t *testing.T) {
+	w := newTestNet(t)
+	member := crdt.PublicKey{'m'}
+	relay := crdt.PublicKey{0xee}
+	srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
+		Admit: func(_ crdt.ID, k crdt.PublicKey) bool { return k == member }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	offer := func(call byte) *Reply {
+		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: []byte{call, 31: 0}, Blob: []byte("sfu offer from " + peerID(member))}
+		return srv.Answer(t.Context(), member, msg)
+	}
+	for i := range MaxCalls {
+		if r := offer(byte(i)); r.Error != "" {
+			t.Fatalf("call %d: %s", i, r.Error)
+		}
+	}
+	if r := offer(MaxCalls); r.Error == "" {
+		t.Fatal("a relay hosting MaxCalls calls took one more")
+	}
+	w.mu.Lock()
+	dead := w.hosts[relay][3]
+	w.mu.Unlock()
+	dead.Drop(peerID(member)) // its connection failed
+	if r := offer(MaxCalls); r.Error != "" {
+		t.Fatalf("no room made from a dead call: %s", r.Error)
+	}
+	if !dead.closed || srv.Calls() != MaxCalls {
+		t.Fatalf("the dead call's SFU closed: %v; calls hosted: %d", dead.closed, srv.Calls())
+	}
 }

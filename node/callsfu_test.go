@@ -234,7 +234,15 @@ func TestRelayHostsCallSFUOverVnet(t *testing.T) {
 		if err := vm.wan.Start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { a.Close(); b.Close(); c.Close(); d.Close(); hs.Close(); r.close(); vm.close() })
+		t.Cleanup(func() {
+			a.Close()
+			b.Close()
+			c.Close()
+			d.Close()
+			hs.Close()
+			r.close()
+			vm.close()
+		})
 		comm, err := a.CreateCommunity(ctx, "Glow Team")
 		if err != nil {
 			t.Fatal(err)

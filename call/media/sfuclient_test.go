@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -328,6 +329,37 @@ func TestDroppedParticipantIsNotForwarded(t *testing.T) {
 		if len(c.lost) != 0 {
 			t.Errorf("others reported the host lost: %v", c.lost)
 		}
+		c.mu.Unlock()
+	})
+}
+
+// TestHostForgetsAVanishedParticipant: a participant whose network goes
+// away without a word (a crash) is dropped by the SFU once its connection
+// fails, so a host with nobody left is seen as idle (a relay then frees
+// the call); the others' media goes on.
+func TestHostForgetsAVanishedParticipant(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newSFUCall(t, 3)
+		defer c.close()
+		for _, id := range c.ids {
+			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, 20*time.Second, "all three connected", func() bool { return len(c.host.Participants()) == 3 })
+		c.wan.AddChunkFilter(func(ch vnet.Chunk) bool { // peer02 at 10.0.0.12 vanishes
+			return !strings.HasPrefix(ch.SourceAddr().String(), "10.0.0.12:") && !strings.HasPrefix(ch.DestinationAddr().String(), "10.0.0.12:")
+		})
+		waitFor(t, 30*time.Second, "the SFU to drop the vanished peer02", func() bool {
+			return slices.Equal(c.host.Participants(), []string{"peer00", "peer01"})
+		})
+		before := sfuDecrypted(c.sessions["peer01"], "peer00", Audio)
+		<-time.After(2 * time.Second)
+		if got := sfuDecrypted(c.sessions["peer01"], "peer00", Audio); got < before+50 {
+			t.Fatalf("peer01 stopped hearing peer00: %d → %d", before, got)
+		}
+		c.mu.Lock()
+		delete(c.lost, "peer02") // its own host is gone from where it stands
 		c.mu.Unlock()
 	})
 }

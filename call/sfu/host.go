@@ -151,11 +151,14 @@ func (h *Host) Drop(peer string) {
 	h.reshow()
 }
 
-// Participants returns who is connected, sorted.
+// Participants returns who is connected, sorted: not those that left,
+// were dropped or whose connection failed.
 func (h *Host) Participants() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.parts)
+	var out []string
+	for _, st := range h.sfu.Stats() {
+		out = append(out, st.Peer)
+	}
+	return out
 }
 
 // Stats returns what the SFU did for each participant.
