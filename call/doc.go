@@ -24,8 +24,9 @@
 //	            tells the group's members it can reach that a call
 //	            started. Only the caller rings; a receiver not in the
 //	            group refuses.
-//	Join (2):   Group, Caller, Video, Started → Roster and the call's
-//	            description. The joiner sends it to every participant it
+//	Join (2):   Group, Caller, Video, Started, Reach → Roster, the
+//	            call's description, the responder's Reach and the
+//	            call's SFU Host (none: a mesh). The joiner sends it to every participant it
 //	            knows (from the ring, else the record's caller), then to
 //	            those the answers name; if none of those takes part, it
 //	            asks up to MaxPoll members it reaches with Roster first.
@@ -36,10 +37,12 @@
 //	End (4):    → {}. From the caller or an admin: everyone leaves.
 //	Remove (5): Peer → {}. From the caller or an admin: everyone drops
 //	            Peer and renews its key; Peer itself leaves.
-//	Roster (6): → Roster and the description: who takes part.
-//	Media (7):  Blob → {}. An opaque media message (SDP, ICE) between
-//	            two participants, from call/media's Signal to its
-//	            HandleSignal.
+//	Roster (6): → Roster, the description and Host: who takes part.
+//	Media (7):  Blob → {} or Blob. An opaque media message (SDP, ICE)
+//	            between two participants, from call/media's Signal to
+//	            its HandleSignal; to the call's SFU host (a participant
+//	            or a relay's HostServer), an SFU offer, answered in the
+//	            reply's Blob.
 //	Key (8):    KID, Key → {}. The sender's SFrame base key KID for its
 //	            own frames. Sent only to current participants, over this
 //	            authenticated stream, never stored; KID grows with each.
@@ -52,5 +55,13 @@
 // it. So a newcomer cannot decrypt frames sent before it joined, and one
 // who left or was removed decrypts nothing sent after the others learn
 // of it: receivers keep a sender's older keys only KeyGrace after a newer
-// one arrives.
+// one arrives. Keys never depend on the topology: an SFU's host, relay or
+// participant, forwards ciphertext it cannot read.
+//
+// # Topology
+//
+// A small call is a full mesh; a larger one, or one whose community a
+// relay with --sfu serves, runs through one SFU. Elect (topology.go)
+// documents the rule every participant applies alike, and failover;
+// HostServer (hostserver.go) what a relay hosting SFUs answers.
 package call

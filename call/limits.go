@@ -47,4 +47,13 @@ const (
 	KeyGrace = 3 * time.Second
 	// MaxOutbox bounds the media messages waiting to be sent.
 	MaxOutbox = 1024
+
+	// MeshVideo and MeshVoice are the largest video and voice calls that
+	// run as a full mesh; larger ones run through an SFU (topology.go).
+	MeshVideo = 4
+	MeshVoice = 6
+	// HostRetry bounds how long a participant asks again a host that
+	// refuses its SFU offer (it may not know yet that it hosts) before it
+	// counts the host lost.
+	HostRetry = time.Second
 )

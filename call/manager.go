@@ -16,43 +16,6 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// Media is one participant's media in one call: package call/media's
-// Session, seen from here (the methods that package documents; Stats
-// converted to PeerStats). Peers are named by their peer ids as text.
-type Media interface {
-	Connect(peer string) error
-	Disconnect(peer string)
-	HandleSignal(from string, blob []byte) error
-	SetSendKey(kid uint64, key []byte) error
-	SetRecvKey(from string, kid uint64, key []byte) error
-	DropRecvKeys(from string, keepKID uint64)
-	SetMuted(muted bool)
-	Stats() []PeerStats
-	Close() error
-}
-
-// PeerStats is what a participant's media measured of another's frames.
-type PeerStats struct {
-	Peer                                             string
-	Audio, Video                                     bool
-	FramesReceived, FramesDecrypted, DecryptFailures uint64
-	LatencyP50, LatencyP99                           time.Duration
-}
-
-// MediaConfig is what a Manager gives its NewMedia for one call.
-type MediaConfig struct {
-	Self      string // this participant's peer id
-	Video     bool   // send video as well as audio
-	Synthetic bool   // synthetic frames, no devices
-	// Signal sends an opaque media message to a participant; the
-	// Manager carries it in a TypeMedia message. It never blocks.
-	Signal func(to string, blob []byte)
-}
-
-// NewMedia starts the media of one call. The program's wiring passes
-// call/media's ForCalls.
-type NewMedia func(MediaConfig) (Media, error)
-
 // Members is what the Manager asks of the community state: crdt is the
 // judge (State.MayCall, State.MayEndCall).
 type Members interface {
@@ -66,6 +29,9 @@ type Members interface {
 	Online(cid, gid crdt.ID) []crdt.PublicKey
 	// Name is member k's display name.
 	Name(cid crdt.ID, k crdt.PublicKey) string
+	// Hosts lists the relays registered with community cid that host
+	// SFUs (`umbrellad relay --sfu`) and that this node reaches now.
+	Hosts(cid crdt.ID) []crdt.PublicKey
 }
 
 // Sender delivers one message to a peer over the authenticated stream
@@ -93,7 +59,7 @@ type Recorder interface {
 	Lookup(cid, id crdt.ID) (Record, bool)
 }
 
-// Config configures a Manager; every field but Media, Log and OnChange
+// Config configures a Manager; every field but Media, Host, Reach, Rand, Log and OnChange
 // is required.
 type Config struct {
 	Self     crdt.PublicKey
@@ -104,6 +70,12 @@ type Config struct {
 	// Media starts a call's media; nil: this program cannot take part in
 	// calls, and Start and Join fail with api.ErrNoMedia.
 	Media NewMedia
+	// Host starts an SFU for a call this node hosts; nil: it never
+	// hosts (it announces ReachNone).
+	Host NewHost
+	// Reach is how well others reach this node (ReachRelayed,
+	// ReachDirect), read at each join; nil: ReachNone.
+	Reach func() uint8
 	Now   func() time.Time
 	Rand  io.Reader // key material; nil: crypto/rand
 	Log   *slog.Logger
@@ -130,6 +102,7 @@ type Manager struct {
 	wg     sync.WaitGroup
 	out    chan outgoing
 	once   sync.Once
+	gmu    sync.Mutex // orders spawn before Close's wait
 
 	mu    sync.Mutex
 	calls map[callKey]*call // guarded by mu
@@ -140,37 +113,6 @@ type callKey struct{ cid, id crdt.ID }
 type outgoing struct {
 	to crdt.PublicKey
 	m  *Message
-}
-
-// call is one call as this node knows it; guarded by Manager.mu except
-// where said.
-type call struct {
-	cid, gid, id crdt.ID
-	caller       crdt.PublicKey
-	video        bool
-	started      time.Time
-	ended        bool
-	// joined: this node takes part; media is its media then.
-	joined   bool
-	joinedAt time.Time
-	media    Media
-	muted    bool
-	// sendVideo: this node sends video in the call.
-	sendVideo bool
-	// roster is who else takes part, as this node knows it.
-	roster map[crdt.PublicKey]bool
-	// took lists everyone who took part while this node did (for the end
-	// record), this node included.
-	took map[crdt.PublicKey]bool
-	kid  uint64                    // this node's newest send key id
-	recv map[crdt.PublicKey]uint64 // each sender's newest key id
-	// timers drop a sender's keys but its newest KeyGrace after a new
-	// one came: at most one pending per sender.
-	timers map[crdt.PublicKey]*time.Timer
-	recvAt map[crdt.PublicKey]time.Time // when each sender's newest key came
-
-	pmu   sync.Mutex                // guards peers, read by the media's Signal
-	peers map[string]crdt.PublicKey // roster by peer id
 }
 
 // New returns a Manager of cfg.
@@ -198,6 +140,8 @@ func New(cfg Config) (*Manager, error) {
 func (m *Manager) Close() error {
 	m.once.Do(func() {
 		m.cancel()
+		m.gmu.Lock() // no spawn after this: they see the cancel
+		m.gmu.Unlock()
 		m.mu.Lock()
 		for _, c := range m.calls {
 			m.stopMedia(c)
@@ -256,103 +200,6 @@ func (m *Manager) changed(cid crdt.ID) {
 	if m.cfg.OnChange != nil {
 		m.cfg.OnChange(cid)
 	}
-}
-
-func (m *Manager) newKey() ([]byte, error) {
-	k := make([]byte, KeySize)
-	if _, err := io.ReadFull(m.cfg.Rand, k); err != nil {
-		return nil, fmt.Errorf("call key: %w", err)
-	}
-	return k, nil
-}
-
-// message returns a message of type t about c.
-func (c *call) message(t uint8) *Message {
-	msg := &Message{Type: t, Community: c.cid[:], Call: c.id[:]}
-	if t == TypeRing || t == TypeJoin {
-		msg.Group, msg.Caller, msg.Video, msg.Started = c.gid[:], c.caller[:], c.video, c.started.UnixMilli()
-	}
-	return msg
-}
-
-// others returns c's roster, sorted.
-func (c *call) others() []crdt.PublicKey {
-	out := slices.Collect(maps.Keys(c.roster))
-	slices.SortFunc(out, func(a, b crdt.PublicKey) int { return slices.Compare(a[:], b[:]) })
-	return out
-}
-
-// startMedia starts c's media for this node.
-func (m *Manager) startMedia(c *call, video, synthetic bool) error {
-	if m.cfg.Media == nil {
-		return api.ErrNoMedia
-	}
-	med, err := m.cfg.Media(MediaConfig{Self: m.cfg.PeerID(m.cfg.Self), Video: video, Synthetic: synthetic,
-		Signal: func(to string, blob []byte) {
-			c.pmu.Lock()
-			k, ok := c.peers[to]
-			c.pmu.Unlock()
-			if ok && len(blob) <= MaxBlob && len(blob) > 0 {
-				msg := c.message(TypeMedia)
-				msg.Blob = blob
-				m.enqueue(k, msg)
-			}
-		}})
-	if err != nil {
-		return fmt.Errorf("start call media: %w", err)
-	}
-	c.media = med
-	return nil
-}
-
-// stopMedia ends this node's part in c (mu held).
-func (m *Manager) stopMedia(c *call) {
-	if c.media != nil {
-		if err := c.media.Close(); err != nil {
-			m.cfg.Log.Debug("close call media", "err", err)
-		}
-	}
-	for _, t := range c.timers {
-		t.Stop()
-	}
-	c.media, c.joined, c.timers, c.recv, c.recvAt = nil, false, nil, nil, nil
-	c.roster = map[crdt.PublicKey]bool{}
-	c.pmu.Lock()
-	c.peers = map[string]crdt.PublicKey{}
-	c.pmu.Unlock()
-}
-
-// addPeer puts k in c's roster (mu held).
-func (m *Manager) addPeer(c *call, k crdt.PublicKey) {
-	c.roster[k] = true
-	c.took[k] = true
-	c.pmu.Lock()
-	c.peers[m.cfg.PeerID(k)] = k
-	c.pmu.Unlock()
-}
-
-// dropPeer takes k out of c's roster, stops media with it and forgets its
-// keys (mu held); it reports whether k was there.
-func (m *Manager) dropPeer(c *call, k crdt.PublicKey) bool {
-	if !c.roster[k] {
-		return false
-	}
-	delete(c.roster, k)
-	delete(c.recv, k)
-	id := m.cfg.PeerID(k)
-	c.pmu.Lock()
-	delete(c.peers, id)
-	c.pmu.Unlock()
-	if c.media != nil {
-		c.media.Disconnect(id)
-		c.media.DropRecvKeys(id, 0)
-	}
-	return true
-}
-
-func newCall(cid, gid, id crdt.ID, caller crdt.PublicKey, video bool, started time.Time) *call {
-	return &call{cid: cid, gid: gid, id: id, caller: caller, video: video, started: started,
-		roster: map[crdt.PublicKey]bool{}, took: map[crdt.PublicKey]bool{}, peers: map[string]crdt.PublicKey{}}
 }
 
 // Start starts a call in group gid of community cid: it records the call
@@ -472,10 +319,12 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 	}
 	c.joined, c.joinedAt, c.sendVideo = true, m.cfg.Now(), video
 	c.roster = map[crdt.PublicKey]bool{}
+	c.reach = map[crdt.PublicKey]uint8{}
 	c.took = map[crdt.PublicKey]bool{m.cfg.Self: true}
 	join := c.message(TypeJoin)
-	join.Video = video
+	join.Video, join.Reach = video, m.reach()
 	m.mu.Unlock()
+	named := map[crdt.PublicKey]int{} // the hosts the participants name
 
 	asked := map[crdt.PublicKey]bool{m.cfg.Self: true}
 	accepted := 0
@@ -519,10 +368,9 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 			continue
 		}
 		accepted++
-		if c.media != nil {
-			if err := c.media.Connect(m.cfg.PeerID(k)); err != nil {
-				m.cfg.Log.Debug("connect call media", "err", err)
-			}
+		c.reach[k] = r.Reach
+		if len(r.Host) > 0 {
+			named[crdt.PublicKey(r.Host)]++
 		}
 		m.mu.Unlock()
 		for _, b := range r.Roster {
@@ -540,6 +388,20 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 		}
 		return fmt.Errorf("call %s: no participant answered: %w", id.Short(), api.ErrNoPeer)
 	}
+	// The media starts now that the roster is known: through the host
+	// the participants name, else as the rule says (topology.go).
+	m.mu.Lock()
+	if c.joined && c.media != nil && !m.adopt(c, named) {
+		m.settle(c)
+		if !c.sfu {
+			for _, k := range c.others() {
+				if err := c.media.Connect(m.cfg.PeerID(k)); err != nil {
+					m.cfg.Log.Debug("connect call media", "err", err)
+				}
+			}
+		}
+	}
+	m.mu.Unlock()
 	m.rekey(c)
 	m.changed(cid)
 	return nil
@@ -568,59 +430,6 @@ func (m *Manager) poll(c *call, skip map[crdt.PublicKey]bool) []crdt.PublicKey {
 		}
 	}
 	return out
-}
-
-// rekey gives this node a new send key in c: it sends the key to every
-// participant still allowed in the call, then encrypts with it.
-func (m *Manager) rekey(c *call) {
-	key, err := m.newKey()
-	if err != nil {
-		m.cfg.Log.Warn("no new call key", "err", err)
-		return
-	}
-	m.mu.Lock()
-	if !c.joined {
-		m.mu.Unlock()
-		return
-	}
-	c.kid++
-	kid, med := c.kid, c.media
-	var to []crdt.PublicKey
-	for _, k := range c.others() {
-		if m.cfg.Members.MayCall(c.cid, c.gid, k) {
-			to = append(to, k)
-		}
-	}
-	msg := c.message(TypeKey)
-	msg.KID, msg.Key = kid, key
-	m.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, k := range to {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := m.send(k, msg); err != nil {
-				m.cfg.Log.Debug("call key not delivered", "err", err)
-			}
-		}()
-	}
-	wg.Wait()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if c.joined && c.kid == kid && c.media == med {
-		if err := med.SetSendKey(kid, key); err != nil {
-			m.cfg.Log.Warn("set call send key", "err", err)
-		}
-	}
-}
-
-// rekeyLater runs rekey in the background.
-func (m *Manager) rekeyLater(c *call) {
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		m.rekey(c)
-	}()
 }
 
 // joined returns call id of cid, which this node takes part in (mu held).
@@ -661,8 +470,11 @@ func (m *Manager) Leave(ctx context.Context, cid, id crdt.ID) error {
 	}
 	to := c.others()
 	took := slices.Collect(maps.Keys(c.took))
-	m.stopMedia(c)
 	last := len(to) == 0 && m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)
+	if relay, ok := c.relayHost(m.cfg.Self); ok {
+		to = append(to, relay) // the relay hosting the call drops this node at once
+	}
+	m.stopMedia(c)
 	if last {
 		c.ended = true
 	}
@@ -692,6 +504,9 @@ func (m *Manager) End(ctx context.Context, cid, id crdt.ID) error {
 	}
 	to := c.others()
 	took := slices.Collect(maps.Keys(c.took))
+	if relay, ok := c.relayHost(m.cfg.Self); ok {
+		to = append(to, relay) // the relay hosting the call closes its SFU
+	}
 	m.stopMedia(c)
 	c.ended = true
 	m.mu.Unlock()
@@ -717,6 +532,7 @@ func (m *Manager) Remove(ctx context.Context, cid, id crdt.ID, k crdt.PublicKey)
 	}
 	to := c.others()
 	m.dropPeer(c, k)
+	m.settle(c)
 	msg := c.message(TypeRemove)
 	msg.Peer = k[:]
 	m.mu.Unlock()
@@ -762,6 +578,7 @@ func (m *Manager) Recheck(cid crdt.ID) {
 			}
 		}
 		if dropped {
+			m.settle(c)
 			again = append(again, c)
 		}
 	}
@@ -776,6 +593,9 @@ func (m *Manager) Recheck(cid crdt.ID) {
 
 // Answer answers a message from peer from (see Responder).
 func (m *Manager) Answer(_ context.Context, from crdt.PublicKey, msg *Message) *Reply {
+	if r := m.answerHosted(from, msg); r != nil {
+		return r
+	}
 	r, change, rekey := m.answer(from, msg)
 	if rekey != nil {
 		m.rekeyLater(rekey)
@@ -834,6 +654,7 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 	}
 	if !m.cfg.Members.MayCall(cid, c.gid, from) {
 		if c.joined && m.dropPeer(c, from) {
+			m.settle(c)
 			return refuse("not a member of the call's group"), true, c
 		}
 		return refuse("not a member of the call's group"), false, nil
@@ -861,12 +682,20 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 			return refuse("the call is full"), false, nil
 		}
 		m.addPeer(c, from)
-		if err := c.media.Connect(m.cfg.PeerID(from)); err != nil {
-			m.cfg.Log.Debug("connect call media", "err", err)
+		if c.reach == nil {
+			c.reach = map[crdt.PublicKey]uint8{}
+		}
+		c.reach[from] = msg.Reach
+		m.settle(c)
+		if !c.sfu {
+			if err := c.media.Connect(m.cfg.PeerID(from)); err != nil {
+				m.cfg.Log.Debug("connect call media", "err", err)
+			}
 		}
 		return m.describe(c), true, c
 	case TypeLeave:
 		if m.dropPeer(c, from) {
+			m.settle(c)
 			return &Reply{}, true, c
 		}
 		return &Reply{}, false, nil
@@ -880,6 +709,7 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 			return &Reply{}, true, nil
 		}
 		if m.dropPeer(c, k) {
+			m.settle(c)
 			return &Reply{}, true, c
 		}
 		return &Reply{}, false, nil
@@ -894,125 +724,9 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 			return refuse("media: %v", err), false, nil
 		}
 	case TypeKey:
-		if msg.KID <= c.recv[from] {
-			return refuse("key %d is not newer than %d", msg.KID, c.recv[from]), false, nil
-		}
-		if err := c.media.SetRecvKey(peer, msg.KID, msg.Key); err != nil {
-			return refuse("key: %v", err), false, nil
-		}
-		if c.recv == nil {
-			c.recv = map[crdt.PublicKey]uint64{}
-		}
-		c.recv[from] = msg.KID
-		if c.timers == nil {
-			c.timers, c.recvAt = map[crdt.PublicKey]*time.Timer{}, map[crdt.PublicKey]time.Time{}
-		}
-		c.recvAt[from] = time.Now()
-		if c.timers[from] == nil {
-			med := c.media
-			var t *time.Timer
-			t = time.AfterFunc(KeyGrace, func() {
-				m.mu.Lock()
-				defer m.mu.Unlock()
-				if c.media != med {
-					return
-				}
-				if since := time.Since(c.recvAt[from]); since < KeyGrace {
-					t.Reset(KeyGrace - since) // a newer key came meanwhile: it gets its grace too
-					return
-				}
-				delete(c.timers, from)
-				if keep, ok := c.recv[from]; ok {
-					med.DropRecvKeys(peer, keep)
-				}
-			})
-			c.timers[from] = t
+		if r := m.takeKey(c, from, peer, msg); r != nil {
+			return r, false, nil
 		}
 	}
 	return &Reply{}, false, nil
-}
-
-// describe is a reply describing c, its roster with this node (mu held).
-func (m *Manager) describe(c *call) *Reply {
-	r := &Reply{Group: c.gid[:], Caller: c.caller[:], Video: c.video, Started: c.started.UnixMilli()}
-	if c.joined {
-		r.Roster = append(r.Roster, m.cfg.Self[:])
-	}
-	for _, k := range c.others() {
-		r.Roster = append(r.Roster, k[:])
-	}
-	return r
-}
-
-// Fill brings the calls of community cid that the view lists from their
-// records up to date with what this node knows live: who takes part now,
-// whether it ended, whether this node is in it; and adds calls that rang
-// before their record arrived.
-func (m *Manager) Fill(cid crdt.ID, calls []api.Call) []api.Call {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	listed := map[crdt.ID]bool{}
-	for i := range calls {
-		listed[calls[i].ID] = true
-		if c := m.calls[callKey{cid, calls[i].ID}]; c != nil {
-			m.fill(c, &calls[i])
-		}
-	}
-	for key, c := range m.calls {
-		if key.cid == cid && !listed[key.id] && !c.ended {
-			a := api.Call{ID: c.id, Group: c.gid, StartedBy: m.cfg.PeerID(c.caller), StartedByName: m.cfg.Members.Name(cid, c.caller),
-				Started: c.started, Video: c.video, Active: true, CanEnd: m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)}
-			m.fill(c, &a)
-			calls = append(calls, a)
-		}
-	}
-	return calls
-}
-
-// fill sets a's live fields from c (mu held).
-func (m *Manager) fill(c *call, a *api.Call) {
-	a.Joined = c.joined
-	if c.ended {
-		a.Active = false
-	}
-	if !a.Active || !c.joined && len(c.roster) == 0 {
-		return
-	}
-	a.Participants = []string{}
-	if c.joined {
-		a.Participants = append(a.Participants, m.cfg.PeerID(m.cfg.Self))
-	}
-	for _, k := range c.others() {
-		a.Participants = append(a.Participants, m.cfg.PeerID(k))
-	}
-}
-
-// Status returns how call id of community cid runs, which this node
-// takes part in: the topology (a mesh) and, for each participant, what
-// this node's media measured of its frames.
-func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
-	m.mu.Lock()
-	c, err := m.joinedCall(cid, id)
-	if err != nil {
-		m.mu.Unlock()
-		return api.CallStatus{}, err
-	}
-	others, med, muted, video := c.others(), c.media, c.muted, c.sendVideo
-	m.mu.Unlock()
-	stats := map[string]PeerStats{}
-	for _, s := range med.Stats() {
-		stats[s.Peer] = s
-	}
-	self := m.cfg.PeerID(m.cfg.Self)
-	out := api.CallStatus{Call: id, Topology: api.TopologyMesh, Participants: []api.CallParticipant{{
-		PeerID: self, Name: m.cfg.Members.Name(cid, m.cfg.Self), Self: true, Audio: true, Video: video, Muted: muted}}}
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	for _, k := range others {
-		p := m.cfg.PeerID(k)
-		s := stats[p]
-		out.Participants = append(out.Participants, api.CallParticipant{PeerID: p, Name: m.cfg.Members.Name(cid, k),
-			Audio: s.Audio, Video: s.Video, FramesReceived: s.FramesReceived, FramesDecrypted: s.FramesDecrypted,
-			DecryptFailures: s.DecryptFailures, LatencyP50: ms(s.LatencyP50), LatencyP99: ms(s.LatencyP99)})
-	}
-	return out, nil
 }

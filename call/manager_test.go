@@ -28,6 +28,8 @@ type fakeMedia struct {
 	connected map[string]bool
 	blobs     map[string]int // media messages handled, by sender
 	closed    bool
+	hosts     []string // SetHost's arguments, in order
+	lost      func(string)
 }
 
 func (f *fakeMedia) Connect(peer string) error {
@@ -79,6 +81,17 @@ func (f *fakeMedia) DropRecvKeys(from string, keep uint64) {
 
 func (f *fakeMedia) SetMuted(bool) {}
 
+// SetHost records the host and offers to it, as call/media does.
+func (f *fakeMedia) SetHost(host string) error {
+	f.mu.Lock()
+	f.hosts = append(f.hosts, host)
+	f.mu.Unlock()
+	if host != "" {
+		f.signal(host, []byte("sfu offer from "+f.self))
+	}
+	return nil
+}
+
 func (f *fakeMedia) Stats() []PeerStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -119,6 +132,10 @@ type testNet struct {
 	admins  map[crdt.PublicKey]bool
 	keys    map[string]crdt.PublicKey
 	mgrs    map[crdt.PublicKey]*Manager
+	relays  []crdt.PublicKey               // SFU relays the members reach
+	servers map[crdt.PublicKey]Responder   // relays' host servers
+	hosts   map[crdt.PublicKey][]*fakeHost // the SFUs each node ran
+	reach   map[crdt.PublicKey]uint8       // each node's reach; absent: it cannot host
 	medias  map[crdt.PublicKey][]*fakeMedia
 	records map[crdt.ID]Record
 	ends    map[crdt.ID][]crdt.PublicKey
@@ -128,7 +145,8 @@ type testNet struct {
 func newTestNet(t *testing.T) *testNet {
 	return &testNet{t: t, cid: crdt.ID{1}, gid: crdt.ID{2}, members: map[crdt.PublicKey]bool{}, admins: map[crdt.PublicKey]bool{},
 		keys: map[string]crdt.PublicKey{}, mgrs: map[crdt.PublicKey]*Manager{}, medias: map[crdt.PublicKey][]*fakeMedia{},
-		records: map[crdt.ID]Record{}, ends: map[crdt.ID][]crdt.PublicKey{}}
+		records: map[crdt.ID]Record{}, ends: map[crdt.ID][]crdt.PublicKey{},
+		hosts: map[crdt.PublicKey][]*fakeHost{}, reach: map[crdt.PublicKey]uint8{}, servers: map[crdt.PublicKey]Responder{}}
 }
 
 func peerID(k crdt.PublicKey) string { return hex.EncodeToString(k[:4]) }
@@ -140,9 +158,10 @@ func (w *testNet) node(name string, member, admin, liar bool) *Manager {
 	w.keys[name] = k
 	w.members[k], w.admins[k] = member, admin
 	m, err := New(Config{Self: k, PeerID: peerID, Members: members{w, liar}, Send: sender{w, k}, Recorder: recorder{w, k},
+		Host: w.newHost(k), Reach: w.reachOf(k),
 		Now: time.Now, Media: func(cfg MediaConfig) (Media, error) {
 			f := &fakeMedia{w: w, self: cfg.Self, signal: cfg.Signal, recv: map[string][]uint64{}, live: map[string][]uint64{},
-				connected: map[string]bool{}, blobs: map[string]int{}}
+				connected: map[string]bool{}, blobs: map[string]int{}, lost: cfg.HostLost}
 			w.mu.Lock()
 			w.medias[k] = append(w.medias[k], f)
 			w.mu.Unlock()
@@ -201,6 +220,12 @@ func (m members) Online(_, _ crdt.ID) []crdt.PublicKey {
 
 func (m members) Name(_ crdt.ID, k crdt.PublicKey) string { return string(k[:3]) }
 
+func (m members) Hosts(crdt.ID) []crdt.PublicKey {
+	m.w.mu.Lock()
+	defer m.w.mu.Unlock()
+	return slices.Clone(m.w.relays)
+}
+
 type sender struct {
 	w    *testNet
 	self crdt.PublicKey
@@ -208,7 +233,14 @@ type sender struct {
 
 // Send carries m over a net.Pipe to the peer's Manager.
 func (s sender) Send(ctx context.Context, to crdt.PublicKey, m *Message) (*Reply, error) {
-	peer := s.w.mgrs[to]
+	var peer Responder
+	s.w.mu.Lock()
+	if m := s.w.mgrs[to]; m != nil {
+		peer = m
+	} else if srv := s.w.servers[to]; srv != nil {
+		peer = srv
+	}
+	s.w.mu.Unlock()
 	if peer == nil {
 		return nil, errors.New("unreachable")
 	}

@@ -43,7 +43,19 @@ type Message struct {
 	// KID and Key are a key message's SFrame key id (never 0) and key.
 	KID uint64 `cbor:"11,keyasint,omitempty"`
 	Key []byte `cbor:"12,keyasint,omitempty"`
+	// Reach is a join's: how well the joiner could host the call's SFU
+	// (ReachNone, ReachRelayed, ReachDirect).
+	Reach uint8 `cbor:"13,keyasint,omitempty"`
 }
+
+// How well a participant could host a call's SFU, as it announces in its
+// join and its answers to joins: the election (topology.go) prefers the
+// best.
+const (
+	ReachNone    = 0 // it cannot host (no SFU in this program)
+	ReachRelayed = 1 // others reach it only through a circuit relay
+	ReachDirect  = 2 // it has a direct (public or LAN) address
+)
 
 // Reply answers a Message: Error says why it was refused; a join's or
 // roster's reply describes the call as the responder knows it.
@@ -57,6 +69,14 @@ type Reply struct {
 	// Absent: the refusal is only that the responder does not take part
 	// in the call (Error says so too).
 	Absent bool `cbor:"7,keyasint,omitempty"`
+	// Reach is the responder's own, in a join's reply.
+	Reach uint8 `cbor:"8,keyasint,omitempty"`
+	// Host is the call's SFU host as the responder has it (a join's or
+	// roster's reply); empty: a mesh.
+	Host []byte `cbor:"9,keyasint,omitempty"`
+	// Blob is a host's answer to a media message (an SFU offer), at most
+	// MaxBlob bytes.
+	Blob []byte `cbor:"10,keyasint,omitempty"`
 }
 
 func bad(format string, a ...any) error {
@@ -141,6 +161,9 @@ func (m *Message) Check() error {
 	if m.Type == TypeKey && m.KID == 0 {
 		return bad("key id 0")
 	}
+	if m.Type != TypeJoin && m.Reach != 0 || m.Reach > ReachDirect {
+		return bad("reach %d in a type %d message", m.Reach, m.Type)
+	}
 	if m.Type < TypeRing || m.Type > TypeKey {
 		return bad("unknown type %d", m.Type)
 	}
@@ -163,6 +186,15 @@ func (r *Reply) Check() error {
 	}
 	if r.Started < 0 {
 		return bad("negative start")
+	}
+	if err := checkKey("host", r.Host, false); err != nil {
+		return err
+	}
+	if r.Reach > ReachDirect {
+		return bad("reach %d", r.Reach)
+	}
+	if len(r.Blob) > MaxBlob {
+		return bad("media answer of %d bytes, at most %d", len(r.Blob), MaxBlob)
 	}
 	if r.Absent && r.Error == "" {
 		return bad("absent with no error")

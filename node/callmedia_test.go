@@ -16,6 +16,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/call/sfu"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -32,6 +33,7 @@ type vnetMedia struct {
 	mu   sync.Mutex
 	by   map[string]call.Media // latest media by home
 	open []call.Media
+	sfu  map[string]*webrtc.API // by home: the API of its SFU connections and host
 }
 
 func newVnetMedia(t *testing.T) *vnetMedia {
@@ -40,7 +42,7 @@ func newVnetMedia(t *testing.T) *vnetMedia {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &vnetMedia{t: t, wan: wan, by: map[string]call.Media{}}
+	return &vnetMedia{t: t, wan: wan, by: map[string]call.Media{}, sfu: map[string]*webrtc.API{}}
 }
 
 func (v *vnetMedia) factory(home string) call.NewMedia {
@@ -56,7 +58,12 @@ func (v *vnetMedia) factory(home string) call.NewMedia {
 	se.SetNet(nw)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 500*time.Millisecond)
-	newMedia := media.ForCalls(media.CallOptions{SyntheticOnly: true, API: webrtc.NewAPI(webrtc.WithSettingEngine(se))})
+	sfuAPI, err := sfu.NewAPI(se)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	v.sfu[home] = sfuAPI
+	newMedia := media.ForCalls(media.CallOptions{SyntheticOnly: true, API: webrtc.NewAPI(webrtc.WithSettingEngine(se)), SFUAPI: sfuAPI})
 	return func(c call.MediaConfig) (call.Media, error) {
 		m, err := newMedia(c)
 		if err != nil {

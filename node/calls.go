@@ -7,8 +7,10 @@ import (
 	"io"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
@@ -25,7 +27,7 @@ const callID = protocol.ID(wire.CallProtocol)
 func newCalls(n *Node) (*call.Manager, error) {
 	h := callHooks{n}
 	return call.New(call.Config{Self: n.selfKey(), PeerID: peerOf, Members: h, Send: h, Recorder: h,
-		Media: n.cfg.CallMedia, Now: n.now, Log: n.log,
+		Media: n.cfg.CallMedia, Host: n.cfg.CallHost, Reach: h.Reach, Now: n.now, Log: n.log,
 		OnChange: func(cid crdt.ID) { n.events.Emit(api.Event{Kind: api.EventCalls, Community: cid}) }})
 }
 
@@ -65,6 +67,41 @@ func (h callHooks) Name(cid crdt.ID, k crdt.PublicKey) string {
 	name := ""
 	h.n.rep.View(cid, func(c *crdt.Community) error { name = nameOf(c.State(), k); return nil })
 	return name
+}
+
+// Hosts lists the relays registered with community cid that host SFUs:
+// connected now, and announcing the call protocol (a relay serves it only
+// with --sfu).
+func (h callHooks) Hosts(cid crdt.ID) []crdt.PublicKey {
+	var relays []crdt.PublicKey
+	h.n.rep.View(cid, func(c *crdt.Community) error {
+		for k := range c.State().Relays {
+			relays = append(relays, k)
+		}
+		return nil
+	})
+	var out []crdt.PublicKey
+	for _, k := range relays {
+		p := peerIDOf(k)
+		if h.n.host.Network().Connectedness(p) != network.Connected {
+			continue
+		}
+		if ps, err := h.n.host.Peerstore().SupportsProtocols(p, callID); err == nil && len(ps) > 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Reach is how well others reach this node: directly if it has an
+// address that is not a relay circuit.
+func (h callHooks) Reach() uint8 {
+	for _, a := range h.n.host.Addrs() {
+		if _, err := a.ValueForProtocol(ma.P_CIRCUIT); err != nil {
+			return call.ReachDirect
+		}
+	}
+	return call.ReachRelayed
 }
 
 // Send carries one call message to peer to on a new stream.

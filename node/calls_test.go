@@ -28,6 +28,7 @@ type recMedia struct {
 func (r *recMedia) Connect(string) error              { return nil }
 func (r *recMedia) Disconnect(string)                 {}
 func (r *recMedia) HandleSignal(string, []byte) error { return nil }
+func (r *recMedia) SetHost(string) error              { return nil }
 func (r *recMedia) DropRecvKeys(string, uint64)       {}
 func (r *recMedia) SetMuted(bool)                     {}
 func (r *recMedia) Stats() []call.PeerStats           { return nil }

@@ -108,6 +108,9 @@ type Config struct {
 	// adapts its Sessions); nil: this node cannot take part in calls, and starting
 	// or joining one fails with api.ErrNoMedia.
 	CallMedia call.NewMedia
+	// CallHost starts an SFU for a call this node hosts (media.ForHosts);
+	// nil: it never hosts one.
+	CallHost call.NewHost
 
 	// FilePushRetry bounds the retries of a file's push to a relay that
 	// cannot be reached; zero: files.DefaultRetry.

@@ -42,6 +42,8 @@ type simNet struct {
 	apart func(a, b peer.ID) bool
 	// callMedia, when set, is the nodes' call media (calls_test.go).
 	callMedia func(home string) call.NewMedia
+	// callHost, when set, is the nodes' SFU host (callsfu_test.go).
+	callHost func(home string) call.NewHost
 }
 
 // simGater refuses connections simNet.apart forbids.
@@ -113,6 +115,9 @@ func (s *simNet) start(home, name string, st store.OpStore) *testNode {
 	cfg.Store = st
 	if s.callMedia != nil {
 		cfg.CallMedia = s.callMedia(home)
+	}
+	if s.callHost != nil {
+		cfg.CallHost = s.callHost(home)
 	}
 	skew := new(atomic.Int64)
 	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }

@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
@@ -45,6 +46,10 @@ type RelayConfig struct {
 	// Allow lists the admins whose registrations the relay accepts
 	// (relay.Config.Allow); empty: open to any admin.
 	Allow []crdt.PublicKey
+	// CallHost, if set, makes the relay host the SFUs of calls of the
+	// communities that registered it (`umbrellad relay --sfu`;
+	// media.ForHosts).
+	CallHost call.NewHost
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -59,6 +64,7 @@ const RelayStoreDir = "relaydb"
 type Relay struct {
 	*reach.Relay
 	store *relayStore
+	calls *call.HostServer // nil without RelayConfig.CallHost
 	lock  *homeLock
 	dirs  []string // the op store's and the file store's directories
 	once  sync.Once
@@ -103,7 +109,13 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if _, err := serveRelayFiles(r.Host(), rs.relay, filepath.Join(cfg.Home, RelayFilesDir), cfg.Logger); err != nil {
 		return nil, errors.Join(err, rs.close(), r.Close(), lock.release())
 	}
-	return &Relay{Relay: r, store: rs, lock: lock, dirs: []string{filepath.Join(cfg.Home, RelayStoreDir), filepath.Join(cfg.Home, RelayFilesDir)}}, nil
+	var hs *call.HostServer
+	if cfg.CallHost != nil {
+		if hs, err = serveRelayCalls(rs, cfg.CallHost, cfg); err != nil {
+			return nil, errors.Join(err, rs.close(), r.Close(), lock.release())
+		}
+	}
+	return &Relay{Relay: r, store: rs, calls: hs, lock: lock, dirs: []string{filepath.Join(cfg.Home, RelayStoreDir), filepath.Join(cfg.Home, RelayFilesDir)}}, nil
 }
 
 // Stats returns what the relay's store holds and its counters.
@@ -142,7 +154,13 @@ func (r *Relay) DiskBytes() (int64, error) {
 
 // Close stops the relay and releases its home. It is idempotent.
 func (r *Relay) Close() error {
-	r.once.Do(func() { r.err = errors.Join(r.store.close(), r.Relay.Close(), r.lock.release()) })
+	r.once.Do(func() {
+		var errs []error
+		if r.calls != nil {
+			errs = append(errs, r.calls.Close())
+		}
+		r.err = errors.Join(append(errs, r.store.close(), r.Relay.Close(), r.lock.release())...)
+	})
 	return r.err
 }
 
@@ -151,6 +169,7 @@ func (r *Relay) Close() error {
 // makes it pull from that member.
 type relayStore struct {
 	relay  *relay.Relay
+	svc    *p2p.Service
 	puller *relay.Puller
 	ds     interface{ Close() error }
 	cancel context.CancelFunc
@@ -228,7 +247,7 @@ func serveRelayStore(ctx context.Context, h host.Host, ds *store.DS, cfg relay.C
 	nn := &newcomerNudges{ctx: ctx, rl: rl, svc: svc}
 	notifee := &network.NotifyBundle{ConnectedF: nn.Connected}
 	h.Network().Notify(notifee)
-	return &relayStore{relay: rl, puller: puller, ds: ds, cancel: func() { h.Network().StopNotify(notifee); cancel() }, newcomers: nn}, nil
+	return &relayStore{relay: rl, svc: svc, puller: puller, ds: ds, cancel: func() { h.Network().StopNotify(notifee); cancel() }, newcomers: nn}, nil
 }
 
 func (s *relayStore) close() error {

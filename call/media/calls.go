@@ -42,6 +42,10 @@ type CallOptions struct {
 	// API builds the peer connections; nil: one from Listen as above.
 	// Tests pass one on pion's vnet.
 	API *webrtc.API
+	// SFUAPI builds the connections to an SFU host and a hosted SFU's
+	// (it must carry call/sfu's header extensions); nil: NewSFUAPI of
+	// Listen.
+	SFUAPI *webrtc.API
 	// ICEServers are STUN/TURN servers (none: host candidates only).
 	ICEServers []webrtc.ICEServer
 	// Logger receives protocol chatter at Debug (nil: discarded).
@@ -57,6 +61,10 @@ func ForCalls(o CallOptions) call.NewMedia {
 	if a == nil {
 		a = NewAPI(LoopbackOnly(o.Listen))
 	}
+	sa := o.SFUAPI
+	if sa == nil {
+		sa, _ = NewSFUAPI(LoopbackOnly(o.Listen)) // nil on error: SetHost fails
+	}
 	return func(c call.MediaConfig) (call.Media, error) {
 		if o.SyntheticOnly && !c.Synthetic {
 			return nil, ErrNotSynthetic
@@ -66,25 +74,8 @@ func ForCalls(o CallOptions) call.NewMedia {
 		if err != nil {
 			return nil, fmt.Errorf("call media: %w", err)
 		}
-		return callMedia{s}, nil
+		return newCallSession(s, sa, c.HostLost), nil
 	}
-}
-
-// callMedia is a Session as package call sees it.
-type callMedia struct{ *Session }
-
-var _ call.Media = callMedia{}
-
-// Stats converts the Session's stats to call.PeerStats.
-func (m callMedia) Stats() []call.PeerStats {
-	st := m.Session.Stats()
-	out := make([]call.PeerStats, len(st))
-	for i, p := range st {
-		out[i] = call.PeerStats{Peer: p.Peer, Audio: p.Audio, Video: p.Video,
-			FramesReceived: p.FramesReceived, FramesDecrypted: p.FramesDecrypted, DecryptFailures: p.DecryptFailures,
-			LatencyP50: p.LatencyP50, LatencyP99: p.LatencyP99}
-	}
-	return out
 }
 
 // LoopbackOnly returns the IPs of the listen multiaddrs if there is at

@@ -42,3 +42,18 @@ const (
 	// VideoKeyFrameEvery is the key frame interval in frames (2 s).
 	VideoKeyFrameEvery = 30
 )
+
+// Calls through an SFU (sfuClient).
+const (
+	// SFUVideoSlots is how many video tiles a participant receives from an
+	// SFU at once (its last-N).
+	SFUVideoSlots = 4
+	// HostSilence is how long nothing may come from the SFU host (media
+	// or RTCP, which its receiver reports bring every second) before the
+	// participant reports the host lost; with the reconnection this
+	// keeps a failover within 3 s.
+	HostSilence = time.Second
+	// SyntheticLevel is the RFC 6464 audio level (−dBov) of synthetic
+	// audio: a voice at a normal level.
+	SyntheticLevel = 30
+)

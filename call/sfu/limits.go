@@ -28,3 +28,7 @@ const (
 	// answer is returned with the candidates found so far.
 	gatherTimeout = 5 * time.Second
 )
+
+// MaxSignalSize bounds one SFU media message (an offer or answer with its
+// ICE candidates).
+const MaxSignalSize = MaxSDPSize + 64

@@ -228,6 +228,14 @@ func (s *SFU) connect(id, offer string) (*participant, string, error) {
 	}
 	p := &participant{pc: pc, src: &source{id: id, tag: SourceTag(id)}, sub: &subscriber{id: id}}
 	pc.OnTrack(func(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) { s.onTrack(p, t, recv) })
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateFailed && s.startGoroutine() {
+			go func() { // a participant that is gone without a word
+				defer s.wg.Done()
+				s.leaveIf(id, p)
+			}()
+		}
+	})
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return p, "", fmt.Errorf("%w: from %s: %w", ErrBadOffer, id, err)
 	}
@@ -469,6 +477,16 @@ func (s *SFU) Leave(id string) {
 	s.r.removeSource(id)
 	s.r.removeSubscriber(id)
 	_ = p.pc.GracefulClose()
+}
+
+// leaveIf disconnects participant id if p is still its connection.
+func (s *SFU) leaveIf(id string, p *participant) {
+	s.mu.Lock()
+	same := s.parts[id] == p
+	s.mu.Unlock()
+	if same {
+		s.Leave(id)
+	}
 }
 
 // Stats returns what the SFU did for each participant.

@@ -120,6 +120,11 @@ func run() int {
 	cfg.Logger = logger
 	// Calls: synthetic media only until codecs and devices are built in.
 	cfg.CallMedia = media.ForCalls(media.CallOptions{SyntheticOnly: true, Listen: cfg.Listen, Logger: logger})
+	if host, err := media.ForHosts(media.CallOptions{Listen: cfg.Listen, Logger: logger}); err != nil {
+		logger.Warn("this app cannot host a call's SFU", "err", err)
+	} else {
+		cfg.CallHost = host // large calls may elect it to forward their media
+	}
 
 	a := app.NewWithID("io.umbrella.desktop")
 	a.Settings().SetTheme(ui.Theme())

@@ -24,6 +24,13 @@ func callMedia(listen []string, log *slog.Logger) calls.NewMedia {
 	return media.ForCalls(media.CallOptions{SyntheticOnly: true, Listen: listen, Logger: log})
 }
 
+// callHost is the SFU a daemon listening on listen runs for a call it
+// hosts (node.Config.CallHost, node.RelayConfig.CallHost): call/sfu,
+// which holds no key and needs no cgo.
+func callHost(listen []string, log *slog.Logger) (calls.NewHost, error) {
+	return media.ForHosts(media.CallOptions{Listen: listen, Logger: log})
+}
+
 // callCommands are voice and video calls in a group.
 var callCommands = []command{
 	{"call start", "start a call in a group; the group's members it can reach are rung", func(fs *flag.FlagSet, o *opts) {
@@ -46,6 +53,7 @@ func init() { commands = append(commands, callCommands...) }
 type callOpts struct {
 	call             string
 	video, synthetic bool
+	sfu              bool // relay --sfu
 }
 
 func callFlags(fs *flag.FlagSet, o *opts) {

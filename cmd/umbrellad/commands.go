@@ -388,6 +388,11 @@ func cmdServe(ctx context.Context, o *opts) error {
 	cfg.MDNS = !o.noMDNS
 	cfg.Logger = log
 	cfg.CallMedia = callMedia(cfg.Listen, log)
+	host, err := callHost(cfg.Listen, log)
+	if err != nil {
+		return err
+	}
+	cfg.CallHost = host
 	cfg.Relays = o.relays
 	cfg.Reachability = o.reachability
 	suite, err := e2ee.ParseSuite(o.keySuite)

@@ -26,10 +26,11 @@ type relayProc struct {
 	addr string // its /p2p/ address
 }
 
-// runRelay starts `umbrellad relay` on home, listening on listen.
-func runRelay(t *testing.T, home, listen string) *relayProc {
+// runRelay starts `umbrellad relay` on home, listening on listen, with
+// extra flags.
+func runRelay(t *testing.T, home, listen string, extra ...string) *relayProc {
 	t.Helper()
-	proc := exec.Command(buildDaemon(t), "relay", "--home", home, "--listen", listen, "--json")
+	proc := exec.Command(buildDaemon(t), append([]string{"relay", "--home", home, "--listen", listen, "--json"}, extra...)...)
 	out, err := proc.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

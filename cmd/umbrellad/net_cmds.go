@@ -144,7 +144,13 @@ func cmdRelay(ctx context.Context, o *opts) error {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))
-	r, err := node.OpenRelay(node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Share: share, Retention: retention, Allow: allow, Logger: log})
+	rcfg := node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Share: share, Retention: retention, Allow: allow, Logger: log}
+	if o.calls.sfu {
+		if rcfg.CallHost, err = callHost(listen, log); err != nil {
+			return err
+		}
+	}
+	r, err := node.OpenRelay(rcfg)
 	if err != nil {
 		if errors.Is(err, node.ErrHomeInUse) {
 			return fmt.Errorf("home %s is already in use by another umbrellad", o.home)

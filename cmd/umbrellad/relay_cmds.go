@@ -454,6 +454,7 @@ func relayOpsFlags(fs *flag.FlagSet, o *opts) {
 	fs.StringVar(&o.share, "share", "", "the most one community may store, e.g. 2GB (default: a quarter of --quota)")
 	fs.Var(&o.allow, "allow", "the peer id of an admin whose communities the relay keeps (repeatable); without it the relay is open and any stranger can fill it, so a team's relay should list its admins")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464 (GET /metrics)")
+	fs.BoolVar(&o.calls.sfu, "sfu", false, "host the SFUs of calls for the communities that registered the relay (it forwards their encrypted media and never holds a key)")
 }
 
 // parseAllow reads the relay's --allow peer ids as member keys.

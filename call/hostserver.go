@@ -1,0 +1,207 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// # Relays that host SFUs
+//
+// A relay started with --sfu answers the signalling protocol with a
+// HostServer: it takes part in no call and holds no key, it only hosts
+// the SFU of calls whose participants elected it (topology.go). It cannot
+// read a community's roles or groups (its control log is sealed but for
+// a few kinds), so it admits whom Admit allows — on a relay, an author it
+// knows is or was a member of a community that registered it — and
+// leaves the rest to the participants, who judge with crdt:
+//
+//   - Media (7): an SFU offer; the reply carries the answer. The first
+//     offer for a call starts its SFU.
+//   - Leave (3): the sender leaves the SFU.
+//   - Remove (5): a participant tells the relay that Peer is out of the
+//     call (it left the group or the community, or an admin removed it);
+//     its media stops being forwarded at once. Any admitted participant
+//     may say so: the relay cannot tell who may, and a member who lies
+//     only makes the named participant reconnect through another host
+//     (it reports its host lost).
+//   - End (4): the call's SFU stops.
+//
+// Anything else is answered Absent. A call's SFU also stops when its last
+// participant leaves. At most MaxCalls calls are hosted at once; when
+// that many are, those whose SFU has no live connection left (their
+// participants vanished without a leave) make room.
+
+// HostServerConfig configures a HostServer; every field but Log is
+// required.
+type HostServerConfig struct {
+	// Admit reports whether k may use this node's SFUs for calls of
+	// community cid.
+	Admit func(cid crdt.ID, k crdt.PublicKey) bool
+	// PeerID is a member's peer id as text.
+	PeerID func(crdt.PublicKey) string
+	// Host starts an SFU for one call.
+	Host NewHost
+	Log  *slog.Logger
+}
+
+// HostServer hosts the SFUs of calls for their participants (a relay
+// started with --sfu). It is a Responder; its methods are safe for
+// concurrent use.
+type HostServer struct {
+	cfg HostServerConfig
+
+	mu     sync.Mutex
+	closed bool                    // guarded by mu
+	calls  map[callKey]*hostedCall // guarded by mu
+}
+
+// hostedCall is one call's SFU on a HostServer.
+type hostedCall struct {
+	h     Host
+	parts map[crdt.PublicKey]bool // guarded by HostServer.mu
+}
+
+var _ Responder = (*HostServer)(nil)
+
+// NewHostServer returns a HostServer of cfg.
+func NewHostServer(cfg HostServerConfig) (*HostServer, error) {
+	if cfg.Admit == nil || cfg.PeerID == nil || cfg.Host == nil {
+		return nil, errors.New("call host server: Admit, PeerID and Host are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	cfg.Log = cfg.Log.With("component", "callhost")
+	return &HostServer{cfg: cfg, calls: map[callKey]*hostedCall{}}, nil
+}
+
+// Answer answers a message from peer from (see Responder).
+func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message) *Reply {
+	cid, id := crdt.ID(msg.Community), crdt.ID(msg.Call)
+	if !s.cfg.Admit(cid, from) {
+		return refuse("not a member of a community this relay serves")
+	}
+	key := callKey{cid, id}
+	switch msg.Type {
+	case TypeMedia:
+		return s.offer(key, from, msg.Blob)
+	case TypeLeave, TypeRemove:
+		k := from
+		if msg.Type == TypeRemove {
+			k = crdt.PublicKey(msg.Peer)
+		}
+		s.mu.Lock()
+		hc := s.calls[key]
+		if hc == nil || !hc.parts[k] {
+			s.mu.Unlock()
+			return &Reply{}
+		}
+		delete(hc.parts, k)
+		empty := len(hc.parts) == 0
+		if empty {
+			delete(s.calls, key)
+		}
+		s.mu.Unlock()
+		hc.h.Drop(s.cfg.PeerID(k))
+		if empty {
+			s.stop(hc)
+		}
+		return &Reply{}
+	case TypeEnd:
+		s.mu.Lock()
+		hc := s.calls[key]
+		delete(s.calls, key)
+		s.mu.Unlock()
+		if hc != nil {
+			s.stop(hc)
+		}
+		return &Reply{}
+	}
+	return &Reply{Error: "this relay only hosts SFUs", Absent: true}
+}
+
+// offer connects from to the SFU of call key, which it starts if need be.
+func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return refuse("closing")
+	}
+	hc := s.calls[key]
+	if hc == nil {
+		if len(s.calls) >= MaxCalls {
+			s.evictLocked()
+		}
+		if len(s.calls) >= MaxCalls {
+			s.mu.Unlock()
+			return refuse("too many calls")
+		}
+		h, err := s.cfg.Host()
+		if err != nil {
+			s.mu.Unlock()
+			s.cfg.Log.Warn("cannot host a call", "err", err)
+			return refuse("cannot host: %v", err)
+		}
+		hc = &hostedCall{h: h, parts: map[crdt.PublicKey]bool{}}
+		s.calls[key] = hc
+	}
+	if !hc.parts[from] && len(hc.parts) >= MaxParticipants {
+		s.mu.Unlock()
+		return refuse("the call is full")
+	}
+	s.mu.Unlock()
+	answer, err := hc.h.Offer(s.cfg.PeerID(from), blob)
+	if err != nil {
+		return refuse("sfu: %v", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.calls[key] != hc { // ended while it connected
+		hc.h.Drop(s.cfg.PeerID(from))
+		return refuse("the call ended")
+	}
+	hc.parts[from] = true
+	return &Reply{Blob: answer}
+}
+
+// evictLocked stops the hosted calls nobody is connected to any more
+// (their participants crashed or lost the relay without leaving). s.mu
+// is held.
+func (s *HostServer) evictLocked() {
+	for key, hc := range s.calls {
+		if len(hc.h.Participants()) == 0 {
+			delete(s.calls, key)
+			s.stop(hc) // nobody is connected: it closes at once
+		}
+	}
+}
+
+func (s *HostServer) stop(hc *hostedCall) {
+	if err := hc.h.Close(); err != nil {
+		s.cfg.Log.Debug("close call host", "err", err)
+	}
+}
+
+// Calls returns how many calls are hosted now.
+func (s *HostServer) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+// Close stops every SFU. It is idempotent.
+func (s *HostServer) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	calls := s.calls
+	s.calls = map[callKey]*hostedCall{}
+	s.mu.Unlock()
+	for _, hc := range calls {
+		s.stop(hc)
+	}
+	return nil
+}

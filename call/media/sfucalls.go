@@ -1,0 +1,172 @@
+package media
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/call/sfu"
+)
+
+// NewSFUAPI returns the pion API of a program's connections to an SFU
+// and of the SFUs it hosts: call/sfu's (with its header extensions), with
+// ICE on loopback only when loopback lists IPs (as NewAPI).
+func NewSFUAPI(loopback []netip.Addr) (*webrtc.API, error) {
+	se := webrtc.SettingEngine{}
+	if len(loopback) > 0 {
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetIPFilter(func(ip net.IP) bool {
+			a, ok := netip.AddrFromSlice(ip)
+			if !ok {
+				return false
+			}
+			for _, l := range loopback {
+				if a.Unmap() == l {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	return sfu.NewAPI(se)
+}
+
+// ForHosts returns the call.NewHost of o: each call this program hosts
+// runs a call/sfu Host on o.SFUAPI (nil: NewSFUAPI of o.Listen).
+func ForHosts(o CallOptions) (call.NewHost, error) {
+	a := o.SFUAPI
+	if a == nil {
+		var err error
+		if a, err = NewSFUAPI(LoopbackOnly(o.Listen)); err != nil {
+			return nil, err
+		}
+	}
+	return func() (call.Host, error) {
+		h, err := sfu.NewHost(sfu.Config{API: a, ICEServers: o.ICEServers, Logger: o.Logger, Now: o.Now})
+		if err != nil {
+			return nil, fmt.Errorf("call host: %w", err)
+		}
+		return h, nil
+	}, nil
+}
+
+// callSession is a Session as package call sees it: a mesh, until SetHost
+// moves it to an SFU host (sfuClient), which uses the Session's keys.
+type callSession struct {
+	*Session
+	sfuAPI *webrtc.API
+	lost   func(host string)
+
+	mu     sync.Mutex
+	host   string     // guarded by mu
+	client *sfuClient // nil in the mesh; guarded by mu
+}
+
+var _ call.Media = (*callSession)(nil)
+
+func newCallSession(s *Session, sfuAPI *webrtc.API, lost func(string)) *callSession {
+	return &callSession{Session: s, sfuAPI: sfuAPI, lost: lost}
+}
+
+// SetHost moves the media to the SFU at host, or back to the mesh ("").
+// Naming the current host again reconnects to it.
+func (m *callSession) SetHost(host string) error {
+	if host != "" {
+		// This participant may host: it connects to its own SFU like
+		// everyone else, its messages carried by package call.
+		if err := checkPeerID(host); err != nil {
+			return err
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := m.client
+	m.client, m.host = nil, host
+	if old != nil {
+		old.close()
+	}
+	if host == "" {
+		return nil
+	}
+	if m.sfuAPI == nil {
+		return fmt.Errorf("media: no SFU API: %w", ErrBadPeer)
+	}
+	m.Session.mu.Lock()
+	var mesh []string
+	for id := range m.Session.peers {
+		mesh = append(mesh, id)
+	}
+	closed := m.Session.closed
+	m.Session.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	for _, id := range mesh {
+		m.Session.Disconnect(id)
+	}
+	c, err := newSFUClient(m.Session, m.sfuAPI, host, m.lost)
+	if err != nil {
+		return err
+	}
+	m.client = c
+	return nil
+}
+
+// current returns the SFU client and its host (nil in the mesh).
+func (m *callSession) current() (*sfuClient, string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.client, m.host
+}
+
+// Connect starts mesh media with a participant; through an SFU it does
+// nothing (the host forwards everyone's media).
+func (m *callSession) Connect(id string) error {
+	if c, _ := m.current(); c != nil {
+		return nil
+	}
+	return m.Session.Connect(id)
+}
+
+// HandleSignal takes a media message: the host's answer through an SFU,
+// else a mesh message.
+func (m *callSession) HandleSignal(from string, blob []byte) error {
+	if c, host := m.current(); c != nil && from == host {
+		return c.handleAnswer(blob)
+	}
+	return m.Session.HandleSignal(from, blob)
+}
+
+// Stats returns what arrived from each participant: through the SFU or
+// the mesh, converted to call.PeerStats.
+func (m *callSession) Stats() []call.PeerStats {
+	var st []PeerStats
+	if c, _ := m.current(); c != nil {
+		st = c.stats()
+	} else {
+		st = m.Session.Stats()
+	}
+	out := make([]call.PeerStats, len(st))
+	for i, p := range st {
+		out[i] = call.PeerStats{Peer: p.Peer, Audio: p.Audio, Video: p.Video,
+			FramesReceived: p.FramesReceived, FramesDecrypted: p.FramesDecrypted, DecryptFailures: p.DecryptFailures,
+			LatencyP50: p.LatencyP50, LatencyP99: p.LatencyP99}
+	}
+	return out
+}
+
+// Close ends the media, SFU connection included.
+func (m *callSession) Close() error {
+	m.mu.Lock()
+	c := m.client
+	m.client = nil
+	m.mu.Unlock()
+	if c != nil {
+		c.close()
+	}
+	return m.Session.Close()
+}

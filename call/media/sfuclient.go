@@ -1,0 +1,431 @@
+package media
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"github.com/umbrella-p2p/umbrella/call/sfu"
+)
+
+// sfuClient is a participant's media in a call that runs through an SFU
+// (package call/sfu): one peer connection to the host, on which it
+// publishes its own audio (with the RFC 6464 audio level the SFU ranks
+// speakers by) and video once, and receives on fixed slots —
+// sfu.MaxAudioSlots audio and SFUVideoSlots video — whatever the SFU
+// forwards, each packet naming its sender by sfu.SourceTag. Frames are
+// decrypted with the sender's keys, which stay in the Session (SetRecvKey);
+// the host never holds one.
+//
+// It is the Session's other mode (see callSession): it shares the
+// Session's keys, clock, logger and stats type, and runs its own
+// goroutines, which close stops.
+type sfuClient struct {
+	s    *Session
+	host string
+	api  *webrtc.API
+	lost func(host string) // called once when the host stops answering
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	pc           *webrtc.PeerConnection
+	audio, video *webrtc.TrackLocalStaticRTP // video nil unless the Session sends video
+	levelID      atomic.Uint32               // the audio level extension's id, once answered
+	answered     atomic.Bool
+	forceKey     atomic.Bool  // the SFU asked for a video key frame
+	heard        atomic.Int64 // when the host last sent anything, Unix ns
+	lostOnce     sync.Once
+
+	mu      sync.Mutex
+	closed  bool               // guarded by mu
+	senders map[string]*peer   // stats by sender; guarded by mu
+	tags    map[[4]byte]string // sender by source tag; guarded by mu
+}
+
+// newSFUClient makes the peer connection to host and sends it an offer
+// through the Session's Signal.
+func newSFUClient(s *Session, api *webrtc.API, host string, lost func(string)) (*sfuClient, error) {
+	c := &sfuClient{s: s, host: host, api: api, lost: lost, senders: map[string]*peer{}, tags: map[[4]byte]string{}}
+	c.ctx, c.cancel = context.WithCancel(s.ctx)
+	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
+	if err != nil {
+		return nil, fmt.Errorf("media: peer connection to host %s: %w", host, err)
+	}
+	c.pc = pc
+	if err := c.setup(); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// setup adds the slots and the published tracks, and offers them.
+func (c *sfuClient) setup() error {
+	pc := c.pc
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) { c.onTrack(t, r) })
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		c.s.log.Debug("host connection state", "host", c.host, "state", st.String())
+		if st == webrtc.PeerConnectionStateFailed {
+			c.hostLost()
+		}
+	})
+	recvonly := webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}
+	for range sfu.MaxAudioSlots {
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, recvonly); err != nil {
+			return fmt.Errorf("media: audio slot: %w", err)
+		}
+	}
+	for range SFUVideoSlots {
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, recvonly); err != nil {
+			return fmt.Errorf("media: video slot: %w", err)
+		}
+	}
+	var err error
+	c.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", c.s.cfg.Self)
+	if err != nil {
+		return fmt.Errorf("media: audio track: %w", err)
+	}
+	tracks := []*webrtc.TrackLocalStaticRTP{c.audio}
+	if c.s.cfg.Video {
+		c.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", c.s.cfg.Self)
+		if err != nil {
+			return fmt.Errorf("media: video track: %w", err)
+		}
+		tracks = append(tracks, c.video)
+	}
+	sendonly := webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}
+	for _, tr := range tracks {
+		x, err := pc.AddTransceiverFromTrack(tr, sendonly)
+		if err != nil {
+			return fmt.Errorf("media: publish %s: %w", tr.Kind(), err)
+		}
+		snd, video := x.Sender(), tr == c.video
+		c.wg.Add(1)
+		go func() { // RTCP: the interceptors run on it, and it says the host is there
+			defer c.wg.Done()
+			for {
+				pkts, _, err := snd.ReadRTCP()
+				if err != nil {
+					return
+				}
+				c.heard.Store(time.Now().UnixNano())
+				for _, p := range pkts {
+					switch p.(type) {
+					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+						if video {
+							c.forceKey.Store(true)
+						}
+					}
+				}
+			}
+		}()
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return fmt.Errorf("media: offer to host %s: %w", c.host, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("media: local description for host %s: %w", c.host, err)
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		t := time.NewTimer(gatherTimeout)
+		defer t.Stop()
+		select {
+		case <-gathered:
+		case <-t.C:
+			c.s.log.Debug("ICE gathering timed out; offering the candidates found", "host", c.host)
+		case <-c.ctx.Done():
+			return
+		}
+		blob, err := sfu.EncodeSignal(sfu.SignalOffer, pc.LocalDescription().SDP)
+		if err != nil {
+			c.s.log.Debug("offer to host not sent", "host", c.host, "err", err)
+			return
+		}
+		c.s.cfg.Signal(c.host, blob)
+	}()
+	return nil
+}
+
+// handleAnswer takes the host's answer and starts sending and watching.
+func (c *sfuClient) handleAnswer(blob []byte) error {
+	sdp, err := sfu.DecodeSignal(blob, sfu.SignalAnswer)
+	if err != nil {
+		return fmt.Errorf("from host %s: %w", c.host, err)
+	}
+	if c.answered.Load() || c.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
+		return fmt.Errorf("%w: answer from host %s, which has no offer pending", ErrBadSignal, c.host)
+	}
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		return fmt.Errorf("%w: answer from host %s: %w", ErrBadSignal, c.host, err)
+	}
+	for _, x := range c.pc.GetTransceivers() {
+		if snd := x.Sender(); snd != nil && snd.Track() == c.audio {
+			for _, ext := range snd.GetParameters().HeaderExtensions {
+				if ext.URI == sfu.AudioLevelURI {
+					c.levelID.Store(uint32(ext.ID))
+				}
+			}
+		}
+	}
+	c.answered.Store(true)
+	c.heard.Store(time.Now().UnixNano())
+	if !c.start(2) {
+		return ErrClosed
+	}
+	go c.watch()
+	go c.sendAudio()
+	if c.video != nil && c.start(1) {
+		go c.sendVideo()
+	}
+	return nil
+}
+
+// start accounts for n goroutines about to start, unless the client is
+// closed.
+func (c *sfuClient) start(n int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.wg.Add(n)
+	return true
+}
+
+// watch reports the host lost once nothing came from it (media or RTCP)
+// for HostSilence.
+func (c *sfuClient) watch() {
+	defer c.wg.Done()
+	tick := time.NewTicker(HostSilence / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case now := <-tick.C:
+			if now.Sub(time.Unix(0, c.heard.Load())) >= HostSilence {
+				c.hostLost()
+				return
+			}
+		}
+	}
+}
+
+func (c *sfuClient) hostLost() {
+	c.lostOnce.Do(func() {
+		c.s.log.Debug("SFU host lost", "host", c.host)
+		if c.lost != nil {
+			go c.lost(c.host) // never under the caller's locks
+		}
+	})
+}
+
+// sendAudio sends a synthetic audio frame every AudioFrameInterval while
+// a send key is set and not muted, one RTP packet each with its level.
+func (c *sfuClient) sendAudio() {
+	defer c.wg.Done()
+	if !c.s.cfg.Synthetic {
+		return
+	}
+	tick := time.NewTicker(AudioFrameInterval)
+	defer tick.Stop()
+	var n uint64
+	seq := uint16(0)
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		snd := c.s.send.Load()
+		if snd == nil || c.s.muted.Load() {
+			continue
+		}
+		clear, plain := syntheticFrame(Audio, n, c.s.now())
+		frame, err := snd.Encrypt(append([]byte(nil), clear...), clear, plain)
+		if err != nil {
+			c.s.log.Debug("synthetic frame not encrypted", "err", err)
+			continue
+		}
+		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(n * 960), Marker: true}, Payload: frame}
+		if id := uint8(c.levelID.Load()); id != 0 {
+			_ = pkt.Header.SetExtension(id, []byte{SyntheticLevel})
+		}
+		n++
+		seq++
+		if err := c.audio.WriteRTP(pkt); err != nil {
+			c.s.log.Debug("synthetic frame not sent", "err", err)
+		}
+	}
+}
+
+// sendVideo sends a synthetic video frame every VideoFrameInterval while
+// a send key is set, a key frame every VideoKeyFrameEvery frames and
+// whenever the SFU asks for one.
+func (c *sfuClient) sendVideo() {
+	defer c.wg.Done()
+	if !c.s.cfg.Synthetic {
+		return
+	}
+	tick := time.NewTicker(VideoFrameInterval)
+	defer tick.Stop()
+	pz := rtp.NewPacketizer(1200, 0, 0, &codecs.VP8Payloader{}, rtp.NewRandomSequencer(), 90000)
+	var n uint64
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		snd := c.s.send.Load()
+		if snd == nil {
+			continue
+		}
+		if c.forceKey.Swap(false) {
+			n += VideoKeyFrameEvery - n%VideoKeyFrameEvery
+		}
+		clear, plain := syntheticFrame(Video, n, c.s.now())
+		frame, err := snd.Encrypt(append([]byte(nil), clear...), clear, plain)
+		if err != nil {
+			c.s.log.Debug("synthetic frame not encrypted", "err", err)
+			continue
+		}
+		n++
+		for _, pkt := range pz.Packetize(frame, uint32(90000*VideoFrameInterval/time.Second)) {
+			if err := c.video.WriteRTP(pkt); err != nil {
+				c.s.log.Debug("synthetic frame not sent", "err", err)
+				break
+			}
+		}
+	}
+}
+
+// sender returns the participant whose source tag is tag, among those
+// whose keys the Session holds, and its stats.
+func (c *sfuClient) sender(tag []byte) *peer {
+	if len(tag) != 4 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.tags[[4]byte(tag)]
+	if !ok {
+		c.s.mu.Lock()
+		for from := range c.s.recv {
+			c.tags[sfu.SourceTag(from)] = from
+		}
+		c.s.mu.Unlock()
+		if id, ok = c.tags[[4]byte(tag)]; !ok {
+			return nil
+		}
+	}
+	p := c.senders[id]
+	if p == nil {
+		if len(c.senders) >= MaxPeers {
+			return nil
+		}
+		p = &peer{id: id}
+		c.senders[id] = p
+	}
+	return p
+}
+
+// onTrack reads one slot until the connection closes: each packet names
+// its sender by its source tag; frames are reassembled per sender (video
+// switches senders at key frames), decrypted and counted.
+func (c *sfuClient) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	var kind Kind
+	switch t.Kind() {
+	case webrtc.RTPCodecTypeAudio:
+		kind = Audio
+	case webrtc.RTPCodecTypeVideo:
+		kind = Video
+	default:
+		return
+	}
+	var tagID uint8
+	for _, ext := range r.GetParameters().HeaderExtensions {
+		if ext.URI == sfu.SourceExtensionURI {
+			tagID = uint8(ext.ID)
+		}
+	}
+	if !c.start(1) {
+		return
+	}
+	go func() {
+		defer c.wg.Done()
+		var buf []byte
+		var op codecs.OpusPacket
+		var sb *samplebuilder.SampleBuilder
+		var from *peer // the sender the sample builder holds packets of
+		for {
+			pkt, _, err := t.ReadRTP()
+			if err != nil {
+				return
+			}
+			c.heard.Store(time.Now().UnixNano())
+			p := c.sender(pkt.GetExtension(tagID))
+			if p == nil {
+				continue // no sender known by that tag: nothing to decrypt it with
+			}
+			p.stats.track(kind)
+			if kind == Audio {
+				frame, err := op.Unmarshal(pkt.Payload)
+				if err != nil {
+					p.stats.frame(kind, false, -1)
+					continue
+				}
+				buf = c.s.receive(p, kind, frame, buf)
+				continue
+			}
+			if p != from {
+				from, sb = p, samplebuilder.New(videoMaxLate, &codecs.VP8Packet{}, t.Codec().ClockRate)
+			}
+			sb.Push(pkt)
+			for smp := sb.Pop(); smp != nil; smp = sb.Pop() {
+				buf = c.s.receive(p, kind, smp.Data, buf)
+			}
+		}
+	}()
+}
+
+// stats returns what arrived from each sender.
+func (c *sfuClient) stats() []PeerStats {
+	c.mu.Lock()
+	out := make([]PeerStats, 0, len(c.senders))
+	for _, p := range c.senders {
+		st := p.stats.snapshot()
+		st.Peer = p.id
+		out = append(out, st)
+	}
+	c.mu.Unlock()
+	slicesSortByPeer(out)
+	return out
+}
+
+// close ends the connection to the host and stops the client's
+// goroutines.
+func (c *sfuClient) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	if c.pc != nil {
+		_ = c.pc.GracefulClose()
+	}
+	c.wg.Wait()
+}

@@ -1,0 +1,365 @@
+package media
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/logging"
+	"github.com/pion/transport/v5/vnet"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/umbrella-p2p/umbrella/call/sfu"
+)
+
+// sfuCall is a call through an SFU on one pion vnet LAN: call/sfu's Host
+// at 10.0.0.1 and callSessions in SFU mode, their media messages carried
+// by an in-test bus (package call carries them in a call).
+type sfuCall struct {
+	t    *testing.T
+	wan  *vnet.Router
+	host *sfu.Host
+	ids  []string
+
+	mu       sync.Mutex
+	sessions map[string]*callSession
+	lost     map[string]int
+	sigErrs  []error
+	wg       sync.WaitGroup
+}
+
+func vnetSettings(t *testing.T, wan *vnet.Router, ip string) webrtc.SettingEngine {
+	t.Helper()
+	nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wan.AddNet(nw); err != nil {
+		t.Fatal(err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetNet(nw)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetICETimeouts(5*time.Second, 10*time.Second, 500*time.Millisecond)
+	return se
+}
+
+func newSFUCall(t *testing.T, n int) *sfuCall {
+	t.Helper()
+	wan, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", MinDelay: 10 * time.Millisecond,
+		LoggerFactory: logging.NewDefaultLoggerFactory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &sfuCall{t: t, wan: wan, sessions: map[string]*callSession{}, lost: map[string]int{}}
+	hostAPI, err := sfu.NewAPI(vnetSettings(t, wan, "10.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.host, err = sfu.NewHost(sfu.Config{API: hostAPI}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		id := fmt.Sprintf("peer%02d", i)
+		c.ids = append(c.ids, id)
+		se := vnetSettings(t, wan, fmt.Sprintf("10.0.0.%d", 10+i))
+		api, err := sfu.NewAPI(se)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{Self: id, Video: true, Synthetic: true, API: webrtc.NewAPI(webrtc.WithSettingEngine(se)),
+			Signal: func(to string, blob []byte) { c.signal(id, to, blob) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.sessions[id] = newCallSession(s, api, func(host string) {
+			c.mu.Lock()
+			c.lost[id]++
+			c.mu.Unlock()
+		})
+	}
+	if err := wan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range c.ids {
+		s := c.sessions[id]
+		if err := s.SetSendKey(1, key(byte(i+1))); err != nil {
+			t.Fatal(err)
+		}
+		for j, other := range c.ids {
+			if other != id {
+				if err := s.SetRecvKey(other, 1, key(byte(j+1))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	return c
+}
+
+// signal carries a participant's offer to the host and the answer back,
+// as package call does (an answer in the reply).
+func (c *sfuCall) signal(from, to string, blob []byte) {
+	if to != "sfuhost" {
+		c.fail(fmt.Errorf("%s signals %s, not the host", from, to))
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		answer, err := c.host.Offer(from, blob)
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		c.mu.Lock()
+		s := c.sessions[from]
+		c.mu.Unlock()
+		if err := s.HandleSignal("sfuhost", answer); err != nil {
+			c.fail(err)
+		}
+	}()
+}
+
+func (c *sfuCall) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sigErrs = append(c.sigErrs, err)
+}
+
+func (c *sfuCall) close() {
+	for _, s := range c.sessions {
+		if err := s.Close(); err != nil {
+			c.t.Error(err)
+		}
+	}
+	if err := c.host.Close(); err != nil {
+		c.t.Error(err)
+	}
+	c.wg.Wait()
+	if err := c.wan.Stop(); err != nil {
+		c.t.Error(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, err := range c.sigErrs {
+		c.t.Errorf("signal: %v", err)
+	}
+}
+
+// sfuDecrypted is how many frames of kind k s decrypted from peer through
+// the SFU.
+func sfuDecrypted(s *callSession, peer string, k Kind) uint64 {
+	cl, _ := s.current()
+	if cl == nil {
+		return 0
+	}
+	cl.mu.Lock()
+	p := cl.senders[peer]
+	cl.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	p.stats.mu.Lock()
+	defer p.stats.mu.Unlock()
+	return p.stats.decrypted[k]
+}
+
+// shown returns whose video participant i of ids receives through the
+// SFU: the SFUVideoSlots participants after it in sorted order.
+func shown(ids []string, i int) map[string]bool {
+	video := map[string]bool{}
+	for d := 1; d < len(ids) && len(video) < SFUVideoSlots; d++ {
+		video[ids[(i+d)%len(ids)]] = true
+	}
+	return video
+}
+
+// TestTwelveThroughAnSFU: twelve participants in SFU mode, each with one
+// connection to the host, publishing synthetic audio and video once. Each
+// decrypts, with each sender's own keys, the audio of the three loudest
+// others (the same four loudest for everyone) and the video of the four
+// tiles the host shows it — what the top-3 and last-N rules promise — and
+// nothing of anyone else; every participant's video reaches four others;
+// stats are per sender.
+func TestTwelveThroughAnSFU(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newSFUCall(t, 12)
+		defer c.close()
+		for _, id := range c.ids {
+			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		audioFrom := func() map[[2]string]uint64 {
+			out := map[[2]string]uint64{}
+			for _, id := range c.ids {
+				for _, other := range c.ids {
+					out[[2]string{id, other}] = sfuDecrypted(c.sessions[id], other, Audio)
+				}
+			}
+			return out
+		}
+		waitFor(t, 30*time.Second, "everyone decrypts 3 others' audio and its 4 tiles' video", func() bool {
+			for i, id := range c.ids {
+				heard := 0
+				for _, other := range c.ids {
+					if sfuDecrypted(c.sessions[id], other, Audio) >= 50 {
+						heard++
+					}
+				}
+				if heard < sfu.MaxAudioSlots {
+					return false
+				}
+				for j := range shown(c.ids, i) {
+					if sfuDecrypted(c.sessions[id], j, Video) < 20 {
+						return false
+					}
+				}
+			}
+			return true
+		})
+		// Everyone speaks at the same level: once the smoothed levels
+		// settle, the same four are the loudest for everyone, and each
+		// participant hears the three of them other than itself.
+		<-time.After(2 * time.Second)
+		before := audioFrom()
+		<-time.After(2 * time.Second)
+		after := audioFrom()
+		top := map[string]bool{}
+		for _, id := range c.ids {
+			var heard []string
+			for _, other := range c.ids {
+				switch d := after[[2]string{id, other}] - before[[2]string{id, other}]; {
+				case d >= 80:
+					heard = append(heard, other)
+					top[other] = true
+				case d > 0:
+					t.Errorf("%s decrypted only %d audio frames of %s in 2 s: a speaker changed", id, d, other)
+				}
+			}
+			if len(heard) != sfu.MaxAudioSlots {
+				t.Errorf("%s heard %v, want %d speakers", id, heard, sfu.MaxAudioSlots)
+			}
+		}
+		if len(top) != sfu.MaxAudioSlots+1 {
+			t.Errorf("the loudest are %v, want %d of them for everyone", top, sfu.MaxAudioSlots+1)
+		}
+		seen := map[string]int{}
+		for i, id := range c.ids {
+			video := shown(c.ids, i)
+			for _, other := range c.ids {
+				v := sfuDecrypted(c.sessions[id], other, Video)
+				if !video[other] && v > 0 {
+					t.Errorf("%s decrypted %d video frames of %s, not shown to it", id, v, other)
+				}
+				if v > 0 {
+					seen[other]++
+				}
+			}
+			for _, st := range c.sessions[id].Stats() {
+				if st.DecryptFailures != 0 {
+					t.Errorf("%s from %s: %d decrypt failures", id, st.Peer, st.DecryptFailures)
+				}
+				if st.LatencyP50 < 10*time.Millisecond || st.LatencyP99 > time.Second {
+					t.Errorf("%s from %s: latency p50 %v p99 %v", id, st.Peer, st.LatencyP50, st.LatencyP99)
+				}
+			}
+		}
+		for _, id := range c.ids {
+			if seen[id] != SFUVideoSlots {
+				t.Errorf("%s's video reached %d participants, want %d", id, seen[id], SFUVideoSlots)
+			}
+		}
+		c.mu.Lock()
+		if len(c.lost) != 0 {
+			t.Errorf("a host reported lost while it ran: %v", c.lost)
+		}
+		c.mu.Unlock()
+	})
+}
+
+// TestDroppedParticipantIsNotForwarded: the host drops a participant (as
+// package call does for a member removed from the community): nothing of
+// its reaches the others from then on, and it receives nothing more.
+func TestDroppedParticipantIsNotForwarded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newSFUCall(t, 3)
+		defer c.close()
+		for _, id := range c.ids {
+			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, b, gone := c.sessions["peer00"], c.sessions["peer01"], c.sessions["peer02"]
+		waitFor(t, 20*time.Second, "everyone hears everyone", func() bool {
+			return sfuDecrypted(a, "peer02", Audio) >= 50 && sfuDecrypted(b, "peer02", Audio) >= 50 &&
+				sfuDecrypted(gone, "peer00", Audio) >= 50 && sfuDecrypted(a, "peer01", Audio) >= 50
+		})
+		c.host.Drop("peer02")
+		if slices.Contains(c.host.Participants(), "peer02") {
+			t.Fatal("the host still lists peer02")
+		}
+		<-time.After(time.Second) // what was in flight arrives
+		fromGoneA, fromGoneB, toGone := sfuDecrypted(a, "peer02", Audio), sfuDecrypted(b, "peer02", Audio), sfuDecrypted(gone, "peer00", Audio)
+		ab := sfuDecrypted(b, "peer00", Audio)
+		<-time.After(3 * time.Second)
+		if got := sfuDecrypted(a, "peer02", Audio); got != fromGoneA {
+			t.Errorf("peer00 decrypted %d more frames of the dropped peer02", got-fromGoneA)
+		}
+		if got := sfuDecrypted(b, "peer02", Audio); got != fromGoneB {
+			t.Errorf("peer01 decrypted %d more frames of the dropped peer02", got-fromGoneB)
+		}
+		if got := sfuDecrypted(gone, "peer00", Audio); got != toGone {
+			t.Errorf("the dropped peer02 decrypted %d more frames of peer00", got-toGone)
+		}
+		if got := sfuDecrypted(b, "peer00", Audio); got < ab+100 {
+			t.Errorf("peer01 stopped hearing peer00: %d → %d", ab, got)
+		}
+		c.mu.Lock()
+		if c.lost["peer02"] != 1 {
+			t.Errorf("the dropped participant reported its host lost %d times, want once", c.lost["peer02"])
+		}
+		delete(c.lost, "peer02")
+		if len(c.lost) != 0 {
+			t.Errorf("others reported the host lost: %v", c.lost)
+		}
+		c.mu.Unlock()
+	})
+}
+
+// TestHostForgetsAVanishedParticipant: a participant whose network goes
+// away without a word (a crash) is dropped by the SFU once its connection
+// fails, so a host with nobody left is seen as idle (a relay then frees
+// the call); the others' media goes on.
+func TestHostForgetsAVanishedParticipant(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newSFUCall(t, 3)
+		defer c.close()
+		for _, id := range c.ids {
+			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, 20*time.Second, "all three connected", func() bool { return len(c.host.Participants()) == 3 })
+		c.wan.AddChunkFilter(func(ch vnet.Chunk) bool { // peer02 at 10.0.0.12 vanishes
+			return !strings.HasPrefix(ch.SourceAddr().String(), "10.0.0.12:") && !strings.HasPrefix(ch.DestinationAddr().String(), "10.0.0.12:")
+		})
+		waitFor(t, 30*time.Second, "the SFU to drop the vanished peer02", func() bool {
+			return slices.Equal(c.host.Participants(), []string{"peer00", "peer01"})
+		})
+		before := sfuDecrypted(c.sessions["peer01"], "peer00", Audio)
+		<-time.After(2 * time.Second)
+		if got := sfuDecrypted(c.sessions["peer01"], "peer00", Audio); got < before+50 {
+			t.Fatalf("peer01 stopped hearing peer00: %d → %d", before, got)
+		}
+		c.mu.Lock()
+		delete(c.lost, "peer02") // its own host is gone from where it stands
+		c.mu.Unlock()
+	})
+}

@@ -1,0 +1,209 @@
+package call
+
+import (
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// call is one call as this node knows it; guarded by Manager.mu except
+// where said.
+type call struct {
+	cid, gid, id crdt.ID
+	caller       crdt.PublicKey
+	video        bool
+	started      time.Time
+	ended        bool
+	// joined: this node takes part; media is its media then.
+	joined   bool
+	joinedAt time.Time
+	media    Media
+	muted    bool
+	// sendVideo: this node sends video in the call.
+	sendVideo bool
+	// roster is who else takes part, as this node knows it.
+	roster map[crdt.PublicKey]bool
+	// took lists everyone who took part while this node did (for the end
+	// record), this node included.
+	took map[crdt.PublicKey]bool
+	kid  uint64                    // this node's newest send key id
+	recv map[crdt.PublicKey]uint64 // each sender's newest key id
+	// timers drop a sender's keys but its newest KeyGrace after a new
+	// one came: at most one pending per sender.
+	timers map[crdt.PublicKey]*time.Timer
+	recvAt map[crdt.PublicKey]time.Time // when each sender's newest key came
+
+	// The SFU (topology.go): sfu says the call runs through host's;
+	// hosting is this node's SFU when it is the host; reach is each
+	// participant's announced reach; lost the hosts lost in this call.
+	sfu     bool
+	host    crdt.PublicKey
+	hosting Host
+	reach   map[crdt.PublicKey]uint8
+	lost    map[crdt.PublicKey]bool
+
+	pmu   sync.Mutex                // guards what follows, read by the media's Signal
+	peers map[string]crdt.PublicKey // roster by peer id
+	// hostPeer and hostKey are the SFU host's peer id and key ("": a
+	// mesh); med is the media they belong to.
+	hostPeer string
+	hostKey  crdt.PublicKey
+	med      Media
+}
+
+func newCall(cid, gid, id crdt.ID, caller crdt.PublicKey, video bool, started time.Time) *call {
+	return &call{cid: cid, gid: gid, id: id, caller: caller, video: video, started: started,
+		roster: map[crdt.PublicKey]bool{}, took: map[crdt.PublicKey]bool{}, peers: map[string]crdt.PublicKey{}}
+}
+
+// message returns a message of type t about c.
+func (c *call) message(t uint8) *Message {
+	msg := &Message{Type: t, Community: c.cid[:], Call: c.id[:]}
+	if t == TypeRing || t == TypeJoin {
+		msg.Group, msg.Caller, msg.Video, msg.Started = c.gid[:], c.caller[:], c.video, c.started.UnixMilli()
+	}
+	return msg
+}
+
+// others returns c's roster, sorted.
+func (c *call) others() []crdt.PublicKey {
+	out := slices.Collect(maps.Keys(c.roster))
+	slices.SortFunc(out, func(a, b crdt.PublicKey) int { return slices.Compare(a[:], b[:]) })
+	return out
+}
+
+// addPeer puts k in c's roster (mu held).
+func (m *Manager) addPeer(c *call, k crdt.PublicKey) {
+	c.roster[k] = true
+	c.took[k] = true
+	c.pmu.Lock()
+	c.peers[m.cfg.PeerID(k)] = k
+	c.pmu.Unlock()
+}
+
+// dropPeer takes k out of c's roster, stops media with it and forgets its
+// keys (mu held); it reports whether k was there.
+func (m *Manager) dropPeer(c *call, k crdt.PublicKey) bool {
+	if !c.roster[k] {
+		return false
+	}
+	delete(c.roster, k)
+	delete(c.recv, k)
+	id := m.cfg.PeerID(k)
+	c.pmu.Lock()
+	delete(c.peers, id)
+	c.pmu.Unlock()
+	if c.media != nil {
+		c.media.Disconnect(id)
+		c.media.DropRecvKeys(id, 0)
+	}
+	// Its media stops being forwarded at once: by this node's SFU, or by
+	// the relay that hosts the call, which cannot judge members itself.
+	if c.hosting != nil {
+		c.hosting.Drop(id)
+	}
+	if c.sfu && c.host != k && c.host != m.cfg.Self && !c.roster[c.host] {
+		msg := c.message(TypeRemove)
+		msg.Peer = k[:]
+		m.enqueue(c.host, msg)
+	}
+	return true
+}
+
+// describe is a reply describing c, its roster with this node (mu held).
+func (m *Manager) describe(c *call) *Reply {
+	r := &Reply{Group: c.gid[:], Caller: c.caller[:], Video: c.video, Started: c.started.UnixMilli()}
+	if c.joined {
+		r.Roster = append(r.Roster, m.cfg.Self[:])
+		r.Reach = m.reach()
+		if c.sfu {
+			h := c.host
+			r.Host = h[:]
+		}
+	}
+	for _, k := range c.others() {
+		r.Roster = append(r.Roster, k[:])
+	}
+	return r
+}
+
+// Fill brings the calls of community cid that the view lists from their
+// records up to date with what this node knows live: who takes part now,
+// whether it ended, whether this node is in it; and adds calls that rang
+// before their record arrived.
+func (m *Manager) Fill(cid crdt.ID, calls []api.Call) []api.Call {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	listed := map[crdt.ID]bool{}
+	for i := range calls {
+		listed[calls[i].ID] = true
+		if c := m.calls[callKey{cid, calls[i].ID}]; c != nil {
+			m.fill(c, &calls[i])
+		}
+	}
+	for key, c := range m.calls {
+		if key.cid == cid && !listed[key.id] && !c.ended {
+			a := api.Call{ID: c.id, Group: c.gid, StartedBy: m.cfg.PeerID(c.caller), StartedByName: m.cfg.Members.Name(cid, c.caller),
+				Started: c.started, Video: c.video, Active: true, CanEnd: m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)}
+			m.fill(c, &a)
+			calls = append(calls, a)
+		}
+	}
+	return calls
+}
+
+// fill sets a's live fields from c (mu held).
+func (m *Manager) fill(c *call, a *api.Call) {
+	a.Joined = c.joined
+	if c.ended {
+		a.Active = false
+	}
+	if !a.Active || !c.joined && len(c.roster) == 0 {
+		return
+	}
+	a.Participants = []string{}
+	if c.joined {
+		a.Participants = append(a.Participants, m.cfg.PeerID(m.cfg.Self))
+	}
+	for _, k := range c.others() {
+		a.Participants = append(a.Participants, m.cfg.PeerID(k))
+	}
+}
+
+// Status returns how call id of community cid runs, which this node
+// takes part in: the topology (a mesh, or an SFU and its host) and, for each participant, what
+// this node's media measured of its frames.
+func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
+	m.mu.Lock()
+	c, err := m.joinedCall(cid, id)
+	if err != nil {
+		m.mu.Unlock()
+		return api.CallStatus{}, err
+	}
+	others, med, muted, video := c.others(), c.media, c.muted, c.sendVideo
+	topology, host := api.TopologyMesh, ""
+	if c.sfu {
+		topology, host = api.TopologySFU, m.cfg.PeerID(c.host)
+	}
+	m.mu.Unlock()
+	stats := map[string]PeerStats{}
+	for _, s := range med.Stats() {
+		stats[s.Peer] = s
+	}
+	self := m.cfg.PeerID(m.cfg.Self)
+	out := api.CallStatus{Call: id, Topology: topology, SFU: host, Participants: []api.CallParticipant{{
+		PeerID: self, Name: m.cfg.Members.Name(cid, m.cfg.Self), Self: true, Audio: true, Video: video, Muted: muted}}}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	for _, k := range others {
+		p := m.cfg.PeerID(k)
+		s := stats[p]
+		out.Participants = append(out.Participants, api.CallParticipant{PeerID: p, Name: m.cfg.Members.Name(cid, k),
+			Audio: s.Audio, Video: s.Video, FramesReceived: s.FramesReceived, FramesDecrypted: s.FramesDecrypted,
+			DecryptFailures: s.DecryptFailures, LatencyP50: ms(s.LatencyP50), LatencyP99: ms(s.LatencyP99)})
+	}
+	return out, nil
+}

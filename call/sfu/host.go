@@ -1,0 +1,189 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// ErrBadSignal: an SFU media message is malformed, too large, of an
+// unknown version or not the type expected.
+var ErrBadSignal = errors.New("sfu: bad signal")
+
+// The media messages between a participant and its host, carried opaquely
+// by the call signalling (package call, a Media message and its reply):
+//
+//	{1: version (1), 2: type (3 offer, 4 answer), 3: SDP text}
+//
+// in canonical CBOR. The types follow call/media's mesh messages (1 and 2)
+// so that one participant never mistakes one for the other.
+const (
+	signalVersion = 1
+	// SignalOffer is a participant's offer to its host.
+	SignalOffer = 3
+	// SignalAnswer is the host's answer.
+	SignalAnswer = 4
+)
+
+type signal struct {
+	Version uint   `cbor:"1,keyasint"`
+	Type    uint   `cbor:"2,keyasint"`
+	SDP     string `cbor:"3,keyasint"`
+}
+
+var (
+	sigEnc = func() cbor.EncMode {
+		em, err := cbor.CoreDetEncOptions().EncMode()
+		if err != nil {
+			panic(err)
+		}
+		return em
+	}()
+	sigDec = func() cbor.DecMode {
+		dm, err := cbor.DecOptions{
+			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+			IndefLength:       cbor.IndefLengthForbidden,
+			TagsMd:            cbor.TagsForbidden,
+			MaxNestedLevels:   4,
+			MaxArrayElements:  16,
+			MaxMapPairs:       16,
+			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+			UTF8:              cbor.UTF8RejectInvalid,
+		}.DecMode()
+		if err != nil {
+			panic(err)
+		}
+		return dm
+	}()
+)
+
+// EncodeSignal encodes an SFU media message of type typ (SignalOffer or
+// SignalAnswer).
+func EncodeSignal(typ uint, sdp string) ([]byte, error) {
+	b, err := sigEnc.Marshal(signal{Version: signalVersion, Type: typ, SDP: sdp})
+	if err != nil {
+		return nil, fmt.Errorf("sfu: encode signal: %w", err)
+	}
+	if len(b) > MaxSignalSize {
+		return nil, fmt.Errorf("%w: %d bytes to send, over %d", ErrBadSignal, len(b), MaxSignalSize)
+	}
+	return b, nil
+}
+
+// DecodeSignal decodes an SFU media message strictly and returns its SDP
+// if it is of type want: the canonical encoding, and nothing else.
+func DecodeSignal(b []byte, want uint) (string, error) {
+	var s signal
+	if len(b) > MaxSignalSize {
+		return "", fmt.Errorf("%w: %d bytes, over %d", ErrBadSignal, len(b), MaxSignalSize)
+	}
+	if err := sigDec.Unmarshal(b, &s); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadSignal, err)
+	}
+	if again, err := sigEnc.Marshal(s); err != nil || string(again) != string(b) {
+		return "", fmt.Errorf("%w: not the canonical encoding", ErrBadSignal)
+	}
+	switch {
+	case s.Version != signalVersion:
+		return "", fmt.Errorf("%w: version %d", ErrBadSignal, s.Version)
+	case s.Type != want:
+		return "", fmt.Errorf("%w: type %d, want %d", ErrBadSignal, s.Type, want)
+	case s.SDP == "":
+		return "", fmt.Errorf("%w: no SDP", ErrBadSignal)
+	}
+	return s.SDP, nil
+}
+
+// Host is an SFU run for one call by whoever hosts it (a participant or a
+// relay): it answers participants' offers and keeps each subscriber's
+// shown tiles. It knows nothing of who may take part: its caller (package
+// call) admits a participant before Offer and drops one with Drop. Its
+// methods are safe for concurrent use.
+type Host struct {
+	sfu *SFU
+
+	mu    sync.Mutex
+	parts []string // participants, sorted; guarded by mu
+}
+
+// NewHost returns a Host over a new SFU of cfg.
+func NewHost(cfg Config) (*Host, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Host{sfu: s}, nil
+}
+
+// Offer connects participant from from its offer (an SFU media message)
+// and returns the answer to send back. A participant who offers again is
+// reconnected.
+func (h *Host) Offer(from string, blob []byte) ([]byte, error) {
+	offer, err := DecodeSignal(blob, SignalOffer)
+	if err != nil {
+		return nil, fmt.Errorf("from %s: %w", from, err)
+	}
+	answer, err := h.sfu.Join(from, offer)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	if i, found := slices.BinarySearch(h.parts, from); !found {
+		h.parts = slices.Insert(h.parts, i, from)
+	}
+	h.mu.Unlock()
+	h.reshow()
+	return EncodeSignal(SignalAnswer, answer)
+}
+
+// Drop disconnects a participant at once: nothing of its is forwarded
+// from then on, and it receives nothing more.
+func (h *Host) Drop(peer string) {
+	h.sfu.Leave(peer)
+	h.mu.Lock()
+	if i, found := slices.BinarySearch(h.parts, peer); found {
+		h.parts = slices.Delete(h.parts, i, i+1)
+	}
+	h.mu.Unlock()
+	h.reshow()
+}
+
+// Participants returns who is connected, sorted: not those that left,
+// were dropped or whose connection failed.
+func (h *Host) Participants() []string {
+	var out []string
+	for _, st := range h.sfu.Stats() {
+		out = append(out, st.Peer)
+	}
+	return out
+}
+
+// Stats returns what the SFU did for each participant.
+func (h *Host) Stats() []Stats { return h.sfu.Stats() }
+
+// reshow gives every subscriber its tiles: as many participants as it has
+// video slots, those that follow it in the sorted list of participants
+// (wrapping round), so that each participant's video reaches some
+// subscriber. (A subscriber's own choice of tiles is future work.)
+func (h *Host) reshow() {
+	h.mu.Lock()
+	parts := slices.Clone(h.parts)
+	h.mu.Unlock()
+	slots := map[string]int{}
+	for _, st := range h.sfu.Stats() {
+		slots[st.Peer] = st.VideoSlots
+	}
+	for i, p := range parts {
+		var shown []string
+		for d := 1; d < len(parts) && len(shown) < slots[p]; d++ {
+			shown = append(shown, parts[(i+d)%len(parts)])
+		}
+		_ = h.sfu.SetShown(p, shown) // one that left meanwhile: nothing to show
+	}
+}
+
+// Close stops the SFU. It is idempotent.
+func (h *Host) Close() error { return h.sfu.Close() }

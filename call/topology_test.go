@@ -1,0 +1,426 @@
+package call
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// fakeHost records what a Manager or HostServer asks of an SFU.
+type fakeHost struct {
+	mu      sync.Mutex
+	offers  map[string]int
+	dropped []string
+	closed  bool
+}
+
+func (h *fakeHost) Offer(from string, blob []byte) ([]byte, error) {
+	if !bytes.HasPrefix(blob, []byte("sfu offer from "+from)) {
+		return nil, fmt.Errorf("not an SFU offer from %s: %q", from, blob)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, errors.New("closed")
+	}
+	h.offers[from]++
+	return []byte("answer to " + from), nil
+}
+
+func (h *fakeHost) Drop(peer string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.dropped = append(h.dropped, peer)
+}
+
+func (h *fakeHost) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	return nil
+}
+
+func (h *fakeHost) Participants() []string { return h.connected() }
+
+func (h *fakeHost) connected() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for p := range h.offers {
+		if !slices.Contains(h.dropped, p) {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (h *fakeHost) wasDropped(p string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Contains(h.dropped, p)
+}
+
+// newHost is node k's NewHost: fake SFUs, recorded.
+func (w *testNet) newHost(k crdt.PublicKey) NewHost {
+	return func() (Host, error) {
+		h := &fakeHost{offers: map[string]int{}}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.hosts[k] = append(w.hosts[k], h)
+		return h, nil
+	}
+}
+
+// reachOf is node k's reach, as the test sets it.
+func (w *testNet) reachOf(k crdt.PublicKey) func() uint8 {
+	return func() uint8 {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.reach[k]
+	}
+}
+
+// host returns the latest SFU node name ran, nil if none.
+func (w *testNet) host(name string) *fakeHost {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	hs := w.hosts[w.keys[name]]
+	if len(hs) == 0 {
+		return nil
+	}
+	return hs[len(hs)-1]
+}
+
+// hostOf is the host name's latest media was last moved to ("": mesh).
+func (w *testNet) hostOf(name string) string {
+	f := w.media(name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.hosts) == 0 {
+		return ""
+	}
+	return f.hosts[len(f.hosts)-1]
+}
+
+// answered reports whether name's media got an answer from host.
+func (w *testNet) answered(name, host string) bool {
+	f := w.media(name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.blobs[host] > 0
+}
+
+func (w *testNet) peer(name string) string { return peerID(w.keys[name]) }
+
+func (w *testNet) checkHost(t *testing.T, host string, names ...string) {
+	t.Helper()
+	var want []string
+	for _, n := range names {
+		if got := w.hostOf(n); got != w.peer(host) {
+			t.Fatalf("%s's media is on host %q, want %s's %q", n, got, host, w.peer(host))
+		}
+		if !w.answered(n, w.peer(host)) {
+			t.Fatalf("%s got no answer from the host %s", n, host)
+		}
+		want = append(want, w.peer(n))
+	}
+	slices.Sort(want)
+	if h := w.host(host); h == nil || !slices.Equal(h.connected(), want) {
+		var got []string
+		if h != nil {
+			got = h.connected()
+		}
+		t.Fatalf("%s's SFU connects %v, want %v", host, got, want)
+	}
+}
+
+func TestElect(t *testing.T) {
+	k := func(b byte) crdt.PublicKey { return crdt.PublicKey{b} }
+	parts := func(n int, reach ...uint8) map[crdt.PublicKey]uint8 {
+		out := map[crdt.PublicKey]uint8{}
+		for i := range n {
+			out[k(byte(10+i))] = ReachDirect
+			if i < len(reach) {
+				out[k(byte(10+i))] = reach[i]
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name     string
+		parts    map[crdt.PublicKey]uint8
+		video    bool
+		stay     bool
+		relays   []crdt.PublicKey
+		lost     map[crdt.PublicKey]bool
+		wantSFU  bool
+		wantHost crdt.PublicKey
+	}{
+		{name: "4 with video: mesh", parts: parts(4), video: true},
+		{name: "5 with video: SFU on the smallest key", parts: parts(5), video: true, wantSFU: true, wantHost: k(10)},
+		{name: "6 voice: mesh", parts: parts(6)},
+		{name: "7 voice: SFU", parts: parts(7), wantSFU: true, wantHost: k(10)},
+		{name: "direct beats relayed", parts: parts(7, ReachRelayed, ReachNone), wantSFU: true, wantHost: k(12)},
+		{name: "lost hosts are skipped", parts: parts(7), lost: map[crdt.PublicKey]bool{k(10): true, k(11): true}, wantSFU: true, wantHost: k(12)},
+		{name: "relayed when nobody is direct", parts: parts(5, 1, 1, 1, 1, 1), video: true, wantSFU: true, wantHost: k(10)},
+		{name: "nobody can host: mesh", parts: parts(5, 0, 0, 0, 0, 0), video: true},
+		{name: "an SFU call that shrank stays on one", parts: parts(3), video: true, stay: true, wantSFU: true, wantHost: k(10)},
+		{name: "an SFU call with no one to host: mesh", parts: parts(3, 0, 0, 0), stay: true},
+		{name: "a relay serves: SFU even for two", parts: parts(2), relays: []crdt.PublicKey{k(3), k(2)}, wantSFU: true, wantHost: k(2)},
+		{name: "a lost relay is skipped", parts: parts(2), relays: []crdt.PublicKey{k(2)}, lost: map[crdt.PublicKey]bool{k(2): true}},
+	} {
+		host, sfu := Elect(c.parts, c.video, c.stay, c.relays, c.lost)
+		if sfu != c.wantSFU || host != c.wantHost {
+			t.Errorf("%s: Elect = %x, %v; want %x, %v", c.name, host[:1], sfu, c.wantHost[:1], c.wantSFU)
+		}
+	}
+}
+
+// TestCallMovesToAnSFUAndFailsOver: a video call is a mesh up to four;
+// the fifth moves everyone to one SFU host, the best-reachable
+// participant with the smallest key, whose SFU connects each of them
+// (itself too) and whose status says so. When the host leaves, everyone
+// moves to the next by the same rule; when that one stops answering
+// (each participant's media reports it lost), to the next again; a
+// newcomer adopts the host in use rather than electing itself.
+func TestCallMovesToAnSFUAndFailsOver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		names := []string{"ann", "ben", "cara", "dan", "eve", "abe"}
+		mgr := map[string]*Manager{}
+		for _, n := range names {
+			mgr[n] = w.node(n, true, false, false)
+			w.reach[w.keys[n]] = ReachDirect
+		}
+		w.reach[w.keys["ann"]] = ReachRelayed // reached only through a circuit relay
+		id, err := mgr["ann"].Start(t.Context(), w.cid, w.gid, true, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		for _, n := range []string{"ben", "cara", "dan"} {
+			if err := mgr[n].Join(t.Context(), w.cid, id, true, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-time.After(time.Second)
+		for _, n := range []string{"ann", "ben", "cara", "dan"} {
+			if h := w.hostOf(n); h != "" {
+				t.Fatalf("four in a video call: %s is on host %q, want a mesh", n, h)
+			}
+			if st, err := mgr[n].Status(w.cid, id); err != nil || st.Topology != api.TopologyMesh || st.SFU != "" {
+				t.Fatalf("%s's status: %+v, %v", n, st, err)
+			}
+		}
+
+		if err := mgr["eve"].Join(t.Context(), w.cid, id, true, true); err != nil {
+			t.Fatal(err)
+		}
+		<-time.After(time.Second)
+		w.checkHost(t, "ben", "ann", "ben", "cara", "dan", "eve")
+		for _, n := range []string{"ann", "ben", "cara", "dan", "eve"} {
+			if st, err := mgr[n].Status(w.cid, id); err != nil || st.Topology != api.TopologySFU || st.SFU != w.peer("ben") {
+				t.Fatalf("%s's status: %+v, %v", n, st, err)
+			}
+		}
+
+		// The host leaves: the next direct one with the smallest key.
+		if err := mgr["ben"].Leave(t.Context(), w.cid, id); err != nil {
+			t.Fatal(err)
+		}
+		<-time.After(time.Second)
+		if h := w.host("ben"); !h.closed {
+			t.Fatal("ben's SFU still runs after he left")
+		}
+		w.checkHost(t, "cara", "ann", "cara", "dan", "eve")
+
+		// cara stops answering: everyone's media reports her lost.
+		for _, n := range []string{"ann", "dan", "eve"} {
+			w.media(n).lost(w.peer("cara"))
+		}
+		<-time.After(time.Second)
+		w.checkHost(t, "dan", "ann", "dan", "eve")
+		if got := participants(t, mgr["ann"], w.cid, id); slices.Contains(got, w.peer("cara")) {
+			t.Fatalf("the lost host is still a participant: %v", got)
+		}
+
+		// abe, direct with the smallest key, joins: he adopts dan.
+		if err := mgr["abe"].Join(t.Context(), w.cid, id, true, true); err != nil {
+			t.Fatal(err)
+		}
+		<-time.After(time.Second)
+		w.checkHost(t, "dan", "abe", "ann", "dan", "eve")
+		if h := w.host("abe"); h != nil {
+			t.Fatal("the newcomer started an SFU of his own")
+		}
+	})
+}
+
+// TestSFUHostJudgesMembers: the participant hosting the SFU connects only
+// participants crdt lets call: a non-member's offer is refused and never
+// reaches the SFU; a member removed mid-call is dropped from the SFU at
+// once.
+func TestSFUHostJudgesMembers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		names := []string{"ann", "ben", "cara", "dan", "eve"}
+		mgr := map[string]*Manager{}
+		for _, n := range names {
+			mgr[n] = w.node(n, true, false, false)
+			w.reach[w.keys[n]] = ReachDirect
+		}
+		mallory := w.node("mallory", false, false, true)
+		id, err := mgr["ann"].Start(t.Context(), w.cid, w.gid, true, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		for _, n := range names[1:] {
+			if err := mgr[n].Join(t.Context(), w.cid, id, true, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-time.After(time.Second)
+		w.checkHost(t, "ann", names...)
+
+		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: id[:], Blob: []byte("sfu offer from " + w.peer("mallory"))}
+		if r, err := (sender{w, w.keys["mallory"]}).Send(t.Context(), w.keys["ann"], msg); err != nil || r.Error == "" || len(r.Blob) > 0 {
+			t.Fatalf("a non-member's offer: %+v, %v", r, err)
+		}
+		_ = mallory
+		if got := w.host("ann").offers[w.peer("mallory")]; got != 0 {
+			t.Fatal("a non-member's offer reached the SFU")
+		}
+
+		w.setMember("eve", false)
+		for _, n := range names {
+			mgr[n].Recheck(w.cid)
+		}
+		synctest.Wait()
+		if !w.host("ann").wasDropped(w.peer("eve")) {
+			t.Fatal("the SFU still forwards the removed eve's media")
+		}
+		w.checkHost(t, "ann", "ann", "ben", "cara", "dan")
+	})
+}
+
+// TestRelayHostsTheSFU: with a relay that hosts SFUs serving the
+// community, even a three-person call runs through it. The relay admits
+// only whom its Admit allows, drops a participant the others report
+// removed, and a leaver; the end stops its SFU.
+func TestRelayHostsTheSFU(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		names := []string{"ann", "ben", "cara"}
+		mgr := map[string]*Manager{}
+		for _, n := range names {
+			mgr[n] = w.node(n, true, true, false)
+			w.reach[w.keys[n]] = ReachDirect
+		}
+		relay := crdt.PublicKey{0xee}
+		w.keys["relay"] = relay
+		srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
+			Admit: func(_ crdt.ID, k crdt.PublicKey) bool { return (members{w, false}).MayCall(w.cid, w.gid, k) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		w.mu.Lock()
+		w.servers[relay] = srv
+		w.relays = []crdt.PublicKey{relay}
+		w.mu.Unlock()
+
+		id, err := mgr["ann"].Start(t.Context(), w.cid, w.gid, false, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		for _, n := range names[1:] {
+			if err := mgr[n].Join(t.Context(), w.cid, id, false, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-time.After(time.Second)
+		// ann, alone, had no SFU to move to until Hosts named the relay
+		// at her first roster change; everyone is on it now.
+		w.checkHost(t, "relay", names...)
+		if st, err := mgr["ben"].Status(w.cid, id); err != nil || st.Topology != api.TopologySFU || st.SFU != w.peer("relay") {
+			t.Fatalf("status: %+v, %v", st, err)
+		}
+
+		stranger := crdt.PublicKey{0x01}
+		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: id[:], Blob: []byte("sfu offer from " + peerID(stranger))}
+		if r := srv.Answer(t.Context(), stranger, msg); r.Error == "" {
+			t.Fatalf("the relay answered a stranger: %+v", r)
+		}
+
+		w.setMember("cara", false)
+		for _, n := range names {
+			mgr[n].Recheck(w.cid)
+		}
+		<-time.After(time.Second)
+		if !w.host("relay").wasDropped(w.peer("cara")) {
+			t.Fatal("the relay still forwards the removed cara's media")
+		}
+		if err := mgr["ben"].Leave(t.Context(), w.cid, id); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if !w.host("relay").wasDropped(w.peer("ben")) {
+			t.Fatal("the relay still forwards ben's media after he left")
+		}
+		if err := mgr["ann"].End(t.Context(), w.cid, id); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if srv.Calls() != 0 {
+			t.Fatalf("the relay hosts %d calls after the end", srv.Calls())
+		}
+	})
+}
+
+// TestHostServerMakesRoomFromDeadCalls: a relay hosting MaxCalls calls
+// refuses another, unless some of them have nobody connected any more
+// (participants that vanished without a leave): those stop and make room.
+func TestHostServerMakesRoomFromDeadCalls(t *testing.T) {
+	w := newTestNet(t)
+	member := crdt.PublicKey{'m'}
+	relay := crdt.PublicKey{0xee}
+	srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
+		Admit: func(_ crdt.ID, k crdt.PublicKey) bool { return k == member }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	offer := func(call byte) *Reply {
+		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: []byte{call, 31: 0}, Blob: []byte("sfu offer from " + peerID(member))}
+		return srv.Answer(t.Context(), member, msg)
+	}
+	for i := range MaxCalls {
+		if r := offer(byte(i)); r.Error != "" {
+			t.Fatalf("call %d: %s", i, r.Error)
+		}
+	}
+	if r := offer(MaxCalls); r.Error == "" {
+		t.Fatal("a relay hosting MaxCalls calls took one more")
+	}
+	w.mu.Lock()
+	dead := w.hosts[relay][3]
+	w.mu.Unlock()
+	dead.Drop(peerID(member)) // its connection failed
+	if r := offer(MaxCalls); r.Error != "" {
+		t.Fatalf("no room made from a dead call: %s", r.Error)
+	}
+	if !dead.closed || srv.Calls() != MaxCalls {
+		t.Fatalf("the dead call's SFU closed: %v; calls hosted: %d", dead.closed, srv.Calls())
+	}
+}

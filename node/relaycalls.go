@@ -1,0 +1,42 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/p2p"
+	"github.com/umbrella-p2p/umbrella/sync/relay"
+)
+
+// serveRelayCalls makes a relay host the SFUs of calls (`umbrellad relay
+// --sfu`, call.HostServer): it answers the call protocol, which also
+// announces (through libp2p identify) that it hosts, for the members it
+// knows of communities that registered it. It never holds a media key.
+func serveRelayCalls(rs *relayStore, newHost call.NewHost, cfg RelayConfig) (*call.HostServer, error) {
+	rl := rs.relay
+	hs, err := call.NewHostServer(call.HostServerConfig{
+		Admit:  func(cid crdt.ID, k crdt.PublicKey) bool { return relayAdmits(rl, cid, k) },
+		PeerID: peerOf, Host: newHost, Log: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	rs.svc.Handle(callID, func(ctx context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
+		err := call.Handle(ctx, hs, rw, from)
+		if errors.Is(err, call.ErrMalformed) {
+			return fmt.Errorf("%w: %w", p2p.ErrBadPeer, err)
+		}
+		return err
+	})
+	return hs, nil
+}
+
+// relayAdmits: the relay serves community cid and knows k is or was a
+// member of it (sync/relay's judgement, as for serving its logs).
+func relayAdmits(rl *relay.Relay, cid crdt.ID, k crdt.PublicKey) bool {
+	return rl.Keeps(cid) && rl.Known(cid, k)
+}
