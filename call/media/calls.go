@@ -1,6 +1,7 @@
 package media
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -32,6 +33,12 @@ type CallOptions struct {
 	// SyntheticOnly refuses every call that is not synthetic with
 	// ErrNotSynthetic: the program has no codecs or devices.
 	SyntheticOnly bool
+	// Local, if set, gives each call that is not synthetic the program's
+	// own media (devices and codecs): it is called with the call's
+	// config, and what it returns takes the Session's decrypted frames
+	// and sends through it. Without it such a call sends nothing and only
+	// receives.
+	Local func(call.MediaConfig) (Local, error)
 	// Listen are the program's listen addresses (multiaddrs such as
 	// /ip4/127.0.0.1/tcp/4001). If every one of them is on a loopback
 	// IP, ICE gathers host candidates on those IPs only, loopback
@@ -61,17 +68,65 @@ func ForCalls(o CallOptions) call.NewMedia {
 		if o.SyntheticOnly && !c.Synthetic {
 			return nil, ErrNotSynthetic
 		}
-		s, err := New(Config{Self: c.Self, Video: c.Video, Synthetic: c.Synthetic, API: a,
-			ICEServers: o.ICEServers, Signal: c.Signal, Logger: o.Logger, Now: o.Now})
+		var local Local
+		if o.Local != nil && !c.Synthetic {
+			var err error
+			if local, err = o.Local(c); err != nil {
+				return nil, fmt.Errorf("call media: %w", err)
+			}
+		}
+		cfg := Config{Self: c.Self, Video: c.Video, Synthetic: c.Synthetic, API: a,
+			ICEServers: o.ICEServers, Signal: c.Signal, Logger: o.Logger, Now: o.Now}
+		if local != nil {
+			cfg.Sink = local
+		}
+		s, err := New(cfg)
 		if err != nil {
+			if local != nil {
+				_ = local.Close()
+			}
 			return nil, fmt.Errorf("call media: %w", err)
 		}
-		return callMedia{s}, nil
+		if local != nil {
+			if err := local.Start(s); err != nil {
+				_ = local.Close()
+				_ = s.Close()
+				return nil, fmt.Errorf("call media: %w", err)
+			}
+		}
+		return callMedia{s, local}, nil
 	}
 }
 
-// callMedia is a Session as package call sees it.
-type callMedia struct{ *Session }
+// Local is a program's own media in one call that is not synthetic: its
+// devices and codecs (which may use cgo, and so live outside this
+// package). As a Sink it takes what the call's Session decrypts; once
+// started it sends its encoded frames through that Session.
+type Local interface {
+	Sink
+	// Start is called once, right after the call's Session is made and
+	// before any frame reaches the Sink; from then on the Local sends
+	// through s (Send) until Close.
+	Start(s *Session) error
+	// Close stops it; it is called once, when the call's media closes.
+	Close() error
+}
+
+// callMedia is a Session (and the program's Local, if any) as package
+// call sees it.
+type callMedia struct {
+	*Session
+	local Local // nil: synthetic or receive-only media
+}
+
+// Close stops the Local, then the Session.
+func (m callMedia) Close() error {
+	var err error
+	if m.local != nil {
+		err = m.local.Close()
+	}
+	return errors.Join(err, m.Session.Close())
+}
 
 var _ call.Media = callMedia{}
 
