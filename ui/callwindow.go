@@ -65,8 +65,8 @@ type callWindow struct {
 	devices   api.CallDevices
 	micIDs    map[string]string // picker option → device id
 	spkIDs    map[string]string
-	loadingDv bool // the pickers are being filled: their changes are not the member's
-	stop    chan struct{} // closes the refresh loop; nil when none runs
+	loadingDv bool          // the pickers are being filled: their changes are not the member's
+	stop      chan struct{} // closes the refresh loop; nil when none runs
 	// loop: run the refresh loop while shown (tests draw frames
 	// themselves).
 	loop bool
