@@ -97,8 +97,10 @@ func newCallWindow(k *calls, cid crdt.ID, c api.Call, group string) *callWindow 
 	w.soundNote.Hide()
 	w.micSel = widget.NewSelect(nil, func(string) { w.chooseDevices() })
 	w.spkSel = widget.NewSelect(nil, func(string) { w.chooseDevices() })
+	pickerSize := fyne.NewSize(220, w.micSel.MinSize().Height) // device names are long
 	w.devRow = container.NewCenter(container.NewHBox(
-		widget.NewIcon(theme.MediaRecordIcon()), w.micSel, widget.NewIcon(theme.VolumeUpIcon()), w.spkSel))
+		widget.NewLabel("Microphone"), container.NewGridWrap(pickerSize, w.micSel),
+		widget.NewLabel("Speaker"), container.NewGridWrap(pickerSize, w.spkSel)))
 	w.devRow.Hide()
 	if _, ok := k.a.b.(callDevices); ok {
 		w.devRow.Show()

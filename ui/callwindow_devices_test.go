@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -119,5 +121,36 @@ func TestCallDevicePickers(t *testing.T) {
 	p.drain()
 	if p.a.calls.window.devRow.Visible() {
 		t.Fatal("device pickers with a backend that has no devices")
+	}
+}
+
+// TestGoldenCallDevices: the call window of a member with no microphone:
+// the note over the tiles and the device pickers under the controls.
+func TestGoldenCallDevices(t *testing.T) {
+	for _, variant := range []struct {
+		name string
+		v    fyne.ThemeVariant
+	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
+		t.Run(variant.name, func(t *testing.T) {
+			d := &devices{list: api.CallDevices{
+				Microphones: []api.AudioDevice{{ID: "mic-1", Name: "Built-in Microphone", Default: true}},
+				Speakers:    []api.AudioDevice{{ID: "spk-1", Name: "Speakers", Default: true}, {ID: "spk-2", Name: "USB Headset"}},
+				Speaker:     "spk-2",
+			}, problem: "No microphone: you can listen, but the others cannot hear you."}
+			h := newDeviceHarness(t, d)
+			c := h.community("Glow Team", "member", 12, "General")
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(variant.v))
+			id := h.f.ringCall(c.ID, h.a.group, "Ben", false, "Chloe")
+			h.drain()
+			h.f.setSpeaking(id, "Chloe")
+			test.Tap(h.a.calls.bannerJoin)
+			w := h.a.calls.window
+			w.frame(time.Unix(0, 0))
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(variant.v))
+			img := w.win.Canvas().Capture()
+			name := "calldevices_" + variant.name + ".png"
+			test.AssertImageMatches(t, name, img)
+			writeScreenshot(t, name, img)
+		})
 	}
 }
