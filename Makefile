@@ -13,9 +13,11 @@
 
 GO      ?= go
 ARGS    ?=
-# System packages Fyne needs to build with cgo on Debian/Ubuntu.
+# System packages the desktop app needs to build with cgo on Debian/Ubuntu:
+# Fyne's, and the call codecs' (libopus, with libopusfile for the Go
+# binding's stream reader; libvpx for video). umbrellad needs none of them.
 SYSPKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
-           libxinerama-dev libxi-dev libxxf86vm-dev
+           libxinerama-dev libxi-dev libxxf86vm-dev libopus-dev libopusfile-dev libvpx-dev
 # What the app's end-to-end tests add: a virtual X server and screenshots.
 TESTPKGS := xvfb imagemagick
 # Where make bench-home keeps the home BenchmarkNodeMemory builds (once).
@@ -49,11 +51,11 @@ endef
 
 # deps: what building the app needs (cgo, OpenGL and X11 headers).
 deps:
-	$(call install_missing,deps,$(SYSPKGS),cgo and the OpenGL/X11 headers Fyne needs)
+	$(call install_missing,deps,$(SYSPKGS),cgo, the OpenGL/X11 headers Fyne needs and the Opus and VPx codecs)
 
 # test-deps: deps, and Xvfb and ImageMagick for the app's end-to-end tests.
 test-deps:
-	$(call install_missing,test-deps,$(SYSPKGS) $(TESTPKGS),cgo and the OpenGL/X11 headers Fyne needs (and Xvfb and ImageMagick for the tests))
+	$(call install_missing,test-deps,$(SYSPKGS) $(TESTPKGS),cgo, the OpenGL/X11 headers Fyne needs and the Opus and VPx codecs (and Xvfb and ImageMagick for the tests))
 
 bin/umbrella: deps FORCE
 	$(GO) build -o bin/umbrella ./cmd/umbrella

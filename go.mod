@@ -8,6 +8,7 @@ require (
 	github.com/dgraph-io/badger/v4 v4.5.1
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/fyne-io/oksvg v0.2.0
+	github.com/gen2brain/malgo v0.11.24
 	github.com/go-text/typesetting v0.2.1
 	github.com/ipfs/go-datastore v0.9.2
 	github.com/ipfs/go-ds-badger4 v0.1.8
@@ -30,6 +31,7 @@ require (
 	golang.org/x/crypto v0.59.0
 	golang.org/x/image v0.24.0
 	golang.org/x/sys v0.50.0
+	gopkg.in/hraban/opus.v2 v2.0.0-20230925203106-0188a62cb302
 	lukechampine.com/blake3 v1.4.1
 )
 

@@ -48,6 +48,33 @@ type CallStatus struct {
 	// SFU is the peer id of the forwarding unit's host ("" in a mesh).
 	SFU          string            `json:"sfu"`
 	Participants []CallParticipant `json:"participants"`
+	// SoundProblem, if not empty, says what is wrong with the local
+	// member's own sound in this call (no microphone: listening only; no
+	// speaker), for the call window. Only the desktop app fills it.
+	SoundProblem string `json:"sound_problem,omitempty"`
+}
+
+// AudioDevice is a microphone or a speaker the app can use in calls.
+type AudioDevice struct {
+	// ID names the device to the app (SetCallDevices).
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Default: the system's default device of its kind.
+	Default bool `json:"default,omitempty"`
+}
+
+// CallDevices are the sound devices of calls on this computer and which
+// ones the member chose (kept for the next call).
+type CallDevices struct {
+	Microphones []AudioDevice `json:"microphones"`
+	Speakers    []AudioDevice `json:"speakers"`
+	// Microphone and Speaker are the chosen devices' IDs; "" is the
+	// system's default.
+	Microphone string `json:"microphone"`
+	Speaker    string `json:"speaker"`
+	// Problem, if not empty, says why no device can be listed (no sound
+	// system).
+	Problem string `json:"problem,omitempty"`
 }
 
 // CallParticipant is one participant of a call and, for another than

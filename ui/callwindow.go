@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -24,6 +25,9 @@ import (
 // canvas.Image redrawn through fyne.Do at most speakerFPS times a second
 // for the speaker and otherFPS for the others. With no decoded video yet,
 // a tile draws the participant's initials in a circle of its colour.
+// Under the controls, where the backend has sound devices (the desktop
+// app), the microphone and speaker pickers; over the grid, what is wrong
+// with the member's own sound (no microphone: listening only).
 
 // Frame rates of the tiles.
 const (
@@ -52,7 +56,17 @@ type callWindow struct {
 	camera  *widget.Button
 	endBtn  *widget.Button
 	leave   *widget.Button
-	stop    chan struct{} // closes the refresh loop; nil when none runs
+	// The sound: what is wrong with the member's own (hidden when
+	// nothing), and the device pickers (hidden without callDevices).
+	soundNote *widget.Label
+	micSel    *widget.Select
+	spkSel    *widget.Select
+	devRow    *fyne.Container
+	devices   api.CallDevices
+	micIDs    map[string]string // picker option → device id
+	spkIDs    map[string]string
+	loadingDv bool          // the pickers are being filled: their changes are not the member's
+	stop      chan struct{} // closes the refresh loop; nil when none runs
 	// loop: run the refresh loop while shown (tests draw frames
 	// themselves).
 	loop bool
@@ -77,7 +91,23 @@ func newCallWindow(k *calls, cid crdt.ID, c api.Call, group string) *callWindow 
 		w.camera.Hide()
 	}
 	controls := container.NewCenter(container.NewHBox(w.mute, w.camera, w.leave, w.endBtn))
-	w.win.SetContent(container.NewBorder(container.NewPadded(w.title), container.NewPadded(controls), nil, nil, w.grid))
+	w.soundNote = widget.NewLabel("")
+	w.soundNote.Wrapping = fyne.TextWrapWord
+	w.soundNote.Importance = widget.WarningImportance
+	w.soundNote.Hide()
+	w.micSel = widget.NewSelect(nil, func(string) { w.chooseDevices() })
+	w.spkSel = widget.NewSelect(nil, func(string) { w.chooseDevices() })
+	pickerSize := fyne.NewSize(220, w.micSel.MinSize().Height) // device names are long
+	w.devRow = container.NewCenter(container.NewHBox(
+		widget.NewLabel("Microphone"), container.NewGridWrap(pickerSize, w.micSel),
+		widget.NewLabel("Speaker"), container.NewGridWrap(pickerSize, w.spkSel)))
+	w.devRow.Hide()
+	if _, ok := k.a.b.(callDevices); ok {
+		w.devRow.Show()
+		w.loadDevices()
+	}
+	w.win.SetContent(container.NewBorder(container.NewVBox(container.NewPadded(w.title), w.soundNote),
+		container.NewPadded(container.NewVBox(controls, w.devRow)), nil, nil, w.grid))
 	w.win.SetOnClosed(func() {
 		w.stopLoop()
 		if k.window == w {
@@ -157,6 +187,12 @@ func (w *callWindow) reload() {
 // update shows status st: a tile per participant, the speaker large.
 func (w *callWindow) update(st api.CallStatus) {
 	w.status = st
+	if st.SoundProblem != "" {
+		w.soundNote.SetText("⚠ " + st.SoundProblem)
+		w.soundNote.Show()
+	} else {
+		w.soundNote.Hide()
+	}
 	w.title.SetText("📞 " + w.group + " · " + joinedText(len(st.Participants)))
 	seen := map[string]bool{}
 	objs := make([]fyne.CanvasObject, 0, len(st.Participants))
@@ -260,6 +296,76 @@ func (w *callWindow) toggleCamera() {
 	on := !w.self().Video
 	w.k.a.act("Could not change the camera", func(ctx context.Context) error {
 		return c.SetCallVideo(ctx, w.cid, w.call.ID, on)
+	}, w.reload)
+}
+
+// callDevices lists the sound devices of calls and keeps the member's
+// choice for this call and the next (the desktop app).
+type callDevices interface {
+	CallDevices() (api.CallDevices, error)
+	SetCallDevices(ctx context.Context, microphone, speaker string) error
+}
+
+// systemDefault is the pickers' option for the system's default device.
+const systemDefault = "System default"
+
+// loadDevices fills the pickers from the backend's devices and choice.
+func (w *callWindow) loadDevices() {
+	d, ok := w.k.a.b.(callDevices)
+	if !ok {
+		return
+	}
+	devs, err := d.CallDevices()
+	if err != nil {
+		w.k.a.log("call devices", err)
+		return
+	}
+	w.devices = devs
+	w.loadingDv = true
+	defer func() { w.loadingDv = false }()
+	fill := func(sel *widget.Select, list []api.AudioDevice, chosen string) map[string]string {
+		ids := map[string]string{systemDefault: ""}
+		opts := []string{systemDefault}
+		pick := systemDefault
+		for _, dev := range list {
+			label := dev.Name
+			if label == "" {
+				label = dev.ID
+			}
+			for n := 2; ids[label] != "" || label == systemDefault; n++ {
+				label = fmt.Sprintf("%s (%d)", dev.Name, n)
+			}
+			ids[label] = dev.ID
+			opts = append(opts, label)
+			if dev.ID == chosen {
+				pick = label
+			}
+		}
+		sel.Options = opts
+		sel.SetSelected(pick)
+		return ids
+	}
+	w.micIDs = fill(w.micSel, devs.Microphones, devs.Microphone)
+	w.spkIDs = fill(w.spkSel, devs.Speakers, devs.Speaker)
+	if devs.Problem != "" {
+		w.micSel.Disable()
+		w.spkSel.Disable()
+	}
+}
+
+// chooseDevices keeps the member's choice of microphone and speaker.
+func (w *callWindow) chooseDevices() {
+	d, ok := w.k.a.b.(callDevices)
+	if !ok || w.loadingDv {
+		return
+	}
+	mic, spk := w.micIDs[w.micSel.Selected], w.spkIDs[w.spkSel.Selected]
+	if mic == w.devices.Microphone && spk == w.devices.Speaker {
+		return
+	}
+	w.devices.Microphone, w.devices.Speaker = mic, spk
+	w.k.a.act("Could not change the sound devices", func(ctx context.Context) error {
+		return d.SetCallDevices(ctx, mic, spk)
 	}, w.reload)
 }
 

@@ -32,6 +32,12 @@ type CallOptions struct {
 	// SyntheticOnly refuses every call that is not synthetic with
 	// ErrNotSynthetic: the program has no codecs or devices.
 	SyntheticOnly bool
+	// Local, if set, gives each call that is not synthetic the program's
+	// own media (devices and codecs): it is called with the call's
+	// config, and what it returns takes the Session's decrypted frames
+	// and sends through it. Without it such a call sends nothing and only
+	// receives.
+	Local func(call.MediaConfig) (Local, error)
 	// Listen are the program's listen addresses (multiaddrs such as
 	// /ip4/127.0.0.1/tcp/4001). If every one of them is on a loopback
 	// IP, ICE gathers host candidates on those IPs only, loopback
@@ -69,13 +75,48 @@ func ForCalls(o CallOptions) call.NewMedia {
 		if o.SyntheticOnly && !c.Synthetic {
 			return nil, ErrNotSynthetic
 		}
-		s, err := New(Config{Self: c.Self, Video: c.Video, Synthetic: c.Synthetic, API: a,
-			ICEServers: o.ICEServers, Signal: c.Signal, Logger: o.Logger, Now: o.Now})
+		var local Local
+		if o.Local != nil && !c.Synthetic {
+			var err error
+			if local, err = o.Local(c); err != nil {
+				return nil, fmt.Errorf("call media: %w", err)
+			}
+		}
+		cfg := Config{Self: c.Self, Video: c.Video, Synthetic: c.Synthetic, API: a,
+			ICEServers: o.ICEServers, Signal: c.Signal, Logger: o.Logger, Now: o.Now}
+		if local != nil {
+			cfg.Sink = local
+		}
+		s, err := New(cfg)
 		if err != nil {
+			if local != nil {
+				_ = local.Close()
+			}
 			return nil, fmt.Errorf("call media: %w", err)
 		}
-		return newCallSession(s, sa, c.HostLost), nil
+		if local != nil {
+			if err := local.Start(s); err != nil {
+				_ = local.Close()
+				_ = s.Close()
+				return nil, fmt.Errorf("call media: %w", err)
+			}
+		}
+		return newCallSession(s, sa, c.HostLost, local), nil
 	}
+}
+
+// Local is a program's own media in one call that is not synthetic: its
+// devices and codecs (which may use cgo, and so live outside this
+// package). As a Sink it takes what the call's Session decrypts; once
+// started it sends its encoded frames through that Session.
+type Local interface {
+	Sink
+	// Start is called once, right after the call's Session is made and
+	// before any frame reaches the Sink; from then on the Local sends
+	// through s (Send) until Close.
+	Start(s *Session) error
+	// Close stops it; it is called once, when the call's media closes.
+	Close() error
 }
 
 // LoopbackOnly returns the IPs of the listen multiaddrs if there is at

@@ -111,3 +111,66 @@ func TestForCalls(t *testing.T) {
 		t.Fatalf("a program with devices: %v", err)
 	}
 }
+
+// fakeLocal is a Local that records its life.
+type fakeLocal struct {
+	recorder
+	started *Session
+	closed  int
+	failOn  string // "start": Start fails
+}
+
+func (l *fakeLocal) Start(s *Session) error {
+	l.started = s
+	if l.failOn == "start" {
+		return errors.New("no device")
+	}
+	return nil
+}
+
+func (l *fakeLocal) Close() error { l.closed++; return nil }
+
+// TestForCallsLocal: a call that is not synthetic gets the program's
+// Local, started with the call's Session (whose Sink it is) and closed
+// with it; a synthetic call gets none; a Local that fails to start fails
+// the call and is closed.
+func TestForCallsLocal(t *testing.T) {
+	var made []*fakeLocal
+	fail := ""
+	newMedia := ForCalls(CallOptions{Local: func(c call.MediaConfig) (Local, error) {
+		if c.Self != "a" {
+			t.Errorf("Local for %q", c.Self)
+		}
+		l := &fakeLocal{failOn: fail}
+		made = append(made, l)
+		return l, nil
+	}})
+	m, err := newMedia(call.MediaConfig{Self: "a", Signal: func(string, []byte) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(made) != 1 || made[0].started == nil || made[0].started.cfg.Sink != made[0] {
+		t.Fatalf("the Local was not started with a Session whose Sink it is: %+v", made)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if made[0].closed != 1 || !made[0].started.isClosed() {
+		t.Fatalf("Close: Local closed %d times, session closed %t", made[0].closed, made[0].started.isClosed())
+	}
+	s, err := newMedia(call.MediaConfig{Self: "a", Synthetic: true, Signal: func(string, []byte) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	if len(made) != 1 {
+		t.Fatal("a synthetic call got a Local")
+	}
+	fail = "start"
+	if _, err := newMedia(call.MediaConfig{Self: "a", Signal: func(string, []byte) {}}); err == nil {
+		t.Fatal("a Local that fails to start: no error")
+	}
+	if made[1].closed != 1 || !made[1].started.isClosed() {
+		t.Fatal("a Local that failed to start was not closed with its Session")
+	}
+}

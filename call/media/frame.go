@@ -51,8 +51,13 @@ func clearLen(k Kind, frame []byte) (int, error) {
 }
 
 // stampSize is the stamp at the start of a synthetic frame's encrypted
-// part: kind (1 byte), frame number (8), send time in Unix nanoseconds (8).
-const stampSize = 17
+// part: kind (1 byte), frame number (8), send time in Unix nanoseconds (8),
+// then stampMagic (4), which tells a synthetic frame from a real
+// encoder's (whose first bytes may look like a kind).
+const stampSize = 21
+
+// stampMagic ends a synthetic frame's stamp.
+var stampMagic = [4]byte{'U', 'm', 'b', 'S'}
 
 // stamp is what a synthetic frame carries inside its encryption.
 type stamp struct {
@@ -83,6 +88,7 @@ func syntheticFrame(k Kind, n uint64, now time.Time) (clear, plain []byte) {
 	plain[0] = byte(k)
 	binary.BigEndian.PutUint64(plain[1:], n)
 	binary.BigEndian.PutUint64(plain[9:], uint64(now.UnixNano()))
+	copy(plain[17:], stampMagic[:])
 	for i := stampSize; i < len(plain); i++ {
 		plain[i] = byte(i)
 	}
@@ -91,7 +97,7 @@ func syntheticFrame(k Kind, n uint64, now time.Time) (clear, plain []byte) {
 
 // parseStamp reads a synthetic frame's stamp from its plaintext.
 func parseStamp(plain []byte) (stamp, bool) {
-	if len(plain) < stampSize || (Kind(plain[0]) != Audio && Kind(plain[0]) != Video) {
+	if len(plain) < stampSize || (Kind(plain[0]) != Audio && Kind(plain[0]) != Video) || [4]byte(plain[17:21]) != stampMagic {
 		return stamp{}, false
 	}
 	return stamp{

@@ -56,6 +56,11 @@ func TestClearLen(t *testing.T) {
 	if _, ok := parseStamp(make([]byte, stampSize-1)); ok {
 		t.Error("a short plaintext has a stamp")
 	}
+	// A real encoder's frame whose first byte happens to name a kind has
+	// no stamp: the magic is missing.
+	if _, ok := parseStamp(append([]byte{byte(Audio)}, bytes.Repeat([]byte{1}, 60)...)); ok {
+		t.Error("a plaintext without the magic has a stamp")
+	}
 }
 
 func TestPercentile(t *testing.T) {
@@ -117,12 +122,16 @@ func FuzzReceive(f *testing.F) {
 		if err := r.AddKey(1, bytes.Repeat([]byte{1}, 16)); err != nil {
 			t.Fatal(err)
 		}
-		s := &Session{recv: map[string]*sframe.Receiver{"alice": r}, now: time.Now, log: slog.New(slog.DiscardHandler)}
+		sink := &recorder{}
+		s := &Session{cfg: Config{Sink: sink}, recv: map[string]*sframe.Receiver{"alice": r}, now: time.Now, log: slog.New(slog.DiscardHandler)}
 		p := &peer{id: "alice"}
-		s.receive(p, k, frame, nil)
+		s.receive(p, k, frame, 7, nil)
 		st := p.stats.snapshot()
 		if st.FramesReceived != 1 || st.FramesDecrypted+st.DecryptFailures != 1 {
 			t.Fatalf("one frame counted as %+v", st)
+		}
+		if got := len(sink.frames("alice", k)); uint64(got) != st.FramesDecrypted {
+			t.Fatalf("the sink got %d frames, %d decrypted", got, st.FramesDecrypted)
 		}
 	})
 }

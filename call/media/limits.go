@@ -20,6 +20,10 @@ const (
 	// for a missing one before it gives up on a frame: a synthetic key
 	// frame is 13 packets, so this is several frames.
 	videoMaxLate = 128
+	// MaxSendFrameSize bounds one encoded frame given to Send (a VP8 key
+	// frame of a 720p camera is well under it); with SFrame's overhead it
+	// stays under sframe.MaxFrameSize.
+	MaxSendFrameSize = 512 << 10
 	// gatherTimeout bounds the wait for ICE candidate gathering before an
 	// offer or answer is sent with the candidates found so far.
 	gatherTimeout = 5 * time.Second

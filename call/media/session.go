@@ -4,8 +4,8 @@
 // Every frame is end-to-end encrypted with SFrame (package call/sframe)
 // before it is packetised, so the same ciphertext goes to every
 // participant and nobody who forwards packets can read it; receivers
-// reassemble frames, decrypt them under the sender's keys and count what
-// arrives.
+// reassemble frames, decrypt them under the sender's keys, count what
+// arrives and hand it to the program's Sink.
 //
 // The package does not carry its own messages: offers and answers leave
 // through Config.Signal and come back through HandleSignal, inside the
@@ -14,7 +14,8 @@
 // decides who may take part in a call. It uses no cgo: headless
 // participants send synthetic frames of real encoders' sizes, each stamped
 // with a frame number and send time inside the encryption; codecs and
-// devices belong to the app.
+// devices belong to the app, which sends encoded frames through Send and
+// takes decrypted ones through a Sink (frames.go).
 package media
 
 import (
@@ -28,7 +29,6 @@ import (
 
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	pmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"github.com/umbrella-p2p/umbrella/call/sframe"
@@ -56,9 +56,12 @@ type Config struct {
 	// Video is whether to send video as well as audio.
 	Video bool
 	// Synthetic is whether to send synthetic frames (headless: no
-	// devices, no codecs). Without it the Session sends nothing yet and
-	// only receives.
+	// devices, no codecs). Without it the Session sends what the program
+	// gives Send.
 	Synthetic bool
+	// Sink, if set, takes every frame the Session decrypts and every
+	// key-frame request about this participant's video.
+	Sink Sink
 	// API builds the peer connections; nil means pion's default API (its
 	// default codecs and interceptors). Tests pass one on pion's vnet.
 	API *webrtc.API
@@ -103,8 +106,9 @@ type peer struct {
 	id    string
 	stats peerStats
 
-	mu sync.Mutex
-	pc *webrtc.PeerConnection // nil until negotiation starts; guarded by mu
+	mu        sync.Mutex
+	pc        *webrtc.PeerConnection // nil until negotiation starts; guarded by mu
+	videoSSRC uint32                 // the SSRC of its video track, 0 until one arrives; guarded by mu
 }
 
 // New returns a Session with no participants. With cfg.Synthetic it starts
@@ -153,10 +157,10 @@ func New(cfg Config) (*Session, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if cfg.Synthetic {
 		s.wg.Add(1)
-		go s.synthesize(Audio, AudioFrameInterval, s.audio)
+		go s.synthesize(Audio, AudioFrameInterval)
 		if s.video != nil {
 			s.wg.Add(1)
-			go s.synthesize(Video, VideoFrameInterval, s.video)
+			go s.synthesize(Video, VideoFrameInterval)
 		}
 	}
 	return s, nil
@@ -335,7 +339,7 @@ func (s *Session) negotiate(p *peer, remoteOffer string) error {
 // answer to remoteOffer.
 func (s *Session) describeLocal(p *peer, pc *webrtc.PeerConnection, remoteOffer string) (webrtc.SessionDescription, uint, error) {
 	if remoteOffer == "" {
-		if err := s.addSenders(pc, true); err != nil {
+		if err := s.addSenders(p, pc, true); err != nil {
 			return webrtc.SessionDescription{}, 0, err
 		}
 		desc, err := pc.CreateOffer(nil)
@@ -347,7 +351,7 @@ func (s *Session) describeLocal(p *peer, pc *webrtc.PeerConnection, remoteOffer 
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: remoteOffer}); err != nil {
 		return webrtc.SessionDescription{}, 0, fmt.Errorf("%w: offer from %s: %w", ErrBadSignal, p.id, err)
 	}
-	if err := s.addSenders(pc, false); err != nil {
+	if err := s.addSenders(p, pc, false); err != nil {
 		return webrtc.SessionDescription{}, 0, err
 	}
 	desc, err := pc.CreateAnswer(nil)
@@ -360,7 +364,7 @@ func (s *Session) describeLocal(p *peer, pc *webrtc.PeerConnection, remoteOffer 
 // addSenders adds this participant's tracks. The offerer also offers to
 // receive video when it sends none, so that either side's video fits in
 // one negotiation.
-func (s *Session) addSenders(pc *webrtc.PeerConnection, offerer bool) error {
+func (s *Session) addSenders(p *peer, pc *webrtc.PeerConnection, offerer bool) error {
 	tracks := []*webrtc.TrackLocalStaticSample{s.audio}
 	if s.video != nil {
 		tracks = append(tracks, s.video)
@@ -378,12 +382,16 @@ func (s *Session) addSenders(pc *webrtc.PeerConnection, offerer bool) error {
 		if !s.startGoroutine() {
 			return ErrClosed
 		}
+		video := t.Kind() == webrtc.RTPCodecTypeVideo
 		go func() { // RTCP must be read for the interceptors (NACK, reports) to run
 			defer s.wg.Done()
-			buf := make([]byte, 1500)
 			for {
-				if _, _, err := snd.Read(buf); err != nil {
+				pkts, _, err := snd.ReadRTCP()
+				if err != nil {
 					return
+				}
+				if video && s.cfg.Sink != nil && asksKeyFrame(pkts) {
+					s.cfg.Sink.KeyFrameRequest(p.id)
 				}
 			}
 		}()
@@ -457,6 +465,11 @@ func (s *Session) onTrack(p *peer, t *webrtc.TrackRemote) {
 		return
 	}
 	p.stats.track(kind)
+	if kind == Video {
+		p.mu.Lock()
+		p.videoSSRC = uint32(t.SSRC())
+		p.mu.Unlock()
+	}
 	go func() {
 		defer s.wg.Done()
 		var buf []byte
@@ -474,7 +487,7 @@ func (s *Session) onTrack(p *peer, t *webrtc.TrackRemote) {
 					p.stats.frame(kind, false, -1)
 					continue
 				}
-				buf = s.receive(p, kind, frame, buf)
+				buf = s.receive(p, kind, frame, pkt.Timestamp, buf)
 			}
 		}
 		sb := samplebuilder.New(videoMaxLate, &codecs.VP8Packet{}, t.Codec().ClockRate)
@@ -485,14 +498,15 @@ func (s *Session) onTrack(p *peer, t *webrtc.TrackRemote) {
 			}
 			sb.Push(pkt)
 			for smp := sb.Pop(); smp != nil; smp = sb.Pop() {
-				buf = s.receive(p, kind, smp.Data, buf)
+				buf = s.receive(p, kind, smp.Data, smp.PacketTimestamp, buf)
 			}
 		}
 	}()
 }
 
-// receive decrypts and counts one frame from p; buf is scratch space.
-func (s *Session) receive(p *peer, kind Kind, frame, buf []byte) []byte {
+// receive decrypts and counts one frame from p, with RTP timestamp ts, and
+// hands it to the Sink; buf is scratch space.
+func (s *Session) receive(p *peer, kind Kind, frame []byte, ts uint32, buf []byte) []byte {
 	s.mu.Lock()
 	r := s.recv[p.id]
 	s.mu.Unlock()
@@ -501,13 +515,13 @@ func (s *Session) receive(p *peer, kind Kind, frame, buf []byte) []byte {
 		p.stats.frame(kind, false, -1)
 		return buf
 	}
-	plain, _, err := r.Decrypt(buf[:0], frame[:n], frame[n:])
+	out, _, err := r.Decrypt(append(buf[:0], frame[:n]...), frame[:n], frame[n:])
 	if err != nil {
 		s.log.Debug("frame not decrypted", "peer", p.id, "kind", kind.String(), "err", err)
 		p.stats.frame(kind, false, -1)
 		return buf
 	}
-	st, stamped := parseStamp(plain)
+	st, stamped := parseStamp(out[n:])
 	stamped = stamped && st.kind == kind
 	latency := time.Duration(-1)
 	if stamped {
@@ -517,17 +531,19 @@ func (s *Session) receive(p *peer, kind Kind, frame, buf []byte) []byte {
 	if stamped {
 		p.stats.numbered(kind, st.number)
 	}
-	return plain
+	if s.cfg.Sink != nil {
+		s.cfg.Sink.Frame(p.id, Frame{Kind: kind, Data: out, KeyFrame: kind == Video && isKeyFrame(out), Timestamp: ts})
+	}
+	return out
 }
 
-// synthesize sends a synthetic frame of kind k every interval while a send
-// key is set (audio: and not muted), until Close.
-func (s *Session) synthesize(k Kind, interval time.Duration, track *webrtc.TrackLocalStaticSample) {
+// synthesize sends a synthetic frame of kind k every interval through
+// Send while a send key is set (audio: and not muted), until Close.
+func (s *Session) synthesize(k Kind, interval time.Duration) {
 	defer s.wg.Done()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var n uint64
-	var buf []byte
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -540,13 +556,9 @@ func (s *Session) synthesize(k Kind, interval time.Duration, track *webrtc.Track
 		}
 		clear, plain := syntheticFrame(k, n, s.now())
 		n++
-		var err error
-		buf, err = snd.Encrypt(append(buf[:0], clear...), clear, plain)
-		if err != nil {
-			s.log.Debug("synthetic frame not encrypted", "kind", k.String(), "err", err)
-			continue
-		}
-		if err := track.WriteSample(pmedia.Sample{Data: buf, Duration: interval}); err != nil {
+		f := Frame{Kind: k, Data: append(clear, plain...), Duration: interval}
+		f.KeyFrame = k == Video && isKeyFrame(f.Data)
+		if err := s.Send(f); err != nil {
 			s.log.Debug("synthetic frame not sent", "kind", k.String(), "err", err)
 		}
 	}

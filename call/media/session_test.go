@@ -47,8 +47,15 @@ func newMesh(t *testing.T) *mesh {
 	return m
 }
 
-// add makes a participant at 10.0.0.<ip>.
+// add makes a participant at 10.0.0.<ip> sending synthetic frames.
 func (m *mesh) add(id string, ip int, video bool) *Session {
+	m.t.Helper()
+	return m.addWith(id, ip, Config{Video: video, Synthetic: true})
+}
+
+// addWith makes a participant at 10.0.0.<ip> configured as cfg (its Self,
+// API and Signal filled in here).
+func (m *mesh) addWith(id string, ip int, cfg Config) *Session {
 	m.t.Helper()
 	nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{fmt.Sprintf("10.0.0.%d", ip)}})
 	if err != nil {
@@ -61,25 +68,22 @@ func (m *mesh) add(id string, ip int, video bool) *Session {
 	se.SetNet(nw)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 500*time.Millisecond)
-	s, err := New(Config{
-		Self:      id,
-		Video:     video,
-		Synthetic: true,
-		API:       webrtc.NewAPI(webrtc.WithSettingEngine(se)),
-		Signal: func(to string, blob []byte) {
+	cfg.Self = id
+	cfg.API = webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	cfg.Signal = func(to string, blob []byte) {
+		m.mu.Lock()
+		dst := m.sessions[to]
+		m.mu.Unlock()
+		if dst == nil {
+			return
+		}
+		if err := dst.HandleSignal(id, blob); err != nil {
 			m.mu.Lock()
-			dst := m.sessions[to]
+			m.sigErrs = append(m.sigErrs, fmt.Errorf("%s -> %s: %w", id, to, err))
 			m.mu.Unlock()
-			if dst == nil {
-				return
-			}
-			if err := dst.HandleSignal(id, blob); err != nil {
-				m.mu.Lock()
-				m.sigErrs = append(m.sigErrs, fmt.Errorf("%s -> %s: %w", id, to, err))
-				m.mu.Unlock()
-			}
-		},
-	})
+		}
+	}
+	s, err := New(cfg)
 	if err != nil {
 		m.t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -60,6 +61,7 @@ type callSession struct {
 	*Session
 	sfuAPI *webrtc.API
 	lost   func(host string)
+	local  Local // the program's own media; nil: synthetic or receive-only
 
 	mu     sync.Mutex
 	host   string     // guarded by mu
@@ -68,8 +70,8 @@ type callSession struct {
 
 var _ call.Media = (*callSession)(nil)
 
-func newCallSession(s *Session, sfuAPI *webrtc.API, lost func(string)) *callSession {
-	return &callSession{Session: s, sfuAPI: sfuAPI, lost: lost}
+func newCallSession(s *Session, sfuAPI *webrtc.API, lost func(string), local Local) *callSession {
+	return &callSession{Session: s, sfuAPI: sfuAPI, lost: lost, local: local}
 }
 
 // SetHost moves the media to the SFU at host, or back to the mesh ("").
@@ -159,8 +161,13 @@ func (m *callSession) Stats() []call.PeerStats {
 	return out
 }
 
-// Close ends the media, SFU connection included.
+// Close ends the media: the program's Local first, then the SFU
+// connection and the Session.
 func (m *callSession) Close() error {
+	var err error
+	if m.local != nil {
+		err = m.local.Close()
+	}
 	m.mu.Lock()
 	c := m.client
 	m.client = nil
@@ -168,5 +175,5 @@ func (m *callSession) Close() error {
 	if c != nil {
 		c.close()
 	}
-	return m.Session.Close()
+	return errors.Join(err, m.Session.Close())
 }

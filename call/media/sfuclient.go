@@ -389,7 +389,7 @@ func (c *sfuClient) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 					p.stats.frame(kind, false, -1)
 					continue
 				}
-				buf = c.s.receive(p, kind, frame, buf)
+				buf = c.s.receive(p, kind, frame, pkt.Timestamp, buf)
 				continue
 			}
 			if p != from {
@@ -397,7 +397,7 @@ func (c *sfuClient) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 			}
 			sb.Push(pkt)
 			for smp := sb.Pop(); smp != nil; smp = sb.Pop() {
-				buf = c.s.receive(p, kind, smp.Data, buf)
+				buf = c.s.receive(p, kind, smp.Data, smp.PacketTimestamp, buf)
 			}
 		}
 	}()

@@ -81,7 +81,7 @@ func newSFUCall(t *testing.T, n int) *sfuCall {
 			c.mu.Lock()
 			c.lost[id]++
 			c.mu.Unlock()
-		})
+		}, nil)
 	}
 	if err := wan.Start(); err != nil {
 		t.Fatal(err)

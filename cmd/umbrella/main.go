@@ -27,13 +27,17 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/assets"
+	"github.com/umbrella-p2p/umbrella/call/device/audio"
 	"github.com/umbrella-p2p/umbrella/call/media"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/node"
 	"github.com/umbrella-p2p/umbrella/ui"
 )
 
-var _ ui.Backend = (*node.Node)(nil)
+var (
+	_ ui.Backend = (*node.Node)(nil)
+	_ ui.Backend = appBackend{}
+)
 
 type listFlag []string
 
@@ -118,8 +122,10 @@ func run() int {
 		return exitUsage
 	}
 	cfg.Logger = logger
-	// Calls: synthetic media only until codecs and devices are built in.
-	cfg.CallMedia = media.ForCalls(media.CallOptions{SyntheticOnly: true, Listen: cfg.Listen, Logger: logger})
+	// Calls: the microphone and speaker, through Opus (sound.go).
+	sound := newCallSound(*home, audio.BackendDefault, logger)
+	defer sound.close() // after the node, whose calls use it, closed
+	cfg.CallMedia = media.ForCalls(media.CallOptions{Local: sound.local, Listen: cfg.Listen, Logger: logger})
 	if host, err := media.ForHosts(media.CallOptions{Listen: cfg.Listen, Logger: logger}); err != nil {
 		logger.Warn("this app cannot host a call's SFU", "err", err)
 	} else {
@@ -164,7 +170,7 @@ func run() int {
 		if !nodes.set(n) {
 			return nil, errors.New("the app is closing")
 		}
-		return n, nil
+		return appBackend{n, sound}, nil
 	}
 	show := func(screen string, c fyne.CanvasObject) {
 		w.SetContent(c)

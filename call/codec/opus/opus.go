@@ -1,0 +1,153 @@
+package opus
+
+import (
+	"errors"
+	"fmt"
+
+	hopus "gopkg.in/hraban/opus.v2"
+)
+
+// The format of every frame.
+const (
+	// SampleRate is the sample rate of the PCM in and out, in Hz.
+	SampleRate = 48000
+	// FrameSamples is one 20 ms frame of mono PCM at SampleRate.
+	FrameSamples = SampleRate / 50
+)
+
+// ErrBadPacket: a packet is empty, over MaxPacketSize, not Opus, or not
+// one 20 ms frame.
+var ErrBadPacket = errors.New("opus: bad packet")
+
+// Config configures an Encoder.
+type Config struct {
+	// Bitrate is the target bitrate in bits per second.
+	Bitrate int
+	// Complexity is libopus's 0 (fastest) to 10 (best).
+	Complexity int
+	// LossPercent is the packet loss the encoder expects, in percent: it
+	// sizes the in-band FEC (0 turns FEC off).
+	LossPercent int
+}
+
+// DefaultConfig is a call's voice: 32 kbit/s (wideband speech with room
+// for FEC), complexity 8, FEC sized for 10 % loss.
+func DefaultConfig() Config { return Config{Bitrate: 32000, Complexity: 8, LossPercent: 10} }
+
+// Validate reports a setting out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.Bitrate < MinBitrate || c.Bitrate > MaxBitrate:
+		return fmt.Errorf("opus: bitrate %d outside %d-%d", c.Bitrate, MinBitrate, MaxBitrate)
+	case c.Complexity < 0 || c.Complexity > 10:
+		return fmt.Errorf("opus: complexity %d outside 0-10", c.Complexity)
+	case c.LossPercent < 0 || c.LossPercent > 100:
+		return fmt.Errorf("opus: loss %d %% outside 0-100", c.LossPercent)
+	}
+	return nil
+}
+
+// Encoder turns 20 ms frames of PCM into Opus packets. It is not safe for
+// concurrent use.
+type Encoder struct {
+	enc *hopus.Encoder
+	buf [MaxPacketSize]byte
+}
+
+// NewEncoder returns an Encoder for calls (the VoIP application) set as
+// cfg says.
+func NewEncoder(cfg Config) (*Encoder, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	enc, err := hopus.NewEncoder(SampleRate, 1, hopus.AppVoIP)
+	if err != nil {
+		return nil, fmt.Errorf("opus: encoder: %w", err)
+	}
+	for what, err := range map[string]error{
+		"bitrate":    enc.SetBitrate(cfg.Bitrate),
+		"complexity": enc.SetComplexity(cfg.Complexity),
+		"FEC":        enc.SetInBandFEC(cfg.LossPercent > 0),
+		"loss":       enc.SetPacketLossPerc(cfg.LossPercent),
+	} {
+		if err != nil {
+			return nil, fmt.Errorf("opus: encoder %s: %w", what, err)
+		}
+	}
+	return &Encoder{enc: enc}, nil
+}
+
+// Encode encodes one frame of FrameSamples samples and returns its packet,
+// a new slice.
+func (e *Encoder) Encode(pcm []int16) ([]byte, error) {
+	if len(pcm) != FrameSamples {
+		return nil, fmt.Errorf("opus: encode %d samples, want %d", len(pcm), FrameSamples)
+	}
+	n, err := e.enc.Encode(pcm, e.buf[:])
+	if err != nil {
+		return nil, fmt.Errorf("opus: encode: %w", err)
+	}
+	return append([]byte(nil), e.buf[:n]...), nil
+}
+
+// Decoder turns one participant's Opus packets back into PCM, in order,
+// concealing lost ones. It is not safe for concurrent use.
+type Decoder struct {
+	dec *hopus.Decoder
+}
+
+// NewDecoder returns a Decoder of 48 kHz mono.
+func NewDecoder() (*Decoder, error) {
+	dec, err := hopus.NewDecoder(SampleRate, 1)
+	if err != nil {
+		return nil, fmt.Errorf("opus: decoder: %w", err)
+	}
+	return &Decoder{dec: dec}, nil
+}
+
+// Decode decodes one packet of 20 ms into pcm (FrameSamples long). A
+// packet that is not that (malformed, too large, of another duration) is
+// ErrBadPacket: the caller conceals it as lost.
+func (d *Decoder) Decode(packet []byte, pcm []int16) error {
+	if err := checkPacket(packet, pcm); err != nil {
+		return err
+	}
+	n, err := d.dec.Decode(packet, pcm[:FrameSamples:FrameSamples])
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadPacket, err)
+	}
+	if n != FrameSamples {
+		return fmt.Errorf("%w: %d samples, want %d", ErrBadPacket, n, FrameSamples)
+	}
+	return nil
+}
+
+// Conceal fills pcm (FrameSamples long) in place of a lost frame: from the
+// in-band FEC of next, the packet after the lost one, when the caller has
+// it (nil: not yet), else by packet-loss concealment from what came
+// before.
+func (d *Decoder) Conceal(next []byte, pcm []int16) error {
+	if len(pcm) != FrameSamples {
+		return fmt.Errorf("opus: conceal into %d samples, want %d", len(pcm), FrameSamples)
+	}
+	out := pcm[:FrameSamples:FrameSamples]
+	if next != nil && checkPacket(next, pcm) == nil {
+		if err := d.dec.DecodeFEC(next, out); err == nil {
+			return nil
+		}
+	}
+	if err := d.dec.DecodePLC(out); err != nil {
+		return fmt.Errorf("opus: conceal: %w", err)
+	}
+	return nil
+}
+
+func checkPacket(packet []byte, pcm []int16) error {
+	if len(pcm) != FrameSamples {
+		return fmt.Errorf("opus: decode into %d samples, want %d", len(pcm), FrameSamples)
+	}
+	if len(packet) == 0 || len(packet) > MaxPacketSize {
+		return fmt.Errorf("%w: %d bytes", ErrBadPacket, len(packet))
+	}
+	return nil
+}

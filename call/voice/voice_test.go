@@ -1,0 +1,260 @@
+package voice
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/call/media"
+)
+
+// A fake codec whose packet carries one sample value: a frame of PCM all
+// at v encodes to {TOC, v}, and decodes back to v everywhere; a concealed
+// frame is all concealValue.
+type fakeEnc struct{}
+
+func (fakeEnc) Encode(pcm []int16) ([]byte, error) {
+	return []byte{0xf8, byte(uint16(pcm[0]) >> 8), byte(pcm[0])}, nil
+}
+
+const concealValue = 7
+
+type fakeDec struct{}
+
+func (fakeDec) Decode(p []byte, pcm []int16) error {
+	if len(p) != 3 {
+		return errors.New("bad packet")
+	}
+	v := int16(uint16(p[1])<<8 | uint16(p[2]))
+	for i := range pcm {
+		pcm[i] = v
+	}
+	return nil
+}
+
+func (fakeDec) Conceal(_ []byte, pcm []int16) error {
+	for i := range pcm {
+		pcm[i] = concealValue
+	}
+	return nil
+}
+
+type fakeMic struct {
+	frames chan []int16
+	once   sync.Once
+}
+
+func newFakeMic() *fakeMic { return &fakeMic{frames: make(chan []int16, 100)} }
+
+func (m *fakeMic) Frames() <-chan []int16 { return m.frames }
+func (m *fakeMic) Close() error           { m.once.Do(func() { close(m.frames) }); return nil }
+
+type fakeSpk struct {
+	mu     sync.Mutex
+	writes [][]int16
+	closed bool
+}
+
+func (s *fakeSpk) Write(pcm []int16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes = append(s.writes, append([]int16(nil), pcm...))
+}
+
+func (s *fakeSpk) Close() error { s.mu.Lock(); s.closed = true; s.mu.Unlock(); return nil }
+
+// firsts is the first sample of every frame written so far.
+func (s *fakeSpk) firsts() []int16 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]int16, len(s.writes))
+	for i, w := range s.writes {
+		out[i] = w[0]
+	}
+	return out
+}
+
+type fakeSender struct {
+	mu   sync.Mutex
+	sent []media.Frame
+}
+
+func (s *fakeSender) Send(f media.Frame) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, f)
+	return nil
+}
+
+func (s *fakeSender) count() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.sent) }
+
+func flat(v int16) []int16 {
+	out := make([]int16, FrameSamples)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+func newTestPipeline(t *testing.T, mic *fakeMic, spk *fakeSpk) *Pipeline {
+	t.Helper()
+	cfg := Config{
+		NewEncoder:  func() (Encoder, error) { return fakeEnc{}, nil },
+		NewDecoder:  func() (Decoder, error) { return fakeDec{}, nil },
+		OpenSpeaker: func() (Speaker, error) { return spk, nil },
+	}
+	if mic != nil {
+		cfg.OpenMicrophone = func() (Microphone, error) { return mic, nil }
+	} else {
+		cfg.OpenMicrophone = func() (Microphone, error) { return nil, errors.New("no capture device") }
+	}
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// waitFor polls cond every 20 ms of virtual time until it holds or
+// within passes.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", within, what)
+		}
+		<-tick.C
+	}
+}
+
+func TestPipelineSendsMicrophone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mic, spk, out := newFakeMic(), &fakeSpk{}, &fakeSender{}
+		p := newTestPipeline(t, mic, spk)
+		if err := p.start(out); err != nil {
+			t.Fatal(err)
+		}
+		if st := p.State(); !st.Sending || !st.Playing {
+			t.Fatalf("state %+v", st)
+		}
+		for i := range 5 {
+			mic.frames <- flat(int16(1000 + i))
+		}
+		waitFor(t, time.Second, "5 frames sent", func() bool { return out.count() == 5 })
+		for i, f := range out.sent {
+			if f.Kind != media.Audio || int16(uint16(f.Data[1])<<8|uint16(f.Data[2])) != int16(1000+i) {
+				t.Fatalf("frame %d sent as %+v", i, f)
+			}
+		}
+		if l := p.Levels(); len(l) != 1 || l[0].Peer != "" || !l[0].Speaking || l[0].DBov < -35 {
+			t.Fatalf("own level %+v, want speaking at about -30 dBov", l)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !spk.closed {
+			t.Fatal("the speaker was not closed")
+		}
+	})
+}
+
+// TestPipelineMixesSpeakers: two speakers' frames, arriving out of order
+// and one lost, come out of the speaker in order, summed, the lost one
+// concealed; each speaker's level is its own.
+func TestPipelineMixesSpeakers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		spk := &fakeSpk{}
+		p := newTestPipeline(t, nil, spk) // no microphone: listens only
+		defer p.Close()
+		if err := p.start(&fakeSender{}); err != nil {
+			t.Fatal(err)
+		}
+		st := p.State()
+		if st.Sending || !errors.Is(st.MicrophoneErr, ErrNoMicrophone) || !st.Playing {
+			t.Fatalf("without a microphone: %+v, want listening only", st)
+		}
+		frame := func(v int16, n int) media.Frame {
+			return media.Frame{Kind: media.Audio, Data: fakeEnc{}.mustEncode(flat(v)), Timestamp: uint32(n * FrameSamples)}
+		}
+		// bob: 1..6 with 2 and 1 swapped and 4 lost; carol: 1..6, loud.
+		for _, n := range []int{2, 1, 3, 5, 6} {
+			p.Frame("bob", frame(int16(n), n)) // about -90 dBov: not speech
+		}
+		for n := 1; n <= 6; n++ {
+			p.Frame("carol", frame(10000, n))
+		}
+		p.Frame("carol", media.Frame{Kind: media.Video, Data: []byte{1, 2, 3}}) // not audio's
+		waitFor(t, time.Second, "6 mixed frames", func() bool { return slices.Contains(spk.firsts(), 10006) })
+		var got []int16
+		for _, v := range spk.firsts() {
+			if v != 0 {
+				got = append(got, v)
+			}
+			if v == 10006 {
+				break // then both are concealed, then silent
+			}
+		}
+		want := []int16{10001, 10002, 10003, 10000 + concealValue, 10005, 10006}
+		if len(got) != len(want) {
+			t.Fatalf("mixed %v, want %v", got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("mixed %v, want %v", got, want)
+			}
+		}
+		levels := p.Levels()
+		if len(levels) != 3 || levels[1].Peer != "bob" || levels[2].Peer != "carol" {
+			t.Fatalf("levels %+v", levels)
+		}
+		if bob, carol := levels[1], levels[2]; bob.Speaking || !carol.Speaking {
+			t.Fatalf("bob %+v, carol %+v: want carol speaking, bob not", bob, carol)
+		}
+		if s := p.Stats(); len(s) != 2 || s[0].Lost == 0 {
+			t.Fatalf("stats %+v, want bob's loss counted", s)
+		}
+	})
+}
+
+// TestPipelineSwitchesMicrophone: a new microphone replaces the old one
+// mid-call; one that stops by itself leaves the call listening only.
+func TestPipelineSwitchesMicrophone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		first, second, out := newFakeMic(), newFakeMic(), &fakeSender{}
+		p := newTestPipeline(t, first, &fakeSpk{})
+		defer p.Close()
+		if err := p.start(out); err != nil {
+			t.Fatal(err)
+		}
+		p.UseMicrophone(func() (Microphone, error) { return second, nil })
+		select {
+		case _, ok := <-first.frames:
+			if ok {
+				t.Fatal("the first microphone still open")
+			}
+		default:
+			t.Fatal("the first microphone still open")
+		}
+		second.frames <- flat(5)
+		waitFor(t, time.Second, "a frame from the second microphone", func() bool { return out.count() == 1 })
+		if !p.State().Sending {
+			t.Fatal("not sending")
+		}
+		_ = second.Close() // unplugged
+		waitFor(t, time.Second, "listening only", func() bool { return !p.State().Sending })
+		if err := p.State().MicrophoneErr; !errors.Is(err, ErrNoMicrophone) {
+			t.Fatalf("microphone error %v", err)
+		}
+	})
+}
+
+func (e fakeEnc) mustEncode(pcm []int16) []byte {
+	b, _ := e.Encode(pcm)
+	return b
+}
