@@ -297,7 +297,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}()
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.safety = safety.New(func() { n.events.Emit(api.Event{Kind: api.EventPeers}) }) // lists on screen read them again
+	n.safety = safety.New()
 
 	n.store = cfg.Store
 	if n.store == nil {
@@ -533,9 +533,6 @@ func (n *Node) Close() error {
 		}
 		if n.keys != nil {
 			n.keys.Close()
-		}
-		if n.safety != nil {
-			n.safety.Close()
 		}
 		if n.pulls != nil {
 			n.pulls.Close()
