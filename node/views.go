@@ -22,7 +22,9 @@ func newViews(n *Node) (*view.Views, error) {
 // ids, in order, computing those not known yet (view/safety): members
 // lists carry only a window's worth, and the app asks for the rows it
 // shows.
-func (n *Node) SafetyNumbers(peers []string) ([]string, error) { return n.safety.OfPeers(peers, names{}.Key) }
+func (n *Node) SafetyNumbers(peers []string) ([]string, error) {
+	return n.safety.OfPeers(peers, names{}.Key)
+}
 
 // presence is the host as the directory sees it.
 type presence struct{ n *Node }
