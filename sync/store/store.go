@@ -37,6 +37,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -160,6 +161,10 @@ type DS struct {
 	ds  datastore.Batching
 	lim Limits
 
+	// db is the Badger database under ds when OpenBadger opened it: Ops
+	// scans it directly (badgerOps).
+	db *badger.DB
+
 	mu     sync.Mutex
 	counts map[string]int // log prefix → op count, filled lazily; guarded by mu
 	pend   pendingIndex   // the parked ops; guarded by mu
@@ -255,6 +260,7 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 		ds.Close()
 		return nil, err
 	}
+	s.db = ds.DB
 	return s, nil
 }
 
@@ -591,6 +597,9 @@ func (s *DS) Heads(ctx context.Context, community, log crdt.ID) ([]crdt.ID, erro
 // decoding costs little beside the scan.
 func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opened) error) error {
 	prefix := logPrefix(community, log)
+	if s.db != nil {
+		return s.badgerOps(ctx, prefix, fn)
+	}
 	res, err := s.ds.Query(ctx, dsq.Query{Prefix: prefix, Orders: []dsq.Order{dsq.OrderByKey{}}})
 	if err != nil {
 		return err
@@ -615,6 +624,9 @@ func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opene
 		if err != nil {
 			return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
 		}
+		if plain != nil {
+			raw = bytes.Clone(raw) // the op keeps its encoding, not the clear body beside it
+		}
 		op, err := crdt.DecodeStored(raw, id)
 		if err != nil {
 			return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
@@ -624,6 +636,64 @@ func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opene
 		}
 	}
 	return nil
+}
+
+// badgerOps is Ops on Badger, reading each value in place rather than
+// through the datastore's copy of it: each op gets its own copy of its
+// encoding and nothing more, so what a node keeps of an op it loaded is
+// its encoding once (the clear body stored beside it, which the caller
+// decodes, is a copy of its own that the caller may drop).
+func (s *DS) badgerOps(ctx context.Context, prefix string, fn func(crdt.Opened) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false // read in place below, in key order
+		opt.Prefix = []byte(prefix)
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		n := 0
+		for it.Rewind(); it.Valid(); it.Next() {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			item := it.Item()
+			key := item.Key()
+			_, idHex, ok := strings.Cut(string(key[len(prefix):]), "/")
+			if !ok {
+				return fmt.Errorf("malformed log index key %q", key)
+			}
+			id, err := parseID(idHex)
+			if err != nil {
+				return err
+			}
+			var x crdt.Opened
+			err = item.Value(func(v []byte) error {
+				if len(v) == 0 {
+					return nil // pruned (prune.go)
+				}
+				raw, plain, err := splitStored(v)
+				if err != nil {
+					return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
+				}
+				op, err := crdt.DecodeStored(bytes.Clone(raw), id)
+				if err != nil {
+					return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
+				}
+				x = crdt.Opened{Op: op, Plain: bytes.Clone(plain)}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if x.Op != nil {
+				if err := fn(x); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // Count implements OpStore.
