@@ -49,6 +49,7 @@ type memoryFigures struct {
 	ListS     float64 // the biggest group's first page and the member list
 	RSSStart  float64 // VmRSS after start, MB
 	RSS       float64 // VmRSS after the list, MB
+	RSSFile   float64 // of it, pages of mapped files (Badger's tables), MB
 	HeapStart float64 // live heap after start (after a GC), MB
 	Heap      float64 // live heap after the list (after a GC), MB
 	IdleCPU   float64 // CPU time over the idle seconds, as a share of one core
@@ -97,6 +98,7 @@ func BenchmarkNodeMemory(b *testing.B) {
 	}
 	b.Logf("%d members listed, %d messages in the group", f.Members, f.Messages)
 	b.ReportMetric(f.RSS, "rss-MB")
+	b.ReportMetric(f.RSSFile, "rss-file-MB")
 	b.ReportMetric(f.Heap, "heap-MB")
 	b.ReportMetric(f.StartS, "start-s")
 	b.ReportMetric(f.RSSStart, "rss-start-MB")
@@ -161,6 +163,7 @@ func TestNodeMemoryChild(t *testing.T) {
 	f.ListS = time.Since(start).Seconds()
 	f.Messages, f.Members = p.Total, len(ms)
 	f.Heap, f.RSS = liveHeapMB(), rssMB(t)
+	f.RSSFile = statusMB(t, "RssFile:")
 	heapProfile(t, "heap-list.pprof")
 	// Idle: what the node's own goroutines cost with nothing to do.
 	const idle = 5 * time.Second
@@ -216,13 +219,16 @@ func liveHeapMB() float64 {
 }
 
 // rssMB reads the process's resident set from /proc/self/status.
-func rssMB(tb testing.TB) float64 {
+func rssMB(tb testing.TB) float64 { return statusMB(tb, "VmRSS:") }
+
+// statusMB reads the figure of field (in kB) from /proc/self/status.
+func statusMB(tb testing.TB, field string) float64 {
 	raw, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		tb.Skipf("no /proc: %v", err)
 	}
 	for line := range strings.Lines(string(raw)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
 			if err != nil {
 				tb.Fatal(err)
@@ -230,7 +236,7 @@ func rssMB(tb testing.TB) float64 {
 			return kb * 1024 / 1e6
 		}
 	}
-	tb.Fatal("no VmRSS in /proc/self/status")
+	tb.Fatalf("no %s in /proc/self/status", field)
 	return 0
 }
 

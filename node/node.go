@@ -312,6 +312,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.rep, err = replica.Open(ctx, n.store, log); err != nil {
 		return nil, fmt.Errorf("load communities: %w", err)
 	}
+	releaseTablePages(n.store, log)
 	if n.keys, err = keys.New(ctx, keyConfig(n)); err != nil {
 		return nil, err
 	}

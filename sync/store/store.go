@@ -162,8 +162,10 @@ type DS struct {
 	lim Limits
 
 	// db is the Badger database under ds when OpenBadger opened it: Ops
-	// scans it directly (badgerOps).
-	db *badger.DB
+	// scans it directly (badgerOps); dir is its directory, absolute and
+	// without symbolic links (ReleaseTablePages).
+	db  *badger.DB
+	dir string
 
 	mu     sync.Mutex
 	counts map[string]int // log prefix → op count, filled lazily; guarded by mu
@@ -216,11 +218,15 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 	opts := badger4.DefaultOptions
 	opts.GcInterval = 0 // the node runs value-log GC itself when it matters
 	bo := badger.DefaultOptions(dir).
-		WithMemTableSize(16 << 20).
-		WithBlockCacheSize(16 << 20).
+		// Sized for a desktop that holds its communities in memory
+		// (package replica) and reads the store mostly once, at start:
+		// a memtable's arena (about 1.3 times its size) and the block
+		// cache stay on the heap for the node's life.
+		WithMemTableSize(memTableSize).
+		WithBlockCacheSize(blockCacheSize).
 		// Table indexes and bloom filters live in a bounded cache rather
 		// than all on the heap.
-		WithIndexCacheSize(16 << 20).
+		WithIndexCacheSize(indexCacheSize).
 		WithValueLogFileSize(64 << 20).
 		WithNumVersionsToKeep(1)
 	if len(o.EncryptionKey) > 0 {
@@ -261,6 +267,11 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 		return nil, err
 	}
 	s.db = ds.DB
+	if abs, err := filepath.Abs(dir); err == nil {
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			s.dir = real
+		}
+	}
 	return s, nil
 }
 
