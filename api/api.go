@@ -215,10 +215,10 @@ type Member struct {
 	Name   string `json:"name"`
 	Role   string `json:"role"`
 	// SafetyNumber is the member's fingerprint (identity.SafetyNumber):
-	// compare it with what the member's own app shows. It is empty while
-	// the node computes it: when a list is missing more than a few (a big
-	// community's first list since the node started), it returns at once
-	// and emits EventPeers once they are ready.
+	// compare it with what the member's own app shows. A list computes
+	// only the first few it misses (a big community's first list since
+	// the node started) and leaves the others empty: ask for those shown
+	// with API.SafetyNumbers.
 	SafetyNumber string `json:"safety_number"`
 	// Online: this node is connected to the member right now.
 	Online bool `json:"online"`
@@ -457,6 +457,11 @@ type API interface {
 	Communities() []Community
 	Groups(community crdt.ID) ([]Group, error)
 	Members(community crdt.ID) ([]Member, error)
+	// SafetyNumbers returns the safety numbers of the members with these
+	// peer ids, in order, computing those not known yet (about 1 ms
+	// each): a members list carries only the first few a window shows,
+	// and the rows shown ask for theirs.
+	SafetyNumbers(peers []string) ([]string, error)
 	// RotatePrekey draws a new encryption prekey and publishes it.
 	RotatePrekey(ctx context.Context) error
 	CreateInvite(ctx context.Context, community crdt.ID, opts InviteOptions) (string, error)

@@ -31,6 +31,17 @@ var (
 // and what to do: a wrong passphrase (keyfile.ErrWrongPassphrase), a key
 // that does not open the database (ErrDatabaseKey), a missing key file
 // (ErrDatabaseKeyMissing) or damaged files (ErrDatabaseCorrupt).
+// releaseTablePages hands back the pages of the database's tables that
+// loading the communities read (store.DS.ReleaseTablePages): the node
+// answers from memory from then on.
+func releaseTablePages(st store.OpStore, log *slog.Logger) {
+	if d, ok := st.(interface{ ReleaseTablePages() error }); ok {
+		if err := d.ReleaseTablePages(); err != nil {
+			log.Debug("release table pages", "err", err)
+		}
+	}
+}
+
 func openDatabase(home string, passphrase []byte, log *slog.Logger) (*store.DS, error) {
 	dbDir := filepath.Join(home, "db")
 	keyPath := filepath.Join(home, keyfile.DBKeyFile)

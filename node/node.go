@@ -300,7 +300,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}()
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.safety = safety.New(func() { n.events.Emit(api.Event{Kind: api.EventPeers}) }) // lists on screen read them again
+	n.safety = safety.New()
 
 	n.store = cfg.Store
 	if n.store == nil {
@@ -315,6 +315,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.rep, err = replica.Open(ctx, n.store, log); err != nil {
 		return nil, fmt.Errorf("load communities: %w", err)
 	}
+	releaseTablePages(n.store, log)
 	if n.keys, err = keys.New(ctx, keyConfig(n)); err != nil {
 		return nil, err
 	}
@@ -536,9 +537,6 @@ func (n *Node) Close() error {
 		}
 		if n.keys != nil {
 			n.keys.Close()
-		}
-		if n.safety != nil {
-			n.safety.Close()
 		}
 		if n.pulls != nil {
 			n.pulls.Close()

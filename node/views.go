@@ -18,6 +18,14 @@ func newViews(n *Node) (*view.Views, error) {
 		Names: names{}, Emit: n.events.Emit, Logger: n.log})
 }
 
+// SafetyNumbers returns the safety numbers of the members with these peer
+// ids, in order, computing those not known yet (view/safety): members
+// lists carry only a window's worth, and the app asks for the rows it
+// shows.
+func (n *Node) SafetyNumbers(peers []string) ([]string, error) {
+	return n.safety.OfPeers(peers, names{}.Key)
+}
+
 // presence is the host as the directory sees it.
 type presence struct{ n *Node }
 

@@ -476,7 +476,7 @@ func (v *membersView) bind(i widget.ListItemID, o fyne.CanvasObject) {
 	r.name.Refresh()
 	r.role.SetText(roleTag(m.Role))
 	r.role.Hidden = !hasRoleTag(m.Role)
-	r.safety.Segments[0].(*widget.TextSegment).Text = safetyText(m.SafetyNumber)
+	r.safety.Segments[0].(*widget.TextSegment).Text = safetyText(v.a.safetyOf(m, func() { v.list.RefreshItem(i) }))
 	r.safety.Refresh()
 	r.avatar.set(m.Name, m.PeerID, m.Online)
 	r.avatar.setPicture(m.Photo)

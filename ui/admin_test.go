@@ -320,6 +320,38 @@ func TestMembersManyAndSearch(t *testing.T) {
 	}
 }
 
+// TestMembersSafetyNumbersOnDemand: a big community's list comes without
+// most safety numbers; the rows shown ask for theirs and show them once
+// known, and only those are computed, not the 5,000.
+func TestMembersSafetyNumbersOnDemand(t *testing.T) {
+	h, c := adminHarness(t, "owner")
+	h.f.addMembersUnnumbered(c.ID, 5000)
+	h.drain()
+	var later []func()
+	h.a.spawn = func(fn func()) { later = append(later, fn) }
+	v := h.membersDialog(c.ID)
+	if got := v.rowOf(t, "Distributor 0001").text(); !strings.Contains(got, "working it out") {
+		t.Fatalf("before its number is known, the row says %q", got)
+	}
+	if len(later) == 0 || len(later) > 40 {
+		t.Fatalf("%d safety numbers asked for with a few rows shown", len(later))
+	}
+	for len(later) > 0 {
+		fn := later[0]
+		later = later[1:]
+		fn()
+	}
+	if got := v.rowOf(t, "Distributor 0001").text(); !strings.Contains(got, "00001 11111 22222") {
+		t.Fatalf("once its number is known, the row says %q", got)
+	}
+	if n := h.f.safetyAsked; n == 0 || n > 40 {
+		t.Fatalf("%d safety numbers computed for a few rows shown", n)
+	}
+	if got := v.rowOf(t, "Ben").text(); !strings.Contains(got, "71630 02294") {
+		t.Fatalf("a number the list gave: %q", got)
+	}
+}
+
 // TestMembersFailures: a refused promotion says why and leaves the list as
 // it was; a list that cannot be read says why.
 func TestMembersFailures(t *testing.T) {

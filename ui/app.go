@@ -46,6 +46,9 @@ type App struct {
 	group       crdt.ID // selected group; zero when none
 	members     map[string]api.Member
 	membersOf   crdt.ID // the community members holds
+	// safety holds the safety numbers asked for by peer id, and asking
+	// the peers being asked (safetyOf).
+	safety, asking map[string]string
 
 	// privates are the selected community's private conversations; groups
 	// lists them too, last, as groups (private.go).
@@ -614,6 +617,49 @@ func (a *App) showErrorText(what, detail string) {
 	d.setContent(msg, ok)
 	d.confirm = ok
 	d.show()
+}
+
+// safetyOf returns member m's safety number as far as it is known. A
+// members list leaves most of a big community's empty (the node computes
+// them when shown, about 1 ms each): for such a row it asks the backend
+// off the UI goroutine and calls shown on it once the number is known,
+// to bind the row again.
+func (a *App) safetyOf(m api.Member, shown func()) string {
+	if m.SafetyNumber != "" {
+		return m.SafetyNumber
+	}
+	if sn, ok := a.safety[m.PeerID]; ok {
+		return sn
+	}
+	if a.safety == nil {
+		a.safety, a.asking = map[string]string{}, map[string]string{}
+	}
+	if _, ok := a.asking[m.PeerID]; ok {
+		return ""
+	}
+	peer := m.PeerID
+	a.asking[peer] = ""
+	var sn []string
+	inline := true // spawn may run the work at once (tests)
+	a.background(func() (err error) {
+		sn, err = a.b.SafetyNumbers([]string{peer})
+		if err == nil && len(sn) != 1 {
+			err = fmt.Errorf("%d safety numbers for one member", len(sn))
+		}
+		return err
+	}, func(err error) {
+		delete(a.asking, peer)
+		if err != nil {
+			a.logger.Debug("safety number", "peer", peer, "err", err)
+			return
+		}
+		a.safety[peer] = sn[0]
+		if !inline {
+			shown()
+		}
+	})
+	inline = false
+	return a.safety[peer]
 }
 
 // background runs work off the UI goroutine and then done on it.

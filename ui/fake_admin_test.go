@@ -32,6 +32,40 @@ func (f *fakeBackend) addMembers(cid crdt.ID, n int) {
 	f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
 }
 
+// addMembersUnnumbered adds n members like addMembers, but listed without
+// their safety numbers, as a node lists most of a big community's; the
+// fake gives them when asked (SafetyNumbers).
+func (f *fakeBackend) addMembersUnnumbered(cid crdt.ID, n int) {
+	f.addMembers(cid, n)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.comm(cid).members {
+		if m := &f.comm(cid).members[i]; strings.HasPrefix(m.Name, "Distributor ") {
+			m.SafetyNumber = ""
+		}
+	}
+}
+
+// SafetyNumbers gives a distributor's safety number (addMembers), and
+// counts the numbers asked for in safetyAsked.
+func (f *fakeBackend) SafetyNumbers(peers []string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("SafetyNumbers"); err != nil {
+		return nil, err
+	}
+	out := make([]string, len(peers))
+	for i, p := range peers {
+		var n int
+		if _, err := fmt.Sscanf(p, "12D3KooWFakeDistributor%04d", &n); err != nil {
+			return nil, fmt.Errorf("no member %s", p)
+		}
+		out[i] = fmt.Sprintf("%05d 11111 22222 33333 44444 55555", n)
+		f.safetyAsked++
+	}
+	return out, nil
+}
+
 // setRoleOf changes a member's role as if another admin had (no checks,
 // no audit entry).
 func (f *fakeBackend) setRoleOf(cid crdt.ID, peerID, role string) {

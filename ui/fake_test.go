@@ -43,6 +43,8 @@ type fakeBackend struct {
 	fail map[string]error
 	// calls counts calls per method name.
 	calls map[string]int
+	// safetyAsked counts the safety numbers SafetyNumbers gave.
+	safetyAsked int
 	// files are the shared files and how to move them (fake_files_test.go).
 	files fakeFiles
 	// contacts are the people the member shares a community with

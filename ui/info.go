@@ -110,7 +110,7 @@ func (p *infoPane) bindMember(i widget.ListItemID, o fyne.CanvasObject) {
 		role.Hide()
 	}
 	safety := texts.Objects[1].(*widget.RichText)
-	safety.Segments[0].(*widget.TextSegment).Text = twoLines(safetyText(m.SafetyNumber))
+	safety.Segments[0].(*widget.TextSegment).Text = twoLines(safetyText(p.a.safetyOf(m, func() { p.list.RefreshItem(i) })))
 	safety.Refresh()
 	box.Objects[1].(*avatar).set(m.Name, m.PeerID, m.Online)
 	box.Objects[1].(*avatar).setPicture(m.Photo)

@@ -59,6 +59,9 @@ type Backend interface {
 	// Members lists a community's members with their safety numbers.
 	Members(community crdt.ID) ([]api.Member, error)
 	GroupMembers(community, group crdt.ID) ([]api.Member, error)
+	// SafetyNumbers computes the safety numbers a members list left empty,
+	// for the rows shown (safetyOf).
+	SafetyNumbers(peers []string) ([]string, error)
 	SetRole(ctx context.Context, community crdt.ID, peerID, role string) error
 	RemoveMember(ctx context.Context, community crdt.ID, peerID string) error
 	// AddToGroup and RemoveFromGroup put a member into a group and take

@@ -280,7 +280,7 @@ func methods(n api.API) map[string]func(context.Context, args) (any, error) {
 			if err := needCommunity(a); err != nil {
 				return nil, err
 			}
-			return n.Members(a.Community)
+			return withSafetyNumbers(n, n.Members)(a.Community)
 		},
 		"invite.create": func(ctx context.Context, a args) (any, error) {
 			if err := needCommunity(a); err != nil {
@@ -348,6 +348,37 @@ func methods(n api.API) map[string]func(context.Context, args) (any, error) {
 }
 
 // controlHandler serves the control API over n.
+// withSafetyNumbers wraps a members list so that it carries every
+// member's safety number: the node lists only those it knows (and a
+// window's worth), and `umbrellad members` prints them all, so it asks
+// for the rest.
+func withSafetyNumbers(n api.API, list func(crdt.ID) ([]api.Member, error)) func(crdt.ID) ([]api.Member, error) {
+	return func(cid crdt.ID) ([]api.Member, error) {
+		ms, err := list(cid)
+		if err != nil {
+			return ms, err
+		}
+		var peers []string
+		var at []int
+		for i, m := range ms {
+			if m.SafetyNumber == "" {
+				peers, at = append(peers, m.PeerID), append(at, i)
+			}
+		}
+		if len(peers) == 0 {
+			return ms, nil
+		}
+		sn, err := n.SafetyNumbers(peers)
+		if err != nil {
+			return ms, err
+		}
+		for j, i := range at {
+			ms[i].SafetyNumber = sn[j]
+		}
+		return ms, nil
+	}
+}
+
 func controlHandler(n api.API, log *slog.Logger) http.Handler {
 	ms := methods(n)
 	maps.Copy(ms, ruleMethods(n))

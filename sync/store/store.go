@@ -37,6 +37,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -160,6 +161,12 @@ type DS struct {
 	ds  datastore.Batching
 	lim Limits
 
+	// db is the Badger database under ds when OpenBadger opened it: Ops
+	// scans it directly (badgerOps); dir is its directory, absolute and
+	// without symbolic links (ReleaseTablePages).
+	db  *badger.DB
+	dir string
+
 	mu     sync.Mutex
 	counts map[string]int // log prefix → op count, filled lazily; guarded by mu
 	pend   pendingIndex   // the parked ops; guarded by mu
@@ -211,11 +218,15 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 	opts := badger4.DefaultOptions
 	opts.GcInterval = 0 // the node runs value-log GC itself when it matters
 	bo := badger.DefaultOptions(dir).
-		WithMemTableSize(16 << 20).
-		WithBlockCacheSize(16 << 20).
+		// Sized for a desktop that holds its communities in memory
+		// (package replica) and reads the store mostly once, at start:
+		// a memtable's arena (about 1.3 times its size) and the block
+		// cache stay on the heap for the node's life.
+		WithMemTableSize(memTableSize).
+		WithBlockCacheSize(blockCacheSize).
 		// Table indexes and bloom filters live in a bounded cache rather
 		// than all on the heap.
-		WithIndexCacheSize(16 << 20).
+		WithIndexCacheSize(indexCacheSize).
 		WithValueLogFileSize(64 << 20).
 		WithNumVersionsToKeep(1)
 	if len(o.EncryptionKey) > 0 {
@@ -254,6 +265,12 @@ func OpenBadger(dir string, o BadgerOptions) (*DS, error) {
 	if err != nil {
 		ds.Close()
 		return nil, err
+	}
+	s.db = ds.DB
+	if abs, err := filepath.Abs(dir); err == nil {
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			s.dir = real
+		}
 	}
 	return s, nil
 }
@@ -591,6 +608,9 @@ func (s *DS) Heads(ctx context.Context, community, log crdt.ID) ([]crdt.ID, erro
 // decoding costs little beside the scan.
 func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opened) error) error {
 	prefix := logPrefix(community, log)
+	if s.db != nil {
+		return s.badgerOps(ctx, prefix, fn)
+	}
 	res, err := s.ds.Query(ctx, dsq.Query{Prefix: prefix, Orders: []dsq.Order{dsq.OrderByKey{}}})
 	if err != nil {
 		return err
@@ -615,6 +635,9 @@ func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opene
 		if err != nil {
 			return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
 		}
+		if plain != nil {
+			raw = bytes.Clone(raw) // the op keeps its encoding, not the clear body beside it
+		}
 		op, err := crdt.DecodeStored(raw, id)
 		if err != nil {
 			return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
@@ -624,6 +647,64 @@ func (s *DS) Ops(ctx context.Context, community, log crdt.ID, fn func(crdt.Opene
 		}
 	}
 	return nil
+}
+
+// badgerOps is Ops on Badger, reading each value in place rather than
+// through the datastore's copy of it: each op gets its own copy of its
+// encoding and nothing more, so what a node keeps of an op it loaded is
+// its encoding once (the clear body stored beside it, which the caller
+// decodes, is a copy of its own that the caller may drop).
+func (s *DS) badgerOps(ctx context.Context, prefix string, fn func(crdt.Opened) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false // read in place below, in key order
+		opt.Prefix = []byte(prefix)
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		n := 0
+		for it.Rewind(); it.Valid(); it.Next() {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			item := it.Item()
+			key := item.Key()
+			_, idHex, ok := strings.Cut(string(key[len(prefix):]), "/")
+			if !ok {
+				return fmt.Errorf("malformed log index key %q", key)
+			}
+			id, err := parseID(idHex)
+			if err != nil {
+				return err
+			}
+			var x crdt.Opened
+			err = item.Value(func(v []byte) error {
+				if len(v) == 0 {
+					return nil // pruned (prune.go)
+				}
+				raw, plain, err := splitStored(v)
+				if err != nil {
+					return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
+				}
+				op, err := crdt.DecodeStored(bytes.Clone(raw), id)
+				if err != nil {
+					return fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
+				}
+				x = crdt.Opened{Op: op, Plain: bytes.Clone(plain)}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if x.Op != nil {
+				if err := fn(x); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // Count implements OpStore.

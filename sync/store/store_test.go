@@ -316,6 +316,31 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 			t.Fatalf("get sealed op: %v", err)
 		}
 	})
+	t.Run("an op read back keeps only its encoding", func(t *testing.T) {
+		// A node keeps every op it loads at start: the clear body stored
+		// beside the encoding must not ride along in the op's memory.
+		s := open(t)
+		o := newOps(t)
+		c, g := o.genesis.ID(), crdt.ID{9}
+		sealed := o.sealed(g)
+		plain := bytes.Repeat([]byte{'x'}, 4000)
+		put(t, s, o.genesis)
+		if err := s.PutBatch(t.Context(), []crdt.Opened{{Op: sealed, Plain: plain}}); err != nil {
+			t.Fatal(err)
+		}
+		err := s.Ops(t.Context(), c, g, func(x crdt.Opened) error {
+			if raw := x.Op.Bytes(); cap(raw) >= len(raw)+len(plain) {
+				t.Errorf("the op read back holds %d bytes for an encoding of %d: its clear body too", cap(raw), len(raw))
+			}
+			if !bytes.Equal(x.Plain, plain) {
+				t.Error("clear body read back differs")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("meta", func(t *testing.T) {
 		s := open(t)
 		if _, err := s.GetMeta(t.Context(), "secret/x"); !errors.Is(err, ErrNotFound) {

@@ -1,16 +1,21 @@
 // Package safety keeps members' safety numbers (identity.SafetyNumber) for
 // the members lists that show them. Each costs 5,200 SHA-512 rounds
-// (2.5–3.5 ms), and the members list of a 5,000-member community is read
+// (about 1 ms), and the members list of a 5,000-member community is read
 // again on every change of who is online: recomputing them would stall the
-// app for seconds each time.
+// app for seconds each time, and computing all of them when the list is
+// first read would keep a core busy for seconds on numbers nobody looks at.
 //
-// A Cache computes what a list misses on every core when it is a few, and
-// in the background (one goroutine, which Close stops and waits for) when
-// it is many. It never imports the network stack.
+// So a Cache computes a number only when it is shown: a list computes at
+// most a window's worth of missing ones (the first listed, on every core)
+// and leaves the others empty; the app asks for the rows it shows
+// (Numbers, OfPeers) as they scroll into view, and the CLI for all it
+// prints. Nothing runs in the background. It never imports the network
+// stack.
 package safety
 
 import (
-	"context"
+	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -18,38 +23,21 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity"
 )
 
+// ErrTooMany: OfPeers was asked for more than MaxAsked numbers at once.
+var ErrTooMany = errors.New("too many safety numbers asked at once")
+
 // Cache remembers members' safety numbers, at most maxCached of them. It
 // is safe for concurrent use.
 type Cache struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	// filled is called after a background fill ends.
-	filled func()
-
 	mu sync.Mutex
 	m  map[crdt.PublicKey]string // guarded by mu
-	// filling: a background fill runs; guarded by mu.
-	filling bool
 	// compute is identity.SafetyNumber; tests count its calls.
 	compute func([]byte) string
 }
 
-// New returns an empty cache. filled, if not nil, is called (on the fill's
-// goroutine) when a background fill that List started has ended, so that
-// lists on screen read the numbers again.
-func New(filled func()) *Cache {
-	c := &Cache{filled: filled, compute: identity.SafetyNumber}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
-	return c
-}
-
-// Close stops a background fill and waits for it. It is idempotent.
-func (c *Cache) Close() {
-	c.mu.Lock()
-	c.cancel() // under mu: List checks ctx and adds to wg under mu
-	c.mu.Unlock()
-	c.wg.Wait()
+// New returns an empty cache.
+func New() *Cache {
+	return &Cache{compute: identity.SafetyNumber}
 }
 
 // lookup returns the known safety numbers of keys, in order ("" for the
@@ -108,53 +96,34 @@ func (c *Cache) Numbers(keys []crdt.PublicKey) []string {
 	return out
 }
 
-// List returns the safety numbers of keys for a members list. When more
-// than inline are not known yet (a big community's first list since the
-// node started) it leaves those empty and computes them in the
-// background, leaving a core free, then calls the filled function given
-// to New. Nothing computes them before a list asks: a relay never does.
-func (c *Cache) List(keys []crdt.PublicKey) []string {
-	out, missing := c.lookup(keys)
-	switch {
-	case len(missing) == 0:
-	case len(missing) <= inline:
-		c.fill(keys, missing, out, runtime.GOMAXPROCS(0))
-	default:
-		c.mu.Lock()
-		start := !c.filling && c.ctx.Err() == nil
-		c.filling = c.filling || start
-		if start {
-			c.wg.Add(1) // under mu, so that Close's Wait sees it
-		}
-		c.mu.Unlock()
-		if start {
-			todo := make([]crdt.PublicKey, len(missing))
-			for j, i := range missing {
-				todo[j] = keys[i]
-			}
-			go func() {
-				defer c.wg.Done()
-				c.background(todo)
-				c.mu.Lock()
-				c.filling = false
-				c.mu.Unlock()
-				if c.filled != nil {
-					c.filled()
-				}
-			}()
-		}
+// OfPeers returns the safety numbers of the members whose peer ids (as
+// text) are peers, in order, computing the ones not known yet on every
+// core; key reads a peer id. It refuses more than MaxAsked at once
+// (ErrTooMany) and a peer id key cannot read.
+func (c *Cache) OfPeers(peers []string, key func(string) (crdt.PublicKey, error)) ([]string, error) {
+	if len(peers) > MaxAsked {
+		return nil, fmt.Errorf("%w: %d, at most %d", ErrTooMany, len(peers), MaxAsked)
 	}
-	return out
+	keys := make([]crdt.PublicKey, len(peers))
+	for i, p := range peers {
+		k, err := key(p)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = k
+	}
+	return c.Numbers(keys), nil
 }
 
-// background computes the safety numbers of keys not known yet on all
-// cores but one, in slices, so that a close is noticed within one.
-func (c *Cache) background(keys []crdt.PublicKey) {
-	workers := max(1, runtime.GOMAXPROCS(0)-1)
-	for len(keys) > 0 && c.ctx.Err() == nil {
-		k := min(len(keys), 128)
-		out, missing := c.lookup(keys[:k])
-		c.fill(keys[:k], missing, out, workers)
-		keys = keys[k:]
+// List returns the safety numbers of keys for a members list: the known
+// ones, and of the others the first inline (those a window of the list
+// shows first), computed on every core; the rest are left empty until
+// asked for with Numbers or OfPeers. A 5,000-member list thus costs no
+// more than a window's numbers, however often it is read.
+func (c *Cache) List(keys []crdt.PublicKey) []string {
+	out, missing := c.lookup(keys)
+	if len(missing) > 0 {
+		c.fill(keys, missing[:min(len(missing), inline)], out, runtime.GOMAXPROCS(0))
 	}
+	return out
 }

@@ -1,7 +1,8 @@
 package safety
 
 import (
-	"runtime"
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -27,8 +28,7 @@ func TestNoNetwork(t *testing.T) {
 // then read from the cache, in the order asked; the cache stays bounded.
 func TestSafetyNumbersCached(t *testing.T) {
 	var calls atomic.Int64
-	c := New(nil)
-	defer c.Close()
+	c := New()
 	c.compute = func(k []byte) string { calls.Add(1); return identity.SafetyNumber(k) }
 	keys := testKeys(40)
 	first := c.Numbers(keys)
@@ -48,8 +48,7 @@ func TestSafetyNumbersCached(t *testing.T) {
 		t.Fatal("cached numbers out of order")
 	}
 
-	c = New(nil)
-	defer c.Close()
+	c = New()
 	c.compute = func([]byte) string { return "x" }
 	c.Numbers(testKeys(maxCached + 10))
 	if len(c.m) != maxCached {
@@ -57,79 +56,73 @@ func TestSafetyNumbersCached(t *testing.T) {
 	}
 }
 
-// TestSafetyNumbersLazyForBigLists: a members list missing a few safety
-// numbers computes them before it returns; one missing many returns at
-// once without them, computes them in the background and then says so.
-func TestSafetyNumbersLazyForBigLists(t *testing.T) {
-	filled := make(chan struct{}, 1)
-	c := New(func() { filled <- struct{}{} })
-	defer c.Close()
+// TestSafetyNumbersOnDemand: a members list missing a few safety numbers
+// computes them before it returns; one missing many computes only the
+// first inline of them and leaves the rest to be asked for: nothing is
+// computed in the background, so a node that listed 5,000 members idles.
+func TestSafetyNumbersOnDemand(t *testing.T) {
+	var calls atomic.Int64
+	c := New()
+	c.compute = func(k []byte) string { calls.Add(1); return identity.SafetyNumber(k) }
 	few := testKeys(inline)
 	for i, s := range c.List(few) {
 		if s != identity.SafetyNumber(few[i][:]) {
 			t.Fatalf("few keys: number %d is %q", i, s)
 		}
 	}
-	select {
-	case <-filled:
-		t.Fatal("a list missing few numbers started a background fill")
-	default:
-	}
 	many := testKeys(inline + 200)[inline:]
-	for i, s := range c.List(many) {
-		if s != "" {
-			t.Fatalf("many keys: number %d computed before returning", i)
+	got := c.List(many)
+	for i, s := range got {
+		if want := identity.SafetyNumber(many[i][:]); i < inline && s != want {
+			t.Fatalf("many keys: number %d (of the first listed) is %q, want %q", i, s, want)
+		}
+		if i >= inline && s != "" {
+			t.Fatalf("many keys: number %d computed though not shown first", i)
 		}
 	}
-	<-filled
-	for i, s := range c.List(many) {
-		if s != identity.SafetyNumber(many[i][:]) {
-			t.Fatalf("many keys after the fill: number %d is %q", i, s)
+	if n := calls.Load(); n != 2*inline {
+		t.Fatalf("%d numbers computed, want %d", n, 2*inline)
+	}
+	// The rows scrolled into view are asked for, by peer id.
+	peers := []string{"p100", "p150"}
+	key := func(p string) (crdt.PublicKey, error) {
+		var i int
+		if _, err := fmt.Sscanf(p, "p%d", &i); err != nil {
+			return crdt.PublicKey{}, err
 		}
+		return many[i], nil
 	}
-}
-
-// TestCloseStopsTheFill: Close stops a background fill and waits for it;
-// a list asked for after Close starts none.
-func TestCloseStopsTheFill(t *testing.T) {
-	var calls atomic.Int64
-	filled := make(chan struct{}, 2)
-	c := New(func() { filled <- struct{}{} })
-	c.compute = func([]byte) string { calls.Add(1); return "x" }
-	c.List(testKeys(10 * inline))
-	c.Close()
-	c.Close()
-	if len(filled) != 1 {
-		t.Fatalf("%d fills ended by Close, want the one started", len(filled))
+	sn, err := c.OfPeers(peers, key)
+	if err != nil {
+		t.Fatal(err)
 	}
-	before := calls.Load()
-	c.List(testKeys(20 * inline))
-	if calls.Load() != before || len(filled) != 1 {
-		t.Fatal("a list after Close started a background fill")
+	if sn[0] != identity.SafetyNumber(many[100][:]) || sn[1] != identity.SafetyNumber(many[150][:]) {
+		t.Fatalf("OfPeers: %q", sn)
+	}
+	if got := c.List(many); got[100] != sn[0] || got[150] != sn[1] {
+		t.Fatal("numbers asked for are not listed after")
+	}
+	if _, err := c.OfPeers([]string{"nonsense"}, key); err == nil {
+		t.Fatal("a peer id that does not read gave no error")
+	}
+	if _, err := c.OfPeers(make([]string, MaxAsked+1), key); !errors.Is(err, ErrTooMany) {
+		t.Fatalf("asking for %d: %v, want ErrTooMany", MaxAsked+1, err)
 	}
 }
 
 // BenchmarkSafetyNumbers5000 measures the safety numbers of a 5,000-member
 // community's members list, which the info pane reads on each change of
-// who is online: the first time (computed on every core, and as the
-// background fill does it) and after.
+// who is online: the first time (computed on every core) and after.
 func BenchmarkSafetyNumbers5000(b *testing.B) {
 	keys := testKeys(5000)
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
-			c := New(nil)
+			c := New()
 			c.Numbers(keys)
 		}
 	})
-	b.Run("background", func(b *testing.B) { // as a big list is filled: all cores but one
-		for b.Loop() {
-			c := New(nil)
-			out, missing := c.lookup(keys)
-			c.fill(keys, missing, out, max(1, runtime.GOMAXPROCS(0)-1))
-		}
-	})
 	b.Run("warm", func(b *testing.B) {
-		c := New(nil)
+		c := New()
 		c.Numbers(keys)
 		b.ReportAllocs()
 		for b.Loop() {
