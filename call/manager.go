@@ -81,6 +81,9 @@ type Record struct {
 	Video   bool
 	Started time.Time
 	Ended   bool
+	// Lapsed: the end recorded says the call was found with nobody in it
+	// (crdt.CallBody.Lapsed); such a call can still be joined.
+	Lapsed bool
 }
 
 // Recorder writes and reads the call records (crdt's call kind).
@@ -89,6 +92,9 @@ type Recorder interface {
 	RecordStart(ctx context.Context, cid, gid crdt.ID, video bool) (crdt.ID, error)
 	// RecordEnd writes the end of call id.
 	RecordEnd(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error
+	// RecordLapsed writes that call id lapsed: it was found with nobody
+	// in it (any member who may take part in the group's calls).
+	RecordLapsed(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error
 	// Lookup returns the record of call id, if this node holds it.
 	Lookup(cid, id crdt.ID) (Record, bool)
 }
@@ -133,6 +139,12 @@ type Manager struct {
 
 	mu    sync.Mutex
 	calls map[callKey]*call // guarded by mu
+	// born is when the Manager started: a call this node started before
+	// and is not in was left by a previous run (stale.go).
+	born time.Time
+	// lapsed holds the calls this Manager recorded as lapsed, not to
+	// record them twice; guarded by mu.
+	lapsed map[callKey]bool
 }
 
 type callKey struct{ cid, id crdt.ID }
@@ -186,7 +198,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Log = cfg.Log.With("component", "call")
-	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}}
+	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}, born: cfg.Now(), lapsed: map[callKey]bool{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(1)
 	go m.sendLoop()
@@ -430,7 +442,7 @@ func (m *Manager) lookup(cid, id crdt.ID) (*call, error) {
 		return nil, fmt.Errorf("already %d calls", MaxCalls)
 	}
 	c := newCall(cid, r.Group, id, r.Caller, r.Video, r.Started)
-	c.ended = r.Ended
+	c.ended = r.Ended && !r.Lapsed // a lapsed call may be live still: ask
 	if r.Caller != m.cfg.Self {
 		c.roster[r.Caller] = true // to ask
 	}
@@ -537,6 +549,9 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 		m.mu.Unlock()
 		if refused != nil {
 			return refused
+		}
+		if err := m.lapseUnanswered(ctx, c); err != nil {
+			return err
 		}
 		return fmt.Errorf("call %s: no participant answered: %w", id.Short(), api.ErrNoPeer)
 	}
@@ -651,7 +666,8 @@ func (m *Manager) tell(to []crdt.PublicKey, msg *Message) {
 }
 
 // Leave leaves call id of community cid, telling the other participants.
-// The last to leave records the call's end when it may.
+// The last to leave records the call's end: a full end when it may (the
+// caller or an admin), else that the call lapsed.
 func (m *Manager) Leave(ctx context.Context, cid, id crdt.ID) error {
 	m.mu.Lock()
 	c, err := m.joinedCall(cid, id)
@@ -662,15 +678,19 @@ func (m *Manager) Leave(ctx context.Context, cid, id crdt.ID) error {
 	to := c.others()
 	took := slices.Collect(maps.Keys(c.took))
 	m.stopMedia(c)
-	last := len(to) == 0 && m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)
+	last := len(to) == 0 && m.cfg.Members.MayCall(cid, c.gid, m.cfg.Self)
+	full := last && m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)
 	if last {
 		c.ended = true
 	}
 	m.mu.Unlock()
 	m.tell(to, c.message(TypeLeave))
 	m.changed(cid)
-	if last {
+	switch {
+	case full:
 		return m.cfg.Recorder.RecordEnd(ctx, cid, c.gid, id, m.cfg.Now().Sub(c.started), took)
+	case last:
+		return m.cfg.Recorder.RecordLapsed(ctx, cid, c.gid, id, m.cfg.Now().Sub(c.started), took)
 	}
 	return nil
 }
@@ -947,10 +967,13 @@ func (m *Manager) describe(c *call) *Reply {
 // Fill brings the calls of community cid that the view lists from their
 // records up to date with what this node knows live: who takes part now,
 // whether it ended, whether this node is in it; and adds calls that rang
-// before their record arrived.
+// before their record arrived. It also records, in the background, that
+// the calls this node started in an earlier run and is not in lapsed
+// (stale.go).
 func (m *Manager) Fill(cid crdt.ID, calls []api.Call) []api.Call {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.endStale(cid, calls)
 	listed := map[crdt.ID]bool{}
 	for i := range calls {
 		listed[calls[i].ID] = true
@@ -974,6 +997,8 @@ func (m *Manager) fill(c *call, a *api.Call) {
 	a.Joined = c.joined
 	if c.ended {
 		a.Active = false
+	} else if c.joined && a.Lapsed {
+		a.Active = true // recorded as lapsed while this node is in it
 	}
 	if !a.Active || !c.joined && len(c.roster) == 0 {
 		return

@@ -122,13 +122,14 @@ type testNet struct {
 	medias  map[crdt.PublicKey][]*fakeMedia
 	records map[crdt.ID]Record
 	ends    map[crdt.ID][]crdt.PublicKey
+	lapses  map[crdt.ID]int // lapsed ends recorded, by call
 	n       byte
 }
 
 func newTestNet(t *testing.T) *testNet {
 	return &testNet{t: t, cid: crdt.ID{1}, gid: crdt.ID{2}, members: map[crdt.PublicKey]bool{}, admins: map[crdt.PublicKey]bool{},
 		keys: map[string]crdt.PublicKey{}, mgrs: map[crdt.PublicKey]*Manager{}, medias: map[crdt.PublicKey][]*fakeMedia{},
-		records: map[crdt.ID]Record{}, ends: map[crdt.ID][]crdt.PublicKey{}}
+		records: map[crdt.ID]Record{}, ends: map[crdt.ID][]crdt.PublicKey{}, lapses: map[crdt.ID]int{}}
 }
 
 func peerID(k crdt.PublicKey) string { return hex.EncodeToString(k[:4]) }
@@ -242,6 +243,20 @@ func (r recorder) RecordEnd(_ context.Context, cid, gid, id crdt.ID, d time.Dura
 	r.w.ends[id] = joined
 	rec := r.w.records[id]
 	rec.Ended = true
+	r.w.records[id] = rec
+	return nil
+}
+
+func (r recorder) RecordLapsed(_ context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error {
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	r.w.lapses[id]++
+	rec := r.w.records[id]
+	if !rec.Ended {
+		slices.SortFunc(joined, func(a, b crdt.PublicKey) int { return slices.Compare(a[:], b[:]) })
+		r.w.ends[id] = joined
+		rec.Ended, rec.Lapsed = true, true
+	}
 	r.w.records[id] = rec
 	return nil
 }

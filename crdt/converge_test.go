@@ -36,7 +36,7 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order",
 		"group.add", "group.remove", "group.leave", "hidden.group", "rekey",
 		"win", "promo", "promo.edit", "event", "event.edit", "rsvp", "answer", "collect", "team.settings", "group.qa", "answered",
-		"steps", "progress", "step", "call", "call.end", "call.ended", "call.hidden"} {
+		"steps", "progress", "step", "call", "call.end", "call.lapsed", "call.ended", "call.hidden"} {
 		if stats[k] == 0 {
 			t.Errorf("no %s in any seed", k)
 		}
@@ -268,9 +268,15 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 						ender = n
 					}
 				}
-				o, err = w.try(ender, group, KindCall, &CallBody{Action: CallEnd, Target: idb(target.ID()), Duration: int64(step) * 1000, Joined: [][]byte{w.pk(ender)}, Time: int64(step)})
+				// A third of the ends say the call lapsed, which anyone in
+				// the group may write and a full end later replaces.
+				lapsed := rng.IntN(3) == 0
+				o, err = w.try(ender, group, KindCall, &CallBody{Action: CallEnd, Target: idb(target.ID()), Duration: int64(step) * 1000, Joined: [][]byte{w.pk(ender)}, Lapsed: lapsed, Time: int64(step)})
 				if err == nil {
 					stats["call.end"]++
+					if lapsed {
+						stats["call.lapsed"]++
+					}
 				}
 			}
 		case 16, 17:

@@ -90,6 +90,10 @@ func (h callHooks) RecordEnd(ctx context.Context, cid, gid, id crdt.ID, d time.D
 	return h.n.Actions.RecordCallEnd(ctx, cid, gid, id, d, joined)
 }
 
+func (h callHooks) RecordLapsed(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error {
+	return h.n.Actions.RecordCallLapsed(ctx, cid, gid, id, d, joined)
+}
+
 // Lookup reads call id's start record, and whether its end is recorded.
 func (h callHooks) Lookup(cid, id crdt.ID) (call.Record, bool) {
 	var r call.Record
@@ -103,7 +107,7 @@ func (h callHooks) Lookup(cid, id crdt.ID) (call.Record, bool) {
 		return nil
 	})
 	if rec, found := h.n.views.CallRecord(cid, id); ok && found {
-		r.Ended = !rec.Active
+		r.Ended, r.Lapsed = !rec.Active, rec.Lapsed
 	}
 	return r, ok
 }
