@@ -179,9 +179,9 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			}
 		case 21:
 			if len(events) > 0 && rng.IntN(2) == 0 {
-				o, err = w.try(name, group, KindEventEdit, &EventEditBody{Target: pick(events), Title: "Call", Starts: int64(1 + step), Time: int64(step)})
+				o, err = w.try(name, group, KindEventEdit, &EventEditBody{Target: pick(events), Title: "Call", Starts: int64(1 + step), Call: uint8(step % 3), Time: int64(step)})
 			} else {
-				o, err = w.try(name, group, KindEvent, &EventBody{Title: "Call", Starts: 100, Duration: 3600, Time: int64(step)})
+				o, err = w.try(name, group, KindEvent, &EventBody{Title: "Call", Starts: 100, Duration: 3600, Call: uint8(step % 3), Time: int64(step)})
 				// Its creator often moves it at once: otherwise edits need a
 				// second visit to this case in the same group.
 				if err == nil && rng.IntN(3) == 0 {
