@@ -67,7 +67,7 @@ type EventBody struct {
 	Duration int64  `cbor:"3,keyasint,omitempty"` // milliseconds, at most MaxEventDuration
 	Where    string `cbor:"4,keyasint,omitempty"` // an address or a link
 	Text     string `cbor:"5,keyasint,omitempty"`
-	Time     int64  `cbor:"6,keyasint"` // author's clock, unix milliseconds; shown only
+	Time     int64  `cbor:"6,keyasint"`           // author's clock, unix milliseconds; shown only
 	Call     uint8  `cbor:"7,keyasint,omitempty"` // EventCallNone, EventCallVoice or EventCallVideo
 }
 

@@ -174,8 +174,8 @@ type rsvpView struct {
 	// while the event's call is open it joins the call (joinsCall).
 	calendar  *widget.Button
 	joinsCall bool
-	who      *canvas.Text
-	whoFull  string
+	who       *canvas.Text
+	whoFull   string
 }
 
 func newRSVPView(row *msgRow) *rsvpView {
