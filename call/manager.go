@@ -47,6 +47,9 @@ type MediaConfig struct {
 	// Signal sends an opaque media message to a participant; the
 	// Manager carries it in a TypeMedia message. It never blocks.
 	Signal func(to string, blob []byte)
+	// ICEServers are the STUN/TURN servers of the call's community
+	// (ice.go), beside the program's own.
+	ICEServers []ICEServer
 }
 
 // NewMedia starts the media of one call. The program's wiring passes
@@ -116,6 +119,8 @@ type Config struct {
 	// OnChange, if set, is called (without locks held) when a call of
 	// community cid rings, changes roster or ends.
 	OnChange func(cid crdt.ID)
+	// ICE, if set, gives the ICE servers of a community's calls (ice.go).
+	ICE ICESource
 }
 
 // Manager holds a node's calls: those it was rung for and those it takes
@@ -160,6 +165,7 @@ type call struct {
 	cid, gid, id crdt.ID
 	caller       crdt.PublicKey
 	video        bool
+	ice          []ICEServer // the ICE servers this node's media uses
 	started      time.Time
 	ended        bool
 	// joined: this node takes part; media is its media then.
@@ -299,7 +305,7 @@ func (m *Manager) startMedia(c *call, video, synthetic bool) error {
 	if m.cfg.Media == nil {
 		return api.ErrNoMedia
 	}
-	med, err := m.cfg.Media(MediaConfig{Self: m.cfg.PeerID(m.cfg.Self), Video: video, Synthetic: synthetic,
+	med, err := m.cfg.Media(MediaConfig{Self: m.cfg.PeerID(m.cfg.Self), Video: video, Synthetic: synthetic, ICEServers: c.ice,
 		Signal: func(to string, blob []byte) {
 			c.pmu.Lock()
 			k, ok := c.peers[to]
@@ -375,6 +381,7 @@ func (m *Manager) Start(ctx context.Context, cid, gid crdt.ID, video, synthetic 
 		return crdt.ID{}, api.ErrNoMedia
 	}
 	c := newCall(cid, gid, crdt.ID{}, m.cfg.Self, video, m.cfg.Now())
+	c.ice = m.iceFor(ctx, cid)
 	if err := m.startMedia(c, video, synthetic); err != nil {
 		return crdt.ID{}, err
 	}
@@ -459,6 +466,7 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 	if m.cfg.Media == nil {
 		return api.ErrNoMedia
 	}
+	ice := m.iceFor(ctx, cid)
 	m.mu.Lock()
 	c, err := m.lookup(cid, id)
 	switch {
@@ -472,6 +480,7 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 		err = fmt.Errorf("%w: you may not take part in calls of this group", crdt.ErrUnauthorized)
 	}
 	if err == nil {
+		c.ice = ice
 		err = m.startMedia(c, video, synthetic)
 	}
 	if err != nil {

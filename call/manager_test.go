@@ -28,6 +28,7 @@ type fakeMedia struct {
 	connected map[string]bool
 	blobs     map[string]int // media messages handled, by sender
 	closed    bool
+	ice       []ICEServer // the ICE servers the media was given
 }
 
 func (f *fakeMedia) Connect(peer string) error {
@@ -136,14 +137,19 @@ func peerID(k crdt.PublicKey) string { return hex.EncodeToString(k[:4]) }
 
 // node adds a node; a liar's Members lets everyone into every call.
 func (w *testNet) node(name string, member, admin, liar bool) *Manager {
+	return w.nodeICE(name, member, admin, liar, nil)
+}
+
+// nodeICE is node with ice as its ICE servers' source.
+func (w *testNet) nodeICE(name string, member, admin, liar bool, ice ICESource) *Manager {
 	k := crdt.PublicKey{}
 	copy(k[:], name)
 	w.keys[name] = k
 	w.members[k], w.admins[k] = member, admin
 	m, err := New(Config{Self: k, PeerID: peerID, Members: members{w, liar}, Send: sender{w, k}, Recorder: recorder{w, k},
-		Now: time.Now, Media: func(cfg MediaConfig) (Media, error) {
+		Now: time.Now, ICE: ice, Media: func(cfg MediaConfig) (Media, error) {
 			f := &fakeMedia{w: w, self: cfg.Self, signal: cfg.Signal, recv: map[string][]uint64{}, live: map[string][]uint64{},
-				connected: map[string]bool{}, blobs: map[string]int{}}
+				connected: map[string]bool{}, blobs: map[string]int{}, ice: cfg.ICEServers}
 			w.mu.Lock()
 			w.medias[k] = append(w.medias[k], f)
 			w.mu.Unlock()

@@ -25,7 +25,7 @@ const callID = protocol.ID(wire.CallProtocol)
 func newCalls(n *Node) (*call.Manager, error) {
 	h := callHooks{n}
 	return call.New(call.Config{Self: n.selfKey(), PeerID: peerOf, Members: h, Send: h, Recorder: h,
-		Media: n.cfg.CallMedia, Now: n.now, Log: n.log,
+		Media: n.cfg.CallMedia, Now: n.now, Log: n.log, ICE: h.relayTURN,
 		OnChange: func(cid crdt.ID) { n.events.Emit(api.Event{Kind: api.EventCalls, Community: cid}) }})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"github.com/umbrella-p2p/umbrella/call/turn"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
@@ -47,6 +48,9 @@ type RelayConfig struct {
 	Allow []crdt.PublicKey
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
+	// TURN, if set, runs a TURN server for the call media of the members
+	// of the communities that registered the relay (relayturn.go).
+	TURN *RelayTURN
 }
 
 // RelayStoreDir is the relay's op store in its home.
@@ -60,7 +64,8 @@ type Relay struct {
 	*reach.Relay
 	store *relayStore
 	lock  *homeLock
-	dirs  []string // the op store's and the file store's directories
+	turn  *turn.Server // nil: no TURN (RelayConfig.TURN)
+	dirs  []string     // the op store's and the file store's directories
 	once  sync.Once
 	err   error
 }
@@ -103,7 +108,13 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if _, err := serveRelayFiles(r.Host(), rs.relay, filepath.Join(cfg.Home, RelayFilesDir), cfg.Logger); err != nil {
 		return nil, errors.Join(err, rs.close(), r.Close(), lock.release())
 	}
-	return &Relay{Relay: r, store: rs, lock: lock, dirs: []string{filepath.Join(cfg.Home, RelayStoreDir), filepath.Join(cfg.Home, RelayFilesDir)}}, nil
+	var ts *turn.Server
+	if cfg.TURN != nil {
+		if ts, err = serveRelayTURN(r.Host(), rs.relay, *cfg.TURN, cfg.Logger); err != nil {
+			return nil, errors.Join(err, rs.close(), r.Close(), lock.release())
+		}
+	}
+	return &Relay{Relay: r, store: rs, lock: lock, turn: ts, dirs: []string{filepath.Join(cfg.Home, RelayStoreDir), filepath.Join(cfg.Home, RelayFilesDir)}}, nil
 }
 
 // Stats returns what the relay's store holds and its counters.
@@ -142,7 +153,12 @@ func (r *Relay) DiskBytes() (int64, error) {
 
 // Close stops the relay and releases its home. It is idempotent.
 func (r *Relay) Close() error {
-	r.once.Do(func() { r.err = errors.Join(r.store.close(), r.Relay.Close(), r.lock.release()) })
+	r.once.Do(func() {
+		if r.turn != nil {
+			r.err = r.turn.Close()
+		}
+		r.err = errors.Join(r.err, r.store.close(), r.Relay.Close(), r.lock.release())
+	})
 	return r.err
 }
 

@@ -2,6 +2,9 @@ package turn
 
 import "time"
 
+// Protocol is the credential protocol's libp2p id.
+const Protocol = "/umbrella/turn/1"
+
 // Limits of the credential protocol and of the credentials.
 const (
 	// MaxFrame bounds a request or a response: a few URLs and a short
