@@ -2,10 +2,10 @@ package media
 
 import (
 	"fmt"
-	"slices"
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
