@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pion/stun/v4"
 	pturn "github.com/pion/turn/v5"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -91,14 +92,24 @@ func password(secret []byte, username string) string {
 
 // Check returns the long-term key (RFC 8489 §9.2.2) of a username the
 // server is asked to authenticate in realm, or false when the username is
-// malformed or expired.
-func (i *Issuer) Check(username, realm string) ([]byte, bool) {
+// malformed or expired. A new allocation needs an unexpired username;
+// the requests that keep an allocation alive (refresh, permissions,
+// channels) are taken up to KeepAlive after it expired, so that a call
+// longer than TTL keeps the allocation it made in time (they match an
+// allocation only from the address that made it).
+func (i *Issuer) Check(username, realm string, allocate bool) ([]byte, bool) {
 	exp, peer, ok := strings.Cut(username, ":")
 	if !ok || peer == "" || len(username) > MaxUsernameLen {
 		return nil, false
 	}
 	t, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || t <= i.cfg.Now().Unix() {
+	now := i.cfg.Now()
+	switch {
+	case err != nil:
+		return nil, false
+	case allocate && t <= now.Unix():
+		return nil, false
+	case !allocate && t <= now.Add(-KeepAlive).Unix():
 		return nil, false
 	}
 	return pturn.GenerateAuthKey(username, realm, password(i.cfg.Secret, username)), true
@@ -106,7 +117,7 @@ func (i *Issuer) Check(username, realm string) ([]byte, bool) {
 
 // authHandler is Check as pion's server asks it.
 func (i *Issuer) authHandler(ra *pturn.RequestAttributes) (string, []byte, bool) {
-	key, ok := i.Check(ra.Username, ra.Realm)
+	key, ok := i.Check(ra.Username, ra.Realm, ra.Method == stun.MethodAllocate)
 	if !ok {
 		return "", nil, false
 	}

@@ -21,9 +21,12 @@
 //	password = base64(HMAC-SHA1(secret, username))
 //
 // so the relay checks one with no table of credentials: the server
-// recomputes the password from the username, and refuses a username whose
-// expiry passed. A credential lives TTL (10 minutes; a call asks again
-// for each new peer connection). A member removed from every community
+// recomputes the password from the username, and refuses a new
+// allocation under a username whose expiry passed. A credential makes
+// allocations for TTL (10 minutes; a call asks again each time its media
+// starts); the requests that keep an allocation made in time alive
+// (refresh, permissions, channels) are taken up to KeepAlive (24 hours,
+// the longest call) after the expiry, so a long call keeps its relay. A member removed from every community
 // that registered the relay gets no new credential; one it already holds
 // works until it expires, at most TTL.
 //

@@ -22,8 +22,12 @@ const (
 	MaxPasswordLen = 64
 	// MaxErrorLen bounds a response's error text.
 	MaxErrorLen = 256
-	// TTL is how long a credential lives.
+	// TTL is how long a credential may make new allocations.
 	TTL = 10 * time.Minute
+	// KeepAlive is how long after its expiry a credential still keeps
+	// an allocation it made alive (refreshes, permissions, channels):
+	// the longest call (crdt.MaxCallDuration).
+	KeepAlive = 24 * time.Hour
 	// Idle bounds how long either side waits for the other's frame.
 	Idle = 10 * time.Second
 	// Version is the protocol's version.

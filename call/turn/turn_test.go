@@ -253,3 +253,47 @@ func TestExpiredCredentialRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckKeepsLongCallsAlive: a new allocation needs an unexpired
+// credential; refreshes of one made in time are taken up to KeepAlive
+// after the expiry, so a call longer than TTL keeps its relay; a
+// malformed or forged username gets nothing.
+func TestCheckKeepsLongCallsAlive(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478"}, PeerID: peerID, Now: func() time.Time { return now },
+		Allowed: func(crdt.PublicKey) bool { return true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := iss.Issue(ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		at       time.Duration
+		user     string
+		allocate bool
+		ok       bool
+	}{
+		{"allocate, fresh", 0, c.Username, true, true},
+		{"allocate, expired", TTL + time.Second, c.Username, true, false},
+		{"refresh, expired an hour ago", TTL + time.Hour, c.Username, false, true},
+		{"refresh, expired beyond KeepAlive", TTL + KeepAlive + time.Second, c.Username, false, false},
+		{"no colon", 0, "1800000600", true, false},
+		{"no peer", 0, "1800000600:", true, false},
+		{"not a time", 0, "soon:" + peerID(ann), true, false},
+	} {
+		now = time.Unix(1_800_000_000, 0).Add(tc.at)
+		if _, ok := iss.Check(tc.user, Realm, tc.allocate); ok != tc.ok {
+			t.Errorf("%s: ok %v, want %v", tc.name, ok, tc.ok)
+		}
+	}
+	now = time.Unix(1_800_000_000, 0)
+	key, _ := iss.Check(c.Username, Realm, true)
+	other, _ := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478"}, PeerID: peerID, Now: func() time.Time { return now },
+		Allowed: func(crdt.PublicKey) bool { return true }})
+	if k2, _ := other.Check(c.Username, Realm, true); string(k2) == string(key) {
+		t.Fatal("two relays' secrets give the same key")
+	}
+}
