@@ -26,7 +26,18 @@ func (a *Actions) RecordCallStart(ctx context.Context, cid, gid crdt.ID, video b
 // (the caller or an admin): how long it ran and who joined it (at most
 // crdt.MaxCallParticipants are named).
 func (a *Actions) RecordCallEnd(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error {
-	b := &crdt.CallBody{Action: crdt.CallEnd, Target: idBytes(id), Duration: min(max(d.Milliseconds(), 0), crdt.MaxCallDuration), Time: a.millis()}
+	return a.recordCallEnd(ctx, cid, gid, id, d, joined, false)
+}
+
+// RecordCallLapsed records that call id in group gid of community cid
+// lapsed: it was found with nobody in it (any member who may take part
+// in the group's calls; see crdt's call kind).
+func (a *Actions) RecordCallLapsed(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error {
+	return a.recordCallEnd(ctx, cid, gid, id, d, joined, true)
+}
+
+func (a *Actions) recordCallEnd(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey, lapsed bool) error {
+	b := &crdt.CallBody{Action: crdt.CallEnd, Target: idBytes(id), Duration: min(max(d.Milliseconds(), 0), crdt.MaxCallDuration), Lapsed: lapsed, Time: a.millis()}
 	joined = slices.Clone(joined)
 	slices.SortFunc(joined, func(x, y crdt.PublicKey) int { return slices.Compare(x[:], y[:]) })
 	joined = slices.Compact(joined)

@@ -166,8 +166,12 @@ func (a *Actions) CreateEvent(ctx context.Context, cid, gid crdt.ID, d api.Event
 	if d.Duration < 0 || d.Duration%time.Millisecond != 0 {
 		return crdt.ID{}, fmt.Errorf("%w: duration %s", crdt.ErrInvalid, d.Duration)
 	}
+	call, err := eventCall(d.Call)
+	if err != nil {
+		return crdt.ID{}, err
+	}
 	b := &crdt.EventBody{Title: strings.TrimSpace(d.Title), Starts: d.Starts.UnixMilli(), Duration: d.Duration.Milliseconds(),
-		Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(lines(d.Text)), Time: a.millis()}
+		Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(lines(d.Text)), Call: call, Time: a.millis()}
 	return a.write(ctx, cid, gid, crdt.KindEvent, b)
 }
 
@@ -181,8 +185,26 @@ func (a *Actions) EditEvent(ctx context.Context, cid, event crdt.ID, d api.Event
 	if d.Starts.IsZero() || d.Duration < 0 {
 		return fmt.Errorf("%w: an event needs a start and a duration of 0 or more", crdt.ErrInvalid)
 	}
+	call, err := eventCall(d.Call)
+	if err != nil {
+		return err
+	}
 	return a.onTarget(ctx, cid, gid, event, crdt.KindEventEdit, &crdt.EventEditBody{Target: idBytes(event), Title: strings.TrimSpace(d.Title),
-		Starts: d.Starts.UnixMilli(), Duration: d.Duration.Milliseconds(), Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(lines(d.Text)), Time: a.millis()})
+		Starts: d.Starts.UnixMilli(), Duration: d.Duration.Milliseconds(), Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(lines(d.Text)), Call: call, Time: a.millis()})
+}
+
+// eventCall reads an event draft's call: "voice", "video", or "" (or
+// "none") for none.
+func eventCall(s string) (uint8, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "none":
+		return crdt.EventCallNone, nil
+	case "voice":
+		return crdt.EventCallVoice, nil
+	case "video":
+		return crdt.EventCallVideo, nil
+	}
+	return 0, fmt.Errorf("%w: event call %q: want voice, video or none", crdt.ErrInvalid, s)
 }
 
 // RSVP answers an event: "going", "maybe" or "no"; "" withdraws the

@@ -26,6 +26,10 @@ type Call struct {
 	Participants []string `json:"participants"`
 	// Active: the call has not ended.
 	Active bool `json:"active"`
+	// Lapsed: the call's end was recorded because it was found with
+	// nobody in it (its caller's node stopped), not by the caller or an
+	// admin ending it.
+	Lapsed bool `json:"lapsed,omitempty"`
 	// Joined: the local member takes part in it now.
 	Joined bool `json:"joined"`
 	// Duration is how long the call ran, once it ended.

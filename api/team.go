@@ -88,6 +88,10 @@ type CalendarEvent struct {
 	By       string    `json:"by"`
 	ByName   string    `json:"by_name"`
 	Edited   bool      `json:"edited,omitempty"`
+	// Call is the group call the event links to: "voice", "video", or ""
+	// for none. When the event starts its card offers Join call (with
+	// the group's CanCall).
+	Call string `json:"call,omitempty"`
 	// Going, Maybe and No count the answers; Mine is the local member's
 	// ("going", "maybe", "no", or "" for none).
 	Going   int    `json:"going"`
@@ -110,8 +114,11 @@ type RSVP struct {
 // EventDraft is an event to create.
 type EventDraft struct {
 	Title, Where, Text string
-	Starts             time.Time
-	Duration           time.Duration
+	// Call links the event to a call of its group: "voice", "video", or
+	// "" for none.
+	Call     string
+	Starts   time.Time
+	Duration time.Duration
 }
 
 // FAQEntry is an answered question of a Q&A group.

@@ -64,4 +64,22 @@
 // relay with --sfu serves, runs through one SFU. Elect (topology.go)
 // documents the rule every participant applies alike, and failover;
 // HostServer (hostserver.go) what a relay hosting SFUs answers.
+//
+// # Stale calls
+//
+// A call whose caller's node crashed must not stay active forever, yet
+// only the caller or an admin may end a call for everyone. So any member
+// who may take part may record that a call lapsed (found with nobody in
+// it; crdt.CallBody.Lapsed): the last participant to leave, a member
+// whose join finds nobody in a call at least StaleAfter old, and the
+// caller's own node after a restart, for the calls it started before and
+// is no longer in (stale.go). A call recorded as lapsed can still be
+// joined, and its participants keep seeing it active.
+//
+// # ICE servers
+//
+// Before a call's media starts, the Manager asks Config.ICE for the ICE
+// servers of the call's community (the node asks the community's relays
+// for TURN credentials, package call/turn) and gives them to the media
+// (ice.go).
 package call

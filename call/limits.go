@@ -37,6 +37,17 @@ const (
 	// stays in the group's log).
 	RingAge = 12 * time.Hour
 
+	// StaleAfter is how old a call must be before a member whose join
+	// finds nobody in it records that it lapsed (stale.go): a younger
+	// call's caller may be only briefly out of reach.
+	StaleAfter = 2 * time.Minute
+
+	// ICETimeout bounds the wait for a community's ICE servers (TURN
+	// credentials from its relays) before a call's media starts.
+	ICETimeout = 5 * time.Second
+	// MaxICEServers bounds the ICE servers one call's media gets.
+	MaxICEServers = 4
+
 	// SendTimeout bounds one message's delivery.
 	SendTimeout = 10 * time.Second
 	// Idle bounds how long a handler waits for the one frame of a stream.

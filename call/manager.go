@@ -47,6 +47,9 @@ type Record struct {
 	Video   bool
 	Started time.Time
 	Ended   bool
+	// Lapsed: the end recorded says the call was found with nobody in it
+	// (crdt.CallBody.Lapsed); such a call can still be joined.
+	Lapsed bool
 }
 
 // Recorder writes and reads the call records (crdt's call kind).
@@ -55,11 +58,14 @@ type Recorder interface {
 	RecordStart(ctx context.Context, cid, gid crdt.ID, video bool) (crdt.ID, error)
 	// RecordEnd writes the end of call id.
 	RecordEnd(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error
+	// RecordLapsed writes that call id lapsed: it was found with nobody
+	// in it (any member who may take part in the group's calls).
+	RecordLapsed(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error
 	// Lookup returns the record of call id, if this node holds it.
 	Lookup(cid, id crdt.ID) (Record, bool)
 }
 
-// Config configures a Manager; every field but Media, Host, Reach, Rand, Log and OnChange
+// Config configures a Manager; every field but Media, Host, Reach, Rand, Log, OnChange and ICE
 // is required.
 type Config struct {
 	Self     crdt.PublicKey
@@ -82,6 +88,8 @@ type Config struct {
 	// OnChange, if set, is called (without locks held) when a call of
 	// community cid rings, changes roster or ends.
 	OnChange func(cid crdt.ID)
+	// ICE, if set, gives the ICE servers of a community's calls (ice.go).
+	ICE ICESource
 }
 
 // Manager holds a node's calls: those it was rung for and those it takes
@@ -106,6 +114,12 @@ type Manager struct {
 
 	mu    sync.Mutex
 	calls map[callKey]*call // guarded by mu
+	// born is when the Manager started: a call this node started before
+	// and is not in was left by a previous run (stale.go).
+	born time.Time
+	// lapsed holds the calls this Manager recorded as lapsed, not to
+	// record them twice; guarded by mu.
+	lapsed map[callKey]bool
 }
 
 type callKey struct{ cid, id crdt.ID }
@@ -128,7 +142,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Log = cfg.Log.With("component", "call")
-	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}}
+	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}, born: cfg.Now(), lapsed: map[callKey]bool{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(1)
 	go m.sendLoop()
@@ -210,6 +224,7 @@ func (m *Manager) Start(ctx context.Context, cid, gid crdt.ID, video, synthetic 
 		return crdt.ID{}, api.ErrNoMedia
 	}
 	c := newCall(cid, gid, crdt.ID{}, m.cfg.Self, video, m.cfg.Now())
+	c.ice = m.iceFor(ctx, cid)
 	if err := m.startMedia(c, video, synthetic); err != nil {
 		return crdt.ID{}, err
 	}
@@ -277,7 +292,7 @@ func (m *Manager) lookup(cid, id crdt.ID) (*call, error) {
 		return nil, fmt.Errorf("already %d calls", MaxCalls)
 	}
 	c := newCall(cid, r.Group, id, r.Caller, r.Video, r.Started)
-	c.ended = r.Ended
+	c.ended = r.Ended && !r.Lapsed // a lapsed call may be live still: ask
 	if r.Caller != m.cfg.Self {
 		c.roster[r.Caller] = true // to ask
 	}
@@ -294,6 +309,7 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 	if m.cfg.Media == nil {
 		return api.ErrNoMedia
 	}
+	ice := m.iceFor(ctx, cid)
 	m.mu.Lock()
 	c, err := m.lookup(cid, id)
 	switch {
@@ -307,6 +323,7 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 		err = fmt.Errorf("%w: you may not take part in calls of this group", crdt.ErrUnauthorized)
 	}
 	if err == nil {
+		c.ice = ice
 		err = m.startMedia(c, video, synthetic)
 	}
 	if err != nil {
@@ -386,6 +403,9 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 		if refused != nil {
 			return refused
 		}
+		if err := m.lapseUnanswered(ctx, c); err != nil {
+			return err
+		}
 		return fmt.Errorf("call %s: no participant answered: %w", id.Short(), api.ErrNoPeer)
 	}
 	// The media starts now that the roster is known: through the host
@@ -460,7 +480,8 @@ func (m *Manager) tell(to []crdt.PublicKey, msg *Message) {
 }
 
 // Leave leaves call id of community cid, telling the other participants.
-// The last to leave records the call's end when it may.
+// The last to leave records the call's end: a full end when it may (the
+// caller or an admin), else that the call lapsed.
 func (m *Manager) Leave(ctx context.Context, cid, id crdt.ID) error {
 	m.mu.Lock()
 	c, err := m.joinedCall(cid, id)
@@ -470,7 +491,8 @@ func (m *Manager) Leave(ctx context.Context, cid, id crdt.ID) error {
 	}
 	to := c.others()
 	took := slices.Collect(maps.Keys(c.took))
-	last := len(to) == 0 && m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)
+	last := len(to) == 0 && m.cfg.Members.MayCall(cid, c.gid, m.cfg.Self)
+	full := last && m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)
 	if relay, ok := c.relayHost(m.cfg.Self); ok {
 		to = append(to, relay) // the relay hosting the call drops this node at once
 	}
@@ -481,8 +503,11 @@ func (m *Manager) Leave(ctx context.Context, cid, id crdt.ID) error {
 	m.mu.Unlock()
 	m.tell(to, c.message(TypeLeave))
 	m.changed(cid)
-	if last {
+	switch {
+	case full:
 		return m.cfg.Recorder.RecordEnd(ctx, cid, c.gid, id, m.cfg.Now().Sub(c.started), took)
+	case last:
+		return m.cfg.Recorder.RecordLapsed(ctx, cid, c.gid, id, m.cfg.Now().Sub(c.started), took)
 	}
 	return nil
 }

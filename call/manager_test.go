@@ -30,6 +30,7 @@ type fakeMedia struct {
 	closed    bool
 	hosts     []string // SetHost's arguments, in order
 	lost      func(string)
+	ice       []ICEServer // the ICE servers the media was given
 }
 
 func (f *fakeMedia) Connect(peer string) error {
@@ -139,13 +140,14 @@ type testNet struct {
 	medias  map[crdt.PublicKey][]*fakeMedia
 	records map[crdt.ID]Record
 	ends    map[crdt.ID][]crdt.PublicKey
+	lapses  map[crdt.ID]int // lapsed ends recorded, by call
 	n       byte
 }
 
 func newTestNet(t *testing.T) *testNet {
 	return &testNet{t: t, cid: crdt.ID{1}, gid: crdt.ID{2}, members: map[crdt.PublicKey]bool{}, admins: map[crdt.PublicKey]bool{},
 		keys: map[string]crdt.PublicKey{}, mgrs: map[crdt.PublicKey]*Manager{}, medias: map[crdt.PublicKey][]*fakeMedia{},
-		records: map[crdt.ID]Record{}, ends: map[crdt.ID][]crdt.PublicKey{},
+		records: map[crdt.ID]Record{}, ends: map[crdt.ID][]crdt.PublicKey{}, lapses: map[crdt.ID]int{},
 		hosts: map[crdt.PublicKey][]*fakeHost{}, reach: map[crdt.PublicKey]uint8{}, servers: map[crdt.PublicKey]Responder{}}
 }
 
@@ -153,15 +155,20 @@ func peerID(k crdt.PublicKey) string { return hex.EncodeToString(k[:4]) }
 
 // node adds a node; a liar's Members lets everyone into every call.
 func (w *testNet) node(name string, member, admin, liar bool) *Manager {
+	return w.nodeICE(name, member, admin, liar, nil)
+}
+
+// nodeICE is node with ice as its ICE servers' source.
+func (w *testNet) nodeICE(name string, member, admin, liar bool, ice ICESource) *Manager {
 	k := crdt.PublicKey{}
 	copy(k[:], name)
 	w.keys[name] = k
 	w.members[k], w.admins[k] = member, admin
 	m, err := New(Config{Self: k, PeerID: peerID, Members: members{w, liar}, Send: sender{w, k}, Recorder: recorder{w, k},
 		Host: w.newHost(k), Reach: w.reachOf(k),
-		Now: time.Now, Media: func(cfg MediaConfig) (Media, error) {
+		Now: time.Now, ICE: ice, Media: func(cfg MediaConfig) (Media, error) {
 			f := &fakeMedia{w: w, self: cfg.Self, signal: cfg.Signal, recv: map[string][]uint64{}, live: map[string][]uint64{},
-				connected: map[string]bool{}, blobs: map[string]int{}, lost: cfg.HostLost}
+				connected: map[string]bool{}, blobs: map[string]int{}, lost: cfg.HostLost, ice: cfg.ICEServers}
 			w.mu.Lock()
 			w.medias[k] = append(w.medias[k], f)
 			w.mu.Unlock()
@@ -274,6 +281,20 @@ func (r recorder) RecordEnd(_ context.Context, cid, gid, id crdt.ID, d time.Dura
 	r.w.ends[id] = joined
 	rec := r.w.records[id]
 	rec.Ended = true
+	r.w.records[id] = rec
+	return nil
+}
+
+func (r recorder) RecordLapsed(_ context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error {
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	r.w.lapses[id]++
+	rec := r.w.records[id]
+	if !rec.Ended {
+		slices.SortFunc(joined, func(a, b crdt.PublicKey) int { return slices.Compare(a[:], b[:]) })
+		r.w.ends[id] = joined
+		rec.Ended, rec.Lapsed = true, true
+	}
 	r.w.records[id] = rec
 	return nil
 }

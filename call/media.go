@@ -46,6 +46,9 @@ type MediaConfig struct {
 	// Signal sends an opaque media message to a participant; the
 	// Manager carries it in a TypeMedia message. It never blocks.
 	Signal func(to string, blob []byte)
+	// ICEServers are the STUN/TURN servers of the call's community
+	// (ice.go), beside the program's own.
+	ICEServers []ICEServer
 	// HostLost, if set, is called (from the media's goroutine, without
 	// its locks) when the SFU host stops answering: nothing came from it
 	// for a while, or the connection failed.
@@ -78,7 +81,7 @@ func (m *Manager) startMedia(c *call, video, synthetic bool) error {
 	if m.cfg.Media == nil {
 		return api.ErrNoMedia
 	}
-	med, err := m.cfg.Media(MediaConfig{Self: m.cfg.PeerID(m.cfg.Self), Video: video, Synthetic: synthetic,
+	med, err := m.cfg.Media(MediaConfig{Self: m.cfg.PeerID(m.cfg.Self), Video: video, Synthetic: synthetic, ICEServers: c.ice,
 		Signal: func(to string, blob []byte) {
 			c.pmu.Lock()
 			k, ok := c.peers[to]

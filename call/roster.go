@@ -16,6 +16,7 @@ type call struct {
 	cid, gid, id crdt.ID
 	caller       crdt.PublicKey
 	video        bool
+	ice          []ICEServer // the ICE servers this node's media uses
 	started      time.Time
 	ended        bool
 	// joined: this node takes part; media is its media then.
@@ -134,10 +135,13 @@ func (m *Manager) describe(c *call) *Reply {
 // Fill brings the calls of community cid that the view lists from their
 // records up to date with what this node knows live: who takes part now,
 // whether it ended, whether this node is in it; and adds calls that rang
-// before their record arrived.
+// before their record arrived. It also records, in the background, that
+// the calls this node started in an earlier run and is not in lapsed
+// (stale.go).
 func (m *Manager) Fill(cid crdt.ID, calls []api.Call) []api.Call {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.endStale(cid, calls)
 	listed := map[crdt.ID]bool{}
 	for i := range calls {
 		listed[calls[i].ID] = true
@@ -161,6 +165,8 @@ func (m *Manager) fill(c *call, a *api.Call) {
 	a.Joined = c.joined
 	if c.ended {
 		a.Active = false
+	} else if c.joined && a.Lapsed {
+		a.Active = true // recorded as lapsed while this node is in it
 	}
 	if !a.Active || !c.joined && len(c.roster) == 0 {
 		return

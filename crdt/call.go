@@ -15,10 +15,24 @@ import (
 // over the signalling protocol (package call) and is never stored. The
 // id of the start op is the call's id there.
 //
+// A call whose caller's node crashed (or lost its network for good)
+// would stay active forever, since only the caller or an admin may end
+// it. So an end may instead say the call lapsed (CallBody.Lapsed): it
+// was found with nobody left in it. Any member who may take part in the
+// group's calls may write a lapsed end; no clock is consulted here, the
+// writers decide when a call is stale (package call: the last
+// participant to leave, a member whose join finds nobody in a call
+// started long ago, the caller's own node after a restart). A lapsed
+// end is a claim, not an order: participants still in the call keep it
+// running for themselves, and a later end by the caller or an admin
+// replaces the lapsed one's details (who ended it, the duration, who
+// joined).
+//
 // A call op by a member removed concurrently is hidden as any post is; a
 // call op written after its author's removal is refused. A second end of
 // the same call stands but changes nothing: the first end in display
-// order is the one shown.
+// order is the one shown (but for a lapsed end, which a full one
+// replaces).
 
 // Call actions (CallBody.Action).
 const (
@@ -40,13 +54,16 @@ type CallBody struct {
 	// distinct keys.
 	Joined [][]byte `cbor:"5,keyasint,omitempty"`
 	Time   int64    `cbor:"6,keyasint"` // author's clock, unix milliseconds; shown only
+	// Lapsed: the call was found with nobody in it (end only); any member
+	// who may take part in the group's calls may write such an end.
+	Lapsed bool `cbor:"7,keyasint,omitempty"`
 }
 
 func (b *CallBody) check() error {
 	switch b.Action {
 	case CallStart:
-		if len(b.Target) > 0 || b.Duration != 0 || len(b.Joined) > 0 {
-			return fmt.Errorf("a call's start names no target, duration or participants")
+		if len(b.Target) > 0 || b.Duration != 0 || len(b.Joined) > 0 || b.Lapsed {
+			return fmt.Errorf("a call's start names no target, duration or participants and has not lapsed")
 		}
 		return nil
 	case CallEnd:
@@ -90,12 +107,15 @@ type CallView struct {
 	EndedBy  PublicKey
 	Duration int64 // milliseconds
 	Joined   []PublicKey
+	// Lapsed: the end standing says the call was found with nobody in it.
+	Lapsed bool `cbor:",omitempty"`
 }
 
 // callNeed is the rank call op o needs where it differs from a post's:
-// ending another's call needs an admin.
+// ending another's call needs an admin, unless the end says the call
+// lapsed.
 func callNeed(o *Op, body any, targetOp *Op) (Role, bool) {
-	if b, ok := body.(*CallBody); ok && b.Action == CallEnd && targetOp != nil && targetOp.Author != o.Author {
+	if b, ok := body.(*CallBody); ok && b.Action == CallEnd && !b.Lapsed && targetOp != nil && targetOp.Author != o.Author {
 		return RoleAdmin, true
 	}
 	return 0, false
@@ -110,7 +130,8 @@ func checkCallTarget(targetOp *Op, target any) error {
 }
 
 // MayCall reports whether member k may start a call in group gid, and so
-// take part in one there: what it needs to post in the group.
+// take part in one there: what it needs to post in the group. It is also
+// what k needs to record that a call of the group lapsed.
 func (s *State) MayCall(k PublicKey, gid ID) bool {
 	return s.Permits(k, Action{Kind: KindCall, Group: gid})
 }
@@ -133,11 +154,11 @@ func (f *Fold) addCall(o *Op, b *CallBody) {
 		return
 	}
 	i, ok := f.calls[idOf(b.Target)]
-	if !ok || f.view.Calls[i].Ended {
+	if !ok || f.view.Calls[i].Ended && (!f.view.Calls[i].Lapsed || b.Lapsed) {
 		return
 	}
 	c := f.view.Calls[i]
-	c.Ended, c.EndedBy, c.Duration = true, o.Author, b.Duration
+	c.Ended, c.EndedBy, c.Duration, c.Lapsed = true, o.Author, b.Duration, b.Lapsed
 	c.Joined = make([]PublicKey, 0, len(b.Joined))
 	for _, k := range b.Joined {
 		c.Joined = append(c.Joined, keyOf(k))

@@ -73,6 +73,48 @@ func TestCallStartedAndEndedByCallerOrAdmin(t *testing.T) {
 	}
 }
 
+// TestCallLapsedEndByAnyMember: a member who may not end another's call
+// may still record that it lapsed (nobody left in it); a lapsed end shows
+// the call ended and lapsed, another lapsed end changes nothing, and a
+// later full end by the caller or an admin replaces its details. A start
+// never says lapsed.
+func TestCallLapsedEndByAnyMember(t *testing.T) {
+	w, general := setup(t, "ann", "ben", "mia")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.syncAll()
+	call := w.do("ben", general, KindCall, &CallBody{Action: CallStart, Time: 10})
+	w.syncAll()
+	if _, err := w.try("mia", general, KindCall, &CallBody{Action: CallEnd, Target: idb(call.ID()), Time: 20}); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("a member ends another's call without saying it lapsed: %v", err)
+	}
+	if _, err := w.try("mia", general, KindCall, &CallBody{Action: CallEnd, Target: idb(call.ID()), Lapsed: true, Duration: 5_000, Time: 20}); err != nil {
+		t.Fatalf("a member records that another's call lapsed: %v", err)
+	}
+	w.syncAll()
+	cv := findCall(t, w.final(rng()), general, call.ID())
+	if !cv.Ended || !cv.Lapsed || cv.EndedBy != w.pub("mia") || cv.Duration != 5_000 {
+		t.Fatalf("call after a lapsed end: %+v", cv)
+	}
+	if _, err := w.try("ann", general, KindCall, &CallBody{Action: CallEnd, Target: idb(call.ID()), Lapsed: true, Duration: 9_000, Time: 21}); err != nil {
+		t.Fatalf("a second lapsed end: %v", err)
+	}
+	w.syncAll()
+	if cv := findCall(t, w.final(rng()), general, call.ID()); cv.EndedBy != w.pub("mia") || cv.Duration != 5_000 {
+		t.Fatalf("a second lapsed end replaced the first: %+v", cv)
+	}
+	if _, err := w.try("ben", general, KindCall, &CallBody{Action: CallEnd, Target: idb(call.ID()), Duration: 60_000, Joined: [][]byte{w.pk("ann")}, Time: 30}); err != nil {
+		t.Fatalf("the caller ends its lapsed call: %v", err)
+	}
+	w.syncAll()
+	cv = findCall(t, w.final(rng()), general, call.ID())
+	if !cv.Ended || cv.Lapsed || cv.EndedBy != w.pub("ben") || cv.Duration != 60_000 || !slices.Equal(cv.Joined, []PublicKey{w.pub("ann")}) {
+		t.Fatalf("a full end did not replace the lapsed one: %+v", cv)
+	}
+	if err := (&CallBody{Action: CallStart, Lapsed: true}).check(); err == nil {
+		t.Fatal("a start that says it lapsed is accepted")
+	}
+}
+
 // TestCallInAnnouncementsOnlyByAdmins: in the announcement group only
 // admins start calls, as only they post there.
 func TestCallInAnnouncementsOnlyByAdmins(t *testing.T) {

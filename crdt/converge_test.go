@@ -36,7 +36,7 @@ func TestConvergenceRandomCommunitiesSlow(t *testing.T) {
 	for _, k := range []string{"member.remove", "member.role", "reaction", "vote", "poll.close", "edit", "delete", "pin", "hidden", "join.lapsed", "group.order",
 		"group.add", "group.remove", "group.leave", "hidden.group", "rekey",
 		"win", "promo", "promo.edit", "event", "event.edit", "rsvp", "answer", "collect", "team.settings", "group.qa", "answered",
-		"steps", "progress", "step", "call", "call.end", "call.ended", "call.hidden"} {
+		"steps", "progress", "step", "call", "call.end", "call.lapsed", "call.ended", "call.hidden"} {
 		if stats[k] == 0 {
 			t.Errorf("no %s in any seed", k)
 		}
@@ -179,9 +179,9 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 			}
 		case 21:
 			if len(events) > 0 && rng.IntN(2) == 0 {
-				o, err = w.try(name, group, KindEventEdit, &EventEditBody{Target: pick(events), Title: "Call", Starts: int64(1 + step), Time: int64(step)})
+				o, err = w.try(name, group, KindEventEdit, &EventEditBody{Target: pick(events), Title: "Call", Starts: int64(1 + step), Call: uint8(step % 3), Time: int64(step)})
 			} else {
-				o, err = w.try(name, group, KindEvent, &EventBody{Title: "Call", Starts: 100, Duration: 3600, Time: int64(step)})
+				o, err = w.try(name, group, KindEvent, &EventBody{Title: "Call", Starts: 100, Duration: 3600, Call: uint8(step % 3), Time: int64(step)})
 				// Its creator often moves it at once: otherwise edits need a
 				// second visit to this case in the same group.
 				if err == nil && rng.IntN(3) == 0 {
@@ -268,9 +268,15 @@ func randomWorld(t testing.TB, rng *rand.Rand, steps int, stats map[string]int) 
 						ender = n
 					}
 				}
-				o, err = w.try(ender, group, KindCall, &CallBody{Action: CallEnd, Target: idb(target.ID()), Duration: int64(step) * 1000, Joined: [][]byte{w.pk(ender)}, Time: int64(step)})
+				// A third of the ends say the call lapsed, which anyone in
+				// the group may write and a full end later replaces.
+				lapsed := rng.IntN(3) == 0
+				o, err = w.try(ender, group, KindCall, &CallBody{Action: CallEnd, Target: idb(target.ID()), Duration: int64(step) * 1000, Joined: [][]byte{w.pk(ender)}, Lapsed: lapsed, Time: int64(step)})
 				if err == nil {
 					stats["call.end"]++
+					if lapsed {
+						stats["call.lapsed"]++
+					}
 				}
 			}
 		case 16, 17:

@@ -15,6 +15,10 @@ import (
 // rsvp needs only a member's rank, in the announcement group too; the
 // answer of a member removed concurrently is hidden, and so no longer
 // counted.
+//
+// An event may link to a call (EventBody.Call, voice or video): when it
+// starts, members join the group's call from its card (starting one if
+// none runs). The link is part of the event, which an edit replaces.
 
 // RSVP answers.
 const (
@@ -37,6 +41,25 @@ func RSVPName(a uint8) string {
 	return "none"
 }
 
+// Calls an event links to (EventBody.Call).
+const (
+	EventCallNone  uint8 = 0 // the event links to no call
+	EventCallVoice uint8 = 1 // a voice call of the event's group
+	EventCallVideo uint8 = 2 // a video call of the event's group
+)
+
+// EventCallName names an event's call as the CLI and JSON do: "voice",
+// "video", or "" for none.
+func EventCallName(c uint8) string {
+	switch c {
+	case EventCallVoice:
+		return "voice"
+	case EventCallVideo:
+		return "video"
+	}
+	return ""
+}
+
 // EventBody is an event.
 type EventBody struct {
 	Title    string `cbor:"1,keyasint"`
@@ -44,7 +67,8 @@ type EventBody struct {
 	Duration int64  `cbor:"3,keyasint,omitempty"` // milliseconds, at most MaxEventDuration
 	Where    string `cbor:"4,keyasint,omitempty"` // an address or a link
 	Text     string `cbor:"5,keyasint,omitempty"`
-	Time     int64  `cbor:"6,keyasint"` // author's clock, unix milliseconds; shown only
+	Time     int64  `cbor:"6,keyasint"`           // author's clock, unix milliseconds; shown only
+	Call     uint8  `cbor:"7,keyasint,omitempty"` // EventCallNone, EventCallVoice or EventCallVideo
 }
 
 // EventEditBody replaces an event's title, start, duration, place and text.
@@ -56,6 +80,7 @@ type EventEditBody struct {
 	Where    string `cbor:"5,keyasint,omitempty"`
 	Text     string `cbor:"6,keyasint,omitempty"`
 	Time     int64  `cbor:"7,keyasint"`
+	Call     uint8  `cbor:"8,keyasint,omitempty"` // EventCallNone … EventCallVideo
 }
 
 // RSVPBody is a member's answer to an event.
@@ -65,7 +90,10 @@ type RSVPBody struct {
 	Time   int64  `cbor:"3,keyasint"`
 }
 
-func checkEvent(title, where, text string, starts, duration int64) error {
+func checkEvent(title, where, text string, starts, duration int64, call uint8) error {
+	if call > EventCallVideo {
+		return fmt.Errorf("unknown event call %d", call)
+	}
 	if err := checkTitle("event title", title); err != nil {
 		return err
 	}
@@ -86,13 +114,15 @@ func checkEvent(title, where, text string, starts, duration int64) error {
 	return nil
 }
 
-func (b *EventBody) check() error { return checkEvent(b.Title, b.Where, b.Text, b.Starts, b.Duration) }
+func (b *EventBody) check() error {
+	return checkEvent(b.Title, b.Where, b.Text, b.Starts, b.Duration, b.Call)
+}
 
 func (b *EventEditBody) check() error {
 	if err := checkID("target", b.Target); err != nil {
 		return err
 	}
-	return checkEvent(b.Title, b.Where, b.Text, b.Starts, b.Duration)
+	return checkEvent(b.Title, b.Where, b.Text, b.Starts, b.Duration, b.Call)
 }
 
 func (b *RSVPBody) check() error {
@@ -112,6 +142,9 @@ type EventView struct {
 	Duration int64 // milliseconds
 	Where    string
 	Edited   bool
+	// Call is the call the event links to: EventCallNone, EventCallVoice
+	// or EventCallVideo.
+	Call uint8 `cbor:",omitempty"`
 	// Answers holds each member's standing answer (never RSVPNone),
 	// sorted by member key.
 	Answers []RSVP

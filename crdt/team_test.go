@@ -255,6 +255,34 @@ func TestEventEditsAndAnswersInAnnouncements(t *testing.T) {
 	}
 }
 
+// TestEventLinksToCall: an event links to a voice or video call of its
+// group; an edit replaces the link (dropping it when the edit has none);
+// an unknown call kind is refused.
+func TestEventLinksToCall(t *testing.T) {
+	w, general := setup(t, "ann")
+	ev := w.do("ann", general, KindEvent, &EventBody{Title: "Monday kick-off", Starts: 100, Duration: 3_600_000, Call: EventCallVideo, Time: 1})
+	w.syncAll()
+	if e := findPost(t, w.final(rng()), general, ev.ID()).Event; e.Call != EventCallVideo || EventCallName(e.Call) != "video" {
+		t.Fatalf("the event's call: %+v", e)
+	}
+	w.do("ann", general, KindEventEdit, &EventEditBody{Target: idb(ev.ID()), Title: "Monday kick-off", Starts: 100, Call: EventCallVoice, Time: 2})
+	w.syncAll()
+	if e := findPost(t, w.final(rng()), general, ev.ID()).Event; e.Call != EventCallVoice {
+		t.Fatalf("the event's call after an edit: %+v", e)
+	}
+	w.do("ann", general, KindEventEdit, &EventEditBody{Target: idb(ev.ID()), Title: "Monday kick-off", Starts: 100, Time: 3})
+	w.syncAll()
+	if e := findPost(t, w.final(rng()), general, ev.ID()).Event; e.Call != EventCallNone || EventCallName(e.Call) != "" {
+		t.Fatalf("the event's call after an edit without one: %+v", e)
+	}
+	if _, err := w.try("ann", general, KindEvent, &EventBody{Title: "x", Starts: 100, Call: 3, Time: 4}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("an event with an unknown call: %v", err)
+	}
+	if _, err := w.try("ann", general, KindEventEdit, &EventEditBody{Target: idb(ev.ID()), Title: "x", Starts: 100, Call: 9, Time: 4}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("an edit with an unknown call: %v", err)
+	}
+}
+
 // TestAnswerMarkedByAdminDemotedConcurrently: the asker or an admin marks
 // a reply as the answer, in a Q&A group only; the mark of an admin demoted
 // concurrently is hidden and the question is unanswered again; the asker's

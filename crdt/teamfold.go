@@ -66,7 +66,7 @@ func (f *Fold) addTeam(o *Op, body any, at lww, touch func(ID)) {
 		}
 	case *EventBody:
 		f.addPost(&Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time,
-			TeamCard: TeamCard{Event: &EventView{Title: b.Title, Starts: b.Starts, Duration: b.Duration, Where: b.Where}}})
+			TeamCard: TeamCard{Event: &EventView{Title: b.Title, Starts: b.Starts, Duration: b.Duration, Where: b.Where, Call: b.Call}}})
 	case *EventEditBody:
 		p := f.post(idOf(b.Target))
 		if p == nil || p.Event == nil || p.Hidden != nil || !at.after(tf.eventEdits[p.ID]) {
@@ -75,7 +75,7 @@ func (f *Fold) addTeam(o *Op, body any, at lww, touch func(ID)) {
 		tf.eventEdits[p.ID] = at
 		p.Text, p.Edited, p.EditedAt = b.Text, true, b.Time
 		ev := p.Event
-		ev.Title, ev.Starts, ev.Duration, ev.Where, ev.Edited = b.Title, b.Starts, b.Duration, b.Where, true
+		ev.Title, ev.Starts, ev.Duration, ev.Where, ev.Call, ev.Edited = b.Title, b.Starts, b.Duration, b.Where, b.Call, true
 	case *RSVPBody:
 		ev := idOf(b.Event)
 		m := tf.rsvps[ev]

@@ -27,7 +27,7 @@ const callID = protocol.ID(wire.CallProtocol)
 func newCalls(n *Node) (*call.Manager, error) {
 	h := callHooks{n}
 	return call.New(call.Config{Self: n.selfKey(), PeerID: peerOf, Members: h, Send: h, Recorder: h,
-		Media: n.cfg.CallMedia, Host: n.cfg.CallHost, Reach: h.Reach, Now: n.now, Log: n.log,
+		Media: n.cfg.CallMedia, Host: n.cfg.CallHost, Reach: h.Reach, Now: n.now, Log: n.log, ICE: h.relayTURN,
 		OnChange: func(cid crdt.ID) { n.events.Emit(api.Event{Kind: api.EventCalls, Community: cid}) }})
 }
 
@@ -127,6 +127,10 @@ func (h callHooks) RecordEnd(ctx context.Context, cid, gid, id crdt.ID, d time.D
 	return h.n.Actions.RecordCallEnd(ctx, cid, gid, id, d, joined)
 }
 
+func (h callHooks) RecordLapsed(ctx context.Context, cid, gid, id crdt.ID, d time.Duration, joined []crdt.PublicKey) error {
+	return h.n.Actions.RecordCallLapsed(ctx, cid, gid, id, d, joined)
+}
+
 // Lookup reads call id's start record, and whether its end is recorded.
 func (h callHooks) Lookup(cid, id crdt.ID) (call.Record, bool) {
 	var r call.Record
@@ -140,7 +144,7 @@ func (h callHooks) Lookup(cid, id crdt.ID) (call.Record, bool) {
 		return nil
 	})
 	if rec, found := h.n.views.CallRecord(cid, id); ok && found {
-		r.Ended = !rec.Active
+		r.Ended, r.Lapsed = !rec.Active, rec.Lapsed
 	}
 	return r, ok
 }

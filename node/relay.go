@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 
 	"github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/call/turn"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
@@ -52,6 +53,9 @@ type RelayConfig struct {
 	CallHost call.NewHost
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
+	// TURN, if set, runs a TURN server for the call media of the members
+	// of the communities that registered the relay (relayturn.go).
+	TURN *RelayTURN
 }
 
 // RelayStoreDir is the relay's op store in its home.
@@ -66,7 +70,8 @@ type Relay struct {
 	store *relayStore
 	calls *call.HostServer // nil without RelayConfig.CallHost
 	lock  *homeLock
-	dirs  []string // the op store's and the file store's directories
+	turn  *turn.Server // nil: no TURN (RelayConfig.TURN)
+	dirs  []string     // the op store's and the file store's directories
 	once  sync.Once
 	err   error
 }
@@ -115,7 +120,17 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 			return nil, errors.Join(err, rs.close(), r.Close(), lock.release())
 		}
 	}
-	return &Relay{Relay: r, store: rs, calls: hs, lock: lock, dirs: []string{filepath.Join(cfg.Home, RelayStoreDir), filepath.Join(cfg.Home, RelayFilesDir)}}, nil
+	var ts *turn.Server
+	if cfg.TURN != nil {
+		if ts, err = serveRelayTURN(r.Host(), rs.relay, *cfg.TURN, cfg.Logger); err != nil {
+			var herr error
+			if hs != nil {
+				herr = hs.Close()
+			}
+			return nil, errors.Join(err, herr, rs.close(), r.Close(), lock.release())
+		}
+	}
+	return &Relay{Relay: r, store: rs, calls: hs, lock: lock, turn: ts, dirs: []string{filepath.Join(cfg.Home, RelayStoreDir), filepath.Join(cfg.Home, RelayFilesDir)}}, nil
 }
 
 // Stats returns what the relay's store holds and its counters.
@@ -156,6 +171,9 @@ func (r *Relay) DiskBytes() (int64, error) {
 func (r *Relay) Close() error {
 	r.once.Do(func() {
 		var errs []error
+		if r.turn != nil {
+			errs = append(errs, r.turn.Close())
+		}
 		if r.calls != nil {
 			errs = append(errs, r.calls.Close())
 		}

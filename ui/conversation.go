@@ -461,6 +461,7 @@ func (c *conversation) rowData(i int) rowData {
 	}
 	if m.Event != nil {
 		d.canRSVP = c.openGroup.CanRSVP
+		d.canCall = c.openGroup.CanCall && c.openGroup.Joined && c.a.calls.cb != nil
 	}
 	if m.Answer != nil {
 		d.answer = c.answerOf(i, *m.Answer)

@@ -36,6 +36,7 @@ type rowData struct {
 	// shares none (or was deleted or hidden).
 	file    *transfer
 	canRSVP bool   // the local member may answer this event
+	canCall bool   // … and take part in its group's calls (eventcall.go)
 	answer  string // the text of this question's marked answer, when loaded
 }
 
@@ -51,6 +52,9 @@ type rowActions interface {
 	rsvp(index int, answer string)
 	// exportEvent saves the event of row index for a calendar.
 	exportEvent(index int)
+	// joinEventCall joins or starts the call of the event of row index
+	// (eventcall.go).
+	joinEventCall(index int)
 	showVoters(index int)
 	// fileAction does what a file's button says ("Download", "Pause",
 	// "Resume", "Retry", "Cancel", "Open", "Save as…", "View").
@@ -203,7 +207,7 @@ func (r *msgRow) bind(d rowData) {
 		r.file.bind(d.file)
 	}
 	if r.showsRSVP() {
-		r.rsvp.bind(m.Event, d.canRSVP)
+		r.rsvp.bind(m.Event, d.canRSVP, d.canCall, r.act.now())
 	}
 	r.heightW = 0
 	r.Refresh()

@@ -130,6 +130,12 @@ func cardSegments(m api.Message, d rowData, now time.Time) []widget.RichTextSegm
 		if e.Duration > 0 {
 			info = append(info, shortDuration(time.Duration(e.Duration)))
 		}
+		switch e.Call {
+		case "voice":
+			info = append(info, "📞 voice call")
+		case "video":
+			info = append(info, "🎥 video call")
+		}
 		if e.Where != "" {
 			info = append(info, e.Where)
 		}
@@ -164,10 +170,12 @@ type rsvpView struct {
 	row     *msgRow
 	e       *api.CalendarEvent
 	buttons []*widget.Button
-	// calendar saves the event as an .ics file for the member's calendar.
-	calendar *widget.Button
-	who      *canvas.Text
-	whoFull  string
+	// calendar saves the event as an .ics file for the member's calendar;
+	// while the event's call is open it joins the call (joinsCall).
+	calendar  *widget.Button
+	joinsCall bool
+	who       *canvas.Text
+	whoFull   string
 }
 
 func newRSVPView(row *msgRow) *rsvpView {
@@ -177,7 +185,13 @@ func newRSVPView(row *msgRow) *rsvpView {
 		b := widget.NewButton(l.label, func() { v.row.act.rsvp(v.row.d.index, answer) })
 		v.buttons = append(v.buttons, b)
 	}
-	v.calendar = widget.NewButtonWithIcon("Add to calendar", theme.CalendarIcon(), func() { v.row.act.exportEvent(v.row.d.index) })
+	v.calendar = widget.NewButtonWithIcon("Add to calendar", theme.CalendarIcon(), func() {
+		if v.joinsCall {
+			v.row.act.joinEventCall(v.row.d.index)
+		} else {
+			v.row.act.exportEvent(v.row.d.index)
+		}
+	})
 	v.calendar.Importance = widget.LowImportance
 	v.who = canvas.NewText("", color.Transparent)
 	v.who.TextSize = theme.CaptionTextSize()
@@ -185,9 +199,20 @@ func newRSVPView(row *msgRow) *rsvpView {
 	return v
 }
 
-// bind shows event e; canAnswer says whether the local member may answer.
-func (v *rsvpView) bind(e *api.CalendarEvent, canAnswer bool) {
+// bind shows event e at now; canAnswer says whether the local member may
+// answer, canCall whether it may take part in the group's calls.
+func (v *rsvpView) bind(e *api.CalendarEvent, canAnswer, canCall bool, now time.Time) {
 	v.e = e
+	v.joinsCall = canCall && eventCallOpen(e, now)
+	if v.joinsCall {
+		v.calendar.SetText(joinCallLabel(e))
+		v.calendar.SetIcon(theme.MediaPlayIcon())
+		v.calendar.Importance = widget.SuccessImportance
+	} else {
+		v.calendar.SetText("Add to calendar")
+		v.calendar.SetIcon(theme.CalendarIcon())
+		v.calendar.Importance = widget.LowImportance
+	}
 	counts := map[string]int{"going": e.Going, "maybe": e.Maybe, "no": e.No}
 	for i, l := range rsvpLabels {
 		b := v.buttons[i]
@@ -248,6 +273,9 @@ func (v *rsvpView) summary() string {
 			s = "[" + s + "]"
 		}
 		parts = append(parts, s)
+	}
+	if v.joinsCall {
+		parts = append(parts, v.calendar.Text)
 	}
 	return strings.Join(append(parts, v.whoFull), " / ")
 }

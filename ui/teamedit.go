@@ -126,7 +126,7 @@ func (c *conversation) showEditEvent(m api.Message) {
 	f := newEventForm(a, &e)
 	var draft api.EventDraft
 	c.showCardForm("Edit event", "Save", "The event was not changed", f.title, f, f.layout,
-		func() (bad string) { draft, bad = f.draft(); return bad },
+		func() (bad string) { draft, bad = f.draft(); draft.Call = e.Call; return bad }, // the form keeps the event's call
 		func(ctx context.Context) error { return a.b.EditEvent(ctx, cid, m.ID, draft) })
 }
 

@@ -41,7 +41,7 @@ func (v *Views) CallRecord(cid, id crdt.ID) (api.Call, bool) {
 
 func callOf(st *crdt.State, nm *namer, self crdt.PublicKey, gid crdt.ID, cv *crdt.CallView) api.Call {
 	a := api.Call{ID: cv.ID, Group: gid, StartedBy: nm.peer(cv.Caller), StartedByName: nm.name(cv.Caller), Started: time.UnixMilli(cv.Time),
-		Video: cv.Video, Active: !cv.Ended, Participants: []string{}, CanEnd: !cv.Ended && st.MayEndCall(self, cv.Caller, gid)}
+		Video: cv.Video, Active: !cv.Ended, Lapsed: cv.Lapsed, Participants: []string{}, CanEnd: !cv.Ended && st.MayEndCall(self, cv.Caller, gid)}
 	if cv.Ended {
 		a.Duration = api.Duration(time.Duration(cv.Duration) * time.Millisecond)
 		for _, k := range cv.Joined {

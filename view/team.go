@@ -56,7 +56,7 @@ func promoOf(nm *namer, gid crdt.ID, p *crdt.Post) *api.Promo {
 func eventOf(nm *namer, self crdt.PublicKey, gid crdt.ID, p *crdt.Post) *api.CalendarEvent {
 	ev := p.Event
 	out := &api.CalendarEvent{ID: p.ID, Group: gid, Title: ev.Title, Starts: time.UnixMilli(ev.Starts), Duration: api.Duration(time.Duration(ev.Duration) * time.Millisecond),
-		Where: ev.Where, Text: p.Text, By: nm.peer(p.Author), ByName: nm.name(p.Author), Edited: ev.Edited,
+		Where: ev.Where, Call: crdt.EventCallName(ev.Call), Text: p.Text, By: nm.peer(p.Author), ByName: nm.name(p.Author), Edited: ev.Edited,
 		Going: ev.Count(crdt.RSVPGoing), Maybe: ev.Count(crdt.RSVPMaybe), No: ev.Count(crdt.RSVPNo), Answers: []api.RSVP{}}
 	if a := ev.AnswerOf(self); a != crdt.RSVPNone {
 		out.Mine = crdt.RSVPName(a)

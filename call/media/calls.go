@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,7 +84,7 @@ func ForCalls(o CallOptions) call.NewMedia {
 			}
 		}
 		cfg := Config{Self: c.Self, Video: c.Video, Synthetic: c.Synthetic, API: a,
-			ICEServers: o.ICEServers, Signal: c.Signal, Logger: o.Logger, Now: o.Now}
+			ICEServers: iceServers(o.ICEServers, c.ICEServers), Signal: c.Signal, Logger: o.Logger, Now: o.Now}
 		if local != nil {
 			cfg.Sink = local
 		}
@@ -161,4 +162,14 @@ func NewAPI(loopback []netip.Addr) *webrtc.API {
 		return false
 	})
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
+}
+
+// iceServers is the program's ICE servers with those of a call's
+// community (a relay's TURN).
+func iceServers(own []webrtc.ICEServer, call []call.ICEServer) []webrtc.ICEServer {
+	out := slices.Clone(own)
+	for _, s := range call {
+		out = append(out, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
 }

@@ -70,6 +70,7 @@ type opts struct {
 	choices                                             intsFlag
 	team                                                teamOpts // wins_cmds.go
 	calls                                               callOpts // call_cmds.go
+	turn                                                turnOpts // relay --turn, --turn-ip (relay_turn.go)
 	stdout, stderr                                      io.Writer
 }
 

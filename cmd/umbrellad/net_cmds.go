@@ -30,6 +30,7 @@ var netCommands = []command{
 		fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 		fs.StringVar(&o.quota, "quota", "10GB", "the most the relay stores of the communities' ops, e.g. 500MB or 20GiB (MB = 10^6 bytes, MiB = 2^20; a community may use a quarter of it, or --share)")
 		relayOpsFlags(fs, o)
+		turnFlags(fs, o)
 	}, cmdRelay},
 	{"status", "show connected peers (direct or relayed) and each community's sync state", nil, cmdStatus},
 }
@@ -143,8 +144,12 @@ func cmdRelay(ctx context.Context, o *opts) error {
 			return usagef("--metrics %q: not a host:port to listen on (e.g. 127.0.0.1:9464): %v", o.metrics, err)
 		}
 	}
+	tc, err := parseTURN(o)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))
-	rcfg := node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Share: share, Retention: retention, Allow: allow, Logger: log}
+	rcfg := node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Share: share, Retention: retention, Allow: allow, Logger: log, TURN: tc}
 	if o.calls.sfu {
 		if rcfg.CallHost, err = callHost(listen, log); err != nil {
 			return err

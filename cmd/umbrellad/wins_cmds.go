@@ -90,6 +90,7 @@ var teamCommands = []command{
 		fs.StringVar(&o.team.duration, "duration", "", "how long it lasts now (default: unchanged)")
 		fs.StringVar(&o.team.where, "where", "", "an address or a link (default: unchanged)")
 		fs.StringVar(&o.text, "text", "", "what it is about (default: unchanged)")
+		fs.StringVar(&o.team.call, "call", "", "link it to a voice or video call of its group, or none (default: unchanged)")
 	}, cmdEventEdit},
 	{"rsvp", "answer an event: going, maybe or no (none withdraws)", func(fs *flag.FlagSet, o *opts) {
 		communityFlag(fs, o)
@@ -113,7 +114,7 @@ func init() { commands = append(commands, teamCommands...) }
 type teamOpts struct {
 	badge, title, ends, starts, code     string
 	question, answer, search, collection string
-	event, duration, where               string
+	event, duration, where, call         string
 	adminsOnlyFlag                       string // wins settings --admins-only yes|no
 	all, unanswered                      bool
 }
@@ -126,6 +127,7 @@ type teamArgs struct {
 	Ends       time.Time     `json:"ends,omitzero"`
 	Duration   time.Duration `json:"duration,omitempty"`
 	Where      string        `json:"where,omitempty"`
+	Call       string        `json:"call,omitempty"` // an event's call: voice, video or none
 	Code       string        `json:"code,omitempty"`
 	Question   crdt.ID       `json:"question,omitzero"`
 	Answer     crdt.ID       `json:"answer,omitzero"`
@@ -144,6 +146,7 @@ func eventFlags(fs *flag.FlagSet, o *opts) {
 	fs.StringVar(&o.team.duration, "duration", "1h", "how long it lasts")
 	fs.StringVar(&o.team.where, "where", "", "an address or a link")
 	fs.StringVar(&o.text, "text", "", "what it is about")
+	fs.StringVar(&o.team.call, "call", "", "voice or video: at its start, members join the group's call from the event")
 }
 
 // teamActions is what the team methods need of the node.
@@ -260,14 +263,14 @@ func teamMethods(n api.API) map[string]func(context.Context, args) (any, error) 
 				return nil, err
 			}
 			ta := team(a)
-			return opID(t.CreateEvent(ctx, a.Community, a.Group, api.EventDraft{Title: ta.Title, Where: ta.Where, Text: a.Text, Starts: ta.Starts, Duration: ta.Duration}))
+			return opID(t.CreateEvent(ctx, a.Community, a.Group, api.EventDraft{Title: ta.Title, Where: ta.Where, Text: a.Text, Starts: ta.Starts, Duration: ta.Duration, Call: ta.Call}))
 		},
 		"event.edit": func(ctx context.Context, a args) (any, error) {
 			if err := needCommunity(a); err != nil {
 				return nil, err
 			}
 			ta := team(a)
-			return done(t.EditEvent(ctx, a.Community, a.Message, api.EventDraft{Title: ta.Title, Where: ta.Where, Text: a.Text, Starts: ta.Starts, Duration: ta.Duration}))
+			return done(t.EditEvent(ctx, a.Community, a.Message, api.EventDraft{Title: ta.Title, Where: ta.Where, Text: a.Text, Starts: ta.Starts, Duration: ta.Duration, Call: ta.Call}))
 		},
 		"rsvp": func(ctx context.Context, a args) (any, error) {
 			if err := needCommunity(a); err != nil {
@@ -544,7 +547,12 @@ func eventArgs(o *opts) (*teamArgs, error) {
 	if err := required("starts", o.team.starts); err != nil {
 		return nil, err
 	}
-	ta := &teamArgs{Title: o.team.title, Where: o.team.where}
+	ta := &teamArgs{Title: o.team.title, Where: o.team.where, Call: strings.ToLower(strings.TrimSpace(o.team.call))}
+	switch ta.Call {
+	case "", "none", "voice", "video":
+	default:
+		return nil, usagef("--call %q: want voice, video or none", o.team.call)
+	}
 	var err error
 	if ta.Starts, err = parseTime("starts", o.team.starts, time.Now()); err != nil {
 		return nil, err
@@ -597,6 +605,7 @@ func cmdEventEdit(ctx context.Context, o *opts) error {
 		{&o.team.duration, time.Duration(cur.Duration).String()},
 		{&o.team.where, cur.Where},
 		{&o.text, cur.Text},
+		{&o.team.call, cur.Call},
 	} {
 		if *f.dst == "" {
 			*f.dst = f.cur
@@ -642,6 +651,9 @@ func cmdEvents(ctx context.Context, o *opts) error {
 			fmt.Fprintf(w, "%s\t%s  %s (%s)\n", e.ID.Short(), whenText(e.Starts, now), e.Title, durationText(time.Duration(e.Duration)))
 			if e.Where != "" {
 				fmt.Fprintf(w, "\t%s\n", e.Where)
+			}
+			if e.Call != "" {
+				fmt.Fprintf(w, "\ta %s call of the group at its start\n", e.Call)
 			}
 			mine := ""
 			if e.Mine != "" {

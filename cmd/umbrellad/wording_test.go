@@ -77,6 +77,15 @@ func TestWording(t *testing.T) {
 		!f.created.Starts.Equal(time.Date(2026, 12, 10, 19, 0, 0, 0, time.Local)) {
 		t.Errorf("event create --starts in local time: exit %d, sent %+v:\n%s", code, f.created, out)
 	}
+	if code, out := runOn(c, "event", "create", "--community", cid, "--group", crdt.ID{2}.String(), "--title", "Kick-off", "--starts", "48h", "--call", "Video"); code != exitOK ||
+		f.created.Call != "video" {
+		t.Errorf("event create --call Video: exit %d, sent %+v:\n%s", code, f.created, out)
+	}
+	f.created = nil
+	if code, out := runOn(c, "event", "create", "--community", cid, "--group", crdt.ID{2}.String(), "--title", "Kick-off", "--starts", "48h", "--call", "radio"); code == exitOK ||
+		f.created != nil || !strings.Contains(out, "want voice, video or none") {
+		t.Errorf("event create --call radio: exit %d, sent %+v:\n%s", code, f.created, out)
+	}
 }
 
 // TestAuditText: `audit` says each action in words: times for people,
