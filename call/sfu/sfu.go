@@ -17,6 +17,15 @@
 // the receiver knows whose keys decrypt it. NACK, RTCP reports and
 // transport-wide congestion feedback are pion/interceptor's, on both legs.
 //
+// A publisher may send its video as simulcast (AddSimulcast): up to
+// MaxLayers encodings of one source, told apart by their RIDs. Per
+// subscriber and source one layer is forwarded: the one the subscriber
+// wants (SetLayers, from its LayerRequest: the speaker tile high, grid
+// tiles low) unless its bandwidth, estimated by GCC on the SFU's sending
+// leg (Config.BWE), does not carry it. A slot switches layer only at a
+// key frame of the new layer, which it asks the publisher for, and
+// continues the sequence numbers and timestamps it sent before.
+//
 // The package does not carry its own messages: an offer comes to Join
 // and its answer goes back through whatever signalling the caller uses
 // (package call), as does a subscriber's choice of tiles.

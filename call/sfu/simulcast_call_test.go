@@ -7,9 +7,10 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
+	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
+	"github.com/pion/transport/v5/vnet"
+	"github.com/pion/webrtc/v4"
 )
 
 // scPeer is a participant of the simulcast call tests: it publishes three
@@ -190,6 +191,43 @@ func TestSimulcastCall(t *testing.T) {
 		}
 		if err := c.sfu.SetLayers("nobody", LayerRequest{}); !errors.Is(err, ErrBadPeer) {
 			t.Errorf("a stranger's request: %v, want ErrBadPeer", err)
+		}
+	})
+}
+
+// TestSFUEstimatesEachSubscriber: an SFU built with NewAPIWithBWE gives
+// every subscriber its own estimator, whose target caps the layers.
+func TestSFUEstimatesEachSubscriber(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCall(t, 0, 0)
+		defer c.close()
+		nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{"10.0.0.2"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.wan.AddNet(nw); err != nil {
+			t.Fatal(err)
+		}
+		se := webrtc.SettingEngine{}
+		se.SetNet(nw)
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+		api, bwe, err := NewAPIWithBWE(se)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := c.sfu
+		defer func() { _ = old.Close() }()
+		if c.sfu, err = New(Config{API: api, BWE: bwe}); err != nil {
+			t.Fatal(err)
+		}
+		sub := c.scJoin("sub", "10.0.0.11", false)
+		defer sub.close()
+		p := c.sfu.part("sub")
+		if got := p.sub.bandwidth.Load(); got != InitialBitrate {
+			t.Errorf("the subscriber's estimate is %d bit/s, want the estimator's %d", got, InitialBitrate)
+		}
+		if _, _, err := bwe.NewPeerConnection(c.api("10.0.0.3"), webrtc.Configuration{}); err == nil {
+			t.Error("an API without the estimator gave a connection")
 		}
 	})
 }
