@@ -2,8 +2,15 @@ package media
 
 import (
 	"testing"
+	"testing/synctest"
+	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/logging"
+	"github.com/pion/rtp"
+	"github.com/pion/transport/v5/vnet"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/umbrella-p2p/umbrella/call/sfu"
 )
@@ -83,4 +90,153 @@ func TestUplinkFollowsEstimate(t *testing.T) {
 	if _, err := NewUplink(est, 0); err == nil {
 		t.Error("an uplink of no layers accepted")
 	}
+}
+
+// TestUplinkFollowsCapacity sends 3 Mbit/s of video (a 10-packet frame
+// every 33 ms, as an encoder does) from a publisher with the estimator
+// to a receiver behind a token bucket on vnet: the estimate rises above
+// its start while the link carries 5 Mbit/s and falls when it carries
+// only 500 kbit/s, and the split follows.
+func TestUplinkFollowsCapacity(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		wan, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", MinDelay: 10 * time.Millisecond, LoggerFactory: logging.NewDefaultLoggerFactory()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var closers []func()
+		settings := func(ip string, tbf *vnet.TBFQueue) webrtc.SettingEngine {
+			nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var nic vnet.NIC = nw
+			if tbf != nil {
+				q, err := vnet.NewQueue(nw, tbf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				nic = q
+				closers = append(closers, func() { _ = q.Close() })
+			}
+			if err := wan.AddNet(nic); err != nil {
+				t.Fatal(err)
+			}
+			se := webrtc.SettingEngine{}
+			se.SetNet(nw)
+			se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+			return se
+		}
+		tbf := vnet.NewTBFQueue(5_000_000, 15_000, 60_000)
+		pubAPI, bwe, err := sfu.NewAPIWithBWE(settings("10.0.0.2", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		subAPI, err := sfu.NewAPI(settings("10.0.0.3", tbf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wan.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pub, est, err := bwe.NewPeerConnection(pubAPI, webrtc.Configuration{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, err := NewUplink(est, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := subAPI.NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "pub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		snd, err := pub.AddTrack(track)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { // RTCP must be read for the estimator to get its feedback
+			for {
+				if _, _, err := snd.Read(make([]byte, 1500)); err != nil {
+					return
+				}
+			}
+		}()
+		sub.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+			go func() {
+				for {
+					if _, _, err := tr.ReadRTP(); err != nil {
+						return
+					}
+				}
+			}()
+		})
+		offer, err := pub.CreateOffer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := webrtc.GatheringCompletePromise(pub)
+		if err := pub.SetLocalDescription(offer); err != nil {
+			t.Fatal(err)
+		}
+		<-g
+		if err := sub.SetRemoteDescription(*pub.LocalDescription()); err != nil {
+			t.Fatal(err)
+		}
+		answer, err := sub.CreateAnswer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g = webrtc.GatheringCompletePromise(sub)
+		if err := sub.SetLocalDescription(answer); err != nil {
+			t.Fatal(err)
+		}
+		<-g
+		if err := pub.SetRemoteDescription(*sub.LocalDescription()); err != nil {
+			t.Fatal(err)
+		}
+		done, sent := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(sent)
+			tick := time.NewTicker(time.Second / 30)
+			defer tick.Stop()
+			payload := make([]byte, 1200)
+			payload[0] = 0x10
+			seq := uint16(0)
+			for n := uint32(0); ; n++ {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+				}
+				for range 10 {
+					_ = track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: n * 3000}, Payload: payload})
+					seq++
+				}
+			}
+		}()
+		time.Sleep(10 * time.Second)
+		high := up.Bitrates()
+		tbf.SetRate(500_000)
+		time.Sleep(10 * time.Second)
+		low := up.Bitrates()
+		close(done)
+		<-sent
+		_ = pub.Close()
+		_ = sub.Close()
+		for _, c := range closers {
+			c()
+		}
+		_ = wan.Stop()
+		t.Logf("estimate %d bit/s at 5 Mbit/s (layers %v), %d at 500 kbit/s (layers %v)", high.Target, high.Layers, low.Target, low.Layers)
+		if high.Target <= sfu.InitialBitrate || high.Layers[2] == 0 {
+			t.Errorf("at 5 Mbit/s the estimate is %d bit/s (layers %v), want above %d with the high layer", high.Target, high.Layers, sfu.InitialBitrate)
+		}
+		if low.Target >= 600_000 || low.Layers[1] != 0 {
+			t.Errorf("at 500 kbit/s the estimate is %d bit/s (layers %v), want below 600 kbit/s and the low layer only", low.Target, low.Layers)
+		}
+	})
 }
