@@ -255,8 +255,14 @@ func (r *router) publish(in inPacket) {
 		return
 	}
 	if in.kind == Video && in.layer < MaxLayers {
-		if t := in.arrived.UnixNano(); in.src.seen[in.layer].Load() < t {
+		t := in.arrived.UnixNano()
+		if old := in.src.seen[in.layer].Load(); old < t {
 			in.src.seen[in.layer].Store(t)
+			if t-old >= int64(LayerTimeout) { // a layer (re)appears: choose again
+				for _, sub := range *r.subs.Load() {
+					sub.gen.Add(1)
+				}
+			}
 		}
 	}
 	if in.kind == Audio && in.level >= 0 {

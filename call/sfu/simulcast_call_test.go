@@ -191,10 +191,13 @@ func TestSimulcastCall(t *testing.T) {
 		waitFor(t, 3*time.Second, "the low layer after the bandwidth drop", func() bool { return sub.lastLayer() == int(LayerLow) })
 		time.Sleep(time.Second)
 		got := sub.received()
-		if l := layersOf(got); len(l) != 3 || l[0] != LayerLow || l[1] != LayerHigh || l[2] != LayerLow {
-			t.Errorf("received layers %v, want low, high, low", l)
-		}
 		checkContinuous(t, got)
+		// Until the low layer's first packets reach the SFU, the slot may
+		// carry whichever layer arrived: what counts starts with the low one.
+		start := slices.IndexFunc(got, func(f fwd) bool { return f.layer == LayerLow })
+		if l := layersOf(got[start:]); len(l) != 3 || l[0] != LayerLow || l[1] != LayerHigh || l[2] != LayerLow {
+			t.Errorf("received layers %v, want low, high, low", layersOf(got))
+		}
 		pub.mu.Lock()
 		asks := pub.asks[LayerHigh]
 		pub.mu.Unlock()
@@ -317,7 +320,9 @@ func TestSimulcastFollowsDownlink(t *testing.T) {
 		c.withEstimator()
 		pub := c.scJoin("pub", "10.0.0.10", true, nil)
 		defer pub.close()
-		link := vnet.NewTBFQueue(5_000_000, 15_000, 60_000)
+		// A deep queue: the estimate falls with the delay it builds, and
+		// what the SFU sends is delayed rather than lost.
+		link := vnet.NewTBFQueue(5_000_000, 15_000, 300_000)
 		sub := c.scJoin("sub", "10.0.0.11", false, link)
 		defer sub.close()
 		if err := c.sfu.SetShown("sub", []string{"pub"}); err != nil {

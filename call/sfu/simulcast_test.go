@@ -160,6 +160,7 @@ func TestSimulcastBandwidthDropSwitchesDownAtKeyFrame(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newSimulcastRig(1)
 		defer g.r.close()
+		g.frame(false, all...) // the SFU learns which layers the publisher sends
 		g.want(LayerHigh)
 		g.frame(true, all...)
 		g.frame(false, all...)
