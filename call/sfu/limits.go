@@ -32,3 +32,24 @@ const (
 // MaxSignalSize bounds one SFU media message (an offer or answer with its
 // ICE candidates).
 const MaxSignalSize = MaxSDPSize + 64
+// Limits on simulcast.
+const (
+	// MaxLayers is how many simulcast layers a publisher may send of its
+	// video (Layer values 0 to MaxLayers-1).
+	MaxLayers = 3
+	// MaxLayerRequests bounds the sources one LayerRequest names: every
+	// other participant.
+	MaxLayerRequests = MaxParticipants - 1
+	// MaxLayerRequestSize bounds an encoded LayerRequest.
+	MaxLayerRequestSize = 2 + MaxLayerRequests*(2+MaxPeerIDSize)
+	// LayerTimeout is how long after its last packet a source's layer
+	// counts as no longer sent (a publisher drops its high layers when its
+	// own bandwidth falls).
+	LayerTimeout = time.Second
+	// PlanInterval is how often a subscriber's layers are chosen again
+	// even if nothing it said changed (layers appear and disappear).
+	PlanInterval = 250 * time.Millisecond
+	// KeyRetry is how long a slot waits for the key frame of the layer it
+	// switches to before it asks the publisher again.
+	KeyRetry = time.Second
+)

@@ -48,8 +48,11 @@ type source struct {
 	// −dBov): 0 is silence.
 	loud atomic.Uint32
 	gone atomic.Bool
-	// keyFrame asks the publisher for a video key frame (unset: cannot).
-	keyFrame atomic.Pointer[func()]
+	// keyFrame asks the publisher for a key frame of a video layer
+	// (unset: cannot).
+	keyFrame [MaxLayers]atomic.Pointer[func()]
+	// seen is when a packet of each video layer last arrived, Unix ns.
+	seen [MaxLayers]atomic.Int64
 	// received counts the packets that arrived from it.
 	received atomic.Uint64
 }
@@ -59,8 +62,9 @@ type source struct {
 type inPacket struct {
 	src     *source
 	kind    Kind
-	key     bool // the first packet of a video key frame
-	level   int  // RFC 6464 audio level (0 loudest … 127 silence); -1: none
+	key     bool  // the first packet of a video key frame
+	layer   Layer // video: the simulcast layer it belongs to
+	level   int   // RFC 6464 audio level (0 loudest … 127 silence); -1: none
 	pkt     *rtp.Packet
 	arrived time.Time
 }
@@ -69,11 +73,16 @@ type inPacket struct {
 // time, its sequence numbers and timestamps shifted so that a switch of
 // source looks like one continuous stream to the receiver.
 type slot struct {
-	out     rtpWriter
-	src     *source
-	waitKey bool // video: a new source, forwarded from its next key frame
-	fresh   bool // no packet of src forwarded yet: offsets to compute
-	used    bool // some packet was forwarded on this slot
+	out rtpWriter
+	src *source
+	// cur is the video layer of src forwarded (-1: none yet, the slot
+	// waits for a key frame of target); target is the layer chosen for
+	// it, switched to at its next key frame.
+	cur     int8
+	target  Layer
+	askedAt int64 // when the slot last asked for a key frame of target, Unix ns
+	fresh   bool  // no packet of src forwarded yet: offsets to compute
+	used    bool  // some packet was forwarded on this slot
 	seqOff  uint16
 	tsOff   uint32
 	lastSeq uint16
@@ -92,6 +101,15 @@ type subscriber struct {
 	tagExt   [Video + 1]uint8 // by Kind
 	levelExt uint8
 	shown    atomic.Pointer[map[string]struct{}]
+	// want is the layer it wants of each source (absent: LayerLow);
+	// bandwidth its estimated downlink in bits/s (0: unknown, no limit).
+	// A change of either bumps gen, so that its goroutine chooses the
+	// slots' layers again (at the latest every PlanInterval anyway).
+	want      atomic.Pointer[map[string]Layer]
+	bandwidth atomic.Int64
+	gen       atomic.Uint64
+	planned   uint64 // gen of the last choice; drain's own
+	plannedAt int64  // when it was made, Unix ns; drain's own
 
 	forwarded, dropped atomic.Uint64
 }
@@ -145,6 +163,10 @@ func (r *router) addSubscriber(sub *subscriber) {
 	if sub.shown.Load() == nil {
 		sub.shown.Store(&map[string]struct{}{})
 	}
+	if sub.want.Load() == nil {
+		sub.want.Store(&map[string]Layer{})
+	}
+	sub.gen.Add(1)
 	r.mu.Lock()
 	subs := append(slices.Clone(*r.subs.Load()), sub)
 	r.subs.Store(&subs)
@@ -232,6 +254,17 @@ func (r *router) publish(in inPacket) {
 	if in.src.gone.Load() {
 		return
 	}
+	if in.kind == Video && in.layer < MaxLayers {
+		t := in.arrived.UnixNano()
+		if old := in.src.seen[in.layer].Load(); old < t {
+			in.src.seen[in.layer].Store(t)
+			if t-old >= int64(LayerTimeout) { // a layer (re)appears: choose again
+				for _, sub := range *r.subs.Load() {
+					sub.gen.Add(1)
+				}
+			}
+		}
+	}
 	if in.kind == Audio && in.level >= 0 {
 		loud := uint32(127-min(in.level, 127)) << 8
 		old := in.src.loud.Load()
@@ -296,16 +329,26 @@ func (r *router) forward(sub *subscriber, in inPacket) {
 			sub.dropped.Add(1)
 			return
 		}
-		sl.src, sl.fresh, sl.waitKey = in.src, true, in.kind == Video
-		if kf := in.src.keyFrame.Load(); sl.waitKey && kf != nil {
-			(*kf)()
+		sl.src, sl.fresh, sl.cur, sl.askedAt = in.src, true, -1, 0
+		if in.kind == Video {
+			sub.planned = sub.gen.Load() - 1 // choose the new source's layer now
 		}
 	}
-	if sl.waitKey {
-		if !in.key {
-			return // not a loss: the slot waits for a frame it can start from
+	if in.kind == Video {
+		now := in.arrived.UnixNano()
+		if g := sub.gen.Load(); g != sub.planned || now-sub.plannedAt >= int64(PlanInterval) {
+			sub.plan(now)
+			sub.planned, sub.plannedAt = g, now
 		}
-		sl.waitKey = false
+		if int8(in.layer) != sl.cur {
+			if in.layer != sl.target || !in.key {
+				return // not a loss: another layer, or the slot waits for a frame it can start from
+			}
+			if sl.cur >= 0 {
+				sl.fresh = true // a switch of layer: continue the numbering
+			}
+			sl.cur = int8(in.layer)
+		}
 	}
 	p := in.pkt
 	if sl.fresh {
@@ -342,5 +385,68 @@ func (r *router) forward(sub *subscriber, in inPacket) {
 	sub.forwarded.Add(1)
 	if r.observe != nil {
 		r.observe(r.now().Sub(in.arrived))
+	}
+}
+
+// plan chooses the layer each of sub's video slots forwards: every shown
+// source gets at least its lowest layer sent, then, the most wanted first,
+// each gets the highest layer it wants, that its publisher sends, and
+// that sub's bandwidth still carries. A slot whose layer changes asks the
+// publisher for a key frame of it, as does one still waiting after
+// KeyRetry. It runs on sub's goroutine only.
+func (sub *subscriber) plan(now int64) {
+	want := *sub.want.Load()
+	type choice struct {
+		sl    *slot
+		sent  uint8 // bit i: layer i is sent
+		want  Layer
+		layer Layer
+	}
+	cs := make([]choice, 0, len(sub.video))
+	budget := sub.bandwidth.Load()
+	for _, sl := range sub.video {
+		if sl.src == nil || sl.src.gone.Load() || !sub.sees(sl.src) {
+			continue
+		}
+		c := choice{sl: sl, want: min(want[sl.src.id], MaxLayers-1)}
+		for l := range Layer(MaxLayers) {
+			if now-sl.src.seen[l].Load() < int64(LayerTimeout) {
+				c.sent |= 1 << l
+			}
+		}
+		if c.sent == 0 {
+			c.sent = 1 << c.want // nothing seen yet: take what is wanted
+		}
+		c.layer = Layer(0)
+		for c.sent&(1<<c.layer) == 0 {
+			c.layer++
+		}
+		budget -= int64(DefaultLayers[c.layer].Bitrate)
+		cs = append(cs, c)
+	}
+	slices.SortStableFunc(cs, func(a, b choice) int { return cmp.Compare(b.want, a.want) })
+	unlimited := sub.bandwidth.Load() <= 0
+	for i := range cs {
+		c := &cs[i]
+		for l := c.want; l > c.layer; l-- {
+			extra := int64(DefaultLayers[l].Bitrate - DefaultLayers[c.layer].Bitrate)
+			if c.sent&(1<<l) != 0 && (unlimited || extra <= budget) {
+				budget -= extra
+				c.layer = l
+				break
+			}
+		}
+	}
+	for _, c := range cs {
+		sl := c.sl
+		changed := sl.target != c.layer
+		sl.target = c.layer
+		if int8(sl.target) == sl.cur || !changed && now-sl.askedAt < int64(KeyRetry) {
+			continue
+		}
+		sl.askedAt = now
+		if kf := sl.src.keyFrame[sl.target].Load(); kf != nil {
+			(*kf)()
+		}
 	}
 }

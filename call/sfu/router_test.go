@@ -175,7 +175,7 @@ func TestRouterLastNSwitchesAtKeyFrames(t *testing.T) {
 		var plis []string
 		for _, src := range tr.src {
 			kf := func() { plis = append(plis, src.id) }
-			src.keyFrame.Store(&kf)
+			src.keyFrame[LayerLow].Store(&kf)
 		}
 		tr.sub.shown.Store(&map[string]struct{}{"s0": {}})
 		step := func(key bool) {

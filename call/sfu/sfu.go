@@ -17,6 +17,15 @@
 // the receiver knows whose keys decrypt it. NACK, RTCP reports and
 // transport-wide congestion feedback are pion/interceptor's, on both legs.
 //
+// A publisher may send its video as simulcast (AddSimulcast): up to
+// MaxLayers encodings of one source, told apart by their RIDs. Per
+// subscriber and source one layer is forwarded: the one the subscriber
+// wants (SetLayers, from its LayerRequest: the speaker tile high, grid
+// tiles low) unless its bandwidth, estimated by GCC on the SFU's sending
+// leg (Config.BWE), does not carry it. A slot switches layer only at a
+// key frame of the new layer, which it asks the publisher for, and
+// continues the sequence numbers and timestamps it sent before.
+//
 // The package does not carry its own messages: an offer comes to Join
 // and its answer goes back through whatever signalling the caller uses
 // (package call), as does a subscriber's choice of tiles.
@@ -98,9 +107,14 @@ func NewAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 
 // Config configures an SFU.
 type Config struct {
-	// API builds the peer connections; nil means NewAPI with a default
-	// SettingEngine. It must have the extensions of RegisterExtensions.
+	// API builds the peer connections; nil means NewAPIWithBWE with a
+	// default SettingEngine. It must have the extensions of
+	// RegisterExtensions.
 	API *webrtc.API
+	// BWE, registered in API, estimates each subscriber's downlink to
+	// choose the simulcast layers it receives (nil with a given API: no
+	// estimate, every wanted layer is sent).
+	BWE *BWE
 	// ICEServers are STUN/TURN servers (none: host candidates only).
 	ICEServers []webrtc.ICEServer
 	// Logger receives protocol chatter at Debug (nil: discarded).
@@ -150,7 +164,7 @@ func New(cfg Config) (*SFU, error) {
 	s := &SFU{cfg: cfg, api: cfg.API, log: cfg.Logger, parts: map[string]*participant{}}
 	if s.api == nil {
 		var err error
-		if s.api, err = NewAPI(webrtc.SettingEngine{}); err != nil {
+		if s.api, s.cfg.BWE, err = NewAPIWithBWE(webrtc.SettingEngine{}); err != nil {
 			return nil, err
 		}
 	}
@@ -222,11 +236,15 @@ func (s *SFU) Join(id, offer string) (string, error) {
 
 // connect makes the peer connection for a participant from its offer.
 func (s *SFU) connect(id, offer string) (*participant, string, error) {
-	pc, err := s.api.NewPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
+	pc, est, err := s.newPeerConnection()
 	if err != nil {
 		return nil, "", fmt.Errorf("sfu: peer connection for %s: %w", id, err)
 	}
 	p := &participant{pc: pc, src: &source{id: id, tag: SourceTag(id)}, sub: &subscriber{id: id}}
+	if est != nil {
+		p.sub.setBandwidth(est.GetTargetBitrate())
+		est.OnTargetBitrateChange(p.sub.setBandwidth)
+	}
 	pc.OnTrack(func(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) { s.onTrack(p, t, recv) })
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		if st == webrtc.PeerConnectionStateFailed && s.startGoroutine() {
@@ -364,12 +382,18 @@ func (s *SFU) onTrack(p *participant, t *webrtc.TrackRemote, recv *webrtc.RTPRec
 			levelID = uint8(ext.ID)
 		}
 	}
+	layer := LayerLow
 	if kind == Video {
+		var err error
+		if layer, err = LayerOfRID(t.RID()); err != nil {
+			s.log.Debug("published track refused", "peer", p.src.id, "err", err)
+			return
+		}
 		ssrc := uint32(t.SSRC())
 		kf := func() {
 			_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 		}
-		p.src.keyFrame.Store(&kf)
+		p.src.keyFrame[layer].Store(&kf)
 	}
 	if !s.startGoroutine() {
 		return
@@ -381,7 +405,9 @@ func (s *SFU) onTrack(p *participant, t *webrtc.TrackRemote, recv *webrtc.RTPRec
 			if err != nil {
 				return
 			}
-			s.r.publish(classify(p.src, kind, levelID, pkt, s.r.now()))
+			in := classify(p.src, kind, levelID, pkt, s.r.now())
+			in.layer = layer
+			s.r.publish(in)
 		}
 	}()
 }
