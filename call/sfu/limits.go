@@ -32,6 +32,7 @@ const (
 // MaxSignalSize bounds one SFU media message (an offer or answer with its
 // ICE candidates).
 const MaxSignalSize = MaxSDPSize + 64
+
 // Limits on simulcast.
 const (
 	// MaxLayers is how many simulcast layers a publisher may send of its
