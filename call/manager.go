@@ -111,6 +111,7 @@ type Manager struct {
 	out    chan outgoing
 	once   sync.Once
 	gmu    sync.Mutex // orders spawn before Close's wait
+	done   bool       // Close began: spawn starts nothing; guarded by gmu
 
 	mu    sync.Mutex
 	calls map[callKey]*call // guarded by mu
@@ -154,7 +155,8 @@ func New(cfg Config) (*Manager, error) {
 func (m *Manager) Close() error {
 	m.once.Do(func() {
 		m.cancel()
-		m.gmu.Lock() // no spawn after this: they see the cancel
+		m.gmu.Lock() // no spawn after this
+		m.done = true
 		m.gmu.Unlock()
 		m.mu.Lock()
 		for _, c := range m.calls {

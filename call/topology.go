@@ -263,7 +263,7 @@ func (m *Manager) hostLost(c *call, med Media, hostPeer string) {
 func (m *Manager) spawn(f func()) {
 	m.gmu.Lock()
 	defer m.gmu.Unlock()
-	if m.ctx.Err() != nil {
+	if m.done {
 		return
 	}
 	m.wg.Add(1)

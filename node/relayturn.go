@@ -92,7 +92,7 @@ func serveRelayTURN(h host.Host, rl *relay.Relay, cfg RelayTURN, log *slog.Logge
 // community's calls (call.Config.ICE).
 func (h callHooks) relayTURN(ctx context.Context, cid crdt.ID) []call.ICEServer {
 	var out []call.ICEServer
-	for _, p := range (fileRelays{h.n}).of(cid) {
+	for _, p := range fileRelays(h).of(cid) {
 		st, err := h.n.proto.svc.Open(ctx, p, turnID)
 		if err != nil {
 			h.n.log.Debug("no turn credential from relay", "relay", p.ShortString(), "err", err)

@@ -124,7 +124,7 @@ func TestCallMediaThroughTURN(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasSuffix(ca.Username, ":"+peerID(ann)) || ca.Expires.Sub(time.Now()) > TTL {
+		if !strings.HasSuffix(ca.Username, ":"+peerID(ann)) || time.Until(ca.Expires) > TTL {
 			t.Fatalf("ann's credential %+v", ca)
 		}
 		a, b := r.peer("10.0.0.2", ca), r.peer("10.0.0.3", cb)
