@@ -24,7 +24,9 @@ type Community struct {
 	id      ID
 	control map[ID]*Op // accepted control ops
 	bodies  map[ID]any // their decoded bodies
-	heads   []ID       // control heads, sorted
+	heads   headSet    // control heads
+	// mine holds the control heads of each author, sorted by id.
+	mine    map[PublicKey][]ID
 	res     *resolution
 	gen     uint64            // bumped on every change of res
 	rankGen uint64            // bumped when members' ranks, which order timelines, may have changed
@@ -107,7 +109,8 @@ func NewCommunity(genesis *Op, plain []byte) (*Community, error) {
 		id:      genesis.ID(),
 		control: map[ID]*Op{genesis.ID(): genesis},
 		bodies:  map[ID]any{genesis.ID(): body},
-		heads:   []ID{genesis.ID()},
+		heads:   newHeadSet([]ID{genesis.ID()}, func(ID) uint64 { return genesis.Height }),
+		mine:    map[PublicKey][]ID{genesis.Author: {genesis.ID()}},
 		cache:   map[string]*State{},
 		anc:     map[ID]map[ID]bool{},
 		proofs:  map[ID]bool{},
@@ -171,9 +174,14 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 			c.proofs[id] = true
 		}
 	}
-	c.heads = headsOf(c.control)
+	c.heads = newHeadSet(headsOf(c.control), func(id ID) uint64 { return c.control[id].Height })
+	clear(c.mine)
+	for _, h := range c.heads.ids {
+		a := c.control[h].Author
+		c.mine[a] = append(c.mine[a], h) // in id order
+	}
 	for _, t := range c.groups {
-		t.heads = headsOfTimeline(t)
+		t.heads = newHeadSet(headsOfTimeline(t), func(id ID) uint64 { return t.ops[id].Op.Height })
 	}
 	c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every, false)
 	c.gen++
@@ -323,7 +331,7 @@ func (c *Community) thaw() {
 }
 
 // ControlHeads returns the current control heads.
-func (c *Community) ControlHeads() []ID { return slices.Clone(c.heads) }
+func (c *Community) ControlHeads() []ID { return slices.Clone(c.heads.ids) }
 
 // ControlLen returns the number of accepted control ops, genesis included.
 func (c *Community) ControlLen() int { return len(c.control) }
@@ -478,7 +486,7 @@ func (c *Community) Add(o *Op, plain []byte) error {
 	id := o.ID()
 	c.control[id] = o
 	c.bodies[id] = body
-	if slices.Equal(c.heads, o.Parents) {
+	if slices.Equal(c.heads.ids, o.Parents) {
 		before := c.res.roleGen
 		c.applyLast(o, body)
 		if c.res.roleGen != before {
@@ -490,8 +498,16 @@ func (c *Community) Add(o *Op, plain []byte) error {
 		c.rankGen++
 	}
 	c.gen++
-	c.heads = slices.DeleteFunc(c.heads, func(h ID) bool { return slices.Contains(o.Parents, h) })
-	c.heads = SortIDs(append(c.heads, id))
+	for _, p := range o.Parents {
+		if c.heads.has(p) {
+			a := c.control[p].Author
+			if c.mine[a] = deleteSorted(c.mine[a], p); len(c.mine[a]) == 0 {
+				delete(c.mine, a)
+			}
+		}
+	}
+	c.mine[o.Author] = insertSorted(c.mine[o.Author], id)
+	c.heads.advance(id, o.Height, o.Parents, func(p ID) uint64 { return c.control[p].Height })
 	return nil
 }
 
@@ -578,7 +594,7 @@ func (c *Community) timeline(group ID) *Timeline {
 // modified.
 func (c *Community) StateAt(heads []ID) (*State, error) {
 	heads = SortIDs(heads)
-	if slices.Equal(heads, c.heads) {
+	if slices.Equal(heads, c.heads.ids) {
 		return c.res.state, nil
 	}
 	key := idsKey(heads)
@@ -678,18 +694,17 @@ func IsInvalid(err error) bool {
 // the group), then the highest; later ops merge the rest.
 func (c *Community) Draft(author PublicKey, log ID, kind Kind, body []byte) Op {
 	o := Op{Community: c.id, Log: log, Kind: kind, Body: body}
-	ctrlHeight := func(id ID) uint64 { return c.control[id].Height }
 	anchors := c.anchors(author, log)
 	if kind.IsContent() {
-		o.Deps = c.capHeads(c.heads, MaxDeps, ctrlHeight, anchors)
+		o.Deps = c.capHeads(&c.heads, MaxDeps, anchors)
 		if t := c.groups[log]; t != nil {
-			o.Parents = c.capHeads(t.heads, MaxParents, func(id ID) uint64 { return t.ops[id].Op.Height }, nil)
+			o.Parents = c.capHeads(&t.heads, MaxParents, nil)
 			for _, p := range o.Parents {
 				o.Height = max(o.Height, t.ops[p].Op.Height)
 			}
 		}
 	} else {
-		o.Parents = c.capHeads(c.heads, MaxParents, ctrlHeight, anchors)
+		o.Parents = c.capHeads(&c.heads, MaxParents, anchors)
 		for _, p := range o.Parents {
 			o.Height = max(o.Height, c.control[p].Height)
 		}
@@ -720,49 +735,49 @@ func (c *Community) anchors(author PublicKey, log ID) []ID {
 			out = append(out, e.Last)
 		}
 	}
-	for _, h := range c.heads {
-		if c.control[h].Author == author {
-			out = append(out, h)
-		}
-	}
+	out = append(out, c.mine[author]...) // its control heads, by id
 	return slices.DeleteFunc(out, func(id ID) bool { return id.IsZero() || c.control[id] == nil })
 }
 
-// capHeads returns heads, or when there are more than limit, limit of them:
-// first, for each anchor, the highest head that has it in its past, then
-// the highest of the rest.
-func (c *Community) capHeads(heads []ID, limit int, height func(ID) uint64, anchors []ID) []ID {
-	if len(heads) <= limit {
-		return slices.Clone(heads)
+// capHeads returns the heads of h, or when there are more than limit,
+// limit of them: first, for each anchor, the highest head that has it in
+// its past, then the highest of the rest (height desc, then id asc).
+// Control heads only have anchors.
+//
+// It costs O(limit) plus, per anchor that is not itself a head, a walk of
+// the heads above it: the heads are kept ranked as ops arrive (heads.go),
+// never sorted here.
+func (c *Community) capHeads(h *headSet, limit int, anchors []ID) []ID {
+	if len(h.ids) <= limit {
+		return slices.Clone(h.ids)
 	}
-	hs := slices.Clone(heads)
-	slices.SortFunc(hs, func(a, b ID) int {
-		if ha, hb := height(a), height(b); ha != hb {
-			if ha > hb {
-				return -1
-			}
-			return 1
-		}
-		return a.Compare(b)
-	})
 	var out []ID
 	for _, a := range anchors {
-		if slices.ContainsFunc(out, func(h ID) bool { return c.reaches(h, a) }) {
+		if slices.ContainsFunc(out, func(x ID) bool { return c.reaches(x, a) }) {
 			continue
 		}
-		for _, h := range hs {
-			if c.reaches(h, a) {
-				out = append(out, h)
+		if h.has(a) {
+			// Heads are concurrent: none but a itself has a in its past.
+			out = append(out, a)
+			continue
+		}
+		ha := c.control[a].Height
+		for _, r := range h.ranked {
+			if r.height <= ha {
+				break // not a, and no higher than a: a is not in its past
+			}
+			if c.reaches(r.id, a) {
+				out = append(out, r.id)
 				break
 			}
 		}
 	}
-	for _, h := range hs {
+	for _, r := range h.ranked {
 		if len(out) >= limit {
 			break
 		}
-		if !slices.Contains(out, h) {
-			out = append(out, h)
+		if !slices.Contains(out, r.id) {
+			out = append(out, r.id)
 		}
 	}
 	return SortIDs(out[:min(len(out), limit)])

@@ -329,11 +329,11 @@ func (c *Community) lossIn(target PublicKey, id ID, deps []ID) bool {
 // group holds no content.
 func (c *Community) GroupSeen(gid ID) []SeenLog {
 	t := c.groups[gid]
-	if t == nil || len(t.heads) == 0 {
+	if t == nil || len(t.heads.ids) == 0 {
 		return nil
 	}
 	s := SeenLog{Group: gid[:]}
-	for _, h := range t.heads[:min(len(t.heads), MaxParents)] {
+	for _, h := range t.heads.ids[:min(len(t.heads.ids), MaxParents)] {
 		s.Heads = append(s.Heads, h[:])
 	}
 	return []SeenLog{s}

@@ -7,7 +7,7 @@ import "slices"
 type Timeline struct {
 	group      ID
 	ops        map[ID]*Entry
-	heads      []ID     // sorted
+	heads      headSet
 	order      []*Entry // nil when it must be recomputed
 	orderGen   uint64   // Community.rankGen the order was computed at
 	verdictGen uint64   // Community.gen the Hidden marks were computed at
@@ -47,7 +47,7 @@ func (t *Timeline) add(c *Community, o *Op, body any) {
 	// An op whose parents are all the current heads descends from every op,
 	// so it goes last: the common case of a message written after reading
 	// everything stays O(1).
-	if t.order != nil && t.orderGen == c.rankGen && slices.Equal(o.Parents, t.heads) {
+	if t.order != nil && t.orderGen == c.rankGen && slices.Equal(o.Parents, t.heads.ids) {
 		t.order = append(t.order, e)
 		if t.verdictGen == c.gen {
 			e.Hidden = c.verdict(t, e)
@@ -56,8 +56,7 @@ func (t *Timeline) add(c *Community, o *Op, body any) {
 		t.order = nil
 		t.verdictGen = 0 // e has none yet: every verdict is given again with the order
 	}
-	t.heads = slices.DeleteFunc(t.heads, func(h ID) bool { return slices.Contains(o.Parents, h) })
-	t.heads = SortIDs(append(t.heads, o.ID()))
+	t.heads.advance(o.ID(), o.Height, o.Parents, func(p ID) uint64 { return t.ops[p].Op.Height })
 	// A late op that a remover had seen changes verdicts already given:
 	// what the remover saw of this timeline grows with it (seenBy). That
 	// holds for removals from the group as for removals and demotions.
@@ -67,7 +66,7 @@ func (t *Timeline) add(c *Community, o *Op, body any) {
 }
 
 // Heads returns the timeline's heads.
-func (t *Timeline) Heads() []ID { return slices.Clone(t.heads) }
+func (t *Timeline) Heads() []ID { return slices.Clone(t.heads.ids) }
 
 // Len returns the number of ops in the timeline.
 func (t *Timeline) Len() int { return len(t.ops) }
