@@ -127,13 +127,18 @@ func NewCommunity(genesis *Op, plain []byte) (*Community, error) {
 // verified and their validity at receipt judged when they were stored), and
 // the control log is resolved once. ops must hold every accepted op of the
 // community except genesis; their order does not matter. Sealed ops come
-// with the clear bodies this node read from them.
+// with the clear bodies this node read from them. Ops that name the same
+// deps are made to share one slice of them.
 func Load(genesis Opened, ops []Opened) (*Community, error) {
 	c, err := NewCommunity(genesis.Op, genesis.Plain)
 	if err != nil {
 		return nil, err
 	}
 	var content []*Op
+	// Content ops of a log mostly name the same control heads: they share
+	// one copy of them (same ids, so the ops say what they said), which
+	// is 32 bytes or more per op a rebuilt node does not keep.
+	deps := map[ID][]ID{}
 	for _, x := range ops {
 		o := x.Op
 		if o.CommunityID() != c.id || o.Kind == KindGenesis {
@@ -144,6 +149,13 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 			return nil, fmt.Errorf("op %s: %w", o.ID().Short(), err)
 		}
 		if o.Kind.IsContent() {
+			if len(o.Deps) > 0 {
+				if d, ok := deps[o.Deps[0]]; ok && slices.Equal(d, o.Deps) {
+					o.Deps = d
+				} else {
+					deps[o.Deps[0]] = o.Deps
+				}
+			}
 			content = append(content, o)
 			c.timeline(o.Log).put(o, body)
 			continue
@@ -155,13 +167,13 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 		t := c.groups[o.Log]
 		ok := true
 		for _, p := range o.Parents {
-			ok = ok && t.ops[p] != nil
+			ok = ok && t.ops.get(p) != nil
 		}
 		for _, d := range o.Deps {
 			ok = ok && c.control[d] != nil
 		}
-		if target, has := contentTarget(t.ops[o.ID()].Body); has {
-			ok = ok && t.ops[target] != nil
+		if target, has := contentTarget(t.ops.get(o.ID()).Body); has {
+			ok = ok && t.ops.get(target) != nil
 		}
 		if !ok {
 			return nil, fmt.Errorf("%w: op %s lacks some of its parents, deps or target", ErrMissingDeps, o.ID().Short())
@@ -181,7 +193,7 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 		c.mine[a] = append(c.mine[a], h) // in id order
 	}
 	for _, t := range c.groups {
-		t.heads = newHeadSet(headsOfTimeline(t), func(id ID) uint64 { return t.ops[id].Op.Height })
+		t.heads = newHeadSet(headsOfTimeline(t), func(id ID) uint64 { return t.ops.get(id).Op.Height })
 	}
 	c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every, false)
 	c.gen++
@@ -206,9 +218,9 @@ func headsOf(ops map[ID]*Op) []ID {
 }
 
 func headsOfTimeline(t *Timeline) []ID {
-	ops := make(map[ID]*Op, len(t.ops))
-	for id, e := range t.ops {
-		ops[id] = e.Op
+	ops := make(map[ID]*Op, t.ops.len())
+	for e := range t.ops.all() {
+		ops[e.Op.ID()] = e.Op
 	}
 	return headsOf(ops)
 }
@@ -339,13 +351,24 @@ func (c *Community) ControlLen() int { return len(c.control) }
 // Has reports whether op id was accepted in any of the community's logs.
 func (c *Community) Has(id ID) bool { return c.Op(id) != nil }
 
+// Holds reports whether o was accepted. An op's id fixes its log, so
+// only that log is looked in: Has looks in every group's.
+func (c *Community) Holds(o *Op) bool {
+	if o.Kind.IsContent() {
+		t := c.groups[o.Log]
+		return t != nil && t.ops.get(o.ID()) != nil
+	}
+	_, ok := c.control[o.ID()]
+	return ok
+}
+
 // Op returns the accepted op id from any of the community's logs, or nil.
 func (c *Community) Op(id ID) *Op {
 	if o, ok := c.control[id]; ok {
 		return o
 	}
 	for _, t := range c.groups {
-		if e, ok := t.ops[id]; ok {
+		if e := t.ops.get(id); e != nil {
 			return e.Op
 		}
 	}
@@ -365,7 +388,7 @@ func (c *Community) missing(o *Op, body any) []ID {
 	var out []ID
 	if o.Kind.IsContent() {
 		t := c.groups[o.Log]
-		has := func(id ID) bool { return t != nil && t.ops[id] != nil }
+		has := func(id ID) bool { return t != nil && t.ops.get(id) != nil }
 		for _, p := range o.Parents {
 			if !has(p) {
 				out = append(out, p)
@@ -431,7 +454,7 @@ func (c *Community) judge(o *Op, body any) error {
 		var targetOp *Op
 		var target any
 		if tid, ok := contentTarget(body); ok {
-			e := c.groups[o.Log].ops[tid]
+			e := c.groups[o.Log].ops.get(tid)
 			targetOp, target = e.Op, e.Body
 		}
 		_, err = st.CheckContent(o, body, targetOp, target)
@@ -450,7 +473,7 @@ func (c *Community) checkHeight(o *Op) error {
 	for _, p := range o.Parents {
 		var h uint64
 		if o.Kind.IsContent() {
-			h = c.groups[o.Log].ops[p].Op.Height
+			h = c.groups[o.Log].ops.get(p).Op.Height
 		} else {
 			h = c.control[p].Height
 		}
@@ -472,7 +495,7 @@ func maxU(a, b uint64) uint64 {
 // Add checks o and accepts it; plain is as for Check. Adding an op that is
 // already accepted is a no-op.
 func (c *Community) Add(o *Op, plain []byte) error {
-	if c.Has(o.ID()) {
+	if c.Holds(o) {
 		return nil
 	}
 	body, err := c.check(o, plain)
@@ -645,7 +668,7 @@ func (c *Community) EachOp(log ID, fn func(*Op)) {
 		return
 	}
 	if t := c.groups[log]; t != nil {
-		for _, e := range t.ops {
+		for e := range t.ops.all() {
 			fn(e.Op)
 		}
 	}
@@ -659,7 +682,7 @@ func (c *Community) Body(id ID) any {
 		return b
 	}
 	for _, t := range c.groups {
-		if e, ok := t.ops[id]; ok {
+		if e := t.ops.get(id); e != nil {
 			return e.Body
 		}
 	}
@@ -700,7 +723,7 @@ func (c *Community) Draft(author PublicKey, log ID, kind Kind, body []byte) Op {
 		if t := c.groups[log]; t != nil {
 			o.Parents = c.capHeads(&t.heads, MaxParents, nil)
 			for _, p := range o.Parents {
-				o.Height = max(o.Height, t.ops[p].Op.Height)
+				o.Height = max(o.Height, t.ops.get(p).Op.Height)
 			}
 		}
 	} else {
@@ -829,7 +852,7 @@ func (c *Community) verdict(t *Timeline, e *Entry) error {
 	}
 	var targetOp *Op
 	if tid, ok := contentTarget(e.Body); ok {
-		if te := t.ops[tid]; te != nil {
+		if te := t.ops.get(tid); te != nil {
 			targetOp = te.Op
 		}
 	}

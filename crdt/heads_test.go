@@ -116,7 +116,7 @@ func checkHeads(t *testing.T, seed int, c *Community, rng *rand.Rand) (capped in
 		}
 		limit := 1 + rng.IntN(2)
 		got := c.capHeads(&tl.heads, limit, nil)
-		want := capHeadsBySort(c, tl.heads.ids, limit, func(id ID) uint64 { return tl.ops[id].Op.Height }, nil)
+		want := capHeadsBySort(c, tl.heads.ids, limit, func(id ID) uint64 { return tl.ops.get(id).Op.Height }, nil)
 		if !slices.Equal(got, want) {
 			t.Fatalf("seed %d: %d of %d group heads: %v, by sorting %v", seed, limit, len(tl.heads.ids), got, want)
 		}
