@@ -109,7 +109,7 @@ func NewCommunity(genesis *Op, plain []byte) (*Community, error) {
 		id:      genesis.ID(),
 		control: map[ID]*Op{genesis.ID(): genesis},
 		bodies:  map[ID]any{genesis.ID(): body},
-		heads:   newHeadSet([]ID{genesis.ID()}, func(ID) uint64 { return genesis.Height }),
+		heads:   headSet{ids: []ID{genesis.ID()}},
 		mine:    map[PublicKey][]ID{genesis.Author: {genesis.ID()}},
 		cache:   map[string]*State{},
 		anc:     map[ID]map[ID]bool{},
@@ -186,14 +186,14 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 			c.proofs[id] = true
 		}
 	}
-	c.heads = newHeadSet(headsOf(c.control), func(id ID) uint64 { return c.control[id].Height })
+	c.heads = headSet{ids: headsOf(c.control)}
 	clear(c.mine)
 	for _, h := range c.heads.ids {
 		a := c.control[h].Author
 		c.mine[a] = append(c.mine[a], h) // in id order
 	}
 	for _, t := range c.groups {
-		t.heads = newHeadSet(headsOfTimeline(t), func(id ID) uint64 { return t.ops.get(id).Op.Height })
+		t.heads = headSet{ids: headsOfTimeline(t)}
 	}
 	c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every, false)
 	c.gen++
@@ -718,16 +718,17 @@ func IsInvalid(err error) bool {
 func (c *Community) Draft(author PublicKey, log ID, kind Kind, body []byte) Op {
 	o := Op{Community: c.id, Log: log, Kind: kind, Body: body}
 	anchors := c.anchors(author, log)
+	ctrlHeight := func(id ID) uint64 { return c.control[id].Height }
 	if kind.IsContent() {
-		o.Deps = c.capHeads(&c.heads, MaxDeps, anchors)
+		o.Deps = c.capHeads(&c.heads, MaxDeps, ctrlHeight, anchors)
 		if t := c.groups[log]; t != nil {
-			o.Parents = c.capHeads(&t.heads, MaxParents, nil)
+			o.Parents = c.capHeads(&t.heads, MaxParents, func(id ID) uint64 { return t.ops.get(id).Op.Height }, nil)
 			for _, p := range o.Parents {
 				o.Height = max(o.Height, t.ops.get(p).Op.Height)
 			}
 		}
 	} else {
-		o.Parents = c.capHeads(&c.heads, MaxParents, anchors)
+		o.Parents = c.capHeads(&c.heads, MaxParents, ctrlHeight, anchors)
 		for _, p := range o.Parents {
 			o.Height = max(o.Height, c.control[p].Height)
 		}
@@ -764,16 +765,17 @@ func (c *Community) anchors(author PublicKey, log ID) []ID {
 
 // capHeads returns the heads of h, or when there are more than limit,
 // limit of them: first, for each anchor, the highest head that has it in
-// its past, then the highest of the rest (height desc, then id asc).
-// Control heads only have anchors.
+// its past, then the highest of the rest (height desc, then id asc), by
+// the heights height gives. Control heads only have anchors.
 //
 // It costs O(limit) plus, per anchor that is not itself a head, a walk of
 // the heads above it: the heads are kept ranked as ops arrive (heads.go),
-// never sorted here.
-func (c *Community) capHeads(h *headSet, limit int, anchors []ID) []ID {
+// sorted only the first time.
+func (c *Community) capHeads(h *headSet, limit int, height func(ID) uint64, anchors []ID) []ID {
 	if len(h.ids) <= limit {
 		return slices.Clone(h.ids)
 	}
+	ranked := h.rank(height)
 	var out []ID
 	for _, a := range anchors {
 		if slices.ContainsFunc(out, func(x ID) bool { return c.reaches(x, a) }) {
@@ -785,7 +787,7 @@ func (c *Community) capHeads(h *headSet, limit int, anchors []ID) []ID {
 			continue
 		}
 		ha := c.control[a].Height
-		for _, r := range h.ranked {
+		for _, r := range ranked {
 			if r.height <= ha {
 				break // not a, and no higher than a: a is not in its past
 			}
@@ -795,7 +797,7 @@ func (c *Community) capHeads(h *headSet, limit int, anchors []ID) []ID {
 			}
 		}
 	}
-	for _, r := range h.ranked {
+	for _, r := range ranked {
 		if len(out) >= limit {
 			break
 		}
@@ -843,7 +845,7 @@ func (c *Community) depsPast(l *loss, deps []ID) bool {
 
 // verdict decides whether content op e of timeline t still stands (nil) or
 // is hidden, and why.
-func (c *Community) verdict(t *Timeline, e *Entry) error {
+func (c *Community) verdict(t *Timeline, e *Entry) *Hidden {
 	r := c.res
 	a := e.Op.Author
 	adm, ok := r.admitted[a]

@@ -293,7 +293,7 @@ func (r *resolution) noteRefusedAdd(o *Op, body any, concurrent func(*loss, *Op)
 // groupVerdict is verdict's part for group membership: whether content op
 // e of timeline t is hidden because its author was taken out of the group
 // concurrently, or was in it only by an add that fell.
-func (c *Community) groupVerdict(t *Timeline, e *Entry) error {
+func (c *Community) groupVerdict(t *Timeline, e *Entry) *Hidden {
 	r, a := c.res, e.Op.Author
 	for _, l := range r.groupLosses[a] {
 		if l.group == t.group && !c.depsPast(l.loss, e.Op.Deps) && !t.seenBy(l.loss, e.Op.ID()) {

@@ -29,25 +29,31 @@ func compareRanked(a, b rankedHead) int {
 	return a.id.Compare(b.id)
 }
 
-// headSet is the heads of one log, by id and ranked.
+// headSet is the heads of one log, by id and ranked. The ranked order is
+// built the first time an op is drafted on more heads than it may cite,
+// and kept from then on: most logs never have that many, and a rebuilt
+// node holds one headSet per group and progress log.
 type headSet struct {
 	ids    []ID         // sorted by id
-	ranked []rankedHead // sorted by compareRanked
+	ranked []rankedHead // nil, or ids sorted by compareRanked
 }
 
-// newHeadSet returns the heads ids (sorted by id, without duplicates)
-// ranked by height(id).
-func newHeadSet(ids []ID, height func(ID) uint64) headSet {
-	h := headSet{ids: ids, ranked: make([]rankedHead, len(ids))}
-	for i, id := range ids {
-		h.ranked[i] = rankedHead{height(id), id}
+// rank returns the heads ranked, building the order with height the first
+// time.
+func (h *headSet) rank(height func(ID) uint64) []rankedHead {
+	if h.ranked == nil && len(h.ids) > 0 {
+		h.ranked = make([]rankedHead, len(h.ids))
+		for i, id := range h.ids {
+			h.ranked[i] = rankedHead{height(id), id}
+		}
+		slices.SortFunc(h.ranked, compareRanked)
 	}
-	slices.SortFunc(h.ranked, compareRanked)
-	return h
+	return h.ranked
 }
 
-// advance records op o, of the given height, whose parents have the
-// heights height gives: its parents stop being heads and o becomes one.
+// advance records op id, of the given height, whose parents have the
+// heights parentHeight gives: its parents stop being heads and it becomes
+// one.
 func (h *headSet) advance(id ID, height uint64, parents []ID, parentHeight func(ID) uint64) {
 	for _, p := range parents {
 		if i, ok := slices.BinarySearchFunc(h.ids, p, ID.Compare); ok {
@@ -59,9 +65,11 @@ func (h *headSet) advance(id ID, height uint64, parents []ID, parentHeight func(
 	}
 	if i, ok := slices.BinarySearchFunc(h.ids, id, ID.Compare); !ok {
 		h.ids = slices.Insert(h.ids, i, id)
-		r := rankedHead{height, id}
-		j, _ := slices.BinarySearchFunc(h.ranked, r, compareRanked)
-		h.ranked = slices.Insert(h.ranked, j, r)
+		if h.ranked != nil {
+			r := rankedHead{height, id}
+			j, _ := slices.BinarySearchFunc(h.ranked, r, compareRanked)
+			h.ranked = slices.Insert(h.ranked, j, r)
+		}
 	}
 }
 

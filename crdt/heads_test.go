@@ -86,7 +86,7 @@ func checkHeads(t *testing.T, seed int, c *Community, rng *rand.Rand) (capped in
 	slices.SortFunc(ranked, func(a, b ID) int {
 		return compareRanked(rankedHead{c.control[a].Height, a}, rankedHead{c.control[b].Height, b})
 	})
-	for i, r := range c.heads.ranked {
+	for i, r := range c.heads.rank(func(id ID) uint64 { return c.control[id].Height }) {
 		if r.id != ranked[i] || r.height != c.control[r.id].Height {
 			t.Fatalf("seed %d: ranked head %d is %s at %d, want %s", seed, i, r.id.Short(), r.height, ranked[i].Short())
 		}
@@ -100,7 +100,7 @@ func checkHeads(t *testing.T, seed int, c *Community, rng *rand.Rand) (capped in
 				t.Fatalf("seed %d: anchors %v, want %v", seed, anchors, want)
 			}
 			limit := 1 + rng.IntN(3)
-			got := c.capHeads(&c.heads, limit, anchors)
+			got := c.capHeads(&c.heads, limit, ctrlHeight, anchors)
 			if want := capHeadsBySort(c, c.heads.ids, limit, ctrlHeight, anchors); !slices.Equal(got, want) {
 				t.Fatalf("seed %d: %d of %d control heads: %v, by sorting %v", seed, limit, len(c.heads.ids), got, want)
 			}
@@ -115,8 +115,9 @@ func checkHeads(t *testing.T, seed int, c *Community, rng *rand.Rand) (capped in
 			t.Fatalf("seed %d: group heads %v, want %v", seed, tl.heads.ids, want)
 		}
 		limit := 1 + rng.IntN(2)
-		got := c.capHeads(&tl.heads, limit, nil)
-		want := capHeadsBySort(c, tl.heads.ids, limit, func(id ID) uint64 { return tl.ops.get(id).Op.Height }, nil)
+		height := func(id ID) uint64 { return tl.ops.get(id).Op.Height }
+		got := c.capHeads(&tl.heads, limit, height, nil)
+		want := capHeadsBySort(c, tl.heads.ids, limit, height, nil)
 		if !slices.Equal(got, want) {
 			t.Fatalf("seed %d: %d of %d group heads: %v, by sorting %v", seed, limit, len(tl.heads.ids), got, want)
 		}

@@ -14,6 +14,14 @@ func TestOpSize(t *testing.T) {
 	}
 }
 
+// TestEntrySize: a timeline holds an Entry per op, so Entry stays within
+// the 32-byte size class.
+func TestEntrySize(t *testing.T) {
+	if n := unsafe.Sizeof(Entry{}); n > 32 {
+		t.Errorf("Entry takes %d bytes, want at most 32", n)
+	}
+}
+
 // TestLoadSharesDeps: Load makes content ops that name the same deps
 // share one slice of them, without changing what any op says.
 func TestLoadSharesDeps(t *testing.T) {

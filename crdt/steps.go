@@ -239,7 +239,8 @@ func (s *State) checkProgress(o *Op) error {
 // every admin and owner.
 func (s *State) applyProgress(o *Op) {
 	id := o.ID()
-	g := &Group{ID: id, Policy: PolicyProgress, Creator: o.Author, Members: map[PublicKey]ID{o.Author: id}, Requests: map[PublicKey]*Request{}, own: s.own}
+	// No Requests: nobody asks to join a progress log (State.check).
+	g := &Group{ID: id, Policy: PolicyProgress, Creator: o.Author, Members: map[PublicKey]ID{o.Author: id}, own: s.own}
 	for k, m := range s.Members {
 		if m.Role >= RoleAdmin {
 			g.Members[k] = id

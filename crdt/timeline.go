@@ -18,11 +18,11 @@ type Timeline struct {
 type Entry struct {
 	Op   *Op
 	Body any // *MessageBody, *ReactionBody, …
-	// Hidden is nil for an op that stands, and a *Hidden (an ErrHidden)
-	// saying why for one a removal has since invalidated.
-	Hidden error
-
-	next *Entry // the next entry whose id starts alike (entryIndex)
+	// Hidden is nil for an op that stands, and says why (it is an
+	// ErrHidden) for one a removal has since invalidated. A pointer, not
+	// an error, so that an entry takes 32 bytes: a timeline holds one per
+	// op.
+	Hidden *Hidden
 }
 
 // seenSet is the part of a timeline a loss op's author had seen.
