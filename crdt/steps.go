@@ -278,7 +278,7 @@ func (s *State) progressRoles(k PublicKey, role Role, by ID) {
 // of its own progress log, and records who invited it.
 func (s *State) readmit(k PublicKey, by ID, inv Invitation) {
 	if gid, ok := s.Progress[k]; ok {
-		s.Groups[gid].Members[k] = by
+		s.ownGroup(gid).Members[k] = by // shared with snapshots and checkpoints: copy first
 	}
 	if inv != (Invitation{}) {
 		s.invitedBy(k, inv)

@@ -360,3 +360,29 @@ func TestNewcomer(t *testing.T) {
 		t.Error("a member who joined after the steps is no newcomer")
 	}
 }
+
+// TestReadmitCopiesOnWrite: a member who left and comes back is put back
+// among the readers of its progress log in the state that admits it only;
+// a snapshot taken before, which shares the log's record, still has it
+// out (cow.go).
+func TestReadmitCopiesOnWrite(t *testing.T) {
+	w, _ := setup(t, "dev")
+	log := w.do("dev", ZeroID, KindProgress, &ProgressBody{Time: 3}).ID()
+	w.syncAll()
+	w.do("dev", ZeroID, KindLeave, &LeaveBody{Time: 4})
+	inv := w.invite("olivia")
+	w.syncAll()
+	c := w.reps["olivia"]
+	snap := c.Snapshot()
+	if _, in := snap.Groups[log].Members[w.pub("dev")]; in {
+		t.Fatal("dev reads its progress log after leaving")
+	}
+	w.do("dev", ZeroID, KindJoin, &JoinBody{Invite: idb(inv.ID()), Proof: ed25519.Sign(w.invKey, JoinProofMessage(w.cid(), inv.ID(), w.pub("dev"))), Name: "dev", Time: 200_000})
+	w.syncAll()
+	if _, in := c.State().Groups[log].Members[w.pub("dev")]; !in {
+		t.Fatal("dev, back, does not read its progress log")
+	}
+	if _, in := snap.Groups[log].Members[w.pub("dev")]; in {
+		t.Fatal("the snapshot taken before dev came back changed: it reads its progress log there too")
+	}
+}
