@@ -750,6 +750,8 @@ func (c *Community) anchors(author PublicKey, log ID) []ID {
 	if g := st.Groups[log]; g != nil {
 		if id, ok := g.Members[author]; ok {
 			out = append(out, id)
+		} else if g.Progress() && st.reads(g, author) {
+			out = append(out, g.ID) // its opening
 		}
 	}
 	// The epochs the op is sealed under, and the author's own latest

@@ -59,6 +59,8 @@ func anchorsByScan(c *Community, author PublicKey, log ID) []ID {
 	if g := st.Groups[log]; g != nil {
 		if id, ok := g.Members[author]; ok {
 			out = append(out, id)
+		} else if g.Progress() && st.MayRead(author, log) {
+			out = append(out, g.ID)
 		}
 	}
 	for _, l := range []ID{ZeroID, log} {
