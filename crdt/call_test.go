@@ -139,7 +139,7 @@ func TestCallByMemberRemoved(t *testing.T) {
 	if len(c.View(general).Calls) != 0 {
 		t.Fatalf("a removed member's concurrent call shows: %+v", c.View(general).Calls)
 	}
-	if e := c.Timeline(general).Get(call.ID()); e == nil || !errors.Is(e.Hidden, ErrHidden) {
+	if e := c.Timeline(general).Get(call.ID()); e == nil || e.Hidden == nil || !errors.Is(e.Hidden, ErrHidden) {
 		t.Fatal("the concurrent call is not kept hidden")
 	}
 	w.syncAll()

@@ -24,7 +24,9 @@ type Community struct {
 	id      ID
 	control map[ID]*Op // accepted control ops
 	bodies  map[ID]any // their decoded bodies
-	heads   []ID       // control heads, sorted
+	heads   headSet    // control heads
+	// mine holds the control heads of each author, sorted by id.
+	mine    map[PublicKey][]ID
 	res     *resolution
 	gen     uint64            // bumped on every change of res
 	rankGen uint64            // bumped when members' ranks, which order timelines, may have changed
@@ -107,7 +109,8 @@ func NewCommunity(genesis *Op, plain []byte) (*Community, error) {
 		id:      genesis.ID(),
 		control: map[ID]*Op{genesis.ID(): genesis},
 		bodies:  map[ID]any{genesis.ID(): body},
-		heads:   []ID{genesis.ID()},
+		heads:   headSet{ids: []ID{genesis.ID()}},
+		mine:    map[PublicKey][]ID{genesis.Author: {genesis.ID()}},
 		cache:   map[string]*State{},
 		anc:     map[ID]map[ID]bool{},
 		proofs:  map[ID]bool{},
@@ -124,13 +127,18 @@ func NewCommunity(genesis *Op, plain []byte) (*Community, error) {
 // verified and their validity at receipt judged when they were stored), and
 // the control log is resolved once. ops must hold every accepted op of the
 // community except genesis; their order does not matter. Sealed ops come
-// with the clear bodies this node read from them.
+// with the clear bodies this node read from them. Ops that name the same
+// deps are made to share one slice of them.
 func Load(genesis Opened, ops []Opened) (*Community, error) {
 	c, err := NewCommunity(genesis.Op, genesis.Plain)
 	if err != nil {
 		return nil, err
 	}
 	var content []*Op
+	// Content ops of a log mostly name the same control heads: they share
+	// one copy of them (same ids, so the ops say what they said), which
+	// is 32 bytes or more per op a rebuilt node does not keep.
+	deps := map[ID][]ID{}
 	for _, x := range ops {
 		o := x.Op
 		if o.CommunityID() != c.id || o.Kind == KindGenesis {
@@ -141,6 +149,13 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 			return nil, fmt.Errorf("op %s: %w", o.ID().Short(), err)
 		}
 		if o.Kind.IsContent() {
+			if len(o.Deps) > 0 {
+				if d, ok := deps[o.Deps[0]]; ok && slices.Equal(d, o.Deps) {
+					o.Deps = d
+				} else {
+					deps[o.Deps[0]] = o.Deps
+				}
+			}
 			content = append(content, o)
 			c.timeline(o.Log).put(o, body)
 			continue
@@ -152,13 +167,13 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 		t := c.groups[o.Log]
 		ok := true
 		for _, p := range o.Parents {
-			ok = ok && t.ops[p] != nil
+			ok = ok && t.ops.get(p) != nil
 		}
 		for _, d := range o.Deps {
 			ok = ok && c.control[d] != nil
 		}
-		if target, has := contentTarget(t.ops[o.ID()].Body); has {
-			ok = ok && t.ops[target] != nil
+		if target, has := contentTarget(t.ops.get(o.ID()).Body); has {
+			ok = ok && t.ops.get(target) != nil
 		}
 		if !ok {
 			return nil, fmt.Errorf("%w: op %s lacks some of its parents, deps or target", ErrMissingDeps, o.ID().Short())
@@ -171,9 +186,14 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 			c.proofs[id] = true
 		}
 	}
-	c.heads = headsOf(c.control)
+	c.heads = headSet{ids: headsOf(c.control)}
+	clear(c.mine)
+	for _, h := range c.heads.ids {
+		a := c.control[h].Author
+		c.mine[a] = append(c.mine[a], h) // in id order
+	}
 	for _, t := range c.groups {
-		t.heads = headsOfTimeline(t)
+		t.heads = headSet{ids: headsOfTimeline(t)}
 	}
 	c.res = resolve(c.control, c.body, c.ancestors, c.proofs, c.every, false)
 	c.gen++
@@ -198,9 +218,9 @@ func headsOf(ops map[ID]*Op) []ID {
 }
 
 func headsOfTimeline(t *Timeline) []ID {
-	ops := make(map[ID]*Op, len(t.ops))
-	for id, e := range t.ops {
-		ops[id] = e.Op
+	ops := make(map[ID]*Op, t.ops.len())
+	for e := range t.ops.all() {
+		ops[e.Op.ID()] = e.Op
 	}
 	return headsOf(ops)
 }
@@ -323,7 +343,7 @@ func (c *Community) thaw() {
 }
 
 // ControlHeads returns the current control heads.
-func (c *Community) ControlHeads() []ID { return slices.Clone(c.heads) }
+func (c *Community) ControlHeads() []ID { return slices.Clone(c.heads.ids) }
 
 // ControlLen returns the number of accepted control ops, genesis included.
 func (c *Community) ControlLen() int { return len(c.control) }
@@ -331,13 +351,24 @@ func (c *Community) ControlLen() int { return len(c.control) }
 // Has reports whether op id was accepted in any of the community's logs.
 func (c *Community) Has(id ID) bool { return c.Op(id) != nil }
 
+// Holds reports whether o was accepted. An op's id fixes its log, so
+// only that log is looked in: Has looks in every group's.
+func (c *Community) Holds(o *Op) bool {
+	if o.Kind.IsContent() {
+		t := c.groups[o.Log]
+		return t != nil && t.ops.get(o.ID()) != nil
+	}
+	_, ok := c.control[o.ID()]
+	return ok
+}
+
 // Op returns the accepted op id from any of the community's logs, or nil.
 func (c *Community) Op(id ID) *Op {
 	if o, ok := c.control[id]; ok {
 		return o
 	}
 	for _, t := range c.groups {
-		if e, ok := t.ops[id]; ok {
+		if e := t.ops.get(id); e != nil {
 			return e.Op
 		}
 	}
@@ -357,7 +388,7 @@ func (c *Community) missing(o *Op, body any) []ID {
 	var out []ID
 	if o.Kind.IsContent() {
 		t := c.groups[o.Log]
-		has := func(id ID) bool { return t != nil && t.ops[id] != nil }
+		has := func(id ID) bool { return t != nil && t.ops.get(id) != nil }
 		for _, p := range o.Parents {
 			if !has(p) {
 				out = append(out, p)
@@ -423,7 +454,7 @@ func (c *Community) judge(o *Op, body any) error {
 		var targetOp *Op
 		var target any
 		if tid, ok := contentTarget(body); ok {
-			e := c.groups[o.Log].ops[tid]
+			e := c.groups[o.Log].ops.get(tid)
 			targetOp, target = e.Op, e.Body
 		}
 		_, err = st.CheckContent(o, body, targetOp, target)
@@ -442,7 +473,7 @@ func (c *Community) checkHeight(o *Op) error {
 	for _, p := range o.Parents {
 		var h uint64
 		if o.Kind.IsContent() {
-			h = c.groups[o.Log].ops[p].Op.Height
+			h = c.groups[o.Log].ops.get(p).Op.Height
 		} else {
 			h = c.control[p].Height
 		}
@@ -464,7 +495,7 @@ func maxU(a, b uint64) uint64 {
 // Add checks o and accepts it; plain is as for Check. Adding an op that is
 // already accepted is a no-op.
 func (c *Community) Add(o *Op, plain []byte) error {
-	if c.Has(o.ID()) {
+	if c.Holds(o) {
 		return nil
 	}
 	body, err := c.check(o, plain)
@@ -478,7 +509,7 @@ func (c *Community) Add(o *Op, plain []byte) error {
 	id := o.ID()
 	c.control[id] = o
 	c.bodies[id] = body
-	if slices.Equal(c.heads, o.Parents) {
+	if slices.Equal(c.heads.ids, o.Parents) {
 		before := c.res.roleGen
 		c.applyLast(o, body)
 		if c.res.roleGen != before {
@@ -490,8 +521,16 @@ func (c *Community) Add(o *Op, plain []byte) error {
 		c.rankGen++
 	}
 	c.gen++
-	c.heads = slices.DeleteFunc(c.heads, func(h ID) bool { return slices.Contains(o.Parents, h) })
-	c.heads = SortIDs(append(c.heads, id))
+	for _, p := range o.Parents {
+		if c.heads.has(p) {
+			a := c.control[p].Author
+			if c.mine[a] = deleteSorted(c.mine[a], p); len(c.mine[a]) == 0 {
+				delete(c.mine, a)
+			}
+		}
+	}
+	c.mine[o.Author] = insertSorted(c.mine[o.Author], id)
+	c.heads.advance(id, o.Height, o.Parents, func(p ID) uint64 { return c.control[p].Height })
 	return nil
 }
 
@@ -578,7 +617,7 @@ func (c *Community) timeline(group ID) *Timeline {
 // modified.
 func (c *Community) StateAt(heads []ID) (*State, error) {
 	heads = SortIDs(heads)
-	if slices.Equal(heads, c.heads) {
+	if slices.Equal(heads, c.heads.ids) {
 		return c.res.state, nil
 	}
 	key := idsKey(heads)
@@ -629,7 +668,7 @@ func (c *Community) EachOp(log ID, fn func(*Op)) {
 		return
 	}
 	if t := c.groups[log]; t != nil {
-		for _, e := range t.ops {
+		for e := range t.ops.all() {
 			fn(e.Op)
 		}
 	}
@@ -643,7 +682,7 @@ func (c *Community) Body(id ID) any {
 		return b
 	}
 	for _, t := range c.groups {
-		if e, ok := t.ops[id]; ok {
+		if e := t.ops.get(id); e != nil {
 			return e.Body
 		}
 	}
@@ -678,18 +717,18 @@ func IsInvalid(err error) bool {
 // the group), then the highest; later ops merge the rest.
 func (c *Community) Draft(author PublicKey, log ID, kind Kind, body []byte) Op {
 	o := Op{Community: c.id, Log: log, Kind: kind, Body: body}
-	ctrlHeight := func(id ID) uint64 { return c.control[id].Height }
 	anchors := c.anchors(author, log)
+	ctrlHeight := func(id ID) uint64 { return c.control[id].Height }
 	if kind.IsContent() {
-		o.Deps = c.capHeads(c.heads, MaxDeps, ctrlHeight, anchors)
+		o.Deps = c.capHeads(&c.heads, MaxDeps, ctrlHeight, anchors)
 		if t := c.groups[log]; t != nil {
-			o.Parents = c.capHeads(t.heads, MaxParents, func(id ID) uint64 { return t.ops[id].Op.Height }, nil)
+			o.Parents = c.capHeads(&t.heads, MaxParents, func(id ID) uint64 { return t.ops.get(id).Op.Height }, nil)
 			for _, p := range o.Parents {
-				o.Height = max(o.Height, t.ops[p].Op.Height)
+				o.Height = max(o.Height, t.ops.get(p).Op.Height)
 			}
 		}
 	} else {
-		o.Parents = c.capHeads(c.heads, MaxParents, ctrlHeight, anchors)
+		o.Parents = c.capHeads(&c.heads, MaxParents, ctrlHeight, anchors)
 		for _, p := range o.Parents {
 			o.Height = max(o.Height, c.control[p].Height)
 		}
@@ -711,6 +750,8 @@ func (c *Community) anchors(author PublicKey, log ID) []ID {
 	if g := st.Groups[log]; g != nil {
 		if id, ok := g.Members[author]; ok {
 			out = append(out, id)
+		} else if g.Progress() && st.reads(g, author) {
+			out = append(out, g.ID) // its opening
 		}
 	}
 	// The epochs the op is sealed under, and the author's own latest
@@ -720,49 +761,50 @@ func (c *Community) anchors(author PublicKey, log ID) []ID {
 			out = append(out, e.Last)
 		}
 	}
-	for _, h := range c.heads {
-		if c.control[h].Author == author {
-			out = append(out, h)
-		}
-	}
+	out = append(out, c.mine[author]...) // its control heads, by id
 	return slices.DeleteFunc(out, func(id ID) bool { return id.IsZero() || c.control[id] == nil })
 }
 
-// capHeads returns heads, or when there are more than limit, limit of them:
-// first, for each anchor, the highest head that has it in its past, then
-// the highest of the rest.
-func (c *Community) capHeads(heads []ID, limit int, height func(ID) uint64, anchors []ID) []ID {
-	if len(heads) <= limit {
-		return slices.Clone(heads)
+// capHeads returns the heads of h, or when there are more than limit,
+// limit of them: first, for each anchor, the highest head that has it in
+// its past, then the highest of the rest (height desc, then id asc), by
+// the heights height gives. Control heads only have anchors.
+//
+// It costs O(limit) plus, per anchor that is not itself a head, a walk of
+// the heads above it: the heads are kept ranked as ops arrive (heads.go),
+// sorted only the first time.
+func (c *Community) capHeads(h *headSet, limit int, height func(ID) uint64, anchors []ID) []ID {
+	if len(h.ids) <= limit {
+		return slices.Clone(h.ids)
 	}
-	hs := slices.Clone(heads)
-	slices.SortFunc(hs, func(a, b ID) int {
-		if ha, hb := height(a), height(b); ha != hb {
-			if ha > hb {
-				return -1
-			}
-			return 1
-		}
-		return a.Compare(b)
-	})
+	ranked := h.rank(height)
 	var out []ID
 	for _, a := range anchors {
-		if slices.ContainsFunc(out, func(h ID) bool { return c.reaches(h, a) }) {
+		if slices.ContainsFunc(out, func(x ID) bool { return c.reaches(x, a) }) {
 			continue
 		}
-		for _, h := range hs {
-			if c.reaches(h, a) {
-				out = append(out, h)
+		if h.has(a) {
+			// Heads are concurrent: none but a itself has a in its past.
+			out = append(out, a)
+			continue
+		}
+		ha := c.control[a].Height
+		for _, r := range ranked {
+			if r.height <= ha {
+				break // not a, and no higher than a: a is not in its past
+			}
+			if c.reaches(r.id, a) {
+				out = append(out, r.id)
 				break
 			}
 		}
 	}
-	for _, h := range hs {
+	for _, r := range ranked {
 		if len(out) >= limit {
 			break
 		}
-		if !slices.Contains(out, h) {
-			out = append(out, h)
+		if !slices.Contains(out, r.id) {
+			out = append(out, r.id)
 		}
 	}
 	return SortIDs(out[:min(len(out), limit)])
@@ -805,7 +847,7 @@ func (c *Community) depsPast(l *loss, deps []ID) bool {
 
 // verdict decides whether content op e of timeline t still stands (nil) or
 // is hidden, and why.
-func (c *Community) verdict(t *Timeline, e *Entry) error {
+func (c *Community) verdict(t *Timeline, e *Entry) *Hidden {
 	r := c.res
 	a := e.Op.Author
 	adm, ok := r.admitted[a]
@@ -814,7 +856,7 @@ func (c *Community) verdict(t *Timeline, e *Entry) error {
 	}
 	var targetOp *Op
 	if tid, ok := contentTarget(e.Body); ok {
-		if te := t.ops[tid]; te != nil {
+		if te := t.ops.get(tid); te != nil {
 			targetOp = te.Op
 		}
 	}

@@ -125,6 +125,8 @@ func (s *State) checkGroupMembers(o *Op, body any, role Role) (need Role, err er
 		return RoleAdmin, invalid("group %x does not exist", gid[:4]), true
 	case g.Private():
 		return RoleAdmin, invalid("nobody is added to or removed from a private conversation; its creator chose who is in it"), true
+	case g.Progress():
+		return RoleAdmin, invalid("nobody is added to or removed from a progress log; its readers follow the roles"), true
 	case g.Everyone():
 		return RoleAdmin, invalid("every member is in group %q", g.Name), true
 	case t == RoleNone:
@@ -293,7 +295,7 @@ func (r *resolution) noteRefusedAdd(o *Op, body any, concurrent func(*loss, *Op)
 // groupVerdict is verdict's part for group membership: whether content op
 // e of timeline t is hidden because its author was taken out of the group
 // concurrently, or was in it only by an add that fell.
-func (c *Community) groupVerdict(t *Timeline, e *Entry) error {
+func (c *Community) groupVerdict(t *Timeline, e *Entry) *Hidden {
 	r, a := c.res, e.Op.Author
 	for _, l := range r.groupLosses[a] {
 		if l.group == t.group && !c.depsPast(l.loss, e.Op.Deps) && !t.seenBy(l.loss, e.Op.ID()) {
@@ -329,11 +331,11 @@ func (c *Community) lossIn(target PublicKey, id ID, deps []ID) bool {
 // group holds no content.
 func (c *Community) GroupSeen(gid ID) []SeenLog {
 	t := c.groups[gid]
-	if t == nil || len(t.heads) == 0 {
+	if t == nil || len(t.heads.ids) == 0 {
 		return nil
 	}
 	s := SeenLog{Group: gid[:]}
-	for _, h := range t.heads[:min(len(t.heads), MaxParents)] {
+	for _, h := range t.heads.ids[:min(len(t.heads.ids), MaxParents)] {
 		s.Heads = append(s.Heads, h[:])
 	}
 	return []SeenLog{s}
@@ -350,6 +352,11 @@ func (c *Community) GroupSeen(gid ID) []SeenLog {
 // the group, in the rotation's past.
 func (c *Community) leftOutOfGroup(e *Epoch, k PublicKey, g *Group) bool {
 	in, ok := g.Members[k]
+	if g.Progress() {
+		if in, ok = c.progressEntry(e, k, g); !ok {
+			return false
+		}
+	}
 	if !ok {
 		return false
 	}
@@ -376,4 +383,30 @@ func (c *Community) leftOutOfGroup(e *Epoch, k PublicKey, g *Group) bool {
 		stack = append(stack, o.Parents...)
 	}
 	return false
+}
+
+// progressEntry is, for leftOutOfGroup, the op that made member k a reader
+// of progress log g, as the rotation that made epoch e saw it: the later
+// (higher) of the log's opening and the op k's reading rests on (its
+// admission for the log's member, its role for an admin). ok is false when
+// k does not read g, or the rotation did not see both: then k came in
+// after it, or concurrently, and was not left out.
+func (c *Community) progressEntry(e *Epoch, k PublicKey, g *Group) (ID, bool) {
+	st := c.res.state
+	m := st.Members[k]
+	if m == nil || !st.reads(g, k) {
+		return ID{}, false
+	}
+	by := m.RoleBy
+	if k == g.Creator {
+		by = m.Since
+	}
+	a, b := c.control[g.ID], c.control[by]
+	if a == nil || b == nil || !c.reaches(e.Last, g.ID) || !c.reaches(e.Last, by) {
+		return ID{}, false
+	}
+	if b.Height > a.Height {
+		return by, true
+	}
+	return g.ID, true
 }

@@ -52,7 +52,7 @@ func TestIncrementalResolution(t *testing.T) {
 						parked = append(parked, o)
 						continue
 					}
-					wasLast := slices.Equal(c.heads, o.Parents)
+					wasLast := slices.Equal(c.heads.ids, o.Parents)
 					switch err := c.Add(o, nil); {
 					case errors.Is(err, ErrMissingDeps):
 						parked = append(parked, o)

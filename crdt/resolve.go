@@ -565,7 +565,7 @@ func (c *Community) SeenLogs() []SeenLog {
 	var out []SeenLog
 	n := 0
 	for _, g := range groups {
-		heads := c.groups[g].heads
+		heads := c.groups[g].heads.ids
 		if len(heads) > MaxParents {
 			heads = heads[:MaxParents]
 		}

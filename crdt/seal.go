@@ -420,7 +420,7 @@ func (s *State) Readers(log ID) []PublicKey {
 		}
 	} else if g := s.Groups[log]; g != nil {
 		for k := range s.Members {
-			if g.Has(k) {
+			if s.reads(g, k) {
 				out = append(out, k)
 			}
 		}
@@ -438,7 +438,7 @@ func (s *State) MayRead(k PublicKey, log ID) bool {
 		return true
 	}
 	g := s.Groups[log]
-	return g != nil && g.Has(k)
+	return g != nil && s.reads(g, k)
 }
 
 // Stale reports whether log's current epoch may be held by someone who

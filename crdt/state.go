@@ -72,7 +72,9 @@ func (g *Group) Closed() bool { return g.Private() && len(g.Members) < 2 }
 // Everyone reports whether every community member is in the group.
 func (g *Group) Everyone() bool { return g.Announcement || g.Policy == PolicyEveryone }
 
-// Has reports whether community member k is in the group.
+// Has reports whether community member k is in the group. A progress
+// log's readers follow the roles and are not in Members: ask
+// State.MayRead.
 func (g *Group) Has(k PublicKey) bool {
 	if g.Everyone() {
 		return true
@@ -650,7 +652,7 @@ func (s *State) mutate(o *Op, body any) {
 		}
 		s.Members[o.Author] = &Member{Key: o.Author, Name: b.Name, Role: inv.Body.Role, Since: id, RoleBy: id, Joined: b.Time, own: s.own}
 		delete(s.Departed, o.Author)
-		s.readmit(o.Author, id, Invitation{By: inv.By, Invite: inv.ID, Time: b.Time})
+		s.readmit(o.Author, Invitation{By: inv.By, Invite: inv.ID, Time: b.Time})
 	case *ProfileBody:
 		s.ownMember(o.Author).Name = b.Name
 		s.Names[o.Author] = b.Name
@@ -706,7 +708,7 @@ func (s *State) mutate(o *Op, body any) {
 		if b.Approve {
 			s.Members[k] = &Member{Key: k, Name: req.Name, Role: RoleMember, Since: id, RoleBy: id, Joined: b.Time, own: s.own}
 			delete(s.Departed, k)
-			s.readmit(k, id, Invitation{}) // recorded with the request
+			s.readmit(k, Invitation{}) // recorded with the request
 			audit(AuditEntry{Target: k, Detail: "approved", Approved: true, Time: b.Time})
 		} else {
 			audit(AuditEntry{Target: k, Detail: "denied", Time: b.Time})
@@ -717,8 +719,7 @@ func (s *State) mutate(o *Op, body any) {
 		s.Names[k] = b.Name
 		s.Members[k] = &Member{Key: k, Name: b.Name, Role: b.Role, Since: id, RoleBy: id, Joined: b.Time, own: s.own}
 		delete(s.Departed, k)
-		s.readmit(k, id, Invitation{By: o.Author, Time: b.Time})
-		s.progressRoles(k, b.Role, id)
+		s.readmit(k, Invitation{By: o.Author, Time: b.Time})
 		audit(AuditEntry{Target: k, Detail: b.Role.String(), Role: b.Role, Time: b.Time})
 	case *RemoveBody:
 		k := keyOf(b.Member)
@@ -735,9 +736,10 @@ func (s *State) mutate(o *Op, body any) {
 	case *RoleBody:
 		k := keyOf(b.Member)
 		m := s.ownMember(k)
+		prev := m.Role
 		m.Role, m.RoleBy = b.Role, id
 		s.lapse(k, b.Role, o)
-		s.progressRoles(k, b.Role, id)
+		s.progressRoles(k, prev, b.Role)
 		audit(AuditEntry{Target: k, Detail: b.Role.String(), Role: b.Role, Time: b.Time})
 	case *InviteRevokeBody:
 		inv := s.ownInvite(idOf(b.Invite))
@@ -867,7 +869,7 @@ func (s *State) CheckContent(o *Op, body any, targetOp *Op, target any) (Role, e
 	if role == RoleNone {
 		return RoleMember, unauthorized("author is not a member")
 	}
-	if !g.Has(o.Author) {
+	if !s.reads(g, o.Author) {
 		if g.Private() { // it has no name to give
 			return RoleMember, unauthorized("author is not in this private conversation")
 		}

@@ -236,49 +236,49 @@ func (s *State) checkProgress(o *Op) error {
 }
 
 // applyProgress opens o's author's progress log, read by the author and
-// every admin and owner.
+// every admin and owner (reads).
 func (s *State) applyProgress(o *Op) {
 	id := o.ID()
-	g := &Group{ID: id, Policy: PolicyProgress, Creator: o.Author, Members: map[PublicKey]ID{o.Author: id}, Requests: map[PublicKey]*Request{}, own: s.own}
-	for k, m := range s.Members {
-		if m.Role >= RoleAdmin {
-			g.Members[k] = id
-		}
-	}
-	s.Groups[id] = g
+	// No Members and no Requests: its readers follow from the roles
+	// (reads), and nobody asks to join it (State.check). A member's log
+	// costs no map of the admins.
+	s.Groups[id] = &Group{ID: id, Policy: PolicyProgress, Creator: o.Author, own: s.own}
 	if s.Progress == nil {
 		s.Progress = map[PublicKey]ID{}
 	}
 	s.Progress[o.Author] = id
 }
 
-// progressRoles keeps the readers of the progress logs in step with k's
-// new role, set by op by: an admin or owner reads every one, anyone else
-// only its own. A reader dropped may hold the logs' current epochs, which
-// are exposed so they are renewed.
-func (s *State) progressRoles(k PublicKey, role Role, by ID) {
-	for _, gid := range s.Progress {
-		g := s.Groups[gid]
-		_, reads := g.Members[k]
-		switch {
-		case g.Creator == k:
-		case role >= RoleAdmin:
-			s.ownGroup(gid).Members[k] = by
-		case reads:
-			delete(s.ownGroup(gid).Members, k)
-			if e := s.Current[gid]; e != nil {
-				s.Exposed[e.ID] = true
-			}
+// reads reports whether member k reads group g: for a progress log, its
+// member and every admin and owner, derived from the roles rather than
+// kept in Group.Members (a log per member would each hold a map of the
+// admins); for any other group, Group.Has.
+func (s *State) reads(g *Group, k PublicKey) bool {
+	if g.Progress() {
+		m := s.Members[k]
+		return m != nil && (k == g.Creator || m.Role >= RoleAdmin)
+	}
+	return g.Has(k)
+}
+
+// progressRoles notes that k's role went from prev to role: an admin or
+// owner reads every progress log, so one left below admin may hold their
+// current epochs (but its own log's), which are exposed so they are
+// renewed.
+func (s *State) progressRoles(k PublicKey, prev, role Role) {
+	if prev < RoleAdmin || role >= RoleAdmin {
+		return
+	}
+	for member, gid := range s.Progress {
+		if e := s.Current[gid]; e != nil && member != k {
+			s.Exposed[e.ID] = true
 		}
 	}
 }
 
-// readmit puts member k, admitted again by op by, back among the readers
-// of its own progress log, and records who invited it.
-func (s *State) readmit(k PublicKey, by ID, inv Invitation) {
-	if gid, ok := s.Progress[k]; ok {
-		s.Groups[gid].Members[k] = by
-	}
+// readmit records who invited member k, admitted again (or for the first
+// time); back, it reads its progress log again (reads).
+func (s *State) readmit(k PublicKey, inv Invitation) {
 	if inv != (Invitation{}) {
 		s.invitedBy(k, inv)
 	}

@@ -216,7 +216,8 @@ func TestProgressReaders(t *testing.T) {
 	st = w.reps["olivia"].State().Clone()
 	e := &Epoch{ID: EpochID{9}, Log: log}
 	st.Current[log] = e
-	st.progressRoles(w.pub("cal"), RoleMember, ID{1})
+	st.ownMember(w.pub("cal")).Role = RoleMember
+	st.progressRoles(w.pub("cal"), RoleAdmin, RoleMember)
 	if st.MayRead(w.pub("cal"), log) || !st.Exposed[e.ID] {
 		t.Fatal("a demoted admin still reads the progress log, or its epoch is not exposed")
 	}
@@ -359,4 +360,47 @@ func TestNewcomer(t *testing.T) {
 	if !st.Newcomer(w.pub("new")) {
 		t.Error("a member who joined after the steps is no newcomer")
 	}
+}
+
+// TestProgressReadersFollowRoles: a member who left and comes back reads
+// its progress log again, and a snapshot taken before is left as it was;
+// nobody is added to or removed from a progress log, and a third member
+// does not read it.
+func TestProgressReadersFollowRoles(t *testing.T) {
+	w, _ := setup(t, "dev", "cal")
+	log := w.do("dev", ZeroID, KindProgress, &ProgressBody{Time: 3}).ID()
+	w.syncAll()
+	for _, kind := range []Kind{KindGroupAdd, KindGroupRemove} {
+		var body interface{ check() error } = &GroupAddBody{Group: idb(log), Member: w.pk("cal"), Time: 4}
+		if kind == KindGroupRemove {
+			body = &GroupRemoveBody{Group: idb(log), Member: w.pk("dev"), Time: 4}
+		}
+		if _, err := w.try("olivia", ZeroID, kind, body); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("%s in a progress log: %v", kind, err)
+		}
+	}
+	w.do("dev", ZeroID, KindLeave, &LeaveBody{Time: 4})
+	inv := w.invite("olivia")
+	w.syncAll()
+	c := w.reps["olivia"]
+	snap := c.Snapshot()
+	if snap.MayRead(w.pub("dev"), log) {
+		t.Fatal("dev reads its progress log after leaving")
+	}
+	w.do("dev", ZeroID, KindJoin, &JoinBody{Invite: idb(inv.ID()), Proof: ed25519.Sign(w.invKey, JoinProofMessage(w.cid(), inv.ID(), w.pub("dev"))), Name: "dev", Time: 200_000})
+	w.syncAll()
+	if !c.State().MayRead(w.pub("dev"), log) {
+		t.Fatal("dev, back, does not read its progress log")
+	}
+	if snap.MayRead(w.pub("dev"), log) {
+		t.Fatal("the snapshot taken before dev came back changed")
+	}
+	if c.State().MayRead(w.pub("cal"), log) || !slices.Equal(c.State().Readers(log), sortedKeys(w.pub("olivia"), w.pub("dev"))) {
+		t.Fatalf("readers %v, want olivia and dev", c.State().Readers(log))
+	}
+}
+
+func sortedKeys(ks ...PublicKey) []PublicKey {
+	slices.SortFunc(ks, comparePublicKeys)
+	return ks
 }

@@ -324,7 +324,7 @@ func TestAnswerMarkedByAdminDemotedConcurrently(t *testing.T) {
 	if p := findPost(t, c, general, q.ID()); !p.Answer.IsZero() {
 		t.Fatal("the demoted admin's concurrent mark stands")
 	}
-	if e := c.Timeline(general).Get(byAnn.ID()); !errors.Is(e.Hidden, ErrHidden) {
+	if e := c.Timeline(general).Get(byAnn.ID()); e.Hidden == nil || !errors.Is(e.Hidden, ErrHidden) {
 		t.Fatalf("the mark: %v, want hidden by %s", e.Hidden, demotion.ID().Short())
 	}
 	// The asker marks it himself; a mark naming no reply of the question

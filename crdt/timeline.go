@@ -6,8 +6,8 @@ import "slices"
 // deterministic order in which every replica shows them.
 type Timeline struct {
 	group      ID
-	ops        map[ID]*Entry
-	heads      []ID     // sorted
+	ops        entryIndex
+	heads      headSet
 	order      []*Entry // nil when it must be recomputed
 	orderGen   uint64   // Community.rankGen the order was computed at
 	verdictGen uint64   // Community.gen the Hidden marks were computed at
@@ -18,9 +18,11 @@ type Timeline struct {
 type Entry struct {
 	Op   *Op
 	Body any // *MessageBody, *ReactionBody, …
-	// Hidden is nil for an op that stands, and a *Hidden (an ErrHidden)
-	// saying why for one a removal has since invalidated.
-	Hidden error
+	// Hidden is nil for an op that stands, and says why (it is an
+	// ErrHidden) for one a removal has since invalidated. A pointer, not
+	// an error, so that an entry takes 32 bytes: a timeline holds one per
+	// op.
+	Hidden *Hidden
 }
 
 // seenSet is the part of a timeline a loss op's author had seen.
@@ -31,23 +33,23 @@ type seenSet struct {
 }
 
 func newTimeline(group ID) *Timeline {
-	return &Timeline{group: group, ops: map[ID]*Entry{}, seen: map[ID]*seenSet{}}
+	return &Timeline{group: group}
 }
 
 // put records an op without ordering it (bulk load).
 func (t *Timeline) put(o *Op, body any) {
-	t.ops[o.ID()] = &Entry{Op: o, Body: body}
+	t.ops.put(&Entry{Op: o, Body: body})
 	t.order = nil
 	t.verdictGen = 0
 }
 
 func (t *Timeline) add(c *Community, o *Op, body any) {
 	e := &Entry{Op: o, Body: body}
-	t.ops[o.ID()] = e
+	t.ops.put(e)
 	// An op whose parents are all the current heads descends from every op,
 	// so it goes last: the common case of a message written after reading
 	// everything stays O(1).
-	if t.order != nil && t.orderGen == c.rankGen && slices.Equal(o.Parents, t.heads) {
+	if t.order != nil && t.orderGen == c.rankGen && slices.Equal(o.Parents, t.heads.ids) {
 		t.order = append(t.order, e)
 		if t.verdictGen == c.gen {
 			e.Hidden = c.verdict(t, e)
@@ -56,8 +58,7 @@ func (t *Timeline) add(c *Community, o *Op, body any) {
 		t.order = nil
 		t.verdictGen = 0 // e has none yet: every verdict is given again with the order
 	}
-	t.heads = slices.DeleteFunc(t.heads, func(h ID) bool { return slices.Contains(o.Parents, h) })
-	t.heads = SortIDs(append(t.heads, o.ID()))
+	t.heads.advance(o.ID(), o.Height, o.Parents, func(p ID) uint64 { return t.ops.get(p).Op.Height })
 	// A late op that a remover had seen changes verdicts already given:
 	// what the remover saw of this timeline grows with it (seenBy). That
 	// holds for removals from the group as for removals and demotions.
@@ -67,24 +68,24 @@ func (t *Timeline) add(c *Community, o *Op, body any) {
 }
 
 // Heads returns the timeline's heads.
-func (t *Timeline) Heads() []ID { return slices.Clone(t.heads) }
+func (t *Timeline) Heads() []ID { return slices.Clone(t.heads.ids) }
 
 // Len returns the number of ops in the timeline.
-func (t *Timeline) Len() int { return len(t.ops) }
+func (t *Timeline) Len() int { return t.ops.len() }
 
 // Get returns the entry of op id, or nil.
-func (t *Timeline) Get(id ID) *Entry { return t.ops[id] }
+func (t *Timeline) Get(id ID) *Entry { return t.ops.get(id) }
 
 // sort computes the display order: Kahn order with the tie break author
 // rank desc, height asc, id asc.
 func (t *Timeline) sort(rank func(*Op) Role) {
-	ops := make(map[ID]*Op, len(t.ops))
-	for id, e := range t.ops {
-		ops[id] = e.Op
+	ops := make(map[ID]*Op, t.ops.len())
+	for e := range t.ops.all() {
+		ops[e.Op.ID()] = e.Op
 	}
-	order := make([]*Entry, 0, len(t.ops))
+	order := make([]*Entry, 0, t.ops.len())
 	topoOrder(ops, rank, func(o *Op) bool {
-		order = append(order, t.ops[o.ID()])
+		order = append(order, t.ops.get(o.ID()))
 		return true
 	})
 	t.order = order
@@ -102,7 +103,7 @@ func (t *Timeline) seenBy(l *loss, id ID) bool {
 		s = &seenSet{ids: map[ID]bool{}, complete: true}
 		var stack []ID
 		for _, h := range heads {
-			if e := t.ops[h]; e != nil {
+			if e := t.ops.get(h); e != nil {
 				stack = append(stack, h)
 				s.maxHeight = max(s.maxHeight, e.Op.Height)
 			} else {
@@ -116,11 +117,14 @@ func (t *Timeline) seenBy(l *loss, id ID) bool {
 				continue
 			}
 			s.ids[x] = true
-			stack = append(stack, t.ops[x].Op.Parents...)
+			stack = append(stack, t.ops.get(x).Op.Parents...)
+		}
+		if t.seen == nil {
+			t.seen = map[ID]*seenSet{}
 		}
 		t.seen[l.op.ID()] = s
 	}
-	if e := t.ops[id]; e == nil || e.Op.Height > s.maxHeight {
+	if e := t.ops.get(id); e == nil || e.Op.Height > s.maxHeight {
 		return false
 	}
 	return s.ids[id]

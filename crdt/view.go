@@ -352,7 +352,7 @@ func comparePK(a, b PublicKey) int { return strings.Compare(string(a[:]), string
 func tallyPoll(t *Timeline, p *Post, votes, closes []*Entry) {
 	pv := p.Poll
 	var pasts []map[ID]bool
-	floor := t.ops[p.ID].Op.Height
+	floor := t.ops.get(p.ID).Op.Height
 	for _, e := range votes {
 		floor = min(floor, e.Op.Height)
 	}
@@ -399,7 +399,7 @@ func (t *Timeline) pastWithin(o *Op, floor uint64) map[ID]bool {
 	for len(stack) > 0 {
 		id := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		e := t.ops[id]
+		e := t.ops.get(id)
 		if past[id] || e == nil || e.Op.Height < floor {
 			continue
 		}
@@ -424,11 +424,11 @@ func (c *Community) Audit() []AuditEntry {
 			o := e.Op
 			switch b := e.Body.(type) {
 			case *DeleteBody:
-				if te := t.ops[idOf(b.Target)]; te != nil && te.Op.Author != o.Author {
+				if te := t.ops.get(idOf(b.Target)); te != nil && te.Op.Author != o.Author {
 					out = append(out, AuditEntry{Op: o.ID(), Kind: o.Kind, Actor: o.Author, Target: te.Op.Author, Object: te.Op.ID(), Time: b.Time})
 				}
 			case *PollCloseBody:
-				if te := t.ops[idOf(b.Poll)]; te != nil && te.Op.Author != o.Author {
+				if te := t.ops.get(idOf(b.Poll)); te != nil && te.Op.Author != o.Author {
 					out = append(out, AuditEntry{Op: o.ID(), Kind: o.Kind, Actor: o.Author, Target: te.Op.Author, Object: te.Op.ID(), Time: b.Time})
 				}
 			case *PinBody:

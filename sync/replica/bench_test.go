@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -352,6 +353,27 @@ func BenchmarkRebuild(b *testing.B) { benchRebuild(b, true) }
 // and progress logs: the difference is what 5,000 progress logs cost.
 func BenchmarkRebuildNoProgress(b *testing.B) { benchRebuild(b, false) }
 
+// rebuildProfileEnv names a directory where BenchmarkRebuild writes a
+// heap profile of the rebuilt replica (rebuild.pprof, after the store is
+// closed and a GC); unset: none.
+const rebuildProfileEnv = "UMBRELLA_REBUILD_PROFILE"
+
+// writeHeapProfile writes the live heap to dir/name.pprof; dir "" writes
+// nothing.
+func writeHeapProfile(b *testing.B, dir, name string) {
+	if dir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, name+".pprof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+}
+
 func benchRebuild(b *testing.B, progress bool) {
 	sf := storedWith(b, progress)
 	f, dir := sf.f, sf.dir
@@ -401,6 +423,7 @@ func benchRebuild(b *testing.B, progress bool) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		heap = max(heap, after.HeapAlloc-before.HeapAlloc)
+		writeHeapProfile(b, os.Getenv(rebuildProfileEnv), "rebuild")
 		runtime.KeepAlive(r)
 		b.StartTimer()
 	}

@@ -351,7 +351,7 @@ func (r *Replica) ingestLocked(ctx context.Context, x crdt.Opened) (Result, erro
 		}
 		return Result{Outcome: Parked, Missing: missing}, nil
 	}
-	if c.Has(op.ID()) {
+	if c.Holds(op) {
 		return Result{Outcome: Duplicate}, nil
 	}
 	if missing := c.Missing(op); len(missing) > 0 {
@@ -406,7 +406,7 @@ func (r *Replica) release(ctx context.Context, accepted []*crdt.Op) ([]*crdt.Op,
 		}
 		for _, op := range ready {
 			c := r.communities[op.CommunityID()]
-			if c == nil || c.Has(op.ID()) {
+			if c == nil || c.Holds(op) {
 				continue
 			}
 			if m := c.Missing(op); len(m) > 0 { // e.g. a dep in another log still missing
