@@ -667,9 +667,15 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 		case len(m.calls) >= MaxCalls:
 			return refuse("too many calls"), false, nil
 		}
-		c = newCall(cid, gid, id, caller, msg.Video, time.UnixMilli(msg.Started))
+		// A start in the future would keep the call ringing past
+		// RingAge (prune); the roster names only who may be in the call.
+		started := time.UnixMilli(msg.Started)
+		if now := m.cfg.Now(); started.After(now) {
+			started = now
+		}
+		c = newCall(cid, gid, id, caller, msg.Video, started)
 		for _, b := range msg.Roster {
-			if k := crdt.PublicKey(b); k != m.cfg.Self {
+			if k := crdt.PublicKey(b); k != m.cfg.Self && m.cfg.Members.MayCall(cid, gid, k) {
 				c.roster[k] = true
 			}
 		}

@@ -1,6 +1,7 @@
 package call
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -637,6 +638,51 @@ func TestKeyGraceFollowsTheNewestKey(t *testing.T) {
 		synctest.Wait()
 		if got := live(); !slices.Equal(got, []uint64{second}) {
 			t.Fatalf("after the grace ann holds %v, want only %d", got, second)
+		}
+	})
+}
+
+// TestForgedRingIsBounded: a member's ring with a start in the far future
+// and a roster of strangers neither shows the strangers as participants
+// nor keeps the call ringing past RingAge.
+func TestForgedRingIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		w.node("ann", true, false, false)
+		ben := w.node("ben", true, false, false)
+		w.node("cat", true, false, false)
+		roster := [][]byte{}
+		for i := range MaxParticipants - 2 {
+			k := crdt.PublicKey{0xEE, byte(i)}
+			roster = append(roster, k[:])
+		}
+		cat := w.keys["cat"]
+		roster = append(roster, cat[:])
+		annKey := w.keys["ann"]
+		msg := &Message{Type: TypeRing, Community: w.cid[:], Call: bytes.Repeat([]byte{9}, 32), Group: w.gid[:], Caller: annKey[:],
+			Started: time.Now().AddDate(50, 0, 0).UnixMilli(), Roster: roster}
+		if err := msg.Check(); err != nil {
+			t.Fatal(err)
+		}
+		if r := ben.Answer(t.Context(), annKey, msg); r.Error != "" {
+			t.Fatalf("the ring was refused: %s", r.Error)
+		}
+		calls := ben.Fill(w.cid, nil)
+		if len(calls) != 1 || len(calls[0].Participants) != 1 || calls[0].Participants[0] != peerID(cat) {
+			t.Fatalf("ben's calls after the forged ring: %+v, want one with cat alone", calls)
+		}
+		if calls[0].Started.After(time.Now()) {
+			t.Fatalf("the call starts in the future: %v", calls[0].Started)
+		}
+		time.Sleep(RingAge + time.Minute)
+		if _, err := w.mgrs[w.keys["cat"]].Start(t.Context(), w.cid, w.gid, false, true); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		for _, c := range ben.Fill(w.cid, nil) {
+			if c.ID == crdt.ID(bytes.Repeat([]byte{9}, 32)) {
+				t.Fatalf("the forged call still rings after %v", RingAge)
+			}
 		}
 	})
 }

@@ -300,6 +300,12 @@ func (k *calls) start(video bool) {
 		k.a.showErrorText("You are in a call", "Leave the call you are in before you start another.")
 		return
 	}
+	if s := k.stripCall; !s.ID.IsZero() && s.Active && s.Group == gid {
+		// A call already runs in the group (its strip shows): Call joins
+		// it rather than start a second one beside it.
+		k.join(cid, s)
+		return
+	}
 	var id crdt.ID
 	k.a.act("Could not start the call", func(ctx context.Context) (err error) {
 		id, err = k.cb.StartCall(ctx, cid, gid, video, false)

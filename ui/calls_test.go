@@ -130,6 +130,24 @@ func TestCallBannerJoinOpensWindow(t *testing.T) {
 	}
 }
 
+// TestCallButtonJoinsTheRunningCall: Call in a group where a call runs
+// already joins that call; it does not start a second one beside it.
+func TestCallButtonJoinsTheRunningCall(t *testing.T) {
+	h, c, gid := callHarness(t, "member")
+	k := h.a.calls
+	h.f.ringCall(c.ID, gid, "Ben", false, "Chloe")
+	h.drain()
+	test.Tap(k.bannerNo)
+	test.Tap(k.voiceBtn)
+	h.drain()
+	if h.f.calls["StartCall"] != 0 || h.f.calls["JoinCall"] != 1 {
+		t.Fatalf("Call with a call running: %d starts, %d joins; want it joined", h.f.calls["StartCall"], h.f.calls["JoinCall"])
+	}
+	if k.window == nil || k.stripJoin.Text != "Open call" {
+		t.Fatal("the running call's window did not open")
+	}
+}
+
 func TestCallStartEndAndRemove(t *testing.T) {
 	h, c, _ := callHarness(t, "owner")
 	k := h.a.calls

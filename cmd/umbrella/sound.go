@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/umbrella-p2p/umbrella/api"
@@ -36,6 +35,7 @@ const soundFile = "call-devices.json"
 const (
 	noteNoMicrophone = "No microphone: you can listen, but the others cannot hear you."
 	noteNoSpeaker    = "No speaker: you cannot hear the others."
+	noteNoSound      = "No microphone or speaker: you can neither hear the others nor be heard."
 )
 
 // callSound is the app's sound devices and the voice of its calls. It is
@@ -197,14 +197,16 @@ func (c *callSound) fill(st *api.CallStatus) {
 		}
 		pt.Speaking = levels[pt.PeerID].Speaking
 	}
-	var notes []string
-	if !state.Sending {
-		notes = append(notes, noteNoMicrophone)
+	switch {
+	case !state.Sending && !state.Playing:
+		st.SoundProblem = noteNoSound // "you can listen" would be false
+	case !state.Sending:
+		st.SoundProblem = noteNoMicrophone
+	case !state.Playing:
+		st.SoundProblem = noteNoSpeaker
+	default:
+		st.SoundProblem = ""
 	}
-	if !state.Playing {
-		notes = append(notes, noteNoSpeaker)
-	}
-	st.SoundProblem = strings.Join(notes, " ")
 }
 
 // devices lists the sound devices and the choice.

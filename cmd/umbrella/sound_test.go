@@ -95,7 +95,9 @@ func TestCallSoundWithoutDevices(t *testing.T) {
 	if st.Participants[0].Audio || st.Participants[0].Speaking {
 		t.Fatalf("self %+v, want no audio", st.Participants[0])
 	}
-	if want := noteNoMicrophone + " " + noteNoSpeaker; st.SoundProblem != want {
+	// One note that says both, not "you can listen" beside "you cannot
+	// hear the others".
+	if want := noteNoSound; st.SoundProblem != want {
 		t.Fatalf("sound problem %q, want %q", st.SoundProblem, want)
 	}
 	d, err := c.devices()

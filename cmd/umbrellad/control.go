@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -545,6 +546,17 @@ func resumable(err error) bool {
 	return false
 }
 
+// cutShort is the error of a call whose connection failed after the
+// daemon took it: the daemon stopped (a crash, a kill) before it
+// answered. Run again once the daemon runs, the call resumes where it can
+// (a download), so it is resumable.
+func (c *client) cutShort(ctx context.Context, err error) error {
+	if ctx.Err() == nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)) {
+		return resumableError{fmt.Errorf("umbrellad for home %s stopped before it answered (did it crash?); start it again with `umbrellad serve --home %s`: %w", c.home, c.home, err)}
+	}
+	return fmt.Errorf("control API: %w", err)
+}
+
 func newClient(home string) *client {
 	path := socketPath(home)
 	return &client{home: home, http: &http.Client{Transport: &http.Transport{
@@ -571,12 +583,12 @@ func (c *client) call(ctx context.Context, method string, a args, out any) error
 		if errors.As(err, &opErr) && opErr.Op == "dial" {
 			return fmt.Errorf("%w for home %s; start it with `umbrellad serve --home %s`", errNoDaemon, c.home, c.home)
 		}
-		return fmt.Errorf("control API: %w", err)
+		return c.cutShort(ctx, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return fmt.Errorf("control API: %w", err)
+		return c.cutShort(ctx, err)
 	}
 	if int64(len(raw)) > maxResponseBytes {
 		size := fmt.Sprintf("%d KiB", maxResponseBytes>>10)

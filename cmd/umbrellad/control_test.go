@@ -285,3 +285,32 @@ func TestMessagesBeyondResponseLimit(t *testing.T) {
 		t.Fatalf("messages: %d lines, want %d", lines, len(b.msgs))
 	}
 }
+
+// TestCallCutShortByDaemonExit: a daemon that dies after taking a call
+// (kill -9 during a download) is said as such, resumable, not as the
+// HTTP client's bare "EOF".
+func TestCallCutShortByDaemonExit(t *testing.T) {
+	home := t.TempDir()
+	l, err := listenControl(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			// Read the request, then vanish without an answer.
+			c.Read(make([]byte, 4096))
+			c.Close()
+		}
+	}()
+	var out api.GotFile
+	err = newClient(home).call(t.Context(), "file.get", args{}, &out)
+	var re resumableError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "stopped before it answered") || !strings.Contains(err.Error(), "umbrellad serve --home "+home) {
+		t.Fatalf("a daemon gone mid-call: %v (resumable %v)", err, errors.As(err, &re))
+	}
+}
