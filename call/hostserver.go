@@ -23,12 +23,16 @@ import (
 //     offer for a call starts its SFU.
 //   - Leave (3): the sender leaves the SFU.
 //   - Remove (5): a participant tells the relay that Peer is out of the
-//     call (it left the group or the community, or an admin removed it);
-//     its media stops being forwarded at once. Any admitted participant
-//     may say so: the relay cannot tell who may, and a member who lies
-//     only makes the named participant reconnect through another host
-//     (it reports its host lost).
-//   - End (4): the call's SFU stops.
+//     call (it left the group or the community, or an admin removed it).
+//     The relay cannot tell who may say so, so it takes the word of a
+//     majority: Peer's media stops being forwarded once more than half
+//     of the other participants on this SFU said so (every participant
+//     judges a removal with crdt and tells the host), never on one
+//     member's word in a call of three or more.
+//   - End (4): the sender leaves the SFU (as Leave). The relay cannot
+//     tell the caller or an admin from anyone else; the others' media
+//     stops when their own nodes end the call, and the SFU with the
+//     last of them.
 //
 // Anything else is answered Absent. A call's SFU also stops when its last
 // participant leaves. At most MaxCalls calls are hosted at once; when
@@ -63,6 +67,9 @@ type HostServer struct {
 type hostedCall struct {
 	h     Host
 	parts map[crdt.PublicKey]bool // guarded by HostServer.mu
+	// removes holds, by participant, the other participants who said it
+	// is out of the call; guarded by HostServer.mu.
+	removes map[crdt.PublicKey]map[crdt.PublicKey]bool
 }
 
 var _ Responder = (*HostServer)(nil)
@@ -89,18 +96,22 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 	switch msg.Type {
 	case TypeMedia:
 		return s.offer(key, from, msg.Blob)
-	case TypeLeave, TypeRemove:
+	case TypeLeave, TypeRemove, TypeEnd:
 		k := from
 		if msg.Type == TypeRemove {
 			k = crdt.PublicKey(msg.Peer)
 		}
 		s.mu.Lock()
 		hc := s.calls[key]
-		if hc == nil || !hc.parts[k] {
+		if hc == nil || !hc.parts[k] || k != from && !hc.outByMajority(k, from) {
 			s.mu.Unlock()
 			return &Reply{}
 		}
 		delete(hc.parts, k)
+		delete(hc.removes, k)
+		for _, by := range hc.removes {
+			delete(by, k)
+		}
 		empty := len(hc.parts) == 0
 		if empty {
 			delete(s.calls, key)
@@ -108,15 +119,6 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 		s.mu.Unlock()
 		hc.h.Drop(s.cfg.PeerID(k))
 		if empty {
-			s.stop(hc)
-		}
-		return &Reply{}
-	case TypeEnd:
-		s.mu.Lock()
-		hc := s.calls[key]
-		delete(s.calls, key)
-		s.mu.Unlock()
-		if hc != nil {
 			s.stop(hc)
 		}
 		return &Reply{}
@@ -204,4 +206,23 @@ func (s *HostServer) Close() error {
 		s.stop(hc)
 	}
 	return nil
+}
+
+// outByMajority records that participant from says k is out of the call
+// and reports whether more than half of k's fellow participants now said
+// so (HostServer.mu held). Only participants' word counts.
+func (hc *hostedCall) outByMajority(k, from crdt.PublicKey) bool {
+	if !hc.parts[from] {
+		return false
+	}
+	if hc.removes == nil {
+		hc.removes = map[crdt.PublicKey]map[crdt.PublicKey]bool{}
+	}
+	by := hc.removes[k]
+	if by == nil {
+		by = map[crdt.PublicKey]bool{}
+		hc.removes[k] = by
+	}
+	by[from] = true
+	return 2*len(by) > len(hc.parts)-1
 }

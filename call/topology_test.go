@@ -424,3 +424,54 @@ func TestHostServerMakesRoomFromDeadCalls(t *testing.T) {
 		t.Fatalf("the dead call's SFU closed: %v; calls hosted: %d", dead.closed, srv.Calls())
 	}
 }
+
+// TestHostServerTakesNoOnesWordAlone: a relay cannot judge roles, so one
+// participant's Remove of another is not enough in a call of three (the
+// trial's hostile member silenced a participant that way), nor is an End
+// from anyone: it only takes the sender out. A majority of the others
+// saying a participant is out (as every participant's node does on a
+// removal) drops it.
+func TestHostServerTakesNoOnesWordAlone(t *testing.T) {
+	w := newTestNet(t)
+	ann, ben, cara := crdt.PublicKey{'a'}, crdt.PublicKey{'b'}, crdt.PublicKey{'c'}
+	relay := crdt.PublicKey{0xee}
+	w.keys["relay"] = relay
+	srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
+		Admit: func(_ crdt.ID, k crdt.PublicKey) bool { return k == ann || k == ben || k == cara }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	id := crdt.ID{9}
+	send := func(from crdt.PublicKey, typ uint8, peer crdt.PublicKey) {
+		t.Helper()
+		msg := &Message{Type: typ, Community: w.cid[:], Call: id[:]}
+		switch typ {
+		case TypeMedia:
+			msg.Blob = []byte("sfu offer from " + peerID(from))
+		case TypeRemove:
+			msg.Peer = peer[:]
+		}
+		if r := srv.Answer(t.Context(), from, msg); r.Error != "" {
+			t.Fatalf("%v from %s: %s", typ, peerID(from), r.Error)
+		}
+	}
+	for _, k := range []crdt.PublicKey{ann, ben, cara} {
+		send(k, TypeMedia, crdt.PublicKey{})
+	}
+	send(ben, TypeRemove, cara)
+	send(ben, TypeRemove, cara) // saying it twice is still one word
+	if w.host("relay").wasDropped(peerID(cara)) {
+		t.Fatal("one participant's word dropped cara")
+	}
+	send(ben, TypeEnd, crdt.PublicKey{})
+	if srv.Calls() != 1 || !w.host("relay").wasDropped(peerID(ben)) || w.host("relay").wasDropped(peerID(ann)) {
+		t.Fatalf("ben's End: calls hosted %d, ben dropped %v, ann dropped %v", srv.Calls(),
+			w.host("relay").wasDropped(peerID(ben)), w.host("relay").wasDropped(peerID(ann)))
+	}
+	// ann is now the only other participant: her word is a majority.
+	send(ann, TypeRemove, cara)
+	if !w.host("relay").wasDropped(peerID(cara)) {
+		t.Fatal("the majority's word did not drop cara")
+	}
+}
