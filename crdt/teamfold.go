@@ -37,16 +37,17 @@ func (f *Fold) teamState() *teamFold {
 	return f.team
 }
 
-// addTeam folds team content op o, which stands, at place at; touch
-// records the posts whose answers must be counted again.
-func (f *Fold) addTeam(o *Op, body any, at lww, touch func(ID)) {
+// addTeam folds entry e of a team content op, which stands, at place
+// at; touch records the posts whose answers must be counted again.
+func (f *Fold) addTeam(e *Entry, at lww, touch func(ID)) {
 	tf := f.teamState()
-	switch b := body.(type) {
+	o := e.Op
+	switch b := e.Body.(type) {
 	case *WinBody:
-		f.addPost(&Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time,
+		f.addPost(e, &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time,
 			TeamCard: TeamCard{Win: &WinView{Member: keyOf(b.Member), Badge: b.Badge}}})
 	case *PromoBody:
-		f.addPost(&Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time,
+		f.addPost(e, &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time,
 			TeamCard: TeamCard{Promo: &PromoView{Title: b.Title, Starts: b.Starts, Ends: b.Ends, Code: b.Code, File: b.File}}})
 	case *PromoEditBody:
 		p := f.post(idOf(b.Target))
@@ -65,7 +66,7 @@ func (f *Fold) addTeam(o *Op, body any, at lww, touch func(ID)) {
 			pv.File = nil
 		}
 	case *EventBody:
-		f.addPost(&Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time,
+		f.addPost(e, &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time,
 			TeamCard: TeamCard{Event: &EventView{Title: b.Title, Starts: b.Starts, Duration: b.Duration, Where: b.Where, Call: b.Call}}})
 	case *EventEditBody:
 		p := f.post(idOf(b.Target))

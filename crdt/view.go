@@ -85,7 +85,7 @@ type reactKey struct {
 
 // View folds group's timeline into posts.
 func (c *Community) View(group ID) *GroupView {
-	return &c.Fold(group, nil).view
+	return c.Fold(group, nil).View()
 }
 
 // Fold is a group's view kept up to date as ops arrive: Community.Fold
@@ -99,7 +99,15 @@ type Fold struct {
 	// each one that was hidden, by position.
 	entries []*Entry
 	hidden  map[int]string
-	posts   map[ID]int // position in view.Posts
+	// list holds the posts in display order (view.Posts stays nil). A
+	// message that stood when folded and that nothing else changed keeps
+	// only its entry: its Post is made from the entry when read (Post),
+	// so that a group of 100,000 messages keeps 16 bytes per message here
+	// instead of a Post. Polls, team cards, hidden posts and every post an
+	// op changed (edits, deletions, reactions, pins, answers, collections)
+	// keep their Post.
+	list    []postRef
+	posts   map[ID]int // position in list
 	polls   []int      // positions of polls
 	edits   map[ID]lww
 	reacts  map[reactKey]reactState
@@ -147,8 +155,57 @@ func (c *Community) Fold(group ID, prev *Fold) *Fold {
 	return f
 }
 
-// View returns the folded view. Callers must not modify it.
-func (f *Fold) View() *GroupView { return &f.view }
+// postRef is one post of a Fold: its entry, and its Post when it keeps
+// one.
+type postRef struct {
+	e *Entry
+	p *Post
+}
+
+// View returns the folded view, every post made: for whole-group reads
+// and tests. Pages read Len, Post, Pinned and Calls instead. Callers must
+// not modify it.
+func (f *Fold) View() *GroupView {
+	v := f.view
+	v.Posts = make([]*Post, len(f.list))
+	for i, r := range f.list {
+		if r.p != nil {
+			v.Posts[i] = r.p
+		} else {
+			p := plainPost(r.e)
+			v.Posts[i] = &p
+		}
+	}
+	return &v
+}
+
+// Len returns the number of posts, View().Posts's length.
+func (f *Fold) Len() int { return len(f.list) }
+
+// Post returns the i-th post in display order, as View().Posts[i] holds
+// it. Its slices and pointers are shared: callers must not modify them.
+func (f *Fold) Post(i int) Post {
+	if r := f.list[i]; r.p != nil {
+		return *r.p
+	}
+	return plainPost(f.list[i].e)
+}
+
+// Said returns the author of the i-th post and when it was said (0 for a
+// hidden post), without making the post.
+func (f *Fold) Said(i int) (PublicKey, int64) {
+	r := f.list[i]
+	if r.p != nil {
+		return r.p.Author, r.p.Time
+	}
+	return r.e.Op.Author, r.e.Body.(*MessageBody).Time
+}
+
+// Pinned returns the pinned posts, oldest pin first (View().Pinned).
+func (f *Fold) Pinned() []ID { return f.view.Pinned }
+
+// Calls returns the group's calls in display order (View().Calls).
+func (f *Fold) Calls() []*CallView { return f.view.Calls }
 
 // Index returns the position of post id in View().Posts, or -1.
 func (f *Fold) Index(id ID) int {
@@ -156,6 +213,23 @@ func (f *Fold) Index(id ID) int {
 		return i
 	}
 	return -1
+}
+
+// plainPost makes the post of message entry e, which stood when folded and
+// which no other op changed.
+func plainPost(e *Entry) Post {
+	o, b := e.Op, e.Body.(*MessageBody)
+	p := Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time, File: b.File}
+	if len(b.ReplyTo) > 0 {
+		p.ReplyTo = idOf(b.ReplyTo)
+	}
+	if len(b.Mentions) > 0 {
+		p.Mentions = make([]PublicKey, len(b.Mentions))
+		for i, m := range b.Mentions {
+			p.Mentions[i] = keyOf(m)
+		}
+	}
+	return p
 }
 
 // extends reports whether es, the timeline's current order, starts with
@@ -179,19 +253,29 @@ func (f *Fold) extends(es []*Entry) bool {
 	return true
 }
 
+// post returns post id for an op to change, making and keeping its Post
+// if it kept only its entry; nil when there is no such post.
 func (f *Fold) post(id ID) *Post {
-	if i, ok := f.posts[id]; ok {
-		return f.view.Posts[i]
+	i, ok := f.posts[id]
+	if !ok {
+		return nil
 	}
-	return nil
+	r := &f.list[i]
+	if r.p == nil {
+		p := plainPost(r.e)
+		r.p = &p
+	}
+	return r.p
 }
 
-func (f *Fold) addPost(p *Post) {
-	f.posts[p.ID] = len(f.view.Posts)
-	if p.Poll != nil {
-		f.polls = append(f.polls, len(f.view.Posts))
+// addPost appends the post of entry e: p, or when p is nil a message that
+// keeps only its entry.
+func (f *Fold) addPost(e *Entry, p *Post) {
+	f.posts[e.Op.ID()] = len(f.list)
+	if p != nil && p.Poll != nil {
+		f.polls = append(f.polls, len(f.list))
 	}
-	f.view.Posts = append(f.view.Posts, p)
+	f.list = append(f.list, postRef{e, p})
 }
 
 // add folds entry e, the i-th of the order. touched collects the posts
@@ -206,25 +290,18 @@ func (f *Fold) add(i int, e *Entry, touched map[ID]bool) {
 	if e.Hidden != nil {
 		f.hidden[i] = e.Hidden.Error()
 		if isPostKind(o.Kind) {
-			f.addPost(&Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Hidden: e.Hidden})
+			f.addPost(e, &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Hidden: e.Hidden})
 		}
 		return
 	}
 	at := lww{o.Height, o.ID()}
 	switch b := e.Body.(type) {
 	case *MessageBody:
-		p := &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Text, Time: b.Time, File: b.File}
-		if len(b.ReplyTo) > 0 {
-			p.ReplyTo = idOf(b.ReplyTo)
-		}
-		for _, m := range b.Mentions {
-			p.Mentions = append(p.Mentions, keyOf(m))
-		}
-		f.addPost(p)
+		f.addPost(e, nil)
 	case *PollBody:
 		p := &Post{ID: o.ID(), Author: o.Author, Kind: o.Kind, Text: b.Question, Time: b.Time,
 			Poll: &PollView{Question: b.Question, Options: b.Options, Multi: b.Multi, Closes: b.Closes}}
-		f.addPost(p)
+		f.addPost(e, p)
 		touch(p.ID)
 	case *EditBody:
 		p := f.post(idOf(b.Target))
@@ -267,7 +344,7 @@ func (f *Fold) add(i int, e *Entry, touched map[ID]bool) {
 	case *CallBody:
 		f.addCall(o, b)
 	default:
-		f.addTeam(o, e.Body, at, touch)
+		f.addTeam(e, at, touch)
 	}
 }
 
@@ -294,7 +371,7 @@ func (f *Fold) finish(t *Timeline, touched map[ID]bool) {
 			f.react(id)
 		}
 		for _, i := range f.polls {
-			f.tally(t, f.view.Posts[i])
+			f.tally(t, f.list[i].p)
 		}
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -48,6 +49,9 @@ func TestFoldMatchesView(t *testing.T) {
 					for i, p := range want.Posts {
 						if f.Index(p.ID) != i {
 							t.Fatalf("seed %d: index of post %d is %d", seed, i, f.Index(p.ID))
+						}
+						if got := f.Post(i); !reflect.DeepEqual(&got, p) {
+							t.Fatalf("seed %d: post %d read alone differs from a fresh view", seed, i)
 						}
 					}
 				}
@@ -98,4 +102,60 @@ func describe(v *GroupView) string {
 		out += "; "
 	}
 	return out
+}
+
+// TestFoldKeepsLittlePerMessage: a fold of a group of plain messages keeps
+// a few tens of bytes per message (its place in the list and in the index
+// by id), not a Post of its own (352 bytes), and its posts read back as a
+// fresh view has them.
+func TestFoldKeepsLittlePerMessage(t *testing.T) {
+	const n = 3000
+	f := newFixture(t)
+	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone}).ID()
+	var first ID
+	for i := range n {
+		b := &MessageBody{Text: "hello", Time: int64(i + 1)}
+		if i%10 == 1 {
+			b.ReplyTo = idb(first)
+			b.Mentions = [][]byte{f.owner.pubBytes()}
+		}
+		o := f.op(f.owner, general, KindMessage, b)
+		if i == 0 {
+			first = o.ID()
+		}
+	}
+	f.c.Entries(general) // the timeline's order and verdicts, which the timeline keeps anyway
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fold := f.c.Fold(general, nil)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
+	t.Logf("the fold keeps %d bytes per message", per)
+	if per > 128 {
+		t.Fatalf("the fold keeps %d bytes per message, want at most 128", per)
+	}
+	if fold.Len() != n {
+		t.Fatalf("%d posts, want %d", fold.Len(), n)
+	}
+	want := f.c.View(general)
+	for i, p := range want.Posts {
+		if got := fold.Post(i); !reflect.DeepEqual(&got, p) {
+			t.Fatalf("post %d: %+v, want %+v", i, got, *p)
+		}
+		if a, at := fold.Said(i); a != p.Author || at != p.Time {
+			t.Fatalf("post %d said by %s at %d, want %s at %d", i, a, at, p.Author, p.Time)
+		}
+	}
+	replies := 0
+	for _, p := range want.Posts {
+		if len(p.Mentions) == 1 && p.Mentions[0] == f.owner.pub() && p.ReplyTo == first {
+			replies++
+		}
+	}
+	if replies != n/10 {
+		t.Fatalf("%d replies with their mention, want %d", replies, n/10)
+	}
+	runtime.KeepAlive(fold)
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -406,6 +407,9 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	go func() {
 		defer n.wg.Done()
 		n.views.WarmUp(n.ctx)
+		// Loading and warming up are the node's peaks: the heap they left
+		// free goes back to the kernel now rather than staying resident.
+		debug.FreeOSMemory()
 	}()
 	idSub, err := n.host.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {

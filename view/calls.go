@@ -17,7 +17,7 @@ func (v *Views) Calls(cid crdt.ID) ([]api.Call, error) {
 	out := []api.Call{}
 	err := v.eachGroup(cid, func(c *crdt.Community, g *crdt.Group, s *shownList, nm *namer) {
 		st := c.State()
-		for _, cv := range s.fold.View().Calls {
+		for _, cv := range s.fold.Calls() {
 			out = append(out, callOf(st, nm, v.self, g.ID, cv))
 		}
 	})
@@ -30,7 +30,7 @@ func (v *Views) CallRecord(cid, id crdt.ID) (api.Call, bool) {
 	var out api.Call
 	found := false
 	v.eachGroup(cid, func(c *crdt.Community, g *crdt.Group, s *shownList, nm *namer) {
-		for _, cv := range s.fold.View().Calls {
+		for _, cv := range s.fold.Calls() {
 			if cv.ID == id {
 				out, found = callOf(c.State(), nm, v.self, g.ID, cv), true
 			}

@@ -17,7 +17,8 @@ import (
 // what else changed (names, roles, removals that hide posts) is applied
 // when a page is converted, or makes the fold start over.
 //
-// Only pages are converted to Messages; the list keeps crdt.Post pointers.
+// Only pages are converted to Messages; the list keeps the fold, which
+// makes a crdt.Post for a plain message only when it is read.
 
 // shownList is one group's display list. It is guarded by Views.mu and
 // read while holding the replica's lock.
@@ -105,12 +106,12 @@ func (v *Views) Kept(cid, gid crdt.ID) int {
 
 // extend takes in the posts the fold gained since the lists were made.
 func (s *shownList) extend(self crdt.PublicKey) {
-	posts := s.fold.View().Posts
-	for i := s.folded; i < len(posts); i++ {
-		p := posts[i]
-		if !shownTo(p.Author, p.Time, self, s.since) {
+	n := s.fold.Len()
+	for i := s.folded; i < n; i++ {
+		author, t := s.fold.Said(i)
+		if !shownTo(author, t, self, s.since) {
 			if s.kept == nil {
-				s.kept = make([]int32, i, len(posts))
+				s.kept = make([]int32, i, n)
 				for j := range s.kept {
 					s.kept[j] = int32(j)
 				}
@@ -122,14 +123,14 @@ func (s *shownList) extend(self crdt.PublicKey) {
 			idx = len(s.kept)
 			s.kept = append(s.kept, int32(i))
 		}
-		if p.Author != self {
+		if author != self {
 			s.others = append(s.others, int32(idx))
-			if p.Time < s.joined {
+			if t < s.joined {
 				s.before++
 			}
 		}
 	}
-	s.folded = len(posts)
+	s.folded = n
 }
 
 // shownTo says whether a post by author, said at t, is shown to self in a
@@ -146,13 +147,13 @@ func (s *shownList) len() int {
 	return len(s.kept)
 }
 
-// at returns the i-th post shown.
-func (s *shownList) at(i int) *crdt.Post {
-	posts := s.fold.View().Posts
+// at returns the i-th post shown (made from its entry when the fold keeps
+// no Post for it: see crdt.Fold). Callers must not modify what it shares.
+func (s *shownList) at(i int) crdt.Post {
 	if s.kept == nil {
-		return posts[i]
+		return s.fold.Post(i)
 	}
-	return posts[s.kept[i]]
+	return s.fold.Post(int(s.kept[i]))
 }
 
 // indexOf returns the display index of post id, or -1.

@@ -41,7 +41,8 @@ func (nm *namer) peer(k crdt.PublicKey) string {
 
 // message converts the i-th post of s.
 func (s *shownList) message(nm *namer, self crdt.PublicKey, i int) api.Message {
-	m := messageOf(nm, self, s.at(i))
+	p := s.at(i)
+	m := messageOf(nm, self, &p)
 	m.Index = i
 	if m.ReplyTo != nil {
 		m.Quote = s.quote(nm, *m.ReplyTo)

@@ -101,7 +101,7 @@ func (v *Views) Message(cid, gid, id crdt.ID) (api.Message, error) {
 func (v *Views) Pinned(cid, gid crdt.ID) ([]api.Message, error) {
 	out := []api.Message{}
 	err := v.inGroup(cid, gid, func(_ *crdt.Community, _ *crdt.Group, s *shownList, nm *namer) error {
-		for _, id := range s.fold.View().Pinned {
+		for _, id := range s.fold.Pinned() {
 			if i := s.indexOf(id); i >= 0 {
 				out = append(out, s.message(nm, v.self, i))
 			}
@@ -138,7 +138,7 @@ func (v *Views) Search(cid, gid crdt.ID, query string, limit int) ([]api.Message
 			if pv := p.Poll; pv != nil && !match {
 				match = containsLower(pv.Question, q) || slices.ContainsFunc(pv.Options, func(o string) bool { return containsLower(o, q) })
 			}
-			match = match || cardMatches(p, q) // team.go
+			match = match || cardMatches(&p, q) // team.go
 			if match {
 				out = append(out, s.message(nm, v.self, i))
 			}

@@ -94,10 +94,10 @@ func (v *Views) Wins(cid crdt.ID, member string) ([]api.Win, error) {
 	err := v.eachGroup(cid, func(_ *crdt.Community, g *crdt.Group, s *shownList, nm *namer) {
 		for i := range s.len() {
 			p := s.at(i)
-			if p.Win == nil || !standing(p) || member != "" && nm.peer(p.Win.Member) != member {
+			if p.Win == nil || !standing(&p) || member != "" && nm.peer(p.Win.Member) != member {
 				continue
 			}
-			out = append(out, *winOf(nm, g.ID, p))
+			out = append(out, *winOf(nm, g.ID, &p))
 		}
 	})
 	slices.SortStableFunc(out, func(a, b api.Win) int { return b.Time.Compare(a.Time) })
@@ -112,10 +112,10 @@ func (v *Views) Promos(cid crdt.ID, now time.Time, all bool) ([]api.Promo, error
 	err := v.eachGroup(cid, func(_ *crdt.Community, g *crdt.Group, s *shownList, nm *namer) {
 		for i := range s.len() {
 			p := s.at(i)
-			if p.Promo == nil || !standing(p) || !all && !p.Promo.Active(now.UnixMilli()) {
+			if p.Promo == nil || !standing(&p) || !all && !p.Promo.Active(now.UnixMilli()) {
 				continue
 			}
-			out = append(out, *promoOf(nm, g.ID, p))
+			out = append(out, *promoOf(nm, g.ID, &p))
 		}
 	})
 	slices.SortStableFunc(out, func(a, b api.Promo) int { return cmp.Or(a.Ends.Compare(b.Ends), a.ID.Compare(b.ID)) })
@@ -129,10 +129,10 @@ func (v *Views) Events(cid crdt.ID, now time.Time, all bool) ([]api.CalendarEven
 	err := v.eachGroup(cid, func(_ *crdt.Community, g *crdt.Group, s *shownList, nm *namer) {
 		for i := range s.len() {
 			p := s.at(i)
-			if p.Event == nil || !standing(p) || !all && p.Event.Ends() <= now.UnixMilli() {
+			if p.Event == nil || !standing(&p) || !all && p.Event.Ends() <= now.UnixMilli() {
 				continue
 			}
-			out = append(out, *eventOf(nm, v.self, g.ID, p))
+			out = append(out, *eventOf(nm, v.self, g.ID, &p))
 		}
 	})
 	slices.SortStableFunc(out, func(a, b api.CalendarEvent) int { return cmp.Or(a.Starts.Compare(b.Starts), a.ID.Compare(b.ID)) })
@@ -144,8 +144,8 @@ func (v *Views) Event(cid, id crdt.ID) (api.CalendarEvent, error) {
 	var out *api.CalendarEvent
 	err := v.eachGroup(cid, func(_ *crdt.Community, g *crdt.Group, s *shownList, nm *namer) {
 		if i := s.indexOf(id); i >= 0 && out == nil {
-			if p := s.at(i); p.Event != nil && standing(p) {
-				out = eventOf(nm, v.self, g.ID, p)
+			if p := s.at(i); p.Event != nil && standing(&p) {
+				out = eventOf(nm, v.self, g.ID, &p)
 			}
 		}
 	})
@@ -173,7 +173,7 @@ func (v *Views) FAQ(cid crdt.ID, search string) ([]api.FAQEntry, error) {
 	err := v.eachGroup(cid, func(_ *crdt.Community, g *crdt.Group, s *shownList, _ *namer) {
 		for i := range s.len() {
 			p := s.at(i)
-			if !question(g, p) || p.Answer.IsZero() {
+			if !question(g, &p) || p.Answer.IsZero() {
 				continue
 			}
 			j := s.indexOf(p.Answer)
@@ -199,7 +199,7 @@ func (v *Views) Questions(cid crdt.ID, unanswered bool) ([]api.Question, error) 
 	err := v.eachGroup(cid, func(_ *crdt.Community, g *crdt.Group, s *shownList, nm *namer) {
 		for i := range s.len() {
 			p := s.at(i)
-			if !question(g, p) || unanswered && !p.Answer.IsZero() {
+			if !question(g, &p) || unanswered && !p.Answer.IsZero() {
 				continue
 			}
 			qq := api.Question{ID: p.ID, Group: g.ID, Author: nm.peer(p.Author), AuthorName: nm.name(p.Author), Text: p.Text, Time: time.UnixMilli(p.Time)}
