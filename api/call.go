@@ -67,8 +67,8 @@ type AudioDevice struct {
 	Default bool `json:"default,omitempty"`
 }
 
-// CallDevices are the sound devices of calls on this computer and which
-// ones the member chose (kept for the next call).
+// CallDevices are the sound devices and cameras of calls on this computer
+// and which ones the member chose (kept for the next call).
 type CallDevices struct {
 	Microphones []AudioDevice `json:"microphones"`
 	Speakers    []AudioDevice `json:"speakers"`
@@ -76,6 +76,10 @@ type CallDevices struct {
 	// system's default.
 	Microphone string `json:"microphone"`
 	Speaker    string `json:"speaker"`
+	// Cameras are the cameras (ID: the device node); Camera is the
+	// chosen one's ("": the first that opens).
+	Cameras []AudioDevice `json:"cameras"`
+	Camera  string        `json:"camera"`
 	// Problem, if not empty, says why no device can be listed (no sound
 	// system).
 	Problem string `json:"problem,omitempty"`

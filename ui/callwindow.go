@@ -61,10 +61,13 @@ type callWindow struct {
 	soundNote *widget.Label
 	micSel    *widget.Select
 	spkSel    *widget.Select
+	camSel    *widget.Select // hidden without callCameraPicker
+	camLabel  *widget.Label
 	devRow    *fyne.Container
 	devices   api.CallDevices
 	micIDs    map[string]string // picker option → device id
 	spkIDs    map[string]string
+	camIDs    map[string]string
 	loadingDv bool          // the pickers are being filled: their changes are not the member's
 	stop      chan struct{} // closes the refresh loop; nil when none runs
 	// loop: run the refresh loop while shown (tests draw frames
@@ -97,10 +100,18 @@ func newCallWindow(k *calls, cid crdt.ID, c api.Call, group string) *callWindow 
 	w.soundNote.Hide()
 	w.micSel = widget.NewSelect(nil, func(string) { w.chooseDevices() })
 	w.spkSel = widget.NewSelect(nil, func(string) { w.chooseDevices() })
+	w.camSel = widget.NewSelect(nil, func(string) { w.chooseCamera() })
+	w.camLabel = widget.NewLabel("Camera")
 	pickerSize := fyne.NewSize(220, w.micSel.MinSize().Height) // device names are long
+	camBox := container.NewGridWrap(pickerSize, w.camSel)
 	w.devRow = container.NewCenter(container.NewHBox(
 		widget.NewLabel("Microphone"), container.NewGridWrap(pickerSize, w.micSel),
-		widget.NewLabel("Speaker"), container.NewGridWrap(pickerSize, w.spkSel)))
+		widget.NewLabel("Speaker"), container.NewGridWrap(pickerSize, w.spkSel),
+		w.camLabel, camBox))
+	if _, ok := k.a.b.(callCameraPicker); !ok {
+		w.camLabel.Hide()
+		camBox.Hide()
+	}
 	w.devRow.Hide()
 	if _, ok := k.a.b.(callDevices); ok {
 		w.devRow.Show()
@@ -306,8 +317,18 @@ type callDevices interface {
 	SetCallDevices(ctx context.Context, microphone, speaker string) error
 }
 
+// callCameraPicker keeps the member's choice of camera (the desktop
+// app); CallDevices lists the cameras.
+type callCameraPicker interface {
+	SetCallCamera(ctx context.Context, camera string) error
+}
+
 // systemDefault is the pickers' option for the system's default device.
 const systemDefault = "System default"
+
+// anyCamera is the camera picker's option for the first camera that
+// opens.
+const anyCamera = "First camera found"
 
 // loadDevices fills the pickers from the backend's devices and choice.
 func (w *callWindow) loadDevices() {
@@ -323,16 +344,16 @@ func (w *callWindow) loadDevices() {
 	w.devices = devs
 	w.loadingDv = true
 	defer func() { w.loadingDv = false }()
-	fill := func(sel *widget.Select, list []api.AudioDevice, chosen string) map[string]string {
-		ids := map[string]string{systemDefault: ""}
-		opts := []string{systemDefault}
-		pick := systemDefault
+	fill := func(sel *widget.Select, list []api.AudioDevice, chosen string, def string) map[string]string {
+		ids := map[string]string{def: ""}
+		opts := []string{def}
+		pick := def
 		for _, dev := range list {
 			label := dev.Name
 			if label == "" {
 				label = dev.ID
 			}
-			for n := 2; ids[label] != "" || label == systemDefault; n++ {
+			for n := 2; ids[label] != "" || label == def; n++ {
 				label = fmt.Sprintf("%s (%d)", dev.Name, n)
 			}
 			ids[label] = dev.ID
@@ -345,8 +366,9 @@ func (w *callWindow) loadDevices() {
 		sel.SetSelected(pick)
 		return ids
 	}
-	w.micIDs = fill(w.micSel, devs.Microphones, devs.Microphone)
-	w.spkIDs = fill(w.spkSel, devs.Speakers, devs.Speaker)
+	w.micIDs = fill(w.micSel, devs.Microphones, devs.Microphone, systemDefault)
+	w.spkIDs = fill(w.spkSel, devs.Speakers, devs.Speaker, systemDefault)
+	w.camIDs = fill(w.camSel, devs.Cameras, devs.Camera, anyCamera)
 	if devs.Problem != "" {
 		w.micSel.Disable()
 		w.spkSel.Disable()
@@ -366,6 +388,22 @@ func (w *callWindow) chooseDevices() {
 	w.devices.Microphone, w.devices.Speaker = mic, spk
 	w.k.a.act("Could not change the sound devices", func(ctx context.Context) error {
 		return d.SetCallDevices(ctx, mic, spk)
+	}, w.reload)
+}
+
+// chooseCamera keeps the member's choice of camera.
+func (w *callWindow) chooseCamera() {
+	c, ok := w.k.a.b.(callCameraPicker)
+	if !ok || w.loadingDv {
+		return
+	}
+	cam := w.camIDs[w.camSel.Selected]
+	if cam == w.devices.Camera {
+		return
+	}
+	w.devices.Camera = cam
+	w.k.a.act("Could not change the camera", func(ctx context.Context) error {
+		return c.SetCallCamera(ctx, cam)
 	}, w.reload)
 }
 
@@ -405,7 +443,35 @@ type callTile struct {
 	dirty bool      // the picture changed since it was drawn
 	drawn time.Time // when it was last drawn
 	draws int       // how many times it was drawn
+
+	// Video, when the backend decodes it (callPictures): two pictures
+	// drawn in turn (the one shown is never drawn into), the number of
+	// the last decoded picture drawn, and when it came; showing: the
+	// tile shows video, not the avatar.
+	video   [2]*image.RGBA
+	flip    int
+	picSeq  uint64
+	picAt   time.Time
+	showing bool
 }
+
+// callPictures draws participants' decoded video (the desktop app).
+type callPictures interface {
+	// CallPicture draws participant peerID's latest picture into dst
+	// when one was decoded after picture number since; it returns the
+	// latest number and whether it drew.
+	CallPicture(peerID string, dst *image.RGBA, since uint64) (uint64, bool)
+}
+
+// videoStale is how long a tile shows a participant's last picture with
+// no new one before it shows the avatar again (the camera went off).
+const videoStale = time.Second
+
+// Sizes of the pictures a tile draws video into.
+var (
+	largeVideo = image.Rect(0, 0, 640, 360)
+	smallVideo = image.Rect(0, 0, 320, 180)
+)
 
 func newCallTile(w *callWindow, p api.CallParticipant) *callTile {
 	t := &callTile{w: w, p: p, dirty: true}
@@ -473,13 +539,56 @@ func (t *callTile) interval() time.Duration {
 // frame draws the tile at now if its picture changed and its interval
 // passed since the last draw.
 func (t *callTile) frame(now time.Time) {
-	if !t.dirty || (!t.drawn.IsZero() && now.Sub(t.drawn) < t.interval()) {
+	if !t.drawn.IsZero() && now.Sub(t.drawn) < t.interval() {
+		return
+	}
+	if t.drawVideo(now) {
+		return
+	}
+	if !t.dirty {
 		return
 	}
 	t.dirty, t.drawn = false, now
 	t.draws++
 	t.img.Image = avatarFrame(themeColor(authorColor(t.p.PeerID)), themeColor(colorNameOnline), t.p.Speaking, t.large)
 	t.img.Refresh()
+}
+
+// drawVideo draws the participant's latest decoded picture, if a new one
+// came, and reports whether it did; once none came for videoStale the
+// tile goes back to the avatar.
+func (t *callTile) drawVideo(now time.Time) bool {
+	pics, ok := t.w.k.a.b.(callPictures)
+	if !ok {
+		return false
+	}
+	size := smallVideo
+	if t.large {
+		size = largeVideo
+	}
+	next := 1 - t.flip
+	if t.video[next] == nil || t.video[next].Rect != size {
+		t.video[0], t.video[1] = image.NewRGBA(size), image.NewRGBA(size)
+		t.picSeq = 0 // redraw the latest picture at the new size
+	}
+	seq, drew := pics.CallPicture(t.p.PeerID, t.video[next], t.picSeq)
+	if !drew {
+		if t.showing && now.Sub(t.picAt) >= videoStale {
+			t.showing, t.dirty = false, true
+			t.initial.Show()
+		}
+		return false
+	}
+	t.picSeq, t.picAt, t.flip = seq, now, next
+	if !t.showing {
+		t.showing = true
+		t.initial.Hide()
+	}
+	t.drawn = now
+	t.draws++
+	t.img.Image = t.video[next]
+	t.img.Refresh()
+	return true
 }
 
 // avatarFrame draws a participant's picture while there is no video: a

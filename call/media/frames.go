@@ -55,7 +55,16 @@ type Frame struct {
 	// 90 kHz for video): consecutive 20 ms audio frames differ by
 	// AudioFrameSamples. Send ignores it.
 	Timestamp uint32
+	// Level is an audio frame's loudness as RFC 6464 has it: −dBov from
+	// 0 (loudest) to 127 (silence). Through an SFU it goes with the frame
+	// in clear (the audio level header extension), and the SFU forwards
+	// the loudest speakers by it; a sender without a meter gives
+	// MaxLevel. Send refuses more than MaxLevel; a Sink gets 0.
+	Level uint8
 }
+
+// MaxLevel is the RFC 6464 level of silence (−127 dBov).
+const MaxLevel = 127
 
 // AudioFrameSamples is how many samples one 20 ms audio frame holds at
 // 48 kHz, and so how far apart consecutive audio frames' RTP timestamps
@@ -74,7 +83,8 @@ type Sink interface {
 }
 
 // Send encrypts an encoded frame with the current send key and sends it to
-// every participant with media. A muted Session drops audio frames
+// every participant with media: on the mesh's tracks, or to the SFU host
+// while the call runs through one. A muted Session drops audio frames
 // silently (nil error); with no send key yet it fails with ErrNoSendKey.
 func (s *Session) Send(f Frame) error {
 	var track *webrtc.TrackLocalStaticSample
@@ -103,6 +113,9 @@ func (s *Session) Send(f Frame) error {
 	if f.Kind == Video && f.KeyFrame != isKeyFrame(f.Data) {
 		return fmt.Errorf("%w: KeyFrame %t disagrees with the VP8 header", ErrBadFrame, f.KeyFrame)
 	}
+	if f.Level > MaxLevel {
+		return fmt.Errorf("%w: audio level %d", ErrBadFrame, f.Level)
+	}
 	if s.isClosed() {
 		return ErrClosed
 	}
@@ -119,6 +132,9 @@ func (s *Session) Send(f Frame) error {
 	if err != nil {
 		return fmt.Errorf("media: encrypt %v frame: %w", f.Kind, err)
 	}
+	if c := s.sfu.Load(); c != nil { // through an SFU: the mesh has no one
+		return c.write(f, buf)
+	}
 	if err := track.WriteSample(pmedia.Sample{Data: buf, Duration: f.Duration}); err != nil {
 		return fmt.Errorf("media: send %v frame: %w", f.Kind, err)
 	}
@@ -128,6 +144,16 @@ func (s *Session) Send(f Frame) error {
 // sframeHeaderMax is the longest SFrame header (config byte, 8-byte KID
 // and CTR).
 const sframeHeaderMax = 17
+
+// keyFrameRequested says participant from (or the SFU host) asked for a
+// key frame of this participant's video: to the synthetic source and the
+// Sink.
+func (s *Session) keyFrameRequested(from string) {
+	s.forceKey.Store(true)
+	if s.cfg.Sink != nil {
+		s.cfg.Sink.KeyFrameRequest(from)
+	}
+}
 
 // isKeyFrame reports whether a VP8 frame is a key frame (P bit 0).
 func isKeyFrame(vp8 []byte) bool { return len(vp8) > 0 && vp8[0]&1 == 0 }

@@ -91,8 +91,10 @@ type Session struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the Session starts
 
-	send  atomic.Pointer[sframe.Sender]
-	muted atomic.Bool
+	send     atomic.Pointer[sframe.Sender]
+	muted    atomic.Bool
+	sfu      atomic.Pointer[sfuClient] // set while the call runs through an SFU: Send writes there
+	forceKey atomic.Bool               // a key frame of the synthetic video was asked for
 
 	mu      sync.Mutex
 	closed  bool                        // guarded by mu
@@ -390,8 +392,8 @@ func (s *Session) addSenders(p *peer, pc *webrtc.PeerConnection, offerer bool) e
 				if err != nil {
 					return
 				}
-				if video && s.cfg.Sink != nil && asksKeyFrame(pkts) {
-					s.cfg.Sink.KeyFrameRequest(p.id)
+				if video && asksKeyFrame(pkts) {
+					s.keyFrameRequested(p.id)
 				}
 			}
 		}()
@@ -538,7 +540,9 @@ func (s *Session) receive(p *peer, kind Kind, frame []byte, ts uint32, buf []byt
 }
 
 // synthesize sends a synthetic frame of kind k every interval through
-// Send while a send key is set (audio: and not muted), until Close.
+// Send while a send key is set (audio: and not muted), until Close; video
+// has a key frame every VideoKeyFrameEvery frames and whenever one is
+// asked for. Send takes it to the mesh or the SFU.
 func (s *Session) synthesize(k Kind, interval time.Duration) {
 	defer s.wg.Done()
 	tick := time.NewTicker(interval)
@@ -554,9 +558,15 @@ func (s *Session) synthesize(k Kind, interval time.Duration) {
 		if snd == nil || (k == Audio && s.muted.Load()) {
 			continue
 		}
+		if k == Video && s.forceKey.Swap(false) && n%VideoKeyFrameEvery != 0 {
+			n += VideoKeyFrameEvery - n%VideoKeyFrameEvery
+		}
 		clear, plain := syntheticFrame(k, n, s.now())
 		n++
 		f := Frame{Kind: k, Data: append(clear, plain...), Duration: interval}
+		if k == Audio {
+			f.Level = SyntheticLevel
+		}
 		f.KeyFrame = k == Video && isKeyFrame(f.Data)
 		if err := s.Send(f); err != nil {
 			s.log.Debug("synthetic frame not sent", "kind", k.String(), "err", err)

@@ -88,6 +88,7 @@ func (m *callSession) SetHost(host string) error {
 	defer m.mu.Unlock()
 	old := m.client
 	m.client, m.host = nil, host
+	m.Session.sfu.Store(nil)
 	if old != nil {
 		old.close()
 	}
@@ -115,6 +116,7 @@ func (m *callSession) SetHost(host string) error {
 		return err
 	}
 	m.client = c
+	m.Session.sfu.Store(c)
 	return nil
 }
 
@@ -171,6 +173,7 @@ func (m *callSession) Close() error {
 	m.mu.Lock()
 	c := m.client
 	m.client = nil
+	m.Session.sfu.Store(nil)
 	m.mu.Unlock()
 	if c != nil {
 		c.close()

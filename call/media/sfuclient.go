@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
@@ -19,7 +18,8 @@ import (
 // sfuClient is a participant's media in a call that runs through an SFU
 // (package call/sfu): one peer connection to the host, on which it
 // publishes its own audio (with the RFC 6464 audio level the SFU ranks
-// speakers by) and video once, and receives on fixed slots —
+// speakers by) and video once — every frame the Session's Send encrypts,
+// synthetic or the program's own — and receives on fixed slots —
 // sfu.MaxAudioSlots audio and SFUVideoSlots video — whatever the SFU
 // forwards, each packet naming its sender by sfu.SourceTag. Frames are
 // decrypted with the sender's keys, which stay in the Session (SetRecvKey);
@@ -42,9 +42,14 @@ type sfuClient struct {
 	audio, video *webrtc.TrackLocalStaticRTP // video nil unless the Session sends video
 	levelID      atomic.Uint32               // the audio level extension's id, once answered
 	answered     atomic.Bool
-	forceKey     atomic.Bool  // the SFU asked for a video key frame
 	heard        atomic.Int64 // when the host last sent anything, Unix ns
 	lostOnce     sync.Once
+
+	audioMu    sync.Mutex
+	audioSeq   uint16 // guarded by audioMu
+	audioTS    uint32 // guarded by audioMu
+	videoMu    sync.Mutex
+	packetizer rtp.Packetizer // nil until the first video frame; guarded by videoMu
 
 	mu      sync.Mutex
 	closed  bool               // guarded by mu
@@ -119,13 +124,8 @@ func (c *sfuClient) setup() error {
 					return
 				}
 				c.heard.Store(time.Now().UnixNano())
-				for _, p := range pkts {
-					switch p.(type) {
-					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-						if video {
-							c.forceKey.Store(true)
-						}
-					}
+				if video && asksKeyFrame(pkts) {
+					c.s.keyFrameRequested(c.host)
 				}
 			}
 		}()
@@ -183,14 +183,10 @@ func (c *sfuClient) handleAnswer(blob []byte) error {
 	}
 	c.answered.Store(true)
 	c.heard.Store(time.Now().UnixNano())
-	if !c.start(2) {
+	if !c.start(1) {
 		return ErrClosed
 	}
 	go c.watch()
-	go c.sendAudio()
-	if c.video != nil && c.start(1) {
-		go c.sendVideo()
-	}
 	return nil
 }
 
@@ -234,84 +230,40 @@ func (c *sfuClient) hostLost() {
 	})
 }
 
-// sendAudio sends a synthetic audio frame every AudioFrameInterval while
-// a send key is set and not muted, one RTP packet each with its level.
-func (c *sfuClient) sendAudio() {
-	defer c.wg.Done()
-	if !c.s.cfg.Synthetic {
-		return
-	}
-	tick := time.NewTicker(AudioFrameInterval)
-	defer tick.Stop()
-	var n uint64
-	seq := uint16(0)
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-tick.C:
-		}
-		snd := c.s.send.Load()
-		if snd == nil || c.s.muted.Load() {
-			continue
-		}
-		clear, plain := syntheticFrame(Audio, n, c.s.now())
-		frame, err := snd.Encrypt(append([]byte(nil), clear...), clear, plain)
-		if err != nil {
-			c.s.log.Debug("synthetic frame not encrypted", "err", err)
-			continue
-		}
-		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(n * 960), Marker: true}, Payload: frame}
+// write sends one frame Send encrypted: audio as one RTP packet with its
+// level, video packetised. Send calls it for every frame of this
+// participant's, synthetic or not, while the call runs through the SFU.
+func (c *sfuClient) write(f Frame, frame []byte) error {
+	if f.Kind == Audio {
+		c.audioMu.Lock()
+		defer c.audioMu.Unlock()
+		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: c.audioSeq, Timestamp: c.audioTS, Marker: true}, Payload: frame}
 		if id := uint8(c.levelID.Load()); id != 0 {
-			_ = pkt.Header.SetExtension(id, []byte{SyntheticLevel})
-		}
-		n++
-		seq++
-		if err := c.audio.WriteRTP(pkt); err != nil {
-			c.s.log.Debug("synthetic frame not sent", "err", err)
-		}
-	}
-}
-
-// sendVideo sends a synthetic video frame every VideoFrameInterval while
-// a send key is set, a key frame every VideoKeyFrameEvery frames and
-// whenever the SFU asks for one.
-func (c *sfuClient) sendVideo() {
-	defer c.wg.Done()
-	if !c.s.cfg.Synthetic {
-		return
-	}
-	tick := time.NewTicker(VideoFrameInterval)
-	defer tick.Stop()
-	pz := rtp.NewPacketizer(1200, 0, 0, &codecs.VP8Payloader{}, rtp.NewRandomSequencer(), 90000)
-	var n uint64
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-tick.C:
-		}
-		snd := c.s.send.Load()
-		if snd == nil {
-			continue
-		}
-		if c.forceKey.Swap(false) {
-			n += VideoKeyFrameEvery - n%VideoKeyFrameEvery
-		}
-		clear, plain := syntheticFrame(Video, n, c.s.now())
-		frame, err := snd.Encrypt(append([]byte(nil), clear...), clear, plain)
-		if err != nil {
-			c.s.log.Debug("synthetic frame not encrypted", "err", err)
-			continue
-		}
-		n++
-		for _, pkt := range pz.Packetize(frame, uint32(90000*VideoFrameInterval/time.Second)) {
-			if err := c.video.WriteRTP(pkt); err != nil {
-				c.s.log.Debug("synthetic frame not sent", "err", err)
-				break
+			if err := pkt.Header.SetExtension(id, []byte{f.Level}); err != nil {
+				return fmt.Errorf("media: audio level: %w", err)
 			}
 		}
+		c.audioSeq++
+		c.audioTS += uint32(f.Duration * 48000 / time.Second)
+		if err := c.audio.WriteRTP(pkt); err != nil {
+			return fmt.Errorf("media: send audio frame to host %s: %w", c.host, err)
+		}
+		return nil
 	}
+	if c.video == nil {
+		return fmt.Errorf("%w: this session sends no video", ErrBadFrame)
+	}
+	c.videoMu.Lock()
+	defer c.videoMu.Unlock()
+	if c.packetizer == nil {
+		c.packetizer = rtp.NewPacketizer(1200, 0, 0, &codecs.VP8Payloader{}, rtp.NewRandomSequencer(), 90000)
+	}
+	for _, pkt := range c.packetizer.Packetize(frame, uint32(f.Duration*90000/time.Second)) {
+		if err := c.video.WriteRTP(pkt); err != nil {
+			return fmt.Errorf("media: send video frame to host %s: %w", c.host, err)
+		}
+	}
+	return nil
 }
 
 // sender returns the participant whose source tag is tag, among those

@@ -49,7 +49,12 @@ func vnetSettings(t *testing.T, wan *vnet.Router, ip string) webrtc.SettingEngin
 	return se
 }
 
-func newSFUCall(t *testing.T, n int) *sfuCall {
+func newSFUCall(t *testing.T, n int) *sfuCall { t.Helper(); return newSFUCallOf(t, n, true, nil) }
+
+// newSFUCallOf is newSFUCall with synthetic sources or none (the test
+// then sends through Send as a program's Local does), and sink(id), if
+// set, as each participant's Sink.
+func newSFUCallOf(t *testing.T, n int, synthetic bool, sink func(id string) Sink) *sfuCall {
 	t.Helper()
 	wan, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", MinDelay: 10 * time.Millisecond,
 		LoggerFactory: logging.NewDefaultLoggerFactory()})
@@ -72,8 +77,12 @@ func newSFUCall(t *testing.T, n int) *sfuCall {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := New(Config{Self: id, Video: true, Synthetic: true, API: webrtc.NewAPI(webrtc.WithSettingEngine(se)),
-			Signal: func(to string, blob []byte) { c.signal(id, to, blob) }})
+		cfg := Config{Self: id, Video: true, Synthetic: synthetic, API: webrtc.NewAPI(webrtc.WithSettingEngine(se)),
+			Signal: func(to string, blob []byte) { c.signal(id, to, blob) }}
+		if sink != nil {
+			cfg.Sink = sink(id)
+		}
+		s, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,5 +370,142 @@ func TestHostForgetsAVanishedParticipant(t *testing.T) {
 		c.mu.Lock()
 		delete(c.lost, "peer02") // its own host is gone from where it stands
 		c.mu.Unlock()
+	})
+}
+
+// frameSink records, per sender, the first bytes of the last frame of
+// each kind it got, and the key-frame requests.
+type frameSink struct {
+	mu       sync.Mutex
+	last     map[string][]byte // by sender and kind: "peer00/audio"
+	keyAsked int
+}
+
+func (f *frameSink) Frame(from string, fr Frame) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last[from+"/"+fr.Kind.String()] = append([]byte(nil), fr.Data[:min(len(fr.Data), 16)]...)
+}
+
+func (f *frameSink) KeyFrameRequest(string) {
+	f.mu.Lock()
+	f.keyAsked++
+	f.mu.Unlock()
+}
+
+func (f *frameSink) lastOf(from string, k Kind) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last[from+"/"+k.String()]
+}
+
+// localFrames sends, as a program's Local does, an Opus-like audio frame
+// every 20 ms at level and a VP8-like video frame every 1/15 s (a key
+// frame every 15th) through s until stop closes; each frame's bytes after
+// its codec header name the sender.
+func localFrames(s *callSession, self string, level uint8, stop <-chan struct{}, done func()) {
+	defer done()
+	audio := time.NewTicker(AudioFrameInterval)
+	video := time.NewTicker(VideoFrameInterval)
+	defer audio.Stop()
+	defer video.Stop()
+	var n int
+	for {
+		select {
+		case <-stop:
+			return
+		case <-audio.C:
+			_ = s.Send(Frame{Kind: Audio, Data: append([]byte{0xf8}, self+"-speaks"...), Level: level})
+		case <-video.C:
+			f := Frame{Kind: Video, Data: append([]byte{0x31, 0x02, 0x00}, self+"-shows"...)}
+			if n%15 == 0 {
+				f = Frame{Kind: Video, KeyFrame: true, Data: append([]byte{0x30, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01}, self+"-shows"...)}
+			}
+			n++
+			_ = s.Send(f)
+		}
+	}
+}
+
+// TestLocalFramesThroughAnSFU: participants whose frames come from the
+// program (Send, as call/voice and the app's video do), not from a
+// synthetic source, are heard and seen through an SFU host: the three
+// loudest by the level each frame carries are what every other
+// participant hears, their frames arrive intact, the quiet ones are not
+// forwarded to those who hear three louder, and everyone's video reaches
+// the tiles the host shows.
+func TestLocalFramesThroughAnSFU(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sinks := map[string]*frameSink{}
+		c := newSFUCallOf(t, 6, false, func(id string) Sink {
+			sinks[id] = &frameSink{last: map[string][]byte{}}
+			return sinks[id]
+		})
+		defer c.close()
+		stop := make(chan struct{})
+		var senders sync.WaitGroup
+		defer senders.Wait()
+		defer close(stop)
+		loud := map[string]bool{"peer03": true, "peer04": true, "peer05": true}
+		for _, id := range c.ids {
+			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+				t.Fatal(err)
+			}
+			level := uint8(90) // quiet
+			if loud[id] {
+				level = 10
+			}
+			senders.Add(1)
+			go localFrames(c.sessions[id], id, level, stop, senders.Done)
+		}
+		waitFor(t, 30*time.Second, "everyone hears the loud and sees its tiles", func() bool {
+			for i, id := range c.ids {
+				for other := range loud {
+					if other != id && sfuDecrypted(c.sessions[id], other, Audio) < 50 {
+						return false
+					}
+				}
+				for j := range shown(c.ids, i) {
+					if sfuDecrypted(c.sessions[id], j, Video) < 20 {
+						return false
+					}
+				}
+			}
+			return true
+		})
+		<-time.After(2 * time.Second) // the smoothed levels settle
+		before := map[[2]string]uint64{}
+		for _, id := range c.ids {
+			for _, other := range c.ids {
+				before[[2]string{id, other}] = sfuDecrypted(c.sessions[id], other, Audio)
+			}
+		}
+		<-time.After(2 * time.Second)
+		for _, id := range c.ids {
+			for _, other := range c.ids {
+				if other == id {
+					continue
+				}
+				d := sfuDecrypted(c.sessions[id], other, Audio) - before[[2]string{id, other}]
+				switch {
+				case loud[other] && d < 80:
+					t.Errorf("%s decrypted %d audio frames of the loud %s in 2 s", id, d, other)
+				case !loud[other] && !loud[id] && d != 0:
+					t.Errorf("%s decrypted %d audio frames of the quiet %s while three are louder", id, d, other)
+				}
+			}
+			for other := range loud {
+				if want := other + "-speaks"; other != id && string(sinks[id].lastOf(other, Audio)[1:]) != want {
+					t.Errorf("%s got audio %q from %s, want %q after the TOC", id, sinks[id].lastOf(other, Audio), other, want)
+				}
+			}
+		}
+		for i, id := range c.ids {
+			for other := range shown(c.ids, i) {
+				if got := sinks[id].lastOf(other, Video); !strings.Contains(string(got), other) {
+					t.Errorf("%s got video %q from %s", id, got, other)
+				}
+			}
+		}
 	})
 }

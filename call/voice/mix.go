@@ -1,6 +1,10 @@
 package voice
 
-import "math"
+import (
+	"math"
+
+	"github.com/umbrella-p2p/umbrella/call/media"
+)
 
 // Mix adds each of srcs into dst sample by sample, clipping to the int16
 // range (a src shorter than dst adds to its start only).
@@ -35,6 +39,22 @@ func DBov(pcm []int16) float64 {
 		return SilenceDBov
 	}
 	return max(20*math.Log10(rms/math.MaxInt16), SilenceDBov)
+}
+
+// RFC6464Level is a frame's level in dBov (SilenceDBov to 0) as the
+// RFC 6464 audio level header has it: −dBov rounded, 0 (loudest) to
+// media.MaxLevel (silence).
+func RFC6464Level(dbov float64) uint8 {
+	l := math.Round(-dbov)
+	switch {
+	case math.IsNaN(l):
+		return media.MaxLevel
+	case l <= 0:
+		return 0
+	case l >= media.MaxLevel:
+		return media.MaxLevel
+	}
+	return uint8(l)
 }
 
 // Speech thresholds of a Meter.

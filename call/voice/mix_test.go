@@ -74,3 +74,14 @@ func TestMeterSpeakingHolds(t *testing.T) {
 		t.Fatal("still speaking after the hold")
 	}
 }
+
+func TestRFC6464Level(t *testing.T) {
+	for _, c := range []struct {
+		dbov float64
+		want uint8
+	}{{0, 0}, {3, 0}, {-0.4, 0}, {-29.7, 30}, {-45, 45}, {SilenceDBov, 127}, {-300, 127}, {math.NaN(), 127}} {
+		if got := RFC6464Level(c.dbov); got != c.want {
+			t.Errorf("RFC6464Level(%v) = %d, want %d", c.dbov, got, c.want)
+		}
+	}
+}

@@ -276,6 +276,7 @@ func (p *Pipeline) capture(mic Microphone, gen int) {
 		}
 		p.mu.Lock()
 		p.self.Add(pcm)
+		level := RFC6464Level(p.self.Level())
 		out := p.out
 		p.mu.Unlock()
 		pkt, err := p.enc.Encode(pcm)
@@ -283,7 +284,7 @@ func (p *Pipeline) capture(mic Microphone, gen int) {
 			p.log.Debug("frame not encoded", "err", err)
 			continue
 		}
-		if err := out.Send(media.Frame{Kind: media.Audio, Data: pkt}); err != nil && !errors.Is(err, media.ErrNoSendKey) {
+		if err := out.Send(media.Frame{Kind: media.Audio, Data: pkt, Level: level}); err != nil && !errors.Is(err, media.ErrNoSendKey) {
 			p.log.Debug("frame not sent", "err", err)
 		}
 	}

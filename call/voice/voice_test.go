@@ -151,6 +151,10 @@ func TestPipelineSendsMicrophone(t *testing.T) {
 			if f.Kind != media.Audio || int16(uint16(f.Data[1])<<8|uint16(f.Data[2])) != int16(1000+i) {
 				t.Fatalf("frame %d sent as %+v", i, f)
 			}
+			// 1000/32767 of full scale is -29.7 dBov: RFC 6464 level 30.
+			if want := RFC6464Level(DBov(flat(int16(1000 + i)))); f.Level != want || want < 29 || want > 30 {
+				t.Fatalf("frame %d sent at level %d, want %d (about 30)", i, f.Level, want)
+			}
 		}
 		if l := p.Levels(); len(l) != 1 || l[0].Peer != "" || !l[0].Speaking || l[0].DBov < -35 {
 			t.Fatalf("own level %+v, want speaking at about -30 dBov", l)

@@ -125,7 +125,9 @@ func run() int {
 	// Calls: the microphone and speaker, through Opus (sound.go).
 	sound := newCallSound(*home, audio.BackendDefault, logger)
 	defer sound.close() // after the node, whose calls use it, closed
-	cfg.CallMedia = media.ForCalls(media.CallOptions{Local: sound.local, Listen: cfg.Listen, Logger: logger})
+	// and the camera, through VP8 (video.go).
+	video := newCallVideo(sound, logger)
+	cfg.CallMedia = media.ForCalls(media.CallOptions{Local: video.local, Listen: cfg.Listen, Logger: logger})
 	if host, err := media.ForHosts(media.CallOptions{Listen: cfg.Listen, Logger: logger}); err != nil {
 		logger.Warn("this app cannot host a call's SFU", "err", err)
 	} else {
@@ -170,7 +172,7 @@ func run() int {
 		if !nodes.set(n) {
 			return nil, errors.New("the app is closing")
 		}
-		return appBackend{n, sound}, nil
+		return appBackend{n, sound, video}, nil
 	}
 	show := func(screen string, c fyne.CanvasObject) {
 		w.SetContent(c)

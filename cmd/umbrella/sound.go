@@ -45,6 +45,8 @@ type callSound struct {
 	file    string // where the choice is kept ("": nowhere)
 	log     *slog.Logger
 
+	saveMu sync.Mutex // one write of the file at a time
+
 	mu     sync.Mutex
 	opened bool          // the sound system was opened (or failed to); guarded by mu
 	sys    *audio.System // nil: none (sysErr says why); guarded by mu
@@ -57,6 +59,9 @@ type callSound struct {
 type soundChoice struct {
 	Microphone string `json:"microphone"`
 	Speaker    string `json:"speaker"`
+	// Camera is the chosen camera's device node ("": the first one);
+	// video.go's, kept in the same file.
+	Camera string `json:"camera,omitempty"`
 }
 
 // newCallSound reads the choice kept in home ("" keeps none); the sound
@@ -246,7 +251,8 @@ func (c *callSound) setDevices(mic, spk string) error {
 	}
 	c.mu.Lock()
 	old := c.choice
-	c.choice = soundChoice{Microphone: mic, Speaker: spk}
+	c.choice.Microphone, c.choice.Speaker = mic, spk
+	choice := c.choice
 	live := slices.Clone(c.live)
 	c.mu.Unlock()
 	for _, l := range live {
@@ -257,10 +263,17 @@ func (c *callSound) setDevices(mic, spk string) error {
 			l.UseSpeaker(c.openSpeaker(spk))
 		}
 	}
+	return c.save(choice)
+}
+
+// save keeps choice in the file (nowhere without a home).
+func (c *callSound) save(choice soundChoice) error {
 	if c.file == "" {
 		return nil
 	}
-	b, err := json.Marshal(soundChoice{Microphone: mic, Speaker: spk})
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	b, err := json.Marshal(choice)
 	if err != nil {
 		return err
 	}
@@ -272,6 +285,23 @@ func (c *callSound) setDevices(mic, spk string) error {
 		return fmt.Errorf("keep the sound devices: %w", err)
 	}
 	return nil
+}
+
+// choiceNow is the kept choice of devices.
+func (c *callSound) choiceNow() soundChoice {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.choice
+}
+
+// setCamera keeps the choice of camera (video.go's) with the sound
+// devices'.
+func (c *callSound) setCamera(path string) error {
+	c.mu.Lock()
+	c.choice.Camera = path
+	choice := c.choice
+	c.mu.Unlock()
+	return c.save(choice)
 }
 
 // maxDeviceID bounds a device id (miniaudio's are at most 256 bytes, hex
@@ -296,6 +326,7 @@ func (c *callSound) close() {
 type appBackend struct {
 	*node.Node
 	sound *callSound
+	video *callVideo
 }
 
 // CallStatus is the node's, with what the call's sound says.
@@ -305,11 +336,16 @@ func (b appBackend) CallStatus(cid, id crdt.ID) (api.CallStatus, error) {
 		return st, err
 	}
 	b.sound.fill(&st)
+	b.video.fill(&st)
 	return st, nil
 }
 
 // CallDevices lists the microphones and speakers and the choice.
-func (b appBackend) CallDevices() (api.CallDevices, error) { return b.sound.devices() }
+func (b appBackend) CallDevices() (api.CallDevices, error) {
+	d, err := b.sound.devices()
+	d.Cameras, d.Camera = b.video.cameras()
+	return d, err
+}
 
 // SetCallDevices keeps the member's choice of microphone and speaker.
 func (b appBackend) SetCallDevices(_ context.Context, mic, spk string) error {

@@ -1,0 +1,420 @@
+// Package vision is one call's video in the app: the camera's pictures
+// encoded and sent through the call's media.Session, and each sender's
+// frames decoded into a picture the call window draws into its tile.
+//
+// It uses no cgo: the camera, the encoder and the decoder come through
+// its interfaces (call/device/camera and call/codec/vpx satisfy them),
+// wired by the app, so its logic is tested without devices or codecs.
+// Join makes one media.Local of a call's sound (call/voice) and its video.
+package vision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/call/tile"
+)
+
+// ErrNoCamera: the camera could not be opened (there is none, or it is
+// busy); the call sends audio only.
+var ErrNoCamera = errors.New("vision: no camera")
+
+// Camera is a source of pictures (a call/device/camera.Source).
+type Camera interface {
+	// Read waits for the next picture, 4:2:0.
+	Read(ctx context.Context) (*image.YCbCr, error)
+	// Close stops the camera.
+	Close() error
+}
+
+// Encoder compresses pictures into VP8 frames (a *vpx.Encoder).
+type Encoder interface {
+	// Encode compresses one picture, a key frame if forceKey; key says
+	// whether it is one. A nil frame means nothing to send.
+	Encode(img *image.YCbCr, forceKey bool) (frame []byte, key bool, err error)
+	// Close frees it.
+	Close() error
+}
+
+// Decoder decodes one sender's VP8 frames (a *vpx.Decoder).
+type Decoder interface {
+	// DecodeTo decodes frame into dst when it fits, else into a new
+	// picture, and returns the picture.
+	DecodeTo(frame []byte, dst *image.YCbCr) (*image.YCbCr, error)
+	// Close frees it.
+	Close() error
+}
+
+// Config configures a Pipeline.
+type Config struct {
+	// Send is whether this participant sends video (a video call).
+	Send bool
+	// OpenCamera opens the camera and an encoder sized from what the
+	// camera delivers. An error wrapping ErrNoCamera means there is no
+	// camera to use; nil OpenCamera means the same.
+	OpenCamera func() (Camera, Encoder, error)
+	// NewDecoder makes a decoder for one sender; required.
+	NewDecoder func() (Decoder, error)
+	// NeedKeyFrame is the decoder's error for a frame it cannot decode
+	// until a key frame comes (vpx.ErrNeedKeyFrame); on it the sender is
+	// asked for one, at most once per KeyFrameRequestEvery.
+	NeedKeyFrame error
+	// Logger receives chatter at Debug (nil: discarded).
+	Logger *slog.Logger
+	// Now is the clock of key-frame requests (nil: time.Now).
+	Now func() time.Time
+}
+
+// sender is what a Pipeline sends through (a media.Session).
+type sender interface {
+	Send(media.Frame) error
+	RequestKeyFrame(id string) error
+}
+
+// Pipeline is one call's video. It is safe for concurrent use; Close
+// stops it.
+type Pipeline struct {
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	forceKey atomic.Bool // a receiver asked for a key frame
+
+	mu        sync.Mutex
+	out       sender              // nil until Start; guarded by mu
+	on        bool                // the member wants the camera on; guarded by mu
+	capture   *capture            // the running camera, nil when off; guarded by mu
+	cameraErr error               // why the camera is not sending; guarded by mu
+	senders   map[string]*decoded // pictures by sender; guarded by mu
+	closed    bool                // guarded by mu
+}
+
+// capture is a running camera and its goroutine.
+type capture struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	sent   atomic.Uint64
+}
+
+// decoded is one sender's decoder and latest picture.
+type decoded struct {
+	mu      sync.Mutex
+	dec     Decoder      // nil once closed; guarded by mu
+	pic     *image.YCbCr // the latest picture, reused; guarded by mu
+	seq     uint64       // pictures decoded; guarded by mu
+	asked   time.Time    // the last key-frame request; guarded by mu
+	lastErr error        // guarded by mu
+}
+
+// New returns a Pipeline; with cfg.Send the camera is on once started.
+func New(cfg Config) (*Pipeline, error) {
+	if cfg.NewDecoder == nil {
+		return nil, errors.New("vision: no NewDecoder")
+	}
+	p := &Pipeline{cfg: cfg, log: cfg.Logger, now: cfg.Now, on: cfg.Send, senders: map[string]*decoded{}}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	p.log = p.log.With("component", "vision")
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return p, nil
+}
+
+// Start begins sending through s (media.Local): the camera opens if it is
+// on.
+func (p *Pipeline) Start(s *media.Session) error { return p.start(s) }
+
+func (p *Pipeline) start(out sender) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return errors.New("vision: closed")
+	}
+	if p.out != nil {
+		return errors.New("vision: started twice")
+	}
+	p.out = out
+	if p.on {
+		p.openCamera()
+	}
+	return nil
+}
+
+// openCamera opens the camera and starts sending its pictures. p.mu is
+// held.
+func (p *Pipeline) openCamera() {
+	if p.capture != nil {
+		return
+	}
+	if !p.cfg.Send {
+		p.cameraErr = errors.New("vision: this call sends no video")
+		return
+	}
+	if p.cfg.OpenCamera == nil {
+		p.cameraErr = ErrNoCamera
+		return
+	}
+	cam, enc, err := p.cfg.OpenCamera()
+	if err != nil {
+		p.cameraErr = err
+		p.log.Info("no camera: the call sends audio only", "err", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &capture{cancel: cancel, done: make(chan struct{})}
+	p.capture, p.cameraErr = c, nil
+	p.forceKey.Store(true) // receivers start with a key frame
+	go p.run(ctx, c, cam, enc, p.out)
+}
+
+// run encodes and sends cam's pictures until ctx ends or the camera
+// stops.
+func (p *Pipeline) run(ctx context.Context, c *capture, cam Camera, enc Encoder, out sender) {
+	defer close(c.done)
+	defer func() { _ = enc.Close() }()
+	defer func() { _ = cam.Close() }()
+	for {
+		img, err := cam.Read(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			p.mu.Lock()
+			if p.capture == c {
+				p.capture, p.cameraErr = nil, fmt.Errorf("%w: the camera stopped: %w", ErrNoCamera, err)
+			}
+			p.mu.Unlock()
+			return
+		}
+		frame, key, err := enc.Encode(img, p.forceKey.Swap(false))
+		if err != nil {
+			p.log.Debug("picture not encoded", "err", err)
+			continue
+		}
+		if len(frame) == 0 {
+			continue
+		}
+		if err := out.Send(media.Frame{Kind: media.Video, Data: frame, KeyFrame: key}); err != nil {
+			if !errors.Is(err, media.ErrNoSendKey) {
+				p.log.Debug("frame not sent", "err", err)
+			}
+			if key { // the receivers still need one
+				p.forceKey.Store(true)
+			}
+			continue
+		}
+		c.sent.Add(1)
+	}
+}
+
+// SetCamera turns the camera on or off. Off, it stops at once and no more
+// video is sent; on, it opens again (CameraState says whether it could).
+func (p *Pipeline) SetCamera(on bool) {
+	p.mu.Lock()
+	p.on = on
+	var c *capture
+	if on {
+		if p.out != nil && !p.closed {
+			p.openCamera()
+		}
+	} else {
+		c, p.capture, p.cameraErr = p.capture, nil, nil
+	}
+	p.mu.Unlock()
+	if c != nil {
+		c.cancel()
+		<-c.done
+	}
+}
+
+// CameraState says whether the camera is sending, and if the member wants
+// it on but it is not, why.
+func (p *Pipeline) CameraState() (sending bool, problem error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.on {
+		return false, nil
+	}
+	return p.capture != nil, p.cameraErr
+}
+
+// Sent is how many video frames the running camera sent (0 when off).
+func (p *Pipeline) Sent() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.capture == nil {
+		return 0
+	}
+	return p.capture.sent.Load()
+}
+
+// KeyFrameRequest makes the next frame a key frame (media.Sink).
+func (p *Pipeline) KeyFrameRequest(string) { p.forceKey.Store(true) }
+
+// Frame decodes a video frame of participant from into its picture
+// (media.Sink); other kinds are ignored. A frame the decoder cannot use
+// until a key frame asks from for one, at most once per
+// KeyFrameRequestEvery.
+func (p *Pipeline) Frame(from string, f media.Frame) {
+	if f.Kind != media.Video {
+		return
+	}
+	d := p.decoderOf(from)
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dec == nil {
+		return
+	}
+	pic, err := d.dec.DecodeTo(f.Data, d.pic)
+	if err == nil {
+		d.pic, d.lastErr = pic, nil
+		d.seq++
+		return
+	}
+	d.lastErr = err
+	if p.cfg.NeedKeyFrame == nil || !errors.Is(err, p.cfg.NeedKeyFrame) {
+		p.log.Debug("frame not decoded", "from", from, "err", err)
+		return
+	}
+	now := p.now()
+	if !d.asked.IsZero() && now.Sub(d.asked) < KeyFrameRequestEvery {
+		return
+	}
+	d.asked = now
+	p.mu.Lock()
+	out := p.out
+	p.mu.Unlock()
+	if out != nil {
+		if err := out.RequestKeyFrame(from); err != nil {
+			p.log.Debug("key frame not requested", "from", from, "err", err)
+		}
+	}
+}
+
+// decoderOf returns from's decoder, made on its first frame (nil when
+// closed, at MaxSenders, or when no decoder can be made).
+func (p *Pipeline) decoderOf(from string) *decoded {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	if d := p.senders[from]; d != nil {
+		return d
+	}
+	if len(p.senders) >= MaxSenders || len(from) > MaxPeerIDSize {
+		return nil
+	}
+	dec, err := p.cfg.NewDecoder()
+	if err != nil {
+		p.log.Debug("no decoder", "from", from, "err", err)
+		return nil
+	}
+	d := &decoded{dec: dec}
+	p.senders[from] = d
+	return d
+}
+
+// Forget drops a sender's decoder and picture (it left the call).
+func (p *Pipeline) Forget(from string) {
+	p.mu.Lock()
+	d := p.senders[from]
+	delete(p.senders, from)
+	p.mu.Unlock()
+	if d != nil {
+		d.close()
+	}
+}
+
+func (d *decoded) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dec != nil {
+		_ = d.dec.Close()
+		d.dec, d.pic = nil, nil
+	}
+}
+
+// Draw draws from's latest picture into dst, fitted with bars of bg,
+// when one was decoded after picture number since; it returns the
+// latest picture's number and whether it drew. A tile calls it with the
+// number it last drew.
+func (p *Pipeline) Draw(from string, dst *image.RGBA, bg color.RGBA, since uint64) (uint64, bool) {
+	p.mu.Lock()
+	d := p.senders[from]
+	p.mu.Unlock()
+	if d == nil {
+		return 0, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pic == nil || d.seq == since {
+		return d.seq, false
+	}
+	tile.Fit(dst, d.pic, bg)
+	return d.seq, true
+}
+
+// Close stops the camera and frees the decoders.
+func (p *Pipeline) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	c := p.capture
+	p.capture = nil
+	senders := p.senders
+	p.senders = map[string]*decoded{}
+	p.mu.Unlock()
+	if c != nil {
+		c.cancel()
+		<-c.done
+	}
+	for _, d := range senders {
+		d.close()
+	}
+	return nil
+}
+
+// Join is one call's Local of the program: audio frames go to sound,
+// video frames and key-frame requests to video; both start and close
+// together.
+func Join(sound media.Local, video *Pipeline) media.Local { return joined{sound, video} }
+
+type joined struct {
+	sound media.Local
+	video *Pipeline
+}
+
+func (j joined) Frame(from string, f media.Frame) {
+	if f.Kind == media.Video {
+		j.video.Frame(from, f)
+		return
+	}
+	j.sound.Frame(from, f)
+}
+
+func (j joined) KeyFrameRequest(from string) { j.video.KeyFrameRequest(from) }
+
+func (j joined) Start(s *media.Session) error {
+	if err := j.sound.Start(s); err != nil {
+		return err
+	}
+	return j.video.Start(s)
+}
+
+func (j joined) Close() error { return errors.Join(j.video.Close(), j.sound.Close()) }

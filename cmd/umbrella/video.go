@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/call/codec/vpx"
+	"github.com/umbrella-p2p/umbrella/call/device/camera"
+	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/call/vision"
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// Video in calls: the camera (call/device/camera, V4L2) through VP8
+// (call/codec/vpx) into the call, and each sender's frames decoded into
+// the pictures the call window's tiles draw (call/vision). The test
+// pattern is for tests and demos: without a camera the app says so and
+// sends audio only.
+
+// noteNoCamera is what the call window says when a video call has no
+// camera to send.
+const noteNoCamera = "No camera found: the others hear you but do not see you."
+
+// cameraRequest is the picture asked of a camera; the encoder takes the
+// size the camera delivers.
+var cameraRequest = camera.Request{Width: 640, Height: 360, FrameRate: 30}
+
+// callVideo is the app's video of calls: which camera, and the running
+// calls' pipelines.
+type callVideo struct {
+	sound *callSound // keeps the camera choice in its file
+	log   *slog.Logger
+	// list and open are the cameras (camera.List, camera.Open; tests
+	// replace them).
+	list func() ([]camera.Info, error)
+	open func(path string) (vision.Camera, camera.Mode, error)
+
+	mu   sync.Mutex
+	live []*vision.Pipeline // calls' pipelines, the latest last; guarded by mu
+}
+
+func newCallVideo(sound *callSound, log *slog.Logger) *callVideo {
+	return &callVideo{sound: sound, log: log.With("component", "video"), list: camera.List,
+		open: func(path string) (vision.Camera, camera.Mode, error) {
+			d, err := camera.Open(path, cameraRequest)
+			if err != nil {
+				return nil, camera.Mode{}, err
+			}
+			return d, d.Mode(), nil
+		}}
+}
+
+// local is CallOptions.Local: the call's sound and, joined to it, its
+// video (sent only in a video call; received always).
+func (v *callVideo) local(c call.MediaConfig) (media.Local, error) {
+	sound, err := v.sound.local(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := vision.New(vision.Config{
+		Send:         c.Video,
+		OpenCamera:   v.openCamera,
+		NewDecoder:   func() (vision.Decoder, error) { return vpx.NewDecoder() },
+		NeedKeyFrame: vpx.ErrNeedKeyFrame,
+		Logger:       v.log,
+	})
+	if err != nil {
+		_ = sound.Close()
+		return nil, err
+	}
+	v.mu.Lock()
+	v.live = append(v.live, p)
+	v.mu.Unlock()
+	return &videoLocal{Local: vision.Join(sound, p), v: v, p: p}, nil
+}
+
+// videoLocal forgets its pipeline when the call closes.
+type videoLocal struct {
+	media.Local
+	v *callVideo
+	p *vision.Pipeline
+}
+
+func (l *videoLocal) Close() error {
+	l.v.mu.Lock()
+	l.v.live = slices.DeleteFunc(l.v.live, func(o *vision.Pipeline) bool { return o == l.p })
+	l.v.mu.Unlock()
+	return l.Local.Close()
+}
+
+// openCamera opens the chosen camera (or, when it is gone or none was
+// chosen, the first that opens) and an encoder of its size.
+func (v *callVideo) openCamera() (vision.Camera, vision.Encoder, error) {
+	chosen := v.sound.choiceNow().Camera
+	infos, err := v.list()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", vision.ErrNoCamera, err)
+	}
+	paths := make([]string, 0, len(infos)+1)
+	if chosen != "" {
+		paths = append(paths, chosen)
+	}
+	for _, in := range infos {
+		if in.Path != chosen {
+			paths = append(paths, in.Path)
+		}
+	}
+	var errs []error
+	for _, path := range paths {
+		src, mode, err := v.open(path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		enc, err := newEncoder(mode)
+		if err != nil {
+			_ = src.Close()
+			return nil, nil, err
+		}
+		return src, enc, nil
+	}
+	return nil, nil, fmt.Errorf("%w: %w", vision.ErrNoCamera, errors.Join(errs...))
+}
+
+// newEncoder is a call's VP8 encoder for pictures of mode.
+func newEncoder(mode camera.Mode) (*vpx.Encoder, error) {
+	cfg := vpx.DefaultEncoderConfig()
+	cfg.Width, cfg.Height = mode.Width, mode.Height
+	if mode.FrameRate >= 1 {
+		cfg.FrameRate = min(int(mode.FrameRate+0.5), vpx.MaxFrameRate)
+	}
+	return vpx.NewEncoder(cfg)
+}
+
+// current is the latest call's pipeline (nil: no call).
+func (v *callVideo) current() *vision.Pipeline {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.live) == 0 {
+		return nil
+	}
+	return v.live[len(v.live)-1]
+}
+
+// setCamera turns the camera of the current call on or off.
+func (v *callVideo) setCamera(on bool) error {
+	p := v.current()
+	if p == nil {
+		return api.ErrNotInCall
+	}
+	p.SetCamera(on)
+	if sending, problem := p.CameraState(); on && !sending {
+		return fmt.Errorf("the camera did not start: %w", problem)
+	}
+	return nil
+}
+
+// picture draws participant peer's latest picture into dst (see
+// vision.Pipeline.Draw).
+func (v *callVideo) picture(peer string, dst *image.RGBA, since uint64) (uint64, bool) {
+	p := v.current()
+	if p == nil {
+		return 0, false
+	}
+	return p.Draw(peer, dst, color.RGBA{A: 255}, since)
+}
+
+// fill marks whether the member's camera sends and says when it should
+// but cannot (no camera).
+func (v *callVideo) fill(st *api.CallStatus) {
+	p := v.current()
+	if p == nil {
+		return
+	}
+	sending, problem := p.CameraState()
+	for i := range st.Participants {
+		if st.Participants[i].Self {
+			st.Participants[i].Video = sending
+		}
+	}
+	if problem != nil { // only while the camera should be on
+
+		if st.SoundProblem != "" {
+			st.SoundProblem += " "
+		}
+		st.SoundProblem += noteNoCamera
+	}
+}
+
+// cameras lists the cameras and the choice.
+func (v *callVideo) cameras() ([]api.AudioDevice, string) {
+	chosen := v.sound.choiceNow().Camera
+	out := []api.AudioDevice{}
+	infos, err := v.list()
+	if err != nil {
+		v.log.Debug("no cameras listed", "err", err)
+		return out, chosen
+	}
+	for i, in := range infos {
+		out = append(out, api.AudioDevice{ID: in.Path, Name: in.Name, Default: i == 0})
+	}
+	return out, chosen
+}
+
+// chooseCamera keeps the choice of camera; a running call's camera, if
+// on, moves to it.
+func (v *callVideo) chooseCamera(path string) error {
+	if len(path) > maxDeviceID {
+		return errors.New("video: a device path that long is no camera's")
+	}
+	if err := v.sound.setCamera(path); err != nil {
+		return err
+	}
+	if p := v.current(); p != nil {
+		if on, _ := p.CameraState(); on {
+			p.SetCamera(false)
+			p.SetCamera(true)
+		}
+	}
+	return nil
+}
+
+// SetCallVideo turns the member's camera on or off in the current call.
+func (b appBackend) SetCallVideo(_ context.Context, _, _ crdt.ID, on bool) error {
+	return b.video.setCamera(on)
+}
+
+// CallPicture draws participant peer's latest video picture into dst when
+// one came after picture number since (the call window's tiles).
+func (b appBackend) CallPicture(peer string, dst *image.RGBA, since uint64) (uint64, bool) {
+	return b.video.picture(peer, dst, since)
+}
+
+// SetCallCamera keeps the member's choice of camera.
+func (b appBackend) SetCallCamera(_ context.Context, path string) error {
+	return b.video.chooseCamera(path)
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"image"
+	"log/slog"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/call/device/audio"
+	"github.com/umbrella-p2p/umbrella/call/device/camera"
+	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/call/vision"
+)
+
+// patternCameras makes v's cameras test patterns at the given paths
+// (the app itself never uses the pattern); opened records which opened.
+func patternCameras(v *callVideo, paths []string, opened *[]string) {
+	v.list = func() ([]camera.Info, error) {
+		var out []camera.Info
+		for _, p := range paths {
+			out = append(out, camera.Info{Path: p, Name: "Camera " + p})
+		}
+		return out, nil
+	}
+	v.open = func(path string) (vision.Camera, camera.Mode, error) {
+		for _, p := range paths {
+			if p == path {
+				src, err := camera.NewTestPattern(camera.Request{Width: 160, Height: 90, FrameRate: 15})
+				if err != nil {
+					return nil, camera.Mode{}, err
+				}
+				*opened = append(*opened, path)
+				return src, src.Mode(), nil
+			}
+		}
+		return nil, camera.Mode{}, camera.ErrNotFound
+	}
+}
+
+// startVideoCall makes a video call's Local and starts it on a Session
+// with nobody yet, a send key set.
+func startVideoCall(t *testing.T, v *callVideo, video bool) (media.Local, *media.Session) {
+	t.Helper()
+	l, err := v.local(call.MediaConfig{Self: "me", Video: video})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := media.New(media.Config{Self: "me", Video: video, Sink: l, Signal: func(string, []byte) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSendKey(1, make([]byte, 16)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start(s); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close(); _ = s.Close() })
+	return l, s
+}
+
+// TestCameraChoiceKept: the chosen camera is kept in call-devices.json
+// beside the sound devices (neither choice loses the other), read back by
+// the next start, listed by CallDevices, and opened by the next call;
+// when it is gone the call takes another.
+func TestCameraChoiceKept(t *testing.T) {
+	home := t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	s := newCallSound(home, audio.BackendNull, log)
+	defer s.close()
+	v := newCallVideo(s, log)
+	var opened []string
+	patternCameras(v, []string{"/dev/video0", "/dev/video2"}, &opened)
+	if err := v.chooseCamera("/dev/video2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.setDevices("mic-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	again := newCallSound(home, audio.BackendNull, log)
+	defer again.close()
+	if c := again.choiceNow(); c.Camera != "/dev/video2" || c.Microphone != "mic-1" {
+		t.Fatalf("kept %+v, want camera /dev/video2 and microphone mic-1", c)
+	}
+	v2 := newCallVideo(again, log)
+	patternCameras(v2, []string{"/dev/video0", "/dev/video2"}, &opened)
+	b := appBackend{sound: again, video: v2}
+	devs, err := b.CallDevices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if devs.Camera != "/dev/video2" || len(devs.Cameras) != 2 || devs.Cameras[1].Name != "Camera /dev/video2" {
+		t.Fatalf("devices %+v", devs)
+	}
+	startVideoCall(t, v2, true)
+	if len(opened) != 1 || opened[0] != "/dev/video2" {
+		t.Fatalf("opened %v, want the chosen /dev/video2", opened)
+	}
+	opened = nil
+	patternCameras(v2, []string{"/dev/video0"}, &opened) // video2 unplugged
+	startVideoCall(t, v2, true)
+	if len(opened) != 1 || opened[0] != "/dev/video0" {
+		t.Fatalf("opened %v, want /dev/video0 with the chosen one gone", opened)
+	}
+}
+
+// TestNoCameraAudioOnly: a video call without a camera says "No camera
+// found" and sends no video; an audio call says nothing of cameras.
+func TestNoCameraAudioOnly(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	s := newCallSound("", audio.BackendNull, log)
+	defer s.close()
+	v := newCallVideo(s, log)
+	var opened []string
+	patternCameras(v, nil, &opened)
+	startVideoCall(t, v, true)
+	st := status()
+	v.fill(&st)
+	if !strings.HasSuffix(st.SoundProblem, noteNoCamera) || st.Participants[0].Video {
+		t.Fatalf("status %+v, want %q and no video", st, noteNoCamera)
+	}
+	if err := v.setCamera(true); !errors.Is(err, vision.ErrNoCamera) {
+		t.Fatalf("camera on without a camera: %v", err)
+	}
+	v2 := newCallVideo(s, log)
+	patternCameras(v2, nil, &opened)
+	startVideoCall(t, v2, false)
+	st = status()
+	v2.fill(&st)
+	if strings.Contains(st.SoundProblem, "camera") {
+		t.Fatalf("an audio call speaks of cameras: %q", st.SoundProblem)
+	}
+}
+
+// TestCameraOnOff: in a video call the camera sends; off, it stops and
+// the member's tile shows no video; on again, it sends again.
+func TestCameraOnOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		log := slog.New(slog.DiscardHandler)
+		s := newCallSound("", audio.BackendNull, log)
+		s.opened, s.sysErr = true, errors.New("no sound card") // no devices: the bubble holds every goroutine
+		v := newCallVideo(s, log)
+		var opened []string
+		patternCameras(v, []string{"/dev/video0"}, &opened)
+		startVideoCall(t, v, true)
+		<-time.After(time.Second)
+		p := v.current()
+		if p.Sent() < 10 {
+			t.Fatalf("%d frames sent in 1 s at 15 fps", p.Sent())
+		}
+		st := status()
+		v.fill(&st)
+		if !st.Participants[0].Video || st.SoundProblem != "" {
+			t.Fatalf("status with the camera on: %+v", st)
+		}
+		if err := (appBackend{video: v}).SetCallVideo(t.Context(), [32]byte{}, [32]byte{}, false); err != nil {
+			t.Fatal(err)
+		}
+		if p.Sent() != 0 {
+			t.Fatal("the camera still sends once off")
+		}
+		st = status()
+		v.fill(&st)
+		if st.Participants[0].Video || st.SoundProblem != "" {
+			t.Fatalf("status with the camera off: %+v", st)
+		}
+		if err := v.setCamera(true); err != nil {
+			t.Fatal(err)
+		}
+		<-time.After(time.Second)
+		if p.Sent() < 10 || len(opened) != 2 {
+			t.Fatalf("camera on again: %d frames, opened %v", p.Sent(), opened)
+		}
+		dst := image.NewRGBA(image.Rect(0, 0, 8, 8))
+		if _, ok := v.picture("nobody", dst, 0); ok {
+			t.Fatal("drew a picture of nobody")
+		}
+	})
+}
