@@ -686,3 +686,58 @@ func TestForgedRingIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestNonParticipantAsksWhoTakesPart: a member not in a call, who heard
+// of it only from its record (it started after the ring), or whose ring
+// roster aged, lists who takes part as a participant answers, asked in
+// the background at most every AskEvery.
+func TestNonParticipantAsksWhoTakesPart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		olivia := w.node("olivia", true, false, false)
+		ann := w.node("ann", true, false, false)
+		ben := w.node("ben", true, false, false)
+		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if err := ann.Join(t.Context(), w.cid, id, false, true); err != nil {
+			t.Fatal(err)
+		}
+		carl := w.node("carl", true, false, false) // not rung: only the record
+		synctest.Wait()
+		listed := func(m *Manager) []string {
+			calls := m.Fill(w.cid, []api.Call{{ID: id, Group: w.gid, Active: true, Participants: []string{}}})
+			if len(calls) != 1 {
+				t.Fatalf("calls %+v", calls)
+			}
+			slices.Sort(calls[0].Participants)
+			return calls[0].Participants
+		}
+		listed(carl)
+		listed(ben)
+		synctest.Wait()
+		want := []string{peerID(w.keys["olivia"]), peerID(w.keys["ann"])}
+		slices.Sort(want)
+		for name, m := range map[string]*Manager{"carl": carl, "ben": ben} {
+			if got := listed(m); !slices.Equal(got, want) {
+				t.Fatalf("%s lists participants %v, want %v", name, got, want)
+			}
+		}
+		// ann leaves: the answer changes once AskEvery has passed.
+		if err := ann.Leave(t.Context(), w.cid, id); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := listed(carl); !slices.Equal(got, want) {
+			t.Fatalf("carl asked again before AskEvery: %v", got)
+		}
+		time.Sleep(AskEvery)
+		listed(carl)
+		synctest.Wait()
+		if got := listed(carl); !slices.Equal(got, []string{peerID(w.keys["olivia"])}) {
+			t.Fatalf("carl after ann left lists %v", got)
+		}
+	})
+}
