@@ -26,7 +26,7 @@ type heard struct {
 // node knows it, nil if it does not) when this node is not in it, and
 // asks again if the answer is older than AskEvery (mu held).
 func (m *Manager) hear(cid crdt.ID, c *call, a *api.Call) {
-	if !a.Active || a.Joined || c != nil && (c.joined || c.ended) {
+	if !a.Active || a.Joined || c != nil && (c.joined || c.ended) || !m.cfg.Members.MayCall(cid, a.Group, m.cfg.Self) {
 		return
 	}
 	key := callKey{cid, a.ID}

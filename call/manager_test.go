@@ -741,3 +741,24 @@ func TestNonParticipantAsksWhoTakesPart(t *testing.T) {
 		}
 	})
 }
+
+// TestRemovedMemberListsNoRing: a member rung for a call and then removed
+// from the group no longer lists the call.
+func TestRemovedMemberListsNoRing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		olivia := w.node("olivia", true, false, false)
+		ann := w.node("ann", true, false, false)
+		if _, err := olivia.Start(t.Context(), w.cid, w.gid, false, true); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if calls := ann.Fill(w.cid, nil); len(calls) != 1 {
+			t.Fatalf("ann after the ring: %+v", calls)
+		}
+		w.setMember("ann", false)
+		if calls := ann.Fill(w.cid, nil); len(calls) != 0 {
+			t.Fatalf("removed, ann lists %+v", calls)
+		}
+	})
+}

@@ -154,7 +154,8 @@ func (m *Manager) Fill(cid crdt.ID, calls []api.Call) []api.Call {
 		m.hear(cid, c, &calls[i])
 	}
 	for key, c := range m.calls {
-		if key.cid == cid && !listed[key.id] && !c.ended {
+		// A ring stays listed while this node may still take part.
+		if key.cid == cid && !listed[key.id] && !c.ended && m.cfg.Members.MayCall(cid, c.gid, m.cfg.Self) {
 			a := api.Call{ID: c.id, Group: c.gid, StartedBy: m.cfg.PeerID(c.caller), StartedByName: m.cfg.Members.Name(cid, c.caller),
 				Started: c.started, Video: c.video, Active: true, CanEnd: m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)}
 			m.fill(c, &a)
