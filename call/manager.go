@@ -461,6 +461,11 @@ func (m *Manager) poll(c *call, skip map[crdt.PublicKey]bool) []crdt.PublicKey {
 func (m *Manager) joinedCall(cid, id crdt.ID) (*call, error) {
 	c := m.calls[callKey{cid, id}]
 	if c == nil {
+		// A call known only from its record (this node restarted, or
+		// was never rung) is one this node is not in, as elsewhere.
+		if _, ok := m.cfg.Recorder.Lookup(cid, id); ok {
+			return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrNotInCall)
+		}
 		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrUnknownCall)
 	}
 	if !c.joined {

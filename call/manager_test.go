@@ -762,3 +762,28 @@ func TestRemovedMemberListsNoRing(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusOfACallKnownFromItsRecord: a node that knows a call only from
+// its record (it restarted, or was never rung) says it is not in it, as a
+// rung node does; an unknown call is unknown.
+func TestStatusOfACallKnownFromItsRecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		olivia := w.node("olivia", true, false, false)
+		ann := w.node("ann", true, false, false)
+		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		carl := w.node("carl", true, false, false) // only the record
+		for name, m := range map[string]*Manager{"ann": ann, "carl": carl} {
+			if _, err := m.Status(w.cid, id); !errors.Is(err, api.ErrNotInCall) {
+				t.Fatalf("%s's status of a call it is not in: %v", name, err)
+			}
+		}
+		if _, err := carl.Status(w.cid, crdt.ID{9}); !errors.Is(err, api.ErrUnknownCall) {
+			t.Fatalf("status of an unknown call: %v", err)
+		}
+	})
+}
