@@ -37,7 +37,8 @@
 //	End (4):    → {}. From the caller or an admin: everyone leaves.
 //	Remove (5): Peer → {}. From the caller or an admin: everyone drops
 //	            Peer and renews its key; Peer itself leaves.
-//	Roster (6): → Roster, the description and Host: who takes part.
+//	Roster (6): → Roster, the description and Host: who takes part;
+//	            a member not in a call asks it to list the call (ask.go).
 //	Media (7):  Blob → {} or Blob. An opaque media message (SDP, ICE)
 //	            between two participants, from call/media's Signal to
 //	            its HandleSignal; to the call's SFU host (a participant

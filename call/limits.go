@@ -27,6 +27,9 @@ const (
 	// MaxPoll bounds the members a joiner asks who takes part, when
 	// those it knew of are not in the call.
 	MaxPoll = 8
+	// AskEvery is how often, at most, a node not in a call asks a
+	// participant who takes part in it (ask.go).
+	AskEvery = 5 * time.Second
 	// MaxRing bounds the members one ring goes to.
 	MaxRing = 256
 	// MaxRingsPerCaller bounds the calls one member may have ringing at

@@ -121,6 +121,9 @@ type Manager struct {
 	// lapsed holds the calls this Manager recorded as lapsed, not to
 	// record them twice; guarded by mu.
 	lapsed map[callKey]bool
+	// heard holds, for calls this node is not in, who a participant last
+	// said takes part (ask.go); guarded by mu.
+	heard map[callKey]*heard
 }
 
 type callKey struct{ cid, id crdt.ID }
@@ -143,7 +146,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Log = cfg.Log.With("component", "call")
-	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}, born: cfg.Now(), lapsed: map[callKey]bool{}}
+	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}, born: cfg.Now(), lapsed: map[callKey]bool{}, heard: map[callKey]*heard{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(1)
 	go m.sendLoop()
@@ -458,6 +461,11 @@ func (m *Manager) poll(c *call, skip map[crdt.PublicKey]bool) []crdt.PublicKey {
 func (m *Manager) joinedCall(cid, id crdt.ID) (*call, error) {
 	c := m.calls[callKey{cid, id}]
 	if c == nil {
+		// A call known only from its record (this node restarted, or
+		// was never rung) is one this node is not in, as elsewhere.
+		if _, ok := m.cfg.Recorder.Lookup(cid, id); ok {
+			return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrNotInCall)
+		}
 		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrUnknownCall)
 	}
 	if !c.joined {

@@ -686,3 +686,104 @@ func TestForgedRingIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestNonParticipantAsksWhoTakesPart: a member not in a call, who heard
+// of it only from its record (it started after the ring), or whose ring
+// roster aged, lists who takes part as a participant answers, asked in
+// the background at most every AskEvery.
+func TestNonParticipantAsksWhoTakesPart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		olivia := w.node("olivia", true, false, false)
+		ann := w.node("ann", true, false, false)
+		ben := w.node("ben", true, false, false)
+		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if err := ann.Join(t.Context(), w.cid, id, false, true); err != nil {
+			t.Fatal(err)
+		}
+		carl := w.node("carl", true, false, false) // not rung: only the record
+		synctest.Wait()
+		listed := func(m *Manager) []string {
+			calls := m.Fill(w.cid, []api.Call{{ID: id, Group: w.gid, Active: true, Participants: []string{}}})
+			if len(calls) != 1 {
+				t.Fatalf("calls %+v", calls)
+			}
+			slices.Sort(calls[0].Participants)
+			return calls[0].Participants
+		}
+		listed(carl)
+		listed(ben)
+		synctest.Wait()
+		want := []string{peerID(w.keys["olivia"]), peerID(w.keys["ann"])}
+		slices.Sort(want)
+		for name, m := range map[string]*Manager{"carl": carl, "ben": ben} {
+			if got := listed(m); !slices.Equal(got, want) {
+				t.Fatalf("%s lists participants %v, want %v", name, got, want)
+			}
+		}
+		// ann leaves: the answer changes once AskEvery has passed.
+		if err := ann.Leave(t.Context(), w.cid, id); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := listed(carl); !slices.Equal(got, want) {
+			t.Fatalf("carl asked again before AskEvery: %v", got)
+		}
+		time.Sleep(AskEvery)
+		listed(carl)
+		synctest.Wait()
+		if got := listed(carl); !slices.Equal(got, []string{peerID(w.keys["olivia"])}) {
+			t.Fatalf("carl after ann left lists %v", got)
+		}
+	})
+}
+
+// TestRemovedMemberListsNoRing: a member rung for a call and then removed
+// from the group no longer lists the call.
+func TestRemovedMemberListsNoRing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		olivia := w.node("olivia", true, false, false)
+		ann := w.node("ann", true, false, false)
+		if _, err := olivia.Start(t.Context(), w.cid, w.gid, false, true); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if calls := ann.Fill(w.cid, nil); len(calls) != 1 {
+			t.Fatalf("ann after the ring: %+v", calls)
+		}
+		w.setMember("ann", false)
+		if calls := ann.Fill(w.cid, nil); len(calls) != 0 {
+			t.Fatalf("removed, ann lists %+v", calls)
+		}
+	})
+}
+
+// TestStatusOfACallKnownFromItsRecord: a node that knows a call only from
+// its record (it restarted, or was never rung) says it is not in it, as a
+// rung node does; an unknown call is unknown.
+func TestStatusOfACallKnownFromItsRecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		olivia := w.node("olivia", true, false, false)
+		ann := w.node("ann", true, false, false)
+		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		carl := w.node("carl", true, false, false) // only the record
+		for name, m := range map[string]*Manager{"ann": ann, "carl": carl} {
+			if _, err := m.Status(w.cid, id); !errors.Is(err, api.ErrNotInCall) {
+				t.Fatalf("%s's status of a call it is not in: %v", name, err)
+			}
+		}
+		if _, err := carl.Status(w.cid, crdt.ID{9}); !errors.Is(err, api.ErrUnknownCall) {
+			t.Fatalf("status of an unknown call: %v", err)
+		}
+	})
+}

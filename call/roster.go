@@ -135,7 +135,9 @@ func (m *Manager) describe(c *call) *Reply {
 // Fill brings the calls of community cid that the view lists from their
 // records up to date with what this node knows live: who takes part now,
 // whether it ended, whether this node is in it; and adds calls that rang
-// before their record arrived. It also records, in the background, that
+// before their record arrived. For an active call this node is not in it
+// shows who a participant last said takes part, and asks again in the
+// background when that is older than AskEvery (ask.go). It also records, in the background, that
 // the calls this node started in an earlier run and is not in lapsed
 // (stale.go).
 func (m *Manager) Fill(cid crdt.ID, calls []api.Call) []api.Call {
@@ -145,18 +147,23 @@ func (m *Manager) Fill(cid crdt.ID, calls []api.Call) []api.Call {
 	listed := map[crdt.ID]bool{}
 	for i := range calls {
 		listed[calls[i].ID] = true
-		if c := m.calls[callKey{cid, calls[i].ID}]; c != nil {
+		c := m.calls[callKey{cid, calls[i].ID}]
+		if c != nil {
 			m.fill(c, &calls[i])
 		}
+		m.hear(cid, c, &calls[i])
 	}
 	for key, c := range m.calls {
-		if key.cid == cid && !listed[key.id] && !c.ended {
+		// A ring stays listed while this node may still take part.
+		if key.cid == cid && !listed[key.id] && !c.ended && m.cfg.Members.MayCall(cid, c.gid, m.cfg.Self) {
 			a := api.Call{ID: c.id, Group: c.gid, StartedBy: m.cfg.PeerID(c.caller), StartedByName: m.cfg.Members.Name(cid, c.caller),
 				Started: c.started, Video: c.video, Active: true, CanEnd: m.cfg.Members.MayEndCall(cid, c.gid, m.cfg.Self, c.caller)}
 			m.fill(c, &a)
+			m.hear(cid, c, &a)
 			calls = append(calls, a)
 		}
 	}
+	m.forget(cid, calls)
 	return calls
 }
 

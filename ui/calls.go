@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -126,6 +127,10 @@ func newCalls(a *App) *calls {
 	return k
 }
 
+// ringFresh is how recently a call must have started for the app to ring
+// for it when it first hears of it.
+const ringFresh = time.Minute
+
 // refresh re-reads community cid's calls after an api.EventCalls: it
 // rings for a new call of a group the member is in, follows the call the
 // member takes part in and the open group's strip.
@@ -138,12 +143,17 @@ func (k *calls) refresh(cid crdt.ID) {
 		k.a.log("list calls", err)
 		return
 	}
+	now := k.a.now()
 	for _, c := range list {
 		if !c.Active || c.Joined || c.StartedBy == k.a.self.PeerID || k.rung[c.ID] {
 			continue
 		}
 		k.rung[c.ID] = true
-		k.ring(cid, c)
+		// A call that began long ago (the app opened, or heard of it,
+		// late) shows in its conversation's strip, but rings no more.
+		if now.Sub(c.Started) <= ringFresh {
+			k.ring(cid, c)
+		}
 	}
 	if k.ringComm == cid && !k.ringing.ID.IsZero() {
 		if i := slices.IndexFunc(list, func(c api.Call) bool { return c.ID == k.ringing.ID }); i < 0 || !list[i].Active || list[i].Joined {
@@ -319,6 +329,7 @@ func (k *calls) join(cid crdt.ID, c api.Call) {
 		return
 	}
 	k.hideBanner()
+	k.rung[c.ID] = true // the member joins it: it never rings
 	k.a.act("Could not join the call", func(ctx context.Context) error {
 		return k.cb.JoinCall(ctx, cid, c.ID, c.Video, false)
 	}, func() { k.joined(cid, c.ID) })
@@ -326,6 +337,7 @@ func (k *calls) join(cid crdt.ID, c api.Call) {
 
 // joined opens the window of call id, which the member now takes part in.
 func (k *calls) joined(cid, id crdt.ID) {
+	k.rung[id] = true
 	k.refresh(cid)
 	if k.cur.ID != id {
 		k.cur, k.curComm = api.Call{ID: id, Active: true, Joined: true}, cid

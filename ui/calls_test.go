@@ -315,3 +315,29 @@ func TestGoldenCalls(t *testing.T) {
 		})
 	}
 }
+
+// A call that began before the app heard of it (the app opened late)
+// shows in the conversation's strip but rings no more; pressing Call
+// joins it without a banner.
+func TestCallStartedLongAgoDoesNotRing(t *testing.T) {
+	h, c, gid := callHarness(t, "member")
+	k := h.a.calls
+	h.f.mu.Lock()
+	h.f.callRecs = append(h.f.callRecs, &fakeCall{cid: c.ID, call: api.Call{ID: h.f.id(), Group: gid, StartedBy: "peer-Ben",
+		StartedByName: "Ben", Started: h.f.clock.Add(-2 * time.Minute), Active: true},
+		people: []api.CallParticipant{{PeerID: "peer-Ben", Name: "Ben", Audio: true}}})
+	h.f.mu.Unlock()
+	h.f.emit(api.Event{Kind: api.EventCalls, Community: c.ID})
+	h.drain()
+	if k.banner.Visible() || len(h.notified) != 0 {
+		t.Fatalf("a call begun two minutes ago rang: banner %v %q, notified %q", k.banner.Visible(), k.bannerText.Text, h.notified)
+	}
+	if !k.strip.Visible() || k.stripJoin.Text != "Join" {
+		t.Fatalf("strip %v %q", k.strip.Visible(), k.stripJoin.Text)
+	}
+	test.Tap(k.voiceBtn)
+	h.drain()
+	if h.f.calls["JoinCall"] != 1 || k.banner.Visible() || len(h.notified) != 0 {
+		t.Fatalf("Call: %d joins, banner %v, notified %q", h.f.calls["JoinCall"], k.banner.Visible(), h.notified)
+	}
+}

@@ -17,6 +17,9 @@ func (v *Views) Calls(cid crdt.ID) ([]api.Call, error) {
 	out := []api.Call{}
 	err := v.eachGroup(cid, func(c *crdt.Community, g *crdt.Group, s *shownList, nm *namer) {
 		st := c.State()
+		if !st.MayRead(v.self, g.ID) {
+			return // a removed member sees no calls of groups it may not read
+		}
 		for _, cv := range s.fold.Calls() {
 			out = append(out, callOf(st, nm, v.self, g.ID, cv))
 		}

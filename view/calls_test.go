@@ -43,4 +43,9 @@ func TestCallsList(t *testing.T) {
 	if _, ok := w.views(ben).CallRecord(w.cid, crdt.ID{7}); ok {
 		t.Fatal("CallRecord finds a call that is not there")
 	}
+	// Removed, Ben lists none of the community's calls.
+	w.write(olivia, crdt.ZeroID, crdt.KindRemove, &crdt.RemoveBody{Member: []byte(ben.PublicKey()), Time: w.now()})
+	if calls, err := w.views(ben).Calls(w.cid); err != nil || len(calls) != 0 {
+		t.Fatalf("a removed member lists calls %+v, %v", calls, err)
+	}
 }
