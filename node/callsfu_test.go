@@ -11,6 +11,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -223,7 +224,7 @@ func TestRelayHostsCallSFUOverVnet(t *testing.T) {
 		sn.callMedia = vm.factory
 		r := sn.startRelay(t.TempDir())
 		vm.factory("relay") // the relay's IP on the media LAN
-		hs, err := serveRelayCalls(r.rs, vm.hostFactory("relay"), RelayConfig{})
+		hs, err := relaynode.ServeCalls(r.rs, vm.hostFactory("relay"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +276,7 @@ func TestRelayHostsCallSFUOverVnet(t *testing.T) {
 			waitFor(t, n.Node, "everyone to see three members", func() bool { ms, _ := n.Members(cid); return len(ms) == 3 })
 		}
 		waitFor(t, a.Node, "the relay to know the three members", func() bool {
-			return r.rs.relay.Keeps(cid) && r.rs.relay.Known(cid, a.selfKey()) && r.rs.relay.Known(cid, b.selfKey()) && r.rs.relay.Known(cid, c.selfKey())
+			return r.rs.Relay().Keeps(cid) && r.rs.Relay().Known(cid, a.selfKey()) && r.rs.Relay().Known(cid, b.selfKey()) && r.rs.Relay().Known(cid, c.selfKey())
 		})
 
 		id, err := a.StartCall(ctx, cid, gid, false, true)

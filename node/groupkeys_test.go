@@ -168,7 +168,7 @@ func TestDirectAddReadsThroughRelay(t *testing.T) {
 			c, err := b.community(customers.ID)
 			return err == nil && c.Role == crdt.RoleMember.String()
 		})
-		waitFor(t, a.Node, "the relay to know Ben from the add", func() bool { return r.rs.relay.Known(customers.ID, b.selfKey()) })
+		waitFor(t, a.Node, "the relay to know Ben from the add", func() bool { return r.rs.Relay().Known(customers.ID, b.selfKey()) })
 		b.Close() // Ben goes offline
 
 		news, err := a.Post(ctx, customers.ID, ann, "Spring catalogue is out")

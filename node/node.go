@@ -42,6 +42,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/internal/fanout"
+	"github.com/umbrella-p2p/umbrella/internal/homelock"
 	"github.com/umbrella-p2p/umbrella/keys"
 	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
@@ -57,7 +58,7 @@ import (
 )
 
 // ErrHomeInUse: another process has the home directory open.
-var ErrHomeInUse = errors.New("home directory is in use by another Umbrella process")
+var ErrHomeInUse = homelock.ErrInUse
 
 // Config configures a Node. Build it with DefaultConfig and change fields.
 type Config struct {
@@ -230,7 +231,7 @@ type Node struct {
 	safety *safety.Cache
 	log    *slog.Logger
 	id     *identity.Identity
-	lock   *homeLock
+	lock   *homelock.Lock
 	store  store.OpStore
 	rep    *replica.Replica
 	host   host.Host
@@ -289,7 +290,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockHome(cfg.Home)
+	lock, err := homelock.Acquire(cfg.Home)
 	if err != nil {
 		return nil, err
 	}
@@ -553,7 +554,7 @@ func (n *Node) Close() error {
 		if n.store != nil {
 			errs = append(errs, n.store.Close())
 		}
-		errs = append(errs, n.lock.release())
+		errs = append(errs, n.lock.Release())
 	})
 	return errors.Join(errs...)
 }

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
@@ -25,25 +22,6 @@ import (
 // filePushID is the stream protocol by which members push files to
 // relays (see relay.PushProtocol).
 const filePushID = protocol.ID(relay.PushProtocol)
-
-// RelayFilesDir is the relay's file store in its home.
-const RelayFilesDir = "relayfiles"
-
-// serveRelayFiles opens a relay's file store in dir, charged to rl's
-// quota, and serves it on h: members' pushes, and downloads by anyone who
-// names a root (see relay.PushProtocol).
-func serveRelayFiles(h host.Host, rl *relay.Relay, dir string, log *slog.Logger) (*relay.Blobs, error) {
-	b, err := relay.OpenBlobs(rl, dir)
-	if err != nil {
-		return nil, err
-	}
-	svc := p2p.NewService(context.Background(), h, log, nil)
-	svc.Handle(p2p.FileID, p2p.FileHandler(b.Store(), func(crdt.PublicKey, blob.Root) error { return nil }, nil))
-	svc.Handle(filePushID, func(ctx context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
-		return b.Accept(ctx, rw, from)
-	})
-	return b, nil
-}
 
 // fileRelays are a member node's view of its communities' relays for
 // files: sources to download from (files.Relays), and where the files it

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -24,7 +25,7 @@ func TestFileFromRelayAlone(t *testing.T) {
 		sn := newSimNet(t)
 		r := sn.startRelay(t.TempDir())
 		defer r.close()
-		blobs, err := serveRelayFiles(r.h, r.rs.relay, t.TempDir(), nil)
+		blobs, err := relaynode.ServeFiles(r.h, r.rs.Relay(), t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +48,7 @@ func TestFileFromRelayAlone(t *testing.T) {
 		if _, err := b.Join(ctx, link); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, a.Node, "the relay to keep the community", func() bool { return r.rs.relay.Keeps(comm.ID) })
+		waitFor(t, a.Node, "the relay to keep the community", func() bool { return r.rs.Relay().Keeps(comm.ID) })
 
 		plain := make([]byte, 7*blob.PlainChunk+123)
 		rand.Read(plain)
@@ -112,7 +113,7 @@ func TestFilePushRetriedWhenRelayBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		gid := general(t, a.Node, comm.ID)
-		waitFor(t, a.Node, "the relay to keep the community", func() bool { return r.rs.relay.Keeps(comm.ID) })
+		waitFor(t, a.Node, "the relay to keep the community", func() bool { return r.rs.Relay().Keeps(comm.ID) })
 		r.close() // the relay goes down
 
 		plain := make([]byte, 3*blob.PlainChunk+5)
@@ -139,7 +140,7 @@ func TestFilePushRetriedWhenRelayBack(t *testing.T) {
 
 		r = sn.startRelay(rHome) // back, same identity and store
 		defer func() { r.close() }()
-		blobs, err := serveRelayFiles(r.h, r.rs.relay, blobDir, nil)
+		blobs, err := relaynode.ServeFiles(r.h, r.rs.Relay(), blobDir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,7 @@ func opsOf(n *Node, cid crdt.ID, k crdt.Kind) []crdt.ID {
 
 // relayHolds reports whether the relay holds every op of ids.
 func relayHolds(ctx context.Context, r *relayNode, cid crdt.ID, ids []crdt.ID) bool {
-	ops, _ := r.rs.relay.Serve(ctx, cid, ids)
+	ops, _ := r.rs.Relay().Serve(ctx, cid, ids)
 	return len(ids) > 0 && len(ops) == len(ids)
 }
 
@@ -168,7 +168,7 @@ func TestLeakedLinkAfterRevocationReadsNothingNewer(t *testing.T) {
 		if e.keys.Keyring().Has(current) {
 			t.Fatal("the leaked link opened the epoch written after the revocation")
 		}
-		if ops, _ := r.rs.relay.Serve(ctx, comm.ID, []crdt.ID{after}); len(ops) != 1 {
+		if ops, _ := r.rs.Relay().Serve(ctx, comm.ID, []crdt.ID{after}); len(ops) != 1 {
 			t.Fatal("the relay lost the post")
 		}
 	})

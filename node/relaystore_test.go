@@ -24,6 +24,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/relay"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -32,7 +33,7 @@ import (
 // address, so it comes back where members were told it is.
 type relayNode struct {
 	h  host.Host
-	rs *relayStore
+	rs *relaynode.Store
 }
 
 func (s *simNet) startRelay(home string) *relayNode {
@@ -65,7 +66,7 @@ func (s *simNet) startRelay(home string) *relayNode {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	ds, err := store.OpenBadger(filepath.Join(home, RelayStoreDir), store.BadgerOptions{})
+	ds, err := store.OpenBadger(filepath.Join(home, relaynode.StoreDir), store.BadgerOptions{})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func (s *simNet) startRelay(home string) *relayNode {
 	if os.Getenv("NODE_DEBUG") != "" {
 		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	rs, err := serveRelayStore(s.t.Context(), h, ds, cfg)
+	rs, err := relaynode.ServeStore(s.t.Context(), h, ds, cfg)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func (s *simNet) startRelay(home string) *relayNode {
 }
 
 func (r *relayNode) close() {
-	r.rs.close()
+	r.rs.Close()
 	r.h.Close()
 }
 
@@ -142,7 +143,7 @@ func TestMembersNeverOnlineTogetherThroughRelay(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, a.Node, "the relay to hold Olivia's post and poll", func() bool {
-			ops, _ := r.rs.relay.Serve(ctx, comm.ID, []crdt.ID{postID, pollID})
+			ops, _ := r.rs.Relay().Serve(ctx, comm.ID, []crdt.ID{postID, pollID})
 			return len(ops) == 2
 		})
 		aStore := a.store
@@ -165,9 +166,9 @@ func TestMembersNeverOnlineTogetherThroughRelay(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, b2.Node, "the relay to hold Ben's reply and vote", func() bool {
-			ops, _ := r.rs.relay.Serve(ctx, comm.ID, []crdt.ID{replyID})
+			ops, _ := r.rs.Relay().Serve(ctx, comm.ID, []crdt.ID{replyID})
 			votes := kindOps(b2.Node, comm.ID, gid, crdt.KindVote)
-			held, _ := r.rs.relay.Serve(ctx, comm.ID, votes)
+			held, _ := r.rs.Relay().Serve(ctx, comm.ID, votes)
 			return len(ops) == 1 && len(votes) == 1 && len(held) == 1
 		})
 		b2.Close()
@@ -186,7 +187,7 @@ func TestMembersNeverOnlineTogetherThroughRelay(t *testing.T) {
 		}
 		reaction := append(kindOps(a2.Node, comm.ID, gid, crdt.KindReaction), kindOps(a2.Node, comm.ID, gid, crdt.KindVote)...)
 		waitFor(t, a2.Node, "the relay to hold Olivia's reaction and vote", func() bool {
-			ops, _ := r.rs.relay.Serve(ctx, comm.ID, reaction)
+			ops, _ := r.rs.Relay().Serve(ctx, comm.ID, reaction)
 			return len(ops) == len(reaction) && len(ops) == 4
 		})
 		a2.Close()
@@ -282,7 +283,7 @@ func TestRemovalLearnedFromRelay(t *testing.T) {
 		}
 		removal := removalOf(t, a, comm.ID, a, b)
 		waitFor(t, a.Node, "the relay to hold the removal and the posts after it", func() bool {
-			ops, _ := r.rs.relay.Serve(ctx, comm.ID, append([]crdt.ID{removal}, ids...))
+			ops, _ := r.rs.Relay().Serve(ctx, comm.ID, append([]crdt.ID{removal}, ids...))
 			return len(ops) == 1+len(ids)
 		})
 		a.Close()

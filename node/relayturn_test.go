@@ -10,6 +10,7 @@ import (
 	"github.com/pion/transport/v5/vnet"
 
 	"github.com/umbrella-p2p/umbrella/call/turn"
+	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -37,7 +38,7 @@ func TestRelayTURNCredentials(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer wan.Stop()
-		ts, err := serveRelayTURN(r.h, r.rs.relay, RelayTURN{Addr: "10.0.0.1:3478", net: nw}, nil)
+		ts, err := relaynode.ServeTURN(r.h, r.rs.Relay(), relaynode.TURN{Addr: "10.0.0.1:3478", Net: nw}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +54,7 @@ func TestRelayTURNCredentials(t *testing.T) {
 		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, a.Node, "the relay to keep the community", func() bool { return r.rs.relay.Keeps(comm.ID) })
+		waitFor(t, a.Node, "the relay to keep the community", func() bool { return r.rs.Relay().Keeps(comm.ID) })
 		ice := callHooks{a.Node}.relayTURN(ctx, comm.ID)
 		if len(ice) != 1 || !strings.HasSuffix(ice[0].Username, ":"+a.host.ID().String()) || ice[0].Credential == "" ||
 			len(ice[0].URLs) != 1 || ice[0].URLs[0] != "turn:10.0.0.1:3478?transport=udp" {

@@ -25,7 +25,7 @@ func callMedia(listen []string, log *slog.Logger) calls.NewMedia {
 }
 
 // callHost is the SFU a daemon listening on listen runs for a call it
-// hosts (node.Config.CallHost, node.RelayConfig.CallHost): call/sfu,
+// hosts (node.Config.CallHost, relaynode.Config.CallHost): call/sfu,
 // which holds no key and needs no cgo.
 func callHost(listen []string, log *slog.Logger) (calls.NewHost, error) {
 	return media.ForHosts(media.CallOptions{Listen: listen, Logger: log})

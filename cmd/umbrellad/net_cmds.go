@@ -16,6 +16,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/relaynode"
 )
 
 // Commands about the network and the node's own keys: relays, status and
@@ -149,13 +150,13 @@ func cmdRelay(ctx context.Context, o *opts) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))
-	rcfg := node.RelayConfig{Home: o.home, Listen: listen, Quota: quota, Share: share, Retention: retention, Allow: allow, Logger: log, TURN: tc}
+	rcfg := relaynode.Config{Home: o.home, Listen: listen, Quota: quota, Share: share, Retention: retention, Allow: allow, Logger: log, TURN: tc}
 	if o.calls.sfu {
 		if rcfg.CallHost, err = callHost(listen, log); err != nil {
 			return err
 		}
 	}
-	r, err := node.OpenRelay(rcfg)
+	r, err := relaynode.Open(rcfg)
 	if err != nil {
 		if errors.Is(err, node.ErrHomeInUse) {
 			return fmt.Errorf("home %s is already in use by another umbrellad", o.home)

@@ -24,6 +24,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -213,7 +214,7 @@ func cmdRelayDump(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(o.home, node.RelayStoreDir)
+	dir := filepath.Join(o.home, relaynode.StoreDir)
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("no relay store in %s: %w", o.home, err)
 	}

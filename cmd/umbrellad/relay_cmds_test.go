@@ -13,7 +13,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -78,7 +78,7 @@ func TestRelayDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := store.OpenBadger(filepath.Join(home, node.RelayStoreDir), store.BadgerOptions{})
+	ds, err := store.OpenBadger(filepath.Join(home, relaynode.StoreDir), store.BadgerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // relaySource is what the relay's stats and metrics read of a running
-// relay node (node.Relay).
+// relay node (relaynode.Relay).
 type relaySource interface {
 	Stats() relay.Stats
 	Counts() reach.RelayCounts

@@ -5,7 +5,7 @@ import (
 	"net"
 	"strings"
 
-	"github.com/umbrella-p2p/umbrella/node"
+	"github.com/umbrella-p2p/umbrella/relaynode"
 )
 
 // turnOpts are the relay's TURN flags.
@@ -19,7 +19,7 @@ func turnFlags(fs *flag.FlagSet, o *opts) {
 }
 
 // parseTURN reads the TURN flags; nil when --turn is not given.
-func parseTURN(o *opts) (*node.RelayTURN, error) {
+func parseTURN(o *opts) (*relaynode.TURN, error) {
 	addr := strings.TrimSpace(o.turn.addr)
 	if addr == "" {
 		if o.turn.ip != "" {
@@ -31,7 +31,7 @@ func parseTURN(o *opts) (*node.RelayTURN, error) {
 	if err != nil {
 		return nil, usagef("--turn %q: want host:port, e.g. 0.0.0.0:3478", o.turn.addr)
 	}
-	t := &node.RelayTURN{Addr: addr}
+	t := &relaynode.TURN{Addr: addr}
 	if o.turn.ip != "" {
 		if t.IP = net.ParseIP(strings.TrimSpace(o.turn.ip)); t.IP == nil || t.IP.IsUnspecified() {
 			return nil, usagef("--turn-ip %q: want the IP members reach the relay at", o.turn.ip)

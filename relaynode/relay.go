@@ -1,4 +1,13 @@
-package node
+// Package relaynode is the relay node (`umbrellad relay`), a composition
+// root of its own beside node: the circuit relay v2 service (reach) on the
+// identity in its home, the blind store-and-forward of the communities
+// registered with it (sync/relay) served with the members' own protocols,
+// their files, and optionally the SFUs and the TURN server of their calls.
+//
+// Open runs a whole relay; ServeStore, ServeFiles, ServeCalls and
+// ServeTURN wire its parts onto a given libp2p host, for tests that run
+// relays beside member nodes on a simulated network.
+package relaynode
 
 import (
 	"context"
@@ -13,6 +22,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/turn"
@@ -20,6 +30,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/identity"
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/internal/homelock"
 	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/exchange"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
@@ -27,10 +38,10 @@ import (
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
-// RelayConfig configures a relay node.
-type RelayConfig struct {
+// Config configures a relay node.
+type Config struct {
 	// Home holds the relay's identity (created on first start), lock and
-	// store (RelayStoreDir), so its address, which invites name, and what
+	// store (StoreDir), so its address, which invites name, and what
 	// it keeps survive restarts. Required.
 	Home string
 	// Listen lists multiaddrs to listen on. Required.
@@ -55,11 +66,11 @@ type RelayConfig struct {
 	Logger *slog.Logger
 	// TURN, if set, runs a TURN server for the call media of the members
 	// of the communities that registered the relay (relayturn.go).
-	TURN *RelayTURN
+	TURN *TURN
 }
 
-// RelayStoreDir is the relay's op store in its home.
-const RelayStoreDir = "relaydb"
+// StoreDir is the relay's op store in its home.
+const StoreDir = "relaydb"
 
 // Relay is a relay node: the circuit relay v2 service (reach.Relay) on
 // the identity in its home, which it holds locked while it runs, and the
@@ -67,17 +78,17 @@ const RelayStoreDir = "relaydb"
 // (sync/relay), served with the members' own protocols.
 type Relay struct {
 	*reach.Relay
-	store *relayStore
-	calls *call.HostServer // nil without RelayConfig.CallHost
-	lock  *homeLock
-	turn  *turn.Server // nil: no TURN (RelayConfig.TURN)
+	store *Store
+	calls *call.HostServer // nil without Config.CallHost
+	lock  *homelock.Lock
+	turn  *turn.Server // nil: no TURN (Config.TURN)
 	dirs  []string     // the op store's and the file store's directories
 	once  sync.Once
 	err   error
 }
 
-// OpenRelay starts a relay on cfg.Home, creating its identity if needed.
-func OpenRelay(cfg RelayConfig) (*Relay, error) {
+// Open starts a relay on cfg.Home, creating its identity if needed.
+func Open(cfg Config) (*Relay, error) {
 	if cfg.Home == "" {
 		return nil, errors.New("relay: Home is required")
 	}
@@ -94,43 +105,43 @@ func OpenRelay(cfg RelayConfig) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockHome(cfg.Home)
+	lock, err := homelock.Acquire(cfg.Home)
 	if err != nil {
 		return nil, err
 	}
 	r, err := reach.OpenRelay(reach.RelayConfig{Key: peerkey.PrivKey(id), Listen: cfg.Listen, Logger: cfg.Logger})
 	if err != nil {
-		lock.release()
+		lock.Release()
 		return nil, err
 	}
-	ds, err := store.OpenBadger(filepath.Join(cfg.Home, RelayStoreDir), store.BadgerOptions{})
+	ds, err := store.OpenBadger(filepath.Join(cfg.Home, StoreDir), store.BadgerOptions{})
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("relay store: %w", err), r.Close(), lock.release())
+		return nil, errors.Join(fmt.Errorf("relay store: %w", err), r.Close(), lock.Release())
 	}
-	rs, err := serveRelayStore(context.Background(), r.Host(), ds, relay.Config{Quota: cfg.Quota, CommunityShare: cfg.Share, Retention: cfg.Retention, Allow: cfg.Allow, Log: cfg.Logger})
+	rs, err := ServeStore(context.Background(), r.Host(), ds, relay.Config{Quota: cfg.Quota, CommunityShare: cfg.Share, Retention: cfg.Retention, Allow: cfg.Allow, Log: cfg.Logger})
 	if err != nil {
-		return nil, errors.Join(err, ds.Close(), r.Close(), lock.release())
+		return nil, errors.Join(err, ds.Close(), r.Close(), lock.Release())
 	}
-	if _, err := serveRelayFiles(r.Host(), rs.relay, filepath.Join(cfg.Home, RelayFilesDir), cfg.Logger); err != nil {
-		return nil, errors.Join(err, rs.close(), r.Close(), lock.release())
+	if _, err := ServeFiles(r.Host(), rs.relay, filepath.Join(cfg.Home, FilesDir), cfg.Logger); err != nil {
+		return nil, errors.Join(err, rs.Close(), r.Close(), lock.Release())
 	}
 	var hs *call.HostServer
 	if cfg.CallHost != nil {
-		if hs, err = serveRelayCalls(rs, cfg.CallHost, cfg); err != nil {
-			return nil, errors.Join(err, rs.close(), r.Close(), lock.release())
+		if hs, err = ServeCalls(rs, cfg.CallHost, cfg.Logger); err != nil {
+			return nil, errors.Join(err, rs.Close(), r.Close(), lock.Release())
 		}
 	}
 	var ts *turn.Server
 	if cfg.TURN != nil {
-		if ts, err = serveRelayTURN(r.Host(), rs.relay, *cfg.TURN, cfg.Logger); err != nil {
+		if ts, err = ServeTURN(r.Host(), rs.relay, *cfg.TURN, cfg.Logger); err != nil {
 			var herr error
 			if hs != nil {
 				herr = hs.Close()
 			}
-			return nil, errors.Join(err, herr, rs.close(), r.Close(), lock.release())
+			return nil, errors.Join(err, herr, rs.Close(), r.Close(), lock.Release())
 		}
 	}
-	return &Relay{Relay: r, store: rs, calls: hs, lock: lock, turn: ts, dirs: []string{filepath.Join(cfg.Home, RelayStoreDir), filepath.Join(cfg.Home, RelayFilesDir)}}, nil
+	return &Relay{Relay: r, store: rs, calls: hs, lock: lock, turn: ts, dirs: []string{filepath.Join(cfg.Home, StoreDir), filepath.Join(cfg.Home, FilesDir)}}, nil
 }
 
 // Stats returns what the relay's store holds and its counters.
@@ -177,15 +188,15 @@ func (r *Relay) Close() error {
 		if r.calls != nil {
 			errs = append(errs, r.calls.Close())
 		}
-		r.err = errors.Join(append(errs, r.store.close(), r.Relay.Close(), r.lock.release())...)
+		r.err = errors.Join(append(errs, r.store.Close(), r.Relay.Close(), r.lock.Release())...)
 	})
 	return r.err
 }
 
-// relayStore is sync/relay wired onto a libp2p host: the sync and
+// Store is sync/relay wired onto a libp2p host: the sync and
 // reconcile handlers answer from the relay's store, and a member's nudge
 // makes it pull from that member.
-type relayStore struct {
+type Store struct {
 	relay  *relay.Relay
 	svc    *p2p.Service
 	puller *relay.Puller
@@ -236,10 +247,10 @@ func (n *newcomerNudges) close() {
 	n.wg.Wait()
 }
 
-// serveRelayStore opens a relay store over ds (which it closes on close)
+// ServeStore opens a relay store over ds (which it closes on close)
 // for the identity of h and serves it on h. cfg's Self and Store are set
 // here.
-func serveRelayStore(ctx context.Context, h host.Host, ds *store.DS, cfg relay.Config) (*relayStore, error) {
+func ServeStore(ctx context.Context, h host.Host, ds *store.DS, cfg relay.Config) (*Store, error) {
 	self, ok := keyOf(h.ID())
 	if !ok {
 		return nil, errors.New("relay: the host's key is not an Ed25519 identity")
@@ -265,12 +276,36 @@ func serveRelayStore(ctx context.Context, h host.Host, ds *store.DS, cfg relay.C
 	nn := &newcomerNudges{ctx: ctx, rl: rl, svc: svc}
 	notifee := &network.NotifyBundle{ConnectedF: nn.Connected}
 	h.Network().Notify(notifee)
-	return &relayStore{relay: rl, svc: svc, puller: puller, ds: ds, cancel: func() { h.Network().StopNotify(notifee); cancel() }, newcomers: nn}, nil
+	return &Store{relay: rl, svc: svc, puller: puller, ds: ds, cancel: func() { h.Network().StopNotify(notifee); cancel() }, newcomers: nn}, nil
 }
 
-func (s *relayStore) close() error {
+// Relay returns the store-and-forward relay the store serves.
+func (s *Store) Relay() *relay.Relay { return s.relay }
+
+// Close stops serving and closes the store's database.
+func (s *Store) Close() error {
 	s.cancel()
 	s.newcomers.close()
 	s.puller.Close()
 	return s.ds.Close()
+}
+
+// keyOf returns the crdt public key of a peer, or false for a non-Ed25519 peer.
+func keyOf(p peer.ID) (crdt.PublicKey, bool) {
+	pub, err := peerkey.PublicKey(p)
+	if err != nil {
+		return crdt.PublicKey{}, false
+	}
+	var k crdt.PublicKey
+	copy(k[:], pub)
+	return k, true
+}
+
+// peerOf returns the peer id of a member key, as text.
+func peerOf(k crdt.PublicKey) string {
+	p, err := peerkey.FromPublicKey(k[:])
+	if err != nil {
+		return k.String()
+	}
+	return p.String()
 }

@@ -1,4 +1,4 @@
-package node
+package relaynode
 
 import (
 	"testing"
@@ -12,7 +12,7 @@ func TestE2ERelayNodeStats(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a real relay on 127.0.0.1; runs in make test's E2E|Slow suite")
 	}
-	r, err := OpenRelay(RelayConfig{Home: t.TempDir(), Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Quota: 8 << 30, Share: 1 << 30, Retention: 180 * 24 * time.Hour})
+	r, err := Open(Config{Home: t.TempDir(), Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Quota: 8 << 30, Share: 1 << 30, Retention: 180 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

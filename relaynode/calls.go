@@ -1,26 +1,29 @@
-package node
+package relaynode
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/relay"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
-// serveRelayCalls makes a relay host the SFUs of calls (`umbrellad relay
+// ServeCalls makes a relay host the SFUs of calls (`umbrellad relay
 // --sfu`, call.HostServer): it answers the call protocol, which also
 // announces (through libp2p identify) that it hosts, for the members it
 // knows of communities that registered it. It never holds a media key.
-func serveRelayCalls(rs *relayStore, newHost call.NewHost, cfg RelayConfig) (*call.HostServer, error) {
+func ServeCalls(rs *Store, newHost call.NewHost, log *slog.Logger) (*call.HostServer, error) {
 	rl := rs.relay
 	hs, err := call.NewHostServer(call.HostServerConfig{
 		Admit:  func(cid crdt.ID, k crdt.PublicKey) bool { return relayAdmits(rl, cid, k) },
-		PeerID: peerOf, Host: newHost, Log: cfg.Logger,
+		PeerID: peerOf, Host: newHost, Log: log,
 	})
 	if err != nil {
 		return nil, err
@@ -34,6 +37,9 @@ func serveRelayCalls(rs *relayStore, newHost call.NewHost, cfg RelayConfig) (*ca
 	})
 	return hs, nil
 }
+
+// callID is the calls' signalling protocol as libp2p knows it.
+const callID = protocol.ID(wire.CallProtocol)
 
 // relayAdmits: the relay serves community cid and knows k is or was a
 // member of it (sync/relay's judgement, as for serving its logs).
