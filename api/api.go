@@ -246,7 +246,7 @@ type Member struct {
 // edits, deletion, reactions and votes folded in.
 type Message struct {
 	ID         crdt.ID   `json:"id"`
-	Kind       string    `json:"kind"`   // "message", "file", "poll", "win", "promo" or "event"
+	Kind       string    `json:"kind"`   // "message", "file", "poll", "win", "promo", "event" or "call"
 	Author     string    `json:"author"` // peer id
 	AuthorName string    `json:"author_name"`
 	Text       string    `json:"text"`
@@ -287,6 +287,8 @@ type Message struct {
 	Event       *CalendarEvent `json:"event,omitempty"`
 	Answer      *crdt.ID       `json:"answer,omitempty"`
 	Collections []string       `json:"collections,omitempty"`
+	// Call is, on a message of kind "call", the call it records (call.go).
+	Call *CallRow `json:"call,omitempty"`
 }
 
 // Quote is the replied-to message as a reply shows it.

@@ -12,6 +12,23 @@ import (
 // is crdt's; who takes part right now comes from the signalling (package
 // call).
 
+// CallRow is a call as the conversation shows it, at its start's place:
+// a message of kind "call". Who takes part in an active call right now is
+// Call's (Calls); the row says what the call's record says.
+type CallRow struct {
+	Video     bool   `json:"video"`
+	StartedBy string `json:"started_by"` // peer id of the caller
+	// Active: the call has not ended.
+	Active bool `json:"active"`
+	// Lapsed: its end was recorded because nobody was left in it.
+	Lapsed bool `json:"lapsed,omitempty"`
+	// Duration is how long the call ran, once it ended.
+	Duration Duration `json:"duration,omitempty"`
+	// Joined are the peer ids of who joined it, as its end records;
+	// empty while it is active.
+	Joined []string `json:"joined"`
+}
+
 // Call is one call of a community.
 type Call struct {
 	ID            crdt.ID   `json:"call"`

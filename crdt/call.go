@@ -143,14 +143,18 @@ func (s *State) MayEndCall(k, caller PublicKey, gid ID) bool {
 	return s.Permits(k, Action{Kind: KindCall, Group: gid, Others: k != caller})
 }
 
-// addCall folds call op o.
-func (f *Fold) addCall(o *Op, b *CallBody) {
+// addCall folds the call op of entry e: a start adds the call, and its
+// row to the posts.
+func (f *Fold) addCall(e *Entry, b *CallBody) {
+	o := e.Op
 	if f.calls == nil {
 		f.calls = map[ID]int{}
 	}
 	if b.Action == CallStart {
+		c := &CallView{ID: o.ID(), Caller: o.Author, Video: b.Video, Time: b.Time}
 		f.calls[o.ID()] = len(f.view.Calls)
-		f.view.Calls = append(f.view.Calls, &CallView{ID: o.ID(), Caller: o.Author, Video: b.Video, Time: b.Time})
+		f.view.Calls = append(f.view.Calls, c)
+		f.addPost(e, &Post{ID: c.ID, Author: o.Author, Kind: KindCall, Time: b.Time, Call: c})
 		return
 	}
 	i, ok := f.calls[idOf(b.Target)]

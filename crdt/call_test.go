@@ -65,11 +65,19 @@ func TestCallStartedAndEndedByCallerOrAdmin(t *testing.T) {
 		!st.MayEndCall(w.pub("ann"), w.pub("ben"), general) || st.MayEndCall(w.pub("mia"), w.pub("ben"), general) {
 		t.Fatal("MayCall/MayEndCall disagree with the rules")
 	}
-	// A call is no post: it is not among the group's posts.
-	for _, p := range c.View(general).Posts {
-		if p.ID == call.ID() {
-			t.Fatal("a call shows as a post")
-		}
+	// The call's row stands at its start's place, before the message
+	// said after it, and shows the call as its end recorded it.
+	v := c.View(general)
+	i := slices.IndexFunc(v.Posts, func(p *Post) bool { return p.ID == call.ID() })
+	if i < 0 || i > slices.IndexFunc(v.Posts, func(p *Post) bool { return p.ID == msg.ID() }) {
+		t.Fatalf("call's row at %d of %d posts, not before the message after it", i, len(v.Posts))
+	}
+	if p := v.Posts[i]; p.Kind != KindCall || p.Call == nil || p.Call.ID != call.ID() || !p.Call.Ended || p.Call.Duration != 60_000 || p.Author != w.pub("ben") || p.Time != 10 {
+		t.Fatalf("call's row: %+v", p)
+	}
+	// It is no post to react to, reply to or pin.
+	if _, err := w.try("mia", general, KindReaction, &ReactionBody{Target: idb(call.ID()), Emoji: "👍", On: true}); err == nil {
+		t.Fatal("a reaction to a call stands")
 	}
 }
 

@@ -91,6 +91,9 @@ func (c *Community) Hash() [32]byte {
 		v := c.View(g)
 		vv := view{Group: slices.Clone(g[:])}
 		for _, p := range v.Posts {
+			if p.Call != nil {
+				continue // a call's row: Calls below
+			}
 			pp := post{ID: slices.Clone(p.ID[:]), Text: p.Text, Hidden: p.Hidden != nil, Del: p.Deleted, Edit: p.Edited, Pinned: p.Pinned, Reactions: p.Reactions}
 			if p.Poll != nil {
 				pp.Votes, pp.Closed = p.Poll.Votes, p.Poll.Closed

@@ -10,7 +10,7 @@ import (
 type Post struct {
 	ID       ID
 	Author   PublicKey
-	Kind     Kind // KindMessage or KindPoll
+	Kind     Kind // KindMessage, KindPoll, a team kind or KindCall
 	Text     string
 	Time     int64
 	ReplyTo  ID
@@ -31,6 +31,10 @@ type Post struct {
 	// TeamCard holds a win's, promotion's or event's card, a question's
 	// answer and the collections the post is in (team.go).
 	TeamCard
+	// Call is, for a call's start (Kind KindCall), the call as Calls
+	// shows it: the conversation's row of the call. A call is no post to
+	// reply to, react to or pin (isPostKind), and no new message.
+	Call *CallView
 }
 
 // Reaction is one emoji on a post and who chose it.
@@ -201,6 +205,14 @@ func (f *Fold) Said(i int) (PublicKey, int64) {
 	return r.e.Op.Author, r.e.Body.(*MessageBody).Time
 }
 
+// Kind returns the kind of the i-th post, without making the post.
+func (f *Fold) Kind(i int) Kind {
+	if r := f.list[i]; r.p != nil {
+		return r.p.Kind
+	}
+	return f.list[i].e.Op.Kind
+}
+
 // Pinned returns the pinned posts, oldest pin first (View().Pinned).
 func (f *Fold) Pinned() []ID { return f.view.Pinned }
 
@@ -342,7 +354,7 @@ func (f *Fold) add(i int, e *Entry, touched map[ID]bool) {
 			}
 		}
 	case *CallBody:
-		f.addCall(o, b)
+		f.addCall(e, b)
 	default:
 		f.addTeam(e, at, touch)
 	}

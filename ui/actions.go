@@ -29,7 +29,7 @@ func (c *conversation) message(i int) (api.Message, bool) {
 // menuFor is message i's menu: what the local member may do with it.
 func (c *conversation) menuFor(i int) *fyne.Menu {
 	m, ok := c.message(i)
-	if !ok {
+	if !ok || m.Call != nil { // a call's row is no message to act on
 		return nil
 	}
 	g := c.openGroup

@@ -262,11 +262,15 @@ func joinedText(n int) string { return fmt.Sprintf("%d joined", n) }
 // showStrip shows "Call in progress · N joined" over the open group when
 // a call runs in it.
 func (k *calls) showStrip(list []api.Call) {
+	was := k.stripCall
 	k.stripCall = api.Call{}
 	for _, c := range list {
 		if c.Active && c.Group == k.a.group && !k.a.group.IsZero() {
 			k.stripCall = c
 		}
+	}
+	if (was.ID != k.stripCall.ID || len(was.Participants) != len(k.stripCall.Participants)) && k.a.convo != nil {
+		k.a.convo.list.update(true) // the call's row says how many joined
 	}
 	if k.stripCall.ID.IsZero() {
 		k.strip.Hide()

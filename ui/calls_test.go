@@ -341,3 +341,54 @@ func TestCallStartedLongAgoDoesNotRing(t *testing.T) {
 		t.Fatalf("Call: %d joins, banner %v, notified %q", h.f.calls["JoinCall"], k.banner.Visible(), h.notified)
 	}
 }
+
+// callRow adds the row of a call to group gid of community cid, as the
+// node shows a call's start in the conversation.
+func (f *fakeBackend) callRow(cid, gid, id crdt.ID, caller string, row api.CallRow) {
+	f.mu.Lock()
+	_, g, _ := f.group(cid, gid)
+	row.StartedBy = "peer-" + caller
+	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "call", Author: row.StartedBy, AuthorName: caller, Time: f.clock, Call: &row})
+	f.mu.Unlock()
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+}
+
+// TestCallRows: a call shows as a compact row in the conversation, with
+// how many take part now while it runs (as the strip says) and, once
+// ended, how long it ran and how many joined; it has no message menu.
+func TestCallRows(t *testing.T) {
+	for _, variant := range []struct {
+		name string
+		v    fyne.ThemeVariant
+	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
+		t.Run(variant.name, func(t *testing.T) {
+			h, c, gid := callHarness(t, "member")
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(variant.v))
+			ended := h.f.id()
+			h.f.callRow(c.ID, gid, ended, "Olivia", api.CallRow{Video: true, Duration: api.Duration(23 * time.Minute),
+				Joined: []string{"a", "b", "c", "d", "e", "f"}})
+			live := h.f.ringCall(c.ID, gid, "Ben", false, "Chloe")
+			h.f.callRow(c.ID, gid, live, "Ben", api.CallRow{Active: true, Joined: []string{}})
+			h.drain()
+			if got := h.row(0).summary(); !strings.Contains(got, "🎥 Video call · Olivia\nended · 23 min · 6 joined") {
+				t.Fatalf("ended call's row: %q", got)
+			}
+			if got := h.row(1).summary(); !strings.Contains(got, "📞 Voice call · Ben\nin progress · 2 joined") {
+				t.Fatalf("active call's row: %q", got)
+			}
+			if h.a.convo.menuFor(1) != nil {
+				t.Fatal("a call's row has a message menu")
+			}
+			fyne.CurrentApp().Settings().SetTheme(fixedTheme(variant.v))
+			img := h.w.Canvas().Capture()
+			test.AssertImageMatches(t, "callrows_"+variant.name+".png", img)
+			writeScreenshot(t, "callrows_"+variant.name+".png", img)
+			// Someone joins: the row says so.
+			test.Tap(h.a.calls.stripJoin)
+			h.drain()
+			if got := h.row(1).summary(); !strings.Contains(got, "in progress · 3 joined") {
+				t.Fatalf("active call's row after joining: %q", got)
+			}
+		})
+	}
+}

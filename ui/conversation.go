@@ -439,7 +439,7 @@ func (c *conversation) rowData(i int) rowData {
 	if !hasPrev || !sameDay(prev.Time, m.Time) {
 		d.day = c.dayLabel(m.Time)
 	} else if prev.Author == m.Author && m.Time.Sub(prev.Time) < 5*time.Minute && m.Time.Sub(prev.Time) >= 0 &&
-		!d.unread && m.Quote == nil && m.Poll == nil && prev.Poll == nil && !isCard(m) && !isCard(prev) && prev.Hidden == "" && m.Hidden == "" {
+		!d.unread && m.Quote == nil && m.Poll == nil && prev.Poll == nil && !isCard(m) && !isCard(prev) && m.Call == nil && prev.Call == nil && prev.Hidden == "" && m.Hidden == "" {
 		d.header = false
 	}
 	members := c.a.memberIndex()
@@ -465,6 +465,10 @@ func (c *conversation) rowData(i int) rowData {
 	}
 	if m.Answer != nil {
 		d.answer = c.answerOf(i, *m.Answer)
+	}
+	d.callJoined = -1
+	if s := c.a.calls.stripCall; m.Call != nil && m.Call.Active && s.ID == m.ID {
+		d.callJoined = len(s.Participants)
 	}
 	return d
 }

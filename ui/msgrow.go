@@ -38,6 +38,9 @@ type rowData struct {
 	canRSVP bool   // the local member may answer this event
 	canCall bool   // … and take part in its group's calls (eventcall.go)
 	answer  string // the text of this question's marked answer, when loaded
+	// callJoined is, on the row of a call, how many take part in it now
+	// as the call strip knows it; -1 when the strip does not show it.
+	callJoined int
 }
 
 // rowActions is what a row's buttons do, implemented by the conversation.
@@ -247,6 +250,8 @@ func (r *msgRow) bindBody(d rowData) {
 		r.bodySegs = []widget.RichTextSegment{&widget.TextSegment{Text: text, Style: italic}}
 	case m.Poll != nil:
 		r.bodySegs = splitEmoji([]widget.RichTextSegment{&widget.TextSegment{Text: "📊 Poll", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Bold: true}}}})
+	case m.Call != nil:
+		r.bodySegs = callSegments(m, d.callJoined)
 	case m.Win != nil || m.Promo != nil || m.Event != nil:
 		r.bodySegs = cardSegments(m, d, r.act.now())
 	default:

@@ -123,7 +123,7 @@ func (s *shownList) extend(self crdt.PublicKey) {
 			idx = len(s.kept)
 			s.kept = append(s.kept, int32(i))
 		}
-		if author != self {
+		if author != self && s.fold.Kind(i) != crdt.KindCall { // a call is no new message
 			s.others = append(s.others, int32(idx))
 			if t < s.joined {
 				s.before++

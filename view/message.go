@@ -125,7 +125,22 @@ func messageOf(nm *namer, self crdt.PublicKey, p *crdt.Post) api.Message {
 		m.Poll = pl
 	}
 	teamCards(nm, self, p, &m)
+	if c := p.Call; c != nil {
+		m.Call = callRowOf(nm, c)
+	}
 	return m
+}
+
+// callRowOf is the row of call c in its conversation.
+func callRowOf(nm *namer, c *crdt.CallView) *api.CallRow {
+	r := &api.CallRow{Video: c.Video, StartedBy: nm.peer(c.Caller), Active: !c.Ended, Lapsed: c.Lapsed, Joined: []string{}}
+	if c.Ended {
+		r.Duration = api.Duration(time.Duration(c.Duration) * time.Millisecond)
+	}
+	for _, k := range c.Joined {
+		r.Joined = append(r.Joined, nm.peer(k))
+	}
+	return r
 }
 
 // FileOf is the api.File of a file reference.

@@ -771,6 +771,8 @@ func printMessage(w io.Writer, m api.Message) {
 		text = strings.TrimSpace(fmt.Sprintf("📎 %s (%s) %s", m.File.Name, sizeText(m.File.Size), text))
 	case m.Win != nil || m.Promo != nil || m.Event != nil:
 		text = teamCardText(m, text) // wins_cmds.go
+	case m.Call != nil:
+		text = callRowText(m.Call)
 	}
 	var marks []string
 	if m.ReplyTo != nil {
@@ -791,6 +793,19 @@ func printMessage(w io.Writer, m api.Message) {
 			fmt.Fprintf(w, "\t\t  %d. %s — %d\n", i+1, o.Text, o.Votes)
 		}
 	}
+}
+
+// callRowText is a call's row for people: "📞 voice call · in progress",
+// "🎥 video call · ended · 23m0s · 6 joined".
+func callRowText(c *api.CallRow) string {
+	kind := "📞 voice call"
+	if c.Video {
+		kind = "🎥 video call"
+	}
+	if c.Active {
+		return kind + " · in progress"
+	}
+	return fmt.Sprintf("%s · ended · %s · %d joined", kind, time.Duration(c.Duration), len(c.Joined))
 }
 
 func cmdNameSet(ctx context.Context, o *opts) error {
