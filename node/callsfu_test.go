@@ -49,9 +49,6 @@ func sfuFrom(n *testNode, cid, id [32]byte) (string, map[string]uint64) {
 // is on the next host, the same for all, and decrypts a frame from each
 // other participant again.
 func TestSFUCallFailsOverOverVnet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("five nodes with real media")
-	}
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		vm := newVnetMedia(t)
@@ -214,9 +211,6 @@ func (v *vnetMedia) received(n, sender *testNode) uint64 {
 // his media kept running: the others report it to the relay, which stops
 // forwarding it at once (3 s later nothing of his arrives at all).
 func TestRelayHostsCallSFUOverVnet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a relay and four nodes with real media")
-	}
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		vm := newVnetMedia(t)
