@@ -147,7 +147,16 @@ func NewAPI(loopback []netip.Addr) *webrtc.API {
 	if len(loopback) == 0 {
 		return webrtc.NewAPI()
 	}
+	return webrtc.NewAPI(webrtc.WithSettingEngine(loopbackEngine(loopback)))
+}
+
+// loopbackEngine returns a setting engine whose ICE gathers host
+// candidates on the loopback IPs only (none: pion's defaults).
+func loopbackEngine(loopback []netip.Addr) webrtc.SettingEngine {
 	se := webrtc.SettingEngine{}
+	if len(loopback) == 0 {
+		return se
+	}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetIPFilter(func(ip net.IP) bool {
 		a, ok := netip.AddrFromSlice(ip)
@@ -161,7 +170,7 @@ func NewAPI(loopback []netip.Addr) *webrtc.API {
 		}
 		return false
 	})
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	return se
 }
 
 // iceServers is the program's ICE servers with those of a call's

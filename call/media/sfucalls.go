@@ -3,7 +3,6 @@ package media
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 
@@ -17,23 +16,7 @@ import (
 // and of the SFUs it hosts: call/sfu's (with its header extensions), with
 // ICE on loopback only when loopback lists IPs (as NewAPI).
 func NewSFUAPI(loopback []netip.Addr) (*webrtc.API, error) {
-	se := webrtc.SettingEngine{}
-	if len(loopback) > 0 {
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetIPFilter(func(ip net.IP) bool {
-			a, ok := netip.AddrFromSlice(ip)
-			if !ok {
-				return false
-			}
-			for _, l := range loopback {
-				if a.Unmap() == l {
-					return true
-				}
-			}
-			return false
-		})
-	}
-	return sfu.NewAPI(se)
+	return sfu.NewAPI(loopbackEngine(loopback))
 }
 
 // ForHosts returns the call.NewHost of o: each call this program hosts
