@@ -163,8 +163,12 @@ func (w *testNet) node(name string, member, admin, liar bool) *Manager {
 func (w *testNet) nodeICE(name string, member, admin, liar bool, ice ICESource) *Manager {
 	k := crdt.PublicKey{}
 	copy(k[:], name)
+	// Calls may run while a node is added (a late joiner): the maps are
+	// read under mu by their goroutines.
+	w.mu.Lock()
 	w.keys[name] = k
 	w.members[k], w.admins[k] = member, admin
+	w.mu.Unlock()
 	m, err := New(Config{Self: k, PeerID: peerID, Members: members{w, liar}, Send: sender{w, k}, Recorder: recorder{w, k},
 		Host: w.newHost(k), Reach: w.reachOf(k),
 		Now: time.Now, ICE: ice, Media: func(cfg MediaConfig) (Media, error) {
@@ -179,7 +183,9 @@ func (w *testNet) nodeICE(name string, member, admin, liar bool, ice ICESource) 
 		w.t.Fatal(err)
 	}
 	w.t.Cleanup(func() { m.Close() })
+	w.mu.Lock()
 	w.mgrs[k] = m
+	w.mu.Unlock()
 	return m
 }
 
