@@ -20,7 +20,7 @@ import (
 // newActions builds the local member's actions (package act) over the
 // node's replica, views and keys; ops go out through author.
 func newActions(n *Node) (*act.Actions, error) {
-	self, _ := keyOf(peerkey.ID(n.id))
+	self, _ := peerkey.Key(peerkey.ID(n.id))
 	return act.New(act.Config{Author: actAuthor{n}, Replica: n.rep, Views: n.views, Names: names{},
 		Keys: n.keys, Self: self, Now: n.now})
 }
@@ -91,7 +91,7 @@ func (names) Key(peerID string) (crdt.PublicKey, error) {
 	if err != nil {
 		return crdt.PublicKey{}, notPeerID(peerID)
 	}
-	k, ok := keyOf(p)
+	k, ok := peerkey.Key(p)
 	if !ok {
 		return crdt.PublicKey{}, notPeerID(peerID)
 	}
@@ -104,7 +104,7 @@ func (names) RelayAddr(addr string) (crdt.PublicKey, []string, error) {
 	if err != nil {
 		return crdt.PublicKey{}, nil, fmt.Errorf("%w: not a relay address: %v. Paste the whole address that umbrellad relay prints, such as /ip4/203.0.113.5/udp/4001/quic-v1/p2p/12D3KooW…", crdt.ErrInvalid, err)
 	}
-	k, ok := keyOf(ai.ID)
+	k, ok := peerkey.Key(ai.ID)
 	if !ok {
 		return crdt.PublicKey{}, nil, fmt.Errorf("%w: %s is not an Umbrella relay's peer id", crdt.ErrInvalid, ai.ID)
 	}

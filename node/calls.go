@@ -15,6 +15,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -26,7 +27,7 @@ const callID = protocol.ID(wire.CallProtocol)
 // and actions; media is Config.CallMedia.
 func newCalls(n *Node) (*call.Manager, error) {
 	h := callHooks{n}
-	return call.New(call.Config{Self: n.selfKey(), PeerID: peerOf, Members: h, Send: h, Recorder: h,
+	return call.New(call.Config{Self: n.selfKey(), PeerID: peerkey.Text, Members: h, Send: h, Recorder: h,
 		Media: n.cfg.CallMedia, Host: n.cfg.CallHost, Reach: h.Reach, Now: n.now, Log: n.log, ICE: h.relayTURN,
 		OnChange: func(cid crdt.ID) { n.events.Emit(api.Event{Kind: api.EventCalls, Community: cid}) }})
 }
@@ -56,7 +57,7 @@ func (h callHooks) MayEndCall(cid, gid crdt.ID, k, caller crdt.PublicKey) bool {
 func (h callHooks) Online(cid, gid crdt.ID) []crdt.PublicKey {
 	var out []crdt.PublicKey
 	for _, p := range h.n.host.Network().Peers() {
-		if k, ok := keyOf(p); ok && h.MayCall(cid, gid, k) {
+		if k, ok := peerkey.Key(p); ok && h.MayCall(cid, gid, k) {
 			out = append(out, k)
 		}
 	}
@@ -82,7 +83,7 @@ func (h callHooks) Hosts(cid crdt.ID) []crdt.PublicKey {
 	})
 	var out []crdt.PublicKey
 	for _, k := range relays {
-		p := peerIDOf(k)
+		p := peerkey.Peer(k)
 		if h.n.host.Network().Connectedness(p) != network.Connected {
 			continue
 		}
@@ -106,14 +107,14 @@ func (h callHooks) Reach() uint8 {
 
 // Send carries one call message to peer to on a new stream.
 func (h callHooks) Send(ctx context.Context, to crdt.PublicKey, m *call.Message) (*call.Reply, error) {
-	st, err := h.n.proto.svc.Open(ctx, peerIDOf(to), callID)
+	st, err := h.n.proto.svc.Open(ctx, peerkey.Peer(to), callID)
 	if err != nil {
 		return nil, err
 	}
 	r, err := call.Exchange(st, m)
 	if err != nil {
 		st.Reset()
-		return nil, fmt.Errorf("call message to %s: %w", peerIDOf(to).ShortString(), err)
+		return nil, fmt.Errorf("call message to %s: %w", peerkey.Peer(to).ShortString(), err)
 	}
 	st.Close()
 	return r, nil
@@ -197,7 +198,7 @@ func (f *callFacade) RemoveCallPeer(ctx context.Context, cid, id crdt.ID, peerID
 	if err != nil {
 		return fmt.Errorf("%w: participant %q: %w", crdt.ErrInvalid, peerID, err)
 	}
-	k, ok := keyOf(p)
+	k, ok := peerkey.Key(p)
 	if !ok {
 		return fmt.Errorf("%w: participant %q has no Ed25519 key", crdt.ErrInvalid, peerID)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -242,7 +243,7 @@ func TestRelayHostsCallSFUOverVnet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := keyOf(r.h.ID())
+		rk, _ := peerkey.Key(r.h.ID())
 		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
 			t.Fatal(err)
 		}

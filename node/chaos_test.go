@@ -49,6 +49,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 
 	datastore "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
@@ -1371,7 +1372,7 @@ func (h *chaosRun) nameOf(k crdt.PublicKey) string {
 			return c.name
 		}
 	}
-	return peerOf(k)
+	return peerkey.Text(k)
 }
 
 // plaintext checks that no node outside the community can open an op

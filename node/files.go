@@ -8,6 +8,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
 	"github.com/umbrella-p2p/umbrella/sync/files"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
@@ -49,7 +50,7 @@ type filePeers struct{ n *Node }
 func (f filePeers) FilePeers() []files.Peer {
 	var out []files.Peer
 	for _, p := range f.n.host.Network().Peers() {
-		if k, ok := keyOf(p); ok {
+		if k, ok := peerkey.Key(p); ok {
 			out = append(out, files.Peer{ID: p.String(), Key: k, Source: p2p.FileSource{S: f.n.proto.svc, Peer: p}})
 		}
 	}

@@ -576,37 +576,10 @@ func (n *Node) fullAddrs() []string {
 
 // selfKey is the local member's key.
 func (n *Node) selfKey() crdt.PublicKey {
-	k, _ := keyOf(n.host.ID())
+	k, _ := peerkey.Key(n.host.ID())
 	return k
 }
 
 func (n *Node) now() time.Time { return n.cfg.Now() }
 
 var _ api.API = (*Node)(nil)
-
-// keyOf returns the crdt public key of a peer, or false for a non-Ed25519 peer.
-func keyOf(p peer.ID) (crdt.PublicKey, bool) {
-	pub, err := peerkey.PublicKey(p)
-	if err != nil {
-		return crdt.PublicKey{}, false
-	}
-	var k crdt.PublicKey
-	copy(k[:], pub)
-	return k, true
-}
-
-// peerOf returns the peer id of a member key, as text.
-func peerOf(k crdt.PublicKey) string {
-	p, err := peerkey.FromPublicKey(k[:])
-	if err != nil {
-		return k.String()
-	}
-	return p.String()
-}
-
-// peerIDOf returns the libp2p peer id of a member key ("" if it is not
-// a valid Ed25519 key).
-func peerIDOf(k crdt.PublicKey) peer.ID {
-	p, _ := peerkey.FromPublicKey(k[:])
-	return p
-}

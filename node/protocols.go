@@ -6,6 +6,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
 	"github.com/umbrella-p2p/umbrella/sync/exchange"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
@@ -60,7 +61,7 @@ func (h protoHooks) Secret(cid crdt.ID) ([]byte, bool) { return h.n.keys.Secret(
 
 func (h protoHooks) SharedPeers(cid crdt.ID, k crdt.PublicKey) []wire.PeerAddrs {
 	var out []wire.PeerAddrs
-	for _, ai := range h.n.pulls.SharedPeers(cid, peerIDOf(k)) {
+	for _, ai := range h.n.pulls.SharedPeers(cid, peerkey.Peer(k)) {
 		pa := wire.PeerAddrs{ID: []byte(ai.ID)}
 		for _, a := range ai.Addrs {
 			pa.Addrs = append(pa.Addrs, a.Bytes())
@@ -80,7 +81,7 @@ func (h protoHooks) Parked(op *crdt.Op) { h.n.keys.NoteParked(h.n.ctx, op) }
 
 func (h protoHooks) Admitted(k crdt.PublicKey, join *crdt.Op, recorded bool) {
 	n := h.n
-	n.peers.Remember(n.host.Peerstore().PeerInfo(peerIDOf(k)))
+	n.peers.Remember(n.host.Peerstore().PeerInfo(peerkey.Peer(k)))
 	if recorded {
 		n.publish(join)
 	}

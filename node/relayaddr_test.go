@@ -23,7 +23,7 @@ func TestNamesRelayAddr(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := peerkey.ID(id)
-	want, _ := keyOf(p)
+	want, _ := peerkey.Key(p)
 	k, addrs, err := names{}.RelayAddr(" /ip4/203.0.113.5/udp/4001/quic-v1/p2p/" + p.String() + "\n")
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ func (f fileRelays) of(cid crdt.ID) []peer.ID {
 func (f fileRelays) FileRelays(cid crdt.ID) []files.Peer {
 	var out []files.Peer
 	for _, p := range f.of(cid) {
-		k, _ := keyOf(p)
+		k, _ := peerkey.Key(p)
 		out = append(out, files.Peer{ID: p.String(), Key: k, Source: p2p.FileSource{S: f.n.proto.svc, Peer: p}})
 	}
 	return out

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -34,7 +35,7 @@ func TestFileFromRelayAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := keyOf(r.h.ID())
+		rk, _ := peerkey.Key(r.h.ID())
 		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +109,7 @@ func TestFilePushRetriedWhenRelayBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := keyOf(r.h.ID())
+		rk, _ := peerkey.Key(r.h.ID())
 		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -67,7 +68,7 @@ func TestJoinThroughRelayInviterOffline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := keyOf(r.h.ID())
+		rk, _ := peerkey.Key(r.h.ID())
 		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +136,7 @@ func TestLeakedLinkAfterRevocationReadsNothingNewer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := keyOf(r.h.ID())
+		rk, _ := peerkey.Key(r.h.ID())
 		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +192,7 @@ func TestRelayAdmittedJoinerFollowsTopics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := keyOf(r.h.ID())
+		rk, _ := peerkey.Key(r.h.ID())
 		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
 			t.Fatal(err)
 		}

@@ -118,7 +118,7 @@ func TestMembersNeverOnlineTogetherThroughRelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := keyOf(r.h.ID())
+		rk, _ := peerkey.Key(r.h.ID())
 		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
 			t.Fatal(err)
 		}
@@ -249,7 +249,7 @@ func TestRemovalLearnedFromRelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := keyOf(r.h.ID())
+		rk, _ := peerkey.Key(r.h.ID())
 		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/pion/transport/v5/vnet"
 
 	"github.com/umbrella-p2p/umbrella/call/turn"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -50,7 +51,7 @@ func TestRelayTURNCredentials(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := keyOf(r.h.ID())
+		rk, _ := peerkey.Key(r.h.ID())
 		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 
 	"github.com/libp2p/go-libp2p/core/network"
 
@@ -153,7 +154,7 @@ func TestPullAskedForDuringAPull(t *testing.T) {
 				}
 				<-release
 			}
-			k, _ := keyOf(s.Conn().RemotePeer())
+			k, _ := peerkey.Key(s.Conn().RemotePeer())
 			wire.Write(s, b.proto.x.AnswerSync(k, &req))
 		})
 		a.pulls.Pull(b.host.ID(), comm.ID)

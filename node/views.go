@@ -13,7 +13,7 @@ import (
 // newViews builds the node's views (package view): paging, search, unread
 // counts, read marks and mutes.
 func newViews(n *Node) (*view.Views, error) {
-	self, _ := keyOf(peerkey.ID(n.id))
+	self, _ := peerkey.Key(peerkey.ID(n.id))
 	return view.New(n.ctx, view.Config{Replica: n.rep, Meta: n.store, NotFound: store.ErrNotFound, Self: self,
 		Names: names{}, Emit: n.events.Emit, Logger: n.log})
 }
@@ -35,7 +35,7 @@ func (p presence) Online(k crdt.PublicKey) bool {
 	if k == p.n.selfKey() {
 		return true
 	}
-	id := peerIDOf(k)
+	id := peerkey.Peer(k)
 	if id == "" {
 		return false
 	}
@@ -50,7 +50,7 @@ func displayName(m *crdt.Member) string {
 	if m.Name != "" {
 		return m.Name
 	}
-	p := peerOf(m.Key)
+	p := peerkey.Text(m.Key)
 	return "Member " + p[len(p)-6:]
 }
 
@@ -68,7 +68,7 @@ type names struct{}
 var _ view.Names = names{}
 
 func (names) Name(st *crdt.State, k crdt.PublicKey) string { return nameOf(st, k) }
-func (names) PeerID(k crdt.PublicKey) string               { return peerOf(k) }
+func (names) PeerID(k crdt.PublicKey) string               { return peerkey.Text(k) }
 
 func nameOf(st *crdt.State, k crdt.PublicKey) string {
 	if m := st.Members[k]; m != nil {

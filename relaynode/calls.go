@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/relay"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
@@ -23,7 +24,7 @@ func ServeCalls(rs *Store, newHost call.NewHost, log *slog.Logger) (*call.HostSe
 	rl := rs.relay
 	hs, err := call.NewHostServer(call.HostServerConfig{
 		Admit:  func(cid crdt.ID, k crdt.PublicKey) bool { return relayAdmits(rl, cid, k) },
-		PeerID: peerOf, Host: newHost, Log: log,
+		PeerID: peerkey.Text, Host: newHost, Log: log,
 	})
 	if err != nil {
 		return nil, err

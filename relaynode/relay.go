@@ -22,7 +22,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/turn"
@@ -226,7 +225,7 @@ func (n *newcomerNudges) Connected(nw network.Network, c network.Conn) {
 	if len(nw.ConnsToPeer(p)) > 1 {
 		return // already connected: nudged on the first connection
 	}
-	k, ok := keyOf(p)
+	k, ok := peerkey.Key(p)
 	if !ok {
 		return
 	}
@@ -251,7 +250,7 @@ func (n *newcomerNudges) close() {
 // for the identity of h and serves it on h. cfg's Self and Store are set
 // here.
 func ServeStore(ctx context.Context, h host.Host, ds *store.DS, cfg relay.Config) (*Store, error) {
-	self, ok := keyOf(h.ID())
+	self, ok := peerkey.Key(h.ID())
 	if !ok {
 		return nil, errors.New("relay: the host's key is not an Ed25519 identity")
 	}
@@ -288,24 +287,4 @@ func (s *Store) Close() error {
 	s.newcomers.close()
 	s.puller.Close()
 	return s.ds.Close()
-}
-
-// keyOf returns the crdt public key of a peer, or false for a non-Ed25519 peer.
-func keyOf(p peer.ID) (crdt.PublicKey, bool) {
-	pub, err := peerkey.PublicKey(p)
-	if err != nil {
-		return crdt.PublicKey{}, false
-	}
-	var k crdt.PublicKey
-	copy(k[:], pub)
-	return k, true
-}
-
-// peerOf returns the peer id of a member key, as text.
-func peerOf(k crdt.PublicKey) string {
-	p, err := peerkey.FromPublicKey(k[:])
-	if err != nil {
-		return k.String()
-	}
-	return p.String()
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/call/turn"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/relay"
 )
@@ -61,7 +62,7 @@ func ServeTURN(h host.Host, rl *relay.Relay, cfg TURN, log *slog.Logger) (*turn.
 	}
 	iss, err := turn.NewIssuer(turn.IssuerConfig{
 		URLs:   urls,
-		PeerID: peerOf,
+		PeerID: peerkey.Text,
 		Allowed: func(k crdt.PublicKey) bool {
 			for _, cid := range rl.Communities() {
 				if rl.Keeps(cid) && rl.Known(cid, k) {

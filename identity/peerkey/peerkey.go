@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity"
 )
 
@@ -58,4 +59,31 @@ func PublicKey(p peer.ID) (ed25519.PublicKey, error) {
 		return nil, fmt.Errorf("peer id %s: %w", p, err)
 	}
 	return ed25519.PublicKey(raw), nil
+}
+
+// Key returns the member key that peer p's id embeds, or false for a peer
+// whose id embeds no Ed25519 key.
+func Key(p peer.ID) (crdt.PublicKey, bool) {
+	pub, err := PublicKey(p)
+	if err != nil {
+		return crdt.PublicKey{}, false
+	}
+	return crdt.PublicKey(pub), true
+}
+
+// Peer returns the peer id of member key k ("" if k is not a valid
+// Ed25519 key).
+func Peer(k crdt.PublicKey) peer.ID {
+	p, _ := FromPublicKey(k[:])
+	return p
+}
+
+// Text returns the peer id of member key k as text, or the key's own text
+// if it is not a valid Ed25519 key.
+func Text(k crdt.PublicKey) string {
+	p, err := FromPublicKey(k[:])
+	if err != nil {
+		return k.String()
+	}
+	return p.String()
 }

@@ -79,10 +79,10 @@ func Report(p Parts) api.Status {
 			s := c.State()
 			cs.Name = s.Name
 			for k := range s.Relays {
-				relays[peerOf(k)] = true
+				relays[peerkey.Text(k)] = true
 			}
 			for _, pr := range peers {
-				if k, ok := keyOf(pr); ok && s.Role(k) != crdt.RoleNone {
+				if k, ok := peerkey.Key(pr); ok && s.Role(k) != crdt.RoleNone {
 					cs.Members++
 					shared[pr] = append(shared[pr], cid.String())
 					if m := s.Members[k]; m != nil && names[pr] == "" {
@@ -127,24 +127,4 @@ func Report(p Parts) api.Status {
 		st.Network = "offline"
 	}
 	return st
-}
-
-// keyOf returns the crdt public key of a peer, or false for a non-Ed25519 peer.
-func keyOf(p peer.ID) (crdt.PublicKey, bool) {
-	pub, err := peerkey.PublicKey(p)
-	if err != nil {
-		return crdt.PublicKey{}, false
-	}
-	var k crdt.PublicKey
-	copy(k[:], pub)
-	return k, true
-}
-
-// peerOf returns the peer id of a member key, as text.
-func peerOf(k crdt.PublicKey) string {
-	p, err := peerkey.FromPublicKey(k[:])
-	if err != nil {
-		return k.String()
-	}
-	return p.String()
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 )
 
 // recentOps remembers the ids of the last maxRecentOps ops the gossip
@@ -130,7 +131,7 @@ func (s *Service) unheld(cid crdt.ID, op *crdt.Op) (missing []crdt.ID, known boo
 // signs junk with made-up keys would otherwise park a share per key. An op
 // by a newcomer whose join has not arrived yet comes with the pull.
 func (s *Service) keepUnbacked(from peer.ID, op *crdt.Op) {
-	if k, ok := keyOf(from); !ok || k != op.Author {
+	if k, ok := peerkey.Key(from); !ok || k != op.Author {
 		if s.rep.Role(op.CommunityID(), op.Author) == crdt.RoleNone {
 			return
 		}

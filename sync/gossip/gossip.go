@@ -306,7 +306,7 @@ func (s *Service) evictNow(cid crdt.ID) {
 			if evict[p] {
 				continue
 			}
-			if k, ok := keyOf(p); !ok || s.rep.Role(cid, k) == crdt.RoleNone {
+			if k, ok := peerkey.Key(p); !ok || s.rep.Role(cid, k) == crdt.RoleNone {
 				evict[p] = true
 			}
 		}
@@ -329,7 +329,7 @@ func (s *Service) peerFilter(p peer.ID, topic string) bool {
 	if !ok {
 		return false
 	}
-	k, ok := keyOf(p)
+	k, ok := peerkey.Key(p)
 	return ok && s.rep.Role(cid.(crdt.ID), k) != crdt.RoleNone
 }
 
@@ -400,7 +400,7 @@ func (s *Service) JoinTopics(cid crdt.ID) error {
 	if !ok {
 		return nil // no topics until a member hands over the secret
 	}
-	self, _ := keyOf(s.self)
+	self, _ := peerkey.Key(s.self)
 	logs, err := s.rep.Readable(cid, self)
 	if err != nil {
 		return err
@@ -556,7 +556,7 @@ func (s *Service) Publish(op *crdt.Op) {
 	}
 	var keys []crdt.PublicKey
 	for _, p := range s.host.Network().Peers() {
-		if k, ok := keyOf(p); ok && !on[p] {
+		if k, ok := peerkey.Key(p); ok && !on[p] {
 			keys = append(keys, k)
 		}
 	}
@@ -569,15 +569,4 @@ func (s *Service) Publish(op *crdt.Op) {
 	if err := jt.topic.Publish(s.ctx, op.Bytes()); err != nil && !errors.Is(err, context.Canceled) {
 		s.log.Debug("publish failed", "op", op.ID().Short(), "err", err)
 	}
-}
-
-// keyOf returns the crdt public key of a peer, or false for a non-Ed25519 peer.
-func keyOf(p peer.ID) (crdt.PublicKey, bool) {
-	pub, err := peerkey.PublicKey(p)
-	if err != nil {
-		return crdt.PublicKey{}, false
-	}
-	var k crdt.PublicKey
-	copy(k[:], pub)
-	return k, true
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 )
 
 // Gossipsub pushes an op to the peers in its topic's mesh as the mesh is
@@ -68,7 +69,7 @@ func (s *Service) nudgeLoop() {
 		s.owed = map[owedNudge]struct{}{}
 		s.meshMu.Unlock()
 		for o := range owed {
-			if k, ok := keyOf(o.peer); ok {
+			if k, ok := peerkey.Key(o.peer); ok {
 				s.log.Debug("nudging a peer grafted after a publish", "peer", o.peer, "community", o.community.Short())
 				s.peers.Nudge(o.community, k)
 			}

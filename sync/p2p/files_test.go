@@ -12,6 +12,7 @@ import (
 	"github.com/marcopolo/simnet"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
 )
 
@@ -39,7 +40,7 @@ func TestFilesOverSimnet(t *testing.T) {
 			t.Fatal(err)
 		}
 		file.Close()
-		member, _ := keyOf(a.ID())
+		member, _ := peerkey.Key(a.ID())
 		sb.Handle(FileID, FileHandler(holder, func(from crdt.PublicKey, r blob.Root) error {
 			if from != member || r != file.Root() {
 				return errors.New("may not read it")

@@ -57,7 +57,7 @@ func NewService(ctx context.Context, h host.Host, log *slog.Logger, onBad func(p
 func (s *Service) Handle(id protocol.ID, fn Handler) {
 	s.h.SetStreamHandler(id, func(st network.Stream) {
 		p := st.Conn().RemotePeer()
-		k, ok := keyOf(p)
+		k, ok := peerkey.Key(p)
 		if !ok {
 			st.Reset()
 			return
@@ -77,18 +77,6 @@ func (s *Service) Handle(id protocol.ID, fn Handler) {
 		}
 		st.Close()
 	})
-}
-
-// keyOf returns the identity key of peer p, or false for a peer whose key
-// is not Ed25519.
-func keyOf(p peer.ID) (crdt.PublicKey, bool) {
-	pub, err := peerkey.PublicKey(p)
-	if err != nil {
-		return crdt.PublicKey{}, false
-	}
-	var k crdt.PublicKey
-	copy(k[:], pub)
-	return k, true
 }
 
 // scoped is a stream whose frame reads reserve memory in its resource

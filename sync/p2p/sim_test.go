@@ -19,6 +19,7 @@ import (
 	"github.com/marcopolo/simnet"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/reconcile"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -94,7 +95,7 @@ func TestProtocolsOverSimnet(t *testing.T) {
 		if err := a.Connect(ctx, peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}); err != nil {
 			t.Fatal(err)
 		}
-		aKey, _ := keyOf(a.ID())
+		aKey, _ := peerkey.Key(a.ID())
 		remote := sa.Peer(b.ID())
 
 		if _, err := remote.Request(ctx, &wire.Request{Kind: wire.KindSecret, Community: cid[:]}); err != nil || f.from != aKey {

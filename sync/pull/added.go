@@ -9,6 +9,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 )
 
 // Direct adds. An admin adds a peer it already knows from another
@@ -82,7 +83,7 @@ func (s *Scheduler) holds(cid crdt.ID) bool {
 // sharesWith reports whether this node and k are both members of some
 // community this node holds.
 func (s *Scheduler) sharesWith(k crdt.PublicKey) bool {
-	self, ok := keyOf(s.cfg.Self)
+	self, ok := peerkey.Key(s.cfg.Self)
 	if !ok {
 		return false
 	}
@@ -158,7 +159,7 @@ func (s *Scheduler) tookAdd(cid crdt.ID) bool {
 // nudgeNewcomer nudges connected member p of community cid if it has not
 // arrived there yet (see "Direct adds" above).
 func (s *Scheduler) nudgeNewcomer(p peer.ID, cid crdt.ID) {
-	k, ok := keyOf(p)
+	k, ok := peerkey.Key(p)
 	if !ok || s.cfg.Replica.Arrived(cid, k) {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 )
 
 // Former members.
@@ -40,7 +41,7 @@ import (
 // isFormer reports whether peer p was a member of community cid and, in
 // this node's view, no longer is.
 func (s *Scheduler) isFormer(cid crdt.ID, p peer.ID) bool {
-	k, ok := keyOf(p)
+	k, ok := peerkey.Key(p)
 	return ok && s.cfg.Replica.Departure(cid, k) != nil
 }
 

@@ -276,20 +276,9 @@ func (s *Scheduler) after(wait time.Duration, fn func()) {
 	})
 }
 
-// keyOf returns the crdt public key of a peer, or false for a non-Ed25519 peer.
-func keyOf(p peer.ID) (crdt.PublicKey, bool) {
-	pub, err := peerkey.PublicKey(p)
-	if err != nil {
-		return crdt.PublicKey{}, false
-	}
-	var k crdt.PublicKey
-	copy(k[:], pub)
-	return k, true
-}
-
 // IsMember reports whether peer p is a member of community cid.
 func (s *Scheduler) IsMember(cid crdt.ID, p peer.ID) bool {
-	k, ok := keyOf(p)
+	k, ok := peerkey.Key(p)
 	return ok && s.cfg.Replica.Role(cid, k) != crdt.RoleNone
 }
 
