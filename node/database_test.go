@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/identity/keyfile"
-	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
 // snapshot reads every file under dir, by path relative to dir.
@@ -169,41 +167,5 @@ func TestOpenDatabaseErrors(t *testing.T) {
 				t.Fatalf("restored home holds %+v", cs)
 			}
 		})
-	}
-}
-
-// TestOpenDatabaseUnencrypted: a database from before encryption at rest
-// (no key file, an unencrypted database) still opens, with a warning that
-// says so; a new home gets a key file and never that warning.
-func TestOpenDatabaseUnencrypted(t *testing.T) {
-	var logs bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	home := t.TempDir()
-	old, err := store.OpenBadger(filepath.Join(home, "db"), store.BadgerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := old.PutMeta(t.Context(), "x", []byte("y")); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-	st, err := openDatabase(home, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	if keyfile.HasDatabaseKey(home) || !strings.Contains(logs.String(), "created before encryption at rest") {
-		t.Fatalf("legacy database: key file made %v, log %q", keyfile.HasDatabaseKey(home), logs.String())
-	}
-
-	logs.Reset()
-	fresh := t.TempDir()
-	st, err = openDatabase(fresh, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	if !keyfile.HasDatabaseKey(fresh) || logs.Len() != 0 {
-		t.Fatalf("new database: key file made %v, log %q", keyfile.HasDatabaseKey(fresh), logs.String())
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -308,7 +307,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.store == nil {
 		// Assigned only when it opened: a nil *DS in the interface would
 		// reach Close on the error path.
-		st, err := openDatabase(cfg.Home, cfg.Passphrase, log)
+		st, err := openDatabase(cfg.Home, cfg.Passphrase, n.log)
 		if err != nil {
 			return nil, err
 		}
@@ -479,12 +478,6 @@ func newHost(cfg Config, id *identity.Identity, previous []string, addrs func([]
 		return nil, fmt.Errorf("start libp2p host on %v: %w", cfg.Listen, err)
 	}
 	return h, nil
-}
-
-// isEmptyDir reports whether dir is missing or holds nothing.
-func isEmptyDir(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	return errors.Is(err, fs.ErrNotExist) || err == nil && len(entries) == 0
 }
 
 // isLoopback reports whether listen address a is on 127.0.0.0/8 or ::1.
