@@ -26,7 +26,8 @@ type Relays interface {
 // Replica is the communities the node holds (sync/replica).
 type Replica interface {
 	Communities() []crdt.ID
-	View(cid crdt.ID, fn func(*crdt.Community) error) error
+	// Snapshot returns community cid's control state, read-only.
+	Snapshot(cid crdt.ID) (*crdt.State, error)
 }
 
 // Community is what the node knows of one community's sync beyond its
@@ -75,8 +76,7 @@ func Report(p Parts) api.Status {
 	peers := p.Network.Peers()
 	for _, cid := range p.Replica.Communities() {
 		cs := api.CommunitySync{ID: cid.String()}
-		_ = p.Replica.View(cid, func(c *crdt.Community) error {
-			s := c.State()
+		if s, err := p.Replica.Snapshot(cid); err == nil {
 			cs.Name = s.Name
 			for k := range s.Relays {
 				relays[peerkey.Text(k)] = true
@@ -90,8 +90,7 @@ func Report(p Parts) api.Status {
 					}
 				}
 			}
-			return nil
-		})
+		}
 		if ls, ok := p.Community.LastSync(cid); ok {
 			cs.LastSync = &ls
 		}
