@@ -17,6 +17,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/media"
 	"github.com/umbrella-p2p/umbrella/call/sfu"
+	"github.com/umbrella-p2p/umbrella/node/calls"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -185,7 +186,7 @@ func TestCallMediaOverVnet(t *testing.T) {
 		// A stranger's join is refused, and it gets no media.
 		caller := a.selfKey()
 		msg := &call.Message{Type: call.TypeJoin, Community: cid[:], Call: id[:], Group: gid[:], Caller: caller[:]}
-		if r, err := (callHooks{d.Node}).Send(ctx, a.selfKey(), msg); err != nil || r.Error == "" {
+		if r, err := calls.Send(ctx, d.proto.svc.Open, a.selfKey(), msg); err != nil || r.Error == "" {
 			t.Fatalf("a stranger's join: %+v, %v", r, err)
 		}
 		vm.mu.Lock()

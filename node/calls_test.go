@@ -13,6 +13,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/node/calls"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -180,9 +181,9 @@ func TestCallOverSimnet(t *testing.T) {
 			}
 		}
 		waitFor(t, a.Node, "every participant to hold every other's key", everyoneKeyed(all...))
-		calls, err := a.Calls(cid)
-		if err != nil || len(calls) != 1 || len(calls[0].Participants) != 3 || !calls[0].Joined || !calls[0].CanEnd {
-			t.Fatalf("Olivia's calls: %+v, %v", calls, err)
+		list, err := a.Calls(cid)
+		if err != nil || len(list) != 1 || len(list[0].Participants) != 3 || !list[0].Joined || !list[0].CanEnd {
+			t.Fatalf("Olivia's calls: %+v, %v", list, err)
 		}
 		if st, err := b.CallStatus(cid, id); err != nil || st.Topology != api.TopologyMesh || len(st.Participants) != 3 {
 			t.Fatalf("Ben's call status: %+v, %v", st, err)
@@ -234,13 +235,13 @@ func TestCallOverSimnet(t *testing.T) {
 		// Dev, in no community with them, is refused.
 		caller := a.selfKey()
 		msg := &call.Message{Type: call.TypeJoin, Community: cid[:], Call: id[:], Group: gid[:], Caller: caller[:]}
-		r, err := callHooks{d.Node}.Send(ctx, a.selfKey(), msg)
+		r, err := calls.Send(ctx, d.proto.svc.Open, a.selfKey(), msg)
 		if err != nil || r.Error == "" {
 			t.Fatalf("a stranger's join: %+v, %v", r, err)
 		}
 
 		// A malformed message costs Dev his connection.
-		st, err := d.proto.svc.Open(ctx, a.host.ID(), callID)
+		st, err := d.proto.svc.Open(ctx, a.host.ID(), calls.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

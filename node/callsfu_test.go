@@ -12,6 +12,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/media"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/node/calls"
 	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -302,7 +303,7 @@ func TestRelayHostsCallSFUOverVnet(t *testing.T) {
 
 		// A stranger's offer is refused by the relay.
 		msg := &call.Message{Type: call.TypeMedia, Community: cid[:], Call: id[:], Blob: []byte("an offer")}
-		if r, err := (callHooks{d.Node}).Send(ctx, rk, msg); err != nil || r.Error == "" || len(r.Blob) > 0 {
+		if r, err := calls.Send(ctx, d.proto.svc.Open, rk, msg); err != nil || r.Error == "" || len(r.Blob) > 0 {
 			t.Fatalf("a stranger's offer to the relay: %+v, %v", r, err)
 		}
 

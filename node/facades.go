@@ -1,6 +1,9 @@
 package node
 
-import "github.com/umbrella-p2p/umbrella/view"
+import (
+	"github.com/umbrella-p2p/umbrella/node/calls"
+	"github.com/umbrella-p2p/umbrella/view"
+)
 
 // Node's API is mostly its parts' own methods, promoted from the fields
 // that embed them:
@@ -13,7 +16,7 @@ import "github.com/umbrella-p2p/umbrella/view"
 //   - *view.Directory: Communities, Members, GroupMembers and Contacts;
 //   - *act.Founder: CreateCommunity; *act.Inviter: CreateInvite and
 //     InviteLinks;
-//   - *callFacade (calls.go): StartCall, JoinCall, LeaveCall, EndCall,
+//   - *callAPI (calls.API of node/calls): StartCall, JoinCall, LeaveCall, EndCall,
 //     RemoveFromCall, RemoveCallPeer, SetCallMuted and CallStatus (Calls
 //     is Node's own: views has one too).
 //
@@ -27,3 +30,6 @@ import "github.com/umbrella-p2p/umbrella/view"
 // views is view.Views under the name of the field that embeds it in Node,
 // so that the node's code reads n.views as before.
 type views = view.Views
+
+// callAPI is calls.API under an unexported field name in Node.
+type callAPI = calls.API

@@ -43,6 +43,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/internal/fanout"
 	"github.com/umbrella-p2p/umbrella/internal/homelock"
 	"github.com/umbrella-p2p/umbrella/keys"
+	"github.com/umbrella-p2p/umbrella/node/calls"
 	"github.com/umbrella-p2p/umbrella/reach"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
 	"github.com/umbrella-p2p/umbrella/sync/files"
@@ -251,7 +252,7 @@ type Node struct {
 	pulls   *pull.Scheduler // when and whom to pull (pulls.go)
 	joiner  *join.Joiner    // this node's joins (joiner.go)
 	library *files.Library  // the files shared in messages (files.go)
-	calls   *call.Manager   // the calls: signalling, rosters, media keys (calls.go)
+	calls   *call.Manager   // the calls: signalling, rosters, media keys (node/calls)
 	// filePush pushes the files this node shares to relays (relayfiles.go)
 	filePush *files.Pusher
 
@@ -272,8 +273,8 @@ type Node struct {
 	// Founder creates communities; Inviter makes invite links.
 	*act.Founder
 	*act.Inviter
-	// callFacade starts, joins and lists calls (calls.go).
-	*callFacade
+	// callAPI starts, joins and lists calls (node/calls).
+	*callAPI
 }
 
 // Open starts a node on cfg.Home, which must hold an identity (see Init).
@@ -355,10 +356,12 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.peers.SetListen(n.host.Network().ListenAddresses())
 	n.proto = newProtocols(n)
-	if n.calls, err = newCalls(n); err != nil { // before anything ingests: afterIngest rechecks calls
+	// Before anything ingests: afterIngest rechecks calls.
+	if n.calls, n.callAPI, err = calls.New(calls.Config{Self: n.selfKey(), Host: n.host, Open: n.proto.svc.Open, Replica: n.rep,
+		Records: n.views, Recorder: n.Actions, Name: nameOf, Relays: fileRelays{n}.of, Media: cfg.CallMedia, SFU: cfg.CallHost,
+		Now: n.now, Log: n.log, OnChange: func(cid crdt.ID) { n.events.Emit(api.Event{Kind: api.EventCalls, Community: cid}) }}); err != nil {
 		return nil, err
 	}
-	n.callFacade = &callFacade{m: n.calls}
 	if n.pulls, err = newPulls(n); err != nil {
 		return nil, err
 	}
@@ -375,7 +378,7 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.proto.svc.Handle(p2p.FileID, p2p.FileHandler(n.proto.files, protoHooks{n}.mayFetch, blob.NewLimiter(cfg.UploadLimit)))
 	n.filePush = newFilePusher(n)
 	n.library = newLibrary(n)
-	n.proto.svc.Handle(callID, callHooks{n}.handleCall)
+	n.proto.svc.Handle(calls.ID, calls.Handler(n.calls))
 	n.host.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) { n.pulls.OnConnect(c.RemotePeer()) },
 		DisconnectedF: func(network.Network, network.Conn) {
@@ -574,5 +577,9 @@ func (n *Node) selfKey() crdt.PublicKey {
 }
 
 func (n *Node) now() time.Time { return n.cfg.Now() }
+
+// Calls lists a community's calls (calls.API.Calls): Node's own, as the
+// embedded views have a Calls too.
+func (n *Node) Calls(cid crdt.ID) ([]api.Call, error) { return n.callAPI.Calls(cid) }
 
 var _ api.API = (*Node)(nil)

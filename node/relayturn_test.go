@@ -11,6 +11,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/call/turn"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/node/calls"
 	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
@@ -56,7 +57,7 @@ func TestRelayTURNCredentials(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, a.Node, "the relay to keep the community", func() bool { return r.rs.Relay().Keeps(comm.ID) })
-		ice := callHooks{a.Node}.relayTURN(ctx, comm.ID)
+		ice := calls.TURN(ctx, calls.Config{Open: a.proto.svc.Open, Relays: fileRelays{a.Node}.of, Log: a.log}, comm.ID)
 		if len(ice) != 1 || !strings.HasSuffix(ice[0].Username, ":"+a.host.ID().String()) || ice[0].Credential == "" ||
 			len(ice[0].URLs) != 1 || ice[0].URLs[0] != "turn:10.0.0.1:3478?transport=udp" {
 			t.Fatalf("Olivia's ICE servers for the community: %+v", ice)
@@ -65,7 +66,7 @@ func TestRelayTURNCredentials(t *testing.T) {
 		m := sn.start(t.TempDir(), "Mallory", store.NewMemory())
 		defer m.Close()
 		m.host.Peerstore().AddAddrs(r.h.ID(), r.h.Addrs(), time.Hour)
-		st, err := m.proto.svc.Open(ctx, r.h.ID(), turnID)
+		st, err := m.proto.svc.Open(ctx, r.h.ID(), turn.Protocol)
 		if err != nil {
 			t.Fatal(err)
 		}
