@@ -7,13 +7,11 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/pion/ice/v4"
 	"github.com/pion/logging"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/media"
 	"github.com/umbrella-p2p/umbrella/call/sfu"
@@ -85,18 +83,22 @@ func (keepOpen) Close() error { return nil }
 
 // decrypted is how many frames n's latest media decrypted from sender.
 func (v *vnetMedia) decrypted(n, sender *testNode) uint64 {
+	return v.stats(n, sender).FramesDecrypted
+}
+
+// stats are n's latest media's figures of frames from sender.
+func (v *vnetMedia) stats(n, sender *testNode) call.PeerStats {
 	v.mu.Lock()
 	m := v.by[n.home]
 	v.mu.Unlock()
-	if m == nil {
-		return 0
-	}
-	for _, s := range m.Stats() {
-		if s.Peer == sender.Self().PeerID {
-			return s.FramesDecrypted
+	if m != nil {
+		for _, s := range m.Stats() {
+			if s.Peer == sender.Self().PeerID {
+				return s
+			}
 		}
 	}
-	return 0
+	return call.PeerStats{}
 }
 
 func (v *vnetMedia) close() {
@@ -133,25 +135,8 @@ func TestCallMediaOverVnet(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { a.Close(); b.Close(); c.Close(); d.Close(); vm.close() })
-		comm, err := a.CreateCommunity(ctx, "Glow Team")
-		if err != nil {
-			t.Fatal(err)
-		}
-		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range []*testNode{b, c} {
-			if _, err := n.Join(ctx, link); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cid, gid := comm.ID, general(t, a.Node, comm.ID)
-		for _, p := range [][2]*testNode{{c, b}, {d, a}} {
-			if err := p[0].host.Connect(ctx, peer.AddrInfo{ID: p[1].host.ID(), Addrs: p[1].host.Addrs()}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		cid, gid := callCommunity(t, a, b, c)
+		connect(t, [2]*testNode{c, b}, [2]*testNode{d, a})
 		for _, n := range []*testNode{a, b, c} {
 			waitFor(t, n.Node, "everyone to see three members", func() bool { ms, _ := n.Members(cid); return len(ms) == 3 })
 		}

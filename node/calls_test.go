@@ -115,6 +115,37 @@ func (c *callMedias) maxRecv(receiver, sender *testNode) uint64 {
 	return slices.Max(m.recv[sender.Self().PeerID])
 }
 
+// callCommunity: a founds Glow Team and each of joiners joins it by one
+// invite link (without waiting for the joins to land). It returns the
+// community and its General.
+func callCommunity(t *testing.T, a *testNode, joiners ...*testNode) (cid, gid crdt.ID) {
+	t.Helper()
+	comm, err := a.CreateCommunity(t.Context(), "Glow Team")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := a.CreateInvite(t.Context(), comm.ID, api.InviteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range joiners {
+		if _, err := n.Join(t.Context(), link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return comm.ID, general(t, a.Node, comm.ID)
+}
+
+// connect has the first node of each pair dial the second.
+func connect(t *testing.T, pairs ...[2]*testNode) {
+	t.Helper()
+	for _, p := range pairs {
+		if err := p[0].host.Connect(t.Context(), peer.AddrInfo{ID: p[1].host.ID(), Addrs: p[1].host.Addrs()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestCallOverSimnet: three members over a simulated network. The owner
 // starts a call in General and it rings the others, who join; each
 // participant holds every other's current key. One leaves: the others
@@ -132,26 +163,9 @@ func TestCallOverSimnet(t *testing.T) {
 		c := sn.start(t.TempDir(), "Chloe", store.NewMemory())
 		d := sn.start(t.TempDir(), "Dev", store.NewMemory())
 		t.Cleanup(func() { a.Close(); b.Close(); c.Close(); d.Close() })
-		comm, err := a.CreateCommunity(ctx, "Glow Team")
-		if err != nil {
-			t.Fatal(err)
-		}
-		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range []*testNode{b, c} {
-			if _, err := n.Join(ctx, link); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cid, gid := comm.ID, general(t, a.Node, comm.ID)
+		cid, gid := callCommunity(t, a, b, c)
 		// The mesh needs Ben and Chloe to reach each other, and Dev Olivia.
-		for _, p := range [][2]*testNode{{c, b}, {d, a}} {
-			if err := p[0].host.Connect(ctx, peer.AddrInfo{ID: p[1].host.ID(), Addrs: p[1].host.Addrs()}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		connect(t, [2]*testNode{c, b}, [2]*testNode{d, a})
 		waitFor(t, a.Node, "Olivia to see both members", func() bool { ms, _ := a.Members(cid); return len(ms) == 3 })
 
 		id, err := a.StartCall(ctx, cid, gid, false, true)

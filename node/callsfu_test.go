@@ -11,7 +11,6 @@ import (
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/media"
-	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/node/calls"
 	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -74,25 +73,10 @@ func TestSFUCallFailsOverOverVnet(t *testing.T) {
 			vm.close()
 		})
 		a := all[0]
-		comm, err := a.CreateCommunity(ctx, "Glow Team")
-		if err != nil {
-			t.Fatal(err)
-		}
-		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range all[1:] {
-			if _, err := n.Join(ctx, link); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cid, gid := comm.ID, general(t, a.Node, comm.ID)
+		cid, gid := callCommunity(t, a, all[1:]...)
 		for i, n := range all {
 			for _, o := range all[i+1:] {
-				if err := n.host.Connect(ctx, peer.AddrInfo{ID: o.host.ID(), Addrs: o.host.Addrs()}); err != nil {
-					t.Fatal(err)
-				}
+				connect(t, [2]*testNode{n, o})
 			}
 		}
 		for _, n := range all {
@@ -191,18 +175,7 @@ func TestSFUCallFailsOverOverVnet(t *testing.T) {
 // received is how many frames n's latest media received from sender,
 // decrypted or not.
 func (v *vnetMedia) received(n, sender *testNode) uint64 {
-	v.mu.Lock()
-	m := v.by[n.home]
-	v.mu.Unlock()
-	if m == nil {
-		return 0
-	}
-	for _, s := range m.Stats() {
-		if s.Peer == sender.Self().PeerID {
-			return s.FramesReceived
-		}
-	}
-	return 0
+	return v.stats(n, sender).FramesReceived
 }
 
 // TestRelayHostsCallSFUOverVnet: a relay started with --sfu (its
@@ -244,10 +217,7 @@ func TestRelayHostsCallSFUOverVnet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, comm.ID)
 		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -263,11 +233,7 @@ func TestRelayHostsCallSFUOverVnet(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for _, p := range [][2]*testNode{{c, b}, {c, a}, {b, a}} {
-			if err := p[0].host.Connect(ctx, peer.AddrInfo{ID: p[1].host.ID(), Addrs: p[1].host.Addrs()}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		connect(t, [2]*testNode{c, b}, [2]*testNode{c, a}, [2]*testNode{b, a})
 		for _, n := range []*testNode{a, b, c} {
 			waitFor(t, n.Node, "everyone to see three members", func() bool { ms, _ := n.Members(cid); return len(ms) == 3 })
 		}
@@ -303,7 +269,7 @@ func TestRelayHostsCallSFUOverVnet(t *testing.T) {
 
 		// A stranger's offer is refused by the relay.
 		msg := &call.Message{Type: call.TypeMedia, Community: cid[:], Call: id[:], Blob: []byte("an offer")}
-		if r, err := calls.Send(ctx, d.proto.svc.Open, rk, msg); err != nil || r.Error == "" || len(r.Blob) > 0 {
+		if r, err := calls.Send(ctx, d.proto.svc.Open, r.key(), msg); err != nil || r.Error == "" || len(r.Blob) > 0 {
 			t.Fatalf("a stranger's offer to the relay: %+v, %v", r, err)
 		}
 

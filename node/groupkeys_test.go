@@ -8,7 +8,6 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -17,6 +16,20 @@ func holdsPrekey(n *Node, cid crdt.ID, k crdt.PublicKey) bool {
 	held := false
 	_ = n.rep.View(cid, func(c *crdt.Community) error { held = c.State().Prekeys[k] != nil; return nil })
 	return held
+}
+
+// joinByInvite has joiner join community cid by an invite link of
+// inviter's, and waits until inviter holds the joiner's prekey.
+func joinByInvite(t *testing.T, inviter, joiner *testNode, cid crdt.ID) {
+	t.Helper()
+	link, err := inviter.CreateInvite(t.Context(), cid, api.InviteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := joiner.Join(t.Context(), link); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, inviter.Node, "the inviter to hold the joiner's prekey", func() bool { return holdsPrekey(inviter.Node, cid, joiner.selfKey()) })
 }
 
 // TestGroupAddKeysThroughRelay: Olivia adds Ben, who is offline, to a
@@ -36,10 +49,7 @@ func TestGroupAddKeysThroughRelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, comm.ID)
 		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -145,22 +155,12 @@ func TestDirectAddReadsThroughRelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		link, err := a.CreateInvite(ctx, team.ID, api.InviteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.Join(ctx, link); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, a.Node, "Olivia to hold Ben's prekey", func() bool { return holdsPrekey(a.Node, team.ID, b.selfKey()) })
+		joinByInvite(t, a, b, team.ID)
 		customers, err := a.CreateCommunity(ctx, "Glow Customers")
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, customers.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, customers.ID)
 		ann := announcements(t, a.Node, customers.ID)
 		if err := a.AddMember(ctx, customers.ID, b.Self().PeerID); err != nil {
 			t.Fatal(err)
@@ -194,7 +194,19 @@ func TestDirectAddReadsThroughRelay(t *testing.T) {
 // node pulls the community from the relay, which knows him from the
 // add's share ops, opens the keys wrapped to him in them, and he reads
 // the announcement with a notification that Olivia added him.
-func TestDirectAddNudgedThenOnlyRelay(t *testing.T) {
+func TestDirectAddNudgedThenOnlyRelay(t *testing.T) { directAddThenOnlyRelay(t, true) }
+
+// TestDirectAddLearntFromRelay: Olivia adds Ben to Glow Customers while
+// he is away and goes offline before any member could nudge him; when Ben
+// comes back with only the relay up (registered in Glow Team, which he
+// holds, and in Glow Customers), the relay nudges him about Glow
+// Customers, since he has not arrived there: he pulls it from the relay,
+// reads its history and is told he was added.
+func TestDirectAddLearntFromRelay(t *testing.T) { directAddThenOnlyRelay(t, false) }
+
+// directAddThenOnlyRelay is TestDirectAddNudgedThenOnlyRelay (nudged) and
+// TestDirectAddLearntFromRelay.
+func directAddThenOnlyRelay(t *testing.T, nudged bool) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		sn := newSimNet(t)
@@ -209,27 +221,21 @@ func TestDirectAddNudgedThenOnlyRelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, team.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
+		r.register(t, a, team.ID)
+		joinByInvite(t, a, b, team.ID)
+		if !nudged {
+			waitFor(t, b.Node, "Ben to see the relay of Glow Team", func() bool {
+				c, err := b.community(team.ID)
+				return err == nil && len(c.Relays) == 1
+			})
 		}
-		link, err := a.CreateInvite(ctx, team.ID, api.InviteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.Join(ctx, link); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, a.Node, "Olivia to hold Ben's prekey", func() bool { return holdsPrekey(a.Node, team.ID, b.selfKey()) })
 		b.Close() // Ben goes away
 
 		customers, err := a.CreateCommunity(ctx, "Glow Customers")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := a.AddRelay(ctx, customers.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, customers.ID)
 		ann := announcements(t, a.Node, customers.ID)
 		news, err := a.Post(ctx, customers.ID, ann, "Spring catalogue is out")
 		if err != nil {
@@ -243,99 +249,15 @@ func TestDirectAddNudgedThenOnlyRelay(t *testing.T) {
 			return relayHolds(ctx, r, customers.ID, append(control, news))
 		})
 		olivia := a.selfKey()
-		a.Close() // only the relay is up
+		a.Close() // only the relay is up; unless nudged, no member ever nudged Ben
 
 		b2 := sn.start(bHome, "Ben", bStore)
 		defer b2.Close()
 		events, cancel := b2.Subscribe()
 		defer cancel()
-		b2.pulls.Nudged(customers.ID, olivia)
-		waitFor(t, b2.Node, "Ben to read the announcement through the relay", func() bool {
-			ms, err := b2.Messages(customers.ID, ann)
-			return err == nil && len(ms) == 1 && ms[0].Text == "Spring catalogue is out"
-		})
-		if c, err := b2.community(customers.ID); err != nil || c.AddedBy != "Olivia" {
-			t.Fatalf("Ben's view of the community: %+v, %v", c, err)
+		if nudged {
+			b2.pulls.Nudged(customers.ID, olivia)
 		}
-		waitFor(t, b2.Node, "the added event", func() bool {
-			for {
-				select {
-				case e := <-events:
-					if e.Kind == api.EventAdded && e.Community == customers.ID {
-						return true
-					}
-				default:
-					return false
-				}
-			}
-		})
-	})
-}
-
-// TestDirectAddLearntFromRelay: Olivia adds Ben to Glow Customers while
-// he is away and goes offline before any member could nudge him; when Ben
-// comes back with only the relay up (registered in Glow Team, which he
-// holds, and in Glow Customers), the relay nudges him about Glow
-// Customers, since he has not arrived there: he pulls it from the relay,
-// reads its history and is told he was added.
-func TestDirectAddLearntFromRelay(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := t.Context()
-		sn := newSimNet(t)
-		r := sn.startRelay(t.TempDir())
-		defer r.close()
-		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
-		defer a.Close() // Close is idempotent: the test closes it earlier
-		bHome, bStore := t.TempDir(), store.NewMemory()
-		b := sn.start(bHome, "Ben", bStore)
-		defer b.Close()
-		team, err := a.CreateCommunity(ctx, "Glow Team")
-		if err != nil {
-			t.Fatal(err)
-		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, team.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
-		link, err := a.CreateInvite(ctx, team.ID, api.InviteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.Join(ctx, link); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, a.Node, "Olivia to hold Ben's prekey", func() bool { return holdsPrekey(a.Node, team.ID, b.selfKey()) })
-		waitFor(t, b.Node, "Ben to see the relay of Glow Team", func() bool {
-			c, err := b.community(team.ID)
-			return err == nil && len(c.Relays) == 1
-		})
-		b.Close() // Ben goes away
-
-		customers, err := a.CreateCommunity(ctx, "Glow Customers")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.AddRelay(ctx, customers.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
-		ann := announcements(t, a.Node, customers.ID)
-		news, err := a.Post(ctx, customers.ID, ann, "Spring catalogue is out")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.AddMember(ctx, customers.ID, b.Self().PeerID); err != nil {
-			t.Fatal(err)
-		}
-		control := append(opsOf(a.Node, customers.ID, crdt.KindAdd), opsOf(a.Node, customers.ID, crdt.KindRekey)...)
-		waitFor(t, a.Node, "the relay to hold the add, its keys and the news", func() bool {
-			return relayHolds(ctx, r, customers.ID, append(control, news))
-		})
-		a.Close() // only the relay is up; no member ever nudged Ben
-
-		b2 := sn.start(bHome, "Ben", bStore)
-		defer b2.Close()
-		events, cancel := b2.Subscribe()
-		defer cancel()
 		waitFor(t, b2.Node, "Ben to read the announcement through the relay", func() bool {
 			ms, err := b2.Messages(customers.ID, ann)
 			return err == nil && len(ms) == 1 && ms[0].Text == "Spring catalogue is out"

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
-	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -35,10 +34,7 @@ func TestFileFromRelayAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, comm.ID)
 		gid := general(t, a.Node, comm.ID)
 		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
@@ -109,10 +105,7 @@ func TestFilePushRetriedWhenRelayBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, comm.ID)
 		gid := general(t, a.Node, comm.ID)
 		waitFor(t, a.Node, "the relay to keep the community", func() bool { return r.rs.Relay().Keeps(comm.ID) })
 		r.close() // the relay goes down

@@ -11,7 +11,6 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -68,10 +67,7 @@ func TestJoinThroughRelayInviterOffline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, comm.ID)
 		ann, gid := announcements(t, a.Node, comm.ID), general(t, a.Node, comm.ID)
 		annID, err := a.Post(ctx, comm.ID, ann, "Monday: new starter kit")
 		if err != nil {
@@ -136,10 +132,7 @@ func TestLeakedLinkAfterRevocationReadsNothingNewer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, comm.ID)
 		gid := general(t, a.Node, comm.ID)
 		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
@@ -192,10 +185,7 @@ func TestRelayAdmittedJoinerFollowsTopics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, comm.ID)
 		bHome := t.TempDir()
 		b := sn.start(bHome, "Ben", store.NewMemory())
 		benLink, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})

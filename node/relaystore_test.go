@@ -36,6 +36,20 @@ type relayNode struct {
 	rs *relaynode.Store
 }
 
+// key is the relay's member key.
+func (r *relayNode) key() crdt.PublicKey {
+	k, _ := peerkey.Key(r.h.ID())
+	return k
+}
+
+// register has n register relay r with community cid.
+func (r *relayNode) register(t *testing.T, n *testNode, cid crdt.ID) {
+	t.Helper()
+	if err := n.AddRelay(t.Context(), cid, r.key(), []string{r.h.Addrs()[0].String()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (s *simNet) startRelay(home string) *relayNode {
 	s.t.Helper()
 	if !keyfile.Exists(home) {
@@ -118,10 +132,7 @@ func TestMembersNeverOnlineTogetherThroughRelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, comm.ID)
 		gid := general(t, a.Node, comm.ID)
 		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {
@@ -249,10 +260,7 @@ func TestRemovalLearnedFromRelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, comm.ID)
 		gid := general(t, a.Node, comm.ID)
 		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/pion/transport/v5/vnet"
 
 	"github.com/umbrella-p2p/umbrella/call/turn"
-	"github.com/umbrella-p2p/umbrella/identity/peerkey"
 	"github.com/umbrella-p2p/umbrella/node/calls"
 	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -52,10 +51,7 @@ func TestRelayTURNCredentials(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rk, _ := peerkey.Key(r.h.ID())
-		if err := a.AddRelay(ctx, comm.ID, rk, []string{r.h.Addrs()[0].String()}); err != nil {
-			t.Fatal(err)
-		}
+		r.register(t, a, comm.ID)
 		waitFor(t, a.Node, "the relay to keep the community", func() bool { return r.rs.Relay().Keeps(comm.ID) })
 		ice := calls.TURN(ctx, calls.Config{Open: a.proto.svc.Open, Relays: fileRelays{a.Node}.of, Log: a.log}, comm.ID)
 		if len(ice) != 1 || !strings.HasSuffix(ice[0].Username, ":"+a.host.ID().String()) || ice[0].Credential == "" ||
