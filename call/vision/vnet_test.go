@@ -2,23 +2,17 @@ package vision_test
 
 import (
 	"bytes"
-	"fmt"
 	"image"
 	"image/color"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/logging"
-	"github.com/pion/transport/v5/vnet"
-	"github.com/pion/webrtc/v4"
-
 	"github.com/umbrella-p2p/umbrella/call/codec/vpx"
 	"github.com/umbrella-p2p/umbrella/call/device/camera"
 	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/call/media/mediatest"
 	"github.com/umbrella-p2p/umbrella/call/vision"
 )
 
@@ -89,60 +83,23 @@ func (e countingEncoder) Encode(img *image.YCbCr, force bool) ([]byte, bool, err
 
 func TestVP8VideoOverVnet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		wan, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", MinDelay: 10 * time.Millisecond,
-			LoggerFactory: logging.NewDefaultLoggerFactory()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var mu sync.Mutex
-		sessions := map[string]*media.Session{}
+		lan := mediatest.NewLAN(t)
 		newSession := func(id string, ip int, sink media.Sink) *media.Session {
-			nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{fmt.Sprintf("10.0.0.%d", ip)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := wan.AddNet(nw); err != nil {
-				t.Fatal(err)
-			}
-			se := webrtc.SettingEngine{}
-			se.SetNet(nw)
-			se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-			s, err := media.New(media.Config{Self: id, Video: true, Sink: sink, API: webrtc.NewAPI(webrtc.WithSettingEngine(se)),
-				Signal: func(to string, blob []byte) {
-					mu.Lock()
-					dst := sessions[to]
-					mu.Unlock()
-					if dst != nil {
-						if err := dst.HandleSignal(id, blob); err != nil {
-							t.Errorf("signal %s -> %s: %v", id, to, err)
-						}
-					}
-				}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			mu.Lock()
-			sessions[id] = s
-			mu.Unlock()
-			return s
+			return lan.Session(ip, media.Config{Self: id, Video: true, Sink: sink})
 		}
 		var forced atomic.Int64
 		aliceVid := newVision(t, true, &forced)
 		bobVid := newVision(t, false, nil)
 		alice := newSession("alice", 10, aliceVid)
 		bob := newSession("bob", 11, &losing{Sink: bobVid})
-		if err := wan.Start(); err != nil {
-			t.Fatal(err)
-		}
+		lan.Start()
 		defer func() {
 			for _, c := range []interface{ Close() error }{aliceVid, bobVid, alice, bob} {
 				if err := c.Close(); err != nil {
 					t.Error(err)
 				}
 			}
-			if err := wan.Stop(); err != nil {
-				t.Error(err)
-			}
+			lan.Stop()
 		}()
 		key := bytes.Repeat([]byte{7}, 16)
 		if err := bob.SetRecvKey("alice", 1, key); err != nil {

@@ -2,20 +2,15 @@ package voice_test
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/logging"
-	"github.com/pion/transport/v5/vnet"
-	"github.com/pion/webrtc/v4"
-
 	"github.com/umbrella-p2p/umbrella/call/codec/opus"
 	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/call/media/mediatest"
 	"github.com/umbrella-p2p/umbrella/call/voice"
 )
 
@@ -88,42 +83,9 @@ func newPipeline(t *testing.T, mic voice.Microphone, spk voice.Speaker) *voice.P
 
 func TestOpusVoiceOverVnet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		wan, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", MinDelay: 10 * time.Millisecond,
-			LoggerFactory: logging.NewDefaultLoggerFactory()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var mu sync.Mutex
-		sessions := map[string]*media.Session{}
+		lan := mediatest.NewLAN(t)
 		newSession := func(id string, ip int, sink media.Sink) *media.Session {
-			nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{fmt.Sprintf("10.0.0.%d", ip)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := wan.AddNet(nw); err != nil {
-				t.Fatal(err)
-			}
-			se := webrtc.SettingEngine{}
-			se.SetNet(nw)
-			se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-			s, err := media.New(media.Config{Self: id, Sink: sink, API: webrtc.NewAPI(webrtc.WithSettingEngine(se)),
-				Signal: func(to string, blob []byte) {
-					mu.Lock()
-					dst := sessions[to]
-					mu.Unlock()
-					if dst != nil {
-						if err := dst.HandleSignal(id, blob); err != nil {
-							t.Errorf("signal %s -> %s: %v", id, to, err)
-						}
-					}
-				}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			mu.Lock()
-			sessions[id] = s
-			mu.Unlock()
-			return s
+			return lan.Session(ip, media.Config{Self: id, Sink: sink})
 		}
 		mic := &toneMic{frames: make(chan []int16, 5)}
 		tape := &tapeSpeaker{}
@@ -131,18 +93,14 @@ func TestOpusVoiceOverVnet(t *testing.T) {
 		bobPipe := newPipeline(t, &toneMic{frames: make(chan []int16)}, tape)
 		alice := newSession("alice", 10, alicePipe)
 		bob := newSession("bob", 11, bobPipe)
-		if err := wan.Start(); err != nil {
-			t.Fatal(err)
-		}
+		lan.Start()
 		defer func() {
 			for _, c := range []interface{ Close() error }{alicePipe, bobPipe, alice, bob} {
 				if err := c.Close(); err != nil {
 					t.Error(err)
 				}
 			}
-			if err := wan.Stop(); err != nil {
-				t.Error(err)
-			}
+			lan.Stop()
 		}()
 		if err := alicePipe.Start(alice); err != nil {
 			t.Fatal(err)
