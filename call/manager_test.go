@@ -159,6 +159,22 @@ func (w *testNet) node(name string, member, admin, liar bool) *Manager {
 	return w.nodeICE(name, member, admin, liar, nil)
 }
 
+// oliviaCallsAnn adds members olivia and ann; olivia starts a call and
+// ann joins it once rung.
+func (w *testNet) oliviaCallsAnn() (olivia, ann *Manager, id crdt.ID) {
+	w.t.Helper()
+	olivia, ann = w.node("olivia", true, false, false), w.node("ann", true, false, false)
+	id, err := olivia.Start(w.t.Context(), w.cid, w.gid, false, true)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	synctest.Wait()
+	if err := ann.Join(w.t.Context(), w.cid, id, false, true); err != nil {
+		w.t.Fatal(err)
+	}
+	return olivia, ann, id
+}
+
 // nodeICE is node with ice as its ICE servers' source.
 func (w *testNet) nodeICE(name string, member, admin, liar bool, ice ICESource) *Manager {
 	k := crdt.PublicKey{}
@@ -581,16 +597,7 @@ func TestRingsAreBounded(t *testing.T) {
 func TestJoinAfterTheCallerLeft(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
-		olivia := w.node("olivia", true, false, false)
-		ann := w.node("ann", true, false, false)
-		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
-		if err := ann.Join(t.Context(), w.cid, id, false, true); err != nil {
-			t.Fatal(err)
-		}
+		olivia, _, id := w.oliviaCallsAnn()
 		if err := olivia.Leave(t.Context(), w.cid, id); err != nil {
 			t.Fatal(err)
 		}
@@ -610,16 +617,7 @@ func TestJoinAfterTheCallerLeft(t *testing.T) {
 func TestKeyGraceFollowsTheNewestKey(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
-		olivia := w.node("olivia", true, false, false)
-		ann := w.node("ann", true, false, false)
-		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
-		if err := ann.Join(t.Context(), w.cid, id, false, true); err != nil {
-			t.Fatal(err)
-		}
+		olivia, _, id := w.oliviaCallsAnn()
 		synctest.Wait()
 		time.Sleep(KeyGrace + time.Second)
 		synctest.Wait()

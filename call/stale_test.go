@@ -34,16 +34,7 @@ func (w *testNet) listed(id crdt.ID) []api.Call {
 func TestCallLastToLeaveRecordsLapse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
-		olivia := w.node("olivia", true, false, false)
-		ann := w.node("ann", true, false, false)
-		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
-		if err := ann.Join(t.Context(), w.cid, id, false, true); err != nil {
-			t.Fatal(err)
-		}
+		olivia, ann, id := w.oliviaCallsAnn()
 		synctest.Wait()
 		if err := olivia.Leave(t.Context(), w.cid, id); err != nil {
 			t.Fatal(err)
