@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -8,9 +9,10 @@ import (
 )
 
 // TestAccepted: Accepted gives an accepted op of a group with its decoded
-// body, and nothing for an op or a community not held.
+// body, and nothing for an op or a community not held; Groups lists the
+// groups.
 func TestAccepted(t *testing.T) {
-	ops, cid, _ := history(t)
+	ops, cid, gid := history(t)
 	r := open(t, store.NewMemory())
 	r.Expect(cid)
 	for _, op := range ops {
@@ -28,5 +30,21 @@ func TestAccepted(t *testing.T) {
 	}
 	if o, _ := r.Accepted(crdt.ID{1}, last.ID()); o != nil {
 		t.Fatalf("Accepted in a community not held = %v", o)
+	}
+	st, err := r.Snapshot(cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := r.Groups(cid)
+	if len(gs) != len(st.Groups) || len(gs) < 2 || !slices.Contains(gs, gid) {
+		t.Fatalf("Groups = %v; want the %d groups, General %s among them", gs, len(st.Groups), gid)
+	}
+	for _, g := range gs {
+		if st.Groups[g] == nil {
+			t.Fatalf("Groups lists %s, no group", g)
+		}
+	}
+	if gs := r.Groups(crdt.ID{1}); len(gs) != 0 {
+		t.Fatalf("Groups of a community not held = %v", gs)
 	}
 }
