@@ -89,18 +89,16 @@ func (n *Node) afterIngest(res replica.Result) {
 		default:
 			n.events.Emit(api.Event{Kind: api.EventCommunities, Community: cid})
 			if op.Kind == crdt.KindDecide {
-				var b *crdt.DecideBody // sealed: read as the community opened it
-				_ = n.rep.View(cid, func(c *crdt.Community) error { b, _ = c.Body(op.ID()).(*crdt.DecideBody); return nil })
-				if b != nil && b.Approve {
+				_, body := n.rep.Accepted(cid, op.ID()) // sealed: read as the community opened it
+				if b, _ := body.(*crdt.DecideBody); b != nil && b.Approve {
 					var k crdt.PublicKey
 					copy(k[:], b.Member)
 					n.pulls.Nudge(cid, k)
 				}
 			}
 			if op.Kind == crdt.KindAdd { // tell the added peer (sync/pull's "Direct adds")
-				var b *crdt.AddBody
-				_ = n.rep.View(cid, func(c *crdt.Community) error { b, _ = c.Body(op.ID()).(*crdt.AddBody); return nil })
-				if b != nil {
+				_, body := n.rep.Accepted(cid, op.ID())
+				if b, _ := body.(*crdt.AddBody); b != nil {
 					n.pulls.Nudge(cid, crdt.PublicKey(b.Member))
 				}
 			}
@@ -112,10 +110,7 @@ func (n *Node) afterIngest(res replica.Result) {
 }
 
 func (n *Node) emitAllGroups(cid crdt.ID) {
-	_ = n.rep.View(cid, func(c *crdt.Community) error {
-		for gid := range c.State().Groups {
-			n.events.Emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
-		}
-		return nil
-	})
+	for _, gid := range n.rep.Groups(cid) {
+		n.events.Emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+	}
 }

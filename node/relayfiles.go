@@ -33,22 +33,23 @@ var _ files.Relays = fileRelays{}
 // of returns the relays registered with community cid, their addresses
 // added to the peerstore so that streams to them dial.
 func (f fileRelays) of(cid crdt.ID) []peer.ID {
-	var out []peer.ID
-	f.n.rep.View(cid, func(c *crdt.Community) error {
-		for _, r := range c.State().Relays {
-			p, err := peerkey.FromPublicKey(r.Key[:])
-			if err != nil || p == f.n.host.ID() {
-				continue
-			}
-			for _, a := range r.Addrs {
-				if m, err := ma.NewMultiaddr(a); err == nil {
-					f.n.host.Peerstore().AddAddr(p, m, 30*time.Minute)
-				}
-			}
-			out = append(out, p)
-		}
+	st, err := f.n.rep.Snapshot(cid)
+	if err != nil {
 		return nil
-	})
+	}
+	var out []peer.ID
+	for _, r := range st.Relays {
+		p, err := peerkey.FromPublicKey(r.Key[:])
+		if err != nil || p == f.n.host.ID() {
+			continue
+		}
+		for _, a := range r.Addrs {
+			if m, err := ma.NewMultiaddr(a); err == nil {
+				f.n.host.Peerstore().AddAddr(p, m, 30*time.Minute)
+			}
+		}
+		out = append(out, p)
+	}
 	return out
 }
 
