@@ -165,8 +165,13 @@ func (s *Session) isClosed() bool {
 }
 
 // RequestKeyFrame asks participant id for a key frame of its video (an
-// RTCP PLI), as a video decoder does when it lost one.
+// RTCP PLI), as a video decoder does when it lost one. Through an SFU the
+// request goes to the SFU, which passes it on (at most one per
+// publisher every sfu.KeyRequestEvery).
 func (s *Session) RequestKeyFrame(id string) error {
+	if c := s.sfu.Load(); c != nil {
+		return c.requestKeyFrame(id)
+	}
 	s.mu.Lock()
 	p := s.peers[id]
 	s.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
@@ -55,12 +56,13 @@ type sfuClient struct {
 	closed  bool               // guarded by mu
 	senders map[string]*peer   // stats by sender; guarded by mu
 	tags    map[[4]byte]string // sender by source tag; guarded by mu
+	slotOf  map[string]uint32  // the SSRC of the video slot carrying each sender; guarded by mu
 }
 
 // newSFUClient makes the peer connection to host and sends it an offer
 // through the Session's Signal.
 func newSFUClient(s *Session, api *webrtc.API, host string, lost func(string)) (*sfuClient, error) {
-	c := &sfuClient{s: s, host: host, api: api, lost: lost, senders: map[string]*peer{}, tags: map[[4]byte]string{}}
+	c := &sfuClient{s: s, host: host, api: api, lost: lost, senders: map[string]*peer{}, tags: map[[4]byte]string{}, slotOf: map[string]uint32{}}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
 	if err != nil {
@@ -345,6 +347,7 @@ func (c *sfuClient) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 				continue
 			}
 			if p != from {
+				c.carries(from, p, uint32(t.SSRC()))
 				from, sb = p, samplebuilder.New(videoMaxLate, &codecs.VP8Packet{}, t.Codec().ClockRate)
 			}
 			sb.Push(pkt)
@@ -353,6 +356,32 @@ func (c *sfuClient) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 			}
 		}
 	}()
+}
+
+// carries notes that the video slot of SSRC ssrc now carries sender to
+// instead of from (nil: none before).
+func (c *sfuClient) carries(from, to *peer, ssrc uint32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if from != nil && c.slotOf[from.id] == ssrc {
+		delete(c.slotOf, from.id)
+	}
+	c.slotOf[to.id] = ssrc
+}
+
+// requestKeyFrame asks for a key frame of participant id's video: an
+// RTCP PLI on the slot that carries it, which the SFU passes on to id.
+func (c *sfuClient) requestKeyFrame(id string) error {
+	c.mu.Lock()
+	ssrc, ok := c.slotOf[id]
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: no video from %s through the SFU", ErrBadPeer, id)
+	}
+	if err := c.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+		return fmt.Errorf("media: key frame request to %s through the SFU: %w", id, err)
+	}
+	return nil
 }
 
 // stats returns what arrived from each sender.

@@ -509,3 +509,64 @@ func TestLocalFramesThroughAnSFU(t *testing.T) {
 		}
 	})
 }
+
+// keySink records when key frames of each sender's video arrive.
+type keySink struct {
+	mu   sync.Mutex
+	keys map[string][]time.Time
+}
+
+func (k *keySink) Frame(from string, f Frame) {
+	if f.Kind != Video || !f.KeyFrame {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys[from] = append(k.keys[from], time.Now())
+}
+
+func (k *keySink) KeyFrameRequest(string) {}
+
+func (k *keySink) of(from string) []time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.keys[from])
+}
+
+// TestKeyFrameRequestThroughAnSFU: a participant whose decoder lost a
+// frame of another's video, just after that sender's periodic key frame,
+// asks for a key frame through the SFU and has one within 300 ms, where
+// the periodic one would come only 2 s later.
+func TestKeyFrameRequestThroughAnSFU(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sinks := map[string]*keySink{}
+		c := newSFUCallOf(t, 3, true, func(id string) Sink {
+			sinks[id] = &keySink{keys: map[string][]time.Time{}}
+			return sinks[id]
+		})
+		defer c.close()
+		for _, id := range c.ids {
+			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rx, tx := c.ids[0], c.ids[1]
+		waitFor(t, 30*time.Second, "two periodic key frames arrive", func() bool { return len(sinks[rx].of(tx)) >= 2 })
+		n := len(sinks[rx].of(tx))
+		waitFor(t, 3*time.Second, "the next periodic key frame", func() bool { return len(sinks[rx].of(tx)) > n })
+		lost := time.Now()
+		if err := c.sessions[rx].RequestKeyFrame(tx); err != nil {
+			t.Fatalf("key frame request through the SFU: %v", err)
+		}
+		n = len(sinks[rx].of(tx))
+		waitFor(t, 2*time.Second, "a key frame after the request", func() bool { return len(sinks[rx].of(tx)) > n })
+		if d := sinks[rx].of(tx)[n].Sub(lost); d > 300*time.Millisecond {
+			t.Errorf("the key frame came %v after the request, want within 300 ms (the periodic one comes every %v)", d, VideoKeyFrameEvery*VideoFrameInterval)
+		} else {
+			t.Logf("key frame %v after the request", d)
+		}
+		if err := c.sessions[rx].RequestKeyFrame("peer99"); err == nil {
+			t.Error("a key frame request for a sender not received succeeded")
+		}
+	})
+}
