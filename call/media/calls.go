@@ -84,7 +84,7 @@ func ForCalls(o CallOptions) call.NewMedia {
 			}
 		}
 		cfg := Config{Self: c.Self, Video: c.Video, Synthetic: c.Synthetic, API: a,
-			ICEServers: iceServers(o.ICEServers, c.ICEServers), Signal: c.Signal, Logger: o.Logger, Now: o.Now}
+			ICEServers: iceServers(o.ICEServers, c.ICEServers), Signal: c.Signal, Layers: c.Layers, Logger: o.Logger, Now: o.Now}
 		if local != nil {
 			cfg.Sink = local
 		}

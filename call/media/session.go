@@ -32,6 +32,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"github.com/umbrella-p2p/umbrella/call/sframe"
+	"github.com/umbrella-p2p/umbrella/call/sfu"
 )
 
 // Suite is the SFrame cipher suite of every call: the one WebRTC's SFrame
@@ -71,6 +72,10 @@ type Config struct {
 	// Signal sends an opaque media message to a participant. It is called
 	// from the Session's goroutines and must not block for long.
 	Signal func(to string, blob []byte)
+	// Layers, if set, carries a layer request (ShowLayers) to the SFU
+	// host, as package call's MediaConfig.Layers does; it must not
+	// block for long.
+	Layers func(blob []byte) error
 	// Logger receives protocol chatter at Debug (nil: discarded).
 	Logger *slog.Logger
 	// Now is the clock for send times and latencies (nil: time.Now).
@@ -95,6 +100,10 @@ type Session struct {
 	muted    atomic.Bool
 	sfu      atomic.Pointer[sfuClient] // set while the call runs through an SFU: Send writes there
 	forceKey atomic.Bool               // a key frame of the synthetic video was asked for
+	// layers is the latest layer request (ShowLayers); layersWake wakes
+	// the goroutine that sends it.
+	layers     atomic.Pointer[sfu.LayerRequest]
+	layersWake chan struct{}
 
 	mu      sync.Mutex
 	closed  bool                        // guarded by mu
@@ -130,6 +139,8 @@ func New(cfg Config) (*Session, error) {
 		peers:   make(map[string]*peer),
 		pending: make(map[string]string),
 		recv:    make(map[string]*sframe.Receiver),
+
+		layersWake: make(chan struct{}, 1),
 	}
 	if s.api == nil {
 		s.api = webrtc.NewAPI()
@@ -157,6 +168,10 @@ func New(cfg Config) (*Session, error) {
 		}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if cfg.Layers != nil {
+		s.wg.Add(1)
+		go s.layerRequests()
+	}
 	if cfg.Synthetic {
 		s.wg.Add(1)
 		go s.synthesize(Audio, AudioFrameInterval)

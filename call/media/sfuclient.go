@@ -184,6 +184,7 @@ func (c *sfuClient) handleAnswer(blob []byte) error {
 		}
 	}
 	c.answered.Store(true)
+	c.s.wakeLayers() // the new host gets the tiles shown
 	c.heard.Store(time.Now().UnixNano())
 	if !c.start(1) {
 		return ErrClosed

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/sfu"
 )
 
@@ -78,7 +79,8 @@ func newSFUCallOf(t *testing.T, n int, synthetic bool, sink func(id string) Sink
 			t.Fatal(err)
 		}
 		cfg := Config{Self: id, Video: true, Synthetic: synthetic, API: webrtc.NewAPI(webrtc.WithSettingEngine(se)),
-			Signal: func(to string, blob []byte) { c.signal(id, to, blob) }}
+			Signal: func(to string, blob []byte) { c.signal(id, to, blob) },
+			Layers: func(blob []byte) error { return c.host.Layers(id, blob) }}
 		if sink != nil {
 			cfg.Sink = sink(id)
 		}
@@ -569,4 +571,63 @@ func TestKeyFrameRequestThroughAnSFU(t *testing.T) {
 			t.Error("a key frame request for a sender not received succeeded")
 		}
 	})
+}
+
+// TestShownTilesThroughAnSFU: a participant that says which tiles it
+// shows receives the video of those and of no one else, from then on and
+// again from a new host; one that shows none receives no video, while
+// the others keep the host's default tiles.
+func TestShownTilesThroughAnSFU(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newSFUCall(t, 4)
+		defer c.close()
+		rx := c.sessions["peer00"]
+		if err := rx.ShowLayers(map[string]sfu.Layer{"peer02": sfu.LayerLow}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.sessions["peer01"].ShowLayers(map[string]sfu.Layer{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range c.ids {
+			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, 30*time.Second, "peer00 sees peer02, peer02 sees its default tiles", func() bool {
+			return sfuDecrypted(rx, "peer02", Video) >= 30 && sfuDecrypted(c.sessions["peer02"], "peer01", Video) >= 30
+		})
+		for _, other := range []string{"peer01", "peer03"} {
+			if n := sfuDecrypted(rx, other, Video); n != 0 {
+				t.Errorf("peer00 decrypted %d video frames of %s, which it does not show", n, other)
+			}
+		}
+		for _, other := range []string{"peer00", "peer02", "peer03"} {
+			if n := sfuDecrypted(c.sessions["peer01"], other, Video); n != 0 {
+				t.Errorf("peer01, which shows no tile, decrypted %d video frames of %s", n, other)
+			}
+		}
+		if err := rx.ShowLayers(map[string]sfu.Layer{"peer03": sfu.LayerHigh}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "peer00 sees peer03 once it shows it", func() bool { return sfuDecrypted(rx, "peer03", Video) >= 15 })
+		before := sfuDecrypted(rx, "peer02", Video)
+		<-time.After(time.Second)
+		if d := sfuDecrypted(rx, "peer02", Video) - before; d > 1 {
+			t.Errorf("peer00 decrypted %d more frames of peer02 after it hid it", d)
+		}
+		if err := rx.ShowLayers(map[string]sfu.Layer{"": sfu.LayerLow}); err == nil {
+			t.Error("a layer request naming no one was taken")
+		}
+		if err := rx.ShowLayers(map[string]sfu.Layer{"peer02": sfu.MaxLayers}); err == nil {
+			t.Error("a layer request for a layer that does not exist was taken")
+		}
+	})
+}
+
+// TestLayerRequestFitsTheSignalling: the largest layer request the SFU
+// takes fits in a call's TypeLayers message.
+func TestLayerRequestFitsTheSignalling(t *testing.T) {
+	if sfu.MaxLayerRequestSize > call.MaxLayersBlob {
+		t.Fatalf("a layer request may take %d bytes, the signalling carries %d", sfu.MaxLayerRequestSize, call.MaxLayersBlob)
+	}
 }

@@ -1,8 +1,10 @@
 package sfu
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -107,6 +109,9 @@ type Host struct {
 
 	mu    sync.Mutex
 	parts []string // participants, sorted; guarded by mu
+	// asked holds each participant's latest layer request, by
+	// participant; guarded by mu.
+	asked map[string]map[string]Layer
 }
 
 // NewHost returns a Host over a new SFU of cfg.
@@ -115,7 +120,7 @@ func NewHost(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Host{sfu: s}, nil
+	return &Host{sfu: s, asked: map[string]map[string]Layer{}}, nil
 }
 
 // Offer connects participant from from its offer (an SFU media message)
@@ -147,6 +152,7 @@ func (h *Host) Drop(peer string) {
 	if i, found := slices.BinarySearch(h.parts, peer); found {
 		h.parts = slices.Delete(h.parts, i, i+1)
 	}
+	delete(h.asked, peer)
 	h.mu.Unlock()
 	h.reshow()
 }
@@ -164,24 +170,62 @@ func (h *Host) Participants() []string {
 // Stats returns what the SFU did for each participant.
 func (h *Host) Stats() []Stats { return h.sfu.Stats() }
 
-// reshow gives every subscriber its tiles: as many participants as it has
-// video slots, those that follow it in the sorted list of participants
-// (wrapping round), so that each participant's video reaches some
-// subscriber. (A subscriber's own choice of tiles is future work.)
+// Layers takes participant from's layer request (an encoded
+// LayerRequest, as call/media sends it): from then on it is shown the
+// participants it names, at the layers it names — as many as it has
+// video slots, the highest layers first — and no one else; a request
+// that names nobody shows nobody (every tile hidden). It replaces the
+// participant's earlier request, and holds until it leaves.
+func (h *Host) Layers(from string, blob []byte) error {
+	var req LayerRequest
+	if err := req.UnmarshalBinary(blob); err != nil {
+		return fmt.Errorf("layer request from %s: %w", from, err)
+	}
+	h.mu.Lock()
+	if _, found := slices.BinarySearch(h.parts, from); !found {
+		h.mu.Unlock()
+		return fmt.Errorf("%w: layer request from %q, not connected", ErrBadPeer, from)
+	}
+	h.asked[from] = req.Want
+	h.mu.Unlock()
+	h.reshow()
+	return nil
+}
+
+// reshow gives every subscriber its tiles. One that sent a layer request
+// gets the participants it named (the highest layers first, then in the
+// order below, as many as it has video slots) at the layers it named.
+// One that did not gets as many participants as it has video slots,
+// those that follow it in the sorted list of participants (wrapping
+// round), so that each participant's video reaches some subscriber, at
+// the low layer.
 func (h *Host) reshow() {
 	h.mu.Lock()
 	parts := slices.Clone(h.parts)
+	asked := maps.Clone(h.asked)
 	h.mu.Unlock()
 	slots := map[string]int{}
 	for _, st := range h.sfu.Stats() {
 		slots[st.Peer] = st.VideoSlots
 	}
 	for i, p := range parts {
+		want, ok := asked[p]
 		var shown []string
-		for d := 1; d < len(parts) && len(shown) < slots[p]; d++ {
-			shown = append(shown, parts[(i+d)%len(parts)])
+		for d := 1; d < len(parts); d++ {
+			if o := parts[(i+d)%len(parts)]; !ok {
+				shown = append(shown, o)
+			} else if _, named := want[o]; named {
+				shown = append(shown, o)
+			}
 		}
+		if ok {
+			slices.SortStableFunc(shown, func(a, b string) int { return cmp.Compare(want[b], want[a]) })
+		}
+		shown = shown[:min(len(shown), slots[p])]
 		_ = h.sfu.SetShown(p, shown) // one that left meanwhile: nothing to show
+		if ok {
+			_ = h.sfu.SetLayers(p, LayerRequest{Want: want})
+		}
 	}
 }
 
