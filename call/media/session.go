@@ -56,6 +56,13 @@ type Config struct {
 	Self string
 	// Video is whether to send video as well as audio.
 	Video bool
+	// VideoLayers is how many simulcast layers of its video this
+	// participant sends through an SFU, 1 to sfu.MaxLayers (0: 1): the
+	// program encodes each (Frame.Layer, the smallest first) at the size
+	// and bitrate it plans, and the SFU forwards each subscriber one. In
+	// a mesh one layer is sent (VideoLayers says how many to encode now).
+	// Synthetic video has one layer.
+	VideoLayers int
 	// Synthetic is whether to send synthetic frames (headless: no
 	// devices, no codecs). Without it the Session sends what the program
 	// gives Send.
@@ -130,6 +137,9 @@ func New(cfg Config) (*Session, error) {
 	}
 	if cfg.Signal == nil {
 		return nil, errors.New("media: no Signal function")
+	}
+	if cfg.VideoLayers < 0 || cfg.VideoLayers > sfu.MaxLayers || cfg.Synthetic && cfg.VideoLayers > 1 {
+		return nil, fmt.Errorf("media: %d video layers (1 to %d, synthetic video has one)", cfg.VideoLayers, sfu.MaxLayers)
 	}
 	s := &Session{
 		cfg:     cfg,

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
@@ -40,7 +41,9 @@ type sfuClient struct {
 	wg     sync.WaitGroup
 
 	pc           *webrtc.PeerConnection
-	audio, video *webrtc.TrackLocalStaticRTP // video nil unless the Session sends video
+	audio, video *webrtc.TrackLocalStaticRTP // video nil unless the Session sends one layer of video
+	sc           *sfu.Simulcast              // the video's layers, nil unless Config.VideoLayers > 1
+	rates        atomic.Pointer[Bitrates]    // the split of the uplink estimate; nil: none
 	levelID      atomic.Uint32               // the audio level extension's id, once answered
 	answered     atomic.Bool
 	heard        atomic.Int64 // when the host last sent anything, Unix ns
@@ -50,7 +53,7 @@ type sfuClient struct {
 	audioSeq   uint16 // guarded by audioMu
 	audioTS    uint32 // guarded by audioMu
 	videoMu    sync.Mutex
-	packetizer rtp.Packetizer // nil until the first video frame; guarded by videoMu
+	packetizer [sfu.MaxLayers]rtp.Packetizer // by layer, nil until its first frame; guarded by videoMu
 
 	mu      sync.Mutex
 	closed  bool               // guarded by mu
@@ -61,10 +64,20 @@ type sfuClient struct {
 
 // newSFUClient makes the peer connection to host and sends it an offer
 // through the Session's Signal.
-func newSFUClient(s *Session, api *webrtc.API, host string, lost func(string)) (*sfuClient, error) {
+func newSFUClient(s *Session, api *webrtc.API, bwe *sfu.BWE, host string, lost func(string)) (*sfuClient, error) {
 	c := &sfuClient{s: s, host: host, api: api, lost: lost, senders: map[string]*peer{}, tags: map[[4]byte]string{}, slotOf: map[string]uint32{}}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
-	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
+	cfg := webrtc.Configuration{ICEServers: s.cfg.ICEServers}
+	var pc *webrtc.PeerConnection
+	var err error
+	if bwe != nil {
+		var est cc.BandwidthEstimator
+		if pc, est, err = bwe.NewPeerConnection(api, cfg); err == nil && s.cfg.Video {
+			c.followUplink(est)
+		}
+	} else {
+		pc, err = api.NewPeerConnection(cfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("media: peer connection to host %s: %w", host, err)
 	}
@@ -103,7 +116,19 @@ func (c *sfuClient) setup() error {
 		return fmt.Errorf("media: audio track: %w", err)
 	}
 	tracks := []*webrtc.TrackLocalStaticRTP{c.audio}
-	if c.s.cfg.Video {
+	if c.s.cfg.Video && c.s.cfg.VideoLayers > 1 {
+		if c.sc, err = sfu.AddSimulcast(pc, c.s.cfg.Self, c.s.cfg.VideoLayers); err != nil {
+			return fmt.Errorf("media: video layers: %w", err)
+		}
+		c.wg.Add(1)
+		go func() { // its RTCP, layer by layer
+			defer c.wg.Done()
+			_ = c.sc.KeyFrames(func(l sfu.Layer) {
+				c.heard.Store(time.Now().UnixNano())
+				c.s.layerKeyFrameRequested(c.host, l)
+			})
+		}()
+	} else if c.s.cfg.Video {
 		c.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", c.s.cfg.Self)
 		if err != nil {
 			return fmt.Errorf("media: video track: %w", err)
@@ -253,17 +278,27 @@ func (c *sfuClient) write(f Frame, frame []byte) error {
 		}
 		return nil
 	}
-	if c.video == nil {
+	if c.video == nil && c.sc == nil {
 		return fmt.Errorf("%w: this session sends no video", ErrBadFrame)
 	}
 	c.videoMu.Lock()
 	defer c.videoMu.Unlock()
-	if c.packetizer == nil {
-		c.packetizer = rtp.NewPacketizer(1200, 0, 0, &codecs.VP8Payloader{}, rtp.NewRandomSequencer(), 90000)
+	l := sfu.Layer(f.Layer)
+	if c.sc == nil && l != 0 || c.sc != nil && int(l) >= c.sc.Layers() {
+		return fmt.Errorf("%w: video layer %d not sent", ErrBadFrame, l)
 	}
-	for _, pkt := range c.packetizer.Packetize(frame, uint32(f.Duration*90000/time.Second)) {
-		if err := c.video.WriteRTP(pkt); err != nil {
-			return fmt.Errorf("media: send video frame to host %s: %w", c.host, err)
+	if c.packetizer[l] == nil {
+		c.packetizer[l] = rtp.NewPacketizer(1200, 0, 0, &codecs.VP8Payloader{}, rtp.NewRandomSequencer(), 90000)
+	}
+	for _, pkt := range c.packetizer[l].Packetize(frame, uint32(f.Duration*90000/time.Second)) {
+		var err error
+		if c.sc != nil {
+			err = c.sc.WriteRTP(l, pkt)
+		} else {
+			err = c.video.WriteRTP(pkt)
+		}
+		if err != nil {
+			return fmt.Errorf("media: send video frame of layer %d to host %s: %w", l, c.host, err)
 		}
 	}
 	return nil

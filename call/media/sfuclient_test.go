@@ -57,24 +57,35 @@ func newSFUCall(t *testing.T, n int) *sfuCall { t.Helper(); return newSFUCallOf(
 // set, as each participant's Sink.
 func newSFUCallOf(t *testing.T, n int, synthetic bool, sink func(id string) Sink) *sfuCall {
 	t.Helper()
+	return newSFUCallWith(t, n, synthetic, sink, nil, nil)
+}
+
+// newSFUCallWith is newSFUCallOf with, if set, edit changing each
+// participant's Config, and net giving the host's and each participant's
+// setting engine (nil: vnetSettings).
+func newSFUCallWith(t *testing.T, n int, synthetic bool, sink func(id string) Sink, edit func(*Config), net func(wan *vnet.Router, ip string) webrtc.SettingEngine) *sfuCall {
+	t.Helper()
 	wan, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", MinDelay: 10 * time.Millisecond,
 		LoggerFactory: logging.NewDefaultLoggerFactory()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &sfuCall{t: t, wan: wan, sessions: map[string]*callSession{}, lost: map[string]int{}}
-	hostAPI, err := sfu.NewAPI(vnetSettings(t, wan, "10.0.0.1"))
+	if net == nil {
+		net = func(wan *vnet.Router, ip string) webrtc.SettingEngine { return vnetSettings(t, wan, ip) }
+	}
+	hostAPI, bwe, err := sfu.NewAPIWithBWE(net(wan, "10.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.host, err = sfu.NewHost(sfu.Config{API: hostAPI}); err != nil {
+	if c.host, err = sfu.NewHost(sfu.Config{API: hostAPI, BWE: bwe}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
 		id := fmt.Sprintf("peer%02d", i)
 		c.ids = append(c.ids, id)
-		se := vnetSettings(t, wan, fmt.Sprintf("10.0.0.%d", 10+i))
-		api, err := sfu.NewAPI(se)
+		se := net(wan, fmt.Sprintf("10.0.0.%d", 10+i))
+		api, bwe, err := sfu.NewAPIWithBWE(se)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,11 +95,14 @@ func newSFUCallOf(t *testing.T, n int, synthetic bool, sink func(id string) Sink
 		if sink != nil {
 			cfg.Sink = sink(id)
 		}
+		if edit != nil {
+			edit(&cfg)
+		}
 		s, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.sessions[id] = newCallSession(s, api, func(host string) {
+		c.sessions[id] = newCallSession(s, api, bwe, func(host string) {
 			c.mu.Lock()
 			c.lost[id]++
 			c.mu.Unlock()

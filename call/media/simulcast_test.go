@@ -1,0 +1,234 @@
+package media
+
+import (
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/transport/v5/vnet"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/umbrella-p2p/umbrella/call/sfu"
+)
+
+// layerSink records the layer of the last video frame from each sender
+// (the byte after the codec header of the frames layerFrames sends), and
+// the layers whose key frames were asked for.
+type layerSink struct {
+	mu    sync.Mutex
+	last  map[string]int
+	count map[string]map[int]int
+	asked map[uint8]int
+}
+
+func newLayerSink() *layerSink {
+	return &layerSink{last: map[string]int{}, count: map[string]map[int]int{}, asked: map[uint8]int{}}
+}
+
+func (k *layerSink) Frame(from string, f Frame) {
+	if f.Kind != Video {
+		return
+	}
+	n := 3
+	if f.KeyFrame {
+		n = 10
+	}
+	if len(f.Data) <= n {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.last[from] = int(f.Data[n])
+	if k.count[from] == nil {
+		k.count[from] = map[int]int{}
+	}
+	k.count[from][int(f.Data[n])]++
+}
+
+func (k *layerSink) KeyFrameRequest(string) {}
+
+func (k *layerSink) LayerKeyFrameRequest(_ string, l uint8) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.asked[l]++
+}
+
+func (k *layerSink) lastFrom(from string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if l, ok := k.last[from]; ok {
+		return l
+	}
+	return -1
+}
+
+// layerFrames sends, as a program encoding simulcast does, a VP8-like
+// frame of every layer s sends every 1/15 s (a key frame every 15th),
+// each of its layer's sfu.DefaultLayers bitrate, the layer in the byte
+// after the codec header, until stop closes.
+func layerFrames(s *callSession, stop <-chan struct{}, done func()) {
+	defer done()
+	video := time.NewTicker(VideoFrameInterval)
+	defer video.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-stop:
+			return
+		case <-video.C:
+		}
+		for l := range s.VideoLayers() {
+			size := sfu.DefaultLayers[l].Bitrate / 8 / 15
+			head := []byte{0x31, 0x02, 0x00}
+			if n%15 == 0 {
+				head = []byte{0x30, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01}
+			}
+			data := append(head, byte(l))
+			data = append(data, make([]byte, size)...)
+			_ = s.Send(Frame{Kind: Video, Layer: uint8(l), KeyFrame: n%15 == 0, Data: data})
+		}
+	}
+}
+
+// TestSimulcastThroughAnSFU: a participant that encodes two layers sends
+// both through the SFU (one in a mesh); a subscriber showing it in the
+// large tile receives the top layer, one showing it in a grid tile the
+// low one, and a subscriber whose downlink carries only 400 kbit/s gets
+// the low layer although it asks for the top one, while the others keep
+// the top one.
+func TestSimulcastThroughAnSFU(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sinks := map[string]*layerSink{}
+		c := newSFUCallWith(t, 4, false, func(id string) Sink {
+			sinks[id] = newLayerSink()
+			return sinks[id]
+		}, func(cfg *Config) {
+			if cfg.Self == "peer00" {
+				cfg.VideoLayers = 2
+			}
+		}, nil)
+		defer c.close()
+		pub := c.sessions["peer00"]
+		if n := pub.VideoLayers(); n != 1 {
+			t.Errorf("%d layers to encode in a mesh, want 1", n)
+		}
+		stop := make(chan struct{})
+		var senders sync.WaitGroup
+		defer senders.Wait()
+		defer close(stop)
+		for _, id := range c.ids {
+			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		senders.Add(1)
+		go layerFrames(pub, stop, senders.Done)
+		big, small := c.sessions["peer01"], c.sessions["peer02"]
+		if err := big.ShowLayers(map[string]sfu.Layer{"peer00": sfu.LayerHigh}); err != nil {
+			t.Fatal(err)
+		}
+		if err := small.ShowLayers(map[string]sfu.Layer{"peer00": sfu.LayerLow}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, "the large tile gets the top layer, the grid tile the low one", func() bool {
+			return sinks["peer01"].lastFrom("peer00") == 1 && sinks["peer02"].lastFrom("peer00") == 0
+		})
+		if n := pub.VideoLayers(); n != 2 {
+			t.Errorf("%d layers to encode through the SFU, want 2", n)
+		}
+		<-time.After(2 * time.Second)
+		if l := sinks["peer01"].lastFrom("peer00"); l != 1 {
+			t.Errorf("the large tile fell to layer %d", l)
+		}
+		if l := sinks["peer02"].lastFrom("peer00"); l != 0 {
+			t.Errorf("the grid tile moved to layer %d", l)
+		}
+		if err := small.ShowLayers(map[string]sfu.Layer{"peer00": sfu.LayerHigh}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "the grid tile made large gets the top layer", func() bool { return sinks["peer02"].lastFrom("peer00") == 1 })
+		sinks["peer00"].mu.Lock()
+		asked := sinks["peer00"].asked[1]
+		sinks["peer00"].mu.Unlock()
+		if asked == 0 {
+			t.Error("the SFU never asked the publisher for a key frame of the top layer")
+		}
+	})
+}
+
+// TestSimulcastFollowsEachSubscribersLink: everyone shows the simulcast
+// publisher large; the SFU's estimate of each subscriber's downlink gives
+// those on a fast link the top layer and the one behind a 400 kbit/s link
+// the low one.
+func TestSimulcastFollowsEachSubscribersLink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sinks := map[string]*layerSink{}
+		const slowIP = "10.0.0.13" // peer03
+		c := newSFUCallWith(t, 4, false, func(id string) Sink {
+			sinks[id] = newLayerSink()
+			return sinks[id]
+		}, func(cfg *Config) {
+			if cfg.Self == "peer00" {
+				cfg.VideoLayers = 2
+			}
+		}, func(wan *vnet.Router, ip string) webrtc.SettingEngine {
+			if ip != slowIP {
+				return vnetSettings(t, wan, ip)
+			}
+			return vnetSettingsBehind(t, wan, ip, vnet.NewTBFQueue(400_000, 15_000, 300_000))
+		})
+		defer c.close()
+		stop := make(chan struct{})
+		var senders sync.WaitGroup
+		defer senders.Wait()
+		defer close(stop)
+		for _, id := range c.ids {
+			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+				t.Fatal(err)
+			}
+			if id != "peer00" {
+				if err := c.sessions[id].ShowLayers(map[string]sfu.Layer{"peer00": sfu.LayerHigh}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		senders.Add(1)
+		go layerFrames(c.sessions["peer00"], stop, senders.Done)
+		waitFor(t, 20*time.Second, "the slow subscriber gets the low layer, the others the top one", func() bool {
+			return sinks["peer01"].lastFrom("peer00") == 1 && sinks["peer02"].lastFrom("peer00") == 1 && sinks["peer03"].lastFrom("peer00") == 0
+		})
+		<-time.After(3 * time.Second)
+		for id, want := range map[string]int{"peer01": 1, "peer02": 1, "peer03": 0} {
+			if l := sinks[id].lastFrom("peer00"); l != want {
+				t.Errorf("%s gets layer %d after 3 s more, want %d", id, l, want)
+			}
+		}
+		for _, st := range c.host.Stats() {
+			t.Logf("%s: forwarded %d, dropped %d", st.Peer, st.Forwarded, st.Dropped)
+		}
+	})
+}
+
+// vnetSettingsBehind is vnetSettings for a participant whose downlink
+// goes through q.
+func vnetSettingsBehind(t *testing.T, wan *vnet.Router, ip string, q *vnet.TBFQueue) webrtc.SettingEngine {
+	t.Helper()
+	nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := vnet.NewQueue(nw, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = link.Close() })
+	if err := wan.AddNet(link); err != nil {
+		t.Fatal(err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetNet(nw)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetICETimeouts(5*time.Second, 10*time.Second, 500*time.Millisecond)
+	return se
+}
