@@ -227,14 +227,3 @@ func (s *Session) RequestKeyFrame(id string) error {
 	}
 	return nil
 }
-
-// asksKeyFrame reports whether RTCP packets ask for a key frame.
-func asksKeyFrame(pkts []rtcp.Packet) bool {
-	for _, p := range pkts {
-		switch p.(type) {
-		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-			return true
-		}
-	}
-	return false
-}

@@ -417,7 +417,7 @@ func (s *Session) addSenders(p *peer, pc *webrtc.PeerConnection, offerer bool) e
 				if err != nil {
 					return
 				}
-				if video && asksKeyFrame(pkts) {
+				if video && sfu.AsksKeyFrame(pkts) {
 					s.keyFrameRequested(p.id)
 				}
 			}

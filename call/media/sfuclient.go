@@ -151,7 +151,7 @@ func (c *sfuClient) setup() error {
 					return
 				}
 				c.heard.Store(time.Now().UnixNano())
-				if video && asksKeyFrame(pkts) {
+				if video && sfu.AsksKeyFrame(pkts) {
 					c.s.keyFrameRequested(c.host)
 				}
 			}

@@ -36,11 +36,27 @@ type sfuCall struct {
 
 func vnetSettings(t *testing.T, wan *vnet.Router, ip string) webrtc.SettingEngine {
 	t.Helper()
+	return vnetSettingsBehind(t, wan, ip, nil)
+}
+
+// vnetSettingsBehind is vnetSettings for a participant whose downlink
+// goes through q (nil: none).
+func vnetSettingsBehind(t *testing.T, wan *vnet.Router, ip string, q *vnet.TBFQueue) webrtc.SettingEngine {
+	t.Helper()
 	nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := wan.AddNet(nw); err != nil {
+	var nic vnet.NIC = nw
+	if q != nil {
+		link, err := vnet.NewQueue(nw, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = link.Close() })
+		nic = link
+	}
+	if err := wan.AddNet(nic); err != nil {
 		t.Fatal(err)
 	}
 	se := webrtc.SettingEngine{}
@@ -149,6 +165,16 @@ func (c *sfuCall) signal(from, to string, blob []byte) {
 			c.fail(err)
 		}
 	}()
+}
+
+// toHost moves every participant's media to the SFU host.
+func (c *sfuCall) toHost(t *testing.T) {
+	t.Helper()
+	for _, id := range c.ids {
+		if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func (c *sfuCall) fail(err error) {
@@ -561,11 +587,7 @@ func TestKeyFrameRequestThroughAnSFU(t *testing.T) {
 			return sinks[id]
 		})
 		defer c.close()
-		for _, id := range c.ids {
-			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
-				t.Fatal(err)
-			}
-		}
+		c.toHost(t)
 		rx, tx := c.ids[0], c.ids[1]
 		waitFor(t, 30*time.Second, "two periodic key frames arrive", func() bool { return len(sinks[rx].of(tx)) >= 2 })
 		n := len(sinks[rx].of(tx))

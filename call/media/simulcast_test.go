@@ -6,7 +6,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 
@@ -64,12 +63,22 @@ func (k *layerSink) lastFrom(from string) int {
 	return -1
 }
 
-// layerFrames sends, as a program encoding simulcast does, a VP8-like
+// sendLayers sends, as a program encoding simulcast does, a VP8-like
 // frame of every layer s sends every 1/15 s (a key frame every 15th),
 // each of its layer's sfu.DefaultLayers bitrate, the layer in the byte
-// after the codec header, until stop closes.
-func layerFrames(s *callSession, stop <-chan struct{}, done func()) {
-	defer done()
+// after the codec header, until the function it returns is called.
+func sendLayers(s *callSession) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		layerFrames(s, done)
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func layerFrames(s *callSession, stop <-chan struct{}) {
 	video := time.NewTicker(VideoFrameInterval)
 	defer video.Stop()
 	for n := 0; ; n++ {
@@ -113,17 +122,8 @@ func TestSimulcastThroughAnSFU(t *testing.T) {
 		if n := pub.VideoLayers(); n != 1 {
 			t.Errorf("%d layers to encode in a mesh, want 1", n)
 		}
-		stop := make(chan struct{})
-		var senders sync.WaitGroup
-		defer senders.Wait()
-		defer close(stop)
-		for _, id := range c.ids {
-			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		senders.Add(1)
-		go layerFrames(pub, stop, senders.Done)
+		c.toHost(t)
+		defer sendLayers(pub)()
 		big, small := c.sessions["peer01"], c.sessions["peer02"]
 		if err := big.ShowLayers(map[string]sfu.Layer{"peer00": sfu.LayerHigh}); err != nil {
 			t.Fatal(err)
@@ -179,22 +179,13 @@ func TestSimulcastFollowsEachSubscribersLink(t *testing.T) {
 			return vnetSettingsBehind(t, wan, ip, vnet.NewTBFQueue(400_000, 15_000, 300_000))
 		})
 		defer c.close()
-		stop := make(chan struct{})
-		var senders sync.WaitGroup
-		defer senders.Wait()
-		defer close(stop)
-		for _, id := range c.ids {
-			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+		c.toHost(t)
+		for _, id := range c.ids[1:] {
+			if err := c.sessions[id].ShowLayers(map[string]sfu.Layer{"peer00": sfu.LayerHigh}); err != nil {
 				t.Fatal(err)
 			}
-			if id != "peer00" {
-				if err := c.sessions[id].ShowLayers(map[string]sfu.Layer{"peer00": sfu.LayerHigh}); err != nil {
-					t.Fatal(err)
-				}
-			}
 		}
-		senders.Add(1)
-		go layerFrames(c.sessions["peer00"], stop, senders.Done)
+		defer sendLayers(c.sessions["peer00"])()
 		waitFor(t, 20*time.Second, "the slow subscriber gets the low layer, the others the top one", func() bool {
 			return sinks["peer01"].lastFrom("peer00") == 1 && sinks["peer02"].lastFrom("peer00") == 1 && sinks["peer03"].lastFrom("peer00") == 0
 		})
@@ -208,27 +199,4 @@ func TestSimulcastFollowsEachSubscribersLink(t *testing.T) {
 			t.Logf("%s: forwarded %d, dropped %d", st.Peer, st.Forwarded, st.Dropped)
 		}
 	})
-}
-
-// vnetSettingsBehind is vnetSettings for a participant whose downlink
-// goes through q.
-func vnetSettingsBehind(t *testing.T, wan *vnet.Router, ip string, q *vnet.TBFQueue) webrtc.SettingEngine {
-	t.Helper()
-	nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	link, err := vnet.NewQueue(nw, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = link.Close() })
-	if err := wan.AddNet(link); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetNet(nw)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetICETimeouts(5*time.Second, 10*time.Second, 500*time.Millisecond)
-	return se
 }

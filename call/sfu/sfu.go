@@ -347,7 +347,7 @@ func (s *SFU) addSlots(p *participant) error {
 					if err != nil {
 						return
 					}
-					if kind == Video && asksKeyFrame(pkts) && s.r.keyFrameLost(sl) {
+					if kind == Video && AsksKeyFrame(pkts) && s.r.keyFrameLost(sl) {
 						s.log.Debug("key frame asked for a subscriber", "peer", p.src.id)
 					}
 				}
@@ -357,9 +357,9 @@ func (s *SFU) addSlots(p *participant) error {
 	return nil
 }
 
-// asksKeyFrame reports whether RTCP packets ask for a key frame (a PLI
+// AsksKeyFrame reports whether RTCP packets ask for a key frame (a PLI
 // or a FIR).
-func asksKeyFrame(pkts []rtcp.Packet) bool {
+func AsksKeyFrame(pkts []rtcp.Packet) bool {
 	for _, p := range pkts {
 		switch p.(type) {
 		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:

@@ -54,19 +54,7 @@ func TestVP8SimulcastThroughAnSFUOverVnet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		settings := func(ip string) webrtc.SettingEngine {
-			nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := wan.AddNet(nw); err != nil {
-				t.Fatal(err)
-			}
-			se := webrtc.SettingEngine{}
-			se.SetNet(nw)
-			se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-			return se
-		}
+		settings := func(ip string) webrtc.SettingEngine { return vnetSettings(t, wan, ip) }
 		hostAPI, hostBWE, err := sfu.NewAPIWithBWE(settings("10.0.0.1"))
 		if err != nil {
 			t.Fatal(err)
@@ -219,4 +207,20 @@ func (l *losingLocal) Frame(from string, f media.Frame) {
 		return
 	}
 	l.Local.Frame(from, f)
+}
+
+// vnetSettings is the setting engine of a participant at ip on wan.
+func vnetSettings(t *testing.T, wan *vnet.Router, ip string) webrtc.SettingEngine {
+	t.Helper()
+	nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wan.AddNet(nw); err != nil {
+		t.Fatal(err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetNet(nw)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	return se
 }

@@ -11,7 +11,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/logging"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
@@ -97,16 +96,7 @@ func TestVP8VideoOverVnet(t *testing.T) {
 		var mu sync.Mutex
 		sessions := map[string]*media.Session{}
 		newSession := func(id string, ip int, sink media.Sink) *media.Session {
-			nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{fmt.Sprintf("10.0.0.%d", ip)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := wan.AddNet(nw); err != nil {
-				t.Fatal(err)
-			}
-			se := webrtc.SettingEngine{}
-			se.SetNet(nw)
-			se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+			se := vnetSettings(t, wan, fmt.Sprintf("10.0.0.%d", ip))
 			s, err := media.New(media.Config{Self: id, Video: true, Sink: sink, API: webrtc.NewAPI(webrtc.WithSettingEngine(se)),
 				Signal: func(to string, blob []byte) {
 					mu.Lock()
