@@ -66,7 +66,9 @@ func (k *layerSink) lastFrom(from string) int {
 // sendLayers sends, as a program encoding simulcast does, a VP8-like
 // frame of every layer s sends every 1/15 s (a key frame every 15th),
 // each of its layer's sfu.DefaultLayers bitrate, the layer in the byte
-// after the codec header, until the function it returns is called.
+// after the codec header, until the function it returns is called. A
+// layer to which VideoBitrates gives 0 is not sent (as call/vision does):
+// the uplink does not carry it.
 func sendLayers(s *callSession) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -87,7 +89,11 @@ func layerFrames(s *callSession, stop <-chan struct{}) {
 			return
 		case <-video.C:
 		}
+		rates := s.VideoBitrates()
 		for l := range s.VideoLayers() {
+			if l < len(rates) && rates[l] == 0 {
+				continue
+			}
 			size := sfu.DefaultLayers[l].Bitrate / 8 / 15
 			head := []byte{0x31, 0x02, 0x00}
 			if n%15 == 0 {
@@ -198,5 +204,44 @@ func TestSimulcastFollowsEachSubscribersLink(t *testing.T) {
 		for _, st := range c.host.Stats() {
 			t.Logf("%s: forwarded %d, dropped %d", st.Peer, st.Forwarded, st.Dropped)
 		}
+	})
+}
+
+// TestSimulcastTopLayerStopsOnAPoorUplink: a publisher whose uplink
+// carries 400 kbit/s (the host's link, which only its video uses) sees
+// its estimate fall, stops its top layer, and its subscriber that wants
+// the top layer gets the low one; nothing of the top layer is sent then.
+func TestSimulcastTopLayerStopsOnAPoorUplink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sinks := map[string]*layerSink{}
+		c := newSFUCallWith(t, 2, false, func(id string) Sink {
+			sinks[id] = newLayerSink()
+			return sinks[id]
+		}, func(cfg *Config) {
+			if cfg.Self == "peer00" {
+				cfg.VideoLayers = 2
+			}
+		}, func(wan *vnet.Router, ip string) webrtc.SettingEngine {
+			if ip != "10.0.0.1" {
+				return vnetSettings(t, wan, ip)
+			}
+			return vnetSettingsBehind(t, wan, ip, vnet.NewTBFQueue(400_000, 15_000, 300_000))
+		})
+		defer c.close()
+		c.toHost(t)
+		pub := c.sessions["peer00"]
+		if err := c.sessions["peer01"].ShowLayers(map[string]sfu.Layer{"peer00": sfu.LayerHigh}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "an uplink estimate", func() bool { return len(pub.VideoBitrates()) == 2 })
+		if b := pub.VideoBitrates(); b[1] == 0 {
+			t.Fatalf("the top layer is off before anything was sent: %v", b)
+		}
+		defer sendLayers(pub)()
+		waitFor(t, 20*time.Second, "the top layer stops and the subscriber gets the low one", func() bool {
+			b := pub.VideoBitrates()
+			return b[1] == 0 && sinks["peer01"].lastFrom("peer00") == 0
+		})
+		t.Logf("uplink split %v", pub.VideoBitrates())
 	})
 }
