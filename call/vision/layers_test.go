@@ -56,6 +56,15 @@ func TestScaleInto(t *testing.T) {
 	if n := testing.AllocsPerRun(10, func() { scaleInto(dst, src) }); n != 0 {
 		t.Errorf("%v allocations per scale", n)
 	}
+	// a ratio other than 2: 6x6 to 2x2, each sample the average of 3x3
+	src = image.NewYCbCr(image.Rect(0, 0, 6, 6), image.YCbCrSubsampleRatio420)
+	for i := range src.Y {
+		src.Y[i] = byte(i)
+	}
+	scaleInto(dst, src)
+	if want := []byte{7, 10, 25, 28}; !slices.Equal(dst.Y, want) { // (0+1+2+6+7+8+12+13+14)/9 = 7 …
+		t.Errorf("Y of a third %v, want %v", dst.Y, want)
+	}
 }
 
 // sizedCamera delivers a w×h picture every 1/30 s.
@@ -295,5 +304,19 @@ func TestDrawAsksForShownTiles(t *testing.T) {
 	want = map[string]sfu.Layer{"ann": sfu.LayerLow, "ben": sfu.LayerMid}
 	if got := last(); !maps.Equal(got, want) {
 		t.Fatalf("after the speaker changed: asked %v, want %v", got, want)
+	}
+}
+
+// BenchmarkScaleInto: the cost of the grid tiles' layer's picture, a
+// 640x360 camera picture shrunk to 320x180, once per camera frame.
+func BenchmarkScaleInto(b *testing.B) {
+	src := image.NewYCbCr(image.Rect(0, 0, 640, 360), image.YCbCrSubsampleRatio420)
+	for i := range src.Y {
+		src.Y[i] = byte(i)
+	}
+	dst := image.NewYCbCr(image.Rect(0, 0, 320, 180), image.YCbCrSubsampleRatio420)
+	b.ReportAllocs()
+	for b.Loop() {
+		scaleInto(dst, src)
 	}
 }
