@@ -320,3 +320,31 @@ func BenchmarkScaleInto(b *testing.B) {
 		scaleInto(dst, src)
 	}
 }
+
+// TestLayerEncoderFails: when a lower layer's encoder cannot be made the
+// camera's picture goes alone, with no key frame forced on every frame.
+func TestLayerEncoderFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var tries int
+		p, err := New(Config{Send: true,
+			OpenCamera: func() (Camera, Encoder, error) {
+				return sizedCamera{640, 360}, &sizeEncoder{sizes: map[image.Point]int{}}, nil
+			},
+			NewLayerEncoder: func(LayerSpec) (Encoder, error) { tries++; return nil, errors.New("no encoder") },
+			NewDecoder:      func() (Decoder, error) { return &fakeDecoder{last: -1}, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &layeredSender{layers: 2, rates: []int{150_000, 500_000}, sent: map[uint8]int{}, keys: map[uint8]int{}}
+		if err := p.start(out); err != nil {
+			t.Fatal(err)
+		}
+		<-time.After(time.Second)
+		p.SetCamera(false)
+		defer p.Close()
+		sent, keys := out.counts()
+		if sent[0] < 25 || sent[1] != 0 || keys[0] > 2 || tries != 1 {
+			t.Fatalf("sent %v, key frames %v, %d encoders tried", sent, keys, tries)
+		}
+	})
+}

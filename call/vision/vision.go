@@ -224,7 +224,11 @@ type layer struct {
 // gives it, the top one dropped when the uplink cannot carry it.
 func (p *Pipeline) run(ctx context.Context, c *capture, cam Camera, enc Encoder, out sender) {
 	defer close(c.done)
-	var layers []*layer
+	var (
+		layers   []*layer
+		planN    int         // the layers out sent when layers were planned
+		planSize image.Point // the camera's picture size then
+	)
 	defer func() {
 		for _, l := range layers[:max(len(layers)-1, 0)] {
 			_ = l.enc.Close()
@@ -245,7 +249,9 @@ func (p *Pipeline) run(ctx context.Context, c *capture, cam Camera, enc Encoder,
 			p.mu.Unlock()
 			return
 		}
-		layers = p.replan(layers, enc, img, out.VideoLayers())
+		if n, size := out.VideoLayers(), img.Rect.Size(); layers == nil || n != planN || size != planSize {
+			layers, planN, planSize = p.replan(layers, enc, img, n), n, size
+		}
 		rates := out.VideoBitrates()
 		for i, l := range layers {
 			if p.pace(l, i, rates) {
@@ -255,17 +261,14 @@ func (p *Pipeline) run(ctx context.Context, c *capture, cam Camera, enc Encoder,
 	}
 }
 
-// replan returns the layers to encode img with when out sends n: those
-// of PlanLayers, reusing what still fits; top is the camera's encoder.
-// A lower layer whose encoder cannot be made is left out.
+// replan returns the layers to encode img with when out sends n, those
+// of PlanLayers, in place of old; top is the camera's encoder. When a
+// lower layer's encoder cannot be made, the camera's is the only one.
 func (p *Pipeline) replan(old []*layer, top Encoder, img *image.YCbCr, n int) []*layer {
 	if p.cfg.NewLayerEncoder == nil {
 		n = 1
 	}
 	plan := PlanLayers(img.Rect.Dx(), img.Rect.Dy(), n)
-	if len(old) == len(plan) && old[len(old)-1].spec == plan[len(plan)-1] {
-		return old
-	}
 	for _, l := range old[:max(len(old)-1, 0)] {
 		_ = l.enc.Close()
 	}
