@@ -21,11 +21,16 @@ import (
 // (package call/sfu): one peer connection to the host, on which it
 // publishes its own audio (with the RFC 6464 audio level the SFU ranks
 // speakers by) and video once — every frame the Session's Send encrypts,
-// synthetic or the program's own — and receives on fixed slots —
+// synthetic or the program's own, its video in Config.VideoLayers
+// simulcast layers — and receives on fixed slots —
 // sfu.MaxAudioSlots audio and SFUVideoSlots video — whatever the SFU
 // forwards, each packet naming its sender by sfu.SourceTag. Frames are
 // decrypted with the sender's keys, which stay in the Session (SetRecvKey);
-// the host never holds one.
+// the host never holds one. A decoder's key-frame request goes to the
+// host on the slot that carries the sender (requestKeyFrame), which
+// passes it on; the tiles shown go to the host as a layer request
+// (ShowLayers); the estimate of the uplink to the host sizes the video
+// layers (VideoBitrates).
 //
 // It is the Session's other mode (see callSession): it shares the
 // Session's keys, clock, logger and stats type, and runs its own

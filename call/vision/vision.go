@@ -2,6 +2,14 @@
 // encoded and sent through the call's media.Session, and each sender's
 // frames decoded into a picture the call window draws into its tile.
 //
+// In a mesh the camera's picture is encoded once. Through an SFU it is
+// encoded in as many simulcast layers as the Session sends (PlanLayers:
+// the camera's size and halves of it), each by its own encoder at the
+// bitrate the Session's uplink estimate gives it, a layer the uplink
+// cannot carry not at all. The tiles the window draws say what to ask of
+// the SFU (media.Session.ShowLayers): each sender drawn lately, at the
+// layer of its tile's size; a sender no tile draws is not asked for.
+//
 // It uses no cgo: the camera, the encoder and the decoder come through
 // its interfaces (call/device/camera and call/codec/vpx satisfy them),
 // wired by the app, so its logic is tested without devices or codecs.
