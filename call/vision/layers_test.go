@@ -294,6 +294,9 @@ func TestDrawAsksForShownTiles(t *testing.T) {
 	if n := len(out.shown); n != 3 {
 		t.Errorf("asked %d times, want once per new tile", n)
 	}
+	if n := testing.AllocsPerRun(100, func() { p.Draw("ann", large, color.RGBA{}, 0) }); n != 0 {
+		t.Errorf("a draw that changes nothing allocates %v times", n)
+	}
 	// ben speaks: his tile is the large one, ann's a small one; cara's
 	// tile scrolled out of sight.
 	for range 30 {

@@ -23,7 +23,6 @@ import (
 	"image"
 	"image/color"
 	"log/slog"
-	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -537,16 +536,21 @@ func (p *Pipeline) drew(from string, layer sfu.Layer) {
 			p.drawn[from] = drawnTile{at: now, layer: layer}
 		}
 	}
-	want := make(map[string]sfu.Layer, len(p.drawn))
+	changed := len(p.drawn) != len(p.shown)
 	for id, t := range p.drawn {
 		if now.Sub(t.at) >= ShownFor {
 			delete(p.drawn, id)
-			continue
+			changed = true
+		} else if l, ok := p.shown[id]; !ok || l != t.layer {
+			changed = true
 		}
-		want[id] = t.layer
 	}
-	changed := !maps.Equal(want, p.shown)
+	var want map[string]sfu.Layer
 	if changed {
+		want = make(map[string]sfu.Layer, len(p.drawn))
+		for id, t := range p.drawn {
+			want[id] = t.layer
+		}
 		p.shown = want
 	}
 	out := p.out
