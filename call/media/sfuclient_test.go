@@ -667,3 +667,32 @@ func TestLayerRequestFitsTheSignalling(t *testing.T) {
 		t.Fatalf("a layer request may take %d bytes, the signalling carries %d", sfu.MaxLayerRequestSize, call.MaxLayersBlob)
 	}
 }
+
+// TestShownTilesPreferVideo: a participant that names more tiles than it
+// has video slots receives those whose senders send video before those
+// whose senders send none (cameras off).
+func TestShownTilesPreferVideo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newSFUCallWith(t, 6, true, nil, func(cfg *Config) {
+			cfg.Video = cfg.Self != "peer01" && cfg.Self != "peer02"
+		}, nil)
+		defer c.close()
+		rx := c.sessions["peer00"]
+		all := map[string]sfu.Layer{}
+		for _, id := range c.ids[1:] {
+			all[id] = sfu.LayerLow
+		}
+		if err := rx.ShowLayers(all); err != nil {
+			t.Fatal(err)
+		}
+		c.toHost(t)
+		waitFor(t, 30*time.Second, "peer00 sees the 3 who send video, in its 4 slots", func() bool {
+			for _, id := range []string{"peer03", "peer04", "peer05"} {
+				if sfuDecrypted(rx, id, Video) < 15 {
+					return false
+				}
+			}
+			return true
+		})
+	})
+}

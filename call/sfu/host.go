@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -112,6 +113,10 @@ type Host struct {
 	// asked holds each participant's latest layer request, by
 	// participant; guarded by mu.
 	asked map[string]map[string]Layer
+
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 // NewHost returns a Host over a new SFU of cfg.
@@ -120,7 +125,27 @@ func NewHost(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Host{sfu: s, asked: map[string]map[string]Layer{}}, nil
+	h := &Host{sfu: s, asked: map[string]map[string]Layer{}, done: make(chan struct{})}
+	h.wg.Add(1)
+	go h.reshowEvery(ReshowInterval)
+	return h, nil
+}
+
+// reshowEvery gives the subscribers their tiles again every interval
+// until Close: a participant that starts or stops sending video moves up
+// or down their lists.
+func (h *Host) reshowEvery(interval time.Duration) {
+	defer h.wg.Done()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-tick.C:
+			h.reshow()
+		}
+	}
 }
 
 // Offer connects participant from from its offer (an SFU media message)
@@ -193,12 +218,12 @@ func (h *Host) Layers(from string, blob []byte) error {
 }
 
 // reshow gives every subscriber its tiles. One that sent a layer request
-// gets the participants it named (the highest layers first, then in the
-// order below, as many as it has video slots) at the layers it named.
-// One that did not gets as many participants as it has video slots,
-// those that follow it in the sorted list of participants (wrapping
-// round), so that each participant's video reaches some subscriber, at
-// the low layer.
+// gets the participants it named (the highest layers first, then those
+// that send video, then in the order below, as many as it has video
+// slots) at the layers it named. One that did not gets as many
+// participants as it has video slots, those that follow it in the
+// sorted list of participants (wrapping round), so that each
+// participant's video reaches some subscriber, at the low layer.
 func (h *Host) reshow() {
 	h.mu.Lock()
 	parts := slices.Clone(h.parts)
@@ -208,6 +233,7 @@ func (h *Host) reshow() {
 	for _, st := range h.sfu.Stats() {
 		slots[st.Peer] = st.VideoSlots
 	}
+	video := h.sfu.r.sendingVideo()
 	for i, p := range parts {
 		want, ok := asked[p]
 		var shown []string
@@ -219,7 +245,12 @@ func (h *Host) reshow() {
 			}
 		}
 		if ok {
-			slices.SortStableFunc(shown, func(a, b string) int { return cmp.Compare(want[b], want[a]) })
+			slices.SortStableFunc(shown, func(a, b string) int {
+				if c := cmp.Compare(want[b], want[a]); c != 0 {
+					return c
+				}
+				return cmp.Compare(b2i(video[b]), b2i(video[a]))
+			})
 		}
 		shown = shown[:min(len(shown), slots[p])]
 		_ = h.sfu.SetShown(p, shown) // one that left meanwhile: nothing to show
@@ -230,4 +261,15 @@ func (h *Host) reshow() {
 }
 
 // Close stops the SFU. It is idempotent.
-func (h *Host) Close() error { return h.sfu.Close() }
+func (h *Host) Close() error {
+	h.closeOnce.Do(func() { close(h.done) })
+	h.wg.Wait()
+	return h.sfu.Close()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -58,4 +58,8 @@ const (
 	// subscribers lost frames (their PLIs, forwarded) or switch layers:
 	// 31 subscribers cannot make a sender encode only key frames.
 	KeyRequestEvery = 500 * time.Millisecond
+	// ReshowInterval is how often a Host gives its subscribers their
+	// tiles again, so that a participant that starts or stops sending
+	// video moves up or down the tiles a layer request names.
+	ReshowInterval = time.Second
 )

@@ -258,6 +258,24 @@ func (r *router) electLocked() {
 	r.elected.Store(r.now().UnixNano())
 }
 
+// sendingVideo returns the sources that sent some video within
+// LayerTimeout.
+func (r *router) sendingVideo() map[string]bool {
+	now := r.now().UnixNano()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]bool{}
+	for id, src := range r.sources {
+		for l := range src.seen {
+			if now-src.seen[l].Load() < int64(LayerTimeout) {
+				out[id] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
 // hears reports whether sub receives src's audio: src is among the
 // MaxAudioSlots loudest speakers other than sub itself.
 func (r *router) hears(sub *subscriber, src *source) bool {
