@@ -47,6 +47,12 @@
 //	Key (8):    KID, Key → {}. The sender's SFrame base key KID for its
 //	            own frames. Sent only to current participants, over this
 //	            authenticated stream, never stored; KID grows with each.
+//	Layers (9): Blob → {}. To the call's SFU host only: the sender's
+//	            layer request (call/sfu's LayerRequest: the tiles it
+//	            shows, the speaker's at the high layer, and hidden ones
+//	            not at all), at most MaxLayersBlob bytes. A host takes it
+//	            only from a participant its SFU connects (a participant
+//	            host also asks crdt); anyone else is refused.
 //
 // # Keys
 //

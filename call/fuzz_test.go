@@ -19,6 +19,7 @@ func FuzzMessage(f *testing.F) {
 		{Type: TypeRing, Community: id, Call: id, Group: id, Caller: id, Video: true, Started: 5, Roster: [][]byte{id}},
 		{Type: TypeKey, Community: id, Call: id, KID: 3, Key: id},
 		{Type: TypeMedia, Community: id, Call: id, Blob: []byte("v=0")},
+		{Type: TypeLayers, Community: id, Call: id, Blob: []byte{1, 0}},
 		{Type: TypeRemove, Community: id, Call: id, Peer: id},
 	} {
 		raw, err := crdt.Marshal(&m)
@@ -65,6 +66,7 @@ func TestMessageCheck(t *testing.T) {
 		"leave":  {Type: TypeLeave, Community: id, Call: id},
 		"key":    {Type: TypeKey, Community: id, Call: id, KID: 1, Key: id},
 		"remove": {Type: TypeRemove, Community: id, Call: id, Peer: other},
+		"layers": {Type: TypeLayers, Community: id, Call: id, Blob: []byte{1, 0}},
 	}
 	for name, m := range ok {
 		if err := m.Check(); err != nil {
@@ -73,7 +75,9 @@ func TestMessageCheck(t *testing.T) {
 	}
 	for name, m := range map[string]Message{
 		"no call":          {Type: TypeLeave, Community: id},
-		"unknown type":     {Type: 9, Community: id, Call: id},
+		"unknown type":     {Type: 10, Community: id, Call: id},
+		"empty layers":     {Type: TypeLayers, Community: id, Call: id},
+		"big layers":       {Type: TypeLayers, Community: id, Call: id, Blob: make([]byte, MaxLayersBlob+1)},
 		"key id 0":         {Type: TypeKey, Community: id, Call: id, Key: id},
 		"short key":        {Type: TypeKey, Community: id, Call: id, KID: 1, Key: id[:16]},
 		"key on a leave":   {Type: TypeLeave, Community: id, Call: id, KID: 1, Key: id},

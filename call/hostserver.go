@@ -21,6 +21,7 @@ import (
 //
 //   - Media (7): an SFU offer; the reply carries the answer. The first
 //     offer for a call starts its SFU.
+//   - Layers (9): a connected participant's layer request, for its SFU.
 //   - Leave (3): the sender leaves the SFU.
 //   - Remove (5): a participant tells the relay that Peer is out of the
 //     call (it left the group or the community, or an admin removed it).
@@ -96,6 +97,18 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 	switch msg.Type {
 	case TypeMedia:
 		return s.offer(key, from, msg.Blob)
+	case TypeLayers:
+		s.mu.Lock()
+		hc := s.calls[key]
+		ok := hc != nil && hc.parts[from]
+		s.mu.Unlock()
+		if !ok {
+			return refuse("not connected to this relay's SFU for the call")
+		}
+		if err := hc.h.Layers(s.cfg.PeerID(from), msg.Blob); err != nil {
+			return refuse("sfu: %v", err)
+		}
+		return &Reply{}
 	case TypeLeave, TypeRemove, TypeEnd:
 		k := from
 		if msg.Type == TypeRemove {

@@ -14,6 +14,9 @@ const (
 	// MaxBlob bounds one media message (an SDP offer or answer, or an
 	// ICE candidate); an offer for a few tracks takes a few KiB.
 	MaxBlob = 32 << 10
+	// MaxLayersBlob bounds a layer request (call/sfu's
+	// MaxLayerRequestSize: a layer for each of 31 other participants).
+	MaxLayersBlob = 4 << 10
 	// KeySize is the size of an SFrame base key.
 	KeySize = 32
 	// MaxFrame bounds a signalling frame, the largest being a media

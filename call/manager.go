@@ -768,6 +768,8 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 		if r := m.takeKey(c, from, peer, msg); r != nil {
 			return r, false, nil
 		}
+	case TypeLayers:
+		return refuse("not this call's SFU host"), false, nil
 	}
 	return &Reply{}, false, nil
 }

@@ -32,6 +32,7 @@ type fakeMedia struct {
 	hosts     []string // SetHost's arguments, in order
 	lost      func(string)
 	ice       []ICEServer // the ICE servers the media was given
+	layers    func([]byte) error
 }
 
 func (f *fakeMedia) Connect(peer string) error {
@@ -189,7 +190,7 @@ func (w *testNet) nodeICE(name string, member, admin, liar bool, ice ICESource) 
 		Host: w.newHost(k), Reach: w.reachOf(k),
 		Now: time.Now, ICE: ice, Media: func(cfg MediaConfig) (Media, error) {
 			f := &fakeMedia{w: w, self: cfg.Self, signal: cfg.Signal, recv: map[string][]uint64{}, live: map[string][]uint64{},
-				connected: map[string]bool{}, blobs: map[string]int{}, lost: cfg.HostLost, ice: cfg.ICEServers}
+				connected: map[string]bool{}, blobs: map[string]int{}, lost: cfg.HostLost, ice: cfg.ICEServers, layers: cfg.Layers}
 			w.mu.Lock()
 			w.medias[k] = append(w.medias[k], f)
 			w.mu.Unlock()

@@ -53,6 +53,12 @@ type MediaConfig struct {
 	// its locks) when the SFU host stops answering: nothing came from it
 	// for a while, or the connection failed.
 	HostLost func(host string)
+	// Layers sends this participant's layer request (an opaque media
+	// message of at most MaxLayersBlob bytes: which tiles it shows, at
+	// which layer) to the call's SFU host, in a TypeLayers message or to
+	// its own Host, in the background: only the latest of those not yet
+	// sent goes. It never blocks; in a mesh it fails with ErrNoHost.
+	Layers func(blob []byte) error
 }
 
 // Host is an SFU this node runs for one call (call/sfu's Host): it
@@ -62,6 +68,8 @@ type MediaConfig struct {
 type Host interface {
 	Offer(from string, blob []byte) ([]byte, error)
 	Drop(peer string)
+	// Layers takes a participant's layer request (MediaConfig.Layers).
+	Layers(from string, blob []byte) error
 	// Participants lists who is connected now (a participant whose
 	// connection failed is not).
 	Participants() []string
@@ -100,6 +108,7 @@ func (m *Manager) startMedia(c *call, video, synthetic bool) error {
 				m.enqueue(k, msg)
 			}
 		},
+		Layers: func(blob []byte) error { return m.sendLayers(c, blob) },
 		HostLost: func(hostPeer string) {
 			c.pmu.Lock()
 			med := c.med

@@ -54,6 +54,10 @@ type call struct {
 	hostPeer string
 	hostKey  crdt.PublicKey
 	med      Media
+	// layers is the latest layer request not yet sent to the host (nil:
+	// none); flushing: a goroutine sends it (sendLayers).
+	layers   []byte
+	flushing bool
 }
 
 func newCall(cid, gid, id crdt.ID, caller crdt.PublicKey, video bool, started time.Time) *call {

@@ -279,13 +279,72 @@ func (c *call) relayHost(self crdt.PublicKey) (crdt.PublicKey, bool) {
 	return c.host, c.sfu && c.host != self && !c.roster[c.host]
 }
 
-// answerHosted answers an SFU offer from a participant of a call this
-// node hosts, outside the Manager's lock (the SFU gathers its ICE
-// candidates before it answers); nil: msg is not one (answer takes it).
-// Only a current participant whom crdt lets call is connected, and one
-// dropped while it connected is dropped again.
+// ErrNoHost: a layer request in a call that runs as a mesh.
+var ErrNoHost = errors.New("the call has no SFU host")
+
+// sendLayers hands this node's layer request in c to the goroutine that
+// carries them to c's SFU host, starting it if none runs: only the
+// latest request goes out, in order, and the media never waits.
+func (m *Manager) sendLayers(c *call, blob []byte) error {
+	if len(blob) == 0 || len(blob) > MaxLayersBlob {
+		return bad("layer request of %d bytes, 1 to %d", len(blob), MaxLayersBlob)
+	}
+	c.pmu.Lock()
+	if c.hostPeer == "" {
+		c.pmu.Unlock()
+		return ErrNoHost
+	}
+	c.layers = blob
+	start := !c.flushing
+	c.flushing = true
+	c.pmu.Unlock()
+	if start {
+		m.spawn(func() { m.flushLayers(c) })
+	}
+	return nil
+}
+
+// flushLayers sends c's latest layer request to its host until none is
+// left: to its own Host when this node hosts, else in a TypeLayers
+// message.
+func (m *Manager) flushLayers(c *call) {
+	for {
+		c.pmu.Lock()
+		blob, hostPeer, host := c.layers, c.hostPeer, c.hostKey
+		c.layers = nil
+		if blob == nil || hostPeer == "" {
+			c.flushing = false
+			c.pmu.Unlock()
+			return
+		}
+		c.pmu.Unlock()
+		var err error
+		if host == m.cfg.Self {
+			m.mu.Lock()
+			h := c.hosting
+			m.mu.Unlock()
+			err = errNotHosting
+			if h != nil {
+				err = h.Layers(hostPeer, blob)
+			}
+		} else {
+			msg := c.message(TypeLayers)
+			msg.Blob = blob
+			_, err = m.send(host, msg)
+		}
+		if err != nil {
+			m.cfg.Log.Debug("layer request not taken", "host", hostPeer, "err", err)
+		}
+	}
+}
+
+// answerHosted answers an SFU offer or a layer request from a participant
+// of a call this node hosts, outside the Manager's lock (the SFU gathers
+// its ICE candidates before it answers); nil: msg is not one (answer
+// takes it). Only a current participant whom crdt lets call is
+// connected, and one dropped while it connected is dropped again.
 func (m *Manager) answerHosted(from crdt.PublicKey, msg *Message) *Reply {
-	if msg.Type != TypeMedia {
+	if msg.Type != TypeMedia && msg.Type != TypeLayers {
 		return nil
 	}
 	cid, id := crdt.ID(msg.Community), crdt.ID(msg.Call)
@@ -298,6 +357,12 @@ func (m *Manager) answerHosted(from crdt.PublicKey, msg *Message) *Reply {
 	h := c.hosting
 	m.mu.Unlock()
 	peer := m.cfg.PeerID(from)
+	if msg.Type == TypeLayers {
+		if err := h.Layers(peer, msg.Blob); err != nil {
+			return refuse("sfu: %v", err)
+		}
+		return &Reply{}
+	}
 	answer, err := h.Offer(peer, msg.Blob)
 	if err != nil {
 		return refuse("sfu: %v", err)

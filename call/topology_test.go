@@ -20,6 +20,23 @@ type fakeHost struct {
 	offers  map[string]int
 	dropped []string
 	closed  bool
+	layers  map[string][]byte // the latest layer request, by participant
+}
+
+func (h *fakeHost) Layers(from string, blob []byte) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.layers == nil {
+		h.layers = map[string][]byte{}
+	}
+	h.layers[from] = blob
+	return nil
+}
+
+func (h *fakeHost) layersOf(from string) []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.layers[from]
 }
 
 func (h *fakeHost) Offer(from string, blob []byte) ([]byte, error) {
@@ -474,4 +491,85 @@ func TestHostServerTakesNoOnesWordAlone(t *testing.T) {
 	if !w.host("relay").wasDropped(peerID(cara)) {
 		t.Fatal("the majority's word did not drop cara")
 	}
+}
+
+// TestLayerRequestsReachTheHost: a participant's layer request travels
+// to the call's SFU host, whether a participant or a relay hosts it, and
+// the host takes one only from a participant it connects; in a mesh
+// there is no host to ask.
+func TestLayerRequestsReachTheHost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		names := []string{"ann", "ben", "cara", "dan", "eve"}
+		mgr := map[string]*Manager{}
+		for _, n := range names {
+			mgr[n] = w.node(n, true, false, false)
+			w.reach[w.keys[n]] = ReachDirect
+		}
+		w.node("mallory", false, false, true)
+		id, err := mgr["ann"].Start(t.Context(), w.cid, w.gid, true, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if err := w.media("ann").layers([]byte("alone")); !errors.Is(err, ErrNoHost) {
+			t.Fatalf("a layer request in a mesh: %v, want ErrNoHost", err)
+		}
+		for _, n := range names[1:] {
+			if err := mgr[n].Join(t.Context(), w.cid, id, true, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-time.After(time.Second)
+		w.checkHost(t, "ann", names...)
+		for _, n := range []string{"ben", "ann"} { // a participant, and the host itself
+			if err := w.media(n).layers([]byte("tiles of " + n)); err != nil {
+				t.Fatalf("%s's layer request: %v", n, err)
+			}
+			synctest.Wait()
+			if got := string(w.host("ann").layersOf(w.peer(n))); got != "tiles of "+n {
+				t.Fatalf("the host has %s's layer request as %q", n, got)
+			}
+		}
+		msg := &Message{Type: TypeLayers, Community: w.cid[:], Call: id[:], Blob: []byte("mallory's tiles")}
+		if r, err := (sender{w, w.keys["mallory"]}).Send(t.Context(), w.keys["ann"], msg); err != nil || r.Error == "" {
+			t.Fatalf("a non-member's layer request: %+v, %v", r, err)
+		}
+		if r, err := (sender{w, w.keys["cara"]}).Send(t.Context(), w.keys["ben"], msg); err != nil || r.Error == "" {
+			t.Fatalf("a layer request to a participant that does not host: %+v, %v", r, err)
+		}
+		if got := w.host("ann").layersOf(w.peer("mallory")); got != nil {
+			t.Fatalf("a non-member's layer request reached the SFU: %q", got)
+		}
+		if err := w.media("ben").layers(make([]byte, MaxLayersBlob+1)); err == nil {
+			t.Fatal("a layer request over MaxLayersBlob was sent")
+		}
+
+		relay := crdt.PublicKey{0xee}
+		w.keys["relay"] = relay
+		srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
+			Admit: func(_ crdt.ID, k crdt.PublicKey) bool { return (members{w, false}).MayCall(w.cid, w.gid, k) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		msg.Blob = []byte("sfu offer from " + w.peer("ben"))
+		msg.Type = TypeMedia
+		if r := srv.Answer(t.Context(), w.keys["ben"], msg); r.Error != "" {
+			t.Fatalf("the relay refused ben's offer: %s", r.Error)
+		}
+		msg.Type, msg.Blob = TypeLayers, []byte("ben's tiles")
+		if r := srv.Answer(t.Context(), w.keys["ben"], msg); r.Error != "" {
+			t.Fatalf("the relay refused ben's layer request: %s", r.Error)
+		}
+		if got := string(w.host("relay").layersOf(w.peer("ben"))); got != "ben's tiles" {
+			t.Fatalf("the relay's SFU has ben's request as %q", got)
+		}
+		if r := srv.Answer(t.Context(), w.keys["cara"], msg); r.Error == "" {
+			t.Fatal("the relay took a layer request from a member not connected to its SFU")
+		}
+		if got := w.host("relay").layersOf(w.peer("cara")); got != nil {
+			t.Fatalf("an unconnected member's layer request reached the relay's SFU: %q", got)
+		}
+	})
 }

@@ -17,6 +17,10 @@ const (
 	TypeRoster = 6 // a member asks a participant who takes part
 	TypeMedia  = 7 // an opaque media message (SDP, ICE) for the receiver
 	TypeKey    = 8 // the sender's SFrame key KID for its frames
+	// TypeLayers carries a participant's layer request (an opaque media
+	// message: the tiles it shows and the layer of each) to the call's
+	// SFU host, which takes it only from a participant it connects.
+	TypeLayers = 9
 )
 
 // ErrMalformed: a message breaks the protocol's shape or limits.
@@ -146,11 +150,14 @@ func (m *Message) Check() error {
 	if err := checkRoster(m.Roster); err != nil {
 		return err
 	}
-	if (m.Type == TypeMedia) != (len(m.Blob) > 0) {
-		return bad("only a media message carries a blob, and it must")
+	if (m.Type == TypeMedia || m.Type == TypeLayers) != (len(m.Blob) > 0) {
+		return bad("only a media message or a layer request carries a blob, and it must")
 	}
 	if len(m.Blob) > MaxBlob {
 		return bad("media message of %d bytes, at most %d", len(m.Blob), MaxBlob)
+	}
+	if m.Type == TypeLayers && len(m.Blob) > MaxLayersBlob {
+		return bad("layer request of %d bytes, at most %d", len(m.Blob), MaxLayersBlob)
 	}
 	if (m.Type == TypeKey) != (m.KID != 0 || len(m.Key) > 0) {
 		return bad("only a key message carries a key, and it must")
@@ -164,7 +171,7 @@ func (m *Message) Check() error {
 	if m.Type != TypeJoin && m.Reach != 0 || m.Reach > ReachDirect {
 		return bad("reach %d in a type %d message", m.Reach, m.Type)
 	}
-	if m.Type < TypeRing || m.Type > TypeKey {
+	if m.Type < TypeRing || m.Type > TypeLayers {
 		return bad("unknown type %d", m.Type)
 	}
 	return nil

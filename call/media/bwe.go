@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pion/interceptor/pkg/cc"
 
@@ -84,4 +85,33 @@ func (u *Uplink) OnChange(f func(Bitrates)) {
 		b, _ := SplitBitrate(target, u.layers)
 		f(b)
 	})
+}
+
+// followUplink has the video bitrates of c's Session (VideoBitrates)
+// follow est, the estimate of this participant's uplink to its host.
+func (c *sfuClient) followUplink(est cc.BandwidthEstimator) {
+	u, err := NewUplink(est, max(c.s.cfg.VideoLayers, 1))
+	if err != nil { // Config.VideoLayers was checked
+		return
+	}
+	b := u.Bitrates()
+	c.rates.Store(&b)
+	u.OnChange(func(b Bitrates) { c.rates.Store(&b) })
+}
+
+// VideoBitrates is what each layer's encoder should send now, in bits per
+// second, by layer (0: stop encoding that layer, the uplink does not
+// carry it), as SplitBitrate divides the estimate of this participant's
+// uplink to its SFU host; nil in a mesh or with no estimate, when the
+// encoders keep their own bitrates.
+func (s *Session) VideoBitrates() []int {
+	c := s.sfu.Load()
+	if c == nil {
+		return nil
+	}
+	b := c.rates.Load()
+	if b == nil {
+		return nil
+	}
+	return slices.Clone(b.Layers)
 }

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -239,4 +240,36 @@ func TestUplinkFollowsCapacity(t *testing.T) {
 			t.Errorf("at 500 kbit/s the estimate is %d bit/s (layers %v), want below 600 kbit/s and the low layer only", low.Target, low.Layers)
 		}
 	})
+}
+
+// TestVideoBitratesFollowTheUplink: through an SFU a Session's video
+// bitrates are the split of its uplink estimate, the top layer off when
+// the estimate cannot carry it; in a mesh there are none.
+func TestVideoBitratesFollowTheUplink(t *testing.T) {
+	s, err := New(Config{Self: "me", Video: true, VideoLayers: 2, Signal: func(string, []byte) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if b := s.VideoBitrates(); b != nil {
+		t.Fatalf("bitrates %v in a mesh", b)
+	}
+	est := &fakeEstimator{target: sfu.InitialBitrate}
+	c := &sfuClient{s: s}
+	c.followUplink(est)
+	s.sfu.Store(c)
+	if b := s.VideoBitrates(); !slices.Equal(b, []int{150_000, 500_000}) {
+		t.Fatalf("at %d bit/s: %v", est.target, b)
+	}
+	est.set(400_000)
+	if b := s.VideoBitrates(); !slices.Equal(b, []int{150_000, 0}) {
+		t.Fatalf("at 400 kbit/s: %v, want the top layer off", b)
+	}
+	est.set(2_000_000)
+	if b := s.VideoBitrates(); !slices.Equal(b, []int{150_000, 500_000}) {
+		t.Fatalf("at 2 Mbit/s: %v", b)
+	}
+	if _, err := New(Config{Self: "me", Video: true, Synthetic: true, VideoLayers: 2, Signal: func(string, []byte) {}}); err == nil {
+		t.Error("synthetic video of two layers was accepted")
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/call/sfu"
 )
 
 // ErrNotSynthetic: a call that is not synthetic was asked of a program
@@ -53,6 +54,12 @@ type CallOptions struct {
 	// (it must carry call/sfu's header extensions); nil: NewSFUAPI of
 	// Listen.
 	SFUAPI *webrtc.API
+	// SFUBWE is the bandwidth estimator registered in SFUAPI (see
+	// NewSFUAPI); nil with a given SFUAPI: no estimates.
+	SFUBWE *sfu.BWE
+	// VideoLayers is how many simulcast layers the program's Local
+	// encodes of its camera through an SFU (Config.VideoLayers; 0: 1).
+	VideoLayers int
 	// ICEServers are STUN/TURN servers (none: host candidates only).
 	ICEServers []webrtc.ICEServer
 	// Logger receives protocol chatter at Debug (nil: discarded).
@@ -68,9 +75,9 @@ func ForCalls(o CallOptions) call.NewMedia {
 	if a == nil {
 		a = NewAPI(LoopbackOnly(o.Listen))
 	}
-	sa := o.SFUAPI
+	sa, bwe := o.SFUAPI, o.SFUBWE
 	if sa == nil {
-		sa, _ = NewSFUAPI(LoopbackOnly(o.Listen)) // nil on error: SetHost fails
+		sa, bwe, _ = NewSFUAPI(LoopbackOnly(o.Listen)) // nil on error: SetHost fails
 	}
 	return func(c call.MediaConfig) (call.Media, error) {
 		if o.SyntheticOnly && !c.Synthetic {
@@ -84,9 +91,10 @@ func ForCalls(o CallOptions) call.NewMedia {
 			}
 		}
 		cfg := Config{Self: c.Self, Video: c.Video, Synthetic: c.Synthetic, API: a,
-			ICEServers: iceServers(o.ICEServers, c.ICEServers), Signal: c.Signal, Logger: o.Logger, Now: o.Now}
+			ICEServers: iceServers(o.ICEServers, c.ICEServers), Signal: c.Signal, Layers: c.Layers, Logger: o.Logger, Now: o.Now}
 		if local != nil {
 			cfg.Sink = local
+			cfg.VideoLayers = o.VideoLayers
 		}
 		s, err := New(cfg)
 		if err != nil {
@@ -102,7 +110,7 @@ func ForCalls(o CallOptions) call.NewMedia {
 				return nil, fmt.Errorf("call media: %w", err)
 			}
 		}
-		return newCallSession(s, sa, c.HostLost, local), nil
+		return newCallSession(s, sa, bwe, c.HostLost, local), nil
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/umbrella-p2p/umbrella/call/sfu"
 )
 
 // The boundary between a Session and a program's codecs and devices
@@ -55,6 +57,10 @@ type Frame struct {
 	// 90 kHz for video): consecutive 20 ms audio frames differ by
 	// AudioFrameSamples. Send ignores it.
 	Timestamp uint32
+	// Layer is a video frame's simulcast layer, 0 the smallest: through an
+	// SFU each layer is its own stream (Session.VideoLayers says how many
+	// to send now). Send refuses a layer it does not send; a Sink gets 0.
+	Layer uint8
 	// Level is an audio frame's loudness as RFC 6464 has it: −dBov from
 	// 0 (loudest) to 127 (silence). Through an SFU it goes with the frame
 	// in clear (the audio level header extension), and the SFU forwards
@@ -116,6 +122,9 @@ func (s *Session) Send(f Frame) error {
 	if f.Level > MaxLevel {
 		return fmt.Errorf("%w: audio level %d", ErrBadFrame, f.Level)
 	}
+	if n := s.VideoLayers(); f.Kind == Video && int(f.Layer) >= n {
+		return fmt.Errorf("%w: video layer %d, %d sent", ErrBadFrame, f.Layer, n)
+	}
 	if s.isClosed() {
 		return ErrClosed
 	}
@@ -145,6 +154,25 @@ func (s *Session) Send(f Frame) error {
 // and CTR).
 const sframeHeaderMax = 17
 
+// LayerSink is a Sink that encodes simulcast layers (Config.VideoLayers):
+// it is told which layer a key-frame request is about.
+type LayerSink interface {
+	Sink
+	// LayerKeyFrameRequest says participant from (the SFU host) asked
+	// for a key frame of layer of this participant's video.
+	LayerKeyFrameRequest(from string, layer uint8)
+}
+
+// VideoLayers is how many simulcast layers of its video the program
+// should encode and Send now: Config.VideoLayers while the call runs
+// through an SFU, else 1.
+func (s *Session) VideoLayers() int {
+	if c := s.sfu.Load(); c != nil && c.sc != nil {
+		return c.sc.Layers()
+	}
+	return 1
+}
+
 // keyFrameRequested says participant from (or the SFU host) asked for a
 // key frame of this participant's video: to the synthetic source and the
 // Sink.
@@ -153,6 +181,16 @@ func (s *Session) keyFrameRequested(from string) {
 	if s.cfg.Sink != nil {
 		s.cfg.Sink.KeyFrameRequest(from)
 	}
+}
+
+// layerKeyFrameRequested says the SFU host from asked for a key frame of
+// one simulcast layer: to a LayerSink, or as a request of every layer.
+func (s *Session) layerKeyFrameRequested(from string, l sfu.Layer) {
+	if ls, ok := s.cfg.Sink.(LayerSink); ok {
+		ls.LayerKeyFrameRequest(from, uint8(l))
+		return
+	}
+	s.keyFrameRequested(from)
 }
 
 // isKeyFrame reports whether a VP8 frame is a key frame (P bit 0).
@@ -165,8 +203,13 @@ func (s *Session) isClosed() bool {
 }
 
 // RequestKeyFrame asks participant id for a key frame of its video (an
-// RTCP PLI), as a video decoder does when it lost one.
+// RTCP PLI), as a video decoder does when it lost one. Through an SFU the
+// request goes to the SFU, which passes it on (at most one per
+// publisher every sfu.KeyRequestEvery).
 func (s *Session) RequestKeyFrame(id string) error {
+	if c := s.sfu.Load(); c != nil {
+		return c.requestKeyFrame(id)
+	}
 	s.mu.Lock()
 	p := s.peers[id]
 	s.mu.Unlock()
@@ -183,15 +226,4 @@ func (s *Session) RequestKeyFrame(id string) error {
 		return fmt.Errorf("media: key frame request to %s: %w", id, err)
 	}
 	return nil
-}
-
-// asksKeyFrame reports whether RTCP packets ask for a key frame.
-func asksKeyFrame(pkts []rtcp.Packet) bool {
-	for _, p := range pkts {
-		switch p.(type) {
-		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-			return true
-		}
-	}
-	return false
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"github.com/umbrella-p2p/umbrella/call/sframe"
+	"github.com/umbrella-p2p/umbrella/call/sfu"
 )
 
 // Suite is the SFrame cipher suite of every call: the one WebRTC's SFrame
@@ -55,6 +56,13 @@ type Config struct {
 	Self string
 	// Video is whether to send video as well as audio.
 	Video bool
+	// VideoLayers is how many simulcast layers of its video this
+	// participant sends through an SFU, 1 to sfu.MaxLayers (0: 1): the
+	// program encodes each (Frame.Layer, the smallest first) at the size
+	// and bitrate it plans, and the SFU forwards each subscriber one. In
+	// a mesh one layer is sent (VideoLayers says how many to encode now).
+	// Synthetic video has one layer.
+	VideoLayers int
 	// Synthetic is whether to send synthetic frames (headless: no
 	// devices, no codecs). Without it the Session sends what the program
 	// gives Send.
@@ -71,6 +79,10 @@ type Config struct {
 	// Signal sends an opaque media message to a participant. It is called
 	// from the Session's goroutines and must not block for long.
 	Signal func(to string, blob []byte)
+	// Layers, if set, carries a layer request (ShowLayers) to the SFU
+	// host, as package call's MediaConfig.Layers does; it must not
+	// block for long.
+	Layers func(blob []byte) error
 	// Logger receives protocol chatter at Debug (nil: discarded).
 	Logger *slog.Logger
 	// Now is the clock for send times and latencies (nil: time.Now).
@@ -95,6 +107,10 @@ type Session struct {
 	muted    atomic.Bool
 	sfu      atomic.Pointer[sfuClient] // set while the call runs through an SFU: Send writes there
 	forceKey atomic.Bool               // a key frame of the synthetic video was asked for
+	// layers is the latest layer request (ShowLayers); layersWake wakes
+	// the goroutine that sends it.
+	layers     atomic.Pointer[sfu.LayerRequest]
+	layersWake chan struct{}
 
 	mu      sync.Mutex
 	closed  bool                        // guarded by mu
@@ -122,6 +138,9 @@ func New(cfg Config) (*Session, error) {
 	if cfg.Signal == nil {
 		return nil, errors.New("media: no Signal function")
 	}
+	if cfg.VideoLayers < 0 || cfg.VideoLayers > sfu.MaxLayers || cfg.Synthetic && cfg.VideoLayers > 1 {
+		return nil, fmt.Errorf("media: %d video layers (1 to %d, synthetic video has one)", cfg.VideoLayers, sfu.MaxLayers)
+	}
 	s := &Session{
 		cfg:     cfg,
 		api:     cfg.API,
@@ -130,6 +149,8 @@ func New(cfg Config) (*Session, error) {
 		peers:   make(map[string]*peer),
 		pending: make(map[string]string),
 		recv:    make(map[string]*sframe.Receiver),
+
+		layersWake: make(chan struct{}, 1),
 	}
 	if s.api == nil {
 		s.api = webrtc.NewAPI()
@@ -157,6 +178,10 @@ func New(cfg Config) (*Session, error) {
 		}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if cfg.Layers != nil {
+		s.wg.Add(1)
+		go s.layerRequests()
+	}
 	if cfg.Synthetic {
 		s.wg.Add(1)
 		go s.synthesize(Audio, AudioFrameInterval)
@@ -392,7 +417,7 @@ func (s *Session) addSenders(p *peer, pc *webrtc.PeerConnection, offerer bool) e
 				if err != nil {
 					return
 				}
-				if video && asksKeyFrame(pkts) {
+				if video && sfu.AsksKeyFrame(pkts) {
 					s.keyFrameRequested(p.id)
 				}
 			}

@@ -14,23 +14,27 @@ import (
 
 // NewSFUAPI returns the pion API of a program's connections to an SFU
 // and of the SFUs it hosts: call/sfu's (with its header extensions), with
-// ICE on loopback only when loopback lists IPs (as NewAPI).
-func NewSFUAPI(loopback []netip.Addr) (*webrtc.API, error) {
-	return sfu.NewAPI(loopbackEngine(loopback))
+// ICE on loopback only when loopback lists IPs (as NewAPI), and the
+// bandwidth estimator of each connection it makes: a hosted SFU's
+// estimate of each subscriber's downlink picks the layers it forwards,
+// and a participant's of its uplink sizes its encoders (Uplink).
+func NewSFUAPI(loopback []netip.Addr) (*webrtc.API, *sfu.BWE, error) {
+	return sfu.NewAPIWithBWE(loopbackEngine(loopback))
 }
 
 // ForHosts returns the call.NewHost of o: each call this program hosts
-// runs a call/sfu Host on o.SFUAPI (nil: NewSFUAPI of o.Listen).
+// runs a call/sfu Host on o.SFUAPI with o.SFUBWE (nil: NewSFUAPI of
+// o.Listen).
 func ForHosts(o CallOptions) (call.NewHost, error) {
-	a := o.SFUAPI
+	a, bwe := o.SFUAPI, o.SFUBWE
 	if a == nil {
 		var err error
-		if a, err = NewSFUAPI(LoopbackOnly(o.Listen)); err != nil {
+		if a, bwe, err = NewSFUAPI(LoopbackOnly(o.Listen)); err != nil {
 			return nil, err
 		}
 	}
 	return func() (call.Host, error) {
-		h, err := sfu.NewHost(sfu.Config{API: a, ICEServers: o.ICEServers, Logger: o.Logger, Now: o.Now})
+		h, err := sfu.NewHost(sfu.Config{API: a, BWE: bwe, ICEServers: o.ICEServers, Logger: o.Logger, Now: o.Now})
 		if err != nil {
 			return nil, fmt.Errorf("call host: %w", err)
 		}
@@ -43,6 +47,7 @@ func ForHosts(o CallOptions) (call.NewHost, error) {
 type callSession struct {
 	*Session
 	sfuAPI *webrtc.API
+	sfuBWE *sfu.BWE // registered in sfuAPI; nil: no uplink estimate
 	lost   func(host string)
 	local  Local // the program's own media; nil: synthetic or receive-only
 
@@ -53,8 +58,8 @@ type callSession struct {
 
 var _ call.Media = (*callSession)(nil)
 
-func newCallSession(s *Session, sfuAPI *webrtc.API, lost func(string), local Local) *callSession {
-	return &callSession{Session: s, sfuAPI: sfuAPI, lost: lost, local: local}
+func newCallSession(s *Session, sfuAPI *webrtc.API, sfuBWE *sfu.BWE, lost func(string), local Local) *callSession {
+	return &callSession{Session: s, sfuAPI: sfuAPI, sfuBWE: sfuBWE, lost: lost, local: local}
 }
 
 // SetHost moves the media to the SFU at host, or back to the mesh ("").
@@ -94,7 +99,7 @@ func (m *callSession) SetHost(host string) error {
 	for _, id := range mesh {
 		m.Session.Disconnect(id)
 	}
-	c, err := newSFUClient(m.Session, m.sfuAPI, host, m.lost)
+	c, err := newSFUClient(m.Session, m.sfuAPI, m.sfuBWE, host, m.lost)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
@@ -19,11 +21,16 @@ import (
 // (package call/sfu): one peer connection to the host, on which it
 // publishes its own audio (with the RFC 6464 audio level the SFU ranks
 // speakers by) and video once — every frame the Session's Send encrypts,
-// synthetic or the program's own — and receives on fixed slots —
+// synthetic or the program's own, its video in Config.VideoLayers
+// simulcast layers — and receives on fixed slots —
 // sfu.MaxAudioSlots audio and SFUVideoSlots video — whatever the SFU
 // forwards, each packet naming its sender by sfu.SourceTag. Frames are
 // decrypted with the sender's keys, which stay in the Session (SetRecvKey);
-// the host never holds one.
+// the host never holds one. A decoder's key-frame request goes to the
+// host on the slot that carries the sender (requestKeyFrame), which
+// passes it on; the tiles shown go to the host as a layer request
+// (ShowLayers); the estimate of the uplink to the host sizes the video
+// layers (VideoBitrates).
 //
 // It is the Session's other mode (see callSession): it shares the
 // Session's keys, clock, logger and stats type, and runs its own
@@ -39,7 +46,9 @@ type sfuClient struct {
 	wg     sync.WaitGroup
 
 	pc           *webrtc.PeerConnection
-	audio, video *webrtc.TrackLocalStaticRTP // video nil unless the Session sends video
+	audio, video *webrtc.TrackLocalStaticRTP // video nil unless the Session sends one layer of video
+	sc           *sfu.Simulcast              // the video's layers, nil unless Config.VideoLayers > 1
+	rates        atomic.Pointer[Bitrates]    // the split of the uplink estimate; nil: none
 	levelID      atomic.Uint32               // the audio level extension's id, once answered
 	answered     atomic.Bool
 	heard        atomic.Int64 // when the host last sent anything, Unix ns
@@ -49,20 +58,31 @@ type sfuClient struct {
 	audioSeq   uint16 // guarded by audioMu
 	audioTS    uint32 // guarded by audioMu
 	videoMu    sync.Mutex
-	packetizer rtp.Packetizer // nil until the first video frame; guarded by videoMu
+	packetizer [sfu.MaxLayers]rtp.Packetizer // by layer, nil until its first frame; guarded by videoMu
 
 	mu      sync.Mutex
 	closed  bool               // guarded by mu
 	senders map[string]*peer   // stats by sender; guarded by mu
 	tags    map[[4]byte]string // sender by source tag; guarded by mu
+	slotOf  map[string]uint32  // the SSRC of the video slot carrying each sender; guarded by mu
 }
 
 // newSFUClient makes the peer connection to host and sends it an offer
 // through the Session's Signal.
-func newSFUClient(s *Session, api *webrtc.API, host string, lost func(string)) (*sfuClient, error) {
-	c := &sfuClient{s: s, host: host, api: api, lost: lost, senders: map[string]*peer{}, tags: map[[4]byte]string{}}
+func newSFUClient(s *Session, api *webrtc.API, bwe *sfu.BWE, host string, lost func(string)) (*sfuClient, error) {
+	c := &sfuClient{s: s, host: host, api: api, lost: lost, senders: map[string]*peer{}, tags: map[[4]byte]string{}, slotOf: map[string]uint32{}}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
-	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
+	cfg := webrtc.Configuration{ICEServers: s.cfg.ICEServers}
+	var pc *webrtc.PeerConnection
+	var err error
+	if bwe != nil {
+		var est cc.BandwidthEstimator
+		if pc, est, err = bwe.NewPeerConnection(api, cfg); err == nil && s.cfg.Video {
+			c.followUplink(est)
+		}
+	} else {
+		pc, err = api.NewPeerConnection(cfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("media: peer connection to host %s: %w", host, err)
 	}
@@ -101,7 +121,19 @@ func (c *sfuClient) setup() error {
 		return fmt.Errorf("media: audio track: %w", err)
 	}
 	tracks := []*webrtc.TrackLocalStaticRTP{c.audio}
-	if c.s.cfg.Video {
+	if c.s.cfg.Video && c.s.cfg.VideoLayers > 1 {
+		if c.sc, err = sfu.AddSimulcast(pc, c.s.cfg.Self, c.s.cfg.VideoLayers); err != nil {
+			return fmt.Errorf("media: video layers: %w", err)
+		}
+		c.wg.Add(1)
+		go func() { // its RTCP, layer by layer
+			defer c.wg.Done()
+			_ = c.sc.KeyFrames(func(l sfu.Layer) {
+				c.heard.Store(time.Now().UnixNano())
+				c.s.layerKeyFrameRequested(c.host, l)
+			})
+		}()
+	} else if c.s.cfg.Video {
 		c.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", c.s.cfg.Self)
 		if err != nil {
 			return fmt.Errorf("media: video track: %w", err)
@@ -124,7 +156,7 @@ func (c *sfuClient) setup() error {
 					return
 				}
 				c.heard.Store(time.Now().UnixNano())
-				if video && asksKeyFrame(pkts) {
+				if video && sfu.AsksKeyFrame(pkts) {
 					c.s.keyFrameRequested(c.host)
 				}
 			}
@@ -182,6 +214,7 @@ func (c *sfuClient) handleAnswer(blob []byte) error {
 		}
 	}
 	c.answered.Store(true)
+	c.s.wakeLayers() // the new host gets the tiles shown
 	c.heard.Store(time.Now().UnixNano())
 	if !c.start(1) {
 		return ErrClosed
@@ -250,17 +283,27 @@ func (c *sfuClient) write(f Frame, frame []byte) error {
 		}
 		return nil
 	}
-	if c.video == nil {
+	if c.video == nil && c.sc == nil {
 		return fmt.Errorf("%w: this session sends no video", ErrBadFrame)
 	}
 	c.videoMu.Lock()
 	defer c.videoMu.Unlock()
-	if c.packetizer == nil {
-		c.packetizer = rtp.NewPacketizer(1200, 0, 0, &codecs.VP8Payloader{}, rtp.NewRandomSequencer(), 90000)
+	l := sfu.Layer(f.Layer)
+	if c.sc == nil && l != 0 || c.sc != nil && int(l) >= c.sc.Layers() {
+		return fmt.Errorf("%w: video layer %d not sent", ErrBadFrame, l)
 	}
-	for _, pkt := range c.packetizer.Packetize(frame, uint32(f.Duration*90000/time.Second)) {
-		if err := c.video.WriteRTP(pkt); err != nil {
-			return fmt.Errorf("media: send video frame to host %s: %w", c.host, err)
+	if c.packetizer[l] == nil {
+		c.packetizer[l] = rtp.NewPacketizer(1200, 0, 0, &codecs.VP8Payloader{}, rtp.NewRandomSequencer(), 90000)
+	}
+	for _, pkt := range c.packetizer[l].Packetize(frame, uint32(f.Duration*90000/time.Second)) {
+		var err error
+		if c.sc != nil {
+			err = c.sc.WriteRTP(l, pkt)
+		} else {
+			err = c.video.WriteRTP(pkt)
+		}
+		if err != nil {
+			return fmt.Errorf("media: send video frame of layer %d to host %s: %w", l, c.host, err)
 		}
 	}
 	return nil
@@ -345,6 +388,7 @@ func (c *sfuClient) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 				continue
 			}
 			if p != from {
+				c.carries(from, p, uint32(t.SSRC()))
 				from, sb = p, samplebuilder.New(videoMaxLate, &codecs.VP8Packet{}, t.Codec().ClockRate)
 			}
 			sb.Push(pkt)
@@ -353,6 +397,32 @@ func (c *sfuClient) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 			}
 		}
 	}()
+}
+
+// carries notes that the video slot of SSRC ssrc now carries sender to
+// instead of from (nil: none before).
+func (c *sfuClient) carries(from, to *peer, ssrc uint32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if from != nil && c.slotOf[from.id] == ssrc {
+		delete(c.slotOf, from.id)
+	}
+	c.slotOf[to.id] = ssrc
+}
+
+// requestKeyFrame asks for a key frame of participant id's video: an
+// RTCP PLI on the slot that carries it, which the SFU passes on to id.
+func (c *sfuClient) requestKeyFrame(id string) error {
+	c.mu.Lock()
+	ssrc, ok := c.slotOf[id]
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: no video from %s through the SFU", ErrBadPeer, id)
+	}
+	if err := c.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+		return fmt.Errorf("media: key frame request to %s through the SFU: %w", id, err)
+	}
+	return nil
 }
 
 // stats returns what arrived from each sender.

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/sfu"
 )
 
@@ -35,11 +36,27 @@ type sfuCall struct {
 
 func vnetSettings(t *testing.T, wan *vnet.Router, ip string) webrtc.SettingEngine {
 	t.Helper()
+	return vnetSettingsBehind(t, wan, ip, nil)
+}
+
+// vnetSettingsBehind is vnetSettings for a participant whose downlink
+// goes through q (nil: none).
+func vnetSettingsBehind(t *testing.T, wan *vnet.Router, ip string, q *vnet.TBFQueue) webrtc.SettingEngine {
+	t.Helper()
 	nw, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := wan.AddNet(nw); err != nil {
+	var nic vnet.NIC = nw
+	if q != nil {
+		link, err := vnet.NewQueue(nw, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = link.Close() })
+		nic = link
+	}
+	if err := wan.AddNet(nic); err != nil {
 		t.Fatal(err)
 	}
 	se := webrtc.SettingEngine{}
@@ -56,37 +73,52 @@ func newSFUCall(t *testing.T, n int) *sfuCall { t.Helper(); return newSFUCallOf(
 // set, as each participant's Sink.
 func newSFUCallOf(t *testing.T, n int, synthetic bool, sink func(id string) Sink) *sfuCall {
 	t.Helper()
+	return newSFUCallWith(t, n, synthetic, sink, nil, nil)
+}
+
+// newSFUCallWith is newSFUCallOf with, if set, edit changing each
+// participant's Config, and net giving the host's and each participant's
+// setting engine (nil: vnetSettings).
+func newSFUCallWith(t *testing.T, n int, synthetic bool, sink func(id string) Sink, edit func(*Config), net func(wan *vnet.Router, ip string) webrtc.SettingEngine) *sfuCall {
+	t.Helper()
 	wan, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "10.0.0.0/24", MinDelay: 10 * time.Millisecond,
 		LoggerFactory: logging.NewDefaultLoggerFactory()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &sfuCall{t: t, wan: wan, sessions: map[string]*callSession{}, lost: map[string]int{}}
-	hostAPI, err := sfu.NewAPI(vnetSettings(t, wan, "10.0.0.1"))
+	if net == nil {
+		net = func(wan *vnet.Router, ip string) webrtc.SettingEngine { return vnetSettings(t, wan, ip) }
+	}
+	hostAPI, bwe, err := sfu.NewAPIWithBWE(net(wan, "10.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.host, err = sfu.NewHost(sfu.Config{API: hostAPI}); err != nil {
+	if c.host, err = sfu.NewHost(sfu.Config{API: hostAPI, BWE: bwe}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
 		id := fmt.Sprintf("peer%02d", i)
 		c.ids = append(c.ids, id)
-		se := vnetSettings(t, wan, fmt.Sprintf("10.0.0.%d", 10+i))
-		api, err := sfu.NewAPI(se)
+		se := net(wan, fmt.Sprintf("10.0.0.%d", 10+i))
+		api, bwe, err := sfu.NewAPIWithBWE(se)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg := Config{Self: id, Video: true, Synthetic: synthetic, API: webrtc.NewAPI(webrtc.WithSettingEngine(se)),
-			Signal: func(to string, blob []byte) { c.signal(id, to, blob) }}
+			Signal: func(to string, blob []byte) { c.signal(id, to, blob) },
+			Layers: func(blob []byte) error { return c.host.Layers(id, blob) }}
 		if sink != nil {
 			cfg.Sink = sink(id)
+		}
+		if edit != nil {
+			edit(&cfg)
 		}
 		s, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.sessions[id] = newCallSession(s, api, func(host string) {
+		c.sessions[id] = newCallSession(s, api, bwe, func(host string) {
 			c.mu.Lock()
 			c.lost[id]++
 			c.mu.Unlock()
@@ -133,6 +165,16 @@ func (c *sfuCall) signal(from, to string, blob []byte) {
 			c.fail(err)
 		}
 	}()
+}
+
+// toHost moves every participant's media to the SFU host.
+func (c *sfuCall) toHost(t *testing.T) {
+	t.Helper()
+	for _, id := range c.ids {
+		if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func (c *sfuCall) fail(err error) {
@@ -507,5 +549,150 @@ func TestLocalFramesThroughAnSFU(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// keySink records when key frames of each sender's video arrive.
+type keySink struct {
+	mu   sync.Mutex
+	keys map[string][]time.Time
+}
+
+func (k *keySink) Frame(from string, f Frame) {
+	if f.Kind != Video || !f.KeyFrame {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys[from] = append(k.keys[from], time.Now())
+}
+
+func (k *keySink) KeyFrameRequest(string) {}
+
+func (k *keySink) of(from string) []time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.keys[from])
+}
+
+// TestKeyFrameRequestThroughAnSFU: a participant whose decoder lost a
+// frame of another's video, just after that sender's periodic key frame,
+// asks for a key frame through the SFU and has one within 300 ms, where
+// the periodic one would come only 2 s later.
+func TestKeyFrameRequestThroughAnSFU(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sinks := map[string]*keySink{}
+		c := newSFUCallOf(t, 3, true, func(id string) Sink {
+			sinks[id] = &keySink{keys: map[string][]time.Time{}}
+			return sinks[id]
+		})
+		defer c.close()
+		c.toHost(t)
+		rx, tx := c.ids[0], c.ids[1]
+		waitFor(t, 30*time.Second, "two periodic key frames arrive", func() bool { return len(sinks[rx].of(tx)) >= 2 })
+		n := len(sinks[rx].of(tx))
+		waitFor(t, 3*time.Second, "the next periodic key frame", func() bool { return len(sinks[rx].of(tx)) > n })
+		lost := time.Now()
+		if err := c.sessions[rx].RequestKeyFrame(tx); err != nil {
+			t.Fatalf("key frame request through the SFU: %v", err)
+		}
+		n = len(sinks[rx].of(tx))
+		waitFor(t, 2*time.Second, "a key frame after the request", func() bool { return len(sinks[rx].of(tx)) > n })
+		if d := sinks[rx].of(tx)[n].Sub(lost); d > 300*time.Millisecond {
+			t.Errorf("the key frame came %v after the request, want within 300 ms (the periodic one comes every %v)", d, VideoKeyFrameEvery*VideoFrameInterval)
+		} else {
+			t.Logf("key frame %v after the request", d)
+		}
+		if err := c.sessions[rx].RequestKeyFrame("peer99"); err == nil {
+			t.Error("a key frame request for a sender not received succeeded")
+		}
+	})
+}
+
+// TestShownTilesThroughAnSFU: a participant that says which tiles it
+// shows receives the video of those and of no one else, from then on and
+// again from a new host; one that shows none receives no video, while
+// the others keep the host's default tiles.
+func TestShownTilesThroughAnSFU(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newSFUCall(t, 4)
+		defer c.close()
+		rx := c.sessions["peer00"]
+		if err := rx.ShowLayers(map[string]sfu.Layer{"peer02": sfu.LayerLow}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.sessions["peer01"].ShowLayers(map[string]sfu.Layer{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range c.ids {
+			if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, 30*time.Second, "peer00 sees peer02, peer02 sees its default tiles", func() bool {
+			return sfuDecrypted(rx, "peer02", Video) >= 30 && sfuDecrypted(c.sessions["peer02"], "peer01", Video) >= 30
+		})
+		for _, other := range []string{"peer01", "peer03"} {
+			if n := sfuDecrypted(rx, other, Video); n != 0 {
+				t.Errorf("peer00 decrypted %d video frames of %s, which it does not show", n, other)
+			}
+		}
+		for _, other := range []string{"peer00", "peer02", "peer03"} {
+			if n := sfuDecrypted(c.sessions["peer01"], other, Video); n != 0 {
+				t.Errorf("peer01, which shows no tile, decrypted %d video frames of %s", n, other)
+			}
+		}
+		if err := rx.ShowLayers(map[string]sfu.Layer{"peer03": sfu.LayerHigh}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "peer00 sees peer03 once it shows it", func() bool { return sfuDecrypted(rx, "peer03", Video) >= 15 })
+		before := sfuDecrypted(rx, "peer02", Video)
+		<-time.After(time.Second)
+		if d := sfuDecrypted(rx, "peer02", Video) - before; d > 1 {
+			t.Errorf("peer00 decrypted %d more frames of peer02 after it hid it", d)
+		}
+		if err := rx.ShowLayers(map[string]sfu.Layer{"": sfu.LayerLow}); err == nil {
+			t.Error("a layer request naming no one was taken")
+		}
+		if err := rx.ShowLayers(map[string]sfu.Layer{"peer02": sfu.MaxLayers}); err == nil {
+			t.Error("a layer request for a layer that does not exist was taken")
+		}
+	})
+}
+
+// TestLayerRequestFitsTheSignalling: the largest layer request the SFU
+// takes fits in a call's TypeLayers message.
+func TestLayerRequestFitsTheSignalling(t *testing.T) {
+	if sfu.MaxLayerRequestSize > call.MaxLayersBlob {
+		t.Fatalf("a layer request may take %d bytes, the signalling carries %d", sfu.MaxLayerRequestSize, call.MaxLayersBlob)
+	}
+}
+
+// TestShownTilesPreferVideo: a participant that names more tiles than it
+// has video slots receives those whose senders send video before those
+// whose senders send none (cameras off).
+func TestShownTilesPreferVideo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newSFUCallWith(t, 6, true, nil, func(cfg *Config) {
+			cfg.Video = cfg.Self != "peer01" && cfg.Self != "peer02"
+		}, nil)
+		defer c.close()
+		rx := c.sessions["peer00"]
+		all := map[string]sfu.Layer{}
+		for _, id := range c.ids[1:] {
+			all[id] = sfu.LayerLow
+		}
+		if err := rx.ShowLayers(all); err != nil {
+			t.Fatal(err)
+		}
+		c.toHost(t)
+		waitFor(t, 30*time.Second, "peer00 sees the 3 who send video, in its 4 slots", func() bool {
+			for _, id := range []string{"peer03", "peer04", "peer05"} {
+				if sfuDecrypted(rx, id, Video) < 15 {
+					return false
+				}
+			}
+			return true
+		})
 	})
 }

@@ -1,10 +1,13 @@
 package sfu
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -107,6 +110,13 @@ type Host struct {
 
 	mu    sync.Mutex
 	parts []string // participants, sorted; guarded by mu
+	// asked holds each participant's latest layer request, by
+	// participant; guarded by mu.
+	asked map[string]map[string]Layer
+
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 // NewHost returns a Host over a new SFU of cfg.
@@ -115,7 +125,27 @@ func NewHost(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Host{sfu: s}, nil
+	h := &Host{sfu: s, asked: map[string]map[string]Layer{}, done: make(chan struct{})}
+	h.wg.Add(1)
+	go h.reshowEvery(ReshowInterval)
+	return h, nil
+}
+
+// reshowEvery gives the subscribers their tiles again every interval
+// until Close: a participant that starts or stops sending video moves up
+// or down their lists.
+func (h *Host) reshowEvery(interval time.Duration) {
+	defer h.wg.Done()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-tick.C:
+			h.reshow()
+		}
+	}
 }
 
 // Offer connects participant from from its offer (an SFU media message)
@@ -147,6 +177,7 @@ func (h *Host) Drop(peer string) {
 	if i, found := slices.BinarySearch(h.parts, peer); found {
 		h.parts = slices.Delete(h.parts, i, i+1)
 	}
+	delete(h.asked, peer)
 	h.mu.Unlock()
 	h.reshow()
 }
@@ -164,26 +195,81 @@ func (h *Host) Participants() []string {
 // Stats returns what the SFU did for each participant.
 func (h *Host) Stats() []Stats { return h.sfu.Stats() }
 
-// reshow gives every subscriber its tiles: as many participants as it has
-// video slots, those that follow it in the sorted list of participants
-// (wrapping round), so that each participant's video reaches some
-// subscriber. (A subscriber's own choice of tiles is future work.)
+// Layers takes participant from's layer request (an encoded
+// LayerRequest, as call/media sends it): from then on it is shown the
+// participants it names, at the layers it names — as many as it has
+// video slots, the highest layers first — and no one else; a request
+// that names nobody shows nobody (every tile hidden). It replaces the
+// participant's earlier request, and holds until it leaves.
+func (h *Host) Layers(from string, blob []byte) error {
+	var req LayerRequest
+	if err := req.UnmarshalBinary(blob); err != nil {
+		return fmt.Errorf("layer request from %s: %w", from, err)
+	}
+	h.mu.Lock()
+	if _, found := slices.BinarySearch(h.parts, from); !found {
+		h.mu.Unlock()
+		return fmt.Errorf("%w: layer request from %q, not connected", ErrBadPeer, from)
+	}
+	h.asked[from] = req.Want
+	h.mu.Unlock()
+	h.reshow()
+	return nil
+}
+
+// reshow gives every subscriber its tiles. One that sent a layer request
+// gets the participants it named (the highest layers first, then those
+// that send video, then in the order below, as many as it has video
+// slots) at the layers it named. One that did not gets as many
+// participants as it has video slots, those that follow it in the
+// sorted list of participants (wrapping round), so that each
+// participant's video reaches some subscriber, at the low layer.
 func (h *Host) reshow() {
 	h.mu.Lock()
 	parts := slices.Clone(h.parts)
+	asked := maps.Clone(h.asked)
 	h.mu.Unlock()
 	slots := map[string]int{}
 	for _, st := range h.sfu.Stats() {
 		slots[st.Peer] = st.VideoSlots
 	}
+	video := h.sfu.r.sendingVideo()
 	for i, p := range parts {
+		want, ok := asked[p]
 		var shown []string
-		for d := 1; d < len(parts) && len(shown) < slots[p]; d++ {
-			shown = append(shown, parts[(i+d)%len(parts)])
+		for d := 1; d < len(parts); d++ {
+			if o := parts[(i+d)%len(parts)]; !ok {
+				shown = append(shown, o)
+			} else if _, named := want[o]; named {
+				shown = append(shown, o)
+			}
 		}
+		if ok {
+			slices.SortStableFunc(shown, func(a, b string) int {
+				if c := cmp.Compare(want[b], want[a]); c != 0 {
+					return c
+				}
+				return cmp.Compare(b2i(video[b]), b2i(video[a]))
+			})
+		}
+		shown = shown[:min(len(shown), slots[p])]
 		_ = h.sfu.SetShown(p, shown) // one that left meanwhile: nothing to show
+		if ok {
+			_ = h.sfu.SetLayers(p, LayerRequest{Want: want})
+		}
 	}
 }
 
 // Close stops the SFU. It is idempotent.
-func (h *Host) Close() error { return h.sfu.Close() }
+func (h *Host) Close() error {
+	h.closeOnce.Do(func() { close(h.done) })
+	h.wg.Wait()
+	return h.sfu.Close()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -72,3 +72,36 @@ func FuzzDecodeSignal(f *testing.F) {
 		}
 	})
 }
+
+// TestHostRefusesBadLayerRequests: a Host takes a layer request only
+// from a participant it connects, and only a well-formed one.
+func TestHostRefusesBadLayerRequests(t *testing.T) {
+	h, err := NewHost(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	good, err := LayerRequest{Want: map[string]Layer{"a": LayerHigh}}.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Layers("stranger", good); !errors.Is(err, ErrBadPeer) {
+		t.Errorf("a stranger's request: %v, want ErrBadPeer", err)
+	}
+	h.parts = []string{"a", "b"}
+	for name, blob := range map[string][]byte{
+		"empty":    nil,
+		"layer 3":  {1, 1, 1, 'a', 3},
+		"trailing": append(good, 0),
+	} {
+		if err := h.Layers("b", blob); !errors.Is(err, ErrBadLayer) {
+			t.Errorf("%s: %v, want ErrBadLayer", name, err)
+		}
+	}
+	if len(h.asked) != 0 {
+		t.Errorf("refused requests were kept: %v", h.asked)
+	}
+	if err := h.Layers("b", good); err != nil {
+		t.Errorf("a participant's request: %v", err)
+	}
+}

@@ -53,4 +53,13 @@ const (
 	// KeyRetry is how long a slot waits for the key frame of the layer it
 	// switches to before it asks the publisher again.
 	KeyRetry = time.Second
+	// KeyRequestEvery is the shortest time between two key-frame
+	// requests the SFU sends a publisher for one layer, whether its
+	// subscribers lost frames (their PLIs, forwarded) or switch layers:
+	// 31 subscribers cannot make a sender encode only key frames.
+	KeyRequestEvery = 500 * time.Millisecond
+	// ReshowInterval is how often a Host gives its subscribers their
+	// tiles again, so that a participant that starts or stops sending
+	// video moves up or down the tiles a layer request names.
+	ReshowInterval = time.Second
 )

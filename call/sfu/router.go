@@ -51,6 +51,10 @@ type source struct {
 	// keyFrame asks the publisher for a key frame of a video layer
 	// (unset: cannot).
 	keyFrame [MaxLayers]atomic.Pointer[func()]
+	// askedAt is when the publisher was last asked for a key frame of
+	// each video layer, Unix ns (askKeyFrame); keyAsks counts the asks.
+	askedAt [MaxLayers]atomic.Int64
+	keyAsks atomic.Uint64
 	// seen is when a packet of each video layer last arrived, Unix ns.
 	seen [MaxLayers]atomic.Int64
 	// received counts the packets that arrived from it.
@@ -69,12 +73,43 @@ type inPacket struct {
 	arrived time.Time
 }
 
+// askKeyFrame asks the publisher for a key frame of video layer l at now
+// (Unix ns) unless it was asked within KeyRequestEvery: however many
+// subscribers lose a frame or switch layers at once, a publisher makes
+// at most one key frame per layer in that time. It reports whether it
+// asked.
+func (src *source) askKeyFrame(l Layer, now int64) bool {
+	if l >= MaxLayers {
+		return false
+	}
+	kf := src.keyFrame[l].Load()
+	if kf == nil {
+		return false
+	}
+	last := src.askedAt[l].Load()
+	if last != 0 && now-last < int64(KeyRequestEvery) || !src.askedAt[l].CompareAndSwap(last, now) {
+		return false
+	}
+	src.keyAsks.Add(1)
+	(*kf)()
+	return true
+}
+
+// onSlot is what a video slot carries: a source's layer.
+type onSlot struct {
+	src   *source
+	layer Layer
+}
+
 // slot is one outgoing track of a subscriber: it carries one source at a
 // time, its sequence numbers and timestamps shifted so that a switch of
 // source looks like one continuous stream to the receiver.
 type slot struct {
 	out rtpWriter
 	src *source
+	// carries is src and the layer forwarded (or waited for), for the
+	// subscriber's key-frame requests, which come on another goroutine.
+	carries atomic.Pointer[onSlot]
 	// cur is the video layer of src forwarded (-1: none yet, the slot
 	// waits for a key frame of target); target is the layer chosen for
 	// it, switched to at its next key frame.
@@ -223,6 +258,24 @@ func (r *router) electLocked() {
 	r.elected.Store(r.now().UnixNano())
 }
 
+// sendingVideo returns the sources that sent some video within
+// LayerTimeout.
+func (r *router) sendingVideo() map[string]bool {
+	now := r.now().UnixNano()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]bool{}
+	for id, src := range r.sources {
+		for l := range src.seen {
+			if now-src.seen[l].Load() < int64(LayerTimeout) {
+				out[id] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
 // hears reports whether sub receives src's audio: src is among the
 // MaxAudioSlots loudest speakers other than sub itself.
 func (r *router) hears(sub *subscriber, src *source) bool {
@@ -332,6 +385,7 @@ func (r *router) forward(sub *subscriber, in inPacket) {
 		sl.src, sl.fresh, sl.cur, sl.askedAt = in.src, true, -1, 0
 		if in.kind == Video {
 			sub.planned = sub.gen.Load() - 1 // choose the new source's layer now
+			sl.carries.Store(&onSlot{src: in.src, layer: in.layer})
 		}
 	}
 	if in.kind == Video {
@@ -348,6 +402,7 @@ func (r *router) forward(sub *subscriber, in inPacket) {
 				sl.fresh = true // a switch of layer: continue the numbering
 			}
 			sl.cur = int8(in.layer)
+			sl.carries.Store(&onSlot{src: in.src, layer: in.layer})
 		}
 	}
 	p := in.pkt
@@ -386,6 +441,18 @@ func (r *router) forward(sub *subscriber, in inPacket) {
 	if r.observe != nil {
 		r.observe(r.now().Sub(in.arrived))
 	}
+}
+
+// keyFrameLost is a subscriber's key-frame request (RTCP PLI or FIR) on
+// slot sl: its decoder lost a frame of what sl carries. The publisher is
+// asked for a key frame of that layer, at most once per KeyRequestEvery
+// whoever asks.
+func (r *router) keyFrameLost(sl *slot) bool {
+	on := sl.carries.Load()
+	if on == nil || on.src.gone.Load() {
+		return false
+	}
+	return on.src.askKeyFrame(on.layer, r.now().UnixNano())
 }
 
 // plan chooses the layer each of sub's video slots forwards: every shown
@@ -445,8 +512,6 @@ func (sub *subscriber) plan(now int64) {
 			continue
 		}
 		sl.askedAt = now
-		if kf := sl.src.keyFrame[sl.target].Load(); kf != nil {
-			(*kf)()
-		}
+		sl.src.askKeyFrame(sl.target, now)
 	}
 }

@@ -26,6 +26,12 @@
 // key frame of the new layer, which it asks the publisher for, and
 // continues the sequence numbers and timestamps it sent before.
 //
+// A subscriber whose decoder lost a frame sends a key-frame request (RTCP
+// PLI or FIR) on the slot: the SFU asks the publisher of what the slot
+// carries for a key frame of that layer. Switches and losses share one
+// limit per publisher and layer, one request per KeyRequestEvery, so that
+// many subscribers cannot make a sender encode only key frames.
+//
 // The package does not carry its own messages: an offer comes to Join
 // and its answer goes back through whatever signalling the caller uses
 // (package call), as does a subscriber's choice of tiles.
@@ -131,6 +137,9 @@ type Stats struct {
 	// sent to it; Dropped those for it lost to a full queue, no free slot
 	// or a failed write.
 	Received, Forwarded, Dropped uint64
+	// KeyFrameRequests counts the key frames the SFU asked of it as a
+	// publisher (layer switches and subscribers' losses).
+	KeyFrameRequests uint64
 	// AudioSlots and VideoSlots are how many tracks of each kind it
 	// receives on.
 	AudioSlots, VideoSlots int
@@ -333,16 +342,31 @@ func (s *SFU) addSlots(p *participant) error {
 			}
 			go func() { // RTCP must be read for the interceptors (NACK, reports) to run
 				defer s.wg.Done()
-				buf := make([]byte, 1500)
 				for {
-					if _, _, err := snd.Read(buf); err != nil {
+					pkts, _, err := snd.ReadRTCP()
+					if err != nil {
 						return
+					}
+					if kind == Video && AsksKeyFrame(pkts) && s.r.keyFrameLost(sl) {
+						s.log.Debug("key frame asked for a subscriber", "peer", p.src.id)
 					}
 				}
 			}()
 		}
 	}
 	return nil
+}
+
+// AsksKeyFrame reports whether RTCP packets ask for a key frame (a PLI
+// or a FIR).
+func AsksKeyFrame(pkts []rtcp.Packet) bool {
+	for _, p := range pkts {
+		switch p.(type) {
+		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+			return true
+		}
+	}
+	return false
 }
 
 func kindName(k Kind) string {
@@ -526,7 +550,7 @@ func (s *SFU) Stats() []Stats {
 		}
 		out = append(out, Stats{
 			Peer: id, Received: p.src.received.Load(),
-			Forwarded: p.sub.forwarded.Load(), Dropped: p.sub.dropped.Load(),
+			Forwarded: p.sub.forwarded.Load(), Dropped: p.sub.dropped.Load(), KeyFrameRequests: p.src.keyAsks.Load(),
 			AudioSlots: len(p.sub.audio), VideoSlots: len(p.sub.video),
 		})
 	}

@@ -288,3 +288,46 @@ func FuzzLayerRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestSubscriberKeyFrameRequestReachesPublisher: a subscriber's key-frame
+// request on a slot asks the publisher of what the slot carries for a key
+// frame of that very layer; 31 subscribers asking at once make one
+// request, and the next comes only KeyRequestEvery later.
+func TestSubscriberKeyFrameRequestReachesPublisher(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newSimulcastRig(1)
+		defer g.r.close()
+		g.want(LayerMid)
+		g.frame(true, all...)
+		g.clock = g.clock.Add(KeyRequestEvery) // past the switch's own request
+		g.frame(true, all...)
+		if l := layersOf(g.sinks[0].got()); len(l) != 1 || l[0] != LayerMid {
+			t.Fatalf("forwarded layers %v, want the mid one", l)
+		}
+		asked := len(g.plis)
+		sl := g.sub.video[0]
+		for range MaxParticipants - 1 {
+			g.r.keyFrameLost(sl)
+		}
+		if got := g.plis[asked:]; len(got) != 1 || got[0] != LayerMid {
+			t.Fatalf("31 losses asked key frames of layers %v, want one of the mid layer", got)
+		}
+		g.clock = g.clock.Add(KeyRequestEvery - time.Millisecond)
+		g.r.keyFrameLost(sl)
+		if n := len(g.plis) - asked; n != 1 {
+			t.Errorf("%d requests within %v, want 1", n, KeyRequestEvery)
+		}
+		g.clock = g.clock.Add(time.Millisecond)
+		g.r.keyFrameLost(sl)
+		if n := len(g.plis) - asked; n != 2 {
+			t.Errorf("%d requests after %v, want 2", n, KeyRequestEvery)
+		}
+		if n := g.src.keyAsks.Load(); n != uint64(len(g.plis)) {
+			t.Errorf("counted %d requests, sent %d", n, len(g.plis))
+		}
+		empty := &slot{out: &layerSink{}}
+		if g.r.keyFrameLost(empty) {
+			t.Error("a slot that carries nothing asked a publisher")
+		}
+	})
+}

@@ -13,3 +13,14 @@ const (
 	// requests to one sender.
 	KeyFrameRequestEvery = time.Second
 )
+
+// Limits of simulcast.
+const (
+	// MinLayerWidth is the narrowest layer a Pipeline encodes: a
+	// camera too small for two layers of at least this width sends one.
+	MinLayerWidth = 160
+	// ShownFor is how long after a tile last drew a sender's video the
+	// sender still counts as shown: a tile not drawn for that long is
+	// hidden, and its video no longer asked of the SFU.
+	ShownFor = time.Second
+)

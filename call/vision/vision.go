@@ -2,6 +2,14 @@
 // encoded and sent through the call's media.Session, and each sender's
 // frames decoded into a picture the call window draws into its tile.
 //
+// In a mesh the camera's picture is encoded once. Through an SFU it is
+// encoded in as many simulcast layers as the Session sends (PlanLayers:
+// the camera's size and halves of it), each by its own encoder at the
+// bitrate the Session's uplink estimate gives it, a layer the uplink
+// cannot carry not at all. The tiles the window draws say what to ask of
+// the SFU (media.Session.ShowLayers): each sender drawn lately, at the
+// layer of its tile's size; a sender no tile draws is not asked for.
+//
 // It uses no cgo: the camera, the encoder and the decoder come through
 // its interfaces (call/device/camera and call/codec/vpx satisfy them),
 // wired by the app, so its logic is tested without devices or codecs.
@@ -20,6 +28,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/call/sfu"
 	"github.com/umbrella-p2p/umbrella/call/tile"
 )
 
@@ -40,6 +49,8 @@ type Encoder interface {
 	// Encode compresses one picture, a key frame if forceKey; key says
 	// whether it is one. A nil frame means nothing to send.
 	Encode(img *image.YCbCr, forceKey bool) (frame []byte, key bool, err error)
+	// SetBitrate changes the target bitrate, in bits per second.
+	SetBitrate(bps int) error
 	// Close frees it.
 	Close() error
 }
@@ -61,6 +72,11 @@ type Config struct {
 	// camera delivers. An error wrapping ErrNoCamera means there is no
 	// camera to use; nil OpenCamera means the same.
 	OpenCamera func() (Camera, Encoder, error)
+	// NewLayerEncoder makes the encoder of a simulcast layer below the
+	// camera's size (PlanLayers): through an SFU the Pipeline encodes as
+	// many layers as the Session sends (media.Session.VideoLayers). Nil:
+	// one layer only.
+	NewLayerEncoder func(LayerSpec) (Encoder, error)
 	// NewDecoder makes a decoder for one sender; required.
 	NewDecoder func() (Decoder, error)
 	// NeedKeyFrame is the decoder's error for a frame it cannot decode
@@ -77,15 +93,19 @@ type Config struct {
 type sender interface {
 	Send(media.Frame) error
 	RequestKeyFrame(id string) error
+	VideoLayers() int
+	VideoBitrates() []int
+	ShowLayers(map[string]sfu.Layer) error
 }
 
 // Pipeline is one call's video. It is safe for concurrent use; Close
 // stops it.
 type Pipeline struct {
-	cfg      Config
-	log      *slog.Logger
-	now      func() time.Time
-	forceKey atomic.Bool // a receiver asked for a key frame
+	cfg Config
+	log *slog.Logger
+	now func() time.Time
+	// forceKey is, by layer, whether a receiver asked for a key frame.
+	forceKey [sfu.MaxLayers]atomic.Bool
 
 	mu        sync.Mutex
 	out       sender              // nil until Start; guarded by mu
@@ -94,6 +114,17 @@ type Pipeline struct {
 	cameraErr error               // why the camera is not sending; guarded by mu
 	senders   map[string]*decoded // pictures by sender; guarded by mu
 	closed    bool                // guarded by mu
+	// drawn is, by sender, when a tile last drew its video and the
+	// layer that tile needs; shown is what was last asked of the SFU
+	// (ShowLayers). Both guarded by mu.
+	drawn map[string]drawnTile
+	shown map[string]sfu.Layer
+}
+
+// drawnTile is a tile's last draw of a sender's video.
+type drawnTile struct {
+	at    time.Time
+	layer sfu.Layer
 }
 
 // capture is a running camera and its goroutine.
@@ -118,7 +149,8 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.NewDecoder == nil {
 		return nil, errors.New("vision: no NewDecoder")
 	}
-	p := &Pipeline{cfg: cfg, log: cfg.Logger, now: cfg.Now, on: cfg.Send, senders: map[string]*decoded{}}
+	p := &Pipeline{cfg: cfg, log: cfg.Logger, now: cfg.Now, on: cfg.Send, senders: map[string]*decoded{},
+		drawn: map[string]drawnTile{}, shown: map[string]sfu.Layer{}}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -172,15 +204,44 @@ func (p *Pipeline) openCamera() {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &capture{cancel: cancel, done: make(chan struct{})}
 	p.capture, p.cameraErr = c, nil
-	p.forceKey.Store(true) // receivers start with a key frame
+	p.askKeyFrames() // receivers start with a key frame
 	go p.run(ctx, c, cam, enc, p.out)
 }
 
+// askKeyFrames makes every layer's next frame a key frame.
+func (p *Pipeline) askKeyFrames() {
+	for l := range p.forceKey {
+		p.forceKey[l].Store(true)
+	}
+}
+
+// layer is one simulcast layer's encoder in run: the top one is the
+// camera's, the others are made by NewLayerEncoder and encode pictures
+// scaled down into pic.
+type layer struct {
+	spec LayerSpec
+	enc  Encoder
+	pic  *image.YCbCr // nil for the top layer
+	rate int          // the bitrate last set (0: the encoder's own)
+	off  bool         // not sent: the uplink does not carry it
+}
+
 // run encodes and sends cam's pictures until ctx ends or the camera
-// stops.
+// stops: as many layers as out sends, each at the bitrate the uplink
+// gives it, the top one dropped when the uplink cannot carry it.
 func (p *Pipeline) run(ctx context.Context, c *capture, cam Camera, enc Encoder, out sender) {
 	defer close(c.done)
-	defer func() { _ = enc.Close() }()
+	var (
+		layers   []*layer
+		planN    int         // the layers out sent when layers were planned
+		planSize image.Point // the camera's picture size then
+	)
+	defer func() {
+		for _, l := range layers[:max(len(layers)-1, 0)] {
+			_ = l.enc.Close()
+		}
+		_ = enc.Close()
+	}()
 	defer func() { _ = cam.Close() }()
 	for {
 		img, err := cam.Read(ctx)
@@ -195,23 +256,105 @@ func (p *Pipeline) run(ctx context.Context, c *capture, cam Camera, enc Encoder,
 			p.mu.Unlock()
 			return
 		}
-		frame, key, err := enc.Encode(img, p.forceKey.Swap(false))
+		if n, size := out.VideoLayers(), img.Rect.Size(); layers == nil || n != planN || size != planSize {
+			layers, planN, planSize = p.replan(layers, enc, img, n), n, size
+		}
+		rates := out.VideoBitrates()
+		for i, l := range layers {
+			if p.pace(l, i, rates) {
+				p.encode(c, out, l, i, img)
+			}
+		}
+	}
+}
+
+// replan returns the layers to encode img with when out sends n, those
+// of PlanLayers, in place of old; top is the camera's encoder. When a
+// lower layer's encoder cannot be made, the camera's is the only one.
+func (p *Pipeline) replan(old []*layer, top Encoder, img *image.YCbCr, n int) []*layer {
+	if p.cfg.NewLayerEncoder == nil {
+		n = 1
+	}
+	plan := PlanLayers(img.Rect.Dx(), img.Rect.Dy(), n)
+	for _, l := range old[:max(len(old)-1, 0)] {
+		_ = l.enc.Close()
+	}
+	out := make([]*layer, 0, len(plan))
+	for _, spec := range plan[:len(plan)-1] {
+		enc, err := p.cfg.NewLayerEncoder(spec)
 		if err != nil {
-			p.log.Debug("picture not encoded", "err", err)
-			continue
-		}
-		if len(frame) == 0 {
-			continue
-		}
-		if err := out.Send(media.Frame{Kind: media.Video, Data: frame, KeyFrame: key}); err != nil {
-			if !errors.Is(err, media.ErrNoSendKey) {
-				p.log.Debug("frame not sent", "err", err)
+			p.log.Debug("no encoder for a layer", "width", spec.Width, "err", err)
+			for _, l := range out {
+				_ = l.enc.Close()
 			}
-			if key { // the receivers still need one
-				p.forceKey.Store(true)
-			}
-			continue
+			out = out[:0]
+			break
 		}
+		out = append(out, &layer{spec: spec, enc: enc,
+			pic: image.NewYCbCr(image.Rect(0, 0, spec.Width, spec.Height), image.YCbCrSubsampleRatio420)})
+	}
+	topSpec := plan[len(plan)-1]
+	if len(out) == 0 {
+		topSpec.Bitrate = 0 // alone: the encoder's own
+	}
+	out = append(out, &layer{spec: topSpec, enc: top})
+	p.askKeyFrames() // a new layer starts with one; the others' receivers may switch
+	return out
+}
+
+// pace sets layer l (number i) to the bitrate rates give it (nil: its
+// plan's) and reports whether it is sent: a layer the uplink does not
+// carry (0) is not, and starts again with a key frame.
+func (p *Pipeline) pace(l *layer, i int, rates []int) bool {
+	rate := l.spec.Bitrate
+	if i < len(rates) {
+		rate = rates[i]
+	}
+	if rate == 0 && rates != nil {
+		if !l.off {
+			p.log.Debug("layer dropped: the uplink does not carry it", "layer", i)
+		}
+		l.off = true
+		return false
+	}
+	if l.off {
+		l.off = false
+		p.forceKey[i].Store(true)
+	}
+	if rate != 0 && rate != l.rate {
+		if err := l.enc.SetBitrate(rate); err != nil {
+			p.log.Debug("bitrate not set", "layer", i, "bps", rate, "err", err)
+		}
+		l.rate = rate
+	}
+	return true
+}
+
+// encode encodes img into layer l (number i) and sends it.
+func (p *Pipeline) encode(c *capture, out sender, l *layer, i int, img *image.YCbCr) {
+	pic := img
+	if l.pic != nil {
+		scaleInto(l.pic, img)
+		pic = l.pic
+	}
+	frame, key, err := l.enc.Encode(pic, p.forceKey[i].Swap(false))
+	if err != nil {
+		p.log.Debug("picture not encoded", "layer", i, "err", err)
+		return
+	}
+	if len(frame) == 0 {
+		return
+	}
+	if err := out.Send(media.Frame{Kind: media.Video, Layer: uint8(i), Data: frame, KeyFrame: key}); err != nil {
+		if !errors.Is(err, media.ErrNoSendKey) {
+			p.log.Debug("frame not sent", "layer", i, "err", err)
+		}
+		if key { // the receivers still need one
+			p.forceKey[i].Store(true)
+		}
+		return
+	}
+	if i == 0 {
 		c.sent.Add(1)
 	}
 }
@@ -257,8 +400,17 @@ func (p *Pipeline) Sent() uint64 {
 	return p.capture.sent.Load()
 }
 
-// KeyFrameRequest makes the next frame a key frame (media.Sink).
-func (p *Pipeline) KeyFrameRequest(string) { p.forceKey.Store(true) }
+// KeyFrameRequest makes every layer's next frame a key frame
+// (media.Sink).
+func (p *Pipeline) KeyFrameRequest(string) { p.askKeyFrames() }
+
+// LayerKeyFrameRequest makes the next frame of one layer a key frame
+// (media.LayerSink).
+func (p *Pipeline) LayerKeyFrameRequest(_ string, l uint8) {
+	if int(l) < len(p.forceKey) {
+		p.forceKey[l].Store(true)
+	}
+}
 
 // Frame decodes a video frame of participant from into its picture
 // (media.Sink); other kinds are ignored. A frame the decoder cannot use
@@ -355,6 +507,7 @@ func (p *Pipeline) Draw(from string, dst *image.RGBA, bg color.RGBA, since uint6
 	p.mu.Lock()
 	d := p.senders[from]
 	p.mu.Unlock()
+	p.drew(from, layerOfTile(dst.Rect.Dx()))
 	if d == nil {
 		return 0, false
 	}
@@ -365,6 +518,48 @@ func (p *Pipeline) Draw(from string, dst *image.RGBA, bg color.RGBA, since uint6
 	}
 	tile.Fit(dst, d.pic, bg)
 	return d.seq, true
+}
+
+// drew notes that a tile needing layer drew from's video now, and asks
+// the SFU for the tiles shown when they changed: every sender drawn
+// within ShownFor, each at the largest layer its tiles need; those not
+// drawn for longer are hidden and not asked for.
+func (p *Pipeline) drew(from string, layer sfu.Layer) {
+	now := p.now()
+	p.mu.Lock()
+	if len(from) > MaxPeerIDSize || p.closed {
+		p.mu.Unlock()
+		return
+	}
+	if t, ok := p.drawn[from]; ok || len(p.drawn) < MaxSenders {
+		if !ok || layer > t.layer || now.Sub(t.at) >= ShownFor/4 {
+			p.drawn[from] = drawnTile{at: now, layer: layer}
+		}
+	}
+	changed := len(p.drawn) != len(p.shown)
+	for id, t := range p.drawn {
+		if now.Sub(t.at) >= ShownFor {
+			delete(p.drawn, id)
+			changed = true
+		} else if l, ok := p.shown[id]; !ok || l != t.layer {
+			changed = true
+		}
+	}
+	var want map[string]sfu.Layer
+	if changed {
+		want = make(map[string]sfu.Layer, len(p.drawn))
+		for id, t := range p.drawn {
+			want[id] = t.layer
+		}
+		p.shown = want
+	}
+	out := p.out
+	p.mu.Unlock()
+	if changed && out != nil {
+		if err := out.ShowLayers(want); err != nil {
+			p.log.Debug("tiles not asked of the SFU", "err", err)
+		}
+	}
 }
 
 // Close stops the camera and frees the decoders.
@@ -409,6 +604,8 @@ func (j joined) Frame(from string, f media.Frame) {
 }
 
 func (j joined) KeyFrameRequest(from string) { j.video.KeyFrameRequest(from) }
+
+func (j joined) LayerKeyFrameRequest(from string, l uint8) { j.video.LayerKeyFrameRequest(from, l) }
 
 func (j joined) Start(s *media.Session) error {
 	if err := j.sound.Start(s); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/call/sfu"
 )
 
 // fakeCamera delivers a flat picture every 1/30 s until closed.
@@ -54,6 +55,8 @@ func (e *fakeEncoder) Encode(_ *image.YCbCr, force bool) ([]byte, bool, error) {
 }
 func (e *fakeEncoder) Close() error { e.closed = true; return nil }
 
+func (e *fakeEncoder) SetBitrate(int) error { return nil }
+
 // fakeSender records what is sent and which key frames are asked for.
 type fakeSender struct {
 	mu    sync.Mutex
@@ -67,6 +70,10 @@ func (s *fakeSender) Send(f media.Frame) error {
 	s.sent = append(s.sent, media.Frame{Kind: f.Kind, KeyFrame: f.KeyFrame})
 	return nil
 }
+
+func (s *fakeSender) VideoLayers() int                      { return 1 }
+func (s *fakeSender) VideoBitrates() []int                  { return nil }
+func (s *fakeSender) ShowLayers(map[string]sfu.Layer) error { return nil }
 
 func (s *fakeSender) RequestKeyFrame(id string) error {
 	s.mu.Lock()
@@ -278,7 +285,7 @@ func TestJoinRoutesByKind(t *testing.T) {
 		t.Fatal("the video frame did not reach the video")
 	}
 	j.KeyFrameRequest("bob")
-	if !p.forceKey.Load() {
+	if !p.forceKey[0].Load() {
 		t.Fatal("the key-frame request did not reach the video")
 	}
 	if err := j.Close(); err != nil || !sound.closed {

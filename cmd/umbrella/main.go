@@ -127,7 +127,7 @@ func run() int {
 	defer sound.close() // after the node, whose calls use it, closed
 	// and the camera, through VP8 (video.go).
 	video := newCallVideo(sound, logger)
-	cfg.CallMedia = media.ForCalls(media.CallOptions{Local: video.local, Listen: cfg.Listen, Logger: logger})
+	cfg.CallMedia = media.ForCalls(media.CallOptions{Local: video.local, VideoLayers: videoLayers, Listen: cfg.Listen, Logger: logger})
 	if host, err := media.ForHosts(media.CallOptions{Listen: cfg.Listen, Logger: logger}); err != nil {
 		logger.Warn("this app cannot host a call's SFU", "err", err)
 	} else {

@@ -66,11 +66,12 @@ func (v *callVideo) local(c call.MediaConfig) (media.Local, error) {
 		return nil, err
 	}
 	p, err := vision.New(vision.Config{
-		Send:         c.Video,
-		OpenCamera:   v.openCamera,
-		NewDecoder:   func() (vision.Decoder, error) { return vpx.NewDecoder() },
-		NeedKeyFrame: vpx.ErrNeedKeyFrame,
-		Logger:       v.log,
+		Send:            c.Video,
+		OpenCamera:      v.openCamera,
+		NewLayerEncoder: newLayerEncoder,
+		NewDecoder:      func() (vision.Decoder, error) { return vpx.NewDecoder() },
+		NeedKeyFrame:    vpx.ErrNeedKeyFrame,
+		Logger:          v.log,
 	})
 	if err != nil {
 		_ = sound.Close()
@@ -136,6 +137,22 @@ func newEncoder(mode camera.Mode) (*vpx.Encoder, error) {
 	cfg.Width, cfg.Height = mode.Width, mode.Height
 	if mode.FrameRate >= 1 {
 		cfg.FrameRate = min(int(mode.FrameRate+0.5), vpx.MaxFrameRate)
+	}
+	return vpx.NewEncoder(cfg)
+}
+
+// videoLayers is how many simulcast layers the app sends of its camera
+// through an SFU: the speaker's tile (the camera's 640x360) and the grid
+// tiles' (320x180), as vision.PlanLayers sizes them.
+const videoLayers = 2
+
+// newLayerEncoder is the VP8 encoder of a simulcast layer below the
+// camera's size.
+func newLayerEncoder(s vision.LayerSpec) (vision.Encoder, error) {
+	cfg := vpx.DefaultEncoderConfig()
+	cfg.Width, cfg.Height = s.Width, s.Height
+	if s.Bitrate > 0 {
+		cfg.Bitrate = s.Bitrate
 	}
 	return vpx.NewEncoder(cfg)
 }

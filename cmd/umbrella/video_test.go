@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/call/codec/vpx"
 	"github.com/umbrella-p2p/umbrella/call/device/audio"
 	"github.com/umbrella-p2p/umbrella/call/device/camera"
 	"github.com/umbrella-p2p/umbrella/call/media"
@@ -180,4 +181,26 @@ func TestCameraOnOff(t *testing.T) {
 			t.Fatal("drew a picture of nobody")
 		}
 	})
+}
+
+// TestLayerEncoders: the app's lower simulcast layer is a VP8 encoder of
+// the layer's size and bitrate, as vision plans it for the camera.
+func TestLayerEncoders(t *testing.T) {
+	plan := vision.PlanLayers(cameraRequest.Width, cameraRequest.Height, videoLayers)
+	if len(plan) != 2 || plan[0].Width != 320 || plan[0].Height != 180 {
+		t.Fatalf("layers %v, want 320x180 under the camera's 640x360", plan)
+	}
+	enc, err := newLayerEncoder(plan[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	v := enc.(*vpx.Encoder)
+	if c := v.Config(); c.Width != 320 || c.Height != 180 || v.Bitrate() != plan[0].Bitrate {
+		t.Fatalf("encoder %dx%d at %d bit/s, want the plan's %v", c.Width, c.Height, v.Bitrate(), plan[0])
+	}
+	frame, key, err := enc.Encode(image.NewYCbCr(image.Rect(0, 0, 320, 180), image.YCbCrSubsampleRatio420), true)
+	if err != nil || !key || len(frame) == 0 {
+		t.Fatalf("encode: %d bytes, key %t, %v", len(frame), key, err)
+	}
 }
