@@ -30,7 +30,9 @@ import (
 )
 
 // Encoder turns 20 ms of PCM (FrameSamples samples of 48 kHz mono) into
-// one packet (call/codec/opus's Encoder).
+// one packet (call/codec/opus's Encoder), or into none (nil) when the
+// frame needs none (DTX: silence): the Pipeline then sends nothing, and
+// the next frame it sends says how many it left out.
 type Encoder interface {
 	Encode(pcm []int16) ([]byte, error)
 }
@@ -143,6 +145,11 @@ type speaker struct {
 	pcm    []int16
 	idle   int // ticks since its last frame arrived
 }
+
+// maxSkipped caps the frames a sent frame says were left out before it
+// (20 minutes): a longer silence looks like a restart to receivers, whose
+// jitter buffers start afresh either way.
+const maxSkipped = 60000
 
 // forgetAfter is how many silent ticks (10 s) a speaker's decoder is kept
 // for after its last frame.
@@ -270,13 +277,14 @@ func (p *Pipeline) UseSpeaker(open func() (Speaker, error)) {
 // capture encodes and sends mic's frames until it closes.
 func (p *Pipeline) capture(mic Microphone, gen int) {
 	defer p.wg.Done()
+	var skipped uint16 // frames not sent since the last one sent (DTX)
 	for pcm := range mic.Frames() {
 		if len(pcm) != FrameSamples {
 			continue
 		}
 		p.mu.Lock()
 		p.self.Add(pcm)
-		level := RFC6464Level(p.self.Level())
+		level, silent := RFC6464Level(p.self.Level()), !p.self.Speaking()
 		out := p.out
 		p.mu.Unlock()
 		pkt, err := p.enc.Encode(pcm)
@@ -284,7 +292,13 @@ func (p *Pipeline) capture(mic Microphone, gen int) {
 			p.log.Debug("frame not encoded", "err", err)
 			continue
 		}
-		if err := out.Send(media.Frame{Kind: media.Audio, Data: pkt, Level: level}); err != nil && !errors.Is(err, media.ErrNoSendKey) {
+		if pkt == nil { // DTX: nothing to hear, nothing sent
+			skipped = min(skipped+1, maxSkipped)
+			continue
+		}
+		f := media.Frame{Kind: media.Audio, Data: pkt, Level: level, Silent: silent, Skipped: skipped}
+		skipped = 0
+		if err := out.Send(f); err != nil && !errors.Is(err, media.ErrNoSendKey) {
 			p.log.Debug("frame not sent", "err", err)
 		}
 	}

@@ -13,10 +13,14 @@ import (
 
 // A fake codec whose packet carries one sample value: a frame of PCM all
 // at v encodes to {TOC, v}, and decodes back to v everywhere; a concealed
-// frame is all concealValue.
+// frame is all concealValue. A frame of digital silence (v 0) gives no
+// packet, as Opus's DTX does.
 type fakeEnc struct{}
 
 func (fakeEnc) Encode(pcm []int16) ([]byte, error) {
+	if pcm[0] == 0 {
+		return nil, nil
+	}
 	return []byte{0xf8, byte(uint16(pcm[0]) >> 8), byte(pcm[0])}, nil
 }
 
@@ -164,6 +168,51 @@ func TestPipelineSendsMicrophone(t *testing.T) {
 		}
 		if !spk.closed {
 			t.Fatal("the speaker was not closed")
+		}
+	})
+}
+
+// TestPipelineMarksSilenceAndGaps: frames the encoder gives no packet
+// for (DTX) are not sent, and the next frame sent counts them (Skipped);
+// frames sent once the speaker has been quiet for SpeakingHold frames are
+// marked Silent, so that an SFU does not forward them.
+func TestPipelineMarksSilenceAndGaps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mic, out := newFakeMic(), &fakeSender{}
+		p := newTestPipeline(t, mic, &fakeSpk{})
+		defer p.Close()
+		if err := p.start(out); err != nil {
+			t.Fatal(err)
+		}
+		var frames [][]int16
+		for range 3 {
+			frames = append(frames, flat(1000)) // speech
+		}
+		for range 7 {
+			frames = append(frames, flat(0)) // DTX: not sent
+		}
+		for range SpeakingHold + 5 {
+			frames = append(frames, flat(1)) // quiet, still sent (-90 dBov)
+		}
+		frames = append(frames, flat(1000))
+		for _, f := range frames {
+			mic.frames <- f
+		}
+		want := 3 + SpeakingHold + 5 + 1
+		waitFor(t, time.Second, "frames sent", func() bool { return out.count() == want })
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		for i, f := range out.sent {
+			skipped, silent := uint16(0), false
+			switch {
+			case i == 3:
+				skipped = 7
+			case i+7 >= 2+SpeakingHold && i < want-1:
+				silent = true // SpeakingHold frames after the last loud one (mic frame 2)
+			}
+			if f.Skipped != skipped || f.Silent != silent {
+				t.Errorf("frame %d sent with Skipped %d Silent %t, want %d %t", i, f.Skipped, f.Silent, skipped, silent)
+			}
 		}
 	})
 }
