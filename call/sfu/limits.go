@@ -24,6 +24,11 @@ const (
 	// ElectionInterval is how often the loudest speakers are re-elected
 	// from the audio levels that arrived.
 	ElectionInterval = 100 * time.Millisecond
+	// VoiceHold is how long after its last packet with voice activity
+	// (RFC 6464's V flag) a source still ranks as speaking, before the
+	// sources that are silent: a few frames of jitter. (The sender holds
+	// the flag itself between words: call/voice's SpeakingHold.)
+	VoiceHold = 100 * time.Millisecond
 	// gatherTimeout bounds the wait for ICE candidate gathering before an
 	// answer is returned with the candidates found so far.
 	gatherTimeout = 5 * time.Second

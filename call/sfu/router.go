@@ -47,7 +47,13 @@ type source struct {
 	// loud is the smoothed loudness of its audio, 256 × (127 − level in
 	// −dBov): 0 is silence.
 	loud atomic.Uint32
-	gone atomic.Bool
+	// voiced is when its last audio packet with voice activity (RFC
+	// 6464's V flag) arrived, Unix ns: it speaks within VoiceHold of it.
+	voiced atomic.Int64
+	// silenced counts its audio packets without voice activity, which go
+	// to no one.
+	silenced atomic.Uint64
+	gone     atomic.Bool
 	// keyFrame asks the publisher for a key frame of a video layer
 	// (unset: cannot).
 	keyFrame [MaxLayers]atomic.Pointer[func()]
@@ -65,6 +71,7 @@ type inPacket struct {
 	key     bool  // the first packet of a video key frame
 	layer   Layer // video: the simulcast layer it belongs to
 	level   int   // RFC 6464 audio level (0 loudest … 127 silence); -1: none
+	voice   bool  // RFC 6464's V flag: the sender hears speech in it
 	pkt     *rtp.Packet
 	arrived time.Time
 }
@@ -204,13 +211,22 @@ func (r *router) close() {
 	r.wg.Wait()
 }
 
-// electLocked ranks the sources by loudness. r.mu is held.
+// electLocked ranks the sources: those that speak now first, then by
+// loudness. r.mu is held.
 func (r *router) electLocked() {
+	now := r.now().UnixNano()
 	ranked := make([]*source, 0, len(r.sources))
 	for _, src := range r.sources {
 		ranked = append(ranked, src)
 	}
+	speaks := func(src *source) bool { return now-src.voiced.Load() < int64(VoiceHold) }
 	slices.SortFunc(ranked, func(a, b *source) int {
+		if sa, sb := speaks(a), speaks(b); sa != sb {
+			if sa {
+				return -1
+			}
+			return 1
+		}
 		if c := cmp.Compare(b.loud.Load(), a.loud.Load()); c != 0 {
 			return c
 		}
@@ -220,7 +236,7 @@ func (r *router) electLocked() {
 		ranked = ranked[:MaxAudioSlots+1]
 	}
 	r.speakers.Store(&ranked)
-	r.elected.Store(r.now().UnixNano())
+	r.elected.Store(now)
 }
 
 // hears reports whether sub receives src's audio: src is among the
@@ -248,7 +264,9 @@ func (sub *subscriber) sees(src *source) bool {
 }
 
 // publish takes one packet from a source and queues it for every
-// subscriber that receives it. It never blocks: a full queue drops.
+// subscriber that receives it. It never blocks: a full queue drops. An
+// audio packet whose level says it holds no voice (V flag clear) goes to
+// no one: only speech is forwarded, of the loudest speakers.
 func (r *router) publish(in inPacket) {
 	in.src.received.Add(1)
 	if in.src.gone.Load() {
@@ -269,10 +287,19 @@ func (r *router) publish(in inPacket) {
 		loud := uint32(127-min(in.level, 127)) << 8
 		old := in.src.loud.Load()
 		in.src.loud.Store(old - old/8 + loud/8)
-		if in.arrived.UnixNano()-r.elected.Load() >= int64(ElectionInterval) {
+		now := in.arrived.UnixNano()
+		starts := false // a source that starts to speak is ranked at once
+		if in.voice {
+			starts = now-in.src.voiced.Swap(now) >= int64(VoiceHold)
+		}
+		if starts || now-r.elected.Load() >= int64(ElectionInterval) {
 			r.mu.Lock()
 			r.electLocked()
 			r.mu.Unlock()
+		}
+		if !in.voice {
+			in.src.silenced.Add(1)
+			return
 		}
 	}
 	for _, sub := range *r.subs.Load() {
@@ -372,7 +399,17 @@ func (r *router) forward(sub *subscriber, in inPacket) {
 		_ = h.SetExtension(id, in.src.tag[:])
 	}
 	if in.kind == Audio && sub.levelExt != 0 && in.level >= 0 {
-		_ = h.SetExtension(sub.levelExt, []byte{byte(in.level)})
+		level := byte(in.level)
+		if in.voice {
+			level |= 0x80
+		}
+		_ = h.SetExtension(sub.levelExt, []byte{level})
+	}
+	if in.kind == Audio && sl.used {
+		// Audio is numbered as forwarded, so that the silence not
+		// forwarded leaves no gap a receiver would count as loss; its
+		// timestamps keep the time that passed.
+		h.SequenceNumber = sl.lastSeq + 1
 	}
 	if !sl.used || int16(h.SequenceNumber-sl.lastSeq) > 0 {
 		sl.lastSeq, sl.lastTS = h.SequenceNumber, h.Timestamp

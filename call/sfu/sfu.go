@@ -418,7 +418,7 @@ func classify(src *source, kind Kind, levelID uint8, pkt *rtp.Packet, now time.T
 	in := inPacket{src: src, kind: kind, level: -1, pkt: pkt, arrived: now}
 	if kind == Audio {
 		if b := pkt.GetExtension(levelID); levelID != 0 && len(b) == 1 {
-			in.level = int(b[0] & 0x7f)
+			in.level, in.voice = int(b[0]&0x7f), b[0]&0x80 != 0
 		}
 	} else {
 		in.key = vp8KeyFrameStart(pkt.Payload)
