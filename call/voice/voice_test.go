@@ -224,6 +224,7 @@ func TestPipelineMixesSpeakers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		spk := &fakeSpk{}
 		p := newTestPipeline(t, nil, spk) // no microphone: listens only
+		p.cfg.Target = 3                  // 6 frames arrive at once: within the bound of 2*3+1
 		defer p.Close()
 		if err := p.start(&fakeSender{}); err != nil {
 			t.Fatal(err)
