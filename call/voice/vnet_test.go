@@ -72,7 +72,7 @@ func dominant(pcm []int16) float64 {
 	return best
 }
 
-func newPipeline(t *testing.T, mic voice.Microphone, spk voice.Speaker) *voice.Pipeline {
+func newPipeline(t testing.TB, mic voice.Microphone, spk voice.Speaker) *voice.Pipeline {
 	t.Helper()
 	p, err := voice.New(voice.Config{
 		NewEncoder:     func() (voice.Encoder, error) { return opus.NewEncoder(opus.DefaultConfig()) },
