@@ -346,26 +346,38 @@ func (p *Pipeline) Frame(from string, f media.Frame) {
 func (p *Pipeline) KeyFrameRequest(string) {}
 
 // playout decodes, mixes and plays one frame of every speaker each tick
-// until Close.
+// until Close. It keeps time by the clock, not by counting ticks: when it
+// ran late (a busy machine), it plays every frame whose time has come, up
+// to maxCatchUp at once, so that playout never falls behind the frames
+// arriving (which would lengthen every speaker's delay).
 func (p *Pipeline) playout() {
 	defer p.wg.Done()
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	mix := make([]int16, FrameSamples)
+	start, played := time.Now(), int64(0)
 	for {
 		select {
 		case <-p.ctx.Done():
 			return
 		case <-t.C:
 		}
-		p.mu.Lock()
-		spk := p.playTick(mix)
-		p.mu.Unlock()
-		if spk != nil {
-			spk.Write(mix) // the Speaker copies what it queues
+		due := int64(time.Since(start) / tick)
+		played = max(played, due-maxCatchUp)
+		for ; played < due; played++ {
+			p.mu.Lock()
+			spk := p.playTick(mix)
+			p.mu.Unlock()
+			if spk != nil {
+				spk.Write(mix) // the Speaker copies what it queues
+			}
 		}
 	}
 }
+
+// maxCatchUp is how many frames playout plays at once when it ran late
+// (100 ms, what a Speaker queues at most); beyond, it skips ahead.
+const maxCatchUp = 5
 
 // playTick mixes this tick's frame of every speaker into mix and returns
 // the speaker to play it on (mu held).

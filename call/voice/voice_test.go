@@ -312,3 +312,41 @@ func (e fakeEnc) mustEncode(pcm []int16) []byte {
 	b, _ := e.Encode(pcm)
 	return b
 }
+
+// slowSpk is a speaker whose first Write takes 90 ms (a busy machine).
+type slowSpk struct {
+	fakeSpk
+	slow sync.Once
+}
+
+func (s *slowSpk) Write(pcm []int16) {
+	s.slow.Do(func() { time.Sleep(90 * time.Millisecond) })
+	s.fakeSpk.Write(pcm)
+}
+
+// TestPlayoutKeepsTime: when playout runs late, it plays the frames whose
+// time has come at once, so that over a second the speaker still gets a
+// second of sound (50 frames), not less.
+func TestPlayoutKeepsTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		spk := &slowSpk{}
+		p, err := New(Config{
+			NewEncoder:  func() (Encoder, error) { return fakeEnc{}, nil },
+			NewDecoder:  func() (Decoder, error) { return fakeDec{}, nil },
+			OpenSpeaker: func() (Speaker, error) { return spk, nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.start(&fakeSender{}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second + 10*time.Millisecond)
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(spk.firsts()); n != 50 {
+			t.Fatalf("%d frames played in a second, want 50", n)
+		}
+	})
+}
