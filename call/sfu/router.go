@@ -285,12 +285,14 @@ func (r *router) publish(in inPacket) {
 	}
 	if in.kind == Audio && in.level >= 0 {
 		loud := uint32(127-min(in.level, 127)) << 8
-		old := in.src.loud.Load()
-		in.src.loud.Store(old - old/8 + loud/8)
 		now := in.arrived.UnixNano()
-		starts := false // a source that starts to speak is ranked at once
-		if in.voice {
-			starts = now-in.src.voiced.Swap(now) >= int64(VoiceHold)
+		// A source that starts to speak is ranked at once, by how loud
+		// it speaks now rather than by what it was while silent.
+		starts := in.voice && now-in.src.voiced.Swap(now) >= int64(VoiceHold)
+		if old := in.src.loud.Load(); starts {
+			in.src.loud.Store(loud)
+		} else {
+			in.src.loud.Store(old - old/8 + loud/8)
 		}
 		if starts || now-r.elected.Load() >= int64(ElectionInterval) {
 			r.mu.Lock()
