@@ -50,6 +50,8 @@ type source struct {
 	// voiced is when its last audio packet with voice activity (RFC
 	// 6464's V flag) arrived, Unix ns: it speaks within VoiceHold of it.
 	voiced atomic.Int64
+	// sent is when its last audio packet with a level arrived, Unix ns.
+	sent atomic.Int64
 	// silenced counts its audio packets without voice activity, which go
 	// to no one.
 	silenced atomic.Uint64
@@ -117,6 +119,9 @@ type subscriber struct {
 	gen       atomic.Uint64
 	planned   uint64 // gen of the last choice; drain's own
 	plannedAt int64  // when it was made, Unix ns; drain's own
+
+	// heardAt is when an audio packet was last queued for it, Unix ns.
+	heardAt atomic.Int64
 
 	forwarded, dropped atomic.Uint64
 }
@@ -211,8 +216,8 @@ func (r *router) close() {
 	r.wg.Wait()
 }
 
-// electLocked ranks the sources: those that speak now first, then by
-// loudness. r.mu is held.
+// electLocked ranks the sources: those that speak now first, then those
+// that send audio (muted ones do not), then by loudness. r.mu is held.
 func (r *router) electLocked() {
 	now := r.now().UnixNano()
 	ranked := make([]*source, 0, len(r.sources))
@@ -220,12 +225,22 @@ func (r *router) electLocked() {
 		ranked = append(ranked, src)
 	}
 	speaks := func(src *source) bool { return now-src.voiced.Load() < int64(VoiceHold) }
+	sends := func(src *source) bool { return now-src.sent.Load() < int64(SendHold) }
+	first := func(a, b bool) int {
+		switch {
+		case a == b:
+			return 0
+		case a:
+			return -1
+		}
+		return 1
+	}
 	slices.SortFunc(ranked, func(a, b *source) int {
-		if sa, sb := speaks(a), speaks(b); sa != sb {
-			if sa {
-				return -1
-			}
-			return 1
+		if c := first(speaks(a), speaks(b)); c != 0 {
+			return c
+		}
+		if c := first(sends(a), sends(b)); c != 0 {
+			return c
 		}
 		if c := cmp.Compare(b.loud.Load(), a.loud.Load()); c != 0 {
 			return c
@@ -265,8 +280,11 @@ func (sub *subscriber) sees(src *source) bool {
 
 // publish takes one packet from a source and queues it for every
 // subscriber that receives it. It never blocks: a full queue drops. An
-// audio packet whose level says it holds no voice (V flag clear) goes to
-// no one: only speech is forwarded, of the loudest speakers.
+// audio packet whose level says it holds no voice (V flag clear) is not
+// forwarded: only speech is, of the loudest speakers; but a subscriber
+// that got no audio for AudioKeepAlive gets one such packet of a speaker
+// it hears (comfort noise, which DTX sends every 400 ms), so that it
+// knows its host is there while nobody speaks.
 func (r *router) publish(in inPacket) {
 	in.src.received.Add(1)
 	if in.src.gone.Load() {
@@ -286,6 +304,7 @@ func (r *router) publish(in inPacket) {
 	if in.kind == Audio && in.level >= 0 {
 		loud := uint32(127-min(in.level, 127)) << 8
 		now := in.arrived.UnixNano()
+		in.src.sent.Store(now)
 		// A source that starts to speak is ranked at once, by how loud
 		// it speaks now rather than by what it was while silent.
 		starts := in.voice && now-in.src.voiced.Swap(now) >= int64(VoiceHold)
@@ -301,6 +320,7 @@ func (r *router) publish(in inPacket) {
 		}
 		if !in.voice {
 			in.src.silenced.Add(1)
+			r.keepAlive(in, now)
 			return
 		}
 	}
@@ -310,6 +330,27 @@ func (r *router) publish(in inPacket) {
 		}
 		if in.kind == Audio && (len(sub.audio) == 0 || !r.hears(sub, in.src)) ||
 			in.kind == Video && (len(sub.video) == 0 || !sub.sees(in.src)) {
+			continue
+		}
+		if in.kind == Audio {
+			sub.heardAt.Store(in.arrived.UnixNano())
+		}
+		select {
+		case sub.q <- in:
+		default:
+			sub.dropped.Add(1)
+		}
+	}
+}
+
+// keepAlive queues a packet without voice for the subscribers that hear
+// its source and got no audio for AudioKeepAlive.
+func (r *router) keepAlive(in inPacket, now int64) {
+	for _, sub := range *r.subs.Load() {
+		if sub.id == in.src.id || len(sub.audio) == 0 || !r.hears(sub, in.src) {
+			continue
+		}
+		if old := sub.heardAt.Load(); now-old < int64(AudioKeepAlive) || !sub.heardAt.CompareAndSwap(old, now) {
 			continue
 		}
 		select {

@@ -116,11 +116,12 @@ func (tr *testRouter) publish(i int, kind Kind, level int, key, voice bool) {
 	tr.r.publish(in)
 }
 
-// TestRouterForwardsOnlySpeech: audio without voice activity goes to no
-// one, however loud; a source that starts to speak is forwarded from its
-// first voiced packet (not at the next election); and a speaker's silence
-// leaves no gap in its slot's sequence numbers, while its timestamps keep
-// the time that passed.
+// TestRouterForwardsOnlySpeech: audio without voice activity is not
+// forwarded, however loud, but for one packet every AudioKeepAlive to a
+// subscriber that gets no speech; a source that starts to speak is
+// forwarded from its first voiced packet (not at the next election); and
+// a speaker's silence leaves no gap in its slot's sequence numbers, while
+// its timestamps keep the time that passed.
 func TestRouterForwardsOnlySpeech(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tr := newTestRouter(5, 0)
@@ -136,10 +137,16 @@ func TestRouterForwardsOnlySpeech(t *testing.T) {
 			synctest.Wait()
 			tr.clock = tr.clock.Add(20 * time.Millisecond)
 		}
+		// heard counts the voiced packets forwarded by source, and the
+		// others ("-").
 		heard := func() map[string]int {
 			got := map[string]int{}
 			for _, s := range tr.audio {
 				for _, h := range s.headers() {
+					if lvl := h.GetExtension(1); len(lvl) == 1 && lvl[0]&0x80 == 0 {
+						got["-"]++
+						continue
+					}
 					got[tr.names[[4]byte(h.GetExtension(2))]]++
 				}
 			}
@@ -148,8 +155,9 @@ func TestRouterForwardsOnlySpeech(t *testing.T) {
 		for range 20 {
 			frame(map[int]bool{1: true})
 		}
-		if got := heard(); len(got) != 1 || got["s1"] != 20 {
-			t.Fatalf("heard %v, want s1's 20 packets alone", got)
+		// s0's first packet came before anything was forwarded: one keep-alive.
+		if got := heard(); len(got) != 2 || got["s1"] != 20 || got["-"] != 1 {
+			t.Fatalf("heard %v, want s1's 20 packets and one keep-alive", got)
 		}
 		frame(map[int]bool{1: true, 3: true}) // s3 starts to speak
 		if got := heard(); got["s3"] != 1 {
@@ -187,6 +195,17 @@ func TestRouterForwardsOnlySpeech(t *testing.T) {
 		}
 		if n := tr.src[0].silenced.Load(); n != 56 {
 			t.Errorf("s0's silenced packets: %d, want 56", n)
+		}
+		before := heard()
+		for range 30 { // 600 ms with nobody speaking
+			frame(nil)
+		}
+		after := heard()
+		if n := after["-"] - before["-"]; n < 2 || n > 3 {
+			t.Errorf("%d keep-alive packets in 600 ms of silence, want one every 250 ms", n)
+		}
+		if after["s1"] != before["s1"] || after["s3"] != before["s3"] {
+			t.Errorf("heard %v after silence, %v before: want no voice", after, before)
 		}
 	})
 }
@@ -365,6 +384,40 @@ func FuzzClassify(f *testing.F) {
 		in := classify(&source{id: "x"}, kind, 1, p, time.Now())
 		if in.level > 127 {
 			t.Fatalf("level %d", in.level)
+		}
+	})
+}
+
+// TestRouterKeepAliveFromSenders: while nobody speaks, the keep-alive
+// packets come from the sources that still send, even when louder ones
+// went quiet for good (muted): those rank after the ones that send.
+func TestRouterKeepAliveFromSenders(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := newTestRouter(5, 0)
+		defer tr.r.close()
+		for k := range 100 { // 2 s
+			for i := range tr.src {
+				switch {
+				case i == 4:
+					tr.quiet(i, 60) // the quietest, and it goes on sending
+				case k < 25:
+					tr.quiet(i, 10) // loud noise, then muted
+				}
+			}
+			synctest.Wait()
+			tr.clock = tr.clock.Add(20 * time.Millisecond)
+		}
+		got := map[string]int{}
+		for _, s := range tr.audio {
+			for _, h := range s.headers() {
+				got[tr.names[[4]byte(h.GetExtension(2))]]++
+			}
+		}
+		// The others are muted at 500 ms; s4 ranks above them from 950 ms
+		// at the latest, and keeps the subscriber hearing something every
+		// AudioKeepAlive from then on.
+		if got["s4"] < 4 {
+			t.Fatalf("keep-alives from %v, want 4 or more of s4's once the others went quiet", got)
 		}
 	})
 }
