@@ -15,7 +15,9 @@ package voice
 // the buffer's delay grows by what the network needed (until the
 // speaker's next silence, when playout starts afresh); after MaxConcealed
 // such frames it waits to fill up again (so a muted, silent (DTX) or
-// departed speaker costs nothing). Its delay also shrinks back: when, for
+// departed speaker costs nothing), and a frame that then came alone long
+// before the next (comfort noise) is dropped rather than played first.
+// Its delay also shrinks back: when, for
 // ShrinkWindow turns in a row, a frame more than the target needs was
 // always waiting (after a burst, or a wait for a late frame that then
 // came), the oldest waiting frame is dropped, 20 ms less delay. It holds at most MaxJitterFrames frames, and drops its oldest
@@ -111,6 +113,23 @@ func (j *Jitter) oldest() uint32 {
 	return o
 }
 
+// dropIsolated drops, while playout is stopped, the waiting frames that
+// came alone long before the others (a speaker's comfort noise during a
+// silence, a keep-alive from an SFU): playout starts from the frames that
+// follow each other, not from a stale one.
+func (j *Jitter) dropIsolated() {
+	for len(j.frames) > 1 {
+		o := j.oldest()
+		data := j.frames[o]
+		delete(j.frames, o)
+		if int32(j.oldest()-o) <= MaxConcealed*FrameSamples {
+			j.frames[o] = data // near what follows it: kept
+			return
+		}
+		j.stats.Dropped++
+	}
+}
+
 func (j *Jitter) dropOldest() {
 	o := j.oldest()
 	delete(j.frames, o)
@@ -139,6 +158,7 @@ const (
 // (Silent).
 func (j *Jitter) Pop() (turn Turn, frame, next []byte) {
 	if !j.playing {
+		j.dropIsolated()
 		if len(j.frames) < j.target {
 			return Silent, nil, nil
 		}

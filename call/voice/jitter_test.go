@@ -164,6 +164,24 @@ func TestJitterShrinks(t *testing.T) {
 	}
 }
 
+// TestJitterDropsAStaleFrame: a frame that came alone long before the
+// others (comfort noise in a silence) is not where playout starts.
+func TestJitterDropsAStaleFrame(t *testing.T) {
+	j := NewJitter(2)
+	j.Push(ts(1), pkt(1))
+	if got := drain(j, 1); !eq(got, []string{"-"}) {
+		t.Fatalf("one frame of a target of two: %v", got)
+	}
+	j.Push(ts(20), pkt(20))
+	j.Push(ts(21), pkt(21))
+	if got, want := drain(j, 2), []string{"\x44", "\x45"}; !eq(got, want) { // '0'+20, '0'+21
+		t.Fatalf("%q, want %q: frames 20 and 21, not the stale 1", got, want)
+	}
+	if st := j.Stats(); st.Dropped != 1 || st.Lost != 0 {
+		t.Fatalf("stats %+v, want the stale frame dropped", st)
+	}
+}
+
 func TestJitterSkipsLongGap(t *testing.T) {
 	j := NewJitter(1)
 	j.Push(ts(1), pkt(1))
