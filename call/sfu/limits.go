@@ -32,7 +32,8 @@ const (
 	// AudioKeepAlive is the longest a subscriber goes without audio while
 	// a speaker it hears sends any (silence included): a participant
 	// takes its host for lost after a second with nothing from it
-	// (call/media's HostSilence).
+	// (call/media's HostSilence), and the RTCP reports it would otherwise
+	// rely on come once a second.
 	AudioKeepAlive = 250 * time.Millisecond
 	// SendHold is how long after its last audio packet a source still
 	// ranks as sending, before those that are muted: a little more than
