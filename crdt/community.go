@@ -898,16 +898,38 @@ func (c *Community) Entries(group ID) []*Entry {
 	if t == nil {
 		return nil
 	}
-	if t.order == nil || t.orderGen != c.rankGen {
+	if t.order == nil || t.stale || t.orderGen != c.rankGen {
 		st := c.res.state
 		t.sort(func(o *Op) Role { return st.Role(o.Author) })
 		t.orderGen = c.rankGen
 	}
 	if t.verdictGen != c.gen {
+		changed := false
 		for _, e := range t.order {
-			e.Hidden = c.verdict(t, e)
+			// A verdict that did not change keeps its mark: most control
+			// ops change none.
+			if h := c.verdict(t, e); (h == nil) != (e.Hidden == nil) || h != nil && *h != *e.Hidden {
+				e.Hidden, changed = h, true
+			}
+		}
+		if changed {
+			t.rewrite++
 		}
 		t.verdictGen = c.gen
 	}
 	return t.order
+}
+
+// EntriesGen returns a number that stays the same from one call of
+// Entries(group) to the next only if the later result extends the earlier
+// one: the same entries first, in the same order, each with the same
+// Hidden mark. Call it after Entries: a view extended by the entries
+// appended since (crdt.Fold, an unread count) then needs no pass over the
+// ones it holds. Numbers compare only for the same group of the same
+// Community.
+func (c *Community) EntriesGen(group ID) uint64 {
+	if t := c.groups[group]; t != nil {
+		return t.rewrite
+	}
+	return 0
 }
