@@ -58,8 +58,8 @@ import (
 	dsq "github.com/ipfs/go-datastore/query"
 	dssync "github.com/ipfs/go-datastore/sync"
 	badger4 "github.com/ipfs/go-ds-badger4"
-	"lukechampine.com/blake3"
 	logging "github.com/ipfs/go-log/v2"
+	"lukechampine.com/blake3"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
