@@ -27,7 +27,7 @@ func (k key) PublicKey() ed25519.PublicKey { return k.priv.Public().(ed25519.Pub
 func (k key) Sign(m []byte) []byte         { return ed25519.Sign(k.priv, m) }
 func (k key) pub() (p crdt.PublicKey)      { copy(p[:], k.PublicKey()); return p }
 
-func enc(t *testing.T, v any) []byte {
+func enc(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := crdt.Marshal(v)
 	if err != nil {
@@ -54,7 +54,7 @@ func (r *recorder) Admitted(_ crdt.PublicKey, _ *crdt.Op, recorded bool) {
 // (approval, with a post only its members may read), and an invite whose
 // secret the test holds.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	owner    key
 	st       *store.DS // rep's
 	rep      *replica.Replica
@@ -69,11 +69,14 @@ type world struct {
 	invitePr ed25519.PrivateKey
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world { return newWorldOn(t, store.NewMemory()) }
+
+// newWorldOn is newWorld with the owner's replica over st.
+func newWorldOn(t testing.TB, st *store.DS) *world {
 	t.Helper()
 	ctx := t.Context()
 	w := &world{t: t, owner: newKey(1), obs: &recorder{}, now: time.Unix(1_700_000_000, 0)}
-	w.st = store.NewMemory()
+	w.st = st
 	var err error
 	if w.rep, err = replica.Open(ctx, w.st, nil); err != nil {
 		t.Fatal(err)
@@ -97,7 +100,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func openReplica(t *testing.T) *replica.Replica {
+func openReplica(t testing.TB) *replica.Replica {
 	t.Helper()
 	r, err := replica.Open(t.Context(), store.NewMemory(), nil)
 	if err != nil {

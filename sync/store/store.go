@@ -579,8 +579,13 @@ func (s *DS) Encodings(ctx context.Context, ops []*crdt.Op) ([][]byte, error) {
 		out[i] = bytes.Clone(raw)
 		return nil
 	}
+	var lc, ll crdt.ID // the log of lp: a fetch mostly asks for one log's ops
+	lp := ""
 	logKey := func(o *crdt.Op) []byte {
-		key = appendLogKey(key[:0], logPrefix(o.CommunityID(), o.Log), o.Height, o.ID())
+		if c := o.CommunityID(); lp == "" || c != lc || o.Log != ll {
+			lc, ll, lp = c, o.Log, logPrefix(c, o.Log)
+		}
+		key = appendLogKey(key[:0], lp, o.Height, o.ID())
 		return key
 	}
 	if s.db != nil {
