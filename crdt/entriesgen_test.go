@@ -3,6 +3,7 @@ package crdt
 import (
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -87,5 +88,62 @@ func TestEntriesGen(t *testing.T) {
 		kept, rewritten, hiddenChanged, spurious)
 	if kept == 0 || rewritten == 0 || hiddenChanged == 0 {
 		t.Error("the random communities do not exercise both kinds of change")
+	}
+}
+
+// TestDropEncodings: a community whose content ops dropped their encodings
+// (as a node's after start) keeps the same state and views, and takes new
+// ops on top of them as one that kept them does.
+func TestDropEncodings(t *testing.T) {
+	content := 0
+	for seed := range 10 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 5))
+		w := randomWorld(t, rng, 40, map[string]int{})
+		cut := len(w.all) * 2 / 3
+		// Fresh copies: dropping changes the ops themselves.
+		fresh := func(ops []*Op) []Opened {
+			out := make([]Opened, len(ops))
+			for i, o := range ops {
+				c, err := DecodeOp(o.Bytes())
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[i] = Opened{Op: c}
+			}
+			return out
+		}
+		kept, err := Load(Opened{Op: w.genesis}, fresh(w.all[:cut]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped, err := Load(Opened{Op: w.genesis}, fresh(w.all[:cut]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped.DropEncodings()
+		for _, g := range dropped.ContentLogs() {
+			for _, e := range dropped.Entries(g) {
+				if content++; e.Op.Encoded() || e.Op.Bytes() != nil {
+					t.Fatalf("seed %d: content op %s keeps its encoding", seed, e.Op.ID().Short())
+				}
+			}
+		}
+		for _, x := range fresh(w.all[cut:]) {
+			errKept := kept.Add(x.Op, nil)
+			if errDropped := dropped.Add(x.Op, nil); (errKept == nil) != (errDropped == nil) {
+				t.Fatalf("seed %d: add %s: %v, and %v to the community that kept its encodings", seed, x.Op.Kind, errDropped, errKept)
+			}
+		}
+		if kept.Hash() != dropped.Hash() {
+			t.Fatalf("seed %d: the hash differs once encodings are dropped", seed)
+		}
+		for _, g := range kept.ContentLogs() {
+			if !reflect.DeepEqual(kept.View(g), dropped.View(g)) {
+				t.Fatalf("seed %d: group %s's view differs once encodings are dropped", seed, g.Short())
+			}
+		}
+	}
+	if content == 0 {
+		t.Fatal("no content op dropped its encoding")
 	}
 }
