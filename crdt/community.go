@@ -201,6 +201,22 @@ func Load(genesis Opened, ops []Opened) (*Community, error) {
 	return c, nil
 }
 
+// DropEncodings drops the encoding, body bytes and signature of every
+// content op c holds (Op.Encoded turns false): c keeps their decoded
+// bodies, which is what it reads, and a node serves their encodings from
+// its store. Of a node's memory that is the largest part that nothing
+// reads (about 350 bytes per message). Call it only on a community whose
+// ops nothing else holds or reads, right after Load of ops just read from
+// a store; ops added later keep theirs.
+func (c *Community) DropEncodings() {
+	for _, t := range c.groups {
+		for e := range t.ops.all() {
+			o := e.Op
+			o.raw, o.Body, o.Sig = "", nil, nil
+		}
+	}
+}
+
 func headsOf(ops map[ID]*Op) []ID {
 	parent := make(map[ID]bool, len(ops))
 	for _, o := range ops {
@@ -898,16 +914,38 @@ func (c *Community) Entries(group ID) []*Entry {
 	if t == nil {
 		return nil
 	}
-	if t.order == nil || t.orderGen != c.rankGen {
+	if t.order == nil || t.stale || t.orderGen != c.rankGen {
 		st := c.res.state
 		t.sort(func(o *Op) Role { return st.Role(o.Author) })
 		t.orderGen = c.rankGen
 	}
 	if t.verdictGen != c.gen {
+		changed := false
 		for _, e := range t.order {
-			e.Hidden = c.verdict(t, e)
+			// A verdict that did not change keeps its mark: most control
+			// ops change none.
+			if h := c.verdict(t, e); (h == nil) != (e.Hidden == nil) || h != nil && *h != *e.Hidden {
+				e.Hidden, changed = h, true
+			}
+		}
+		if changed {
+			t.rewrite++
 		}
 		t.verdictGen = c.gen
 	}
 	return t.order
+}
+
+// EntriesGen returns a number that stays the same from one call of
+// Entries(group) to the next only if the later result extends the earlier
+// one: the same entries first, in the same order, each with the same
+// Hidden mark. Call it after Entries: a view extended by the entries
+// appended since (crdt.Fold, an unread count) then needs no pass over the
+// ones it holds. Numbers compare only for the same group of the same
+// Community.
+func (c *Community) EntriesGen(group ID) uint64 {
+	if t := c.groups[group]; t != nil {
+		return t.rewrite
+	}
+	return 0
 }

@@ -593,8 +593,20 @@ func (o *Op) checkShape() error {
 // ID returns the op's id.
 func (o *Op) ID() ID { return o.id }
 
-// Bytes returns the op's canonical encoding. Callers must not modify it.
-func (o *Op) Bytes() []byte { return unsafe.Slice(unsafe.StringData(o.raw), len(o.raw)) }
+// Bytes returns the op's canonical encoding, or nil for an op that does
+// not keep it (Encoded). Callers must not modify it.
+func (o *Op) Bytes() []byte {
+	if o.raw == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(o.raw), len(o.raw))
+}
+
+// Encoded reports whether the op keeps its encoding (Bytes), body bytes
+// and signature. A content op of a community rebuilt from a store does not
+// (Community.DropEncodings): what a node reads of it is its decoded body,
+// and a node that serves it reads its encoding from the store.
+func (o *Op) Encoded() bool { return o.raw != "" }
 
 // rawString keeps an op's encoding, which nothing modifies once it is the
 // op's, without copying it: a string header is 8 bytes smaller than a

@@ -9,9 +9,13 @@ type Timeline struct {
 	ops        entryIndex
 	heads      headSet
 	order      []*Entry // nil when it must be recomputed
+	stale      bool     // order lacks ops added since it was computed: sort again
 	orderGen   uint64   // Community.rankGen the order was computed at
 	verdictGen uint64   // Community.gen the Hidden marks were computed at
 	seen       map[ID]*seenSet
+	// rewrite counts the changes of the order or of the Hidden marks of
+	// entries already in it; not entries only appended (EntriesGen).
+	rewrite uint64
 }
 
 // Entry is one op of a timeline, in display order.
@@ -49,13 +53,13 @@ func (t *Timeline) add(c *Community, o *Op, body any) {
 	// An op whose parents are all the current heads descends from every op,
 	// so it goes last: the common case of a message written after reading
 	// everything stays O(1).
-	if t.order != nil && t.orderGen == c.rankGen && slices.Equal(o.Parents, t.heads.ids) {
+	if t.order != nil && !t.stale && t.orderGen == c.rankGen && slices.Equal(o.Parents, t.heads.ids) {
 		t.order = append(t.order, e)
 		if t.verdictGen == c.gen {
 			e.Hidden = c.verdict(t, e)
 		}
 	} else {
-		t.order = nil
+		t.stale = true   // kept to compare the new order with (sort)
 		t.verdictGen = 0 // e has none yet: every verdict is given again with the order
 	}
 	t.heads.advance(o.ID(), o.Height, o.Parents, func(p ID) uint64 { return t.ops.get(p).Op.Height })
@@ -77,7 +81,8 @@ func (t *Timeline) Len() int { return t.ops.len() }
 func (t *Timeline) Get(id ID) *Entry { return t.ops.get(id) }
 
 // sort computes the display order: Kahn order with the tie break author
-// rank desc, height asc, id asc.
+// rank desc, height asc, id asc. Unless the order before is a prefix of
+// the new one, it is a rewrite.
 func (t *Timeline) sort(rank func(*Op) Role) {
 	ops := make(map[ID]*Op, t.ops.len())
 	for e := range t.ops.all() {
@@ -88,7 +93,10 @@ func (t *Timeline) sort(rank func(*Op) Role) {
 		order = append(order, t.ops.get(o.ID()))
 		return true
 	})
-	t.order = order
+	if t.order == nil || len(order) < len(t.order) || !slices.Equal(order[:len(t.order)], t.order) {
+		t.rewrite++
+	}
+	t.order, t.stale = order, false
 }
 
 // seenBy reports whether content op id is in what loss l's author had seen

@@ -97,6 +97,8 @@ func (c *Community) View(group ID) *GroupView {
 // before them changed.
 type Fold struct {
 	group ID
+	tl    *Timeline // the timeline folded: gen counts its rewrites
+	gen   uint64    // Community.EntriesGen of entries
 	view  GroupView
 	// entries are the timeline entries folded, in display order (a prefix
 	// of the timeline's order, shared with it); hidden holds the reason of
@@ -134,18 +136,19 @@ type reactState struct {
 // display order, in the same order, each hidden or not as before (the
 // common case: new ops arrived and go last); otherwise it folds the whole
 // timeline into a new Fold. Either way the cost of the new ops is what it
-// is when prev is reused, plus a pass over prev's entries to check them.
-// Posts of a reused Fold change in place: callers that keep prev must not
-// share it.
+// is when prev is reused, plus, only when the timeline was rewritten since
+// (EntriesGen), a pass over prev's entries to check them. Posts of a
+// reused Fold change in place: callers that keep prev must not share it.
 func (c *Community) Fold(group ID, prev *Fold) *Fold {
 	es := c.Entries(group)
+	gen := c.EntriesGen(group)
 	t := c.groups[group]
-	if prev != nil && prev.group == group && prev.extends(es) {
+	if prev != nil && prev.group == group && (prev.tl == t && t != nil && prev.gen == gen || prev.extends(es)) {
 		touched := map[ID]bool{}
 		for i := len(prev.entries); i < len(es); i++ {
 			prev.add(i, es[i], touched)
 		}
-		prev.entries = es
+		prev.entries, prev.tl, prev.gen = es, t, gen
 		prev.finish(t, touched)
 		return prev
 	}
@@ -154,7 +157,7 @@ func (c *Community) Fold(group ID, prev *Fold) *Fold {
 	for i, e := range es {
 		f.add(i, e, nil)
 	}
-	f.entries = es
+	f.entries, f.tl, f.gen = es, t, gen
 	f.finish(t, nil)
 	return f
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime/pprof"
 	"testing"
 	"time"
@@ -20,7 +21,9 @@ import (
 // and MB/s of op bytes, the CPU time both nodes (one process) spent on it
 // (cpu-s/catch-up, which other load on the machine blurs less than the
 // wall clock), and as a baseline the seconds it takes only to decode and
-// verify the same ops on every core.
+// verify the same ops on every core. UMBRELLA_CATCHUP_PROFILE=file writes
+// a CPU profile of the catch-up alone (both nodes, Join only), which a
+// whole-benchmark -cpuprofile mixes with writing the fixture.
 func BenchmarkCatchUp(b *testing.B) {
 	const posts = 100_000
 	ctx := context.Background()
@@ -70,6 +73,7 @@ func BenchmarkCatchUp(b *testing.B) {
 		}
 		home := b.TempDir()
 		j := open(home, "Ben", nil)
+		stop := catchUpProfile(b)
 		start, cpu0 := time.Now(), processCPU()
 		var joinErr error
 		// Labelled so that a CPU profile of the benchmark tells the
@@ -79,6 +83,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			b.Fatal(joinErr)
 		}
 		secs, cpu = time.Since(start).Seconds(), (processCPU() - cpu0).Seconds()
+		stop()
 		ms, err := j.Messages(comm.ID, gid)
 		if err != nil || len(ms) != posts {
 			b.Fatalf("joiner holds %d of %d messages (%v)", len(ms), posts, err)
@@ -95,4 +100,26 @@ func BenchmarkCatchUp(b *testing.B) {
 	b.ReportMetric(verify, "s/verify-only")
 	b.ReportMetric(float64(bytes)/(1<<20)/secs, "MB/s")
 	b.ReportMetric(posts, "ops")
+}
+
+// catchUpProfile starts a CPU profile of the catch-up into the file
+// UMBRELLA_CATCHUP_PROFILE names (none when unset) and returns what stops it.
+func catchUpProfile(b *testing.B) (stop func()) {
+	path := os.Getenv("UMBRELLA_CATCHUP_PROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
 }

@@ -1327,6 +1327,12 @@ func (h *chaosRun) replayed(n *Node) string {
 		live = lc.Hash()
 		for _, l := range append([]crdt.ID{crdt.ZeroID}, lc.ContentLogs()...) {
 			lc.EachOp(l, func(o *crdt.Op) {
+				if !o.Encoded() { // loaded at start: its encoding is in the store
+					var err error
+					if o, err = crdt.DecodeOp(encodings(h.t, n, []*crdt.Op{o})[0]); err != nil {
+						h.t.Fatal(err)
+					}
+				}
 				x := crdt.Opened{Op: o}
 				if o.Sealed() { // the body it opened, encoded again: the same bytes
 					x.Plain, _ = crdt.Marshal(lc.Body(o.ID()))

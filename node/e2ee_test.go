@@ -33,12 +33,36 @@ func allOps(t *testing.T, n *Node, cid crdt.ID) []*crdt.Op {
 		}
 		return nil
 	})
-	for i, o := range out {
-		fresh, err := crdt.DecodeOp(o.Bytes())
+	raws := encodings(t, n, out)
+	for i := range out {
+		fresh, err := crdt.DecodeOp(raws[i])
 		if err != nil {
 			t.Fatal(err)
 		}
 		out[i] = fresh
+	}
+	return out
+}
+
+// encodings returns the encodings of ops that n holds: from memory, or
+// from its store for those loaded at start (crdt.Op.Encoded).
+func encodings(t testing.TB, n *Node, ops []*crdt.Op) [][]byte {
+	t.Helper()
+	out := make([][]byte, len(ops))
+	var stored []*crdt.Op
+	for i, o := range ops {
+		if out[i] = o.Bytes(); !o.Encoded() {
+			stored = append(stored, o)
+		}
+	}
+	read, err := n.rep.Encodings(t.Context(), stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range ops {
+		if !o.Encoded() {
+			out[i], read = read[0], read[1:]
+		}
 	}
 	return out
 }

@@ -106,6 +106,7 @@ func (v *Views) updateLocal(ctx context.Context, cid, gid crdt.ID, fn func(*grou
 type groupCounts struct {
 	comm          *crdt.Community
 	ctrl, ops     int
+	gen           uint64 // comm.EntriesGen of entries
 	since, joined int64
 	// entries are the entries counted, a prefix of the timeline's order
 	// (shared with it); hidden the positions of the hidden ones.
@@ -145,10 +146,11 @@ func (v *Views) counts(c *crdt.Community, gid crdt.ID) tally {
 		since = joined
 	}
 	es := c.Entries(gid)
-	if gc == nil || gc.comm != c || gc.since != since || gc.joined != joined || !gc.extends(es) {
+	gen := c.EntriesGen(gid)
+	if gc == nil || gc.comm != c || gc.since != since || gc.joined != joined || gc.gen != gen && !gc.extends(es) {
 		gc = &groupCounts{comm: c, since: since, joined: joined, mentionAt: map[crdt.ID]int{}, deleted: map[crdt.ID]bool{}}
 	}
-	gc.ctrl, gc.ops = ctrl, ops
+	gc.ctrl, gc.ops, gc.gen = ctrl, ops, gen
 	for i := len(gc.entries); i < len(es); i++ {
 		gc.add(int32(i), es[i], self)
 	}
@@ -158,7 +160,8 @@ func (v *Views) counts(c *crdt.Community, gid crdt.ID) tally {
 }
 
 // extends reports whether es starts with the entries gc counted, each
-// hidden or not as it was.
+// hidden or not as it was: asked only when the timeline was rewritten
+// since (EntriesGen), as a new message costs O(1) otherwise.
 func (gc *groupCounts) extends(es []*crdt.Entry) bool {
 	if len(es) < len(gc.entries) {
 		return false

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -58,25 +59,51 @@ func (s *Server) AnswerSync(from crdt.PublicKey, req *wire.Request) *wire.Respon
 }
 
 // serveOps returns the encodings of the ops among ids that peer k may
-// have, in the order asked, up to wire.MaxResponseBytes. They are served
-// from the ops the community holds in memory: no disk reads.
+// have, in the order asked, up to wire.MaxResponseBytes. Ops that keep
+// their encoding in memory (new since start, and control ops) are served
+// from it; the others (content ops rebuilt from the store,
+// crdt.Op.Encoded) from the store, one read by log key each.
 func (s *Server) serveOps(cid crdt.ID, k crdt.PublicKey, ids []crdt.ID) [][]byte {
-	var out [][]byte
+	var ops []*crdt.Op
+	var stored []*crdt.Op // of ops, those without their encoding
 	// A View: mayServe asks the causal past, which only the community
-	// holds; the bytes of an op are immutable and safe to keep after it.
+	// holds; an op is immutable and safe to keep after it.
 	_ = s.cfg.Replica.View(cid, func(c *crdt.Community) error {
-		size := 0
 		for _, id := range ids {
-			op := c.Op(id)
-			if op == nil || !mayServe(c, k, op) {
-				continue
+			if op := c.Op(id); op != nil && mayServe(c, k, op) {
+				ops = append(ops, op)
+				if !op.Encoded() {
+					stored = append(stored, op)
+				}
 			}
-			if size += len(op.Bytes()); size > wire.MaxResponseBytes {
-				break
-			}
-			out = append(out, op.Bytes())
 		}
 		return nil
 	})
+	var read [][]byte
+	if len(stored) > 0 {
+		var err error
+		if read, err = s.cfg.Replica.Encodings(context.Background(), stored); err != nil {
+			s.log.Warn("serve ops from the store", "community", cid.Short(), "err", err)
+			read = nil // serve what memory holds: the peer asks again
+		}
+	}
+	var out [][]byte
+	size := 0
+	for _, op := range ops {
+		raw := op.Bytes()
+		if !op.Encoded() {
+			if len(read) == 0 {
+				continue
+			}
+			raw, read = read[0], read[1:]
+		}
+		if raw == nil {
+			continue // pruned
+		}
+		if size += len(raw); size > wire.MaxResponseBytes {
+			break
+		}
+		out = append(out, raw)
+	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ func (k key) PublicKey() ed25519.PublicKey { return k.priv.Public().(ed25519.Pub
 func (k key) Sign(m []byte) []byte         { return ed25519.Sign(k.priv, m) }
 func (k key) pub() (p crdt.PublicKey)      { copy(p[:], k.PublicKey()); return p }
 
-func enc(t *testing.T, v any) []byte {
+func enc(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := crdt.Marshal(v)
 	if err != nil {
@@ -53,8 +54,9 @@ func (r *recorder) Admitted(_ crdt.PublicKey, _ *crdt.Op, recorded bool) {
 // (approval, with a post only its members may read), and an invite whose
 // secret the test holds.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	owner    key
+	st       *store.DS // rep's
 	rep      *replica.Replica
 	srv      *Server
 	obs      *recorder
@@ -67,11 +69,18 @@ type world struct {
 	invitePr ed25519.PrivateKey
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world { return newWorldOn(t, store.NewMemory()) }
+
+// newWorldOn is newWorld with the owner's replica over st.
+func newWorldOn(t testing.TB, st *store.DS) *world {
 	t.Helper()
 	ctx := t.Context()
 	w := &world{t: t, owner: newKey(1), obs: &recorder{}, now: time.Unix(1_700_000_000, 0)}
-	w.rep = openReplica(t)
+	w.st = st
+	var err error
+	if w.rep, err = replica.Open(ctx, w.st, nil); err != nil {
+		t.Fatal(err)
+	}
 	g, err := crdt.Sign(crdt.Op{Kind: crdt.KindGenesis, Height: 1, Body: enc(t, &crdt.GenesisBody{Name: "Glow Team"})}, w.owner)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +100,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func openReplica(t *testing.T) *replica.Replica {
+func openReplica(t testing.TB) *replica.Replica {
 	t.Helper()
 	r, err := replica.Open(t.Context(), store.NewMemory(), nil)
 	if err != nil {
@@ -434,5 +443,59 @@ func TestAdmitTellsADeniedRequester(t *testing.T) {
 	w.author(w.owner, crdt.ZeroID, crdt.KindDecide, &crdt.DecideBody{Member: ben.PublicKey(), Approve: true})
 	if resp := ask(again); resp.Error != "" || resp.Pending {
 		t.Fatalf("the approved request, asked again: %+v; want admitted", resp)
+	}
+}
+
+// TestServesRebuiltOpsFromStore: a node restarted on its store keeps its
+// content ops without their encodings and serves them from the store by
+// log key: a member's pull gets them byte for byte, and a group the member
+// is not in is still not served.
+func TestServesRebuiltOpsFromStore(t *testing.T) {
+	w := newWorld(t)
+	ben := newKey(2)
+	w.admit(ben)
+	sent := map[crdt.ID][]byte{}
+	for i := range 20 {
+		op := w.author(w.owner, w.general, crdt.KindMessage, &crdt.MessageBody{Text: fmt.Sprintf("tip %d", i)})
+		sent[op.ID()] = op.Bytes()
+	}
+	restarted, err := replica.Open(t.Context(), w.st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = restarted.View(w.cid, func(c *crdt.Community) error {
+		for _, e := range c.Entries(w.general) {
+			if e.Op.Encoded() {
+				t.Errorf("a content op rebuilt from the store keeps its encoding")
+			}
+		}
+		return nil
+	})
+	srv := New(Config{Replica: restarted, Self: w.owner.pub()})
+	rep, mine := w.member(ben)
+	if _, err := mine.Pull(t.Context(), direct{srv: srv, self: ben.pub()}, w.cid, nil); err != nil {
+		t.Fatal(err)
+	}
+	for id, raw := range sent {
+		got, err := rep.Get(t.Context(), id)
+		if err != nil || !bytes.Equal(got.Bytes(), raw) {
+			t.Fatalf("message %s pulled from the restarted node: %v", id.Short(), err)
+		}
+	}
+	if holds(t, rep, w.cid, w.secret) {
+		t.Fatal("the restarted node served a group the member is not in")
+	}
+	ids := []crdt.ID{w.secret}
+	for id := range sent {
+		ids = append(ids, id)
+	}
+	resp := srv.AnswerSync(ben.pub(), &wire.Request{Kind: wire.KindFetch, Community: w.cid[:], IDs: wire.FromIDs(ids)})
+	if len(resp.Ops) != len(sent) {
+		t.Fatalf("a fetch of %d messages and the Leaders post served %d ops", len(sent), len(resp.Ops))
+	}
+	for i, raw := range resp.Ops {
+		if !bytes.Equal(raw, sent[ids[i+1]]) {
+			t.Fatalf("op %d served out of order or changed", i)
+		}
 	}
 }

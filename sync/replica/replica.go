@@ -234,7 +234,9 @@ func (r *Replica) load(ctx context.Context, cid crdt.ID) error {
 	// in one resolution. If that fails (a store written by a bug), fall back
 	// to checking op by op, keeping what still holds.
 	c, err := crdt.Load(genesis, ops)
-	if err != nil {
+	if err == nil {
+		c.DropEncodings() // ops just read, held by nothing else: served from the store
+	} else {
 		r.log.Warn("rebuild failed; checking stored ops one by one", "community", cid.Short(), "err", err)
 		if c, err = crdt.NewCommunity(genesis.Op, genesis.Plain); err != nil {
 			return err
@@ -443,6 +445,12 @@ func (r *Replica) Missing(ctx context.Context, community crdt.ID, max int) ([]cr
 
 // Get returns a held op.
 func (r *Replica) Get(ctx context.Context, id crdt.ID) (*crdt.Op, error) { return r.store.Get(ctx, id) }
+
+// Encodings returns the encodings of held ops, read from the store (see
+// store.OpStore.Encodings): for ops that keep none in memory.
+func (r *Replica) Encodings(ctx context.Context, ops []*crdt.Op) ([][]byte, error) {
+	return r.store.Encodings(ctx, ops)
+}
 
 // Holds reports whether op id is accepted or parked: whether this replica
 // was given it at all. A store that fails to answer holds nothing.

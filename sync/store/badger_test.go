@@ -167,6 +167,20 @@ func BenchmarkOpenBadger(b *testing.B) {
 			}
 		}
 	})
+	// What a node does next at start: read the log back, every op decoded.
+	b.Run("read", func(b *testing.B) {
+		s, err := OpenBadger(dir, BadgerOptions{EncryptionKey: key})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		for b.Loop() {
+			n := 0
+			if err := s.Ops(b.Context(), o.genesis.ID(), o.genesis.ID(), func(crdt.Opened) error { n++; return nil }); err != nil || n != 100_000 {
+				b.Fatalf("read %d ops: %v", n, err)
+			}
+		}
+	})
 }
 
 // TestOpenBadgerInUse: a database another process (here, another open)

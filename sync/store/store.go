@@ -59,6 +59,7 @@ import (
 	dssync "github.com/ipfs/go-datastore/sync"
 	badger4 "github.com/ipfs/go-ds-badger4"
 	logging "github.com/ipfs/go-log/v2"
+	"lukechampine.com/blake3"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
@@ -98,6 +99,12 @@ type OpStore interface {
 	// Get returns a stored op (without its clear body), or an error
 	// wrapping ErrNotFound.
 	Get(ctx context.Context, id crdt.ID) (*crdt.Op, error)
+	// Encodings returns the encodings of ops, stored ops, each read by its
+	// log key (one read, in one read transaction for all): for ops that
+	// no longer keep their encoding in memory (crdt.Op.Encoded). Each is
+	// checked to hash to its op's id. An op that is not stored, or whose
+	// content was pruned, gets nil.
+	Encodings(ctx context.Context, ops []*crdt.Op) ([][]byte, error)
 	// Has reports whether op id is stored.
 	Has(ctx context.Context, id crdt.ID) (bool, error)
 	// Heads returns the sorted ids of the log's ops that no stored op names
@@ -552,6 +559,69 @@ func (s *DS) Get(ctx context.Context, id crdt.ID) (*crdt.Op, error) {
 		return nil, fmt.Errorf("stored op %s is corrupt: %w", id.Short(), err)
 	}
 	return op, nil
+}
+
+// Encodings implements OpStore.
+func (s *DS) Encodings(ctx context.Context, ops []*crdt.Op) ([][]byte, error) {
+	out := make([][]byte, len(ops))
+	var key []byte
+	keep := func(i int, v []byte) error {
+		if len(v) == 0 {
+			return nil // pruned (prune.go)
+		}
+		raw, _, err := splitStored(v)
+		if err == nil && blake3.Sum256(raw) != ops[i].ID() {
+			err = errors.New("its bytes hash to another id")
+		}
+		if err != nil {
+			return fmt.Errorf("stored op %s is corrupt: %w", ops[i].ID().Short(), err)
+		}
+		out[i] = bytes.Clone(raw)
+		return nil
+	}
+	var lc, ll crdt.ID // the log of lp: a fetch mostly asks for one log's ops
+	lp := ""
+	logKey := func(o *crdt.Op) []byte {
+		if c := o.CommunityID(); lp == "" || c != lc || o.Log != ll {
+			lc, ll, lp = c, o.Log, logPrefix(c, o.Log)
+		}
+		key = appendLogKey(key[:0], lp, o.Height, o.ID())
+		return key
+	}
+	if s.db != nil {
+		err := s.db.View(func(txn *badger.Txn) error {
+			for i, o := range ops {
+				item, err := txn.Get(logKey(o))
+				if errors.Is(err, badger.ErrKeyNotFound) {
+					continue
+				}
+				if err == nil {
+					err = item.Value(func(v []byte) error { return keep(i, v) })
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read op encodings: %w", err)
+		}
+		return out, nil
+	}
+	for i, o := range ops {
+		v, err := s.ds.Get(ctx, datastore.RawKey(string(logKey(o))))
+		if errors.Is(err, datastore.ErrNotFound) {
+			continue
+		}
+		if err == nil {
+			err = keep(i, v)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read op encodings: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // Has implements OpStore.

@@ -341,6 +341,28 @@ func testOpStore(t *testing.T, open func(t *testing.T) OpStore) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("encodings by log key", func(t *testing.T) {
+		s := open(t)
+		o := newOps(t)
+		g := crdt.ID{9}
+		sealed, clear := o.sealed(g), o.content(g)
+		ctrl := o.control(o.genesis)
+		put(t, s, o.genesis, ctrl)
+		if err := s.PutBatch(t.Context(), []crdt.Opened{{Op: sealed, Plain: []byte{0xa1, 0x01, 0x62, 'h', 'i'}}, {Op: clear}}); err != nil {
+			t.Fatal(err)
+		}
+		unknown := o.content(g, clear)
+		want := []*crdt.Op{clear, unknown, sealed, ctrl}
+		got, err := s.Encodings(t.Context(), want)
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("encodings: %d, %v", len(got), err)
+		}
+		for i, op := range want {
+			if op == unknown && got[i] != nil || op != unknown && !bytes.Equal(got[i], op.Bytes()) {
+				t.Errorf("encoding %d (%s): %x, want %x", i, op.ID().Short(), got[i], op.Bytes())
+			}
+		}
+	})
 	t.Run("meta", func(t *testing.T) {
 		s := open(t)
 		if _, err := s.GetMeta(t.Context(), "secret/x"); !errors.Is(err, ErrNotFound) {
