@@ -1,0 +1,90 @@
+package call
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
+)
+
+// roundTrip writes v as one frame, checks the frame fits MaxFrame and
+// reads it back into back, which must then equal v.
+func roundTrip(t *testing.T, name string, v, back any) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := wire.Write(&buf, v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if buf.Len() > MaxFrame {
+		t.Fatalf("%s: a frame of %d bytes, over MaxFrame %d", name, buf.Len(), MaxFrame)
+	}
+	if err := wire.Read(&buf, back, MaxFrame); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if !reflect.DeepEqual(v, back) {
+		t.Fatalf("%s changes in a round trip", name)
+	}
+}
+
+// TestLargestMessagesRoundTrip: the largest message of each type and the
+// largest reply pass Check, fit MaxFrame and decode back unchanged.
+func TestLargestMessagesRoundTrip(t *testing.T) {
+	key := func(i int) []byte { return bytes.Repeat([]byte{byte(i + 1)}, 32) }
+	roster := make([][]byte, MaxParticipants)
+	for i := range roster {
+		roster[i] = key(i)
+	}
+	id := key(200)
+	msgs := map[string]*Message{
+		"ring":   {Type: TypeRing, Community: id, Call: id, Group: id, Caller: id, Video: true, Started: math.MaxInt64, Roster: roster},
+		"join":   {Type: TypeJoin, Community: id, Call: id, Group: id, Caller: id, Video: true, Started: math.MaxInt64, Reach: ReachDirect},
+		"remove": {Type: TypeRemove, Community: id, Call: id, Peer: id},
+		"media":  {Type: TypeMedia, Community: id, Call: id, Blob: bytes.Repeat([]byte{0xff}, MaxBlob)},
+		"key":    {Type: TypeKey, Community: id, Call: id, KID: math.MaxUint64, Key: key(201)},
+	}
+	for _, typ := range []uint8{TypeLeave, TypeEnd, TypeRoster} {
+		msgs[fmt.Sprintf("type %d", typ)] = &Message{Type: typ, Community: id, Call: id}
+	}
+	for name, m := range msgs {
+		if err := m.Check(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		roundTrip(t, name, m, &Message{})
+	}
+	r := &Reply{Error: strings.Repeat("é", MaxErrorLen/2), Roster: roster, Group: id, Caller: id, Video: true,
+		Started: math.MaxInt64, Absent: true, Reach: ReachDirect, Host: id, Blob: bytes.Repeat([]byte{0xff}, MaxBlob)}
+	if err := r.Check(); err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, "reply", r, &Reply{})
+}
+
+type askedResponder struct{ asked bool }
+
+func (a *askedResponder) Answer(context.Context, crdt.PublicKey, *Message) *Reply {
+	a.asked = true
+	return &Reply{}
+}
+
+// TestHandleReadsAtMostMaxFrame: a stranger who announces a frame over
+// MaxFrame is refused from its length, before its bytes are read and
+// before the responder is asked anything.
+func TestHandleReadsAtMostMaxFrame(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	go a.Write(binary.AppendUvarint(nil, MaxFrame+1))
+	r := &askedResponder{}
+	if err := Handle(context.Background(), r, b, crdt.PublicKey{3}); !errors.Is(err, wire.ErrFrameTooLarge) || r.asked {
+		t.Fatalf("got %v (responder asked: %v), want ErrFrameTooLarge before asking", err, r.asked)
+	}
+}
