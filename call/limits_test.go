@@ -88,3 +88,31 @@ func TestHandleReadsAtMostMaxFrame(t *testing.T) {
 		t.Fatalf("got %v (responder asked: %v), want ErrFrameTooLarge before asking", err, r.asked)
 	}
 }
+
+type refuser string
+
+func (r refuser) Answer(context.Context, crdt.PublicKey, *Message) *Reply {
+	return &Reply{Error: string(r)}
+}
+
+// TestLongRefusalIsCutToWholeCharacters: a refusal over MaxErrorLen is cut
+// to at most MaxErrorLen bytes of whole characters, so that the requester
+// reads the reason (a text string cut inside a character does not
+// decode).
+func TestLongRefusalIsCutToWholeCharacters(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	done := make(chan error, 1)
+	go func() {
+		done <- Handle(context.Background(), refuser("x"+strings.Repeat("é", MaxErrorLen)), b, crdt.PublicKey{3})
+		b.Close()
+	}()
+	id := bytes.Repeat([]byte{7}, 32)
+	reply, err := Exchange(a, &Message{Type: TypeLeave, Community: id, Call: id})
+	if herr := <-done; err != nil || herr != nil {
+		t.Fatalf("requester: %v, handler: %v", err, herr)
+	}
+	if want := "x" + strings.Repeat("é", (MaxErrorLen-1)/2); reply.Error != want {
+		t.Fatalf("refusal of %d bytes %q, want %d bytes", len(reply.Error), reply.Error, len(want))
+	}
+}
