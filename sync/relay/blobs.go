@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -199,7 +200,11 @@ func (b *Blobs) Accept(ctx context.Context, rw io.ReadWriteCloser, from crdt.Pub
 	// was written before it).
 	refuse := func(err error) error {
 		b.relay.noteRefusal(err)
-		if werr := wire.Write(rw, &PushReply{Error: err.Error()}); werr != nil {
+		reason := err.Error()
+		if len(reason) > MaxPushReason { // whole characters only, or it would not decode
+			reason = strings.ToValidUTF8(reason[:MaxPushReason], "")
+		}
+		if werr := wire.Write(rw, &PushReply{Error: reason}); werr != nil {
 			return errors.Join(err, werr)
 		}
 		return nil

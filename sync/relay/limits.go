@@ -41,6 +41,9 @@ const (
 	// MaxPushFrame bounds a PushOffer or PushReply frame: a community id,
 	// a root, a size, or a refusal's reason.
 	MaxPushFrame = 1024
+	// MaxPushReason bounds a refusal's reason, which the relay cuts to
+	// this many bytes so that its PushReply fits MaxPushFrame.
+	MaxPushReason = 512
 )
 
 // MaxNewcomerNudges bounds the communities the relay nudges one peer
