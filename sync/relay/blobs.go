@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
@@ -191,8 +192,15 @@ func (b *Blobs) take(cid crdt.ID, root blob.Root, size int64) error {
 // and returns nil (the refusal is counted in Stats). It does not close rw.
 func (b *Blobs) Accept(ctx context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
 	var off PushOffer
+	rd, timed := rw.(interface{ SetReadDeadline(time.Time) error })
+	if timed {
+		rd.SetReadDeadline(time.Now().Add(OfferIdle))
+	}
 	if err := wire.Read(rw, &off, MaxPushFrame); err != nil {
 		return fmt.Errorf("file offer: %w", err)
+	}
+	if timed { // the fetch below bounds its own waits (blob.Stall)
+		rd.SetReadDeadline(time.Time{})
 	}
 	// A refusal is an answer, not a failed stream: it is counted and
 	// written, and the stream then closes normally, so the member reads

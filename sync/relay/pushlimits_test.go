@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
@@ -54,6 +56,25 @@ func TestAcceptReadsAtMostMaxPushFrame(t *testing.T) {
 	if n := len(r.Stats().Refused); n != 0 {
 		t.Fatalf("the offer was judged: refusals %v", r.Stats().Refused)
 	}
+}
+
+// TestSilentPusherIsGivenUp: a peer that opens a push stream and sends no
+// offer holds it for OfferIdle, no longer.
+func TestSilentPusherIsGivenUp(t *testing.T) {
+	tm, r := relayWithTeam(t, 0)
+	b, err := OpenBlobs(r, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		a, rw := net.Pipe()
+		defer a.Close()
+		defer rw.Close()
+		start := time.Now()
+		if err := b.Accept(t.Context(), rw, tm.olivia.k.pub()); err == nil || time.Since(start) != OfferIdle {
+			t.Fatalf("a silent pusher: %v after %v, want an error after %v", err, time.Since(start), OfferIdle)
+		}
+	})
 }
 
 // TestLongRefusalReachesTheMember: a refusal whose reason is long (here
