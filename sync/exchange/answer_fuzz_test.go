@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -131,5 +132,74 @@ func FuzzAnswerJoin(f *testing.F) {
 			}
 		}
 		encodes(t, resp, &wire.JoinResponse{})
+	})
+}
+
+// mangledRemote is a member whose Fetch answers a fuzz input changes.
+type mangledRemote struct {
+	direct
+	mangle func([][]byte) [][]byte
+}
+
+func (m mangledRemote) Fetch(ctx context.Context, cid crdt.ID, ids []crdt.ID) ([][]byte, error) {
+	ops, err := m.direct.Fetch(ctx, cid, ids)
+	if err != nil {
+		return nil, err
+	}
+	return m.mangle(ops), nil
+}
+
+// FuzzPull: whatever a member answers to Ben's fetches (the true ops with
+// one replaced, cut, or another appended, or bytes of its own), the pull
+// ends, with ErrBadPeer when an op does not decode, and Ben holds only
+// ops the member holds, never the post of Leaders, which he is not in.
+func FuzzPull(f *testing.F) {
+	for mode := range uint8(4) {
+		f.Add(mode, uint8(0), []byte{0x01})
+	}
+	f.Add(uint8(3), uint8(1), []byte(nil))
+	f.Fuzz(func(t *testing.T, mode, which uint8, raw []byte) {
+		w := newWorld(t)
+		ben := newKey(2)
+		w.admit(ben)
+		rep, srv := w.member(ben)
+		bad := false
+		r := mangledRemote{direct: direct{srv: w.srv, self: ben.pub()}, mangle: func(ops [][]byte) [][]byte {
+			if len(ops) == 0 {
+				return ops
+			}
+			i := int(which) % len(ops)
+			switch mode % 4 {
+			case 0:
+				ops = [][]byte{raw}
+			case 1:
+				ops[i] = raw
+			case 2:
+				ops = append(ops, raw)
+			case 3:
+				ops[i] = ops[i][:len(raw)%(len(ops[i])+1)]
+			}
+			for _, o := range ops {
+				if _, err := crdt.DecodeOp(o); err != nil {
+					bad = true
+				}
+			}
+			return ops
+		}}
+		_, err := srv.Pull(t.Context(), r, w.cid, nil)
+		if bad && !errors.Is(err, ErrBadPeer) {
+			t.Fatalf("a peer sent an op that does not decode, and the pull ended with %v", err)
+		}
+		_ = rep.View(w.cid, func(c *crdt.Community) error {
+			c.EachOp(crdt.ZeroID, func(o *crdt.Op) {
+				if !holds(t, w.rep, w.cid, o.ID()) {
+					t.Errorf("Ben holds %s, which the member does not", o.ID().Short())
+				}
+			})
+			return nil
+		})
+		if holds(t, rep, w.cid, w.secret) {
+			t.Fatal("Ben holds the post of Leaders")
+		}
 	})
 }
