@@ -8,32 +8,13 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/internal/wiretest"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
-
-// roundTrip writes v as one frame, checks the frame fits MaxFrame and
-// reads it back into back, which must then equal v.
-func roundTrip(t *testing.T, name string, v, back any) {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := wire.Write(&buf, v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if buf.Len() > MaxFrame {
-		t.Fatalf("%s: a frame of %d bytes, over MaxFrame %d", name, buf.Len(), MaxFrame)
-	}
-	if err := wire.Read(&buf, back, MaxFrame); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if !reflect.DeepEqual(v, back) {
-		t.Fatalf("%s changes in a round trip", name)
-	}
-}
 
 // TestLargestMessagesRoundTrip: the largest message of each type and the
 // largest reply pass Check, fit MaxFrame and decode back unchanged.
@@ -58,14 +39,14 @@ func TestLargestMessagesRoundTrip(t *testing.T) {
 		if err := m.Check(); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		roundTrip(t, name, m, &Message{})
+		wiretest.RoundTrip(t, name, m, &Message{}, MaxFrame)
 	}
 	r := &Reply{Error: strings.Repeat("é", MaxErrorLen/2), Roster: roster, Group: id, Caller: id, Video: true,
 		Started: math.MaxInt64, Absent: true, Reach: ReachDirect, Host: id, Blob: bytes.Repeat([]byte{0xff}, MaxBlob)}
 	if err := r.Check(); err != nil {
 		t.Fatal(err)
 	}
-	roundTrip(t, "reply", r, &Reply{})
+	wiretest.RoundTrip(t, "reply", r, &Reply{}, MaxFrame)
 }
 
 type askedResponder struct{ asked bool }

@@ -1,16 +1,15 @@
 package turn
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
 	"net"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/internal/wiretest"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
@@ -34,16 +33,7 @@ func TestLargestMessagesRoundTrip(t *testing.T) {
 				t.Fatalf("%s: %v", name, err)
 			}
 		}
-		var buf bytes.Buffer
-		if err := wire.Write(&buf, c.v); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if buf.Len() > MaxFrame {
-			t.Fatalf("%s: a frame of %d bytes, over MaxFrame %d", name, buf.Len(), MaxFrame)
-		}
-		if err := wire.Read(&buf, c.back, MaxFrame); err != nil || !reflect.DeepEqual(c.v, c.back) {
-			t.Fatalf("%s changes in a round trip: %v", name, err)
-		}
+		wiretest.RoundTrip(t, name, c.v, c.back, MaxFrame)
 	}
 }
 

@@ -5,9 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
-	"reflect"
 	"testing"
 
+	"github.com/umbrella-p2p/umbrella/internal/wiretest"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
@@ -38,16 +38,7 @@ func TestLargestFramesRoundTrip(t *testing.T) {
 		"chunk":   {&Chunk{Index: MaxChunks - 1, Slice: bytes.Repeat([]byte{0xff}, MaxSlice)}, &Chunk{}, MaxChunkFrame},
 		"refusal": {&Chunk{Index: MaxChunks - 1, Error: errNotHeld}, &Chunk{}, MaxChunkFrame},
 	} {
-		var buf bytes.Buffer
-		if err := wire.Write(&buf, c.v); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if buf.Len() > c.max {
-			t.Fatalf("%s: a frame of %d bytes, over its bound %d", name, buf.Len(), c.max)
-		}
-		if err := wire.Read(&buf, c.back, c.max); err != nil || !reflect.DeepEqual(c.v, c.back) {
-			t.Fatalf("%s changes in a round trip: %v", name, err)
-		}
+		wiretest.RoundTrip(t, name, c.v, c.back, c.max)
 	}
 }
 

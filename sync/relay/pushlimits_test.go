@@ -8,12 +8,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/internal/wiretest"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
@@ -24,16 +24,7 @@ func TestLargestPushMessagesRoundTrip(t *testing.T) {
 		"offer":   {&PushOffer{Community: bytes.Repeat([]byte{0xff}, 32), Root: bytes.Repeat([]byte{0xff}, 32), Size: math.MaxInt64}, &PushOffer{}},
 		"refusal": {&PushReply{Error: strings.Repeat("é", MaxPushReason/2)}, &PushReply{}},
 	} {
-		var buf bytes.Buffer
-		if err := wire.Write(&buf, c.v); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if buf.Len() > MaxPushFrame {
-			t.Fatalf("%s: a frame of %d bytes, over MaxPushFrame %d", name, buf.Len(), MaxPushFrame)
-		}
-		if err := wire.Read(&buf, c.back, MaxPushFrame); err != nil || !reflect.DeepEqual(c.v, c.back) {
-			t.Fatalf("%s changes in a round trip: %v", name, err)
-		}
+		wiretest.RoundTrip(t, name, c.v, c.back, MaxPushFrame)
 	}
 }
 
