@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -40,7 +41,8 @@ func Handle(ctx context.Context, r Responder, rw io.ReadWriteCloser, from crdt.P
 	}
 	reply := r.Answer(ctx, from, &m)
 	if len(reply.Error) > MaxErrorLen {
-		reply.Error = reply.Error[:MaxErrorLen]
+		// Whole characters only: a text cut inside one does not decode.
+		reply.Error = strings.ToValidUTF8(reply.Error[:MaxErrorLen], "")
 	}
 	if err := wire.Write(rw, reply); err != nil {
 		return fmt.Errorf("write call reply: %w", err)

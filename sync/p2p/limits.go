@@ -3,7 +3,7 @@ package p2p
 import (
 	"time"
 
-	"github.com/umbrella-p2p/umbrella/crdt"
+	"github.com/umbrella-p2p/umbrella/sync/wire"
 )
 
 // Limits of the stream protocols, as this package enforces them.
@@ -16,14 +16,17 @@ const (
 	// not at all) or for its own reply to be read.
 	Idle = 10 * time.Second
 
+	// The first frames a handler reads before it knows whether the peer
+	// may use the protocol: package wire owns their bounds, derived from
+	// the messages' maximums (wire's limits.go), and these name them here.
+	//
 	// MaxSyncRequest bounds a pull request frame.
-	MaxSyncRequest = 64 << 10
+	MaxSyncRequest = wire.MaxRequestFrame
 	// MaxJoinRequest bounds a join request frame: two ops.
-	MaxJoinRequest = 2*crdt.MaxOpSize + 64
+	MaxJoinRequest = wire.MaxJoinRequestFrame
 	// MaxFirstReconcileFrame bounds the frame read before the initiator
-	// is known to be allowed: a first message lists at most ListMax items
-	// or splits the whole range into fingerprints, a few KiB at most.
-	MaxFirstReconcileFrame = 64 << 10
+	// is known to be allowed.
+	MaxFirstReconcileFrame = wire.MaxFirstReconcileFrame
 
 	// MaxServedSessions bounds the reconciliations a node answers at once,
 	// and MaxSessionsPerPeer those of any one peer. A session holds a set

@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/blob"
@@ -190,8 +192,15 @@ func (b *Blobs) take(cid crdt.ID, root blob.Root, size int64) error {
 // and returns nil (the refusal is counted in Stats). It does not close rw.
 func (b *Blobs) Accept(ctx context.Context, rw io.ReadWriteCloser, from crdt.PublicKey) error {
 	var off PushOffer
+	rd, timed := rw.(interface{ SetReadDeadline(time.Time) error })
+	if timed {
+		rd.SetReadDeadline(time.Now().Add(OfferIdle))
+	}
 	if err := wire.Read(rw, &off, MaxPushFrame); err != nil {
 		return fmt.Errorf("file offer: %w", err)
+	}
+	if timed { // the fetch below bounds its own waits (blob.Stall)
+		rd.SetReadDeadline(time.Time{})
 	}
 	// A refusal is an answer, not a failed stream: it is counted and
 	// written, and the stream then closes normally, so the member reads
@@ -199,7 +208,11 @@ func (b *Blobs) Accept(ctx context.Context, rw io.ReadWriteCloser, from crdt.Pub
 	// was written before it).
 	refuse := func(err error) error {
 		b.relay.noteRefusal(err)
-		if werr := wire.Write(rw, &PushReply{Error: err.Error()}); werr != nil {
+		reason := err.Error()
+		if len(reason) > MaxPushReason { // whole characters only, or it would not decode
+			reason = strings.ToValidUTF8(reason[:MaxPushReason], "")
+		}
+		if werr := wire.Write(rw, &PushReply{Error: reason}); werr != nil {
 			return errors.Join(err, werr)
 		}
 		return nil

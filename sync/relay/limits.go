@@ -41,6 +41,13 @@ const (
 	// MaxPushFrame bounds a PushOffer or PushReply frame: a community id,
 	// a root, a size, or a refusal's reason.
 	MaxPushFrame = 1024
+	// MaxPushReason bounds a refusal's reason, which the relay cuts to
+	// this many bytes so that its PushReply fits MaxPushFrame.
+	MaxPushReason = 512
+	// OfferIdle bounds how long the relay waits for a push stream's
+	// offer: a peer that opens the stream and says nothing holds it no
+	// longer.
+	OfferIdle = 10 * time.Second
 )
 
 // MaxNewcomerNudges bounds the communities the relay nudges one peer
