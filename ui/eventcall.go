@@ -61,11 +61,7 @@ func (c *conversation) joinEventCall(i int) {
 		if !call.Active || call.Group != c.a.group {
 			continue
 		}
-		if call.Joined {
-			k.openWindow()
-		} else {
-			k.join(c.a.community, call)
-		}
+		k.joinOrOpen(c.a.community, call)
 		return
 	}
 	k.start(m.Event.Call == "video")
