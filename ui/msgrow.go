@@ -113,8 +113,8 @@ type msgRow struct {
 	bodySegs []widget.RichTextSegment
 	bodyW    float32
 	poll     *pollView
-	file     *fileView // made for the first file the row shows
-	rsvp     *rsvpView // an event's answers
+	file     *fileView      // made for the first file the row shows
+	rsvp     *rsvpView      // an event's answers
 	callJoin *widget.Button // an active call's Join (showsCallJoin)
 	chips    []*chip
 	addChip  *chip
