@@ -120,8 +120,8 @@ func TestCallBannerJoinOpensWindow(t *testing.T) {
 		t.Fatal("Mute did not mute")
 	}
 	test.Tap(w.camera)
-	if w.self().Video || w.camera.Text != "Camera on" {
-		t.Fatal("Camera off did not turn the camera off")
+	if w.self().Video || w.camera.Text != "Turn on camera" {
+		t.Fatal("Turn off camera did not turn the camera off")
 	}
 	// Leave: the window and the bar go.
 	test.Tap(w.leave)

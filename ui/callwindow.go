@@ -82,7 +82,7 @@ func newCallWindow(k *calls, cid crdt.ID, c api.Call, group string) *callWindow 
 	w.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	w.grid = container.New(&speakerLayout{w: w})
 	w.mute = widget.NewButtonWithIcon("Mute", theme.VolumeMuteIcon(), w.toggleMute)
-	w.camera = widget.NewButtonWithIcon("Camera off", theme.MediaVideoIcon(), w.toggleCamera)
+	w.camera = widget.NewButtonWithIcon(cameraLabel(c.Video), theme.MediaVideoIcon(), w.toggleCamera)
 	w.leave = widget.NewButtonWithIcon("Leave", theme.LogoutIcon(), k.leave)
 	w.leave.Importance = widget.DangerImportance
 	w.endBtn = widget.NewButton("End for everyone", k.end)
@@ -272,11 +272,17 @@ func (w *callWindow) setSelf(p api.CallParticipant) {
 		w.mute.SetText("Mute")
 		w.mute.SetIcon(theme.VolumeMuteIcon())
 	}
-	if p.Video {
-		w.camera.SetText("Camera off")
-	} else {
-		w.camera.SetText("Camera on")
+	w.camera.SetText(cameraLabel(p.Video))
+}
+
+// cameraLabel is what the camera button offers while the member's camera
+// is on or off. It shows in voice calls too: the camera may turn on in
+// any call (its media carries video either way), as in WhatsApp.
+func cameraLabel(on bool) string {
+	if on {
+		return "Turn off camera"
 	}
+	return "Turn on camera"
 }
 
 func (w *callWindow) self() api.CallParticipant {

@@ -59,14 +59,16 @@ func newCallVideo(sound *callSound, log *slog.Logger) *callVideo {
 }
 
 // local is CallOptions.Local: the call's sound and, joined to it, its
-// video (sent only in a video call; received always).
+// video, received always and sent while the camera is on: from the start
+// in a video call, once the member turns it on in a voice call (the
+// call's Session carries a video track either way).
 func (v *callVideo) local(c call.MediaConfig) (media.Local, error) {
 	sound, err := v.sound.local(c)
 	if err != nil {
 		return nil, err
 	}
 	p, err := vision.New(vision.Config{
-		Send:         c.Video,
+		Send:         true,
 		OpenCamera:   v.openCamera,
 		NewDecoder:   func() (vision.Decoder, error) { return vpx.NewDecoder() },
 		NeedKeyFrame: vpx.ErrNeedKeyFrame,
@@ -76,6 +78,7 @@ func (v *callVideo) local(c call.MediaConfig) (media.Local, error) {
 		_ = sound.Close()
 		return nil, err
 	}
+	p.SetCamera(c.Video) // before Start: a voice call starts with the camera off
 	v.mu.Lock()
 	v.live = append(v.live, p)
 	v.mu.Unlock()

@@ -181,3 +181,48 @@ func TestCameraOnOff(t *testing.T) {
 		}
 	})
 }
+
+// TestCameraInVoiceCall: in a voice call the camera starts off; the
+// member turns it on (as WhatsApp allows) and it sends through the
+// call's media like a video call's, then off again and it stops.
+func TestCameraInVoiceCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		log := slog.New(slog.DiscardHandler)
+		s := newCallSound("", audio.BackendNull, log)
+		s.opened, s.sysErr = true, errors.New("no sound card") // no devices: the bubble holds every goroutine
+		v := newCallVideo(s, log)
+		var opened []string
+		patternCameras(v, []string{"/dev/video0"}, &opened)
+		m, err := media.ForCalls(media.CallOptions{Local: v.local})(call.MediaConfig{Self: "me", Signal: func(string, []byte) {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if err := m.SetSendKey(1, make([]byte, 16)); err != nil {
+			t.Fatal(err)
+		}
+		p := v.current()
+		<-time.After(time.Second)
+		st := status()
+		v.fill(&st)
+		if p.Sent() != 0 || len(opened) != 0 || st.Participants[0].Video || st.SoundProblem != "" {
+			t.Fatalf("a voice call's camera before it is turned on: %d frames, opened %v, status %+v", p.Sent(), opened, st)
+		}
+		b := appBackend{video: v}
+		if err := b.SetCallVideo(t.Context(), [32]byte{}, [32]byte{}, true); err != nil {
+			t.Fatalf("Turn on camera in a voice call: %v", err)
+		}
+		<-time.After(time.Second)
+		st = status()
+		v.fill(&st)
+		if p.Sent() < 10 || !st.Participants[0].Video {
+			t.Fatalf("the camera turned on in a voice call sent %d frames in 1 s at 15 fps (status %+v)", p.Sent(), st)
+		}
+		if err := b.SetCallVideo(t.Context(), [32]byte{}, [32]byte{}, false); err != nil {
+			t.Fatal(err)
+		}
+		if p.Sent() != 0 {
+			t.Fatal("the camera still sends once off")
+		}
+	})
+}
