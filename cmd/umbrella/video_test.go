@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"image"
+	"image/color"
 	"log/slog"
 	"strings"
 	"testing"
@@ -218,11 +219,18 @@ func TestCameraInVoiceCall(t *testing.T) {
 		if p.Sent() < 10 || !st.Participants[0].Video {
 			t.Fatalf("the camera turned on in a voice call sent %d frames in 1 s at 15 fps (status %+v)", p.Sent(), st)
 		}
+		self := image.NewRGBA(image.Rect(0, 0, 64, 36))
+		if n, ok := b.CallSelfPicture(self, 0); !ok || n < 10 || self.RGBAAt(2, 18) == (color.RGBA{A: 255}) {
+			t.Fatalf("the member's own tile got picture %d (drawn %t, left edge %v)", n, ok, self.RGBAAt(2, 18))
+		}
 		if err := b.SetCallVideo(t.Context(), [32]byte{}, [32]byte{}, false); err != nil {
 			t.Fatal(err)
 		}
 		if p.Sent() != 0 {
 			t.Fatal("the camera still sends once off")
+		}
+		if _, ok := b.CallSelfPicture(self, 0); ok {
+			t.Fatal("the member's own tile still gets pictures once the camera is off")
 		}
 	})
 }
