@@ -637,7 +637,7 @@ func (t *callTile) hideVideo() {
 func mirror(img *image.RGBA) {
 	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
-		row := img.Pix[img.PixOffset(b.Min.X, y):img.PixOffset(b.Max.X-1, y)+4]
+		row := img.Pix[img.PixOffset(b.Min.X, y) : img.PixOffset(b.Max.X-1, y)+4]
 		for i, j := 0, len(row)-4; i < j; i, j = i+4, j-4 {
 			var px [4]byte
 			copy(px[:], row[i:i+4])
