@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/pion/transport/v5"
 
@@ -62,6 +63,13 @@ func ServeTURN(h host.Host, rl *relay.Relay, cfg TURN, log *slog.Logger) (*turn.
 	iss, err := turn.NewIssuer(turn.IssuerConfig{
 		URLs:   urls,
 		PeerID: peerOf,
+		Member: func(p string) (crdt.PublicKey, bool) {
+			id, err := peer.Decode(p)
+			if err != nil {
+				return crdt.PublicKey{}, false
+			}
+			return keyOf(id)
+		},
 		Allowed: func(k crdt.PublicKey) bool {
 			for _, cid := range rl.Communities() {
 				if rl.Keeps(cid) && rl.Known(cid, k) {
