@@ -63,6 +63,12 @@ func (h *fakeHost) connected() []string {
 	return out
 }
 
+func (h *fakeHost) offersFrom(p string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.offers[p]
+}
+
 func (h *fakeHost) wasDropped(p string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -243,11 +249,15 @@ func TestCallMovesToAnSFUAndFailsOver(t *testing.T) {
 		}
 		w.checkHost(t, "cara", "ann", "cara", "dan", "eve")
 
-		// cara stops answering: everyone's media reports her lost.
-		for _, n := range []string{"ann", "dan", "eve"} {
-			w.media(n).lost(w.peer("cara"))
+		// cara stops answering: everyone's media reports her lost, again
+		// while nothing comes (one who asked before the others noticed
+		// reconnects, and moves on the next report).
+		for range 2 {
+			for _, n := range []string{"ann", "dan", "eve"} {
+				w.media(n).lost(w.peer("cara"))
+			}
+			<-time.After(time.Second)
 		}
-		<-time.After(time.Second)
 		w.checkHost(t, "dan", "ann", "dan", "eve")
 		if got := participants(t, mgr["ann"], w.cid, id); slices.Contains(got, w.peer("cara")) {
 			t.Fatalf("the lost host is still a participant: %v", got)
@@ -474,4 +484,63 @@ func TestHostServerTakesNoOnesWordAlone(t *testing.T) {
 	if !w.host("relay").wasDropped(peerID(cara)) {
 		t.Fatal("the majority's word did not drop cara")
 	}
+}
+
+// TestHostLostByOneDoesNotSplit: when only ann's media loses the host
+// (her own link failed) she asks the others, who still have it, and
+// reconnects to it rather than elect a host of her own: the call stays
+// on one SFU. When everyone loses it, it is lost and all move to the
+// same next host.
+func TestHostLostByOneDoesNotSplit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		names := []string{"ann", "ben", "cara", "dan", "eve"}
+		mgr := map[string]*Manager{}
+		for _, n := range names {
+			mgr[n] = w.node(n, true, false, false)
+			w.reach[w.keys[n]] = ReachDirect
+		}
+		w.reach[w.keys["ann"]] = ReachRelayed
+		id, err := mgr["ann"].Start(t.Context(), w.cid, w.gid, true, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		for _, n := range names[1:] {
+			if err := mgr[n].Join(t.Context(), w.cid, id, true, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-time.After(time.Second)
+		w.checkHost(t, "ben", names...)
+		before := w.host("ben").offersFrom(w.peer("ann"))
+
+		// Only ann's media loses ben.
+		w.media("ann").lost(w.peer("ben"))
+		<-time.After(time.Second)
+		w.checkHost(t, "ben", names...)
+		if got := w.host("ben").offersFrom(w.peer("ann")); got <= before {
+			t.Fatalf("ann did not reconnect to ben: %d offers, %d before", got, before)
+		}
+		if got := participants(t, mgr["ann"], w.cid, id); !slices.Contains(got, w.peer("ben")) {
+			t.Fatalf("ann dropped the host the others still have: %v", got)
+		}
+		for _, n := range []string{"cara", "dan", "eve"} {
+			if w.host(n) != nil {
+				t.Fatalf("%s runs an SFU: the call split", n)
+			}
+		}
+
+		// Everyone's media loses ben, and goes on reporting it as media
+		// does while nothing comes: he is gone, and all move to cara (one
+		// who asked before the others noticed, and reconnected, moves on
+		// the next report).
+		for range 2 {
+			for _, n := range []string{"ann", "cara", "dan", "eve"} {
+				w.media(n).lost(w.peer("ben"))
+			}
+			<-time.After(time.Second)
+		}
+		w.checkHost(t, "cara", "ann", "cara", "dan", "eve")
+	})
 }
