@@ -198,6 +198,24 @@ func TestElect(t *testing.T) {
 // moves to the next by the same rule; when that one stops answering
 // (each participant's media reports it lost), to the next again; a
 // newcomer adopts the host in use rather than electing itself.
+// videoCall has names[0] start a synthetic video call in the test
+// group and the other names join it, and lets a second pass.
+func (w *testNet) videoCall(t *testing.T, mgr map[string]*Manager, names []string) crdt.ID {
+	t.Helper()
+	id, err := mgr[names[0]].Start(t.Context(), w.cid, w.gid, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	for _, n := range names[1:] {
+		if err := mgr[n].Join(t.Context(), w.cid, id, true, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-time.After(time.Second)
+	return id
+}
+
 func TestCallMovesToAnSFUAndFailsOver(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
@@ -289,17 +307,7 @@ func TestSFUHostJudgesMembers(t *testing.T) {
 			w.reach[w.keys[n]] = ReachDirect
 		}
 		mallory := w.node("mallory", false, false, true)
-		id, err := mgr["ann"].Start(t.Context(), w.cid, w.gid, true, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
-		for _, n := range names[1:] {
-			if err := mgr[n].Join(t.Context(), w.cid, id, true, true); err != nil {
-				t.Fatal(err)
-			}
-		}
-		<-time.After(time.Second)
+		id := w.videoCall(t, mgr, names)
 		w.checkHost(t, "ann", names...)
 
 		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: id[:], Blob: []byte("sfu offer from " + w.peer("mallory"))}
@@ -501,17 +509,7 @@ func TestHostLostByOneDoesNotSplit(t *testing.T) {
 			w.reach[w.keys[n]] = ReachDirect
 		}
 		w.reach[w.keys["ann"]] = ReachRelayed
-		id, err := mgr["ann"].Start(t.Context(), w.cid, w.gid, true, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
-		for _, n := range names[1:] {
-			if err := mgr[n].Join(t.Context(), w.cid, id, true, true); err != nil {
-				t.Fatal(err)
-			}
-		}
-		<-time.After(time.Second)
+		id := w.videoCall(t, mgr, names)
 		w.checkHost(t, "ben", names...)
 		before := w.host("ben").offersFrom(w.peer("ann"))
 

@@ -119,10 +119,9 @@ func videoDevices() *devices {
 	}}
 }
 
-// TestCallTileShowsVideo: a participant's decoded pictures replace its
-// avatar in its tile (the initials hidden), each new one drawn; once no
-// picture came for a second (the camera went off) the avatar is back.
-func TestCallTileShowsVideo(t *testing.T) {
+// joinVideoCall joins, in the desktop app with video, Ben's video call
+// with Chloe, and returns its window.
+func joinVideoCall(t *testing.T) (*harness, *tilePictures, *callWindow) {
 	pics := &tilePictures{seq: map[string]uint64{}, colour: map[string]color.RGBA{}}
 	h := newVideoHarness(t, videoDevices(), pics)
 	c := h.community("Glow Team", "member", 12, "General")
@@ -130,7 +129,14 @@ func TestCallTileShowsVideo(t *testing.T) {
 	h.drain()
 	test.Tap(h.a.calls.bannerJoin)
 	h.drain()
-	w := h.a.calls.window
+	return h, pics, h.a.calls.window
+}
+
+// TestCallTileShowsVideo: a participant's decoded pictures replace its
+// avatar in its tile (the initials hidden), each new one drawn; once no
+// picture came for a second (the camera went off) the avatar is back.
+func TestCallTileShowsVideo(t *testing.T) {
+	_, pics, w := joinVideoCall(t)
 	chloe := w.tiles["peer-Chloe"]
 	if chloe == nil {
 		t.Fatalf("no tile of Chloe among %d", len(w.tiles))
@@ -170,14 +176,7 @@ func TestCallTileShowsVideo(t *testing.T) {
 // sound devices with the member's earlier choice, and a new choice goes
 // to the backend.
 func TestCallCameraPicker(t *testing.T) {
-	pics := &tilePictures{seq: map[string]uint64{}, colour: map[string]color.RGBA{}}
-	h := newVideoHarness(t, videoDevices(), pics)
-	c := h.community("Glow Team", "member", 12, "General")
-	h.f.ringCall(c.ID, h.a.group, "Ben", true, "Chloe")
-	h.drain()
-	test.Tap(h.a.calls.bannerJoin)
-	h.drain()
-	w := h.a.calls.window
+	h, pics, w := joinVideoCall(t)
 	if !w.camSel.Visible() || !w.camLabel.Visible() {
 		t.Fatal("no camera picker")
 	}
@@ -241,14 +240,7 @@ func TestGoldenCallVideo(t *testing.T) {
 // picture is on the right); when the camera goes off it shows the avatar
 // at once, and the camera's pictures are no longer drawn.
 func TestCallSelfView(t *testing.T) {
-	pics := &tilePictures{seq: map[string]uint64{}, colour: map[string]color.RGBA{}}
-	h := newVideoHarness(t, videoDevices(), pics)
-	c := h.community("Glow Team", "member", 12, "General")
-	h.f.ringCall(c.ID, h.a.group, "Ben", true, "Chloe")
-	h.drain()
-	test.Tap(h.a.calls.bannerJoin)
-	h.drain()
-	w := h.a.calls.window
+	h, pics, w := joinVideoCall(t)
 	me := w.tiles[h.f.self.PeerID]
 	if me == nil || me.name.Text != "You" {
 		t.Fatalf("the member's own tile: %v", me != nil)

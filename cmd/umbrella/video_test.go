@@ -137,16 +137,24 @@ func TestNoCameraAudioOnly(t *testing.T) {
 	}
 }
 
+// bubbleVideo is the app's video with one test-pattern camera and no
+// sound devices (so that a synctest bubble holds every goroutine); opened
+// records the cameras opened.
+func bubbleVideo() (*callVideo, *[]string) {
+	log := slog.New(slog.DiscardHandler)
+	s := newCallSound("", audio.BackendNull, log)
+	s.opened, s.sysErr = true, errors.New("no sound card")
+	v := newCallVideo(s, log)
+	opened := new([]string)
+	patternCameras(v, []string{"/dev/video0"}, opened)
+	return v, opened
+}
+
 // TestCameraOnOff: in a video call the camera sends; off, it stops and
 // the member's tile shows no video; on again, it sends again.
 func TestCameraOnOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		log := slog.New(slog.DiscardHandler)
-		s := newCallSound("", audio.BackendNull, log)
-		s.opened, s.sysErr = true, errors.New("no sound card") // no devices: the bubble holds every goroutine
-		v := newCallVideo(s, log)
-		var opened []string
-		patternCameras(v, []string{"/dev/video0"}, &opened)
+		v, opened := bubbleVideo()
 		startVideoCall(t, v, true)
 		<-time.After(time.Second)
 		p := v.current()
@@ -173,8 +181,8 @@ func TestCameraOnOff(t *testing.T) {
 			t.Fatal(err)
 		}
 		<-time.After(time.Second)
-		if p.Sent() < 10 || len(opened) != 2 {
-			t.Fatalf("camera on again: %d frames, opened %v", p.Sent(), opened)
+		if p.Sent() < 10 || len(*opened) != 2 {
+			t.Fatalf("camera on again: %d frames, opened %v", p.Sent(), *opened)
 		}
 		dst := image.NewRGBA(image.Rect(0, 0, 8, 8))
 		if _, ok := v.picture("nobody", dst, 0); ok {
@@ -188,12 +196,7 @@ func TestCameraOnOff(t *testing.T) {
 // call's media like a video call's, then off again and it stops.
 func TestCameraInVoiceCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		log := slog.New(slog.DiscardHandler)
-		s := newCallSound("", audio.BackendNull, log)
-		s.opened, s.sysErr = true, errors.New("no sound card") // no devices: the bubble holds every goroutine
-		v := newCallVideo(s, log)
-		var opened []string
-		patternCameras(v, []string{"/dev/video0"}, &opened)
+		v, opened := bubbleVideo()
 		m, err := media.ForCalls(media.CallOptions{Local: v.local})(call.MediaConfig{Self: "me", Signal: func(string, []byte) {}})
 		if err != nil {
 			t.Fatal(err)
@@ -206,8 +209,8 @@ func TestCameraInVoiceCall(t *testing.T) {
 		<-time.After(time.Second)
 		st := status()
 		v.fill(&st)
-		if p.Sent() != 0 || len(opened) != 0 || st.Participants[0].Video || st.SoundProblem != "" {
-			t.Fatalf("a voice call's camera before it is turned on: %d frames, opened %v, status %+v", p.Sent(), opened, st)
+		if p.Sent() != 0 || len(*opened) != 0 || st.Participants[0].Video || st.SoundProblem != "" {
+			t.Fatalf("a voice call's camera before it is turned on: %d frames, opened %v, status %+v", p.Sent(), *opened, st)
 		}
 		b := appBackend{video: v}
 		if err := b.SetCallVideo(t.Context(), [32]byte{}, [32]byte{}, true); err != nil {
