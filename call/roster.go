@@ -46,6 +46,10 @@ type call struct {
 	hosting Host
 	reach   map[crdt.PublicKey]uint8
 	lost    map[crdt.PublicKey]bool
+	// doubt: this node's media lost the host and the host has not
+	// answered an offer since; its replies name no host meanwhile.
+	// asking: it asks the others whether they lost it too (confirmLoss).
+	doubt, asking bool
 
 	pmu   sync.Mutex                // guards what follows, read by the media's Signal
 	peers map[string]crdt.PublicKey // roster by peer id
@@ -125,7 +129,7 @@ func (m *Manager) describe(c *call) *Reply {
 	if c.joined {
 		r.Roster = append(r.Roster, m.cfg.Self[:])
 		r.Reach = m.reach()
-		if c.sfu {
+		if c.sfu && !c.doubt {
 			h := c.host
 			r.Host = h[:]
 		}

@@ -1,8 +1,10 @@
 package call
 
 import (
+	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -35,13 +37,19 @@ import (
 // reach does not move the call. Once in an SFU a call stays in one, even
 // if it shrinks, so that it does not switch back and forth.
 //
-// Failover: when the host leaves (its leave), is dropped (removed from
-// the community or the call), or stops answering (the media reports
-// nothing from it for call/media's HostSilence, or its answers fail for
-// HostRetry), each participant marks it lost for this call and elects
-// again on its roster; the same rule gives the same next host, to which
-// everyone reconnects. Keys do not change with the host: the SFU never
-// holds one.
+// Failover: when the host leaves (its leave) or is dropped (removed from
+// the community or the call), each participant marks it lost for this
+// call and elects again on its roster; the same rule gives the same next
+// host, to which everyone reconnects. When it stops answering (the media
+// reports nothing from it for call/media's HostSilence, or its answers
+// fail for HostRetry), that may be this participant's own link alone:
+// electing on its own would split the call. So it first asks the other
+// participants (confirmLoss), naming no host in its own replies
+// meanwhile; if at least half of those who answer still name the host,
+// the host is there and this participant reconnects to it; otherwise
+// (they lost it too, or moved on) it is lost, and this participant takes
+// the host the others name or elects as they do. Keys do not change with
+// the host: the SFU never holds one.
 
 // Elect applies the rule above: participants maps everyone in the call
 // (this node included) to its reach, video says the call is a video call,
@@ -192,6 +200,11 @@ func (m *Manager) offer(c *call, med Media, host crdt.PublicKey, hostPeer string
 				return
 			}
 			if err == nil {
+				m.mu.Lock()
+				if c.media == med && c.host == host {
+					c.doubt = false // it answers: this node's replies name it again
+				}
+				m.mu.Unlock()
 				if err := med.HandleSignal(hostPeer, answer); err != nil {
 					m.cfg.Log.Debug("SFU answer", "host", hostPeer, "err", err)
 				}
@@ -234,28 +247,134 @@ func (m *Manager) askHost(c *call, host crdt.PublicKey, blob []byte) ([]byte, er
 	return r.Blob, nil
 }
 
-// hostLost is med's report that c's host hostPeer stopped answering: it is
-// lost for this call (and, a participant, dropped from the roster), and
-// everyone elects the next.
+// hostLost is med's report that c's host hostPeer stopped answering: the
+// other participants are asked whether they lost it too (confirmLoss).
 func (m *Manager) hostLost(c *call, med Media, hostPeer string) {
 	m.mu.Lock()
-	if c.media != med || !c.sfu || m.cfg.PeerID(c.host) != hostPeer {
+	defer m.mu.Unlock()
+	if c.media != med || !c.sfu || m.cfg.PeerID(c.host) != hostPeer || c.asking {
+		return
+	}
+	c.doubt, c.asking = true, true
+	host := c.host
+	var others []crdt.PublicKey
+	for _, k := range c.others() {
+		if k != host {
+			others = append(others, k)
+		}
+	}
+	m.spawn(func() { m.confirmLoss(c, med, host, hostPeer, others) })
+}
+
+// confirmLoss asks the other participants which host they use, and
+// the host itself whether it is there: when more than half of those who
+// answer name host, this node's link to it failed, and it reconnects to
+// host (doubting it until it answers); otherwise host is lost (gone).
+// With no other participant it is lost; when none answers, this node is
+// the one cut off, and it reconnects. While the others still name a host
+// that does not answer, they may not have noticed yet: they are asked
+// again, up to confirmRounds times, HostRetry/4 apart.
+func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer string, others []crdt.PublicKey) {
+	var answered, still int
+	var named map[crdt.PublicKey]int
+	for round := 1; ; round++ {
+		probe := make(chan bool, 1)
+		go func() { probe <- m.askHost1(c, host) }()
+		answered, still, named = m.askHosts(c, host, others)
+		if answered == 0 || 2*still <= answered {
+			break
+		}
+		if <-probe || round == confirmRounds { // the host answers: this node's link alone failed
+			break
+		}
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-time.After(HostRetry / 4):
+		}
+	}
+	m.mu.Lock()
+	c.asking = false
+	if c.media != med || !c.sfu || c.host != host {
 		m.mu.Unlock()
 		return
 	}
-	host := c.host
+	if len(others) > 0 && (answered == 0 || 2*still > answered) {
+		m.mu.Unlock()
+		m.cfg.Log.Info("call host lost by this node alone; reconnecting", "host", hostPeer, "others", answered, "still", still)
+		if err := med.SetHost(hostPeer); err != nil {
+			m.cfg.Log.Warn("reconnect to the call host", "host", hostPeer, "err", err)
+		}
+		return
+	}
 	if c.lost == nil {
 		c.lost = map[crdt.PublicKey]bool{}
 	}
 	c.lost[host] = true
+	c.doubt = false
 	dropped := host != m.cfg.Self && m.dropPeer(c, host)
-	m.settle(c)
+	if !m.adopt(c, named) {
+		m.settle(c)
+	}
 	m.mu.Unlock()
 	m.cfg.Log.Info("call host lost; moved on", "host", hostPeer)
 	if dropped {
 		m.rekeyLater(c)
 	}
 	m.changed(c.cid)
+}
+
+// confirmRounds bounds how many times confirmLoss asks the others.
+const confirmRounds = 4
+
+// askHosts asks others which host they use: how many answered, how
+// many named host, and the other hosts named.
+func (m *Manager) askHosts(c *call, host crdt.PublicKey, others []crdt.PublicKey) (answered, still int, named map[crdt.PublicKey]int) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	named = map[crdt.PublicKey]int{}
+	for _, k := range others {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, ok := m.askRoster(c, k, HostRetry)
+			if !ok {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			answered++
+			if len(r.Host) == 0 {
+				return
+			}
+			if h := crdt.PublicKey(r.Host); h == host {
+				still++
+			} else {
+				named[h]++
+			}
+		}()
+	}
+	wg.Wait()
+	return answered, still, named
+}
+
+// askHost1 reports whether host answers that it takes part in c (as a
+// participant or as the relay hosting it).
+func (m *Manager) askHost1(c *call, host crdt.PublicKey) bool {
+	r, ok := m.askRoster(c, host, HostRetry/2)
+	return ok && len(r.Roster) > 0
+}
+
+// askRoster asks k who takes part in c, waiting at most wait: a host
+// that is gone must not hold the failover up.
+func (m *Manager) askRoster(c *call, k crdt.PublicKey, wait time.Duration) (*Reply, bool) {
+	ctx, cancel := context.WithTimeout(m.ctx, wait)
+	defer cancel()
+	r, err := m.cfg.Send.Send(ctx, k, c.message(TypeRoster))
+	if err != nil || r.Absent || r.Error != "" {
+		return nil, false
+	}
+	return r, true
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the Manager is

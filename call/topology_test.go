@@ -80,6 +80,12 @@ func (h *fakeHost) connected() []string {
 	return out
 }
 
+func (h *fakeHost) offersFrom(p string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.offers[p]
+}
+
 func (h *fakeHost) wasDropped(p string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -209,6 +215,24 @@ func TestElect(t *testing.T) {
 // moves to the next by the same rule; when that one stops answering
 // (each participant's media reports it lost), to the next again; a
 // newcomer adopts the host in use rather than electing itself.
+// videoCall has names[0] start a synthetic video call in the test
+// group and the other names join it, and lets a second pass.
+func (w *testNet) videoCall(t *testing.T, mgr map[string]*Manager, names []string) crdt.ID {
+	t.Helper()
+	id, err := mgr[names[0]].Start(t.Context(), w.cid, w.gid, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	for _, n := range names[1:] {
+		if err := mgr[n].Join(t.Context(), w.cid, id, true, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-time.After(time.Second)
+	return id
+}
+
 func TestCallMovesToAnSFUAndFailsOver(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
@@ -260,11 +284,15 @@ func TestCallMovesToAnSFUAndFailsOver(t *testing.T) {
 		}
 		w.checkHost(t, "cara", "ann", "cara", "dan", "eve")
 
-		// cara stops answering: everyone's media reports her lost.
-		for _, n := range []string{"ann", "dan", "eve"} {
-			w.media(n).lost(w.peer("cara"))
+		// cara stops answering: everyone's media reports her lost, again
+		// while nothing comes (one who asked before the others noticed
+		// reconnects, and moves on the next report).
+		for range 2 {
+			for _, n := range []string{"ann", "dan", "eve"} {
+				w.media(n).lost(w.peer("cara"))
+			}
+			<-time.After(time.Second)
 		}
-		<-time.After(time.Second)
 		w.checkHost(t, "dan", "ann", "dan", "eve")
 		if got := participants(t, mgr["ann"], w.cid, id); slices.Contains(got, w.peer("cara")) {
 			t.Fatalf("the lost host is still a participant: %v", got)
@@ -296,17 +324,7 @@ func TestSFUHostJudgesMembers(t *testing.T) {
 			w.reach[w.keys[n]] = ReachDirect
 		}
 		mallory := w.node("mallory", false, false, true)
-		id, err := mgr["ann"].Start(t.Context(), w.cid, w.gid, true, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
-		for _, n := range names[1:] {
-			if err := mgr[n].Join(t.Context(), w.cid, id, true, true); err != nil {
-				t.Fatal(err)
-			}
-		}
-		<-time.After(time.Second)
+		id := w.videoCall(t, mgr, names)
 		w.checkHost(t, "ann", names...)
 
 		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: id[:], Blob: []byte("sfu offer from " + w.peer("mallory"))}
@@ -571,5 +589,54 @@ func TestLayerRequestsReachTheHost(t *testing.T) {
 		if got := w.host("relay").layersOf(w.peer("cara")); got != nil {
 			t.Fatalf("an unconnected member's layer request reached the relay's SFU: %q", got)
 		}
+	})
+}
+
+// TestHostLostByOneDoesNotSplit: when only ann's media loses the host
+// (her own link failed) she asks the others, who still have it, and
+// reconnects to it rather than elect a host of her own: the call stays
+// on one SFU. When everyone loses it, it is lost and all move to the
+// same next host.
+func TestHostLostByOneDoesNotSplit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		names := []string{"ann", "ben", "cara", "dan", "eve"}
+		mgr := map[string]*Manager{}
+		for _, n := range names {
+			mgr[n] = w.node(n, true, false, false)
+			w.reach[w.keys[n]] = ReachDirect
+		}
+		w.reach[w.keys["ann"]] = ReachRelayed
+		id := w.videoCall(t, mgr, names)
+		w.checkHost(t, "ben", names...)
+		before := w.host("ben").offersFrom(w.peer("ann"))
+
+		// Only ann's media loses ben.
+		w.media("ann").lost(w.peer("ben"))
+		<-time.After(time.Second)
+		w.checkHost(t, "ben", names...)
+		if got := w.host("ben").offersFrom(w.peer("ann")); got <= before {
+			t.Fatalf("ann did not reconnect to ben: %d offers, %d before", got, before)
+		}
+		if got := participants(t, mgr["ann"], w.cid, id); !slices.Contains(got, w.peer("ben")) {
+			t.Fatalf("ann dropped the host the others still have: %v", got)
+		}
+		for _, n := range []string{"cara", "dan", "eve"} {
+			if w.host(n) != nil {
+				t.Fatalf("%s runs an SFU: the call split", n)
+			}
+		}
+
+		// Everyone's media loses ben, and goes on reporting it as media
+		// does while nothing comes: he is gone, and all move to cara (one
+		// who asked before the others noticed, and reconnected, moves on
+		// the next report).
+		for range 2 {
+			for _, n := range []string{"ann", "cara", "dan", "eve"} {
+				w.media(n).lost(w.peer("ben"))
+			}
+			<-time.After(time.Second)
+		}
+		w.checkHost(t, "cara", "ann", "cara", "dan", "eve")
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/pion/transport/v5"
 
@@ -63,6 +64,13 @@ func ServeTURN(h host.Host, rl *relay.Relay, cfg TURN, log *slog.Logger) (*turn.
 	iss, err := turn.NewIssuer(turn.IssuerConfig{
 		URLs:   urls,
 		PeerID: peerkey.Text,
+		Member: func(p string) (crdt.PublicKey, bool) {
+			id, err := peer.Decode(p)
+			if err != nil {
+				return crdt.PublicKey{}, false
+			}
+			return peerkey.Key(id)
+		},
 		Allowed: func(k crdt.PublicKey) bool {
 			for _, cid := range rl.Communities() {
 				if rl.Keeps(cid) && rl.Known(cid, k) {

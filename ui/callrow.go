@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // callSegments is the body of the row of a call (a message of kind
@@ -51,4 +52,37 @@ func callLength(d time.Duration) string {
 		return fmt.Sprintf("%d min", int(d/time.Minute))
 	}
 	return fmt.Sprintf("%d h %d min", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
+
+// callJoinLabel is what the Join of a running call says: Open call when
+// the member takes part in it (in).
+func callJoinLabel(in bool) string {
+	if in {
+		return "Open call"
+	}
+	return "Join"
+}
+
+// joinOrOpen joins call c of community cid, or opens its window when the
+// member takes part in it.
+func (k *calls) joinOrOpen(cid crdt.ID, c api.Call) {
+	if c.Joined {
+		k.openWindow()
+		return
+	}
+	k.join(cid, c)
+}
+
+// joinStrip is the call strip's Join.
+func (k *calls) joinStrip() { k.joinOrOpen(k.a.community, k.stripCall) }
+
+// joinCall implements rowActions: the Join of an active call's row does
+// what the call strip's does, for the call of that row.
+func (c *conversation) joinCall(i int) {
+	m, ok := c.message(i)
+	k := c.a.calls
+	if !ok || m.Call == nil || k.stripCall.ID != m.ID {
+		return
+	}
+	k.joinStrip()
 }

@@ -114,13 +114,7 @@ func newCalls(a *App) *calls {
 	k.voiceBtn.Hide()
 	k.videoBtn.Hide()
 	k.stripText = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	k.stripJoin = widget.NewButton("Join", func() {
-		if k.stripCall.Joined {
-			k.openWindow()
-		} else {
-			k.join(k.a.community, k.stripCall)
-		}
-	})
+	k.stripJoin = widget.NewButton("Join", k.joinStrip)
 	k.stripJoin.Importance = widget.SuccessImportance
 	k.strip = container.NewBorder(nil, widget.NewSeparator(), nil, k.stripJoin, k.stripText)
 	k.strip.Hide()
@@ -277,11 +271,7 @@ func (k *calls) showStrip(list []api.Call) {
 		return
 	}
 	k.stripText.SetText("📞 Call in progress · " + joinedText(len(k.stripCall.Participants)))
-	if k.stripCall.Joined {
-		k.stripJoin.SetText("Open call")
-	} else {
-		k.stripJoin.SetText("Join")
-	}
+	k.stripJoin.SetText(callJoinLabel(k.stripCall.Joined))
 	k.strip.Show()
 }
 

@@ -120,8 +120,8 @@ func TestCallBannerJoinOpensWindow(t *testing.T) {
 		t.Fatal("Mute did not mute")
 	}
 	test.Tap(w.camera)
-	if w.self().Video || w.camera.Text != "Camera on" {
-		t.Fatal("Camera off did not turn the camera off")
+	if w.self().Video || w.camera.Text != "Turn on camera" {
+		t.Fatal("Turn off camera did not turn the camera off")
 	}
 	// Leave: the window and the bar go.
 	test.Tap(w.leave)
@@ -383,10 +383,21 @@ func TestCallRows(t *testing.T) {
 			img := h.w.Canvas().Capture()
 			test.AssertImageMatches(t, "callrows_"+variant.name+".png", img)
 			writeScreenshot(t, "callrows_"+variant.name+".png", img)
-			// Someone joins: the row says so.
-			test.Tap(h.a.calls.stripJoin)
+			// The row's own Join joins the call, as the strip's does; the
+			// row then says so and opens the call window instead.
+			if got := h.row(0).summary(); strings.Contains(got, "[Join]") {
+				t.Fatalf("an ended call's row offers Join: %q", got)
+			}
+			row := h.row(1)
+			if !row.showsCallJoin() || !row.callJoin.Visible() || row.callJoin.Text != "Join" {
+				t.Fatalf("the active call's row has no Join: %q", row.summary())
+			}
+			test.Tap(row.callJoin)
 			h.drain()
-			if got := h.row(1).summary(); !strings.Contains(got, "in progress · 3 joined") {
+			if h.f.calls["JoinCall"] != 1 || h.a.calls.window == nil {
+				t.Fatalf("the row's Join: joined %d times, window %v", h.f.calls["JoinCall"], h.a.calls.window != nil)
+			}
+			if got := h.row(1).summary(); !strings.Contains(got, "in progress · 3 joined | [Open call]") {
 				t.Fatalf("active call's row after joining: %q", got)
 			}
 		})

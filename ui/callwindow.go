@@ -82,7 +82,7 @@ func newCallWindow(k *calls, cid crdt.ID, c api.Call, group string) *callWindow 
 	w.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	w.grid = container.New(&speakerLayout{w: w})
 	w.mute = widget.NewButtonWithIcon("Mute", theme.VolumeMuteIcon(), w.toggleMute)
-	w.camera = widget.NewButtonWithIcon("Camera off", theme.MediaVideoIcon(), w.toggleCamera)
+	w.camera = widget.NewButtonWithIcon(cameraLabel(c.Video), theme.MediaVideoIcon(), w.toggleCamera)
 	w.leave = widget.NewButtonWithIcon("Leave", theme.LogoutIcon(), k.leave)
 	w.leave.Importance = widget.DangerImportance
 	w.endBtn = widget.NewButton("End for everyone", k.end)
@@ -272,11 +272,17 @@ func (w *callWindow) setSelf(p api.CallParticipant) {
 		w.mute.SetText("Mute")
 		w.mute.SetIcon(theme.VolumeMuteIcon())
 	}
-	if p.Video {
-		w.camera.SetText("Camera off")
-	} else {
-		w.camera.SetText("Camera on")
+	w.camera.SetText(cameraLabel(p.Video))
+}
+
+// cameraLabel is what the camera button offers while the member's camera
+// is on or off. It shows in voice calls too: the camera may turn on in
+// any call (its media carries video either way), as in WhatsApp.
+func cameraLabel(on bool) string {
+	if on {
+		return "Turn off camera"
 	}
+	return "Turn on camera"
 }
 
 func (w *callWindow) self() api.CallParticipant {
@@ -463,6 +469,14 @@ type callPictures interface {
 	CallPicture(peerID string, dst *image.RGBA, since uint64) (uint64, bool)
 }
 
+// callSelfView draws the member's own camera (the desktop app).
+type callSelfView interface {
+	// CallSelfPicture draws the latest picture of the member's camera
+	// into dst, as taken (not mirrored), when one came after picture
+	// number since; it returns the latest number and whether it drew.
+	CallSelfPicture(dst *image.RGBA, since uint64) (uint64, bool)
+}
+
 // videoStale is how long a tile shows a participant's last picture with
 // no new one before it shows the avatar again (the camera went off).
 const videoStale = time.Second
@@ -505,7 +519,7 @@ func (t *callTile) set(p api.CallParticipant, large, removable bool) {
 		name = shortPeerID(p.PeerID)
 	}
 	if p.Self {
-		name += " (you)"
+		name = "You"
 	}
 	if p.Muted {
 		name = "🔇 " + name
@@ -557,10 +571,28 @@ func (t *callTile) frame(now time.Time) {
 // drawVideo draws the participant's latest decoded picture, if a new one
 // came, and reports whether it did; once none came for videoStale the
 // tile goes back to the avatar.
+//
+// The member's own tile is the self view: it shows the member's camera,
+// mirrored as a mirror shows one's face (as every call app does), while
+// the camera is on, and the avatar at once when it goes off.
 func (t *callTile) drawVideo(now time.Time) bool {
-	pics, ok := t.w.k.a.b.(callPictures)
-	if !ok {
-		return false
+	var draw func(dst *image.RGBA, since uint64) (uint64, bool)
+	if t.p.Self {
+		sv, ok := t.w.k.a.b.(callSelfView)
+		if !ok {
+			return false
+		}
+		if !t.p.Video {
+			t.hideVideo()
+			return false
+		}
+		draw = sv.CallSelfPicture
+	} else {
+		pics, ok := t.w.k.a.b.(callPictures)
+		if !ok {
+			return false
+		}
+		draw = func(dst *image.RGBA, since uint64) (uint64, bool) { return pics.CallPicture(t.p.PeerID, dst, since) }
 	}
 	size := smallVideo
 	if t.large {
@@ -571,13 +603,15 @@ func (t *callTile) drawVideo(now time.Time) bool {
 		t.video[0], t.video[1] = image.NewRGBA(size), image.NewRGBA(size)
 		t.picSeq = 0 // redraw the latest picture at the new size
 	}
-	seq, drew := pics.CallPicture(t.p.PeerID, t.video[next], t.picSeq)
+	seq, drew := draw(t.video[next], t.picSeq)
 	if !drew {
-		if t.showing && now.Sub(t.picAt) >= videoStale {
-			t.showing, t.dirty = false, true
-			t.initial.Show()
+		if now.Sub(t.picAt) >= videoStale {
+			t.hideVideo()
 		}
 		return false
+	}
+	if t.p.Self {
+		mirror(t.video[next])
 	}
 	t.picSeq, t.picAt, t.flip = seq, now, next
 	if !t.showing {
@@ -589,6 +623,28 @@ func (t *callTile) drawVideo(now time.Time) bool {
 	t.img.Image = t.video[next]
 	t.img.Refresh()
 	return true
+}
+
+// hideVideo shows the avatar instead of video, if the tile shows video.
+func (t *callTile) hideVideo() {
+	if t.showing {
+		t.showing, t.dirty = false, true
+		t.initial.Show()
+	}
+}
+
+// mirror flips img left to right in place.
+func mirror(img *image.RGBA) {
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		row := img.Pix[img.PixOffset(b.Min.X, y) : img.PixOffset(b.Max.X-1, y)+4]
+		for i, j := 0, len(row)-4; i < j; i, j = i+4, j-4 {
+			var px [4]byte
+			copy(px[:], row[i:i+4])
+			copy(row[i:i+4], row[j:j+4])
+			copy(row[j:j+4], px[:])
+		}
+	}
 }
 
 // avatarFrame draws a participant's picture while there is no video: a

@@ -28,12 +28,40 @@ type tilePictures struct {
 	seq     map[string]uint64     // the latest picture's number by peer
 	colour  map[string]color.RGBA // what it shows
 	cameras []string              // every SetCallCamera
+	self    uint64                // the number of the member's camera's latest picture (0: none)
 }
 
 var (
 	_ callPictures     = videoFake{}
 	_ callCameraPicker = videoFake{}
+	_ callSelfView     = videoFake{}
 )
+
+// Colours of the member's camera's pictures: its left half and its
+// right half, as taken.
+var (
+	selfLeft  = color.RGBA{R: 230, G: 120, B: 20, A: 255}
+	selfRight = color.RGBA{R: 30, G: 90, B: 200, A: 255}
+)
+
+func (f videoFake) CallSelfPicture(dst *image.RGBA, since uint64) (uint64, bool) {
+	f.v.mu.Lock()
+	defer f.v.mu.Unlock()
+	if f.v.self == 0 || f.v.self == since {
+		return f.v.self, false
+	}
+	b := dst.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := selfLeft
+			if x >= b.Min.X+b.Dx()/2 {
+				c = selfRight
+			}
+			dst.SetRGBA(x, y, c)
+		}
+	}
+	return f.v.self, true
+}
 
 func (f videoFake) CallPicture(peer string, dst *image.RGBA, since uint64) (uint64, bool) {
 	f.v.mu.Lock()
@@ -91,10 +119,9 @@ func videoDevices() *devices {
 	}}
 }
 
-// TestCallTileShowsVideo: a participant's decoded pictures replace its
-// avatar in its tile (the initials hidden), each new one drawn; once no
-// picture came for a second (the camera went off) the avatar is back.
-func TestCallTileShowsVideo(t *testing.T) {
+// joinVideoCall joins, in the desktop app with video, Ben's video call
+// with Chloe, and returns its window.
+func joinVideoCall(t *testing.T) (*harness, *tilePictures, *callWindow) {
 	pics := &tilePictures{seq: map[string]uint64{}, colour: map[string]color.RGBA{}}
 	h := newVideoHarness(t, videoDevices(), pics)
 	c := h.community("Glow Team", "member", 12, "General")
@@ -102,7 +129,14 @@ func TestCallTileShowsVideo(t *testing.T) {
 	h.drain()
 	test.Tap(h.a.calls.bannerJoin)
 	h.drain()
-	w := h.a.calls.window
+	return h, pics, h.a.calls.window
+}
+
+// TestCallTileShowsVideo: a participant's decoded pictures replace its
+// avatar in its tile (the initials hidden), each new one drawn; once no
+// picture came for a second (the camera went off) the avatar is back.
+func TestCallTileShowsVideo(t *testing.T) {
+	_, pics, w := joinVideoCall(t)
 	chloe := w.tiles["peer-Chloe"]
 	if chloe == nil {
 		t.Fatalf("no tile of Chloe among %d", len(w.tiles))
@@ -142,14 +176,7 @@ func TestCallTileShowsVideo(t *testing.T) {
 // sound devices with the member's earlier choice, and a new choice goes
 // to the backend.
 func TestCallCameraPicker(t *testing.T) {
-	pics := &tilePictures{seq: map[string]uint64{}, colour: map[string]color.RGBA{}}
-	h := newVideoHarness(t, videoDevices(), pics)
-	c := h.community("Glow Team", "member", 12, "General")
-	h.f.ringCall(c.ID, h.a.group, "Ben", true, "Chloe")
-	h.drain()
-	test.Tap(h.a.calls.bannerJoin)
-	h.drain()
-	w := h.a.calls.window
+	h, pics, w := joinVideoCall(t)
 	if !w.camSel.Visible() || !w.camLabel.Visible() {
 		t.Fatal("no camera picker")
 	}
@@ -179,8 +206,8 @@ func TestCallCameraPicker(t *testing.T) {
 }
 
 // TestGoldenCallVideo: the call window of a video call: Chloe's video
-// in the large tile, Ben's avatar, and the camera picker beside the
-// sound devices.
+// in the large tile, Ben's avatar, the member's own camera mirrored in
+// its tile ("You"), and the camera picker beside the sound devices.
 func TestGoldenCallVideo(t *testing.T) {
 	for _, variant := range []struct {
 		name string
@@ -197,6 +224,7 @@ func TestGoldenCallVideo(t *testing.T) {
 			test.Tap(h.a.calls.bannerJoin)
 			w := h.a.calls.window
 			pics.newPicture("peer-Chloe", color.RGBA{R: 40, G: 110, B: 170, A: 255})
+			pics.self = 1 // the member's own camera, mirrored in its tile
 			w.frame(time.Unix(0, 0))
 			fyne.CurrentApp().Settings().SetTheme(fixedTheme(variant.v))
 			img := w.win.Canvas().Capture()
@@ -204,5 +232,46 @@ func TestGoldenCallVideo(t *testing.T) {
 			test.AssertImageMatches(t, name, img)
 			writeScreenshot(t, name, img)
 		})
+	}
+}
+
+// TestCallSelfView: in a video call the member's own tile, marked "You",
+// shows the member's camera mirrored (what was on the left of the
+// picture is on the right); when the camera goes off it shows the avatar
+// at once, and the camera's pictures are no longer drawn.
+func TestCallSelfView(t *testing.T) {
+	h, pics, w := joinVideoCall(t)
+	me := w.tiles[h.f.self.PeerID]
+	if me == nil || me.name.Text != "You" {
+		t.Fatalf("the member's own tile: %v", me != nil)
+	}
+	pics.mu.Lock()
+	pics.self = 1
+	pics.mu.Unlock()
+	at := time.Unix(100, 0)
+	w.frame(at)
+	img, ok := me.img.Image.(*image.RGBA)
+	if !me.showing || me.initial.Visible() || !ok {
+		t.Fatalf("the own tile does not show the camera: showing %t, initials %t", me.showing, me.initial.Visible())
+	}
+	b := img.Bounds()
+	if l, r := img.RGBAAt(b.Min.X+2, b.Dy()/2), img.RGBAAt(b.Max.X-3, b.Dy()/2); l != selfRight || r != selfLeft {
+		t.Fatalf("the own tile is not mirrored: left %v, right %v", l, r)
+	}
+	if w.camera.Text != "Turn off camera" {
+		t.Fatalf("the camera button says %q with the camera on", w.camera.Text)
+	}
+	test.Tap(w.camera) // off
+	h.drain()
+	pics.mu.Lock()
+	pics.self = 2 // a picture still comes: it is not drawn
+	pics.mu.Unlock()
+	at = at.Add(100 * time.Millisecond)
+	w.frame(at)
+	if me.showing || !me.initial.Visible() || me.img.Image == me.video[0] || me.img.Image == me.video[1] {
+		t.Fatal("the own tile still shows the camera once it is off")
+	}
+	if w.camera.Text != "Turn on camera" {
+		t.Fatalf("the camera button says %q with the camera off", w.camera.Text)
 	}
 }

@@ -461,6 +461,8 @@ func (c *conversation) rowData(i int) rowData {
 	}
 	if m.Event != nil {
 		d.canRSVP = c.openGroup.CanRSVP
+	}
+	if m.Event != nil || m.Call != nil {
 		d.canCall = c.openGroup.CanCall && c.openGroup.Joined && c.a.calls.cb != nil
 	}
 	if m.Answer != nil {
@@ -468,7 +470,7 @@ func (c *conversation) rowData(i int) rowData {
 	}
 	d.callJoined = -1
 	if s := c.a.calls.stripCall; m.Call != nil && m.Call.Active && s.ID == m.ID {
-		d.callJoined = len(s.Participants)
+		d.callJoined, d.callIn = len(s.Participants), s.Joined
 	}
 	return d
 }

@@ -3,6 +3,8 @@ package ui
 import (
 	"time"
 
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/umbrella-p2p/umbrella/api"
 )
 
@@ -59,12 +61,36 @@ func (c *conversation) joinEventCall(i int) {
 		if !call.Active || call.Group != c.a.group {
 			continue
 		}
-		if call.Joined {
-			k.openWindow()
-		} else {
-			k.join(c.a.community, call)
-		}
+		k.joinOrOpen(c.a.community, call)
 		return
 	}
 	k.start(m.Event.Call == "video")
+}
+
+// eventCalls are the event form's choices of call: their labels and the
+// api.EventDraft.Call of each.
+var eventCalls = []struct{ label, call string }{{"No call", ""}, {"Voice call", "voice"}, {"Video call", "video"}}
+
+// newEventCallSelect is the event form's call picker, showing e's call
+// (none when e is nil).
+func newEventCallSelect(e *api.CalendarEvent) *widget.Select {
+	labels := make([]string, len(eventCalls))
+	pick := 0
+	for i, c := range eventCalls {
+		labels[i] = c.label
+		if e != nil && e.Call == c.call {
+			pick = i
+		}
+	}
+	s := widget.NewSelect(labels, nil)
+	s.SetSelectedIndex(pick)
+	return s
+}
+
+// eventCallOf is the call picked in s.
+func eventCallOf(s *widget.Select) string {
+	if i := s.SelectedIndex(); i >= 0 && i < len(eventCalls) {
+		return eventCalls[i].call
+	}
+	return ""
 }

@@ -122,3 +122,48 @@ func TestGoldenEventCall(t *testing.T) {
 		})
 	}
 }
+
+// TestEventFormCall: the event form links the event to a call (none,
+// voice or video); the card then offers Join video call at its time, and
+// editing the event shows the call and can take it away.
+func TestEventFormCall(t *testing.T) {
+	h, _, _ := callHarness(t, "member")
+	test.Tap(h.a.convo.team.event)
+	d := h.a.lastDialog
+	form := d.handles.(*eventForm)
+	if form.call.Selected != "No call" {
+		t.Fatalf("a new event's call is %q, want No call", form.call.Selected)
+	}
+	test.Type(form.title, "Monday kick-off")
+	form.starts.SetText(h.a.now().Add(5 * time.Minute).Local().Format(timeLayout))
+	form.call.SetSelected("Video call")
+	test.Tap(d.confirm)
+	h.drain()
+	if d.open {
+		t.Fatalf("event dialog still open: %q", h.dialogText())
+	}
+	if got := h.last(); !strings.Contains(got, "🎥 video call") {
+		t.Fatalf("the card does not say it links to a video call: %q", got)
+	}
+	last := h.a.convo.win.total - 1
+	if v := h.row(last).rsvp; !v.joinsCall || v.calendar.Text != "Join video call" {
+		t.Fatalf("at its time, the card's button says %q", v.calendar.Text)
+	}
+
+	m, _ := h.a.convo.message(last)
+	h.a.convo.showEditEvent(m)
+	d = h.a.lastDialog
+	form = d.handles.(*eventForm)
+	if form.call.Selected != "Video call" {
+		t.Fatalf("the edit form shows call %q, want Video call", form.call.Selected)
+	}
+	form.call.SetSelected("No call")
+	test.Tap(d.confirm)
+	h.drain()
+	if got := h.last(); strings.Contains(got, "video call") {
+		t.Fatalf("the call was not taken off the event: %q", got)
+	}
+	if v := h.row(last).rsvp; v.joinsCall {
+		t.Fatalf("an event without a call offers %q", v.calendar.Text)
+	}
+}

@@ -34,7 +34,7 @@ func (f *fakeBackend) CreateEvent(_ context.Context, cid, gid crdt.ID, d api.Eve
 	id := f.id()
 	f.clock = f.clock.Add(time.Minute)
 	e := &api.CalendarEvent{ID: id, Title: strings.TrimSpace(d.Title), Starts: d.Starts, Duration: api.Duration(d.Duration),
-		Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(d.Text), By: f.self.PeerID, ByName: f.self.Name, Answers: []api.RSVP{}}
+		Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(d.Text), Call: d.Call, By: f.self.PeerID, ByName: f.self.Name, Answers: []api.RSVP{}}
 	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "event", Author: f.self.PeerID, AuthorName: f.self.Name, Text: e.Text, Time: f.clock, Mine: true, Event: e})
 	f.mu.Unlock()
 	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})

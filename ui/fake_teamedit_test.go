@@ -60,7 +60,7 @@ func (f *fakeBackend) EditEvent(_ context.Context, cid, id crdt.ID, d api.EventD
 			return fmt.Errorf("%w: an event needs a title, a start and a duration of 0 or more", crdt.ErrInvalid)
 		}
 		e := *m.Event
-		e.Title, e.Starts, e.Duration, e.Where, e.Text, e.Edited = d.Title, d.Starts, api.Duration(d.Duration), d.Where, d.Text, true
+		e.Title, e.Starts, e.Duration, e.Where, e.Text, e.Call, e.Edited = d.Title, d.Starts, api.Duration(d.Duration), d.Where, d.Text, d.Call, true
 		m.Event, m.Text, m.Edited = &e, d.Text, true
 		return nil
 	})

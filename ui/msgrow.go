@@ -41,6 +41,9 @@ type rowData struct {
 	// callJoined is, on the row of a call, how many take part in it now
 	// as the call strip knows it; -1 when the strip does not show it.
 	callJoined int
+	// callIn: the member takes part in the call of this row (its Join
+	// says Open call).
+	callIn bool
 }
 
 // rowActions is what a row's buttons do, implemented by the conversation.
@@ -58,6 +61,9 @@ type rowActions interface {
 	// joinEventCall joins or starts the call of the event of row index
 	// (eventcall.go).
 	joinEventCall(index int)
+	// joinCall joins the call of row index, or opens its window when the
+	// member is in it (callrow.go).
+	joinCall(index int)
 	showVoters(index int)
 	// fileAction does what a file's button says ("Download", "Pause",
 	// "Resume", "Retry", "Cancel", "Open", "Save as…", "View").
@@ -107,8 +113,9 @@ type msgRow struct {
 	bodySegs []widget.RichTextSegment
 	bodyW    float32
 	poll     *pollView
-	file     *fileView // made for the first file the row shows
-	rsvp     *rsvpView // an event's answers
+	file     *fileView      // made for the first file the row shows
+	rsvp     *rsvpView      // an event's answers
+	callJoin *widget.Button // an active call's Join (showsCallJoin)
 	chips    []*chip
 	addChip  *chip
 	menu     *widget.Button
@@ -159,6 +166,8 @@ func newMsgRow(act rowActions) *msgRow {
 	r.body.Wrapping = fyne.TextWrapWord
 	r.poll = newPollView(r)
 	r.rsvp = newRSVPView(r)
+	r.callJoin = widget.NewButton("Join", func() { r.act.joinCall(r.d.index) })
+	r.callJoin.Importance = widget.SuccessImportance
 	r.addChip = newChip("☺ +", func() { r.act.pickReaction(r.d.index, r.addChip) })
 	r.menu = widget.NewButtonWithIcon("", theme.MoreHorizontalIcon(), func() {
 		r.act.openMenu(r.d.index, fyne.NewPos(0, 0), r.menu)
@@ -211,6 +220,9 @@ func (r *msgRow) bind(d rowData) {
 	}
 	if r.showsRSVP() {
 		r.rsvp.bind(m.Event, d.canRSVP, d.canCall, r.act.now())
+	}
+	if r.showsCallJoin() {
+		r.callJoin.SetText(callJoinLabel(d.callIn))
 	}
 	r.heightW = 0
 	r.Refresh()
@@ -363,6 +375,9 @@ func (r *msgRow) summary() string {
 	}
 	if r.showsRSVP() {
 		parts = append(parts, r.rsvp.summary())
+	}
+	if r.showsCallJoin() {
+		parts = append(parts, "["+r.callJoin.Text+"]")
 	}
 	for i := range r.d.m.Reactions {
 		parts = append(parts, "("+r.chips[i].shown+")")
@@ -526,6 +541,14 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 		}
 		y += rh + 2*pad
 	}
+	if r.showsCallJoin() {
+		s := r.callJoin.MinSize()
+		if place {
+			r.callJoin.Move(fyne.NewPos(gutter, y+pad))
+			r.callJoin.Resize(s)
+		}
+		y += s.Height + 2*pad
+	}
 	if n := len(d.m.Reactions); n > 0 || (r.hovered && d.m.Hidden == "" && !d.m.Deleted) {
 		x, rowH := gutter, float32(0)
 		chips := r.chips[:n]
@@ -553,6 +576,12 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 		r.bg.Resize(fyne.NewSize(w-pad, y-top))
 	}
 	return y
+}
+
+// showsCallJoin: the row is an active call's, shown in the call strip,
+// whose group the member may call in: it has a Join of its own.
+func (r *msgRow) showsCallJoin() bool {
+	return r.d.m.Call != nil && r.d.m.Call.Active && r.d.callJoined >= 0 && r.d.canCall
 }
 
 // showsRSVP: the row shows an event's answers.
@@ -651,6 +680,9 @@ func (rr *msgRowRenderer) Objects() []fyne.CanvasObject {
 	}
 	if r.showsRSVP() {
 		objs = append(objs, r.rsvp)
+	}
+	if r.showsCallJoin() {
+		objs = append(objs, r.callJoin)
 	}
 	for i := range d.m.Reactions {
 		objs = append(objs, r.chips[i])

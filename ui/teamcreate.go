@@ -70,6 +70,7 @@ func showIf(o fyne.CanvasObject, on bool) {
 type eventForm struct {
 	title, starts, where, text *keyEntry
 	duration                   *widget.Select
+	call                       *widget.Select // eventCalls' labels
 	// durations are duration's choices when they are not eventDurations
 	// (an edited event's own length added).
 	durations []struct {

@@ -66,6 +66,7 @@ func newEventForm(a *App, e *api.CalendarEvent) *eventForm {
 		labels = append(labels, x.label)
 	}
 	f.duration = widget.NewSelect(labels, nil)
+	f.call = newEventCallSelect(e)
 	if e == nil {
 		f.starts.SetText(nextHour(a.now()).Format(timeLayout))
 		f.duration.SetSelectedIndex(1)
@@ -106,13 +107,14 @@ func (f *eventForm) draft() (api.EventDraft, string) {
 		ds = eventDurations
 	}
 	return api.EventDraft{Title: title, Starts: starts, Duration: ds[f.duration.SelectedIndex()].d,
-		Where: strings.TrimSpace(f.where.Text), Text: strings.TrimSpace(f.text.Text)}, ""
+		Where: strings.TrimSpace(f.where.Text), Text: strings.TrimSpace(f.text.Text), Call: eventCallOf(f.call)}, ""
 }
 
 // layout is the form's fields under their names, over d's error line.
 func (f *eventForm) layout(d *dlg) fyne.CanvasObject {
 	return container.NewVBox(boldLabel("Title"), f.title,
 		boldLabel("Starts"), f.starts, container.NewBorder(nil, nil, widget.NewLabel("Lasts"), nil, f.duration),
+		container.NewBorder(nil, nil, widget.NewLabel("Call"), nil, f.call),
 		boldLabel("Where"), f.where, boldLabel("Description"), f.text, d.errLabel)
 }
 
@@ -126,7 +128,7 @@ func (c *conversation) showEditEvent(m api.Message) {
 	f := newEventForm(a, &e)
 	var draft api.EventDraft
 	c.showCardForm("Edit event", "Save", "The event was not changed", f.title, f, f.layout,
-		func() (bad string) { draft, bad = f.draft(); draft.Call = e.Call; return bad }, // the form keeps the event's call
+		func() (bad string) { draft, bad = f.draft(); return bad },
 		func(ctx context.Context) error { return a.b.EditEvent(ctx, cid, m.ID, draft) })
 }
 

@@ -38,7 +38,9 @@ type CallOptions struct {
 	// own media (devices and codecs): it is called with the call's
 	// config, and what it returns takes the Session's decrypted frames
 	// and sends through it. Without it such a call sends nothing and only
-	// receives.
+	// receives. A call with a Local carries a video track even when it is
+	// a voice call, so that the member may turn a camera on in it (as
+	// WhatsApp allows); while no camera sends, the track sends nothing.
 	Local func(call.MediaConfig) (Local, error)
 	// Listen are the program's listen addresses (multiaddrs such as
 	// /ip4/127.0.0.1/tcp/4001). If every one of them is on a loopback
@@ -90,7 +92,7 @@ func ForCalls(o CallOptions) call.NewMedia {
 				return nil, fmt.Errorf("call media: %w", err)
 			}
 		}
-		cfg := Config{Self: c.Self, Video: c.Video, Synthetic: c.Synthetic, API: a,
+		cfg := Config{Self: c.Self, Video: c.Video || local != nil, Synthetic: c.Synthetic, API: a,
 			ICEServers: iceServers(o.ICEServers, c.ICEServers), Signal: c.Signal, Layers: c.Layers, Logger: o.Logger, Now: o.Now}
 		if local != nil {
 			cfg.Sink = local

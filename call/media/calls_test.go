@@ -152,6 +152,9 @@ func TestForCallsLocal(t *testing.T) {
 	if len(made) != 1 || made[0].started == nil || made[0].started.cfg.Sink != made[0] {
 		t.Fatalf("the Local was not started with a Session whose Sink it is: %+v", made)
 	}
+	if made[0].started.video == nil {
+		t.Fatal("a voice call with a Local has no video track: its camera cannot turn on")
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,11 @@ type IssuerConfig struct {
 	Allowed func(k crdt.PublicKey) bool
 	// PeerID names member k in usernames (its libp2p peer id). Required.
 	PeerID func(k crdt.PublicKey) string
+	// Member is PeerID's inverse: the member a username's peer id names.
+	// Required: every credential is checked against Allowed again each
+	// time it is used, so that a member removed from the relay's
+	// communities cannot use one it already holds.
+	Member func(peerID string) (crdt.PublicKey, bool)
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 	// TTL is how long a credential lives; 0: TTL.
@@ -55,8 +60,8 @@ type Issuer struct {
 
 // NewIssuer returns an Issuer of cfg.
 func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
-	if len(cfg.URLs) == 0 || len(cfg.URLs) > MaxURLs || cfg.Allowed == nil || cfg.PeerID == nil {
-		return nil, fmt.Errorf("turn issuer: 1 to %d URLs, Allowed and PeerID are required", MaxURLs)
+	if len(cfg.URLs) == 0 || len(cfg.URLs) > MaxURLs || cfg.Allowed == nil || cfg.PeerID == nil || cfg.Member == nil {
+		return nil, fmt.Errorf("turn issuer: 1 to %d URLs, Allowed, PeerID and Member are required", MaxURLs)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -92,7 +97,7 @@ func password(secret []byte, username string) string {
 
 // Check returns the long-term key (RFC 8489 §9.2.2) of a username the
 // server is asked to authenticate in realm, or false when the username is
-// malformed or expired. A new allocation needs an unexpired username;
+// malformed or expired, or names a member no longer Allowed. A new allocation needs an unexpired username;
 // the requests that keep an allocation alive (refresh, permissions,
 // channels) are taken up to KeepAlive after it expired, so that a call
 // longer than TTL keeps the allocation it made in time (they match an
@@ -111,15 +116,31 @@ func (i *Issuer) Check(username, realm string, allocate bool) ([]byte, bool) {
 		return nil, false
 	case !allocate && t <= now.Add(-KeepAlive).Unix():
 		return nil, false
+	case !i.allowed(peer):
+		return nil, false
 	}
 	return pturn.GenerateAuthKey(username, realm, password(i.cfg.Secret, username)), true
 }
 
-// authHandler is Check as pion's server asks it.
-func (i *Issuer) authHandler(ra *pturn.RequestAttributes) (string, []byte, bool) {
-	key, ok := i.Check(ra.Username, ra.Realm, ra.Method == stun.MethodAllocate)
-	if !ok {
-		return "", nil, false
+// allowed reports whether the member a username's peer id names is
+// still Allowed.
+func (i *Issuer) allowed(peer string) bool {
+	k, ok := i.cfg.Member(peer)
+	return ok && i.cfg.Allowed(k)
+}
+
+// authHandler is Check as pion's server asks it; g, if set, learns which
+// member each client address is.
+func (i *Issuer) authHandler(g *gate) func(ra *pturn.RequestAttributes) (string, []byte, bool) {
+	return func(ra *pturn.RequestAttributes) (string, []byte, bool) {
+		key, ok := i.Check(ra.Username, ra.Realm, ra.Method == stun.MethodAllocate)
+		if !ok {
+			return "", nil, false
+		}
+		if g != nil {
+			_, peer, _ := strings.Cut(ra.Username, ":")
+			g.learn(ra.SrcAddr, peer)
+		}
+		return ra.Username, key, true
 	}
-	return ra.Username, key, true
 }

@@ -66,11 +66,12 @@ func Serve(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("turn udp %s: %w", cfg.UDP, err)
 	}
+	g := newGate(pc, cfg.Issuer)
 	sc := pturn.ServerConfig{
 		Realm:             Realm,
-		AuthHandler:       cfg.Issuer.authHandler,
+		AuthHandler:       cfg.Issuer.authHandler(g),
 		LoggerFactory:     slogFactory{log.With("component", "turn")},
-		PacketConnConfigs: []pturn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen()}},
+		PacketConnConfigs: []pturn.PacketConnConfig{{PacketConn: g, RelayAddressGenerator: gen()}},
 	}
 	if cfg.TCP != "" {
 		addr, err := net.ResolveTCPAddr("tcp4", cfg.TCP)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -28,12 +29,32 @@ var (
 
 func peerID(k crdt.PublicKey) string { return hex.EncodeToString(k[:4]) }
 
+// memberOf is peerID's inverse over the test's members.
+func memberOf(p string) (crdt.PublicKey, bool) {
+	for _, k := range []crdt.PublicKey{ann, ben, stuart} {
+		if peerID(k) == p {
+			return k, true
+		}
+	}
+	return crdt.PublicKey{}, false
+}
+
 // relayNet is a vnet LAN with the relay's TURN server at 10.0.0.1.
 type relayNet struct {
 	t   *testing.T
 	wan *vnet.Router
 	iss *Issuer
 	srv *Server
+
+	mu      sync.Mutex
+	removed map[crdt.PublicKey]bool // members the relay no longer knows; guarded by mu
+}
+
+// remove makes the relay no longer know member k.
+func (r *relayNet) remove(k crdt.PublicKey) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.removed[k] = true
 }
 
 func newRelayNet(t *testing.T) *relayNet {
@@ -42,8 +63,13 @@ func newRelayNet(t *testing.T) *relayNet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478?transport=udp"}, PeerID: peerID,
-		Allowed: func(k crdt.PublicKey) bool { return k == ann || k == ben }})
+	r := &relayNet{t: t, wan: wan, removed: map[crdt.PublicKey]bool{}}
+	iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478?transport=udp"}, PeerID: peerID, Member: memberOf,
+		Allowed: func(k crdt.PublicKey) bool {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return (k == ann || k == ben) && !r.removed[k]
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +85,8 @@ func newRelayNet(t *testing.T) *relayNet {
 		srv.Close()
 		wan.Stop()
 	})
-	return &relayNet{t: t, wan: wan, iss: iss, srv: srv}
+	r.iss, r.srv = iss, srv
+	return r
 }
 
 func addNet(t *testing.T, wan *vnet.Router, ip string) *vnet.Net {
@@ -260,7 +287,7 @@ func TestExpiredCredentialRefused(t *testing.T) {
 // malformed or forged username gets nothing.
 func TestCheckKeepsLongCallsAlive(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478"}, PeerID: peerID, Now: func() time.Time { return now },
+	iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478"}, PeerID: peerID, Member: memberOf, Now: func() time.Time { return now },
 		Allowed: func(crdt.PublicKey) bool { return true }})
 	if err != nil {
 		t.Fatal(err)
@@ -291,9 +318,141 @@ func TestCheckKeepsLongCallsAlive(t *testing.T) {
 	}
 	now = time.Unix(1_800_000_000, 0)
 	key, _ := iss.Check(c.Username, Realm, true)
-	other, _ := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478"}, PeerID: peerID, Now: func() time.Time { return now },
+	other, _ := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478"}, PeerID: peerID, Member: memberOf, Now: func() time.Time { return now },
 		Allowed: func(crdt.PublicKey) bool { return true }})
 	if k2, _ := other.Check(c.Username, Realm, true); string(k2) == string(key) {
 		t.Fatal("two relays' secrets give the same key")
 	}
+}
+
+// TestRemovedMemberCutOff: Ben relays through the TURN server to a peer;
+// once the relay no longer knows him (removed from its communities) his
+// allocation carries nothing more either way within Recheck, though it
+// and his credential have not expired, and the credential makes no new
+// allocation. Ann, still a member, keeps hers.
+func TestRemovedMemberCutOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRelayNet(t)
+		peerNet := addNet(t, r.wan, "10.0.0.7")
+		peerConn, err := peerNet.ListenPacket("udp4", "10.0.0.7:5000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer peerConn.Close()
+		heard := make(chan string, 16) // what the peer receives
+		go func() {
+			buf := make([]byte, 1500)
+			for {
+				n, _, err := peerConn.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				heard <- string(buf[:n])
+			}
+		}()
+		// relayed allocates with credential c at ip and returns its relayed
+		// connection and what reaches it.
+		relayed := func(c Credential, ip string) (net.PacketConn, chan string, error) {
+			nw := addNet(t, r.wan, ip)
+			pc, err := nw.ListenPacket("udp4", ip+":0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { pc.Close() })
+			cl, err := pturn.NewClient(&pturn.ClientConfig{TURNServerAddr: "10.0.0.1:3478", STUNServerAddr: "10.0.0.1:3478",
+				Username: c.Username, Password: c.Password, Realm: Realm, Conn: pc, Net: nw, LoggerFactory: logging.NewDefaultLoggerFactory()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(cl.Close)
+			if err := cl.Listen(); err != nil {
+				t.Fatal(err)
+			}
+			rc, err := cl.Allocate()
+			if err != nil {
+				return nil, nil, err
+			}
+			t.Cleanup(func() { rc.Close() })
+			got := make(chan string, 16)
+			go func() {
+				buf := make([]byte, 1500)
+				for {
+					n, _, err := rc.ReadFrom(buf)
+					if err != nil {
+						return
+					}
+					got <- string(buf[:n])
+				}
+			}()
+			return rc, got, nil
+		}
+		expect := func(ch chan string, want string) {
+			t.Helper()
+			select {
+			case got := <-ch:
+				if got != want {
+					t.Fatalf("got %q, want %q", got, want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%q did not arrive", want)
+			}
+		}
+		silent := func(ch chan string, what string) {
+			t.Helper()
+			select {
+			case got := <-ch:
+				t.Fatalf("%s: %q arrived", what, got)
+			case <-time.After(5 * time.Second):
+			}
+		}
+		peerAddr := peerConn.LocalAddr()
+		benCred, err := r.ask(ben)
+		if err != nil {
+			t.Fatal(err)
+		}
+		annCred, err := r.ask(ann)
+		if err != nil {
+			t.Fatal(err)
+		}
+		benConn, toBen, err := relayed(benCred, "10.0.0.4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		annConn, toAnn, err := relayed(annCred, "10.0.0.5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			conn net.PacketConn
+			to   chan string
+			name string
+		}{{benConn, toBen, "ben"}, {annConn, toAnn, "ann"}} {
+			if _, err := c.conn.WriteTo([]byte("hello from "+c.name), peerAddr); err != nil { // grants the peer's IP a permission
+				t.Fatal(err)
+			}
+			expect(heard, "hello from "+c.name)
+			if _, err := peerConn.WriteTo([]byte("hi "+c.name), c.conn.LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+			expect(c.to, "hi "+c.name)
+		}
+
+		r.remove(ben)
+		<-time.After(Recheck)
+		if _, err := peerConn.WriteTo([]byte("after the removal"), benConn.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		silent(toBen, "to Ben's allocation after his removal")
+		if _, err := benConn.WriteTo([]byte("Ben after his removal"), peerAddr); err != nil {
+			t.Fatal(err)
+		}
+		silent(heard, "from Ben's allocation after his removal")
+		if _, err := peerConn.WriteTo([]byte("still there"), annConn.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		expect(toAnn, "still there")
+		if _, _, err := relayed(benCred, "10.0.0.6"); err == nil {
+			t.Fatal("Ben's credential, not expired, made an allocation after his removal")
+		}
+	})
 }

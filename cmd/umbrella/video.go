@@ -15,6 +15,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/call/codec/vpx"
 	"github.com/umbrella-p2p/umbrella/call/device/camera"
 	"github.com/umbrella-p2p/umbrella/call/media"
+	"github.com/umbrella-p2p/umbrella/call/tile"
 	"github.com/umbrella-p2p/umbrella/call/vision"
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
@@ -43,6 +44,8 @@ type callVideo struct {
 	list func() ([]camera.Info, error)
 	open func(path string) (vision.Camera, camera.Mode, error)
 
+	view selfView // the camera's latest picture, for the member's own tile
+
 	mu   sync.Mutex
 	live []*vision.Pipeline // calls' pipelines, the latest last; guarded by mu
 }
@@ -59,14 +62,16 @@ func newCallVideo(sound *callSound, log *slog.Logger) *callVideo {
 }
 
 // local is CallOptions.Local: the call's sound and, joined to it, its
-// video (sent only in a video call; received always).
+// video, received always and sent while the camera is on: from the start
+// in a video call, once the member turns it on in a voice call (the
+// call's Session carries a video track either way).
 func (v *callVideo) local(c call.MediaConfig) (media.Local, error) {
 	sound, err := v.sound.local(c)
 	if err != nil {
 		return nil, err
 	}
 	p, err := vision.New(vision.Config{
-		Send:            c.Video,
+		Send:            true,
 		OpenCamera:      v.openCamera,
 		NewLayerEncoder: newLayerEncoder,
 		NewDecoder:      func() (vision.Decoder, error) { return vpx.NewDecoder() },
@@ -77,6 +82,7 @@ func (v *callVideo) local(c call.MediaConfig) (media.Local, error) {
 		_ = sound.Close()
 		return nil, err
 	}
+	p.SetCamera(c.Video) // before Start: a voice call starts with the camera off
 	v.mu.Lock()
 	v.live = append(v.live, p)
 	v.mu.Unlock()
@@ -126,7 +132,7 @@ func (v *callVideo) openCamera() (vision.Camera, vision.Encoder, error) {
 			_ = src.Close()
 			return nil, nil, err
 		}
-		return src, enc, nil
+		return viewedCamera{Camera: src, view: &v.view}, enc, nil
 	}
 	return nil, nil, fmt.Errorf("%w: %w", vision.ErrNoCamera, errors.Join(errs...))
 }
@@ -259,4 +265,75 @@ func (b appBackend) CallPicture(peer string, dst *image.RGBA, since uint64) (uin
 // SetCallCamera keeps the member's choice of camera.
 func (b appBackend) SetCallCamera(_ context.Context, path string) error {
 	return b.video.chooseCamera(path)
+}
+
+// selfView keeps the latest picture of the member's camera for the call
+// window's own tile. It is safe for concurrent use.
+type selfView struct {
+	mu  sync.Mutex
+	pic *image.YCbCr // a copy of the latest picture, reused; guarded by mu
+	seq uint64       // pictures kept; guarded by mu
+}
+
+// keep copies img as the latest picture.
+func (s *selfView) keep(img *image.YCbCr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pic
+	if p == nil || p.Rect != img.Rect || p.SubsampleRatio != img.SubsampleRatio || p.YStride != img.YStride ||
+		p.CStride != img.CStride || len(p.Y) != len(img.Y) || len(p.Cb) != len(img.Cb) || len(p.Cr) != len(img.Cr) {
+		p = &image.YCbCr{Y: make([]byte, len(img.Y)), Cb: make([]byte, len(img.Cb)), Cr: make([]byte, len(img.Cr)),
+			YStride: img.YStride, CStride: img.CStride, SubsampleRatio: img.SubsampleRatio, Rect: img.Rect}
+		s.pic = p
+	}
+	copy(p.Y, img.Y)
+	copy(p.Cb, img.Cb)
+	copy(p.Cr, img.Cr)
+	s.seq++
+}
+
+// forget drops the picture (the camera stopped).
+func (s *selfView) forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pic = nil
+}
+
+// draw draws the latest picture into dst, fitted, when one was kept
+// after picture number since.
+func (s *selfView) draw(dst *image.RGBA, since uint64) (uint64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pic == nil || s.seq == since {
+		return s.seq, false
+	}
+	tile.Fit(dst, s.pic, color.RGBA{A: 255})
+	return s.seq, true
+}
+
+// viewedCamera is a camera whose pictures the self view keeps as they
+// are read.
+type viewedCamera struct {
+	vision.Camera
+	view *selfView
+}
+
+func (c viewedCamera) Read(ctx context.Context) (*image.YCbCr, error) {
+	img, err := c.Camera.Read(ctx)
+	if err == nil {
+		c.view.keep(img)
+	}
+	return img, err
+}
+
+func (c viewedCamera) Close() error {
+	c.view.forget()
+	return c.Camera.Close()
+}
+
+// CallSelfPicture draws the latest picture of the member's own camera
+// into dst, as it was taken (the call window mirrors it), when one came
+// after picture number since.
+func (b appBackend) CallSelfPicture(dst *image.RGBA, since uint64) (uint64, bool) {
+	return b.video.view.draw(dst, since)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"image"
+	"image/color"
 	"log/slog"
 	"strings"
 	"testing"
@@ -137,16 +138,24 @@ func TestNoCameraAudioOnly(t *testing.T) {
 	}
 }
 
+// bubbleVideo is the app's video with one test-pattern camera and no
+// sound devices (so that a synctest bubble holds every goroutine); opened
+// records the cameras opened.
+func bubbleVideo() (*callVideo, *[]string) {
+	log := slog.New(slog.DiscardHandler)
+	s := newCallSound("", audio.BackendNull, log)
+	s.opened, s.sysErr = true, errors.New("no sound card")
+	v := newCallVideo(s, log)
+	opened := new([]string)
+	patternCameras(v, []string{"/dev/video0"}, opened)
+	return v, opened
+}
+
 // TestCameraOnOff: in a video call the camera sends; off, it stops and
 // the member's tile shows no video; on again, it sends again.
 func TestCameraOnOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		log := slog.New(slog.DiscardHandler)
-		s := newCallSound("", audio.BackendNull, log)
-		s.opened, s.sysErr = true, errors.New("no sound card") // no devices: the bubble holds every goroutine
-		v := newCallVideo(s, log)
-		var opened []string
-		patternCameras(v, []string{"/dev/video0"}, &opened)
+		v, opened := bubbleVideo()
 		startVideoCall(t, v, true)
 		<-time.After(time.Second)
 		p := v.current()
@@ -173,8 +182,8 @@ func TestCameraOnOff(t *testing.T) {
 			t.Fatal(err)
 		}
 		<-time.After(time.Second)
-		if p.Sent() < 10 || len(opened) != 2 {
-			t.Fatalf("camera on again: %d frames, opened %v", p.Sent(), opened)
+		if p.Sent() < 10 || len(*opened) != 2 {
+			t.Fatalf("camera on again: %d frames, opened %v", p.Sent(), *opened)
 		}
 		dst := image.NewRGBA(image.Rect(0, 0, 8, 8))
 		if _, ok := v.picture("nobody", dst, 0); ok {
@@ -203,4 +212,51 @@ func TestLayerEncoders(t *testing.T) {
 	if err != nil || !key || len(frame) == 0 {
 		t.Fatalf("encode: %d bytes, key %t, %v", len(frame), key, err)
 	}
+}
+
+// TestCameraInVoiceCall: in a voice call the camera starts off; the
+// member turns it on (as WhatsApp allows) and it sends through the
+// call's media like a video call's, then off again and it stops.
+func TestCameraInVoiceCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		v, opened := bubbleVideo()
+		m, err := media.ForCalls(media.CallOptions{Local: v.local})(call.MediaConfig{Self: "me", Signal: func(string, []byte) {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if err := m.SetSendKey(1, make([]byte, 16)); err != nil {
+			t.Fatal(err)
+		}
+		p := v.current()
+		<-time.After(time.Second)
+		st := status()
+		v.fill(&st)
+		if p.Sent() != 0 || len(*opened) != 0 || st.Participants[0].Video || st.SoundProblem != "" {
+			t.Fatalf("a voice call's camera before it is turned on: %d frames, opened %v, status %+v", p.Sent(), *opened, st)
+		}
+		b := appBackend{video: v}
+		if err := b.SetCallVideo(t.Context(), [32]byte{}, [32]byte{}, true); err != nil {
+			t.Fatalf("Turn on camera in a voice call: %v", err)
+		}
+		<-time.After(time.Second)
+		st = status()
+		v.fill(&st)
+		if p.Sent() < 10 || !st.Participants[0].Video {
+			t.Fatalf("the camera turned on in a voice call sent %d frames in 1 s at 15 fps (status %+v)", p.Sent(), st)
+		}
+		self := image.NewRGBA(image.Rect(0, 0, 64, 36))
+		if n, ok := b.CallSelfPicture(self, 0); !ok || n < 10 || self.RGBAAt(2, 18) == (color.RGBA{A: 255}) {
+			t.Fatalf("the member's own tile got picture %d (drawn %t, left edge %v)", n, ok, self.RGBAAt(2, 18))
+		}
+		if err := b.SetCallVideo(t.Context(), [32]byte{}, [32]byte{}, false); err != nil {
+			t.Fatal(err)
+		}
+		if p.Sent() != 0 {
+			t.Fatal("the camera still sends once off")
+		}
+		if _, ok := b.CallSelfPicture(self, 0); ok {
+			t.Fatal("the member's own tile still gets pictures once the camera is off")
+		}
+	})
 }

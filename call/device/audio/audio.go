@@ -12,10 +12,13 @@ package audio
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -71,6 +74,7 @@ type Device struct {
 // use; Close releases it after closing what it opened.
 type System struct {
 	log *slog.Logger
+	all bool // list pseudo devices too (the null backend's are all there is)
 
 	mu     sync.Mutex
 	ctx    *malgo.AllocatedContext // nil once closed; guarded by mu
@@ -87,6 +91,8 @@ func New(b Backend, log *slog.Logger) (*System, error) {
 	var backends []malgo.Backend
 	if b == BackendNull {
 		backends = []malgo.Backend{nullBackend}
+	} else {
+		silenceALSA()
 	}
 	ctx, err := malgo.InitContext(backends, malgo.ContextConfig{}, func(msg string) {
 		log.Debug("miniaudio", "msg", msg)
@@ -94,7 +100,7 @@ func New(b Backend, log *slog.Logger) (*System, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audio: open the sound system: %w", err)
 	}
-	return &System{log: log, ctx: ctx, opened: map[*stream]bool{}}, nil
+	return &System{log: log, all: b == BackendNull, ctx: ctx, opened: map[*stream]bool{}}, nil
 }
 
 // Microphones lists the capture devices.
@@ -110,9 +116,42 @@ func (s *System) devices(kind malgo.DeviceType) ([]Device, error) {
 	}
 	out := make([]Device, 0, len(infos))
 	for _, in := range infos {
-		out = append(out, Device{ID: in.ID.String(), Name: in.Name(), Default: in.IsDefault != 0})
+		d := Device{ID: in.ID.String(), Name: in.Name(), Default: in.IsDefault != 0}
+		if !s.all && pseudo(kind, d.ID) {
+			s.log.Debug("pseudo device not listed", "id", d.ID, "name", d.Name)
+			continue
+		}
+		out = append(out, d)
 	}
 	return out, nil
+}
+
+// pseudoALSA are ALSA PCMs that are no sound device: null discards and
+// records silence, the others only mix, share or convert for another
+// PCM.
+var pseudoALSA = []string{"null", "dmix", "dsnoop", "lavrate", "samplerate", "speexrate", "speex", "upmix", "vdownmix"}
+
+// pseudo reports whether the device of kind whose ID (Device.ID, the
+// backend's device name in hex) is id is one no person would pick: an
+// ALSA pseudo PCM (pseudoALSA, with or without arguments), PulseAudio's
+// (or PipeWire's) null sink when there is no sound card, and, among
+// microphones, the monitor of a speaker (what it plays, not a voice).
+func pseudo(kind malgo.DeviceType, id string) bool {
+	raw, err := hex.DecodeString(id)
+	if err != nil {
+		return false
+	}
+	name, _, _ := strings.Cut(string(raw), "\x00")
+	base, _, _ := strings.Cut(name, ":")
+	switch {
+	case slices.Contains(pseudoALSA, base):
+		return true
+	case name == "auto_null" || name == "auto_null.monitor":
+		return true
+	case kind == malgo.Capture && strings.HasSuffix(name, ".monitor"):
+		return true
+	}
+	return false
 }
 
 func (s *System) infos(kind malgo.DeviceType) ([]malgo.DeviceInfo, error) {

@@ -1,9 +1,12 @@
 package audio
 
 import (
+	"encoding/hex"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/gen2brain/malgo"
 )
 
 // These tests run on miniaudio's null backend, whose devices keep real
@@ -139,5 +142,41 @@ func TestCloseSystemClosesDevices(t *testing.T) {
 	}
 	if _, err := s.Microphones(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("list after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestPseudoDevices: the pickers leave out what is no sound device —
+// ALSA's null PCM and its mixing and converting plugins, PulseAudio's
+// null sink, a speaker's monitor offered as a microphone — and keep the
+// cards and the sound servers.
+func TestPseudoDevices(t *testing.T) {
+	for _, tc := range []struct {
+		kind malgo.DeviceType
+		name string
+		want bool
+	}{
+		{malgo.Playback, "null", true},
+		{malgo.Capture, "null", true},
+		{malgo.Playback, "dmix:CARD=PCH,DEV=0", true},
+		{malgo.Capture, "dsnoop:CARD=PCH,DEV=0", true},
+		{malgo.Playback, "speexrate", true},
+		{malgo.Playback, "auto_null", true},
+		{malgo.Capture, "auto_null.monitor", true},
+		{malgo.Capture, "alsa_output.pci-0000_00_1f.3.analog-stereo.monitor", true},
+		{malgo.Playback, "alsa_output.pci-0000_00_1f.3.analog-stereo", false},
+		{malgo.Capture, "alsa_input.usb-Logitech_Webcam_C270-02.mono-fallback", false},
+		{malgo.Playback, "hw:0,0", false},
+		{malgo.Capture, "sysdefault:CARD=PCH", false},
+		{malgo.Playback, "default", false},
+		{malgo.Playback, "pulse", false},
+		{malgo.Playback, "nullish-but-real", false},
+	} {
+		id := hex.EncodeToString([]byte(tc.name)) // as Device.ID shows it
+		if got := pseudo(tc.kind, id); got != tc.want {
+			t.Errorf("%v %q: pseudo %v, want %v", tc.kind, tc.name, got, tc.want)
+		}
+	}
+	if pseudo(malgo.Playback, "not hex") {
+		t.Error("an id that is not hex is taken for a pseudo device")
 	}
 }
