@@ -265,3 +265,47 @@ func TestPushProgress(t *testing.T) {
 		t.Fatalf("progress %v, want %v", got, want)
 	}
 }
+
+// TestPushProgressResumes: a push the relay resumes counts from the
+// chunks it already holds, not from none.
+func TestPushProgressResumes(t *testing.T) {
+	tm, r := relayWithTeam(t, 0)
+	cid := tm.olivia.cid
+	b, err := OpenBlobs(r, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf := newSharedFile(t, 5*blob.PlainChunk+321)
+	size := int64(len(sf.plain))
+	// An earlier push was cut after three chunks.
+	mine, err := sf.store.Lookup(sf.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := b.Store().Open(sf.root, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		s, err := mine.SliceOf(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := part.PutSlice(i, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mine.Close()
+	part.Close()
+	a, rr := net.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- b.Accept(t.Context(), rr, tm.olivia.k.pub()); rr.Close() }()
+	var got []int
+	err = PushProgress(t.Context(), a, sf.store, cid, sf.root, size, func(sent, total int) { got = append(got, sent) })
+	if errR := <-done; err != nil || errR != nil {
+		t.Fatalf("push: member %v, relay %v", err, errR)
+	}
+	if want := []int{3, 4, 5, 6}; !slices.Equal(got, want) {
+		t.Fatalf("progress %v, want %v", got, want)
+	}
+}
