@@ -169,15 +169,6 @@ func partial(t *testing.T, from *Store, root Root, own func(int) bool) *Store {
 	return s
 }
 
-func mustTree(t *testing.T, s *Store, r Root) []byte {
-	f, err := s.Lookup(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	return f.Tree()
-}
-
 func copyFile(t *testing.T, from, to *Store, r Root) {
 	f, err := from.Lookup(r)
 	if err != nil {
