@@ -23,9 +23,10 @@ import (
 // A member that shares a file in a community pushes it to the community's
 // relays, so that it downloads while the member is offline. The member
 // opens a stream and sends one PushOffer (community, root, clear size);
-// the relay answers one PushReply, empty to accept, or with the reason it
-// refuses (not registered with the community, the member not known to it,
-// the quota). Having accepted, the relay pulls the file over the same
+// the relay answers one PushReply, to accept (with how many of the file's
+// chunks it holds already, when it resumes an earlier push), or with the
+// reason it refuses (not registered with the community, the member not
+// known to it, the quota). Having accepted, the relay pulls the file over the same
 // stream with the file transfer protocol (sync/blob, /umbrella/file/1),
 // roles reversed: the member answers its Have, Tree and Chunks requests
 // for that root alone, and the relay verifies every chunk against the root
