@@ -43,9 +43,8 @@ var (
 // moment loses at most the chunks whose records were not yet written: at
 // most CommitEvery, however many sources a download has (no chunk is
 // written while a group syncs), beside those in flight. One sync per
-// group rather than per chunk, while the sources' streams are read on
-// (Fetch verifies and stores apart from reading), keeps a download at the
-// speed of the network. A
+// group rather than per chunk keeps a download at the speed of the
+// network. A
 // torn or garbage record ends the record when the file is opened (it and
 // what follows are cut off), so a file counts as complete only when every
 // chunk has a good record.
@@ -437,8 +436,9 @@ func (f *File) PutSlice(i int, slice []byte) error {
 		os.Remove(f.store.path(f.root, "tree"))
 	}
 	if len(f.unsynced) >= CommitEvery && f.held < f.n {
-		// The sync runs without the lock, so that the other sources'
-		// chunks are written meanwhile; this group is recorded after it.
+		// The sync runs without the lock, so that the file's state can
+		// be read meanwhile (to serve it, to show progress); no chunk is
+		// written until it ends, and this group is recorded after it.
 		batch := f.unsynced
 		f.unsynced = nil
 		f.syncing = true

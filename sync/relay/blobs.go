@@ -26,8 +26,8 @@ import (
 // the relay answers one PushReply, to accept (with how many of the file's
 // chunks it holds already, when it resumes an earlier push), or with the
 // reason it refuses (not registered with the community, the member not
-// known to it, the quota). Having accepted, the relay pulls the file over the same
-// stream with the file transfer protocol (sync/blob, /umbrella/file/1),
+// known to it, the quota). Having accepted, the relay pulls the file over
+// the same stream with the file transfer protocol (sync/blob, /umbrella/file/1),
 // roles reversed: the member answers its Have, Tree and Chunks requests
 // for that root alone, and the relay verifies every chunk against the root
 // as it stores it. The relay closes the stream when it holds the whole
