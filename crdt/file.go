@@ -35,16 +35,20 @@ func (s *State) CheckFileSize(size int64) error {
 }
 
 // SizeText is a size in bytes for people: "1.4 GiB", "300 MiB", "12 KiB",
-// "512 bytes" (powers of 1024, named as such, and whole numbers when they
-// are).
+// "512 bytes", "1 byte" (powers of 1024, named as such, and whole numbers
+// when they are). The app and the CLI say every size with it, as the
+// refusals of a file too large do.
 func SizeText(n int64) string {
-	units := []string{"bytes", "KiB", "MiB", "GiB"}
+	units := []string{"bytes", "KiB", "MiB", "GiB", "TiB"}
 	f, u := float64(n), 0
 	for f >= 1024 && u < len(units)-1 {
 		f /= 1024
 		u++
 	}
-	if u == 0 || f == float64(int64(f)) {
+	switch {
+	case u == 0 && n == 1:
+		return "1 byte"
+	case u == 0 || f == float64(int64(f)):
 		return fmt.Sprintf("%d %s", int64(f), units[u])
 	}
 	return fmt.Sprintf("%.1f %s", f, units[u])

@@ -561,18 +561,9 @@ func typeLabel(name, mime string) string {
 	return ext + " " + kind
 }
 
-// formatSize says a size in bytes for people: "840 bytes", "4.2 MB".
-func formatSize(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1000*1000:
-		return fmt.Sprintf("%.0f KB", float64(n)/1e3)
-	case n < 1000*1000*1000:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%.2f GB", float64(n)/1e9)
-}
+// formatSize says a size in bytes for people as the CLI and the refusals
+// of a file too large do (crdt.SizeText): "840 bytes", "4.2 MiB".
+func formatSize(n int64) string { return crdt.SizeText(n) }
 
 // formatLeft says a remaining time: "8 s left", "3 min left".
 func formatLeft(d time.Duration) string {

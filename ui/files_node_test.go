@@ -54,7 +54,7 @@ func TestE2EFileBetweenAppsOverRealNodes(t *testing.T) {
 		hb.waitUntil("Ben is in Glow Team", func() bool { return hb.a.home.name.Text == "Glow Team" })
 		hb.open("General")
 
-		data := bytes.Repeat([]byte("%PDF-1.7 compensation plan "), 20_000) // 540 KB
+		data := bytes.Repeat([]byte("%PDF-1.7 compensation plan "), 20_000) // 527.3 KiB
 		path := filepath.Join(t.TempDir(), "Compensation plan.pdf")
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
@@ -65,11 +65,11 @@ func TestE2EFileBetweenAppsOverRealNodes(t *testing.T) {
 		test.Type(ho.a.lastDialog.createEntry, "The plan, page 3 for bonuses")
 		test.Tap(ho.a.lastDialog.confirm)
 		ho.waitUntil("Olivia sees her file", func() bool {
-			return ho.a.convo.win.total == 1 && strings.Contains(ho.last(), "📎 Compensation plan.pdf 540 KB · PDF document [Open] [Save as…]")
+			return ho.a.convo.win.total == 1 && strings.Contains(ho.last(), "📎 Compensation plan.pdf 527.3 KiB · PDF document [Open] [Save as…]")
 		})
 
 		hb.waitUntil("Ben sees the file", func() bool {
-			return hb.a.convo.win.total == 1 && strings.Contains(hb.last(), "📎 Compensation plan.pdf 540 KB · PDF document [Download] | The plan, page 3 for bonuses")
+			return hb.a.convo.win.total == 1 && strings.Contains(hb.last(), "📎 Compensation plan.pdf 527.3 KiB · PDF document [Download] | The plan, page 3 for bonuses")
 		})
 		test.Tap(hb.row(0).file.buttons["Download"])
 		hb.waitUntil("Ben's download ends", func() bool { return strings.Contains(hb.last(), "[Open]") })

@@ -121,10 +121,10 @@ func TestDownloadFile(t *testing.T) {
 	h, opened := fileHarness(t)
 	f := h.f
 	c := h.community("Glow Team", "member", 4, "General")
-	data := bytes.Repeat([]byte("price list "), 400_000) // 4.4 MB, 68 chunks
+	data := bytes.Repeat([]byte("price list "), 400_000) // 4.2 MiB, 68 chunks
 	id := f.deliverFile(c.ID, h.a.group, "Ben", "Price list 2027.pdf", "application/pdf", data, "The new prices")
 	h.drain()
-	if got, want := h.fileRow(id).summary(), "📎 Price list 2027.pdf 4.4 MB · PDF document [Download] | The new prices"; !strings.Contains(got, want) {
+	if got, want := h.fileRow(id).summary(), "📎 Price list 2027.pdf 4.2 MiB · PDF document [Download] | The new prices"; !strings.Contains(got, want) {
 		t.Fatalf("file row:\n%s\nwant it to show\n%s", got, want)
 	}
 	var mid string
@@ -134,14 +134,14 @@ func TestDownloadFile(t *testing.T) {
 		}
 	}
 	h.tapFile(id, "Download")
-	// 32 chunks of 64 KiB in 320 ms: 6.6 MB/s, 2.3 MB left.
-	if want := "2.1 MB of 4.4 MB · 6.6 MB/s · 0 s left"; !strings.Contains(mid, "of 4.4 MB ·") || !strings.Contains(mid, "MB/s") || !strings.Contains(mid, "[Pause] [Cancel]") {
+	// 32 chunks of 64 KiB in 320 ms: 6.2 MiB/s, 2.2 MiB left.
+	if want := "2 MiB of 4.2 MiB · 6.2 MiB/s · 0 s left"; !strings.Contains(mid, "of 4.2 MiB ·") || !strings.Contains(mid, "MiB/s") || !strings.Contains(mid, "[Pause] [Cancel]") {
 		t.Fatalf("halfway the row shows\n%s\nwant something like %q with Pause and Cancel", mid, want)
 	}
 	if n := h.a.files.updates; n < 2 || n > 5 {
 		t.Fatalf("%d progress updates shown for 68 chunks in 680 ms, want about one per %v", n, progressEvery)
 	}
-	if got := h.fileRow(id).summary(); !strings.Contains(got, "4.4 MB · PDF document [Open] [Save as…]") {
+	if got := h.fileRow(id).summary(); !strings.Contains(got, "4.2 MiB · PDF document [Open] [Save as…]") {
 		t.Fatalf("downloaded, the row shows %s", got)
 	}
 	h.tapFile(id, "Open")
@@ -180,7 +180,7 @@ func TestPauseResumeCancel(t *testing.T) {
 		}
 	}
 	h.tapFile(id, "Download")
-	if got := h.fileRow(id).summary(); !strings.Contains(got, "Paused · 328 KB of 1.3 MB [25%] [Resume] [Cancel]") {
+	if got := h.fileRow(id).summary(); !strings.Contains(got, "Paused · 320 KiB of 1.2 MiB [25%] [Resume] [Cancel]") {
 		t.Fatalf("paused, the row shows %s", got)
 	}
 	pauseAt = -1
@@ -250,7 +250,7 @@ func TestAutoDownloadImages(t *testing.T) {
 		t.Fatal("the downloaded image is not shown inline")
 	}
 	if got := h.fileRow(large).summary(); !strings.Contains(got, "[Download]") {
-		t.Fatalf("a 2 MB image downloaded by itself with a 1 MB limit: %s", got)
+		t.Fatalf("a 2 MiB image downloaded by itself with a 1 MiB limit: %s", got)
 	}
 	if got := h.fileRow(doc).summary(); !strings.Contains(got, "[Download]") {
 		t.Fatalf("a document downloaded by itself: %s", got)
@@ -439,12 +439,12 @@ func TestStorage(t *testing.T) {
 	h.tapFile(id, "Download")
 	d := h.a.showStorage()
 	sv := d.handles.(*storageView)
-	if !slices.Contains(sv.texts, "Glow Team: 3.0 MB in 1 files") {
+	if !slices.Contains(sv.texts, "Glow Team: 2.9 MiB in 1 files") {
 		t.Fatalf("storage shows %v", sv.texts)
 	}
-	sv.auto.SetSelected("25 MB")
+	sv.auto.SetSelected("25 MiB")
 	if got := h.a.files.autoDownload(); got != 25<<20 {
-		t.Fatalf("auto-download size %d after choosing 25 MB", got)
+		t.Fatalf("auto-download size %d after choosing 25 MiB", got)
 	}
 	test.Tap(sv.free[c.ID])
 	h.confirm(h.a.lastDialog)
@@ -545,7 +545,7 @@ func TestTransfersPanel(t *testing.T) {
 	v := h.a.showTransfers()
 	want := []string{
 		"Kit.zip · General · Not downloaded: No one who has this file is online right now. It downloads when one of them is; try again…",
-		"Training.mp4 · General · Paused · 262 KB of 655 KB",
+		"Training.mp4 · General · Paused · 256 KiB of 640 KiB",
 	}
 	if !slices.Equal(v.rows, want) {
 		t.Fatalf("Transfers lists\n%q\nwant\n%q", v.rows, want)

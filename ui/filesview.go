@@ -240,7 +240,7 @@ type storageRow struct {
 var autoSizes = []struct {
 	label string
 	n     int64
-}{{"Never", 0}, {"1 MB", 1 << 20}, {"5 MB", 5 << 20}, {"10 MB", 10 << 20}, {"25 MB", 25 << 20}, {"100 MB", 100 << 20}}
+}{{"Never", 0}, {"1 MiB", 1 << 20}, {"5 MiB", 5 << 20}, {"10 MiB", 10 << 20}, {"25 MiB", 25 << 20}, {"100 MiB", 100 << 20}}
 
 // storageView is the Storage dialog's widgets, for tests.
 type storageView struct {

@@ -218,7 +218,7 @@ func cmdSettings(ctx context.Context, o *opts) error {
 		if s.MaxFileSize > 0 {
 			limit = s.MaxFileSize
 		}
-		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\nhistory:\t%s\nprivate messages:\t%s\nfiles:\tup to %s\n", s.Name, s.Description, s.JoinPolicy, groups, history, dms, sizeText(limit))
+		fmt.Fprintf(w, "name:\t%s\ndescription:\t%s\njoin policy:\t%s\ngroups:\t%s\nhistory:\t%s\nprivate messages:\t%s\nfiles:\tup to %s\n", s.Name, s.Description, s.JoinPolicy, groups, history, dms, crdt.SizeText(limit))
 		if s.Deactivated {
 			fmt.Fprintln(w, "deactivated:\tyes (read-only)")
 		}

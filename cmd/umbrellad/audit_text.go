@@ -58,7 +58,7 @@ func auditText(e api.AuditEntry, now time.Time) string {
 		if e.MaxFileSize > 0 {
 			files = e.MaxFileSize
 		}
-		return fmt.Sprintf("changed the settings: %s, files up to %s", e.Detail, sizeText(files)) // name "…", join by …
+		return fmt.Sprintf("changed the settings: %s, files up to %s", e.Detail, crdt.SizeText(files)) // name "…", join by …
 	case "deactivate":
 		return "deactivated the community"
 	case "icon":

@@ -768,7 +768,7 @@ func printMessage(w io.Writer, m api.Message) {
 	case m.Poll != nil:
 		text = "📊 " + text
 	case m.File != nil:
-		text = strings.TrimSpace(fmt.Sprintf("📎 %s (%s) %s", m.File.Name, sizeText(m.File.Size), text))
+		text = strings.TrimSpace(fmt.Sprintf("📎 %s (%s) %s", m.File.Name, crdt.SizeText(m.File.Size), text))
 	case m.Win != nil || m.Promo != nil || m.Event != nil:
 		text = teamCardText(m, text) // wins_cmds.go
 	case m.Call != nil:

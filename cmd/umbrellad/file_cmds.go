@@ -103,7 +103,7 @@ func cmdFileSend(ctx context.Context, o *opts) error {
 		return err
 	}
 	return output(o, res, func(w io.Writer) {
-		fmt.Fprintf(w, "Sent %s (%s)\nid:\t%s\nroot:\t%s\n", res.File.Name, sizeText(res.File.Size), res.ID, res.File.Root)
+		fmt.Fprintf(w, "Sent %s (%s)\nid:\t%s\nroot:\t%s\n", res.File.Name, crdt.SizeText(res.File.Size), res.ID, res.File.Root)
 	})
 }
 
@@ -141,7 +141,7 @@ func cmdFileGet(ctx context.Context, o *opts) error {
 		return err
 	}
 	return output(o, res, func(w io.Writer) {
-		fmt.Fprintf(w, "Saved %s (%s) in %.1fs from %s\n", res.Path, sizeText(res.Size), res.Seconds, plural(len(res.Sources), "source", "sources"))
+		fmt.Fprintf(w, "Saved %s (%s) in %.1fs from %s\n", res.Path, crdt.SizeText(res.Size), res.Seconds, plural(len(res.Sources), "source", "sources"))
 	})
 }
 
@@ -198,7 +198,7 @@ func showProgress(ctx context.Context, o *opts, cid, mid crdt.ID) {
 		if e.Size > 0 {
 			pct = 100 * float64(e.HaveBytes) / float64(e.Size)
 		}
-		fmt.Fprintf(o.stderr, "%s: %s of %s (%.0f%%)\n", e.Name, sizeText(e.HaveBytes), sizeText(e.Size), pct)
+		fmt.Fprintf(o.stderr, "%s: %s of %s (%.0f%%)\n", e.Name, crdt.SizeText(e.HaveBytes), crdt.SizeText(e.Size), pct)
 	}
 }
 
@@ -220,9 +220,9 @@ func cmdFiles(ctx context.Context, o *opts) error {
 		for _, f := range fs {
 			state := f.State
 			if f.State == api.FilePartial {
-				state = fmt.Sprintf("partial (%s)", sizeText(f.HaveBytes))
+				state = fmt.Sprintf("partial (%s)", crdt.SizeText(f.HaveBytes))
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, sizeText(f.Size), f.Mime, f.AuthorName, state, f.Message)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, crdt.SizeText(f.Size), f.Mime, f.AuthorName, state, f.Message)
 		}
 	})
 }

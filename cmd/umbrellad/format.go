@@ -2,17 +2,19 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // How the CLI writes counts, durations, times and sizes for people, and
 // reads them back from flags. Sizes follow one convention in and out:
 // KB, MB, GB and TB are powers of 1000, KiB, MiB, GiB and TiB powers of
 // 1024, as their names say; sizes are printed in the binary units (a
-// file of 2 GiB is "2 GiB", never "2.1 GB").
+// file of 2 GiB is "2 GiB", never "2.1 GB") by crdt.SizeText, as the
+// desktop app prints them.
 
 // plural is n and the noun, singular for one: "1 question", "2 questions".
 func plural(n int, one, many string) string {
@@ -96,25 +98,7 @@ func parseBytes(v string, max int64) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 || n > max/mult {
-		return 0, fmt.Errorf("%q is not a size from 1 byte to %s (e.g. 500MB, 20GiB; MB = 10^6 bytes, MiB = 2^20)", v, sizeText(max))
+		return 0, fmt.Errorf("%q is not a size from 1 byte to %s (e.g. 500MB, 20GiB; MB = 10^6 bytes, MiB = 2^20)", v, crdt.SizeText(max))
 	}
 	return n * mult, nil
-}
-
-// sizeText is a byte count for people, in binary units: "1.4 GiB",
-// "300 MiB", "12 KiB", "512 bytes" (whole numbers when they are).
-func sizeText(n int64) string {
-	units := []string{"bytes", "KiB", "MiB", "GiB", "TiB"}
-	f, u := float64(n), 0
-	for f >= 1024 && u < len(units)-1 {
-		f /= 1024
-		u++
-	}
-	switch {
-	case u == 0 && n == 1:
-		return "1 byte"
-	case u == 0 || f == math.Trunc(f):
-		return fmt.Sprintf("%d %s", int64(f), units[u])
-	}
-	return fmt.Sprintf("%.1f %s", f, units[u])
 }

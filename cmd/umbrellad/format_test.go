@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // TestFormat: counts agree with their nouns, durations drop their zero
@@ -21,11 +23,12 @@ func TestFormat(t *testing.T) {
 		{durationText(time.Hour), "1h"},
 		{durationText(45 * time.Second), "45s"},
 		{durationText(0), "0s"},
-		{sizeText(1), "1 byte"},
-		{sizeText(512), "512 bytes"},
-		{sizeText(2 << 30), "2 GiB"},
-		{sizeText(1536 << 10), "1.5 MiB"},
-		{sizeText(10e9), "9.3 GiB"},
+		{crdt.SizeText(1), "1 byte"},
+		{crdt.SizeText(512), "512 bytes"},
+		{crdt.SizeText(2 << 30), "2 GiB"},
+		{crdt.SizeText(1536 << 10), "1.5 MiB"},
+		{crdt.SizeText(10e9), "9.3 GiB"},
+		{crdt.SizeText(300e6), "286.1 MiB"}, // as the app says it
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

@@ -408,7 +408,7 @@ func cmdRelayStats(ctx context.Context, o *opts) error {
 		return err
 	}
 	return output(o, st, func(w io.Writer) {
-		fmt.Fprintf(w, "disk %s, ops %s of a quota of %s\n", sizeText(st.DiskBytes), sizeText(st.StoredBytes), sizeText(st.QuotaBytes))
+		fmt.Fprintf(w, "disk %s, ops %s of a quota of %s\n", crdt.SizeText(st.DiskBytes), crdt.SizeText(st.StoredBytes), crdt.SizeText(st.QuotaBytes))
 		if st.Retention != "" {
 			ret := st.Retention
 			if d, err := time.ParseDuration(ret); err == nil {

@@ -40,11 +40,11 @@ var (
 // every CommitEvery chunks, when the file is complete and when it is
 // closed, data is synced and then the group's records are appended to
 // have, so a record never names a chunk that is not on disk; a kill at any
-// moment loses at most the chunks whose records were not yet written (at
-// most CommitEvery, and those other sources stored while a group synced,
-// beside those in flight). One sync per group rather than per chunk, run
-// while the other sources' chunks are written, keeps a download at the
-// speed of the network. A
+// moment loses at most the chunks whose records were not yet written: at
+// most CommitEvery, however many sources a download has (no chunk is
+// written while a group syncs), beside those in flight. One sync per
+// group rather than per chunk keeps a download at the speed of the
+// network. A
 // torn or garbage record ends the record when the file is opened (it and
 // what follows are cut off), so a file counts as complete only when every
 // chunk has a good record.
@@ -151,6 +151,10 @@ func (s *Store) Add(r io.Reader, size int64, k Key) (*File, error) {
 	return s.openLocked(root, size)
 }
 
+// syncData syncs a file's data before its chunks are recorded (syncFile;
+// tests hold a sync up).
+var syncData = syncFile
+
 // errTreeDone fails a write of ciphertext beyond what the tree hashed.
 var errTreeDone = errors.New("tree complete")
 
@@ -187,6 +191,7 @@ func (s *Store) openLocked(root Root, size int64) (*File, error) {
 	}
 	f := &File{store: s, root: root, size: size, cipherSize: CipherSize(size), n: Chunks(size), refs: 1}
 	f.have = make([]byte, (f.n+7)/8)
+	f.synced.L = &f.mu
 	var err error
 	if f.data, err = os.OpenFile(s.path(root, "data"), os.O_RDWR|os.O_CREATE, 0o600); err != nil {
 		return nil, fmt.Errorf("open file: %w", err)
@@ -253,8 +258,12 @@ type File struct {
 	have []byte // bit i set: chunk i held
 	held int
 	// unsynced are the chunks written to data whose records are not yet
-	// written (see Store); held counts them.
+	// written (see Store); held counts them. While syncing, a group of
+	// them syncs without f.mu held, and nothing is written to data;
+	// synced is signalled when it ends.
 	unsynced []int
+	syncing  bool
+	synced   sync.Cond
 	tree     []byte // nil until known
 }
 
@@ -409,6 +418,9 @@ func (f *File) PutSlice(i int, slice []byte) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	for f.syncing { // nothing is written while a group syncs (see Store)
+		f.synced.Wait()
+	}
 	if f.has(i) {
 		return nil
 	}
@@ -424,13 +436,17 @@ func (f *File) PutSlice(i int, slice []byte) error {
 		os.Remove(f.store.path(f.root, "tree"))
 	}
 	if len(f.unsynced) >= CommitEvery && f.held < f.n {
-		// The sync runs without the lock, so that the other sources'
-		// chunks are written meanwhile; this group is recorded after it.
+		// The sync runs without the lock, so that the file's state can
+		// be read meanwhile (to serve it, to show progress); no chunk is
+		// written until it ends, and this group is recorded after it.
 		batch := f.unsynced
 		f.unsynced = nil
+		f.syncing = true
 		f.mu.Unlock()
-		err := f.data.Sync()
+		err := syncData(f.data)
 		f.mu.Lock()
+		f.syncing = false
+		f.synced.Broadcast()
 		if err := f.record(batch, err); err != nil {
 			return fmt.Errorf("store chunk %d: %w", i, err)
 		}
@@ -467,10 +483,13 @@ func (f *File) Flush() error {
 // their records. If it fails, they count as not held, to be fetched
 // again. f.mu is held.
 func (f *File) commit() error {
+	for f.syncing { // the group syncing is recorded first
+		f.synced.Wait()
+	}
 	if len(f.unsynced) == 0 {
 		return nil
 	}
-	err := f.record(f.unsynced, f.data.Sync())
+	err := f.record(f.unsynced, syncData(f.data))
 	f.unsynced = f.unsynced[:0]
 	return err
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"sync"
 	"testing"
+	"testing/synctest"
 )
 
 // source is a complete file in its own store, as a sender holds it.
@@ -280,4 +282,51 @@ func TestStoreShare(t *testing.T) {
 	if _, _, err := s.Share(bytes.NewReader(plain), int64(len(plain))+1); err == nil {
 		t.Fatal("shared a file shorter than its size")
 	}
+}
+
+// TestUnrecordedBounded: however many sources store chunks at once, at
+// most CommitEvery chunks are written and not yet recorded at any moment
+// (what a kill may lose): while one group syncs, the others wait to
+// write, where they used to write and sync groups of their own.
+func TestUnrecordedBounded(t *testing.T) {
+	src, _ := source(t, randomBytes(4*CommitEvery*PlainChunk, 9))
+	synctest.Test(t, func(t *testing.T) {
+		s, err := NewStore(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := s.Open(src.Root(), src.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		hold := make(chan struct{})
+		syncData = func(d *os.File) error { <-hold; return syncFile(d) }
+		defer func() { syncData = syncFile }()
+		var wg sync.WaitGroup
+		for w := range 3 { // three sources, each its own chunks
+			wg.Go(func() {
+				for i := w; i < f.Chunks(); i += 3 {
+					if err := f.PutSlice(i, slice(t, src, i)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		synctest.Wait() // every writer waits, one of them on its sync
+		held, _ := f.Progress()
+		recs, err := os.ReadFile(s.path(f.Root(), "have"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lost := held - len(recs)/8; lost > CommitEvery {
+			t.Errorf("%d chunks held and not recorded, at most %d", lost, CommitEvery)
+		}
+		close(hold)
+		wg.Wait()
+		if !f.Complete() {
+			t.Error("the file is not complete")
+		}
+		f.Close()
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,6 +150,38 @@ func peakRSS() (stop func() int64) {
 	}
 }
 
+// profile writes, when $UMBRELLA_BENCH_FILE_PROFILE names a directory,
+// the CPU profile of what runs until the returned stop (NAME.cpu.pprof)
+// and the block profile of the same span (NAME.block.pprof, every
+// blocking event): BenchmarkFileTransfer profiles the raw stream and the
+// one-source fetch apart, so that the two compare function by function.
+func profile(b *testing.B, name string) (stop func()) {
+	dir := os.Getenv("UMBRELLA_BENCH_FILE_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	cpu, err := os.Create(filepath.Join(dir, name+".cpu.pprof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		b.Fatal(err)
+	}
+	runtime.SetBlockProfileRate(1)
+	return func() {
+		pprof.StopCPUProfile()
+		runtime.SetBlockProfileRate(0)
+		blk, err := os.Create(filepath.Join(dir, name+".block.pprof"))
+		if err == nil {
+			err = pprof.Lookup("block").WriteTo(blk, 0)
+			err = errors.Join(err, blk.Close())
+		}
+		if err = errors.Join(err, cpu.Close()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkFileTransfer moves one file between real libp2p hosts on
 // loopback, over TCP and over QUIC, the way a member's node does: the
 // sources serve it with FileHandler from their blob stores on disk, the
@@ -181,7 +215,8 @@ func peakRSS() (stop func() int64) {
 // writing and syncing the file, none of which the raw stream does), and
 // %-of-raw-cpu their ratio: the share of raw's speed a fetch reaches when
 // CPU bounds both, and a figure that holds under load.
-// $UMBRELLA_BENCH_FILE_MB sets the file's size (benchFileSize).
+// $UMBRELLA_BENCH_FILE_MB sets the file's size (benchFileSize), and
+// $UMBRELLA_BENCH_FILE_PROFILE a directory for profiles (profile).
 func BenchmarkFileTransfer(b *testing.B) {
 	for _, tr := range []struct{ name, addr string }{
 		{"tcp", "/ip4/127.0.0.1/tcp/0"},
@@ -314,16 +349,20 @@ func benchTransfer(b *testing.B, addr string) {
 	i := 0
 	for b.Loop() {
 		i++
+		stopProf := profile(b, "raw")
 		c := cpuTime()
 		tRaw += raw()
 		cRaw += cpuTime() - c
+		stopProf()
 		runtime.GC()
 		debug.FreeOSMemory()
 		base := rss()
 		stop := peakRSS()
+		stopProf = profile(b, "1src")
 		c = cpuTime()
 		d, whole := fetch(srcs[:1], 0, filepath.Join(dir, fmt.Sprint("one", i)))
 		c1 += cpuTime() - c
+		stopProf()
 		t1 += d
 		d, _ = fetch(srcs, 0, filepath.Join(dir, fmt.Sprint("three", i)))
 		t3 += d

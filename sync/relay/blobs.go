@@ -25,10 +25,11 @@ import (
 // A member that shares a file in a community pushes it to the community's
 // relays, so that it downloads while the member is offline. The member
 // opens a stream and sends one PushOffer (community, root, clear size);
-// the relay answers one PushReply, empty to accept, or with the reason it
-// refuses (not registered with the community, the member not known to it,
-// the quota). Having accepted, the relay pulls the file over the same
-// stream with the file transfer protocol (sync/blob, /umbrella/file/1),
+// the relay answers one PushReply, to accept (with how many of the file's
+// chunks it holds already, when it resumes an earlier push), or with the
+// reason it refuses (not registered with the community, the member not
+// known to it, the quota). Having accepted, the relay pulls the file over
+// the same stream with the file transfer protocol (sync/blob, /umbrella/file/1),
 // roles reversed: the member answers its Have, Tree and Chunks requests
 // for that root alone, and the relay verifies every chunk against the root
 // as it stores it. The relay closes the stream when it holds the whole
@@ -60,9 +61,12 @@ type PushOffer struct {
 	Size      int64  `cbor:"3,keyasint"`
 }
 
-// PushReply answers a PushOffer: empty to accept, else why not.
+// PushReply answers a PushOffer: empty to accept, else why not. Held
+// is how many of the file's chunks the relay holds already, from an
+// earlier push it resumes (the member's progress starts there).
 type PushReply struct {
 	Error string `cbor:"1,keyasint,omitempty"`
+	Held  int    `cbor:"2,keyasint,omitempty"`
 }
 
 // ErrPushRefused is a push the relay refused; the error says why.
@@ -235,7 +239,8 @@ func (b *Blobs) Accept(ctx context.Context, rw io.ReadWriteCloser, from crdt.Pub
 		return refuse(fmt.Errorf("the relay could not store the file: %w", err))
 	}
 	defer f.Close()
-	if err := wire.Write(rw, &PushReply{}); err != nil {
+	held, _ := f.Progress()
+	if err := wire.Write(rw, &PushReply{Held: held}); err != nil {
 		return err
 	}
 	if _, err := blob.Fetch(ctx, f, []blob.Source{&pushSource{rw: rw, name: from.String()[:8]}}, blob.Options{}); err != nil {
@@ -272,9 +277,9 @@ func Push(ctx context.Context, rw io.ReadWriteCloser, store *blob.Store, cid crd
 }
 
 // PushProgress is Push, telling progress (when not nil), as the relay
-// pulls the file, how many of its chunks have gone out at least once on
-// this stream, of how many. A relay that resumes an earlier push asks
-// only for what it lacks, so the count may end short of the total: a
+// pulls the file, how many of its chunks the relay has: those it held
+// when it accepted (a push that resumes an earlier one starts there),
+// then each that goes out on this stream, counted once, up to all. A
 // nil error, not the count, says the relay holds the file.
 func PushProgress(ctx context.Context, rw io.ReadWriteCloser, store *blob.Store, cid crdt.ID, root blob.Root, size int64, progress func(sent, total int)) error {
 	stop := context.AfterFunc(ctx, func() { rw.Close() })
@@ -292,13 +297,20 @@ func PushProgress(ctx context.Context, rw io.ReadWriteCloser, store *blob.Store,
 		rw.Close()
 		return fmt.Errorf("%w: %s", ErrPushRefused, rep.Error)
 	}
+	total := blob.Chunks(size)
+	if rep.Held < 0 || rep.Held > total {
+		rw.Close()
+		return fmt.Errorf("offer %s: the relay says it holds %d chunks of %d", root.String()[:12], rep.Held, total)
+	}
 	var sent func(int)
 	if progress != nil {
-		total := blob.Chunks(size)
 		seen := make([]bool, total)
-		n := 0
+		n := rep.Held
+		if n > 0 {
+			progress(n, total)
+		}
 		sent = func(i int) {
-			if i >= 0 && i < total && !seen[i] {
+			if i >= 0 && i < total && !seen[i] && n < total {
 				seen[i] = true
 				n++
 				progress(n, total)

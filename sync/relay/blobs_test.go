@@ -238,8 +238,9 @@ func frameLen(n int) []byte {
 	}
 }
 
-// TestPushProgress: the member hears how many of the file's chunks have
-// gone to the relay as it pulls them, each counted once, up to all.
+// TestPushProgress: the member hears how many of the file's chunks the
+// relay has as it pulls them, each counted once, up to all; a push the
+// relay resumes counts from the chunks it already holds, not from none.
 func TestPushProgress(t *testing.T) {
 	tm, r := relayWithTeam(t, 0)
 	cid := tm.olivia.cid
@@ -247,21 +248,50 @@ func TestPushProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sf := newSharedFile(t, 5*blob.PlainChunk+321)
-	a, rr := net.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- b.Accept(t.Context(), rr, tm.olivia.k.pub()); rr.Close() }()
-	var got []int
-	err = PushProgress(t.Context(), a, sf.store, cid, sf.root, int64(len(sf.plain)), func(sent, total int) {
-		if total != 6 {
-			t.Errorf("total %d chunks, want 6", total)
+	// pushed pushes sf to b and returns the progress the member heard.
+	pushed := func(sf sharedFile) []int {
+		t.Helper()
+		a, rr := net.Pipe()
+		done := make(chan error, 1)
+		go func() { done <- b.Accept(t.Context(), rr, tm.olivia.k.pub()); rr.Close() }()
+		var got []int
+		err := PushProgress(t.Context(), a, sf.store, cid, sf.root, int64(len(sf.plain)), func(sent, total int) {
+			if total != 6 {
+				t.Errorf("total %d chunks, want 6", total)
+			}
+			got = append(got, sent)
+		})
+		if errR := <-done; err != nil || errR != nil {
+			t.Fatalf("push: member %v, relay %v", err, errR)
 		}
-		got = append(got, sent)
-	})
-	if errR := <-done; err != nil || errR != nil {
-		t.Fatalf("push: member %v, relay %v", err, errR)
+		return got
 	}
-	if want := []int{1, 2, 3, 4, 5, 6}; !slices.Equal(got, want) {
+	if got, want := pushed(newSharedFile(t, 5*blob.PlainChunk+321)), []int{1, 2, 3, 4, 5, 6}; !slices.Equal(got, want) {
 		t.Fatalf("progress %v, want %v", got, want)
+	}
+
+	// An earlier push of another file was cut after three chunks.
+	sf := newSharedFile(t, 5*blob.PlainChunk+321)
+	mine, err := sf.store.Lookup(sf.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := b.Store().Open(sf.root, int64(len(sf.plain)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		s, err := mine.SliceOf(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := part.PutSlice(i, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mine.Close()
+	part.Close()
+	if got, want := pushed(sf), []int{3, 4, 5, 6}; !slices.Equal(got, want) {
+		t.Fatalf("resumed, progress %v, want %v", got, want)
 	}
 }
