@@ -31,7 +31,7 @@ func FuzzHandle(f *testing.F) {
 	}
 	f.Add([]byte{0x02, 0xa0, 0x00}, true)
 	f.Fuzz(func(t *testing.T, data []byte, allowed bool) {
-		iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478"}, PeerID: func(crdt.PublicKey) string { return "p" },
+		iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478"}, PeerID: peerID, Member: memberOf,
 			Allowed: func(crdt.PublicKey) bool { return allowed }})
 		if err != nil {
 			t.Fatal(err)

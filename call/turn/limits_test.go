@@ -42,7 +42,7 @@ func TestLargestMessagesRoundTrip(t *testing.T) {
 // before the issuer is asked whether it may have a credential.
 func TestHandleReadsAtMostMaxFrame(t *testing.T) {
 	asked := false
-	iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478"}, PeerID: func(crdt.PublicKey) string { return "p" },
+	iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478"}, PeerID: peerID, Member: memberOf,
 		Allowed: func(crdt.PublicKey) bool { asked = true; return true }})
 	if err != nil {
 		t.Fatal(err)
