@@ -56,9 +56,6 @@ func promoWithFile(t *testing.T, h *harness) string {
 func TestPromoFile(t *testing.T) {
 	h, _ := fileHarness(t)
 	f := h.f
-	f.mu.Lock()
-	_, g, _ := f.group(h.a.community, h.a.group)
-	f.mu.Unlock()
 	promoWithFile(t, h)
 	if slices.ContainsFunc(f.posts, func(p string) bool { return strings.HasPrefix(p, "file:") }) {
 		t.Fatalf("posted %v: the flyer was shared as a message", f.posts)
@@ -68,7 +65,7 @@ func TestPromoFile(t *testing.T) {
 		t.Fatalf("the promotion shows\n%s", got)
 	}
 	f.mu.Lock()
-	_, g, _ = f.group(h.a.community, h.a.group)
+	_, g, _ := f.group(h.a.community, h.a.group)
 	msgs := slices.Clone(g.msgs)
 	f.mu.Unlock()
 	promo := msgs[len(msgs)-1]
