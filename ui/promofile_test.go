@@ -238,6 +238,7 @@ func TestGoldenPromoFile(t *testing.T) {
 			writeScreenshot(t, name, img)
 			// The Files view lists the flyer once, as the promotion's.
 			h.a.showFiles(h.a.community, crdt.ID{})
+			h.drain()
 			test.AssertImageMatches(t, "promo_file_files_"+variant.name+".png", h.w.Canvas().Capture())
 		})
 	}
