@@ -23,21 +23,33 @@ type FileStore interface {
 
 // SendFile shares size bytes read from r as the file name in group gid of
 // community cid, with caption as the message's text (may be empty), and
-// returns the message and the file it carries. The file is stored in
-// files first, so the message is written only once the file can be
-// served; its media type is sniffed from its first bytes, or else its
-// name. An image (JPEG, PNG or GIF of at most MaxThumbSource bytes) gets a
-// thumbnail (Thumbnail).
+// returns the message and the file it carries: StoreFile, then PostFile.
 func (a *Actions) SendFile(ctx context.Context, cid, gid crdt.ID, files FileStore, name string, r io.Reader, size int64, caption string) (crdt.ID, crdt.FileRef, error) {
-	name = fileName(name)
-	if size < 0 || size > crdt.MaxFileSize {
-		return crdt.ID{}, crdt.FileRef{}, fmt.Errorf("%w: %s is %d bytes, files are at most 2 GiB", crdt.ErrInvalid, name, size)
-	}
-	if err := a.checkGroup(cid, gid); err != nil {
+	ref, err := a.StoreFile(ctx, cid, gid, files, name, r, size)
+	if err != nil {
 		return crdt.ID{}, crdt.FileRef{}, err
 	}
+	id, err := a.PostFile(ctx, cid, gid, ref, caption)
+	return id, ref, err
+}
+
+// StoreFile stores size bytes read from r as the file name, to be shown
+// in group gid of community cid, in files, and returns its reference
+// without posting anything: the post that shows it (PostFile's message,
+// a promotion's card) is written once the file can be served. Its media
+// type is sniffed from its first bytes, or else its name. An image (JPEG,
+// PNG or GIF of at most MaxThumbSource bytes) gets a thumbnail
+// (Thumbnail).
+func (a *Actions) StoreFile(ctx context.Context, cid, gid crdt.ID, files FileStore, name string, r io.Reader, size int64) (crdt.FileRef, error) {
+	name = fileName(name)
+	if size < 0 || size > crdt.MaxFileSize {
+		return crdt.FileRef{}, fmt.Errorf("%w: %s is %d bytes, files are at most 2 GiB", crdt.ErrInvalid, name, size)
+	}
+	if err := a.checkGroup(cid, gid); err != nil {
+		return crdt.FileRef{}, err
+	}
 	if err := a.rep.View(cid, func(c *crdt.Community) error { return c.State().CheckFileSize(size) }); err != nil {
-		return crdt.ID{}, crdt.FileRef{}, fmt.Errorf("%s: %w", name, err)
+		return crdt.FileRef{}, fmt.Errorf("%s: %w", name, err)
 	}
 	br := bufio.NewReaderSize(r, 512)
 	head, _ := br.Peek(512)
@@ -47,26 +59,31 @@ func (a *Actions) SendFile(ctx context.Context, cid, gid crdt.ID, files FileStor
 		// An image small enough is read whole once, to preview it too.
 		data, err := io.ReadAll(io.LimitReader(br, size))
 		if err != nil {
-			return crdt.ID{}, crdt.FileRef{}, fmt.Errorf("read %s: %w", name, err)
+			return crdt.FileRef{}, fmt.Errorf("read %s: %w", name, err)
 		}
 		ref.Thumb = Thumbnail(data)
 		src = bytes.NewReader(data)
 	}
 	root, key, err := files.Share(src, size)
 	if err != nil {
-		return crdt.ID{}, crdt.FileRef{}, fmt.Errorf("share %s: %w", name, err)
+		return crdt.FileRef{}, fmt.Errorf("share %s: %w", name, err)
 	}
 	ref.Root, ref.Key = root[:], key[:]
+	return ref, nil
+}
+
+// PostFile posts a message sharing file ref (stored by StoreFile) in
+// group gid of community cid, with caption as its text (may be empty).
+func (a *Actions) PostFile(ctx context.Context, cid, gid crdt.ID, ref crdt.FileRef, caption string) (crdt.ID, error) {
 	caption = strings.TrimRight(caption, " \t\r\n")
 	b := &crdt.MessageBody{Text: lines(caption), Time: a.millis(), File: &ref}
 	if err := a.rep.View(cid, func(c *crdt.Community) error {
 		b.Mentions = mentions(c.State(), caption)
 		return nil
 	}); err != nil {
-		return crdt.ID{}, crdt.FileRef{}, err
+		return crdt.ID{}, err
 	}
-	id, err := a.write(ctx, cid, gid, crdt.KindMessage, b)
-	return id, ref, err
+	return a.write(ctx, cid, gid, crdt.KindMessage, b)
 }
 
 // fileName is the last element of a path, made a valid file name: no

@@ -2,7 +2,6 @@ package act
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -61,9 +60,12 @@ func (a *Actions) SetAdminsCelebrate(ctx context.Context, cid crdt.ID, only bool
 	return err
 }
 
-// CreatePromo posts a promotion in the announcement group (admins). A
-// zero start means now; the end must be after the start and not past.
-func (a *Actions) CreatePromo(ctx context.Context, cid crdt.ID, d api.PromoDraft) (crdt.ID, error) {
+// CreatePromo posts a promotion in the announcement group (admins),
+// showing file when it is not nil: a file stored for it (StoreFile; the
+// node stores d.File), which the card alone shares — no message carries
+// it. A zero start means now; the end must be after the start and not
+// past.
+func (a *Actions) CreatePromo(ctx context.Context, cid crdt.ID, d api.PromoDraft, file *crdt.FileRef) (crdt.ID, error) {
 	now := a.now()
 	if d.Starts.IsZero() {
 		d.Starts = now
@@ -71,19 +73,17 @@ func (a *Actions) CreatePromo(ctx context.Context, cid crdt.ID, d api.PromoDraft
 	if !d.Ends.After(now) {
 		return crdt.ID{}, fmt.Errorf("%w: the end %s is in the past", crdt.ErrInvalid, d.Ends.Format(time.RFC3339))
 	}
-	ref, err := a.promoFile(cid, d)
-	if err != nil {
-		return crdt.ID{}, err
-	}
 	b := &crdt.PromoBody{Title: strings.TrimSpace(d.Title), Text: strings.TrimSpace(lines(d.Text)), Starts: d.Starts.UnixMilli(), Ends: d.Ends.UnixMilli(),
-		Code: strings.TrimSpace(d.Code), File: ref, Time: now.UnixMilli()}
+		Code: strings.TrimSpace(d.Code), File: file, Time: now.UnixMilli()}
 	return a.write(ctx, cid, cid, crdt.KindPromo, b)
 }
 
 // EditPromo replaces a promotion's title, text, start, end and code
-// (admins). A promotion that has ended stays ended (crdt ignores an edit
-// written after its end), so that is refused here: post a new one.
-func (a *Actions) EditPromo(ctx context.Context, cid, promo crdt.ID, d api.PromoDraft) error {
+// (admins), and its file with file when that is not nil (stored as for
+// CreatePromo), or drops it with d.DropFile. A promotion that has ended
+// stays ended (crdt ignores an edit written after its end), so that is
+// refused here: post a new one.
+func (a *Actions) EditPromo(ctx context.Context, cid, promo crdt.ID, d api.PromoDraft, file *crdt.FileRef) error {
 	gid, err := a.postGroup(cid, promo, crdt.KindPromo)
 	if err != nil {
 		return err
@@ -102,38 +102,12 @@ func (a *Actions) EditPromo(ctx context.Context, cid, promo crdt.ID, d api.Promo
 	if !d.Ends.After(now) {
 		return fmt.Errorf("%w: the end %s is in the past", crdt.ErrInvalid, d.Ends.Format(time.RFC3339))
 	}
-	if d.DropFile && !d.FileMessage.IsZero() {
+	if d.DropFile && file != nil {
 		return fmt.Errorf("%w: a promotion edit both sets and drops the file", crdt.ErrInvalid)
-	}
-	ref, err := a.promoFile(cid, d)
-	if err != nil {
-		return err
 	}
 	return a.onTarget(ctx, cid, gid, promo, crdt.KindPromoEdit, &crdt.PromoEditBody{Target: idBytes(promo), Title: strings.TrimSpace(d.Title),
 		Text: strings.TrimSpace(lines(d.Text)), Starts: d.Starts.UnixMilli(), Ends: d.Ends.UnixMilli(), Code: strings.TrimSpace(d.Code), Time: now.UnixMilli(),
-		File: ref, DropFile: d.DropFile})
-}
-
-// promoFile returns the file reference of d's FileMessage, a message of
-// the announcement group of community cid sharing a file, or nil when d
-// has none.
-func (a *Actions) promoFile(cid crdt.ID, d api.PromoDraft) (*crdt.FileRef, error) {
-	if d.FileMessage.IsZero() {
-		return nil, nil
-	}
-	m, err := a.views.Message(cid, cid, d.FileMessage)
-	if err != nil {
-		return nil, fmt.Errorf("the promotion's file: %w", err)
-	}
-	f := m.File
-	if f == nil || m.Deleted {
-		return nil, fmt.Errorf("%w: message %s shares no file", api.ErrNotFile, d.FileMessage.Short())
-	}
-	root, err := hex.DecodeString(f.Root)
-	if err != nil {
-		return nil, fmt.Errorf("%w: message %s: file root %q", api.ErrNotFile, d.FileMessage.Short(), f.Root)
-	}
-	return &crdt.FileRef{Name: f.Name, Size: f.Size, Mime: f.Mime, Root: root, Key: f.Key, Thumb: f.Thumb}, nil
+		File: file, DropFile: d.DropFile})
 }
 
 // EndPromo ends a running promotion now (admins).

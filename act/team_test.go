@@ -52,7 +52,7 @@ func TestTeamActions(t *testing.T) {
 		t.Fatal("a win for a chosen group went elsewhere")
 	}
 
-	promo, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: " Spring sale ", Text: "20% off", Ends: w.now.Add(48 * time.Hour), Code: "SPRING"})
+	promo, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: " Spring sale ", Text: "20% off", Ends: w.now.Add(48 * time.Hour), Code: "SPRING"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestTeamActionsRefusedBeforeWriting(t *testing.T) {
 			return err
 		}, api.ErrUnknownMember},
 		{"a promotion that has ended", func() error {
-			_, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Old", Ends: w.now.Add(-time.Hour)})
+			_, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Old", Ends: w.now.Add(-time.Hour)}, nil)
 			return err
 		}, crdt.ErrInvalid},
 		{"an event without a start", func() error {
@@ -165,7 +165,7 @@ func TestTeamActionsRefusedBeforeWriting(t *testing.T) {
 			return err
 		}, crdt.ErrInvalid},
 		{"a promotion until the year 2200", func() error {
-			_, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Forever", Starts: time.Date(2199, 12, 1, 0, 0, 0, 0, time.UTC), Ends: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)})
+			_, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Forever", Starts: time.Date(2199, 12, 1, 0, 0, 0, 0, time.UTC), Ends: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)}, nil)
 			return err
 		}, crdt.ErrInvalid},
 		{"an answer to a message", func() error { return w.act.RSVP(ctx, w.cid, msg, "going") }, crdt.ErrInvalid},

@@ -2,7 +2,6 @@ package act
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"slices"
 	"testing"
@@ -19,14 +18,14 @@ import (
 func TestEditPromo(t *testing.T) {
 	w := newWorld(t)
 	ctx := t.Context()
-	promo, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Spring sale", Text: "20% off", Ends: w.now.Add(48 * time.Hour), Code: "SPRING"})
+	promo, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Spring sale", Text: "20% off", Ends: w.now.Add(48 * time.Hour), Code: "SPRING"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.views.msgs[promo] = api.Message{ID: promo, Kind: "promo", Promo: &api.Promo{Title: "Spring sale", Starts: w.now, Ends: w.now.Add(48 * time.Hour)}}
 	ends := w.now.Add(72 * time.Hour)
 	w.journal = nil
-	if err := w.act.EditPromo(ctx, w.cid, promo, api.PromoDraft{Title: " Spring sale, longer ", Text: "25% off", Ends: ends, Code: "SPRING25"}); err != nil {
+	if err := w.act.EditPromo(ctx, w.cid, promo, api.PromoDraft{Title: " Spring sale, longer ", Text: "25% off", Ends: ends, Code: "SPRING25"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(w.journal, []string{"promo.edit"}) {
@@ -43,11 +42,11 @@ func TestEditPromo(t *testing.T) {
 	})
 
 	w.journal = nil
-	if err := w.act.EditPromo(ctx, w.cid, promo, api.PromoDraft{Title: "x", Ends: w.now.Add(-time.Hour)}); !errors.Is(err, crdt.ErrInvalid) {
+	if err := w.act.EditPromo(ctx, w.cid, promo, api.PromoDraft{Title: "x", Ends: w.now.Add(-time.Hour)}, nil); !errors.Is(err, crdt.ErrInvalid) {
 		t.Errorf("an end in the past: %v", err)
 	}
 	w.views.msgs[promo] = api.Message{ID: promo, Kind: "promo", Promo: &api.Promo{Title: "Spring sale", Starts: w.now.Add(-2 * time.Hour), Ends: w.now.Add(-time.Hour)}}
-	if err := w.act.EditPromo(ctx, w.cid, promo, api.PromoDraft{Title: "x", Ends: w.now.Add(time.Hour)}); !errors.Is(err, crdt.ErrInvalid) {
+	if err := w.act.EditPromo(ctx, w.cid, promo, api.PromoDraft{Title: "x", Ends: w.now.Add(time.Hour)}, nil); !errors.Is(err, crdt.ErrInvalid) {
 		t.Errorf("editing an ended promotion: %v", err)
 	}
 	if len(w.journal) != 0 {
@@ -65,31 +64,17 @@ func TestEditPromo(t *testing.T) {
 	}
 }
 
-// TestPromoFile: a promotion posted with a file message carries that
-// message's file reference (the same file, not a copy); an edit with
-// none keeps it, one with another file message replaces it, DropFile
-// removes it; a message sharing no file is refused before anything is
-// written.
+// TestPromoFile: a promotion posted with a stored file carries its
+// reference; an edit with none keeps it, one with another file replaces
+// it, DropFile removes it, and both at once are refused.
 func TestPromoFile(t *testing.T) {
 	w := newWorld(t)
 	ctx := t.Context()
 	root := bytes.Repeat([]byte{7}, 32)
-	flyer := crdt.ID{0xf1}
-	w.views.msgs[flyer] = api.Message{ID: flyer, File: &api.File{Name: "flyer.png", Size: 1234, Mime: "image/png", Root: hex.EncodeToString(root),
-		Key: bytes.Repeat([]byte{8}, 32), Thumb: []byte("thumb")}}
-	prices := crdt.ID{0xf2}
-	w.views.msgs[prices] = api.Message{ID: prices, File: &api.File{Name: "prices.pdf", Size: 99, Mime: "application/pdf", Root: hex.EncodeToString(bytes.Repeat([]byte{9}, 32)),
-		Key: bytes.Repeat([]byte{8}, 32)}}
-	text := crdt.ID{0xf3}
-	w.views.msgs[text] = api.Message{ID: text, Text: "hello"}
+	flyer := &crdt.FileRef{Name: "flyer.png", Size: 1234, Mime: "image/png", Root: root, Key: bytes.Repeat([]byte{8}, 32), Thumb: []byte("thumb")}
+	prices := &crdt.FileRef{Name: "prices.pdf", Size: 99, Mime: "application/pdf", Root: bytes.Repeat([]byte{9}, 32), Key: bytes.Repeat([]byte{8}, 32)}
 	ends := w.now.Add(48 * time.Hour)
-	if _, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Sale", Ends: ends, FileMessage: text}); !errors.Is(err, api.ErrNotFile) {
-		t.Fatalf("a promotion with a message sharing no file: %v", err)
-	}
-	if len(w.journal) != 0 {
-		t.Fatalf("a refused promotion wrote %v", w.journal)
-	}
-	promo, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Sale", Ends: ends, FileMessage: flyer})
+	promo, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Sale", Ends: ends}, flyer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,20 +97,21 @@ func TestPromoFile(t *testing.T) {
 	w.views.msgs[promo] = api.Message{ID: promo, Kind: "promo", Promo: &api.Promo{Title: "Sale", Starts: w.now, Ends: ends}}
 	for _, step := range []struct {
 		d    api.PromoDraft
+		file *crdt.FileRef
 		want string
 	}{
-		{api.PromoDraft{Title: "Sale!", Ends: ends}, "flyer.png"},
-		{api.PromoDraft{Title: "Sale!", Ends: ends, FileMessage: prices}, "prices.pdf"},
-		{api.PromoDraft{Title: "Sale!", Ends: ends, DropFile: true}, ""},
+		{api.PromoDraft{Title: "Sale!", Ends: ends}, nil, "flyer.png"},
+		{api.PromoDraft{Title: "Sale!", Ends: ends}, prices, "prices.pdf"},
+		{api.PromoDraft{Title: "Sale!", Ends: ends, DropFile: true}, nil, ""},
 	} {
-		if err := w.act.EditPromo(ctx, w.cid, promo, step.d); err != nil {
+		if err := w.act.EditPromo(ctx, w.cid, promo, step.d, step.file); err != nil {
 			t.Fatal(err)
 		}
 		if f := fileOf(); step.want == "" && f != nil || step.want != "" && (f == nil || f.Name != step.want) {
 			t.Fatalf("after edit %+v the file is %+v, want %q", step.d, f, step.want)
 		}
 	}
-	if err := w.act.EditPromo(ctx, w.cid, promo, api.PromoDraft{Title: "Sale", Ends: ends, FileMessage: flyer, DropFile: true}); !errors.Is(err, crdt.ErrInvalid) {
+	if err := w.act.EditPromo(ctx, w.cid, promo, api.PromoDraft{Title: "Sale", Ends: ends, DropFile: true}, flyer); !errors.Is(err, crdt.ErrInvalid) {
 		t.Fatalf("setting and dropping the file: %v", err)
 	}
 }

@@ -39,7 +39,7 @@ func TestLineEndings(t *testing.T) {
 	if _, _, b := w.body(t, ev); b.(*crdt.EventBody).Text != want {
 		t.Errorf("event text %q, want %q", b.(*crdt.EventBody).Text, want)
 	}
-	if _, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Sale", Text: crlf, Ends: w.now.Add(time.Hour)}); err != nil {
+	if _, err := w.act.CreatePromo(ctx, w.cid, api.PromoDraft{Title: "Sale", Text: crlf, Ends: w.now.Add(time.Hour)}, nil); err != nil {
 		t.Errorf("promotion with CRLF: %v", err)
 	}
 	if err := w.act.SetSteps(ctx, w.cid, []api.StepDraft{{Title: "Watch", Text: crlf}}, crlf); err != nil {

@@ -445,6 +445,12 @@ type Event struct {
 	// notifies for every new message in one (not only for mentions),
 	// unless it is muted.
 	Private bool
+	// Newcomers: an EventMessages event that may change what Newcomers
+	// lists (a step ticked in a progress log, an admin's post mentioning
+	// members, which welcomes them, a deletion); the other messages of
+	// groups never do, so the app rereads the newcomers only on these.
+	// Joins, removals and the steps themselves come as EventCommunities.
+	Newcomers bool
 }
 
 // API is what both binaries need from a node. *Node implements it; the

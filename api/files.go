@@ -38,6 +38,9 @@ type FileEntry struct {
 	Author     string    `json:"author"` // peer id
 	AuthorName string    `json:"author_name"`
 	Time       time.Time `json:"time"` // the author's clock
+	// Promo says the file is a promotion's: its card (Message) is the one
+	// post that shows it.
+	Promo bool `json:"promo,omitempty"`
 	// HaveBytes is how many of its clear bytes this node holds.
 	HaveBytes int64  `json:"have_bytes"`
 	State     string `json:"state"`

@@ -50,11 +50,16 @@ type PromoDraft struct {
 	// Starts is when it starts (zero: now); Ends when it ends, after Starts.
 	Starts, Ends time.Time
 	Code         string
-	// FileMessage, when not zero, is a message of the promotion's group
-	// (the announcements) sharing a file: the promotion shows that file
-	// (the same file, not a copy). On an edit, a zero FileMessage keeps
+	// File, when not empty, is the path of a file on this device that the
+	// promotion shows (an image, a flyer, a video): the node stores it
+	// and the card is the one place it appears (no message shares it),
+	// with its download and open controls. On an edit, an empty File keeps
 	// the promotion's file unless DropFile is set.
-	FileMessage crdt.ID
+	File string
+	// Progress, when not nil, hears how much of File is stored, one call
+	// at a time (the app's progress bar). Cancelling the call's context
+	// while the file is stored stops it and leaves nothing of it.
+	Progress func(FileProgress) `json:"-"`
 	// DropFile removes the promotion's file on an edit.
 	DropFile bool
 }

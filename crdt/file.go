@@ -51,12 +51,15 @@ func SizeText(n int64) string {
 }
 
 // MayFetch reports whether member k may fetch the file at root from this
-// node: whether a message that shares it, not deleted, is in a group k may
-// read in the current state. A removed member reads no group, so it
-// fetches nothing; a member who may read a group fetches every file shared
-// there, as it reads every message. It folds the groups' views: callers
-// ask once per stream, not per chunk.
-func (c *Community) MayFetch(k PublicKey, root []byte) bool {
+// node at now (unix milliseconds): whether a post that shares it is in a
+// group k may read in the current state — a message not deleted, or a
+// promotion showing it that is neither deleted nor ended at now (a
+// promotion's card is the one place its file is shared: no message
+// carries it). A removed member reads no group, so it fetches nothing; a
+// member who may read a group fetches every file shared there, as it
+// reads every message. It folds the groups' views: callers ask once per
+// stream, not per chunk.
+func (c *Community) MayFetch(k PublicKey, root []byte, now int64) bool {
 	st := c.State()
 	for _, g := range c.ContentLogs() {
 		if !st.MayRead(k, g) {
@@ -64,6 +67,9 @@ func (c *Community) MayFetch(k PublicKey, root []byte) bool {
 		}
 		for _, p := range c.View(g).Posts {
 			if p.File != nil && bytes.Equal(p.File.Root, root) {
+				return true
+			}
+			if pr := p.Promo; pr != nil && pr.File != nil && bytes.Equal(pr.File.Root, root) && now < pr.Ends {
 				return true
 			}
 		}

@@ -74,22 +74,59 @@ func TestMayFetch(t *testing.T) {
 	general := f.op(f.owner, ZeroID, KindGroupCreate, &GroupCreateBody{Name: "General", Policy: PolicyEveryone})
 	root := bytes.Repeat([]byte{1}, 32)
 	ref := &FileRef{Name: "prices.pdf", Size: 1, Root: root, Key: bytes.Repeat([]byte{2}, 32)}
-	if f.c.MayFetch(f.owner.pub(), root) {
+	if f.c.MayFetch(f.owner.pub(), root, 0) {
 		t.Fatal("a file no message shares may be fetched")
 	}
 	m := f.op(f.owner, general.ID(), KindMessage, &MessageBody{Time: 5, File: ref})
-	if !f.c.MayFetch(f.owner.pub(), root) {
+	if !f.c.MayFetch(f.owner.pub(), root, 0) {
 		t.Fatal("a member may not fetch a file of its group")
 	}
-	if f.c.MayFetch(newKey(99).pub(), root) {
+	if f.c.MayFetch(newKey(99).pub(), root, 0) {
 		t.Fatal("a stranger may fetch a file")
 	}
-	if f.c.MayFetch(f.owner.pub(), bytes.Repeat([]byte{3}, 32)) {
+	if f.c.MayFetch(f.owner.pub(), bytes.Repeat([]byte{3}, 32), 0) {
 		t.Fatal("another root may be fetched")
 	}
 	f.op(f.owner, general.ID(), KindDelete, &DeleteBody{Target: idb(m.ID())})
-	if f.c.MayFetch(f.owner.pub(), root) {
+	if f.c.MayFetch(f.owner.pub(), root, 0) {
 		t.Fatal("the file of a deleted message may be fetched")
+	}
+}
+
+// TestMayFetchPromoFile: a promotion's card shares its file with no
+// message carrying it: members who read the announcements fetch it while
+// the promotion runs; a removed member does not, nor anyone once the
+// promotion has ended, was ended early, or was deleted — the rules of a
+// deleted message's file.
+func TestMayFetchPromoFile(t *testing.T) {
+	w, _ := setup(t, "ann", "ben", "cal")
+	w.promote("olivia", "ann", RoleAdmin)
+	w.syncAll()
+	ann := w.cid()
+	root := bytes.Repeat([]byte{5}, 32)
+	flyer := &FileRef{Name: "flyer.png", Size: 10, Mime: "image/png", Root: root, Key: bytes.Repeat([]byte{6}, 32)}
+	promo := w.do("ann", ann, KindPromo, &PromoBody{Title: "Sale", Starts: 1000, Ends: 9000, File: flyer, Time: 900})
+	w.remove("olivia", "cal")
+	w.syncAll()
+	c := w.final(rng())
+	for _, tc := range []struct {
+		who  string
+		now  int64
+		want bool
+	}{{"ben", 900, true}, {"ben", 8999, true}, {"ann", 5000, true}, {"ben", 9000, false}, {"cal", 5000, false}} {
+		if got := c.MayFetch(w.pub(tc.who), root, tc.now); got != tc.want {
+			t.Errorf("%s at %d: MayFetch %v, want %v", tc.who, tc.now, got, tc.want)
+		}
+	}
+	// Ended early: no longer fetched.
+	w.do("ann", ann, KindPromoEdit, &PromoEditBody{Target: idb(promo.ID()), Title: "Sale", Starts: 1000, Ends: 3000, Time: 3000})
+	if w.final(rng()).MayFetch(w.pub("ben"), root, 4000) {
+		t.Error("the file of a promotion ended early is fetched")
+	}
+	// Deleted: no longer fetched, even at a time it would still run.
+	w.do("ann", ann, KindDelete, &DeleteBody{Target: idb(promo.ID())})
+	if w.final(rng()).MayFetch(w.pub("ben"), root, 2000) {
+		t.Error("the file of a deleted promotion is fetched")
 	}
 }
 

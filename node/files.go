@@ -19,12 +19,13 @@ import (
 var errMayNotFetch = errors.New("may not fetch this file")
 
 // mayFetch lets peer from fetch the file at root when, in a community this
-// node holds, crdt finds a message sharing it that from may read.
+// node holds, crdt finds a message or a running promotion sharing it that
+// from may read.
 func (h protoHooks) mayFetch(from crdt.PublicKey, root blob.Root) error {
 	ok := false
 	for _, cid := range h.n.rep.Communities() {
 		h.n.rep.View(cid, func(c *crdt.Community) error {
-			ok = ok || c.MayFetch(from, root[:])
+			ok = ok || c.MayFetch(from, root[:], h.n.now().UnixMilli())
 			return nil
 		})
 		if ok {
@@ -39,9 +40,10 @@ func (h protoHooks) mayFetch(from crdt.PublicKey, root blob.Root) error {
 func newLibrary(n *Node) *files.Library {
 	return files.New(files.Config{Store: n.proto.files, Views: n.views, Replica: n.rep, Peers: filePeers{n}, Self: n.selfKey(), Now: n.now,
 		Relays: fileRelays{n}, Forward: n.filePush, Pushes: n.filePush,
-		Post: func(ctx context.Context, cid, gid crdt.ID, name string, r io.Reader, size int64, caption string) (crdt.ID, crdt.FileRef, error) {
-			return n.Actions.SendFile(ctx, cid, gid, n.proto.files, name, r, size, caption)
-		}})
+		Keep: func(ctx context.Context, cid, gid crdt.ID, name string, r io.Reader, size int64) (crdt.FileRef, error) {
+			return n.Actions.StoreFile(ctx, cid, gid, n.proto.files, name, r, size)
+		},
+		Post: n.Actions.PostFile})
 }
 
 // filePeers are the peers the node is connected to, as file sources.

@@ -62,8 +62,11 @@ func (a *App) adminEvent(ev api.Event) {
 				if v.cid == ev.Community {
 					v.refresh()
 				}
-			case *newcomersView: // ticks are posts of progress logs
-				if v.cid == ev.Community {
+			case *newcomersView:
+				// Only ticks, welcomes and deletions change what it
+				// shows (api.Event.Newcomers): rereading every newcomer
+				// on each message costs in a community of thousands.
+				if v.cid == ev.Community && ev.Newcomers {
 					v.refresh()
 				}
 			}

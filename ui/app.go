@@ -35,7 +35,10 @@ type App struct {
 	afterEvent func(api.Event)
 	// notify shows a system notification.
 	notify func(title, body string)
-	logger *slog.Logger
+	// newcomers is the last newcomers list read for the home's welcome
+	// prompts (welcome.go), nil once an event may have changed it.
+	newcomers newcomersCache
+	logger    *slog.Logger
 	// foreground: the window has the focus (no notifications for what
 	// the member is looking at).
 	foreground bool
@@ -213,6 +216,7 @@ func (a *App) tickStatus() {
 }
 
 func (a *App) handle(ev api.Event) {
+	a.newcomers.event(ev)
 	switch ev.Kind {
 	case api.EventCommunities:
 		a.reloadCommunities()

@@ -71,18 +71,21 @@ type conversation struct {
 	attachBtn *widget.Button
 	// uploads lists the files being shared, above the composer
 	// (convfiles.go).
-	uploads      *fyne.Container
-	uploading    map[crdt.ID][]*upload
-	team         *teamButtons // Event, Celebrate, Promotion (teamcreate.go)
-	contextBar   *fyne.Container
-	contextLabel *widget.RichText
-	replyTo      *api.Message
-	editing      *api.Message
-	compose      *fyne.Container
-	readOnly     *widget.Label
-	departed     *fyne.Container // says the member was removed or left; replaces the composer
-	departedText *widget.Label
-	bottom       *fyne.Container
+	uploads *fyne.Container
+	// uploadCancels are the Cancel buttons of the uploads shown, in order
+	// (for tests).
+	uploadCancels []*widget.Button
+	uploading     map[crdt.ID][]*upload
+	team          *teamButtons // Event, Celebrate, Promotion (teamcreate.go)
+	contextBar    *fyne.Container
+	contextLabel  *widget.RichText
+	replyTo       *api.Message
+	editing       *api.Message
+	compose       *fyne.Container
+	readOnly      *widget.Label
+	departed      *fyne.Container // says the member was removed or left; replaces the composer
+	departedText  *widget.Label
+	bottom        *fyne.Container
 
 	body      *fyne.Container // the list, or the empty-group message
 	empty     *widget.Label

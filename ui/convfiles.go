@@ -2,14 +2,17 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/api"
@@ -17,11 +20,36 @@ import (
 )
 
 // upload is a file being shared from this device: the node encrypts and
-// stores it, then posts its message.
+// stores it, then posts its message (or the promotion showing it).
 type upload struct {
 	name string
 	size int64
 	have int64 // bytes encrypted and stored so far, as the node reports
+	// ctx is the sharing's context; stop, its cancel, is what the row's
+	// Cancel button does: the node stops storing the file, keeps nothing
+	// of it and posts nothing.
+	ctx       context.Context
+	stop      context.CancelFunc
+	cancelled bool
+}
+
+// newUpload is an upload of size bytes named name, not yet cancelled.
+func newUpload(name string, size int64) *upload {
+	u := &upload{name: name, size: size}
+	u.ctx, u.stop = context.WithCancel(context.Background())
+	return u
+}
+
+// cancel stops u, which ends as its work notices; done then tells it from
+// a failure (wasCancelled).
+func (u *upload) cancel() {
+	u.cancelled = true
+	u.stop()
+}
+
+// wasCancelled reports whether err ended u because its Cancel was tapped.
+func (u *upload) wasCancelled(err error) bool {
+	return u.cancelled && errors.Is(err, context.Canceled)
 }
 
 // uploadText is what an upload's row says.
@@ -114,7 +142,7 @@ func (c *conversation) confirmSend(paths []string) {
 			c.a.showErrorText("Cannot share "+filepath.Base(p), "It is not a file that can be read.")
 			return
 		}
-		ups = append(ups, &upload{name: filepath.Base(p), size: fi.Size()})
+		ups = append(ups, newUpload(filepath.Base(p), fi.Size()))
 		list.Add(widget.NewLabel("📎 " + filepath.Base(p) + " · " + formatSize(fi.Size())))
 	}
 	title := "Share a file in " + c.openGroup.Name
@@ -142,8 +170,8 @@ func (c *conversation) confirmSend(paths []string) {
 }
 
 // sendFiles shares paths one after the other in group gid, the caption
-// with the first; each shows above the composer until its message is
-// posted.
+// with the first; each shows above the composer, with its Cancel, until
+// its message is posted.
 func (c *conversation) sendFiles(cid, gid crdt.ID, paths []string, ups []*upload, caption string) {
 	c.uploading[gid] = append(c.uploading[gid], ups...)
 	c.showUploads()
@@ -157,42 +185,25 @@ func (c *conversation) sendFiles(cid, gid crdt.ID, paths []string, ups []*upload
 			text = caption
 		}
 		u := ups[i]
-		g := &progressGate{now: c.a.now, every: progressEvery, show: func(p api.FileProgress) {
-			fyne.Do(func() {
-				u.have = p.Have
-				if c.a.group == gid {
-					c.showUploads()
-				}
-			})
-		}}
+		g := c.uploadProgress(gid, u)
 		var sent api.SentFile
 		c.a.background(func() error {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			var err error
-			sent, err = c.a.b.SendFileWithProgress(ctx, cid, gid, paths[i], text, g.report)
+			sent, err = c.a.b.SendFileWithProgress(u.ctx, cid, gid, paths[i], text, g.report)
 			return err
 		}, func(err error) {
 			g.stop()
-			us := c.uploading[gid]
-			for k, u := range us {
-				if u == ups[i] {
-					c.uploading[gid] = append(us[:k:k], us[k+1:]...)
-					break
-				}
-			}
-			if len(c.uploading[gid]) == 0 {
-				delete(c.uploading, gid)
-			}
-			c.showUploads()
-			if err == nil {
+			c.dropUpload(gid, u)
+			switch {
+			case u.wasCancelled(err):
+			case err != nil:
+				c.a.showError(u.name+" was not shared", err)
+			default:
 				c.a.files.watchRelay(sent.ID)
-			}
-			if err != nil {
-				c.a.showError(ups[i].name+" was not shared", err)
-			} else if c.a.community == cid && c.a.group == gid {
-				c.list.scrollToBottom()
-				c.reload()
+				if c.a.community == cid && c.a.group == gid {
+					c.list.scrollToBottom()
+					c.reload()
+				}
 			}
 			sendOne(i + 1)
 		})
@@ -200,9 +211,34 @@ func (c *conversation) sendFiles(cid, gid crdt.ID, paths []string, ups []*upload
 	sendOne(0)
 }
 
-// showUploads lists the open group's files being shared.
+// uploadProgress shows the progress of upload u of group gid as the node
+// reports it, at most every progressEvery; stop it when u ends.
+func (c *conversation) uploadProgress(gid crdt.ID, u *upload) *progressGate {
+	return &progressGate{now: c.a.now, every: progressEvery, show: func(p api.FileProgress) {
+		fyne.Do(func() {
+			u.have = p.Have
+			if c.a.group == gid {
+				c.showUploads()
+			}
+		})
+	}}
+}
+
+// dropUpload takes upload u of group gid off the uploads shown.
+func (c *conversation) dropUpload(gid crdt.ID, u *upload) {
+	u.stop() // its context's resources
+	c.uploading[gid] = slices.DeleteFunc(c.uploading[gid], func(x *upload) bool { return x == u })
+	if len(c.uploading[gid]) == 0 {
+		delete(c.uploading, gid)
+	}
+	c.showUploads()
+}
+
+// showUploads lists the open group's files being shared, each with its
+// progress and a Cancel button.
 func (c *conversation) showUploads() {
 	c.uploads.Objects = nil
+	c.uploadCancels = nil
 	for _, u := range c.uploading[c.a.group] {
 		var bar fyne.CanvasObject = widget.NewProgressBarInfinite()
 		if u.have > 0 && u.size > 0 {
@@ -212,7 +248,19 @@ func (c *conversation) showUploads() {
 		}
 		label := widget.NewLabel(uploadText(u))
 		label.Truncation = fyne.TextTruncateEllipsis
-		c.uploads.Add(container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(120, bar.MinSize().Height), bar), label))
+		stop := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), nil)
+		stop.OnTapped = func() {
+			u.cancel()
+			stop.Disable()
+			label.SetText("Cancelling " + u.name + "…")
+		}
+		if u.cancelled {
+			stop.Disable()
+			label.SetText("Cancelling " + u.name + "…")
+		}
+		stop.Importance = widget.LowImportance
+		c.uploadCancels = append(c.uploadCancels, stop)
+		c.uploads.Add(container.NewBorder(nil, nil, nil, container.NewHBox(container.NewGridWrap(fyne.NewSize(120, bar.MinSize().Height), bar), stop), label))
 	}
 	c.uploads.Refresh()
 }

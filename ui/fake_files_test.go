@@ -82,15 +82,9 @@ func (f *fakeBackend) Message(cid, gid, id crdt.ID) (api.Message, error) {
 }
 
 func (f *fakeBackend) SendFileWithProgress(ctx context.Context, cid, gid crdt.ID, path, caption string, progress func(api.FileProgress)) (api.SentFile, error) {
-	if _, ok := ctx.Deadline(); ok {
-		f.files.deadlines++
-	}
-	data, err := os.ReadFile(path)
+	data, err := f.storeFile(ctx, path, progress)
 	if err != nil {
-		return api.SentFile{}, fmt.Errorf("send file: %w", err)
-	}
-	if f.files.storing != nil { // the test reports the progress of storing it
-		f.files.storing(int64(len(data)), progress)
+		return api.SentFile{}, err
 	}
 	f.mu.Lock()
 	err = f.enter("SendFile")
@@ -109,6 +103,38 @@ func (f *fakeBackend) SendFileWithProgress(ctx context.Context, cid, gid crdt.ID
 	id := f.id()
 	f.clock = f.clock.Add(time.Minute)
 	name := filepath.Base(path)
+	file := sharedFile(id, name, data)
+	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "file", Author: f.self.PeerID, AuthorName: f.self.Name, Text: caption, Time: f.clock, Mine: true, File: file})
+	f.posts = append(f.posts, "file:"+name)
+	f.addFile(cid, gid, id, data, int64(len(data)))
+	f.mu.Unlock()
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+	return api.SentFile{ID: id, File: *file}, nil
+}
+
+// storeFile reads the file at path as a node stores one to share,
+// telling progress how far (through the test's storing hook), and returns
+// its bytes; when ctx ends first (Cancel) it stores nothing and fails
+// with ctx's error, as files.Library.Keep does. f.mu is not held.
+func (f *fakeBackend) storeFile(ctx context.Context, path string, progress func(api.FileProgress)) ([]byte, error) {
+	if _, ok := ctx.Deadline(); ok {
+		f.files.deadlines++
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("send file: %w", err)
+	}
+	if f.files.storing != nil { // the test reports the progress of storing it
+		f.files.storing(int64(len(data)), progress)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("share %s: %w", filepath.Base(path), err)
+	}
+	return data, nil
+}
+
+// sharedFile is the file data named name that post id shares.
+func sharedFile(id crdt.ID, name string, data []byte) *api.File {
 	mt, _, _ := strings.Cut(mime.TypeByExtension(filepath.Ext(name)), ";")
 	if mt == "" {
 		mt = "application/octet-stream"
@@ -117,12 +143,7 @@ func (f *fakeBackend) SendFileWithProgress(ctx context.Context, cid, gid crdt.ID
 	if isImage(mt) {
 		file.Thumb = act.Thumbnail(data)
 	}
-	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "file", Author: f.self.PeerID, AuthorName: f.self.Name, Text: caption, Time: f.clock, Mine: true, File: file})
-	f.posts = append(f.posts, "file:"+name)
-	f.addFile(cid, gid, id, data, int64(len(data)))
-	f.mu.Unlock()
-	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
-	return api.SentFile{ID: id, File: *file}, nil
+	return file
 }
 
 func (f *fakeBackend) GetFile(ctx context.Context, cid, gid, msg crdt.ID, out string, progress func(api.FileProgress)) (api.GotFile, error) {
@@ -185,7 +206,7 @@ func (f *fakeBackend) GetFile(ctx context.Context, cid, gid, msg crdt.ID, out st
 func (f *fakeBackend) entry(c *fakeCommunity, g *fakeGroup, m api.Message) api.FileEntry {
 	ff := f.files.byMsg[m.ID]
 	e := api.FileEntry{Message: m.ID, Group: g.info.ID, Name: m.File.Name, Size: m.File.Size, Mime: m.File.Mime, Root: m.File.Root,
-		Author: m.Author, AuthorName: m.AuthorName, Time: m.Time, State: api.FileRemote}
+		Author: m.Author, AuthorName: m.AuthorName, Time: m.Time, State: api.FileRemote, Promo: m.Promo != nil}
 	if p := f.files.relay[m.ID]; p != nil {
 		e.Relay = new(*p)
 	}

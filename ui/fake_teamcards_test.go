@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -215,9 +216,19 @@ func (f *fakeBackend) Celebrate(_ context.Context, cid, gid crdt.ID, member, bad
 	return id, nil
 }
 
-func (f *fakeBackend) CreatePromo(_ context.Context, cid crdt.ID, d api.PromoDraft) (crdt.ID, error) {
+func (f *fakeBackend) CreatePromo(ctx context.Context, cid crdt.ID, d api.PromoDraft) (crdt.ID, error) {
+	var data []byte
+	if d.File != "" {
+		var err error
+		if data, err = f.storeFile(ctx, d.File, d.Progress); err != nil {
+			return crdt.ID{}, err
+		}
+	}
 	f.mu.Lock()
-	err := f.enter("CreatePromo")
+	err := f.storedFile(d)
+	if err == nil {
+		err = f.enter("CreatePromo")
+	}
 	var g *fakeGroup
 	if err == nil {
 		c := f.comm(cid)
@@ -241,7 +252,7 @@ func (f *fakeBackend) CreatePromo(_ context.Context, cid crdt.ID, d api.PromoDra
 	id := f.id()
 	f.clock = f.clock.Add(time.Minute)
 	p := &api.Promo{ID: id, Title: d.Title, Text: d.Text, Starts: d.Starts, Ends: d.Ends, Code: d.Code, By: f.self.PeerID, ByName: f.self.Name}
-	p.File = f.promoFile(g, id, d.FileMessage)
+	p.File = f.promoFile(cid, g, id, d.File, data)
 	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "promo", Author: f.self.PeerID, AuthorName: f.self.Name, Text: d.Text, Time: f.clock, Mine: true, Promo: p, File: p.File})
 	f.mu.Unlock()
 	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: g.info.ID})
@@ -429,20 +440,22 @@ func (f *fakeBackend) Questions(cid crdt.ID, unanswered bool) ([]api.Question, e
 	return out, err
 }
 
-// promoFile is the file of message fileMsg of group g, which promotion
-// promo then shows and serves too, or nil when fileMsg is zero or shares
-// none. f.mu is held.
-func (f *fakeBackend) promoFile(g *fakeGroup, promo, fileMsg crdt.ID) *api.File {
-	if fileMsg.IsZero() {
+// storedFile is the error of storing d's file, if the test made the next
+// StoreFile fail (only when d has a file). f.mu is held.
+func (f *fakeBackend) storedFile(d api.PromoDraft) error {
+	if d.File == "" {
 		return nil
 	}
-	for _, m := range g.msgs {
-		if m.ID == fileMsg && m.File != nil {
-			if ff := f.files.byMsg[fileMsg]; ff != nil {
-				f.addFile(ff.cid, ff.gid, promo, ff.data, ff.have)
-			}
-			return m.File
-		}
+	return f.enter("StoreFile")
+}
+
+// promoFile is the file at path, stored as data, that promotion promo of
+// group g in community cid shows and serves (its card alone: no message
+// shares it), or nil when path is "". f.mu is held.
+func (f *fakeBackend) promoFile(cid crdt.ID, g *fakeGroup, promo crdt.ID, path string, data []byte) *api.File {
+	if path == "" {
+		return nil
 	}
-	return nil
+	f.addFile(cid, g.info.ID, promo, data, int64(len(data)))
+	return sharedFile(promo, filepath.Base(path), data)
 }

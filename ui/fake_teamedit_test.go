@@ -66,8 +66,18 @@ func (f *fakeBackend) EditEvent(_ context.Context, cid, id crdt.ID, d api.EventD
 	})
 }
 
-func (f *fakeBackend) EditPromo(_ context.Context, cid, id crdt.ID, d api.PromoDraft) error {
+func (f *fakeBackend) EditPromo(ctx context.Context, cid, id crdt.ID, d api.PromoDraft) error {
+	var data []byte
+	if d.File != "" {
+		var err error
+		if data, err = f.storeFile(ctx, d.File, d.Progress); err != nil {
+			return err
+		}
+	}
 	return f.editCard("EditPromo", cid, id, crdt.KindPromoEdit, func(m *api.Message) error {
+		if err := f.storedFile(d); err != nil {
+			return err
+		}
 		if m.Promo == nil || !f.clock.Before(m.Promo.Ends) {
 			return fmt.Errorf("%w: the promotion has ended; post a new one", crdt.ErrInvalid)
 		}
@@ -77,14 +87,14 @@ func (f *fakeBackend) EditPromo(_ context.Context, cid, id crdt.ID, d api.PromoD
 		p := *m.Promo
 		p.Title, p.Text, p.Starts, p.Ends, p.Code, p.Edited = d.Title, d.Text, d.Starts, d.Ends, d.Code, true
 		switch {
-		case !d.FileMessage.IsZero():
+		case d.File != "":
 			var g *fakeGroup
 			for _, x := range f.comm(cid).groups {
 				if x.info.Kind == api.GroupAnnouncement {
 					g = x
 				}
 			}
-			p.File = f.promoFile(g, id, d.FileMessage)
+			p.File = f.promoFile(cid, g, id, d.File, data)
 		case d.DropFile:
 			p.File = nil
 		}

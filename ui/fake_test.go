@@ -901,7 +901,9 @@ func (f *fakeBackend) deliverReply(cid, gid crdt.ID, author, text string, mine b
 	}
 	g.msgs = append(g.msgs, m)
 	f.mu.Unlock()
-	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+	// A post mentioning members may welcome newcomers (the node asks
+	// crdt whether its author is an admin; the fake takes any mention).
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid, Newcomers: strings.Contains(text, "@")})
 	return id
 }
 

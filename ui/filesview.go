@@ -149,6 +149,8 @@ func (v *filesView) refresh() {
 		v.status.SetText("No file matches.")
 	case n > len(v.shown)+len(v.top):
 		v.status.SetText(fmt.Sprintf("The newest %d of %d files; search to find the others.", len(v.shown)+len(v.top), n))
+	case n == 1:
+		v.status.SetText("1 file")
 	case len(v.all) > 0:
 		v.status.SetText(fmt.Sprintf("%d files", n))
 	}
@@ -158,7 +160,10 @@ func (v *filesView) refresh() {
 // where says where and by whom e was posted, and when.
 func (v *filesView) where(e api.FileEntry) string {
 	parts := []string{formatSize(e.Size)}
-	if v.gid.IsZero() {
+	switch {
+	case e.Promo:
+		parts = append(parts, "in a promotion")
+	case v.gid.IsZero():
 		parts = append(parts, "in "+v.a.groupName(e.Group))
 	}
 	parts = append(parts, "by "+e.AuthorName, e.Time.Local().Format("Jan 2, 15:04"))

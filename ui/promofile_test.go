@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // promoWithFile has an admin post, in the announcements, a promotion
@@ -48,15 +49,16 @@ func promoWithFile(t *testing.T, h *harness) string {
 	return flyer
 }
 
-// TestPromoFile: a promotion posted with an image shares the image in the
-// announcements first and shows it on its card, as an image message's
-// row does; editing it can drop the file, and the card loses it.
+// TestPromoFile: a promotion posted with an image shows the image on its
+// card alone, as an image message's row does: no message shares it in the
+// announcements, and the Files view lists it once, as a promotion's.
+// Editing it can drop the file, and the card loses it.
 func TestPromoFile(t *testing.T) {
 	h, _ := fileHarness(t)
 	f := h.f
 	promoWithFile(t, h)
-	if n := len(f.posts); n == 0 || f.posts[n-1] != "file:Spring flyer.png" {
-		t.Fatalf("posted %v, want the flyer shared first", f.posts)
+	if slices.ContainsFunc(f.posts, func(p string) bool { return strings.HasPrefix(p, "file:") }) {
+		t.Fatalf("posted %v: the flyer was shared as a message", f.posts)
 	}
 	got := h.last()
 	if !strings.Contains(got, "🏷 Spring kits") || !strings.Contains(got, "📎 Spring flyer.png") || !strings.Contains(got, "[image]") {
@@ -67,9 +69,19 @@ func TestPromoFile(t *testing.T) {
 	msgs := slices.Clone(g.msgs)
 	f.mu.Unlock()
 	promo := msgs[len(msgs)-1]
-	if promo.Promo == nil || promo.Promo.File == nil || promo.File == nil || promo.File.Root != msgs[len(msgs)-2].File.Root {
-		t.Fatalf("the promotion's file %+v, want the shared message's", promo.Promo)
+	if promo.Promo == nil || promo.Promo.File == nil || promo.File == nil {
+		t.Fatalf("the promotion's file %+v", promo.Promo)
 	}
+	for _, m := range msgs {
+		if m.File != nil && m.ID != promo.ID {
+			t.Fatalf("a message %s shares %s besides the promotion", m.ID.Short(), m.File.Name)
+		}
+	}
+	v := h.a.showFiles(h.a.community, crdt.ID{})
+	if len(v.shown) != 1 || v.shown[0].Message != promo.ID || !strings.Contains(v.where(v.shown[0]), "in a promotion · by ") {
+		t.Fatalf("the Files view lists %+v", v.shown)
+	}
+	v.d.hide()
 
 	h.act(h.rowOf(promo.ID), "Edit promotion…")
 	d := h.a.lastDialog
@@ -123,11 +135,11 @@ func TestPromoFileProgress(t *testing.T) {
 
 // TestPromoFileFails: when the file cannot be stored, or the promotion
 // cannot be posted after it, the form opens again as it was and says
-// why; posting it again does not share the stored file twice.
+// why; posting it again posts it with its file.
 func TestPromoFileFails(t *testing.T) {
 	h, _ := fileHarness(t)
 	f := h.f
-	f.failNext("SendFile", errors.New("the disk is full"))
+	f.failNext("StoreFile", errors.New("the disk is full"))
 	promoForm := func() *dlg {
 		t.Helper()
 		d := h.a.lastDialog
@@ -141,7 +153,7 @@ func TestPromoFileFails(t *testing.T) {
 	}
 	failedPromo(t, h)
 	d := promoForm()
-	if want := "Spring flyer.png was not shared, so the promotion was not posted: The disk is full"; d.errLabel.Text != want {
+	if want := "The promotion was not posted: The disk is full"; d.errLabel.Text != want {
 		t.Fatalf("error %q, want %q", d.errLabel.Text, want)
 	}
 	if n := len(h.a.convo.uploadNames()); n != 0 {
@@ -160,12 +172,33 @@ func TestPromoFileFails(t *testing.T) {
 	if d.open {
 		t.Fatalf("the form is still open: %q", d.errLabel.Text)
 	}
-	if n := f.calls["SendFile"]; n != 2 {
-		t.Fatalf("the file was shared %d times, want once after the failure", n)
-	}
 	// A promotion without text still shows its card over its file.
 	if got := h.last(); !strings.Contains(got, "🏷 Spring kits") || !strings.Contains(got, "📎 Spring flyer.png") {
 		t.Fatalf("the promotion shows\n%s", got)
+	}
+}
+
+// TestPromoFileCancel: Cancel on a promotion's file being stored stops
+// it: nothing is posted, the conversation stays as it was, and the form
+// opens again as it was, saying so.
+func TestPromoFileCancel(t *testing.T) {
+	h, _ := fileHarness(t)
+	f := h.f
+	f.files.storing = func(size int64, progress func(api.FileProgress)) {
+		if bs := h.a.convo.uploadCancels; len(bs) == 1 {
+			test.Tap(bs[0])
+		}
+	}
+	failedPromo(t, h)
+	d := h.a.lastDialog
+	if !d.open || d.title != "New promotion" || d.errLabel.Text != "You cancelled sharing Spring flyer.png: nothing was posted." {
+		t.Fatalf("after Cancel the dialog is %q (open %v): %q", d.title, d.open, d.errLabel.Text)
+	}
+	if n := f.calls["CreatePromo"]; n != 0 {
+		t.Fatalf("CreatePromo went on %d times after Cancel", n)
+	}
+	if n := len(h.a.convo.uploadNames()); n != 0 || h.a.convo.win.total != 0 {
+		t.Fatalf("after Cancel %d uploads show and %d rows", n, h.a.convo.win.total)
 	}
 }
 
@@ -203,6 +236,9 @@ func TestGoldenPromoFile(t *testing.T) {
 			img := h.w.Canvas().Capture()
 			test.AssertImageMatches(t, name, img)
 			writeScreenshot(t, name, img)
+			// The Files view lists the flyer once, as the promotion's.
+			h.a.showFiles(h.a.community, crdt.ID{})
+			test.AssertImageMatches(t, "promo_file_files_"+variant.name+".png", h.w.Canvas().Capture())
 		})
 	}
 }

@@ -150,7 +150,7 @@ type newcomerRow struct {
 // newcomer, newest first, with when they joined, how far they got and who
 // invited them; those stuck for more than three days are highlighted.
 func (a *App) showNewcomers(cid crdt.ID) {
-	ns, err := a.b.Newcomers(cid)
+	ns, err := a.newcomers.of(a.b, cid)
 	if err != nil {
 		a.showError("Could not list the newcomers", err)
 		return
@@ -230,7 +230,7 @@ func (v *newcomersView) communityID() crdt.ID { return v.cid }
 // what is shown when they cannot be read (an admin dismissed meanwhile
 // keeps the list they saw).
 func (v *newcomersView) refresh() {
-	ns, err := v.a.b.Newcomers(v.cid)
+	ns, err := v.a.newcomers.of(v.a.b, v.cid) // read again only after a change (welcome.go)
 	if err != nil {
 		v.a.log("newcomers", err)
 		return

@@ -97,7 +97,8 @@ func TestNewcomersView(t *testing.T) {
 }
 
 // TestNewcomersRefresh: the open Newcomers view shows a newcomer who
-// joins meanwhile and a step ticked meanwhile.
+// joins meanwhile and a step ticked meanwhile, and rereads nothing for
+// the messages of groups.
 func TestNewcomersRefresh(t *testing.T) {
 	h, v := adminNewcomers(t)
 	cid := h.a.community
@@ -115,8 +116,24 @@ func TestNewcomersRefresh(t *testing.T) {
 		}
 	}
 	h.f.mu.Unlock()
-	h.f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: crdt.ID{9}})
+	// Messages of groups change nothing the view shows: it does not reread,
+	// nor does the home (its welcome prompts), once it read them again
+	// after the join.
+	h.f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: crdt.ID{8}})
 	h.drain()
+	reads := h.f.calls["Newcomers"]
+	for range 50 {
+		h.f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: crdt.ID{8}})
+	}
+	h.drain()
+	if n := h.f.calls["Newcomers"] - reads; n != 0 {
+		t.Fatalf("50 messages in a group reread the newcomers %d times", n)
+	}
+	h.f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: crdt.ID{9}, Newcomers: true})
+	h.drain()
+	if n := h.f.calls["Newcomers"] - reads; n != 1 {
+		t.Fatalf("a tick in a progress log reread the newcomers %d times, want once", n)
+	}
 	i := slices.IndexFunc(v.rows, func(r newcomerRow) bool { return r.name == "Dev Patel" })
 	if i < 0 || v.rows[i].stuck || !strings.Contains(v.rows[i].text.String(), "1 of 4 steps") {
 		t.Fatalf("after Dev's tick his row is %+v", v.rows[i])

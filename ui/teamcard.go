@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"net/url"
 	"strings"
 	"time"
 
@@ -136,10 +137,14 @@ func cardSegments(m api.Message, d rowData, now time.Time) []widget.RichTextSegm
 		case "video":
 			info = append(info, "🎥 video call")
 		}
-		if e.Where != "" {
+		link := whereLink(e.Where)
+		if e.Where != "" && link == nil {
 			info = append(info, e.Where)
 		}
 		line(strings.Join(info, " · "), dim)
+		if link != nil { // a meeting link opens with the system's handler
+			segs = append(segs, &widget.TextSegment{Text: " · ", Style: dim}, &widget.HyperlinkSegment{Text: strings.TrimSpace(e.Where), URL: link})
+		}
 	default:
 		return nil
 	}
@@ -148,6 +153,26 @@ func cardSegments(m api.Message, d rowData, now time.Time) []widget.RichTextSegm
 		segs = append(segs, bodySegments(m.Text, d.mentions, d.query)...)
 	}
 	return splitEmoji(segs)
+}
+
+// whereLink is an event's place as a link to open, when it is one web
+// address (https://…, a meeting link); nil when it is text, such as an
+// address, or a link of another scheme (file:, javascript:, an app's
+// own), which shows as text and never opens.
+func whereLink(where string) *url.URL {
+	where = strings.TrimSpace(where)
+	if strings.ContainsAny(where, " \t\n") {
+		return nil
+	}
+	u, err := url.Parse(where)
+	if err != nil || u.Host == "" || u.User != nil {
+		return nil
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		return u
+	}
+	return nil
 }
 
 // answerSegments is the line under a question whose answer was marked.

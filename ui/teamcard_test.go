@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -231,5 +232,48 @@ func TestSaveToCollection(t *testing.T) {
 	h.drain()
 	if got := h.menu(0); slices.Contains(got, "Remove from Tips") {
 		t.Fatalf("after removing: %v", got)
+	}
+}
+
+// TestEventWhereLink: an event's place that is one web address shows as
+// a link that opens with the system's handler; an address, text with a
+// link in it, and links of other schemes show as plain text.
+func TestEventWhereLink(t *testing.T) {
+	for where, link := range map[string]bool{
+		"https://meet.example/glow":           true,
+		" http://zoom.us/j/123?pwd=x ":        true,
+		"HTTPS://Meet.Example/Glow":           true,
+		"12 Main St, Springfield":             false,
+		"Zoom: https://zoom.us/j/123":         false,
+		"javascript:alert(1)":                 false,
+		"file:///etc/passwd":                  false,
+		"zoommtg://zoom.us/join?confno=123":   false,
+		"https://user:secret@meet.example/x":  false,
+		"https:///nohost":                     false,
+		"":                                    false,
+		"https://meet.example/a b":            false,
+		"ftp://files.example/catalogue.pdf":   false,
+		"mailto:olivia@example.com":           false,
+		"data:text/html,<script>x</script>":   false,
+		"//meet.example/no-scheme":            false,
+		"https://meet.example/glow#room-2":    true,
+		"https://meet.example/glow?lang=en&x": true,
+	} {
+		var found *widget.HyperlinkSegment
+		e := &api.CalendarEvent{Title: "Training call", Starts: time.Date(2026, 11, 27, 19, 30, 0, 0, time.Local), Where: where}
+		segs := cardSegments(api.Message{Event: e}, rowData{}, time.Date(2026, 11, 25, 9, 0, 0, 0, time.Local))
+		for _, s := range segs {
+			if l, ok := s.(*widget.HyperlinkSegment); ok {
+				found = l
+			}
+		}
+		switch {
+		case link && (found == nil || !strings.EqualFold(found.URL.String(), strings.TrimSpace(where))):
+			t.Errorf("%q: link %+v, want one to open", where, found)
+		case !link && found != nil:
+			t.Errorf("%q shows as a link to %s", where, found.URL)
+		case !strings.Contains(segmentsString(segs), strings.TrimSpace(where)):
+			t.Errorf("%q: the card says %q", where, segmentsString(segs))
+		}
 	}
 }

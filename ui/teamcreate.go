@@ -215,18 +215,13 @@ type promoForm struct {
 	title, text, starts, ends, code *keyEntry
 	// fileName says which image or file the promotion shows; attach
 	// picks one, removeFile drops it. path is the file picked on this
-	// device (shared in the announcements when the form is posted),
-	// dropFile whether the promotion's own file is to go.
+	// device (stored by the node when the form is posted and shown on
+	// the card alone), dropFile whether the promotion's own file is to go.
 	fileName           *widget.Label
 	attach, removeFile *widget.Button
 	path               string
 	had                *api.File
 	dropFile           bool
-	// sent is the message that shared sentPath in the announcements: a
-	// form posted again after the promotion failed shows that message's
-	// file rather than sharing the file twice.
-	sent     crdt.ID
-	sentPath string
 }
 
 // pickFile is what attach does: the picked file replaces any other.
@@ -255,23 +250,11 @@ func (f *promoForm) showFile() {
 	f.removeFile.Show()
 }
 
-// toShare is the picked file still to share before the promotion posts,
-// or "" when there is none (or it was shared already).
-func (f *promoForm) toShare() string {
-	if f.path == f.sentPath {
-		return ""
-	}
-	return f.path
-}
-
-// withFile returns draft showing the picked file once it is shared (as
-// message sent), or dropping the promotion's own file when the form
-// removed it.
+// withFile returns draft showing the picked file, or dropping the
+// promotion's own file when the form removed it.
 func (f *promoForm) withFile(draft api.PromoDraft) api.PromoDraft {
+	draft.File = f.path
 	draft.DropFile = f.dropFile && f.path == ""
-	if f.path != "" && f.path == f.sentPath {
-		draft.FileMessage = f.sent
-	}
 	return draft
 }
 
@@ -289,12 +272,13 @@ func (c *conversation) showCreatePromo() {
 }
 
 // showPromoForm opens a promotion's form, new or edited, whose action
-// posts it with send. Without a file to share it posts as the other
-// cards do. With one the form closes and the file is shared in the
-// background, its progress over the composer like any file's and with
-// no time limit (a training video may take minutes); the promotion posts
-// once the file is stored. If either fails, the form opens again as it
-// was, saying why.
+// posts it with send. Without a file to store it posts as the other
+// cards do. With one the form closes and the node stores the file in the
+// background, its progress and Cancel over the composer like any file's
+// and with no time limit (a training video may take minutes); the
+// promotion posts once the file is stored, and its card is the one place
+// the file shows. If either fails, the form opens again as it was,
+// saying why; so it does when the member cancels.
 func (c *conversation) showPromoForm(title, action, failed string, f *promoForm, send func(context.Context, api.PromoDraft) error) {
 	cid, gid := c.a.community, c.a.group
 	c.openCardForm(title, action, f.title, f, f.layout, func(d *dlg, ok *widget.Button) {
@@ -303,82 +287,48 @@ func (c *conversation) showPromoForm(title, action, failed string, f *promoForm,
 			formError(d, bad)
 			return
 		}
-		if f.toShare() == "" {
+		if f.path == "" {
 			c.post(d, ok, failed, func(ctx context.Context) error { return send(ctx, f.withFile(draft)) })
 			return
 		}
-		c.sharePromoFile(d, f, cid, gid, draft, failed, send)
+		c.sharePromoFile(d, f, cid, gid, f.withFile(draft), failed, send)
 	})
 }
 
-// sharePromoFile closes promotion form d, shares its file in group gid
-// of community cid with its progress shown, then posts draft showing the
-// file with send; on failure it opens d again with the reason.
+// sharePromoFile closes promotion form d and posts draft, whose file the
+// node stores first, with send in group gid of community cid, showing
+// the file's progress and Cancel; on failure or cancel it opens d again
+// with the reason.
 func (c *conversation) sharePromoFile(d *dlg, f *promoForm, cid, gid crdt.ID, draft api.PromoDraft, failed string, send func(context.Context, api.PromoDraft) error) {
-	a := c.a
-	path := f.toShare()
+	path := draft.File
 	fi, err := os.Stat(path)
 	if err != nil || !fi.Mode().IsRegular() {
 		formError(d, filepath.Base(path)+" cannot be read. Attach another file.")
 		return
 	}
 	name := filepath.Base(path)
-	u := &upload{name: name + " for “" + draft.Title + "”", size: fi.Size()}
+	u := newUpload(name+" for “"+draft.Title+"”", fi.Size())
 	d.hide()
 	c.uploading[gid] = append(c.uploading[gid], u)
 	c.showUploads()
-	g := &progressGate{now: a.now, every: progressEvery, show: func(p api.FileProgress) {
-		fyne.Do(func() {
-			u.have = p.Have
-			if a.group == gid {
-				c.showUploads()
-			}
-		})
-	}}
-	var sent crdt.ID // written by the work, read when it is done
-	a.background(func() error {
-		// Encrypting and storing a large file takes as long as it takes:
-		// no action timeout here.
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		s, err := a.b.SendFileWithProgress(ctx, cid, gid, path, "", g.report)
-		if err != nil {
-			return err
-		}
-		sent = s.ID
-		pctx, pcancel := context.WithTimeout(context.Background(), actionTimeout)
-		defer pcancel()
-		draft.FileMessage = s.ID
-		return send(pctx, draft)
-	}, func(err error) {
+	g := c.uploadProgress(gid, u)
+	draft.Progress = g.report
+	// Storing a large file takes as long as it takes: no action timeout.
+	c.a.background(func() error { return send(u.ctx, draft) }, func(err error) {
 		g.stop()
 		c.dropUpload(gid, u)
-		if !sent.IsZero() {
-			f.sent, f.sentPath = sent, path
-		}
-		if err != nil {
-			what := failed
-			if sent.IsZero() {
-				what = name + " was not shared, so " + strings.ToLower(failed[:1]) + failed[1:]
-			}
+		switch {
+		case u.wasCancelled(err):
 			d.show()
-			d.fail(what, err)
-			return
-		}
-		if a.community == cid && a.group == gid {
+			formError(d, "You cancelled sharing "+name+": nothing was posted.")
+		case err != nil:
+			d.show()
+			d.fail(failed, err)
+		case c.a.community == cid && c.a.group == gid:
 			c.list.scrollToBottom()
 			c.reload()
 		}
 	})
-}
-
-// dropUpload takes upload u of group gid off the uploads shown.
-func (c *conversation) dropUpload(gid crdt.ID, u *upload) {
-	c.uploading[gid] = slices.DeleteFunc(c.uploading[gid], func(x *upload) bool { return x == u })
-	if len(c.uploading[gid]) == 0 {
-		delete(c.uploading, gid)
-	}
-	c.showUploads()
 }
 
 // showCardForm opens the dialog of an event's form, new or edited: its

@@ -55,7 +55,7 @@ func (h *home) welcomeSection(cid crdt.ID, fs api.FirstSteps) []fyne.CanvasObjec
 	if general.IsZero() {
 		return nil
 	}
-	ns, err := a.b.Newcomers(cid)
+	ns, err := a.newcomers.of(a.b, cid)
 	if err != nil {
 		a.log("newcomers", err)
 		return nil
@@ -118,4 +118,36 @@ func dismissWelcome(key string) {
 		list = list[len(list)-welcomeDismissedMax:]
 	}
 	p.SetStringList(prefWelcomeDismissed, list)
+}
+
+// newcomersCache keeps the newcomers of one community for the home's
+// welcome prompts: the home reloads on every message, and listing the
+// newcomers of a community of thousands costs, so they are read again
+// only after an event that may change them (api.Event.Newcomers, or a
+// change of the community: joins, removals, the steps).
+type newcomersCache struct {
+	cid  crdt.ID
+	list []api.Newcomer // nil: read again
+}
+
+// of is community cid's newcomers, read from b unless kept.
+func (n *newcomersCache) of(b Backend, cid crdt.ID) ([]api.Newcomer, error) {
+	if n.cid == cid && n.list != nil {
+		return n.list, nil
+	}
+	ns, err := b.Newcomers(cid)
+	if err != nil {
+		return nil, err
+	}
+	n.cid, n.list = cid, ns
+	return ns, nil
+}
+
+// event forgets the newcomers kept when ev may change them.
+func (n *newcomersCache) event(ev api.Event) {
+	switch {
+	case ev.Community != n.cid && !ev.Community.IsZero():
+	case ev.Kind == api.EventCommunities, ev.Kind == api.EventGroups, ev.Kind == api.EventMessages && ev.Newcomers:
+		n.list = nil
+	}
 }

@@ -51,7 +51,7 @@ func (v *Views) Files(cid, gid crdt.ID) ([]SharedFile, error) {
 				f := FileOf(ref)
 				out = append(out, SharedFile{Key: f.Key, FileEntry: api.FileEntry{Message: p.ID, Group: g,
 					Name: f.Name, Size: f.Size, Mime: f.Mime, Root: f.Root, Author: nm.peer(p.Author),
-					AuthorName: nm.name(p.Author), Time: time.UnixMilli(p.Time), State: api.FileRemote}})
+					AuthorName: nm.name(p.Author), Time: time.UnixMilli(p.Time), State: api.FileRemote, Promo: p.File == nil}})
 			}
 		}
 		return nil

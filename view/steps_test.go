@@ -107,3 +107,35 @@ func (w *world) invite(s signer) (*crdt.Op, ed25519.PrivateKey) {
 	key := ed25519.NewKeyFromSeed(append(make([]byte, 31), 9))
 	return w.op(s, crdt.ZeroID, crdt.KindInvite, &crdt.InviteBody{Key: key.Public().(ed25519.PublicKey), Role: crdt.RoleMember, Name: "Glow", Time: w.now()}), key
 }
+
+// TestTouchesNewcomers: of the content ops, only a tick in a progress
+// log, an admin's message mentioning members (a welcome) and a deletion
+// may change what Newcomers lists; a member's plain post, a member's
+// mention and a reaction do not (api.Event.Newcomers).
+func TestTouchesNewcomers(t *testing.T) {
+	w := newWorld(t, "Glow")
+	dev, ben := member(2), member(3)
+	b := stepsBody("Welcome {name}!", "Watch")
+	b.Time = w.now()
+	w.write(w.owner, crdt.ZeroID, crdt.KindSteps, b)
+	w.join(dev, "Dev")
+	w.join(ben, "Ben")
+	log := w.write(dev, crdt.ZeroID, crdt.KindProgress, &crdt.ProgressBody{Time: w.now()})
+	v := w.views(w.owner)
+	plain := w.op(ben, w.general, crdt.KindMessage, &crdt.MessageBody{Text: "hello", Time: w.now()})
+	for name, tc := range map[string]struct {
+		o    *crdt.Op
+		want bool
+	}{
+		"tick":             {w.op(dev, log, crdt.KindStep, &crdt.StepBody{Step: b.Steps[0].ID, Done: true, Time: w.now()}), true},
+		"admin's welcome":  {w.op(w.owner, w.general, crdt.KindMessage, &crdt.MessageBody{Text: "Welcome @Dev", Mentions: [][]byte{[]byte(dev.PublicKey())}, Time: w.now()}), true},
+		"deletion":         {w.op(ben, w.general, crdt.KindDelete, &crdt.DeleteBody{Target: plain.ID().Bytes()}), true},
+		"member's post":    {plain, false},
+		"member's mention": {w.op(ben, w.general, crdt.KindMessage, &crdt.MessageBody{Text: "hi @Dev", Mentions: [][]byte{[]byte(dev.PublicKey())}, Time: w.now()}), false},
+		"admin's post":     {w.op(w.owner, w.general, crdt.KindMessage, &crdt.MessageBody{Text: "Call at 7", Time: w.now()}), false},
+	} {
+		if got := v.TouchesNewcomers(w.cid, tc.o); got != tc.want {
+			t.Errorf("%s: TouchesNewcomers %v, want %v", name, got, tc.want)
+		}
+	}
+}

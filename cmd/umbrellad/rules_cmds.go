@@ -34,10 +34,15 @@ func act(ctx context.Context, o *opts, method string, a args, said string) error
 
 // sent runs a method that answers {"id": ID}.
 func sent(ctx context.Context, o *opts, method string, a args, said string) error {
+	return sentWithin(ctx, o, method, a, said, callTimeout)
+}
+
+// sentWithin is sent, waiting up to timeout for the daemon.
+func sentWithin(ctx context.Context, o *opts, method string, a args, said string, timeout time.Duration) error {
 	var res struct {
 		ID crdt.ID `json:"id"`
 	}
-	if err := call(ctx, o, method, a, &res, callTimeout); err != nil {
+	if err := call(ctx, o, method, a, &res, timeout); err != nil {
 		return err
 	}
 	return output(o, res, func(w io.Writer) { fmt.Fprintf(w, "%s\nid:\t%s\n", said, res.ID) })

@@ -136,8 +136,9 @@ type teamArgs struct {
 	Collection string        `json:"collection,omitempty"`
 	All        bool          `json:"all,omitempty"`
 	Unanswered bool          `json:"unanswered,omitempty"`
-	// FileMessage is the message sharing the promotion's file.
-	FileMessage crdt.ID `json:"file_message,omitzero"`
+	// File is the path of the file a promotion shows, on the daemon's
+	// machine: stored and shown on the card alone (node.CreatePromo).
+	File string `json:"file,omitempty"`
 }
 
 func eventFlags(fs *flag.FlagSet, o *opts) {
@@ -208,7 +209,7 @@ func teamMethods(n api.API) map[string]func(context.Context, args) (any, error) 
 				return nil, err
 			}
 			ta := team(a)
-			return opID(t.CreatePromo(ctx, a.Community, api.PromoDraft{Title: ta.Title, Text: a.Text, Starts: ta.Starts, Ends: ta.Ends, Code: ta.Code, FileMessage: ta.FileMessage}))
+			return opID(t.CreatePromo(ctx, a.Community, api.PromoDraft{Title: ta.Title, Text: a.Text, Starts: ta.Starts, Ends: ta.Ends, Code: ta.Code, File: ta.File}))
 		},
 		"promo.end": func(ctx context.Context, a args) (any, error) {
 			if err := needCommunity(a); err != nil {
@@ -367,20 +368,16 @@ func cmdPromoCreate(ctx context.Context, o *opts) error {
 			return err
 		}
 	}
+	timeout := callTimeout
 	if o.path != "" {
-		// The file is shared in the announcements first; the promotion
-		// shows that message's file.
-		path, err := filepath.Abs(o.path)
-		if err != nil {
+		// The daemon stores the file and the card alone shows it, as the
+		// app's promotions do (node.CreatePromo).
+		if ta.File, err = filepath.Abs(o.path); err != nil {
 			return err
 		}
-		var f api.SentFile
-		if err := call(ctx, o, "file.send", args{Community: cid, Group: cid, Path: path}, &f, 30*time.Minute); err != nil {
-			return err
-		}
-		ta.FileMessage = f.ID
+		timeout = 30 * time.Minute
 	}
-	return sent(ctx, o, "promo.create", args{Community: cid, Text: o.text, Team: ta}, "Promotion posted")
+	return sentWithin(ctx, o, "promo.create", args{Community: cid, Text: o.text, Team: ta}, "Promotion posted", timeout)
 }
 
 func cmdPromoEnd(ctx context.Context, o *opts) error {

@@ -81,15 +81,15 @@ func TestEventEditKeepsWhatIsNotGiven(t *testing.T) {
 	}
 }
 
-// promoNode records the file shared and the promotion posted.
+// promoNode records the promotion posted and any file shared.
 type promoNode struct {
 	winsNode
-	sentPath, sentGroup string
-	draft               *api.PromoDraft
+	sentPath string
+	draft    *api.PromoDraft
 }
 
-func (f *promoNode) SendFile(_ context.Context, _, gid crdt.ID, path, _ string) (api.SentFile, error) {
-	f.sentPath, f.sentGroup = path, gid.String()
+func (f *promoNode) SendFile(_ context.Context, _, _ crdt.ID, path, _ string) (api.SentFile, error) {
+	f.sentPath = path
 	return api.SentFile{ID: crdt.ID{0xf1}, File: api.File{Name: "flyer.png"}}, nil
 }
 
@@ -98,8 +98,9 @@ func (f *promoNode) CreatePromo(_ context.Context, _ crdt.ID, d api.PromoDraft) 
 	return crdt.ID{0xaa}, nil
 }
 
-// TestPromoCreateFile: `promo create --file PATH` shares the file in the
-// announcements first, then posts the promotion with that message's file.
+// TestPromoCreateFile: `promo create --file PATH` hands the daemon the
+// file's path with the promotion, which stores it and shows it on the
+// card alone (node.CreatePromo): no file message is shared first.
 func TestPromoCreateFile(t *testing.T) {
 	f := &promoNode{}
 	c := serveNode(t, f)
@@ -110,11 +111,11 @@ func TestPromoCreateFile(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("promo create --file: exit %d: %s%s", code, out.String(), errb.String())
 	}
-	if f.sentPath != path || f.sentGroup != cid {
-		t.Fatalf("shared %q in %s, want %q in the announcements %s", f.sentPath, f.sentGroup, path, cid)
+	if f.sentPath != "" {
+		t.Fatalf("shared %q as a message first", f.sentPath)
 	}
-	if f.draft == nil || f.draft.FileMessage != (crdt.ID{0xf1}) || f.draft.Title != "Sale" {
-		t.Fatalf("posted %+v", f.draft)
+	if f.draft == nil || f.draft.File != path || f.draft.Title != "Sale" {
+		t.Fatalf("posted %+v, want the file %q", f.draft, path)
 	}
 	if !strings.Contains(out.String(), crdt.ID{0xaa}.String()) {
 		t.Fatalf("output %q lacks the promotion's id", out.String())

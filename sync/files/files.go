@@ -75,9 +75,14 @@ type Replica interface {
 	View(cid crdt.ID, fn func(*crdt.Community) error) error
 }
 
-// Post shares size bytes read from r as the file name in group gid of
-// community cid, with caption, storing them in store first (act.SendFile).
-type Post func(ctx context.Context, cid, gid crdt.ID, name string, r io.Reader, size int64, caption string) (crdt.ID, crdt.FileRef, error)
+// Keep stores size bytes read from r as the file name, to be shown in
+// group gid of community cid, in the file store, posting nothing
+// (act.StoreFile).
+type Keep func(ctx context.Context, cid, gid crdt.ID, name string, r io.Reader, size int64) (crdt.FileRef, error)
+
+// Post posts a message sharing the stored file ref in group gid of
+// community cid, with caption (act.PostFile).
+type Post func(ctx context.Context, cid, gid crdt.ID, ref crdt.FileRef, caption string) (crdt.ID, error)
 
 // Config is what a Library works with.
 type Config struct {
@@ -88,6 +93,7 @@ type Config struct {
 	Relays  Relays     // may be nil
 	Forward Forwarder  // may be nil
 	Pushes  PushStates // may be nil
+	Keep    Keep
 	Post    Post
 	// Self is the local member, never a source.
 	Self crdt.PublicKey
@@ -114,37 +120,83 @@ func New(cfg Config) *Library {
 }
 
 // Send shares the file at path in group gid of community cid, with
-// caption as the message's text. progress (may be nil) hears, one call at
-// a time, how many of the file's bytes are encrypted and hashed into the
-// store (Have of Size); the message is posted right after the last.
+// caption as the message's text: Keep, showing the file in a message.
+// progress (may be nil) hears, one call at a time, how many of the file's
+// bytes are encrypted and hashed into the store (Have of Size); the
+// message is posted right after the last.
 func (l *Library) Send(ctx context.Context, cid, gid crdt.ID, path, caption string, progress func(api.FileProgress)) (api.SentFile, error) {
+	var id crdt.ID
+	ref, err := l.Keep(ctx, cid, gid, path, progress, func(ctx context.Context, ref crdt.FileRef) (err error) {
+		id, err = l.cfg.Post(ctx, cid, gid, ref, caption)
+		return err
+	})
+	if err != nil {
+		return api.SentFile{}, err
+	}
+	return api.SentFile{ID: id, File: *view.FileOf(&ref)}, nil
+}
+
+// Keep stores the file at path, to be shown in group gid of community
+// cid, and calls show with its reference to write the post that shows it
+// (a file message, a promotion's card); progress is as for Send. When ctx
+// ends while the file is stored, or show fails, nothing is left of the
+// file here: the store keeps no partial data, and a stored file no post
+// shows is deleted again. Once shown, the file goes to the community's
+// relays.
+func (l *Library) Keep(ctx context.Context, cid, gid crdt.ID, path string, progress func(api.FileProgress), show func(context.Context, crdt.FileRef) error) (crdt.FileRef, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return api.SentFile{}, fmt.Errorf("send file: %w", err)
+		return crdt.FileRef{}, fmt.Errorf("send file: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return api.SentFile{}, fmt.Errorf("send file: %w", err)
+		return crdt.FileRef{}, fmt.Errorf("send file: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return api.SentFile{}, fmt.Errorf("send file: %s is not a regular file", path)
+		return crdt.FileRef{}, fmt.Errorf("send file: %s is not a regular file", path)
 	}
 	if fi.Size() > blob.MaxSize {
-		return api.SentFile{}, fmt.Errorf("%w: %s is %s, files are at most %s", api.ErrFileTooLarge, filepath.Base(path), crdt.SizeText(fi.Size()), crdt.SizeText(blob.MaxSize))
+		return crdt.FileRef{}, fmt.Errorf("%w: %s is %s, files are at most %s", api.ErrFileTooLarge, filepath.Base(path), crdt.SizeText(fi.Size()), crdt.SizeText(blob.MaxSize))
 	}
-	var src io.Reader = io.LimitReader(f, fi.Size())
+	var src io.Reader = &ctxReader{ctx: ctx, r: io.LimitReader(f, fi.Size())}
 	if progress != nil {
 		src = &progressReader{r: src, size: fi.Size(), report: progress}
 	}
-	id, ref, err := l.cfg.Post(ctx, cid, gid, fi.Name(), src, fi.Size(), caption)
+	ref, err := l.cfg.Keep(ctx, cid, gid, fi.Name(), src, fi.Size())
+	if err == nil {
+		err = ctx.Err() // cancelled after the last byte: not shown
+	}
 	if err != nil {
-		return api.SentFile{}, diskErr(err)
+		if len(ref.Root) == len(blob.Root{}) {
+			l.cfg.Store.Delete(blob.Root(ref.Root))
+		}
+		return crdt.FileRef{}, diskErr(err)
+	}
+	if err := show(ctx, ref); err != nil {
+		if derr := l.cfg.Store.Delete(blob.Root(ref.Root)); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return crdt.FileRef{}, err
 	}
 	if l.cfg.Forward != nil {
 		l.cfg.Forward.Forward(cid, blob.Root(ref.Root), ref.Size)
 	}
-	return api.SentFile{ID: id, File: *view.FileOf(&ref)}, nil
+	return ref, nil
+}
+
+// ctxReader fails its reads once ctx ends, so that storing a file stops
+// when its sharing is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
 }
 
 // progressReader reports the bytes read through it.

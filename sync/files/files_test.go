@@ -178,9 +178,9 @@ func TestBaseName(t *testing.T) {
 func TestSendTooLarge(t *testing.T) {
 	w := newWorld(t)
 	posted := false
-	w.cfg.Post = func(context.Context, crdt.ID, crdt.ID, string, io.Reader, int64, string) (crdt.ID, crdt.FileRef, error) {
+	w.cfg.Keep = func(context.Context, crdt.ID, crdt.ID, string, io.Reader, int64) (crdt.FileRef, error) {
 		posted = true
-		return crdt.ID{}, crdt.FileRef{}, nil
+		return crdt.FileRef{}, nil
 	}
 	w.lib = New(w.cfg)
 	big := filepath.Join(t.TempDir(), "huge.bin")
@@ -247,12 +247,12 @@ func TestSendProgress(t *testing.T) {
 	w := newWorld(t)
 	var got []api.FileProgress
 	var atPost int64 = -1
-	w.cfg.Post = func(_ context.Context, _, _ crdt.ID, _ string, r io.Reader, size int64, _ string) (crdt.ID, crdt.FileRef, error) {
-		root, key, err := w.cfg.Store.Share(r, size)
+	w.cfg.Keep = storeIn(w.cfg.Store)
+	w.cfg.Post = func(context.Context, crdt.ID, crdt.ID, crdt.FileRef, string) (crdt.ID, error) {
 		if len(got) > 0 {
 			atPost = got[len(got)-1].Have
 		}
-		return crdt.ID{1}, crdt.FileRef{Name: "kit.pdf", Size: size, Root: root[:], Key: key[:]}, err
+		return crdt.ID{1}, nil
 	}
 	w.lib = New(w.cfg)
 	path := filepath.Join(t.TempDir(), "kit.pdf")
@@ -274,6 +274,82 @@ func TestSendProgress(t *testing.T) {
 	if atPost != size {
 		t.Fatalf("%d of %d bytes reported when the message was posted", atPost, size)
 	}
+}
+
+// storeIn is a Keep that stores the file in store as act.StoreFile does.
+func storeIn(store *blob.Store) Keep {
+	return func(_ context.Context, _, _ crdt.ID, name string, r io.Reader, size int64) (crdt.FileRef, error) {
+		root, key, err := store.Share(r, size)
+		if err != nil {
+			return crdt.FileRef{}, err
+		}
+		return crdt.FileRef{Name: name, Size: size, Root: root[:], Key: key[:]}, nil
+	}
+}
+
+// storedFiles lists what the store holds on disk, temporary parts too.
+func storedFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, strings.TrimPrefix(p, dir))
+		}
+		return nil
+	})
+	return out
+}
+
+// TestKeepLeavesNothingUnshown: a file whose storing is cancelled midway
+// leaves no partial data, and one whose post fails is deleted again, so
+// the store holds only files a post shows; a file shown stays.
+func TestKeepLeavesNothingUnshown(t *testing.T) {
+	w := newWorld(t)
+	dir := t.TempDir()
+	store, err := blob.NewStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cfg.Store, w.cfg.Keep = store, storeIn(store)
+	w.lib = New(w.cfg)
+	path := filepath.Join(t.TempDir(), "video.mp4")
+	if err := os.WriteFile(path, w.plain, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := storedFiles(t, dir)
+	shown := 0
+	show := func(context.Context, crdt.FileRef) error { shown++; return nil }
+
+	ctx, cancel := context.WithCancel(t.Context())
+	_, err = w.lib.Keep(ctx, w.c.ID, w.c.General, path, func(p api.FileProgress) {
+		if p.Have > 0 {
+			cancel() // the member taps Cancel
+		}
+	}, show)
+	if !errors.Is(err, context.Canceled) || shown != 0 {
+		t.Fatalf("cancelled keep: %v (shown %d)", err, shown)
+	}
+	if got := storedFiles(t, dir); !slices.Equal(got, before) {
+		t.Fatalf("a cancelled file left %v (before: %v)", got, before)
+	}
+
+	postErr := errors.New("the database is locked")
+	if _, err := w.lib.Keep(t.Context(), w.c.ID, w.c.General, path, nil, func(context.Context, crdt.FileRef) error { return postErr }); !errors.Is(err, postErr) {
+		t.Fatalf("keep whose post fails: %v", err)
+	}
+	if got := storedFiles(t, dir); !slices.Equal(got, before) {
+		t.Fatalf("a file no post shows left %v (before: %v)", got, before)
+	}
+
+	ref, err := w.lib.Keep(t.Context(), w.c.ID, w.c.General, path, nil, show)
+	if err != nil || shown != 1 {
+		t.Fatalf("keep: %v (shown %d)", err, shown)
+	}
+	f, err := store.Lookup(blob.Root(ref.Root))
+	if err != nil || !f.Complete() {
+		t.Fatalf("the shown file is not kept whole: %v", err)
+	}
+	f.Close()
 }
 
 // fakePushes answers one file's push state.
