@@ -67,6 +67,16 @@ type Frame struct {
 	// the loudest speakers by it; a sender without a meter gives
 	// MaxLevel. Send refuses more than MaxLevel; a Sink gets 0.
 	Level uint8
+	// Silent says an audio frame holds no speech (the sender's meter
+	// heard none lately): RFC 6464's voice activity flag, cleared. Through
+	// an SFU it goes with Level, and the SFU forwards only frames that are
+	// not silent. A sender without a meter leaves it false. A Sink gets
+	// false.
+	Silent bool
+	// Skipped is how many audio frames of Duration the sender left out
+	// just before this one (DTX: nothing to hear), so that this frame's
+	// RTP timestamp counts the time they took. A Sink gets 0.
+	Skipped uint16
 }
 
 // MaxLevel is the RFC 6464 level of silence (−127 dBov).
@@ -144,7 +154,7 @@ func (s *Session) Send(f Frame) error {
 	if c := s.sfu.Load(); c != nil { // through an SFU: the mesh has no one
 		return c.write(f, buf)
 	}
-	if err := track.WriteSample(pmedia.Sample{Data: buf, Duration: f.Duration}); err != nil {
+	if err := track.WriteSample(pmedia.Sample{Data: buf, Duration: f.Duration, PrevDroppedPackets: f.Skipped}); err != nil {
 		return fmt.Errorf("media: send %v frame: %w", f.Kind, err)
 	}
 	return nil

@@ -270,9 +270,14 @@ func (c *sfuClient) write(f Frame, frame []byte) error {
 	if f.Kind == Audio {
 		c.audioMu.Lock()
 		defer c.audioMu.Unlock()
+		c.audioTS += uint32(f.Skipped) * uint32(f.Duration*48000/time.Second)
 		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: c.audioSeq, Timestamp: c.audioTS, Marker: true}, Payload: frame}
 		if id := uint8(c.levelID.Load()); id != 0 {
-			if err := pkt.Header.SetExtension(id, []byte{f.Level}); err != nil {
+			level := f.Level
+			if !f.Silent {
+				level |= 0x80 // RFC 6464's V flag: voice activity
+			}
+			if err := pkt.Header.SetExtension(id, []byte{level}); err != nil {
 				return fmt.Errorf("media: audio level: %w", err)
 			}
 		}

@@ -90,7 +90,7 @@ func (l *callLoad) publish(i int) {
 	l.seq[i]++
 	l.r.publish(inPacket{src: l.srcs[i], kind: Video, key: true, level: -1, arrived: now,
 		pkt: &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 6000}, Payload: l.video}})
-	l.r.publish(inPacket{src: l.srcs[i], kind: Audio, level: min(10+i*3, 127), arrived: now,
+	l.r.publish(inPacket{src: l.srcs[i], kind: Audio, level: min(10+i*3, 127), voice: true, arrived: now,
 		pkt: &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 960}, Payload: l.audio}})
 }
 

@@ -24,6 +24,22 @@ const (
 	// ElectionInterval is how often the loudest speakers are re-elected
 	// from the audio levels that arrived.
 	ElectionInterval = 100 * time.Millisecond
+	// VoiceHold is how long after its last packet with voice activity
+	// (RFC 6464's V flag) a source still ranks as speaking, before the
+	// sources that are silent: a few frames of jitter. (The sender holds
+	// the flag itself between words: call/voice's SpeakingHold.)
+	VoiceHold = 100 * time.Millisecond
+	// AudioKeepAlive is the longest a subscriber goes without audio while
+	// a speaker it hears sends any (silence included): a participant
+	// takes its host for lost after a second with nothing from it
+	// (call/media's HostSilence), and the RTCP reports it would otherwise
+	// rely on come once a second.
+	AudioKeepAlive = 250 * time.Millisecond
+	// SendHold is how long after its last audio packet a source still
+	// ranks as sending, before those that are muted: a little more than
+	// the 400 ms between the comfort-noise packets of a silent sender
+	// (Opus DTX), so that keep-alives come from a sender within a second.
+	SendHold = 450 * time.Millisecond
 	// gatherTimeout bounds the wait for ICE candidate gathering before an
 	// answer is returned with the candidates found so far.
 	gatherTimeout = 5 * time.Second

@@ -47,7 +47,15 @@ type source struct {
 	// loud is the smoothed loudness of its audio, 256 × (127 − level in
 	// −dBov): 0 is silence.
 	loud atomic.Uint32
-	gone atomic.Bool
+	// voiced is when its last audio packet with voice activity (RFC
+	// 6464's V flag) arrived, Unix ns: it speaks within VoiceHold of it.
+	voiced atomic.Int64
+	// sent is when its last audio packet with a level arrived, Unix ns.
+	sent atomic.Int64
+	// silenced counts its audio packets without voice activity, which go
+	// to no one.
+	silenced atomic.Uint64
+	gone     atomic.Bool
 	// keyFrame asks the publisher for a key frame of a video layer
 	// (unset: cannot).
 	keyFrame [MaxLayers]atomic.Pointer[func()]
@@ -69,6 +77,7 @@ type inPacket struct {
 	key     bool  // the first packet of a video key frame
 	layer   Layer // video: the simulcast layer it belongs to
 	level   int   // RFC 6464 audio level (0 loudest … 127 silence); -1: none
+	voice   bool  // RFC 6464's V flag: the sender hears speech in it
 	pkt     *rtp.Packet
 	arrived time.Time
 }
@@ -145,6 +154,9 @@ type subscriber struct {
 	gen       atomic.Uint64
 	planned   uint64 // gen of the last choice; drain's own
 	plannedAt int64  // when it was made, Unix ns; drain's own
+
+	// heardAt is when an audio packet was last queued for it, Unix ns.
+	heardAt atomic.Int64
 
 	forwarded, dropped atomic.Uint64
 }
@@ -239,13 +251,32 @@ func (r *router) close() {
 	r.wg.Wait()
 }
 
-// electLocked ranks the sources by loudness. r.mu is held.
+// electLocked ranks the sources: those that speak now first, then those
+// that send audio (muted ones do not), then by loudness. r.mu is held.
 func (r *router) electLocked() {
+	now := r.now().UnixNano()
 	ranked := make([]*source, 0, len(r.sources))
 	for _, src := range r.sources {
 		ranked = append(ranked, src)
 	}
+	speaks := func(src *source) bool { return now-src.voiced.Load() < int64(VoiceHold) }
+	sends := func(src *source) bool { return now-src.sent.Load() < int64(SendHold) }
+	first := func(a, b bool) int {
+		switch {
+		case a == b:
+			return 0
+		case a:
+			return -1
+		}
+		return 1
+	}
 	slices.SortFunc(ranked, func(a, b *source) int {
+		if c := first(speaks(a), speaks(b)); c != 0 {
+			return c
+		}
+		if c := first(sends(a), sends(b)); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(b.loud.Load(), a.loud.Load()); c != 0 {
 			return c
 		}
@@ -255,7 +286,7 @@ func (r *router) electLocked() {
 		ranked = ranked[:MaxAudioSlots+1]
 	}
 	r.speakers.Store(&ranked)
-	r.elected.Store(r.now().UnixNano())
+	r.elected.Store(now)
 }
 
 // sendingVideo returns the sources that sent some video within
@@ -301,7 +332,12 @@ func (sub *subscriber) sees(src *source) bool {
 }
 
 // publish takes one packet from a source and queues it for every
-// subscriber that receives it. It never blocks: a full queue drops.
+// subscriber that receives it. It never blocks: a full queue drops. An
+// audio packet whose level says it holds no voice (V flag clear) is not
+// forwarded: only speech is, of the loudest speakers; but a subscriber
+// that got no audio for AudioKeepAlive gets one such packet of a speaker
+// it hears (comfort noise, which DTX sends every 400 ms), so that it
+// knows its host is there while nobody speaks.
 func (r *router) publish(in inPacket) {
 	in.src.received.Add(1)
 	if in.src.gone.Load() {
@@ -320,12 +356,25 @@ func (r *router) publish(in inPacket) {
 	}
 	if in.kind == Audio && in.level >= 0 {
 		loud := uint32(127-min(in.level, 127)) << 8
-		old := in.src.loud.Load()
-		in.src.loud.Store(old - old/8 + loud/8)
-		if in.arrived.UnixNano()-r.elected.Load() >= int64(ElectionInterval) {
+		now := in.arrived.UnixNano()
+		in.src.sent.Store(now)
+		// A source that starts to speak is ranked at once, by how loud
+		// it speaks now rather than by what it was while silent.
+		starts := in.voice && now-in.src.voiced.Swap(now) >= int64(VoiceHold)
+		if old := in.src.loud.Load(); starts {
+			in.src.loud.Store(loud)
+		} else {
+			in.src.loud.Store(old - old/8 + loud/8)
+		}
+		if starts || now-r.elected.Load() >= int64(ElectionInterval) {
 			r.mu.Lock()
 			r.electLocked()
 			r.mu.Unlock()
+		}
+		if !in.voice {
+			in.src.silenced.Add(1)
+			r.keepAlive(in, now)
+			return
 		}
 	}
 	for _, sub := range *r.subs.Load() {
@@ -334,6 +383,27 @@ func (r *router) publish(in inPacket) {
 		}
 		if in.kind == Audio && (len(sub.audio) == 0 || !r.hears(sub, in.src)) ||
 			in.kind == Video && (len(sub.video) == 0 || !sub.sees(in.src)) {
+			continue
+		}
+		if in.kind == Audio {
+			sub.heardAt.Store(in.arrived.UnixNano())
+		}
+		select {
+		case sub.q <- in:
+		default:
+			sub.dropped.Add(1)
+		}
+	}
+}
+
+// keepAlive queues a packet without voice for the subscribers that hear
+// its source and got no audio for AudioKeepAlive.
+func (r *router) keepAlive(in inPacket, now int64) {
+	for _, sub := range *r.subs.Load() {
+		if sub.id == in.src.id || len(sub.audio) == 0 || !r.hears(sub, in.src) {
+			continue
+		}
+		if old := sub.heardAt.Load(); now-old < int64(AudioKeepAlive) || !sub.heardAt.CompareAndSwap(old, now) {
 			continue
 		}
 		select {
@@ -427,7 +497,17 @@ func (r *router) forward(sub *subscriber, in inPacket) {
 		_ = h.SetExtension(id, in.src.tag[:])
 	}
 	if in.kind == Audio && sub.levelExt != 0 && in.level >= 0 {
-		_ = h.SetExtension(sub.levelExt, []byte{byte(in.level)})
+		level := byte(in.level)
+		if in.voice {
+			level |= 0x80
+		}
+		_ = h.SetExtension(sub.levelExt, []byte{level})
+	}
+	if in.kind == Audio && sl.used {
+		// Audio is numbered as forwarded, so that the silence not
+		// forwarded leaves no gap a receiver would count as loss; its
+		// timestamps keep the time that passed.
+		h.SequenceNumber = sl.lastSeq + 1
 	}
 	if !sl.used || int16(h.SequenceNumber-sl.lastSeq) > 0 {
 		sl.lastSeq, sl.lastTS = h.SequenceNumber, h.Timestamp

@@ -87,9 +87,17 @@ func newTestRouter(n, videoSlots int) *testRouter {
 	return tr
 }
 
-// send publishes one packet of source i: audio at level, or video
-// (a key frame's first packet when key).
+// send publishes one packet of source i: audio at level, with voice
+// activity, or video (a key frame's first packet when key).
 func (tr *testRouter) send(i int, kind Kind, level int, key bool) {
+	tr.publish(i, kind, level, key, true)
+}
+
+// quiet publishes one audio packet of source i at level whose V flag says
+// it holds no voice.
+func (tr *testRouter) quiet(i, level int) { tr.publish(i, Audio, level, false, false) }
+
+func (tr *testRouter) publish(i int, kind Kind, level int, key, voice bool) {
 	payload := []byte{0x10, 0x51, 0, 0} // VP8: S, partition 0; frame tag P=1
 	if key {
 		payload[1] = 0x50
@@ -103,9 +111,103 @@ func (tr *testRouter) send(i int, kind Kind, level int, key bool) {
 	in := classify(tr.src[i], kind, 0, p, tr.clock)
 	in.level = -1
 	if kind == Audio {
-		in.level = level
+		in.level, in.voice = level, voice
 	}
 	tr.r.publish(in)
+}
+
+// TestRouterForwardsOnlySpeech: audio without voice activity is not
+// forwarded, however loud, but for one packet every AudioKeepAlive to a
+// subscriber that gets no speech; a source that starts to speak is
+// forwarded from its first voiced packet (not at the next election); and
+// a speaker's silence leaves no gap in its slot's sequence numbers, while
+// its timestamps keep the time that passed.
+func TestRouterForwardsOnlySpeech(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := newTestRouter(5, 0)
+		defer tr.r.close()
+		frame := func(speaking map[int]bool) {
+			for i := range tr.src {
+				if speaking[i] {
+					tr.send(i, Audio, 30, false)
+				} else {
+					tr.quiet(i, 10) // loud, but no voice: noise
+				}
+			}
+			synctest.Wait()
+			tr.clock = tr.clock.Add(20 * time.Millisecond)
+		}
+		// heard counts the voiced packets forwarded by source, and the
+		// others ("-").
+		heard := func() map[string]int {
+			got := map[string]int{}
+			for _, s := range tr.audio {
+				for _, h := range s.headers() {
+					if lvl := h.GetExtension(1); len(lvl) == 1 && lvl[0]&0x80 == 0 {
+						got["-"]++
+						continue
+					}
+					got[tr.names[[4]byte(h.GetExtension(2))]]++
+				}
+			}
+			return got
+		}
+		for range 20 {
+			frame(map[int]bool{1: true})
+		}
+		// s0's first packet came before anything was forwarded: one keep-alive.
+		if got := heard(); len(got) != 2 || got["s1"] != 20 || got["-"] != 1 {
+			t.Fatalf("heard %v, want s1's 20 packets and one keep-alive", got)
+		}
+		frame(map[int]bool{1: true, 3: true}) // s3 starts to speak
+		if got := heard(); got["s3"] != 1 {
+			t.Fatalf("heard %v, want s3's first voiced packet at once", got)
+		}
+		for range 30 { // s1 pauses
+			frame(map[int]bool{3: true})
+		}
+		for range 5 {
+			frame(map[int]bool{1: true, 3: true})
+		}
+		var s1 []rtp.Header
+		for _, s := range tr.audio {
+			if hs := s.headers(); len(hs) > 0 && tr.names[[4]byte(hs[0].GetExtension(2))] == "s1" {
+				s1 = hs
+			}
+		}
+		if len(s1) != 26 {
+			t.Fatalf("s1's slot carried %d packets, want 26", len(s1))
+		}
+		for j := 1; j < len(s1); j++ {
+			if s1[j].SequenceNumber != s1[j-1].SequenceNumber+1 {
+				t.Errorf("s1's slot jumps from sequence %d to %d", s1[j-1].SequenceNumber, s1[j].SequenceNumber)
+			}
+			gap := uint32(960)
+			if j == 21 {
+				gap = 31 * 960 // the pause
+			}
+			if d := s1[j].Timestamp - s1[j-1].Timestamp; d != gap {
+				t.Errorf("s1's packet %d comes %d samples after the one before, want %d", j, d, gap)
+			}
+			if lvl := s1[j].GetExtension(1); len(lvl) != 1 || lvl[0] != 0x80|30 {
+				t.Errorf("s1's packet %d forwarded with level %x, want V and 30", j, lvl)
+			}
+		}
+		if n := tr.src[0].silenced.Load(); n != 56 {
+			t.Errorf("s0's silenced packets: %d, want 56", n)
+		}
+		before := heard()
+		for range 30 { // 600 ms with nobody speaking
+			frame(nil)
+		}
+		after := heard()
+		if n := after["-"] - before["-"]; n < 2 || n > 3 {
+			t.Errorf("%d keep-alive packets in 600 ms of silence, want one every 250 ms", n)
+		}
+		if after["s1"] != before["s1"] || after["s3"] != before["s3"] {
+			t.Errorf("heard %v after silence, %v before: want no voice", after, before)
+		}
+	})
 }
 
 func TestRouterTopThreeSpeakers(t *testing.T) {
@@ -282,6 +384,40 @@ func FuzzClassify(f *testing.F) {
 		in := classify(&source{id: "x"}, kind, 1, p, time.Now())
 		if in.level > 127 {
 			t.Fatalf("level %d", in.level)
+		}
+	})
+}
+
+// TestRouterKeepAliveFromSenders: while nobody speaks, the keep-alive
+// packets come from the sources that still send, even when louder ones
+// went quiet for good (muted): those rank after the ones that send.
+func TestRouterKeepAliveFromSenders(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := newTestRouter(5, 0)
+		defer tr.r.close()
+		for k := range 100 { // 2 s
+			for i := range tr.src {
+				switch {
+				case i == 4:
+					tr.quiet(i, 60) // the quietest, and it goes on sending
+				case k < 25:
+					tr.quiet(i, 10) // loud noise, then muted
+				}
+			}
+			synctest.Wait()
+			tr.clock = tr.clock.Add(20 * time.Millisecond)
+		}
+		got := map[string]int{}
+		for _, s := range tr.audio {
+			for _, h := range s.headers() {
+				got[tr.names[[4]byte(h.GetExtension(2))]]++
+			}
+		}
+		// The others are muted at 500 ms; s4 ranks above them from 950 ms
+		// at the latest, and keeps the subscriber hearing something every
+		// AudioKeepAlive from then on.
+		if got["s4"] < 4 {
+			t.Fatalf("keep-alives from %v, want 4 or more of s4's once the others went quiet", got)
 		}
 	})
 }

@@ -11,7 +11,8 @@
 // itself (recvonly transceivers), so nobody renegotiates when someone
 // joins or leaves: up to MaxAudioSlots audio slots carry the loudest
 // speakers other than itself, chosen by the RFC 6464 audio level the
-// senders put in every audio packet; its video slots carry the tiles it
+// senders put in every audio packet, and only their speech: a packet
+// whose voice-activity flag is clear goes to no one; its video slots carry the tiles it
 // shows (its last-N, set with SetShown). Every forwarded packet carries
 // the sender's SourceTag in the SourceExtensionURI header extension, so
 // the receiver knows whose keys decrypt it. NACK, RTCP reports and
@@ -442,7 +443,7 @@ func classify(src *source, kind Kind, levelID uint8, pkt *rtp.Packet, now time.T
 	in := inPacket{src: src, kind: kind, level: -1, pkt: pkt, arrived: now}
 	if kind == Audio {
 		if b := pkt.GetExtension(levelID); levelID != 0 && len(b) == 1 {
-			in.level = int(b[0] & 0x7f)
+			in.level, in.voice = int(b[0]&0x7f), b[0]&0x80 != 0
 		}
 	} else {
 		in.key = vp8KeyFrameStart(pkt.Payload)

@@ -232,7 +232,7 @@ func (c *call) join(i, videoSlots int) *client {
 			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(n * 960), Marker: true},
 				Payload: encrypt(Audio, n, []byte{0xf8}, 60)}
 			seq++
-			_ = pkt.Header.SetExtension(levelID, []byte{byte(cl.level.Load())})
+			_ = pkt.Header.SetExtension(levelID, []byte{0x80 | byte(cl.level.Load())})
 			_ = audio.WriteRTP(pkt)
 		}
 	}()

@@ -6,12 +6,21 @@ package voice
 // small delay that absorbs the network's jitter.
 //
 // Frames are ordered by their RTP timestamps, FrameSamples apart. Playout
-// starts once Target frames wait; a frame missing when its turn comes is
-// Lost (the decoder conceals it, from the next frame's FEC when that is
-// already here); a frame that arrives after its turn is dropped as Late.
-// When nothing comes at all, the buffer conceals MaxConcealed frames and
-// then waits to fill up again (so a muted or departed speaker costs
-// nothing). It holds at most MaxJitterFrames frames, and drops its oldest
+// starts once Target frames wait; a frame missing when its turn comes
+// while later ones wait is Lost (the decoder conceals it, from the next
+// frame's FEC when that is already here); a frame that arrives after its
+// turn is dropped as Late. When nothing waits at all (the buffer ran dry:
+// the frame due is late, or the speaker stopped), the buffer conceals
+// without moving on, so that a late frame still plays when it comes and
+// the buffer's delay grows by what the network needed (until the
+// speaker's next silence, when playout starts afresh); after MaxConcealed
+// such frames it waits to fill up again (so a muted, silent (DTX) or
+// departed speaker costs nothing), and a frame that then came alone long
+// before the next (comfort noise) is dropped rather than played first.
+// Its delay also shrinks back: when, for
+// ShrinkWindow turns in a row, a frame more than the target needs was
+// always waiting (after a burst, or a wait for a late frame that then
+// came), the oldest waiting frame is dropped, 20 ms less delay. It holds at most MaxJitterFrames frames, and drops its oldest
 // frame when more than 2*Target+1 wait (the sender's clock runs faster
 // than the playout clock), so its delay stays bounded. It is not safe for
 // concurrent use and keeps no clock of its own.
@@ -21,14 +30,16 @@ type Jitter struct {
 	playing bool              // playout runs: next is the timestamp due
 	next    uint32
 	missed  int // frames concealed in a row while nothing waits
+	low     int // the fewest frames left waiting after a turn, this window
+	turns   int // turns played in this window
 
 	stats JitterStats
 }
 
 // JitterStats counts what happened to a speaker's frames.
 type JitterStats struct {
-	// Played frames were given back in turn; Lost were concealed in
-	// their place; Late came after their turn and Dropped were thrown away
+	// Played frames were given back in turn; Lost were concealed (in
+	// place of a missing frame, or while the buffer waited for one); Late came after their turn and Dropped were thrown away
 	// to bound the buffer (both never played); Duplicates came twice.
 	Played, Lost, Late, Dropped, Duplicates uint64
 }
@@ -37,9 +48,14 @@ type JitterStats struct {
 // consecutive frames' RTP timestamps.
 const FrameSamples = 960
 
-// DefaultTarget is how many frames wait before playout starts (60 ms): a
-// frame is played 40 to 60 ms after it arrives.
-const DefaultTarget = 3
+// ShrinkWindow is how many turns (1 s) a frame more than the target
+// needs must stay waiting before one is dropped to shorten the delay.
+const ShrinkWindow = 50
+
+// DefaultTarget is how many frames wait before playout starts (40 ms): a
+// frame is played 20 to 40 ms after it arrives, 20 ms more after each
+// time the buffer ran dry (until the speaker's next silence).
+const DefaultTarget = 2
 
 // NewJitter returns an empty buffer that starts playing once target
 // frames wait (target below 1 is 1).
@@ -97,6 +113,23 @@ func (j *Jitter) oldest() uint32 {
 	return o
 }
 
+// dropIsolated drops, while playout is stopped, the waiting frames that
+// came alone long before the others (a speaker's comfort noise during a
+// silence, a keep-alive from an SFU): playout starts from the frames that
+// follow each other, not from a stale one.
+func (j *Jitter) dropIsolated() {
+	for len(j.frames) > 1 {
+		o := j.oldest()
+		data := j.frames[o]
+		delete(j.frames, o)
+		if int32(j.oldest()-o) <= MaxConcealed*FrameSamples {
+			j.frames[o] = data // near what follows it: kept
+			return
+		}
+		j.stats.Dropped++
+	}
+}
+
 func (j *Jitter) dropOldest() {
 	o := j.oldest()
 	delete(j.frames, o)
@@ -125,16 +158,29 @@ const (
 // (Silent).
 func (j *Jitter) Pop() (turn Turn, frame, next []byte) {
 	if !j.playing {
+		j.dropIsolated()
 		if len(j.frames) < j.target {
 			return Silent, nil, nil
 		}
 		j.playing, j.next, j.missed = true, j.oldest(), 0
+		j.low, j.turns = MaxJitterFrames, 0
 	}
 	for len(j.frames) > 2*j.target+1 {
 		j.dropOldest()
 	}
 	due := j.next
-	if _, ok := j.frames[due]; !ok && len(j.frames) > 0 {
+	if len(j.frames) == 0 {
+		// Dry: wait for the frame due rather than give it up.
+		j.missed++
+		if j.missed > MaxConcealed {
+			j.playing = false
+			j.missed = 0
+			return Silent, nil, nil
+		}
+		j.stats.Lost++
+		return Conceal, nil, nil
+	}
+	if _, ok := j.frames[due]; !ok {
 		if o := j.oldest(); int32(o-due) > MaxConcealed*FrameSamples {
 			// A long gap (a burst of loss): skip to what is here
 			// rather than conceal it all.
@@ -147,18 +193,25 @@ func (j *Jitter) Pop() (turn Turn, frame, next []byte) {
 		delete(j.frames, due)
 		j.missed = 0
 		j.stats.Played++
+		j.shrink()
 		return Play, f, nil
-	}
-	if len(j.frames) == 0 {
-		j.missed++
-		if j.missed > MaxConcealed {
-			j.playing = false
-			j.missed = 0
-			return Silent, nil, nil
-		}
 	}
 	j.stats.Lost++
 	return Conceal, nil, j.frames[j.next]
+}
+
+// shrink drops the oldest waiting frame at the end of a window of turns in
+// which at least target frames were always left waiting: in steady
+// playout target-1 are (target wait when a turn takes one).
+func (j *Jitter) shrink() {
+	j.low = min(j.low, len(j.frames))
+	if j.turns++; j.turns < ShrinkWindow {
+		return
+	}
+	if j.low >= j.target {
+		j.dropOldest()
+	}
+	j.low, j.turns = MaxJitterFrames, 0
 }
 
 // Len is how many frames wait.

@@ -115,6 +115,73 @@ func TestJitterConcealsLossAndDropsLate(t *testing.T) {
 	}
 }
 
+// TestJitterWaitsForALateFrame: when the buffer runs dry, the frame due
+// is waited for (concealed meanwhile), not given up: it plays when it
+// comes, one tick later, and the frames after it follow in turn.
+func TestJitterWaitsForALateFrame(t *testing.T) {
+	j := NewJitter(2)
+	j.Push(ts(1), pkt(1))
+	j.Push(ts(2), pkt(2))
+	if got, want := drain(j, 2), []string{"1", "2"}; !eq(got, want) {
+		t.Fatalf("%v, want %v", got, want)
+	}
+	if got, want := drain(j, 1), []string{"c"}; !eq(got, want) { // 3 is late
+		t.Fatalf("dry: %v, want %v", got, want)
+	}
+	j.Push(ts(3), pkt(3))
+	j.Push(ts(4), pkt(4))
+	if got, want := drain(j, 2), []string{"3", "4"}; !eq(got, want) {
+		t.Fatalf("%v, want the late frame 3 played, then 4", got)
+	}
+	if st := j.Stats(); st.Late != 0 || st.Played != 4 || st.Lost != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestJitterShrinks: a buffer that keeps a frame more than its target
+// needs (here after a burst) drops one after ShrinkWindow turns, and then
+// keeps its steady depth.
+func TestJitterShrinks(t *testing.T) {
+	j := NewJitter(2)
+	n := 0
+	push := func() { n++; j.Push(ts(n), pkt(n%200)) }
+	push()
+	push()
+	push() // a burst: one frame more than the target
+	for range 3 * ShrinkWindow {
+		j.Pop()
+		push()
+	}
+	if st := j.Stats(); st.Dropped != 1 || j.Len() != 2 {
+		t.Fatalf("stats %+v, %d waiting: want one frame dropped, 2 waiting", st, j.Len())
+	}
+	for range 3 * ShrinkWindow {
+		j.Pop()
+		push()
+	}
+	if st := j.Stats(); st.Dropped != 1 || st.Lost != 0 {
+		t.Fatalf("stats %+v: want no more dropped at the steady depth", st)
+	}
+}
+
+// TestJitterDropsAStaleFrame: a frame that came alone long before the
+// others (comfort noise in a silence) is not where playout starts.
+func TestJitterDropsAStaleFrame(t *testing.T) {
+	j := NewJitter(2)
+	j.Push(ts(1), pkt(1))
+	if got := drain(j, 1); !eq(got, []string{"-"}) {
+		t.Fatalf("one frame of a target of two: %v", got)
+	}
+	j.Push(ts(20), pkt(20))
+	j.Push(ts(21), pkt(21))
+	if got, want := drain(j, 2), []string{"\x44", "\x45"}; !eq(got, want) { // '0'+20, '0'+21
+		t.Fatalf("%q, want %q: frames 20 and 21, not the stale 1", got, want)
+	}
+	if st := j.Stats(); st.Dropped != 1 || st.Lost != 0 {
+		t.Fatalf("stats %+v, want the stale frame dropped", st)
+	}
+}
+
 func TestJitterSkipsLongGap(t *testing.T) {
 	j := NewJitter(1)
 	j.Push(ts(1), pkt(1))

@@ -67,11 +67,25 @@ func dominant(pcm []int16) float64 {
 	return best
 }
 
-func newPipeline(t *testing.T, mic voice.Microphone, spk voice.Speaker) *voice.Pipeline {
+// newPipeline is a Pipeline with the app's codecs on mic and spk; with
+// st, its codecs note their times there.
+func newPipeline(t testing.TB, st *stages, mic voice.Microphone, spk voice.Speaker) *voice.Pipeline {
 	t.Helper()
 	p, err := voice.New(voice.Config{
-		NewEncoder:     func() (voice.Encoder, error) { return opus.NewEncoder(opus.DefaultConfig()) },
-		NewDecoder:     func() (voice.Decoder, error) { return opus.NewDecoder() },
+		NewEncoder: func() (voice.Encoder, error) {
+			enc, err := opus.NewEncoder(opus.DefaultConfig())
+			if st == nil || err != nil {
+				return enc, err
+			}
+			return timedEnc{st, enc}, nil
+		},
+		NewDecoder: func() (voice.Decoder, error) {
+			dec, err := opus.NewDecoder()
+			if st == nil || err != nil {
+				return dec, err
+			}
+			return timedDec{st, dec}, nil
+		},
 		OpenMicrophone: func() (voice.Microphone, error) { return mic, nil },
 		OpenSpeaker:    func() (voice.Speaker, error) { return spk, nil },
 	})
@@ -89,8 +103,8 @@ func TestOpusVoiceOverVnet(t *testing.T) {
 		}
 		mic := &toneMic{frames: make(chan []int16, 5)}
 		tape := &tapeSpeaker{}
-		alicePipe := newPipeline(t, mic, &tapeSpeaker{})
-		bobPipe := newPipeline(t, &toneMic{frames: make(chan []int16)}, tape)
+		alicePipe := newPipeline(t, nil, mic, &tapeSpeaker{})
+		bobPipe := newPipeline(t, nil, &toneMic{frames: make(chan []int16)}, tape)
 		alice := newSession("alice", 10, alicePipe)
 		bob := newSession("bob", 11, bobPipe)
 		lan.Start()

@@ -30,7 +30,9 @@ import (
 )
 
 // Encoder turns 20 ms of PCM (FrameSamples samples of 48 kHz mono) into
-// one packet (call/codec/opus's Encoder).
+// one packet (call/codec/opus's Encoder), or into none (nil) when the
+// frame needs none (DTX: silence): the Pipeline then sends nothing, and
+// the next frame it sends says how many it left out.
 type Encoder interface {
 	Encode(pcm []int16) ([]byte, error)
 }
@@ -143,6 +145,11 @@ type speaker struct {
 	pcm    []int16
 	idle   int // ticks since its last frame arrived
 }
+
+// maxSkipped caps the frames a sent frame says were left out before it
+// (20 minutes): a longer silence looks like a restart to receivers, whose
+// jitter buffers start afresh either way.
+const maxSkipped = 60000
 
 // forgetAfter is how many silent ticks (10 s) a speaker's decoder is kept
 // for after its last frame.
@@ -270,13 +277,14 @@ func (p *Pipeline) UseSpeaker(open func() (Speaker, error)) {
 // capture encodes and sends mic's frames until it closes.
 func (p *Pipeline) capture(mic Microphone, gen int) {
 	defer p.wg.Done()
+	var skipped uint16 // frames not sent since the last one sent (DTX)
 	for pcm := range mic.Frames() {
 		if len(pcm) != FrameSamples {
 			continue
 		}
 		p.mu.Lock()
 		p.self.Add(pcm)
-		level := RFC6464Level(p.self.Level())
+		level, silent := RFC6464Level(p.self.Level()), !p.self.Speaking()
 		out := p.out
 		p.mu.Unlock()
 		pkt, err := p.enc.Encode(pcm)
@@ -284,7 +292,13 @@ func (p *Pipeline) capture(mic Microphone, gen int) {
 			p.log.Debug("frame not encoded", "err", err)
 			continue
 		}
-		if err := out.Send(media.Frame{Kind: media.Audio, Data: pkt, Level: level}); err != nil && !errors.Is(err, media.ErrNoSendKey) {
+		if pkt == nil { // DTX: nothing to hear, nothing sent
+			skipped = min(skipped+1, maxSkipped)
+			continue
+		}
+		f := media.Frame{Kind: media.Audio, Data: pkt, Level: level, Silent: silent, Skipped: skipped}
+		skipped = 0
+		if err := out.Send(f); err != nil && !errors.Is(err, media.ErrNoSendKey) {
 			p.log.Debug("frame not sent", "err", err)
 		}
 	}
@@ -332,26 +346,38 @@ func (p *Pipeline) Frame(from string, f media.Frame) {
 func (p *Pipeline) KeyFrameRequest(string) {}
 
 // playout decodes, mixes and plays one frame of every speaker each tick
-// until Close.
+// until Close. It keeps time by the clock, not by counting ticks: when it
+// ran late (a busy machine), it plays every frame whose time has come, up
+// to maxCatchUp at once, so that playout never falls behind the frames
+// arriving (which would lengthen every speaker's delay).
 func (p *Pipeline) playout() {
 	defer p.wg.Done()
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	mix := make([]int16, FrameSamples)
+	start, played := time.Now(), int64(0)
 	for {
 		select {
 		case <-p.ctx.Done():
 			return
 		case <-t.C:
 		}
-		p.mu.Lock()
-		spk := p.playTick(mix)
-		p.mu.Unlock()
-		if spk != nil {
-			spk.Write(mix) // the Speaker copies what it queues
+		due := int64(time.Since(start) / tick)
+		played = max(played, due-maxCatchUp)
+		for ; played < due; played++ {
+			p.mu.Lock()
+			spk := p.playTick(mix)
+			p.mu.Unlock()
+			if spk != nil {
+				spk.Write(mix) // the Speaker copies what it queues
+			}
 		}
 	}
 }
+
+// maxCatchUp is how many frames playout plays at once when it ran late
+// (100 ms, what a Speaker queues at most); beyond, it skips ahead.
+const maxCatchUp = 5
 
 // playTick mixes this tick's frame of every speaker into mix and returns
 // the speaker to play it on (mu held).

@@ -13,10 +13,14 @@ import (
 
 // A fake codec whose packet carries one sample value: a frame of PCM all
 // at v encodes to {TOC, v}, and decodes back to v everywhere; a concealed
-// frame is all concealValue.
+// frame is all concealValue. A frame of digital silence (v 0) gives no
+// packet, as Opus's DTX does.
 type fakeEnc struct{}
 
 func (fakeEnc) Encode(pcm []int16) ([]byte, error) {
+	if pcm[0] == 0 {
+		return nil, nil
+	}
 	return []byte{0xf8, byte(uint16(pcm[0]) >> 8), byte(pcm[0])}, nil
 }
 
@@ -168,6 +172,51 @@ func TestPipelineSendsMicrophone(t *testing.T) {
 	})
 }
 
+// TestPipelineMarksSilenceAndGaps: frames the encoder gives no packet
+// for (DTX) are not sent, and the next frame sent counts them (Skipped);
+// frames sent once the speaker has been quiet for SpeakingHold frames are
+// marked Silent, so that an SFU does not forward them.
+func TestPipelineMarksSilenceAndGaps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mic, out := newFakeMic(), &fakeSender{}
+		p := newTestPipeline(t, mic, &fakeSpk{})
+		defer p.Close()
+		if err := p.start(out); err != nil {
+			t.Fatal(err)
+		}
+		var frames [][]int16
+		for range 3 {
+			frames = append(frames, flat(1000)) // speech
+		}
+		for range 7 {
+			frames = append(frames, flat(0)) // DTX: not sent
+		}
+		for range SpeakingHold + 5 {
+			frames = append(frames, flat(1)) // quiet, still sent (-90 dBov)
+		}
+		frames = append(frames, flat(1000))
+		for _, f := range frames {
+			mic.frames <- f
+		}
+		want := 3 + SpeakingHold + 5 + 1
+		waitFor(t, time.Second, "frames sent", func() bool { return out.count() == want })
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		for i, f := range out.sent {
+			skipped, silent := uint16(0), false
+			switch {
+			case i == 3:
+				skipped = 7
+			case i+7 >= 2+SpeakingHold && i < want-1:
+				silent = true // SpeakingHold frames after the last loud one (mic frame 2)
+			}
+			if f.Skipped != skipped || f.Silent != silent {
+				t.Errorf("frame %d sent with Skipped %d Silent %t, want %d %t", i, f.Skipped, f.Silent, skipped, silent)
+			}
+		}
+	})
+}
+
 // TestPipelineMixesSpeakers: two speakers' frames, arriving out of order
 // and one lost, come out of the speaker in order, summed, the lost one
 // concealed; each speaker's level is its own.
@@ -175,6 +224,7 @@ func TestPipelineMixesSpeakers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		spk := &fakeSpk{}
 		p := newTestPipeline(t, nil, spk) // no microphone: listens only
+		p.cfg.Target = 3                  // 6 frames arrive at once: within the bound of 2*3+1
 		defer p.Close()
 		if err := p.start(&fakeSender{}); err != nil {
 			t.Fatal(err)
@@ -261,4 +311,42 @@ func TestPipelineSwitchesMicrophone(t *testing.T) {
 func (e fakeEnc) mustEncode(pcm []int16) []byte {
 	b, _ := e.Encode(pcm)
 	return b
+}
+
+// slowSpk is a speaker whose first Write takes 90 ms (a busy machine).
+type slowSpk struct {
+	fakeSpk
+	slow sync.Once
+}
+
+func (s *slowSpk) Write(pcm []int16) {
+	s.slow.Do(func() { time.Sleep(90 * time.Millisecond) })
+	s.fakeSpk.Write(pcm)
+}
+
+// TestPlayoutKeepsTime: when playout runs late, it plays the frames whose
+// time has come at once, so that over a second the speaker still gets a
+// second of sound (50 frames), not less.
+func TestPlayoutKeepsTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		spk := &slowSpk{}
+		p, err := New(Config{
+			NewEncoder:  func() (Encoder, error) { return fakeEnc{}, nil },
+			NewDecoder:  func() (Decoder, error) { return fakeDec{}, nil },
+			OpenSpeaker: func() (Speaker, error) { return spk, nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.start(&fakeSender{}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second + 10*time.Millisecond)
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(spk.firsts()); n != 50 {
+			t.Fatalf("%d frames played in a second, want 50", n)
+		}
+	})
 }

@@ -28,11 +28,17 @@ type Config struct {
 	// LossPercent is the packet loss the encoder expects, in percent: it
 	// sizes the in-band FEC (0 turns FEC off).
 	LossPercent int
+	// DTX turns on discontinuous transmission: once the encoder hears no
+	// speech (about a second of silence or steady noise), most frames
+	// come out as DTX packets (see IsDTX), which the sender does not
+	// send; one comfort-noise packet still comes every 400 ms.
+	DTX bool
 }
 
 // DefaultConfig is a call's voice: 32 kbit/s (wideband speech with room
-// for FEC), complexity 8, FEC sized for 10 % loss.
-func DefaultConfig() Config { return Config{Bitrate: 32000, Complexity: 8, LossPercent: 10} }
+// for FEC), complexity 8, FEC sized for 10 % loss, DTX on (a participant
+// who does not speak sends almost nothing).
+func DefaultConfig() Config { return Config{Bitrate: 32000, Complexity: 8, LossPercent: 10, DTX: true} }
 
 // Validate reports a setting out of range.
 func (c Config) Validate() error {
@@ -69,6 +75,7 @@ func NewEncoder(cfg Config) (*Encoder, error) {
 		"complexity": enc.SetComplexity(cfg.Complexity),
 		"FEC":        enc.SetInBandFEC(cfg.LossPercent > 0),
 		"loss":       enc.SetPacketLossPerc(cfg.LossPercent),
+		"DTX":        enc.SetDTX(cfg.DTX),
 	} {
 		if err != nil {
 			return nil, fmt.Errorf("opus: encoder %s: %w", what, err)
@@ -77,8 +84,14 @@ func NewEncoder(cfg Config) (*Encoder, error) {
 	return &Encoder{enc: enc}, nil
 }
 
+// dtxMax is the size of the longest DTX packet libopus makes: the TOC
+// byte alone (2 with padding), which says only "nothing to hear here".
+const dtxMax = 2
+
 // Encode encodes one frame of FrameSamples samples and returns its packet,
-// a new slice.
+// a new slice. With Config.DTX, a silent frame may give no packet at all
+// (nil, no error): libopus made a DTX frame, which is not sent (the
+// receiver's decoder conceals the gap, as for a lost frame).
 func (e *Encoder) Encode(pcm []int16) ([]byte, error) {
 	if len(pcm) != FrameSamples {
 		return nil, fmt.Errorf("opus: encode %d samples, want %d", len(pcm), FrameSamples)
@@ -86,6 +99,9 @@ func (e *Encoder) Encode(pcm []int16) ([]byte, error) {
 	n, err := e.enc.Encode(pcm, e.buf[:])
 	if err != nil {
 		return nil, fmt.Errorf("opus: encode: %w", err)
+	}
+	if n <= dtxMax {
+		return nil, nil
 	}
 	return append([]byte(nil), e.buf[:n]...), nil
 }

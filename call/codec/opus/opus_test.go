@@ -3,6 +3,7 @@ package opus
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -252,4 +253,51 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("conceal after it: %v", err)
 		}
 	})
+}
+
+// TestDTXSendsLittleInSilence: with DTX (the default), speech gives a
+// packet every frame, but once a quiet room's noise has lasted a second
+// most frames give none; a comfort-noise packet still comes every 400 ms,
+// and speech afterwards gives packets at once.
+func TestDTXSendsLittleInSilence(t *testing.T) {
+	enc, err := NewEncoder(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	noise := rand.New(rand.NewPCG(1, 2))
+	frame := func(i int, speech bool) []byte {
+		pcm := make([]int16, FrameSamples)
+		if speech {
+			copy(pcm, sine(300, 6000, i*FrameSamples, FrameSamples))
+		} else {
+			for k := range pcm {
+				pcm[k] = int16(noise.NormFloat64() * 30) // about -61 dBov
+			}
+		}
+		pkt, err := enc.Encode(pcm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pkt
+	}
+	for i := range 25 {
+		if pkt := frame(i, true); pkt == nil {
+			t.Fatalf("speech frame %d gave no packet", i)
+		}
+	}
+	for i := range 50 { // the first second of quiet: the encoder adapts
+		frame(25+i, false)
+	}
+	sent := 0
+	for i := range 100 { // the next 2 s
+		if pkt := frame(75+i, false); pkt != nil {
+			sent++
+		}
+	}
+	if sent == 0 || sent > 10 {
+		t.Errorf("%d packets in 2 s of quiet, want a comfort-noise packet every 400 ms (5)", sent)
+	}
+	if pkt := frame(175, true); pkt == nil {
+		t.Error("speech after quiet gave no packet")
+	}
 }
