@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -38,7 +39,10 @@ import (
 // Anything else is answered Absent. A call's SFU also stops when its last
 // participant leaves. At most MaxCalls calls are hosted at once; when
 // that many are, those whose SFU has no live connection left (their
-// participants vanished without a leave) make room.
+// participants vanished without a leave) make room. One member takes
+// part in at most MaxHostedPerMember of them at once (those whose
+// connection failed not counted), so that no member fills the relay with
+// calls of made-up ids.
 
 // HostServerConfig configures a HostServer; every field but Log is
 // required.
@@ -147,6 +151,10 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 		return refuse("closing")
 	}
 	hc := s.calls[key]
+	if (hc == nil || !hc.parts[from]) && s.hostedLocked(from) >= MaxHostedPerMember {
+		s.mu.Unlock()
+		return refuse("already in %d calls on this relay", MaxHostedPerMember)
+	}
 	if hc == nil {
 		if len(s.calls) >= MaxCalls {
 			s.evictLocked()
@@ -181,6 +189,23 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 	}
 	hc.parts[from] = true
 	return &Reply{Blob: answer}
+}
+
+// hostedLocked counts the calls k takes part in here whose SFU still
+// connects it; it forgets k in those whose connection to k failed.
+func (s *HostServer) hostedLocked(k crdt.PublicKey) int {
+	n := 0
+	peer := s.cfg.PeerID(k)
+	for _, hc := range s.calls {
+		switch {
+		case !hc.parts[k]:
+		case slices.Contains(hc.h.Participants(), peer):
+			n++
+		default:
+			delete(hc.parts, k)
+		}
+	}
+	return n
 }
 
 // evictLocked stops the hosted calls nobody is connected to any more
