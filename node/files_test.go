@@ -187,3 +187,34 @@ func TestGetFileNoSource(t *testing.T) {
 		}
 	})
 }
+
+// TestGetFileAfterRemoval: a member removed after a file was shared still
+// reads the message, and its download says that it was removed, not that
+// the message shares no file.
+func TestGetFileAfterRemoval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, _, comm := ownerAndMember(t)
+		gid := general(t, a.Node, comm.ID)
+		src := filepath.Join(t.TempDir(), "prices.pdf")
+		if err := os.WriteFile(src, []byte("%PDF-1.4 prices"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sent, err := a.SendFile(ctx, comm.ID, gid, src, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b.Node, "the file message", func() bool {
+			_, err := b.Message(comm.ID, gid, sent.ID)
+			return err == nil
+		})
+		if err := a.RemoveMember(ctx, comm.ID, b.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b.Node, "the removal", func() bool { return b.Directory.StillMember(comm.ID) != nil })
+		_, err = b.GetFile(ctx, comm.ID, gid, sent.ID, filepath.Join(t.TempDir(), "x"), nil)
+		if !errors.Is(err, api.ErrRemoved) {
+			t.Fatalf("a removed member's download: %v", err)
+		}
+	})
+}
