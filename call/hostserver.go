@@ -30,7 +30,9 @@ import (
 //     majority: Peer's media stops being forwarded once more than half
 //     of the other participants on this SFU said so (every participant
 //     judges a removal with crdt and tells the host), never on one
-//     member's word in a call of three or more.
+//     member's word in a call of three or more. One dropped so may not
+//     connect to that call's SFU again (a removed member is still one
+//     the relay knows).
 //   - End (4): the sender leaves the SFU (as Leave). The relay cannot
 //     tell the caller or an admin from anyone else; the others' media
 //     stops when their own nodes end the call, and the SFU with the
@@ -75,6 +77,9 @@ type hostedCall struct {
 	// removes holds, by participant, the other participants who said it
 	// is out of the call; guarded by HostServer.mu.
 	removes map[crdt.PublicKey]map[crdt.PublicKey]bool
+	// out holds those the others' word dropped: their offers to this
+	// call are refused from then on; guarded by HostServer.mu.
+	out map[crdt.PublicKey]bool
 }
 
 var _ Responder = (*HostServer)(nil)
@@ -125,6 +130,12 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 			return &Reply{}
 		}
 		delete(hc.parts, k)
+		if k != from {
+			if hc.out == nil {
+				hc.out = map[crdt.PublicKey]bool{}
+			}
+			hc.out[k] = true
+		}
 		delete(hc.removes, k)
 		for _, by := range hc.removes {
 			delete(by, k)
@@ -151,6 +162,10 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 		return refuse("closing")
 	}
 	hc := s.calls[key]
+	if hc != nil && hc.out[from] {
+		s.mu.Unlock()
+		return refuse("the call's participants dropped you from it")
+	}
 	if (hc == nil || !hc.parts[from]) && s.hostedLocked(from) >= MaxHostedPerMember {
 		s.mu.Unlock()
 		return refuse("already in %d calls on this relay", MaxHostedPerMember)

@@ -538,6 +538,12 @@ func TestHostServerTakesNoOnesWordAlone(t *testing.T) {
 	if !w.host("relay").wasDropped(peerID(cara)) {
 		t.Fatal("the majority's word did not drop cara")
 	}
+	// Dropped so (a removed member the relay still knows), she cannot
+	// connect to the call's SFU again; ben, who left, can.
+	if r := srv.Answer(t.Context(), cara, &Message{Type: TypeMedia, Community: w.cid[:], Call: id[:], Blob: []byte("sfu offer from " + peerID(cara))}); r.Error == "" {
+		t.Fatal("cara, dropped by the others' word, connected again")
+	}
+	send(ben, TypeMedia, crdt.PublicKey{})
 }
 
 // TestLayerRequestsReachTheHost: a participant's layer request travels
