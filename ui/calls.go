@@ -171,6 +171,17 @@ func (k *calls) refresh(cid crdt.ID) {
 	}
 }
 
+// tick lists the open group's calls again while its strip shows a call
+// the member is not in: a node not in a call learns who joined it only
+// when it lists the calls (it asks a participant then, at most every
+// call.AskEvery, and the answer comes as an api.EventCalls), so without
+// it the strip kept the count of the ring.
+func (k *calls) tick() {
+	if k.cb != nil && !k.stripCall.ID.IsZero() && !k.stripCall.Joined {
+		k.refresh(k.a.community)
+	}
+}
+
 // ring shows the banner of call c and a system notification.
 func (k *calls) ring(cid crdt.ID, c api.Call) {
 	k.ringing, k.ringComm = c, cid

@@ -85,6 +85,30 @@ func TestCallRingShowsBannerNotificationAndStrip(t *testing.T) {
 	}
 }
 
+// TestCallStripCountFollowsJoins: while the open group's strip shows a
+// call the member is not in, the status tick lists the calls again (so
+// the node asks who takes part): the count follows those who joined
+// after the ring, with no other event.
+func TestCallStripCountFollowsJoins(t *testing.T) {
+	h, c, gid := callHarness(t, "member")
+	k := h.a.calls
+	id := h.f.ringCall(c.ID, gid, "Ben", false)
+	h.drain()
+	if k.stripText.Text != "📞 Call in progress · 1 joined" {
+		t.Fatalf("strip %q", k.stripText.Text)
+	}
+	h.f.mu.Lock()
+	rec := h.f.findCall(id)
+	for _, n := range []string{"Dev", "Priya", "Sam"} {
+		rec.people = append(rec.people, api.CallParticipant{PeerID: "peer-" + n, Name: n, Audio: true})
+	}
+	h.f.mu.Unlock()
+	h.a.refreshStatus()
+	if k.stripText.Text != "📞 Call in progress · 4 joined" {
+		t.Fatalf("strip after three joined and a tick: %q", k.stripText.Text)
+	}
+}
+
 func TestCallBannerJoinOpensWindow(t *testing.T) {
 	h, c, gid := callHarness(t, "member")
 	k := h.a.calls
