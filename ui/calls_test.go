@@ -299,6 +299,38 @@ func TestActiveSpeaker(t *testing.T) {
 
 var callNames = []string{"Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hana", "Ivan", "Jade", "Kofi", "Liam"}
 
+// TestCallTileInitialsFitTheDisc: two-letter initials ("BC" for Ben
+// Carter) stay inside the disc of a small tile in a call of eight, as one
+// letter does; the large tile keeps its full size.
+func TestCallTileInitialsFitTheDisc(t *testing.T) {
+	h, c, gid := callHarness(t, "member")
+	id := h.f.ringCall(c.ID, gid, "Ben Carter", false, "Dev Patel", "Priya Shah", "Sam Ortiz", "Tara Nel", "Olivia Reyes", "Quinn Lee")
+	h.drain()
+	h.f.setSpeaking(id, "Olivia Reyes")
+	test.Tap(h.a.calls.bannerJoin)
+	w := h.a.calls.window
+	w.win.Resize(fyne.NewSize(940, 640))
+	w.frame(time.Unix(0, 0))
+	small := 0
+	for _, tile := range w.tiles {
+		tile.root.Refresh()
+		width := tile.initial.MinSize().Width
+		if tile.large {
+			if tile.initial.TextSize != 56 {
+				t.Errorf("%s's large tile: initials at %v, want 56", tile.p.Name, tile.initial.TextSize)
+			}
+			continue
+		}
+		small++
+		if tile.discSize <= 0 || width > tile.discSize*0.78 {
+			t.Errorf("%s: initials %q %v wide on a disc of %v", tile.p.Name, tile.initial.Text, width, tile.discSize)
+		}
+	}
+	if small < 6 {
+		t.Fatalf("%d small tiles", small)
+	}
+}
+
 // TestGoldenCalls renders the call window with 3 and 12 participants,
 // the incoming-call banner and the call bar, light and dark.
 func TestGoldenCalls(t *testing.T) {
