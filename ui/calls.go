@@ -388,7 +388,11 @@ func (k *calls) leave() {
 // end ends the call for everyone, once the member confirms.
 func (k *calls) end() {
 	cid, id := k.curComm, k.cur.ID
-	k.a.confirmAction("End the call for everyone?", "Everyone in the call is disconnected.", "End call", func() {
+	win := k.a.win
+	if k.window != nil { // its End button asks: the question opens over it
+		win = k.window.win
+	}
+	k.a.confirmActionOn(win, "End the call for everyone?", "Everyone in the call is disconnected.", "End call", func() {
 		k.a.act("Could not end the call", func(ctx context.Context) error {
 			return k.cb.EndCall(ctx, cid, id)
 		}, func() {

@@ -198,11 +198,17 @@ func TestCallStartEndAndRemove(t *testing.T) {
 		t.Fatal("the caller sees no remove button on others, or one on itself")
 	}
 	test.Tap(w.tiles["peer-Dev"].remove)
+	if w.win.Canvas().Overlays().Top() == nil || h.w.Canvas().Overlays().Top() != nil {
+		t.Fatal("Remove's question opened on the main window, behind the call window")
+	}
 	h.confirm(h.a.lastDialog)
 	if h.f.calls["RemoveCallPeer"] != 1 || len(w.tiles) != 2 || w.tiles["peer-Dev"] != nil {
 		t.Fatal("Remove did not drop Dev")
 	}
 	test.Tap(w.endBtn)
+	if w.win.Canvas().Overlays().Top() == nil || h.w.Canvas().Overlays().Top() != nil {
+		t.Fatal("End for everyone's question opened on the main window, behind the call window")
+	}
 	h.confirm(h.a.lastDialog)
 	h.drain()
 	if h.f.calls["EndCall"] != 1 || k.window != nil || k.bar.Visible() || k.strip.Visible() {

@@ -413,7 +413,7 @@ func (w *callWindow) remove(p api.CallParticipant) {
 	if !ok {
 		return
 	}
-	w.k.a.confirmAction("Remove "+p.Name+" from the call?", p.Name+" is disconnected and hears nothing said after.", "Remove", func() {
+	w.k.a.confirmActionOn(w.win, "Remove "+p.Name+" from the call?", p.Name+" is disconnected and hears nothing said after.", "Remove", func() {
 		w.k.a.act("Could not remove "+p.Name, func(ctx context.Context) error {
 			return r.RemoveCallPeer(ctx, w.cid, w.call.ID, p.PeerID)
 		}, w.reload)
