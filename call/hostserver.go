@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -29,7 +30,9 @@ import (
 //     majority: Peer's media stops being forwarded once more than half
 //     of the other participants on this SFU said so (every participant
 //     judges a removal with crdt and tells the host), never on one
-//     member's word in a call of three or more.
+//     member's word in a call of three or more. One dropped so may not
+//     connect to that call's SFU again (a removed member is still one
+//     the relay knows).
 //   - End (4): the sender leaves the SFU (as Leave). The relay cannot
 //     tell the caller or an admin from anyone else; the others' media
 //     stops when their own nodes end the call, and the SFU with the
@@ -38,7 +41,10 @@ import (
 // Anything else is answered Absent. A call's SFU also stops when its last
 // participant leaves. At most MaxCalls calls are hosted at once; when
 // that many are, those whose SFU has no live connection left (their
-// participants vanished without a leave) make room.
+// participants vanished without a leave) make room. One member takes
+// part in at most MaxHostedPerMember of them at once (those whose
+// connection failed not counted), so that no member fills the relay with
+// calls of made-up ids.
 
 // HostServerConfig configures a HostServer; every field but Log is
 // required.
@@ -71,6 +77,9 @@ type hostedCall struct {
 	// removes holds, by participant, the other participants who said it
 	// is out of the call; guarded by HostServer.mu.
 	removes map[crdt.PublicKey]map[crdt.PublicKey]bool
+	// out holds those the others' word dropped: their offers to this
+	// call are refused from then on; guarded by HostServer.mu.
+	out map[crdt.PublicKey]bool
 }
 
 var _ Responder = (*HostServer)(nil)
@@ -121,6 +130,12 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 			return &Reply{}
 		}
 		delete(hc.parts, k)
+		if k != from {
+			if hc.out == nil {
+				hc.out = map[crdt.PublicKey]bool{}
+			}
+			hc.out[k] = true
+		}
 		delete(hc.removes, k)
 		for _, by := range hc.removes {
 			delete(by, k)
@@ -147,6 +162,14 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 		return refuse("closing")
 	}
 	hc := s.calls[key]
+	if hc != nil && hc.out[from] {
+		s.mu.Unlock()
+		return refuse("the call's participants dropped you from it")
+	}
+	if (hc == nil || !hc.parts[from]) && s.hostedLocked(from) >= MaxHostedPerMember {
+		s.mu.Unlock()
+		return refuse("already in %d calls on this relay", MaxHostedPerMember)
+	}
 	if hc == nil {
 		if len(s.calls) >= MaxCalls {
 			s.evictLocked()
@@ -181,6 +204,23 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 	}
 	hc.parts[from] = true
 	return &Reply{Blob: answer}
+}
+
+// hostedLocked counts the calls k takes part in here whose SFU still
+// connects it; it forgets k in those whose connection to k failed.
+func (s *HostServer) hostedLocked(k crdt.PublicKey) int {
+	n := 0
+	peer := s.cfg.PeerID(k)
+	for _, hc := range s.calls {
+		switch {
+		case !hc.parts[k]:
+		case slices.Contains(hc.h.Participants(), peer):
+			n++
+		default:
+			delete(hc.parts, k)
+		}
+	}
+	return n
 }
 
 // evictLocked stops the hosted calls nobody is connected to any more

@@ -27,6 +27,10 @@ const (
 	// MaxCalls bounds the calls a Manager keeps at once, ringing or
 	// joined, over all communities; a ring beyond it is refused.
 	MaxCalls = 64
+	// MaxHostedPerMember bounds the calls one member takes part in at
+	// once on a relay's SFUs (HostServer): one, and the next while it
+	// moves.
+	MaxHostedPerMember = 2
 	// MaxPoll bounds the members a joiner asks who takes part, when
 	// those it knew of are not in the call.
 	MaxPoll = 8

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -428,17 +429,18 @@ func TestRelayHostsTheSFU(t *testing.T) {
 // (participants that vanished without a leave): those stop and make room.
 func TestHostServerMakesRoomFromDeadCalls(t *testing.T) {
 	w := newTestNet(t)
-	member := crdt.PublicKey{'m'}
 	relay := crdt.PublicKey{0xee}
 	srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
-		Admit: func(_ crdt.ID, k crdt.PublicKey) bool { return k == member }})
+		Admit: func(_ crdt.ID, k crdt.PublicKey) bool { return k[0] == 'm' }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	member := func(call byte) crdt.PublicKey { return crdt.PublicKey{'m', call} } // one each
 	offer := func(call byte) *Reply {
-		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: []byte{call, 31: 0}, Blob: []byte("sfu offer from " + peerID(member))}
-		return srv.Answer(t.Context(), member, msg)
+		m := member(call)
+		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: []byte{call, 31: 0}, Blob: []byte("sfu offer from " + peerID(m))}
+		return srv.Answer(t.Context(), m, msg)
 	}
 	for i := range MaxCalls {
 		if r := offer(byte(i)); r.Error != "" {
@@ -451,12 +453,57 @@ func TestHostServerMakesRoomFromDeadCalls(t *testing.T) {
 	w.mu.Lock()
 	dead := w.hosts[relay][3]
 	w.mu.Unlock()
-	dead.Drop(peerID(member)) // its connection failed
+	dead.Drop(peerID(member(3))) // its connection failed
 	if r := offer(MaxCalls); r.Error != "" {
 		t.Fatalf("no room made from a dead call: %s", r.Error)
 	}
 	if !dead.closed || srv.Calls() != MaxCalls {
 		t.Fatalf("the dead call's SFU closed: %v; calls hosted: %d", dead.closed, srv.Calls())
+	}
+}
+
+// TestHostServerBoundsOneMembersCalls: a member (the trial's hostile one)
+// who offers to the SFUs of calls of made-up ids is refused beyond
+// MaxHostedPerMember, instead of filling the relay's MaxCalls so that no
+// real call finds a host; the calls whose connection to it failed do not
+// count, and others are still served.
+func TestHostServerBoundsOneMembersCalls(t *testing.T) {
+	w := newTestNet(t)
+	mallory, ben := crdt.PublicKey{'m'}, crdt.PublicKey{'b'}
+	relay := crdt.PublicKey{0xee}
+	srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
+		Admit: func(_ crdt.ID, k crdt.PublicKey) bool { return k == mallory || k == ben }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	offer := func(from crdt.PublicKey, call byte) *Reply {
+		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: []byte{call, 31: 0}, Blob: []byte("sfu offer from " + peerID(from))}
+		return srv.Answer(t.Context(), from, msg)
+	}
+	for i := range MaxHostedPerMember {
+		if r := offer(mallory, byte(i)); r.Error != "" {
+			t.Fatalf("call %d: %s", i, r.Error)
+		}
+	}
+	if r := offer(mallory, 0); r.Error != "" {
+		t.Fatalf("an offer again to a call she is in: %s", r.Error)
+	}
+	if r := offer(mallory, MaxHostedPerMember); !strings.Contains(r.Error, "calls on this relay") {
+		t.Fatalf("one more call: %q, want a refusal", r.Error)
+	}
+	if srv.Calls() != MaxHostedPerMember {
+		t.Fatalf("the relay hosts %d calls, want %d: the refused one started", srv.Calls(), MaxHostedPerMember)
+	}
+	if r := offer(ben, MaxHostedPerMember); r.Error != "" {
+		t.Fatalf("ben's call: %s", r.Error)
+	}
+	w.mu.Lock()
+	first := w.hosts[relay][0]
+	w.mu.Unlock()
+	first.Drop(peerID(mallory)) // her connection failed
+	if r := offer(mallory, MaxHostedPerMember); r.Error != "" {
+		t.Fatalf("after a failed connection: %s", r.Error)
 	}
 }
 
@@ -509,6 +556,12 @@ func TestHostServerTakesNoOnesWordAlone(t *testing.T) {
 	if !w.host("relay").wasDropped(peerID(cara)) {
 		t.Fatal("the majority's word did not drop cara")
 	}
+	// Dropped so (a removed member the relay still knows), she cannot
+	// connect to the call's SFU again; ben, who left, can.
+	if r := srv.Answer(t.Context(), cara, &Message{Type: TypeMedia, Community: w.cid[:], Call: id[:], Blob: []byte("sfu offer from " + peerID(cara))}); r.Error == "" {
+		t.Fatal("cara, dropped by the others' word, connected again")
+	}
+	send(ben, TypeMedia, crdt.PublicKey{})
 }
 
 // TestLayerRequestsReachTheHost: a participant's layer request travels

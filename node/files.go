@@ -71,8 +71,16 @@ func (n *Node) SendFileWithProgress(ctx context.Context, cid, gid crdt.ID, path,
 }
 
 // GetFile downloads the file a message shares (see files.Library.Get).
+// A member who went from the community is told so, not that the message
+// shares no file (what it still reads may show one).
 func (n *Node) GetFile(ctx context.Context, cid, gid, msg crdt.ID, out string, progress func(api.FileProgress)) (api.GotFile, error) {
-	return n.library.Get(ctx, cid, gid, msg, out, progress)
+	got, err := n.library.Get(ctx, cid, gid, msg, out, progress)
+	if errors.Is(err, api.ErrNotFile) {
+		if gone := n.Directory.StillMember(cid); gone != nil {
+			return got, fmt.Errorf("message %s: only members download its file: %w", msg.Short(), gone)
+		}
+	}
+	return got, err
 }
 
 // Files lists the files shared in a community (see files.Library.Files).

@@ -166,24 +166,50 @@ func TestGetFile(t *testing.T) {
 func TestGetFileNoSource(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		a, b, _, comm := ownerAndMember(t)
-		gid := general(t, a.Node, comm.ID)
-		src := filepath.Join(t.TempDir(), "kit.zip")
-		if err := os.WriteFile(src, []byte("kit"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		sent, err := a.SendFile(ctx, comm.ID, gid, src, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, b.Node, "the file message", func() bool {
-			_, err := b.Message(comm.ID, gid, sent.ID)
-			return err == nil
-		})
+		a, b, comm, gid, sent := smallFileSeen(t, "kit.zip")
 		a.Close()
 		waitFor(t, b.Node, "Olivia gone", func() bool { return len(b.host.Network().Peers()) == 0 })
 		if _, err := b.GetFile(ctx, comm.ID, gid, sent.ID, filepath.Join(t.TempDir(), "kit.zip"), nil); !errors.Is(err, api.ErrNoSource) {
 			t.Fatalf("get with no one online: %v", err)
 		}
 	})
+}
+
+// TestGetFileAfterRemoval: a member removed after a file was shared still
+// reads the message, and its download says that it was removed, not that
+// the message shares no file.
+func TestGetFileAfterRemoval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		a, b, comm, gid, sent := smallFileSeen(t, "prices.pdf")
+		if err := a.RemoveMember(ctx, comm.ID, b.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, b.Node, "the removal", func() bool { return b.Directory.StillMember(comm.ID) != nil })
+		_, err := b.GetFile(ctx, comm.ID, gid, sent.ID, filepath.Join(t.TempDir(), "x"), nil)
+		if !errors.Is(err, api.ErrRemoved) {
+			t.Fatalf("a removed member's download: %v", err)
+		}
+	})
+}
+
+// smallFileSeen has the owner of a new community share a small file named
+// name in General and waits until the member sees its message.
+func smallFileSeen(t *testing.T, name string) (a, b *testNode, comm api.Community, gid crdt.ID, sent api.SentFile) {
+	t.Helper()
+	a, b, _, comm = ownerAndMember(t)
+	gid = general(t, a.Node, comm.ID)
+	src := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(src, []byte("a small "+name), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := a.SendFile(t.Context(), comm.ID, gid, src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, b.Node, "the file message", func() bool {
+		_, err := b.Message(comm.ID, gid, sent.ID)
+		return err == nil
+	})
+	return a, b, comm, gid, sent
 }

@@ -388,6 +388,7 @@ func (a *App) log(what string, err error) {
 func (a *App) refreshStatus() {
 	a.rail.setStatus(statusText(a.b.Status()))
 	a.checkReminders()
+	a.calls.tick()
 }
 
 // statusText is the indicator's wording for st: the peers (those reached

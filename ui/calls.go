@@ -165,6 +165,17 @@ func (k *calls) refresh(cid crdt.ID) {
 	}
 }
 
+// tick lists the open group's calls again while its strip shows a call
+// the member is not in: a node not in a call learns who joined it only
+// when it lists the calls (it asks a participant then, at most every
+// call.AskEvery, and the answer comes as an api.EventCalls), so without
+// it the strip kept the count of the ring.
+func (k *calls) tick() {
+	if k.cb != nil && !k.stripCall.ID.IsZero() && !k.stripCall.Joined {
+		k.refresh(k.a.community)
+	}
+}
+
 // ring shows the banner of call c and a system notification.
 func (k *calls) ring(cid crdt.ID, c api.Call) {
 	k.ringing, k.ringComm = c, cid
@@ -367,7 +378,11 @@ func (k *calls) leave() {
 // end ends the call for everyone, once the member confirms.
 func (k *calls) end() {
 	cid, id := k.curComm, k.cur.ID
-	k.a.confirmAction("End the call for everyone?", "Everyone in the call is disconnected.", "End call", func() {
+	win := k.a.win
+	if k.window != nil { // its End button asks: the question opens over it
+		win = k.window.win
+	}
+	k.a.confirmActionOn(win, "End the call for everyone?", "Everyone in the call is disconnected.", "End call", func() {
 		k.a.act("Could not end the call", func(ctx context.Context) error {
 			return k.cb.EndCall(ctx, cid, id)
 		}, func() {

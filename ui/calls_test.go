@@ -85,6 +85,30 @@ func TestCallRingShowsBannerNotificationAndStrip(t *testing.T) {
 	}
 }
 
+// TestCallStripCountFollowsJoins: while the open group's strip shows a
+// call the member is not in, the status tick lists the calls again (so
+// the node asks who takes part): the count follows those who joined
+// after the ring, with no other event.
+func TestCallStripCountFollowsJoins(t *testing.T) {
+	h, c, gid := callHarness(t, "member")
+	k := h.a.calls
+	id := h.f.ringCall(c.ID, gid, "Ben", false)
+	h.drain()
+	if k.stripText.Text != "📞 Call in progress · 1 joined" {
+		t.Fatalf("strip %q", k.stripText.Text)
+	}
+	h.f.mu.Lock()
+	rec := h.f.findCall(id)
+	for _, n := range []string{"Dev", "Priya", "Sam"} {
+		rec.people = append(rec.people, api.CallParticipant{PeerID: "peer-" + n, Name: n, Audio: true})
+	}
+	h.f.mu.Unlock()
+	h.a.refreshStatus()
+	if k.stripText.Text != "📞 Call in progress · 4 joined" {
+		t.Fatalf("strip after three joined and a tick: %q", k.stripText.Text)
+	}
+}
+
 func TestCallBannerJoinOpensWindow(t *testing.T) {
 	h, c, gid := callHarness(t, "member")
 	k := h.a.calls
@@ -174,11 +198,17 @@ func TestCallStartEndAndRemove(t *testing.T) {
 		t.Fatal("the caller sees no remove button on others, or one on itself")
 	}
 	test.Tap(w.tiles["peer-Dev"].remove)
+	if w.win.Canvas().Overlays().Top() == nil || h.w.Canvas().Overlays().Top() != nil {
+		t.Fatal("Remove's question opened on the main window, behind the call window")
+	}
 	h.confirm(h.a.lastDialog)
 	if h.f.calls["RemoveCallPeer"] != 1 || len(w.tiles) != 2 || w.tiles["peer-Dev"] != nil {
 		t.Fatal("Remove did not drop Dev")
 	}
 	test.Tap(w.endBtn)
+	if w.win.Canvas().Overlays().Top() == nil || h.w.Canvas().Overlays().Top() != nil {
+		t.Fatal("End for everyone's question opened on the main window, behind the call window")
+	}
 	h.confirm(h.a.lastDialog)
 	h.drain()
 	if h.f.calls["EndCall"] != 1 || k.window != nil || k.bar.Visible() || k.strip.Visible() {
@@ -274,6 +304,38 @@ func TestActiveSpeaker(t *testing.T) {
 }
 
 var callNames = []string{"Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hana", "Ivan", "Jade", "Kofi", "Liam"}
+
+// TestCallTileInitialsFitTheDisc: two-letter initials ("BC" for Ben
+// Carter) stay inside the disc of a small tile in a call of eight, as one
+// letter does; the large tile keeps its full size.
+func TestCallTileInitialsFitTheDisc(t *testing.T) {
+	h, c, gid := callHarness(t, "member")
+	id := h.f.ringCall(c.ID, gid, "Ben Carter", false, "Dev Patel", "Priya Shah", "Sam Ortiz", "Tara Nel", "Olivia Reyes", "Quinn Lee")
+	h.drain()
+	h.f.setSpeaking(id, "Olivia Reyes")
+	test.Tap(h.a.calls.bannerJoin)
+	w := h.a.calls.window
+	w.win.Resize(fyne.NewSize(940, 640))
+	w.frame(time.Unix(0, 0))
+	small := 0
+	for _, tile := range w.tiles {
+		tile.root.Refresh()
+		width := tile.initial.MinSize().Width
+		if tile.large {
+			if tile.initial.TextSize != 56 {
+				t.Errorf("%s's large tile: initials at %v, want 56", tile.p.Name, tile.initial.TextSize)
+			}
+			continue
+		}
+		small++
+		if tile.discSize <= 0 || width > tile.discSize*0.78 {
+			t.Errorf("%s: initials %q %v wide on a disc of %v", tile.p.Name, tile.initial.Text, width, tile.discSize)
+		}
+	}
+	if small < 6 {
+		t.Fatalf("%d small tiles", small)
+	}
+}
 
 // TestGoldenCalls renders the call window with 3 and 12 participants,
 // the incoming-call banner and the call bar, light and dark.

@@ -419,7 +419,7 @@ func (w *callWindow) remove(p api.CallParticipant) {
 	if !ok {
 		return
 	}
-	w.k.a.confirmAction("Remove "+p.Name+" from the call?", p.Name+" is disconnected and hears nothing said after.", "Remove", func() {
+	w.k.a.confirmActionOn(w.win, "Remove "+p.Name+" from the call?", p.Name+" is disconnected and hears nothing said after.", "Remove", func() {
 		w.k.a.act("Could not remove "+p.Name, func(ctx context.Context) error {
 			return r.RemoveCallPeer(ctx, w.cid, w.call.ID, p.PeerID)
 		}, w.reload)
@@ -442,9 +442,11 @@ type callTile struct {
 	img     *canvas.Image
 	bg      *canvas.Rectangle
 	initial *canvas.Text
-	name    *widget.Label
-	remove  *widget.Button
-	root    *fyne.Container
+	// discSize is the diameter of the avatar's disc as last laid out.
+	discSize float32
+	name     *widget.Label
+	remove   *widget.Button
+	root     *fyne.Container
 
 	dirty bool      // the picture changed since it was drawn
 	drawn time.Time // when it was last drawn
@@ -502,7 +504,7 @@ func newCallTile(w *callWindow, p api.CallParticipant) *callTile {
 	t.remove = widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() { w.remove(t.p) })
 	t.remove.Importance = widget.LowImportance
 	bottom := container.NewBorder(nil, nil, nil, t.remove, t.name)
-	picture := container.NewStack(container.NewPadded(t.img), container.NewCenter(t.initial))
+	picture := container.NewStack(container.NewPadded(t.img), container.New(initialsLayout{t}, t.initial))
 	t.root = container.NewStack(t.bg, container.NewBorder(nil, bottom, nil, nil, picture))
 	return t
 }
@@ -530,10 +532,7 @@ func (t *callTile) set(p api.CallParticipant, large, removable bool) {
 	t.name.SetText(name)
 	t.initial.Text = initials(p.Name)
 	t.initial.Color = themeColor(theme.ColorNameBackground)
-	t.initial.TextSize = 28
-	if large {
-		t.initial.TextSize = 56
-	}
+	t.initial.TextSize = initialsSize(t.initial.Text, large, t.discSize)
 	t.initial.Refresh()
 	if removable {
 		t.remove.Show()
@@ -645,6 +644,42 @@ func mirror(img *image.RGBA) {
 			copy(row[j:j+4], px[:])
 		}
 	}
+}
+
+// initialsLayout centres a tile's initials on the disc avatarFrame draws
+// in the space the tile gives its picture, and sizes them to fit it: two
+// letters at the full size spilled out of a small tile's disc.
+type initialsLayout struct{ t *callTile }
+
+func (l initialsLayout) MinSize([]fyne.CanvasObject) fyne.Size {
+	return fyne.MeasureText(l.t.initial.Text, initialsSize(l.t.initial.Text, l.t.large, 0), l.t.initial.TextStyle)
+}
+
+func (l initialsLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
+	t := l.t
+	t.discSize = min(size.Width, size.Height) - 2*theme.Padding()
+	if ts := initialsSize(t.initial.Text, t.large, t.discSize); ts != t.initial.TextSize {
+		t.initial.TextSize = ts
+		t.initial.Refresh()
+	}
+	m := t.initial.MinSize()
+	t.initial.Resize(m)
+	t.initial.Move(fyne.NewPos((size.Width-m.Width)/2, (size.Height-m.Height)/2))
+}
+
+// initialsSize is the text size of initials on a disc of diameter disc
+// (0: not laid out yet): 28, or 56 on the large tile, smaller when that
+// would be wider than the disc's inner part (avatarFrame's 0.78) leaves.
+func initialsSize(text string, large bool, disc float32) float32 {
+	size := float32(28)
+	if large {
+		size = 56
+	}
+	room := disc * 0.78 * 0.85
+	if w := fyne.MeasureText(text, size, fyne.TextStyle{Bold: true}).Width; disc > 0 && w > room {
+		size *= room / w
+	}
+	return size
 }
 
 // avatarFrame draws a participant's picture while there is no video: a

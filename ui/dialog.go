@@ -39,11 +39,17 @@ type dlg struct {
 const dialogWidth = 460
 
 func (a *App) newDialog(title string, content fyne.CanvasObject) *dlg {
+	return a.newDialogOn(a.win, title, content)
+}
+
+// newDialogOn is newDialog over window win (the call window's own
+// questions open on it, not behind it on the main window).
+func (a *App) newDialogOn(win fyne.Window, title string, content fyne.CanvasObject) *dlg {
 	d := &dlg{a: a, holder: container.NewStack(), title: title, width: dialogWidth}
 	if content != nil {
 		d.holder.Objects = []fyne.CanvasObject{content}
 	}
-	d.d = dialog.NewCustomWithoutButtons(title, d.holder, a.win)
+	d.d = dialog.NewCustomWithoutButtons(title, d.holder, win)
 	d.d.SetOnClosed(func() {
 		d.open = false
 		a.dialogs = slices.DeleteFunc(a.dialogs, func(x *dlg) bool { return x == d })
@@ -119,7 +125,12 @@ func (a *App) closeTopDialog() bool {
 // confirmAction asks before an action that cannot be undone: title, what
 // will happen, and the wording of the button that does it.
 func (a *App) confirmAction(title, text, action string, do func()) *dlg {
-	d := a.newDialog(title, nil)
+	return a.confirmActionOn(a.win, title, text, action, do)
+}
+
+// confirmActionOn is confirmAction over window win.
+func (a *App) confirmActionOn(win fyne.Window, title, text, action string, do func()) *dlg {
+	d := a.newDialogOn(win, title, nil)
 	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
 	yes := widget.NewButton(action, func() {
