@@ -39,14 +39,6 @@ type Retry struct {
 // every 15 minutes, 12 tries in all.
 var DefaultRetry = Retry{Base: 10 * time.Second, Max: 15 * time.Minute, Attempts: 12}
 
-// MaxRefusals bounds the refusals a Pusher remembers for one relay of one
-// community (the latest).
-const MaxRefusals = 8
-
-// MaxFilePushes bounds the files whose push a Pusher follows one by one
-// (FileState): past it, the oldest whose pushes all ended is forgotten.
-const MaxFilePushes = 1024
-
 // Pusher hands the files this node shares to a community's relays in the
 // background (a Forwarder), retrying a relay it cannot reach with
 // backoff, and keeps what came of it for each relay: files pushed,
