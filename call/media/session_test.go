@@ -15,6 +15,7 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
+	"github.com/umbrella-p2p/umbrella/call/internal/sdpsig"
 )
 
 // mesh is a call of Sessions on one pion vnet LAN, their media messages
@@ -345,13 +346,13 @@ func TestBadSignals(t *testing.T) {
 			t.Fatal(err)
 		}
 		enc := func(v, typ uint, sdp string) []byte {
-			b, err := sigEnc.Marshal(signal{Version: v, Type: typ, SDP: sdp})
+			b, err := sdpsig.Marshal(sdpsig.Message{Version: v, Type: typ, SDP: sdp})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return b
 		}
-		extra, err := sigEnc.Marshal(map[int]any{1: 1, 2: 1, 3: "v=0", 4: "x"})
+		extra, err := sdpsig.Marshal(map[int]any{1: 1, 2: 1, 3: "v=0", 4: "x"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -558,7 +559,7 @@ func TestBadOfferKeepsMedia(t *testing.T) {
 		waitFor(t, 10*time.Second, "audio from alice", func() bool {
 			return decrypted(bob, "alice", Audio) >= 20
 		})
-		bad, err := sigEnc.Marshal(signal{Version: signalVersion, Type: sigOffer, SDP: "v=0\r\nnot an offer"})
+		bad, err := sdpsig.Marshal(sdpsig.Message{Version: sdpsig.Version, Type: sigOffer, SDP: "v=0\r\nnot an offer"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -578,7 +579,7 @@ func TestFailedConnectCanBeRetried(t *testing.T) {
 		bob := m.add("bob", 11, false)
 		m.start()
 		defer m.close()
-		bad, err := sigEnc.Marshal(signal{Version: signalVersion, Type: sigOffer, SDP: "v=0\r\nnot an offer"})
+		bad, err := sdpsig.Marshal(sdpsig.Message{Version: sdpsig.Version, Type: sigOffer, SDP: "v=0\r\nnot an offer"})
 		if err != nil {
 			t.Fatal(err)
 		}
