@@ -296,6 +296,9 @@ func (a *App) showStorage() *dlg {
 		}
 		sv.rows = append(sv.rows, r)
 		text := fmt.Sprintf("%s: %s in %d files", c.Name, formatSize(r.bytes), r.files)
+		if r.files == 1 {
+			text = fmt.Sprintf("%s: %s in 1 file", c.Name, formatSize(r.bytes))
+		}
 		if r.files == 0 {
 			text = c.Name + ": no files on this computer"
 		}
