@@ -41,6 +41,10 @@ type FileEntry struct {
 	// Promo says the file is a promotion's: its card (Message) is the one
 	// post that shows it.
 	Promo bool `json:"promo,omitempty"`
+	// PromoEnds is when that promotion ends: from then on members no
+	// longer serve its file to each other (crdt.MayFetch), so only a copy
+	// already here opens.
+	PromoEnds time.Time `json:"promo_ends,omitzero"`
 	// HaveBytes is how many of its clear bytes this node holds.
 	HaveBytes int64  `json:"have_bytes"`
 	State     string `json:"state"`

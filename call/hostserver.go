@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -115,7 +116,7 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 			return refuse("not connected to this relay's SFU for the call")
 		}
 		if err := hc.h.Layers(s.cfg.PeerID(from), msg.Blob); err != nil {
-			return refuse("sfu: %v", err)
+			return sfuRefusal(err)
 		}
 		return &Reply{}
 	case TypeLeave, TypeRemove, TypeEnd:
@@ -194,7 +195,7 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 	s.mu.Unlock()
 	answer, err := hc.h.Offer(s.cfg.PeerID(from), blob)
 	if err != nil {
-		return refuse("sfu: %v", err)
+		return sfuRefusal(err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -204,6 +205,15 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 	}
 	hc.parts[from] = true
 	return &Reply{Blob: answer}
+}
+
+// sfuRefusal refuses with the SFU's error, prefixed "sfu: " once: the
+// errors of call/sfu carry the prefix already.
+func sfuRefusal(err error) *Reply {
+	if msg := err.Error(); strings.HasPrefix(msg, "sfu: ") {
+		return refuse("%s", msg)
+	}
+	return refuse("sfu: %v", err)
 }
 
 // hostedLocked counts the calls k takes part in here whose SFU still

@@ -693,3 +693,41 @@ func TestHostLostByOneDoesNotSplit(t *testing.T) {
 		w.checkHost(t, "cara", "ann", "cara", "dan", "eve")
 	})
 }
+
+// badOfferHost is an SFU that refuses every offer and layer request with
+// an error of call/sfu's form ("sfu: …").
+type badOfferHost struct{ *fakeHost }
+
+func (badOfferHost) Offer(string, []byte) ([]byte, error) {
+	return nil, errors.New("sfu: bad offer: no audio section")
+}
+
+// TestHostServerRefusalPrefixedOnce: the relay's refusal of an offer its
+// SFU rejects says "sfu: " once, whether the SFU's error has the prefix
+// or not (the trial saw "sfu: sfu: bad offer…").
+func TestHostServerRefusalPrefixedOnce(t *testing.T) {
+	w := newTestNet(t)
+	m := crdt.PublicKey{'m'}
+	for _, tc := range []struct {
+		name string
+		host NewHost
+		blob string
+		want string
+	}{
+		{"sfu error", func() (Host, error) { return badOfferHost{&fakeHost{offers: map[string]int{}}}, nil },
+			"sfu offer from " + peerID(m), "sfu: bad offer: no audio section"},
+		{"other error", w.newHost(crdt.PublicKey{0xee}), "junk",
+			`sfu: not an SFU offer from ` + peerID(m) + `: "junk"`},
+	} {
+		srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: tc.host,
+			Admit: func(crdt.ID, crdt.PublicKey) bool { return true }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: []byte{1, 31: 0}, Blob: []byte(tc.blob)}
+		if r := srv.Answer(t.Context(), m, msg); r.Error != tc.want {
+			t.Errorf("%s: refusal %q, want %q", tc.name, r.Error, tc.want)
+		}
+		srv.Close()
+	}
+}

@@ -207,6 +207,9 @@ func (f *fakeBackend) entry(c *fakeCommunity, g *fakeGroup, m api.Message) api.F
 	ff := f.files.byMsg[m.ID]
 	e := api.FileEntry{Message: m.ID, Group: g.info.ID, Name: m.File.Name, Size: m.File.Size, Mime: m.File.Mime, Root: m.File.Root,
 		Author: m.Author, AuthorName: m.AuthorName, Time: m.Time, State: api.FileRemote, Promo: m.Promo != nil}
+	if m.Promo != nil {
+		e.PromoEnds = m.Promo.Ends
+	}
 	if p := f.files.relay[m.ID]; p != nil {
 		e.Relay = new(*p)
 	}

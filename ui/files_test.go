@@ -439,7 +439,7 @@ func TestStorage(t *testing.T) {
 	h.tapFile(id, "Download")
 	d := h.a.showStorage()
 	sv := d.handles.(*storageView)
-	if !slices.Contains(sv.texts, "Glow Team: 2.9 MiB in 1 files") {
+	if !slices.Contains(sv.texts, "Glow Team: 2.9 MiB in 1 file") {
 		t.Fatalf("storage shows %v", sv.texts)
 	}
 	sv.auto.SetSelected("25 MiB")

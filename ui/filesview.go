@@ -190,7 +190,12 @@ func (v *filesView) row(e api.FileEntry) fyne.CanvasObject {
 	case api.FilePartial:
 		action = "Resume"
 	}
-	btn := widget.NewButton(action, func() { v.act(e, action) })
+	var btn fyne.CanvasObject = widget.NewButton(action, func() { v.act(e, action) })
+	if action != "Open" && v.promoEnded(e) {
+		ended := widget.NewLabel("Promotion ended")
+		ended.Importance = widget.LowImportance
+		btn = ended
+	}
 	show := widget.NewButton("Show", func() {
 		v.d.hide()
 		v.a.showMessage(v.cid, e.Group, e.Message)
@@ -202,6 +207,12 @@ func (v *filesView) row(e api.FileEntry) fyne.CanvasObject {
 	}
 	return container.NewBorder(nil, nil, widget.NewIcon(fileIcon(e.Mime)), container.NewCenter(btns),
 		container.NewVBox(name, info))
+}
+
+// promoEnded reports whether e is the file of a promotion that has ended:
+// members no longer serve it to each other, so it cannot be downloaded.
+func (v *filesView) promoEnded(e api.FileEntry) bool {
+	return e.Promo && !e.PromoEnds.IsZero() && !v.a.now().Before(e.PromoEnds)
 }
 
 // act downloads or opens file e.
@@ -296,6 +307,9 @@ func (a *App) showStorage() *dlg {
 		}
 		sv.rows = append(sv.rows, r)
 		text := fmt.Sprintf("%s: %s in %d files", c.Name, formatSize(r.bytes), r.files)
+		if r.files == 1 {
+			text = fmt.Sprintf("%s: %s in 1 file", c.Name, formatSize(r.bytes))
+		}
 		if r.files == 0 {
 			text = c.Name + ": no files on this computer"
 		}

@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -241,5 +243,57 @@ func TestGoldenPromoFile(t *testing.T) {
 			h.drain()
 			test.AssertImageMatches(t, "promo_file_files_"+variant.name+".png", h.w.Canvas().Capture())
 		})
+	}
+}
+
+// rowTexts lists the labels and buttons of the Files view's rows.
+func rowTexts(o fyne.CanvasObject) []string {
+	switch w := o.(type) {
+	case *widget.Label:
+		return []string{w.Text}
+	case *widget.Button:
+		return []string{"[" + w.Text + "]"}
+	case *fyne.Container:
+		var out []string
+		for _, c := range w.Objects {
+			out = append(out, rowTexts(c)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// TestPromoFileEnded: once a promotion has ended, members no longer serve
+// its file to each other, so the Files view offers no Download for it but
+// says why; a copy already here still opens.
+func TestPromoFileEnded(t *testing.T) {
+	h, _ := fileHarness(t)
+	f := h.f
+	promoWithFile(t, h)
+	f.mu.Lock()
+	_, g, _ := f.group(h.a.community, h.a.group)
+	promo := g.msgs[len(g.msgs)-1]
+	f.mu.Unlock()
+	ends := promo.Promo.Ends
+	texts := func(at time.Time, have int64) []string {
+		h.a.now = func() time.Time { return at }
+		f.mu.Lock()
+		f.files.byMsg[promo.ID].have = have
+		f.mu.Unlock()
+		v := h.a.showFiles(h.a.community, crdt.ID{})
+		defer v.d.hide()
+		return rowTexts(v.rows)
+	}
+	if got := texts(ends.Add(-time.Minute), 0); !slices.Contains(got, "[Download]") || slices.Contains(got, "Promotion ended") {
+		t.Fatalf("a running promotion's file: %v", got)
+	}
+	if got := texts(ends, 0); slices.Contains(got, "[Download]") || !slices.Contains(got, "Promotion ended") {
+		t.Fatalf("an ended promotion's file: %v", got)
+	}
+	if got := texts(ends, 10); slices.Contains(got, "[Resume]") || !slices.Contains(got, "Promotion ended") {
+		t.Fatalf("an ended promotion's file partly here: %v", got)
+	}
+	if got := texts(ends.Add(time.Hour), promo.File.Size); !slices.Contains(got, "[Open]") || slices.Contains(got, "Promotion ended") {
+		t.Fatalf("an ended promotion's file held here: %v", got)
 	}
 }

@@ -49,9 +49,13 @@ func (v *Views) Files(cid, gid crdt.ID) ([]SharedFile, error) {
 					continue
 				}
 				f := FileOf(ref)
-				out = append(out, SharedFile{Key: f.Key, FileEntry: api.FileEntry{Message: p.ID, Group: g,
-					Name: f.Name, Size: f.Size, Mime: f.Mime, Root: f.Root, Author: nm.peer(p.Author),
-					AuthorName: nm.name(p.Author), Time: time.UnixMilli(p.Time), State: api.FileRemote, Promo: p.File == nil}})
+				e := api.FileEntry{Message: p.ID, Group: g, Name: f.Name, Size: f.Size, Mime: f.Mime, Root: f.Root,
+					Author: nm.peer(p.Author), AuthorName: nm.name(p.Author), Time: time.UnixMilli(p.Time),
+					State: api.FileRemote, Promo: p.File == nil}
+				if e.Promo {
+					e.PromoEnds = time.UnixMilli(p.Promo.Ends)
+				}
+				out = append(out, SharedFile{Key: f.Key, FileEntry: e})
 			}
 		}
 		return nil

@@ -240,17 +240,22 @@ func TestDueReminders(t *testing.T) {
 }
 
 // TestPromoFileListed: a promotion's image or file is listed with the
-// community's files under the promotion's id, so it downloads like any
-// file; the message carries it with its thumbnail, as a file message
+// community's files under the promotion's id, with the promotion's end
+// (after which members no longer serve it), so it downloads like any
+// file while the promotion runs; the message carries it with its thumbnail, as a file message
 // does, so the app shows and downloads it as any.
 func TestPromoFileListed(t *testing.T) {
 	w := newWorld(t, "Glow Team")
 	ref := &crdt.FileRef{Name: "flyer.png", Size: 10, Mime: "image/png", Root: bytes.Repeat([]byte{1}, 32), Key: bytes.Repeat([]byte{2}, 32), Thumb: []byte("thumb")}
-	promo := w.write(w.owner, w.cid, crdt.KindPromo, &crdt.PromoBody{Title: "Sale", Starts: 1, Ends: w.now() + 1000, File: ref, Time: w.now()})
+	ends := w.now() + 1000
+	promo := w.write(w.owner, w.cid, crdt.KindPromo, &crdt.PromoBody{Title: "Sale", Starts: 1, Ends: ends, File: ref, Time: w.now()})
 	v := w.views(w.owner)
 	fs, err := v.Files(w.cid, crdt.ZeroID)
 	if err != nil || len(fs) != 1 || fs[0].Message != promo || fs[0].Group != w.cid || fs[0].Name != "flyer.png" || !bytes.Equal(fs[0].Key, ref.Key) {
 		t.Fatalf("files %+v %v", fs, err)
+	}
+	if !fs[0].Promo || !fs[0].PromoEnds.Equal(time.UnixMilli(ends)) {
+		t.Fatalf("the promotion's file: promo %v, ends %v, want %v", fs[0].Promo, fs[0].PromoEnds, time.UnixMilli(ends))
 	}
 	m, err := v.Message(w.cid, w.cid, promo)
 	if err != nil || m.Promo == nil || m.Promo.File == nil || string(m.Promo.File.Thumb) != "thumb" || m.File == nil || m.File.Name != "flyer.png" {
