@@ -22,15 +22,8 @@ var errMayNotFetch = errors.New("may not fetch this file")
 // node holds, crdt finds a message or a running promotion sharing it that
 // from may read.
 func (h protoHooks) mayFetch(from crdt.PublicKey, root blob.Root) error {
-	ok := false
-	for _, cid := range h.n.rep.Communities() {
-		h.n.rep.View(cid, func(c *crdt.Community) error {
-			ok = ok || c.MayFetch(from, root[:], h.n.now().UnixMilli())
-			return nil
-		})
-		if ok {
-			return nil
-		}
+	if h.n.rep.MayFetch(from, root[:], h.n.now().UnixMilli()) {
+		return nil
 	}
 	return fmt.Errorf("%s: %w", root.String()[:12], errMayNotFetch)
 }

@@ -47,3 +47,18 @@ func (r *Replica) Snapshot(id crdt.ID) (*crdt.State, error) {
 	}
 	return c.Snapshot(), nil
 }
+
+// MayFetch reports whether member k may fetch the file at root from this
+// node at now (unix milliseconds) in any community the replica holds
+// (crdt.Community.MayFetch: a message or a running promotion sharing it
+// that k may read).
+func (r *Replica) MayFetch(k crdt.PublicKey, root []byte, now int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.communities {
+		if c.MayFetch(k, root, now) {
+			return true
+		}
+	}
+	return false
+}
