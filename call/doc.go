@@ -39,6 +39,9 @@
 //	            Peer and renews its key; Peer itself leaves.
 //	Roster (6): → Roster, the description and Host: who takes part;
 //	            a member not in a call asks it to list the call (ask.go).
+//	            With a Roster, to the relay hosting the call's SFU: who
+//	            takes part as the sender judged it; the relay connects
+//	            only those a participant named (hostserver.go) → {}.
 //	Media (7):  Blob → {} or Blob. An opaque media message (SDP, ICE)
 //	            between two participants, from call/media's Signal to
 //	            its HandleSignal; to the call's SFU host (a participant

@@ -22,7 +22,15 @@ import (
 // leaves the rest to the participants, who judge with crdt:
 //
 //   - Media (7): an SFU offer; the reply carries the answer. The first
-//     offer for a call starts its SFU.
+//     offer for a call starts its SFU (or restarts one nobody is
+//     connected to any more). Any later one is taken only from a member
+//     that a participant connected to this SFU named in its roster: a
+//     removed member the relay still knows gets no media of a call the
+//     participants did not let it into. One not named yet (its offer
+//     came before the roster) is refused and asks again (topology.go).
+//   - Roster (6) with a roster: a connected participant names who takes
+//     part in the call as its node judged it; its last roster replaces
+//     the one before.
 //   - Layers (9): a connected participant's layer request, for its SFU.
 //   - Leave (3): the sender leaves the SFU.
 //   - Remove (5): a participant tells the relay that Peer is out of the
@@ -81,6 +89,9 @@ type hostedCall struct {
 	// out holds those the others' word dropped: their offers to this
 	// call are refused from then on; guarded by HostServer.mu.
 	out map[crdt.PublicKey]bool
+	// named holds, by participant, the roster it last sent; guarded by
+	// HostServer.mu.
+	named map[crdt.PublicKey]map[crdt.PublicKey]bool
 }
 
 var _ Responder = (*HostServer)(nil)
@@ -119,6 +130,22 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 			return sfuRefusal(err)
 		}
 		return &Reply{}
+	case TypeRoster:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		hc := s.calls[key]
+		if hc == nil || !hc.parts[from] {
+			return refuse("not connected to this relay's SFU for the call")
+		}
+		named := make(map[crdt.PublicKey]bool, len(msg.Roster))
+		for _, b := range msg.Roster {
+			named[crdt.PublicKey(b)] = true
+		}
+		if hc.named == nil {
+			hc.named = map[crdt.PublicKey]map[crdt.PublicKey]bool{}
+		}
+		hc.named[from] = named
+		return &Reply{}
 	case TypeLeave, TypeRemove, TypeEnd:
 		k := from
 		if msg.Type == TypeRemove {
@@ -138,6 +165,7 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 			hc.out[k] = true
 		}
 		delete(hc.removes, k)
+		delete(hc.named, k)
 		for _, by := range hc.removes {
 			delete(by, k)
 		}
@@ -166,6 +194,10 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 	if hc != nil && hc.out[from] {
 		s.mu.Unlock()
 		return refuse("the call's participants dropped you from it")
+	}
+	if hc != nil && !hc.parts[from] && !hc.namedLocked(from) {
+		s.mu.Unlock()
+		return refuse("no participant of the call named you to this relay yet")
 	}
 	if (hc == nil || !hc.parts[from]) && s.hostedLocked(from) >= MaxHostedPerMember {
 		s.mu.Unlock()
@@ -269,6 +301,21 @@ func (s *HostServer) Close() error {
 		s.stop(hc)
 	}
 	return nil
+}
+
+// namedLocked reports whether k may connect to the call's SFU: a
+// participant connected to it named k, or nobody is connected to it any
+// more (HostServer.mu held).
+func (hc *hostedCall) namedLocked(k crdt.PublicKey) bool {
+	if len(hc.parts) == 0 {
+		return true
+	}
+	for p := range hc.parts {
+		if hc.named[p][k] {
+			return true
+		}
+	}
+	return false
 }
 
 // outByMajority records that participant from says k is out of the call

@@ -728,6 +728,7 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 		}
 		c.reach[from] = msg.Reach
 		m.settle(c)
+		m.tellRoster(c) // a relay host lets from in on this word
 		if !c.sfu {
 			if err := c.media.Connect(m.cfg.PeerID(from)); err != nil {
 				m.cfg.Log.Debug("connect call media", "err", err)

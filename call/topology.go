@@ -186,8 +186,8 @@ func (m *Manager) setHost(c *call, host crdt.PublicKey, sfu bool) {
 // host) and the answer back to med, in the background: to its own Host
 // when it hosts, else in a media message whose reply is the answer. A
 // host that refuses is asked again every HostRetry/10 up to HostRetry
-// (it may not have learnt yet that it hosts); one that never answers is
-// lost.
+// (it may not have learnt yet that it hosts, or, a relay, that this node
+// takes part: tellRoster); one that never answers is lost.
 func (m *Manager) offer(c *call, med Media, host crdt.PublicKey, hostPeer string, blob []byte) {
 	m.spawn(func() {
 		deadline := time.Now().Add(HostRetry)
@@ -203,6 +203,7 @@ func (m *Manager) offer(c *call, med Media, host crdt.PublicKey, hostPeer string
 				m.mu.Lock()
 				if c.media == med && c.host == host {
 					c.doubt = false // it answers: this node's replies name it again
+					m.tellRoster(c)
 				}
 				m.mu.Unlock()
 				if err := med.HandleSignal(hostPeer, answer); err != nil {
@@ -396,6 +397,18 @@ func (m *Manager) spawn(f func()) {
 // nor a participant (mu held).
 func (c *call) relayHost(self crdt.PublicKey) (crdt.PublicKey, bool) {
 	return c.host, c.sfu && c.host != self && !c.roster[c.host]
+}
+
+// tellRoster sends c's roster to its host if that is a relay, which lets
+// into the call's SFU only whom a connected participant named (mu held).
+func (m *Manager) tellRoster(c *call) {
+	host, ok := c.relayHost(m.cfg.Self)
+	if !ok || !c.joined {
+		return
+	}
+	msg := c.message(TypeRoster)
+	msg.Roster = m.describe(c).Roster
+	m.enqueue(host, msg)
 }
 
 // ErrNoHost: a layer request in a call that runs as a mesh.

@@ -353,19 +353,31 @@ func TestSFUHostJudgesMembers(t *testing.T) {
 // community, even a three-person call runs through it. The relay admits
 // only whom its Admit allows, drops a participant the others report
 // removed, and a leaver; the end stops its SFU.
+//
+// The relay cannot read removals, so it admits whom it knows is or was a
+// member; a removed member (mallory, the trial's) who offers to the call
+// it hosts is refused: no participant named her, while dan, who joined
+// through the participants, gets in.
 func TestRelayHostsTheSFU(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
-		names := []string{"ann", "ben", "cara"}
+		names := []string{"ann", "ben", "cara", "dan"}
 		mgr := map[string]*Manager{}
 		for _, n := range names {
 			mgr[n] = w.node(n, true, true, false)
 			w.reach[w.keys[n]] = ReachDirect
 		}
+		mallory := crdt.PublicKey{'m'}
+		w.members[mallory] = false // removed
 		relay := crdt.PublicKey{0xee}
 		w.keys["relay"] = relay
 		srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
-			Admit: func(_ crdt.ID, k crdt.PublicKey) bool { return (members{w, false}).MayCall(w.cid, w.gid, k) }})
+			Admit: func(_ crdt.ID, k crdt.PublicKey) bool {
+				w.mu.Lock()
+				defer w.mu.Unlock()
+				_, was := w.members[k]
+				return was
+			}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,7 +392,7 @@ func TestRelayHostsTheSFU(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait()
-		for _, n := range names[1:] {
+		for _, n := range names[1:3] {
 			if err := mgr[n].Join(t.Context(), w.cid, id, false, true); err != nil {
 				t.Fatal(err)
 			}
@@ -388,16 +400,25 @@ func TestRelayHostsTheSFU(t *testing.T) {
 		<-time.After(time.Second)
 		// ann, alone, had no SFU to move to until Hosts named the relay
 		// at her first roster change; everyone is on it now.
-		w.checkHost(t, "relay", names...)
+		w.checkHost(t, "relay", names[:3]...)
 		if st, err := mgr["ben"].Status(w.cid, id); err != nil || st.Topology != api.TopologySFU || st.SFU != w.peer("relay") {
 			t.Fatalf("status: %+v, %v", st, err)
 		}
 
-		stranger := crdt.PublicKey{0x01}
-		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: id[:], Blob: []byte("sfu offer from " + peerID(stranger))}
-		if r := srv.Answer(t.Context(), stranger, msg); r.Error == "" {
+		offer := func(k crdt.PublicKey) *Reply {
+			return srv.Answer(t.Context(), k, &Message{Type: TypeMedia, Community: w.cid[:], Call: id[:], Blob: []byte("sfu offer from " + peerID(k))})
+		}
+		if r := offer(crdt.PublicKey{0x01}); r.Error == "" {
 			t.Fatalf("the relay answered a stranger: %+v", r)
 		}
+		if r := offer(mallory); !strings.Contains(r.Error, "no participant of the call named you") {
+			t.Fatalf("the removed mallory's offer: %q, want a refusal", r.Error)
+		}
+		if err := mgr["dan"].Join(t.Context(), w.cid, id, false, true); err != nil {
+			t.Fatal(err)
+		}
+		<-time.After(time.Second)
+		w.checkHost(t, "relay", names...)
 
 		w.setMember("cara", false)
 		for _, n := range names {
@@ -407,12 +428,14 @@ func TestRelayHostsTheSFU(t *testing.T) {
 		if !w.host("relay").wasDropped(w.peer("cara")) {
 			t.Fatal("the relay still forwards the removed cara's media")
 		}
-		if err := mgr["ben"].Leave(t.Context(), w.cid, id); err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
-		if !w.host("relay").wasDropped(w.peer("ben")) {
-			t.Fatal("the relay still forwards ben's media after he left")
+		for _, n := range []string{"ben", "dan"} {
+			if err := mgr[n].Leave(t.Context(), w.cid, id); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+			if !w.host("relay").wasDropped(w.peer(n)) {
+				t.Fatalf("the relay still forwards %s's media after the leave", n)
+			}
 		}
 		if err := mgr["ann"].End(t.Context(), w.cid, id); err != nil {
 			t.Fatal(err)
@@ -502,7 +525,7 @@ func TestHostServerBoundsOneMembersCalls(t *testing.T) {
 	first := w.hosts[relay][0]
 	w.mu.Unlock()
 	first.Drop(peerID(mallory)) // her connection failed
-	if r := offer(mallory, MaxHostedPerMember); r.Error != "" {
+	if r := offer(mallory, MaxHostedPerMember+1); r.Error != "" {
 		t.Fatalf("after a failed connection: %s", r.Error)
 	}
 }
@@ -538,9 +561,13 @@ func TestHostServerTakesNoOnesWordAlone(t *testing.T) {
 			t.Fatalf("%v from %s: %s", typ, peerID(from), r.Error)
 		}
 	}
-	for _, k := range []crdt.PublicKey{ann, ben, cara} {
-		send(k, TypeMedia, crdt.PublicKey{})
+	send(ann, TypeMedia, crdt.PublicKey{}) // she starts the SFU and names the others
+	if r := srv.Answer(t.Context(), ann, &Message{Type: TypeRoster, Community: w.cid[:], Call: id[:],
+		Roster: [][]byte{ann[:], ben[:], cara[:]}}); r.Error != "" {
+		t.Fatal(r.Error)
 	}
+	send(ben, TypeMedia, crdt.PublicKey{})
+	send(cara, TypeMedia, crdt.PublicKey{})
 	send(ben, TypeRemove, cara)
 	send(ben, TypeRemove, cara) // saying it twice is still one word
 	if w.host("relay").wasDropped(peerID(cara)) {

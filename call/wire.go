@@ -40,7 +40,8 @@ type Message struct {
 	Started int64  `cbor:"7,keyasint,omitempty"` // unix milliseconds
 	// Peer is who a remove drops.
 	Peer []byte `cbor:"8,keyasint,omitempty"`
-	// Roster lists the participants (ring), at most MaxParticipants.
+	// Roster lists the participants (ring; roster to a relay host), at
+	// most MaxParticipants.
 	Roster [][]byte `cbor:"9,keyasint,omitempty"`
 	// Blob is a media message, at most MaxBlob bytes.
 	Blob []byte `cbor:"10,keyasint,omitempty"`
@@ -144,8 +145,8 @@ func (m *Message) Check() error {
 	if err := checkKey("peer", m.Peer, false); err != nil {
 		return err
 	}
-	if m.Type != TypeRing && len(m.Roster) > 0 {
-		return bad("only a ring carries a roster")
+	if m.Type != TypeRing && m.Type != TypeRoster && len(m.Roster) > 0 {
+		return bad("only a ring or a roster message carries a roster")
 	}
 	if err := checkRoster(m.Roster); err != nil {
 		return err
