@@ -165,15 +165,23 @@ func (w *testNet) node(name string, member, admin, liar bool) *Manager {
 func (w *testNet) oliviaCallsAnn() (olivia, ann *Manager, id crdt.ID) {
 	w.t.Helper()
 	olivia, ann = w.node("olivia", true, false, false), w.node("ann", true, false, false)
-	id, err := olivia.Start(w.t.Context(), w.cid, w.gid, false, true)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	synctest.Wait()
+	id = w.start(olivia)
 	if err := ann.Join(w.t.Context(), w.cid, id, false, true); err != nil {
 		w.t.Fatal(err)
 	}
 	return olivia, ann, id
+}
+
+// start has m start a voice call in the group and lets the ring reach
+// the members.
+func (w *testNet) start(m *Manager) crdt.ID {
+	w.t.Helper()
+	id, err := m.Start(w.t.Context(), w.cid, w.gid, false, true)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	synctest.Wait()
+	return id
 }
 
 // nodeICE is node with ice as its ICE servers' source.
@@ -702,11 +710,7 @@ func TestNonParticipantAsksWhoTakesPart(t *testing.T) {
 		olivia := w.node("olivia", true, false, false)
 		ann := w.node("ann", true, false, false)
 		ben := w.node("ben", true, false, false)
-		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
+		id := w.start(olivia)
 		if err := ann.Join(t.Context(), w.cid, id, false, true); err != nil {
 			t.Fatal(err)
 		}
@@ -776,11 +780,7 @@ func TestStatusOfACallKnownFromItsRecord(t *testing.T) {
 		w := newTestNet(t)
 		olivia := w.node("olivia", true, false, false)
 		ann := w.node("ann", true, false, false)
-		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
+		id := w.start(olivia)
 		carl := w.node("carl", true, false, false) // only the record
 		for name, m := range map[string]*Manager{"ann": ann, "carl": carl} {
 			if _, err := m.Status(w.cid, id); !errors.Is(err, api.ErrNotInCall) {

@@ -66,11 +66,7 @@ func TestCallCallerCrashed(t *testing.T) {
 		olivia := w.node("olivia", true, false, false)
 		ann := w.node("ann", true, false, false)
 		ben := w.node("ben", true, false, false)
-		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
+		id := w.start(olivia)
 		w.crash("olivia")
 		if err := ann.Join(t.Context(), w.cid, id, false, true); !errors.Is(err, api.ErrNoPeer) {
 			t.Fatalf("joining a young call nobody answers: %v", err)
@@ -136,11 +132,7 @@ func TestCallLapsedButLive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
 		olivia := w.node("olivia", true, false, false)
-		id, err := olivia.Start(t.Context(), w.cid, w.gid, false, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synctest.Wait()
+		id := w.start(olivia)
 		ann := w.node("ann", true, false, false) // not rung: she knows the call by its record
 		w.mu.Lock()
 		r := w.records[id]
