@@ -119,6 +119,10 @@ type CallParticipant struct {
 	DecryptFailures uint64  `json:"decrypt_failures"`
 	LatencyP50      float64 `json:"latency_ms_p50"`
 	LatencyP99      float64 `json:"latency_ms_p99"`
+	// Layer is the picture size of the participant's video that arrives
+	// now ("640x360", "320x180"; through an SFU, the simulcast layer the
+	// host forwards), "" when none does.
+	Layer string `json:"layer"`
 }
 
 // Errors of calls.

@@ -36,6 +36,9 @@ type PeerStats struct {
 	Audio, Video                                     bool
 	FramesReceived, FramesDecrypted, DecryptFailures uint64
 	LatencyP50, LatencyP99                           time.Duration
+	// Layer is the picture size ("640x360") of the video arriving from
+	// Peer now, "" when none does.
+	Layer string
 }
 
 // MediaConfig is what a Manager gives its NewMedia for one call.

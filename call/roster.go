@@ -224,7 +224,8 @@ func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
 		s := stats[p]
 		out.Participants = append(out.Participants, api.CallParticipant{PeerID: p, Name: m.cfg.Members.Name(cid, k),
 			Audio: s.Audio, Video: s.Video, FramesReceived: s.FramesReceived, FramesDecrypted: s.FramesDecrypted,
-			DecryptFailures: s.DecryptFailures, LatencyP50: ms(s.LatencyP50), LatencyP99: ms(s.LatencyP99)})
+			DecryptFailures: s.DecryptFailures, LatencyP50: ms(s.LatencyP50), LatencyP99: ms(s.LatencyP99),
+			Layer: s.Layer})
 	}
 	return out, nil
 }

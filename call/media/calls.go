@@ -97,6 +97,8 @@ func ForCalls(o CallOptions) call.NewMedia {
 		if local != nil {
 			cfg.Sink = local
 			cfg.VideoLayers = o.VideoLayers
+		} else if c.Synthetic {
+			cfg.VideoLayers = len(SyntheticLayers) // as the app sends its camera
 		}
 		s, err := New(cfg)
 		if err != nil {

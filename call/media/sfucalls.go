@@ -97,7 +97,7 @@ func (m *callSession) SetHost(host string) error {
 		return ErrClosed
 	}
 	for _, id := range mesh {
-		m.Session.Disconnect(id)
+		m.Session.disconnect(id)
 	}
 	c, err := newSFUClient(m.Session, m.sfuAPI, m.sfuBWE, host, m.lost)
 	if err != nil {
@@ -146,7 +146,7 @@ func (m *callSession) Stats() []call.PeerStats {
 	for i, p := range st {
 		out[i] = call.PeerStats{Peer: p.Peer, Audio: p.Audio, Video: p.Video,
 			FramesReceived: p.FramesReceived, FramesDecrypted: p.FramesDecrypted, DecryptFailures: p.DecryptFailures,
-			LatencyP50: p.LatencyP50, LatencyP99: p.LatencyP99}
+			LatencyP50: p.LatencyP50, LatencyP99: p.LatencyP99, Layer: p.Layer}
 	}
 	return out
 }

@@ -435,7 +435,7 @@ func (c *sfuClient) stats() []PeerStats {
 	c.mu.Lock()
 	out := make([]PeerStats, 0, len(c.senders))
 	for _, p := range c.senders {
-		st := p.stats.snapshot()
+		st := p.stats.snapshot(c.s.now())
 		st.Peer = p.id
 		out = append(out, st)
 	}
