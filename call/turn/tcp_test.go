@@ -23,21 +23,16 @@ type tcpRelay struct {
 	srv *Server
 	tcp net.Addr
 
-	mu      sync.Mutex
-	now     time.Time               // guarded by mu
-	removed map[crdt.PublicKey]bool // guarded by mu
+	members
+	clockMu sync.Mutex
+	now     time.Time // guarded by clockMu
 }
 
 func newTCPRelay(t *testing.T) *tcpRelay {
 	t.Helper()
-	r := &tcpRelay{t: t, now: time.Now(), removed: map[crdt.PublicKey]bool{}}
+	r := &tcpRelay{t: t, now: time.Now()}
 	iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:127.0.0.1:3478?transport=tcp"}, PeerID: peerID, Member: memberOf,
-		Now: r.clock,
-		Allowed: func(k crdt.PublicKey) bool {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			return (k == ann || k == ben) && !r.removed[k]
-		}})
+		Now: r.clock, Allowed: r.allowed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,16 +47,16 @@ func newTCPRelay(t *testing.T) *tcpRelay {
 }
 
 func (r *tcpRelay) clock() time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.clockMu.Lock()
+	defer r.clockMu.Unlock()
 	return r.now
 }
 
 // remove makes the relay no longer know member k, and lets Recheck pass.
 func (r *tcpRelay) remove(k crdt.PublicKey) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.removed[k] = true
+	r.members.remove(k)
+	r.clockMu.Lock()
+	defer r.clockMu.Unlock()
 	r.now = r.now.Add(Recheck)
 }
 

@@ -80,6 +80,19 @@ func startRelaySFUCall(t *testing.T, video bool) relaySFUCall {
 	return relaySFUCall{relayID: relayID, all: all, c: c, id: id}
 }
 
+// sfuStatus is what `call status` says of a call through an SFU.
+type sfuStatus struct {
+	callStatus
+	SFU string `json:"sfu"`
+}
+
+// status is d's `call status` of the call; through says whether it runs
+// through the relay's SFU.
+func (r relaySFUCall) status(d *daemon) (st sfuStatus, through bool) {
+	d.jsonRun(&st, "call", "status", "--community", r.c, "--call", r.id)
+	return st, st.Topology == "sfu" && st.SFU == r.relayID
+}
+
 // TestE2ECallThroughRelaySFU: `umbrellad relay --sfu` registered with a
 // community hosts its calls' SFU. Three real daemons on 127.0.0.1 start
 // and join a synthetic call; each one's `call status` says "sfu" with the
@@ -87,24 +100,19 @@ func startRelaySFUCall(t *testing.T, video bool) relaySFUCall {
 // (the relay forwards them and holds no key).
 func TestE2ECallThroughRelaySFU(t *testing.T) {
 	call := startRelaySFUCall(t, false)
-	c, id := call.c, call.id
 	for _, d := range call.all {
-		var st struct {
-			callStatus
-			SFU string `json:"sfu"`
-		}
 		proctest.Eventually(t, 30*time.Second, d.home+" to decrypt 2 s of frames from both others through the relay", func() bool {
-			d.jsonRun(&st, "call", "status", "--community", c, "--call", id)
+			st, through := call.status(d)
 			n := 0
 			for _, p := range st.Participants {
 				if !p.Self && p.FramesDecrypted >= 100 {
 					n++
 				}
 			}
-			return st.Topology == "sfu" && st.SFU == call.relayID && n == 2
+			return through && n == 2
 		})
 	}
-	call.all[0].mustRun("call", "end", "--community", c, "--call", id)
+	call.all[0].mustRun("call", "end", "--community", call.c, "--call", call.id)
 }
 
 // TestE2ECallLayersThroughRelaySFU: a synthetic video call of three real
@@ -116,42 +124,29 @@ func TestE2ECallThroughRelaySFU(t *testing.T) {
 // no request reaching the relay, both would arrive at 320x180.
 func TestE2ECallLayersThroughRelaySFU(t *testing.T) {
 	call := startRelaySFUCall(t, true)
-	c, id := call.c, call.id
 	for _, d := range call.all {
-		var st struct {
-			callStatus
-			SFU string `json:"sfu"`
-		}
-		got := func() map[string]string {
-			m := map[string]string{}
-			for _, p := range st.Participants {
-				if !p.Self {
-					m[p.PeerID] = p.Layer
-				}
-			}
-			return m
-		}
-		var want map[string]string
+		var got map[string]string // layer by peer id
 		proctest.Eventually(t, 30*time.Second, d.home+" to receive the next participant at 640x360 and the other at 320x180 through the relay", func() bool {
-			d.jsonRun(&st, "call", "status", "--community", c, "--call", id)
+			st, through := call.status(d)
 			var ids []string
 			self := ""
+			got = map[string]string{}
 			for _, p := range st.Participants {
 				ids = append(ids, p.PeerID)
 				if p.Self {
 					self = p.PeerID
+				} else {
+					got[p.PeerID] = p.Layer
 				}
 			}
 			slices.Sort(ids)
-			if len(ids) != 3 || self == "" || st.Topology != "sfu" || st.SFU != call.relayID {
+			if !through || len(ids) != 3 || self == "" {
 				return false
 			}
 			i := slices.Index(ids, self)
-			want = map[string]string{ids[(i+1)%3]: "640x360", ids[(i+2)%3]: "320x180"}
-			g := got()
-			return g[ids[(i+1)%3]] == want[ids[(i+1)%3]] && g[ids[(i+2)%3]] == want[ids[(i+2)%3]]
+			return got[ids[(i+1)%3]] == "640x360" && got[ids[(i+2)%3]] == "320x180"
 		})
-		t.Logf("%s receives %v", d.home, got())
+		t.Logf("%s receives %v", d.home, got)
 	}
-	call.all[0].mustRun("call", "end", "--community", c, "--call", id)
+	call.all[0].mustRun("call", "end", "--community", call.c, "--call", call.id)
 }
