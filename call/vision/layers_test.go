@@ -267,6 +267,20 @@ func TestPipelineEncodesLayers(t *testing.T) {
 	})
 }
 
+// startThroughSFU starts p (made with err) sending through an SFU that
+// takes two layers at 150 and 500 kbit/s.
+func startThroughSFU(t *testing.T, p *Pipeline, err error) *layeredSender {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &layeredSender{layers: 2, rates: []int{150_000, 500_000}, sent: map[uint8]int{}, keys: map[uint8]int{}}
+	if err := p.start(out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestFallbackToMeshResetsTheTopBitrate: through an SFU the camera's
 // encoder (the 640x360 layer) runs at the bitrate the uplink estimate
 // gives it; once the call falls back to a mesh, which has no estimate, it
@@ -279,13 +293,7 @@ func TestFallbackToMeshResetsTheTopBitrate(t *testing.T) {
 			OpenCamera:      func() (Camera, Encoder, error) { return sizedCamera{640, 360}, top, nil },
 			NewLayerEncoder: func(LayerSpec) (Encoder, error) { return &sizeEncoder{sizes: map[image.Point]int{}}, nil },
 			NewDecoder:      func() (Decoder, error) { return &fakeDecoder{last: -1}, nil }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := &layeredSender{layers: 2, rates: []int{150_000, 500_000}, sent: map[uint8]int{}, keys: map[uint8]int{}}
-		if err := p.start(out); err != nil {
-			t.Fatal(err)
-		}
+		out := startThroughSFU(t, p, err)
 		defer p.Close()
 		<-time.After(time.Second)
 		if r := top.lastRate(); r != 500_000 {
@@ -384,13 +392,7 @@ func TestLayerEncoderFails(t *testing.T) {
 			},
 			NewLayerEncoder: func(LayerSpec) (Encoder, error) { tries++; return nil, errors.New("no encoder") },
 			NewDecoder:      func() (Decoder, error) { return &fakeDecoder{last: -1}, nil }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := &layeredSender{layers: 2, rates: []int{150_000, 500_000}, sent: map[uint8]int{}, keys: map[uint8]int{}}
-		if err := p.start(out); err != nil {
-			t.Fatal(err)
-		}
+		out := startThroughSFU(t, p, err)
 		<-time.After(time.Second)
 		p.SetCamera(false)
 		defer p.Close()
