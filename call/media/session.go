@@ -619,7 +619,7 @@ func (s *Session) synthesize(k Kind, interval time.Duration) {
 		if s.forceKey.Swap(false) && n%VideoKeyFrameEvery != 0 {
 			n += VideoKeyFrameEvery - n%VideoKeyFrameEvery
 		}
-		layers, rates, now := s.VideoLayers(), s.VideoBitrates(), s.now()
+		layers, rates, now := min(s.VideoLayers(), len(SyntheticLayers)), s.VideoBitrates(), s.now()
 		for i, l := range SyntheticLayers[len(SyntheticLayers)-layers:] {
 			if i < len(rates) && rates[i] == 0 {
 				continue // the uplink does not carry it
