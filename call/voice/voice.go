@@ -132,8 +132,8 @@ type sender interface {
 type Pipeline struct {
 	cfg   Config
 	log   *slog.Logger
-	encMu sync.Mutex // held while enc encodes or changes
-	enc   Encoder    // guarded by encMu
+	encMu sync.Mutex // held while enc encodes or changes its bitrate
+	enc   Encoder    // set by New; used under encMu
 
 	ctx    context.Context // its lifetime; Close cancels it
 	cancel context.CancelFunc
