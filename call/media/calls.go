@@ -132,6 +132,15 @@ type Local interface {
 	Close() error
 }
 
+// Routed is what a Local may also be: told, each time its call moves
+// between the mesh and an SFU (SetHost), whether its media now goes
+// through an SFU, so that it sizes what it encodes for that. An SFU sends
+// each listener several voices, so an SFU call's voice is leaner than a
+// mesh call's (call/voice's Config.SFUBitrate). A call starts in the mesh.
+type Routed interface {
+	ThroughSFU(sfu bool)
+}
+
 // LoopbackOnly returns the IPs of the listen multiaddrs if there is at
 // least one and every one is an IP on loopback; otherwise nil. A
 // multiaddr not on an IP (a DNS name, a relay circuit, unparsable) is not

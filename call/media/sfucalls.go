@@ -81,6 +81,7 @@ func (m *callSession) SetHost(host string) error {
 		old.close()
 	}
 	if host == "" {
+		m.routed(false)
 		return nil
 	}
 	if m.sfuAPI == nil {
@@ -105,7 +106,16 @@ func (m *callSession) SetHost(host string) error {
 	}
 	m.client = c
 	m.Session.sfu.Store(c)
+	m.routed(true)
 	return nil
+}
+
+// routed tells the program's Local, if it is Routed, whether the media
+// goes through an SFU now.
+func (m *callSession) routed(sfu bool) {
+	if r, ok := m.local.(Routed); ok {
+		r.ThroughSFU(sfu)
+	}
 }
 
 // current returns the SFU client and its host (nil in the mesh).

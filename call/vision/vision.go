@@ -596,13 +596,18 @@ func (p *Pipeline) Close() error {
 
 // Join is one call's Local of the program: audio frames go to sound,
 // video frames and key-frame requests to video; both start and close
-// together.
+// together. It is a media.Routed, which tells sound.
 func Join(sound media.Local, video *Pipeline) media.Local { return joined{sound, video} }
 
 type joined struct {
 	sound media.Local
 	video *Pipeline
 }
+
+var (
+	_ media.Local  = joined{}
+	_ media.Routed = joined{}
+)
 
 func (j joined) Frame(from string, f media.Frame) {
 	if f.Kind == media.Video {
@@ -624,3 +629,11 @@ func (j joined) Start(s *media.Session) error {
 }
 
 func (j joined) Close() error { return errors.Join(j.video.Close(), j.sound.Close()) }
+
+// ThroughSFU passes on to the sound whether the call runs through an SFU
+// (media.Routed): an SFU call's voice is leaner.
+func (j joined) ThroughSFU(sfu bool) {
+	if r, ok := j.sound.(media.Routed); ok {
+		r.ThroughSFU(sfu)
+	}
+}
