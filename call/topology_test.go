@@ -22,6 +22,41 @@ type fakeHost struct {
 	dropped []string
 	closed  bool
 	layers  map[string][]byte // the latest layer request, by participant
+	// allowed is whom each participant may exchange media with, as the
+	// latest Allow said (absent: anyone); leaked records each media
+	// flow an Allow opened between two participants, as "from>to", and
+	// "*>to" when to connected with no Allow (it receives anyone's).
+	allowed map[string][]string
+	leaked  map[string]bool
+}
+
+func (h *fakeHost) Allow(peer string, from []string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.allowed == nil {
+		h.allowed, h.leaked = map[string][]string{}, map[string]bool{}
+	}
+	h.allowed[peer] = slices.Clone(from)
+	for _, o := range from {
+		h.leaked[o+">"+peer] = true
+	}
+	return nil
+}
+
+// allowedOf is whom peer may exchange media with (nil, false: no Allow).
+func (h *fakeHost) allowedOf(peer string) ([]string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a, ok := h.allowed[peer]
+	return a, ok
+}
+
+// flowed reports whether from's media could ever reach to: an Allow
+// let it, or to connected with no Allow.
+func (h *fakeHost) flowed(from, to string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.leaked[from+">"+to] || h.leaked["*>"+to]
 }
 
 func (h *fakeHost) Layers(from string, blob []byte) error {
@@ -50,6 +85,12 @@ func (h *fakeHost) Offer(from string, blob []byte) ([]byte, error) {
 		return nil, errors.New("closed")
 	}
 	h.offers[from]++
+	if _, ok := h.allowed[from]; !ok {
+		if h.leaked == nil {
+			h.leaked = map[string]bool{}
+		}
+		h.leaked["*>"+from] = true
+	}
 	return []byte("answer to " + from), nil
 }
 
