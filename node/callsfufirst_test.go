@@ -1,0 +1,183 @@
+package node
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/node/calls"
+	"github.com/umbrella-p2p/umbrella/relaynode"
+	"github.com/umbrella-p2p/umbrella/sync/store"
+)
+
+// TestRemovedMemberWhoOffersFirstToARelayOverVnet: Mallory, removed from
+// the community (the relay still knows her: she was a member), learns a
+// call's id and connects real call/media to the relay's SFU before any
+// participant, naming everyone in a roster of her own. Ben and Chloe then
+// join Olivia's call, which runs through the relay: the relay tells them
+// who is connected, their nodes report her, and the relay drops her
+// (refusing her offers from then on) within seconds of virtual time.
+// Through it all her media receives no frame of any member's, though
+// she holds a key for each (frames would count, undecrypted); the
+// members' call runs on, and Olivia's status names her.
+func TestRemovedMemberWhoOffersFirstToARelayOverVnet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		vm := newVnetMedia(t)
+		sn := newSimNet(t)
+		sn.callMedia = vm.factory
+		r := sn.startRelay(t.TempDir())
+		vm.factory("relay") // the relay's IP on the media LAN
+		hs, err := relaynode.ServeCalls(r.rs, vm.hostFactory("relay"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
+		b := sn.start(t.TempDir(), "Ben", store.NewMemory())
+		c := sn.start(t.TempDir(), "Chloe", store.NewMemory())
+		m := sn.start(t.TempDir(), "Mallory", store.NewMemory())
+		newMallory := vm.factory("mallory")
+		if err := vm.wan.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			a.Close()
+			b.Close()
+			c.Close()
+			m.Close()
+			hs.Close()
+			r.close()
+			vm.close()
+		})
+		comm, err := a.CreateCommunity(ctx, "Glow Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.register(t, a, comm.ID)
+		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		members := []*testNode{a, b, c}
+		for _, n := range []*testNode{b, c, m} {
+			if _, err := n.Join(ctx, link); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cid, gid := comm.ID, general(t, a.Node, comm.ID)
+		for _, n := range []*testNode{a, b, c, m} {
+			if err := n.host.Connect(ctx, peer.AddrInfo{ID: r.h.ID(), Addrs: r.h.Addrs()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		connect(t, [2]*testNode{c, b}, [2]*testNode{c, a}, [2]*testNode{b, a}, [2]*testNode{m, a})
+		waitFor(t, a.Node, "the relay to know Mallory", func() bool { return r.rs.Relay().Known(cid, m.selfKey()) })
+		if err := a.RemoveMember(ctx, cid, m.Self().PeerID); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range members {
+			waitFor(t, n.Node, "three members", func() bool { ms, _ := n.Members(cid); return len(ms) == 3 })
+		}
+		waitFor(t, a.Node, "the relay to know the three members", func() bool {
+			return r.rs.Relay().Known(cid, b.selfKey()) && r.rs.Relay().Known(cid, c.selfKey())
+		})
+
+		id, err := a.StartCall(ctx, cid, gid, false, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Mallory connects first, holding a receive key for every member.
+		relayID := r.h.ID().String()
+		offers := make(chan []byte, 4)
+		med, err := newMallory(call.MediaConfig{Self: m.Self().PeerID, Synthetic: true, Signal: func(_ string, blob []byte) { offers <- blob }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := bytes.Repeat([]byte{7}, call.KeySize)
+		if err := med.SetSendKey(1, key); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range members {
+			if err := med.SetRecvKey(n.Self().PeerID, 1, key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := med.SetHost(relayID); err != nil {
+			t.Fatal(err)
+		}
+		offer := <-offers
+		send := func(msg *call.Message) *call.Reply {
+			msg.Community, msg.Call = cid[:], id[:]
+			rep, err := calls.Send(ctx, m.proto.svc.Open, r.key(), msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		rep := send(&call.Message{Type: call.TypeMedia, Blob: offer})
+		if rep.Error != "" {
+			t.Fatalf("mallory's first offer: %s", rep.Error)
+		}
+		if err := med.HandleSignal(relayID, rep.Blob); err != nil {
+			t.Fatal(err)
+		}
+		var all [][]byte
+		for _, n := range []*testNode{m, a, b, c} {
+			k := n.selfKey()
+			all = append(all, k[:])
+		}
+		if rep := send(&call.Message{Type: call.TypeRoster, Roster: all}); rep.Error != "" {
+			t.Fatalf("mallory's roster: %s", rep.Error)
+		}
+
+		joined := time.Now()
+		for _, n := range []*testNode{b, c} {
+			waitFor(t, n.Node, "the ring", func() bool { calls, _ := n.Calls(cid); return len(calls) == 1 && calls[0].Active })
+			if err := n.JoinCall(ctx, cid, id, false, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitWithin(t, a.Node, 10*time.Second, "the relay to drop mallory", func() bool {
+			return strings.Contains(send(&call.Message{Type: call.TypeMedia, Blob: offer}).Error, "dropped you")
+		})
+		t.Logf("mallory dropped %v after the members began to join", time.Since(joined))
+		for _, n := range members {
+			waitFor(t, n.Node, n.home+" to decrypt both others through the relay", func() bool {
+				h, got := sfuFrom(n, cid, id)
+				if h != relayID || len(got) != 2 {
+					return false
+				}
+				for _, f := range got {
+					if f < 50 {
+						return false
+					}
+				}
+				return true
+			})
+		}
+		ab := vm.decrypted(a, b)
+		<-time.After(3 * time.Second)
+		if got := vm.decrypted(a, b); got < ab+100 {
+			t.Fatalf("Olivia stopped hearing Ben: %d → %d", ab, got)
+		}
+		for _, s := range med.Stats() {
+			if s.FramesReceived > 0 {
+				t.Errorf("mallory received %d frames of %s's", s.FramesReceived, s.Peer)
+			}
+		}
+		st, err := a.CallStatus(cid, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Reported) != 1 || st.Reported[0].PeerID != m.Self().PeerID {
+			t.Errorf("Olivia's status reports %+v, want Mallory", st.Reported)
+		}
+		med.Close()
+	})
+}
