@@ -401,32 +401,11 @@ func TestSFUHostJudgesMembers(t *testing.T) {
 // through the participants, gets in.
 func TestRelayHostsTheSFU(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newTestNet(t)
 		names := []string{"ann", "ben", "cara", "dan"}
-		mgr := map[string]*Manager{}
-		for _, n := range names {
-			mgr[n] = w.node(n, true, true, false)
-			w.reach[w.keys[n]] = ReachDirect
-		}
+		w, mgr, srv := relayNet(t, names...)
 		mallory := crdt.PublicKey{'m'}
 		w.members[mallory] = false // removed
-		relay := crdt.PublicKey{0xee}
-		w.keys["relay"] = relay
-		srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
-			Admit: func(_ crdt.ID, k crdt.PublicKey) bool {
-				w.mu.Lock()
-				defer w.mu.Unlock()
-				_, was := w.members[k]
-				return was
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
-		w.mu.Lock()
-		w.servers[relay] = srv
-		w.relays = []crdt.PublicKey{relay}
-		w.mu.Unlock()
+		w.relays = []crdt.PublicKey{{0xee}}
 
 		id, err := mgr["ann"].Start(t.Context(), w.cid, w.gid, false, true)
 		if err != nil {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
+	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/node/calls"
 	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
@@ -29,53 +31,10 @@ import (
 func TestRemovedMemberWhoOffersFirstToARelayOverVnet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		vm := newVnetMedia(t)
-		sn := newSimNet(t)
-		sn.callMedia = vm.factory
-		r := sn.startRelay(t.TempDir())
-		vm.factory("relay") // the relay's IP on the media LAN
-		hs, err := relaynode.ServeCalls(r.rs, vm.hostFactory("relay"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
-		b := sn.start(t.TempDir(), "Ben", store.NewMemory())
-		c := sn.start(t.TempDir(), "Chloe", store.NewMemory())
-		m := sn.start(t.TempDir(), "Mallory", store.NewMemory())
-		newMallory := vm.factory("mallory")
-		if err := vm.wan.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			a.Close()
-			b.Close()
-			c.Close()
-			m.Close()
-			hs.Close()
-			r.close()
-			vm.close()
-		})
-		comm, err := a.CreateCommunity(ctx, "Glow Team")
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.register(t, a, comm.ID)
-		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ns, vm, r, cid, gid, loose := newRelaySFUCall(t, []string{"Olivia", "Ben", "Chloe", "Mallory"}, 4, "mallory")
+		a, b, c, m := ns[0], ns[1], ns[2], ns[3]
 		members := []*testNode{a, b, c}
-		for _, n := range []*testNode{b, c, m} {
-			if _, err := n.Join(ctx, link); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cid, gid := comm.ID, general(t, a.Node, comm.ID)
-		for _, n := range []*testNode{a, b, c, m} {
-			if err := n.host.Connect(ctx, peer.AddrInfo{ID: r.h.ID(), Addrs: r.h.Addrs()}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		newMallory := loose[0]
 		connect(t, [2]*testNode{c, b}, [2]*testNode{c, a}, [2]*testNode{b, a}, [2]*testNode{m, a})
 		waitFor(t, a.Node, "the relay to know Mallory", func() bool { return r.rs.Relay().Known(cid, m.selfKey()) })
 		if err := a.RemoveMember(ctx, cid, m.Self().PeerID); err != nil {
@@ -147,20 +106,7 @@ func TestRemovedMemberWhoOffersFirstToARelayOverVnet(t *testing.T) {
 			return strings.Contains(send(&call.Message{Type: call.TypeMedia, Blob: offer}).Error, "dropped you")
 		})
 		t.Logf("mallory dropped %v after the members began to join", time.Since(joined))
-		for _, n := range members {
-			waitFor(t, n.Node, n.home+" to decrypt both others through the relay", func() bool {
-				h, got := sfuFrom(n, cid, id)
-				if h != relayID || len(got) != 2 {
-					return false
-				}
-				for _, f := range got {
-					if f < 50 {
-						return false
-					}
-				}
-				return true
-			})
-		}
+		waitDecryptThrough(t, relayID, cid, id, members...)
 		ab := vm.decrypted(a, b)
 		<-time.After(3 * time.Second)
 		if got := vm.decrypted(a, b); got < ab+100 {
@@ -180,4 +126,82 @@ func TestRemovedMemberWhoOffersFirstToARelayOverVnet(t *testing.T) {
 		}
 		med.Close()
 	})
+}
+
+// newRelaySFUCall starts, on simnet with media on a vnet LAN, a relay
+// that hosts SFUs (--sfu) and a node of each name, and has every node
+// connect to the relay. The first creates a community and registers the
+// relay with it; the first members of names are its members (the rest
+// strangers). Each node's media has an address on the LAN, as has the
+// media of each of loose (returned, with no node). Everything closes at
+// the test's end.
+func newRelaySFUCall(t *testing.T, names []string, members int, loose ...string) (ns []*testNode, vm *vnetMedia, r *relayNode, cid, gid crdt.ID, media []call.NewMedia) {
+	t.Helper()
+	ctx := t.Context()
+	vm = newVnetMedia(t)
+	sn := newSimNet(t)
+	sn.callMedia = vm.factory
+	r = sn.startRelay(t.TempDir())
+	vm.factory("relay") // the relay's IP on the media LAN
+	hs, err := relaynode.ServeCalls(r.rs, vm.hostFactory("relay"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		ns = append(ns, sn.start(t.TempDir(), name, store.NewMemory()))
+	}
+	for _, home := range loose {
+		media = append(media, vm.factory(home))
+	}
+	if err := vm.wan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, n := range ns {
+			n.Close()
+		}
+		hs.Close()
+		r.close()
+		vm.close()
+	})
+	comm, err := ns[0].CreateCommunity(ctx, "Glow Team")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.register(t, ns[0], comm.ID)
+	link, err := ns[0].CreateInvite(ctx, comm.ID, api.InviteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns[1:members] {
+		if _, err := n.Join(ctx, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range ns {
+		if err := n.host.Connect(ctx, peer.AddrInfo{ID: r.h.ID(), Addrs: r.h.Addrs()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ns, vm, r, comm.ID, general(t, ns[0].Node, comm.ID), media
+}
+
+// waitDecryptThrough waits until each of ns runs call id through the SFU
+// of host (a peer id) and decrypted 50 frames of each other of ns.
+func waitDecryptThrough(t *testing.T, host string, cid, id crdt.ID, ns ...*testNode) {
+	t.Helper()
+	for _, n := range ns {
+		waitFor(t, n.Node, fmt.Sprintf("%s to decrypt the %d others through %s", n.home, len(ns)-1, host), func() bool {
+			h, got := sfuFrom(n, cid, id)
+			if h != host || len(got) != len(ns)-1 {
+				return false
+			}
+			for _, f := range got {
+				if f < 50 {
+					return false
+				}
+			}
+			return true
+		})
+	}
 }
