@@ -178,3 +178,49 @@ func (w *testNet) peersBut(names []string, skip string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestConnectedJudgedAgainOnRecheck: mallory, still a member, connects
+// first to the relay's SFU of a call she never joined; the members, told
+// she is connected, have no reason to report her (and she gets none of
+// their media: nobody named her). When she is removed, their nodes judge
+// the relay's list again and report her, and the relay drops her.
+func TestConnectedJudgedAgainOnRecheck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		names := []string{"ann", "ben"}
+		w, mgr, srv := relayNet(t, names...)
+		mallory := crdt.PublicKey{'m'}
+		w.members[mallory] = true
+		w.keys["mallory"] = mallory
+		id := w.start(mgr["ann"])
+		msg := &Message{Type: TypeMedia, Community: w.cid[:], Call: id[:], Blob: []byte("sfu offer from " + peerID(mallory))}
+		if r := srv.Answer(t.Context(), mallory, msg); r.Error != "" {
+			t.Fatalf("mallory's offer: %s", r.Error)
+		}
+		w.mu.Lock()
+		w.relays = []crdt.PublicKey{{0xee}}
+		w.mu.Unlock()
+		if err := mgr["ben"].Join(t.Context(), w.cid, id, false, true); err != nil {
+			t.Fatal(err)
+		}
+		<-time.After(time.Second)
+		h := w.host("relay")
+		if h.wasDropped(w.peer("mallory")) {
+			t.Fatal("a member was dropped")
+		}
+		for _, n := range names {
+			if h.flowed(w.peer(n), w.peer("mallory")) {
+				t.Errorf("%s's media could reach mallory, whom nobody named", n)
+			}
+		}
+
+		w.setMember("mallory", false)
+		for _, n := range names {
+			mgr[n].Recheck(w.cid)
+		}
+		<-time.After(time.Second)
+		if !h.wasDropped(w.peer("mallory")) {
+			t.Fatal("mallory, removed, is still connected to the relay's SFU")
+		}
+		w.checkHost(t, "relay", names...)
+	})
+}
