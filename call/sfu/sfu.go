@@ -166,9 +166,11 @@ type SFU struct {
 	mu     sync.Mutex
 	closed bool                    // guarded by mu
 	parts  map[string]*participant // guarded by mu
-	// allowed holds, by participant, the sources Allow lets it receive
-	// (absent: any), kept across its reconnections; guarded by mu.
+	// allowed holds, by participant, the sources Allow lets it receive,
+	// kept across its reconnections; absent: any, unless gated (an Allow
+	// was made): none. Guarded by mu.
 	allowed map[string]*map[string]struct{}
+	gated   bool
 }
 
 // participant is one participant's connection to the SFU.
@@ -249,6 +251,8 @@ func (s *SFU) Join(id, offer string) (string, error) {
 	s.parts[id] = p
 	if from := s.allowed[id]; from != nil {
 		p.sub.from.Store(from)
+	} else if s.gated {
+		p.sub.from.Store(&map[string]struct{}{})
 	}
 	s.r.addSource(p.src)
 	s.r.addSubscriber(p.sub)
@@ -529,7 +533,9 @@ func (s *SFU) SetShown(id string, shown []string) error {
 // the media of those in from only, and its own goes to those only whose
 // Allow names it. It holds from then on, over its reconnections, until
 // Forget; called before id joins, it holds from its first packet. Without
-// an Allow, a participant exchanges media with everyone.
+// an Allow, a participant exchanges media with everyone, until the
+// first Allow: from then on one that joins with none (never named, or
+// forgotten) receives nothing.
 func (s *SFU) Allow(id string, from []string) error {
 	if err := checkPeerID(id); err != nil {
 		return err
@@ -550,14 +556,16 @@ func (s *SFU) Allow(id string, from []string) error {
 		return fmt.Errorf("%w: restrictions for %d participants already", ErrFull, len(s.allowed))
 	}
 	s.allowed[id] = &set
+	s.gated = true
 	if p := s.parts[id]; p != nil {
 		p.sub.from.Store(&set)
 	}
 	return nil
 }
 
-// Forget lifts participant id's Allow (it exchanges media with everyone
-// if it joins again) and leaves the others' as they are.
+// Forget lifts participant id's Allow (if it joins again it receives
+// nothing, or, if no Allow was ever made, everything) and leaves the
+// others' as they are.
 func (s *SFU) Forget(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
