@@ -33,20 +33,6 @@ import (
 //   - Roster (6) with a roster: a connected participant names who takes
 //     part in the call as its node judged it; its last roster replaces
 //     the one before.
-//
-// Media flows only between two participants who named each other
-// (Host.Allow, set before a participant's offer is answered and whenever
-// a roster changes): one nobody named (a removed member who offered
-// first, before any participant) receives nothing and its media goes to
-// no one, whatever it names itself. So that the participants learn it is
-// there, the relay tells each of them who is connected to the call's SFU
-// (a Roster message with a roster, from the relay to a participant) when
-// that changes; each participant's node judges every key with crdt and
-// reports, with a Remove, those that may not take part, and its reply
-// is its roster. The Remove drops one on the word of more than half of
-// the others, as below. A participant of an older version names no one
-// and answers no such message: it receives nothing through this relay
-// until it is upgraded.
 //   - Layers (9): a connected participant's layer request, for its SFU.
 //   - Leave (3): the sender leaves the SFU.
 //   - Remove (5): a participant tells the relay that Peer is out of the
@@ -70,9 +56,24 @@ import (
 // part in at most MaxHostedPerMember of them at once (those whose
 // connection failed not counted), so that no member fills the relay with
 // calls of made-up ids.
+//
+// Media flows only between two participants who named each other
+// (Host.Allow, set before a participant's offer is answered and whenever
+// a roster changes): one nobody named (a removed member who offered
+// first, before any participant) receives nothing and its media goes to
+// no one, whatever it names itself. So that the participants learn it is
+// there, the relay tells each of them who is connected to the call's SFU
+// (a Roster message with a roster, from the relay to a participant) when
+// that changes; each participant's node judges every key with crdt and
+// reports, with a Remove, those that may not take part, and its reply
+// is its roster. The Remove drops one on the word of more than half of
+// the others, as above. A participant of the previous version names
+// whom it takes part with but does not answer that message, so it
+// reports no one; one older still names no one and receives nothing
+// through this relay.
 
-// HostServerConfig configures a HostServer; every field but Log is
-// required.
+// HostServerConfig configures a HostServer; every field but Send and Log
+// is required.
 type HostServerConfig struct {
 	// Admit reports whether k may use this node's SFUs for calls of
 	// community cid.
