@@ -272,9 +272,11 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 		hc.h.Drop(s.cfg.PeerID(from))
 		return refuse("the call ended")
 	}
-	hc.parts[from] = true
-	s.allowLocked(hc)
-	s.tellLocked(key, hc)
+	if !hc.parts[from] { // a reconnection changes nothing of who is connected
+		hc.parts[from] = true
+		s.allowLocked(hc)
+		s.tellLocked(key, hc)
+	}
 	return &Reply{Blob: answer}
 }
 
