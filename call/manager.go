@@ -593,10 +593,12 @@ func (m *Manager) SetMuted(cid, id crdt.ID, muted bool) error {
 // Recheck drops from the calls of community cid every participant no
 // longer allowed in the call's group (removed from the community or the
 // group), and renews this node's key for the others; if this node is no
-// longer allowed, it leaves. The node calls it when the community's
-// state changes.
+// longer allowed, it leaves. It also reports to a relay hosting a call's
+// SFU whom the relay said is connected and may no longer take part
+// (connected.go). The node calls it when the community's state changes.
 func (m *Manager) Recheck(cid crdt.ID) {
 	var again []*call
+	reported := false
 	m.mu.Lock()
 	for key, c := range m.calls {
 		if key.cid != cid || !c.joined {
@@ -612,6 +614,7 @@ func (m *Manager) Recheck(cid crdt.ID) {
 				dropped = m.dropPeer(c, k) || dropped
 			}
 		}
+		reported = m.judgeConnected(c) || reported // connected.go
 		if dropped {
 			m.settle(c)
 			again = append(again, c)
@@ -621,7 +624,7 @@ func (m *Manager) Recheck(cid crdt.ID) {
 	for _, c := range again {
 		m.rekeyLater(c)
 	}
-	if len(again) > 0 {
+	if len(again) > 0 || reported {
 		m.changed(cid)
 	}
 }
@@ -692,6 +695,10 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 	}
 	if c == nil {
 		return refuse("no such call"), false, nil
+	}
+	if m.fromRelayHost(c, from, msg) { // a relay, not a member (connected.go)
+		r, fresh := m.connectedToHost(c, msg.Roster)
+		return r, fresh, nil
 	}
 	if !m.cfg.Members.MayCall(cid, c.gid, from) {
 		if c.joined && m.dropPeer(c, from) {

@@ -166,6 +166,9 @@ type subscriber struct {
 	done         chan struct{}
 	audio, video []*slot
 	shown        atomic.Pointer[map[string]struct{}]
+	// from holds the sources it may receive (nil: any): its host lets
+	// it exchange media only with those (Allow).
+	from atomic.Pointer[map[string]struct{}]
 	// want is the layer it wants of each source (absent: LayerLow);
 	// bandwidth its estimated downlink in bits/s (0: unknown, no limit).
 	// A change of either bumps gen, so that its goroutine chooses the
@@ -189,8 +192,10 @@ type router struct {
 	// observe, when set, gets each forwarded packet's time in the SFU.
 	observe func(time.Duration)
 
-	subs     atomic.Pointer[[]*subscriber] // copy-on-write under mu
-	speakers atomic.Pointer[[]*source]     // loudest first, MaxAudioSlots+1 at most
+	subs atomic.Pointer[[]*subscriber] // copy-on-write under mu
+	// speakers ranks every source, loudest first: a subscriber hears the
+	// first MaxAudioSlots of those it may receive but itself.
+	speakers atomic.Pointer[[]*source]
 
 	mu      sync.Mutex
 	sources map[string]*source // guarded by mu
@@ -304,9 +309,6 @@ func (r *router) electLocked() {
 		}
 		return cmp.Compare(a.id, b.id)
 	})
-	if len(ranked) > MaxAudioSlots+1 {
-		ranked = ranked[:MaxAudioSlots+1]
-	}
 	r.speakers.Store(&ranked)
 	r.elected.Store(now)
 }
@@ -330,11 +332,12 @@ func (r *router) sendingVideo() map[string]bool {
 }
 
 // hears reports whether sub receives src's audio: src is among the
-// MaxAudioSlots loudest speakers other than sub itself.
+// MaxAudioSlots loudest speakers other than sub itself that sub may
+// receive.
 func (r *router) hears(sub *subscriber, src *source) bool {
 	n := 0
 	for _, s := range *r.speakers.Load() {
-		if s.id == sub.id {
+		if s.id == sub.id || !sub.accepts(s) {
 			continue
 		}
 		if s == src {
@@ -345,6 +348,16 @@ func (r *router) hears(sub *subscriber, src *source) bool {
 		}
 	}
 	return false
+}
+
+// accepts reports whether sub may receive src's media at all (Allow).
+func (sub *subscriber) accepts(src *source) bool {
+	from := sub.from.Load()
+	if from == nil {
+		return true
+	}
+	_, ok := (*from)[src.id]
+	return ok
 }
 
 // sees reports whether sub shows src's video.
@@ -400,7 +413,7 @@ func (r *router) publish(in inPacket) {
 		}
 	}
 	for _, sub := range *r.subs.Load() {
-		if sub.id == in.src.id {
+		if sub.id == in.src.id || !sub.accepts(in.src) {
 			continue
 		}
 		if in.kind == Audio && (len(sub.audio) == 0 || !r.hears(sub, in.src)) ||
@@ -464,7 +477,7 @@ func (r *router) forward(sub *subscriber, in inPacket) {
 	}
 	if sl == nil {
 		for _, s := range slots {
-			if s.src == nil || s.src.gone.Load() ||
+			if s.src == nil || s.src.gone.Load() || !sub.accepts(s.src) ||
 				in.kind == Audio && !r.hears(sub, s.src) || in.kind == Video && !sub.sees(s.src) {
 				sl = s
 				break
@@ -571,7 +584,7 @@ func (sub *subscriber) plan(now int64) {
 	cs := make([]choice, 0, len(sub.video))
 	budget := sub.bandwidth.Load()
 	for _, sl := range sub.video {
-		if sl.src == nil || sl.src.gone.Load() || !sub.sees(sl.src) {
+		if sl.src == nil || sl.src.gone.Load() || !sub.sees(sl.src) || !sub.accepts(sl.src) {
 			continue
 		}
 		c := choice{sl: sl, want: min(want[sl.src.id], MaxLayers-1)}

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -440,6 +441,52 @@ func TestRouterKeepAliveFromSenders(t *testing.T) {
 		// AudioKeepAlive from then on.
 		if got["s4"] < 4 {
 			t.Fatalf("keep-alives from %v, want 4 or more of s4's once the others went quiet", got)
+		}
+	})
+}
+
+// TestRouterForwardsOnlyWhatAllowSays: a subscriber restricted to some
+// sources (a relay's Allow) gets nothing of the others, however loud, and
+// they take none of its audio slots: it hears the three loudest of those
+// it may; restricted to none, it gets nothing at all.
+func TestRouterForwardsOnlyWhatAllowSays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := newTestRouter(5, 2)
+		defer tr.r.close()
+		tr.sub.from.Store(&map[string]struct{}{"s2": {}, "s3": {}, "s4": {}})
+		tr.sub.shown.Store(&map[string]struct{}{"s0": {}, "s2": {}})
+		levels := []int{5, 10, 20, 30, 40} // s0 and s1 loudest
+		for range 50 {
+			for i, l := range levels {
+				tr.send(i, Audio, l, false)
+			}
+			tr.send(0, Video, 0, true)
+			tr.send(2, Video, 0, true)
+			synctest.Wait()
+			tr.clock = tr.clock.Add(20 * time.Millisecond)
+		}
+		got := map[string]bool{}
+		for _, s := range append(slices.Clone(tr.audio), tr.video...) {
+			for _, name := range s.from(tr.names) {
+				got[name] = true
+			}
+		}
+		if want := map[string]bool{"s2": true, "s3": true, "s4": true}; !maps.Equal(got, want) {
+			t.Fatalf("restricted to s2, s3, s4, the subscriber got media of %v", got)
+		}
+
+		before := tr.sub.forwarded.Load()
+		tr.sub.from.Store(&map[string]struct{}{})
+		for range 10 {
+			for i, l := range levels {
+				tr.send(i, Audio, l, false)
+				tr.send(i, Video, 0, true)
+			}
+			synctest.Wait()
+			tr.clock = tr.clock.Add(20 * time.Millisecond)
+		}
+		if n := tr.sub.forwarded.Load() - before; n != 0 {
+			t.Fatalf("restricted to no one, the subscriber got %d packets", n)
 		}
 	})
 }

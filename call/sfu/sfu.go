@@ -39,6 +39,12 @@
 // limit per publisher and layer, one request per KeyRequestEvery, so that
 // many subscribers cannot make a sender encode only key frames.
 //
+// A host that cannot judge who may take part (a relay: it reads no roles)
+// restricts each participant to those it may exchange media with
+// (Allow): one restricted receives only their media, and its own goes
+// only to those whose restriction names it; a source it may not receive
+// takes none of its slots, however loud.
+//
 // The package does not carry its own messages: an offer comes to Join
 // and its answer goes back through whatever signalling the caller uses
 // (package call), as does a subscriber's choice of tiles.
@@ -216,6 +222,11 @@ type SFU struct {
 	mu     sync.Mutex
 	closed bool                    // guarded by mu
 	parts  map[string]*participant // guarded by mu
+	// allowed holds, by participant, the sources Allow lets it receive,
+	// kept across its reconnections; absent: any, unless gated (an Allow
+	// was made): none. Guarded by mu.
+	allowed map[string]*map[string]struct{}
+	gated   bool
 }
 
 // participant is one participant's connection to the SFU.
@@ -227,7 +238,7 @@ type participant struct {
 
 // New returns an SFU with no participants.
 func New(cfg Config) (*SFU, error) {
-	s := &SFU{cfg: cfg, api: cfg.API, log: cfg.Logger, parts: map[string]*participant{}}
+	s := &SFU{cfg: cfg, api: cfg.API, log: cfg.Logger, parts: map[string]*participant{}, allowed: map[string]*map[string]struct{}{}}
 	if s.api == nil {
 		var err error
 		if s.api, s.cfg.BWE, err = NewAPIWithBWE(webrtc.SettingEngine{}); err != nil {
@@ -294,6 +305,11 @@ func (s *SFU) Join(id, offer string) (string, error) {
 		return "", err
 	}
 	s.parts[id] = p
+	if from := s.allowed[id]; from != nil {
+		p.sub.from.Store(from)
+	} else if s.gated {
+		p.sub.from.Store(&map[string]struct{}{})
+	}
 	s.r.addSource(p.src)
 	s.r.addSubscriber(p.sub)
 	s.mu.Unlock()
@@ -559,6 +575,49 @@ func (s *SFU) SetShown(id string, shown []string) error {
 	}
 	p.sub.shown.Store(&set)
 	return nil
+}
+
+// Allow restricts whom participant id exchanges media with: it receives
+// the media of those in from only, and its own goes to those only whose
+// Allow names it. It holds from then on, over its reconnections, until
+// Forget; called before id joins, it holds from its first packet. Without
+// an Allow, a participant exchanges media with everyone, until the
+// first Allow: from then on one that joins with none (never named, or
+// forgotten) receives nothing.
+func (s *SFU) Allow(id string, from []string) error {
+	if err := checkPeerID(id); err != nil {
+		return err
+	}
+	if len(from) > MaxParticipants {
+		return fmt.Errorf("%w: allowed %d participants", ErrFull, len(from))
+	}
+	set := make(map[string]struct{}, len(from))
+	for _, o := range from {
+		if err := checkPeerID(o); err != nil {
+			return err
+		}
+		set[o] = struct{}{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.allowed) >= MaxAllowed && s.allowed[id] == nil {
+		return fmt.Errorf("%w: restrictions for %d participants already", ErrFull, len(s.allowed))
+	}
+	s.allowed[id] = &set
+	s.gated = true
+	if p := s.parts[id]; p != nil {
+		p.sub.from.Store(&set)
+	}
+	return nil
+}
+
+// Forget lifts participant id's Allow (if it joins again it receives
+// nothing, or, if no Allow was ever made, everything) and leaves the
+// others' as they are.
+func (s *SFU) Forget(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.allowed, id)
 }
 
 // Leave disconnects a participant: nothing of its is forwarded from then

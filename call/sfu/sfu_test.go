@@ -628,3 +628,62 @@ func TestSFUVoiceEgressWire(t *testing.T) {
 		}
 	})
 }
+
+// TestAllowGatesWhatAParticipantGets: three participants restricted to
+// one another (as a relay restricts those who named each other) hear one
+// another; a fourth, the loudest, who joins with no Allow once others
+// were restricted (a removed member nobody named) gets nothing, and
+// nobody gets any of hers. An Allow naming a source lets it through.
+func TestAllowGatesWhatAParticipantGets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCall(t, 0, 0)
+		defer c.close()
+		const n = 4
+		for i := range n {
+			c.tags[SourceTag(peerName(i))] = i
+		}
+		for i := range n - 1 {
+			var others []string
+			for j := range n - 1 {
+				if j != i {
+					others = append(others, peerName(j))
+				}
+			}
+			if err := c.sfu.Allow(peerName(i), others); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range n {
+			c.clients = append(c.clients, c.join(i, 0))
+		}
+		mallory := c.clients[n-1]
+		mallory.level.Store(0) // the loudest
+		waitFor(t, 30*time.Second, "the three hear one another", func() bool {
+			for k, cl := range c.clients[:n-1] {
+				audio := cl.counts(Audio)
+				for j := range n - 1 {
+					if j != k && audio[j] < 50 {
+						return false
+					}
+				}
+			}
+			return true
+		})
+		for _, cl := range c.clients[:n-1] {
+			if got := cl.counts(Audio)[n-1]; got != 0 {
+				t.Errorf("%s got %d frames of mallory's", cl.id, got)
+			}
+		}
+		if got := mallory.counts(Audio); len(got) != 0 {
+			t.Fatalf("mallory, whom no Allow names, got %v", got)
+		}
+
+		if err := c.sfu.Allow(mallory.id, []string{peerName(0)}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "mallory to get what her Allow names", func() bool { return mallory.counts(Audio)[0] >= 50 })
+		if got := mallory.counts(Audio); len(got) != 1 {
+			t.Errorf("allowed peer00 only, mallory got %v", got)
+		}
+	})
+}

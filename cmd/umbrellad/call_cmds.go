@@ -241,6 +241,9 @@ func cmdCallStatus(ctx context.Context, o *opts) error {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%.0f\t%.0f\t%s\n", name, yesNo(p.Audio), yesNo(p.Video), yesNo(p.Muted),
 				p.FramesReceived, p.FramesDecrypted, p.DecryptFailures, p.LatencyP50, p.LatencyP99, p.Layer)
 		}
+		for _, r := range st.Reported {
+			fmt.Fprintf(w, "Reported:\t%s\n", r.Reason)
+		}
 	})
 }
 
