@@ -94,12 +94,12 @@ func (st *fetch) see(old, next []byte) {
 // Options.Sequential), until f is complete.
 // A source that sends a chunk or tree that fails verification, or that
 // stalls, is reported to Options.Bad and dropped, and its chunks go to
-// the others. The time a source is given runs only while this end waits
-// for it, not while it stores what came, so a slow disk is never taken for
-// a stalled source. Fetch fails when ctx ends, with ErrDisk when this
-// node's disk fails (a full disk), or with ErrNoSources when every source
-// is gone. Interrupted, it resumes
-// from what f holds.
+// the others; a stream that ends for no fault of the source's after it
+// sent chunks is opened again. A source's time runs only while this end
+// waits for it, not while this end stores what came, so a slow disk is
+// never taken for a stalled source. Fetch fails when ctx ends, with
+// ErrDisk when this node's disk fails (a full disk), or with ErrNoSources
+// when every source is gone. Interrupted, it resumes from what f holds.
 func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, error) {
 	if opt.Window <= 0 || opt.Window > MaxWindow {
 		opt.Window = Window
@@ -125,14 +125,26 @@ func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, 
 	)
 	for _, src := range sources {
 		wg.Go(func() {
-			err := st.pull(ctx, src)
-			switch {
-			case err == nil, ctx.Err() != nil:
-			case errors.Is(err, ErrChunk), errors.Is(err, ErrStalled):
-				opt.Bad(src.Name(), err)
-			case errors.Is(err, ErrDisk):
-				fatal.CompareAndSwap(nil, &err)
-				cancel()
+			for {
+				before := st.stored(src)
+				err := st.pull(ctx, src)
+				switch {
+				case err == nil, ctx.Err() != nil:
+				case errors.Is(err, ErrChunk), errors.Is(err, ErrStalled):
+					opt.Bad(src.Name(), err)
+				case errors.Is(err, ErrDisk):
+					fatal.CompareAndSwap(nil, &err)
+					cancel()
+				case st.stored(src) > before:
+					// The stream ended (closed, reset) with no fault of
+					// the source's shown, after it sent chunks: it may
+					// have closed an idle stream while this end stored
+					// on a slow disk (a server waits Idle for the next
+					// request). Another stream goes on; a source that
+					// went away fails to open one.
+					continue
+				}
+				return
 			}
 		})
 	}
@@ -245,6 +257,13 @@ func (st *fetch) claim(have []byte, window int) (idx []uint32, changed chan stru
 		floor = next
 	}
 	return idx, st.changed, missing
+}
+
+// stored is how many chunks src sent that were stored.
+func (st *fetch) stored(src Source) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.got[src.Name()]
 }
 
 // release ends the claims on idx.

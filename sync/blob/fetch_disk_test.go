@@ -61,7 +61,7 @@ func TestFetchSlowDisk(t *testing.T) {
 }
 
 // TestFetchSlowDiskStaller: on the same slow disk, a source that sends
-// nothing after the have-bitmap and the tree is still reported stalled
+// nothing after its have-bitmap is still reported stalled
 // Stall after this end asked it for chunks, and the healthy source, held
 // up by the disk as long, is not.
 func TestFetchSlowDiskStaller(t *testing.T) {
@@ -86,9 +86,9 @@ func TestFetchSlowDiskStaller(t *testing.T) {
 		}
 		srcs := []Source{
 			&pipeSource{name: "healthy", store: ss},
-			// have and tree, a length and a frame each; then nothing
+			// the have-bitmap (a length and a frame), then nothing
 			&pipeSource{name: "staller", store: ss, wrap: func(rw io.ReadWriteCloser) io.ReadWriteCloser {
-				return &staller{ReadWriteCloser: rw, after: 4, stop: stop}
+				return &staller{ReadWriteCloser: rw, after: 2, stop: stop}
 			}},
 		}
 		stats, err := Fetch(t.Context(), f, srcs, Options{Stall: stall, Bad: report})
@@ -206,4 +206,34 @@ func TestFetchDiskFails(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestFetchSlowDiskBuffered: over a stream that buffers like a libp2p
+// stream (its flow-control window takes a whole answer), the source has
+// answered every request while this end still syncs a group to a slow
+// disk, and closes the stream once it has waited Idle for the next one.
+// The fetch opens another stream and goes on, where it used to end with
+// ErrNoSources.
+func TestFetchSlowDiskBuffered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ss, sf, k, plain := sender(t, 3*CommitEvery*PlainChunk, 15)
+		_, f := receiver(t, sf)
+		defer f.Close()
+		slowDisk(t, 3*Stall) // longer than the source's Idle
+		var bad badReports
+		src := &pipeSource{name: "a", store: ss, buffer: 16 << 20}
+		stats, err := Fetch(t.Context(), f, []Source{src}, Options{Bad: bad.report})
+		if err != nil {
+			t.Fatalf("fetch on a slow disk: %v (bad reports %v, %d streams)", err, bad.got, src.opens)
+		}
+		if len(bad.got) != 0 {
+			t.Fatalf("the source reported bad for a slow disk: %v", bad.got)
+		}
+		if stats.Chunks["a"] != f.Chunks() || src.opens < 2 {
+			t.Fatalf("stats %v over %d streams; want every chunk, over new streams when the source closed idle ones", stats.Chunks, src.opens)
+		}
+		if !bytes.Equal(decrypted(t, f, k), plain) {
+			t.Fatal("fetched file differs")
+		}
+	})
 }
