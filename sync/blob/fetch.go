@@ -92,8 +92,8 @@ func (st *fetch) see(old, next []byte) {
 // Fetch pulls the chunks f lacks from the sources at once, each with a
 // window of chunks in flight, rarest first (or lowest index first, see
 // Options.Sequential), until f is complete.
-// A source that sends a chunk or tree that fails verification, or that
-// stalls, is reported to Options.Bad and dropped, and its chunks go to
+// A source that sends a chunk or tree that fails verification, a frame
+// that does not decode, or that stalls, is reported to Options.Bad and dropped, and its chunks go to
 // the others; a stream that ends for no fault of the source's after it
 // sent chunks is opened again. A source's time runs only while this end
 // waits for it, not while this end stores what came, so a slow disk is
@@ -322,12 +322,15 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 	n := st.f.Chunks()
 	ask := func(kind int, max int) (*Response, error) {
 		out <- &Request{Kind: kind, Root: root[:]}
-		var resp Response
 		watch.start()
-		err := rd.Read(&resp, max)
+		data, err := rd.ReadRaw(nil, max)
 		watch.stop()
 		if err != nil {
-			return nil, err
+			return nil, malformed(src, err)
+		}
+		var resp Response
+		if err := wire.Decode(data, &resp); err != nil {
+			return nil, fmt.Errorf("%w: %s sent a malformed answer: %v", ErrChunk, src.Name(), err)
 		}
 		if resp.Error != "" {
 			return nil, fmt.Errorf("%w: %s: %s", ErrRefused, src.Name(), resp.Error)
@@ -425,12 +428,12 @@ func (st *fetch) chunks(rd *wire.Reader, buf *[]byte, src Source, idx []uint32, 
 		data, err := rd.ReadRaw(*buf, MaxChunkFrame)
 		watch.stop()
 		if err != nil {
-			return err
+			return malformed(src, err)
 		}
 		*buf = data[:0] // the stream's one buffer: the chunk is stored before the next is read
 		var c Chunk
 		if err := decodeChunk(data, &c); err != nil {
-			return err
+			return fmt.Errorf("%w: %s sent a malformed chunk: %v", ErrChunk, src.Name(), err)
 		}
 		if c.Index != i {
 			return fmt.Errorf("%w: %s sent chunk %d for %d", ErrChunk, src.Name(), c.Index, i)
@@ -459,6 +462,16 @@ func (st *fetch) chunks(rd *wire.Reader, buf *[]byte, src Source, idx []uint32, 
 		}
 	}
 	return nil
+}
+
+// malformed marks a read from src that failed on a frame longer than
+// the protocol allows as src's fault (ErrChunk); any other failure of a
+// read (the stream closed or reset) blames no one.
+func malformed(src Source, err error) error {
+	if errors.Is(err, wire.ErrFrameTooLarge) {
+		return fmt.Errorf("%w: %s: %v", ErrChunk, src.Name(), err)
+	}
+	return err
 }
 
 func anySet(b []byte) bool {

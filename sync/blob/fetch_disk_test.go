@@ -2,6 +2,7 @@ package blob
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -236,4 +237,90 @@ func TestFetchSlowDiskBuffered(t *testing.T) {
 			t.Fatal("fetched file differs")
 		}
 	})
+}
+
+// garbler sends its writes changed by edit, which counts them.
+type garbler struct {
+	io.ReadWriteCloser
+	edit func(p []byte) []byte
+}
+
+func (g *garbler) Write(p []byte) (int, error) {
+	if _, err := g.ReadWriteCloser.Write(g.edit(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// TestFetchMalformedFrames: a source that sends a frame that does not
+// decode or is longer than the protocol allows, a chunk after good ones
+// or its first answer, is reported (ErrChunk) and dropped, not taken for
+// a stream that merely ended (and opened again, had chunks come).
+func TestFetchMalformedFrames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func() func(p []byte) []byte
+	}{{
+		name: "chunk",
+		edit: func() func([]byte) []byte {
+			chunks := 0
+			return func(p []byte) []byte {
+				if len(p) > 4096 { // a chunk frame, written whole
+					if chunks++; chunks == 2 {
+						p = bytes.Clone(p)
+						p[3] = 0xff // after the three-byte length: not a CBOR map
+					}
+				}
+				return p
+			}
+		},
+	}, {
+		name: "answer",
+		edit: func() func([]byte) []byte {
+			writes := 0
+			return func(p []byte) []byte {
+				if writes++; writes == 2 { // the have-bitmap's frame, after its length
+					p = bytes.Repeat([]byte{0xff}, len(p))
+				}
+				return p
+			}
+		},
+	}, {
+		name: "too long",
+		edit: func() func([]byte) []byte {
+			writes := 0
+			return func(p []byte) []byte {
+				if writes++; writes == 1 { // the have-bitmap's length
+					return binary.AppendUvarint(nil, MaxHaveFrame+1)
+				}
+				return p
+			}
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ss, sf, k, plain := sender(t, 8*PlainChunk, 16)
+				_, f := receiver(t, sf)
+				defer f.Close()
+				var bad badReports
+				garbled := &pipeSource{name: "garbler", store: ss, wrap: func(rw io.ReadWriteCloser) io.ReadWriteCloser {
+					return &garbler{ReadWriteCloser: rw, edit: tc.edit()}
+				}}
+				srcs := []Source{garbled, &pipeSource{name: "honest", store: ss}}
+				stats, err := Fetch(t.Context(), f, srcs, Options{Window: 2, Bad: bad.report})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !errors.Is(bad.got["garbler"], ErrChunk) || len(bad.got) != 1 || garbled.opens != 1 {
+					t.Fatalf("bad reports %v, %d streams to the garbler; want it reported, on one stream", bad.got, garbled.opens)
+				}
+				if stats.Chunks["garbler"]+stats.Chunks["honest"] != 8 {
+					t.Fatalf("stats %v", stats.Chunks)
+				}
+				if !bytes.Equal(decrypted(t, f, k), plain) {
+					t.Fatal("fetched file differs")
+				}
+			})
+		})
+	}
 }
