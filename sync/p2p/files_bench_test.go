@@ -331,7 +331,23 @@ func benchTransfer(b *testing.B, addr string) {
 			b.Fatal(err)
 		}
 		defer os.Remove(into)
-		n, err := io.CopyBuffer(struct{ io.Writer }{out}, st, make([]byte, blob.ChunkSize))
+		// Written a chunk at a time, as a fetch writes, whatever sizes
+		// the stream's reads come in.
+		var n int64
+		buf := make([]byte, blob.ChunkSize)
+		for {
+			m, rerr := io.ReadFull(st, buf)
+			if _, err = out.Write(buf[:m]); err != nil {
+				break
+			}
+			n += int64(m)
+			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+				break
+			}
+			if err = rerr; err != nil {
+				break
+			}
+		}
 		st.Close()
 		err = errors.Join(err, out.Sync(), out.Close())
 		if err != nil || n != cipher {
