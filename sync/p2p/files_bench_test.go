@@ -221,8 +221,13 @@ func profile(b *testing.B, name string) (stop func()) {
 //     file itself, which the receiver writes to a new file beside the
 //     fetches' stores and syncs once at the end (as `cp` and `sync`
 //     would): the baseline that does the disk's work too, but no hash;
-//   - 1src-MB/s, %-of-raw and %-of-raw-file: the file from one source,
-//     and its speed as a share of each baseline's;
+//   - raw-groups-MB/s: the same file copy, synced every
+//     blob.CommitEvery chunks and its pages dropped from the cache as
+//     the store does: a raw stream doing all the disk's work of a fetch
+//     the way a fetch does it (raw-file's one sync at the end leaves
+//     the whole file in the cache, which costs more; see the README);
+//   - 1src-MB/s, %-of-raw, %-of-raw-file and %-of-raw-groups: the file
+//     from one source, and its speed as a share of each baseline's;
 //   - 3src-MB/s, 3src-%-of-raw, 3src-%-of-raw-file and 3src-x-1src: the
 //     file from three sources at once;
 //   - lim-1src-MB/s, lim-3src-MB/s and lim-3src-x-1src: the same with
@@ -242,13 +247,14 @@ func profile(b *testing.B, name string) (stop func()) {
 // MB/s counts clear bytes of the file (ciphertext bytes for raw). On a
 // machine whose CPU is the bound, or is shared with other work, the
 // speeds say little of the code: raw-cpu-s/GiB, raw-file-cpu-s/GiB,
-// 1src-cpu-s/GiB and 3src-cpu-s/GiB are the CPU time the process (both
-// ends) spent per GiB of ciphertext for each baseline and each fetch (a
-// fetch's figure includes hashing each chunk, reading, writing and
-// syncing the file: raw-file's the disk's part of that, raw's none), and
-// %-of-raw-cpu, %-of-raw-file-cpu and their 3src- twins the ratios: the
-// share of a baseline's speed a fetch reaches when CPU bounds both, and
-// a figure that holds under load.
+// raw-groups-cpu-s/GiB, 1src-cpu-s/GiB and 3src-cpu-s/GiB are the CPU
+// time the process (both ends) spent per GiB of ciphertext for each
+// baseline and each fetch (a fetch's figure includes hashing each chunk,
+// reading, writing and syncing the file: raw-file's and raw-groups' the
+// disk's part of that, raw's none), and %-of-raw-cpu, %-of-raw-file-cpu,
+// %-of-raw-groups-cpu and the 3src- twins of the first two the ratios:
+// the share of a baseline's speed a fetch reaches when CPU bounds both,
+// and a figure that holds under load.
 // $UMBRELLA_BENCH_FILE_MB sets the file's size (benchFileSize), and
 // $UMBRELLA_BENCH_FILE_PROFILE a directory for profiles (profile).
 func BenchmarkFileTransfer(b *testing.B) {
@@ -319,8 +325,10 @@ func benchTransfer(b *testing.B, addr string) {
 	}
 	// rawFile copies the stored ciphertext over a plain stream into a new
 	// file beside the fetches' stores, synced once at the end, as `cp`
-	// and `sync` would.
-	rawFile := func(into string) time.Duration {
+	// and `sync` would; with groups, it syncs every blob.CommitEvery
+	// chunks instead and drops their pages from the cache, as the store
+	// does (all the disk's work a fetch does, none of its hashing).
+	rawFile := func(into string, groups bool) time.Duration {
 		start := time.Now()
 		st, err := down.NewStream(ctx, srcs[0].(FileSource).Peer, rawFileID)
 		if err != nil {
@@ -341,6 +349,11 @@ func benchTransfer(b *testing.B, addr string) {
 				break
 			}
 			n += int64(m)
+			if group := int64(blob.CommitEvery * blob.ChunkSize); groups && (n%group == 0 || n == cipher) {
+				if err = syncDrop(out, (n-1)/group*group, group); err != nil {
+					break
+				}
+			}
 			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 				break
 			}
@@ -349,7 +362,10 @@ func benchTransfer(b *testing.B, addr string) {
 			}
 		}
 		st.Close()
-		err = errors.Join(err, out.Sync(), out.Close())
+		if err == nil && !groups {
+			err = out.Sync()
+		}
+		err = errors.Join(err, out.Close())
 		if err != nil || n != cipher {
 			b.Fatalf("raw file stream: %d of %d bytes: %v", n, cipher, err)
 		}
@@ -417,7 +433,7 @@ func benchTransfer(b *testing.B, addr string) {
 		return d
 	}
 
-	var tRaw, tFile, t1, t3, tl1, tl3, cRaw, cFile, c1, c3 time.Duration
+	var tRaw, tFile, tGroups, t1, t3, tl1, tl3, cRaw, cFile, cGroups, c1, c3 time.Duration
 	var growth, extra int64
 	i := 0
 	for b.Loop() {
@@ -429,9 +445,12 @@ func benchTransfer(b *testing.B, addr string) {
 		stopProf()
 		stopProf = profile(b, "rawfile")
 		c = cpuTime()
-		tFile += rawFile(filepath.Join(dir, fmt.Sprint("rawfile", i)))
+		tFile += rawFile(filepath.Join(dir, fmt.Sprint("rawfile", i)), false)
 		cFile += cpuTime() - c
 		stopProf()
+		c = cpuTime()
+		tGroups += rawFile(filepath.Join(dir, fmt.Sprint("rawgroups", i)), true)
+		cGroups += cpuTime() - c
 		runtime.GC()
 		debug.FreeOSMemory()
 		base := rss()
@@ -466,6 +485,7 @@ func benchTransfer(b *testing.B, addr string) {
 	n := float64(i)
 	b.ReportMetric(mbps(cipher, tRaw/time.Duration(n)), "raw-MB/s")
 	b.ReportMetric(mbps(cipher, tFile/time.Duration(n)), "raw-file-MB/s")
+	b.ReportMetric(mbps(cipher, tGroups/time.Duration(n)), "raw-groups-MB/s")
 	b.ReportMetric(mbps(size, t1/time.Duration(n)), "1src-MB/s")
 	b.ReportMetric(mbps(size, t3/time.Duration(n)), "3src-MB/s")
 	// The fetches' shares of the baselines' speeds, counting clear bytes
@@ -476,6 +496,7 @@ func benchTransfer(b *testing.B, addr string) {
 	}
 	b.ReportMetric(speed(tRaw, t1), "%-of-raw")
 	b.ReportMetric(speed(tFile, t1), "%-of-raw-file")
+	b.ReportMetric(speed(tGroups, t1), "%-of-raw-groups")
 	b.ReportMetric(speed(tRaw, t3), "3src-%-of-raw")
 	b.ReportMetric(speed(tFile, t3), "3src-%-of-raw-file")
 	b.ReportMetric(t1.Seconds()/t3.Seconds(), "3src-x-1src")
@@ -487,10 +508,12 @@ func benchTransfer(b *testing.B, addr string) {
 	gib := float64(cipher) / (1 << 30)
 	b.ReportMetric(cRaw.Seconds()/n/gib, "raw-cpu-s/GiB")
 	b.ReportMetric(cFile.Seconds()/n/gib, "raw-file-cpu-s/GiB")
+	b.ReportMetric(cGroups.Seconds()/n/gib, "raw-groups-cpu-s/GiB")
 	b.ReportMetric(c1.Seconds()/n/gib, "1src-cpu-s/GiB")
 	b.ReportMetric(c3.Seconds()/n/gib, "3src-cpu-s/GiB")
 	b.ReportMetric(100*cRaw.Seconds()/c1.Seconds(), "%-of-raw-cpu")
 	b.ReportMetric(100*cFile.Seconds()/c1.Seconds(), "%-of-raw-file-cpu")
+	b.ReportMetric(100*cGroups.Seconds()/c1.Seconds(), "%-of-raw-groups-cpu")
 	b.ReportMetric(100*cRaw.Seconds()/c3.Seconds(), "3src-%-of-raw-cpu")
 	b.ReportMetric(100*cFile.Seconds()/c3.Seconds(), "3src-%-of-raw-file-cpu")
 	b.ReportMetric(float64(growth)/(1<<20), "rss-growth-MB")
