@@ -225,7 +225,8 @@ func profile(b *testing.B, name string) (stop func()) {
 //     blob.CommitEvery chunks and its pages dropped from the cache as
 //     the store does: a raw stream doing all the disk's work of a fetch
 //     the way a fetch does it (raw-file's one sync at the end leaves
-//     the whole file in the cache, which costs more; see the README);
+//     the whole file in the cache, which at 2 GiB costs several times
+//     more; see the README);
 //   - 1src-MB/s, %-of-raw, %-of-raw-file and %-of-raw-groups: the file
 //     from one source, and its speed as a share of each baseline's;
 //   - 3src-MB/s, 3src-%-of-raw, 3src-%-of-raw-file and 3src-x-1src: the
