@@ -223,13 +223,7 @@ func answer(w io.Writer, f *File, req *Request, lim *Limiter, buf *[]byte, sent 
 // the slice is not copied again on its way out.
 func chunkFrame(buf []byte, f *File, i int) ([]byte, error) {
 	size := sliceSize(i, f.cipherSize)
-	var head [16]byte
-	h := append(head[:0], 0xa2, 0x01)
-	h = appendHead(h, 0, uint64(i))
-	h = append(h, 0x02)
-	h = appendHead(h, 2, uint64(size))
-	buf = binary.AppendUvarint(buf, uint64(len(h)+size))
-	buf = append(buf, h...)
+	buf = appendFrameHead(buf, i, size)
 	at := len(buf)
 	buf, err := f.appendSlice(buf, i)
 	if err != nil {
@@ -239,6 +233,19 @@ func chunkFrame(buf []byte, f *File, i int) ([]byte, error) {
 		return nil, fmt.Errorf("slice of chunk %d: %d bytes, want %d", i, len(buf)-at, size)
 	}
 	return buf, nil
+}
+
+// appendFrameHead appends to buf what a Chunk frame carrying a slice of
+// size bytes of chunk i has before the slice: the frame's length, the
+// map's head, the index and the byte string's head.
+func appendFrameHead(buf []byte, i, size int) []byte {
+	var head [16]byte
+	h := append(head[:0], 0xa2, 0x01)
+	h = appendHead(h, 0, uint64(i))
+	h = append(h, 0x02)
+	h = appendHead(h, 2, uint64(size))
+	buf = binary.AppendUvarint(buf, uint64(len(h)+size))
+	return append(buf, h...)
 }
 
 // appendHead appends the canonical CBOR head of major type major with

@@ -90,6 +90,30 @@ func serveRaw(h host.Host, n int64) {
 	})
 }
 
+// rawFileID is the second baseline's protocol: the server copies a file
+// to the stream.
+const rawFileID = "/umbrella-bench/raw-file/1"
+
+// serveRawFile makes h answer rawFileID by copying the file at path to
+// the stream, read from disk a chunk at a time (the buffer the memory
+// baseline and a source's chunk frames have).
+func serveRawFile(h host.Host, path string) {
+	h.SetStreamHandler(rawFileID, func(st network.Stream) {
+		defer st.Close()
+		f, err := os.Open(path)
+		if err != nil {
+			st.Reset()
+			return
+		}
+		defer f.Close()
+		// The file hidden behind a plain Reader: io.CopyBuffer would
+		// otherwise hand the copy to os.File.WriteTo and its 32 KiB.
+		if _, err := io.CopyBuffer(st, struct{ io.Reader }{f}, make([]byte, blob.ChunkSize)); err != nil {
+			st.Reset()
+		}
+	})
+}
+
 // counted counts the bytes written to a stream.
 type counted struct {
 	io.ReadWriteCloser
@@ -153,8 +177,9 @@ func peakRSS() (stop func() int64) {
 // profile writes, when $UMBRELLA_BENCH_FILE_PROFILE names a directory,
 // the CPU profile of what runs until the returned stop (NAME.cpu.pprof)
 // and the block profile of the same span (NAME.block.pprof, every
-// blocking event): BenchmarkFileTransfer profiles the raw stream and the
-// one-source fetch apart, so that the two compare function by function.
+// blocking event): BenchmarkFileTransfer profiles the raw streams (raw,
+// rawfile) and the one-source fetch (1src) apart, so that they compare
+// function by function.
 func profile(b *testing.B, name string) (stop func()) {
 	dir := os.Getenv("UMBRELLA_BENCH_FILE_PROFILE")
 	if dir == "" {
@@ -190,9 +215,22 @@ func profile(b *testing.B, name string) (stop func()) {
 // iteration, in the same run and on the same hosts:
 //
 //   - raw-MB/s: a plain libp2p stream copying as many bytes as the
-//     ciphertext, the baseline;
-//   - 1src-MB/s and %-of-raw: the file from one source;
-//   - 3src-MB/s and 3src-x-1src: the file from three sources at once;
+//     ciphertext from memory to nowhere (the receiver discards them), the
+//     strict baseline: it neither reads a file nor writes one;
+//   - raw-file-MB/s: a plain libp2p stream copying the stored ciphertext
+//     file itself, which the receiver writes to a new file beside the
+//     fetches' stores and syncs once at the end (as `cp` and `sync`
+//     would): the baseline that does the disk's work too, but no hash;
+//   - raw-groups-MB/s: the same file copy, synced every
+//     blob.CommitEvery chunks and its pages dropped from the cache as
+//     the store does: a raw stream doing all the disk's work of a fetch
+//     the way a fetch does it (raw-file's one sync at the end leaves
+//     the whole file in the cache, which at 2 GiB costs several times
+//     more; see the README);
+//   - 1src-MB/s, %-of-raw, %-of-raw-file and %-of-raw-groups: the file
+//     from one source, and its speed as a share of each baseline's;
+//   - 3src-MB/s, 3src-%-of-raw, 3src-%-of-raw-file and 3src-x-1src: the
+//     file from three sources at once;
 //   - lim-1src-MB/s, lim-3src-MB/s and lim-3src-x-1src: the same with
 //     each source serving at most benchUplink (blob.Limiter), as a
 //     member's uplink would: what three sources gain when the network,
@@ -209,12 +247,15 @@ func profile(b *testing.B, name string) (stop func()) {
 //
 // MB/s counts clear bytes of the file (ciphertext bytes for raw). On a
 // machine whose CPU is the bound, or is shared with other work, the
-// speeds say little of the code: raw-cpu-s/GiB and 1src-cpu-s/GiB are the
-// CPU time the process (both ends) spent per GiB of ciphertext for the
-// raw stream and for the one-source fetch (the fetch's figure includes
-// writing and syncing the file, none of which the raw stream does), and
-// %-of-raw-cpu their ratio: the share of raw's speed a fetch reaches when
-// CPU bounds both, and a figure that holds under load.
+// speeds say little of the code: raw-cpu-s/GiB, raw-file-cpu-s/GiB,
+// raw-groups-cpu-s/GiB, 1src-cpu-s/GiB and 3src-cpu-s/GiB are the CPU
+// time the process (both ends) spent per GiB of ciphertext for each
+// baseline and each fetch (a fetch's figure includes hashing each chunk,
+// reading, writing and syncing the file: raw-file's and raw-groups' the
+// disk's part of that, raw's none), and %-of-raw-cpu, %-of-raw-file-cpu,
+// %-of-raw-groups-cpu and the 3src- twins of the first two the ratios:
+// the share of a baseline's speed a fetch reaches when CPU bounds both,
+// and a figure that holds under load.
 // $UMBRELLA_BENCH_FILE_MB sets the file's size (benchFileSize), and
 // $UMBRELLA_BENCH_FILE_PROFILE a directory for profiles (profile).
 func BenchmarkFileTransfer(b *testing.B) {
@@ -263,6 +304,7 @@ func benchTransfer(b *testing.B, addr string) {
 			return serve(ctx, counted{rw, &sent}, from)
 		})
 		serveRaw(h, cipher)
+		serveRawFile(h, filepath.Join(dir, "held", root.String(), "data"))
 		if err := down.Connect(ctx, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}); err != nil {
 			b.Fatal(err)
 		}
@@ -279,6 +321,54 @@ func benchTransfer(b *testing.B, addr string) {
 		st.Close()
 		if err != nil || n != cipher {
 			b.Fatalf("raw stream: %d of %d bytes: %v", n, cipher, err)
+		}
+		return time.Since(start)
+	}
+	// rawFile copies the stored ciphertext over a plain stream into a new
+	// file beside the fetches' stores, synced once at the end, as `cp`
+	// and `sync` would; with groups, it syncs every blob.CommitEvery
+	// chunks instead and drops their pages from the cache, as the store
+	// does (all the disk's work a fetch does, none of its hashing).
+	rawFile := func(into string, groups bool) time.Duration {
+		start := time.Now()
+		st, err := down.NewStream(ctx, srcs[0].(FileSource).Peer, rawFileID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := os.Create(into)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer os.Remove(into)
+		// Written a chunk at a time, as a fetch writes, whatever sizes
+		// the stream's reads come in.
+		var n int64
+		buf := make([]byte, blob.ChunkSize)
+		for {
+			m, rerr := io.ReadFull(st, buf)
+			if _, err = out.Write(buf[:m]); err != nil {
+				break
+			}
+			n += int64(m)
+			if group := int64(blob.CommitEvery * blob.ChunkSize); groups && (n%group == 0 || n == cipher) {
+				if err = syncDrop(out, (n-1)/group*group, group); err != nil {
+					break
+				}
+			}
+			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+				break
+			}
+			if err = rerr; err != nil {
+				break
+			}
+		}
+		st.Close()
+		if err == nil && !groups {
+			err = out.Sync()
+		}
+		err = errors.Join(err, out.Close())
+		if err != nil || n != cipher {
+			b.Fatalf("raw file stream: %d of %d bytes: %v", n, cipher, err)
 		}
 		return time.Since(start)
 	}
@@ -344,7 +434,7 @@ func benchTransfer(b *testing.B, addr string) {
 		return d
 	}
 
-	var tRaw, t1, t3, tl1, tl3, cRaw, c1 time.Duration
+	var tRaw, tFile, tGroups, t1, t3, tl1, tl3, cRaw, cFile, cGroups, c1, c3 time.Duration
 	var growth, extra int64
 	i := 0
 	for b.Loop() {
@@ -354,6 +444,14 @@ func benchTransfer(b *testing.B, addr string) {
 		tRaw += raw()
 		cRaw += cpuTime() - c
 		stopProf()
+		stopProf = profile(b, "rawfile")
+		c = cpuTime()
+		tFile += rawFile(filepath.Join(dir, fmt.Sprint("rawfile", i)), false)
+		cFile += cpuTime() - c
+		stopProf()
+		c = cpuTime()
+		tGroups += rawFile(filepath.Join(dir, fmt.Sprint("rawgroups", i)), true)
+		cGroups += cpuTime() - c
 		runtime.GC()
 		debug.FreeOSMemory()
 		base := rss()
@@ -364,7 +462,9 @@ func benchTransfer(b *testing.B, addr string) {
 		c1 += cpuTime() - c
 		stopProf()
 		t1 += d
+		c = cpuTime()
 		d, _ = fetch(srcs, 0, filepath.Join(dir, fmt.Sprint("three", i)))
+		c3 += cpuTime() - c
 		t3 += d
 		growth = max(growth, stop()-base)
 		os.RemoveAll(filepath.Join(dir, fmt.Sprint("three", i)))
@@ -385,9 +485,21 @@ func benchTransfer(b *testing.B, addr string) {
 	}
 	n := float64(i)
 	b.ReportMetric(mbps(cipher, tRaw/time.Duration(n)), "raw-MB/s")
+	b.ReportMetric(mbps(cipher, tFile/time.Duration(n)), "raw-file-MB/s")
+	b.ReportMetric(mbps(cipher, tGroups/time.Duration(n)), "raw-groups-MB/s")
 	b.ReportMetric(mbps(size, t1/time.Duration(n)), "1src-MB/s")
 	b.ReportMetric(mbps(size, t3/time.Duration(n)), "3src-MB/s")
-	b.ReportMetric(100*tRaw.Seconds()/t1.Seconds()*float64(size)/float64(cipher), "%-of-raw")
+	// The fetches' shares of the baselines' speeds, counting clear bytes
+	// for the fetch and ciphertext for the baselines as MB/s does: a
+	// fetch moves the ciphertext too, so its time is compared with theirs.
+	speed := func(base, fetch time.Duration) float64 {
+		return 100 * base.Seconds() / fetch.Seconds() * float64(size) / float64(cipher)
+	}
+	b.ReportMetric(speed(tRaw, t1), "%-of-raw")
+	b.ReportMetric(speed(tFile, t1), "%-of-raw-file")
+	b.ReportMetric(speed(tGroups, t1), "%-of-raw-groups")
+	b.ReportMetric(speed(tRaw, t3), "3src-%-of-raw")
+	b.ReportMetric(speed(tFile, t3), "3src-%-of-raw-file")
 	b.ReportMetric(t1.Seconds()/t3.Seconds(), "3src-x-1src")
 	if tl1 > 0 {
 		b.ReportMetric(mbps(size, tl1/time.Duration(n)), "lim-1src-MB/s")
@@ -396,8 +508,15 @@ func benchTransfer(b *testing.B, addr string) {
 	}
 	gib := float64(cipher) / (1 << 30)
 	b.ReportMetric(cRaw.Seconds()/n/gib, "raw-cpu-s/GiB")
+	b.ReportMetric(cFile.Seconds()/n/gib, "raw-file-cpu-s/GiB")
+	b.ReportMetric(cGroups.Seconds()/n/gib, "raw-groups-cpu-s/GiB")
 	b.ReportMetric(c1.Seconds()/n/gib, "1src-cpu-s/GiB")
+	b.ReportMetric(c3.Seconds()/n/gib, "3src-cpu-s/GiB")
 	b.ReportMetric(100*cRaw.Seconds()/c1.Seconds(), "%-of-raw-cpu")
+	b.ReportMetric(100*cFile.Seconds()/c1.Seconds(), "%-of-raw-file-cpu")
+	b.ReportMetric(100*cGroups.Seconds()/c1.Seconds(), "%-of-raw-groups-cpu")
+	b.ReportMetric(100*cRaw.Seconds()/c3.Seconds(), "3src-%-of-raw-cpu")
+	b.ReportMetric(100*cFile.Seconds()/c3.Seconds(), "3src-%-of-raw-file-cpu")
 	b.ReportMetric(float64(growth)/(1<<20), "rss-growth-MB")
 	b.ReportMetric(100*float64(extra)/float64(size), "redownload-%")
 }
