@@ -124,6 +124,9 @@ type Manager struct {
 	// heard holds, for calls this node is not in, who a participant last
 	// said takes part (ask.go); guarded by mu.
 	heard map[callKey]*heard
+	// rejoins holds, by call, the media whose rejoin runs (topology.go);
+	// guarded by mu.
+	rejoins map[*call]Media
 }
 
 type callKey struct{ cid, id crdt.ID }
@@ -146,7 +149,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Log = cfg.Log.With("component", "call")
-	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}, born: cfg.Now(), lapsed: map[callKey]bool{}, heard: map[callKey]*heard{}}
+	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}, born: cfg.Now(), lapsed: map[callKey]bool{}, heard: map[callKey]*heard{}, rejoins: map[*call]Media{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(1)
 	go m.sendLoop()

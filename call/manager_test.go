@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"sync"
@@ -143,7 +144,10 @@ type testNet struct {
 	records map[crdt.ID]Record
 	ends    map[crdt.ID][]crdt.PublicKey
 	lapses  map[crdt.ID]int // lapsed ends recorded, by call
-	n       byte
+	// slow holds the links (from, to) whose messages take longer than
+	// any sender waits: each waits for its context to end, then fails.
+	slow map[[2]crdt.PublicKey]bool
+	n    byte
 }
 
 func newTestNet(t *testing.T) *testNet {
@@ -279,7 +283,12 @@ func (s sender) Send(ctx context.Context, to crdt.PublicKey, m *Message) (*Reply
 	} else if srv := s.w.servers[to]; srv != nil {
 		peer = srv
 	}
+	slow := s.w.slow[[2]crdt.PublicKey{s.self, to}]
 	s.w.mu.Unlock()
+	if slow {
+		<-ctx.Done()
+		return nil, fmt.Errorf("slow link: %w", ctx.Err())
+	}
 	if peer == nil {
 		return nil, errors.New("unreachable")
 	}

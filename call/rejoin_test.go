@@ -1,0 +1,126 @@
+package call
+
+import (
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
+)
+
+// sfuRelay starts a relay with --sfu (a HostServer over fake SFUs) that
+// the community's members reach, named "relay".
+func (w *testNet) sfuRelay(t *testing.T) *HostServer {
+	t.Helper()
+	relay := crdt.PublicKey{0xee}
+	srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
+		Admit: func(_ crdt.ID, k crdt.PublicKey) bool {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return w.members[k]
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	w.mu.Lock()
+	w.keys["relay"] = relay
+	w.servers[relay] = srv
+	w.relays = []crdt.PublicKey{relay}
+	w.mu.Unlock()
+	return srv
+}
+
+// setSlow makes the links between each of cut and each of the others
+// (both ways) slow, or normal again.
+func (w *testNet) setSlow(cut, others []string, slow bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.slow == nil {
+		w.slow = map[[2]crdt.PublicKey]bool{}
+	}
+	for _, a := range cut {
+		for _, b := range others {
+			ka, kb := w.keys[a], w.keys[b]
+			w.slow[[2]crdt.PublicKey{ka, kb}], w.slow[[2]crdt.PublicKey{kb, ka}] = slow, slow
+		}
+	}
+}
+
+// onHost reports whether every one of names has its media on host's SFU,
+// with an answer from it, and host's SFU connects exactly them.
+func (w *testNet) onHost(host string, names ...string) bool {
+	var want []string
+	for _, n := range names {
+		if w.hostOf(n) != w.peer(host) || !w.answered(n, w.peer(host)) {
+			return false
+		}
+		want = append(want, w.peer(n))
+	}
+	slices.Sort(want)
+	h := w.host(host)
+	return h != nil && slices.Equal(h.connected(), want)
+}
+
+// TestStrandedParticipantsReturnToTheHost is the loaded trial's split:
+// five members in a call on a relay's SFU; ben's and cara's links to the
+// relay and to the three others turn slow (nothing they send arrives
+// before its sender gives up), so both lose the relay and each hears only
+// the other, who lost it too. Whatever they do meanwhile, once the links
+// are back both return to the relay within a bounded time, with everyone
+// still in their rosters: nobody stays alone in a mesh or on a host of
+// their own.
+func TestStrandedParticipantsReturnToTheHost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		names := []string{"ann", "ben", "cara", "dan", "eve"}
+		mgr := map[string]*Manager{}
+		for _, n := range names {
+			mgr[n] = w.node(n, true, false, false)
+			w.reach[w.keys[n]] = ReachDirect
+		}
+		w.sfuRelay(t)
+		id := w.start(mgr["ann"])
+		for _, n := range names[1:] {
+			if err := mgr[n].Join(t.Context(), w.cid, id, false, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-time.After(time.Second)
+		w.checkHost(t, "relay", names...)
+
+		stranded := []string{"ben", "cara"}
+		w.setSlow(stranded, []string{"ann", "dan", "eve", "relay"}, true)
+		for _, n := range stranded {
+			w.media(n).lost(w.peer("relay"))
+		}
+		// Longer than every timeout: asks, offers, SendTimeout.
+		<-time.After(3 * SendTimeout)
+		w.setSlow(stranded, []string{"ann", "dan", "eve", "relay"}, false)
+		back := time.Now()
+		whole := func() bool {
+			for _, n := range names {
+				if len(participants(t, mgr[n], w.cid, id)) != len(names) {
+					return false
+				}
+			}
+			return w.onHost("relay", names...)
+		}
+		for !whole() {
+			if time.Since(back) > 2*RejoinMax+HostAsk {
+				for _, n := range names {
+					t.Logf("%s: host %q, participants %v", n, w.hostOf(n), participants(t, mgr[n], w.cid, id))
+				}
+				t.Fatalf("%v after the links came back, the call is still split", time.Since(back))
+			}
+			<-time.After(100 * time.Millisecond)
+		}
+		t.Logf("everyone on the relay again, with everyone in their rosters, %v after the links came back", time.Since(back))
+		for _, n := range names {
+			if h := w.host(n); h != nil && !h.closed {
+				t.Errorf("%s still runs an SFU of its own", n)
+			}
+		}
+	})
+}
