@@ -460,7 +460,9 @@ func (m *Manager) poll(c *call, skip map[crdt.PublicKey]bool) []crdt.PublicKey {
 	return out
 }
 
-// joined returns call id of cid, which this node takes part in (mu held).
+// joinedCall returns call id of cid, which this node takes part in (mu
+// held). A call whose record says it ended, which this node had not
+// heard of (the end message did not reach it), ends here now.
 func (m *Manager) joinedCall(cid, id crdt.ID) (*call, error) {
 	c := m.calls[callKey{cid, id}]
 	if c == nil {
@@ -471,10 +473,36 @@ func (m *Manager) joinedCall(cid, id crdt.ID) (*call, error) {
 		}
 		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrUnknownCall)
 	}
-	if !c.joined {
+	if c.joined && !c.ended && m.recordEnded(c) {
+		m.endHere(c)
+		m.spawn(func() { m.changed(cid) })
+	}
+	switch {
+	case c.ended && !c.joined:
+		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrCallEnded)
+	case !c.joined:
 		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrNotInCall)
 	}
 	return c, nil
+}
+
+// recordEnded reports whether c's record says the caller or an admin
+// ended it (mu held). A lapsed end does not count: it can be wrong.
+func (m *Manager) recordEnded(c *call) bool {
+	r, ok := m.cfg.Recorder.Lookup(c.cid, c.id)
+	return ok && r.Ended && !r.Lapsed
+}
+
+// endHere ends c on this node, which learnt that the caller or an admin
+// ended it (their End message or the end's record): its media stops, and
+// the relay hosting the call's SFU, which takes an End only from whom
+// sent it, drops this node (mu held).
+func (m *Manager) endHere(c *call) {
+	if relay, ok := c.relayHost(m.cfg.Self); ok && c.joined {
+		m.enqueue(relay, c.message(TypeLeave))
+	}
+	m.stopMedia(c)
+	c.ended = true
 }
 
 // tell sends msg to each of to and waits for them.
@@ -596,13 +624,25 @@ func (m *Manager) SetMuted(cid, id crdt.ID, muted bool) error {
 // Recheck drops from the calls of community cid every participant no
 // longer allowed in the call's group (removed from the community or the
 // group), and renews this node's key for the others; if this node is no
-// longer allowed, it leaves. The node calls it when the community's
-// state changes.
+// longer allowed, it leaves. A call whose record now says the caller or
+// an admin ended it ends here, whatever its topology, even if their End
+// message never came. The node calls it when the community's state
+// changes and when a call record arrives.
 func (m *Manager) Recheck(cid crdt.ID) {
 	var again []*call
+	ended := false
 	m.mu.Lock()
 	for key, c := range m.calls {
-		if key.cid != cid || !c.joined {
+		if key.cid != cid || c.ended {
+			continue
+		}
+		if m.recordEnded(c) {
+			m.cfg.Log.Info("call ended by the caller or an admin (its record)", "call", c.id.Short(), "joined", c.joined)
+			m.endHere(c)
+			ended = true
+			continue
+		}
+		if !c.joined {
 			continue
 		}
 		if !m.cfg.Members.MayCall(cid, c.gid, m.cfg.Self) {
@@ -624,7 +664,7 @@ func (m *Manager) Recheck(cid crdt.ID) {
 	for _, c := range again {
 		m.rekeyLater(c)
 	}
-	if len(again) > 0 {
+	if len(again) > 0 || ended {
 		m.changed(cid)
 	}
 }
@@ -710,8 +750,7 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 		if !m.cfg.Members.MayEndCall(cid, c.gid, from, c.caller) {
 			return refuse("only the caller or an admin ends a call"), false, nil
 		}
-		m.stopMedia(c)
-		c.ended = true
+		m.endHere(c)
 		return &Reply{}, true, nil
 	}
 	if !c.joined {

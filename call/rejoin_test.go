@@ -1,11 +1,13 @@
 package call
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
@@ -123,4 +125,64 @@ func TestStrandedParticipantsReturnToTheHost(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEndReachesACutOffParticipant: the caller ends a call on a relay's
+// SFU while cara's link to her is down, so cara never gets the End.
+// Once cara holds the end's record (sync brings it, and the node calls
+// Recheck), she leaves: her media stops, the relay drops her (it takes
+// an End only from its sender), her status says the call ended, and her
+// list shows it ended and her out of it.
+func TestEndReachesACutOffParticipant(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		names := []string{"ann", "ben", "cara"}
+		mgr := map[string]*Manager{}
+		for _, n := range names {
+			mgr[n] = w.node(n, true, false, false)
+		}
+		srv := w.sfuRelay(t)
+		id := w.start(mgr["ann"])
+		for _, n := range names[1:] {
+			if err := mgr[n].Join(t.Context(), w.cid, id, false, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-time.After(time.Second)
+		w.checkHost(t, "relay", names...)
+
+		w.setSlow([]string{"cara"}, []string{"ann"}, true)
+		if err := mgr["ann"].End(t.Context(), w.cid, id); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if _, err := mgr["ben"].Status(w.cid, id); !errors.Is(err, api.ErrCallEnded) {
+			t.Fatalf("ben's status after the End: %v, want %v", err, api.ErrCallEnded)
+		}
+		if !w.media("ben").isClosed() || w.media("cara").isClosed() {
+			t.Fatalf("after the End: ben's media closed %v, cara's (cut off) %v", w.media("ben").isClosed(), w.media("cara").isClosed())
+		}
+
+		mgr["cara"].Recheck(w.cid) // the end's record arrived
+		synctest.Wait()
+		if !w.media("cara").isClosed() {
+			t.Fatal("cara's media still runs after the end's record arrived")
+		}
+		if !w.host("relay").wasDropped(w.peer("cara")) || srv.Calls() != 0 {
+			t.Fatalf("the relay still hosts the call (%d calls; cara dropped: %v)", srv.Calls(), w.host("relay").wasDropped(w.peer("cara")))
+		}
+		if _, err := mgr["cara"].Status(w.cid, id); !errors.Is(err, api.ErrCallEnded) {
+			t.Fatalf("cara's status: %v, want %v", err, api.ErrCallEnded)
+		}
+		calls := mgr["cara"].Fill(w.cid, []api.Call{{ID: id, Group: w.gid, Active: false}})
+		if len(calls) != 1 || calls[0].Active || calls[0].Joined {
+			t.Fatalf("cara's list: %+v, want the call ended and her out of it", calls)
+		}
+	})
+}
+
+func (f *fakeMedia) isClosed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
 }
