@@ -45,12 +45,22 @@ import (
 // reports nothing from it for call/media's HostSilence, or its answers
 // fail for HostRetry), that may be this participant's own link alone:
 // electing on its own would split the call. So it first asks the other
-// participants (confirmLoss), naming no host in its own replies
-// meanwhile; if at least half of those who answer still name the host,
-// the host is there and this participant reconnects to it; otherwise
-// (they lost it too, or moved on) it is lost, and this participant takes
-// the host the others name or elects as they do. Keys do not change with
-// the host: the SFU never holds one.
+// participants (confirmLoss), each for up to HostAsk, naming no host in
+// its own replies meanwhile; if more than half of those who answer still
+// name the host, the host is there and this participant reconnects to
+// it; otherwise (they lost it too, or moved on) it is lost, and this
+// participant takes the host the others name (even one it lost before)
+// or elects as they do. A lost participant host that still takes part
+// and hosts nothing stays in the roster.
+//
+// A lost host is never a resting state: a participant whose own links
+// failed may have moved alone (to a mesh of one, or a host of its own).
+// So once it lost a host it keeps checking (rejoin), with backoff from
+// HostRetry up to RejoinMax: it moves back to the preferred SFU relay as
+// soon as that answers, and to the host more than half of the others
+// name, and takes back into its roster the participants it dropped that
+// answer, until it is with the others. Keys do not change with the host:
+// the SFU never holds one.
 
 // Elect applies the rule above: participants maps everyone in the call
 // (this node included) to its reach, video says the call is a video call,
@@ -596,10 +606,10 @@ func (m *Manager) lostRelay(c *call) (crdt.PublicKey, bool) {
 	return r, c.lost[r]
 }
 
-// heal takes back into c's roster those of took (participants that
-// answered that they take part) it lacks and whom crdt lets call, and
-// starts media with them in a mesh; it reports whether it took any (mu
-// held).
+// heal takes back into c's roster the participants that answered v that
+// they take part, that it lacks and whom crdt lets call (but a lost host
+// that still says it hosts: everyone who lost it dropped it), and starts
+// media with them in a mesh; it reports whether it took any (mu held).
 func (m *Manager) heal(c *call, v hostVotes) bool {
 	healed := false
 	for _, k := range v.took {
