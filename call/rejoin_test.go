@@ -119,6 +119,14 @@ func TestStrandedParticipantsReturnToTheHost(t *testing.T) {
 			<-time.After(100 * time.Millisecond)
 		}
 		t.Logf("everyone on the relay again, with everyone in their rosters, %v after the links came back", time.Since(back))
+		synctest.Wait()
+		for _, x := range names {
+			for _, y := range names {
+				if x != y {
+					w.checkLiveKey(x, y) // a key dropped with a participant came again
+				}
+			}
+		}
 		for _, n := range names {
 			if h := w.host(n); h != nil && !h.closed {
 				t.Errorf("%s still runs an SFU of its own", n)
@@ -185,4 +193,17 @@ func (f *fakeMedia) isClosed() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.closed
+}
+
+// checkLiveKey checks that receiver holds sender's current send key, not
+// dropped since.
+func (w *testNet) checkLiveKey(receiver, sender string) {
+	w.t.Helper()
+	kid := w.media(sender).lastSend()
+	f := w.media(receiver)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if got := f.live[w.peer(sender)]; !slices.Contains(got, kid) {
+		w.t.Fatalf("%s holds keys %v of %s, not its current key %d", receiver, got, sender, kid)
+	}
 }

@@ -566,7 +566,9 @@ func (m *Manager) rejoin(c *call, med Media) {
 				v.add(m.askHosts(c, host, missing))
 			}
 			m.mu.Lock()
-			var healed bool
+			var healed []crdt.PublicKey
+			join := c.message(TypeJoin)
+			join.Video, join.Reach = c.sendVideo, m.reach()
 			if c.media == med && c.joined {
 				healed = m.heal(c, v)
 				best, n := m.mostNamed(c, v.named)
@@ -579,8 +581,11 @@ func (m *Manager) rejoin(c *call, med Media) {
 				}
 			}
 			m.mu.Unlock()
-			if healed {
-				m.rekeyLater(c)
+			if len(healed) > 0 {
+				// A join has each renew its key, which this node dropped
+				// with it, and this node's new key reaches it.
+				m.tell(healed, join)
+				m.rekey(c)
 				m.changed(c.cid)
 			}
 		}
@@ -609,23 +614,23 @@ func (m *Manager) lostRelay(c *call) (crdt.PublicKey, bool) {
 // heal takes back into c's roster the participants that answered v that
 // they take part, that it lacks and whom crdt lets call (but a lost host
 // that still says it hosts: everyone who lost it dropped it), and starts
-// media with them in a mesh; it reports whether it took any (mu held).
-func (m *Manager) heal(c *call, v hostVotes) bool {
-	healed := false
+// media with them in a mesh; it returns those it took (mu held).
+func (m *Manager) heal(c *call, v hostVotes) []crdt.PublicKey {
+	var healed []crdt.PublicKey
 	for _, k := range v.took {
 		if c.roster[k] || k == m.cfg.Self || c.lost[k] && v.hosting[k] || !m.cfg.Members.MayCall(c.cid, c.gid, k) {
 			continue // a lost host that still hosts stays out, as everyone who lost it left it
 		}
 		m.cfg.Log.Info("call participant answers again; back in the roster", "peer", m.cfg.PeerID(k))
 		m.addPeer(c, k)
-		healed = true
+		healed = append(healed, k)
 		if !c.sfu {
 			if err := c.media.Connect(m.cfg.PeerID(k)); err != nil {
 				m.cfg.Log.Debug("connect call media", "err", err)
 			}
 		}
 	}
-	if healed {
+	if len(healed) > 0 {
 		m.tellRoster(c)
 	}
 	return healed
