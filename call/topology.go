@@ -153,16 +153,14 @@ func (m *Manager) adopt(c *call, named map[crdt.PublicKey]int) bool {
 // that can host c: a participant, this node, or an SFU relay it reaches;
 // and how many name it (0: none can) (mu held).
 func (m *Manager) mostNamed(c *call, named map[crdt.PublicKey]int) (crdt.PublicKey, int) {
-	var best crdt.PublicKey
-	n := 0
 	relays := m.cfg.Members.Hosts(c.cid)
+	can := map[crdt.PublicKey]int{}
 	for k, v := range named {
-		ok := c.roster[k] || k == m.cfg.Self || slices.Contains(relays, k)
-		if ok && (v > n || v == n && slices.Compare(k[:], best[:]) < 0) {
-			best, n = k, v
+		if c.roster[k] || k == m.cfg.Self || slices.Contains(relays, k) {
+			can[k] = v
 		}
 	}
-	return best, n
+	return mostOf(can)
 }
 
 // setHost moves c to host's SFU, or to a mesh (mu held).
@@ -352,30 +350,25 @@ func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer 
 	}
 	c.lost[host] = true
 	c.doubt = false
-	participant := host != m.cfg.Self && c.roster[host]
+	if !read {
+		select { // not waited for: a participant dropped wrongly comes back (rejoin)
+		case got = <-probe:
+		default:
+		}
+	}
+	// A participant host that answers that it takes part and hosts
+	// nothing stays.
+	dropped := host != m.cfg.Self && !(got.alive && !got.hosting) && m.dropPeer(c, host)
 	if !m.adopt(c, v.named) {
 		m.settle(c)
 	}
 	m.startRejoin(c, med)
 	m.mu.Unlock()
 	m.cfg.Log.Info("call host lost; moved on", "host", hostPeer, "others", v.answered, "still", v.still)
-	m.changed(c.cid)
-	if !participant {
-		return
-	}
-	if !read {
-		got = <-probe
-	}
-	if got.alive && !got.hosting {
-		return // it takes part, and hosts nothing
-	}
-	m.mu.Lock()
-	dropped := c.media == med && c.lost[host] && m.dropPeer(c, host)
-	m.mu.Unlock()
 	if dropped {
 		m.rekeyLater(c)
-		m.changed(c.cid)
 	}
+	m.changed(c.cid)
 }
 
 // confirmRounds bounds how many times confirmLoss asks the others.
@@ -507,11 +500,14 @@ func (m *Manager) startRejoin(c *call, med Media) {
 //   - probes the preferred SFU relay (the smallest of those it reaches),
 //     if it lost it and is not on it, and moves back to it as soon as it
 //     answers;
-//   - else, until it finds more than half of those who answer on its own
-//     host, asks the others which host they use: it moves to a host that
-//     more than half of them name, and takes back into its roster the
-//     participants that answer that they take part (a participant host it
-//     dropped while its links were down).
+//   - else, until more than half of the participants say they are on its
+//     own host (or in its mesh), asks them which host they use: it moves
+//     to a host that more than half of those who answer name (reaching it
+//     first if it is a relay it is not connected to), and takes back into
+//     its roster the participants that answer that they take part (a
+//     participant host it dropped while its links were down). Counting
+//     all participants, not only those who answer, keeps two that are
+//     cut off together from taking each other for the call.
 //
 // It ends when this node is with the others and no SFU relay it reaches
 // is lost, or when c's media changes.
@@ -565,6 +561,11 @@ func (m *Manager) rejoin(c *call, med Media) {
 			if len(missing) > 0 {
 				v.add(m.askHosts(c, host, missing))
 			}
+			if k, n := mostOf(v.named); n > 0 && 2*n > v.answered && !slices.Contains(others, k) {
+				// A relay more than half of them use, which this node
+				// may not be connected to now: reach it.
+				m.probeHost(c, k, HostAsk)
+			}
 			m.mu.Lock()
 			var healed []crdt.PublicKey
 			join := c.message(TypeJoin)
@@ -576,7 +577,10 @@ func (m *Manager) rejoin(c *call, med Media) {
 				case n > 0 && 2*n > v.answered:
 					m.cfg.Log.Info("call runs through another host; moving to it", "host", m.cfg.PeerID(best), "others", v.answered, "naming it", n)
 					m.adopt(c, map[crdt.PublicKey]int{best: n})
-				case c.sfu && 2*v.still > v.answered, !c.sfu && 2*v.none > v.answered:
+				case c.sfu && 2*v.still > len(others), !c.sfu && 2*v.none > len(others):
+					// More than half of the participants, not only of
+					// those that answered: two cut off together must
+					// not take each other for the call.
 					aligned = true
 				}
 			}
@@ -598,6 +602,19 @@ func (m *Manager) rejoin(c *call, med Media) {
 		}
 		m.mu.Unlock()
 	}
+}
+
+// mostOf returns the key of named with the largest count, ties to the
+// smallest key, and its count.
+func mostOf(named map[crdt.PublicKey]int) (crdt.PublicKey, int) {
+	var best crdt.PublicKey
+	n := 0
+	for k, v := range named {
+		if v > n || v == n && slices.Compare(k[:], best[:]) < 0 {
+			best, n = k, v
+		}
+	}
+	return best, n
 }
 
 // lostRelay returns the smallest SFU relay this node reaches, if c lost
