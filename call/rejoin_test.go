@@ -34,6 +34,32 @@ func (w *testNet) sfuRelay(t *testing.T) *HostServer {
 	return srv
 }
 
+// directMembers adds members of the group with names, each reached directly,
+// and returns their Managers by name.
+func (w *testNet) directMembers(names ...string) map[string]*Manager {
+	mgr := map[string]*Manager{}
+	for _, n := range names {
+		mgr[n] = w.node(n, true, false, false)
+		w.reach[w.keys[n]] = ReachDirect
+	}
+	return mgr
+}
+
+// callOnRelay has names[0] start a voice call and the other names join
+// it, and checks that they all run it through the relay's SFU.
+func (w *testNet) callOnRelay(t *testing.T, mgr map[string]*Manager, names []string) crdt.ID {
+	t.Helper()
+	id := w.start(mgr[names[0]])
+	for _, n := range names[1:] {
+		if err := mgr[n].Join(t.Context(), w.cid, id, false, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-time.After(time.Second)
+	w.checkHost(t, "relay", names...)
+	return id
+}
+
 // setSlow makes the links between each of cut and each of the others
 // (both ways) slow, or normal again.
 func (w *testNet) setSlow(cut, others []string, slow bool) {
@@ -77,20 +103,9 @@ func TestStrandedParticipantsReturnToTheHost(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
 		names := []string{"ann", "ben", "cara", "dan", "eve"}
-		mgr := map[string]*Manager{}
-		for _, n := range names {
-			mgr[n] = w.node(n, true, false, false)
-			w.reach[w.keys[n]] = ReachDirect
-		}
+		mgr := w.directMembers(names...)
 		w.sfuRelay(t)
-		id := w.start(mgr["ann"])
-		for _, n := range names[1:] {
-			if err := mgr[n].Join(t.Context(), w.cid, id, false, true); err != nil {
-				t.Fatal(err)
-			}
-		}
-		<-time.After(time.Second)
-		w.checkHost(t, "relay", names...)
+		id := w.callOnRelay(t, mgr, names)
 
 		stranded := []string{"ben", "cara"}
 		w.setSlow(stranded, []string{"ann", "dan", "eve", "relay"}, true)
@@ -145,19 +160,9 @@ func TestEndReachesACutOffParticipant(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
 		names := []string{"ann", "ben", "cara"}
-		mgr := map[string]*Manager{}
-		for _, n := range names {
-			mgr[n] = w.node(n, true, false, false)
-		}
+		mgr := w.directMembers(names...)
 		srv := w.sfuRelay(t)
-		id := w.start(mgr["ann"])
-		for _, n := range names[1:] {
-			if err := mgr[n].Join(t.Context(), w.cid, id, false, true); err != nil {
-				t.Fatal(err)
-			}
-		}
-		<-time.After(time.Second)
-		w.checkHost(t, "relay", names...)
+		id := w.callOnRelay(t, mgr, names)
 
 		w.setSlow([]string{"cara"}, []string{"ann"}, true)
 		if err := mgr["ann"].End(t.Context(), w.cid, id); err != nil {

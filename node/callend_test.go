@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/umbrella-p2p/umbrella/api"
+	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -29,19 +30,7 @@ func TestCallEndReachesACutOffParticipant(t *testing.T) {
 		cid, gid := callCommunity(t, a, b, c)
 		connect(t, [2]*testNode{c, b})
 		waitFor(t, a.Node, "Olivia to see both members", func() bool { ms, _ := a.Members(cid); return len(ms) == 3 })
-		id, err := a.StartCall(ctx, cid, gid, false, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range []*testNode{b, c} {
-			waitFor(t, n.Node, "the ring", func() bool {
-				calls, _ := n.Calls(cid)
-				return len(calls) == 1 && calls[0].ID == id && calls[0].Active
-			})
-			if err := n.JoinCall(ctx, cid, id, false, true); err != nil {
-				t.Fatal(err)
-			}
-		}
+		id := startCall(t, a, cid, gid, b, c)
 		waitFor(t, c.Node, "Chloe to hold Olivia's and Ben's keys", func() bool { return media.hasKey(c, a) && media.hasKey(c, b) })
 
 		// Olivia and Chloe lose each other; Ben still reaches both.
@@ -68,4 +57,24 @@ func TestCallEndReachesACutOffParticipant(t *testing.T) {
 			t.Fatalf("Chloe's calls: %+v, %v; want the call ended, her out of it", calls, err)
 		}
 	})
+}
+
+// startCall has caller start a voice call in group gid of community cid
+// and each of joiners join it once rung; it returns the call.
+func startCall(t *testing.T, caller *testNode, cid, gid crdt.ID, joiners ...*testNode) crdt.ID {
+	t.Helper()
+	id, err := caller.StartCall(t.Context(), cid, gid, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range joiners {
+		waitFor(t, n.Node, "the ring", func() bool {
+			calls, _ := n.Calls(cid)
+			return len(calls) == 1 && calls[0].ID == id && calls[0].Active
+		})
+		if err := n.JoinCall(t.Context(), cid, id, false, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return id
 }

@@ -90,16 +90,7 @@ func TestStrandedParticipantsRejoinTheRelayOverVnet(t *testing.T) {
 			}
 			return r.rs.Relay().Keeps(cid)
 		})
-		id, err := a.StartCall(ctx, cid, gid, false, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range all[1:] {
-			waitFor(t, n.Node, "the ring", func() bool { calls, _ := n.Calls(cid); return len(calls) == 1 && calls[0].Active })
-			if err := n.JoinCall(ctx, cid, id, false, true); err != nil {
-				t.Fatal(err)
-			}
-		}
+		id := startCall(t, a, cid, gid, all[1:]...)
 		relayID := r.h.ID().String()
 		// onRelay reports whether n is on the relay's SFU and decrypted
 		// at least 25 frames from every other participant since from.
