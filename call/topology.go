@@ -561,7 +561,7 @@ func (m *Manager) rejoin(c *call, med Media) {
 			if len(missing) > 0 {
 				v.add(m.askHosts(c, host, missing))
 			}
-			if k, n := mostOf(v.named); n > 0 && 2*n > v.answered && !slices.Contains(others, k) {
+			if k, n := mostOf(v.named); n > 0 && 2*n > v.answered && k != m.cfg.Self && !slices.Contains(others, k) {
 				// A relay more than half of them use, which this node
 				// may not be connected to now: reach it.
 				m.probeHost(c, k, HostAsk)
