@@ -212,3 +212,41 @@ func (w *testNet) checkLiveKey(receiver, sender string) {
 		w.t.Fatalf("%s holds keys %v of %s, not its current key %d", receiver, got, sender, kid)
 	}
 }
+
+// TestFailoverDoesNotWaitForACrashedParticipant: eve's node crashed
+// without a leave, so she stays in everyone's roster and answers nothing;
+// then the relay hosting the call goes. The others need not wait HostAsk
+// for eve's answer: once those who answered decide, they move on, all to
+// the same participant host, in well under HostAsk.
+func TestFailoverDoesNotWaitForACrashedParticipant(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		names := []string{"ann", "ben", "cara", "dan", "eve"}
+		mgr := w.directMembers(names...)
+		w.sfuRelay(t)
+		w.callOnRelay(t, mgr, names)
+
+		w.setSlow([]string{"eve"}, names[:4], true)
+		w.mu.Lock()
+		delete(w.servers, w.keys["relay"])
+		w.relays = nil
+		w.mu.Unlock()
+		lost := time.Now()
+		for _, n := range names[:4] {
+			w.media(n).lost(w.peer("relay"))
+		}
+		for !w.onHost("ann", names[:4]...) {
+			if time.Since(lost) > HostAsk {
+				for _, n := range names[:4] {
+					t.Logf("%s: host %q", n, w.hostOf(n))
+				}
+				t.Fatalf("%v after the relay went, the others are not on one host", time.Since(lost))
+			}
+			<-time.After(10 * time.Millisecond)
+		}
+		if d := time.Since(lost); d > HostRetry {
+			t.Fatalf("the failover took %v, want at most %v", d, HostRetry)
+		}
+		t.Logf("everyone but the crashed eve on ann's SFU %v after the relay went", time.Since(lost))
+	})
+}

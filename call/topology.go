@@ -317,7 +317,7 @@ func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer 
 			p <- probed{alive, hosting}
 		}()
 		probe, read = p, false
-		v = m.askHosts(c, host, others)
+		v = m.askHosts(c, host, others, lossSettled)
 		if v.answered == 0 || 2*v.still <= v.answered {
 			break
 		}
@@ -399,40 +399,67 @@ func (v *hostVotes) add(o hostVotes) {
 }
 
 // askHosts asks others which host they use, each for at most HostAsk.
-func (m *Manager) askHosts(c *call, host crdt.PublicKey, others []crdt.PublicKey) hostVotes {
+// If settled is set, it returns as soon as settled says that the answers
+// so far, whatever the pending ones will be, decide (a participant whose
+// node crashed without a leave must not hold a failover up for HostAsk).
+func (m *Manager) askHosts(c *call, host crdt.PublicKey, others []crdt.PublicKey, settled func(v hostVotes, pending int) bool) hostVotes {
 	var mu sync.Mutex
-	var wg sync.WaitGroup
 	v := hostVotes{named: map[crdt.PublicKey]int{}, listed: map[crdt.PublicKey]bool{}, hosting: map[crdt.PublicKey]bool{}}
+	pending, done := len(others), false
+	decided := make(chan struct{})
 	for _, k := range others {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			r, ok := m.askRoster(c, k, HostAsk)
-			if !ok || !slices.ContainsFunc(r.Roster, func(b []byte) bool { return crdt.PublicKey(b) == k }) {
-				return // k does not take part
-			}
 			mu.Lock()
 			defer mu.Unlock()
-			v.answered++
-			v.took = append(v.took, k)
-			for _, b := range r.Roster {
-				v.listed[crdt.PublicKey(b)] = true
+			if done {
+				return
 			}
-			if len(r.Host) > 0 && crdt.PublicKey(r.Host) == k {
-				v.hosting[k] = true
+			pending--
+			if ok && slices.ContainsFunc(r.Roster, func(b []byte) bool { return crdt.PublicKey(b) == k }) { // k takes part
+				v.count(k, host, r)
 			}
-			switch {
-			case len(r.Host) == 0:
-				v.none++
-			case crdt.PublicKey(r.Host) == host:
-				v.still++
-			default:
-				v.named[crdt.PublicKey(r.Host)]++
+			if pending == 0 || settled != nil && settled(v, pending) {
+				done = true
+				close(decided)
 			}
 		}()
 	}
-	wg.Wait()
+	if len(others) == 0 {
+		return v
+	}
+	<-decided
+	mu.Lock() // the answers after done leave v alone
+	defer mu.Unlock()
 	return v
+}
+
+// count counts participant k's reply r in v, asked about host.
+func (v *hostVotes) count(k, host crdt.PublicKey, r *Reply) {
+	v.answered++
+	v.took = append(v.took, k)
+	for _, b := range r.Roster {
+		v.listed[crdt.PublicKey(b)] = true
+	}
+	if len(r.Host) > 0 && crdt.PublicKey(r.Host) == k {
+		v.hosting[k] = true
+	}
+	switch {
+	case len(r.Host) == 0:
+		v.none++
+	case crdt.PublicKey(r.Host) == host:
+		v.still++
+	default:
+		v.named[crdt.PublicKey(r.Host)]++
+	}
+}
+
+// lossSettled says whether confirmLoss's verdict is decided by v with
+// pending answers still to come: the host is lost (at most half name it
+// even if all pending do) or is there (more than half name it even if
+// none of the pending do).
+func lossSettled(v hostVotes, pending int) bool {
+	return v.answered > 0 && 2*v.still+pending <= v.answered || 2*v.still > v.answered+pending
 }
 
 // probeHost reports whether host answers, within wait, that it takes part
@@ -549,7 +576,7 @@ func (m *Manager) rejoin(c *call, med Media) {
 			}
 		}
 		if !aligned {
-			v := m.askHosts(c, host, others)
+			v := m.askHosts(c, host, others, nil)
 			// Those the others name and this node lacks (it dropped them
 			// while its links were down) are asked too.
 			var missing []crdt.PublicKey
@@ -559,7 +586,7 @@ func (m *Manager) rejoin(c *call, med Media) {
 				}
 			}
 			if len(missing) > 0 {
-				v.add(m.askHosts(c, host, missing))
+				v.add(m.askHosts(c, host, missing, nil))
 			}
 			if k, n := mostOf(v.named); n > 0 && 2*n > v.answered && k != m.cfg.Self && !slices.Contains(others, k) {
 				// A relay more than half of them use, which this node
