@@ -804,6 +804,11 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 	peer := m.cfg.PeerID(from)
 	switch msg.Type {
 	case TypeMedia:
+		if c.sfu && c.hosting == nil {
+			// An SFU offer to a participant that does not host (one who
+			// lost the host elected it alone): not a mesh message.
+			return refuse("not this call's SFU host: the call runs through %s", m.cfg.PeerID(c.host)), false, nil
+		}
 		if err := c.media.HandleSignal(peer, msg.Blob); err != nil {
 			return refuse("media: %v", err), false, nil
 		}

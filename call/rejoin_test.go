@@ -3,6 +3,7 @@ package call
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -146,6 +147,23 @@ func TestStrandedParticipantsReturnToTheHost(t *testing.T) {
 			if h := w.host(n); h != nil && !h.closed {
 				t.Errorf("%s still runs an SFU of its own", n)
 			}
+		}
+
+		// An SFU offer to a participant that does not host (as from one
+		// that elected it alone) is refused, not taken as a mesh message.
+		blobs := func() int {
+			f := w.media("ann")
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.blobs[w.peer("ben")]
+		}
+		before := blobs()
+		offer := &Message{Type: TypeMedia, Community: w.cid[:], Call: id[:], Blob: []byte("sfu offer from " + w.peer("ben"))}
+		if r := mgr["ann"].Answer(t.Context(), w.keys["ben"], offer); !strings.Contains(r.Error, "not this call's SFU host") {
+			t.Errorf("ann, not hosting, answered an SFU offer with %+v", r)
+		}
+		if blobs() != before {
+			t.Errorf("ann's media took an SFU offer as a mesh message")
 		}
 	})
 }
