@@ -147,7 +147,9 @@ type testNet struct {
 	// slow holds the links (from, to) whose messages take longer than
 	// any sender waits: each waits for its context to end, then fails.
 	slow map[[2]crdt.PublicKey]bool
-	n    byte
+	// delay holds how long messages on a link (from, to) take.
+	delay map[[2]crdt.PublicKey]time.Duration
+	n     byte
 }
 
 func newTestNet(t *testing.T) *testNet {
@@ -284,7 +286,15 @@ func (s sender) Send(ctx context.Context, to crdt.PublicKey, m *Message) (*Reply
 		peer = srv
 	}
 	slow := s.w.slow[[2]crdt.PublicKey{s.self, to}]
+	delay := s.w.delay[[2]crdt.PublicKey{s.self, to}]
 	s.w.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("slow link: %w", ctx.Err())
+		}
+	}
 	if slow {
 		<-ctx.Done()
 		return nil, fmt.Errorf("slow link: %w", ctx.Err())

@@ -268,3 +268,63 @@ func TestFailoverDoesNotWaitForACrashedParticipant(t *testing.T) {
 		t.Logf("everyone but the crashed eve on ann's SFU %v after the relay went", time.Since(lost))
 	})
 }
+
+// setDelay makes the links between each of cut and each of the others
+// (both ways) take d.
+func (w *testNet) setDelay(cut, others []string, d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.delay == nil {
+		w.delay = map[[2]crdt.PublicKey]time.Duration{}
+	}
+	for _, a := range cut {
+		for _, b := range others {
+			ka, kb := w.keys[a], w.keys[b]
+			w.delay[[2]crdt.PublicKey{ka, kb}], w.delay[[2]crdt.PublicKey{kb, ka}] = d, d
+		}
+	}
+}
+
+// TestSlowAnswersDoNotSplitTheCall is the loaded trial's start: ben and
+// cara lose the relay hosting the call (their links to it are down), and
+// on the loaded machine the three others answer them only after 2 s each
+// way (4 s a round trip). They wait for those answers, which say the
+// relay is there, and stay with it, reconnecting, rather than take each
+// other's doubt for its loss: neither ever moves elsewhere, and both are
+// on it again once their links to it are back.
+func TestSlowAnswersDoNotSplitTheCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		names := []string{"ann", "ben", "cara", "dan", "eve"}
+		mgr := w.directMembers(names...)
+		w.sfuRelay(t)
+		w.callOnRelay(t, mgr, names)
+
+		stranded := []string{"ben", "cara"}
+		w.setDelay(stranded, []string{"ann", "dan", "eve"}, 2*time.Second)
+		w.setSlow(stranded, []string{"relay"}, true)
+		for _, n := range stranded {
+			w.media(n).lost(w.peer("relay"))
+		}
+		<-time.After(3 * SendTimeout)
+		for _, n := range stranded {
+			f := w.media(n)
+			f.mu.Lock()
+			hosts := slices.Clone(f.hosts)
+			f.mu.Unlock()
+			for _, h := range hosts {
+				if h != w.peer("relay") {
+					t.Fatalf("%s moved to %q while the others still had the relay (hosts %q)", n, h, hosts)
+				}
+			}
+		}
+		w.setSlow(stranded, []string{"relay"}, false)
+		back := time.Now()
+		for !w.onHost("relay", names...) {
+			if time.Since(back) > 2*SendTimeout {
+				t.Fatalf("%v after the links to the relay came back, not everyone is on it", time.Since(back))
+			}
+			<-time.After(100 * time.Millisecond)
+		}
+	})
+}
