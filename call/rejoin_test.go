@@ -64,17 +64,48 @@ func (w *testNet) callOnRelay(t *testing.T, mgr map[string]*Manager, names []str
 // setSlow makes the links between each of cut and each of the others
 // (both ways) slow, or normal again.
 func (w *testNet) setSlow(cut, others []string, slow bool) {
+	w.eachLink(cut, others, func(l [2]crdt.PublicKey) {
+		if w.slow == nil {
+			w.slow = map[[2]crdt.PublicKey]bool{}
+		}
+		w.slow[l] = slow
+	})
+}
+
+// setDelay makes the links between each of cut and each of the others
+// (both ways) take d.
+func (w *testNet) setDelay(cut, others []string, d time.Duration) {
+	w.eachLink(cut, others, func(l [2]crdt.PublicKey) {
+		if w.delay == nil {
+			w.delay = map[[2]crdt.PublicKey]time.Duration{}
+		}
+		w.delay[l] = d
+	})
+}
+
+// eachLink calls set, with w.mu held, for each link (both ways) between
+// one of cut and one of others.
+func (w *testNet) eachLink(cut, others []string, set func(l [2]crdt.PublicKey)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.slow == nil {
-		w.slow = map[[2]crdt.PublicKey]bool{}
-	}
 	for _, a := range cut {
 		for _, b := range others {
 			ka, kb := w.keys[a], w.keys[b]
-			w.slow[[2]crdt.PublicKey{ka, kb}], w.slow[[2]crdt.PublicKey{kb, ka}] = slow, slow
+			set([2]crdt.PublicKey{ka, kb})
+			set([2]crdt.PublicKey{kb, ka})
 		}
 	}
+}
+
+// fiveOnRelay starts a relay with --sfu and five members, ann to eve, in
+// a voice call on it.
+func fiveOnRelay(t *testing.T) (*testNet, map[string]*Manager, []string, crdt.ID) {
+	t.Helper()
+	w := newTestNet(t)
+	names := []string{"ann", "ben", "cara", "dan", "eve"}
+	mgr := w.directMembers(names...)
+	w.sfuRelay(t)
+	return w, mgr, names, w.callOnRelay(t, mgr, names)
 }
 
 // onHost reports whether every one of names has its media on host's SFU,
@@ -102,11 +133,7 @@ func (w *testNet) onHost(host string, names ...string) bool {
 // their own.
 func TestStrandedParticipantsReturnToTheHost(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newTestNet(t)
-		names := []string{"ann", "ben", "cara", "dan", "eve"}
-		mgr := w.directMembers(names...)
-		w.sfuRelay(t)
-		id := w.callOnRelay(t, mgr, names)
+		w, mgr, names, id := fiveOnRelay(t)
 
 		stranded := []string{"ben", "cara"}
 		w.setSlow(stranded, []string{"ann", "dan", "eve", "relay"}, true)
@@ -238,11 +265,7 @@ func (w *testNet) checkLiveKey(receiver, sender string) {
 // the same participant host, in well under HostAsk.
 func TestFailoverDoesNotWaitForACrashedParticipant(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newTestNet(t)
-		names := []string{"ann", "ben", "cara", "dan", "eve"}
-		mgr := w.directMembers(names...)
-		w.sfuRelay(t)
-		w.callOnRelay(t, mgr, names)
+		w, _, names, _ := fiveOnRelay(t)
 
 		w.setSlow([]string{"eve"}, names[:4], true)
 		w.mu.Lock()
@@ -269,22 +292,6 @@ func TestFailoverDoesNotWaitForACrashedParticipant(t *testing.T) {
 	})
 }
 
-// setDelay makes the links between each of cut and each of the others
-// (both ways) take d.
-func (w *testNet) setDelay(cut, others []string, d time.Duration) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.delay == nil {
-		w.delay = map[[2]crdt.PublicKey]time.Duration{}
-	}
-	for _, a := range cut {
-		for _, b := range others {
-			ka, kb := w.keys[a], w.keys[b]
-			w.delay[[2]crdt.PublicKey{ka, kb}], w.delay[[2]crdt.PublicKey{kb, ka}] = d, d
-		}
-	}
-}
-
 // TestSlowAnswersDoNotSplitTheCall is the loaded trial's start: ben and
 // cara lose the relay hosting the call (their links to it are down), and
 // on the loaded machine the three others answer them only after 2 s each
@@ -294,11 +301,7 @@ func (w *testNet) setDelay(cut, others []string, d time.Duration) {
 // on it again once their links to it are back.
 func TestSlowAnswersDoNotSplitTheCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newTestNet(t)
-		names := []string{"ann", "ben", "cara", "dan", "eve"}
-		mgr := w.directMembers(names...)
-		w.sfuRelay(t)
-		w.callOnRelay(t, mgr, names)
+		w, _, names, _ := fiveOnRelay(t)
 
 		stranded := []string{"ben", "cara"}
 		w.setDelay(stranded, []string{"ann", "dan", "eve"}, 2*time.Second)
