@@ -69,10 +69,25 @@ type CallStatus struct {
 	// SFU is the peer id of the forwarding unit's host ("" in a mesh).
 	SFU          string            `json:"sfu"`
 	Participants []CallParticipant `json:"participants"`
+	// Reported lists those the relay hosting the call's SFU said are
+	// connected to it though they may not take part (removed members):
+	// the local member's node reported them to the relay, which drops
+	// them once more than half of the participants did.
+	Reported []CallReport `json:"reported,omitempty"`
 	// SoundProblem, if not empty, says what is wrong with the local
 	// member's own sound in this call (no microphone: listening only; no
 	// speaker), for the call window. Only the desktop app fills it.
 	SoundProblem string `json:"sound_problem,omitempty"`
+}
+
+// CallReport is someone connected to a call's SFU on a relay who may not
+// take part in the call, as the local member's node reported it.
+type CallReport struct {
+	PeerID string `json:"peer_id"`
+	// Name is its name as the community knows it ("" if none).
+	Name string `json:"name,omitempty"`
+	// Reason says what the node found and did, naming the key.
+	Reason string `json:"reason"`
 }
 
 // AudioDevice is a microphone or a speaker the app can use in calls.
@@ -119,6 +134,10 @@ type CallParticipant struct {
 	DecryptFailures uint64  `json:"decrypt_failures"`
 	LatencyP50      float64 `json:"latency_ms_p50"`
 	LatencyP99      float64 `json:"latency_ms_p99"`
+	// Layer is the picture size of the participant's video that arrives
+	// now ("640x360", "320x180"; through an SFU, the simulcast layer the
+	// host forwards), "" when none does.
+	Layer string `json:"layer"`
 }
 
 // Errors of calls.

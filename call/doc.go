@@ -44,6 +44,10 @@
 //	            With a Roster, to the relay hosting the call's SFU: who
 //	            takes part as the sender judged it; the relay connects
 //	            only those a participant named (hostserver.go) → {}.
+//	            With a Roster, from that relay to a participant: who is
+//	            connected to the call's SFU; the participant reports
+//	            (Remove) those crdt does not let take part → Roster, as
+//	            the participant's own to the relay (connected.go).
 //	Media (7):  Blob → {} or Blob. An opaque media message (SDP, ICE)
 //	            between two participants, from call/media's Signal to
 //	            its HandleSignal; to the call's SFU host (a participant

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -24,10 +25,11 @@ import (
 //   - Media (7): an SFU offer; the reply carries the answer. The first
 //     offer for a call starts its SFU (or restarts one nobody is
 //     connected to any more). Any later one is taken only from a member
-//     that a participant connected to this SFU named in its roster: a
-//     removed member the relay still knows gets no media of a call the
-//     participants did not let it into. One not named yet (its offer
-//     came before the roster) is refused and asks again (topology.go).
+//     that a participant connected to this SFU named in its roster,
+//     unless no two of those connected named each other (a lone first
+//     offerer, who may be a removed member, must not keep the members
+//     out). One not named yet (its offer came before the roster) is
+//     refused and asks again (topology.go).
 //   - Roster (6) with a roster: a connected participant names who takes
 //     part in the call as its node judged it; its last roster replaces
 //     the one before.
@@ -54,9 +56,24 @@ import (
 // part in at most MaxHostedPerMember of them at once (those whose
 // connection failed not counted), so that no member fills the relay with
 // calls of made-up ids.
+//
+// Media flows only between two participants who named each other
+// (Host.Allow, set before a participant's offer is answered and whenever
+// a roster changes): one nobody named (a removed member who offered
+// first, before any participant) receives nothing and its media goes to
+// no one, whatever it names itself. So that the participants learn it is
+// there, the relay tells each of them who is connected to the call's SFU
+// (a Roster message with a roster, from the relay to a participant) when
+// that changes; each participant's node judges every key with crdt and
+// reports, with a Remove, those that may not take part, and its reply
+// is its roster. The Remove drops one on the word of more than half of
+// the others, as above. A participant of the previous version names
+// whom it takes part with but does not answer that message, so it
+// reports no one; one older still names no one and receives nothing
+// through this relay.
 
-// HostServerConfig configures a HostServer; every field but Log is
-// required.
+// HostServerConfig configures a HostServer; every field but Send and Log
+// is required.
 type HostServerConfig struct {
 	// Admit reports whether k may use this node's SFUs for calls of
 	// community cid.
@@ -65,6 +82,9 @@ type HostServerConfig struct {
 	PeerID func(crdt.PublicKey) string
 	// Host starts an SFU for one call.
 	Host NewHost
+	// Send carries the relay's word on who is connected to a call's SFU
+	// to a participant (nil: nobody is told).
+	Send Sender
 	Log  *slog.Logger
 }
 
@@ -73,6 +93,10 @@ type HostServerConfig struct {
 // concurrent use.
 type HostServer struct {
 	cfg HostServerConfig
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the goroutines that tell participants who is connected
 
 	mu     sync.Mutex
 	closed bool                    // guarded by mu
@@ -92,6 +116,14 @@ type hostedCall struct {
 	// named holds, by participant, the roster it last sent; guarded by
 	// HostServer.mu.
 	named map[crdt.PublicKey]map[crdt.PublicKey]bool
+	// allowed holds, by participant, whom its SFU lets it exchange media
+	// with (peer ids, sorted): those who named it and whom it named;
+	// guarded by HostServer.mu.
+	allowed map[crdt.PublicKey][]string
+	// telling: a goroutine tells the participants who is connected
+	// (tell); again: who is connected changed since it last looked.
+	// Guarded by HostServer.mu.
+	telling, again bool
 }
 
 var _ Responder = (*HostServer)(nil)
@@ -105,7 +137,8 @@ func NewHostServer(cfg HostServerConfig) (*HostServer, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Log = cfg.Log.With("component", "callhost")
-	return &HostServer{cfg: cfg, calls: map[callKey]*hostedCall{}}, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	return &HostServer{cfg: cfg, ctx: ctx, cancel: cancel, calls: map[callKey]*hostedCall{}}, nil
 }
 
 // Answer answers a message from peer from (see Responder).
@@ -137,14 +170,8 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 		if hc == nil || !hc.parts[from] {
 			return refuse("not connected to this relay's SFU for the call")
 		}
-		named := make(map[crdt.PublicKey]bool, len(msg.Roster))
-		for _, b := range msg.Roster {
-			named[crdt.PublicKey(b)] = true
-		}
-		if hc.named == nil {
-			hc.named = map[crdt.PublicKey]map[crdt.PublicKey]bool{}
-		}
-		hc.named[from] = named
+		hc.name(from, msg.Roster)
+		s.allowLocked(hc)
 		return &Reply{}
 	case TypeLeave, TypeRemove, TypeEnd:
 		k := from
@@ -166,12 +193,16 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 		}
 		delete(hc.removes, k)
 		delete(hc.named, k)
+		delete(hc.allowed, k)
 		for _, by := range hc.removes {
 			delete(by, k)
 		}
 		empty := len(hc.parts) == 0
 		if empty {
 			delete(s.calls, key)
+		} else {
+			s.allowLocked(hc)
+			s.tellLocked(key, hc)
 		}
 		s.mu.Unlock()
 		hc.h.Drop(s.cfg.PeerID(k))
@@ -195,7 +226,7 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 		s.mu.Unlock()
 		return refuse("the call's participants dropped you from it")
 	}
-	if hc != nil && !hc.parts[from] && !hc.namedLocked(from) {
+	if hc != nil && !hc.parts[from] && !hc.mayConnectLocked(from) {
 		s.mu.Unlock()
 		return refuse("no participant of the call named you to this relay yet")
 	}
@@ -224,6 +255,12 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 		s.mu.Unlock()
 		return refuse("the call is full")
 	}
+	// Its media flows to no one, nor anyone's to it, before the rosters
+	// say so.
+	if err := s.allowOneLocked(hc, from); err != nil {
+		s.mu.Unlock()
+		return sfuRefusal(err)
+	}
 	s.mu.Unlock()
 	answer, err := hc.h.Offer(s.cfg.PeerID(from), blob)
 	if err != nil {
@@ -235,7 +272,11 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 		hc.h.Drop(s.cfg.PeerID(from))
 		return refuse("the call ended")
 	}
-	hc.parts[from] = true
+	if !hc.parts[from] { // a reconnection changes nothing of who is connected
+		hc.parts[from] = true
+		s.allowLocked(hc)
+		s.tellLocked(key, hc)
+	}
 	return &Reply{Blob: answer}
 }
 
@@ -249,7 +290,8 @@ func sfuRefusal(err error) *Reply {
 }
 
 // hostedLocked counts the calls k takes part in here whose SFU still
-// connects it; it forgets k in those whose connection to k failed.
+// connects it; it forgets k in those whose connection to k failed (s.mu
+// held).
 func (s *HostServer) hostedLocked(k crdt.PublicKey) int {
 	n := 0
 	peer := s.cfg.PeerID(k)
@@ -258,8 +300,10 @@ func (s *HostServer) hostedLocked(k crdt.PublicKey) int {
 		case !hc.parts[k]:
 		case slices.Contains(hc.h.Participants(), peer):
 			n++
-		default:
+		default: // its connection failed: forget it, and what it may receive
 			delete(hc.parts, k)
+			delete(hc.allowed, k)
+			hc.h.Drop(peer)
 		}
 	}
 	return n
@@ -297,25 +341,142 @@ func (s *HostServer) Close() error {
 	calls := s.calls
 	s.calls = map[callKey]*hostedCall{}
 	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
 	for _, hc := range calls {
 		s.stop(hc)
 	}
 	return nil
 }
 
-// namedLocked reports whether k may connect to the call's SFU: a
-// participant connected to it named k, or nobody is connected to it any
-// more (HostServer.mu held).
-func (hc *hostedCall) namedLocked(k crdt.PublicKey) bool {
-	if len(hc.parts) == 0 {
-		return true
-	}
+// mayConnectLocked reports whether k may connect to the call's SFU: a
+// participant connected to it named k, or no two of those connected
+// named each other (nobody there the relay can vouch for: nobody, or a
+// lone first offerer, perhaps a removed member) (HostServer.mu held).
+func (hc *hostedCall) mayConnectLocked(k crdt.PublicKey) bool {
+	vouched := false
 	for p := range hc.parts {
 		if hc.named[p][k] {
 			return true
 		}
+		vouched = vouched || len(hc.mutualLocked(p)) > 0
 	}
-	return false
+	return !vouched
+}
+
+// name records the roster participant p sent (HostServer.mu held).
+func (hc *hostedCall) name(p crdt.PublicKey, roster [][]byte) {
+	named := make(map[crdt.PublicKey]bool, len(roster))
+	for _, b := range roster {
+		named[crdt.PublicKey(b)] = true
+	}
+	if hc.named == nil {
+		hc.named = map[crdt.PublicKey]map[crdt.PublicKey]bool{}
+	}
+	hc.named[p] = named
+}
+
+// mutualLocked lists the connected participants that p named and that
+// named p: those it exchanges media with (HostServer.mu held).
+func (hc *hostedCall) mutualLocked(p crdt.PublicKey) []crdt.PublicKey {
+	var out []crdt.PublicKey
+	for q := range hc.parts {
+		if q != p && hc.named[p][q] && hc.named[q][p] {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// allowOneLocked has hc's SFU let p exchange media only with those it
+// named and that named it, unless it does so already (HostServer.mu
+// held).
+func (s *HostServer) allowOneLocked(hc *hostedCall, p crdt.PublicKey) error {
+	var peers []string
+	for _, q := range hc.mutualLocked(p) {
+		peers = append(peers, s.cfg.PeerID(q))
+	}
+	slices.Sort(peers)
+	if old, ok := hc.allowed[p]; ok && slices.Equal(old, peers) {
+		return nil
+	}
+	if err := hc.h.Allow(s.cfg.PeerID(p), peers); err != nil {
+		return err
+	}
+	if hc.allowed == nil {
+		hc.allowed = map[crdt.PublicKey][]string{}
+	}
+	hc.allowed[p] = peers
+	return nil
+}
+
+// allowLocked brings what hc's SFU lets each connected participant
+// receive up to date with the rosters (HostServer.mu held). One the SFU
+// cannot restrict is dropped: it must not receive what it may not.
+func (s *HostServer) allowLocked(hc *hostedCall) {
+	for p := range hc.parts {
+		if err := s.allowOneLocked(hc, p); err != nil {
+			s.cfg.Log.Warn("cannot restrict a participant's media; dropping it", "peer", s.cfg.PeerID(p), "err", err)
+			delete(hc.parts, p)
+			hc.h.Drop(s.cfg.PeerID(p))
+		}
+	}
+}
+
+// tellLocked has the participants of call key told who is connected to
+// its SFU now, in the background: one goroutine per call, which tells
+// the latest set until it no longer changes (HostServer.mu held).
+func (s *HostServer) tellLocked(key callKey, hc *hostedCall) {
+	if s.cfg.Send == nil || s.closed {
+		return
+	}
+	hc.again = true
+	if hc.telling {
+		return
+	}
+	hc.telling = true
+	s.wg.Go(func() { s.tell(key, hc) })
+}
+
+// tell tells each participant of call key who is connected to its SFU
+// (a Roster message with a roster), until that no longer changes; each
+// participant's reply is its roster (taken as from a Roster message).
+func (s *HostServer) tell(key callKey, hc *hostedCall) {
+	for {
+		s.mu.Lock()
+		if !hc.again || s.calls[key] != hc || s.closed {
+			hc.telling = false
+			s.mu.Unlock()
+			return
+		}
+		hc.again = false
+		parts := slices.Collect(maps.Keys(hc.parts))
+		s.mu.Unlock()
+		slices.SortFunc(parts, func(a, b crdt.PublicKey) int { return slices.Compare(a[:], b[:]) })
+		msg := &Message{Type: TypeRoster, Community: key.cid[:], Call: key.id[:]}
+		for _, p := range parts {
+			msg.Roster = append(msg.Roster, p[:])
+		}
+		var wg sync.WaitGroup
+		for _, p := range parts {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(s.ctx, TellTimeout)
+				defer cancel()
+				r, err := s.cfg.Send.Send(ctx, p, msg)
+				if err != nil || r.Error != "" || len(r.Roster) == 0 {
+					s.cfg.Log.Debug("participant not told who is connected", "peer", s.cfg.PeerID(p), "err", err)
+					return
+				}
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				if s.calls[key] == hc && hc.parts[p] {
+					hc.name(p, r.Roster)
+					s.allowLocked(hc)
+				}
+			})
+		}
+		wg.Wait()
+	}
 }
 
 // outByMajority records that participant from says k is out of the call

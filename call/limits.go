@@ -69,6 +69,10 @@ const (
 	// MaxOutbox bounds the media messages waiting to be sent.
 	MaxOutbox = 1024
 
+	// TellTimeout bounds how long a relay hosting a call's SFU waits
+	// for a participant it tells who is connected (HostServer).
+	TellTimeout = 2 * time.Second
+
 	// MeshVideo and MeshVoice are the largest video and voice calls that
 	// run as a full mesh; larger ones run through an SFU (topology.go).
 	MeshVideo = 4

@@ -624,13 +624,15 @@ func (m *Manager) SetMuted(cid, id crdt.ID, muted bool) error {
 // Recheck drops from the calls of community cid every participant no
 // longer allowed in the call's group (removed from the community or the
 // group), and renews this node's key for the others; if this node is no
-// longer allowed, it leaves. A call whose record now says the caller or
-// an admin ended it ends here, whatever its topology, even if their End
-// message never came. The node calls it when the community's state
-// changes and when a call record arrives.
+// longer allowed, it leaves. It also reports to a relay hosting a call's
+// SFU whom the relay said is connected and may no longer take part
+// (connected.go). A call whose record now says the caller or an admin
+// ended it ends here, whatever its topology, even if their End message
+// never came. The node calls it when the community's state changes and
+// when a call record arrives.
 func (m *Manager) Recheck(cid crdt.ID) {
 	var again []*call
-	ended := false
+	reported, ended := false, false
 	m.mu.Lock()
 	for key, c := range m.calls {
 		if key.cid != cid || c.ended {
@@ -655,6 +657,7 @@ func (m *Manager) Recheck(cid crdt.ID) {
 				dropped = m.dropPeer(c, k) || dropped
 			}
 		}
+		reported = m.judgeConnected(c) || reported // connected.go
 		if dropped {
 			m.settle(c)
 			again = append(again, c)
@@ -664,7 +667,7 @@ func (m *Manager) Recheck(cid crdt.ID) {
 	for _, c := range again {
 		m.rekeyLater(c)
 	}
-	if len(again) > 0 || ended {
+	if len(again) > 0 || reported || ended {
 		m.changed(cid)
 	}
 }
@@ -735,6 +738,10 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 	}
 	if c == nil {
 		return refuse("no such call"), false, nil
+	}
+	if m.fromRelayHost(c, from, msg) { // a relay, not a member (connected.go)
+		r, fresh := m.connectedToHost(c, msg.Roster)
+		return r, fresh, nil
 	}
 	if !m.cfg.Members.MayCall(cid, c.gid, from) {
 		if c.joined && m.dropPeer(c, from) {

@@ -36,6 +36,9 @@ type PeerStats struct {
 	Audio, Video                                     bool
 	FramesReceived, FramesDecrypted, DecryptFailures uint64
 	LatencyP50, LatencyP99                           time.Duration
+	// Layer is the picture size ("640x360") of the video arriving from
+	// Peer now, "" when none does.
+	Layer string
 }
 
 // MediaConfig is what a Manager gives its NewMedia for one call.
@@ -73,6 +76,11 @@ type Host interface {
 	// Participants lists who is connected now (a participant whose
 	// connection failed is not).
 	Participants() []string
+	// Allow restricts whom peer exchanges media with to from (call/sfu's
+	// Host.Allow), until Drop: a relay's HostServer, which cannot judge
+	// members, sets it before peer's offer and whenever the rosters it
+	// got change. A participant host, which judges with crdt, never does.
+	Allow(peer string, from []string) error
 	Close() error
 }
 

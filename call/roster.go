@@ -50,6 +50,11 @@ type call struct {
 	// answered an offer since; its replies name no host meanwhile.
 	// asking: it asks the others whether they lost it too (confirmLoss).
 	doubt, asking bool
+	// connected is who the relay hosting the call's SFU last said is
+	// connected to it; reported those of them this node reported to it
+	// as not allowed in the call, at most MaxParticipants (connected.go).
+	connected []crdt.PublicKey
+	reported  map[crdt.PublicKey]bool
 
 	pmu   sync.Mutex                // guards what follows, read by the media's Signal
 	peers map[string]crdt.PublicKey // roster by peer id
@@ -215,13 +220,14 @@ func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
 	if c.sfu {
 		topology, host = api.TopologySFU, m.cfg.PeerID(c.host)
 	}
+	reported := m.reportedOf(c)
 	m.mu.Unlock()
 	stats := map[string]PeerStats{}
 	for _, s := range med.Stats() {
 		stats[s.Peer] = s
 	}
 	self := m.cfg.PeerID(m.cfg.Self)
-	out := api.CallStatus{Call: id, Topology: topology, SFU: host, Participants: []api.CallParticipant{{
+	out := api.CallStatus{Call: id, Topology: topology, SFU: host, Reported: reported, Participants: []api.CallParticipant{{
 		PeerID: self, Name: m.cfg.Members.Name(cid, m.cfg.Self), Self: true, Audio: true, Video: video, Muted: muted}}}
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	for _, k := range others {
@@ -229,7 +235,8 @@ func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
 		s := stats[p]
 		out.Participants = append(out.Participants, api.CallParticipant{PeerID: p, Name: m.cfg.Members.Name(cid, k),
 			Audio: s.Audio, Video: s.Video, FramesReceived: s.FramesReceived, FramesDecrypted: s.FramesDecrypted,
-			DecryptFailures: s.DecryptFailures, LatencyP50: ms(s.LatencyP50), LatencyP99: ms(s.LatencyP99)})
+			DecryptFailures: s.DecryptFailures, LatencyP50: ms(s.LatencyP50), LatencyP99: ms(s.LatencyP99),
+			Layer: s.Layer})
 	}
 	return out, nil
 }

@@ -22,6 +22,41 @@ type fakeHost struct {
 	dropped []string
 	closed  bool
 	layers  map[string][]byte // the latest layer request, by participant
+	// allowed is whom each participant may exchange media with, as the
+	// latest Allow said (absent: anyone); leaked records each media
+	// flow an Allow opened between two participants, as "from>to", and
+	// "*>to" when to connected with no Allow (it receives anyone's).
+	allowed map[string][]string
+	leaked  map[string]bool
+}
+
+func (h *fakeHost) Allow(peer string, from []string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.allowed == nil {
+		h.allowed, h.leaked = map[string][]string{}, map[string]bool{}
+	}
+	h.allowed[peer] = slices.Clone(from)
+	for _, o := range from {
+		h.leaked[o+">"+peer] = true
+	}
+	return nil
+}
+
+// allowedOf is whom peer may exchange media with (nil, false: no Allow).
+func (h *fakeHost) allowedOf(peer string) ([]string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a, ok := h.allowed[peer]
+	return a, ok
+}
+
+// flowed reports whether from's media could ever reach to: an Allow
+// let it, or to connected with no Allow.
+func (h *fakeHost) flowed(from, to string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.leaked[from+">"+to] || h.leaked["*>"+to]
 }
 
 func (h *fakeHost) Layers(from string, blob []byte) error {
@@ -50,6 +85,12 @@ func (h *fakeHost) Offer(from string, blob []byte) ([]byte, error) {
 		return nil, errors.New("closed")
 	}
 	h.offers[from]++
+	if _, ok := h.allowed[from]; !ok {
+		if h.leaked == nil {
+			h.leaked = map[string]bool{}
+		}
+		h.leaked["*>"+from] = true
+	}
 	return []byte("answer to " + from), nil
 }
 
@@ -360,32 +401,11 @@ func TestSFUHostJudgesMembers(t *testing.T) {
 // through the participants, gets in.
 func TestRelayHostsTheSFU(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newTestNet(t)
 		names := []string{"ann", "ben", "cara", "dan"}
-		mgr := map[string]*Manager{}
-		for _, n := range names {
-			mgr[n] = w.node(n, true, true, false)
-			w.reach[w.keys[n]] = ReachDirect
-		}
+		w, mgr, srv := relayNet(t, names...)
 		mallory := crdt.PublicKey{'m'}
 		w.members[mallory] = false // removed
-		relay := crdt.PublicKey{0xee}
-		w.keys["relay"] = relay
-		srv, err := NewHostServer(HostServerConfig{PeerID: peerID, Host: w.newHost(relay),
-			Admit: func(_ crdt.ID, k crdt.PublicKey) bool {
-				w.mu.Lock()
-				defer w.mu.Unlock()
-				_, was := w.members[k]
-				return was
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
-		w.mu.Lock()
-		w.servers[relay] = srv
-		w.relays = []crdt.PublicKey{relay}
-		w.mu.Unlock()
+		w.relays = []crdt.PublicKey{{0xee}}
 
 		id, err := mgr["ann"].Start(t.Context(), w.cid, w.gid, false, true)
 		if err != nil {

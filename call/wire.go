@@ -40,7 +40,7 @@ type Message struct {
 	Started int64  `cbor:"7,keyasint,omitempty"` // unix milliseconds
 	// Peer is who a remove drops.
 	Peer []byte `cbor:"8,keyasint,omitempty"`
-	// Roster lists the participants (ring; roster to a relay host), at
+	// Roster lists the participants (ring; roster to or from a relay host), at
 	// most MaxParticipants.
 	Roster [][]byte `cbor:"9,keyasint,omitempty"`
 	// Blob is a media message, at most MaxBlob bytes.

@@ -6,13 +6,10 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/peer"
-
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/call/media"
 	"github.com/umbrella-p2p/umbrella/node/calls"
-	"github.com/umbrella-p2p/umbrella/relaynode"
 	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
@@ -188,51 +185,8 @@ func (v *vnetMedia) received(n, sender *testNode) uint64 {
 func TestRelayHostsCallSFUOverVnet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		vm := newVnetMedia(t)
-		sn := newSimNet(t)
-		sn.callMedia = vm.factory
-		r := sn.startRelay(t.TempDir())
-		vm.factory("relay") // the relay's IP on the media LAN
-		hs, err := relaynode.ServeCalls(r.rs, vm.hostFactory("relay"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
-		b := sn.start(t.TempDir(), "Ben", store.NewMemory())
-		c := sn.start(t.TempDir(), "Chloe", store.NewMemory())
-		d := sn.start(t.TempDir(), "Dev", store.NewMemory())
-		if err := vm.wan.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			a.Close()
-			b.Close()
-			c.Close()
-			d.Close()
-			hs.Close()
-			r.close()
-			vm.close()
-		})
-		comm, err := a.CreateCommunity(ctx, "Glow Team")
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.register(t, a, comm.ID)
-		link, err := a.CreateInvite(ctx, comm.ID, api.InviteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range []*testNode{b, c} {
-			if _, err := n.Join(ctx, link); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cid, gid := comm.ID, general(t, a.Node, comm.ID)
-		for _, n := range []*testNode{a, b, c, d} {
-			if err := n.host.Connect(ctx, peer.AddrInfo{ID: r.h.ID(), Addrs: r.h.Addrs()}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		ns, vm, r, cid, gid, _ := newRelaySFUCall(t, []string{"Olivia", "Ben", "Chloe", "Dev"}, 3)
+		a, b, c, d := ns[0], ns[1], ns[2], ns[3]
 		connect(t, [2]*testNode{c, b}, [2]*testNode{c, a}, [2]*testNode{b, a})
 		for _, n := range []*testNode{a, b, c} {
 			waitFor(t, n.Node, "everyone to see three members", func() bool { ms, _ := n.Members(cid); return len(ms) == 3 })
@@ -252,20 +206,7 @@ func TestRelayHostsCallSFUOverVnet(t *testing.T) {
 			}
 		}
 		relayID := r.h.ID().String()
-		for _, n := range []*testNode{a, b, c} {
-			waitFor(t, n.Node, n.home+" to decrypt both others through the relay", func() bool {
-				h, got := sfuFrom(n, cid, id)
-				if h != relayID || len(got) != 2 {
-					return false
-				}
-				for _, f := range got {
-					if f < 50 {
-						return false
-					}
-				}
-				return true
-			})
-		}
+		waitDecryptThrough(t, relayID, cid, id, a, b, c)
 
 		// A stranger's offer is refused by the relay.
 		msg := &call.Message{Type: call.TypeMedia, Community: cid[:], Call: id[:], Blob: []byte("an offer")}

@@ -11,6 +11,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/call"
 	"github.com/umbrella-p2p/umbrella/crdt"
 	"github.com/umbrella-p2p/umbrella/identity/peerkey"
+	"github.com/umbrella-p2p/umbrella/node/calls"
 	"github.com/umbrella-p2p/umbrella/sync/p2p"
 	"github.com/umbrella-p2p/umbrella/sync/relay"
 	"github.com/umbrella-p2p/umbrella/sync/wire"
@@ -20,11 +21,13 @@ import (
 // --sfu`, call.HostServer): it answers the call protocol, which also
 // announces (through libp2p identify) that it hosts, for the members it
 // knows of communities that registered it. It never holds a media key.
+// It tells a call's participants who is connected to its SFU, on streams
+// of the same protocol.
 func ServeCalls(rs *Store, newHost call.NewHost, log *slog.Logger) (*call.HostServer, error) {
 	rl := rs.relay
 	hs, err := call.NewHostServer(call.HostServerConfig{
 		Admit:  func(cid crdt.ID, k crdt.PublicKey) bool { return relayAdmits(rl, cid, k) },
-		PeerID: peerkey.Text, Host: newHost, Log: log,
+		PeerID: peerkey.Text, Host: newHost, Send: callSender{rs.svc}, Log: log,
 	})
 	if err != nil {
 		return nil, err
@@ -37,6 +40,14 @@ func ServeCalls(rs *Store, newHost call.NewHost, log *slog.Logger) (*call.HostSe
 		return err
 	})
 	return hs, nil
+}
+
+// callSender carries the relay's call messages to members.
+type callSender struct{ svc *p2p.Service }
+
+// Send carries m to member to on a new stream and reads its reply.
+func (c callSender) Send(ctx context.Context, to crdt.PublicKey, m *call.Message) (*call.Reply, error) {
+	return calls.Send(ctx, c.svc.Open, to, m)
 }
 
 // callID is the calls' signalling protocol as libp2p knows it.

@@ -18,6 +18,7 @@ import (
 	"github.com/umbrella-p2p/umbrella/call/device/camera"
 	"github.com/umbrella-p2p/umbrella/call/media"
 	"github.com/umbrella-p2p/umbrella/call/sframe"
+	"github.com/umbrella-p2p/umbrella/call/sfu"
 	"github.com/umbrella-p2p/umbrella/call/tile"
 	"github.com/umbrella-p2p/umbrella/call/voice"
 )
@@ -27,8 +28,9 @@ import (
 //
 //   - its camera: 30 YUYV pictures of 640x360 converted to I420, encoded
 //     to VP8 (vpx.DefaultEncoderConfig: 600 kbit/s, speed 10), SFrame-
-//     encrypted, packetised (1,200-byte RTP) and SRTP-encrypted;
-//   - its microphone: 50 frames of 20 ms Opus-encoded (opus.DefaultConfig,
+//     encrypted, packetised (1,200-byte RTP) and SRTP-encrypted (the
+//     profile an SFU call negotiates: sfu.SRTPProfiles);
+//   - its microphone: 50 frames of 20 ms Opus-encoded (opus.SFUConfig,
 //     it speaks the whole time), SFrame- and SRTP-encrypted;
 //   - the video the SFU forwards: media.SFUVideoSlots (4) tiles at the
 //     sender's 640x360 and 30 fps (calls send one layer: no simulcast yet),
@@ -127,12 +129,21 @@ type link struct {
 }
 
 func newLink(b *testing.B, ssrc uint32) *link {
-	key, salt := bytes.Repeat([]byte{byte(ssrc)}, 16), bytes.Repeat([]byte{2}, 12)
-	out, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm)
+	profile := srtp.ProtectionProfile(sfu.SRTPProfiles[0]) // what an SFU call's connections negotiate
+	keyLen, err := profile.KeyLen()
 	if err != nil {
 		b.Fatal(err)
 	}
-	in, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm)
+	saltLen, err := profile.SaltLen()
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, salt := bytes.Repeat([]byte{byte(ssrc)}, keyLen), bytes.Repeat([]byte{2}, saltLen)
+	out, err := srtp.CreateContext(key, salt, profile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := srtp.CreateContext(key, salt, profile)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -188,7 +199,7 @@ func BenchmarkParticipant32(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer enc.Close()
-	aenc, err := opus.NewEncoder(opus.DefaultConfig())
+	aenc, err := opus.NewEncoder(opus.SFUConfig())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -259,7 +270,7 @@ func BenchmarkParticipant32(b *testing.B) {
 		if err := sp.rcv.AddKey(uint64(40+s), key); err != nil {
 			b.Fatal(err)
 		}
-		e, err := opus.NewEncoder(opus.DefaultConfig())
+		e, err := opus.NewEncoder(opus.SFUConfig())
 		if err != nil {
 			b.Fatal(err)
 		}

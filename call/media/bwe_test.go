@@ -269,7 +269,7 @@ func TestVideoBitratesFollowTheUplink(t *testing.T) {
 	if b := s.VideoBitrates(); !slices.Equal(b, []int{150_000, 500_000}) {
 		t.Fatalf("at 2 Mbit/s: %v", b)
 	}
-	if _, err := New(Config{Self: "me", Video: true, Synthetic: true, VideoLayers: 2, Signal: func(string, []byte) {}}); err == nil {
-		t.Error("synthetic video of two layers was accepted")
+	if _, err := New(Config{Self: "me", Video: true, Synthetic: true, VideoLayers: len(SyntheticLayers) + 1, Signal: func(string, []byte) {}}); err == nil {
+		t.Error("synthetic video of more layers than SyntheticLayers was accepted")
 	}
 }

@@ -97,6 +97,8 @@ func ForCalls(o CallOptions) call.NewMedia {
 		if local != nil {
 			cfg.Sink = local
 			cfg.VideoLayers = o.VideoLayers
+		} else if c.Synthetic {
+			cfg.VideoLayers = len(SyntheticLayers) // as the app sends its camera
 		}
 		s, err := New(cfg)
 		if err != nil {
@@ -128,6 +130,15 @@ type Local interface {
 	Start(s *Session) error
 	// Close stops it; it is called once, when the call's media closes.
 	Close() error
+}
+
+// Routed is what a Local may also be: told, each time its call moves
+// between the mesh and an SFU (SetHost), whether its media now goes
+// through an SFU, so that it sizes what it encodes for that. An SFU sends
+// each listener several voices, so an SFU call's voice is leaner than a
+// mesh call's (call/voice's Config.SFUBitrate). A call starts in the mesh.
+type Routed interface {
+	ThroughSFU(sfu bool)
 }
 
 // LoopbackOnly returns the IPs of the listen multiaddrs if there is at

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,5 +176,45 @@ func TestForCallsLocal(t *testing.T) {
 	}
 	if made[1].closed != 1 || !made[1].started.isClosed() {
 		t.Fatal("a Local that failed to start was not closed with its Session")
+	}
+}
+
+// routedLocal is a fakeLocal that records what ThroughSFU told it.
+type routedLocal struct {
+	fakeLocal
+	mu    sync.Mutex
+	route []bool
+}
+
+func (l *routedLocal) ThroughSFU(sfu bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.route = append(l.route, sfu)
+}
+
+// TestSetHostTellsTheLocal: a Local that is Routed is told each move of
+// its call between the mesh and an SFU (so that call/voice sizes its
+// voice for an SFU), and only once the move is made.
+func TestSetHostTellsTheLocal(t *testing.T) {
+	l := &routedLocal{}
+	newMedia := ForCalls(CallOptions{Listen: []string{"/ip4/127.0.0.1/tcp/0"},
+		Local: func(call.MediaConfig) (Local, error) { return l, nil }})
+	m, err := newMedia(call.MediaConfig{Self: "a", Signal: func(string, []byte) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, host := range []string{"h", "", "h", "h"} {
+		if err := m.SetHost(host); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.SetHost(strings.Repeat("x", MaxPeerIDSize+1)); err == nil {
+		t.Fatal("a host id that is too long: no error")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if want := []bool{true, false, true, true}; !slices.Equal(l.route, want) {
+		t.Fatalf("ThroughSFU told %v, want %v", l.route, want)
 	}
 }

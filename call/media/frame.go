@@ -66,19 +66,53 @@ type stamp struct {
 	sent   time.Time
 }
 
+// SyntheticLayer is one simulcast layer of synthetic video: the picture
+// size its key frames' VP8 headers state, as the app's encoder of that
+// layer (call/vision) makes them, and the sizes of its frames.
+type SyntheticLayer struct {
+	// Width and Height are the picture's size.
+	Width, Height int
+	// FrameSize and KeyFrameSize are a delta frame's and a key frame's
+	// sizes in bytes.
+	FrameSize, KeyFrameSize int
+}
+
+// SyntheticLayers are the layers of synthetic video, the smallest first:
+// those the app sends of its camera through an SFU (320x180 at about
+// 140 kbit/s and 640x360 at about 350 kbit/s, 15 frames a second). In a
+// mesh only the last is sent; through an SFU all of them, each stamped
+// with the same frame number and send time, as an encoder's layers are
+// one picture.
+var SyntheticLayers = [...]SyntheticLayer{
+	{Width: 320, Height: 180, FrameSize: 1000, KeyFrameSize: 6000},
+	{Width: 640, Height: 360, FrameSize: VideoFrameSize, KeyFrameSize: VideoKeyFrameSize},
+}
+
 // syntheticFrame returns the clear codec header and the plaintext (stamp,
-// then filler) of synthetic frame number n of kind k sent at now.
+// then filler) of synthetic frame number n of kind k sent at now; video
+// is of the top layer of SyntheticLayers.
 func syntheticFrame(k Kind, n uint64, now time.Time) (clear, plain []byte) {
-	size := AudioFrameSize
+	if k == Audio {
+		return syntheticLayerFrame(Audio, SyntheticLayer{FrameSize: AudioFrameSize}, n, now)
+	}
+	return syntheticLayerFrame(Video, SyntheticLayers[len(SyntheticLayers)-1], n, now)
+}
+
+// syntheticLayerFrame is syntheticFrame of one video layer (for audio,
+// only l.FrameSize counts).
+func syntheticLayerFrame(k Kind, l SyntheticLayer, n uint64, now time.Time) (clear, plain []byte) {
+	size := l.FrameSize
 	if k == Audio {
 		clear = []byte{0xf8} // Opus TOC: CELT fullband 20 ms, mono, one frame
 	} else {
-		size = VideoFrameSize
 		// VP8 frame tag: show_frame set, first partition size 100.
 		tag := uint32(100)<<5 | 1<<4
 		if n%VideoKeyFrameEvery == 0 {
-			size = VideoKeyFrameSize
-			clear = []byte{byte(tag), byte(tag >> 8), byte(tag >> 16), 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01} // 640x480
+			size = l.KeyFrameSize
+			// Then the start code, and width and height (14 bits each,
+			// little-endian, no scaling).
+			clear = []byte{byte(tag), byte(tag >> 8), byte(tag >> 16), 0x9d, 0x01, 0x2a,
+				byte(l.Width), byte(l.Width >> 8 & 0x3f), byte(l.Height), byte(l.Height >> 8 & 0x3f)}
 		} else {
 			tag |= 1 // P bit: an interframe
 			clear = []byte{byte(tag), byte(tag >> 8), byte(tag >> 16)}
@@ -93,6 +127,15 @@ func syntheticFrame(k Kind, n uint64, now time.Time) (clear, plain []byte) {
 		plain[i] = byte(i)
 	}
 	return clear, plain
+}
+
+// keyFrameSize returns the picture size a VP8 key frame's header states
+// (ok false for a frame that is not a whole key frame header).
+func keyFrameSize(vp8 []byte) (w, h int, ok bool) {
+	if len(vp8) < 10 || !isKeyFrame(vp8) || vp8[3] != 0x9d || vp8[4] != 0x01 || vp8[5] != 0x2a {
+		return 0, 0, false
+	}
+	return int(binary.LittleEndian.Uint16(vp8[6:]) & 0x3fff), int(binary.LittleEndian.Uint16(vp8[8:]) & 0x3fff), true
 }
 
 // parseStamp reads a synthetic frame's stamp from its plaintext.

@@ -87,7 +87,7 @@ func TestPercentile(t *testing.T) {
 	if len(ps.latencies) != MaxLatencySamples {
 		t.Errorf("kept %d latencies, want %d", len(ps.latencies), MaxLatencySamples)
 	}
-	if s := ps.snapshot(); s.FramesDecrypted != MaxLatencySamples+10 || s.LatencyP50 < 10 {
+	if s := ps.snapshot(time.Now()); s.FramesDecrypted != MaxLatencySamples+10 || s.LatencyP50 < 10 {
 		t.Errorf("snapshot %+v", s)
 	}
 }
@@ -126,7 +126,7 @@ func FuzzReceive(f *testing.F) {
 		s := &Session{cfg: Config{Sink: sink}, recv: map[string]*sframe.Receiver{"alice": r}, now: time.Now, log: slog.New(slog.DiscardHandler)}
 		p := &peer{id: "alice"}
 		s.receive(p, k, frame, 7, nil)
-		st := p.stats.snapshot()
+		st := p.stats.snapshot(time.Now())
 		if st.FramesReceived != 1 || st.FramesDecrypted+st.DecryptFailures != 1 {
 			t.Fatalf("one frame counted as %+v", st)
 		}

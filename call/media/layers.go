@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/umbrella-p2p/umbrella/call/sfu"
@@ -31,6 +32,48 @@ func (s *Session) ShowLayers(want map[string]sfu.Layer) error {
 	s.layers.Store(&req)
 	s.wakeLayers()
 	return nil
+}
+
+// showSynthetic, for a synthetic participant, asks for the tiles the
+// app's call window would show it (as ShowLayers does): syntheticTiles of
+// the roster. s.mu is held.
+func (s *Session) showSynthetic() {
+	if !s.cfg.Synthetic {
+		return
+	}
+	others := make([]string, 0, len(s.roster))
+	for id := range s.roster {
+		others = append(others, id)
+	}
+	req := sfu.LayerRequest{Want: syntheticTiles(s.cfg.Self, others)}
+	if req.Check() != nil { // roster holds at most MaxPeers checked ids
+		return
+	}
+	s.layers.Store(&req)
+	s.wakeLayers()
+}
+
+// syntheticTiles is the tiles a synthetic participant self shows of
+// others, as the app's call window draws them: a grid of SFUVideoSlots
+// tiles, the first one large. It shows the participants that follow it in
+// sorted order (wrapping round), as the SFU host does for a subscriber
+// that asks nothing, so that every participant's video reaches some
+// subscriber: the first at the top layer of SyntheticLayers, the others
+// at sfu.LayerLow. So every publisher's top layer is asked for by the
+// participant before it, and its low layer by the others that show it.
+func syntheticTiles(self string, others []string) map[string]sfu.Layer {
+	ids := slices.Sorted(slices.Values(append(slices.Clone(others), self)))
+	ids = slices.Compact(ids)
+	i, _ := slices.BinarySearch(ids, self)
+	want := map[string]sfu.Layer{}
+	for d := 1; d < len(ids) && len(want) < SFUVideoSlots; d++ {
+		l := sfu.LayerLow
+		if d == 1 {
+			l = sfu.Layer(len(SyntheticLayers) - 1)
+		}
+		want[ids[(i+d)%len(ids)]] = l
+	}
+	return want
 }
 
 // wakeLayers has the layer request goroutine look again.

@@ -57,6 +57,9 @@ const (
 	// participant reports the host lost; with the reconnection this
 	// keeps a failover within 3 s.
 	HostSilence = time.Second
+	// VideoStale is how long after a participant's latest video frame
+	// its PeerStats still names the layer arriving.
+	VideoStale = time.Second
 	// SyntheticLevel is the RFC 6464 audio level (−dBov) of synthetic
 	// audio: a voice at a normal level.
 	SyntheticLevel = 30

@@ -61,7 +61,7 @@ type Config struct {
 	// program encodes each (Frame.Layer, the smallest first) at the size
 	// and bitrate it plans, and the SFU forwards each subscriber one. In
 	// a mesh one layer is sent (VideoLayers says how many to encode now).
-	// Synthetic video has one layer.
+	// Synthetic video has at most len(SyntheticLayers) layers.
 	VideoLayers int
 	// Synthetic is whether to send synthetic frames (headless: no
 	// devices, no codecs). Without it the Session sends what the program
@@ -117,6 +117,10 @@ type Session struct {
 	peers   map[string]*peer            // participants with media; guarded by mu
 	pending map[string]string           // offers that came before Connect; guarded by mu
 	recv    map[string]*sframe.Receiver // senders' keys by participant; guarded by mu
+	// roster is, for a synthetic participant's choice of tiles
+	// (showSynthetic), who else takes part: those whose keys were set
+	// and who were not disconnected since. Guarded by mu.
+	roster map[string]bool
 }
 
 // peer is the media with one remote participant.
@@ -138,8 +142,8 @@ func New(cfg Config) (*Session, error) {
 	if cfg.Signal == nil {
 		return nil, errors.New("media: no Signal function")
 	}
-	if cfg.VideoLayers < 0 || cfg.VideoLayers > sfu.MaxLayers || cfg.Synthetic && cfg.VideoLayers > 1 {
-		return nil, fmt.Errorf("media: %d video layers (1 to %d, synthetic video has one)", cfg.VideoLayers, sfu.MaxLayers)
+	if cfg.VideoLayers < 0 || cfg.VideoLayers > sfu.MaxLayers || cfg.Synthetic && cfg.VideoLayers > len(SyntheticLayers) {
+		return nil, fmt.Errorf("media: %d video layers (1 to %d, synthetic video has at most %d)", cfg.VideoLayers, sfu.MaxLayers, len(SyntheticLayers))
 	}
 	s := &Session{
 		cfg:     cfg,
@@ -149,6 +153,7 @@ func New(cfg Config) (*Session, error) {
 		peers:   make(map[string]*peer),
 		pending: make(map[string]string),
 		recv:    make(map[string]*sframe.Receiver),
+		roster:  make(map[string]bool),
 
 		layersWake: make(chan struct{}, 1),
 	}
@@ -248,8 +253,20 @@ func (s *Session) Connect(id string) error {
 	return err
 }
 
-// Disconnect stops media with a participant (its keys stay until dropped).
+// Disconnect stops media with a participant, which left the call (its
+// keys stay until dropped).
 func (s *Session) Disconnect(id string) {
+	s.mu.Lock()
+	if s.roster[id] {
+		delete(s.roster, id)
+		s.showSynthetic()
+	}
+	s.mu.Unlock()
+	s.disconnect(id)
+}
+
+// disconnect stops mesh media with a participant.
+func (s *Session) disconnect(id string) {
 	s.mu.Lock()
 	p := s.peers[id]
 	delete(s.peers, id)
@@ -555,6 +572,10 @@ func (s *Session) receive(p *peer, kind Kind, frame []byte, ts uint32, buf []byt
 		latency = max(s.now().Sub(st.sent), 0)
 	}
 	p.stats.frame(kind, true, latency)
+	if kind == Video {
+		w, h, key := keyFrameSize(out)
+		p.stats.picture(s.now(), w, h, key)
+	}
 	if stamped {
 		p.stats.numbered(kind, st.number)
 	}
@@ -567,7 +588,10 @@ func (s *Session) receive(p *peer, kind Kind, frame []byte, ts uint32, buf []byt
 // synthesize sends a synthetic frame of kind k every interval through
 // Send while a send key is set (audio: and not muted), until Close; video
 // has a key frame every VideoKeyFrameEvery frames and whenever one is
-// asked for. Send takes it to the mesh or the SFU.
+// asked for, and goes in as many layers as VideoLayers says (the top
+// ones of SyntheticLayers, each picture's frame number the same in
+// every layer), leaving out a layer VideoBitrates stops, as the app's
+// encoders do. Send takes it to the mesh or the SFU.
 func (s *Session) synthesize(k Kind, interval time.Duration) {
 	defer s.wg.Done()
 	tick := time.NewTicker(interval)
@@ -583,19 +607,31 @@ func (s *Session) synthesize(k Kind, interval time.Duration) {
 		if snd == nil || (k == Audio && s.muted.Load()) {
 			continue
 		}
-		if k == Video && s.forceKey.Swap(false) && n%VideoKeyFrameEvery != 0 {
+		if k == Audio {
+			clear, plain := syntheticFrame(k, n, s.now())
+			n++
+			f := Frame{Kind: k, Data: append(clear, plain...), Duration: interval, Level: SyntheticLevel}
+			if err := s.Send(f); err != nil {
+				s.log.Debug("synthetic frame not sent", "kind", k.String(), "err", err)
+			}
+			continue
+		}
+		if s.forceKey.Swap(false) && n%VideoKeyFrameEvery != 0 {
 			n += VideoKeyFrameEvery - n%VideoKeyFrameEvery
 		}
-		clear, plain := syntheticFrame(k, n, s.now())
+		layers, rates, now := min(s.VideoLayers(), len(SyntheticLayers)), s.VideoBitrates(), s.now()
+		for i, l := range SyntheticLayers[len(SyntheticLayers)-layers:] {
+			if i < len(rates) && rates[i] == 0 {
+				continue // the uplink does not carry it
+			}
+			clear, plain := syntheticLayerFrame(Video, l, n, now)
+			f := Frame{Kind: Video, Data: append(clear, plain...), Duration: interval, Layer: uint8(i)}
+			f.KeyFrame = isKeyFrame(f.Data)
+			if err := s.Send(f); err != nil {
+				s.log.Debug("synthetic frame not sent", "kind", k.String(), "layer", i, "err", err)
+			}
+		}
 		n++
-		f := Frame{Kind: k, Data: append(clear, plain...), Duration: interval}
-		if k == Audio {
-			f.Level = SyntheticLevel
-		}
-		f.KeyFrame = k == Video && isKeyFrame(f.Data)
-		if err := s.Send(f); err != nil {
-			s.log.Debug("synthetic frame not sent", "kind", k.String(), "err", err)
-		}
 	}
 }
 
@@ -635,6 +671,10 @@ func (s *Session) SetRecvKey(from string, kid uint64, key []byte) error {
 	if err := r.AddKey(kid, key); err != nil {
 		return fmt.Errorf("media: key %d of %s: %w", kid, from, err)
 	}
+	if !s.roster[from] {
+		s.roster[from] = true
+		s.showSynthetic()
+	}
 	return nil
 }
 
@@ -661,7 +701,7 @@ func (s *Session) Stats() []PeerStats {
 	s.mu.Unlock()
 	out := make([]PeerStats, 0, len(peers))
 	for _, p := range peers {
-		st := p.stats.snapshot()
+		st := p.stats.snapshot(s.now())
 		st.Peer = p.id
 		out = append(out, st)
 	}
@@ -682,6 +722,7 @@ func (s *Session) Close() error {
 	s.peers = map[string]*peer{}
 	s.pending = map[string]string{}
 	s.recv = map[string]*sframe.Receiver{}
+	s.roster = map[string]bool{}
 	s.mu.Unlock()
 	s.cancel()
 	for _, p := range peers {

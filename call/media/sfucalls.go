@@ -81,6 +81,7 @@ func (m *callSession) SetHost(host string) error {
 		old.close()
 	}
 	if host == "" {
+		m.routed(false)
 		return nil
 	}
 	if m.sfuAPI == nil {
@@ -97,7 +98,7 @@ func (m *callSession) SetHost(host string) error {
 		return ErrClosed
 	}
 	for _, id := range mesh {
-		m.Session.Disconnect(id)
+		m.Session.disconnect(id)
 	}
 	c, err := newSFUClient(m.Session, m.sfuAPI, m.sfuBWE, host, m.lost)
 	if err != nil {
@@ -105,7 +106,16 @@ func (m *callSession) SetHost(host string) error {
 	}
 	m.client = c
 	m.Session.sfu.Store(c)
+	m.routed(true)
 	return nil
+}
+
+// routed tells the program's Local, if it is Routed, whether the media
+// goes through an SFU now.
+func (m *callSession) routed(sfu bool) {
+	if r, ok := m.local.(Routed); ok {
+		r.ThroughSFU(sfu)
+	}
 }
 
 // current returns the SFU client and its host (nil in the mesh).
@@ -146,7 +156,7 @@ func (m *callSession) Stats() []call.PeerStats {
 	for i, p := range st {
 		out[i] = call.PeerStats{Peer: p.Peer, Audio: p.Audio, Video: p.Video,
 			FramesReceived: p.FramesReceived, FramesDecrypted: p.FramesDecrypted, DecryptFailures: p.DecryptFailures,
-			LatencyP50: p.LatencyP50, LatencyP99: p.LatencyP99}
+			LatencyP50: p.LatencyP50, LatencyP99: p.LatencyP99, Layer: p.Layer}
 	}
 	return out
 }

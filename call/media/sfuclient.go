@@ -24,11 +24,11 @@ import (
 // synthetic or the program's own, its video in Config.VideoLayers
 // simulcast layers — and receives on fixed slots —
 // sfu.MaxAudioSlots audio and SFUVideoSlots video — whatever the SFU
-// forwards, each packet naming its sender by sfu.SourceTag. Frames are
-// decrypted with the sender's keys, which stay in the Session (SetRecvKey);
-// the host never holds one. A decoder's key-frame request goes to the
-// host on the slot that carries the sender (requestKeyFrame), which
-// passes it on; the tiles shown go to the host as a layer request
+// forwards, each packet naming its sender by sfu.SourceTag (its CSRC,
+// sfu.Source). Frames are decrypted with the sender's keys, which stay in
+// the Session (SetRecvKey); the host never holds one. A decoder's
+// key-frame request goes to the host on the slot that carries the sender
+// (requestKeyFrame), which passes it on; the tiles shown go to the host as a layer request
 // (ShowLayers); the estimate of the uplink to the host sizes the video
 // layers (VideoBitrates).
 //
@@ -316,20 +316,17 @@ func (c *sfuClient) write(f Frame, frame []byte) error {
 
 // sender returns the participant whose source tag is tag, among those
 // whose keys the Session holds, and its stats.
-func (c *sfuClient) sender(tag []byte) *peer {
-	if len(tag) != 4 {
-		return nil
-	}
+func (c *sfuClient) sender(tag [4]byte) *peer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id, ok := c.tags[[4]byte(tag)]
+	id, ok := c.tags[tag]
 	if !ok {
 		c.s.mu.Lock()
 		for from := range c.s.recv {
 			c.tags[sfu.SourceTag(from)] = from
 		}
 		c.s.mu.Unlock()
-		if id, ok = c.tags[[4]byte(tag)]; !ok {
+		if id, ok = c.tags[tag]; !ok {
 			return nil
 		}
 	}
@@ -357,12 +354,6 @@ func (c *sfuClient) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	default:
 		return
 	}
-	var tagID uint8
-	for _, ext := range r.GetParameters().HeaderExtensions {
-		if ext.URI == sfu.SourceExtensionURI {
-			tagID = uint8(ext.ID)
-		}
-	}
 	if !c.start(1) {
 		return
 	}
@@ -378,7 +369,8 @@ func (c *sfuClient) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 				return
 			}
 			c.heard.Store(time.Now().UnixNano())
-			p := c.sender(pkt.GetExtension(tagID))
+			tag, _ := sfu.Source(&pkt.Header)
+			p := c.sender(tag)
 			if p == nil {
 				continue // no sender known by that tag: nothing to decrypt it with
 			}
@@ -435,7 +427,7 @@ func (c *sfuClient) stats() []PeerStats {
 	c.mu.Lock()
 	out := make([]PeerStats, 0, len(c.senders))
 	for _, p := range c.senders {
-		st := p.stats.snapshot()
+		st := p.stats.snapshot(c.s.now())
 		st.Peer = p.id
 		out = append(out, st)
 	}

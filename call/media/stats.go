@@ -1,6 +1,7 @@
 package media
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -20,6 +21,11 @@ type PeerStats struct {
 	// LatencyP50 and LatencyP99 are percentiles of the send-to-decrypt
 	// delay of the latest MaxLatencySamples synthetic frames (0 if none).
 	LatencyP50, LatencyP99 time.Duration
+	// Layer is the picture size ("640x360") of the video arriving from
+	// Peer, as its latest key frame's VP8 header states: through an SFU,
+	// the simulcast layer the host forwards this participant. Empty when
+	// no video from Peer decrypted in the last VideoStale.
+	Layer string
 }
 
 // peerStats accumulates a PeerStats; it is safe for concurrent use.
@@ -33,6 +39,10 @@ type peerStats struct {
 	// (valid when decrypted[k] > 0): with decrypted, they give the share
 	// of frames lost. Guarded by mu.
 	lowest, highest [3]uint64
+	// The picture size of the latest key frame decrypted, and when the
+	// latest video frame decrypted. Guarded by mu.
+	width, height int
+	videoAt       time.Time
 }
 
 func (p *peerStats) track(k Kind) {
@@ -80,10 +90,25 @@ func (p *peerStats) frame(k Kind, ok bool, latency time.Duration) {
 	p.next = (p.next + 1) % MaxLatencySamples
 }
 
-func (p *peerStats) snapshot() PeerStats {
+// picture records that a video frame decrypted at now: a key frame of
+// w×h pictures when key.
+func (p *peerStats) picture(now time.Time, w, h int, key bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.videoAt = now
+	if key {
+		p.width, p.height = w, h
+	}
+}
+
+// snapshot returns the stats at now.
+func (p *peerStats) snapshot(now time.Time) PeerStats {
 	p.mu.Lock()
 	s := p.s
 	l := slices.Clone(p.latencies)
+	if p.width > 0 && now.Sub(p.videoAt) < VideoStale {
+		s.Layer = fmt.Sprintf("%dx%d", p.width, p.height)
+	}
 	p.mu.Unlock()
 	s.LatencyP50, s.LatencyP99 = percentile(l, 50), percentile(l, 99)
 	return s

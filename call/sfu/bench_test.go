@@ -67,7 +67,7 @@ func newCallLoad() *callLoad {
 		l.r.addSource(l.srcs[i])
 	}
 	for i := range loadN {
-		sub := &subscriber{id: l.srcs[i].id, levelExt: 1, tagExt: [Video + 1]uint8{0, 2, 2}}
+		sub := &subscriber{id: l.srcs[i].id}
 		for range MaxAudioSlots {
 			sub.audio = append(sub.audio, &slot{out: &countSink{n: &l.forwarded}})
 		}

@@ -7,6 +7,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -33,7 +35,7 @@ type BWE struct {
 }
 
 // Register adds the estimator's interceptor, and the transport-wide
-// sequence number extension it needs on outgoing packets, to m and reg.
+// sequence number extension it needs on outgoing video, to m and reg.
 func (b *BWE) Register(m *webrtc.MediaEngine, reg *interceptor.Registry) error {
 	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
 		return gcc.NewSendSideBWE(gcc.SendSideBWEInitialBitrate(InitialBitrate),
@@ -45,9 +47,15 @@ func (b *BWE) Register(m *webrtc.MediaEngine, reg *interceptor.Registry) error {
 	}
 	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { b.pending = e })
 	reg.Add(f)
-	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
+	// webrtc.ConfigureTWCCHeaderExtensionSender, on video only (NewAPI).
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, webrtc.RTPCodecTypeVideo); err != nil {
 		return fmt.Errorf("sfu: transport-wide congestion control: %w", err)
 	}
+	seq, err := twcc.NewHeaderExtensionInterceptor()
+	if err != nil {
+		return fmt.Errorf("sfu: transport-wide congestion control: %w", err)
+	}
+	reg.Add(seq)
 	return nil
 }
 
@@ -74,21 +82,15 @@ func (b *BWE) NewPeerConnection(api *webrtc.API, cfg webrtc.Configuration) (*web
 // the API makes: the API for an SFU (Config.API and Config.BWE) or a
 // publisher that adapts its encoders to its uplink.
 func NewAPIWithBWE(se webrtc.SettingEngine) (*webrtc.API, *BWE, error) {
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
-		return nil, nil, fmt.Errorf("sfu: codecs: %w", err)
-	}
-	if err := RegisterExtensions(m); err != nil {
+	m, reg, err := newEngine()
+	if err != nil {
 		return nil, nil, err
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
-		return nil, nil, fmt.Errorf("sfu: interceptors: %w", err)
 	}
 	b := &BWE{}
 	if err := b.Register(m, reg); err != nil {
 		return nil, nil, err
 	}
+	se.SetSRTPProtectionProfiles(SRTPProfiles...)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), b, nil
 }
 

@@ -67,6 +67,9 @@ type Host struct {
 	// asked holds each participant's latest layer request, by
 	// participant; guarded by mu.
 	asked map[string]map[string]Layer
+	// allowed holds, by participant, whom Allow lets it receive (absent:
+	// anyone); guarded by mu.
+	allowed map[string]map[string]bool
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -79,7 +82,7 @@ func NewHost(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{sfu: s, asked: map[string]map[string]Layer{}, done: make(chan struct{})}
+	h := &Host{sfu: s, asked: map[string]map[string]Layer{}, allowed: map[string]map[string]bool{}, done: make(chan struct{})}
 	h.wg.Add(1)
 	go h.reshowEvery(ReshowInterval)
 	return h, nil
@@ -124,16 +127,37 @@ func (h *Host) Offer(from string, blob []byte) ([]byte, error) {
 }
 
 // Drop disconnects a participant at once: nothing of its is forwarded
-// from then on, and it receives nothing more.
+// from then on, and it receives nothing more. Its Allow is forgotten.
 func (h *Host) Drop(peer string) {
 	h.sfu.Leave(peer)
+	h.sfu.Forget(peer)
 	h.mu.Lock()
 	if i, found := slices.BinarySearch(h.parts, peer); found {
 		h.parts = slices.Delete(h.parts, i, i+1)
 	}
 	delete(h.asked, peer)
+	delete(h.allowed, peer)
 	h.mu.Unlock()
 	h.reshow()
+}
+
+// Allow restricts whom participant peer exchanges media with (SFU.Allow):
+// it receives the media of from only, and shows no one else's tiles. A
+// host that cannot judge who may take part (a relay) calls it before
+// peer's Offer and whenever what it learnt changes; until Drop.
+func (h *Host) Allow(peer string, from []string) error {
+	if err := h.sfu.Allow(peer, from); err != nil {
+		return err
+	}
+	set := make(map[string]bool, len(from))
+	for _, o := range from {
+		set[o] = true
+	}
+	h.mu.Lock()
+	h.allowed[peer] = set
+	h.mu.Unlock()
+	h.reshow()
+	return nil
 }
 
 // Participants returns who is connected, sorted: not those that left,
@@ -177,11 +201,13 @@ func (h *Host) Layers(from string, blob []byte) error {
 // slots) at the layers it named. One that did not gets as many
 // participants as it has video slots, those that follow it in the
 // sorted list of participants (wrapping round), so that each
-// participant's video reaches some subscriber, at the low layer.
+// participant's video reaches some subscriber, at the low layer. Neither
+// gets a participant its Allow does not name.
 func (h *Host) reshow() {
 	h.mu.Lock()
 	parts := slices.Clone(h.parts)
 	asked := maps.Clone(h.asked)
+	allowed := maps.Clone(h.allowed)
 	h.mu.Unlock()
 	slots := map[string]int{}
 	for _, st := range h.sfu.Stats() {
@@ -190,11 +216,11 @@ func (h *Host) reshow() {
 	video := h.sfu.r.sendingVideo()
 	for i, p := range parts {
 		want, ok := asked[p]
+		from, restricted := allowed[p]
 		var shown []string
 		for d := 1; d < len(parts); d++ {
-			if o := parts[(i+d)%len(parts)]; !ok {
-				shown = append(shown, o)
-			} else if _, named := want[o]; named {
+			o := parts[(i+d)%len(parts)]
+			if _, named := want[o]; (!ok || named) && (!restricted || from[o]) {
 				shown = append(shown, o)
 			}
 		}

@@ -10,6 +10,9 @@ const (
 	// MaxPeerIDSize bounds a participant id (a libp2p peer id's string
 	// form is about 52 bytes).
 	MaxPeerIDSize = 128
+	// MaxAllowed bounds the participants an SFU keeps an Allow for,
+	// connected or not (their host Forgets those it dropped).
+	MaxAllowed = 4 * MaxParticipants
 	// MaxSDPSize bounds a participant's offer.
 	MaxSDPSize = 64 << 10
 	// MaxAudioSlots is how many speakers' audio a subscriber receives at

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 type sink struct {
 	mu    sync.Mutex
 	pkts  []rtp.Header
+	voice []bool        // by packet: an audio packet's payload says it held voice (testRouter.publish)
 	block chan struct{} // when set, WriteRTP waits on it
 }
 
@@ -25,6 +27,7 @@ func (s *sink) WriteRTP(p *rtp.Packet) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pkts = append(s.pkts, p.Header)
+	s.voice = append(s.voice, len(p.Payload) > 1 && p.Payload[1] == 1)
 	return nil
 }
 
@@ -34,12 +37,28 @@ func (s *sink) headers() []rtp.Header {
 	return slices.Clone(s.pkts)
 }
 
+// voiced returns, by packet, whether what s received held voice.
+func (s *sink) voiced() []bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.voice)
+}
+
+// sourceOf is the owner of the SourceTag h carries ("" if none).
+func sourceOf(h *rtp.Header, names map[[4]byte]string) string {
+	tag, ok := Source(h)
+	if !ok {
+		return ""
+	}
+	return names[tag]
+}
+
 // from returns the tags' owners of what s received, in order, one entry
 // per run of packets from the same source.
-func (s *sink) from(tagExt uint8, names map[[4]byte]string) []string {
+func (s *sink) from(names map[[4]byte]string) []string {
 	var out []string
 	for _, h := range s.headers() {
-		name := names[[4]byte(h.GetExtension(tagExt))]
+		name := sourceOf(&h, names)
 		if len(out) == 0 || out[len(out)-1] != name {
 			out = append(out, name)
 		}
@@ -71,7 +90,7 @@ func newTestRouter(n, videoSlots int) *testRouter {
 		tr.r.addSource(src)
 		tr.seq[i] = uint32(i * 10000)
 	}
-	sub := &subscriber{id: "sub", levelExt: 1, tagExt: [Video + 1]uint8{0, 2, 3}}
+	sub := &subscriber{id: "sub"}
 	for range MaxAudioSlots {
 		s := &sink{}
 		tr.audio = append(tr.audio, s)
@@ -103,7 +122,10 @@ func (tr *testRouter) publish(i int, kind Kind, level int, key, voice bool) {
 		payload[1] = 0x50
 	}
 	if kind == Audio {
-		payload = []byte{0xf8, 1, 2, 3}
+		payload = []byte{0xf8, 0, 2, 3}
+		if voice {
+			payload[1] = 1
+		}
 	}
 	p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(tr.seq[i]), Timestamp: tr.ts[i]}, Payload: payload}
 	tr.seq[i]++
@@ -142,12 +164,13 @@ func TestRouterForwardsOnlySpeech(t *testing.T) {
 		heard := func() map[string]int {
 			got := map[string]int{}
 			for _, s := range tr.audio {
-				for _, h := range s.headers() {
-					if lvl := h.GetExtension(1); len(lvl) == 1 && lvl[0]&0x80 == 0 {
+				voiced := s.voiced()
+				for j, h := range s.headers() {
+					if !voiced[j] {
 						got["-"]++
 						continue
 					}
-					got[tr.names[[4]byte(h.GetExtension(2))]]++
+					got[sourceOf(&h, tr.names)]++
 				}
 			}
 			return got
@@ -171,7 +194,7 @@ func TestRouterForwardsOnlySpeech(t *testing.T) {
 		}
 		var s1 []rtp.Header
 		for _, s := range tr.audio {
-			if hs := s.headers(); len(hs) > 0 && tr.names[[4]byte(hs[0].GetExtension(2))] == "s1" {
+			if hs := s.headers(); len(hs) > 0 && sourceOf(&hs[0], tr.names) == "s1" {
 				s1 = hs
 			}
 		}
@@ -189,8 +212,8 @@ func TestRouterForwardsOnlySpeech(t *testing.T) {
 			if d := s1[j].Timestamp - s1[j-1].Timestamp; d != gap {
 				t.Errorf("s1's packet %d comes %d samples after the one before, want %d", j, d, gap)
 			}
-			if lvl := s1[j].GetExtension(1); len(lvl) != 1 || lvl[0] != 0x80|30 {
-				t.Errorf("s1's packet %d forwarded with level %x, want V and 30", j, lvl)
+			if s1[j].Extension || len(s1[j].CSRC) != 1 {
+				t.Errorf("s1's packet %d forwarded with extensions %v and CSRCs %x, want none and its source", j, s1[j].Extensions, s1[j].CSRC)
 			}
 		}
 		if n := tr.src[0].silenced.Load(); n != 56 {
@@ -224,7 +247,7 @@ func TestRouterTopThreeSpeakers(t *testing.T) {
 		}
 		got := map[string]bool{}
 		for _, s := range tr.audio {
-			for _, name := range s.from(2, tr.names) {
+			for _, name := range s.from(tr.names) {
 				got[name] = true
 			}
 		}
@@ -248,7 +271,7 @@ func TestRouterTopThreeSpeakers(t *testing.T) {
 		}
 		var final []string
 		for _, s := range tr.audio {
-			names := s.from(2, tr.names)
+			names := s.from(tr.names)
 			final = append(final, names[len(names)-1])
 			hs := s.headers()
 			for j := 1; j < len(hs); j++ {
@@ -259,8 +282,8 @@ func TestRouterTopThreeSpeakers(t *testing.T) {
 					t.Errorf("slot's timestamp repeats at %d", hs[j].Timestamp)
 				}
 			}
-			if lvl := hs[len(hs)-1].GetExtension(1); len(lvl) != 1 {
-				t.Errorf("forwarded audio has no level extension")
+			if h := hs[len(hs)-1]; h.Extension {
+				t.Errorf("forwarded audio carries header extensions %v: the SFU forwards none", h.Extensions)
 			}
 		}
 		slices.Sort(final)
@@ -297,7 +320,7 @@ func TestRouterLastNSwitchesAtKeyFrames(t *testing.T) {
 		step(false)
 		step(true)
 		step(false)
-		if got, want := tr.video[0].from(3, tr.names), []string{"s0", "s2"}; !slices.Equal(got, want) {
+		if got, want := tr.video[0].from(tr.names), []string{"s0", "s2"}; !slices.Equal(got, want) {
 			t.Fatalf("slot carried %v, want %v", got, want)
 		}
 		hs := tr.video[0].headers()
@@ -410,7 +433,7 @@ func TestRouterKeepAliveFromSenders(t *testing.T) {
 		got := map[string]int{}
 		for _, s := range tr.audio {
 			for _, h := range s.headers() {
-				got[tr.names[[4]byte(h.GetExtension(2))]]++
+				got[sourceOf(&h, tr.names)]++
 			}
 		}
 		// The others are muted at 500 ms; s4 ranks above them from 950 ms
@@ -418,6 +441,52 @@ func TestRouterKeepAliveFromSenders(t *testing.T) {
 		// AudioKeepAlive from then on.
 		if got["s4"] < 4 {
 			t.Fatalf("keep-alives from %v, want 4 or more of s4's once the others went quiet", got)
+		}
+	})
+}
+
+// TestRouterForwardsOnlyWhatAllowSays: a subscriber restricted to some
+// sources (a relay's Allow) gets nothing of the others, however loud, and
+// they take none of its audio slots: it hears the three loudest of those
+// it may; restricted to none, it gets nothing at all.
+func TestRouterForwardsOnlyWhatAllowSays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := newTestRouter(5, 2)
+		defer tr.r.close()
+		tr.sub.from.Store(&map[string]struct{}{"s2": {}, "s3": {}, "s4": {}})
+		tr.sub.shown.Store(&map[string]struct{}{"s0": {}, "s2": {}})
+		levels := []int{5, 10, 20, 30, 40} // s0 and s1 loudest
+		for range 50 {
+			for i, l := range levels {
+				tr.send(i, Audio, l, false)
+			}
+			tr.send(0, Video, 0, true)
+			tr.send(2, Video, 0, true)
+			synctest.Wait()
+			tr.clock = tr.clock.Add(20 * time.Millisecond)
+		}
+		got := map[string]bool{}
+		for _, s := range append(slices.Clone(tr.audio), tr.video...) {
+			for _, name := range s.from(tr.names) {
+				got[name] = true
+			}
+		}
+		if want := map[string]bool{"s2": true, "s3": true, "s4": true}; !maps.Equal(got, want) {
+			t.Fatalf("restricted to s2, s3, s4, the subscriber got media of %v", got)
+		}
+
+		before := tr.sub.forwarded.Load()
+		tr.sub.from.Store(&map[string]struct{}{})
+		for range 10 {
+			for i, l := range levels {
+				tr.send(i, Audio, l, false)
+				tr.send(i, Video, 0, true)
+			}
+			synctest.Wait()
+			tr.clock = tr.clock.Add(20 * time.Millisecond)
+		}
+		if n := tr.sub.forwarded.Load() - before; n != 0 {
+			t.Fatalf("restricted to no one, the subscriber got %d packets", n)
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
+	"github.com/pion/srtp/v3"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
@@ -41,9 +42,14 @@ type call struct {
 	sfu     *SFU
 	clients []*client
 	tags    map[[4]byte]int // SourceTag → client index
+	bwe     bool            // connections made with NewAPIWithBWE
 }
 
-func newCall(t *testing.T, n, videoSlots int) *call {
+func newCall(t *testing.T, n, videoSlots int) *call { return newCallOn(t, n, videoSlots, false) }
+
+// newCallOn is newCall, whose SFU and participants make their
+// connections with NewAPIWithBWE (as call/media's do) when bwe is set.
+func newCallOn(t *testing.T, n, videoSlots int, bwe bool) *call {
 	t.Helper()
 	wan, err := vnet.NewRouter(&vnet.RouterConfig{
 		CIDR: "10.0.0.0/24", MinDelay: 5 * time.Millisecond, LoggerFactory: logging.NewDefaultLoggerFactory(),
@@ -51,7 +57,7 @@ func newCall(t *testing.T, n, videoSlots int) *call {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &call{t: t, wan: wan, tags: map[[4]byte]int{}}
+	c := &call{t: t, wan: wan, tags: map[[4]byte]int{}, bwe: bwe}
 	sfu, err := New(Config{API: c.api("10.0.0.1")})
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +90,13 @@ func (c *call) api(ip string) *webrtc.API {
 	se.SetNet(nw)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 500*time.Millisecond)
+	if c.bwe {
+		api, _, err := NewAPIWithBWE(se)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		return api
+	}
 	api, err := NewAPI(se)
 	if err != nil {
 		c.t.Fatal(err)
@@ -115,6 +128,11 @@ type client struct {
 	sent  atomic.Uint64 // video frames sent
 	stop  chan struct{}
 	wg    sync.WaitGroup
+
+	// audio counts the audio packets received; dressed those of them
+	// whose RTP header, as it came on the wire, is not wireRTPHeader of
+	// one the router forwards.
+	audio, dressed atomic.Uint64
 
 	mu       sync.Mutex
 	recv     map[[2]int]*sframe.Receiver // by (sender, kind)
@@ -268,12 +286,6 @@ func (cl *client) onTrack(tr *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	if tr.Kind() == webrtc.RTPCodecTypeVideo {
 		kind = Video
 	}
-	var tagID uint8
-	for _, ext := range r.GetParameters().HeaderExtensions {
-		if ext.URI == SourceExtensionURI {
-			tagID = uint8(ext.ID)
-		}
-	}
 	cl.wg.Add(1)
 	go func() {
 		defer cl.wg.Done()
@@ -284,12 +296,17 @@ func (cl *client) onTrack(tr *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 			if err != nil {
 				return
 			}
-			sender, ok := cl.call.tags[[4]byte(pkt.GetExtension(tagID))]
+			tag, _ := Source(&pkt.Header)
+			sender, ok := cl.call.tags[tag]
 			if !ok {
 				cl.fail()
 				continue
 			}
 			if kind == Audio {
+				cl.audio.Add(1)
+				if pkt.Header.MarshalSize() != forwardedAudioHeader() {
+					cl.dressed.Add(1)
+				}
 				cl.decrypt(sender, kind, pkt.Payload)
 				continue
 			}
@@ -558,5 +575,115 @@ func TestNACKRepairsALossyUplink(t *testing.T) {
 			t.Error("no packet was lost: the test tests nothing")
 		}
 		mu.Unlock()
+	})
+}
+
+// TestSFUVoiceEgressWire: what an SFU call's connections, made as
+// call/media makes them (NewAPIWithBWE), negotiate for its egress: SRTP
+// with the first of SRTPProfiles (HMAC-SHA1-80, not pion's default
+// AES-GCM) on both ends of every connection, and forwarded voice whose
+// RTP header is on the wire what BenchmarkVoice32Egress counts
+// (forwardedAudioHeader: no audio level, no transport-wide sequence
+// number, the sender as its one CSRC).
+func TestSFUVoiceEgressWire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 4
+		c := newCallOn(t, n, 0, true)
+		defer c.close()
+		waitFor(t, 30*time.Second, "everyone decrypts the others' audio", func() bool {
+			for _, cl := range c.clients {
+				for j := range loudest3(cl.i, nil) {
+					if cl.counts(Audio)[j] < 20 {
+						return false
+					}
+				}
+			}
+			return true
+		})
+		want := srtp.ProtectionProfile(SRTPProfiles[0]).String()
+		cipher := func(pc *webrtc.PeerConnection) string {
+			for _, st := range pc.GetStats() {
+				if ts, ok := st.(webrtc.TransportStats); ok && ts.SRTPCipher != "" {
+					return ts.SRTPCipher
+				}
+			}
+			return "none"
+		}
+		for _, cl := range c.clients {
+			if got := cipher(cl.pc); got != want {
+				t.Errorf("%s's connection to the SFU runs SRTP %s, want %s", cl.id, got, want)
+			}
+			c.sfu.mu.Lock()
+			p := c.sfu.parts[cl.id]
+			c.sfu.mu.Unlock()
+			if got := cipher(p.pc); got != want {
+				t.Errorf("the SFU's connection to %s runs SRTP %s, want %s", cl.id, got, want)
+			}
+			if a, d := cl.audio.Load(), cl.dressed.Load(); a == 0 || d != 0 {
+				t.Errorf("%s: %d of %d forwarded audio packets came with an RTP header of other than %d bytes", cl.id, d, a, forwardedAudioHeader())
+			}
+			if cl.failures != 0 {
+				t.Errorf("%s: %d frames not decrypted", cl.id, cl.failures)
+			}
+		}
+	})
+}
+
+// TestAllowGatesWhatAParticipantGets: three participants restricted to
+// one another (as a relay restricts those who named each other) hear one
+// another; a fourth, the loudest, who joins with no Allow once others
+// were restricted (a removed member nobody named) gets nothing, and
+// nobody gets any of hers. An Allow naming a source lets it through.
+func TestAllowGatesWhatAParticipantGets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCall(t, 0, 0)
+		defer c.close()
+		const n = 4
+		for i := range n {
+			c.tags[SourceTag(peerName(i))] = i
+		}
+		for i := range n - 1 {
+			var others []string
+			for j := range n - 1 {
+				if j != i {
+					others = append(others, peerName(j))
+				}
+			}
+			if err := c.sfu.Allow(peerName(i), others); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range n {
+			c.clients = append(c.clients, c.join(i, 0))
+		}
+		mallory := c.clients[n-1]
+		mallory.level.Store(0) // the loudest
+		waitFor(t, 30*time.Second, "the three hear one another", func() bool {
+			for k, cl := range c.clients[:n-1] {
+				audio := cl.counts(Audio)
+				for j := range n - 1 {
+					if j != k && audio[j] < 50 {
+						return false
+					}
+				}
+			}
+			return true
+		})
+		for _, cl := range c.clients[:n-1] {
+			if got := cl.counts(Audio)[n-1]; got != 0 {
+				t.Errorf("%s got %d frames of mallory's", cl.id, got)
+			}
+		}
+		if got := mallory.counts(Audio); len(got) != 0 {
+			t.Fatalf("mallory, whom no Allow names, got %v", got)
+		}
+
+		if err := c.sfu.Allow(mallory.id, []string{peerName(0)}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "mallory to get what her Allow names", func() bool { return mallory.counts(Audio)[0] >= 50 })
+		if got := mallory.counts(Audio); len(got) != 1 {
+			t.Errorf("allowed peer00 only, mallory got %v", got)
+		}
 	})
 }

@@ -10,50 +10,144 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 )
 
-// byteSink counts the bytes written to it as a track's write serialises
-// them (RTP header with the SFU's extensions, payload) by the second of
-// the call each packet belongs to (its payload's bytes 1–4 hold its frame
-// number).
+// byteSink counts the bytes of what a track's write puts on the wire
+// (wirePacket: IPv4, UDP, SRTP and the RTP packet the router forwards) by
+// the second of the call each packet belongs to (its payload's bytes 1–4
+// hold its frame number).
 type byteSink struct {
-	buf     []byte
 	seconds []second // by second of the call
 }
 
 // second is what an SFU sent in one second of the call.
-type second struct{ bytes, pkts atomic.Uint64 } // RTP
+type second struct{ rtpBytes, wire, pkts atomic.Uint64 }
 
 func (s *byteSink) WriteRTP(p *rtp.Packet) error {
-	size := p.MarshalSize()
-	if cap(s.buf) < size {
-		s.buf = make([]byte, size)
-	}
-	if _, err := p.MarshalTo(s.buf[:size]); err != nil {
-		return err
-	}
 	sec := &s.seconds[int(binary.BigEndian.Uint32(p.Payload[1:]))/framesPerSecond]
-	sec.bytes.Add(uint64(size))
+	sec.rtpBytes.Add(uint64(p.MarshalSize()))
+	sec.wire.Add(uint64(wirePacket(&p.Header, len(p.Payload))))
 	sec.pkts.Add(1)
 	return nil
 }
 
-// Voice egress of one SFU, per forwarded packet beyond the RTP packet:
-// SRTP's authentication tag (AEAD_AES_128_GCM, pion's preferred profile)
-// and IPv4 and UDP headers.
+// What a packet the SFU forwards costs on the wire beyond its RTP packet.
 const (
-	srtpTag     = 16
+	// ipUDPHeader is IPv4's header and UDP's.
 	ipUDPHeader = 20 + 8
-	// voicePayload is one 20 ms Opus frame at 32 kbit/s (80 bytes,
-	// call/codec/opus's DefaultConfig) under SFrame: a 4-byte header (KID
-	// and counter) and the 10-byte tag of AES_128_CTR_HMAC_SHA256_80,
-	// call/media's suite.
-	voicePayload = 80 + 4 + 10
-	// cnPayload is a comfort-noise packet that Opus's DTX sends every
-	// 400 ms of silence (about 60 bytes at 32 kbit/s), under SFrame.
-	cnPayload       = 60 + 4 + 10
-	framesPerSecond = 50 // 20 ms Opus frames
+	// cryptexBlock is the empty header extension block that RFC 9335's
+	// header encryption (cryptex, which pion negotiates unless told not
+	// to) puts in a packet that has a CSRC list and no extension
+	// (Section 5.1); TestSFUVoiceEgressWire sees it on the wire.
+	cryptexBlock = 4
 )
+
+// srtpTag is the tag SRTP adds to every packet under the profile an SFU
+// call's connections negotiate (the first of SRTPProfiles, which
+// TestSFUVoiceEgressWire sees negotiated).
+func srtpTag() int {
+	p := srtp.ProtectionProfile(SRTPProfiles[0])
+	tag, err := p.AuthTagRTPLen()
+	if err != nil {
+		panic(err)
+	}
+	aead, err := p.AEADAuthTagLen()
+	if err != nil {
+		panic(err)
+	}
+	return tag + aead
+}
+
+// wirePacket is the size on the wire of a packet whose RTP header the
+// router forwarded as h, with a payload of n bytes: IPv4 and UDP, the
+// header as SRTP sends it, the payload, SRTP's tag.
+func wirePacket(h *rtp.Header, n int) int {
+	return ipUDPHeader + wireRTPHeader(h) + n + srtpTag()
+}
+
+// wireRTPHeader is the size of h as SRTP sends it.
+func wireRTPHeader(h *rtp.Header) int {
+	size := h.MarshalSize()
+	if len(h.CSRC) > 0 && !h.Extension {
+		size += cryptexBlock
+	}
+	return size
+}
+
+// headerOut is a slot's output that keeps the last header written.
+type headerOut struct{ h rtp.Header }
+
+func (o *headerOut) WriteRTP(p *rtp.Packet) error { o.h = p.Header; return nil }
+
+// forwardedAudioHeader is the size on the wire of the RTP header of a
+// voice packet the router forwards (from a publisher's packet with its
+// audio level), as SRTP sends it.
+func forwardedAudioHeader() int {
+	r := newRouter(time.Now)
+	defer r.close()
+	src := &source{id: "s", tag: SourceTag("s")}
+	r.addSource(src)
+	var out headerOut
+	sub := &subscriber{id: "sub", audio: []*slot{{out: &out}}}
+	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1, Timestamp: 960}, Payload: []byte{0xf8, 1}}
+	if err := pkt.Header.SetExtension(1, []byte{0x80 | 30}); err != nil {
+		panic(err)
+	}
+	r.forward(sub, classify(src, Audio, 1, pkt, time.Now()))
+	return wireRTPHeader(&out.h)
+}
+
+// Voice egress of one SFU, per forwarded packet: what call/codec/opus's
+// SFU voice and call/media's SFrame make of 20 ms (VoiceFrame), in the
+// RTP packet the router forwards (a header with the sender's CSRC and no
+// extension), under SRTP, in UDP over IPv4.
+const (
+	framesPerSecond = 50 // 20 ms Opus frames
+	// voiceKID is the SFrame key id of a sender's key in the benchmark's
+	// call: each join and leave gives every sender a new key, and 32
+	// joined.
+	voiceKID = loadN
+)
+
+// voicePayload is the RTP payload of frame k of a voice, or of a
+// comfort-noise frame when cn: the Opus frame under SFrame, whose header
+// holds the key id and a counter that grows by one a frame.
+func voicePayload(vf VoiceFrame, k int, cn bool) int {
+	n := vf.Opus
+	if cn {
+		n = vf.ComfortNoise
+	}
+	return n + vf.SFrameHeader(voiceKID, uint64(k)) + vf.SFrameTag
+}
+
+// egressTarget is issue 21's bound on what leaves an SFU in a 32-person
+// voice call, in bits per second.
+const egressTarget = 4_000_000
+
+// TestVoiceEgressBudget: a voice packet the SFU forwards, as the code is
+// configured (the SFU voice's Opus frame, SFrame's header and tag, the
+// forwarded RTP header, SRTP's tag, IPv4 and UDP), fits in what the 4
+// Mbit/s target allows when all 32 participants talk at once and each
+// hears 3 voices: 96 streams of 50 packets a second. The SFrame header
+// is of a key an hour old (its counter takes 3 bytes) in a call that 32
+// joined.
+func TestVoiceEgressBudget(t *testing.T) {
+	vf, err := voiceFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const streams = loadN * MaxAudioSlots
+	budget := egressTarget / 8 / (streams * framesPerSecond)
+	header := forwardedAudioHeader()
+	payload := voicePayload(vf, 3600*framesPerSecond, false)
+	wire := ipUDPHeader + header + payload + srtpTag()
+	t.Logf("per packet: IPv4+UDP %d, RTP header %d, Opus %d, SFrame %d, SRTP tag %d: %d bytes of %d allowed (%.2f Mbit/s)",
+		ipUDPHeader, header, vf.Opus, payload-vf.Opus, srtpTag(), wire, budget, float64(wire*streams*framesPerSecond*8)/1e6)
+	if wire > budget {
+		t.Errorf("a forwarded voice packet takes %d bytes on the wire; 4 Mbit/s allows %d when everyone talks", wire, budget)
+	}
+}
 
 // The conversation of BenchmarkVoice32Egress, frame by frame. Its
 // numbers: talkspurts as ITU-T P.59 (artificial conversational speech)
@@ -139,10 +233,15 @@ type voiceLoad struct {
 	seconds []second
 	lastHit []int // per sender: the last frame it spoke in (-1: never)
 	seq     []uint16
+	vf      VoiceFrame
 }
 
-func newVoiceLoad(seconds int) *voiceLoad {
-	l := &voiceLoad{seconds: make([]second, seconds), lastHit: make([]int, loadN), seq: make([]uint16, loadN)}
+func newVoiceLoad(b *testing.B, seconds int) *voiceLoad {
+	vf, err := voiceFrame()
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := &voiceLoad{seconds: make([]second, seconds), lastHit: make([]int, loadN), seq: make([]uint16, loadN), vf: vf}
 	l.clock.Store(time.Unix(1e9, 0).UnixNano())
 	l.r = newRouter(func() time.Time { return time.Unix(0, l.clock.Load()) })
 	for i := range loadN {
@@ -152,7 +251,7 @@ func newVoiceLoad(seconds int) *voiceLoad {
 		l.lastHit[i] = -1 << 20
 	}
 	for i := range loadN {
-		sub := &subscriber{id: l.srcs[i].id, levelExt: 1, tagExt: [Video + 1]uint8{0, 2, 2}}
+		sub := &subscriber{id: l.srcs[i].id}
 		for range MaxAudioSlots {
 			sub.audio = append(sub.audio, &slot{out: &byteSink{seconds: l.seconds}})
 		}
@@ -172,14 +271,14 @@ func (l *voiceLoad) frame(k int, speaks []bool, level func(i int) int) (voiced i
 		}
 		since := k - l.lastHit[i]
 		voice := since <= holdFrames
-		size, lvl := voicePayload, level(i)
+		size, lvl := voicePayload(l.vf, k, false), level(i)
 		switch {
 		case voice:
 			voiced++
 		case since <= dtxAfter:
 			lvl = noiseLevel
 		case since%cnEvery == 0:
-			size, lvl = cnPayload, noiseLevel
+			size, lvl = voicePayload(l.vf, k, true), noiseLevel
 		default:
 			continue // DTX: nothing sent
 		}
@@ -214,8 +313,9 @@ func (l *voiceLoad) done(b *testing.B, e *egress) {
 		}
 	}
 	for i := range l.seconds {
-		bytes, pkts := float64(l.seconds[i].bytes.Load()), float64(l.seconds[i].pkts.Load())
-		wire := (bytes + pkts*(srtpTag+ipUDPHeader)) * 8 / 1e6
+		sec := &l.seconds[i]
+		bytes, pkts := float64(sec.rtpBytes.Load()), float64(sec.pkts.Load())
+		wire := float64(sec.wire.Load()) * 8 / 1e6
 		e.seconds++
 		e.rtpBytes += bytes
 		e.pkts += pkts
@@ -251,7 +351,7 @@ func BenchmarkVoice32Egress(b *testing.B) {
 		var talkers, double float64
 		var e egress
 		for it := range b.N {
-			l := newVoiceLoad(seconds)
+			l := newVoiceLoad(b, seconds)
 			c := newConversation(loadN, uint64(it)+1)
 			speaks := make([]bool, loadN)
 			for k := range frames {
@@ -277,7 +377,7 @@ func BenchmarkVoice32Egress(b *testing.B) {
 		}
 		var e egress
 		for range b.N {
-			l := newVoiceLoad(seconds)
+			l := newVoiceLoad(b, seconds)
 			for k := range frames {
 				// Who speaks loudest changes every second.
 				l.frame(k, all, func(i int) int { return min(10+(i+k/framesPerSecond)%loadN*3, 127) })

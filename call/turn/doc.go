@@ -27,8 +27,9 @@
 // starts); the requests that keep an allocation made in time alive
 // (refresh, permissions, channels) are taken up to KeepAlive (24 hours,
 // the longest call) after the expiry, so a long call keeps its relay. A member removed from every community
-// that registered the relay gets no new credential; one it already holds
-// works until it expires, at most TTL.
+// that registered the relay gets no new credential, one it already holds
+// is refused at its next use, and its allocations, over UDP or TCP, are
+// cut off (see "Removed members" in gate.go).
 //
 // # Protocol (/umbrella/turn/1)
 //

@@ -33,7 +33,9 @@ type ServerConfig struct {
 
 // Server is a running TURN server.
 type Server struct {
-	s *pturn.Server
+	s   *pturn.Server
+	udp net.Addr // the address served over UDP
+	tcp net.Addr // the address served over TCP; nil if none
 }
 
 // Serve starts a TURN server of cfg.
@@ -50,9 +52,9 @@ func Serve(cfg ServerConfig) (*Server, error) {
 	}
 	// On the host, allocations listen on every interface and are told as
 	// RelayIP (which may be a public address in front of a NAT); a
-	// virtual network listens on RelayIP itself.
+	// virtual network, or a relay on loopback, listens on RelayIP itself.
 	listen := "0.0.0.0"
-	if _, host := nw.(*stdnet.Net); !host {
+	if _, host := nw.(*stdnet.Net); !host || cfg.RelayIP.IsLoopback() {
 		listen = cfg.RelayIP.String()
 	}
 	gen := func() pturn.RelayAddressGenerator {
@@ -83,15 +85,24 @@ func Serve(cfg ServerConfig) (*Server, error) {
 			pc.Close()
 			return nil, fmt.Errorf("turn tcp %s: %w", cfg.TCP, err)
 		}
-		sc.ListenerConfigs = []pturn.ListenerConfig{{Listener: l, RelayAddressGenerator: gen()}}
+		sc.ListenerConfigs = []pturn.ListenerConfig{{Listener: gatedListener{Listener: l, g: g}, RelayAddressGenerator: gen()}}
 	}
 	s, err := pturn.NewServer(sc)
 	if err != nil {
 		pc.Close()
 		return nil, fmt.Errorf("turn server: %w", err)
 	}
-	return &Server{s: s}, nil
+	srv := &Server{s: s, udp: pc.LocalAddr()}
+	if len(sc.ListenerConfigs) > 0 {
+		srv.tcp = sc.ListenerConfigs[0].Listener.Addr()
+	}
+	return srv, nil
 }
+
+// Addrs returns the addresses the server serves on: over UDP, and over
+// TCP (nil if it does not), with the ports chosen when the config asked
+// for port 0.
+func (s *Server) Addrs() (udp, tcp net.Addr) { return s.udp, s.tcp }
 
 // Allocations returns how many allocations the server holds.
 func (s *Server) Allocations() int { return s.s.AllocationCount() }

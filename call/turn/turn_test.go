@@ -46,15 +46,30 @@ type relayNet struct {
 	iss *Issuer
 	srv *Server
 
+	members
+}
+
+// members is who a test relay knows: Ann and Ben, until removed.
+type members struct {
 	mu      sync.Mutex
-	removed map[crdt.PublicKey]bool // members the relay no longer knows; guarded by mu
+	removed map[crdt.PublicKey]bool // guarded by mu
 }
 
 // remove makes the relay no longer know member k.
-func (r *relayNet) remove(k crdt.PublicKey) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.removed[k] = true
+func (m *members) remove(k crdt.PublicKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.removed == nil {
+		m.removed = map[crdt.PublicKey]bool{}
+	}
+	m.removed[k] = true
+}
+
+// allowed is IssuerConfig.Allowed of the test relay.
+func (m *members) allowed(k crdt.PublicKey) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return (k == ann || k == ben) && !m.removed[k]
 }
 
 func newRelayNet(t *testing.T) *relayNet {
@@ -63,13 +78,9 @@ func newRelayNet(t *testing.T) *relayNet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &relayNet{t: t, wan: wan, removed: map[crdt.PublicKey]bool{}}
+	r := &relayNet{t: t, wan: wan}
 	iss, err := NewIssuer(IssuerConfig{URLs: []string{"turn:10.0.0.1:3478?transport=udp"}, PeerID: peerID, Member: memberOf,
-		Allowed: func(k crdt.PublicKey) bool {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			return (k == ann || k == ben) && !r.removed[k]
-		}})
+		Allowed: r.allowed})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,10 +81,12 @@ func (c sizedCamera) Read(ctx context.Context) (*image.YCbCr, error) {
 
 func (sizedCamera) Close() error { return nil }
 
-// sizeEncoder records the sizes it encodes and the bitrates it is set to.
+// sizeEncoder records the sizes it encodes and the bitrates it is set to
+// (it opens at own).
 type sizeEncoder struct {
 	mu     sync.Mutex
 	sizes  map[image.Point]int
+	own    int
 	rates  []int
 	closed bool
 }
@@ -104,6 +106,15 @@ func (e *sizeEncoder) SetBitrate(bps int) error {
 	defer e.mu.Unlock()
 	e.rates = append(e.rates, bps)
 	return nil
+}
+
+func (e *sizeEncoder) Bitrate() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.rates) == 0 {
+		return e.own
+	}
+	return e.rates[len(e.rates)-1]
 }
 
 func (e *sizeEncoder) Close() error { e.mu.Lock(); e.closed = true; e.mu.Unlock(); return nil }
@@ -256,6 +267,52 @@ func TestPipelineEncodesLayers(t *testing.T) {
 	})
 }
 
+// startThroughSFU starts p (made with err) sending through an SFU that
+// takes two layers at 150 and 500 kbit/s.
+func startThroughSFU(t *testing.T, p *Pipeline, err error) *layeredSender {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &layeredSender{layers: 2, rates: []int{150_000, 500_000}, sent: map[uint8]int{}, keys: map[uint8]int{}}
+	if err := p.start(out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestFallbackToMeshResetsTheTopBitrate: through an SFU the camera's
+// encoder (the 640x360 layer) runs at the bitrate the uplink estimate
+// gives it; once the call falls back to a mesh, which has no estimate, it
+// returns to the bitrate it opened with, the mesh's, and is the only
+// layer sent.
+func TestFallbackToMeshResetsTheTopBitrate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		top := &sizeEncoder{sizes: map[image.Point]int{}, own: 600_000}
+		p, err := New(Config{Send: true,
+			OpenCamera:      func() (Camera, Encoder, error) { return sizedCamera{640, 360}, top, nil },
+			NewLayerEncoder: func(LayerSpec) (Encoder, error) { return &sizeEncoder{sizes: map[image.Point]int{}}, nil },
+			NewDecoder:      func() (Decoder, error) { return &fakeDecoder{last: -1}, nil }})
+		out := startThroughSFU(t, p, err)
+		defer p.Close()
+		<-time.After(time.Second)
+		if r := top.lastRate(); r != 500_000 {
+			t.Fatalf("through the SFU the 640x360 layer runs at %d bit/s, want the uplink's 500,000", r)
+		}
+		out.set(1, nil) // the SFU host is lost: back to the mesh
+		<-time.After(100 * time.Millisecond)
+		before, _ := out.counts()
+		<-time.After(time.Second)
+		sent, _ := out.counts()
+		if r := top.lastRate(); r != 600_000 {
+			t.Errorf("after the fallback to a mesh the 640x360 layer runs at %d bit/s, want its own 600,000", r)
+		}
+		if sent[0]-before[0] < 25 || sent[1] != before[1] {
+			t.Errorf("after the fallback: layer frames %v → %v, want the one layer only", before, sent)
+		}
+	})
+}
+
 // TestDrawAsksForShownTiles: the tiles a window draws say what to ask of
 // the SFU: the large tile's sender at the layer of its size, the small
 // tiles' at the low layer, and a sender no tile drew for ShownFor not at
@@ -335,13 +392,7 @@ func TestLayerEncoderFails(t *testing.T) {
 			},
 			NewLayerEncoder: func(LayerSpec) (Encoder, error) { tries++; return nil, errors.New("no encoder") },
 			NewDecoder:      func() (Decoder, error) { return &fakeDecoder{last: -1}, nil }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := &layeredSender{layers: 2, rates: []int{150_000, 500_000}, sent: map[uint8]int{}, keys: map[uint8]int{}}
-		if err := p.start(out); err != nil {
-			t.Fatal(err)
-		}
+		out := startThroughSFU(t, p, err)
 		<-time.After(time.Second)
 		p.SetCamera(false)
 		defer p.Close()

@@ -6,7 +6,8 @@
 // encoded in as many simulcast layers as the Session sends (PlanLayers:
 // the camera's size and halves of it), each by its own encoder at the
 // bitrate the Session's uplink estimate gives it, a layer the uplink
-// cannot carry not at all. The tiles the window draws say what to ask of
+// cannot carry not at all; back in a mesh, the camera's encoder returns
+// to the bitrate it opened with. The tiles the window draws say what to ask of
 // the SFU (media.Session.ShowLayers): each sender drawn lately, at the
 // layer of its tile's size; a sender no tile draws is not asked for.
 //
@@ -51,6 +52,8 @@ type Encoder interface {
 	Encode(img *image.YCbCr, forceKey bool) (frame []byte, key bool, err error)
 	// SetBitrate changes the target bitrate, in bits per second.
 	SetBitrate(bps int) error
+	// Bitrate is the current target bitrate, in bits per second.
+	Bitrate() int
 	// Close frees it.
 	Close() error
 }
@@ -235,6 +238,9 @@ func (p *Pipeline) run(ctx context.Context, c *capture, cam Camera, enc Encoder,
 		layers   []*layer
 		planN    int         // the layers out sent when layers were planned
 		planSize image.Point // the camera's picture size then
+		// own is the camera encoder's bitrate as it opened: a mesh's,
+		// which it returns to whenever it is the only layer.
+		own = enc.Bitrate()
 	)
 	defer func() {
 		for _, l := range layers[:max(len(layers)-1, 0)] {
@@ -257,7 +263,7 @@ func (p *Pipeline) run(ctx context.Context, c *capture, cam Camera, enc Encoder,
 			return
 		}
 		if n, size := out.VideoLayers(), img.Rect.Size(); layers == nil || n != planN || size != planSize {
-			layers, planN, planSize = p.replan(layers, enc, img, n), n, size
+			layers, planN, planSize = p.replan(layers, enc, own, img, n), n, size
 		}
 		rates := out.VideoBitrates()
 		for i, l := range layers {
@@ -269,9 +275,12 @@ func (p *Pipeline) run(ctx context.Context, c *capture, cam Camera, enc Encoder,
 }
 
 // replan returns the layers to encode img with when out sends n, those
-// of PlanLayers, in place of old; top is the camera's encoder. When a
-// lower layer's encoder cannot be made, the camera's is the only one.
-func (p *Pipeline) replan(old []*layer, top Encoder, img *image.YCbCr, n int) []*layer {
+// of PlanLayers, in place of old; top is the camera's encoder, which
+// opened at bitrate own. When a lower layer's encoder cannot be made, the
+// camera's is the only one. Alone (a mesh, as after a fallback from an
+// SFU) it is planned at own, so that it does not keep the bitrate the
+// SFU's uplink estimate last gave it.
+func (p *Pipeline) replan(old []*layer, top Encoder, own int, img *image.YCbCr, n int) []*layer {
 	if p.cfg.NewLayerEncoder == nil {
 		n = 1
 	}
@@ -295,7 +304,7 @@ func (p *Pipeline) replan(old []*layer, top Encoder, img *image.YCbCr, n int) []
 	}
 	topSpec := plan[len(plan)-1]
 	if len(out) == 0 {
-		topSpec.Bitrate = 0 // alone: the encoder's own
+		topSpec.Bitrate = own // alone: the encoder's own
 	}
 	out = append(out, &layer{spec: topSpec, enc: top})
 	p.askKeyFrames() // a new layer starts with one; the others' receivers may switch
@@ -587,13 +596,18 @@ func (p *Pipeline) Close() error {
 
 // Join is one call's Local of the program: audio frames go to sound,
 // video frames and key-frame requests to video; both start and close
-// together.
+// together. It is a media.Routed, which tells sound.
 func Join(sound media.Local, video *Pipeline) media.Local { return joined{sound, video} }
 
 type joined struct {
 	sound media.Local
 	video *Pipeline
 }
+
+var (
+	_ media.Local  = joined{}
+	_ media.Routed = joined{}
+)
 
 func (j joined) Frame(from string, f media.Frame) {
 	if f.Kind == media.Video {
@@ -615,3 +629,11 @@ func (j joined) Start(s *media.Session) error {
 }
 
 func (j joined) Close() error { return errors.Join(j.video.Close(), j.sound.Close()) }
+
+// ThroughSFU passes on to the sound whether the call runs through an SFU
+// (media.Routed): an SFU call's voice is leaner.
+func (j joined) ThroughSFU(sfu bool) {
+	if r, ok := j.sound.(media.Routed); ok {
+		r.ThroughSFU(sfu)
+	}
+}

@@ -57,6 +57,8 @@ func (e *fakeEncoder) Close() error { e.closed = true; return nil }
 
 func (e *fakeEncoder) SetBitrate(int) error { return nil }
 
+func (e *fakeEncoder) Bitrate() int { return 600_000 }
+
 // fakeSender records what is sent and which key frames are asked for.
 type fakeSender struct {
 	mu    sync.Mutex

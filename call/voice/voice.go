@@ -45,6 +45,12 @@ type Decoder interface {
 	Conceal(next []byte, pcm []int16) error
 }
 
+// BitrateSetter is an Encoder whose bitrate changes while it runs
+// (call/codec/opus's Encoder).
+type BitrateSetter interface {
+	SetBitrate(bps int) error
+}
+
 // Microphone gives recorded frames of FrameSamples samples until Close,
 // which closes Frames (call/device/audio's Capture).
 type Microphone interface {
@@ -70,6 +76,12 @@ type Config struct {
 	// OpenSpeaker opens the speaker. If it fails (or is nil) nothing is
 	// played, though levels are still measured; State says why.
 	OpenSpeaker func() (Speaker, error)
+	// MeshBitrate and SFUBitrate are the encoder's bitrates in bits per
+	// second in a mesh call and in a call through an SFU (call/codec/
+	// opus's MeshBitrate and SFUBitrate): ThroughSFU sets one of them,
+	// when the encoder is a BitrateSetter. 0: the encoder keeps the
+	// bitrate it has.
+	MeshBitrate, SFUBitrate int
 	// Target is the jitter buffers' target in frames (0: DefaultTarget).
 	Target int
 	// Logger receives what goes wrong at Debug (nil: discarded).
@@ -118,9 +130,10 @@ type sender interface {
 // Pipeline is one call's sound. It is safe for concurrent use; Close
 // stops it.
 type Pipeline struct {
-	cfg Config
-	log *slog.Logger
-	enc Encoder
+	cfg   Config
+	log   *slog.Logger
+	encMu sync.Mutex // held while enc encodes or changes its bitrate
+	enc   Encoder    // set by New; used under encMu
 
 	ctx    context.Context // its lifetime; Close cancels it
 	cancel context.CancelFunc
@@ -287,7 +300,9 @@ func (p *Pipeline) capture(mic Microphone, gen int) {
 		level, silent := RFC6464Level(p.self.Level()), !p.self.Speaking()
 		out := p.out
 		p.mu.Unlock()
+		p.encMu.Lock()
 		pkt, err := p.enc.Encode(pcm)
+		p.encMu.Unlock()
 		if err != nil {
 			p.log.Debug("frame not encoded", "err", err)
 			continue
@@ -309,6 +324,25 @@ func (p *Pipeline) capture(mic Microphone, gen int) {
 		p.mic = nil
 		p.self = Meter{}
 		p.state.Sending, p.state.MicrophoneErr = false, fmt.Errorf("%w: the microphone stopped", ErrNoMicrophone)
+	}
+}
+
+// ThroughSFU sets the encoder's bitrate for a call through an SFU
+// (Config.SFUBitrate) or a mesh (Config.MeshBitrate). It implements
+// media.Routed.
+func (p *Pipeline) ThroughSFU(sfu bool) {
+	bps := p.cfg.MeshBitrate
+	if sfu {
+		bps = p.cfg.SFUBitrate
+	}
+	bs, ok := p.enc.(BitrateSetter)
+	if bps == 0 || !ok {
+		return
+	}
+	p.encMu.Lock()
+	defer p.encMu.Unlock()
+	if err := bs.SetBitrate(bps); err != nil {
+		p.log.Debug("bitrate not set", "bps", bps, "err", err)
 	}
 }
 
@@ -481,4 +515,7 @@ func (p *Pipeline) Close() error {
 	return errors.Join(errs...)
 }
 
-var _ media.Local = (*Pipeline)(nil)
+var (
+	_ media.Local  = (*Pipeline)(nil)
+	_ media.Routed = (*Pipeline)(nil)
+)

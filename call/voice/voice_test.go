@@ -350,3 +350,49 @@ func TestPlayoutKeepsTime(t *testing.T) {
 		}
 	})
 }
+
+// rateEnc is fakeEnc that records the bitrates set on it.
+type rateEnc struct {
+	fakeEnc
+	set []int
+}
+
+func (e *rateEnc) SetBitrate(bps int) error {
+	e.set = append(e.set, bps)
+	return nil
+}
+
+// TestThroughSFUSetsBitrate: a call moved to an SFU gets its encoder set
+// to Config.SFUBitrate, and back to MeshBitrate in a mesh; an encoder
+// that cannot change its bitrate, or a Config without bitrates, is left
+// as it is.
+func TestThroughSFUSetsBitrate(t *testing.T) {
+	enc := &rateEnc{}
+	p, err := New(Config{NewEncoder: func() (Encoder, error) { return enc, nil },
+		NewDecoder: func() (Decoder, error) { return fakeDec{}, nil }, MeshBitrate: 32000, SFUBitrate: 12000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.ThroughSFU(true)
+	p.ThroughSFU(false)
+	p.ThroughSFU(true)
+	if want := []int{12000, 32000, 12000}; !slices.Equal(enc.set, want) {
+		t.Fatalf("bitrates set %v, want %v", enc.set, want)
+	}
+	unset := &rateEnc{}
+	q, err := New(Config{NewEncoder: func() (Encoder, error) { return unset, nil },
+		NewDecoder: func() (Decoder, error) { return fakeDec{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	q.ThroughSFU(true)
+	if len(unset.set) != 0 {
+		t.Fatalf("bitrates set %v with none configured", unset.set)
+	}
+	r := newTestPipeline(t, nil, &fakeSpk{}) // fakeEnc: no SetBitrate
+	defer r.Close()
+	r.cfg.SFUBitrate = 12000
+	r.ThroughSFU(true)
+}

@@ -104,6 +104,8 @@ func (c *callSound) local(call.MediaConfig) (media.Local, error) {
 	p, err := voice.New(voice.Config{
 		NewEncoder:     func() (voice.Encoder, error) { return opus.NewEncoder(opus.DefaultConfig()) },
 		NewDecoder:     func() (voice.Decoder, error) { return opus.NewDecoder() },
+		MeshBitrate:    opus.MeshBitrate,
+		SFUBitrate:     opus.SFUBitrate,
 		OpenMicrophone: c.openMicrophone(choice.Microphone),
 		OpenSpeaker:    c.openSpeaker(choice.Speaker),
 		Logger:         c.log,

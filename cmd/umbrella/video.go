@@ -96,6 +96,16 @@ type videoLocal struct {
 	p *vision.Pipeline
 }
 
+var _ media.Routed = (*videoLocal)(nil)
+
+// ThroughSFU tells the call's sound whether the call runs through an SFU
+// (media.Routed).
+func (l *videoLocal) ThroughSFU(sfu bool) {
+	if r, ok := l.Local.(media.Routed); ok {
+		r.ThroughSFU(sfu)
+	}
+}
+
 func (l *videoLocal) Close() error {
 	l.v.mu.Lock()
 	l.v.live = slices.DeleteFunc(l.v.live, func(o *vision.Pipeline) bool { return o == l.p })

@@ -231,15 +231,18 @@ func cmdCallStatus(ctx context.Context, o *opts) error {
 		if st.SFU != "" {
 			fmt.Fprintf(w, "SFU:\t%s\n", st.SFU)
 		}
-		fmt.Fprintln(w, "NAME\tAUDIO\tVIDEO\tMUTED\tRECEIVED\tDECRYPTED\tFAILED\tP50 ms\tP99 ms")
+		fmt.Fprintln(w, "NAME\tAUDIO\tVIDEO\tMUTED\tRECEIVED\tDECRYPTED\tFAILED\tP50 ms\tP99 ms\tLAYER")
 		for _, p := range st.Participants {
 			name := p.Name
 			if p.Self {
-				fmt.Fprintf(w, "%s (you)\t%s\t%s\t%s\t\t\t\t\t\n", name, yesNo(p.Audio), yesNo(p.Video), yesNo(p.Muted))
+				fmt.Fprintf(w, "%s (you)\t%s\t%s\t%s\t\t\t\t\t\t\n", name, yesNo(p.Audio), yesNo(p.Video), yesNo(p.Muted))
 				continue
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%.0f\t%.0f\n", name, yesNo(p.Audio), yesNo(p.Video), yesNo(p.Muted),
-				p.FramesReceived, p.FramesDecrypted, p.DecryptFailures, p.LatencyP50, p.LatencyP99)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%.0f\t%.0f\t%s\n", name, yesNo(p.Audio), yesNo(p.Video), yesNo(p.Muted),
+				p.FramesReceived, p.FramesDecrypted, p.DecryptFailures, p.LatencyP50, p.LatencyP99, p.Layer)
+		}
+		for _, r := range st.Reported {
+			fmt.Fprintf(w, "Reported:\t%s\n", r.Reason)
 		}
 	})
 }

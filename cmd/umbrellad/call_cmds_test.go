@@ -110,7 +110,7 @@ func TestCallCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Topology != "mesh" || st.SFU == nil || len(st.Participants) != 2 {
 		t.Fatalf("call status printed %q: %v", out, err)
 	}
-	for _, k := range []string{"peer_id", "name", "audio", "video", "muted", "frames_received", "frames_decrypted", "decrypt_failures", "latency_ms_p50", "latency_ms_p99"} {
+	for _, k := range []string{"peer_id", "name", "audio", "video", "muted", "frames_received", "frames_decrypted", "decrypt_failures", "latency_ms_p50", "latency_ms_p99", "layer"} {
 		if _, ok := st.Participants[1][k]; !ok {
 			t.Errorf("a participant's status lacks %q: %v", k, st.Participants[1])
 		}

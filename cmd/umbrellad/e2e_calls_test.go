@@ -20,6 +20,7 @@ type callStatus struct {
 		DecryptFailures uint64  `json:"decrypt_failures"`
 		LatencyP50      float64 `json:"latency_ms_p50"`
 		LatencyP99      float64 `json:"latency_ms_p99"`
+		Layer           string  `json:"layer"`
 	} `json:"participants"`
 }
 

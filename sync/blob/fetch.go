@@ -24,7 +24,9 @@ type Source interface {
 type Options struct {
 	// Window is how many chunks one source has in flight (Window).
 	Window int
-	// Stall is how long a source may take to send its next chunk (Stall).
+	// Stall is how long a source may take to send its next chunk once
+	// this end waits for it (Stall); the time this end takes to store
+	// the last one does not count.
 	Stall time.Duration
 	// Refresh is how often a source with nothing useful is asked again
 	// what it has (HaveRefresh).
@@ -90,11 +92,14 @@ func (st *fetch) see(old, next []byte) {
 // Fetch pulls the chunks f lacks from the sources at once, each with a
 // window of chunks in flight, rarest first (or lowest index first, see
 // Options.Sequential), until f is complete.
-// A source that sends a chunk or tree that fails verification, or that
-// stalls, is reported to Options.Bad and dropped, and its chunks go to
-// the others. Fetch fails when ctx ends, when storing fails (a full disk),
-// or with ErrNoSources when every source is gone. Interrupted, it resumes
-// from what f holds.
+// A source that sends a chunk or tree that fails verification, a frame
+// that does not decode, or that stalls, is reported to Options.Bad and dropped, and its chunks go to
+// the others; a stream that ends for no fault of the source's after it
+// sent chunks is opened again. A source's time runs only while this end
+// waits for it, not while this end stores what came, so a slow disk is
+// never taken for a stalled source. Fetch fails when ctx ends, with
+// ErrDisk when this node's disk fails (a full disk), or with ErrNoSources
+// when every source is gone. Interrupted, it resumes from what f holds.
 func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, error) {
 	if opt.Window <= 0 || opt.Window > MaxWindow {
 		opt.Window = Window
@@ -120,14 +125,26 @@ func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, 
 	)
 	for _, src := range sources {
 		wg.Go(func() {
-			err := st.pull(ctx, src)
-			switch {
-			case err == nil, ctx.Err() != nil:
-			case errors.Is(err, ErrChunk), errors.Is(err, ErrStalled):
-				opt.Bad(src.Name(), err)
-			case errors.Is(err, errStore):
-				fatal.CompareAndSwap(nil, &err)
-				cancel()
+			for {
+				before := st.stored(src)
+				err := st.pull(ctx, src)
+				switch {
+				case err == nil, ctx.Err() != nil:
+				case errors.Is(err, ErrChunk), errors.Is(err, ErrStalled):
+					opt.Bad(src.Name(), err)
+				case errors.Is(err, ErrDisk):
+					fatal.CompareAndSwap(nil, &err)
+					cancel()
+				case st.stored(src) > before:
+					// The stream ended (closed, reset) with no fault of
+					// the source's shown, after it sent chunks: it may
+					// have closed an idle stream while this end stored
+					// on a slow disk (a server waits Idle for the next
+					// request). Another stream goes on; a source that
+					// went away fails to open one.
+					continue
+				}
+				return
 			}
 		})
 	}
@@ -136,25 +153,58 @@ func Fetch(ctx context.Context, f *File, sources []Source, opt Options) (Stats, 
 	st.mu.Lock()
 	stats := Stats{Chunks: st.got}
 	st.mu.Unlock()
+	short := f.Root().String()[:12]
+	if err := fatal.Load(); err != nil {
+		return stats, fmt.Errorf("fetch %s: %w", short, *err)
+	}
 	if flushErr != nil {
-		return stats, fmt.Errorf("%w: %w", errStore, flushErr)
+		return stats, fmt.Errorf("fetch %s: %w", short, diskErr(flushErr))
 	}
 	if f.Complete() {
 		return stats, nil
 	}
-	if err := fatal.Load(); err != nil {
-		return stats, *err
-	}
 	if ctx.Err() != nil {
-		return stats, fmt.Errorf("fetch %s: %w", f.Root().String()[:12], ctx.Err())
+		return stats, fmt.Errorf("fetch %s: %w", short, ctx.Err())
 	}
 	held, _ := f.Progress()
-	return stats, fmt.Errorf("fetch %s: %w: %d of %d chunks held", f.Root().String()[:12], ErrNoSources, held, f.Chunks())
+	return stats, fmt.Errorf("fetch %s: %w: %d of %d chunks held", short, ErrNoSources, held, f.Chunks())
 }
 
-// errStore marks a failure to store a verified chunk: no source is to
-// blame, and the fetch stops.
-var errStore = errors.New("store")
+// ErrDisk ends a fetch that this node's disk failed: a verified chunk or
+// tree could not be written, synced, recorded or read back (a full disk,
+// a permission, an I/O error). No source is blamed (Options.Bad is not
+// told), and the chunks recorded before stay held, for the next fetch to
+// resume from.
+var ErrDisk = errors.New("this node's disk failed to store the file")
+
+// diskErr marks err, of the store, as ErrDisk.
+func diskErr(err error) error { return fmt.Errorf("%w: %w", ErrDisk, err) }
+
+// watchdog closes a source's stream when one read from it (of one
+// frame) takes longer than Stall. It runs only while this end waits for
+// the source, from start before a read to stop after it, so the time this
+// end spends verifying and storing what came (a slow disk's group sync, a
+// wait for another source's, the caller's Progress) never counts against
+// the source, and a source that sends nothing is still caught Stall after
+// this end begins to wait for it.
+type watchdog struct {
+	stall time.Duration
+	timer *time.Timer
+	fired atomic.Bool // the timer closed the stream
+}
+
+func newWatchdog(stall time.Duration, rw io.Closer) *watchdog {
+	w := &watchdog{stall: stall}
+	w.timer = time.AfterFunc(stall, func() { w.fired.Store(true); rw.Close() })
+	w.timer.Stop()
+	return w
+}
+
+// start arms the watchdog before a read from the source.
+func (w *watchdog) start() { w.timer.Reset(w.stall) }
+
+// stop disarms it once the read returns.
+func (w *watchdog) stop() { w.timer.Stop() }
 
 // claim takes up to window chunks that have marks and f lacks and that
 // no other source is fetching: the rarest first (lowest index first among
@@ -209,6 +259,13 @@ func (st *fetch) claim(have []byte, window int) (idx []uint32, changed chan stru
 	return idx, st.changed, missing
 }
 
+// stored is how many chunks src sent that were stored.
+func (st *fetch) stored(src Source) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.got[src.Name()]
+}
+
 // release ends the claims on idx.
 func (st *fetch) release(idx []uint32) {
 	if len(idx) == 0 {
@@ -250,14 +307,13 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 		close(out)
 		writer.Wait()
 	}()
-	var stalled atomic.Bool
-	watch := time.AfterFunc(st.opt.Stall, func() { stalled.Store(true); rw.Close() })
+	watch := newWatchdog(st.opt.Stall, rw)
 	stop := context.AfterFunc(ctx, func() { rw.Close() })
 	defer func() {
-		watch.Stop()
+		watch.stop()
 		stop()
 		rw.Close()
-		if stalled.Load() && ctx.Err() == nil && !errors.Is(err, errStore) {
+		if watch.fired.Load() && ctx.Err() == nil && !errors.Is(err, ErrDisk) {
 			err = fmt.Errorf("%w: %s sent nothing for %v", ErrStalled, src.Name(), st.opt.Stall)
 		}
 	}()
@@ -265,11 +321,16 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 	root := st.f.Root()
 	n := st.f.Chunks()
 	ask := func(kind int, max int) (*Response, error) {
-		watch.Reset(st.opt.Stall)
 		out <- &Request{Kind: kind, Root: root[:]}
+		watch.start()
+		data, err := rd.ReadRaw(nil, max)
+		watch.stop()
+		if err != nil {
+			return nil, malformed(src, err)
+		}
 		var resp Response
-		if err := rd.Read(&resp, max); err != nil {
-			return nil, err
+		if err := wire.Decode(data, &resp); err != nil {
+			return nil, fmt.Errorf("%w: %s sent a malformed answer: %v", ErrChunk, src.Name(), err)
 		}
 		if resp.Error != "" {
 			return nil, fmt.Errorf("%w: %s: %s", ErrRefused, src.Name(), resp.Error)
@@ -300,7 +361,6 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 			st.release(idx)
 		}
 	}()
-	tick := func() { watch.Reset(st.opt.Stall) }
 	buf := make([]byte, 0, MaxChunkFrame)
 	idle := 0
 	for {
@@ -310,16 +370,16 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 				return err
 			}
 			if err := st.f.SetTree(resp.Tree); err != nil {
-				return fmt.Errorf("tree from %s: %w", src.Name(), err)
+				if errors.Is(err, ErrChunk) {
+					return fmt.Errorf("tree from %s: %w", src.Name(), err)
+				}
+				return diskErr(err)
 			}
 		}
 		if len(pending) < Pipeline {
 			idx, changed, missing := st.claim(have, st.opt.Window)
 			if idx != nil {
 				idle = 0
-				if len(pending) == 0 {
-					tick()
-				}
 				pending = append(pending, idx)
 				out <- &Request{Kind: KindChunks, Root: root[:], Indexes: idx}
 				continue
@@ -331,7 +391,6 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 				if idle++; idle > GiveUp {
 					return nil // it has had nothing this fetch lacks for long
 				}
-				watch.Stop()
 				wait := time.NewTimer(st.opt.Refresh)
 				select {
 				case <-ctx.Done():
@@ -353,7 +412,7 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 		}
 		idx := pending[0]
 		pending = pending[1:]
-		err := st.chunks(rd, &buf, src, idx, have, tick)
+		err := st.chunks(rd, &buf, src, idx, have, watch)
 		st.release(idx)
 		if err != nil {
 			return err
@@ -363,18 +422,19 @@ func (st *fetch) pull(ctx context.Context, src Source) (err error) {
 
 // chunks reads the answer of src to a request for the chunks idx and
 // stores those that verify.
-func (st *fetch) chunks(rd *wire.Reader, buf *[]byte, src Source, idx []uint32, have []byte, tick func()) error {
+func (st *fetch) chunks(rd *wire.Reader, buf *[]byte, src Source, idx []uint32, have []byte, watch *watchdog) error {
 	for _, i := range idx {
+		watch.start()
 		data, err := rd.ReadRaw(*buf, MaxChunkFrame)
+		watch.stop()
 		if err != nil {
-			return err
+			return malformed(src, err)
 		}
 		*buf = data[:0] // the stream's one buffer: the chunk is stored before the next is read
 		var c Chunk
 		if err := decodeChunk(data, &c); err != nil {
-			return err
+			return fmt.Errorf("%w: %s sent a malformed chunk: %v", ErrChunk, src.Name(), err)
 		}
-		tick()
 		if c.Index != i {
 			return fmt.Errorf("%w: %s sent chunk %d for %d", ErrChunk, src.Name(), c.Index, i)
 		}
@@ -391,7 +451,7 @@ func (st *fetch) chunks(rd *wire.Reader, buf *[]byte, src Source, idx []uint32, 
 			if errors.Is(err, ErrChunk) {
 				return fmt.Errorf("%s: %w", src.Name(), err)
 			}
-			return fmt.Errorf("%w: %w", errStore, err)
+			return diskErr(err)
 		}
 		st.mu.Lock()
 		st.got[src.Name()]++
@@ -402,6 +462,16 @@ func (st *fetch) chunks(rd *wire.Reader, buf *[]byte, src Source, idx []uint32, 
 		}
 	}
 	return nil
+}
+
+// malformed marks a read from src that failed on a frame longer than
+// the protocol allows as src's fault (ErrChunk); any other failure of a
+// read (the stream closed or reset) blames no one.
+func malformed(src Source, err error) error {
+	if errors.Is(err, wire.ErrFrameTooLarge) {
+		return fmt.Errorf("%w: %s: %v", ErrChunk, src.Name(), err)
+	}
+	return err
 }
 
 func anySet(b []byte) bool {

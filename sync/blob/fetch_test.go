@@ -21,13 +21,27 @@ type pipeSource struct {
 	wrap  func(io.ReadWriteCloser) io.ReadWriteCloser
 	lim   *Limiter
 	opens int
+	// buffer, when set, makes each stream a bufPipe of that many bytes
+	// a direction, not a net.Pipe.
+	buffer int
+	// gone, when set, is the source gone after its first stream: no
+	// other opens.
+	gone bool
 }
 
 func (p *pipeSource) Name() string { return p.name }
 
 func (p *pipeSource) Open(context.Context) (io.ReadWriteCloser, error) {
+	if p.gone && p.opens > 0 {
+		return nil, errors.New("gone")
+	}
 	p.opens++
-	c, s := net.Pipe()
+	var c, s io.ReadWriteCloser
+	if p.buffer > 0 {
+		c, s = bufPipe(p.buffer)
+	} else {
+		c, s = net.Pipe()
+	}
 	var rw io.ReadWriteCloser = s
 	if p.wrap != nil {
 		rw = p.wrap(s)
@@ -312,7 +326,7 @@ func TestFetchResume(t *testing.T) {
 		f, _ := rs.Open(sf.Root(), sf.Size())
 		// have, tree (two writes a frame), then five chunks (one write a
 		// frame)
-		gone := &pipeSource{name: "a", store: ss, wrap: func(rw io.ReadWriteCloser) io.ReadWriteCloser {
+		gone := &pipeSource{name: "a", store: ss, gone: true, wrap: func(rw io.ReadWriteCloser) io.ReadWriteCloser {
 			return &dies{ReadWriteCloser: rw, after: 2*2 + 5}
 		}}
 		_, err := Fetch(t.Context(), f, []Source{gone}, Options{Window: 4})

@@ -54,7 +54,8 @@ const (
 	Window   = 8
 	Pipeline = 2
 	// Stall is how long a downloader waits for a source's next chunk
-	// before it gives the source's chunks to the others.
+	// before it gives the source's chunks to the others; only the
+	// waiting counts, not the time the downloader stores the last one.
 	Stall = 15 * time.Second
 	// HaveRefresh is how often a downloader asks a source that has none
 	// of the chunks it lacks what it has now.
@@ -62,6 +63,8 @@ const (
 	// GiveUp is how many times in a row a downloader asks a source what
 	// it has, and finds nothing it lacks, before it stops asking.
 	GiveUp = 30
-	// Idle is how long a server waits for a requester's next request.
+	// Idle is how long a server waits for a requester's next request;
+	// a requester that took longer (storing on a slow disk) opens
+	// another stream.
 	Idle = 30 * time.Second
 )

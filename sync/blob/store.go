@@ -436,18 +436,7 @@ func (f *File) PutSlice(i int, slice []byte) error {
 		os.Remove(f.store.path(f.root, "tree"))
 	}
 	if len(f.unsynced) >= CommitEvery && f.held < f.n {
-		// The sync runs without the lock, so that the file's state can
-		// be read meanwhile (to serve it, to show progress); no chunk is
-		// written until it ends, and this group is recorded after it.
-		batch := f.unsynced
-		f.unsynced = nil
-		f.syncing = true
-		f.mu.Unlock()
-		err := syncData(f.data)
-		f.mu.Lock()
-		f.syncing = false
-		f.synced.Broadcast()
-		if err := f.record(batch, err); err != nil {
+		if err := f.commit(); err != nil {
 			return fmt.Errorf("store chunk %d: %w", i, err)
 		}
 	}
@@ -481,7 +470,10 @@ func (f *File) Flush() error {
 
 // commit syncs the chunks written since the last commit and appends
 // their records. If it fails, they count as not held, to be fetched
-// again. f.mu is held.
+// again. f.mu is held; the sync runs without it, so that the file's
+// state can be read meanwhile (to serve it, to show progress, to claim
+// chunks) however slow the disk; no chunk is written until it ends, and
+// the group is recorded after it.
 func (f *File) commit() error {
 	for f.syncing { // the group syncing is recorded first
 		f.synced.Wait()
@@ -489,9 +481,15 @@ func (f *File) commit() error {
 	if len(f.unsynced) == 0 {
 		return nil
 	}
-	err := f.record(f.unsynced, syncData(f.data))
-	f.unsynced = f.unsynced[:0]
-	return err
+	batch := f.unsynced
+	f.unsynced = nil
+	f.syncing = true
+	f.mu.Unlock()
+	err := syncData(f.data)
+	f.mu.Lock()
+	f.syncing = false
+	f.synced.Broadcast()
+	return f.record(batch, err)
 }
 
 // record appends the records of the chunks batch, written to data before
@@ -540,7 +538,9 @@ func (f *File) buildTree() error {
 		return err
 	}
 	if root != f.root {
-		return fmt.Errorf("%w: stored ciphertext hashes to %s, not %s", ErrChunk, root.String()[:12], f.root.String()[:12])
+		// Every chunk verified against the root before it was written:
+		// the disk, not a source, gave back other bytes.
+		return fmt.Errorf("stored ciphertext hashes to %s, not %s: the disk returned other bytes than were written", root.String()[:12], f.root.String()[:12])
 	}
 	if err := writeAtomic(f.store.path(f.root, "tree"), tree); err != nil {
 		return err

@@ -330,3 +330,36 @@ func TestUnrecordedBounded(t *testing.T) {
 		f.Close()
 	})
 }
+
+// TestStoredCiphertextDamaged: a file completed without a tree builds
+// its own from what it stored; when the disk gave back other bytes than
+// were written (each chunk verified before), PutSlice fails as the
+// disk's error, not ErrChunk, which would blame the source of the last
+// chunk (Fetch scores a source down for ErrChunk).
+func TestStoredCiphertextDamaged(t *testing.T) {
+	src, _ := source(t, randomBytes(4*PlainChunk, 14))
+	s, _ := NewStore(t.TempDir())
+	f, err := s.Open(src.Root(), src.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	last := f.Chunks() - 1
+	for i := range last {
+		if err := f.PutSlice(i, slice(t, src, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.OpenFile(s.path(f.Root(), "data"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := data.WriteAt([]byte{0xff, 0x00, 0xff}, 100); err != nil {
+		t.Fatal(err)
+	}
+	data.Close()
+	err = f.PutSlice(last, slice(t, src, last))
+	if err == nil || errors.Is(err, ErrChunk) {
+		t.Fatalf("completing a file the disk damaged: %v; want a disk error, not ErrChunk", err)
+	}
+}

@@ -101,6 +101,9 @@ type Config struct {
 	Fetch blob.Options
 	// Now is the clock that times downloads (time.Now if nil).
 	Now func() time.Time
+	// Free is how many bytes may still be written in a directory
+	// (blob.FreeSpace if nil).
+	Free func(dir string) (uint64, error)
 }
 
 // Library is a member's files. Its methods are safe for concurrent use.
@@ -115,6 +118,9 @@ type Library struct {
 func New(cfg Config) *Library {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Free == nil {
+		cfg.Free = blob.FreeSpace
 	}
 	return &Library{cfg: cfg, busy: map[blob.Root]chan struct{}{}}
 }
@@ -389,6 +395,9 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 			return api.GotFile{}, diskErr(fmt.Errorf("%s: %w", sf.Name, err))
 		}
 	}
+	if err := l.roomFor(out, sf.Size); err != nil {
+		return api.GotFile{}, err
+	}
 	bf, err := l.cfg.Store.Open(root, sf.Size)
 	if err != nil {
 		return api.GotFile{}, err
@@ -462,6 +471,22 @@ func baseName(name string) string {
 		return "file"
 	}
 	return name
+}
+
+// roomFor checks, before a download, that the directory of path has
+// room for the clear file of size bytes, which writeOut writes there
+// before it renames it to path, so that a download is not fetched whole
+// only to fail at its end (the file store's own room is Reserve's).
+func (l *Library) roomFor(path string, size int64) error {
+	dir := filepath.Dir(path)
+	free, err := l.cfg.Free(dir)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if free < uint64(size) {
+		return fmt.Errorf("%w: writing %s needs %s in %s, %s free", api.ErrDiskFull, filepath.Base(path), crdt.SizeText(size), dir, crdt.SizeText(int64(free)))
+	}
+	return nil
 }
 
 // writeOut decrypts f into path through a temporary file beside it, so

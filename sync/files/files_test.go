@@ -215,6 +215,44 @@ func TestDiskErr(t *testing.T) {
 	}
 }
 
+// TestGetNoRoomForOut: a download whose --out directory has no room for
+// the clear file is refused before it fetches anything, as a full disk
+// naming the file, the room it needs and the directory, and leaves a
+// file already at the path as it was and no part of the new one; with
+// room enough it is written.
+func TestGetNoRoomForOut(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.Peers = fakePeers{{ID: "olivia", Key: testworld.Member(0).Key(), Source: w.holder}}
+	room := uint64(len(w.plain)) - 1
+	w.cfg.Free = func(string) (uint64, error) { return room, nil }
+	w.lib = New(w.cfg)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "kit.pdf")
+	if err := os.WriteFile(out, []byte("the old kit"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, out, nil)
+	if !errors.Is(err, api.ErrDiskFull) || !strings.Contains(err.Error(), "writing kit.pdf needs 6.0 MiB in "+dir) {
+		t.Fatalf("get with no room for the file: %v", err)
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != "the old kit" {
+		t.Fatalf("the file at the path is now %q (%v)", b, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("the directory holds %v", entries)
+	}
+	if n := w.holder.opened.Load(); n != 0 {
+		t.Fatalf("the source was asked %d times before there was room", n)
+	}
+	room++
+	if _, err := w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); !bytes.Equal(b, w.plain) {
+		t.Fatal("the file written differs")
+	}
+}
+
 // TestGetAboveCommunityLimit: a file above the limit the community's
 // admins set is not fetched, with the limit in words, and nothing of it
 // is stored; under the limit it is.

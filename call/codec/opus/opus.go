@@ -35,10 +35,43 @@ type Config struct {
 	DTX bool
 }
 
-// DefaultConfig is a call's voice: 32 kbit/s (wideband speech with room
-// for FEC), complexity 8, FEC sized for 10 % loss, DTX on (a participant
-// who does not speak sends almost nothing).
-func DefaultConfig() Config { return Config{Bitrate: 32000, Complexity: 8, LossPercent: 10, DTX: true} }
+// Bitrates of a call's voice, in bits per second.
+const (
+	// MeshBitrate is the voice of a mesh call (up to 6 voices, each sent
+	// to every other participant): 32 kbit/s, where libopus codes speech
+	// in full band (hybrid mode) with in-band FEC for 10 % loss.
+	MeshBitrate = 32000
+	// SFUBitrate is the voice of a call through an SFU: 12 kbit/s, where
+	// libopus still codes speech in wideband (SILK, 8 kHz of audio
+	// bandwidth; TestSFUConfigIsWideband). An SFU sends each of up to 31
+	// listeners the 3 loudest voices, and a 20 ms packet's fixed cost on
+	// the way out of it (IPv4 and UDP, SRTP's tag, the RTP header with
+	// its CSRC, SFrame's header and tag: 72 bytes) is already 2.8 Mbit/s
+	// of its 4 Mbit/s budget when everyone talks at once: what is left is
+	// 12.8 kbit/s a voice (call/sfu's BenchmarkVoice32Egress). Opus's
+	// guidance of 16-20 kbit/s for wideband speech would need SRTP's
+	// 4-byte tags, which pion does not run (call/sfu's SRTPProfiles). At
+	// this rate libopus spends no bits on FEC (at 10 % loss it affords
+	// FEC only from about 20 kbit/s, and then in mediumband), so a lost
+	// packet is concealed rather than recovered; the loss setting still
+	// makes its coding lean less on the frames before.
+	SFUBitrate = 12000
+)
+
+// DefaultConfig is a mesh call's voice: MeshBitrate (wideband speech with
+// room for FEC), complexity 8, FEC sized for 10 % loss, DTX on (a
+// participant who does not speak sends almost nothing).
+func DefaultConfig() Config {
+	return Config{Bitrate: MeshBitrate, Complexity: 8, LossPercent: 10, DTX: true}
+}
+
+// SFUConfig is the voice of a call through an SFU: DefaultConfig at
+// SFUBitrate.
+func SFUConfig() Config {
+	c := DefaultConfig()
+	c.Bitrate = SFUBitrate
+	return c
+}
 
 // Validate reports a setting out of range.
 func (c Config) Validate() error {
@@ -82,6 +115,19 @@ func NewEncoder(cfg Config) (*Encoder, error) {
 		}
 	}
 	return &Encoder{enc: enc}, nil
+}
+
+// SetBitrate changes the target bitrate (bits per second, MinBitrate to
+// MaxBitrate) from the next frame on: a call that moves between a mesh
+// and an SFU keeps its encoder.
+func (e *Encoder) SetBitrate(bps int) error {
+	if bps < MinBitrate || bps > MaxBitrate {
+		return fmt.Errorf("opus: bitrate %d outside %d-%d", bps, MinBitrate, MaxBitrate)
+	}
+	if err := e.enc.SetBitrate(bps); err != nil {
+		return fmt.Errorf("opus: encoder bitrate: %w", err)
+	}
+	return nil
 }
 
 // dtxMax is the size of the longest DTX packet libopus makes: the TOC

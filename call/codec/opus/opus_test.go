@@ -301,3 +301,92 @@ func TestDTXSendsLittleInSilence(t *testing.T) {
 		t.Error("speech after quiet gave no packet")
 	}
 }
+
+// voiced returns frame i of a voiced sound: a 140 Hz voice with 30
+// harmonics, in syllables of 3 per second, over a little noise.
+func voiced(rng *rand.Rand, i int) []int16 {
+	pcm := make([]int16, FrameSamples)
+	for j := range pcm {
+		s := float64(i*FrameSamples + j)
+		env := 0.5 + 0.5*math.Sin(2*math.Pi*3*s/SampleRate)
+		var v float64
+		for h := 1.0; h <= 30; h++ {
+			v += math.Sin(2*math.Pi*140*h*s/SampleRate) / h
+		}
+		pcm[j] = int16(env*6000*v + rng.NormFloat64()*300*env)
+	}
+	return pcm
+}
+
+// encodeVoiced encodes 2 s of voiced sound with enc, after setting its
+// bitrate to bps at frame from (0: never), and returns the packets from
+// frame 50 on (once the rate settled).
+func encodeVoiced(t *testing.T, enc *Encoder, bps, from int) [][]byte {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var out [][]byte
+	for i := range 100 {
+		if bps != 0 && i == from {
+			if err := enc.SetBitrate(bps); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pkt, err := enc.Encode(voiced(rng, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i >= 50 && pkt != nil {
+			out = append(out, pkt)
+		}
+	}
+	return out
+}
+
+// meanSize is the mean length of pkts.
+func meanSize(pkts [][]byte) float64 {
+	var n int
+	for _, p := range pkts {
+		n += len(p)
+	}
+	return float64(n) / float64(max(len(pkts), 1))
+}
+
+// TestSFUConfigIsWideband: an SFU call's voice (SFUConfig) comes out at
+// its bitrate, in wideband (RFC 6716's TOC configurations 8-11: SILK at
+// 16 kHz, or 12-15: hybrid), not in narrow- or mediumband.
+func TestSFUConfigIsWideband(t *testing.T) {
+	enc, err := NewEncoder(SFUConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts := encodeVoiced(t, enc, 0, 0)
+	if len(pkts) != 50 {
+		t.Fatalf("%d packets of 50 voiced frames", len(pkts))
+	}
+	for i, p := range pkts {
+		if cfg := p[0] >> 3; cfg < 8 || cfg > 15 {
+			t.Fatalf("packet %d: TOC configuration %d, not wideband speech", i, cfg)
+		}
+	}
+	want := float64(SFUBitrate) / 50 / 8
+	if got := meanSize(pkts); got < 0.8*want || got > 1.2*want {
+		t.Errorf("mean packet %.1f bytes, want about %.0f (%d bit/s)", got, want, SFUBitrate)
+	}
+}
+
+// TestSetBitrate: an encoder moved from a mesh's bitrate to an SFU's
+// makes packets of the new size from then on.
+func TestSetBitrate(t *testing.T) {
+	enc, err := NewEncoder(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts := encodeVoiced(t, enc, SFUBitrate, 40)
+	want := float64(SFUBitrate) / 50 / 8
+	if got := meanSize(pkts); got < 0.8*want || got > 1.2*want {
+		t.Errorf("after SetBitrate(%d): mean packet %.1f bytes, want about %.0f", SFUBitrate, got, want)
+	}
+	if err := enc.SetBitrate(MinBitrate - 1); err == nil {
+		t.Errorf("SetBitrate(%d) accepted", MinBitrate-1)
+	}
+}
