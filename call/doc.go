@@ -35,6 +35,8 @@
 //	            that does not take part answers Error with Absent.
 //	Leave (3):  → {}. The others drop the leaver and renew their keys.
 //	End (4):    → {}. From the caller or an admin: everyone leaves.
+//	            A participant the End does not reach leaves when the
+//	            end's record reaches it (Manager.Recheck).
 //	Remove (5): Peer → {}. From the caller or an admin: everyone drops
 //	            Peer and renews its key; Peer itself leaves.
 //	Roster (6): → Roster, the description and Host: who takes part;

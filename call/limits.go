@@ -81,4 +81,13 @@ const (
 	// refuses its SFU offer (it may not know yet that it hosts) before it
 	// counts the host lost.
 	HostRetry = time.Second
+	// HostAsk bounds the wait for another participant's answer to which
+	// host it uses, when this node's media lost the host (confirmLoss)
+	// and while it is away from the host the others use (rejoin): on a
+	// loaded machine a live participant answers in seconds, and one that
+	// does not answer is no evidence that the host is gone.
+	HostAsk = 5 * time.Second
+	// RejoinMax bounds the wait between two of rejoin's probes of the
+	// preferred host (the wait doubles from HostRetry up to it).
+	RejoinMax = 8 * time.Second
 )

@@ -124,6 +124,9 @@ type Manager struct {
 	// heard holds, for calls this node is not in, who a participant last
 	// said takes part (ask.go); guarded by mu.
 	heard map[callKey]*heard
+	// rejoins holds, by call, the media whose rejoin runs (topology.go);
+	// guarded by mu.
+	rejoins map[*call]Media
 }
 
 type callKey struct{ cid, id crdt.ID }
@@ -146,7 +149,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Log = cfg.Log.With("component", "call")
-	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}, born: cfg.Now(), lapsed: map[callKey]bool{}, heard: map[callKey]*heard{}}
+	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}, born: cfg.Now(), lapsed: map[callKey]bool{}, heard: map[callKey]*heard{}, rejoins: map[*call]Media{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(1)
 	go m.sendLoop()
@@ -457,7 +460,9 @@ func (m *Manager) poll(c *call, skip map[crdt.PublicKey]bool) []crdt.PublicKey {
 	return out
 }
 
-// joined returns call id of cid, which this node takes part in (mu held).
+// joinedCall returns call id of cid, which this node takes part in (mu
+// held). A call whose record says it ended, which this node had not
+// heard of (the end message did not reach it), ends here now.
 func (m *Manager) joinedCall(cid, id crdt.ID) (*call, error) {
 	c := m.calls[callKey{cid, id}]
 	if c == nil {
@@ -468,10 +473,36 @@ func (m *Manager) joinedCall(cid, id crdt.ID) (*call, error) {
 		}
 		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrUnknownCall)
 	}
-	if !c.joined {
+	if c.joined && !c.ended && m.recordEnded(c) {
+		m.endHere(c)
+		m.spawn(func() { m.changed(cid) })
+	}
+	switch {
+	case c.ended && !c.joined:
+		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrCallEnded)
+	case !c.joined:
 		return nil, fmt.Errorf("call %s: %w", id.Short(), api.ErrNotInCall)
 	}
 	return c, nil
+}
+
+// recordEnded reports whether c's record says the caller or an admin
+// ended it (mu held). A lapsed end does not count: it can be wrong.
+func (m *Manager) recordEnded(c *call) bool {
+	r, ok := m.cfg.Recorder.Lookup(c.cid, c.id)
+	return ok && r.Ended && !r.Lapsed
+}
+
+// endHere ends c on this node, which learnt that the caller or an admin
+// ended it (their End message or the end's record): its media stops, and
+// the relay hosting the call's SFU, which takes an End only from whom
+// sent it, drops this node (mu held).
+func (m *Manager) endHere(c *call) {
+	if relay, ok := c.relayHost(m.cfg.Self); ok && c.joined {
+		m.enqueue(relay, c.message(TypeLeave))
+	}
+	m.stopMedia(c)
+	c.ended = true
 }
 
 // tell sends msg to each of to and waits for them.
@@ -595,13 +626,25 @@ func (m *Manager) SetMuted(cid, id crdt.ID, muted bool) error {
 // group), and renews this node's key for the others; if this node is no
 // longer allowed, it leaves. It also reports to a relay hosting a call's
 // SFU whom the relay said is connected and may no longer take part
-// (connected.go). The node calls it when the community's state changes.
+// (connected.go). A call whose record now says the caller or an admin
+// ended it ends here, whatever its topology, even if their End message
+// never came. The node calls it when the community's state changes and
+// when a call record arrives.
 func (m *Manager) Recheck(cid crdt.ID) {
 	var again []*call
-	reported := false
+	reported, ended := false, false
 	m.mu.Lock()
 	for key, c := range m.calls {
-		if key.cid != cid || !c.joined {
+		if key.cid != cid || c.ended {
+			continue
+		}
+		if m.recordEnded(c) {
+			m.cfg.Log.Info("call ended by the caller or an admin (its record)", "call", c.id.Short(), "joined", c.joined)
+			m.endHere(c)
+			ended = true
+			continue
+		}
+		if !c.joined {
 			continue
 		}
 		if !m.cfg.Members.MayCall(cid, c.gid, m.cfg.Self) {
@@ -624,7 +667,7 @@ func (m *Manager) Recheck(cid crdt.ID) {
 	for _, c := range again {
 		m.rekeyLater(c)
 	}
-	if len(again) > 0 || reported {
+	if len(again) > 0 || reported || ended {
 		m.changed(cid)
 	}
 }
@@ -714,8 +757,7 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 		if !m.cfg.Members.MayEndCall(cid, c.gid, from, c.caller) {
 			return refuse("only the caller or an admin ends a call"), false, nil
 		}
-		m.stopMedia(c)
-		c.ended = true
+		m.endHere(c)
 		return &Reply{}, true, nil
 	}
 	if !c.joined {
@@ -769,6 +811,11 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 	peer := m.cfg.PeerID(from)
 	switch msg.Type {
 	case TypeMedia:
+		if c.sfu && c.hosting == nil {
+			// An SFU offer to a participant that does not host (one who
+			// lost the host elected it alone): not a mesh message.
+			return refuse("not this call's SFU host: the call runs through %s", m.cfg.PeerID(c.host)), false, nil
+		}
 		if err := c.media.HandleSignal(peer, msg.Blob); err != nil {
 			return refuse("media: %v", err), false, nil
 		}

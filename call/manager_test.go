@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"sync"
@@ -143,7 +144,12 @@ type testNet struct {
 	records map[crdt.ID]Record
 	ends    map[crdt.ID][]crdt.PublicKey
 	lapses  map[crdt.ID]int // lapsed ends recorded, by call
-	n       byte
+	// slow holds the links (from, to) whose messages take longer than
+	// any sender waits: each waits for its context to end, then fails.
+	slow map[[2]crdt.PublicKey]bool
+	// delay holds how long messages on a link (from, to) take.
+	delay map[[2]crdt.PublicKey]time.Duration
+	n     byte
 }
 
 func newTestNet(t *testing.T) *testNet {
@@ -279,7 +285,20 @@ func (s sender) Send(ctx context.Context, to crdt.PublicKey, m *Message) (*Reply
 	} else if srv := s.w.servers[to]; srv != nil {
 		peer = srv
 	}
+	slow := s.w.slow[[2]crdt.PublicKey{s.self, to}]
+	delay := s.w.delay[[2]crdt.PublicKey{s.self, to}]
 	s.w.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("slow link: %w", ctx.Err())
+		}
+	}
+	if slow {
+		<-ctx.Done()
+		return nil, fmt.Errorf("slow link: %w", ctx.Err())
+	}
 	if peer == nil {
 		return nil, errors.New("unreachable")
 	}

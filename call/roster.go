@@ -182,6 +182,11 @@ func (m *Manager) Fill(cid crdt.ID, calls []api.Call) []api.Call {
 
 // fill sets a's live fields from c (mu held).
 func (m *Manager) fill(c *call, a *api.Call) {
+	if c.joined && !c.ended && !a.Active && !a.Lapsed { // its record says it ended
+		m.endHere(c)
+		cid := c.cid
+		m.spawn(func() { m.changed(cid) })
+	}
 	a.Joined = c.joined
 	if c.ended {
 		a.Active = false

@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -44,12 +45,22 @@ import (
 // reports nothing from it for call/media's HostSilence, or its answers
 // fail for HostRetry), that may be this participant's own link alone:
 // electing on its own would split the call. So it first asks the other
-// participants (confirmLoss), naming no host in its own replies
-// meanwhile; if at least half of those who answer still name the host,
-// the host is there and this participant reconnects to it; otherwise
-// (they lost it too, or moved on) it is lost, and this participant takes
-// the host the others name or elects as they do. Keys do not change with
-// the host: the SFU never holds one.
+// participants (confirmLoss), each for up to HostAsk, naming no host in
+// its own replies meanwhile; if more than half of those who answer still
+// name the host, the host is there and this participant reconnects to
+// it; otherwise (they lost it too, or moved on) it is lost, and this
+// participant takes the host the others name (even one it lost before)
+// or elects as they do. A lost participant host that still takes part
+// and hosts nothing stays in the roster.
+//
+// A lost host is never a resting state: a participant whose own links
+// failed may have moved alone (to a mesh of one, or a host of its own).
+// So once it lost a host it keeps checking (rejoin), with backoff from
+// HostRetry up to RejoinMax: it moves back to the preferred SFU relay as
+// soon as that answers, and to the host more than half of the others
+// name, and takes back into its roster the participants it dropped that
+// answer, until it is with the others. Keys do not change with the host:
+// the SFU never holds one.
 
 // Elect applies the rule above: participants maps everyone in the call
 // (this node included) to its reach, video says the call is a video call,
@@ -123,24 +134,33 @@ func (m *Manager) settle(c *call) {
 
 // adopt takes the host that the most of the participants' replies name
 // (ties to the smallest key), if it stands (mu held); it reports whether
-// it did.
+// it did. A host this node lost earlier is taken too: that others use it
+// says it is there, and staying away would split the call.
 func (m *Manager) adopt(c *call, named map[crdt.PublicKey]int) bool {
-	var best crdt.PublicKey
-	n := 0
-	relays := m.cfg.Members.Hosts(c.cid)
-	for k, v := range named {
-		ok := c.roster[k] || k == m.cfg.Self || slices.Contains(relays, k)
-		if ok && !c.lost[k] && (v > n || v == n && slices.Compare(k[:], best[:]) < 0) {
-			best, n = k, v
-		}
-	}
+	best, n := m.mostNamed(c, named)
 	if n == 0 {
 		return false
 	}
+	delete(c.lost, best)
 	if !c.sfu || c.host != best {
 		m.setHost(c, best, true)
 	}
 	return true
+}
+
+// mostNamed returns the host of named (hosts by how many participants
+// name them) that the most name, ties to the smallest key, among those
+// that can host c: a participant, this node, or an SFU relay it reaches;
+// and how many name it (0: none can) (mu held).
+func (m *Manager) mostNamed(c *call, named map[crdt.PublicKey]int) (crdt.PublicKey, int) {
+	relays := m.cfg.Members.Hosts(c.cid)
+	can := map[crdt.PublicKey]int{}
+	for k, v := range named {
+		if c.roster[k] || k == m.cfg.Self || slices.Contains(relays, k) {
+			can[k] = v
+		}
+	}
+	return mostOf(can)
 }
 
 // setHost moves c to host's SFU, or to a mesh (mu held).
@@ -275,17 +295,34 @@ func (m *Manager) hostLost(c *call, med Media, hostPeer string) {
 // the one cut off, and it reconnects. While the others still name a host
 // that does not answer, they may not have noticed yet: they are asked
 // again, up to confirmRounds times, HostRetry/4 apart.
+//
+// Each participant has HostAsk to answer: on a loaded machine the others
+// answer slowly, and counting only the quick answers let two
+// participants that lost the host together (each naming no host while it
+// doubts) outvote three that still had it, and split the call. A
+// participant host that is lost but still answers that it takes part
+// (it only does not host) stays in the roster; one that does not answer
+// is dropped. Once it moved away from a lost host, this node keeps
+// checking that it is with the others (rejoin).
 func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer string, others []crdt.PublicKey) {
-	var answered, still int
-	var named map[crdt.PublicKey]int
+	type probed struct{ alive, hosting bool }
+	var v hostVotes
+	var probe chan probed
+	var got probed
+	read := false
 	for round := 1; ; round++ {
-		probe := make(chan bool, 1)
-		go func() { probe <- m.askHost1(c, host) }()
-		answered, still, named = m.askHosts(c, host, others)
-		if answered == 0 || 2*still <= answered {
+		p := make(chan probed, 1)
+		go func() {
+			alive, hosting := m.probeHost2(c, host, HostRetry/2)
+			p <- probed{alive, hosting}
+		}()
+		probe, read = p, false
+		v = m.askHosts(c, host, others, lossSettled)
+		if v.answered == 0 || 2*v.still <= v.answered {
 			break
 		}
-		if <-probe || round == confirmRounds { // the host answers: this node's link alone failed
+		got, read = <-probe, true
+		if got.alive || round == confirmRounds { // the host answers: this node's link alone failed
 			break
 		}
 		select {
@@ -300,9 +337,9 @@ func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer 
 		m.mu.Unlock()
 		return
 	}
-	if len(others) > 0 && (answered == 0 || 2*still > answered) {
+	if len(others) > 0 && (v.answered == 0 || 2*v.still > v.answered) {
 		m.mu.Unlock()
-		m.cfg.Log.Info("call host lost by this node alone; reconnecting", "host", hostPeer, "others", answered, "still", still)
+		m.cfg.Log.Info("call host lost by this node alone; reconnecting", "host", hostPeer, "others", v.answered, "still", v.still)
 		if err := med.SetHost(hostPeer); err != nil {
 			m.cfg.Log.Warn("reconnect to the call host", "host", hostPeer, "err", err)
 		}
@@ -313,12 +350,21 @@ func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer 
 	}
 	c.lost[host] = true
 	c.doubt = false
-	dropped := host != m.cfg.Self && m.dropPeer(c, host)
-	if !m.adopt(c, named) {
+	if !read {
+		select { // not waited for: a participant dropped wrongly comes back (rejoin)
+		case got = <-probe:
+		default:
+		}
+	}
+	// A participant host that answers that it takes part and hosts
+	// nothing stays.
+	dropped := host != m.cfg.Self && !(got.alive && !got.hosting) && m.dropPeer(c, host)
+	if !m.adopt(c, v.named) {
 		m.settle(c)
 	}
+	m.startRejoin(c, med)
 	m.mu.Unlock()
-	m.cfg.Log.Info("call host lost; moved on", "host", hostPeer)
+	m.cfg.Log.Info("call host lost; moved on", "host", hostPeer, "others", v.answered, "still", v.still)
 	if dropped {
 		m.rekeyLater(c)
 	}
@@ -328,54 +374,310 @@ func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer 
 // confirmRounds bounds how many times confirmLoss asks the others.
 const confirmRounds = 4
 
-// askHosts asks others which host they use: how many answered, how
-// many named host, and the other hosts named.
-func (m *Manager) askHosts(c *call, host crdt.PublicKey, others []crdt.PublicKey) (answered, still int, named map[crdt.PublicKey]int) {
+// hostVotes is what the other participants said of the host they use.
+type hostVotes struct {
+	answered int                     // answered that they take part
+	still    int                     // named the host asked about
+	none     int                     // named no host: a mesh, or in doubt
+	named    map[crdt.PublicKey]int  // the other hosts named, by how many
+	took     []crdt.PublicKey        // who answered
+	listed   map[crdt.PublicKey]bool // who their rosters name
+	hosting  map[crdt.PublicKey]bool // who named itself as the host
+}
+
+// add counts o's votes in v.
+func (v *hostVotes) add(o hostVotes) {
+	v.answered += o.answered
+	v.still += o.still
+	v.none += o.none
+	for k, n := range o.named {
+		v.named[k] += n
+	}
+	v.took = append(v.took, o.took...)
+	maps.Copy(v.listed, o.listed)
+	maps.Copy(v.hosting, o.hosting)
+}
+
+// askHosts asks others which host they use, each for at most HostAsk.
+// If settled is set, it returns as soon as settled says that the answers
+// so far, whatever the pending ones will be, decide (a participant whose
+// node crashed without a leave must not hold a failover up for HostAsk).
+func (m *Manager) askHosts(c *call, host crdt.PublicKey, others []crdt.PublicKey, settled func(v hostVotes, pending int) bool) hostVotes {
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	named = map[crdt.PublicKey]int{}
+	v := hostVotes{named: map[crdt.PublicKey]int{}, listed: map[crdt.PublicKey]bool{}, hosting: map[crdt.PublicKey]bool{}}
+	pending, done := len(others), false
+	decided := make(chan struct{})
 	for _, k := range others {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			r, ok := m.askRoster(c, k, HostRetry)
-			if !ok {
-				return
-			}
+			r, ok := m.askRoster(c, k, HostAsk)
 			mu.Lock()
 			defer mu.Unlock()
-			answered++
-			if len(r.Host) == 0 {
+			if done {
 				return
 			}
-			if h := crdt.PublicKey(r.Host); h == host {
-				still++
-			} else {
-				named[h]++
+			pending--
+			if ok && slices.ContainsFunc(r.Roster, func(b []byte) bool { return crdt.PublicKey(b) == k }) { // k takes part
+				v.count(k, host, r)
+			}
+			if pending == 0 || settled != nil && settled(v, pending) {
+				done = true
+				close(decided)
 			}
 		}()
 	}
-	wg.Wait()
-	return answered, still, named
+	if len(others) == 0 {
+		return v
+	}
+	<-decided
+	mu.Lock() // the answers after done leave v alone
+	defer mu.Unlock()
+	return v
 }
 
-// askHost1 reports whether host answers that it takes part in c (as a
-// participant or as the relay hosting it).
-func (m *Manager) askHost1(c *call, host crdt.PublicKey) bool {
-	r, ok := m.askRoster(c, host, HostRetry/2)
-	return ok && len(r.Roster) > 0
+// count counts participant k's reply r in v, asked about host.
+func (v *hostVotes) count(k, host crdt.PublicKey, r *Reply) {
+	v.answered++
+	v.took = append(v.took, k)
+	for _, b := range r.Roster {
+		v.listed[crdt.PublicKey(b)] = true
+	}
+	if len(r.Host) > 0 && crdt.PublicKey(r.Host) == k {
+		v.hosting[k] = true
+	}
+	switch {
+	case len(r.Host) == 0:
+		v.none++
+	case crdt.PublicKey(r.Host) == host:
+		v.still++
+	default:
+		v.named[crdt.PublicKey(r.Host)]++
+	}
+}
+
+// lossSettled says whether confirmLoss's verdict is decided by v with
+// pending answers still to come: the host is lost (at most half name it
+// even if all pending do) or is there (more than half name it even if
+// none of the pending do).
+func lossSettled(v hostVotes, pending int) bool {
+	return v.answered > 0 && 2*v.still+pending <= v.answered || 2*v.still > v.answered+pending
+}
+
+// probeHost reports whether host answers, within wait, that it takes part
+// in c: a participant lists itself in its roster; a relay takes this
+// node's roster from a participant connected to its SFU for c (the
+// roster it names, as tellRoster sends: an empty one would tell the relay
+// that this node names nobody).
+func (m *Manager) probeHost(c *call, host crdt.PublicKey, wait time.Duration) bool {
+	alive, _ := m.probeHost2(c, host, wait)
+	return alive
+}
+
+// probeHost2 is probeHost, and also whether a participant host says it
+// hosts c.
+func (m *Manager) probeHost2(c *call, host crdt.PublicKey, wait time.Duration) (alive, hosting bool) {
+	m.mu.Lock()
+	msg := c.message(TypeRoster)
+	relay := host != m.cfg.Self && !c.roster[host]
+	if relay {
+		msg.Roster = m.describe(c).Roster
+	}
+	m.mu.Unlock()
+	r, ok := m.ask1(host, msg, wait)
+	switch {
+	case !ok:
+		return false, false
+	case relay:
+		return true, true
+	}
+	return slices.ContainsFunc(r.Roster, func(b []byte) bool { return crdt.PublicKey(b) == host }), len(r.Host) > 0 && crdt.PublicKey(r.Host) == host
 }
 
 // askRoster asks k who takes part in c, waiting at most wait: a host
 // that is gone must not hold the failover up.
 func (m *Manager) askRoster(c *call, k crdt.PublicKey, wait time.Duration) (*Reply, bool) {
+	return m.ask1(k, c.message(TypeRoster), wait)
+}
+
+// ask1 sends msg to k, waiting at most wait, and returns its reply
+// unless it failed or was a refusal.
+func (m *Manager) ask1(k crdt.PublicKey, msg *Message, wait time.Duration) (*Reply, bool) {
 	ctx, cancel := context.WithTimeout(m.ctx, wait)
 	defer cancel()
-	r, err := m.cfg.Send.Send(ctx, k, c.message(TypeRoster))
+	r, err := m.cfg.Send.Send(ctx, k, msg)
 	if err != nil || r.Absent || r.Error != "" {
 		return nil, false
 	}
 	return r, true
+}
+
+// startRejoin starts rejoin for c's media med unless it runs (mu held).
+func (m *Manager) startRejoin(c *call, med Media) {
+	if m.rejoins[c] == med {
+		return
+	}
+	m.rejoins[c] = med
+	m.spawn(func() { m.rejoin(c, med) })
+}
+
+// rejoin runs while this node, having lost a host of c (confirmLoss), may
+// be away from the host the others use: a minority that lost a host only
+// through its own links, or slowly, may have moved alone to a mesh or a
+// host of its own. Every wait (HostRetry, doubling up to RejoinMax) it
+//
+//   - probes the preferred SFU relay (the smallest of those it reaches),
+//     if it lost it and is not on it, and moves back to it as soon as it
+//     answers;
+//   - else, until more than half of the participants say they are on its
+//     own host (or in its mesh), asks them which host they use: it moves
+//     to a host that more than half of those who answer name (reaching it
+//     first if it is a relay it is not connected to), and takes back into
+//     its roster the participants that answer that they take part (a
+//     participant host it dropped while its links were down). Counting
+//     all participants, not only those who answer, keeps two that are
+//     cut off together from taking each other for the call.
+//
+// It ends when this node is with the others and no SFU relay it reaches
+// is lost, or when c's media changes.
+func (m *Manager) rejoin(c *call, med Media) {
+	wait := HostRetry
+	aligned := false
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, RejoinMax)
+		m.mu.Lock()
+		if c.media != med || !c.joined {
+			if m.rejoins[c] == med {
+				delete(m.rejoins, c)
+			}
+			m.mu.Unlock()
+			return
+		}
+		relay, lostRelay := m.lostRelay(c)
+		host, sfu, others := c.host, c.sfu, c.others()
+		// The relay first; then, in the same round, whether the others
+		// are on the host this node is on now.
+		m.mu.Unlock()
+		if lostRelay && (!sfu || host != relay) && m.probeHost(c, relay, HostAsk) {
+			m.mu.Lock()
+			moved := c.media == med && c.joined
+			if moved {
+				m.cfg.Log.Info("call host answers again; back to it", "host", m.cfg.PeerID(relay))
+				delete(c.lost, relay)
+				m.setHost(c, relay, true)
+			}
+			m.mu.Unlock()
+			if moved {
+				aligned, host = false, relay
+				m.changed(c.cid)
+			}
+		}
+		if !aligned {
+			v := m.askHosts(c, host, others, nil)
+			// Those the others name and this node lacks (it dropped them
+			// while its links were down) are asked too.
+			var missing []crdt.PublicKey
+			for k := range v.listed {
+				if k != m.cfg.Self && !slices.Contains(others, k) && len(missing) < MaxParticipants {
+					missing = append(missing, k)
+				}
+			}
+			if len(missing) > 0 {
+				v.add(m.askHosts(c, host, missing, nil))
+			}
+			if k, n := mostOf(v.named); n > 0 && 2*n > v.answered && k != m.cfg.Self && !slices.Contains(others, k) {
+				// A relay more than half of them use, which this node
+				// may not be connected to now: reach it.
+				m.probeHost(c, k, HostAsk)
+			}
+			m.mu.Lock()
+			var healed []crdt.PublicKey
+			join := c.message(TypeJoin)
+			join.Video, join.Reach = c.sendVideo, m.reach()
+			if c.media == med && c.joined {
+				healed = m.heal(c, v)
+				best, n := m.mostNamed(c, v.named)
+				switch {
+				case n > 0 && 2*n > v.answered:
+					m.cfg.Log.Info("call runs through another host; moving to it", "host", m.cfg.PeerID(best), "others", v.answered, "naming it", n)
+					m.adopt(c, map[crdt.PublicKey]int{best: n})
+				case c.sfu && 2*v.still > len(others), !c.sfu && 2*v.none > len(others):
+					// More than half of the participants, not only of
+					// those that answered: two cut off together must
+					// not take each other for the call.
+					aligned = true
+				}
+			}
+			m.mu.Unlock()
+			if len(healed) > 0 {
+				// A join has each renew its key, which this node dropped
+				// with it, and this node's new key reaches it.
+				m.tell(healed, join)
+				m.rekey(c)
+				m.changed(c.cid)
+			}
+		}
+		m.mu.Lock()
+		_, lostRelay = m.lostRelay(c)
+		if aligned && !lostRelay && m.rejoins[c] == med {
+			delete(m.rejoins, c)
+			m.mu.Unlock()
+			return
+		}
+		m.mu.Unlock()
+	}
+}
+
+// mostOf returns the key of named with the largest count, ties to the
+// smallest key, and its count.
+func mostOf(named map[crdt.PublicKey]int) (crdt.PublicKey, int) {
+	var best crdt.PublicKey
+	n := 0
+	for k, v := range named {
+		if v > n || v == n && slices.Compare(k[:], best[:]) < 0 {
+			best, n = k, v
+		}
+	}
+	return best, n
+}
+
+// lostRelay returns the smallest SFU relay this node reaches, if c lost
+// it (mu held).
+func (m *Manager) lostRelay(c *call) (crdt.PublicKey, bool) {
+	relays := m.cfg.Members.Hosts(c.cid)
+	if len(relays) == 0 {
+		return crdt.PublicKey{}, false
+	}
+	r := slices.MinFunc(relays, func(a, b crdt.PublicKey) int { return slices.Compare(a[:], b[:]) })
+	return r, c.lost[r]
+}
+
+// heal takes back into c's roster the participants that answered v that
+// they take part, that it lacks and whom crdt lets call (but a lost host
+// that still says it hosts: everyone who lost it dropped it), and starts
+// media with them in a mesh; it returns those it took (mu held).
+func (m *Manager) heal(c *call, v hostVotes) []crdt.PublicKey {
+	var healed []crdt.PublicKey
+	for _, k := range v.took {
+		if c.roster[k] || k == m.cfg.Self || c.lost[k] && v.hosting[k] || !m.cfg.Members.MayCall(c.cid, c.gid, k) {
+			continue // a lost host that still hosts stays out, as everyone who lost it left it
+		}
+		m.cfg.Log.Info("call participant answers again; back in the roster", "peer", m.cfg.PeerID(k))
+		m.addPeer(c, k)
+		healed = append(healed, k)
+		if !c.sfu {
+			if err := c.media.Connect(m.cfg.PeerID(k)); err != nil {
+				m.cfg.Log.Debug("connect call media", "err", err)
+			}
+		}
+	}
+	if len(healed) > 0 {
+		m.tellRoster(c)
+	}
+	return healed
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the Manager is

@@ -68,6 +68,8 @@ func (n *Node) afterIngest(res replica.Result) {
 		if !op.Kind.IsContent() {
 			n.keys.Kick(cid)     // new wraps, prekeys, members or removals
 			n.calls.Recheck(cid) // removed members leave its calls
+		} else if op.Kind == crdt.KindCall {
+			n.calls.Recheck(cid) // a call's end ends it here too
 		}
 		switch {
 		case op.Kind.IsContent():
