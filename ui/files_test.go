@@ -550,6 +550,10 @@ func TestTransfersPanel(t *testing.T) {
 	if !slices.Equal(v.rows, want) {
 		t.Fatalf("Transfers lists\n%q\nwant\n%q", v.rows, want)
 	}
+	// Both rows show whole, not a scroll one line tall.
+	if got, need := v.scroll.Size().Height, v.box.MinSize().Height; got < need {
+		t.Fatalf("the Transfers list is %.0f px tall, its rows need %.0f", got, need)
+	}
 	test.Tap(v.buttons["Training.mp4/Resume"])
 	h.drain()
 	if len(v.rows) != 1 || !strings.HasPrefix(v.rows[0], "Kit.zip") {
