@@ -157,10 +157,10 @@ func (r *Relay) chargeFile(cid crdt.ID, n int64, force bool) error {
 			return fmt.Errorf("%w: %s", ErrNotRegistered, cid.Short())
 		}
 		if r.total+n > r.cfg.Quota {
-			return fmt.Errorf("%w: the relay holds %d of its %d bytes", ErrQuota, r.total, r.cfg.Quota)
+			return fmt.Errorf("%w: the file takes %d bytes and the relay holds %d of its %d bytes", ErrQuota, n, r.total, r.cfg.Quota)
 		}
 		if c.bytes+n > r.cfg.CommunityShare {
-			return fmt.Errorf("%w: community %s holds %d of its share of %d bytes", ErrQuota, cid.Short(), c.bytes, r.cfg.CommunityShare)
+			return fmt.Errorf("%w: the file takes %d bytes and community %s holds %d of its share of %d bytes", ErrQuota, n, cid.Short(), c.bytes, r.cfg.CommunityShare)
 		}
 	}
 	r.total += n

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -159,6 +160,11 @@ func TestPushToRelay(t *testing.T) {
 	errM, errR := push(t, bs, tm2.olivia.k.pub(), tm2.olivia.cid, other)
 	if !errors.Is(errM, ErrPushRefused) || !strings.Contains(errM.Error(), "share") || errR != nil || small.Stats().Refused["quota"] != 1 {
 		t.Fatalf("a file over the share: member %v, relay %v, refusals %v", errM, errR, small.Stats().Refused)
+	}
+	// The refusal says how much the file takes: a file bigger than the
+	// room left is not the relay being full.
+	if want := fmt.Sprintf("the file takes %d bytes", charge(int64(len(other.plain)))); !strings.Contains(errM.Error(), want) {
+		t.Fatalf("the refusal %q does not say %q", errM, want)
 	}
 }
 
