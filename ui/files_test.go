@@ -620,6 +620,16 @@ func TestRelayPushOnRow(t *testing.T) {
 	if got := h.fileRow(id2).summary(); !strings.Contains(got, "relay refused it: quota: the community's share is full") {
 		t.Fatalf("refused, the row shows %s", got)
 	}
+	// A relay's long refusal is cut to the card, not drawn past it.
+	id3 := share()
+	long := "relay quota reached: the file takes 1100335704 bytes and community ecd075d1 holds 518197757 of its share of 600000000 bytes"
+	setRelay(id3, api.RelayPush{Relays: 1, Refused: long})
+	refresh()
+	fv := h.fileRow(id3).file
+	fv.layout(fileMaxW, true)
+	if end, card := fv.info.Position().X+fv.info.MinSize().Width, fv.bg.Size().Width; end > card {
+		t.Fatalf("the status %q ends at %.0f, past the card's %.0f", fv.info.Text, end, card)
+	}
 	// Ended pushes are not asked again.
 	setRelay(id, api.RelayPush{Relays: 1, Pending: 1, Percent: 1})
 	refresh()
