@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -151,6 +152,16 @@ func TestDownloadFile(t *testing.T) {
 	if b, err := os.ReadFile((*opened)[0]); err != nil || !bytes.Equal(b, data) {
 		t.Fatalf("the opened file holds %d bytes (%v), want the %d downloaded", len(b), err, len(data))
 	}
+	// With no program to open files (no xdg-open), Open says what to
+	// install and that Save as… still works, not exec's own words.
+	opener := h.a.files.openPath
+	h.a.files.openPath = func(string) error { return &exec.Error{Name: "xdg-open", Err: exec.ErrNotFound} }
+	h.tapFile(id, "Open")
+	if got := h.dialogText(); !strings.Contains(got, "xdg-utils") || !strings.Contains(got, "Save as") || strings.Contains(got, "$PATH") {
+		t.Fatalf("Open with no opener says %q", got)
+	}
+	h.a.lastDialog.hide()
+	h.a.files.openPath = opener
 	out := filepath.Join(t.TempDir(), "prices.pdf")
 	h.a.files.pickSave = func(name string, use func(string)) {
 		if name != "Price list 2027.pdf" {
