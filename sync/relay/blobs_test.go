@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -299,5 +302,64 @@ func TestPushProgress(t *testing.T) {
 	part.Close()
 	if got, want := pushed(sf), []int{3, 4, 5, 6}; !slices.Equal(got, want) {
 		t.Fatalf("resumed, progress %v, want %v", got, want)
+	}
+}
+
+// TestPushOfferAloneChargesNothing: a member who offers a file and sends
+// none of it (a made-up root and size) leaves nothing stored and nothing
+// charged, so offers alone cannot fill the community's share; a push
+// that brought chunks stays charged, to resume. A relay that restarts
+// drops the empty files it finds.
+func TestPushOfferAloneChargesNothing(t *testing.T) {
+	tm, r := relayWithTeam(t, 0)
+	cid := tm.olivia.cid
+	dir := t.TempDir()
+	b, err := OpenBlobs(r, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := r.comms[cid].bytes
+	offer := func(root []byte) {
+		t.Helper()
+		a, rw := net.Pipe()
+		done := make(chan error, 1)
+		go func() { done <- b.Accept(t.Context(), rw, tm.olivia.k.pub()); rw.Close() }()
+		wire.Write(a, &PushOffer{Community: cid[:], Root: root, Size: 100 * blob.PlainChunk})
+		var rep PushReply
+		if err := wire.Read(a, &rep, MaxPushFrame); err != nil || rep.Error != "" {
+			t.Fatalf("offer: %+v, %v", rep, err)
+		}
+		a.Close() // and sends nothing
+		<-done
+	}
+	fake := make([]byte, 32)
+	rand.Read(fake)
+	offer(fake)
+	if got := r.comms[cid].bytes - before; got != 0 {
+		t.Fatalf("an offer with nothing sent holds %d bytes of the share", got)
+	}
+	if f, err := b.Store().Lookup(blob.Root(fake)); err == nil {
+		f.Close()
+		t.Fatal("an offer with nothing sent left a file")
+	}
+	if len(b.owners) != 0 {
+		t.Fatalf("owners %v", b.owners)
+	}
+	// A file left empty by an earlier relay is dropped when it opens.
+	if f, err := b.Store().Open(blob.Root(fake), 100*blob.PlainChunk); err == nil {
+		f.Close()
+	}
+	os.WriteFile(filepath.Join(dir, "owners", blob.Root(fake).String()), []byte(hex.EncodeToString(cid[:])), 0o600)
+	r2 := openRelay(t, tm.relayKey.pub(), store.NewMemory(), 0)
+	if _, err := r2.Pull(t.Context(), tm.olivia.remote(tm.relayKey.pub()), cid); err != nil {
+		t.Fatal(err)
+	}
+	held := r2.comms[cid].bytes
+	b2, err := OpenBlobs(r2, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r2.comms[cid].bytes - held; got != 0 || len(b2.owners) != 0 {
+		t.Fatalf("after a restart an empty file holds %d bytes (owners %v)", got, b2.owners)
 	}
 }
