@@ -69,19 +69,26 @@ func relayWithTeam(t *testing.T, share int64) (*team, *Relay) {
 	return tm, r
 }
 
+// blobsWithTeam is relayWithTeam with the relay's file store in dir.
+func blobsWithTeam(t *testing.T, dir string) (*team, *Relay, *Blobs) {
+	t.Helper()
+	tm, r := relayWithTeam(t, 0)
+	b, err := OpenBlobs(r, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm, r, b
+}
+
 // TestPushToRelay: a member pushes a file it shared; the relay verifies
 // and stores every chunk, charges it to the community's share once, serves
 // it to anyone who names its root, and keeps it across a restart. A
 // stranger's push, a push for a community the relay does not keep and a
 // file beyond the share are refused with the reason.
 func TestPushToRelay(t *testing.T) {
-	tm, r := relayWithTeam(t, 0)
-	cid := tm.olivia.cid
 	dir := t.TempDir()
-	b, err := OpenBlobs(r, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tm, r, b := blobsWithTeam(t, dir)
+	cid := tm.olivia.cid
 	sf := newSharedFile(t, 5*blob.PlainChunk+321)
 	before := r.comms[cid].bytes
 	if errM, errR := push(t, b, tm.olivia.k.pub(), cid, sf); errM != nil || errR != nil {
@@ -307,17 +314,12 @@ func TestPushProgress(t *testing.T) {
 
 // TestPushOfferAloneChargesNothing: a member who offers a file and sends
 // none of it (a made-up root and size) leaves nothing stored and nothing
-// charged, so offers alone cannot fill the community's share; a push
-// that brought chunks stays charged, to resume. A relay that restarts
-// drops the empty files it finds.
+// charged, so offers alone cannot fill the community's share. A relay
+// that restarts drops the empty files it finds.
 func TestPushOfferAloneChargesNothing(t *testing.T) {
-	tm, r := relayWithTeam(t, 0)
-	cid := tm.olivia.cid
 	dir := t.TempDir()
-	b, err := OpenBlobs(r, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tm, r, b := blobsWithTeam(t, dir)
+	cid := tm.olivia.cid
 	before := r.comms[cid].bytes
 	offer := func(root []byte) {
 		t.Helper()
