@@ -107,6 +107,10 @@ var (
 	ErrFileTooLarge = errors.New("file too large")
 	// ErrNoSource: no one who holds the file and may share it is online.
 	ErrNoSource = errors.New("no member who has the file is online; try again when one is")
+	// ErrBadSource: the members and relays online who have the file sent
+	// chunks that failed verification or stopped answering, and were
+	// dropped; the error names them and why.
+	ErrBadSource = errors.New("every member or relay online who has the file sent bad chunks or stopped answering; try again when another one is online")
 	// ErrDiskFull: the disk has no room for the file.
 	ErrDiskFull = errors.New("not enough disk space")
 )

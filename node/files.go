@@ -68,19 +68,29 @@ func (n *Node) SendFileWithProgress(ctx context.Context, cid, gid crdt.ID, path,
 // shares no file (what it still reads may show one).
 func (n *Node) GetFile(ctx context.Context, cid, gid, msg crdt.ID, out string, progress func(api.FileProgress)) (api.GotFile, error) {
 	got, err := n.library.Get(ctx, cid, gid, msg, out, progress)
+	return got, n.ifDeparted(cid, msg, err)
+}
+
+// ifDeparted is err, or, when it is api.ErrNotFile and the local member
+// went from community cid, that it went.
+func (n *Node) ifDeparted(cid, msg crdt.ID, err error) error {
 	if errors.Is(err, api.ErrNotFile) {
 		if gone := n.Directory.StillMember(cid); gone != nil {
-			return got, fmt.Errorf("message %s: only members download its file: %w", msg.Short(), gone)
+			return fmt.Errorf("message %s: only members download its file: %w", msg.Short(), gone)
 		}
 	}
-	return got, err
+	return err
 }
 
 // Files lists the files shared in a community (see files.Library.Files).
 func (n *Node) Files(cid, gid crdt.ID) ([]api.FileEntry, error) { return n.library.Files(cid, gid) }
 
-// FileStatus is the entry of Files for one file message.
-func (n *Node) FileStatus(cid, msg crdt.ID) (api.FileEntry, error) { return n.library.Status(cid, msg) }
+// FileStatus is the entry of Files for one file message; a member who
+// went from the community is told so, as by GetFile.
+func (n *Node) FileStatus(cid, msg crdt.ID) (api.FileEntry, error) {
+	e, err := n.library.Status(cid, msg)
+	return e, n.ifDeparted(cid, msg, err)
+}
 
 // DeleteLocalFile frees the local copy of the file a message shares.
 func (n *Node) DeleteLocalFile(_ context.Context, cid, msg crdt.ID) error {

@@ -176,8 +176,9 @@ func TestGetFileNoSource(t *testing.T) {
 }
 
 // TestGetFileAfterRemoval: a member removed after a file was shared still
-// reads the message, and its download says that it was removed, not that
-// the message shares no file.
+// reads the message, and its download (and the file's status, which
+// file get asks first) says that it was removed, not that the message
+// shares no file.
 func TestGetFileAfterRemoval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
@@ -189,6 +190,10 @@ func TestGetFileAfterRemoval(t *testing.T) {
 		_, err := b.GetFile(ctx, comm.ID, gid, sent.ID, filepath.Join(t.TempDir(), "x"), nil)
 		if !errors.Is(err, api.ErrRemoved) {
 			t.Fatalf("a removed member's download: %v", err)
+		}
+		// file get into a directory asks the file's status first.
+		if _, err := b.FileStatus(comm.ID, sent.ID); !errors.Is(err, api.ErrRemoved) {
+			t.Fatalf("a removed member's file status: %v", err)
 		}
 	})
 }

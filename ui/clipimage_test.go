@@ -85,6 +85,14 @@ func TestPasteImage(t *testing.T) {
 	if h.a.lastDialog != nil || h.a.convo.composer.Text != "hello" {
 		t.Fatalf("pasting text: dialog %v, composer %q", h.a.lastDialog, h.a.convo.composer.Text)
 	}
+	// A picture's bytes handed over as text (xclip -t image/png does)
+	// share the picture; they never land in the composer.
+	h.a.convo.composer.SetText("")
+	cb.SetContent(string(clip.png))
+	paste()
+	if d := h.a.lastDialog; d == nil || d.title != "Share a file in General" || h.a.convo.composer.Text != "" {
+		t.Fatalf("pasting a picture's bytes as text: dialog %v, composer %q", d, h.a.convo.composer.Text)
+	}
 }
 
 // TestToolClipboard: the picture is read with wl-paste on Wayland and

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -286,7 +287,7 @@ func (c *conversation) uploadNames() []string {
 // TypedShortcut shares the files a paste names (files copied in a file
 // manager paste as their file:// addresses), and otherwise passes the
 // shortcut on. Fyne's clipboard holds text only: a paste with no text
-// may be a picture copied as pixels, which the app reads from the
+// (or bytes that are not text) may be a picture copied as pixels, which the app reads from the
 // system's clipboard itself and shares as a PNG file (pasteImage).
 func (c *composer) TypedShortcut(s fyne.Shortcut) {
 	if p, ok := s.(*fyne.ShortcutPaste); ok && p.Clipboard != nil && c.onPasteFiles != nil {
@@ -295,7 +296,9 @@ func (c *composer) TypedShortcut(s fyne.Shortcut) {
 			c.onPasteFiles(paths)
 			return
 		}
-		if strings.TrimSpace(text) == "" && c.onPasteImage != nil {
+		// Some programs (xclip -t image/png) hand a picture's bytes to a
+		// request for text: bytes that are not UTF-8 are no text either.
+		if (strings.TrimSpace(text) == "" || !utf8.ValidString(text)) && c.onPasteImage != nil {
 			c.onPasteImage()
 			return
 		}

@@ -38,6 +38,8 @@ func explain(err error) string {
 		return "A private conversation is with other members; choose someone other than yourself."
 	case errors.Is(err, api.ErrNoSource):
 		return "No one who has this file is online right now. It downloads when one of them is; try again later."
+	case errors.Is(err, api.ErrBadSource):
+		return "Those online who have this file sent parts of it that failed the check, or stopped answering; nothing wrong was kept. It downloads when someone else who has it is online; try again later."
 	case errors.Is(err, api.ErrDiskFull):
 		return "There is not enough free disk space for this file. Free some space (Storage, in the Community menu, deletes local copies) and try again."
 	case errors.Is(err, api.ErrFileTooLarge):

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -313,7 +314,9 @@ func (m *fileManager) forget(t *transfer) {
 // first if this device has it only in the node's store.
 func (m *fileManager) open(t *transfer) {
 	m.written(t, func(path string) {
-		if err := m.openPath(path); err != nil {
+		if err := m.openPath(path); errors.Is(err, exec.ErrNotFound) {
+			m.a.showErrorText("Could not open "+t.file.Name, "No program to open files is installed on this computer (xdg-open, from the xdg-utils package). Use Save as… to keep the file where you want it.")
+		} else if err != nil {
 			m.a.showError("Could not open "+t.file.Name, err)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -151,6 +152,16 @@ func TestDownloadFile(t *testing.T) {
 	if b, err := os.ReadFile((*opened)[0]); err != nil || !bytes.Equal(b, data) {
 		t.Fatalf("the opened file holds %d bytes (%v), want the %d downloaded", len(b), err, len(data))
 	}
+	// With no program to open files (no xdg-open), Open says what to
+	// install and that Save as… still works, not exec's own words.
+	opener := h.a.files.openPath
+	h.a.files.openPath = func(string) error { return &exec.Error{Name: "xdg-open", Err: exec.ErrNotFound} }
+	h.tapFile(id, "Open")
+	if got := h.dialogText(); !strings.Contains(got, "xdg-utils") || !strings.Contains(got, "Save as") || strings.Contains(got, "$PATH") {
+		t.Fatalf("Open with no opener says %q", got)
+	}
+	h.a.lastDialog.hide()
+	h.a.files.openPath = opener
 	out := filepath.Join(t.TempDir(), "prices.pdf")
 	h.a.files.pickSave = func(name string, use func(string)) {
 		if name != "Price list 2027.pdf" {
@@ -550,6 +561,10 @@ func TestTransfersPanel(t *testing.T) {
 	if !slices.Equal(v.rows, want) {
 		t.Fatalf("Transfers lists\n%q\nwant\n%q", v.rows, want)
 	}
+	// Both rows show whole, not a scroll one line tall.
+	if got, need := v.scroll.Size().Height, v.box.MinSize().Height; got < need {
+		t.Fatalf("the Transfers list is %.0f px tall, its rows need %.0f", got, need)
+	}
 	test.Tap(v.buttons["Training.mp4/Resume"])
 	h.drain()
 	if len(v.rows) != 1 || !strings.HasPrefix(v.rows[0], "Kit.zip") {
@@ -615,6 +630,16 @@ func TestRelayPushOnRow(t *testing.T) {
 	refresh()
 	if got := h.fileRow(id2).summary(); !strings.Contains(got, "relay refused it: quota: the community's share is full") {
 		t.Fatalf("refused, the row shows %s", got)
+	}
+	// A relay's long refusal is cut to the card, not drawn past it.
+	id3 := share()
+	long := "relay quota reached: the file takes 1100335704 bytes and community ecd075d1 holds 518197757 of its share of 600000000 bytes"
+	setRelay(id3, api.RelayPush{Relays: 1, Refused: long})
+	refresh()
+	fv := h.fileRow(id3).file
+	fv.layout(fileMaxW, true)
+	if end, card := fv.info.Position().X+fv.info.MinSize().Width, fv.bg.Size().Width; end > card {
+		t.Fatalf("the status %q ends at %.0f, past the card's %.0f", fv.info.Text, end, card)
 	}
 	// Ended pushes are not asked again.
 	setRelay(id, api.RelayPush{Relays: 1, Pending: 1, Percent: 1})

@@ -34,6 +34,7 @@ type fileView struct {
 	shown   []*widget.Button // the buttons of the state, in order
 	imgW    float32          // the image's aspect: width over height, 0 when none
 	full    string           // the name uncut
+	status  string           // the info line uncut
 
 	heightW, height float32
 }
@@ -101,6 +102,7 @@ func (v *fileView) bind(t *transfer) {
 	}
 	v.img.Refresh()
 	info, buttons := fileStatus(t)
+	v.status = info
 	v.info.Text = info
 	v.shown = v.shown[:0]
 	for _, b := range buttons {
@@ -157,7 +159,7 @@ func (v *fileView) summary() string {
 	if v.t == nil {
 		return ""
 	}
-	parts := []string{"📎 " + v.full, v.info.Text}
+	parts := []string{"📎 " + v.full, v.status}
 	if v.img.Image != nil {
 		parts = append(parts, "[image]")
 	}
@@ -204,6 +206,9 @@ func (v *fileView) layout(w float32, place bool) float32 {
 	ih := v.info.MinSize().Height
 	tx := fileIconSize + 2*pad
 	fitText(v.name, v.full, max(20, w-tx-pad))
+	// A long status (a relay's refusal, a failure) is cut to the card,
+	// never drawn past it.
+	fitText(v.info, v.status, max(20, w-tx-pad))
 	if place {
 		v.icon.Move(fyne.NewPos(pad, y+pad+(nh+ih-fileIconSize)/2))
 		v.icon.Resize(fyne.NewSize(fileIconSize, fileIconSize))

@@ -14,10 +14,11 @@ import (
 // Resume, Cancel, Retry), whichever group it is in. It follows the
 // downloads while open.
 type transfersView struct {
-	a    *App
-	d    *dlg
-	box  *fyne.Container
-	rows []string // what each row says, for tests
+	a      *App
+	d      *dlg
+	box    *fyne.Container
+	scroll *container.Scroll
+	rows   []string // what each row says, for tests
 	// buttons are the rows' buttons by file name and label, for tests.
 	buttons map[string]*widget.Button
 }
@@ -25,6 +26,7 @@ type transfersView struct {
 // showTransfers opens the Transfers panel.
 func (a *App) showTransfers() *transfersView {
 	v := &transfersView{a: a, box: container.NewVBox()}
+	v.scroll = container.NewVScroll(v.box)
 	v.d = a.newDialog("Transfers", nil)
 	v.d.width = 560
 	v.d.handles = v
@@ -36,7 +38,7 @@ func (a *App) showTransfers() *transfersView {
 	a.transfers = v
 	v.refresh()
 	closeBtn := widget.NewButton("Close", v.d.hide)
-	v.d.setContent(container.NewVScroll(v.box), closeBtn)
+	v.d.setContent(v.scroll, closeBtn)
 	v.d.cancel = closeBtn
 	v.d.show()
 	return v
@@ -95,4 +97,14 @@ func (v *transfersView) refresh() {
 		v.box.Add(widget.NewLabel("No downloads running, paused or failed."))
 	}
 	v.box.Refresh()
+	// A scroll is one line tall unless told otherwise: show every row, up
+	// to transfersHeight, and scroll beyond.
+	v.scroll.SetMinSize(fyne.NewSize(0, min(v.box.MinSize().Height, transfersHeight)))
+	if v.d.open {
+		v.d.d.Resize(fyne.NewSize(v.d.width, v.d.d.MinSize().Height))
+	}
 }
+
+// transfersHeight is the most the Transfers panel's list takes before it
+// scrolls.
+const transfersHeight = 420

@@ -538,7 +538,7 @@ func (e resumableError) Unwrap() error { return e.error }
 // the network or the sources failed, or the call was cut short; never a
 // refusal such as a file too large, a bad hash or a missing right.
 func resumable(err error) bool {
-	for _, e := range []error{api.ErrNoSource, api.ErrNoPeer, api.ErrDiskFull, context.Canceled, context.DeadlineExceeded} {
+	for _, e := range []error{api.ErrNoSource, api.ErrBadSource, api.ErrNoPeer, api.ErrDiskFull, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -192,6 +192,7 @@ func answer(w io.Writer, f *File, req *Request, lim *Limiter, buf *[]byte, sent 
 		if t == nil {
 			return wire.Write(w, &Response{Error: errNotHeld})
 		}
+		lim.wait(len(t)) // trees count against the upload limit too
 		return wire.Write(w, &Response{Tree: t})
 	default:
 		for _, i := range req.Indexes {

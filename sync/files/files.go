@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -422,7 +423,17 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 			ids[p.Source.Name()] = p.ID
 		}
 		opt := l.cfg.Fetch
-		var one sync.Mutex // Fetch stores chunks from several goroutines
+		var one sync.Mutex   // Fetch stores chunks from several goroutines
+		var dropped []string // the sources dropped, and why
+		bad := opt.Bad
+		opt.Bad = func(name string, err error) {
+			one.Lock()
+			dropped = append(dropped, ids[name]+": "+err.Error())
+			one.Unlock()
+			if bad != nil {
+				bad(name, err)
+			}
+		}
 		report := func() {
 			if progress != nil {
 				one.Lock()
@@ -441,6 +452,11 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 		}
 		if err != nil {
 			if errors.Is(err, blob.ErrNoSources) {
+				if len(dropped) > 0 {
+					// Sources were online: say what they did, not that
+					// none was.
+					return got, fmt.Errorf("%s: %w (%s)", sf.Name, api.ErrBadSource, strings.Join(dropped, "; "))
+				}
 				return got, fmt.Errorf("%s: %w (%v)", sf.Name, api.ErrNoSource, err)
 			}
 			return got, diskErr(err)

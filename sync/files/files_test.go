@@ -423,3 +423,52 @@ func TestFilesShowRelayPush(t *testing.T) {
 		t.Fatalf("files: %+v", fs[0].Relay)
 	}
 }
+
+// TestGetFromLiarOnly: when the only member online who has the file
+// serves chunks that fail verification, the download says so and names
+// it, rather than that no one who has the file is online; nothing of the
+// liar's is kept, and the download still resumes when an honest holder
+// comes.
+func TestGetFromLiarOnly(t *testing.T) {
+	w := newWorld(t)
+	sf := w.cfg.Views.(fakeViews)[0]
+	dir := t.TempDir()
+	ls, err := blob.NewStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ls.Add(bytes.NewReader(w.plain), int64(len(w.plain)), blob.Key(sf.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	data := filepath.Join(dir, sf.Root, "data")
+	b, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range b {
+		b[i] ^= 0x5a
+	}
+	if err := os.WriteFile(data, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.cfg.Peers = fakePeers{{ID: "mallory", Key: testworld.Member(2).Key(), Source: &holder{name: "mallory", store: ls}}}
+	w.lib = New(w.cfg)
+	out := filepath.Join(t.TempDir(), "kit.pdf")
+	_, err = w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, out, nil)
+	if !errors.Is(err, api.ErrBadSource) || errors.Is(err, api.ErrNoSource) || !strings.Contains(err.Error(), "mallory: ") || !strings.Contains(err.Error(), "bad chunk") {
+		t.Fatalf("get from a liar only: %v", err)
+	}
+	if e, _ := w.lib.Status(w.c.ID, w.msg); e.HaveBytes != 0 {
+		t.Fatalf("kept %d bytes of the liar's", e.HaveBytes)
+	}
+	w.cfg.Peers = append(w.cfg.Peers.(fakePeers), Peer{ID: "olivia", Key: testworld.Member(0).Key(), Source: w.holder})
+	w.lib = New(w.cfg)
+	if _, err := w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, out, nil); err != nil {
+		t.Fatalf("get with an honest holder back: %v", err)
+	}
+	if back, _ := os.ReadFile(out); !bytes.Equal(back, w.plain) {
+		t.Fatal("the copy differs")
+	}
+}

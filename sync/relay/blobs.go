@@ -33,7 +33,9 @@ import (
 // roles reversed: the member answers its Have, Tree and Chunks requests
 // for that root alone, and the relay verifies every chunk against the root
 // as it stores it. The relay closes the stream when it holds the whole
-// file (or gives up; a later push resumes from what it holds).
+// file (or gives up; a later push resumes from what it holds, and a push
+// that brought no chunk at all is dropped and its charge given back, so an
+// offer alone never holds part of the share).
 //
 // # What a relay keeps and serves
 //
@@ -95,6 +97,8 @@ type Blobs struct {
 
 	mu     sync.Mutex
 	owners map[blob.Root]crdt.ID // guarded by mu
+	// pushing counts the pushes of each root under way (guarded by mu).
+	pushing map[blob.Root]int
 }
 
 // OpenBlobs opens the relay's file store in dir, charging the files it
@@ -104,7 +108,7 @@ func OpenBlobs(r *Relay, dir string) (*Blobs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("relay files: %w", err)
 	}
-	b := &Blobs{relay: r, store: st, dir: dir, owners: map[blob.Root]crdt.ID{}}
+	b := &Blobs{relay: r, store: st, dir: dir, owners: map[blob.Root]crdt.ID{}, pushing: map[blob.Root]int{}}
 	if err := os.MkdirAll(filepath.Join(dir, "owners"), 0o700); err != nil {
 		return nil, fmt.Errorf("relay files: %w", err)
 	}
@@ -124,6 +128,12 @@ func OpenBlobs(r *Relay, dir string) (*Blobs, error) {
 		}
 		f, err := st.Lookup(root)
 		if err != nil { // its owner record outlived it
+			os.Remove(filepath.Join(dir, "owners", e.Name()))
+			continue
+		}
+		if chunks, _ := f.Progress(); chunks == 0 { // offered, never sent (see done)
+			f.Close()
+			st.Delete(root)
 			os.Remove(filepath.Join(dir, "owners", e.Name()))
 			continue
 		}
@@ -157,10 +167,10 @@ func (r *Relay) chargeFile(cid crdt.ID, n int64, force bool) error {
 			return fmt.Errorf("%w: %s", ErrNotRegistered, cid.Short())
 		}
 		if r.total+n > r.cfg.Quota {
-			return fmt.Errorf("%w: the relay holds %d of its %d bytes", ErrQuota, r.total, r.cfg.Quota)
+			return fmt.Errorf("%w: the file takes %d bytes and the relay holds %d of its %d bytes", ErrQuota, n, r.total, r.cfg.Quota)
 		}
 		if c.bytes+n > r.cfg.CommunityShare {
-			return fmt.Errorf("%w: community %s holds %d of its share of %d bytes", ErrQuota, cid.Short(), c.bytes, r.cfg.CommunityShare)
+			return fmt.Errorf("%w: the file takes %d bytes and community %s holds %d of its share of %d bytes", ErrQuota, n, cid.Short(), c.bytes, r.cfg.CommunityShare)
 		}
 	}
 	r.total += n
@@ -176,6 +186,7 @@ func (b *Blobs) take(cid crdt.ID, root blob.Root, size int64) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.owners[root]; ok {
+		b.pushing[root]++
 		return nil // held, whole or in part, and charged
 	}
 	if err := b.relay.chargeFile(cid, charge(size), false); err != nil {
@@ -187,7 +198,39 @@ func (b *Blobs) take(cid crdt.ID, root blob.Root, size int64) error {
 		return fmt.Errorf("relay files: %w", err)
 	}
 	b.owners[root] = cid
+	b.pushing[root]++
 	return nil
+}
+
+// done ends a push of root taken by take. When it was the last under way
+// and not one chunk of the file came, the file is dropped and its charge
+// given back: an offer alone, with nothing sent after it, never holds
+// part of the community's share (a member could otherwise fill it with
+// made-up roots and sizes). A file with chunks stays, for a later push to
+// resume.
+func (b *Blobs) done(cid crdt.ID, root blob.Root) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pushing[root]--; b.pushing[root] > 0 {
+		return
+	}
+	delete(b.pushing, root)
+	f, err := b.store.Lookup(root)
+	if err != nil {
+		return
+	}
+	chunks, _ := f.Progress()
+	size := f.Size()
+	f.Close()
+	if chunks > 0 || b.owners[root] != cid {
+		return
+	}
+	if err := b.store.Delete(root); err != nil {
+		return // open (served, say): it stays charged
+	}
+	os.Remove(filepath.Join(b.dir, "owners", root.String()))
+	delete(b.owners, root)
+	b.relay.chargeFile(cid, -charge(size), true)
 }
 
 // Accept answers one push stream from member from (see PushProtocol): it
@@ -234,6 +277,7 @@ func (b *Blobs) Accept(ctx context.Context, rw io.ReadWriteCloser, from crdt.Pub
 	if err := b.take(cid, root, off.Size); err != nil {
 		return refuse(err)
 	}
+	defer b.done(cid, root)
 	f, err := b.store.Open(root, off.Size)
 	if err != nil {
 		return refuse(fmt.Errorf("the relay could not store the file: %w", err))

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -65,19 +69,26 @@ func relayWithTeam(t *testing.T, share int64) (*team, *Relay) {
 	return tm, r
 }
 
+// blobsWithTeam is relayWithTeam with the relay's file store in dir.
+func blobsWithTeam(t *testing.T, dir string) (*team, *Relay, *Blobs) {
+	t.Helper()
+	tm, r := relayWithTeam(t, 0)
+	b, err := OpenBlobs(r, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm, r, b
+}
+
 // TestPushToRelay: a member pushes a file it shared; the relay verifies
 // and stores every chunk, charges it to the community's share once, serves
 // it to anyone who names its root, and keeps it across a restart. A
 // stranger's push, a push for a community the relay does not keep and a
 // file beyond the share are refused with the reason.
 func TestPushToRelay(t *testing.T) {
-	tm, r := relayWithTeam(t, 0)
-	cid := tm.olivia.cid
 	dir := t.TempDir()
-	b, err := OpenBlobs(r, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tm, r, b := blobsWithTeam(t, dir)
+	cid := tm.olivia.cid
 	sf := newSharedFile(t, 5*blob.PlainChunk+321)
 	before := r.comms[cid].bytes
 	if errM, errR := push(t, b, tm.olivia.k.pub(), cid, sf); errM != nil || errR != nil {
@@ -159,6 +170,11 @@ func TestPushToRelay(t *testing.T) {
 	errM, errR := push(t, bs, tm2.olivia.k.pub(), tm2.olivia.cid, other)
 	if !errors.Is(errM, ErrPushRefused) || !strings.Contains(errM.Error(), "share") || errR != nil || small.Stats().Refused["quota"] != 1 {
 		t.Fatalf("a file over the share: member %v, relay %v, refusals %v", errM, errR, small.Stats().Refused)
+	}
+	// The refusal says how much the file takes: a file bigger than the
+	// room left is not the relay being full.
+	if want := fmt.Sprintf("the file takes %d bytes", charge(int64(len(other.plain)))); !strings.Contains(errM.Error(), want) {
+		t.Fatalf("the refusal %q does not say %q", errM, want)
 	}
 }
 
@@ -293,5 +309,59 @@ func TestPushProgress(t *testing.T) {
 	part.Close()
 	if got, want := pushed(sf), []int{3, 4, 5, 6}; !slices.Equal(got, want) {
 		t.Fatalf("resumed, progress %v, want %v", got, want)
+	}
+}
+
+// TestPushOfferAloneChargesNothing: a member who offers a file and sends
+// none of it (a made-up root and size) leaves nothing stored and nothing
+// charged, so offers alone cannot fill the community's share. A relay
+// that restarts drops the empty files it finds.
+func TestPushOfferAloneChargesNothing(t *testing.T) {
+	dir := t.TempDir()
+	tm, r, b := blobsWithTeam(t, dir)
+	cid := tm.olivia.cid
+	before := r.comms[cid].bytes
+	offer := func(root []byte) {
+		t.Helper()
+		a, rw := net.Pipe()
+		done := make(chan error, 1)
+		go func() { done <- b.Accept(t.Context(), rw, tm.olivia.k.pub()); rw.Close() }()
+		wire.Write(a, &PushOffer{Community: cid[:], Root: root, Size: 100 * blob.PlainChunk})
+		var rep PushReply
+		if err := wire.Read(a, &rep, MaxPushFrame); err != nil || rep.Error != "" {
+			t.Fatalf("offer: %+v, %v", rep, err)
+		}
+		a.Close() // and sends nothing
+		<-done
+	}
+	fake := make([]byte, 32)
+	rand.Read(fake)
+	offer(fake)
+	if got := r.comms[cid].bytes - before; got != 0 {
+		t.Fatalf("an offer with nothing sent holds %d bytes of the share", got)
+	}
+	if f, err := b.Store().Lookup(blob.Root(fake)); err == nil {
+		f.Close()
+		t.Fatal("an offer with nothing sent left a file")
+	}
+	if len(b.owners) != 0 {
+		t.Fatalf("owners %v", b.owners)
+	}
+	// A file left empty by an earlier relay is dropped when it opens.
+	if f, err := b.Store().Open(blob.Root(fake), 100*blob.PlainChunk); err == nil {
+		f.Close()
+	}
+	os.WriteFile(filepath.Join(dir, "owners", blob.Root(fake).String()), []byte(hex.EncodeToString(cid[:])), 0o600)
+	r2 := openRelay(t, tm.relayKey.pub(), store.NewMemory(), 0)
+	if _, err := r2.Pull(t.Context(), tm.olivia.remote(tm.relayKey.pub()), cid); err != nil {
+		t.Fatal(err)
+	}
+	held := r2.comms[cid].bytes
+	b2, err := OpenBlobs(r2, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r2.comms[cid].bytes - held; got != 0 || len(b2.owners) != 0 {
+		t.Fatalf("after a restart an empty file holds %d bytes (owners %v)", got, b2.owners)
 	}
 }
