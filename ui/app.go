@@ -389,6 +389,7 @@ func (a *App) refreshStatus() {
 	a.rail.setStatus(statusText(a.b.Status()))
 	a.checkReminders()
 	a.calls.tick()
+	a.convo.tick() // promotions that start or end in view
 }
 
 // statusText is the indicator's wording for st: the peers (those reached

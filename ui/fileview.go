@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -100,7 +101,7 @@ func (v *fileView) bind(t *transfer) {
 		v.imgW = float32(b.Dx()) / float32(max(1, b.Dy()))
 	}
 	v.img.Refresh()
-	info, buttons := fileStatus(t)
+	info, buttons := fileStatus(t, v.row.act.now())
 	v.info.Text = info
 	v.shown = v.shown[:0]
 	for _, b := range buttons {
@@ -109,12 +110,21 @@ func (v *fileView) bind(t *transfer) {
 	v.heightW = 0
 }
 
-// fileStatus says where t's file is, in words, and which buttons it
-// offers.
-func fileStatus(t *transfer) (string, []string) {
+// fileStatus says where t's file is at now, in words, and which buttons
+// it offers. The file of a promotion that has ended offers no download
+// (nobody serves it any more) but says so; a copy here still opens, and
+// what came of one partly here can be thrown away.
+func fileStatus(t *transfer, now time.Time) (string, []string) {
 	f := t.file
 	var info []string
 	var buttons []string
+	if t.state != fileDone && t.promoEnded(now) {
+		info = append(info, formatSize(f.Size), typeLabel(f.Name, f.Mime), "Promotion ended")
+		if t.have > 0 || t.state == fileDownloading {
+			buttons = []string{"Cancel"}
+		}
+		return strings.Join(info, " · "), buttons
+	}
 	switch t.state {
 	case fileDownloading:
 		info = append(info, fmt.Sprintf("%s of %s", formatSize(t.have), formatSize(f.Size)))

@@ -123,6 +123,8 @@ type msgRow struct {
 
 	heightW float32 // width the layout was computed for
 	height  float32
+	// promoAt is where the row's promotion stood when bound (promoPhase).
+	promoAt int
 }
 
 var _ fyne.SecondaryTappable = (*msgRow)(nil)
@@ -209,6 +211,9 @@ func (r *msgRow) bind(d rowData) {
 	r.bindQuote(m)
 	r.bindBody(d)
 	r.bindReactions(m)
+	if m.Promo != nil {
+		r.promoAt = promoPhase(m.Promo, r.act.now())
+	}
 	if m.Poll != nil && !m.Deleted && m.Hidden == "" {
 		r.poll.bind(m.Poll, d.canVote, d.canClose, r.act.now())
 	}

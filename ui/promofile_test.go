@@ -297,3 +297,50 @@ func TestPromoFileEnded(t *testing.T) {
 		t.Fatalf("an ended promotion's file held here: %v", got)
 	}
 }
+
+// TestPromoCardEnded: the promotion's card offers no Download of its file
+// once the promotion has ended, as the Files view does, and says why; it
+// changes on the next tick while the card is in view, with no reload. A
+// copy partly here can only be thrown away; a copy here still opens.
+func TestPromoCardEnded(t *testing.T) {
+	h, _ := fileHarness(t)
+	f := h.f
+	promoWithFile(t, h)
+	f.mu.Lock()
+	_, g, _ := f.group(h.a.community, h.a.group)
+	promo := g.msgs[len(g.msgs)-1]
+	f.clock = promo.Promo.Ends.Add(-time.Minute)
+	f.mu.Unlock()
+	// shows the card as a member sees it with have bytes of the file here.
+	shows := func(have int64) string {
+		f.mu.Lock()
+		f.files.byMsg[promo.ID].have = have
+		f.mu.Unlock()
+		delete(h.a.files.byMsg, promo.ID)
+		h.a.convo.reload()
+		h.drain()
+		return h.fileRow(promo.ID).summary()
+	}
+	if got := shows(0); !strings.Contains(got, "[Download]") || strings.Contains(got, "Promotion ended") {
+		t.Fatalf("a running promotion's card: %s", got)
+	}
+	f.mu.Lock()
+	f.clock = promo.Promo.Ends
+	f.mu.Unlock()
+	h.a.refreshStatus() // the app's tick
+	got := h.fileRow(promo.ID).summary()
+	if strings.Contains(got, "[Download]") || !strings.Contains(got, "Promotion ended") || !strings.Contains(got, "ended ") {
+		t.Fatalf("on the tick after it ended the card shows: %s", got)
+	}
+	fetched := f.calls["GetFile"]
+	h.a.convo.fileAction(h.rowOf(promo.ID), "Download") // a tap on a row bound before
+	if n := f.calls["GetFile"] - fetched; n != 0 || h.a.files.byMsg[promo.ID].state != fileRemote {
+		t.Fatalf("an ended promotion's file was fetched %d times", n)
+	}
+	if got := shows(10); !strings.Contains(got, "Promotion ended") || !strings.Contains(got, "[Cancel]") || strings.Contains(got, "[Resume]") {
+		t.Fatalf("an ended promotion's file partly here: %s", got)
+	}
+	if got := shows(promo.File.Size); !strings.Contains(got, "[Open] [Save as…]") || strings.Contains(got, "Promotion ended") {
+		t.Fatalf("an ended promotion's file held here: %s", got)
+	}
+}

@@ -155,6 +155,40 @@ func cardSegments(m api.Message, d rowData, now time.Time) []widget.RichTextSegm
 	return splitEmoji(segs)
 }
 
+// promoPhase is where promotion p stands at now: 0 before it starts, 1
+// while it runs, 2 once it has ended. Its card shows it (its dates, and
+// whether its file can be downloaded), so a row in view is bound again
+// when it changes (conversation.tick).
+func promoPhase(p *api.Promo, now time.Time) int {
+	switch {
+	case now.Before(p.Starts):
+		return 0
+	case now.Before(p.Ends):
+		return 1
+	}
+	return 2
+}
+
+// tick binds again the rows in view whose promotion started or ended
+// since they were bound; the app calls it every few seconds.
+func (c *conversation) tick() {
+	if c.win == nil || c.list.inUpdate {
+		return
+	}
+	now := c.a.now()
+	changed := false
+	for i, o := range c.list.shown {
+		r := o.(*msgRow)
+		if p := r.d.m.Promo; p != nil && promoPhase(p, now) != r.promoAt {
+			r.bind(c.rowData(i))
+			changed = true
+		}
+	}
+	if changed {
+		c.list.update(false)
+	}
+}
+
 // whereLink is an event's place as a link to open, when it is one web
 // address (https://…, a meeting link); nil when it is text, such as an
 // address, or a link of another scheme (file:, javascript:, an app's
