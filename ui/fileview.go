@@ -35,9 +35,21 @@ type fileView struct {
 	shown   []*widget.Button // the buttons of the state, in order
 	imgW    float32          // the image's aspect: width over height, 0 when none
 	full    string           // the name uncut
+	part    filePart         // what of the file this view shows
 
 	heightW, height float32
 }
+
+// filePart is what of a file a fileView shows: all of it, or, on a
+// promotion's card, its image alone under the card's title and the rest
+// (name, state, buttons) under the card's text.
+type filePart int
+
+const (
+	fileWhole filePart = iota
+	fileImageOnly
+	fileBlockOnly
+)
 
 // fileButtons are the buttons a file can show, in the order they appear.
 var fileButtons = []string{"Download", "Pause", "Resume", "Retry", "Cancel", "Open", "Save as…"}
@@ -167,8 +179,11 @@ func (v *fileView) summary() string {
 	if v.t == nil {
 		return ""
 	}
+	if v.part == fileImageOnly {
+		return "[image]"
+	}
 	parts := []string{"📎 " + v.full, v.info.Text}
-	if v.img.Image != nil {
+	if v.img.Image != nil && v.part == fileWhole {
 		parts = append(parts, "[image]")
 	}
 	if v.progressing() && v.t.file.Size > 0 {
@@ -195,20 +210,29 @@ func (v *fileView) heightAt(w float32) float32 {
 	return v.height
 }
 
+// hasImage reports whether the view draws the file's image.
+func (v *fileView) hasImage() bool { return v.imgW > 0 && v.part != fileBlockOnly }
+
 func (v *fileView) layout(w float32, place bool) float32 {
 	if v.t == nil {
 		return 0
 	}
 	pad := float32(rowPad)
 	y := float32(0)
-	if v.imgW > 0 {
+	if v.hasImage() {
+		// At most w by fileMaxImgH, its aspect kept.
 		ih := min(fileMaxImgH, w/v.imgW)
 		iw := min(w, ih*v.imgW)
 		if place {
 			v.img.Move(fyne.NewPos(0, 0))
 			v.img.Resize(fyne.NewSize(iw, ih))
 		}
+		if v.part == fileImageOnly {
+			return ih
+		}
 		y += ih + pad
+	} else if v.part == fileImageOnly {
+		return 0
 	}
 	nh := v.name.MinSize().Height
 	ih := v.info.MinSize().Height
@@ -251,7 +275,7 @@ func (v *fileView) layout(w float32, place bool) float32 {
 	y += bh + pad/2
 	if place {
 		top := float32(0)
-		if v.imgW > 0 {
+		if v.hasImage() {
 			top = min(fileMaxImgH, w/v.imgW) + pad
 		}
 		v.bg.Move(fyne.NewPos(0, top))
@@ -318,8 +342,14 @@ func (r *fileRenderer) Refresh() {
 
 func (r *fileRenderer) Objects() []fyne.CanvasObject {
 	v := r.v
+	if v.part == fileImageOnly {
+		if v.hasImage() {
+			return []fyne.CanvasObject{v.img}
+		}
+		return nil
+	}
 	objs := []fyne.CanvasObject{v.bg}
-	if v.imgW > 0 {
+	if v.hasImage() {
 		objs = append(objs, v.img)
 	}
 	objs = append(objs, v.icon, v.name, v.info)

@@ -344,3 +344,31 @@ func TestPromoCardEnded(t *testing.T) {
 		t.Fatalf("an ended promotion's file held here: %s", got)
 	}
 }
+
+// TestPromoCardOrder: a promotion's card reads as messengers show one:
+// its title, then its image (at most fileMaxW by fileMaxImgH, its aspect
+// kept), then its text and dates, then the file's name and buttons.
+func TestPromoCardOrder(t *testing.T) {
+	h, _ := fileHarness(t)
+	promoWithFile(t, h)
+	r := h.row(h.a.convo.win.total - 1)
+	if !r.splitsFile() {
+		t.Fatalf("the card does not show its title over its image: %s", r.summary())
+	}
+	want := "🏷 Spring kits | [image] | 20% off every starter kit.\nuntil Sun Nov 29, 18:00 | 📎 Spring flyer.png"
+	if got := r.summary(); !strings.Contains(got, want) {
+		t.Fatalf("the card reads\n%q\nwant it to contain\n%q", got, want)
+	}
+	img := r.fileImg.img
+	title, pic, body, file := r.title.Position().Y, r.fileImg.Position().Y, r.body.Position().Y, r.file.Position().Y
+	if !(title+r.title.MinSize().Height/2 < pic && pic+img.Size().Height <= body+theme.InnerPadding() && body < file) {
+		t.Fatalf("top to bottom: title at %v, image at %v (%v high), text at %v, file at %v", title, pic, img.Size().Height, body, file)
+	}
+	s := img.Size()
+	if s.Width > fileMaxW || s.Height > fileMaxImgH || s.Width/s.Height < 400.0/300*0.98 || s.Width/s.Height > 400.0/300*1.02 {
+		t.Fatalf("the 400x300 image shows at %v", s)
+	}
+	if r.file.hasImage() || !strings.Contains(r.file.summary(), "[Open]") {
+		t.Fatalf("the file under the text: image %v, %s", r.file.hasImage(), r.file.summary())
+	}
+}

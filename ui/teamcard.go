@@ -92,24 +92,40 @@ func shortDuration(d time.Duration) string {
 // event), which keeps its author's header.
 func isCard(m api.Message) bool { return m.Win != nil || m.Promo != nil || m.Event != nil }
 
-// cardSegments is the body of a team card m at now, nil when m is no
-// card: the headline, the details line and the text.
-func cardSegments(m api.Message, d rowData, now time.Time) []widget.RichTextSegment {
+// cardSegments are the title and the body of a team card m at now, nil
+// when m is no card. The title is the bold headline; the body the details
+// line and the text, except for a promotion, whose text comes before its
+// dates (a promotion's card shows its image between its title and body).
+func cardSegments(m api.Message, d rowData, now time.Time) (title, body []widget.RichTextSegment) {
 	head := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePrimary, TextStyle: fyne.TextStyle{Bold: true}}
 	dim := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder}
 	var segs []widget.RichTextSegment
-	line := func(text string, st widget.RichTextStyle) {
+	newline := func() {
 		if len(segs) > 0 {
 			segs = append(segs, &widget.TextSegment{Text: "\n", Style: widget.RichTextStyleInline})
 		}
+	}
+	line := func(text string, st widget.RichTextStyle) {
+		newline()
 		segs = append(segs, &widget.TextSegment{Text: text, Style: st})
+	}
+	text := func() {
+		if m.Text != "" {
+			newline()
+			segs = append(segs, bodySegments(m.Text, d.mentions, d.query)...)
+		}
+	}
+	headline := func(text string) []widget.RichTextSegment {
+		return []widget.RichTextSegment{&widget.TextSegment{Text: text, Style: head}}
 	}
 	switch {
 	case m.Win != nil:
-		line(badgeLabel(m.Win.Badge)+" · "+m.Win.MemberName, head)
+		title = headline(badgeLabel(m.Win.Badge) + " · " + m.Win.MemberName)
+		text()
 	case m.Promo != nil:
 		p := m.Promo
-		line("🏷 "+p.Title, head)
+		title = headline("🏷 " + p.Title)
+		text()
 		var info []string
 		switch {
 		case now.Before(p.Starts):
@@ -126,7 +142,7 @@ func cardSegments(m api.Message, d rowData, now time.Time) []widget.RichTextSegm
 		line(strings.Join(info, " · "), dim)
 	case m.Event != nil:
 		e := m.Event
-		line("📅 "+e.Title, head)
+		title = headline("📅 " + e.Title)
 		info := []string{cardTime(e.Starts)}
 		if e.Duration > 0 {
 			info = append(info, shortDuration(time.Duration(e.Duration)))
@@ -145,14 +161,31 @@ func cardSegments(m api.Message, d rowData, now time.Time) []widget.RichTextSegm
 		if link != nil { // a meeting link opens with the system's handler
 			segs = append(segs, &widget.TextSegment{Text: " · ", Style: dim}, &widget.HyperlinkSegment{Text: strings.TrimSpace(e.Where), URL: link})
 		}
+		text()
 	default:
+		return nil, nil
+	}
+	return splitEmoji(title), splitEmoji(segs)
+}
+
+// whereLink is an event's place as a link to open, when it is one web
+// address (https://…, a meeting link); nil when it is text, such as an
+// address, or a link of another scheme (file:, javascript:, an app's
+// own), which shows as text and never opens.
+func whereLink(where string) *url.URL {
+	where = strings.TrimSpace(where)
+	if strings.ContainsAny(where, " \t\n") {
 		return nil
 	}
-	if m.Text != "" {
-		segs = append(segs, &widget.TextSegment{Text: "\n", Style: widget.RichTextStyleInline})
-		segs = append(segs, bodySegments(m.Text, d.mentions, d.query)...)
+	u, err := url.Parse(where)
+	if err != nil || u.Host == "" || u.User != nil {
+		return nil
 	}
-	return splitEmoji(segs)
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		return u
+	}
+	return nil
 }
 
 // promoPhase is where promotion p stands at now: 0 before it starts, 1
@@ -187,26 +220,6 @@ func (c *conversation) tick() {
 	if changed {
 		c.list.update(false)
 	}
-}
-
-// whereLink is an event's place as a link to open, when it is one web
-// address (https://…, a meeting link); nil when it is text, such as an
-// address, or a link of another scheme (file:, javascript:, an app's
-// own), which shows as text and never opens.
-func whereLink(where string) *url.URL {
-	where = strings.TrimSpace(where)
-	if strings.ContainsAny(where, " \t\n") {
-		return nil
-	}
-	u, err := url.Parse(where)
-	if err != nil || u.Host == "" || u.User != nil {
-		return nil
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "http", "https":
-		return u
-	}
-	return nil
 }
 
 // answerSegments is the line under a question whose answer was marked.
