@@ -217,6 +217,7 @@ func (a *App) tickStatus() {
 
 func (a *App) handle(ev api.Event) {
 	a.newcomers.event(ev)
+	a.home.lists.event(ev)
 	switch ev.Kind {
 	case api.EventCommunities:
 		a.reloadCommunities()
