@@ -51,6 +51,17 @@ func promoWithFile(t *testing.T, h *harness) string {
 	return flyer
 }
 
+// postedPromo posts the promotion of promoWithFile and returns its
+// message.
+func postedPromo(t *testing.T, h *harness) api.Message {
+	t.Helper()
+	promoWithFile(t, h)
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	_, g, _ := h.f.group(h.a.community, h.a.group)
+	return g.msgs[len(g.msgs)-1]
+}
+
 // TestPromoFile: a promotion posted with an image shows the image on its
 // card alone, as an image message's row does: no message shares it in the
 // announcements, and the Files view lists it once, as a promotion's.
@@ -269,11 +280,7 @@ func rowTexts(o fyne.CanvasObject) []string {
 func TestPromoFileEnded(t *testing.T) {
 	h, _ := fileHarness(t)
 	f := h.f
-	promoWithFile(t, h)
-	f.mu.Lock()
-	_, g, _ := f.group(h.a.community, h.a.group)
-	promo := g.msgs[len(g.msgs)-1]
-	f.mu.Unlock()
+	promo := postedPromo(t, h)
 	ends := promo.Promo.Ends
 	texts := func(at time.Time, have int64) []string {
 		h.a.now = func() time.Time { return at }
@@ -305,10 +312,8 @@ func TestPromoFileEnded(t *testing.T) {
 func TestPromoCardEnded(t *testing.T) {
 	h, _ := fileHarness(t)
 	f := h.f
-	promoWithFile(t, h)
+	promo := postedPromo(t, h)
 	f.mu.Lock()
-	_, g, _ := f.group(h.a.community, h.a.group)
-	promo := g.msgs[len(g.msgs)-1]
 	f.clock = promo.Promo.Ends.Add(-time.Minute)
 	f.mu.Unlock()
 	// shows the card as a member sees it with have bytes of the file here.
