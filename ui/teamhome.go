@@ -105,8 +105,9 @@ func (l *homeLists) fresh(part api.HomeParts, read func() error) bool {
 	return true
 }
 
-// readList runs fetch for list part of community cid when it is stale,
-// keeping its result in *dst; a failure is logged as what, and reported.
+// readList runs fetch for list part of l when it is stale, keeping its
+// result in *dst, and reports whether *dst holds the list; a failure is
+// logged as what.
 func readList[T any](a *App, l *homeLists, part api.HomeParts, what string, dst *T, fetch func() (T, error)) bool {
 	return l.fresh(part, func() error {
 		v, err := fetch()
@@ -180,7 +181,9 @@ func (h *home) withTeam(c api.Community, gone bool, objs []fyne.CanvasObject) []
 	if readList(a, l, api.HomeEvents, "events", &l.events, func() ([]api.CalendarEvent, error) { return a.b.Events(c.ID, false) }) && len(l.events) > 0 {
 		events := l.events
 		for _, e := range events {
-			t.next(e.Starts.Add(time.Duration(e.Duration))) // it leaves the list
+			if end := e.Starts.Add(time.Duration(e.Duration)); end.After(now) {
+				t.next(end) // it leaves the list
+			}
 		}
 		caption("Upcoming events")
 		for _, e := range events[:min(len(events), homeListMax)] {

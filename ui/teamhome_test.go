@@ -236,4 +236,15 @@ func TestHomeListsRefresh(t *testing.T) {
 			t.Errorf("a %s read %v, want %v; the home shows %q", tc.name, got, want, h.a.home.team.lines)
 		}
 	}
+	// An event leaves Upcoming events by itself once it has ended: the
+	// home's tick (every few seconds, with the reminders, which read the
+	// events on their own) reads the events again.
+	f.mu.Lock()
+	_, _, m, _ := f.find(cid, gen, event)
+	f.clock = m.Event.Starts.Add(time.Duration(m.Event.Duration))
+	f.mu.Unlock()
+	got = read(h.a.home.tickTeam)
+	if lines := strings.Join(h.a.home.team.lines, "\n"); got["Events"] != 1 || strings.Contains(lines, "Training call") {
+		t.Errorf("when the training call ended the tick read %v; the home shows %q", got, lines)
+	}
 }
