@@ -451,7 +451,39 @@ type Event struct {
 	// groups never do, so the app rereads the newcomers only on these.
 	// Joins, removals and the steps themselves come as EventCommunities.
 	Newcomers bool
+	// Unread: an EventGroups or EventCommunities event for a change of
+	// what is unread alone (a read mark, a mute): of the community and its
+	// groups only their unread counts changed, so lists kept of them (the
+	// home's, the newcomers) stay as they are.
+	Unread bool
+	// Home: the lists of the community's home an EventMessages event may
+	// change; an ordinary message changes none, so the app reads again
+	// only these. Every list may change on EventCommunities and
+	// EventGroups.
+	Home HomeParts
 }
+
+// HomeParts names lists of a community's home (Event.Home).
+type HomeParts uint8
+
+// The lists of a community's home.
+const (
+	// HomeSteps: the member's own first steps (a tick in its progress log).
+	HomeSteps HomeParts = 1 << iota
+	// HomePromos: the promotions (one posted or edited).
+	HomePromos
+	// HomeEvents: the upcoming events and their answers.
+	HomeEvents
+	// HomeWins: the Wall of wins.
+	HomeWins
+	// HomeQA: the unanswered questions and the FAQ (a question asked in a
+	// Q&A group, an edit there, an answer marked).
+	HomeQA
+	// HomeCollections: the collections.
+	HomeCollections
+	// HomeAll is every list.
+	HomeAll = HomeSteps | HomePromos | HomeEvents | HomeWins | HomeQA | HomeCollections
+)
 
 // API is what both binaries need from a node. *Node implements it; the
 // desktop app declares its own narrower interface over these methods.

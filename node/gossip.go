@@ -74,7 +74,7 @@ func (n *Node) afterIngest(res replica.Result) {
 		switch {
 		case op.Kind.IsContent():
 			n.events.Emit(api.Event{Kind: api.EventMessages, Community: cid, Group: op.Log, Private: n.views.IsPrivate(cid, op.Log),
-				Newcomers: n.views.TouchesNewcomers(cid, op)})
+				Newcomers: n.views.TouchesNewcomers(cid, op), Home: n.views.TouchesHome(cid, op)})
 		case op.Kind == crdt.KindGroupCreate || op.Kind == crdt.KindGenesis ||
 			op.Kind == crdt.KindGroupJoin || op.Kind == crdt.KindGroupLeave || op.Kind == crdt.KindGroupDecide ||
 			op.Kind == crdt.KindGroupUpdate || op.Kind == crdt.KindGroupOrder || op.Kind == crdt.KindRemove || op.Kind == crdt.KindLeave,

@@ -55,7 +55,8 @@ func (a *App) adminEvent(ev api.Event) {
 		for _, d := range a.openDialogs() {
 			switch v := d.handles.(type) {
 			case *questionsView:
-				if v.cid == ev.Community {
+				// A question asked, edited or answered (api.Event.Home).
+				if v.cid == ev.Community && ev.Home&api.HomeQA != 0 {
 					v.refresh()
 				}
 			case *collectionView:

@@ -217,6 +217,7 @@ func (a *App) tickStatus() {
 
 func (a *App) handle(ev api.Event) {
 	a.newcomers.event(ev)
+	a.home.lists.event(ev)
 	switch ev.Kind {
 	case api.EventCommunities:
 		a.reloadCommunities()
@@ -389,6 +390,7 @@ func (a *App) refreshStatus() {
 	a.rail.setStatus(statusText(a.b.Status()))
 	a.checkReminders()
 	a.calls.tick()
+	a.convo.tick() // promotions that start or end in view
 }
 
 // statusText is the indicator's wording for st: the peers (those reached

@@ -38,8 +38,21 @@ func (f *fakeBackend) CreateEvent(_ context.Context, cid, gid crdt.ID, d api.Eve
 		Where: strings.TrimSpace(d.Where), Text: strings.TrimSpace(d.Text), Call: d.Call, By: f.self.PeerID, ByName: f.self.Name, Answers: []api.RSVP{}}
 	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "event", Author: f.self.PeerID, AuthorName: f.self.Name, Text: e.Text, Time: f.clock, Mine: true, Event: e})
 	f.mu.Unlock()
-	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid, Home: api.HomeEvents})
 	return id, nil
+}
+
+// cardHome is the list of the home team card m changes (view.TouchesHome).
+func cardHome(m api.Message) api.HomeParts {
+	switch {
+	case m.Win != nil:
+		return api.HomeWins
+	case m.Promo != nil:
+		return api.HomePromos
+	case m.Event != nil:
+		return api.HomeEvents
+	}
+	return 0
 }
 
 // eventIn finds event id in community cid. Callers hold f.mu.
@@ -75,7 +88,7 @@ func (f *fakeBackend) RSVP(_ context.Context, cid, id crdt.ID, answer string) er
 	}
 	f.mu.Unlock()
 	if err == nil {
-		f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+		f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid, Home: api.HomeEvents})
 	}
 	return err
 }
@@ -120,7 +133,7 @@ func (f *fakeBackend) rsvpAs(cid, id crdt.ID, who, answer string) {
 	if err != nil {
 		panic(err)
 	}
-	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: g.info.ID})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: g.info.ID, Home: api.HomeEvents})
 }
 
 // deliverCard adds a card message by another member, as if it came from
@@ -142,7 +155,7 @@ func (f *fakeBackend) deliverCard(cid, gid crdt.ID, author string, m api.Message
 	}
 	g.msgs = append(g.msgs, m)
 	f.mu.Unlock()
-	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid, Home: cardHome(m)})
 	return m.ID
 }
 
@@ -212,7 +225,7 @@ func (f *fakeBackend) Celebrate(_ context.Context, cid, gid crdt.ID, member, bad
 	w := &api.Win{ID: id, Member: member, MemberName: who.Name, By: f.self.PeerID, ByName: f.self.Name, Badge: badge, Text: text, Time: f.clock}
 	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "win", Author: f.self.PeerID, AuthorName: f.self.Name, Text: text, Time: f.clock, Mine: true, Win: w})
 	f.mu.Unlock()
-	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid, Home: api.HomeWins})
 	return id, nil
 }
 
@@ -255,7 +268,7 @@ func (f *fakeBackend) CreatePromo(ctx context.Context, cid crdt.ID, d api.PromoD
 	p.File = f.promoFile(cid, g, id, d.File, data)
 	g.msgs = append(g.msgs, api.Message{ID: id, Kind: "promo", Author: f.self.PeerID, AuthorName: f.self.Name, Text: d.Text, Time: f.clock, Mine: true, Promo: p, File: p.File})
 	f.mu.Unlock()
-	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: g.info.ID})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: g.info.ID, Home: api.HomePromos})
 	return id, nil
 }
 
@@ -333,6 +346,7 @@ func (f *fakeBackend) cards(cid crdt.ID, fn func(g *fakeGroup, m api.Message)) e
 func (f *fakeBackend) Promos(cid crdt.ID, all bool) ([]api.Promo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls["Promos"]++
 	var out []api.Promo
 	err := f.cards(cid, func(_ *fakeGroup, m api.Message) {
 		if m.Promo != nil && (all || m.Promo.ActiveAt(f.clock)) {
@@ -346,6 +360,7 @@ func (f *fakeBackend) Promos(cid crdt.ID, all bool) ([]api.Promo, error) {
 func (f *fakeBackend) Wins(cid crdt.ID, member string) ([]api.Win, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls["Wins"]++
 	var out []api.Win
 	err := f.cards(cid, func(_ *fakeGroup, m api.Message) {
 		if m.Win != nil && (member == "" || m.Win.Member == member) {
@@ -361,6 +376,7 @@ func (f *fakeBackend) Wins(cid crdt.ID, member string) ([]api.Win, error) {
 func (f *fakeBackend) FAQ(cid crdt.ID, search string) ([]api.FAQEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls["FAQ"]++
 	var out []api.FAQEntry
 	q := strings.ToLower(search)
 	err := f.cards(cid, func(g *fakeGroup, m api.Message) {
@@ -379,6 +395,7 @@ func (f *fakeBackend) FAQ(cid crdt.ID, search string) ([]api.FAQEntry, error) {
 func (f *fakeBackend) Collections(cid crdt.ID) ([]api.Collection, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls["Collections"]++
 	var out []api.Collection
 	err := f.cards(cid, func(g *fakeGroup, m api.Message) {
 		m.Group = g.info.ID

@@ -46,7 +46,11 @@ func (f *fakeBackend) editCard(name string, cid, id crdt.ID, kind crdt.Kind, edi
 	}
 	f.mu.Unlock()
 	if err == nil {
-		f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid})
+		home := api.HomePromos
+		if kind == crdt.KindEventEdit {
+			home = api.HomeEvents
+		}
+		f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid, Home: home})
 	}
 	return err
 }

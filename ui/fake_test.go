@@ -455,17 +455,22 @@ func (f *fakeBackend) MarkRead(_ context.Context, cid, gid crdt.ID) error {
 		return nil
 	})
 	if err == nil && changed {
-		f.emit(api.Event{Kind: api.EventGroups, Community: cid})
-		f.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+		f.emit(api.Event{Kind: api.EventGroups, Community: cid, Unread: true})
+		f.emit(api.Event{Kind: api.EventCommunities, Community: cid, Unread: true})
 	}
 	return err
 }
 
 func (f *fakeBackend) SetMuted(_ context.Context, cid, gid crdt.ID, muted bool) error {
-	return f.changeGroup("SetMuted", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
+	err := f.changeGroup("SetMuted", cid, gid, func(_ *fakeCommunity, g *fakeGroup) error {
 		g.info.Muted = muted
 		return nil
-	}, api.EventGroups, api.EventCommunities)
+	})
+	if err == nil { // only what is unread changed, as view says
+		f.emit(api.Event{Kind: api.EventGroups, Community: cid, Unread: true})
+		f.emit(api.Event{Kind: api.EventCommunities, Community: cid, Unread: true})
+	}
+	return err
 }
 
 func (f *fakeBackend) Members(cid crdt.ID) ([]api.Member, error) {
@@ -900,10 +905,14 @@ func (f *fakeBackend) deliverReply(cid, gid crdt.ID, author, text string, mine b
 		m.Mentions, m.MentionsMe = []string{f.self.PeerID}, true
 	}
 	g.msgs = append(g.msgs, m)
+	var home api.HomeParts
+	if g.info.QA && replyTo.IsZero() { // a question (view.TouchesHome)
+		home = api.HomeQA
+	}
 	f.mu.Unlock()
 	// A post mentioning members may welcome newcomers (the node asks
 	// crdt whether its author is an admin; the fake takes any mention).
-	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid, Newcomers: strings.Contains(text, "@")})
+	f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid, Newcomers: strings.Contains(text, "@"), Home: home})
 	return id
 }
 
@@ -982,13 +991,27 @@ func (f *fakeBackend) find(cid, gid, id crdt.ID) (*fakeCommunity, *fakeGroup, *a
 
 // change runs fn on message id under the lock and emits its event.
 func (f *fakeBackend) change(method string, cid, gid, id crdt.ID, fn func(*fakeCommunity, *fakeGroup, *api.Message) error) error {
-	return f.changeGroup(method, cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
+	var home api.HomeParts
+	err := f.changeGroup(method, cid, gid, func(c *fakeCommunity, g *fakeGroup) error {
 		_, _, m, err := f.find(cid, gid, id)
 		if err != nil {
 			return err
 		}
+		// The lists of the home it may change, as view.TouchesHome says.
+		switch {
+		case method == "Delete":
+			home = api.HomeAll &^ api.HomeSteps
+		case method == "MarkAnswer", method == "Edit" && g.info.QA:
+			home = api.HomeQA
+		case method == "Collect":
+			home = api.HomeCollections
+		}
 		return fn(c, g, m)
-	}, api.EventMessages)
+	})
+	if err == nil {
+		f.emit(api.Event{Kind: api.EventMessages, Community: cid, Group: gid, Home: home})
+	}
+	return err
 }
 
 func (f *fakeBackend) Edit(_ context.Context, cid, gid, id crdt.ID, text string) error {

@@ -84,7 +84,19 @@ type transfer struct {
 	// it runs.
 	relay       *api.RelayPush
 	relayAsking bool
+	// promoEnds is when the promotion whose file this is ends (zero for a
+	// message's file), as its message last said (an edit may move it).
+	promoEnds time.Time
 }
+
+// promoOver reports whether a promotion ending at ends (zero: not a
+// promotion's) has ended at now: from then on members no longer serve its
+// file to each other (crdt.MayFetch), so it cannot be downloaded.
+func promoOver(ends, now time.Time) bool { return !ends.IsZero() && !now.Before(ends) }
+
+// promoEnded reports whether t is the file of a promotion that has ended
+// at now.
+func (t *transfer) promoEnded(now time.Time) bool { return promoOver(t.promoEnds, now) }
 
 // thumbnail is the message's thumbnail, decoded the first time only.
 func (t *transfer) thumbnail() image.Image {
@@ -170,14 +182,19 @@ func (m *fileManager) setAutoDownload(n int64) {
 // disk, kept off the UI goroutine); then an image up to the auto-download
 // size that is not here starts downloading.
 func (m *fileManager) of(cid, gid crdt.ID, msg api.Message) *transfer {
+	var ends time.Time
+	if msg.Promo != nil {
+		ends = msg.Promo.Ends
+	}
 	t, ok := m.byMsg[msg.ID]
 	if ok {
+		t.promoEnds = ends
 		return t
 	}
-	t = &transfer{cid: cid, gid: gid, msg: msg.ID, file: *msg.File, state: fileUnknown}
+	t = &transfer{cid: cid, gid: gid, msg: msg.ID, file: *msg.File, state: fileUnknown, promoEnds: ends}
 	m.byMsg[msg.ID] = t
 	var e api.FileEntry
-	auto := isImage(t.file.Mime) && !msg.Mine && t.file.Size <= m.autoDownload()
+	auto := isImage(t.file.Mime) && !msg.Mine && t.file.Size <= m.autoDownload() && !t.promoEnded(m.a.now())
 	m.a.background(func() error {
 		var err error
 		e, err = m.a.b.FileStatus(cid, msg.ID)
@@ -217,6 +234,10 @@ func (m *fileManager) folder(msg crdt.ID) string {
 // start downloads t's file (or resumes it) in the background.
 func (m *fileManager) start(t *transfer) {
 	if t.state == fileDownloading {
+		return
+	}
+	if t.promoEnded(m.a.now()) { // a row bound before it ended: show why not
+		m.changed(t)
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())

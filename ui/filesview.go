@@ -212,7 +212,7 @@ func (v *filesView) row(e api.FileEntry) fyne.CanvasObject {
 // promoEnded reports whether e is the file of a promotion that has ended:
 // members no longer serve it to each other, so it cannot be downloaded.
 func (v *filesView) promoEnded(e api.FileEntry) bool {
-	return e.Promo && !e.PromoEnds.IsZero() && !v.a.now().Before(e.PromoEnds)
+	return e.Promo && promoOver(e.PromoEnds, v.a.now())
 }
 
 // act downloads or opens file e.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -35,9 +36,21 @@ type fileView struct {
 	imgW    float32          // the image's aspect: width over height, 0 when none
 	full    string           // the name uncut
 	status  string           // the info line uncut
+	part    filePart         // what of the file this view shows
 
 	heightW, height float32
 }
+
+// filePart is what of a file a fileView shows: all of it, or, on a
+// promotion's card, its image alone under the card's title and the rest
+// (name, state, buttons) under the card's text.
+type filePart int
+
+const (
+	fileWhole filePart = iota
+	fileImageOnly
+	fileBlockOnly
+)
 
 // fileButtons are the buttons a file can show, in the order they appear.
 var fileButtons = []string{"Download", "Pause", "Resume", "Retry", "Cancel", "Open", "Save as…"}
@@ -101,7 +114,7 @@ func (v *fileView) bind(t *transfer) {
 		v.imgW = float32(b.Dx()) / float32(max(1, b.Dy()))
 	}
 	v.img.Refresh()
-	info, buttons := fileStatus(t)
+	info, buttons := fileStatus(t, v.row.act.now())
 	v.status = info
 	v.info.Text = info
 	v.shown = v.shown[:0]
@@ -111,12 +124,21 @@ func (v *fileView) bind(t *transfer) {
 	v.heightW = 0
 }
 
-// fileStatus says where t's file is, in words, and which buttons it
-// offers.
-func fileStatus(t *transfer) (string, []string) {
+// fileStatus says where t's file is at now, in words, and which buttons
+// it offers. The file of a promotion that has ended offers no download
+// (nobody serves it any more) but says so; a copy here still opens, and
+// what came of one partly here can be thrown away.
+func fileStatus(t *transfer, now time.Time) (string, []string) {
 	f := t.file
 	var info []string
 	var buttons []string
+	if t.state != fileDone && t.promoEnded(now) {
+		info = append(info, formatSize(f.Size), typeLabel(f.Name, f.Mime), "Promotion ended")
+		if t.have > 0 || t.state == fileDownloading {
+			buttons = []string{"Cancel"}
+		}
+		return strings.Join(info, " · "), buttons
+	}
 	switch t.state {
 	case fileDownloading:
 		info = append(info, fmt.Sprintf("%s of %s", formatSize(t.have), formatSize(f.Size)))
@@ -159,8 +181,11 @@ func (v *fileView) summary() string {
 	if v.t == nil {
 		return ""
 	}
+	if v.part == fileImageOnly {
+		return "[image]"
+	}
 	parts := []string{"📎 " + v.full, v.status}
-	if v.img.Image != nil {
+	if v.img.Image != nil && v.part == fileWhole {
 		parts = append(parts, "[image]")
 	}
 	if v.progressing() && v.t.file.Size > 0 {
@@ -187,20 +212,29 @@ func (v *fileView) heightAt(w float32) float32 {
 	return v.height
 }
 
+// hasImage reports whether the view draws the file's image.
+func (v *fileView) hasImage() bool { return v.imgW > 0 && v.part != fileBlockOnly }
+
 func (v *fileView) layout(w float32, place bool) float32 {
 	if v.t == nil {
 		return 0
 	}
 	pad := float32(rowPad)
 	y := float32(0)
-	if v.imgW > 0 {
+	if v.hasImage() {
+		// At most w by fileMaxImgH, its aspect kept.
 		ih := min(fileMaxImgH, w/v.imgW)
 		iw := min(w, ih*v.imgW)
 		if place {
 			v.img.Move(fyne.NewPos(0, 0))
 			v.img.Resize(fyne.NewSize(iw, ih))
 		}
+		if v.part == fileImageOnly {
+			return ih
+		}
 		y += ih + pad
+	} else if v.part == fileImageOnly {
+		return 0
 	}
 	nh := v.name.MinSize().Height
 	ih := v.info.MinSize().Height
@@ -246,7 +280,7 @@ func (v *fileView) layout(w float32, place bool) float32 {
 	y += bh + pad/2
 	if place {
 		top := float32(0)
-		if v.imgW > 0 {
+		if v.hasImage() {
 			top = min(fileMaxImgH, w/v.imgW) + pad
 		}
 		v.bg.Move(fyne.NewPos(0, top))
@@ -313,8 +347,14 @@ func (r *fileRenderer) Refresh() {
 
 func (r *fileRenderer) Objects() []fyne.CanvasObject {
 	v := r.v
+	if v.part == fileImageOnly {
+		if v.hasImage() {
+			return []fyne.CanvasObject{v.img}
+		}
+		return nil
+	}
 	objs := []fyne.CanvasObject{v.bg}
-	if v.imgW > 0 {
+	if v.hasImage() {
 		objs = append(objs, v.img)
 	}
 	objs = append(objs, v.icon, v.name, v.info)

@@ -48,6 +48,8 @@ type home struct {
 	// welcomes are the admins' Say welcome prompts shown (welcome.go).
 	welcomes []*welcomePrompt
 	team     *teamHome // the team sections (teamhome.go)
+	// lists keeps what the steps and team sections show (teamhome.go).
+	lists homeLists
 }
 
 func newHome(a *App) *home {
@@ -174,6 +176,7 @@ func (h *home) reload() {
 	c, _ := h.a.selected()
 	gone := departedText(c) != ""
 	h.gone = gone
+	h.lists.use(h.a.community)
 	var ann, mine, joinable, suggested, archived, kept []api.Group
 	for _, g := range gs {
 		switch {

@@ -112,8 +112,17 @@ type msgRow struct {
 	// into lines by wrapWords for width bodyW.
 	bodySegs []widget.RichTextSegment
 	bodyW    float32
-	poll     *pollView
-	file     *fileView      // made for the first file the row shows
+	// title is a promotion card's headline, over its image, with titleSegs
+	// its segments unwrapped (nil for any other row), wrapped for titleW.
+	title     *widget.RichText
+	titleSegs []widget.RichTextSegment
+	titleW    float32
+	poll      *pollView
+	// file is made for the first file the row shows; on a promotion's
+	// card it shows the file's name and buttons under the text, and
+	// fileImg the file's image under the title (splitsFile).
+	file     *fileView
+	fileImg  *fileView
 	rsvp     *rsvpView      // an event's answers
 	callJoin *widget.Button // an active call's Join (showsCallJoin)
 	chips    []*chip
@@ -123,6 +132,8 @@ type msgRow struct {
 
 	heightW float32 // width the layout was computed for
 	height  float32
+	// promoAt is where the row's promotion stood when bound (promoPhase).
+	promoAt int
 }
 
 var _ fyne.SecondaryTappable = (*msgRow)(nil)
@@ -164,6 +175,8 @@ func newMsgRow(act rowActions) *msgRow {
 	r.quoteText.TextSize = theme.CaptionTextSize()
 	r.body = widget.NewRichText()
 	r.body.Wrapping = fyne.TextWrapWord
+	r.title = widget.NewRichText()
+	r.title.Wrapping = fyne.TextWrapWord
 	r.poll = newPollView(r)
 	r.rsvp = newRSVPView(r)
 	r.callJoin = widget.NewButton("Join", func() { r.act.joinCall(r.d.index) })
@@ -209,12 +222,24 @@ func (r *msgRow) bind(d rowData) {
 	r.bindQuote(m)
 	r.bindBody(d)
 	r.bindReactions(m)
+	if m.Promo != nil {
+		r.promoAt = promoPhase(m.Promo, r.act.now())
+	}
 	if m.Poll != nil && !m.Deleted && m.Hidden == "" {
 		r.poll.bind(m.Poll, d.canVote, d.canClose, r.act.now())
 	}
 	if d.file != nil {
 		if r.file == nil {
 			r.file = newFileView(r)
+		}
+		r.file.part = fileWhole
+		if r.splitsFile() {
+			if r.fileImg == nil {
+				r.fileImg = newFileView(r)
+				r.fileImg.part = fileImageOnly
+			}
+			r.fileImg.bind(d.file)
+			r.file.part = fileBlockOnly
 		}
 		r.file.bind(d.file)
 	}
@@ -248,6 +273,7 @@ func (r *msgRow) bindQuote(m api.Message) {
 
 func (r *msgRow) bindBody(d rowData) {
 	m := d.m
+	r.titleSegs = nil
 	italic := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Italic: true}}
 	switch {
 	case m.Hidden != "":
@@ -264,8 +290,11 @@ func (r *msgRow) bindBody(d rowData) {
 		r.bodySegs = splitEmoji([]widget.RichTextSegment{&widget.TextSegment{Text: "📊 Poll", Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Bold: true}}}})
 	case m.Call != nil:
 		r.bodySegs = callSegments(m, d.callJoined)
-	case m.Win != nil || m.Promo != nil || m.Event != nil:
-		r.bodySegs = cardSegments(m, d, r.act.now())
+	case m.Promo != nil:
+		r.titleSegs, r.bodySegs = cardSegments(m, d, r.act.now())
+	case m.Win != nil || m.Event != nil:
+		title, body := cardSegments(m, d, r.act.now())
+		r.bodySegs = append(append(title, &widget.TextSegment{Text: "\n", Style: widget.RichTextStyleInline}), body...)
 	default:
 		r.bodySegs = bodySegments(m.Text, d.mentions, d.query)
 	}
@@ -273,6 +302,14 @@ func (r *msgRow) bindBody(d rowData) {
 		r.bodySegs = append(r.bodySegs, answerSegments(d)...)
 	}
 	r.body.Segments, r.bodyW = r.bodySegs, -1
+	r.title.Segments, r.titleW = r.titleSegs, -1
+}
+
+// splitsFile reports whether the row is a promotion's card with a file:
+// its title first, then the file's image, the text and dates, and last
+// the file's name and buttons, as messengers show a promotion.
+func (r *msgRow) splitsFile() bool {
+	return r.d.file != nil && r.titleSegs != nil
 }
 
 func (r *msgRow) bindReactions(m api.Message) {
@@ -364,11 +401,20 @@ func (r *msgRow) summary() string {
 	if r.d.m.Quote != nil {
 		parts = append(parts, "> "+r.quoteNameFull+": "+r.quoteTextFull)
 	}
-	if r.d.file != nil {
+	if r.d.file != nil && !r.splitsFile() {
 		parts = append(parts, r.file.summary())
+	}
+	if r.titleSegs != nil {
+		parts = append(parts, segmentsString(r.titleSegs))
+	}
+	if r.splitsFile() && r.fileImg.hasImage() {
+		parts = append(parts, r.fileImg.summary())
 	}
 	if !r.captionless() {
 		parts = append(parts, segmentsString(r.bodySegs))
+	}
+	if r.splitsFile() {
+		parts = append(parts, r.file.summary())
 	}
 	if r.d.m.Poll != nil && !r.d.m.Deleted && r.d.m.Hidden == "" {
 		parts = append(parts, r.poll.summary())
@@ -499,30 +545,33 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 		}
 		y += qh + pad
 	}
-	if d.file != nil {
-		fw := min(contentW, fileMaxW)
-		fh := r.file.heightAt(fw)
+	fw := min(contentW, fileMaxW)
+	placeFile := func(v *fileView) {
+		fh := v.heightAt(fw)
+		if fh <= 0 {
+			return
+		}
 		if place {
-			r.file.Move(fyne.NewPos(gutter, y+pad/2))
-			r.file.Resize(fyne.NewSize(fw, fh))
+			v.Move(fyne.NewPos(gutter, y+pad/2))
+			v.Resize(fyne.NewSize(fw, fh))
 		}
 		y += fh + pad
 	}
-	// The rich text pads itself by the theme's inner padding; pull it in.
-	inner := theme.InnerPadding()
-	if bw := contentW - inner; bw != r.bodyW {
-		r.bodyW = bw
-		r.body.Segments = wrapWords(r.bodySegs, bw, theme.SizeForWidget(theme.SizeNameText, r.body))
-		r.body.Refresh()
+	if r.titleSegs != nil {
+		y = placeRich(r.title, r.titleSegs, &r.titleW, gutter, contentW, y, place)
+	}
+	switch {
+	case r.splitsFile():
+		y += pad / 2 // the image clear of the title's letters
+		placeFile(r.fileImg)
+	case d.file != nil:
+		placeFile(r.file)
 	}
 	if !r.captionless() {
-		r.body.Resize(fyne.NewSize(contentW+inner, r.body.Size().Height))
-		bh := r.body.MinSize().Height
-		if place {
-			r.body.Move(fyne.NewPos(gutter-inner/2, y-inner/1.5))
-			r.body.Resize(fyne.NewSize(contentW+inner, bh))
-		}
-		y += bh - inner*1.2
+		y = placeRich(r.body, r.bodySegs, &r.bodyW, gutter, contentW, y, place)
+	}
+	if r.splitsFile() {
+		placeFile(r.file)
 	}
 	if d.m.Poll != nil && !d.m.Deleted && d.m.Hidden == "" {
 		pw := min(contentW, 460)
@@ -578,6 +627,26 @@ func (r *msgRow) layout(w float32, place bool) float32 {
 	return y
 }
 
+// placeRich lays out rich text rt, showing segs wrapped to width contentW
+// (*wrappedW is the width they were wrapped for), at y under what is above
+// it in the row, and returns the y below it. The rich text pads itself by
+// the theme's inner padding; this pulls it in.
+func placeRich(rt *widget.RichText, segs []widget.RichTextSegment, wrappedW *float32, gutter, contentW, y float32, place bool) float32 {
+	inner := theme.InnerPadding()
+	if bw := contentW - inner; bw != *wrappedW {
+		*wrappedW = bw
+		rt.Segments = wrapWords(segs, bw, theme.SizeForWidget(theme.SizeNameText, rt))
+		rt.Refresh()
+	}
+	rt.Resize(fyne.NewSize(contentW+inner, rt.Size().Height))
+	h := rt.MinSize().Height
+	if place {
+		rt.Move(fyne.NewPos(gutter-inner/2, y-inner/1.5))
+		rt.Resize(fyne.NewSize(contentW+inner, h))
+	}
+	return y + h - inner*1.2
+}
+
 // showsCallJoin: the row is an active call's, shown in the call strip,
 // whose group the member may call in: it has a Join of its own.
 func (r *msgRow) showsCallJoin() bool {
@@ -627,6 +696,9 @@ func (rr *msgRowRenderer) Refresh() {
 		r.bg.FillColor = color.Transparent
 	}
 	r.body.Refresh()
+	if r.titleSegs != nil {
+		r.title.Refresh()
+	}
 	for _, c := range r.chips {
 		c.Refresh()
 	}
@@ -636,6 +708,9 @@ func (rr *msgRowRenderer) Refresh() {
 	}
 	if r.d.file != nil {
 		r.file.Refresh()
+	}
+	if r.splitsFile() {
+		r.fileImg.Refresh()
 	}
 	if r.showsRSVP() {
 		r.rsvp.Refresh()
@@ -668,6 +743,12 @@ func (rr *msgRowRenderer) Objects() []fyne.CanvasObject {
 	}
 	if d.m.Quote != nil {
 		objs = append(objs, r.quoteBg, r.quoteBar, r.quoteName, r.quoteText)
+	}
+	if r.titleSegs != nil {
+		objs = append(objs, r.title)
+	}
+	if r.splitsFile() {
+		objs = append(objs, r.fileImg)
 	}
 	if d.file != nil {
 		objs = append(objs, r.file)

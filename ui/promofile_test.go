@@ -51,6 +51,17 @@ func promoWithFile(t *testing.T, h *harness) string {
 	return flyer
 }
 
+// postedPromo posts the promotion of promoWithFile and returns its
+// message.
+func postedPromo(t *testing.T, h *harness) api.Message {
+	t.Helper()
+	promoWithFile(t, h)
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	_, g, _ := h.f.group(h.a.community, h.a.group)
+	return g.msgs[len(g.msgs)-1]
+}
+
 // TestPromoFile: a promotion posted with an image shows the image on its
 // card alone, as an image message's row does: no message shares it in the
 // announcements, and the Files view lists it once, as a promotion's.
@@ -269,11 +280,7 @@ func rowTexts(o fyne.CanvasObject) []string {
 func TestPromoFileEnded(t *testing.T) {
 	h, _ := fileHarness(t)
 	f := h.f
-	promoWithFile(t, h)
-	f.mu.Lock()
-	_, g, _ := f.group(h.a.community, h.a.group)
-	promo := g.msgs[len(g.msgs)-1]
-	f.mu.Unlock()
+	promo := postedPromo(t, h)
 	ends := promo.Promo.Ends
 	texts := func(at time.Time, have int64) []string {
 		h.a.now = func() time.Time { return at }
@@ -295,5 +302,78 @@ func TestPromoFileEnded(t *testing.T) {
 	}
 	if got := texts(ends.Add(time.Hour), promo.File.Size); !slices.Contains(got, "[Open]") || slices.Contains(got, "Promotion ended") {
 		t.Fatalf("an ended promotion's file held here: %v", got)
+	}
+}
+
+// TestPromoCardEnded: the promotion's card offers no Download of its file
+// once the promotion has ended, as the Files view does, and says why; it
+// changes on the next tick while the card is in view, with no reload. A
+// copy partly here can only be thrown away; a copy here still opens.
+func TestPromoCardEnded(t *testing.T) {
+	h, _ := fileHarness(t)
+	f := h.f
+	promo := postedPromo(t, h)
+	f.mu.Lock()
+	f.clock = promo.Promo.Ends.Add(-time.Minute)
+	f.mu.Unlock()
+	// shows the card as a member sees it with have bytes of the file here.
+	shows := func(have int64) string {
+		f.mu.Lock()
+		f.files.byMsg[promo.ID].have = have
+		f.mu.Unlock()
+		delete(h.a.files.byMsg, promo.ID)
+		h.a.convo.reload()
+		h.drain()
+		return h.fileRow(promo.ID).summary()
+	}
+	if got := shows(0); !strings.Contains(got, "[Download]") || strings.Contains(got, "Promotion ended") {
+		t.Fatalf("a running promotion's card: %s", got)
+	}
+	f.mu.Lock()
+	f.clock = promo.Promo.Ends
+	f.mu.Unlock()
+	h.a.refreshStatus() // the app's tick
+	got := h.fileRow(promo.ID).summary()
+	if strings.Contains(got, "[Download]") || !strings.Contains(got, "Promotion ended") || !strings.Contains(got, "ended ") {
+		t.Fatalf("on the tick after it ended the card shows: %s", got)
+	}
+	fetched := f.calls["GetFile"]
+	h.a.convo.fileAction(h.rowOf(promo.ID), "Download") // a tap on a row bound before
+	if n := f.calls["GetFile"] - fetched; n != 0 || h.a.files.byMsg[promo.ID].state != fileRemote {
+		t.Fatalf("an ended promotion's file was fetched %d times", n)
+	}
+	if got := shows(10); !strings.Contains(got, "Promotion ended") || !strings.Contains(got, "[Cancel]") || strings.Contains(got, "[Resume]") {
+		t.Fatalf("an ended promotion's file partly here: %s", got)
+	}
+	if got := shows(promo.File.Size); !strings.Contains(got, "[Open] [Save as…]") || strings.Contains(got, "Promotion ended") {
+		t.Fatalf("an ended promotion's file held here: %s", got)
+	}
+}
+
+// TestPromoCardOrder: a promotion's card reads as messengers show one:
+// its title, then its image (at most fileMaxW by fileMaxImgH, its aspect
+// kept), then its text and dates, then the file's name and buttons.
+func TestPromoCardOrder(t *testing.T) {
+	h, _ := fileHarness(t)
+	promoWithFile(t, h)
+	r := h.row(h.a.convo.win.total - 1)
+	if !r.splitsFile() {
+		t.Fatalf("the card does not show its title over its image: %s", r.summary())
+	}
+	want := "🏷 Spring kits | [image] | 20% off every starter kit.\nuntil Sun Nov 29, 18:00 | 📎 Spring flyer.png"
+	if got := r.summary(); !strings.Contains(got, want) {
+		t.Fatalf("the card reads\n%q\nwant it to contain\n%q", got, want)
+	}
+	img := r.fileImg.img
+	title, pic, body, file := r.title.Position().Y, r.fileImg.Position().Y, r.body.Position().Y, r.file.Position().Y
+	if !(title+r.title.MinSize().Height/2 < pic && pic+img.Size().Height <= body+theme.InnerPadding() && body < file) {
+		t.Fatalf("top to bottom: title at %v, image at %v (%v high), text at %v, file at %v", title, pic, img.Size().Height, body, file)
+	}
+	s := img.Size()
+	if s.Width > fileMaxW || s.Height > fileMaxImgH || s.Width/s.Height < 400.0/300*0.98 || s.Width/s.Height > 400.0/300*1.02 {
+		t.Fatalf("the 400x300 image shows at %v", s)
+	}
+	if r.file.hasImage() || !strings.Contains(r.file.summary(), "[Open]") {
+		t.Fatalf("the file under the text: image %v, %s", r.file.hasImage(), r.file.summary())
 	}
 }

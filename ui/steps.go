@@ -44,10 +44,17 @@ type stepsCard struct {
 func (h *home) stepsSection() []fyne.CanvasObject {
 	h.steps = nil
 	cid := h.a.community
-	fs, err := h.a.b.Steps(cid)
-	if err != nil {
+	l := &h.lists
+	if !l.fresh(api.HomeSteps, func() error {
+		fs, err := h.a.b.Steps(cid)
+		if err == nil {
+			l.steps = fs
+		}
+		return err
+	}) {
 		return nil
 	}
+	fs := l.steps
 	objs := h.welcomeSection(cid, fs) // welcome.go
 	if !fs.Newcomer || len(fs.Steps) == 0 {
 		return objs
@@ -119,6 +126,7 @@ func (h *home) tickStep(cid crdt.ID, n int, on bool) {
 	a := h.a
 	a.act("Could not save your step", func(ctx context.Context) error { return a.b.TickStep(ctx, cid, n, on) }, func() {
 		if a.community == cid {
+			h.lists.stale |= api.HomeSteps // Either way, so the box shows what is so.
 			h.reload()
 		}
 	})

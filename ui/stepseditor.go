@@ -330,6 +330,7 @@ func (v *stepsEditor) saveSteps(cid crdt.ID) func() {
 			}
 			v.d.hide()
 			if a.community == cid {
+				a.home.lists.stale |= api.HomeSteps
 				a.home.reload()
 			}
 		})

@@ -92,24 +92,40 @@ func shortDuration(d time.Duration) string {
 // event), which keeps its author's header.
 func isCard(m api.Message) bool { return m.Win != nil || m.Promo != nil || m.Event != nil }
 
-// cardSegments is the body of a team card m at now, nil when m is no
-// card: the headline, the details line and the text.
-func cardSegments(m api.Message, d rowData, now time.Time) []widget.RichTextSegment {
+// cardSegments are the title and the body of a team card m at now, nil
+// when m is no card. The title is the bold headline; the body the details
+// line and the text, except for a promotion, whose text comes before its
+// dates (a promotion's card shows its image between its title and body).
+func cardSegments(m api.Message, d rowData, now time.Time) (title, body []widget.RichTextSegment) {
 	head := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePrimary, TextStyle: fyne.TextStyle{Bold: true}}
 	dim := widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder}
 	var segs []widget.RichTextSegment
-	line := func(text string, st widget.RichTextStyle) {
+	newline := func() {
 		if len(segs) > 0 {
 			segs = append(segs, &widget.TextSegment{Text: "\n", Style: widget.RichTextStyleInline})
 		}
+	}
+	line := func(text string, st widget.RichTextStyle) {
+		newline()
 		segs = append(segs, &widget.TextSegment{Text: text, Style: st})
+	}
+	text := func() {
+		if m.Text != "" {
+			newline()
+			segs = append(segs, bodySegments(m.Text, d.mentions, d.query)...)
+		}
+	}
+	headline := func(text string) []widget.RichTextSegment {
+		return []widget.RichTextSegment{&widget.TextSegment{Text: text, Style: head}}
 	}
 	switch {
 	case m.Win != nil:
-		line(badgeLabel(m.Win.Badge)+" · "+m.Win.MemberName, head)
+		title = headline(badgeLabel(m.Win.Badge) + " · " + m.Win.MemberName)
+		text()
 	case m.Promo != nil:
 		p := m.Promo
-		line("🏷 "+p.Title, head)
+		title = headline("🏷 " + p.Title)
+		text()
 		var info []string
 		switch {
 		case now.Before(p.Starts):
@@ -126,7 +142,7 @@ func cardSegments(m api.Message, d rowData, now time.Time) []widget.RichTextSegm
 		line(strings.Join(info, " · "), dim)
 	case m.Event != nil:
 		e := m.Event
-		line("📅 "+e.Title, head)
+		title = headline("📅 " + e.Title)
 		info := []string{cardTime(e.Starts)}
 		if e.Duration > 0 {
 			info = append(info, shortDuration(time.Duration(e.Duration)))
@@ -145,14 +161,11 @@ func cardSegments(m api.Message, d rowData, now time.Time) []widget.RichTextSegm
 		if link != nil { // a meeting link opens with the system's handler
 			segs = append(segs, &widget.TextSegment{Text: " · ", Style: dim}, &widget.HyperlinkSegment{Text: strings.TrimSpace(e.Where), URL: link})
 		}
+		text()
 	default:
-		return nil
+		return nil, nil
 	}
-	if m.Text != "" {
-		segs = append(segs, &widget.TextSegment{Text: "\n", Style: widget.RichTextStyleInline})
-		segs = append(segs, bodySegments(m.Text, d.mentions, d.query)...)
-	}
-	return splitEmoji(segs)
+	return splitEmoji(title), splitEmoji(segs)
 }
 
 // whereLink is an event's place as a link to open, when it is one web
@@ -173,6 +186,40 @@ func whereLink(where string) *url.URL {
 		return u
 	}
 	return nil
+}
+
+// promoPhase is where promotion p stands at now: 0 before it starts, 1
+// while it runs, 2 once it has ended. Its card shows it (its dates, and
+// whether its file can be downloaded), so a row in view is bound again
+// when it changes (conversation.tick).
+func promoPhase(p *api.Promo, now time.Time) int {
+	switch {
+	case now.Before(p.Starts):
+		return 0
+	case now.Before(p.Ends):
+		return 1
+	}
+	return 2
+}
+
+// tick binds again the rows in view whose promotion started or ended
+// since they were bound; the app calls it every few seconds.
+func (c *conversation) tick() {
+	if c.win == nil || c.list.inUpdate {
+		return
+	}
+	now := c.a.now()
+	changed := false
+	for i, o := range c.list.shown {
+		r := o.(*msgRow)
+		if p := r.d.m.Promo; p != nil && promoPhase(p, now) != r.promoAt {
+			r.bind(c.rowData(i))
+			changed = true
+		}
+	}
+	if changed {
+		c.list.update(false)
+	}
 }
 
 // answerSegments is the line under a question whose answer was marked.

@@ -80,7 +80,7 @@ func TestWinAndPromoCards(t *testing.T) {
 	if got := h.row(0).summary(); got != "[Today] | Olivia 09:31 | ⭐ Rank advancement · Ben\nBen reached Silver this month!" {
 		t.Fatalf("win card: %q", got)
 	}
-	if got := h.row(1).summary(); got != "Olivia 09:32 | 🏷 Spring kits\nuntil Fri Nov 27, 09:31 · code SPRING20\n20% off starter kits." {
+	if got := h.row(1).summary(); got != "Olivia 09:32 | 🏷 Spring kits | 20% off starter kits.\nuntil Fri Nov 27, 09:31 · code SPRING20" {
 		t.Fatalf("promo card: %q", got)
 	}
 	f.mu.Lock()
@@ -261,7 +261,7 @@ func TestEventWhereLink(t *testing.T) {
 	} {
 		var found *widget.HyperlinkSegment
 		e := &api.CalendarEvent{Title: "Training call", Starts: time.Date(2026, 11, 27, 19, 30, 0, 0, time.Local), Where: where}
-		segs := cardSegments(api.Message{Event: e}, rowData{}, time.Date(2026, 11, 25, 9, 0, 0, 0, time.Local))
+		_, segs := cardSegments(api.Message{Event: e}, rowData{}, time.Date(2026, 11, 25, 9, 0, 0, 0, time.Local))
 		for _, s := range segs {
 			if l, ok := s.(*widget.HyperlinkSegment); ok {
 				found = l

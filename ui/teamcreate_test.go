@@ -93,7 +93,7 @@ func TestCreatePromo(t *testing.T) {
 	if d.open {
 		t.Fatalf("promotion dialog still open: %q", h.dialogText())
 	}
-	want := "[Today] | You 09:31 | 🏷 Spring kits\nuntil Sun Nov 29, 18:00 · code SPRING20\n20% off every starter kit."
+	want := "[Today] | You 09:31 | 🏷 Spring kits | 20% off every starter kit.\nuntil Sun Nov 29, 18:00 · code SPRING20"
 	if got := h.last(); got != want {
 		t.Fatalf("promotion shows\n%q\nwant\n%q", got, want)
 	}

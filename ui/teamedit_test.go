@@ -112,7 +112,7 @@ func TestEditPromo(t *testing.T) {
 	if d.open {
 		t.Fatalf("edit dialog still open: %q", h.dialogText())
 	}
-	if got, want := h.last(), "🏷 Spring kits\nuntil Mon Nov 30, 18:00 · code SPRING25"; !strings.Contains(got, want) {
+	if got, want := h.last(), "🏷 Spring kits | 20% off every starter kit, this week only.\nuntil Mon Nov 30, 18:00 · code SPRING25"; !strings.Contains(got, want) {
 		t.Fatalf("edited promotion shows\n%q\nwant it to contain\n%q", got, want)
 	}
 

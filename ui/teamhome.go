@@ -39,8 +39,85 @@ type teamHome struct {
 	qaRow       *tapBox
 	unanswered  int
 	collections []*tapBox
-	// until is when the strip next changes (a promotion starts or ends).
+	// until is when the strip or the events next change (a promotion
+	// starts or ends, an event ends).
 	until time.Time
+}
+
+// homeLists keeps what the home's lists show of one community. The home
+// is built again on every message (its groups' unread counts), and these
+// lists cost a pass over the community's groups each, so each is read
+// again only when it may have changed: an event says so (api.Event.Home),
+// the community or its groups changed, or a listed event ended.
+type homeLists struct {
+	cid       crdt.ID
+	stale     api.HomeParts // the lists to read again
+	steps     api.FirstSteps
+	promos    []api.Promo
+	events    []api.CalendarEvent
+	wins      []api.Win
+	questions []api.Question // unanswered
+	faq       []api.FAQEntry
+	cols      []api.Collection
+}
+
+// homeFAQ is the FAQ's own mark in homeLists.stale: api.HomeQA covers
+// both the unanswered questions and the FAQ, each read on its own.
+const homeFAQ api.HomeParts = 1 << 7
+
+// allLists marks every list stale.
+const allLists = api.HomeAll | homeFAQ
+
+// use readies the lists for community cid: all stale for another one.
+func (l *homeLists) use(cid crdt.ID) {
+	if l.cid != cid {
+		*l = homeLists{cid: cid, stale: allLists}
+	}
+}
+
+// event marks stale the lists ev may change.
+func (l *homeLists) event(ev api.Event) {
+	switch {
+	case ev.Kind == api.EventCommunities && ev.Community.IsZero():
+		l.stale = allLists
+	case ev.Community != l.cid, ev.Unread:
+	case ev.Kind == api.EventCommunities, ev.Kind == api.EventGroups:
+		l.stale = allLists
+	case ev.Kind == api.EventMessages:
+		l.stale |= ev.Home
+		if ev.Home&api.HomeQA != 0 {
+			l.stale |= homeFAQ
+		}
+	}
+}
+
+// fresh reads list part again with read when it is stale, and reports
+// whether it holds what read gave; when read fails, the list stays stale
+// and is read again next time.
+func (l *homeLists) fresh(part api.HomeParts, read func() error) bool {
+	if l.stale&part == 0 {
+		return true
+	}
+	if err := read(); err != nil {
+		return false
+	}
+	l.stale &^= part
+	return true
+}
+
+// readList runs fetch for list part of l when it is stale, keeping its
+// result in *dst, and reports whether *dst holds the list; a failure is
+// logged as what.
+func readList[T any](a *App, l *homeLists, part api.HomeParts, what string, dst *T, fetch func() (T, error)) bool {
+	return l.fresh(part, func() error {
+		v, err := fetch()
+		if err != nil {
+			a.log(what, err)
+			return err
+		}
+		*dst = v
+		return nil
+	})
 }
 
 // homeListMax is how many items a home section lists.
@@ -75,11 +152,10 @@ func (h *home) withTeam(c api.Community, gone bool, objs []fyne.CanvasObject) []
 		t.lines = append(t.lines, text)
 	}
 
-	if promos, err := a.b.Promos(c.ID, true); err != nil {
-		a.log("promotions", err)
-	} else {
-		t.promos = promos
-		for _, p := range promos {
+	l := &h.lists
+	if readList(a, l, api.HomePromos, "promotions", &l.promos, func() ([]api.Promo, error) { return a.b.Promos(c.ID, true) }) {
+		t.promos = l.promos
+		for _, p := range l.promos {
 			switch {
 			case p.ActiveAt(now):
 				text := "🏷 " + p.Title + " · " + timeLeft(p.Ends.Sub(now)) + " left"
@@ -102,9 +178,13 @@ func (h *home) withTeam(c api.Community, gone bool, objs []fyne.CanvasObject) []
 		}
 	}
 
-	if events, err := a.b.Events(c.ID, false); err != nil {
-		a.log("events", err)
-	} else if len(events) > 0 {
+	if readList(a, l, api.HomeEvents, "events", &l.events, func() ([]api.CalendarEvent, error) { return a.b.Events(c.ID, false) }) && len(l.events) > 0 {
+		events := l.events
+		for _, e := range events {
+			if end := e.Starts.Add(time.Duration(e.Duration)); end.After(now) {
+				t.next(end) // it leaves the list
+			}
+		}
 		caption("Upcoming events")
 		for _, e := range events[:min(len(events), homeListMax)] {
 			text := "📅 " + e.Title + " · " + cardTime(e.Starts)
@@ -115,11 +195,9 @@ func (h *home) withTeam(c api.Community, gone bool, objs []fyne.CanvasObject) []
 		}
 	}
 
-	if wins, err := a.b.Wins(c.ID, ""); err != nil {
-		a.log("wins", err)
-	} else if len(wins) > 0 {
+	if readList(a, l, api.HomeWins, "wins", &l.wins, func() ([]api.Win, error) { return a.b.Wins(c.ID, "") }) && len(l.wins) > 0 {
 		caption("Wall of wins")
-		t.wins = newWallOfWins(a, wins) // teamlists.go
+		t.wins = newWallOfWins(a, l.wins) // teamlists.go
 		t.lines = append(t.lines, t.wins.lines...)
 		bottom = append(bottom, t.wins.objects()...)
 	}
@@ -129,9 +207,7 @@ func (h *home) withTeam(c api.Community, gone bool, objs []fyne.CanvasObject) []
 		bottom = append(bottom, qa...)
 	}
 
-	if faq, err := a.b.FAQ(c.ID, ""); err != nil {
-		a.log("FAQ", err)
-	} else if len(faq) > 0 {
+	if readList(a, l, homeFAQ, "FAQ", &l.faq, func() ([]api.FAQEntry, error) { return a.b.FAQ(c.ID, "") }) && len(l.faq) > 0 {
 		caption("FAQ")
 		t.faq = widget.NewEntry()
 		t.faq.SetPlaceHolder("Search the answered questions")
@@ -142,12 +218,10 @@ func (h *home) withTeam(c api.Community, gone bool, objs []fyne.CanvasObject) []
 		t.showFAQ(a, cid, "")
 	}
 
-	if cols, err := a.b.Collections(c.ID); err != nil {
-		a.log("collections", err)
-	} else if len(cols) > 0 {
+	if readList(a, l, api.HomeCollections, "collections", &l.cols, func() ([]api.Collection, error) { return a.b.Collections(c.ID) }) && len(l.cols) > 0 {
 		caption("Collections")
 		t.collections = t.collections[:0]
-		for _, col := range cols {
+		for _, col := range l.cols {
 			t.lines = append(t.lines, fmt.Sprintf("%s · %d", col.Name, len(col.Messages)))
 			r := a.collectionRow(c.ID, col) // teamlists.go
 			t.collections = append(t.collections, r)
@@ -166,12 +240,16 @@ func (t *teamHome) next(at time.Time) {
 	}
 }
 
-// showFAQ lists the answered questions matching q.
+// showFAQ lists the answered questions matching q (all of them, as the
+// home keeps them, when q is empty).
 func (t *teamHome) showFAQ(a *App, cid crdt.ID, q string) {
-	faq, err := a.b.FAQ(cid, strings.TrimSpace(q))
-	if err != nil {
-		a.log("FAQ", err)
-		return
+	faq := a.home.lists.faq
+	if q = strings.TrimSpace(q); q != "" || a.home.lists.cid != cid {
+		var err error
+		if faq, err = a.b.FAQ(cid, q); err != nil {
+			a.log("FAQ", err)
+			return
+		}
 	}
 	t.faqItems = faq
 	t.faqRows = t.faqRows[:0]
@@ -188,9 +266,11 @@ func (t *teamHome) showFAQ(a *App, cid crdt.ID, q string) {
 	t.faqList.Refresh()
 }
 
-// tickTeam rebuilds the home when a promotion starts or ends.
+// tickTeam rebuilds the home when a promotion starts or ends, or an
+// event ends (it leaves Upcoming events, read again).
 func (h *home) tickTeam() {
 	if h.team != nil && !h.team.until.IsZero() && !h.a.now().Before(h.team.until) {
+		h.lists.stale |= api.HomeEvents
 		h.reload()
 	}
 }

@@ -157,11 +157,11 @@ func (h *home) qaEntry(cid crdt.ID) []fyne.CanvasObject {
 	if !marks {
 		return nil
 	}
-	qs, err := a.b.Questions(cid, true)
-	if err != nil {
-		a.log("questions", err)
+	l := &h.lists
+	if !readList(a, l, api.HomeQA, "questions", &l.questions, func() ([]api.Question, error) { return a.b.Questions(cid, true) }) {
 		return nil
 	}
+	qs := l.questions
 	t := h.team
 	t.unanswered = len(qs)
 	detail := "All questions are answered."

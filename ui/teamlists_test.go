@@ -138,7 +138,8 @@ func TestCollectionOpens(t *testing.T) {
 
 // TestQuestionsRefresh: the open Unanswered questions dialog lists a
 // question asked meanwhile and drops one answered meanwhile, without
-// being closed and opened again.
+// being closed and opened again; the messages of other groups read
+// nothing again.
 func TestQuestionsRefresh(t *testing.T) {
 	h := newHarness(t, newFake())
 	teamCommunity(h, "owner")
@@ -146,6 +147,14 @@ func TestQuestionsRefresh(t *testing.T) {
 	test.Tap(h.a.home.team.qaRow)
 	d := h.a.lastDialog
 	v := d.handles.(*questionsView)
+	reads := h.f.calls["Questions"]
+	for range 20 {
+		h.f.deliver(h.a.community, h.groupNamed("General"), "Ben", "See you at 7", false)
+	}
+	h.drain()
+	if n := h.f.calls["Questions"] - reads; n != 0 {
+		t.Fatalf("20 messages in General read the questions %d times", n)
+	}
 	third := h.f.deliver(h.a.community, qa, "Ben", "Is the shake vegan?", false)
 	h.drain()
 	if ids := questionIDs(v.items); !slices.Equal(ids, []crdt.ID{first, second, third}) || len(v.rows) != 3 {

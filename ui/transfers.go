@@ -62,7 +62,7 @@ func (v *transfersView) refresh() {
 	})
 	v.box.Objects, v.rows, v.buttons = nil, nil, map[string]*widget.Button{}
 	for _, t := range ts {
-		info, labels := fileStatus(t)
+		info, labels := fileStatus(t, v.a.now())
 		where := v.a.groupName(t.gid)
 		v.rows = append(v.rows, t.file.Name+" · "+where+" · "+info)
 		name := widget.NewLabelWithStyle(t.file.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})

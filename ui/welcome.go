@@ -127,27 +127,28 @@ func dismissWelcome(key string) {
 // change of the community: joins, removals, the steps).
 type newcomersCache struct {
 	cid  crdt.ID
-	list []api.Newcomer // nil: read again
+	list []api.Newcomer
+	kept bool // list holds cid's newcomers (none is a list too); else read again
 }
 
 // of is community cid's newcomers, read from b unless kept.
 func (n *newcomersCache) of(b Backend, cid crdt.ID) ([]api.Newcomer, error) {
-	if n.cid == cid && n.list != nil {
+	if n.cid == cid && n.kept {
 		return n.list, nil
 	}
 	ns, err := b.Newcomers(cid)
 	if err != nil {
 		return nil, err
 	}
-	n.cid, n.list = cid, ns
+	n.cid, n.list, n.kept = cid, ns, true
 	return ns, nil
 }
 
 // event forgets the newcomers kept when ev may change them.
 func (n *newcomersCache) event(ev api.Event) {
 	switch {
-	case ev.Community != n.cid && !ev.Community.IsZero():
+	case ev.Community != n.cid && !ev.Community.IsZero(), ev.Unread:
 	case ev.Kind == api.EventCommunities, ev.Kind == api.EventGroups, ev.Kind == api.EventMessages && ev.Newcomers:
-		n.list = nil
+		n.list, n.kept = nil, false
 	}
 }

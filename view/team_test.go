@@ -262,3 +262,54 @@ func TestPromoFileListed(t *testing.T) {
 		t.Fatalf("promotion card %+v %v", m.Promo, err)
 	}
 }
+
+// TestTouchesHome: each team op marks the list of the home it may change
+// (api.Event.Home), a deletion every list but the steps, and a plain
+// post, a reply in a Q&A group, an edit outside one, a reaction, or
+// another member's tick none.
+func TestTouchesHome(t *testing.T) {
+	w := newWorld(t, "Glow Team")
+	olivia, ben := w.owner, member(1)
+	w.join(ben, "Ben")
+	b := stepsBody("Welcome {name}!", "Watch")
+	b.Time = w.now()
+	w.write(olivia, crdt.ZeroID, crdt.KindSteps, b)
+	log := w.write(ben, crdt.ZeroID, crdt.KindProgress, &crdt.ProgressBody{Time: w.now()})
+	gid := w.general
+	hour := int64(time.Hour / time.Millisecond)
+	plain := w.op(ben, gid, crdt.KindMessage, &crdt.MessageBody{Text: "hello", Time: w.now()})
+	promo := w.write(olivia, w.cid, crdt.KindPromo, &crdt.PromoBody{Title: "Spring sale", Starts: w.clock, Ends: w.clock + hour, Time: w.now()})
+	event := w.write(ben, gid, crdt.KindEvent, &crdt.EventBody{Title: "Training", Starts: w.clock + hour, Duration: hour, Time: w.now()})
+	qa := w.write(olivia, crdt.ZeroID, crdt.KindGroupCreate, &crdt.GroupCreateBody{Name: "Product questions", Policy: crdt.PolicyEveryone, Time: w.now()})
+	w.write(olivia, crdt.ZeroID, crdt.KindGroupQA, &crdt.GroupQABody{Group: qa.Bytes(), On: true})
+	q := w.post(olivia, qa, "Can I take the shake while pregnant?")
+	reply := w.op(olivia, qa, crdt.KindMessage, &crdt.MessageBody{Text: "Ask your doctor.", ReplyTo: q.Bytes(), Time: w.now()})
+	for name, tc := range map[string]struct {
+		o    *crdt.Op
+		want api.HomeParts
+	}{
+		"plain post":            {plain, 0},
+		"edit":                  {w.op(ben, gid, crdt.KindEdit, &crdt.EditBody{Target: plain.ID().Bytes(), Text: "hello all", Time: w.now()}), 0},
+		"reaction":              {w.op(olivia, gid, crdt.KindReaction, &crdt.ReactionBody{Target: plain.ID().Bytes(), Emoji: "👍", On: true, Time: w.now()}), 0},
+		"own tick":              {w.op(ben, log, crdt.KindStep, &crdt.StepBody{Step: b.Steps[0].ID, Done: true, Time: w.now()}), api.HomeSteps},
+		"promotion":             {w.op(olivia, w.cid, crdt.KindPromo, &crdt.PromoBody{Title: "Kits", Starts: w.clock, Ends: w.clock + hour, Time: w.now()}), api.HomePromos},
+		"promotion edited":      {w.op(olivia, w.cid, crdt.KindPromoEdit, &crdt.PromoEditBody{Target: promo.Bytes(), Title: "Spring sale", Starts: w.clock, Ends: w.clock + 2*hour, Time: w.now()}), api.HomePromos},
+		"event":                 {w.op(ben, gid, crdt.KindEvent, &crdt.EventBody{Title: "Launch", Starts: w.clock + hour, Time: w.now()}), api.HomeEvents},
+		"answer to event":       {w.op(olivia, gid, crdt.KindRSVP, &crdt.RSVPBody{Event: event.Bytes(), Answer: crdt.RSVPGoing, Time: w.now()}), api.HomeEvents},
+		"win":                   {w.op(olivia, gid, crdt.KindWin, &crdt.WinBody{Member: []byte(ben.PublicKey()), Badge: crdt.BadgeFirstSale, Time: w.now()}), api.HomeWins},
+		"question":              {w.op(ben, qa, crdt.KindMessage, &crdt.MessageBody{Text: "Where are samples?", Time: w.now()}), api.HomeQA},
+		"reply in Q&A":          {reply, 0},
+		"answer marked":         {w.op(olivia, qa, crdt.KindAnswer, &crdt.AnswerBody{Question: q.Bytes(), Answer: reply.ID().Bytes(), Time: w.now()}), api.HomeQA},
+		"edit in Q&A":           {w.op(olivia, qa, crdt.KindEdit, &crdt.EditBody{Target: reply.ID().Bytes(), Text: "Ask your doctor first.", Time: w.now()}), api.HomeQA},
+		"saved to a collection": {w.op(olivia, gid, crdt.KindCollect, &crdt.CollectBody{Target: plain.ID().Bytes(), Collection: "Tips", On: true, Time: w.now()}), api.HomeCollections},
+		"deletion":              {w.op(ben, gid, crdt.KindDelete, &crdt.DeleteBody{Target: plain.ID().Bytes()}), api.HomeAll &^ api.HomeSteps},
+	} {
+		if got := w.views(ben).TouchesHome(w.cid, tc.o); got != tc.want {
+			t.Errorf("%s: TouchesHome %b, want %b", name, got, tc.want)
+		}
+	}
+	tick := w.op(ben, log, crdt.KindStep, &crdt.StepBody{Step: b.Steps[0].ID, Done: false, Time: w.now()})
+	if got := w.views(olivia).TouchesHome(w.cid, tick); got != 0 {
+		t.Errorf("Ben's tick marks %b of Olivia's home", got)
+	}
+}

@@ -306,8 +306,8 @@ func (v *Views) checkGroup(cid, gid crdt.ID) error {
 
 // changed tells the app that what is unread in community cid changed.
 func (v *Views) changed(cid crdt.ID) {
-	v.emit(api.Event{Kind: api.EventGroups, Community: cid})
-	v.emit(api.Event{Kind: api.EventCommunities, Community: cid})
+	v.emit(api.Event{Kind: api.EventGroups, Community: cid, Unread: true})
+	v.emit(api.Event{Kind: api.EventCommunities, Community: cid, Unread: true})
 }
 
 // MarkRead records that the local member has read every message of a group

@@ -312,7 +312,8 @@ func TestUnread(t *testing.T) {
 	if err := v.SetMuted(ctx, w.cid, ann, true); err != nil {
 		t.Fatal(err)
 	}
-	want := []api.Event{{Kind: api.EventGroups, Community: w.cid}, {Kind: api.EventCommunities, Community: w.cid}}
+	// Only what is unread changed (api.Event.Unread).
+	want := []api.Event{{Kind: api.EventGroups, Community: w.cid, Unread: true}, {Kind: api.EventCommunities, Community: w.cid, Unread: true}}
 	if !reflect.DeepEqual(events, append(want, want...)) {
 		t.Fatalf("events after MarkRead and SetMuted: %v", events)
 	}
