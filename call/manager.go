@@ -101,7 +101,8 @@ type Config struct {
 // before it joined and a leaver nothing sent after. A new key is sent to
 // each current participant, who is checked against the group's
 // membership just before; once every participant was sent it, the sender
-// encrypts with it. A receiver keeps a sender's earlier keys for
+// encrypts with it; one who was not reached gets it again (keys.go). A
+// receiver keeps a sender's earlier keys for
 // KeyGrace after a newer one arrives. Nothing about keys is ever stored.
 type Manager struct {
 	cfg    Config
