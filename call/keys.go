@@ -89,10 +89,8 @@ func (m *Manager) keyAgain(c *call, k crdt.PublicKey, wait time.Duration) {
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		for {
-			select {
-			case <-m.ctx.Done():
+			if !m.wait(t.C) {
 				return
-			case <-t.C:
 			}
 			m.mu.Lock()
 			if !m.keyOwed(c, k) {
@@ -165,10 +163,8 @@ func (m *Manager) watchKeys(c *call) {
 		t := time.NewTicker(KeyCheckEvery)
 		defer t.Stop()
 		for {
-			select {
-			case <-m.ctx.Done():
+			if !m.wait(t.C) {
 				return
-			case <-t.C:
 			}
 			m.mu.Lock()
 			if !c.joined || c.media == nil {
@@ -199,6 +195,17 @@ func (m *Manager) watchKeys(c *call) {
 			}
 		}
 	})
+}
+
+// wait waits for ch and reports whether it came before the Manager
+// closed.
+func (m *Manager) wait(ch <-chan time.Time) bool {
+	select {
+	case <-m.ctx.Done():
+		return false
+	case <-ch:
+		return true
+	}
 }
 
 // takeKey takes a key message from participant from (peer id peer) in c:

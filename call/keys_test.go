@@ -25,18 +25,24 @@ func (w *testNet) keyCount(receiver, sender string) int {
 	return n
 }
 
+// keyLostOnce has olivia call ann, then renew her key while the key
+// message to ann fails.
+func (w *testNet) keyLostOnce() {
+	olivia, _, id := w.oliviaCallsAnn()
+	synctest.Wait()
+	c := olivia.calls[callKey{w.cid, id}]
+	w.setSlow([]string{"olivia"}, []string{"ann"}, true)
+	olivia.rekey(c) // returns once the send failed
+	w.setSlow([]string{"olivia"}, []string{"ann"}, false)
+}
+
 // TestLostKeyIsSentAgain: olivia's new key does not reach ann once (the
 // stream fails); she encrypts with it anyway, and it reaches ann again
 // within the first retry, not at the next rekey.
 func TestLostKeyIsSentAgain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
-		olivia, _, id := w.oliviaCallsAnn()
-		synctest.Wait()
-		c := olivia.calls[callKey{w.cid, id}]
-		w.setSlow([]string{"olivia"}, []string{"ann"}, true)
-		olivia.rekey(c) // returns once the send failed
-		w.setSlow([]string{"olivia"}, []string{"ann"}, false)
+		w.keyLostOnce()
 		w.checkNoKey("ann", "olivia")
 		time.Sleep(KeyRetryMin)
 		synctest.Wait()
@@ -50,12 +56,7 @@ func TestLostKeyIsSentAgain(t *testing.T) {
 func TestKeyIsNotSentAgainToTheRemoved(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
-		olivia, _, id := w.oliviaCallsAnn()
-		synctest.Wait()
-		c := olivia.calls[callKey{w.cid, id}]
-		w.setSlow([]string{"olivia"}, []string{"ann"}, true)
-		olivia.rekey(c)
-		w.setSlow([]string{"olivia"}, []string{"ann"}, false)
+		w.keyLostOnce()
 		w.setMember("ann", false)
 		time.Sleep(2 * KeyRetryMax)
 		synctest.Wait()
