@@ -109,7 +109,7 @@ func (m *Manager) keyAgain(c *call, k crdt.PublicKey, wait time.Duration) {
 			}
 			if err != nil {
 				m.cfg.Log.Debug("call key not delivered again", "err", err)
-				wait = min(2*wait, KeyRetryMax)
+				wait = min(max(2*wait, KeyRetryMin), KeyRetryMax)
 			}
 			t.Reset(wait)
 		}

@@ -89,7 +89,8 @@ func TestKeyAskedWhenFramesDoNotDecrypt(t *testing.T) {
 
 // TestKeyAsksAreJudgedAndBounded: a member no longer allowed in the call,
 // and one not in it, asking for olivia's key get nothing; a participant
-// flooding asks gets the key once per KeyAskEvery.
+// flooding asks gets the key once per KeyAskEvery, and one refusing it
+// gets it with backoff.
 func TestKeyAsksAreJudgedAndBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newTestNet(t)
@@ -140,6 +141,24 @@ func TestKeyAsksAreJudgedAndBounded(t *testing.T) {
 		synctest.Wait()
 		if got := w.keyCount("ann", "olivia"); got != before+2 {
 			t.Fatalf("the ask a while later: the key went %d times in all, want 2", got-before)
+		}
+
+		// An ask whose key ann then refuses (her media is gone) is
+		// answered with backoff, not in a loop.
+		f := w.media("ann")
+		f.mu.Lock()
+		f.closed, f.keyTries = true, 0
+		f.mu.Unlock()
+		time.Sleep(KeyAskEvery)
+		if r := ask("ann"); r.Error != "" {
+			t.Fatalf("an ask before the refusals: %s", r.Error)
+		}
+		time.Sleep(10 * time.Second)
+		f.mu.Lock()
+		tries := f.keyTries
+		f.mu.Unlock()
+		if tries < 2 || tries > 6 { // at 0, 0.25, 0.75, 1.75, 3.75 and 7.75 s
+			t.Fatalf("the key went %d times in 10 s to a participant refusing it, want 2 to 6", tries)
 		}
 	})
 }

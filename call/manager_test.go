@@ -38,6 +38,8 @@ type fakeMedia struct {
 	// until a key of theirs is set; fails counts the failures.
 	failing map[string]bool
 	fails   uint64
+	// keyTries counts SetRecvKey's calls, those that fail included.
+	keyTries int
 }
 
 func (f *fakeMedia) Connect(peer string) error {
@@ -73,6 +75,7 @@ func (f *fakeMedia) SetSendKey(kid uint64, key []byte) error {
 func (f *fakeMedia) SetRecvKey(from string, kid uint64, key []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.keyTries++
 	if f.closed {
 		return errors.New("closed")
 	}
