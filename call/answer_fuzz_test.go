@@ -24,6 +24,7 @@ func FuzzAnswer(f *testing.F) {
 		{Type: TypeRoster, Community: id, Call: id},
 		{Type: TypeMedia, Community: id, Call: id, Blob: []byte("v=0")},
 		{Type: TypeKey, Community: id, Call: id, KID: 3, Key: id},
+		{Type: TypeKeyAsk, Community: id, Call: id},
 	} {
 		raw, err := crdt.Marshal(&m)
 		if err != nil {

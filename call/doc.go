@@ -62,6 +62,10 @@
 //	            not at all), at most MaxLayersBlob bytes. A host takes it
 //	            only from a participant its SFU connects (a participant
 //	            host also asks crdt); anyone else is refused.
+//	KeyAsk (10): → {}. A participant whose frames from the receiver do
+//	            not decrypt asks for its current key, which comes again
+//	            in a Key message; refused to anyone not a participant
+//	            crdt admits, and when asked again within KeyAskEvery.
 //
 // # Keys
 //
@@ -71,7 +75,11 @@
 // it. So a newcomer cannot decrypt frames sent before it joined, and one
 // who left or was removed decrypts nothing sent after the others learn
 // of it: receivers keep a sender's older keys only KeyGrace after a newer
-// one arrives. Keys never depend on the topology: an SFU's host, relay or
+// one arrives. A key that did not reach a participant is sent again
+// (backing off from KeyRetryMin to KeyRetryMax) until it is acknowledged
+// or either leaves, and a participant whose frames from a sender arrive
+// but fail to decrypt asks it for its key (TypeKeyAsk, answered once in
+// KeyAskEvery, only to a participant crdt admits). Keys never depend on the topology: an SFU's host, relay or
 // participant, forwards ciphertext it cannot read.
 //
 // # Topology

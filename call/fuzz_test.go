@@ -21,6 +21,7 @@ func FuzzMessage(f *testing.F) {
 		{Type: TypeMedia, Community: id, Call: id, Blob: []byte("v=0")},
 		{Type: TypeLayers, Community: id, Call: id, Blob: []byte{1, 0}},
 		{Type: TypeRemove, Community: id, Call: id, Peer: id},
+		{Type: TypeKeyAsk, Community: id, Call: id},
 	} {
 		raw, err := crdt.Marshal(&m)
 		if err != nil {
@@ -67,6 +68,7 @@ func TestMessageCheck(t *testing.T) {
 		"key":    {Type: TypeKey, Community: id, Call: id, KID: 1, Key: id},
 		"remove": {Type: TypeRemove, Community: id, Call: id, Peer: other},
 		"layers": {Type: TypeLayers, Community: id, Call: id, Blob: []byte{1, 0}},
+		"keyask": {Type: TypeKeyAsk, Community: id, Call: id},
 	}
 	for name, m := range ok {
 		if err := m.Check(); err != nil {
@@ -75,7 +77,8 @@ func TestMessageCheck(t *testing.T) {
 	}
 	for name, m := range map[string]Message{
 		"no call":          {Type: TypeLeave, Community: id},
-		"unknown type":     {Type: 10, Community: id, Call: id},
+		"unknown type":     {Type: TypeKeyAsk + 1, Community: id, Call: id},
+		"key in an ask":    {Type: TypeKeyAsk, Community: id, Call: id, KID: 1, Key: id},
 		"empty layers":     {Type: TypeLayers, Community: id, Call: id},
 		"big layers":       {Type: TypeLayers, Community: id, Call: id, Blob: make([]byte, MaxLayersBlob+1)},
 		"key id 0":         {Type: TypeKey, Community: id, Call: id, Key: id},

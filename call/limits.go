@@ -66,6 +66,16 @@ const (
 	// a newer one arrived, for frames in flight: a participant who left
 	// decrypts nothing sent this long after its leave.
 	KeyGrace = 3 * time.Second
+	// KeyRetryMin and KeyRetryMax bound the wait before a key that did
+	// not reach a participant is sent again; it doubles from the first
+	// to the second while it fails.
+	KeyRetryMin = 250 * time.Millisecond
+	KeyRetryMax = 4 * time.Second
+	// KeyAskEvery is how often a participant may ask another for its key
+	// (TypeKeyAsk); KeyCheckEvery how often a participant looks for
+	// senders whose frames do not decrypt, to ask them.
+	KeyAskEvery   = time.Second
+	KeyCheckEvery = 2 * time.Second
 	// MaxOutbox bounds the media messages waiting to be sent.
 	MaxOutbox = 1024
 

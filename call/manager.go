@@ -101,7 +101,8 @@ type Config struct {
 // before it joined and a leaver nothing sent after. A new key is sent to
 // each current participant, who is checked against the group's
 // membership just before; once every participant was sent it, the sender
-// encrypts with it. A receiver keeps a sender's earlier keys for
+// encrypts with it; one who was not reached gets it again (keys.go). A
+// receiver keeps a sender's earlier keys for
 // KeyGrace after a newer one arrives. Nothing about keys is ever stored.
 type Manager struct {
 	cfg    Config
@@ -246,7 +247,7 @@ func (m *Manager) Start(ctx context.Context, cid, gid crdt.ID, video, synthetic 
 		c.media.Close()
 		return crdt.ID{}, err
 	}
-	c.id, c.joined, c.joinedAt, c.kid, c.sendVideo = id, true, c.started, 1, video
+	c.id, c.joined, c.joinedAt, c.kid, c.key, c.sendVideo = id, true, c.started, 1, key, video
 	c.took[m.cfg.Self] = true
 	if err := c.media.SetSendKey(c.kid, key); err != nil {
 		c.media.Close()
@@ -260,6 +261,7 @@ func (m *Manager) Start(ctx context.Context, cid, gid crdt.ID, video, synthetic 
 		return crdt.ID{}, fmt.Errorf("already %d calls", MaxCalls)
 	}
 	m.calls[callKey{cid, id}] = c
+	m.watchKeys(c)
 	ring := c.message(TypeRing)
 	ring.Roster = [][]byte{m.cfg.Self[:]}
 	m.mu.Unlock()
@@ -343,6 +345,7 @@ func (m *Manager) Join(ctx context.Context, cid, id crdt.ID, video, synthetic bo
 		ask = []crdt.PublicKey{c.caller} // who else takes part, the caller's answer says
 	}
 	c.joined, c.joinedAt, c.sendVideo = true, m.cfg.Now(), video
+	m.watchKeys(c)
 	c.roster = map[crdt.PublicKey]bool{}
 	c.reach = map[crdt.PublicKey]uint8{}
 	c.took = map[crdt.PublicKey]bool{m.cfg.Self: true}
@@ -825,6 +828,8 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 		}
 	case TypeLayers:
 		return refuse("not this call's SFU host"), false, nil
+	case TypeKeyAsk:
+		return m.askedKey(c, from), false, nil
 	}
 	return &Reply{}, false, nil
 }

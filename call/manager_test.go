@@ -34,6 +34,12 @@ type fakeMedia struct {
 	lost      func(string)
 	ice       []ICEServer // the ICE servers the media was given
 	layers    func([]byte) error
+	// failing: frames from these senders fail to decrypt (a key lost)
+	// until a key of theirs is set; fails counts the failures.
+	failing map[string]bool
+	fails   uint64
+	// keyTries counts SetRecvKey's calls, those that fail included.
+	keyTries int
 }
 
 func (f *fakeMedia) Connect(peer string) error {
@@ -69,11 +75,13 @@ func (f *fakeMedia) SetSendKey(kid uint64, key []byte) error {
 func (f *fakeMedia) SetRecvKey(from string, kid uint64, key []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.keyTries++
 	if f.closed {
 		return errors.New("closed")
 	}
 	f.recv[from] = append(f.recv[from], kid)
 	f.live[from] = append(f.live[from], kid)
+	delete(f.failing, from)
 	return nil
 }
 
@@ -101,7 +109,12 @@ func (f *fakeMedia) Stats() []PeerStats {
 	defer f.mu.Unlock()
 	var out []PeerStats
 	for p := range f.connected {
-		out = append(out, PeerStats{Peer: p, Audio: true, FramesReceived: 10, FramesDecrypted: 9, LatencyP50: 20 * time.Millisecond})
+		st := PeerStats{Peer: p, Audio: true, FramesReceived: 10, FramesDecrypted: 9, LatencyP50: 20 * time.Millisecond}
+		if f.failing[p] {
+			f.fails += 10
+			st.FramesReceived, st.DecryptFailures = 10+f.fails, f.fails
+		}
+		out = append(out, st)
 	}
 	return out
 }

@@ -32,7 +32,14 @@ type call struct {
 	// record), this node included.
 	took map[crdt.PublicKey]bool
 	kid  uint64                    // this node's newest send key id
+	key  []byte                    // and that key (never stored)
 	recv map[crdt.PublicKey]uint64 // each sender's newest key id
+	// resending: a goroutine sends key to the participant (keyAgain);
+	// keyAsks: when each participant last asked for it (askedKey).
+	resending map[crdt.PublicKey]bool
+	keyAsks   map[crdt.PublicKey]time.Time
+	// watching: watchKeys runs for this call.
+	watching bool
 	// timers drop a sender's keys but its newest KeyGrace after a new
 	// one came: at most one pending per sender.
 	timers map[crdt.PublicKey]*time.Timer
@@ -107,6 +114,7 @@ func (m *Manager) dropPeer(c *call, k crdt.PublicKey) bool {
 	}
 	delete(c.roster, k)
 	delete(c.recv, k)
+	delete(c.keyAsks, k)
 	id := m.cfg.PeerID(k)
 	c.pmu.Lock()
 	delete(c.peers, id)

@@ -21,6 +21,9 @@ const (
 	// message: the tiles it shows and the layer of each) to the call's
 	// SFU host, which takes it only from a participant it connects.
 	TypeLayers = 9
+	// TypeKeyAsk: a participant that cannot decrypt the receiver's frames
+	// asks it for its current key, which comes in a TypeKey message.
+	TypeKeyAsk = 10
 )
 
 // ErrMalformed: a message breaks the protocol's shape or limits.
@@ -172,7 +175,7 @@ func (m *Message) Check() error {
 	if m.Type != TypeJoin && m.Reach != 0 || m.Reach > ReachDirect {
 		return bad("reach %d in a type %d message", m.Reach, m.Type)
 	}
-	if m.Type < TypeRing || m.Type > TypeLayers {
+	if m.Type < TypeRing || m.Type > TypeKeyAsk {
 		return bad("unknown type %d", m.Type)
 	}
 	return nil
