@@ -144,6 +144,9 @@ func (v *callVideo) openCamera() (vision.Camera, vision.Encoder, error) {
 		}
 		return viewedCamera{Camera: src, view: &v.view}, enc, nil
 	}
+	if len(errs) == 0 {
+		return nil, nil, fmt.Errorf("%w: none found", vision.ErrNoCamera)
+	}
 	return nil, nil, fmt.Errorf("%w: %w", vision.ErrNoCamera, errors.Join(errs...))
 }
 

@@ -125,7 +125,7 @@ func TestNoCameraAudioOnly(t *testing.T) {
 	if !strings.HasSuffix(st.SoundProblem, noteNoCamera) || st.Participants[0].Video {
 		t.Fatalf("status %+v, want %q and no video", st, noteNoCamera)
 	}
-	if err := v.setCamera(true); !errors.Is(err, vision.ErrNoCamera) {
+	if err := v.setCamera(true); !errors.Is(err, vision.ErrNoCamera) || !strings.HasSuffix(err.Error(), "vision: no camera: none found") {
 		t.Fatalf("camera on without a camera: %v", err)
 	}
 	v2 := newCallVideo(s, log)
