@@ -20,8 +20,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -104,11 +106,15 @@ type Config struct {
 	// Free is how many bytes may still be written in a directory
 	// (blob.FreeSpace if nil).
 	Free func(dir string) (uint64, error)
+	// Log hears of sources left out of downloads (nil discards).
+	Log *slog.Logger
 }
 
 // Library is a member's files. Its methods are safe for concurrent use.
 type Library struct {
 	cfg Config
+
+	scores *scores // sources left out of downloads for a while
 
 	mu   sync.Mutex
 	busy map[blob.Root]chan struct{} // downloads running, closed when done
@@ -122,7 +128,10 @@ func New(cfg Config) *Library {
 	if cfg.Free == nil {
 		cfg.Free = blob.FreeSpace
 	}
-	return &Library{cfg: cfg, busy: map[blob.Root]chan struct{}{}}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Library{cfg: cfg, scores: newScores(cfg.Now, cfg.Log), busy: map[blob.Root]chan struct{}{}}
 }
 
 // Send shares the file at path in group gid of community cid, with
@@ -403,7 +412,7 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 		return api.GotFile{}, err
 	}
 	defer bf.Close()
-	got := api.GotFile{Path: out, Size: sf.Size, Root: sf.Root, Sources: []string{}}
+	got := api.GotFile{Path: out, Size: sf.Size, Root: sf.Root, Sources: []string{}, Refused: []api.RefusedSource{}}
 	if !bf.Complete() {
 		if err := l.cfg.Store.Reserve(bf); err != nil {
 			return got, diskErr(err)
@@ -415,35 +424,8 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 		if len(peers) == 0 {
 			return got, fmt.Errorf("%s: %w", sf.Name, api.ErrNoSource)
 		}
-		srcs := make([]blob.Source, len(peers))
-		ids := map[string]string{}
-		for i, p := range peers {
-			srcs[i] = p.Source
-			ids[p.Source.Name()] = p.ID
-		}
-		opt := l.cfg.Fetch
-		var one sync.Mutex // Fetch stores chunks from several goroutines
-		report := func() {
-			if progress != nil {
-				one.Lock()
-				defer one.Unlock()
-				chunks, cipher := bf.Progress()
-				progress(api.FileProgress{Have: cipher - int64(chunks)*blob.Overhead, Size: sf.Size, Sources: len(srcs)})
-			}
-		}
-		opt.Progress = func(int, int) { report() }
-		report()
-		st, err := blob.Fetch(ctx, bf, srcs, opt)
-		for name, n := range st.Chunks {
-			if n > 0 {
-				got.Sources = append(got.Sources, ids[name])
-			}
-		}
-		if err != nil {
-			if errors.Is(err, blob.ErrNoSources) {
-				return got, fmt.Errorf("%s: %w (%v)", sf.Name, api.ErrNoSource, err)
-			}
-			return got, diskErr(err)
+		if err := l.fetch(ctx, bf, sf, peers, &got, progress); err != nil {
+			return got, err
 		}
 	}
 	if err := writeOut(out, bf, key); err != nil {
@@ -451,6 +433,103 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 	}
 	got.Seconds = l.cfg.Now().Sub(start).Seconds()
 	return got, nil
+}
+
+// fetch pulls the chunks bf, the file sf shares, lacks from peers at once:
+// first from those no earlier download caught failing, then, when those
+// cannot finish it, from those left out (see BadFor). It adds to got the
+// sources it took chunks from and those it dropped or left out, and scores
+// them: down when they fail, back when they serve well.
+func (l *Library) fetch(ctx context.Context, bf *blob.File, sf view.SharedFile, peers []Peer, got *api.GotFile, progress func(api.FileProgress)) error {
+	in, out, marks := l.scores.split(peers)
+	var (
+		one    sync.Mutex // Fetch reports from several goroutines
+		asked  int
+		failed = map[string]bool{} // peer ids that failed in this download; guarded by one
+		err    error
+	)
+	report := func() {
+		if progress != nil {
+			one.Lock()
+			defer one.Unlock()
+			chunks, cipher := bf.Progress()
+			progress(api.FileProgress{Have: cipher - int64(chunks)*blob.Overhead, Size: sf.Size, Sources: asked})
+		}
+	}
+	for round, peers := range [][]Peer{in, out} {
+		if len(peers) == 0 {
+			continue
+		}
+		if round == 1 {
+			l.cfg.Log.Info("no other source can finish the file; asking those left out", "file", sf.Name, "left_out", len(out))
+			out = nil
+		}
+		srcs := make([]blob.Source, len(peers))
+		ids := map[string]string{}
+		for i, p := range peers {
+			srcs[i] = p.Source
+			ids[p.Source.Name()] = p.ID
+		}
+		opt := l.cfg.Fetch
+		opt.Progress = func(int, int) { report() }
+		opt.Bad = func(name string, err error) {
+			if l.cfg.Fetch.Bad != nil {
+				l.cfg.Fetch.Bad(name, err)
+			}
+			id := ids[name]
+			if f := l.scores.report(id, err); f != faultNone {
+				one.Lock()
+				failed[id] = true
+				got.Refused = append(got.Refused, api.RefusedSource{Peer: id, Reason: f.reason()})
+				one.Unlock()
+			}
+		}
+		one.Lock()
+		asked = len(srcs)
+		one.Unlock()
+		report()
+		var st blob.Stats
+		st, err = blob.Fetch(ctx, bf, srcs, opt)
+		for name, n := range st.Chunks {
+			if id := ids[name]; n > 0 {
+				got.Sources = append(got.Sources, id)
+				if !failed[id] {
+					l.scores.forgive(id)
+				}
+			}
+		}
+		if !errors.Is(err, blob.ErrNoSources) {
+			break
+		}
+	}
+	for _, p := range out { // not asked: those asked had the file
+		got.Refused = append(got.Refused, api.RefusedSource{Peer: p.ID, Reason: marks[p.ID].fault.reason(), LeftOut: true})
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, blob.ErrNoSources):
+		return fmt.Errorf("%s: %w (%v%s)", sf.Name, api.ErrNoSource, err, refusedText(got.Refused))
+	}
+	return diskErr(err)
+}
+
+// refusedText says which sources a download that failed dropped.
+func refusedText(rs []api.RefusedSource) string {
+	var b strings.Builder
+	for i, r := range rs {
+		if i == 0 {
+			b.WriteString("; dropped ")
+		} else {
+			b.WriteString(", ")
+		}
+		why := strings.ReplaceAll(r.Reason, "_", " ")
+		if r.LeftOut {
+			why = "left out: " + why + " before"
+		}
+		fmt.Fprintf(&b, "%s (%s)", r.Peer, why)
+	}
+	return b.String()
 }
 
 // held reports whether the file at root is here whole.
