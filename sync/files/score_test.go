@@ -2,18 +2,15 @@ package files
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -41,31 +38,6 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
-}
-
-// source serves a store over net.Pipe; one that lies flips a bit of every
-// chunk it sends, one that stalls never answers.
-type source struct {
-	name         string
-	store        *blob.Store
-	lies, stalls atomic.Bool
-	opened       atomic.Int32
-}
-
-func (s *source) Name() string { return s.name }
-
-func (s *source) Open(context.Context) (io.ReadWriteCloser, error) {
-	s.opened.Add(1)
-	a, b := net.Pipe()
-	switch {
-	case s.stalls.Load():
-		go io.Copy(io.Discard, b) // reads the requests, answers none
-	case s.lies.Load():
-		go blob.Serve(liar{b}, s.store, func(blob.Root) error { return nil }, nil)
-	default:
-		go blob.Serve(b, s.store, func(blob.Root) error { return nil }, nil)
-	}
-	return a, nil
 }
 
 // liar flips a bit of every chunk it writes.
@@ -143,9 +115,9 @@ func (w *world) get(t *testing.T, msg crdt.ID) (api.GotFile, error) {
 // again alongside the others.
 func TestScoreLeavesOutLiar(t *testing.T) {
 	w, _, peers, _, msgs := scoreWorld(t)
-	lying := &source{name: "cal's node", store: w.holder.store}
+	lying := &holder{name: "cal's node", store: w.holder.store}
 	lying.lies.Store(true)
-	honest := &source{name: "olivia's node", store: w.holder.store}
+	honest := &holder{name: "olivia's node", store: w.holder.store}
 	cal := Peer{ID: "cal", Key: testworld.Member(2).Key(), Source: lying}
 	olivia := Peer{ID: "olivia", Key: testworld.Member(0).Key(), Source: honest}
 
@@ -177,7 +149,7 @@ func TestScoreLeavesOutLiar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	peers.set(cal, Peer{ID: "olivia", Key: olivia.Key, Source: &source{name: "olivia's node", store: empty}})
+	peers.set(cal, Peer{ID: "olivia", Key: olivia.Key, Source: &holder{name: "olivia's node", store: empty}})
 	lying.lies.Store(false)
 	asked = lying.opened.Load()
 	got, err = w.get(t, msgs[2])
@@ -197,7 +169,7 @@ func TestScoreLeavesOutLiar(t *testing.T) {
 // for BadFor, and asked again after.
 func TestScoreExpires(t *testing.T) {
 	w, clk, peers, relays, msgs := scoreWorld(t)
-	lying := &source{name: "relay", store: w.holder.store}
+	lying := &holder{name: "relay", store: w.holder.store}
 	lying.lies.Store(true)
 	relays.set(Peer{ID: "relay", Key: testworld.Member(40).Key(), Source: lying})
 	if _, err := w.get(t, msgs[0]); !errors.Is(err, api.ErrNoSource) {
@@ -221,9 +193,9 @@ func TestScoreExpires(t *testing.T) {
 func TestScoreStallLighter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w, clk, peers, relays, msgs := scoreWorld(t)
-		stalling := &source{name: "cal's node", store: w.holder.store}
+		stalling := &holder{name: "cal's node", store: w.holder.store}
 		stalling.stalls.Store(true)
-		lying := &source{name: "relay", store: w.holder.store}
+		lying := &holder{name: "relay", store: w.holder.store}
 		lying.lies.Store(true)
 		cal := Peer{ID: "cal", Key: testworld.Member(2).Key(), Source: stalling}
 		relay := Peer{ID: "relay", Key: testworld.Member(40).Key(), Source: lying}
