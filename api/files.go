@@ -116,6 +116,9 @@ type FileProgress struct {
 	Have, Size int64
 	// Sources is how many peers a download is pulling from.
 	Sources int
+	// Dropped are the sources this download dropped so far (sent data
+	// that failed verification, or stalled).
+	Dropped []RefusedSource
 }
 
 // Errors of files.

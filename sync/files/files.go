@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -453,7 +454,7 @@ func (l *Library) fetch(ctx context.Context, bf *blob.File, sf view.SharedFile, 
 			one.Lock()
 			defer one.Unlock()
 			chunks, cipher := bf.Progress()
-			progress(api.FileProgress{Have: cipher - int64(chunks)*blob.Overhead, Size: sf.Size, Sources: asked})
+			progress(api.FileProgress{Have: cipher - int64(chunks)*blob.Overhead, Size: sf.Size, Sources: asked, Dropped: slices.Clone(got.Refused)})
 		}
 	}
 	for round, peers := range [][]Peer{in, out} {
@@ -482,6 +483,7 @@ func (l *Library) fetch(ctx context.Context, bf *blob.File, sf view.SharedFile, 
 				failed[id] = true
 				got.Refused = append(got.Refused, api.RefusedSource{Peer: id, Reason: f.reason()})
 				one.Unlock()
+				report()
 			}
 		}
 		one.Lock()

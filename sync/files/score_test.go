@@ -122,9 +122,13 @@ func TestScoreLeavesOutLiar(t *testing.T) {
 	olivia := Peer{ID: "olivia", Key: testworld.Member(0).Key(), Source: honest}
 
 	peers.set(cal)
-	got, err := w.get(t, msgs[0])
+	var dropped []api.RefusedSource // as the last progress report said
+	got, err := w.lib.Get(t.Context(), w.c.ID, w.c.General, msgs[0], filepath.Join(t.TempDir(), "out"), func(p api.FileProgress) { dropped = p.Dropped })
 	if !errors.Is(err, api.ErrNoSource) || !strings.Contains(err.Error(), "dropped cal (bad data)") {
 		t.Fatalf("get from the liar alone: %v", err)
+	}
+	if want := []api.RefusedSource{{Peer: "cal", Reason: api.RefusedBadData}}; !slices.Equal(dropped, want) {
+		t.Fatalf("progress said %+v dropped, want %+v", dropped, want)
 	}
 	if want := []api.RefusedSource{{Peer: "cal", Reason: api.RefusedBadData}}; !slices.Equal(got.Refused, want) {
 		t.Fatalf("refused %+v, want %+v", got.Refused, want)
