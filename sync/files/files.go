@@ -323,7 +323,8 @@ func (l *Library) Delete(cid, msg crdt.ID) error {
 }
 
 // sources are the peers to fetch group gid's files of community cid from:
-// the connected members crdt lets read the group, then the relays.
+// the connected members crdt lets read the group, then the relays, each
+// peer once.
 func (l *Library) sources(cid, gid crdt.ID) ([]Peer, error) {
 	var out []Peer
 	peers := l.cfg.Peers.FilePeers()
@@ -337,7 +338,11 @@ func (l *Library) sources(cid, gid crdt.ID) ([]Peer, error) {
 		return nil
 	})
 	if l.cfg.Relays != nil {
-		out = append(out, l.cfg.Relays.FileRelays(cid)...)
+		for _, r := range l.cfg.Relays.FileRelays(cid) {
+			if !slices.ContainsFunc(out, func(p Peer) bool { return p.ID == r.ID }) {
+				out = append(out, r) // a relay that is also a member's peer is asked once
+			}
+		}
 	}
 	return out, err
 }
@@ -466,18 +471,15 @@ func (l *Library) fetch(ctx context.Context, bf *blob.File, sf view.SharedFile, 
 			out = nil
 		}
 		srcs := make([]blob.Source, len(peers))
-		ids := map[string]string{}
 		for i, p := range peers {
-			srcs[i] = p.Source
-			ids[p.Source.Name()] = p.ID
+			srcs[i] = namedSource{Source: p.Source, id: p.ID}
 		}
 		opt := l.cfg.Fetch
 		opt.Progress = func(int, int) { report() }
-		opt.Bad = func(name string, err error) {
+		opt.Bad = func(id string, err error) {
 			if l.cfg.Fetch.Bad != nil {
-				l.cfg.Fetch.Bad(name, err)
+				l.cfg.Fetch.Bad(id, err)
 			}
-			id := ids[name]
 			if f := l.scores.report(id, err); f != faultNone {
 				one.Lock()
 				failed[id] = true
@@ -492,8 +494,8 @@ func (l *Library) fetch(ctx context.Context, bf *blob.File, sf view.SharedFile, 
 		report()
 		var st blob.Stats
 		st, err = blob.Fetch(ctx, bf, srcs, opt)
-		for name, n := range st.Chunks {
-			if id := ids[name]; n > 0 {
+		for id, n := range st.Chunks {
+			if n > 0 {
 				got.Sources = append(got.Sources, id)
 				if !failed[id] {
 					l.scores.forgive(id)
@@ -515,6 +517,16 @@ func (l *Library) fetch(ctx context.Context, bf *blob.File, sf view.SharedFile, 
 	}
 	return diskErr(err)
 }
+
+// namedSource is a peer's source named by its whole peer id, so that what
+// blob.Fetch reports of it names that peer alone (a Source's own name may
+// be short, and another peer's the same).
+type namedSource struct {
+	blob.Source
+	id string
+}
+
+func (s namedSource) Name() string { return s.id }
 
 // refusedText says which sources a download that failed dropped.
 func refusedText(rs []api.RefusedSource) string {

@@ -259,3 +259,28 @@ func TestScoreBounded(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestScoreBlamesByPeerID: what a source did is held against its peer
+// alone, even when another peer's source has the same short name, and a
+// peer both a member's and a relay is asked once.
+func TestScoreBlamesByPeerID(t *testing.T) {
+	w, _, peers, relays, msgs := scoreWorld(t)
+	empty, err := blob.NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lying := &holder{name: "12D3*abcdef", store: w.holder.store}
+	lying.lies.Store(true)
+	cal := Peer{ID: "cal", Key: testworld.Member(2).Key(), Source: lying}
+	peers.set(cal)
+	relays.set(Peer{ID: "relay", Key: testworld.Member(40).Key(), Source: &holder{name: "12D3*abcdef", store: empty}})
+	got, err := w.get(t, msgs[0])
+	if want := []api.RefusedSource{{Peer: "cal", Reason: api.RefusedBadData}}; !errors.Is(err, api.ErrNoSource) || !slices.Equal(got.Refused, want) {
+		t.Fatalf("refused %+v (%v), want %+v", got.Refused, err, want)
+	}
+	relays.set(cal)
+	asked := lying.opened.Load()
+	if _, err := w.get(t, msgs[1]); !errors.Is(err, api.ErrNoSource) || lying.opened.Load()-asked != 1 {
+		t.Fatalf("the liar, a member's peer and a relay, was asked %d times (%v)", lying.opened.Load()-asked, err)
+	}
+}
