@@ -88,7 +88,27 @@ type GotFile struct {
 	// the file was already here).
 	Sources []string `json:"sources"`
 	Seconds float64  `json:"seconds"`
+	// Refused are the sources this download dropped, or left out because
+	// they failed an earlier one (see package sync/files), with why.
+	Refused []RefusedSource `json:"refused_sources"`
 }
+
+// RefusedSource is a source a download did not take the file from,
+// because it sent data that failed verification or stalled.
+type RefusedSource struct {
+	Peer string `json:"peer"`
+	// Reason is RefusedBadData or RefusedStalled.
+	Reason string `json:"reason"`
+	// LeftOut is a source not asked at all: it failed an earlier
+	// download, and others held the file.
+	LeftOut bool `json:"left_out,omitempty"`
+}
+
+// Reasons of a RefusedSource.
+const (
+	RefusedBadData = "bad_data"
+	RefusedStalled = "stalled"
+)
 
 // FileProgress is how far a download is, or an upload (how much of the
 // file is encrypted and stored to serve), in clear bytes.
@@ -96,6 +116,9 @@ type FileProgress struct {
 	Have, Size int64
 	// Sources is how many peers a download is pulling from.
 	Sources int
+	// Dropped are the sources this download dropped so far (sent data
+	// that failed verification, or stalled).
+	Dropped []RefusedSource
 }
 
 // Errors of files.

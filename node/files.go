@@ -32,7 +32,7 @@ func (h protoHooks) mayFetch(from crdt.PublicKey, root blob.Root) error {
 // file store, views, replica, connections and actions.
 func newLibrary(n *Node) *files.Library {
 	return files.New(files.Config{Store: n.proto.files, Views: n.views, Replica: n.rep, Peers: filePeers{n}, Self: n.selfKey(), Now: n.now,
-		Relays: fileRelays{n}, Forward: n.filePush, Pushes: n.filePush,
+		Relays: fileRelays{n}, Forward: n.filePush, Pushes: n.filePush, Log: n.log,
 		Keep: func(ctx context.Context, cid, gid crdt.ID, name string, r io.Reader, size int64) (crdt.FileRef, error) {
 			return n.Actions.StoreFile(ctx, cid, gid, n.proto.files, name, r, size)
 		},

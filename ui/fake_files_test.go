@@ -27,6 +27,9 @@ type fakeFiles struct {
 	onChunk func(msg crdt.ID, have int64)
 	// noSource: no member who has a file is online.
 	noSource bool
+	// dropped are the sources a download reports it dropped, from its
+	// second chunk on.
+	dropped []api.RefusedSource
 	// gets counts downloads started (GetFile calls that had to fetch).
 	gets int
 	// storing, if set, is called by SendFileWithProgress with the file's
@@ -186,9 +189,13 @@ func (f *fakeBackend) GetFile(ctx context.Context, cid, gid, msg crdt.ID, out st
 		f.clock = f.clock.Add(step)
 		have = ff.have
 		onChunk := f.files.onChunk
+		var dropped []api.RefusedSource
+		if have > chunk {
+			dropped = f.files.dropped
+		}
 		f.mu.Unlock()
 		if progress != nil {
-			progress(api.FileProgress{Have: have, Size: size, Sources: 2})
+			progress(api.FileProgress{Have: have, Size: size, Sources: 2, Dropped: dropped})
 		}
 		if onChunk != nil {
 			onChunk(msg, have)

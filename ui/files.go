@@ -69,6 +69,7 @@ type transfer struct {
 	have          int64   // clear bytes here
 	speed         float64 // bytes per second, while downloading
 	sources       int
+	dropped       []api.RefusedSource // the sources the download running dropped, and why
 	err           error
 	path          string // the clear copy, once written
 	preview       image.Image
@@ -242,7 +243,7 @@ func (m *fileManager) start(t *transfer) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.state, t.err, t.cancel, t.stopping = fileDownloading, nil, cancel, false
-	t.started, t.startHave, t.speed = m.a.now(), t.have, 0
+	t.started, t.startHave, t.speed, t.dropped = m.a.now(), t.have, 0, nil
 	m.changed(t)
 	g := &progressGate{now: m.a.now, every: progressEvery, show: func(p api.FileProgress) {
 		fyne.Do(func() { m.progress(t, p) })
@@ -290,7 +291,7 @@ func (m *fileManager) progress(t *transfer, p api.FileProgress) {
 		return
 	}
 	m.updates++
-	t.have, t.sources = p.Have, p.Sources
+	t.have, t.sources, t.dropped = p.Have, p.Sources, p.Dropped
 	if s := m.a.now().Sub(t.started).Seconds(); s > 0 && p.Have > t.startHave {
 		t.speed = float64(p.Have-t.startHave) / s
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/umbrella-p2p/umbrella/api"
 )
 
 // fileView shows the file a message shares, inside its row: the image
@@ -148,6 +151,9 @@ func fileStatus(t *transfer, now time.Time) (string, []string) {
 		if l := formatLeft(t.left()); l != "" {
 			info = append(info, l)
 		}
+		if d := droppedText(t.dropped); d != "" {
+			info = append(info, d)
+		}
 		buttons = []string{"Pause", "Cancel"}
 	case filePaused:
 		info = append(info, fmt.Sprintf("Paused · %s of %s", formatSize(t.have), formatSize(f.Size)))
@@ -169,6 +175,29 @@ func fileStatus(t *transfer, now time.Time) (string, []string) {
 		info = append(info, ellipsize(r, 90))
 	}
 	return strings.Join(info, " · "), buttons
+}
+
+// droppedText says which sources a download dropped: "dropped 1 source
+// (bad data)", "dropped 2 sources (bad data, stalled)".
+func droppedText(rs []api.RefusedSource) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	var why []string
+	for _, r := range rs {
+		w := "bad data"
+		if r.Reason == api.RefusedStalled {
+			w = "stalled"
+		}
+		if !slices.Contains(why, w) {
+			why = append(why, w)
+		}
+	}
+	n := "1 source"
+	if len(rs) > 1 {
+		n = fmt.Sprintf("%d sources", len(rs))
+	}
+	return "dropped " + n + " (" + strings.Join(why, ", ") + ")"
 }
 
 // progressing reports whether the bar shows.

@@ -142,7 +142,27 @@ func cmdFileGet(ctx context.Context, o *opts) error {
 	}
 	return output(o, res, func(w io.Writer) {
 		fmt.Fprintf(w, "Saved %s (%s) in %.1fs from %s\n", res.Path, crdt.SizeText(res.Size), res.Seconds, plural(len(res.Sources), "source", "sources"))
+		for _, l := range refusedLines(res.Refused) {
+			fmt.Fprintln(w, l)
+		}
 	})
+}
+
+// refusedLines say which sources a download dropped or left out, and why.
+func refusedLines(rs []api.RefusedSource) []string {
+	var out []string
+	for _, r := range rs {
+		why := "sent data that failed verification"
+		if r.Reason == api.RefusedStalled {
+			why = "stopped sending"
+		}
+		if r.LeftOut {
+			out = append(out, fmt.Sprintf("Left out %s: it %s in an earlier download", r.Peer, why))
+		} else {
+			out = append(out, fmt.Sprintf("Dropped %s: it %s", r.Peer, why))
+		}
+	}
+	return out
 }
 
 // outPath is the absolute path file get writes to. --out ending in a

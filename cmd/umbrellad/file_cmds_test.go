@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ type fileNode struct {
 	api.API
 	path, caption, out string
 	getErr             error // what GetFile fails with, if set
+	refused            []api.RefusedSource
 }
 
 func (f *fileNode) FileStatus(_, msg crdt.ID) (api.FileEntry, error) {
@@ -34,7 +36,7 @@ func (f *fileNode) GetFile(_ context.Context, _, _, _ crdt.ID, out string, _ fun
 	if f.getErr != nil {
 		return api.GotFile{}, f.getErr
 	}
-	return api.GotFile{Path: out, Size: 3, Root: "ab", Sources: []string{}}, nil
+	return api.GotFile{Path: out, Size: 3, Root: "ab", Sources: []string{"olivia"}, Refused: f.refused}, nil
 }
 
 // TestControlFiles: the file methods pass their arguments through, want
@@ -135,5 +137,38 @@ func TestFileGetOut(t *testing.T) {
 		if code != exitFail || strings.Contains(out, "interrupted") != tc.interrupted || !strings.Contains(out, tc.err.Error()) {
 			t.Errorf("GetFile failing with %v: exit %d, %q (want interrupted: %v)", tc.err, code, out, tc.interrupted)
 		}
+	}
+}
+
+// TestFileGetRefused: the sources a download dropped, or left out for an
+// earlier failure, are said with why, in words and in --json.
+func TestFileGetRefused(t *testing.T) {
+	f := &fileNode{refused: []api.RefusedSource{{Peer: "cal", Reason: api.RefusedBadData}, {Peer: "relay", Reason: api.RefusedStalled, LeftOut: true}}}
+	c := serveNode(t, f)
+	get := func(extra ...string) string {
+		var o, e bytes.Buffer
+		a := append([]string{"file", "get", "--home", c.home, "--community", crdt.ID{1}.String(), "--group", crdt.ID{2}.String(),
+			"--message", crdt.ID{5}.String(), "--out", filepath.Join(t.TempDir(), "kit.pdf")}, extra...)
+		if code := run(a, &o, &e); code != exitOK {
+			t.Fatalf("file get %v: exit %d, %s", extra, code, e.String())
+		}
+		return o.String()
+	}
+	out := get()
+	for _, want := range []string{"from 1 source\n", "Dropped cal: it sent data that failed verification\n", "Left out relay: it stopped sending in an earlier download\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("file get said %q, want %q in it", out, want)
+		}
+	}
+	var raw struct {
+		Refused json.RawMessage `json:"refused_sources"`
+	}
+	out = get("--json")
+	var compact bytes.Buffer
+	if err := json.Unmarshal([]byte(out), &raw); err != nil || json.Compact(&compact, raw.Refused) != nil {
+		t.Fatalf("file get --json said %s (%v)", out, err)
+	}
+	if want := `[{"peer":"cal","reason":"bad_data"},{"peer":"relay","reason":"stalled","left_out":true}]`; compact.String() != want {
+		t.Errorf("refused_sources %s, want %s", compact.String(), want)
 	}
 }

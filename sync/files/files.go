@@ -20,8 +20,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -105,11 +107,15 @@ type Config struct {
 	// Free is how many bytes may still be written in a directory
 	// (blob.FreeSpace if nil).
 	Free func(dir string) (uint64, error)
+	// Log hears of sources left out of downloads (nil discards).
+	Log *slog.Logger
 }
 
 // Library is a member's files. Its methods are safe for concurrent use.
 type Library struct {
 	cfg Config
+
+	scores *scores // sources left out of downloads for a while
 
 	mu   sync.Mutex
 	busy map[blob.Root]chan struct{} // downloads running, closed when done
@@ -123,7 +129,10 @@ func New(cfg Config) *Library {
 	if cfg.Free == nil {
 		cfg.Free = blob.FreeSpace
 	}
-	return &Library{cfg: cfg, busy: map[blob.Root]chan struct{}{}}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Library{cfg: cfg, scores: newScores(cfg.Now, cfg.Log), busy: map[blob.Root]chan struct{}{}}
 }
 
 // Send shares the file at path in group gid of community cid, with
@@ -314,7 +323,8 @@ func (l *Library) Delete(cid, msg crdt.ID) error {
 }
 
 // sources are the peers to fetch group gid's files of community cid from:
-// the connected members crdt lets read the group, then the relays.
+// the connected members crdt lets read the group, then the relays, each
+// peer once.
 func (l *Library) sources(cid, gid crdt.ID) ([]Peer, error) {
 	var out []Peer
 	peers := l.cfg.Peers.FilePeers()
@@ -328,7 +338,11 @@ func (l *Library) sources(cid, gid crdt.ID) ([]Peer, error) {
 		return nil
 	})
 	if l.cfg.Relays != nil {
-		out = append(out, l.cfg.Relays.FileRelays(cid)...)
+		for _, r := range l.cfg.Relays.FileRelays(cid) {
+			if !slices.ContainsFunc(out, func(p Peer) bool { return p.ID == r.ID }) {
+				out = append(out, r) // a relay that is also a member's peer is asked once
+			}
+		}
 	}
 	return out, err
 }
@@ -404,7 +418,7 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 		return api.GotFile{}, err
 	}
 	defer bf.Close()
-	got := api.GotFile{Path: out, Size: sf.Size, Root: sf.Root, Sources: []string{}}
+	got := api.GotFile{Path: out, Size: sf.Size, Root: sf.Root, Sources: []string{}, Refused: []api.RefusedSource{}}
 	if !bf.Complete() {
 		if err := l.cfg.Store.Reserve(bf); err != nil {
 			return got, diskErr(err)
@@ -416,50 +430,8 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 		if len(peers) == 0 {
 			return got, fmt.Errorf("%s: %w", sf.Name, api.ErrNoSource)
 		}
-		srcs := make([]blob.Source, len(peers))
-		ids := map[string]string{}
-		for i, p := range peers {
-			srcs[i] = p.Source
-			ids[p.Source.Name()] = p.ID
-		}
-		opt := l.cfg.Fetch
-		var one sync.Mutex   // Fetch stores chunks from several goroutines
-		var dropped []string // the sources dropped, and why
-		bad := opt.Bad
-		opt.Bad = func(name string, err error) {
-			one.Lock()
-			dropped = append(dropped, ids[name]+": "+err.Error())
-			one.Unlock()
-			if bad != nil {
-				bad(name, err)
-			}
-		}
-		report := func() {
-			if progress != nil {
-				one.Lock()
-				defer one.Unlock()
-				chunks, cipher := bf.Progress()
-				progress(api.FileProgress{Have: cipher - int64(chunks)*blob.Overhead, Size: sf.Size, Sources: len(srcs)})
-			}
-		}
-		opt.Progress = func(int, int) { report() }
-		report()
-		st, err := blob.Fetch(ctx, bf, srcs, opt)
-		for name, n := range st.Chunks {
-			if n > 0 {
-				got.Sources = append(got.Sources, ids[name])
-			}
-		}
-		if err != nil {
-			if errors.Is(err, blob.ErrNoSources) {
-				if len(dropped) > 0 {
-					// Sources were online: say what they did, not that
-					// none was.
-					return got, fmt.Errorf("%s: %w (%s)", sf.Name, api.ErrBadSource, strings.Join(dropped, "; "))
-				}
-				return got, fmt.Errorf("%s: %w (%v)", sf.Name, api.ErrNoSource, err)
-			}
-			return got, diskErr(err)
+		if err := l.fetch(ctx, bf, sf, peers, &got, progress); err != nil {
+			return got, err
 		}
 	}
 	if err := writeOut(out, bf, key); err != nil {
@@ -467,6 +439,114 @@ func (l *Library) Get(ctx context.Context, cid, gid, msg crdt.ID, out string, pr
 	}
 	got.Seconds = l.cfg.Now().Sub(start).Seconds()
 	return got, nil
+}
+
+// fetch pulls the chunks bf, the file sf shares, lacks from peers at once:
+// first from those no earlier download caught failing, then, when those
+// cannot finish it, from those left out (see BadFor). It adds to got the
+// sources it took chunks from and those it dropped or left out, and scores
+// them: down when they fail, back when they serve well.
+func (l *Library) fetch(ctx context.Context, bf *blob.File, sf view.SharedFile, peers []Peer, got *api.GotFile, progress func(api.FileProgress)) error {
+	in, out, marks := l.scores.split(peers)
+	var (
+		one    sync.Mutex // Fetch reports from several goroutines
+		asked  int
+		failed = map[string]bool{} // peer ids that failed in this download; guarded by one
+		err    error
+	)
+	report := func() {
+		if progress != nil {
+			one.Lock()
+			defer one.Unlock()
+			chunks, cipher := bf.Progress()
+			progress(api.FileProgress{Have: cipher - int64(chunks)*blob.Overhead, Size: sf.Size, Sources: asked, Dropped: slices.Clone(got.Refused)})
+		}
+	}
+	for round, peers := range [][]Peer{in, out} {
+		if len(peers) == 0 {
+			continue
+		}
+		if round == 1 {
+			l.cfg.Log.Info("no other source can finish the file; asking those left out", "file", sf.Name, "left_out", len(out))
+			out = nil
+		}
+		srcs := make([]blob.Source, len(peers))
+		for i, p := range peers {
+			srcs[i] = namedSource{Source: p.Source, id: p.ID}
+		}
+		opt := l.cfg.Fetch
+		opt.Progress = func(int, int) { report() }
+		opt.Bad = func(id string, err error) {
+			if l.cfg.Fetch.Bad != nil {
+				l.cfg.Fetch.Bad(id, err)
+			}
+			if f := l.scores.report(id, err); f != faultNone {
+				one.Lock()
+				failed[id] = true
+				got.Refused = append(got.Refused, api.RefusedSource{Peer: id, Reason: f.reason()})
+				one.Unlock()
+				report()
+			}
+		}
+		one.Lock()
+		asked = len(srcs)
+		one.Unlock()
+		report()
+		var st blob.Stats
+		st, err = blob.Fetch(ctx, bf, srcs, opt)
+		for id, n := range st.Chunks {
+			if n > 0 {
+				got.Sources = append(got.Sources, id)
+				if !failed[id] {
+					l.scores.forgive(id)
+				}
+			}
+		}
+		if !errors.Is(err, blob.ErrNoSources) {
+			break
+		}
+	}
+	for _, p := range out { // not asked: those asked had the file
+		got.Refused = append(got.Refused, api.RefusedSource{Peer: p.ID, Reason: marks[p.ID].fault.reason(), LeftOut: true})
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, blob.ErrNoSources) && len(got.Refused) > 0:
+		// Sources were online: say what they did, not that none was.
+		return fmt.Errorf("%s: %w (%v%s)", sf.Name, api.ErrBadSource, err, refusedText(got.Refused))
+	case errors.Is(err, blob.ErrNoSources):
+		return fmt.Errorf("%s: %w (%v)", sf.Name, api.ErrNoSource, err)
+	}
+	return diskErr(err)
+}
+
+// namedSource is a peer's source named by its whole peer id, so that what
+// blob.Fetch reports of it names that peer alone (a Source's own name may
+// be short, and another peer's the same).
+type namedSource struct {
+	blob.Source
+	id string
+}
+
+func (s namedSource) Name() string { return s.id }
+
+// refusedText says which sources a download that failed dropped.
+func refusedText(rs []api.RefusedSource) string {
+	var b strings.Builder
+	for i, r := range rs {
+		if i == 0 {
+			b.WriteString("; dropped ")
+		} else {
+			b.WriteString(", ")
+		}
+		why := strings.ReplaceAll(r.Reason, "_", " ")
+		if r.LeftOut {
+			why = "left out: " + why + " before"
+		}
+		fmt.Fprintf(&b, "%s (%s)", r.Peer, why)
+	}
+	return b.String()
 }
 
 // held reports whether the file at root is here whole.

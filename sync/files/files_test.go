@@ -23,11 +23,14 @@ import (
 	"github.com/umbrella-p2p/umbrella/view"
 )
 
-// holder serves a store over net.Pipe, counting the streams opened to it.
+// holder serves a store over net.Pipe, counting the streams opened to it;
+// one that lies flips a bit of every chunk it sends, one that stalls never
+// answers.
 type holder struct {
-	name   string
-	store  *blob.Store
-	opened atomic.Int32
+	name         string
+	store        *blob.Store
+	opened       atomic.Int32
+	lies, stalls atomic.Bool
 }
 
 func (h *holder) Name() string { return h.name }
@@ -35,7 +38,14 @@ func (h *holder) Name() string { return h.name }
 func (h *holder) Open(context.Context) (io.ReadWriteCloser, error) {
 	h.opened.Add(1)
 	a, b := net.Pipe()
-	go blob.Serve(b, h.store, func(blob.Root) error { return nil }, nil)
+	switch {
+	case h.stalls.Load():
+		go io.Copy(io.Discard, b) // reads the requests, answers none
+	case h.lies.Load():
+		go blob.Serve(liar{b}, h.store, func(blob.Root) error { return nil }, nil)
+	default:
+		go blob.Serve(b, h.store, func(blob.Root) error { return nil }, nil)
+	}
 	return a, nil
 }
 
@@ -457,7 +467,7 @@ func TestGetFromLiarOnly(t *testing.T) {
 	w.lib = New(w.cfg)
 	out := filepath.Join(t.TempDir(), "kit.pdf")
 	_, err = w.lib.Get(t.Context(), w.c.ID, w.c.General, w.msg, out, nil)
-	if !errors.Is(err, api.ErrBadSource) || errors.Is(err, api.ErrNoSource) || !strings.Contains(err.Error(), "mallory: ") || !strings.Contains(err.Error(), "bad chunk") {
+	if !errors.Is(err, api.ErrBadSource) || errors.Is(err, api.ErrNoSource) || !strings.Contains(err.Error(), "dropped mallory (bad data)") {
 		t.Fatalf("get from a liar only: %v", err)
 	}
 	if e, _ := w.lib.Status(w.c.ID, w.msg); e.HaveBytes != 0 {
