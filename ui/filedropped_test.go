@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
@@ -13,15 +14,15 @@ import (
 // file's row, with why, beside its progress.
 func TestFileStatusDropped(t *testing.T) {
 	tr := &transfer{state: fileDownloading, file: api.File{Name: "kit.pdf", Size: 4 << 20}, have: 2 << 20}
-	if got, _ := fileStatus(tr); got != "2 MiB of 4 MiB" {
+	if got, _ := fileStatus(tr, time.Now()); got != "2 MiB of 4 MiB" {
 		t.Fatalf("with none dropped: %q", got)
 	}
 	tr.dropped = []api.RefusedSource{{Peer: "cal", Reason: api.RefusedBadData}}
-	if got, _ := fileStatus(tr); got != "2 MiB of 4 MiB · dropped 1 source (bad data)" {
+	if got, _ := fileStatus(tr, time.Now()); got != "2 MiB of 4 MiB · dropped 1 source (bad data)" {
 		t.Fatalf("one dropped: %q", got)
 	}
 	tr.dropped = append(tr.dropped, api.RefusedSource{Peer: "relay", Reason: api.RefusedStalled}, api.RefusedSource{Peer: "ben", Reason: api.RefusedBadData})
-	if got, _ := fileStatus(tr); got != "2 MiB of 4 MiB · dropped 3 sources (bad data, stalled)" {
+	if got, _ := fileStatus(tr, time.Now()); got != "2 MiB of 4 MiB · dropped 3 sources (bad data, stalled)" {
 		t.Fatalf("three dropped: %q", got)
 	}
 }
