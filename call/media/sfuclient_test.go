@@ -153,7 +153,10 @@ func (c *sfuCall) signal(from, to string, blob []byte) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		answer, err := c.host.Offer(from, blob)
+		c.mu.Lock()
+		h := c.host // a test may replace it (a failover)
+		c.mu.Unlock()
+		answer, err := h.Offer(from, blob)
 		if err != nil {
 			c.fail(err)
 			return
