@@ -16,6 +16,7 @@ import (
 // call Olivia starts in its default group and the others join (a video
 // call with video).
 type relaySFUCall struct {
+	relay   *relayProc
 	relayID string    // the relay's peer id
 	all     []*daemon // Olivia, Ben, Cara
 	c, id   string    // the community and the call
@@ -23,7 +24,14 @@ type relaySFUCall struct {
 
 func startRelaySFUCall(t *testing.T, video bool) relaySFUCall {
 	t.Helper()
-	r := runRelay(t, filepath.Join(t.TempDir(), "relay"), "/ip4/127.0.0.1/tcp/0", "--sfu")
+	return startRelaySFUCallWith(t, video)
+}
+
+// startRelaySFUCallWith is startRelaySFUCall with extra flags for the
+// relay (besides --sfu).
+func startRelaySFUCallWith(t *testing.T, video bool, relayFlags ...string) relaySFUCall {
+	t.Helper()
+	r := runRelay(t, filepath.Join(t.TempDir(), "relay"), "/ip4/127.0.0.1/tcp/0", append([]string{"--sfu"}, relayFlags...)...)
 	relayID := r.addr[strings.LastIndex(r.addr, "/p2p/")+len("/p2p/"):]
 	olivia, ben, cara := newDaemon(t, "Olivia"), newDaemon(t, "Ben"), newDaemon(t, "Cara")
 	all := []*daemon{olivia, ben, cara}
@@ -77,7 +85,7 @@ func startRelaySFUCall(t *testing.T, video bool) relaySFUCall {
 	for _, d := range all[1:] {
 		d.mustRun(append([]string{"call", "join", "--community", c, "--call", id}, args...)...)
 	}
-	return relaySFUCall{relayID: relayID, all: all, c: c, id: id}
+	return relaySFUCall{relay: r, relayID: relayID, all: all, c: c, id: id}
 }
 
 // sfuStatus is what `call status` says of a call through an SFU.
