@@ -111,23 +111,33 @@ func TestHurriedOfferKeepsALiveTURNsCandidate(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer pc.Close()
-		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
-			t.Fatal(err)
-		}
-		offer, err := pc.CreateOffer(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gathered, grace := whenGathered(pc, true)
-		if err := pc.SetLocalDescription(offer); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-gathered:
-		case <-grace:
-		}
-		if sdp := pc.LocalDescription().SDP; !strings.Contains(sdp, "typ relay") {
+		if sdp := gatheredOffer(t, pc, true); !strings.Contains(sdp, "typ relay") {
 			t.Errorf("the offer sent after the grace has no relay candidate:\n%s", sdp)
 		}
 	})
+}
+
+// gatheredOffer sets an offer of one audio transceiver as pc's local
+// description and returns it once it may be sent (whenGathered with
+// hurry; 10 s at most).
+func gatheredOffer(t *testing.T, pc *webrtc.PeerConnection, hurry bool) string {
+	t.Helper()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered, grace := whenGathered(pc, hurry)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-gathered:
+	case <-grace:
+	case <-time.After(10 * time.Second):
+		t.Fatal("ICE gathering did not complete in 10 s")
+	}
+	return pc.LocalDescription().SDP
 }

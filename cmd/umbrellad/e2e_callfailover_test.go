@@ -4,8 +4,6 @@ import (
 	"net"
 	"testing"
 	"time"
-
-	"github.com/umbrella-p2p/umbrella/internal/proctest"
 )
 
 // TestE2ECallResumesAfterRelayKilled: a synthetic voice call of three
@@ -16,18 +14,7 @@ import (
 // held media back 5 s).
 func TestE2ECallResumesAfterRelayKilled(t *testing.T) {
 	call := startRelaySFUCallWith(t, false, "--turn", freeLoopbackPort(t))
-	for _, d := range call.all {
-		proctest.Eventually(t, 30*time.Second, d.home+" to decrypt frames from both others through the relay", func() bool {
-			st, through := call.status(d)
-			n := 0
-			for _, p := range st.Participants {
-				if !p.Self && p.FramesDecrypted >= 50 {
-					n++
-				}
-			}
-			return through && n == 2
-		})
-	}
+	call.awaitThrough(t, 50)
 	if err := call.relay.proc.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
