@@ -15,7 +15,7 @@ import (
 // Gathering completes only when every ICE server answered or gave up: a
 // TURN server that is gone (that of a relay killed while it hosted the
 // call's SFU) holds it for pion's whole allocation retry, past
-// gatherTimeout. After a host was lost, a participant does not wait for
+// gatherTimeout. After a host was lost or replaced, a participant does not wait for
 // that: its host candidates come at once, and a live TURN server's
 // relay candidate within the grace.
 func whenGathered(pc *webrtc.PeerConnection, hurry bool) (gathered, grace <-chan struct{}) {

@@ -25,43 +25,74 @@ import (
 // host lost).
 func TestFailoverDoesNotWaitForTheLostRelaysTURN(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		relayTURN := webrtc.ICEServer{URLs: []string{"turn:10.0.0.1:3478?transport=udp"}, Username: "u", Credential: "p"}
-		c := newSFUCallWith(t, 2, true, nil, func(cfg *Config) { cfg.ICEServers = []webrtc.ICEServer{relayTURN} }, nil)
-		defer c.close()
-		a, b := c.sessions[c.ids[0]], c.sessions[c.ids[1]]
-		c.toHost(t)
-		both := func() bool { return sfuDecrypted(a, c.ids[1], Audio) > 0 && sfuDecrypted(b, c.ids[0], Audio) > 0 }
-		waitFor(t, 20*time.Second, "each decrypts the other's audio through the first host", both)
-
-		api, bwe, err := sfu.NewAPIWithBWE(vnetSettings(t, c.wan, "10.0.0.2"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		next, err := sfu.NewHost(sfu.Config{API: api, BWE: bwe})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.mu.Lock()
-		old := c.host
-		c.host = next
-		c.mu.Unlock()
-		killed := time.Now()
-		if err := old.Close(); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, 5*time.Second, "both report the host lost", func() bool {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			return c.lost[c.ids[0]] > 0 && c.lost[c.ids[1]] > 0
+		c, killed := replaceRelayHost(t, "sfuhost", func(c *sfuCall) {
+			waitFor(t, 5*time.Second, "both report the host lost", func() bool {
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				return c.lost[c.ids[0]] > 0 && c.lost[c.ids[1]] > 0
+			})
 		})
-		c.toHost(t) // the new host, as package call names it: a new client, whose counts start at 0
-		waitFor(t, 20*time.Second, "each decrypts the other's audio through the new host", both)
+		defer c.close()
 		if d := time.Since(killed); d > 3*time.Second {
 			t.Errorf("media resumed %v after the host died, want within 3 s", d)
 		} else {
 			t.Logf("media resumed %v after the host died", d)
 		}
 	})
+}
+
+// TestHostChangeDoesNotWaitForTheOldHostsTURN: the relay that hosts the
+// SFU and runs the call's TURN server stops, and the participants are
+// moved to another host before they notice any silence (package call
+// learnt it from the relay's leave). The offers to the new host do not
+// wait for the relay's TURN server either (they waited 5 s).
+func TestHostChangeDoesNotWaitForTheOldHostsTURN(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, stopped := replaceRelayHost(t, "sfuhost2", func(*sfuCall) {})
+		defer c.close()
+		if d := time.Since(stopped); d > time.Second+gatherGrace {
+			t.Errorf("media resumed %v after the host changed, want within %v", d, time.Second+gatherGrace)
+		} else {
+			t.Logf("media resumed %v after the host changed", d)
+		}
+	})
+}
+
+// replaceRelayHost runs a call of two through an SFU host at 10.0.0.1,
+// whose TURN server (also 10.0.0.1) is among the participants' ICE
+// servers but never answers, closes the host, runs then(c), and moves the
+// participants to a new host at 10.0.0.2 named next. It returns once each
+// decrypts the other's audio through the new host, and when the old host
+// closed.
+func replaceRelayHost(t *testing.T, next string, then func(c *sfuCall)) (*sfuCall, time.Time) {
+	t.Helper()
+	relayTURN := webrtc.ICEServer{URLs: []string{"turn:10.0.0.1:3478?transport=udp"}, Username: "u", Credential: "p"}
+	c := newSFUCallWith(t, 2, true, nil, func(cfg *Config) { cfg.ICEServers = []webrtc.ICEServer{relayTURN} }, nil)
+	a, b := c.sessions[c.ids[0]], c.sessions[c.ids[1]]
+	c.toHost(t)
+	both := func() bool { return sfuDecrypted(a, c.ids[1], Audio) > 0 && sfuDecrypted(b, c.ids[0], Audio) > 0 }
+	waitFor(t, 20*time.Second, "each decrypts the other's audio through the first host", both)
+
+	api, bwe, err := sfu.NewAPIWithBWE(vnetSettings(t, c.wan, "10.0.0.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := sfu.NewHost(sfu.Config{API: api, BWE: bwe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	old := c.host
+	c.host, c.hostName = h, next
+	c.mu.Unlock()
+	closed := time.Now()
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	then(c)
+	c.toHost(t) // a new client, whose counts start at 0
+	waitFor(t, 20*time.Second, "each decrypts the other's audio through the new host", both)
+	return c, closed
 }
 
 // TestHurriedOfferKeepsALiveTURNsCandidate: after a host was lost, an

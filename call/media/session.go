@@ -107,7 +107,8 @@ type Session struct {
 	muted    atomic.Bool
 	sfu      atomic.Pointer[sfuClient] // set while the call runs through an SFU: Send writes there
 	forceKey atomic.Bool               // a key frame of the synthetic video was asked for
-	// hurry is set once an SFU host was lost: from then on an offer or
+	// hurry is set once an SFU host was lost or replaced (its TURN server
+	// may be gone with it): from then on an offer or
 	// answer waits for ICE gathering at most gatherGrace after its first
 	// candidate (whenGathered).
 	hurry atomic.Bool
