@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -49,24 +48,9 @@ func hostCandidates(t *testing.T, a *webrtc.API) []string {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
-		t.Fatal(err)
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("ICE gathering did not complete in 10 s")
-	}
+	sdp := gatheredOffer(t, pc, false)
 	var addrs []string
-	for _, l := range strings.Split(pc.LocalDescription().SDP, "\n") {
+	for _, l := range strings.Split(sdp, "\n") {
 		if f := strings.Fields(strings.TrimPrefix(l, "a=")); len(f) >= 8 && strings.HasPrefix(f[0], "candidate:") {
 			addrs = append(addrs, f[4])
 		}

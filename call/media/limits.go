@@ -27,6 +27,11 @@ const (
 	// gatherTimeout bounds the wait for ICE candidate gathering before an
 	// offer or answer is sent with the candidates found so far.
 	gatherTimeout = 5 * time.Second
+	// gatherGrace is how long after its first ICE candidate a participant
+	// whose SFU host was lost waits for the others (a relay candidate of
+	// a live TURN server takes two round trips) before it sends what it
+	// has: the lost host's TURN server may be gone with it (whenGathered).
+	gatherGrace = 500 * time.Millisecond
 )
 
 // Synthetic media: sizes of the frames a headless participant sends, those

@@ -107,6 +107,11 @@ type Session struct {
 	muted    atomic.Bool
 	sfu      atomic.Pointer[sfuClient] // set while the call runs through an SFU: Send writes there
 	forceKey atomic.Bool               // a key frame of the synthetic video was asked for
+	// hurry is set once an SFU host was lost or replaced (its TURN server
+	// may be gone with it): from then on an offer or
+	// answer waits for ICE gathering at most gatherGrace after its first
+	// candidate (whenGathered).
+	hurry atomic.Bool
 	// layers is the latest layer request (ShowLayers); layersWake wakes
 	// the goroutine that sends it.
 	layers     atomic.Pointer[sfu.LayerRequest]
@@ -446,7 +451,7 @@ func (s *Session) addSenders(p *peer, pc *webrtc.PeerConnection, offerer bool) e
 // describe sets the local description and, once ICE gathering completes,
 // sends it to p with every candidate. p.mu is held.
 func (s *Session) describe(p *peer, pc *webrtc.PeerConnection, desc webrtc.SessionDescription, typ uint) error {
-	gathered := webrtc.GatheringCompletePromise(pc)
+	gathered, grace := whenGathered(pc, s.hurry.Load())
 	if err := pc.SetLocalDescription(desc); err != nil {
 		return fmt.Errorf("media: local description for %s: %w", p.id, err)
 	}
@@ -459,6 +464,8 @@ func (s *Session) describe(p *peer, pc *webrtc.PeerConnection, desc webrtc.Sessi
 		defer t.Stop()
 		select {
 		case <-gathered:
+		case <-grace:
+			s.log.Debug("ICE gathering not done after a host was lost; sending the candidates found", "peer", p.id)
 		case <-t.C:
 			s.log.Debug("ICE gathering timed out; sending the candidates found", "peer", p.id)
 		case <-s.ctx.Done():

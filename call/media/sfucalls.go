@@ -78,6 +78,11 @@ func (m *callSession) SetHost(host string) error {
 	m.client, m.host = nil, host
 	m.Session.sfu.Store(nil)
 	if old != nil {
+		if old.host != host {
+			// The host is replaced, lost or gone: a relay's TURN server
+			// may be gone with it (whenGathered).
+			m.Session.hurry.Store(true)
+		}
 		old.close()
 	}
 	if host == "" {

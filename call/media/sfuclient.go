@@ -166,7 +166,7 @@ func (c *sfuClient) setup() error {
 	if err != nil {
 		return fmt.Errorf("media: offer to host %s: %w", c.host, err)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
+	gathered, grace := whenGathered(pc, c.s.hurry.Load())
 	if err := pc.SetLocalDescription(offer); err != nil {
 		return fmt.Errorf("media: local description for host %s: %w", c.host, err)
 	}
@@ -177,6 +177,8 @@ func (c *sfuClient) setup() error {
 		defer t.Stop()
 		select {
 		case <-gathered:
+		case <-grace:
+			c.s.log.Debug("ICE gathering not done after a host was lost; offering the candidates found", "host", c.host)
 		case <-t.C:
 			c.s.log.Debug("ICE gathering timed out; offering the candidates found", "host", c.host)
 		case <-c.ctx.Done():
@@ -257,6 +259,9 @@ func (c *sfuClient) watch() {
 func (c *sfuClient) hostLost() {
 	c.lostOnce.Do(func() {
 		c.s.log.Debug("SFU host lost", "host", c.host)
+		// Its TURN server, if it was a relay's, may be gone with it: the
+		// next connections do not wait for it (whenGathered).
+		c.s.hurry.Store(true)
 		if c.lost != nil {
 			go c.lost(c.host) // never under the caller's locks
 		}

@@ -29,6 +29,7 @@ type sfuCall struct {
 
 	mu       sync.Mutex
 	sessions map[string]*callSession
+	hostName string // the host's name in signals: "sfuhost" unless a test renames it
 	lost     map[string]int
 	sigErrs  []error
 	wg       sync.WaitGroup
@@ -86,7 +87,7 @@ func newSFUCallWith(t *testing.T, n int, synthetic bool, sink func(id string) Si
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &sfuCall{t: t, wan: wan, sessions: map[string]*callSession{}, lost: map[string]int{}}
+	c := &sfuCall{t: t, wan: wan, sessions: map[string]*callSession{}, hostName: "sfuhost", lost: map[string]int{}}
 	if net == nil {
 		net = func(wan *vnet.Router, ip string) webrtc.SettingEngine { return vnetSettings(t, wan, ip) }
 	}
@@ -146,14 +147,20 @@ func newSFUCallWith(t *testing.T, n int, synthetic bool, sink func(id string) Si
 // signal carries a participant's offer to the host and the answer back,
 // as package call does (an answer in the reply).
 func (c *sfuCall) signal(from, to string, blob []byte) {
-	if to != "sfuhost" {
+	c.mu.Lock()
+	name := c.hostName
+	c.mu.Unlock()
+	if to != name {
 		c.fail(fmt.Errorf("%s signals %s, not the host", from, to))
 		return
 	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		answer, err := c.host.Offer(from, blob)
+		c.mu.Lock()
+		h := c.host // a test may replace it (a failover)
+		c.mu.Unlock()
+		answer, err := h.Offer(from, blob)
 		if err != nil {
 			c.fail(err)
 			return
@@ -161,7 +168,7 @@ func (c *sfuCall) signal(from, to string, blob []byte) {
 		c.mu.Lock()
 		s := c.sessions[from]
 		c.mu.Unlock()
-		if err := s.HandleSignal("sfuhost", answer); err != nil {
+		if err := s.HandleSignal(to, answer); err != nil {
 			c.fail(err)
 		}
 	}()
@@ -170,8 +177,11 @@ func (c *sfuCall) signal(from, to string, blob []byte) {
 // toHost moves every participant's media to the SFU host.
 func (c *sfuCall) toHost(t *testing.T) {
 	t.Helper()
+	c.mu.Lock()
+	name := c.hostName
+	c.mu.Unlock()
 	for _, id := range c.ids {
-		if err := c.sessions[id].SetHost("sfuhost"); err != nil {
+		if err := c.sessions[id].SetHost(name); err != nil {
 			t.Fatal(err)
 		}
 	}

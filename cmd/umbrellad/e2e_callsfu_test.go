@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 // call Olivia starts in its default group and the others join (a video
 // call with video).
 type relaySFUCall struct {
+	relay   *relayProc
 	relayID string    // the relay's peer id
 	all     []*daemon // Olivia, Ben, Cara
 	c, id   string    // the community and the call
@@ -23,7 +25,14 @@ type relaySFUCall struct {
 
 func startRelaySFUCall(t *testing.T, video bool) relaySFUCall {
 	t.Helper()
-	r := runRelay(t, filepath.Join(t.TempDir(), "relay"), "/ip4/127.0.0.1/tcp/0", "--sfu")
+	return startRelaySFUCallWith(t, video)
+}
+
+// startRelaySFUCallWith is startRelaySFUCall with extra flags for the
+// relay (besides --sfu).
+func startRelaySFUCallWith(t *testing.T, video bool, relayFlags ...string) relaySFUCall {
+	t.Helper()
+	r := runRelay(t, filepath.Join(t.TempDir(), "relay"), "/ip4/127.0.0.1/tcp/0", append([]string{"--sfu"}, relayFlags...)...)
 	relayID := r.addr[strings.LastIndex(r.addr, "/p2p/")+len("/p2p/"):]
 	olivia, ben, cara := newDaemon(t, "Olivia"), newDaemon(t, "Ben"), newDaemon(t, "Cara")
 	all := []*daemon{olivia, ben, cara}
@@ -77,7 +86,7 @@ func startRelaySFUCall(t *testing.T, video bool) relaySFUCall {
 	for _, d := range all[1:] {
 		d.mustRun(append([]string{"call", "join", "--community", c, "--call", id}, args...)...)
 	}
-	return relaySFUCall{relayID: relayID, all: all, c: c, id: id}
+	return relaySFUCall{relay: r, relayID: relayID, all: all, c: c, id: id}
 }
 
 // sfuStatus is what `call status` says of a call through an SFU.
@@ -93,6 +102,24 @@ func (r relaySFUCall) status(d *daemon) (st sfuStatus, through bool) {
 	return st, st.Topology == "sfu" && st.SFU == r.relayID
 }
 
+// awaitThrough waits until each participant decrypts at least frames
+// frames from both others through the relay.
+func (r relaySFUCall) awaitThrough(t *testing.T, frames uint64) {
+	t.Helper()
+	for _, d := range r.all {
+		proctest.Eventually(t, 30*time.Second, fmt.Sprintf("%s to decrypt %d frames from both others through the relay", d.home, frames), func() bool {
+			st, through := r.status(d)
+			n := 0
+			for _, p := range st.Participants {
+				if !p.Self && p.FramesDecrypted >= frames {
+					n++
+				}
+			}
+			return through && n == 2
+		})
+	}
+}
+
 // TestE2ECallThroughRelaySFU: `umbrellad relay --sfu` registered with a
 // community hosts its calls' SFU. Three real daemons on 127.0.0.1 start
 // and join a synthetic call; each one's `call status` says "sfu" with the
@@ -100,18 +127,7 @@ func (r relaySFUCall) status(d *daemon) (st sfuStatus, through bool) {
 // (the relay forwards them and holds no key).
 func TestE2ECallThroughRelaySFU(t *testing.T) {
 	call := startRelaySFUCall(t, false)
-	for _, d := range call.all {
-		proctest.Eventually(t, 30*time.Second, d.home+" to decrypt 2 s of frames from both others through the relay", func() bool {
-			st, through := call.status(d)
-			n := 0
-			for _, p := range st.Participants {
-				if !p.Self && p.FramesDecrypted >= 100 {
-					n++
-				}
-			}
-			return through && n == 2
-		})
-	}
+	call.awaitThrough(t, 100)
 	call.all[0].mustRun("call", "end", "--community", call.c, "--call", call.id)
 }
 
