@@ -53,9 +53,10 @@ import (
 // or elects as they do. But when no other host has more than half, the
 // others may only doubt the host too (a stall seen by several at once):
 // if the host itself answers that it hosts, it is not lost and this
-// participant reconnects (once per keptFor: media that goes on losing it
-// says it is gone). A lost participant host that still takes part and
-// hosts nothing stays in the roster.
+// participant reconnects, unless it reconnected to it less than keptFor
+// ago (media that goes on losing a host says it is gone). A lost
+// participant host that still takes part and hosts nothing stays in the
+// roster.
 //
 // A lost host is never a resting state: a participant whose own links
 // failed may have moved alone (to a mesh of one, or a host of its own).
@@ -302,8 +303,8 @@ func (m *Manager) hostLost(c *call, med Media, hostPeer string) {
 // again, up to confirmRounds times, HostRetry/4 apart. When too few name
 // host but no other host has more than half, the others may be in doubt
 // too: host is lost only if it does not answer that it hosts either (a
-// relay stall seen by several at once split the trial's call for good);
-// a host kept so is not kept so again before keptFor.
+// relay stall seen by several at once split the trial's call for good),
+// unless this node reconnected to it less than keptFor ago.
 //
 // Each participant has HostAsk to answer: on a loaded machine the others
 // answer slowly, and counting only the quick answers let two
@@ -345,9 +346,9 @@ func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer 
 	m.mu.Unlock()
 	// Too few name the host, but no other host has more than half: the
 	// others may doubt it too (a stall seen by several at once). It is
-	// lost only if it does not answer that it hosts either; a host kept
-	// so is not kept again before keptFor, as media that goes on losing
-	// it says it is gone.
+	// lost only if it does not answer that it hosts either, unless this
+	// node reconnected to it less than keptFor ago: media that goes on
+	// losing it says it is gone.
 	_, n := mostOf(v.named)
 	rescue := len(others) > 0 && v.answered > 0 && 2*v.still <= v.answered && 2*n <= v.answered &&
 		(k.host != host || at.Sub(k.at) > keptFor)
@@ -363,10 +364,8 @@ func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer 
 		m.mu.Unlock()
 		return
 	}
-	if rescue {
-		m.kept[c] = keptHost{host, at}
-	}
 	if len(others) > 0 && (v.answered == 0 || 2*v.still > v.answered || rescue) {
+		m.kept[c] = keptHost{host, at, rescue}
 		m.mu.Unlock()
 		m.cfg.Log.Info("call host lost by this node alone; reconnecting", "host", hostPeer, "others", v.answered, "still", v.still, "answers", rescue)
 		if err := med.SetHost(hostPeer); err != nil {
@@ -403,14 +402,26 @@ func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer 
 // confirmRounds bounds how many times confirmLoss asks the others.
 const confirmRounds = 4
 
-// keptFor is how long after confirmLoss kept a host that answered, though
-// too few others named it, it does not keep it so again.
+// keptFor is how long after confirmLoss reconnected to a host it does not
+// keep that host only because it answers.
 const keptFor = SendTimeout
 
-// keptHost is a host confirmLoss kept, and when.
+// keptHost is the host confirmLoss last reconnected to, when, and whether
+// only because it answered.
 type keptHost struct {
-	host crdt.PublicKey
-	at   time.Time
+	host     crdt.PublicKey
+	at       time.Time
+	answered bool
+}
+
+// vouches says whether this node's replies may name c's host (mu held):
+// not while it doubts it, nor for keptFor after it kept it only because
+// the host answered, as its media has not shown yet that the host is
+// there (others that lost the host too must not count this node as
+// still on it).
+func (m *Manager) vouches(c *call) bool {
+	k := m.kept[c]
+	return !c.doubt && !(k.answered && k.host == c.host && m.cfg.Now().Sub(k.at) < keptFor)
 }
 
 // hostVotes is what the other participants said of the host they use.
@@ -638,13 +649,18 @@ func (m *Manager) rejoin(c *call, med Media) {
 			join := c.message(TypeJoin)
 			join.Video, join.Reach = c.sendVideo, m.reach()
 			if c.media == med && c.joined {
-				if k, n := mostOf(v.named); n > 0 && 2*n > v.answered && c.lost[k] && slices.Contains(v.took, k) {
-					// A host this node lost (and dropped) that more
-					// than half of the others still use, and that
-					// answers that it takes part: it is not one
-					// everyone left, so heal takes it back and this
-					// node returns to it.
-					delete(c.lost, k)
+				if k, n := mostOf(v.named); c.lost[k] && slices.Contains(v.took, k) {
+					// A host this node lost (and dropped) that answers
+					// that it takes part, and that more than half of
+					// the others, itself aside, still use: it is not
+					// one everyone left, so heal takes it back and
+					// this node returns to it.
+					if v.hosting[k] {
+						n--
+					}
+					if n > 0 && 2*n > v.answered-1 {
+						delete(c.lost, k)
+					}
 				}
 				healed = m.heal(c, v)
 				best, n := m.mostNamed(c, v.named)
