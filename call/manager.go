@@ -128,8 +128,8 @@ type Manager struct {
 	// rejoins holds, by call, the media whose rejoin runs (topology.go);
 	// guarded by mu.
 	rejoins map[*call]Media
-	// kept holds, by call, the host confirmLoss last kept because it
-	// answered that it hosts, and when (topology.go); guarded by mu.
+	// kept holds, by call, the host confirmLoss last reconnected to, and
+	// when (topology.go); guarded by mu.
 	kept map[*call]keptHost
 }
 
