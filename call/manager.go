@@ -128,6 +128,9 @@ type Manager struct {
 	// rejoins holds, by call, the media whose rejoin runs (topology.go);
 	// guarded by mu.
 	rejoins map[*call]Media
+	// kept holds, by call, the host confirmLoss last reconnected to, and
+	// when (topology.go); guarded by mu.
+	kept map[*call]keptHost
 }
 
 type callKey struct{ cid, id crdt.ID }
@@ -150,7 +153,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Log = cfg.Log.With("component", "call")
-	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}, born: cfg.Now(), lapsed: map[callKey]bool{}, heard: map[callKey]*heard{}, rejoins: map[*call]Media{}}
+	m := &Manager{cfg: cfg, out: make(chan outgoing, MaxOutbox), calls: map[callKey]*call{}, born: cfg.Now(), lapsed: map[callKey]bool{}, heard: map[callKey]*heard{}, rejoins: map[*call]Media{}, kept: map[*call]keptHost{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(1)
 	go m.sendLoop()
@@ -283,6 +286,7 @@ func (m *Manager) prune() {
 	for key, c := range m.calls {
 		if !c.joined && (c.ended || now.Sub(c.started) > RingAge) {
 			delete(m.calls, key)
+			delete(m.kept, c)
 		}
 	}
 }

@@ -331,3 +331,46 @@ func TestSlowAnswersDoNotSplitTheCall(t *testing.T) {
 		}
 	})
 }
+
+// TestMinorityThatDroppedAHostReturnsToIt is the trial's split after a
+// relay stalled: everyone moved to ann's SFU; then ben's link to ann
+// fails while dan and eve doubt ann too (a stall seen by several at
+// once), so ben's vote finds only cara still naming ann, and ben drops
+// ann and moves away. Once ben's link to ann is back, the others all
+// still on ann's SFU, ben must return to it and take ann back into its
+// roster: a lost host that most of the others still use is not one
+// everyone left.
+func TestMinorityThatDroppedAHostReturnsToIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, mgr, names, id := fiveOnRelay(t)
+		w.mu.Lock()
+		delete(w.servers, w.keys["relay"])
+		w.relays = nil
+		w.mu.Unlock()
+		for _, n := range names {
+			w.media(n).lost(w.peer("relay"))
+		}
+		<-time.After(2 * HostAsk)
+		if !w.onHost("ann", names...) {
+			t.Fatalf("not all on ann after the relay went: ben on %q", w.hostOf("ben"))
+		}
+		w.setSlow([]string{"ben"}, []string{"ann"}, true)
+		for _, n := range []string{"ben", "dan", "eve"} {
+			w.media(n).lost(w.peer("ann"))
+		}
+		<-time.After(3 * SendTimeout)
+		moved := w.hostOf("ben") != w.peer("ann")
+		w.setSlow([]string{"ben"}, []string{"ann"}, false)
+		back := time.Now()
+		for !w.onHost("ann", names...) || len(participants(t, mgr["ben"], w.cid, id)) != len(names) {
+			if time.Since(back) > 2*RejoinMax+HostAsk {
+				for _, n := range names {
+					t.Logf("%s: host %q, participants %v", n, w.hostOf(n), participants(t, mgr[n], w.cid, id))
+				}
+				t.Fatalf("%v after ben's link to ann came back (ben had moved away: %v), the call is still split", time.Since(back), moved)
+			}
+			<-time.After(100 * time.Millisecond)
+		}
+		t.Logf("ben (moved away: %v) back on ann's SFU %v after the link came back", moved, time.Since(back))
+	})
+}

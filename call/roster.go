@@ -142,7 +142,7 @@ func (m *Manager) describe(c *call) *Reply {
 	if c.joined {
 		r.Roster = append(r.Roster, m.cfg.Self[:])
 		r.Reach = m.reach()
-		if c.sfu && !c.doubt {
+		if c.sfu && m.vouches(c) {
 			h := c.host
 			r.Host = h[:]
 		}

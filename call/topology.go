@@ -50,17 +50,23 @@ import (
 // name the host, the host is there and this participant reconnects to
 // it; otherwise (they lost it too, or moved on) it is lost, and this
 // participant takes the host the others name (even one it lost before)
-// or elects as they do. A lost participant host that still takes part
-// and hosts nothing stays in the roster.
+// or elects as they do. But when no other host has more than half, the
+// others may only doubt the host too (a stall seen by several at once):
+// if the host itself answers that it hosts, it is not lost and this
+// participant reconnects, unless it reconnected to it less than keptFor
+// ago (media that goes on losing a host says it is gone). A lost
+// participant host that still takes part and hosts nothing stays in the
+// roster.
 //
 // A lost host is never a resting state: a participant whose own links
 // failed may have moved alone (to a mesh of one, or a host of its own).
 // So once it lost a host it keeps checking (rejoin), with backoff from
 // HostRetry up to RejoinMax: it moves back to the preferred SFU relay as
 // soon as that answers, and to the host more than half of the others
-// name, and takes back into its roster the participants it dropped that
-// answer, until it is with the others. Keys do not change with the host:
-// the SFU never holds one.
+// name (even a host it lost and dropped from its roster, if that answers
+// that it takes part), and takes back into its roster the participants
+// it dropped that answer, until it is with the others. Keys do not change
+// with the host: the SFU never holds one.
 
 // Elect applies the rule above: participants maps everyone in the call
 // (this node included) to its reach, video says the call is a video call,
@@ -294,7 +300,11 @@ func (m *Manager) hostLost(c *call, med Media, hostPeer string) {
 // With no other participant it is lost; when none answers, this node is
 // the one cut off, and it reconnects. While the others still name a host
 // that does not answer, they may not have noticed yet: they are asked
-// again, up to confirmRounds times, HostRetry/4 apart.
+// again, up to confirmRounds times, HostRetry/4 apart. When too few name
+// host but no other host has more than half, the others may be in doubt
+// too: host is lost only if it does not answer that it hosts either (a
+// relay stall seen by several at once split the trial's call for good),
+// unless this node reconnected to it less than keptFor ago.
 //
 // Each participant has HostAsk to answer: on a loaded machine the others
 // answer slowly, and counting only the quick answers let two
@@ -332,14 +342,32 @@ func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer 
 		}
 	}
 	m.mu.Lock()
+	k, at := m.kept[c], m.cfg.Now()
+	m.mu.Unlock()
+	// Too few name the host, but no other host has more than half: the
+	// others may doubt it too (a stall seen by several at once). It is
+	// lost only if it does not answer that it hosts either, unless this
+	// node reconnected to it less than keptFor ago: media that goes on
+	// losing it says it is gone.
+	_, n := mostOf(v.named)
+	rescue := len(others) > 0 && v.answered > 0 && 2*v.still <= v.answered && 2*n <= v.answered &&
+		(k.host != host || at.Sub(k.at) > keptFor)
+	if rescue {
+		if !read {
+			got, read = <-probe, true
+		}
+		rescue = got.alive && got.hosting
+	}
+	m.mu.Lock()
 	c.asking = false
 	if c.media != med || !c.sfu || c.host != host {
 		m.mu.Unlock()
 		return
 	}
-	if len(others) > 0 && (v.answered == 0 || 2*v.still > v.answered) {
+	if len(others) > 0 && (v.answered == 0 || 2*v.still > v.answered || rescue) {
+		m.kept[c] = keptHost{host, at, rescue}
 		m.mu.Unlock()
-		m.cfg.Log.Info("call host lost by this node alone; reconnecting", "host", hostPeer, "others", v.answered, "still", v.still)
+		m.cfg.Log.Info("call host lost by this node alone; reconnecting", "host", hostPeer, "others", v.answered, "still", v.still, "answers", rescue)
 		if err := med.SetHost(hostPeer); err != nil {
 			m.cfg.Log.Warn("reconnect to the call host", "host", hostPeer, "err", err)
 		}
@@ -373,6 +401,28 @@ func (m *Manager) confirmLoss(c *call, med Media, host crdt.PublicKey, hostPeer 
 
 // confirmRounds bounds how many times confirmLoss asks the others.
 const confirmRounds = 4
+
+// keptFor is how long after confirmLoss reconnected to a host it does not
+// keep that host only because it answers.
+const keptFor = SendTimeout
+
+// keptHost is the host confirmLoss last reconnected to, when, and whether
+// only because it answered.
+type keptHost struct {
+	host     crdt.PublicKey
+	at       time.Time
+	answered bool
+}
+
+// vouches says whether this node's replies may name c's host (mu held):
+// not while it doubts it, nor for keptFor after it kept it only because
+// the host answered, as its media has not shown yet that the host is
+// there (others that lost the host too must not count this node as
+// still on it).
+func (m *Manager) vouches(c *call) bool {
+	k := m.kept[c]
+	return !c.doubt && !(k.answered && k.host == c.host && m.cfg.Now().Sub(k.at) < keptFor)
+}
 
 // hostVotes is what the other participants said of the host they use.
 type hostVotes struct {
@@ -532,7 +582,8 @@ func (m *Manager) startRejoin(c *call, med Media) {
 //     to a host that more than half of those who answer name (reaching it
 //     first if it is a relay it is not connected to), and takes back into
 //     its roster the participants that answer that they take part (a
-//     participant host it dropped while its links were down). Counting
+//     participant host it dropped while its links were down, even one it
+//     lost that still hosts, when more than half name it). Counting
 //     all participants, not only those who answer, keeps two that are
 //     cut off together from taking each other for the call.
 //
@@ -598,6 +649,19 @@ func (m *Manager) rejoin(c *call, med Media) {
 			join := c.message(TypeJoin)
 			join.Video, join.Reach = c.sendVideo, m.reach()
 			if c.media == med && c.joined {
+				if k, n := mostOf(v.named); c.lost[k] && slices.Contains(v.took, k) {
+					// A host this node lost (and dropped) that answers
+					// that it takes part, and that more than half of
+					// the others, itself aside, still use: it is not
+					// one everyone left, so heal takes it back and
+					// this node returns to it.
+					if v.hosting[k] {
+						n--
+					}
+					if n > 0 && 2*n > v.answered-1 {
+						delete(c.lost, k)
+					}
+				}
 				healed = m.heal(c, v)
 				best, n := m.mostNamed(c, v.named)
 				switch {
@@ -657,7 +721,8 @@ func (m *Manager) lostRelay(c *call) (crdt.PublicKey, bool) {
 
 // heal takes back into c's roster the participants that answered v that
 // they take part, that it lacks and whom crdt lets call (but a lost host
-// that still says it hosts: everyone who lost it dropped it), and starts
+// that still says it hosts: everyone who lost it dropped it; rejoin
+// unmarks one that more than half still use), and starts
 // media with them in a mesh; it returns those it took (mu held).
 func (m *Manager) heal(c *call, v hostVotes) []crdt.PublicKey {
 	var healed []crdt.PublicKey
