@@ -619,8 +619,16 @@ func (m *Manager) SetMuted(cid, id crdt.ID, muted bool) error {
 	if err != nil {
 		return err
 	}
+	if c.muted == muted {
+		return nil
+	}
 	c.muted = muted
 	c.media.SetMuted(muted)
+	// The others show it: in the outbox's order, so the last state sent
+	// is the last they take.
+	for _, k := range c.others() {
+		m.enqueue(k, c.state())
+	}
 	return nil
 }
 
@@ -781,6 +789,9 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 		c.reach[from] = msg.Reach
 		m.settle(c)
 		m.tellRoster(c) // a relay host lets from in on this word
+		if c.muted {
+			m.enqueue(from, c.state()) // the newcomer shows this node muted
+		}
 		if !c.sfu {
 			if err := c.media.Connect(m.cfg.PeerID(from)); err != nil {
 				m.cfg.Log.Debug("connect call media", "err", err)
@@ -830,6 +841,16 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 		return refuse("not this call's SFU host"), false, nil
 	case TypeKeyAsk:
 		return m.askedKey(c, from), false, nil
+	case TypeState:
+		if c.mutedPeers[from] == msg.Muted {
+			return &Reply{}, false, nil
+		}
+		if msg.Muted {
+			c.mutedPeers[from] = true
+		} else {
+			delete(c.mutedPeers, from)
+		}
+		return &Reply{}, true, nil
 	}
 	return &Reply{}, false, nil
 }

@@ -24,6 +24,9 @@ const (
 	// TypeKeyAsk: a participant that cannot decrypt the receiver's frames
 	// asks it for its current key, which comes in a TypeKey message.
 	TypeKeyAsk = 10
+	// TypeState: a participant's own state (Muted) when it changes, and
+	// to a newcomer on its join. Nodes older than it refuse the type.
+	TypeState = 11
 )
 
 // ErrMalformed: a message breaks the protocol's shape or limits.
@@ -54,6 +57,8 @@ type Message struct {
 	// Reach is a join's: how well the joiner could host the call's SFU
 	// (ReachNone, ReachRelayed, ReachDirect).
 	Reach uint8 `cbor:"13,keyasint,omitempty"`
+	// Muted is a state message's: the sender's microphone is muted.
+	Muted bool `cbor:"14,keyasint,omitempty"`
 }
 
 // How well a participant could host a call's SFU, as it announces in its
@@ -175,7 +180,10 @@ func (m *Message) Check() error {
 	if m.Type != TypeJoin && m.Reach != 0 || m.Reach > ReachDirect {
 		return bad("reach %d in a type %d message", m.Reach, m.Type)
 	}
-	if m.Type < TypeRing || m.Type > TypeKeyAsk {
+	if m.Type != TypeState && m.Muted {
+		return bad("muted in a type %d message", m.Type)
+	}
+	if m.Type < TypeRing || m.Type > TypeState {
 		return bad("unknown type %d", m.Type)
 	}
 	return nil
