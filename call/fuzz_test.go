@@ -70,7 +70,7 @@ func TestMessageCheck(t *testing.T) {
 		"remove": {Type: TypeRemove, Community: id, Call: id, Peer: other},
 		"layers": {Type: TypeLayers, Community: id, Call: id, Blob: []byte{1, 0}},
 		"keyask": {Type: TypeKeyAsk, Community: id, Call: id},
-		"state":  {Type: TypeState, Community: id, Call: id, Muted: true},
+		"state":  {Type: TypeState, Community: id, Call: id, Muted: true, Video: true},
 	}
 	for name, m := range ok {
 		if err := m.Check(); err != nil {

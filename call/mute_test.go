@@ -4,12 +4,13 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
-// mutedIn returns whether who's status of call id shows participant
-// name muted, and whether it lists name at all.
-func (w *testNet) mutedIn(who *Manager, id crdt.ID, name string) (muted, listed bool) {
+// participant returns participant name as who's status of call id shows
+// it, and whether it lists name at all.
+func (w *testNet) participant(who *Manager, id crdt.ID, name string) (api.CallParticipant, bool) {
 	w.t.Helper()
 	st, err := who.Status(w.cid, id)
 	if err != nil {
@@ -17,10 +18,18 @@ func (w *testNet) mutedIn(who *Manager, id crdt.ID, name string) (muted, listed 
 	}
 	for _, p := range st.Participants {
 		if p.PeerID == peerID(w.keys[name]) {
-			return p.Muted, true
+			return p, true
 		}
 	}
-	return false, false
+	return api.CallParticipant{}, false
+}
+
+// mutedIn returns whether who's status of call id shows participant
+// name muted, and whether it lists name at all.
+func (w *testNet) mutedIn(who *Manager, id crdt.ID, name string) (muted, listed bool) {
+	w.t.Helper()
+	p, listed := w.participant(who, id, name)
+	return p.Muted, listed
 }
 
 // TestMuteShowsToTheOthers: a participant's mute reaches the others'
@@ -107,6 +116,41 @@ func TestStateFromANonParticipantIsRefused(t *testing.T) {
 		}
 		if muted, _ := w.mutedIn(ann, id, "ann"); muted {
 			t.Fatal("ann rejoined: her own status still says muted")
+		}
+	})
+}
+
+// TestCameraShowsToTheOthers: whether a participant's camera is on shows
+// as it says (its join, then its state messages), not as a video track
+// once arrived: the fake media measures no video at all.
+func TestCameraShowsToTheOthers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		olivia, ann, id := w.oliviaCallsAnn()
+		carl := w.node("carl", true, false, false)
+		if err := carl.Join(t.Context(), w.cid, id, true, true); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		for name, m := range map[string]*Manager{"olivia": olivia, "ann": ann} {
+			if p, _ := w.participant(m, id, "carl"); !p.Video {
+				t.Fatalf("carl joined with video; %s shows none", name)
+			}
+		}
+		if err := carl.SetVideo(w.cid, id, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := ann.SetVideo(w.cid, id, true); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if p, _ := w.participant(olivia, id, "carl"); p.Video {
+			t.Fatal("carl turned his camera off; olivia still shows video")
+		}
+		for name, m := range map[string]*Manager{"olivia": olivia, "carl": carl} {
+			if p, _ := w.participant(m, id, "ann"); !p.Video || p.Muted {
+				t.Fatalf("ann turned her camera on; %s shows %+v", name, p)
+			}
 		}
 	})
 }

@@ -24,8 +24,9 @@ const (
 	// TypeKeyAsk: a participant that cannot decrypt the receiver's frames
 	// asks it for its current key, which comes in a TypeKey message.
 	TypeKeyAsk = 10
-	// TypeState: a participant's own state (Muted) when it changes, and
-	// to a newcomer on its join. Nodes older than it refuse the type.
+	// TypeState: a participant's own state (Muted, Video) when it
+	// changes, and to a newcomer on its join. Nodes older than it refuse
+	// the type.
 	TypeState = 11
 )
 
@@ -39,7 +40,8 @@ type Message struct {
 	Community []byte `cbor:"2,keyasint"`
 	Call      []byte `cbor:"3,keyasint"` // the id of the call's start record
 	// Group, Caller, Video and Started describe the call (ring, join);
-	// a join's Video says whether the joiner sends video.
+	// a join's Video says whether the joiner sends video, a state's
+	// whether the sender's camera is on.
 	Group   []byte `cbor:"4,keyasint,omitempty"`
 	Caller  []byte `cbor:"5,keyasint,omitempty"`
 	Video   bool   `cbor:"6,keyasint,omitempty"`
@@ -133,7 +135,7 @@ func (m *Message) Check() error {
 		return err
 	}
 	describes := m.Type == TypeRing || m.Type == TypeJoin
-	if !describes && (len(m.Group) > 0 || len(m.Caller) > 0 || m.Video || m.Started != 0) {
+	if !describes && (len(m.Group) > 0 || len(m.Caller) > 0 || m.Video && m.Type != TypeState || m.Started != 0) {
 		return bad("a type %d message does not describe the call", m.Type)
 	}
 	if describes {
