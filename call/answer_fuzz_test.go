@@ -25,6 +25,7 @@ func FuzzAnswer(f *testing.F) {
 		{Type: TypeMedia, Community: id, Call: id, Blob: []byte("v=0")},
 		{Type: TypeKey, Community: id, Call: id, KID: 3, Key: id},
 		{Type: TypeKeyAsk, Community: id, Call: id},
+		{Type: TypeState, Community: id, Call: id, Muted: true},
 	} {
 		raw, err := crdt.Marshal(&m)
 		if err != nil {

@@ -66,6 +66,14 @@
 //	            not decrypt asks for its current key, which comes again
 //	            in a Key message; refused to anyone not a participant
 //	            crdt admits, and when asked again within KeyAskEvery.
+//	State (11): Muted, Video → {}. The sender's own state (microphone
+//	            muted, camera on): sent to every other participant when
+//	            it changes, and to a joiner when the sender answers its
+//	            join (so a newcomer sees who is muted; a join's Video is
+//	            the joiner's state); refused from anyone not a
+//	            participant crdt admits. Nodes older than this type
+//	            refuse it (unknown type): their peers see them never
+//	            muted, with video when a video track of theirs arrives.
 //
 // # Keys
 //

@@ -22,6 +22,7 @@ func FuzzMessage(f *testing.F) {
 		{Type: TypeLayers, Community: id, Call: id, Blob: []byte{1, 0}},
 		{Type: TypeRemove, Community: id, Call: id, Peer: id},
 		{Type: TypeKeyAsk, Community: id, Call: id},
+		{Type: TypeState, Community: id, Call: id, Muted: true},
 	} {
 		raw, err := crdt.Marshal(&m)
 		if err != nil {
@@ -69,6 +70,7 @@ func TestMessageCheck(t *testing.T) {
 		"remove": {Type: TypeRemove, Community: id, Call: id, Peer: other},
 		"layers": {Type: TypeLayers, Community: id, Call: id, Blob: []byte{1, 0}},
 		"keyask": {Type: TypeKeyAsk, Community: id, Call: id},
+		"state":  {Type: TypeState, Community: id, Call: id, Muted: true, Video: true},
 	}
 	for name, m := range ok {
 		if err := m.Check(); err != nil {
@@ -77,8 +79,9 @@ func TestMessageCheck(t *testing.T) {
 	}
 	for name, m := range map[string]Message{
 		"no call":          {Type: TypeLeave, Community: id},
-		"unknown type":     {Type: TypeKeyAsk + 1, Community: id, Call: id},
+		"unknown type":     {Type: TypeState + 1, Community: id, Call: id},
 		"key in an ask":    {Type: TypeKeyAsk, Community: id, Call: id, KID: 1, Key: id},
+		"muted in a leave": {Type: TypeLeave, Community: id, Call: id, Muted: true},
 		"empty layers":     {Type: TypeLayers, Community: id, Call: id},
 		"big layers":       {Type: TypeLayers, Community: id, Call: id, Blob: make([]byte, MaxLayersBlob+1)},
 		"key id 0":         {Type: TypeKey, Community: id, Call: id, Key: id},

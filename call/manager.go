@@ -615,16 +615,42 @@ func (m *Manager) Remove(ctx context.Context, cid, id crdt.ID, k crdt.PublicKey)
 	return nil
 }
 
-// SetMuted mutes or unmutes this node in call id.
+// SetMuted mutes or unmutes this node in call id, and tells the others.
 func (m *Manager) SetMuted(cid, id crdt.ID, muted bool) error {
+	return m.setState(cid, id, func(c *call) bool {
+		if c.muted == muted {
+			return false
+		}
+		c.muted = muted
+		c.media.SetMuted(muted)
+		return true
+	})
+}
+
+// SetVideo tells the other participants of call id that this node's
+// camera turned on or off. The camera itself is its owner's (the app's
+// picture pipeline): the media is not told.
+func (m *Manager) SetVideo(cid, id crdt.ID, on bool) error {
+	return m.setState(cid, id, func(c *call) bool {
+		changed := c.sendVideo != on
+		c.sendVideo = on
+		return changed
+	})
+}
+
+// setState applies set to call id, which this node is in, and sends the
+// others this node's state when set says it changed.
+func (m *Manager) setState(cid, id crdt.ID, set func(*call) bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, err := m.joinedCall(cid, id)
-	if err != nil {
+	if err != nil || !set(c) {
 		return err
 	}
-	c.muted = muted
-	c.media.SetMuted(muted)
+	// In the outbox's order, so the last state sent is the last taken.
+	for _, k := range c.others() {
+		m.enqueue(k, c.state())
+	}
 	return nil
 }
 
@@ -785,6 +811,8 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 		c.reach[from] = msg.Reach
 		m.settle(c)
 		m.tellRoster(c) // a relay host lets from in on this word
+		c.states[from] = peerState{video: msg.Video}
+		m.enqueue(from, c.state()) // the newcomer shows who is muted
 		if !c.sfu {
 			if err := c.media.Connect(m.cfg.PeerID(from)); err != nil {
 				m.cfg.Log.Debug("connect call media", "err", err)
@@ -834,6 +862,11 @@ func (m *Manager) answer(from crdt.PublicKey, msg *Message) (*Reply, bool, *call
 		return refuse("not this call's SFU host"), false, nil
 	case TypeKeyAsk:
 		return m.askedKey(c, from), false, nil
+	case TypeState:
+		st := peerState{muted: msg.Muted, video: msg.Video}
+		old, ok := c.states[from]
+		c.states[from] = st
+		return &Reply{}, !ok || old != st, nil
 	}
 	return &Reply{}, false, nil
 }

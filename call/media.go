@@ -150,7 +150,7 @@ func (m *Manager) stopMedia(c *call) {
 	}
 	c.media, c.joined, c.timers, c.recv, c.recvAt = nil, false, nil, nil, nil
 	c.sfu, c.host, c.hosting, c.reach, c.lost = false, crdt.PublicKey{}, nil, nil, nil
-	c.roster = map[crdt.PublicKey]bool{}
+	c.roster, c.states, c.muted = map[crdt.PublicKey]bool{}, map[crdt.PublicKey]peerState{}, false
 	c.pmu.Lock()
 	c.peers = map[string]crdt.PublicKey{}
 	c.hostPeer, c.hostKey, c.med = "", crdt.PublicKey{}, nil

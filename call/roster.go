@@ -28,6 +28,9 @@ type call struct {
 	sendVideo bool
 	// roster is who else takes part, as this node knows it.
 	roster map[crdt.PublicKey]bool
+	// states: each participant's state as it last told it (its join,
+	// its state messages); absent: it told none (an older node).
+	states map[crdt.PublicKey]peerState
 	// took lists everyone who took part while this node did (for the end
 	// record), this node included.
 	took map[crdt.PublicKey]bool
@@ -78,7 +81,7 @@ type call struct {
 
 func newCall(cid, gid, id crdt.ID, caller crdt.PublicKey, video bool, started time.Time) *call {
 	return &call{cid: cid, gid: gid, id: id, caller: caller, video: video, started: started,
-		roster: map[crdt.PublicKey]bool{}, took: map[crdt.PublicKey]bool{}, peers: map[string]crdt.PublicKey{}}
+		roster: map[crdt.PublicKey]bool{}, states: map[crdt.PublicKey]peerState{}, took: map[crdt.PublicKey]bool{}, peers: map[string]crdt.PublicKey{}}
 }
 
 // message returns a message of type t about c.
@@ -113,6 +116,7 @@ func (m *Manager) dropPeer(c *call, k crdt.PublicKey) bool {
 		return false
 	}
 	delete(c.roster, k)
+	delete(c.states, k)
 	delete(c.recv, k)
 	delete(c.keyAsks, k)
 	id := m.cfg.PeerID(k)
@@ -134,6 +138,16 @@ func (m *Manager) dropPeer(c *call, k crdt.PublicKey) bool {
 		m.enqueue(c.host, msg)
 	}
 	return true
+}
+
+// peerState is a participant's state as it tells the others.
+type peerState struct{ muted, video bool }
+
+// state is a state message telling this node's own state in c (mu held).
+func (c *call) state() *Message {
+	msg := c.message(TypeState)
+	msg.Muted, msg.Video = c.muted, c.sendVideo
+	return msg
 }
 
 // describe is a reply describing c, its roster with this node (mu held).
@@ -224,6 +238,7 @@ func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
 		return api.CallStatus{}, err
 	}
 	others, med, muted, video := c.others(), c.media, c.muted, c.sendVideo
+	states := maps.Clone(c.states)
 	topology, host := api.TopologyMesh, ""
 	if c.sfu {
 		topology, host = api.TopologySFU, m.cfg.PeerID(c.host)
@@ -241,8 +256,11 @@ func (m *Manager) Status(cid, id crdt.ID) (api.CallStatus, error) {
 	for _, k := range others {
 		p := m.cfg.PeerID(k)
 		s := stats[p]
+		if st, ok := states[k]; ok {
+			s.Video = st.video // as it says, not whether a video track ever came
+		}
 		out.Participants = append(out.Participants, api.CallParticipant{PeerID: p, Name: m.cfg.Members.Name(cid, k),
-			Audio: s.Audio, Video: s.Video, FramesReceived: s.FramesReceived, FramesDecrypted: s.FramesDecrypted,
+			Audio: s.Audio, Video: s.Video, Muted: states[k].muted, FramesReceived: s.FramesReceived, FramesDecrypted: s.FramesDecrypted,
 			DecryptFailures: s.DecryptFailures, LatencyP50: ms(s.LatencyP50), LatencyP99: ms(s.LatencyP99),
 			Layer: s.Layer})
 	}

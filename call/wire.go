@@ -24,6 +24,10 @@ const (
 	// TypeKeyAsk: a participant that cannot decrypt the receiver's frames
 	// asks it for its current key, which comes in a TypeKey message.
 	TypeKeyAsk = 10
+	// TypeState: a participant's own state (Muted, Video) when it
+	// changes, and to a newcomer on its join. Nodes older than it refuse
+	// the type.
+	TypeState = 11
 )
 
 // ErrMalformed: a message breaks the protocol's shape or limits.
@@ -36,7 +40,8 @@ type Message struct {
 	Community []byte `cbor:"2,keyasint"`
 	Call      []byte `cbor:"3,keyasint"` // the id of the call's start record
 	// Group, Caller, Video and Started describe the call (ring, join);
-	// a join's Video says whether the joiner sends video.
+	// a join's Video says whether the joiner sends video, a state's
+	// whether the sender's camera is on.
 	Group   []byte `cbor:"4,keyasint,omitempty"`
 	Caller  []byte `cbor:"5,keyasint,omitempty"`
 	Video   bool   `cbor:"6,keyasint,omitempty"`
@@ -54,6 +59,8 @@ type Message struct {
 	// Reach is a join's: how well the joiner could host the call's SFU
 	// (ReachNone, ReachRelayed, ReachDirect).
 	Reach uint8 `cbor:"13,keyasint,omitempty"`
+	// Muted is a state message's: the sender's microphone is muted.
+	Muted bool `cbor:"14,keyasint,omitempty"`
 }
 
 // How well a participant could host a call's SFU, as it announces in its
@@ -128,7 +135,7 @@ func (m *Message) Check() error {
 		return err
 	}
 	describes := m.Type == TypeRing || m.Type == TypeJoin
-	if !describes && (len(m.Group) > 0 || len(m.Caller) > 0 || m.Video || m.Started != 0) {
+	if !describes && (len(m.Group) > 0 || len(m.Caller) > 0 || m.Video && m.Type != TypeState || m.Started != 0) {
 		return bad("a type %d message does not describe the call", m.Type)
 	}
 	if describes {
@@ -175,7 +182,10 @@ func (m *Message) Check() error {
 	if m.Type != TypeJoin && m.Reach != 0 || m.Reach > ReachDirect {
 		return bad("reach %d in a type %d message", m.Reach, m.Type)
 	}
-	if m.Type < TypeRing || m.Type > TypeKeyAsk {
+	if m.Type != TypeState && m.Muted {
+		return bad("muted in a type %d message", m.Type)
+	}
+	if m.Type < TypeRing || m.Type > TypeState {
 		return bad("unknown type %d", m.Type)
 	}
 	return nil

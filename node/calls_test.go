@@ -202,6 +202,22 @@ func TestCallOverSimnet(t *testing.T) {
 		if st, err := b.CallStatus(cid, id); err != nil || st.Topology != api.TopologyMesh || len(st.Participants) != 3 {
 			t.Fatalf("Ben's call status: %+v, %v", st, err)
 		}
+		// Ben mutes and turns his camera on: Olivia's status shows both.
+		if err := b.SetCallMuted(ctx, cid, id, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.AnnounceCallVideo(ctx, cid, id, true); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, a.Node, "Ben's mute and camera to show", func() bool {
+			st, _ := a.CallStatus(cid, id)
+			for _, p := range st.Participants {
+				if p.PeerID == b.Self().PeerID {
+					return p.Muted && p.Video
+				}
+			}
+			return false
+		})
 
 		// Chloe leaves: Olivia and Ben renew their keys; she gets neither.
 		before := media.lastSend(a)

@@ -17,7 +17,7 @@ import (
 //   - *act.Founder: CreateCommunity; *act.Inviter: CreateInvite and
 //     InviteLinks;
 //   - *callAPI (calls.API of node/calls): StartCall, JoinCall, LeaveCall, EndCall,
-//     RemoveFromCall, RemoveCallPeer, SetCallMuted and CallStatus (Calls
+//     RemoveFromCall, RemoveCallPeer, SetCallMuted, AnnounceCallVideo and CallStatus (Calls
 //     is Node's own: views has one too).
 //
 // Node declares a method itself only to wire parts together (AddMember

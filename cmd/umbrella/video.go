@@ -264,9 +264,16 @@ func (v *callVideo) chooseCamera(path string) error {
 	return nil
 }
 
-// SetCallVideo turns the member's camera on or off in the current call.
-func (b appBackend) SetCallVideo(_ context.Context, _, _ crdt.ID, on bool) error {
-	return b.video.setCamera(on)
+// SetCallVideo turns the member's camera on or off in the current call
+// and tells the other participants.
+func (b appBackend) SetCallVideo(ctx context.Context, cid, id crdt.ID, on bool) error {
+	if err := b.video.setCamera(on); err != nil {
+		return err
+	}
+	if b.Node == nil { // the camera's own tests run with no node
+		return nil
+	}
+	return b.Node.AnnounceCallVideo(ctx, cid, id, on)
 }
 
 // CallPicture draws participant peer's latest video picture into dst when

@@ -64,6 +64,13 @@ func (f *API) SetCallMuted(_ context.Context, cid, id crdt.ID, muted bool) error
 	return f.m.SetMuted(cid, id, muted)
 }
 
+// AnnounceCallVideo tells the other participants of a call that this
+// member's camera turned on or off (see call.Manager.SetVideo); the
+// camera itself is the app's.
+func (f *API) AnnounceCallVideo(_ context.Context, cid, id crdt.ID, on bool) error {
+	return f.m.SetVideo(cid, id, on)
+}
+
 // CallStatus says how a call runs (see call.Manager.Status).
 func (f *API) CallStatus(cid, id crdt.ID) (api.CallStatus, error) { return f.m.Status(cid, id) }
 
