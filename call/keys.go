@@ -71,15 +71,27 @@ func (m *Manager) rekey(c *call) {
 // background, first after wait, then again with a backoff doubling up to
 // KeyRetryMax until k acknowledges it or is no longer admitted in the
 // call (left, removed, no longer allowed by crdt) or this node left
-// (mu held). One such goroutine runs per participant at most.
+// (mu held). One such goroutine runs per participant at most; one
+// already waiting on its backoff sends at once when wait is 0 (an
+// accepted TypeKeyAsk is answered now, not after the backoff).
 func (m *Manager) keyAgain(c *call, k crdt.PublicKey, wait time.Duration) {
-	if c.resending[k] || !m.keyOwed(c, k) {
+	if now, ok := c.resending[k]; ok {
+		if wait == 0 {
+			select {
+			case now <- struct{}{}:
+			default: // already told to send now
+			}
+		}
+		return
+	}
+	if !m.keyOwed(c, k) {
 		return
 	}
 	if c.resending == nil {
-		c.resending = map[crdt.PublicKey]bool{}
+		c.resending = map[crdt.PublicKey]chan struct{}{}
 	}
-	c.resending[k] = true
+	now := make(chan struct{}, 1)
+	c.resending[k] = now
 	m.spawn(func() {
 		defer func() {
 			m.mu.Lock()
@@ -89,8 +101,11 @@ func (m *Manager) keyAgain(c *call, k crdt.PublicKey, wait time.Duration) {
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		for {
-			if !m.wait(t.C) {
+			select {
+			case <-m.ctx.Done():
 				return
+			case <-t.C:
+			case <-now:
 			}
 			m.mu.Lock()
 			if !m.keyOwed(c, k) {

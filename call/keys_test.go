@@ -4,6 +4,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/umbrella-p2p/umbrella/crdt"
 )
 
 // keyCount is how many times receiver's media was given sender's current
@@ -26,14 +28,33 @@ func (w *testNet) keyCount(receiver, sender string) int {
 }
 
 // keyLostOnce has olivia call ann, then renew her key while the key
-// message to ann fails.
-func (w *testNet) keyLostOnce() {
+// message to ann fails (a resend waits KeyRetryMin). It returns olivia
+// and the call.
+func (w *testNet) keyLostOnce() (*Manager, crdt.ID) {
 	olivia, _, id := w.oliviaCallsAnn()
 	synctest.Wait()
 	c := olivia.calls[callKey{w.cid, id}]
 	w.setSlow([]string{"olivia"}, []string{"ann"}, true)
 	olivia.rekey(c) // returns once the send failed
 	w.setSlow([]string{"olivia"}, []string{"ann"}, false)
+	return olivia, id
+}
+
+// TestKeyAskIsAnsweredWhileAResendWaits: olivia's new key did not reach
+// ann and its resend waits on its backoff; ann's key ask, accepted, has
+// the key go at once, not when the backoff ends.
+func TestKeyAskIsAnsweredWhileAResendWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newTestNet(t)
+		olivia, id := w.keyLostOnce()
+		w.checkNoKey("ann", "olivia")
+		msg := &Message{Type: TypeKeyAsk, Community: w.cid[:], Call: id[:]}
+		if r := olivia.Answer(t.Context(), w.keys["ann"], msg); r.Error != "" {
+			t.Fatalf("ann's key ask: %s", r.Error)
+		}
+		synctest.Wait() // no time passes: the resend's backoff has not ended
+		w.checkHasKey("ann", "olivia")
+	})
 }
 
 // TestLostKeyIsSentAgain: olivia's new key does not reach ann once (the

@@ -272,10 +272,16 @@ func TestFailoverDoesNotWaitForACrashedParticipant(t *testing.T) {
 		delete(w.servers, w.keys["relay"])
 		w.relays = nil
 		w.mu.Unlock()
+		// All four lose the relay at once: their asks to each other are
+		// held until every one of them doubts it (no time passes in the
+		// loop), or one asking before the others noticed hears the relay
+		// still named by two of three and rightly waits for eve.
+		w.setDelay(names[:4], names[:4], time.Millisecond)
 		lost := time.Now()
 		for _, n := range names[:4] {
 			w.media(n).lost(w.peer("relay"))
 		}
+		w.setDelay(names[:4], names[:4], 0)
 		for !w.onHost("ann", names[:4]...) {
 			if time.Since(lost) > HostAsk {
 				for _, n := range names[:4] {

@@ -37,9 +37,10 @@ type call struct {
 	kid  uint64                    // this node's newest send key id
 	key  []byte                    // and that key (never stored)
 	recv map[crdt.PublicKey]uint64 // each sender's newest key id
-	// resending: a goroutine sends key to the participant (keyAgain);
+	// resending: a goroutine sends key to the participant (keyAgain),
+	// at once when its channel gets a value;
 	// keyAsks: when each participant last asked for it (askedKey).
-	resending map[crdt.PublicKey]bool
+	resending map[crdt.PublicKey]chan struct{}
 	keyAsks   map[crdt.PublicKey]time.Time
 	// watching: watchKeys runs for this call.
 	watching bool
