@@ -55,7 +55,10 @@ import (
 // participants vanished without a leave) make room. One member takes
 // part in at most MaxHostedPerMember of them at once (those whose
 // connection failed not counted), so that no member fills the relay with
-// calls of made-up ids.
+// calls of made-up ids: its offer to one more takes it out of the call
+// here it connected to first (it has moved on from that one: the call
+// moved to another host, or ended, while its connection here lives on),
+// and that call's SFU stops if nobody is left in it.
 //
 // Media flows only between two participants who named each other
 // (Host.Allow, set before a participant's offer is answered and whenever
@@ -101,6 +104,7 @@ type HostServer struct {
 	mu     sync.Mutex
 	closed bool                    // guarded by mu
 	calls  map[callKey]*hostedCall // guarded by mu
+	joins  uint64                  // participants connected so far; guarded by mu
 }
 
 // hostedCall is one call's SFU on a HostServer.
@@ -124,6 +128,10 @@ type hostedCall struct {
 	// (tell); again: who is connected changed since it last looked.
 	// Guarded by HostServer.mu.
 	telling, again bool
+	// since holds, by participant, when it connected (HostServer.joins
+	// then), so that its oldest call here is known; guarded by
+	// HostServer.mu.
+	since map[crdt.PublicKey]uint64
 }
 
 var _ Responder = (*HostServer)(nil)
@@ -184,26 +192,13 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 			s.mu.Unlock()
 			return &Reply{}
 		}
-		delete(hc.parts, k)
 		if k != from {
 			if hc.out == nil {
 				hc.out = map[crdt.PublicKey]bool{}
 			}
 			hc.out[k] = true
 		}
-		delete(hc.removes, k)
-		delete(hc.named, k)
-		delete(hc.allowed, k)
-		for _, by := range hc.removes {
-			delete(by, k)
-		}
-		empty := len(hc.parts) == 0
-		if empty {
-			delete(s.calls, key)
-		} else {
-			s.allowLocked(hc)
-			s.tellLocked(key, hc)
-		}
+		empty := s.leaveLocked(key, hc, k)
 		s.mu.Unlock()
 		hc.h.Drop(s.cfg.PeerID(k))
 		if empty {
@@ -214,8 +209,63 @@ func (s *HostServer) Answer(_ context.Context, from crdt.PublicKey, msg *Message
 	return &Reply{Error: "this relay only hosts SFUs", Absent: true}
 }
 
+// leaveLocked takes k out of call key (hosted as hc) and reports whether
+// nobody is left, in which case the call is no longer hosted and the
+// caller stops hc; the caller drops k from hc's SFU. s.mu is held.
+func (s *HostServer) leaveLocked(key callKey, hc *hostedCall, k crdt.PublicKey) (empty bool) {
+	delete(hc.parts, k)
+	delete(hc.since, k)
+	delete(hc.removes, k)
+	delete(hc.named, k)
+	delete(hc.allowed, k)
+	for _, by := range hc.removes {
+		delete(by, k)
+	}
+	if len(hc.parts) == 0 {
+		delete(s.calls, key)
+		return true
+	}
+	s.allowLocked(hc)
+	s.tellLocked(key, hc)
+	return false
+}
+
+// leaveOldest takes from out of the call here it connected to first, so
+// that its offer to another call finds room: a member at
+// MaxHostedPerMember who offers to a new call has moved on from one (a
+// call that moved to another host, or ended elsewhere, while its
+// connection here still lives), and the bound still holds. It reports
+// whether it took it out of one. s.mu is held, and released.
+func (s *HostServer) leaveOldest(from crdt.PublicKey) bool {
+	var oldKey callKey
+	var old *hostedCall
+	for key, hc := range s.calls {
+		if hc.parts[from] && (old == nil || hc.since[from] < old.since[from]) {
+			oldKey, old = key, hc
+		}
+	}
+	if old == nil {
+		s.mu.Unlock()
+		return false
+	}
+	empty := s.leaveLocked(oldKey, old, from)
+	s.mu.Unlock()
+	s.cfg.Log.Info("a member offered to another call: took it out of its oldest call here", "peer", s.cfg.PeerID(from), "calls", MaxHostedPerMember)
+	old.h.Drop(s.cfg.PeerID(from))
+	if empty {
+		s.stop(old)
+	}
+	return true
+}
+
 // offer connects from to the SFU of call key, which it starts if need be.
 func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply {
+	return s.offerTry(key, from, blob, true)
+}
+
+// offerTry is offer; mayMove: once, it may take from out of its oldest
+// call here to make room (leaveOldest).
+func (s *HostServer) offerTry(key callKey, from crdt.PublicKey, blob []byte, mayMove bool) *Reply {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -231,7 +281,13 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 		return refuse("no participant of the call named you to this relay yet")
 	}
 	if (hc == nil || !hc.parts[from]) && s.hostedLocked(from) >= MaxHostedPerMember {
-		s.mu.Unlock()
+		if !mayMove {
+			s.mu.Unlock()
+			return refuse("already in %d calls on this relay", MaxHostedPerMember)
+		}
+		if s.leaveOldest(from) { // it unlocks s.mu
+			return s.offerTry(key, from, blob, false)
+		}
 		return refuse("already in %d calls on this relay", MaxHostedPerMember)
 	}
 	if hc == nil {
@@ -274,6 +330,11 @@ func (s *HostServer) offer(key callKey, from crdt.PublicKey, blob []byte) *Reply
 	}
 	if !hc.parts[from] { // a reconnection changes nothing of who is connected
 		hc.parts[from] = true
+		if hc.since == nil {
+			hc.since = map[crdt.PublicKey]uint64{}
+		}
+		s.joins++
+		hc.since[from] = s.joins
 		s.allowLocked(hc)
 		s.tellLocked(key, hc)
 	}
