@@ -329,8 +329,13 @@ func (s *SFU) connect(id, offer string) (*participant, string, error) {
 	}
 	pc.OnTrack(func(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) { s.onTrack(p, t, recv) })
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		if st == webrtc.PeerConnectionStateFailed && s.startGoroutine() {
-			go func() { // a participant that is gone without a word
+		// Failed: gone without a word. Closed: it closed its end (pion
+		// closes this one on its DTLS close_notify), as a participant
+		// does whose call moved to another host or ended; no Failed
+		// ever follows a Closed.
+		gone := st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed
+		if gone && s.startGoroutine() {
+			go func() {
 				defer s.wg.Done()
 				s.leaveIf(id, p)
 			}()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -684,6 +685,27 @@ func TestAllowGatesWhatAParticipantGets(t *testing.T) {
 		waitFor(t, 10*time.Second, "mallory to get what her Allow names", func() bool { return mallory.counts(Audio)[0] >= 50 })
 		if got := mallory.counts(Audio); len(got) != 1 {
 			t.Errorf("allowed peer00 only, mallory got %v", got)
+		}
+	})
+}
+
+// A participant that closes its connection (its call moved to another
+// host, or ended) sends a DTLS close_notify: pion closes the SFU's end,
+// which never fails after that, and the SFU drops it at once.
+func TestParticipantClosingIsDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCall(t, 2, 1)
+		defer c.close()
+		in := func(id string) bool {
+			return slices.ContainsFunc(c.sfu.Stats(), func(s Stats) bool { return s.Peer == id && s.Received > 0 })
+		}
+		waitFor(t, 10*time.Second, "both participants send to the SFU", func() bool { return in(peerName(0)) && in(peerName(1)) })
+		c.clients[0].close()
+		// Well within the ICE timeouts (5 s disconnected, 10 s more
+		// to fail): only the close_notify drops it so soon.
+		waitFor(t, 2*time.Second, "the SFU drops the participant that closed", func() bool { return !in(peerName(0)) })
+		if !in(peerName(1)) {
+			t.Error("the other participant was dropped too")
 		}
 	})
 }
