@@ -525,7 +525,14 @@ func (s *HostServer) tell(key callKey, hc *hostedCall) {
 				defer cancel()
 				r, err := s.cfg.Send.Send(ctx, p, msg)
 				if err != nil || r.Error != "" || len(r.Roster) == 0 {
-					s.cfg.Log.Debug("participant not told who is connected", "peer", s.cfg.PeerID(p), "err", err)
+					why := "it named no one"
+					switch {
+					case err != nil:
+						why = err.Error()
+					case r.Error != "":
+						why = r.Error
+					}
+					s.cfg.Log.Debug("participant not told who is connected", "peer", s.cfg.PeerID(p), "why", why)
 					return
 				}
 				s.mu.Lock()
