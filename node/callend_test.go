@@ -9,7 +9,6 @@ import (
 
 	"github.com/umbrella-p2p/umbrella/api"
 	"github.com/umbrella-p2p/umbrella/crdt"
-	"github.com/umbrella-p2p/umbrella/sync/store"
 )
 
 // TestCallEndReachesACutOffParticipant: Olivia, Ben and Chloe are in a
@@ -20,13 +19,8 @@ import (
 func TestCallEndReachesACutOffParticipant(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		media := &callMedias{by: map[string][]*recMedia{}}
-		sn := newSimNet(t)
-		sn.callMedia = media.factory
-		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
-		b := sn.start(t.TempDir(), "Ben", store.NewMemory())
-		c := sn.start(t.TempDir(), "Chloe", store.NewMemory())
-		t.Cleanup(func() { a.Close(); b.Close(); c.Close() })
+		media, sn, n := callNodes(t, "Olivia", "Ben", "Chloe")
+		a, b, c := n[0], n[1], n[2]
 		cid, gid := callCommunity(t, a, b, c)
 		connect(t, [2]*testNode{c, b})
 		waitFor(t, a.Node, "Olivia to see both members", func() bool { ms, _ := a.Members(cid); return len(ms) == 3 })

@@ -115,6 +115,26 @@ func (c *callMedias) maxRecv(receiver, sender *testNode) uint64 {
 	return slices.Max(m.recv[sender.Self().PeerID])
 }
 
+// callNodes starts nodes of the given names on a simulated network, each
+// with call media that records what it is given (media), closed when the
+// test ends; sn is their network. It runs inside a synctest bubble.
+func callNodes(t *testing.T, names ...string) (media *callMedias, sn *simNet, nodes []*testNode) {
+	t.Helper()
+	media = &callMedias{by: map[string][]*recMedia{}}
+	sn = newSimNet(t)
+	sn.callMedia = media.factory
+	nodes = make([]*testNode, len(names))
+	for i, name := range names {
+		nodes[i] = sn.start(t.TempDir(), name, store.NewMemory())
+	}
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			n.Close()
+		}
+	})
+	return media, sn, nodes
+}
+
 // callCommunity: a founds Glow Team and each of joiners joins it by one
 // invite link (without waiting for the joins to land). It returns the
 // community and its General.
@@ -155,14 +175,8 @@ func connect(t *testing.T, pairs ...[2]*testNode) {
 func TestCallOverSimnet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		media := &callMedias{by: map[string][]*recMedia{}}
-		sn := newSimNet(t)
-		sn.callMedia = media.factory
-		a := sn.start(t.TempDir(), "Olivia", store.NewMemory())
-		b := sn.start(t.TempDir(), "Ben", store.NewMemory())
-		c := sn.start(t.TempDir(), "Chloe", store.NewMemory())
-		d := sn.start(t.TempDir(), "Dev", store.NewMemory())
-		t.Cleanup(func() { a.Close(); b.Close(); c.Close(); d.Close() })
+		media, _, n := callNodes(t, "Olivia", "Ben", "Chloe", "Dev")
+		a, b, c, d := n[0], n[1], n[2], n[3]
 		cid, gid := callCommunity(t, a, b, c)
 		// The mesh needs Ben and Chloe to reach each other, and Dev Olivia.
 		connect(t, [2]*testNode{c, b}, [2]*testNode{d, a})
